@@ -1,0 +1,5 @@
+import sys
+
+from wsinspector.cli import main
+
+sys.exit(main())

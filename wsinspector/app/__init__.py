@@ -1,0 +1,1 @@
+"""Controllers: QObjects without widgets wiring net -> core -> store, exposing state through signals."""

@@ -1,0 +1,81 @@
+"""Saved connection profiles: the list the connections panel shows, backed by the store."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from wsinspector.core.profiles import BUILTIN_LOCAL_ECHO, ConnectionProfile
+from wsinspector.core.store import Store
+
+LOCAL_ECHO_NAME = "Local echo"
+
+
+class ConnectionsController(QObject):
+    """Signals:
+    profiles_changed(): the list or a profile in it changed
+    """
+
+    profiles_changed = Signal()
+
+    def __init__(self, store: Store, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._profiles = store.profiles()
+
+    @property
+    def profiles(self) -> list[ConnectionProfile]:
+        return list(self._profiles)
+
+    def get(self, profile_id: str) -> ConnectionProfile | None:
+        return next((p for p in self._profiles if p.id == profile_id), None)
+
+    def save(self, profile: ConnectionProfile) -> ConnectionProfile:
+        self._store.save_profile(profile)
+        for i, existing in enumerate(self._profiles):
+            if existing.id == profile.id:
+                self._profiles[i] = profile
+                break
+        else:
+            self._profiles.append(profile)
+        self.profiles_changed.emit()
+        return profile
+
+    def rename(self, profile_id: str, name: str) -> ConnectionProfile:
+        profile = self._existing(profile_id)
+        return self.save(profile.with_changes(name=name.strip() or profile.name))
+
+    def duplicate(self, profile_id: str) -> ConnectionProfile:
+        profile = self._existing(profile_id)
+        return self.save(profile.duplicate(self.unique_name(f"{profile.name} (copy)")))
+
+    def delete(self, profile_id: str) -> None:
+        self._store.delete_profile(profile_id)
+        self._profiles = [p for p in self._profiles if p.id != profile_id]
+        self.profiles_changed.emit()
+
+    def unique_name(self, wanted: str) -> str:
+        names = {p.name for p in self._profiles}
+        if wanted not in names:
+            return wanted
+        n = 2
+        while f"{wanted} {n}" in names:
+            n += 1
+        return f"{wanted} {n}"
+
+    def ensure_local_echo(self, url: str) -> tuple[ConnectionProfile, bool]:
+        """Point the built-in "Local echo" profile at ``url`` (the echo server's port changes per start).
+
+        Returns the profile and whether it was created now (first start).
+        """
+        for profile in self._profiles:
+            if profile.builtin == BUILTIN_LOCAL_ECHO:
+                if profile.url != url:
+                    profile = self.save(profile.with_changes(url=url))
+                return profile, False
+        return self.save(ConnectionProfile(name=LOCAL_ECHO_NAME, url=url, builtin=BUILTIN_LOCAL_ECHO)), True
+
+    def _existing(self, profile_id: str) -> ConnectionProfile:
+        profile = self.get(profile_id)
+        if profile is None:
+            raise KeyError(profile_id)
+        return profile

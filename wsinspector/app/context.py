@@ -1,0 +1,62 @@
+"""What the window needs at start: the data folder, the store, the echo server, the controllers."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import platformdirs
+from PySide6.QtCore import QObject
+
+from wsinspector import APP_NAME
+from wsinspector.app.connections import ConnectionsController
+from wsinspector.app.session import SessionController
+from wsinspector.core.store import Store, StoreError
+from wsinspector.net.server import EchoServer, EchoServerError
+
+log = logging.getLogger(__name__)
+
+DATA_DIR_ENV = "WSINSPECTOR_DATA_DIR"
+DB_NAME = "wsinspector.sqlite3"
+
+
+def default_data_dir() -> Path:
+    override = os.environ.get(DATA_DIR_ENV)
+    if override:
+        return Path(override)
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+class AppContext(QObject):
+    """Everything with a lifetime of the whole app. ``warnings`` lists problems met at start (shown once)."""
+
+    def __init__(self, data_dir: Path | None = None, start_echo: bool = True, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.data_dir = data_dir or default_data_dir()
+        self.db_path = self.data_dir / DB_NAME
+        self.warnings: list[str] = []
+        try:
+            self.store = Store(self.db_path)
+        except StoreError as exc:
+            # Never touch a file we cannot use: run on a temporary store and say so.
+            self.warnings.append(f"{exc}. Working without saving until this is fixed.")
+            log.warning("store unavailable: %s", exc)
+            self.store = Store(":memory:")
+        self.connections = ConnectionsController(self.store, self)
+        self.session = SessionController(self)
+        self.echo = EchoServer(self)
+        self.echo_url: str | None = None
+        self.first_start = False
+        if start_echo:
+            try:
+                self.echo_url = self.echo.listen()
+            except EchoServerError as exc:
+                self.warnings.append(f"The built-in echo server could not start: {exc}")
+            else:
+                _, self.first_start = self.connections.ensure_local_echo(self.echo_url)
+
+    def shutdown(self) -> None:
+        self.session.shutdown()
+        self.echo.close()
+        self.store.close()

@@ -1,0 +1,124 @@
+"""What a connection engine reports, independent of the engine: states, open info, closes, failures.
+
+Engines classify what went wrong (:class:`FailureKind` plus facts); :func:`describe_failure` turns that
+into the one sentence the user reads, in the window and on the command line alike.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from wsinspector.core.frames import describe_close_code
+from wsinspector.core.payloads import human_size
+
+
+class ConnectionState(enum.Enum):
+    CLOSED = "closed"
+    CONNECTING = "connecting"
+    OPEN = "open"
+    CLOSING = "closing"
+
+
+class FailureKind(enum.Enum):
+    INVALID_TARGET = "invalid-target"
+    DNS = "dns"
+    REFUSED = "refused"
+    TLS = "tls"
+    HANDSHAKE_REJECTED = "handshake-rejected"
+    HANDSHAKE_INVALID = "handshake-invalid"
+    HANDSHAKE_TIMEOUT = "handshake-timeout"
+    CONNECTION_LOST = "connection-lost"
+    MESSAGE_TOO_BIG = "message-too-big"
+    PROTOCOL = "protocol"
+    PROXY = "proxy"
+    NETWORK = "network"
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    kind: FailureKind
+    #: the engine's own words, kept for the detail view; never the only thing shown
+    detail: str = ""
+    host: str = ""
+    port: int | None = None
+    http_status: int | None = None
+    http_reason: str = ""
+    tls_errors: tuple[str, ...] = ()
+    limit: int | None = None
+    timeout_s: float | None = None
+
+    @property
+    def message(self) -> str:
+        return describe_failure(self)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenInfo:
+    url: str
+    subprotocol: str
+    peer: str
+    #: handshake response headers, or None where the engine does not expose them
+    response_headers: tuple[tuple[str, str], ...] | None
+    extensions: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CloseInfo:
+    """How an open connection ended."""
+
+    code: int | None
+    reason: str = ""
+    #: True when the peer sent the first close frame
+    by_peer: bool = False
+    #: False when the TCP connection ended without a close handshake
+    clean: bool = True
+    failure: Failure | None = field(default=None)
+
+    @property
+    def message(self) -> str:
+        if self.failure is not None:
+            return self.failure.message
+        who = "Server" if self.by_peer else "You"
+        reason = f' "{self.reason}"' if self.reason else ""
+        if not self.clean:
+            return "Connection closed without a close handshake (1006 abnormal closure)"
+        return f"{who} closed the connection: {describe_close_code(self.code)}{reason}"
+
+
+def _where(f: Failure) -> str:
+    if not f.host:
+        return ""
+    return f" {f.host}:{f.port}" if f.port else f" {f.host}"
+
+
+def describe_failure(f: Failure) -> str:
+    k = f.kind
+    if k is FailureKind.INVALID_TARGET:
+        return f.detail or "The connection settings are invalid"
+    if k is FailureKind.DNS:
+        return f"Host not found: {f.host or 'the host'} could not be resolved (DNS)"
+    if k is FailureKind.REFUSED:
+        return f"Connection refused by{_where(f) or ' the server'}: nothing is listening on that port"
+    if k is FailureKind.TLS:
+        checks = "; ".join(f.tls_errors) if f.tls_errors else (f.detail or "handshake failed")
+        return f"TLS failed for{_where(f) or ' the server'}: {checks}"
+    if k is FailureKind.HANDSHAKE_REJECTED:
+        status = f"HTTP {f.http_status}" if f.http_status else "an HTTP error"
+        reason = f" {f.http_reason}" if f.http_reason else ""
+        return f"Handshake rejected: the server answered {status}{reason} instead of 101 Switching Protocols"
+    if k is FailureKind.HANDSHAKE_INVALID:
+        return f"Handshake failed: the server's answer is not a valid WebSocket upgrade ({f.detail})"
+    if k is FailureKind.HANDSHAKE_TIMEOUT:
+        secs = f"{f.timeout_s:g} s" if f.timeout_s is not None else "the time limit"
+        return f"Handshake timed out: no WebSocket upgrade from{_where(f) or ' the server'} within {secs}"
+    if k is FailureKind.CONNECTION_LOST:
+        return "Server gone: the connection dropped without a close frame (1006 abnormal closure)"
+    if k is FailureKind.MESSAGE_TOO_BIG:
+        limit = f" the {human_size(f.limit)} limit" if f.limit else " the size limit"
+        return f"The server sent a message larger than{limit}; closed with 1009 (message too big)"
+    if k is FailureKind.PROTOCOL:
+        return f"Protocol error from the server: {f.detail}"
+    if k is FailureKind.PROXY:
+        return f"Proxy error: {f.detail}"
+    return f"Network error: {f.detail}" if f.detail else "Network error"

@@ -1,0 +1,142 @@
+"""Saved connection profiles, URL validation and ``{{variable}}`` expansion."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlsplit
+
+MIB = 1024 * 1024
+
+DEFAULT_HANDSHAKE_TIMEOUT_S = 10.0
+DEFAULT_MAX_MESSAGE_SIZE = 64 * MIB
+DEFAULT_MAX_FRAME_SIZE = 64 * MIB
+
+#: Marks the profile the app keeps pointed at its own built-in echo server.
+BUILTIN_LOCAL_ECHO = "local-echo"
+
+_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+#: Headers the WebSocket handshake itself owns; a user value would break or silently lose to it.
+RESERVED_HEADERS = frozenset(
+    {"host", "upgrade", "connection", "sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions"}
+)
+
+
+class ProfileError(ValueError):
+    """A profile value that cannot be used to connect; the message is meant for the user."""
+
+
+class UnknownVariableError(ProfileError):
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        listed = ", ".join(f"{{{{{n}}}}}" for n in names)
+        super().__init__(f"Unknown variable{'s' if len(names) > 1 else ''}: {listed}")
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionProfile:
+    name: str
+    url: str
+    headers: tuple[tuple[str, str], ...] = ()
+    subprotocols: tuple[str, ...] = ()
+    origin: str = ""
+    variables: tuple[tuple[str, str], ...] = ()
+    handshake_timeout_s: float = DEFAULT_HANDSHAKE_TIMEOUT_S
+    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
+    max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
+    builtin: str = ""
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def with_changes(self, **changes: object) -> ConnectionProfile:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def duplicate(self, name: str) -> ConnectionProfile:
+        return replace(self, name=name, builtin="", id=uuid.uuid4().hex)
+
+    def resolved(self) -> ResolvedTarget:
+        """Expand variables and validate everything needed to open the connection."""
+        variables = dict(self.variables)
+        url = validate_url(expand(self.url, variables))
+        headers: list[tuple[str, str]] = []
+        for name, value in self.headers:
+            name = expand(name, variables).strip()
+            if not name:
+                continue
+            if not _HEADER_NAME.match(name):
+                raise ProfileError(f"Header name {name!r} is not a valid HTTP token")
+            if name.lower() in RESERVED_HEADERS:
+                raise ProfileError(f"Header {name!r} is set by the WebSocket handshake itself")
+            value = expand(value, variables)
+            if "\r" in value or "\n" in value:
+                raise ProfileError(f"Header {name!r} has a line break in its value")
+            headers.append((name, value))
+        subprotocols = tuple(expand(p, variables).strip() for p in self.subprotocols if p.strip())
+        for proto in subprotocols:
+            if not _HEADER_NAME.match(proto):
+                raise ProfileError(f"Subprotocol {proto!r} is not a valid token")
+        origin = expand(self.origin, variables).strip()
+        if self.handshake_timeout_s <= 0:
+            raise ProfileError("Handshake timeout must be positive")
+        if self.max_message_size <= 0 or self.max_frame_size <= 0:
+            raise ProfileError("Size limits must be positive")
+        return ResolvedTarget(
+            url=url,
+            headers=tuple(headers),
+            subprotocols=subprotocols,
+            origin=origin,
+            handshake_timeout_s=self.handshake_timeout_s,
+            max_message_size=self.max_message_size,
+            max_frame_size=self.max_frame_size,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedTarget:
+    """A profile with variables expanded and values validated: what an engine connects to."""
+
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    subprotocols: tuple[str, ...]
+    origin: str
+    handshake_timeout_s: float
+    max_message_size: int
+    max_frame_size: int
+
+
+def expand(text: str, variables: dict[str, str]) -> str:
+    """Replace ``{{name}}`` with its value; every unknown name is reported at once."""
+    missing = [m.group(1) for m in _VARIABLE.finditer(text) if m.group(1) not in variables]
+    if missing:
+        raise UnknownVariableError(list(dict.fromkeys(missing)))
+    return _VARIABLE.sub(lambda m: variables[m.group(1)], text)
+
+
+def validate_url(url: str) -> str:
+    """Return the URL stripped of surrounding space, or raise ProfileError saying what is wrong."""
+    url = url.strip()
+    if not url:
+        raise ProfileError("Enter a URL, for example ws://127.0.0.1:8765/")
+    if any(c.isspace() for c in url):
+        raise ProfileError("The URL contains spaces")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ProfileError(f"The URL is malformed: {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        suggestion = "ws" if scheme == "http" else "wss"
+        raise ProfileError(f"WebSocket URLs start with ws:// or wss:// (did you mean {suggestion}://?)")
+    if scheme not in ("ws", "wss"):
+        if not parts.scheme:
+            raise ProfileError("The URL needs a scheme: ws:// or wss://")
+        raise ProfileError(f"Unsupported scheme {parts.scheme!r}: use ws:// or wss://")
+    if not parts.hostname:
+        raise ProfileError("The URL has no host")
+    if port == 0:
+        raise ProfileError("Port 0 is not a valid destination port")
+    if parts.fragment:
+        raise ProfileError("WebSocket URLs cannot have a #fragment")
+    return url

@@ -1,0 +1,319 @@
+"""A WebSocket connection over QWebSocket, reporting core events.
+
+QWebSocket limits what can be seen: RSV bits, masking and wire lengths of incoming frames, incoming
+pings and the close frame itself are not exposed. Those fields stay unknown (None) in the frames this
+engine reports; the peer's close frame is reconstructed from ``closeCode()``/``closeReason()`` and
+labelled as such.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from urllib.parse import urlsplit
+
+from PySide6.QtCore import QByteArray, QObject, QTimer, QUrl, Signal, Slot
+from PySide6.QtNetwork import QAbstractSocket, QNetworkRequest, QSslError
+from PySide6.QtWebSockets import QWebSocket, QWebSocketHandshakeOptions, QWebSocketProtocol
+
+from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
+from wsinspector.core.frames import Direction, Frame, Opcode, close_payload, split_payload
+from wsinspector.core.profiles import ResolvedTarget
+
+_SocketError = QAbstractSocket.SocketError
+_QtState = QAbstractSocket.SocketState
+
+_STATE = {
+    _QtState.UnconnectedState: ConnectionState.CLOSED,
+    _QtState.HostLookupState: ConnectionState.CONNECTING,
+    _QtState.ConnectingState: ConnectionState.CONNECTING,
+    _QtState.ConnectedState: ConnectionState.OPEN,
+    _QtState.ClosingState: ConnectionState.CLOSING,
+    _QtState.BoundState: ConnectionState.CONNECTING,
+    _QtState.ListeningState: ConnectionState.CLOSED,
+}
+
+_HTTP_STATUS = re.compile(r"status code:?\s*(\d{3})(?:\s*\(([^)]*)\))?", re.IGNORECASE)
+_TOO_BIG = re.compile(r"too big|too large|exceed", re.IGNORECASE)
+_UNSEEN = "QWebSocket does not expose incoming close frames: reconstructed from closeCode()/closeReason()"
+
+
+class QtConnection(QObject):
+    """One connection attempt and its life, over QWebSocket.
+
+    Signals:
+        state_changed(ConnectionState)
+        frame(Frame): every frame sent or received, with seq -1 (the session log numbers it)
+        opened(OpenInfo): the handshake completed
+        failed(Failure): the connection could not be opened
+        closed(CloseInfo): an open connection ended (cleanly or not)
+    """
+
+    state_changed = Signal(object)
+    frame = Signal(object)
+    opened = Signal(object)
+    failed = Signal(object)
+    closed = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._ws: QWebSocket | None = None
+        self._target: ResolvedTarget | None = None
+        self._state = ConnectionState.CLOSED
+        self._was_open = False
+        self._we_closed = False
+        self._finished = False
+        self._incoming_in_message = False
+        self._ssl_errors: list[str] = []
+        self._socket_error: tuple[_SocketError, str] | None = None
+        self._handshake_timer = QTimer(self)
+        self._handshake_timer.setSingleShot(True)
+        self._handshake_timer.timeout.connect(self._on_handshake_timeout)
+
+    # -- commands ---------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> ConnectionState:
+        return self._state
+
+    @property
+    def outgoing_frame_size(self) -> int:
+        return self._ws.outgoingFrameSize() if self._ws is not None else 512 * 1024
+
+    def open(self, target: ResolvedTarget) -> None:
+        if self._ws is not None:
+            raise RuntimeError("a QtConnection opens once; make a new one to reconnect")
+        self._target = target
+        ws = QWebSocket(target.origin, QWebSocketProtocol.Version.VersionLatest, self)
+        self._ws = ws
+        ws.setMaxAllowedIncomingMessageSize(target.max_message_size)
+        ws.setMaxAllowedIncomingFrameSize(target.max_frame_size)
+        ws.stateChanged.connect(self._on_state_changed)
+        ws.connected.connect(self._on_connected)
+        ws.disconnected.connect(self._on_disconnected)
+        ws.textFrameReceived.connect(self._on_text_frame)
+        ws.binaryFrameReceived.connect(self._on_binary_frame)
+        ws.pong.connect(self._on_pong)
+        ws.errorOccurred.connect(self._on_error)
+        ws.sslErrors.connect(self._on_ssl_errors)
+
+        request = QNetworkRequest(QUrl(target.url))
+        for name, value in target.headers:
+            request.setRawHeader(QByteArray(name.encode("latin-1", "replace")),
+                                 QByteArray(value.encode("utf-8")))
+        options = QWebSocketHandshakeOptions()
+        options.setSubprotocols(list(target.subprotocols))
+        self._set_state(ConnectionState.CONNECTING)
+        self._handshake_timer.start(int(target.handshake_timeout_s * 1000))
+        ws.open(request, options)
+
+    def send_text(self, text: str) -> None:
+        self._send(text.encode("utf-8", "surrogatepass"), Opcode.TEXT)
+
+    def send_binary(self, data: bytes) -> None:
+        self._send(data, Opcode.BINARY)
+
+    def send(self, data: bytes, is_text: bool) -> None:
+        self._send(data, Opcode.TEXT if is_text else Opcode.BINARY)
+
+    def ping(self, payload: bytes = b"") -> None:
+        ws = self._require_open()
+        now = time.monotonic_ns()
+        ws.ping(QByteArray(payload))
+        self._emit_out(Opcode.PING, payload, now)
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Start the closing handshake; before the connection is open, abandon the attempt."""
+        ws = self._ws
+        if ws is None or self._finished:
+            return
+        if self._state is ConnectionState.CONNECTING:
+            self._we_closed = True
+            self._finish_failed(None)
+            return
+        if self._state is not ConnectionState.OPEN:
+            return
+        self._we_closed = True
+        now = time.monotonic_ns()
+        ws.close(QWebSocketProtocol.CloseCode(code), reason)
+        self._emit_out(Opcode.CLOSE, close_payload(code, reason), now)
+
+    def abort(self) -> None:
+        if self._ws is not None and not self._finished:
+            self._we_closed = True
+            self._ws.abort()
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _require_open(self) -> QWebSocket:
+        if self._ws is None or self._state is not ConnectionState.OPEN:
+            raise RuntimeError("the connection is not open")
+        return self._ws
+
+    def _send(self, data: bytes, opcode: Opcode) -> None:
+        ws = self._require_open()
+        now = time.monotonic_ns()
+        if opcode is Opcode.TEXT:
+            ws.sendTextMessage(data.decode("utf-8", "surrogatepass"))
+        else:
+            ws.sendBinaryMessage(QByteArray(data))
+        parts = split_payload(data, ws.outgoingFrameSize())
+        for index, part in enumerate(parts):
+            self._emit_out(opcode if index == 0 else Opcode.CONTINUATION, part, now, fin=index == len(parts) - 1)
+
+    def _emit_out(self, opcode: Opcode, payload: bytes, ts_ns: int, fin: bool = True) -> None:
+        # QWebSocket masks every client frame and negotiates no extensions: these fields are known.
+        self.frame.emit(Frame(seq=-1, ts_ns=ts_ns, direction=Direction.OUT, opcode=opcode, payload=payload,
+                              fin=fin, rsv1=False, rsv2=False, rsv3=False, masked=True,
+                              payload_length=len(payload)))
+
+    def _emit_in(self, opcode: Opcode, payload: bytes, fin: bool | None, note: str = "",
+                 payload_length: int | None = None) -> None:
+        self.frame.emit(Frame(seq=-1, ts_ns=time.monotonic_ns(), direction=Direction.IN, opcode=opcode,
+                              payload=payload, fin=fin, payload_length=payload_length, note=note))
+
+    def _set_state(self, state: ConnectionState) -> None:
+        if state is not self._state:
+            self._state = state
+            self.state_changed.emit(state)
+
+    def _host_port(self) -> tuple[str, int | None]:
+        if self._target is None:
+            return "", None
+        parts = urlsplit(self._target.url)
+        default = 443 if parts.scheme.lower() == "wss" else 80
+        return parts.hostname or "", parts.port or default
+
+    # -- slots ------------------------------------------------------------------------------------
+
+    @Slot(QAbstractSocket.SocketState)
+    def _on_state_changed(self, qt_state: _QtState) -> None:
+        state = _STATE.get(qt_state, ConnectionState.CONNECTING)
+        if state is ConnectionState.CLOSED or self._finished:
+            return  # CLOSED is announced once, by _on_disconnected / _finish_failed
+        if state is ConnectionState.OPEN and not self._was_open:
+            return  # TCP is up but the WebSocket handshake is not done: still connecting
+        self._set_state(state)
+
+    @Slot()
+    def _on_connected(self) -> None:
+        ws = self._ws
+        assert ws is not None and self._target is not None
+        self._handshake_timer.stop()
+        self._was_open = True
+        self._set_state(ConnectionState.OPEN)
+        peer = f"{ws.peerAddress().toString()}:{ws.peerPort()}"
+        self.opened.emit(OpenInfo(url=self._target.url, subprotocol=ws.subprotocol(), peer=peer,
+                                  response_headers=None))
+
+    @Slot(str, bool)
+    def _on_text_frame(self, text: str, is_last: bool) -> None:
+        opcode = Opcode.CONTINUATION if self._incoming_in_message else Opcode.TEXT
+        self._incoming_in_message = not is_last
+        self._emit_in(opcode, text.encode("utf-8", "surrogatepass"), is_last)
+
+    @Slot(QByteArray, bool)
+    def _on_binary_frame(self, data: QByteArray, is_last: bool) -> None:
+        opcode = Opcode.CONTINUATION if self._incoming_in_message else Opcode.BINARY
+        self._incoming_in_message = not is_last
+        payload = data.data()
+        self._emit_in(opcode, payload, is_last, payload_length=len(payload))
+
+    @Slot(int, QByteArray)
+    def _on_pong(self, _elapsed_ms: int, payload: QByteArray) -> None:
+        data = payload.data()
+        self._emit_in(Opcode.PONG, data, True, payload_length=len(data))
+
+    @Slot(list)
+    def _on_ssl_errors(self, errors: list[QSslError]) -> None:
+        self._ssl_errors = [e.errorString() for e in errors]
+
+    @Slot(QAbstractSocket.SocketError)
+    def _on_error(self, error: _SocketError) -> None:
+        ws = self._ws
+        assert ws is not None
+        self._socket_error = (error, ws.errorString())
+        if not self._was_open and not self._finished:
+            self._finish_failed(self._classify(error, ws.errorString()))
+
+    @Slot()
+    def _on_handshake_timeout(self) -> None:
+        if self._was_open or self._finished or self._target is None:
+            return
+        host, port = self._host_port()
+        self._finish_failed(Failure(FailureKind.HANDSHAKE_TIMEOUT, host=host, port=port,
+                                    timeout_s=self._target.handshake_timeout_s))
+
+    @Slot()
+    def _on_disconnected(self) -> None:
+        if self._finished:
+            return
+        ws = self._ws
+        assert ws is not None
+        if not self._was_open:
+            # Qt emits disconnected before errorOccurred here: read the error from the socket itself.
+            self._finish_failed(self._classify(ws.error(), ws.errorString()))
+            return
+        self._finished = True
+        self._handshake_timer.stop()
+        code = int(ws.closeCode().value) if hasattr(ws.closeCode(), "value") else int(ws.closeCode())
+        reason = ws.closeReason()
+        error = self._socket_error
+        info: CloseInfo
+        if self._we_closed:
+            info = CloseInfo(code=code, reason=reason, by_peer=False, clean=True)
+            if code not in (1005, 1006):
+                self._emit_in(Opcode.CLOSE, close_payload(code, reason), True, note=_UNSEEN)
+        elif code == 1009 and _TOO_BIG.search(reason or ""):
+            assert self._target is not None
+            info = CloseInfo(code=1009, reason=reason, by_peer=False, clean=False,
+                             failure=Failure(FailureKind.MESSAGE_TOO_BIG, detail=reason,
+                                             limit=self._target.max_message_size))
+        elif code == 1006 or (error is not None and code == 1000 and not reason):
+            info = CloseInfo(code=1006, reason="", by_peer=True, clean=False,
+                             failure=Failure(FailureKind.CONNECTION_LOST, detail=error[1] if error else ""))
+        elif code in (1002, 1007) and error is not None:
+            info = CloseInfo(code=code, reason=reason, by_peer=False, clean=False,
+                             failure=Failure(FailureKind.PROTOCOL, detail=reason or error[1]))
+        else:
+            info = CloseInfo(code=None if code == 1005 else code, reason=reason, by_peer=True, clean=True)
+            self._emit_in(Opcode.CLOSE, close_payload(None if code == 1005 else code, reason), True, note=_UNSEEN)
+        self._set_state(ConnectionState.CLOSED)
+        self.closed.emit(info)
+
+    def _finish_failed(self, failure: Failure | None) -> None:
+        """End a connection attempt that never opened. ``None``: the user cancelled it."""
+        self._finished = True
+        self._handshake_timer.stop()
+        if self._ws is not None:
+            self._ws.abort()
+        self._set_state(ConnectionState.CLOSED)
+        if failure is not None:
+            self.failed.emit(failure)
+
+    def _classify(self, error: _SocketError, text: str) -> Failure:
+        host, port = self._host_port()
+        # QWebSocket reports a non-101 answer as ConnectionRefusedError: the status in the text decides.
+        status = _HTTP_STATUS.search(text)
+        if status:
+            return Failure(FailureKind.HANDSHAKE_REJECTED, detail=text, host=host, port=port,
+                           http_status=int(status.group(1)), http_reason=(status.group(2) or "").strip())
+        if error == _SocketError.HostNotFoundError:
+            return Failure(FailureKind.DNS, detail=text, host=host, port=port)
+        if error == _SocketError.ConnectionRefusedError:
+            return Failure(FailureKind.REFUSED, detail=text, host=host, port=port)
+        if error in (_SocketError.SslHandshakeFailedError, _SocketError.SslInternalError,
+                     _SocketError.SslInvalidUserDataError):
+            return Failure(FailureKind.TLS, detail=text, host=host, port=port, tls_errors=tuple(self._ssl_errors))
+        if error in (_SocketError.ProxyConnectionRefusedError, _SocketError.ProxyConnectionClosedError,
+                     _SocketError.ProxyConnectionTimeoutError, _SocketError.ProxyNotFoundError,
+                     _SocketError.ProxyProtocolError, _SocketError.ProxyAuthenticationRequiredError):
+            return Failure(FailureKind.PROXY, detail=text, host=host, port=port)
+        if error == _SocketError.RemoteHostClosedError:
+            return Failure(FailureKind.HANDSHAKE_INVALID, detail="the server closed the connection during the "
+                           "handshake", host=host, port=port)
+        if "handshake" in text.lower() or "header" in text.lower():
+            return Failure(FailureKind.HANDSHAKE_INVALID, detail=text, host=host, port=port)
+        if self._ssl_errors:
+            return Failure(FailureKind.TLS, detail=text, host=host, port=port, tls_errors=tuple(self._ssl_errors))
+        return Failure(FailureKind.NETWORK, detail=text, host=host, port=port)

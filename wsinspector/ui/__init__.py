@@ -1,0 +1,1 @@
+"""Widgets only: they talk to app controllers, never to sockets or the store."""

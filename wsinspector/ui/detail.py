@@ -1,0 +1,174 @@
+"""The detail pane: everything about one frame, with its payload as text, JSON tree and hex dump."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wsinspector.core.frames import Frame, Opcode, describe_close_code
+from wsinspector.core.log import FrameLog
+from wsinspector.core.payloads import decode_text, hexdump, human_size
+
+TEXT_LIMIT = 1024 * 1024
+HEX_LIMIT = 64 * 1024
+JSON_NODE_LIMIT = 5000
+
+
+def _flag(value: bool | None) -> str:
+    return "unknown" if value is None else ("1" if value else "0")
+
+
+class DetailPane(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("detail")
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self.summary = QLabel("Select a frame to see its details")
+        self.summary.setObjectName("detailSummary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(self.summary.textInteractionFlags().TextSelectableByMouse)
+        self.whole_message = QCheckBox("Whole message")
+        self.whole_message.setToolTip("For a fragmented message, show all of its frames' data together")
+        self.whole_message.setChecked(True)
+        self.whole_message.setVisible(False)
+        self.whole_message.toggled.connect(self._refresh)
+
+        self.text = QPlainTextEdit(readOnly=True)
+        self.text.setObjectName("detailText")
+        self.text.setFont(mono)
+        self.tree = QTreeWidget()
+        self.tree.setObjectName("detailJson")
+        self.tree.setHeaderLabels(["Key", "Value", "Type"])
+        self.tree.setUniformRowHeights(True)
+        self.json_error = QLabel()
+        self.json_error.setObjectName("detailJsonError")
+        json_page = QWidget()
+        json_layout = QVBoxLayout(json_page)
+        json_layout.setContentsMargins(0, 0, 0, 0)
+        json_layout.addWidget(self.json_error)
+        json_layout.addWidget(self.tree)
+        self.hex = QPlainTextEdit(readOnly=True)
+        self.hex.setObjectName("detailHex")
+        self.hex.setFont(mono)
+        self.hex.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.text, "Text")
+        self.tabs.addTab(json_page, "JSON")
+        self.tabs.addTab(self.hex, "Hex")
+
+        top = QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.whole_message)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.tabs)
+        self._frame: Frame | None = None
+        self._log: FrameLog | None = None
+
+    def show_frame(self, frame: Frame | None, log: FrameLog | None) -> None:
+        self._frame, self._log = frame, log
+        self._refresh()
+
+    def _refresh(self) -> None:
+        frame, log = self._frame, self._log
+        if frame is None:
+            self.summary.setText("Select a frame to see its details")
+            self.whole_message.setVisible(False)
+            for widget in (self.text, self.hex):
+                widget.clear()
+            self.tree.clear()
+            self.json_error.clear()
+            return
+        message = log.message_for(frame.seq) if log is not None else None
+        fragmented = message is not None and message.frame_count > 1
+        self.whole_message.setVisible(fragmented)
+        payload = frame.payload
+        scope = "frame"
+        if fragmented and message is not None and self.whole_message.isChecked():
+            payload = message.payload
+            scope = f"message of frames #{message.first_seq}–#{message.last_seq}"
+        self.summary.setText(self._summary(frame, log, scope, len(payload)))
+        self._show_text(frame, payload)
+        self._show_json(payload)
+        self.hex.setPlainText(hexdump(payload, HEX_LIMIT) if payload else "(empty payload)")
+
+    def _summary(self, frame: Frame, log: FrameLog | None, scope: str, shown: int) -> str:
+        when = f"{log.relative_us(frame) / 1e6:.6f} s" if log is not None else ""
+        parts = [
+            f"<b>#{frame.seq}</b> {frame.direction.arrow} <b>{frame.opcode.label}</b> at {when}",
+            f"FIN {_flag(frame.fin)} · RSV1 {_flag(frame.rsv1)} RSV2 {_flag(frame.rsv2)} RSV3 {_flag(frame.rsv3)}"
+            f" · masked {_flag(frame.masked)}"
+            + (f" · key {frame.mask_key.hex()}" if frame.mask_key else "")
+            + f" · length {'unknown' if frame.payload_length is None else f'{frame.payload_length:,}'}",
+            f"Showing the {scope}: {shown:,} bytes ({human_size(shown)})",
+        ]
+        if frame.opcode is Opcode.CLOSE:
+            reason = frame.close_reason
+            parts.insert(1, f"Close code <b>{describe_close_code(frame.close_code)}</b>"
+                            + (f", reason “{reason}”" if reason else ", no reason"))
+        if frame.note:
+            parts.append(f"<i>{frame.note}</i>")
+        return "<br>".join(parts)
+
+    def _show_text(self, frame: Frame, payload: bytes) -> None:
+        if frame.opcode is Opcode.CLOSE:
+            payload = payload[2:]
+        text, clean = decode_text(payload[:TEXT_LIMIT])
+        if not payload:
+            text = "(empty payload)"
+        elif not clean:
+            text = "[not valid UTF-8: invalid bytes shown as �; see Hex]\n" + text
+        if len(payload) > TEXT_LIMIT:
+            text += f"\n… {len(payload) - TEXT_LIMIT:,} more bytes (see Hex or export)"
+        self.text.setPlainText(text)
+
+    def _show_json(self, payload: bytes) -> None:
+        self.tree.clear()
+        if not payload:
+            self.json_error.setText("Empty payload")
+            return
+        try:
+            value = json.loads(payload)
+        except (ValueError, RecursionError) as exc:
+            self.json_error.setText(f"Not JSON: {exc}")
+            return
+        self.json_error.setText("")
+        budget = [JSON_NODE_LIMIT]
+        root = self.tree.invisibleRootItem()
+        self._add_json(root, "(root)", value, budget)
+        if budget[0] <= 0:
+            QTreeWidgetItem(root, ["…", f"more than {JSON_NODE_LIMIT:,} nodes; see Text", ""])
+        self.tree.expandToDepth(1)
+        self.tree.resizeColumnToContents(0)
+
+    def _add_json(self, parent: QTreeWidgetItem, key: str, value: Any, budget: list[int]) -> None:
+        if budget[0] <= 0:
+            return
+        budget[0] -= 1
+        if isinstance(value, dict):
+            item = QTreeWidgetItem(parent, [key, f"{{{len(value)}}}", "object"])
+            for k, v in value.items():
+                self._add_json(item, str(k), v, budget)
+        elif isinstance(value, list):
+            item = QTreeWidgetItem(parent, [key, f"[{len(value)}]", "array"])
+            for i, v in enumerate(value):
+                self._add_json(item, str(i), v, budget)
+        else:
+            kind = {str: "string", bool: "boolean", int: "number", float: "number"}.get(type(value), "null")
+            shown = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+            QTreeWidgetItem(parent, [key, shown, kind])
