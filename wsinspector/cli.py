@@ -115,6 +115,10 @@ def run_gui(data_dir: Path | None) -> int:
     _install_excepthook(log_path, lambda message: window.banner.show_message(message, "error"))
     window.show()
     _quit_on_signals(app)
+    if sys.stderr is not None:  # a Windows gui-script has no console
+        echo = context.echo_url or "not running"
+        print(f"{APP_NAME} {__version__}: data in {context.data_dir}; built-in echo server at {echo}",
+              file=sys.stderr, flush=True)
     with loop:
         loop.run_forever()
     context.shutdown()

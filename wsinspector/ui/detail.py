@@ -55,6 +55,8 @@ class DetailPane(QWidget):
         self.tree.setUniformRowHeights(True)
         self.json_error = QLabel()
         self.json_error.setObjectName("detailJsonError")
+        self.json_error.setWordWrap(True)
+        self.json_error.hide()
         json_page = QWidget()
         json_layout = QVBoxLayout(json_page)
         json_layout.setContentsMargins(0, 0, 0, 0)
@@ -92,7 +94,7 @@ class DetailPane(QWidget):
             for widget in (self.text, self.hex):
                 widget.clear()
             self.tree.clear()
-            self.json_error.clear()
+            self._set_json_error("")
             return
         message = log.message_for(frame.seq) if log is not None else None
         fragmented = message is not None and message.frame_count > 1
@@ -140,14 +142,14 @@ class DetailPane(QWidget):
     def _show_json(self, payload: bytes) -> None:
         self.tree.clear()
         if not payload:
-            self.json_error.setText("Empty payload")
+            self._set_json_error("Empty payload")
             return
         try:
             value = json.loads(payload)
         except (ValueError, RecursionError) as exc:
-            self.json_error.setText(f"Not JSON: {exc}")
+            self._set_json_error(f"Not JSON: {exc}")
             return
-        self.json_error.setText("")
+        self._set_json_error("")
         budget = [JSON_NODE_LIMIT]
         root = self.tree.invisibleRootItem()
         self._add_json(root, "(root)", value, budget)
@@ -155,6 +157,10 @@ class DetailPane(QWidget):
             QTreeWidgetItem(root, ["…", f"more than {JSON_NODE_LIMIT:,} nodes; see Text", ""])
         self.tree.expandToDepth(1)
         self.tree.resizeColumnToContents(0)
+
+    def _set_json_error(self, text: str) -> None:
+        self.json_error.setText(text)
+        self.json_error.setVisible(bool(text))
 
     def _add_json(self, parent: QTreeWidgetItem, key: str, value: Any, budget: list[int]) -> None:
         if budget[0] <= 0:

@@ -135,7 +135,7 @@ class MainWindow(QMainWindow):
         right_split.setStretchFactor(0, 5)
         right_split.setStretchFactor(1, 3)
         right_split.setStretchFactor(2, 2)
-        right_split.setSizes([420, 220, 160])
+        right_split.setSizes([380, 280, 140])
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(4, 0, 0, 0)

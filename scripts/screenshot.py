@@ -1,0 +1,72 @@
+"""Render the README screenshot from a real session against the built-in echo server.
+
+    xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python scripts/screenshot.py docs/screenshot.png
+
+Every step waits for the app's own signals; nothing is faked.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
+
+from wsinspector.app.context import AppContext
+from wsinspector.core.payloads import PayloadMode
+from wsinspector.ui.main_window import MainWindow
+
+
+def wait_for(signal: object, timeout_ms: int = 10_000) -> None:
+    loop = QEventLoop()
+    signal.connect(loop.quit)  # type: ignore[attr-defined]
+    QTimer.singleShot(timeout_ms, loop.quit)
+    loop.exec()
+
+
+def main(out: Path) -> int:
+    app = QApplication([])
+    app.setApplicationName("wsinspector")
+    context = AppContext(Path(tempfile.mkdtemp()))
+    window = MainWindow(context)
+    window.resize(1280, 800)
+    window.show()
+    session = context.session
+
+    window.toggle_connection()
+    wait_for(session.opened)
+    composer = window.composer
+    messages = [
+        (PayloadMode.JSON, json.dumps({"op": "subscribe", "channel": "trades", "symbols": ["BTC-USD", "ETH-USD"]})),
+        (PayloadMode.TEXT, "hello from wsinspector"),
+        (PayloadMode.HEX, "00 01 02 03 de ad be ef"),
+    ]
+    for mode, text in messages:
+        composer.set_mode(mode)
+        composer.editor.setPlainText(text)
+        composer.send()
+    composer.set_mode(PayloadMode.TEXT)
+    composer.editor.setPlainText("rtt?")
+    composer.ping()
+    while sum(1 for f in session.log if f.direction.value == "in") < len(messages) + 1:
+        wait_for(session.frames_appended)
+    session.flush()
+    window.timeline.selectRow(len(messages) + 1)  # the echoed JSON message
+    composer.set_mode(PayloadMode.JSON)
+    composer.editor.setPlainText('{"op": "unsubscribe", "channel": "trades"}')
+    window.detail.tabs.setCurrentIndex(1)
+    app.processEvents()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not window.grab().save(str(out)):
+        print(f"could not write {out}", file=sys.stderr)
+        return 1
+    print(f"wrote {out}")
+    context.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/screenshot.png")))

@@ -1,0 +1,94 @@
+"""Shared fixtures: one session-wide qasync loop over pytest-qt's QApplication, real peers on loopback,
+and a check that no socket or timer outlives its test."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="session")
+def aloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
+    """The asyncio loop every test shares. It runs inside Qt's event loop and is never stopped or closed:
+    ``QEventLoop.stop()`` would call ``QApplication.exit()`` and break pytest-qt's waits."""
+    import qasync
+
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    yield loop
+
+
+@pytest.fixture
+def run(qtbot: Any, aloop: asyncio.AbstractEventLoop) -> Callable[..., Any]:
+    """``run(coro, timeout=10)``: run a coroutine on the shared loop while Qt keeps processing events."""
+
+    def _run(awaitable: Awaitable[T], timeout: float = 10.0) -> T:
+        future = asyncio.ensure_future(awaitable, loop=aloop)
+        qtbot.waitUntil(future.done, timeout=int(timeout * 1000))
+        return future.result()
+
+    return _run
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "data"
+    path.mkdir()
+    return path
+
+
+def _live_qt_leftovers() -> list[str]:
+    import shiboken6
+    from PySide6.QtCore import QThread, QTimer
+    from PySide6.QtNetwork import QAbstractSocket
+    from PySide6.QtWebSockets import QWebSocket, QWebSocketServer
+
+    found = []
+    for obj in gc.get_objects():
+        try:
+            if not isinstance(obj, QTimer | QThread | QWebSocket | QWebSocketServer | QAbstractSocket):
+                continue
+            if not shiboken6.isValid(obj):
+                continue
+        except ReferenceError:
+            continue
+        if isinstance(obj, QTimer) and obj.isActive():
+            found.append(f"active QTimer {obj.objectName() or obj!r} (parent {obj.parent()!r})")
+        elif isinstance(obj, QThread) and obj.isRunning():
+            found.append(f"running QThread {obj!r}")
+        elif isinstance(obj, QWebSocket) and obj.state() != QAbstractSocket.SocketState.UnconnectedState:
+            found.append(f"QWebSocket still {obj.state().name} to {obj.requestUrl().toString()}")
+        elif isinstance(obj, QWebSocketServer) and obj.isListening():
+            found.append(f"QWebSocketServer still listening on {obj.serverUrl().toString()}")
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_leftovers(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a Qt test that leaves an active timer, a running thread or an open socket behind."""
+    yield
+    if "qapp" not in request.fixturenames and "qtbot" not in request.fixturenames:
+        return
+    import time
+
+    from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop
+
+    # Let pending closes and deleteLater() calls finish: process events until clean, for 3 s at most.
+    deadline = time.monotonic() + 3.0
+    leftovers = _live_qt_leftovers()
+    while leftovers and time.monotonic() < deadline:
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        leftovers = _live_qt_leftovers()
+    if leftovers:
+        pytest.fail("left behind after the test:\n  " + "\n  ".join(leftovers))

@@ -1,0 +1,242 @@
+"""Real peers for tests, all on 127.0.0.1 and free ports: a `websockets` server, Qt's QWebSocketServer,
+and a hostile raw-socket server that misbehaves on purpose."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import struct
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QObject
+from PySide6.QtNetwork import QHostAddress
+from PySide6.QtWebSockets import QWebSocket, QWebSocketProtocol, QWebSocketServer
+
+GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+# -- websockets (python) ----------------------------------------------------------------------------
+
+class WebsocketsPeer:
+    """A `websockets` asyncio server on the shared qasync loop. ``handler(connection)`` defaults to echo.
+    ``received`` records every message the server got; ``request_headers`` the last handshake's headers."""
+
+    def __init__(self, handler: Callable[[Any], Awaitable[None]] | None = None, **serve_kwargs: Any) -> None:
+        self.handler = handler or self.echo
+        self.serve_kwargs = serve_kwargs
+        self.server: Any = None
+        self.received: list[str | bytes] = []
+        self.request_headers: Any = None
+        self.subprotocol: str | None = None
+
+    async def echo(self, ws: Any) -> None:
+        async for message in ws:
+            self.received.append(message)
+            await ws.send(message)
+
+    async def _handle(self, ws: Any) -> None:
+        self.request_headers = ws.request.headers
+        self.subprotocol = ws.subprotocol
+        # a client going away in the middle of a handler is normal here
+        with contextlib.suppress(Exception):
+            await self.handler(ws)
+
+    async def start(self) -> str:
+        from websockets.asyncio.server import serve
+
+        self.server = await serve(self._handle, "127.0.0.1", 0, **self.serve_kwargs)
+        return self.url
+
+    @property
+    def url(self) -> str:
+        port = self.server.sockets[0].getsockname()[1]
+        return f"ws://127.0.0.1:{port}/"
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+
+# -- QWebSocketServer --------------------------------------------------------------------------------
+
+class QtPeer(QObject):
+    """A QWebSocketServer peer: echoes messages; ``outgoing_frame_size`` makes it fragment what it sends."""
+
+    def __init__(self, outgoing_frame_size: int | None = None) -> None:
+        super().__init__()
+        self.server = QWebSocketServer("qt peer", QWebSocketServer.SslMode.NonSecureMode, self)
+        self.server.newConnection.connect(self._on_new_connection)
+        self.outgoing_frame_size = outgoing_frame_size
+        self.clients: list[QWebSocket] = []
+        self.received: list[str | bytes] = []
+
+    def listen(self) -> str:
+        assert self.server.listen(QHostAddress(QHostAddress.SpecialAddress.LocalHost), 0)
+        return f"ws://127.0.0.1:{self.server.serverPort()}/"
+
+    def _on_new_connection(self) -> None:
+        while self.server.hasPendingConnections():
+            client = self.server.nextPendingConnection()
+            if self.outgoing_frame_size:
+                client.setOutgoingFrameSize(self.outgoing_frame_size)
+            client.textMessageReceived.connect(lambda text, c=client: self._on_text(c, text))
+            client.binaryMessageReceived.connect(lambda data, c=client: self._on_binary(c, data))
+            self.clients.append(client)
+
+    def _on_text(self, client: QWebSocket, text: str) -> None:
+        self.received.append(text)
+        client.sendTextMessage(text)
+
+    def _on_binary(self, client: QWebSocket, data: QByteArray) -> None:
+        self.received.append(data.data())
+        client.sendBinaryMessage(data)
+
+    def send_text_to_all(self, text: str) -> None:
+        for client in self.clients:
+            client.sendTextMessage(text)
+
+    def close_all(self, code: int, reason: str) -> None:
+        for client in self.clients:
+            client.close(QWebSocketProtocol.CloseCode(code), reason)
+
+    def stop(self) -> None:
+        self.server.close()
+        for client in self.clients:
+            client.abort()
+            client.deleteLater()
+        self.clients.clear()
+
+
+# -- a hostile raw server ----------------------------------------------------------------------------
+
+def frame_header(opcode: int, length: int, fin: bool = True, rsv: int = 0, mask: bool = False) -> bytes:
+    first = (0x80 if fin else 0) | (rsv << 4) | opcode
+    mask_bit = 0x80 if mask else 0
+    if length < 126:
+        return bytes([first, mask_bit | length])
+    if length < 65536:
+        return bytes([first, mask_bit | 126]) + struct.pack("!H", length)
+    return bytes([first, mask_bit | 127]) + struct.pack("!Q", length)
+
+
+def server_frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
+    return frame_header(opcode, len(payload), fin) + payload
+
+
+async def read_handshake(reader: asyncio.StreamReader) -> dict[str, str] | None:
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+        return None
+    lines = head.decode("latin-1").split("\r\n")[1:]
+    return {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines if ":" in line)}
+
+
+def accept_response(headers: dict[str, str]) -> bytes:
+    key = headers.get("sec-websocket-key", "").encode()
+    accept = base64.b64encode(hashlib.sha1(key + GUID).digest())
+    return (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+
+
+Behaviour = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+class HostileServer:
+    """A raw asyncio TCP server speaking just enough HTTP/WebSocket to misbehave in a chosen way."""
+
+    def __init__(self, behaviour: Behaviour) -> None:
+        self.behaviour = behaviour
+        self.server: asyncio.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.append(writer)
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)  # type: ignore[arg-type]
+        try:
+            await self.behaviour(reader, writer)
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            self._tasks.discard(task)  # type: ignore[arg-type]
+            writer.close()
+
+    async def start(self) -> str:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        return self.url
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"ws://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/"
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for writer in self._writers:
+            writer.close()
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+        await asyncio.sleep(0)
+
+
+# behaviours ----------------------------------------------------------------------------------------
+
+async def never_answers(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Accept TCP, read the request, say nothing."""
+    await reader.read()  # until the client gives up
+
+
+def http_status(status: int, reason: str) -> Behaviour:
+    async def behaviour(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_handshake(reader)
+        writer.write(f"HTTP/1.1 {status} {reason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode())
+        await writer.drain()
+
+    return behaviour
+
+
+def after_upgrade(then: Behaviour) -> Behaviour:
+    async def behaviour(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        headers = await read_handshake(reader)
+        if headers is None:
+            return
+        writer.write(accept_response(headers))
+        await writer.drain()
+        await then(reader, writer)
+
+    return behaviour
+
+
+def sends_then_waits(data: bytes) -> Behaviour:
+    async def then(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(data)
+        await writer.drain()
+        await reader.read()
+
+    return after_upgrade(then)
+
+
+def sends_then_drops(data: bytes) -> Behaviour:
+    async def then(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(data)
+        await writer.drain()
+        writer.transport.abort()
+
+    return after_upgrade(then)
+
+
+def oversized_frame(size: int) -> Behaviour:
+    return sends_then_waits(frame_header(0x2, size) + b"\0" * size)
+
+
+def closes_with(code: int, reason: str) -> Behaviour:
+    return sends_then_waits(server_frame(0x8, struct.pack("!H", code) + reason.encode()))
