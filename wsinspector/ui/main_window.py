@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -26,6 +28,13 @@ from wsinspector.ui.composer import Composer
 from wsinspector.ui.connections_panel import ConnectionsPanel
 from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.timeline import TimelineModel, TimelineView
+
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+
+
+def app_icon() -> QIcon:
+    return QIcon(str(RESOURCES / "wsinspector.svg"))
+
 
 _STATE_STYLE = {
     ConnectionState.CLOSED: ("Closed", "#6b6b6b"),
@@ -82,6 +91,7 @@ class MainWindow(QMainWindow):
         self.session = context.session
         self.setObjectName("mainWindow")
         self.setWindowTitle("wsinspector")
+        self.setWindowIcon(app_icon())
         self.resize(1280, 800)
         self._profile: ConnectionProfile | None = None
 
@@ -109,6 +119,7 @@ class MainWindow(QMainWindow):
         self.info.setObjectName("connectionInfo")
         self.info.setWordWrap(True)
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.info.hide()
         self.banner = Banner()
         self.banner.setObjectName("banner")
 
@@ -229,17 +240,26 @@ class MainWindow(QMainWindow):
             self.banner.show_message("Select or create a connection first", "warning")
             return
         url = self.url.text().strip()
+        notice = ""
         if url != profile.url:
-            profile = profile.with_changes(url=url)
+            edited = profile.with_changes(url=url)
             try:
-                profile.resolved()
+                edited.resolved()
             except ValueError as exc:
                 self.banner.show_message(str(exc))
                 return
-            profile = self.context.connections.save(profile)
-            self._profile = profile
+            if profile.builtin:
+                # The built-in profile follows the echo server's port; keep the user's URL out of it.
+                notice = (f"Connecting to {url} once; “{profile.name}” keeps pointing at the built-in echo server. "
+                          "Use Duplicate to save a connection of your own.")
+                profile = edited
+            else:
+                profile = self._profile = self.context.connections.save(edited)
         self.banner.clear()
+        if notice:
+            self.banner.show_message(notice, "info")
         self.info.clear()
+        self.info.hide()
         self.session.connect_to(profile)
 
     @Slot(object)
@@ -262,6 +282,7 @@ class MainWindow(QMainWindow):
         headers = ("not exposed by the Qt engine" if info.response_headers is None
                    else ", ".join(f"{k}: {v}" for k, v in info.response_headers))
         self.info.setText(f"Connected to {info.peer} · subprotocol: {proto} · response headers: {headers}")
+        self.info.show()
         self.statusBar().showMessage(f"Connected to {info.url}", 5000)
 
     @Slot(object)
