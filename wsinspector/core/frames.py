@@ -155,10 +155,10 @@ class Message:
     payload: bytes
     first_seq: int
     last_seq: int
-
-    @property
-    def frame_count(self) -> int:
-        return self.last_seq - self.first_seq + 1 if self.first_seq <= self.last_seq else 0
+    #: data frames in the message (control frames interleaved between them are not counted)
+    frame_count: int = 1
+    #: sequence numbers of its data frames
+    seqs: tuple[int, ...] = ()
 
 
 class FragmentationError(ValueError):
@@ -177,6 +177,7 @@ class MessageAssembler:
         self.direction = direction
         self._opcode: Opcode | None = None
         self._parts: list[bytes] = []
+        self._seqs: list[int] = []
         self._first_seq = -1
 
     @property
@@ -199,13 +200,15 @@ class MessageAssembler:
             self._opcode = frame.opcode
             self._first_seq = frame.seq
         self._parts.append(frame.payload)
+        self._seqs.append(frame.seq)
         if frame.fin is False:
             return None
-        message = Message(self.direction, self._opcode, b"".join(self._parts), self._first_seq, frame.seq)
-        self._opcode = None
-        self._parts = []
+        message = Message(self.direction, self._opcode, b"".join(self._parts), self._first_seq, frame.seq,
+                          frame_count=len(self._seqs), seqs=tuple(self._seqs))
+        self.reset()
         return message
 
     def reset(self) -> None:
         self._opcode = None
         self._parts = []
+        self._seqs = []

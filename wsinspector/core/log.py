@@ -50,9 +50,8 @@ class FrameLog:
             if message is not None:
                 index = len(self._messages)
                 self._messages.append(message)
-                for seq in range(message.first_seq, message.last_seq + 1):
-                    if not self._frames[seq].opcode.is_control:
-                        self._message_of[seq] = index
+                for seq in message.seqs:
+                    self._message_of[seq] = index
         return stored
 
     def message_for(self, seq: int) -> Message | None:

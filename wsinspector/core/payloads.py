@@ -48,11 +48,21 @@ def encode(mode: PayloadMode, source: str) -> EncodedPayload:
     return EncodedPayload(parse_base64(source), False)
 
 
+class _NonStandardJSON(ValueError):
+    pass
+
+
+def _reject_constant(name: str) -> Any:
+    raise _NonStandardJSON(name)
+
+
 def parse_json(source: str) -> Any:
     if not source.strip():
         raise PayloadError("JSON is empty")
     try:
-        return json.loads(source)
+        return json.loads(source, parse_constant=_reject_constant)
+    except _NonStandardJSON as exc:
+        raise PayloadError(f"Invalid JSON: {exc} is not part of JSON (RFC 8259)") from None
     except json.JSONDecodeError as exc:
         raise PayloadError(f"Invalid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
                            exc.lineno, exc.colno) from None
@@ -64,17 +74,22 @@ def pretty_json(source: str) -> str:
     return json.dumps(parse_json(source), indent=2, ensure_ascii=False)
 
 
-_HEX_SEPARATORS = re.compile(r"[\s:,\-]+")
+_HEX_TOKEN = re.compile(r"[^\s:,\-]+")
 
 
 def parse_hex(source: str) -> bytes:
     """Hex digits, optionally separated by spaces, colons, commas or dashes, optional 0x prefixes."""
-    cleaned = re.sub(r"0[xX]", "", _HEX_SEPARATORS.sub("", source))
-    bad = re.search(r"[^0-9a-fA-F]", cleaned)
-    if bad:
-        # point at the offending character in what the user typed
-        offset = source.find(bad.group(0))
-        raise PayloadError(f"Not a hex digit: {bad.group(0)!r} at position {offset + 1}", 1, offset + 1)
+    digits: list[str] = []
+    for token in _HEX_TOKEN.finditer(source):
+        text, start = token.group(0), token.start()
+        if text[:2] in ("0x", "0X"):
+            text, start = text[2:], start + 2
+        for offset, char in enumerate(text):
+            if char not in "0123456789abcdefABCDEF":
+                position = start + offset + 1
+                raise PayloadError(f"Not a hex digit: {char!r} at position {position}", 1, position)
+        digits.append(text)
+    cleaned = "".join(digits)
     if len(cleaned) % 2:
         raise PayloadError(f"Odd number of hex digits ({len(cleaned)}): every byte needs two")
     return bytes.fromhex(cleaned)
@@ -140,6 +155,6 @@ def human_size(n: int) -> str:
     size = float(n)
     for unit in ("KiB", "MiB", "GiB", "TiB"):
         size /= 1024
-        if size < 1024 or unit == "TiB":
+        if round(size, 1) < 1024 or unit == "TiB":
             break
     return f"{size:.1f} {unit}"

@@ -17,6 +17,7 @@ DEFAULT_MAX_FRAME_SIZE = 64 * MIB
 BUILTIN_LOCAL_ECHO = "local-echo"
 
 _VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
+_HOST_PORT = re.compile(r"^[^/:]+:\d+(/|$)")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 #: Headers the WebSocket handshake itself owns; a user value would break or silently lose to it.
 RESERVED_HEADERS = frozenset(
@@ -126,6 +127,8 @@ def validate_url(url: str) -> str:
     except ValueError as exc:
         raise ProfileError(f"The URL is malformed: {exc}") from None
     scheme = parts.scheme.lower()
+    if not parts.netloc and _HOST_PORT.match(url):
+        raise ProfileError(f"The URL needs a scheme: ws://{url} or wss://{url}")
     if scheme in ("http", "https"):
         suggestion = "ws" if scheme == "http" else "wss"
         raise ProfileError(f"WebSocket URLs start with ws:// or wss:// (did you mean {suggestion}://?)")

@@ -99,13 +99,15 @@ class Store:
         version = db.execute("PRAGMA user_version").fetchone()[0]
         app_id = db.execute("PRAGMA application_id").fetchone()[0]
         tables = db.execute("SELECT count(*) FROM sqlite_schema WHERE type = 'table'").fetchone()[0]
+        if tables and app_id != APPLICATION_ID:
+            raise StoreError(f"{self.path} is an SQLite database of another program; it was left untouched")
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path} was written by a newer wsinspector (schema {version}, this version "
                 f"understands up to {SCHEMA_VERSION}); it was left untouched"
             )
-        if tables and app_id != APPLICATION_ID:
-            raise StoreError(f"{self.path} is an SQLite database of another program; it was left untouched")
+        # SQLite silently opens a read-only file read-only: find out now, not at the first save.
+        db.execute(f"PRAGMA user_version = {version}")
         if self.path is not None:
             db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA foreign_keys=ON")
@@ -182,14 +184,23 @@ class _Transaction:
         self._db = db
 
     def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as err:
+            raise StoreError(f"Could not save: {err}") from None
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if exc_type is None:
             try:
                 self._db.execute("COMMIT")
-            except sqlite3.OperationalError as err:
-                self._db.execute("ROLLBACK")
+            except sqlite3.Error as err:
+                self._rollback()
                 raise StoreError(f"Could not save: {err}") from None
         else:
+            self._rollback()
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"Could not save: {exc}") from None
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:
             self._db.execute("ROLLBACK")

@@ -1,0 +1,200 @@
+"""FrameLog: dense numbering, the message each data frame belongs to, protocol errors, segments."""
+
+from __future__ import annotations
+
+from wsinspector.core.frames import Direction, Frame, Opcode, close_payload
+from wsinspector.core.log import FrameLog
+
+IN, OUT = Direction.IN, Direction.OUT
+
+
+def add(log: FrameLog, direction: Direction, opcode: Opcode, payload: bytes = b"", fin: bool | None = True, *,
+        seq: int = 999, ts_ns: int = 0) -> Frame:
+    return log.append(Frame(seq=seq, ts_ns=ts_ns, direction=direction, opcode=opcode, payload=payload, fin=fin))
+
+
+def test_seq_is_dense_from_zero_whatever_the_incoming_seq() -> None:
+    log = FrameLog()
+    stored = [
+        add(log, IN, Opcode.TEXT, b"a", seq=42),
+        add(log, OUT, Opcode.PING, seq=7),
+        add(log, IN, Opcode.BINARY, b"b", seq=42),
+        add(log, OUT, Opcode.TEXT, b"c", seq=-1),
+    ]
+    assert [f.seq for f in stored] == [0, 1, 2, 3]
+    assert len(log) == 4
+    assert [f.seq for f in log] == [0, 1, 2, 3]
+    assert [log[i].payload for i in range(4)] == [b"a", b"", b"b", b"c"]
+    assert log[2] == stored[2]
+
+
+def test_append_keeps_every_other_field() -> None:
+    log = FrameLog()
+    original = Frame(seq=5, ts_ns=123, direction=OUT, opcode=Opcode.BINARY, payload=b"\x01", fin=True,
+                     rsv1=False, masked=True, mask_key=b"abcd", payload_length=1, note="n")
+    stored = log.append(original)
+    assert stored == Frame(seq=0, ts_ns=123, direction=OUT, opcode=Opcode.BINARY, payload=b"\x01", fin=True,
+                           rsv1=False, masked=True, mask_key=b"abcd", payload_length=1, note="n")
+
+
+def test_single_frame_message() -> None:
+    log = FrameLog()
+    add(log, IN, Opcode.TEXT, b"hello")
+    message = log.message_for(0)
+    assert message is not None
+    assert message.payload == b"hello"
+    assert message.frame_count == 1
+    assert log.messages == [message]
+
+
+def test_message_seqs_are_log_seqs() -> None:
+    log = FrameLog()
+    add(log, IN, Opcode.TEXT, b"a", fin=False, seq=100)
+    add(log, IN, Opcode.CONTINUATION, b"b", fin=True, seq=200)
+    message = log.message_for(1)
+    assert message is not None
+    assert (message.first_seq, message.last_seq) == (0, 1)
+
+
+def test_every_data_frame_of_a_fragmented_message_maps_to_it_but_control_frames_do_not() -> None:
+    log = FrameLog()
+    add(log, IN, Opcode.TEXT, b"Hel", fin=False)  # 0
+    add(log, IN, Opcode.PING, b"p")  # 1
+    add(log, IN, Opcode.CONTINUATION, b"lo, ", fin=False)  # 2
+    add(log, OUT, Opcode.PONG, b"p")  # 3
+    add(log, IN, Opcode.CONTINUATION, b"world", fin=True)  # 4
+    message = log.message_for(0)
+    assert message is not None
+    assert message.payload == b"Hello, world"
+    assert (message.first_seq, message.last_seq) == (0, 4)
+    assert log.message_for(2) is message
+    assert log.message_for(4) is message
+    assert log.message_for(1) is None
+    assert log.message_for(3) is None
+    assert log.messages == [message]
+    assert log.protocol_errors == []
+
+
+def test_message_for_is_none_while_the_message_is_incomplete() -> None:
+    log = FrameLog()
+    add(log, OUT, Opcode.BINARY, b"\x00", fin=False)
+    assert log.message_for(0) is None
+    add(log, OUT, Opcode.CONTINUATION, b"\x01", fin=False)
+    assert log.message_for(0) is None
+    assert log.message_for(1) is None
+    assert log.messages == []
+    add(log, OUT, Opcode.CONTINUATION, b"\x02", fin=True)
+    message = log.message_for(1)
+    assert message is not None
+    assert message.payload == b"\x00\x01\x02"
+    assert message.opcode is Opcode.BINARY
+
+
+def test_message_for_unknown_seq_is_none() -> None:
+    log = FrameLog()
+    assert log.message_for(0) is None
+    add(log, IN, Opcode.TEXT, b"x")
+    assert log.message_for(1) is None
+
+
+def test_directions_are_assembled_independently() -> None:
+    log = FrameLog()
+    add(log, IN, Opcode.TEXT, b"in-1 ", fin=False)  # 0
+    add(log, OUT, Opcode.TEXT, b"out-1 ", fin=False)  # 1
+    add(log, OUT, Opcode.CONTINUATION, b"out-2", fin=True)  # 2
+    add(log, IN, Opcode.CONTINUATION, b"in-2", fin=True)  # 3
+    assert log.protocol_errors == []
+    assert [m.payload for m in log.messages] == [b"out-1 out-2", b"in-1 in-2"]
+    assert [m.direction for m in log.messages] == [OUT, IN]
+
+
+def test_data_frames_of_the_other_direction_inside_a_fragmented_message_keep_their_own_message() -> None:
+    # While an incoming message is being fragmented, the user sends messages of their own.
+    log = FrameLog()
+    add(log, IN, Opcode.TEXT, b"in-", fin=False)  # 0
+    add(log, OUT, Opcode.TEXT, b"whole out", fin=True)  # 1
+    add(log, OUT, Opcode.BINARY, b"out-", fin=False)  # 2
+    add(log, OUT, Opcode.CONTINUATION, b"frag", fin=True)  # 3
+    add(log, IN, Opcode.CONTINUATION, b"message", fin=True)  # 4
+    incoming = log.message_for(0)
+    assert incoming is not None
+    assert incoming.payload == b"in-message"
+    assert log.message_for(4) is incoming
+    for seq, payload in [(1, b"whole out"), (2, b"out-frag"), (3, b"out-frag")]:
+        mine = log.message_for(seq)
+        assert mine is not None
+        assert mine.direction is OUT, f"frame #{seq} is shown as part of the incoming message"
+        assert mine.payload == payload
+
+
+def test_fragmentation_error_is_recorded_and_the_log_keeps_going() -> None:
+    log = FrameLog()
+    add(log, IN, Opcode.CONTINUATION, b"orphan", fin=True)  # 0
+    assert len(log) == 1  # the frame is still logged
+    assert len(log.protocol_errors) == 1
+    assert "#0" in log.protocol_errors[0]
+    assert log.message_for(0) is None
+    add(log, IN, Opcode.TEXT, b"next", fin=True)  # 1
+    message = log.message_for(1)
+    assert message is not None
+    assert message.payload == b"next"
+    assert len(log.protocol_errors) == 1
+
+
+def test_new_message_before_previous_finished_is_recorded_and_the_stale_part_dropped() -> None:
+    log = FrameLog()
+    add(log, IN, Opcode.TEXT, b"stale", fin=False)  # 0
+    add(log, IN, Opcode.TEXT, b"intruder", fin=True)  # 1: breaks RFC 6455 5.4
+    assert len(log.protocol_errors) == 1
+    assert "#1" in log.protocol_errors[0]
+    assert log.message_for(0) is None
+    add(log, IN, Opcode.BINARY, b"fine", fin=True)  # 2
+    message = log.message_for(2)
+    assert message is not None
+    assert message.payload == b"fine"  # nothing of "stale" leaked in
+    assert len(log.protocol_errors) == 1
+
+
+def test_error_in_one_direction_does_not_disturb_the_other() -> None:
+    log = FrameLog()
+    add(log, OUT, Opcode.TEXT, b"out-", fin=False)  # 0
+    add(log, IN, Opcode.CONTINUATION, b"orphan", fin=True)  # 1
+    add(log, OUT, Opcode.CONTINUATION, b"ok", fin=True)  # 2
+    assert len(log.protocol_errors) == 1
+    message = log.message_for(2)
+    assert message is not None
+    assert message.payload == b"out-ok"
+
+
+def test_new_segment_drops_unfinished_fragments() -> None:
+    log = FrameLog()
+    add(log, IN, Opcode.TEXT, b"from the old connection", fin=False)  # 0
+    add(log, OUT, Opcode.BINARY, b"old out", fin=False)  # 1
+    add(log, IN, Opcode.CLOSE, close_payload(1006), fin=True)  # 2
+    log.new_segment()
+    add(log, IN, Opcode.TEXT, b"new", fin=True)  # 3: would be a fragmentation error without the new segment
+    add(log, OUT, Opcode.TEXT, b"new out", fin=True)  # 4
+    assert log.protocol_errors == []
+    assert [m.payload for m in log.messages] == [b"new", b"new out"]
+    assert log.message_for(0) is None
+    assert log.message_for(1) is None
+    assert len(log) == 5  # the old frames stay in the log
+
+
+def test_continuation_after_new_segment_is_an_error() -> None:
+    log = FrameLog()
+    add(log, IN, Opcode.TEXT, b"old", fin=False)
+    log.new_segment()
+    add(log, IN, Opcode.CONTINUATION, b"tail", fin=True)
+    assert len(log.protocol_errors) == 1
+    assert log.messages == []
+
+
+def test_relative_us() -> None:
+    log = FrameLog()
+    later = add(log, IN, Opcode.TEXT, b"x", ts_ns=log.started_ns + 1_500_000)
+    at_start = add(log, IN, Opcode.TEXT, b"y", ts_ns=log.started_ns)
+    earlier = add(log, IN, Opcode.TEXT, b"z", ts_ns=log.started_ns - 2_000)
+    assert log.relative_us(later) == 1500.0
+    assert log.relative_us(at_start) == 0.0
+    assert log.relative_us(earlier) == -2.0

@@ -1,0 +1,292 @@
+"""Profiles: URL validation, {{variable}} expansion, resolving a profile into a connect target."""
+
+from __future__ import annotations
+
+import pytest
+
+from wsinspector.core.profiles import (
+    BUILTIN_LOCAL_ECHO,
+    DEFAULT_HANDSHAKE_TIMEOUT_S,
+    DEFAULT_MAX_FRAME_SIZE,
+    DEFAULT_MAX_MESSAGE_SIZE,
+    ConnectionProfile,
+    ProfileError,
+    UnknownVariableError,
+    expand,
+    validate_url,
+)
+
+# -- validate_url -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("", "Enter a URL"),
+        ("   ", "Enter a URL"),
+        ("ws://host/a b", "contains spaces"),
+        ("ws://ho st/", "contains spaces"),
+        ("ws://host/\tpath", "contains spaces"),
+        ("http://example.com/socket", "did you mean ws://"),
+        ("https://example.com/socket", "did you mean wss://"),
+        ("HTTPS://example.com/", "did you mean wss://"),
+        ("ftp://example.com/", "Unsupported scheme 'ftp'"),
+        ("example.com/socket", "needs a scheme"),
+        ("127.0.0.1:8765/", "needs a scheme"),
+        ("localhost:8765", "needs a scheme"),
+        ("ws://", "no host"),
+        ("ws:///path", "no host"),
+        ("ws://:8080/", "no host"),
+        ("ws://host:0/", "Port 0"),
+        ("ws://host:99999/", "malformed"),
+        ("ws://host:65536/", "malformed"),
+        ("ws://host:abc/", "malformed"),
+        ("ws://[::1/", "malformed"),
+        ("ws://host/path#section", "#fragment"),
+    ],
+)
+def test_validate_url_rejects(url: str, message: str) -> None:
+    with pytest.raises(ProfileError, match=message):
+        validate_url(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ws://127.0.0.1:8765/",
+        "ws://localhost",
+        "wss://echo.example.com/chat/room?id=42&token=abc",
+        "WSS://Example.COM/",
+        "ws://[::1]:8080/",
+        "wss://[2001:db8::1]/socket",
+        "ws://user:pass@host:65535/",
+        "ws://host:1/",
+    ],
+)
+def test_validate_url_accepts(url: str) -> None:
+    assert validate_url(url) == url
+
+
+def test_validate_url_strips_surrounding_space() -> None:
+    assert validate_url("  ws://host:1234/path?q=1 \n") == "ws://host:1234/path?q=1"
+
+
+# -- expand -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "variables", "result"),
+    [
+        ("ws://{{host}}:{{port}}/", {"host": "example.com", "port": "443"}, "ws://example.com:443/"),
+        ("{{ host }}", {"host": "h"}, "h"),
+        ("{{\thost\t}}/{{host}}", {"host": "h"}, "h/h"),
+        ("{{env.name-1}}", {"env.name-1": "prod"}, "prod"),
+        ("no variables here", {}, "no variables here"),
+        ("{{}} and {{ }} are not variables", {}, "{{}} and {{ }} are not variables"),
+        ("{{1abc}}", {}, "{{1abc}}"),  # not a variable name, left as typed
+        # values are inserted literally: no second round of expansion, no regex escapes
+        ("{{a}}", {"a": "{{b}}", "b": "nope"}, "{{b}}"),
+        ("{{path}}", {"path": r"C:\new\1"}, r"C:\new\1"),
+    ],
+)
+def test_expand(text: str, variables: dict[str, str], result: str) -> None:
+    assert expand(text, variables) == result
+
+
+def test_expand_lists_every_unknown_variable_once_in_order() -> None:
+    with pytest.raises(UnknownVariableError) as info:
+        expand("{{b}}/{{known}}/{{a}}/{{ b }}/{{c}}/{{a}}", {"known": "k"})
+    assert info.value.names == ["b", "a", "c"]
+    assert str(info.value) == "Unknown variables: {{b}}, {{a}}, {{c}}"
+
+
+def test_expand_single_unknown_variable_message_is_singular() -> None:
+    with pytest.raises(UnknownVariableError, match=r"^Unknown variable: \{\{token\}\}$"):
+        expand("Bearer {{token}}", {})
+
+
+def test_unknown_variable_error_is_a_profile_error() -> None:
+    # Callers that show ProfileError to the user also show unknown variables.
+    with pytest.raises(ProfileError):
+        expand("{{missing}}", {})
+
+
+# -- resolved() -------------------------------------------------------------------------------------
+
+
+def test_resolved_expands_everything() -> None:
+    profile = ConnectionProfile(
+        name="staging",
+        url="  wss://{{host}}/ws?v={{v}} ",
+        headers=(("Authorization", "Bearer {{token}}"), ("X-{{suffix}}", "{{v}}")),
+        subprotocols=("{{proto}}", " graphql-ws "),
+        origin=" https://{{host}} ",
+        variables=(("host", "api.example.com"), ("v", "2"), ("token", "s3cr3t"), ("suffix", "Trace"),
+                   ("proto", "chat.v1")),
+        handshake_timeout_s=2.5,
+        max_message_size=1024,
+        max_frame_size=512,
+    )
+    target = profile.resolved()
+    assert target.url == "wss://api.example.com/ws?v=2"
+    assert target.headers == (("Authorization", "Bearer s3cr3t"), ("X-Trace", "2"))
+    assert target.subprotocols == ("chat.v1", "graphql-ws")
+    assert target.origin == "https://api.example.com"
+    assert target.handshake_timeout_s == 2.5
+    assert target.max_message_size == 1024
+    assert target.max_frame_size == 512
+
+
+def test_resolved_skips_blank_header_rows_and_blank_subprotocols() -> None:
+    profile = ConnectionProfile(
+        name="p",
+        url="ws://h/",
+        headers=(("", "orphan value"), ("   ", "x"), (" X-Real ", "v")),
+        subprotocols=("", "  ", "chat"),
+    )
+    target = profile.resolved()
+    assert target.headers == (("X-Real", "v"),)
+    assert target.subprotocols == ("chat",)
+
+
+def test_resolved_rejects_invalid_url() -> None:
+    with pytest.raises(ProfileError, match="did you mean ws://"):
+        ConnectionProfile(name="p", url="http://{{h}}/", variables=(("h", "x"),)).resolved()
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["url", "header-name", "header-value", "subprotocol", "origin"],
+)
+def test_resolved_reports_unknown_variables_in_any_field(field: str) -> None:
+    values: dict[str, object] = {
+        "url": ("ws://{{nope}}/" if field == "url" else "ws://h/"),
+        "headers": ((("X-{{nope}}", "v"),) if field == "header-name"
+                    else (("X-A", "{{nope}}"),) if field == "header-value" else ()),
+        "subprotocols": (("{{nope}}",) if field == "subprotocol" else ()),
+        "origin": ("{{nope}}" if field == "origin" else ""),
+    }
+    profile = ConnectionProfile(name="p", **values)  # type: ignore[arg-type]
+    with pytest.raises(UnknownVariableError) as info:
+        profile.resolved()
+    assert info.value.names == ["nope"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Sec-WebSocket-Key",
+        "sec-websocket-key",
+        "SEC-WEBSOCKET-VERSION",
+        "Sec-WebSocket-Extensions",
+        "Host",
+        "host",
+        "Upgrade",
+        "CONNECTION",
+    ],
+)
+def test_resolved_rejects_reserved_headers_case_insensitively(name: str) -> None:
+    profile = ConnectionProfile(name="p", url="ws://h/", headers=((name, "value"),))
+    with pytest.raises(ProfileError, match="set by the WebSocket handshake"):
+        profile.resolved()
+
+
+def test_resolved_rejects_reserved_header_produced_by_a_variable() -> None:
+    profile = ConnectionProfile(name="p", url="ws://h/", headers=(("{{h}}", "x"),), variables=(("h", "Host"),))
+    with pytest.raises(ProfileError, match="'Host'"):
+        profile.resolved()
+
+
+@pytest.mark.parametrize("name", ["X Bad", "X:Colon", "Bad(", "X-Ünïcode", 'Quote"', "Semi;colon"])
+def test_resolved_rejects_header_names_that_are_not_tokens(name: str) -> None:
+    profile = ConnectionProfile(name="p", url="ws://h/", headers=((name, "v"),))
+    with pytest.raises(ProfileError, match="not a valid HTTP token"):
+        profile.resolved()
+
+
+@pytest.mark.parametrize("value", ["a\r\nX-Injected: 1", "line1\nline2", "cr\ronly"])
+def test_resolved_rejects_line_breaks_in_header_values(value: str) -> None:
+    profile = ConnectionProfile(name="p", url="ws://h/", headers=(("X-Test", value),))
+    with pytest.raises(ProfileError, match="'X-Test' has a line break"):
+        profile.resolved()
+
+
+def test_resolved_rejects_line_break_introduced_by_a_variable() -> None:
+    profile = ConnectionProfile(
+        name="p", url="ws://h/", headers=(("X-Test", "{{v}}"),), variables=(("v", "ok\r\nEvil: 1"),)
+    )
+    with pytest.raises(ProfileError, match="line break"):
+        profile.resolved()
+
+
+@pytest.mark.parametrize("proto", ["chat v2", "a,b", "proto/1", "x;y", "é"])
+def test_resolved_rejects_subprotocols_that_are_not_tokens(proto: str) -> None:
+    profile = ConnectionProfile(name="p", url="ws://h/", subprotocols=(proto,))
+    with pytest.raises(ProfileError, match=r"Subprotocol .* is not a valid token"):
+        profile.resolved()
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"handshake_timeout_s": 0.0}, "Handshake timeout must be positive"),
+        ({"handshake_timeout_s": -1.0}, "Handshake timeout must be positive"),
+        ({"max_message_size": 0}, "Size limits must be positive"),
+        ({"max_message_size": -5}, "Size limits must be positive"),
+        ({"max_frame_size": 0}, "Size limits must be positive"),
+        ({"max_frame_size": -1}, "Size limits must be positive"),
+    ],
+)
+def test_resolved_rejects_non_positive_timeout_and_limits(changes: dict[str, object], message: str) -> None:
+    profile = ConnectionProfile(name="p", url="ws://h/").with_changes(**changes)
+    with pytest.raises(ProfileError, match=message):
+        profile.resolved()
+
+
+def test_defaults_resolve_to_default_limits() -> None:
+    target = ConnectionProfile(name="p", url="ws://h/").resolved()
+    assert target.handshake_timeout_s == DEFAULT_HANDSHAKE_TIMEOUT_S
+    assert target.max_message_size == DEFAULT_MAX_MESSAGE_SIZE
+    assert target.max_frame_size == DEFAULT_MAX_FRAME_SIZE
+    assert target.headers == ()
+    assert target.subprotocols == ()
+    assert target.origin == ""
+
+
+# -- identity ---------------------------------------------------------------------------------------
+
+
+def test_new_profiles_get_distinct_ids() -> None:
+    ids = {ConnectionProfile(name="p", url="ws://h/").id for _ in range(50)}
+    assert len(ids) == 50
+
+
+def test_duplicate_gets_new_id_and_name_clears_builtin_keeps_the_rest() -> None:
+    original = ConnectionProfile(
+        name="Local echo",
+        url="ws://127.0.0.1:{{port}}/",
+        headers=(("X-A", "1"),),
+        subprotocols=("chat",),
+        origin="http://o",
+        variables=(("port", "8765"),),
+        handshake_timeout_s=3.0,
+        max_message_size=10,
+        max_frame_size=5,
+        builtin=BUILTIN_LOCAL_ECHO,
+    )
+    copy = original.duplicate("Local echo (copy)")
+    assert copy.id != original.id
+    assert copy.name == "Local echo (copy)"
+    assert copy.builtin == ""
+    assert copy.with_changes(name=original.name, builtin=original.builtin, id=original.id) == original
+    # the original is untouched
+    assert original.builtin == BUILTIN_LOCAL_ECHO
+    assert original.name == "Local echo"
+
+
+def test_with_changes_keeps_the_id() -> None:
+    original = ConnectionProfile(name="p", url="ws://h/")
+    changed = original.with_changes(url="ws://other/")
+    assert changed.id == original.id
+    assert changed.url == "ws://other/"
+    assert original.url == "ws://h/"
