@@ -198,3 +198,18 @@ def test_relative_us() -> None:
     assert log.relative_us(later) == 1500.0
     assert log.relative_us(at_start) == 0.0
     assert log.relative_us(earlier) == -2.0
+
+
+def test_continuations_know_the_opcode_of_their_message_while_it_is_still_arriving() -> None:
+    log = FrameLog()
+    add(log, Direction.IN, Opcode.BINARY, b"\x01", fin=False)
+    add(log, Direction.OUT, Opcode.TEXT, b"t", fin=False)
+    add(log, Direction.IN, Opcode.CONTINUATION, b"\x02", fin=False)
+    add(log, Direction.OUT, Opcode.CONTINUATION, b"u", fin=True)
+    add(log, Direction.IN, Opcode.PING, b"p")
+    assert [log.data_opcode(seq) for seq in range(5)] == [
+        Opcode.BINARY, Opcode.TEXT, Opcode.BINARY, Opcode.TEXT, Opcode.PING,
+    ]
+    # a continuation with no message to continue has no message opcode to borrow
+    add(log, Direction.OUT, Opcode.CONTINUATION, b"x", fin=True)
+    assert log.data_opcode(5) is Opcode.CONTINUATION

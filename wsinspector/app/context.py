@@ -36,9 +36,11 @@ class AppContext(QObject):
         self.data_dir = data_dir or default_data_dir()
         self.db_path = self.data_dir / DB_NAME
         self.warnings: list[str] = []
+        self.saving = True
         try:
             self.store = Store(self.db_path)
         except StoreError as exc:
+            self.saving = False
             # Never touch a file we cannot use: run on a temporary store and say so.
             self.warnings.append(f"{exc}. Working without saving until this is fixed.")
             log.warning("store unavailable: %s", exc)
@@ -54,7 +56,8 @@ class AppContext(QObject):
             except EchoServerError as exc:
                 self.warnings.append(f"The built-in echo server could not start: {exc}")
             else:
-                _, self.first_start = self.connections.ensure_local_echo(self.echo_url)
+                _, created = self.connections.ensure_local_echo(self.echo_url)
+                self.first_start = created and self.saving
 
     def shutdown(self) -> None:
         self.session.shutdown()

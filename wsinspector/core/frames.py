@@ -184,6 +184,11 @@ class MessageAssembler:
     def in_progress(self) -> bool:
         return self._opcode is not None
 
+    @property
+    def current_opcode(self) -> Opcode | None:
+        """TEXT or BINARY while a fragmented message is being received, else None."""
+        return self._opcode
+
     def feed(self, frame: Frame) -> Message | None:
         if frame.direction is not self.direction:
             raise ValueError("frame of the other direction")

@@ -6,7 +6,7 @@ import dataclasses
 import time
 from collections.abc import Iterator
 
-from wsinspector.core.frames import Direction, FragmentationError, Frame, Message, MessageAssembler
+from wsinspector.core.frames import Direction, FragmentationError, Frame, Message, MessageAssembler, Opcode
 
 
 class FrameLog:
@@ -21,6 +21,8 @@ class FrameLog:
         #: message of each data frame: seq -> index into _messages (only for fragments and whole messages)
         self._message_of: dict[int, int] = {}
         self._messages: list[Message] = []
+        #: opcode (TEXT/BINARY) of the message each continuation frame continues
+        self._continues: dict[int, Opcode] = {}
         self._assemblers = {d: MessageAssembler(d) for d in Direction}
         self.started_ns = time.monotonic_ns()
         self.started_wall = time.time()
@@ -41,6 +43,8 @@ class FrameLog:
         self._frames.append(stored)
         if not stored.opcode.is_control:
             assembler = self._assemblers[stored.direction]
+            if stored.opcode is Opcode.CONTINUATION and assembler.current_opcode is not None:
+                self._continues[stored.seq] = assembler.current_opcode
             try:
                 message = assembler.feed(stored)
             except FragmentationError as exc:
@@ -58,6 +62,13 @@ class FrameLog:
         """The complete message a data frame belongs to (None while it is still being received)."""
         index = self._message_of.get(seq)
         return None if index is None else self._messages[index]
+
+    def data_opcode(self, seq: int) -> Opcode:
+        """TEXT or BINARY for a data frame (a continuation takes its message's), else the frame's own opcode."""
+        frame = self._frames[seq]
+        if frame.opcode is Opcode.CONTINUATION:
+            return self._continues.get(seq, Opcode.CONTINUATION)
+        return frame.opcode
 
     @property
     def messages(self) -> list[Message]:

@@ -183,12 +183,12 @@ class MainWindow(QMainWindow):
         self.on_state_changed(self.session.state)
         self._update_counts()
 
-        for warning in context.warnings:
-            self.banner.show_message(warning, "warning")
         profiles = context.connections.profiles
         if profiles:
             self.connections.select(profiles[0].id)
-        if context.first_start and context.echo_url:
+        if context.warnings:
+            self.banner.show_message("\n".join(context.warnings), "warning")
+        elif context.first_start and context.echo_url:
             self.banner.show_message(
                 f"Welcome! “Local echo” is a WebSocket echo server built into wsinspector ({context.echo_url}). "
                 "Press Connect, type a message and send it with Ctrl+Enter.", "info")
@@ -292,6 +292,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def on_closed(self, info: CloseInfo) -> None:
+        if self.info.text().startswith("Connected to "):
+            self.info.setText("Disconnected from " + self.info.text().removeprefix("Connected to "))
         level = "error" if info.failure is not None or not info.clean else ("warning" if info.by_peer else "info")
         self.banner.show_message(info.message, level)
         self.statusBar().showMessage(info.message, 10000)

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidge
 
 from wsinspector.core.frames import Direction, Frame, Opcode, describe_close_code
 from wsinspector.core.log import FrameLog
-from wsinspector.core.payloads import preview
+from wsinspector.core.payloads import decode_text, preview
 
 COLUMNS = ("#", "Time (s)", "Dir", "Opcode", "FIN", "Size", "Preview")
 COL_SEQ, COL_TIME, COL_DIR, COL_OPCODE, COL_FIN, COL_SIZE, COL_PREVIEW = range(len(COLUMNS))
@@ -27,11 +27,16 @@ def format_time(us: float) -> str:
     return f"{us / 1e6:.6f}"
 
 
-def frame_preview(frame: Frame) -> str:
+def frame_preview(frame: Frame, data_opcode: Opcode | None = None) -> str:
+    """The table's one-line preview. ``data_opcode`` is the message opcode a continuation frame belongs to."""
     if frame.opcode is Opcode.CLOSE:
         reason = f' "{frame.close_reason}"' if frame.close_reason else ""
         return f"{describe_close_code(frame.close_code)}{reason}"
-    is_text = frame.opcode in (Opcode.TEXT, Opcode.CONTINUATION, Opcode.PING, Opcode.PONG)
+    if frame.opcode.is_control:
+        # ping/pong payloads are arbitrary bytes: text only when they are clean UTF-8
+        is_text = decode_text(frame.payload)[1]
+    else:
+        is_text = (data_opcode or frame.opcode) is Opcode.TEXT
     return preview(frame.payload, is_text, limit=160)
 
 
@@ -115,7 +120,7 @@ class TimelineModel(QAbstractTableModel):
             return "?" if frame.fin is None else ("1" if frame.fin else "0")
         if col == COL_SIZE:
             return f"{frame.size:,}"
-        return frame_preview(frame)
+        return frame_preview(frame, self._log.data_opcode(frame.seq) if self._log is not None else None)
 
 
 class TimelineView(QTableView):

@@ -1,0 +1,70 @@
+"""Fixtures for the window tests: a real AppContext (store, built-in echo server) and a shown MainWindow."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.peers import Behaviour, HostileServer, QtPeer
+from tests.ui.helpers import show_window
+from wsinspector.app.context import AppContext
+from wsinspector.ui.main_window import MainWindow
+
+UI_DIR = Path(__file__).parent
+#: The offscreen platform plugin warns whenever a top-level window's size constraints change; that is a
+#: limit of the test platform, not something the app did wrong.
+OFFSCREEN_NOISE = r"This plugin does not support propagateSizeHints\(\)"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if UI_DIR in Path(item.path).parents:
+            item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOISE))
+
+
+@pytest.fixture
+def context(qtbot: Any, data_dir: Path) -> Iterator[AppContext]:
+    ctx = AppContext(data_dir)
+    yield ctx
+    ctx.shutdown()
+
+
+@pytest.fixture
+def window(qtbot: Any, context: AppContext) -> Iterator[MainWindow]:
+    win = MainWindow(context)
+    show_window(qtbot, win)
+    yield win
+    win.close()
+
+
+@pytest.fixture
+def hostile(run: Callable[..., Any]) -> Iterator[Callable[[Behaviour], str]]:
+    """``hostile(behaviour)`` starts a HostileServer and returns its ws:// URL; all are stopped afterwards."""
+    servers: list[HostileServer] = []
+
+    def start(behaviour: Behaviour) -> str:
+        server = HostileServer(behaviour)
+        servers.append(server)
+        return str(run(server.start()))
+
+    yield start
+    for server in servers:
+        run(server.stop())
+
+
+@pytest.fixture
+def qt_peer() -> Iterator[Callable[..., QtPeer]]:
+    """``qt_peer(**kwargs)`` makes a listening QtPeer; all are stopped afterwards."""
+    peers: list[QtPeer] = []
+
+    def make(**kwargs: Any) -> QtPeer:
+        peer = QtPeer(**kwargs)
+        peers.append(peer)
+        return peer
+
+    yield make
+    for peer in peers:
+        peer.stop()

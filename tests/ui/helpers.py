@@ -1,0 +1,209 @@
+"""Driving the real main window the way a user does: clicks, typing, keyboard shortcuts, modal dialogs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtWidgets import QAbstractButton, QApplication, QToolButton, QWidget
+
+from wsinspector.core.payloads import PayloadMode
+from wsinspector.ui.main_window import MainWindow
+from wsinspector.ui.timeline import (
+    COL_DIR,
+    COL_FIN,
+    COL_OPCODE,
+    COL_PREVIEW,
+    COL_SIZE,
+    COL_TIME,
+)
+
+LEFT = Qt.MouseButton.LeftButton
+CTRL = Qt.KeyboardModifier.ControlModifier
+WAIT_MS = 5000
+
+
+def click(qtbot: Any, widget: QWidget) -> None:
+    assert widget.isVisible(), f"{widget!r} is not visible"
+    assert widget.isEnabled(), f"{widget!r} is disabled"
+    qtbot.mouseClick(widget, LEFT)
+
+
+def show_window(qtbot: Any, window: MainWindow) -> None:
+    qtbot.addWidget(window)
+    with qtbot.waitExposed(window):
+        window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=WAIT_MS)
+
+
+def focus(qtbot: Any, widget: QWidget) -> None:
+    """Click into a field so it has the keyboard focus (what a shortcut with WidgetShortcut context needs).
+
+    Like a user's click, this first brings the field's window to the front (after a dialog closed, the
+    offscreen platform leaves no window active)."""
+    top = widget.window()
+    if not top.isActiveWindow():
+        top.activateWindow()
+        qtbot.waitUntil(top.isActiveWindow, timeout=WAIT_MS)
+    target = widget.viewport() if hasattr(widget, "viewport") else widget
+    qtbot.mouseClick(target, LEFT)
+    qtbot.waitUntil(widget.hasFocus, timeout=WAIT_MS)
+
+
+def replace_text(qtbot: Any, widget: QWidget, text: str) -> None:
+    """Select everything in a text field and type ``text`` over it (ASCII; a line break is the Return key)."""
+    focus(qtbot, widget)
+    qtbot.keyClick(widget, Qt.Key.Key_A, CTRL)
+    qtbot.keyClick(widget, Qt.Key.Key_Delete)
+    for index, line in enumerate(text.split("\n")):
+        if index:
+            qtbot.keyClick(widget, Qt.Key.Key_Return)
+        if line:
+            qtbot.keyClicks(widget, line)
+
+
+def set_mode(window: MainWindow, mode: PayloadMode) -> None:
+    combo = window.composer.mode
+    combo.setCurrentIndex(combo.findText(mode.value))
+    assert combo.currentText() == mode.value
+
+
+def compose(qtbot: Any, window: MainWindow, text: str, mode: PayloadMode = PayloadMode.TEXT) -> None:
+    set_mode(window, mode)
+    replace_text(qtbot, window.composer.editor, text)
+    assert window.composer.editor.toPlainText() == text
+
+
+def press_ctrl_enter(qtbot: Any, window: MainWindow) -> None:
+    editor = window.composer.editor
+    focus(qtbot, editor)
+    qtbot.keyClick(editor, Qt.Key.Key_Return, CTRL)
+
+
+def connect(qtbot: Any, window: MainWindow) -> None:
+    """Click Connect and wait for the handshake to complete."""
+    with qtbot.waitSignal(window.session.opened, timeout=WAIT_MS):
+        click(qtbot, window.connect_button)
+    assert window.state_label.text() == "Open"
+
+
+def close_connection(qtbot: Any, window: MainWindow) -> None:
+    """Click Disconnect (a normal 1000 close) and wait until the connection is closed."""
+    with qtbot.waitSignal(window.session.closed, timeout=WAIT_MS):
+        click(qtbot, window.connect_button)
+    qtbot.waitUntil(lambda: window.state_label.text() == "Closed", timeout=WAIT_MS)
+
+
+def cell(window: MainWindow, row: int, col: int) -> str:
+    value = window.model.data(window.model.index(row, col), Qt.ItemDataRole.DisplayRole)
+    assert isinstance(value, str)
+    return value
+
+
+def row_texts(window: MainWindow, row: int) -> dict[str, str]:
+    """What the timeline shows for one row, by column."""
+    return {
+        "time": cell(window, row, COL_TIME),
+        "dir": cell(window, row, COL_DIR),
+        "opcode": cell(window, row, COL_OPCODE),
+        "fin": cell(window, row, COL_FIN),
+        "size": cell(window, row, COL_SIZE),
+        "preview": cell(window, row, COL_PREVIEW),
+    }
+
+
+def all_rows(window: MainWindow) -> list[dict[str, str]]:
+    return [row_texts(window, row) for row in range(window.model.rowCount())]
+
+
+def wait_rows(qtbot: Any, window: MainWindow, count: int) -> list[dict[str, str]]:
+    """Wait until the timeline shows exactly ``count`` rows; return them."""
+    qtbot.waitUntil(lambda: window.model.rowCount() >= count, timeout=WAIT_MS)
+    rows = all_rows(window)
+    assert len(rows) == count, rows
+    return rows
+
+
+def send_and_wait_for_echo(qtbot: Any, window: MainWindow, text: str) -> list[dict[str, str]]:
+    """Type ``text`` as a text message, send it with Ctrl+Enter, wait for the echo; return the two new rows."""
+    before = window.model.rowCount()
+    compose(qtbot, window, text)
+    press_ctrl_enter(qtbot, window)
+    rows = wait_rows(qtbot, window, before + 2)[before:]
+    assert [(r["dir"], r["opcode"], r["preview"]) for r in rows] == [
+        ("↑ out", "text", text),
+        ("↓ in", "text", text),
+    ]
+    return rows
+
+
+def select_row(qtbot: Any, window: MainWindow, row: int) -> None:
+    """Click a timeline row, as a user selects a frame."""
+    view = window.timeline
+    index: QModelIndex = window.model.index(row, COL_PREVIEW)
+    view.scrollTo(index)
+    qtbot.mouseClick(view.viewport(), LEFT, pos=view.visualRect(index).center())
+    assert view.currentIndex().row() == row
+
+
+def tool_button(panel: QWidget, action: Any) -> QToolButton:
+    for button in panel.findChildren(QToolButton):
+        if button.defaultAction() is action:
+            return button
+    raise AssertionError(f"no button for {action.text()}")
+
+
+def button_with_text(parent: QWidget, text: str) -> QAbstractButton:
+    for button in parent.findChildren(QAbstractButton):
+        if button.text().replace("&", "") == text and button.isVisible():
+            return button
+    raise AssertionError(f"no visible button {text!r} in {parent!r}")
+
+
+class ModalHandler:
+    """Handles the next modal dialog: arm it *before* the action that opens the dialog.
+
+    A zero-delay single-shot timer looks for ``QApplication.activeModalWidget()`` and, once the dialog is up,
+    calls ``callback(dialog)``, which must close it. While no dialog is up it tries again a bounded number of
+    times, so no timer outlives the test. An exception in the callback closes the dialog and is re-raised
+    by :meth:`wait`.
+    """
+
+    def __init__(self, qtbot: Any, callback: Callable[[QWidget], None], attempts: int = 500) -> None:
+        self.qtbot = qtbot
+        self.callback = callback
+        self.attempts = attempts
+        self.done = False
+        self.error: BaseException | None = None
+        self.dialog_title = ""
+        QTimer.singleShot(0, self._attempt)
+
+    def _attempt(self) -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            self.attempts -= 1
+            if self.attempts > 0:
+                QTimer.singleShot(10, self._attempt)
+            else:
+                self.error = AssertionError("no modal dialog appeared")
+                self.done = True
+            return
+        self.dialog_title = dialog.windowTitle()
+        try:
+            # A window manager gives a new modal dialog the focus; the offscreen platform does not.
+            dialog.activateWindow()
+            self.qtbot.waitUntil(dialog.isActiveWindow, timeout=WAIT_MS)
+            self.callback(dialog)
+        except BaseException as exc:  # handed to the test by wait()
+            self.error = exc
+            if dialog.isVisible():
+                dialog.close()
+        finally:
+            self.done = True
+
+    def wait(self) -> None:
+        self.qtbot.waitUntil(lambda: self.done, timeout=10_000)
+        if self.error is not None:
+            raise self.error

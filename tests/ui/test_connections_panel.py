@@ -1,0 +1,296 @@
+"""The connections panel: new, edit, duplicate, rename and delete, through the real dialogs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtWidgets import QDialogButtonBox, QInputDialog, QLineEdit, QMessageBox, QPushButton, QWidget
+
+from tests.peers import WebsocketsPeer
+from tests.ui.helpers import (
+    WAIT_MS,
+    ModalHandler,
+    click,
+    close_connection,
+    connect,
+    replace_text,
+    send_and_wait_for_echo,
+    tool_button,
+)
+from wsinspector.app.context import AppContext
+from wsinspector.core.profiles import ConnectionProfile
+from wsinspector.core.store import Store
+from wsinspector.ui.main_window import MainWindow
+from wsinspector.ui.profile_dialog import PairTable, ProfileDialog
+
+
+def _names(window: MainWindow) -> list[str]:
+    items = window.connections.list
+    return [items.item(row).text() for row in range(items.count())]
+
+
+def _current_name(window: MainWindow) -> str:
+    item = window.connections.list.currentItem()
+    return item.text() if item is not None else ""
+
+
+def _stored(context: AppContext) -> list[ConnectionProfile]:
+    """What a fresh Store on the same file holds (the app's own store stays open; WAL makes this safe)."""
+    store = Store(context.db_path)
+    try:
+        return store.profiles()
+    finally:
+        store.close()
+
+
+def _save_button(dialog: QWidget) -> Any:
+    return dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save)
+
+
+def _cancel_button(dialog: QWidget) -> Any:
+    return dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Cancel)
+
+
+def _add_pair(qtbot: Any, pairs: PairTable, name: str, value: str) -> None:
+    """Click Add, type the name in the cell editor that opens, Tab to the value, type it, press Return."""
+    table = pairs.table
+    row = table.rowCount()
+    click(qtbot, next(b for b in pairs.findChildren(QPushButton) if b.text() == "Add"))
+    assert table.rowCount() == row + 1
+    name_editor = table.indexWidget(table.model().index(row, 0))
+    assert name_editor is not None, "Add should open the name cell for editing"
+    qtbot.keyClicks(name_editor, name)
+    qtbot.keyClick(name_editor, Qt.Key.Key_Tab)
+    value_index: QModelIndex = table.model().index(row, 1)
+    qtbot.waitUntil(lambda: table.indexWidget(value_index) is not None)
+    value_editor = table.indexWidget(value_index)
+    qtbot.keyClicks(value_editor, value)
+    qtbot.keyClick(value_editor, Qt.Key.Key_Return)
+    # the delegate commits what Return confirmed on the next turn of the event loop
+    qtbot.waitUntil(lambda: table.indexWidget(value_index) is None)
+    assert (table.item(row, 0).text(), table.item(row, 1).text()) == (name, value)
+
+
+def _fill_and_save(qtbot: Any, **fields: str) -> Callable[[QWidget], None]:
+    def fill(dialog: QWidget) -> None:
+        assert isinstance(dialog, ProfileDialog)
+        for name, text in fields.items():
+            replace_text(qtbot, getattr(dialog, name), text)
+        click(qtbot, _save_button(dialog))
+        assert not dialog.isVisible(), dialog.error.text()
+
+    return fill
+
+
+def test_new_connection_is_listed_selected_and_saved(qtbot: Any, window: MainWindow, context: AppContext) -> None:
+    panel = window.connections
+
+    def fill(dialog: QWidget) -> None:
+        assert isinstance(dialog, ProfileDialog)
+        assert dialog.name.text() == "New connection"
+        replace_text(qtbot, dialog.name, "Staging")
+        replace_text(qtbot, dialog.url, "ws://127.0.0.1:9/feed")
+        _add_pair(qtbot, dialog.headers, "X-Token", "s3cret")
+        replace_text(qtbot, dialog.subprotocols, "chat, v2")
+        click(qtbot, _save_button(dialog))
+        assert not dialog.isVisible(), dialog.error.text()
+
+    handler = ModalHandler(qtbot, fill)
+    click(qtbot, tool_button(panel, panel.new_action))
+    handler.wait()
+    assert handler.dialog_title == "Connection — New connection"
+
+    assert _names(window) == ["Local echo", "Staging"]
+    assert _current_name(window) == "Staging"
+    assert window.url.text() == "ws://127.0.0.1:9/feed"
+    assert window.profile_name.text() == "<b>Staging</b>"
+
+    context.shutdown()
+    saved = [p for p in _stored(context) if p.name == "Staging"]
+    assert len(saved) == 1
+    assert saved[0].url == "ws://127.0.0.1:9/feed"
+    assert saved[0].headers == (("X-Token", "s3cret"),)
+    assert saved[0].subprotocols == ("chat", "v2")
+
+
+def test_new_connection_headers_and_subprotocols_reach_the_server(
+    qtbot: Any, window: MainWindow, context: AppContext, run: Callable[..., Any]
+) -> None:
+    peer = WebsocketsPeer(subprotocols=["chat"])
+    url = run(peer.start())
+    try:
+        panel = window.connections
+
+        def fill(dialog: QWidget) -> None:
+            assert isinstance(dialog, ProfileDialog)
+            replace_text(qtbot, dialog.name, "Chat server")
+            replace_text(qtbot, dialog.url, url)
+            _add_pair(qtbot, dialog.headers, "X-Token", "s3cret")
+            replace_text(qtbot, dialog.subprotocols, "v2, chat")
+            click(qtbot, _save_button(dialog))
+            assert not dialog.isVisible(), dialog.error.text()
+
+        handler = ModalHandler(qtbot, fill)
+        click(qtbot, tool_button(panel, panel.new_action))
+        handler.wait()
+        assert _current_name(window) == "Chat server"
+        connect(qtbot, window)
+        assert "subprotocol: chat" in window.info.text()
+        assert peer.request_headers["X-Token"] == "s3cret"
+        assert peer.request_headers["Sec-WebSocket-Protocol"] == "v2, chat"
+        send_and_wait_for_echo(qtbot, window, "hi chat")
+        assert peer.received == ["hi chat"]
+        close_connection(qtbot, window)
+    finally:
+        run(peer.stop())
+
+
+def test_edit_changes_the_url(qtbot: Any, window: MainWindow, context: AppContext) -> None:
+    profile = context.connections.save(ConnectionProfile(name="Editable", url="ws://127.0.0.1:9/old"))
+    window.connections.select(profile.id)
+    assert window.url.text() == "ws://127.0.0.1:9/old"
+
+    handler = ModalHandler(qtbot, _fill_and_save(qtbot, url="ws://127.0.0.1:9/new"))
+    click(qtbot, tool_button(window.connections, window.connections.edit_action))
+    handler.wait()
+    assert handler.dialog_title == "Connection — Editable"
+
+    assert window.url.text() == "ws://127.0.0.1:9/new"
+    assert _names(window) == ["Local echo", "Editable"]
+    assert _current_name(window) == "Editable"
+    assert window.connections.list.currentItem().toolTip() == "ws://127.0.0.1:9/new"
+    assert [p.url for p in _stored(context) if p.id == profile.id] == ["ws://127.0.0.1:9/new"]
+
+
+def test_settings_button_edits_too(qtbot: Any, window: MainWindow, context: AppContext) -> None:
+    handler = ModalHandler(qtbot, _fill_and_save(qtbot, name="My echo"))
+    click(qtbot, window.edit_button)
+    handler.wait()
+    assert _names(window) == ["My echo"]
+    assert window.profile_name.text() == "<b>My echo</b>"
+
+
+def test_invalid_url_keeps_the_dialog_open(qtbot: Any, window: MainWindow, context: AppContext) -> None:
+    seen: dict[str, Any] = {}
+
+    def try_invalid(dialog: QWidget) -> None:
+        assert isinstance(dialog, ProfileDialog)
+        replace_text(qtbot, dialog.name, "Broken")
+        replace_text(qtbot, dialog.url, "http://x")
+        click(qtbot, _save_button(dialog))
+        seen["open_after_save"] = dialog.isVisible()
+        seen["error"] = dialog.error.text()
+        seen["error_visible"] = dialog.error.isVisible()
+        replace_text(qtbot, dialog.url, "ws://{{host}}/")
+        click(qtbot, _save_button(dialog))
+        seen["variable_error"] = dialog.error.text()
+        click(qtbot, _cancel_button(dialog))
+
+    handler = ModalHandler(qtbot, try_invalid)
+    click(qtbot, tool_button(window.connections, window.connections.new_action))
+    handler.wait()
+    assert seen == {
+        "open_after_save": True,
+        "error": "WebSocket URLs start with ws:// or wss:// (did you mean ws://?)",
+        "error_visible": True,
+        "variable_error": "Unknown variable: {{host}}. Define it under Variables.",
+    }
+    assert _names(window) == ["Local echo"]
+    assert [p.name for p in _stored(context)] == ["Local echo"]
+
+
+def test_duplicate_and_rename(qtbot: Any, window: MainWindow, context: AppContext) -> None:
+    panel = window.connections
+    click(qtbot, tool_button(panel, panel.duplicate_action))
+    assert _names(window) == ["Local echo", "Local echo (copy)"]
+    assert _current_name(window) == "Local echo (copy)"
+    copy = panel.current_profile()
+    assert copy is not None and copy.builtin == ""
+    assert window.url.text() == context.echo_url
+
+    def rename(dialog: QWidget) -> None:
+        assert isinstance(dialog, QInputDialog)
+        assert dialog.textValue() == "Local echo (copy)"
+        replace_text(qtbot, dialog.findChild(QLineEdit), "Echo twin")
+        click(qtbot, dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok))
+
+    handler = ModalHandler(qtbot, rename)
+    panel.rename_action.trigger()  # Connection menu › Rename…
+    handler.wait()
+    assert handler.dialog_title == "Rename connection"
+    assert _names(window) == ["Local echo", "Echo twin"]
+    assert _current_name(window) == "Echo twin"
+    assert window.profile_name.text() == "<b>Echo twin</b>"
+    assert sorted(p.name for p in _stored(context)) == ["Echo twin", "Local echo"]
+
+    # the renamed copy connects to the echo like the original
+    connect(qtbot, window)
+    send_and_wait_for_echo(qtbot, window, "twin")
+    close_connection(qtbot, window)
+
+
+def _answer(qtbot: Any, button: QMessageBox.StandardButton, seen: dict[str, str]) -> Callable[[QWidget], None]:
+    def answer(dialog: QWidget) -> None:
+        assert isinstance(dialog, QMessageBox)
+        seen["text"] = dialog.text()
+        click(qtbot, dialog.button(button))
+
+    return answer
+
+
+def test_delete_asks_first(qtbot: Any, window: MainWindow, context: AppContext) -> None:
+    panel = window.connections
+    doomed = context.connections.save(ConnectionProfile(name="Doomed", url="ws://127.0.0.1:9/"))
+    panel.select(doomed.id)
+    delete = tool_button(panel, panel.delete_action)
+
+    seen: dict[str, str] = {}
+    handler = ModalHandler(qtbot, _answer(qtbot, QMessageBox.StandardButton.No, seen))
+    click(qtbot, delete)
+    handler.wait()
+    assert seen["text"] == "Delete the saved connection “Doomed”?"
+    assert _names(window) == ["Local echo", "Doomed"]
+    assert _current_name(window) == "Doomed"
+    assert "Doomed" in [p.name for p in _stored(context)]
+
+    handler = ModalHandler(qtbot, _answer(qtbot, QMessageBox.StandardButton.Yes, seen))
+    click(qtbot, delete)
+    handler.wait()
+    assert _names(window) == ["Local echo"]
+    assert _current_name(window) == "Local echo"
+    assert window.url.text() == context.echo_url
+    assert [p.name for p in _stored(context)] == ["Local echo"]
+
+
+def test_deleting_the_last_connection_empties_the_bar(qtbot: Any, window: MainWindow, context: AppContext) -> None:
+    panel = window.connections
+    seen: dict[str, str] = {}
+    handler = ModalHandler(qtbot, _answer(qtbot, QMessageBox.StandardButton.Yes, seen))
+    click(qtbot, tool_button(panel, panel.delete_action))
+    handler.wait()
+    assert _names(window) == []
+    assert window.url.text() == ""
+    assert window.profile_name.text() == ""
+    assert not tool_button(panel, panel.delete_action).isEnabled()
+    click(qtbot, window.connect_button)
+    assert window.banner.level == "warning"
+    assert window.banner.text == "Select or create a connection first"
+
+
+def test_double_click_connects(qtbot: Any, window: MainWindow, context: AppContext) -> None:
+    other = context.connections.save(ConnectionProfile(name="Elsewhere", url="ws://127.0.0.1:9/"))
+    window.connections.select(other.id)
+    items = window.connections.list
+    echo_item = items.findItems("Local echo", Qt.MatchFlag.MatchExactly)[0]
+    pos = items.visualItemRect(echo_item).center()
+    with qtbot.waitSignal(window.session.opened, timeout=WAIT_MS):
+        # a double click is a click and then a second press that Qt reports as a double click
+        qtbot.mouseClick(items.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+        qtbot.mouseDClick(items.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert _current_name(window) == "Local echo"
+    assert window.state_label.text() == "Open"
+    assert window.windowTitle() == "Local echo — Open — wsinspector"
+    send_and_wait_for_echo(qtbot, window, "double")
+    close_connection(qtbot, window)

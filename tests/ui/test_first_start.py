@@ -1,0 +1,93 @@
+"""First start on a fresh data folder, and the next start on the same folder."""
+
+from __future__ import annotations
+
+import re
+import socket
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from tests.ui.helpers import button_with_text, click, show_window
+from wsinspector.app.context import AppContext
+from wsinspector.core.profiles import BUILTIN_LOCAL_ECHO
+from wsinspector.core.store import Store
+from wsinspector.ui.main_window import MainWindow
+
+ECHO_URL = re.compile(r"ws://127\.0\.0\.1:(\d+)/")
+
+
+def _list_names(window: MainWindow) -> list[str]:
+    items = window.connections.list
+    return [items.item(row).text() for row in range(items.count())]
+
+
+def _start(qtbot: Any, data_dir: Path) -> tuple[AppContext, MainWindow]:
+    context = AppContext(data_dir)
+    window = MainWindow(context)
+    show_window(qtbot, window)
+    return context, window
+
+
+def test_first_start_selects_local_echo_and_welcomes(qtbot: Any, data_dir: Path) -> None:
+    context, window = _start(qtbot, data_dir)
+    try:
+        assert _list_names(window) == ["Local echo"]
+        current = window.connections.list.currentItem()
+        assert current is not None and current.text() == "Local echo"
+        assert window.profile_name.text() == "<b>Local echo</b>"
+        match = ECHO_URL.fullmatch(window.url.text())
+        assert match, window.url.text()
+        assert int(match.group(1)) == context.echo.port
+        assert window.state_label.text() == "Closed"
+        assert window.connect_button.text() == "Connect"
+        assert window.banner.level == "info"
+        assert window.banner.text.startswith("Welcome!")
+        assert window.url.text() in window.banner.text
+        assert "Ctrl+Enter" in window.banner.text
+        assert not window.composer.send_button.isEnabled()
+        # the banner can be dismissed
+        click(qtbot, button_with_text(window.banner, "✕"))
+        assert window.banner.isHidden()
+        assert window.banner.text == ""
+    finally:
+        window.close()
+        context.shutdown()
+
+
+def test_second_start_keeps_one_local_echo_on_the_new_port(qtbot: Any, data_dir: Path) -> None:
+    context, window = _start(qtbot, data_dir)
+    first_url = window.url.text()
+    first_port = context.echo.port
+    window.close()
+    context.shutdown()
+
+    # Hold the first start's port so the echo server of the second start must get another one.
+    blocker = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        blocker.bind(("127.0.0.1", first_port))
+        blocker.listen(1)
+        context, window = _start(qtbot, data_dir)
+        try:
+            second_url = window.url.text()
+            assert ECHO_URL.fullmatch(second_url), second_url
+            assert second_url != first_url
+            assert urlsplit(second_url).port == context.echo.port
+            assert _list_names(window) == ["Local echo"]
+            current = window.connections.list.currentItem()
+            assert current is not None and current.text() == "Local echo"
+            assert current.toolTip() == second_url
+            assert window.banner.text == ""
+            assert window.banner.isHidden()
+        finally:
+            window.close()
+            context.shutdown()
+    finally:
+        blocker.close()
+
+    store = Store(data_dir / "wsinspector.sqlite3")
+    try:
+        echoes = [p for p in store.profiles() if p.builtin == BUILTIN_LOCAL_ECHO]
+        assert [(p.name, p.url) for p in echoes] == [("Local echo", second_url)]
+    finally:
+        store.close()

@@ -1,0 +1,209 @@
+"""The main flow against the built-in echo: connect, send text/JSON/binary, ping, close with a code."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QApplication
+
+from tests.ui.helpers import (
+    CTRL,
+    WAIT_MS,
+    cell,
+    click,
+    close_connection,
+    compose,
+    connect,
+    focus,
+    press_ctrl_enter,
+    replace_text,
+    select_row,
+    send_and_wait_for_echo,
+    wait_rows,
+)
+from wsinspector.core.payloads import PayloadMode
+from wsinspector.ui.main_window import MainWindow
+from wsinspector.ui.timeline import COL_SEQ
+
+SIX_DECIMALS = re.compile(r"\d+\.\d{6}")
+
+
+def _json_tree(window: MainWindow) -> dict[str, tuple[str, str]]:
+    """The JSON tab as a user reads it: (root) and its children, key -> (value, type)."""
+    tree = window.detail.tree
+    assert tree.topLevelItemCount() == 1
+    root = tree.topLevelItem(0)
+    shown = {root.text(0): (root.text(1), root.text(2))}
+    for i in range(root.childCount()):
+        child = root.child(i)
+        shown[child.text(0)] = (child.text(1), child.text(2))
+    return shown
+
+
+def test_echo_session_end_to_end(qtbot: Any, window: MainWindow, qtmodeltester: Any) -> None:
+    connect(qtbot, window)
+    assert window.connect_button.text() == "Disconnect"
+    assert "subprotocol: none" in window.info.text()
+    assert "response headers: not exposed by the Qt engine" in window.info.text()
+    assert window.composer.send_button.isEnabled()
+    assert window.banner.text == ""  # the welcome banner goes once the user connects
+
+    # -- text, sent with Ctrl+Enter
+    message = "hello, echo!"
+    rows = send_and_wait_for_echo(qtbot, window, message)
+    for row in rows:
+        assert SIX_DECIMALS.fullmatch(row["time"]), row["time"]
+        assert row["fin"] == "1"
+        assert row["size"] == str(len(message.encode()))
+    assert float(rows[0]["time"]) <= float(rows[1]["time"])
+    assert window.composer.error.isHidden()
+
+    select_row(qtbot, window, 1)
+    assert window.detail.text.toPlainText() == message
+    hex_dump = window.detail.hex.toPlainText()
+    assert hex_dump.startswith("00000000  68 65 6c 6c 6f"), hex_dump
+    assert "|hello, echo" in hex_dump
+    assert "#1" in window.detail.summary.text() and "text" in window.detail.summary.text()
+    assert window.detail.json_error.text().startswith("Not JSON: ")
+    assert window.detail.tree.topLevelItemCount() == 0
+
+    # -- JSON
+    compose(qtbot, window, '{"type": "hello", "n": 2, "tags": ["a", "b"]}', PayloadMode.JSON)
+    assert window.composer.error.isHidden()
+    press_ctrl_enter(qtbot, window)
+    rows = wait_rows(qtbot, window, 4)
+    assert [(r["dir"], r["opcode"]) for r in rows[2:]] == [("↑ out", "text"), ("↓ in", "text")]
+    assert rows[3]["preview"] == '{"type": "hello", "n": 2, "tags": ["a", "b"]}'
+    select_row(qtbot, window, 3)
+    assert _json_tree(window) == {
+        "(root)": ("{3}", "object"),
+        "type": ("hello", "string"),
+        "n": ("2", "number"),
+        "tags": ("[2]", "array"),
+    }
+    assert window.detail.json_error.text() == ""
+
+    # -- binary from hex
+    compose(qtbot, window, "de ad be ef", PayloadMode.HEX)
+    press_ctrl_enter(qtbot, window)
+    rows = wait_rows(qtbot, window, 6)
+    assert [(r["dir"], r["opcode"], r["size"], r["preview"]) for r in rows[4:]] == [
+        ("↑ out", "binary", "4", "de ad be ef"),
+        ("↓ in", "binary", "4", "de ad be ef"),
+    ]
+    select_row(qtbot, window, 5)
+    assert window.detail.hex.toPlainText().startswith("00000000  de ad be ef")
+
+    # -- ping with a text payload
+    compose(qtbot, window, "are you there", PayloadMode.TEXT)
+    click(qtbot, window.composer.ping_button)
+    rows = wait_rows(qtbot, window, 8)
+    assert [(r["dir"], r["opcode"], r["preview"]) for r in rows[6:]] == [
+        ("↑ out", "ping", "are you there"),
+        ("↓ in", "pong", "are you there"),
+    ]
+
+    # -- close with an application code and a reason
+    focus(qtbot, window.composer.close_code)
+    qtbot.keyClick(window.composer.close_code, Qt.Key.Key_A, CTRL)
+    qtbot.keyClicks(window.composer.close_code, "4000")
+    assert window.composer.close_code.value() == 4000
+    replace_text(qtbot, window.composer.close_reason, "done")
+    with qtbot.waitSignal(window.session.closed, timeout=WAIT_MS):
+        click(qtbot, window.composer.close_button)
+    qtbot.waitUntil(lambda: window.state_label.text() == "Closed", timeout=WAIT_MS)
+    rows = wait_rows(qtbot, window, 10)
+    out_close, in_close = rows[8], rows[9]
+    assert (out_close["dir"], out_close["opcode"]) == ("↑ out", "close")
+    assert "4000" in out_close["preview"] and "done" in out_close["preview"]
+    assert out_close["preview"] == '4000 (application) "done"'
+    assert (in_close["dir"], in_close["opcode"]) == ("↓ in", "close")
+    assert window.banner.level == "info"
+    assert window.banner.text == 'You closed the connection: 4000 (application) "done"'
+    assert window.connect_button.text() == "Connect"
+    assert not window.composer.send_button.isEnabled()
+    assert window.counts.text() == "frames: 10  (↓ 5  ↑ 5)"
+
+    select_row(qtbot, window, 8)
+    assert "4000 (application)" in window.detail.summary.text()
+    assert window.detail.text.toPlainText() == "done"
+
+    qtmodeltester.check(window.model)
+
+
+def test_window_title_follows_the_connection(qtbot: Any, window: MainWindow) -> None:
+    assert window.windowTitle() == "Local echo — Closed — wsinspector"
+    connect(qtbot, window)
+    assert window.windowTitle() == "Local echo — Open — wsinspector"
+    close_connection(qtbot, window)
+    assert window.windowTitle() == "Local echo — Closed — wsinspector"
+    assert window.banner.text == "You closed the connection: 1000 (normal closure)"
+
+
+def test_ctrl_k_connects_and_disconnects(qtbot: Any, window: MainWindow) -> None:
+    focus(qtbot, window.timeline)
+    with qtbot.waitSignal(window.session.opened, timeout=WAIT_MS):
+        qtbot.keyClick(window.timeline, Qt.Key.Key_K, CTRL)
+    assert window.state_label.text() == "Open"
+    with qtbot.waitSignal(window.session.closed, timeout=WAIT_MS):
+        qtbot.keyClick(window.timeline, Qt.Key.Key_K, CTRL)
+    qtbot.waitUntil(lambda: window.state_label.text() == "Closed", timeout=WAIT_MS)
+    assert window.banner.text == "You closed the connection: 1000 (normal closure)"
+
+
+def test_ctrl_enter_on_the_keypad_sends_too(qtbot: Any, window: MainWindow) -> None:
+    connect(qtbot, window)
+    compose(qtbot, window, "from the keypad")
+    qtbot.keyClick(window.composer.editor, Qt.Key.Key_Enter, CTRL | Qt.KeyboardModifier.KeypadModifier)
+    rows = wait_rows(qtbot, window, 2)
+    assert [r["preview"] for r in rows] == ["from the keypad", "from the keypad"]
+    assert window.composer.editor.toPlainText() == "from the keypad"  # no line break was typed
+
+
+def test_non_ascii_text_round_trips(qtbot: Any, window: MainWindow) -> None:
+    connect(qtbot, window)
+    compose(qtbot, window, "")
+    # what an input method commits: one key event carrying the text
+    text = "héllo ✓ 日本"
+    QApplication.sendEvent(
+        window.composer.editor,
+        QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_unknown, Qt.KeyboardModifier.NoModifier, text),
+    )
+    assert window.composer.editor.toPlainText() == text
+    press_ctrl_enter(qtbot, window)
+    rows = wait_rows(qtbot, window, 2)
+    size = str(len(text.encode("utf-8")))
+    assert [(r["preview"], r["size"]) for r in rows] == [(text, size), (text, size)]
+    select_row(qtbot, window, 1)
+    assert window.detail.text.toPlainText() == text
+
+
+def test_binary_ping_payload_is_previewed_as_hex(qtbot: Any, window: MainWindow) -> None:
+    """The composer sends the bytes of a binary mode as the ping payload; the timeline should show them."""
+    connect(qtbot, window)
+    compose(qtbot, window, "de ad be ef", PayloadMode.HEX)
+    click(qtbot, window.composer.ping_button)
+    rows = wait_rows(qtbot, window, 2)
+    assert [(r["opcode"], r["size"]) for r in rows] == [("ping", "4"), ("pong", "4")]
+    assert [r["preview"] for r in rows] == ["de ad be ef", "de ad be ef"]
+
+
+def test_reconnecting_starts_a_fresh_timeline(qtbot: Any, window: MainWindow) -> None:
+    connect(qtbot, window)
+    send_and_wait_for_echo(qtbot, window, "first session")
+    select_row(qtbot, window, 1)
+    assert window.detail.text.toPlainText() == "first session"
+    close_connection(qtbot, window)
+    assert window.counts.text() == "frames: 4  (↓ 2  ↑ 2)"
+
+    connect(qtbot, window)
+    assert window.model.rowCount() == 0
+    assert window.counts.text() == "frames: 0  (↓ 0  ↑ 0)"
+    assert window.detail.summary.text() == "Select a frame to see its details"
+    assert window.detail.text.toPlainText() == ""
+    send_and_wait_for_echo(qtbot, window, "second session")
+    assert [cell(window, row, COL_SEQ) for row in range(2)] == ["0", "1"]  # numbering starts again
+    close_connection(qtbot, window)
