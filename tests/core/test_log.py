@@ -10,7 +10,7 @@ IN, OUT = Direction.IN, Direction.OUT
 
 def add(log: FrameLog, direction: Direction, opcode: Opcode, payload: bytes = b"", fin: bool | None = True, *,
         seq: int = 999, ts_ns: int = 0) -> Frame:
-    return log.append(Frame(seq=seq, ts_ns=ts_ns, direction=direction, opcode=opcode, payload=payload, fin=fin))
+    return log[log.append(Frame(seq=seq, ts_ns=ts_ns, direction=direction, opcode=opcode, payload=payload, fin=fin))]
 
 
 def test_seq_is_dense_from_zero_whatever_the_incoming_seq() -> None:
@@ -26,14 +26,36 @@ def test_seq_is_dense_from_zero_whatever_the_incoming_seq() -> None:
     assert [f.seq for f in log] == [0, 1, 2, 3]
     assert [log[i].payload for i in range(4)] == [b"a", b"", b"b", b"c"]
     assert log[2] == stored[2]
+    assert log[-1] == stored[3]
+
+
+def test_unknown_wire_length_and_a_differing_one_are_kept() -> None:
+    log = FrameLog()
+    log.append(Frame(seq=0, ts_ns=1, direction=IN, opcode=Opcode.TEXT, payload=b"abc", fin=True))
+    log.append(Frame(seq=0, ts_ns=2, direction=IN, opcode=Opcode.TEXT, payload=b"abcdef", fin=True,
+                     payload_length=4, rsv1=True))
+    assert log[0].payload_length is None and log.size(0) == 3
+    assert log[1].payload_length == 4 and log.size(1) == 4
+    assert log[1].rsv1 is True and log[0].rsv1 is None
+
+
+def test_column_accessors_agree_with_the_frames() -> None:
+    log = FrameLog(started_ns=1000)
+    add(log, IN, Opcode.TEXT, b"hello world", ts_ns=5000)
+    add(log, OUT, Opcode.BINARY, b"\x00\x01", ts_ns=9000)
+    assert log.direction(1) is OUT and log.opcode(1) is Opcode.BINARY
+    assert log.payload(0) == b"hello world" and log.payload_head(0, 5) == b"hello"
+    assert log.ts_ns(1) == 9000 and log.relative_us(1) == 8.0
+    assert log.seq_at_or_after(5000) == 0 and log.seq_at_or_after(5001) == 1 and log.seq_at_or_after(10**9) == 2
+    assert (log.frames_in, log.bytes_in, log.bytes_out) == (1, 11, 2)
 
 
 def test_append_keeps_every_other_field() -> None:
     log = FrameLog()
     original = Frame(seq=5, ts_ns=123, direction=OUT, opcode=Opcode.BINARY, payload=b"\x01", fin=True,
                      rsv1=False, masked=True, mask_key=b"abcd", payload_length=1, note="n")
-    stored = log.append(original)
-    assert stored == Frame(seq=0, ts_ns=123, direction=OUT, opcode=Opcode.BINARY, payload=b"\x01", fin=True,
+    assert log.append(original) == 0
+    assert log[0] == Frame(seq=0, ts_ns=123, direction=OUT, opcode=Opcode.BINARY, payload=b"\x01", fin=True,
                            rsv1=False, masked=True, mask_key=b"abcd", payload_length=1, note="n")
 
 

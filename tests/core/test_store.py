@@ -181,11 +181,17 @@ def test_settings(open_store: OpenStore, db_path: Path) -> None:
 # -- migrations -------------------------------------------------------------------------------------
 
 
+CURRENT = SCHEMA_VERSION
+NEXT = SCHEMA_VERSION + 1
+
+
 def _install_v2(monkeypatch: pytest.MonkeyPatch, calls: list[int], fail: bool = False) -> None:
+    """Add one more migration after the real ones, as a future version would."""
+
     def _v2(db: sqlite3.Connection) -> None:
         calls.append(1)
         db.execute("ALTER TABLE profiles ADD COLUMN favourite INTEGER NOT NULL DEFAULT 0")
-        db.execute("CREATE TABLE sessions (id INTEGER PRIMARY KEY, started TEXT NOT NULL)")
+        db.execute("CREATE TABLE future (id INTEGER PRIMARY KEY, started TEXT NOT NULL)")
         if fail:
             raise sqlite3.OperationalError("v2 migration exploded")
 
@@ -209,20 +215,20 @@ def test_migration_from_an_older_schema_runs_once_and_keeps_the_data(
     old.save_profile(profile)
     old.set_setting("theme", "dark")
     old.close()
-    assert raw_pragma(db_path, "user_version") == 1
+    assert raw_pragma(db_path, "user_version") == CURRENT
 
     calls: list[int] = []
     _install_v2(monkeypatch, calls)
     store = open_store(db_path)
     assert calls == [1]
-    assert store.schema_version == 2
+    assert store.schema_version == NEXT
     assert store.profiles() == [profile]
     assert store.setting("theme") == "dark"
     store.save_profile(full_profile("After migration"))
     store.close()
     assert "favourite" in _columns(db_path, "profiles")
-    assert _columns(db_path, "sessions") == ["id", "started"]
-    assert raw_pragma(db_path, "user_version") == 2
+    assert _columns(db_path, "future") == ["id", "started"]
+    assert raw_pragma(db_path, "user_version") == NEXT
     assert raw_pragma(db_path, "application_id") == APPLICATION_ID
 
     open_store(db_path).close()
@@ -234,7 +240,7 @@ def test_new_database_runs_every_migration(
 ) -> None:
     calls: list[int] = []
     _install_v2(monkeypatch, calls)
-    assert open_store(db_path).schema_version == 2
+    assert open_store(db_path).schema_version == NEXT
     assert calls == [1]
     assert "favourite" in _columns(db_path, "profiles")
 
@@ -252,9 +258,9 @@ def test_failed_migration_rolls_back_and_leaves_the_old_schema_usable(
         with pytest.raises(StoreError, match="v2 migration exploded"):
             Store(db_path)
 
-    assert raw_pragma(db_path, "user_version") == 1
+    assert raw_pragma(db_path, "user_version") == CURRENT
     assert "favourite" not in _columns(db_path, "profiles")
-    assert _columns(db_path, "sessions") == []
+    assert _columns(db_path, "future") == []
     assert open_store(db_path).profiles() == [profile]
 
 

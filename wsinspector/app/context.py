@@ -45,8 +45,13 @@ class AppContext(QObject):
             self.warnings.append(f"{exc}. Working without saving until this is fixed.")
             log.warning("store unavailable: %s", exc)
             self.store = Store(":memory:")
+        self.interrupted: list[int] = []
+        try:
+            self.interrupted = self.store.recover_interrupted()
+        except StoreError as exc:
+            self.warnings.append(str(exc))
         self.connections = ConnectionsController(self.store, self)
-        self.session = SessionController(self)
+        self.session = SessionController(self.store, self)
         self.echo = EchoServer(self)
         self.echo_url: str | None = None
         self.first_start = False

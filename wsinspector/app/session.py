@@ -1,6 +1,9 @@
-"""The live session: one connection, its frame log, and batched updates for the views."""
+"""The live session: one connection, its frame log, recording to the store, batched updates for the views."""
 
 from __future__ import annotations
+
+import logging
+import time
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
@@ -8,16 +11,19 @@ from wsinspector.core.events import CloseInfo, ConnectionState, Failure, Failure
 from wsinspector.core.frames import Frame, is_sendable_close_code
 from wsinspector.core.log import FrameLog
 from wsinspector.core.profiles import ConnectionProfile, ProfileError
+from wsinspector.core.store import SessionStatus, Store, StoreError
 from wsinspector.net.client import QtConnection
+
+log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL_MS = 50
 
 
 class SessionController(QObject):
-    """Owns the current connection and its :class:`FrameLog`.
+    """Owns the current connection, its :class:`FrameLog`, and its recording in the store.
 
-    Frames enter the log the moment the engine reports them; views hear about them once per flush
-    (every ~50 ms), as one contiguous range.
+    Frames enter the log the moment the engine reports them. Every ~50 ms one flush writes the new
+    frames to SQLite in one transaction and tells the views about them as one contiguous range.
 
     Signals:
         state_changed(ConnectionState)
@@ -26,6 +32,8 @@ class SessionController(QObject):
         opened(OpenInfo)
         failed(Failure): the connection could not be opened
         closed(CloseInfo): an open connection ended
+        recording_failed(str): frames can no longer be saved; the live view goes on
+        session_saved(int): a recorded session ended (its id), e.g. to refresh the sessions list
     """
 
     state_changed = Signal(object)
@@ -34,16 +42,23 @@ class SessionController(QObject):
     opened = Signal(object)
     failed = Signal(object)
     closed = Signal(object)
+    recording_failed = Signal(str)
+    session_saved = Signal(int)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, store: Store | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self._store = store
         self.log = FrameLog()
         self.profile: ConnectionProfile | None = None
         self.open_info: OpenInfo | None = None
+        self.session_id: int | None = None
+        self.recording_error = ""
         self._connection: QtConnection | None = None
         self._state = ConnectionState.CLOSED
         self._flushed = 0
+        self._saved = 0
         self._flush_timer = QTimer(self)
+        self._flush_timer.setObjectName("sessionFlush")
         self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
         self._flush_timer.timeout.connect(self.flush)
 
@@ -54,6 +69,10 @@ class SessionController(QObject):
     @property
     def is_open(self) -> bool:
         return self._state is ConnectionState.OPEN
+
+    @property
+    def is_recording(self) -> bool:
+        return self.session_id is not None and not self.recording_error
 
     @property
     def outgoing_frame_size(self) -> int:
@@ -73,7 +92,10 @@ class SessionController(QObject):
         self.profile = profile
         self.open_info = None
         self.log = FrameLog()
-        self._flushed = 0
+        self._flushed = self._saved = 0
+        self.recording_error = ""
+        self.session_id = None
+        self._start_recording(profile, target.url)
         self.session_started.emit()
         connection = QtConnection(self)
         connection.state_changed.connect(self._on_state_changed)
@@ -103,20 +125,62 @@ class SessionController(QObject):
             self._connection.close(code, reason)
 
     def shutdown(self) -> None:
-        """Leave nothing running: abort the socket and stop the flush timer."""
+        """Leave nothing running: abort the socket, save what is left, stop the flush timer."""
         if self._connection is not None:
             self._connection.abort()
         self.flush()
+        self._finish_recording(SessionStatus.CLOSED, None, "")
         self._flush_timer.stop()
         self._discard_connection()
 
     @Slot()
     def flush(self) -> None:
         last = len(self.log) - 1
+        self._save(last)
         if last >= self._flushed:
             first = self._flushed
             self._flushed = last + 1
             self.frames_appended.emit(first, last)
+
+    # -- recording --------------------------------------------------------------------------------
+
+    def _start_recording(self, profile: ConnectionProfile, url: str) -> None:
+        if self._store is None:
+            return
+        try:
+            self.session_id = self._store.create_session(profile.name, url, self.log.started_wall,
+                                                         self.log.started_ns, profile.id)
+        except StoreError as exc:
+            self._recording_failed(str(exc))
+
+    def _save(self, last: int) -> None:
+        if not self.is_recording or last < self._saved:
+            return
+        assert self._store is not None and self.session_id is not None
+        try:
+            self._store.append_frames(self.session_id, self.log.rows(self._saved, last))
+        except StoreError as exc:
+            self._recording_failed(str(exc))
+            return
+        self._saved = last + 1
+
+    def _finish_recording(self, status: str, code: int | None, reason: str) -> None:
+        if self._store is None or self.session_id is None:
+            return
+        session_id, self.session_id = self.session_id, None
+        try:
+            self._store.finish_session(session_id, status, time.time(), code, reason)
+        except StoreError as exc:
+            log.warning("could not finish session %s: %s", session_id, exc)
+        self.session_saved.emit(session_id)
+
+    def _recording_failed(self, error: str) -> None:
+        self.recording_error = error
+        log.warning("recording stopped: %s", error)
+        saved = f"the first {self._saved:,} frames are saved" if self._saved else "nothing of it could be saved"
+        self.recording_failed.emit(f"Recording stopped: {error}. The live view goes on; {saved}.")
+
+    # -- internals --------------------------------------------------------------------------------
 
     def _require(self) -> QtConnection:
         if self._connection is None or not self.is_open:
@@ -144,14 +208,22 @@ class SessionController(QObject):
     @Slot(object)
     def _on_opened(self, info: OpenInfo) -> None:
         self.open_info = info
+        if self._store is not None and self.session_id is not None and info.subprotocol:
+            try:
+                self._store.update_session(self.session_id, subprotocol=info.subprotocol)
+            except StoreError as exc:
+                self._recording_failed(str(exc))
         self.opened.emit(info)
 
     @Slot(object)
     def _on_failed(self, failure: Failure) -> None:
         self.flush()
+        self._finish_recording(SessionStatus.FAILED, None, failure.message)
         self.failed.emit(failure)
 
     @Slot(object)
     def _on_closed(self, info: CloseInfo) -> None:
         self.flush()
+        status = SessionStatus.FAILED if info.failure is not None else SessionStatus.CLOSED
+        self._finish_recording(status, info.code, info.reason or (info.message if info.failure else ""))
         self.closed.emit(info)

@@ -192,23 +192,32 @@ class MessageAssembler:
     def feed(self, frame: Frame) -> Message | None:
         if frame.direction is not self.direction:
             raise ValueError("frame of the other direction")
-        if frame.opcode.is_control:
+        return self.feed_parts(frame.opcode, frame.fin, frame.seq, frame.payload)
+
+    def feed_parts(self, opcode: Opcode, fin: bool | None, seq: int, payload: bytes) -> Message | None:
+        """Like :meth:`feed`, for a frame of this assembler's direction given by its fields."""
+        if opcode.is_control:
             return None
-        if frame.opcode is Opcode.CONTINUATION:
+        if opcode is Opcode.CONTINUATION:
             if self._opcode is None:
-                raise FragmentationError(f"continuation frame #{frame.seq} without a message to continue")
+                raise FragmentationError(f"continuation frame #{seq} without a message to continue")
         else:
             if self._opcode is not None:
                 raise FragmentationError(
-                    f"new {frame.opcode.label} frame #{frame.seq} before the previous message was finished"
+                    f"new {opcode.label} frame #{seq} before the previous message was finished"
                 )
-            self._opcode = frame.opcode
-            self._first_seq = frame.seq
-        self._parts.append(frame.payload)
-        self._seqs.append(frame.seq)
-        if frame.fin is False:
+            self._opcode = opcode
+            self._first_seq = seq
+        if fin is not False and not self._parts:
+            # the common case, a message in one frame: no copies
+            message = Message(self.direction, opcode, payload, seq, seq, frame_count=1, seqs=(seq,))
+            self._opcode = None
+            return message
+        self._parts.append(payload)
+        self._seqs.append(seq)
+        if fin is False:
             return None
-        message = Message(self.direction, self._opcode, b"".join(self._parts), self._first_seq, frame.seq,
+        message = Message(self.direction, self._opcode, b"".join(self._parts), self._first_seq, seq,
                           frame_count=len(self._seqs), seqs=tuple(self._seqs))
         self.reset()
         return message
@@ -217,3 +226,49 @@ class MessageAssembler:
         self._opcode = None
         self._parts = []
         self._seqs = []
+
+
+# -- packed header bits ------------------------------------------------------------------------------
+# One integer holds everything but the payload, for the compact in-memory log and the SQLite store:
+#   bits 0-3 opcode · bit 4 direction (1 = out) · then two bits each, 0 unknown / 1 false / 2 true,
+#   for FIN (5-6), RSV1 (7-8), RSV2 (9-10), RSV3 (11-12) and masked (13-14).
+
+META_OPCODE_MASK = 0xF
+META_DIRECTION_SHIFT = 4
+_TRI_FIELDS = (("fin", 5), ("rsv1", 7), ("rsv2", 9), ("rsv3", 11), ("masked", 13))
+
+
+def _tri(value: bool | None) -> int:
+    return 0 if value is None else (2 if value else 1)
+
+
+def _untri(bits: int) -> bool | None:
+    return None if bits == 0 else bits == 2
+
+
+def pack_meta(direction: Direction, opcode: Opcode, fin: bool | None, rsv1: bool | None = None,
+              rsv2: bool | None = None, rsv3: bool | None = None, masked: bool | None = None) -> int:
+    meta = int(opcode) | ((1 if direction is Direction.OUT else 0) << META_DIRECTION_SHIFT)
+    for value, (_, shift) in zip((fin, rsv1, rsv2, rsv3, masked), _TRI_FIELDS, strict=True):
+        meta |= _tri(value) << shift
+    return meta
+
+
+def frame_meta(frame: Frame) -> int:
+    return pack_meta(frame.direction, frame.opcode, frame.fin, frame.rsv1, frame.rsv2, frame.rsv3, frame.masked)
+
+
+def meta_direction(meta: int) -> Direction:
+    return Direction.OUT if (meta >> META_DIRECTION_SHIFT) & 1 else Direction.IN
+
+
+def meta_opcode(meta: int) -> Opcode:
+    return Opcode(meta & META_OPCODE_MASK)
+
+
+def unpack_meta(meta: int) -> dict[str, object]:
+    """direction, opcode, fin, rsv1, rsv2, rsv3, masked: the Frame fields a meta integer holds."""
+    fields: dict[str, object] = {"direction": meta_direction(meta), "opcode": meta_opcode(meta)}
+    for name, shift in _TRI_FIELDS:
+        fields[name] = _untri((meta >> shift) & 3)
+    return fields

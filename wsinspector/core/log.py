@@ -1,81 +1,232 @@
-"""The in-memory frame log of a live session: append-only, dense sequence numbers, O(1) append."""
+"""The in-memory frame log of a live session: append-only, dense sequence numbers, O(1) append.
+
+Frames are kept in columns, not as objects: a timestamp (8 bytes), a payload offset into one shared
+buffer (8 bytes) and the packed header bits (4 bytes) per frame. Rare fields (a mask key, an engine note,
+a wire length that differs from the payload) live in small side tables. ``log[seq]`` rebuilds a
+:class:`Frame` on demand; views read single columns through the accessors instead.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import time
+from array import array
 from collections.abc import Iterator
 
-from wsinspector.core.frames import Direction, FragmentationError, Frame, Message, MessageAssembler, Opcode
+from wsinspector.core.frames import (
+    Direction,
+    FragmentationError,
+    Frame,
+    Message,
+    MessageAssembler,
+    Opcode,
+    frame_meta,
+    meta_direction,
+    meta_opcode,
+    unpack_meta,
+)
+
+#: set on a data frame that completes a message (single-frame or the last fragment)
+_COMPLETES = 1 << 16
+#: set when the wire length is known and equals the payload length (the usual case)
+_LENGTH_IS_PAYLOAD = 1 << 17
+_HEADER_BITS = (1 << 16) - 1
 
 
 class FrameLog:
-    """Frames of one session in arrival order; ``frames[seq]`` is the frame numbered ``seq``.
+    """Frames of one session in arrival order; ``log[seq]`` is the frame numbered ``seq``.
 
     The log also assembles data frames into messages per direction, so a fragment can be shown with
     the message it belongs to.
     """
 
-    def __init__(self) -> None:
-        self._frames: list[Frame] = []
-        #: message of each data frame: seq -> index into _messages (only for fragments and whole messages)
-        self._message_of: dict[int, int] = {}
-        self._messages: list[Message] = []
+    def __init__(self, started_ns: int | None = None, started_wall: float | None = None) -> None:
+        self._ts = array("q")
+        self._offsets = array("q", [0])
+        self._meta = array("I")
+        self._data = bytearray()
+        self._payload_length: dict[int, int] = {}
+        self._mask_key: dict[int, bytes] = {}
+        self._note: dict[int, str] = {}
+        #: fragmented messages by their last seq; each fragment's seq -> that last seq
+        self._fragmented: dict[int, Message] = {}
+        self._fragment_of: dict[int, int] = {}
         #: opcode (TEXT/BINARY) of the message each continuation frame continues
         self._continues: dict[int, Opcode] = {}
         self._assemblers = {d: MessageAssembler(d) for d in Direction}
-        self.started_ns = time.monotonic_ns()
-        self.started_wall = time.time()
+        self.started_ns = time.monotonic_ns() if started_ns is None else started_ns
+        self.started_wall = time.time() if started_wall is None else started_wall
         self.protocol_errors: list[str] = []
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self.frames_in = 0
 
     def __len__(self) -> int:
-        return len(self._frames)
+        return len(self._ts)
 
     def __getitem__(self, seq: int) -> Frame:
-        return self._frames[seq]
+        if seq < 0:
+            seq += len(self._ts)
+        meta = self._meta[seq]
+        payload = bytes(self._data[self._offsets[seq] : self._offsets[seq + 1]])
+        fields = unpack_meta(meta & _HEADER_BITS)
+        if meta & _LENGTH_IS_PAYLOAD:
+            length: int | None = len(payload)
+        else:
+            length = self._payload_length.get(seq)
+        return Frame(seq=seq, ts_ns=self._ts[seq], payload=payload, payload_length=length,
+                     mask_key=self._mask_key.get(seq), note=self._note.get(seq, ""), **fields)  # type: ignore[arg-type]
 
     def __iter__(self) -> Iterator[Frame]:
-        return iter(self._frames)
+        for seq in range(len(self._ts)):
+            yield self[seq]
 
-    def append(self, frame: Frame) -> Frame:
-        """Number the frame, keep it, and return it as stored."""
-        stored = dataclasses.replace(frame, seq=len(self._frames))
-        self._frames.append(stored)
-        if not stored.opcode.is_control:
-            assembler = self._assemblers[stored.direction]
-            if stored.opcode is Opcode.CONTINUATION and assembler.current_opcode is not None:
-                self._continues[stored.seq] = assembler.current_opcode
+    # -- fast column access for views -------------------------------------------------------------
+
+    def ts_ns(self, seq: int) -> int:
+        return self._ts[seq]
+
+    def meta(self, seq: int) -> int:
+        """The packed header bits of a frame (see frames.pack_meta)."""
+        return self._meta[seq] & _HEADER_BITS
+
+    def direction(self, seq: int) -> Direction:
+        return meta_direction(self._meta[seq])
+
+    def opcode(self, seq: int) -> Opcode:
+        return meta_opcode(self._meta[seq])
+
+    def payload(self, seq: int) -> bytes:
+        return bytes(self._data[self._offsets[seq] : self._offsets[seq + 1]])
+
+    def payload_head(self, seq: int, limit: int) -> bytes:
+        start = self._offsets[seq]
+        return bytes(self._data[start : min(start + limit, self._offsets[seq + 1])])
+
+    def size(self, seq: int) -> int:
+        """Wire length when known, else the payload length."""
+        if self._meta[seq] & _LENGTH_IS_PAYLOAD:
+            return self._offsets[seq + 1] - self._offsets[seq]
+        return self._payload_length.get(seq, self._offsets[seq + 1] - self._offsets[seq])
+
+    def note(self, seq: int) -> str:
+        return self._note.get(seq, "")
+
+    def frame(self, seq: int) -> Frame:
+        return self[seq]
+
+    def rows(self, first: int, last: int) -> list[tuple[int, int, int, int | None, bytes | None, str | None, bytes]]:
+        """Frames ``first``..``last`` as store rows: (seq, ts_ns, meta, payload_length, mask_key, note, payload)."""
+        ts, metas, offsets, data = self._ts, self._meta, self._offsets, self._data
+        lengths, keys, notes = self._payload_length, self._mask_key, self._note
+        out = []
+        for seq in range(first, last + 1):
+            meta = metas[seq]
+            payload = bytes(data[offsets[seq] : offsets[seq + 1]])
+            length = len(payload) if meta & _LENGTH_IS_PAYLOAD else lengths.get(seq)
+            out.append((seq, ts[seq], meta & _HEADER_BITS, length, keys.get(seq), notes.get(seq), payload))
+        return out
+
+    @property
+    def payload_bytes(self) -> int:
+        return len(self._data)
+
+    def nbytes(self) -> int:
+        """Memory held beyond the payloads themselves (columns and side tables), in bytes."""
+        columns = sum(a.itemsize * a.buffer_info()[1] for a in (self._ts, self._offsets, self._meta))
+        side = 100 * (len(self._payload_length) + len(self._mask_key) + len(self._note) + len(self._continues)
+                      + len(self._fragment_of)) + 200 * len(self._fragmented)
+        return columns + side + (self._data.__sizeof__() - len(self._data))
+
+    # -- appending --------------------------------------------------------------------------------
+
+    def append(self, frame: Frame) -> int:
+        """Number the frame and keep it; returns its seq."""
+        seq = len(self._ts)
+        payload = frame.payload
+        meta = frame_meta(frame)
+        if frame.payload_length is not None:
+            if frame.payload_length == len(payload):
+                meta |= _LENGTH_IS_PAYLOAD
+            else:
+                self._payload_length[seq] = frame.payload_length
+        if frame.mask_key is not None:
+            self._mask_key[seq] = frame.mask_key
+        if frame.note:
+            self._note[seq] = frame.note
+        opcode = frame.opcode
+        if not opcode.is_control:
+            assembler = self._assemblers[frame.direction]
+            if opcode is Opcode.CONTINUATION and assembler.current_opcode is not None:
+                self._continues[seq] = assembler.current_opcode
             try:
-                message = assembler.feed(stored)
+                message = assembler.feed_parts(opcode, frame.fin, seq, payload)
             except FragmentationError as exc:
                 assembler.reset()
                 self.protocol_errors.append(str(exc))
                 message = None
             if message is not None:
-                index = len(self._messages)
-                self._messages.append(message)
-                for seq in message.seqs:
-                    self._message_of[seq] = index
-        return stored
+                meta |= _COMPLETES
+                if message.frame_count > 1:
+                    self._fragmented[seq] = message
+                    for part in message.seqs:
+                        self._fragment_of[part] = seq
+        self._ts.append(frame.ts_ns)
+        self._meta.append(meta)
+        self._data += payload
+        self._offsets.append(len(self._data))
+        if frame.direction is Direction.IN:
+            self.frames_in += 1
+            self.bytes_in += len(payload)
+        else:
+            self.bytes_out += len(payload)
+        return seq
+
+    # -- messages ---------------------------------------------------------------------------------
 
     def message_for(self, seq: int) -> Message | None:
         """The complete message a data frame belongs to (None while it is still being received)."""
-        index = self._message_of.get(seq)
-        return None if index is None else self._messages[index]
-
-    def data_opcode(self, seq: int) -> Opcode:
-        """TEXT or BINARY for a data frame (a continuation takes its message's), else the frame's own opcode."""
-        frame = self._frames[seq]
-        if frame.opcode is Opcode.CONTINUATION:
-            return self._continues.get(seq, Opcode.CONTINUATION)
-        return frame.opcode
+        if not 0 <= seq < len(self._meta):
+            return None
+        last = self._fragment_of.get(seq)
+        if last is not None:
+            return self._fragmented[last]
+        meta = self._meta[seq]
+        if not meta & _COMPLETES:
+            return None
+        return Message(meta_direction(meta), meta_opcode(meta), self.payload(seq), seq, seq, 1, (seq,))
 
     @property
     def messages(self) -> list[Message]:
-        return self._messages
+        """Every complete message in the order it completed (built on demand: O(n))."""
+        result = []
+        for seq in range(len(self._meta)):
+            if self._meta[seq] & _COMPLETES:
+                message = self.message_for(seq)
+                assert message is not None
+                result.append(message)
+        return result
 
-    def relative_us(self, frame: Frame) -> float:
-        return (frame.ts_ns - self.started_ns) / 1000.0
+    def data_opcode(self, seq: int) -> Opcode:
+        """TEXT or BINARY for a data frame (a continuation takes its message's), else the frame's own opcode."""
+        opcode = meta_opcode(self._meta[seq])
+        if opcode is Opcode.CONTINUATION:
+            return self._continues.get(seq, Opcode.CONTINUATION)
+        return opcode
+
+    def relative_us(self, frame: Frame | int) -> float:
+        ts = frame.ts_ns if isinstance(frame, Frame) else self._ts[frame]
+        return (ts - self.started_ns) / 1000.0
+
+    def seq_at_or_after(self, ts_ns: int) -> int:
+        """The first seq stamped at or after ``ts_ns`` (len(self) when none): timestamps never decrease."""
+        lo, hi = 0, len(self._ts)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._ts[mid] < ts_ns:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
 
     def new_segment(self) -> None:
         """A new connection starts within the same log: unfinished fragments of the old one are dropped."""

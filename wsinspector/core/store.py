@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wsinspector.core.frames import META_DIRECTION_SHIFT
 from wsinspector.core.profiles import ConnectionProfile
 
 APPLICATION_ID = 0x77736931  # "wsi1": marks a database as ours
@@ -19,6 +21,61 @@ APPLICATION_ID = 0x77736931  # "wsi1": marks a database as ours
 
 class StoreError(RuntimeError):
     """The store cannot be used; the message says why in the user's terms."""
+
+
+class SessionStatus:
+    LIVE = "live"
+    CLOSED = "closed"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    IMPORTED = "imported"
+
+
+SEQ_BITS = 32
+SEQ_MASK = (1 << SEQ_BITS) - 1
+
+
+def frame_key(session_id: int, seq: int) -> int:
+    return (session_id << SEQ_BITS) | seq
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    id: int
+    profile_id: str | None
+    name: str
+    url: str
+    note: str
+    started_wall: float
+    started_ns: int
+    ended_wall: float | None
+    status: str
+    close_code: int | None
+    close_reason: str
+    subprotocol: str
+    frames_in: int
+    frames_out: int
+    bytes_in: int
+    bytes_out: int
+    last_ts_ns: int | None
+
+    @property
+    def frame_count(self) -> int:
+        return self.frames_in + self.frames_out
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.ended_wall is not None:
+            return max(0.0, self.ended_wall - self.started_wall)
+        if self.last_ts_ns is not None:
+            return max(0.0, (self.last_ts_ns - self.started_ns) / 1e9)
+        return None
+
+
+_SESSION_COLUMNS = ", ".join(SessionRecord.__dataclass_fields__)
+
+#: one stored frame: seq, ts_ns, meta, payload_length, mask_key, note, payload
+FrameRow = tuple[int, int, int, int | None, bytes | None, str | None, bytes]
 
 
 def _v1(db: sqlite3.Connection) -> None:
@@ -32,8 +89,48 @@ def _v1(db: sqlite3.Connection) -> None:
     db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
+def _v2(db: sqlite3.Connection) -> None:
+    """Recorded sessions and their frames.
+
+    A frame's key is ``session_id << 32 | seq``: the rowid itself, so paging a session, counting and
+    deleting it are range scans of the primary key.
+    """
+    db.execute(
+        """CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            profile_id TEXT,
+            name TEXT NOT NULL,
+            url TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            started_wall REAL NOT NULL,
+            started_ns INTEGER NOT NULL,
+            ended_wall REAL,
+            status TEXT NOT NULL,
+            close_code INTEGER,
+            close_reason TEXT NOT NULL DEFAULT '',
+            subprotocol TEXT NOT NULL DEFAULT '',
+            frames_in INTEGER NOT NULL DEFAULT 0,
+            frames_out INTEGER NOT NULL DEFAULT 0,
+            bytes_in INTEGER NOT NULL DEFAULT 0,
+            bytes_out INTEGER NOT NULL DEFAULT 0,
+            last_ts_ns INTEGER
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE frames (
+            key INTEGER PRIMARY KEY,
+            ts_ns INTEGER NOT NULL,
+            meta INTEGER NOT NULL,
+            payload_length INTEGER,
+            mask_key BLOB,
+            note TEXT,
+            payload BLOB NOT NULL
+        )"""
+    )
+
+
 #: MIGRATIONS[i] brings a database from user_version i to i + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _PROFILE_FIELDS = {f for f in ConnectionProfile.__dataclass_fields__}
@@ -160,6 +257,143 @@ class Store:
         with self._transaction():
             for position, pid in enumerate(ids):
                 self._db.execute("UPDATE profiles SET position = ? WHERE id = ?", (position, pid))
+
+    # -- sessions ---------------------------------------------------------------------------------
+
+    def create_session(self, name: str, url: str, started_wall: float, started_ns: int,
+                       profile_id: str | None = None, status: str = SessionStatus.LIVE) -> int:
+        with self._transaction():
+            cursor = self._db.execute(
+                "INSERT INTO sessions (profile_id, name, url, started_wall, started_ns, status) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (profile_id, name, url, started_wall, started_ns, status),
+            )
+        assert cursor.lastrowid is not None
+        return int(cursor.lastrowid)
+
+    def append_frames(self, session_id: int, rows: Sequence[FrameRow]) -> None:
+        """Store a batch of frames and the session's counters in one transaction."""
+        if not rows:
+            return
+        base = session_id << SEQ_BITS
+        frames_in = frames_out = bytes_in = bytes_out = 0
+        for row in rows:
+            if (row[2] >> META_DIRECTION_SHIFT) & 1:
+                frames_out += 1
+                bytes_out += len(row[6])
+            else:
+                frames_in += 1
+                bytes_in += len(row[6])
+        with self._transaction():
+            self._db.executemany(
+                "INSERT INTO frames (key, ts_ns, meta, payload_length, mask_key, note, payload) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(base | seq, ts, meta, length, key, note, payload) for seq, ts, meta, length, key, note, payload
+                 in rows],
+            )
+            self._db.execute(
+                "UPDATE sessions SET frames_in = frames_in + ?, frames_out = frames_out + ?, "
+                "bytes_in = bytes_in + ?, bytes_out = bytes_out + ?, last_ts_ns = ? WHERE id = ?",
+                (frames_in, frames_out, bytes_in, bytes_out, rows[-1][1], session_id),
+            )
+
+    def finish_session(self, session_id: int, status: str, ended_wall: float, close_code: int | None = None,
+                       close_reason: str = "") -> None:
+        with self._transaction():
+            self._db.execute(
+                "UPDATE sessions SET status = ?, ended_wall = ?, close_code = ?, close_reason = ? WHERE id = ?",
+                (status, ended_wall, close_code, close_reason, session_id),
+            )
+
+    def update_session(self, session_id: int, **fields: object) -> None:
+        allowed = {"name", "note", "subprotocol", "url"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValueError(f"cannot update {sorted(unknown)}")
+        if not fields:
+            return
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        with self._transaction():
+            self._db.execute(f"UPDATE sessions SET {assignments} WHERE id = ?", (*fields.values(), session_id))
+
+    def recover_interrupted(self) -> list[int]:
+        """Sessions still marked live were cut short (crash, kill): mark them interrupted, ending at their last
+        stored frame. Returns their ids."""
+        ids = [row[0] for row in self._db.execute("SELECT id FROM sessions WHERE status = ?", (SessionStatus.LIVE,))]
+        if ids:
+            with self._transaction():
+                self._db.execute(
+                    "UPDATE sessions SET status = ?, ended_wall = started_wall + "
+                    "coalesce(last_ts_ns - started_ns, 0) / 1e9 WHERE status = ?",
+                    (SessionStatus.INTERRUPTED, SessionStatus.LIVE),
+                )
+        return ids
+
+    def sessions(self) -> list[SessionRecord]:
+        rows = self._db.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions ORDER BY started_wall DESC, id DESC")
+        return [SessionRecord(*row) for row in rows]
+
+    def session(self, session_id: int) -> SessionRecord | None:
+        row = self._db.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return None if row is None else SessionRecord(*row)
+
+    def delete_session(self, session_id: int) -> None:
+        with self._transaction():
+            self._db.execute("DELETE FROM frames WHERE key BETWEEN ? AND ?",
+                             (session_id << SEQ_BITS, (session_id << SEQ_BITS) | SEQ_MASK))
+            self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+    def stored_frame_count(self, session_id: int) -> int:
+        """Frames actually stored (the session's counters say the same unless the file was damaged)."""
+        row = self._db.execute("SELECT count(*) FROM frames WHERE key BETWEEN ? AND ?",
+                               (session_id << SEQ_BITS, (session_id << SEQ_BITS) | SEQ_MASK)).fetchone()
+        return int(row[0])
+
+    def read_frames(self, session_id: int, first: int, last: int) -> list[FrameRow]:
+        """Frames ``first``..``last`` (inclusive) of a session, in order."""
+        base = session_id << SEQ_BITS
+        rows = self._db.execute(
+            "SELECT key, ts_ns, meta, payload_length, mask_key, note, payload FROM frames "
+            "WHERE key BETWEEN ? AND ? ORDER BY key", (base | first, base | last))
+        return [(key & SEQ_MASK, ts, meta, length, mask, note, payload)
+                for key, ts, meta, length, mask, note, payload in rows]
+
+    def read_summaries(self, session_id: int, first: int, last: int,
+                       head: int = 256) -> list[tuple[int, int, int, int, bytes]]:
+        """(seq, ts_ns, meta, size, first ``head`` payload bytes) for a page of the table: no full payloads."""
+        base = session_id << SEQ_BITS
+        rows = self._db.execute(
+            "SELECT key, ts_ns, meta, coalesce(payload_length, length(payload)), substr(payload, 1, ?) "
+            "FROM frames WHERE key BETWEEN ? AND ? ORDER BY key", (head, base | first, base | last))
+        return [(key & SEQ_MASK, ts, meta, size, bytes(p)) for key, ts, meta, size, p in rows]
+
+    def scan_frames(self, session_id: int, first: int, last: int) -> Iterator[tuple[int, int, bytes]]:
+        """(seq, meta, payload) for filtering."""
+        base = session_id << SEQ_BITS
+        rows = self._db.execute("SELECT key, meta, payload FROM frames WHERE key BETWEEN ? AND ? ORDER BY key",
+                                (base | first, base | last))
+        return ((key & SEQ_MASK, meta, payload) for key, meta, payload in rows)
+
+    def query_seqs(self, session_id: int, where: str, params: Iterable[object], first: int, last: int) -> list[int]:
+        """Seqs in ``first``..``last`` whose frame satisfies ``where`` (over columns meta and payload)."""
+        base = session_id << SEQ_BITS
+        rows = self._db.execute(f"SELECT key FROM frames WHERE key BETWEEN ? AND ? AND ({where}) ORDER BY key",
+                                (base | first, base | last, *params))
+        return [key & SEQ_MASK for (key,) in rows]
+
+    def seq_at_or_after(self, session_id: int, ts_ns: int) -> int | None:
+        base = session_id << SEQ_BITS
+        row = self._db.execute("SELECT min(key) FROM frames WHERE key BETWEEN ? AND ? AND ts_ns >= ?",
+                               (base, base | SEQ_MASK, ts_ns)).fetchone()
+        return None if row[0] is None else int(row[0]) & SEQ_MASK
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """For registering SQL functions (filters); not for writing around the store."""
+        return self._db
+
+    def integrity_check(self) -> str:
+        return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
 
     # -- settings ---------------------------------------------------------------------------------
 

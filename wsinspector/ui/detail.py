@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
 )
 
 from wsinspector.core.frames import Frame, Opcode, describe_close_code
-from wsinspector.core.log import FrameLog
 from wsinspector.core.payloads import decode_text, hexdump, human_size
 
 TEXT_LIMIT = 1024 * 1024
@@ -80,9 +79,9 @@ class DetailPane(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.tabs)
         self._frame: Frame | None = None
-        self._log: FrameLog | None = None
+        self._log: Any = None
 
-    def show_frame(self, frame: Frame | None, log: FrameLog | None) -> None:
+    def show_frame(self, frame: Frame | None, log: Any) -> None:
         self._frame, self._log = frame, log
         self._refresh()
 
@@ -109,7 +108,7 @@ class DetailPane(QWidget):
         self._show_json(payload)
         self.hex.setPlainText(hexdump(payload, HEX_LIMIT) if payload else "(empty payload)")
 
-    def _summary(self, frame: Frame, log: FrameLog | None, scope: str, shown: int) -> str:
+    def _summary(self, frame: Frame, log: Any, scope: str, shown: int) -> str:
         when = f"{log.relative_us(frame) / 1e6:.6f} s" if log is not None else ""
         parts = [
             f"<b>#{frame.seq}</b> {frame.direction.arrow} <b>{frame.opcode.label}</b> at {when}",

@@ -178,7 +178,7 @@ class MainWindow(QMainWindow):
         self.session.opened.connect(self.on_opened)
         self.session.failed.connect(self.on_failed)
         self.session.closed.connect(self.on_closed)
-        self.model.set_log(self.session.log)
+        self.model.set_source(self.session.log)
         self._in = self._out = 0
         self.on_state_changed(self.session.state)
         self._update_counts()
@@ -302,7 +302,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def on_session_started(self) -> None:
-        self.model.set_log(self.session.log)
+        self.model.set_source(self.session.log)
         self.detail.show_frame(None, None)
         self._in = self._out = 0
         self._update_counts()
@@ -319,7 +319,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def on_frame_selected(self, frame: Frame | None) -> None:
-        self.detail.show_frame(frame, self.session.log if frame is not None else None)
+        self.detail.show_frame(frame, self.model.source if frame is not None else None)
 
     @Slot(bytes, bool)
     def on_send_requested(self, data: bytes, is_text: bool) -> None:

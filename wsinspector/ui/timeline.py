@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from array import array
+from bisect import bisect_left
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
-from wsinspector.core.frames import Direction, Frame, Opcode, describe_close_code
-from wsinspector.core.log import FrameLog
+from wsinspector.core.frames import (
+    Direction,
+    Frame,
+    Message,
+    Opcode,
+    describe_close_code,
+    meta_direction,
+    meta_opcode,
+    parse_close_payload,
+)
 from wsinspector.core.payloads import decode_text, preview
 
 COLUMNS = ("#", "Time (s)", "Dir", "Opcode", "FIN", "Size", "Preview")
@@ -29,51 +40,138 @@ def format_time(us: float) -> str:
 
 def frame_preview(frame: Frame, data_opcode: Opcode | None = None) -> str:
     """The table's one-line preview. ``data_opcode`` is the message opcode a continuation frame belongs to."""
-    if frame.opcode is Opcode.CLOSE:
-        reason = f' "{frame.close_reason}"' if frame.close_reason else ""
-        return f"{describe_close_code(frame.close_code)}{reason}"
-    if frame.opcode.is_control:
+    return preview_of(frame.opcode, frame.payload, data_opcode)
+
+
+def preview_of(opcode: Opcode, head: bytes, data_opcode: Opcode | None = None) -> str:
+    if opcode is Opcode.CLOSE:
+        code, reason = parse_close_payload(head)
+        return f"{describe_close_code(code)}" + (f' "{reason}"' if reason else "")
+    if opcode.is_control:
         # ping/pong payloads are arbitrary bytes: text only when they are clean UTF-8
-        is_text = decode_text(frame.payload)[1]
+        is_text = decode_text(head)[1]
     else:
-        is_text = (data_opcode or frame.opcode) is Opcode.TEXT
-    return preview(frame.payload, is_text, limit=160)
+        is_text = (data_opcode or opcode) is Opcode.TEXT
+    return preview(head, is_text, limit=PREVIEW_CHARS)
+
+
+PREVIEW_CHARS = 160
+_HEAD_BYTES = PREVIEW_CHARS * 4
+
+
+class FrameSource(Protocol):
+    """What the timeline reads: a live FrameLog or a StoredSession."""
+
+    started_ns: int
+
+    def __len__(self) -> int: ...
+    def ts_ns(self, seq: int) -> int: ...
+    def meta(self, seq: int) -> int: ...
+    def size(self, seq: int) -> int: ...
+    def payload_head(self, seq: int, limit: int) -> bytes: ...
+    def data_opcode(self, seq: int) -> Opcode: ...
+    def note(self, seq: int) -> str: ...
+    def frame(self, seq: int) -> Frame: ...
+    def message_for(self, seq: int) -> Message | None: ...
+    def relative_us(self, frame: Frame | int) -> float: ...
+
+
+def _tri(meta: int, shift: int) -> str:
+    bits = (meta >> shift) & 3
+    return "?" if bits == 0 else ("1" if bits == 2 else "0")
 
 
 class TimelineModel(QAbstractTableModel):
-    """Rows are frames of the log, in order; nothing per row is kept beyond the log itself."""
+    """Rows are frames of a source, in order, or the subset given by an index array (a filter).
+
+    Nothing is kept per row beyond the source itself (and the index array while filtered).
+    """
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._log: FrameLog | None = None
-        self._rows = 0
-        self._continuations: set[int] = set()
+        self._source: FrameSource | None = None
+        self._count = 0
+        self._rows: array[int] | None = None
+        self._matcher: Callable[[int, bytes], bool] | None = None
         bold = QFont()
         bold.setBold(True)
         self._bold = bold
 
-    def set_log(self, log: FrameLog) -> None:
+    @property
+    def source(self) -> FrameSource | None:
+        return self._source
+
+    @property
+    def is_filtered(self) -> bool:
+        return self._rows is not None
+
+    def set_source(self, source: FrameSource | None) -> None:
         self.beginResetModel()
-        self._log = log
-        self._rows = len(log)
+        self._source = source
+        self._count = len(source) if source is not None else 0
+        self._rows = None
+        self._matcher = None
+        self.endResetModel()
+
+    def set_filter(self, rows: array[int] | None, matcher: Callable[[int, bytes], bool] | None = None,
+                   upto: int | None = None) -> None:
+        """Show only ``rows`` (seqs, ascending), which were computed over seqs below ``upto``; frames after that
+        are checked with ``matcher`` here, so a filter computed while frames keep arriving misses none."""
+        self.beginResetModel()
+        self._rows = rows
+        self._matcher = matcher if rows is not None else None
+        if rows is not None and matcher is not None and self._source is not None and upto is not None:
+            for seq in range(upto, self._count):
+                if matcher(self._source.meta(seq), self._source.payload_head(seq, 1 << 30)):
+                    rows.append(seq)
         self.endResetModel()
 
     @Slot(int, int)
     def on_frames_appended(self, first: int, last: int) -> None:
-        if self._log is None or last < self._rows:
+        if self._source is None or last < self._count:
             return
-        first = max(first, self._rows)
-        self.beginInsertRows(QModelIndex(), first, last)
-        self._rows = last + 1
-        self.endInsertRows()
+        first = max(first, self._count)
+        if self._rows is None:
+            self.beginInsertRows(QModelIndex(), first, last)
+            self._count = last + 1
+            self.endInsertRows()
+            return
+        self._count = last + 1
+        if self._matcher is None:
+            return
+        source, matcher = self._source, self._matcher
+        added = [seq for seq in range(first, last + 1) if matcher(source.meta(seq), source.payload_head(seq, 1 << 30))]
+        if added:
+            start = len(self._rows)
+            self.beginInsertRows(QModelIndex(), start, start + len(added) - 1)
+            self._rows.extend(added)
+            self.endInsertRows()
+
+    def seq_at(self, row: int) -> int:
+        return self._rows[row] if self._rows is not None else row
+
+    def row_of(self, seq: int) -> int | None:
+        """The row showing ``seq``, or None when the filter hides it."""
+        if self._rows is None:
+            return seq if 0 <= seq < self._count else None
+        index = bisect_left(self._rows, seq)
+        return index if index < len(self._rows) and self._rows[index] == seq else None
+
+    def nearest_row(self, seq: int) -> int:
+        """The row of ``seq`` or of the first shown frame after it (clamped to the last row)."""
+        if self._rows is None:
+            return max(0, min(seq, self._count - 1))
+        return max(0, min(bisect_left(self._rows, seq), len(self._rows) - 1))
 
     def frame_at(self, row: int) -> Frame | None:
-        if self._log is None or not 0 <= row < self._rows:
+        if self._source is None or not 0 <= row < self.rowCount():
             return None
-        return self._log[row]
+        return self._source.frame(self.seq_at(row))
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else self._rows
+        if parent.isValid():
+            return 0
+        return len(self._rows) if self._rows is not None else self._count
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
@@ -84,43 +182,48 @@ class TimelineModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or self._log is None:
+        source = self._source
+        if not index.isValid() or source is None:
             return None
         row, col = index.row(), index.column()
-        if not 0 <= row < self._rows:
+        if not 0 <= row < self.rowCount():
             return None
-        frame = self._log[row]
+        seq = self.seq_at(row)
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(frame, col)
+            return self._display(source, seq, col)
+        meta = source.meta(seq)
+        opcode = meta_opcode(meta)
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == COL_DIR:
-                return QBrush(_IN_COLOUR if frame.direction is Direction.IN else _OUT_COLOUR)
-            if col == COL_OPCODE and frame.opcode.is_control:
+                return QBrush(_IN_COLOUR if meta_direction(meta) is Direction.IN else _OUT_COLOUR)
+            if col == COL_OPCODE and opcode.is_control:
                 return QBrush(_CONTROL_COLOUR)
             return None
-        if role == Qt.ItemDataRole.FontRole and frame.opcode is Opcode.CLOSE:
+        if role == Qt.ItemDataRole.FontRole and opcode is Opcode.CLOSE:
             return self._bold
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_SEQ, COL_TIME, COL_SIZE):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole and frame.note:
-            return frame.note
+        if role == Qt.ItemDataRole.ToolTipRole and opcode is Opcode.CLOSE:
+            return source.note(seq) or None
         return None
 
-    def _display(self, frame: Frame, col: int) -> str:
+    def _display(self, source: FrameSource, seq: int, col: int) -> str:
         if col == COL_SEQ:
-            return str(frame.seq)
+            return str(seq)
         if col == COL_TIME:
-            assert self._log is not None
-            return format_time(self._log.relative_us(frame))
+            return format_time(source.relative_us(seq))
+        meta = source.meta(seq)
         if col == COL_DIR:
-            return frame.direction.arrow
+            return meta_direction(meta).arrow
         if col == COL_OPCODE:
-            return frame.opcode.label
+            return meta_opcode(meta).label
         if col == COL_FIN:
-            return "?" if frame.fin is None else ("1" if frame.fin else "0")
+            return _tri(meta, 5)
         if col == COL_SIZE:
-            return f"{frame.size:,}"
-        return frame_preview(frame, self._log.data_opcode(frame.seq) if self._log is not None else None)
+            return f"{source.size(seq):,}"
+        opcode = meta_opcode(meta)
+        data_opcode = source.data_opcode(seq) if opcode is Opcode.CONTINUATION else None
+        return preview_of(opcode, source.payload_head(seq, _HEAD_BYTES), data_opcode)
 
 
 class TimelineView(QTableView):

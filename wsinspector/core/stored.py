@@ -1,0 +1,147 @@
+"""A recorded session read back from the store, page by page, with the accessors of a live FrameLog."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from wsinspector.core.frames import (
+    Direction,
+    FragmentationError,
+    Frame,
+    Message,
+    MessageAssembler,
+    Opcode,
+    meta_direction,
+    meta_opcode,
+    unpack_meta,
+)
+from wsinspector.core.store import FrameRow, SessionRecord, Store
+
+PAGE = 1000
+HEAD = 256
+#: how far back and forward to look for the rest of a fragmented message
+MESSAGE_WINDOW = 5000
+
+
+class StoredSession:
+    """Read-only view of a stored session. Only the pages on screen are in memory (an LRU of summaries)."""
+
+    def __init__(self, store: Store, record: SessionRecord, cached_pages: int = 64) -> None:
+        self.store = store
+        self.record = record
+        self.session_id = record.id
+        self.started_ns = record.started_ns
+        self.started_wall = record.started_wall
+        self._count = store.stored_frame_count(record.id)
+        self._pages: OrderedDict[int, list[tuple[int, int, int, int, bytes]]] = OrderedDict()
+        self._cached_pages = cached_pages
+        self._continues: dict[int, Opcode] = {}
+
+    def __len__(self) -> int:
+        return self._count
+
+    def _summary(self, seq: int) -> tuple[int, int, int, int, bytes]:
+        if not 0 <= seq < self._count:
+            raise IndexError(seq)
+        page_no = seq // PAGE
+        page = self._pages.get(page_no)
+        if page is None:
+            first = page_no * PAGE
+            page = self.store.read_summaries(self.session_id, first, min(first + PAGE, self._count) - 1, HEAD)
+            self._pages[page_no] = page
+            if len(self._pages) > self._cached_pages:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(page_no)
+        return page[seq - page_no * PAGE]
+
+    def ts_ns(self, seq: int) -> int:
+        return self._summary(seq)[1]
+
+    def meta(self, seq: int) -> int:
+        return self._summary(seq)[2]
+
+    def direction(self, seq: int) -> Direction:
+        return meta_direction(self._summary(seq)[2])
+
+    def opcode(self, seq: int) -> Opcode:
+        return meta_opcode(self._summary(seq)[2])
+
+    def size(self, seq: int) -> int:
+        return self._summary(seq)[3]
+
+    def payload_head(self, seq: int, limit: int) -> bytes:
+        if limit <= HEAD:
+            return self._summary(seq)[4][:limit]
+        return self.frame(seq).payload[:limit]
+
+    def payload(self, seq: int) -> bytes:
+        return self.frame(seq).payload
+
+    def note(self, seq: int) -> str:
+        return self.frame(seq).note if self.opcode(seq) is Opcode.CLOSE else ""
+
+    def relative_us(self, frame: Frame | int) -> float:
+        ts = frame.ts_ns if isinstance(frame, Frame) else self.ts_ns(frame)
+        return (ts - self.started_ns) / 1000.0
+
+    def frame(self, seq: int) -> Frame:
+        rows = self.store.read_frames(self.session_id, seq, seq)
+        if not rows:
+            raise IndexError(seq)
+        return _to_frame(rows[0])
+
+    def __getitem__(self, seq: int) -> Frame:
+        return self.frame(seq)
+
+    def data_opcode(self, seq: int) -> Opcode:
+        opcode = self.opcode(seq)
+        if opcode is not Opcode.CONTINUATION:
+            return opcode
+        known = self._continues.get(seq)
+        if known is not None:
+            return known
+        direction = self.direction(seq)
+        for back in range(seq - 1, max(-1, seq - MESSAGE_WINDOW), -1):
+            if self.direction(back) is not direction or self.opcode(back).is_control:
+                continue
+            back_opcode = self.opcode(back)
+            if back_opcode is Opcode.CONTINUATION:
+                continue
+            self._continues[seq] = back_opcode
+            return back_opcode
+        return Opcode.CONTINUATION
+
+    def message_for(self, seq: int) -> Message | None:
+        """The message a data frame belongs to, assembled from the stored frames around it."""
+        if not 0 <= seq < self._count or self.opcode(seq).is_control:
+            return None
+        direction = self.direction(seq)
+        start = seq
+        if self.opcode(seq) is Opcode.CONTINUATION:
+            start = -1
+            for back in range(seq - 1, max(-1, seq - MESSAGE_WINDOW), -1):
+                if self.direction(back) is direction and self.opcode(back) in (Opcode.TEXT, Opcode.BINARY):
+                    start = back
+                    break
+            if start < 0:
+                return None
+        assembler = MessageAssembler(direction)
+        last = min(self._count - 1, seq + MESSAGE_WINDOW)
+        for row in self.store.read_frames(self.session_id, start, last):
+            frame = _to_frame(row)
+            if frame.direction is not direction:
+                continue
+            try:
+                message = assembler.feed(frame)
+            except FragmentationError:
+                return None
+            if message is not None:
+                return message if message.first_seq <= seq <= message.last_seq else None
+        return None
+
+
+def _to_frame(row: FrameRow) -> Frame:
+    seq, ts, meta, length, mask_key, note, payload = row
+    return Frame(seq=seq, ts_ns=ts, payload=bytes(payload), payload_length=length, mask_key=mask_key,
+                 note=note or "", **unpack_meta(meta))  # type: ignore[arg-type]
