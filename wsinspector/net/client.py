@@ -35,6 +35,12 @@ _STATE = {
 
 _HTTP_STATUS = re.compile(r"status code:?\s*(\d{3})(?:\s*\(([^)]*)\))?", re.IGNORECASE)
 _TOO_BIG = re.compile(r"too big|too large|exceed", re.IGNORECASE)
+#: close reasons QWebSocket gives when it fails the connection itself (the server broke the protocol)
+_QT_OWN = re.compile(
+    r"framesize exceeded|message size exceeded|Invalid UTF-8|Rsv field is non-zero|Received Continuation frame"
+    r"|Invalid opcode|too big|too large",
+    re.IGNORECASE,
+)
 _UNSEEN = "QWebSocket does not expose incoming close frames: reconstructed from closeCode()/closeReason()"
 
 
@@ -64,6 +70,7 @@ class QtConnection(QObject):
         self._we_closed = False
         self._finished = False
         self._incoming_in_message = False
+        self._qt_failed = False
         self._ssl_errors: list[str] = []
         self._socket_error: tuple[_SocketError, str] | None = None
         self._handshake_timer = QTimer(self)
@@ -96,6 +103,7 @@ class QtConnection(QObject):
         ws.pong.connect(self._on_pong)
         ws.errorOccurred.connect(self._on_error)
         ws.sslErrors.connect(self._on_ssl_errors)
+        ws.aboutToClose.connect(self._on_about_to_close)
 
         request = QNetworkRequest(QUrl(target.url))
         for name, value in target.headers:
@@ -237,6 +245,21 @@ class QtConnection(QObject):
             self._finish_failed(self._classify(error, ws.errorString()))
 
     @Slot()
+    def _on_about_to_close(self) -> None:
+        ws = self._ws
+        if ws is None or self._we_closed or self._qt_failed or not self._was_open:
+            return
+        code = int(ws.closeCode().value)
+        if code in (1002, 1007, 1009) and _QT_OWN.search(ws.closeReason() or ""):
+            self._qt_failed = True
+            sock = ws.findChild(QAbstractSocket)
+            if sock is not None:
+                # drop what follows the bad frame, now and later: Qt would parse it as more (bogus) frames
+                if sock.isOpen():
+                    sock.readAll()
+                sock.readyRead.disconnect()  # Qt's own processData included: no more frames are parsed
+
+    @Slot()
     def _on_handshake_timeout(self) -> None:
         if self._was_open or self._finished or self._target is None:
             return
@@ -262,8 +285,6 @@ class QtConnection(QObject):
         info: CloseInfo
         if self._we_closed:
             info = CloseInfo(code=code, reason=reason, by_peer=False, clean=True)
-            if code not in (1005, 1006):
-                self._emit_in(Opcode.CLOSE, close_payload(code, reason), True, note=_UNSEEN)
         elif code == 1009 and _TOO_BIG.search(reason or ""):
             assert self._target is not None
             info = CloseInfo(code=1009, reason=reason, by_peer=False, clean=False,
@@ -272,9 +293,9 @@ class QtConnection(QObject):
         elif code == 1006 or (error is not None and code == 1000 and not reason):
             info = CloseInfo(code=1006, reason="", by_peer=True, clean=False,
                              failure=Failure(FailureKind.CONNECTION_LOST, detail=error[1] if error else ""))
-        elif code in (1002, 1007) and error is not None:
+        elif code in (1002, 1007) and (error is not None or self._qt_failed):
             info = CloseInfo(code=code, reason=reason, by_peer=False, clean=False,
-                             failure=Failure(FailureKind.PROTOCOL, detail=reason or error[1]))
+                             failure=Failure(FailureKind.PROTOCOL, detail=reason or (error[1] if error else "")))
         else:
             info = CloseInfo(code=None if code == 1005 else code, reason=reason, by_peer=True, clean=True)
             self._emit_in(Opcode.CLOSE, close_payload(None if code == 1005 else code, reason), True, note=_UNSEEN)

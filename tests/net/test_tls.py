@@ -1,0 +1,58 @@
+"""wss:// to a `websockets` server with a self-signed certificate: the user must read which check failed."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import ssl
+from pathlib import Path
+
+from cryptography import x509  # a test dependency: a missing package must fail, not skip
+
+from tests.net.conftest import Net
+from wsinspector.core.events import ConnectionState, FailureKind
+
+
+def _self_signed_server_context(tmp_path: Path) -> ssl.SSLContext:
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)  # issuer == subject: self-signed
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                       critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return context
+
+
+def test_self_signed_certificate_fails_with_the_reason(net: Net, tmp_path: Path) -> None:
+    peer, url = net.websockets_peer(ssl=_self_signed_server_context(tmp_path))
+    port = url.rsplit(":", 1)[1].strip("/")
+    rec = net.open_until("failed", f"wss://127.0.0.1:{port}/")
+
+    [failure] = rec.failed
+    assert failure.kind is FailureKind.TLS
+    # Qt's wording for the check that failed: "The certificate is self-signed, and untrusted"
+    assert any("self-signed" in e for e in failure.tls_errors), failure.tls_errors
+    assert "self-signed" in failure.message
+    assert f"127.0.0.1:{port}" in failure.message
+    assert rec.opened == []
+    assert peer.request_headers is None  # the WebSocket handshake never reached the server
+    assert rec.conn.state is ConnectionState.CLOSED
