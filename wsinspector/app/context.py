@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject
 from wsinspector import APP_NAME
 from wsinspector.app.connections import ConnectionsController
 from wsinspector.app.session import SessionController
+from wsinspector.app.sessions import SessionsController
 from wsinspector.core.store import Store, StoreError
 from wsinspector.net.server import EchoServer, EchoServerError
 
@@ -52,6 +53,7 @@ class AppContext(QObject):
             self.warnings.append(str(exc))
         self.connections = ConnectionsController(self.store, self)
         self.session = SessionController(self.store, self)
+        self.sessions = SessionsController(self.store, self)
         self.echo = EchoServer(self)
         self.echo_url: str | None = None
         self.first_start = False

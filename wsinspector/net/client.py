@@ -298,7 +298,10 @@ class QtConnection(QObject):
                              failure=Failure(FailureKind.PROTOCOL, detail=reason or (error[1] if error else "")))
         else:
             info = CloseInfo(code=None if code == 1005 else code, reason=reason, by_peer=True, clean=True)
-            self._emit_in(Opcode.CLOSE, close_payload(None if code == 1005 else code, reason), True, note=_UNSEEN)
+            note = _UNSEEN
+            if code == 1000 and not reason:
+                note += "; QWebSocket reports an empty close frame (no status code) as 1000 too"
+            self._emit_in(Opcode.CLOSE, close_payload(None if code == 1005 else code, reason), True, note=note)
         self._set_state(ConnectionState.CLOSED)
         self.closed.emit(info)
 

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import time
+from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
     QPushButton,
     QSplitter,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -21,12 +28,20 @@ from PySide6.QtWidgets import (
 
 from wsinspector import __version__
 from wsinspector.app.context import AppContext
+from wsinspector.app.tasks import ChunkedTask
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, OpenInfo
-from wsinspector.core.frames import Direction, Frame
+from wsinspector.core.filters import FrameFilter, find_next
+from wsinspector.core.frames import Frame
+from wsinspector.core.log import FrameLog
+from wsinspector.core.payloads import human_size
 from wsinspector.core.profiles import ConnectionProfile
+from wsinspector.core.store import StoreError
+from wsinspector.core.stored import StoredSession
 from wsinspector.ui.composer import Composer
 from wsinspector.ui.connections_panel import ConnectionsPanel
 from wsinspector.ui.detail import DetailPane
+from wsinspector.ui.filter_bar import FilterBar
+from wsinspector.ui.sessions_view import SessionsView, format_started
 from wsinspector.ui.timeline import TimelineModel, TimelineView
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
@@ -132,6 +147,38 @@ class MainWindow(QMainWindow):
         self.composer.ping_requested.connect(self.on_ping_requested)
         self.composer.close_requested.connect(self.on_close_requested)
 
+        self.filter_bar = FilterBar()
+        self.filter_bar.filter_changed.connect(self.apply_filter)
+        self.filter_bar.find_requested.connect(self.find)
+        self.filter_bar.jump_requested.connect(self.jump_to)
+        QShortcut(QKeySequence("F3"), self, self.filter_bar.next.click)
+        QShortcut(QKeySequence("Shift+F3"), self, self.filter_bar.previous.click)
+        QShortcut(QKeySequence.StandardKey.Find, self, self.filter_bar.search.setFocus)
+        self.viewing_label = QLabel()
+        self.viewing_label.setObjectName("viewingLabel")
+        self.back_to_live = QPushButton("Back to live")
+        self.back_to_live.setObjectName("backToLive")
+        self.back_to_live.clicked.connect(self.show_live)
+        self.viewing_bar = QWidget()
+        self.viewing_bar.setObjectName("viewingBar")
+        self.viewing_bar.setStyleSheet("#viewingBar { background: #eef2f7; border-radius: 4px; }")
+        viewing_layout = QHBoxLayout(self.viewing_bar)
+        viewing_layout.setContentsMargins(8, 2, 4, 2)
+        viewing_layout.addWidget(self.viewing_label, 1)
+        viewing_layout.addWidget(self.back_to_live)
+        self.viewing_bar.hide()
+        timeline_box = QWidget()
+        timeline_layout = QVBoxLayout(timeline_box)
+        timeline_layout.setContentsMargins(0, 0, 0, 0)
+        timeline_layout.setSpacing(3)
+        timeline_layout.addWidget(self.viewing_bar)
+        timeline_layout.addWidget(self.filter_bar)
+        timeline_layout.addWidget(self.timeline, 1)
+        self.sessions_view = SessionsView(context.sessions)
+        self.sessions_view.open_requested.connect(self.open_session)
+        self.sessions_view.export_requested.connect(self.export_session)
+        self.sessions_view.import_requested.connect(self.import_session)
+
         bar = QHBoxLayout()
         bar.addWidget(self.profile_name)
         bar.addWidget(self.url, 1)
@@ -140,7 +187,7 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.connect_button)
 
         right_split = QSplitter(Qt.Orientation.Vertical)
-        right_split.addWidget(self.timeline)
+        right_split.addWidget(timeline_box)
         right_split.addWidget(self.detail)
         right_split.addWidget(self.composer)
         right_split.setStretchFactor(0, 5)
@@ -155,9 +202,14 @@ class MainWindow(QMainWindow):
         right_layout.addWidget(self.banner)
         right_layout.addWidget(right_split, 1)
 
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("mainTabs")
+        self.tabs.addTab(right, "Inspector")
+        self.tabs.addTab(self.sessions_view, "Sessions")
+        self.tabs.currentChanged.connect(self._on_tab_changed)
         main_split = QSplitter(Qt.Orientation.Horizontal)
         main_split.addWidget(self.connections)
-        main_split.addWidget(right)
+        main_split.addWidget(self.tabs)
         main_split.setStretchFactor(1, 1)
         main_split.setSizes([230, 1050])
         container = QWidget()
@@ -166,28 +218,54 @@ class MainWindow(QMainWindow):
         outer.addWidget(main_split)
         self.setCentralWidget(container)
 
+        self.task_label = QLabel()
+        self.task_progress = QProgressBar()
+        self.task_progress.setObjectName("taskProgress")
+        self.task_progress.setMaximumWidth(180)
+        self.task_cancel = QPushButton("Cancel")
+        self.task_cancel.setObjectName("taskCancel")
+        self.task_cancel.clicked.connect(self.cancel_task)
+        for widget in (self.task_label, self.task_progress, self.task_cancel):
+            widget.hide()
+            self.statusBar().addPermanentWidget(widget)
+        self.rates = QLabel()
+        self.rates.setObjectName("frameRates")
+        self.statusBar().addPermanentWidget(self.rates)
         self.counts = QLabel()
         self.counts.setObjectName("frameCounts")
         self.statusBar().addPermanentWidget(self.counts)
+        self._task: ChunkedTask | None = None
+        self._filter_task: ChunkedTask | None = None
+        self._viewing: StoredSession | None = None
+        self._rate_samples: deque[tuple[float, int, int, int, int]] = deque()
+        self._rate_timer = QTimer(self)
+        self._rate_timer.setObjectName("rateTimer")
+        self._rate_timer.setInterval(500)
+        self._rate_timer.timeout.connect(self._update_rates)
         self._build_menus()
 
         self.session.state_changed.connect(self.on_state_changed)
         self.session.session_started.connect(self.on_session_started)
-        self.session.frames_appended.connect(self.model.on_frames_appended)
         self.session.frames_appended.connect(self.on_frames_appended)
+        self.session.recording_failed.connect(self.on_recording_failed)
+        self.session.session_saved.connect(lambda _id: self.sessions_view.refresh())
         self.session.opened.connect(self.on_opened)
         self.session.failed.connect(self.on_failed)
         self.session.closed.connect(self.on_closed)
         self.model.set_source(self.session.log)
-        self._in = self._out = 0
         self.on_state_changed(self.session.state)
         self._update_counts()
 
         profiles = context.connections.profiles
         if profiles:
             self.connections.select(profiles[0].id)
-        if context.warnings:
-            self.banner.show_message("\n".join(context.warnings), "warning")
+        notices = list(context.warnings)
+        if context.interrupted:
+            count = len(context.interrupted)
+            notices.append(f"{count} session{'s were' if count > 1 else ' was'} interrupted when wsinspector last "
+                           "stopped unexpectedly; everything recorded up to then is in Sessions.")
+        if notices:
+            self.banner.show_message("\n".join(notices), "warning")
         elif context.first_start and context.echo_url:
             self.banner.show_message(
                 f"Welcome! “Local echo” is a WebSocket echo server built into wsinspector ({context.echo_url}). "
@@ -273,7 +351,13 @@ class MainWindow(QMainWindow):
                                      ConnectionState.CLOSING: "Disconnect"}[state])
         self.connect_button.setEnabled(state is not ConnectionState.CLOSING)
         self.url.setReadOnly(state is not ConnectionState.CLOSED)
-        self.composer.set_connected(state is ConnectionState.OPEN)
+        self.composer.set_connected(state is ConnectionState.OPEN and self._viewing is None)
+        if state is ConnectionState.OPEN:
+            self._rate_samples.clear()
+            self._rate_timer.start()
+        elif state is ConnectionState.CLOSED:
+            self._rate_timer.stop()
+            self._update_rates()
         self._update_title()
 
     @Slot(object)
@@ -302,20 +386,224 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def on_session_started(self) -> None:
-        self.model.set_source(self.session.log)
-        self.detail.show_frame(None, None)
-        self._in = self._out = 0
+        self._rate_samples.clear()
+        if self._viewing is None:
+            self._set_source(self.session.log)
         self._update_counts()
 
     @Slot(int, int)
     def on_frames_appended(self, first: int, last: int) -> None:
-        log = self.session.log
-        for seq in range(first, last + 1):
-            if log[seq].direction is Direction.IN:
-                self._in += 1
-            else:
-                self._out += 1
+        if self._viewing is None:
+            self.model.on_frames_appended(first, last)
+            self._update_counts()
+
+    @Slot(str)
+    def on_recording_failed(self, message: str) -> None:
+        self.banner.show_message(message, "error")
+
+    # -- sources: live or stored ------------------------------------------------------------------
+
+    def _set_source(self, source: FrameLog | StoredSession) -> None:
+        if self._filter_task is not None:
+            self._filter_task.cancel()
+        self.filter_bar.reset()
+        self.model.set_source(source)
+        self.detail.show_frame(None, None)
         self._update_counts()
+
+    @property
+    def viewing(self) -> StoredSession | None:
+        return self._viewing
+
+    @Slot(int)
+    def open_session(self, session_id: int) -> None:
+        """Show a recorded session in the timeline, read-only; the live connection carries on."""
+        try:
+            stored = self.context.sessions.open(session_id)
+        except (KeyError, StoreError) as exc:
+            self.banner.show_message(f"Cannot open the session: {exc}")
+            return
+        self._viewing = stored
+        record = stored.record
+        when = format_started(record.started_wall)
+        self.viewing_label.setText(
+            f"Viewing stored session <b>{record.name}</b> · {when} · {record.url} · {record.status}"
+            f" · {len(stored):,} frames (read-only)")
+        self.viewing_bar.show()
+        self.composer.set_connected(False)
+        self._set_source(stored)
+        self.tabs.setCurrentIndex(0)
+
+    @Slot()
+    def show_live(self) -> None:
+        self._viewing = None
+        self.viewing_bar.hide()
+        self.composer.set_connected(self.session.is_open)
+        self._set_source(self.session.log)
+        self.model.on_frames_appended(0, len(self.session.log) - 1)
+
+    # -- filter, find, jump -----------------------------------------------------------------------
+
+    @Slot(object)
+    def apply_filter(self, flt: FrameFilter) -> None:
+        if self._filter_task is not None:
+            self._filter_task.cancel()
+            self._filter_task = None
+        source = self.model.source
+        if source is None:
+            return
+        if flt.is_empty():
+            self.model.set_filter(None)
+            self._update_counts()
+            return
+        task = self.context.sessions.filter_task(source, flt, self)  # type: ignore[arg-type]
+        matcher = flt.matcher()
+
+        def done(result: object) -> None:
+            rows, upto = result  # type: ignore[misc]
+            self._filter_task = None
+            live = source is not self._viewing
+            self.model.set_filter(rows, matcher if live else None, upto)
+            self._update_counts()
+
+        task.finished.connect(done)
+        self._filter_task = task
+        self.run_task(task)
+
+    @Slot(bool)
+    def find(self, backwards: bool) -> None:
+        source = self.model.source
+        if source is None or not len(source):
+            return
+        flt = self.filter_bar.search_filter()
+        current = self.timeline.currentIndex()
+        start = self.model.seq_at(current.row()) if current.isValid() else (len(source) if backwards else -1)
+        if isinstance(source, StoredSession):
+            store, session_id = self.context.store, source.session_id
+
+            def fetch(first: int, last: int) -> Iterator[tuple[int, int, bytes]]:
+                return store.scan_frames(session_id, first, last)
+        else:
+            log = source
+
+            def fetch(first: int, last: int) -> Iterator[tuple[int, int, bytes]]:
+                return ((seq, log.meta(seq), log.payload(seq)) for seq in range(first, last + 1))
+
+        seq = find_next(flt, start, len(source), fetch, backwards=backwards)
+        if seq is None:
+            self.filter_bar.show_error("No match")
+            return
+        row = self.model.row_of(seq)
+        if row is None:
+            self.filter_bar.show_error("The next match is hidden by the filter")
+            return
+        self.select_row(row)
+
+    @Slot(float)
+    def jump_to(self, seconds: float) -> None:
+        source = self.model.source
+        if source is None or not self.model.rowCount():
+            return
+        target = source.started_ns + int(seconds * 1e9)
+        if isinstance(source, StoredSession):
+            seq = self.context.store.seq_at_or_after(source.session_id, target)
+            seq = len(source) - 1 if seq is None else seq
+        else:
+            seq = source.seq_at_or_after(target)
+        self.select_row(self.model.nearest_row(seq))
+
+    def select_row(self, row: int) -> None:
+        index = self.model.index(row, 0)
+        self.timeline.setCurrentIndex(index)
+        self.timeline.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+
+    # -- export / import --------------------------------------------------------------------------
+
+    @Slot(int)
+    def export_session(self, session_id: int, path: Path | None = None) -> ChunkedTask | None:
+        record = self.context.sessions.get(session_id)
+        if record is None:
+            return None
+        if path is None:
+            suggested = str(Path.home() / f"{record.name}.wsession.json")
+            name, _ = QFileDialog.getSaveFileName(self, "Export session", suggested,
+                                                  "wsinspector sessions (*.json);;All files (*)")
+            if not name:
+                return None
+            path = Path(name)
+        task = self.context.sessions.export_task(session_id, path, self)
+        task.finished.connect(lambda p: self.statusBar().showMessage(f"Exported to {p}", 8000))
+        self.run_task(task)
+        return task
+
+    @Slot()
+    def import_session(self, path: Path | None = None) -> ChunkedTask | None:
+        if path is None:
+            name, _ = QFileDialog.getOpenFileName(self, "Import session", str(Path.home()),
+                                                  "wsinspector sessions (*.json);;All files (*)")
+            if not name:
+                return None
+            path = Path(name)
+        if not path.is_file():
+            self.banner.show_message(f"Cannot import {path}: no such file")
+            return None
+        task = self.context.sessions.import_task(path, self)
+
+        def imported(session_id: object) -> None:
+            self.statusBar().showMessage(f"Imported {path.name}", 8000)
+            self.sessions_view.refresh()
+            self.sessions_view.select(int(session_id))  # type: ignore[call-overload]
+
+        task.finished.connect(imported)
+        self.run_task(task)
+        return task
+
+    # -- long operations --------------------------------------------------------------------------
+
+    def run_task(self, task: ChunkedTask) -> None:
+        """Show a task's progress in the status bar with a Cancel button, and its failure in the banner."""
+        busy = self._task is not None and self._task.running and self._task is not self._filter_task
+        if busy and task is not self._filter_task:
+            assert self._task is not None
+            self.banner.show_message(f"Wait for “{self._task.title}” to finish, or cancel it", "warning")
+            return
+        self._task = task
+        self.task_label.setText(task.title + "…")
+        self.task_progress.setRange(0, 0)
+        for widget in (self.task_label, self.task_progress, self.task_cancel):
+            widget.show()
+        task.progress.connect(self._on_task_progress)
+        task.finished.connect(lambda _result: self._end_task(task))
+        task.cancelled.connect(lambda: self._end_task(task, f"{task.title}: cancelled"))
+        task.failed.connect(lambda message: self._end_task(task, f"{task.title} failed: {message}", error=True))
+        task.start()
+
+    @Slot()
+    def cancel_task(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    def _on_task_progress(self, done: int, total: int) -> None:
+        if total > 0:
+            self.task_progress.setRange(0, 1000)
+            self.task_progress.setValue(int(1000 * min(done, total) / total))
+
+    def _end_task(self, task: ChunkedTask, message: str = "", error: bool = False) -> None:
+        if self._task is task:
+            self._task = None
+            for widget in (self.task_label, self.task_progress, self.task_cancel):
+                widget.hide()
+        if task is self._filter_task and not task.running:
+            self._filter_task = None
+        if error:
+            self.banner.show_message(message, "error")
+        elif message:
+            self.statusBar().showMessage(message, 5000)
+        task.deleteLater()
+
+    def _on_tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.sessions_view:
+            self.sessions_view.refresh()
 
     @Slot(object)
     def on_frame_selected(self, frame: Frame | None) -> None:
@@ -345,7 +633,37 @@ class MainWindow(QMainWindow):
     # -- misc ---------------------------------------------------------------------------------------
 
     def _update_counts(self) -> None:
-        self.counts.setText(f"frames: {self._in + self._out:,}  (↓ {self._in:,}  ↑ {self._out:,})")
+        source = self.model.source
+        total = len(source) if source is not None else 0
+        if isinstance(source, FrameLog):
+            frames_in = source.frames_in
+        elif isinstance(source, StoredSession):
+            frames_in = source.record.frames_in
+        else:
+            frames_in = 0
+        shown = self.model.rowCount()
+        text = f"frames: {total:,}  (↓ {frames_in:,}  ↑ {total - frames_in:,})"
+        if self.model.is_filtered:
+            text = f"showing {shown:,} of {total:,} frames"
+        self.counts.setText(text)
+        self.filter_bar.status.setText(f"{shown:,} / {total:,}" if self.model.is_filtered else "")
+
+    @Slot()
+    def _update_rates(self) -> None:
+        """Frames and bytes per second, in and out, over the last second or so."""
+        log = self.session.log
+        now = time.monotonic()
+        frames_out = len(log) - log.frames_in
+        self._rate_samples.append((now, log.frames_in, frames_out, log.bytes_in, log.bytes_out))
+        while len(self._rate_samples) > 2 and now - self._rate_samples[1][0] >= 1.0:
+            self._rate_samples.popleft()
+        first = self._rate_samples[0]
+        span = now - first[0]
+        if span <= 0:
+            return
+        fin, fout, bin_, bout = ((self._rate_samples[-1][i] - first[i]) / span for i in range(1, 5))
+        self.rates.setText(f"↓ {fin:,.0f} fr/s {human_size(int(bin_))}/s   "
+                           f"↑ {fout:,.0f} fr/s {human_size(int(bout))}/s")
 
     def _update_title(self) -> None:
         name = self._profile.name if self._profile else ""
@@ -359,5 +677,10 @@ class MainWindow(QMainWindow):
                           f"Data: {self.context.data_dir}")
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        if self._filter_task is not None:
+            self._filter_task.cancel()
+        self._rate_timer.stop()
         self.session.shutdown()
         super().closeEvent(event)

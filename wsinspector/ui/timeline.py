@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtGui import QBrush, QColor, QFont, QResizeEvent
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QPushButton, QTableView, QWidget
 
 from wsinspector.core.frames import (
     Direction,
@@ -257,17 +257,68 @@ class TimelineView(QTableView):
         for col, width in widths.items():
             header.resizeSection(col, width)
         self._follow = True
+        self._unseen = 0
+        self.new_frames = QPushButton(self.viewport())
+        self.new_frames.setObjectName("newFramesButton")
+        self.new_frames.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.new_frames.setStyleSheet("QPushButton { background: #1f5fa8; color: white; border-radius: 10px; "
+                                      "padding: 3px 12px; font-weight: bold; }")
+        self.new_frames.clicked.connect(self.follow)
+        self.new_frames.hide()
         model.rowsAboutToBeInserted.connect(self._on_rows_about_to_be_inserted)
         model.rowsInserted.connect(self._on_rows_inserted)
+        model.modelReset.connect(self._on_model_reset)
+        self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
 
-    def _on_rows_about_to_be_inserted(self, *_: object) -> None:
-        bar = self.verticalScrollBar()
-        self._follow = bar.value() >= bar.maximum()
+    @property
+    def following(self) -> bool:
+        return self._follow
 
-    def _on_rows_inserted(self, *_: object) -> None:
+    @Slot()
+    def follow(self) -> None:
+        """Jump to the newest frame and keep following."""
+        self._follow = True
+        self._unseen = 0
+        self.new_frames.hide()
+        self.scrollToBottom()
+
+    def _at_bottom(self) -> bool:
+        bar = self.verticalScrollBar()
+        return bar.value() >= bar.maximum()
+
+    def _on_rows_about_to_be_inserted(self, *_: object) -> None:
+        self._follow = self._at_bottom()
+
+    def _on_rows_inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
         if self._follow:
             self.scrollToBottom()
+            return
+        self._unseen += last - first + 1
+        self.new_frames.setText(f"↓ {self._unseen:,} new frame{'s' if self._unseen != 1 else ''}")
+        self.new_frames.adjustSize()
+        self._place_button()
+        self.new_frames.show()
+        self.new_frames.raise_()
+
+    def _on_model_reset(self) -> None:
+        self._follow = True
+        self._unseen = 0
+        self.new_frames.hide()
+
+    def _on_scrolled(self, _value: int) -> None:
+        if self._at_bottom() and self.new_frames.isVisible():
+            self._unseen = 0
+            self.new_frames.hide()
+
+    def _place_button(self) -> None:
+        viewport = self.viewport()
+        size = self.new_frames.sizeHint()
+        self.new_frames.move(viewport.width() - size.width() - 12, viewport.height() - size.height() - 8)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_button()
 
     def _on_current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self.frame_selected.emit(self._model.frame_at(current.row()) if current.isValid() else None)
