@@ -365,7 +365,8 @@ class Store:
         rows = self._db.execute(
             "SELECT key, ts_ns, meta, coalesce(payload_length, length(payload)), substr(payload, 1, ?) "
             "FROM frames WHERE key BETWEEN ? AND ? ORDER BY key", (head, base | first, base | last))
-        return [(key & SEQ_MASK, ts, meta, size, bytes(p)) for key, ts, meta, size, p in rows]
+        # substr() of an empty BLOB is NULL, not an empty BLOB
+        return [(key & SEQ_MASK, ts, meta, size, bytes(p or b"")) for key, ts, meta, size, p in rows]
 
     def scan_frames(self, session_id: int, first: int, last: int) -> Iterator[tuple[int, int, bytes]]:
         """(seq, meta, payload) for filtering."""

@@ -21,6 +21,7 @@ PAGE = 1000
 HEAD = 256
 #: how far back and forward to look for the rest of a fragmented message
 MESSAGE_WINDOW = 5000
+READ_CHUNK = 64
 
 
 class StoredSession:
@@ -126,18 +127,23 @@ class StoredSession:
                     break
             if start < 0:
                 return None
+        if start == seq and (self.meta(seq) >> 5) & 3 != 1:
+            # a TEXT/BINARY frame with FIN set (or unknown) is a whole message: read that frame alone
+            frame = self.frame(seq)
+            return Message(direction, frame.opcode, frame.payload, seq, seq, 1, (seq,))
         assembler = MessageAssembler(direction)
         last = min(self._count - 1, seq + MESSAGE_WINDOW)
-        for row in self.store.read_frames(self.session_id, start, last):
-            frame = _to_frame(row)
-            if frame.direction is not direction:
-                continue
-            try:
-                message = assembler.feed(frame)
-            except FragmentationError:
-                return None
-            if message is not None:
-                return message if message.first_seq <= seq <= message.last_seq else None
+        for first in range(start, last + 1, READ_CHUNK):
+            for row in self.store.read_frames(self.session_id, first, min(first + READ_CHUNK - 1, last)):
+                frame = _to_frame(row)
+                if frame.direction is not direction:
+                    continue
+                try:
+                    message = assembler.feed(frame)
+                except FragmentationError:
+                    return None
+                if message is not None:
+                    return message if message.first_seq <= seq <= message.last_seq else None
         return None
 
 

@@ -1,0 +1,188 @@
+"""Recorded sessions: list, open read-only, rename, annotate, delete, export, import, filter."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from array import array
+from collections.abc import Iterator
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from wsinspector.app.tasks import ChunkedTask
+from wsinspector.core.export import SessionFileError, SessionInfo, read_session, write_session
+from wsinspector.core.filters import ChunkedScan, FrameFilter, register_sql_functions
+from wsinspector.core.frames import Frame, frame_meta
+from wsinspector.core.log import FrameLog
+from wsinspector.core.store import SessionRecord, SessionStatus, Store, StoreError
+from wsinspector.core.stored import StoredSession, _to_frame
+
+EXPORT_PAGE = 5000
+IMPORT_BATCH = 5000
+SQL_FILTER_CHUNK = 100_000
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, OSError):
+        return f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)
+    return str(exc)
+
+
+class SessionsController(QObject):
+    """Signals:
+    sessions_changed(): a session was added, changed or removed
+    """
+
+    sessions_changed = Signal()
+
+    def __init__(self, store: Store, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._store = store
+        register_sql_functions(store.connection)
+
+    @property
+    def store(self) -> Store:
+        return self._store
+
+    def sessions(self) -> list[SessionRecord]:
+        return self._store.sessions()
+
+    def get(self, session_id: int) -> SessionRecord | None:
+        return self._store.session(session_id)
+
+    def open(self, session_id: int) -> StoredSession:
+        record = self._store.session(session_id)
+        if record is None:
+            raise KeyError(session_id)
+        return StoredSession(self._store, record)
+
+    def rename(self, session_id: int, name: str) -> None:
+        if name.strip():
+            self._store.update_session(session_id, name=name.strip())
+            self.sessions_changed.emit()
+
+    def set_note(self, session_id: int, note: str) -> None:
+        self._store.update_session(session_id, note=note)
+        self.sessions_changed.emit()
+
+    def delete(self, session_id: int) -> None:
+        self._store.delete_session(session_id)
+        self.sessions_changed.emit()
+
+    # -- export -----------------------------------------------------------------------------------
+
+    def export_task(self, session_id: int, path: Path, parent: QObject | None = None) -> ChunkedTask:
+        """Write the session to ``path`` (via a temporary file renamed at the end: never half a file)."""
+        record = self._store.session(session_id)
+        if record is None:
+            raise KeyError(session_id)
+        total = self._store.stored_frame_count(session_id)
+        part = path.with_name(path.name + ".part")
+        info = SessionInfo(name=record.name, url=record.url, started_wall=record.started_wall,
+                           ended_wall=record.ended_wall, status=record.status, close_code=record.close_code,
+                           close_reason=record.close_reason, note=record.note, subprotocol=record.subprotocol)
+
+        def frames() -> Iterator[Frame]:
+            for first in range(0, total, EXPORT_PAGE):
+                for row in self._store.read_frames(session_id, first, min(first + EXPORT_PAGE, total) - 1):
+                    yield _to_frame(row)
+
+        def steps() -> Iterator[tuple[int, int]]:
+            with part.open("w", encoding="utf-8", newline="\n") as fp:
+                for written in write_session(fp, info, frames(), record.started_ns):
+                    yield written, total
+                fp.flush()
+                os.fsync(fp.fileno())
+            os.replace(part, path)
+
+        def cleanup() -> None:
+            with contextlib.suppress(OSError):
+                part.unlink()
+
+        return ChunkedTask(f"Exporting “{record.name}”", steps(), lambda: path, _describe, cleanup, parent)
+
+    # -- import -----------------------------------------------------------------------------------
+
+    def import_task(self, path: Path, parent: QObject | None = None) -> ChunkedTask:
+        """Read a session file into a new stored session; on error or cancel nothing is left behind."""
+        state: dict[str, int] = {}
+        size = path.stat().st_size if path.exists() else 0
+
+        def steps() -> Iterator[tuple[int, int]]:
+            with path.open("r", encoding="utf-8", errors="strict", newline="") as fp:
+                try:
+                    info, frames = read_session(fp)
+                except UnicodeDecodeError:
+                    raise SessionFileError(f"{path.name} is not a wsinspector session file (not UTF-8 text)") from None
+                session_id = self._store.create_session(info.name, info.url, info.started_wall, 0, None,
+                                                        SessionStatus.LIVE)
+                state["id"] = session_id
+                batch: list[tuple[int, int, int, int | None, bytes | None, str | None, bytes]] = []
+                count = 0
+                try:
+                    for frame in frames:
+                        batch.append((frame.seq, frame.ts_ns, frame_meta(frame), frame.payload_length,
+                                      frame.mask_key, frame.note or None, frame.payload))
+                        if len(batch) >= IMPORT_BATCH:
+                            self._store.append_frames(session_id, batch)
+                            count += len(batch)
+                            batch = []
+                            yield fp.tell() if size else count, size
+                except UnicodeDecodeError:
+                    raise SessionFileError(f"{path.name} is not a wsinspector session file (not UTF-8 text)") from None
+                self._store.append_frames(session_id, batch)
+                if info.note:
+                    self._store.update_session(session_id, note=info.note)
+                if info.subprotocol:
+                    self._store.update_session(session_id, subprotocol=info.subprotocol)
+                ended = info.ended_wall if info.ended_wall is not None else info.started_wall
+                self._store.finish_session(session_id, SessionStatus.IMPORTED, ended, info.close_code,
+                                           info.close_reason)
+                yield size, size
+
+        def cleanup() -> None:
+            session_id = state.pop("id", None)
+            if session_id is not None:
+                with contextlib.suppress(StoreError):
+                    self._store.delete_session(session_id)
+
+        def result() -> int:
+            self.sessions_changed.emit()
+            return state["id"]
+
+        return ChunkedTask(f"Importing {path.name}", steps(), result, _describe, cleanup, parent)
+
+    # -- filtering --------------------------------------------------------------------------------
+
+    def filter_task(self, source: FrameLog | StoredSession, flt: FrameFilter,
+                    parent: QObject | None = None) -> ChunkedTask:
+        """Compute the seqs of ``source`` that ``flt`` matches; the result is (array of seqs, frames scanned)."""
+        total = len(source)
+        matches: array[int] = array("q")
+        if isinstance(source, StoredSession):
+            where, params = flt.sql()
+            store, session_id = self._store, source.session_id
+
+            def sql_steps() -> Iterator[tuple[int, int]]:
+                for first in range(0, total, SQL_FILTER_CHUNK):
+                    last = min(first + SQL_FILTER_CHUNK, total) - 1
+                    matches.extend(store.query_seqs(session_id, where, params, first, last))
+                    yield last + 1, total
+                yield total, total
+
+            return ChunkedTask("Filtering", sql_steps(), lambda: (matches, total), _describe, parent=parent)
+
+        log = source
+
+        def fetch(first: int, last: int) -> Iterator[tuple[int, int, bytes]]:
+            return ((seq, log.meta(seq), log.payload(seq)) for seq in range(first, last + 1))
+
+        scan = ChunkedScan(flt, total, fetch)
+
+        def scan_steps() -> Iterator[tuple[int, int]]:
+            while not scan.step():
+                yield scan.done, total
+            yield total, total
+
+        return ChunkedTask("Filtering", scan_steps(), lambda: (scan.matches, total), _describe, parent=parent)

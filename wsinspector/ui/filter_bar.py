@@ -1,0 +1,177 @@
+"""Above the timeline: filters (direction, opcode, text or regex), find next/previous, go to a time."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QToolButton, QWidget
+
+from wsinspector.core.filters import FilterError, FrameFilter
+from wsinspector.core.frames import Direction, Opcode
+
+_DIRECTIONS = {
+    "In and out": frozenset(Direction),
+    "In ↓": frozenset({Direction.IN}),
+    "Out ↑": frozenset({Direction.OUT}),
+}
+_DATA = frozenset({Opcode.TEXT, Opcode.BINARY, Opcode.CONTINUATION})
+_CONTROL = frozenset({Opcode.CLOSE, Opcode.PING, Opcode.PONG})
+_OPCODES: dict[str, frozenset[Opcode] | None] = {
+    "All opcodes": None,
+    "Data": _DATA,
+    "Text": frozenset({Opcode.TEXT}),
+    "Binary": frozenset({Opcode.BINARY}),
+    "Continuation": frozenset({Opcode.CONTINUATION}),
+    "Control": _CONTROL,
+    "Close": frozenset({Opcode.CLOSE}),
+    "Ping": frozenset({Opcode.PING}),
+    "Pong": frozenset({Opcode.PONG}),
+}
+DEBOUNCE_MS = 250
+
+
+class FilterBar(QWidget):
+    """Signals:
+    filter_changed(object): the FrameFilter to apply (an empty one shows everything)
+    find_requested(bool): find the next match of the search text; True = backwards
+    jump_requested(float): go to the first frame at or after this many seconds into the session
+    """
+
+    filter_changed = Signal(object)
+    find_requested = Signal(bool)
+    jump_requested = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("filterBar")
+        self.direction = QComboBox()
+        self.direction.setObjectName("filterDirection")
+        self.direction.addItems(list(_DIRECTIONS))
+        self.opcode = QComboBox()
+        self.opcode.setObjectName("filterOpcode")
+        self.opcode.addItems(list(_OPCODES))
+        self.search = QLineEdit()
+        self.search.setObjectName("filterText")
+        self.search.setPlaceholderText("Search payloads…")
+        self.search.setClearButtonEnabled(True)
+        self.only_matches = QCheckBox("Only matches")
+        self.only_matches.setObjectName("filterOnlyMatches")
+        self.only_matches.setToolTip("Show only the frames whose payload contains the search text")
+        self.only_matches.setChecked(True)
+        self.regex = QCheckBox(".*")
+        self.regex.setToolTip("Regular expression")
+        self.case = QCheckBox("Aa")
+        self.case.setToolTip("Case-sensitive")
+        self.previous = QToolButton(text="▲")
+        self.previous.setObjectName("findPrevious")
+        self.previous.setToolTip("Find previous (Shift+F3)")
+        self.next = QToolButton(text="▼")
+        self.next.setObjectName("findNext")
+        self.next.setToolTip("Find next (F3)")
+        self.jump = QLineEdit()
+        self.jump.setObjectName("jumpToTime")
+        self.jump.setPlaceholderText("Go to s")
+        self.jump.setToolTip("Go to the first frame at or after this time (seconds since the session began)")
+        self.jump.setMaximumWidth(80)
+        self.error = QLabel()
+        self.error.setObjectName("filterError")
+        self.error.setStyleSheet("color: #b00020;")
+        self.error.hide()
+        self.status = QLabel()
+        self.status.setObjectName("filterStatus")
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.direction, self.opcode):
+            layout.addWidget(widget)
+        layout.addWidget(self.search, 1)
+        for widget in (self.regex, self.case, self.only_matches, self.previous, self.next, self.jump,
+                       self.error, self.status):
+            layout.addWidget(widget)
+
+        self._debounce = QTimer(self)
+        self._debounce.setObjectName("filterDebounce")
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.apply)
+        self.search.textEdited.connect(self._debounce.start)
+        self.search.returnPressed.connect(self.apply)
+        for box in (self.direction, self.opcode):
+            box.currentIndexChanged.connect(self.apply)
+        for check in (self.regex, self.case, self.only_matches):
+            check.toggled.connect(self.apply)
+        self.previous.clicked.connect(lambda: self._find(True))
+        self.next.clicked.connect(lambda: self._find(False))
+        self.jump.returnPressed.connect(self._on_jump)
+        self._applied = FrameFilter()
+
+    def current_filter(self) -> FrameFilter:
+        """What the table should show (the search text counts only with 'Only matches')."""
+        return FrameFilter(
+            directions=_DIRECTIONS[self.direction.currentText()],
+            opcodes=_OPCODES[self.opcode.currentText()],
+            text=self.search.text() if self.only_matches.isChecked() else "",
+            regex=self.regex.isChecked(),
+            case_sensitive=self.case.isChecked(),
+        )
+
+    def search_filter(self) -> FrameFilter:
+        """What find next/previous looks for: the search text alone."""
+        return FrameFilter(text=self.search.text(), regex=self.regex.isChecked(),
+                           case_sensitive=self.case.isChecked())
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.setVisible(bool(message))
+
+    @Slot()
+    def apply(self) -> None:
+        self._debounce.stop()
+        flt = self.current_filter()
+        try:
+            flt.matcher()
+        except FilterError as exc:
+            self.show_error(str(exc))
+            return
+        self.show_error("")
+        if flt != self._applied:
+            self._applied = flt
+            self.filter_changed.emit(flt)
+
+    def reset(self) -> None:
+        """Back to showing everything, without emitting (a new source starts unfiltered)."""
+        for widget in (self.direction, self.opcode, self.regex, self.case, self.only_matches):
+            widget.blockSignals(True)
+        self.direction.setCurrentIndex(0)
+        self.opcode.setCurrentIndex(0)
+        self.search.clear()
+        self.jump.clear()
+        for widget in (self.direction, self.opcode, self.regex, self.case, self.only_matches):
+            widget.blockSignals(False)
+        self._applied = FrameFilter()
+        self._debounce.stop()
+        self.show_error("")
+
+    def _find(self, backwards: bool) -> None:
+        if not self.search.text():
+            self.show_error("Type something to find")
+            return
+        try:
+            self.search_filter().matcher()
+        except FilterError as exc:
+            self.show_error(str(exc))
+            return
+        self.show_error("")
+        self.find_requested.emit(backwards)
+
+    def _on_jump(self) -> None:
+        text = self.jump.text().strip().removesuffix("s").strip()
+        try:
+            seconds = float(text)
+        except ValueError:
+            self.show_error(f"Not a time in seconds: {self.jump.text()!r}")
+            return
+        if seconds < 0:
+            self.show_error("Times start at 0 s")
+            return
+        self.show_error("")
+        self.jump_requested.emit(seconds)
