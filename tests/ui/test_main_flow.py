@@ -115,12 +115,13 @@ def test_echo_session_end_to_end(qtbot: Any, window: MainWindow, qtmodeltester: 
     with qtbot.waitSignal(window.session.closed, timeout=WAIT_MS):
         click(qtbot, window.composer.close_button)
     qtbot.waitUntil(lambda: window.state_label.text() == "Closed", timeout=WAIT_MS)
-    rows = wait_rows(qtbot, window, 10)
-    out_close, in_close = rows[8], rows[9]
+    rows = wait_rows(qtbot, window, 9)
+    out_close = rows[8]
     assert (out_close["dir"], out_close["opcode"]) == ("↑ out", "close")
     assert "4000" in out_close["preview"] and "done" in out_close["preview"]
     assert out_close["preview"] == '4000 (application) "done"'
-    assert (in_close["dir"], in_close["opcode"]) == ("↓ in", "close")
+    # The server's answering close frame is invisible to the Qt engine, and after our own close
+    # QWebSocket's closeCode() holds our values: nothing is shown rather than something invented.
     assert window.banner.level == "info"
     assert window.banner.text == 'You closed the connection: 4000 (application) "done"'
     assert window.connect_button.text() == "Connect"
@@ -197,7 +198,7 @@ def test_reconnecting_starts_a_fresh_timeline(qtbot: Any, window: MainWindow) ->
     select_row(qtbot, window, 1)
     assert window.detail.text.toPlainText() == "first session"
     close_connection(qtbot, window)
-    assert window.counts.text() == "frames: 4  (↓ 2  ↑ 2)"
+    assert window.counts.text() == "frames: 3  (↓ 1  ↑ 2)"
 
     connect(qtbot, window)
     assert window.model.rowCount() == 0

@@ -68,6 +68,7 @@ class QtConnection(QObject):
         self._state = ConnectionState.CLOSED
         self._was_open = False
         self._we_closed = False
+        self._aborted = False
         self._finished = False
         self._incoming_in_message = False
         self._qt_failed = False
@@ -147,8 +148,10 @@ class QtConnection(QObject):
         self._emit_out(Opcode.CLOSE, close_payload(code, reason), now)
 
     def abort(self) -> None:
+        """Drop the connection without a closing handshake (e.g. the app is quitting)."""
         if self._ws is not None and not self._finished:
             self._we_closed = True
+            self._aborted = True
             self._ws.abort()
 
     # -- internals --------------------------------------------------------------------------------
@@ -283,7 +286,10 @@ class QtConnection(QObject):
         reason = ws.closeReason()
         error = self._socket_error
         info: CloseInfo
-        if self._we_closed:
+        if self._aborted:
+            # no close frame crossed the wire: QWebSocket's closeCode() is only its default here
+            info = CloseInfo(code=None, reason="", by_peer=False, clean=False)
+        elif self._we_closed:
             info = CloseInfo(code=code, reason=reason, by_peer=False, clean=True)
         elif code == 1009 and _TOO_BIG.search(reason or ""):
             assert self._target is not None
