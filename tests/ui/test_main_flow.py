@@ -126,7 +126,7 @@ def test_echo_session_end_to_end(qtbot: Any, window: MainWindow, qtmodeltester: 
     assert window.banner.text == 'You closed the connection: 4000 (application) "done"'
     assert window.connect_button.text() == "Connect"
     assert not window.composer.send_button.isEnabled()
-    assert window.counts.text() == "frames: 10  (↓ 5  ↑ 5)"
+    assert window.counts.text() == "frames: 9  (↓ 4  ↑ 5)"
 
     select_row(qtbot, window, 8)
     assert "4000 (application)" in window.detail.summary.text()
