@@ -54,6 +54,7 @@ class AppContext(QObject):
         self.connections = ConnectionsController(self.store, self)
         self.session = SessionController(self.store, self)
         self.sessions = SessionsController(self.store, self)
+        self.sessions.session_deleted.connect(self.session.on_session_deleted)
         self.echo = EchoServer(self)
         self.echo_url: str | None = None
         self.first_start = False

@@ -144,6 +144,14 @@ class SessionController(QObject):
 
     # -- recording --------------------------------------------------------------------------------
 
+    @Slot(int)
+    def on_session_deleted(self, session_id: int) -> None:
+        """The user deleted the session being recorded: stop recording it; the live view goes on."""
+        if session_id == self.session_id:
+            self.session_id = None
+            self.recording_error = "the session was deleted"
+            self.recording_failed.emit("Recording stopped: you deleted this session. The live view goes on.")
+
     def _start_recording(self, profile: ConnectionProfile, url: str) -> None:
         if self._store is None:
             return
@@ -167,6 +175,8 @@ class SessionController(QObject):
     def _finish_recording(self, status: str, code: int | None, reason: str) -> None:
         if self._store is None or self.session_id is None:
             return
+        if self.recording_error:
+            status = SessionStatus.INCOMPLETE
         session_id, self.session_id = self.session_id, None
         try:
             self._store.finish_session(session_id, status, time.time(), code, reason)

@@ -32,9 +32,11 @@ def _describe(exc: Exception) -> str:
 class SessionsController(QObject):
     """Signals:
     sessions_changed(): a session was added, changed or removed
+    session_deleted(int): its id (the recorder stops recording it, if it is the live one)
     """
 
     sessions_changed = Signal()
+    session_deleted = Signal(int)
 
     def __init__(self, store: Store, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -68,6 +70,7 @@ class SessionsController(QObject):
 
     def delete(self, session_id: int) -> None:
         self._store.delete_session(session_id)
+        self.session_deleted.emit(session_id)
         self.sessions_changed.emit()
 
     # -- export -----------------------------------------------------------------------------------

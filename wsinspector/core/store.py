@@ -25,6 +25,8 @@ class StoreError(RuntimeError):
 
 class SessionStatus:
     LIVE = "live"
+    #: recording stopped before the session ended (disk full, session deleted)
+    INCOMPLETE = "incomplete"
     CLOSED = "closed"
     FAILED = "failed"
     INTERRUPTED = "interrupted"
@@ -129,8 +131,20 @@ def _v2(db: sqlite3.Connection) -> None:
     )
 
 
+def _v3(db: sqlite3.Connection) -> None:
+    """Session ids are never reused: frames of a deleted session can never be mistaken for a new one's."""
+    columns = [row[1] for row in db.execute("PRAGMA table_info(sessions)")]
+    create = db.execute("SELECT sql FROM sqlite_schema WHERE name = 'sessions'").fetchone()[0]
+    db.execute(create.replace("CREATE TABLE sessions", "CREATE TABLE sessions_v3", 1)
+               .replace("id INTEGER PRIMARY KEY", "id INTEGER PRIMARY KEY AUTOINCREMENT", 1))
+    listed = ", ".join(columns)
+    db.execute(f"INSERT INTO sessions_v3 ({listed}) SELECT {listed} FROM sessions")
+    db.execute("DROP TABLE sessions")
+    db.execute("ALTER TABLE sessions_v3 RENAME TO sessions")
+
+
 #: MIGRATIONS[i] brings a database from user_version i to i + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _PROFILE_FIELDS = {f for f in ConnectionProfile.__dataclass_fields__}
@@ -291,11 +305,13 @@ class Store:
                 [(base | seq, ts, meta, length, key, note, payload) for seq, ts, meta, length, key, note, payload
                  in rows],
             )
-            self._db.execute(
+            updated = self._db.execute(
                 "UPDATE sessions SET frames_in = frames_in + ?, frames_out = frames_out + ?, "
                 "bytes_in = bytes_in + ?, bytes_out = bytes_out + ?, last_ts_ns = ? WHERE id = ?",
                 (frames_in, frames_out, bytes_in, bytes_out, rows[-1][1], session_id),
-            )
+            ).rowcount
+            if updated == 0:
+                raise StoreError("the session was deleted")  # rolls the frames back: no orphans
 
     def finish_session(self, session_id: int, status: str, ended_wall: float, close_code: int | None = None,
                        close_reason: str = "") -> None:

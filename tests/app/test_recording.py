@@ -1,0 +1,413 @@
+"""Live recording: a SessionController connected to real peers on 127.0.0.1 writes every frame it shows to a
+real SQLite file, and ends the session with what happened to the connection."""
+
+from __future__ import annotations
+
+import itertools
+import socket
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.core.test_stored_session import assert_same
+from tests.peers import HostileServer, WebsocketsPeer, sends_then_drops, server_frame
+from wsinspector.app.session import SessionController
+from wsinspector.app.sessions import SessionsController
+from wsinspector.core.events import CloseInfo, Failure, FailureKind
+from wsinspector.core.frames import Direction, Opcode, close_payload, pack_meta
+from wsinspector.core.profiles import ConnectionProfile
+from wsinspector.core.store import SEQ_MASK, SessionRecord, SessionStatus, Store
+from wsinspector.core.stored import StoredSession
+
+WAIT_MS = 10_000
+DB_NAME = "wsinspector.sqlite3"
+
+StartPeer = Callable[..., tuple[WebsocketsPeer, str]]
+
+
+@pytest.fixture
+def db_path(data_dir: Path) -> Path:
+    return data_dir / DB_NAME
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterator[Store]:
+    opened = Store(db_path)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def websockets_peer(run: Callable[..., Any]) -> Iterator[StartPeer]:
+    """``websockets_peer(handler=None, **serve_kwargs)`` starts a WebsocketsPeer (echo by default) and returns it
+    with its URL; all are stopped after the test."""
+    peers: list[WebsocketsPeer] = []
+
+    def start(handler: Callable[[Any], Awaitable[None]] | None = None, **kwargs: Any) -> tuple[WebsocketsPeer, str]:
+        peer = WebsocketsPeer(handler, **kwargs)
+        peers.append(peer)
+        return peer, str(run(peer.start()))
+
+    yield start
+    for peer in peers:
+        run(peer.stop())
+
+
+@pytest.fixture
+def hostile(run: Callable[..., Any]) -> Iterator[Callable[..., str]]:
+    """``hostile(behaviour)`` starts a HostileServer and returns its URL; all are stopped after the test."""
+    servers: list[HostileServer] = []
+
+    def start(behaviour: Any) -> str:
+        server = HostileServer(behaviour)
+        servers.append(server)
+        return str(run(server.start()))
+
+    yield start
+    for server in servers:
+        run(server.stop())
+
+
+@pytest.fixture
+def controller(
+    qtbot: Any, store: Store, websockets_peer: StartPeer, hostile: Callable[..., str]
+) -> Iterator[SessionController]:
+    """The session controller recording to ``store``; shut down before the peers stop and the store closes."""
+    session = SessionController(store)
+    yield session
+    session.shutdown()
+
+
+def profile(url: str, **fields: Any) -> ConnectionProfile:
+    return ConnectionProfile(name="recorded", url=url, **fields)
+
+
+def open_session(qtbot: Any, controller: SessionController, url: str, **fields: Any) -> int:
+    with qtbot.waitSignal(controller.opened, timeout=WAIT_MS):
+        assert controller.connect_to(profile(url, **fields))
+    assert controller.session_id is not None
+    return controller.session_id
+
+
+def disconnect(qtbot: Any, controller: SessionController, code: int = 1000, reason: str = "") -> int:
+    """Disconnect and wait until the recorded session is finished; returns its id."""
+    with qtbot.waitSignal(controller.closed, timeout=WAIT_MS), \
+            qtbot.waitSignal(controller.session_saved, timeout=WAIT_MS) as saved:
+        controller.disconnect(code, reason)
+    session_id: int = saved.args[0]
+    return session_id
+
+
+def saved_record(store: Store, session_id: int) -> SessionRecord:
+    record = store.session(session_id)
+    assert record is not None, f"session {session_id} is not in the store"
+    return record
+
+
+def all_frames(store: Store, session_id: int) -> list[tuple[Any, ...]]:
+    return list(store.read_frames(session_id, 0, SEQ_MASK))
+
+
+def assert_stored_like_the_log(store: Store, controller: SessionController, session_id: int) -> SessionRecord:
+    """The file holds exactly what the live view showed: every frame, field for field, and the counters."""
+    log = controller.log
+    record = saved_record(store, session_id)
+    assert all_frames(store, session_id) == log.rows(0, len(log) - 1)
+    assert store.stored_frame_count(session_id) == len(log) == record.frame_count
+    assert (record.frames_in, record.bytes_in, record.bytes_out) == (log.frames_in, log.bytes_in, log.bytes_out)
+    assert record.last_ts_ns == log.ts_ns(len(log) - 1)
+    assert (record.started_ns, record.started_wall) == (log.started_ns, log.started_wall)
+    return record
+
+
+def test_echo_session_is_saved_frame_for_frame_and_closed(
+    qtbot: Any, controller: SessionController, store: Store, websockets_peer: StartPeer
+) -> None:
+    peer, url = websockets_peer(subprotocols=["chat.v1"])
+    session_id = open_session(qtbot, controller, url, subprotocols=("chat.v1",))
+    live = saved_record(store, session_id)
+    assert live.status == SessionStatus.LIVE and live.url == url and live.name == "recorded"
+    assert live.subprotocol == "chat.v1"
+
+    texts = [f"message {i} ✓" for i in range(25)]
+    blobs = [bytes([i]) * (i * 37) for i in range(1, 6)]
+    for text in texts:
+        controller.send(text.encode(), True)
+    for blob in blobs:
+        controller.send(blob, False)
+    controller.ping(b"are you there")
+    sent = len(texts) + len(blobs)
+    qtbot.waitUntil(lambda: controller.log.frames_in >= sent, timeout=WAIT_MS)
+    assert peer.received == [*texts, *blobs]
+
+    assert disconnect(qtbot, controller, 4000, "done for today") == session_id
+    record = assert_stored_like_the_log(store, controller, session_id)
+    assert record.status == SessionStatus.CLOSED
+    assert (record.close_code, record.close_reason) == (4000, "done for today")
+    assert record.ended_wall is not None and record.ended_wall >= record.started_wall
+    assert record.subprotocol == "chat.v1"
+
+    # what the user sent and got back, in the file
+    frames = all_frames(store, session_id)
+    out_data = [payload for _, _, meta, *_, payload in frames if (meta >> 4) & 1 and meta & 0xF in (1, 2)]
+    in_data = [payload for _, _, meta, *_, payload in frames if not (meta >> 4) & 1 and meta & 0xF in (1, 2)]
+    expected = [t.encode() for t in texts] + blobs
+    assert out_data == expected and in_data == expected
+    assert [payload for _, _, meta, *_, payload in frames if meta & 0xF == Opcode.PING] == [b"are you there"]
+    closes = [(meta >> 4 & 1, payload) for _, _, meta, *_, payload in frames if meta & 0xF == Opcode.CLOSE]
+    assert closes[0] == (1, close_payload(4000, "done for today"))  # ours first (the engine may not see the reply)
+
+
+def test_refused_connection_is_saved_as_a_failed_session(
+    qtbot: Any, controller: SessionController, store: Store
+) -> None:
+    # a bound socket that does not listen: the connection is refused, and no other test can take the port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        port = blocker.getsockname()[1]
+        with qtbot.waitSignal(controller.failed, timeout=WAIT_MS) as failed, \
+                qtbot.waitSignal(controller.session_saved, timeout=WAIT_MS) as saved:
+            assert controller.connect_to(profile(f"ws://127.0.0.1:{port}/"))
+    failure: Failure = failed.args[0]
+    assert failure.kind is FailureKind.REFUSED
+
+    [record] = store.sessions()
+    assert record.id == saved.args[0]
+    assert record.status == SessionStatus.FAILED
+    assert record.close_reason == failure.message
+    assert "refused" in record.close_reason.lower() and f"127.0.0.1:{port}" in record.close_reason
+    assert record.close_code is None
+    assert record.frame_count == 0 and store.stored_frame_count(record.id) == 0
+    assert record.ended_wall is not None and record.ended_wall >= record.started_wall
+    assert record.url == f"ws://127.0.0.1:{port}/"
+
+
+def test_server_close_code_and_reason_are_saved(
+    qtbot: Any, controller: SessionController, store: Store, websockets_peer: StartPeer
+) -> None:
+    async def says_bye(ws: Any) -> None:
+        await ws.recv()
+        await ws.close(4001, "bye")
+
+    _, url = websockets_peer(says_bye)
+    session_id = open_session(qtbot, controller, url)
+    with qtbot.waitSignal(controller.closed, timeout=WAIT_MS) as closed, \
+            qtbot.waitSignal(controller.session_saved, timeout=WAIT_MS):
+        controller.send(b"hello", True)
+    info: CloseInfo = closed.args[0]
+    assert (info.code, info.reason, info.by_peer) == (4001, "bye", True)
+
+    record = assert_stored_like_the_log(store, controller, session_id)
+    assert record.status == SessionStatus.CLOSED
+    assert (record.close_code, record.close_reason) == (4001, "bye")
+    last = all_frames(store, session_id)[-1]
+    assert last[2] & 0xF == Opcode.CLOSE and not (last[2] >> 4) & 1  # incoming close
+    assert last[6] == close_payload(4001, "bye")
+
+
+def test_many_flushes_store_each_frame_exactly_once(
+    qtbot: Any, controller: SessionController, store: Store, websockets_peer: StartPeer
+) -> None:
+    _, url = websockets_peer()
+    session_id = open_session(qtbot, controller, url)
+    appended: list[tuple[int, int]] = []
+    controller.frames_appended.connect(lambda first, last: appended.append((first, last)))
+
+    total, batch = 2000, 100
+    for start in range(0, total, batch):
+        for i in range(start, start + batch):
+            controller.send(f"frame {i}".encode(), True)
+        frames = 2 * (start + batch)
+        # wait for the flush that covers this batch's echoes: the next batch goes into later flushes
+        qtbot.waitUntil(lambda frames=frames: bool(appended) and appended[-1][1] >= frames - 1, timeout=WAIT_MS)
+        # what the view was told about is in the file already
+        assert saved_record(store, session_id).frame_count == frames
+    assert controller.recording_error == ""
+
+    disconnect(qtbot, controller)
+    log = controller.log
+    frames = all_frames(store, session_id)
+    assert [row[0] for row in frames] == list(range(len(log)))  # no duplicates, no gaps
+    assert frames == log.rows(0, len(log) - 1)
+    assert_stored_like_the_log(store, controller, session_id)
+    # the views were told about each frame once, in order, over many flushes
+    assert len(appended) >= total // batch
+    assert appended[0][0] == 0 and appended[-1][1] == len(log) - 1
+    assert all(later[0] == earlier[1] + 1 for earlier, later in itertools.pairwise(appended))
+    sent = [f"frame {i}".encode() for i in range(total)]
+    assert [r[6] for r in frames if r[2] & 0xF == Opcode.TEXT and (r[2] >> 4) & 1] == sent
+    assert [r[6] for r in frames if r[2] & 0xF == Opcode.TEXT and not (r[2] >> 4) & 1] == sent
+
+
+def test_disk_full_stops_recording_but_not_the_live_view(
+    qtbot: Any, controller: SessionController, store: Store, db_path: Path, websockets_peer: StartPeer
+) -> None:
+    _, url = websockets_peer()
+    session_id = open_session(qtbot, controller, url)
+    appended: list[tuple[int, int]] = []
+    controller.frames_appended.connect(lambda first, last: appended.append((first, last)))
+    failures: list[str] = []
+    controller.recording_failed.connect(failures.append)
+    for i in range(20):
+        controller.send(f"saved {i}".encode(), True)
+    qtbot.waitUntil(lambda: bool(appended) and appended[-1][1] >= 39, timeout=WAIT_MS)
+    saved = controller.log.rows(0, 39)
+    assert saved_record(store, session_id).frame_count == 40
+
+    # the disk is full from now on
+    page_count = store.connection.execute("PRAGMA page_count").fetchone()[0]
+    store.connection.execute(f"PRAGMA max_page_count = {page_count}")
+    with qtbot.waitSignal(controller.recording_failed, timeout=WAIT_MS) as failed:
+        for i in range(5):
+            controller.send(bytes([i]) * 65536, False)
+    message: str = failed.args[0]
+    assert "database or disk is full" in message, message
+    assert "Recording stopped" in message and "the first 40 frames are saved" in message, message
+    assert not controller.is_recording
+
+    # the live view goes on: the big echoes and more messages still arrive and are shown
+    for i in range(10):
+        controller.send(f"after {i}".encode(), True)
+    qtbot.waitUntil(lambda: controller.log.frames_in >= 35, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: appended[-1][1] == len(controller.log) - 1, timeout=WAIT_MS)
+    assert controller.log.payload(len(controller.log) - 1) == b"after 9"
+    assert len(controller.log) == 70
+    disconnect(qtbot, controller)
+    assert failures == [message]  # said once, not at every flush
+
+    # after a restart, the frames saved before the disk filled up are all there
+    reopened = Store(db_path)
+    try:
+        assert reopened.integrity_check() == "ok"
+        assert all_frames(reopened, session_id) == saved
+        record = saved_record(reopened, session_id)
+        assert record.frame_count == 40 == reopened.stored_frame_count(session_id)
+        assert record.last_ts_ns == saved[-1][1]
+    finally:
+        reopened.close()
+
+
+def test_each_connection_is_its_own_session(
+    qtbot: Any, controller: SessionController, store: Store, websockets_peer: StartPeer
+) -> None:
+    _, url = websockets_peer()
+    first = open_session(qtbot, controller, url)
+    controller.send(b"first session", True)
+    qtbot.waitUntil(lambda: controller.log.frames_in >= 1, timeout=WAIT_MS)
+    disconnect(qtbot, controller)
+    first_rows = controller.log.rows(0, len(controller.log) - 1)
+
+    second = open_session(qtbot, controller, url)
+    assert second != first
+    controller.send(b"second session", True)
+    qtbot.waitUntil(lambda: controller.log.frames_in >= 1, timeout=WAIT_MS)
+    disconnect(qtbot, controller)
+
+    assert all_frames(store, first) == first_rows
+    assert_stored_like_the_log(store, controller, second)
+    assert [r.id for r in store.sessions()] == [second, first]
+    assert all(r.status == SessionStatus.CLOSED for r in store.sessions())
+    # the frames of each session start at seq 0 and mention only that session's messages
+    assert all_frames(store, second)[0][6] == b"second session"
+    assert all_frames(store, second)[0][2] == pack_meta(Direction.OUT, Opcode.TEXT, True, False, False, False, True)
+
+
+def test_connection_lost_is_saved_as_a_failed_session(
+    qtbot: Any, controller: SessionController, store: Store, hostile: Callable[..., str]
+) -> None:
+    url = hostile(sends_then_drops(server_frame(0x1, b"last words")))
+    with qtbot.waitSignal(controller.closed, timeout=WAIT_MS) as closed, \
+            qtbot.waitSignal(controller.session_saved, timeout=WAIT_MS) as saved:
+        assert controller.connect_to(profile(url))
+    info: CloseInfo = closed.args[0]
+    assert info.failure is not None and info.failure.kind is FailureKind.CONNECTION_LOST
+
+    record = assert_stored_like_the_log(store, controller, saved.args[0])
+    assert record.status == SessionStatus.FAILED
+    assert (record.close_code, record.close_reason) == (1006, info.message)
+    assert "dropped" in record.close_reason
+    assert [row[6] for row in all_frames(store, record.id)] == [b"last words"]
+
+
+def test_fragmented_messages_read_back_like_the_live_view(
+    qtbot: Any, controller: SessionController, store: Store, websockets_peer: StartPeer
+) -> None:
+    """A message bigger than the outgoing frame size goes out in fragments, with pings and echoes around it;
+    opening the saved session shows the same frames and messages as the live view did."""
+    _, url = websockets_peer(max_size=None)
+    session_id = open_session(qtbot, controller, url)
+    frame_size = controller.outgoing_frame_size
+    big = bytes(range(256)) * (frame_size * 2 // 256 + 3)  # three frames
+    controller.send(b"before", True)
+    controller.send(big, False)
+    controller.ping(b"between")
+    controller.send(("✓" + "t" * (frame_size + 100)).encode(), True)  # two frames
+    controller.send(b"after", True)
+    qtbot.waitUntil(lambda: controller.log.frames_in >= 5, timeout=WAIT_MS)
+    disconnect(qtbot, controller)
+
+    log = controller.log
+    assert [log.opcode(s) for s in range(len(log)) if log.direction(s) is Direction.OUT][:8] == [
+        Opcode.TEXT, Opcode.BINARY, Opcode.CONTINUATION, Opcode.CONTINUATION, Opcode.PING,
+        Opcode.TEXT, Opcode.CONTINUATION, Opcode.TEXT]
+    record = assert_stored_like_the_log(store, controller, session_id)
+    stored = StoredSession(store, record)
+    assert len(stored) == len(log)
+    assert_same(stored, log)
+    messages = [stored.message_for(seq) for seq in range(len(stored))]
+    assert sum(1 for m in messages if m is not None and m.payload == big) == 3 + 1  # 3 fragments out, 1 echo in
+
+
+def test_quitting_while_connected_saves_every_frame_and_ends_the_session(
+    qtbot: Any, controller: SessionController, store: Store, websockets_peer: StartPeer
+) -> None:
+    """The user quits the app in the middle of a session (the window shuts the controller down)."""
+    _, url = websockets_peer()
+    session_id = open_session(qtbot, controller, url)
+    controller.send(b"echoed", True)
+    qtbot.waitUntil(lambda: controller.log.frames_in >= 1, timeout=WAIT_MS)
+    controller.send(b"sent just before quitting", True)  # not flushed yet
+    with qtbot.waitSignal(controller.session_saved, timeout=WAIT_MS):
+        controller.shutdown()
+
+    record = assert_stored_like_the_log(store, controller, session_id)
+    assert all_frames(store, session_id)[-1][6] == b"sent just before quitting"
+    assert record.status == SessionStatus.CLOSED
+    assert record.ended_wall is not None
+    assert store.recover_interrupted() == []  # nothing left to recover at the next start
+    # the socket was aborted: no close frame crossed the wire either way, so no close code may be claimed
+    assert not any(row[2] & 0xF == Opcode.CLOSE for row in all_frames(store, session_id))
+    assert record.close_code is None, f"saved as closed with {record.close_code} though no close frame was sent"
+
+
+def test_deleting_the_session_being_recorded_does_not_break_the_next_recording(
+    qtbot: Any, controller: SessionController, store: Store, websockets_peer: StartPeer
+) -> None:
+    """On the Sessions page the user deletes the session that is still being recorded, then goes on, then
+    connects again: the new session is recorded in full, and nothing of the deleted one is left in the file."""
+    _, url = websockets_peer()
+    sessions = SessionsController(store)
+    first = open_session(qtbot, controller, url)
+    controller.send(b"before the delete", True)
+    qtbot.waitUntil(lambda: store.stored_frame_count(first) == 2, timeout=WAIT_MS)
+    sessions.delete(first)
+    assert store.session(first) is None
+    controller.send(b"after the delete", True)
+    qtbot.waitUntil(lambda: controller.log.frames_in >= 2, timeout=WAIT_MS)
+    disconnect(qtbot, controller)
+
+    failures: list[str] = []
+    controller.recording_failed.connect(failures.append)
+    second = open_session(qtbot, controller, url)
+    for i in range(5):
+        controller.send(f"second {i}".encode(), True)
+    qtbot.waitUntil(lambda: controller.log.frames_in >= 5, timeout=WAIT_MS)
+    disconnect(qtbot, controller)
+
+    assert failures == [], failures
+    assert_stored_like_the_log(store, controller, second)
+    orphans = store.connection.execute(
+        "SELECT count(*) FROM frames WHERE key >> 32 NOT IN (SELECT id FROM sessions)").fetchone()[0]
+    assert orphans == 0, f"{orphans} frames of the deleted session are still in the file"

@@ -1,0 +1,219 @@
+"""StoredSession reads a recorded session back page by page: every accessor must agree with the live FrameLog
+that recorded the same frames (the timeline and detail views use either one)."""
+
+from __future__ import annotations
+
+import tracemalloc
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from wsinspector.core.frames import Direction, Frame, Opcode, close_payload
+from wsinspector.core.log import FrameLog
+from wsinspector.core.store import SessionStatus, Store
+from wsinspector.core.stored import HEAD, PAGE, StoredSession
+
+IN, OUT = Direction.IN, Direction.OUT
+STARTED_NS = 1_000_000
+STARTED_WALL = 1_700_000_000.0
+UNSEEN = "reconstructed from closeCode()/closeReason()"
+
+
+class LogBuilder:
+    """Appends frames to a FrameLog with increasing timestamps, as an engine reports them."""
+
+    def __init__(self) -> None:
+        self.log = FrameLog(started_ns=STARTED_NS, started_wall=STARTED_WALL)
+        self._ts = STARTED_NS
+
+    def add(self, direction: Direction, opcode: Opcode, payload: bytes, fin: bool | None = True,
+            **fields: object) -> int:
+        self._ts += 1_234
+        if direction is OUT:
+            fields.setdefault("masked", True)
+            fields.setdefault("rsv1", False)
+            fields.setdefault("rsv2", False)
+            fields.setdefault("rsv3", False)
+            fields.setdefault("payload_length", len(payload))
+        return self.log.append(Frame(seq=-1, ts_ns=self._ts, direction=direction, opcode=opcode, payload=payload,
+                                     fin=fin, **fields))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def store(data_dir: Path) -> Iterator[Store]:
+    opened = Store(data_dir / "wsinspector.sqlite3")
+    yield opened
+    opened.close()
+
+
+def record(store: Store, log: FrameLog, batch: int = 37, cached_pages: int = 64) -> StoredSession:
+    """Write the log's rows to the store in flush-sized batches, finish the session and open it read-only."""
+    session_id = store.create_session("recorded", "ws://127.0.0.1:1/", log.started_wall, log.started_ns)
+    for first in range(0, len(log), batch):
+        store.append_frames(session_id, log.rows(first, min(first + batch, len(log)) - 1))
+    store.finish_session(session_id, SessionStatus.CLOSED, STARTED_WALL + 1, 1000, "")
+    saved = store.session(session_id)
+    assert saved is not None
+    return StoredSession(store, saved, cached_pages=cached_pages)
+
+
+def mixed_session() -> FrameLog:
+    """A session with everything the views must show right: single-frame messages, an outgoing text message
+    in fragments with incoming frames and control frames between them, an incoming binary message in
+    fragments with outgoing ones and pings between them, big payloads, unknown and differing wire lengths,
+    mask keys, a reconstructed close frame with a note, and a message still being received at the end."""
+    b = LogBuilder()
+    b.add(OUT, Opcode.TEXT, b"hello")
+    b.add(IN, Opcode.TEXT, b"hello")
+    b.add(OUT, Opcode.PING, b"p1", mask_key=b"\x01\x02\x03\x04")
+    b.add(IN, Opcode.PONG, b"p1", payload_length=2)
+    # outgoing fragmented text, incoming traffic and controls interleaved
+    b.add(OUT, Opcode.TEXT, "frag ✓ one, ".encode(), fin=False)
+    b.add(IN, Opcode.BINARY, b"\x00\x01\x02", payload_length=3)
+    b.add(OUT, Opcode.PING, b"mid")
+    b.add(OUT, Opcode.CONTINUATION, b"two, ", fin=False)
+    b.add(IN, Opcode.PONG, b"mid")
+    b.add(IN, Opcode.TEXT, b"unrelated incoming")
+    b.add(OUT, Opcode.CONTINUATION, b"three", fin=True)
+    # incoming fragmented binary, outgoing data and controls interleaved
+    b.add(IN, Opcode.BINARY, bytes(range(256)) * 2, fin=False, payload_length=512)
+    b.add(OUT, Opcode.BINARY, b"\xff" * 10)
+    b.add(IN, Opcode.PONG, b"\x00")
+    b.add(OUT, Opcode.TEXT, b"out while in is fragmented")
+    b.add(IN, Opcode.CONTINUATION, b"\x10" * 300, fin=False)
+    b.add(OUT, Opcode.PING, b"x")
+    b.add(IN, Opcode.CONTINUATION, b"\x20\x21", fin=True)
+    # wire length different from the payload (compressed), unknown fin/rsv (engine could not see them)
+    b.add(IN, Opcode.TEXT, b"inflated payload", payload_length=9, rsv1=True)
+    b.add(IN, Opcode.TEXT, b"fin unknown", fin=None)
+    # a big single-frame message: the summaries hold only its head
+    b.add(IN, Opcode.TEXT, ("big " * 400).encode())
+    # another fragmented text in, a second one out right after it
+    b.add(IN, Opcode.TEXT, b"a", fin=False)
+    b.add(IN, Opcode.CONTINUATION, b"b", fin=False)
+    b.add(IN, Opcode.CONTINUATION, b"c", fin=True)
+    b.add(OUT, Opcode.BINARY, b"\x01", fin=False)
+    b.add(OUT, Opcode.CONTINUATION, b"\x02", fin=True)
+    b.add(OUT, Opcode.CLOSE, close_payload(1000, "done"))
+    b.add(IN, Opcode.CLOSE, close_payload(1000, "done"), note=UNSEEN)
+    # a message still being received when the recording ended
+    b.add(IN, Opcode.BINARY, b"never", fin=False)
+    b.add(IN, Opcode.CONTINUATION, b" finished", fin=False)
+    return b.log
+
+
+def assert_same(stored: StoredSession, log: FrameLog, seqs: range | list[int] | None = None,
+                messages: bool = True) -> None:
+    """Every accessor of the stored session agrees with the log, frame by frame (``messages``: message_for
+    too, which reads the frames around each one)."""
+    for seq in range(len(log)) if seqs is None else seqs:
+        where = f"seq {seq}"
+        assert stored.ts_ns(seq) == log.ts_ns(seq), where
+        assert stored.meta(seq) == log.meta(seq), where
+        assert stored.direction(seq) is log.direction(seq), where
+        assert stored.opcode(seq) is log.opcode(seq), where
+        assert stored.size(seq) == log.size(seq), where
+        for limit in (0, 4, HEAD, HEAD + 1, 10_000):
+            assert stored.payload_head(seq, limit) == log.payload_head(seq, limit), (where, limit)
+        assert stored.payload(seq) == log.payload(seq), where
+        assert stored.frame(seq) == log.frame(seq) == stored[seq], where
+        assert stored.relative_us(seq) == log.relative_us(seq), where
+        assert stored.data_opcode(seq) is log.data_opcode(seq), where
+        if messages:
+            assert stored.message_for(seq) == log.message_for(seq), where
+        if log.opcode(seq) is Opcode.CLOSE:
+            assert stored.note(seq) == log.note(seq), where
+
+
+def test_stored_session_matches_the_log_on_every_accessor(store: Store) -> None:
+    log = mixed_session()
+    stored = record(store, log)
+    assert len(stored) == len(log)
+    assert stored.started_ns == log.started_ns and stored.started_wall == log.started_wall
+    assert_same(stored, log)
+    # and read in the reverse order too (nothing depends on having read the frames before)
+    assert_same(record(store, log), log, list(reversed(range(len(log)))))
+
+
+def test_fragmented_messages_are_assembled_across_interleaved_frames(store: Store) -> None:
+    """What the detail view shows for a fragment: the whole message, not the frames between its parts."""
+    log = mixed_session()
+    stored = record(store, log)
+    out_text = stored.message_for(7)
+    assert out_text is not None
+    assert out_text.payload == "frag ✓ one, two, three".encode()
+    assert (out_text.direction, out_text.opcode, out_text.seqs) == (OUT, Opcode.TEXT, (4, 7, 10))
+    in_binary = stored.message_for(11)
+    assert in_binary is not None
+    assert in_binary.payload == bytes(range(256)) * 2 + b"\x10" * 300 + b"\x20\x21"
+    assert (in_binary.direction, in_binary.opcode, in_binary.seqs) == (IN, Opcode.BINARY, (11, 15, 17))
+    assert stored.message_for(15) == stored.message_for(17) == in_binary
+    # a continuation shows as the kind of message it continues
+    assert [stored.data_opcode(s) for s in (7, 10, 15, 17, 22, 23, 25)] == [
+        Opcode.TEXT, Opcode.TEXT, Opcode.BINARY, Opcode.BINARY, Opcode.TEXT, Opcode.TEXT, Opcode.BINARY]
+    # control frames belong to no message; a message still being received is not complete
+    assert stored.message_for(6) is None and stored.message_for(8) is None
+    assert stored.message_for(len(log) - 1) is None and stored.message_for(len(log) - 2) is None
+    assert stored.data_opcode(len(log) - 1) is Opcode.BINARY
+
+
+def test_frames_with_an_empty_payload_read_back(store: Store) -> None:
+    """An empty ping, an empty message and a close frame without a code: a stored session with any of them
+    must still show its pages."""
+    b = LogBuilder()
+    b.add(OUT, Opcode.PING, b"")
+    b.add(IN, Opcode.PONG, b"", payload_length=0)
+    b.add(OUT, Opcode.TEXT, b"")
+    b.add(IN, Opcode.TEXT, b"")
+    b.add(IN, Opcode.TEXT, b"not empty")
+    b.add(IN, Opcode.CLOSE, b"", note=UNSEEN)
+    stored = record(store, b.log)
+    assert_same(stored, b.log)
+
+
+def test_pages_beyond_the_cache_read_correctly(store: Store) -> None:
+    """A long session: more pages than the LRU keeps, fragmented messages across page boundaries."""
+    b = LogBuilder()
+    for i in range(PAGE * 5 + 123):
+        if i % PAGE == PAGE - 2:  # a message whose fragments straddle the page boundary
+            b.add(IN, Opcode.TEXT, f"start {i}|".encode(), fin=False)
+        elif i % PAGE in (PAGE - 1, 0, 1) and i >= PAGE - 1:
+            b.add(IN, Opcode.CONTINUATION, f"part {i}|".encode(), fin=i % PAGE == 1)
+        elif i % 3 == 0:
+            b.add(OUT, Opcode.BINARY, i.to_bytes(4, "big") * (1 + i % 90))
+        else:
+            b.add(IN, Opcode.TEXT, f"message {i} ".encode() * (1 + i % 40))
+    log = b.log
+    stored = record(store, log, batch=999, cached_pages=2)
+    assert len(stored) == len(log) == PAGE * 5 + 123
+    # jump around so that pages are evicted and read again
+    order = [0, 5100, 2500, 0, 999, 1000, 4000, 1, 3999, 5122, 2000, 0, 5122]
+    assert_same(stored, log, order)
+    # the fragments across each page boundary assemble into their message
+    for boundary in range(PAGE, PAGE * 6, PAGE):
+        message = stored.message_for(boundary)
+        assert message == log.message_for(boundary)
+        assert message is not None and message.seqs == (boundary - 2, boundary - 1, boundary, boundary + 1)
+    # every frame, page after page, in both directions of travel
+    assert_same(stored, log, messages=False)
+    assert_same(stored, log, list(reversed(range(len(log)))), messages=False)
+
+
+def test_the_message_of_a_single_frame_is_read_without_the_frames_after_it(store: Store) -> None:
+    """Selecting a frame of a stored session shows its message in the detail view. For a message in one frame
+    that must not load the payloads of the frames after it: with big frames that is hundreds of megabytes
+    for one click."""
+    b = LogBuilder()
+    for i in range(PAGE + 200):
+        b.add(IN, Opcode.BINARY, bytes([i % 256]) * 8192, payload_length=8192)
+    stored = record(store, b.log, batch=500)
+    assert stored.size(0) == 8192  # the page of summaries is read (and cached) before measuring
+    tracemalloc.start()
+    try:
+        message = stored.message_for(0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert message == b.log.message_for(0)
+    assert peak < 1_000_000, f"{peak / 1e6:.1f} MB held to show one 8 KB message"
