@@ -8,10 +8,10 @@ import time
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
-from wsinspector.core.frames import Frame, is_sendable_close_code
+from wsinspector.core.frames import is_sendable_close_code
 from wsinspector.core.log import FrameLog
 from wsinspector.core.profiles import ConnectionProfile, ProfileError
-from wsinspector.core.store import SessionStatus, Store, StoreError
+from wsinspector.core.store import SessionStatus, Store, StoreError, frame_key
 from wsinspector.net.client import QtConnection
 
 log = logging.getLogger(__name__)
@@ -97,9 +97,8 @@ class SessionController(QObject):
         self.session_id = None
         self._start_recording(profile, target.url)
         self.session_started.emit()
-        connection = QtConnection(self)
+        connection = QtConnection(self, sink=self.log.append_fields)
         connection.state_changed.connect(self._on_state_changed)
-        connection.frame.connect(self._on_frame)
         connection.opened.connect(self._on_opened)
         connection.failed.connect(self._on_failed)
         connection.closed.connect(self._on_closed)
@@ -166,7 +165,9 @@ class SessionController(QObject):
             return
         assert self._store is not None and self.session_id is not None
         try:
-            self._store.append_frames(self.session_id, self.log.rows(self._saved, last))
+            self._store.append_keyed_frames(self.session_id,
+                                            self.log.rows(self._saved, last, frame_key(self.session_id, 0)),
+                                            self.log.counts(self._saved, last))
         except StoreError as exc:
             self._recording_failed(str(exc))
             return
@@ -210,10 +211,6 @@ class SessionController(QObject):
             self.flush()
             self._flush_timer.stop()
         self.state_changed.emit(state)
-
-    @Slot(object)
-    def _on_frame(self, frame: Frame) -> None:
-        self.log.append(frame)
 
     @Slot(object)
     def _on_opened(self, info: OpenInfo) -> None:

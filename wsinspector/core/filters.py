@@ -146,6 +146,9 @@ def _sql_predicate(mode: int, needle: bytes) -> Matcher:
 
 
 def _sql_text_match(meta: object, payload: object, mode: object, needle: object) -> int:
+    # Called once per row: the common case (a BLOB payload, as stored) goes straight to the cached predicate.
+    if type(payload) is bytes and type(meta) is int and type(mode) is int and type(needle) is bytes:
+        return 1 if _sql_predicate(mode, needle)(meta, payload) else 0
     if not isinstance(meta, int) or not isinstance(mode, int) or not isinstance(needle, bytes):
         return 0
     if payload is None:  # SQLite yields NULL for some expressions over an empty BLOB

@@ -19,9 +19,9 @@ from wsinspector.core.frames import (
     Message,
     MessageAssembler,
     Opcode,
-    frame_meta,
     meta_direction,
     meta_opcode,
+    pack_meta,
     unpack_meta,
 )
 
@@ -30,6 +30,8 @@ _COMPLETES = 1 << 16
 #: set when the wire length is known and equals the payload length (the usual case)
 _LENGTH_IS_PAYLOAD = 1 << 17
 _HEADER_BITS = (1 << 16) - 1
+_TEXT, _BINARY, _CONTINUATION = Opcode.TEXT, Opcode.BINARY, Opcode.CONTINUATION
+_IN = Direction.IN
 
 
 class FrameLog:
@@ -53,6 +55,7 @@ class FrameLog:
         #: opcode (TEXT/BINARY) of the message each continuation frame continues
         self._continues: dict[int, Opcode] = {}
         self._assemblers = {d: MessageAssembler(d) for d in Direction}
+        self._meta_cache: dict[tuple[object, ...], int] = {}
         self.started_ns = time.monotonic_ns() if started_ns is None else started_ns
         self.started_wall = time.time() if started_wall is None else started_wall
         self.protocol_errors: list[str] = []
@@ -114,17 +117,36 @@ class FrameLog:
     def frame(self, seq: int) -> Frame:
         return self[seq]
 
-    def rows(self, first: int, last: int) -> list[tuple[int, int, int, int | None, bytes | None, str | None, bytes]]:
-        """Frames ``first``..``last`` as store rows: (seq, ts_ns, meta, payload_length, mask_key, note, payload)."""
-        ts, metas, offsets, data = self._ts, self._meta, self._offsets, self._data
+    def rows(self, first: int, last: int,
+             key_base: int = 0) -> list[tuple[int, int, int, int | None, bytes | None, str | None, bytes]]:
+        """Frames ``first``..``last`` as store rows: (seq, ts_ns, meta, payload_length, mask_key, note, payload).
+        With ``key_base`` the first item is ``key_base | seq`` (the store's frame key) instead of the seq."""
+        ts, metas, offsets = self._ts, self._meta, self._offsets
         lengths, keys, notes = self._payload_length, self._mask_key, self._note
+        header, length_is_payload = _HEADER_BITS, _LENGTH_IS_PAYLOAD
         out = []
-        for seq in range(first, last + 1):
-            meta = metas[seq]
-            payload = bytes(data[offsets[seq] : offsets[seq + 1]])
-            length = len(payload) if meta & _LENGTH_IS_PAYLOAD else lengths.get(seq)
-            out.append((seq, ts[seq], meta & _HEADER_BITS, length, keys.get(seq), notes.get(seq), payload))
+        with memoryview(self._data) as data:
+            for seq in range(first, last + 1):
+                meta = metas[seq]
+                start, end = offsets[seq], offsets[seq + 1]
+                length = end - start if meta & length_is_payload else lengths.get(seq)
+                out.append((key_base | seq, ts[seq], meta & header, length, keys.get(seq), notes.get(seq),
+                            data[start:end].tobytes()))
         return out
+
+    def counts(self, first: int, last: int) -> tuple[int, int, int, int]:
+        """(frames in, frames out, payload bytes in, payload bytes out) of frames ``first``..``last``."""
+        frames_in = frames_out = bytes_in = bytes_out = 0
+        metas, offsets, out_bit = self._meta, self._offsets, 1 << 4
+        for seq in range(first, last + 1):
+            size = offsets[seq + 1] - offsets[seq]
+            if metas[seq] & out_bit:
+                frames_out += 1
+                bytes_out += size
+            else:
+                frames_in += 1
+                bytes_in += size
+        return frames_in, frames_out, bytes_in, bytes_out
 
     @property
     def payload_bytes(self) -> int:
@@ -141,45 +163,63 @@ class FrameLog:
 
     def append(self, frame: Frame) -> int:
         """Number the frame and keep it; returns its seq."""
+        return self.append_fields(frame.direction, frame.opcode, frame.payload, frame.ts_ns, frame.fin,
+                                  frame.rsv1, frame.rsv2, frame.rsv3, frame.masked, frame.payload_length,
+                                  frame.mask_key, frame.note)
+
+    def append_fields(self, direction: Direction, opcode: Opcode, payload: bytes, ts_ns: int, fin: bool | None,
+                      rsv1: bool | None = None, rsv2: bool | None = None, rsv3: bool | None = None,
+                      masked: bool | None = None, payload_length: int | None = None,
+                      mask_key: bytes | None = None, note: str = "") -> int:
+        """Keep a frame given by its fields (no Frame object needed: the engines' hot path); returns its seq."""
         seq = len(self._ts)
-        payload = frame.payload
-        meta = frame_meta(frame)
-        if frame.payload_length is not None:
-            if frame.payload_length == len(payload):
+        key = (direction, opcode, fin, rsv1, rsv2, rsv3, masked)
+        meta = self._meta_cache.get(key)
+        if meta is None:
+            meta = self._meta_cache[key] = pack_meta(direction, opcode, fin, rsv1, rsv2, rsv3, masked)
+        if payload_length is not None:
+            if payload_length == len(payload):
                 meta |= _LENGTH_IS_PAYLOAD
             else:
-                self._payload_length[seq] = frame.payload_length
-        if frame.mask_key is not None:
-            self._mask_key[seq] = frame.mask_key
-        if frame.note:
-            self._note[seq] = frame.note
-        opcode = frame.opcode
-        if not opcode.is_control:
-            assembler = self._assemblers[frame.direction]
-            if opcode is Opcode.CONTINUATION and assembler.current_opcode is not None:
-                self._continues[seq] = assembler.current_opcode
-            try:
-                message = assembler.feed_parts(opcode, frame.fin, seq, payload)
-            except FragmentationError as exc:
-                assembler.reset()
-                self.protocol_errors.append(str(exc))
-                message = None
-            if message is not None:
-                meta |= _COMPLETES
-                if message.frame_count > 1:
-                    self._fragmented[seq] = message
-                    for part in message.seqs:
-                        self._fragment_of[part] = seq
-        self._ts.append(frame.ts_ns)
+                self._payload_length[seq] = payload_length
+        if mask_key is not None:
+            self._mask_key[seq] = mask_key
+        if note:
+            self._note[seq] = note
+        if opcode is _TEXT or opcode is _BINARY or opcode is _CONTINUATION:
+            assembler = self._assemblers[direction]
+            if fin is not False and opcode is not _CONTINUATION and assembler.current_opcode is None:
+                meta |= _COMPLETES  # a whole message in one frame, the common case: nothing else to keep
+            else:
+                meta |= self._assemble(assembler, opcode, fin, seq, payload)
+        self._ts.append(ts_ns)
         self._meta.append(meta)
         self._data += payload
         self._offsets.append(len(self._data))
-        if frame.direction is Direction.IN:
+        if direction is _IN:
             self.frames_in += 1
             self.bytes_in += len(payload)
         else:
             self.bytes_out += len(payload)
         return seq
+
+    def _assemble(self, assembler: MessageAssembler, opcode: Opcode, fin: bool | None, seq: int,
+                  payload: bytes) -> int:
+        if opcode is _CONTINUATION and assembler.current_opcode is not None:
+            self._continues[seq] = assembler.current_opcode
+        try:
+            message = assembler.feed_parts(opcode, fin, seq, payload)
+        except FragmentationError as exc:
+            assembler.reset()
+            self.protocol_errors.append(str(exc))
+            return 0
+        if message is None:
+            return 0
+        if message.frame_count > 1:
+            self._fragmented[seq] = message
+            for part in message.seqs:
+                self._fragment_of[part] = seq
+        return _COMPLETES
 
     # -- messages ---------------------------------------------------------------------------------
 

@@ -298,12 +298,21 @@ class Store:
             else:
                 frames_in += 1
                 bytes_in += len(row[6])
+        keyed = [(base | seq, ts, meta, length, key, note, payload) for seq, ts, meta, length, key, note, payload
+                 in rows]
+        self.append_keyed_frames(session_id, keyed, (frames_in, frames_out, bytes_in, bytes_out))
+
+    def append_keyed_frames(self, session_id: int, rows: Sequence[FrameRow], counts: tuple[int, int, int, int]) -> None:
+        """The recorder's fast path: rows already keyed (``frame_key(session_id, seq)`` in place of the seq) and
+        the batch's (frames in, frames out, bytes in, bytes out) already counted."""
+        if not rows:
+            return
+        frames_in, frames_out, bytes_in, bytes_out = counts
         with self._transaction():
             self._db.executemany(
                 "INSERT INTO frames (key, ts_ns, meta, payload_length, mask_key, note, payload) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(base | seq, ts, meta, length, key, note, payload) for seq, ts, meta, length, key, note, payload
-                 in rows],
+                rows,
             )
             updated = self._db.execute(
                 "UPDATE sessions SET frames_in = frames_in + ?, frames_out = frames_out + ?, "

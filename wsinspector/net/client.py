@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import QByteArray, QObject, QTimer, QUrl, Signal, Slot
@@ -41,6 +42,19 @@ _QT_OWN = re.compile(
     r"|Invalid opcode|too big|too large",
     re.IGNORECASE,
 )
+_IN, _OUT = Direction.IN, Direction.OUT
+_TEXT, _BINARY, _CONTINUATION = Opcode.TEXT, Opcode.BINARY, Opcode.CONTINUATION
+
+
+class FrameSink(Protocol):
+    """Receives each frame's fields (the signature of FrameLog.append_fields)."""
+
+    def __call__(self, direction: Direction, opcode: Opcode, payload: bytes, ts_ns: int, fin: bool | None,
+                 rsv1: bool | None = None, rsv2: bool | None = None, rsv3: bool | None = None,
+                 masked: bool | None = None, payload_length: int | None = None, mask_key: bytes | None = None,
+                 note: str = "") -> object: ...
+
+
 _UNSEEN = "QWebSocket does not expose incoming close frames: reconstructed from closeCode()/closeReason()"
 
 
@@ -61,8 +75,11 @@ class QtConnection(QObject):
     failed = Signal(object)
     closed = Signal(object)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, sink: FrameSink | None = None) -> None:
+        """``sink``: called with each frame's fields instead of emitting ``frame`` (the fast path the session
+        uses: no Frame object and no signal per frame)."""
         super().__init__(parent)
+        self._sink: FrameSink = sink or self._emit_frame
         self._ws: QWebSocket | None = None
         self._target: ResolvedTarget | None = None
         self._state = ConnectionState.CLOSED
@@ -94,6 +111,8 @@ class QtConnection(QObject):
         self._target = target
         ws = QWebSocket(target.origin, QWebSocketProtocol.Version.VersionLatest, self)
         self._ws = ws
+        # QWebSocket parses everything buffered in one go, so a flood can hold the event loop for a while.
+        # Its read buffer cannot be bounded to prevent that: a frame larger than the buffer never completes.
         ws.setMaxAllowedIncomingMessageSize(target.max_message_size)
         ws.setMaxAllowedIncomingFrameSize(target.max_frame_size)
         ws.stateChanged.connect(self._on_state_changed)
@@ -172,16 +191,22 @@ class QtConnection(QObject):
         for index, part in enumerate(parts):
             self._emit_out(opcode if index == 0 else Opcode.CONTINUATION, part, now, fin=index == len(parts) - 1)
 
+    def _emit_frame(self, direction: Direction, opcode: Opcode, payload: bytes, ts_ns: int, fin: bool | None,
+                    rsv1: bool | None = None, rsv2: bool | None = None, rsv3: bool | None = None,
+                    masked: bool | None = None, payload_length: int | None = None, mask_key: bytes | None = None,
+                    note: str = "") -> None:
+        self.frame.emit(Frame(seq=-1, ts_ns=ts_ns, direction=direction, opcode=opcode, payload=payload, fin=fin,
+                              rsv1=rsv1, rsv2=rsv2, rsv3=rsv3, masked=masked, payload_length=payload_length,
+                              mask_key=mask_key, note=note))
+
     def _emit_out(self, opcode: Opcode, payload: bytes, ts_ns: int, fin: bool = True) -> None:
         # QWebSocket masks every client frame and negotiates no extensions: these fields are known.
-        self.frame.emit(Frame(seq=-1, ts_ns=ts_ns, direction=Direction.OUT, opcode=opcode, payload=payload,
-                              fin=fin, rsv1=False, rsv2=False, rsv3=False, masked=True,
-                              payload_length=len(payload)))
+        self._sink(_OUT, opcode, payload, ts_ns, fin, False, False, False, True, len(payload))
 
     def _emit_in(self, opcode: Opcode, payload: bytes, fin: bool | None, note: str = "",
                  payload_length: int | None = None) -> None:
-        self.frame.emit(Frame(seq=-1, ts_ns=time.monotonic_ns(), direction=Direction.IN, opcode=opcode,
-                              payload=payload, fin=fin, payload_length=payload_length, note=note))
+        self._sink(_IN, opcode, payload, time.monotonic_ns(), fin, None, None, None, None, payload_length, None,
+                   note)
 
     def _set_state(self, state: ConnectionState) -> None:
         if state is not self._state:
@@ -219,16 +244,17 @@ class QtConnection(QObject):
 
     @Slot(str, bool)
     def _on_text_frame(self, text: str, is_last: bool) -> None:
-        opcode = Opcode.CONTINUATION if self._incoming_in_message else Opcode.TEXT
+        opcode = _CONTINUATION if self._incoming_in_message else _TEXT
         self._incoming_in_message = not is_last
-        self._emit_in(opcode, text.encode("utf-8", "surrogatepass"), is_last)
+        self._sink(_IN, opcode, text.encode("utf-8", "surrogatepass"), time.monotonic_ns(), is_last)
 
     @Slot(QByteArray, bool)
     def _on_binary_frame(self, data: QByteArray, is_last: bool) -> None:
-        opcode = Opcode.CONTINUATION if self._incoming_in_message else Opcode.BINARY
+        # the hottest path of a binary feed: no helper calls beyond the sink
+        opcode = _CONTINUATION if self._incoming_in_message else _BINARY
         self._incoming_in_message = not is_last
         payload = data.data()
-        self._emit_in(opcode, payload, is_last, payload_length=len(payload))
+        self._sink(_IN, opcode, payload, time.monotonic_ns(), is_last, None, None, None, None, len(payload))
 
     @Slot(int, QByteArray)
     def _on_pong(self, _elapsed_ms: int, payload: QByteArray) -> None:

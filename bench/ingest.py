@@ -1,0 +1,334 @@
+"""Ingest throughput: the full app path against a bare QWebSocket, under a loopback flood.
+
+A flood server in another process (see ``_common.py``) completes the WebSocket handshake by hand and then
+writes N pre-encoded, unmasked server frames and a close frame in 1 MiB writes, so it is never the
+bottleneck. Each round connects to it once. Interleaved rounds (a, b, a, b, ...) measure:
+
+(a) the ceiling: a bare QWebSocket whose Python slot on binaryFrameReceived (textFrameReceived with
+    ``--text``) only counts frames;
+(b) the app path: AppContext (temporary data dir) and a MainWindow shown offscreen, connected through
+    SessionController.connect_to: every frame goes into the FrameLog, the 50 ms flush writes it to SQLite and
+    feeds the timeline model and the counters.
+
+The clock starts when the handshake completes (QWebSocket.connected / SessionController.opened: the server
+writes its frames right behind its 101 answer) and stops at the N-th frame (a), or when the flush that
+carries the N-th frame has written it to the store and told the views (b). A 10 ms single-shot timer,
+re-armed on every timeout, records how late each timeout fires during both paths.
+
+The last line is the ratio of the medians, app/bare.
+
+    .venv/bin/python bench/ingest.py [--frames 500000] [--size 64] [--text] [--rounds 3] [--profile]
+
+``--profile`` adds one more app round under cProfile (after the measured ones) and prints its hotspots. For a
+sampling profile with less overhead: ``.venv/bin/py-spy record --nonblocking -f raw -o ingest.spy --
+.venv/bin/python bench/ingest.py`` (py-spy is not a project dependency).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import os
+import pstats
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from _common import flood_server, flood_url, fmt_rate, median, percentile, qt_app
+from PySide6.QtCore import QByteArray, QEventLoop, QObject, Qt, QTimer, QUrl, Slot, qVersion
+from PySide6.QtWebSockets import QWebSocket
+
+from wsinspector.app.context import AppContext
+from wsinspector.core.events import ConnectionState
+from wsinspector.core.profiles import ConnectionProfile
+from wsinspector.ui.main_window import MainWindow
+
+PROBE_MS = 10
+ROUND_TIMEOUT_S = 120
+
+
+class LatenessProbe(QObject):
+    """A single-shot timer re-armed on each timeout; records how late each timeout fired, in ms."""
+
+    def __init__(self, interval_ms: int = PROBE_MS) -> None:
+        super().__init__()
+        self.interval_ms = interval_ms
+        self.samples: list[float] = []
+        self._due = 0.0
+        self._running = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._fire)
+
+    def start(self) -> None:
+        self._running = True
+        self._arm()
+
+    def stop(self) -> None:
+        self._running = False
+        self._timer.stop()
+
+    def _arm(self) -> None:
+        self._due = time.perf_counter() + self.interval_ms / 1000
+        self._timer.start(self.interval_ms)
+
+    @Slot()
+    def _fire(self) -> None:
+        if not self._running:
+            return
+        self.samples.append(max(0.0, time.perf_counter() - self._due) * 1000)
+        self._arm()
+
+
+@dataclass
+class RoundResult:
+    frames: int
+    seconds: float
+    lateness_ms: list[float] = field(default_factory=list)
+    first_to_last_s: float | None = None
+    bytes_per_frame: float | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else float("nan")
+
+
+def _run_loop(loop: QEventLoop, what: str) -> None:
+    guard = QTimer()
+    guard.setSingleShot(True)
+    guard.timeout.connect(loop.quit)
+    guard.start(ROUND_TIMEOUT_S * 1000)
+    loop.exec()
+    if not guard.isActive():
+        raise RuntimeError(f"{what}: no result within {ROUND_TIMEOUT_S} s")
+    guard.stop()
+
+
+# -- (a) the ceiling: a bare QWebSocket ----------------------------------------------------------------
+
+
+class BareCounter(QObject):
+    def __init__(self, expected: int, text: bool) -> None:
+        super().__init__()
+        self.expected = expected
+        self.count = 0
+        self.t_open = self.t_first = self.t_last = 0.0
+        self.ws = QWebSocket()
+        self.ws.setParent(self)
+        self.ws.connected.connect(self._on_connected)
+        if text:
+            self.ws.textFrameReceived.connect(self._on_text)
+        else:
+            self.ws.binaryFrameReceived.connect(self._on_binary)
+
+    @Slot()
+    def _on_connected(self) -> None:
+        self.t_open = time.perf_counter()
+
+    @Slot(QByteArray, bool)
+    def _on_binary(self, _data: QByteArray, _is_last: bool) -> None:
+        self.count += 1
+        if self.count == 1:
+            self.t_first = time.perf_counter()
+        elif self.count == self.expected:
+            self.t_last = time.perf_counter()
+
+    @Slot(str, bool)
+    def _on_text(self, _text: str, _is_last: bool) -> None:
+        self.count += 1
+        if self.count == 1:
+            self.t_first = time.perf_counter()
+        elif self.count == self.expected:
+            self.t_last = time.perf_counter()
+
+
+def bare_round(url: str, frames: int, text: bool) -> RoundResult:
+    counter = BareCounter(frames, text)
+    probe = LatenessProbe()
+    loop = QEventLoop()
+    counter.ws.disconnected.connect(loop.quit)
+    counter.ws.connected.connect(probe.start)
+    counter.ws.open(QUrl(url))
+    _run_loop(loop, "bare QWebSocket")
+    probe.stop()
+    if counter.count != frames or not counter.t_last:
+        raise RuntimeError(f"bare QWebSocket got {counter.count:,} of {frames:,} frames "
+                           f"({counter.ws.errorString()})")
+    samples = list(probe.samples)
+    counter.ws.abort()
+    counter.deleteLater()
+    return RoundResult(frames, counter.t_last - counter.t_open, samples,
+                       first_to_last_s=counter.t_last - counter.t_first)
+
+
+# -- (b) the full app path ----------------------------------------------------------------------------
+
+
+class AppRun:
+    def __init__(self, data_dir: Path) -> None:
+        self.context = AppContext(data_dir)
+        self.window = MainWindow(self.context)
+        self.window.show()
+        qt_app().processEvents()
+        self._previous: int | None = None
+
+    def round(self, url: str, frames: int, profiler: cProfile.Profile | None = None) -> RoundResult:
+        context, session = self.context, self.context.session
+        store = context.store
+        if self._previous is not None:
+            store.delete_session(self._previous)  # keep every round's database alike; not timed
+        gc.collect()
+        probe = LatenessProbe()
+        loop = QEventLoop()
+        marks: dict[str, float] = {}
+
+        def on_opened(_info: object) -> None:
+            marks["open"] = time.perf_counter()
+            probe.start()
+            if profiler is not None:
+                profiler.enable()
+
+        def on_appended(_first: int, last: int) -> None:
+            if last + 1 >= frames and "done" not in marks:
+                marks["done"] = time.perf_counter()
+                if profiler is not None:
+                    profiler.disable()
+                probe.stop()
+
+        def on_state(state: ConnectionState) -> None:
+            if state is ConnectionState.CLOSED:
+                loop.quit()
+
+        session.opened.connect(on_opened)
+        session.frames_appended.connect(on_appended)
+        session.state_changed.connect(on_state)
+        try:
+            if not session.connect_to(ConnectionProfile(name="flood", url=url)):
+                raise RuntimeError("the app refused the flood URL")
+            session_id = session.session_id
+            _run_loop(loop, "app path")
+        finally:
+            session.opened.disconnect(on_opened)
+            session.frames_appended.disconnect(on_appended)
+            session.state_changed.disconnect(on_state)
+            probe.stop()
+        log = session.log
+        if session_id is None:
+            raise RuntimeError(f"the app did not record the session: {session.recording_error}")
+        stored = store.stored_frame_count(session_id)
+        if "done" not in marks or len(log) < frames or stored < frames:
+            raise RuntimeError(f"app path: log {len(log):,}, stored {stored:,} of {frames:,} frames")
+        self._previous = session_id
+        return RoundResult(frames, marks["done"] - marks["open"], list(probe.samples),
+                           bytes_per_frame=log.nbytes() / len(log))
+
+    def close(self) -> None:
+        self.window.close()
+        self.context.shutdown()
+        self.window.deleteLater()
+        qt_app().processEvents()
+
+
+# -- report -------------------------------------------------------------------------------------------
+
+
+def lateness_line(samples: list[float]) -> str:
+    if not samples:
+        return "no samples"
+    return (f"p50 {percentile(samples, 0.5):.1f} ms, p99 {percentile(samples, 0.99):.1f} ms, "
+            f"max {max(samples):.1f} ms ({len(samples):,} timeouts)")
+
+
+def print_profile(profiler: cProfile.Profile, top: int) -> None:
+    stats = pstats.Stats(profiler)
+    total = stats.total_tt  # type: ignore[attr-defined]
+    entries = []
+    for (filename, line, name), (_cc, ncalls, tottime, cumtime, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        entries.append((tottime, cumtime, ncalls, f"{_short(filename)}:{line}:{name}"))
+    entries.sort(reverse=True)
+    print(f"\ncProfile of one app round (own time; profiler overhead inflates Python calls), total {total:.2f} s:")
+    print(f"  {'own %':>6} {'own s':>7} {'cum s':>7} {'calls':>10}  function")
+    for tottime, cumtime, ncalls, where in entries[:top]:
+        print(f"  {100 * tottime / total:6.1f} {tottime:7.2f} {cumtime:7.2f} {ncalls:10,}  {where}")
+    by_cum = sorted(entries, key=lambda e: e[1], reverse=True)
+    print("  by cumulative time:")
+    for _tottime, cumtime, ncalls, where in by_cum[:top]:
+        print(f"  {100 * cumtime / total:6.1f}% {cumtime:7.2f} s {ncalls:10,}  {where}")
+    sys.stdout.flush()
+
+
+def _short(filename: str) -> str:
+    for marker in ("/wsinspector/", "/site-packages/", "/lib/python"):
+        if marker in filename:
+            return filename[filename.index(marker) + 1 :]
+    return filename
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--frames", type=int, default=500_000, help="frames per round (default 500,000)")
+    parser.add_argument("--size", type=int, default=64, help="payload bytes per frame (default 64)")
+    parser.add_argument("--text", action="store_true", help="text frames instead of binary")
+    parser.add_argument("--rounds", type=int, default=3, help="measured rounds of each path (default 3)")
+    parser.add_argument("--profile", action="store_true", help="then profile one more app round with cProfile")
+    parser.add_argument("--top", type=int, default=25, help="profile lines to print (default 25)")
+    args = parser.parse_args()
+
+    app = qt_app()
+    kind = "text" if args.text else "binary"
+    warm = max(1000, args.frames // 10)
+    with flood_server([(args.frames, args.size, args.text), (warm, args.size, args.text)]) as base, \
+            tempfile.TemporaryDirectory(prefix="wsi-bench-ingest-") as tmp:
+        url = flood_url(base, args.frames, args.size, args.text)
+        print(f"ingest: {args.frames:,} × {args.size} B {kind} frames per round, {args.rounds} rounds of each path, "
+              f"interleaved; Qt {qVersion()}, platform {app.platformName()}, pid {os.getpid()}")
+        run = AppRun(Path(tmp) / "data")
+        try:
+            warm_url = flood_url(base, warm, args.size, args.text)
+            bare_round(warm_url, warm, args.text)
+            run.round(warm_url, warm)
+            bare: list[RoundResult] = []
+            full: list[RoundResult] = []
+            for number in range(1, args.rounds + 1):
+                a = bare_round(url, args.frames, args.text)
+                bare.append(a)
+                b = run.round(url, args.frames)
+                full.append(b)
+                print(f"  round {number}: (a) bare {fmt_rate(a.rate)} frames/s ({a.seconds:.2f} s; first→last frame "
+                      f"{fmt_rate(args.frames / (a.first_to_last_s or float('nan')))} frames/s)   "
+                      f"(b) app {fmt_rate(b.rate)} frames/s ({b.seconds:.2f} s)   "
+                      f"b/a {b.rate / a.rate:.2f}", flush=True)
+            profiler = cProfile.Profile() if args.profile else None
+            if profiler is not None:
+                run.round(url, args.frames, profiler)
+        finally:
+            run.close()
+
+    bare_rate = median([r.rate for r in bare])
+    app_rate = median([r.rate for r in full])
+    ratio = app_rate / bare_rate
+    app_lateness = [s for r in full for s in r.lateness_ms]
+    bare_lateness = [s for r in bare for s in r.lateness_ms]
+    per_frame = median([r.bytes_per_frame or 0.0 for r in full])
+    p99 = percentile(app_lateness, 0.99)
+    if profiler is not None:
+        print_profile(profiler, args.top)
+    print()
+    print(f"(a) bare QWebSocket, counting slot:         median {fmt_rate(bare_rate)} frames/s "
+          f"({args.size * bare_rate / 1e6:.1f} MB/s of payload)")
+    print(f"(b) app path (log + SQLite + timeline):     median {fmt_rate(app_rate)} frames/s "
+          f"({args.size * app_rate / 1e6:.1f} MB/s of payload)")
+    print(f"event-loop lateness during (b), {PROBE_MS} ms timer: {lateness_line(app_lateness)}")
+    print(f"event-loop lateness during (a), {PROBE_MS} ms timer: {lateness_line(bare_lateness)}")
+    print(f"app log memory beyond payload: FrameLog.nbytes()/len = {per_frame:.1f} B/frame")
+    print(f"targets (set for 64 B frames): (b)/(a) >= 0.7 {'met' if ratio >= 0.7 else 'NOT met'}; "
+          f"lateness p99 < 50 ms {'met' if p99 < 50 else 'NOT met'}")
+    print(f"ingest ratio app/bare ({args.size} B {kind} frames): {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
