@@ -24,13 +24,22 @@ from wsinspector.core.frames import describe_close_code
 from wsinspector.core.payloads import human_size
 from wsinspector.core.store import SessionRecord
 
-COLUMNS = ("Name", "Status", "Started", "Duration", "URL", "Frames ↓", "Frames ↑", "Bytes ↓", "Bytes ↑",
+COLUMNS = ("Name", "Status", "Started", "Ended", "Duration", "URL", "Frames ↓", "Frames ↑", "Bytes ↓", "Bytes ↑",
            "Close", "Note")
 Index = QModelIndex | QPersistentModelIndex
 
 
 def format_started(wall: float) -> str:
     return dt.datetime.fromtimestamp(wall).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def format_ended(record: SessionRecord) -> str:
+    """End time; a session still recording has none, an interrupted one ends at its last saved frame."""
+    if record.ended_wall is None:
+        return "recording…" if record.status == "live" else ""
+    started = dt.datetime.fromtimestamp(record.started_wall)
+    ended = dt.datetime.fromtimestamp(record.ended_wall)
+    return ended.strftime("%H:%M:%S" if ended.date() == started.date() else "%Y-%m-%d %H:%M:%S")
 
 
 def format_duration(seconds: float | None) -> str:
@@ -80,6 +89,7 @@ class SessionsModel(QAbstractTableModel):
                 record.name,
                 record.status,
                 format_started(record.started_wall),
+                format_ended(record),
                 format_duration(record.duration_s),
                 record.url,
                 f"{record.frames_in:,}",
@@ -94,7 +104,7 @@ class SessionsModel(QAbstractTableModel):
             if record.close_reason:
                 tip += f": {record.close_reason}"
             return tip + (f"\n\n{record.note}" if record.note else "")
-        if role == Qt.ItemDataRole.TextAlignmentRole and 5 <= col <= 8:
+        if role == Qt.ItemDataRole.TextAlignmentRole and 6 <= col <= 9:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
@@ -125,7 +135,7 @@ class SessionsView(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in enumerate((170, 80, 140, 70, 220, 70, 70, 80, 80, 150)):
+        for col, width in enumerate((170, 80, 140, 140, 70, 220, 70, 70, 80, 80, 150)):
             self.table.setColumnWidth(col, width)
         self.table.doubleClicked.connect(lambda index: self._open_row(index.row()))
 
