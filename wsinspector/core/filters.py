@@ -258,10 +258,22 @@ class FrameFilter:
             mode = self._mode()
             if mode == _PLAIN_CASE and _has_surrogate(self.text):
                 return "0", []
+            searched = f"CASE WHEN (meta & {META_OPCODE_MASK}) = {_CLOSE} THEN substr(payload, 3) ELSE payload END"
+            folded = self.text.casefold()
             if mode == _PLAIN_CASE and "\ufffd" not in self.text:
-                searched = f"CASE WHEN (meta & {META_OPCODE_MASK}) = {_CLOSE} THEN substr(payload, 3) ELSE payload END"
                 clauses.append(f"instr({searched}, ?) > 0")
                 params.append(self.text.encode("utf-8"))
+            elif mode == _PLAIN_NOCASE and folded.isascii() and not _has_surrogate(self.text):
+                # SQLite's lower() folds ASCII exactly as casefold() does, so it decides every payload made of
+                # ASCII alone in C. length() of the payload as text counts characters up to a NUL: it is
+                # shorter than the byte length exactly when a multibyte character (one that may fold to
+                # ASCII, such as U+212A KELVIN SIGN) or a NUL is there; only those rows go to Python.
+                as_text = f"CAST({searched} AS TEXT)"
+                clauses.append(
+                    f"instr(lower({as_text}), ?) > 0 OR (length({as_text}) < length({searched}) "
+                    f"AND {_SQL_FUNCTION}(meta, payload, {mode}, ?))"
+                )
+                params.extend([folded.encode("ascii"), self.text.encode("utf-8")])
             else:
                 clauses.append(f"{_SQL_FUNCTION}(meta, payload, {mode}, ?)")
                 params.append(self.text.encode("utf-8", "surrogatepass"))
