@@ -48,7 +48,8 @@ class SessionsController(QObject):
         return self._store
 
     def sessions(self) -> list[SessionRecord]:
-        return self._store.sessions()
+        """Every session but imports still under way."""
+        return [r for r in self._store.sessions() if r.status != SessionStatus.IMPORTING]
 
     def get(self, session_id: int) -> SessionRecord | None:
         return self._store.session(session_id)
@@ -119,7 +120,7 @@ class SessionsController(QObject):
                 except UnicodeDecodeError:
                     raise SessionFileError(f"{path.name} is not a wsinspector session file (not UTF-8 text)") from None
                 session_id = self._store.create_session(info.name, info.url, info.started_wall, 0, None,
-                                                        SessionStatus.LIVE)
+                                                        SessionStatus.IMPORTING)
                 state["id"] = session_id
                 batch: list[tuple[int, int, int, int | None, bytes | None, str | None, bytes]] = []
                 count = 0
@@ -149,6 +150,7 @@ class SessionsController(QObject):
             if session_id is not None:
                 with contextlib.suppress(StoreError):
                     self._store.delete_session(session_id)
+                self.sessions_changed.emit()
 
         def result() -> int:
             self.sessions_changed.emit()
@@ -158,10 +160,11 @@ class SessionsController(QObject):
 
     # -- filtering --------------------------------------------------------------------------------
 
-    def filter_task(self, source: FrameLog | StoredSession, flt: FrameFilter,
-                    parent: QObject | None = None) -> ChunkedTask:
-        """Compute the seqs of ``source`` that ``flt`` matches; the result is (array of seqs, frames scanned)."""
-        total = len(source)
+    def filter_task(self, source: FrameLog | StoredSession, flt: FrameFilter, parent: QObject | None = None,
+                    upto: int | None = None) -> ChunkedTask:
+        """Compute the seqs of ``source`` below ``upto`` (default: all) that ``flt`` matches; the result is
+        (array of seqs, frames scanned)."""
+        total = len(source) if upto is None else min(upto, len(source))
         matches: array[int] = array("q")
         if isinstance(source, StoredSession):
             where, params = flt.sql()

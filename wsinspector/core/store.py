@@ -27,6 +27,8 @@ class SessionStatus:
     LIVE = "live"
     #: recording stopped before the session ended (disk full, session deleted)
     INCOMPLETE = "incomplete"
+    #: an import under way; left over only if the app stopped during an import, and removed at the next start
+    IMPORTING = "importing"
     CLOSED = "closed"
     FAILED = "failed"
     INTERRUPTED = "interrupted"
@@ -343,7 +345,10 @@ class Store:
 
     def recover_interrupted(self) -> list[int]:
         """Sessions still marked live were cut short (crash, kill): mark them interrupted, ending at their last
-        stored frame. Returns their ids."""
+        stored frame. Half-done imports are removed. Returns the ids of the interrupted sessions."""
+        for (partial,) in self._db.execute("SELECT id FROM sessions WHERE status = ?",
+                                           (SessionStatus.IMPORTING,)).fetchall():
+            self.delete_session(partial)
         ids = [row[0] for row in self._db.execute("SELECT id FROM sessions WHERE status = ?", (SessionStatus.LIVE,))]
         if ids:
             with self._transaction():

@@ -54,7 +54,12 @@ class StoredSession:
                 self._pages.popitem(last=False)
         else:
             self._pages.move_to_end(page_no)
-        return page[seq - page_no * PAGE]
+        index = seq - page_no * PAGE
+        row = page[index] if index < len(page) else None
+        if row is None or row[0] != seq:
+            # a gap in the stored frames (the session was deleted, or the file damaged): show an empty frame
+            row = next((r for r in page if r[0] == seq), (seq, self.started_ns, 0, 0, b""))
+        return row
 
     def ts_ns(self, seq: int) -> int:
         return self._summary(seq)[1]

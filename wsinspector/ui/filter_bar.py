@@ -78,6 +78,10 @@ class FilterBar(QWidget):
         self.error.hide()
         self.status = QLabel()
         self.status.setObjectName("filterStatus")
+        self.cancel = QToolButton(text="✕")
+        self.cancel.setObjectName("filterCancel")
+        self.cancel.setToolTip("Stop filtering")
+        self.cancel.hide()
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -85,7 +89,7 @@ class FilterBar(QWidget):
             layout.addWidget(widget)
         layout.addWidget(self.search, 1)
         for widget in (self.regex, self.case, self.only_matches, self.previous, self.next, self.jump,
-                       self.error, self.status):
+                       self.error, self.status, self.cancel):
             layout.addWidget(widget)
 
         self._debounce = QTimer(self)

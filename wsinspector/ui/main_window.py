@@ -151,6 +151,7 @@ class MainWindow(QMainWindow):
         self.filter_bar.filter_changed.connect(self.apply_filter)
         self.filter_bar.find_requested.connect(self.find)
         self.filter_bar.jump_requested.connect(self.jump_to)
+        self.filter_bar.cancel.clicked.connect(self.cancel_filter)
         QShortcut(QKeySequence("F3"), self, self.filter_bar.next.click)
         QShortcut(QKeySequence("Shift+F3"), self, self.filter_bar.previous.click)
         QShortcut(QKeySequence.StandardKey.Find, self, self.filter_bar.search.setFocus)
@@ -178,6 +179,7 @@ class MainWindow(QMainWindow):
         self.sessions_view.open_requested.connect(self.open_session)
         self.sessions_view.export_requested.connect(self.export_session)
         self.sessions_view.import_requested.connect(self.import_session)
+        context.sessions.session_deleted.connect(self.on_session_deleted)
 
         bar = QHBoxLayout()
         bar.addWidget(self.profile_name)
@@ -199,7 +201,6 @@ class MainWindow(QMainWindow):
         right_layout.setContentsMargins(4, 0, 0, 0)
         right_layout.addLayout(bar)
         right_layout.addWidget(self.info)
-        right_layout.addWidget(self.banner)
         right_layout.addWidget(right_split, 1)
 
         self.tabs = QTabWidget()
@@ -215,7 +216,8 @@ class MainWindow(QMainWindow):
         container = QWidget()
         outer = QVBoxLayout(container)
         outer.setContentsMargins(6, 6, 6, 6)
-        outer.addWidget(main_split)
+        outer.addWidget(self.banner)  # above both pages: a failed import shows on the Sessions page too
+        outer.addWidget(main_split, 1)
         self.setCentralWidget(container)
 
         self.task_label = QLabel()
@@ -406,10 +408,17 @@ class MainWindow(QMainWindow):
     def _set_source(self, source: FrameLog | StoredSession) -> None:
         if self._filter_task is not None:
             self._filter_task.cancel()
+            self._filter_task = None
+            self.filter_bar.cancel.hide()
         self.filter_bar.reset()
         self.model.set_source(source)
         self.detail.show_frame(None, None)
         self._update_counts()
+
+    @property
+    def is_filtering(self) -> bool:
+        """A filter is being computed (its progress and Cancel are in the filter bar)."""
+        return self._filter_task is not None
 
     @property
     def viewing(self) -> StoredSession | None:
@@ -434,6 +443,12 @@ class MainWindow(QMainWindow):
         self._set_source(stored)
         self.tabs.setCurrentIndex(0)
 
+    @Slot(int)
+    def on_session_deleted(self, session_id: int) -> None:
+        if self._viewing is not None and self._viewing.session_id == session_id:
+            self.show_live()
+            self.banner.show_message("The session you were viewing was deleted; showing the live session.", "info")
+
     @Slot()
     def show_live(self) -> None:
         self._viewing = None
@@ -447,8 +462,8 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def apply_filter(self, flt: FrameFilter) -> None:
         if self._filter_task is not None:
-            self._filter_task.cancel()
-            self._filter_task = None
+            previous, self._filter_task = self._filter_task, None
+            previous.cancel()
         source = self.model.source
         if source is None:
             return
@@ -456,19 +471,45 @@ class MainWindow(QMainWindow):
             self.model.set_filter(None)
             self._update_counts()
             return
-        task = self.context.sessions.filter_task(source, flt, self)  # type: ignore[arg-type]
+        # scan only the frames the table already knows; later ones reach it through on_frames_appended
+        task = self.context.sessions.filter_task(source, flt, self, upto=self.model.known_frames)  # type: ignore[arg-type]
         matcher = flt.matcher()
 
         def done(result: object) -> None:
             rows, upto = result  # type: ignore[misc]
-            self._filter_task = None
             live = source is not self._viewing
             self.model.set_filter(rows, matcher if live else None, upto)
+            self._end_filter(task)
             self._update_counts()
 
+        def progress(done_count: int, total: int) -> None:
+            percent = f" {100 * done_count // total}%" if total else ""
+            self.filter_bar.status.setText(f"Filtering…{percent}")
+
         task.finished.connect(done)
+        task.progress.connect(progress)
+        task.cancelled.connect(lambda: self._end_filter(task, "Filtering cancelled: showing all frames"))
+        task.failed.connect(lambda message: self._end_filter(task, message))
         self._filter_task = task
-        self.run_task(task)
+        self.filter_bar.cancel.show()
+        self.filter_bar.status.setText("Filtering…")
+        task.start()
+
+    def _end_filter(self, task: ChunkedTask, message: str = "") -> None:
+        if self._filter_task is task:
+            self._filter_task = None
+            self.filter_bar.cancel.hide()
+        if message:
+            self.filter_bar.show_error(message)
+        self._update_counts()
+        task.deleteLater()
+
+    @Slot()
+    def cancel_filter(self) -> None:
+        if self._filter_task is not None:
+            task = self._filter_task
+            task.cancel()
+            self.model.set_filter(None)
 
     @Slot(bool)
     def find(self, backwards: bool) -> None:
@@ -489,14 +530,22 @@ class MainWindow(QMainWindow):
             def fetch(first: int, last: int) -> Iterator[tuple[int, int, bytes]]:
                 return ((seq, log.meta(seq), log.payload(seq)) for seq in range(first, last + 1))
 
-        seq = find_next(flt, start, len(source), fetch, backwards=backwards)
+        total = len(source)
+        seq = find_next(flt, start, total, fetch, backwards=backwards)
+        first_hidden: int | None = None
+        while seq is not None and self.model.row_of(seq) is None:
+            # a match the filter hides: look on from there, until the search comes round again
+            if seq in (first_hidden, start):
+                self.filter_bar.show_error("Every match is hidden by the filter")
+                return
+            if first_hidden is None:
+                first_hidden = seq
+            seq = find_next(flt, seq, total, fetch, backwards=backwards)
         if seq is None:
             self.filter_bar.show_error("No match")
             return
         row = self.model.row_of(seq)
-        if row is None:
-            self.filter_bar.show_error("The next match is hidden by the filter")
-            return
+        assert row is not None
         self.select_row(row)
 
     @Slot(float)
@@ -504,7 +553,8 @@ class MainWindow(QMainWindow):
         source = self.model.source
         if source is None or not self.model.rowCount():
             return
-        target = source.started_ns + int(seconds * 1e9)
+        # The Time column shows microseconds, rounded: a typed time means that displayed microsecond.
+        target = source.started_ns + round(seconds * 1e6) * 1000 - 500
         if isinstance(source, StoredSession):
             seq = self.context.store.seq_at_or_after(source.session_id, target)
             seq = len(source) - 1 if seq is None else seq
@@ -561,10 +611,9 @@ class MainWindow(QMainWindow):
     # -- long operations --------------------------------------------------------------------------
 
     def run_task(self, task: ChunkedTask) -> None:
-        """Show a task's progress in the status bar with a Cancel button, and its failure in the banner."""
-        busy = self._task is not None and self._task.running and self._task is not self._filter_task
-        if busy and task is not self._filter_task:
-            assert self._task is not None
+        """Show a task's progress in the status bar with a Cancel button, and its failure in the banner.
+        One such task at a time (filters have their own progress in the filter bar)."""
+        if self._task is not None and self._task.running:
             self.banner.show_message(f"Wait for “{self._task.title}” to finish, or cancel it", "warning")
             return
         self._task = task
@@ -593,8 +642,6 @@ class MainWindow(QMainWindow):
             self._task = None
             for widget in (self.task_label, self.task_progress, self.task_cancel):
                 widget.hide()
-        if task is self._filter_task and not task.running:
-            self._filter_task = None
         if error:
             self.banner.show_message(message, "error")
         elif message:
@@ -677,10 +724,9 @@ class MainWindow(QMainWindow):
                           f"Data: {self.context.data_dir}")
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self._task is not None:
-            self._task.cancel()
-        if self._filter_task is not None:
-            self._filter_task.cancel()
+        for task in (self._task, self._filter_task):
+            if task is not None:
+                task.cancel()
         self._rate_timer.stop()
         self.session.shutdown()
         super().closeEvent(event)

@@ -102,6 +102,11 @@ class TimelineModel(QAbstractTableModel):
         return self._source
 
     @property
+    def known_frames(self) -> int:
+        """Frames of the source the model has been told about (a live log may already hold more)."""
+        return self._count
+
+    @property
     def is_filtered(self) -> bool:
         return self._rows is not None
 
