@@ -41,6 +41,24 @@ def run(qtbot: Any, aloop: asyncio.AbstractEventLoop) -> Callable[..., Any]:
 
 
 @pytest.fixture
+def hostile(run: Callable[..., Any]) -> Iterator[Callable[..., str]]:
+    """``hostile(behaviour)`` starts a HostileServer (tests/peers.py) and returns its ws:// URL; every one
+    started is stopped after the test."""
+    from tests.peers import HostileServer
+
+    servers: list[HostileServer] = []
+
+    def start(behaviour: Any) -> str:
+        server = HostileServer(behaviour)
+        servers.append(server)
+        return str(run(server.start()))
+
+    yield start
+    for server in servers:
+        run(server.stop())
+
+
+@pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     path = tmp_path / "data"
     path.mkdir()

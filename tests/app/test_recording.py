@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.core.test_stored_session import assert_same
-from tests.peers import HostileServer, WebsocketsPeer, sends_then_drops, server_frame
+from tests.peers import WebsocketsPeer, sends_then_drops, server_frame
 from wsinspector.app.session import SessionController
 from wsinspector.app.sessions import SessionsController
 from wsinspector.core.events import CloseInfo, Failure, FailureKind
@@ -55,19 +55,6 @@ def websockets_peer(run: Callable[..., Any]) -> Iterator[StartPeer]:
         run(peer.stop())
 
 
-@pytest.fixture
-def hostile(run: Callable[..., Any]) -> Iterator[Callable[..., str]]:
-    """``hostile(behaviour)`` starts a HostileServer and returns its URL; all are stopped after the test."""
-    servers: list[HostileServer] = []
-
-    def start(behaviour: Any) -> str:
-        server = HostileServer(behaviour)
-        servers.append(server)
-        return str(run(server.start()))
-
-    yield start
-    for server in servers:
-        run(server.stop())
 
 
 @pytest.fixture

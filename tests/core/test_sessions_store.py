@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,24 +27,8 @@ STARTED_WALL = 1_700_000_000.25
 STARTED_NS = 5_000_000_000
 
 
-@pytest.fixture
-def open_store() -> Iterator[OpenStore]:
-    """Open a Store; every store opened through this is closed after the test."""
-    opened: list[Store] = []
-
-    def _open(path: Path) -> Store:
-        store = Store(path)
-        opened.append(store)
-        return store
-
-    yield _open
-    for store in opened:
-        store.close()
 
 
-@pytest.fixture
-def db_path(data_dir: Path) -> Path:
-    return data_dir / "wsinspector.sqlite3"
 
 
 def varied_rows(count: int, first: int = 0, ts0: int = STARTED_NS + 1000) -> list[FrameRow]:

@@ -6,7 +6,7 @@ import os
 import random
 import sqlite3
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,24 +24,8 @@ needs_non_root = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def open_store() -> Iterator[OpenStore]:
-    """Open a Store; every store opened through this is closed after the test."""
-    opened: list[Store] = []
-
-    def _open(path: Path) -> Store:
-        store = Store(path)
-        opened.append(store)
-        return store
-
-    yield _open
-    for store in opened:
-        store.close()
 
 
-@pytest.fixture
-def db_path(data_dir: Path) -> Path:
-    return data_dir / "wsinspector.sqlite3"
 
 
 def raw_pragma(path: Path, name: str) -> int:

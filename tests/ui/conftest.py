@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.peers import Behaviour, HostileServer, QtPeer
+from tests.peers import QtPeer
 from tests.ui.helpers import show_window
 from wsinspector.app.context import AppContext
 from wsinspector.ui.main_window import MainWindow
@@ -40,19 +40,6 @@ def window(qtbot: Any, context: AppContext) -> Iterator[MainWindow]:
     win.close()
 
 
-@pytest.fixture
-def hostile(run: Callable[..., Any]) -> Iterator[Callable[[Behaviour], str]]:
-    """``hostile(behaviour)`` starts a HostileServer and returns its ws:// URL; all are stopped afterwards."""
-    servers: list[HostileServer] = []
-
-    def start(behaviour: Behaviour) -> str:
-        server = HostileServer(behaviour)
-        servers.append(server)
-        return str(run(server.start()))
-
-    yield start
-    for server in servers:
-        run(server.stop())
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
+from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -23,10 +23,10 @@ from wsinspector.app.sessions import SessionsController
 from wsinspector.core.frames import describe_close_code
 from wsinspector.core.payloads import human_size
 from wsinspector.core.store import SessionRecord
+from wsinspector.ui.table_model import ColumnsModel, Index
 
 COLUMNS = ("Name", "Status", "Started", "Ended", "Duration", "URL", "Frames ↓", "Frames ↑", "Bytes ↓", "Bytes ↑",
            "Close", "Note")
-Index = QModelIndex | QPersistentModelIndex
 
 
 def format_started(wall: float) -> str:
@@ -52,7 +52,9 @@ def format_duration(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-class SessionsModel(QAbstractTableModel):
+class SessionsModel(ColumnsModel):
+    COLUMNS = COLUMNS
+
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._records: list[SessionRecord] = []
@@ -70,14 +72,6 @@ class SessionsModel(QAbstractTableModel):
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._records)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         record = self.record(index.row()) if index.isValid() else None

@@ -7,7 +7,7 @@ from bisect import bisect_left
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal, Slot
+from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QColor, QFont, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QPushButton, QTableView, QWidget
 
@@ -22,6 +22,7 @@ from wsinspector.core.frames import (
     parse_close_payload,
 )
 from wsinspector.core.payloads import decode_text, preview
+from wsinspector.ui.table_model import ColumnsModel, Index
 
 COLUMNS = ("#", "Time (s)", "Dir", "Opcode", "FIN", "Size", "Preview")
 COL_SEQ, COL_TIME, COL_DIR, COL_OPCODE, COL_FIN, COL_SIZE, COL_PREVIEW = range(len(COLUMNS))
@@ -30,7 +31,6 @@ _IN_COLOUR = QColor("#1f7a3d")
 _OUT_COLOUR = QColor("#1f5fa8")
 _CONTROL_COLOUR = QColor("#8a5a00")
 
-Index = QModelIndex | QPersistentModelIndex
 
 
 def format_time(us: float) -> str:
@@ -81,7 +81,9 @@ def _tri(meta: int, shift: int) -> str:
     return "?" if bits == 0 else ("1" if bits == 2 else "0")
 
 
-class TimelineModel(QAbstractTableModel):
+class TimelineModel(ColumnsModel):
+    COLUMNS = COLUMNS
+
     """Rows are frames of a source, in order, or the subset given by an index array (a filter).
 
     Nothing is kept per row beyond the source itself (and the index array while filtered).
@@ -177,14 +179,6 @@ class TimelineModel(QAbstractTableModel):
         if parent.isValid():
             return 0
         return len(self._rows) if self._rows is not None else self._count
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         source = self._source
