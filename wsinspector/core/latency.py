@@ -1,0 +1,173 @@
+"""Round-trip times measured by us: each ping carries a unique payload, remembered with its send time.
+
+A pong closes the ping whose payload it echoes; by RFC 6455 it also acknowledges every earlier ping still
+open (those get no RTT of their own: the pong answered a later ping). A pong that matches no open ping is
+unsolicited: shown, never counted.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+from bisect import bisect_left, insort
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+PAYLOAD_PREFIX = b"wsi:"
+
+
+@dataclass(frozen=True, slots=True)
+class RttSample:
+    ping_ns: int  # monotonic time the ping was sent
+    rtt_ns: int
+
+    @property
+    def rtt_ms(self) -> float:
+        return self.rtt_ns / 1e6
+
+
+@dataclass(frozen=True, slots=True)
+class PongResult:
+    """What one pong meant."""
+
+    sample: RttSample | None  # the RTT of the ping it answered, if it answered one
+    acknowledged: tuple[bytes, ...] = ()  # earlier open pings it closed without an RTT
+    unsolicited: bool = False
+
+
+class PingTracker:
+    """Open pings by payload, in the order they were sent."""
+
+    def __init__(self) -> None:
+        self._open: dict[bytes, int] = {}  # insertion order = send order
+        self._counter = itertools.count(1)
+        self._session = os.urandom(4).hex().encode()
+        self.unsolicited = 0
+
+    def next_payload(self) -> bytes:
+        """A payload no other ping of this tracker carries (short: control frames hold at most 125 bytes)."""
+        return PAYLOAD_PREFIX + self._session + b":" + str(next(self._counter)).encode()
+
+    @property
+    def open_pings(self) -> int:
+        return len(self._open)
+
+    def sent(self, payload: bytes, ts_ns: int) -> None:
+        if len(payload) > 125:
+            raise ValueError("a ping payload can be at most 125 bytes")
+        if payload in self._open:
+            raise ValueError("a ping with this payload is still open: RTTs could not be told apart")
+        self._open[payload] = ts_ns
+
+    def pong(self, payload: bytes, ts_ns: int) -> PongResult:
+        sent = self._open.get(payload)
+        if sent is None:
+            self.unsolicited += 1
+            return PongResult(None, unsolicited=True)
+        earlier: list[bytes] = []
+        for open_payload in self._open:
+            if open_payload == payload:
+                break
+            earlier.append(open_payload)
+        for open_payload in earlier:
+            del self._open[open_payload]
+        del self._open[payload]
+        return PongResult(RttSample(sent, max(0, ts_ns - sent)), tuple(earlier))
+
+    def expired(self, now_ns: int, timeout_ns: int) -> list[tuple[bytes, int]]:
+        """Close and return the pings open for longer than ``timeout_ns`` (payload, send time)."""
+        late = [(p, t) for p, t in self._open.items() if now_ns - t > timeout_ns]
+        for payload, _ in late:
+            del self._open[payload]
+        return late
+
+    def reset(self) -> None:
+        """The connection ended: open pings will never be answered."""
+        self._open.clear()
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default); ``sorted_values`` ascending, non-empty."""
+    if not sorted_values:
+        raise ValueError("no values")
+    if not 0 <= q <= 100:
+        raise ValueError("q must be within 0..100")
+    position = (len(sorted_values) - 1) * q / 100
+    low = math.floor(position)
+    high = min(low + 1, len(sorted_values) - 1)
+    fraction = position - low
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * fraction
+
+
+@dataclass(frozen=True, slots=True)
+class RttStats:
+    count: int
+    min_ms: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    #: mean absolute difference between consecutive RTTs
+    jitter_ms: float
+
+
+def rtt_stats(rtts_ms: Iterable[float]) -> RttStats | None:
+    """Statistics of RTTs in the order measured; None when there are none."""
+    values = list(rtts_ms)
+    if not values:
+        return None
+    ordered = sorted(values)
+    diffs = [abs(b - a) for a, b in itertools.pairwise(values)]
+    return RttStats(
+        count=len(values),
+        min_ms=ordered[0],
+        p50_ms=percentile(ordered, 50),
+        p95_ms=percentile(ordered, 95),
+        p99_ms=percentile(ordered, 99),
+        max_ms=ordered[-1],
+        jitter_ms=sum(diffs) / len(diffs) if diffs else 0.0,
+    )
+
+
+class RollingRtt:
+    """The RTTs of the last ``window_ns`` of pings, kept sorted for percentiles as samples come and go."""
+
+    def __init__(self, window_ns: int) -> None:
+        if window_ns <= 0:
+            raise ValueError("window must be positive")
+        self.window_ns = window_ns
+        self._samples: deque[RttSample] = deque()
+        self._sorted: list[float] = []
+
+    def add(self, sample: RttSample) -> None:
+        self._samples.append(sample)
+        insort(self._sorted, sample.rtt_ms)
+        self._trim(sample.ping_ns)
+
+    def _trim(self, now_ns: int) -> None:
+        while self._samples and now_ns - self._samples[0].ping_ns > self.window_ns:
+            old = self._samples.popleft()
+            del self._sorted[bisect_left(self._sorted, old.rtt_ms)]
+
+    def stats(self, now_ns: int | None = None) -> RttStats | None:
+        """Statistics of the window (ending at ``now_ns`` when given, else at the newest sample)."""
+        if now_ns is not None:
+            self._trim(now_ns)
+        if not self._samples:
+            return None
+        ordered = self._sorted
+        diffs = [abs(b.rtt_ms - a.rtt_ms) for a, b in itertools.pairwise(self._samples)]
+        return RttStats(
+            count=len(ordered),
+            min_ms=ordered[0],
+            p50_ms=percentile(ordered, 50),
+            p95_ms=percentile(ordered, 95),
+            p99_ms=percentile(ordered, 99),
+            max_ms=ordered[-1],
+            jitter_ms=sum(diffs) / len(diffs) if diffs else 0.0,
+        )
+
+    def __len__(self) -> int:
+        return len(self._samples)
