@@ -235,3 +235,16 @@ def test_continuations_know_the_opcode_of_their_message_while_it_is_still_arrivi
     # a continuation with no message to continue has no message opcode to borrow
     add(log, Direction.OUT, Opcode.CONTINUATION, b"x", fin=True)
     assert log.data_opcode(5) is Opcode.CONTINUATION
+
+
+def test_a_pong_gets_the_rtt_of_the_oldest_open_ping_with_its_payload() -> None:
+    log = FrameLog(started_ns=0)
+    add(log, OUT, Opcode.PING, b"a", ts_ns=1_000)        # 0
+    add(log, OUT, Opcode.PING, b"b", ts_ns=2_000)        # 1
+    add(log, OUT, Opcode.PING, b"b", ts_ns=3_000)        # 2
+    add(log, IN, Opcode.PONG, b"b", ts_ns=7_000)         # 3: answers 1, acknowledges 0
+    add(log, IN, Opcode.PONG, b"a", ts_ns=8_000)         # 4: 0 was acknowledged: unsolicited
+    add(log, IN, Opcode.PONG, b"b", ts_ns=9_500)         # 5: answers 2
+    add(log, IN, Opcode.PONG, b"zzz", ts_ns=10_000)      # 6: nobody asked
+    assert [log.rtt_ns(seq) for seq in range(7)] == [None, None, None, 5_000, None, 6_500, None]
+    assert [log.is_unsolicited(seq) for seq in range(7)] == [False, False, False, False, True, False, True]

@@ -217,3 +217,28 @@ def test_the_message_of_a_single_frame_is_read_without_the_frames_after_it(store
         tracemalloc.stop()
     assert message == b.log.message_for(0)
     assert peak < 1_000_000, f"{peak / 1e6:.1f} MB held to show one 8 KB message"
+
+
+def test_pong_rtts_read_back_as_the_live_log_measured_them(store: Store) -> None:
+    from wsinspector.core.frames import Direction, Frame, Opcode
+    from wsinspector.core.log import FrameLog
+    from wsinspector.core.store import frame_key
+
+    log = FrameLog(started_ns=0)
+    frames = [
+        (Direction.OUT, Opcode.PING, b"a", 1_000), (Direction.OUT, Opcode.PING, b"b", 2_000),
+        (Direction.OUT, Opcode.PING, b"b", 3_000), (Direction.IN, Opcode.TEXT, b"data", 4_000),
+        (Direction.IN, Opcode.PONG, b"b", 7_000), (Direction.IN, Opcode.PONG, b"a", 8_000),
+        (Direction.IN, Opcode.PONG, b"b", 9_500), (Direction.IN, Opcode.PONG, b"zzz", 10_000),
+    ]
+    for direction, opcode, payload, ts in frames:
+        log.append(Frame(seq=0, ts_ns=ts, direction=direction, opcode=opcode, payload=payload, fin=True))
+    session_id = store.create_session("pings", "ws://127.0.0.1:1/", 0.0, 0)
+    store.append_keyed_frames(session_id, log.rows(0, len(log) - 1, frame_key(session_id, 0)),
+                              log.counts(0, len(log) - 1))
+    record = store.session(session_id)
+    assert record is not None
+    stored = StoredSession(store, record)
+    live = [(log.rtt_ns(seq), log.is_unsolicited(seq)) for seq in range(len(log))]
+    assert [(stored.rtt_ns(seq), stored.is_unsolicited(seq)) for seq in range(len(stored))] == live
+    assert live[4] == (5_000, False) and live[5] == (None, True) and live[6] == (6_500, False)

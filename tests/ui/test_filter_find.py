@@ -3,6 +3,7 @@ on a live session (frames keep arriving) and on a stored one."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -90,7 +91,10 @@ def test_search_direction_and_opcode_filters(qtbot: Any, window: MainWindow, qtm
     rows = all_rows(window)
     assert len(rows) == 2 * len(PINGS)
     assert {r["opcode"] for r in rows} == {"ping", "pong"}
-    assert sorted(r["preview"] for r in rows) == sorted(p.decode() for p in PINGS * 2)
+    # pongs carry their measured RTT before the payload
+    assert sorted(re.sub(r"^RTT \d+\.\d{3} ms · ", "", r["preview"]) for r in rows) == sorted(
+        p.decode() for p in PINGS * 2)
+    assert all(r["preview"].startswith("RTT ") for r in rows if r["opcode"] == "pong")
 
     choose(qtbot, window, bar.opcode, "Data")
     assert window.model.rowCount() == 2 * MESSAGES

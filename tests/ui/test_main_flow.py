@@ -101,10 +101,11 @@ def test_echo_session_end_to_end(qtbot: Any, window: MainWindow, qtmodeltester: 
     compose(qtbot, window, "are you there", PayloadMode.TEXT)
     click(qtbot, window.composer.ping_button)
     rows = wait_rows(qtbot, window, 8)
-    assert [(r["dir"], r["opcode"], r["preview"]) for r in rows[6:]] == [
-        ("↑ out", "ping", "are you there"),
-        ("↓ in", "pong", "are you there"),
-    ]
+    ping, pong = rows[6:]
+    assert (ping["dir"], ping["opcode"], ping["preview"]) == ("↑ out", "ping", "are you there")
+    assert (pong["dir"], pong["opcode"]) == ("↓ in", "pong")
+    # the pong is matched to the ping and shows the round trip we measured
+    assert re.fullmatch(r"RTT \d+\.\d{3} ms · are you there", pong["preview"]), pong["preview"]
 
     # -- close with an application code and a reason
     focus(qtbot, window.composer.close_code)
@@ -189,7 +190,8 @@ def test_binary_ping_payload_is_previewed_as_hex(qtbot: Any, window: MainWindow)
     click(qtbot, window.composer.ping_button)
     rows = wait_rows(qtbot, window, 2)
     assert [(r["opcode"], r["size"]) for r in rows] == [("ping", "4"), ("pong", "4")]
-    assert [r["preview"] for r in rows] == ["de ad be ef", "de ad be ef"]
+    assert rows[0]["preview"] == "de ad be ef"
+    assert re.fullmatch(r"RTT \d+\.\d{3} ms · de ad be ef", rows[1]["preview"]), rows[1]["preview"]
 
 
 def test_reconnecting_starts_a_fresh_timeline(qtbot: Any, window: MainWindow) -> None:

@@ -88,6 +88,36 @@ class PingTracker:
         self._open.clear()
 
 
+class PongMatcher:
+    """Pairs the pongs of a frame stream with the pings they answer, as the frames come.
+
+    A pong answers the oldest open outgoing ping with its payload and acknowledges every ping sent before
+    that one. ``rtt[pong_seq]`` is the time between them, or None for an unsolicited pong.
+    """
+
+    def __init__(self) -> None:
+        self._open: dict[int, tuple[bytes, int]] = {}  # ping seq -> (payload, send time), in send order
+        self.rtt: dict[int, int | None] = {}
+
+    def ping_sent(self, seq: int, payload: bytes, ts_ns: int) -> None:
+        self._open[seq] = (payload, ts_ns)
+
+    def pong_received(self, seq: int, payload: bytes, ts_ns: int) -> int | None:
+        answered = next((ping for ping, (sent, _) in self._open.items() if sent == payload), None)
+        if answered is None:
+            self.rtt[seq] = None
+            return None
+        sent_ns = self._open[answered][1]
+        for ping in [p for p in self._open if p <= answered]:
+            del self._open[ping]
+        rtt = self.rtt[seq] = ts_ns - sent_ns
+        return rtt
+
+    def reset(self) -> None:
+        """A new connection: pings of the old one will never be answered."""
+        self._open.clear()
+
+
 def percentile(sorted_values: Sequence[float], q: float) -> float:
     """Linear interpolation between closest ranks (numpy's default); ``sorted_values`` ascending, non-empty."""
     if not sorted_values:

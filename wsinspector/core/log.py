@@ -24,6 +24,7 @@ from wsinspector.core.frames import (
     pack_meta,
     unpack_meta,
 )
+from wsinspector.core.latency import PongMatcher
 
 #: set on a data frame that completes a message (single-frame or the last fragment)
 _COMPLETES = 1 << 16
@@ -32,6 +33,7 @@ _LENGTH_IS_PAYLOAD = 1 << 17
 _HEADER_BITS = (1 << 16) - 1
 _TEXT, _BINARY, _CONTINUATION = Opcode.TEXT, Opcode.BINARY, Opcode.CONTINUATION
 _IN = Direction.IN
+_PING, _PONG = Opcode.PING, Opcode.PONG
 
 
 class FrameLog:
@@ -56,6 +58,7 @@ class FrameLog:
         self._continues: dict[int, Opcode] = {}
         self._assemblers = {d: MessageAssembler(d) for d in Direction}
         self._meta_cache: dict[tuple[object, ...], int] = {}
+        self._pongs = PongMatcher()
         self.started_ns = time.monotonic_ns() if started_ns is None else started_ns
         self.started_wall = time.time() if started_wall is None else started_wall
         self.protocol_errors: list[str] = []
@@ -186,7 +189,9 @@ class FrameLog:
             self._mask_key[seq] = mask_key
         if note:
             self._note[seq] = note
-        if opcode is _TEXT or opcode is _BINARY or opcode is _CONTINUATION:
+        if opcode is _PING or opcode is _PONG:
+            self._track_ping(seq, direction, opcode, payload, ts_ns)
+        elif opcode is _TEXT or opcode is _BINARY or opcode is _CONTINUATION:
             assembler = self._assemblers[direction]
             if fin is not False and opcode is not _CONTINUATION and assembler.current_opcode is None:
                 meta |= _COMPLETES  # a whole message in one frame, the common case: nothing else to keep
@@ -202,6 +207,20 @@ class FrameLog:
         else:
             self.bytes_out += len(payload)
         return seq
+
+    def _track_ping(self, seq: int, direction: Direction, opcode: Opcode, payload: bytes, ts_ns: int) -> None:
+        if opcode is _PING and direction is not _IN:
+            self._pongs.ping_sent(seq, payload, ts_ns)
+        elif opcode is _PONG and direction is _IN:
+            self._pongs.pong_received(seq, payload, ts_ns)
+
+    def rtt_ns(self, seq: int) -> int | None:
+        """For an incoming pong: the time since the ping it answered (None if it answered none)."""
+        return self._pongs.rtt.get(seq)
+
+    def is_unsolicited(self, seq: int) -> bool:
+        rtt = self._pongs.rtt
+        return seq in rtt and rtt[seq] is None
 
     def _assemble(self, assembler: MessageAssembler, opcode: Opcode, fin: bool | None, seq: int,
                   payload: bytes) -> int:
@@ -269,6 +288,7 @@ class FrameLog:
         return lo
 
     def new_segment(self) -> None:
-        """A new connection starts within the same log: unfinished fragments of the old one are dropped."""
+        """A new connection starts within the same log: unfinished fragments and open pings are dropped."""
         for assembler in self._assemblers.values():
             assembler.reset()
+        self._pongs.reset()

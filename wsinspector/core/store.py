@@ -412,6 +412,15 @@ class Store:
                                 (base | first, base | last, *params))
         return [key & SEQ_MASK for (key,) in rows]
 
+    def query_seqs_with_payload(self, session_id: int, where: str, params: Iterable[object], first: int,
+                                last: int) -> list[tuple[int, int, int, bytes]]:
+        """(seq, ts_ns, meta, payload) of the frames in ``first``..``last`` that satisfy ``where``."""
+        base = session_id << SEQ_BITS
+        rows = self._db.execute(
+            f"SELECT key, ts_ns, meta, payload FROM frames WHERE key BETWEEN ? AND ? AND ({where}) ORDER BY key",
+            (base | first, base | last, *params))
+        return [(key & SEQ_MASK, ts, meta, bytes(payload or b"")) for key, ts, meta, payload in rows]
+
     def seq_at_or_after(self, session_id: int, ts_ns: int) -> int | None:
         base = session_id << SEQ_BITS
         row = self._db.execute("SELECT min(key) FROM frames WHERE key BETWEEN ? AND ? AND ts_ns >= ?",

@@ -15,6 +15,7 @@ from wsinspector.core.frames import (
     meta_opcode,
     unpack_meta,
 )
+from wsinspector.core.latency import PongMatcher
 from wsinspector.core.store import FrameRow, SessionRecord, Store
 
 PAGE = 1000
@@ -37,6 +38,7 @@ class StoredSession:
         self._pages: OrderedDict[int, list[tuple[int, int, int, int, bytes]]] = OrderedDict()
         self._cached_pages = cached_pages
         self._continues: dict[int, Opcode] = {}
+        self._rtts: dict[int, int | None] | None = None
 
     def __len__(self) -> int:
         return self._count
@@ -99,6 +101,28 @@ class StoredSession:
 
     def __getitem__(self, seq: int) -> Frame:
         return self.frame(seq)
+
+    def _pong_rtts(self) -> dict[int, int | None]:
+        """Every pong's RTT, by replaying the session's pings and pongs (one scan, on first use)."""
+        if self._rtts is None:
+            matcher = PongMatcher()
+            rows = self.store.query_seqs_with_payload(self.session_id, "(meta & 15) IN (9, 10)", (), 0,
+                                                      max(0, self._count - 1))
+            for seq, ts_ns, meta, payload in rows:
+                if meta_opcode(meta) is Opcode.PING and meta_direction(meta) is Direction.OUT:
+                    matcher.ping_sent(seq, payload, ts_ns)
+                elif meta_opcode(meta) is Opcode.PONG and meta_direction(meta) is Direction.IN:
+                    matcher.pong_received(seq, payload, ts_ns)
+            self._rtts = matcher.rtt
+        return self._rtts
+
+    def rtt_ns(self, seq: int) -> int | None:
+        """For an incoming pong: the time since the ping it answered (None if it answered none)."""
+        return self._pong_rtts().get(seq)
+
+    def is_unsolicited(self, seq: int) -> bool:
+        rtts = self._pong_rtts()
+        return seq in rtts and rtts[seq] is None
 
     def data_opcode(self, seq: int) -> Opcode:
         opcode = self.opcode(seq)
