@@ -320,7 +320,10 @@ def test_a_byte_order_mark_and_windows_line_ends_are_accepted(tmp_path: Path) ->
         ("wss://bob:hunter2@example.com:8443/ws", "wss://bob:REDACTED@example.com:8443/ws"),
         ("wss://bob:p@ss@example.com/ws", "wss://bob:REDACTED@example.com/ws"),
         ("wss://bob:@example.com/ws", "wss://bob:REDACTED@example.com/ws"),
-        ("wss://bob@example.com/ws", "wss://bob@example.com/ws"),
+        ("wss://bob@example.com/ws", "wss://REDACTED@example.com/ws"),
+        ("ws://h/?user=bob&pass=hunter2", "ws://h/?user=bob&pass=REDACTED"),
+        ("ws://h/?passphrase=a&bearer=b&ticket=c&otp=1&hmac=ff&page=2",
+         "ws://h/?passphrase=REDACTED&bearer=REDACTED&ticket=REDACTED&otp=REDACTED&hmac=REDACTED&page=2"),
         ("ws://[::1]:9000/ws?x=1", "ws://[::1]:9000/ws?x=1"),
         ("wss://u:pw@h/ws?token=t#frag", "wss://u:REDACTED@h/ws?token=REDACTED#frag"),
         ("wss://h/ws?token=t#token=frag", "wss://h/ws?token=REDACTED#token=frag"),  # fragment untouched

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from pathlib import Path
 
 import platformdirs
@@ -48,9 +49,18 @@ class AppContext(QObject):
             self.store = Store(":memory:")
         self.interrupted: list[int] = []
         try:
+            # the first real reads: a file damaged past its header only shows here
             self.interrupted = self.store.recover_interrupted()
-        except StoreError as exc:
-            self.warnings.append(str(exc))
+            self.store.profiles()
+            self.store.sessions()
+        except (StoreError, sqlite3.DatabaseError) as exc:
+            self.store.close()
+            self.saving = False
+            self.warnings.append(f"{self.db_path} is damaged ({exc}); it was left untouched. "
+                                 "Working without saving until this is fixed.")
+            log.warning("store unusable: %s", exc)
+            self.store = Store(":memory:")
+            self.interrupted = []
         self.connections = ConnectionsController(self.store, self)
         self.session = SessionController(self.store, self)
         self.sessions = SessionsController(self.store, self)

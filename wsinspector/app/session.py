@@ -89,6 +89,7 @@ class SessionController(QObject):
             return False
         self._discard_connection()
         self.flush()
+        self._finish_recording(SessionStatus.CLOSED, None, "")  # never leave a previous session 'live'
         self.profile = profile
         self.open_info = None
         self.log = FrameLog()
@@ -101,6 +102,7 @@ class SessionController(QObject):
         connection.state_changed.connect(self._on_state_changed)
         connection.opened.connect(self._on_opened)
         connection.failed.connect(self._on_failed)
+        connection.cancelled.connect(self._on_cancelled)
         connection.closed.connect(self._on_closed)
         self._connection = connection
         self._flush_timer.start()
@@ -227,6 +229,11 @@ class SessionController(QObject):
         self.flush()
         self._finish_recording(SessionStatus.FAILED, None, failure.message)
         self.failed.emit(failure)
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        self.flush()
+        self._finish_recording(SessionStatus.CLOSED, None, "cancelled before the connection opened")
 
     @Slot(object)
     def _on_closed(self, info: CloseInfo) -> None:

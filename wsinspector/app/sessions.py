@@ -140,8 +140,8 @@ class SessionsController(QObject):
                     self._store.update_session(session_id, note=info.note)
                 if info.subprotocol:
                     self._store.update_session(session_id, subprotocol=info.subprotocol)
-                ended = info.ended_wall if info.ended_wall is not None else info.started_wall
-                self._store.finish_session(session_id, SessionStatus.IMPORTED, ended, info.close_code,
+                # an unknown end stays unknown: the duration then comes from the last frame
+                self._store.finish_session(session_id, SessionStatus.IMPORTED, info.ended_wall, info.close_code,
                                            info.close_reason)
                 yield size, size
 

@@ -26,7 +26,7 @@ class ChunkedTask(QObject):
         cancelled()
     """
 
-    progress = Signal(int, int)
+    progress = Signal(object, object)  # byte offsets of files over 2 GiB do not fit a C int
     finished = Signal(object)
     failed = Signal(str)
     cancelled = Signal()

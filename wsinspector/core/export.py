@@ -81,12 +81,12 @@ class SessionInfo:
 _SECRET_NAMES = frozenset({
     "token", "accesstoken", "apikey", "key", "secret", "password", "passwd", "pwd", "auth", "authorization",
     "signature", "sig", "jwt", "session", "sessionid", "sessid", "jsessionid", "phpsessid", "credential",
-    "credentials",
+    "credentials", "pass", "passphrase", "bearer", "ticket", "otp", "hmac",
 })
 #: words that make a longer name secret too: refresh_token, client_secret, x-api-key, X-Amz-Signature, authToken
 _SECRET_WORDS = frozenset({
     "token", "key", "apikey", "secret", "password", "passwd", "auth", "authorization", "signature", "sig",
-    "jwt", "session", "credential", "credentials",
+    "jwt", "session", "credential", "credentials", "pass", "passphrase", "bearer", "ticket", "otp", "hmac",
 })
 #: words of a name: snake_case, kebab-case, dotted and camelCase parts
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
@@ -114,6 +114,9 @@ def redact_url(url: str) -> str:
         if at and ":" in userinfo:
             user = userinfo.partition(":")[0]
             base = f"{base[:authority_start]}{user}:{REDACTED}@{host}{base[authority_end:]}"
+        elif at and userinfo:
+            # user info without a password is, for WebSocket URLs, usually a token
+            base = f"{base[:authority_start]}{REDACTED}@{host}{base[authority_end:]}"
     if question:
         parts = query.split("&")
         for index, part in enumerate(parts):

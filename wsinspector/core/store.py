@@ -7,6 +7,7 @@ database raises :class:`StoreError` with a message for the user, and the file st
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -219,8 +220,10 @@ class Store:
                 f"{self.path} was written by a newer wsinspector (schema {version}, this version "
                 f"understands up to {SCHEMA_VERSION}); it was left untouched"
             )
-        # SQLite silently opens a read-only file read-only: find out now, not at the first save.
-        db.execute(f"PRAGMA user_version = {version}")
+        # SQLite silently opens a read-only file read-only: find out now, not at the first save, and without
+        # writing anything (a damaged file must stay exactly as it was). WAL also needs to write the folder.
+        if self.path is not None and not (os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)):
+            raise StoreError(f"{self.path} is read-only; wsinspector needs to write there")
         if self.path is not None:
             db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA foreign_keys=ON")
@@ -324,7 +327,7 @@ class Store:
             if updated == 0:
                 raise StoreError("the session was deleted")  # rolls the frames back: no orphans
 
-    def finish_session(self, session_id: int, status: str, ended_wall: float, close_code: int | None = None,
+    def finish_session(self, session_id: int, status: str, ended_wall: float | None, close_code: int | None = None,
                        close_reason: str = "") -> None:
         with self._transaction():
             self._db.execute(

@@ -66,6 +66,7 @@ class QtConnection(QObject):
         frame(Frame): every frame sent or received, with seq -1 (the session log numbers it)
         opened(OpenInfo): the handshake completed
         failed(Failure): the connection could not be opened
+        cancelled(): the attempt was given up by us (Cancel, quitting) before the connection opened
         closed(CloseInfo): an open connection ended (cleanly or not)
     """
 
@@ -73,6 +74,7 @@ class QtConnection(QObject):
     frame = Signal(object)
     opened = Signal(object)
     failed = Signal(object)
+    cancelled = Signal()
     closed = Signal(object)
 
     def __init__(self, parent: QObject | None = None, sink: FrameSink | None = None) -> None:
@@ -168,10 +170,14 @@ class QtConnection(QObject):
 
     def abort(self) -> None:
         """Drop the connection without a closing handshake (e.g. the app is quitting)."""
-        if self._ws is not None and not self._finished:
-            self._we_closed = True
-            self._aborted = True
-            self._ws.abort()
+        if self._ws is None or self._finished:
+            return
+        self._we_closed = True
+        if not self._was_open:
+            self._finish_failed(None)  # an attempt given up, not a failure
+            return
+        self._aborted = True
+        self._ws.abort()
 
     # -- internals --------------------------------------------------------------------------------
 
@@ -303,6 +309,9 @@ class QtConnection(QObject):
         ws = self._ws
         assert ws is not None
         if not self._was_open:
+            if self._we_closed:
+                self._finish_failed(None)
+                return
             # Qt emits disconnected before errorOccurred here: read the error from the socket itself.
             self._finish_failed(self._classify(ws.error(), ws.errorString()))
             return
@@ -346,6 +355,8 @@ class QtConnection(QObject):
         self._set_state(ConnectionState.CLOSED)
         if failure is not None:
             self.failed.emit(failure)
+        else:
+            self.cancelled.emit()
 
     def _classify(self, error: _SocketError, text: str) -> Failure:
         host, port = self._host_port()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from typing import Any
 
@@ -121,9 +122,9 @@ class DetailPane(QWidget):
         if frame.opcode is Opcode.CLOSE:
             reason = frame.close_reason
             parts.insert(1, f"Close code <b>{describe_close_code(frame.close_code)}</b>"
-                            + (f", reason “{reason}”" if reason else ", no reason"))
+                            + (f", reason “{html.escape(reason)}”" if reason else ", no reason"))
         if frame.note:
-            parts.append(f"<i>{frame.note}</i>")
+            parts.append(f"<i>{html.escape(frame.note)}</i>")
         return "<br>".join(parts)
 
     def _show_text(self, frame: Frame, payload: bytes) -> None:

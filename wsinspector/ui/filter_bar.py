@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QToolButton, QWidget
 
@@ -172,6 +174,8 @@ class FilterBar(QWidget):
         try:
             seconds = float(text)
         except ValueError:
+            seconds = math.nan
+        if not math.isfinite(seconds):
             self.show_error(f"Not a time in seconds: {self.jump.text()!r}")
             return
         if seconds < 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -71,6 +72,7 @@ class Banner(QWidget):
         super().__init__(parent)
         self.label = QLabel()
         self.label.setObjectName("bannerText")
+        self.label.setTextFormat(Qt.TextFormat.PlainText)  # messages quote what servers sent
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         close = QToolButton(text="✕", autoRaise=True)
@@ -119,7 +121,7 @@ class MainWindow(QMainWindow):
         self.url = QLineEdit()
         self.url.setObjectName("urlEdit")
         self.url.setPlaceholderText("ws://host:port/path")
-        self.url.returnPressed.connect(self.toggle_connection)
+        self.url.returnPressed.connect(self._on_url_entered)
         self.state_label = QLabel()
         self.state_label.setObjectName("stateLabel")
         self.state_label.setMinimumWidth(100)
@@ -294,7 +296,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def on_profile_selected(self, profile: ConnectionProfile | None) -> None:
         self._profile = profile
-        self.profile_name.setText(f"<b>{profile.name}</b>" if profile else "")
+        self.profile_name.setText(f"<b>{html.escape(profile.name)}</b>" if profile else "")
         self.url.setText(profile.url if profile else "")
         self._update_title()
 
@@ -302,6 +304,12 @@ class MainWindow(QMainWindow):
     def on_connect_requested(self, profile: ConnectionProfile) -> None:
         if self.session.state is ConnectionState.CLOSED:
             self.on_profile_selected(profile)
+            self.connect_current()
+
+    @Slot()
+    def _on_url_entered(self) -> None:
+        """Enter in the URL field connects; it never disconnects (the field is read-only while connected)."""
+        if self.session.state is ConnectionState.CLOSED:
             self.connect_current()
 
     @Slot()
@@ -436,8 +444,8 @@ class MainWindow(QMainWindow):
         record = stored.record
         when = format_started(record.started_wall)
         self.viewing_label.setText(
-            f"Viewing stored session <b>{record.name}</b> · {when} · {record.url} · {record.status}"
-            f" · {len(stored):,} frames (read-only)")
+            f"Viewing stored session <b>{html.escape(record.name)}</b> · {when} · {html.escape(record.url)}"
+            f" · {record.status} · {len(stored):,} frames (read-only)")
         self.viewing_bar.show()
         self.composer.set_connected(False)
         self._set_source(stored)
@@ -463,7 +471,9 @@ class MainWindow(QMainWindow):
     def apply_filter(self, flt: FrameFilter) -> None:
         if self._filter_task is not None:
             previous, self._filter_task = self._filter_task, None
+            previous.cancelled.disconnect()  # replaced, not cancelled by the user: nothing to say
             previous.cancel()
+            previous.deleteLater()
         source = self.model.source
         if source is None:
             return
@@ -554,7 +564,7 @@ class MainWindow(QMainWindow):
         if source is None or not self.model.rowCount():
             return
         # The Time column shows microseconds, rounded: a typed time means that displayed microsecond.
-        target = source.started_ns + round(seconds * 1e6) * 1000 - 500
+        target = min(source.started_ns + round(seconds * 1e6) * 1000 - 500, 2**63 - 1)
         if isinstance(source, StoredSession):
             seq = self.context.store.seq_at_or_after(source.session_id, target)
             seq = len(source) - 1 if seq is None else seq
@@ -615,6 +625,7 @@ class MainWindow(QMainWindow):
         One such task at a time (filters have their own progress in the filter bar)."""
         if self._task is not None and self._task.running:
             self.banner.show_message(f"Wait for “{self._task.title}” to finish, or cancel it", "warning")
+            task.deleteLater()
             return
         self._task = task
         self.task_label.setText(task.title + "…")
