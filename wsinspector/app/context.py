@@ -62,7 +62,8 @@ class AppContext(QObject):
             self.store = Store(":memory:")
             self.interrupted = []
         self.connections = ConnectionsController(self.store, self)
-        self.session = SessionController(self.store, self)
+        # on the temporary store nothing would be kept anyway: don't hold every frame twice in memory
+        self.session = SessionController(self.store if self.saving else None, self)
         self.sessions = SessionsController(self.store, self)
         self.sessions.session_deleted.connect(self.session.on_session_deleted)
         self.echo = EchoServer(self)

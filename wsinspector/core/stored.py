@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections import OrderedDict
 
 from wsinspector.core.frames import (
@@ -39,6 +40,7 @@ class StoredSession:
         self._cached_pages = cached_pages
         self._continues: dict[int, Opcode] = {}
         self._rtts: dict[int, int | None] | None = None
+        self.read_error = ""
 
     def __len__(self) -> int:
         return self._count
@@ -50,7 +52,12 @@ class StoredSession:
         page = self._pages.get(page_no)
         if page is None:
             first = page_no * PAGE
-            page = self.store.read_summaries(self.session_id, first, min(first + PAGE, self._count) - 1, HEAD)
+            try:
+                page = self.store.read_summaries(self.session_id, first, min(first + PAGE, self._count) - 1, HEAD)
+            except sqlite3.DatabaseError as exc:
+                # a damaged page of the file: show its frames as empty rather than fail on every repaint
+                self.read_error = f"Part of this session cannot be read: {exc}"
+                page = []
             self._pages[page_no] = page
             if len(self._pages) > self._cached_pages:
                 self._pages.popitem(last=False)
