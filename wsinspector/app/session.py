@@ -9,8 +9,9 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
 from wsinspector.core.frames import is_sendable_close_code
+from wsinspector.core.latency import PingTracker
 from wsinspector.core.log import FrameLog
-from wsinspector.core.profiles import ConnectionProfile, ProfileError
+from wsinspector.core.profiles import HEARTBEAT_CLOSE, ConnectionProfile, ProfileError
 from wsinspector.core.store import SessionStatus, Store, StoreError, frame_key
 from wsinspector.net.client import QtConnection
 
@@ -34,6 +35,7 @@ class SessionController(QObject):
         closed(CloseInfo): an open connection ended
         recording_failed(str): frames can no longer be saved; the live view goes on
         session_saved(int): a recorded session ended (its id), e.g. to refresh the sessions list
+        health_changed(bool, str): the heartbeat found the link healthy again, or not (with the reason)
     """
 
     state_changed = Signal(object)
@@ -44,6 +46,7 @@ class SessionController(QObject):
     closed = Signal(object)
     recording_failed = Signal(str)
     session_saved = Signal(int)
+    health_changed = Signal(bool, str)
 
     def __init__(self, store: Store | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -61,6 +64,11 @@ class SessionController(QObject):
         self._flush_timer.setObjectName("sessionFlush")
         self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
         self._flush_timer.timeout.connect(self.flush)
+        self.healthy = True
+        self._pings = PingTracker()
+        self._heartbeat = QTimer(self)
+        self._heartbeat.setObjectName("heartbeat")
+        self._heartbeat.timeout.connect(self._on_heartbeat)
 
     @property
     def state(self) -> ConnectionState:
@@ -96,6 +104,7 @@ class SessionController(QObject):
         self._flushed = self._saved = 0
         self.recording_error = ""
         self.session_id = None
+        self.healthy = True
         self._start_recording(profile, target.url)
         self.session_started.emit()
         connection = QtConnection(self, sink=self.log.append_fields)
@@ -132,16 +141,48 @@ class SessionController(QObject):
         self.flush()
         self._finish_recording(SessionStatus.CLOSED, None, "")
         self._flush_timer.stop()
+        self._heartbeat.stop()
         self._discard_connection()
 
     @Slot()
     def flush(self) -> None:
         last = len(self.log) - 1
         self._save(last)
+        if not self.healthy and not self._heartbeat_late():
+            self._set_health(True, "")
         if last >= self._flushed:
             first = self._flushed
             self._flushed = last + 1
             self.frames_appended.emit(first, last)
+
+    # -- heartbeat --------------------------------------------------------------------------------
+
+    def _heartbeat_late(self) -> bool:
+        """Has a ping been waiting for its pong longer than the heartbeat timeout?"""
+        oldest = self.log.oldest_open_ping_ns()
+        if oldest is None or self.profile is None:
+            return False
+        return time.monotonic_ns() - oldest > self.profile.heartbeat_timeout_s * 1e9
+
+    def _set_health(self, healthy: bool, reason: str) -> None:
+        if healthy != self.healthy:
+            self.healthy = healthy
+            self.health_changed.emit(healthy, reason)
+
+    @Slot()
+    def _on_heartbeat(self) -> None:
+        profile = self.profile
+        if not self.is_open or profile is None:
+            self._heartbeat.stop()
+            return
+        if self._heartbeat_late():
+            reason = f"No pong for {profile.heartbeat_timeout_s:g} s: the heartbeat timed out"
+            self._set_health(False, reason)
+            if profile.heartbeat_action == HEARTBEAT_CLOSE:
+                self._heartbeat.stop()
+                self.disconnect(1001, "heartbeat timeout")
+                return
+        self.ping(self._pings.next_payload())
 
     # -- recording --------------------------------------------------------------------------------
 
@@ -210,6 +251,7 @@ class SessionController(QObject):
     def _on_state_changed(self, state: ConnectionState) -> None:
         self._state = state
         if state is ConnectionState.CLOSED:
+            self._heartbeat.stop()
             self.flush()
             self._flush_timer.stop()
         self.state_changed.emit(state)
@@ -217,6 +259,8 @@ class SessionController(QObject):
     @Slot(object)
     def _on_opened(self, info: OpenInfo) -> None:
         self.open_info = info
+        if self.profile is not None and self.profile.heartbeat_interval_s > 0:
+            self._heartbeat.start(max(10, int(self.profile.heartbeat_interval_s * 1000)))
         if self._store is not None and self.session_id is not None and info.subprotocol:
             try:
                 self._store.update_session(self.session_id, subprotocol=info.subprotocol)

@@ -113,6 +113,10 @@ class PongMatcher:
         rtt = self.rtt[seq] = ts_ns - sent_ns
         return rtt
 
+    def oldest_open_ns(self) -> int | None:
+        """Send time of the oldest ping still waiting for its pong."""
+        return next(iter(self._open.values()))[1] if self._open else None
+
     def reset(self) -> None:
         """A new connection: pings of the old one will never be answered."""
         self._open.clear()

@@ -218,6 +218,10 @@ class FrameLog:
         """For an incoming pong: the time since the ping it answered (None if it answered none)."""
         return self._pongs.rtt.get(seq)
 
+    def oldest_open_ping_ns(self) -> int | None:
+        """When the oldest outgoing ping still waiting for its pong was sent (None: none is waiting)."""
+        return self._pongs.oldest_open_ns()
+
     def is_unsolicited(self, seq: int) -> bool:
         rtt = self._pongs.rtt
         return seq in rtt and rtt[seq] is None

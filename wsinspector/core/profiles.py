@@ -13,6 +13,11 @@ DEFAULT_HANDSHAKE_TIMEOUT_S = 10.0
 DEFAULT_MAX_MESSAGE_SIZE = 64 * MIB
 DEFAULT_MAX_FRAME_SIZE = 64 * MIB
 
+DEFAULT_HEARTBEAT_TIMEOUT_S = 10.0
+HEARTBEAT_MARK = "mark"
+HEARTBEAT_CLOSE = "close"
+HEARTBEAT_ACTIONS = {HEARTBEAT_MARK: "Mark as unhealthy", HEARTBEAT_CLOSE: "Close the connection"}
+
 #: Marks the profile the app keeps pointed at its own built-in echo server.
 BUILTIN_LOCAL_ECHO = "local-echo"
 
@@ -47,6 +52,12 @@ class ConnectionProfile:
     handshake_timeout_s: float = DEFAULT_HANDSHAKE_TIMEOUT_S
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
     max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
+    #: seconds between heartbeat pings; 0 = no heartbeat
+    heartbeat_interval_s: float = 0.0
+    #: a ping unanswered for this long is a timeout
+    heartbeat_timeout_s: float = DEFAULT_HEARTBEAT_TIMEOUT_S
+    #: on a timeout: HEARTBEAT_MARK (show the link as unhealthy) or HEARTBEAT_CLOSE (close it)
+    heartbeat_action: str = HEARTBEAT_MARK
     builtin: str = ""
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -82,6 +93,10 @@ class ConnectionProfile:
             raise ProfileError("Handshake timeout must be positive")
         if self.max_message_size <= 0 or self.max_frame_size <= 0:
             raise ProfileError("Size limits must be positive")
+        if self.heartbeat_interval_s < 0 or (self.heartbeat_interval_s > 0 and self.heartbeat_timeout_s <= 0):
+            raise ProfileError("Heartbeat interval must be 0 (off) or positive, with a positive timeout")
+        if self.heartbeat_action not in HEARTBEAT_ACTIONS:
+            raise ProfileError(f"Unknown heartbeat action {self.heartbeat_action!r}")
         return ResolvedTarget(
             url=url,
             headers=tuple(headers),

@@ -164,6 +164,9 @@ def profile_to_json(profile: ConnectionProfile) -> str:
         "handshake_timeout_s": profile.handshake_timeout_s,
         "max_message_size": profile.max_message_size,
         "max_frame_size": profile.max_frame_size,
+        "heartbeat_interval_s": profile.heartbeat_interval_s,
+        "heartbeat_timeout_s": profile.heartbeat_timeout_s,
+        "heartbeat_action": profile.heartbeat_action,
         "builtin": profile.builtin,
     }
     return json.dumps(data, ensure_ascii=False)

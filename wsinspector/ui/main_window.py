@@ -252,6 +252,7 @@ class MainWindow(QMainWindow):
         self.session.session_started.connect(self.on_session_started)
         self.session.frames_appended.connect(self.on_frames_appended)
         self.session.recording_failed.connect(self.on_recording_failed)
+        self.session.health_changed.connect(self.on_health_changed)
         self.session.session_saved.connect(lambda _id: self.sessions_view.refresh())
         self.session.opened.connect(self.on_opened)
         self.session.failed.connect(self.on_failed)
@@ -353,6 +354,8 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def on_state_changed(self, state: ConnectionState) -> None:
         text, colour = _STATE_STYLE[state]
+        if state is ConnectionState.OPEN and not self.session.healthy:
+            text, colour = "Open · no pong", "#b26a00"
         self.state_label.setText(text)
         self.state_label.setStyleSheet(
             f"color: white; background: {colour}; border-radius: 4px; padding: 3px 8px; font-weight: bold;")
@@ -406,6 +409,14 @@ class MainWindow(QMainWindow):
         if self._viewing is None:
             self.model.on_frames_appended(first, last)
             self._update_counts()
+
+    @Slot(bool, str)
+    def on_health_changed(self, healthy: bool, reason: str) -> None:
+        self.on_state_changed(self.session.state)
+        if not healthy:
+            self.banner.show_message(reason, "warning")
+        elif self.banner.level == "warning" and "heartbeat" in self.banner.label.text():
+            self.banner.clear()
 
     @Slot(str)
     def on_recording_failed(self, message: str) -> None:

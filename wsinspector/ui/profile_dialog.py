@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -19,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wsinspector.core.profiles import MIB, ConnectionProfile, ProfileError, UnknownVariableError
+from wsinspector.core.profiles import HEARTBEAT_ACTIONS, MIB, ConnectionProfile, ProfileError, UnknownVariableError
 
 
 class PairTable(QWidget):
@@ -107,6 +108,29 @@ class ProfileDialog(QDialog):
         self.max_frame.setRange(1, 2047)
         self.max_frame.setSuffix(" MiB")
         self.max_frame.setValue(max(1, profile.max_frame_size // MIB))
+        self.heartbeat = QDoubleSpinBox()
+        self.heartbeat.setObjectName("heartbeatInterval")
+        self.heartbeat.setRange(0, 3600)
+        self.heartbeat.setDecimals(1)
+        self.heartbeat.setSuffix(" s")
+        self.heartbeat.setSpecialValueText("off")
+        self.heartbeat.setToolTip("Send a ping this often while connected; each pong's round trip is measured")
+        self.heartbeat.setValue(profile.heartbeat_interval_s)
+        self.heartbeat_timeout = QDoubleSpinBox()
+        self.heartbeat_timeout.setRange(0.1, 600)
+        self.heartbeat_timeout.setDecimals(1)
+        self.heartbeat_timeout.setSuffix(" s")
+        self.heartbeat_timeout.setValue(profile.heartbeat_timeout_s)
+        self.heartbeat_action = QComboBox()
+        for key, label in HEARTBEAT_ACTIONS.items():
+            self.heartbeat_action.addItem(label, key)
+        self.heartbeat_action.setCurrentIndex(max(0, self.heartbeat_action.findData(profile.heartbeat_action)))
+        heartbeat_row = QHBoxLayout()
+        heartbeat_row.addWidget(self.heartbeat)
+        heartbeat_row.addWidget(QLabel("no pong within"))
+        heartbeat_row.addWidget(self.heartbeat_timeout)
+        heartbeat_row.addWidget(QLabel("then"))
+        heartbeat_row.addWidget(self.heartbeat_action, 1)
         self.error = QLabel()
         self.error.setObjectName("profileError")
         self.error.setStyleSheet("color: #b00020;")
@@ -122,6 +146,7 @@ class ProfileDialog(QDialog):
         form.addRow("Handshake timeout", self.timeout)
         form.addRow("Max incoming message", self.max_message)
         form.addRow("Max incoming frame", self.max_frame)
+        form.addRow("Heartbeat every", heartbeat_row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -142,6 +167,9 @@ class ProfileDialog(QDialog):
             handshake_timeout_s=self.timeout.value(),
             max_message_size=self.max_message.value() * MIB,
             max_frame_size=self.max_frame.value() * MIB,
+            heartbeat_interval_s=self.heartbeat.value(),
+            heartbeat_timeout_s=self.heartbeat_timeout.value(),
+            heartbeat_action=str(self.heartbeat_action.currentData()),
         )
 
     def accept(self) -> None:
