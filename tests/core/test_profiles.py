@@ -290,3 +290,23 @@ def test_with_changes_keeps_the_id() -> None:
     assert changed.id == original.id
     assert changed.url == "ws://other/"
     assert original.url == "ws://h/"
+
+
+def test_reconnect_backoff_doubles_up_to_the_cap_with_jitter() -> None:
+    import random
+
+    from wsinspector.core.profiles import backoff_delay
+
+    rng = random.Random(5)
+    for attempt, ceiling in [(1, 0.5), (2, 1.0), (3, 2.0), (4, 4.0), (7, 30.0), (200, 30.0)]:
+        delays = [backoff_delay(attempt, 0.5, 30.0, rng) for _ in range(200)]
+        assert all(ceiling / 2 <= d <= ceiling for d in delays)
+        assert max(delays) - min(delays) > ceiling / 10  # jittered, not in step
+    with pytest.raises(ValueError):
+        backoff_delay(0, 0.5, 30.0)
+
+
+def test_reconnect_settings_are_validated() -> None:
+    bad = ConnectionProfile(name="x", url="ws://h/", reconnect=True, reconnect_base_s=5, reconnect_max_s=1)
+    with pytest.raises(ProfileError, match="Reconnect delays"):
+        bad.resolved()

@@ -11,7 +11,14 @@ from wsinspector.core.events import CloseInfo, ConnectionState, Failure, Failure
 from wsinspector.core.frames import is_sendable_close_code
 from wsinspector.core.latency import PingTracker
 from wsinspector.core.log import FrameLog
-from wsinspector.core.profiles import HEARTBEAT_CLOSE, ConnectionProfile, ProfileError
+from wsinspector.core.profiles import (
+    HEARTBEAT_CLOSE,
+    HEARTBEAT_RECONNECT,
+    ConnectionProfile,
+    ProfileError,
+    ResolvedTarget,
+    backoff_delay,
+)
 from wsinspector.core.store import SessionStatus, Store, StoreError, frame_key
 from wsinspector.net.client import QtConnection
 
@@ -36,6 +43,8 @@ class SessionController(QObject):
         recording_failed(str): frames can no longer be saved; the live view goes on
         session_saved(int): a recorded session ended (its id), e.g. to refresh the sessions list
         health_changed(bool, str): the heartbeat found the link healthy again, or not (with the reason)
+        reconnecting(int, float): attempt number and the seconds until it starts
+        event_added(int, str, str): a connection event (monotonic ns, kind, text) was added to the log
     """
 
     state_changed = Signal(object)
@@ -47,6 +56,8 @@ class SessionController(QObject):
     recording_failed = Signal(str)
     session_saved = Signal(int)
     health_changed = Signal(bool, str)
+    reconnecting = Signal(int, float)
+    event_added = Signal(object, str, str)  # monotonic ns do not fit a C int
 
     def __init__(self, store: Store | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -65,7 +76,16 @@ class SessionController(QObject):
         self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
         self._flush_timer.timeout.connect(self.flush)
         self.healthy = True
+        self._target: ResolvedTarget | None = None
+        self._user_closed = False
+        self._ever_opened = False
+        self._attempt = 0
+        self._reconnect_timer = QTimer(self)
+        self._reconnect_timer.setObjectName("reconnect")
+        self._reconnect_timer.setSingleShot(True)
+        self._reconnect_timer.timeout.connect(self._reconnect_now)
         self._pings = PingTracker()
+        self._heartbeat_reconnect = False
         self._heartbeat = QTimer(self)
         self._heartbeat.setObjectName("heartbeat")
         self._heartbeat.timeout.connect(self._on_heartbeat)
@@ -105,8 +125,33 @@ class SessionController(QObject):
         self.recording_error = ""
         self.session_id = None
         self.healthy = True
+        self._target = target
+        self._user_closed = False
+        self._ever_opened = False
+        self._attempt = 0
         self._start_recording(profile, target.url)
         self.session_started.emit()
+        self._open_connection()
+        return True
+
+    @property
+    def is_reconnecting(self) -> bool:
+        """Waiting for, or making, an automatic reconnect attempt."""
+        return self._reconnect_timer.isActive() or (self._attempt > 0 and self._state is ConnectionState.CONNECTING)
+
+    def cancel_reconnect(self) -> None:
+        """The user gives up waiting: the session ends here."""
+        if self._reconnect_timer.isActive():
+            self._reconnect_timer.stop()
+            self._attempt = 0
+            self._finish_recording(SessionStatus.CLOSED, None, "reconnecting cancelled")
+        elif self._connection is not None:
+            self._user_closed = True
+            self._connection.close()
+
+    def _open_connection(self) -> None:
+        assert self._target is not None
+        self._discard_connection()
         connection = QtConnection(self, sink=self.log.append_fields)
         connection.state_changed.connect(self._on_state_changed)
         connection.opened.connect(self._on_opened)
@@ -115,8 +160,37 @@ class SessionController(QObject):
         connection.closed.connect(self._on_closed)
         self._connection = connection
         self._flush_timer.start()
-        connection.open(target)
+        connection.open(self._target)
+
+    def _event(self, kind: str, text: str) -> None:
+        ts = time.monotonic_ns()
+        self.log.add_event(ts, kind, text)
+        self.event_added.emit(ts, kind, text)
+
+    def _reconnect_or_finish(self, status: str, code: int | None, reason: str) -> bool:
+        """After the link ended by itself: schedule the next attempt if the profile asks for it. True if so."""
+        profile = self.profile
+        wants = profile is not None and self._ever_opened and not self._user_closed and (
+            profile.reconnect or self._heartbeat_reconnect)
+        self._heartbeat_reconnect = False
+        if not wants or profile is None:
+            return False
+        limit = profile.reconnect_max_attempts
+        if limit and self._attempt >= limit:
+            self._event("disconnect", f"gave up after {self._attempt} reconnect attempts")
+            return False
+        self._attempt += 1
+        delay = backoff_delay(self._attempt, profile.reconnect_base_s, profile.reconnect_max_s)
+        self._reconnect_timer.start(int(delay * 1000))
+        self.reconnecting.emit(self._attempt, delay)
         return True
+
+    @Slot()
+    def _reconnect_now(self) -> None:
+        if self._target is None:
+            return
+        self.log.new_segment()
+        self._open_connection()
 
     def send(self, data: bytes, is_text: bool) -> None:
         self._require().send(data, is_text)
@@ -131,11 +205,17 @@ class SessionController(QObject):
             raise ValueError(f"Close code {code} may not be sent by a client (use 1000-1003, 1007-1011 or 3000-4999)")
         if len(reason.encode("utf-8")) > 123:
             raise ValueError("A close reason can be at most 123 bytes of UTF-8")
+        if self._reconnect_timer.isActive():
+            self.cancel_reconnect()
+            return
         if self._connection is not None:
+            self._user_closed = True
             self._connection.close(code, reason)
 
     def shutdown(self) -> None:
         """Leave nothing running: abort the socket, save what is left, stop the flush timer."""
+        self._user_closed = True
+        self._reconnect_timer.stop()
         if self._connection is not None:
             self._connection.abort()
         self.flush()
@@ -178,9 +258,12 @@ class SessionController(QObject):
         if self._heartbeat_late():
             reason = f"No pong for {profile.heartbeat_timeout_s:g} s: the heartbeat timed out"
             self._set_health(False, reason)
-            if profile.heartbeat_action == HEARTBEAT_CLOSE:
+            self._event("timeout", reason)
+            if profile.heartbeat_action in (HEARTBEAT_CLOSE, HEARTBEAT_RECONNECT):
                 self._heartbeat.stop()
-                self.disconnect(1001, "heartbeat timeout")
+                self._heartbeat_reconnect = profile.heartbeat_action == HEARTBEAT_RECONNECT
+                if self._connection is not None:
+                    self._connection.close(1001, "heartbeat timeout")  # not the user's doing
                 return
         self.ping(self._pings.next_payload())
 
@@ -259,6 +342,11 @@ class SessionController(QObject):
     @Slot(object)
     def _on_opened(self, info: OpenInfo) -> None:
         self.open_info = info
+        if self._attempt:
+            self._event("reconnect", f"reconnected (attempt {self._attempt})")
+        self._attempt = 0
+        self._ever_opened = True
+        self.healthy = True
         if self.profile is not None and self.profile.heartbeat_interval_s > 0:
             self._heartbeat.start(max(10, int(self.profile.heartbeat_interval_s * 1000)))
         if self._store is not None and self.session_id is not None and info.subprotocol:
@@ -271,7 +359,8 @@ class SessionController(QObject):
     @Slot(object)
     def _on_failed(self, failure: Failure) -> None:
         self.flush()
-        self._finish_recording(SessionStatus.FAILED, None, failure.message)
+        if not self._reconnect_or_finish(SessionStatus.FAILED, None, failure.message):
+            self._finish_recording(SessionStatus.FAILED, None, failure.message)
         self.failed.emit(failure)
 
     @Slot()
@@ -283,5 +372,8 @@ class SessionController(QObject):
     def _on_closed(self, info: CloseInfo) -> None:
         self.flush()
         status = SessionStatus.FAILED if info.failure is not None else SessionStatus.CLOSED
-        self._finish_recording(status, info.code, info.reason or (info.message if info.failure else ""))
+        reason = info.reason or (info.message if info.failure else "")
+        self._event("disconnect", info.message)
+        if not self._reconnect_or_finish(status, info.code, reason):
+            self._finish_recording(status, info.code, reason)
         self.closed.emit(info)

@@ -59,6 +59,9 @@ class FrameLog:
         self._assemblers = {d: MessageAssembler(d) for d in Direction}
         self._meta_cache: dict[tuple[object, ...], int] = {}
         self._pongs = PongMatcher()
+        self._segment_starts: set[int] = set()
+        #: (monotonic ns, kind, text) of connection events, in order
+        self.events: list[tuple[int, str, str]] = []
         self.started_ns = time.monotonic_ns() if started_ns is None else started_ns
         self.started_wall = time.time() if started_wall is None else started_wall
         self.protocol_errors: list[str] = []
@@ -292,7 +295,17 @@ class FrameLog:
         return lo
 
     def new_segment(self) -> None:
-        """A new connection starts within the same log: unfinished fragments and open pings are dropped."""
+        """A new connection starts within the same log: unfinished fragments and open pings are dropped, and
+        the next frame is marked as the first of the new connection."""
         for assembler in self._assemblers.values():
             assembler.reset()
         self._pongs.reset()
+        self._segment_starts.add(len(self._ts))
+
+    def starts_segment(self, seq: int) -> bool:
+        """Is this the first frame after a reconnect?"""
+        return seq in self._segment_starts
+
+    def add_event(self, ts_ns: int, kind: str, text: str) -> None:
+        """Something that happened to the connection between frames: disconnect, reconnect, timeout."""
+        self.events.append((ts_ns, kind, text))

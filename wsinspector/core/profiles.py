@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 import uuid
 from dataclasses import dataclass, field, replace
@@ -16,7 +17,9 @@ DEFAULT_MAX_FRAME_SIZE = 64 * MIB
 DEFAULT_HEARTBEAT_TIMEOUT_S = 10.0
 HEARTBEAT_MARK = "mark"
 HEARTBEAT_CLOSE = "close"
-HEARTBEAT_ACTIONS = {HEARTBEAT_MARK: "Mark as unhealthy", HEARTBEAT_CLOSE: "Close the connection"}
+HEARTBEAT_RECONNECT = "reconnect"
+HEARTBEAT_ACTIONS = {HEARTBEAT_MARK: "Mark as unhealthy", HEARTBEAT_CLOSE: "Close the connection",
+                     HEARTBEAT_RECONNECT: "Reconnect"}
 
 #: Marks the profile the app keeps pointed at its own built-in echo server.
 BUILTIN_LOCAL_ECHO = "local-echo"
@@ -58,6 +61,12 @@ class ConnectionProfile:
     heartbeat_timeout_s: float = DEFAULT_HEARTBEAT_TIMEOUT_S
     #: on a timeout: HEARTBEAT_MARK (show the link as unhealthy) or HEARTBEAT_CLOSE (close it)
     heartbeat_action: str = HEARTBEAT_MARK
+    #: reconnect by itself when the connection drops or fails (never after the user disconnects)
+    reconnect: bool = False
+    #: attempts in a row before giving up; 0 = no limit
+    reconnect_max_attempts: int = 10
+    reconnect_base_s: float = 0.5
+    reconnect_max_s: float = 30.0
     builtin: str = ""
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -95,6 +104,9 @@ class ConnectionProfile:
             raise ProfileError("Size limits must be positive")
         if self.heartbeat_interval_s < 0 or (self.heartbeat_interval_s > 0 and self.heartbeat_timeout_s <= 0):
             raise ProfileError("Heartbeat interval must be 0 (off) or positive, with a positive timeout")
+        if self.reconnect and (self.reconnect_base_s <= 0 or self.reconnect_max_s < self.reconnect_base_s
+                               or self.reconnect_max_attempts < 0):
+            raise ProfileError("Reconnect delays must be positive (the longest at least the first)")
         if self.heartbeat_action not in HEARTBEAT_ACTIONS:
             raise ProfileError(f"Unknown heartbeat action {self.heartbeat_action!r}")
         return ResolvedTarget(
@@ -119,6 +131,16 @@ class ResolvedTarget:
     handshake_timeout_s: float
     max_message_size: int
     max_frame_size: int
+
+
+def backoff_delay(attempt: int, base_s: float, max_s: float, rng: random.Random | None = None) -> float:
+    """Seconds to wait before reconnect attempt ``attempt`` (1, 2, …): doubling from ``base_s`` up to
+    ``max_s``, then a random part of it kept (between half and all) so that many clients do not retry in step."""
+    if attempt < 1:
+        raise ValueError("attempts count from 1")
+    ceiling = min(max_s, base_s * float(1 << min(attempt - 1, 62)))
+    fraction: float = (rng or random).random()
+    return ceiling * (0.5 + 0.5 * fraction)
 
 
 def expand(text: str, variables: dict[str, str]) -> str:

@@ -167,6 +167,10 @@ def profile_to_json(profile: ConnectionProfile) -> str:
         "heartbeat_interval_s": profile.heartbeat_interval_s,
         "heartbeat_timeout_s": profile.heartbeat_timeout_s,
         "heartbeat_action": profile.heartbeat_action,
+        "reconnect": profile.reconnect,
+        "reconnect_max_attempts": profile.reconnect_max_attempts,
+        "reconnect_base_s": profile.reconnect_base_s,
+        "reconnect_max_s": profile.reconnect_max_s,
         "builtin": profile.builtin,
     }
     return json.dumps(data, ensure_ascii=False)

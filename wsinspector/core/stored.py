@@ -131,6 +131,10 @@ class StoredSession:
         rtts = self._pong_rtts()
         return seq in rtts and rtts[seq] is None
 
+    def starts_segment(self, seq: int) -> bool:
+        """Reconnects are not kept with stored frames yet: the time gap is what shows them."""
+        return False
+
     def data_opcode(self, seq: int) -> Opcode:
         opcode = self.opcode(seq)
         if opcode is not Opcode.CONTINUATION:

@@ -253,6 +253,7 @@ class MainWindow(QMainWindow):
         self.session.frames_appended.connect(self.on_frames_appended)
         self.session.recording_failed.connect(self.on_recording_failed)
         self.session.health_changed.connect(self.on_health_changed)
+        self.session.reconnecting.connect(self.on_reconnecting)
         self.session.session_saved.connect(lambda _id: self.sessions_view.refresh())
         self.session.opened.connect(self.on_opened)
         self.session.failed.connect(self.on_failed)
@@ -310,11 +311,16 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_url_entered(self) -> None:
         """Enter in the URL field connects; it never disconnects (the field is read-only while connected)."""
-        if self.session.state is ConnectionState.CLOSED:
+        if self.session.state is ConnectionState.CLOSED and not self.session.is_reconnecting:
             self.connect_current()
 
     @Slot()
     def toggle_connection(self) -> None:
+        if self.session.is_reconnecting:
+            self.session.cancel_reconnect()
+            self.banner.show_message("Stopped reconnecting; the session is saved up to here.", "info")
+            self.on_state_changed(self.session.state)
+            return
         state = self.session.state
         if state is ConnectionState.CLOSED:
             self.connect_current()
@@ -356,12 +362,15 @@ class MainWindow(QMainWindow):
         text, colour = _STATE_STYLE[state]
         if state is ConnectionState.OPEN and not self.session.healthy:
             text, colour = "Open · no pong", "#b26a00"
+        reconnecting = self.session.is_reconnecting
+        if reconnecting:
+            text, colour = "Reconnecting…", "#b26a00"
         self.state_label.setText(text)
         self.state_label.setStyleSheet(
             f"color: white; background: {colour}; border-radius: 4px; padding: 3px 8px; font-weight: bold;")
-        self.connect_button.setText({ConnectionState.CLOSED: "Connect", ConnectionState.CONNECTING: "Cancel",
-                                     ConnectionState.OPEN: "Disconnect",
-                                     ConnectionState.CLOSING: "Disconnect"}[state])
+        self.connect_button.setText("Stop reconnecting" if reconnecting else {
+            ConnectionState.CLOSED: "Connect", ConnectionState.CONNECTING: "Cancel",
+            ConnectionState.OPEN: "Disconnect", ConnectionState.CLOSING: "Disconnect"}[state])
         self.connect_button.setEnabled(state is not ConnectionState.CLOSING)
         self.url.setReadOnly(state is not ConnectionState.CLOSED)
         self.composer.set_connected(state is ConnectionState.OPEN and self._viewing is None)
@@ -409,6 +418,12 @@ class MainWindow(QMainWindow):
         if self._viewing is None:
             self.model.on_frames_appended(first, last)
             self._update_counts()
+
+    @Slot(int, float)
+    def on_reconnecting(self, attempt: int, delay_s: float) -> None:
+        self.banner.show_message(f"Connection lost: reconnecting in {delay_s:.1f} s (attempt {attempt}). "
+                                 "The session goes on; Stop reconnecting ends it.", "warning")
+        self.on_state_changed(self.session.state)
 
     @Slot(bool, str)
     def on_health_changed(self, healthy: bool, reason: str) -> None:

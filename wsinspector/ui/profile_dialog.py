@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -131,6 +132,31 @@ class ProfileDialog(QDialog):
         heartbeat_row.addWidget(self.heartbeat_timeout)
         heartbeat_row.addWidget(QLabel("then"))
         heartbeat_row.addWidget(self.heartbeat_action, 1)
+        self.reconnect = QCheckBox("Reconnect by itself when the connection drops")
+        self.reconnect.setObjectName("reconnect")
+        self.reconnect.setChecked(profile.reconnect)
+        self.reconnect_attempts = QSpinBox()
+        self.reconnect_attempts.setRange(0, 10_000)
+        self.reconnect_attempts.setSpecialValueText("no limit")
+        self.reconnect_attempts.setValue(profile.reconnect_max_attempts)
+        self.reconnect_base = QDoubleSpinBox()
+        self.reconnect_base.setRange(0.1, 600)
+        self.reconnect_base.setDecimals(1)
+        self.reconnect_base.setSuffix(" s")
+        self.reconnect_base.setValue(profile.reconnect_base_s)
+        self.reconnect_max = QDoubleSpinBox()
+        self.reconnect_max.setRange(0.1, 3600)
+        self.reconnect_max.setDecimals(1)
+        self.reconnect_max.setSuffix(" s")
+        self.reconnect_max.setValue(profile.reconnect_max_s)
+        reconnect_row = QHBoxLayout()
+        reconnect_row.addWidget(self.reconnect)
+        reconnect_row.addWidget(QLabel("attempts"))
+        reconnect_row.addWidget(self.reconnect_attempts)
+        reconnect_row.addWidget(QLabel("wait"))
+        reconnect_row.addWidget(self.reconnect_base)
+        reconnect_row.addWidget(QLabel("doubling up to"))
+        reconnect_row.addWidget(self.reconnect_max)
         self.error = QLabel()
         self.error.setObjectName("profileError")
         self.error.setStyleSheet("color: #b00020;")
@@ -147,6 +173,7 @@ class ProfileDialog(QDialog):
         form.addRow("Max incoming message", self.max_message)
         form.addRow("Max incoming frame", self.max_frame)
         form.addRow("Heartbeat every", heartbeat_row)
+        form.addRow("Reconnect", reconnect_row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -170,6 +197,10 @@ class ProfileDialog(QDialog):
             heartbeat_interval_s=self.heartbeat.value(),
             heartbeat_timeout_s=self.heartbeat_timeout.value(),
             heartbeat_action=str(self.heartbeat_action.currentData()),
+            reconnect=self.reconnect.isChecked(),
+            reconnect_max_attempts=self.reconnect_attempts.value(),
+            reconnect_base_s=self.reconnect_base.value(),
+            reconnect_max_s=self.reconnect_max.value(),
         )
 
     def accept(self) -> None:

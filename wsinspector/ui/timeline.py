@@ -30,6 +30,7 @@ COL_SEQ, COL_TIME, COL_DIR, COL_OPCODE, COL_FIN, COL_SIZE, COL_PREVIEW = range(l
 _IN_COLOUR = QColor("#1f7a3d")
 _OUT_COLOUR = QColor("#1f5fa8")
 _CONTROL_COLOUR = QColor("#8a5a00")
+_RECONNECT_COLOUR = QColor(255, 196, 0, 60)
 
 
 
@@ -73,6 +74,7 @@ class FrameSource(Protocol):
     def note(self, seq: int) -> str: ...
     def rtt_ns(self, seq: int) -> int | None: ...
     def is_unsolicited(self, seq: int) -> bool: ...
+    def starts_segment(self, seq: int) -> bool: ...
     def frame(self, seq: int) -> Frame: ...
     def message_for(self, seq: int) -> Message | None: ...
     def relative_us(self, frame: Frame | int) -> float: ...
@@ -202,6 +204,10 @@ class TimelineModel(ColumnsModel):
             return None
         if role == Qt.ItemDataRole.FontRole and opcode is Opcode.CLOSE:
             return self._bold
+        if role == Qt.ItemDataRole.BackgroundRole and source.starts_segment(seq):
+            return QBrush(_RECONNECT_COLOUR)
+        if role == Qt.ItemDataRole.ToolTipRole and source.starts_segment(seq):
+            return "First frame after a reconnect: the connection was down before it (see the time gap)"
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_SEQ, COL_TIME, COL_SIZE):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole and opcode is Opcode.CLOSE:
@@ -225,6 +231,8 @@ class TimelineModel(ColumnsModel):
         opcode = meta_opcode(meta)
         data_opcode = source.data_opcode(seq) if opcode is Opcode.CONTINUATION else None
         text = preview_of(opcode, source.payload_head(seq, _HEAD_BYTES), data_opcode)
+        if source.starts_segment(seq):
+            text = "⟳ reconnected · " + text
         if opcode is Opcode.PONG and meta_direction(meta) is Direction.IN:
             rtt = source.rtt_ns(seq)
             if rtt is not None:
