@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -104,3 +105,62 @@ def test_unanswered_pings_close_the_connection_when_told_to(qtbot: Any, hostile:
     info = blocker.args[0]
     assert not info.by_peer and info.code == 1001 and info.reason == "heartbeat timeout"
     assert not controller.healthy
+
+
+def _delays_pongs(delay_s: float, held_ns: list[int]) -> Any:
+    """Answers each ping after holding it for about ``delay_s``; records how long it really held each one."""
+
+    async def behaviour(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            opcode, payload = await _read_client_frame(reader)
+            if opcode == 0x9:
+                received = time.monotonic_ns()
+                await asyncio.sleep(delay_s)  # the peer's own behaviour: it answers late
+                writer.write(server_frame(0xA, payload))
+                await writer.drain()
+                held_ns.append(time.monotonic_ns() - received)
+            elif opcode == 0x8:
+                writer.write(server_frame(0x8, payload[:2]))
+                await writer.drain()
+                return
+
+    return after_upgrade(behaviour)
+
+
+def test_the_rtt_reflects_a_server_that_answers_late(qtbot: Any, hostile: Any,
+                                                     controller: SessionController) -> None:
+    held_ns: list[int] = []
+    url = hostile(_delays_pongs(0.15, held_ns))
+    with qtbot.waitSignal(controller.opened, timeout=WAIT_MS):
+        controller.connect_to(_profile(url))
+    for i in range(3):
+        controller.ping(f"late {i}".encode())
+    qtbot.waitUntil(lambda: _pongs_with_rtt(controller) == 3, timeout=WAIT_MS)
+    log = controller.log
+    rtts = [log.rtt_ns(seq) for seq in range(len(log)) if log.rtt_ns(seq)]
+    # Each ping was sent before the server got it and its pong seen after the server sent it: the RTT we
+    # report can never be shorter than the time the server itself held that pong.
+    assert len(rtts) == len(held_ns) == 3
+    assert all(rtt is not None and rtt >= held for rtt, held in zip(rtts, held_ns, strict=True)), (rtts, held_ns)
+    assert min(held_ns) > 100_000_000  # and the server really did hold them
+    with qtbot.waitSignal(controller.closed, timeout=WAIT_MS):
+        controller.disconnect()
+
+
+def test_unsolicited_pongs_are_shown_but_never_counted(qtbot: Any, hostile: Any,
+                                                       controller: SessionController) -> None:
+    async def behaviour(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(server_frame(0xA, b"unasked 1") + server_frame(0xA, b"unasked 2"))
+        await writer.drain()
+        await _ignores_pings(reader, writer)
+
+    url = hostile(after_upgrade(behaviour))
+    with qtbot.waitSignal(controller.opened, timeout=WAIT_MS):
+        controller.connect_to(_profile(url))
+    log = controller.log
+    qtbot.waitUntil(lambda: sum(1 for s in range(len(log)) if log.opcode(s) is Opcode.PONG) == 2, timeout=WAIT_MS)
+    pongs = [s for s in range(len(log)) if log.opcode(s) is Opcode.PONG]
+    assert all(log.is_unsolicited(s) and log.rtt_ns(s) is None for s in pongs)
+    assert _pongs_with_rtt(controller) == 0
+    with qtbot.waitSignal(controller.closed, timeout=WAIT_MS):
+        controller.disconnect()
