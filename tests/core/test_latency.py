@@ -111,3 +111,19 @@ def test_rolling_window_agrees_with_the_stats_of_the_samples_inside_it() -> None
     # time passes with no new samples: the window empties
     assert rolling.stats(now_ns=t + 2_000 * MS) is None
     assert len(rolling) == 0
+
+
+def test_pong_matcher_keeps_the_samples_in_the_order_the_pongs_came() -> None:
+    from wsinspector.core.latency import PongMatcher
+
+    matcher = PongMatcher()
+    matcher.ping_sent(0, b"a", 100)
+    matcher.ping_sent(1, b"b", 200)
+    assert matcher.oldest_open_ns() == 100
+    matcher.pong_received(2, b"b", 900)   # answers 1, acknowledges 0
+    matcher.pong_received(3, b"a", 950)   # unsolicited now
+    matcher.ping_sent(4, b"c", 1_000)
+    matcher.pong_received(5, b"c", 1_300)
+    assert matcher.samples == [(2, 900, 700), (5, 1_300, 300)]
+    assert matcher.rtt == {2: 700, 3: None, 5: 300}
+    assert matcher.oldest_open_ns() is None

@@ -98,6 +98,8 @@ class PongMatcher:
     def __init__(self) -> None:
         self._open: dict[int, tuple[bytes, int]] = {}  # ping seq -> (payload, send time), in send order
         self.rtt: dict[int, int | None] = {}
+        #: (pong seq, pong time, rtt) of every answered ping, in the order the pongs came
+        self.samples: list[tuple[int, int, int]] = []
 
     def ping_sent(self, seq: int, payload: bytes, ts_ns: int) -> None:
         self._open[seq] = (payload, ts_ns)
@@ -111,6 +113,7 @@ class PongMatcher:
         for ping in [p for p in self._open if p <= answered]:
             del self._open[ping]
         rtt = self.rtt[seq] = ts_ns - sent_ns
+        self.samples.append((seq, ts_ns, rtt))
         return rtt
 
     def oldest_open_ns(self) -> int | None:

@@ -221,6 +221,11 @@ class FrameLog:
         """For an incoming pong: the time since the ping it answered (None if it answered none)."""
         return self._pongs.rtt.get(seq)
 
+    @property
+    def rtt_samples(self) -> list[tuple[int, int, int]]:
+        """(pong seq, pong monotonic ns, rtt ns) of every answered ping so far, in order (do not modify)."""
+        return self._pongs.samples
+
     def oldest_open_ping_ns(self) -> int | None:
         """When the oldest outgoing ping still waiting for its pong was sent (None: none is waiting)."""
         return self._pongs.oldest_open_ns()

@@ -40,6 +40,7 @@ class StoredSession:
         self._cached_pages = cached_pages
         self._continues: dict[int, Opcode] = {}
         self._rtts: dict[int, int | None] | None = None
+        self._samples: list[tuple[int, int, int]] = []
         self.read_error = ""
 
     def __len__(self) -> int:
@@ -121,7 +122,14 @@ class StoredSession:
                 elif meta_opcode(meta) is Opcode.PONG and meta_direction(meta) is Direction.IN:
                     matcher.pong_received(seq, payload, ts_ns)
             self._rtts = matcher.rtt
+            self._samples = matcher.samples
         return self._rtts
+
+    @property
+    def rtt_samples(self) -> list[tuple[int, int, int]]:
+        """(pong seq, pong monotonic ns, rtt ns) of every answered ping of the session, in order."""
+        self._pong_rtts()
+        return self._samples
 
     def rtt_ns(self, seq: int) -> int | None:
         """For an incoming pong: the time since the ping it answered (None if it answered none)."""
