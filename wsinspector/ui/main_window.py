@@ -42,6 +42,7 @@ from wsinspector.ui.composer import Composer
 from wsinspector.ui.connections_panel import ConnectionsPanel
 from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.filter_bar import FilterBar
+from wsinspector.ui.latency_graph import LatencyGraph
 from wsinspector.ui.sessions_view import SessionsView, format_started
 from wsinspector.ui.timeline import TimelineModel, TimelineView
 
@@ -207,7 +208,11 @@ class MainWindow(QMainWindow):
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
+        self.graph = LatencyGraph()
+        self.graph.setObjectName("latencyGraph")
+        self._graph_samples = 0
         self.tabs.addTab(right, "Inspector")
+        self.tabs.addTab(self.graph, "Health")
         self.tabs.addTab(self.sessions_view, "Sessions")
         self.tabs.currentChanged.connect(self._on_tab_changed)
         main_split = QSplitter(Qt.Orientation.Horizontal)
@@ -254,6 +259,7 @@ class MainWindow(QMainWindow):
         self.session.recording_failed.connect(self.on_recording_failed)
         self.session.health_changed.connect(self.on_health_changed)
         self.session.reconnecting.connect(self.on_reconnecting)
+        self.session.event_added.connect(self.on_event_added)
         self.session.session_saved.connect(lambda _id: self.sessions_view.refresh())
         self.session.opened.connect(self.on_opened)
         self.session.failed.connect(self.on_failed)
@@ -411,13 +417,44 @@ class MainWindow(QMainWindow):
         self._rate_samples.clear()
         if self._viewing is None:
             self._set_source(self.session.log)
+            self._reset_graph()
         self._update_counts()
 
     @Slot(int, int)
     def on_frames_appended(self, first: int, last: int) -> None:
         if self._viewing is None:
             self.model.on_frames_appended(first, last)
+            self._feed_graph()
             self._update_counts()
+
+    # -- latency graph ----------------------------------------------------------------------------
+
+    def _reset_graph(self) -> None:
+        """Draw the graph of what the timeline shows: the live log so far, or a stored session."""
+        source = self._viewing if self._viewing is not None else self.session.log
+        self.graph.clear()
+        self._graph_samples = 0
+        if self._viewing is not None:
+            samples = self._viewing.rtt_samples
+            start = self._viewing.started_ns
+            self.graph.set_rtts([(ts - start) / 1e9 for _, ts, _ in samples], [rtt / 1e6 for _, _, rtt in samples])
+            return
+        self._feed_graph()
+        for ts, kind, text in self.session.log.events:
+            self.graph.add_marker((ts - source.started_ns) / 1e9, kind, text)
+
+    def _feed_graph(self) -> None:
+        log = self.session.log
+        samples = log.rtt_samples
+        if len(samples) > self._graph_samples:
+            new = samples[self._graph_samples:]
+            self._graph_samples = len(samples)
+            self.graph.add_rtts([(ts - log.started_ns) / 1e9 for _, ts, _ in new], [rtt / 1e6 for _, _, rtt in new])
+
+    @Slot(object, str, str)
+    def on_event_added(self, ts_ns: int, kind: str, text: str) -> None:
+        if self._viewing is None:
+            self.graph.add_marker((ts_ns - self.session.log.started_ns) / 1e9, kind, text)
 
     @Slot(int, float)
     def on_reconnecting(self, attempt: int, delay_s: float) -> None:
@@ -467,6 +504,7 @@ class MainWindow(QMainWindow):
             self.banner.show_message(f"Cannot open the session: {exc}")
             return
         self._viewing = stored
+        self._reset_graph()
         record = stored.record
         when = format_started(record.started_wall)
         self.viewing_label.setText(
@@ -486,6 +524,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def show_live(self) -> None:
         self._viewing = None
+        self._reset_graph()
         self.viewing_bar.hide()
         self.composer.set_connected(self.session.is_open)
         self._set_source(self.session.log)
@@ -746,6 +785,8 @@ class MainWindow(QMainWindow):
         if span <= 0:
             return
         fin, fout, bin_, bout = ((self._rate_samples[-1][i] - first[i]) / span for i in range(1, 5))
+        if self._viewing is None:
+            self.graph.add_rates((time.monotonic_ns() - log.started_ns) / 1e9, fin, fout, bin_, bout)
         self.rates.setText(f"↓ {fin:,.0f} fr/s {human_size(int(bin_))}/s   "
                            f"↑ {fout:,.0f} fr/s {human_size(int(bout))}/s")
 
@@ -765,5 +806,6 @@ class MainWindow(QMainWindow):
             if task is not None:
                 task.cancel()
         self._rate_timer.stop()
+        self.graph.stop()
         self.session.shutdown()
         super().closeEvent(event)
