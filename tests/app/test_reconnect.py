@@ -88,3 +88,24 @@ def test_reconnecting_gives_up_after_the_attempts_allowed(qtbot: Any, run: Any, 
     (record,) = store.sessions()
     assert record.status == SessionStatus.FAILED
     assert any("gave up after 3" in text for _, _, text in controller.log.events)
+
+
+def test_a_reopened_session_shows_its_reconnects_as_the_live_one_did(qtbot: Any, hostile: Any, store: Store,
+                                                                       controller: SessionController) -> None:
+    from wsinspector.core.stored import StoredSession
+
+    url = hostile(sends_then_drops(server_frame(0x1, b"hello")))
+    opened: list[object] = []
+    controller.opened.connect(opened.append)
+    controller.connect_to(ConnectionProfile(name="flaky", url=url, **FAST))
+    qtbot.waitUntil(lambda: len(opened) >= 3, timeout=WAIT_MS)
+    with qtbot.waitSignal(controller.session_saved, timeout=WAIT_MS) as saved:
+        controller.disconnect()
+    log = controller.log
+    record = store.session(saved.args[0])
+    assert record is not None
+    stored = StoredSession(store, record)
+    assert [stored.starts_segment(seq) for seq in range(len(stored))] == [
+        log.starts_segment(seq) for seq in range(len(log))]
+    assert sum(stored.starts_segment(seq) for seq in range(len(stored))) >= 2
+    assert stored.events == log.events

@@ -164,7 +164,13 @@ class SessionController(QObject):
 
     def _event(self, kind: str, text: str) -> None:
         ts = time.monotonic_ns()
-        self.log.add_event(ts, kind, text)
+        seq = self.log.add_event(ts, kind, text)
+        if self.is_recording:
+            assert self._store is not None and self.session_id is not None
+            try:
+                self._store.add_event(self.session_id, seq, ts, kind, text)
+            except StoreError as exc:
+                self._recording_failed(str(exc))
         self.event_added.emit(ts, kind, text)
 
     def _reconnect_or_finish(self, status: str, code: int | None, reason: str) -> bool:

@@ -311,6 +311,8 @@ class FrameLog:
         """Is this the first frame after a reconnect?"""
         return seq in self._segment_starts
 
-    def add_event(self, ts_ns: int, kind: str, text: str) -> None:
-        """Something that happened to the connection between frames: disconnect, reconnect, timeout."""
+    def add_event(self, ts_ns: int, kind: str, text: str) -> int:
+        """Something that happened to the connection between frames: disconnect, reconnect, timeout.
+        Returns the seq the next frame will get."""
         self.events.append((ts_ns, kind, text))
+        return len(self._ts)

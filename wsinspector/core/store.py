@@ -146,8 +146,23 @@ def _v3(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE sessions_v3 RENAME TO sessions")
 
 
+def _v4(db: sqlite3.Connection) -> None:
+    """Connection events of a session (disconnects, reconnects, heartbeat timeouts), with the seq of the next
+    frame, so a reopened session shows its gaps and markers as the live one did."""
+    db.execute(
+        """CREATE TABLE session_events (
+            session_id INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            ts_ns INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            text TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX session_events_by_session ON session_events (session_id, seq)")
+
+
 #: MIGRATIONS[i] brings a database from user_version i to i + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _PROFILE_FIELDS = {f for f in ConnectionProfile.__dataclass_fields__}
@@ -381,7 +396,19 @@ class Store:
         with self._transaction():
             self._db.execute("DELETE FROM frames WHERE key BETWEEN ? AND ?",
                              (session_id << SEQ_BITS, (session_id << SEQ_BITS) | SEQ_MASK))
+            self._db.execute("DELETE FROM session_events WHERE session_id = ?", (session_id,))
             self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+    def add_event(self, session_id: int, seq: int, ts_ns: int, kind: str, text: str) -> None:
+        with self._transaction():
+            self._db.execute("INSERT INTO session_events (session_id, seq, ts_ns, kind, text) VALUES (?, ?, ?, ?, ?)",
+                             (session_id, seq, ts_ns, kind, text))
+
+    def events(self, session_id: int) -> list[tuple[int, int, str, str]]:
+        """(seq of the next frame, monotonic ns, kind, text) of a session's connection events, in order."""
+        rows = self._db.execute("SELECT seq, ts_ns, kind, text FROM session_events WHERE session_id = ? "
+                                "ORDER BY seq, rowid", (session_id,))
+        return [(int(a), int(b), str(c), str(d)) for a, b, c, d in rows]
 
     def stored_frame_count(self, session_id: int) -> int:
         """Frames actually stored (the session's counters say the same unless the file was damaged)."""

@@ -41,6 +41,8 @@ class StoredSession:
         self._continues: dict[int, Opcode] = {}
         self._rtts: dict[int, int | None] | None = None
         self._samples: list[tuple[int, int, int]] = []
+        self._events = store.events(record.id)
+        self._segment_starts = {seq for seq, _, kind, _ in self._events if kind == "reconnect"}
         self.read_error = ""
 
     def __len__(self) -> int:
@@ -139,9 +141,14 @@ class StoredSession:
         rtts = self._pong_rtts()
         return seq in rtts and rtts[seq] is None
 
+    @property
+    def events(self) -> list[tuple[int, str, str]]:
+        """(monotonic ns, kind, text) of the session's connection events, as a live log lists them."""
+        return [(ts, kind, text) for _, ts, kind, text in self._events]
+
     def starts_segment(self, seq: int) -> bool:
-        """Reconnects are not kept with stored frames yet: the time gap is what shows them."""
-        return False
+        """Is this the first frame after a reconnect?"""
+        return seq in self._segment_starts
 
     def data_opcode(self, seq: int) -> Opcode:
         opcode = self.opcode(seq)

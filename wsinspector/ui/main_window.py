@@ -438,6 +438,8 @@ class MainWindow(QMainWindow):
             samples = self._viewing.rtt_samples
             start = self._viewing.started_ns
             self.graph.set_rtts([(ts - start) / 1e9 for _, ts, _ in samples], [rtt / 1e6 for _, _, rtt in samples])
+            for ts, kind, text in self._viewing.events:
+                self.graph.add_marker((ts - start) / 1e9, kind, text)
             return
         self._feed_graph()
         for ts, kind, text in self.session.log.events:
