@@ -24,13 +24,13 @@ def _damage_sessions_table(db: Path) -> None:
         store.create_session(f"session {i}" * 5, "ws://127.0.0.1:1/", float(i), 0)
     store.close()
     with sqlite3.connect(db) as raw:
-        root = raw.execute("SELECT rootpage FROM sqlite_schema WHERE name = 'sessions'").fetchone()[0]
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         page_size = raw.execute("PRAGMA page_size").fetchone()[0]
         pages = raw.execute("PRAGMA page_count").fetchone()[0]
-        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    assert pages > root + 2
+        last_rows = raw.execute("SELECT count(*) FROM sessions").fetchone()[0]
+    assert last_rows == 400 and pages > 4
     with db.open("r+b") as fp:
-        fp.seek((root + 1) * page_size + 100)  # a page below the root of the sessions table
+        fp.seek((pages - 1) * page_size + 8)  # the last page: session rows, written last
         fp.write(b"\xde\xad" * 50)
 
 
