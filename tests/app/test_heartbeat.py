@@ -12,6 +12,7 @@ import pytest
 
 from tests.peers import after_upgrade, server_frame
 from wsinspector.app.session import SessionController
+from wsinspector.core.events import ConnectionState
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.profiles import HEARTBEAT_CLOSE, HEARTBEAT_MARK, ConnectionProfile
 
@@ -164,3 +165,20 @@ def test_unsolicited_pongs_are_shown_but_never_counted(qtbot: Any, hostile: Any,
     assert _pongs_with_rtt(controller) == 0
     with qtbot.waitSignal(controller.closed, timeout=WAIT_MS):
         controller.disconnect()
+
+
+def test_unanswered_pings_reconnect_when_told_to(qtbot: Any, hostile: Any, controller: SessionController) -> None:
+    from wsinspector.core.profiles import HEARTBEAT_RECONNECT
+
+    url = hostile(never_pongs)
+    opened: list[object] = []
+    controller.opened.connect(opened.append)
+    controller.connect_to(_profile(url, heartbeat_interval_s=0.02, heartbeat_timeout_s=0.1,
+                                   heartbeat_action=HEARTBEAT_RECONNECT, reconnect_base_s=0.02,
+                                   reconnect_max_s=0.05))
+    qtbot.waitUntil(lambda: len(opened) >= 2, timeout=WAIT_MS)  # timed out, closed, opened again
+    kinds = [kind for _, kind, _ in controller.log.events]
+    assert kinds[:3] == ["timeout", "disconnect", "reconnect"]
+    controller.disconnect()  # whether open or waiting to reconnect: it ends here
+    qtbot.waitUntil(lambda: controller.state is ConnectionState.CLOSED and not controller.is_reconnecting,
+                    timeout=WAIT_MS)
