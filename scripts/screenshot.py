@@ -64,6 +64,24 @@ def main(out: Path) -> int:
         print(f"could not write {out}", file=sys.stderr)
         return 1
     print(f"wrote {out}")
+    # the Health page: a heartbeat every 50 ms against the same server, with traffic
+    session.disconnect()
+    wait_for(session.closed)
+    profile = context.connections.profiles[0].with_changes(heartbeat_interval_s=0.05)
+    context.connections.save(profile)
+    window.connections.select(profile.id)
+    window.toggle_connection()
+    wait_for(session.opened)
+    while len(session.log.rtt_samples) < 120:
+        for _ in range(10):
+            session.send(b'{"op": "tick"}', True)
+        wait_for(session.frames_appended)
+    window.tabs.setCurrentWidget(window.graph)
+    window.graph.redraw()
+    app.processEvents()
+    health = out.with_name("health.png")
+    window.grab().save(str(health))
+    print(f"wrote {health}")
     context.shutdown()
     return 0
 
