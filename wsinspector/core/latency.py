@@ -155,10 +155,14 @@ def rtt_stats(rtts_ms: Iterable[float]) -> RttStats | None:
     values = list(rtts_ms)
     if not values:
         return None
-    ordered = sorted(values)
-    diffs = [abs(b - a) for a, b in itertools.pairwise(values)]
+    return _stats(values, sorted(values))
+
+
+def _stats(in_order: Sequence[float], ordered: Sequence[float]) -> RttStats:
+    """Statistics from the same RTTs in the order measured (for jitter) and sorted (for the rest)."""
+    diffs = [abs(b - a) for a, b in itertools.pairwise(in_order)]
     return RttStats(
-        count=len(values),
+        count=len(ordered),
         min_ms=ordered[0],
         p50_ms=percentile(ordered, 50),
         p95_ms=percentile(ordered, 95),
@@ -194,17 +198,7 @@ class RollingRtt:
             self._trim(now_ns)
         if not self._samples:
             return None
-        ordered = self._sorted
-        diffs = [abs(b.rtt_ms - a.rtt_ms) for a, b in itertools.pairwise(self._samples)]
-        return RttStats(
-            count=len(ordered),
-            min_ms=ordered[0],
-            p50_ms=percentile(ordered, 50),
-            p95_ms=percentile(ordered, 95),
-            p99_ms=percentile(ordered, 99),
-            max_ms=ordered[-1],
-            jitter_ms=sum(diffs) / len(diffs) if diffs else 0.0,
-        )
+        return _stats([sample.rtt_ms for sample in self._samples], self._sorted)
 
     def __len__(self) -> int:
         return len(self._samples)
