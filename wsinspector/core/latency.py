@@ -37,57 +37,6 @@ class PongResult:
     unsolicited: bool = False
 
 
-class PingTracker:
-    """Open pings by payload, in the order they were sent."""
-
-    def __init__(self) -> None:
-        self._open: dict[bytes, int] = {}  # insertion order = send order
-        self._counter = itertools.count(1)
-        self._session = os.urandom(4).hex().encode()
-        self.unsolicited = 0
-
-    def next_payload(self) -> bytes:
-        """A payload no other ping of this tracker carries (short: control frames hold at most 125 bytes)."""
-        return PAYLOAD_PREFIX + self._session + b":" + str(next(self._counter)).encode()
-
-    @property
-    def open_pings(self) -> int:
-        return len(self._open)
-
-    def sent(self, payload: bytes, ts_ns: int) -> None:
-        if len(payload) > 125:
-            raise ValueError("a ping payload can be at most 125 bytes")
-        if payload in self._open:
-            raise ValueError("a ping with this payload is still open: RTTs could not be told apart")
-        self._open[payload] = ts_ns
-
-    def pong(self, payload: bytes, ts_ns: int) -> PongResult:
-        sent = self._open.get(payload)
-        if sent is None:
-            self.unsolicited += 1
-            return PongResult(None, unsolicited=True)
-        earlier: list[bytes] = []
-        for open_payload in self._open:
-            if open_payload == payload:
-                break
-            earlier.append(open_payload)
-        for open_payload in earlier:
-            del self._open[open_payload]
-        del self._open[payload]
-        return PongResult(RttSample(sent, max(0, ts_ns - sent)), tuple(earlier))
-
-    def expired(self, now_ns: int, timeout_ns: int) -> list[tuple[bytes, int]]:
-        """Close and return the pings open for longer than ``timeout_ns`` (payload, send time)."""
-        late = [(p, t) for p, t in self._open.items() if now_ns - t > timeout_ns]
-        for payload, _ in late:
-            del self._open[payload]
-        return late
-
-    def reset(self) -> None:
-        """The connection ended: open pings will never be answered."""
-        self._open.clear()
-
-
 class PongMatcher:
     """Pairs the pongs of a frame stream with the pings they answer, as the frames come.
 
@@ -101,20 +50,41 @@ class PongMatcher:
         #: (pong seq, pong time, rtt) of every answered ping, in the order the pongs came
         self.samples: list[tuple[int, int, int]] = []
 
+    @property
+    def open_count(self) -> int:
+        return len(self._open)
+
+    def is_open(self, payload: bytes) -> bool:
+        return any(sent == payload for sent, _ in self._open.values())
+
     def ping_sent(self, seq: int, payload: bytes, ts_ns: int) -> None:
         self._open[seq] = (payload, ts_ns)
 
-    def pong_received(self, seq: int, payload: bytes, ts_ns: int) -> int | None:
+    def answer(self, payload: bytes) -> tuple[int | None, list[bytes]]:
+        """Close the ping a pong with ``payload`` answers: its send time (None: unsolicited), and the payloads
+        of the earlier pings the pong acknowledges with it."""
         answered = next((ping for ping, (sent, _) in self._open.items() if sent == payload), None)
         if answered is None:
+            return None, []
+        sent_ns = self._open[answered][1]
+        earlier = [ping for ping in self._open if ping < answered]
+        acknowledged = [self._open.pop(ping)[0] for ping in earlier]
+        del self._open[answered]
+        return sent_ns, acknowledged
+
+    def pong_received(self, seq: int, payload: bytes, ts_ns: int) -> int | None:
+        sent_ns, _ = self.answer(payload)
+        if sent_ns is None:
             self.rtt[seq] = None
             return None
-        sent_ns = self._open[answered][1]
-        for ping in [p for p in self._open if p <= answered]:
-            del self._open[ping]
         rtt = self.rtt[seq] = ts_ns - sent_ns
         self.samples.append((seq, ts_ns, rtt))
         return rtt
+
+    def expire(self, now_ns: int, timeout_ns: int) -> list[tuple[bytes, int]]:
+        """Close and return the pings open for longer than ``timeout_ns`` (payload, send time)."""
+        late = [ping for ping, (_, sent) in self._open.items() if now_ns - sent > timeout_ns]
+        return [self._open.pop(ping) for ping in late]
 
     def oldest_open_ns(self) -> int | None:
         """Send time of the oldest ping still waiting for its pong."""
@@ -123,6 +93,48 @@ class PongMatcher:
     def reset(self) -> None:
         """A new connection: pings of the old one will never be answered."""
         self._open.clear()
+
+
+class PingTracker:
+    """Pings of one client by payload: a :class:`PongMatcher` that also makes unique payloads and refuses a
+    payload still open (its RTT could not be told apart)."""
+
+    def __init__(self) -> None:
+        self._matcher = PongMatcher()
+        self._seq = itertools.count()
+        self._counter = itertools.count(1)
+        self._session = os.urandom(4).hex().encode()
+        self.unsolicited = 0
+
+    def next_payload(self) -> bytes:
+        """A payload no other ping of this tracker carries (short: control frames hold at most 125 bytes)."""
+        return PAYLOAD_PREFIX + self._session + b":" + str(next(self._counter)).encode()
+
+    @property
+    def open_pings(self) -> int:
+        return self._matcher.open_count
+
+    def sent(self, payload: bytes, ts_ns: int) -> None:
+        if len(payload) > 125:
+            raise ValueError("a ping payload can be at most 125 bytes")
+        if self._matcher.is_open(payload):
+            raise ValueError("a ping with this payload is still open: RTTs could not be told apart")
+        self._matcher.ping_sent(next(self._seq), payload, ts_ns)
+
+    def pong(self, payload: bytes, ts_ns: int) -> PongResult:
+        sent, acknowledged = self._matcher.answer(payload)
+        if sent is None:
+            self.unsolicited += 1
+            return PongResult(None, unsolicited=True)
+        return PongResult(RttSample(sent, max(0, ts_ns - sent)), tuple(acknowledged))
+
+    def expired(self, now_ns: int, timeout_ns: int) -> list[tuple[bytes, int]]:
+        """Close and return the pings open for longer than ``timeout_ns`` (payload, send time)."""
+        return self._matcher.expire(now_ns, timeout_ns)
+
+    def reset(self) -> None:
+        """The connection ended: open pings will never be answered."""
+        self._matcher.reset()
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:
