@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -160,6 +160,14 @@ class SessionsController(QObject):
 
     # -- filtering --------------------------------------------------------------------------------
 
+    def fetcher(self, source: FrameLog | StoredSession) -> Callable[[int, int], Iterable[tuple[int, int, bytes]]]:
+        """``fetch(first, last)`` giving (seq, meta, payload) of a source, for scans and find."""
+        if isinstance(source, StoredSession):
+            store, session_id = self._store, source.session_id
+            return lambda first, last: store.scan_frames(session_id, first, last)
+        log = source
+        return lambda first, last: ((seq, log.meta(seq), log.payload(seq)) for seq in range(first, last + 1))
+
     def filter_task(self, source: FrameLog | StoredSession, flt: FrameFilter, parent: QObject | None = None,
                     upto: int | None = None) -> ChunkedTask:
         """Compute the seqs of ``source`` below ``upto`` (default: all) that ``flt`` matches; the result is
@@ -179,12 +187,7 @@ class SessionsController(QObject):
 
             return ChunkedTask("Filtering", sql_steps(), lambda: (matches, total), _describe, parent=parent)
 
-        log = source
-
-        def fetch(first: int, last: int) -> Iterator[tuple[int, int, bytes]]:
-            return ((seq, log.meta(seq), log.payload(seq)) for seq in range(first, last + 1))
-
-        scan = ChunkedScan(flt, total, fetch)
+        scan = ChunkedScan(flt, total, self.fetcher(source))
 
         def scan_steps() -> Iterator[tuple[int, int]]:
             while not scan.step():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import time
 from collections import deque
-from collections.abc import Iterator
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Slot
@@ -596,17 +595,7 @@ class MainWindow(QMainWindow):
         flt = self.filter_bar.search_filter()
         current = self.timeline.currentIndex()
         start = self.model.seq_at(current.row()) if current.isValid() else (len(source) if backwards else -1)
-        if isinstance(source, StoredSession):
-            store, session_id = self.context.store, source.session_id
-
-            def fetch(first: int, last: int) -> Iterator[tuple[int, int, bytes]]:
-                return store.scan_frames(session_id, first, last)
-        else:
-            log = source
-
-            def fetch(first: int, last: int) -> Iterator[tuple[int, int, bytes]]:
-                return ((seq, log.meta(seq), log.payload(seq)) for seq in range(first, last + 1))
-
+        fetch = self.context.sessions.fetcher(source)  # type: ignore[arg-type]
         total = len(source)
         seq = find_next(flt, start, total, fetch, backwards=backwards)
         first_hidden: int | None = None
