@@ -22,7 +22,8 @@ GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 class WebsocketsPeer:
     """A `websockets` asyncio server on the shared qasync loop. ``handler(connection)`` defaults to echo.
-    ``received`` records every message the server got; ``request_headers`` the last handshake's headers."""
+    ``received`` records every message the server got; ``request_headers`` and ``response_headers`` the last
+    handshake's headers."""
 
     def __init__(self, handler: Callable[[Any], Awaitable[None]] | None = None, **serve_kwargs: Any) -> None:
         self.handler = handler or self.echo
@@ -30,6 +31,7 @@ class WebsocketsPeer:
         self.server: Any = None
         self.received: list[str | bytes] = []
         self.request_headers: Any = None
+        self.response_headers: Any = None
         self.subprotocol: str | None = None
 
     async def echo(self, ws: Any) -> None:
@@ -39,6 +41,7 @@ class WebsocketsPeer:
 
     async def _handle(self, ws: Any) -> None:
         self.request_headers = ws.request.headers
+        self.response_headers = ws.response.headers
         self.subprotocol = ws.subprotocol
         # a client going away in the middle of a handler is normal here
         with contextlib.suppress(Exception):
@@ -64,7 +67,11 @@ class WebsocketsPeer:
 # -- QWebSocketServer --------------------------------------------------------------------------------
 
 class QtPeer(QObject):
-    """A QWebSocketServer peer: echoes messages; ``outgoing_frame_size`` makes it fragment what it sends."""
+    """A QWebSocketServer peer: echoes messages; ``outgoing_frame_size`` makes it fragment what it sends.
+
+    It records what it got: ``received`` (messages), ``frames_received`` (each data frame's payload as UTF-8
+    bytes or raw bytes, and its FIN bit), ``pongs`` (payloads of the pongs answering its pings) and, per
+    client that went away, ``disconnects`` (the close code and reason QWebSocket read from the client)."""
 
     def __init__(self, outgoing_frame_size: int | None = None) -> None:
         super().__init__()
@@ -73,6 +80,9 @@ class QtPeer(QObject):
         self.outgoing_frame_size = outgoing_frame_size
         self.clients: list[QWebSocket] = []
         self.received: list[str | bytes] = []
+        self.frames_received: list[tuple[bytes, bool]] = []
+        self.pongs: list[bytes] = []
+        self.disconnects: list[tuple[int, str]] = []
 
     def listen(self) -> str:
         assert self.server.listen(QHostAddress(QHostAddress.SpecialAddress.LocalHost), 0)
@@ -85,7 +95,14 @@ class QtPeer(QObject):
                 client.setOutgoingFrameSize(self.outgoing_frame_size)
             client.textMessageReceived.connect(lambda text, c=client: self._on_text(c, text))
             client.binaryMessageReceived.connect(lambda data, c=client: self._on_binary(c, data))
+            client.textFrameReceived.connect(lambda text, last: self.frames_received.append((text.encode(), last)))
+            client.binaryFrameReceived.connect(lambda data, last: self.frames_received.append((data.data(), last)))
+            client.pong.connect(lambda _elapsed, payload: self.pongs.append(payload.data()))
+            client.disconnected.connect(lambda c=client: self._on_disconnected(c))
             self.clients.append(client)
+
+    def _on_disconnected(self, client: QWebSocket) -> None:
+        self.disconnects.append((int(client.closeCode().value), client.closeReason()))
 
     def _on_text(self, client: QWebSocket, text: str) -> None:
         self.received.append(text)
@@ -98,6 +115,10 @@ class QtPeer(QObject):
     def send_text_to_all(self, text: str) -> None:
         for client in self.clients:
             client.sendTextMessage(text)
+
+    def ping_all(self, payload: bytes) -> None:
+        for client in self.clients:
+            client.ping(QByteArray(payload))
 
     def close_all(self, code: int, reason: str) -> None:
         for client in self.clients:
@@ -114,6 +135,8 @@ class QtPeer(QObject):
 # -- a hostile raw server ----------------------------------------------------------------------------
 
 def frame_header(opcode: int, length: int, fin: bool = True, rsv: int = 0, mask: bool = False) -> bytes:
+    """A frame header; ``rsv`` is the 3-bit RSV field (4 = RSV1, 2 = RSV2, 1 = RSV3). With ``mask`` the 4-byte
+    masking key is not included: append it."""
     first = (0x80 if fin else 0) | (rsv << 4) | opcode
     mask_bit = 0x80 if mask else 0
     if length < 126:
@@ -123,8 +146,17 @@ def frame_header(opcode: int, length: int, fin: bool = True, rsv: int = 0, mask:
     return bytes([first, mask_bit | 127]) + struct.pack("!Q", length)
 
 
-def server_frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
-    return frame_header(opcode, len(payload), fin) + payload
+def server_frame(opcode: int, payload: bytes, fin: bool = True, rsv: int = 0) -> bytes:
+    return frame_header(opcode, len(payload), fin, rsv) + payload
+
+
+def mask_payload(payload: bytes, key: bytes) -> bytes:
+    return bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+
+
+def masked_server_frame(opcode: int, payload: bytes, key: bytes = b"\x37\xfa\x21\x3d") -> bytes:
+    """A frame with the mask bit set, as only a client may send (RFC 6455 5.1: a server must not mask)."""
+    return frame_header(opcode, len(payload), mask=True) + key + mask_payload(payload, key)
 
 
 async def read_handshake(reader: asyncio.StreamReader) -> dict[str, str] | None:
@@ -136,11 +168,13 @@ async def read_handshake(reader: asyncio.StreamReader) -> dict[str, str] | None:
     return {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines if ":" in line)}
 
 
-def accept_response(headers: dict[str, str]) -> bytes:
+def accept_response(headers: dict[str, str], extensions: str = "") -> bytes:
+    """The 101 answer; ``extensions``: a Sec-WebSocket-Extensions value to claim, whatever the client offered."""
     key = headers.get("sec-websocket-key", "").encode()
     accept = base64.b64encode(hashlib.sha1(key + GUID).digest())
+    extra = f"Sec-WebSocket-Extensions: {extensions}\r\n".encode() if extensions else b""
     return (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+            b"Sec-WebSocket-Accept: " + accept + b"\r\n" + extra + b"\r\n")
 
 
 Behaviour = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -204,12 +238,12 @@ def http_status(status: int, reason: str) -> Behaviour:
     return behaviour
 
 
-def after_upgrade(then: Behaviour) -> Behaviour:
+def after_upgrade(then: Behaviour, extensions: str = "") -> Behaviour:
     async def behaviour(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         headers = await read_handshake(reader)
         if headers is None:
             return
-        writer.write(accept_response(headers))
+        writer.write(accept_response(headers, extensions))
         await writer.drain()
         await then(reader, writer)
 

@@ -1,11 +1,14 @@
-"""The ``net`` fixture: starts real peers on 127.0.0.1, opens recorded QtConnections to them, and at the end
-aborts every connection and stops every peer, whatever the test did."""
+"""The ``net`` fixture: starts real peers on 127.0.0.1, opens recorded connections to them, and at the end
+aborts every connection and stops every peer, whatever the test did.
+
+Every test that takes ``net`` runs once per engine ("qt": QtConnection, "wire": WireConnection), so both
+engines answer to the same suite; ``net.engine`` and ``net.sees_every_frame`` tell a test which one it has."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -15,15 +18,16 @@ from wsinspector.core.frames import Direction, Frame, Opcode
 from wsinspector.core.profiles import ConnectionProfile, ResolvedTarget
 from wsinspector.net.client import QtConnection
 from wsinspector.net.server import EchoServer
+from wsinspector.net.wire import WireConnection
 
 WAIT_MS = 5000
 
 
 @dataclass
 class Recorded:
-    """A QtConnection and everything it reported, in order."""
+    """A connection and everything it reported, in order."""
 
-    conn: QtConnection
+    conn: Any
     frames: list[Frame] = field(default_factory=list)
     states: list[ConnectionState] = field(default_factory=list)
     opened: list[OpenInfo] = field(default_factory=list)
@@ -44,6 +48,18 @@ class Recorded:
     def outgoing(self) -> list[Frame]:
         return [f for f in self.frames if f.direction is Direction.OUT]
 
+    def refused(self, engine_sees_it: bool, opcode: Opcode, length: int, masked: bool = False) -> None:
+        """Assert what the timeline shows of a frame the engine refused: with the Wire engine exactly one row,
+        its real header and why, no payload; with the Qt engine nothing."""
+        data = self.incoming(data_only=True)
+        if not engine_sees_it:
+            assert data == []
+            return
+        [row] = data
+        assert (row.opcode, row.payload, row.payload_length, row.masked) == (opcode, b"", length, masked)
+        assert (row.mask_key is not None) is masked
+        assert row.note.startswith("rejected") and row.note.endswith("payload not shown"), row.note
+
     def in_closes(self) -> list[Frame]:
         return [f for f in self.incoming() if f.opcode is Opcode.CLOSE]
 
@@ -58,10 +74,14 @@ def is_in(opcode: Opcode) -> Callable[[Frame], bool]:
 
 
 class Net:
-    def __init__(self, qtbot: Any, run: Callable[..., Any]) -> None:
+    ENGINES: ClassVar[dict[str, type[QtConnection | WireConnection]]] = {"qt": QtConnection, "wire": WireConnection}
+
+    def __init__(self, qtbot: Any, run: Callable[..., Any], engine: str = "qt") -> None:
         self.qtbot = qtbot
         self.run = run
-        self._conns: list[QtConnection] = []
+        self.engine = engine
+        self.sees_every_frame = engine == "wire"
+        self._conns: list[Any] = []
         self._async_peers: list[WebsocketsPeer | HostileServer] = []
         self._qt_peers: list[QtPeer] = []
         self._echo_servers: list[EchoServer] = []
@@ -92,12 +112,12 @@ class Net:
     # -- connections -----------------------------------------------------------------------------------
 
     def connection(self) -> Recorded:
-        conn = QtConnection()
+        conn = self.ENGINES[self.engine]()
         self._conns.append(conn)
         return Recorded(conn)
 
-    @staticmethod
-    def target(url: str, **profile: Any) -> ResolvedTarget:
+    def target(self, url: str, **profile: Any) -> ResolvedTarget:
+        profile.setdefault("engine", self.engine)
         return ConnectionProfile(name="test", url=url, **profile).resolved()
 
     def start(self, url: str, **profile: Any) -> Recorded:
@@ -120,7 +140,7 @@ class Net:
             rec.conn.open(self.target(url, **profile))
         return rec
 
-    def close(self, rec: Recorded, code: int = 1000, reason: str = "") -> CloseInfo:
+    def close(self, rec: Recorded, code: int | None = 1000, reason: str = "") -> CloseInfo:
         with self.qtbot.waitSignal(rec.conn.closed, timeout=WAIT_MS) as blocker:
             rec.conn.close(code, reason)
         info: CloseInfo = blocker.args[0]
@@ -145,9 +165,9 @@ class Net:
             raise errors[0]
 
 
-@pytest.fixture
-def net(qtbot: Any, run: Callable[..., Any]) -> Iterator[Net]:
-    harness = Net(qtbot, run)
+@pytest.fixture(params=["qt", "wire"])
+def net(request: pytest.FixtureRequest, qtbot: Any, run: Callable[..., Any]) -> Iterator[Net]:
+    harness = Net(qtbot, run, request.param)
     try:
         yield harness
     finally:

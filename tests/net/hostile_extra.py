@@ -8,6 +8,7 @@ frame the way a test chooses (echo it, send another one, or stay silent).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import struct
 from dataclasses import dataclass, field
 
@@ -22,6 +23,12 @@ class WireFrame:
     fin: bool
     masked: bool
     payload: bytes
+    #: the 3-bit RSV field (4 = RSV1, 2 = RSV2, 1 = RSV3)
+    rsv: int = 0
+    #: the masking key on the wire, None for an unmasked frame
+    mask_key: bytes | None = None
+    #: the payload length in the header
+    length: int = 0
 
 
 async def read_client_frame(reader: asyncio.StreamReader) -> WireFrame | None:
@@ -40,7 +47,8 @@ async def read_client_frame(reader: asyncio.StreamReader) -> WireFrame | None:
         return None
     if masked:
         data = _unmask(data, key)
-    return WireFrame(opcode=b0 & 0x0F, fin=bool(b0 & 0x80), masked=masked, payload=data)
+    return WireFrame(opcode=b0 & 0x0F, fin=bool(b0 & 0x80), masked=masked, payload=data, rsv=(b0 >> 4) & 0x7,
+                     mask_key=key if masked else None, length=length)
 
 
 def _unmask(data: bytes, key: bytes) -> bytes:
@@ -52,7 +60,11 @@ def _unmask(data: bytes, key: bytes) -> bytes:
 @dataclass
 class FrameRecorder:
     """Records every client frame. On the client's close frame it answers with ``close_reply`` (a close frame
-    body, or None to stay silent) and, if ``drop_after_close``, closes the TCP connection."""
+    body, or None to stay silent) and, if ``drop_after_close``, closes the TCP connection; otherwise it keeps
+    TCP open until the client drops it (``client_hung_up`` then turns True).
+
+    ``extensions``: a Sec-WebSocket-Extensions value to answer the handshake with (the recorder does not
+    decompress anything: frames are recorded as they crossed the wire)."""
 
     close_reply: bytes | None = None
     drop_after_close: bool = True
@@ -62,7 +74,10 @@ class FrameRecorder:
     echo_close: bool = False
     #: written when the client's close frame arrives, before the reply (data the server was still sending)
     send_after_close: bytes = b""
+    extensions: str = ""
     frames: list[WireFrame] = field(default_factory=list)
+    #: the client closed its end of the TCP connection (end of stream while reading)
+    client_hung_up: bool = False
 
     def behaviour(self) -> Behaviour:
         async def then(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -72,6 +87,7 @@ class FrameRecorder:
             while True:
                 frame = await read_client_frame(reader)
                 if frame is None:
+                    self.client_hung_up = True
                     return
                 self.frames.append(frame)
                 if frame.opcode == 0x8:
@@ -84,10 +100,12 @@ class FrameRecorder:
                         await writer.drain()
                     if self.drop_after_close:
                         return
-                    await reader.read()
+                    with contextlib.suppress(ConnectionError):  # an abort (RST) is a hang-up too
+                        await reader.read()
+                    self.client_hung_up = True
                     return
 
-        return after_upgrade(then)
+        return after_upgrade(then, self.extensions)
 
     def messages(self) -> list[tuple[int, bytes]]:
         """Data messages reassembled from the recorded frames: (first opcode, payload)."""

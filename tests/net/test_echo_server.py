@@ -1,4 +1,4 @@
-"""The built-in EchoServer, with a QtConnection as its client."""
+"""The built-in EchoServer, with each engine as its client."""
 
 from __future__ import annotations
 

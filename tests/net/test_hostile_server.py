@@ -1,4 +1,4 @@
-"""QtConnection against a raw server that misbehaves on purpose: what the user reads and what the timeline
+"""Both engines against a raw server that misbehaves on purpose: what the user reads and what the timeline
 shows when the handshake is refused or stalls, frames are too big, the server vanishes or breaks the
 protocol."""
 
@@ -12,12 +12,10 @@ from PySide6.QtCore import QTimer
 from tests.net.conftest import WAIT_MS, Net, is_in_final
 from tests.net.hostile_extra import FrameRecorder, declares_oversized_frame
 from tests.peers import (
-    closes_with,
     frame_header,
     http_status,
     never_answers,
     sends_then_drops,
-    sends_then_waits,
     server_frame,
 )
 from wsinspector.core.events import ConnectionState, FailureKind
@@ -67,7 +65,7 @@ def test_oversized_frame_closes_with_message_too_big(net: Net) -> None:
     assert info.code == 1009
     assert info.by_peer is False
     assert "1.0 MiB" in info.message
-    assert rec.incoming(data_only=True) == []
+    rec.refused(net.sees_every_frame, Opcode.BINARY, 2 * MIB)
 
 
 def test_oversized_frame_payload_is_not_parsed_as_frames(net: Net) -> None:
@@ -98,14 +96,29 @@ def test_oversized_frame_payload_is_not_parsed_as_frames(net: Net) -> None:
 
 
 def test_server_close_frame_with_code_and_reason(net: Net) -> None:
-    _peer, url = net.hostile(closes_with(4001, "bye"))
+    # The server sends 4001 "bye", reads the client's answer and never drops TCP itself.
+    recorder = FrameRecorder(send_first=server_frame(0x8, struct.pack("!H", 4001) + b"bye"), drop_after_close=False)
+    _peer, url = net.hostile(recorder.behaviour())
     rec = net.open_until("closed", url)
 
-    assert [(f.close_code, f.close_reason) for f in rec.in_closes()] == [(4001, "bye")]
+    [incoming_close] = rec.in_closes()
+    assert (incoming_close.close_code, incoming_close.close_reason) == (4001, "bye")
     [info] = rec.closed
-    assert (info.code, info.reason, info.by_peer, info.failure) == (4001, "bye", True, None)
+    assert (info.code, info.reason, info.by_peer, info.clean, info.failure) == (4001, "bye", True, True, None)
     assert "4001" in info.message
     assert "bye" in info.message
+    # both engines answer with the same close frame, then drop TCP themselves (Wire after a 1 s grace)
+    net.qtbot.waitUntil(lambda: recorder.client_hung_up, timeout=WAIT_MS)
+    assert [w.payload for w in recorder.frames] == [struct.pack("!H", 4001) + b"bye"]
+    if net.sees_every_frame:
+        # the real frame, and the reply the protocol sent by itself, both in the timeline
+        assert incoming_close.note == ""
+        assert [(f.opcode, f.payload) for f in rec.outgoing()] == [(Opcode.CLOSE, recorder.frames[0].payload)]
+    else:
+        # QWebSocket hides both the incoming close frame and its automatic reply
+        assert "reconstructed" in incoming_close.note
+        assert rec.outgoing() == []
+    assert rec.conn.state is ConnectionState.CLOSED
 
 
 def test_server_vanishes_after_a_frame(net: Net) -> None:
@@ -125,16 +138,31 @@ def test_server_vanishes_after_a_frame(net: Net) -> None:
 
 def test_fragments_with_an_interleaved_ping(net: Net) -> None:
     wire = server_frame(0x1, b"abc", fin=False) + server_frame(0x9, b"P") + server_frame(0x0, b"def")
-    _peer, url = net.hostile(sends_then_waits(wire))
+    recorder = FrameRecorder(send_first=wire, echo_close=True)
+    _peer, url = net.hostile(recorder.behaviour())
     rec = net.start(url)
     net.qtbot.waitUntil(lambda: any(is_in_final(f) for f in rec.frames), timeout=WAIT_MS)
+    # both engines answer the ping by themselves, between the fragments
+    net.qtbot.waitUntil(lambda: len(recorder.frames) == 1, timeout=WAIT_MS)
+    [pong] = recorder.frames
+    assert (pong.opcode, pong.payload) == (0xA, b"P")
 
-    # QWebSocket answers pings itself and has no signal for an incoming ping: the server's ping between the
-    # two fragments cannot appear in the timeline. Only the two data frames do, in order.
-    assert [(f.opcode, f.payload, f.fin) for f in rec.incoming()] == [
-        (Opcode.TEXT, b"abc", False),
-        (Opcode.CONTINUATION, b"def", True),
-    ]
+    if net.sees_every_frame:
+        # Wire shows the ping where it arrived, between the two fragments, and the pong it sent
+        assert [(f.opcode, f.payload, f.fin) for f in rec.incoming()] == [
+            (Opcode.TEXT, b"abc", False),
+            (Opcode.PING, b"P", True),
+            (Opcode.CONTINUATION, b"def", True),
+        ]
+        assert [(f.opcode, f.payload, f.mask_key) for f in rec.outgoing()] == [(Opcode.PONG, b"P", pong.mask_key)]
+    else:
+        # QWebSocket answers pings itself and has no signal for an incoming ping: the server's ping between the
+        # two fragments cannot appear in the timeline, nor the pong. Only the two data frames do, in order.
+        assert [(f.opcode, f.payload, f.fin) for f in rec.incoming()] == [
+            (Opcode.TEXT, b"abc", False),
+            (Opcode.CONTINUATION, b"def", True),
+        ]
+        assert rec.outgoing() == []
     assert rec.closed == []
 
 
@@ -164,6 +192,10 @@ def test_client_close_shows_no_close_frame_the_server_did_not_send(net: Net) -> 
         pytest.param(server_frame(0x1, b"ok\xff"), 1007, id="invalid-utf8"),
         pytest.param(frame_header(0x1, 2, rsv=4) + b"hi", 1002, id="rsv1-without-extension"),
         pytest.param(server_frame(0x0, b"hi"), 1002, id="orphan-continuation"),
+        pytest.param(frame_header(0x1, 2, rsv=2) + b"hi", 1002, id="rsv2-without-extension"),
+        pytest.param(frame_header(0x1, 2, rsv=1) + b"hi", 1002, id="rsv3-without-extension"),
+        pytest.param(server_frame(0x3, b"hi"), 1002, id="reserved-opcode"),
+        pytest.param(server_frame(0x8, struct.pack("!H", 1000) + b"bye \xff"), 1007, id="invalid-utf8-close-reason"),
     ],
 )
 def test_server_protocol_violation_is_reported_as_such(
@@ -175,6 +207,9 @@ def test_server_protocol_violation_is_reported_as_such(
     recorder = FrameRecorder(send_first=wire, echo_close=server_echoes_close, close_reply=None)
     _peer, url = net.hostile(recorder.behaviour())
     rec = net.open_until("closed", url)
+    # after a close frame from the server (the bad close reason) Qt does not wait for the server's answer
+    net.qtbot.waitUntil(lambda: recorder.client_hung_up or any(w.opcode == 0x8 for w in recorder.frames),
+                        timeout=WAIT_MS)
 
     # what crossed the wire: the client sent the first close frame, with the protocol-error code
     assert [struct.unpack("!H", w.payload[:2])[0] for w in recorder.frames if w.opcode == 0x8] == [code]
@@ -184,5 +219,5 @@ def test_server_protocol_violation_is_reported_as_such(
     assert info.failure is not None, f"no failure reported: {info.message!r}"
     assert info.failure.kind is FailureKind.PROTOCOL
     assert info.message.startswith("Protocol error from the server")
-    if not server_echoes_close:
+    if not server_echoes_close and wire[0] & 0x0F != 0x8:
         assert rec.in_closes() == [], "an incoming close frame the server never sent"

@@ -1,5 +1,5 @@
-"""Every kind of test peer accepts a QtConnection and is stopped cleanly by the ``net`` fixture: when one of
-these fails, look at the peer or the fixture before the engine."""
+"""Every kind of test peer accepts a connection of either engine and is stopped cleanly by the ``net`` fixture:
+when one of these fails, look at the peer or the fixture before the engine."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""QtConnection against a real `websockets` server: echo, sizes, handshake details, ping, closes, fragments."""
+"""Both engines against a real `websockets` server: echo, sizes, handshake details, ping, closes, fragments."""
 
 from __future__ import annotations
 

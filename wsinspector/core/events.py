@@ -31,6 +31,7 @@ class FailureKind(enum.Enum):
     CONNECTION_LOST = "connection-lost"
     MESSAGE_TOO_BIG = "message-too-big"
     PROTOCOL = "protocol"
+    CLOSE_TIMEOUT = "close-timeout"
     PROXY = "proxy"
     NETWORK = "network"
 
@@ -119,6 +120,10 @@ def describe_failure(f: Failure) -> str:
         return f"The server sent a message larger than{limit}; closed with 1009 (message too big)"
     if k is FailureKind.PROTOCOL:
         return f"Protocol error from the server: {f.detail}"
+    if k is FailureKind.CLOSE_TIMEOUT:
+        secs = f"{f.timeout_s:g} s" if f.timeout_s is not None else "the time limit"
+        return (f"Closing handshake timed out: the server did not answer our close frame within {secs}; "
+                "connection dropped")
     if k is FailureKind.PROXY:
         return f"Proxy error: {f.detail}"
     return f"Network error: {f.detail}" if f.detail else "Network error"

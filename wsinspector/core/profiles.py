@@ -21,6 +21,12 @@ HEARTBEAT_RECONNECT = "reconnect"
 HEARTBEAT_ACTIONS = {HEARTBEAT_MARK: "Mark as unhealthy", HEARTBEAT_CLOSE: "Close the connection",
                      HEARTBEAT_RECONNECT: "Reconnect"}
 
+ENGINE_QT = "qt"
+ENGINE_WIRE = "wire"
+ENGINES = {ENGINE_WIRE: "Wire (every frame, permessage-deflate, fault injection)",
+           ENGINE_QT: "Qt (QtWebSockets)"}
+DEFAULT_CLOSE_TIMEOUT_S = 5.0
+
 #: Marks the profile the app keeps pointed at its own built-in echo server.
 BUILTIN_LOCAL_ECHO = "local-echo"
 
@@ -67,6 +73,19 @@ class ConnectionProfile:
     reconnect_max_attempts: int = 10
     reconnect_base_s: float = 0.5
     reconnect_max_s: float = 30.0
+    #: ENGINE_WIRE or ENGINE_QT
+    engine: str = ENGINE_WIRE
+    #: offer permessage-deflate (Wire engine)
+    deflate: bool = True
+    #: 0 = no value in the offer (server_max_window_bits: the server's default; client_max_window_bits: any)
+    deflate_server_max_window_bits: int = 0
+    deflate_client_max_window_bits: int = 0
+    deflate_server_no_context_takeover: bool = False
+    deflate_client_no_context_takeover: bool = False
+    #: answer incoming pings by ourselves (Wire engine; off only to test a server's heartbeat handling)
+    auto_pong: bool = True
+    #: after our close frame, how long to wait for the server to close before dropping the connection
+    close_timeout_s: float = DEFAULT_CLOSE_TIMEOUT_S
     builtin: str = ""
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -109,6 +128,14 @@ class ConnectionProfile:
             raise ProfileError("Reconnect delays must be positive (the longest at least the first)")
         if self.heartbeat_action not in HEARTBEAT_ACTIONS:
             raise ProfileError(f"Unknown heartbeat action {self.heartbeat_action!r}")
+        if self.engine not in ENGINES:
+            raise ProfileError(f"Unknown engine {self.engine!r}: use {' or '.join(map(repr, ENGINES))}")
+        for label, bits in (("Server", self.deflate_server_max_window_bits),
+                            ("Client", self.deflate_client_max_window_bits)):
+            if bits != 0 and not 8 <= bits <= 15:
+                raise ProfileError(f"{label} max window bits must be between 8 and 15 (or 0 for no value)")
+        if self.close_timeout_s <= 0:
+            raise ProfileError("Close timeout must be positive")
         return ResolvedTarget(
             url=url,
             headers=tuple(headers),
@@ -117,6 +144,14 @@ class ConnectionProfile:
             handshake_timeout_s=self.handshake_timeout_s,
             max_message_size=self.max_message_size,
             max_frame_size=self.max_frame_size,
+            engine=self.engine,
+            deflate=self.deflate,
+            deflate_server_max_window_bits=self.deflate_server_max_window_bits,
+            deflate_client_max_window_bits=self.deflate_client_max_window_bits,
+            deflate_server_no_context_takeover=self.deflate_server_no_context_takeover,
+            deflate_client_no_context_takeover=self.deflate_client_no_context_takeover,
+            auto_pong=self.auto_pong,
+            close_timeout_s=self.close_timeout_s,
         )
 
 
@@ -131,6 +166,14 @@ class ResolvedTarget:
     handshake_timeout_s: float
     max_message_size: int
     max_frame_size: int
+    engine: str = ENGINE_WIRE
+    deflate: bool = True
+    deflate_server_max_window_bits: int = 0
+    deflate_client_max_window_bits: int = 0
+    deflate_server_no_context_takeover: bool = False
+    deflate_client_no_context_takeover: bool = False
+    auto_pong: bool = True
+    close_timeout_s: float = DEFAULT_CLOSE_TIMEOUT_S
 
 
 def backoff_delay(attempt: int, base_s: float, max_s: float, rng: random.Random | None = None) -> float:

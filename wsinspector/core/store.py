@@ -186,6 +186,14 @@ def profile_to_json(profile: ConnectionProfile) -> str:
         "reconnect_max_attempts": profile.reconnect_max_attempts,
         "reconnect_base_s": profile.reconnect_base_s,
         "reconnect_max_s": profile.reconnect_max_s,
+        "engine": profile.engine,
+        "deflate": profile.deflate,
+        "deflate_server_max_window_bits": profile.deflate_server_max_window_bits,
+        "deflate_client_max_window_bits": profile.deflate_client_max_window_bits,
+        "deflate_server_no_context_takeover": profile.deflate_server_no_context_takeover,
+        "deflate_client_no_context_takeover": profile.deflate_client_no_context_takeover,
+        "auto_pong": profile.auto_pong,
+        "close_timeout_s": profile.close_timeout_s,
         "builtin": profile.builtin,
     }
     return json.dumps(data, ensure_ascii=False)

@@ -39,9 +39,12 @@ _TOO_BIG = re.compile(r"too big|too large|exceed", re.IGNORECASE)
 #: close reasons QWebSocket gives when it fails the connection itself (the server broke the protocol)
 _QT_OWN = re.compile(
     r"framesize exceeded|message size exceeded|Invalid UTF-8|Rsv field is non-zero|Received Continuation frame"
-    r"|Invalid opcode|too big|too large",
+    r"|Invalid opcode|reserved opcode|too big|too large",
     re.IGNORECASE,
 )
+#: QWebSocket drops the connection by itself about 3 s after its close frame, without saying whether the
+#: server answered; the Qt engine decides before that, at the profile's close timeout or this, the sooner
+QT_CLOSE_WAIT_S = 2.5
 _IN, _OUT = Direction.IN, Direction.OUT
 _TEXT, _BINARY, _CONTINUATION = Opcode.TEXT, Opcode.BINARY, Opcode.CONTINUATION
 
@@ -53,6 +56,18 @@ class FrameSink(Protocol):
                  rsv1: bool | None = None, rsv2: bool | None = None, rsv3: bool | None = None,
                  masked: bool | None = None, payload_length: int | None = None, mask_key: bytes | None = None,
                  note: str = "") -> object: ...
+
+
+_BOMS = ("\ufeff", "\ufffe")
+_BOM_NOTE = ("the Qt engine altered this text: PySide's conversion to QString drops a leading U+FEFF and "
+             "byte-swaps text after a leading U+FFFE (the Wire engine sends text byte-exact)")
+
+
+def _through_qstring(text: str) -> str:
+    """``text`` after a round trip through QString, as QWebSocket.sendTextMessage receives it."""
+    probe = QObject()
+    probe.setObjectName(text)
+    return str(probe.objectName())
 
 
 _UNSEEN = "QWebSocket does not expose incoming close frames: reconstructed from closeCode()/closeReason()"
@@ -77,6 +92,9 @@ class QtConnection(QObject):
     cancelled = Signal()
     closed = Signal(object)
 
+    #: QWebSocket hides incoming pings, close frames, RSV bits and masking
+    sees_every_frame = False
+
     def __init__(self, parent: QObject | None = None, sink: FrameSink | None = None) -> None:
         """``sink``: called with each frame's fields instead of emitting ``frame`` (the fast path the session
         uses: no Frame object and no signal per frame)."""
@@ -96,6 +114,10 @@ class QtConnection(QObject):
         self._handshake_timer = QTimer(self)
         self._handshake_timer.setSingleShot(True)
         self._handshake_timer.timeout.connect(self._on_handshake_timeout)
+        self._close_timer = QTimer(self)
+        self._close_timer.setSingleShot(True)
+        self._close_timer.timeout.connect(self._on_close_timeout)
+        self._close_timed_out = False
 
     # -- commands ---------------------------------------------------------------------------------
 
@@ -165,6 +187,8 @@ class QtConnection(QObject):
             return
         self._we_closed = True
         now = time.monotonic_ns()
+        assert self._target is not None
+        self._close_timer.start(int(min(self._target.close_timeout_s, QT_CLOSE_WAIT_S) * 1000))
         ws.close(QWebSocketProtocol.CloseCode(code), reason)
         self._emit_out(Opcode.CLOSE, close_payload(code, reason), now)
 
@@ -189,13 +213,23 @@ class QtConnection(QObject):
     def _send(self, data: bytes, opcode: Opcode) -> None:
         ws = self._require_open()
         now = time.monotonic_ns()
+        note = ""
         if opcode is Opcode.TEXT:
-            ws.sendTextMessage(data.decode("utf-8", "surrogatepass"))
+            text = data.decode("utf-8", "surrogatepass")
+            if text[:1] in _BOMS:
+                # PySide's str -> QString conversion drops a leading U+FEFF and byte-swaps the text after a
+                # leading U+FFFE: show what QWebSocket actually sends
+                sent = _through_qstring(text)
+                if sent != text:
+                    data = sent.encode("utf-8", "surrogatepass")
+                    note = _BOM_NOTE
+            ws.sendTextMessage(text)
         else:
             ws.sendBinaryMessage(QByteArray(data))
         parts = split_payload(data, ws.outgoingFrameSize())
         for index, part in enumerate(parts):
-            self._emit_out(opcode if index == 0 else Opcode.CONTINUATION, part, now, fin=index == len(parts) - 1)
+            self._emit_out(opcode if index == 0 else Opcode.CONTINUATION, part, now, fin=index == len(parts) - 1,
+                           note=note if index == 0 else "")
 
     def _emit_frame(self, direction: Direction, opcode: Opcode, payload: bytes, ts_ns: int, fin: bool | None,
                     rsv1: bool | None = None, rsv2: bool | None = None, rsv3: bool | None = None,
@@ -205,9 +239,9 @@ class QtConnection(QObject):
                               rsv1=rsv1, rsv2=rsv2, rsv3=rsv3, masked=masked, payload_length=payload_length,
                               mask_key=mask_key, note=note))
 
-    def _emit_out(self, opcode: Opcode, payload: bytes, ts_ns: int, fin: bool = True) -> None:
+    def _emit_out(self, opcode: Opcode, payload: bytes, ts_ns: int, fin: bool = True, note: str = "") -> None:
         # QWebSocket masks every client frame and negotiates no extensions: these fields are known.
-        self._sink(_OUT, opcode, payload, ts_ns, fin, False, False, False, True, len(payload))
+        self._sink(_OUT, opcode, payload, ts_ns, fin, False, False, False, True, len(payload), None, note)
 
     def _emit_in(self, opcode: Opcode, payload: bytes, fin: bool | None, note: str = "",
                  payload_length: int | None = None) -> None:
@@ -303,6 +337,13 @@ class QtConnection(QObject):
                                     timeout_s=self._target.handshake_timeout_s))
 
     @Slot()
+    def _on_close_timeout(self) -> None:
+        if self._finished or self._ws is None:
+            return
+        self._close_timed_out = True
+        self._ws.abort()
+
+    @Slot()
     def _on_disconnected(self) -> None:
         if self._finished:
             return
@@ -317,11 +358,18 @@ class QtConnection(QObject):
             return
         self._finished = True
         self._handshake_timer.stop()
+        self._close_timer.stop()
         code = int(ws.closeCode().value) if hasattr(ws.closeCode(), "value") else int(ws.closeCode())
         reason = ws.closeReason()
         error = self._socket_error
         info: CloseInfo
-        if self._aborted:
+        if self._close_timed_out:
+            assert self._target is not None
+            wait = min(self._target.close_timeout_s, QT_CLOSE_WAIT_S)
+            info = CloseInfo(code=code, reason=reason, by_peer=False, clean=False,
+                             failure=Failure(FailureKind.CLOSE_TIMEOUT, timeout_s=wait,
+                                             detail=f"no close frame came back within {wait:g} s of ours"))
+        elif self._aborted:
             # no close frame crossed the wire: QWebSocket's closeCode() is only its default here
             info = CloseInfo(code=None, reason="", by_peer=False, clean=False)
         elif self._we_closed:
@@ -350,6 +398,7 @@ class QtConnection(QObject):
         """End a connection attempt that never opened. ``None``: the user cancelled it."""
         self._finished = True
         self._handshake_timer.stop()
+        self._close_timer.stop()
         if self._ws is not None:
             self._ws.abort()
         self._set_state(ConnectionState.CLOSED)
@@ -360,27 +409,33 @@ class QtConnection(QObject):
 
     def _classify(self, error: _SocketError, text: str) -> Failure:
         host, port = self._host_port()
-        # QWebSocket reports a non-101 answer as ConnectionRefusedError: the status in the text decides.
-        status = _HTTP_STATUS.search(text)
-        if status:
-            return Failure(FailureKind.HANDSHAKE_REJECTED, detail=text, host=host, port=port,
-                           http_status=int(status.group(1)), http_reason=(status.group(2) or "").strip())
-        if error == _SocketError.HostNotFoundError:
-            return Failure(FailureKind.DNS, detail=text, host=host, port=port)
-        if error == _SocketError.ConnectionRefusedError:
-            return Failure(FailureKind.REFUSED, detail=text, host=host, port=port)
-        if error in (_SocketError.SslHandshakeFailedError, _SocketError.SslInternalError,
-                     _SocketError.SslInvalidUserDataError):
-            return Failure(FailureKind.TLS, detail=text, host=host, port=port, tls_errors=tuple(self._ssl_errors))
-        if error in (_SocketError.ProxyConnectionRefusedError, _SocketError.ProxyConnectionClosedError,
-                     _SocketError.ProxyConnectionTimeoutError, _SocketError.ProxyNotFoundError,
-                     _SocketError.ProxyProtocolError, _SocketError.ProxyAuthenticationRequiredError):
-            return Failure(FailureKind.PROXY, detail=text, host=host, port=port)
-        if error == _SocketError.RemoteHostClosedError:
-            return Failure(FailureKind.HANDSHAKE_INVALID, detail="the server closed the connection during the "
-                           "handshake", host=host, port=port)
-        if "handshake" in text.lower() or "header" in text.lower():
-            return Failure(FailureKind.HANDSHAKE_INVALID, detail=text, host=host, port=port)
-        if self._ssl_errors:
-            return Failure(FailureKind.TLS, detail=text, host=host, port=port, tls_errors=tuple(self._ssl_errors))
-        return Failure(FailureKind.NETWORK, detail=text, host=host, port=port)
+        return classify_socket_error(error, text, host, port, self._ssl_errors)
+
+
+def classify_socket_error(error: _SocketError, text: str, host: str, port: int | None,
+                          ssl_errors: list[str]) -> Failure:
+    """A socket error before the connection opened, as a Failure; ``text`` is the engine's error string."""
+    # QWebSocket reports a non-101 answer as ConnectionRefusedError: the status in the text decides.
+    status = _HTTP_STATUS.search(text)
+    if status:
+        return Failure(FailureKind.HANDSHAKE_REJECTED, detail=text, host=host, port=port,
+                       http_status=int(status.group(1)), http_reason=(status.group(2) or "").strip())
+    if error == _SocketError.HostNotFoundError:
+        return Failure(FailureKind.DNS, detail=text, host=host, port=port)
+    if error == _SocketError.ConnectionRefusedError:
+        return Failure(FailureKind.REFUSED, detail=text, host=host, port=port)
+    if error in (_SocketError.SslHandshakeFailedError, _SocketError.SslInternalError,
+                 _SocketError.SslInvalidUserDataError):
+        return Failure(FailureKind.TLS, detail=text, host=host, port=port, tls_errors=tuple(ssl_errors))
+    if error in (_SocketError.ProxyConnectionRefusedError, _SocketError.ProxyConnectionClosedError,
+                 _SocketError.ProxyConnectionTimeoutError, _SocketError.ProxyNotFoundError,
+                 _SocketError.ProxyProtocolError, _SocketError.ProxyAuthenticationRequiredError):
+        return Failure(FailureKind.PROXY, detail=text, host=host, port=port)
+    if error == _SocketError.RemoteHostClosedError:
+        return Failure(FailureKind.HANDSHAKE_INVALID, detail="the server closed the connection during the "
+                       "handshake", host=host, port=port)
+    if "handshake" in text.lower() or "header" in text.lower():
+        return Failure(FailureKind.HANDSHAKE_INVALID, detail=text, host=host, port=port)
+    if ssl_errors:
+        return Failure(FailureKind.TLS, detail=text, host=host, port=port, tls_errors=tuple(ssl_errors))
+    return Failure(FailureKind.NETWORK, detail=text, host=host, port=port)

@@ -56,9 +56,11 @@ class EchoServer(QObject):
         clients, self._clients = self._clients, []
         for client in clients:
             if shiboken6.isValid(client):
+                # kept until the client answers the close frame: then Qt drops the TCP connection, as a
+                # server should (deleting it now would leave the connection open with no one to close it)
                 client.disconnected.disconnect()
+                client.disconnected.connect(client.deleteLater)
                 client.close(QWebSocketProtocol.CloseCode.CloseCodeGoingAway, "server shutting down")
-                client.deleteLater()
         if clients:
             self.client_count_changed.emit(0)
 

@@ -1,0 +1,19 @@
+"""Choosing a connection engine by the name a profile stores."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject
+
+from wsinspector.core.profiles import ENGINE_QT, ENGINE_WIRE
+from wsinspector.net.client import FrameSink, QtConnection
+from wsinspector.net.wire import WireConnection
+
+Connection = QtConnection | WireConnection
+
+
+def make_connection(engine: str, parent: QObject | None = None, sink: FrameSink | None = None) -> Connection:
+    if engine == ENGINE_WIRE:
+        return WireConnection(parent, sink=sink)
+    if engine == ENGINE_QT:
+        return QtConnection(parent, sink=sink)
+    raise ValueError(f"unknown engine {engine!r}")
