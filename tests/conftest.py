@@ -86,6 +86,9 @@ def _live_qt_leftovers() -> list[str]:
             found.append(f"running QThread {obj!r}")
         elif isinstance(obj, QWebSocket) and obj.state() != QAbstractSocket.SocketState.UnconnectedState:
             found.append(f"QWebSocket still {obj.state().name} to {obj.requestUrl().toString()}")
+        elif (isinstance(obj, QAbstractSocket) and obj.state() != QAbstractSocket.SocketState.UnconnectedState
+              and not isinstance(obj.parent(), QWebSocket)):  # a QWebSocket's own socket is reported above
+            found.append(f"socket still {obj.state().name} to {obj.peerName() or obj.peerAddress().toString()}")
         elif isinstance(obj, QWebSocketServer) and obj.isListening():
             found.append(f"QWebSocketServer still listening on {obj.serverUrl().toString()}")
     return found
@@ -93,7 +96,8 @@ def _live_qt_leftovers() -> list[str]:
 
 @pytest.fixture(autouse=True)
 def no_leftovers(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Fail a Qt test that leaves an active timer, a running thread or an open socket behind."""
+    """Fail a Qt test that leaves an active timer, a running thread or an open socket (QWebSocket or the Wire
+    engine's QTcpSocket) behind."""
     yield
     if "qapp" not in request.fixturenames and "qtbot" not in request.fixturenames:
         return
