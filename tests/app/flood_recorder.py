@@ -1,12 +1,13 @@
 """Helper process for test_crash: record a flood of frames until killed.
 
-    python tests/app/flood_recorder.py DATA_DIR [MIN_STORED]
+    python tests/app/flood_recorder.py DATA_DIR [MIN_STORED [ENGINE]]
 
 Starts a Qt application (offscreen), a QWebSocketServer on 127.0.0.1 that sends text messages
 "frame 0", "frame 1", ... as fast as the client takes them, and a SessionController recording the
 connection to DATA_DIR/wsinspector.sqlite3 like the app does. Once at least MIN_STORED frames are in the
 file it prints one line, ``stored <count> session <id>``, and goes on flooding and recording until it is
-killed. Messages on stderr say why it stopped, should it stop by itself.
+killed. ENGINE is the connection profile's engine ("wire", the default, or "qt"). Messages on stderr say why
+it stopped, should it stop by itself.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from wsinspector.app.context import DB_NAME  # noqa: E402
 from wsinspector.app.session import SessionController  # noqa: E402
-from wsinspector.core.profiles import ConnectionProfile  # noqa: E402
+from wsinspector.core.profiles import ENGINE_WIRE, ConnectionProfile  # noqa: E402
 from wsinspector.core.store import Store  # noqa: E402
 
 #: messages sent per turn of the event loop
@@ -76,6 +77,7 @@ class Flooder(QObject):
 def main() -> int:
     data_dir = Path(sys.argv[1])
     min_stored = int(sys.argv[2]) if len(sys.argv) > 2 else 5000
+    engine = sys.argv[3] if len(sys.argv) > 3 else ENGINE_WIRE
     app = QApplication([sys.argv[0]])
     store = Store(data_dir / DB_NAME)
     controller = SessionController(store)
@@ -105,7 +107,7 @@ def main() -> int:
     controller.recording_failed.connect(on_recording_failed)
     controller.failed.connect(on_closed)
     controller.closed.connect(on_closed)
-    if not controller.connect_to(ConnectionProfile(name="flood", url=url)):
+    if not controller.connect_to(ConnectionProfile(name="flood", url=url, engine=engine)):
         return 1
     QTimer.singleShot(GIVE_UP_MS, lambda: (print("nobody killed me", file=sys.stderr, flush=True), app.exit(4)))
     code = app.exec()

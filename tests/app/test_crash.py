@@ -18,6 +18,7 @@ import pytest
 
 from wsinspector.app.context import DB_NAME, AppContext
 from wsinspector.core.frames import Direction, Opcode, pack_meta
+from wsinspector.core.profiles import ENGINE_QT, ENGINE_WIRE
 from wsinspector.core.store import SEQ_MASK, SessionStatus
 
 SCRIPT = Path(__file__).with_name("flood_recorder.py")
@@ -39,12 +40,23 @@ def wait_for_line(proc: subprocess.Popen[str], timeout_s: float) -> str:
     return ""
 
 
-def test_killed_while_recording_keeps_every_saved_frame(qapp: Any, data_dir: Path, tmp_path: Path) -> None:
+#: how each engine stores an incoming text frame's header: the Wire engine reads the real one (RSV bits clear,
+#: not masked); QWebSocket tells only the FIN bit
+IN_TEXT_META = {
+    ENGINE_WIRE: pack_meta(Direction.IN, Opcode.TEXT, True, False, False, False, False),
+    ENGINE_QT: pack_meta(Direction.IN, Opcode.TEXT, True),
+}
+
+
+@pytest.mark.parametrize("engine", [ENGINE_WIRE, ENGINE_QT])
+def test_killed_while_recording_keeps_every_saved_frame(
+    qapp: Any, data_dir: Path, tmp_path: Path, engine: str
+) -> None:
     stderr_path = tmp_path / "flood_recorder.stderr"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
     with stderr_path.open("w") as stderr:
-        proc = subprocess.Popen([sys.executable, str(SCRIPT), str(data_dir), str(MIN_STORED)], cwd=ROOT, env=env,
-                                stdout=subprocess.PIPE, stderr=stderr, text=True)
+        proc = subprocess.Popen([sys.executable, str(SCRIPT), str(data_dir), str(MIN_STORED), engine], cwd=ROOT,
+                                env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
         try:
             line = wait_for_line(proc, READY_TIMEOUT_S)
             still_running = proc.poll() is None
@@ -88,7 +100,7 @@ def test_killed_while_recording_keeps_every_saved_frame(qapp: Any, data_dir: Pat
         assert record.last_ts_ns == frames[-1][1]
         assert record.ended_wall == pytest.approx(record.started_wall + (frames[-1][1] - record.started_ns) / 1e9,
                                                   abs=1e-3)
-        in_text = pack_meta(Direction.IN, Opcode.TEXT, True)
+        in_text = IN_TEXT_META[engine]
         damaged = [seq for seq, _, meta, _, _, _, payload in frames
                    if meta != in_text or payload != f"frame {seq}".encode()]
         assert damaged == [], f"{len(damaged)} frames differ from what was sent, first at seq {damaged[0]}"

@@ -17,7 +17,7 @@ from wsinspector.app.session import SessionController
 from wsinspector.app.sessions import SessionsController
 from wsinspector.core.events import CloseInfo, Failure, FailureKind
 from wsinspector.core.frames import Direction, Opcode, close_payload, pack_meta
-from wsinspector.core.profiles import ConnectionProfile
+from wsinspector.core.profiles import ENGINE_QT, ENGINE_WIRE, ConnectionProfile
 from wsinspector.core.store import SEQ_MASK, SessionRecord, SessionStatus, Store
 from wsinspector.core.stored import StoredSession
 
@@ -171,15 +171,16 @@ def test_refused_connection_is_saved_as_a_failed_session(
     assert record.url == f"ws://127.0.0.1:{port}/"
 
 
+@pytest.mark.parametrize("engine", [ENGINE_WIRE, ENGINE_QT])
 def test_server_close_code_and_reason_are_saved(
-    qtbot: Any, controller: SessionController, store: Store, websockets_peer: StartPeer
+    qtbot: Any, controller: SessionController, store: Store, websockets_peer: StartPeer, engine: str
 ) -> None:
     async def says_bye(ws: Any) -> None:
         await ws.recv()
         await ws.close(4001, "bye")
 
     _, url = websockets_peer(says_bye)
-    session_id = open_session(qtbot, controller, url)
+    session_id = open_session(qtbot, controller, url, engine=engine)
     with qtbot.waitSignal(controller.closed, timeout=WAIT_MS) as closed, \
             qtbot.waitSignal(controller.session_saved, timeout=WAIT_MS):
         controller.send(b"hello", True)
@@ -189,9 +190,21 @@ def test_server_close_code_and_reason_are_saved(
     record = assert_stored_like_the_log(store, controller, session_id)
     assert record.status == SessionStatus.CLOSED
     assert (record.close_code, record.close_reason) == (4001, "bye")
-    last = all_frames(store, session_id)[-1]
-    assert last[2] & 0xF == Opcode.CLOSE and not (last[2] >> 4) & 1  # incoming close
-    assert last[6] == close_payload(4001, "bye")
+    frames = all_frames(store, session_id)
+    bye = close_payload(4001, "bye")
+    if engine == ENGINE_QT:
+        # QWebSocket hides close frames: the server's is rebuilt from closeCode()/closeReason(), and says so
+        last = frames[-1]
+        assert last[2] & 0xF == Opcode.CLOSE and not (last[2] >> 4) & 1  # incoming close
+        assert last[6] == bye
+        assert last[5], "a rebuilt close frame carries a note"
+        return
+    # the Wire engine saves the server's real close frame, then our reply (the same code and reason, masked)
+    server_close, our_reply = frames[-2:]
+    assert server_close[2] == pack_meta(Direction.IN, Opcode.CLOSE, True, False, False, False, False)
+    assert (server_close[3], server_close[4], server_close[5], server_close[6]) == (len(bye), None, None, bye)
+    assert our_reply[2] == pack_meta(Direction.OUT, Opcode.CLOSE, True, False, False, False, True)
+    assert (our_reply[3], len(our_reply[4]), our_reply[5], our_reply[6]) == (len(bye), 4, None, bye)
 
 
 def test_many_flushes_store_each_frame_exactly_once(
@@ -297,8 +310,11 @@ def test_each_connection_is_its_own_session(
     assert [r.id for r in store.sessions()] == [second, first]
     assert all(r.status == SessionStatus.CLOSED for r in store.sessions())
     # the frames of each session start at seq 0 and mention only that session's messages
-    assert all_frames(store, second)[0][6] == b"second session"
-    assert all_frames(store, second)[0][2] == pack_meta(Direction.OUT, Opcode.TEXT, True, False, False, False, True)
+    first_frame = all_frames(store, second)[0]
+    assert first_frame[6] == b"second session"
+    # as it went out: compressed (the peer accepted permessage-deflate, so RSV1 is set) and masked with its key
+    assert first_frame[2] == pack_meta(Direction.OUT, Opcode.TEXT, True, True, False, False, True)
+    assert len(first_frame[4]) == 4
 
 
 def test_connection_lost_is_saved_as_a_failed_session(
@@ -318,19 +334,38 @@ def test_connection_lost_is_saved_as_a_failed_session(
     assert [row[6] for row in all_frames(store, record.id)] == [b"last words"]
 
 
+#: the frame size the Wire engine is asked to split at (it sends each message as one frame unless asked)
+WIRE_FRAME_SIZE = 64 * 1024
+
+
+@pytest.mark.parametrize("engine", [ENGINE_WIRE, ENGINE_QT])
 def test_fragmented_messages_read_back_like_the_live_view(
-    qtbot: Any, controller: SessionController, store: Store, websockets_peer: StartPeer
+    qtbot: Any, controller: SessionController, store: Store, websockets_peer: StartPeer, engine: str
 ) -> None:
     """A message bigger than the outgoing frame size goes out in fragments, with pings and echoes around it;
-    opening the saved session shows the same frames and messages as the live view did."""
+    opening the saved session shows the same frames and messages as the live view did.
+
+    QWebSocket splits every message at its outgoing frame size (512 KiB); the Wire engine splits only when
+    asked to (the composer's frame size), here at WIRE_FRAME_SIZE."""
     _, url = websockets_peer(max_size=None)
-    session_id = open_session(qtbot, controller, url)
-    frame_size = controller.outgoing_frame_size
+    session_id = open_session(qtbot, controller, url, engine=engine)
+    if engine == ENGINE_QT:
+        frame_size = controller.outgoing_frame_size
+        assert frame_size == 512 * 1024
+
+        def send_big(data: bytes, is_text: bool) -> None:
+            controller.send(data, is_text)
+    else:
+        assert controller.outgoing_frame_size == 0  # one frame per message
+        frame_size = WIRE_FRAME_SIZE
+
+        def send_big(data: bytes, is_text: bool) -> None:
+            controller.send_fragmented(data, is_text, frame_size)
     big = bytes(range(256)) * (frame_size * 2 // 256 + 3)  # three frames
     controller.send(b"before", True)
-    controller.send(big, False)
+    send_big(big, False)
     controller.ping(b"between")
-    controller.send(("✓" + "t" * (frame_size + 100)).encode(), True)  # two frames
+    send_big(("✓" + "t" * (frame_size + 100)).encode(), True)  # two frames
     controller.send(b"after", True)
     qtbot.waitUntil(lambda: controller.log.frames_in >= 5, timeout=WAIT_MS)
     disconnect(qtbot, controller)

@@ -5,10 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer
-from PySide6.QtWidgets import QAbstractButton, QApplication, QToolButton, QWidget
+from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QApplication,
+    QCheckBox,
+    QMenu,
+    QToolButton,
+    QWidget,
+)
 
 from wsinspector.core.payloads import PayloadMode
+from wsinspector.core.profiles import ENGINE_WIRE
 from wsinspector.ui.main_window import MainWindow
 from wsinspector.ui.timeline import (
     COL_DIR,
@@ -80,6 +90,83 @@ def press_ctrl_enter(qtbot: Any, window: MainWindow) -> None:
     editor = window.composer.editor
     focus(qtbot, editor)
     qtbot.keyClick(editor, Qt.Key.Key_Return, CTRL)
+
+
+def use_engine(window: MainWindow, engine: str) -> None:
+    """Save the selected connection with ``engine`` (as its settings dialog would) and keep it selected."""
+    profile = window.connections.current_profile()
+    assert profile is not None, "select a connection first"
+    saved = window.context.connections.save(profile.with_changes(engine=engine))
+    window.connections.select(saved.id)
+    current = window.connections.current_profile()
+    assert current is not None and current.engine == engine
+    # the window took the change: frame sizes are a Wire engine feature
+    assert window.composer.frame_size.isEnabled() == (engine == ENGINE_WIRE)
+
+
+def toggle_check_box(qtbot: Any, box: QCheckBox) -> None:
+    """Click a check box on its indicator (a stretched check box does not take clicks right of its label)."""
+    assert box.isVisible() and box.isEnabled(), f"{box.text()!r} cannot be clicked"
+    was = box.isChecked()
+    qtbot.mouseClick(box, LEFT, pos=QPoint(6, box.height() // 2))
+    assert box.isChecked() != was, f"clicking {box.text()!r} did not toggle it"
+
+
+def type_number(qtbot: Any, spin: QAbstractSpinBox, text: str) -> None:
+    """Click into a spin box, select its number and type ``text`` over it."""
+    focus(qtbot, spin)
+    qtbot.keyClick(spin, Qt.Key.Key_A, CTRL)
+    qtbot.keyClicks(spin, text)
+
+
+def choose_fault(qtbot: Any, window: MainWindow, action: QAction) -> None:
+    """Faults ▸ ``action``, as a user picks it: click the composer's Faults button, then the item in the menu
+    that opens."""
+    button = window.composer.faults_button
+    menu = button.menu()
+    assert action in menu.actions(), f"{action.text()!r} is not in the Faults menu"
+    picker = MenuPicker(qtbot, menu, action)
+    click(qtbot, button)
+    picker.wait()
+    assert not menu.isVisible()
+
+
+class MenuPicker:
+    """Clicks ``action`` in ``menu`` once the menu is shown: arm it *before* the click that opens the menu
+    (a popup menu may run its own event loop until an item is picked). Tries a bounded number of times."""
+
+    def __init__(self, qtbot: Any, menu: QMenu, action: QAction, attempts: int = 500) -> None:
+        self.qtbot = qtbot
+        self.menu = menu
+        self.action = action
+        self.attempts = attempts
+        self.done = False
+        self.error: BaseException | None = None
+        QTimer.singleShot(0, self._attempt)
+
+    def _attempt(self) -> None:
+        if not self.menu.isVisible():
+            self.attempts -= 1
+            if self.attempts > 0:
+                QTimer.singleShot(10, self._attempt)
+            else:
+                self.error = AssertionError("the menu did not open")
+                self.done = True
+            return
+        try:
+            rect = self.menu.actionGeometry(self.action)
+            assert rect.isValid(), f"{self.action.text()!r} is not shown in the menu"
+            self.qtbot.mouseClick(self.menu, LEFT, pos=rect.center())
+        except BaseException as exc:  # handed to the test by wait()
+            self.error = exc
+            self.menu.close()
+        finally:
+            self.done = True
+
+    def wait(self) -> None:
+        self.qtbot.waitUntil(lambda: self.done, timeout=10_000)
+        if self.error is not None:
+            raise self.error
 
 
 def connect(qtbot: Any, window: MainWindow) -> None:

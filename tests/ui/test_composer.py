@@ -18,9 +18,11 @@ from tests.ui.helpers import (
     press_ctrl_enter,
     replace_text,
     send_and_wait_for_echo,
+    use_engine,
     wait_rows,
 )
 from wsinspector.core.payloads import PayloadMode
+from wsinspector.core.profiles import ENGINE_QT, ENGINE_WIRE
 from wsinspector.ui.main_window import MainWindow
 
 
@@ -113,7 +115,16 @@ def test_format_pretty_prints_valid_json(qtbot: Any, window: MainWindow) -> None
     assert "line 1, column 12" in _error(window)
 
 
-def test_reserved_close_code_is_refused(qtbot: Any, window: MainWindow) -> None:
+@pytest.mark.parametrize(
+    ("engine", "hint"),
+    [
+        # the Wire engine can send it anyway, as a deliberate fault: the error says where
+        (ENGINE_WIRE, " (or Faults ▸ Close with this code, unchecked)"),
+        (ENGINE_QT, ""),
+    ],
+)
+def test_reserved_close_code_is_refused(qtbot: Any, window: MainWindow, engine: str, hint: str) -> None:
+    use_engine(window, engine)
     connect(qtbot, window)
     spin = window.composer.close_code
     focus(qtbot, spin)
@@ -121,7 +132,7 @@ def test_reserved_close_code_is_refused(qtbot: Any, window: MainWindow) -> None:
     qtbot.keyClicks(spin, "1005")
     assert spin.value() == 1005
     click(qtbot, window.composer.close_button)
-    assert _error(window) == "Close code 1005 is reserved: use 1000-1003, 1007-1011 or 3000-4999"
+    assert _error(window) == "Close code 1005 is reserved: use 1000-1003, 1007-1011 or 3000-4999" + hint
     assert window.state_label.text() == "Open"
     assert _frames_sent(window) == 0
     # the connection still works

@@ -17,10 +17,12 @@ from tests.ui.helpers import (
     connect,
     replace_text,
     send_and_wait_for_echo,
+    toggle_check_box,
     tool_button,
+    type_number,
 )
 from wsinspector.app.context import AppContext
-from wsinspector.core.profiles import ConnectionProfile
+from wsinspector.core.profiles import ENGINE_QT, ENGINE_WIRE, ConnectionProfile
 from wsinspector.core.store import Store
 from wsinspector.ui.main_window import MainWindow
 from wsinspector.ui.profile_dialog import PairTable, ProfileDialog
@@ -294,3 +296,92 @@ def test_double_click_connects(qtbot: Any, window: MainWindow, context: AppConte
     assert window.windowTitle() == "Local echo — Open — wsinspector"
     send_and_wait_for_echo(qtbot, window, "double")
     close_connection(qtbot, window)
+
+
+def _show_dialog_tab(qtbot: Any, dialog: ProfileDialog, title: str) -> None:
+    bar = dialog.tabs.tabBar()
+    index = next((i for i in range(bar.count()) if bar.tabText(i) == title), -1)
+    assert index >= 0, f"no tab {title!r}"
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    assert dialog.tabs.currentIndex() == index
+
+
+def _deflate_widgets(dialog: ProfileDialog) -> list[QWidget]:
+    return [dialog.server_window, dialog.client_window, dialog.server_no_context, dialog.client_no_context]
+
+
+def test_engine_settings_round_trip_through_the_dialog_and_the_store(
+    qtbot: Any, window: MainWindow, context: AppContext
+) -> None:
+    profile = context.connections.save(ConnectionProfile(name="Tuned", url="ws://127.0.0.1:9/feed"))
+    window.connections.select(profile.id)
+    seen: dict[str, Any] = {}
+
+    def tune(dialog: QWidget) -> None:
+        assert isinstance(dialog, ProfileDialog)
+        assert [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())] == ["Connection", "Protocol", "Health"]
+        _show_dialog_tab(qtbot, dialog, "Protocol")
+        # the defaults: Wire, deflate offered with no parameters, automatic pongs, 5 s to close
+        seen["defaults"] = (dialog.engine.currentData(), dialog.deflate.isChecked(), dialog.server_window.text(),
+                            dialog.client_window.text(), dialog.server_no_context.isChecked(),
+                            dialog.client_no_context.isChecked(), dialog.auto_pong.isChecked(),
+                            dialog.close_timeout.value())
+        seen["enabled"] = [w.isEnabled() for w in [dialog.deflate, *_deflate_widgets(dialog), dialog.auto_pong,
+                                                    dialog.close_timeout]]
+        type_number(qtbot, dialog.server_window, "10")
+        type_number(qtbot, dialog.client_window, "9")
+        toggle_check_box(qtbot, dialog.server_no_context)
+        toggle_check_box(qtbot, dialog.client_no_context)
+        toggle_check_box(qtbot, dialog.auto_pong)
+        type_number(qtbot, dialog.close_timeout, "2.5")
+        click(qtbot, _save_button(dialog))
+        assert not dialog.isVisible(), dialog.error.text()
+
+    handler = ModalHandler(qtbot, tune)
+    click(qtbot, tool_button(window.connections, window.connections.edit_action))
+    handler.wait()
+    assert seen["defaults"] == (ENGINE_WIRE, True, "any", "any", False, False, True, 5.0)
+    assert seen["enabled"] == [True] * 7
+    tuned = {"engine": ENGINE_WIRE, "deflate": True, "deflate_server_max_window_bits": 10,
+             "deflate_client_max_window_bits": 9, "deflate_server_no_context_takeover": True,
+             "deflate_client_no_context_takeover": True, "auto_pong": False, "close_timeout_s": 2.5}
+    [saved] = [p for p in _stored(context) if p.id == profile.id]  # what a restart reads back
+    assert {name: getattr(saved, name) for name in tuned} == tuned
+    # the window took it: the next connection starts with automatic pongs off
+    assert not window.composer.auto_pong_action.isChecked()
+
+    def to_qt(dialog: QWidget) -> None:
+        assert isinstance(dialog, ProfileDialog)
+        _show_dialog_tab(qtbot, dialog, "Protocol")
+        # the saved values are shown again
+        seen["reopened"] = (dialog.engine.currentData(), dialog.deflate.isChecked(), dialog.server_window.value(),
+                            dialog.client_window.value(), dialog.server_no_context.isChecked(),
+                            dialog.client_no_context.isChecked(), dialog.auto_pong.isChecked(),
+                            dialog.close_timeout.value())
+        # no deflate offered: its parameters are off, the offer itself can be made again
+        toggle_check_box(qtbot, dialog.deflate)
+        seen["deflate off"] = [w.isEnabled() for w in [dialog.deflate, *_deflate_widgets(dialog)]]
+        toggle_check_box(qtbot, dialog.deflate)
+        seen["deflate on"] = [w.isEnabled() for w in [dialog.deflate, *_deflate_widgets(dialog)]]
+        # the Qt engine: compression and leaving pings unanswered need the Wire engine; both engines wait for
+        # the server's close frame
+        dialog.engine.setCurrentIndex(dialog.engine.findData(ENGINE_QT))
+        seen["qt"] = [w.isEnabled() for w in [dialog.deflate, *_deflate_widgets(dialog), dialog.auto_pong,
+                                              dialog.close_timeout]]
+        seen["note"] = dialog.engine_note.text()
+        click(qtbot, _save_button(dialog))
+        assert not dialog.isVisible(), dialog.error.text()
+
+    handler = ModalHandler(qtbot, to_qt)
+    click(qtbot, tool_button(window.connections, window.connections.edit_action))
+    handler.wait()
+    assert seen["reopened"] == (ENGINE_WIRE, True, 10, 9, True, True, False, 2.5)
+    assert seen["deflate off"] == [True, False, False, False, False]
+    assert seen["deflate on"] == [True] * 5
+    assert seen["qt"] == [False] * 6 + [True]
+    assert seen["note"].startswith("QtWebSockets negotiates no compression")
+    [saved] = [p for p in _stored(context) if p.id == profile.id]
+    # the engine changed; the Wire settings are kept for when it is chosen again
+    assert {name: getattr(saved, name) for name in tuned} == {**tuned, "engine": ENGINE_QT}
+    assert saved.resolved().engine == ENGINE_QT
+    assert not window.composer.frame_size.isEnabled()

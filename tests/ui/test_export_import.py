@@ -84,7 +84,8 @@ def test_export_then_import_round_trip(
 ) -> None:
     original = _record_with_secret(qtbot, window, context)
     store = context.store
-    assert store.stored_frame_count(original) == 9
+    # 3 messages and their echoes, a ping and its pong, our close frame and the echo's answering one
+    assert store.stored_frame_count(original) == 10
     path = tmp_path / "exported.wsession.json"
 
     _export(qtbot, window, original, path)
@@ -101,7 +102,8 @@ def test_export_then_import_round_trip(
     assert doc["session"]["name"] == "Local echo"
     assert doc["session"]["status"] == "closed"
     assert doc["session"]["close_code"] == 1000
-    assert len(doc["frames"]) == 9
+    assert len(doc["frames"]) == 10
+    assert [(f["dir"], f["opcode"]) for f in doc["frames"][8:]] == [("out", "close"), ("in", "close")]
     assert [f.get("text") for f in doc["frames"][:2]] == ["hello export", "hello export"]
     assert [f["dir"] for f in doc["frames"][:2]] == ["out", "in"]
     assert doc["frames"][4]["opcode"] == "binary" and doc["frames"][4]["base64"] == "3q2+7wD/"

@@ -240,7 +240,8 @@ def test_the_same_filters_on_the_stored_session(qtbot: Any, window: MainWindow, 
     session_id = window.session.session_id
     assert session_id is not None
     close_connection(qtbot, window)
-    qtbot.waitUntil(lambda: window.model.rowCount() == 2 * MESSAGES + 2 * len(PINGS) + 1, timeout=WAIT_MS)
+    # our close frame and the echo's answer
+    qtbot.waitUntil(lambda: window.model.rowCount() == 2 * MESSAGES + 2 * len(PINGS) + 2, timeout=WAIT_MS)
     bar = window.filter_bar
 
     def apply_all() -> dict[str, list[tuple[str, str, str, str]]]:
@@ -263,8 +264,8 @@ def test_the_same_filters_on_the_stored_session(qtbot: Any, window: MainWindow, 
 
     live = apply_all()
     assert len(live["needle"]) == 60 and len(live["needle out"]) == 30 and len(live["regex"]) == 40
-    assert [(d, o) for _, d, o, _ in live["control"]][-1] == ("↑ out", "close")
-    assert len(live["control"]) == 2 * len(PINGS) + 1
+    assert [(d, o) for _, d, o, _ in live["control"]][-2:] == [("↑ out", "close"), ("↓ in", "close")]
+    assert len(live["control"]) == 2 * len(PINGS) + 2
 
     open_stored(qtbot, window, session_id)
     qtmodeltester.check(window.model)

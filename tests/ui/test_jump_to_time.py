@@ -85,13 +85,15 @@ def test_go_to_a_time_between_frames(qtbot: Any, window: MainWindow) -> None:
     assert session_id is not None
     close_connection(qtbot, window)
     open_stored(qtbot, window, session_id)
-    qtbot.waitUntil(lambda: window.model.rowCount() == len(times) + 1, timeout=WAIT_MS)
-    assert _times(window)[:-1] == times
+    # the stored session ends with the two close frames: ours and the echo's answer
+    qtbot.waitUntil(lambda: window.model.rowCount() == len(times) + 2, timeout=WAIT_MS)
+    assert [cell(window, row, COL_PREVIEW) for row in (len(times), len(times) + 1)] == ["1000 (normal closure)"] * 2
+    assert _times(window)[:-2] == times
     for text, row in picks:
         _go_to(qtbot, window, text)
         assert _current_row(window) == row, text
     _go_to(qtbot, window, "1000")
-    assert _current_row(window) == len(times)  # the close frame
+    assert _current_row(window) == len(times) + 1  # the echo's close frame, the last one
     _go_to(qtbot, window, "x1")
     assert bar.error.text() == "Not a time in seconds: 'x1'"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
@@ -22,9 +23,11 @@ from tests.ui.helpers import (
     replace_text,
     select_row,
     send_and_wait_for_echo,
+    use_engine,
     wait_rows,
 )
 from wsinspector.core.payloads import PayloadMode
+from wsinspector.core.profiles import ENGINE_QT, ENGINE_WIRE
 from wsinspector.ui.main_window import MainWindow
 from wsinspector.ui.timeline import COL_SEQ
 
@@ -43,11 +46,26 @@ def _json_tree(window: MainWindow) -> dict[str, tuple[str, str]]:
     return shown
 
 
-def test_echo_session_end_to_end(qtbot: Any, window: MainWindow, qtmodeltester: Any) -> None:
+#: what the built-in echo (a QWebSocketServer) answers the handshake with, as the Wire engine shows it
+ECHO_RESPONSE_HEADERS = (
+    r"Upgrade: websocket, Connection: Upgrade, Sec-WebSocket-Accept: [A-Za-z0-9+/]{27}=, "
+    r"Server: wsinspector echo, Access-Control-Allow-Credentials: false, Access-Control-Allow-Methods: GET, "
+    r"Access-Control-Allow-Headers: content-type, Access-Control-Allow-Origin: \*, Date: [^·]+ GMT"
+)
+
+
+@pytest.mark.parametrize("engine", [ENGINE_WIRE, ENGINE_QT])
+def test_echo_session_end_to_end(qtbot: Any, window: MainWindow, qtmodeltester: Any, engine: str) -> None:
+    use_engine(window, engine)
     connect(qtbot, window)
     assert window.connect_button.text() == "Disconnect"
-    assert "subprotocol: none" in window.info.text()
-    assert "response headers: not exposed by the Qt engine" in window.info.text()
+    if engine == ENGINE_WIRE:
+        # the Wire engine reads the 101 answer itself: its headers are shown; the echo offers no extension
+        assert re.fullmatch(r"Connected to 127\.0\.0\.1:\d+ · Wire engine · subprotocol: none · extensions: none · "
+                            r"response headers: " + ECHO_RESPONSE_HEADERS, window.info.text()), window.info.text()
+    else:
+        assert re.fullmatch(r"Connected to 127\.0\.0\.1:\d+ · Qt engine · subprotocol: none · extensions: none · "
+                            r"response headers: not exposed by the Qt engine", window.info.text()), window.info.text()
     assert window.composer.send_button.isEnabled()
     assert window.banner.text == ""  # the welcome banner goes once the user connects
 
@@ -116,22 +134,39 @@ def test_echo_session_end_to_end(qtbot: Any, window: MainWindow, qtmodeltester: 
     with qtbot.waitSignal(window.session.closed, timeout=WAIT_MS):
         click(qtbot, window.composer.close_button)
     qtbot.waitUntil(lambda: window.state_label.text() == "Closed", timeout=WAIT_MS)
-    rows = wait_rows(qtbot, window, 9)
-    out_close = rows[8]
-    assert (out_close["dir"], out_close["opcode"]) == ("↑ out", "close")
-    assert "4000" in out_close["preview"] and "done" in out_close["preview"]
-    assert out_close["preview"] == '4000 (application) "done"'
-    # The server's answering close frame is invisible to the Qt engine, and after our own close
-    # QWebSocket's closeCode() holds our values: nothing is shown rather than something invented.
+    if engine == ENGINE_WIRE:
+        # the Wire engine shows the server's real answer too: the echo sends our code and reason back
+        rows = wait_rows(qtbot, window, 10)
+        assert [(r["dir"], r["opcode"], r["fin"], r["size"], r["preview"]) for r in rows[8:]] == [
+            ("↑ out", "close", "1", "6", '4000 (application) "done"'),
+            ("↓ in", "close", "1", "6", '4000 (application) "done"'),
+        ]
+        counts = "frames: 10  (↓ 5  ↑ 5)"
+    else:
+        rows = wait_rows(qtbot, window, 9)
+        out_close = rows[8]
+        assert (out_close["dir"], out_close["opcode"]) == ("↑ out", "close")
+        assert out_close["preview"] == '4000 (application) "done"'
+        # The server's answering close frame is invisible to the Qt engine, and after our own close
+        # QWebSocket's closeCode() holds our values: nothing is shown rather than something invented.
+        counts = "frames: 9  (↓ 4  ↑ 5)"
     assert window.banner.level == "info"
     assert window.banner.text == 'You closed the connection: 4000 (application) "done"'
     assert window.connect_button.text() == "Connect"
     assert not window.composer.send_button.isEnabled()
-    assert window.counts.text() == "frames: 9  (↓ 4  ↑ 5)"
+    assert window.counts.text() == counts
 
     select_row(qtbot, window, 8)
     assert "4000 (application)" in window.detail.summary.text()
     assert window.detail.text.toPlainText() == "done"
+    if engine == ENGINE_WIRE:
+        # the real headers: ours masked with the key it went out with, the server's unmasked
+        assert re.search(r"FIN 1 · RSV1 0 RSV2 0 RSV3 0 · masked 1 · key [0-9a-f]{8} · length 6<br>",
+                         window.detail.summary.text()), window.detail.summary.text()
+        select_row(qtbot, window, 9)
+        assert "Close code <b>4000 (application)</b>, reason “done”" in window.detail.summary.text()
+        assert "FIN 1 · RSV1 0 RSV2 0 RSV3 0 · masked 0 · length 6<br>" in window.detail.summary.text()
+        assert window.detail.text.toPlainText() == "done"
 
     qtmodeltester.check(window.model)
 
@@ -200,7 +235,8 @@ def test_reconnecting_starts_a_fresh_timeline(qtbot: Any, window: MainWindow) ->
     select_row(qtbot, window, 1)
     assert window.detail.text.toPlainText() == "first session"
     close_connection(qtbot, window)
-    assert window.counts.text() == "frames: 3  (↓ 1  ↑ 2)"
+    # ours: the message and the close frame; the echo's: its answer and its close frame
+    assert window.counts.text() == "frames: 4  (↓ 2  ↑ 2)"
 
     connect(qtbot, window)
     assert window.model.rowCount() == 0

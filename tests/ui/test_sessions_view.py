@@ -74,11 +74,11 @@ def test_two_rounds_are_listed_as_closed_sessions(
         assert row["Ended"] != "" and row["Ended"] != "recording…"
         assert row["Duration"].endswith(" s"), row["Duration"]
         assert row["Note"] == ""
-    # the echo's answers are counted in, our messages and our close frame out
-    assert (oldest["Frames ↓"], oldest["Frames ↑"]) == ("2", "3")
-    assert (oldest["Bytes ↓"], oldest["Bytes ↑"]) == ("6 B", "8 B")  # "one" "two"; + close code 1000
-    assert (newest["Frames ↓"], newest["Frames ↑"]) == ("1", "2")
-    assert (newest["Bytes ↓"], newest["Bytes ↑"]) == ("5 B", "7 B")
+    # the echo's answers and its close frame are counted in, our messages and our close frame out
+    assert (oldest["Frames ↓"], oldest["Frames ↑"]) == ("3", "3")
+    assert (oldest["Bytes ↓"], oldest["Bytes ↑"]) == ("8 B", "8 B")  # "one" "two" + close code 1000, both ways
+    assert (newest["Frames ↓"], newest["Frames ↑"]) == ("2", "2")
+    assert (newest["Bytes ↓"], newest["Bytes ↑"]) == ("7 B", "7 B")
 
     # a row is selected, so every button that needs one is usable
     assert window.sessions_view.current_record() is not None
@@ -125,7 +125,7 @@ def test_rename_and_note_change_the_row_and_are_saved(qtbot: Any, window: MainWi
 def test_delete_asks_first(qtbot: Any, window: MainWindow, context: AppContext) -> None:
     first, second = _two_rounds(qtbot, window)
     store = context.store
-    assert store.stored_frame_count(first) == 5
+    assert store.stored_frame_count(first) == 6  # 2 messages, 2 echoes, 2 close frames
     show_tab(qtbot, window, "Sessions")
     click_session(qtbot, window, first)
 
@@ -135,9 +135,9 @@ def test_delete_asks_first(qtbot: Any, window: MainWindow, context: AppContext) 
     handler.wait()
     assert seen["title"] == "Delete session"
     assert "Delete the session “Local echo”" in seen["text"]
-    assert "with its 5 frames? This cannot be undone." in seen["text"]
+    assert "with its 6 frames? This cannot be undone." in seen["text"]
     assert session_ids(window) == [second, first]
-    assert store.stored_frame_count(first) == 5
+    assert store.stored_frame_count(first) == 6
 
     handler = ModalHandler(qtbot, message_box_answer(qtbot, YES, seen))
     click(qtbot, sessions_button(window, "Delete"))
@@ -147,7 +147,7 @@ def test_delete_asks_first(qtbot: Any, window: MainWindow, context: AppContext) 
     assert store.session(first) is None
     assert store.stored_frame_count(first) == 0
     assert store.read_frames(first, 0, 100) == []
-    assert frame_total(store) == store.stored_frame_count(second) == 3
+    assert frame_total(store) == store.stored_frame_count(second) == 4
     assert _persisted(context, first) is None
 
 

@@ -33,7 +33,8 @@ def pusher() -> Iterator[FloodPeer]:
 
 
 def _expected_previews() -> list[str]:
-    return [m for m in MESSAGES for _ in range(2)] + ["1000 (normal closure)"]
+    """Each message and its echo, then our close frame and the echo's answer to it."""
+    return [m for m in MESSAGES for _ in range(2)] + ["1000 (normal closure)"] * 2
 
 
 def test_double_click_opens_a_stored_session_read_only(
@@ -55,10 +56,10 @@ def test_double_click_opens_a_stored_session_read_only(
     qtmodeltester.check(window.model)
     label = window.viewing_label.text()
     assert "Viewing stored session <b>Local echo</b>" in label
-    assert "closed" in label and "7 frames (read-only)" in label
-    assert window.model.rowCount() == context.store.stored_frame_count(stored_id) == 7
+    assert "closed" in label and "8 frames (read-only)" in label
+    assert window.model.rowCount() == context.store.stored_frame_count(stored_id) == 8
     assert all_rows(window) == recorded  # times, directions, opcodes, sizes and previews alike
-    assert window.counts.text() == "frames: 7  (↓ 3  ↑ 4)"
+    assert window.counts.text() == "frames: 8  (↓ 4  ↑ 4)"
     assert not window.composer.send_button.isEnabled()
     assert not window.composer.ping_button.isEnabled()
     assert not window.composer.close_button.isEnabled()
@@ -72,9 +73,9 @@ def test_double_click_opens_a_stored_session_read_only(
     watcher = FlushWatcher(window)
     pusher.push(5)
     watcher.wait_for(qtbot, live_before + 5)
-    assert window.model.rowCount() == 7
+    assert window.model.rowCount() == 8
     assert all_rows(window) == recorded
-    assert window.counts.text() == "frames: 7  (↓ 3  ↑ 4)"
+    assert window.counts.text() == "frames: 8  (↓ 4  ↑ 4)"
     assert window.timeline.currentIndex().row() == 3
     assert not window.timeline.new_frames.isVisible()
 
@@ -103,7 +104,8 @@ def test_open_button_and_back_to_live_when_disconnected(
     click(qtbot, sessions_button(window, "Open"))
     assert window.tabs.currentIndex() == 0
     assert window.viewing is not None and window.viewing.session_id == first
-    assert [r["preview"] for r in all_rows(window)] == ["older", "older", "1000 (normal closure)"]
+    assert [r["preview"] for r in all_rows(window)] == ["older", "older", "1000 (normal closure)",
+                                                        "1000 (normal closure)"]
     qtmodeltester.check(window.model)
     select_row(qtbot, window, 1)
     assert window.detail.text.toPlainText() == "older"
@@ -129,7 +131,8 @@ def test_open_button_and_back_to_live_when_disconnected(
     open_stored(qtbot, window, first)
     select_local_echo(window)
     connect(qtbot, window)
-    assert [r["preview"] for r in all_rows(window)] == ["older", "older", "1000 (normal closure)"]
+    assert [r["preview"] for r in all_rows(window)] == ["older", "older", "1000 (normal closure)",
+                                                        "1000 (normal closure)"]
     assert not window.composer.send_button.isEnabled()
     click(qtbot, window.back_to_live)
     assert window.model.rowCount() == 0

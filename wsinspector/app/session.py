@@ -20,7 +20,8 @@ from wsinspector.core.profiles import (
     backoff_delay,
 )
 from wsinspector.core.store import SessionStatus, Store, StoreError, frame_key
-from wsinspector.net.client import QtConnection
+from wsinspector.net.engines import Connection, make_connection
+from wsinspector.net.wire import WireConnection
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class SessionController(QObject):
         self.open_info: OpenInfo | None = None
         self.session_id: int | None = None
         self.recording_error = ""
-        self._connection: QtConnection | None = None
+        self._connection: Connection | None = None
         self._state = ConnectionState.CLOSED
         self._flushed = 0
         self._saved = 0
@@ -152,7 +153,7 @@ class SessionController(QObject):
     def _open_connection(self) -> None:
         assert self._target is not None
         self._discard_connection()
-        connection = QtConnection(self, sink=self.log.append_fields)
+        connection = make_connection(self._target.engine, self, sink=self.log.append_fields)
         connection.state_changed.connect(self._on_state_changed)
         connection.opened.connect(self._on_opened)
         connection.failed.connect(self._on_failed)
@@ -205,6 +206,48 @@ class SessionController(QObject):
         if len(payload) > 125:
             raise ValueError("A ping payload can be at most 125 bytes")
         self._require().ping(payload)
+
+    @property
+    def engine(self) -> str:
+        """The engine of the current (or last) connection: "wire" or "qt"."""
+        return self._target.engine if self._target is not None else ""
+
+    @property
+    def can_inject_faults(self) -> bool:
+        return isinstance(self._connection, WireConnection)
+
+    def _require_wire(self) -> WireConnection:
+        connection = self._require()
+        if not isinstance(connection, WireConnection):
+            raise RuntimeError("This needs the Wire engine: choose it in the connection's settings")
+        return connection
+
+    def send_fragmented(self, data: bytes, is_text: bool, frame_size: int) -> None:
+        if frame_size < 1:
+            raise ValueError("The frame size must be at least 1 byte")
+        self._require_wire().send_fragmented(data, is_text, frame_size)
+
+    def send_pong(self, payload: bytes = b"") -> None:
+        if len(payload) > 125:
+            raise ValueError("A pong payload can be at most 125 bytes")
+        self._require_wire().send_pong(payload)
+
+    @property
+    def auto_pong(self) -> bool:
+        return self._connection.auto_pong if isinstance(self._connection, WireConnection) else True
+
+    def set_auto_pong(self, on: bool) -> None:
+        self._require_wire().set_auto_pong(on)
+
+    def close_with_any_code(self, code: int | None, reason: str = "") -> None:
+        """Fault injection: a close frame with any code, valid or not (None: no body at all)."""
+        if code is not None and not 0 <= code <= 0xFFFF:
+            raise ValueError("A close code is a number from 0 to 65535")
+        if len(reason.encode("utf-8", "surrogatepass")) > 123:
+            raise ValueError("A close reason can be at most 123 bytes of UTF-8")
+        connection = self._require_wire()
+        self._user_closed = True
+        connection.close(code, reason)
 
     def disconnect(self, code: int = 1000, reason: str = "") -> None:
         if not is_sendable_close_code(code):
@@ -325,7 +368,7 @@ class SessionController(QObject):
 
     # -- internals --------------------------------------------------------------------------------
 
-    def _require(self) -> QtConnection:
+    def _require(self) -> Connection:
         if self._connection is None or not self.is_open:
             raise RuntimeError("Not connected")
         return self._connection

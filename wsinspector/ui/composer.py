@@ -1,17 +1,21 @@
-"""The message composer: text, JSON, binary from hex/base64; ping; close with code and reason."""
+"""The message composer: text, JSON, binary from hex/base64; ping; close with code and reason; fragmented
+sends and the Wire engine's fault injection (unsolicited pong, no automatic pongs, bytes as a text frame,
+any close code)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QFontDatabase, QKeySequence, QShortcut, QTextCursor
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QFontDatabase, QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -32,11 +36,19 @@ class Composer(QWidget):
     send_requested(bytes, bool): payload and whether it is text
     ping_requested(bytes)
     close_requested(int, str): close code and reason
+    fragmented_send_requested(bytes, bool, int): payload, is text, frame size
+    pong_requested(bytes): an unsolicited pong
+    raw_close_requested(object, str): any close code (None: an empty close frame) and reason
+    auto_pong_toggled(bool)
     """
 
     send_requested = Signal(bytes, bool)
     ping_requested = Signal(bytes)
     close_requested = Signal(int, str)
+    fragmented_send_requested = Signal(bytes, bool, int)
+    pong_requested = Signal(bytes)
+    raw_close_requested = Signal(object, str)
+    auto_pong_toggled = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,10 +80,48 @@ class Composer(QWidget):
         self.ping_button.setToolTip("Send a ping frame; its payload is the text in the box below when in Text mode "
                                     "or the bytes when in a binary mode (at most 125 bytes)")
         self.ping_button.clicked.connect(self.ping)
+        self.frame_size = QSpinBox()
+        self.frame_size.setObjectName("frameSize")
+        self.frame_size.setRange(0, 64 * 1024 * 1024)
+        self.frame_size.setSpecialValueText("one frame")
+        self.frame_size.setSuffix(" B per frame")
+        self.frame_size.setToolTip("Split each message into frames of this many payload bytes (Wire engine). "
+                                   "\"one frame\" sends the whole message in a single frame.")
+        self.faults_button = QToolButton()
+        self.faults_button.setObjectName("faultsButton")
+        self.faults_button.setText("Faults")
+        self.faults_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.faults_button.setToolTip("Deliberate protocol faults, to see how the server copes (Wire engine)")
+        menu = QMenu(self.faults_button)
+        self.pong_action = QAction("Send an unsolicited pong", self)
+        self.pong_action.setToolTip("A pong no ping asked for; its payload as for Ping")
+        self.pong_action.triggered.connect(self.pong)
+        self.auto_pong_action = QAction("Answer pings automatically", self)
+        self.auto_pong_action.setCheckable(True)
+        self.auto_pong_action.setChecked(True)
+        self.auto_pong_action.toggled.connect(self.auto_pong_toggled)
+        self.text_bytes_action = QAction("Send the bytes as a text frame (not checked as UTF-8)", self)
+        self.text_bytes_action.setToolTip("Hex or Base64 bytes sent with the text opcode, valid UTF-8 or not: "
+                                          "a conforming server fails the connection with 1007")
+        self.text_bytes_action.triggered.connect(self.send_bytes_as_text)
+        self.raw_close_action = QAction("Close with this code, unchecked", self)
+        self.raw_close_action.setToolTip("Send the close code and reason as they are, even a code RFC 6455 "
+                                         "forbids on the wire (0-999, 1004-1006, 1015, 5000+)")
+        self.raw_close_action.triggered.connect(self.request_raw_close)
+        self.empty_close_action = QAction("Close with an empty close frame (no code)", self)
+        self.empty_close_action.triggered.connect(lambda: self.raw_close_requested.emit(None, ""))
+        for action in (self.pong_action, self.auto_pong_action, self.text_bytes_action):
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.raw_close_action)
+        menu.addAction(self.empty_close_action)
+        self.faults_button.setMenu(menu)
+        self._connected = False
+        self._faults = True
 
         self.close_code = QSpinBox()
         self.close_code.setObjectName("closeCode")
-        self.close_code.setRange(1000, 4999)
+        self.close_code.setRange(0, 65535)
         self.close_code.setValue(1000)
         self.close_code.setToolTip("Close code: 1000 normal, 1001 going away, 3000-4999 application codes")
         self.close_reason = QLineEdit()
@@ -89,6 +139,8 @@ class Composer(QWidget):
         row.addWidget(self.mode)
         row.addStretch(1)
         row.addWidget(self.format_button)
+        row.addWidget(self.frame_size)
+        row.addWidget(self.faults_button)
         row.addWidget(self.ping_button)
         row.addWidget(self.send_button)
         close_row = QHBoxLayout()
@@ -114,8 +166,25 @@ class Composer(QWidget):
         self.mode.setCurrentIndex(self.mode.findData(mode))
 
     def set_connected(self, connected: bool) -> None:
+        self._connected = connected
         for widget in (self.send_button, self.ping_button, self.close_button):
             widget.setEnabled(connected)
+        self._update_faults()
+
+    def set_fault_injection(self, available: bool, auto_pong: bool = True) -> None:
+        """Whether the connection's engine can send frames the protocol forbids (the Wire engine can)."""
+        self._faults = available
+        blocker = QSignalBlocker(self.auto_pong_action)
+        self.auto_pong_action.setChecked(auto_pong)
+        blocker.unblock()
+        self._update_faults()
+
+    def _update_faults(self) -> None:
+        enabled = self._connected and self._faults
+        self.faults_button.setEnabled(enabled)
+        self.frame_size.setEnabled(self._faults)
+        hint = "" if self._faults else " Needs the Wire engine: choose it in the connection's settings."
+        self.faults_button.setToolTip("Deliberate protocol faults, to see how the server copes." + hint)
 
     def show_error(self, message: str) -> None:
         self.error.setText(message)
@@ -133,10 +202,39 @@ class Composer(QWidget):
             self._move_cursor_to(exc.line, exc.column)
             return
         self.show_error("")
-        self.send_requested.emit(encoded.data, encoded.is_text)
+        size = self.frame_size.value() if self._faults else 0
+        if size:
+            self.fragmented_send_requested.emit(encoded.data, encoded.is_text, size)
+        else:
+            self.send_requested.emit(encoded.data, encoded.is_text)
+
+    @Slot()
+    def send_bytes_as_text(self) -> None:
+        mode = self.current_mode()
+        if not mode.is_binary:
+            self.show_error("Switch to Hex or Base64 and enter the bytes to send as a text frame")
+            return
+        try:
+            data = encode(mode, self.editor.toPlainText()).data
+        except PayloadError as exc:
+            self.show_error(str(exc))
+            return
+        self.show_error("")
+        self.send_requested.emit(data, True)
 
     @Slot()
     def ping(self) -> None:
+        payload = self._control_payload("ping")
+        if payload is not None:
+            self.ping_requested.emit(payload)
+
+    @Slot()
+    def pong(self) -> None:
+        payload = self._control_payload("pong")
+        if payload is not None:
+            self.pong_requested.emit(payload)
+
+    def _control_payload(self, kind: str) -> bytes | None:
         mode = self.current_mode()
         source = self.editor.toPlainText()
         try:
@@ -145,25 +243,35 @@ class Composer(QWidget):
                 payload = source.encode("utf-8")
         except PayloadError as exc:
             self.show_error(str(exc))
-            return
+            return None
         if len(payload) > 125:
-            self.show_error(f"A ping payload can be at most 125 bytes; this one has {len(payload)}")
-            return
+            self.show_error(f"A {kind} payload can be at most 125 bytes; this one has {len(payload)}")
+            return None
         self.show_error("")
-        self.ping_requested.emit(payload)
+        return payload
 
     @Slot()
     def request_close(self) -> None:
         code = self.close_code.value()
         reason = self.close_reason.text()
         if not is_sendable_close_code(code):
-            self.show_error(f"Close code {code} is reserved: use 1000-1003, 1007-1011 or 3000-4999")
+            hint = " (or Faults ▸ Close with this code, unchecked)" if self._faults else ""
+            self.show_error(f"Close code {code} is reserved: use 1000-1003, 1007-1011 or 3000-4999{hint}")
             return
         if len(reason.encode("utf-8")) > 123:
             self.show_error("The close reason is longer than 123 bytes of UTF-8")
             return
         self.show_error("")
         self.close_requested.emit(code, reason)
+
+    @Slot()
+    def request_raw_close(self) -> None:
+        reason = self.close_reason.text()
+        if len(reason.encode("utf-8")) > 123:
+            self.show_error("The close reason is longer than 123 bytes of UTF-8")
+            return
+        self.show_error("")
+        self.raw_close_requested.emit(self.close_code.value(), reason)
 
     @Slot()
     def format_json(self) -> None:
@@ -209,3 +317,4 @@ class Composer(QWidget):
         cursor = QTextCursor(block)
         cursor.movePosition(QTextCursor.MoveOperation.Right, n=max(0, (column or 1) - 1))
         self.editor.setTextCursor(cursor)
+

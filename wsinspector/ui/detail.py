@@ -116,7 +116,7 @@ class DetailPane(QWidget):
             f"FIN {_flag(frame.fin)} · RSV1 {_flag(frame.rsv1)} RSV2 {_flag(frame.rsv2)} RSV3 {_flag(frame.rsv3)}"
             f" · masked {_flag(frame.masked)}"
             + (f" · key {frame.mask_key.hex()}" if frame.mask_key else "")
-            + f" · length {'unknown' if frame.payload_length is None else f'{frame.payload_length:,}'}",
+            + _lengths(frame),
             f"Showing the {scope}: {shown:,} bytes ({human_size(shown)})",
         ]
         if frame.opcode is Opcode.CLOSE:
@@ -178,3 +178,13 @@ class DetailPane(QWidget):
             kind = {str: "string", bool: "boolean", int: "number", float: "number"}.get(type(value), "null")
             shown = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
             QTreeWidgetItem(parent, [key, shown, kind])
+
+
+def _lengths(frame: Frame) -> str:
+    """The payload length on the wire and, for a compressed frame, what it decompressed to."""
+    wire = frame.payload_length
+    if wire is None:
+        return " · length unknown"
+    if wire != len(frame.payload):
+        return f" · {wire:,} bytes on the wire, {len(frame.payload):,} decompressed"
+    return f" · length {wire:,}"

@@ -34,7 +34,7 @@ from wsinspector.core.filters import FrameFilter, find_next
 from wsinspector.core.frames import Frame
 from wsinspector.core.log import FrameLog
 from wsinspector.core.payloads import human_size
-from wsinspector.core.profiles import ConnectionProfile
+from wsinspector.core.profiles import ENGINE_WIRE, ENGINES, ConnectionProfile
 from wsinspector.core.store import StoreError
 from wsinspector.core.stored import StoredSession
 from wsinspector.ui.composer import Composer
@@ -148,6 +148,10 @@ class MainWindow(QMainWindow):
         self.composer.send_requested.connect(self.on_send_requested)
         self.composer.ping_requested.connect(self.on_ping_requested)
         self.composer.close_requested.connect(self.on_close_requested)
+        self.composer.fragmented_send_requested.connect(self.on_fragmented_send_requested)
+        self.composer.pong_requested.connect(self.on_pong_requested)
+        self.composer.raw_close_requested.connect(self.on_raw_close_requested)
+        self.composer.auto_pong_toggled.connect(self.on_auto_pong_toggled)
 
         self.filter_bar = FilterBar()
         self.filter_bar.filter_changed.connect(self.apply_filter)
@@ -305,6 +309,8 @@ class MainWindow(QMainWindow):
         self._profile = profile
         self.profile_name.setText(f"<b>{html.escape(profile.name)}</b>" if profile else "")
         self.url.setText(profile.url if profile else "")
+        if self.session.state is ConnectionState.CLOSED and profile is not None:
+            self.composer.set_fault_injection(profile.engine == ENGINE_WIRE, profile.auto_pong)
         self._update_title()
 
     @Slot(object)
@@ -380,6 +386,7 @@ class MainWindow(QMainWindow):
         self.url.setReadOnly(state is not ConnectionState.CLOSED)
         self.composer.set_connected(state is ConnectionState.OPEN and self._viewing is None)
         if state is ConnectionState.OPEN:
+            self.composer.set_fault_injection(self.session.can_inject_faults, self.session.auto_pong)
             self._rate_samples.clear()
             self._rate_timer.start()
         elif state is ConnectionState.CLOSED:
@@ -392,7 +399,10 @@ class MainWindow(QMainWindow):
         proto = info.subprotocol or "none"
         headers = ("not exposed by the Qt engine" if info.response_headers is None
                    else ", ".join(f"{k}: {v}" for k, v in info.response_headers))
-        self.info.setText(f"Connected to {info.peer} · subprotocol: {proto} · response headers: {headers}")
+        engine = ENGINES.get(self.session.engine, self.session.engine).split(" (")[0]
+        extensions = info.extensions or "none"
+        self.info.setText(f"Connected to {info.peer} · {engine} engine · subprotocol: {proto} · "
+                          f"extensions: {extensions} · response headers: {headers}")
         self.info.show()
         self.statusBar().showMessage(f"Connected to {info.url}", 5000)
 
@@ -742,6 +752,34 @@ class MainWindow(QMainWindow):
         try:
             self.session.disconnect(code, reason)
         except ValueError as exc:
+            self.composer.show_error(str(exc))
+
+    @Slot(bytes, bool, int)
+    def on_fragmented_send_requested(self, data: bytes, is_text: bool, frame_size: int) -> None:
+        try:
+            self.session.send_fragmented(data, is_text, frame_size)
+        except (RuntimeError, ValueError) as exc:
+            self.composer.show_error(str(exc))
+
+    @Slot(bytes)
+    def on_pong_requested(self, payload: bytes) -> None:
+        try:
+            self.session.send_pong(payload)
+        except (RuntimeError, ValueError) as exc:
+            self.composer.show_error(str(exc))
+
+    @Slot(object, str)
+    def on_raw_close_requested(self, code: int | None, reason: str) -> None:
+        try:
+            self.session.close_with_any_code(code, reason)
+        except (RuntimeError, ValueError) as exc:
+            self.composer.show_error(str(exc))
+
+    @Slot(bool)
+    def on_auto_pong_toggled(self, on: bool) -> None:
+        try:
+            self.session.set_auto_pong(on)
+        except RuntimeError as exc:
             self.composer.show_error(str(exc))
 
     # -- misc ---------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
-"""Edit a saved connection: URL, handshake headers, subprotocols, origin, variables, limits."""
+"""Edit a saved connection: URL, handshake headers, subprotocols, origin, variables; engine, compression,
+limits and timeouts; heartbeat and reconnect."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -9,6 +11,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -17,11 +20,20 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from wsinspector.core.profiles import HEARTBEAT_ACTIONS, MIB, ConnectionProfile, ProfileError, UnknownVariableError
+from wsinspector.core.profiles import (
+    ENGINE_WIRE,
+    ENGINES,
+    HEARTBEAT_ACTIONS,
+    MIB,
+    ConnectionProfile,
+    ProfileError,
+    UnknownVariableError,
+)
 
 
 class PairTable(QWidget):
@@ -157,30 +169,109 @@ class ProfileDialog(QDialog):
         reconnect_row.addWidget(self.reconnect_base)
         reconnect_row.addWidget(QLabel("doubling up to"))
         reconnect_row.addWidget(self.reconnect_max)
+        self.engine = QComboBox()
+        self.engine.setObjectName("engine")
+        for key, label in ENGINES.items():
+            self.engine.addItem(label, key)
+        self.engine.setCurrentIndex(max(0, self.engine.findData(profile.engine)))
+        self.engine.setToolTip("Wire: every frame both ways with its real header (incoming pings and close "
+                               "frames, RSV bits, mask keys), permessage-deflate and fault injection.\n"
+                               "Qt: QtWebSockets; it hides incoming pings, close frames, RSV bits and masking.")
+        self.engine.currentIndexChanged.connect(self._update_engine_fields)
+        self.deflate = QCheckBox("Offer permessage-deflate (compression)")
+        self.deflate.setObjectName("deflate")
+        self.deflate.setChecked(profile.deflate)
+        self.deflate.toggled.connect(self._update_engine_fields)
+        self.server_window = WindowBitsSpin(profile.deflate_server_max_window_bits,
+                                          "Ask the server to compress with at most this LZ77 window "
+                                          "(server_max_window_bits)")
+        self.client_window = WindowBitsSpin(profile.deflate_client_max_window_bits,
+                                          "Limit our own compression window (client_max_window_bits); "
+                                          "\"any\" lets the server choose")
+        self.server_no_context = QCheckBox("server_no_context_takeover")
+        self.server_no_context.setChecked(profile.deflate_server_no_context_takeover)
+        self.server_no_context.setToolTip("Ask the server to compress each message on its own")
+        self.client_no_context = QCheckBox("client_no_context_takeover")
+        self.client_no_context.setChecked(profile.deflate_client_no_context_takeover)
+        self.client_no_context.setToolTip("Compress each of our messages on its own")
+        deflate_grid = QGridLayout()
+        deflate_grid.addWidget(self.deflate, 0, 0, 1, 4)
+        deflate_grid.addWidget(QLabel("Server window"), 1, 0)
+        deflate_grid.addWidget(self.server_window, 1, 1)
+        deflate_grid.addWidget(self.server_no_context, 1, 2)
+        deflate_grid.addWidget(QLabel("Client window"), 2, 0)
+        deflate_grid.addWidget(self.client_window, 2, 1)
+        deflate_grid.addWidget(self.client_no_context, 2, 2)
+        deflate_grid.setColumnStretch(3, 1)
+        self.auto_pong = QCheckBox("Answer the server's pings automatically")
+        self.auto_pong.setObjectName("autoPong")
+        self.auto_pong.setChecked(profile.auto_pong)
+        self.auto_pong.setToolTip("Off: pings go unanswered, to test the server's heartbeat (Wire engine)")
+        self.close_timeout = QDoubleSpinBox()
+        self.close_timeout.setObjectName("closeTimeout")
+        self.close_timeout.setRange(0.1, 600)
+        self.close_timeout.setDecimals(1)
+        self.close_timeout.setSuffix(" s")
+        self.close_timeout.setValue(profile.close_timeout_s)
+        self.close_timeout.setToolTip("After our close frame, how long the server has to answer before the "
+                                      "connection is dropped (the Qt engine waits 2.5 s at most)")
+        self.engine_note = QLabel()
+        self.engine_note.setWordWrap(True)
+        self.engine_note.setStyleSheet("color: palette(mid);")
         self.error = QLabel()
         self.error.setObjectName("profileError")
         self.error.setStyleSheet("color: #b00020;")
         self.error.setWordWrap(True)
 
-        form = QFormLayout()
-        form.addRow("Name", self.name)
-        form.addRow("URL", self.url)
-        form.addRow("Origin", self.origin)
-        form.addRow("Subprotocols", self.subprotocols)
-        form.addRow("Handshake headers", self.headers)
-        form.addRow("Variables", self.variables)
-        form.addRow("Handshake timeout", self.timeout)
-        form.addRow("Max incoming message", self.max_message)
-        form.addRow("Max incoming frame", self.max_frame)
-        form.addRow("Heartbeat every", heartbeat_row)
-        form.addRow("Reconnect", reconnect_row)
+        general = QFormLayout()
+        general.addRow("Name", self.name)
+        general.addRow("URL", self.url)
+        general.addRow("Origin", self.origin)
+        general.addRow("Subprotocols", self.subprotocols)
+        general.addRow("Handshake headers", self.headers)
+        general.addRow("Variables", self.variables)
+        protocol = QFormLayout()
+        engine_box = QVBoxLayout()
+        engine_box.setSpacing(2)
+        engine_box.addWidget(self.engine)
+        engine_box.addWidget(self.engine_note)
+        protocol.addRow("Engine", engine_box)
+        protocol.addRow("Compression", deflate_grid)
+        protocol.addRow("Pings", self.auto_pong)
+        protocol.addRow("Handshake timeout", self.timeout)
+        protocol.addRow("Close timeout", self.close_timeout)
+        protocol.addRow("Max incoming message", self.max_message)
+        protocol.addRow("Max incoming frame", self.max_frame)
+        health = QFormLayout()
+        health.addRow("Heartbeat every", heartbeat_row)
+        health.addRow("Reconnect", reconnect_row)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("profileTabs")
+        for title, form in (("Connection", general), ("Protocol", protocol), ("Health", health)):
+            page = QWidget()
+            page.setLayout(form)
+            self.tabs.addTab(page, title)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addWidget(self.tabs)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+        self._update_engine_fields()
+
+    @Slot()
+    def _update_engine_fields(self) -> None:
+        wire = self.engine.currentData() == ENGINE_WIRE
+        self.deflate.setEnabled(wire)
+        for widget in (self.server_window, self.client_window, self.server_no_context, self.client_no_context):
+            widget.setEnabled(wire and self.deflate.isChecked())
+        self.auto_pong.setEnabled(wire)
+        self.engine_note.setText(
+            "Every frame is shown with its real header; the composer's Faults menu can break the protocol "
+            "on purpose." if wire else
+            "QtWebSockets negotiates no compression and does not show incoming pings, close frames, RSV bits "
+            "or masking; the settings below that need the Wire engine are off.")
 
     def profile(self) -> ConnectionProfile:
         subprotocols = tuple(p.strip() for p in self.subprotocols.text().split(",") if p.strip())
@@ -201,6 +292,14 @@ class ProfileDialog(QDialog):
             reconnect_max_attempts=self.reconnect_attempts.value(),
             reconnect_base_s=self.reconnect_base.value(),
             reconnect_max_s=self.reconnect_max.value(),
+            engine=str(self.engine.currentData()),
+            deflate=self.deflate.isChecked(),
+            deflate_server_max_window_bits=self.server_window.bits(),
+            deflate_client_max_window_bits=self.client_window.bits(),
+            deflate_server_no_context_takeover=self.server_no_context.isChecked(),
+            deflate_client_no_context_takeover=self.client_no_context.isChecked(),
+            auto_pong=self.auto_pong.isChecked(),
+            close_timeout_s=self.close_timeout.value(),
         )
 
     def accept(self) -> None:
@@ -213,3 +312,21 @@ class ProfileDialog(QDialog):
             self.error.setText(str(exc))
             return
         super().accept()
+
+
+
+class WindowBitsSpin(QSpinBox):
+    """8-15 bits, or "any" (no value in the offer), stored as 0."""
+
+    _ANY = 7
+
+    def __init__(self, bits: int, tip: str) -> None:
+        super().__init__()
+        self.setRange(self._ANY, 15)
+        self.setSpecialValueText("any")
+        self.setValue(bits if bits else self._ANY)
+        self.setToolTip(tip + " (8-15 bits)")
+
+    def bits(self) -> int:
+        value = self.value()
+        return 0 if value == self._ANY else value
