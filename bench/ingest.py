@@ -1,5 +1,8 @@
 """Ingest throughput: the full app path against a bare QWebSocket, under a loopback flood.
 
+With the Wire engine (the default ``--engine wire``), a third path is measured as well:
+(c) the Wire engine alone, its sink only counting frames: what the app path costs on top of its engine.
+
 A flood server in another process (see ``_common.py``) completes the WebSocket handshake by hand and then
 writes N pre-encoded, unmasked server frames and a close frame in 1 MiB writes, so it is never the
 bottleneck. Each round connects to it once. Interleaved rounds (a, b, a, b, ...) measure:
@@ -44,6 +47,7 @@ from PySide6.QtWebSockets import QWebSocket
 from wsinspector.app.context import AppContext
 from wsinspector.core.events import ConnectionState
 from wsinspector.core.profiles import ConnectionProfile
+from wsinspector.net.wire import WireConnection
 from wsinspector.ui.main_window import MainWindow
 
 PROBE_MS = 10
@@ -165,15 +169,47 @@ def bare_round(url: str, frames: int, text: bool) -> RoundResult:
                        first_to_last_s=counter.t_last - counter.t_first)
 
 
+# -- (c) the Wire engine alone: a sink that only counts --------------------------------------------------
+
+
+def wire_round(url: str, frames: int) -> RoundResult:
+    marks: dict[str, float] = {}
+    count = 0
+    loop = QEventLoop()
+
+    def sink(*_fields: object) -> None:
+        nonlocal count
+        count += 1
+        if count == frames:
+            marks["done"] = time.perf_counter()
+
+    conn = WireConnection(sink=sink)
+    probe = LatenessProbe()
+    conn.opened.connect(lambda _info: (marks.__setitem__("open", time.perf_counter()), probe.start()))
+    conn.closed.connect(lambda _info: loop.quit())
+    conn.failed.connect(lambda _info: loop.quit())
+    conn.open(ConnectionProfile(name="flood", url=url, engine="wire").resolved())
+    _run_loop(loop, "bare Wire engine")
+    probe.stop()
+    conn.abort()
+    conn.deleteLater()
+    if "done" not in marks:
+        raise RuntimeError(f"bare Wire engine got {count:,} of {frames:,} frames")
+    return RoundResult(frames, marks["done"] - marks["open"], list(probe.samples))
+
+
 # -- (b) the full app path ----------------------------------------------------------------------------
 
 
 class AppRun:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, engine: str) -> None:
+        self.engine = engine
         self.context = AppContext(data_dir)
         self.window = MainWindow(self.context)
         self.window.show()
         qt_app().processEvents()
+        gc.collect()
+        gc.freeze()  # as the app does once its window is up (wsinspector/cli.py)
         self._previous: int | None = None
 
     def round(self, url: str, frames: int, profiler: cProfile.Profile | None = None) -> RoundResult:
@@ -207,7 +243,7 @@ class AppRun:
         session.frames_appended.connect(on_appended)
         session.state_changed.connect(on_state)
         try:
-            if not session.connect_to(ConnectionProfile(name="flood", url=url)):
+            if not session.connect_to(ConnectionProfile(name="flood", url=url, engine=self.engine)):
                 raise RuntimeError("the app refused the flood URL")
             session_id = session.session_id
             _run_loop(loop, "app path")
@@ -274,6 +310,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=64, help="payload bytes per frame (default 64)")
     parser.add_argument("--text", action="store_true", help="text frames instead of binary")
     parser.add_argument("--rounds", type=int, default=3, help="measured rounds of each path (default 3)")
+    parser.add_argument("--engine", choices=["wire", "qt"], default="wire", help="the app's engine (default wire)")
     parser.add_argument("--profile", action="store_true", help="then profile one more app round with cProfile")
     parser.add_argument("--top", type=int, default=25, help="profile lines to print (default 25)")
     args = parser.parse_args()
@@ -286,22 +323,27 @@ def main() -> None:
         url = flood_url(base, args.frames, args.size, args.text)
         print(f"ingest: {args.frames:,} × {args.size} B {kind} frames per round, {args.rounds} rounds of each path, "
               f"interleaved; Qt {qVersion()}, platform {app.platformName()}, pid {os.getpid()}")
-        run = AppRun(Path(tmp) / "data")
+        run = AppRun(Path(tmp) / "data", args.engine)
         try:
             warm_url = flood_url(base, warm, args.size, args.text)
             bare_round(warm_url, warm, args.text)
             run.round(warm_url, warm)
             bare: list[RoundResult] = []
             full: list[RoundResult] = []
+            wire: list[RoundResult] = []
             for number in range(1, args.rounds + 1):
                 a = bare_round(url, args.frames, args.text)
                 bare.append(a)
                 b = run.round(url, args.frames)
                 full.append(b)
+                c = wire_round(url, args.frames) if args.engine == "wire" else None
+                if c is not None:
+                    wire.append(c)
                 print(f"  round {number}: (a) bare {fmt_rate(a.rate)} frames/s ({a.seconds:.2f} s; first→last frame "
                       f"{fmt_rate(args.frames / (a.first_to_last_s or float('nan')))} frames/s)   "
                       f"(b) app {fmt_rate(b.rate)} frames/s ({b.seconds:.2f} s)   "
-                      f"b/a {b.rate / a.rate:.2f}", flush=True)
+                      + (f"(c) bare Wire {fmt_rate(c.rate)} frames/s   " if c is not None else "")
+                      + f"b/a {b.rate / a.rate:.2f}", flush=True)
             profiler = cProfile.Profile() if args.profile else None
             if profiler is not None:
                 run.round(url, args.frames, profiler)
@@ -320,8 +362,14 @@ def main() -> None:
     print()
     print(f"(a) bare QWebSocket, counting slot:         median {fmt_rate(bare_rate)} frames/s "
           f"({args.size * bare_rate / 1e6:.1f} MB/s of payload)")
-    print(f"(b) app path (log + SQLite + timeline):     median {fmt_rate(app_rate)} frames/s "
+    print(f"(b) app path (log + SQLite + timeline), {args.engine} engine: median {fmt_rate(app_rate)} frames/s "
           f"({args.size * app_rate / 1e6:.1f} MB/s of payload)")
+    if wire:
+        wire_rate = median([r.rate for r in wire])
+        print(f"(c) bare Wire engine, counting sink:        median {fmt_rate(wire_rate)} frames/s; "
+              f"(b)/(c) {app_rate / wire_rate:.2f}")
+        print(f"event-loop lateness during (c), {PROBE_MS} ms timer: "
+              f"{lateness_line([s for r in wire for s in r.lateness_ms])}")
     print(f"event-loop lateness during (b), {PROBE_MS} ms timer: {lateness_line(app_lateness)}")
     print(f"event-loop lateness during (a), {PROBE_MS} ms timer: {lateness_line(bare_lateness)}")
     print(f"app log memory beyond payload: FrameLog.nbytes()/len = {per_frame:.1f} B/frame")
