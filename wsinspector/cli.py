@@ -11,8 +11,13 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from wsinspector import APP_NAME, __version__
+
+if TYPE_CHECKING:
+    from wsinspector.core.replay import RunResult, StepResult
+    from wsinspector.core.store import Store
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -26,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     serve = sub.add_parser("serve", help="run the built-in echo server headless until Ctrl+C")
     serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    _add_run_parser(sub)
     return parser
 
 
@@ -33,6 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return serve(args.port)
+    if args.command == "run":
+        return run_test_file(args)
     return run_gui(args.data_dir)
 
 
@@ -71,6 +79,206 @@ def serve(port: int) -> int:
     return EXIT_OK
 
 
+# -- wsinspector run ---------------------------------------------------------------------------------
+
+_DETAIL_LINES = 40
+_INTERRUPTED = "interrupted (Ctrl+C)"
+_TERMINATED = "terminated (SIGTERM)"
+
+
+def _add_run_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = sub.add_parser(
+        "run", help="replay a test file against a server, headless; exit code 0 passed, 1 failed, 2 error",
+        description="Replay a test file (docs/test-format.md) against a WebSocket server and report each step. "
+                    "Exit code: 0 every step passed, 1 an expectation failed, 2 a connection or usage error.")
+    run.add_argument("test_file", metavar="TEST_FILE", type=Path, help="the test file (.wstest.yaml)")
+    run.add_argument("--url", help="connect here instead of the file's url")
+    run.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                     help="set a variable (overrides the file's); repeat for more")
+    run.add_argument("--junit", type=Path, metavar="REPORT.xml", help="write a JUnit XML report (also on failure)")
+    run.add_argument("--speed", default="1", metavar="X",
+                     help="scale the recorded delays: 1 as recorded, 2 twice as fast, 0.5 half speed, "
+                          "max without delays (default 1)")
+    run.add_argument("--engine", choices=("wire", "qt"), help="the connection engine (default: wire)")
+    # SUPPRESS: without the option here, the top-level --data-dir stays
+    run.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
+                     help="where the replay is recorded as a session (default: the platform's user data folder)")
+    run.add_argument("--no-record", action="store_true", help="do not record the replay as a session")
+
+
+def _err(message: str) -> None:
+    print(f"{APP_NAME}: {message}", file=sys.stderr, flush=True)
+
+
+def _marks() -> tuple[str, str]:
+    encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+    try:
+        "✓✗".encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return "OK  ", "FAIL"
+    return "✓", "✗"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    return f"{seconds:.2f} s"
+
+
+def _indented(label: str, text: str, indent: str = "      ") -> list[str]:
+    lines = text.split("\n")
+    if len(lines) > _DETAIL_LINES:
+        lines = [*lines[:_DETAIL_LINES], f"… ({len(lines) - _DETAIL_LINES} more lines)"]
+    return [f"{indent}{label}:", *(f"{indent}  {line}" for line in lines)]
+
+
+def format_step(step: StepResult) -> str:
+    """One step's line, and for a failure or an error what went wrong, indented below it."""
+    from wsinspector.core.replay import Verdict
+
+    ok, bad = _marks()
+    if step.status is Verdict.SKIPPED:
+        return f"  - {step.name}  (skipped)"
+    if step.status is Verdict.PASSED:
+        note = f"  {step.message}" if step.message and step.kind != "send" else ""  # captures, waits
+        return f"  {ok} {step.name}  ({_duration(step.duration_s)}){note}"
+    lines = [f"  {bad} {step.name}  ({_duration(step.duration_s)}, {step.status.value})"]
+    if step.message:
+        lines.append(f"      {step.message}")
+    if step.diff:
+        lines += _indented("diff", step.diff)
+    else:
+        if step.expected:
+            lines += _indented("expected", step.expected)
+        if step.received:
+            lines += _indented("received", step.received)
+    return "\n".join(lines)
+
+
+def format_summary(result: RunResult) -> str:
+    totals = result.totals
+    verdict = {0: "PASSED", 1: "FAILED"}.get(result.exit_code, "ERROR")
+    parts = [f"{totals['passed']} passed", f"{totals['failed']} failed"]
+    if totals["error"]:
+        parts.append(f"{totals['error']} error{'s' if totals['error'] > 1 else ''}")
+    if totals["skipped"]:
+        parts.append(f"{totals['skipped']} skipped")
+    return f"{verdict}: {', '.join(parts)} of {totals['total']} steps in {_duration(result.duration_s)}"
+
+
+def _open_record_store(data_dir: Path | None) -> Store | None:
+    """The store to record into, or None (a warning says why) when the data folder cannot be used."""
+    from wsinspector.app.context import DB_NAME, default_data_dir
+    from wsinspector.core.store import Store, StoreError
+
+    path = (data_dir or default_data_dir()) / DB_NAME
+    try:
+        return Store(path)
+    except (StoreError, OSError) as exc:
+        _err(f"warning: the replay is not recorded: {exc}")
+        return None
+
+
+def run_test_file(args: argparse.Namespace) -> int:
+    """``wsinspector run``: headless (QCoreApplication: no display, no widgets)."""
+    from wsinspector.core import replay as r
+    from wsinspector.core.profiles import ProfileError
+
+    try:
+        speed = r.parse_speed(args.speed)
+        overrides = dict(r.parse_var_option(text) for text in args.var)
+    except ValueError as exc:
+        _err(f"run: {exc}")
+        return EXIT_USAGE
+    path: Path = args.test_file
+    try:
+        test = r.read_test(path)
+    except r.TestFileError as exc:
+        _err(f"{path}: {exc}")
+        return EXIT_USAGE
+    except OSError as exc:
+        _err(f"cannot read the test file {path}: {exc.strerror or exc}")
+        return EXIT_USAGE
+    try:
+        r.check_variables(test, overrides)
+        profile = r.to_profile(test, overrides, args.url)
+        if args.engine:
+            profile = profile.with_changes(engine=args.engine)
+        target = profile.resolved()
+    except ProfileError as exc:  # unknown variables included
+        _err(f"{path}: {exc}")
+        return EXIT_USAGE
+
+    from PySide6.QtCore import QCoreApplication, QTimer
+
+    from wsinspector.app.replayer import ReplayController
+
+    app = QCoreApplication.instance() or QCoreApplication([APP_NAME])
+    name = test.name or path.name
+    store = None if args.no_record else _open_record_store(getattr(args, "data_dir", None))
+    controller = ReplayController(test, variables=overrides, url=args.url, speed=speed, engine=args.engine,
+                                  store=store, replay_of=str(path.resolve()))
+    speed_text = "max" if speed == 0 else f"{speed:g}x"
+    print(f"{name}: {len(test.steps)} step{'s' if len(test.steps) != 1 else ''} against {target.url} "
+          f"({target.engine} engine, speed {speed_text})", flush=True)
+    said_error: list[str] = []
+
+    def on_step(step: StepResult) -> None:
+        if step.status is r.Verdict.SKIPPED and not said_error:
+            so_far = controller.replay.result()
+            if so_far.error and not so_far.count(r.Verdict.ERROR):  # an error no step owns: the connection's
+                said_error.append(so_far.error)
+                print(f"  {_marks()[1]} connection: {so_far.error}", flush=True)
+        print(format_step(step), flush=True)
+
+    controller.step_finished.connect(on_step)
+    controller.recording_failed.connect(lambda message: _err(f"warning: {message}"))
+    controller.finished.connect(lambda _result: app.quit())
+
+    interrupted: list[int] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        interrupted.append(signum)
+
+    def check_signals() -> None:
+        if interrupted:
+            signum = interrupted.pop()
+            interrupted.clear()
+            controller.cancel(_INTERRUPTED if signum == signal.SIGINT else _TERMINATED)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    ticker = QTimer()  # Python runs signal handlers only when it gets control: give it some
+    ticker.timeout.connect(check_signals)
+    ticker.start(100)
+    controller.start()
+    try:
+        if not controller.done:
+            app.exec()
+    finally:
+        ticker.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    result = controller.result or controller.replay.result()
+    if result.error and not result.count(r.Verdict.ERROR) and not said_error:
+        print(f"  {_marks()[1]} connection: {result.error}", flush=True)
+    if result.error in (_INTERRUPTED, _TERMINATED):
+        _err(f"{result.error}: the run was stopped")
+    if controller.session_id is not None and store is not None:
+        print(f"Recorded as session {controller.session_id} in {store.path}", flush=True)
+    code = result.exit_code
+    if args.junit is not None:
+        try:
+            args.junit.parent.mkdir(parents=True, exist_ok=True)
+            args.junit.write_text(r.junit_xml(result, name), encoding="utf-8")
+        except OSError as exc:
+            _err(f"cannot write the JUnit report {args.junit}: {exc.strerror or exc}")
+            code = EXIT_USAGE
+    print(format_summary(result), flush=True)
+    if store is not None:
+        store.close()
+    return code
+
+
 def _install_excepthook(log_path: Path, report: object) -> None:
     """An unexpected error is logged with its traceback and reported in one line; the app keeps running."""
 
@@ -85,6 +293,7 @@ def _install_excepthook(log_path: Path, report: object) -> None:
 
 def run_gui(data_dir: Path | None) -> int:
     import asyncio
+    import gc
 
     import platformdirs
     import qasync
@@ -114,6 +323,10 @@ def run_gui(data_dir: Path | None) -> int:
     window = MainWindow(context)
     _install_excepthook(log_path, lambda message: window.banner.show_message(message, "error"))
     window.show()
+    # Everything built so far lives as long as the app: out of the collector's sight, a full collection
+    # during a fast feed scans only what the session itself allocates.
+    gc.collect()
+    gc.freeze()
     _quit_on_signals(app)
     if sys.stderr is not None:  # a Windows gui-script has no console
         echo = context.echo_url or "not running"

@@ -63,6 +63,8 @@ class SessionRecord:
     bytes_in: int
     bytes_out: int
     last_ts_ns: int | None
+    #: the test file this session is a replay of (its path, or its name); None for a live or imported session
+    replay_of: str | None = None
 
     @property
     def frame_count(self) -> int:
@@ -161,8 +163,13 @@ def _v4(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX session_events_by_session ON session_events (session_id, seq)")
 
 
+def _v5(db: sqlite3.Connection) -> None:
+    """A session recorded while replaying a test file names the test (its path, or its name)."""
+    db.execute("ALTER TABLE sessions ADD COLUMN replay_of TEXT")
+
+
 #: MIGRATIONS[i] brings a database from user_version i to i + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _PROFILE_FIELDS = {f for f in ConnectionProfile.__dataclass_fields__}
@@ -310,12 +317,14 @@ class Store:
     # -- sessions ---------------------------------------------------------------------------------
 
     def create_session(self, name: str, url: str, started_wall: float, started_ns: int,
-                       profile_id: str | None = None, status: str = SessionStatus.LIVE) -> int:
+                       profile_id: str | None = None, status: str = SessionStatus.LIVE,
+                       replay_of: str | None = None) -> int:
+        """A new session; ``replay_of`` names the test file it replays, when it does."""
         with self._transaction():
             cursor = self._db.execute(
-                "INSERT INTO sessions (profile_id, name, url, started_wall, started_ns, status) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (profile_id, name, url, started_wall, started_ns, status),
+                "INSERT INTO sessions (profile_id, name, url, started_wall, started_ns, status, replay_of) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (profile_id, name, url, started_wall, started_ns, status, replay_of),
             )
         assert cursor.lastrowid is not None
         return int(cursor.lastrowid)

@@ -1,0 +1,285 @@
+"""ReplayController: a test file replayed over a real connection to peers on 127.0.0.1, with its signals, the
+messages it assembles from frames, the end of the connection, and the recording of the run as a session."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.peers import QtPeer, WebsocketsPeer
+from wsinspector.app.replayer import ReplayController
+from wsinspector.core.events import FailureKind
+from wsinspector.core.frames import Direction, Opcode
+from wsinspector.core.profiles import ENGINE_QT, ENGINE_WIRE
+from wsinspector.core.replay import (
+    BinaryPayload,
+    BytesMatcher,
+    ExpectStep,
+    JsonMatcher,
+    JsonPayload,
+    OpcodeMatcher,
+    RunResult,
+    SendStep,
+    StepResult,
+    TestFile,
+    TextMatcher,
+    TextPayload,
+    Verdict,
+    WaitStep,
+    send_delays,
+)
+from wsinspector.core.store import SessionStatus, Store
+
+WAIT_MS = 20_000
+
+
+@pytest.fixture
+def peer(run: Callable[..., Any]) -> Iterator[Callable[..., str]]:
+    peers: list[WebsocketsPeer] = []
+
+    def start(handler: Callable[[Any], Awaitable[None]] | None = None) -> str:
+        started = WebsocketsPeer(handler)
+        peers.append(started)
+        return str(run(started.start()))
+
+    yield start
+    for started in peers:
+        run(started.stop())
+
+
+@pytest.fixture
+def store(data_dir: Path) -> Iterator[Store]:
+    opened = Store(data_dir / "wsinspector.sqlite3")
+    yield opened
+    opened.close()
+
+
+class Run:
+    """A controller and everything it signalled."""
+
+    def __init__(self, controller: ReplayController) -> None:
+        self.controller = controller
+        self.events: list[tuple[str, object]] = []
+        self.finished: list[RunResult] = []
+        controller.step_started.connect(lambda index: self.events.append(("started", index)))
+        controller.step_finished.connect(lambda step: self.events.append(("finished", step)))
+        controller.progress.connect(lambda done, total: self.events.append(("progress", (done, total))))
+        controller.finished.connect(self.finished.append)
+
+    @property
+    def result(self) -> RunResult:
+        [result] = self.finished
+        return result
+
+
+def replay(qtbot: Any, test: TestFile, **kwargs: Any) -> Run:
+    controller = ReplayController(test, **kwargs)
+    recorded = Run(controller)
+    with qtbot.waitSignal(controller.finished, timeout=WAIT_MS):
+        controller.start()
+        assert recorded.finished == []  # never reported synchronously
+    assert controller.done and not controller.running
+    controller.deleteLater()
+    return recorded
+
+
+ECHO = (
+    SendStep(JsonPayload({"op": "hello", "n": [1, 2.5, None]}), name="hello"),
+    ExpectStep(JsonMatcher({"n": [1, 2.5, None], "op": "hello"}), name="hello back"),
+    SendStep(TextPayload("text ✓"), name="text"),
+    ExpectStep(TextMatcher("text ✓"), name="text back"),
+    SendStep(BinaryPayload(b"\x00\xff"), name="bytes"),
+    ExpectStep(BytesMatcher(b"\x00\xff"), name="bytes back"),
+)
+
+
+@pytest.mark.parametrize("engine", [ENGINE_WIRE, ENGINE_QT])
+def test_an_echo_test_passes_with_its_signals_in_order_and_is_recorded(qtbot: Any, peer: Callable[..., str],
+                                                                        store: Store, engine: str):
+    test = TestFile("echo", peer(), ECHO)
+    run = replay(qtbot, test, engine=engine, store=store, replay_of="/tests/echo.wstest.yaml")
+    result = run.result
+    assert result.ok and result.exit_code == 0, result.steps
+    expected: list[tuple[str, object]] = []
+    for index in range(len(ECHO)):
+        expected += [("started", index), ("finished", result.steps[index]), ("progress", (index + 1, len(ECHO)))]
+    assert run.events == expected
+    controller = run.controller
+    assert controller.profile.engine == engine
+    assert controller.close_info is not None and controller.close_info.code == 1000
+    assert not controller.close_info.by_peer
+    record = store.session(controller.session_id or -1)
+    assert record is not None
+    assert record.replay_of == "/tests/echo.wstest.yaml"
+    assert record.name == "Replay: echo"
+    assert record.status == SessionStatus.CLOSED and record.close_code == 1000
+    assert store.stored_frame_count(record.id) == len(controller.log)
+    messages = [(m.direction, m.opcode, m.payload) for m in controller.log.messages]
+    assert messages[:2] == [(Direction.OUT, Opcode.TEXT, b'{"op":"hello","n":[1,2.5,null]}'),
+                            (Direction.IN, Opcode.TEXT, b'{"op":"hello","n":[1,2.5,null]}')]
+
+
+def test_a_fragmented_message_is_matched_whole(qtbot: Any):
+    qt_peer = QtPeer(outgoing_frame_size=4)
+    url = qt_peer.listen()
+    try:
+        test = TestFile("fragments", url, (SendStep(TextPayload("hello fragmented world")),
+                                           ExpectStep(TextMatcher("hello fragmented world"))))
+        run = replay(qtbot, test)
+    finally:
+        qt_peer.stop()
+    assert run.result.ok, run.result.steps
+    log = run.controller.log
+    incoming = [log.opcode(seq) for seq in range(len(log)) if log.direction(seq) is Direction.IN]
+    assert incoming.count(Opcode.CONTINUATION) == 5  # 22 bytes in frames of 4
+
+
+async def pings_then_echoes(ws: Any) -> None:
+    await ws.ping(b"heartbeat")
+    await ws.send("after the ping")
+    async for message in ws:
+        await ws.send(message)
+
+
+def test_control_frames_reach_the_replay_by_their_opcode(qtbot: Any, peer: Callable[..., str]):
+    test = TestFile("ping", peer(pings_then_echoes), (
+        ExpectStep(OpcodeMatcher(Opcode.PING), name="a ping"),
+        ExpectStep(TextMatcher("after the ping")),  # the pong we sent back is not a message
+    ))
+    run = replay(qtbot, test)
+    assert run.result.ok, run.result.steps
+
+
+async def announces_then_closes(ws: Any) -> None:
+    await ws.send("bye")
+    await ws.close(1001, "going home")
+
+
+async def announces_then_drops(ws: Any) -> None:
+    await ws.send("bye")
+    ws.transport.abort()
+
+
+def test_a_close_by_the_server_fails_the_waiting_step_and_a_drop_is_an_error(qtbot: Any, peer: Callable[..., str]):
+    steps = (ExpectStep(TextMatcher("bye")), ExpectStep(TextMatcher("more"), timeout_s=30))
+    run = replay(qtbot, TestFile("closes", peer(announces_then_closes), steps))
+    assert [s.status for s in run.result.steps] == [Verdict.PASSED, Verdict.FAILED]
+    assert run.result.steps[1].message.startswith("expected a text message, the connection was closed (close 1001")
+    assert run.result.exit_code == 1
+    assert run.controller.close_info is not None and run.controller.close_info.by_peer
+
+    run = replay(qtbot, TestFile("drops", peer(announces_then_drops), steps))
+    assert [s.status for s in run.result.steps] == [Verdict.PASSED, Verdict.ERROR]
+    assert run.result.steps[1].message.startswith("Server gone")
+    assert run.result.exit_code == 2
+
+
+def test_a_send_after_the_server_closed_is_an_error_that_says_so(qtbot: Any, peer: Callable[..., str]):
+    steps = (ExpectStep(TextMatcher("bye")), ExpectStep(OpcodeMatcher(Opcode.CLOSE)), SendStep(TextPayload("too late")))
+    run = replay(qtbot, TestFile("late", peer(announces_then_closes), steps))
+    last = run.result.steps[2]
+    assert last.status is Verdict.ERROR
+    assert last.message.startswith("cannot send: the server closed the connection (close 1001")
+
+
+def test_speed_zero_skips_recorded_delays(qtbot: Any, peer: Callable[..., str]):
+    test = TestFile("slow recording", peer(), (
+        SendStep(TextPayload("a"), delay_s=3600.0), ExpectStep(TextMatcher("a")),
+        SendStep(TextPayload("b"), delay_s=86400.0), ExpectStep(TextMatcher("b")),
+    ))
+    run = replay(qtbot, test, speed=0.0)
+    assert run.result.ok, run.result.steps
+    replay_machine = run.controller.replay
+    assert replay_machine.speed == 0.0
+    assert send_delays(test.steps, replay_machine.speed) == [(0, 0.0), (2, 0.0)]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("engine", [ENGINE_WIRE, ENGINE_QT])
+def test_a_dead_server_fails_the_run_before_any_step(qtbot: Any, store: Store, engine: str):
+    test = TestFile("dead", f"ws://127.0.0.1:{_free_port()}/", ECHO)
+    run = replay(qtbot, test, engine=engine, store=store, replay_of="dead.yaml")
+    result = run.result
+    assert run.controller.failure is not None and run.controller.failure.kind is FailureKind.REFUSED
+    assert "refused" in result.error
+    assert result.exit_code == 2
+    assert [s.status for s in result.steps] == [Verdict.SKIPPED] * len(ECHO)
+    assert not [event for event in run.events if event[0] == "started"]
+    record = store.session(run.controller.session_id or -1)
+    assert record is not None and record.status == SessionStatus.FAILED and "refused" in record.close_reason
+
+
+def test_an_invalid_url_is_reported_through_finished(qtbot: Any):
+    run = replay(qtbot, TestFile("bad", "ws://127.0.0.1:9/", ECHO), url="http://example.com/")
+    assert "ws:// or wss://" in run.result.error
+    assert run.result.exit_code == 2
+
+
+def test_cancel_ends_the_running_step_and_closes_the_connection(qtbot: Any, peer: Callable[..., str]):
+    test = TestFile("long", peer(), (SendStep(TextPayload("x")), WaitStep(seconds=600), SendStep(TextPayload("y"))))
+    controller = ReplayController(test)
+    run = Run(controller)
+    controller.step_started.connect(lambda index: index == 1 and controller.cancel("stopped by the user"))
+    with qtbot.waitSignal(controller.finished, timeout=WAIT_MS):
+        controller.start()
+    result = run.result
+    assert [(s.status, s.message) for s in result.steps] == [
+        (Verdict.PASSED, "sent text (1 bytes)"), (Verdict.ERROR, "stopped by the user"),
+        (Verdict.SKIPPED, "not run: steps[1] wait 600 s error")]
+    assert result.exit_code == 2
+    assert controller.close_info is not None and controller.close_info.code == 1000
+    controller.deleteLater()
+
+
+def test_recording_that_fails_does_not_stop_the_run(qtbot: Any, peer: Callable[..., str], store: Store):
+    store.close()  # every write now fails
+    messages: list[str] = []
+    controller = ReplayController(TestFile("echo", peer(), ECHO), store=store, replay_of="x")
+    controller.recording_failed.connect(messages.append)
+    run = Run(controller)
+    with qtbot.waitSignal(controller.finished, timeout=WAIT_MS):
+        controller.start()
+    assert run.result.ok
+    assert len(messages) == 1 and messages[0].startswith("Recording stopped: ")
+    controller.deleteLater()
+
+
+def test_messages_that_arrive_before_the_first_step_are_kept(qtbot: Any, peer: Callable[..., str]):
+    async def greets(ws: Any) -> None:
+        await ws.send("welcome")
+        async for _ in ws:
+            pass
+
+    run = replay(qtbot, TestFile("greeting", peer(greets), (ExpectStep(TextMatcher("welcome")),)))
+    assert run.result.ok
+    [step] = run.result.steps
+    assert isinstance(step, StepResult) and step.status is Verdict.PASSED
+
+
+def test_cancel_as_a_send_step_starts_sends_nothing(qtbot: Any, peer: Callable[..., str]):
+    received: list[object] = []
+
+    async def records(ws: Any) -> None:
+        async for message in ws:
+            received.append(message)
+
+    controller = ReplayController(TestFile("cancelled", peer(records), (SendStep(TextPayload("never")),)))
+    run = Run(controller)
+    controller.step_started.connect(lambda _index: controller.cancel("stopped"))
+    with qtbot.waitSignal(controller.finished, timeout=WAIT_MS):
+        controller.start()
+    assert [(s.status, s.message) for s in run.result.steps] == [(Verdict.ERROR, "stopped")]
+    assert controller.close_info is not None and controller.close_info.code == 1000
+    assert not [seq for seq in range(len(controller.log)) if controller.log.opcode(seq) is Opcode.TEXT]
+    assert received == []
+    controller.deleteLater()

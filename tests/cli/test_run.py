@@ -1,0 +1,474 @@
+"""``wsinspector run``: a test file replayed by a real subprocess against `websockets` peers served by this test
+process on 127.0.0.1 (the shared qasync loop keeps serving while ``qtbot.waitUntil`` waits for the subprocess).
+
+The subprocess runs without QT_QPA_PLATFORM and without a display: the command is headless."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+from tests.peers import WebsocketsPeer
+from wsinspector.core.replay import parse_speed, read_test, send_delays
+
+WAIT_MS = 60_000
+DB_NAME = "wsinspector.sqlite3"
+
+
+# -- the peers --------------------------------------------------------------------------------------
+
+
+async def clock_server(ws: Any) -> None:
+    """Answers every message with it, plus a timestamp that changes every time."""
+    async for message in ws:
+        answer = json.loads(message)
+        answer["ts"] = time.time_ns()
+        await ws.send(json.dumps(answer))
+
+
+async def session_server(ws: Any) -> None:
+    """Hands out a session id, then answers a resume with ok only if it carries that id."""
+    session = f"s-{next(_SESSIONS)}-{os.getpid()}"
+    await ws.send(json.dumps({"op": "welcome", "session": session}))
+    async for message in ws:
+        request = json.loads(message)
+        await ws.send(json.dumps({"op": "resumed", "ok": request.get("session") == session}))
+
+
+_SESSIONS = itertools.count(1)
+
+
+async def answers_once(ws: Any) -> None:
+    """Echoes the first message, then stops answering (the connection stays up)."""
+    await ws.send(await ws.recv())
+    async for _ in ws:
+        pass
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")}
+    # whatever a test forgets, nothing lands in the real user data folder
+    env.update(PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8", WSINSPECTOR_DATA_DIR=str(tmp_path / "default-data"))
+    return env
+
+
+class Cli:
+    """Runs ``python -m wsinspector`` as a subprocess while the Qt (and asyncio) loop of this process keeps
+    serving the peers."""
+
+    def __init__(self, qtbot: Any, tmp_path: Path) -> None:
+        self.qtbot = qtbot
+        self.tmp_path = tmp_path
+        self._count = itertools.count()
+        self._procs: list[subprocess.Popen[bytes]] = []
+        self._files: list[IO[bytes]] = []
+
+    def start(self, *args: str, command: list[str] | None = None) -> tuple[subprocess.Popen[bytes], Path, Path]:
+        n = next(self._count)
+        out_path, err_path = self.tmp_path / f"out{n}.txt", self.tmp_path / f"err{n}.txt"
+        out, err = out_path.open("wb"), err_path.open("wb")
+        self._files += [out, err]
+        proc = subprocess.Popen(command or [sys.executable, "-m", "wsinspector", *args], stdout=out, stderr=err,
+                                env=_env(self.tmp_path))
+        self._procs.append(proc)
+        return proc, out_path, err_path
+
+    def wait(self, proc: subprocess.Popen[bytes], out_path: Path, err_path: Path) -> Result:
+        self.qtbot.waitUntil(lambda: proc.poll() is not None, timeout=WAIT_MS)
+        return Result(proc.returncode, out_path.read_text("utf-8"), err_path.read_text("utf-8"))
+
+    def __call__(self, *args: str, command: list[str] | None = None) -> Result:
+        return self.wait(*self.start(*args, command=command))
+
+    def close(self) -> None:
+        for proc in self._procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=30)
+        for file in self._files:
+            file.close()
+
+
+@pytest.fixture
+def cli(qtbot: Any, tmp_path: Path) -> Iterator[Cli]:
+    runner = Cli(qtbot, tmp_path)
+    yield runner
+    runner.close()
+
+
+@pytest.fixture
+def peer(run: Callable[..., Any]) -> Iterator[Callable[..., str]]:
+    """``peer(handler=None)`` starts a WebsocketsPeer (echo by default) and returns its URL."""
+    peers: list[WebsocketsPeer] = []
+
+    def start(handler: Callable[[Any], Awaitable[None]] | None = None) -> str:
+        started = WebsocketsPeer(handler)
+        peers.append(started)
+        return str(run(started.start()))
+
+    yield start
+    for started in peers:
+        run(started.stop())
+
+
+def write_test(tmp_path: Path, body: str, name: str = "t.wstest.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def replays(data_dir: Path) -> list[tuple[str, str | None, int, int, str]]:
+    """(name, replay_of, frames in, frames out, status) of every session stored in ``data_dir``."""
+    db = sqlite3.connect(data_dir / DB_NAME)
+    try:
+        return db.execute("SELECT name, replay_of, frames_in, frames_out, status FROM sessions ORDER BY id").fetchall()
+    finally:
+        db.close()
+
+
+ECHO_TEST = """\
+version: 1
+name: echo round trip
+url: {url}
+timeout: 5
+steps:
+  - name: send json
+    send:
+      json: {{"op": "hello", "n": 1, "tags": [a, b]}}
+  - name: json comes back
+    expect:
+      json: {{"tags": [a, b], "n": 1, "op": "hello"}}
+  - name: send text
+    send:
+      text: plain text ✓
+  - name: text comes back
+    expect:
+      text: plain text ✓
+  - name: send binary
+    send:
+      binary: 00 01 fe ff
+  - name: binary comes back
+    expect:
+      binary: 00 01 fe ff
+"""
+
+
+# -- tests ------------------------------------------------------------------------------------------
+
+
+def test_echo_test_passes_and_is_recorded_as_a_session(cli: Cli, peer: Callable[..., str], tmp_path: Path,
+                                                        data_dir: Path):
+    path = write_test(tmp_path, ECHO_TEST.format(url=peer()))
+    result = cli("run", str(path), "--data-dir", str(data_dir))
+    assert result.returncode == 0, result.output
+    lines = result.stdout.splitlines()
+    for name in ("send json", "json comes back", "send text", "text comes back", "send binary",
+                 "binary comes back"):
+        assert any(re.fullmatch(rf"  ✓ {re.escape(name)}  \(\d+ ms\)", line) for line in lines), result.stdout
+    assert lines[-1].startswith("PASSED: 6 passed, 0 failed of 6 steps in ")
+    assert "Traceback" not in result.stderr
+    [(name, replay_of, frames_in, frames_out, status)] = replays(data_dir)
+    assert replay_of == str(path.resolve())
+    assert name == "Replay: echo round trip"
+    assert (frames_in, frames_out, status) == (4, 4, "closed")  # 3 messages and a close frame each way
+    assert f"Recorded as session 1 in {data_dir / DB_NAME}" in result.stdout
+
+
+def test_no_record_leaves_the_store_alone(cli: Cli, peer: Callable[..., str], tmp_path: Path, data_dir: Path):
+    path = write_test(tmp_path, ECHO_TEST.format(url=peer()))
+    result = cli("run", str(path), "--data-dir", str(data_dir), "--no-record")
+    assert result.returncode == 0, result.output
+    assert not (data_dir / DB_NAME).exists()
+    assert not (tmp_path / "default-data").exists()
+    assert "Recorded" not in result.stdout
+
+
+def test_the_top_level_data_dir_option_works_too(cli: Cli, peer: Callable[..., str], tmp_path: Path,
+                                                  data_dir: Path):
+    path = write_test(tmp_path, ECHO_TEST.format(url=peer()))
+    result = cli("--data-dir", str(data_dir), "run", str(path))
+    assert result.returncode == 0, result.output
+    assert [row[1] for row in replays(data_dir)] == [str(path.resolve())]
+
+
+CLOCK_TEST = """\
+version: 1
+name: clock
+url: {url}
+steps:
+  - name: ask the time
+    send:
+      json: {{"op": "time"}}
+  - name: the time
+    expect:
+      json: {{"op": "time", "ts": 1700000000}}
+{ignore}"""
+
+
+def test_a_changing_field_passes_when_ignored_and_fails_with_a_readable_diff_when_not(
+        cli: Cli, peer: Callable[..., str], tmp_path: Path):
+    url = peer(clock_server)
+    ignored = write_test(tmp_path, CLOCK_TEST.format(url=url, ignore="      ignore: [$.ts]\n"), "ignored.yaml")
+    result = cli("run", str(ignored), "--no-record")
+    assert result.returncode == 0, result.output
+
+    strict = write_test(tmp_path, CLOCK_TEST.format(url=url, ignore=""), "strict.yaml")
+    result = cli("run", str(strict), "--no-record")
+    assert result.returncode == 1, result.output
+    assert "  ✓ ask the time" in result.stdout
+    assert re.search(r"^  ✗ the time  \(\d+ ms, failed\)$", result.stdout, re.MULTILINE), result.stdout
+    assert "      1 difference in the JSON: $.ts: expected 1700000000, got " in result.stdout
+    assert re.search(r"^        \$\.ts: expected 1700000000, got \d{19}$", result.stdout, re.MULTILINE), result.stdout
+    assert result.stdout.splitlines()[-1].startswith("FAILED: 1 passed, 1 failed of 2 steps")
+
+
+SESSION_TEST = """\
+version: 1
+name: resume
+url: {url}
+steps:
+  - name: welcome
+    expect:
+      json: {{"op": "welcome", "session": "x"}}
+      ignore: [$.session]
+      capture:
+        session_id: {path}
+  - name: resume
+    send:
+      json: {{"op": "resume", "session": "{{{{session_id}}}}"}}
+  - name: resumed
+    expect:
+      json: {{"op": "resumed", "ok": true}}
+"""
+
+
+@pytest.mark.parametrize(("path", "code", "says"), [
+    ("$.session", 0, "captured session_id=s-"),
+    ("$.op", 1, "$.ok: expected true, got false"),  # the wrong value goes back: the server refuses it
+    ("$.sid", 1, "capture session_id: $.sid is not in the message"),
+])
+def test_a_captured_session_id_is_sent_back(cli: Cli, peer: Callable[..., str], tmp_path: Path, path: str,
+                                            code: int, says: str):
+    test = write_test(tmp_path, SESSION_TEST.format(url=peer(session_server), path=path))
+    result = cli("run", str(test), "--no-record")
+    assert result.returncode == code, result.output
+    assert says in result.stdout
+
+
+def test_a_server_that_stops_answering_times_out_the_step(cli: Cli, peer: Callable[..., str], tmp_path: Path):
+    test = write_test(tmp_path, f"""\
+version: 1
+name: silence
+url: {peer(answers_once)}
+timeout: 10
+steps:
+  - send:
+      text: first
+  - name: first answer
+    expect:
+      text: first
+  - send:
+      text: second
+  - name: second answer
+    expect:
+      text: second
+      timeout: 0.5
+  - send:
+      text: never sent
+""")
+    report = tmp_path / "report.xml"
+    result = cli("run", str(test), "--no-record", "--junit", str(report))
+    assert result.returncode == 1, result.output
+    assert "      timeout: no matching message within 0.5 s" in result.stdout
+    assert "  - steps[4] send text  (skipped)" in result.stdout
+    suite = ET.parse(report).getroot().find("testsuite")
+    assert suite is not None
+    counts = [suite.get(key) for key in ("tests", "failures", "errors", "skipped")]
+    assert counts == ["5", "1", "0", "1"]
+    failures = [(case.get("name"), failure.get("message")) for case in suite.iter("testcase")
+                for failure in case.iter("failure")]
+    assert failures == [("second answer", "timeout: no matching message within 0.5 s")]
+
+
+def test_a_dead_server_is_a_connection_error_at_once(cli: Cli, tmp_path: Path):
+    test = write_test(tmp_path, ECHO_TEST.format(url=f"ws://127.0.0.1:{free_port()}/"))
+    report = tmp_path / "report.xml"
+    result = cli("run", str(test), "--no-record", "--junit", str(report))
+    assert result.returncode == 2, result.output
+    assert re.search(r"^  ✗ connection: Connection refused by 127\.0\.0\.1:\d+", result.stdout, re.MULTILINE)
+    assert "refused" in result.stdout
+    assert result.stdout.splitlines()[-1].startswith("ERROR: 0 passed, 0 failed, 6 skipped of 6 steps")
+    suite = ET.parse(report).getroot().find("testsuite")
+    assert suite is not None and suite.get("errors") == "1"
+    [case] = [case for case in suite.iter("testcase") if case.find("error") is not None]
+    assert case.get("name") == "connection"
+    error = case.find("error")
+    assert error is not None and "refused" in (error.get("message") or "")
+
+
+def test_a_malformed_test_file_says_where(cli: Cli, tmp_path: Path):
+    test = write_test(tmp_path, "version: 1\nurl: ws://127.0.0.1:9/\nsteps:\n  - send:\n      txt: hi\n")
+    result = cli("run", str(test), "--no-record")
+    assert result.returncode == 2
+    assert "line 5, column 7: steps[0].send: unknown kind 'txt'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_missing_file_and_bad_options_are_usage_errors(cli: Cli, tmp_path: Path):
+    result = cli("run", str(tmp_path / "nope.yaml"), "--no-record")
+    assert result.returncode == 2
+    assert "cannot read the test file" in result.stderr and "No such file" in result.stderr
+    test = write_test(tmp_path, ECHO_TEST.format(url="ws://127.0.0.1:9/"))
+    for args, says in ((["--speed", "fast"], "speed 'fast'"), (["--var", "novalue"], "expected NAME=VALUE"),
+                       (["--url", "http://example.com/"], "ws:// or wss://")):
+        result = cli("run", str(test), "--no-record", *args)
+        assert result.returncode == 2, args
+        assert says in result.stderr, result.stderr
+
+
+VARIABLE_TEST = """\
+version: 1
+url: {url}
+steps:
+  - send:
+      text: hello
+  - name: authenticate
+    send:
+      text: 'token {{{{token}}}}'
+  - expect:
+      text: hello
+  - expect:
+      regex: ^token s3cret$
+"""
+
+
+def test_an_unknown_variable_is_named_and_var_supplies_it(cli: Cli, peer: Callable[..., str], tmp_path: Path):
+    test = write_test(tmp_path, VARIABLE_TEST.format(url=peer()))
+    result = cli("run", str(test), "--no-record")
+    assert result.returncode == 2
+    assert "Unknown variable: {{token}} (used in steps[1].send.text ('authenticate'))" in result.stderr
+    result = cli("run", str(test), "--no-record", "--var", "token=s3cret")
+    assert result.returncode == 0, result.output
+
+
+def test_speed_max_skips_the_recorded_delays(cli: Cli, peer: Callable[..., str], tmp_path: Path):
+    test = write_test(tmp_path, f"""\
+version: 1
+url: {peer()}
+steps:
+  - send:
+      text: one
+      delay: 3600
+  - expect:
+      text: one
+  - send:
+      text: two
+      delay: 1800.5
+  - expect:
+      text: two
+""")
+    # what the replay waits before each send: nothing at max speed, the recorded gap at 1x
+    steps = read_test(test).steps
+    assert send_delays(steps, parse_speed("max")) == [(0, 0.0), (2, 0.0)]
+    assert send_delays(steps, parse_speed("1")) == [(0, 3600.0), (2, 1800.5)]
+    result = cli("run", str(test), "--no-record", "--speed", "max")
+    assert result.returncode == 0, result.output
+    assert "(wire engine, speed max)" in result.stdout.splitlines()[0]
+
+
+def test_the_qt_engine_runs_the_same_test(cli: Cli, peer: Callable[..., str], tmp_path: Path):
+    path = write_test(tmp_path, ECHO_TEST.format(url=peer()))
+    result = cli("run", str(path), "--no-record", "--engine", "qt")
+    assert result.returncode == 0, result.output
+    assert "(qt engine, speed 1x)" in result.stdout.splitlines()[0]
+
+
+def test_headless_path_imports_neither_widgets_nor_gui(cli: Cli, peer: Callable[..., str], tmp_path: Path):
+    path = write_test(tmp_path, ECHO_TEST.format(url=peer()))
+    code = ("import sys\n"
+            "for name in ('PySide6.QtGui', 'PySide6.QtWidgets'): sys.modules[name] = None\n"
+            "from wsinspector.cli import main\n"
+            f"sys.exit(main(['run', {str(path)!r}, '--no-record']))\n")
+    result = cli(command=[sys.executable, "-c", code])
+    assert result.returncode == 0, result.output
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "not a folder"])
+def test_an_unusable_data_dir_warns_and_runs_anyway(cli: Cli, peer: Callable[..., str], tmp_path: Path,
+                                                    data_dir: Path, damage: str):
+    path = write_test(tmp_path, ECHO_TEST.format(url=peer()))
+    if damage == "corrupt":
+        garbage = b"this is not SQLite" * 100
+        (data_dir / DB_NAME).write_bytes(garbage)
+        target = data_dir
+    else:
+        target = tmp_path / "a-file"
+        target.write_text("x")
+    result = cli("run", str(path), "--data-dir", str(target))
+    assert result.returncode == 0, result.output
+    assert "wsinspector: warning: the replay is not recorded: " in result.stderr
+    assert "Traceback" not in result.stderr
+    if damage == "corrupt":
+        assert (data_dir / DB_NAME).read_bytes() == garbage  # left untouched
+
+
+def test_ctrl_c_stops_the_run_with_exit_code_2(cli: Cli, peer: Callable[..., str], tmp_path: Path, data_dir: Path):
+    test = write_test(tmp_path, f"""\
+version: 1
+url: {peer()}
+steps:
+  - name: hello
+    send:
+      text: hello
+  - name: a long pause
+    wait: 600
+""")
+    proc, out, err = cli.start("run", str(test), "--data-dir", str(data_dir))
+    cli.qtbot.waitUntil(lambda: "✓ hello" in out.read_text("utf-8"), timeout=WAIT_MS)
+    proc.send_signal(signal.SIGINT)
+    result = cli.wait(proc, out, err)
+    assert result.returncode == 2, result.output
+    assert "interrupted (Ctrl+C)" in result.stderr
+    assert re.search(r"^  ✗ a long pause  \(.*, error\)$", result.stdout, re.MULTILINE), result.stdout
+    assert result.stdout.splitlines()[-1].startswith("ERROR: 1 passed, 0 failed, 1 error of 2 steps")
+    with contextlib.suppress(Exception):
+        proc.kill()
+    [(_, _, _, _, status)] = replays(data_dir)
+    assert status == "closed"

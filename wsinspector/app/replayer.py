@@ -1,0 +1,450 @@
+"""Replaying a test file over a real connection: :class:`core.replay.Replay` driven by Qt.
+
+The core state machine decides what to send and when, and judges what arrives; this controller owns the
+connection (the engine the test's profile names, Wire by default), the clock (one single-shot timer armed
+for the next deadline, never a busy loop or a sleep), message assembly (the run's :class:`FrameLog`), and,
+when given a store, the recording of the replay as a session linked to the test (``replay_of``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sqlite3
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+
+from wsinspector.core.events import CloseInfo, ConnectionState, Failure, OpenInfo
+from wsinspector.core.frames import Direction, Opcode
+from wsinspector.core.log import FrameLog
+from wsinspector.core.profiles import ConnectionProfile, ProfileError, ResolvedTarget
+from wsinspector.core.replay import (
+    Finished,
+    Replay,
+    RunResult,
+    SendAction,
+    TestFile,
+    Verdict,
+    WaitAction,
+    describe_received,
+    to_profile,
+)
+from wsinspector.core.store import SessionStatus, Store, StoreError, frame_key
+from wsinspector.net.engines import Connection, make_connection
+
+log = logging.getLogger(__name__)
+
+FLUSH_INTERVAL_MS = 50
+#: beyond the engine's own close timeout, how long the end of a run waits for the connection to end
+CLOSE_WAIT_MARGIN_S = 1.0
+_IN = Direction.IN
+_CLOSE = Opcode.CLOSE
+
+
+def _now() -> float:
+    """The replay's clock: seconds on the monotonic clock the engines stamp frames with."""
+    return time.monotonic_ns() / 1e9
+
+
+class ReplayController(QObject):
+    """Runs one test over one connection, once.
+
+    Build it, connect to its signals, call :meth:`start`; everything else arrives through the signals, even
+    an error found before connecting (an invalid URL): :meth:`start` never reports synchronously.
+    ``finished`` comes once, after the connection has ended (closed with 1000 by us at the end of the run,
+    bounded by the profile's close timeout).
+
+    Signals:
+        step_started(int): the index of a step that begins (skipped steps never begin)
+        step_finished(StepResult): a step's verdict, in order; skipped steps included
+        progress(int, int): steps finished so far, total steps
+        opened(OpenInfo): the connection is open (the run's clock starts)
+        frames_appended(int, int): first and last seq added to :attr:`log` (every frame, both ways)
+        recording_failed(str): the replay can no longer be recorded; the run goes on
+        finished(RunResult): the run is over and the connection has ended
+    """
+
+    step_started = Signal(int)
+    step_finished = Signal(object)
+    progress = Signal(int, int)
+    opened = Signal(object)
+    frames_appended = Signal(int, int)
+    recording_failed = Signal(str)
+    finished = Signal(object)
+
+    def __init__(self, test: TestFile, *, variables: Mapping[str, str] | Iterable[tuple[str, str]] = (),
+                 url: str | None = None, speed: float = 1.0, engine: str | None = None,
+                 store: Store | None = None, replay_of: str = "", session_name: str = "",
+                 parent: QObject | None = None) -> None:
+        """``variables``: the ``--var`` overrides; ``url`` replaces the file's; ``speed`` scales recorded delays
+        (0: none); ``engine``: "wire" or "qt" (default: the profile's, Wire). With a ``store`` the replay is
+        recorded as a session named ``session_name`` whose ``replay_of`` is ``replay_of`` (the test's path)."""
+        super().__init__(parent)
+        overrides = dict(variables.items() if isinstance(variables, Mapping) else variables)
+        self.test = test
+        self.profile: ConnectionProfile = to_profile(test, overrides, url)
+        if engine:
+            self.profile = self.profile.with_changes(engine=engine)
+        self.replay = Replay(test, overrides, speed)
+        self.log = FrameLog()
+        self.open_info: OpenInfo | None = None
+        #: how the connection ended (None while open, or when it never opened)
+        self.close_info: CloseInfo | None = None
+        #: why it could not open
+        self.failure: Failure | None = None
+        self.result: RunResult | None = None
+        self.session_id: int | None = None
+        self.recording_error = ""
+        self._store = store
+        self._replay_of = replay_of
+        self._session_name = session_name or f"Replay: {test.name or Path(replay_of).name or 'test'}"
+        self._target: ResolvedTarget | None = None
+        self._connection: Connection | None = None
+        self._started = False
+        self._opened = False
+        self._link_done = False  # the connection has ended (or never existed): no more signals from it
+        self._end_told = False  # the Replay was told the connection ended
+        self._close_seen = ""  # what the server's close frame said
+        self._driving = False
+        self._winding = False  # the run is over: waiting for the connection to end
+        self._completed = False
+        self._reported = 0
+        self._announced: int | None = None
+        self._saved = 0
+
+        self._timer = QTimer(self)
+        self._timer.setObjectName("replayDrive")
+        self._timer.setSingleShot(True)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._drive)
+        self._close_guard = QTimer(self)
+        self._close_guard.setObjectName("replayCloseGuard")
+        self._close_guard.setSingleShot(True)
+        self._close_guard.timeout.connect(self._on_close_guard)
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setObjectName("replayFlush")
+        self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
+        self._flush_timer.timeout.connect(self._save)
+
+    # -- commands ---------------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._started and not self._completed
+
+    @property
+    def done(self) -> bool:
+        return self._completed
+
+    @property
+    def is_recording(self) -> bool:
+        return self.session_id is not None and not self.recording_error
+
+    def start(self) -> None:
+        """Connect and run (on the next turn of the event loop)."""
+        if self._started:
+            raise RuntimeError("a ReplayController runs once; make a new one to run again")
+        self._started = True
+        self._timer.start(0)  # the first drive begins the run
+
+    def cancel(self, reason: str = "cancelled") -> None:
+        """Stop the run: the running step is an error (``reason``), the rest are skipped; the connection is
+        closed and ``finished`` follows. A second cancel while the connection is closing drops it at once."""
+        if self._completed:
+            return
+        if self._winding:
+            if self._connection is not None and not self._link_done:
+                self._connection.abort()
+            self._complete()
+            return
+        self.replay.on_error(reason, _now())
+        if not self._started:
+            self._started = True
+        self._kick()
+
+    # -- the run ----------------------------------------------------------------------------------
+
+    def _kick(self) -> None:
+        self._schedule(0.0)
+
+    def _schedule(self, seconds: float) -> None:
+        if self._winding or self._completed:
+            return
+        ms = max(0, math.ceil(seconds * 1000))
+        if self._timer.isActive() and self._timer.remainingTime() <= ms:
+            return
+        self._timer.start(ms)
+
+    @Slot()
+    def _drive(self) -> None:
+        if self._driving or self._winding or self._completed:
+            return
+        if self._connection is None and not self.replay.done:
+            self._begin()
+            return
+        if not self._opened and not self.replay.done:
+            return  # still connecting: the clock starts when the connection opens
+        self._driving = True
+        try:
+            while True:
+                now = _now()
+                action = self.replay.poll(now)
+                self._report()
+                if isinstance(action, SendAction):
+                    self._send(action, now)
+                    continue
+                if isinstance(action, WaitAction):
+                    if self._link_done and not self._end_told:
+                        self._tell_end(now)
+                        continue
+                    self._schedule(action.until - now)
+                    return
+                assert isinstance(action, Finished)
+                self.result = action.result
+                self._wind_down()
+                return
+        finally:
+            self._driving = False
+
+    def _begin(self) -> None:
+        try:
+            target = self.profile.resolved()
+        except ProfileError as exc:
+            self.replay.on_error(str(exc), _now())
+            self._link_done = True
+            self._kick()
+            return
+        self._target = target
+        self._start_recording(target.url)
+        connection = make_connection(target.engine, self, sink=self._on_frame)
+        connection.opened.connect(self._on_opened)
+        connection.failed.connect(self._on_failed)
+        connection.cancelled.connect(self._on_cancelled)
+        connection.closed.connect(self._on_closed)
+        self._connection = connection
+        if self.is_recording:
+            self._flush_timer.start()
+        connection.open(target)
+
+    def _send(self, action: SendAction, now: float) -> None:
+        if self.replay.done:
+            return  # cancelled while this step was being announced
+        connection = self._connection
+        if connection is None or self._link_done or connection.state is not ConnectionState.OPEN:
+            self.replay.on_error(f"cannot send: {self._why_not_open()}", now)
+            return
+        try:
+            connection.send(action.payload, action.opcode is Opcode.TEXT)
+        except RuntimeError:
+            self.replay.on_error(f"cannot send: {self._why_not_open()}", now)
+
+    def _why_not_open(self) -> str:
+        if self._close_seen:
+            return f"the server closed the connection ({self._close_seen})"
+        if self.close_info is not None:
+            return self.close_info.message
+        return "the connection is not open"
+
+    def _tell_end(self, now: float) -> None:
+        """The Replay needs more input and the connection is gone: a drop is an error, a close fails the step."""
+        self._end_told = True
+        info = self.close_info
+        if info is not None and info.failure is not None:
+            self.replay.on_error(info.message, now)
+        else:
+            self.replay.on_closed(now, info.message if info is not None else "")
+
+    def _report(self) -> None:
+        results = self.replay.results
+        total = len(self.test.steps)
+        while self._reported < len(results):
+            step = results[self._reported]
+            self._reported += 1
+            if step.index != self._announced and step.status is not Verdict.SKIPPED:
+                self._announced = step.index
+                self.step_started.emit(step.index)
+            self.step_finished.emit(step)
+            self.progress.emit(self._reported, total)
+        current = self.replay.current
+        if current is not None and current != self._announced:
+            self._announced = current
+            self.step_started.emit(current)
+
+    # -- the end ----------------------------------------------------------------------------------
+
+    def _wind_down(self) -> None:
+        self._winding = True
+        self._timer.stop()
+        connection = self._connection
+        if connection is None or self._link_done:
+            self._complete()
+            return
+        state = connection.state
+        if state is ConnectionState.OPEN:
+            connection.close(1000, "")
+        elif state is ConnectionState.CONNECTING:
+            connection.close()  # abandons the attempt: cancelled follows at once
+        if self._completed:
+            return
+        if connection.state is ConnectionState.CLOSED and not self._link_done:
+            self._complete()
+            return
+        wait = (self._target.close_timeout_s if self._target is not None else 5.0) + CLOSE_WAIT_MARGIN_S
+        self._close_guard.start(math.ceil(wait * 1000))
+
+    @Slot()
+    def _on_close_guard(self) -> None:
+        if self._completed:
+            return
+        if self._connection is not None and not self._link_done:
+            self._connection.abort()
+        self._complete()
+
+    def _complete(self) -> None:
+        if self._completed:
+            return
+        self._completed = True
+        self._timer.stop()
+        self._close_guard.stop()
+        self._flush_timer.stop()
+        if self.result is None:
+            self.result = self.replay.result()
+        self._finish_recording()
+        if self._connection is not None:
+            self._connection.blockSignals(True)
+            self._connection.deleteLater()
+            self._connection = None
+        self.finished.emit(self.result)
+
+    # -- connection events ------------------------------------------------------------------------
+
+    def _on_frame(self, direction: Direction, opcode: Opcode, payload: bytes, ts_ns: int, fin: bool | None,
+                  rsv1: bool | None = None, rsv2: bool | None = None, rsv3: bool | None = None,
+                  masked: bool | None = None, payload_length: int | None = None, mask_key: bytes | None = None,
+                  note: str = "") -> int:
+        """The engine's frame sink: into the log, and complete incoming messages (and control frames) to the
+        Replay. The drive runs on the next turn, never inside the engine's callback."""
+        seq = self.log.append_fields(direction, opcode, payload, ts_ns, fin, rsv1, rsv2, rsv3, masked,
+                                     payload_length, mask_key, note)
+        if direction is _IN:
+            if opcode.is_control:
+                if opcode is _CLOSE:
+                    self._close_seen = describe_received(_CLOSE, payload)
+                self.replay.on_message(opcode, payload, ts_ns / 1e9)
+                self._kick()
+            elif not note:  # a data frame the engine flags (rejected, not UTF-8) is no message: a failure follows
+                message = self.log.message_for(seq)
+                if message is not None and message.last_seq == seq:
+                    self.replay.on_message(message.opcode, message.payload, ts_ns / 1e9)
+                    self._kick()
+        self.frames_appended.emit(seq, seq)
+        return seq
+
+    @Slot(object)
+    def _on_opened(self, info: OpenInfo) -> None:
+        self.open_info = info
+        self._opened = True
+        if self.is_recording and info.subprotocol:
+            assert self._store is not None and self.session_id is not None
+            try:
+                self._store.update_session(self.session_id, subprotocol=info.subprotocol)
+            except (StoreError, sqlite3.Error) as exc:
+                self._recording_failed(str(exc))
+        self.opened.emit(info)
+        self._kick()
+
+    @Slot(object)
+    def _on_failed(self, failure: Failure) -> None:
+        self.failure = failure
+        self._link_done = True
+        self.replay.on_error(failure.message, _now())
+        self._after_link_end()
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        self._link_done = True
+        self.replay.on_error("cancelled before the connection opened", _now())
+        self._after_link_end()
+
+    @Slot(object)
+    def _on_closed(self, info: CloseInfo) -> None:
+        self.close_info = info
+        self._link_done = True
+        self._event("disconnect", info.message)
+        self._after_link_end()
+
+    def _after_link_end(self) -> None:
+        if self._winding:
+            self._complete()
+        else:
+            self._kick()
+
+    # -- recording --------------------------------------------------------------------------------
+
+    def _start_recording(self, url: str) -> None:
+        if self._store is None:
+            return
+        try:
+            self.session_id = self._store.create_session(self._session_name, url, self.log.started_wall,
+                                                         self.log.started_ns, None, SessionStatus.LIVE,
+                                                         replay_of=self._replay_of or None)
+        except (StoreError, sqlite3.Error) as exc:
+            self._recording_failed(str(exc))
+
+    @Slot()
+    def _save(self) -> None:
+        last = len(self.log) - 1
+        if not self.is_recording or last < self._saved:
+            return
+        assert self._store is not None and self.session_id is not None
+        try:
+            self._store.append_keyed_frames(self.session_id,
+                                            self.log.rows(self._saved, last, frame_key(self.session_id, 0)),
+                                            self.log.counts(self._saved, last))
+        except (StoreError, sqlite3.Error) as exc:
+            self._recording_failed(str(exc))
+            return
+        self._saved = last + 1
+
+    def _event(self, kind: str, text: str) -> None:
+        ts = time.monotonic_ns()
+        seq = self.log.add_event(ts, kind, text)
+        if self.is_recording:
+            assert self._store is not None and self.session_id is not None
+            try:
+                self._store.add_event(self.session_id, seq, ts, kind, text)
+            except (StoreError, sqlite3.Error) as exc:
+                self._recording_failed(str(exc))
+
+    def _finish_recording(self) -> None:
+        self._save()
+        if self._store is None or self.session_id is None:
+            return
+        info, failure = self.close_info, self.failure
+        if self.recording_error:
+            status = SessionStatus.INCOMPLETE
+        elif failure is not None or (info is not None and info.failure is not None):
+            status = SessionStatus.FAILED
+        else:
+            status = SessionStatus.CLOSED
+        code = info.code if info is not None else None
+        if failure is not None:
+            reason = failure.message
+        elif info is not None:
+            reason = info.reason or (info.message if info.failure is not None else "")
+        else:
+            reason = ""
+        try:
+            self._store.finish_session(self.session_id, status, time.time(), code, reason)
+        except (StoreError, sqlite3.Error) as exc:
+            log.warning("could not finish session %s: %s", self.session_id, exc)
+
+    def _recording_failed(self, error: str) -> None:
+        if self.recording_error:
+            return
+        self.recording_error = error
+        log.warning("replay recording stopped: %s", error)
+        self.recording_failed.emit(f"Recording stopped: {error}. The run goes on.")
