@@ -1,4 +1,6 @@
-"""Render the README screenshot from a real session against the built-in echo server.
+"""Render the README screenshots from a real session against the built-in echo server: the Inspector
+(docs/screenshot.png), the Health page (docs/health.png) and the Tests page after a replay of the first
+session in which one expectation was changed so that it fails (docs/tests.png).
 
     xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python scripts/screenshot.py docs/screenshot.png
 
@@ -38,6 +40,7 @@ def main(out: Path) -> int:
 
     window.toggle_connection()
     wait_for(session.opened)
+    first_session = session.session_id
     composer = window.composer
     messages = [
         (PayloadMode.JSON, json.dumps({"op": "subscribe", "channel": "trades", "symbols": ["BTC-USD", "ETH-USD"]})),
@@ -82,6 +85,29 @@ def main(out: Path) -> int:
     health = out.with_name("health.png")
     window.grab().save(str(health))
     print(f"wrote {health}")
+    # the Tests page: the first session saved as a test, one expectation changed so that it fails, replayed
+    session.disconnect()
+    wait_for(session.closed)
+    tests = window.tests_view
+    window.resize(1400, 860)
+    window.save_session_as_test(first_session, Path(tempfile.mkdtemp()) / "echo.wstest.yaml")
+    editor = tests.editor
+    editor.name.setText("Echo: subscribe, hello, bytes")
+    greeting = next(row for row, draft in enumerate(editor.model.drafts)
+                    if draft.kind == "expect" and draft.match_kind == "text")
+    editor.select_step(greeting)
+    editor.step_editor.name.setText("greeting")
+    editor.step_editor.pattern.setPlainText("hello from wsinspector!")
+    tests.speed.setCurrentIndex(tests.speed.findData(0.0))
+    if tests.run() is None:
+        print(f"the test did not run: {tests.status.text()}", file=sys.stderr)
+        return 1
+    wait_for(tests.run_finished)
+    window.banner.clear()
+    app.processEvents()
+    shot = out.with_name("tests.png")
+    window.grab().save(str(shot))
+    print(f"wrote {shot}")
     context.shutdown()
     return 0
 

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from wsinspector import __version__
 from wsinspector.app.context import AppContext
 from wsinspector.app.tasks import ChunkedTask
+from wsinspector.app.tests import SessionTestError, live_session_test, stored_session_test
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, OpenInfo
 from wsinspector.core.filters import FrameFilter, find_next
 from wsinspector.core.frames import Frame
@@ -43,6 +44,7 @@ from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.filter_bar import FilterBar
 from wsinspector.ui.latency_graph import LatencyGraph
 from wsinspector.ui.sessions_view import SessionsView, format_started
+from wsinspector.ui.tests_view import TestsView
 from wsinspector.ui.timeline import TimelineModel, TimelineView
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
@@ -186,6 +188,11 @@ class MainWindow(QMainWindow):
         self.sessions_view.export_requested.connect(self.export_session)
         self.sessions_view.import_requested.connect(self.import_session)
         context.sessions.session_deleted.connect(self.on_session_deleted)
+        self.sessions_view.save_as_test_requested.connect(self.save_session_as_test)
+        self.tests_view = TestsView(context.store, context.echo_url or "")
+        self.tests_view.banner_requested.connect(self._on_tests_banner)
+        self.tests_view.session_recorded.connect(lambda _id: self.sessions_view.refresh())
+        self.tests_view.open_session_requested.connect(self.open_session)
 
         bar = QHBoxLayout()
         bar.addWidget(self.profile_name)
@@ -217,6 +224,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(right, "Inspector")
         self.tabs.addTab(self.graph, "Health")
         self.tabs.addTab(self.sessions_view, "Sessions")
+        self.tabs.addTab(self.tests_view, "Tests")
         self.tabs.currentChanged.connect(self._on_tab_changed)
         main_split = QSplitter(Qt.Orientation.Horizontal)
         main_split.addWidget(self.connections)
@@ -299,6 +307,17 @@ class MainWindow(QMainWindow):
         for action in (self.connections.edit_action, self.connections.duplicate_action,
                        self.connections.rename_action, self.connections.delete_action):
             conn_menu.addAction(action)
+        session_menu = self.menuBar().addMenu("&Session")
+        self.save_as_test_action = QAction("Save as &test…", self, triggered=self._on_save_as_test_chosen)
+        self.save_as_test_action.setToolTip("Make a test of the session in the timeline (live or stored)")
+        session_menu.addAction(self.save_as_test_action)
+        tests_menu = self.menuBar().addMenu("&Tests")
+        view = self.tests_view
+        for action in (view.new_action, view.open_action, view.save_action, view.save_as_action):
+            tests_menu.addAction(action)
+        tests_menu.addSeparator()
+        tests_menu.addAction(view.run_action)
+        tests_menu.addAction(view.cancel_action)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(QAction("&About wsinspector", self, triggered=self.show_about))
 
@@ -725,6 +744,43 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(message, 5000)
         task.deleteLater()
 
+    # -- tests ----------------------------------------------------------------------------------------
+
+    def save_session_as_test(self, session_id: int | None = None, path: Path | None = None) -> bool:
+        """Make a test of a session (a stored one by id; by default the one in the timeline, live or stored),
+        show it on the Tests page and save it: to ``path``, or where the user says (a dialog)."""
+        if session_id is None and self._viewing is not None:
+            session_id = self._viewing.session_id
+        try:
+            if session_id is None:
+                test, origin = live_session_test(self.session)
+            else:
+                test, origin = stored_session_test(self.context.sessions, self.context.connections.profiles,
+                                                   session_id)
+        except SessionTestError as exc:
+            self.banner.show_message(str(exc), exc.level)
+            return False
+        if not self.tests_view.confirm_discard():
+            return False
+        self.tests_view.set_new_test(test, origin)
+        self.tabs.setCurrentWidget(self.tests_view)
+        self.statusBar().showMessage(f"Made a test of {len(test.steps)} steps from {origin}", 8000)
+        return self.tests_view.save_as(path)
+
+    @Slot()
+    def _on_save_as_test_chosen(self) -> None:
+        self.save_session_as_test()
+
+    @Slot(str, str)
+    def _on_tests_banner(self, text: str, level: str) -> None:
+        if not text:
+            if self.banner.text.startswith("Cannot open the test"):
+                self.banner.clear()
+        elif level == "info":
+            self.statusBar().showMessage(text, 8000)
+        else:
+            self.banner.show_message(text, level)
+
     def _on_tab_changed(self, index: int) -> None:
         if self.tabs.widget(index) is self.sessions_view:
             self.sessions_view.refresh()
@@ -836,5 +892,6 @@ class MainWindow(QMainWindow):
                 task.cancel()
         self._rate_timer.stop()
         self.graph.stop()
+        self.tests_view.shutdown()
         self.session.shutdown()
         super().closeEvent(event)

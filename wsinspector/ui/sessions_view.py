@@ -97,6 +97,8 @@ class SessionsModel(ColumnsModel):
             tip = f"{record.name}\n{record.url}\n{record.status}"
             if record.close_reason:
                 tip += f": {record.close_reason}"
+            if record.replay_of:
+                tip += f"\nReplay of the test {record.replay_of}"
             return tip + (f"\n\n{record.note}" if record.note else "")
         if role == Qt.ItemDataRole.TextAlignmentRole and 6 <= col <= 9:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -108,11 +110,13 @@ class SessionsView(QWidget):
     open_requested(int): show this session in the timeline (read-only)
     export_requested(int)
     import_requested()
+    save_as_test_requested(int): make a test file of this session (its messages become steps)
     """
 
     open_requested = Signal(int)
     export_requested = Signal(int)
     import_requested = Signal()
+    save_as_test_requested = Signal(int)
 
     def __init__(self, controller: SessionsController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -149,10 +153,15 @@ class SessionsView(QWidget):
         self.import_button = QPushButton("Import…")
         self.import_button.setObjectName("importSession")
         self.import_button.clicked.connect(self.import_requested.emit)
+        self.save_test_button = QPushButton("Save as test…")
+        self.save_test_button.setObjectName("saveSessionAsTest")
+        self.save_test_button.setToolTip("Make a test of this session: what was sent becomes steps that send it "
+                                         "again, what was received becomes expectations")
+        self.save_test_button.clicked.connect(self._on_save_as_test)
         self.summary = QLabel()
         buttons = QHBoxLayout()
         for button in (self.open_button, self.rename_button, self.note_button, self.delete_button,
-                       self.export_button, self.import_button):
+                       self.export_button, self.import_button, self.save_test_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.summary)
@@ -226,8 +235,13 @@ class SessionsView(QWidget):
         if record is not None:
             self.export_requested.emit(record.id)
 
+    def _on_save_as_test(self) -> None:
+        record = self.current_record()
+        if record is not None:
+            self.save_as_test_requested.emit(record.id)
+
     def _update_buttons(self, *_: object) -> None:
         has = self.current_record() is not None
         for button in (self.open_button, self.rename_button, self.note_button, self.delete_button,
-                       self.export_button):
+                       self.export_button, self.save_test_button):
             button.setEnabled(has)

@@ -1,0 +1,125 @@
+"""Tests made from sessions: the complete messages of a live or a stored session become a test file.
+
+Messages are assembled from frames here (a fragmented message becomes one step, with its whole payload);
+control frames (pings, pongs, the close) are left out. What a step looks like is decided by
+:func:`core.replay.test_from_frames`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+
+from wsinspector.app.session import SessionController
+from wsinspector.app.sessions import SessionsController
+from wsinspector.core.frames import Direction, FragmentationError, Frame, MessageAssembler
+from wsinspector.core.log import FrameLog
+from wsinspector.core.profiles import ConnectionProfile
+from wsinspector.core.replay import RecordedMessage, TestFile, test_from_frames
+from wsinspector.core.store import StoreError
+from wsinspector.core.stored import StoredSession, _to_frame
+
+#: frames read from the store at a time
+READ_PAGE = 2000
+#: a test of more steps than this is no use to edit or to read: refuse, and say so
+MAX_MESSAGES = 10_000
+
+
+class SessionTestError(ValueError):
+    """No test can be made of this session; the message says why, ``level`` how serious it is (for the
+    window's banner: ``error`` or ``info``)."""
+
+    def __init__(self, message: str, level: str = "error") -> None:
+        super().__init__(message)
+        self.level = level
+
+
+class SessionTooLongError(SessionTestError):
+    """The session holds more messages than a test can sensibly hold."""
+
+
+def _frames(source: FrameLog | StoredSession) -> Iterator[Frame]:
+    if isinstance(source, FrameLog):
+        yield from source
+        return
+    total = len(source)
+    for first in range(0, total, READ_PAGE):
+        for row in source.store.read_frames(source.session_id, first, min(first + READ_PAGE, total) - 1):
+            yield _to_frame(row)
+
+
+def recorded_messages(source: FrameLog | StoredSession, limit: int = MAX_MESSAGES) -> list[RecordedMessage]:
+    """(ts_ns of its last frame, direction, opcode, payload) of every complete data message, in the order
+    the messages completed. A broken fragment sequence is dropped, as the timeline shows it."""
+    assemblers = {direction: MessageAssembler(direction) for direction in Direction}
+    out: list[RecordedMessage] = []
+    for frame in _frames(source):
+        if frame.opcode.is_control:
+            continue
+        assembler = assemblers[frame.direction]
+        try:
+            message = assembler.feed(frame)
+        except FragmentationError:
+            assembler.reset()
+            continue
+        if message is None:
+            continue
+        if len(out) >= limit:
+            raise SessionTooLongError(f"the session holds more than {limit:,} messages: too many for a test "
+                                      "(export it instead, or record a shorter session)")
+        out.append((frame.ts_ns, message.direction, message.opcode, message.payload))
+    return out
+
+
+def test_from_session(source: FrameLog | StoredSession, name: str, url: str, *, subprotocols: Sequence[str] = (),
+                      headers: Sequence[tuple[str, str]] = (),
+                      variables: Sequence[tuple[str, str]] = ()) -> TestFile:
+    """A test from a session: what was sent becomes send steps (with the recorded gaps as delays), what was
+    received becomes expectations. :class:`SessionTooLongError` past :data:`MAX_MESSAGES` messages."""
+    return test_from_frames(recorded_messages(source), name, url, started_ns=source.started_ns,
+                            subprotocols=subprotocols, headers=headers, variables=variables)
+
+
+test_from_session.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, whatever its name
+
+
+def stored_session_test(sessions: SessionsController, profiles: Iterable[ConnectionProfile],
+                        session_id: int) -> tuple[TestFile, str]:
+    """A test of a recorded session, and how to name where it came from. Its URL is the one connected to;
+    headers, subprotocols and variables come from the session's saved connection while it exists (else the
+    negotiated subprotocol is offered)."""
+    try:
+        stored = sessions.open(session_id)
+    except (KeyError, StoreError, sqlite3.Error) as exc:
+        raise SessionTestError(f"Cannot make a test of session {session_id}: {exc}") from None
+    record = stored.record
+    origin = f"session “{record.name}”"
+    profile = next((p for p in profiles if p.id == record.profile_id), None)
+    if profile is not None:
+        headers, subprotocols, variables = profile.headers, profile.subprotocols, profile.variables
+    else:
+        headers, variables = (), ()
+        subprotocols = (record.subprotocol,) if record.subprotocol else ()
+    try:
+        test = test_from_session(stored, record.name, record.url, subprotocols=subprotocols, headers=headers,
+                                 variables=variables)
+        return test, origin
+    except SessionTooLongError as exc:
+        raise SessionTooLongError(f"Cannot make a test of {origin}: {exc}") from None
+    except (StoreError, sqlite3.Error) as exc:
+        raise SessionTestError(f"Cannot read {origin}: {exc}") from None
+
+
+def live_session_test(session: SessionController) -> tuple[TestFile, str]:
+    """A test of the live session (so far), with its connection's URL, headers, subprotocols and variables."""
+    profile = session.profile
+    if profile is None or not len(session.log):
+        raise SessionTestError("Nothing to make a test of yet: connect and exchange a few messages first, or pick "
+                               "a recorded session on the Sessions page.", "info")
+    origin = "the live session"
+    try:
+        test = test_from_session(session.log, profile.name, profile.url, subprotocols=profile.subprotocols,
+                                 headers=profile.headers, variables=profile.variables)
+        return test, origin
+    except SessionTooLongError as exc:
+        raise SessionTooLongError(f"Cannot make a test of {origin}: {exc}") from None
