@@ -3,7 +3,7 @@
 Why Qt sockets rather than asyncio streams: ``QTcpSocket``/``QSslSocket`` take the same TLS configuration,
 certificate checks and application proxy as the Qt engine, so switching engines changes how frames are
 handled and nothing about how the endpoint is reached; and every read happens on the Qt main thread, in
-chunks this class sizes itself. Reading at most ``READ_CHUNK`` bytes per turn of the event loop keeps the
+chunks this class sizes itself. Parsing for at most ``PUMP_BUDGET_S`` per turn of the event loop keeps the
 window responsive under a flood (QWebSocket parses everything buffered in one go), and a bounded socket
 read buffer pushes back on the sender through TCP instead of growing without limit.
 
@@ -55,8 +55,11 @@ _SocketError = QAbstractSocket.SocketError
 _IN, _OUT = Direction.IN, Direction.OUT
 _OPCODES = {int(op): op for op in Opcode}
 
-#: bytes parsed per turn of the event loop; more waits for the next turn
+#: bytes read and parsed at a time
 READ_CHUNK = 16 * 1024
+#: reading goes on, chunk after chunk, for this long at most per turn of the event loop (a chunk of tiny
+#: frames takes a few milliseconds, a chunk of a large frame next to nothing)
+PUMP_BUDGET_S = 0.005
 #: the socket's own read buffer: beyond it, TCP flow control holds the sender back
 SOCKET_BUFFER = 4 * 1024 * 1024
 
@@ -84,6 +87,11 @@ class _Protocol(ClientProtocol):
         if op is WsOpcode.PING and not self.auto_pong:
             self.events.append(frame)
             return
+        if op is WsOpcode.CLOSE and self.current_size is not None:
+            # RFC 6455 lets a close frame come between the fragments of a message: the message is left
+            # unfinished and the closing handshake goes on (the library would fail the connection instead)
+            self.current_size = None
+            self._decoder = None
         super().recv_frame(frame)  # sequence checks first: they decide before the text does
         if op is WsOpcode.TEXT:
             if frame.fin:
@@ -421,11 +429,17 @@ class WireConnection(QObject):
         sock = self._sock
         if sock is None or self._finished:
             return
-        chunk = sock.read(READ_CHUNK).data()
-        if chunk:
+        deadline = time.monotonic() + PUMP_BUDGET_S
+        while True:
+            chunk = sock.read(READ_CHUNK).data()
+            if not chunk:
+                return
             self._feed(chunk)
-        if not self._finished and sock.bytesAvailable() > 0:
-            self._pump_timer.start()  # the rest on the next turn: timers and paints get theirs in between
+            if self._finished or sock.bytesAvailable() <= 0:
+                return
+            if time.monotonic() >= deadline:
+                break
+        self._pump_timer.start()  # the rest on the next turn: timers and paints get theirs in between
 
     def _feed(self, data: bytes) -> None:
         proto = self._proto
