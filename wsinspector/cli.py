@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
+import re
 import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -94,7 +96,9 @@ def _add_run_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.add_argument("test_file", metavar="TEST_FILE", type=Path, help="the test file (.wstest.yaml)")
     run.add_argument("--url", help="connect here instead of the file's url")
     run.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
-                     help="set a variable (overrides the file's); repeat for more")
+                     help="set a variable (overrides the file's); repeat for more. --var NAME alone takes the "
+                          "value from the environment variable NAME (or NAME in upper case, - and . as _), "
+                          "so secrets stay out of the command line")
     run.add_argument("--junit", type=Path, metavar="REPORT.xml", help="write a JUnit XML report (also on failure)")
     run.add_argument("--speed", default="1", metavar="X",
                      help="scale the recorded delays: 1 as recorded, 2 twice as fast, 0.5 half speed, "
@@ -104,6 +108,30 @@ def _add_run_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                      help="where the replay is recorded as a session (default: the platform's user data folder)")
     run.add_argument("--no-record", action="store_true", help="do not record the replay as a session")
+
+
+def _environment_name(name: str) -> str:
+    """``x-api-key`` -> ``X_API_KEY``: the name a shell can export."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", name).upper()
+
+
+def var_option(text: str, environ: Mapping[str, str] = os.environ) -> tuple[str, str]:
+    """A ``--var`` argument as ``(name, value)``: ``NAME=VALUE``, or ``NAME`` alone for the value of the
+    environment variable ``NAME`` (else its upper-case, shell-friendly spelling). ``ValueError`` says what is
+    wrong."""
+    from wsinspector.core import replay as r
+
+    if "=" in text:
+        return r.parse_var_option(text)
+    name = text.strip()
+    r.parse_var_option(f"{name}=")  # a valid name
+    for candidate in dict.fromkeys((name, _environment_name(name))):
+        if candidate in environ:
+            return r.parse_var_option(f"{name}={environ[candidate]}")
+    alternative = _environment_name(name)
+    also = f" or {alternative}" if alternative != name else ""
+    raise ValueError(f"--var {text!r}: no value given, and the environment has no variable {name}{also} "
+                     "(write NAME=VALUE, or export the variable first)")
 
 
 def _err(message: str) -> None:
@@ -186,7 +214,7 @@ def run_test_file(args: argparse.Namespace) -> int:
 
     try:
         speed = r.parse_speed(args.speed)
-        overrides = dict(r.parse_var_option(text) for text in args.var)
+        overrides = dict(var_option(text) for text in args.var)
     except ValueError as exc:
         _err(f"run: {exc}")
         return EXIT_USAGE
@@ -212,6 +240,7 @@ def run_test_file(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QCoreApplication, QTimer
 
     from wsinspector.app.replayer import ReplayController
+    from wsinspector.core.redact import redact_url
 
     app = QCoreApplication.instance() or QCoreApplication([APP_NAME])
     name = test.name or path.name
@@ -219,7 +248,7 @@ def run_test_file(args: argparse.Namespace) -> int:
     controller = ReplayController(test, variables=overrides, url=args.url, speed=speed, engine=args.engine,
                                   store=store, replay_of=str(path.resolve()))
     speed_text = "max" if speed == 0 else f"{speed:g}x"
-    print(f"{name}: {len(test.steps)} step{'s' if len(test.steps) != 1 else ''} against {target.url} "
+    print(f"{name}: {len(test.steps)} step{'s' if len(test.steps) != 1 else ''} against {redact_url(target.url)} "
           f"({target.engine} engine, speed {speed_text})", flush=True)
     said_error: list[str] = []
 

@@ -93,13 +93,16 @@ class Cli:
         self._procs: list[subprocess.Popen[bytes]] = []
         self._files: list[IO[bytes]] = []
 
-    def start(self, *args: str, command: list[str] | None = None) -> tuple[subprocess.Popen[bytes], Path, Path]:
+    def start(self, *args: str, command: list[str] | None = None,
+              env: dict[str, str | None] | None = None) -> tuple[subprocess.Popen[bytes], Path, Path]:
+        """``env`` adds to the environment (None: removes the variable)."""
         n = next(self._count)
         out_path, err_path = self.tmp_path / f"out{n}.txt", self.tmp_path / f"err{n}.txt"
         out, err = out_path.open("wb"), err_path.open("wb")
         self._files += [out, err]
         proc = subprocess.Popen(command or [sys.executable, "-m", "wsinspector", *args], stdout=out, stderr=err,
-                                env=_env(self.tmp_path))
+                                env={name: value for name, value in {**_env(self.tmp_path), **(env or {})}.items()
+                                     if value is not None})
         self._procs.append(proc)
         return proc, out_path, err_path
 
@@ -107,8 +110,9 @@ class Cli:
         self.qtbot.waitUntil(lambda: proc.poll() is not None, timeout=WAIT_MS)
         return Result(proc.returncode, out_path.read_text("utf-8"), err_path.read_text("utf-8"))
 
-    def __call__(self, *args: str, command: list[str] | None = None) -> Result:
-        return self.wait(*self.start(*args, command=command))
+    def __call__(self, *args: str, command: list[str] | None = None,
+                 env: dict[str, str | None] | None = None) -> Result:
+        return self.wait(*self.start(*args, command=command, env=env))
 
     def close(self) -> None:
         for proc in self._procs:
@@ -356,7 +360,9 @@ def test_a_missing_file_and_bad_options_are_usage_errors(cli: Cli, tmp_path: Pat
     assert result.returncode == 2
     assert "cannot read the test file" in result.stderr and "No such file" in result.stderr
     test = write_test(tmp_path, ECHO_TEST.format(url="ws://127.0.0.1:9/"))
-    for args, says in ((["--speed", "fast"], "speed 'fast'"), (["--var", "novalue"], "expected NAME=VALUE"),
+    for args, says in ((["--speed", "fast"], "speed 'fast'"),
+                       (["--var", "novalue"], "no value given, and the environment has no variable novalue or NOVALUE"),
+                       (["--var", "1x=2"], "'1x' is not a variable name"),
                        (["--url", "http://example.com/"], "ws:// or wss://")):
         result = cli("run", str(test), "--no-record", *args)
         assert result.returncode == 2, args
@@ -386,6 +392,23 @@ def test_an_unknown_variable_is_named_and_var_supplies_it(cli: Cli, peer: Callab
     assert "Unknown variable: {{token}} (used in steps[1].send.text ('authenticate'))" in result.stderr
     result = cli("run", str(test), "--no-record", "--var", "token=s3cret")
     assert result.returncode == 0, result.output
+
+
+def test_var_without_a_value_reads_the_environment_and_the_url_is_printed_redacted(
+        cli: Cli, peer: Callable[..., str], tmp_path: Path):
+    test = write_test(tmp_path, VARIABLE_TEST.format(url=peer() + "?access_token={{token}}&room=7"))
+    result = cli("run", str(test), "--no-record", "--var", "token", env={"TOKEN": "s3cret"})
+    assert result.returncode == 0, result.output
+    assert "access_token=REDACTED&room=7" in result.stdout.splitlines()[0]
+    assert "s3cret" not in result.output
+    # the exact name wins over the upper-case spelling
+    result = cli("run", str(test), "--no-record", "--var", "token", env={"token": "s3cret", "TOKEN": "wrong"})
+    assert result.returncode == 0, result.output
+    result = cli("run", str(test), "--no-record", "--var", "token", env={"TOKEN": "wrong"})
+    assert result.returncode == 1, result.output
+    result = cli("run", str(test), "--no-record", "--var", "token", env={"token": None, "TOKEN": None})
+    assert result.returncode == 2, result.output
+    assert "--var 'token': no value given, and the environment has no variable token or TOKEN" in result.stderr
 
 
 def test_speed_max_skips_the_recorded_delays(cli: Cli, peer: Callable[..., str], tmp_path: Path):

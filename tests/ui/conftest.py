@@ -38,6 +38,7 @@ def window(qtbot: Any, context: AppContext) -> Iterator[MainWindow]:
     win = MainWindow(context)
     show_window(qtbot, win)
     yield win
+    win.tests_view.dirty = False  # whatever a test left unsaved on the Tests page: no question on closing
     win.close()
 
 

@@ -40,8 +40,12 @@ def click(qtbot: Any, widget: QWidget) -> None:
     qtbot.mouseClick(widget, LEFT)
 
 
+def _discard_unsaved_test(window: MainWindow) -> None:
+    window.tests_view.dirty = False  # whatever a test left unsaved on the Tests page: no question on closing
+
+
 def show_window(qtbot: Any, window: MainWindow) -> None:
-    qtbot.addWidget(window)
+    qtbot.addWidget(window, before_close_func=_discard_unsaved_test)
     with qtbot.waitExposed(window):
         window.show()
     window.activateWindow()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QTableView, QWidget
+from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QMessageBox, QTableView, QWidget
 
 from tests.peers import WebsocketsPeer
 from tests.ui.helpers import (
@@ -529,7 +529,20 @@ def test_cancel_ends_a_run_that_waits(qtbot: Any, window: MainWindow):
     assert view.run_button.isEnabled() and not view.cancel_button.isEnabled()
 
 
-def test_closing_the_window_mid_run_ends_the_run_and_its_recording(qtbot: Any, window: MainWindow):
+def answer_unsaved_question(monkeypatch: pytest.MonkeyPatch, answer: QMessageBox.StandardButton) -> list[str]:
+    """The "Unsaved test" question, answered with ``answer``; the texts it asked."""
+    asked: list[str] = []
+
+    def question(_parent: Any, title: str, text: str, *_args: Any) -> QMessageBox.StandardButton:
+        asked.append(f"{title}: {text}")
+        return answer
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    return asked
+
+
+def test_closing_the_window_mid_run_ends_the_run_and_its_recording(qtbot: Any, window: MainWindow,
+                                                                   monkeypatch: pytest.MonkeyPatch):
     show_tab(qtbot, window, "Tests")
     view = window.tests_view
     click(qtbot, view.editor.add_expect)
@@ -538,7 +551,68 @@ def test_closing_the_window_mid_run_ends_the_run_and_its_recording(qtbot: Any, w
     qtbot.waitUntil(lambda: cell(view.verdict_table, 0, VCOL_MARK) == "▶", timeout=WAIT_MS)
     runner = view.runner
     assert runner is not None and runner.session_id is not None
+    asked = answer_unsaved_question(monkeypatch, QMessageBox.StandardButton.Discard)
     window.close()
+    assert asked == ["Unsaved test: “New test” has changes that are not saved. Save them first?"]
+    assert not window.isVisible()
     assert runner.done  # before the store closes
     record = window.context.store.session(runner.session_id)
     assert record is not None and record.status != "live"
+
+
+def test_closing_the_window_with_an_unsaved_test_asks_first(qtbot: Any, window: MainWindow, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch):
+    show_tab(qtbot, window, "Tests")
+    view = window.tests_view
+    click(qtbot, view.editor.add_expect)
+    assert view.dirty
+    asked = answer_unsaved_question(monkeypatch, QMessageBox.StandardButton.Cancel)
+    window.close()
+    assert len(asked) == 1
+    assert window.isVisible() and window.tabs.currentWidget() is view  # still open, the test still there
+    assert view.editor.model.rowCount() == 1
+
+    # Save: the file dialog, then the window closes with the test on disk
+    answer_unsaved_question(monkeypatch, QMessageBox.StandardButton.Save)
+    monkeypatch.setattr(view, "ask_save_path", lambda _suggested: tmp_path / "kept")
+    window.close()
+    assert not window.isVisible()
+    assert len(read_test(tmp_path / "kept.wstest.yaml").steps) == 1
+
+
+def test_credentials_stay_out_of_the_file_and_the_run_here_still_passes(qtbot: Any, window: MainWindow,
+                                                                         tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch):
+    echo = window.context.echo_url
+    assert echo is not None
+    replace_text(qtbot, window.url, f"{echo}feed?access_token=s3cret-token&room=lobby")
+    connect(qtbot, window)
+    send_and_wait_for_echo(qtbot, window, '{"op": "login", "user": "ann", "password": "hunter22"}')
+    send_and_wait_for_echo(qtbot, window, "still hunter22?")
+    close_connection(qtbot, window)
+    view = window.tests_view
+    monkeypatch.setattr(view, "ask_save_path", lambda _suggested: tmp_path / "login")
+    window.save_as_test_action.trigger()
+
+    text = (tmp_path / "login.wstest.yaml").read_text("utf-8")
+    assert "s3cret-token" not in text and "hunter22" not in text
+    test = read_test(tmp_path / "login.wstest.yaml")
+    assert test.url == f"{echo}feed?access_token={{{{access_token}}}}&room=lobby"
+    assert test.steps[0] == SendStep(JsonPayload({"op": "login", "user": "ann", "password": "{{password}}"}),
+                                     delay_s=test.steps[0].delay_s)  # type: ignore[union-attr]
+    assert test.steps[3] == ExpectStep(TextMatcher("still {{password}}?"))
+    # the page says so, and keeps the values for runs here
+    assert "Credentials are kept out of the test file: {{access_token}}, {{password}}" in view.status.text()
+    assert view.overrides.pairs() == [("access_token", "s3cret-token"), ("password", "hunter22")]
+    fast(view)
+    result = run_test(qtbot, view)
+    assert result.ok, result
+
+    # without them, the run stops before connecting and names what is missing
+    view.overrides.set_pairs([])
+    view.run()
+    assert not view.running
+    assert view.status.text() == (
+        "Unknown variables: {{access_token}} (used in url); {{password}} (used in steps[0].send.json, "
+        "steps[1].expect.json, steps[2].send.text, steps[3].expect.text). Define them in the test's variables or "
+        "as an override for this run.")

@@ -2,13 +2,15 @@
 
 Messages are assembled from frames here (a fragmented message becomes one step, with its whole payload);
 control frames (pings, pongs, the close) are left out. What a step looks like is decided by
-:func:`core.replay.test_from_frames`.
+:func:`core.replay.test_from_frames`; credentials are kept out of the test by
+:func:`core.replay_secrets.without_secrets` and handed back apart, for the run at hand.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 from wsinspector.app.session import SessionController
 from wsinspector.app.sessions import SessionsController
@@ -16,6 +18,7 @@ from wsinspector.core.frames import Direction, FragmentationError, Frame, Messag
 from wsinspector.core.log import FrameLog
 from wsinspector.core.profiles import ConnectionProfile
 from wsinspector.core.replay import RecordedMessage, TestFile, test_from_frames
+from wsinspector.core.replay_secrets import without_secrets
 from wsinspector.core.store import StoreError
 from wsinspector.core.stored import StoredSession, _to_frame
 
@@ -36,6 +39,23 @@ class SessionTestError(ValueError):
 
 class SessionTooLongError(SessionTestError):
     """The session holds more messages than a test can sensibly hold."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionTest:
+    """A test made from a session, ready to be written to a file: no credentials in it."""
+
+    test: TestFile
+    #: where it came from, for the user: ``session “feed”``, ``the live session``
+    origin: str
+    #: ``(variable, value)`` of the credentials taken out of the test; the file uses these variables
+    #: without defining them
+    secrets: tuple[tuple[str, str], ...] = ()
+
+
+def _session_test(test: TestFile, origin: str) -> SessionTest:
+    redacted = without_secrets(test)
+    return SessionTest(redacted.test, origin, redacted.secrets)
 
 
 def _frames(source: FrameLog | StoredSession) -> Iterator[Frame]:
@@ -84,10 +104,10 @@ test_from_session.__test__ = False  # type: ignore[attr-defined]  # not a pytest
 
 
 def stored_session_test(sessions: SessionsController, profiles: Iterable[ConnectionProfile],
-                        session_id: int) -> tuple[TestFile, str]:
-    """A test of a recorded session, and how to name where it came from. Its URL is the one connected to;
-    headers, subprotocols and variables come from the session's saved connection while it exists (else the
-    negotiated subprotocol is offered)."""
+                        session_id: int) -> SessionTest:
+    """A test of a recorded session. Its URL is the one connected to; headers, subprotocols and variables
+    come from the session's saved connection while it exists (else the negotiated subprotocol is
+    offered)."""
     try:
         stored = sessions.open(session_id)
     except (KeyError, StoreError, sqlite3.Error) as exc:
@@ -103,14 +123,14 @@ def stored_session_test(sessions: SessionsController, profiles: Iterable[Connect
     try:
         test = test_from_session(stored, record.name, record.url, subprotocols=subprotocols, headers=headers,
                                  variables=variables)
-        return test, origin
+        return _session_test(test, origin)
     except SessionTooLongError as exc:
         raise SessionTooLongError(f"Cannot make a test of {origin}: {exc}") from None
     except (StoreError, sqlite3.Error) as exc:
         raise SessionTestError(f"Cannot read {origin}: {exc}") from None
 
 
-def live_session_test(session: SessionController) -> tuple[TestFile, str]:
+def live_session_test(session: SessionController) -> SessionTest:
     """A test of the live session (so far), with its connection's URL, headers, subprotocols and variables."""
     profile = session.profile
     if profile is None or not len(session.log):
@@ -120,6 +140,6 @@ def live_session_test(session: SessionController) -> tuple[TestFile, str]:
     try:
         test = test_from_session(session.log, profile.name, profile.url, subprotocols=profile.subprotocols,
                                  headers=profile.headers, variables=profile.variables)
-        return test, origin
+        return _session_test(test, origin)
     except SessionTooLongError as exc:
         raise SessionTooLongError(f"Cannot make a test of {origin}: {exc}") from None

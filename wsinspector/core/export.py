@@ -23,9 +23,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import Any, TextIO
-from urllib.parse import unquote_plus
 
 from wsinspector.core.frames import Direction, Frame, Opcode
+from wsinspector.core.redact import redact_url
 
 __all__ = [
     "FORMAT",
@@ -73,58 +73,6 @@ class SessionInfo:
     close_reason: str = ""
     note: str = ""
     subprotocol: str = ""
-
-
-# -- redaction ----------------------------------------------------------------------------------------
-
-#: query parameter names whose values are secrets, compared lower-case with separators removed
-_SECRET_NAMES = frozenset({
-    "token", "accesstoken", "apikey", "key", "secret", "password", "passwd", "pwd", "auth", "authorization",
-    "signature", "sig", "jwt", "session", "sessionid", "sessid", "jsessionid", "phpsessid", "credential",
-    "credentials", "pass", "passphrase", "bearer", "ticket", "otp", "hmac",
-})
-#: words that make a longer name secret too: refresh_token, client_secret, x-api-key, X-Amz-Signature, authToken
-_SECRET_WORDS = frozenset({
-    "token", "key", "apikey", "secret", "password", "passwd", "auth", "authorization", "signature", "sig",
-    "jwt", "session", "credential", "credentials", "pass", "passphrase", "bearer", "ticket", "otp", "hmac",
-})
-#: words of a name: snake_case, kebab-case, dotted and camelCase parts
-_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
-REDACTED = "REDACTED"
-
-
-def _is_secret_name(name: str) -> bool:
-    words = [word.lower() for word in _WORDS.findall(unquote_plus(name))]
-    return "".join(words) in _SECRET_NAMES or any(word in _SECRET_WORDS for word in words)
-
-
-def redact_url(url: str) -> str:
-    """The URL with secrets replaced by ``REDACTED``: the values of query parameters named like a token,
-    key, secret, password, signature or session, and a password in the user info. Everything else,
-    including the order and encoding of the other parameters, is left as it was."""
-    head, hash_, fragment = url.partition("#")
-    base, question, query = head.partition("?")
-    scheme_end = base.find("//")
-    if scheme_end >= 0:
-        authority_start = scheme_end + 2
-        slash = base.find("/", authority_start)
-        authority_end = len(base) if slash < 0 else slash
-        authority = base[authority_start:authority_end]
-        userinfo, at, host = authority.rpartition("@")
-        if at and ":" in userinfo:
-            user = userinfo.partition(":")[0]
-            base = f"{base[:authority_start]}{user}:{REDACTED}@{host}{base[authority_end:]}"
-        elif at and userinfo:
-            # user info without a password is, for WebSocket URLs, usually a token
-            base = f"{base[:authority_start]}{REDACTED}@{host}{base[authority_end:]}"
-    if question:
-        parts = query.split("&")
-        for index, part in enumerate(parts):
-            name, equals, _value = part.partition("=")
-            if equals and _is_secret_name(name):
-                parts[index] = f"{name}={REDACTED}"
-        query = "&".join(parts)
-    return f"{base}{question}{query}{hash_}{fragment}"
 
 
 # -- writing ------------------------------------------------------------------------------------------

@@ -753,18 +753,17 @@ class MainWindow(QMainWindow):
             session_id = self._viewing.session_id
         try:
             if session_id is None:
-                test, origin = live_session_test(self.session)
+                made = live_session_test(self.session)
             else:
-                test, origin = stored_session_test(self.context.sessions, self.context.connections.profiles,
-                                                   session_id)
+                made = stored_session_test(self.context.sessions, self.context.connections.profiles, session_id)
         except SessionTestError as exc:
             self.banner.show_message(str(exc), exc.level)
             return False
         if not self.tests_view.confirm_discard():
             return False
-        self.tests_view.set_new_test(test, origin)
+        self.tests_view.set_new_test(made.test, made.origin, made.secrets)
         self.tabs.setCurrentWidget(self.tests_view)
-        self.statusBar().showMessage(f"Made a test of {len(test.steps)} steps from {origin}", 8000)
+        self.statusBar().showMessage(f"Made a test of {len(made.test.steps)} steps from {made.origin}", 8000)
         return self.tests_view.save_as(path)
 
     @Slot()
@@ -887,6 +886,9 @@ class MainWindow(QMainWindow):
                           f"Data: {self.context.data_dir}")
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.tests_view.confirm_discard():  # a test with unsaved changes, and the user said Cancel
+            event.ignore()
+            return
         for task in (self._task, self._filter_task):
             if task is not None:
                 task.cancel()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -426,9 +427,22 @@ class TestsView(QWidget):
         self._clear_run()
         self._update_title()
 
-    def set_new_test(self, test: TestFile, origin: str = "") -> None:
-        """Show a test that has no file yet (made from a session: ``origin`` says which)."""
+    def set_new_test(self, test: TestFile, origin: str = "", secrets: Iterable[tuple[str, str]] = ()) -> None:
+        """Show a test that has no file yet (made from a session: ``origin`` says which). ``secrets`` are
+        the credentials kept out of it, ``(variable, value)``: they become this page's overrides, so the
+        test runs here as recorded, and are never written to the file."""
         self._set_test(test, None, dirty=True, origin=origin)
+        secrets = list(secrets)
+        if not secrets:
+            return
+        names = {name for name, _ in secrets}
+        kept = [(name, value) for name, value in self.overrides.pairs() if name.strip() not in names]
+        self.overrides.set_pairs([*kept, *secrets])
+        listed = ", ".join(f"{{{{{name}}}}}" for name, _ in secrets)
+        self._show_status(
+            f"Credentials are kept out of the test file: {listed}. Runs on this page use the recorded values "
+            "(under Variables) until the app closes; elsewhere give them as overrides, or on the command line "
+            "with --var NAME, which reads the environment variable NAME.", "")
 
     def test(self) -> TestFile:
         """The test as edited; :class:`TestBuildError` if a field is wrong."""
@@ -572,7 +586,8 @@ class TestsView(QWidget):
         try:
             check_variables(test if url is None else replace(test, url=url), overrides)
         except UndefinedVariablesError as exc:
-            self._fail_before_run(f"{exc}. Define it in the test's variables or as an override for this run.")
+            them = "them" if len(exc.names) > 1 else "it"
+            self._fail_before_run(f"{exc}. Define {them} in the test's variables or as an override for this run.")
             return None
         self.verdicts.start(test)
         self.progress.setRange(0, max(1, len(test.steps)))

@@ -1,0 +1,170 @@
+"""A test made from a session must not carry the session's credentials into a file meant for git."""
+
+from __future__ import annotations
+
+import pytest
+
+from wsinspector.core.redact import is_secret_field, is_secret_header
+from wsinspector.core.replay import (
+    BinaryPayload,
+    BytesMatcher,
+    ExpectStep,
+    JsonMatcher,
+    JsonPayload,
+    RegexMatcher,
+    SendStep,
+    TestFile,
+    TextMatcher,
+    TextPayload,
+    check_variables,
+    dump,
+    expand,
+    expand_json,
+    json_differences,
+    load,
+    variable_uses,
+)
+from wsinspector.core.replay_secrets import without_secrets
+
+TOKEN = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0.sig"
+
+
+def test_secret_variables_leave_the_file_and_come_back_as_values() -> None:
+    test = TestFile("t", "wss://h/ws?access_token={{token}}&room={{room}}",
+                    variables=(("token", TOKEN), ("room", "lobby")))
+    redacted = without_secrets(test)
+    assert redacted.test.url == test.url
+    assert redacted.test.variables == (("room", "lobby"),)
+    assert redacted.secrets == (("token", TOKEN),)
+    assert TOKEN not in dump(redacted.test)
+    # the file alone no longer runs: the secret must be given
+    with pytest.raises(ValueError, match=r"\{\{token\}\}"):
+        check_variables(redacted.test)
+    check_variables(redacted.test, redacted.secrets)
+
+
+def test_a_variable_used_in_a_credential_is_secret_whatever_its_name() -> None:
+    test = TestFile("t", "ws://h/", headers=(("Authorization", "Bearer {{t}}"),), variables=(("t", "abcdef123"),))
+    redacted = without_secrets(test)
+    assert redacted.test.headers == (("Authorization", "Bearer {{t}}"),)
+    assert redacted.test.variables == ()
+    assert redacted.secrets == (("t", "abcdef123"),)
+
+
+@pytest.mark.parametrize(("url", "expected", "secrets"), [
+    ("wss://h/ws?token=abc123&room=7", "wss://h/ws?token={{token}}&room=7", [("token", "abc123")]),
+    ("wss://h/ws?X-Amz-Signature=f00d&v=1", "wss://h/ws?X-Amz-Signature={{X-Amz-Signature}}&v=1",
+     [("X-Amz-Signature", "f00d")]),
+    ("wss://ann:hunter2@h/ws", "wss://ann:{{password}}@h/ws", [("password", "hunter2")]),
+    ("wss://tok3n@h/ws", "wss://{{user_info}}@h/ws", [("user_info", "tok3n")]),
+    ("wss://h/ws?token=&q=a", "wss://h/ws?token=&q=a", []),
+    ("wss://h/ws#token=abc", "wss://h/ws#token=abc", []),
+])
+def test_credentials_in_the_url_become_variables(url: str, expected: str, secrets: list[tuple[str, str]]) -> None:
+    redacted = without_secrets(TestFile("t", url))
+    assert redacted.test.url == expected
+    assert list(redacted.secrets) == secrets
+    # expanded with the secrets, the URL is the one recorded
+    assert expand(redacted.test.url, dict(redacted.secrets)) == url
+
+
+def test_credential_headers_keep_their_scheme() -> None:
+    test = TestFile("t", "ws://h/", headers=(
+        ("Authorization", f"Bearer {TOKEN}"), ("Cookie", "sid=42; theme=dark"), ("X-Api-Key", "k-123456"),
+        ("X-Request-Id", "r-1"), ("Proxy-Authorization", "Basic YW5uOnB3"),
+    ))
+    redacted = without_secrets(test)
+    assert redacted.test.headers == (
+        ("Authorization", "Bearer {{authorization}}"), ("Cookie", "{{cookie}}"), ("X-Api-Key", "{{x-api-key}}"),
+        ("X-Request-Id", "r-1"), ("Proxy-Authorization", "Basic {{proxy-authorization}}"),
+    )
+    assert dict(redacted.secrets) == {"authorization": TOKEN, "cookie": "sid=42; theme=dark",
+                                      "x-api-key": "k-123456", "proxy-authorization": "YW5uOnB3"}
+
+
+def test_sent_credentials_and_their_echo_are_replaced_everywhere() -> None:
+    test = TestFile("t", "ws://h/", steps=(
+        SendStep(JsonPayload({"op": "login", "user": "ann", "password": "hunter22", "n": 1})),
+        ExpectStep(JsonMatcher({"ok": True, "echo": {"password": "hunter22"}, "session": "s-1"})),
+        SendStep(TextPayload("AUTH hunter22")),
+        ExpectStep(TextMatcher("welcome, hunter22 holder")),
+    ))
+    redacted = without_secrets(test)
+    steps = redacted.test.steps
+    assert steps[0] == SendStep(JsonPayload({"op": "login", "user": "ann", "password": "{{password}}", "n": 1}))
+    assert steps[1] == ExpectStep(JsonMatcher({"ok": True, "echo": {"password": "{{password}}"}, "session": "s-1"}))
+    assert steps[2] == SendStep(TextPayload("AUTH {{password}}"))
+    assert steps[3] == ExpectStep(TextMatcher("welcome, {{password}} holder"))
+    assert redacted.secrets == (("password", "hunter22"),)
+    values = dict(redacted.secrets)
+    # what is sent and expected at run time is what was recorded
+    assert isinstance(steps[0], SendStep) and isinstance(steps[0].payload, JsonPayload)
+    assert expand_json(steps[0].payload.value, values)["password"] == "hunter22"
+
+
+def test_a_credential_the_server_issues_is_ignored_not_written() -> None:
+    test = TestFile("t", "ws://h/", steps=(
+        ExpectStep(JsonMatcher({"accessToken": TOKEN, "items": [{"refresh_token": "r-99999"}], "user": "ann"},
+                               ignore=("$.ts",))),
+    ))
+    redacted = without_secrets(test)
+    step = redacted.test.steps[0]
+    assert isinstance(step, ExpectStep) and isinstance(step.matcher, JsonMatcher)
+    assert step.matcher.value == {"accessToken": "REDACTED", "items": [{"refresh_token": "REDACTED"}], "user": "ann"}
+    assert step.matcher.ignore == ("$.ts", "$.accessToken", "$.items[0].refresh_token")
+    assert redacted.secrets == ()
+    # a later run with another token still matches
+    received = {"accessToken": "another", "items": [{"refresh_token": "x"}], "user": "ann", "ts": 5}
+    assert json_differences(step.matcher.value, received, step.matcher.ignore) == []
+
+
+def test_same_secret_value_one_variable_and_names_do_not_collide() -> None:
+    test = TestFile("t", "wss://h/?token=abcdef", headers=(("X-Token", "abcdef"), ("X-Auth-Token", "zzzzzz")),
+                    variables=(("hint", "x"),), steps=(
+                        SendStep(JsonPayload({"token": "qqqqqq"})),
+                    ))
+    redacted = without_secrets(test)
+    assert redacted.test.url == "wss://h/?token={{token}}"
+    assert redacted.test.headers == (("X-Token", "{{token}}"), ("X-Auth-Token", "{{x-auth-token}}"))
+    step = redacted.test.steps[0]
+    assert isinstance(step, SendStep)
+    assert step.payload == JsonPayload({"token": "{{token_2}}"})
+    assert dict(redacted.secrets) == {"token": "abcdef", "x-auth-token": "zzzzzz", "token_2": "qqqqqq"}
+
+
+def test_nothing_secret_nothing_changes() -> None:
+    test = TestFile("t", "ws://h/chat?room=7", headers=(("X-Client", "qa"),), variables=(("room", "7"),), steps=(
+        SendStep(JsonPayload({"op": "join", "key": "ArrowUp", "session": "room-1"})),
+        ExpectStep(TextMatcher("joined")),
+        SendStep(BinaryPayload(b"\x00\x01")),
+        ExpectStep(BytesMatcher(b"\x00\x01")),
+        ExpectStep(RegexMatcher("^ok")),
+    ))
+    redacted = without_secrets(test)
+    assert redacted.test == test
+    assert redacted.secrets == ()
+
+
+def test_the_redacted_test_round_trips_through_the_file_format() -> None:
+    test = TestFile("t", "wss://h/?token=abc123", headers=(("Authorization", "Bearer abc123"),),
+                    steps=(SendStep(JsonPayload({"auth": "abc123"})),))
+    redacted = without_secrets(test)
+    assert load(dump(redacted.test)) == redacted.test
+    uses = {use.field for use in variable_uses(redacted.test) if not use.defined}
+    assert uses == {"url", "headers.Authorization", "steps[0].send.json"}
+
+
+@pytest.mark.parametrize(("name", "secret"), [
+    ("Authorization", True), ("cookie", True), ("X-Api-Key", True), ("X-Auth-Token", True),
+    ("Proxy-Authorization", True), ("X-Request-Id", False), ("User-Agent", False), ("Origin", False),
+])
+def test_secret_headers(name: str, secret: bool) -> None:
+    assert is_secret_header(name) is secret
+
+
+@pytest.mark.parametrize(("name", "secret"), [
+    ("password", True), ("accessToken", True), ("api_key", True), ("client_secret", True), ("otp", True),
+    ("key", False), ("session", False), ("ticket", False), ("user", False), ("tokens_left", False),
+])
+def test_secret_fields(name: str, secret: bool) -> None:
+    assert is_secret_field(name) is secret

@@ -1,0 +1,232 @@
+"""Keep credentials out of a test made from a recorded session.
+
+A test file is meant to be committed and shared, so what authenticated the recorded session must not be
+written into it. :func:`without_secrets` turns every credential it finds into a ``{{variable}}`` that the
+file does not define, and returns the values apart, for the run at hand only (the window keeps them as
+overrides; ``wsinspector run`` takes them from ``--var NAME``, read from the environment). It finds:
+
+- variables named like a secret (``token``, ``api_key``, ``password``...), and every variable used in one
+  of the places below;
+- in the URL: the password of the user info (or the user info alone, often a token) and the values of
+  query parameters named like a secret (``?access_token=``, ``&sig=``);
+- handshake headers that carry credentials: ``Authorization`` (keeping its scheme: ``Bearer {{authorization}}``),
+  ``Cookie``, and headers named like a secret (``X-Api-Key``);
+- in sent JSON, string values of keys that name a credential (``password``, ``token``, ``apiKey``...);
+- then, anywhere in sent and expected text and JSON, every occurrence of a secret value found so far
+  (a server that echoes the token back);
+- in expected JSON, string values of keys that name a credential (a session token the server issues,
+  different on every run): the value is written as ``REDACTED`` and its path ignored.
+
+Binary payloads and regular expressions are left as they are.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .redact import REDACTED, is_secret_field, is_secret_header, is_secret_name
+from .replay import (
+    ExpectStep,
+    JsonMatcher,
+    JsonPayload,
+    Matcher,
+    PathSegment,
+    SendStep,
+    Step,
+    TestFile,
+    TextMatcher,
+    TextPayload,
+    WaitStep,
+    format_json_path,
+    variables_in,
+)
+
+__all__ = ["Redacted", "without_secrets"]
+
+#: secret values shorter than this are not searched for in messages (too likely to match by chance)
+MIN_VALUE_LENGTH = 6
+#: ``Bearer abc``: the scheme stays in the header, the credential becomes a variable
+_AUTH_SCHEME = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9_-]*)(?P<space>\s+)(?P<credential>\S.*)", re.DOTALL)
+_NOT_NAME_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Redacted:
+    """A test without its secrets, and the secrets: ``(variable, value)`` for the variables the file now
+    uses without defining them."""
+
+    test: TestFile
+    secrets: tuple[tuple[str, str], ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _ in self.secrets]
+
+
+class _Secrets:
+    """The secrets found so far: variable names and values, each value under one name."""
+
+    def __init__(self, variables: Iterable[tuple[str, str]]) -> None:
+        self.defined = dict(variables)
+        self.values: dict[str, str] = {}
+
+    def mark(self, name: str) -> None:
+        """A variable of the test that holds a secret."""
+        if name in self.defined:
+            self.values[name] = self.defined[name]
+
+    def mark_used_in(self, text: str) -> bool:
+        """Mark the variables ``text`` uses; whether it uses any."""
+        names = variables_in(text)
+        for name in names:
+            self.mark(name)
+        return bool(names)
+
+    def reference(self, wanted: str, value: str) -> str:
+        """``{{name}}`` for a secret value: the variable that already holds it, else a new one named after
+        ``wanted`` (made a valid, unused name)."""
+        for name, known in (*self.values.items(), *self.defined.items()):
+            if known == value:
+                self.mark(name)
+                self.values[name] = value
+                return f"{{{{{name}}}}}"
+        base = _NOT_NAME_CHARS.sub("_", wanted).strip("_.-") or "secret"
+        if not base[0].isalpha() and base[0] != "_":
+            base = f"_{base}"
+        name, number = base, 2
+        while name in self.defined or name in self.values:
+            name, number = f"{base}_{number}", number + 1
+        self.values[name] = value
+        return f"{{{{{name}}}}}"
+
+    def in_texts(self) -> list[tuple[str, str]]:
+        """(value, reference) to replace in message texts, longest value first."""
+        found = [(value, f"{{{{{name}}}}}") for name, value in self.values.items()
+                 if len(value) >= MIN_VALUE_LENGTH and "{{" not in value]
+        return sorted(found, key=lambda pair: -len(pair[0]))
+
+
+def _replace_values(text: str, pairs: list[tuple[str, str]]) -> str:
+    for value, reference in pairs:
+        if value in text:
+            text = text.replace(value, reference)
+    return text
+
+
+def _map_json(value: Any, visit: Callable[[tuple[PathSegment, ...], str | None, str], str],
+              path: tuple[PathSegment, ...] = (), key: str | None = None) -> Any:
+    """A copy of a JSON value with every string replaced by ``visit(path, key it is under, string)``."""
+    if isinstance(value, str):
+        return visit(path, key, value)
+    if isinstance(value, dict):
+        return {name: _map_json(item, visit, (*path, name), name) for name, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_map_json(item, visit, (*path, index), key) for index, item in enumerate(value)]
+    return value
+
+
+def _redact_url(url: str, secrets: _Secrets) -> str:
+    head, hash_, fragment = url.partition("#")
+    base, question, query = head.partition("?")
+    scheme_end = base.find("//")
+    if scheme_end >= 0:
+        start = scheme_end + 2
+        slash = base.find("/", start)
+        end = len(base) if slash < 0 else slash
+        userinfo, at, host = base[start:end].rpartition("@")
+        if at and userinfo:
+            user, colon, password = userinfo.partition(":")
+            if colon and password and not secrets.mark_used_in(password):
+                userinfo = f"{user}:{secrets.reference('password', password)}"
+            elif not colon and not secrets.mark_used_in(user):
+                userinfo = secrets.reference("user_info", user)
+            base = f"{base[:start]}{userinfo}@{host}{base[end:]}"
+    if question:
+        parts = query.split("&")
+        for index, part in enumerate(parts):
+            name, equals, value = part.partition("=")
+            if equals and value and is_secret_name(name) and not secrets.mark_used_in(value):
+                parts[index] = f"{name}={secrets.reference(name, value)}"
+        query = "&".join(parts)
+    return f"{base}{question}{query}{hash_}{fragment}"
+
+
+def _redact_header(name: str, value: str, secrets: _Secrets) -> str:
+    if not is_secret_header(name) or not value or secrets.mark_used_in(value):
+        return value
+    wanted = name.lower()
+    scheme = _AUTH_SCHEME.fullmatch(value)
+    if scheme and wanted in ("authorization", "proxy-authorization"):
+        return f"{scheme['scheme']}{scheme['space']}{secrets.reference(wanted, scheme['credential'])}"
+    return secrets.reference(wanted, value)
+
+
+def _sent_json(value: Any, secrets: _Secrets) -> Any:
+    def visit(_path: tuple[PathSegment, ...], key: str | None, text: str) -> str:
+        if key is not None and is_secret_field(key) and text and not secrets.mark_used_in(text):
+            return secrets.reference(key, text)
+        return text
+
+    return _map_json(value, visit)
+
+
+def _expected_json(matcher: JsonMatcher, pairs: list[tuple[str, str]]) -> JsonMatcher:
+    ignored: list[str] = []
+
+    def visit(path: tuple[PathSegment, ...], key: str | None, text: str) -> str:
+        text = _replace_values(text, pairs)
+        if key is not None and is_secret_field(key) and text and not variables_in(text):
+            ignored.append(format_json_path(path))
+            return REDACTED
+        return text
+
+    value = _map_json(matcher.value, visit)
+    ignore = (*matcher.ignore, *(path for path in dict.fromkeys(ignored) if path not in matcher.ignore))
+    return JsonMatcher(value, ignore)
+
+
+def _matcher(matcher: Matcher, pairs: list[tuple[str, str]]) -> Matcher:
+    if isinstance(matcher, TextMatcher):
+        return TextMatcher(_replace_values(matcher.text, pairs))
+    if isinstance(matcher, JsonMatcher):
+        return _expected_json(matcher, pairs)
+    return matcher
+
+
+def _step(step: Step, pairs: list[tuple[str, str]]) -> Step:
+    if isinstance(step, SendStep):
+        payload = step.payload
+        if isinstance(payload, TextPayload):
+            return replace(step, payload=TextPayload(_replace_values(payload.text, pairs)))
+        if isinstance(payload, JsonPayload):
+            replaced = _map_json(payload.value, lambda _path, _key, text: _replace_values(text, pairs))
+            return replace(step, payload=JsonPayload(replaced))
+        return step
+    if isinstance(step, ExpectStep):
+        return replace(step, matcher=_matcher(step.matcher, pairs))
+    if isinstance(step, WaitStep) and step.until is not None:
+        return replace(step, until=_matcher(step.until, pairs))
+    return step
+
+
+def without_secrets(test: TestFile) -> Redacted:
+    """The test with its credentials turned into variables it does not define (see the module's text)."""
+    secrets = _Secrets(test.variables)
+    for name, _value in test.variables:
+        if is_secret_name(name):
+            secrets.mark(name)
+    url = _redact_url(test.url, secrets)
+    headers = tuple((name, _redact_header(name, value, secrets)) for name, value in test.headers)
+    steps: list[Step] = []
+    for step in test.steps:
+        if isinstance(step, SendStep) and isinstance(step.payload, JsonPayload):
+            step = replace(step, payload=JsonPayload(_sent_json(step.payload.value, secrets)))
+        steps.append(step)
+    pairs = secrets.in_texts()
+    steps = [_step(step, pairs) for step in steps]
+    variables = tuple((name, value) for name, value in test.variables if name not in secrets.values)
+    redacted = replace(test, url=url, headers=headers, steps=tuple(steps), variables=variables)
+    return Redacted(redacted, tuple(secrets.values.items()))
