@@ -38,6 +38,10 @@ def main(out: Path) -> int:
     window.show()
     session = context.session
 
+    # a token in the handshake: the test made of this session keeps it out of its file
+    profile = context.connections.profiles[0].with_changes(headers=(("Authorization", "Bearer demo-7f3a9c21"),))
+    context.connections.save(profile)
+    window.connections.select(profile.id)
     window.toggle_connection()
     wait_for(session.opened)
     first_session = session.session_id
@@ -92,6 +96,7 @@ def main(out: Path) -> int:
     window.resize(1400, 860)
     window.save_session_as_test(first_session, Path(tempfile.mkdtemp()) / "echo.wstest.yaml")
     editor = tests.editor
+    editor.header_tabs.setCurrentWidget(editor.headers)
     editor.name.setText("Echo: subscribe, hello, bytes")
     greeting = next(row for row, draft in enumerate(editor.model.drafts)
                     if draft.kind == "expect" and draft.match_kind == "text")

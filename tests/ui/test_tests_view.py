@@ -38,6 +38,7 @@ from wsinspector.core.replay import (
     JsonPayload,
     RunResult,
     SendStep,
+    TestFile,
     TextMatcher,
     TextPayload,
     read_test,
@@ -616,3 +617,54 @@ def test_credentials_stay_out_of_the_file_and_the_run_here_still_passes(qtbot: A
         "Unknown variables: {{access_token}} (used in url); {{password}} (used in steps[0].send.json, "
         "steps[1].expect.json, steps[2].send.text, steps[3].expect.text). Define them in the test's variables or "
         "as an override for this run.")
+
+
+async def handshake_echo(ws: Any) -> None:
+    """Answers with what the handshake carried: a header and the negotiated subprotocol."""
+    await ws.send(json.dumps({"client": ws.request.headers.get("X-Client"), "protocol": ws.subprotocol}))
+    async for _ in ws:
+        pass
+
+
+def test_handshake_headers_and_subprotocols_are_edited_on_the_page(qtbot: Any, window: MainWindow,
+                                                                   run: Callable[..., Any], tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch):
+    peer = WebsocketsPeer(handshake_echo, subprotocols=["chat.v2"])
+    url = str(run(peer.start()))
+    try:
+        show_tab(qtbot, window, "Tests")
+        view = window.tests_view
+        editor = view.editor
+        expect = ExpectStep(JsonMatcher({"client": "qa-ann", "protocol": "chat.v2"}))
+        editor.set_test(TestFile("handshake", url, (expect,), variables=(("who", "ann"),)))
+        assert editor.header_tabs.tabText(0) == "Variables (1)" and editor.header_tabs.tabText(1) == "Headers (0)"
+        editor.header_tabs.setCurrentWidget(editor.headers)
+        type_pair(qtbot, editor.headers, "X-Client", "qa-{{who}}")
+        assert editor.header_tabs.tabText(1) == "Headers (1)"
+        replace_text(qtbot, editor.subprotocols, "chat.v1,  chat.v2")
+        assert view.dirty
+
+        result = run_test(qtbot, view)
+        assert result.ok, result
+        assert peer.request_headers["X-Client"] == "qa-ann"
+        assert peer.request_headers["Sec-WebSocket-Protocol"] == "chat.v1, chat.v2"
+
+        # saved and read back as typed
+        monkeypatch.setattr(view, "ask_save_path", lambda _suggested: tmp_path / "handshake")
+        assert view.save()
+        saved = read_test(tmp_path / "handshake.wstest.yaml")
+        assert saved.headers == (("X-Client", "qa-{{who}}"),) and saved.subprotocols == ("chat.v1", "chat.v2")
+
+        # mistakes are named next to the field, and stop the run before it connects
+        replace_text(qtbot, editor.subprotocols, "chat.v1, chat.v1")
+        assert editor.subprotocols_error.text() == "a subprotocol is offered twice"
+        assert editor.subprotocols_error.isVisible()
+        replace_text(qtbot, editor.subprotocols, "chat.v2")
+        assert not editor.subprotocols_error.isVisible()
+        type_pair(qtbot, editor.headers, "X-Client", "again")
+        assert "'X-Client' appears twice" in editor.headers.error.text()
+        assert editor.header_tabs.tabText(1) == "Headers (2) ⚠"
+        assert view.run() is None
+        assert "'X-Client' appears twice" in view.status.text()
+    finally:
+        run(peer.stop())

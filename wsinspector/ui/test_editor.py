@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QTableView,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -378,6 +379,8 @@ class PairsModel(ColumnsModel):
             return None
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             return self._rows[index.row()][index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole:  # the whole text, where the column is too narrow for it
+            return self._rows[index.row()][index.column()] or None
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
@@ -593,7 +596,9 @@ class PairsEditor(QWidget):
         compact_rows(self.table)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        self.table.setColumnWidth(0, 120)
+        self.table.setColumnWidth(0, 105)
+        # the value column takes what is left; a long value shows in full in its tooltip and its editor
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
@@ -928,7 +933,14 @@ class TestEditor(QWidget):
         self.timeout.setMaximumWidth(70)
         self.timeout.setToolTip("How long an expect or a wait for a message waits when the step sets no timeout")
         self.timeout_error = error_label("testTimeoutError")
+        self.subprotocols = QLineEdit()
+        self.subprotocols.setObjectName("testSubprotocols")
+        self.subprotocols.setPlaceholderText("none  (comma-separated, preferred first)")
+        self.subprotocols.setToolTip("Offered in the handshake (Sec-WebSocket-Protocol); {{variables}} allowed")
+        self.subprotocols_error = error_label("subprotocolsError")
         self.variables = PairsEditor(("Variable", "Value"), "variables", rows_shown=2)
+        self.headers = PairsEditor(("Header", "Value"), "headers", rows_shown=2)
+        self.headers.setToolTip("Extra HTTP headers of the opening handshake; {{variables}} allowed")
 
         header = QWidget()
         header_form = QFormLayout(header)
@@ -943,17 +955,20 @@ class TestEditor(QWidget):
         timeout_row.addStretch(1)
         header_form.addRow("Timeout", timeout_row)
         header_form.addRow("", self.timeout_error)
+        header_form.addRow("Subprotocols", self.subprotocols)
+        header_form.addRow("", self.subprotocols_error)
         self.header_form = header_form
-        variables_box = QWidget()
-        variables_layout = QVBoxLayout(variables_box)
-        variables_layout.setContentsMargins(0, 0, 0, 0)
-        variables_layout.setSpacing(2)
-        variables_layout.addWidget(QLabel("Variables ({{name}} in the URL, texts and JSON)"))
-        variables_layout.addWidget(self.variables, 1)
+        self.header_tabs = QTabWidget()
+        self.header_tabs.setObjectName("testHeaderTabs")
+        self.header_tabs.setDocumentMode(True)
+        self.header_tabs.addTab(self.variables, "")
+        self.header_tabs.setTabToolTip(0, "Default values of {{name}} in the URL, headers, texts and JSON")
+        self.header_tabs.addTab(self.headers, "")
+        self.header_tabs.setTabToolTip(1, "Extra HTTP headers of the opening handshake")
         header_row = QHBoxLayout()
         header_row.setContentsMargins(0, 0, 0, 0)
-        header_row.addWidget(header, 3)
-        header_row.addWidget(variables_box, 2)
+        header_row.addWidget(header, 1)
+        header_row.addWidget(self.header_tabs, 1)
 
         self.model = StepsModel(self)
         self.table = QTableView()
@@ -1032,9 +1047,10 @@ class TestEditor(QWidget):
         layout.addLayout(header_row)
         layout.addWidget(split, 1)
 
-        for line in (self.name, self.url, self.timeout):
+        for line in (self.name, self.url, self.timeout, self.subprotocols):
             line.textChanged.connect(self._on_header_changed)
         self.variables.changed.connect(self._on_header_changed)
+        self.headers.changed.connect(self._on_header_changed)
         self.set_test(TestFile("", ""))
 
     # -- loading ------------------------------------------------------------------------------------
@@ -1047,8 +1063,8 @@ class TestEditor(QWidget):
             self.url.setText(test.url)
             self.timeout.setText(format_seconds(test.timeout_s))
             self.variables.set_pairs(test.variables)
-            self._subprotocols = test.subprotocols
-            self._headers = test.headers
+            self.subprotocols.setText(", ".join(test.subprotocols))
+            self.headers.set_pairs(test.headers)
             self.model.set_drafts([StepDraft.from_step(step) for step in test.steps])
         finally:
             self._loading = False
@@ -1149,8 +1165,18 @@ class TestEditor(QWidget):
             if not name.strip():
                 raise TestBuildError("variables", f"row {number}: the variable has no name")
             variables.append((name.strip(), value))
-        test = TestFile(self.name.text(), self.url.text().strip(), (), tuple(variables), self._subprotocols,
-                        self._headers, timeout)
+        headers = []
+        for number, (name, value) in enumerate(self.headers.pairs(), 1):
+            if not name.strip() and not value:
+                continue
+            if not name.strip():
+                raise TestBuildError("headers", f"row {number}: the header has no name")
+            headers.append((name.strip(), value))
+        subprotocols = tuple(part.strip() for part in self.subprotocols.text().split(",") if part.strip())
+        if len(set(subprotocols)) != len(subprotocols):
+            raise TestBuildError("subprotocols", "a subprotocol is offered twice")
+        test = TestFile(self.name.text(), self.url.text().strip(), (), tuple(variables), subprotocols,
+                        tuple(headers), timeout)
         try:
             load(dump(test))
         except TestFileError as exc:
@@ -1161,7 +1187,7 @@ class TestEditor(QWidget):
         return test
 
     def _check_header(self) -> bool:
-        errors = {"url": "", "timeout": "", "variables": ""}
+        errors = {"url": "", "timeout": "", "variables": "", "headers": "", "subprotocols": ""}
         warning = False
         ok = True
         try:
@@ -1185,7 +1211,18 @@ class TestEditor(QWidget):
         mark_invalid(self.timeout, bool(errors["timeout"]))
         self.header_form.setRowVisible(self.timeout_error, bool(errors["timeout"]))
         self.variables.show_error(errors["variables"])
+        self.headers.show_error(errors["headers"])
+        show_error(self.subprotocols_error, errors["subprotocols"])
+        mark_invalid(self.subprotocols, bool(errors["subprotocols"]))
+        self.header_form.setRowVisible(self.subprotocols_error, bool(errors["subprotocols"]))
+        self._update_header_tabs(errors)
         return ok
+
+    def _update_header_tabs(self, errors: dict[str, str]) -> None:
+        for index, (title, editor, key) in enumerate((("Variables", self.variables, "variables"),
+                                                      ("Headers", self.headers, "headers"))):
+            count = sum(1 for name, value in editor.pairs() if name.strip() or value)
+            self.header_tabs.setTabText(index, f"{title} ({count})" + (" ⚠" if errors[key] else ""))
 
     # -- the result ---------------------------------------------------------------------------------
 
