@@ -649,6 +649,15 @@ def test_handshake_headers_and_subprotocols_are_edited_on_the_page(qtbot: Any, w
         assert peer.request_headers["X-Client"] == "qa-ann"
         assert peer.request_headers["Sec-WebSocket-Protocol"] == "chat.v1, chat.v2"
 
+        # the same through the Qt engine
+        assert view.engine.currentData() == "wire"
+        choose_combo(view.engine, "qt")
+        peer.request_headers = None
+        result = run_test(qtbot, view)
+        assert result.ok, result
+        assert view.runner is not None and view.runner.profile.engine == "qt"
+        assert peer.request_headers["X-Client"] == "qa-ann"
+
         # saved and read back as typed
         monkeypatch.setattr(view, "ask_save_path", lambda _suggested: tmp_path / "handshake")
         assert view.save()

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from wsinspector.app.replayer import ReplayController
+from wsinspector.core.profiles import ENGINE_WIRE, ENGINES
 from wsinspector.core.replay import (
     RunResult,
     StepResult,
@@ -276,6 +277,13 @@ class TestsView(QWidget):
         for text, value in SPEEDS:
             self.speed.addItem(text, value)
         self.speed.setToolTip("Scales the recorded delays before sends; timeouts and fixed waits are not scaled")
+        self.engine = QComboBox()
+        self.engine.setObjectName("replayEngine")
+        for key, label in ENGINES.items():
+            self.engine.addItem(label.split(" (")[0], key)
+            self.engine.setItemData(self.engine.count() - 1, label, Qt.ItemDataRole.ToolTipRole)
+        self.engine.setCurrentIndex(self.engine.findData(ENGINE_WIRE))
+        self.engine.setToolTip("The connection engine of the replay (wsinspector run --engine)")
         self.overrides = PairsEditor(("Variable", "Value"), "overrides", rows_shown=2)
         self.overrides.setToolTip("Values that replace the test's variables for this run")
         self.run_button = QPushButton("Run")
@@ -303,7 +311,12 @@ class TestsView(QWidget):
         options.setContentsMargins(0, 0, 0, 0)
         options.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         options.addRow("URL", self.url_override)
-        options.addRow("Speed", self.speed)
+        speed_row = QHBoxLayout()
+        speed_row.setContentsMargins(0, 0, 0, 0)
+        speed_row.addWidget(self.speed, 1)
+        speed_row.addWidget(QLabel("Engine"))
+        speed_row.addWidget(self.engine)
+        options.addRow("Speed", speed_row)
         options.addRow("Variables", self.overrides)
         run_row = QHBoxLayout()
         run_row.addWidget(self.run_button)
@@ -596,7 +609,8 @@ class TestsView(QWidget):
         replay_of = str(self.path) if self.path is not None else (test.name or "untitled test")
         try:
             runner = ReplayController(test, variables=overrides, url=url, speed=float(self.speed.currentData()),
-                                      store=self._store, replay_of=replay_of, parent=self)
+                                      engine=str(self.engine.currentData()), store=self._store,
+                                      replay_of=replay_of, parent=self)
         except ValueError as exc:
             self._fail_before_run(str(exc))
             return None
