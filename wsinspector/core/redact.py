@@ -7,9 +7,10 @@ password, signature or session) and, once known, by value.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import unquote_plus
 
-__all__ = ["REDACTED", "is_secret_field", "is_secret_header", "is_secret_name", "redact_url"]
+__all__ = ["REDACTED", "is_secret_field", "is_secret_header", "is_secret_name", "redact_url", "rewrite_url"]
 
 #: query parameter names whose values are secrets, compared lower-case with separators removed
 _SECRET_NAMES = frozenset({
@@ -34,33 +35,42 @@ def is_secret_name(name: str) -> bool:
     return "".join(words) in _SECRET_NAMES or any(word in _SECRET_WORDS for word in words)
 
 
-def redact_url(url: str) -> str:
-    """The URL with secrets replaced by ``REDACTED``: the values of query parameters named like a token,
-    key, secret, password, signature or session, and a password in the user info. Everything else,
-    including the order and encoding of the other parameters, is left as it was."""
+def rewrite_url(url: str, userinfo: Callable[[str], str], parameter: Callable[[str, str], str]) -> str:
+    """The URL with its user info (``user`` or ``user:password``, when there is one) replaced by
+    ``userinfo(it)`` and the value of each ``name=value`` query parameter by ``parameter(name, value)``.
+    Everything else, including the order and encoding of the parameters, is left as it was."""
     head, hash_, fragment = url.partition("#")
     base, question, query = head.partition("?")
     scheme_end = base.find("//")
     if scheme_end >= 0:
-        authority_start = scheme_end + 2
-        slash = base.find("/", authority_start)
-        authority_end = len(base) if slash < 0 else slash
-        authority = base[authority_start:authority_end]
-        userinfo, at, host = authority.rpartition("@")
-        if at and ":" in userinfo:
-            user = userinfo.partition(":")[0]
-            base = f"{base[:authority_start]}{user}:{REDACTED}@{host}{base[authority_end:]}"
-        elif at and userinfo:
-            # user info without a password is, for WebSocket URLs, usually a token
-            base = f"{base[:authority_start]}{REDACTED}@{host}{base[authority_end:]}"
+        start = scheme_end + 2
+        slash = base.find("/", start)
+        end = len(base) if slash < 0 else slash
+        info, at, host = base[start:end].rpartition("@")
+        if at and info:
+            base = f"{base[:start]}{userinfo(info)}@{host}{base[end:]}"
     if question:
         parts = query.split("&")
         for index, part in enumerate(parts):
-            name, equals, _value = part.partition("=")
-            if equals and is_secret_name(name):
-                parts[index] = f"{name}={REDACTED}"
+            name, equals, value = part.partition("=")
+            if equals:
+                parts[index] = f"{name}={parameter(name, value)}"
         query = "&".join(parts)
     return f"{base}{question}{query}{hash_}{fragment}"
+
+
+def _redact_userinfo(info: str) -> str:
+    user, colon, _password = info.partition(":")
+    # user info without a password is, for WebSocket URLs, usually a token
+    return f"{user}:{REDACTED}" if colon else REDACTED
+
+
+def redact_url(url: str) -> str:
+    """The URL with secrets replaced by ``REDACTED``: the values of query parameters named like a token,
+    key, secret, password, signature or session, and a password in the user info. Everything else,
+    including the order and encoding of the other parameters, is left as it was."""
+    return rewrite_url(url, _redact_userinfo,
+                       lambda name, value: REDACTED if is_secret_name(name) else value)
 
 
 #: handshake headers that carry credentials whatever their name says

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .redact import REDACTED, is_secret_field, is_secret_header, is_secret_name
+from .redact import REDACTED, is_secret_field, is_secret_header, is_secret_name, rewrite_url
 from .replay import (
     ExpectStep,
     JsonMatcher,
@@ -129,29 +129,20 @@ def _map_json(value: Any, visit: Callable[[tuple[PathSegment, ...], str | None, 
 
 
 def _redact_url(url: str, secrets: _Secrets) -> str:
-    head, hash_, fragment = url.partition("#")
-    base, question, query = head.partition("?")
-    scheme_end = base.find("//")
-    if scheme_end >= 0:
-        start = scheme_end + 2
-        slash = base.find("/", start)
-        end = len(base) if slash < 0 else slash
-        userinfo, at, host = base[start:end].rpartition("@")
-        if at and userinfo:
-            user, colon, password = userinfo.partition(":")
-            if colon and password and not secrets.mark_used_in(password):
-                userinfo = f"{user}:{secrets.reference('password', password)}"
-            elif not colon and not secrets.mark_used_in(user):
-                userinfo = secrets.reference("user_info", user)
-            base = f"{base[:start]}{userinfo}@{host}{base[end:]}"
-    if question:
-        parts = query.split("&")
-        for index, part in enumerate(parts):
-            name, equals, value = part.partition("=")
-            if equals and value and is_secret_name(name) and not secrets.mark_used_in(value):
-                parts[index] = f"{name}={secrets.reference(name, value)}"
-        query = "&".join(parts)
-    return f"{base}{question}{query}{hash_}{fragment}"
+    def userinfo(info: str) -> str:
+        user, colon, password = info.partition(":")
+        if colon and password and not secrets.mark_used_in(password):
+            return f"{user}:{secrets.reference('password', password)}"
+        if not colon and not secrets.mark_used_in(user):
+            return secrets.reference("user_info", user)
+        return info
+
+    def parameter(name: str, value: str) -> str:
+        if value and is_secret_name(name) and not secrets.mark_used_in(value):
+            return secrets.reference(name, value)
+        return value
+
+    return rewrite_url(url, userinfo, parameter)
 
 
 def _redact_header(name: str, value: str, secrets: _Secrets) -> str:

@@ -905,6 +905,19 @@ class TestBuildError(ValueError):
         self.row = row
 
 
+def _named_pairs(editor: PairsEditor, field: str, what: str) -> tuple[tuple[str, str], ...]:
+    """The pairs typed, names stripped, empty rows left out; :class:`TestBuildError` for a value without a
+    name."""
+    pairs = []
+    for number, (name, value) in enumerate(editor.pairs(), 1):
+        if not name.strip() and not value:
+            continue
+        if not name.strip():
+            raise TestBuildError(field, f"row {number}: the {what} has no name")
+        pairs.append((name.strip(), value))
+    return tuple(pairs)
+
+
 class TestEditor(QWidget):
     """The test's header and its steps: a table with add / remove / move, and the selected step's form.
 
@@ -1158,25 +1171,12 @@ class TestEditor(QWidget):
             raise TestBuildError("timeout", exc.message) from None
         if timeout is None:
             raise TestBuildError("timeout", "how long should a step wait for a message? (seconds, for example 5)")
-        variables = []
-        for number, (name, value) in enumerate(self.variables.pairs(), 1):
-            if not name.strip() and not value:
-                continue
-            if not name.strip():
-                raise TestBuildError("variables", f"row {number}: the variable has no name")
-            variables.append((name.strip(), value))
-        headers = []
-        for number, (name, value) in enumerate(self.headers.pairs(), 1):
-            if not name.strip() and not value:
-                continue
-            if not name.strip():
-                raise TestBuildError("headers", f"row {number}: the header has no name")
-            headers.append((name.strip(), value))
+        variables = _named_pairs(self.variables, "variables", "variable")
+        headers = _named_pairs(self.headers, "headers", "header")
         subprotocols = tuple(part.strip() for part in self.subprotocols.text().split(",") if part.strip())
         if len(set(subprotocols)) != len(subprotocols):
             raise TestBuildError("subprotocols", "a subprotocol is offered twice")
-        test = TestFile(self.name.text(), self.url.text().strip(), (), tuple(variables), subprotocols,
-                        tuple(headers), timeout)
+        test = TestFile(self.name.text(), self.url.text().strip(), (), variables, subprotocols, headers, timeout)
         try:
             load(dump(test))
         except TestFileError as exc:
