@@ -135,7 +135,7 @@ def var_option(text: str, environ: Mapping[str, str] = os.environ) -> tuple[str,
 
 
 def _err(message: str) -> None:
-    print(f"{APP_NAME}: {message}", file=sys.stderr, flush=True)
+    print(printable(f"{APP_NAME}: {message}"), file=sys.stderr, flush=True)
 
 
 def _marks() -> tuple[str, str]:
@@ -153,15 +153,36 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.2f} s"
 
 
+#: characters a terminal must not get raw from a server: C0 controls but tab and line feed, DEL, C1 controls
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_LINE_CHARS = 400
+
+
+def printable(text: str) -> str:
+    """Control characters as ``\\xNN``: what a server sends cannot drive the terminal (escape sequences)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+
+
+def _clip_line(line: str) -> str:
+    if len(line) <= _LINE_CHARS:
+        return line
+    return f"{line[:_LINE_CHARS]}… ({len(line) - _LINE_CHARS:,} more characters)"
+
+
 def _indented(label: str, text: str, indent: str = "      ") -> list[str]:
     lines = text.split("\n")
     if len(lines) > _DETAIL_LINES:
         lines = [*lines[:_DETAIL_LINES], f"… ({len(lines) - _DETAIL_LINES} more lines)"]
-    return [f"{indent}{label}:", *(f"{indent}  {line}" for line in lines)]
+    return [f"{indent}{label}:", *(f"{indent}  {_clip_line(line)}" for line in lines)]
 
 
 def format_step(step: StepResult) -> str:
-    """One step's line, and for a failure or an error what went wrong, indented below it."""
+    """One step's line, and for a failure or an error what went wrong, indented below it; control
+    characters escaped, long lines cut."""
+    return printable(_format_step(step))
+
+
+def _format_step(step: StepResult) -> str:
     from wsinspector.core.replay import Verdict
 
     ok, bad = _marks()
@@ -172,7 +193,7 @@ def format_step(step: StepResult) -> str:
         return f"  {ok} {step.name}  ({_duration(step.duration_s)}){note}"
     lines = [f"  {bad} {step.name}  ({_duration(step.duration_s)}, {step.status.value})"]
     if step.message:
-        lines.append(f"      {step.message}")
+        lines.append(f"      {_clip_line(step.message)}")
     if step.diff:
         lines += _indented("diff", step.diff)
     else:
@@ -215,6 +236,7 @@ def run_test_file(args: argparse.Namespace) -> int:
     try:
         speed = r.parse_speed(args.speed)
         overrides = dict(var_option(text) for text in args.var)
+        from_environment = {text.strip() for text in args.var if "=" not in text}
     except ValueError as exc:
         _err(f"run: {exc}")
         return EXIT_USAGE
@@ -240,7 +262,15 @@ def run_test_file(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QCoreApplication, QTimer
 
     from wsinspector.app.replayer import ReplayController
-    from wsinspector.core.redact import redact_url
+    from wsinspector.core.redact import is_secret_name, redact_url
+    from wsinspector.core.replay_secrets import mask_result, mask_text
+
+    # values never shown: those from the environment (the way to pass secrets) and those named like secrets
+    secrets = [value for name, value in (*test.variables, *overrides.items())
+               if name in from_environment or is_secret_name(name)]
+
+    def shown(text: str) -> str:
+        return printable(mask_text(text, secrets))
 
     app = QCoreApplication.instance() or QCoreApplication([APP_NAME])
     name = test.name or path.name
@@ -248,8 +278,9 @@ def run_test_file(args: argparse.Namespace) -> int:
     controller = ReplayController(test, variables=overrides, url=args.url, speed=speed, engine=args.engine,
                                   store=store, replay_of=str(path.resolve()))
     speed_text = "max" if speed == 0 else f"{speed:g}x"
-    print(f"{name}: {len(test.steps)} step{'s' if len(test.steps) != 1 else ''} against {redact_url(target.url)} "
-          f"({target.engine} engine, speed {speed_text})", flush=True)
+    steps_text = f"{len(test.steps)} step{'s' if len(test.steps) != 1 else ''}"
+    print(shown(f"{name}: {steps_text} against {redact_url(target.url)} ({target.engine} engine, speed {speed_text})"),
+          flush=True)
     said_error: list[str] = []
 
     def on_step(step: StepResult) -> None:
@@ -257,8 +288,8 @@ def run_test_file(args: argparse.Namespace) -> int:
             so_far = controller.replay.result()
             if so_far.error and not so_far.count(r.Verdict.ERROR):  # an error no step owns: the connection's
                 said_error.append(so_far.error)
-                print(f"  {_marks()[1]} connection: {so_far.error}", flush=True)
-        print(format_step(step), flush=True)
+                print(shown(f"  {_marks()[1]} connection: {so_far.error}"), flush=True)
+        print(format_step(mask_result(r.RunResult((step,)), secrets).steps[0]), flush=True)
 
     controller.step_finished.connect(on_step)
     controller.recording_failed.connect(lambda message: _err(f"warning: {message}"))
@@ -287,9 +318,9 @@ def run_test_file(args: argparse.Namespace) -> int:
         ticker.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    result = controller.result or controller.replay.result()
+    result = mask_result(controller.result or controller.replay.result(), secrets)
     if result.error and not result.count(r.Verdict.ERROR) and not said_error:
-        print(f"  {_marks()[1]} connection: {result.error}", flush=True)
+        print(shown(f"  {_marks()[1]} connection: {result.error}"), flush=True)
     if result.error in (_INTERRUPTED, _TERMINATED):
         _err(f"{result.error}: the run was stopped")
     if controller.session_id is not None and store is not None:

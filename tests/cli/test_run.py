@@ -411,6 +411,48 @@ def test_var_without_a_value_reads_the_environment_and_the_url_is_printed_redact
     assert "--var 'token': no value given, and the environment has no variable token or TOKEN" in result.stderr
 
 
+def test_secrets_from_the_environment_and_control_characters_never_reach_the_output(
+        cli: Cli, peer: Callable[..., str], tmp_path: Path):
+    test = write_test(tmp_path, f"""\
+version: 1
+url: {peer()}
+steps:
+  - name: "log in \\x01"
+    send:
+      text: "pw {{{{pw}}}} \\e[31m red"
+  - expect:
+      text: "wrong \\e[31m red"
+""")
+    report = tmp_path / "report.xml"
+    result = cli("run", str(test), "--no-record", "--var", "pw", "--junit", str(report), env={"PW": "PWSECRET3"})
+    assert result.returncode == 1, result.output
+    junit = report.read_text("utf-8")
+    for text in (result.stdout, result.stderr, junit):
+        assert "PWSECRET3" not in text
+    assert "-wrong \\x1b[31m red" in result.stdout and "+pw *** \\x1b[31m red" in result.stdout
+    assert "\x1b" not in result.output and "\x01" not in result.output
+    assert "log in \\x01" in result.stdout
+
+
+def test_a_long_message_gives_a_short_report(cli: Cli, peer: Callable[..., str], tmp_path: Path):
+    long_text = "x" * 300_000
+    test = write_test(tmp_path, f"""\
+version: 1
+url: {peer()}
+steps:
+  - send:
+      text: {long_text}A
+  - expect:
+      text: {long_text}B
+""")
+    report = tmp_path / "report.xml"
+    result = cli("run", str(test), "--no-record", "--junit", str(report))
+    assert result.returncode == 1, result.output
+    assert "(characters 299,801 to 300,001 of 300,001, around the first difference)" in result.stdout
+    assert len(result.stdout) < 10_000
+    assert report.stat().st_size < 200_000
+
+
 def test_speed_max_skips_the_recorded_delays(cli: Cli, peer: Callable[..., str], tmp_path: Path):
     test = write_test(tmp_path, f"""\
 version: 1

@@ -1019,3 +1019,62 @@ def test_junit_xml_of_a_real_run_round_trips_through_a_parser():
     failure = ET.fromstring(r.junit_xml(result, "t")).find("testsuite/testcase/failure")
     assert failure is not None and failure.text is not None
     assert "$.a[0]: expected 1, got 2" in failure.text
+
+
+def test_a_failed_wait_until_says_what_arrived_instead():
+    test = r.TestFile("t", "ws://h/", (r.WaitStep(until=r.JsonMatcher({"status": "ready"}), timeout_s=2),))
+    result = _Peer(r.Replay(test)).run(pushes=[(0.1, Opcode.TEXT, b'{"status": "busy"}'),
+                                               (0.2, Opcode.TEXT, b"noise"),
+                                               (0.3, Opcode.TEXT, b'{"status": "ready", "id": 99}')])
+    step = result.steps[0]
+    assert step.status is r.Verdict.FAILED
+    assert step.message == ("timeout: no matching message within 2 s; 3 messages did not match, the last: "
+                            "1 difference in the JSON: $.id: unexpected (got 99)")
+    assert json.loads(step.received) == {"status": "ready", "id": 99}
+    assert step.diff == "$.id: unexpected (got 99)"
+    # a wait-until that saw nothing says only that
+    result = _Peer(r.Replay(test)).run()
+    assert result.steps[0].message == "timeout: no matching message within 2 s" and not result.steps[0].received
+
+
+def test_a_connection_that_fails_after_trying_for_a_while_reports_how_long():
+    test = r.TestFile("t", "ws://h/", (r.SendStep(r.TextPayload("a")),))
+    replay = r.Replay(test)
+    replay.connecting(10.0)
+    replay.on_error("the opening handshake timed out after 10 s", 20.0)
+    result = replay.result()
+    assert result.duration_s == pytest.approx(10.0)
+    report = ET.fromstring(r.junit_xml(result, "t"))
+    assert report.find("testsuite/testcase[@name='connection']").get("time") == "10.000"
+
+
+def test_a_long_text_diff_shows_a_window_around_the_first_difference():
+    expected = "x" * 300_000 + "A" + "y" * 100
+    received = "x" * 300_000 + "B" + "y" * 100
+    diff = r.text_diff(expected, received)
+    assert len(diff) < 2500
+    assert diff.startswith("(characters 299,801 to 300,101 of 300,101, around the first difference)\n")
+    assert "-…" + "x" * 200 + "A" + "y" * 100 in diff and "+…" + "x" * 200 + "B" + "y" * 100 in diff
+    # short texts are diffed whole
+    assert r.text_diff("abc", "abd") == "--- expected\n+++ received\n@@ -1 +1 @@\n-abc\n+abd"
+
+
+def test_a_captured_credential_is_not_shown():
+    test = r.TestFile("t", "ws://h/", (r.ExpectStep(r.OpcodeMatcher(Opcode.TEXT),
+                                                    capture=(("token", "$.token"), ("room", "$.room"))),))
+    replay = r.Replay(test)
+    result = _Peer(replay).run(pushes=[(0.1, Opcode.TEXT, b'{"token": "t0k3n-abc", "room": "7"}')])
+    assert result.steps[0].message == "captured token=***, room=7"
+    assert replay.variables["token"] == "t0k3n-abc"
+
+
+def test_a_recorded_text_with_braces_becomes_a_test_that_runs():
+    braces = "héllo {{notavar}}".encode()
+    recorded = [(1, "out", Opcode.TEXT, braces), (2, "in", Opcode.TEXT, braces),
+                (3, "out", Opcode.TEXT, b'{"tpl": "{{x}} and {{ y }}"}')]
+    test = r.test_from_frames(recorded, "t", "ws://h/{{host}}", variables=(("host", "example"), ("x", "1")))
+    assert test.variables == (("host", "example"), ("x", "1"), ("notavar", "{{notavar}}"), ("y", "{{y}}"))
+    r.check_variables(test)
+    result = _Peer(r.Replay(test)).run({braces: [(0.1, Opcode.TEXT, braces)]})
+    assert result.ok, result.steps
+    assert r.load(r.dump(test)) == test

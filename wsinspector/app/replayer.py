@@ -210,6 +210,7 @@ class ReplayController(QObject):
             self._driving = False
 
     def _begin(self) -> None:
+        self.replay.connecting(_now())
         try:
             target = self.profile.resolved()
         except ProfileError as exc:

@@ -87,7 +87,7 @@ def is_secret_header(name: str) -> bool:
 #: ``session`` or ``ticket`` are as often game keys, room sessions or support tickets)
 _SECRET_FIELD_WORDS = frozenset({
     "password", "passwd", "pwd", "passphrase", "secret", "token", "jwt", "bearer", "credential", "credentials",
-    "otp", "apikey",
+    "otp", "apikey", "pin", "passcode",
 })
 _SECRET_FIELD_NAMES = frozenset({"apikey", "accesskey", "secretkey", "privatekey", "authorization"})
 

@@ -39,6 +39,7 @@ from .frames import Direction, Opcode, describe_close_code, parse_close_payload
 from .payloads import PayloadError, decode_text, hexdump, parse_base64, parse_hex, parse_json
 from .profiles import ConnectionProfile, UnknownVariableError
 from .profiles import expand as _expand_profile
+from .redact import is_secret_field
 
 #: The format version this code reads and writes (the ``version`` key).
 FORMAT_VERSION = 1
@@ -59,6 +60,8 @@ OPCODE_NAMES: dict[str, Opcode] = {
 EXIT_PASSED = 0
 EXIT_FAILED = 1
 EXIT_ERROR = 2
+#: what is shown in place of a secret value
+MASK = "***"
 
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
@@ -734,10 +737,29 @@ def json_differences(expected: Any, received: Any, ignore: Iterable[str] = ()) -
     return out
 
 
+#: texts longer than this are diffed around their first difference only
+DIFF_CLIP = 2000
+#: characters kept before the first difference of a clipped diff, and in all
+_DIFF_BEFORE, _DIFF_WINDOW = 200, 1000
+
+
 def text_diff(expected: str, received: str) -> str:
-    """A unified diff (``-`` expected, ``+`` received); a trailing line break shows as an empty last line."""
+    """A unified diff (``-`` expected, ``+`` received); a trailing line break shows as an empty last line.
+    Long texts are diffed in a window around their first difference, with ``…`` where they are cut."""
+    note = ""
+    if max(len(expected), len(received)) > DIFF_CLIP:
+        total = max(len(expected), len(received))
+        first = _first_difference(expected, received)
+        start = max(0, first - _DIFF_BEFORE)
+        end = start + _DIFF_WINDOW
+
+        def clip(text: str) -> str:
+            return ("…" if start > 0 else "") + text[start:end] + ("…" if len(text) > end else "")
+
+        expected, received = clip(expected), clip(received)
+        note = f"(characters {start + 1:,} to {min(end, total):,} of {total:,}, around the first difference)\n"
     lines = difflib.unified_diff(expected.split("\n"), received.split("\n"), "expected", "received", lineterm="")
-    return "\n".join(lines)
+    return note + "\n".join(lines)
 
 
 def _first_difference(a: str, b: str) -> int:
@@ -962,11 +984,15 @@ class Replay:
         self._sending: StepResult | None = None
         self._inbox: deque[tuple[Opcode, bytes, float]] = deque()
         self._step_start: float | None = None
+        self._connect_start: float | None = None
         self._run_start: float | None = None
         self._run_end: float | None = None
         self._closed = ""
         self._error = ""
         self._done = False
+        #: a wait-until step: how many messages did not match, and the last of them
+        self._passed_over = 0
+        self._last_mismatch: MatchResult | None = None
 
     @property
     def variables(self) -> dict[str, str]:
@@ -995,6 +1021,11 @@ class Replay:
         steps = (*self._results, self._sending) if self._sending is not None else tuple(self._results)
         return RunResult(steps, self.test.name, max(0.0, end - start), self._error)
 
+    def connecting(self, now: float) -> None:
+        """The caller starts to connect: if that fails, the run lasted from here."""
+        if self._connect_start is None:
+            self._connect_start = now
+
     def on_message(self, opcode: Opcode, payload: bytes, now: float) -> None:
         """A message (or control frame) arrived at ``now``."""
         if self._done:
@@ -1015,7 +1046,7 @@ class Replay:
         if self._done:
             return
         if self._run_start is None:
-            self._run_start = self._step_start = now
+            self._run_start = self._step_start = self._connect_start if self._connect_start is not None else now
             self._error = message
             self._skip_rest("not run: the connection failed")
         elif self._sending is not None:
@@ -1069,12 +1100,10 @@ class Replay:
             if self._consume(step, matcher, deadline):
                 continue
             if self._closed:
-                self._finish(Verdict.FAILED, now, f"{self._closed} before a matching message",
-                             expected=describe_expected(matcher, self._variables))
+                self._finish_unmatched(now, f"{self._closed} before a matching message", matcher)
             elif now >= deadline:
                 timeout = _seconds_text(self.test.step_timeout(step))
-                self._finish(Verdict.FAILED, deadline, f"timeout: no matching message within {timeout} s",
-                             expected=describe_expected(matcher, self._variables))
+                self._finish_unmatched(deadline, f"timeout: no matching message within {timeout} s", matcher)
             else:
                 return WaitAction(deadline)
         return Finished(self.result())
@@ -1097,7 +1126,8 @@ class Replay:
                 return True
             if outcome.ok:
                 self._variables.update(outcome.captured)
-                captured = ", ".join(f"{k}={v}" for k, v in outcome.captured.items())
+                captured = ", ".join(f"{name}={MASK if is_secret_field(name) else value}"
+                                     for name, value in outcome.captured.items())
                 self._finish(Verdict.PASSED, at, f"captured {captured}" if captured else "",
                              expected=outcome.expected, received=outcome.received)
                 return True
@@ -1105,7 +1135,20 @@ class Replay:
                 self._finish(Verdict.FAILED, at, outcome.summary, expected=outcome.expected,
                              received=outcome.received, diff=outcome.diff_text)
                 return True
+            self._passed_over += 1
+            self._last_mismatch = outcome
         return False
+
+    def _finish_unmatched(self, at: float, message: str, matcher: Matcher) -> None:
+        """A step that waited for a message in vain; for a wait-until, what arrived instead."""
+        last, count = self._last_mismatch, self._passed_over
+        if last is None:
+            self._finish(Verdict.FAILED, at, message, expected=describe_expected(matcher, self._variables))
+            return
+        plural = "s" if count > 1 else ""
+        message += f"; {count} message{plural} did not match, the last: {last.summary}"
+        self._finish(Verdict.FAILED, at, message, expected=last.expected or describe_expected(matcher, self._variables),
+                     received=last.received, diff=last.diff_text)
 
     def _step_result(self, status: Verdict, at: float, message: str = "", expected: str = "", received: str = "",
                      diff: str = "") -> StepResult:
@@ -1117,6 +1160,7 @@ class Replay:
 
     def _finish(self, status: Verdict, at: float, message: str = "", expected: str = "", received: str = "",
                 diff: str = "") -> None:
+        self._passed_over, self._last_mismatch = 0, None
         self._record(self._step_result(status, at, message, expected, received, diff))
         if self._step_start is None or at > self._step_start:
             self._step_start = at
@@ -1150,9 +1194,20 @@ def _xml_text(text: str) -> str:
     return _XML_INVALID.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
 
 
+#: characters of the expected and the received message in a JUnit report (the diff shows where they differ)
+JUNIT_DETAIL_CHARS = 4096
+
+
+def _clipped(text: str, limit: int = JUNIT_DETAIL_CHARS) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit:,} more characters)"
+
+
 def _step_details(step: StepResult) -> str:
     parts = [step.message]
-    for label, text in (("expected", step.expected), ("received", step.received), ("diff", step.diff)):
+    for label, text in (("expected", _clipped(step.expected)), ("received", _clipped(step.received)),
+                        ("diff", step.diff)):
         if text:
             parts.append(f"{label}:\n{text}")
     return "\n\n".join(part for part in parts if part)
@@ -1165,7 +1220,8 @@ def junit_xml(result: RunResult, suite_name: str) -> str:
     cases: list[ET.Element] = []
     failures = errors = skipped = 0
     if result.error and not result.count(Verdict.ERROR):
-        case = ET.Element("testcase", classname=_xml_text(suite_name), name="connection", time="0.000")
+        connecting = max(0.0, result.duration_s - sum(step.duration_s for step in result.steps))
+        case = ET.Element("testcase", classname=_xml_text(suite_name), name="connection", time=f"{connecting:.3f}")
         ET.SubElement(case, "error", message=_xml_text(result.error), type="ConnectionError").text = (
             _xml_text(result.error))
         cases.append(case)
@@ -1248,8 +1304,26 @@ def test_from_frames(frames: Iterable[RecordedMessage], name: str, url: str, *,
             else:
                 expect = TextMatcher(text)
             steps.append(ExpectStep(expect))
-    return TestFile(name=name, url=url, steps=tuple(steps), variables=tuple(variables),
+    return TestFile(name=name, url=url, steps=tuple(steps), variables=_self_standing(steps, variables),
                     subprotocols=tuple(subprotocols), headers=tuple(headers))
+
+
+def self_standing(name: str) -> str:
+    """The value of a variable that stands for itself: ``{{name}}`` (expansion does not go round twice)."""
+    return f"{{{{{name}}}}}"
+
+
+def _self_standing(steps: Sequence[Step], variables: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """The variables, and for every ``{{name}}`` that a recorded message holds literally (and no variable
+    defines), a variable that stands for itself, so the text is sent and expected as it was."""
+    defined = dict(variables)
+    extra: dict[str, str] = {}
+    for step in steps:
+        for _where, text in _step_texts(step):
+            for used in variables_in(text):
+                if used not in defined:
+                    extra.setdefault(used, self_standing(used))
+    return (*variables, *extra.items())
 
 
 test_from_frames.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, whatever its name

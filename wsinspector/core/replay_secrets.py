@@ -29,22 +29,26 @@ from typing import Any
 
 from .redact import REDACTED, is_secret_field, is_secret_header, is_secret_name, rewrite_url
 from .replay import (
+    MASK,
     ExpectStep,
     JsonMatcher,
     JsonPayload,
     Matcher,
     PathSegment,
+    RunResult,
     SendStep,
     Step,
+    StepResult,
     TestFile,
     TextMatcher,
     TextPayload,
     WaitStep,
     format_json_path,
+    self_standing,
     variables_in,
 )
 
-__all__ = ["Redacted", "without_secrets"]
+__all__ = ["Redacted", "mask_result", "mask_text", "without_secrets"]
 
 #: secret values shorter than this are not searched for in messages (too likely to match by chance)
 MIN_VALUE_LENGTH = 6
@@ -206,8 +210,8 @@ def _step(step: Step, pairs: list[tuple[str, str]]) -> Step:
 def without_secrets(test: TestFile) -> Redacted:
     """The test with its credentials turned into variables it does not define (see the module's text)."""
     secrets = _Secrets(test.variables)
-    for name, _value in test.variables:
-        if is_secret_name(name):
+    for name, value in test.variables:
+        if is_secret_name(name) and value != self_standing(name):
             secrets.mark(name)
     url = _redact_url(test.url, secrets)
     headers = tuple((name, _redact_header(name, value, secrets)) for name, value in test.headers)
@@ -221,3 +225,29 @@ def without_secrets(test: TestFile) -> Redacted:
     variables = tuple((name, value) for name, value in test.variables if name not in secrets.values)
     redacted = replace(test, url=url, headers=headers, steps=tuple(steps), variables=variables)
     return Redacted(redacted, tuple(secrets.values.items()))
+
+
+#: secret values shorter than this are not masked in output (they would garble it, and say little)
+MIN_MASKED_LENGTH = 4
+
+
+def mask_text(text: str, values: Iterable[str]) -> str:
+    """``text`` with every occurrence of a secret value replaced by ``***``, longest value first."""
+    for value in sorted({v for v in values if len(v) >= MIN_MASKED_LENGTH}, key=len, reverse=True):
+        if value in text:
+            text = text.replace(value, MASK)
+    return text
+
+
+def mask_result(result: RunResult, values: Iterable[str]) -> RunResult:
+    """The run with secret values masked in everything that is printed or reported."""
+    secrets = [v for v in values if len(v) >= MIN_MASKED_LENGTH]
+    if not secrets:
+        return result
+
+    def step(s: StepResult) -> StepResult:
+        return replace(s, name=mask_text(s.name, secrets), message=mask_text(s.message, secrets),
+                       expected=mask_text(s.expected, secrets), received=mask_text(s.received, secrets),
+                       diff=mask_text(s.diff, secrets))
+
+    return replace(result, steps=tuple(step(s) for s in result.steps), error=mask_text(result.error, secrets))
