@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import logging
 import os
 import re
@@ -250,7 +251,7 @@ def run_test_file(args: argparse.Namespace) -> int:
         _err(f"cannot read the test file {path}: {exc.strerror or exc}")
         return EXIT_USAGE
     try:
-        r.check_variables(test, overrides)
+        r.check_variables(test if args.url is None else dataclasses.replace(test, url=args.url), overrides)
         profile = r.to_profile(test, overrides, args.url)
         if args.engine:
             profile = profile.with_changes(engine=args.engine)

@@ -243,6 +243,8 @@ _HEAD = "version: 1\nurl: ws://h/\nsteps:\n"
     ("version: 1\nurl: ws://h/\ntiemout: 3\n", 3, 1, "", "unknown key 'tiemout'; did you mean 'timeout'?"),
     ("version: 1\nname: x\n", 1, 1, "", "'url' is missing"),
     ("version: 1\nurl: ''\n", 2, 6, "url", "must not be empty"),
+    ("version: 1\nurl: http://h/ws\n", 2, 6, "url", "WebSocket URLs start with ws:// or wss:// (did you mean ws://?)"),
+    ("version: 1\nurl: ws://h:99999/\n", 2, 6, "url", "The URL is malformed: Port out of range 0-65535"),
     ("version: 1\nurl: [a]\n", 2, 6, "url", "must be text, not a list"),
     ("version: 1\nurl: ws://h/\ntimeout: 0\n", 3, 10, "timeout", "must be a positive number of seconds, not 0"),
     ("version: 1\nurl: ws://h/\ntimeout: .inf\n", 3, 10, "timeout", "must be a number of seconds"),

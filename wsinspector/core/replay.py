@@ -37,7 +37,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .frames import Direction, Opcode, describe_close_code, parse_close_payload
 from .payloads import PayloadError, decode_text, hexdump, parse_base64, parse_hex, parse_json
-from .profiles import ConnectionProfile, UnknownVariableError
+from .profiles import ConnectionProfile, ProfileError, UnknownVariableError, validate_url
 from .profiles import expand as _expand_profile
 from .redact import is_secret_field
 
@@ -1633,6 +1633,11 @@ def _test_file(root: Node) -> TestFile:
     url = _string(top.require("url", "'url' is missing: the WebSocket URL to connect to"), "url")
     if not url.strip():
         raise _error(top.require("url"), "url", "must not be empty")
+    if not variables_in(url):  # with variables, it is checked once they are known
+        try:
+            validate_url(url)
+        except ProfileError as exc:
+            raise _error(top.require("url"), "url", str(exc)) from None
     name_node = top.get("name")
     subprotocols: tuple[str, ...] = ()
     protocols_node = top.get("subprotocols")
