@@ -56,3 +56,18 @@ def test_self_signed_certificate_fails_with_the_reason(net: Net, tmp_path: Path)
     assert rec.opened == []
     assert peer.request_headers is None  # the WebSocket handshake never reached the server
     assert rec.conn.state is ConnectionState.CLOSED
+
+
+def test_wss_to_a_plain_ws_server_says_tls_did_not_complete(net: Net) -> None:
+    _peer, url = net.websockets_peer()
+    rec = net.open_until("failed", url.replace("ws://", "wss://"))
+    [failure] = rec.failed
+    if net.engine == "wire":  # it knows the TLS handshake never completed
+        assert failure.kind is FailureKind.TLS
+        assert failure.message.endswith(": the server closed the connection before the TLS handshake completed "
+                                        "(if it serves plain ws:// on that port, use ws://)")
+    else:  # QWebSocket does not tell which handshake it was in
+        assert failure.kind is FailureKind.HANDSHAKE_INVALID
+        assert failure.message.endswith("(the server closed the connection during the TLS or WebSocket handshake; "
+                                        "if it serves plain ws:// on that port, use ws://)")
+    assert rec.opened == []

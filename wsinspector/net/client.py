@@ -409,12 +409,22 @@ class QtConnection(QObject):
 
     def _classify(self, error: _SocketError, text: str) -> Failure:
         host, port = self._host_port()
-        return classify_socket_error(error, text, host, port, self._ssl_errors)
+        secure = self._target is not None and self._target.url.lower().startswith("wss:")
+        return classify_socket_error(error, text, host, port, self._ssl_errors, secure=secure)
+
+
+#: the server of a wss:// URL closed before the TLS handshake was done
+_CLOSED_DURING_TLS = ("the server closed the connection before the TLS handshake completed (if it serves plain "
+                      "ws:// on that port, use ws://)")
+_CLOSED_DURING_TLS_OR_UPGRADE = ("the server closed the connection during the TLS or WebSocket handshake; if it "
+                                 "serves plain ws:// on that port, use ws://")
 
 
 def classify_socket_error(error: _SocketError, text: str, host: str, port: int | None,
-                          ssl_errors: list[str]) -> Failure:
-    """A socket error before the connection opened, as a Failure; ``text`` is the engine's error string."""
+                          ssl_errors: list[str], *, secure: bool = False,
+                          encrypted: bool | None = None) -> Failure:
+    """A socket error before the connection opened, as a Failure; ``text`` is the engine's error string.
+    ``secure``: a wss:// URL; ``encrypted``: whether its TLS handshake completed (None: not known)."""
     # QWebSocket reports a non-101 answer as ConnectionRefusedError: the status in the text decides.
     status = _HTTP_STATUS.search(text)
     if status:
@@ -432,8 +442,11 @@ def classify_socket_error(error: _SocketError, text: str, host: str, port: int |
                  _SocketError.ProxyProtocolError, _SocketError.ProxyAuthenticationRequiredError):
         return Failure(FailureKind.PROXY, detail=text, host=host, port=port)
     if error == _SocketError.RemoteHostClosedError:
-        return Failure(FailureKind.HANDSHAKE_INVALID, detail="the server closed the connection during the "
-                       "handshake", host=host, port=port)
+        if secure and encrypted is False:
+            return Failure(FailureKind.TLS, detail=_CLOSED_DURING_TLS, host=host, port=port)
+        detail = _CLOSED_DURING_TLS_OR_UPGRADE if secure and encrypted is None else (
+            "the server closed the connection during the handshake")
+        return Failure(FailureKind.HANDSHAKE_INVALID, detail=detail, host=host, port=port)
     if "handshake" in text.lower() or "header" in text.lower():
         return Failure(FailureKind.HANDSHAKE_INVALID, detail=text, host=host, port=port)
     if ssl_errors:

@@ -549,8 +549,13 @@ class WireConnection(QObject):
                 self._drain()
                 if self._finished:
                     return
-            self._finish_failed(classify_socket_error(error, sock.errorString(), self._host, self._port,
-                                                      self._ssl_errors))
+            self._finish_failed(self._classify(error, sock))
+
+    def _classify(self, error: _SocketError, sock: QTcpSocket) -> Failure:
+        secure = isinstance(sock, QSslSocket)
+        # over TLS, the request goes out once the socket is encrypted
+        return classify_socket_error(error, sock.errorString(), self._host, self._port, self._ssl_errors,
+                                     secure=secure, encrypted=self._request_sent if secure else None)
 
     @Slot()
     def _on_disconnected(self) -> None:
@@ -562,8 +567,7 @@ class WireConnection(QObject):
                 sock = self._sock
                 assert sock is not None
                 error = self._socket_error[0] if self._socket_error else _SocketError.RemoteHostClosedError
-                self._finish_failed(classify_socket_error(error, sock.errorString(), self._host, self._port,
-                                                          self._ssl_errors))
+                self._finish_failed(self._classify(error, sock))
             return
         self._drain()
         if not self._finished:
