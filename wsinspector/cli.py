@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from wsinspector import APP_NAME, __version__
+from wsinspector.core.profiles import DEFAULT_HANDSHAKE_TIMEOUT_S
 
 if TYPE_CHECKING:
     from wsinspector.core.replay import RunResult, StepResult
@@ -105,6 +106,9 @@ def _add_run_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                      help="scale the recorded delays: 1 as recorded, 2 twice as fast, 0.5 half speed, "
                           "max without delays (default 1)")
     run.add_argument("--engine", choices=("wire", "qt"), help="the connection engine (default: wire)")
+    run.add_argument("--connect-timeout", type=_seconds_option, metavar="SECONDS",
+                     help="how long connecting, TLS and the opening handshake may take "
+                          f"(default {DEFAULT_HANDSHAKE_TIMEOUT_S:g})")
     # SUPPRESS: without the option here, the top-level --data-dir stays
     run.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                      help="where the replay is recorded as a session (default: the platform's user data folder)")
@@ -133,6 +137,16 @@ def var_option(text: str, environ: Mapping[str, str] = os.environ) -> tuple[str,
     also = f" or {alternative}" if alternative != name else ""
     raise ValueError(f"--var {text!r}: no value given, and the environment has no variable {name}{also} "
                      "(write NAME=VALUE, or export the variable first)")
+
+
+def _seconds_option(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds above 0 and at most 3600")
+    return value
 
 
 def _err(message: str) -> None:
@@ -255,6 +269,8 @@ def run_test_file(args: argparse.Namespace) -> int:
         profile = r.to_profile(test, overrides, args.url)
         if args.engine:
             profile = profile.with_changes(engine=args.engine)
+        if args.connect_timeout is not None:
+            profile = profile.with_changes(handshake_timeout_s=args.connect_timeout)
         target = profile.resolved()
     except ProfileError as exc:  # unknown variables included
         _err(f"{path}: {exc}")
@@ -277,7 +293,8 @@ def run_test_file(args: argparse.Namespace) -> int:
     name = test.name or path.name
     store = None if args.no_record else _open_record_store(getattr(args, "data_dir", None))
     controller = ReplayController(test, variables=overrides, url=args.url, speed=speed, engine=args.engine,
-                                  store=store, replay_of=str(path.resolve()))
+                                  connect_timeout_s=args.connect_timeout, store=store,
+                                  replay_of=str(path.resolve()))
     speed_text = "max" if speed == 0 else f"{speed:g}x"
     steps_text = f"{len(test.steps)} step{'s' if len(test.steps) != 1 else ''}"
     print(shown(f"{name}: {steps_text} against {redact_url(target.url)} ({target.engine} engine, speed {speed_text})"),

@@ -453,6 +453,23 @@ steps:
     assert report.stat().st_size < 200_000
 
 
+def test_a_server_that_never_answers_the_handshake_times_out_as_told(cli: Cli, tmp_path: Path):
+    with socket.socket() as silent:  # the kernel completes TCP connections; nothing ever reads or answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        port = silent.getsockname()[1]
+        test = write_test(tmp_path, ECHO_TEST.format(url=f"ws://127.0.0.1:{port}/"))
+        report = tmp_path / "report.xml"
+        result = cli("run", str(test), "--no-record", "--connect-timeout", "0.5", "--junit", str(report))
+    assert result.returncode == 2, result.output
+    assert (f"connection: Handshake timed out: no WebSocket upgrade from 127.0.0.1:{port} within 0.5 s"
+            in result.stdout)
+    connection = ET.parse(report).getroot().find("testsuite/testcase[@name='connection']")
+    assert connection is not None and float(connection.get("time", "0")) > 0
+    result = cli("run", str(test), "--no-record", "--connect-timeout", "0")
+    assert result.returncode == 2 and "give a number of seconds above 0" in result.stderr
+
+
 def test_speed_max_skips_the_recorded_delays(cli: Cli, peer: Callable[..., str], tmp_path: Path):
     test = write_test(tmp_path, f"""\
 version: 1

@@ -77,17 +77,21 @@ class ReplayController(QObject):
 
     def __init__(self, test: TestFile, *, variables: Mapping[str, str] | Iterable[tuple[str, str]] = (),
                  url: str | None = None, speed: float = 1.0, engine: str | None = None,
+                 connect_timeout_s: float | None = None,
                  store: Store | None = None, replay_of: str = "", session_name: str = "",
                  parent: QObject | None = None) -> None:
         """``variables``: the ``--var`` overrides; ``url`` replaces the file's; ``speed`` scales recorded delays
-        (0: none); ``engine``: "wire" or "qt" (default: the profile's, Wire). With a ``store`` the replay is
-        recorded as a session named ``session_name`` whose ``replay_of`` is ``replay_of`` (the test's path)."""
+        (0: none); ``engine``: "wire" or "qt" (default: the profile's, Wire); ``connect_timeout_s``: how long
+        the opening handshake may take (default: a connection's). With a ``store`` the replay is recorded as a
+        session named ``session_name`` whose ``replay_of`` is ``replay_of`` (the test's path)."""
         super().__init__(parent)
         overrides = dict(variables.items() if isinstance(variables, Mapping) else variables)
         self.test = test
         self.profile: ConnectionProfile = to_profile(test, overrides, url)
         if engine:
             self.profile = self.profile.with_changes(engine=engine)
+        if connect_timeout_s is not None:
+            self.profile = self.profile.with_changes(handshake_timeout_s=connect_timeout_s)
         self.replay = Replay(test, overrides, speed)
         self.log = FrameLog()
         self.open_info: OpenInfo | None = None
