@@ -68,6 +68,10 @@ def test_close_with_a_code_rfc_6455_forbids(net: Net, code: int) -> None:
     if net.sees_every_frame:
         assert [f.payload for f in rec.in_closes()] == [BAD_CODE_REPLY]
         assert out_closes[0].mask_key == recorder.frames[0].mask_key
+        assert out_closes[0].note == ("deliberately a code RFC 6455 forbids on the wire "
+                                      "(Faults ▸ Close with this code, unchecked)")
+        assert info.reply == (1002, "bad close code")
+        assert info.message.endswith('; the server answered 1002 (protocol error) "bad close code"')
 
 
 def test_server_echoing_our_forbidden_code(net: Net) -> None:

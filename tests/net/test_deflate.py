@@ -15,6 +15,7 @@ from tests.net.hostile_extra import FrameRecorder
 from tests.peers import server_frame
 from wsinspector.core.events import FailureKind
 from wsinspector.core.frames import Opcode
+from wsinspector.core.payloads import human_size
 from wsinspector.core.profiles import MIB
 
 EXTENSIONS = "Sec-WebSocket-Extensions"
@@ -180,8 +181,10 @@ def test_deflate_bomb_is_refused(net: Net) -> None:
         assert (info.code, info.by_peer, info.clean) == (1009, False, False)
         assert codes == [1009]
         assert info.failure.limit == MIB
-        assert info.message == ("The server sent a message larger than the 1.0 MiB limit; "
-                                "closed with 1009 (message too big)")
+        assert info.failure.inflated_from == len(bomb)
+        assert info.message == (f"The server sent a compressed frame of {human_size(len(bomb))} that inflates past "
+                                "the 1.0 MiB limit (a deflate bomb?); inflating stopped at the limit; closed with "
+                                "1009 (message too big)")
     else:
         # Known Qt limitation: QWebSocket accepts a 101 that claims an extension it never offered (RFC 6455 4.1
         # says to fail), then refuses the compressed frame as a frame with RSV1 set.

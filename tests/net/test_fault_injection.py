@@ -124,6 +124,7 @@ def test_text_frame_with_invalid_utf8_reaches_the_server_byte_exact(net: Net) ->
     assert (wire.opcode, wire.fin, wire.payload) == (0x1, True, bad)
     [out] = rec.outgoing()
     assert (out.opcode, out.payload, out.mask_key) == (Opcode.TEXT, bad, wire.mask_key)
+    assert out.note == "deliberately not valid UTF-8 (Faults ▸ Send the bytes as a text frame)"
 
 
 def test_websockets_server_answers_invalid_utf8_with_1007(net: Net) -> None:

@@ -69,6 +69,7 @@ def test_unsolicited_pong(net: Net) -> None:
     with net.qtbot.waitSignal(rec.conn.frame, timeout=WAIT_MS, check_params_cb=is_in_final):
         rec.conn.send_text("still fine")
 
+    assert rec.frames[0].note == "sent by hand (Faults ▸ Send an unsolicited pong)"
     assert [(f.direction, f.opcode, f.payload) for f in rec.frames] == [
         (Direction.OUT, Opcode.PONG, b"unasked"),
         (Direction.OUT, Opcode.TEXT, b"still fine"),

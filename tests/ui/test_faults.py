@@ -5,6 +5,7 @@ engine."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -119,6 +120,9 @@ def test_frame_size_with_compression(
     assert "RSV1 0 RSV2 0 RSV3 0 · masked 1" in _summary(qtbot, window, 1)
     assert "RSV1 0 RSV2 0 RSV3 0 · masked 1" in _summary(qtbot, window, 2)
     assert "RSV1 1 RSV2 0 RSV3 0 · masked 0" in _summary(qtbot, window, 3)
+    # the split is made before compression: each frame says both lengths
+    assert re.search(r"[0-9]+ bytes on the wire, compressed; 8 before compression", _summary(qtbot, window, 0))
+    assert re.search(r"[0-9]+ bytes on the wire, compressed; 20 decompressed", _summary(qtbot, window, 3))
     close_connection(qtbot, window)
 
 
@@ -236,6 +240,7 @@ def test_bytes_sent_as_a_text_frame(qtbot: Any, window: MainWindow) -> None:
         ("↑ out", "close", "33", reason),
     ]
     assert window.session.log.payload(0) == b"hi\xff"  # sent as given, not re-encoded
+    assert "deliberately not valid UTF-8 (Faults ▸ Send the bytes as a text frame)" in _summary(qtbot, window, 0)
     qtbot.waitUntil(lambda: window.state_label.text() == "Closed", timeout=WAIT_MS)
     assert window.banner.text == "Server closed the connection: " + reason
 
@@ -267,6 +272,8 @@ def test_close_with_a_forbidden_code(
         "↓ in", "close", '1002 (protocol error) "invalid status code"')
     assert window.composer.error.isHidden()
     assert window.banner.text.startswith(f"You closed the connection: {code}"), window.banner.text
+    assert window.banner.text.endswith('; the server answered 1002 (protocol error) "invalid status code"')
+    assert "deliberately a code RFC 6455 forbids on the wire" in _summary(qtbot, window, 0)
 
 
 def test_close_with_an_empty_close_frame(

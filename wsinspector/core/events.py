@@ -48,6 +48,9 @@ class Failure:
     tls_errors: tuple[str, ...] = ()
     limit: int | None = None
     timeout_s: float | None = None
+    #: MESSAGE_TOO_BIG: the limit was passed while inflating a compressed frame of this many bytes on the
+    #: wire (None: not compressed, or not known)
+    inflated_from: int | None = None
 
     @property
     def message(self) -> str:
@@ -75,6 +78,9 @@ class CloseInfo:
     #: False when the TCP connection ended without a close handshake
     clean: bool = True
     failure: Failure | None = field(default=None)
+    #: when we closed: the code and reason of the server's answering close frame when its code is not ours
+    #: (a server refusing a code, say); None when it echoed our code, or this is not known
+    reply: tuple[int | None, str] | None = None
 
     @property
     def message(self) -> str:
@@ -84,7 +90,11 @@ class CloseInfo:
         reason = f' "{self.reason}"' if self.reason else ""
         if not self.clean:
             return "Connection closed without a close handshake (1006 abnormal closure)"
-        return f"{who} closed the connection: {describe_close_code(self.code)}{reason}"
+        text = f"{who} closed the connection: {describe_close_code(self.code)}{reason}"
+        if self.reply is not None and not self.by_peer:
+            code, answer = self.reply
+            text += f"; the server answered {describe_close_code(code)}" + (f' "{answer}"' if answer else "")
+        return text
 
 
 def _where(f: Failure) -> str:
@@ -117,6 +127,9 @@ def describe_failure(f: Failure) -> str:
         return "Server gone: the connection dropped without a close frame (1006 abnormal closure)"
     if k is FailureKind.MESSAGE_TOO_BIG:
         limit = f" the {human_size(f.limit)} limit" if f.limit else " the size limit"
+        if f.inflated_from is not None:
+            return (f"The server sent a compressed frame of {human_size(f.inflated_from)} that inflates past{limit} "
+                    "(a deflate bomb?); inflating stopped at the limit; closed with 1009 (message too big)")
         return f"The server sent a message larger than{limit}; closed with 1009 (message too big)"
     if k is FailureKind.PROTOCOL:
         return f"Protocol error from the server: {f.detail}"

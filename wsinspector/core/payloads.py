@@ -119,16 +119,21 @@ def decode_text(payload: bytes) -> tuple[str, bool]:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+#: invisible (U+FEFF) or unassigned (U+FFFE) characters that decide whether text is byte-exact: spelled out
+_MARKED = {"\ufeff": "‹U+FEFF›", "\ufffe": "‹U+FFFE›"}
+_MARKED_RE = re.compile("[\ufeff\ufffe]")
 
 
 def preview(payload: bytes, is_text: bool, limit: int = 200) -> str:
-    """One line for the timeline: text with line breaks shown as ⏎, binary as spaced hex."""
+    """One line for the timeline: text with line breaks shown as ⏎, control characters as ·, U+FEFF and
+    U+FFFE spelled out (‹U+FEFF›); binary as spaced hex."""
     if not payload:
         return ""
     if is_text:
         text, _ = decode_text(payload[: limit * 4])
         text = text.replace("\r\n", "⏎").replace("\n", "⏎").replace("\r", "⏎").replace("\t", " ")
         text = _CONTROL.sub("·", text)
+        text = _MARKED_RE.sub(lambda m: _MARKED[m.group(0)], text)
         return text[:limit] + ("…" if len(text) > limit or len(payload) > limit * 4 else "")
     head = payload[: limit // 3]
     return head.hex(" ") + (" …" if len(payload) > len(head) else "")

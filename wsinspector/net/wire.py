@@ -67,6 +67,18 @@ SOCKET_BUFFER = 4 * 1024 * 1024
 CLOSE_GRACE_S = 1.0
 
 _NO_PONG = "not answered: automatic pongs are off for this connection"
+#: notes on frames a user sent on purpose to test the server (Faults menu)
+_INVALID_TEXT_OUT = "deliberately not valid UTF-8 (Faults ▸ Send the bytes as a text frame)"
+_UNSOLICITED_PONG_OUT = "sent by hand (Faults ▸ Send an unsolicited pong)"
+_FORBIDDEN_CLOSE_OUT = "deliberately a code RFC 6455 forbids on the wire (Faults ▸ Close with this code, unchecked)"
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        codecs.decode(data, "utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 _WS_STATE = {OPEN: ConnectionState.OPEN, CLOSING: ConnectionState.CLOSING, CLOSED: ConnectionState.CLOSED}
 
 
@@ -174,11 +186,14 @@ class WireConnection(QObject):
         self._close_grace = False
         self._sent_close: tuple[int | None, str] | None = None  # what our own close frame carried
         self._rejected_shown = False
+        #: wire length of the frame the protocol refused
+        self._rejected_length: int | None = None
         self._ssl_errors: list[str] = []
         self._socket_error: tuple[_SocketError, str] | None = None
         self._in_scanner = HeaderScanner(skip_http=True)
         self._in_headers: deque[RawHeader] = deque()
-        self._out_payloads: deque[bytes] = deque()
+        #: what the next frames out carry, with a note for the timeline (a deliberate fault says so)
+        self._out_payloads: deque[tuple[bytes, str]] = deque()
         self._handshake_timer = QTimer(self)
         self._handshake_timer.setSingleShot(True)
         self._handshake_timer.timeout.connect(self._on_handshake_timeout)
@@ -261,7 +276,7 @@ class WireConnection(QObject):
             proto.send_text(data)
         else:
             proto.send_binary(data)
-        self._out_payloads.append(data)
+        self._out_payloads.append((data, _INVALID_TEXT_OUT if is_text and not _is_utf8(data) else ""))
         self._flush()
 
     def send_fragmented(self, data: bytes, is_text: bool, frame_size: int) -> None:
@@ -276,20 +291,20 @@ class WireConnection(QObject):
                 (proto.send_text if is_text else proto.send_binary)(part, fin=index == last)
             else:
                 proto.send_continuation(part, fin=index == last)
-            self._out_payloads.append(part)
+            self._out_payloads.append((part, ""))
         self._flush()
 
     def ping(self, payload: bytes = b"") -> None:
         proto = self._require_open()
         proto.send_ping(payload)
-        self._out_payloads.append(payload)
+        self._out_payloads.append((payload, ""))
         self._flush()
 
     def send_pong(self, payload: bytes = b"") -> None:
         """An unsolicited pong (or a late answer to a ping when automatic pongs are off)."""
         proto = self._require_open()
         proto.send_pong(payload)
-        self._out_payloads.append(payload)
+        self._out_payloads.append((payload, _UNSOLICITED_PONG_OUT))
         self._flush()
 
     def close(self, code: int | None = 1000, reason: str = "") -> None:
@@ -306,17 +321,19 @@ class WireConnection(QObject):
             return
         self._we_closed = True
         self._sent_close = (code, reason)
+        note = ""
         if code is None:
             proto.send_close()
         elif code in EXTERNAL_CLOSE_CODES or 3000 <= code < 5000:
             proto.send_close(code, reason)
         else:
+            note = _FORBIDDEN_CLOSE_OUT
             # a code RFC 6455 forbids on the wire: written as asked, to see what the server does with it
             data = struct.pack("!H", code & 0xFFFF) + reason.encode("utf-8", "surrogatepass")
             proto.send_frame(WsFrame(WsOpcode.CLOSE, data))
             proto.close_sent = Close(code, reason)
             proto.state = CLOSING
-        self._out_payloads.append(close_payload(code, reason))
+        self._out_payloads.append((close_payload(code, reason), note))
         self._flush()
 
     def abort(self) -> None:
@@ -388,13 +405,14 @@ class WireConnection(QObject):
                 continue
             opcode = _OPCODES.get(header.opcode, Opcode.BINARY)
             if self._out_payloads:
-                payload = self._out_payloads.popleft()
+                payload, note = self._out_payloads.popleft()
             else:
                 # written by the protocol itself (a pong, a close reply): control frames, never compressed
                 body = data[header.header_length:]
                 payload = _unmask(body, header.mask_key) if header.mask_key else bytes(body)
+                note = ""
             self._sink(_OUT, opcode, payload, now, header.fin, header.rsv1, header.rsv2, header.rsv3,
-                       header.masked, header.length, header.mask_key)
+                       header.masked, header.length, header.mask_key, note)
         if proto.close_expected() and self._target is not None and not self._finished:
             self._arm_close_timer(proto)
         self._sync_state()
@@ -465,6 +483,7 @@ class WireConnection(QObject):
             return
         self._rejected_shown = True
         b0, masked, key, length = self._in_headers.popleft()
+        self._rejected_length = length
         self._in_headers.clear()
         opcode = _OPCODES.get(b0 & 0x0F)
         label = "" if opcode is not None else f" (opcode 0x{b0 & 0x0F:x}, reserved)"
@@ -633,7 +652,8 @@ class WireConnection(QObject):
             by_peer = not self._we_closed or bool(proto.close_rcvd_then_sent)
             if not by_peer and self._sent_close is not None:
                 ours, our_reason = self._sent_close
-                info = CloseInfo(code=ours, reason=our_reason, by_peer=False, clean=True)
+                reply = None if code == ours else (None if code is None else int(code), rcvd.reason)
+                info = CloseInfo(code=ours, reason=our_reason, by_peer=False, clean=True, reply=reply)
             else:
                 info = CloseInfo(code=None if code is None else int(code), reason=rcvd.reason, by_peer=True,
                                  clean=True)
@@ -652,8 +672,10 @@ class WireConnection(QObject):
             return f"; closed with {code} ({name})" if answered else "; the connection was already closing"
 
         if isinstance(exc, PayloadTooBig):
+            # the library raises it without a size when inflating passes the limit
+            inflated_from = self._rejected_length if exc.size is None else None
             return Failure(FailureKind.MESSAGE_TOO_BIG, detail=str(exc) + closed_with(1009, "message too big"),
-                           limit=target.max_message_size)
+                           limit=target.max_message_size, inflated_from=inflated_from)
         if isinstance(exc, UnicodeDecodeError):
             what = "text" if self._proto is not None and self._proto.invalid_text is not None else "a close reason"
             return Failure(FailureKind.PROTOCOL, detail=f"the server sent {what} that is not valid UTF-8 "

@@ -19,8 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wsinspector.core.frames import Frame, Opcode, describe_close_code
+from wsinspector.core.frames import Direction, Frame, Opcode, describe_close_code
 from wsinspector.core.payloads import decode_text, hexdump, human_size
+from wsinspector.ui.qtext import set_plain_text
 
 TEXT_LIMIT = 1024 * 1024
 HEX_LIMIT = 64 * 1024
@@ -137,7 +138,7 @@ class DetailPane(QWidget):
             text = "[not valid UTF-8: invalid bytes shown as �; see Hex]\n" + text
         if len(payload) > TEXT_LIMIT:
             text += f"\n… {len(payload) - TEXT_LIMIT:,} more bytes (see Hex or export)"
-        self.text.setPlainText(text)
+        set_plain_text(self.text, text)
 
     def _show_json(self, payload: bytes) -> None:
         self.tree.clear()
@@ -185,6 +186,9 @@ def _lengths(frame: Frame) -> str:
     wire = frame.payload_length
     if wire is None:
         return " · length unknown"
-    if wire != len(frame.payload):
-        return f" · {wire:,} bytes on the wire, {len(frame.payload):,} decompressed"
+    if frame.note.startswith("rejected"):
+        return f" · length {wire:,}"
+    if wire != len(frame.payload) or frame.rsv1:  # RSV1 marks a compressed message (permessage-deflate)
+        plain = "before compression" if frame.direction is Direction.OUT else "decompressed"
+        return f" · {wire:,} bytes on the wire, compressed; {len(frame.payload):,} {plain}"
     return f" · length {wire:,}"

@@ -13,6 +13,8 @@ class ColumnsModel(QAbstractTableModel):
     """A flat table whose columns are ``COLUMNS``; subclasses give rowCount and data."""
 
     COLUMNS: ClassVar[tuple[str, ...]] = ()
+    #: column header tooltips, by column
+    HEADER_TIPS: ClassVar[dict[int, str]] = {}
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.COLUMNS)
@@ -20,4 +22,6 @@ class ColumnsModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.COLUMNS[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return self.HEADER_TIPS.get(section)
         return None

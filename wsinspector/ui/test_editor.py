@@ -65,6 +65,7 @@ from wsinspector.core.replay import (
     parse_json_path,
     step_label,
 )
+from wsinspector.ui.qtext import set_plain_text
 from wsinspector.ui.table_model import ColumnsModel, Index
 
 SEND_KINDS = (("text", "Text"), ("json", "JSON"), ("binary", "Binary (hex)"))
@@ -791,12 +792,12 @@ class StepEditor(QWidget):
             self._select(self.kind, shown.kind)
             self.name.setText(shown.name)
             self._select(self.send_kind, shown.send_kind)
-            self.payload.setPlainText(shown.payload)
+            set_plain_text(self.payload, shown.payload)
             self.delay.setText(shown.delay)
             self._select(self.wait_mode, shown.wait_until)
             self.seconds.setText(shown.seconds)
             self._select(self.match_kind, shown.match_kind)
-            self.pattern.setPlainText(shown.pattern)
+            set_plain_text(self.pattern, shown.pattern)
             self._select(self.opcode, shown.opcode)
             self.ignore.setPlainText(shown.ignore)
             self.timeout.setText(shown.timeout)

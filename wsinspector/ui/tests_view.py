@@ -53,6 +53,7 @@ from wsinspector.core.replay import (
     step_label,
 )
 from wsinspector.core.store import Store
+from wsinspector.ui.qtext import set_plain_text
 from wsinspector.ui.table_model import ColumnsModel, Index
 from wsinspector.ui.test_editor import PairsEditor, TestBuildError, TestEditor, compact_rows, monospace
 
@@ -743,8 +744,8 @@ class TestsView(QWidget):
         mark = _MARKS[result.status]
         self.detail_title.setText(f"{mark} {result.name}: {result.status.value}"
                                   + (f" — {result.message}" if result.message else ""))
-        self.expected.setPlainText(result.expected)
-        self.received.setPlainText(result.received)
+        set_plain_text(self.expected, result.expected)
+        set_plain_text(self.received, result.received)
         diff = result.diff
         if not diff and result.status is not Verdict.PASSED and result.message:
             diff = result.message

@@ -5,7 +5,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QColor, QFont, QResizeEvent
@@ -87,6 +87,11 @@ def _tri(meta: int, shift: int) -> str:
 
 class TimelineModel(ColumnsModel):
     COLUMNS = COLUMNS
+    HEADER_TIPS: ClassVar[dict[int, str]] = {
+        COL_SIZE: "Payload length on the wire: a compressed frame counts its compressed bytes "
+                  "(the detail pane shows both lengths)",
+        COL_FIN: "1: the last frame of its message; 0: more frames follow; ? the engine cannot tell",
+    }
 
     """Rows are frames of a source, in order, or the subset given by an index array (a filter).
 
