@@ -86,7 +86,9 @@ class Composer(QWidget):
         self.frame_size.setSpecialValueText("one frame")
         self.frame_size.setSuffix(" B per frame")
         self.frame_size.setToolTip("Split each message into frames of this many payload bytes (Wire engine). "
-                                   "\"one frame\" sends the whole message in a single frame.")
+                                   "\"one frame\" sends the whole message in a single frame. With "
+                                   "permessage-deflate the message is split first, then each piece is "
+                                   "compressed: frames on the wire are smaller or larger than this.")
         self.faults_button = QToolButton()
         self.faults_button.setObjectName("faultsButton")
         self.faults_button.setText("Faults")
