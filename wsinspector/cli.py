@@ -257,7 +257,7 @@ def run_test_file(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     path: Path = args.test_file
     try:
-        test = r.read_test(path)
+        test = r.read_test(path, check_url=args.url is None)
     except r.TestFileError as exc:
         _err(f"{path}: {exc}")
         return EXIT_USAGE
@@ -279,12 +279,16 @@ def run_test_file(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QCoreApplication, QTimer
 
     from wsinspector.app.replayer import ReplayController
-    from wsinspector.core.redact import is_secret_name, redact_url
-    from wsinspector.core.replay_secrets import mask_result, mask_text
+    from wsinspector.core.redact import is_secret_field, is_secret_name, redact_url
+    from wsinspector.core.replay_secrets import mask_result, mask_text, without_secrets
 
-    # values never shown: those from the environment (the way to pass secrets) and those named like secrets
-    secrets = [value for name, value in (*test.variables, *overrides.items())
-               if name in from_environment or is_secret_name(name)]
+    # values never shown: those from the environment (the way to pass secrets), those named like secrets, and
+    # those the test uses where credentials go (a header like Cookie, a token in the URL, a password field)
+    variables = r.initial_variables(test, overrides)
+    connected = dataclasses.replace(test, url=args.url or test.url, variables=tuple(variables.items()))
+    secrets = [value for _, value in without_secrets(connected).secrets]  # literal ones included
+    secrets += [value for name, value in variables.items()
+                if name in from_environment or is_secret_name(name) or is_secret_field(name)]
 
     def shown(text: str) -> str:
         return printable(mask_text(text, secrets))

@@ -434,6 +434,33 @@ steps:
     assert "log in \\x01" in result.stdout
 
 
+async def cookie_greeter(ws: Any) -> None:
+    """Greets with the Cookie the handshake carried."""
+    await ws.send(f"hello {ws.request.headers.get('Cookie')}")
+    async for _ in ws:
+        pass
+
+
+def test_a_variable_used_as_a_credential_is_masked_whatever_its_name(cli: Cli, peer: Callable[..., str],
+                                                                     tmp_path: Path):
+    test = write_test(tmp_path, """\
+version: 1
+url: ws://placeholder.invalid/
+headers:
+  Cookie: '{{c}}'
+steps:
+  - expect:
+      text: hello
+""")
+    report = tmp_path / "report.xml"
+    # --url stands in for the file's placeholder; the file's URL is not checked then
+    result = cli("run", str(test), "--no-record", "--url", peer(cookie_greeter), "--var", "c=sid=SESSIONSECRET42",
+                 "--junit", str(report))
+    assert result.returncode == 1, result.output
+    assert "+hello ***" in result.stdout
+    assert "SESSIONSECRET42" not in result.output and "SESSIONSECRET42" not in report.read_text("utf-8")
+
+
 def test_a_long_message_gives_a_short_report(cli: Cli, peer: Callable[..., str], tmp_path: Path):
     long_text = "x" * 300_000
     test = write_test(tmp_path, f"""\

@@ -1080,3 +1080,10 @@ def test_a_recorded_text_with_braces_becomes_a_test_that_runs():
     result = _Peer(r.Replay(test)).run({braces: [(0.1, Opcode.TEXT, braces)]})
     assert result.ok, result.steps
     assert r.load(r.dump(test)) == test
+
+
+def test_an_editor_may_open_a_file_whose_url_cannot_be_connected_to():
+    text = "version: 1\nurl: TBD\n"
+    with pytest.raises(r.TestFileError, match="line 2, column 6: url: "):
+        r.load(text)
+    assert r.load(text, check_url=False).url == "TBD"

@@ -24,7 +24,7 @@ from wsinspector.core.replay import (
     load,
     variable_uses,
 )
-from wsinspector.core.replay_secrets import without_secrets
+from wsinspector.core.replay_secrets import mask_text, without_secrets
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0.sig"
 
@@ -168,3 +168,40 @@ def test_secret_headers(name: str, secret: bool) -> None:
 ])
 def test_secret_fields(name: str, secret: bool) -> None:
     assert is_secret_field(name) is secret
+
+
+def test_a_secret_that_is_its_own_name_is_replaced_once() -> None:
+    test = TestFile("t", "ws://h/", steps=(
+        SendStep(JsonPayload({"user": "bob", "password": "password", "client_secret": "secret"})),
+        ExpectStep(TextMatcher("password accepted")),
+    ))
+    redacted = without_secrets(test)
+    step = redacted.test.steps[0]
+    assert isinstance(step, SendStep)
+    assert step.payload == JsonPayload({"user": "bob", "password": "{{password}}",
+                                        "client_secret": "{{client_secret}}"})
+    assert redacted.test.steps[1] == ExpectStep(TextMatcher("{{password}} accepted"))
+    # supplied back, the secrets give the recorded messages
+    values = dict(redacted.secrets)
+    assert isinstance(step.payload, JsonPayload)
+    assert expand_json(step.payload.value, values) == test.steps[0].payload.value  # type: ignore[union-attr]
+    assert expand("{{password}} accepted", values) == "password accepted"
+
+
+def test_a_percent_encoded_token_is_also_found_decoded_in_messages() -> None:
+    test = TestFile("t", "wss://h/ws?token=a%2Bb%2Fcdef%3D", steps=(SendStep(TextPayload("auth a+b/cdef=")),))
+    redacted = without_secrets(test)
+    assert redacted.test.url == "wss://h/ws?token={{token}}"
+    assert redacted.test.steps[0] == SendStep(TextPayload("auth {{token_decoded}}"))
+    assert dict(redacted.secrets) == {"token": "a%2Bb%2Fcdef%3D", "token_decoded": "a+b/cdef="}
+    assert "a+b/cdef" not in dump(redacted.test) and "a%2Bb" not in dump(redacted.test)
+
+
+def test_masking_finds_json_escaped_secrets_and_the_part_a_cut_leaves() -> None:
+    secret = 'pa"ss\\word1'
+    assert mask_text('$.password: expected "pa\\"ss\\\\word1", got "x"', [secret]) == (
+        '$.password: expected "***", got "x"')
+    token = "S3CRET-qqqqqqqqqqqq"
+    assert mask_text("-…qqqqqqq tail", [token]) == "-…*** tail"
+    assert mask_text("+head S3CRET-q…", [token]) == "+head ***…"
+    assert mask_text("abc", ["ab"]) == "abc"  # too short to mask

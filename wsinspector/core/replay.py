@@ -1614,7 +1614,7 @@ def _pairs(node: Node | None, where: str, *, names: bool) -> tuple[tuple[str, st
                  for key, value in mapping.items.values())
 
 
-def _test_file(root: Node) -> TestFile:
+def _test_file(root: Node, check_url: bool = True) -> TestFile:
     top = _Mapping(root, "", "a mapping that starts with 'version: 1'")
     version_node = top.get("version")
     if version_node is None:
@@ -1633,7 +1633,7 @@ def _test_file(root: Node) -> TestFile:
     url = _string(top.require("url", "'url' is missing: the WebSocket URL to connect to"), "url")
     if not url.strip():
         raise _error(top.require("url"), "url", "must not be empty")
-    if not variables_in(url):  # with variables, it is checked once they are known
+    if check_url and not variables_in(url):  # with variables, it is checked once they are known
         try:
             validate_url(url)
         except ProfileError as exc:
@@ -1666,8 +1666,9 @@ def _test_file(root: Node) -> TestFile:
     )
 
 
-def load(text: str) -> TestFile:
-    """Read a test file; :class:`TestFileError` says what is wrong, where."""
+def load(text: str, *, check_url: bool = True) -> TestFile:
+    """Read a test file; :class:`TestFileError` says what is wrong, where. ``check_url=False`` takes a URL
+    that cannot be connected to (an editor opens such a file so it can be put right)."""
     text = text.removeprefix("\ufeff")
     try:
         root = yaml.compose(text, Loader=_Loader)
@@ -1681,16 +1682,16 @@ def load(text: str) -> TestFile:
         raise TestFileError("nested too deeply") from None
     if root is None:
         raise TestFileError(f"the file is empty: a test file starts with 'version: {FORMAT_VERSION}'", 1, 1)
-    return _test_file(root)
+    return _test_file(root, check_url)
 
 
-def read_test(path: str | Path) -> TestFile:
+def read_test(path: str | Path, *, check_url: bool = True) -> TestFile:
     """Load a test file from disk (UTF-8). ``OSError`` if it cannot be read."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise TestFileError(f"not UTF-8 text (byte {exc.start})") from None
-    return load(text)
+    return load(text, check_url=check_url)
 
 
 def write_test(path: str | Path, test: TestFile) -> None:

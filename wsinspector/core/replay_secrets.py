@@ -22,10 +22,12 @@ Binary payloads and regular expressions are left as they are.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import unquote_plus
 
 from .redact import REDACTED, is_secret_field, is_secret_header, is_secret_name, rewrite_url
 from .replay import (
@@ -113,11 +115,24 @@ class _Secrets:
         return sorted(found, key=lambda pair: -len(pair[0]))
 
 
+#: a ``{{variable}}`` reference, left alone when secret values are replaced around it
+_REFERENCE = re.compile(r"(\{\{\s*[A-Za-z_][A-Za-z0-9_.-]*\s*\}\})")
+
+
 def _replace_values(text: str, pairs: list[tuple[str, str]]) -> str:
-    for value, reference in pairs:
-        if value in text:
-            text = text.replace(value, reference)
-    return text
+    """Every secret value in ``text`` by its reference, longest first, never inside a reference already
+    there (a password "password" would otherwise turn ``{{password}}`` into ``{{{{password}}}}``)."""
+    if not any(value in text for value, _ in pairs):
+        return text
+    parts = _REFERENCE.split(text)
+    for index in range(0, len(parts), 2):  # the even parts are outside references
+        part = parts[index]
+        for value, reference in pairs:
+            if value in part:
+                pieces = part.split(value)
+                part = reference.join(pieces)
+        parts[index] = part
+    return "".join(parts)
 
 
 def _map_json(value: Any, visit: Callable[[tuple[PathSegment, ...], str | None, str], str],
@@ -143,7 +158,11 @@ def _redact_url(url: str, secrets: _Secrets) -> str:
 
     def parameter(name: str, value: str) -> str:
         if value and is_secret_name(name) and not secrets.mark_used_in(value):
-            return secrets.reference(name, value)
+            reference = secrets.reference(name, value)
+            decoded = unquote_plus(value)
+            if decoded != value:  # messages carry it decoded: a variable of its own, so they replay as recorded
+                secrets.reference(f"{name}_decoded", decoded)
+            return reference
         return value
 
     return rewrite_url(url, userinfo, parameter)
@@ -231,11 +250,26 @@ def without_secrets(test: TestFile) -> Redacted:
 MIN_MASKED_LENGTH = 4
 
 
+def _forms(values: Iterable[str]) -> list[str]:
+    """Each secret as it may appear in output: as it is, and as text inside a JSON string (escaped)."""
+    forms: set[str] = set()
+    for value in values:
+        if len(value) >= MIN_MASKED_LENGTH:
+            forms.add(value)
+            forms.add(json.dumps(value, ensure_ascii=False)[1:-1])
+            forms.add(json.dumps(value)[1:-1])
+    return sorted(forms, key=len, reverse=True)
+
+
 def mask_text(text: str, values: Iterable[str]) -> str:
-    """``text`` with every occurrence of a secret value replaced by ``***``, longest value first."""
-    for value in sorted({v for v in values if len(v) >= MIN_MASKED_LENGTH}, key=len, reverse=True):
+    """``text`` with every occurrence of a secret value replaced by ``***``, longest value first; also the
+    JSON-escaped form, and the part of a secret that a ``…`` cut leaves (a clipped diff)."""
+    for value in _forms(values):
         if value in text:
             text = text.replace(value, MASK)
+        if "…" in text:
+            for size in range(len(value) - 1, MIN_MASKED_LENGTH - 1, -1):
+                text = text.replace(f"…{value[-size:]}", f"…{MASK}").replace(f"{value[:size]}…", f"{MASK}…")
     return text
 
 

@@ -286,12 +286,13 @@ class WireConnection(QObject):
         proto = self._require_open()
         parts = [data[i:i + frame_size] for i in range(0, len(data), frame_size)] or [b""]
         last = len(parts) - 1
+        note = _INVALID_TEXT_OUT if is_text and not _is_utf8(data) else ""
         for index, part in enumerate(parts):
             if index == 0:
                 (proto.send_text if is_text else proto.send_binary)(part, fin=index == last)
             else:
                 proto.send_continuation(part, fin=index == last)
-            self._out_payloads.append((part, ""))
+            self._out_payloads.append((part, note if index == 0 else ""))
         self._flush()
 
     def ping(self, payload: bytes = b"") -> None:

@@ -517,7 +517,7 @@ class TestsView(QWidget):
             if path is None:
                 return False
         try:
-            test = read_test(path)
+            test = read_test(path, check_url=False)  # a bad URL is shown at its field, to be put right
         except TestFileError as exc:
             self.banner_requested.emit(f"Cannot open the test {path.name}: {exc}", "error")
             return False
