@@ -1075,6 +1075,8 @@ class TestEditor(QWidget):
         try:
             self.name.setText(test.name)
             self.url.setText(test.url)
+            for line in (self.name, self.url):
+                line.setCursorPosition(0)  # a long URL shows from its start: scheme and host
             self.timeout.setText(format_seconds(test.timeout_s))
             self.variables.set_pairs(test.variables)
             self.subprotocols.setText(", ".join(test.subprotocols))
