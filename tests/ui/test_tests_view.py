@@ -609,6 +609,14 @@ def test_credentials_stay_out_of_the_file_and_the_run_here_still_passes(qtbot: A
     result = run_test(qtbot, view)
     assert result.ok, result
 
+    # reopening the saved file keeps them; another test drops them (a user's own overrides stay)
+    view.overrides.set_pairs([*view.overrides.pairs(), ("room", "lobby")])
+    assert view.open_file(tmp_path / "login.wstest.yaml")
+    assert ("password", "hunter22") in view.overrides.pairs()
+    click(qtbot, view.new_button)
+    assert view.overrides.pairs() == [("room", "lobby")]
+    assert view.open_file(tmp_path / "login.wstest.yaml")
+
     # without them, the run stops before connecting and names what is missing
     view.overrides.set_pairs([])
     view.run()

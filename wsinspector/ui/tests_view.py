@@ -225,6 +225,10 @@ class TestsView(QWidget):
         self._store = store
         self._default_url = default_url or "ws://127.0.0.1:8765/"
         self.path: Path | None = None
+        #: credentials of a test made from a session, put among the overrides for it; they go when
+        #: another test is opened (the path: where that test was saved, once it was)
+        self._made_secrets: list[tuple[str, str]] = []
+        self._made_path: Path | None = None
         self.dirty = False
         self.origin = ""
         self.runner: ReplayController | None = None
@@ -434,6 +438,10 @@ class TestsView(QWidget):
             runner, self.runner = self.runner, None
             runner.finished.connect(runner.deleteLater)
             runner.cancel("another test was opened")
+        if self._made_secrets and (path is None or path != self._made_path):
+            made = set(self._made_secrets)
+            self.overrides.set_pairs([pair for pair in self.overrides.pairs() if pair not in made])
+            self._made_secrets, self._made_path = [], None
         self.editor.set_test(test)
         self.path = path
         self.dirty = dirty
@@ -452,11 +460,12 @@ class TestsView(QWidget):
         names = {name for name, _ in secrets}
         kept = [(name, value) for name, value in self.overrides.pairs() if name.strip() not in names]
         self.overrides.set_pairs([*kept, *secrets])
+        self._made_secrets = secrets
         listed = ", ".join(f"{{{{{name}}}}}" for name, _ in secrets)
         self._show_status(
-            f"Credentials are kept out of the test file: {listed}. Runs on this page use the recorded values "
-            "(under Variables) until the app closes; elsewhere give them as overrides, or on the command line "
-            "with --var NAME, which reads the environment variable NAME.", "")
+            f"Credentials are kept out of the test file: {listed}. Runs of this test here use the recorded values "
+            "(under Variables) until another test is opened; elsewhere give them as overrides, or on the command "
+            "line with --var NAME, which reads the environment variable NAME.", "")
 
     def test(self) -> TestFile:
         """The test as edited; :class:`TestBuildError` if a field is wrong."""
@@ -564,6 +573,8 @@ class TestsView(QWidget):
             self.banner_requested.emit(f"Cannot save the test to {path}: {exc.strerror or exc}", "error")
             return False
         self.path = path
+        if self._made_secrets:
+            self._made_path = path  # reopening it keeps them
         self.dirty = False
         self.origin = ""
         self._update_title()
