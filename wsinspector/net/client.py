@@ -73,8 +73,9 @@ def _through_qstring(text: str) -> str:
 _UNSEEN = "QWebSocket does not expose incoming close frames: reconstructed from closeCode()/closeReason()"
 
 
-class QtConnection(QObject):
-    """One connection attempt and its life, over QWebSocket.
+class EngineConnection(QObject):
+    """What the engines share: their signals, state, frame sink, the handshake timeout and the end of a
+    failed attempt's bookkeeping. Each engine implements open, send, ping, close and abort.
 
     Signals:
         state_changed(ConnectionState)
@@ -92,7 +93,7 @@ class QtConnection(QObject):
     cancelled = Signal()
     closed = Signal(object)
 
-    #: QWebSocket hides incoming pings, close frames, RSV bits and masking
+    #: whether the engine reports every frame with its real header
     sees_every_frame = False
 
     def __init__(self, parent: QObject | None = None, sink: FrameSink | None = None) -> None:
@@ -100,15 +101,13 @@ class QtConnection(QObject):
         uses: no Frame object and no signal per frame)."""
         super().__init__(parent)
         self._sink: FrameSink = sink or self._emit_frame
-        self._ws: QWebSocket | None = None
         self._target: ResolvedTarget | None = None
         self._state = ConnectionState.CLOSED
         self._was_open = False
         self._we_closed = False
         self._aborted = False
         self._finished = False
-        self._incoming_in_message = False
-        self._qt_failed = False
+        self._close_timed_out = False
         self._ssl_errors: list[str] = []
         self._socket_error: tuple[_SocketError, str] | None = None
         self._handshake_timer = QTimer(self)
@@ -117,13 +116,73 @@ class QtConnection(QObject):
         self._close_timer = QTimer(self)
         self._close_timer.setSingleShot(True)
         self._close_timer.timeout.connect(self._on_close_timeout)
-        self._close_timed_out = False
-
-    # -- commands ---------------------------------------------------------------------------------
 
     @property
     def state(self) -> ConnectionState:
         return self._state
+
+    def send(self, data: bytes, is_text: bool) -> None:
+        raise NotImplementedError
+
+    def send_text(self, text: str) -> None:
+        self.send(text.encode("utf-8", "surrogatepass"), True)
+
+    def send_binary(self, data: bytes) -> None:
+        self.send(data, False)
+
+    def _finish_failed(self, failure: Failure | None) -> None:
+        raise NotImplementedError
+
+    def _emit_frame(self, direction: Direction, opcode: Opcode, payload: bytes, ts_ns: int, fin: bool | None,
+                    rsv1: bool | None = None, rsv2: bool | None = None, rsv3: bool | None = None,
+                    masked: bool | None = None, payload_length: int | None = None, mask_key: bytes | None = None,
+                    note: str = "") -> None:
+        self.frame.emit(Frame(seq=-1, ts_ns=ts_ns, direction=direction, opcode=opcode, payload=payload, fin=fin,
+                              rsv1=rsv1, rsv2=rsv2, rsv3=rsv3, masked=masked, payload_length=payload_length,
+                              mask_key=mask_key, note=note))
+
+    def _set_state(self, state: ConnectionState) -> None:
+        if state is not self._state:
+            self._state = state
+            self.state_changed.emit(state)
+
+    def _host_port(self) -> tuple[str, int | None]:
+        if self._target is None:
+            return "", None
+        parts = urlsplit(self._target.url)
+        default = 443 if parts.scheme.lower() == "wss" else 80
+        return parts.hostname or "", parts.port or default
+
+    @Slot(list)
+    def _on_ssl_errors(self, errors: list[QSslError]) -> None:
+        self._ssl_errors = [e.errorString() for e in errors]
+
+    @Slot()
+    def _on_handshake_timeout(self) -> None:
+        if self._was_open or self._finished or self._target is None:
+            return
+        host, port = self._host_port()
+        self._finish_failed(Failure(FailureKind.HANDSHAKE_TIMEOUT, host=host, port=port,
+                                    timeout_s=self._target.handshake_timeout_s))
+
+    @Slot()
+    def _on_close_timeout(self) -> None:
+        raise NotImplementedError
+
+
+class QtConnection(EngineConnection):
+    """One connection attempt and its life, over QWebSocket (signals: :class:`EngineConnection`)."""
+
+    #: QWebSocket hides incoming pings, close frames, RSV bits and masking
+    sees_every_frame = False
+
+    def __init__(self, parent: QObject | None = None, sink: FrameSink | None = None) -> None:
+        super().__init__(parent, sink)
+        self._ws: QWebSocket | None = None
+        self._incoming_in_message = False
+        self._qt_failed = False
+
+    # -- commands ---------------------------------------------------------------------------------
 
     @property
     def outgoing_frame_size(self) -> int:
@@ -158,12 +217,6 @@ class QtConnection(QObject):
         self._set_state(ConnectionState.CONNECTING)
         self._handshake_timer.start(int(target.handshake_timeout_s * 1000))
         ws.open(request, options)
-
-    def send_text(self, text: str) -> None:
-        self._send(text.encode("utf-8", "surrogatepass"), Opcode.TEXT)
-
-    def send_binary(self, data: bytes) -> None:
-        self._send(data, Opcode.BINARY)
 
     def send(self, data: bytes, is_text: bool) -> None:
         self._send(data, Opcode.TEXT if is_text else Opcode.BINARY)
@@ -231,14 +284,6 @@ class QtConnection(QObject):
             self._emit_out(opcode if index == 0 else Opcode.CONTINUATION, part, now, fin=index == len(parts) - 1,
                            note=note if index == 0 else "")
 
-    def _emit_frame(self, direction: Direction, opcode: Opcode, payload: bytes, ts_ns: int, fin: bool | None,
-                    rsv1: bool | None = None, rsv2: bool | None = None, rsv3: bool | None = None,
-                    masked: bool | None = None, payload_length: int | None = None, mask_key: bytes | None = None,
-                    note: str = "") -> None:
-        self.frame.emit(Frame(seq=-1, ts_ns=ts_ns, direction=direction, opcode=opcode, payload=payload, fin=fin,
-                              rsv1=rsv1, rsv2=rsv2, rsv3=rsv3, masked=masked, payload_length=payload_length,
-                              mask_key=mask_key, note=note))
-
     def _emit_out(self, opcode: Opcode, payload: bytes, ts_ns: int, fin: bool = True, note: str = "") -> None:
         # QWebSocket masks every client frame and negotiates no extensions: these fields are known.
         self._sink(_OUT, opcode, payload, ts_ns, fin, False, False, False, True, len(payload), None, note)
@@ -247,18 +292,6 @@ class QtConnection(QObject):
                  payload_length: int | None = None) -> None:
         self._sink(_IN, opcode, payload, time.monotonic_ns(), fin, None, None, None, None, payload_length, None,
                    note)
-
-    def _set_state(self, state: ConnectionState) -> None:
-        if state is not self._state:
-            self._state = state
-            self.state_changed.emit(state)
-
-    def _host_port(self) -> tuple[str, int | None]:
-        if self._target is None:
-            return "", None
-        parts = urlsplit(self._target.url)
-        default = 443 if parts.scheme.lower() == "wss" else 80
-        return parts.hostname or "", parts.port or default
 
     # -- slots ------------------------------------------------------------------------------------
 
@@ -301,10 +334,6 @@ class QtConnection(QObject):
         data = payload.data()
         self._emit_in(Opcode.PONG, data, True, payload_length=len(data))
 
-    @Slot(list)
-    def _on_ssl_errors(self, errors: list[QSslError]) -> None:
-        self._ssl_errors = [e.errorString() for e in errors]
-
     @Slot(QAbstractSocket.SocketError)
     def _on_error(self, error: _SocketError) -> None:
         ws = self._ws
@@ -327,14 +356,6 @@ class QtConnection(QObject):
                 if sock.isOpen():
                     sock.readAll()
                 sock.readyRead.disconnect()  # Qt's own processData included: no more frames are parsed
-
-    @Slot()
-    def _on_handshake_timeout(self) -> None:
-        if self._was_open or self._finished or self._target is None:
-            return
-        host, port = self._host_port()
-        self._finish_failed(Failure(FailureKind.HANDSHAKE_TIMEOUT, host=host, port=port,
-                                    timeout_s=self._target.handshake_timeout_s))
 
     @Slot()
     def _on_close_timeout(self) -> None:

@@ -25,8 +25,8 @@ import time
 from collections import deque
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
-from PySide6.QtNetwork import QAbstractSocket, QSslError, QSslSocket, QTcpSocket
+from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtNetwork import QAbstractSocket, QSslSocket, QTcpSocket
 from websockets.client import ClientProtocol
 from websockets.exceptions import (
     InvalidHandshake,
@@ -46,10 +46,10 @@ from websockets.uri import parse_uri
 
 from wsinspector import __version__
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
-from wsinspector.core.frames import Direction, Frame, Opcode, close_payload
+from wsinspector.core.frames import Direction, Opcode, close_payload
 from wsinspector.core.profiles import ResolvedTarget
 from wsinspector.core.wireheaders import HeaderScanner, RawHeader, parse_header
-from wsinspector.net.client import FrameSink, classify_socket_error
+from wsinspector.net.client import EngineConnection, FrameSink, classify_socket_error
 
 _SocketError = QAbstractSocket.SocketError
 _IN, _OUT = Direction.IN, Direction.OUT
@@ -152,64 +152,37 @@ def describe_extensions(extensions: list[object]) -> str:
     return ", ".join(parts)
 
 
-class WireConnection(QObject):
+class WireConnection(EngineConnection):
     """One connection attempt and its life, frame by frame. Same signals and commands as QtConnection,
     plus the fault-injection commands (:meth:`send_fragmented`, :meth:`send_pong`, :meth:`close` with any
     code, text that is not UTF-8 through :meth:`send`)."""
-
-    state_changed = Signal(object)
-    frame = Signal(object)
-    opened = Signal(object)
-    failed = Signal(object)
-    cancelled = Signal()
-    closed = Signal(object)
 
     #: the Wire engine reports every frame with its real header
     sees_every_frame = True
 
     def __init__(self, parent: QObject | None = None, sink: FrameSink | None = None) -> None:
-        super().__init__(parent)
-        self._sink: FrameSink = sink or self._emit_frame
+        super().__init__(parent, sink)
         self._sock: QTcpSocket | None = None
         self._proto: _Protocol | None = None
-        self._target: ResolvedTarget | None = None
-        self._state = ConnectionState.CLOSED
         self._host = ""
         self._port: int | None = None
-        self._was_open = False
-        self._we_closed = False
-        self._aborted = False
-        self._finished = False
         self._request_sent = False
         self._request_written = False
-        self._close_timed_out = False
         self._close_grace = False
         self._sent_close: tuple[int | None, str] | None = None  # what our own close frame carried
         self._rejected_shown = False
         #: wire length of the frame the protocol refused
         self._rejected_length: int | None = None
-        self._ssl_errors: list[str] = []
-        self._socket_error: tuple[_SocketError, str] | None = None
         self._in_scanner = HeaderScanner(skip_http=True)
         self._in_headers: deque[RawHeader] = deque()
         #: what the next frames out carry, with a note for the timeline (a deliberate fault says so)
         self._out_payloads: deque[tuple[bytes, str]] = deque()
-        self._handshake_timer = QTimer(self)
-        self._handshake_timer.setSingleShot(True)
-        self._handshake_timer.timeout.connect(self._on_handshake_timeout)
-        self._close_timer = QTimer(self)
-        self._close_timer.setSingleShot(True)
-        self._close_timer.timeout.connect(self._on_close_timeout)
         self._pump_timer = QTimer(self)
         self._pump_timer.setSingleShot(True)
         self._pump_timer.setInterval(0)
         self._pump_timer.timeout.connect(self._pump)
 
     # -- commands ---------------------------------------------------------------------------------
-
-    @property
-    def state(self) -> ConnectionState:
-        return self._state
 
     @property
     def outgoing_frame_size(self) -> int:
@@ -262,12 +235,6 @@ class WireConnection(QObject):
         else:
             sock.connected.connect(self._send_request)
             sock.connectToHost(self._host, self._port)
-
-    def send_text(self, text: str) -> None:
-        self.send(text.encode("utf-8", "surrogatepass"), True)
-
-    def send_binary(self, data: bytes) -> None:
-        self.send(data, False)
 
     def send(self, data: bytes, is_text: bool) -> None:
         """Send one message in one frame. Text goes out as the bytes given, valid UTF-8 or not."""
@@ -356,19 +323,6 @@ class WireConnection(QObject):
         if self._proto is None or self._state is not ConnectionState.OPEN or self._proto.state is not OPEN:
             raise RuntimeError("the connection is not open")
         return self._proto
-
-    def _emit_frame(self, direction: Direction, opcode: Opcode, payload: bytes, ts_ns: int, fin: bool | None,
-                    rsv1: bool | None = None, rsv2: bool | None = None, rsv3: bool | None = None,
-                    masked: bool | None = None, payload_length: int | None = None, mask_key: bytes | None = None,
-                    note: str = "") -> None:
-        self.frame.emit(Frame(seq=-1, ts_ns=ts_ns, direction=direction, opcode=opcode, payload=payload, fin=fin,
-                              rsv1=rsv1, rsv2=rsv2, rsv3=rsv3, masked=masked, payload_length=payload_length,
-                              mask_key=mask_key, note=note))
-
-    def _set_state(self, state: ConnectionState) -> None:
-        if state is not self._state:
-            self._state = state
-            self.state_changed.emit(state)
 
     @Slot()
     def _send_request(self) -> None:
@@ -552,10 +506,6 @@ class WireConnection(QObject):
 
     # -- ending -----------------------------------------------------------------------------------
 
-    @Slot(list)
-    def _on_ssl_errors(self, errors: list[QSslError]) -> None:
-        self._ssl_errors = [e.errorString() for e in errors]
-
     @Slot(QAbstractSocket.SocketError)
     def _on_error(self, error: _SocketError) -> None:
         sock = self._sock
@@ -606,13 +556,6 @@ class WireConnection(QObject):
         proto.receive_eof()
         self._handle_events(proto.events_received())
         self._flush()
-
-    @Slot()
-    def _on_handshake_timeout(self) -> None:
-        if self._was_open or self._finished or self._target is None:
-            return
-        self._finish_failed(Failure(FailureKind.HANDSHAKE_TIMEOUT, host=self._host, port=self._port,
-                                    timeout_s=self._target.handshake_timeout_s))
 
     @Slot()
     def _on_close_timeout(self) -> None:
