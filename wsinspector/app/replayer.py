@@ -32,7 +32,7 @@ from wsinspector.core.replay import (
     describe_received,
     to_profile,
 )
-from wsinspector.core.store import SessionStatus, Store, StoreError, frame_key
+from wsinspector.core.store import SessionStatus, Store, StoreError
 from wsinspector.net.engines import Connection, make_connection
 
 log = logging.getLogger(__name__)
@@ -406,9 +406,7 @@ class ReplayController(QObject):
             return
         assert self._store is not None and self.session_id is not None
         try:
-            self._store.append_keyed_frames(self.session_id,
-                                            self.log.rows(self._saved, last, frame_key(self.session_id, 0)),
-                                            self.log.counts(self._saved, last))
+            self._store.append_from_log(self.session_id, self.log, self._saved, last)
         except (StoreError, sqlite3.Error) as exc:
             self._recording_failed(str(exc))
             return

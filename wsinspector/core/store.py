@@ -12,10 +12,13 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wsinspector.core.frames import META_DIRECTION_SHIFT
 from wsinspector.core.profiles import ConnectionProfile
+
+if TYPE_CHECKING:
+    from wsinspector.core.log import FrameLog
 
 APPLICATION_ID = 0x77736931  # "wsi1": marks a database as ours
 
@@ -345,6 +348,10 @@ class Store:
         keyed = [(base | seq, ts, meta, length, key, note, payload) for seq, ts, meta, length, key, note, payload
                  in rows]
         self.append_keyed_frames(session_id, keyed, (frames_in, frames_out, bytes_in, bytes_out))
+
+    def append_from_log(self, session_id: int, log: FrameLog, first: int, last: int) -> None:
+        """Frames ``first``..``last`` of a live log (a recorder's flush), in one transaction."""
+        self.append_keyed_frames(session_id, log.rows(first, last, frame_key(session_id, 0)), log.counts(first, last))
 
     def append_keyed_frames(self, session_id: int, rows: Sequence[FrameRow], counts: tuple[int, int, int, int]) -> None:
         """The recorder's fast path: rows already keyed (``frame_key(session_id, seq)`` in place of the seq) and
