@@ -59,6 +59,31 @@ def hostile(run: Callable[..., Any]) -> Iterator[Callable[..., str]]:
 
 
 @pytest.fixture
+def websockets_server(run: Callable[..., Any]) -> Iterator[Callable[..., Any]]:
+    """``websockets_server(handler=None, **serve_kwargs)`` starts a WebsocketsPeer (tests/peers.py; echo by
+    default) and returns it; every one started is stopped after the test."""
+    from tests.peers import WebsocketsPeer
+
+    peers: list[WebsocketsPeer] = []
+
+    def start(handler: Any = None, **serve_kwargs: Any) -> WebsocketsPeer:
+        peer = WebsocketsPeer(handler, **serve_kwargs)
+        peers.append(peer)
+        run(peer.start())
+        return peer
+
+    yield start
+    for peer in peers:
+        run(peer.stop())
+
+
+@pytest.fixture
+def peer(websockets_server: Callable[..., Any]) -> Callable[..., str]:
+    """``peer(handler=None)`` starts a WebsocketsPeer (echo by default) and returns its ws:// URL."""
+    return lambda handler=None: str(websockets_server(handler).url)
+
+
+@pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     path = tmp_path / "data"
     path.mkdir()

@@ -3,13 +3,13 @@ messages it assembles from frames, the end of the connection, and the recording 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.peers import QtPeer, WebsocketsPeer
+from tests.peers import QtPeer
 from wsinspector.app.replayer import ReplayController
 from wsinspector.core.events import FailureKind
 from wsinspector.core.frames import Direction, Opcode
@@ -34,20 +34,6 @@ from wsinspector.core.replay import (
 from wsinspector.core.store import SessionStatus, Store
 
 WAIT_MS = 20_000
-
-
-@pytest.fixture
-def peer(run: Callable[..., Any]) -> Iterator[Callable[..., str]]:
-    peers: list[WebsocketsPeer] = []
-
-    def start(handler: Callable[[Any], Awaitable[None]] | None = None) -> str:
-        started = WebsocketsPeer(handler)
-        peers.append(started)
-        return str(run(started.start()))
-
-    yield start
-    for started in peers:
-        run(started.stop())
 
 
 @pytest.fixture

@@ -17,14 +17,13 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 import pytest
 
-from tests.peers import WebsocketsPeer
 from wsinspector.core.replay import parse_speed, read_test, send_delays
 
 WAIT_MS = 60_000
@@ -128,21 +127,6 @@ def cli(qtbot: Any, tmp_path: Path) -> Iterator[Cli]:
     runner = Cli(qtbot, tmp_path)
     yield runner
     runner.close()
-
-
-@pytest.fixture
-def peer(run: Callable[..., Any]) -> Iterator[Callable[..., str]]:
-    """``peer(handler=None)`` starts a WebsocketsPeer (echo by default) and returns its URL."""
-    peers: list[WebsocketsPeer] = []
-
-    def start(handler: Callable[[Any], Awaitable[None]] | None = None) -> str:
-        started = WebsocketsPeer(handler)
-        peers.append(started)
-        return str(run(started.start()))
-
-    yield start
-    for started in peers:
-        run(started.stop())
 
 
 def write_test(tmp_path: Path, body: str, name: str = "t.wstest.yaml") -> Path:

@@ -4,7 +4,7 @@ every place that hands such text to a widget must keep it, and the timeline spel
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -41,13 +41,10 @@ def test_set_plain_text_keeps_the_first_character(qtbot: Any, text: str) -> None
 
 
 @pytest.fixture
-def echo_peer(run: Callable[..., Any]) -> Iterator[WebsocketsPeer]:
+def echo_peer(websockets_server: Callable[..., WebsocketsPeer]) -> WebsocketsPeer:
     """A `websockets` echo server: byte-exact (the built-in echo is a QWebSocketServer, whose text goes
     through the same conversion and comes back changed; README, "Two engines")."""
-    peer = WebsocketsPeer()
-    run(peer.start())
-    yield peer
-    run(peer.stop())
+    return websockets_server()
 
 
 @pytest.mark.parametrize(("text", "shown"), [("\ufeffBOM out", "‹U+FEFF›BOM out"), ("\ufffehi", "‹U+FFFE›hi")])

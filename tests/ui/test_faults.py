@@ -6,7 +6,7 @@ engine."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -33,23 +33,6 @@ from wsinspector.ui.main_window import MainWindow
 
 #: what the detail pane says of an incoming ping while automatic pongs are off
 NO_PONG_NOTE = "not answered: automatic pongs are off for this connection"
-
-
-@pytest.fixture
-def websockets_server(run: Callable[..., Any]) -> Iterator[Callable[..., WebsocketsPeer]]:
-    """``websockets_server(handler=None)`` starts a WebsocketsPeer (echo by default); all are stopped after
-    the test."""
-    peers: list[WebsocketsPeer] = []
-
-    def start(handler: Any = None, **kwargs: Any) -> WebsocketsPeer:
-        peer = WebsocketsPeer(handler, **kwargs)
-        run(peer.start())
-        peers.append(peer)
-        return peer
-
-    yield start
-    for peer in peers:
-        run(peer.stop())
 
 
 def _shown(rows: list[dict[str, str]]) -> list[tuple[str, str, str, str]]:

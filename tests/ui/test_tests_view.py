@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -167,21 +167,6 @@ def save_live_session_as_test(qtbot: Any, window: MainWindow, monkeypatch: pytes
     assert window.tabs.currentWidget() is view
     assert len(asked) == 1 and asked[0].name == "Local-echo.wstest.yaml"
     return view
-
-
-@pytest.fixture
-def peer(run: Callable[..., Any]) -> Iterator[Callable[..., str]]:
-    """``peer(handler=echo)`` starts a `websockets` server on loopback; its ws:// URL."""
-    peers: list[WebsocketsPeer] = []
-
-    def start(handler: Any = None) -> str:
-        started = WebsocketsPeer(handler)
-        peers.append(started)
-        return str(run(started.start()))
-
-    yield start
-    for started in peers:
-        run(started.stop())
 
 
 # -- tests --------------------------------------------------------------------------------------------
