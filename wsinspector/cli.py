@@ -280,7 +280,7 @@ def run_test_file(args: argparse.Namespace) -> int:
 
     from wsinspector.app.replayer import ReplayController
     from wsinspector.core.redact import is_secret_field, is_secret_name, redact_url
-    from wsinspector.core.replay_secrets import mask_result, mask_text, without_secrets
+    from wsinspector.core.replay_secrets import Masker, without_secrets
 
     # values never shown: those from the environment (the way to pass secrets), those named like secrets, and
     # those the test uses where credentials go (a header like Cookie, a token in the URL, a password field)
@@ -290,8 +290,10 @@ def run_test_file(args: argparse.Namespace) -> int:
     secrets += [value for name, value in variables.items()
                 if name in from_environment or is_secret_name(name) or is_secret_field(name)]
 
+    masker = Masker(secrets)
+
     def shown(text: str) -> str:
-        return printable(mask_text(text, secrets))
+        return printable(masker.text(text))
 
     app = QCoreApplication.instance() or QCoreApplication([APP_NAME])
     name = test.name or path.name
@@ -311,7 +313,7 @@ def run_test_file(args: argparse.Namespace) -> int:
             if so_far.error and not so_far.count(r.Verdict.ERROR):  # an error no step owns: the connection's
                 said_error.append(so_far.error)
                 print(shown(f"  {_marks()[1]} connection: {so_far.error}"), flush=True)
-        print(format_step(mask_result(r.RunResult((step,)), secrets).steps[0]), flush=True)
+        print(format_step(masker.step(step)), flush=True)
 
     controller.step_finished.connect(on_step)
     controller.recording_failed.connect(lambda message: _err(f"warning: {message}"))
@@ -340,7 +342,7 @@ def run_test_file(args: argparse.Namespace) -> int:
         ticker.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    result = mask_result(controller.result or controller.replay.result(), secrets)
+    result = masker.result(controller.result or controller.replay.result())
     if result.error and not result.count(r.Verdict.ERROR) and not said_error:
         print(shown(f"  {_marks()[1]} connection: {result.error}"), flush=True)
     if result.error in (_INTERRUPTED, _TERMINATED):

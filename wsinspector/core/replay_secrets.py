@@ -50,7 +50,7 @@ from .replay import (
     variables_in,
 )
 
-__all__ = ["Redacted", "mask_result", "mask_text", "without_secrets"]
+__all__ = ["Masker", "Redacted", "mask_text", "without_secrets"]
 
 #: secret values shorter than this are not searched for in messages (too likely to match by chance)
 MIN_VALUE_LENGTH = 6
@@ -250,38 +250,41 @@ def without_secrets(test: TestFile) -> Redacted:
 MIN_MASKED_LENGTH = 4
 
 
-def _forms(values: Iterable[str]) -> list[str]:
-    """Each secret as it may appear in output: as it is, and as text inside a JSON string (escaped)."""
-    forms: set[str] = set()
-    for value in values:
-        if len(value) >= MIN_MASKED_LENGTH:
-            forms.add(value)
-            forms.add(json.dumps(value, ensure_ascii=False)[1:-1])
-            forms.add(json.dumps(value)[1:-1])
-    return sorted(forms, key=len, reverse=True)
+class Masker:
+    """Replaces secret values with ``***`` in what is printed or reported: each value as it is and as text
+    inside a JSON string (escaped), and the part of a value that a ``…`` cut leaves (a clipped diff). The
+    forms to look for are worked out once, for all the texts of a run."""
+
+    def __init__(self, values: Iterable[str]) -> None:
+        forms: set[str] = set()
+        for value in values:
+            if len(value) >= MIN_MASKED_LENGTH:
+                forms.update((value, json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(value)[1:-1]))
+        #: longest first, so a secret that contains another is masked whole
+        self.forms = sorted(forms, key=len, reverse=True)
+
+    def text(self, text: str) -> str:
+        for value in self.forms:
+            if value in text:
+                text = text.replace(value, MASK)
+            if "…" in text:
+                for size in range(len(value) - 1, MIN_MASKED_LENGTH - 1, -1):
+                    text = text.replace(f"…{value[-size:]}", f"…{MASK}").replace(f"{value[:size]}…", f"{MASK}…")
+        return text
+
+    def step(self, step: StepResult) -> StepResult:
+        if not self.forms:
+            return step
+        return replace(step, name=self.text(step.name), message=self.text(step.message),
+                       expected=self.text(step.expected), received=self.text(step.received),
+                       diff=self.text(step.diff))
+
+    def result(self, result: RunResult) -> RunResult:
+        if not self.forms:
+            return result
+        return replace(result, steps=tuple(self.step(s) for s in result.steps), error=self.text(result.error))
 
 
 def mask_text(text: str, values: Iterable[str]) -> str:
-    """``text`` with every occurrence of a secret value replaced by ``***``, longest value first; also the
-    JSON-escaped form, and the part of a secret that a ``…`` cut leaves (a clipped diff)."""
-    for value in _forms(values):
-        if value in text:
-            text = text.replace(value, MASK)
-        if "…" in text:
-            for size in range(len(value) - 1, MIN_MASKED_LENGTH - 1, -1):
-                text = text.replace(f"…{value[-size:]}", f"…{MASK}").replace(f"{value[:size]}…", f"{MASK}…")
-    return text
-
-
-def mask_result(result: RunResult, values: Iterable[str]) -> RunResult:
-    """The run with secret values masked in everything that is printed or reported."""
-    secrets = [v for v in values if len(v) >= MIN_MASKED_LENGTH]
-    if not secrets:
-        return result
-
-    def step(s: StepResult) -> StepResult:
-        return replace(s, name=mask_text(s.name, secrets), message=mask_text(s.message, secrets),
-                       expected=mask_text(s.expected, secrets), received=mask_text(s.received, secrets),
-                       diff=mask_text(s.diff, secrets))
-
-    return replace(result, steps=tuple(step(s) for s in result.steps), error=mask_text(result.error, secrets))
+    """``text`` with the secret ``values`` masked (see :class:`Masker`)."""
+    return Masker(values).text(text)
