@@ -135,35 +135,44 @@ def choose_fault(qtbot: Any, window: MainWindow, action: QAction) -> None:
     assert not menu.isVisible()
 
 
-class MenuPicker:
-    """Clicks ``action`` in ``menu`` once the menu is shown: arm it *before* the click that opens the menu
-    (a popup menu may run its own event loop until an item is picked). Tries a bounded number of times."""
+class _WhenShown:
+    """Acts on a widget once it is shown: arm it *before* the action that shows it (a popup menu or a modal
+    dialog runs its own event loop). A zero-delay single-shot timer looks for the widget and, while it is not
+    up, tries again a bounded number of times, so no timer outlives the test. An exception while acting closes
+    the widget and is re-raised by :meth:`wait`."""
 
-    def __init__(self, qtbot: Any, menu: QMenu, action: QAction, attempts: int = 500) -> None:
+    #: what the test is told when the widget never shows
+    missing = "the widget did not show"
+
+    def __init__(self, qtbot: Any, attempts: int = 500) -> None:
         self.qtbot = qtbot
-        self.menu = menu
-        self.action = action
         self.attempts = attempts
         self.done = False
         self.error: BaseException | None = None
         QTimer.singleShot(0, self._attempt)
 
+    def _find(self) -> QWidget | None:
+        raise NotImplementedError
+
+    def _act(self, widget: QWidget) -> None:
+        raise NotImplementedError
+
     def _attempt(self) -> None:
-        if not self.menu.isVisible():
+        widget = self._find()
+        if widget is None:
             self.attempts -= 1
             if self.attempts > 0:
                 QTimer.singleShot(10, self._attempt)
             else:
-                self.error = AssertionError("the menu did not open")
+                self.error = AssertionError(self.missing)
                 self.done = True
             return
         try:
-            rect = self.menu.actionGeometry(self.action)
-            assert rect.isValid(), f"{self.action.text()!r} is not shown in the menu"
-            self.qtbot.mouseClick(self.menu, LEFT, pos=rect.center())
+            self._act(widget)
         except BaseException as exc:  # handed to the test by wait()
             self.error = exc
-            self.menu.close()
+            if widget.isVisible():
+                widget.close()
         finally:
             self.done = True
 
@@ -171,6 +180,25 @@ class MenuPicker:
         self.qtbot.waitUntil(lambda: self.done, timeout=10_000)
         if self.error is not None:
             raise self.error
+
+
+class MenuPicker(_WhenShown):
+    """Clicks ``action`` in ``menu`` once the menu is shown."""
+
+    missing = "the menu did not open"
+
+    def __init__(self, qtbot: Any, menu: QMenu, action: QAction, attempts: int = 500) -> None:
+        self.menu = menu
+        self.action = action
+        super().__init__(qtbot, attempts)
+
+    def _find(self) -> QWidget | None:
+        return self.menu if self.menu.isVisible() else None
+
+    def _act(self, widget: QWidget) -> None:
+        rect = self.menu.actionGeometry(self.action)
+        assert rect.isValid(), f"{self.action.text()!r} is not shown in the menu"
+        self.qtbot.mouseClick(self.menu, LEFT, pos=rect.center())
 
 
 def connect(qtbot: Any, window: MainWindow) -> None:
@@ -253,48 +281,23 @@ def button_with_text(parent: QWidget, text: str) -> QAbstractButton:
     raise AssertionError(f"no visible button {text!r} in {parent!r}")
 
 
-class ModalHandler:
-    """Handles the next modal dialog: arm it *before* the action that opens the dialog.
+class ModalHandler(_WhenShown):
+    """Handles the next modal dialog (``QApplication.activeModalWidget()``): arm it *before* the action that
+    opens the dialog; once it is up, ``callback(dialog)`` is called, which must close it."""
 
-    A zero-delay single-shot timer looks for ``QApplication.activeModalWidget()`` and, once the dialog is up,
-    calls ``callback(dialog)``, which must close it. While no dialog is up it tries again a bounded number of
-    times, so no timer outlives the test. An exception in the callback closes the dialog and is re-raised
-    by :meth:`wait`.
-    """
+    missing = "no modal dialog appeared"
 
     def __init__(self, qtbot: Any, callback: Callable[[QWidget], None], attempts: int = 500) -> None:
-        self.qtbot = qtbot
         self.callback = callback
-        self.attempts = attempts
-        self.done = False
-        self.error: BaseException | None = None
         self.dialog_title = ""
-        QTimer.singleShot(0, self._attempt)
+        super().__init__(qtbot, attempts)
 
-    def _attempt(self) -> None:
-        dialog = QApplication.activeModalWidget()
-        if dialog is None:
-            self.attempts -= 1
-            if self.attempts > 0:
-                QTimer.singleShot(10, self._attempt)
-            else:
-                self.error = AssertionError("no modal dialog appeared")
-                self.done = True
-            return
+    def _find(self) -> QWidget | None:
+        return QApplication.activeModalWidget()
+
+    def _act(self, dialog: QWidget) -> None:
         self.dialog_title = dialog.windowTitle()
-        try:
-            # A window manager gives a new modal dialog the focus; the offscreen platform does not.
-            dialog.activateWindow()
-            self.qtbot.waitUntil(dialog.isActiveWindow, timeout=WAIT_MS)
-            self.callback(dialog)
-        except BaseException as exc:  # handed to the test by wait()
-            self.error = exc
-            if dialog.isVisible():
-                dialog.close()
-        finally:
-            self.done = True
-
-    def wait(self) -> None:
-        self.qtbot.waitUntil(lambda: self.done, timeout=10_000)
-        if self.error is not None:
-            raise self.error
+        # A window manager gives a new modal dialog the focus; the offscreen platform does not.
+        dialog.activateWindow()
+        self.qtbot.waitUntil(dialog.isActiveWindow, timeout=WAIT_MS)
+        self.callback(dialog)
