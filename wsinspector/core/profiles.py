@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 import re
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
 from urllib.parse import urlsplit
 
 MIB = 1024 * 1024
@@ -136,23 +137,11 @@ class ConnectionProfile:
                 raise ProfileError(f"{label} max window bits must be between 8 and 15 (or 0 for no value)")
         if self.close_timeout_s <= 0:
             raise ProfileError("Close timeout must be positive")
-        return ResolvedTarget(
-            url=url,
-            headers=tuple(headers),
-            subprotocols=subprotocols,
-            origin=origin,
-            handshake_timeout_s=self.handshake_timeout_s,
-            max_message_size=self.max_message_size,
-            max_frame_size=self.max_frame_size,
-            engine=self.engine,
-            deflate=self.deflate,
-            deflate_server_max_window_bits=self.deflate_server_max_window_bits,
-            deflate_client_max_window_bits=self.deflate_client_max_window_bits,
-            deflate_server_no_context_takeover=self.deflate_server_no_context_takeover,
-            deflate_client_no_context_takeover=self.deflate_client_no_context_takeover,
-            auto_pong=self.auto_pong,
-            close_timeout_s=self.close_timeout_s,
-        )
+        expanded: dict[str, Any] = {"url": url, "headers": tuple(headers), "subprotocols": subprotocols,
+                                    "origin": origin}
+        # every other setting an engine needs goes through as it is
+        return ResolvedTarget(**expanded, **{f.name: getattr(self, f.name) for f in fields(ResolvedTarget)
+                                             if f.name not in expanded})
 
 
 @dataclass(frozen=True, slots=True)
