@@ -17,6 +17,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
+from wsinspector.app.recording import LogRecording
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, OpenInfo
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.log import FrameLog
@@ -49,7 +50,7 @@ def _now() -> float:
     return time.monotonic_ns() / 1e9
 
 
-class ReplayController(QObject):
+class ReplayController(QObject, LogRecording):
     """Runs one test over one connection, once.
 
     Build it, connect to its signals, call :meth:`start`; everything else arrives through the signals, even
@@ -142,10 +143,6 @@ class ReplayController(QObject):
     @property
     def done(self) -> bool:
         return self._completed
-
-    @property
-    def is_recording(self) -> bool:
-        return self.session_id is not None and not self.recording_error
 
     def start(self) -> None:
         """Connect and run (on the next turn of the event loop)."""
@@ -401,26 +398,7 @@ class ReplayController(QObject):
 
     @Slot()
     def _save(self) -> None:
-        last = len(self.log) - 1
-        if not self.is_recording or last < self._saved:
-            return
-        assert self._store is not None and self.session_id is not None
-        try:
-            self._store.append_from_log(self.session_id, self.log, self._saved, last)
-        except (StoreError, sqlite3.Error) as exc:
-            self._recording_failed(str(exc))
-            return
-        self._saved = last + 1
-
-    def _event(self, kind: str, text: str) -> None:
-        ts = time.monotonic_ns()
-        seq = self.log.add_event(ts, kind, text)
-        if self.is_recording:
-            assert self._store is not None and self.session_id is not None
-            try:
-                self._store.add_event(self.session_id, seq, ts, kind, text)
-            except (StoreError, sqlite3.Error) as exc:
-                self._recording_failed(str(exc))
+        self._save_frames(len(self.log) - 1)
 
     def _finish_recording(self) -> None:
         self._save()

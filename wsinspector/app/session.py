@@ -7,6 +7,7 @@ import time
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from wsinspector.app.recording import LogRecording
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
 from wsinspector.core.frames import is_sendable_close_code
 from wsinspector.core.latency import PingTracker
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 FLUSH_INTERVAL_MS = 50
 
 
-class SessionController(QObject):
+class SessionController(QObject, LogRecording):
     """Owns the current connection, its :class:`FrameLog`, and its recording in the store.
 
     Frames enter the log the moment the engine reports them. Every ~50 ms one flush writes the new
@@ -100,10 +101,6 @@ class SessionController(QObject):
         return self._state is ConnectionState.OPEN
 
     @property
-    def is_recording(self) -> bool:
-        return self.session_id is not None and not self.recording_error
-
-    @property
     def outgoing_frame_size(self) -> int:
         return self._connection.outgoing_frame_size if self._connection else 512 * 1024
 
@@ -163,16 +160,10 @@ class SessionController(QObject):
         self._flush_timer.start()
         connection.open(self._target)
 
-    def _event(self, kind: str, text: str) -> None:
-        ts = time.monotonic_ns()
-        seq = self.log.add_event(ts, kind, text)
-        if self.is_recording:
-            assert self._store is not None and self.session_id is not None
-            try:
-                self._store.add_event(self.session_id, seq, ts, kind, text)
-            except StoreError as exc:
-                self._recording_failed(str(exc))
+    def _event(self, kind: str, text: str) -> int:
+        ts = super()._event(kind, text)
         self.event_added.emit(ts, kind, text)
+        return ts
 
     def _reconnect_or_finish(self, status: str, code: int | None, reason: str) -> bool:
         """After the link ended by itself: schedule the next attempt if the profile asks for it. True if so."""
@@ -276,7 +267,7 @@ class SessionController(QObject):
     @Slot()
     def flush(self) -> None:
         last = len(self.log) - 1
-        self._save(last)
+        self._save_frames(last)
         if not self.healthy and not self._heartbeat_late():
             self._set_health(True, "")
         if last >= self._flushed:
@@ -334,17 +325,6 @@ class SessionController(QObject):
                                                          self.log.started_ns, profile.id)
         except StoreError as exc:
             self._recording_failed(str(exc))
-
-    def _save(self, last: int) -> None:
-        if not self.is_recording or last < self._saved:
-            return
-        assert self._store is not None and self.session_id is not None
-        try:
-            self._store.append_from_log(self.session_id, self.log, self._saved, last)
-        except StoreError as exc:
-            self._recording_failed(str(exc))
-            return
-        self._saved = last + 1
 
     def _finish_recording(self, status: str, code: int | None, reason: str) -> None:
         if self._store is None or self.session_id is None:

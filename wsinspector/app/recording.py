@@ -1,0 +1,57 @@
+"""What the live session and a test's replay share in recording a live log to the store."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+from wsinspector.core.log import FrameLog
+from wsinspector.core.store import Store, StoreError
+
+
+class LogRecording:
+    """Flushes a controller's live log and its events into the session it records.
+
+    A mixin for the controllers that record (:class:`~wsinspector.app.session.SessionController`,
+    :class:`~wsinspector.app.replayer.ReplayController`): it uses their ``log``, ``_store``, ``session_id``,
+    ``recording_error``, ``_saved`` (frames stored so far) and ``_recording_failed(error)``, which says what
+    a failure means to each of them. A failure stops the recording, never the connection.
+    """
+
+    log: FrameLog
+    _store: Store | None
+    session_id: int | None
+    recording_error: str
+    _saved: int
+
+    @property
+    def is_recording(self) -> bool:
+        return self.session_id is not None and not self.recording_error
+
+    def _recording_failed(self, error: str) -> None:
+        raise NotImplementedError
+
+    def _save_frames(self, last: int) -> None:
+        """Store the frames not stored yet, up to ``last``, in one transaction."""
+        if not self.is_recording or last < self._saved:
+            return
+        assert self._store is not None and self.session_id is not None
+        try:
+            self._store.append_from_log(self.session_id, self.log, self._saved, last)
+        except (StoreError, sqlite3.Error) as exc:
+            self._recording_failed(str(exc))
+            return
+        self._saved = last + 1
+
+    def _event(self, kind: str, text: str) -> int:
+        """A connection event (disconnect, reconnect, timeout…) into the log and the recorded session; its
+        time stamp."""
+        ts = time.monotonic_ns()
+        seq = self.log.add_event(ts, kind, text)
+        if self.is_recording:
+            assert self._store is not None and self.session_id is not None
+            try:
+                self._store.add_event(self.session_id, seq, ts, kind, text)
+            except (StoreError, sqlite3.Error) as exc:
+                self._recording_failed(str(exc))
+        return ts
