@@ -183,7 +183,7 @@ def wire_round(url: str, frames: int) -> RoundResult:
         if count == frames:
             marks["done"] = time.perf_counter()
 
-    conn = WireConnection(sink=sink)
+    conn = WireConnection(sink=sink, whole_in=sink)
     probe = LatenessProbe()
     conn.opened.connect(lambda _info: (marks.__setitem__("open", time.perf_counter()), probe.start()))
     conn.closed.connect(lambda _info: loop.quit())

@@ -70,6 +70,8 @@ class FrameRecorder:
     drop_after_close: bool = True
     #: written right after the upgrade, before reading
     send_first: bytes = b""
+    #: write ``send_first`` in pieces of this many bytes, each drained before the next (0: in one write)
+    piece: int = 0
     #: answer the client's close frame with the same body (overrides ``close_reply``)
     echo_close: bool = False
     #: written when the client's close frame arrives, before the reply (data the server was still sending)
@@ -81,8 +83,9 @@ class FrameRecorder:
 
     def behaviour(self) -> Behaviour:
         async def then(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            if self.send_first:
-                writer.write(self.send_first)
+            step = self.piece or max(1, len(self.send_first))
+            for start in range(0, len(self.send_first), step):
+                writer.write(self.send_first[start:start + step])
                 await writer.drain()
             while True:
                 frame = await read_client_frame(reader)

@@ -150,7 +150,8 @@ class SessionController(QObject, LogRecording):
     def _open_connection(self) -> None:
         assert self._target is not None
         self._discard_connection()
-        connection = make_connection(self._target.engine, self, sink=self.log.append_fields)
+        connection = make_connection(self._target.engine, self, sink=self.log.append_fields,
+                                     whole_in=self.log.append_whole_in)
         connection.state_changed.connect(self._on_state_changed)
         connection.opened.connect(self._on_opened)
         connection.failed.connect(self._on_failed)

@@ -75,6 +75,16 @@ class HeaderScanner:
         self._pending = b""  # a header split across reads
         self._skip = 0  # payload bytes of the current frame still to pass over
 
+    @property
+    def at_boundary(self) -> bool:
+        """Whether everything fed so far ends where a frame ends (past the HTTP head, when skipping it)."""
+        return not (self._http or self._skip or self._pending)
+
+    @property
+    def payload_left(self) -> int:
+        """Payload bytes of the current frame still to come, when its header has been read (else 0)."""
+        return 0 if self._http or self._pending else self._skip
+
     def feed(self, data: bytes) -> list[RawHeader]:
         headers: list[RawHeader] = []
         if self._http:

@@ -18,7 +18,8 @@ from PySide6.QtNetwork import QAbstractSocket, QNetworkRequest, QSslError
 from PySide6.QtWebSockets import QWebSocket, QWebSocketHandshakeOptions, QWebSocketProtocol
 
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
-from wsinspector.core.frames import Direction, Frame, Opcode, close_payload, split_payload
+from wsinspector.core.frames import Direction, Frame, Opcode, close_payload, split_payload, unpack_meta
+from wsinspector.core.log import LENGTH_IS_PAYLOAD, whole_in_meta
 from wsinspector.core.profiles import ResolvedTarget
 
 _SocketError = QAbstractSocket.SocketError
@@ -47,6 +48,9 @@ _QT_OWN = re.compile(
 QT_CLOSE_WAIT_S = 2.5
 _IN, _OUT = Direction.IN, Direction.OUT
 _TEXT, _BINARY, _CONTINUATION = Opcode.TEXT, Opcode.BINARY, Opcode.CONTINUATION
+# QWebSocket shows neither RSV bits nor masking, and text only after decoding it (the wire bytes may differ)
+_WHOLE_TEXT = whole_in_meta(_TEXT, header_known=False, length_known=False)
+_WHOLE_BINARY = whole_in_meta(_BINARY, header_known=False, length_known=True)
 
 
 class FrameSink(Protocol):
@@ -56,6 +60,13 @@ class FrameSink(Protocol):
                  rsv1: bool | None = None, rsv2: bool | None = None, rsv3: bool | None = None,
                  masked: bool | None = None, payload_length: int | None = None, mask_key: bytes | None = None,
                  note: str = "") -> object: ...
+
+
+class WholeInSink(Protocol):
+    """Receives an incoming frame that is a whole message (the signature of FrameLog.append_whole_in): its
+    packed bits from :func:`~wsinspector.core.log.whole_in_meta`, its payload and its time stamp."""
+
+    def __call__(self, meta: int, payload: bytes, ts_ns: int) -> object: ...
 
 
 _BOMS = ("\ufeff", "\ufffe")
@@ -96,11 +107,14 @@ class EngineConnection(QObject):
     #: whether the engine reports every frame with its real header
     sees_every_frame = False
 
-    def __init__(self, parent: QObject | None = None, sink: FrameSink | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, sink: FrameSink | None = None,
+                 whole_in: WholeInSink | None = None) -> None:
         """``sink``: called with each frame's fields instead of emitting ``frame`` (the fast path the session
-        uses: no Frame object and no signal per frame)."""
+        uses: no Frame object and no signal per frame). ``whole_in``: called instead of the sink for an
+        incoming frame that is a whole message, the bulk of a fast feed (by default it goes to the sink)."""
         super().__init__(parent)
         self._sink: FrameSink = sink or self._emit_frame
+        self._whole_in: WholeInSink = whole_in or self._whole_in_to_sink
         self._target: ResolvedTarget | None = None
         self._state = ConnectionState.CLOSED
         self._was_open = False
@@ -141,6 +155,12 @@ class EngineConnection(QObject):
                               rsv1=rsv1, rsv2=rsv2, rsv3=rsv3, masked=masked, payload_length=payload_length,
                               mask_key=mask_key, note=note))
 
+    def _whole_in_to_sink(self, meta: int, payload: bytes, ts_ns: int) -> None:
+        fields = unpack_meta(meta)
+        self._sink(_IN, fields["opcode"], payload, ts_ns, True, fields["rsv1"], fields["rsv2"],  # type: ignore[arg-type]
+                   fields["rsv3"], fields["masked"],  # type: ignore[arg-type]
+                   len(payload) if meta & LENGTH_IS_PAYLOAD else None)
+
     def _set_state(self, state: ConnectionState) -> None:
         if state is not self._state:
             self._state = state
@@ -176,8 +196,9 @@ class QtConnection(EngineConnection):
     #: QWebSocket hides incoming pings, close frames, RSV bits and masking
     sees_every_frame = False
 
-    def __init__(self, parent: QObject | None = None, sink: FrameSink | None = None) -> None:
-        super().__init__(parent, sink)
+    def __init__(self, parent: QObject | None = None, sink: FrameSink | None = None,
+                 whole_in: WholeInSink | None = None) -> None:
+        super().__init__(parent, sink, whole_in)
         self._ws: QWebSocket | None = None
         self._incoming_in_message = False
         self._qt_failed = False
@@ -317,13 +338,19 @@ class QtConnection(EngineConnection):
 
     @Slot(str, bool)
     def _on_text_frame(self, text: str, is_last: bool) -> None:
+        if is_last and not self._incoming_in_message:
+            # a whole message, the hottest path of a text feed: no helper calls beyond the sink
+            self._whole_in(_WHOLE_TEXT, text.encode("utf-8", "surrogatepass"), time.monotonic_ns())
+            return
         opcode = _CONTINUATION if self._incoming_in_message else _TEXT
         self._incoming_in_message = not is_last
         self._sink(_IN, opcode, text.encode("utf-8", "surrogatepass"), time.monotonic_ns(), is_last)
 
     @Slot(QByteArray, bool)
     def _on_binary_frame(self, data: QByteArray, is_last: bool) -> None:
-        # the hottest path of a binary feed: no helper calls beyond the sink
+        if is_last and not self._incoming_in_message:
+            self._whole_in(_WHOLE_BINARY, data.data(), time.monotonic_ns())
+            return
         opcode = _CONTINUATION if self._incoming_in_message else _BINARY
         self._incoming_in_message = not is_last
         payload = data.data()

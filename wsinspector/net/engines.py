@@ -5,15 +5,16 @@ from __future__ import annotations
 from PySide6.QtCore import QObject
 
 from wsinspector.core.profiles import ENGINE_QT, ENGINE_WIRE
-from wsinspector.net.client import FrameSink, QtConnection
+from wsinspector.net.client import FrameSink, QtConnection, WholeInSink
 from wsinspector.net.wire import WireConnection
 
 Connection = QtConnection | WireConnection
 
 
-def make_connection(engine: str, parent: QObject | None = None, sink: FrameSink | None = None) -> Connection:
+def make_connection(engine: str, parent: QObject | None = None, sink: FrameSink | None = None,
+                    whole_in: WholeInSink | None = None) -> Connection:
     if engine == ENGINE_WIRE:
-        return WireConnection(parent, sink=sink)
+        return WireConnection(parent, sink=sink, whole_in=whole_in)
     if engine == ENGINE_QT:
-        return QtConnection(parent, sink=sink)
+        return QtConnection(parent, sink=sink, whole_in=whole_in)
     raise ValueError(f"unknown engine {engine!r}")

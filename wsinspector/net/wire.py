@@ -12,6 +12,14 @@ frames, the pongs and close replies the protocol sends by itself. Each carries i
 RSV1-3, opcode, mask bit and key, payload length on the wire), read by :class:`HeaderScanner`; the payload
 is the decoded one (unmasked, decompressed), so a compressed frame shows both lengths.
 
+The bulk of a fast feed, an unmasked TEXT or BINARY frame of at most ``FAST_FRAME_MAX`` bytes with FIN set
+and RSV bits clear, arriving while the connection is open and no fragmented message is under way, is taken
+off the stream before the library: such a frame changes no protocol state, so the library need not see
+it. Its payload is sliced out, text is checked as UTF-8, and it goes to the log in a few appends. Any
+other frame, and any frame the fast path has a doubt about (invalid text, a size limit), goes to the
+library, which then reads on from that frame until the stream is back at a frame boundary with nothing
+under way.
+
 Text is handled as bytes end to end: nothing is decoded to ``str`` and re-encoded, so a leading U+FEFF or
 U+FFFE survives both ways. Incoming text is checked as UTF-8 frame by frame; invalid text fails the
 connection with 1007 as soon as the frame that breaks it arrives.
@@ -47,9 +55,10 @@ from websockets.uri import parse_uri
 from wsinspector import __version__
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
 from wsinspector.core.frames import Direction, Opcode, close_payload
+from wsinspector.core.log import whole_in_meta
 from wsinspector.core.profiles import ResolvedTarget
 from wsinspector.core.wireheaders import HeaderScanner, RawHeader, parse_header
-from wsinspector.net.client import EngineConnection, FrameSink, classify_socket_error
+from wsinspector.net.client import EngineConnection, FrameSink, WholeInSink, classify_socket_error
 
 _SocketError = QAbstractSocket.SocketError
 _IN, _OUT = Direction.IN, Direction.OUT
@@ -62,6 +71,9 @@ READ_CHUNK = 16 * 1024
 PUMP_BUDGET_S = 0.005
 #: the socket's own read buffer: beyond it, TCP flow control holds the sender back
 SOCKET_BUFFER = 4 * 1024 * 1024
+
+#: the largest frame the fast path takes (larger ones are few, so the library's cost per frame hardly matters)
+FAST_FRAME_MAX = 64 * 1024
 
 #: once both close frames have crossed, how long the server has to drop the TCP connection before we do
 CLOSE_GRACE_S = 1.0
@@ -79,6 +91,8 @@ def _is_utf8(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+_WHOLE_TEXT = whole_in_meta(Opcode.TEXT, header_known=True, length_known=True)
+_WHOLE_BINARY = whole_in_meta(Opcode.BINARY, header_known=True, length_known=True)
 _WS_STATE = {OPEN: ConnectionState.OPEN, CLOSING: ConnectionState.CLOSING, CLOSED: ConnectionState.CLOSED}
 
 
@@ -160,8 +174,9 @@ class WireConnection(EngineConnection):
     #: the Wire engine reports every frame with its real header
     sees_every_frame = True
 
-    def __init__(self, parent: QObject | None = None, sink: FrameSink | None = None) -> None:
-        super().__init__(parent, sink)
+    def __init__(self, parent: QObject | None = None, sink: FrameSink | None = None,
+                 whole_in: WholeInSink | None = None) -> None:
+        super().__init__(parent, sink, whole_in)
         self._sock: QTcpSocket | None = None
         self._proto: _Protocol | None = None
         self._host = ""
@@ -175,6 +190,9 @@ class WireConnection(EngineConnection):
         self._rejected_length: int | None = None
         self._in_scanner = HeaderScanner(skip_http=True)
         self._in_headers: deque[RawHeader] = deque()
+        #: the start of a frame the fast path is waiting to complete (the library has not seen it)
+        self._held = b""
+        self._fast_limit = FAST_FRAME_MAX
         #: what the next frames out carry, with a note for the timeline (a deliberate fault says so)
         self._out_payloads: deque[tuple[bytes, str]] = deque()
         self._pump_timer = QTimer(self)
@@ -221,6 +239,7 @@ class WireConnection(EngineConnection):
             max_size=(target.max_message_size, target.max_frame_size),
         )
         self._proto.auto_pong = target.auto_pong
+        self._fast_limit = min(FAST_FRAME_MAX, target.max_message_size, target.max_frame_size)
         sock: QTcpSocket = QSslSocket(self) if secure else QTcpSocket(self)
         self._sock = sock
         sock.setReadBufferSize(SOCKET_BUFFER)
@@ -418,6 +437,70 @@ class WireConnection(EngineConnection):
         proto = self._proto
         if proto is None or proto.state is CLOSED:
             return
+        while data:
+            if (proto.state is OPEN and proto.current_size is None and proto.parser_exc is None
+                    and self._in_scanner.at_boundary and not proto.reader.buffer):
+                data = self._feed_fast(data)
+                if not data:
+                    return
+                cut = _frame_end(data)  # the library takes the frame the fast path left, then it is back
+            else:
+                if self._held:
+                    data, self._held = self._held + data, b""
+                # the rest of the frame the library is reading, when its header is known: then the fast path
+                # may take over again
+                cut = self._in_scanner.payload_left or len(data)
+            self._feed_library(data[:cut])
+            data = data[cut:]
+            if self._finished or proto.state is CLOSED:
+                return
+
+    def _feed_fast(self, data: bytes) -> bytes:
+        """Take the whole-message frames at the start of ``data`` (see the module's docstring); returns what
+        is left for the library, from the first frame the fast path does not take, or b"" when none is."""
+        if self._held:
+            data, self._held = self._held + data, b""
+        size = len(data)
+        pos = 0
+        limit = self._fast_limit
+        whole_in = self._whole_in
+        monotonic_ns = time.monotonic_ns
+        while pos + 2 <= size:
+            b0 = data[pos]
+            if b0 not in (0x81, 0x82):  # FIN, no RSV bit, TEXT or BINARY
+                return data[pos:]
+            length = data[pos + 1]
+            if length < 126:  # unmasked (a set mask bit makes it 128 or more), 7-bit length
+                start = pos + 2
+            elif length == 126:
+                if pos + 4 > size:
+                    break
+                length = (data[pos + 2] << 8) | data[pos + 3]
+                start = pos + 4
+            else:  # a 64-bit length, or masked
+                return data[pos:]
+            if length > limit:
+                return data[pos:]
+            end = start + length
+            if end > size:
+                break
+            payload = data[start:end]
+            if b0 == 0x81:
+                try:
+                    payload.decode()
+                except UnicodeDecodeError:
+                    return data[pos:]  # the library fails the connection, with the frame shown
+                whole_in(_WHOLE_TEXT, payload, monotonic_ns())
+            else:
+                whole_in(_WHOLE_BINARY, payload, monotonic_ns())
+            pos = end
+        if pos < size:
+            self._held = data[pos:]
+        return b""
+
+    def _feed_library(self, data: bytes) -> None:
+        proto = self._proto
+        assert proto is not None
         self._in_headers.extend(self._in_scanner.feed(data))
         try:
             proto.receive_data(data)
@@ -551,6 +634,9 @@ class WireConnection(EngineConnection):
         self._pump_timer.stop()
         while not self._finished and sock.bytesAvailable() > 0:
             self._feed(sock.read(READ_CHUNK).data())
+        if self._held and not self._finished and proto.state is not CLOSED:
+            held, self._held = self._held, b""
+            self._feed_library(held)  # a frame cut short by the end of the stream: the library says so
         if self._finished or (proto.state is CLOSED and proto.reader.eof):
             return
         proto.receive_eof()
@@ -642,6 +728,14 @@ class WireConnection(EngineConnection):
             self.failed.emit(failure)
         else:
             self.cancelled.emit()
+
+
+def _frame_end(data: bytes) -> int:
+    """Where the frame at the start of ``data`` ends (``len(data)`` when it does not end within it)."""
+    header = parse_header(data)
+    if header is None:
+        return len(data)
+    return min(len(data), header.header_length + header.length)
 
 
 def _unmask(body: bytes | memoryview, key: bytes) -> bytes:
