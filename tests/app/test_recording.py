@@ -431,5 +431,5 @@ def test_deleting_the_session_being_recorded_does_not_break_the_next_recording(
     assert failures == [], failures
     assert_stored_like_the_log(store, controller, second)
     orphans = store.connection.execute(
-        "SELECT count(*) FROM frames WHERE key >> 32 NOT IN (SELECT id FROM sessions)").fetchone()[0]
+        "SELECT coalesce(sum(count), 0) FROM chunks WHERE key >> 32 NOT IN (SELECT id FROM sessions)").fetchone()[0]
     assert orphans == 0, f"{orphans} frames of the deleted session are still in the file"

@@ -1,15 +1,15 @@
-"""Frame filters: the matcher, its SQL twin, the chunked scan and find-next."""
+"""Frame filters: the matcher, the same filter over a stored chunk, the chunked scan and find-next."""
 
 from __future__ import annotations
 
 import random
 import re
-import sqlite3
 from collections.abc import Iterator
 
 import pytest
 
-from wsinspector.core.filters import ChunkedScan, FilterError, FrameFilter, find_next, register_sql_functions
+from wsinspector.core.chunks import Chunk, pack_rows
+from wsinspector.core.filters import ChunkedScan, FilterError, FrameFilter, chunk_matches, find_next
 from wsinspector.core.frames import Direction, Opcode, close_payload, pack_meta
 
 IN, OUT = Direction.IN, Direction.OUT
@@ -139,22 +139,33 @@ def test_matcher_agrees_with_the_reference_semantics(flt: FrameFilter) -> None:
     assert got == expected
 
 
-@pytest.fixture
-def db() -> Iterator[sqlite3.Connection]:
-    connection = sqlite3.connect(":memory:")
-    register_sql_functions(connection)
-    connection.execute("CREATE TABLE frames (seq INTEGER PRIMARY KEY, meta INTEGER NOT NULL, payload BLOB NOT NULL)")
-    connection.executemany("INSERT INTO frames VALUES (?, ?, ?)", MIXED)
-    yield connection
-    connection.close()
+def as_chunk(rows: list[Row]) -> Chunk:
+    """The rows as the store keeps them: one chunk, packed and read back."""
+    packed = pack_rows([(seq, seq * 10, m, None, None, None, payload) for seq, m, payload in rows])
+    return Chunk(packed.first, packed.count, packed.ts, packed.meta, packed.ends, bytes(packed.payload),
+                 packed.extras)
+
+
+#: the mixed data set without a byte above 0x7F: a chunk of these takes the lower-cased search
+ASCII = [(seq, m, p) for seq, (_, m, p) in enumerate(r for r in MIXED if r[2].isascii())]
 
 
 @pytest.mark.parametrize("flt", FILTERS, ids=filter_id)
-def test_sql_selects_exactly_what_the_matcher_selects(db: sqlite3.Connection, flt: FrameFilter) -> None:
-    where, params = flt.sql()
-    got = [seq for (seq,) in db.execute(f"SELECT seq FROM frames WHERE {where} ORDER BY seq", params)]
+@pytest.mark.parametrize("rows", [MIXED, ASCII], ids=["mixed", "ascii"])
+def test_a_stored_chunk_selects_exactly_what_the_matcher_selects(rows: list[Row], flt: FrameFilter) -> None:
+    chunk = as_chunk(rows)
     match = flt.matcher()
-    assert got == [seq for seq, m, payload in MIXED if match(m, payload)]
+    expected = [seq for seq, m, payload in rows if match(m, payload)]
+    assert chunk_matches(flt, chunk, 0, len(rows)) == expected
+    # any part of the chunk: the search stays inside it
+    for lo, hi in ((1, 7), (5, len(rows) - 3), (len(rows) - 1, len(rows)), (4, 4)):
+        assert chunk_matches(flt, chunk, lo, hi) == [seq for seq in expected if lo <= seq < hi]
+
+
+def test_a_text_split_across_two_payloads_is_no_match_but_the_search_goes_on() -> None:
+    rows: list[Row] = [(0, meta(), b"xxnee"), (1, meta(), b"dle"), (2, meta(), b"needle"), (3, meta(), b"neeneedle")]
+    for flt in (FrameFilter(text="needle"), FrameFilter(text="needle", case_sensitive=True)):
+        assert chunk_matches(flt, as_chunk(rows), 0, 4) == [2, 3]
 
 
 def test_the_mixed_data_set_exercises_every_kind_of_result() -> None:
@@ -165,43 +176,6 @@ def test_the_mixed_data_set_exercises_every_kind_of_result() -> None:
                                       FrameFilter(text="\ud800"), FrameFilter(text="\ud800", case_sensitive=True))}
     assert {name for name, count in counts.items() if count == len(MIXED)} == everything
     assert {name for name, count in counts.items() if count == 0} == nothing
-
-
-def test_the_sql_function_reads_null_and_text_payloads_as_their_bytes() -> None:
-    connection = sqlite3.connect(":memory:")
-    register_sql_functions(connection)
-    where, params = FrameFilter(text="^$", regex=True).sql()
-    assert connection.execute(f"SELECT {where} FROM (SELECT 1 AS meta, NULL AS payload)", params).fetchone() == (1,)
-    where, params = FrameFilter(text="CAFÉ").sql()
-    assert connection.execute(f"SELECT {where} FROM (SELECT 1 AS meta, 'café' AS payload)", params).fetchone() == (1,)
-    connection.close()
-
-
-def test_sql_of_an_empty_filter_is_true() -> None:
-    assert FrameFilter().sql() == ("1", [])
-    assert FrameFilter(opcodes=frozenset(Opcode)).sql() == ("1", [])
-
-
-def test_sql_uses_the_documented_column_expressions() -> None:
-    where, params = FrameFilter(directions=frozenset({OUT}), opcodes=frozenset({Opcode.BINARY, Opcode.TEXT}),
-                                text="é", case_sensitive=True).sql()
-    assert "((meta >> 4) & 1) = 1" in where
-    assert "(meta & 15) IN (1, 2)" in where
-    assert "instr(" in where
-    assert params == ["é".encode()]
-
-
-def test_plain_case_sensitive_sql_needs_no_registered_function() -> None:
-    connection = sqlite3.connect(":memory:")
-    connection.execute("CREATE TABLE frames (seq INTEGER, meta INTEGER, payload BLOB)")
-    connection.executemany("INSERT INTO frames VALUES (?, ?, ?)", MIXED)
-    where, params = FrameFilter(text="needle", case_sensitive=True).sql()
-    got = [seq for (seq,) in connection.execute(f"SELECT seq FROM frames WHERE {where}", params)]
-    assert got and all(b"needle" in MIXED[seq][2] for seq in got)
-    where, params = FrameFilter(text="needle").sql()
-    with pytest.raises(sqlite3.OperationalError, match="no such function"):
-        connection.execute(f"SELECT seq FROM frames WHERE {where}", params).fetchall()
-    connection.close()
 
 
 # -- semantics, case by case ---------------------------------------------------------------------------
@@ -298,7 +272,7 @@ def test_a_bad_regex_is_a_filter_error_with_its_position(case_sensitive: bool) -
     with pytest.raises(FilterError, match=expected):
         flt.matcher()
     with pytest.raises(FilterError, match="Invalid regular expression"):
-        flt.sql()
+        chunk_matches(flt, as_chunk(MIXED), 0, len(MIXED))
     with pytest.raises(FilterError):
         ChunkedScan(flt, 10, lambda first, last: [])
     with pytest.raises(FilterError):

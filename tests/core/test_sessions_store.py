@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from wsinspector.core import store as store_module
+from wsinspector.core.chunks import CHUNK_FRAMES
 from wsinspector.core.frames import Direction, Opcode, close_payload, pack_meta
 from wsinspector.core.profiles import ConnectionProfile
 from wsinspector.core.store import (
@@ -59,7 +61,7 @@ def varied_rows(count: int, first: int = 0, ts0: int = STARTED_NS + 1000) -> lis
             rows.append((seq, ts, pack_meta(IN, Opcode.CLOSE, True), None, None, "reconstructed ✓",
                          close_payload(4001, "bye")))
         else:  # an unfinished fragment, fin unknown
-            rows.append((seq, ts, pack_meta(IN, Opcode.TEXT, None), None, None, "", b"part"))
+            rows.append((seq, ts, pack_meta(IN, Opcode.TEXT, None), None, None, None, b"part"))
     return rows
 
 
@@ -167,7 +169,7 @@ def test_read_frames_pages_across_batch_boundaries_return_exactly_what_was_appen
     assert store.read_frames(session_id, 0, 0)[0][3:6] == (None, None, None)
     assert store.read_frames(session_id, 1, 1)[0][4] == bytes([1, 1, 2, 3])
     assert store.read_frames(session_id, 5, 5)[0][5] == "reconstructed ✓"
-    assert store.read_frames(session_id, 6, 6)[0][5] == ""
+    assert store.read_frames(session_id, 6, 6)[0][5] is None
     # reading past the end gives what there is
     assert store.read_frames(session_id, 990, 5000) == rows[990:]
     assert store.read_frames(session_id, 1000, 2000) == []
@@ -235,7 +237,7 @@ def test_delete_session_removes_its_frames_only(open_store: OpenStore, db_path: 
     assert store.read_frames(second, 0, 100) == []
     assert store.read_frames(first, 0, 100) == rows_first
     assert store.read_frames(third, 0, 100) == rows_third
-    left = store.connection.execute("SELECT count(*) FROM frames").fetchone()[0]
+    left = store.connection.execute("SELECT sum(count) FROM chunks").fetchone()[0]
     assert left == 40
     store.close()
     store = open_store(db_path)
@@ -333,6 +335,33 @@ def test_v1_database_migrates_to_the_current_schema_and_keeps_its_profiles(
     assert store.schema_version == SCHEMA_VERSION
     assert store.profiles() == [profile]
     assert store.read_frames(session_id, 0, 10) == varied_rows(5)
+
+
+def test_frames_stored_a_row_each_by_version_5_move_into_chunks(open_store: OpenStore, db_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = varied_rows(CHUNK_FRAMES + 40)
+    gapped = varied_rows(30)
+    del gapped[12:15]  # a damaged file may have lost frames: the seqs around the gap keep their numbers
+    with monkeypatch.context() as v5:
+        v5.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:5])
+        v5.setattr(store_module, "SCHEMA_VERSION", 5)
+        old = Store(db_path)
+        ids = [new_session(old, "long"), new_session(old, "gapped")]
+        for session_id, session_rows in zip(ids, (rows, gapped), strict=True):
+            old.connection.executemany(
+                "INSERT INTO frames (key, ts_ns, meta, payload_length, mask_key, note, payload) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)", [((session_id << 32) | seq, *rest) for seq, *rest in session_rows])
+        old.close()
+
+    store = open_store(db_path)
+    assert store.schema_version == SCHEMA_VERSION
+    assert store.read_frames(ids[0], 0, len(rows)) == rows
+    assert store.read_frames(ids[1], 0, 100) == gapped
+    assert store.read_frames(ids[0], CHUNK_FRAMES - 2, CHUNK_FRAMES + 1) == rows[CHUNK_FRAMES - 2:CHUNK_FRAMES + 2]
+    assert store.stored_frame_count(ids[1]) == 27
+    tables = {name for (name,) in store.connection.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+    assert "frames" not in tables
+    assert store.integrity_check() == "ok"
 
 
 # -- disk full ---------------------------------------------------------------------------------------

@@ -47,12 +47,16 @@ def test_a_version_4_file_migrates_and_keeps_its_sessions(open_store: OpenStore,
         old_id = old.connection.execute("INSERT INTO sessions (name, url, started_wall, started_ns, status) "
                                         "VALUES ('before', 'ws://127.0.0.1:9/', 1.0, 2, 'closed')").lastrowid
         assert old_id is not None
-        old.append_frames(old_id, [(0, 5, 0, None, None, None, b"hi")])
+        # as version 4 stored a frame: a row of its own
+        old.connection.execute("INSERT INTO frames (key, ts_ns, meta, payload_length, mask_key, note, payload) "
+                               "VALUES (?, 5, 0, NULL, NULL, NULL, x'6869')", (old_id << 32,))
+        old.connection.execute("UPDATE sessions SET frames_in = 1, bytes_in = 2, last_ts_ns = 5 WHERE id = ?",
+                               (old_id,))
         old.close()
     assert "replay_of" not in _sessions_columns(db_path)
 
     store = open_store(db_path)
-    assert store.schema_version == 5
+    assert store.schema_version == SCHEMA_VERSION
     assert "replay_of" in _sessions_columns(db_path)
     record = store.session(old_id)
     assert record is not None

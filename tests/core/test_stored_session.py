@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from wsinspector.core.chunks import CHUNK_BYTES, CHUNK_FRAMES, OPEN_FRAMES
 from wsinspector.core.frames import Direction, Frame, Opcode, close_payload
 from wsinspector.core.log import FrameLog
 from wsinspector.core.store import SessionStatus, Store
@@ -48,10 +49,12 @@ def store(data_dir: Path) -> Iterator[Store]:
 
 
 def record(store: Store, log: FrameLog, batch: int = 37, cached_pages: int = 64) -> StoredSession:
-    """Write the log's rows to the store in flush-sized batches, finish the session and open it read-only."""
+    """Write the log to the store in flush-sized batches as a recorder does, finish the session and open it
+    read-only."""
     session_id = store.create_session("recorded", "ws://127.0.0.1:1/", log.started_wall, log.started_ns)
+    open_chunk = None
     for first in range(0, len(log), batch):
-        store.append_frames(session_id, log.rows(first, min(first + batch, len(log)) - 1))
+        open_chunk = store.append_from_log(session_id, log, first, min(first + batch, len(log)) - 1, open_chunk)
     store.finish_session(session_id, SessionStatus.CLOSED, STARTED_WALL + 1, 1000, "")
     saved = store.session(session_id)
     assert saved is not None
@@ -222,7 +225,6 @@ def test_the_message_of_a_single_frame_is_read_without_the_frames_after_it(store
 def test_pong_rtts_read_back_as_the_live_log_measured_them(store: Store) -> None:
     from wsinspector.core.frames import Direction, Frame, Opcode
     from wsinspector.core.log import FrameLog
-    from wsinspector.core.store import frame_key
 
     log = FrameLog(started_ns=0)
     frames = [
@@ -234,11 +236,42 @@ def test_pong_rtts_read_back_as_the_live_log_measured_them(store: Store) -> None
     for direction, opcode, payload, ts in frames:
         log.append(Frame(seq=0, ts_ns=ts, direction=direction, opcode=opcode, payload=payload, fin=True))
     session_id = store.create_session("pings", "ws://127.0.0.1:1/", 0.0, 0)
-    store.append_keyed_frames(session_id, log.rows(0, len(log) - 1, frame_key(session_id, 0)),
-                              log.counts(0, len(log) - 1))
+    store.append_from_log(session_id, log, 0, len(log) - 1)
     record = store.session(session_id)
     assert record is not None
     stored = StoredSession(store, record)
     live = [(log.rtt_ns(seq), log.is_unsolicited(seq)) for seq in range(len(log))]
     assert [(stored.rtt_ns(seq), stored.is_unsolicited(seq)) for seq in range(len(stored))] == live
     assert live[4] == (5_000, False) and live[5] == (None, True) and live[6] == (6_500, False)
+
+
+@pytest.mark.parametrize("batch", [1, 3, 100, 5000])
+def test_a_recording_makes_full_chunks_whatever_the_flush_size(store: Store, batch: int) -> None:
+    builder = LogBuilder()
+    for i in range(2 * CHUNK_FRAMES + 300):
+        if i % 5 == 0:
+            builder.add(OUT, Opcode.TEXT, b"out %d" % i, mask_key=bytes([i % 256, 1, 2, 3]))
+        elif i % 5 == 1:
+            builder.add(IN, Opcode.BINARY, bytes(i % 300), rsv1=True, payload_length=7, note="inflated")
+        else:
+            builder.add(IN, Opcode.TEXT, b"in %d" % i)
+    log = builder.log
+    stored = record(store, log, batch=batch)
+
+    assert store.read_frames(stored.session_id, 0, len(log) - 1) == log.rows(0, len(log) - 1)
+    assert (stored.record.frames_in, stored.record.frames_out) == (log.frames_in, len(log) - log.frames_in)
+    assert (stored.record.bytes_in, stored.record.bytes_out) == (log.bytes_in, log.bytes_out)
+    chunks = store.connection.execute("SELECT count FROM chunks").fetchall()
+    # a slow feed fills its chunk up to OPEN_FRAMES, rewriting it flush after flush; a fast one writes full ones
+    most = max(OPEN_FRAMES, batch if batch < CHUNK_FRAMES else CHUNK_FRAMES)
+    assert len(chunks) <= -(-len(log) // min(most, OPEN_FRAMES)) and all(c <= CHUNK_FRAMES for (c,) in chunks)
+
+
+def test_frames_of_more_than_a_chunk_of_bytes_get_chunks_of_their_own(store: Store) -> None:
+    builder = LogBuilder()
+    for size in (10, CHUNK_BYTES + 5, 20, CHUNK_BYTES // 2, CHUNK_BYTES // 2 + 1, 30):
+        builder.add(IN, Opcode.BINARY, bytes([size % 256]) * size, payload_length=size)
+    log = builder.log
+    stored = record(store, log, batch=100)
+    assert store.read_frames(stored.session_id, 0, len(log) - 1) == log.rows(0, len(log) - 1)
+    assert [c for (c,) in store.connection.execute("SELECT count FROM chunks ORDER BY key")] == [1, 1, 2, 2]

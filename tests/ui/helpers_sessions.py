@@ -299,7 +299,7 @@ def write_big_file(path: Path, count: int) -> None:
 
 def frame_total(store: Store) -> int:
     """Every frame in the store, whichever session it belongs to (orphans included)."""
-    return int(store.connection.execute("SELECT count(*) FROM frames").fetchone()[0])
+    return int(store.connection.execute("SELECT coalesce(sum(count), 0) FROM chunks").fetchone()[0])
 
 
 # -- peers --------------------------------------------------------------------------------------------

@@ -119,6 +119,7 @@ class ReplayController(QObject, LogRecording):
         self._reported = 0
         self._announced: int | None = None
         self._saved = 0
+        self._open_chunk = None
 
         self._timer = QTimer(self)
         self._timer.setObjectName("replayDrive")

@@ -120,6 +120,7 @@ class SessionController(QObject, LogRecording):
         self.open_info = None
         self.log = FrameLog()
         self._flushed = self._saved = 0
+        self._open_chunk = None
         self.recording_error = ""
         self.session_id = None
         self.healthy = True

@@ -11,8 +11,9 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from wsinspector.app.tasks import ChunkedTask
+from wsinspector.core.chunks import CHUNK_FRAMES
 from wsinspector.core.export import SessionFileError, SessionInfo, read_session, write_session
-from wsinspector.core.filters import ChunkedScan, FrameFilter, register_sql_functions
+from wsinspector.core.filters import ChunkedScan, FrameFilter
 from wsinspector.core.frames import Frame, frame_meta
 from wsinspector.core.log import FrameLog
 from wsinspector.core.store import SessionRecord, SessionStatus, Store, StoreError
@@ -20,7 +21,8 @@ from wsinspector.core.stored import StoredSession, _to_frame
 
 EXPORT_PAGE = 5000
 IMPORT_BATCH = 5000
-SQL_FILTER_CHUNK = 100_000
+#: frames of a stored session filtered per step (16 chunks): each step stays short enough for the window
+STORED_FILTER_CHUNK = 16 * CHUNK_FRAMES
 
 
 def _describe(exc: Exception) -> str:
@@ -41,7 +43,6 @@ class SessionsController(QObject):
     def __init__(self, store: Store, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._store = store
-        register_sql_functions(store.connection)
 
     @property
     def store(self) -> Store:
@@ -175,17 +176,17 @@ class SessionsController(QObject):
         total = len(source) if upto is None else min(upto, len(source))
         matches: array[int] = array("q")
         if isinstance(source, StoredSession):
-            where, params = flt.sql()
+            flt.validate()  # a bad regex fails here, not in the first step
             store, session_id = self._store, source.session_id
 
-            def sql_steps() -> Iterator[tuple[int, int]]:
-                for first in range(0, total, SQL_FILTER_CHUNK):
-                    last = min(first + SQL_FILTER_CHUNK, total) - 1
-                    matches.extend(store.query_seqs(session_id, where, params, first, last))
+            def stored_steps() -> Iterator[tuple[int, int]]:
+                for first in range(0, total, STORED_FILTER_CHUNK):
+                    last = min(first + STORED_FILTER_CHUNK, total) - 1
+                    matches.extend(store.filter_seqs(session_id, flt, first, last))
                     yield last + 1, total
                 yield total, total
 
-            return ChunkedTask("Filtering", sql_steps(), lambda: (matches, total), _describe, parent=parent)
+            return ChunkedTask("Filtering", stored_steps(), lambda: (matches, total), _describe, parent=parent)
 
         scan = ChunkedScan(flt, total, self.fetcher(source))
 

@@ -1,9 +1,10 @@
-"""Which frames to show: a filter on direction, opcode and payload text, for the live log and for SQLite.
+"""Which frames to show: a filter on direction, opcode and payload text, for the live log and for stored chunks.
 
 A :class:`FrameFilter` works on the packed header bits of a frame (``meta``, see
 :func:`wsinspector.core.frames.pack_meta`) and its payload, so it runs over the columns of the in-memory
-log without building :class:`~wsinspector.core.frames.Frame` objects. The same filter renders as an SQL
-``WHERE`` fragment; :meth:`FrameFilter.matcher` and :meth:`FrameFilter.sql` select the same frames.
+log without building :class:`~wsinspector.core.frames.Frame` objects. :func:`chunk_matches` applies it to a
+stored chunk: a plain-text search looks for the text in the chunk's payloads at once and checks only where
+it is found; :meth:`FrameFilter.matcher` and :func:`chunk_matches` select the same frames.
 
 Text semantics: the text is searched in the payload decoded as UTF-8 with invalid bytes replaced by
 U+FFFD, for text and binary frames alike. For a close frame the 2-byte close code is skipped, so the text
@@ -14,12 +15,11 @@ finds ``straße``); a regular expression uses Python's :mod:`re` (``re.IGNORECAS
 from __future__ import annotations
 
 import re
-import sqlite3
 from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 
+from wsinspector.core.chunks import HEADER_BITS, Chunk
 from wsinspector.core.frames import META_DIRECTION_SHIFT, META_OPCODE_MASK, Direction, Opcode
 
 __all__ = [
@@ -27,8 +27,8 @@ __all__ = [
     "FilterError",
     "FrameFilter",
     "Matcher",
+    "chunk_matches",
     "find_next",
-    "register_sql_functions",
 ]
 
 #: (meta, payload) -> whether the frame passes the filter
@@ -39,9 +39,8 @@ Fetch = Callable[[int, int], Iterable[tuple[int, int, bytes]]]
 _LOW_BITS = META_OPCODE_MASK | (1 << META_DIRECTION_SHIFT)  # opcode and direction: the low 5 bits
 _CLOSE = int(Opcode.CLOSE)
 _ALL_OPCODES = frozenset(Opcode)
-_SQL_FUNCTION = "wsi_text_match"
 
-# text modes shared by the matcher and the SQL function
+# text modes
 _PLAIN_CASE = 0
 _PLAIN_NOCASE = 1
 _REGEX_CASE = 2
@@ -137,38 +136,6 @@ def _text_matcher(mode: int, text: str, allowed: frozenset[int]) -> Matcher:
     return nocase
 
 
-_ANY_LOW_BITS = frozenset(range(_LOW_BITS + 1))
-
-
-@lru_cache(maxsize=16)
-def _sql_predicate(mode: int, needle: bytes) -> Matcher:
-    return _text_matcher(mode, needle.decode("utf-8", "surrogatepass"), _ANY_LOW_BITS)
-
-
-def _sql_text_match(meta: object, payload: object, mode: object, needle: object) -> int:
-    # Called once per row: the common case (a BLOB payload, as stored) goes straight to the cached predicate.
-    if type(payload) is bytes and type(meta) is int and type(mode) is int and type(needle) is bytes:
-        return 1 if _sql_predicate(mode, needle)(meta, payload) else 0
-    if not isinstance(meta, int) or not isinstance(mode, int) or not isinstance(needle, bytes):
-        return 0
-    if payload is None:  # SQLite yields NULL for some expressions over an empty BLOB
-        payload = b""
-    elif isinstance(payload, str):
-        payload = payload.encode("utf-8", "surrogatepass")
-    if not isinstance(payload, bytes):
-        return 0
-    return 1 if _sql_predicate(mode, needle)(meta, payload) else 0
-
-
-def register_sql_functions(db: sqlite3.Connection) -> None:
-    """Register the SQL function that :meth:`FrameFilter.sql` fragments call for text matching.
-
-    ``wsi_text_match(meta, payload, mode, text)`` is 1 when the frame's payload contains the text under the
-    given mode (plain or regex, with or without case), exactly as :meth:`FrameFilter.matcher` decides.
-    """
-    db.create_function(_SQL_FUNCTION, 4, _sql_text_match, deterministic=True)
-
-
 @dataclass(frozen=True, slots=True)
 class FrameFilter:
     """What to show: frames of the chosen directions and opcodes whose payload contains ``text``.
@@ -232,52 +199,66 @@ class FrameFilter:
 
         return by_meta
 
-    def sql(self) -> tuple[str, list[object]]:
-        """A ``WHERE`` fragment over the columns ``meta`` (INTEGER, as pack_meta) and ``payload`` (BLOB).
 
-        Returns the fragment and its parameters; ``"1"`` when the filter is empty. Text matching other than
-        a plain case-sensitive search needs :func:`register_sql_functions` on the connection.
-        Raises :class:`FilterError` on a bad regex.
-        """
-        self.validate()
-        if self.is_empty():
-            return "1", []
-        clauses: list[str] = []
-        params: list[object] = []
-        if not self._any_direction():
-            if not self.directions:
-                return "0", []
-            (direction,) = self.directions
-            clauses.append(f"((meta >> {META_DIRECTION_SHIFT}) & 1) = {1 if direction is Direction.OUT else 0}")
-        if not self._any_opcode():
-            if not self.opcodes:
-                return "0", []
-            listed = ", ".join(str(int(op)) for op in sorted(self.opcodes))
-            clauses.append(f"(meta & {META_OPCODE_MASK}) IN ({listed})")
-        if self.text:
-            mode = self._mode()
-            if mode == _PLAIN_CASE and _has_surrogate(self.text):
-                return "0", []
-            searched = f"CASE WHEN (meta & {META_OPCODE_MASK}) = {_CLOSE} THEN substr(payload, 3) ELSE payload END"
-            folded = self.text.casefold()
-            if mode == _PLAIN_CASE and "\ufffd" not in self.text:
-                clauses.append(f"instr({searched}, ?) > 0")
-                params.append(self.text.encode("utf-8"))
-            elif mode == _PLAIN_NOCASE and folded.isascii() and not _has_surrogate(self.text):
-                # SQLite's lower() folds ASCII exactly as casefold() does, so it decides every payload made of
-                # ASCII alone in C. length() of the payload as text counts characters up to a NUL: it is
-                # shorter than the byte length exactly when a multibyte character (one that may fold to
-                # ASCII, such as U+212A KELVIN SIGN) or a NUL is there; only those rows go to Python.
-                as_text = f"CAST({searched} AS TEXT)"
-                clauses.append(
-                    f"instr(lower({as_text}), ?) > 0 OR (length({as_text}) < length({searched}) "
-                    f"AND {_SQL_FUNCTION}(meta, payload, {mode}, ?))"
-                )
-                params.extend([folded.encode("ascii"), self.text.encode("utf-8")])
-            else:
-                clauses.append(f"{_SQL_FUNCTION}(meta, payload, {mode}, ?)")
-                params.append(self.text.encode("utf-8", "surrogatepass"))
-        return " AND ".join(f"({clause})" for clause in clauses), params
+def _needle(flt: FrameFilter) -> tuple[bytes, bool] | None:
+    """(bytes to look for, whether to lower-case the payloads first) when the filter's text can be searched
+    for in raw payload bytes, else None."""
+    text = flt.text
+    if not text or flt.regex or _has_surrogate(text):
+        return None
+    if flt.case_sensitive:
+        return (text.encode("utf-8"), False) if "\ufffd" not in text else None
+    folded = text.casefold()
+    return (folded.encode("ascii"), True) if folded.isascii() else None
+
+
+def chunk_matches(flt: FrameFilter, chunk: Chunk, lo: int, hi: int) -> list[int]:
+    """The indexes in ``lo``..``hi - 1`` of ``chunk``'s frames that ``flt`` lets through.
+
+    A plain text (case-sensitive, or ASCII without case over ASCII payloads) is looked for in the chunk's
+    payloads at once: each place it occurs is checked to lie inside one frame's payload (past a close
+    frame's code), and the search goes on from the end of that frame. Anything else runs the matcher per
+    frame.
+    """
+    if hi <= lo:
+        return []
+    if flt.is_empty():
+        return list(range(lo, hi))
+    meta = chunk.meta
+    allowed = flt._allowed()
+    if not flt.text:
+        match = flt.matcher()
+        return [i for i in range(lo, hi) if match(meta[i] & HEADER_BITS, b"")]
+    needle = _needle(flt)
+    ends = chunk.ends
+    begin, stop = chunk.start(lo), ends[hi - 1]
+    haystack: bytes = chunk.payload
+    shift = 0  # where haystack starts in the chunk's payloads
+    if needle is not None and needle[1]:
+        view = haystack[begin:stop]
+        if view.isascii():
+            haystack, shift = view.lower(), begin
+        else:
+            needle = None  # a payload that is not ASCII may fold to the text: frame by frame
+    if needle is None:
+        match = flt.matcher()
+        return [i for i in range(lo, hi) if match(meta[i] & HEADER_BITS, chunk.payload_of(i))]
+    wanted = needle[0]
+    size = len(wanted)
+    find = haystack.find
+    found: list[int] = []
+    pos = find(wanted, begin - shift, stop - shift)
+    while pos >= 0:
+        at = pos + shift
+        index = chunk.index_of_offset(at)
+        header = meta[index]
+        if at + size > ends[index] or ((header & META_OPCODE_MASK) == _CLOSE and at < chunk.start(index) + 2):
+            pos = find(wanted, pos + 1, stop - shift)  # across two payloads, or in a close code: look further
+            continue
+        if (header & _LOW_BITS) in allowed:
+            found.append(index)
+        pos = find(wanted, ends[index] - shift, stop - shift)
+    return found
 
 
 class ChunkedScan:

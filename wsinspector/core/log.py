@@ -10,10 +10,22 @@ from __future__ import annotations
 
 import time
 from array import array
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 
 import numpy as np
 
+from wsinspector.core.chunks import (
+    CHUNK_BYTES,
+    CHUNK_FRAMES,
+    HEADER_BITS,
+    LENGTH_IS_PAYLOAD,
+    STORED_META_BITS,
+    Extra,
+    PackedChunk,
+    extras_json,
+    le_bytes,
+)
 from wsinspector.core.frames import (
     Direction,
     FragmentationError,
@@ -30,9 +42,9 @@ from wsinspector.core.latency import PongMatcher
 
 #: set on a data frame that completes a message (single-frame or the last fragment)
 _COMPLETES = 1 << 16
-#: set when the wire length is known and equals the payload length (the usual case)
-LENGTH_IS_PAYLOAD = _LENGTH_IS_PAYLOAD = 1 << 17
-_HEADER_BITS = (1 << 16) - 1
+#: set when the wire length is known and equals the payload length (the usual case; the same bit as stored)
+_LENGTH_IS_PAYLOAD = LENGTH_IS_PAYLOAD
+_HEADER_BITS = HEADER_BITS
 _TEXT, _BINARY, _CONTINUATION = Opcode.TEXT, Opcode.BINARY, Opcode.CONTINUATION
 _IN = Direction.IN
 _PING, _PONG = Opcode.PING, Opcode.PONG
@@ -65,6 +77,8 @@ class FrameLog:
         self._payload_length: dict[int, int] = {}
         self._mask_key: dict[int, bytes] = {}
         self._note: dict[int, str] = {}
+        #: the seqs that have an entry in _payload_length, _mask_key or _note, in order
+        self._extra_seqs = array("q")
         #: fragmented messages by their last seq; each fragment's seq -> that last seq
         self._fragmented: dict[int, Message] = {}
         self._fragment_of: dict[int, int] = {}
@@ -156,6 +170,34 @@ class FrameLog:
                             data[start:end].tobytes()))
         return out
 
+    def chunks(self, first: int, last: int) -> list[PackedChunk]:
+        """Frames ``first``..``last`` packed as store chunks (see :mod:`wsinspector.core.chunks`): runs of at
+        most CHUNK_FRAMES frames and CHUNK_BYTES of payload (a larger frame makes a chunk of its own)."""
+        out: list[PackedChunk] = []
+        offsets = self._offsets
+        start = first
+        while start <= last:
+            end = min(start + CHUNK_FRAMES, last + 1)  # exclusive
+            # as many frames as fit in CHUNK_BYTES of payload, and at least one
+            end = max(start + 1, bisect_right(offsets, offsets[start] + CHUNK_BYTES, start + 1, end + 1) - 1)
+            out.append(self._pack(start, end))
+            start = end
+        return out
+
+    def _pack(self, start: int, end: int) -> PackedChunk:
+        base = self._offsets[start]
+        metas = np.frombuffer(self._meta[start:end], dtype=np.uint32) & STORED_META_BITS
+        ends = np.frombuffer(self._offsets[start + 1:end + 1], dtype=np.int64) - base
+        extras: list[Extra] = []
+        seqs = self._extra_seqs
+        for k in range(bisect_left(seqs, start), bisect_left(seqs, end)):
+            seq = seqs[k]
+            extras.append((seq - start, self._payload_length.get(seq), self._mask_key.get(seq),
+                           self._note.get(seq)))
+        return PackedChunk(start, end - start, self._ts[end - 1], le_bytes(self._ts[start:end]),
+                           metas.astype("<u4").tobytes(), ends.astype("<i8").tobytes(),
+                           bytes(self._data[base:self._offsets[end]]), extras_json(extras))
+
     def counts(self, first: int, last: int) -> tuple[int, int, int, int]:
         """(frames in, frames out, payload bytes in, payload bytes out) of frames ``first``..``last``."""
         if last < first:
@@ -229,6 +271,8 @@ class FrameLog:
             self._mask_key[seq] = mask_key
         if note:
             self._note[seq] = note
+        if seq in self._payload_length or mask_key is not None or note:
+            self._extra_seqs.append(seq)
         if opcode is _PING or opcode is _PONG:
             self._track_ping(seq, direction, opcode, payload, ts_ns)
         elif opcode is _TEXT or opcode is _BINARY or opcode is _CONTINUATION:

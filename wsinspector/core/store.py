@@ -9,12 +9,24 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wsinspector.core.frames import META_DIRECTION_SHIFT
+from wsinspector.core.chunks import (
+    OPEN_BYTES,
+    OPEN_FRAMES,
+    Chunk,
+    FrameRow,
+    PackedChunk,
+    pack_rows,
+    runs,
+    seqs_in,
+)
+from wsinspector.core.filters import FrameFilter, chunk_matches
+from wsinspector.core.frames import META_DIRECTION_SHIFT, META_OPCODE_MASK
 from wsinspector.core.profiles import ConnectionProfile
 
 if TYPE_CHECKING:
@@ -41,6 +53,8 @@ class SessionStatus:
 
 SEQ_BITS = 32
 SEQ_MASK = (1 << SEQ_BITS) - 1
+#: decoded chunks the store keeps (at most CHUNK_BYTES of payload each)
+CACHED_CHUNKS = 16
 
 
 def frame_key(session_id: int, seq: int) -> int:
@@ -83,9 +97,7 @@ class SessionRecord:
 
 
 _SESSION_COLUMNS = ", ".join(SessionRecord.__dataclass_fields__)
-
-#: one stored frame: seq, ts_ns, meta, payload_length, mask_key, note, payload
-FrameRow = tuple[int, int, int, int | None, bytes | None, str | None, bytes]
+__all__ = ["FrameRow", "SessionRecord", "SessionStatus", "Store", "StoreError"]
 
 
 def _v1(db: sqlite3.Connection) -> None:
@@ -171,8 +183,46 @@ def _v5(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE sessions ADD COLUMN replay_of TEXT")
 
 
+_CREATE_CHUNKS = """CREATE TABLE chunks (
+    key INTEGER PRIMARY KEY,
+    count INTEGER NOT NULL,
+    last_ts_ns INTEGER NOT NULL,
+    ts BLOB NOT NULL,
+    meta BLOB NOT NULL,
+    ends BLOB NOT NULL,
+    payload BLOB NOT NULL,
+    extras TEXT
+)"""
+_INSERT_CHUNK = ("INSERT OR REPLACE INTO chunks (key, count, last_ts_ns, ts, meta, ends, payload, extras) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def _chunk_values(session_id: int, chunk: PackedChunk) -> tuple[object, ...]:
+    return (frame_key(session_id, chunk.first), chunk.count, chunk.last_ts_ns, chunk.ts, chunk.meta, chunk.ends,
+            chunk.payload, chunk.extras)
+
+
+def _v6(db: sqlite3.Connection) -> None:
+    """Frames are stored in chunks of consecutive frames, column by column (see core/chunks.py), not a row
+    each: a row per frame cost SQLite more than receiving the frame. A chunk's key is ``session_id << 32 |``
+    the seq of its first frame. The frames of older versions move into chunks here."""
+    db.execute(_CREATE_CHUNKS)
+    rows = db.execute("SELECT key, ts_ns, meta, payload_length, mask_key, note, payload FROM frames ORDER BY key")
+    while True:
+        batch = rows.fetchmany(20_000)
+        if not batch:
+            break
+        by_session: dict[int, list[FrameRow]] = {}
+        for key, ts, meta, length, mask, note, payload in batch:
+            by_session.setdefault(key >> SEQ_BITS, []).append(
+                (key & SEQ_MASK, ts, meta, length, mask, note, bytes(payload or b"")))
+        for session_id, session_rows in by_session.items():
+            db.executemany(_INSERT_CHUNK, [_chunk_values(session_id, pack_rows(run)) for run in runs(session_rows)])
+    db.execute("DROP TABLE frames")
+
+
 #: MIGRATIONS[i] brings a database from user_version i to i + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _PROFILE_FIELDS = {f for f in ConnectionProfile.__dataclass_fields__}
@@ -229,6 +279,8 @@ class Store:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreError(f"Cannot create the data folder {self.path.parent}: {exc.strerror}") from None
+        #: decoded chunks, by key, most recently used last
+        self._cache: OrderedDict[int, Chunk] = OrderedDict()
         try:
             self._db = sqlite3.connect(target, isolation_level=None, check_same_thread=True)
         except sqlite3.Error as exc:
@@ -333,10 +385,10 @@ class Store:
         return int(cursor.lastrowid)
 
     def append_frames(self, session_id: int, rows: Sequence[FrameRow]) -> None:
-        """Store a batch of frames and the session's counters in one transaction."""
+        """Store a batch of frames (consecutive seqs make one chunk) and the session's counters, in one
+        transaction."""
         if not rows:
             return
-        base = session_id << SEQ_BITS
         frames_in = frames_out = bytes_in = bytes_out = 0
         for row in rows:
             if (row[2] >> META_DIRECTION_SHIFT) & 1:
@@ -345,30 +397,33 @@ class Store:
             else:
                 frames_in += 1
                 bytes_in += len(row[6])
-        keyed = [(base | seq, ts, meta, length, key, note, payload) for seq, ts, meta, length, key, note, payload
-                 in rows]
-        self.append_keyed_frames(session_id, keyed, (frames_in, frames_out, bytes_in, bytes_out))
+        self._append_chunks(session_id, [pack_rows(run) for run in runs(rows)],
+                            (frames_in, frames_out, bytes_in, bytes_out))
 
-    def append_from_log(self, session_id: int, log: FrameLog, first: int, last: int) -> None:
-        """Frames ``first``..``last`` of a live log (a recorder's flush), in one transaction."""
-        self.append_keyed_frames(session_id, log.rows(first, last, frame_key(session_id, 0)), log.counts(first, last))
+    def append_from_log(self, session_id: int, log: FrameLog, first: int, last: int,
+                        open_chunk: int | None = None) -> int | None:
+        """Frames ``first``..``last`` of a live log (a recorder's flush), in one transaction.
 
-    def append_keyed_frames(self, session_id: int, rows: Sequence[FrameRow], counts: tuple[int, int, int, int]) -> None:
-        """The recorder's fast path: rows already keyed (``frame_key(session_id, seq)`` in place of the seq) and
-        the batch's (frames in, frames out, bytes in, bytes out) already counted."""
-        if not rows:
-            return
+        ``open_chunk``: the first seq of the small chunk the previous flush left open; it is written again
+        with these frames, so a slow feed does not make a chunk per flush. Returns the chunk this flush leaves
+        open (None: none)."""
+        if last < first:
+            return open_chunk
+        chunks = log.chunks(first if open_chunk is None else open_chunk, last)
+        self._append_chunks(session_id, chunks, log.counts(first, last))
+        tail = chunks[-1]
+        return tail.first if tail.count < OPEN_FRAMES and len(tail.payload) < OPEN_BYTES else None
+
+    def _append_chunks(self, session_id: int, chunks: Sequence[PackedChunk],
+                       counts: tuple[int, int, int, int]) -> None:
         frames_in, frames_out, bytes_in, bytes_out = counts
+        self._cache.clear()
         with self._transaction():
-            self._db.executemany(
-                "INSERT INTO frames (key, ts_ns, meta, payload_length, mask_key, note, payload) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+            self._db.executemany(_INSERT_CHUNK, [_chunk_values(session_id, chunk) for chunk in chunks])
             updated = self._db.execute(
                 "UPDATE sessions SET frames_in = frames_in + ?, frames_out = frames_out + ?, "
                 "bytes_in = bytes_in + ?, bytes_out = bytes_out + ?, last_ts_ns = ? WHERE id = ?",
-                (frames_in, frames_out, bytes_in, bytes_out, rows[-1][1], session_id),
+                (frames_in, frames_out, bytes_in, bytes_out, chunks[-1].last_ts_ns, session_id),
             ).rowcount
             if updated == 0:
                 raise StoreError("the session was deleted")  # rolls the frames back: no orphans
@@ -417,8 +472,9 @@ class Store:
         return None if row is None else SessionRecord(*row)
 
     def delete_session(self, session_id: int) -> None:
+        self._cache.clear()
         with self._transaction():
-            self._db.execute("DELETE FROM frames WHERE key BETWEEN ? AND ?",
+            self._db.execute("DELETE FROM chunks WHERE key BETWEEN ? AND ?",
                              (session_id << SEQ_BITS, (session_id << SEQ_BITS) | SEQ_MASK))
             self._db.execute("DELETE FROM session_events WHERE session_id = ?", (session_id,))
             self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
@@ -436,57 +492,80 @@ class Store:
 
     def stored_frame_count(self, session_id: int) -> int:
         """Frames actually stored (the session's counters say the same unless the file was damaged)."""
-        row = self._db.execute("SELECT count(*) FROM frames WHERE key BETWEEN ? AND ?",
+        row = self._db.execute("SELECT coalesce(sum(count), 0) FROM chunks WHERE key BETWEEN ? AND ?",
                                (session_id << SEQ_BITS, (session_id << SEQ_BITS) | SEQ_MASK)).fetchone()
         return int(row[0])
 
+    def chunks(self, session_id: int, first: int, last: int) -> Iterator[Chunk]:
+        """The chunks holding seqs ``first``..``last`` of a session, in order (decoded ones are cached)."""
+        base = session_id << SEQ_BITS
+        if last < first:
+            return
+        start = self._db.execute("SELECT max(key) FROM chunks WHERE key BETWEEN ? AND ?",
+                                 (base, base | max(first, 0))).fetchone()[0]
+        keys = self._db.execute("SELECT key FROM chunks WHERE key BETWEEN ? AND ? ORDER BY key",
+                                (base if start is None else start, base | min(last, SEQ_MASK))).fetchall()
+        for (key,) in keys:
+            chunk = self._cache.get(key)
+            if chunk is None:
+                row = self._db.execute("SELECT count, ts, meta, ends, payload, extras FROM chunks WHERE key = ?",
+                                       (key,)).fetchone()
+                if row is None:
+                    continue
+                count, ts, meta, ends, payload, extras = row
+                chunk = Chunk(key & SEQ_MASK, count, ts, meta, ends, payload or b"", extras)
+                self._cache[key] = chunk
+                if len(self._cache) > CACHED_CHUNKS:
+                    self._cache.popitem(last=False)
+            else:
+                self._cache.move_to_end(key)
+            yield chunk
+
     def read_frames(self, session_id: int, first: int, last: int) -> list[FrameRow]:
         """Frames ``first``..``last`` (inclusive) of a session, in order."""
-        base = session_id << SEQ_BITS
-        rows = self._db.execute(
-            "SELECT key, ts_ns, meta, payload_length, mask_key, note, payload FROM frames "
-            "WHERE key BETWEEN ? AND ? ORDER BY key", (base | first, base | last))
-        return [(key & SEQ_MASK, ts, meta, length, mask, note, payload)
-                for key, ts, meta, length, mask, note, payload in rows]
+        return [chunk.row(index) for chunk, index in seqs_in(self.chunks(session_id, first, last), first, last)]
 
     def read_summaries(self, session_id: int, first: int, last: int,
                        head: int = 256) -> list[tuple[int, int, int, int, bytes]]:
-        """(seq, ts_ns, meta, size, first ``head`` payload bytes) for a page of the table: no full payloads."""
-        base = session_id << SEQ_BITS
-        rows = self._db.execute(
-            "SELECT key, ts_ns, meta, coalesce(payload_length, length(payload)), substr(payload, 1, ?) "
-            "FROM frames WHERE key BETWEEN ? AND ? ORDER BY key", (head, base | first, base | last))
-        # substr() of an empty BLOB is NULL, not an empty BLOB
-        return [(key & SEQ_MASK, ts, meta, size, bytes(p or b"")) for key, ts, meta, size, p in rows]
+        """(seq, ts_ns, meta, size, first ``head`` payload bytes) for a page of the table."""
+        return [(chunk.first + index, chunk.ts[index], chunk.header(index), chunk.size(index),
+                 chunk.payload_of(index, head))
+                for chunk, index in seqs_in(self.chunks(session_id, first, last), first, last)]
 
     def scan_frames(self, session_id: int, first: int, last: int) -> Iterator[tuple[int, int, bytes]]:
         """(seq, meta, payload) for filtering."""
-        base = session_id << SEQ_BITS
-        rows = self._db.execute("SELECT key, meta, payload FROM frames WHERE key BETWEEN ? AND ? ORDER BY key",
-                                (base | first, base | last))
-        return ((key & SEQ_MASK, meta, payload) for key, meta, payload in rows)
+        for chunk, index in seqs_in(self.chunks(session_id, first, last), first, last):
+            yield chunk.first + index, chunk.header(index), chunk.payload_of(index)
 
-    def query_seqs(self, session_id: int, where: str, params: Iterable[object], first: int, last: int) -> list[int]:
-        """Seqs in ``first``..``last`` whose frame satisfies ``where`` (over columns meta and payload)."""
-        base = session_id << SEQ_BITS
-        rows = self._db.execute(f"SELECT key FROM frames WHERE key BETWEEN ? AND ? AND ({where}) ORDER BY key",
-                                (base | first, base | last, *params))
-        return [key & SEQ_MASK for (key,) in rows]
+    def filter_seqs(self, session_id: int, flt: FrameFilter, first: int, last: int) -> list[int]:
+        """Seqs in ``first``..``last`` whose frame ``flt`` lets through. Raises FilterError on a bad regex."""
+        seqs: list[int] = []
+        for chunk in self.chunks(session_id, first, last):
+            indexes = chunk.indexes(first, last)
+            seqs.extend(chunk.first + i for i in chunk_matches(flt, chunk, indexes.start, indexes.stop))
+        return seqs
 
-    def query_seqs_with_payload(self, session_id: int, where: str, params: Iterable[object], first: int,
-                                last: int) -> list[tuple[int, int, int, bytes]]:
-        """(seq, ts_ns, meta, payload) of the frames in ``first``..``last`` that satisfy ``where``."""
-        base = session_id << SEQ_BITS
-        rows = self._db.execute(
-            f"SELECT key, ts_ns, meta, payload FROM frames WHERE key BETWEEN ? AND ? AND ({where}) ORDER BY key",
-            (base | first, base | last, *params))
-        return [(key & SEQ_MASK, ts, meta, bytes(payload or b"")) for key, ts, meta, payload in rows]
+    def control_frames(self, session_id: int, opcodes: Iterable[int]) -> list[tuple[int, int, int, bytes]]:
+        """(seq, ts_ns, meta, payload) of the session's frames with these opcodes (pings and pongs, say)."""
+        wanted = frozenset(opcodes)
+        out = []
+        for chunk in self.chunks(session_id, 0, SEQ_MASK):
+            meta = chunk.meta
+            for index in range(chunk.count):
+                if meta[index] & META_OPCODE_MASK in wanted:
+                    out.append((chunk.first + index, chunk.ts[index], chunk.header(index), chunk.payload_of(index)))
+        return out
 
     def seq_at_or_after(self, session_id: int, ts_ns: int) -> int | None:
         base = session_id << SEQ_BITS
-        row = self._db.execute("SELECT min(key) FROM frames WHERE key BETWEEN ? AND ? AND ts_ns >= ?",
+        row = self._db.execute("SELECT min(key) FROM chunks WHERE key BETWEEN ? AND ? AND last_ts_ns >= ?",
                                (base, base | SEQ_MASK, ts_ns)).fetchone()
-        return None if row[0] is None else int(row[0]) & SEQ_MASK
+        if row[0] is None:
+            return None
+        seq = int(row[0]) & SEQ_MASK
+        for chunk in self.chunks(session_id, seq, seq):
+            return chunk.first + chunk.index_at_or_after(ts_ns)
+        return None
 
     @property
     def connection(self) -> sqlite3.Connection:

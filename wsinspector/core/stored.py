@@ -116,9 +116,7 @@ class StoredSession:
         """Every pong's RTT, by replaying the session's pings and pongs (one scan, on first use)."""
         if self._rtts is None:
             matcher = PongMatcher()
-            rows = self.store.query_seqs_with_payload(self.session_id, "(meta & 15) IN (9, 10)", (), 0,
-                                                      max(0, self._count - 1))
-            for seq, ts_ns, meta, payload in rows:
+            for seq, ts_ns, meta, payload in self.store.control_frames(self.session_id, (Opcode.PING, Opcode.PONG)):
                 if meta_opcode(meta) is Opcode.PING and meta_direction(meta) is Direction.OUT:
                     matcher.ping_sent(seq, payload, ts_ns)
                 elif meta_opcode(meta) is Opcode.PONG and meta_direction(meta) is Direction.IN:
