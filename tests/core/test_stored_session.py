@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from wsinspector.core.chunks import CHUNK_BYTES, CHUNK_FRAMES, OPEN_FRAMES
+from wsinspector.core.filters import FrameFilter
 from wsinspector.core.frames import Direction, Frame, Opcode, close_payload
 from wsinspector.core.log import FrameLog
 from wsinspector.core.store import SessionStatus, Store
@@ -275,3 +276,33 @@ def test_frames_of_more_than_a_chunk_of_bytes_get_chunks_of_their_own(store: Sto
     stored = record(store, log, batch=100)
     assert store.read_frames(stored.session_id, 0, len(log) - 1) == log.rows(0, len(log) - 1)
     assert [c for (c,) in store.connection.execute("SELECT count FROM chunks ORDER BY key")] == [1, 1, 2, 2]
+
+
+@pytest.mark.parametrize("damage", [
+    "UPDATE chunks SET ts = substr(ts, 1, length(ts) - 1)",
+    "UPDATE chunks SET meta = substr(meta, 1, length(meta) - 3)",
+    "UPDATE chunks SET ends = substr(ends, 1, length(ends) - 5)",
+    "UPDATE chunks SET ends = zeroblob(length(ends))",
+    "UPDATE chunks SET payload = substr(payload, 1, 7)",
+    "UPDATE chunks SET extras = '[[1, \"x\"'",
+    "UPDATE chunks SET ts = 'not a blob', meta = 42",
+])
+def test_a_damaged_chunk_shows_what_it_can_and_never_raises(store: Store, damage: str) -> None:
+    builder = LogBuilder()
+    for i in range(20):
+        builder.add(IN if i % 2 else OUT, Opcode.TEXT, b"frame %d e" % i)
+    stored = record(store, builder.log, batch=20)
+    store.connection.execute(damage)
+    store.connection.commit()
+    reopened = Store(store.path)  # nothing cached
+    try:
+        view = StoredSession(reopened, stored.record)
+        for seq in range(len(view)):
+            view.ts_ns(seq), view.meta(seq), view.size(seq), view.payload_head(seq, 10)
+        reopened.read_frames(stored.session_id, 0, 100)
+        reopened.filter_seqs(stored.session_id, FrameFilter(text="e", case_sensitive=True), 0, 100)
+        reopened.filter_seqs(stored.session_id, FrameFilter(text="E"), 0, 100)
+        reopened.seq_at_or_after(stored.session_id, STARTED_NS)
+        assert view.rtt_samples == []
+    finally:
+        reopened.close()

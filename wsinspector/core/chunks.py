@@ -17,6 +17,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 #: most frames in a chunk
 CHUNK_FRAMES = 4096
 #: most payload bytes in a chunk (a single larger frame gets a chunk of its own)
@@ -48,9 +50,12 @@ def le_bytes(values: array[int]) -> bytes:
     return values.tobytes()
 
 
-def from_le(typecode: str, data: bytes) -> array[int]:
+def from_le(typecode: str, data: object) -> array[int]:
+    """Little-endian items back into an array; a damaged value gives the whole items it holds."""
     values = array(typecode)
-    values.frombytes(data)
+    if not isinstance(data, bytes):
+        data = b""
+    values.frombytes(data[:len(data) - len(data) % values.itemsize])
     if _SWAP:
         values.byteswap()
     return values
@@ -137,9 +142,15 @@ class Chunk:
         self.ts = from_le("q", ts)
         self.meta = from_le("I", meta)
         self.ends = from_le("q", ends)
-        self.payload = bytes(payload)
+        self.payload = payload if isinstance(payload, bytes) else b""
         self.extras = extras_from_json(extras)
-        self.count = min(count, len(self.ts), len(self.meta), len(self.ends))
+        count = min(count, len(self.ts), len(self.meta), len(self.ends))
+        end_values = np.frombuffer(self.ends, dtype=np.int64, count=count)
+        steps = np.diff(end_values, prepend=0)
+        if count and (steps.min() < 0 or end_values[-1] > len(self.payload)):
+            # a damaged file: the frames before the first payload end that goes back or past the payloads
+            count = int(np.argmax((steps < 0) | (end_values > len(self.payload))))
+        self.count = count
 
     @property
     def last(self) -> int:

@@ -153,10 +153,9 @@ class FrameLog:
     def frame(self, seq: int) -> Frame:
         return self[seq]
 
-    def rows(self, first: int, last: int,
-             key_base: int = 0) -> list[tuple[int, int, int, int | None, bytes | None, str | None, bytes]]:
-        """Frames ``first``..``last`` as store rows: (seq, ts_ns, meta, payload_length, mask_key, note, payload).
-        With ``key_base`` the first item is ``key_base | seq`` (the store's frame key) instead of the seq."""
+    def rows(self, first: int, last: int) -> list[tuple[int, int, int, int | None, bytes | None, str | None, bytes]]:
+        """Frames ``first``..``last`` as the store reads them back: (seq, ts_ns, meta, payload_length, mask_key,
+        note, payload)."""
         ts, metas, offsets = self._ts, self._meta, self._offsets
         lengths, keys, notes = self._payload_length, self._mask_key, self._note
         header, length_is_payload = _HEADER_BITS, _LENGTH_IS_PAYLOAD
@@ -166,7 +165,7 @@ class FrameLog:
                 meta = metas[seq]
                 start, end = offsets[seq], offsets[seq + 1]
                 length = end - start if meta & length_is_payload else lengths.get(seq)
-                out.append((key_base | seq, ts[seq], meta & header, length, keys.get(seq), notes.get(seq),
+                out.append((seq, ts[seq], meta & header, length, keys.get(seq), notes.get(seq),
                             data[start:end].tobytes()))
         return out
 

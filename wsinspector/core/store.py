@@ -513,7 +513,10 @@ class Store:
                 if row is None:
                     continue
                 count, ts, meta, ends, payload, extras = row
-                chunk = Chunk(key & SEQ_MASK, count, ts, meta, ends, payload or b"", extras)
+                try:
+                    chunk = Chunk(key & SEQ_MASK, int(count), ts, meta, ends, payload or b"", extras)
+                except (TypeError, ValueError):
+                    continue  # damaged beyond reading: its frames show as gaps
                 self._cache[key] = chunk
                 if len(self._cache) > CACHED_CHUNKS:
                     self._cache.popitem(last=False)
@@ -569,7 +572,7 @@ class Store:
 
     @property
     def connection(self) -> sqlite3.Connection:
-        """For registering SQL functions (filters); not for writing around the store."""
+        """For reading the file directly (tests, diagnostics); not for writing around the store."""
         return self._db
 
     def integrity_check(self) -> str:

@@ -65,7 +65,7 @@ class HeaderScanner:
 
     ``skip_http=True`` first passes over an HTTP message head (up to the blank line), as a client sees the
     handshake response before the first frame. Headers come back as :data:`RawHeader` tuples: this runs
-    once per incoming frame, so it builds no objects beyond them.
+    once per frame read by the protocol library, so it builds no objects beyond them.
     """
 
     __slots__ = ("_http", "_pending", "_skip")

@@ -9,8 +9,9 @@ read buffer pushes back on the sender through TCP instead of growing without lim
 
 Every frame that crosses the wire is reported, both ways: data frames, incoming pings and pongs, close
 frames, the pongs and close replies the protocol sends by itself. Each carries its real header (FIN,
-RSV1-3, opcode, mask bit and key, payload length on the wire), read by :class:`HeaderScanner`; the payload
-is the decoded one (unmasked, decompressed), so a compressed frame shows both lengths.
+RSV1-3, opcode, mask bit and key, payload length on the wire), read by :class:`HeaderScanner` for the frames
+the library reads; the payload is the decoded one (unmasked, decompressed), so a compressed frame shows both
+lengths.
 
 The bulk of a fast feed, an unmasked TEXT or BINARY frame of at most ``FAST_FRAME_MAX`` bytes with FIN set
 and RSV bits clear, arriving while the connection is open and no fragmented message is under way, is taken
@@ -72,8 +73,9 @@ PUMP_BUDGET_S = 0.005
 #: the socket's own read buffer: beyond it, TCP flow control holds the sender back
 SOCKET_BUFFER = 4 * 1024 * 1024
 
-#: the largest frame the fast path takes (larger ones are few, so the library's cost per frame hardly matters)
-FAST_FRAME_MAX = 64 * 1024
+#: the largest frame the fast path takes, the most a 16-bit length says (larger frames are few, so the
+#: library's cost per frame hardly matters for them)
+FAST_FRAME_MAX = 0xFFFF
 
 #: once both close frames have crossed, how long the server has to drop the TCP connection before we do
 CLOSE_GRACE_S = 1.0
