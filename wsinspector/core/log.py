@@ -62,6 +62,14 @@ def whole_in_meta(opcode: Opcode, *, header_known: bool, length_known: bool) -> 
     return meta | _LENGTH_IS_PAYLOAD if length_known else meta
 
 
+def whole_in_fields(meta: int, payload: bytes, ts_ns: int) -> tuple[object, ...]:
+    """The arguments :meth:`FrameLog.append_fields` (and an engine's frame sink) takes for the frame that
+    :meth:`FrameLog.append_whole_in` is given as ``meta``, ``payload`` and ``ts_ns``."""
+    fields = unpack_meta(meta & _HEADER_BITS)
+    return (_IN, fields["opcode"], payload, ts_ns, True, fields["rsv1"], fields["rsv2"], fields["rsv3"],
+            fields["masked"], len(payload) if meta & _LENGTH_IS_PAYLOAD else None)
+
+
 class FrameLog:
     """Frames of one session in arrival order; ``log[seq]`` is the frame numbered ``seq``.
 
@@ -292,10 +300,7 @@ class FrameLog:
         """Keep an incoming frame that is a whole message, ``meta`` from :func:`whole_in_meta`: the engines'
         hottest path, a few appends."""
         if self._in_open:  # it interrupts a fragmented message: let the assembler say so
-            fields = unpack_meta(meta & _HEADER_BITS)
-            self.append_fields(_IN, fields["opcode"], payload, ts_ns, True, fields["rsv1"],  # type: ignore[arg-type]
-                               fields["rsv2"], fields["rsv3"], fields["masked"],  # type: ignore[arg-type]
-                               len(payload) if meta & _LENGTH_IS_PAYLOAD else None)
+            self.append_fields(*whole_in_fields(meta, payload, ts_ns))  # type: ignore[arg-type]
             return
         self._ts.append(ts_ns)
         self._meta.append(meta)

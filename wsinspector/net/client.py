@@ -18,8 +18,8 @@ from PySide6.QtNetwork import QAbstractSocket, QNetworkRequest, QSslError
 from PySide6.QtWebSockets import QWebSocket, QWebSocketHandshakeOptions, QWebSocketProtocol
 
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
-from wsinspector.core.frames import Direction, Frame, Opcode, close_payload, split_payload, unpack_meta
-from wsinspector.core.log import LENGTH_IS_PAYLOAD, whole_in_meta
+from wsinspector.core.frames import Direction, Frame, Opcode, close_payload, split_payload
+from wsinspector.core.log import whole_in_fields, whole_in_meta
 from wsinspector.core.profiles import ResolvedTarget
 
 _SocketError = QAbstractSocket.SocketError
@@ -156,10 +156,7 @@ class EngineConnection(QObject):
                               mask_key=mask_key, note=note))
 
     def _whole_in_to_sink(self, meta: int, payload: bytes, ts_ns: int) -> None:
-        fields = unpack_meta(meta)
-        self._sink(_IN, fields["opcode"], payload, ts_ns, True, fields["rsv1"], fields["rsv2"],  # type: ignore[arg-type]
-                   fields["rsv3"], fields["masked"],  # type: ignore[arg-type]
-                   len(payload) if meta & LENGTH_IS_PAYLOAD else None)
+        self._sink(*whole_in_fields(meta, payload, ts_ns))  # type: ignore[arg-type]
 
     def _set_state(self, state: ConnectionState) -> None:
         if state is not self._state:
