@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from wsinspector.core.chunks import (
     OPEN_BYTES,
     OPEN_FRAMES,
@@ -550,13 +552,13 @@ class Store:
 
     def control_frames(self, session_id: int, opcodes: Iterable[int]) -> list[tuple[int, int, int, bytes]]:
         """(seq, ts_ns, meta, payload) of the session's frames with these opcodes (pings and pongs, say)."""
-        wanted = frozenset(opcodes)
+        wanted = np.array(sorted(set(opcodes)), dtype=np.uint32)
         out = []
         for chunk in self.chunks(session_id, 0, SEQ_MASK):
-            meta = chunk.meta
-            for index in range(chunk.count):
-                if meta[index] & META_OPCODE_MASK in wanted:
-                    out.append((chunk.first + index, chunk.ts[index], chunk.header(index), chunk.payload_of(index)))
+            # control frames are few: find them in the packed column, not frame by frame
+            opcodes_of = np.frombuffer(chunk.meta, dtype=np.uint32, count=chunk.count) & META_OPCODE_MASK
+            for index in np.flatnonzero(np.isin(opcodes_of, wanted)).tolist():
+                out.append((chunk.first + index, chunk.ts[index], chunk.header(index), chunk.payload_of(index)))
         return out
 
     def seq_at_or_after(self, session_id: int, ts_ns: int) -> int | None:
