@@ -137,5 +137,9 @@ def no_leftovers(request: pytest.FixtureRequest) -> Iterator[None]:
         QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         leftovers = _live_qt_leftovers()
+    # Collect the test's garbage here, between tests: left to the collector's own timing, a Qt object's
+    # wrapper can be freed by an allocation in the middle of the next test's Qt call, inside a signal
+    # disconnect that holds the lock its destructor needs (a deadlock).
+    gc.collect()
     if leftovers:
         pytest.fail("left behind after the test:\n  " + "\n  ".join(leftovers))
