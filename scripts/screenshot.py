@@ -84,7 +84,7 @@ def main(out: Path) -> int:
             session.send(b'{"op": "tick"}', True)
         wait_for(session.frames_appended)
     window.tabs.setCurrentWidget(window.graph)
-    window.graph.redraw()
+    window.graph.content().redraw()  # type: ignore[attr-defined]
     app.processEvents()
     health = out.with_name("health.png")
     window.grab().save(str(health))

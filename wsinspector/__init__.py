@@ -1,10 +1,8 @@
 """wsinspector: a native desktop inspector for WebSocket endpoints."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("wsinspector")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+source"
+#: the one place the version is written (pyproject.toml reads it from here)
+__version__ = "0.1.0"
 
 APP_NAME = "wsinspector"
+#: reverse-DNS application ID: desktop entry, AppStream metainfo, macOS bundle identifier
+APP_ID = "io.github.wsinspector.wsinspector"

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
-import logging
 import os
 import re
 import signal
 import sys
-import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING
 
-from wsinspector import APP_NAME, __version__
+from wsinspector import APP_NAME
 from wsinspector.core.profiles import DEFAULT_HANDSHAKE_TIMEOUT_S
 
 if TYPE_CHECKING:
@@ -27,37 +23,75 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 
 
+COMMANDS = ("serve", "run")
+SMOKE_TEST_ENV = "WSINSPECTOR_SMOKE_TEST"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=APP_NAME, description="Inspect and test WebSocket endpoints.")
-    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
-    parser.add_argument("--data-dir", type=Path, help="where sessions and connections are kept "
+    parser = argparse.ArgumentParser(
+        prog=APP_NAME, description="Inspect and test WebSocket endpoints. With no command, open the window "
+        "(with FILE: a test file opens on the Tests page, a session file is imported and shown).",
+        usage=f"{APP_NAME} [-h] [--version] [--data-dir DIR] [--smoke-test] [FILE ... | COMMAND ...]")
+    parser.add_argument("--version", action="store_true",
+                        help="print the version, the Qt and Python it runs on, the data folder and the licence")
+    parser.add_argument("--data-dir", type=Path, metavar="DIR", help="where sessions and connections are kept "
                         "(default: the platform's user data folder)")
+    parser.add_argument("--smoke-test", action="store_true",
+                        help="open the window, visit every page, check icons, TLS and the echo server, print "
+                             f"the result and quit: 0 when all is well (also ${SMOKE_TEST_ENV}=1)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     serve = sub.add_parser("serve", help="run the built-in echo server headless until Ctrl+C")
     serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     _add_run_parser(sub)
+    opener = sub.add_parser("open", help="open files in the window (the same as giving them without a command)")
+    opener.add_argument("files", nargs="+", type=Path, metavar="FILE")
     return parser
 
 
+def _with_open_command(argv: Sequence[str]) -> list[str]:
+    """``wsinspector FILE ...`` (how desktops and file managers call us) means ``wsinspector open FILE ...``."""
+    args = list(argv)
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--data-dir":
+            index += 2
+            continue
+        if arg.startswith("-"):
+            index += 1
+            continue
+        if arg in (*COMMANDS, "open") or not _names_a_file(arg):
+            return args
+        return [*args[:index], "open", *args[index:]]
+    return args
+
+
+def _names_a_file(arg: str) -> bool:
+    """An existing file, or a name with a file's extension (a test or session that has gone missing is
+    reported in the window); a mistyped command stays a usage error."""
+    return Path(arg).is_file() or arg.lower().endswith((".yaml", ".yml", ".json"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_with_open_command(sys.argv[1:] if argv is None else argv))
+    if args.version:
+        return print_version(args.data_dir)
     if args.command == "serve":
         return serve(args.port)
     if args.command == "run":
         return run_test_file(args)
-    return run_gui(args.data_dir)
+    from wsinspector.ui.launch import run_gui
+
+    smoke_test = args.smoke_test or os.environ.get(SMOKE_TEST_ENV, "") not in ("", "0")
+    return run_gui(args.data_dir, getattr(args, "files", ()), smoke_test=smoke_test)
 
 
-def _quit_on_signals(app: object) -> None:
-    """Let Ctrl+C and SIGTERM stop a Qt event loop: Python handlers run only when Python gets control."""
-    from PySide6.QtCore import QCoreApplication, QTimer
+def print_version(data_dir: Path | None) -> int:
+    from wsinspector.app.about import version_text
+    from wsinspector.app.context import default_data_dir
 
-    assert isinstance(app, QCoreApplication)
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: app.quit())
-    ticker = QTimer(app)
-    ticker.timeout.connect(lambda: None)
-    ticker.start(200)
+    print(version_text(data_dir or default_data_dir()))
+    return EXIT_OK
 
 
 def serve(port: int) -> int:
@@ -66,6 +100,7 @@ def serve(port: int) -> int:
         return EXIT_USAGE
     from PySide6.QtCore import QCoreApplication
 
+    from wsinspector.app.signals import SignalWatcher
     from wsinspector.net.server import EchoServer, EchoServerError
 
     app = QCoreApplication.instance() or QCoreApplication([APP_NAME])
@@ -75,9 +110,11 @@ def serve(port: int) -> int:
     except EchoServerError as exc:
         print(f"{APP_NAME}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    watcher = SignalWatcher()
+    watcher.received.connect(lambda _signum: app.quit())
     print(f"Echo server listening on {url}  (Ctrl+C to stop)", flush=True)
-    _quit_on_signals(app)
     app.exec()
+    watcher.close()
     server.close()
     print("Echo server stopped", flush=True)
     return EXIT_OK
@@ -276,7 +313,7 @@ def run_test_file(args: argparse.Namespace) -> int:
         _err(f"{path}: {exc}")
         return EXIT_USAGE
 
-    from PySide6.QtCore import QCoreApplication, QTimer
+    from PySide6.QtCore import QCoreApplication
 
     from wsinspector.app.replayer import ReplayController
     from wsinspector.core.redact import is_secret_field, is_secret_name, redact_url
@@ -319,29 +356,19 @@ def run_test_file(args: argparse.Namespace) -> int:
     controller.recording_failed.connect(lambda message: _err(f"warning: {message}"))
     controller.finished.connect(lambda _result: app.quit())
 
-    interrupted: list[int] = []
+    from wsinspector.app.signals import SignalWatcher
 
-    def on_signal(signum: int, _frame: object) -> None:
-        interrupted.append(signum)
+    def on_signal(signum: int) -> None:
+        controller.cancel(_INTERRUPTED if signum == signal.SIGINT else _TERMINATED)
 
-    def check_signals() -> None:
-        if interrupted:
-            signum = interrupted.pop()
-            interrupted.clear()
-            controller.cancel(_INTERRUPTED if signum == signal.SIGINT else _TERMINATED)
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    ticker = QTimer()  # Python runs signal handlers only when it gets control: give it some
-    ticker.timeout.connect(check_signals)
-    ticker.start(100)
+    watcher = SignalWatcher()
+    watcher.received.connect(on_signal)
     controller.start()
     try:
         if not controller.done:
             app.exec()
     finally:
-        ticker.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        watcher.close()
     result = masker.result(controller.result or controller.replay.result())
     if result.error and not result.count(r.Verdict.ERROR) and not said_error:
         print(shown(f"  {_marks()[1]} connection: {result.error}"), flush=True)
@@ -361,62 +388,3 @@ def run_test_file(args: argparse.Namespace) -> int:
     if store is not None:
         store.close()
     return code
-
-
-def _install_excepthook(log_path: Path, report: object) -> None:
-    """An unexpected error is logged with its traceback and reported in one line; the app keeps running."""
-
-    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-        text = "".join(traceback.format_exception(exc_type, exc, tb))
-        logging.getLogger(APP_NAME).error("unexpected error\n%s", text)
-        with contextlib.suppress(Exception):  # the hook itself must never raise
-            report(f"Unexpected error: {exc_type.__name__}: {exc}. Details in {log_path}")  # type: ignore[operator]
-
-    sys.excepthook = hook
-
-
-def run_gui(data_dir: Path | None) -> int:
-    import asyncio
-    import gc
-
-    import platformdirs
-    import qasync
-    from PySide6.QtWidgets import QApplication
-
-    from wsinspector.app.context import AppContext
-    from wsinspector.ui.main_window import MainWindow
-
-    app = QApplication.instance() or QApplication(sys.argv)
-    assert isinstance(app, QApplication)
-    app.setApplicationName(APP_NAME)
-    app.setApplicationVersion(__version__)
-    app.setDesktopFileName(APP_NAME)
-
-    log_dir = Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
-    log_path = log_dir / "wsinspector.log"
-    try:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        logging.basicConfig(filename=log_path, level=logging.INFO,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    except OSError:
-        logging.basicConfig(level=logging.WARNING)
-
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    context = AppContext(data_dir)
-    window = MainWindow(context)
-    _install_excepthook(log_path, lambda message: window.banner.show_message(message, "error"))
-    window.show()
-    # Everything built so far lives as long as the app: out of the collector's sight, a full collection
-    # during a fast feed scans only what the session itself allocates.
-    gc.collect()
-    gc.freeze()
-    _quit_on_signals(app)
-    if sys.stderr is not None:  # a Windows gui-script has no console
-        echo = context.echo_url or "not running"
-        print(f"{APP_NAME} {__version__}: data in {context.data_dir}; built-in echo server at {echo}",
-              file=sys.stderr, flush=True)
-    with loop:
-        loop.run_forever()
-    context.shutdown()
-    return EXIT_OK

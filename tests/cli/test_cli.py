@@ -25,12 +25,61 @@ def _cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
                           env=ENV, timeout=timeout)
 
 
-def test_version_from_module_and_entry_points():
-    assert _cli("--version").stdout.strip() == f"wsinspector {wsinspector.__version__}"
-    for entry in ("wsinspector", "wsinspector-cli"):
-        result = subprocess.run([str(BIN / entry), "--version"], capture_output=True, text=True, env=ENV, timeout=60)
-        assert result.returncode == 0
-        assert result.stdout.strip() == f"wsinspector {wsinspector.__version__}"
+def test_version_from_module_and_entry_points(tmp_path):
+    """The first line names the version; then what About says: Qt, Python, the data folder, the licence."""
+    for command in ([sys.executable, "-m", "wsinspector"], [str(BIN / "wsinspector")], [str(BIN / "wsinspector-cli")]):
+        result = subprocess.run([*command, "--data-dir", str(tmp_path), "--version"], capture_output=True, text=True,
+                                env=ENV, timeout=60)
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert lines[0] == f"wsinspector {wsinspector.__version__}"
+        fields = dict(line.split(": ", 1) for line in lines[1:])
+        assert fields["Qt"].startswith("6.11.2 (PySide6 6.11.2)")
+        assert fields["Python"].startswith(".".join(map(str, sys.version_info[:2])))
+        assert fields["Data folder"] == str(tmp_path)
+        assert fields["Licence"] == "MIT"
+        assert not (tmp_path / "wsinspector.sqlite3").exists()  # --version touches nothing
+
+
+def test_smoke_test_shows_the_window_visits_every_page_and_quits(tmp_path):
+    """What installers run on every OS: the window paints, every page loads (the Health page's graph and
+    the Tests page are built on first use), the icon and TLS are there, and the exit code says so."""
+    for args, env in (([f"--data-dir={tmp_path}", "--smoke-test"], ENV),
+                      (["--data-dir", str(tmp_path)], {**ENV, "WSINSPECTOR_SMOKE_TEST": "1"})):
+        result = subprocess.run([sys.executable, "-m", "wsinspector", *args], capture_output=True, text=True,
+                                env=env, timeout=120)
+        assert result.returncode == 0, result.stdout + result.stderr
+        lines = result.stdout.splitlines()
+        assert lines[0] == "wsinspector: smoke test: window shown"
+        assert "wsinspector: smoke test: pages shown: Inspector, Health, Sessions, Tests" in lines
+        assert any(line.startswith("wsinspector: smoke test: TLS library: OpenSSL") for line in lines)
+        assert lines[-1] == "wsinspector: smoke test: passed"
+        assert "Traceback" not in result.stderr
+    assert (tmp_path / "wsinspector.sqlite3").exists()
+
+
+def test_smoke_test_without_a_data_folder_leaves_the_users_alone(tmp_path):
+    home = tmp_path / "home"
+    env = {**ENV, "HOME": str(home), "XDG_DATA_HOME": str(home / "data"), "XDG_STATE_HOME": str(home / "state"),
+           "XDG_CACHE_HOME": str(home / "cache"), "XDG_CONFIG_HOME": str(home / "config")}
+    env.pop("WSINSPECTOR_DATA_DIR", None)
+    result = subprocess.run([sys.executable, "-m", "wsinspector", "--smoke-test"], capture_output=True, text=True,
+                            env=env, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not list((home / "data").glob("**/*.sqlite3"))
+
+
+def test_smoke_test_fails_when_the_resources_are_missing(tmp_path):
+    """A build that lost its resources (the icon) must fail the check, not pass it."""
+    code = ("import sys; from pathlib import Path; import wsinspector.ui.main_window as window; "
+            "window.RESOURCES = Path(sys.argv[1]); from wsinspector.cli import main; "
+            "sys.exit(main(['--data-dir', sys.argv[1], '--smoke-test']))")
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, env=ENV,
+                            timeout=120)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "smoke test: window shown" in result.stdout
+    assert "smoke test: FAILED: the window icon did not load" in result.stderr
+    assert "smoke test: passed" not in result.stdout
 
 
 def test_unknown_command_is_a_usage_error():

@@ -572,3 +572,20 @@ def test_the_example_in_the_format_documentation_imports(tmp_path: Path) -> None
     assert all(f.payload_length in (None, len(f.payload)) for f in frames)
     assert (frames[3].close_code, frames[3].close_reason) == (1000, "bye")
     assert frames[1].fin is None and frames[1].ts_ns == 48_211_003
+
+
+def test_a_session_file_is_known_by_its_name_or_by_how_it_starts(tmp_path):
+    from wsinspector.core.export import SESSION_SUFFIX, is_session_file
+
+    named = tmp_path / f"feed{SESSION_SUFFIX}"
+    named.write_text("anything", encoding="utf-8")
+    ours = tmp_path / "capture.json"
+    ours.write_bytes(b'\xef\xbb\xbf\n  { "format" : "wsinspector-session", "version": 1, "frames": []}')
+    other = tmp_path / "other.json"
+    other.write_text('{"format": "har", "log": {}}', encoding="utf-8")
+    later_key = tmp_path / "later.json"
+    later_key.write_text('{"version": 1, "format": "wsinspector-session"}', encoding="utf-8")
+    assert is_session_file(named) and is_session_file(ours)
+    assert not is_session_file(other)
+    assert not is_session_file(later_key)  # what the MIME type's magic matches too: "format" first
+    assert not is_session_file(tmp_path / "missing.json")

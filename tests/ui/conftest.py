@@ -38,7 +38,8 @@ def window(qtbot: Any, context: AppContext) -> Iterator[MainWindow]:
     win = MainWindow(context)
     show_window(qtbot, win)
     yield win
-    win.tests_view.dirty = False  # whatever a test left unsaved on the Tests page: no question on closing
+    if win.tests_page.loaded:
+        win.tests_view.dirty = False  # whatever a test left unsaved on the Tests page: no question on closing
     win.close()
 
 

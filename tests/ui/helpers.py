@@ -41,7 +41,8 @@ def click(qtbot: Any, widget: QWidget) -> None:
 
 
 def _discard_unsaved_test(window: MainWindow) -> None:
-    window.tests_view.dirty = False  # whatever a test left unsaved on the Tests page: no question on closing
+    if window.tests_page.loaded:
+        window.tests_view.dirty = False  # whatever a test left unsaved on the Tests page: no question on closing
 
 
 def show_window(qtbot: Any, window: MainWindow) -> None:

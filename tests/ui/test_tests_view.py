@@ -164,7 +164,7 @@ def save_live_session_as_test(qtbot: Any, window: MainWindow, monkeypatch: pytes
 
     monkeypatch.setattr(view, "ask_save_path", answer)
     window.save_as_test_action.trigger()
-    assert window.tabs.currentWidget() is view
+    assert window.tabs.currentWidget() is window.tests_page
     assert len(asked) == 1 and asked[0].name == "Local-echo.wstest.yaml"
     return view
 
@@ -487,7 +487,7 @@ def test_a_stored_session_becomes_a_test_from_the_sessions_page(qtbot: Any, wind
     click(qtbot, sessions_button(window, "Save as test…"))
 
     # read back from the store, the messages are the same steps; the test stays open, not saved
-    assert window.tabs.currentWidget() is view
+    assert window.tabs.currentWidget() is window.tests_page
     assert view.path is None and view.dirty
     assert view.title.text() == "Local echo — not saved yet · made from session “Local echo”"
     steps = [draft.step for draft in view.editor.model.drafts]
@@ -555,7 +555,7 @@ def test_closing_the_window_with_an_unsaved_test_asks_first(qtbot: Any, window: 
     asked = answer_unsaved_question(monkeypatch, QMessageBox.StandardButton.Cancel)
     window.close()
     assert len(asked) == 1
-    assert window.isVisible() and window.tabs.currentWidget() is view  # still open, the test still there
+    assert window.isVisible() and window.tabs.currentWidget() is window.tests_page  # still open, the test still there
     assert view.editor.model.rowCount() == 1
 
     # Save: the file dialog, then the window closes with the test on disk

@@ -6,16 +6,19 @@ import logging
 import os
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 
 from wsinspector import APP_NAME
 from wsinspector.app.connections import ConnectionsController
 from wsinspector.app.session import SessionController
 from wsinspector.app.sessions import SessionsController
 from wsinspector.core.store import Store, StoreError
-from wsinspector.net.server import EchoServer, EchoServerError
+
+if TYPE_CHECKING:
+    from wsinspector.net.server import EchoServer
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +34,18 @@ def default_data_dir() -> Path:
 
 
 class AppContext(QObject):
-    """Everything with a lifetime of the whole app. ``warnings`` lists problems met at start (shown once)."""
+    """Everything with a lifetime of the whole app. ``warnings`` lists problems met at start (shown once).
+
+    The built-in echo server starts in the constructor, or later with ``start_echo_server()`` (the app
+    starts it once the window has painted).
+
+    Signals:
+        echo_started(str): the echo server listens at this URL; "Local echo" points at it
+        echo_failed(str): it could not start (the message is for the user)
+    """
+
+    echo_started = Signal(str)
+    echo_failed = Signal(str)
 
     def __init__(self, data_dir: Path | None = None, start_echo: bool = True, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -66,19 +80,33 @@ class AppContext(QObject):
         self.session = SessionController(self.store if self.saving else None, self)
         self.sessions = SessionsController(self.store, self)
         self.sessions.session_deleted.connect(self.session.on_session_deleted)
-        self.echo = EchoServer(self)
+        self.echo: EchoServer | None = None
         self.echo_url: str | None = None
+        #: the echo server's "Local echo" connection was made now: nothing was saved here before
         self.first_start = False
         if start_echo:
-            try:
-                self.echo_url = self.echo.listen()
-            except EchoServerError as exc:
-                self.warnings.append(f"The built-in echo server could not start: {exc}")
-            else:
-                _, created = self.connections.ensure_local_echo(self.echo_url)
-                self.first_start = created and self.saving
+            self.start_echo_server()
+
+    def start_echo_server(self) -> None:
+        """Start the echo server on a free port and point "Local echo" at it; once."""
+        if self.echo is not None:
+            return
+        from wsinspector.net.server import EchoServer, EchoServerError  # noqa: PLC0415  (after the first paint)
+
+        self.echo = EchoServer(self)
+        try:
+            self.echo_url = self.echo.listen()
+        except EchoServerError as exc:
+            message = f"The built-in echo server could not start: {exc}"
+            self.warnings.append(message)
+            self.echo_failed.emit(message)
+            return
+        _, created = self.connections.ensure_local_echo(self.echo_url)
+        self.first_start = created and self.saving
+        self.echo_started.emit(self.echo_url)
 
     def shutdown(self) -> None:
         self.session.shutdown()
-        self.echo.close()
+        if self.echo is not None:
+            self.echo.close()
         self.store.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING, TypeGuard
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
@@ -21,8 +22,10 @@ from wsinspector.core.profiles import (
     backoff_delay,
 )
 from wsinspector.core.store import SessionStatus, Store, StoreError
-from wsinspector.net.engines import Connection, make_connection
-from wsinspector.net.wire import WireConnection
+
+if TYPE_CHECKING:
+    from wsinspector.net.engines import Connection
+    from wsinspector.net.wire import WireConnection
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +154,8 @@ class SessionController(QObject, LogRecording):
     def _open_connection(self) -> None:
         assert self._target is not None
         self._discard_connection()
+        from wsinspector.net.engines import make_connection  # noqa: PLC0415  (websockets: at the first connect)
+
         connection = make_connection(self._target.engine, self, sink=self.log.append_fields,
                                      whole_in=self.log.append_whole_in)
         connection.state_changed.connect(self._on_state_changed)
@@ -207,11 +212,11 @@ class SessionController(QObject, LogRecording):
 
     @property
     def can_inject_faults(self) -> bool:
-        return isinstance(self._connection, WireConnection)
+        return _is_wire(self._connection)
 
     def _require_wire(self) -> WireConnection:
         connection = self._require()
-        if not isinstance(connection, WireConnection):
+        if not _is_wire(connection):
             raise RuntimeError("This needs the Wire engine: choose it in the connection's settings")
         return connection
 
@@ -227,7 +232,7 @@ class SessionController(QObject, LogRecording):
 
     @property
     def auto_pong(self) -> bool:
-        return self._connection.auto_pong if isinstance(self._connection, WireConnection) else True
+        return self._connection.auto_pong if _is_wire(self._connection) else True
 
     def set_auto_pong(self, on: bool) -> None:
         self._require_wire().set_auto_pong(on)
@@ -406,3 +411,12 @@ class SessionController(QObject, LogRecording):
         if not self._reconnect_or_finish(status, info.code, reason):
             self._finish_recording(status, info.code, reason)
         self.closed.emit(info)
+
+
+def _is_wire(connection: Connection | None) -> TypeGuard[WireConnection]:
+    """Whether ``connection`` is a Wire engine's (whose module is loaded by then, since it made one)."""
+    if connection is None:
+        return False
+    from wsinspector.net.wire import WireConnection  # noqa: PLC0415
+
+    return isinstance(connection, WireConnection)

@@ -17,8 +17,6 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 #: most frames in a chunk
 CHUNK_FRAMES = 4096
 #: most payload bytes in a chunk (a single larger frame gets a chunk of its own)
@@ -138,6 +136,8 @@ class Chunk:
 
     def __init__(self, first: int, count: int, ts: bytes, meta: bytes, ends: bytes, payload: bytes,
                  extras: str | None) -> None:
+        import numpy as np  # noqa: PLC0415  (numpy on first use, not at start-up)
+
         self.first = first
         self.ts = from_le("q", ts)
         self.meta = from_le("I", meta)

@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from json.encoder import encode_basestring
+from pathlib import Path
 from typing import Any, TextIO
 
 from wsinspector.core.frames import Direction, Frame, Opcode
@@ -29,21 +30,39 @@ from wsinspector.core.redact import redact_url
 
 __all__ = [
     "FORMAT",
+    "SESSION_SUFFIX",
     "VERSION",
     "SessionFileError",
     "SessionFrames",
     "SessionInfo",
     "TruncatedSessionError",
+    "is_session_file",
     "read_session",
     "redact_url",
     "write_session",
 ]
 
 FORMAT = "wsinspector-session"
+#: the extension a session file is saved with, and which the desktop associates with wsinspector
+SESSION_SUFFIX = ".wssession.json"
+#: how a session file starts, whoever wrote it: JSON with "format" as its first key (what the MIME type matches)
+_SIGNATURE = re.compile(rb'\A(?:\xef\xbb\xbf)?\s*\{\s*"format"\s*:\s*"' + FORMAT.encode() + rb'"')
 #: the major version of the layout; readers refuse files with a greater one
 VERSION = 1
 #: write_session yields its progress every this many frames
 PROGRESS_EVERY = 10_000
+
+
+def is_session_file(path: Path) -> bool:
+    """Whether ``path`` looks like a session file: named ``*.wssession.json``, or starting like one."""
+    if path.name.endswith(SESSION_SUFFIX):
+        return True
+    try:
+        with path.open("rb") as fp:
+            head = fp.read(256)
+    except OSError:
+        return False
+    return _SIGNATURE.match(head) is not None
 
 
 class SessionFileError(ValueError):

@@ -13,8 +13,6 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 
-import numpy as np
-
 from wsinspector.core.chunks import (
     CHUNK_BYTES,
     CHUNK_FRAMES,
@@ -192,6 +190,8 @@ class FrameLog:
         return out
 
     def _pack(self, start: int, end: int) -> PackedChunk:
+        import numpy as np  # noqa: PLC0415  (numpy on first use, not at start-up)
+
         base = self._offsets[start]
         metas = np.frombuffer(self._meta[start:end], dtype=np.uint32) & STORED_META_BITS
         ends = np.frombuffer(self._offsets[start + 1:end + 1], dtype=np.int64) - base
@@ -207,6 +207,8 @@ class FrameLog:
 
     def counts(self, first: int, last: int) -> tuple[int, int, int, int]:
         """(frames in, frames out, payload bytes in, payload bytes out) of frames ``first``..``last``."""
+        import numpy as np  # noqa: PLC0415  (numpy on first use, not at start-up)
+
         if last < first:
             return 0, 0, 0, 0
         # copies of the slices: a buffer exported to numpy would stop the arrays from growing

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from wsinspector.core.chunks import (
     OPEN_BYTES,
     OPEN_FRAMES,
@@ -552,6 +550,8 @@ class Store:
 
     def control_frames(self, session_id: int, opcodes: Iterable[int]) -> list[tuple[int, int, int, bytes]]:
         """(seq, ts_ns, meta, payload) of the session's frames with these opcodes (pings and pongs, say)."""
+        import numpy as np  # noqa: PLC0415  (numpy on first use, not at start-up)
+
         wanted = np.array(sorted(set(opcodes)), dtype=np.uint32)
         out = []
         for chunk in self.chunks(session_id, 0, SEQ_MASK):

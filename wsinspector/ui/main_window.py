@@ -6,6 +6,7 @@ import html
 import time
 from collections import deque
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QShortcut
@@ -16,7 +17,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -26,11 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wsinspector import __version__
 from wsinspector.app.context import AppContext
 from wsinspector.app.tasks import ChunkedTask
-from wsinspector.app.tests import SessionTestError, live_session_test, stored_session_test
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, OpenInfo
+from wsinspector.core.export import SESSION_SUFFIX, is_session_file
 from wsinspector.core.filters import FrameFilter, find_next
 from wsinspector.core.frames import Frame
 from wsinspector.core.log import FrameLog
@@ -38,15 +37,19 @@ from wsinspector.core.payloads import human_size
 from wsinspector.core.profiles import ENGINE_WIRE, ENGINES, ConnectionProfile
 from wsinspector.core.store import StoreError
 from wsinspector.core.stored import StoredSession
+
+if TYPE_CHECKING:
+    from wsinspector.ui.tests_view import TestsView
+from wsinspector.ui.about import show_about
 from wsinspector.ui.composer import Composer
 from wsinspector.ui.connections_panel import ConnectionsPanel
 from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.filter_bar import FilterBar
-from wsinspector.ui.latency_graph import LatencyGraph
+from wsinspector.ui.lazy import HealthPage, LazyPage
 from wsinspector.ui.sessions_view import SessionsView, format_started
-from wsinspector.ui.tests_view import TestsView
 from wsinspector.ui.timeline import TimelineModel, TimelineView
 
+SESSION_FILTER = f"wsinspector sessions (*{SESSION_SUFFIX} *.json);;All files (*)"
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 
 
@@ -189,10 +192,7 @@ class MainWindow(QMainWindow):
         self.sessions_view.import_requested.connect(self.import_session)
         context.sessions.session_deleted.connect(self.on_session_deleted)
         self.sessions_view.save_as_test_requested.connect(self.save_session_as_test)
-        self.tests_view = TestsView(context.store, context.echo_url or "")
-        self.tests_view.banner_requested.connect(self._on_tests_banner)
-        self.tests_view.session_recorded.connect(lambda _id: self.sessions_view.refresh())
-        self.tests_view.open_session_requested.connect(self.open_session)
+        self.tests_page = LazyPage(self._make_tests_view)
 
         bar = QHBoxLayout()
         bar.addWidget(self.profile_name)
@@ -218,13 +218,12 @@ class MainWindow(QMainWindow):
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
-        self.graph = LatencyGraph()
-        self.graph.setObjectName("latencyGraph")
+        self.graph = HealthPage()
         self._graph_samples = 0
         self.tabs.addTab(right, "Inspector")
         self.tabs.addTab(self.graph, "Health")
         self.tabs.addTab(self.sessions_view, "Sessions")
-        self.tabs.addTab(self.tests_view, "Tests")
+        self.tabs.addTab(self.tests_page, "Tests")
         self.tabs.currentChanged.connect(self._on_tab_changed)
         main_split = QSplitter(Qt.Orientation.Horizontal)
         main_split.addWidget(self.connections)
@@ -279,6 +278,8 @@ class MainWindow(QMainWindow):
         self.on_state_changed(self.session.state)
         self._update_counts()
 
+        context.echo_started.connect(self.on_echo_started)
+        context.echo_failed.connect(lambda message: self.banner.show_message(message, "warning"))
         profiles = context.connections.profiles
         if profiles:
             self.connections.select(profiles[0].id)
@@ -289,9 +290,19 @@ class MainWindow(QMainWindow):
                            "stopped unexpectedly; everything recorded up to then is in Sessions.")
         if notices:
             self.banner.show_message("\n".join(notices), "warning")
-        elif context.first_start and context.echo_url:
+        elif context.echo_url:
+            self.on_echo_started(context.echo_url)
+
+    @Slot(str)
+    def on_echo_started(self, url: str) -> None:
+        """The echo server runs: on a first start select "Local echo" and say what it is."""
+        if self.connections.current_profile() is None:
+            profiles = self.context.connections.profiles
+            if profiles:
+                self.connections.select(profiles[0].id)
+        if self.context.first_start and not self.banner.text:
             self.banner.show_message(
-                f"Welcome! “Local echo” is a WebSocket echo server built into wsinspector ({context.echo_url}). "
+                f"Welcome! “Local echo” is a WebSocket echo server built into wsinspector ({url}). "
                 "Press Connect, type a message and send it with Ctrl+Enter.", "info")
 
     def _build_menus(self) -> None:
@@ -311,15 +322,36 @@ class MainWindow(QMainWindow):
         self.save_as_test_action = QAction("Save as &test…", self, triggered=self._on_save_as_test_chosen)
         self.save_as_test_action.setToolTip("Make a test of the session in the timeline (live or stored)")
         session_menu.addAction(self.save_as_test_action)
-        tests_menu = self.menuBar().addMenu("&Tests")
-        view = self.tests_view
-        for action in (view.new_action, view.open_action, view.save_action, view.save_as_action):
-            tests_menu.addAction(action)
-        tests_menu.addSeparator()
-        tests_menu.addAction(view.run_action)
-        tests_menu.addAction(view.cancel_action)
+        self.tests_menu = self.menuBar().addMenu("&Tests")
+        self.tests_menu.aboutToShow.connect(self._fill_tests_menu)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(QAction("&About wsinspector", self, triggered=self.show_about))
+
+    # -- the Tests page, built when first needed ----------------------------------------------------
+
+    def _make_tests_view(self) -> QWidget:
+        from wsinspector.ui.tests_view import TestsView  # noqa: PLC0415  (YAML and the editor: on first use)
+
+        view = TestsView(self.context.store, self.context.echo_url or "")
+        view.banner_requested.connect(self._on_tests_banner)
+        view.session_recorded.connect(lambda _id: self.sessions_view.refresh())
+        view.open_session_requested.connect(self.open_session)
+        return view
+
+    @property
+    def tests_view(self) -> TestsView:
+        return self.tests_page.content()  # type: ignore[return-value]
+
+    @Slot()
+    def _fill_tests_menu(self) -> None:
+        if self.tests_menu.actions():
+            return
+        view = self.tests_view
+        for action in (view.new_action, view.open_action, view.save_action, view.save_as_action):
+            self.tests_menu.addAction(action)
+        self.tests_menu.addSeparator()
+        self.tests_menu.addAction(view.run_action)
+        self.tests_menu.addAction(view.cancel_action)
 
     # -- connection ---------------------------------------------------------------------------------
 
@@ -670,9 +702,8 @@ class MainWindow(QMainWindow):
         if record is None:
             return None
         if path is None:
-            suggested = str(Path.home() / f"{record.name}.wsession.json")
-            name, _ = QFileDialog.getSaveFileName(self, "Export session", suggested,
-                                                  "wsinspector sessions (*.json);;All files (*)")
+            suggested = str(Path.home() / f"{record.name}{SESSION_SUFFIX}")
+            name, _ = QFileDialog.getSaveFileName(self, "Export session", suggested, SESSION_FILTER)
             if not name:
                 return None
             path = Path(name)
@@ -682,10 +713,26 @@ class MainWindow(QMainWindow):
         return task
 
     @Slot()
-    def import_session(self, path: Path | None = None) -> ChunkedTask | None:
+    def open_paths(self, paths: list[Path]) -> None:
+        """Files named on the command line or opened from the desktop: a session file is imported and shown,
+        anything else is opened as a test on the Tests page. One of each at a time; the rest are named."""
+        sessions = [path for path in paths if path.is_file() and is_session_file(path)]
+        missing = [path for path in paths if not path.is_file()]
+        tests = [path for path in paths if path not in sessions and path not in missing]
+        notes = [f"Cannot open {path}: no such file" for path in missing]
+        if sessions:
+            self.import_session(sessions[0], show=True)
+        if tests and self.tests_view.open_file(tests[0]):
+            self.tabs.setCurrentWidget(self.tests_page)
+        left = [path.name for path in (*sessions[1:], *tests[1:])]
+        if left:
+            notes.append(f"One session file and one test at a time: {', '.join(left)} not opened")
+        if notes:
+            self.banner.show_message("\n".join(notes), "warning")
+
+    def import_session(self, path: Path | None = None, show: bool = False) -> ChunkedTask | None:
         if path is None:
-            name, _ = QFileDialog.getOpenFileName(self, "Import session", str(Path.home()),
-                                                  "wsinspector sessions (*.json);;All files (*)")
+            name, _ = QFileDialog.getOpenFileName(self, "Import session", str(Path.home()), SESSION_FILTER)
             if not name:
                 return None
             path = Path(name)
@@ -698,6 +745,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Imported {path.name}", 8000)
             self.sessions_view.refresh()
             self.sessions_view.select(int(session_id))  # type: ignore[call-overload]
+            if show:
+                self.open_session(int(session_id))  # type: ignore[call-overload]
 
         task.finished.connect(imported)
         self.run_task(task)
@@ -749,6 +798,12 @@ class MainWindow(QMainWindow):
     def save_session_as_test(self, session_id: int | None = None, path: Path | None = None) -> bool:
         """Make a test of a session (a stored one by id; by default the one in the timeline, live or stored),
         show it on the Tests page and save it: to ``path``, or where the user says (a dialog)."""
+        from wsinspector.app.tests import (  # noqa: PLC0415  (test files: on first use)
+            SessionTestError,
+            live_session_test,
+            stored_session_test,
+        )
+
         if session_id is None and self._viewing is not None:
             session_id = self._viewing.session_id
         try:
@@ -762,7 +817,7 @@ class MainWindow(QMainWindow):
         if not self.tests_view.confirm_discard():
             return False
         self.tests_view.set_new_test(made.test, made.origin, made.secrets)
-        self.tabs.setCurrentWidget(self.tests_view)
+        self.tabs.setCurrentWidget(self.tests_page)
         self.statusBar().showMessage(f"Made a test of {len(made.test.steps)} steps from {made.origin}", 8000)
         return self.tests_view.save_as(path)
 
@@ -881,12 +936,10 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def show_about(self) -> None:
-        QMessageBox.about(self, "About wsinspector",
-                          f"<b>wsinspector {__version__}</b><br>Inspect and test WebSocket endpoints.<br>"
-                          f"Data: {self.context.data_dir}")
+        show_about(self, self.context.data_dir)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self.tests_view.confirm_discard():  # a test with unsaved changes, and the user said Cancel
+        if self.tests_page.loaded and not self.tests_view.confirm_discard():  # unsaved, and the user said Cancel
             event.ignore()
             return
         for task in (self._task, self._filter_task):
@@ -894,6 +947,7 @@ class MainWindow(QMainWindow):
                 task.cancel()
         self._rate_timer.stop()
         self.graph.stop()
-        self.tests_view.shutdown()
+        if self.tests_page.loaded:
+            self.tests_view.shutdown()
         self.session.shutdown()
         super().closeEvent(event)

@@ -1,0 +1,230 @@
+"""Starting the window: the application object, logging, the main window, files to open, the smoke test."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+
+import platformdirs
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
+from PySide6.QtGui import QFileOpenEvent
+from PySide6.QtNetwork import QSslSocket
+from PySide6.QtWidgets import QApplication, QWidget
+
+from wsinspector import APP_ID, APP_NAME, __version__
+from wsinspector.app.context import AppContext
+from wsinspector.app.signals import SignalWatcher
+from wsinspector.ui.main_window import MainWindow, app_icon
+
+SMOKE_SHOWN = f"{APP_NAME}: smoke test: window shown"
+EXIT_OK = 0
+EXIT_FAILED = 1
+#: how long the smoke test may take before it gives up: a window that never paints is a failure, not a hang
+SMOKE_DEADLINE_MS = 60_000
+
+
+def run_gui(data_dir: Path | None, files: Sequence[Path] = (), smoke_test: bool = False) -> int:
+    """Open the main window (with ``files`` in it) and run until it closes. With ``smoke_test`` the window
+    is shown, every page visited and checked, and the app quits on its own: 0 when all was well."""
+    app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)  # the desktop entry's ID: Wayland and the dock find our icon by it
+    opener = FileOpenFilter(app)  # macOS hands files over as events, early: catch them before the loop runs
+
+    log_dir = Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+    log_path = log_dir / "wsinspector.log"
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        logging.basicConfig(filename=log_path, level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    except OSError:
+        logging.basicConfig(level=logging.WARNING)
+
+    with contextlib.ExitStack() as stack:
+        if smoke_test and data_dir is None:  # a check leaves the user's data alone
+            data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="wsinspector-smoke-")))
+        return _run_window(app, data_dir, files, smoke_test, log_path, opener)
+
+
+def _run_window(app: QApplication, data_dir: Path | None, files: Sequence[Path], smoke_test: bool,
+                log_path: Path, opener: FileOpenFilter) -> int:
+    app.setWindowIcon(app_icon())
+    context = AppContext(data_dir, start_echo=False)
+    window = MainWindow(context)
+    _install_excepthook(log_path, lambda message: window.banner.show_message(message, "error"))
+    smoke = SmokeTest(window) if smoke_test else None
+    if smoke is not None:
+        smoke.finished.connect(lambda _code: app.quit())
+    FirstPaint(window, context.start_echo_server)  # the echo server does not delay the first paint
+    window.show()
+    opener.target = window.open_paths
+    if files:
+        QTimer.singleShot(0, lambda: window.open_paths(list(files)))
+    # Everything built so far lives as long as the app: out of the collector's sight, a full collection
+    # during a fast feed scans only what the session itself allocates.
+    gc.collect()
+    gc.freeze()
+    watcher = SignalWatcher(app)
+    watcher.received.connect(lambda _signum: app.quit())
+    if sys.stderr is not None:  # a Windows gui-script has no console
+        def say_where() -> None:
+            echo = context.echo_url or "not running"
+            print(f"{APP_NAME} {__version__}: data in {context.data_dir}; built-in echo server at {echo}",
+                  file=sys.stderr, flush=True)
+
+        context.echo_started.connect(say_where)
+        context.echo_failed.connect(say_where)
+    app.exec()
+    watcher.close()
+    context.shutdown()
+    if smoke is not None:
+        return smoke.exit_code
+    return EXIT_OK
+
+
+class FirstPaint(QObject):
+    """Calls ``callback`` once, right after ``widget`` first paints."""
+
+    def __init__(self, widget: QWidget, callback: Callable[[], object]) -> None:
+        super().__init__(widget)
+        self._callback = callback
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self._callback)
+        return False
+
+
+class FileOpenFilter(QObject):
+    """Files the system asks us to open (macOS sends them as ``QFileOpenEvent``): kept until the window
+    exists, then handed to ``target``."""
+
+    def __init__(self, app: QCoreApplication) -> None:
+        super().__init__(app)
+        self._pending: list[Path] = []
+        self._target: Callable[[list[Path]], None] | None = None
+        app.installEventFilter(self)
+
+    @property
+    def target(self) -> Callable[[list[Path]], None] | None:
+        return self._target
+
+    @target.setter
+    def target(self, target: Callable[[list[Path]], None]) -> None:
+        self._target = target
+        if self._pending:
+            pending, self._pending = self._pending, []
+            QTimer.singleShot(0, lambda: target(pending))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent) and event.file():
+            path = Path(event.file())
+            if self._target is None:
+                self._pending.append(path)
+            else:
+                self._target([path])
+            return True
+        return False
+
+
+class SmokeTest(QObject):
+    """``--smoke-test``: prints that the window was shown once it has painted, then visits every page and
+    checks what an installed build most often lacks (icons, the TLS library, the echo server, the pages
+    loaded on first use), prints the result and closes the window.
+
+    Signals: ``finished(int)``, the exit code (0 when all was well).
+    """
+
+    finished = Signal(int)
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__()
+        self.window = window
+        self.exit_code = EXIT_FAILED
+        self.problems: list[str] = []
+        self._shown = False
+        self._echo = False
+        self._pages_done = False
+        window.context.echo_started.connect(self._on_echo)
+        window.context.echo_failed.connect(self._on_echo)
+        self._deadline = QTimer(self)
+        self._deadline.setObjectName("smokeTestDeadline")
+        self._deadline.setSingleShot(True)
+        self._deadline.timeout.connect(self._on_deadline)
+        self._deadline.start(SMOKE_DEADLINE_MS)
+        FirstPaint(window, self._on_first_paint)
+
+    def _on_first_paint(self) -> None:
+        self._shown = True
+        print(SMOKE_SHOWN, flush=True)
+        self._visit(0)
+
+    def _on_echo(self) -> None:
+        self._echo = True
+        if self._pages_done:
+            self._check()
+
+    def _on_deadline(self) -> None:
+        step = "visiting the pages" if self._shown else "waiting for the window to be painted"
+        print(f"{APP_NAME}: smoke test: FAILED: no result after {SMOKE_DEADLINE_MS // 1000} s, {step}",
+              file=sys.stderr, flush=True)
+        self.finished.emit(self.exit_code)
+
+    def _visit(self, index: int) -> None:
+        tabs = self.window.tabs
+        if index < tabs.count():
+            tabs.setCurrentIndex(index)
+            QTimer.singleShot(0, lambda: self._visit(index + 1))
+        else:
+            self._pages_done = True
+            if self._echo:  # else once it has started (after the first paint)
+                self._check()
+
+    def _check(self) -> None:
+        window = self.window
+        if window.windowIcon().pixmap(32, 32).isNull():
+            self.problems.append("the window icon did not load (resources or the SVG icon plugin missing)")
+        if not QSslSocket.supportsSsl():
+            self.problems.append("no TLS backend: wss:// would fail (OpenSSL not found)")
+        if window.context.echo_url is None:
+            self.problems.append("the built-in echo server did not start")
+        for index in range(window.tabs.count()):
+            page = window.tabs.widget(index)
+            if not getattr(page, "loaded", True):
+                self.problems.append(f"the {window.tabs.tabText(index)} page did not load")
+        pages = ", ".join(window.tabs.tabText(i) for i in range(window.tabs.count()))
+        print(f"{APP_NAME}: smoke test: pages shown: {pages}", flush=True)
+        tls = QSslSocket.sslLibraryVersionString() or "none"
+        print(f"{APP_NAME}: smoke test: TLS library: {tls}; echo server: {window.context.echo_url}", flush=True)
+        if self.problems:
+            for problem in self.problems:
+                print(f"{APP_NAME}: smoke test: FAILED: {problem}", file=sys.stderr, flush=True)
+        else:
+            self.exit_code = EXIT_OK
+            print(f"{APP_NAME}: smoke test: passed", flush=True)
+        self._deadline.stop()
+        window.close()
+        self.finished.emit(self.exit_code)
+
+
+def _install_excepthook(log_path: Path, report: Callable[[str], object]) -> None:
+    """An unexpected error is logged with its traceback and reported in one line; the app keeps running."""
+
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        text = "".join(traceback.format_exception(exc_type, exc, tb))
+        logging.getLogger(APP_NAME).error("unexpected error\n%s", text)
+        with contextlib.suppress(Exception):  # the hook itself must never raise
+            report(f"Unexpected error: {exc_type.__name__}: {exc}. Details in {log_path}")
+
+    sys.excepthook = hook
