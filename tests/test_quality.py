@@ -40,7 +40,7 @@ def test_core_is_strictly_typed():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("target", ["wsinspector", "tests", "bench"])
+@pytest.mark.parametrize("target", ["wsinspector", "tests", "bench", "packaging"])
 def test_ruff_clean(target: str):
     result = _run(sys.executable, "-m", "ruff", "check", target)
     assert result.returncode == 0, result.stdout + result.stderr
