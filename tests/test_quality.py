@@ -23,12 +23,12 @@ def test_import_contracts_hold():
 
 
 def test_core_imports_without_qt():
-    """Every core module loads in an interpreter where PySide6 cannot be imported at all."""
+    """Every core module, in subpackages too, loads in an interpreter where PySide6 cannot be imported at all."""
     code = (
         "import sys, pkgutil, importlib\n"
         "for name in ('PySide6', 'shiboken6', 'qasync'): sys.modules[name] = None\n"
         "import wsinspector.core as core\n"
-        "for m in pkgutil.iter_modules(core.__path__): importlib.import_module(f'wsinspector.core.{m.name}')\n"
+        "for m in pkgutil.walk_packages(core.__path__, 'wsinspector.core.'): importlib.import_module(m.name)\n"
         "print('ok')\n"
     )
     result = _run(sys.executable, "-c", code)

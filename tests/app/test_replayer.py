@@ -14,23 +14,21 @@ from wsinspector.app.replayer import ReplayController
 from wsinspector.core.events import FailureKind
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.profiles import ENGINE_QT, ENGINE_WIRE
-from wsinspector.core.replay import (
+from wsinspector.core.scenario.model import (
     BinaryPayload,
     BytesMatcher,
     ExpectStep,
     JsonMatcher,
     JsonPayload,
     OpcodeMatcher,
-    RunResult,
     SendStep,
-    StepResult,
     TestFile,
     TextMatcher,
     TextPayload,
-    Verdict,
     WaitStep,
-    send_delays,
 )
+from wsinspector.core.scenario.run import send_delays
+from wsinspector.core.scenario.verdict import RunResult, StepResult, Verdict
 from wsinspector.core.store import SessionStatus, Store
 
 WAIT_MS = 20_000

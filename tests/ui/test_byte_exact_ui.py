@@ -14,7 +14,7 @@ from tests.peers import WebsocketsPeer
 from tests.ui.helpers import connect, press_ctrl_enter, select_row, set_mode, wait_rows
 from tests.ui.helpers_sessions import select_peer
 from wsinspector.core.payloads import PayloadMode
-from wsinspector.core.replay import ExpectStep, SendStep, TestFile, TextMatcher, TextPayload
+from wsinspector.core.scenario.model import ExpectStep, SendStep, TestFile, TextMatcher, TextPayload
 from wsinspector.ui.main_window import MainWindow
 from wsinspector.ui.qtext import set_plain_text
 

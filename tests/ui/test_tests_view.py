@@ -30,19 +30,19 @@ from tests.ui.helpers import (
 )
 from tests.ui.helpers_sessions import click_session, session_tooltip, sessions_button, show_tab
 from wsinspector.core.payloads import PayloadMode
-from wsinspector.core.replay import (
+from wsinspector.core.scenario.model import (
     BinaryPayload,
     BytesMatcher,
     ExpectStep,
     JsonMatcher,
     JsonPayload,
-    RunResult,
     SendStep,
     TestFile,
     TextMatcher,
     TextPayload,
-    read_test,
 )
+from wsinspector.core.scenario.verdict import RunResult
+from wsinspector.core.scenario.yaml_io import read_test
 from wsinspector.ui.main_window import MainWindow
 from wsinspector.ui.test_editor import COL_KIND, COL_SUMMARY, PairsEditor
 from wsinspector.ui.tests_view import VCOL_MARK, VCOL_MESSAGE, VCOL_NAME, TestsView

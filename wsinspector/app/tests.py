@@ -2,8 +2,8 @@
 
 Messages are assembled from frames here (a fragmented message becomes one step, with its whole payload);
 control frames (pings, pongs, the close) are left out. What a step looks like is decided by
-:func:`core.replay.test_from_frames`; credentials are kept out of the test by
-:func:`core.replay_secrets.without_secrets` and handed back apart, for the run at hand.
+:func:`core.scenario.from_session.test_from_frames`; credentials are kept out of the test by
+:func:`core.scenario.secrets.without_secrets` and handed back apart, for the run at hand.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from wsinspector.app.sessions import SessionsController
 from wsinspector.core.frames import Direction, FragmentationError, Frame, MessageAssembler
 from wsinspector.core.log import FrameLog
 from wsinspector.core.profiles import ConnectionProfile
-from wsinspector.core.replay import RecordedMessage, TestFile, test_from_frames
-from wsinspector.core.replay_secrets import without_secrets
+from wsinspector.core.scenario.from_session import RecordedMessage, test_from_frames
+from wsinspector.core.scenario.model import TestFile
+from wsinspector.core.scenario.secrets import without_secrets
 from wsinspector.core.store import StoreError
 from wsinspector.core.stored import StoredSession, _to_frame
 

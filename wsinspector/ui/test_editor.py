@@ -1,7 +1,7 @@
 """Editing a test: its header (name, URL, default timeout, variables), its steps in a table, and a form for
 the selected step.
 
-Every field is checked as it is typed, with the core's own rules (``core.replay`` and ``core.payloads``),
+Every field is checked as it is typed, with the core's own rules (``core.scenario`` and ``core.payloads``),
 and a mistake is shown next to its field in one sentence. A step is kept as a *draft* (the text of its
 fields): nothing typed is lost while it is invalid; the table marks the step, and building the test (to save
 or run it) names the first invalid field.
@@ -40,14 +40,14 @@ from PySide6.QtWidgets import (
 
 from wsinspector.core.payloads import PayloadError, parse_hex, parse_json
 from wsinspector.core.profiles import ProfileError, validate_url
-from wsinspector.core.replay import (
+from wsinspector.core.scenario.jsonpath import JsonPathError, parse_json_path
+from wsinspector.core.scenario.model import (
     DEFAULT_TIMEOUT_S,
     OPCODE_NAMES,
     BinaryPayload,
     BytesMatcher,
     ExpectStep,
     JsonMatcher,
-    JsonPathError,
     JsonPayload,
     Matcher,
     OpcodeMatcher,
@@ -55,16 +55,13 @@ from wsinspector.core.replay import (
     SendStep,
     Step,
     TestFile,
-    TestFileError,
     TextMatcher,
     TextPayload,
     WaitStep,
-    dump,
-    expand,
-    load,
-    parse_json_path,
     step_label,
 )
+from wsinspector.core.scenario.variables import expand
+from wsinspector.core.scenario.yaml_io import TestFileError, dump, load
 from wsinspector.ui.qtext import set_plain_text
 from wsinspector.ui.table_model import ColumnsModel, Index
 

@@ -40,18 +40,10 @@ from PySide6.QtWidgets import (
 
 from wsinspector.app.replayer import ReplayController
 from wsinspector.core.profiles import ENGINE_WIRE, ENGINES
-from wsinspector.core.replay import (
-    RunResult,
-    StepResult,
-    TestFile,
-    TestFileError,
-    UndefinedVariablesError,
-    Verdict,
-    check_variables,
-    dump,
-    read_test,
-    step_label,
-)
+from wsinspector.core.scenario.model import TestFile, step_label
+from wsinspector.core.scenario.variables import UndefinedVariablesError, check_variables
+from wsinspector.core.scenario.verdict import RunResult, StepResult, Verdict
+from wsinspector.core.scenario.yaml_io import TestFileError, dump, read_test
 from wsinspector.core.store import Store
 from wsinspector.ui.qtext import set_plain_text
 from wsinspector.ui.table_model import ColumnsModel, Index

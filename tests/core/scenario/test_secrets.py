@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from wsinspector.core.redact import is_secret_field, is_secret_header
-from wsinspector.core.replay import (
+from wsinspector.core.scenario.matching import json_differences
+from wsinspector.core.scenario.model import (
     BinaryPayload,
     BytesMatcher,
     ExpectStep,
@@ -16,15 +17,10 @@ from wsinspector.core.replay import (
     TestFile,
     TextMatcher,
     TextPayload,
-    check_variables,
-    dump,
-    expand,
-    expand_json,
-    json_differences,
-    load,
-    variable_uses,
 )
-from wsinspector.core.replay_secrets import mask_text, without_secrets
+from wsinspector.core.scenario.secrets import mask_text, without_secrets
+from wsinspector.core.scenario.variables import check_variables, expand, expand_json, variable_uses
+from wsinspector.core.scenario.yaml_io import dump, load
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0.sig"
 
