@@ -286,7 +286,7 @@ def run_test_file(args: argparse.Namespace) -> int:
     from wsinspector.core.scenario.run import parse_speed
     from wsinspector.core.scenario.variables import check_variables, initial_variables, to_profile
     from wsinspector.core.scenario.verdict import Verdict, junit_xml
-    from wsinspector.core.scenario.yaml_io import TestFileError, read_test
+    from wsinspector.core.scenario.yaml_io import ScenarioFileError, read_test
 
     try:
         speed = parse_speed(args.speed)
@@ -298,7 +298,7 @@ def run_test_file(args: argparse.Namespace) -> int:
     path: Path = args.test_file
     try:
         test = read_test(path, check_url=args.url is None)
-    except TestFileError as exc:
+    except ScenarioFileError as exc:
         _err(f"{path}: {exc}")
         return EXIT_USAGE
     except OSError as exc:

@@ -36,8 +36,8 @@ from wsinspector.core.scenario.model import (
     ExpectStep,
     JsonMatcher,
     JsonPayload,
+    Scenario,
     SendStep,
-    TestFile,
     TextMatcher,
     TextPayload,
 )
@@ -629,7 +629,7 @@ def test_handshake_headers_and_subprotocols_are_edited_on_the_page(qtbot: Any, w
         view = window.tests_view
         editor = view.editor
         expect = ExpectStep(JsonMatcher({"client": "qa-ann", "protocol": "chat.v2"}))
-        editor.set_test(TestFile("handshake", url, (expect,), variables=(("who", "ann"),)))
+        editor.set_test(Scenario("handshake", url, (expect,), variables=(("who", "ann"),)))
         assert editor.header_tabs.tabText(0) == "Variables (1)" and editor.header_tabs.tabText(1) == "Headers (0)"
         editor.header_tabs.setCurrentWidget(editor.headers)
         type_pair(qtbot, editor.headers, "X-Client", "qa-{{who}}")

@@ -23,7 +23,7 @@ from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.log import FrameLog
 from wsinspector.core.profiles import ConnectionProfile, ProfileError, ResolvedTarget
 from wsinspector.core.scenario.matching import describe_received
-from wsinspector.core.scenario.model import TestFile
+from wsinspector.core.scenario.model import Scenario
 from wsinspector.core.scenario.run import Finished, Replay, SendAction, WaitAction
 from wsinspector.core.scenario.variables import to_profile
 from wsinspector.core.scenario.verdict import RunResult, Verdict
@@ -70,7 +70,7 @@ class ReplayController(QObject, LogRecording):
     recording_failed = Signal(str)
     finished = Signal(object)
 
-    def __init__(self, test: TestFile, *, variables: Mapping[str, str] | Iterable[tuple[str, str]] = (),
+    def __init__(self, test: Scenario, *, variables: Mapping[str, str] | Iterable[tuple[str, str]] = (),
                  url: str | None = None, speed: float = 1.0, engine: str | None = None,
                  connect_timeout_s: float | None = None,
                  store: Store | None = None, replay_of: str = "", session_name: str = "",

@@ -52,16 +52,16 @@ from wsinspector.core.scenario.model import (
     Matcher,
     OpcodeMatcher,
     RegexMatcher,
+    Scenario,
     SendStep,
     Step,
-    TestFile,
     TextMatcher,
     TextPayload,
     WaitStep,
     step_label,
 )
 from wsinspector.core.scenario.variables import expand
-from wsinspector.core.scenario.yaml_io import TestFileError, dump, load
+from wsinspector.core.scenario.yaml_io import ScenarioFileError, dump, load
 from wsinspector.ui.qtext import set_plain_text
 from wsinspector.ui.table_model import ColumnsModel, Index
 
@@ -219,8 +219,8 @@ class StepDraft:
         """The step these fields make, checked as the file format would check it; :class:`DraftError`."""
         step = self._build()
         try:
-            again = load(dump(TestFile("", "ws://check", (step,)))).steps[0]
-        except (TestFileError, ValueError) as exc:
+            again = load(dump(Scenario("", "ws://check", (step,)))).steps[0]
+        except (ScenarioFileError, ValueError) as exc:
             raise DraftError("step", str(exc)) from None
         if again != step:
             raise DraftError("step", "this step would not read back the same from a test file")
@@ -1062,11 +1062,11 @@ class TestEditor(QWidget):
             line.textChanged.connect(self._on_header_changed)
         self.variables.changed.connect(self._on_header_changed)
         self.headers.changed.connect(self._on_header_changed)
-        self.set_test(TestFile("", ""))
+        self.set_test(Scenario("", ""))
 
     # -- loading ------------------------------------------------------------------------------------
 
-    def set_test(self, test: TestFile) -> None:
+    def set_test(self, test: Scenario) -> None:
         """Show a test (the user has changed nothing yet)."""
         self._loading = True
         try:
@@ -1163,7 +1163,7 @@ class TestEditor(QWidget):
         if not self._loading:
             self.changed.emit()
 
-    def _header(self) -> TestFile:
+    def _header(self) -> Scenario:
         """The header as typed (no steps): :class:`TestBuildError` for the first field that is wrong."""
         try:
             timeout = parse_seconds(self.timeout.text(), "timeout", positive=True)
@@ -1176,10 +1176,10 @@ class TestEditor(QWidget):
         subprotocols = tuple(part.strip() for part in self.subprotocols.text().split(",") if part.strip())
         if len(set(subprotocols)) != len(subprotocols):
             raise TestBuildError("subprotocols", "a subprotocol is offered twice")
-        test = TestFile(self.name.text(), self.url.text().strip(), (), variables, subprotocols, headers, timeout)
+        test = Scenario(self.name.text(), self.url.text().strip(), (), variables, subprotocols, headers, timeout)
         try:
             load(dump(test), check_url=False)  # a URL it cannot connect to is a warning here
-        except TestFileError as exc:
+        except ScenarioFileError as exc:
             raise TestBuildError(exc.field.split(".")[0].split("[")[0] or "url", exc.message) from None
         except ValueError as exc:  # a name twice
             where, _, message = str(exc).partition(": ")
@@ -1226,7 +1226,7 @@ class TestEditor(QWidget):
 
     # -- the result ---------------------------------------------------------------------------------
 
-    def build_test(self) -> TestFile:
+    def build_test(self) -> Scenario:
         """The test as edited, checked as the file format checks it; :class:`TestBuildError` names the
         first field that is wrong (and the step is selected)."""
         self._check_header()
@@ -1243,7 +1243,7 @@ class TestEditor(QWidget):
         test = replace(test, steps=tuple(steps))
         try:
             checked = load(dump(test), check_url=False)
-        except (TestFileError, ValueError) as exc:
+        except (ScenarioFileError, ValueError) as exc:
             raise TestBuildError("", str(exc)) from None
         if checked != test:
             raise TestBuildError("", "the test would not read back the same from its file")

@@ -40,10 +40,10 @@ from PySide6.QtWidgets import (
 
 from wsinspector.app.replayer import ReplayController
 from wsinspector.core.profiles import ENGINE_WIRE, ENGINES
-from wsinspector.core.scenario.model import TestFile, step_label
+from wsinspector.core.scenario.model import Scenario, step_label
 from wsinspector.core.scenario.variables import UndefinedVariablesError, check_variables
 from wsinspector.core.scenario.verdict import RunResult, StepResult, Verdict
-from wsinspector.core.scenario.yaml_io import TestFileError, dump, read_test
+from wsinspector.core.scenario.yaml_io import ScenarioFileError, dump, read_test
 from wsinspector.core.store import Store
 from wsinspector.ui.qtext import set_plain_text
 from wsinspector.ui.table_model import ColumnsModel, Index
@@ -93,7 +93,7 @@ class VerdictModel(ColumnsModel):
         self._running = -1
         self._connection_error = ""
 
-    def start(self, test: TestFile) -> None:
+    def start(self, test: Scenario) -> None:
         self.beginResetModel()
         self._names = [step_label(i, step) for i, step in enumerate(test.steps)]
         self._results = [None] * len(test.steps)
@@ -102,7 +102,7 @@ class VerdictModel(ColumnsModel):
         self.endResetModel()
 
     def clear(self) -> None:
-        self.start(TestFile("", ""))
+        self.start(Scenario("", ""))
 
     @property
     def offset(self) -> int:
@@ -384,7 +384,7 @@ class TestsView(QWidget):
         layout.addLayout(file_bar)
         layout.addWidget(split, 1)
 
-        self._set_test(TestFile("New test", self._default_url), None, dirty=False)
+        self._set_test(Scenario("New test", self._default_url), None, dirty=False)
 
     @staticmethod
     def _pane(name: str) -> QPlainTextEdit:
@@ -424,7 +424,7 @@ class TestsView(QWidget):
     def _on_run_chosen(self) -> None:
         self.run()
 
-    def _set_test(self, test: TestFile, path: Path | None, *, dirty: bool, origin: str = "") -> None:
+    def _set_test(self, test: Scenario, path: Path | None, *, dirty: bool, origin: str = "") -> None:
         if self.runner is not None and self.runner.running:
             # the run goes on to its end, detached: its verdicts belong to the test it started with
             runner, self.runner = self.runner, None
@@ -441,7 +441,7 @@ class TestsView(QWidget):
         self._clear_run()
         self._update_title()
 
-    def set_new_test(self, test: TestFile, origin: str = "", secrets: Iterable[tuple[str, str]] = ()) -> None:
+    def set_new_test(self, test: Scenario, origin: str = "", secrets: Iterable[tuple[str, str]] = ()) -> None:
         """Show a test that has no file yet (made from a session: ``origin`` says which). ``secrets`` are
         the credentials kept out of it, ``(variable, value)``: they become this page's overrides, so the
         test runs here as recorded, and are never written to the file."""
@@ -459,7 +459,7 @@ class TestsView(QWidget):
             "(under Variables) until another test is opened; elsewhere give them as overrides, or on the command "
             "line with --var NAME, which reads the environment variable NAME.", "")
 
-    def test(self) -> TestFile:
+    def test(self) -> Scenario:
         """The test as edited; :class:`TestBuildError` if a field is wrong."""
         return self.editor.build_test()
 
@@ -495,7 +495,7 @@ class TestsView(QWidget):
     @Slot()
     def new_test(self) -> None:
         if self.confirm_discard():
-            self._set_test(TestFile("New test", self._default_url), None, dirty=False)
+            self._set_test(Scenario("New test", self._default_url), None, dirty=False)
 
     def ask_open_path(self) -> Path | None:
         """The file to open, from a dialog (tests replace this)."""
@@ -519,7 +519,7 @@ class TestsView(QWidget):
                 return False
         try:
             test = read_test(path, check_url=False)  # a bad URL is shown at its field, to be put right
-        except TestFileError as exc:
+        except ScenarioFileError as exc:
             self.banner_requested.emit(f"Cannot open the test {path.name}: {exc}", "error")
             return False
         except OSError as exc:

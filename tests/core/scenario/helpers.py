@@ -14,8 +14,8 @@ from wsinspector.core.scenario.model import (
     JsonPayload,
     OpcodeMatcher,
     RegexMatcher,
+    Scenario,
     SendStep,
-    TestFile,
     TextMatcher,
     TextPayload,
     WaitStep,
@@ -33,8 +33,8 @@ def docs_example() -> str:
     return str(blocks[0])
 
 
-def full_test() -> TestFile:
-    return TestFile(
+def full_test() -> Scenario:
+    return Scenario(
         name="Everything",
         url="wss://{{host}}/ws",
         variables=(("host", "example.com"), ("user", "ann"), ("port", "8080")),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.core.scenario.helpers import Peer
 from wsinspector.core.frames import Direction, Opcode, close_payload
-from wsinspector.core.scenario.from_session import RecordedMessage, test_from_frames
+from wsinspector.core.scenario.from_session import RecordedMessage, scenario_from_frames
 from wsinspector.core.scenario.model import (
     BinaryPayload,
     BytesMatcher,
@@ -20,7 +20,7 @@ from wsinspector.core.scenario.variables import check_variables
 from wsinspector.core.scenario.yaml_io import dump, load
 
 
-def test_test_from_frames():
+def test_scenario_from_frames():
     s = 1_000_000_000
     frames: list[RecordedMessage] = [
         (s + 100_000_000, "out", 1, b'{"op": "login", "user": "ann"}'),
@@ -36,7 +36,7 @@ def test_test_from_frames():
         (s + 900_000_000, "out", Opcode.CLOSE, close_payload(1000)),
         (s + 950_000_000, "in", Opcode.CLOSE, close_payload(1000)),
     ]
-    test = test_from_frames(frames, "Recorded", "ws://h/", started_ns=s, headers=[("A", "b")])
+    test = scenario_from_frames(frames, "Recorded", "ws://h/", started_ns=s, headers=[("A", "b")])
     assert test.name == "Recorded" and test.url == "ws://h/" and test.headers == (("A", "b"),)
     assert test.steps == (
         SendStep(JsonPayload({"op": "login", "user": "ann"}), delay_s=0.1),
@@ -49,7 +49,7 @@ def test_test_from_frames():
         ExpectStep(TextMatcher("{not json")),
     )
     assert load(dump(test)) == test
-    without_start = test_from_frames(frames[:1], "x", "ws://h/")
+    without_start = scenario_from_frames(frames[:1], "x", "ws://h/")
     assert without_start.steps == (SendStep(JsonPayload({"op": "login", "user": "ann"}), delay_s=None),)
 
 
@@ -57,7 +57,7 @@ def test_a_recorded_text_with_braces_becomes_a_test_that_runs():
     braces = "héllo {{notavar}}".encode()
     recorded = [(1, "out", Opcode.TEXT, braces), (2, "in", Opcode.TEXT, braces),
                 (3, "out", Opcode.TEXT, b'{"tpl": "{{x}} and {{ y }}"}')]
-    test = test_from_frames(recorded, "t", "ws://h/{{host}}", variables=(("host", "example"), ("x", "1")))
+    test = scenario_from_frames(recorded, "t", "ws://h/{{host}}", variables=(("host", "example"), ("x", "1")))
     assert test.variables == (("host", "example"), ("x", "1"), ("notavar", "{{notavar}}"), ("y", "{{y}}"))
     check_variables(test)
     result = Peer(Replay(test)).run({braces: [(0.1, Opcode.TEXT, braces)]})

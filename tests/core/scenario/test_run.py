@@ -12,8 +12,8 @@ from wsinspector.core.scenario.model import (
     ExpectStep,
     JsonMatcher,
     OpcodeMatcher,
+    Scenario,
     SendStep,
-    TestFile,
     TextMatcher,
     TextPayload,
     WaitStep,
@@ -84,7 +84,7 @@ def test_replay_runs_the_documented_example():
 
 
 def test_replay_at_twice_the_speed_and_as_fast_as_possible():
-    test = TestFile("t", "ws://h/", (SendStep(TextPayload("a"), delay_s=1.0),
+    test = Scenario("t", "ws://h/", (SendStep(TextPayload("a"), delay_s=1.0),
                                        SendStep(TextPayload("b"), delay_s=0.5)))
     for speed, times in ((2.0, [100.5, 100.75]), (0.5, [102.0, 103.0]), (0.0, [100.0, 100.0])):
         peer = Peer(Replay(test, speed=speed))
@@ -93,7 +93,7 @@ def test_replay_at_twice_the_speed_and_as_fast_as_possible():
 
 
 def test_replay_stops_at_the_first_failure_and_skips_the_rest():
-    test = TestFile("t", "ws://h/", (SendStep(TextPayload("hi")), ExpectStep(TextMatcher("hello")),
+    test = Scenario("t", "ws://h/", (SendStep(TextPayload("hi")), ExpectStep(TextMatcher("hello")),
                                        SendStep(TextPayload("more")), ExpectStep(TextMatcher("x"))))
     peer = Peer(Replay(test))
     result = peer.run({b"hi": [(0.2, Opcode.TEXT, b"goodbye")]})
@@ -111,7 +111,7 @@ def test_replay_stops_at_the_first_failure_and_skips_the_rest():
 
 
 def test_replay_times_out_on_the_steps_timeout():
-    test = TestFile("t", "ws://h/", (ExpectStep(TextMatcher("x"), timeout_s=2),
+    test = Scenario("t", "ws://h/", (ExpectStep(TextMatcher("x"), timeout_s=2),
                                        ExpectStep(TextMatcher("y"))), timeout_s=7)
     peer = Peer(Replay(test))
     result = peer.run(pushes=[(2.5, Opcode.TEXT, b"x")])  # too late
@@ -120,12 +120,12 @@ def test_replay_times_out_on_the_steps_timeout():
     assert result.steps[0].duration_s == pytest.approx(2.0)
     assert peer.waits[0] == pytest.approx(102.0)
     # the file's default timeout applies to steps that set none
-    peer = Peer(Replay(TestFile("t", "ws://h/", (ExpectStep(TextMatcher("y")),), timeout_s=7)))
+    peer = Peer(Replay(Scenario("t", "ws://h/", (ExpectStep(TextMatcher("y")),), timeout_s=7)))
     assert peer.run().steps[0].duration_s == pytest.approx(7.0)
 
 
 def test_a_message_that_arrives_after_the_deadline_does_not_count():
-    replay = Replay(TestFile("t", "ws://h/", (ExpectStep(TextMatcher("x"), timeout_s=5),)))
+    replay = Replay(Scenario("t", "ws://h/", (ExpectStep(TextMatcher("x"), timeout_s=5),)))
     assert replay.poll(10.0) == WaitAction(15.0)
     replay.on_message(Opcode.TEXT, b"x", 15.5)  # the caller was late to look
     finished = replay.poll(16.0)
@@ -135,7 +135,7 @@ def test_a_message_that_arrives_after_the_deadline_does_not_count():
 
 
 def test_expect_passes_over_pings_and_wait_until_drops_other_messages():
-    test = TestFile("t", "ws://h/", (
+    test = Scenario("t", "ws://h/", (
         WaitStep(until=JsonMatcher({"ready": True}, ("$.id",)), capture=(("id", "$.id"),)),
         ExpectStep(TextMatcher("next {{id}}")),
         WaitStep(seconds=1),
@@ -151,18 +151,18 @@ def test_expect_passes_over_pings_and_wait_until_drops_other_messages():
 
 
 def test_a_message_that_arrived_during_a_fixed_wait_is_kept_for_the_next_expect():
-    test = TestFile("t", "ws://h/", (WaitStep(seconds=2), ExpectStep(TextMatcher("early"))))
+    test = Scenario("t", "ws://h/", (WaitStep(seconds=2), ExpectStep(TextMatcher("early"))))
     assert Peer(Replay(test)).run(pushes=[(0.5, Opcode.TEXT, b"early")]).ok
 
 
 def test_expect_fails_when_the_connection_closes():
-    test = TestFile("t", "ws://h/", (ExpectStep(TextMatcher("x")), ExpectStep(TextMatcher("y"))))
+    test = Scenario("t", "ws://h/", (ExpectStep(TextMatcher("x")), ExpectStep(TextMatcher("y"))))
     result = Peer(Replay(test)).run(pushes=[(0.1, Opcode.CLOSE, close_payload(1011, "oops"))])
     assert result.steps[0].status is Verdict.FAILED
     assert result.steps[0].message == ("expected a text message, the connection was closed "
                                        "(close 1011 (internal error): oops)")
     # a wait until passes over the close frame, then the closed connection fails it at once
-    test = TestFile("t", "ws://h/", (WaitStep(until=TextMatcher("x")),))
+    test = Scenario("t", "ws://h/", (WaitStep(until=TextMatcher("x")),))
     peer = Peer(Replay(test))
     result = peer.run(pushes=[(0.1, Opcode.CLOSE, close_payload(1000))])
     assert result.steps[0].message.startswith("the connection was closed (close 1000")
@@ -170,7 +170,7 @@ def test_expect_fails_when_the_connection_closes():
 
 
 def test_on_closed_without_a_close_frame():
-    replay = Replay(TestFile("t", "ws://h/", (ExpectStep(TextMatcher("x")),)))
+    replay = Replay(Scenario("t", "ws://h/", (ExpectStep(TextMatcher("x")),)))
     assert isinstance(replay.poll(0.0), WaitAction)
     replay.on_closed(1.0, "network is down")
     finished = replay.poll(1.0)
@@ -179,7 +179,7 @@ def test_on_closed_without_a_close_frame():
 
 
 def test_connection_failure_before_the_first_step():
-    test = TestFile("t", "ws://h/", (SendStep(TextPayload("a")), ExpectStep(TextMatcher("b"))))
+    test = Scenario("t", "ws://h/", (SendStep(TextPayload("a")), ExpectStep(TextMatcher("b"))))
     replay = Replay(test)
     replay.on_error("cannot connect: refused", 5.0)
     action = replay.poll(6.0)
@@ -191,7 +191,7 @@ def test_connection_failure_before_the_first_step():
 
 
 def test_connection_drop_during_a_step_is_an_error():
-    test = TestFile("t", "ws://h/", (SendStep(TextPayload("a")), ExpectStep(TextMatcher("b")),
+    test = Scenario("t", "ws://h/", (SendStep(TextPayload("a")), ExpectStep(TextMatcher("b")),
                                        SendStep(TextPayload("c"))))
     replay = Replay(test)
     assert isinstance(replay.poll(0.0), SendAction)
@@ -206,7 +206,7 @@ def test_connection_drop_during_a_step_is_an_error():
 
 
 def test_a_failed_send_is_an_error_of_that_step():
-    test = TestFile("t", "ws://h/", (SendStep(TextPayload("a")), SendStep(TextPayload("b"))))
+    test = Scenario("t", "ws://h/", (SendStep(TextPayload("a")), SendStep(TextPayload("b"))))
     replay = Replay(test)
     assert isinstance(replay.poll(0.0), SendAction)
     assert replay.current == 0 and replay.results == ()
@@ -220,7 +220,7 @@ def test_a_failed_send_is_an_error_of_that_step():
 
 
 def test_an_error_after_the_last_step_changes_nothing():
-    replay = Replay(TestFile("t", "ws://h/", (SendStep(TextPayload("a")),)))
+    replay = Replay(Scenario("t", "ws://h/", (SendStep(TextPayload("a")),)))
     assert isinstance(replay.poll(0.0), SendAction)
     finished = replay.poll(0.0)
     assert isinstance(finished, Finished) and finished.result.ok
@@ -229,7 +229,7 @@ def test_an_error_after_the_last_step_changes_nothing():
 
 
 def test_an_unknown_variable_at_run_time_is_an_error():
-    test = TestFile("t", "ws://h/", (SendStep(TextPayload("{{nope}}")),))
+    test = Scenario("t", "ws://h/", (SendStep(TextPayload("{{nope}}")),))
     result = Peer(Replay(test)).run()
     assert result.steps[0].status is Verdict.ERROR
     assert result.steps[0].message == "Unknown variable: {{nope}}"
@@ -237,7 +237,7 @@ def test_an_unknown_variable_at_run_time_is_an_error():
 
 
 def test_a_failed_wait_until_says_what_arrived_instead():
-    test = TestFile("t", "ws://h/", (WaitStep(until=JsonMatcher({"status": "ready"}), timeout_s=2),))
+    test = Scenario("t", "ws://h/", (WaitStep(until=JsonMatcher({"status": "ready"}), timeout_s=2),))
     result = Peer(Replay(test)).run(pushes=[(0.1, Opcode.TEXT, b'{"status": "busy"}'),
                                                (0.2, Opcode.TEXT, b"noise"),
                                                (0.3, Opcode.TEXT, b'{"status": "ready", "id": 99}')])
@@ -253,7 +253,7 @@ def test_a_failed_wait_until_says_what_arrived_instead():
 
 
 def test_a_captured_credential_is_not_shown():
-    test = TestFile("t", "ws://h/", (ExpectStep(OpcodeMatcher(Opcode.TEXT),
+    test = Scenario("t", "ws://h/", (ExpectStep(OpcodeMatcher(Opcode.TEXT),
                                                     capture=(("token", "$.token"), ("room", "$.room"))),))
     replay = Replay(test)
     result = Peer(replay).run(pushes=[(0.1, Opcode.TEXT, b'{"token": "t0k3n-abc", "room": "7"}')])

@@ -14,8 +14,8 @@ from wsinspector.core.scenario.model import (
     JsonMatcher,
     JsonPayload,
     RegexMatcher,
+    Scenario,
     SendStep,
-    TestFile,
     TextPayload,
 )
 from wsinspector.core.scenario.variables import (
@@ -32,8 +32,8 @@ from wsinspector.core.scenario.variables import (
 )
 
 
-def _variables_test() -> TestFile:
-    return TestFile(
+def _variables_test() -> Scenario:
+    return Scenario(
         name="v", url="wss://{{host}}/?t={{token}}",
         variables=(("host", "h"),),
         headers=(("X-{{hname}}", "{{hvalue}}"),),
@@ -80,7 +80,7 @@ def test_unknown_variables_are_reported_with_their_step_before_running():
         "{{sid}} (used in steps[1].send.text; it is captured only later, by steps[2]); "
         "{{pat}} (used in steps[5].expect.regex)"
     )
-    named = TestFile("n", "ws://h/", (SendStep(TextPayload("{{x}}"), name="greet"),))
+    named = Scenario("n", "ws://h/", (SendStep(TextPayload("{{x}}"), name="greet"),))
     with pytest.raises(UndefinedVariablesError, match=re.escape("{{x}} (used in steps[0].send.text ('greet'))")):
         check_variables(named)
     check_variables(_variables_test(), {"token": "t", "user": "u", "key": "k", "hname": "a", "hvalue": "b",
@@ -88,7 +88,7 @@ def test_unknown_variables_are_reported_with_their_step_before_running():
 
 
 def test_a_step_cannot_use_what_it_captures():
-    test = TestFile("n", "ws://h/", (ExpectStep(JsonMatcher({"a": "{{sid}}"}), capture=(("sid", "$.a"),)),
+    test = Scenario("n", "ws://h/", (ExpectStep(JsonMatcher({"a": "{{sid}}"}), capture=(("sid", "$.a"),)),
                                        SendStep(TextPayload("{{sid}}"))))
     uses = variable_uses(test)
     assert [(u.step, u.source, u.captured_by, u.captured_later) for u in uses] == [(0, "", None, 0),
@@ -115,7 +115,7 @@ def test_expand_and_helpers():
 
 
 def test_to_profile_resolves_with_overrides_and_url():
-    test = TestFile("t", "ws://{{host}}:{{port}}/", variables=(("host", "a"), ("port", "1")),
+    test = Scenario("t", "ws://{{host}}:{{port}}/", variables=(("host", "a"), ("port", "1")),
                       headers=(("X-User", "{{host}}"),), subprotocols=("chat",))
     resolved = to_profile(test, {"host": "b"}).resolved()
     assert resolved.url == "ws://b:1/"

@@ -8,7 +8,7 @@ import pytest
 
 from tests.core.scenario.helpers import Peer
 from wsinspector.core.frames import Opcode
-from wsinspector.core.scenario.model import ExpectStep, JsonMatcher, SendStep, TestFile, TextPayload
+from wsinspector.core.scenario.model import ExpectStep, JsonMatcher, Scenario, SendStep, TextPayload
 from wsinspector.core.scenario.run import Replay
 from wsinspector.core.scenario.verdict import RunResult, StepResult, Verdict, junit_xml
 
@@ -63,7 +63,7 @@ def test_junit_xml_errors_and_unprintable_characters():
 
 
 def test_junit_xml_for_a_connection_that_never_opened():
-    replay = Replay(TestFile("t", "ws://h/", (SendStep(TextPayload("a")),)))
+    replay = Replay(Scenario("t", "ws://h/", (SendStep(TextPayload("a")),)))
     replay.on_error("cannot connect", 0.0)
     root = ET.fromstring(junit_xml(replay.result(), "t"))
     cases = root.findall("testsuite/testcase")
@@ -73,7 +73,7 @@ def test_junit_xml_for_a_connection_that_never_opened():
 
 
 def test_junit_xml_of_a_real_run_round_trips_through_a_parser():
-    test = TestFile("t", "ws://h/", (SendStep(TextPayload("hi")), ExpectStep(JsonMatcher({"a": [1]}))))
+    test = Scenario("t", "ws://h/", (SendStep(TextPayload("hi")), ExpectStep(JsonMatcher({"a": [1]}))))
     result = Peer(Replay(test)).run({b"hi": [(0.25, Opcode.TEXT, b'{"a": [2]}')]})
     failure = ET.fromstring(junit_xml(result, "t")).find("testsuite/testcase/failure")
     assert failure is not None and failure.text is not None
@@ -81,7 +81,7 @@ def test_junit_xml_of_a_real_run_round_trips_through_a_parser():
 
 
 def test_a_connection_that_fails_after_trying_for_a_while_reports_how_long():
-    test = TestFile("t", "ws://h/", (SendStep(TextPayload("a")),))
+    test = Scenario("t", "ws://h/", (SendStep(TextPayload("a")),))
     replay = Replay(test)
     replay.connecting(10.0)
     replay.on_error("the opening handshake timed out after 10 s", 20.0)

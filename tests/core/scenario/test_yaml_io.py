@@ -13,18 +13,18 @@ from wsinspector.core.scenario.model import (
     ExpectStep,
     JsonMatcher,
     JsonPayload,
+    Scenario,
     SendStep,
-    TestFile,
     TextMatcher,
     TextPayload,
     WaitStep,
     step_kind,
 )
-from wsinspector.core.scenario.yaml_io import TestFileError, dump, load, read_test, write_test
+from wsinspector.core.scenario.yaml_io import ScenarioFileError, dump, load, read_test, write_test
 
 
-def _load_error(text: str) -> TestFileError:
-    with pytest.raises(TestFileError) as info:
+def _load_error(text: str) -> ScenarioFileError:
+    with pytest.raises(ScenarioFileError) as info:
         load(text)
     return info.value
 
@@ -37,7 +37,7 @@ def test_round_trip_of_every_step_kind():
 
 
 def test_dump_layout_is_block_style_in_a_fixed_key_order():
-    test = TestFile(
+    test = Scenario(
         name="Echo", url="ws://localhost:8765/", variables=(("who", "ann"),),
         steps=(SendStep(JsonPayload({"b": 1, "a": "{{who}}"}), delay_s=0.125, name="hi"),
                ExpectStep(JsonMatcher({"b": 1}, ("$.ts",)), capture=(("sid", "$.sid"),), timeout_s=3),
@@ -79,7 +79,7 @@ def test_dump_layout_is_block_style_in_a_fixed_key_order():
     "%", "@", "`", "a" * 500,
 ])
 def test_strings_survive_the_round_trip(text: str):
-    test = TestFile("n", "ws://h/", (
+    test = Scenario("n", "ws://h/", (
         SendStep(TextPayload(text)),
         SendStep(JsonPayload({text: [text, {"k": text}]})),
         ExpectStep(TextMatcher(text)),
@@ -90,7 +90,7 @@ def test_strings_survive_the_round_trip(text: str):
 
 @pytest.mark.parametrize("value", [0, -1, 2**70, 0.1, 1e20, -2.5e-9, 1.0, True, False, None, [], {}, [[[]]]])
 def test_json_scalars_keep_their_type(value: object):
-    test = TestFile("n", "ws://h/", (SendStep(JsonPayload({"v": value})),))
+    test = Scenario("n", "ws://h/", (SendStep(JsonPayload({"v": value})),))
     loaded = load(dump(test)).steps[0]
     assert isinstance(loaded, SendStep) and isinstance(loaded.payload, JsonPayload)
     assert loaded.payload.value == {"v": value}
@@ -98,7 +98,7 @@ def test_json_scalars_keep_their_type(value: object):
 
 
 def test_binary_is_hex_sixteen_bytes_a_line():
-    text = dump(TestFile("n", "ws://h/", (SendStep(BinaryPayload(bytes(range(20)))),)))
+    text = dump(Scenario("n", "ws://h/", (SendStep(BinaryPayload(bytes(range(20)))),)))
     assert "binary: |\n        00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f\n        10 11 12 13\n" in text
 
 
@@ -129,7 +129,7 @@ def test_json_literals_are_read_the_json_way():
 
 def test_optional_keys_default():
     test = load("version: 1\nurl: ws://h/\n")
-    assert test == TestFile(name="", url="ws://h/")
+    assert test == Scenario(name="", url="ws://h/")
     assert test.timeout_s == DEFAULT_TIMEOUT_S
 
 
@@ -159,17 +159,17 @@ def test_read_and_write_files(tmp_path: Path):
     write_test(path, full_test())
     assert read_test(path) == full_test()
     path.write_bytes(b"version: 1\nurl: \xff\n")
-    with pytest.raises(TestFileError, match="not UTF-8"):
+    with pytest.raises(ScenarioFileError, match="not UTF-8"):
         read_test(path)
 
 
 def test_dump_rejects_what_the_format_cannot_hold():
     with pytest.raises(ValueError, match="twice"):
-        dump(TestFile("n", "ws://h/", headers=(("A", "1"), ("A", "2"))))
+        dump(Scenario("n", "ws://h/", headers=(("A", "1"), ("A", "2"))))
     with pytest.raises(ValueError, match="JSON"):
-        dump(TestFile("n", "ws://h/", (SendStep(JsonPayload({"x": float("nan")})),)))
+        dump(Scenario("n", "ws://h/", (SendStep(JsonPayload({"x": float("nan")})),)))
     with pytest.raises(ValueError, match="JSON"):
-        dump(TestFile("n", "ws://h/", (SendStep(JsonPayload({1: "x"})),)))
+        dump(Scenario("n", "ws://h/", (SendStep(JsonPayload({1: "x"})),)))
 
 
 _HEAD = "version: 1\nurl: ws://h/\nsteps:\n"
@@ -268,9 +268,9 @@ def test_an_alias_is_refused_at_the_alias():
 
 
 def test_error_string_without_position():
-    assert str(TestFileError("boom")) == "boom"
-    assert str(TestFileError("boom", 3)) == "line 3: boom"
-    assert str(TestFileError("boom", 3, 7, "steps[1]")) == "line 3, column 7: steps[1]: boom"
+    assert str(ScenarioFileError("boom")) == "boom"
+    assert str(ScenarioFileError("boom", 3)) == "line 3: boom"
+    assert str(ScenarioFileError("boom", 3, 7, "steps[1]")) == "line 3, column 7: steps[1]: boom"
 
 
 def test_deep_nesting_is_an_error_not_a_crash():
@@ -280,6 +280,6 @@ def test_deep_nesting_is_an_error_not_a_crash():
 
 def test_an_editor_may_open_a_file_whose_url_cannot_be_connected_to():
     text = "version: 1\nurl: TBD\n"
-    with pytest.raises(TestFileError, match="line 2, column 6: url: "):
+    with pytest.raises(ScenarioFileError, match="line 2, column 6: url: "):
         load(text)
     assert load(text, check_url=False).url == "TBD"

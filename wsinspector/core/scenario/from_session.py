@@ -15,9 +15,9 @@ from .model import (
     JsonPayload,
     Matcher,
     Payload,
+    Scenario,
     SendStep,
     Step,
-    TestFile,
     TextMatcher,
     TextPayload,
 )
@@ -38,10 +38,10 @@ def _as_json_document(text: str) -> Any:
         return None
 
 
-def test_from_frames(frames: Iterable[RecordedMessage], name: str, url: str, *,
-                     started_ns: int | None = None, subprotocols: Sequence[str] = (),
-                     headers: Sequence[tuple[str, str]] = (),
-                     variables: Sequence[tuple[str, str]] = ()) -> TestFile:
+def scenario_from_frames(frames: Iterable[RecordedMessage], name: str, url: str, *,
+                         started_ns: int | None = None, subprotocols: Sequence[str] = (),
+                         headers: Sequence[tuple[str, str]] = (),
+                         variables: Sequence[tuple[str, str]] = ()) -> Scenario:
     """A test from a recorded session's complete messages ``(ts_ns, direction, opcode, payload)``: outgoing
     messages become sends (JSON objects and arrays as JSON, other text as text, binary as binary) with the
     recorded gap since the message before (or since ``started_ns``, the connection, for the first) as
@@ -75,7 +75,7 @@ def test_from_frames(frames: Iterable[RecordedMessage], name: str, url: str, *,
             else:
                 expect = TextMatcher(text)
             steps.append(ExpectStep(expect))
-    return TestFile(name=name, url=url, steps=tuple(steps), variables=_self_standing(steps, variables),
+    return Scenario(name=name, url=url, steps=tuple(steps), variables=_self_standing(steps, variables),
                     subprotocols=tuple(subprotocols), headers=tuple(headers))
 
 
@@ -90,7 +90,3 @@ def _self_standing(steps: Sequence[Step], variables: Sequence[tuple[str, str]]) 
                 if used not in defined:
                     extra.setdefault(used, self_standing(used))
     return (*variables, *extra.items())
-
-
-test_from_frames.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, whatever its name
-

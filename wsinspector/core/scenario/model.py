@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from ..frames import Opcode
 from .jsonpath import WILDCARD, JsonPathError, parse_json_path
@@ -158,8 +158,8 @@ Step = SendStep | ExpectStep | WaitStep
 
 
 @dataclass(frozen=True, slots=True)
-class TestFile:
-    __test__: ClassVar[bool] = False  # not a pytest test class, whatever its name
+class Scenario:
+    """A test file: where to connect, and the steps to run there."""
 
     name: str
     #: may contain {{variables}}

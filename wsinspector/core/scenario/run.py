@@ -15,7 +15,7 @@ from ..frames import Opcode
 from ..profiles import UnknownVariableError
 from ..redact import is_secret_field
 from .matching import Incoming, MatchResult, considers, describe_expected, describe_received, match
-from .model import ExpectStep, Matcher, SendStep, Step, TestFile, WaitStep, seconds_text, step_kind, step_label
+from .model import ExpectStep, Matcher, Scenario, SendStep, Step, WaitStep, seconds_text, step_kind, step_label
 from .secrets import MASK
 from .variables import initial_variables, render_send
 from .verdict import RunResult, StepResult, Verdict
@@ -95,7 +95,7 @@ class Replay:
     seconds. The run stops at the first step that does not pass; the rest are skipped.
     """
 
-    def __init__(self, test: TestFile, variables: Mapping[str, str] | Iterable[tuple[str, str]] = (),
+    def __init__(self, test: Scenario, variables: Mapping[str, str] | Iterable[tuple[str, str]] = (),
                  speed: float = 1.0) -> None:
         self.test = test
         self.speed = speed

@@ -36,9 +36,9 @@ from .model import (
     JsonMatcher,
     JsonPayload,
     Matcher,
+    Scenario,
     SendStep,
     Step,
-    TestFile,
     TextMatcher,
     TextPayload,
     WaitStep,
@@ -62,7 +62,7 @@ class Redacted:
     """A test without its secrets, and the secrets: ``(variable, value)`` for the variables the file now
     uses without defining them."""
 
-    test: TestFile
+    test: Scenario
     secrets: tuple[tuple[str, str], ...]
 
     @property
@@ -224,7 +224,7 @@ def _step(step: Step, pairs: list[tuple[str, str]]) -> Step:
     return step
 
 
-def without_secrets(test: TestFile) -> Redacted:
+def without_secrets(test: Scenario) -> Redacted:
     """The test with its credentials turned into variables it does not define (see the module's text)."""
     secrets = _Secrets(test.variables)
     for name, value in test.variables:

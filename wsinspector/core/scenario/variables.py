@@ -18,9 +18,9 @@ from .model import (
     JsonPayload,
     Matcher,
     RegexMatcher,
+    Scenario,
     SendStep,
     Step,
-    TestFile,
     TextMatcher,
     TextPayload,
     matcher_kind,
@@ -140,7 +140,7 @@ class VariableUse:
         return f"{self.field} ({self.step_name!r})" if self.step_name else self.field
 
 
-def variable_uses(test: TestFile, overrides: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> list[VariableUse]:
+def variable_uses(test: Scenario, overrides: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> list[VariableUse]:
     """Every use of a variable in the test, in file order, with what defines it at that point. ``overrides``
     are the ``--var`` values. A capture defines a variable for the steps after it (and then wins over the
     command line and the file); the command line wins over the file."""
@@ -180,14 +180,14 @@ def variable_uses(test: TestFile, overrides: Mapping[str, str] | Iterable[tuple[
     return uses
 
 
-def check_variables(test: TestFile, overrides: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
+def check_variables(test: Scenario, overrides: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
     """Raise :class:`UndefinedVariablesError` if a variable is used where nothing defines it."""
     missing = [use for use in variable_uses(test, overrides) if not use.defined]
     if missing:
         raise UndefinedVariablesError(missing)
 
 
-def initial_variables(test: TestFile, overrides: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> dict[str, str]:
+def initial_variables(test: Scenario, overrides: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> dict[str, str]:
     """The variables a run starts with: the file's, overridden by ``--var`` values."""
     variables = dict(test.variables)
     variables.update(overrides.items() if isinstance(overrides, Mapping) else overrides)
@@ -206,7 +206,7 @@ def parse_var_option(text: str) -> tuple[str, str]:
     return name, value
 
 
-def to_profile(test: TestFile, overrides: Mapping[str, str] | Iterable[tuple[str, str]] = (),
+def to_profile(test: Scenario, overrides: Mapping[str, str] | Iterable[tuple[str, str]] = (),
                url: str | None = None) -> ConnectionProfile:
     """A connection profile for the test (``url`` replaces the file's, e.g. from ``--url``). Its
     ``resolved()`` expands the variables and validates everything needed to connect."""

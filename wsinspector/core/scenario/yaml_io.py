@@ -1,5 +1,5 @@
 """Reading and writing test files (YAML): safe loading without anchors, aliases or tags, errors that name the
-line, the column and the field (:class:`TestFileError`), and a canonical layout on writing."""
+line, the column and the field (:class:`ScenarioFileError`), and a canonical layout on writing."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import yaml
 from yaml.events import AliasEvent, MappingStartEvent, ScalarEvent, SequenceStartEvent
@@ -34,9 +34,9 @@ from .model import (
     OpcodeMatcher,
     Payload,
     RegexMatcher,
+    Scenario,
     SendStep,
     Step,
-    TestFile,
     TextMatcher,
     TextPayload,
     WaitStep,
@@ -47,12 +47,10 @@ _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?
 _HEX_BYTES_PER_LINE = 16
 
 
-class TestFileError(ValueError):
+class ScenarioFileError(ValueError):
     """A test file that cannot be read. ``line`` and ``column`` are 1-based where known; ``field`` is the
     path of the offending value, e.g. ``steps[3].expect.timeout``. ``message`` alone is the explanation;
     ``str()`` puts the three together: ``line 14, column 16: steps[3].expect.timeout: must be ...``."""
-
-    __test__: ClassVar[bool] = False  # not a pytest test class, whatever its name
 
     def __init__(self, message: str, line: int | None = None, column: int | None = None, field: str = "") -> None:
         self.message = message
@@ -77,16 +75,16 @@ class _Loader(yaml.SafeLoader):
         event = self.peek_event()  # type: ignore[no-untyped-call]
         mark = event.start_mark
         if isinstance(event, AliasEvent):
-            raise TestFileError("YAML aliases (*name) are not supported: write the value out",
-                                *_position(mark))
+            raise ScenarioFileError("YAML aliases (*name) are not supported: write the value out",
+                                    *_position(mark))
         if isinstance(event, ScalarEvent | SequenceStartEvent | MappingStartEvent):
             if event.anchor is not None:
-                raise TestFileError(f"YAML anchors (&{event.anchor}) are not supported", *_position(mark))
+                raise ScenarioFileError(f"YAML anchors (&{event.anchor}) are not supported", *_position(mark))
             if event.tag not in (None, "!"):
                 tag = str(event.tag)
                 shown = "!!" + tag.removeprefix(_TAG_PREFIX) if tag.startswith(_TAG_PREFIX) else tag
-                raise TestFileError(f"YAML tags ({shown}) are not supported: quote a value to make it text",
-                                    *_position(mark))
+                raise ScenarioFileError(f"YAML tags ({shown}) are not supported: quote a value to make it text",
+                                        *_position(mark))
         return super().compose_node(parent, index)
 
 
@@ -96,8 +94,8 @@ def _position(mark: Any) -> tuple[int | None, int | None]:
     return int(mark.line) + 1, int(mark.column) + 1
 
 
-def _error(node: Node, where: str, message: str) -> TestFileError:
-    return TestFileError(message, *_position(node.start_mark), where)
+def _error(node: Node, where: str, message: str) -> ScenarioFileError:
+    return ScenarioFileError(message, *_position(node.start_mark), where)
 
 
 def _describe(node: Node) -> str:
@@ -350,7 +348,7 @@ def _pairs(node: Node | None, where: str, *, names: bool) -> tuple[tuple[str, st
                  for key, value in mapping.items.values())
 
 
-def _test_file(root: Node, check_url: bool = True) -> TestFile:
+def _scenario(root: Node, check_url: bool = True) -> Scenario:
     top = _Mapping(root, "", "a mapping that starts with 'version: 1'")
     version_node = top.get("version")
     if version_node is None:
@@ -391,7 +389,7 @@ def _test_file(root: Node, check_url: bool = True) -> TestFile:
             raise _error(steps_node, "steps", f"must be a list of steps, not {_describe(steps_node)}")
         else:
             steps = [_step(item, f"steps[{i}]") for i, item in enumerate(steps_node.value)]
-    return TestFile(
+    return Scenario(
         name="" if name_node is None else _string(name_node, "name"),
         url=url,
         steps=tuple(steps),
@@ -402,8 +400,8 @@ def _test_file(root: Node, check_url: bool = True) -> TestFile:
     )
 
 
-def load(text: str, *, check_url: bool = True) -> TestFile:
-    """Read a test file; :class:`TestFileError` says what is wrong, where. ``check_url=False`` takes a URL
+def load(text: str, *, check_url: bool = True) -> Scenario:
+    """Read a test file; :class:`ScenarioFileError` says what is wrong, where. ``check_url=False`` takes a URL
     that cannot be connected to (an editor opens such a file so it can be put right)."""
     text = text.removeprefix("\ufeff")
     try:
@@ -411,26 +409,26 @@ def load(text: str, *, check_url: bool = True) -> TestFile:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
-        raise TestFileError(f"not valid YAML: {problem}", *_position(mark)) from None
+        raise ScenarioFileError(f"not valid YAML: {problem}", *_position(mark)) from None
     except yaml.YAMLError as exc:
-        raise TestFileError(f"not valid YAML: {exc}") from None
+        raise ScenarioFileError(f"not valid YAML: {exc}") from None
     except RecursionError:
-        raise TestFileError("nested too deeply") from None
+        raise ScenarioFileError("nested too deeply") from None
     if root is None:
-        raise TestFileError(f"the file is empty: a test file starts with 'version: {FORMAT_VERSION}'", 1, 1)
-    return _test_file(root, check_url)
+        raise ScenarioFileError(f"the file is empty: a test file starts with 'version: {FORMAT_VERSION}'", 1, 1)
+    return _scenario(root, check_url)
 
 
-def read_test(path: str | Path, *, check_url: bool = True) -> TestFile:
+def read_test(path: str | Path, *, check_url: bool = True) -> Scenario:
     """Load a test file from disk (UTF-8). ``OSError`` if it cannot be read."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise TestFileError(f"not UTF-8 text (byte {exc.start})") from None
+        raise ScenarioFileError(f"not UTF-8 text (byte {exc.start})") from None
     return load(text, check_url=check_url)
 
 
-def write_test(path: str | Path, test: TestFile) -> None:
+def write_test(path: str | Path, test: Scenario) -> None:
     Path(path).write_text(dump(test), encoding="utf-8", newline="\n")
 
 
@@ -536,7 +534,7 @@ def _unique(pairs: Iterable[tuple[str, str]], what: str) -> dict[str, str]:
     return out
 
 
-def dump(test: TestFile) -> str:
+def dump(test: Scenario) -> str:
     """The test file text: keys in a fixed order, block style, binary as hex (16 bytes a line), JSON as
     nested YAML, multi-line text as literal blocks. ``load(dump(test)) == test``."""
     document: dict[str, Any] = {"version": FORMAT_VERSION, "name": test.name, "url": test.url}
