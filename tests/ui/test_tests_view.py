@@ -45,7 +45,7 @@ from wsinspector.core.scenario.verdict import RunResult
 from wsinspector.core.scenario.yaml_io import read_test
 from wsinspector.ui.main_window import MainWindow
 from wsinspector.ui.test_editor import COL_KIND, COL_SUMMARY, PairsEditor
-from wsinspector.ui.tests_view import VCOL_MARK, VCOL_MESSAGE, VCOL_NAME, TestsView
+from wsinspector.ui.tests_view import VCOL_MARK, VCOL_MESSAGE, VCOL_NAME, ScenariosView
 
 RUN_MS = 15_000
 FRAGMENTED = "0123456789abcdefghijklmnopqrstuvwxyzABCD"  # 40 bytes: frames of 16, 16 and 8
@@ -100,13 +100,13 @@ def type_pair(qtbot: Any, editor: PairsEditor, name: str, value: str) -> None:
     qtbot.waitUntil(lambda: editor.pairs()[row] == (name, value), timeout=WAIT_MS)
 
 
-def verdicts(view: TestsView) -> list[tuple[str, str, str]]:
+def verdicts(view: ScenariosView) -> list[tuple[str, str, str]]:
     table = view.verdict_table
     return [(cell(table, row, VCOL_MARK), cell(table, row, VCOL_NAME), cell(table, row, VCOL_MESSAGE))
             for row in range(view.verdicts.rowCount())]
 
 
-def run_test(qtbot: Any, view: TestsView) -> RunResult:
+def run_test(qtbot: Any, view: ScenariosView) -> RunResult:
     """Click Run and wait for the verdict."""
     with qtbot.waitSignal(view.run_finished, timeout=RUN_MS) as finished:
         click(qtbot, view.run_button)
@@ -117,7 +117,7 @@ def run_test(qtbot: Any, view: TestsView) -> RunResult:
     return result
 
 
-def fast(view: TestsView) -> None:
+def fast(view: ScenariosView) -> None:
     choose_combo(view.speed, 0.0)
     assert view.speed.currentText() == "As fast as possible"
 
@@ -153,7 +153,8 @@ EXPECTED_STEPS = [
 ]
 
 
-def save_live_session_as_test(qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch, path: Path) -> TestsView:
+def save_live_session_as_test(qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch,
+                              path: Path) -> ScenariosView:
     """Session ▸ Save as test…, answering the file dialog with ``path``."""
     view = window.tests_view
     asked: list[Path] = []

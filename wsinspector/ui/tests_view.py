@@ -1,6 +1,6 @@
 """The Tests page: open, edit and save a test file, replay it against a server and read the verdicts.
 
-The left half edits the test (:class:`~wsinspector.ui.test_editor.TestEditor`); the right half replays it
+The left half edits the test (:class:`~wsinspector.ui.test_editor.ScenarioEditor`); the right half replays it
 with :class:`~wsinspector.app.replayer.ReplayController` (asynchronous: the window never waits) and lists a
 verdict per step. Selecting a step that failed shows what was expected and what arrived side by side, and
 the diff. Each run is recorded as a session linked to the test, which the page can open.
@@ -47,7 +47,7 @@ from wsinspector.core.scenario.yaml_io import ScenarioFileError, dump, read_test
 from wsinspector.core.store import Store
 from wsinspector.ui.qtext import set_plain_text
 from wsinspector.ui.table_model import ColumnsModel, Index
-from wsinspector.ui.test_editor import PairsEditor, TestBuildError, TestEditor, compact_rows, monospace
+from wsinspector.ui.test_editor import PairsEditor, ScenarioBuildError, ScenarioEditor, compact_rows, monospace
 
 SUFFIX = ".wstest.yaml"
 FILE_FILTER = "wsinspector tests (*.wstest.yaml *.yaml *.yml);;All files (*)"
@@ -194,7 +194,7 @@ class VerdictModel(ColumnsModel):
 # -- the page -----------------------------------------------------------------------------------------
 
 
-class TestsView(QWidget):
+class ScenariosView(QWidget):
     """Open, edit, save and replay a test file.
 
     Signals:
@@ -203,8 +203,6 @@ class TestsView(QWidget):
         open_session_requested(int): show this recorded session in the timeline
         run_finished(object): a run is over (its RunResult)
     """
-
-    __test__ = False  # not a pytest test class, whatever its name
 
     banner_requested = Signal(str, str)
     session_recorded = Signal(int)
@@ -257,7 +255,7 @@ class TestsView(QWidget):
             file_bar.addWidget(button)
 
         # -- the editor
-        self.editor = TestEditor()
+        self.editor = ScenarioEditor()
         self.editor.changed.connect(self._on_edited)
         self.editor.url.textChanged.connect(self._on_url_edited)
         editor_box = QGroupBox("Test")
@@ -460,7 +458,7 @@ class TestsView(QWidget):
             "line with --var NAME, which reads the environment variable NAME.", "")
 
     def test(self) -> Scenario:
-        """The test as edited; :class:`TestBuildError` if a field is wrong."""
+        """The test as edited; :class:`ScenarioBuildError` if a field is wrong."""
         return self.editor.build_test()
 
     def _update_title(self) -> None:
@@ -549,7 +547,7 @@ class TestsView(QWidget):
     def _write(self, path: Path) -> bool:
         try:
             test = self.test()
-        except TestBuildError as exc:
+        except ScenarioBuildError as exc:
             self.banner_requested.emit(f"The test cannot be saved yet: {exc}", "error")
             return False
         part = path.with_name(path.name + ".part")
@@ -587,7 +585,7 @@ class TestsView(QWidget):
         self._clear_run()
         try:
             test = self.test()
-        except TestBuildError as exc:
+        except ScenarioBuildError as exc:
             self._fail_before_run(f"Fix the test first: {exc}")
             return None
         overrides: list[tuple[str, str]] = []
