@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -23,12 +24,12 @@ def test_import_contracts_hold():
 
 
 def test_core_imports_without_qt():
-    """Every core module loads in an interpreter where PySide6 cannot be imported at all."""
+    """Every core module, in subpackages too, loads in an interpreter where PySide6 cannot be imported at all."""
     code = (
         "import sys, pkgutil, importlib\n"
         "for name in ('PySide6', 'shiboken6', 'qasync'): sys.modules[name] = None\n"
         "import wsinspector.core as core\n"
-        "for m in pkgutil.iter_modules(core.__path__): importlib.import_module(f'wsinspector.core.{m.name}')\n"
+        "for m in pkgutil.walk_packages(core.__path__, 'wsinspector.core.'): importlib.import_module(m.name)\n"
         "print('ok')\n"
     )
     result = _run(sys.executable, "-c", code)
@@ -44,3 +45,21 @@ def test_core_is_strictly_typed():
 def test_ruff_clean(target: str):
     result = _run(sys.executable, "-m", "ruff", "check", target)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_nothing_in_the_product_passes_for_a_pytest_test():
+    """No module-level class or function of wsinspector has a name pytest collects (``Test*``, ``test*``) from a
+    test module that imports it, so none needs ``__test__ = False`` to say it is not a test."""
+    found = []
+    for path in sorted((ROOT / "wsinspector").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} class {node.name}")
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test"):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} def {node.name}")
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Name) and node.id == "__test__") or (
+                    isinstance(node, ast.Attribute) and node.attr == "__test__"):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} __test__")
+    assert not found, "\n".join(found)

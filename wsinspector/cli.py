@@ -16,7 +16,7 @@ from wsinspector import APP_NAME
 from wsinspector.core.profiles import DEFAULT_HANDSHAKE_TIMEOUT_S
 
 if TYPE_CHECKING:
-    from wsinspector.core.replay import RunResult, StepResult
+    from wsinspector.core.scenario.verdict import RunResult, StepResult
     from wsinspector.core.store import Store
 
 EXIT_OK = 0
@@ -161,15 +161,15 @@ def var_option(text: str, environ: Mapping[str, str] = os.environ) -> tuple[str,
     """A ``--var`` argument as ``(name, value)``: ``NAME=VALUE``, or ``NAME`` alone for the value of the
     environment variable ``NAME`` (else its upper-case, shell-friendly spelling). ``ValueError`` says what is
     wrong."""
-    from wsinspector.core import replay as r
+    from wsinspector.core.scenario.variables import parse_var_option
 
     if "=" in text:
-        return r.parse_var_option(text)
+        return parse_var_option(text)
     name = text.strip()
-    r.parse_var_option(f"{name}=")  # a valid name
+    parse_var_option(f"{name}=")  # a valid name
     for candidate in dict.fromkeys((name, _environment_name(name))):
         if candidate in environ:
-            return r.parse_var_option(f"{name}={environ[candidate]}")
+            return parse_var_option(f"{name}={environ[candidate]}")
     alternative = _environment_name(name)
     also = f" or {alternative}" if alternative != name else ""
     raise ValueError(f"--var {text!r}: no value given, and the environment has no variable {name}{also} "
@@ -235,7 +235,7 @@ def format_step(step: StepResult) -> str:
 
 
 def _format_step(step: StepResult) -> str:
-    from wsinspector.core.replay import Verdict
+    from wsinspector.core.scenario.verdict import Verdict
 
     ok, bad = _marks()
     if step.status is Verdict.SKIPPED:
@@ -282,11 +282,14 @@ def _open_record_store(data_dir: Path | None) -> Store | None:
 
 def run_test_file(args: argparse.Namespace) -> int:
     """``wsinspector run``: headless (QCoreApplication: no display, no widgets)."""
-    from wsinspector.core import replay as r
     from wsinspector.core.profiles import ProfileError
+    from wsinspector.core.scenario.run import parse_speed
+    from wsinspector.core.scenario.variables import check_variables, initial_variables, to_profile
+    from wsinspector.core.scenario.verdict import Verdict, junit_xml
+    from wsinspector.core.scenario.yaml_io import ScenarioFileError, read_test
 
     try:
-        speed = r.parse_speed(args.speed)
+        speed = parse_speed(args.speed)
         overrides = dict(var_option(text) for text in args.var)
         from_environment = {text.strip() for text in args.var if "=" not in text}
     except ValueError as exc:
@@ -294,16 +297,16 @@ def run_test_file(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     path: Path = args.test_file
     try:
-        test = r.read_test(path, check_url=args.url is None)
-    except r.TestFileError as exc:
+        test = read_test(path, check_url=args.url is None)
+    except ScenarioFileError as exc:
         _err(f"{path}: {exc}")
         return EXIT_USAGE
     except OSError as exc:
         _err(f"cannot read the test file {path}: {exc.strerror or exc}")
         return EXIT_USAGE
     try:
-        r.check_variables(test if args.url is None else dataclasses.replace(test, url=args.url), overrides)
-        profile = r.to_profile(test, overrides, args.url)
+        check_variables(test if args.url is None else dataclasses.replace(test, url=args.url), overrides)
+        profile = to_profile(test, overrides, args.url)
         if args.engine:
             profile = profile.with_changes(engine=args.engine)
         if args.connect_timeout is not None:
@@ -317,11 +320,11 @@ def run_test_file(args: argparse.Namespace) -> int:
 
     from wsinspector.app.replayer import ReplayController
     from wsinspector.core.redact import is_secret_field, is_secret_name, redact_url
-    from wsinspector.core.replay_secrets import Masker, without_secrets
+    from wsinspector.core.scenario.secrets import Masker, without_secrets
 
     # values never shown: those from the environment (the way to pass secrets), those named like secrets, and
     # those the test uses where credentials go (a header like Cookie, a token in the URL, a password field)
-    variables = r.initial_variables(test, overrides)
+    variables = initial_variables(test, overrides)
     connected = dataclasses.replace(test, url=args.url or test.url, variables=tuple(variables.items()))
     secrets = [value for _, value in without_secrets(connected).secrets]  # literal ones included
     secrets += [value for name, value in variables.items()
@@ -345,9 +348,9 @@ def run_test_file(args: argparse.Namespace) -> int:
     said_error: list[str] = []
 
     def on_step(step: StepResult) -> None:
-        if step.status is r.Verdict.SKIPPED and not said_error:
+        if step.status is Verdict.SKIPPED and not said_error:
             so_far = controller.replay.result()
-            if so_far.error and not so_far.count(r.Verdict.ERROR):  # an error no step owns: the connection's
+            if so_far.error and not so_far.count(Verdict.ERROR):  # an error no step owns: the connection's
                 said_error.append(so_far.error)
                 print(shown(f"  {_marks()[1]} connection: {so_far.error}"), flush=True)
         print(format_step(masker.step(step)), flush=True)
@@ -370,7 +373,7 @@ def run_test_file(args: argparse.Namespace) -> int:
     finally:
         watcher.close()
     result = masker.result(controller.result or controller.replay.result())
-    if result.error and not result.count(r.Verdict.ERROR) and not said_error:
+    if result.error and not result.count(Verdict.ERROR) and not said_error:
         print(shown(f"  {_marks()[1]} connection: {result.error}"), flush=True)
     if result.error in (_INTERRUPTED, _TERMINATED):
         _err(f"{result.error}: the run was stopped")
@@ -380,7 +383,7 @@ def run_test_file(args: argparse.Namespace) -> int:
     if args.junit is not None:
         try:
             args.junit.parent.mkdir(parents=True, exist_ok=True)
-            args.junit.write_text(r.junit_xml(result, name), encoding="utf-8")
+            args.junit.write_text(junit_xml(result, name), encoding="utf-8")
         except OSError as exc:
             _err(f"cannot write the JUnit report {args.junit}: {exc.strerror or exc}")
             code = EXIT_USAGE

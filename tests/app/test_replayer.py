@@ -14,23 +14,21 @@ from wsinspector.app.replayer import ReplayController
 from wsinspector.core.events import FailureKind
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.profiles import ENGINE_QT, ENGINE_WIRE
-from wsinspector.core.replay import (
+from wsinspector.core.scenario.model import (
     BinaryPayload,
     BytesMatcher,
     ExpectStep,
     JsonMatcher,
     JsonPayload,
     OpcodeMatcher,
-    RunResult,
+    Scenario,
     SendStep,
-    StepResult,
-    TestFile,
     TextMatcher,
     TextPayload,
-    Verdict,
     WaitStep,
-    send_delays,
 )
+from wsinspector.core.scenario.run import send_delays
+from wsinspector.core.scenario.verdict import RunResult, StepResult, Verdict
 from wsinspector.core.store import SessionStatus, Store
 
 WAIT_MS = 20_000
@@ -61,7 +59,7 @@ class Run:
         return result
 
 
-def replay(qtbot: Any, test: TestFile, **kwargs: Any) -> Run:
+def replay(qtbot: Any, test: Scenario, **kwargs: Any) -> Run:
     controller = ReplayController(test, **kwargs)
     recorded = Run(controller)
     with qtbot.waitSignal(controller.finished, timeout=WAIT_MS):
@@ -85,7 +83,7 @@ ECHO = (
 @pytest.mark.parametrize("engine", [ENGINE_WIRE, ENGINE_QT])
 def test_an_echo_test_passes_with_its_signals_in_order_and_is_recorded(qtbot: Any, peer: Callable[..., str],
                                                                         store: Store, engine: str):
-    test = TestFile("echo", peer(), ECHO)
+    test = Scenario("echo", peer(), ECHO)
     run = replay(qtbot, test, engine=engine, store=store, replay_of="/tests/echo.wstest.yaml")
     result = run.result
     assert result.ok and result.exit_code == 0, result.steps
@@ -112,7 +110,7 @@ def test_a_fragmented_message_is_matched_whole(qtbot: Any):
     qt_peer = QtPeer(outgoing_frame_size=4)
     url = qt_peer.listen()
     try:
-        test = TestFile("fragments", url, (SendStep(TextPayload("hello fragmented world")),
+        test = Scenario("fragments", url, (SendStep(TextPayload("hello fragmented world")),
                                            ExpectStep(TextMatcher("hello fragmented world"))))
         run = replay(qtbot, test)
     finally:
@@ -131,7 +129,7 @@ async def pings_then_echoes(ws: Any) -> None:
 
 
 def test_control_frames_reach_the_replay_by_their_opcode(qtbot: Any, peer: Callable[..., str]):
-    test = TestFile("ping", peer(pings_then_echoes), (
+    test = Scenario("ping", peer(pings_then_echoes), (
         ExpectStep(OpcodeMatcher(Opcode.PING), name="a ping"),
         ExpectStep(TextMatcher("after the ping")),  # the pong we sent back is not a message
     ))
@@ -151,13 +149,13 @@ async def announces_then_drops(ws: Any) -> None:
 
 def test_a_close_by_the_server_fails_the_waiting_step_and_a_drop_is_an_error(qtbot: Any, peer: Callable[..., str]):
     steps = (ExpectStep(TextMatcher("bye")), ExpectStep(TextMatcher("more"), timeout_s=30))
-    run = replay(qtbot, TestFile("closes", peer(announces_then_closes), steps))
+    run = replay(qtbot, Scenario("closes", peer(announces_then_closes), steps))
     assert [s.status for s in run.result.steps] == [Verdict.PASSED, Verdict.FAILED]
     assert run.result.steps[1].message.startswith("expected a text message, the connection was closed (close 1001")
     assert run.result.exit_code == 1
     assert run.controller.close_info is not None and run.controller.close_info.by_peer
 
-    run = replay(qtbot, TestFile("drops", peer(announces_then_drops), steps))
+    run = replay(qtbot, Scenario("drops", peer(announces_then_drops), steps))
     assert [s.status for s in run.result.steps] == [Verdict.PASSED, Verdict.ERROR]
     assert run.result.steps[1].message.startswith("Server gone")
     assert run.result.exit_code == 2
@@ -165,14 +163,14 @@ def test_a_close_by_the_server_fails_the_waiting_step_and_a_drop_is_an_error(qtb
 
 def test_a_send_after_the_server_closed_is_an_error_that_says_so(qtbot: Any, peer: Callable[..., str]):
     steps = (ExpectStep(TextMatcher("bye")), ExpectStep(OpcodeMatcher(Opcode.CLOSE)), SendStep(TextPayload("too late")))
-    run = replay(qtbot, TestFile("late", peer(announces_then_closes), steps))
+    run = replay(qtbot, Scenario("late", peer(announces_then_closes), steps))
     last = run.result.steps[2]
     assert last.status is Verdict.ERROR
     assert last.message.startswith("cannot send: the server closed the connection (close 1001")
 
 
 def test_speed_zero_skips_recorded_delays(qtbot: Any, peer: Callable[..., str]):
-    test = TestFile("slow recording", peer(), (
+    test = Scenario("slow recording", peer(), (
         SendStep(TextPayload("a"), delay_s=3600.0), ExpectStep(TextMatcher("a")),
         SendStep(TextPayload("b"), delay_s=86400.0), ExpectStep(TextMatcher("b")),
     ))
@@ -193,7 +191,7 @@ def _free_port() -> int:
 
 @pytest.mark.parametrize("engine", [ENGINE_WIRE, ENGINE_QT])
 def test_a_dead_server_fails_the_run_before_any_step(qtbot: Any, store: Store, engine: str):
-    test = TestFile("dead", f"ws://127.0.0.1:{_free_port()}/", ECHO)
+    test = Scenario("dead", f"ws://127.0.0.1:{_free_port()}/", ECHO)
     run = replay(qtbot, test, engine=engine, store=store, replay_of="dead.yaml")
     result = run.result
     assert run.controller.failure is not None and run.controller.failure.kind is FailureKind.REFUSED
@@ -206,13 +204,13 @@ def test_a_dead_server_fails_the_run_before_any_step(qtbot: Any, store: Store, e
 
 
 def test_an_invalid_url_is_reported_through_finished(qtbot: Any):
-    run = replay(qtbot, TestFile("bad", "ws://127.0.0.1:9/", ECHO), url="http://example.com/")
+    run = replay(qtbot, Scenario("bad", "ws://127.0.0.1:9/", ECHO), url="http://example.com/")
     assert "ws:// or wss://" in run.result.error
     assert run.result.exit_code == 2
 
 
 def test_cancel_ends_the_running_step_and_closes_the_connection(qtbot: Any, peer: Callable[..., str]):
-    test = TestFile("long", peer(), (SendStep(TextPayload("x")), WaitStep(seconds=600), SendStep(TextPayload("y"))))
+    test = Scenario("long", peer(), (SendStep(TextPayload("x")), WaitStep(seconds=600), SendStep(TextPayload("y"))))
     controller = ReplayController(test)
     run = Run(controller)
     controller.step_started.connect(lambda index: index == 1 and controller.cancel("stopped by the user"))
@@ -230,7 +228,7 @@ def test_cancel_ends_the_running_step_and_closes_the_connection(qtbot: Any, peer
 def test_recording_that_fails_does_not_stop_the_run(qtbot: Any, peer: Callable[..., str], store: Store):
     store.close()  # every write now fails
     messages: list[str] = []
-    controller = ReplayController(TestFile("echo", peer(), ECHO), store=store, replay_of="x")
+    controller = ReplayController(Scenario("echo", peer(), ECHO), store=store, replay_of="x")
     controller.recording_failed.connect(messages.append)
     run = Run(controller)
     with qtbot.waitSignal(controller.finished, timeout=WAIT_MS):
@@ -246,7 +244,7 @@ def test_messages_that_arrive_before_the_first_step_are_kept(qtbot: Any, peer: C
         async for _ in ws:
             pass
 
-    run = replay(qtbot, TestFile("greeting", peer(greets), (ExpectStep(TextMatcher("welcome")),)))
+    run = replay(qtbot, Scenario("greeting", peer(greets), (ExpectStep(TextMatcher("welcome")),)))
     assert run.result.ok
     [step] = run.result.steps
     assert isinstance(step, StepResult) and step.status is Verdict.PASSED
@@ -259,7 +257,7 @@ def test_cancel_as_a_send_step_starts_sends_nothing(qtbot: Any, peer: Callable[.
         async for message in ws:
             received.append(message)
 
-    controller = ReplayController(TestFile("cancelled", peer(records), (SendStep(TextPayload("never")),)))
+    controller = ReplayController(Scenario("cancelled", peer(records), (SendStep(TextPayload("never")),)))
     run = Run(controller)
     controller.step_started.connect(lambda _index: controller.cancel("stopped"))
     with qtbot.waitSignal(controller.finished, timeout=WAIT_MS):

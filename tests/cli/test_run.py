@@ -24,7 +24,8 @@ from typing import IO, Any
 
 import pytest
 
-from wsinspector.core.replay import parse_speed, read_test, send_delays
+from wsinspector.core.scenario.run import parse_speed, send_delays
+from wsinspector.core.scenario.yaml_io import read_test
 
 WAIT_MS = 60_000
 DB_NAME = "wsinspector.sqlite3"

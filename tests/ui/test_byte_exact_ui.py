@@ -14,7 +14,7 @@ from tests.peers import WebsocketsPeer
 from tests.ui.helpers import connect, press_ctrl_enter, select_row, set_mode, wait_rows
 from tests.ui.helpers_sessions import select_peer
 from wsinspector.core.payloads import PayloadMode
-from wsinspector.core.replay import ExpectStep, SendStep, TestFile, TextMatcher, TextPayload
+from wsinspector.core.scenario.model import ExpectStep, Scenario, SendStep, TextMatcher, TextPayload
 from wsinspector.ui.main_window import MainWindow
 from wsinspector.ui.qtext import set_plain_text
 
@@ -65,7 +65,7 @@ def test_a_leading_bom_goes_out_and_comes_back_byte_exact(qtbot: Any, window: Ma
 
 
 def test_the_test_editor_keeps_a_leading_bom(qtbot: Any, window: MainWindow) -> None:
-    test = TestFile("bom", "ws://127.0.0.1:9/", (SendStep(TextPayload("\ufeffhello")),
+    test = Scenario("bom", "ws://127.0.0.1:9/", (SendStep(TextPayload("\ufeffhello")),
                                                   ExpectStep(TextMatcher("\ufffehi"))))
     editor = window.tests_view.editor
     editor.set_test(test)

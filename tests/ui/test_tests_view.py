@@ -30,22 +30,22 @@ from tests.ui.helpers import (
 )
 from tests.ui.helpers_sessions import click_session, session_tooltip, sessions_button, show_tab
 from wsinspector.core.payloads import PayloadMode
-from wsinspector.core.replay import (
+from wsinspector.core.scenario.model import (
     BinaryPayload,
     BytesMatcher,
     ExpectStep,
     JsonMatcher,
     JsonPayload,
-    RunResult,
+    Scenario,
     SendStep,
-    TestFile,
     TextMatcher,
     TextPayload,
-    read_test,
 )
+from wsinspector.core.scenario.verdict import RunResult
+from wsinspector.core.scenario.yaml_io import read_test
 from wsinspector.ui.main_window import MainWindow
 from wsinspector.ui.test_editor import COL_KIND, COL_SUMMARY, PairsEditor
-from wsinspector.ui.tests_view import VCOL_MARK, VCOL_MESSAGE, VCOL_NAME, TestsView
+from wsinspector.ui.tests_view import VCOL_MARK, VCOL_MESSAGE, VCOL_NAME, ScenariosView
 
 RUN_MS = 15_000
 FRAGMENTED = "0123456789abcdefghijklmnopqrstuvwxyzABCD"  # 40 bytes: frames of 16, 16 and 8
@@ -100,13 +100,13 @@ def type_pair(qtbot: Any, editor: PairsEditor, name: str, value: str) -> None:
     qtbot.waitUntil(lambda: editor.pairs()[row] == (name, value), timeout=WAIT_MS)
 
 
-def verdicts(view: TestsView) -> list[tuple[str, str, str]]:
+def verdicts(view: ScenariosView) -> list[tuple[str, str, str]]:
     table = view.verdict_table
     return [(cell(table, row, VCOL_MARK), cell(table, row, VCOL_NAME), cell(table, row, VCOL_MESSAGE))
             for row in range(view.verdicts.rowCount())]
 
 
-def run_test(qtbot: Any, view: TestsView) -> RunResult:
+def run_test(qtbot: Any, view: ScenariosView) -> RunResult:
     """Click Run and wait for the verdict."""
     with qtbot.waitSignal(view.run_finished, timeout=RUN_MS) as finished:
         click(qtbot, view.run_button)
@@ -117,7 +117,7 @@ def run_test(qtbot: Any, view: TestsView) -> RunResult:
     return result
 
 
-def fast(view: TestsView) -> None:
+def fast(view: ScenariosView) -> None:
     choose_combo(view.speed, 0.0)
     assert view.speed.currentText() == "As fast as possible"
 
@@ -153,7 +153,8 @@ EXPECTED_STEPS = [
 ]
 
 
-def save_live_session_as_test(qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch, path: Path) -> TestsView:
+def save_live_session_as_test(qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch,
+                              path: Path) -> ScenariosView:
     """Session ▸ Save as test…, answering the file dialog with ``path``."""
     view = window.tests_view
     asked: list[Path] = []
@@ -629,7 +630,7 @@ def test_handshake_headers_and_subprotocols_are_edited_on_the_page(qtbot: Any, w
         view = window.tests_view
         editor = view.editor
         expect = ExpectStep(JsonMatcher({"client": "qa-ann", "protocol": "chat.v2"}))
-        editor.set_test(TestFile("handshake", url, (expect,), variables=(("who", "ann"),)))
+        editor.set_test(Scenario("handshake", url, (expect,), variables=(("who", "ann"),)))
         assert editor.header_tabs.tabText(0) == "Variables (1)" and editor.header_tabs.tabText(1) == "Headers (0)"
         editor.header_tabs.setCurrentWidget(editor.headers)
         type_pair(qtbot, editor.headers, "X-Client", "qa-{{who}}")

@@ -1,4 +1,4 @@
-"""Replaying a test file over a real connection: :class:`core.replay.Replay` driven by Qt.
+"""Replaying a test file over a real connection: :class:`core.scenario.run.Replay` driven by Qt.
 
 The core state machine decides what to send and when, and judges what arrives; this controller owns the
 connection (the engine the test's profile names, Wire by default), the clock (one single-shot timer armed
@@ -22,17 +22,11 @@ from wsinspector.core.events import CloseInfo, ConnectionState, Failure, OpenInf
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.log import FrameLog
 from wsinspector.core.profiles import ConnectionProfile, ProfileError, ResolvedTarget
-from wsinspector.core.replay import (
-    Finished,
-    Replay,
-    RunResult,
-    SendAction,
-    TestFile,
-    Verdict,
-    WaitAction,
-    describe_received,
-    to_profile,
-)
+from wsinspector.core.scenario.matching import describe_received
+from wsinspector.core.scenario.model import Scenario
+from wsinspector.core.scenario.run import Finished, Replay, SendAction, WaitAction
+from wsinspector.core.scenario.variables import to_profile
+from wsinspector.core.scenario.verdict import RunResult, Verdict
 from wsinspector.core.store import SessionStatus, Store, StoreError
 from wsinspector.net.engines import Connection, make_connection
 
@@ -76,7 +70,7 @@ class ReplayController(QObject, LogRecording):
     recording_failed = Signal(str)
     finished = Signal(object)
 
-    def __init__(self, test: TestFile, *, variables: Mapping[str, str] | Iterable[tuple[str, str]] = (),
+    def __init__(self, test: Scenario, *, variables: Mapping[str, str] | Iterable[tuple[str, str]] = (),
                  url: str | None = None, speed: float = 1.0, engine: str | None = None,
                  connect_timeout_s: float | None = None,
                  store: Store | None = None, replay_of: str = "", session_name: str = "",

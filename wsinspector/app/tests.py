@@ -2,8 +2,8 @@
 
 Messages are assembled from frames here (a fragmented message becomes one step, with its whole payload);
 control frames (pings, pongs, the close) are left out. What a step looks like is decided by
-:func:`core.replay.test_from_frames`; credentials are kept out of the test by
-:func:`core.replay_secrets.without_secrets` and handed back apart, for the run at hand.
+:func:`core.scenario.from_session.scenario_from_frames`; credentials are kept out of the test by
+:func:`core.scenario.secrets.without_secrets` and handed back apart, for the run at hand.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from wsinspector.app.sessions import SessionsController
 from wsinspector.core.frames import Direction, FragmentationError, Frame, MessageAssembler
 from wsinspector.core.log import FrameLog
 from wsinspector.core.profiles import ConnectionProfile
-from wsinspector.core.replay import RecordedMessage, TestFile, test_from_frames
-from wsinspector.core.replay_secrets import without_secrets
+from wsinspector.core.scenario.from_session import RecordedMessage, scenario_from_frames
+from wsinspector.core.scenario.model import Scenario
+from wsinspector.core.scenario.secrets import without_secrets
 from wsinspector.core.store import StoreError
 from wsinspector.core.stored import StoredSession, _to_frame
 
@@ -45,7 +46,7 @@ class SessionTooLongError(SessionTestError):
 class SessionTest:
     """A test made from a session, ready to be written to a file: no credentials in it."""
 
-    test: TestFile
+    test: Scenario
     #: where it came from, for the user: ``session “feed”``, ``the live session``
     origin: str
     #: ``(variable, value)`` of the credentials taken out of the test; the file uses these variables
@@ -53,7 +54,7 @@ class SessionTest:
     secrets: tuple[tuple[str, str], ...] = ()
 
 
-def _session_test(test: TestFile, origin: str) -> SessionTest:
+def _session_test(test: Scenario, origin: str) -> SessionTest:
     redacted = without_secrets(test)
     return SessionTest(redacted.test, origin, redacted.secrets)
 
@@ -91,16 +92,13 @@ def recorded_messages(source: FrameLog | StoredSession, limit: int = MAX_MESSAGE
     return out
 
 
-def test_from_session(source: FrameLog | StoredSession, name: str, url: str, *, subprotocols: Sequence[str] = (),
-                      headers: Sequence[tuple[str, str]] = (),
-                      variables: Sequence[tuple[str, str]] = ()) -> TestFile:
+def scenario_from_session(source: FrameLog | StoredSession, name: str, url: str, *,
+                          subprotocols: Sequence[str] = (), headers: Sequence[tuple[str, str]] = (),
+                          variables: Sequence[tuple[str, str]] = ()) -> Scenario:
     """A test from a session: what was sent becomes send steps (with the recorded gaps as delays), what was
     received becomes expectations. :class:`SessionTooLongError` past :data:`MAX_MESSAGES` messages."""
-    return test_from_frames(recorded_messages(source), name, url, started_ns=source.started_ns,
-                            subprotocols=subprotocols, headers=headers, variables=variables)
-
-
-test_from_session.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, whatever its name
+    return scenario_from_frames(recorded_messages(source), name, url, started_ns=source.started_ns,
+                                subprotocols=subprotocols, headers=headers, variables=variables)
 
 
 def stored_session_test(sessions: SessionsController, profiles: Iterable[ConnectionProfile],
@@ -121,7 +119,7 @@ def stored_session_test(sessions: SessionsController, profiles: Iterable[Connect
         headers, variables = (), ()
         subprotocols = (record.subprotocol,) if record.subprotocol else ()
     try:
-        test = test_from_session(stored, record.name, record.url, subprotocols=subprotocols, headers=headers,
+        test = scenario_from_session(stored, record.name, record.url, subprotocols=subprotocols, headers=headers,
                                  variables=variables)
         return _session_test(test, origin)
     except SessionTooLongError as exc:
@@ -138,7 +136,7 @@ def live_session_test(session: SessionController) -> SessionTest:
                                "a recorded session on the Sessions page.", "info")
     origin = "the live session"
     try:
-        test = test_from_session(session.log, profile.name, profile.url, subprotocols=profile.subprotocols,
+        test = scenario_from_session(session.log, profile.name, profile.url, subprotocols=profile.subprotocols,
                                  headers=profile.headers, variables=profile.variables)
         return _session_test(test, origin)
     except SessionTooLongError as exc:

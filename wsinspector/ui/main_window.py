@@ -39,7 +39,7 @@ from wsinspector.core.store import StoreError
 from wsinspector.core.stored import StoredSession
 
 if TYPE_CHECKING:
-    from wsinspector.ui.tests_view import TestsView
+    from wsinspector.ui.tests_view import ScenariosView
 from wsinspector.ui.about import show_about
 from wsinspector.ui.composer import Composer
 from wsinspector.ui.connections_panel import ConnectionsPanel
@@ -330,16 +330,16 @@ class MainWindow(QMainWindow):
     # -- the Tests page, built when first needed ----------------------------------------------------
 
     def _make_tests_view(self) -> QWidget:
-        from wsinspector.ui.tests_view import TestsView  # noqa: PLC0415  (YAML and the editor: on first use)
+        from wsinspector.ui.tests_view import ScenariosView  # noqa: PLC0415  (YAML and the editor: on first use)
 
-        view = TestsView(self.context.store, self.context.echo_url or "")
+        view = ScenariosView(self.context.store, self.context.echo_url or "")
         view.banner_requested.connect(self._on_tests_banner)
         view.session_recorded.connect(lambda _id: self.sessions_view.refresh())
         view.open_session_requested.connect(self.open_session)
         return view
 
     @property
-    def tests_view(self) -> TestsView:
+    def tests_view(self) -> ScenariosView:
         return self.tests_page.content()  # type: ignore[return-value]
 
     @Slot()

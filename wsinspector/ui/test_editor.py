@@ -1,7 +1,7 @@
 """Editing a test: its header (name, URL, default timeout, variables), its steps in a table, and a form for
 the selected step.
 
-Every field is checked as it is typed, with the core's own rules (``core.replay`` and ``core.payloads``),
+Every field is checked as it is typed, with the core's own rules (``core.scenario`` and ``core.payloads``),
 and a mistake is shown next to its field in one sentence. A step is kept as a *draft* (the text of its
 fields): nothing typed is lost while it is invalid; the table marks the step, and building the test (to save
 or run it) names the first invalid field.
@@ -40,31 +40,28 @@ from PySide6.QtWidgets import (
 
 from wsinspector.core.payloads import PayloadError, parse_hex, parse_json
 from wsinspector.core.profiles import ProfileError, validate_url
-from wsinspector.core.replay import (
+from wsinspector.core.scenario.jsonpath import JsonPathError, parse_json_path
+from wsinspector.core.scenario.model import (
     DEFAULT_TIMEOUT_S,
     OPCODE_NAMES,
     BinaryPayload,
     BytesMatcher,
     ExpectStep,
     JsonMatcher,
-    JsonPathError,
     JsonPayload,
     Matcher,
     OpcodeMatcher,
     RegexMatcher,
+    Scenario,
     SendStep,
     Step,
-    TestFile,
-    TestFileError,
     TextMatcher,
     TextPayload,
     WaitStep,
-    dump,
-    expand,
-    load,
-    parse_json_path,
     step_label,
 )
+from wsinspector.core.scenario.variables import expand
+from wsinspector.core.scenario.yaml_io import ScenarioFileError, dump, load
 from wsinspector.ui.qtext import set_plain_text
 from wsinspector.ui.table_model import ColumnsModel, Index
 
@@ -222,8 +219,8 @@ class StepDraft:
         """The step these fields make, checked as the file format would check it; :class:`DraftError`."""
         step = self._build()
         try:
-            again = load(dump(TestFile("", "ws://check", (step,)))).steps[0]
-        except (TestFileError, ValueError) as exc:
+            again = load(dump(Scenario("", "ws://check", (step,)))).steps[0]
+        except (ScenarioFileError, ValueError) as exc:
             raise DraftError("step", str(exc)) from None
         if again != step:
             raise DraftError("step", "this step would not read back the same from a test file")
@@ -893,11 +890,9 @@ class StepEditor(QWidget):
 # -- the whole test -----------------------------------------------------------------------------------
 
 
-class TestBuildError(ValueError):
+class ScenarioBuildError(ValueError):
     """The test as edited cannot be saved or run: ``where`` names the field (``url``, ``steps[2].timeout``),
     ``row`` the step (or None)."""
-
-    __test__ = False  # not a pytest test class, whatever its name
 
     def __init__(self, where: str, message: str, row: int | None = None) -> None:
         super().__init__(f"{where}: {message}" if where else message)
@@ -907,26 +902,24 @@ class TestBuildError(ValueError):
 
 
 def _named_pairs(editor: PairsEditor, field: str, what: str) -> tuple[tuple[str, str], ...]:
-    """The pairs typed, names stripped, empty rows left out; :class:`TestBuildError` for a value without a
+    """The pairs typed, names stripped, empty rows left out; :class:`ScenarioBuildError` for a value without a
     name."""
     pairs = []
     for number, (name, value) in enumerate(editor.pairs(), 1):
         if not name.strip() and not value:
             continue
         if not name.strip():
-            raise TestBuildError(field, f"row {number}: the {what} has no name")
+            raise ScenarioBuildError(field, f"row {number}: the {what} has no name")
         pairs.append((name.strip(), value))
     return tuple(pairs)
 
 
-class TestEditor(QWidget):
+class ScenarioEditor(QWidget):
     """The test's header and its steps: a table with add / remove / move, and the selected step's form.
 
     Signals:
         changed(): anything in the test changed (by the user)
     """
-
-    __test__ = False  # not a pytest test class, whatever its name
 
     changed = Signal()
 
@@ -1065,11 +1058,11 @@ class TestEditor(QWidget):
             line.textChanged.connect(self._on_header_changed)
         self.variables.changed.connect(self._on_header_changed)
         self.headers.changed.connect(self._on_header_changed)
-        self.set_test(TestFile("", ""))
+        self.set_test(Scenario("", ""))
 
     # -- loading ------------------------------------------------------------------------------------
 
-    def set_test(self, test: TestFile) -> None:
+    def set_test(self, test: Scenario) -> None:
         """Show a test (the user has changed nothing yet)."""
         self._loading = True
         try:
@@ -1166,27 +1159,27 @@ class TestEditor(QWidget):
         if not self._loading:
             self.changed.emit()
 
-    def _header(self) -> TestFile:
-        """The header as typed (no steps): :class:`TestBuildError` for the first field that is wrong."""
+    def _header(self) -> Scenario:
+        """The header as typed (no steps): :class:`ScenarioBuildError` for the first field that is wrong."""
         try:
             timeout = parse_seconds(self.timeout.text(), "timeout", positive=True)
         except DraftError as exc:
-            raise TestBuildError("timeout", exc.message) from None
+            raise ScenarioBuildError("timeout", exc.message) from None
         if timeout is None:
-            raise TestBuildError("timeout", "how long should a step wait for a message? (seconds, for example 5)")
+            raise ScenarioBuildError("timeout", "how long should a step wait for a message? (seconds, for example 5)")
         variables = _named_pairs(self.variables, "variables", "variable")
         headers = _named_pairs(self.headers, "headers", "header")
         subprotocols = tuple(part.strip() for part in self.subprotocols.text().split(",") if part.strip())
         if len(set(subprotocols)) != len(subprotocols):
-            raise TestBuildError("subprotocols", "a subprotocol is offered twice")
-        test = TestFile(self.name.text(), self.url.text().strip(), (), variables, subprotocols, headers, timeout)
+            raise ScenarioBuildError("subprotocols", "a subprotocol is offered twice")
+        test = Scenario(self.name.text(), self.url.text().strip(), (), variables, subprotocols, headers, timeout)
         try:
             load(dump(test), check_url=False)  # a URL it cannot connect to is a warning here
-        except TestFileError as exc:
-            raise TestBuildError(exc.field.split(".")[0].split("[")[0] or "url", exc.message) from None
+        except ScenarioFileError as exc:
+            raise ScenarioBuildError(exc.field.split(".")[0].split("[")[0] or "url", exc.message) from None
         except ValueError as exc:  # a name twice
             where, _, message = str(exc).partition(": ")
-            raise TestBuildError(where if message else "", message or str(exc)) from None
+            raise ScenarioBuildError(where if message else "", message or str(exc)) from None
         return test
 
     def _check_header(self) -> bool:
@@ -1195,7 +1188,7 @@ class TestEditor(QWidget):
         ok = True
         try:
             test = self._header()
-        except TestBuildError as exc:
+        except ScenarioBuildError as exc:
             errors[exc.where if exc.where in errors else "url"] = exc.message
             ok = False
         else:
@@ -1229,8 +1222,8 @@ class TestEditor(QWidget):
 
     # -- the result ---------------------------------------------------------------------------------
 
-    def build_test(self) -> TestFile:
-        """The test as edited, checked as the file format checks it; :class:`TestBuildError` names the
+    def build_test(self) -> Scenario:
+        """The test as edited, checked as the file format checks it; :class:`ScenarioBuildError` names the
         first field that is wrong (and the step is selected)."""
         self._check_header()
         test = self._header()
@@ -1240,14 +1233,14 @@ class TestEditor(QWidget):
                 error = draft.error or DraftError("step", "this step is not complete")
                 self.select_step(row)
                 where = f"steps[{row}]" + (f" ({draft.name})" if draft.name else "")
-                raise TestBuildError(where, f"{error.field}: {error.message}" if error.field != "step"
-                                     else error.message, row)
+                raise ScenarioBuildError(where, f"{error.field}: {error.message}" if error.field != "step"
+                                         else error.message, row)
             steps.append(draft.step)
         test = replace(test, steps=tuple(steps))
         try:
             checked = load(dump(test), check_url=False)
-        except (TestFileError, ValueError) as exc:
-            raise TestBuildError("", str(exc)) from None
+        except (ScenarioFileError, ValueError) as exc:
+            raise ScenarioBuildError("", str(exc)) from None
         if checked != test:
-            raise TestBuildError("", "the test would not read back the same from its file")
+            raise ScenarioBuildError("", "the test would not read back the same from its file")
         return test

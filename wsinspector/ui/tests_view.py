@@ -1,6 +1,6 @@
 """The Tests page: open, edit and save a test file, replay it against a server and read the verdicts.
 
-The left half edits the test (:class:`~wsinspector.ui.test_editor.TestEditor`); the right half replays it
+The left half edits the test (:class:`~wsinspector.ui.test_editor.ScenarioEditor`); the right half replays it
 with :class:`~wsinspector.app.replayer.ReplayController` (asynchronous: the window never waits) and lists a
 verdict per step. Selecting a step that failed shows what was expected and what arrived side by side, and
 the diff. Each run is recorded as a session linked to the test, which the page can open.
@@ -40,22 +40,14 @@ from PySide6.QtWidgets import (
 
 from wsinspector.app.replayer import ReplayController
 from wsinspector.core.profiles import ENGINE_WIRE, ENGINES
-from wsinspector.core.replay import (
-    RunResult,
-    StepResult,
-    TestFile,
-    TestFileError,
-    UndefinedVariablesError,
-    Verdict,
-    check_variables,
-    dump,
-    read_test,
-    step_label,
-)
+from wsinspector.core.scenario.model import Scenario, step_label
+from wsinspector.core.scenario.variables import UndefinedVariablesError, check_variables
+from wsinspector.core.scenario.verdict import RunResult, StepResult, Verdict
+from wsinspector.core.scenario.yaml_io import ScenarioFileError, dump, read_test
 from wsinspector.core.store import Store
 from wsinspector.ui.qtext import set_plain_text
 from wsinspector.ui.table_model import ColumnsModel, Index
-from wsinspector.ui.test_editor import PairsEditor, TestBuildError, TestEditor, compact_rows, monospace
+from wsinspector.ui.test_editor import PairsEditor, ScenarioBuildError, ScenarioEditor, compact_rows, monospace
 
 SUFFIX = ".wstest.yaml"
 FILE_FILTER = "wsinspector tests (*.wstest.yaml *.yaml *.yml);;All files (*)"
@@ -101,7 +93,7 @@ class VerdictModel(ColumnsModel):
         self._running = -1
         self._connection_error = ""
 
-    def start(self, test: TestFile) -> None:
+    def start(self, test: Scenario) -> None:
         self.beginResetModel()
         self._names = [step_label(i, step) for i, step in enumerate(test.steps)]
         self._results = [None] * len(test.steps)
@@ -110,7 +102,7 @@ class VerdictModel(ColumnsModel):
         self.endResetModel()
 
     def clear(self) -> None:
-        self.start(TestFile("", ""))
+        self.start(Scenario("", ""))
 
     @property
     def offset(self) -> int:
@@ -202,7 +194,7 @@ class VerdictModel(ColumnsModel):
 # -- the page -----------------------------------------------------------------------------------------
 
 
-class TestsView(QWidget):
+class ScenariosView(QWidget):
     """Open, edit, save and replay a test file.
 
     Signals:
@@ -211,8 +203,6 @@ class TestsView(QWidget):
         open_session_requested(int): show this recorded session in the timeline
         run_finished(object): a run is over (its RunResult)
     """
-
-    __test__ = False  # not a pytest test class, whatever its name
 
     banner_requested = Signal(str, str)
     session_recorded = Signal(int)
@@ -265,7 +255,7 @@ class TestsView(QWidget):
             file_bar.addWidget(button)
 
         # -- the editor
-        self.editor = TestEditor()
+        self.editor = ScenarioEditor()
         self.editor.changed.connect(self._on_edited)
         self.editor.url.textChanged.connect(self._on_url_edited)
         editor_box = QGroupBox("Test")
@@ -392,7 +382,7 @@ class TestsView(QWidget):
         layout.addLayout(file_bar)
         layout.addWidget(split, 1)
 
-        self._set_test(TestFile("New test", self._default_url), None, dirty=False)
+        self._set_test(Scenario("New test", self._default_url), None, dirty=False)
 
     @staticmethod
     def _pane(name: str) -> QPlainTextEdit:
@@ -432,7 +422,7 @@ class TestsView(QWidget):
     def _on_run_chosen(self) -> None:
         self.run()
 
-    def _set_test(self, test: TestFile, path: Path | None, *, dirty: bool, origin: str = "") -> None:
+    def _set_test(self, test: Scenario, path: Path | None, *, dirty: bool, origin: str = "") -> None:
         if self.runner is not None and self.runner.running:
             # the run goes on to its end, detached: its verdicts belong to the test it started with
             runner, self.runner = self.runner, None
@@ -449,7 +439,7 @@ class TestsView(QWidget):
         self._clear_run()
         self._update_title()
 
-    def set_new_test(self, test: TestFile, origin: str = "", secrets: Iterable[tuple[str, str]] = ()) -> None:
+    def set_new_test(self, test: Scenario, origin: str = "", secrets: Iterable[tuple[str, str]] = ()) -> None:
         """Show a test that has no file yet (made from a session: ``origin`` says which). ``secrets`` are
         the credentials kept out of it, ``(variable, value)``: they become this page's overrides, so the
         test runs here as recorded, and are never written to the file."""
@@ -467,8 +457,8 @@ class TestsView(QWidget):
             "(under Variables) until another test is opened; elsewhere give them as overrides, or on the command "
             "line with --var NAME, which reads the environment variable NAME.", "")
 
-    def test(self) -> TestFile:
-        """The test as edited; :class:`TestBuildError` if a field is wrong."""
+    def test(self) -> Scenario:
+        """The test as edited; :class:`ScenarioBuildError` if a field is wrong."""
         return self.editor.build_test()
 
     def _update_title(self) -> None:
@@ -503,7 +493,7 @@ class TestsView(QWidget):
     @Slot()
     def new_test(self) -> None:
         if self.confirm_discard():
-            self._set_test(TestFile("New test", self._default_url), None, dirty=False)
+            self._set_test(Scenario("New test", self._default_url), None, dirty=False)
 
     def ask_open_path(self) -> Path | None:
         """The file to open, from a dialog (tests replace this)."""
@@ -527,7 +517,7 @@ class TestsView(QWidget):
                 return False
         try:
             test = read_test(path, check_url=False)  # a bad URL is shown at its field, to be put right
-        except TestFileError as exc:
+        except ScenarioFileError as exc:
             self.banner_requested.emit(f"Cannot open the test {path.name}: {exc}", "error")
             return False
         except OSError as exc:
@@ -557,7 +547,7 @@ class TestsView(QWidget):
     def _write(self, path: Path) -> bool:
         try:
             test = self.test()
-        except TestBuildError as exc:
+        except ScenarioBuildError as exc:
             self.banner_requested.emit(f"The test cannot be saved yet: {exc}", "error")
             return False
         part = path.with_name(path.name + ".part")
@@ -595,7 +585,7 @@ class TestsView(QWidget):
         self._clear_run()
         try:
             test = self.test()
-        except TestBuildError as exc:
+        except ScenarioBuildError as exc:
             self._fail_before_run(f"Fix the test first: {exc}")
             return None
         overrides: list[tuple[str, str]] = []

@@ -29,29 +29,27 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import unquote_plus
 
-from .redact import REDACTED, is_secret_field, is_secret_header, is_secret_name, rewrite_url
-from .replay import (
-    MASK,
+from ..redact import REDACTED, is_secret_field, is_secret_header, is_secret_name, rewrite_url
+from .jsonpath import PathSegment, format_json_path
+from .model import (
     ExpectStep,
     JsonMatcher,
     JsonPayload,
     Matcher,
-    PathSegment,
-    RunResult,
+    Scenario,
     SendStep,
     Step,
-    StepResult,
-    TestFile,
     TextMatcher,
     TextPayload,
     WaitStep,
-    format_json_path,
-    self_standing,
-    variables_in,
 )
+from .variables import self_standing, variables_in
+from .verdict import RunResult, StepResult
 
-__all__ = ["Masker", "Redacted", "mask_text", "without_secrets"]
+__all__ = ["MASK", "Masker", "Redacted", "mask_text", "without_secrets"]
 
+#: what is shown in place of a secret value
+MASK = "***"
 #: secret values shorter than this are not searched for in messages (too likely to match by chance)
 MIN_VALUE_LENGTH = 6
 #: ``Bearer abc``: the scheme stays in the header, the credential becomes a variable
@@ -64,7 +62,7 @@ class Redacted:
     """A test without its secrets, and the secrets: ``(variable, value)`` for the variables the file now
     uses without defining them."""
 
-    test: TestFile
+    test: Scenario
     secrets: tuple[tuple[str, str], ...]
 
     @property
@@ -226,7 +224,7 @@ def _step(step: Step, pairs: list[tuple[str, str]]) -> Step:
     return step
 
 
-def without_secrets(test: TestFile) -> Redacted:
+def without_secrets(test: Scenario) -> Redacted:
     """The test with its credentials turned into variables it does not define (see the module's text)."""
     secrets = _Secrets(test.variables)
     for name, value in test.variables:

@@ -5,32 +5,28 @@ from __future__ import annotations
 import pytest
 
 from wsinspector.core.redact import is_secret_field, is_secret_header
-from wsinspector.core.replay import (
+from wsinspector.core.scenario.matching import json_differences
+from wsinspector.core.scenario.model import (
     BinaryPayload,
     BytesMatcher,
     ExpectStep,
     JsonMatcher,
     JsonPayload,
     RegexMatcher,
+    Scenario,
     SendStep,
-    TestFile,
     TextMatcher,
     TextPayload,
-    check_variables,
-    dump,
-    expand,
-    expand_json,
-    json_differences,
-    load,
-    variable_uses,
 )
-from wsinspector.core.replay_secrets import mask_text, without_secrets
+from wsinspector.core.scenario.secrets import mask_text, without_secrets
+from wsinspector.core.scenario.variables import check_variables, expand, expand_json, variable_uses
+from wsinspector.core.scenario.yaml_io import dump, load
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0.sig"
 
 
 def test_secret_variables_leave_the_file_and_come_back_as_values() -> None:
-    test = TestFile("t", "wss://h/ws?access_token={{token}}&room={{room}}",
+    test = Scenario("t", "wss://h/ws?access_token={{token}}&room={{room}}",
                     variables=(("token", TOKEN), ("room", "lobby")))
     redacted = without_secrets(test)
     assert redacted.test.url == test.url
@@ -44,7 +40,7 @@ def test_secret_variables_leave_the_file_and_come_back_as_values() -> None:
 
 
 def test_a_variable_used_in_a_credential_is_secret_whatever_its_name() -> None:
-    test = TestFile("t", "ws://h/", headers=(("Authorization", "Bearer {{t}}"),), variables=(("t", "abcdef123"),))
+    test = Scenario("t", "ws://h/", headers=(("Authorization", "Bearer {{t}}"),), variables=(("t", "abcdef123"),))
     redacted = without_secrets(test)
     assert redacted.test.headers == (("Authorization", "Bearer {{t}}"),)
     assert redacted.test.variables == ()
@@ -61,7 +57,7 @@ def test_a_variable_used_in_a_credential_is_secret_whatever_its_name() -> None:
     ("wss://h/ws#token=abc", "wss://h/ws#token=abc", []),
 ])
 def test_credentials_in_the_url_become_variables(url: str, expected: str, secrets: list[tuple[str, str]]) -> None:
-    redacted = without_secrets(TestFile("t", url))
+    redacted = without_secrets(Scenario("t", url))
     assert redacted.test.url == expected
     assert list(redacted.secrets) == secrets
     # expanded with the secrets, the URL is the one recorded
@@ -69,7 +65,7 @@ def test_credentials_in_the_url_become_variables(url: str, expected: str, secret
 
 
 def test_credential_headers_keep_their_scheme() -> None:
-    test = TestFile("t", "ws://h/", headers=(
+    test = Scenario("t", "ws://h/", headers=(
         ("Authorization", f"Bearer {TOKEN}"), ("Cookie", "sid=42; theme=dark"), ("X-Api-Key", "k-123456"),
         ("X-Request-Id", "r-1"), ("Proxy-Authorization", "Basic YW5uOnB3"),
     ))
@@ -83,7 +79,7 @@ def test_credential_headers_keep_their_scheme() -> None:
 
 
 def test_sent_credentials_and_their_echo_are_replaced_everywhere() -> None:
-    test = TestFile("t", "ws://h/", steps=(
+    test = Scenario("t", "ws://h/", steps=(
         SendStep(JsonPayload({"op": "login", "user": "ann", "password": "hunter22", "n": 1})),
         ExpectStep(JsonMatcher({"ok": True, "echo": {"password": "hunter22"}, "session": "s-1"})),
         SendStep(TextPayload("AUTH hunter22")),
@@ -103,7 +99,7 @@ def test_sent_credentials_and_their_echo_are_replaced_everywhere() -> None:
 
 
 def test_a_credential_the_server_issues_is_ignored_not_written() -> None:
-    test = TestFile("t", "ws://h/", steps=(
+    test = Scenario("t", "ws://h/", steps=(
         ExpectStep(JsonMatcher({"accessToken": TOKEN, "items": [{"refresh_token": "r-99999"}], "user": "ann"},
                                ignore=("$.ts",))),
     ))
@@ -119,7 +115,7 @@ def test_a_credential_the_server_issues_is_ignored_not_written() -> None:
 
 
 def test_same_secret_value_one_variable_and_names_do_not_collide() -> None:
-    test = TestFile("t", "wss://h/?token=abcdef", headers=(("X-Token", "abcdef"), ("X-Auth-Token", "zzzzzz")),
+    test = Scenario("t", "wss://h/?token=abcdef", headers=(("X-Token", "abcdef"), ("X-Auth-Token", "zzzzzz")),
                     variables=(("hint", "x"),), steps=(
                         SendStep(JsonPayload({"token": "qqqqqq"})),
                     ))
@@ -133,7 +129,7 @@ def test_same_secret_value_one_variable_and_names_do_not_collide() -> None:
 
 
 def test_nothing_secret_nothing_changes() -> None:
-    test = TestFile("t", "ws://h/chat?room=7", headers=(("X-Client", "qa"),), variables=(("room", "7"),), steps=(
+    test = Scenario("t", "ws://h/chat?room=7", headers=(("X-Client", "qa"),), variables=(("room", "7"),), steps=(
         SendStep(JsonPayload({"op": "join", "key": "ArrowUp", "session": "room-1"})),
         ExpectStep(TextMatcher("joined")),
         SendStep(BinaryPayload(b"\x00\x01")),
@@ -146,7 +142,7 @@ def test_nothing_secret_nothing_changes() -> None:
 
 
 def test_the_redacted_test_round_trips_through_the_file_format() -> None:
-    test = TestFile("t", "wss://h/?token=abc123", headers=(("Authorization", "Bearer abc123"),),
+    test = Scenario("t", "wss://h/?token=abc123", headers=(("Authorization", "Bearer abc123"),),
                     steps=(SendStep(JsonPayload({"auth": "abc123"})),))
     redacted = without_secrets(test)
     assert load(dump(redacted.test)) == redacted.test
@@ -171,7 +167,7 @@ def test_secret_fields(name: str, secret: bool) -> None:
 
 
 def test_a_secret_that_is_its_own_name_is_replaced_once() -> None:
-    test = TestFile("t", "ws://h/", steps=(
+    test = Scenario("t", "ws://h/", steps=(
         SendStep(JsonPayload({"user": "bob", "password": "password", "client_secret": "secret"})),
         ExpectStep(TextMatcher("password accepted")),
     ))
@@ -189,7 +185,7 @@ def test_a_secret_that_is_its_own_name_is_replaced_once() -> None:
 
 
 def test_a_percent_encoded_token_is_also_found_decoded_in_messages() -> None:
-    test = TestFile("t", "wss://h/ws?token=a%2Bb%2Fcdef%3D", steps=(SendStep(TextPayload("auth a+b/cdef=")),))
+    test = Scenario("t", "wss://h/ws?token=a%2Bb%2Fcdef%3D", steps=(SendStep(TextPayload("auth a+b/cdef=")),))
     redacted = without_secrets(test)
     assert redacted.test.url == "wss://h/ws?token={{token}}"
     assert redacted.test.steps[0] == SendStep(TextPayload("auth {{token_decoded}}"))
