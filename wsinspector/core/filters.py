@@ -255,11 +255,11 @@ def chunk_matches(flt: FrameFilter, chunk: Chunk, lo: int, hi: int) -> list[int]
     while pos >= 0:
         at = pos + shift
         index = chunk.index_of_offset(at)
-        bits = meta[index]
-        if at + size > ends[index] or ((bits & _OPCODE_BITS) == _CLOSE and at < chunk.start(index) + 2):
+        frame_meta = meta[index]
+        if at + size > ends[index] or ((frame_meta & _OPCODE_BITS) == _CLOSE and at < chunk.start(index) + 2):
             pos = find(wanted, pos + 1, stop - shift)  # across two payloads, or in a close code: look further
             continue
-        if (bits & _KIND_BITS) in allowed:
+        if (frame_meta & _KIND_BITS) in allowed:
             found.append(index)
         pos = find(wanted, ends[index] - shift, stop - shift)
     return found

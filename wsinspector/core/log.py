@@ -31,7 +31,6 @@ from wsinspector.core.frames import (
 )
 from wsinspector.core.latency import PongMatcher
 from wsinspector.core.model import header
-from wsinspector.core.model.header import whole_in_fields
 
 # the header module's flags, bound here for the append path
 _COMPLETES = header.COMPLETES
@@ -276,7 +275,7 @@ class FrameLog:
         """Keep an incoming frame that is a whole message, ``meta`` from
         :func:`~wsinspector.core.model.header.whole_in`: the engines' hottest path, a few appends."""
         if self._in_open:  # it interrupts a fragmented message: let the assembler say so
-            self.append_fields(*whole_in_fields(meta, payload, ts_ns))  # type: ignore[arg-type]
+            self.append_fields(*header.whole_in_fields(meta, payload, ts_ns))  # type: ignore[arg-type]
             return
         self._ts.append(ts_ns)
         self._meta.append(meta)
