@@ -37,8 +37,9 @@ from _common import fmt_rate, median, qt_app
 from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
 
 from wsinspector.core.filters import ChunkedScan, FrameFilter
-from wsinspector.core.frames import Direction, Frame, Opcode, pack_meta
+from wsinspector.core.frames import Direction, Frame, Opcode
 from wsinspector.core.log import FrameLog
+from wsinspector.core.model import header
 from wsinspector.core.store import FrameRow, SessionRecord, SessionStatus, Store
 from wsinspector.core.stored import StoredSession
 from wsinspector.ui.timeline import TimelineModel, TimelineView
@@ -63,7 +64,7 @@ def shape(i: int) -> tuple[Direction, Opcode]:
     return direction, opcode
 
 
-_META = {(d, o): pack_meta(d, o, True, False, False, False, d is Direction.OUT) for d in Direction
+_META = {(d, o): header.pack(d, o, True, False, False, False, d is Direction.OUT) for d in Direction
          for o in (Opcode.TEXT, Opcode.BINARY)}
 
 

@@ -18,7 +18,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_import_contracts_hold():
-    """The core imports no Qt and no outer layer; ui > app > net > core."""
+    """The core imports no Qt and no outer layer; ui > app > net > core; net takes no storage bits from the log."""
     result = _run(str(BIN / "lint-imports"), "--no-cache")
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from wsinspector.app.context import DB_NAME, AppContext
-from wsinspector.core.frames import Direction, Opcode, pack_meta
+from wsinspector.core.frames import Direction, Opcode
+from wsinspector.core.model import header
 from wsinspector.core.profiles import ENGINE_QT, ENGINE_WIRE
 from wsinspector.core.store import SEQ_MASK, SessionStatus
 
@@ -43,8 +44,8 @@ def wait_for_line(proc: subprocess.Popen[str], timeout_s: float) -> str:
 #: how each engine stores an incoming text frame's header: the Wire engine reads the real one (RSV bits clear,
 #: not masked); QWebSocket tells only the FIN bit
 IN_TEXT_META = {
-    ENGINE_WIRE: pack_meta(Direction.IN, Opcode.TEXT, True, False, False, False, False),
-    ENGINE_QT: pack_meta(Direction.IN, Opcode.TEXT, True),
+    ENGINE_WIRE: header.pack(Direction.IN, Opcode.TEXT, True, False, False, False, False),
+    ENGINE_QT: header.pack(Direction.IN, Opcode.TEXT, True),
 }
 
 

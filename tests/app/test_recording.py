@@ -16,7 +16,8 @@ from tests.peers import WebsocketsPeer, sends_then_drops, server_frame
 from wsinspector.app.session import SessionController
 from wsinspector.app.sessions import SessionsController
 from wsinspector.core.events import CloseInfo, Failure, FailureKind
-from wsinspector.core.frames import Direction, Opcode, close_payload, pack_meta
+from wsinspector.core.frames import Direction, Opcode, close_payload
+from wsinspector.core.model import header
 from wsinspector.core.profiles import ENGINE_QT, ENGINE_WIRE, ConnectionProfile
 from wsinspector.core.store import SEQ_MASK, SessionRecord, SessionStatus, Store
 from wsinspector.core.stored import StoredSession
@@ -138,13 +139,16 @@ def test_echo_session_is_saved_frame_for_frame_and_closed(
 
     # what the user sent and got back, in the file
     frames = all_frames(store, session_id)
-    out_data = [payload for _, _, meta, *_, payload in frames if (meta >> 4) & 1 and meta & 0xF in (1, 2)]
-    in_data = [payload for _, _, meta, *_, payload in frames if not (meta >> 4) & 1 and meta & 0xF in (1, 2)]
+    data = (Opcode.TEXT, Opcode.BINARY)
+    out_data = [payload for _, _, meta, *_, payload in frames if header.is_out(meta) and header.opcode(meta) in data]
+    in_data = [payload for _, _, meta, *_, payload in frames if not header.is_out(meta) and header.opcode(meta) in data]
     expected = [t.encode() for t in texts] + blobs
     assert out_data == expected and in_data == expected
-    assert [payload for _, _, meta, *_, payload in frames if meta & 0xF == Opcode.PING] == [b"are you there"]
-    closes = [(meta >> 4 & 1, payload) for _, _, meta, *_, payload in frames if meta & 0xF == Opcode.CLOSE]
-    assert closes[0] == (1, close_payload(4000, "done for today"))  # ours first (the engine may not see the reply)
+    assert [payload for _, _, meta, *_, payload in frames if header.opcode(meta) is Opcode.PING] == [b"are you there"]
+    closes = [(header.direction(meta), payload) for _, _, meta, *_, payload in frames
+              if header.opcode(meta) is Opcode.CLOSE]
+    # ours first (the engine may not see the reply)
+    assert closes[0] == (Direction.OUT, close_payload(4000, "done for today"))
 
 
 def test_refused_connection_is_saved_as_a_failed_session(
@@ -195,15 +199,15 @@ def test_server_close_code_and_reason_are_saved(
     if engine == ENGINE_QT:
         # QWebSocket hides close frames: the server's is rebuilt from closeCode()/closeReason(), and says so
         last = frames[-1]
-        assert last[2] & 0xF == Opcode.CLOSE and not (last[2] >> 4) & 1  # incoming close
+        assert header.opcode(last[2]) is Opcode.CLOSE and header.direction(last[2]) is Direction.IN
         assert last[6] == bye
         assert last[5], "a rebuilt close frame carries a note"
         return
     # the Wire engine saves the server's real close frame, then our reply (the same code and reason, masked)
     server_close, our_reply = frames[-2:]
-    assert server_close[2] == pack_meta(Direction.IN, Opcode.CLOSE, True, False, False, False, False)
+    assert server_close[2] == header.pack(Direction.IN, Opcode.CLOSE, True, False, False, False, False)
     assert (server_close[3], server_close[4], server_close[5], server_close[6]) == (len(bye), None, None, bye)
-    assert our_reply[2] == pack_meta(Direction.OUT, Opcode.CLOSE, True, False, False, False, True)
+    assert our_reply[2] == header.pack(Direction.OUT, Opcode.CLOSE, True, False, False, False, True)
     assert (our_reply[3], len(our_reply[4]), our_reply[5], our_reply[6]) == (len(bye), 4, None, bye)
 
 
@@ -237,8 +241,8 @@ def test_many_flushes_store_each_frame_exactly_once(
     assert appended[0][0] == 0 and appended[-1][1] == len(log) - 1
     assert all(later[0] == earlier[1] + 1 for earlier, later in itertools.pairwise(appended))
     sent = [f"frame {i}".encode() for i in range(total)]
-    assert [r[6] for r in frames if r[2] & 0xF == Opcode.TEXT and (r[2] >> 4) & 1] == sent
-    assert [r[6] for r in frames if r[2] & 0xF == Opcode.TEXT and not (r[2] >> 4) & 1] == sent
+    assert [r[6] for r in frames if header.opcode(r[2]) is Opcode.TEXT and header.is_out(r[2])] == sent
+    assert [r[6] for r in frames if header.opcode(r[2]) is Opcode.TEXT and not header.is_out(r[2])] == sent
 
 
 def test_disk_full_stops_recording_but_not_the_live_view(
@@ -313,7 +317,7 @@ def test_each_connection_is_its_own_session(
     first_frame = all_frames(store, second)[0]
     assert first_frame[6] == b"second session"
     # as it went out: compressed (the peer accepted permessage-deflate, so RSV1 is set) and masked with its key
-    assert first_frame[2] == pack_meta(Direction.OUT, Opcode.TEXT, True, True, False, False, True)
+    assert first_frame[2] == header.pack(Direction.OUT, Opcode.TEXT, True, True, False, False, True)
     assert len(first_frame[4]) == 4
 
 

@@ -10,22 +10,22 @@ import pytest
 
 from wsinspector.core.chunks import Chunk, pack_rows
 from wsinspector.core.filters import ChunkedScan, FilterError, FrameFilter, chunk_matches, find_next
-from wsinspector.core.frames import Direction, Opcode, close_payload, pack_meta
+from wsinspector.core.frames import Direction, Opcode, close_payload
+from wsinspector.core.model import header
 
 IN, OUT = Direction.IN, Direction.OUT
 Row = tuple[int, int, bytes]
 
 
 def meta(opcode: Opcode = Opcode.TEXT, direction: Direction = IN, **bits: bool | None) -> int:
-    return pack_meta(direction, opcode, bits.pop("fin", True), **bits)
+    return header.pack(direction, opcode, bits.pop("fin", True), **bits)
 
 
 def reference(flt: FrameFilter, meta_: int, payload: bytes) -> bool:
     """The filter semantics written the slow, obvious way."""
-    direction = OUT if (meta_ >> 4) & 1 else IN
-    if direction not in flt.directions:
+    if header.direction(meta_) not in flt.directions:
         return False
-    opcode = meta_ & 15
+    opcode = header.opcode(meta_)
     if flt.opcodes is not None and opcode not in {int(op) for op in flt.opcodes}:
         return False
     if not flt.text:
@@ -222,7 +222,8 @@ def test_text_semantics(kwargs: dict[str, object], opcode: Opcode, payload: byte
         (FrameFilter(opcodes=frozenset()), meta(Opcode.PING), False),
         # The high bits (FIN, RSV, masked, and the log's own flags above bit 15) never confuse the filter.
         (FrameFilter(directions=frozenset({IN}), opcodes=frozenset({Opcode.TEXT})),
-         meta(Opcode.TEXT, IN, fin=True, rsv1=True, rsv2=True, rsv3=True, masked=True) | (3 << 16), True),
+         meta(Opcode.TEXT, IN, fin=True, rsv1=True, rsv2=True, rsv3=True, masked=True)
+         | header.COMPLETES | header.LENGTH_IS_PAYLOAD, True),
     ],
 )
 def test_direction_and_opcode(flt: FrameFilter, frame_meta: int, expected: bool) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from wsinspector.core.frames import Direction, Frame, Opcode, close_payload
-from wsinspector.core.log import FrameLog, whole_in_meta
+from wsinspector.core.log import FrameLog
+from wsinspector.core.model import header
 
 IN, OUT = Direction.IN, Direction.OUT
 
@@ -254,10 +255,10 @@ def test_a_whole_incoming_frame_is_the_same_frame_by_the_short_way() -> None:
     short, long = FrameLog(), FrameLog()
     for header_known in (True, False):
         for opcode, payload in ((Opcode.TEXT, b"caf\xc3\xa9"), (Opcode.BINARY, b"\x00\x01")):
-            short.append_whole_in(whole_in_meta(opcode, header_known=header_known, length_known=True), payload, 7)
+            short.append_whole_in(header.whole_in(opcode, header_known=header_known, length_known=True), payload, 7)
             known = False if header_known else None
             long.append_fields(IN, opcode, payload, 7, True, known, known, known, known, len(payload))
-    short.append_whole_in(whole_in_meta(Opcode.TEXT, header_known=False, length_known=False), b"t", 8)
+    short.append_whole_in(header.whole_in(Opcode.TEXT, header_known=False, length_known=False), b"t", 8)
     long.append_fields(IN, Opcode.TEXT, b"t", 8, True)
     assert list(short) == list(long)
     assert [short.message_for(seq) for seq in range(len(short))] == [long.message_for(s) for s in range(len(long))]
@@ -267,10 +268,10 @@ def test_a_whole_incoming_frame_is_the_same_frame_by_the_short_way() -> None:
 def test_a_whole_frame_inside_a_fragmented_message_is_still_an_error() -> None:
     log = FrameLog()
     add(log, IN, Opcode.TEXT, b"stale", fin=False)
-    log.append_whole_in(whole_in_meta(Opcode.TEXT, header_known=True, length_known=True), b"intruder", 1)
+    log.append_whole_in(header.whole_in(Opcode.TEXT, header_known=True, length_known=True), b"intruder", 1)
     assert len(log.protocol_errors) == 1 and "#1" in log.protocol_errors[0]
     assert log.message_for(0) is None
-    log.append_whole_in(whole_in_meta(Opcode.BINARY, header_known=True, length_known=True), b"fine", 2)
+    log.append_whole_in(header.whole_in(Opcode.BINARY, header_known=True, length_known=True), b"fine", 2)
     message = log.message_for(2)
     assert message is not None and message.payload == b"fine"
     assert len(log.protocol_errors) == 1
@@ -280,7 +281,7 @@ def test_counters_follow_every_way_of_appending() -> None:
     log = FrameLog()
     add(log, OUT, Opcode.TEXT, b"hello")
     assert (log.frames_in, log.bytes_in, log.bytes_out) == (0, 0, 5)
-    log.append_whole_in(whole_in_meta(Opcode.BINARY, header_known=True, length_known=True), b"\x00" * 300, 1)
+    log.append_whole_in(header.whole_in(Opcode.BINARY, header_known=True, length_known=True), b"\x00" * 300, 1)
     add(log, IN, Opcode.PING, b"p")
     assert (log.frames_in, log.bytes_in, log.bytes_out) == (2, 301, 5)
     assert log.counts(0, 2) == (2, 1, 301, 5) and log.counts(1, 1) == (1, 0, 300, 0) and log.counts(2, 1) == (0,) * 4

@@ -10,7 +10,8 @@ import pytest
 
 from wsinspector.core import store as store_module
 from wsinspector.core.chunks import CHUNK_FRAMES
-from wsinspector.core.frames import Direction, Opcode, close_payload, pack_meta
+from wsinspector.core.frames import Direction, Opcode, close_payload
+from wsinspector.core.model import header
 from wsinspector.core.profiles import ConnectionProfile
 from wsinspector.core.store import (
     APPLICATION_ID,
@@ -43,25 +44,25 @@ def varied_rows(count: int, first: int = 0, ts0: int = STARTED_NS + 1000) -> lis
         ts = ts0 + seq * 1_000
         if kind == 0:  # incoming text, wire length unknown (QtWebSockets)
             payload = f"in text {seq} ✓".encode()
-            rows.append((seq, ts, pack_meta(IN, Opcode.TEXT, True), None, None, None, payload))
+            rows.append((seq, ts, header.pack(IN, Opcode.TEXT, True), None, None, None, payload))
         elif kind == 1:  # outgoing masked binary with its mask key
             payload = bytes((seq + i) % 256 for i in range(seq % 50))
-            rows.append((seq, ts, pack_meta(OUT, Opcode.BINARY, True, False, False, False, True), len(payload),
+            rows.append((seq, ts, header.pack(OUT, Opcode.BINARY, True, False, False, False, True), len(payload),
                          bytes([seq % 256, 1, 2, 3]), None, payload))
         elif kind == 2:  # a big incoming binary frame: longer than any summary head
             payload = bytes([seq % 256]) * (300 + seq)
-            rows.append((seq, ts, pack_meta(IN, Opcode.BINARY, True), len(payload), None, None, payload))
+            rows.append((seq, ts, header.pack(IN, Opcode.BINARY, True), len(payload), None, None, payload))
         elif kind == 3:  # a wire length that differs from the payload (e.g. compressed), rsv1 set
             payload = b"x" * 40
-            rows.append((seq, ts, pack_meta(IN, Opcode.TEXT, True, True), 17, None, None, payload))
+            rows.append((seq, ts, header.pack(IN, Opcode.TEXT, True, True), 17, None, None, payload))
         elif kind == 4:  # an empty ping
-            rows.append((seq, ts, pack_meta(OUT, Opcode.PING, True, False, False, False, True), 0, b"\0\0\0\0",
+            rows.append((seq, ts, header.pack(OUT, Opcode.PING, True, False, False, False, True), 0, b"\0\0\0\0",
                          None, b""))
         elif kind == 5:  # a reconstructed close frame with a note
-            rows.append((seq, ts, pack_meta(IN, Opcode.CLOSE, True), None, None, "reconstructed ✓",
+            rows.append((seq, ts, header.pack(IN, Opcode.CLOSE, True), None, None, "reconstructed ✓",
                          close_payload(4001, "bye")))
         else:  # an unfinished fragment, fin unknown
-            rows.append((seq, ts, pack_meta(IN, Opcode.TEXT, None), None, None, None, b"part"))
+            rows.append((seq, ts, header.pack(IN, Opcode.TEXT, None), None, None, None, b"part"))
     return rows
 
 
@@ -120,8 +121,8 @@ def test_counters_count_frames_and_payload_bytes_per_direction(open_store: OpenS
     session_id = new_session(store)
     rows = varied_rows(40)
     append_in_batches(store, session_id, rows, [3, 3, 34])
-    outgoing = [r for r in rows if (r[2] >> 4) & 1]
-    incoming = [r for r in rows if not (r[2] >> 4) & 1]
+    outgoing = [r for r in rows if header.is_out(r[2])]
+    incoming = [r for r in rows if not header.is_out(r[2])]
     assert outgoing and incoming
     record = store.session(session_id)
     assert record is not None
@@ -204,11 +205,11 @@ def test_read_summaries_of_frames_with_an_empty_payload(open_store: OpenStore, d
     store = open_store(db_path)
     session_id = new_session(store)
     rows: list[FrameRow] = [
-        (0, 10, pack_meta(OUT, Opcode.PING, True, False, False, False, True), 0, None, None, b""),
-        (1, 11, pack_meta(IN, Opcode.PONG, True), 0, None, None, b""),
-        (2, 12, pack_meta(IN, Opcode.TEXT, True), None, None, None, b""),
-        (3, 13, pack_meta(IN, Opcode.TEXT, True), None, None, None, b"after the empty ones"),
-        (4, 14, pack_meta(IN, Opcode.CLOSE, True), None, None, "reconstructed", b""),
+        (0, 10, header.pack(OUT, Opcode.PING, True, False, False, False, True), 0, None, None, b""),
+        (1, 11, header.pack(IN, Opcode.PONG, True), 0, None, None, b""),
+        (2, 12, header.pack(IN, Opcode.TEXT, True), None, None, None, b""),
+        (3, 13, header.pack(IN, Opcode.TEXT, True), None, None, None, b"after the empty ones"),
+        (4, 14, header.pack(IN, Opcode.CLOSE, True), None, None, "reconstructed", b""),
     ]
     store.append_frames(session_id, rows)
     assert store.read_summaries(session_id, 0, 4) == [

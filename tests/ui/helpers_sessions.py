@@ -29,7 +29,8 @@ from tests.ui.helpers import (
 )
 from wsinspector.app.tasks import ChunkedTask
 from wsinspector.core.export import SessionInfo, write_session
-from wsinspector.core.frames import Direction, Frame, Opcode, pack_meta
+from wsinspector.core.frames import Direction, Frame, Opcode
+from wsinspector.core.model import header
 from wsinspector.core.profiles import ConnectionProfile
 from wsinspector.core.store import SessionStatus, Store
 from wsinspector.ui.main_window import MainWindow
@@ -261,8 +262,8 @@ class TaskOutcome:
 
 # -- stored data made quickly -------------------------------------------------------------------------
 
-OUT_TEXT = pack_meta(Direction.OUT, Opcode.TEXT, True, False, False, False, True)
-IN_TEXT = pack_meta(Direction.IN, Opcode.TEXT, True)
+OUT_TEXT = header.pack(Direction.OUT, Opcode.TEXT, True, False, False, False, True)
+IN_TEXT = header.pack(Direction.IN, Opcode.TEXT, True)
 
 
 def big_payload(seq: int) -> bytes:

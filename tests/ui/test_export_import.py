@@ -34,7 +34,7 @@ from tests.ui.helpers_sessions import (
     store_big_session,
 )
 from wsinspector.app.context import AppContext
-from wsinspector.core.frames import meta_direction, meta_opcode
+from wsinspector.core.model import header
 from wsinspector.core.payloads import PayloadMode
 from wsinspector.core.store import Store
 from wsinspector.ui.main_window import MainWindow
@@ -71,7 +71,7 @@ def _frames(store: Store, session_id: int) -> list[tuple[Any, Any, bytes, int]]:
     record = store.session(session_id)
     assert record is not None
     rows = store.read_frames(session_id, 0, store.stored_frame_count(session_id) - 1)
-    return [(meta_direction(meta), meta_opcode(meta), bytes(payload), ts - record.started_ns)
+    return [(header.direction(meta), header.opcode(meta), bytes(payload), ts - record.started_ns)
             for _seq, ts, meta, _length, _key, _note, payload in rows]
 
 

@@ -12,7 +12,8 @@ import pytest
 from tests.ui.helpers import all_rows, select_row
 from tests.ui.helpers_sessions import open_stored, session_ids, session_rows, show_tab
 from wsinspector.app.context import DB_NAME, AppContext
-from wsinspector.core.frames import Direction, Opcode, pack_meta
+from wsinspector.core.frames import Direction, Opcode
+from wsinspector.core.model import header
 from wsinspector.core.store import Store
 from wsinspector.ui.main_window import MainWindow
 
@@ -33,7 +34,7 @@ def data_dir(tmp_path: Path) -> Path:
         session_id = store.create_session("Ticker", "ws://127.0.0.1:9/ticker", STARTED_WALL, STARTED_NS)
         rows = []
         for seq, (direction, text) in enumerate(FRAMES):
-            meta = pack_meta(direction, Opcode.TEXT, True, masked=direction is Direction.OUT)
+            meta = header.pack(direction, Opcode.TEXT, True, masked=direction is Direction.OUT)
             rows.append((seq, STARTED_NS + seq * 250_000_000, meta, None, None, None, text.encode()))
         store.append_frames(session_id, rows[:8])
         store.append_frames(session_id, rows[8:])

@@ -14,8 +14,9 @@ from wsinspector.app.tasks import ChunkedTask
 from wsinspector.core.chunks import CHUNK_FRAMES
 from wsinspector.core.export import SessionFileError, SessionInfo, read_session, write_session
 from wsinspector.core.filters import ChunkedScan, FrameFilter
-from wsinspector.core.frames import Frame, frame_meta
+from wsinspector.core.frames import Frame
 from wsinspector.core.log import FrameLog
+from wsinspector.core.model import header
 from wsinspector.core.store import SessionRecord, SessionStatus, Store, StoreError
 from wsinspector.core.stored import StoredSession, _to_frame
 
@@ -127,7 +128,7 @@ class SessionsController(QObject):
                 count = 0
                 try:
                     for frame in frames:
-                        batch.append((frame.seq, frame.ts_ns, frame_meta(frame), frame.payload_length,
+                        batch.append((frame.seq, frame.ts_ns, header.of_frame(frame), frame.payload_length,
                                       frame.mask_key, frame.note or None, frame.payload))
                         if len(batch) >= IMPORT_BATCH:
                             self._store.append_frames(session_id, batch)

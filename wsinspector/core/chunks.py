@@ -2,10 +2,10 @@
 
 A row per frame costs SQLite about 2 µs to write, more than receiving the frame costs; a chunk of up to
 ``CHUNK_FRAMES`` frames costs one row. Each chunk holds, for ``count`` frames with consecutive seqs from its
-first: the time stamps (int64), the packed header bits (uint32, as :func:`~wsinspector.core.frames.pack_meta`,
-plus :data:`LENGTH_IS_PAYLOAD`), where each payload ends in the chunk's payload BLOB (int64), the payloads
-end to end, and the rare fields (a wire length that differs from the payload's, a mask key, a note) as JSON.
-Integers are little-endian whatever the machine.
+first: the time stamps (int64), the packed header bits (uint32, the
+:data:`~wsinspector.core.model.header.STORED_BITS` of the log's), where each payload ends in the chunk's
+payload BLOB (int64), the payloads end to end, and the rare fields (a wire length that differs from the
+payload's, a mask key, a note) as JSON. Integers are little-endian whatever the machine.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from wsinspector.core.model import header
+
 #: most frames in a chunk
 CHUNK_FRAMES = 4096
 #: most payload bytes in a chunk (a single larger frame gets a chunk of its own)
@@ -26,10 +28,8 @@ CHUNK_BYTES = 1 << 20
 OPEN_FRAMES = 256
 OPEN_BYTES = 64 * 1024
 
-#: in a stored meta: the wire length is known and equals the payload length (as in the live log)
-LENGTH_IS_PAYLOAD = 1 << 17
-HEADER_BITS = (1 << 16) - 1
-STORED_META_BITS = HEADER_BITS | LENGTH_IS_PAYLOAD
+_HEADER_BITS = header.HEADER_BITS
+_LENGTH_IS_PAYLOAD = header.LENGTH_IS_PAYLOAD
 
 _SWAP = sys.byteorder != "little"
 
@@ -100,9 +100,9 @@ def pack_rows(rows: Sequence[FrameRow]) -> PackedChunk:
     payload = bytearray()
     for index, (_seq, ts_ns, meta, length, key, note, data) in enumerate(rows):
         ts.append(ts_ns)
-        meta &= HEADER_BITS
+        meta = header.header_of(meta)
         if length is not None and length == len(data):
-            meta |= LENGTH_IS_PAYLOAD
+            meta = header.with_length_is_payload(meta)
             length = None
         if length is not None or key is not None or note:
             extras.append((index, length, key, note or None))
@@ -160,12 +160,12 @@ class Chunk:
         return self.ends[index - 1] if index else 0
 
     def header(self, index: int) -> int:
-        return self.meta[index] & HEADER_BITS
+        return self.meta[index] & _HEADER_BITS
 
     def size(self, index: int) -> int:
         """The wire length when known, else the payload length (as the timeline's Size column)."""
         start, end = self.start(index), self.ends[index]
-        if self.meta[index] & LENGTH_IS_PAYLOAD:
+        if self.meta[index] & _LENGTH_IS_PAYLOAD:
             return end - start
         extra = self.extras.get(index)
         return extra[0] if extra is not None and extra[0] is not None else end - start
@@ -180,9 +180,9 @@ class Chunk:
         meta = self.meta[index]
         start, end = self.start(index), self.ends[index]
         length, key, note = self.extras.get(index, (None, None, None))
-        if meta & LENGTH_IS_PAYLOAD:
+        if meta & _LENGTH_IS_PAYLOAD:
             length = end - start
-        return (self.first + index, self.ts[index], meta & HEADER_BITS, length, key, note,
+        return (self.first + index, self.ts[index], meta & _HEADER_BITS, length, key, note,
                 self.payload[start:end])
 
     def indexes(self, first: int, last: int) -> range:

@@ -1,7 +1,7 @@
 """Which frames to show: a filter on direction, opcode and payload text, for the live log and for stored chunks.
 
 A :class:`FrameFilter` works on the packed header bits of a frame (``meta``, see
-:func:`wsinspector.core.frames.pack_meta`) and its payload, so it runs over the columns of the in-memory
+:mod:`wsinspector.core.model.header`) and its payload, so it runs over the columns of the in-memory
 log without building :class:`~wsinspector.core.frames.Frame` objects. :func:`chunk_matches` applies it to a
 stored chunk: a plain-text search looks for the text in the chunk's payloads at once and checks only where
 it is found; :meth:`FrameFilter.matcher` and :func:`chunk_matches` select the same frames.
@@ -19,8 +19,9 @@ from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from wsinspector.core.chunks import HEADER_BITS, Chunk
-from wsinspector.core.frames import META_DIRECTION_SHIFT, META_OPCODE_MASK, Direction, Opcode
+from wsinspector.core.chunks import Chunk
+from wsinspector.core.frames import Direction, Opcode
+from wsinspector.core.model import header
 
 __all__ = [
     "ChunkedScan",
@@ -36,7 +37,11 @@ Matcher = Callable[[int, bytes], bool]
 #: fetch(first, last) -> (seq, meta, payload) for seqs first..last (both included), in order
 Fetch = Callable[[int, int], Iterable[tuple[int, int, bytes]]]
 
-_LOW_BITS = META_OPCODE_MASK | (1 << META_DIRECTION_SHIFT)  # opcode and direction: the low 5 bits
+# the header module's masks, bound here for the per-frame matchers
+_KIND_BITS = header.KIND_BITS
+_OPCODE_BITS = header.OPCODE_BITS
+_OUT_BIT = header.OUT_BIT
+_HEADER_BITS = header.HEADER_BITS
 _CLOSE = int(Opcode.CLOSE)
 _ALL_OPCODES = frozenset(Opcode)
 
@@ -74,7 +79,8 @@ def _always(meta: int, payload: bytes) -> bool:
 
 
 def _text_matcher(mode: int, text: str, allowed: frozenset[int]) -> Matcher:
-    """A matcher for frames whose low meta bits are in ``allowed`` and whose payload contains ``text``.
+    """A matcher for frames whose kind (see :func:`header.kind`) is in ``allowed`` and whose payload contains
+    ``text``.
 
     Each case is its own closure so the per-frame work is as small as it can be: no decoding where the
     UTF-8 bytes can be searched directly, no case folding of ASCII payloads.
@@ -83,9 +89,9 @@ def _text_matcher(mode: int, text: str, allowed: frozenset[int]) -> Matcher:
         search = _compile(text, mode == _REGEX_CASE).search
 
         def regex(meta: int, payload: bytes) -> bool:
-            if (meta & _LOW_BITS) not in allowed:
+            if (meta & _KIND_BITS) not in allowed:
                 return False
-            if meta & META_OPCODE_MASK == _CLOSE:
+            if meta & _OPCODE_BITS == _CLOSE:
                 payload = payload[2:]
             return search(payload.decode("utf-8", "replace")) is not None
 
@@ -102,18 +108,18 @@ def _text_matcher(mode: int, text: str, allowed: frozenset[int]) -> Matcher:
             needle = text.encode("utf-8")
 
             def plain_bytes(meta: int, payload: bytes) -> bool:
-                if (meta & _LOW_BITS) not in allowed:
+                if (meta & _KIND_BITS) not in allowed:
                     return False
-                if meta & META_OPCODE_MASK == _CLOSE:
+                if meta & _OPCODE_BITS == _CLOSE:
                     return payload.find(needle, 2) >= 0
                 return needle in payload
 
             return plain_bytes
 
         def plain_decoded(meta: int, payload: bytes) -> bool:
-            if (meta & _LOW_BITS) not in allowed:
+            if (meta & _KIND_BITS) not in allowed:
                 return False
-            if meta & META_OPCODE_MASK == _CLOSE:
+            if meta & _OPCODE_BITS == _CLOSE:
                 payload = payload[2:]
             return text in payload.decode("utf-8", "replace")
 
@@ -125,9 +131,9 @@ def _text_matcher(mode: int, text: str, allowed: frozenset[int]) -> Matcher:
     ascii_needle = folded.encode("ascii") if folded.isascii() else None
 
     def nocase(meta: int, payload: bytes) -> bool:
-        if (meta & _LOW_BITS) not in allowed:
+        if (meta & _KIND_BITS) not in allowed:
             return False
-        if meta & META_OPCODE_MASK == _CLOSE:
+        if meta & _OPCODE_BITS == _CLOSE:
             payload = payload[2:]
         if payload.isascii():
             return ascii_needle is not None and ascii_needle in payload.lower()
@@ -166,10 +172,8 @@ class FrameFilter:
         return _PLAIN_CASE if self.case_sensitive else _PLAIN_NOCASE
 
     def _allowed(self) -> frozenset[int]:
-        """The values of the low 5 meta bits (opcode and direction) that pass."""
-        directions = [1 if d is Direction.OUT else 0 for d in self.directions]
-        opcodes = range(META_OPCODE_MASK + 1) if self._any_opcode() else [int(op) for op in self.opcodes or ()]
-        return frozenset(op | (d << META_DIRECTION_SHIFT) for d in directions for op in opcodes)
+        """The kinds of frame (opcode and direction, see :func:`header.kind`) that pass."""
+        return header.kinds(self.directions, None if self._any_opcode() else self.opcodes or ())
 
     def validate(self) -> None:
         """Raise :class:`FilterError` when the filter cannot be applied (an invalid regular expression)."""
@@ -187,15 +191,15 @@ class FrameFilter:
         if self.text:
             return _text_matcher(self._mode(), self.text, allowed)
         if self._any_opcode():  # only the direction is filtered
-            bit = 1 if Direction.OUT in self.directions else 0
+            out = _OUT_BIT if Direction.OUT in self.directions else 0
 
             def by_direction(meta: int, payload: bytes) -> bool:
-                return (meta >> META_DIRECTION_SHIFT) & 1 == bit
+                return meta & _OUT_BIT == out
 
             return by_direction
 
         def by_meta(meta: int, payload: bytes) -> bool:
-            return (meta & _LOW_BITS) in allowed
+            return (meta & _KIND_BITS) in allowed
 
         return by_meta
 
@@ -228,7 +232,7 @@ def chunk_matches(flt: FrameFilter, chunk: Chunk, lo: int, hi: int) -> list[int]
     allowed = flt._allowed()
     if not flt.text:
         match = flt.matcher()
-        return [i for i in range(lo, hi) if match(meta[i] & HEADER_BITS, b"")]
+        return [i for i in range(lo, hi) if match(meta[i] & _HEADER_BITS, b"")]
     needle = _needle(flt)
     ends = chunk.ends
     begin, stop = chunk.start(lo), ends[hi - 1]
@@ -242,7 +246,7 @@ def chunk_matches(flt: FrameFilter, chunk: Chunk, lo: int, hi: int) -> list[int]
             needle = None  # a payload that is not ASCII may fold to the text: frame by frame
     if needle is None:
         match = flt.matcher()
-        return [i for i in range(lo, hi) if match(meta[i] & HEADER_BITS, chunk.payload_of(i))]
+        return [i for i in range(lo, hi) if match(meta[i] & _HEADER_BITS, chunk.payload_of(i))]
     wanted = needle[0]
     size = len(wanted)
     find = haystack.find
@@ -251,11 +255,11 @@ def chunk_matches(flt: FrameFilter, chunk: Chunk, lo: int, hi: int) -> list[int]
     while pos >= 0:
         at = pos + shift
         index = chunk.index_of_offset(at)
-        header = meta[index]
-        if at + size > ends[index] or ((header & META_OPCODE_MASK) == _CLOSE and at < chunk.start(index) + 2):
+        frame_meta = meta[index]
+        if at + size > ends[index] or ((frame_meta & _OPCODE_BITS) == _CLOSE and at < chunk.start(index) + 2):
             pos = find(wanted, pos + 1, stop - shift)  # across two payloads, or in a close code: look further
             continue
-        if (header & _LOW_BITS) in allowed:
+        if (frame_meta & _KIND_BITS) in allowed:
             found.append(index)
         pos = find(wanted, ends[index] - shift, stop - shift)
     return found

@@ -16,9 +16,6 @@ from collections.abc import Iterator
 from wsinspector.core.chunks import (
     CHUNK_BYTES,
     CHUNK_FRAMES,
-    HEADER_BITS,
-    LENGTH_IS_PAYLOAD,
-    STORED_META_BITS,
     Extra,
     PackedChunk,
     extras_json,
@@ -31,41 +28,17 @@ from wsinspector.core.frames import (
     Message,
     MessageAssembler,
     Opcode,
-    meta_direction,
-    meta_opcode,
-    pack_meta,
-    unpack_meta,
 )
 from wsinspector.core.latency import PongMatcher
+from wsinspector.core.model import header
 
-#: set on a data frame that completes a message (single-frame or the last fragment)
-_COMPLETES = 1 << 16
-#: set when the wire length is known and equals the payload length (the usual case; the same bit as stored)
-_LENGTH_IS_PAYLOAD = LENGTH_IS_PAYLOAD
-_HEADER_BITS = HEADER_BITS
+# the header module's flags, bound here for the append path
+_COMPLETES = header.COMPLETES
+_LENGTH_IS_PAYLOAD = header.LENGTH_IS_PAYLOAD
+_HEADER_BITS = header.HEADER_BITS
 _TEXT, _BINARY, _CONTINUATION = Opcode.TEXT, Opcode.BINARY, Opcode.CONTINUATION
 _IN = Direction.IN
 _PING, _PONG = Opcode.PING, Opcode.PONG
-_OUT_BIT = 1 << 4
-
-
-def whole_in_meta(opcode: Opcode, *, header_known: bool, length_known: bool) -> int:
-    """The packed bits :meth:`FrameLog.append_whole_in` takes for an incoming TEXT or BINARY frame that is a
-    whole message: FIN set; RSV1-3 clear and unmasked when the engine sees the header (``header_known``),
-    else unknown; its wire length equal to the payload length when ``length_known``."""
-    if opcode not in (_TEXT, _BINARY):
-        raise ValueError("a whole message is a TEXT or BINARY frame")
-    known = False if header_known else None
-    meta = pack_meta(_IN, opcode, True, known, known, known, known) | _COMPLETES
-    return meta | _LENGTH_IS_PAYLOAD if length_known else meta
-
-
-def whole_in_fields(meta: int, payload: bytes, ts_ns: int) -> tuple[object, ...]:
-    """The arguments :meth:`FrameLog.append_fields` (and an engine's frame sink) takes for the frame that
-    :meth:`FrameLog.append_whole_in` is given as ``meta``, ``payload`` and ``ts_ns``."""
-    fields = unpack_meta(meta & _HEADER_BITS)
-    return (_IN, fields["opcode"], payload, ts_ns, True, fields["rsv1"], fields["rsv2"], fields["rsv3"],
-            fields["masked"], len(payload) if meta & _LENGTH_IS_PAYLOAD else None)
 
 
 class FrameLog:
@@ -113,7 +86,7 @@ class FrameLog:
             seq += len(self._ts)
         meta = self._meta[seq]
         payload = bytes(self._data[self._offsets[seq] : self._offsets[seq + 1]])
-        fields = unpack_meta(meta & _HEADER_BITS)
+        fields = header.fields(meta)
         if meta & _LENGTH_IS_PAYLOAD:
             length: int | None = len(payload)
         else:
@@ -131,14 +104,14 @@ class FrameLog:
         return self._ts[seq]
 
     def meta(self, seq: int) -> int:
-        """The packed header bits of a frame (see frames.pack_meta)."""
+        """The packed header bits of a frame (see :mod:`wsinspector.core.model.header`)."""
         return self._meta[seq] & _HEADER_BITS
 
     def direction(self, seq: int) -> Direction:
-        return meta_direction(self._meta[seq])
+        return header.direction(self._meta[seq])
 
     def opcode(self, seq: int) -> Opcode:
-        return meta_opcode(self._meta[seq])
+        return header.opcode(self._meta[seq])
 
     def payload(self, seq: int) -> bytes:
         return bytes(self._data[self._offsets[seq] : self._offsets[seq + 1]])
@@ -164,14 +137,14 @@ class FrameLog:
         note, payload)."""
         ts, metas, offsets = self._ts, self._meta, self._offsets
         lengths, keys, notes = self._payload_length, self._mask_key, self._note
-        header, length_is_payload = _HEADER_BITS, _LENGTH_IS_PAYLOAD
+        header_bits, length_is_payload = _HEADER_BITS, _LENGTH_IS_PAYLOAD
         out = []
         with memoryview(self._data) as data:
             for seq in range(first, last + 1):
                 meta = metas[seq]
                 start, end = offsets[seq], offsets[seq + 1]
                 length = end - start if meta & length_is_payload else lengths.get(seq)
-                out.append((seq, ts[seq], meta & header, length, keys.get(seq), notes.get(seq),
+                out.append((seq, ts[seq], meta & header_bits, length, keys.get(seq), notes.get(seq),
                             data[start:end].tobytes()))
         return out
 
@@ -193,7 +166,7 @@ class FrameLog:
         import numpy as np  # noqa: PLC0415  (numpy on first use, not at start-up)
 
         base = self._offsets[start]
-        metas = np.frombuffer(self._meta[start:end], dtype=np.uint32) & STORED_META_BITS
+        metas = header.stored_column(np.frombuffer(self._meta[start:end], dtype=np.uint32))
         ends = np.frombuffer(self._offsets[start + 1:end + 1], dtype=np.int64) - base
         extras: list[Extra] = []
         seqs = self._extra_seqs
@@ -212,7 +185,7 @@ class FrameLog:
         if last < first:
             return 0, 0, 0, 0
         # copies of the slices: a buffer exported to numpy would stop the arrays from growing
-        out = (np.frombuffer(self._meta[first:last + 1], dtype=np.uint32) & _OUT_BIT) != 0
+        out = header.out_column(np.frombuffer(self._meta[first:last + 1], dtype=np.uint32))
         sizes = np.diff(np.frombuffer(self._offsets[first:last + 2], dtype=np.int64))
         frames_out = int(np.count_nonzero(out))
         bytes_out = int(sizes[out].sum())
@@ -270,7 +243,7 @@ class FrameLog:
         key = (direction, opcode, fin, rsv1, rsv2, rsv3, masked)
         meta = self._meta_cache.get(key)
         if meta is None:
-            meta = self._meta_cache[key] = pack_meta(direction, opcode, fin, rsv1, rsv2, rsv3, masked)
+            meta = self._meta_cache[key] = header.pack(direction, opcode, fin, rsv1, rsv2, rsv3, masked)
         if payload_length is not None:
             if payload_length == len(payload):
                 meta |= _LENGTH_IS_PAYLOAD
@@ -299,10 +272,10 @@ class FrameLog:
         return seq
 
     def append_whole_in(self, meta: int, payload: bytes, ts_ns: int) -> None:
-        """Keep an incoming frame that is a whole message, ``meta`` from :func:`whole_in_meta`: the engines'
-        hottest path, a few appends."""
+        """Keep an incoming frame that is a whole message, ``meta`` from
+        :func:`~wsinspector.core.model.header.whole_in`: the engines' hottest path, a few appends."""
         if self._in_open:  # it interrupts a fragmented message: let the assembler say so
-            self.append_fields(*whole_in_fields(meta, payload, ts_ns))  # type: ignore[arg-type]
+            self.append_fields(*header.whole_in_fields(meta, payload, ts_ns))  # type: ignore[arg-type]
             return
         self._ts.append(ts_ns)
         self._meta.append(meta)
@@ -362,7 +335,7 @@ class FrameLog:
         meta = self._meta[seq]
         if not meta & _COMPLETES:
             return None
-        return Message(meta_direction(meta), meta_opcode(meta), self.payload(seq), seq, seq, 1, (seq,))
+        return Message(header.direction(meta), header.opcode(meta), self.payload(seq), seq, seq, 1, (seq,))
 
     @property
     def messages(self) -> list[Message]:
@@ -377,7 +350,7 @@ class FrameLog:
 
     def data_opcode(self, seq: int) -> Opcode:
         """TEXT or BINARY for a data frame (a continuation takes its message's), else the frame's own opcode."""
-        opcode = meta_opcode(self._meta[seq])
+        opcode = header.opcode(self._meta[seq])
         if opcode is Opcode.CONTINUATION:
             return self._continues.get(seq, Opcode.CONTINUATION)
         return opcode

@@ -26,7 +26,7 @@ from wsinspector.core.chunks import (
     seqs_in,
 )
 from wsinspector.core.filters import FrameFilter, chunk_matches
-from wsinspector.core.frames import META_DIRECTION_SHIFT, META_OPCODE_MASK
+from wsinspector.core.model import header
 from wsinspector.core.profiles import ConnectionProfile
 
 if TYPE_CHECKING:
@@ -391,7 +391,7 @@ class Store:
             return
         frames_in = frames_out = bytes_in = bytes_out = 0
         for row in rows:
-            if (row[2] >> META_DIRECTION_SHIFT) & 1:
+            if header.is_out(row[2]):
                 frames_out += 1
                 bytes_out += len(row[6])
             else:
@@ -556,7 +556,7 @@ class Store:
         out = []
         for chunk in self.chunks(session_id, 0, SEQ_MASK):
             # control frames are few: find them in the packed column, not frame by frame
-            opcodes_of = np.frombuffer(chunk.meta, dtype=np.uint32, count=chunk.count) & META_OPCODE_MASK
+            opcodes_of = header.opcode_column(np.frombuffer(chunk.meta, dtype=np.uint32, count=chunk.count))
             for index in np.flatnonzero(np.isin(opcodes_of, wanted)).tolist():
                 out.append((chunk.first + index, chunk.ts[index], chunk.header(index), chunk.payload_of(index)))
         return out

@@ -12,11 +12,9 @@ from wsinspector.core.frames import (
     Message,
     MessageAssembler,
     Opcode,
-    meta_direction,
-    meta_opcode,
-    unpack_meta,
 )
 from wsinspector.core.latency import PongMatcher
+from wsinspector.core.model import header
 from wsinspector.core.store import FrameRow, SessionRecord, Store
 
 PAGE = 1000
@@ -80,10 +78,10 @@ class StoredSession:
         return self._summary(seq)[2]
 
     def direction(self, seq: int) -> Direction:
-        return meta_direction(self._summary(seq)[2])
+        return header.direction(self._summary(seq)[2])
 
     def opcode(self, seq: int) -> Opcode:
-        return meta_opcode(self._summary(seq)[2])
+        return header.opcode(self._summary(seq)[2])
 
     def size(self, seq: int) -> int:
         return self._summary(seq)[3]
@@ -117,9 +115,9 @@ class StoredSession:
         if self._rtts is None:
             matcher = PongMatcher()
             for seq, ts_ns, meta, payload in self.store.control_frames(self.session_id, (Opcode.PING, Opcode.PONG)):
-                if meta_opcode(meta) is Opcode.PING and meta_direction(meta) is Direction.OUT:
+                if header.opcode(meta) is Opcode.PING and header.direction(meta) is Direction.OUT:
                     matcher.ping_sent(seq, payload, ts_ns)
-                elif meta_opcode(meta) is Opcode.PONG and meta_direction(meta) is Direction.IN:
+                elif header.opcode(meta) is Opcode.PONG and header.direction(meta) is Direction.IN:
                     matcher.pong_received(seq, payload, ts_ns)
             self._rtts = matcher.rtt
             self._samples = matcher.samples
@@ -180,7 +178,7 @@ class StoredSession:
                     break
             if start < 0:
                 return None
-        if start == seq and (self.meta(seq) >> 5) & 3 != 1:
+        if start == seq and header.fin(self.meta(seq)) is not False:
             # a TEXT/BINARY frame with FIN set (or unknown) is a whole message: read that frame alone
             frame = self.frame(seq)
             return Message(direction, frame.opcode, frame.payload, seq, seq, 1, (seq,))
@@ -203,4 +201,4 @@ class StoredSession:
 def _to_frame(row: FrameRow) -> Frame:
     seq, ts, meta, length, mask_key, note, payload = row
     return Frame(seq=seq, ts_ns=ts, payload=bytes(payload), payload_length=length, mask_key=mask_key,
-                 note=note or "", **unpack_meta(meta))  # type: ignore[arg-type]
+                 note=note or "", **header.fields(meta))  # type: ignore[arg-type]

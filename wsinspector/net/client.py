@@ -19,7 +19,7 @@ from PySide6.QtWebSockets import QWebSocket, QWebSocketHandshakeOptions, QWebSoc
 
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
 from wsinspector.core.frames import Direction, Frame, Opcode, close_payload, split_payload
-from wsinspector.core.log import whole_in_fields, whole_in_meta
+from wsinspector.core.model import header as frame_header
 from wsinspector.core.profiles import ResolvedTarget
 
 _SocketError = QAbstractSocket.SocketError
@@ -49,8 +49,8 @@ QT_CLOSE_WAIT_S = 2.5
 _IN, _OUT = Direction.IN, Direction.OUT
 _TEXT, _BINARY, _CONTINUATION = Opcode.TEXT, Opcode.BINARY, Opcode.CONTINUATION
 # QWebSocket shows neither RSV bits nor masking, and text only after decoding it (the wire bytes may differ)
-_WHOLE_TEXT = whole_in_meta(_TEXT, header_known=False, length_known=False)
-_WHOLE_BINARY = whole_in_meta(_BINARY, header_known=False, length_known=True)
+_WHOLE_TEXT = frame_header.whole_in(_TEXT, header_known=False, length_known=False)
+_WHOLE_BINARY = frame_header.whole_in(_BINARY, header_known=False, length_known=True)
 
 
 class FrameSink(Protocol):
@@ -64,7 +64,7 @@ class FrameSink(Protocol):
 
 class WholeInSink(Protocol):
     """Receives an incoming frame that is a whole message (the signature of FrameLog.append_whole_in): its
-    packed bits from :func:`~wsinspector.core.log.whole_in_meta`, its payload and its time stamp."""
+    packed bits from :func:`~wsinspector.core.model.header.whole_in`, its payload and its time stamp."""
 
     def __call__(self, meta: int, payload: bytes, ts_ns: int) -> object: ...
 
@@ -156,7 +156,7 @@ class EngineConnection(QObject):
                               mask_key=mask_key, note=note))
 
     def _whole_in_to_sink(self, meta: int, payload: bytes, ts_ns: int) -> None:
-        self._sink(*whole_in_fields(meta, payload, ts_ns))  # type: ignore[arg-type]
+        self._sink(*frame_header.whole_in_fields(meta, payload, ts_ns))  # type: ignore[arg-type]
 
     def _set_state(self, state: ConnectionState) -> None:
         if state is not self._state:

@@ -56,7 +56,7 @@ from websockets.uri import parse_uri
 from wsinspector import __version__
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
 from wsinspector.core.frames import Direction, Opcode, close_payload
-from wsinspector.core.log import whole_in_meta
+from wsinspector.core.model import header as frame_header
 from wsinspector.core.profiles import ResolvedTarget
 from wsinspector.core.wireheaders import HeaderScanner, RawHeader, parse_header
 from wsinspector.net.client import EngineConnection, FrameSink, WholeInSink, classify_socket_error
@@ -93,8 +93,8 @@ def _is_utf8(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
-_WHOLE_TEXT = whole_in_meta(Opcode.TEXT, header_known=True, length_known=True)
-_WHOLE_BINARY = whole_in_meta(Opcode.BINARY, header_known=True, length_known=True)
+_WHOLE_TEXT = frame_header.whole_in(Opcode.TEXT, header_known=True, length_known=True)
+_WHOLE_BINARY = frame_header.whole_in(Opcode.BINARY, header_known=True, length_known=True)
 _WS_STATE = {OPEN: ConnectionState.OPEN, CLOSING: ConnectionState.CLOSING, CLOSED: ConnectionState.CLOSED}
 
 

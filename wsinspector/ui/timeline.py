@@ -17,10 +17,9 @@ from wsinspector.core.frames import (
     Message,
     Opcode,
     describe_close_code,
-    meta_direction,
-    meta_opcode,
     parse_close_payload,
 )
+from wsinspector.core.model import header as frame_header
 from wsinspector.core.payloads import decode_text, preview
 from wsinspector.ui.table_model import ColumnsModel, Index
 
@@ -80,9 +79,8 @@ class FrameSource(Protocol):
     def relative_us(self, frame: Frame | int) -> float: ...
 
 
-def _tri(meta: int, shift: int) -> str:
-    bits = (meta >> shift) & 3
-    return "?" if bits == 0 else ("1" if bits == 2 else "0")
+def _flag(value: bool | None) -> str:
+    return "?" if value is None else ("1" if value else "0")
 
 
 class TimelineModel(ColumnsModel):
@@ -200,10 +198,10 @@ class TimelineModel(ColumnsModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(source, seq, col)
         meta = source.meta(seq)
-        opcode = meta_opcode(meta)
+        opcode = frame_header.opcode(meta)
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == COL_DIR:
-                return QBrush(_IN_COLOUR if meta_direction(meta) is Direction.IN else _OUT_COLOUR)
+                return QBrush(_IN_COLOUR if frame_header.direction(meta) is Direction.IN else _OUT_COLOUR)
             if col == COL_OPCODE and opcode.is_control:
                 return QBrush(_CONTROL_COLOUR)
             return None
@@ -226,19 +224,19 @@ class TimelineModel(ColumnsModel):
             return format_time(source.relative_us(seq))
         meta = source.meta(seq)
         if col == COL_DIR:
-            return meta_direction(meta).arrow
+            return frame_header.direction(meta).arrow
         if col == COL_OPCODE:
-            return meta_opcode(meta).label
+            return frame_header.opcode(meta).label
         if col == COL_FIN:
-            return _tri(meta, 5)
+            return _flag(frame_header.fin(meta))
         if col == COL_SIZE:
             return f"{source.size(seq):,}"
-        opcode = meta_opcode(meta)
+        opcode = frame_header.opcode(meta)
         data_opcode = source.data_opcode(seq) if opcode is Opcode.CONTINUATION else None
         text = preview_of(opcode, source.payload_head(seq, _HEAD_BYTES), data_opcode)
         if source.starts_segment(seq):
             text = "⟳ reconnected · " + text
-        if opcode is Opcode.PONG and meta_direction(meta) is Direction.IN:
+        if opcode is Opcode.PONG and frame_header.direction(meta) is Direction.IN:
             rtt = source.rtt_ns(seq)
             if rtt is not None:
                 return f"RTT {rtt / 1e6:.3f} ms" + (f" · {text}" if text else "")

@@ -1,0 +1,1 @@
+"""The frame model: the packed header layout every layer reads frames through."""

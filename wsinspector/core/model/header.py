@@ -1,0 +1,225 @@
+"""The packed header of a frame: one integer holding every header field but the payload.
+
+The in-memory log keeps one such integer per frame, the store writes it to disk (a chunk's ``meta``
+column, the ``meta`` column of old databases), filters and views read it. This module is the only place
+that knows where a field sits in it; everything else reads and writes it through the functions and named
+constants below.
+
+Layout (on disk in every recording: bits are never renumbered)::
+
+    bits 0-3    opcode
+    bit  4      direction (1: out)
+    bits 5-14   two bits a field, 0 unknown / 1 false / 2 true: FIN (5-6), RSV1 (7-8), RSV2 (9-10),
+                RSV3 (11-12), masked (13-14)
+    bit  16     the frame completes a message (the live log only; never stored)
+    bit  17     the wire length is known and equals the payload length (the live log and the store)
+
+``meta`` in a row, a filter's matcher or a view always means the header fields alone (:data:`HEADER_BITS`);
+the flags above them belong to the log's and the store's columns.
+
+The functions on one integer also take numpy arrays of them where noted (``np.uint32`` columns), so a
+filter over a packed column needs no layout of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from wsinspector.core.frames import Direction, Frame, Opcode
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    #: a numpy column of packed integers (``np.uint32``), or what an operation on one gives
+    Column = npt.NDArray[Any]
+
+__all__ = [
+    "COMPLETES",
+    "HEADER_BITS",
+    "KIND_BITS",
+    "LENGTH_IS_PAYLOAD",
+    "OPCODE_BITS",
+    "OUT_BIT",
+    "STORED_BITS",
+    "TRI_FIELDS",
+    "completes",
+    "direction",
+    "fields",
+    "fin",
+    "header_of",
+    "is_out",
+    "kind",
+    "kinds",
+    "length_is_payload",
+    "masked",
+    "of_frame",
+    "opcode",
+    "opcode_column",
+    "out_column",
+    "pack",
+    "rsv1",
+    "rsv2",
+    "rsv3",
+    "stored_column",
+    "whole_in",
+    "whole_in_fields",
+    "with_length_is_payload",
+]
+
+# -- the layout --------------------------------------------------------------------------------------
+
+#: the opcode
+OPCODE_BITS = 0xF
+#: set for an outgoing frame
+OUT_BIT = 1 << 4
+#: opcode and direction: what a filter on kinds of frames looks at (see :func:`kind`)
+KIND_BITS = OPCODE_BITS | OUT_BIT
+#: the two-bit fields, in order, with where each starts
+TRI_FIELDS = (("fin", 5), ("rsv1", 7), ("rsv2", 9), ("rsv3", 11), ("masked", 13))
+_TRI_MASK = 0b11
+_TRI_UNKNOWN, _TRI_FALSE, _TRI_TRUE = 0, 1, 2
+#: every field of the header: what ``meta`` means outside the log's and the store's columns
+HEADER_BITS = (1 << 16) - 1
+#: in the live log: a data frame that completes a message (a whole one, or the last fragment)
+COMPLETES = 1 << 16
+#: in the live log and the store: the wire length is known and equals the payload length
+LENGTH_IS_PAYLOAD = 1 << 17
+#: what the store keeps of a log's integer
+STORED_BITS = HEADER_BITS | LENGTH_IS_PAYLOAD
+
+_FIN_SHIFT, _RSV1_SHIFT, _RSV2_SHIFT, _RSV3_SHIFT, _MASKED_SHIFT = (shift for _, shift in TRI_FIELDS)
+_DIRECTIONS = (Direction.IN, Direction.OUT)
+
+
+# -- building ----------------------------------------------------------------------------------------
+
+def _tri(value: bool | None) -> int:
+    return _TRI_UNKNOWN if value is None else (_TRI_TRUE if value else _TRI_FALSE)
+
+
+def _untri(bits: int) -> bool | None:
+    return None if bits == _TRI_UNKNOWN else bits == _TRI_TRUE
+
+
+def pack(direction: Direction, opcode: Opcode, fin: bool | None, rsv1: bool | None = None,
+         rsv2: bool | None = None, rsv3: bool | None = None, masked: bool | None = None) -> int:
+    """The header fields of a frame as one integer (``None``: the engine could not see the field)."""
+    meta = int(opcode) | (OUT_BIT if direction is Direction.OUT else 0)
+    for value, (_, shift) in zip((fin, rsv1, rsv2, rsv3, masked), TRI_FIELDS, strict=True):
+        meta |= _tri(value) << shift
+    return meta
+
+
+def of_frame(frame: Frame) -> int:
+    """:func:`pack` of a frame's fields."""
+    return pack(frame.direction, frame.opcode, frame.fin, frame.rsv1, frame.rsv2, frame.rsv3, frame.masked)
+
+
+def kind(direction: Direction, opcode: int) -> int:
+    """The :data:`KIND_BITS` of a frame of this direction and opcode (``meta & KIND_BITS``)."""
+    return opcode | (OUT_BIT if direction is Direction.OUT else 0)
+
+
+def kinds(directions: Iterable[Direction], opcodes: Iterable[int] | None = None) -> frozenset[int]:
+    """Every :func:`kind` of these directions and opcodes; ``opcodes=None``: every value the opcode bits hold."""
+    values = range(OPCODE_BITS + 1) if opcodes is None else [int(op) for op in opcodes]
+    return frozenset(kind(d, op) for d in set(directions) for op in values)
+
+
+def whole_in(opcode: Opcode, *, header_known: bool, length_known: bool) -> int:
+    """The log's integer for an incoming TEXT or BINARY frame that is a whole message (what
+    ``FrameLog.append_whole_in`` takes): FIN set; RSV1-3 clear and unmasked when the engine sees the header
+    (``header_known``), else unknown; its wire length equal to the payload length when ``length_known``."""
+    if opcode not in (Opcode.TEXT, Opcode.BINARY):
+        raise ValueError("a whole message is a TEXT or BINARY frame")
+    known = False if header_known else None
+    meta = pack(Direction.IN, opcode, True, known, known, known, known) | COMPLETES
+    return meta | LENGTH_IS_PAYLOAD if length_known else meta
+
+
+def whole_in_fields(meta: int, payload: bytes, ts_ns: int) -> tuple[object, ...]:
+    """The frame :func:`whole_in` describes, with its payload and time stamp, as the arguments an engine's
+    frame sink and ``FrameLog.append_fields`` take: (direction, opcode, payload, ts_ns, fin, rsv1, rsv2, rsv3,
+    masked, payload_length)."""
+    return (direction(meta), opcode(meta), payload, ts_ns, True, rsv1(meta), rsv2(meta), rsv3(meta), masked(meta),
+            len(payload) if meta & LENGTH_IS_PAYLOAD else None)
+
+
+# -- reading -----------------------------------------------------------------------------------------
+
+def direction(meta: int) -> Direction:
+    return _DIRECTIONS[(meta & OUT_BIT) != 0]
+
+
+def is_out(meta: int) -> bool:
+    return meta & OUT_BIT != 0
+
+
+def opcode(meta: int) -> Opcode:
+    return Opcode(meta & OPCODE_BITS)
+
+
+def fin(meta: int) -> bool | None:
+    return _untri((meta >> _FIN_SHIFT) & _TRI_MASK)
+
+
+def rsv1(meta: int) -> bool | None:
+    return _untri((meta >> _RSV1_SHIFT) & _TRI_MASK)
+
+
+def rsv2(meta: int) -> bool | None:
+    return _untri((meta >> _RSV2_SHIFT) & _TRI_MASK)
+
+
+def rsv3(meta: int) -> bool | None:
+    return _untri((meta >> _RSV3_SHIFT) & _TRI_MASK)
+
+
+def masked(meta: int) -> bool | None:
+    return _untri((meta >> _MASKED_SHIFT) & _TRI_MASK)
+
+
+def fields(meta: int) -> dict[str, object]:
+    """direction, opcode, fin, rsv1, rsv2, rsv3, masked: the :class:`Frame` fields an integer holds."""
+    out: dict[str, object] = {"direction": direction(meta), "opcode": opcode(meta)}
+    for name, shift in TRI_FIELDS:
+        out[name] = _untri((meta >> shift) & _TRI_MASK)
+    return out
+
+
+def completes(meta: int) -> bool:
+    """Whether the log marked the frame as completing a message."""
+    return meta & COMPLETES != 0
+
+
+def length_is_payload(meta: int) -> bool:
+    """Whether the wire length is known and equals the payload length."""
+    return meta & LENGTH_IS_PAYLOAD != 0
+
+
+def header_of(meta: int) -> int:
+    """The header fields alone, without the log's and the store's flags."""
+    return meta & HEADER_BITS
+
+
+def with_length_is_payload(meta: int) -> int:
+    """The integer with :data:`LENGTH_IS_PAYLOAD` set."""
+    return meta | LENGTH_IS_PAYLOAD
+
+
+# -- columns -----------------------------------------------------------------------------------------
+
+def opcode_column(metas: Column) -> Column:
+    """The opcode of each integer of a numpy column."""
+    return metas & OPCODE_BITS
+
+
+def out_column(metas: Column) -> Column:
+    """Whether each integer of a numpy column is an outgoing frame (booleans)."""
+    return (metas & OUT_BIT).astype(bool)
+
+
+def stored_column(metas: Column) -> Column:
+    """What the store keeps of each integer of a log's column."""
+    return metas & STORED_BITS
