@@ -159,3 +159,17 @@ def test_gui_starts_with_its_echo_server_and_saves_the_local_echo_connection(tmp
     with sqlite3.connect(tmp_path / "wsinspector.sqlite3") as db:
         rows = [r[0] for r in db.execute("SELECT data FROM profiles")]
     assert any('"Local echo"' in row and match.group(1) in row for row in rows)
+
+
+def test_smoke_test_finishes_when_its_output_is_closed_early(tmp_path):
+    """``wsinspector --smoke-test | grep -q shown``: the reader goes away after one line; the check still
+    ends on its own with its verdict in the exit code, instead of hanging on a broken pipe."""
+    proc = subprocess.Popen([sys.executable, "-m", "wsinspector", "--data-dir", str(tmp_path), "--smoke-test"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().strip() == "wsinspector: smoke test: window shown"
+    proc.stdout.close()
+    with proc.stderr:
+        err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 0, err
+    assert "FAILED" not in err

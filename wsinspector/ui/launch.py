@@ -11,6 +11,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import TextIO
 
 import platformdirs
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
@@ -78,8 +79,8 @@ def _run_window(app: QApplication, data_dir: Path | None, files: Sequence[Path],
     if sys.stderr is not None:  # a Windows gui-script has no console
         def say_where() -> None:
             echo = context.echo_url or "not running"
-            print(f"{APP_NAME} {__version__}: data in {context.data_dir}; built-in echo server at {echo}",
-                  file=sys.stderr, flush=True)
+            _say(f"{APP_NAME} {__version__}: data in {context.data_dir}; built-in echo server at {echo}",
+                 sys.stderr)
 
         context.echo_started.connect(say_where)
         context.echo_failed.connect(say_where)
@@ -167,7 +168,7 @@ class SmokeTest(QObject):
 
     def _on_first_paint(self) -> None:
         self._shown = True
-        print(SMOKE_SHOWN, flush=True)
+        _say(SMOKE_SHOWN)
         self._visit(0)
 
     def _on_echo(self) -> None:
@@ -177,8 +178,7 @@ class SmokeTest(QObject):
 
     def _on_deadline(self) -> None:
         step = "visiting the pages" if self._shown else "waiting for the window to be painted"
-        print(f"{APP_NAME}: smoke test: FAILED: no result after {SMOKE_DEADLINE_MS // 1000} s, {step}",
-              file=sys.stderr, flush=True)
+        _say(f"{APP_NAME}: smoke test: FAILED: no result after {SMOKE_DEADLINE_MS // 1000} s, {step}", sys.stderr)
         self.finished.emit(self.exit_code)
 
     def _visit(self, index: int) -> None:
@@ -204,18 +204,27 @@ class SmokeTest(QObject):
             if not getattr(page, "loaded", True):
                 self.problems.append(f"the {window.tabs.tabText(index)} page did not load")
         pages = ", ".join(window.tabs.tabText(i) for i in range(window.tabs.count()))
-        print(f"{APP_NAME}: smoke test: pages shown: {pages}", flush=True)
+        _say(f"{APP_NAME}: smoke test: pages shown: {pages}")
         tls = QSslSocket.sslLibraryVersionString() or "none"
-        print(f"{APP_NAME}: smoke test: TLS library: {tls}; echo server: {window.context.echo_url}", flush=True)
+        _say(f"{APP_NAME}: smoke test: TLS library: {tls}; echo server: {window.context.echo_url}")
         if self.problems:
             for problem in self.problems:
-                print(f"{APP_NAME}: smoke test: FAILED: {problem}", file=sys.stderr, flush=True)
+                _say(f"{APP_NAME}: smoke test: FAILED: {problem}", sys.stderr)
         else:
             self.exit_code = EXIT_OK
-            print(f"{APP_NAME}: smoke test: passed", flush=True)
+            _say(f"{APP_NAME}: smoke test: passed")
         self._deadline.stop()
         window.close()
         self.finished.emit(self.exit_code)
+
+
+def _say(line: str, stream: TextIO | None = None) -> None:
+    """Print a line; a console that went away (a closed pipe, no console at all) never stops the app."""
+    stream = sys.stdout if stream is None else stream
+    if stream is None:
+        return
+    with contextlib.suppress(OSError, ValueError):  # BrokenPipeError; a closed file
+        print(line, file=stream, flush=True)
 
 
 def _install_excepthook(log_path: Path, report: Callable[[str], object]) -> None:
