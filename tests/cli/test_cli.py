@@ -173,3 +173,15 @@ def test_smoke_test_finishes_when_its_output_is_closed_early(tmp_path):
         err = proc.stderr.read()
     assert proc.wait(timeout=60) == 0, err
     assert "FAILED" not in err
+
+
+def test_smoke_test_of_a_build_without_standard_streams_still_reports(tmp_path):
+    """A windowed build (wsinspector.exe on Windows) starts with sys.stdout and sys.stderr set to None; run
+    with its output redirected, as installers' checks run it, it still prints its verdict."""
+    code = ("import sys; sys.stdout = sys.stderr = None; from wsinspector.cli import main; "
+            "sys.exit(main(['--data-dir', sys.argv[1], '--smoke-test']))")
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, env=ENV,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "wsinspector: smoke test: window shown"
+    assert result.stdout.splitlines()[-1] == "wsinspector: smoke test: passed"

@@ -51,6 +51,8 @@ def run_gui(data_dir: Path | None, files: Sequence[Path] = (), smoke_test: bool 
         logging.basicConfig(level=logging.WARNING)
 
     with contextlib.ExitStack() as stack:
+        if smoke_test:
+            _reopen_standard_streams()
         if smoke_test and data_dir is None:  # a check leaves the user's data alone
             data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="wsinspector-smoke-")))
         return _run_window(app, data_dir, files, smoke_test, log_path, opener)
@@ -216,6 +218,15 @@ class SmokeTest(QObject):
         self._deadline.stop()
         window.close()
         self.finished.emit(self.exit_code)
+
+
+def _reopen_standard_streams() -> None:
+    """A windowed build (Windows) starts with no sys.stdout/sys.stderr even when whoever started it reads
+    its output: for the smoke test's lines, write to the file descriptors it was handed, where they exist."""
+    for name, fd in (("stdout", 1), ("stderr", 2)):
+        if getattr(sys, name) is None:
+            with contextlib.suppress(OSError, ValueError):
+                setattr(sys, name, open(fd, "w", encoding="utf-8", errors="replace", closefd=False))  # noqa: SIM115
 
 
 def _say(line: str, stream: TextIO | None = None) -> None:
