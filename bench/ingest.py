@@ -46,7 +46,7 @@ from PySide6.QtWebSockets import QWebSocket
 
 from wsinspector.app.context import AppContext
 from wsinspector.core.events import ConnectionState
-from wsinspector.core.profiles import ConnectionProfile
+from wsinspector.core.profiles import ConnectionProfile, Endpoint, Protocol
 from wsinspector.net.wire import WireConnection
 from wsinspector.ui.main_window import MainWindow
 
@@ -188,7 +188,7 @@ def wire_round(url: str, frames: int) -> RoundResult:
     conn.opened.connect(lambda _info: (marks.__setitem__("open", time.perf_counter()), probe.start()))
     conn.closed.connect(lambda _info: loop.quit())
     conn.failed.connect(lambda _info: loop.quit())
-    conn.open(ConnectionProfile(name="flood", url=url, engine="wire").resolved())
+    conn.open(ConnectionProfile(name="flood", endpoint=Endpoint(url), protocol=Protocol(engine="wire")).resolved())
     _run_loop(loop, "bare Wire engine")
     probe.stop()
     conn.abort()
@@ -243,7 +243,8 @@ class AppRun:
         session.frames_appended.connect(on_appended)
         session.state_changed.connect(on_state)
         try:
-            if not session.connect_to(ConnectionProfile(name="flood", url=url, engine=self.engine)):
+            profile = ConnectionProfile(name="flood", endpoint=Endpoint(url), protocol=Protocol(engine=self.engine))
+            if not session.connect_to(profile):
                 raise RuntimeError("the app refused the flood URL")
             session_id = session.session_id
             _run_loop(loop, "app path")

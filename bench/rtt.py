@@ -24,7 +24,7 @@ from websockets.asyncio.client import connect
 
 from wsinspector.app.session import SessionController
 from wsinspector.core.frames import Direction, Opcode
-from wsinspector.core.profiles import ConnectionProfile
+from wsinspector.core.profiles import ConnectionProfile, Endpoint
 
 SERVER = """
 import asyncio, sys
@@ -90,7 +90,7 @@ def main(pings: int) -> int:
         url = f"ws://127.0.0.1:{port}/"
         raw = RawClient(url)
         controller = SessionController()
-        controller.connect_to(ConnectionProfile(name="bench", url=url))
+        controller.connect_to(ConnectionProfile(name="bench", endpoint=Endpoint(url)))
         wait_until(lambda: controller.is_open)
         log = controller.log
 

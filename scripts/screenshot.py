@@ -39,7 +39,8 @@ def main(out: Path) -> int:
     session = context.session
 
     # a token in the handshake: the test made of this session keeps it out of its file
-    profile = context.connections.profiles[0].with_changes(headers=(("Authorization", "Bearer demo-7f3a9c21"),))
+    profile = context.connections.profiles[0].with_changes(
+        handshake={"headers": (("Authorization", "Bearer demo-7f3a9c21"),)})
     context.connections.save(profile)
     window.connections.select(profile.id)
     window.toggle_connection()
@@ -74,7 +75,7 @@ def main(out: Path) -> int:
     # the Health page: a heartbeat every 50 ms against the same server, with traffic
     session.disconnect()
     wait_for(session.closed)
-    profile = context.connections.profiles[0].with_changes(heartbeat_interval_s=0.05)
+    profile = context.connections.profiles[0].with_changes(health={"heartbeat_interval_s": 0.05})
     context.connections.save(profile)
     window.connections.select(profile.id)
     window.toggle_connection()

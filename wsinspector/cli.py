@@ -308,9 +308,9 @@ def run_test_file(args: argparse.Namespace) -> int:
         check_variables(test if args.url is None else dataclasses.replace(test, url=args.url), overrides)
         profile = to_profile(test, overrides, args.url)
         if args.engine:
-            profile = profile.with_changes(engine=args.engine)
+            profile = profile.with_changes(protocol={"engine": args.engine})
         if args.connect_timeout is not None:
-            profile = profile.with_changes(handshake_timeout_s=args.connect_timeout)
+            profile = profile.with_changes(handshake={"timeout_s": args.connect_timeout})
         target = profile.resolved()
     except ProfileError as exc:  # unknown variables included
         _err(f"{path}: {exc}")
@@ -343,7 +343,8 @@ def run_test_file(args: argparse.Namespace) -> int:
                                   replay_of=str(path.resolve()))
     speed_text = "max" if speed == 0 else f"{speed:g}x"
     steps_text = f"{len(test.steps)} step{'s' if len(test.steps) != 1 else ''}"
-    print(shown(f"{name}: {steps_text} against {redact_url(target.url)} ({target.engine} engine, speed {speed_text})"),
+    print(shown(f"{name}: {steps_text} against {redact_url(target.url)} ({target.protocol.engine} engine, "
+                f"speed {speed_text})"),
           flush=True)
     said_error: list[str] = []
 

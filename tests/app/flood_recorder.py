@@ -28,7 +28,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from wsinspector.app.context import DB_NAME  # noqa: E402
 from wsinspector.app.session import SessionController  # noqa: E402
-from wsinspector.core.profiles import ENGINE_WIRE, ConnectionProfile  # noqa: E402
+from wsinspector.core.profiles import ENGINE_WIRE, ConnectionProfile, Endpoint, Protocol  # noqa: E402
 from wsinspector.core.store import Store  # noqa: E402
 
 #: messages sent per turn of the event loop
@@ -107,7 +107,8 @@ def main() -> int:
     controller.recording_failed.connect(on_recording_failed)
     controller.failed.connect(on_closed)
     controller.closed.connect(on_closed)
-    if not controller.connect_to(ConnectionProfile(name="flood", url=url, engine=engine)):
+    profile = ConnectionProfile(name="flood", endpoint=Endpoint(url), protocol=Protocol(engine=engine))
+    if not controller.connect_to(profile):
         return 1
     QTimer.singleShot(GIVE_UP_MS, lambda: (print("nobody killed me", file=sys.stderr, flush=True), app.exit(4)))
     code = app.exec()

@@ -14,7 +14,7 @@ from tests.peers import after_upgrade, server_frame
 from wsinspector.app.session import SessionController
 from wsinspector.core.events import ConnectionState
 from wsinspector.core.frames import Direction, Opcode
-from wsinspector.core.profiles import HEARTBEAT_CLOSE, HEARTBEAT_MARK, ConnectionProfile
+from wsinspector.core.profiles import HEARTBEAT_CLOSE, HEARTBEAT_MARK, ConnectionProfile, Endpoint, Health
 
 WAIT_MS = 10_000
 
@@ -52,7 +52,7 @@ def controller(qtbot: Any) -> Iterator[SessionController]:
 
 
 def _profile(url: str, **heartbeat: Any) -> ConnectionProfile:
-    return ConnectionProfile(name="heartbeat", url=url, **heartbeat)
+    return ConnectionProfile(name="heartbeat", endpoint=Endpoint(url), health=Health(**heartbeat))
 
 
 def _pongs_with_rtt(controller: SessionController) -> int:

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from tests.peers import WebsocketsPeer, sends_then_drops, server_frame
 from wsinspector.app.session import SessionController
-from wsinspector.core.profiles import ConnectionProfile
+from wsinspector.core.profiles import ConnectionProfile, Endpoint, Health
 from wsinspector.core.store import SessionStatus, Store
 
 WAIT_MS = 10_000
-FAST = {"reconnect": True, "reconnect_base_s": 0.02, "reconnect_max_s": 0.05}
+FAST = Health(reconnect=True, reconnect_base_s=0.02, reconnect_max_s=0.05)
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def test_a_dropped_connection_is_reopened_and_the_session_goes_on(qtbot: Any, ho
     attempts: list[tuple[int, float]] = []
     controller.opened.connect(opened.append)
     controller.reconnecting.connect(lambda attempt, delay: attempts.append((attempt, delay)))
-    controller.connect_to(ConnectionProfile(name="flaky", url=url, **FAST))
+    controller.connect_to(ConnectionProfile(name="flaky", endpoint=Endpoint(url), health=FAST))
     qtbot.waitUntil(lambda: len(opened) >= 3, timeout=WAIT_MS)
     session_id = controller.session_id
     with qtbot.waitSignal(controller.session_saved, timeout=WAIT_MS):
@@ -64,7 +65,7 @@ def test_the_users_own_disconnect_is_never_retried(qtbot: Any, run: Any, store: 
         attempts: list[int] = []
         controller.reconnecting.connect(lambda attempt, _delay: attempts.append(attempt))
         with qtbot.waitSignal(controller.opened, timeout=WAIT_MS):
-            controller.connect_to(ConnectionProfile(name="echo", url=url, **FAST))
+            controller.connect_to(ConnectionProfile(name="echo", endpoint=Endpoint(url), health=FAST))
         with qtbot.waitSignal(controller.session_saved, timeout=WAIT_MS):
             controller.disconnect()
         assert attempts == [] and not controller.is_reconnecting
@@ -81,7 +82,8 @@ def test_reconnecting_gives_up_after_the_attempts_allowed(qtbot: Any, run: Any, 
     attempts: list[int] = []
     controller.reconnecting.connect(lambda attempt, _delay: attempts.append(attempt))
     with qtbot.waitSignal(controller.opened, timeout=WAIT_MS):
-        controller.connect_to(ConnectionProfile(name="gone", url=url, reconnect_max_attempts=3, **FAST))
+        controller.connect_to(ConnectionProfile(name="gone", endpoint=Endpoint(url),
+                                                health=replace(FAST, reconnect_max_attempts=3)))
     with qtbot.waitSignal(controller.session_saved, timeout=WAIT_MS):
         run(peer.stop())  # the server goes away for good: every attempt is refused
     assert attempts == [1, 2, 3]
@@ -97,7 +99,7 @@ def test_a_reopened_session_shows_its_reconnects_as_the_live_one_did(qtbot: Any,
     url = hostile(sends_then_drops(server_frame(0x1, b"hello")))
     opened: list[object] = []
     controller.opened.connect(opened.append)
-    controller.connect_to(ConnectionProfile(name="flaky", url=url, **FAST))
+    controller.connect_to(ConnectionProfile(name="flaky", endpoint=Endpoint(url), health=FAST))
     qtbot.waitUntil(lambda: len(opened) >= 3, timeout=WAIT_MS)
     with qtbot.waitSignal(controller.session_saved, timeout=WAIT_MS) as saved:
         controller.disconnect()

@@ -18,7 +18,7 @@ from wsinspector.app.sessions import SessionsController
 from wsinspector.core.events import CloseInfo, Failure, FailureKind
 from wsinspector.core.frames import Direction, Opcode, close_payload
 from wsinspector.core.model import header
-from wsinspector.core.profiles import ENGINE_QT, ENGINE_WIRE, ConnectionProfile
+from wsinspector.core.profiles import ENGINE_QT, ENGINE_WIRE, ConnectionProfile, Endpoint
 from wsinspector.core.store import SEQ_MASK, SessionRecord, SessionStatus, Store
 from wsinspector.core.stored import StoredSession
 
@@ -68,8 +68,9 @@ def controller(
     session.shutdown()
 
 
-def profile(url: str, **fields: Any) -> ConnectionProfile:
-    return ConnectionProfile(name="recorded", url=url, **fields)
+def profile(url: str, **records: Any) -> ConnectionProfile:
+    """``records``: settings to change, by record, e.g. ``protocol={"engine": ENGINE_QT}``."""
+    return ConnectionProfile(name="recorded", endpoint=Endpoint(url)).with_changes(**records)
 
 
 def open_session(qtbot: Any, controller: SessionController, url: str, **fields: Any) -> int:
@@ -114,7 +115,7 @@ def test_echo_session_is_saved_frame_for_frame_and_closed(
     qtbot: Any, controller: SessionController, store: Store, websockets_peer: StartPeer
 ) -> None:
     peer, url = websockets_peer(subprotocols=["chat.v1"])
-    session_id = open_session(qtbot, controller, url, subprotocols=("chat.v1",))
+    session_id = open_session(qtbot, controller, url, handshake={"subprotocols": ("chat.v1",)})
     live = saved_record(store, session_id)
     assert live.status == SessionStatus.LIVE and live.url == url and live.name == "recorded"
     assert live.subprotocol == "chat.v1"
@@ -184,7 +185,7 @@ def test_server_close_code_and_reason_are_saved(
         await ws.close(4001, "bye")
 
     _, url = websockets_peer(says_bye)
-    session_id = open_session(qtbot, controller, url, engine=engine)
+    session_id = open_session(qtbot, controller, url, protocol={"engine": engine})
     with qtbot.waitSignal(controller.closed, timeout=WAIT_MS) as closed, \
             qtbot.waitSignal(controller.session_saved, timeout=WAIT_MS):
         controller.send(b"hello", True)
@@ -352,7 +353,7 @@ def test_fragmented_messages_read_back_like_the_live_view(
     QWebSocket splits every message at its outgoing frame size (512 KiB); the Wire engine splits only when
     asked to (the composer's frame size), here at WIRE_FRAME_SIZE."""
     _, url = websockets_peer(max_size=None)
-    session_id = open_session(qtbot, controller, url, engine=engine)
+    session_id = open_session(qtbot, controller, url, protocol={"engine": engine})
     if engine == ENGINE_QT:
         frame_size = controller.outgoing_frame_size
         assert frame_size == 512 * 1024

@@ -92,7 +92,7 @@ def test_an_echo_test_passes_with_its_signals_in_order_and_is_recorded(qtbot: An
         expected += [("started", index), ("finished", result.steps[index]), ("progress", (index + 1, len(ECHO)))]
     assert run.events == expected
     controller = run.controller
-    assert controller.profile.engine == engine
+    assert controller.profile.protocol.engine == engine
     assert controller.close_info is not None and controller.close_info.code == 1000
     assert not controller.close_info.by_peer
     record = store.session(controller.session_id or -1)

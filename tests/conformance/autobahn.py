@@ -259,43 +259,49 @@ def engine_class(name: str) -> type:
 
 
 def profile_overrides(settings: Sequence[str]) -> dict[str, Any]:
-    """``["deflate=false", "close_timeout_s=2"]`` -> ConnectionProfile field values of the field's type."""
+    """``["compression.deflate=false", "protocol.close_timeout_s=2"]`` -> the settings to change by record
+    (``{"compression": {"deflate": False}, ...}``), each value of its field's type."""
     import dataclasses
 
-    from wsinspector.core.profiles import ConnectionProfile
+    from wsinspector.core.profiles import RECORD_TYPES
 
-    types = {f.name: str(f.type) for f in dataclasses.fields(ConnectionProfile)}
+    types = {f"{record}.{f.name}": str(f.type) for record, cls in RECORD_TYPES.items()
+             for f in dataclasses.fields(cls)}
     values: dict[str, Any] = {}
     for setting in settings:
-        name, sep, raw = setting.partition("=")
-        name = name.strip()
-        if not sep or name not in types or name in ("name", "url", "engine"):
-            raise RunError(f"--profile takes FIELD=VALUE with a ConnectionProfile field, not {setting!r}")
-        kind = types[name]
+        place, sep, raw = setting.partition("=")
+        place = place.strip()
+        if not sep or place not in types or place in ("endpoint.url", "protocol.engine"):
+            raise RunError(f"--profile takes RECORD.FIELD=VALUE with a connection setting, not {setting!r}")
+        kind = types[place]
+        record, name = place.split(".")
+        into = values.setdefault(record, {})
         try:
             if kind == "bool":
                 if raw.strip().lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
                     raise ValueError(raw)
-                values[name] = raw.strip().lower() in ("1", "true", "yes", "on")
+                into[name] = raw.strip().lower() in ("1", "true", "yes", "on")
             elif kind == "int":
-                values[name] = int(raw)
+                into[name] = int(raw)
             elif kind == "float":
-                values[name] = float(raw)
+                into[name] = float(raw)
             elif kind == "str":
-                values[name] = raw
+                into[name] = raw
             else:
-                raise RunError(f"--profile cannot set {name} (a {kind})")
+                raise RunError(f"--profile cannot set {place} (a {kind})")
         except ValueError:
-            raise RunError(f"--profile {name}: {raw!r} is not a {kind}") from None
+            raise RunError(f"--profile {place}: {raw!r} is not a {kind}") from None
     return values
 
 
 def make_target(engine: str, url: str, overrides: dict[str, Any] | None = None) -> Any:
-    from wsinspector.core.profiles import ConnectionProfile
+    from wsinspector.core.profiles import ConnectionProfile, Endpoint
 
-    settings: dict[str, Any] = {"max_message_size": MAX_MESSAGE_SIZE, "max_frame_size": MAX_MESSAGE_SIZE,
-                                **(overrides or {})}
-    profile = ConnectionProfile(name=f"Autobahn ({engine})", url=url, engine=engine, **settings)
+    settings: dict[str, Any] = {**(overrides or {})}
+    settings["limits"] = {"max_message_size": MAX_MESSAGE_SIZE, "max_frame_size": MAX_MESSAGE_SIZE,
+                          **settings.get("limits", {})}
+    settings["protocol"] = {**settings.get("protocol", {}), "engine": engine}
+    profile = ConnectionProfile(name=f"Autobahn ({engine})", endpoint=Endpoint(url)).with_changes(**settings)
     return profile.resolved()
 
 
@@ -887,9 +893,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="drop a case's connection still open after this long")
     parser.add_argument("--reports-dir", type=Path, metavar="DIR",
                         help="keep kosoku's own HTML and JSON reports here (subprocess server)")
-    parser.add_argument("--profile", nargs="+", default=[], metavar="FIELD=VALUE",
-                        help="ConnectionProfile settings for every connection, e.g. deflate=false "
-                             "deflate_client_no_context_takeover=true")
+    parser.add_argument("--profile", nargs="+", default=[], metavar="RECORD.FIELD=VALUE",
+                        help="connection settings for every connection, e.g. compression.deflate=false "
+                             "compression.client_no_context_takeover=true")
     parser.add_argument("--kosoku-as-is", action="store_true",
                         help="leave kosoku's double-encoded group 6 text payloads as they are")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")

@@ -58,7 +58,7 @@ def test_wire_engine_passes_autobahn_cases_1_to_13(tmp_path: Path) -> None:
 @pytest.mark.timeout(300)
 def test_wire_engine_compresses_without_context_takeover(tmp_path: Path) -> None:
     report, summary = run_conformance("wire", NO_CONTEXT_TAKEOVER_CASES, tmp_path, timeout_s=250,
-                                      extra=["--profile", "deflate_client_no_context_takeover=true"])
+                                      extra=["--profile", "compression.client_no_context_takeover=true"])
     assert verdicts(report) == dict.fromkeys(NO_CONTEXT_TAKEOVER_CASES, "OK"), summary
 
 

@@ -9,8 +9,16 @@ from wsinspector.core.profiles import (
     DEFAULT_HANDSHAKE_TIMEOUT_S,
     DEFAULT_MAX_FRAME_SIZE,
     DEFAULT_MAX_MESSAGE_SIZE,
+    ENGINE_QT,
+    HEARTBEAT_CLOSE,
+    Compression,
     ConnectionProfile,
+    Endpoint,
+    Handshake,
+    Health,
+    Limits,
     ProfileError,
+    Protocol,
     UnknownVariableError,
     expand,
     validate_url,
@@ -114,44 +122,57 @@ def test_unknown_variable_error_is_a_profile_error() -> None:
 # -- resolved() -------------------------------------------------------------------------------------
 
 
+def _profile(url: str = "ws://h/", **records: object) -> ConnectionProfile:
+    """A profile at ``url``; ``records``: settings to change, by record (``handshake={"origin": "o"}``)."""
+    return ConnectionProfile(name="p", endpoint=Endpoint(url)).with_changes(**records)
+
+
 def test_resolved_expands_everything() -> None:
     profile = ConnectionProfile(
         name="staging",
-        url="  wss://{{host}}/ws?v={{v}} ",
-        headers=(("Authorization", "Bearer {{token}}"), ("X-{{suffix}}", "{{v}}")),
-        subprotocols=("{{proto}}", " graphql-ws "),
-        origin=" https://{{host}} ",
+        endpoint=Endpoint("  wss://{{host}}/ws?v={{v}} "),
+        handshake=Handshake(headers=(("Authorization", "Bearer {{token}}"), ("X-{{suffix}}", "{{v}}")),
+                            subprotocols=("{{proto}}", " graphql-ws "), origin=" https://{{host}} ", timeout_s=2.5),
         variables=(("host", "api.example.com"), ("v", "2"), ("token", "s3cr3t"), ("suffix", "Trace"),
                    ("proto", "chat.v1")),
-        handshake_timeout_s=2.5,
-        max_message_size=1024,
-        max_frame_size=512,
+        limits=Limits(max_message_size=1024, max_frame_size=512),
     )
     target = profile.resolved()
     assert target.url == "wss://api.example.com/ws?v=2"
-    assert target.headers == (("Authorization", "Bearer s3cr3t"), ("X-Trace", "2"))
-    assert target.subprotocols == ("chat.v1", "graphql-ws")
-    assert target.origin == "https://api.example.com"
-    assert target.handshake_timeout_s == 2.5
-    assert target.max_message_size == 1024
-    assert target.max_frame_size == 512
+    assert target.handshake.headers == (("Authorization", "Bearer s3cr3t"), ("X-Trace", "2"))
+    assert target.handshake.subprotocols == ("chat.v1", "graphql-ws")
+    assert target.handshake.origin == "https://api.example.com"
+    assert target.handshake.timeout_s == 2.5
+    assert target.limits.max_message_size == 1024
+    assert target.limits.max_frame_size == 512
+
+
+def test_resolved_passes_every_other_setting_through_unchanged() -> None:
+    profile = ConnectionProfile(
+        name="p", endpoint=Endpoint("ws://h/"),
+        protocol=Protocol(engine=ENGINE_QT, auto_pong=False, close_timeout_s=1.5),
+        compression=Compression(deflate=False, server_max_window_bits=9, client_max_window_bits=10,
+                                server_no_context_takeover=True, client_no_context_takeover=True),
+        health=Health(heartbeat_interval_s=3.0, heartbeat_timeout_s=2.0, heartbeat_action=HEARTBEAT_CLOSE,
+                      reconnect=True, reconnect_max_attempts=2, reconnect_base_s=1.0, reconnect_max_s=4.0),
+    )
+    target = profile.resolved()
+    for name, record in profile.records():
+        if name not in ("endpoint", "handshake"):
+            assert getattr(target, name) == record
 
 
 def test_resolved_skips_blank_header_rows_and_blank_subprotocols() -> None:
-    profile = ConnectionProfile(
-        name="p",
-        url="ws://h/",
-        headers=(("", "orphan value"), ("   ", "x"), (" X-Real ", "v")),
-        subprotocols=("", "  ", "chat"),
-    )
+    profile = _profile(handshake={"headers": (("", "orphan value"), ("   ", "x"), (" X-Real ", "v")),
+                                  "subprotocols": ("", "  ", "chat")})
     target = profile.resolved()
-    assert target.headers == (("X-Real", "v"),)
-    assert target.subprotocols == ("chat",)
+    assert target.handshake.headers == (("X-Real", "v"),)
+    assert target.handshake.subprotocols == ("chat",)
 
 
 def test_resolved_rejects_invalid_url() -> None:
     with pytest.raises(ProfileError, match="did you mean ws://"):
-        ConnectionProfile(name="p", url="http://{{h}}/", variables=(("h", "x"),)).resolved()
+        ConnectionProfile(name="p", endpoint=Endpoint("http://{{h}}/"), variables=(("h", "x"),)).resolved()
 
 
 @pytest.mark.parametrize(
@@ -159,14 +180,13 @@ def test_resolved_rejects_invalid_url() -> None:
     ["url", "header-name", "header-value", "subprotocol", "origin"],
 )
 def test_resolved_reports_unknown_variables_in_any_field(field: str) -> None:
-    values: dict[str, object] = {
-        "url": ("ws://{{nope}}/" if field == "url" else "ws://h/"),
-        "headers": ((("X-{{nope}}", "v"),) if field == "header-name"
-                    else (("X-A", "{{nope}}"),) if field == "header-value" else ()),
-        "subprotocols": (("{{nope}}",) if field == "subprotocol" else ()),
-        "origin": ("{{nope}}" if field == "origin" else ""),
-    }
-    profile = ConnectionProfile(name="p", **values)  # type: ignore[arg-type]
+    handshake = Handshake(
+        headers=((("X-{{nope}}", "v"),) if field == "header-name"
+                 else (("X-A", "{{nope}}"),) if field == "header-value" else ()),
+        subprotocols=(("{{nope}}",) if field == "subprotocol" else ()),
+        origin=("{{nope}}" if field == "origin" else ""),
+    )
+    profile = _profile("ws://{{nope}}/" if field == "url" else "ws://h/", handshake=handshake)
     with pytest.raises(UnknownVariableError) as info:
         profile.resolved()
     assert info.value.names == ["nope"]
@@ -186,42 +206,40 @@ def test_resolved_reports_unknown_variables_in_any_field(field: str) -> None:
     ],
 )
 def test_resolved_rejects_reserved_headers_case_insensitively(name: str) -> None:
-    profile = ConnectionProfile(name="p", url="ws://h/", headers=((name, "value"),))
+    profile = _profile(handshake={"headers": ((name, "value"),)})
     with pytest.raises(ProfileError, match="set by the WebSocket handshake"):
         profile.resolved()
 
 
 def test_resolved_rejects_reserved_header_produced_by_a_variable() -> None:
-    profile = ConnectionProfile(name="p", url="ws://h/", headers=(("{{h}}", "x"),), variables=(("h", "Host"),))
+    profile = _profile(handshake={"headers": (("{{h}}", "x"),)}, variables=(("h", "Host"),))
     with pytest.raises(ProfileError, match="'Host'"):
         profile.resolved()
 
 
 @pytest.mark.parametrize("name", ["X Bad", "X:Colon", "Bad(", "X-Ünïcode", 'Quote"', "Semi;colon"])
 def test_resolved_rejects_header_names_that_are_not_tokens(name: str) -> None:
-    profile = ConnectionProfile(name="p", url="ws://h/", headers=((name, "v"),))
+    profile = _profile(handshake={"headers": ((name, "v"),)})
     with pytest.raises(ProfileError, match="not a valid HTTP token"):
         profile.resolved()
 
 
 @pytest.mark.parametrize("value", ["a\r\nX-Injected: 1", "line1\nline2", "cr\ronly"])
 def test_resolved_rejects_line_breaks_in_header_values(value: str) -> None:
-    profile = ConnectionProfile(name="p", url="ws://h/", headers=(("X-Test", value),))
+    profile = _profile(handshake={"headers": (("X-Test", value),)})
     with pytest.raises(ProfileError, match="'X-Test' has a line break"):
         profile.resolved()
 
 
 def test_resolved_rejects_line_break_introduced_by_a_variable() -> None:
-    profile = ConnectionProfile(
-        name="p", url="ws://h/", headers=(("X-Test", "{{v}}"),), variables=(("v", "ok\r\nEvil: 1"),)
-    )
+    profile = _profile(handshake={"headers": (("X-Test", "{{v}}"),)}, variables=(("v", "ok\r\nEvil: 1"),))
     with pytest.raises(ProfileError, match="line break"):
         profile.resolved()
 
 
 @pytest.mark.parametrize("proto", ["chat v2", "a,b", "proto/1", "x;y", "é"])
 def test_resolved_rejects_subprotocols_that_are_not_tokens(proto: str) -> None:
-    profile = ConnectionProfile(name="p", url="ws://h/", subprotocols=(proto,))
+    profile = _profile(handshake={"subprotocols": (proto,)})
     with pytest.raises(ProfileError, match=r"Subprotocol .* is not a valid token"):
         profile.resolved()
 
@@ -229,50 +247,53 @@ def test_resolved_rejects_subprotocols_that_are_not_tokens(proto: str) -> None:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"handshake_timeout_s": 0.0}, "Handshake timeout must be positive"),
-        ({"handshake_timeout_s": -1.0}, "Handshake timeout must be positive"),
-        ({"max_message_size": 0}, "Size limits must be positive"),
-        ({"max_message_size": -5}, "Size limits must be positive"),
-        ({"max_frame_size": 0}, "Size limits must be positive"),
-        ({"max_frame_size": -1}, "Size limits must be positive"),
+        ({"handshake": {"timeout_s": 0.0}}, "Handshake timeout must be positive"),
+        ({"handshake": {"timeout_s": -1.0}}, "Handshake timeout must be positive"),
+        ({"limits": {"max_message_size": 0}}, "Size limits must be positive"),
+        ({"limits": {"max_message_size": -5}}, "Size limits must be positive"),
+        ({"limits": {"max_frame_size": 0}}, "Size limits must be positive"),
+        ({"limits": {"max_frame_size": -1}}, "Size limits must be positive"),
+        ({"protocol": {"close_timeout_s": 0.0}}, "Close timeout must be positive"),
+        ({"protocol": {"engine": "carrier-pigeon"}}, "Unknown engine 'carrier-pigeon'"),
+        ({"compression": {"server_max_window_bits": 7}}, "Server max window bits"),
+        ({"compression": {"client_max_window_bits": 16}}, "Client max window bits"),
+        ({"health": {"heartbeat_interval_s": -1.0}}, "Heartbeat interval"),
+        ({"health": {"heartbeat_action": "panic"}}, "Unknown heartbeat action 'panic'"),
     ],
 )
-def test_resolved_rejects_non_positive_timeout_and_limits(changes: dict[str, object], message: str) -> None:
-    profile = ConnectionProfile(name="p", url="ws://h/").with_changes(**changes)
+def test_resolved_rejects_out_of_range_settings(changes: dict[str, dict[str, object]], message: str) -> None:
+    profile = _profile(**changes)
     with pytest.raises(ProfileError, match=message):
         profile.resolved()
 
 
 def test_defaults_resolve_to_default_limits() -> None:
-    target = ConnectionProfile(name="p", url="ws://h/").resolved()
-    assert target.handshake_timeout_s == DEFAULT_HANDSHAKE_TIMEOUT_S
-    assert target.max_message_size == DEFAULT_MAX_MESSAGE_SIZE
-    assert target.max_frame_size == DEFAULT_MAX_FRAME_SIZE
-    assert target.headers == ()
-    assert target.subprotocols == ()
-    assert target.origin == ""
+    target = _profile().resolved()
+    assert target.handshake.timeout_s == DEFAULT_HANDSHAKE_TIMEOUT_S
+    assert target.limits.max_message_size == DEFAULT_MAX_MESSAGE_SIZE
+    assert target.limits.max_frame_size == DEFAULT_MAX_FRAME_SIZE
+    assert target.handshake.headers == ()
+    assert target.handshake.subprotocols == ()
+    assert target.handshake.origin == ""
 
 
 # -- identity ---------------------------------------------------------------------------------------
 
 
 def test_new_profiles_get_distinct_ids() -> None:
-    ids = {ConnectionProfile(name="p", url="ws://h/").id for _ in range(50)}
+    ids = {_profile().id for _ in range(50)}
     assert len(ids) == 50
 
 
 def test_duplicate_gets_new_id_and_name_clears_builtin_keeps_the_rest() -> None:
     original = ConnectionProfile(
         name="Local echo",
-        url="ws://127.0.0.1:{{port}}/",
-        headers=(("X-A", "1"),),
-        subprotocols=("chat",),
-        origin="http://o",
+        endpoint=Endpoint("ws://127.0.0.1:{{port}}/"),
+        handshake=Handshake(headers=(("X-A", "1"),), subprotocols=("chat",), origin="http://o", timeout_s=3.0),
         variables=(("port", "8765"),),
-        handshake_timeout_s=3.0,
-        max_message_size=10,
-        max_frame_size=5,
+        limits=Limits(max_message_size=10, max_frame_size=5),
         builtin=BUILTIN_LOCAL_ECHO,
+        unknown={"folder": "Team"},
     )
     copy = original.duplicate("Local echo (copy)")
     assert copy.id != original.id
@@ -285,11 +306,21 @@ def test_duplicate_gets_new_id_and_name_clears_builtin_keeps_the_rest() -> None:
 
 
 def test_with_changes_keeps_the_id() -> None:
-    original = ConnectionProfile(name="p", url="ws://h/")
-    changed = original.with_changes(url="ws://other/")
+    original = _profile()
+    changed = original.with_changes(endpoint=Endpoint("ws://other/"))
     assert changed.id == original.id
     assert changed.url == "ws://other/"
     assert original.url == "ws://h/"
+
+
+def test_with_changes_changes_named_fields_of_a_record_and_keeps_the_others() -> None:
+    original = _profile(handshake={"origin": "https://o", "timeout_s": 4.0})
+    changed = original.with_changes(handshake={"timeout_s": 1.0}, name="q")
+    assert changed.handshake == Handshake(origin="https://o", timeout_s=1.0)
+    assert changed.name == "q"
+    assert original.handshake.timeout_s == 4.0
+    with pytest.raises(TypeError):
+        original.with_changes(handshake={"no_such_setting": 1})
 
 
 def test_reconnect_backoff_doubles_up_to_the_cap_with_jitter() -> None:
@@ -307,6 +338,6 @@ def test_reconnect_backoff_doubles_up_to_the_cap_with_jitter() -> None:
 
 
 def test_reconnect_settings_are_validated() -> None:
-    bad = ConnectionProfile(name="x", url="ws://h/", reconnect=True, reconnect_base_s=5, reconnect_max_s=1)
+    bad = _profile(health={"reconnect": True, "reconnect_base_s": 5, "reconnect_max_s": 1})
     with pytest.raises(ProfileError, match="Reconnect delays"):
         bad.resolved()

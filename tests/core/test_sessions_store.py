@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +13,7 @@ from wsinspector.core import store as store_module
 from wsinspector.core.chunks import CHUNK_FRAMES
 from wsinspector.core.frames import Direction, Opcode, close_payload
 from wsinspector.core.model import header
-from wsinspector.core.profiles import ConnectionProfile
+from wsinspector.core.profiles import ConnectionProfile, Endpoint, Handshake
 from wsinspector.core.store import (
     APPLICATION_ID,
     SCHEMA_VERSION,
@@ -20,7 +21,6 @@ from wsinspector.core.store import (
     SessionStatus,
     Store,
     StoreError,
-    profile_to_json,
 )
 
 OpenStore = Callable[[Path], Store]
@@ -311,12 +311,15 @@ def test_update_session_renames_and_annotates_and_refuses_unknown_fields(
 def test_v1_database_migrates_to_the_current_schema_and_keeps_its_profiles(
     open_store: OpenStore, db_path: Path
 ) -> None:
-    profile = ConnectionProfile(name="Kept from v1 ✓", url="wss://{{host}}/ws", variables=(("host", "a.example"),),
-                                headers=(("X-Token", "t"),))
+    profile = ConnectionProfile(name="Kept from v1 ✓", endpoint=Endpoint("wss://{{host}}/ws"),
+                                variables=(("host", "a.example"),), handshake=Handshake(headers=(("X-Token", "t"),)))
+    # the form of that time: one flat object, the settings not given taking their defaults
+    flat = {"name": profile.name, "url": profile.url, "variables": [["host", "a.example"]],
+            "headers": [["X-Token", "t"]]}
     db = sqlite3.connect(db_path)
     db.execute("CREATE TABLE profiles (id TEXT PRIMARY KEY, position INTEGER NOT NULL, data TEXT NOT NULL)")
     db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    db.execute("INSERT INTO profiles (id, position, data) VALUES (?, 0, ?)", (profile.id, profile_to_json(profile)))
+    db.execute("INSERT INTO profiles (id, position, data) VALUES (?, 0, ?)", (profile.id, json.dumps(flat)))
     db.execute("INSERT INTO settings (key, value) VALUES ('theme', 'dark')")
     db.execute("PRAGMA user_version = 1")
     db.execute(f"PRAGMA application_id = {APPLICATION_ID}")

@@ -12,7 +12,18 @@ from pathlib import Path
 import pytest
 
 from wsinspector.core import store as store_module
-from wsinspector.core.profiles import BUILTIN_LOCAL_ECHO, ConnectionProfile
+from wsinspector.core.profiles import (
+    BUILTIN_LOCAL_ECHO,
+    ENGINE_QT,
+    HEARTBEAT_RECONNECT,
+    Compression,
+    ConnectionProfile,
+    Endpoint,
+    Handshake,
+    Health,
+    Limits,
+    Protocol,
+)
 from wsinspector.core.store import APPLICATION_ID, SCHEMA_VERSION, Store, StoreError
 
 OpenStore = Callable[[Path], Store]
@@ -44,14 +55,16 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 def full_profile(name: str = "Staging", **changes: object) -> ConnectionProfile:
     profile = ConnectionProfile(
         name=name,
-        url="wss://{{host}}/socket?v=2",
-        headers=(("Authorization", "Bearer {{token}}"), ("X-Trace", "1"), ("X-Trace", "2")),
-        subprotocols=("graphql-ws", "chat.v1"),
-        origin="https://app.example.com",
+        endpoint=Endpoint("wss://{{host}}/socket?v=2"),
+        handshake=Handshake(headers=(("Authorization", "Bearer {{token}}"), ("X-Trace", "1"), ("X-Trace", "2")),
+                            subprotocols=("graphql-ws", "chat.v1"), origin="https://app.example.com", timeout_s=2.5),
         variables=(("host", "api.example.com"), ("token", "s3cr3t ✓")),
-        handshake_timeout_s=2.5,
-        max_message_size=123_456,
-        max_frame_size=4096,
+        limits=Limits(max_message_size=123_456, max_frame_size=4096),
+        protocol=Protocol(engine=ENGINE_QT, auto_pong=False, close_timeout_s=1.5),
+        compression=Compression(deflate=False, server_max_window_bits=10, client_max_window_bits=12,
+                                server_no_context_takeover=True, client_no_context_takeover=True),
+        health=Health(heartbeat_interval_s=7.5, heartbeat_timeout_s=3.5, heartbeat_action=HEARTBEAT_RECONNECT,
+                      reconnect=True, reconnect_max_attempts=4, reconnect_base_s=1.5, reconnect_max_s=12.0),
         builtin="",
     )
     return profile.with_changes(**changes)
@@ -90,7 +103,8 @@ def test_in_memory_store_works() -> None:
 
 
 def test_profile_round_trips_every_field_and_survives_reopening(open_store: OpenStore, db_path: Path) -> None:
-    builtin = ConnectionProfile(name="Local echo", url="ws://127.0.0.1:8765/", builtin=BUILTIN_LOCAL_ECHO)
+    builtin = ConnectionProfile(name="Local echo", endpoint=Endpoint("ws://127.0.0.1:8765/"),
+                                builtin=BUILTIN_LOCAL_ECHO)
     custom = full_profile()
     store = open_store(db_path)
     store.save_profile(builtin)
@@ -103,10 +117,11 @@ def test_profile_round_trips_every_field_and_survives_reopening(open_store: Open
 
 def test_saving_an_existing_profile_updates_it_in_place(open_store: OpenStore, db_path: Path) -> None:
     store = open_store(db_path)
-    a, b, c = (ConnectionProfile(name=n, url=f"ws://{n}/") for n in "abc")
+    a, b, c = (ConnectionProfile(name=n, endpoint=Endpoint(f"ws://{n}/")) for n in "abc")
     for p in (a, b, c):
         store.save_profile(p)
-    changed = b.with_changes(name="b2", url="wss://b2/", headers=(("X-New", "yes"),), max_frame_size=77)
+    changed = b.with_changes(name="b2", endpoint=Endpoint("wss://b2/"), handshake={"headers": (("X-New", "yes"),)},
+                             limits={"max_frame_size": 77})
     store.save_profile(changed)
     assert store.profiles() == [a, changed, c]  # same place in the list, new values
     store.close()
@@ -115,7 +130,7 @@ def test_saving_an_existing_profile_updates_it_in_place(open_store: OpenStore, d
 
 def test_delete_profile(open_store: OpenStore, db_path: Path) -> None:
     store = open_store(db_path)
-    a, b, c = (ConnectionProfile(name=n, url=f"ws://{n}/") for n in "abc")
+    a, b, c = (ConnectionProfile(name=n, endpoint=Endpoint(f"ws://{n}/")) for n in "abc")
     for p in (a, b, c):
         store.save_profile(p)
     store.delete_profile(b.id)
@@ -127,14 +142,14 @@ def test_delete_profile(open_store: OpenStore, db_path: Path) -> None:
 
 def test_reorder_profiles_and_new_ones_go_to_the_end(open_store: OpenStore, db_path: Path) -> None:
     store = open_store(db_path)
-    a, b, c = (ConnectionProfile(name=n, url=f"ws://{n}/") for n in "abc")
+    a, b, c = (ConnectionProfile(name=n, endpoint=Endpoint(f"ws://{n}/")) for n in "abc")
     for p in (a, b, c):
         store.save_profile(p)
     store.reorder_profiles([c.id, a.id, b.id])
     assert [p.name for p in store.profiles()] == ["c", "a", "b"]
-    d = ConnectionProfile(name="d", url="ws://d/")
+    d = ConnectionProfile(name="d", endpoint=Endpoint("ws://d/"))
     store.save_profile(d)
-    store.save_profile(a.with_changes(url="ws://a-changed/"))  # an update does not move it
+    store.save_profile(a.with_changes(endpoint=Endpoint("ws://a-changed/")))  # an update does not move it
     assert [p.name for p in store.profiles()] == ["c", "a", "b", "d"]
     store.close()
     reopened = open_store(db_path).profiles()

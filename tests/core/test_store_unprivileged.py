@@ -17,19 +17,19 @@ SCRIPT = r"""
 import os, stat, sys
 sys.path.insert(0, sys.argv[2])
 from wsinspector.core.store import Store, StoreError
-from wsinspector.core.profiles import ConnectionProfile
+from wsinspector.core.profiles import ConnectionProfile, Endpoint
 data = os.path.join(sys.argv[1], "data")
 os.mkdir(data)
 db = os.path.join(data, "wsinspector.sqlite3")
 store = Store(db)
-store.save_profile(ConnectionProfile(name="kept", url="ws://127.0.0.1:1/"))
+store.save_profile(ConnectionProfile(name="kept", endpoint=Endpoint("ws://127.0.0.1:1/")))
 store.close()
 before = open(db, "rb").read()
 results = []
 # 1. read-only file in a writable folder
 os.chmod(db, 0o444)
 try:
-    Store(db).save_profile(ConnectionProfile(name="x", url="ws://127.0.0.1:1/"))
+    Store(db).save_profile(ConnectionProfile(name="x", endpoint=Endpoint("ws://127.0.0.1:1/")))
     results.append("file: no error")
 except StoreError as exc:
     results.append("file: " + str(exc))

@@ -15,7 +15,7 @@ import pytest
 from tests.peers import Behaviour, HostileServer, QtPeer, WebsocketsPeer
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, OpenInfo
 from wsinspector.core.frames import Direction, Frame, Opcode
-from wsinspector.core.profiles import ConnectionProfile, ResolvedTarget
+from wsinspector.core.profiles import ConnectionProfile, Endpoint, ResolvedTarget
 from wsinspector.net.client import QtConnection
 from wsinspector.net.server import EchoServer
 from wsinspector.net.wire import WireConnection
@@ -116,9 +116,12 @@ class Net:
         self._conns.append(conn)
         return Recorded(conn)
 
-    def target(self, url: str, **profile: Any) -> ResolvedTarget:
-        profile.setdefault("engine", self.engine)
-        return ConnectionProfile(name="test", url=url, **profile).resolved()
+    def target(self, url: str, variables: tuple[tuple[str, str], ...] = (),
+               **records: dict[str, Any]) -> ResolvedTarget:
+        """``records``: the settings to change, by record, e.g. ``compression={"deflate": False}``."""
+        records["protocol"] = {"engine": self.engine, **records.get("protocol", {})}
+        profile = ConnectionProfile(name="test", endpoint=Endpoint(url), variables=variables)
+        return profile.with_changes(**records).resolved()
 
     def start(self, url: str, **profile: Any) -> Recorded:
         """Start opening a connection (no wait: for tests that then wait with ``waitUntil``)."""

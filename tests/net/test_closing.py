@@ -20,7 +20,7 @@ def test_server_that_never_answers_our_close_frame(net: Net) -> None:
     drops the connection and says why: the closing handshake did not complete, so the close is not clean."""
     recorder = FrameRecorder(close_reply=None, drop_after_close=False)
     _peer, url = net.hostile(recorder.behaviour())
-    rec = net.open(url, close_timeout_s=0.3)
+    rec = net.open(url, protocol={"close_timeout_s": 0.3})
 
     with net.qtbot.waitSignal(rec.conn.closed, timeout=WAIT_MS) as blocker:
         rec.conn.close(1000, "bye")

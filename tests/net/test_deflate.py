@@ -83,7 +83,7 @@ def test_compressed_frames_both_ways(net: Net, kind: str) -> None:
 
 def test_deflate_off(net: Net) -> None:
     peer, url = net.websockets_peer(compression="deflate")
-    rec = net.open(url, deflate=False)
+    rec = net.open(url, compression={"deflate": False})
     payload = b"x" * 1000
 
     _echo(net, rec, payload.decode())
@@ -104,11 +104,11 @@ def test_deflate_off(net: Net) -> None:
 @pytest.mark.parametrize(
     ("options", "offered", "agreed"),
     [
-        pytest.param({"deflate_client_no_context_takeover": True},
+        pytest.param({"client_no_context_takeover": True},
                      {"client_no_context_takeover"}, {"client_no_context_takeover"}, id="client-no-context"),
-        pytest.param({"deflate_server_no_context_takeover": True},
+        pytest.param({"server_no_context_takeover": True},
                      {"server_no_context_takeover"}, {"server_no_context_takeover"}, id="server-no-context"),
-        pytest.param({"deflate_server_max_window_bits": 10, "deflate_client_max_window_bits": 11},
+        pytest.param({"server_max_window_bits": 10, "client_max_window_bits": 11},
                      {"server_max_window_bits=10", "client_max_window_bits=11"},
                      {"server_max_window_bits=10", "client_max_window_bits=11"}, id="window-bits"),
     ],
@@ -117,7 +117,7 @@ def test_offer_options_appear_in_the_negotiated_extension(
     net: Net, options: dict[str, Any], offered: set[str], agreed: set[str]
 ) -> None:
     peer, url = net.websockets_peer(compression="deflate")
-    rec = net.open(url, **options)
+    rec = net.open(url, compression=options)
     negotiated = rec.opened[0].extensions
 
     if net.sees_every_frame:
@@ -137,7 +137,7 @@ def test_client_context_takeover_shows_in_the_wire_lengths(net: Net, takeover: b
     """With context takeover the second copy of a message compresses to almost nothing (it refers back to the
     first); without it, each message is compressed from scratch to the same length."""
     _peer, url = net.websockets_peer(compression="deflate")
-    rec = net.open(url, deflate_client_no_context_takeover=not takeover)
+    rec = net.open(url, compression={"client_no_context_takeover": not takeover})
     message = "".join(f"{i:05d} " for i in range(400))  # compresses, but not to nothing
 
     _echo(net, rec, message)
@@ -169,7 +169,7 @@ def test_deflate_bomb_is_refused(net: Net) -> None:
     recorder = FrameRecorder(send_first=server_frame(0x2, bomb, rsv=4), echo_close=True,
                              extensions="permessage-deflate")
     _peer, url = net.hostile(recorder.behaviour())
-    rec = net.open_until("closed", url, max_message_size=MIB, max_frame_size=MIB)
+    rec = net.open_until("closed", url, limits={"max_message_size": MIB, "max_frame_size": MIB})
 
     [info] = rec.closed
     assert info.failure is not None
@@ -200,13 +200,13 @@ def test_server_claiming_an_extension_that_was_not_offered(net: Net) -> None:
     _peer, url = net.hostile(recorder.behaviour())
 
     if net.sees_every_frame:
-        rec = net.open_until("failed", url, deflate=False)
+        rec = net.open_until("failed", url, compression={"deflate": False})
         [failure] = rec.failed
         assert failure.kind is FailureKind.HANDSHAKE_INVALID
         assert "extension" in failure.detail
         assert rec.opened == []
     else:
         # Known Qt limitation: QWebSocket ignores the header and opens the connection
-        rec = net.open(url, deflate=False)
+        rec = net.open(url, compression={"deflate": False})
         assert rec.opened[0].extensions == ""
         assert net.close(rec).failure is None

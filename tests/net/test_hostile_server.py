@@ -41,7 +41,7 @@ def test_http_403_is_a_rejected_handshake(net: Net) -> None:
 
 def test_server_that_never_answers_times_out(net: Net) -> None:
     _peer, url = net.hostile(never_answers)
-    rec = net.open_until("failed", url, handshake_timeout_s=0.5)
+    rec = net.open_until("failed", url, handshake={"timeout_s": 0.5})
 
     [failure] = rec.failed
     assert failure.kind is FailureKind.HANDSHAKE_TIMEOUT
@@ -57,7 +57,7 @@ def test_oversized_frame_closes_with_message_too_big(net: Net) -> None:
     # The server announces a 2 MiB frame; the engine must refuse it from the header alone. (The payload is
     # not sent here: see test_oversized_frame_payload_is_not_parsed_as_frames for what the payload does.)
     _peer, url = net.hostile(declares_oversized_frame(2 * MIB))
-    rec = net.open_until("closed", url, max_message_size=MIB, max_frame_size=MIB)
+    rec = net.open_until("closed", url, limits={"max_message_size": MIB, "max_frame_size": MIB})
 
     [info] = rec.closed
     assert info.failure is not None
@@ -83,7 +83,7 @@ def test_oversized_frame_payload_is_not_parsed_as_frames(net: Net) -> None:
     recorder = FrameRecorder(send_first=frame_header(0x2, size) + b"\0" * first,
                              send_after_close=b"\0" * (size - first), echo_close=True)
     _peer, url = net.hostile(recorder.behaviour())
-    rec = net.open_until("closed", url, max_message_size=limit, max_frame_size=limit)
+    rec = net.open_until("closed", url, limits={"max_message_size": limit, "max_frame_size": limit})
 
     assert rec.closed[0].failure is not None
     assert rec.closed[0].failure.kind is FailureKind.MESSAGE_TOO_BIG

@@ -9,7 +9,7 @@ import pytest
 
 from tests.net.conftest import Net
 from wsinspector.core.events import ConnectionState, FailureKind
-from wsinspector.core.profiles import ConnectionProfile, ProfileError
+from wsinspector.core.profiles import ConnectionProfile, Endpoint, ProfileError
 
 
 def _free_port_nobody_listens_on() -> int:
@@ -58,9 +58,9 @@ def test_host_that_does_not_resolve(net: Net) -> None:
 )
 def test_malformed_url_is_refused_before_connecting(url: str, says: str) -> None:
     with pytest.raises(ProfileError, match=r"(?i)" + re.escape(says)):
-        ConnectionProfile(name="bad", url=url).resolved()
+        ConnectionProfile(name="bad", endpoint=Endpoint(url)).resolved()
 
 
 def test_unknown_variable_in_url_is_named() -> None:
     with pytest.raises(ProfileError, match=r"Unknown variable: \{\{host\}\}"):
-        ConnectionProfile(name="bad", url="ws://{{host}}:8765/").resolved()
+        ConnectionProfile(name="bad", endpoint=Endpoint("ws://{{host}}:8765/")).resolved()

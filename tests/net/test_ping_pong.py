@@ -37,7 +37,7 @@ def test_auto_pong_off_leaves_the_ping_unanswered(net: Net) -> None:
     _peer, url = net.hostile(recorder.behaviour())
 
     if net.sees_every_frame:
-        rec = net.start(url, auto_pong=False)
+        rec = net.start(url, protocol={"auto_pong": False})
         net.qtbot.waitUntil(lambda: any(is_in(Opcode.PING)(f) for f in rec.frames), timeout=WAIT_MS)
         assert rec.conn.auto_pong is False
         net.close(rec)
@@ -50,7 +50,7 @@ def test_auto_pong_off_leaves_the_ping_unanswered(net: Net) -> None:
         assert [f.opcode for f in rec.outgoing()] == [Opcode.CLOSE]
     else:
         # Known Qt limitation: the profile field is ignored, QWebSocket always answers
-        rec = net.start(url, auto_pong=False)
+        rec = net.start(url, protocol={"auto_pong": False})
         net.qtbot.waitUntil(lambda: len(recorder.frames) == 1, timeout=WAIT_MS)
         assert [(w.opcode, w.payload) for w in recorder.frames] == [(0xA, b"hello?")]
         assert not hasattr(rec.conn, "set_auto_pong")

@@ -136,7 +136,7 @@ def test_frame_announcing_2_to_the_63_minus_1_bytes(net: Net) -> None:
     _peer, url = net.hostile(recorder.behaviour())
     peak_before = _peak_memory_mib()
 
-    rec = net.open_until("closed", url, max_message_size=MIB, max_frame_size=MIB)
+    rec = net.open_until("closed", url, limits={"max_message_size": MIB, "max_frame_size": MIB})
 
     [info] = rec.closed
     assert info.failure is not None
@@ -166,7 +166,7 @@ def test_frame_length_with_the_most_significant_bit_set(net: Net) -> None:
     # say it differently.
     recorder = FrameRecorder(send_first=frame_header(0x2, 2**63) + b"abc", echo_close=True)
     _peer, url = net.hostile(recorder.behaviour())
-    rec = net.open_until("closed", url, max_message_size=MIB, max_frame_size=MIB)
+    rec = net.open_until("closed", url, limits={"max_message_size": MIB, "max_frame_size": MIB})
 
     [info] = rec.closed
     assert info.failure is not None

@@ -66,7 +66,7 @@ def test_one_mebibyte_message_echoed_intact(net: Net, kind: str) -> None:
 
 def test_subprotocol_negotiated(net: Net) -> None:
     peer, url = net.websockets_peer(subprotocols=["chat.v2"])
-    rec = net.open(url, subprotocols=("chat.v1", "chat.v2"))
+    rec = net.open(url, handshake={"subprotocols": ("chat.v1", "chat.v2")})
 
     assert rec.opened[0].subprotocol == "chat.v2"
     assert peer.subprotocol == "chat.v2"
@@ -75,8 +75,9 @@ def test_subprotocol_negotiated(net: Net) -> None:
 
 def test_handshake_headers_and_origin_reach_the_server(net: Net) -> None:
     peer, url = net.websockets_peer()
-    net.open(url, headers=(("X-Trace-Id", "{{trace}}"), ("Authorization", "Bearer t0ken")),
-             variables=(("trace", "abc-123"),), origin="https://app.example")
+    net.open(url, handshake={"headers": (("X-Trace-Id", "{{trace}}"), ("Authorization", "Bearer t0ken")),
+                             "origin": "https://app.example"},
+             variables=(("trace", "abc-123"),))
 
     headers = peer.request_headers
     assert headers["X-Trace-Id"] == "abc-123"
@@ -160,7 +161,7 @@ def test_incoming_message_just_under_the_limit_is_accepted(net: Net, kind: str) 
         await ws.wait_closed()
 
     _peer, url = net.websockets_peer(send_big)
-    rec = net.start(url, max_message_size=limit, max_frame_size=limit)
+    rec = net.start(url, limits={"max_message_size": limit, "max_frame_size": limit})
     net.qtbot.waitUntil(lambda: any(is_in_final(f) for f in rec.frames), timeout=WAIT_MS)
 
     assert b"".join(f.payload for f in rec.incoming(data_only=True)) == payload

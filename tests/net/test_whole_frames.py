@@ -127,7 +127,7 @@ def test_a_whole_frame_over_the_message_limit_is_refused(net: Net) -> None:
     wire = server_frame(0x2, b"fits") + server_frame(0x2, bytes(2000))
     recorder = FrameRecorder(send_first=wire, echo_close=True)
     _peer, url = net.hostile(recorder.behaviour())
-    rec = net.open_until("closed", url, max_message_size=1000)
+    rec = net.open_until("closed", url, limits={"max_message_size": 1000})
 
     [info] = rec.closed
     assert info.code == 1009

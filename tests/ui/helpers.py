@@ -101,10 +101,10 @@ def use_engine(window: MainWindow, engine: str) -> None:
     """Save the selected connection with ``engine`` (as its settings dialog would) and keep it selected."""
     profile = window.connections.current_profile()
     assert profile is not None, "select a connection first"
-    saved = window.context.connections.save(profile.with_changes(engine=engine))
+    saved = window.context.connections.save(profile.with_changes(protocol={"engine": engine}))
     window.connections.select(saved.id)
     current = window.connections.current_profile()
-    assert current is not None and current.engine == engine
+    assert current is not None and current.protocol.engine == engine
     # the window took the change: frame sizes are a Wire engine feature
     assert window.composer.frame_size.isEnabled() == (engine == ENGINE_WIRE)
 

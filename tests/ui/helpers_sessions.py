@@ -31,7 +31,7 @@ from wsinspector.app.tasks import ChunkedTask
 from wsinspector.core.export import SessionInfo, write_session
 from wsinspector.core.frames import Direction, Frame, Opcode
 from wsinspector.core.model import header
-from wsinspector.core.profiles import ConnectionProfile
+from wsinspector.core.profiles import ConnectionProfile, Endpoint
 from wsinspector.core.store import SessionStatus, Store
 from wsinspector.ui.main_window import MainWindow
 from wsinspector.ui.sessions_view import COLUMNS as SESSION_COLUMNS
@@ -346,7 +346,7 @@ class FloodPeer(QtPeer):
 
 def select_peer(window: MainWindow, url: str, name: str) -> ConnectionProfile:
     """Save a connection to ``url`` and select it in the connections panel."""
-    profile = window.context.connections.save(ConnectionProfile(name=name, url=url))
+    profile = window.context.connections.save(ConnectionProfile(name=name, endpoint=Endpoint(url)))
     window.connections.select(profile.id)
     assert window.url.text() == url
     return profile

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt
@@ -22,7 +23,7 @@ from tests.ui.helpers import (
     type_number,
 )
 from wsinspector.app.context import AppContext
-from wsinspector.core.profiles import ENGINE_QT, ENGINE_WIRE, ConnectionProfile
+from wsinspector.core.profiles import ENGINE_QT, ENGINE_WIRE, Compression, ConnectionProfile, Endpoint, Protocol
 from wsinspector.core.store import Store
 from wsinspector.ui.main_window import MainWindow
 from wsinspector.ui.profile_dialog import PairTable, ProfileDialog
@@ -113,8 +114,8 @@ def test_new_connection_is_listed_selected_and_saved(qtbot: Any, window: MainWin
     saved = [p for p in _stored(context) if p.name == "Staging"]
     assert len(saved) == 1
     assert saved[0].url == "ws://127.0.0.1:9/feed"
-    assert saved[0].headers == (("X-Token", "s3cret"),)
-    assert saved[0].subprotocols == ("chat", "v2")
+    assert saved[0].handshake.headers == (("X-Token", "s3cret"),)
+    assert saved[0].handshake.subprotocols == ("chat", "v2")
 
 
 def test_new_connection_headers_and_subprotocols_reach_the_server(
@@ -150,7 +151,7 @@ def test_new_connection_headers_and_subprotocols_reach_the_server(
 
 
 def test_edit_changes_the_url(qtbot: Any, window: MainWindow, context: AppContext) -> None:
-    profile = context.connections.save(ConnectionProfile(name="Editable", url="ws://127.0.0.1:9/old"))
+    profile = context.connections.save(ConnectionProfile(name="Editable", endpoint=Endpoint("ws://127.0.0.1:9/old")))
     window.connections.select(profile.id)
     assert window.url.text() == "ws://127.0.0.1:9/old"
 
@@ -244,7 +245,7 @@ def _answer(qtbot: Any, button: QMessageBox.StandardButton, seen: dict[str, str]
 
 def test_delete_asks_first(qtbot: Any, window: MainWindow, context: AppContext) -> None:
     panel = window.connections
-    doomed = context.connections.save(ConnectionProfile(name="Doomed", url="ws://127.0.0.1:9/"))
+    doomed = context.connections.save(ConnectionProfile(name="Doomed", endpoint=Endpoint("ws://127.0.0.1:9/")))
     panel.select(doomed.id)
     delete = tool_button(panel, panel.delete_action)
 
@@ -282,7 +283,7 @@ def test_deleting_the_last_connection_empties_the_bar(qtbot: Any, window: MainWi
 
 
 def test_double_click_connects(qtbot: Any, window: MainWindow, context: AppContext) -> None:
-    other = context.connections.save(ConnectionProfile(name="Elsewhere", url="ws://127.0.0.1:9/"))
+    other = context.connections.save(ConnectionProfile(name="Elsewhere", endpoint=Endpoint("ws://127.0.0.1:9/")))
     window.connections.select(other.id)
     items = window.connections.list
     echo_item = items.findItems("Local echo", Qt.MatchFlag.MatchExactly)[0]
@@ -313,7 +314,7 @@ def _deflate_widgets(dialog: ProfileDialog) -> list[QWidget]:
 def test_engine_settings_round_trip_through_the_dialog_and_the_store(
     qtbot: Any, window: MainWindow, context: AppContext
 ) -> None:
-    profile = context.connections.save(ConnectionProfile(name="Tuned", url="ws://127.0.0.1:9/feed"))
+    profile = context.connections.save(ConnectionProfile(name="Tuned", endpoint=Endpoint("ws://127.0.0.1:9/feed")))
     window.connections.select(profile.id)
     seen: dict[str, Any] = {}
 
@@ -342,11 +343,11 @@ def test_engine_settings_round_trip_through_the_dialog_and_the_store(
     handler.wait()
     assert seen["defaults"] == (ENGINE_WIRE, True, "any", "any", False, False, True, 5.0)
     assert seen["enabled"] == [True] * 7
-    tuned = {"engine": ENGINE_WIRE, "deflate": True, "deflate_server_max_window_bits": 10,
-             "deflate_client_max_window_bits": 9, "deflate_server_no_context_takeover": True,
-             "deflate_client_no_context_takeover": True, "auto_pong": False, "close_timeout_s": 2.5}
+    tuned = (Protocol(engine=ENGINE_WIRE, auto_pong=False, close_timeout_s=2.5),
+             Compression(deflate=True, server_max_window_bits=10, client_max_window_bits=9,
+                         server_no_context_takeover=True, client_no_context_takeover=True))
     [saved] = [p for p in _stored(context) if p.id == profile.id]  # what a restart reads back
-    assert {name: getattr(saved, name) for name in tuned} == tuned
+    assert (saved.protocol, saved.compression) == tuned
     # the window took it: the next connection starts with automatic pongs off
     assert not window.composer.auto_pong_action.isChecked()
 
@@ -382,6 +383,6 @@ def test_engine_settings_round_trip_through_the_dialog_and_the_store(
     assert seen["note"].startswith("QtWebSockets negotiates no compression")
     [saved] = [p for p in _stored(context) if p.id == profile.id]
     # the engine changed; the Wire settings are kept for when it is chosen again
-    assert {name: getattr(saved, name) for name in tuned} == {**tuned, "engine": ENGINE_QT}
-    assert saved.resolved().engine == ENGINE_QT
+    assert (saved.protocol, saved.compression) == (replace(tuned[0], engine=ENGINE_QT), tuned[1])
+    assert saved.resolved().protocol.engine == ENGINE_QT
     assert not window.composer.frame_size.isEnabled()

@@ -20,7 +20,7 @@ from tests.ui.helpers import (
     wait_rows,
 )
 from wsinspector.app.context import AppContext
-from wsinspector.core.profiles import BUILTIN_LOCAL_ECHO, ConnectionProfile
+from wsinspector.core.profiles import BUILTIN_LOCAL_ECHO, ConnectionProfile, Endpoint, Handshake
 from wsinspector.ui.main_window import MainWindow
 
 
@@ -85,7 +85,7 @@ def test_malformed_url_suggests_ws_and_connects_nothing(qtbot: Any, window: Main
 
 
 def test_refused_port(qtbot: Any, window: MainWindow, context: AppContext, bound_port: int) -> None:
-    profile = context.connections.save(ConnectionProfile(name="Nothing there", url=f"ws://127.0.0.1:{bound_port}/"))
+    profile = context.connections.save(ConnectionProfile(name="Nothing there", endpoint=Endpoint(f"ws://127.0.0.1:{bound_port}/")))
     _select_profile(qtbot, window, profile)
     text = _fail_to_connect(qtbot, window)
     assert text == f"Connection refused by 127.0.0.1:{bound_port}: nothing is listening on that port"
@@ -97,7 +97,7 @@ def test_http_403_is_named(
     qtbot: Any, window: MainWindow, context: AppContext, hostile: Callable[[Behaviour], str]
 ) -> None:
     url = hostile(http_status(403, "Forbidden"))
-    profile = context.connections.save(ConnectionProfile(name="Forbidden", url=url))
+    profile = context.connections.save(ConnectionProfile(name="Forbidden", endpoint=Endpoint(url)))
     _select_profile(qtbot, window, profile)
     text = _fail_to_connect(qtbot, window)
     assert "403" in text, text
@@ -109,7 +109,8 @@ def test_handshake_timeout(
     qtbot: Any, window: MainWindow, context: AppContext, hostile: Callable[[Behaviour], str]
 ) -> None:
     url = hostile(never_answers)
-    profile = context.connections.save(ConnectionProfile(name="Silent", url=url, handshake_timeout_s=0.5))
+    profile = context.connections.save(ConnectionProfile(name="Silent", endpoint=Endpoint(url),
+                                                         handshake=Handshake(timeout_s=0.5)))
     _select_profile(qtbot, window, profile)
     text = _fail_to_connect(qtbot, window)
     port = url.rsplit(":", 1)[1].rstrip("/")
@@ -121,7 +122,7 @@ def test_server_close_with_code_and_reason(
     qtbot: Any, window: MainWindow, context: AppContext, hostile: Callable[[Behaviour], str]
 ) -> None:
     url = hostile(closes_with(4001, "bye"))
-    profile = context.connections.save(ConnectionProfile(name="Closer", url=url))
+    profile = context.connections.save(ConnectionProfile(name="Closer", endpoint=Endpoint(url)))
     _select_profile(qtbot, window, profile)
     session = window.session
     with qtbot.waitSignals([session.opened, session.closed], order="strict", timeout=WAIT_MS):
@@ -140,7 +141,8 @@ def test_cancel_while_connecting(
     qtbot: Any, window: MainWindow, context: AppContext, hostile: Callable[[Behaviour], str]
 ) -> None:
     url = hostile(never_answers)
-    profile = context.connections.save(ConnectionProfile(name="Silent", url=url, handshake_timeout_s=60))
+    profile = context.connections.save(ConnectionProfile(name="Silent", endpoint=Endpoint(url),
+                                                         handshake=Handshake(timeout_s=60)))
     _select_profile(qtbot, window, profile)
     click(qtbot, window.connect_button)
     assert window.state_label.text() == "Connecting…"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 from pathlib import Path
@@ -10,7 +11,7 @@ from urllib.parse import urlsplit
 
 from tests.ui.helpers import button_with_text, click, show_window
 from wsinspector.app.context import AppContext
-from wsinspector.core.profiles import BUILTIN_LOCAL_ECHO
+from wsinspector.core.profiles import BUILTIN_LOCAL_ECHO, PROFILE_VERSION
 from wsinspector.core.store import Store
 from wsinspector.ui.main_window import MainWindow
 
@@ -89,5 +90,38 @@ def test_second_start_keeps_one_local_echo_on_the_new_port(qtbot: Any, data_dir:
     try:
         echoes = [p for p in store.profiles() if p.builtin == BUILTIN_LOCAL_ECHO]
         assert [(p.name, p.url) for p in echoes] == [("Local echo", second_url)]
+    finally:
+        store.close()
+
+
+def test_connections_of_a_newer_format_are_listed_and_kept_as_they_are(qtbot: Any, data_dir: Path) -> None:
+    """A newer wsinspector saved these (its own Local echo among them): this one lists and uses them, and
+    writes none of them, even the echo's new port."""
+    store = Store(data_dir / "wsinspector.sqlite3")
+    try:
+        for profile_id, name, builtin in (("echo", "Local echo", BUILTIN_LOCAL_ECHO), ("new", "From later", "")):
+            data = {"version": PROFILE_VERSION + 1, "name": name, "builtin": builtin,
+                    "endpoint": {"url": "ws://127.0.0.1:9/", "connect_to": "10.0.0.1:9"}, "folder": "Later"}
+            store._db.execute("INSERT INTO profiles (id, position, data) VALUES (?, ?, ?)",
+                              (profile_id, len(name), json.dumps(data)))
+        before = store._db.execute("SELECT id, data FROM profiles ORDER BY id").fetchall()
+    finally:
+        store.close()
+    context, window = _start(qtbot, data_dir)
+    try:
+        assert _list_names(window) == ["Local echo", "From later"]
+        echo = context.connections.profiles[0]
+        assert echo.read_only and ECHO_URL.fullmatch(echo.url)  # follows the echo server for this run
+        window.connections.list.setCurrentRow(1)
+        assert window.connections.current_profile().name == "From later"
+        assert window.connections.edit_action.isEnabled() and window.connections.delete_action.isEnabled()
+        assert not window.connections.rename_action.isEnabled()
+        assert not window.connections.duplicate_action.isEnabled()
+    finally:
+        window.close()
+        context.shutdown()
+    store = Store(data_dir / "wsinspector.sqlite3")
+    try:
+        assert store._db.execute("SELECT id, data FROM profiles ORDER BY id").fetchall() == before
     finally:
         store.close()

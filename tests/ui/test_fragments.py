@@ -18,7 +18,7 @@ from tests.ui.helpers import (
 )
 from wsinspector.app.context import AppContext
 from wsinspector.core.payloads import PayloadMode
-from wsinspector.core.profiles import ConnectionProfile
+from wsinspector.core.profiles import ConnectionProfile, Endpoint
 from wsinspector.ui.main_window import MainWindow
 
 TEXT = "0123456789abcdefghijklmnopqrstuvwxyzABCD"  # 40 bytes: frames of 16, 16 and 8
@@ -29,7 +29,7 @@ def test_fragmented_text_message(
 ) -> None:
     assert len(TEXT.encode()) == 40
     peer = qt_peer(outgoing_frame_size=16)
-    profile = context.connections.save(ConnectionProfile(name="Fragmenter", url=peer.listen()))
+    profile = context.connections.save(ConnectionProfile(name="Fragmenter", endpoint=Endpoint(peer.listen())))
     window.connections.select(profile.id)
     connect(qtbot, window)
     qtbot.waitUntil(lambda: len(peer.clients) == 1, timeout=WAIT_MS)
@@ -76,7 +76,7 @@ def test_fragmented_binary_message_previews_every_fragment_as_hex(
 ) -> None:
     """The peer echoes 40 bytes as frames of 16, 16 and 8: continuation rows of a binary message are binary."""
     peer = qt_peer(outgoing_frame_size=16)
-    profile = context.connections.save(ConnectionProfile(name="Fragmenter", url=peer.listen()))
+    profile = context.connections.save(ConnectionProfile(name="Fragmenter", endpoint=Endpoint(peer.listen())))
     window.connections.select(profile.id)
     connect(qtbot, window)
     data = bytes(range(0xD0, 0xF8))  # 40 bytes, none of them valid UTF-8 on its own

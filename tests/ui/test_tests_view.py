@@ -649,7 +649,7 @@ def test_handshake_headers_and_subprotocols_are_edited_on_the_page(qtbot: Any, w
         peer.request_headers = None
         result = run_test(qtbot, view)
         assert result.ok, result
-        assert view.runner is not None and view.runner.profile.engine == "qt"
+        assert view.runner is not None and view.runner.profile.protocol.engine == "qt"
         assert peer.request_headers["X-Client"] == "qa-ann"
 
         # saved and read back as typed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from wsinspector.core.profiles import BUILTIN_LOCAL_ECHO, ConnectionProfile
+from wsinspector.core.profiles import BUILTIN_LOCAL_ECHO, ConnectionProfile, Endpoint
 from wsinspector.core.store import Store
 
 LOCAL_ECHO_NAME = "Local echo"
@@ -69,10 +69,14 @@ class ConnectionsController(QObject):
         """
         for profile in self._profiles:
             if profile.builtin == BUILTIN_LOCAL_ECHO:
-                if profile.url != url:
-                    profile = self.save(profile.with_changes(url=url))
+                if profile.url != url and profile.read_only:  # saved by a newer version: follow it in memory
+                    profile = profile.with_changes(endpoint=Endpoint(url))
+                    self._profiles = [profile if p.id == profile.id else p for p in self._profiles]
+                elif profile.url != url:
+                    profile = self.save(profile.with_changes(endpoint=Endpoint(url)))
                 return profile, False
-        return self.save(ConnectionProfile(name=LOCAL_ECHO_NAME, url=url, builtin=BUILTIN_LOCAL_ECHO)), True
+        return self.save(ConnectionProfile(name=LOCAL_ECHO_NAME, endpoint=Endpoint(url),
+                                           builtin=BUILTIN_LOCAL_ECHO)), True
 
     def _existing(self, profile_id: str) -> ConnectionProfile:
         profile = self.get(profile_id)

@@ -84,9 +84,9 @@ class ReplayController(QObject, LogRecording):
         self.test = test
         self.profile: ConnectionProfile = to_profile(test, overrides, url)
         if engine:
-            self.profile = self.profile.with_changes(engine=engine)
+            self.profile = self.profile.with_changes(protocol={"engine": engine})
         if connect_timeout_s is not None:
-            self.profile = self.profile.with_changes(handshake_timeout_s=connect_timeout_s)
+            self.profile = self.profile.with_changes(handshake={"timeout_s": connect_timeout_s})
         self.replay = Replay(test, overrides, speed)
         self.log = FrameLog()
         self.open_info: OpenInfo | None = None
@@ -216,7 +216,7 @@ class ReplayController(QObject, LogRecording):
             return
         self._target = target
         self._start_recording(target.url)
-        connection = make_connection(target.engine, self, sink=self._on_frame)
+        connection = make_connection(target.protocol.engine, self, sink=self._on_frame)
         connection.opened.connect(self._on_opened)
         connection.failed.connect(self._on_failed)
         connection.cancelled.connect(self._on_cancelled)
@@ -289,7 +289,7 @@ class ReplayController(QObject, LogRecording):
         if connection.state is ConnectionState.CLOSED and not self._link_done:
             self._complete()
             return
-        wait = (self._target.close_timeout_s if self._target is not None else 5.0) + CLOSE_WAIT_MARGIN_S
+        wait = (self._target.protocol.close_timeout_s if self._target is not None else 5.0) + CLOSE_WAIT_MARGIN_S
         self._close_guard.start(math.ceil(wait * 1000))
 
     @Slot()

@@ -156,7 +156,7 @@ class SessionController(QObject, LogRecording):
         self._discard_connection()
         from wsinspector.net.engines import make_connection  # noqa: PLC0415  (websockets: at the first connect)
 
-        connection = make_connection(self._target.engine, self, sink=self.log.append_fields,
+        connection = make_connection(self._target.protocol.engine, self, sink=self.log.append_fields,
                                      whole_in=self.log.append_whole_in)
         connection.state_changed.connect(self._on_state_changed)
         connection.opened.connect(self._on_opened)
@@ -176,16 +176,16 @@ class SessionController(QObject, LogRecording):
         """After the link ended by itself: schedule the next attempt if the profile asks for it. True if so."""
         profile = self.profile
         wants = profile is not None and self._ever_opened and not self._user_closed and (
-            profile.reconnect or self._heartbeat_reconnect)
+            profile.health.reconnect or self._heartbeat_reconnect)
         self._heartbeat_reconnect = False
         if not wants or profile is None:
             return False
-        limit = profile.reconnect_max_attempts
+        limit = profile.health.reconnect_max_attempts
         if limit and self._attempt >= limit:
             self._event("disconnect", f"gave up after {self._attempt} reconnect attempts")
             return False
         self._attempt += 1
-        delay = backoff_delay(self._attempt, profile.reconnect_base_s, profile.reconnect_max_s)
+        delay = backoff_delay(self._attempt, profile.health.reconnect_base_s, profile.health.reconnect_max_s)
         self._reconnect_timer.start(int(delay * 1000))
         self.reconnecting.emit(self._attempt, delay)
         return True
@@ -208,7 +208,7 @@ class SessionController(QObject, LogRecording):
     @property
     def engine(self) -> str:
         """The engine of the current (or last) connection: "wire" or "qt"."""
-        return self._target.engine if self._target is not None else ""
+        return self._target.protocol.engine if self._target is not None else ""
 
     @property
     def can_inject_faults(self) -> bool:
@@ -289,7 +289,7 @@ class SessionController(QObject, LogRecording):
         oldest = self.log.oldest_open_ping_ns()
         if oldest is None or self.profile is None:
             return False
-        return time.monotonic_ns() - oldest > self.profile.heartbeat_timeout_s * 1e9
+        return time.monotonic_ns() - oldest > self.profile.health.heartbeat_timeout_s * 1e9
 
     def _set_health(self, healthy: bool, reason: str) -> None:
         if healthy != self.healthy:
@@ -303,12 +303,12 @@ class SessionController(QObject, LogRecording):
             self._heartbeat.stop()
             return
         if self._heartbeat_late():
-            reason = f"No pong for {profile.heartbeat_timeout_s:g} s: the heartbeat timed out"
+            reason = f"No pong for {profile.health.heartbeat_timeout_s:g} s: the heartbeat timed out"
             self._set_health(False, reason)
             self._event("timeout", reason)
-            if profile.heartbeat_action in (HEARTBEAT_CLOSE, HEARTBEAT_RECONNECT):
+            if profile.health.heartbeat_action in (HEARTBEAT_CLOSE, HEARTBEAT_RECONNECT):
                 self._heartbeat.stop()
-                self._heartbeat_reconnect = profile.heartbeat_action == HEARTBEAT_RECONNECT
+                self._heartbeat_reconnect = profile.health.heartbeat_action == HEARTBEAT_RECONNECT
                 if self._connection is not None:
                     self._connection.close(1001, "heartbeat timeout")  # not the user's doing
                 return
@@ -381,8 +381,8 @@ class SessionController(QObject, LogRecording):
         self._attempt = 0
         self._ever_opened = True
         self.healthy = True
-        if self.profile is not None and self.profile.heartbeat_interval_s > 0:
-            self._heartbeat.start(max(10, int(self.profile.heartbeat_interval_s * 1000)))
+        if self.profile is not None and self.profile.health.heartbeat_interval_s > 0:
+            self._heartbeat.start(max(10, int(self.profile.health.heartbeat_interval_s * 1000)))
         if self._store is not None and self.session_id is not None and info.subprotocol:
             try:
                 self._store.update_session(self.session_id, subprotocol=info.subprotocol)

@@ -114,7 +114,7 @@ def stored_session_test(sessions: SessionsController, profiles: Iterable[Connect
     origin = f"session “{record.name}”"
     profile = next((p for p in profiles if p.id == record.profile_id), None)
     if profile is not None:
-        headers, subprotocols, variables = profile.headers, profile.subprotocols, profile.variables
+        headers, subprotocols, variables = profile.handshake.headers, profile.handshake.subprotocols, profile.variables
     else:
         headers, variables = (), ()
         subprotocols = (record.subprotocol,) if record.subprotocol else ()
@@ -136,8 +136,9 @@ def live_session_test(session: SessionController) -> SessionTest:
                                "a recorded session on the Sessions page.", "info")
     origin = "the live session"
     try:
-        test = scenario_from_session(session.log, profile.name, profile.url, subprotocols=profile.subprotocols,
-                                 headers=profile.headers, variables=profile.variables)
+        test = scenario_from_session(session.log, profile.name, profile.url,
+                                     subprotocols=profile.handshake.subprotocols,
+                                     headers=profile.handshake.headers, variables=profile.variables)
         return _session_test(test, origin)
     except SessionTooLongError as exc:
         raise SessionTooLongError(f"Cannot make a test of {origin}: {exc}") from None

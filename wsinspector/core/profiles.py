@@ -1,12 +1,15 @@
-"""Saved connection profiles, URL validation and ``{{variable}}`` expansion."""
+"""Saved connection profiles as small records, their stored form, URL validation and ``{{variable}}`` expansion."""
 
 from __future__ import annotations
 
+import json
 import random
 import re
+import typing
 import uuid
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
 MIB = 1024 * 1024
@@ -27,6 +30,9 @@ ENGINE_WIRE = "wire"
 ENGINES = {ENGINE_WIRE: "Wire (every frame, permessage-deflate, fault injection)",
            ENGINE_QT: "Qt (QtWebSockets)"}
 DEFAULT_CLOSE_TIMEOUT_S = 5.0
+
+#: The version of the stored form of a profile (:func:`profile_to_dict`); 1 was a flat object without a version.
+PROFILE_VERSION = 2
 
 #: Marks the profile the app keeps pointed at its own built-in echo server.
 BUILTIN_LOCAL_ECHO = "local-echo"
@@ -51,55 +57,41 @@ class UnknownVariableError(ProfileError):
         super().__init__(f"Unknown variable{'s' if len(names) > 1 else ''}: {listed}")
 
 
+class Record:
+    """A group of connection settings: a frozen dataclass whose fields are the settings, each with its default.
+
+    Everything that lists settings (the JSON form, the dialog, resolution) reads them from the records' fields.
+    """
+
+    __slots__ = ()
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    def resolved(self, variables: Mapping[str, str]) -> Self:
+        """The record with ``{{variables}}`` expanded, validated; :class:`ProfileError` says what is wrong."""
+        return self
+
+
 @dataclass(frozen=True, slots=True)
-class ConnectionProfile:
-    name: str
-    url: str
+class Endpoint(Record):
+    """Where to connect."""
+
+    url: str = ""
+
+    def resolved(self, variables: Mapping[str, str]) -> Self:
+        return replace(self, url=validate_url(expand(self.url, variables)))
+
+
+@dataclass(frozen=True, slots=True)
+class Handshake(Record):
+    """What the opening HTTP request carries, and how long the server has to answer it."""
+
     headers: tuple[tuple[str, str], ...] = ()
+    #: offered in order of preference
     subprotocols: tuple[str, ...] = ()
     origin: str = ""
-    variables: tuple[tuple[str, str], ...] = ()
-    handshake_timeout_s: float = DEFAULT_HANDSHAKE_TIMEOUT_S
-    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
-    max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
-    #: seconds between heartbeat pings; 0 = no heartbeat
-    heartbeat_interval_s: float = 0.0
-    #: a ping unanswered for this long is a timeout
-    heartbeat_timeout_s: float = DEFAULT_HEARTBEAT_TIMEOUT_S
-    #: on a timeout: HEARTBEAT_MARK (show the link as unhealthy) or HEARTBEAT_CLOSE (close it)
-    heartbeat_action: str = HEARTBEAT_MARK
-    #: reconnect by itself when the connection drops or fails (never after the user disconnects)
-    reconnect: bool = False
-    #: attempts in a row before giving up; 0 = no limit
-    reconnect_max_attempts: int = 10
-    reconnect_base_s: float = 0.5
-    reconnect_max_s: float = 30.0
-    #: ENGINE_WIRE or ENGINE_QT
-    engine: str = ENGINE_WIRE
-    #: offer permessage-deflate (Wire engine)
-    deflate: bool = True
-    #: 0 = no value in the offer (server_max_window_bits: the server's default; client_max_window_bits: any)
-    deflate_server_max_window_bits: int = 0
-    deflate_client_max_window_bits: int = 0
-    deflate_server_no_context_takeover: bool = False
-    deflate_client_no_context_takeover: bool = False
-    #: answer incoming pings by ourselves (Wire engine; off only to test a server's heartbeat handling)
-    auto_pong: bool = True
-    #: after our close frame, how long to wait for the server to close before dropping the connection
-    close_timeout_s: float = DEFAULT_CLOSE_TIMEOUT_S
-    builtin: str = ""
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    timeout_s: float = DEFAULT_HANDSHAKE_TIMEOUT_S
 
-    def with_changes(self, **changes: object) -> ConnectionProfile:
-        return replace(self, **changes)  # type: ignore[arg-type]
-
-    def duplicate(self, name: str) -> ConnectionProfile:
-        return replace(self, name=name, builtin="", id=uuid.uuid4().hex)
-
-    def resolved(self) -> ResolvedTarget:
-        """Expand variables and validate everything needed to open the connection."""
-        variables = dict(self.variables)
-        url = validate_url(expand(self.url, variables))
+    def resolved(self, variables: Mapping[str, str]) -> Self:
         headers: list[tuple[str, str]] = []
         for name, value in self.headers:
             name = expand(name, variables).strip()
@@ -118,10 +110,79 @@ class ConnectionProfile:
             if not _HEADER_NAME.match(proto):
                 raise ProfileError(f"Subprotocol {proto!r} is not a valid token")
         origin = expand(self.origin, variables).strip()
-        if self.handshake_timeout_s <= 0:
+        if self.timeout_s <= 0:
             raise ProfileError("Handshake timeout must be positive")
+        return replace(self, headers=tuple(headers), subprotocols=subprotocols, origin=origin)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits(Record):
+    """The largest incoming message and frame accepted, in bytes."""
+
+    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
+    max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
+
+    def resolved(self, variables: Mapping[str, str]) -> Self:
         if self.max_message_size <= 0 or self.max_frame_size <= 0:
             raise ProfileError("Size limits must be positive")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class Protocol(Record):
+    """The engine that speaks the protocol, and how it behaves once connected."""
+
+    #: ENGINE_WIRE or ENGINE_QT
+    engine: str = ENGINE_WIRE
+    #: answer incoming pings by ourselves (Wire engine; off only to test a server's heartbeat handling)
+    auto_pong: bool = True
+    #: after our close frame, how long to wait for the server to close before dropping the connection
+    close_timeout_s: float = DEFAULT_CLOSE_TIMEOUT_S
+
+    def resolved(self, variables: Mapping[str, str]) -> Self:
+        if self.engine not in ENGINES:
+            raise ProfileError(f"Unknown engine {self.engine!r}: use {' or '.join(map(repr, ENGINES))}")
+        if self.close_timeout_s <= 0:
+            raise ProfileError("Close timeout must be positive")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class Compression(Record):
+    """The permessage-deflate offer (Wire engine)."""
+
+    deflate: bool = True
+    #: 0 = no value in the offer (server_max_window_bits: the server's default; client_max_window_bits: any)
+    server_max_window_bits: int = 0
+    client_max_window_bits: int = 0
+    server_no_context_takeover: bool = False
+    client_no_context_takeover: bool = False
+
+    def resolved(self, variables: Mapping[str, str]) -> Self:
+        for label, bits in (("Server", self.server_max_window_bits), ("Client", self.client_max_window_bits)):
+            if bits != 0 and not 8 <= bits <= 15:
+                raise ProfileError(f"{label} max window bits must be between 8 and 15 (or 0 for no value)")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class Health(Record):
+    """Heartbeat pings and reconnecting, run by the app around a connection."""
+
+    #: seconds between heartbeat pings; 0 = no heartbeat
+    heartbeat_interval_s: float = 0.0
+    #: a ping unanswered for this long is a timeout
+    heartbeat_timeout_s: float = DEFAULT_HEARTBEAT_TIMEOUT_S
+    #: on a timeout: HEARTBEAT_MARK, HEARTBEAT_CLOSE or HEARTBEAT_RECONNECT
+    heartbeat_action: str = HEARTBEAT_MARK
+    #: reconnect by itself when the connection drops or fails (never after the user disconnects)
+    reconnect: bool = False
+    #: attempts in a row before giving up; 0 = no limit
+    reconnect_max_attempts: int = 10
+    reconnect_base_s: float = 0.5
+    reconnect_max_s: float = 30.0
+
+    def resolved(self, variables: Mapping[str, str]) -> Self:
         if self.heartbeat_interval_s < 0 or (self.heartbeat_interval_s > 0 and self.heartbeat_timeout_s <= 0):
             raise ProfileError("Heartbeat interval must be 0 (off) or positive, with a positive timeout")
         if self.reconnect and (self.reconnect_base_s <= 0 or self.reconnect_max_s < self.reconnect_base_s
@@ -129,40 +190,94 @@ class ConnectionProfile:
             raise ProfileError("Reconnect delays must be positive (the longest at least the first)")
         if self.heartbeat_action not in HEARTBEAT_ACTIONS:
             raise ProfileError(f"Unknown heartbeat action {self.heartbeat_action!r}")
-        if self.engine not in ENGINES:
-            raise ProfileError(f"Unknown engine {self.engine!r}: use {' or '.join(map(repr, ENGINES))}")
-        for label, bits in (("Server", self.deflate_server_max_window_bits),
-                            ("Client", self.deflate_client_max_window_bits)):
-            if bits != 0 and not 8 <= bits <= 15:
-                raise ProfileError(f"{label} max window bits must be between 8 and 15 (or 0 for no value)")
-        if self.close_timeout_s <= 0:
-            raise ProfileError("Close timeout must be positive")
-        expanded: dict[str, Any] = {"url": url, "headers": tuple(headers), "subprotocols": subprotocols,
-                                    "origin": origin}
-        # every other setting an engine needs goes through as it is
-        return ResolvedTarget(**expanded, **{f.name: getattr(self, f.name) for f in fields(ResolvedTarget)
-                                             if f.name not in expanded})
+        return self
 
 
 @dataclass(frozen=True, slots=True)
-class ResolvedTarget:
-    """A profile with variables expanded and values validated: what an engine connects to."""
+class Tls(Record):
+    """TLS options for wss:// (none yet: the system's verification applies)."""
 
-    url: str
-    headers: tuple[tuple[str, str], ...]
-    subprotocols: tuple[str, ...]
-    origin: str
-    handshake_timeout_s: float
-    max_message_size: int
-    max_frame_size: int
-    engine: str = ENGINE_WIRE
-    deflate: bool = True
-    deflate_server_max_window_bits: int = 0
-    deflate_client_max_window_bits: int = 0
-    deflate_server_no_context_takeover: bool = False
-    deflate_client_no_context_takeover: bool = False
-    auto_pong: bool = True
-    close_timeout_s: float = DEFAULT_CLOSE_TIMEOUT_S
+
+@dataclass(frozen=True, slots=True)
+class Proxy(Record):
+    """How to reach the server through a proxy (none yet: a direct connection)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Auth(Record):
+    """Credentials the handshake carries (none yet beyond the headers)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """Every setting of a connection, as records. The record fields are the one list of settings."""
+
+    endpoint: Endpoint = Endpoint()
+    handshake: Handshake = Handshake()
+    limits: Limits = Limits()
+    protocol: Protocol = Protocol()
+    compression: Compression = Compression()
+    health: Health = Health()
+    tls: Tls = Tls()
+    proxy: Proxy = Proxy()
+    auth: Auth = Auth()
+
+    @property
+    def url(self) -> str:
+        return self.endpoint.url
+
+    def records(self) -> Iterator[tuple[str, Record]]:
+        """Each record with its name, in order."""
+        for name in RECORD_TYPES:
+            yield name, getattr(self, name)
+
+
+#: The records of a connection by name, in order: derived from :class:`Settings`.
+RECORD_TYPES: dict[str, type[Record]] = {
+    f.name: typing.get_type_hints(Settings)[f.name] for f in fields(Settings)
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectionProfile(Settings):
+    """A saved connection: a name, its variables and its settings.
+
+    ``unknown`` keeps what a newer wsinspector stored and this one does not know (top-level keys, and under a
+    record's name the unknown keys inside that record), so that saving writes it back. A profile read from a
+    newer format than :data:`PROFILE_VERSION` is read-only: it can be used, never saved over.
+    """
+
+    name: str
+    variables: tuple[tuple[str, str], ...] = ()
+    builtin: str = ""
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    unknown: Mapping[str, Any] = field(default_factory=dict, hash=False, repr=False)
+    format_version: int = PROFILE_VERSION
+
+    @property
+    def read_only(self) -> bool:
+        return self.format_version > PROFILE_VERSION
+
+    def with_changes(self, **changes: object) -> ConnectionProfile:
+        """Fields by name; a record is given whole, or as a mapping of the fields to change in it."""
+        for name, value in changes.items():
+            if name in RECORD_TYPES and isinstance(value, Mapping):
+                changes[name] = replace(getattr(self, name), **value)
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def duplicate(self, name: str) -> ConnectionProfile:
+        return replace(self, name=name, builtin="", id=uuid.uuid4().hex)
+
+    def resolved(self) -> ResolvedTarget:
+        """Expand variables and validate everything needed to open the connection."""
+        variables = dict(self.variables)
+        records: dict[str, Any] = {name: record.resolved(variables) for name, record in self.records()}
+        return ResolvedTarget(**records)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResolvedTarget(Settings):
+    """A profile's settings with variables expanded and values validated: what an engine connects to."""
 
 
 def backoff_delay(attempt: int, base_s: float, max_s: float, rng: random.Random | None = None) -> float:
@@ -175,7 +290,7 @@ def backoff_delay(attempt: int, base_s: float, max_s: float, rng: random.Random 
     return ceiling * (0.5 + 0.5 * fraction)
 
 
-def expand(text: str, variables: dict[str, str]) -> str:
+def expand(text: str, variables: Mapping[str, str]) -> str:
     """Replace ``{{name}}`` with its value; every unknown name is reported at once."""
     missing = [m.group(1) for m in _VARIABLE.finditer(text) if m.group(1) not in variables]
     if missing:
@@ -212,3 +327,169 @@ def validate_url(url: str) -> str:
     if parts.fragment:
         raise ProfileError("WebSocket URLs cannot have a #fragment")
     return url
+
+
+# -- the stored form -----------------------------------------------------------------------------------
+#
+# {"version": 2, "name": ..., "variables": [[name, value], ...], "builtin": "",
+#  "endpoint": {"url": ...}, "handshake": {...}, ..., "auth": {}}
+#
+# Every record is an object of its fields; keys this version does not know are kept as they are.
+
+
+class ProfileFormatError(ProfileError):
+    """A stored profile that cannot be read or written; the message is meant for the user."""
+
+
+class ReadOnlyProfileError(ProfileFormatError):
+    """A profile read from a newer format than this version writes: saving it would lose what it cannot read."""
+
+    def __init__(self, profile: ConnectionProfile) -> None:
+        super().__init__(
+            f"“{profile.name}” was saved by a newer wsinspector (profile format {profile.format_version}; this "
+            f"version knows up to {PROFILE_VERSION}), so it is kept as it is and cannot be changed here")
+
+
+#: The profile's own fields in the stored form (its name, variables, ...): derived, not listed.
+_META_FIELDS = tuple(f.name for f in fields(ConnectionProfile)
+                     if f.name not in RECORD_TYPES and f.name not in ("id", "unknown", "format_version"))
+_HINTS: dict[str, dict[str, Any]] = {name: typing.get_type_hints(cls) for name, cls in RECORD_TYPES.items()}
+_META_HINTS = {name: typing.get_type_hints(ConnectionProfile)[name] for name in _META_FIELDS}
+
+
+def _plain(value: object) -> object:
+    """A setting as JSON: tuples become lists."""
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _typed(hint: Any, value: object, where: str) -> Any:
+    """A JSON value as the setting's type, or ProfileFormatError naming the setting."""
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if isinstance(value, list):
+            if len(args) == 2 and args[1] is Ellipsis:
+                return tuple(_typed(args[0], v, where) for v in value)
+            if len(value) == len(args):
+                return tuple(_typed(a, v, where) for a, v in zip(args, value, strict=True))
+    elif hint is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    elif hint in (bool, int, str) and type(value) is hint:
+        return value
+    raise ProfileFormatError(f"The saved setting {where} has a value of the wrong kind: {value!r}")
+
+
+def profile_to_dict(profile: ConnectionProfile) -> dict[str, Any]:
+    """The stored form of a profile (without its id), with every unknown key it was read with."""
+    if profile.read_only:
+        raise ReadOnlyProfileError(profile)
+    data: dict[str, Any] = {key: value for key, value in profile.unknown.items() if key not in RECORD_TYPES}
+    data["version"] = PROFILE_VERSION
+    for name in _META_FIELDS:
+        data[name] = _plain(getattr(profile, name))
+    for name, record in profile.records():
+        unknown = profile.unknown.get(name)
+        data[name] = {**(unknown if isinstance(unknown, dict) else {}),
+                      **{f.name: _plain(getattr(record, f.name)) for f in fields(record)}}
+    return data
+
+
+def profile_from_dict(profile_id: str, data: Mapping[str, Any]) -> ConnectionProfile:
+    """Read a stored profile of any version. An older form is brought up to date; a newer one is read as far
+    as this version understands it and comes back read-only, its unknown keys kept."""
+    version = data.get("version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ProfileFormatError(f"A saved connection has an unknown format version {version!r}")
+    while version < PROFILE_VERSION:
+        data = _UPGRADES[version - 1](data)
+        version += 1
+    strict = version == PROFILE_VERSION
+    settings: dict[str, Any] = {}
+    unknown: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "version":
+            continue
+        if key in RECORD_TYPES:
+            if not isinstance(value, dict):
+                if strict:
+                    raise ProfileFormatError(f"The saved settings “{key}” are not an object: {value!r}")
+                unknown[key] = value
+                continue
+            hints = _HINTS[key]
+            known = {}
+            for name, item in value.items():
+                if name in hints:
+                    try:
+                        known[name] = _typed(hints[name], item, f"{key}.{name}")
+                    except ProfileFormatError:
+                        if strict:
+                            raise
+            settings[key] = RECORD_TYPES[key](**known)
+            extra = {name: item for name, item in value.items() if name not in hints}
+            if extra or not strict:
+                unknown[key] = extra if strict else dict(value)
+        elif key in _META_HINTS:
+            settings[key] = _typed(_META_HINTS[key], value, key)
+        else:
+            unknown[key] = value
+    return ConnectionProfile(id=profile_id, unknown=unknown, format_version=version, **settings)
+
+
+def profile_to_json(profile: ConnectionProfile) -> str:
+    return json.dumps(profile_to_dict(profile), ensure_ascii=False)
+
+
+def profile_from_json(profile_id: str, text: str) -> ConnectionProfile:
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ProfileFormatError(f"A saved connection is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ProfileFormatError("A saved connection is not a JSON object")
+    return profile_from_dict(profile_id, data)
+
+
+#: Where each setting of the flat version-1 form went. Frozen: this is the old form, not the current list.
+_V1_PLACES = {
+    "url": "endpoint.url",
+    "headers": "handshake.headers",
+    "subprotocols": "handshake.subprotocols",
+    "origin": "handshake.origin",
+    "handshake_timeout_s": "handshake.timeout_s",
+    "max_message_size": "limits.max_message_size",
+    "max_frame_size": "limits.max_frame_size",
+    "engine": "protocol.engine",
+    "auto_pong": "protocol.auto_pong",
+    "close_timeout_s": "protocol.close_timeout_s",
+    "deflate": "compression.deflate",
+    "deflate_server_max_window_bits": "compression.server_max_window_bits",
+    "deflate_client_max_window_bits": "compression.client_max_window_bits",
+    "deflate_server_no_context_takeover": "compression.server_no_context_takeover",
+    "deflate_client_no_context_takeover": "compression.client_no_context_takeover",
+    "heartbeat_interval_s": "health.heartbeat_interval_s",
+    "heartbeat_timeout_s": "health.heartbeat_timeout_s",
+    "heartbeat_action": "health.heartbeat_action",
+    "reconnect": "health.reconnect",
+    "reconnect_max_attempts": "health.reconnect_max_attempts",
+    "reconnect_base_s": "health.reconnect_base_s",
+    "reconnect_max_s": "health.reconnect_max_s",
+}
+
+
+def upgrade_v1(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The flat version-1 form as version 2: each setting moves into its record; other keys stay on top."""
+    upgraded: dict[str, Any] = {"version": 2}
+    for key, value in data.items():
+        place = _V1_PLACES.get(key)
+        if place is None:
+            upgraded[key] = value
+        else:
+            record, name = place.split(".")
+            upgraded.setdefault(record, {})[name] = value
+    return upgraded
+
+
+#: _UPGRADES[i] brings the stored form of a profile from version i + 1 to i + 2.
+_UPGRADES = [upgrade_v1]

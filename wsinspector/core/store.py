@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from wsinspector.core.chunks import (
     OPEN_BYTES,
@@ -27,7 +27,7 @@ from wsinspector.core.chunks import (
 )
 from wsinspector.core.filters import FrameFilter, chunk_matches
 from wsinspector.core.model import header
-from wsinspector.core.profiles import ConnectionProfile
+from wsinspector.core.profiles import ConnectionProfile, profile_from_json, profile_to_json, upgrade_v1
 
 if TYPE_CHECKING:
     from wsinspector.core.log import FrameLog
@@ -221,54 +221,24 @@ def _v6(db: sqlite3.Connection) -> None:
     db.execute("DROP TABLE frames")
 
 
+def _v7(db: sqlite3.Connection) -> None:
+    """Saved connections are stored as records with a version (``{"version": 2, "endpoint": {"url": ...},
+    "handshake": {...}, ...}``) instead of one flat object; every setting moves into its record, and keys this
+    version does not know stay where they were."""
+    rows = db.execute("SELECT id, data FROM profiles").fetchall()
+    for profile_id, data in rows:
+        try:
+            flat = json.loads(data)
+        except ValueError:
+            continue  # not readable before either: left for the user to see, not lost here
+        if isinstance(flat, dict) and "version" not in flat:
+            db.execute("UPDATE profiles SET data = ? WHERE id = ?",
+                       (json.dumps(upgrade_v1(flat), ensure_ascii=False), profile_id))
+
+
 #: MIGRATIONS[i] brings a database from user_version i to i + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 SCHEMA_VERSION = len(MIGRATIONS)
-
-_PROFILE_FIELDS = {f for f in ConnectionProfile.__dataclass_fields__}
-
-
-def profile_to_json(profile: ConnectionProfile) -> str:
-    data: dict[str, Any] = {
-        "name": profile.name,
-        "url": profile.url,
-        "headers": [list(h) for h in profile.headers],
-        "subprotocols": list(profile.subprotocols),
-        "origin": profile.origin,
-        "variables": [list(v) for v in profile.variables],
-        "handshake_timeout_s": profile.handshake_timeout_s,
-        "max_message_size": profile.max_message_size,
-        "max_frame_size": profile.max_frame_size,
-        "heartbeat_interval_s": profile.heartbeat_interval_s,
-        "heartbeat_timeout_s": profile.heartbeat_timeout_s,
-        "heartbeat_action": profile.heartbeat_action,
-        "reconnect": profile.reconnect,
-        "reconnect_max_attempts": profile.reconnect_max_attempts,
-        "reconnect_base_s": profile.reconnect_base_s,
-        "reconnect_max_s": profile.reconnect_max_s,
-        "engine": profile.engine,
-        "deflate": profile.deflate,
-        "deflate_server_max_window_bits": profile.deflate_server_max_window_bits,
-        "deflate_client_max_window_bits": profile.deflate_client_max_window_bits,
-        "deflate_server_no_context_takeover": profile.deflate_server_no_context_takeover,
-        "deflate_client_no_context_takeover": profile.deflate_client_no_context_takeover,
-        "auto_pong": profile.auto_pong,
-        "close_timeout_s": profile.close_timeout_s,
-        "builtin": profile.builtin,
-    }
-    return json.dumps(data, ensure_ascii=False)
-
-
-def profile_from_json(profile_id: str, text: str) -> ConnectionProfile:
-    data = json.loads(text)
-    known = {k: v for k, v in data.items() if k in _PROFILE_FIELDS}
-    for key in ("headers", "variables"):
-        if key in known:
-            known[key] = tuple((str(a), str(b)) for a, b in known[key])
-    if "subprotocols" in known:
-        known["subprotocols"] = tuple(str(p) for p in known["subprotocols"])
-    return ConnectionProfile(id=profile_id, **known)
-
 
 class Store:
     def __init__(self, path: Path | str) -> None:

@@ -180,7 +180,7 @@ class EngineConnection(QObject):
             return
         host, port = self._host_port()
         self._finish_failed(Failure(FailureKind.HANDSHAKE_TIMEOUT, host=host, port=port,
-                                    timeout_s=self._target.handshake_timeout_s))
+                                    timeout_s=self._target.handshake.timeout_s))
 
     @Slot()
     def _on_close_timeout(self) -> None:
@@ -210,12 +210,12 @@ class QtConnection(EngineConnection):
         if self._ws is not None:
             raise RuntimeError("a QtConnection opens once; make a new one to reconnect")
         self._target = target
-        ws = QWebSocket(target.origin, QWebSocketProtocol.Version.VersionLatest, self)
+        ws = QWebSocket(target.handshake.origin, QWebSocketProtocol.Version.VersionLatest, self)
         self._ws = ws
         # QWebSocket parses everything buffered in one go, so a flood can hold the event loop for a while.
         # Its read buffer cannot be bounded to prevent that: a frame larger than the buffer never completes.
-        ws.setMaxAllowedIncomingMessageSize(target.max_message_size)
-        ws.setMaxAllowedIncomingFrameSize(target.max_frame_size)
+        ws.setMaxAllowedIncomingMessageSize(target.limits.max_message_size)
+        ws.setMaxAllowedIncomingFrameSize(target.limits.max_frame_size)
         ws.stateChanged.connect(self._on_state_changed)
         ws.connected.connect(self._on_connected)
         ws.disconnected.connect(self._on_disconnected)
@@ -227,13 +227,13 @@ class QtConnection(EngineConnection):
         ws.aboutToClose.connect(self._on_about_to_close)
 
         request = QNetworkRequest(QUrl(target.url))
-        for name, value in target.headers:
+        for name, value in target.handshake.headers:
             request.setRawHeader(QByteArray(name.encode("latin-1", "replace")),
                                  QByteArray(value.encode("utf-8")))
         options = QWebSocketHandshakeOptions()
-        options.setSubprotocols(list(target.subprotocols))
+        options.setSubprotocols(list(target.handshake.subprotocols))
         self._set_state(ConnectionState.CONNECTING)
-        self._handshake_timer.start(int(target.handshake_timeout_s * 1000))
+        self._handshake_timer.start(int(target.handshake.timeout_s * 1000))
         ws.open(request, options)
 
     def send(self, data: bytes, is_text: bool) -> None:
@@ -259,7 +259,7 @@ class QtConnection(EngineConnection):
         self._we_closed = True
         now = time.monotonic_ns()
         assert self._target is not None
-        self._close_timer.start(int(min(self._target.close_timeout_s, QT_CLOSE_WAIT_S) * 1000))
+        self._close_timer.start(int(min(self._target.protocol.close_timeout_s, QT_CLOSE_WAIT_S) * 1000))
         ws.close(QWebSocketProtocol.CloseCode(code), reason)
         self._emit_out(Opcode.CLOSE, close_payload(code, reason), now)
 
@@ -410,7 +410,7 @@ class QtConnection(EngineConnection):
         info: CloseInfo
         if self._close_timed_out:
             assert self._target is not None
-            wait = min(self._target.close_timeout_s, QT_CLOSE_WAIT_S)
+            wait = min(self._target.protocol.close_timeout_s, QT_CLOSE_WAIT_S)
             info = CloseInfo(code=code, reason=reason, by_peer=False, clean=False,
                              failure=Failure(FailureKind.CLOSE_TIMEOUT, timeout_s=wait,
                                              detail=f"no close frame came back within {wait:g} s of ours"))
@@ -423,7 +423,7 @@ class QtConnection(EngineConnection):
             assert self._target is not None
             info = CloseInfo(code=1009, reason=reason, by_peer=False, clean=False,
                              failure=Failure(FailureKind.MESSAGE_TOO_BIG, detail=reason,
-                                             limit=self._target.max_message_size))
+                                             limit=self._target.limits.max_message_size))
         elif code == 1006 or (error is not None and code == 1000 and not reason):
             info = CloseInfo(code=1006, reason="", by_peer=True, clean=False,
                              failure=Failure(FailureKind.CONNECTION_LOST, detail=error[1] if error else ""))

@@ -143,10 +143,10 @@ class _Protocol(ClientProtocol):
 
 def deflate_factory(target: ResolvedTarget) -> ClientPerMessageDeflateFactory:
     return ClientPerMessageDeflateFactory(
-        server_no_context_takeover=target.deflate_server_no_context_takeover,
-        client_no_context_takeover=target.deflate_client_no_context_takeover,
-        server_max_window_bits=target.deflate_server_max_window_bits or None,
-        client_max_window_bits=target.deflate_client_max_window_bits or True,
+        server_no_context_takeover=target.compression.server_no_context_takeover,
+        client_no_context_takeover=target.compression.client_no_context_takeover,
+        server_max_window_bits=target.compression.server_max_window_bits or None,
+        client_max_window_bits=target.compression.client_max_window_bits or True,
     )
 
 
@@ -235,20 +235,20 @@ class WireConnection(EngineConnection):
             return
         self._proto = _Protocol(
             uri,
-            origin=target.origin or None,  # type: ignore[arg-type]
-            extensions=[deflate_factory(target)] if target.deflate else None,
-            subprotocols=list(target.subprotocols) or None,  # type: ignore[arg-type]
-            max_size=(target.max_message_size, target.max_frame_size),
+            origin=target.handshake.origin or None,  # type: ignore[arg-type]
+            extensions=[deflate_factory(target)] if target.compression.deflate else None,
+            subprotocols=list(target.handshake.subprotocols) or None,  # type: ignore[arg-type]
+            max_size=(target.limits.max_message_size, target.limits.max_frame_size),
         )
-        self._proto.auto_pong = target.auto_pong
-        self._fast_limit = min(FAST_FRAME_MAX, target.max_message_size, target.max_frame_size)
+        self._proto.auto_pong = target.protocol.auto_pong
+        self._fast_limit = min(FAST_FRAME_MAX, target.limits.max_message_size, target.limits.max_frame_size)
         sock: QTcpSocket = QSslSocket(self) if secure else QTcpSocket(self)
         self._sock = sock
         sock.setReadBufferSize(SOCKET_BUFFER)
         sock.readyRead.connect(self._on_ready_read)
         sock.disconnected.connect(self._on_disconnected)
         sock.errorOccurred.connect(self._on_error)
-        self._handshake_timer.start(int(target.handshake_timeout_s * 1000))
+        self._handshake_timer.start(int(target.handshake.timeout_s * 1000))
         if isinstance(sock, QSslSocket):
             sock.sslErrors.connect(self._on_ssl_errors)
             sock.encrypted.connect(self._send_request)
@@ -353,7 +353,7 @@ class WireConnection(EngineConnection):
         self._request_sent = True
         request = proto.connect()
         request.headers["User-Agent"] = f"wsinspector/{__version__}"
-        for name, value in target.headers:
+        for name, value in target.handshake.headers:
             if name.lower() == "user-agent":
                 del request.headers["User-Agent"]
             request.headers[name] = value
@@ -400,9 +400,9 @@ class WireConnection(EngineConnection):
         complete = proto.close_rcvd is not None and proto.close_sent is not None
         if complete and not self._close_grace:
             self._close_grace = True
-            self._close_timer.start(int(min(CLOSE_GRACE_S, self._target.close_timeout_s) * 1000))
+            self._close_timer.start(int(min(CLOSE_GRACE_S, self._target.protocol.close_timeout_s) * 1000))
         elif not self._close_timer.isActive() and not self._close_grace:
-            self._close_timer.start(int(self._target.close_timeout_s * 1000))
+            self._close_timer.start(int(self._target.protocol.close_timeout_s * 1000))
 
     def _sync_state(self) -> None:
         proto = self._proto
@@ -673,12 +673,12 @@ class WireConnection(EngineConnection):
                              failure=failure)
         elif self._close_timed_out and rcvd is None:
             # our close frame was never answered
-            detail = (f"no close frame came back within {target.close_timeout_s:g} s of ours; the connection "
+            detail = (f"no close frame came back within {target.protocol.close_timeout_s:g} s of ours; the connection "
                       "was dropped")
             ours, our_reason = self._sent_close or (None, "")
             info = CloseInfo(code=ours, reason=our_reason, by_peer=False, clean=False,
                              failure=Failure(FailureKind.CLOSE_TIMEOUT, detail=detail,
-                                             timeout_s=target.close_timeout_s))
+                                             timeout_s=target.protocol.close_timeout_s))
         elif rcvd is not None:
             code = None if rcvd.code == CloseCode.NO_STATUS_RCVD else rcvd.code
             by_peer = not self._we_closed or bool(proto.close_rcvd_then_sent)
@@ -707,7 +707,7 @@ class WireConnection(EngineConnection):
             # the library raises it without a size when inflating passes the limit
             inflated_from = self._rejected_length if exc.size is None else None
             return Failure(FailureKind.MESSAGE_TOO_BIG, detail=str(exc) + closed_with(1009, "message too big"),
-                           limit=target.max_message_size, inflated_from=inflated_from)
+                           limit=target.limits.max_message_size, inflated_from=inflated_from)
         if isinstance(exc, UnicodeDecodeError):
             what = "text" if self._proto is not None and self._proto.invalid_text is not None else "a close reason"
             return Failure(FailureKind.PROTOCOL, detail=f"the server sent {what} that is not valid UTF-8 "

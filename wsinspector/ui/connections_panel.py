@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from wsinspector.app.connections import ConnectionsController
-from wsinspector.core.profiles import ConnectionProfile
+from wsinspector.core.profiles import ConnectionProfile, Endpoint
 from wsinspector.ui.profile_dialog import ProfileDialog
 
 _ID_ROLE = Qt.ItemDataRole.UserRole
@@ -94,7 +94,7 @@ class ConnectionsPanel(QWidget):
 
     @Slot()
     def new_profile(self) -> None:
-        profile = ConnectionProfile(name=self._controller.unique_name("New connection"), url="ws://127.0.0.1:8765/")
+        profile = ConnectionProfile(name=self._controller.unique_name("New connection"), endpoint=Endpoint("ws://127.0.0.1:8765/"))
         dialog = ProfileDialog(profile, self)
         if dialog.exec():
             saved = self._controller.save(dialog.profile())
@@ -149,6 +149,10 @@ class ConnectionsPanel(QWidget):
         has = self.list.currentItem() is not None
         for action in (self.edit_action, self.duplicate_action, self.rename_action, self.delete_action):
             action.setEnabled(has)
+        profile = self.current_profile()
+        if profile is not None and profile.read_only:  # saved by a newer version: kept as it is
+            self.duplicate_action.setEnabled(False)
+            self.rename_action.setEnabled(False)
 
     def _on_current_changed(self, *_: object) -> None:
         self._update_actions()

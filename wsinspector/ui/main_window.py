@@ -34,7 +34,7 @@ from wsinspector.core.filters import FrameFilter, find_next
 from wsinspector.core.frames import Frame
 from wsinspector.core.log import FrameLog
 from wsinspector.core.payloads import human_size
-from wsinspector.core.profiles import ENGINE_WIRE, ENGINES, ConnectionProfile
+from wsinspector.core.profiles import ENGINE_WIRE, ENGINES, ConnectionProfile, ReadOnlyProfileError
 from wsinspector.core.store import StoreError
 from wsinspector.core.stored import StoredSession
 
@@ -361,7 +361,7 @@ class MainWindow(QMainWindow):
         self.profile_name.setText(f"<b>{html.escape(profile.name)}</b>" if profile else "")
         self.url.setText(profile.url if profile else "")
         if self.session.state is ConnectionState.CLOSED and profile is not None:
-            self.composer.set_fault_injection(profile.engine == ENGINE_WIRE, profile.auto_pong)
+            self.composer.set_fault_injection(profile.protocol.engine == ENGINE_WIRE, profile.protocol.auto_pong)
         self._update_title()
 
     @Slot(object)
@@ -399,16 +399,17 @@ class MainWindow(QMainWindow):
         url = self.url.text().strip()
         notice = ""
         if url != profile.url:
-            edited = profile.with_changes(url=url)
+            edited = profile.with_changes(endpoint={"url": url})
             try:
                 edited.resolved()
             except ValueError as exc:
                 self.banner.show_message(str(exc))
                 return
-            if profile.builtin:
+            if profile.builtin or profile.read_only:
                 # The built-in profile follows the echo server's port; keep the user's URL out of it.
                 notice = (f"Connecting to {url} once; “{profile.name}” keeps pointing at the built-in echo server. "
-                          "Use Duplicate to save a connection of your own.")
+                          "Use Duplicate to save a connection of your own." if profile.builtin else
+                          f"Connecting to {url} once: {ReadOnlyProfileError(profile)}.")
                 profile = edited
             else:
                 profile = self._profile = self.context.connections.save(edited)

@@ -3,6 +3,9 @@ limits and timeouts; heartbeat and reconnect."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -32,6 +35,7 @@ from wsinspector.core.profiles import (
     MIB,
     ConnectionProfile,
     ProfileError,
+    ReadOnlyProfileError,
     UnknownVariableError,
 )
 
@@ -97,30 +101,25 @@ class ProfileDialog(QDialog):
         self.setObjectName("profileDialog")
         self.resize(620, 560)
         self._profile = profile
-        self.name = QLineEdit(profile.name)
-        self.url = QLineEdit(profile.url)
+        self.name = QLineEdit()
+        self.url = QLineEdit()
         self.url.setPlaceholderText("ws://host:port/path or wss://… ({{variables}} allowed)")
-        self.origin = QLineEdit(profile.origin)
+        self.origin = QLineEdit()
         self.origin.setPlaceholderText("Origin header, e.g. https://example.com (optional)")
-        self.subprotocols = QLineEdit(", ".join(profile.subprotocols))
+        self.subprotocols = QLineEdit()
         self.subprotocols.setPlaceholderText("Offered subprotocols, comma-separated, in order of preference")
         self.headers = PairTable("Header", "Value")
-        self.headers.set_pairs(profile.headers)
         self.variables = PairTable("Variable", "Value")
-        self.variables.set_pairs(profile.variables)
         self.timeout = QDoubleSpinBox()
         self.timeout.setRange(0.1, 600)
         self.timeout.setDecimals(1)
         self.timeout.setSuffix(" s")
-        self.timeout.setValue(profile.handshake_timeout_s)
         self.max_message = QSpinBox()
         self.max_message.setRange(1, 2047)
         self.max_message.setSuffix(" MiB")
-        self.max_message.setValue(max(1, profile.max_message_size // MIB))
         self.max_frame = QSpinBox()
         self.max_frame.setRange(1, 2047)
         self.max_frame.setSuffix(" MiB")
-        self.max_frame.setValue(max(1, profile.max_frame_size // MIB))
         self.heartbeat = QDoubleSpinBox()
         self.heartbeat.setObjectName("heartbeatInterval")
         self.heartbeat.setRange(0, 3600)
@@ -128,16 +127,13 @@ class ProfileDialog(QDialog):
         self.heartbeat.setSuffix(" s")
         self.heartbeat.setSpecialValueText("off")
         self.heartbeat.setToolTip("Send a ping this often while connected; each pong's round trip is measured")
-        self.heartbeat.setValue(profile.heartbeat_interval_s)
         self.heartbeat_timeout = QDoubleSpinBox()
         self.heartbeat_timeout.setRange(0.1, 600)
         self.heartbeat_timeout.setDecimals(1)
         self.heartbeat_timeout.setSuffix(" s")
-        self.heartbeat_timeout.setValue(profile.heartbeat_timeout_s)
         self.heartbeat_action = QComboBox()
         for key, label in HEARTBEAT_ACTIONS.items():
             self.heartbeat_action.addItem(label, key)
-        self.heartbeat_action.setCurrentIndex(max(0, self.heartbeat_action.findData(profile.heartbeat_action)))
         heartbeat_row = QHBoxLayout()
         heartbeat_row.addWidget(self.heartbeat)
         heartbeat_row.addWidget(QLabel("no pong within"))
@@ -146,21 +142,17 @@ class ProfileDialog(QDialog):
         heartbeat_row.addWidget(self.heartbeat_action, 1)
         self.reconnect = QCheckBox("Reconnect by itself when the connection drops")
         self.reconnect.setObjectName("reconnect")
-        self.reconnect.setChecked(profile.reconnect)
         self.reconnect_attempts = QSpinBox()
         self.reconnect_attempts.setRange(0, 10_000)
         self.reconnect_attempts.setSpecialValueText("no limit")
-        self.reconnect_attempts.setValue(profile.reconnect_max_attempts)
         self.reconnect_base = QDoubleSpinBox()
         self.reconnect_base.setRange(0.1, 600)
         self.reconnect_base.setDecimals(1)
         self.reconnect_base.setSuffix(" s")
-        self.reconnect_base.setValue(profile.reconnect_base_s)
         self.reconnect_max = QDoubleSpinBox()
         self.reconnect_max.setRange(0.1, 3600)
         self.reconnect_max.setDecimals(1)
         self.reconnect_max.setSuffix(" s")
-        self.reconnect_max.setValue(profile.reconnect_max_s)
         reconnect_row = QHBoxLayout()
         reconnect_row.addWidget(self.reconnect)
         reconnect_row.addWidget(QLabel("attempts"))
@@ -173,26 +165,20 @@ class ProfileDialog(QDialog):
         self.engine.setObjectName("engine")
         for key, label in ENGINES.items():
             self.engine.addItem(label, key)
-        self.engine.setCurrentIndex(max(0, self.engine.findData(profile.engine)))
         self.engine.setToolTip("Wire: every frame both ways with its real header (incoming pings and close "
                                "frames, RSV bits, mask keys), permessage-deflate and fault injection.\n"
                                "Qt: QtWebSockets; it hides incoming pings, close frames, RSV bits and masking.")
         self.engine.currentIndexChanged.connect(self._update_engine_fields)
         self.deflate = QCheckBox("Offer permessage-deflate (compression)")
         self.deflate.setObjectName("deflate")
-        self.deflate.setChecked(profile.deflate)
         self.deflate.toggled.connect(self._update_engine_fields)
-        self.server_window = WindowBitsSpin(profile.deflate_server_max_window_bits,
-                                          "Ask the server to compress with at most this LZ77 window "
+        self.server_window = WindowBitsSpin("Ask the server to compress with at most this LZ77 window "
                                           "(server_max_window_bits)")
-        self.client_window = WindowBitsSpin(profile.deflate_client_max_window_bits,
-                                          "Limit our own compression window (client_max_window_bits); "
+        self.client_window = WindowBitsSpin("Limit our own compression window (client_max_window_bits); "
                                           "\"any\" lets the server choose")
         self.server_no_context = QCheckBox("server_no_context_takeover")
-        self.server_no_context.setChecked(profile.deflate_server_no_context_takeover)
         self.server_no_context.setToolTip("Ask the server to compress each message on its own")
         self.client_no_context = QCheckBox("client_no_context_takeover")
-        self.client_no_context.setChecked(profile.deflate_client_no_context_takeover)
         self.client_no_context.setToolTip("Compress each of our messages on its own")
         deflate_grid = QGridLayout()
         deflate_grid.addWidget(self.deflate, 0, 0, 1, 4)
@@ -205,14 +191,12 @@ class ProfileDialog(QDialog):
         deflate_grid.setColumnStretch(3, 1)
         self.auto_pong = QCheckBox("Answer the server's pings automatically")
         self.auto_pong.setObjectName("autoPong")
-        self.auto_pong.setChecked(profile.auto_pong)
         self.auto_pong.setToolTip("Off: pings go unanswered, to test the server's heartbeat (Wire engine)")
         self.close_timeout = QDoubleSpinBox()
         self.close_timeout.setObjectName("closeTimeout")
         self.close_timeout.setRange(0.1, 600)
         self.close_timeout.setDecimals(1)
         self.close_timeout.setSuffix(" s")
-        self.close_timeout.setValue(profile.close_timeout_s)
         self.close_timeout.setToolTip("After our close frame, how long the server has to answer before the "
                                       "connection is dropped (the Qt engine waits 2.5 s at most)")
         self.engine_note = QLabel()
@@ -258,6 +242,38 @@ class ProfileDialog(QDialog):
         layout.addWidget(self.tabs)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+        #: every setting the dialog edits: (record, field) -> its widget, read and written as the field's value;
+        #: the record "" is the profile itself
+        self._fields: dict[tuple[str, str], FieldWidget] = {
+            ("", "name"): text_field(self.name),
+            ("", "variables"): pairs_field(self.variables),
+            ("endpoint", "url"): text_field(self.url),
+            ("handshake", "headers"): pairs_field(self.headers),
+            ("handshake", "subprotocols"): list_field(self.subprotocols),
+            ("handshake", "origin"): text_field(self.origin),
+            ("handshake", "timeout_s"): spin_field(self.timeout),
+            ("limits", "max_message_size"): mib_field(self.max_message),
+            ("limits", "max_frame_size"): mib_field(self.max_frame),
+            ("protocol", "engine"): choice_field(self.engine),
+            ("protocol", "auto_pong"): check_field(self.auto_pong),
+            ("protocol", "close_timeout_s"): spin_field(self.close_timeout),
+            ("compression", "deflate"): check_field(self.deflate),
+            ("compression", "server_max_window_bits"): FieldWidget(self.server_window.bits,
+                                                                    self.server_window.set_bits),
+            ("compression", "client_max_window_bits"): FieldWidget(self.client_window.bits,
+                                                                    self.client_window.set_bits),
+            ("compression", "server_no_context_takeover"): check_field(self.server_no_context),
+            ("compression", "client_no_context_takeover"): check_field(self.client_no_context),
+            ("health", "heartbeat_interval_s"): spin_field(self.heartbeat),
+            ("health", "heartbeat_timeout_s"): spin_field(self.heartbeat_timeout),
+            ("health", "heartbeat_action"): choice_field(self.heartbeat_action),
+            ("health", "reconnect"): check_field(self.reconnect),
+            ("health", "reconnect_max_attempts"): spin_field(self.reconnect_attempts),
+            ("health", "reconnect_base_s"): spin_field(self.reconnect_base),
+            ("health", "reconnect_max_s"): spin_field(self.reconnect_max),
+        }
+        for (record, name), widget in self._fields.items():
+            widget.write(getattr(getattr(profile, record) if record else profile, name))
         self._update_engine_fields()
 
     @Slot()
@@ -274,35 +290,17 @@ class ProfileDialog(QDialog):
             "or masking; the settings below that need the Wire engine are off.")
 
     def profile(self) -> ConnectionProfile:
-        subprotocols = tuple(p.strip() for p in self.subprotocols.text().split(",") if p.strip())
-        return self._profile.with_changes(
-            name=self.name.text().strip() or self._profile.name,
-            url=self.url.text().strip(),
-            origin=self.origin.text().strip(),
-            subprotocols=subprotocols,
-            headers=self.headers.pairs(),
-            variables=self.variables.pairs(),
-            handshake_timeout_s=self.timeout.value(),
-            max_message_size=self.max_message.value() * MIB,
-            max_frame_size=self.max_frame.value() * MIB,
-            heartbeat_interval_s=self.heartbeat.value(),
-            heartbeat_timeout_s=self.heartbeat_timeout.value(),
-            heartbeat_action=str(self.heartbeat_action.currentData()),
-            reconnect=self.reconnect.isChecked(),
-            reconnect_max_attempts=self.reconnect_attempts.value(),
-            reconnect_base_s=self.reconnect_base.value(),
-            reconnect_max_s=self.reconnect_max.value(),
-            engine=str(self.engine.currentData()),
-            deflate=self.deflate.isChecked(),
-            deflate_server_max_window_bits=self.server_window.bits(),
-            deflate_client_max_window_bits=self.client_window.bits(),
-            deflate_server_no_context_takeover=self.server_no_context.isChecked(),
-            deflate_client_no_context_takeover=self.client_no_context.isChecked(),
-            auto_pong=self.auto_pong.isChecked(),
-            close_timeout_s=self.close_timeout.value(),
-        )
+        changes: dict[str, dict[str, object]] = {}
+        for (record, name), widget in self._fields.items():
+            changes.setdefault(record, {})[name] = widget.read()
+        top = changes.pop("")
+        top["name"] = top["name"] or self._profile.name
+        return self._profile.with_changes(**top, **changes)
 
     def accept(self) -> None:
+        if self._profile.read_only:
+            self.error.setText(f"{ReadOnlyProfileError(self._profile)}.")
+            return
         try:
             self.profile().resolved()
         except UnknownVariableError as exc:
@@ -320,13 +318,74 @@ class WindowBitsSpin(QSpinBox):
 
     _ANY = 7
 
-    def __init__(self, bits: int, tip: str) -> None:
+    def __init__(self, tip: str) -> None:
         super().__init__()
         self.setRange(self._ANY, 15)
         self.setSpecialValueText("any")
-        self.setValue(bits if bits else self._ANY)
         self.setToolTip(tip + " (8-15 bits)")
 
     def bits(self) -> int:
         value = self.value()
         return 0 if value == self._ANY else value
+
+    def set_bits(self, bits: object) -> None:
+        self.setValue(int(bits) if isinstance(bits, int) and bits else self._ANY)
+
+
+class FieldWidget(NamedTuple):
+    """How the dialog reads a setting's value from its widget, and shows a value in it."""
+
+    read: Callable[[], object]
+    write: Callable[[object], None]
+
+
+def text_field(widget: QLineEdit) -> FieldWidget:
+    return FieldWidget(lambda: widget.text().strip(), lambda value: widget.setText(str(value)))
+
+
+def list_field(widget: QLineEdit) -> FieldWidget:
+    """A tuple of strings as one comma-separated line."""
+    return FieldWidget(lambda: tuple(p.strip() for p in widget.text().split(",") if p.strip()),
+                       lambda value: widget.setText(", ".join(_strings(value))))
+
+
+def pairs_field(widget: PairTable) -> FieldWidget:
+    return FieldWidget(widget.pairs, lambda value: widget.set_pairs(tuple(_pairs(value))))
+
+
+def spin_field(widget: QSpinBox | QDoubleSpinBox) -> FieldWidget:
+    if isinstance(widget, QSpinBox):
+        return FieldWidget(widget.value, lambda value: widget.setValue(_int(value)))
+    return FieldWidget(widget.value, lambda value: widget.setValue(_float(value)))
+
+
+def mib_field(widget: QSpinBox) -> FieldWidget:
+    """A size in bytes, shown in whole MiB."""
+    return FieldWidget(lambda: widget.value() * MIB,
+                       lambda value: widget.setValue(max(1, _int(value) // MIB)))
+
+
+def check_field(widget: QCheckBox) -> FieldWidget:
+    return FieldWidget(widget.isChecked, lambda value: widget.setChecked(bool(value)))
+
+
+def choice_field(widget: QComboBox) -> FieldWidget:
+    """The item data of a combo box; an unknown value shows the first item."""
+    return FieldWidget(lambda: str(widget.currentData()),
+                       lambda value: widget.setCurrentIndex(max(0, widget.findData(value))))
+
+
+def _int(value: object) -> int:
+    return int(value) if isinstance(value, int | float) else 0
+
+
+def _float(value: object) -> float:
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _strings(value: object) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, tuple) else []
+
+
+def _pairs(value: object) -> list[tuple[str, str]]:
+    return [(str(a), str(b)) for a, b in value] if isinstance(value, tuple) else []

@@ -119,8 +119,8 @@ def test_to_profile_resolves_with_overrides_and_url():
                       headers=(("X-User", "{{host}}"),), subprotocols=("chat",))
     resolved = to_profile(test, {"host": "b"}).resolved()
     assert resolved.url == "ws://b:1/"
-    assert resolved.headers == (("X-User", "b"),)
-    assert resolved.subprotocols == ("chat",)
+    assert resolved.handshake.headers == (("X-User", "b"),)
+    assert resolved.handshake.subprotocols == ("chat",)
     assert to_profile(test, url="wss://{{host}}/x").resolved().url == "wss://a/x"
 
 

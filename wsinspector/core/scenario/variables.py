@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..frames import Opcode
-from ..profiles import ConnectionProfile, UnknownVariableError
+from ..profiles import ConnectionProfile, Endpoint, Handshake, UnknownVariableError
 from ..profiles import expand as _expand_profile
 from .model import (
     VARIABLE_NAME,
@@ -212,9 +212,8 @@ def to_profile(test: Scenario, overrides: Mapping[str, str] | Iterable[tuple[str
     ``resolved()`` expands the variables and validates everything needed to connect."""
     return ConnectionProfile(
         name=test.name or "test",
-        url=url if url is not None else test.url,
-        headers=test.headers,
-        subprotocols=test.subprotocols,
+        endpoint=Endpoint(url if url is not None else test.url),
+        handshake=Handshake(headers=test.headers, subprotocols=test.subprotocols),
         variables=tuple(initial_variables(test, overrides).items()),
     )
 

@@ -1,0 +1,219 @@
+"""The stored form of a saved connection: versioned records, every setting kept, unknown keys kept, a newer
+format never written over, and the flat form of version 1 brought up to date."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wsinspector.core.profiles import (
+    ENGINE_QT,
+    HEARTBEAT_RECONNECT,
+    PROFILE_VERSION,
+    RECORD_TYPES,
+    Compression,
+    ConnectionProfile,
+    Endpoint,
+    Handshake,
+    Health,
+    Limits,
+    ProfileFormatError,
+    Protocol,
+    ReadOnlyProfileError,
+    profile_from_dict,
+    profile_from_json,
+    profile_to_dict,
+    profile_to_json,
+)
+from wsinspector.core.store import SCHEMA_VERSION, Store
+
+DATA = Path(__file__).parent / "data"
+
+
+def every_setting_changed() -> ConnectionProfile:
+    """A profile none of whose settings has its default value."""
+    return ConnectionProfile(
+        name="Staging ✓",
+        endpoint=Endpoint("wss://{{host}}/socket?v=2"),
+        handshake=Handshake(headers=(("Authorization", "Bearer {{token}}"), ("X-Trace", "1"), ("X-Trace", "2")),
+                            subprotocols=("graphql-ws", "chat.v1"), origin="https://app.example.com", timeout_s=2.5),
+        limits=Limits(max_message_size=3 * 1024 * 1024, max_frame_size=2 * 1024 * 1024),
+        protocol=Protocol(engine=ENGINE_QT, auto_pong=False, close_timeout_s=1.5),
+        compression=Compression(deflate=False, server_max_window_bits=10, client_max_window_bits=12,
+                                server_no_context_takeover=True, client_no_context_takeover=True),
+        health=Health(heartbeat_interval_s=7.5, heartbeat_timeout_s=3.5, heartbeat_action=HEARTBEAT_RECONNECT,
+                      reconnect=True, reconnect_max_attempts=4, reconnect_base_s=1.5, reconnect_max_s=12.0),
+        variables=(("host", "api.example.com"), ("token", "s3cr3t ✓")),
+        builtin="local-echo",
+        id="0123456789abcdef0123456789abcdef",
+    )
+
+
+def test_the_test_profile_changes_every_setting() -> None:
+    profile, default = every_setting_changed(), ConnectionProfile(name="")
+    for name, record in profile.records():
+        for f in fields(record):
+            assert getattr(record, f.name) != getattr(getattr(default, name), f.name), f"{name}.{f.name}"
+    assert (profile.variables, profile.builtin) != (default.variables, default.builtin)
+
+
+def test_every_setting_round_trips_through_json() -> None:
+    profile = every_setting_changed()
+    assert profile_from_json(profile.id, profile_to_json(profile)) == profile
+    default = ConnectionProfile(name="d")
+    assert profile_from_json(default.id, profile_to_json(default)) == default
+
+
+def test_the_stored_form_is_versioned_records() -> None:
+    data = profile_to_dict(every_setting_changed())
+    assert data["version"] == PROFILE_VERSION
+    assert list(data) == ["version", "name", "variables", "builtin", *RECORD_TYPES]
+    assert data["endpoint"] == {"url": "wss://{{host}}/socket?v=2"}
+    assert data["handshake"]["headers"] == [["Authorization", "Bearer {{token}}"], ["X-Trace", "1"], ["X-Trace", "2"]]
+    assert data["compression"]["server_max_window_bits"] == 10
+    assert data["tls"] == data["proxy"] == data["auth"] == {}
+    assert "id" not in data  # the id is the row's key
+
+
+def test_unknown_keys_are_kept_on_top_and_inside_a_record() -> None:
+    data = profile_to_dict(every_setting_changed())
+    data["folder"] = {"path": ["Team", "Staging"]}
+    data["environment"] = "staging"
+    data["handshake"]["cookies"] = [["session", "abc"]]
+    data["tls"] = {"ca_file": "/etc/ca.pem", "verify": False}
+    data["certificates"] = {"pinned": ["ab:cd"]}
+    profile = profile_from_dict("p1", data)
+    assert profile == every_setting_changed().with_changes(id="p1", unknown=profile.unknown)
+    # changed and saved by this version: the unknown keys go back where they were
+    edited = profile.with_changes(name="Renamed", handshake={"timeout_s": 9.0})
+    again = json.loads(profile_to_json(edited))
+    assert again["folder"] == {"path": ["Team", "Staging"]}
+    assert again["environment"] == "staging"
+    assert again["certificates"] == {"pinned": ["ab:cd"]}
+    assert again["handshake"]["cookies"] == [["session", "abc"]]
+    assert again["handshake"]["timeout_s"] == 9.0
+    assert again["tls"] == {"ca_file": "/etc/ca.pem", "verify": False}
+    assert again["name"] == "Renamed"
+    # and survive another round
+    assert profile_from_json("p1", json.dumps(again)).unknown == profile.unknown
+
+
+def test_missing_settings_take_their_defaults() -> None:
+    profile = profile_from_dict("p", {"version": PROFILE_VERSION, "name": "n", "endpoint": {"url": "ws://h/"}})
+    assert profile == ConnectionProfile(name="n", endpoint=Endpoint("ws://h/"), id="p")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"handshake": {"timeout_s": "soon"}}, "handshake.timeout_s"),
+        ({"limits": {"max_frame_size": 1.5}}, "limits.max_frame_size"),
+        ({"protocol": {"auto_pong": 1}}, "protocol.auto_pong"),
+        ({"handshake": {"headers": [["only a name"]]}}, "handshake.headers"),
+        ({"health": []}, "“health” are not an object"),
+        ({"name": 7}, "name"),
+        ({"version": "2"}, "unknown format version"),
+        ({"version": 0}, "unknown format version"),
+    ],
+)
+def test_a_value_of_the_wrong_kind_is_named(data: dict[str, Any], message: str) -> None:
+    with pytest.raises(ProfileFormatError, match=message):
+        profile_from_dict("p", {"version": PROFILE_VERSION, "name": "n", **data})
+
+
+def test_text_that_is_not_a_profile_is_refused_with_a_message() -> None:
+    with pytest.raises(ProfileFormatError, match="not valid JSON"):
+        profile_from_json("p", "{nope")
+    with pytest.raises(ProfileFormatError, match="not a JSON object"):
+        profile_from_json("p", "[]")
+
+
+# -- a newer format ---------------------------------------------------------------------------------
+
+
+def newer_form() -> dict[str, Any]:
+    data = profile_to_dict(every_setting_changed())
+    data["version"] = PROFILE_VERSION + 1
+    data["handshake"]["timeout_s"] = "from a setting this version cannot read"
+    data["handshake"]["cookies"] = [["a", "b"]]
+    data["folder"] = "Team"
+    return data
+
+
+def test_a_newer_format_is_read_as_far_as_understood_and_is_read_only() -> None:
+    profile = profile_from_dict("p", newer_form())
+    assert profile.read_only
+    assert profile.url == "wss://{{host}}/socket?v=2"
+    assert profile.health == every_setting_changed().health
+    assert profile.handshake.timeout_s == Handshake().timeout_s  # not understood: the default, for this run only
+    profile.resolved()  # usable to connect
+    with pytest.raises(ReadOnlyProfileError, match=r"saved by a newer wsinspector \(profile format 3"):
+        profile_to_json(profile)
+    with pytest.raises(ReadOnlyProfileError):
+        profile_to_json(profile.with_changes(name="Renamed"))
+    with pytest.raises(ReadOnlyProfileError):
+        profile_to_json(profile.duplicate("Copy"))
+
+
+def test_the_store_never_writes_over_a_profile_of_a_newer_format(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.sqlite3")
+    try:
+        store.save_profile(every_setting_changed())
+        newer = json.dumps(newer_form(), ensure_ascii=False)
+        store._db.execute("UPDATE profiles SET data = ?", (newer,))
+        [profile] = store.profiles()
+        assert profile.read_only and profile.name == "Staging ✓"
+        with pytest.raises(ReadOnlyProfileError):
+            store.save_profile(profile.with_changes(name="Renamed"))
+        assert store._db.execute("SELECT data FROM profiles").fetchone()[0] == newer
+    finally:
+        store.close()
+
+
+# -- version 1 --------------------------------------------------------------------------------------
+
+
+def test_the_flat_version_1_form_is_read_with_every_setting() -> None:
+    flat = json.loads((DATA / "profile_v1.json").read_text(encoding="utf-8"))
+    assert "version" not in flat
+    profile = profile_from_dict("0123456789abcdef0123456789abcdef", flat)
+    assert profile == every_setting_changed().with_changes(builtin="", unknown={"folder": "Team"})
+    assert profile_to_dict(profile)["folder"] == "Team"
+
+
+def test_a_database_of_schema_6_migrates_with_every_setting_intact(tmp_path: Path) -> None:
+    """``data/store_v6.sqlite`` was written by the store of schema 6, when a profile was one flat object."""
+    path = tmp_path / "wsinspector.sqlite3"
+    shutil.copy(DATA / "store_v6.sqlite", path)
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == 6
+    before = dict(raw.execute("SELECT id, data FROM profiles").fetchall())
+    raw.close()
+    assert all("version" not in json.loads(data) for data in before.values())
+
+    store = Store(path)
+    try:
+        assert store.schema_version == SCHEMA_VERSION
+        staging, echo = store.profiles()
+        assert staging == every_setting_changed().with_changes(builtin="")
+        assert echo == ConnectionProfile(name="Local echo", endpoint=Endpoint("ws://127.0.0.1:8765/"),
+                                         builtin="local-echo", id="fedcba9876543210fedcba9876543210")
+        assert store.setting("theme") == "dark"
+        stored = dict(store._db.execute("SELECT id, data FROM profiles").fetchall())
+    finally:
+        store.close()
+    # the rows now hold the current form
+    for profile_id, data in stored.items():
+        assert json.loads(data)["version"] == PROFILE_VERSION, profile_id
+    # and read the same after reopening
+    store = Store(path)
+    try:
+        assert store.profiles() == [staging, echo]
+    finally:
+        store.close()
