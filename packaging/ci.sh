@@ -21,14 +21,8 @@ stage() {
     echo "== packaging: $name passed in $((SECONDS - start)) s"
 }
 
-# the display the window checks run on
-missing=()
-for tool in xvfb-run:xvfb xauth:xauth; do
-    command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool##*:}")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+# what the window checks need: Qt's X11 libraries and a virtual display
+scripts/qt-system-packages.sh xvfb xauth
 
 rm -rf dist
 # the .deb CI tests is compressed with zstd in seconds; a release's (xz) takes about two minutes more
