@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from websockets.exceptions import InvalidHandshake, InvalidStatus, NegotiationError, PayloadTooBig, ProtocolError
+from websockets.extensions.permessage_deflate import PerMessageDeflate
 from websockets.frames import EXTERNAL_CLOSE_CODES, Close, CloseCode, apply_mask  # type: ignore[attr-defined]
 from websockets.frames import Frame as WsFrame
 from websockets.frames import Opcode as WsOpcode
@@ -102,8 +103,6 @@ WireEvent = Opened | HandshakeFailed
 
 def describe_extensions(extensions: list[object]) -> str:
     """The negotiated extensions as the response header would put them."""
-    from websockets.extensions.permessage_deflate import PerMessageDeflate  # noqa: PLC0415
-
     parts = []
     for ext in extensions:
         if isinstance(ext, PerMessageDeflate):
@@ -202,14 +201,15 @@ class WireEngine:
             if self._held_head is not None and not (proto.parked and proto.state is OPEN):
                 data = self._hand_off(self._held_head, data, 0)
                 self._held_head = None
+        fast = self._fast
         while True:
-            if proto.parked and proto.state is OPEN:
+            if fast and proto.parked and proto.state is OPEN:
                 rest = self._take_fast(data, now_ns)
                 if rest is None:
                     return
                 data = rest
             self._library(data, now_ns)
-            if self._handshake_failed or proto.state is CLOSED or not proto.parked:
+            if self._handshake_failed or proto.state is CLOSED or not (fast and proto.parked):
                 return
             buffer = proto.reader.buffer  # what follows the library's last frame: the fast path's again
             if not buffer:
