@@ -1,13 +1,9 @@
-"""The Wire engine's pump: Qt sockets in and out of the sans-I/O core (:mod:`wsinspector.core.wire`).
+"""The Wire engine's pump: Qt sockets in and out of the sans-I/O core (:mod:`wsinspector.core.wire`), which
+makes every protocol decision; this class moves bytes, keeps time, and arms timers at the core's deadlines.
 
-Every protocol decision is the core's (:class:`~wsinspector.core.wire.engine.WireEngine`); this class moves
-bytes, keeps time, and arms timers where the core names deadlines.
-
-Why Qt sockets rather than asyncio streams: ``QTcpSocket``/``QSslSocket`` take the same TLS configuration,
-certificate checks and application proxy as the Qt engine, so switching engines changes how frames are
-handled and nothing about how the endpoint is reached; and every read happens on the Qt main thread, in
-chunks this class sizes itself. Parsing for at most ``PUMP_BUDGET_S`` per turn of the event loop keeps the
-window responsive under a flood (QWebSocket parses everything buffered in one go), and a bounded socket
+Qt sockets take the same TLS configuration, certificate checks and proxy as the Qt engine, so switching
+engines changes how frames are handled, not how the endpoint is reached. Parsing for at most
+``PUMP_BUDGET_S`` per turn of the event loop keeps the window responsive under a flood, and a bounded socket
 read buffer pushes back on the sender through TCP instead of growing without limit.
 """
 
@@ -32,8 +28,7 @@ _SocketError = QAbstractSocket.SocketError
 
 #: bytes read and parsed at a time
 READ_CHUNK = 16 * 1024
-#: reading goes on, chunk after chunk, for this long at most per turn of the event loop (a chunk of tiny
-#: frames takes a few milliseconds, a chunk of a large frame next to nothing)
+#: reading goes on, chunk after chunk, for this long at most per turn of the event loop
 PUMP_BUDGET_S = 0.005
 #: the socket's own read buffer: beyond it, TCP flow control holds the sender back
 SOCKET_BUFFER = 4 * 1024 * 1024
