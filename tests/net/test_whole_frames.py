@@ -13,7 +13,7 @@ from tests.net.conftest import WAIT_MS, Net
 from tests.net.hostile_extra import FrameRecorder, read_client_frame
 from tests.peers import Behaviour, after_upgrade, server_frame
 from wsinspector.core.frames import Opcode
-from wsinspector.net.wire import FAST_FRAME_MAX
+from wsinspector.core.wire.engine import FAST_FRAME_MAX
 
 _BIG = bytes(range(256)) * ((FAST_FRAME_MAX + 4096) // 256)  # above the short path's limit: a 64-bit length
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Protocol
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import QByteArray, QObject, QTimer, QUrl, Signal, Slot
@@ -21,6 +20,7 @@ from wsinspector.core.events import CloseInfo, ConnectionState, Failure, Failure
 from wsinspector.core.frames import Direction, Frame, Opcode, close_payload, split_payload
 from wsinspector.core.model import header as frame_header
 from wsinspector.core.profiles import ResolvedTarget
+from wsinspector.core.wire.sinks import FrameSink, WholeInSink
 
 _SocketError = QAbstractSocket.SocketError
 _QtState = QAbstractSocket.SocketState
@@ -51,22 +51,6 @@ _TEXT, _BINARY, _CONTINUATION = Opcode.TEXT, Opcode.BINARY, Opcode.CONTINUATION
 # QWebSocket shows neither RSV bits nor masking, and text only after decoding it (the wire bytes may differ)
 _WHOLE_TEXT = frame_header.whole_in(_TEXT, header_known=False, length_known=False)
 _WHOLE_BINARY = frame_header.whole_in(_BINARY, header_known=False, length_known=True)
-
-
-class FrameSink(Protocol):
-    """Receives each frame's fields (the signature of FrameLog.append_fields)."""
-
-    def __call__(self, direction: Direction, opcode: Opcode, payload: bytes, ts_ns: int, fin: bool | None,
-                 rsv1: bool | None = None, rsv2: bool | None = None, rsv3: bool | None = None,
-                 masked: bool | None = None, payload_length: int | None = None, mask_key: bytes | None = None,
-                 note: str = "") -> object: ...
-
-
-class WholeInSink(Protocol):
-    """Receives an incoming frame that is a whole message (the signature of FrameLog.append_whole_in): its
-    packed bits from :func:`~wsinspector.core.model.header.whole_in`, its payload and its time stamp."""
-
-    def __call__(self, meta: int, payload: bytes, ts_ns: int) -> object: ...
 
 
 _BOMS = ("\ufeff", "\ufffe")

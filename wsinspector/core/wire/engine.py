@@ -1,0 +1,541 @@
+"""The Wire engine's decisions, without I/O: bytes in, frames and events out, bytes to send.
+
+:class:`WireEngine` owns one :mod:`~wsinspector.core.wire.protocol` object (either role) and adds what the
+timeline needs: every frame that crosses the wire is reported, both ways, with its real header (FIN, RSV1-3,
+opcode, mask bit and key, payload length on the wire) next to its decoded payload (unmasked, decompressed),
+so a compressed frame shows both lengths. It owns no socket, timer or clock: the caller feeds it what it
+reads, writes what :meth:`WireEngine.data_to_send` returns, passes the time with every call, and reads
+:attr:`WireEngine.close_deadline_ns` to know when to give up on the peer.
+
+The bulk of a fast feed, an unmasked TEXT or BINARY frame of at most ``FAST_FRAME_MAX`` bytes with FIN set
+and RSV bits clear, arriving while the connection is open and no fragmented message is under way, is taken
+off the stream before the library (the *fast path*): such a frame changes no protocol state, so the library
+need not see it. Its payload is sliced out, text is checked as UTF-8, and it goes to ``whole_in``. Any other
+frame, and any frame the fast path has a doubt about (invalid text, a size limit), is handed to the library
+with its header already read; the library reads on until it is back at a frame boundary with nothing under
+way, and hands the bytes after it back (see the protocol module).
+
+Text is handled as bytes end to end: nothing is decoded to ``str`` and re-encoded, so a leading U+FEFF or
+U+FFFE survives both ways. Incoming text is checked as UTF-8 frame by frame; invalid text fails the
+connection with 1007 as soon as the frame that breaks it arrives.
+"""
+
+from __future__ import annotations
+
+import codecs
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from websockets.exceptions import InvalidHandshake, InvalidStatus, NegotiationError, PayloadTooBig, ProtocolError
+from websockets.extensions.permessage_deflate import PerMessageDeflate
+from websockets.frames import EXTERNAL_CLOSE_CODES, Close, CloseCode, apply_mask  # type: ignore[attr-defined]
+from websockets.frames import Frame as WsFrame
+from websockets.frames import Opcode as WsOpcode
+from websockets.http11 import Request, Response
+from websockets.protocol import CLOSED, CLOSING, CONNECTING, OPEN, SERVER
+
+from wsinspector.core.events import CloseInfo, Failure, FailureKind
+from wsinspector.core.frames import Direction, Opcode, close_payload
+from wsinspector.core.model import header as frame_header
+from wsinspector.core.wire.head import Head, head_at
+from wsinspector.core.wire.protocol import HeadedFrame, WireProtocol
+from wsinspector.core.wire.sinks import FrameSink, WholeInSink
+
+__all__ = [
+    "CLOSE_GRACE_S",
+    "FAST_FRAME_MAX",
+    "HandshakeFailed",
+    "Opened",
+    "WireEngine",
+    "WireEvent",
+    "is_utf8",
+]
+
+_IN, _OUT = Direction.IN, Direction.OUT
+_OPCODES = {int(op): op for op in Opcode}
+
+#: the largest frame the fast path takes, the most a 16-bit length says (larger frames are few, so the
+#: library's cost per frame hardly matters for them)
+FAST_FRAME_MAX = 0xFFFF
+#: once both close frames have crossed, how long the peer has to drop the TCP connection before we do
+CLOSE_GRACE_S = 1.0
+
+_NO_PONG = "not answered: automatic pongs are off for this connection"
+_INVALID_TEXT_IN = "not valid UTF-8: the connection is failed with 1007"
+#: notes on frames a user sent on purpose to test the peer (Faults menu)
+_INVALID_TEXT_OUT = "deliberately not valid UTF-8 (Faults ▸ Send the bytes as a text frame)"
+_UNSOLICITED_PONG_OUT = "sent by hand (Faults ▸ Send an unsolicited pong)"
+_FORBIDDEN_CLOSE_OUT = "deliberately a code RFC 6455 forbids on the wire (Faults ▸ Close with this code, unchecked)"
+
+_WHOLE_TEXT = frame_header.whole_in(Opcode.TEXT, header_known=True, length_known=True)
+_WHOLE_BINARY = frame_header.whole_in(Opcode.BINARY, header_known=True, length_known=True)
+
+
+def is_utf8(data: bytes) -> bool:
+    try:
+        codecs.decode(data, "utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """The opening handshake completed."""
+
+    subprotocol: str
+    #: the response's (client role) or request's (server role) headers, as they came
+    headers: tuple[tuple[str, str], ...]
+    #: the negotiated extensions, as the response header puts them
+    extensions: str
+
+
+@dataclass(frozen=True, slots=True)
+class HandshakeFailed:
+    """The opening handshake was refused or could not be read: the attempt is over."""
+
+    failure: Failure
+
+
+WireEvent = Opened | HandshakeFailed
+
+
+def describe_extensions(extensions: list[object]) -> str:
+    """The negotiated extensions as the response header would put them."""
+    parts = []
+    for ext in extensions:
+        if isinstance(ext, PerMessageDeflate):
+            params = ["permessage-deflate"]
+            if ext.remote_no_context_takeover:
+                params.append("server_no_context_takeover")
+            if ext.local_no_context_takeover:
+                params.append("client_no_context_takeover")
+            params.append(f"server_max_window_bits={ext.remote_max_window_bits}")
+            params.append(f"client_max_window_bits={ext.local_max_window_bits}")
+            parts.append("; ".join(params))
+        else:
+            parts.append(getattr(ext, "name", type(ext).__name__))
+    return ", ".join(parts)
+
+
+class WireEngine:
+    """One connection's protocol, either role, as a plain object (see the module's docstring).
+
+    ``sink`` and ``whole_in`` receive the frames as they are read or written, in wire order; ``on_event``
+    receives :data:`WireEvent` objects in the same order, so a frame never reaches the sink before the
+    handshake that opened its connection is reported. ``host`` and ``port`` only go into failures.
+    """
+
+    def __init__(self, proto: WireProtocol, *, sink: FrameSink, whole_in: WholeInSink,
+                 on_event: Callable[[WireEvent], object], close_timeout_s: float,
+                 max_size: int | None = None, host: str = "", port: int | None = None) -> None:
+        self._proto = proto
+        self._sink = sink
+        self._whole_in = whole_in
+        self._on_event = on_event
+        self.close_timeout_s = close_timeout_s
+        self._host, self._port = host, port
+        # the fast path reads unmasked frames only: a client's incoming ones
+        self._fast = proto.side is not SERVER
+        proto.parking = self._fast
+        self._fast_limit = min(FAST_FRAME_MAX, max_size if max_size is not None else FAST_FRAME_MAX)
+        #: the start of a frame the fast path is waiting to complete, and its header once read
+        self._held = b""
+        self._held_head: Head | None = None
+        self._http_out = proto.state is CONNECTING  # the first write is the handshake's HTTP message
+        self._out: list[bytes] = []
+        self._handshake_failed = False
+        self._we_closed = False
+        self._sent_close: tuple[int | None, str] | None = None  # what our own close frame carried
+        self._rejected_shown = False
+        self._rejected_length: int | None = None  # wire length of the frame the protocol refused
+        self._grace = False
+        #: when to stop waiting for the peer (``time.monotonic_ns()`` scale), once the closing handshake began
+        self.close_deadline_ns: int | None = None
+
+    # -- state ------------------------------------------------------------------------------------
+
+    @property
+    def protocol(self) -> WireProtocol:
+        return self._proto
+
+    @property
+    def is_open(self) -> bool:
+        return self._proto.state is OPEN
+
+    @property
+    def is_closing(self) -> bool:
+        return self._proto.state is CLOSING
+
+    @property
+    def is_closed(self) -> bool:
+        return self._proto.state is CLOSED
+
+    @property
+    def handshake_failed(self) -> bool:
+        return self._handshake_failed
+
+    @property
+    def auto_pong(self) -> bool:
+        return self._proto.auto_pong
+
+    @auto_pong.setter
+    def auto_pong(self, on: bool) -> None:
+        self._proto.auto_pong = on
+
+    def data_to_send(self) -> list[bytes]:
+        """The bytes to write, in order; ``b""`` means: end the stream (half-close)."""
+        out, self._out = self._out, []
+        return out
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def receive_data(self, data: bytes, now_ns: int) -> None:
+        """Bytes read from the peer at ``now_ns``: every frame they complete is reported, stamped with it."""
+        proto = self._proto
+        if proto.state is CLOSED or self._handshake_failed:
+            return
+        if self._held:
+            data, self._held = self._held + data, b""
+            if self._held_head is not None and not (proto.parked and proto.state is OPEN):
+                data = self._hand_off(self._held_head, data, 0)
+                self._held_head = None
+        fast = self._fast
+        while True:
+            if fast and proto.parked and proto.state is OPEN:
+                rest = self._take_fast(data, now_ns)
+                if rest is None:
+                    return
+                data = rest
+            self._library(data, now_ns)
+            if self._handshake_failed or proto.state is CLOSED or not (fast and proto.parked):
+                return
+            buffer = proto.reader.buffer  # what follows the library's last frame: the fast path's again
+            if not buffer:
+                return
+            data = bytes(buffer)
+            del buffer[:]
+
+    def receive_eof(self, now_ns: int) -> None:
+        """The peer ended the stream (everything it sent has gone through :meth:`receive_data`)."""
+        proto = self._proto
+        if self._handshake_failed:
+            return
+        if self._held and proto.state is not CLOSED:
+            held, self._held = self._held, b""
+            if self._held_head is not None:
+                held = self._hand_off(self._held_head, held, 0)
+                self._held_head = None
+            self._library(held, now_ns)  # a frame cut short by the end of the stream: the library says so
+        if self._handshake_failed or (proto.state is CLOSED and proto.reader.eof):
+            return
+        proto.receive_eof()
+        self._after_library(now_ns)
+
+    def _hand_off(self, head: Head, data: bytes, pos: int) -> bytes:
+        """Give the library the frame at ``data[pos]``, whose header is read: it goes on from the payload."""
+        self._proto.handoff = head
+        return data[pos + head[4]:]
+
+    def _take_fast(self, data: bytes, now_ns: int) -> bytes | None:
+        """Take the whole-message frames at the start of ``data``; returns what the library reads next (the
+        payload of a frame handed to it, and all after), or None when nothing is left for it."""
+        size = len(data)
+        pos = 0
+        limit = self._fast_limit
+        whole_in = self._whole_in
+        held = self._held_head
+        if held is not None:  # a frame the fast path took, cut short by the last read: its header is read
+            self._held_head = None
+            b0, _, _, length, start = held
+            end = start + length
+            if end > size:
+                self._held, self._held_head = data, held
+                return None
+            payload = data[start:end]
+            if b0 == 0x81 and not is_utf8(payload):
+                return self._hand_off(held, data, 0)
+            whole_in(_WHOLE_TEXT if b0 == 0x81 else _WHOLE_BINARY, payload, now_ns)
+            pos = end
+        while pos + 2 <= size:
+            b0 = data[pos]
+            b1 = data[pos + 1]
+            if b1 < 126:  # unmasked (a set mask bit makes it 128 or more), 7-bit length
+                length = b1
+                start = pos + 2
+            elif b1 == 126:
+                if pos + 4 > size:
+                    break
+                length = (data[pos + 2] << 8) | data[pos + 3]
+                start = pos + 4
+            else:  # a 64-bit length, or masked: never the fast path's
+                head = head_at(data, pos, b1)
+                if head is None:
+                    break
+                return self._hand_off(head, data, pos)
+            if (b0 not in {129, 130}) or length > limit:  # FIN, no RSV bit, TEXT or BINARY, small
+                return self._hand_off((b0, False, None, length, start - pos), data, pos)
+            end = start + length
+            if end > size:
+                self._held_head = (b0, False, None, length, start - pos)
+                break
+            payload = data[start:end]
+            if b0 == 0x81:
+                try:
+                    payload.decode()
+                except UnicodeDecodeError:  # the library fails the connection, with the frame shown
+                    return self._hand_off((b0, False, None, length, start - pos), data, pos)
+                whole_in(_WHOLE_TEXT, payload, now_ns)
+            else:
+                whole_in(_WHOLE_BINARY, payload, now_ns)
+            pos = end
+        if pos < size:
+            self._held = data[pos:]
+        return None
+
+    def _library(self, data: bytes, now_ns: int) -> None:
+        try:
+            self._proto.receive_data(data)
+        except EOFError:  # the stream had ended already
+            return
+        self._after_library(now_ns)
+
+    def _after_library(self, now_ns: int) -> None:
+        self._report_events(now_ns)
+        self._report_rejected(now_ns)
+        self._collect(now_ns)
+
+    def _report_events(self, now_ns: int) -> None:
+        proto = self._proto
+        sink = self._sink
+        for event in proto.events_received():
+            if isinstance(event, (Response, Request)):
+                if not self._handshake_done(event):
+                    return
+                continue
+            if not isinstance(event, WsFrame):
+                continue
+            op = event.opcode
+            note = ""
+            if event is proto.invalid_text:
+                note = _INVALID_TEXT_IN
+            elif op is WsOpcode.PING and not proto.auto_pong:
+                note = _NO_PONG
+            data = bytes(event.data)
+            head = event.head if isinstance(event, HeadedFrame) else None
+            if head is not None:
+                b0, masked, key, length, _ = head
+                sink(_IN, _OPCODES[b0 & 0x0F], data, now_ns, bool(b0 & 0x80), bool(b0 & 0x40), bool(b0 & 0x20),
+                     bool(b0 & 0x10), masked, length, key, note)
+            else:
+                sink(_IN, _OPCODES[int(op)], data, now_ns, event.fin, event.rsv1, event.rsv2, event.rsv3, False,
+                     len(data), None, note)
+
+    def _report_rejected(self, now_ns: int) -> None:
+        """A frame the protocol refused (masked, RSV bits, bad opcode, too big, not inflatable, a bad close
+        frame) never becomes an event: report its header, with why, so the timeline has what broke the link."""
+        proto = self._proto
+        if self._rejected_shown:
+            return
+        exc = proto.parser_exc
+        head = proto.head
+        if exc is None or isinstance(exc, EOFError) or proto.invalid_text is not None or head is None:
+            return
+        self._rejected_shown = True
+        b0, masked, key, length, _ = head
+        self._rejected_length = length
+        opcode = _OPCODES.get(b0 & 0x0F)
+        label = "" if opcode is not None else f" (opcode 0x{b0 & 0x0F:x}, reserved)"
+        note = f"rejected{label}: {exc}; payload not shown"
+        self._sink(_IN, opcode if opcode is not None else Opcode.BINARY, b"", now_ns, bool(b0 & 0x80),
+                   bool(b0 & 0x40), bool(b0 & 0x20), bool(b0 & 0x10), masked, length, key, note)
+
+    def _handshake_done(self, message: Response | Request) -> bool:
+        proto = self._proto
+        exc = proto.handshake_exc
+        if exc is not None:
+            self._handshake_failed = True
+            self._on_event(HandshakeFailed(self._handshake_failure(exc, message)))
+            return False
+        headers = tuple((str(k), str(v)) for k, v in message.headers.raw_items())
+        self._on_event(Opened(subprotocol=proto.subprotocol or "", headers=headers,
+                              extensions=describe_extensions(list(proto.extensions))))
+        return True
+
+    def _handshake_failure(self, exc: Exception, message: Response | Request) -> Failure:
+        host, port = self._host, self._port
+        if isinstance(exc, InvalidStatus) and isinstance(message, Response):
+            return Failure(FailureKind.HANDSHAKE_REJECTED, detail=str(exc), host=host, port=port,
+                           http_status=message.status_code, http_reason=message.reason_phrase)
+        if isinstance(exc, NegotiationError):
+            return Failure(FailureKind.HANDSHAKE_INVALID, detail=f"extension or subprotocol not agreed: {exc}",
+                           host=host, port=port)
+        if isinstance(exc, InvalidHandshake):
+            return Failure(FailureKind.HANDSHAKE_INVALID, detail=str(exc), host=host, port=port)
+        return Failure(FailureKind.HANDSHAKE_INVALID, detail=str(exc) or type(exc).__name__, host=host, port=port)
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def send_handshake(self, message: Request | Response, now_ns: int) -> None:
+        """Send the opening handshake's HTTP message: the client's request (the server role answers with
+        ``ServerProtocol.accept``/``reject`` and this)."""
+        proto = self._proto
+        if isinstance(message, Request):
+            proto.send_request(message)  # type: ignore[union-attr]
+        else:
+            proto.send_response(message)  # type: ignore[union-attr]
+            self._report_events(now_ns)
+        self._collect(now_ns)
+
+    def _require_open(self) -> WireProtocol:
+        if self._proto.state is not OPEN:
+            raise RuntimeError("the connection is not open")
+        return self._proto
+
+    def send(self, data: bytes, is_text: bool, now_ns: int) -> None:
+        """Send one message in one frame. Text goes out as the bytes given, valid UTF-8 or not."""
+        proto = self._require_open()
+        if is_text:
+            proto.send_text(data)
+        else:
+            proto.send_binary(data)
+        self._collect(now_ns, data, _INVALID_TEXT_OUT if is_text and not is_utf8(data) else "")
+
+    def send_fragmented(self, data: bytes, is_text: bool, frame_size: int, now_ns: int) -> None:
+        """Send one message split into frames of ``frame_size`` payload bytes (the last may be shorter)."""
+        if frame_size < 1:
+            raise ValueError("frame size must be at least 1 byte")
+        proto = self._require_open()
+        parts = [data[i:i + frame_size] for i in range(0, len(data), frame_size)] or [b""]
+        last = len(parts) - 1
+        note = _INVALID_TEXT_OUT if is_text and not is_utf8(data) else ""
+        for index, part in enumerate(parts):
+            if index == 0:
+                (proto.send_text if is_text else proto.send_binary)(part, fin=index == last)
+            else:
+                proto.send_continuation(part, fin=index == last)
+            self._collect(now_ns, part, note if index == 0 else "")
+
+    def ping(self, payload: bytes, now_ns: int) -> None:
+        self._require_open().send_ping(payload)
+        self._collect(now_ns, payload)
+
+    def send_pong(self, payload: bytes, now_ns: int) -> None:
+        """An unsolicited pong (or a late answer to a ping when automatic pongs are off)."""
+        self._require_open().send_pong(payload)
+        self._collect(now_ns, payload, _UNSOLICITED_PONG_OUT)
+
+    def close(self, code: int | None, reason: str, now_ns: int) -> bool:
+        """Start the closing handshake with any code, valid or not (``None``: a close frame with no body).
+        False when the connection is not open (nothing is sent)."""
+        proto = self._proto
+        if proto.state is not OPEN:
+            return False
+        self._we_closed = True
+        self._sent_close = (code, reason)
+        note = ""
+        if code is None:
+            proto.send_close()
+        elif code in EXTERNAL_CLOSE_CODES or 3000 <= code < 5000:
+            proto.send_close(code, reason)
+        else:
+            note = _FORBIDDEN_CLOSE_OUT
+            # a code RFC 6455 forbids on the wire: written as asked, to see what the peer does with it
+            data = struct.pack("!H", code & 0xFFFF) + reason.encode("utf-8", "surrogatepass")
+            proto.send_frame(WsFrame(WsOpcode.CLOSE, data))
+            proto.close_sent = Close(code, reason)
+            proto.state = CLOSING
+        self._collect(now_ns, close_payload(code, reason), note)
+        return True
+
+    def _collect(self, now_ns: int, payload: bytes | None = None, note: str = "") -> None:
+        """Take what the protocol has to send, reporting each frame with the header it goes out with;
+        ``payload`` and ``note`` belong to the first frame, the one the command at hand wrote."""
+        proto = self._proto
+        out = self._out
+        for data in proto.data_to_send():
+            out.append(data)
+            if not data:
+                continue
+            if self._http_out:
+                self._http_out = False
+                continue
+            b0, masked, key, length, size = head_at(data, 0, data[1])  # type: ignore[misc]
+            if payload is None:
+                # written by the protocol itself (a pong, a close frame): control frames, never compressed
+                body = data[size:]
+                frame_payload = bytes(apply_mask(body, key)) if key else bytes(body)
+            else:
+                frame_payload, payload = payload, None
+            self._sink(_OUT, _OPCODES.get(b0 & 0x0F, Opcode.BINARY), frame_payload, now_ns, bool(b0 & 0x80),
+                       bool(b0 & 0x40), bool(b0 & 0x20), bool(b0 & 0x10), masked, length, key, note)
+            note = ""
+        if proto.close_expected():
+            self._arm_close_deadline(now_ns)
+
+    # -- closing ----------------------------------------------------------------------------------
+
+    def _arm_close_deadline(self, now_ns: int) -> None:
+        """Waiting for the peer: first for its close frame (the close timeout), then, once both close
+        frames have crossed, for it to drop the TCP connection (a short grace, then we drop it)."""
+        proto = self._proto
+        if self._grace:
+            return
+        if proto.close_rcvd is not None and proto.close_sent is not None:
+            self._grace = True
+            self.close_deadline_ns = now_ns + int(min(CLOSE_GRACE_S, self.close_timeout_s) * 1e9)
+        elif self.close_deadline_ns is None:
+            self.close_deadline_ns = now_ns + int(self.close_timeout_s * 1e9)
+
+    def close_info(self, *, aborted: bool, timed_out: bool, lost_detail: str) -> CloseInfo:
+        """How the open connection ended, once the stream is gone: ``aborted`` by us, after the close
+        deadline passed (``timed_out``), or otherwise; ``lost_detail`` says why the stream ended."""
+        proto = self._proto
+        rcvd, sent = proto.close_rcvd, proto.close_sent
+        exc = proto.parser_exc
+        if aborted:
+            return CloseInfo(code=None, reason="", by_peer=False, clean=False)
+        if exc is not None and not isinstance(exc, EOFError):
+            return CloseInfo(code=int(sent.code) if sent is not None else None,
+                             reason=sent.reason if sent is not None else "", by_peer=False, clean=False,
+                             failure=self._parser_failure(exc))
+        if timed_out and rcvd is None:  # our close frame was never answered
+            detail = (f"no close frame came back within {self.close_timeout_s:g} s of ours; the connection "
+                      "was dropped")
+            ours, our_reason = self._sent_close or (None, "")
+            return CloseInfo(code=ours, reason=our_reason, by_peer=False, clean=False,
+                             failure=Failure(FailureKind.CLOSE_TIMEOUT, detail=detail,
+                                             timeout_s=self.close_timeout_s))
+        if rcvd is not None:
+            code = None if rcvd.code == CloseCode.NO_STATUS_RCVD else int(rcvd.code)
+            by_peer = not self._we_closed or bool(proto.close_rcvd_then_sent)
+            if not by_peer and self._sent_close is not None:
+                ours, our_reason = self._sent_close
+                reply = None if code == ours else (code, rcvd.reason)
+                return CloseInfo(code=ours, reason=our_reason, by_peer=False, clean=True, reply=reply)
+            return CloseInfo(code=code, reason=rcvd.reason, by_peer=True, clean=True)
+        return CloseInfo(code=1006, reason="", by_peer=True, clean=False,
+                         failure=Failure(FailureKind.CONNECTION_LOST, detail=lost_detail))
+
+    def _parser_failure(self, exc: BaseException) -> Failure:
+        # the protocol answers a broken frame with a close frame, unless ours had already gone out
+        answered = self._sent_close is None
+
+        def closed_with(code: int, name: str) -> str:
+            return f"; closed with {code} ({name})" if answered else "; the connection was already closing"
+
+        peer = "the client" if self._proto.side is SERVER else "the server"
+        if isinstance(exc, PayloadTooBig):
+            # the library raises it without a size when inflating passes the limit
+            inflated_from = self._rejected_length if exc.size is None else None
+            return Failure(FailureKind.MESSAGE_TOO_BIG, detail=str(exc) + closed_with(1009, "message too big"),
+                           limit=self._proto.max_message_size, inflated_from=inflated_from)
+        if isinstance(exc, UnicodeDecodeError):
+            what = "text" if self._proto.invalid_text is not None else "a close reason"
+            return Failure(FailureKind.PROTOCOL, detail=f"{peer} sent {what} that is not valid UTF-8 "
+                           f"({exc.reason})" + closed_with(1007, "invalid data"))
+        if isinstance(exc, ProtocolError):
+            return Failure(FailureKind.PROTOCOL, detail=f"{exc}" + closed_with(1002, "protocol error"))
+        return Failure(FailureKind.PROTOCOL,
+                       detail=f"{type(exc).__name__}: {exc}" + closed_with(1011, "internal error"))
