@@ -11,7 +11,7 @@ from websockets.utils import accept_key
 from tests.core.wire.wirebytes import NOW, Recorder, client, close_body, deflate, frame, sent
 from wsinspector.core.events import FailureKind
 from wsinspector.core.frames import Direction, Opcode
-from wsinspector.core.profiles import ResolvedTarget
+from wsinspector.core.profiles import Compression, Endpoint, Handshake, Limits, ResolvedTarget
 from wsinspector.core.wire.client import send_request
 from wsinspector.core.wire.engine import CLOSE_GRACE_S, FAST_FRAME_MAX, HandshakeFailed, Opened
 
@@ -261,5 +261,6 @@ def test_commands_need_an_open_connection() -> None:
 
 
 def _target() -> ResolvedTarget:
-    return ResolvedTarget(url="ws://example.test/feed", headers=(), subprotocols=(), origin="",
-                          handshake_timeout_s=5.0, max_message_size=1 << 20, max_frame_size=1 << 20, deflate=False)
+    return ResolvedTarget(endpoint=Endpoint(url="ws://example.test/feed"), handshake=Handshake(timeout_s=5.0),
+                          limits=Limits(max_message_size=1 << 20, max_frame_size=1 << 20),
+                          compression=Compression(deflate=False))
