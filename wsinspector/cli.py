@@ -280,7 +280,7 @@ def _open_record_store(data_dir: Path | None) -> Store | None:
         return None
 
 
-def run_test_file(args: argparse.Namespace) -> int:
+def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
     """``wsinspector run``: headless (QCoreApplication: no display, no widgets)."""
     from wsinspector.core.profiles import ProfileError
     from wsinspector.core.scenario.run import parse_speed

@@ -85,7 +85,7 @@ class HeaderScanner:
         """Payload bytes of the current frame still to come, when its header has been read (else 0)."""
         return 0 if self._http or self._pending else self._skip
 
-    def feed(self, data: bytes) -> list[RawHeader]:
+    def feed(self, data: bytes) -> list[RawHeader]:  # noqa: C901, PLR0912
         headers: list[RawHeader] = []
         if self._http:
             buffered = self._pending + data

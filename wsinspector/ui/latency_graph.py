@@ -188,7 +188,7 @@ class LatencyGraph(QWidget):
     shown again; data added meanwhile is kept and drawn then (or by ``redraw()``).
     """
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:  # noqa: PLR0915
         super().__init__(parent)
         self.setObjectName("latencyGraph")
         self.redraw_count = 0

@@ -493,7 +493,7 @@ class StepsModel(ColumnsModel):
         if first < len(self._drafts):
             self.dataChanged.emit(self.index(first, COL_INDEX), self.index(len(self._drafts) - 1, COL_INDEX))
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: C901, PLR0911, PLR0912
         draft = self.draft(index.row()) if index.isValid() else None
         if draft is None:
             return None
@@ -667,7 +667,7 @@ class StepEditor(QWidget):
 
     edited = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:  # noqa: PLR0915
         super().__init__(parent)
         self.setObjectName("stepEditor")
         self._draft: StepDraft | None = None
@@ -923,7 +923,7 @@ class ScenarioEditor(QWidget):
 
     changed = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:  # noqa: PLR0915
         super().__init__(parent)
         self.setObjectName("testEditor")
         self._loading = False

@@ -149,7 +149,7 @@ class VerdictModel(ColumnsModel):
     def _refresh(self, row: int) -> None:
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(VERDICT_COLUMNS) - 1))
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: C901, PLR0911, PLR0912
         if not index.isValid() or not 0 <= index.row() < self.rowCount():
             return None
         row, col = index.row(), index.column()
@@ -209,7 +209,7 @@ class ScenariosView(QWidget):
     open_session_requested = Signal(int)
     run_finished = Signal(object)
 
-    def __init__(self, store: Store | None = None, default_url: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store | None = None, default_url: str = "", parent: QWidget | None = None) -> None:  # noqa: PLR0915
         super().__init__(parent)
         self.setObjectName("testsView")
         self._store = store

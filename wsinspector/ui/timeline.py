@@ -187,7 +187,7 @@ class TimelineModel(ColumnsModel):
             return 0
         return len(self._rows) if self._rows is not None else self._count
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: PLR0911
         source = self._source
         if not index.isValid() or source is None:
             return None
@@ -217,7 +217,7 @@ class TimelineModel(ColumnsModel):
             return source.note(seq) or None
         return None
 
-    def _display(self, source: FrameSource, seq: int, col: int) -> str:
+    def _display(self, source: FrameSource, seq: int, col: int) -> str:  # noqa: PLR0911
         if col == COL_SEQ:
             return str(seq)
         if col == COL_TIME:
