@@ -1,4 +1,4 @@
-"""Static gates, run as part of the suite: layer contracts, strict typing of the core, lint."""
+"""Static gates, run as part of the suite: layer contracts, strict typing of the core, lint, dead code."""
 
 from __future__ import annotations
 
@@ -45,6 +45,15 @@ def test_core_is_strictly_typed():
 def test_ruff_clean(target: str):
     result = _run(sys.executable, "-m", "ruff", "check", target)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_dead_code():
+    """Everything in wsinspector is used by the product, its tests or the benchmarks. What only a library calls
+    by name (Qt's virtual methods, mostly) is listed in tests/vulture_whitelist.py."""
+    result = _run(sys.executable, "-m", "vulture", "wsinspector", "tests", "bench", "packaging",
+                  "tests/vulture_whitelist.py")
+    dead = [line for line in result.stdout.splitlines() if line.startswith("wsinspector")]
+    assert not dead, "\n".join(dead)
 
 
 def test_nothing_in_the_product_passes_for_a_pytest_test():

@@ -672,7 +672,6 @@ class StepEditor(QWidget):
         self.setObjectName("stepEditor")
         self._draft: StepDraft | None = None
         self._loading = False
-        self.default_timeout = DEFAULT_TIMEOUT_S
 
         self.kind = QComboBox()
         self.kind.setObjectName("stepKind")
@@ -806,7 +805,6 @@ class StepEditor(QWidget):
         self._show_errors()
 
     def set_default_timeout(self, seconds: float) -> None:
-        self.default_timeout = seconds
         self.timeout.setPlaceholderText(f"default: {format_seconds(seconds)} (the test's timeout)")
 
     @staticmethod

@@ -42,7 +42,7 @@ from wsinspector.app.replayer import ReplayController
 from wsinspector.core.profiles import ENGINE_WIRE, ENGINES
 from wsinspector.core.scenario.model import Scenario, step_label
 from wsinspector.core.scenario.variables import UndefinedVariablesError, check_variables
-from wsinspector.core.scenario.verdict import RunResult, StepResult, Verdict
+from wsinspector.core.scenario.verdict import RunResult, StepResult, Verdict, format_duration
 from wsinspector.core.scenario.yaml_io import ScenarioFileError, dump, read_test
 from wsinspector.core.store import Store
 from wsinspector.ui.qtext import set_plain_text
@@ -66,12 +66,6 @@ _SHUTDOWN_TURNS = 20
 def suggested_file_name(name: str) -> str:
     stem = re.sub(r"[^\w.-]+", "-", name.strip()).strip("-.") or "test"
     return stem + SUFFIX
-
-
-def format_duration(seconds: float) -> str:
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    return f"{seconds:.2f} s"
 
 
 # -- verdicts -----------------------------------------------------------------------------------------
@@ -131,10 +125,6 @@ class VerdictModel(ColumnsModel):
         self.beginInsertRows(QModelIndex(), 0, 0)
         self._connection_error = message
         self.endInsertRows()
-
-    @property
-    def connection_error(self) -> str:
-        return self._connection_error
 
     def result(self, row: int) -> StepResult | None:
         """The verdict on a row (for the connection row: an error result named "connection")."""
@@ -222,7 +212,6 @@ class ScenariosView(QWidget):
         self.dirty = False
         self.origin = ""
         self.runner: ReplayController | None = None
-        self.last_result: RunResult | None = None
         self.recorded_session: int | None = None
 
         # -- file bar
@@ -652,7 +641,6 @@ class ScenariosView(QWidget):
         if self.runner is not None and not self.runner.running:
             self.runner.deleteLater()
             self.runner = None
-        self.last_result = None
         self.recorded_session = None
         self.verdicts.clear()
         self.progress.setRange(0, 1)
@@ -704,7 +692,6 @@ class ScenariosView(QWidget):
         runner = self.sender()
         if not isinstance(runner, ReplayController) or runner is not self.runner:
             return
-        self.last_result = result
         self.recorded_session = runner.session_id
         failed = next((step for step in result.steps if step.status in (Verdict.FAILED, Verdict.ERROR)), None)
         if result.error and failed is None:

@@ -38,11 +38,6 @@ def format_time(us: float) -> str:
     return f"{us / 1e6:.6f}"
 
 
-def frame_preview(frame: Frame, data_opcode: Opcode | None = None) -> str:
-    """The table's one-line preview. ``data_opcode`` is the message opcode a continuation frame belongs to."""
-    return preview_of(frame.opcode, frame.payload, data_opcode)
-
-
 def preview_of(opcode: Opcode, head: bytes, data_opcode: Opcode | None = None) -> str:
     if opcode is Opcode.CLOSE:
         code, reason = parse_close_payload(head)
