@@ -1,4 +1,5 @@
-"""Static gates, run as part of the suite: layer contracts, strict typing of the core, lint, dead code."""
+"""Static gates, run as part of the suite: layer contracts, strict typing of the core and the app, lint, dead
+code."""
 
 from __future__ import annotations
 
@@ -36,8 +37,8 @@ def test_core_imports_without_qt():
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
 
 
-def test_core_is_strictly_typed():
-    result = _run(sys.executable, "-m", "mypy", "--strict", "wsinspector/core")
+def test_core_and_app_are_strictly_typed():
+    result = _run(sys.executable, "-m", "mypy", "--strict", "wsinspector/core", "wsinspector/app")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -245,7 +245,7 @@ class SessionController(QObject, LogRecording):
         self._user_closed = True
         connection.close(code, reason)
 
-    def disconnect(self, code: int = 1000, reason: str = "") -> None:
+    def disconnect(self, code: int = 1000, reason: str = "") -> None:  # type: ignore[override]  # not QObject's
         if not is_sendable_close_code(code):
             raise ValueError(f"Close code {code} may not be sent by a client (use 1000-1003, 1007-1011 or 3000-4999)")
         if len(reason.encode("utf-8")) > 123:
