@@ -216,7 +216,7 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
-def main() -> None:
+def main() -> None:  # noqa: C901, PLR0915
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames", type=int, default=1_000_000, help="frames in the session (default 1,000,000)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of each measurement (default 3)")

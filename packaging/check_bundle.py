@@ -116,7 +116,7 @@ def highest_glibc(files: list[Path]) -> tuple[tuple[int, ...], Path | None, list
     return best, where, errors
 
 
-def check(bundle: Path, max_glibc: tuple[int, ...] | None) -> list[str]:
+def check(bundle: Path, max_glibc: tuple[int, ...] | None) -> list[str]:  # noqa: C901, PLR0912
     problems: list[str] = []
     if not bundle.is_dir():
         return [f"{bundle} is not a folder: build it with `python packaging/build.py onedir`"]

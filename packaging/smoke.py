@@ -460,7 +460,7 @@ def split(text: str) -> list[str]:
     return shlex.split(text, posix=not IS_WIN) if text else []
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: C901, PLR0912, PLR0915
     parser = argparse.ArgumentParser(description="Smoke-test a built or installed wsinspector.")
     parser.add_argument("--bin-dir", help="folder holding wsinspector and wsinspector-cli (default: find them on "
                         "PATH); for a macOS app: wsinspector.app/Contents/MacOS")

@@ -17,6 +17,16 @@ import pytest
 T = TypeVar("T")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Where pytest-qt is not installed (the core's tests run without Qt: scripts/test-core-headless), its
+    settings in pyproject.toml still have to be known options under ``--strict-config``."""
+    try:
+        import pytestqt  # noqa: F401
+    except ImportError:
+        parser.addini("qt_api", "read by pytest-qt")
+        parser.addini("qt_log_level_fail", "read by pytest-qt")
+
+
 @pytest.fixture(scope="session")
 def aloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     """The asyncio loop every test shares. It runs inside Qt's event loop and is never stopped or closed:

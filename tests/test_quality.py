@@ -1,10 +1,13 @@
-"""Static gates, run as part of the suite: layer contracts, strict typing of the core, lint."""
+"""Static gates, run as part of the suite: layer contracts, strict typing of the core and the app, lint, dead
+code, dependencies, item models."""
 
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -36,8 +39,8 @@ def test_core_imports_without_qt():
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
 
 
-def test_core_is_strictly_typed():
-    result = _run(sys.executable, "-m", "mypy", "--strict", "wsinspector/core")
+def test_core_and_app_are_strictly_typed():
+    result = _run(sys.executable, "-m", "mypy", "--strict", "wsinspector/core", "wsinspector/app")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -45,6 +48,77 @@ def test_core_is_strictly_typed():
 def test_ruff_clean(target: str):
     result = _run(sys.executable, "-m", "ruff", "check", target)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_dead_code():
+    """Everything in wsinspector is used by the product, its tests or the benchmarks. What only a library calls
+    by name (Qt's virtual methods, mostly) is listed in tests/vulture_whitelist.py."""
+    result = _run(sys.executable, "-m", "vulture", "wsinspector", "tests", "bench", "packaging",
+                  "tests/vulture_whitelist.py")
+    dead = [line for line in result.stdout.splitlines() if line.startswith("wsinspector")]
+    assert not dead, "\n".join(dead)
+
+
+#: what product code imports from each runtime dependency in pyproject.toml
+DEPENDENCY_MODULES = {
+    "PySide6-Essentials": "PySide6.QtCore",
+    "PySide6-Addons": "PySide6.QtWebSockets",
+    "platformdirs": "platformdirs",
+    "pyqtgraph": "pyqtgraph",
+    "numpy": "numpy",
+    "websockets": "websockets",
+    "PyYAML": "yaml",
+}
+
+
+def test_every_dependency_is_imported_by_the_product():
+    """A runtime dependency is there because wsinspector imports it; one nothing imports is dropped."""
+    with (ROOT / "pyproject.toml").open("rb") as fp:
+        specs = tomllib.load(fp)["project"]["dependencies"]
+    declared = {re.match(r"[A-Za-z0-9._-]+", spec).group(0) for spec in specs}  # type: ignore[union-attr]
+    assert declared == set(DEPENDENCY_MODULES), "say in DEPENDENCY_MODULES what each dependency is imported as"
+    imported: set[str] = set()
+    for path in (ROOT / "wsinspector").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.add(node.module)
+                imported.update(f"{node.module}.{alias.name}" for alias in node.names)
+    unused = [dist for dist, module in DEPENDENCY_MODULES.items()
+              if not any(name == module or name.startswith(module + ".") for name in imported)]
+    assert not unused, f"dependencies nothing in wsinspector imports: {unused}"
+
+
+#: every item model in the ui, and a test that runs qtmodeltester over it with rows in it
+MODEL_TESTS = {
+    "TimelineModel": "tests/ui/test_filter_find.py::test_the_same_filters_on_the_stored_session",
+    "SessionsModel": "tests/ui/test_export_import.py::test_export_then_import_round_trip",
+    "VerdictModel": "tests/ui/test_tests_view.py::test_a_replay_against_the_echo_passes_and_is_recorded_as_a_session",
+    "StepsModel": "tests/ui/test_tests_view.py::test_a_live_session_saved_as_a_test_reads_back_identical",
+    "PairsModel": "tests/ui/test_tests_view.py::test_a_json_expectation_ignores_a_path_and_names_it_when_it_does_not",
+}
+
+
+def test_every_item_model_is_checked_by_qtmodeltester():
+    """A class of wsinspector/ui that derives from a Qt item model (or from one of ours) is named in MODEL_TESTS
+    with a test that calls ``qtmodeltester.check``."""
+    bases: dict[str, list[str]] = {}
+    for path in (ROOT / "wsinspector" / "ui").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                bases[node.name] = [ast.unparse(base).rsplit(".", 1)[-1] for base in node.bases]
+
+    def is_model(name: str) -> bool:
+        return any(re.fullmatch(r"Q\w*Model", base) or is_model(base) for base in bases.get(name, []))
+
+    concrete = {name for name in bases if is_model(name) and not any(name in b for b in bases.values())}
+    assert concrete == set(MODEL_TESTS), "name each item model's qtmodeltester test in MODEL_TESTS"
+    for model, test in MODEL_TESTS.items():
+        file, function = test.split("::")
+        tree = ast.parse((ROOT / file).read_text(encoding="utf-8"))
+        body = next(node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == function)
+        assert "qtmodeltester.check(" in ast.unparse(body), f"{test} does not check the {model}"
 
 
 def test_nothing_in_the_product_passes_for_a_pytest_test():

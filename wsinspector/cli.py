@@ -199,12 +199,6 @@ def _marks() -> tuple[str, str]:
     return "✓", "✗"
 
 
-def _duration(seconds: float) -> str:
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    return f"{seconds:.2f} s"
-
-
 #: characters a terminal must not get raw from a server: C0 controls but tab and line feed, DEL, C1 controls
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _LINE_CHARS = 400
@@ -235,15 +229,15 @@ def format_step(step: StepResult) -> str:
 
 
 def _format_step(step: StepResult) -> str:
-    from wsinspector.core.scenario.verdict import Verdict
+    from wsinspector.core.scenario.verdict import Verdict, format_duration
 
     ok, bad = _marks()
     if step.status is Verdict.SKIPPED:
         return f"  - {step.name}  (skipped)"
     if step.status is Verdict.PASSED:
         note = f"  {step.message}" if step.message and step.kind != "send" else ""  # captures, waits
-        return f"  {ok} {step.name}  ({_duration(step.duration_s)}){note}"
-    lines = [f"  {bad} {step.name}  ({_duration(step.duration_s)}, {step.status.value})"]
+        return f"  {ok} {step.name}  ({format_duration(step.duration_s)}){note}"
+    lines = [f"  {bad} {step.name}  ({format_duration(step.duration_s)}, {step.status.value})"]
     if step.message:
         lines.append(f"      {_clip_line(step.message)}")
     if step.diff:
@@ -257,6 +251,8 @@ def _format_step(step: StepResult) -> str:
 
 
 def format_summary(result: RunResult) -> str:
+    from wsinspector.core.scenario.verdict import format_duration
+
     totals = result.totals
     verdict = {0: "PASSED", 1: "FAILED"}.get(result.exit_code, "ERROR")
     parts = [f"{totals['passed']} passed", f"{totals['failed']} failed"]
@@ -264,7 +260,7 @@ def format_summary(result: RunResult) -> str:
         parts.append(f"{totals['error']} error{'s' if totals['error'] > 1 else ''}")
     if totals["skipped"]:
         parts.append(f"{totals['skipped']} skipped")
-    return f"{verdict}: {', '.join(parts)} of {totals['total']} steps in {_duration(result.duration_s)}"
+    return f"{verdict}: {', '.join(parts)} of {totals['total']} steps in {format_duration(result.duration_s)}"
 
 
 def _open_record_store(data_dir: Path | None) -> Store | None:
@@ -280,7 +276,7 @@ def _open_record_store(data_dir: Path | None) -> Store | None:
         return None
 
 
-def run_test_file(args: argparse.Namespace) -> int:
+def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
     """``wsinspector run``: headless (QCoreApplication: no display, no widgets)."""
     from wsinspector.core.profiles import ProfileError
     from wsinspector.core.scenario.run import parse_speed

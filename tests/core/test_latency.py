@@ -7,69 +7,61 @@ import statistics
 
 import pytest
 
-from wsinspector.core.latency import PingTracker, RollingRtt, RttSample, percentile, rtt_stats
+from wsinspector.core.latency import PingPayloads, PongMatcher, percentile, rtt_stats
 
 MS = 1_000_000
 
 
 def test_payloads_are_unique_short_and_marked_as_ours() -> None:
-    tracker = PingTracker()
-    payloads = [tracker.next_payload() for _ in range(10_000)]
+    pings = PingPayloads()
+    payloads = [pings.next_payload() for _ in range(10_000)]
     assert len(set(payloads)) == len(payloads)
     assert all(p.startswith(b"wsi:") and len(p) <= 125 for p in payloads)
-    assert PingTracker().next_payload() != tracker.next_payload()  # two trackers do not collide
+    assert PingPayloads().next_payload() != pings.next_payload()  # two clients do not collide
 
 
 def test_a_pong_closes_its_ping_with_the_time_between_them() -> None:
-    tracker = PingTracker()
-    tracker.sent(b"a", 1_000)
-    result = tracker.pong(b"a", 1_000 + 3 * MS + 250)
-    assert result.sample == RttSample(1_000, 3 * MS + 250)
-    assert result.sample is not None and result.sample.rtt_ms == pytest.approx(3.00025)
-    assert not result.unsolicited and result.acknowledged == ()
-    assert tracker.open_pings == 0
+    matcher = PongMatcher()
+    matcher.ping_sent(0, b"a", 1_000)
+    assert matcher.pong_received(1, b"a", 1_000 + 3 * MS + 250) == 3 * MS + 250
+    assert matcher.rtt == {1: 3 * MS + 250}
+    assert matcher.samples == [(1, 1_000 + 3 * MS + 250, 3 * MS + 250)]
+    assert matcher.oldest_open_ns() is None
 
 
 def test_a_pong_acknowledges_earlier_open_pings_without_giving_them_an_rtt() -> None:
-    tracker = PingTracker()
+    matcher = PongMatcher()
     for i, payload in enumerate((b"1", b"2", b"3", b"4")):
-        tracker.sent(payload, i * MS)
-    result = tracker.pong(b"3", 10 * MS)
-    assert result.sample == RttSample(2 * MS, 8 * MS)
-    assert result.acknowledged == (b"1", b"2")
-    assert tracker.open_pings == 1  # "4" is still waiting
-    assert tracker.pong(b"1", 11 * MS).unsolicited  # already acknowledged: its late pong is not counted
+        matcher.ping_sent(i, payload, i * MS)
+    assert matcher.pong_received(10, b"3", 10 * MS) == 8 * MS
+    assert matcher.oldest_open_ns() == 3 * MS  # "4" is still waiting
+    assert matcher.pong_received(11, b"1", 11 * MS) is None  # already acknowledged: its late pong is not counted
+    assert matcher.rtt == {10: 8 * MS, 11: None}
+    assert [rtt for _, _, rtt in matcher.samples] == [8 * MS]
 
 
-def test_unsolicited_pongs_are_counted_but_give_no_rtt() -> None:
-    tracker = PingTracker()
-    tracker.sent(b"mine", 0)
-    result = tracker.pong(b"someone else's", 5 * MS)
-    assert result.unsolicited and result.sample is None
-    assert tracker.unsolicited == 1
-    assert tracker.open_pings == 1
+def test_unsolicited_pongs_give_no_rtt_and_close_nothing() -> None:
+    matcher = PongMatcher()
+    matcher.ping_sent(0, b"mine", 0)
+    assert matcher.pong_received(1, b"someone else's", 5 * MS) is None
+    assert matcher.rtt == {1: None} and matcher.samples == []
+    assert matcher.oldest_open_ns() == 0
 
 
-def test_expired_pings_are_closed_and_reported() -> None:
-    tracker = PingTracker()
-    tracker.sent(b"old", 0)
-    tracker.sent(b"new", 9 * MS)
-    assert tracker.expired(10 * MS, timeout_ns=5 * MS) == [(b"old", 0)]
-    assert tracker.open_pings == 1
-    assert tracker.pong(b"old", 11 * MS).unsolicited
+def test_a_reused_payload_is_answered_in_send_order() -> None:
+    matcher = PongMatcher()
+    matcher.ping_sent(0, b"same", 0)
+    matcher.ping_sent(1, b"same", 4 * MS)
+    assert matcher.pong_received(2, b"same", 5 * MS) == 5 * MS
+    assert matcher.pong_received(3, b"same", 6 * MS) == 2 * MS
 
 
-@pytest.mark.parametrize("payload", [b"x" * 126, b"\xff" * 200])
-def test_oversized_payload_is_refused(payload: bytes) -> None:
-    with pytest.raises(ValueError, match="125 bytes"):
-        PingTracker().sent(payload, 0)
-
-
-def test_a_payload_still_open_cannot_be_reused() -> None:
-    tracker = PingTracker()
-    tracker.sent(b"same", 0)
-    with pytest.raises(ValueError, match="still open"):
-        tracker.sent(b"same", 1)
+def test_pings_of_an_ended_connection_are_never_answered() -> None:
+    matcher = PongMatcher()
+    matcher.ping_sent(0, b"old", 0)
+    matcher.reset()
+    assert matcher.oldest_open_ns() is None
+    assert matcher.pong_received(1, b"old", 3 * MS) is None
 
 
 def test_percentile_matches_linear_interpolation() -> None:
@@ -96,26 +88,7 @@ def test_stats_of_a_known_series() -> None:
     assert single is not None and single.jitter_ms == 0.0 and single.p99_ms == 4.0
 
 
-def test_rolling_window_agrees_with_the_stats_of_the_samples_inside_it() -> None:
-    rng = random.Random(11)
-    rolling = RollingRtt(window_ns=1_000 * MS)
-    samples = []
-    t = 0
-    for _ in range(2_000):
-        t += rng.randint(1, 40) * MS
-        sample = RttSample(t, rng.randint(1, 200) * MS // 10)
-        samples.append(sample)
-        rolling.add(sample)
-        inside = [s.rtt_ms for s in samples if t - s.ping_ns <= 1_000 * MS]
-        assert rolling.stats() == rtt_stats(inside)
-    # time passes with no new samples: the window empties
-    assert rolling.stats(now_ns=t + 2_000 * MS) is None
-    assert len(rolling) == 0
-
-
 def test_pong_matcher_keeps_the_samples_in_the_order_the_pongs_came() -> None:
-    from wsinspector.core.latency import PongMatcher
-
     matcher = PongMatcher()
     matcher.ping_sent(0, b"a", 100)
     matcher.ping_sent(1, b"b", 200)

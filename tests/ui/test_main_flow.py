@@ -55,7 +55,7 @@ ECHO_RESPONSE_HEADERS = (
 
 
 @pytest.mark.parametrize("engine", [ENGINE_WIRE, ENGINE_QT])
-def test_echo_session_end_to_end(qtbot: Any, window: MainWindow, qtmodeltester: Any, engine: str) -> None:
+def test_echo_session_end_to_end(qtbot: Any, window: MainWindow, qtmodeltester: Any, engine: str) -> None:  # noqa: PLR0915
     use_engine(window, engine)
     connect(qtbot, window)
     assert window.connect_button.text() == "Disconnect"

@@ -89,7 +89,6 @@ class ReplayController(QObject, LogRecording):
             self.profile = self.profile.with_changes(handshake={"timeout_s": connect_timeout_s})
         self.replay = Replay(test, overrides, speed)
         self.log = FrameLog()
-        self.open_info: OpenInfo | None = None
         #: how the connection ended (None while open, or when it never opened)
         self.close_info: CloseInfo | None = None
         #: why it could not open
@@ -342,7 +341,6 @@ class ReplayController(QObject, LogRecording):
 
     @Slot(object)
     def _on_opened(self, info: OpenInfo) -> None:
-        self.open_info = info
         self._opened = True
         if self.is_recording and info.subprotocol:
             assert self._store is not None and self.session_id is not None

@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from wsinspector.app.recording import LogRecording
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
 from wsinspector.core.frames import is_sendable_close_code
-from wsinspector.core.latency import PingTracker
+from wsinspector.core.latency import PingPayloads
 from wsinspector.core.log import FrameLog
 from wsinspector.core.profiles import (
     HEARTBEAT_CLOSE,
@@ -69,7 +69,6 @@ class SessionController(QObject, LogRecording):
         self._store = store
         self.log = FrameLog()
         self.profile: ConnectionProfile | None = None
-        self.open_info: OpenInfo | None = None
         self.session_id: int | None = None
         self.recording_error = ""
         self._connection: Connection | None = None
@@ -89,7 +88,7 @@ class SessionController(QObject, LogRecording):
         self._reconnect_timer.setObjectName("reconnect")
         self._reconnect_timer.setSingleShot(True)
         self._reconnect_timer.timeout.connect(self._reconnect_now)
-        self._pings = PingTracker()
+        self._pings = PingPayloads()
         self._heartbeat_reconnect = False
         self._heartbeat = QTimer(self)
         self._heartbeat.setObjectName("heartbeat")
@@ -120,7 +119,6 @@ class SessionController(QObject, LogRecording):
         self.flush()
         self._finish_recording(SessionStatus.CLOSED, None, "")  # never leave a previous session 'live'
         self.profile = profile
-        self.open_info = None
         self.log = FrameLog()
         self._flushed = self._saved = 0
         self._open_chunk = None
@@ -247,7 +245,7 @@ class SessionController(QObject, LogRecording):
         self._user_closed = True
         connection.close(code, reason)
 
-    def disconnect(self, code: int = 1000, reason: str = "") -> None:
+    def disconnect(self, code: int = 1000, reason: str = "") -> None:  # type: ignore[override]  # not QObject's
         if not is_sendable_close_code(code):
             raise ValueError(f"Close code {code} may not be sent by a client (use 1000-1003, 1007-1011 or 3000-4999)")
         if len(reason.encode("utf-8")) > 123:
@@ -375,7 +373,6 @@ class SessionController(QObject, LogRecording):
 
     @Slot(object)
     def _on_opened(self, info: OpenInfo) -> None:
-        self.open_info = info
         if self._attempt:
             self._event("reconnect", f"reconnected (attempt {self._attempt})")
         self._attempt = 0

@@ -103,7 +103,7 @@ def _where(f: Failure) -> str:
     return f" {f.host}:{f.port}" if f.port else f" {f.host}"
 
 
-def describe_failure(f: Failure) -> str:
+def describe_failure(f: Failure) -> str:  # noqa: C901, PLR0911
     k = f.kind
     if k is FailureKind.INVALID_TARGET:
         return f.detail or "The connection settings are invalid"

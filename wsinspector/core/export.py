@@ -208,7 +208,7 @@ def _field_error(where: str, message: str) -> SessionFileError:
 _TRI_STATE = ("fin", "rsv1", "rsv2", "rsv3", "masked")
 
 
-def _parse_frame(obj: object, seq: int, where: str) -> Frame:
+def _parse_frame(obj: object, seq: int, where: str) -> Frame:  # noqa: C901, PLR0912
     """A frame from its JSON object; ``where`` prefixes error messages ("line 7: frame 5").
 
     JSON decoding yields exact built-in types, so ``type(x) is ...`` checks are exact here (and fast: this
@@ -355,7 +355,7 @@ class SessionFrames(Iterator[Frame]):
             f"The session file is truncated ({how}): the program that wrote it was stopped before it finished. "
             f"{count:,} frame{'' if count == 1 else 's'} could be read.", count)
 
-    def _stream(self) -> Iterator[Frame]:
+    def _stream(self) -> Iterator[Frame]:  # noqa: C901
         assert self._fp is not None
         line_no = self._line_no
         expect_more = True  # after a frame line ending with ",": another frame or the end may follow
@@ -421,7 +421,7 @@ def _starts_streaming(line: str) -> bool:
     return bool(end == len(body))
 
 
-def read_session(fp: TextIO) -> tuple[SessionInfo, SessionFrames]:
+def read_session(fp: TextIO) -> tuple[SessionInfo, SessionFrames]:  # noqa: C901, PLR0912
     """Read a session file from ``fp`` (a text stream; open it with ``encoding="utf-8"``).
 
     The header is read at once and errors in it raise :class:`SessionFileError` here. The frames are parsed

@@ -78,7 +78,7 @@ def _always(meta: int, payload: bytes) -> bool:
     return True
 
 
-def _text_matcher(mode: int, text: str, allowed: frozenset[int]) -> Matcher:
+def _text_matcher(mode: int, text: str, allowed: frozenset[int]) -> Matcher:  # noqa: C901
     """A matcher for frames whose kind (see :func:`header.kind`) is in ``allowed`` and whose payload contains
     ``text``.
 

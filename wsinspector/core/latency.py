@@ -10,31 +10,10 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from bisect import bisect_left, insort
-from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 PAYLOAD_PREFIX = b"wsi:"
-
-
-@dataclass(frozen=True, slots=True)
-class RttSample:
-    ping_ns: int  # monotonic time the ping was sent
-    rtt_ns: int
-
-    @property
-    def rtt_ms(self) -> float:
-        return self.rtt_ns / 1e6
-
-
-@dataclass(frozen=True, slots=True)
-class PongResult:
-    """What one pong meant."""
-
-    sample: RttSample | None  # the RTT of the ping it answered, if it answered one
-    acknowledged: tuple[bytes, ...] = ()  # earlier open pings it closed without an RTT
-    unsolicited: bool = False
 
 
 class PongMatcher:
@@ -50,41 +29,22 @@ class PongMatcher:
         #: (pong seq, pong time, rtt) of every answered ping, in the order the pongs came
         self.samples: list[tuple[int, int, int]] = []
 
-    @property
-    def open_count(self) -> int:
-        return len(self._open)
-
-    def is_open(self, payload: bytes) -> bool:
-        return any(sent == payload for sent, _ in self._open.values())
-
     def ping_sent(self, seq: int, payload: bytes, ts_ns: int) -> None:
         self._open[seq] = (payload, ts_ns)
 
-    def answer(self, payload: bytes) -> tuple[int | None, list[bytes]]:
-        """Close the ping a pong with ``payload`` answers: its send time (None: unsolicited), and the payloads
-        of the earlier pings the pong acknowledges with it."""
+    def pong_received(self, seq: int, payload: bytes, ts_ns: int) -> int | None:
+        """The RTT of the ping this pong answers (None: unsolicited); the pings sent before that one are closed
+        without an RTT."""
         answered = next((ping for ping, (sent, _) in self._open.items() if sent == payload), None)
         if answered is None:
-            return None, []
-        sent_ns = self._open[answered][1]
-        earlier = [ping for ping in self._open if ping < answered]
-        acknowledged = [self._open.pop(ping)[0] for ping in earlier]
-        del self._open[answered]
-        return sent_ns, acknowledged
-
-    def pong_received(self, seq: int, payload: bytes, ts_ns: int) -> int | None:
-        sent_ns, _ = self.answer(payload)
-        if sent_ns is None:
             self.rtt[seq] = None
             return None
+        sent_ns = self._open[answered][1]
+        for ping in [ping for ping in self._open if ping <= answered]:
+            del self._open[ping]
         rtt = self.rtt[seq] = ts_ns - sent_ns
         self.samples.append((seq, ts_ns, rtt))
         return rtt
-
-    def expire(self, now_ns: int, timeout_ns: int) -> list[tuple[bytes, int]]:
-        """Close and return the pings open for longer than ``timeout_ns`` (payload, send time)."""
-        late = [ping for ping, (_, sent) in self._open.items() if now_ns - sent > timeout_ns]
-        return [self._open.pop(ping) for ping in late]
 
     def oldest_open_ns(self) -> int | None:
         """Send time of the oldest ping still waiting for its pong."""
@@ -95,46 +55,16 @@ class PongMatcher:
         self._open.clear()
 
 
-class PingTracker:
-    """Pings of one client by payload: a :class:`PongMatcher` that also makes unique payloads and refuses a
-    payload still open (its RTT could not be told apart)."""
+class PingPayloads:
+    """The payloads of one client's own pings: each unique, so that its pong tells which ping it answers."""
 
     def __init__(self) -> None:
-        self._matcher = PongMatcher()
-        self._seq = itertools.count()
         self._counter = itertools.count(1)
         self._session = os.urandom(4).hex().encode()
-        self.unsolicited = 0
 
     def next_payload(self) -> bytes:
-        """A payload no other ping of this tracker carries (short: control frames hold at most 125 bytes)."""
+        """A payload no other ping of this client carries (short: control frames hold at most 125 bytes)."""
         return PAYLOAD_PREFIX + self._session + b":" + str(next(self._counter)).encode()
-
-    @property
-    def open_pings(self) -> int:
-        return self._matcher.open_count
-
-    def sent(self, payload: bytes, ts_ns: int) -> None:
-        if len(payload) > 125:
-            raise ValueError("a ping payload can be at most 125 bytes")
-        if self._matcher.is_open(payload):
-            raise ValueError("a ping with this payload is still open: RTTs could not be told apart")
-        self._matcher.ping_sent(next(self._seq), payload, ts_ns)
-
-    def pong(self, payload: bytes, ts_ns: int) -> PongResult:
-        sent, acknowledged = self._matcher.answer(payload)
-        if sent is None:
-            self.unsolicited += 1
-            return PongResult(None, unsolicited=True)
-        return PongResult(RttSample(sent, max(0, ts_ns - sent)), tuple(acknowledged))
-
-    def expired(self, now_ns: int, timeout_ns: int) -> list[tuple[bytes, int]]:
-        """Close and return the pings open for longer than ``timeout_ns`` (payload, send time)."""
-        return self._matcher.expire(now_ns, timeout_ns)
-
-    def reset(self) -> None:
-        """The connection ended: open pings will never be answered."""
-        self._matcher.reset()
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:
@@ -163,15 +93,12 @@ class RttStats:
 
 
 def rtt_stats(rtts_ms: Iterable[float]) -> RttStats | None:
-    """Statistics of RTTs in the order measured; None when there are none."""
-    values = list(rtts_ms)
-    if not values:
+    """Statistics of RTTs in the order measured; None when there are none. This is their definition: the
+    latency graph keeps the same figures for its sliding window incrementally (``ui.latency_graph.RttSeries``)."""
+    in_order = list(rtts_ms)
+    if not in_order:
         return None
-    return _stats(values, sorted(values))
-
-
-def _stats(in_order: Sequence[float], ordered: Sequence[float]) -> RttStats:
-    """Statistics from the same RTTs in the order measured (for jitter) and sorted (for the rest)."""
+    ordered = sorted(in_order)
     diffs = [abs(b - a) for a, b in itertools.pairwise(in_order)]
     return RttStats(
         count=len(ordered),
@@ -182,35 +109,3 @@ def _stats(in_order: Sequence[float], ordered: Sequence[float]) -> RttStats:
         max_ms=ordered[-1],
         jitter_ms=sum(diffs) / len(diffs) if diffs else 0.0,
     )
-
-
-class RollingRtt:
-    """The RTTs of the last ``window_ns`` of pings, kept sorted for percentiles as samples come and go."""
-
-    def __init__(self, window_ns: int) -> None:
-        if window_ns <= 0:
-            raise ValueError("window must be positive")
-        self.window_ns = window_ns
-        self._samples: deque[RttSample] = deque()
-        self._sorted: list[float] = []
-
-    def add(self, sample: RttSample) -> None:
-        self._samples.append(sample)
-        insort(self._sorted, sample.rtt_ms)
-        self._trim(sample.ping_ns)
-
-    def _trim(self, now_ns: int) -> None:
-        while self._samples and now_ns - self._samples[0].ping_ns > self.window_ns:
-            old = self._samples.popleft()
-            del self._sorted[bisect_left(self._sorted, old.rtt_ms)]
-
-    def stats(self, now_ns: int | None = None) -> RttStats | None:
-        """Statistics of the window (ending at ``now_ns`` when given, else at the newest sample)."""
-        if now_ns is not None:
-            self._trim(now_ns)
-        if not self._samples:
-            return None
-        return _stats([sample.rtt_ms for sample in self._samples], self._sorted)
-
-    def __len__(self) -> int:
-        return len(self._samples)

@@ -50,7 +50,7 @@ class Composer(QWidget):
     raw_close_requested = Signal(object, str)
     auto_pong_toggled = Signal(bool)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:  # noqa: PLR0915
         super().__init__(parent)
         self.setObjectName("composer")
         self.mode = QComboBox()

@@ -188,7 +188,7 @@ class LatencyGraph(QWidget):
     shown again; data added meanwhile is kept and drawn then (or by ``redraw()``).
     """
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:  # noqa: PLR0915
         super().__init__(parent)
         self.setObjectName("latencyGraph")
         self.redraw_count = 0
@@ -364,11 +364,6 @@ class LatencyGraph(QWidget):
     def newest_time(self) -> float | None:
         """The latest time any data (RTT, rate or marker) was given for: the window of the statistics ends there."""
         return self._newest
-
-    def window_rtts(self) -> tuple[np.ndarray, np.ndarray]:
-        """Times and RTTs of the samples in the selected window: at or after ``newest_time() - window``."""
-        first, end = self._rtts.window(self.window_seconds, self._newest)
-        return self._rtts.columns.column(0)[first:end], self._rtts.columns.column(1)[first:end]
 
     def stats(self) -> RttStats | None:
         """Statistics of the RTTs in the selected window (what the label shows)."""

@@ -107,7 +107,7 @@ class Banner(QWidget):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, context: AppContext) -> None:
+    def __init__(self, context: AppContext) -> None:  # noqa: PLR0915
         super().__init__()
         self.context = context
         self.session = context.session

@@ -493,7 +493,7 @@ class StepsModel(ColumnsModel):
         if first < len(self._drafts):
             self.dataChanged.emit(self.index(first, COL_INDEX), self.index(len(self._drafts) - 1, COL_INDEX))
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: C901, PLR0911, PLR0912
         draft = self.draft(index.row()) if index.isValid() else None
         if draft is None:
             return None
@@ -667,12 +667,11 @@ class StepEditor(QWidget):
 
     edited = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:  # noqa: PLR0915
         super().__init__(parent)
         self.setObjectName("stepEditor")
         self._draft: StepDraft | None = None
         self._loading = False
-        self.default_timeout = DEFAULT_TIMEOUT_S
 
         self.kind = QComboBox()
         self.kind.setObjectName("stepKind")
@@ -806,7 +805,6 @@ class StepEditor(QWidget):
         self._show_errors()
 
     def set_default_timeout(self, seconds: float) -> None:
-        self.default_timeout = seconds
         self.timeout.setPlaceholderText(f"default: {format_seconds(seconds)} (the test's timeout)")
 
     @staticmethod
@@ -923,7 +921,7 @@ class ScenarioEditor(QWidget):
 
     changed = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:  # noqa: PLR0915
         super().__init__(parent)
         self.setObjectName("testEditor")
         self._loading = False

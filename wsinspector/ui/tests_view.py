@@ -42,7 +42,7 @@ from wsinspector.app.replayer import ReplayController
 from wsinspector.core.profiles import ENGINE_WIRE, ENGINES
 from wsinspector.core.scenario.model import Scenario, step_label
 from wsinspector.core.scenario.variables import UndefinedVariablesError, check_variables
-from wsinspector.core.scenario.verdict import RunResult, StepResult, Verdict
+from wsinspector.core.scenario.verdict import RunResult, StepResult, Verdict, format_duration
 from wsinspector.core.scenario.yaml_io import ScenarioFileError, dump, read_test
 from wsinspector.core.store import Store
 from wsinspector.ui.qtext import set_plain_text
@@ -66,12 +66,6 @@ _SHUTDOWN_TURNS = 20
 def suggested_file_name(name: str) -> str:
     stem = re.sub(r"[^\w.-]+", "-", name.strip()).strip("-.") or "test"
     return stem + SUFFIX
-
-
-def format_duration(seconds: float) -> str:
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    return f"{seconds:.2f} s"
 
 
 # -- verdicts -----------------------------------------------------------------------------------------
@@ -132,10 +126,6 @@ class VerdictModel(ColumnsModel):
         self._connection_error = message
         self.endInsertRows()
 
-    @property
-    def connection_error(self) -> str:
-        return self._connection_error
-
     def result(self, row: int) -> StepResult | None:
         """The verdict on a row (for the connection row: an error result named "connection")."""
         if self._connection_error and row == 0:
@@ -149,7 +139,7 @@ class VerdictModel(ColumnsModel):
     def _refresh(self, row: int) -> None:
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(VERDICT_COLUMNS) - 1))
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: C901, PLR0911, PLR0912
         if not index.isValid() or not 0 <= index.row() < self.rowCount():
             return None
         row, col = index.row(), index.column()
@@ -209,7 +199,7 @@ class ScenariosView(QWidget):
     open_session_requested = Signal(int)
     run_finished = Signal(object)
 
-    def __init__(self, store: Store | None = None, default_url: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store | None = None, default_url: str = "", parent: QWidget | None = None) -> None:  # noqa: PLR0915
         super().__init__(parent)
         self.setObjectName("testsView")
         self._store = store
@@ -222,7 +212,6 @@ class ScenariosView(QWidget):
         self.dirty = False
         self.origin = ""
         self.runner: ReplayController | None = None
-        self.last_result: RunResult | None = None
         self.recorded_session: int | None = None
 
         # -- file bar
@@ -652,7 +641,6 @@ class ScenariosView(QWidget):
         if self.runner is not None and not self.runner.running:
             self.runner.deleteLater()
             self.runner = None
-        self.last_result = None
         self.recorded_session = None
         self.verdicts.clear()
         self.progress.setRange(0, 1)
@@ -704,7 +692,6 @@ class ScenariosView(QWidget):
         runner = self.sender()
         if not isinstance(runner, ReplayController) or runner is not self.runner:
             return
-        self.last_result = result
         self.recorded_session = runner.session_id
         failed = next((step for step in result.steps if step.status in (Verdict.FAILED, Verdict.ERROR)), None)
         if result.error and failed is None:

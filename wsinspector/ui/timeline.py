@@ -38,11 +38,6 @@ def format_time(us: float) -> str:
     return f"{us / 1e6:.6f}"
 
 
-def frame_preview(frame: Frame, data_opcode: Opcode | None = None) -> str:
-    """The table's one-line preview. ``data_opcode`` is the message opcode a continuation frame belongs to."""
-    return preview_of(frame.opcode, frame.payload, data_opcode)
-
-
 def preview_of(opcode: Opcode, head: bytes, data_opcode: Opcode | None = None) -> str:
     if opcode is Opcode.CLOSE:
         code, reason = parse_close_payload(head)
@@ -187,7 +182,7 @@ class TimelineModel(ColumnsModel):
             return 0
         return len(self._rows) if self._rows is not None else self._count
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: PLR0911
         source = self._source
         if not index.isValid() or source is None:
             return None
@@ -217,7 +212,7 @@ class TimelineModel(ColumnsModel):
             return source.note(seq) or None
         return None
 
-    def _display(self, source: FrameSource, seq: int, col: int) -> str:
+    def _display(self, source: FrameSource, seq: int, col: int) -> str:  # noqa: PLR0911
         if col == COL_SEQ:
             return str(seq)
         if col == COL_TIME:

@@ -109,7 +109,7 @@ def _json_equal(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def json_differences(expected: Any, received: Any, ignore: Iterable[str] = ()) -> list[str]:
+def json_differences(expected: Any, received: Any, ignore: Iterable[str] = ()) -> list[str]:  # noqa: C901
     """Every difference between two JSON values, one line each, e.g. ``$.user.name: expected "ann", got
     "bob"``; objects compare without regard to key order, arrays element by element. A difference at or
     below an ``ignore`` path (wildcards allowed) does not count, whether the value differs or is absent."""
@@ -119,7 +119,7 @@ def json_differences(expected: Any, received: Any, ignore: Iterable[str] = ()) -
     def ignored(path: JsonPath) -> bool:
         return any(path_matches(p, path) for p in patterns)
 
-    def walk(exp: Any, got: Any, path: JsonPath) -> None:
+    def walk(exp: Any, got: Any, path: JsonPath) -> None:  # noqa: C901, PLR0912
         if ignored(path):
             return
         if isinstance(exp, dict) and isinstance(got, dict):
@@ -183,7 +183,7 @@ def _first_difference(a: str, b: str) -> int:
     return min(len(a), len(b))
 
 
-def match(step: ExpectStep | WaitStep, message: ReceivedMessage,
+def match(step: ExpectStep | WaitStep, message: ReceivedMessage,  # noqa: C901, PLR0911, PLR0912
           variables: Mapping[str, str] | None = None) -> MatchResult:
     """Check one received message against an ``expect`` step (or the ``until`` of a wait step), with
     variables expanded in what it expects; on success, apply its captures. An unknown variable raises

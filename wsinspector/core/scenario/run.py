@@ -180,7 +180,7 @@ class Replay:
             self._finish(Verdict.ERROR, now, message)
         self._end(now)
 
-    def poll(self, now: float) -> Action:
+    def poll(self, now: float) -> Action:  # noqa: C901
         """What to do next."""
         if self._run_start is None:
             self._run_start = self._step_start = now

@@ -140,7 +140,7 @@ class VariableUse:
         return f"{self.field} ({self.step_name!r})" if self.step_name else self.field
 
 
-def variable_uses(test: Scenario, overrides: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> list[VariableUse]:
+def variable_uses(test: Scenario, overrides: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> list[VariableUse]:  # noqa: C901
     """Every use of a variable in the test, in file order, with what defines it at that point. ``overrides``
     are the ``--var`` values. A capture defines a variable for the steps after it (and then wins over the
     command line and the file); the command line wins over the file."""

@@ -12,6 +12,13 @@ EXIT_FAILED = 1
 EXIT_ERROR = 2
 
 
+def format_duration(seconds: float) -> str:
+    """How long a step or a run took, as the command line and the Tests page show it."""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    return f"{seconds:.2f} s"
+
+
 class Verdict(enum.StrEnum):
     PASSED = "passed"
     FAILED = "failed"

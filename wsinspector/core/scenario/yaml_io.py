@@ -348,7 +348,7 @@ def _pairs(node: Node | None, where: str, *, names: bool) -> tuple[tuple[str, st
                  for key, value in mapping.items.values())
 
 
-def _scenario(root: Node, check_url: bool = True) -> Scenario:
+def _scenario(root: Node, check_url: bool = True) -> Scenario:  # noqa: C901
     top = _Mapping(root, "", "a mapping that starts with 'version: 1'")
     version_node = top.get("version")
     if version_node is None:

@@ -238,7 +238,7 @@ class WireEngine:
         self._proto.handoff = head
         return data[pos + head[4]:]
 
-    def _take_fast(self, data: bytes, now_ns: int) -> bytes | None:
+    def _take_fast(self, data: bytes, now_ns: int) -> bytes | None:  # noqa: C901, PLR0912  (one loop: a frame costs one pass)
         """Take the whole-message frames at the start of ``data``; returns what the library reads next (the
         payload of a frame handed to it, and all after), or None when nothing is left for it."""
         size = len(data)
