@@ -25,3 +25,7 @@ qt_overrides = (
 
 #: PyYAML calls Dumper.increase_indent with this keyword (core/scenario/yaml_io.py)
 yaml_keywords = (_.indentless,)
+
+#: the connection records' slots for settings still to come (proxy and authentication): serialised, kept on a
+#: round trip and shown to nothing yet (core/profiles.py Settings)
+connection_record_slots = (_.proxy, _.auth)

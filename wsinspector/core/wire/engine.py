@@ -169,10 +169,6 @@ class WireEngine:
         return self._proto.state is CLOSING
 
     @property
-    def is_closed(self) -> bool:
-        return self._proto.state is CLOSED
-
-    @property
     def handshake_failed(self) -> bool:
         return self._handshake_failed
 
