@@ -55,7 +55,7 @@ def record(store: Store, log: FrameLog, batch: int = 37, cached_pages: int = 64)
     session_id = store.create_session("recorded", "ws://127.0.0.1:1/", log.started_wall, log.started_ns)
     open_chunk = None
     for first in range(0, len(log), batch):
-        open_chunk = store.append_from_log(session_id, log, first, min(first + batch, len(log)) - 1, open_chunk)
+        open_chunk = store.append_live(session_id, log, first, min(first + batch, len(log)) - 1, open_chunk)
     store.finish_session(session_id, SessionStatus.CLOSED, STARTED_WALL + 1, 1000, "")
     saved = store.session(session_id)
     assert saved is not None
@@ -237,7 +237,7 @@ def test_pong_rtts_read_back_as_the_live_log_measured_them(store: Store) -> None
     for direction, opcode, payload, ts in frames:
         log.append(Frame(seq=0, ts_ns=ts, direction=direction, opcode=opcode, payload=payload, fin=True))
     session_id = store.create_session("pings", "ws://127.0.0.1:1/", 0.0, 0)
-    store.append_from_log(session_id, log, 0, len(log) - 1)
+    store.append_live(session_id, log, 0, len(log) - 1)
     record = store.session(session_id)
     assert record is not None
     stored = StoredSession(store, record)

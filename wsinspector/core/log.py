@@ -10,17 +10,9 @@ from __future__ import annotations
 
 import time
 from array import array
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Iterator
 
-from wsinspector.core.chunks import (
-    CHUNK_BYTES,
-    CHUNK_FRAMES,
-    Extra,
-    PackedChunk,
-    extras_json,
-    le_bytes,
-)
 from wsinspector.core.frames import (
     Direction,
     FragmentationError,
@@ -31,6 +23,7 @@ from wsinspector.core.frames import (
 )
 from wsinspector.core.latency import PongMatcher
 from wsinspector.core.model import header
+from wsinspector.core.session.interface import Columns
 
 # the header module's flags, bound here for the append path
 _COMPLETES = header.COMPLETES
@@ -148,35 +141,16 @@ class FrameLog:
                             data[start:end].tobytes()))
         return out
 
-    def chunks(self, first: int, last: int) -> list[PackedChunk]:
-        """Frames ``first``..``last`` packed as store chunks (see :mod:`wsinspector.core.chunks`): runs of at
-        most CHUNK_FRAMES frames and CHUNK_BYTES of payload (a larger frame makes a chunk of its own)."""
-        out: list[PackedChunk] = []
-        offsets = self._offsets
-        start = first
-        while start <= last:
-            end = min(start + CHUNK_FRAMES, last + 1)  # exclusive
-            # as many frames as fit in CHUNK_BYTES of payload, and at least one
-            end = max(start + 1, bisect_right(offsets, offsets[start] + CHUNK_BYTES, start + 1, end + 1) - 1)
-            out.append(self._pack(start, end))
-            start = end
-        return out
-
-    def _pack(self, start: int, end: int) -> PackedChunk:
-        import numpy as np  # noqa: PLC0415  (numpy on first use, not at start-up)
-
-        base = self._offsets[start]
-        metas = header.stored_column(np.frombuffer(self._meta[start:end], dtype=np.uint32))
-        ends = np.frombuffer(self._offsets[start + 1:end + 1], dtype=np.int64) - base
-        extras: list[Extra] = []
+    def columns(self, first: int, end: int) -> Columns:
+        """Frames ``first`` up to ``end`` (exclusive) as columns: what the store reads to record them."""
+        extras: list[tuple[int, int | None, bytes | None, str | None]] = []
         seqs = self._extra_seqs
-        for k in range(bisect_left(seqs, start), bisect_left(seqs, end)):
+        for k in range(bisect_left(seqs, first), bisect_left(seqs, end)):
             seq = seqs[k]
-            extras.append((seq - start, self._payload_length.get(seq), self._mask_key.get(seq),
-                           self._note.get(seq)))
-        return PackedChunk(start, end - start, self._ts[end - 1], le_bytes(self._ts[start:end]),
-                           metas.astype("<u4").tobytes(), ends.astype("<i8").tobytes(),
-                           bytes(self._data[base:self._offsets[end]]), extras_json(extras))
+            extras.append((seq - first, self._payload_length.get(seq), self._mask_key.get(seq), self._note.get(seq)))
+        offsets = self._offsets[first:end + 1]
+        return Columns(first, self._ts[first:end], self._meta[first:end], offsets,
+                       bytes(self._data[offsets[0]:offsets[-1]]), extras)
 
     def counts(self, first: int, last: int) -> tuple[int, int, int, int]:
         """(frames in, frames out, payload bytes in, payload bytes out) of frames ``first``..``last``."""
@@ -388,3 +362,4 @@ class FrameLog:
         Returns the seq the next frame will get."""
         self.events.append((ts_ns, kind, text))
         return len(self._ts)
+
