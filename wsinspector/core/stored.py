@@ -137,10 +137,17 @@ class StoredSession:
         return self.record.frames_in
 
     def _pong_rtts(self) -> dict[int, int | None]:
-        """Every pong's RTT, by replaying the session's pings and pongs (one scan, on first use)."""
+        """Every pong's RTT, by replaying the session's pings and pongs (one scan, on first use), connection by
+        connection."""
         if self._rtts is None:
             matcher = PongMatcher()
+            segments = sorted(self._segment_starts, reverse=True)
             for seq, ts_ns, meta, payload in self.store.control_frames(self.session_id, (Opcode.PING, Opcode.PONG)):
+                if segments and segments[-1] <= seq:
+                    # a new connection since the last ping or pong: its pings went unanswered, as live
+                    while segments and segments[-1] <= seq:
+                        segments.pop()
+                    matcher.reset()
                 if header.opcode(meta) is Opcode.PING and header.direction(meta) is Direction.OUT:
                     matcher.ping_sent(seq, payload, ts_ns)
                 elif header.opcode(meta) is Opcode.PONG and header.direction(meta) is Direction.IN:
