@@ -142,22 +142,6 @@ class FrameLog:
             return list(range(first, last + 1))
         return [seq for seq, meta, payload in self.scan(first, last) if match(meta, payload)]
 
-    def rows(self, first: int, last: int) -> list[tuple[int, int, int, int | None, bytes | None, str | None, bytes]]:
-        """Frames ``first``..``last`` as the store reads them back: (seq, ts_ns, meta, payload_length, mask_key,
-        note, payload)."""
-        ts, metas, offsets = self._ts, self._meta, self._offsets
-        lengths, keys, notes = self._payload_length, self._mask_key, self._note
-        header_bits, length_is_payload = _HEADER_BITS, _LENGTH_IS_PAYLOAD
-        out = []
-        with memoryview(self._data) as data:
-            for seq in range(first, last + 1):
-                meta = metas[seq]
-                start, end = offsets[seq], offsets[seq + 1]
-                length = end - start if meta & length_is_payload else lengths.get(seq)
-                out.append((seq, ts[seq], meta & header_bits, length, keys.get(seq), notes.get(seq),
-                            data[start:end].tobytes()))
-        return out
-
     def columns(self, first: int, end: int) -> Columns:
         """Frames ``first`` up to ``end`` (exclusive) as columns: what the store reads to record them."""
         extras: list[tuple[int, int | None, bytes | None, str | None]] = []
