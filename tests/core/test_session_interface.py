@@ -133,3 +133,9 @@ def test_a_reconnect_starts_a_segment_and_drops_what_was_unfinished(kind: str, s
     assert [session.starts_segment(seq) for seq in range(4)] == [False, False, True, False]
     assert session.events == [(ts, "reconnect", "reconnected")]
     assert session.is_unsolicited(3) and session.rtt_samples == []  # its ping went with the old connection
+
+
+def test_both_kinds_have_every_member_of_the_interface(session: Session) -> None:
+    members = {name for name in vars(Session) if not name.startswith("_")} | {"__len__"}
+    assert {"frames", "message_for", "iter_messages", "match_seqs", "rtt_samples", "frames_in"} <= members
+    assert sorted(name for name in members if not hasattr(session, name)) == []

@@ -360,4 +360,3 @@ class FrameLog:
         Returns the seq the next frame will get."""
         self.events.append((ts_ns, kind, text))
         return len(self._ts)
-
