@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.core.test_stored_session import assert_same
+from tests.core.test_stored_session import assert_same, stored_rows
 from tests.peers import WebsocketsPeer, sends_then_drops, server_frame
 from wsinspector.app.session import SessionController
 from wsinspector.app.sessions import SessionsController
@@ -103,7 +103,7 @@ def assert_stored_like_the_log(store: Store, controller: SessionController, sess
     """The file holds exactly what the live view showed: every frame, field for field, and the counters."""
     log = controller.log
     record = saved_record(store, session_id)
-    assert all_frames(store, session_id) == log.rows(0, len(log) - 1)
+    assert all_frames(store, session_id) == stored_rows(log, 0, len(log) - 1)
     assert store.stored_frame_count(session_id) == len(log) == record.frame_count
     assert (record.frames_in, record.bytes_in, record.bytes_out) == (log.frames_in, log.bytes_in, log.bytes_out)
     assert record.last_ts_ns == log.ts_ns(len(log) - 1)
@@ -235,7 +235,7 @@ def test_many_flushes_store_each_frame_exactly_once(
     log = controller.log
     frames = all_frames(store, session_id)
     assert [row[0] for row in frames] == list(range(len(log)))  # no duplicates, no gaps
-    assert frames == log.rows(0, len(log) - 1)
+    assert frames == stored_rows(log, 0, len(log) - 1)
     assert_stored_like_the_log(store, controller, session_id)
     # the views were told about each frame once, in order, over many flushes
     assert len(appended) >= total // batch
@@ -258,7 +258,7 @@ def test_disk_full_stops_recording_but_not_the_live_view(
     for i in range(20):
         controller.send(f"saved {i}".encode(), True)
     qtbot.waitUntil(lambda: bool(appended) and appended[-1][1] >= 39, timeout=WAIT_MS)
-    saved = controller.log.rows(0, 39)
+    saved = stored_rows(controller.log, 0, 39)
     assert saved_record(store, session_id).frame_count == 40
 
     # the disk is full from now on
@@ -302,7 +302,7 @@ def test_each_connection_is_its_own_session(
     controller.send(b"first session", True)
     qtbot.waitUntil(lambda: controller.log.frames_in >= 1, timeout=WAIT_MS)
     disconnect(qtbot, controller)
-    first_rows = controller.log.rows(0, len(controller.log) - 1)
+    first_rows = stored_rows(controller.log, 0, len(controller.log) - 1)
 
     second = open_session(qtbot, controller, url)
     assert second != first

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from wsinspector.core.chunks import CHUNK_BYTES, CHUNK_FRAMES, OPEN_FRAMES
+from wsinspector.core.chunks import CHUNK_BYTES, CHUNK_FRAMES, OPEN_FRAMES, FrameRow
 from wsinspector.core.filters import FrameFilter
 from wsinspector.core.frames import Direction, Frame, Opcode, close_payload
 from wsinspector.core.log import FrameLog
@@ -55,11 +55,17 @@ def record(store: Store, log: FrameLog, batch: int = 37, cached_pages: int = 64)
     session_id = store.create_session("recorded", "ws://127.0.0.1:1/", log.started_wall, log.started_ns)
     open_chunk = None
     for first in range(0, len(log), batch):
-        open_chunk = store.append_from_log(session_id, log, first, min(first + batch, len(log)) - 1, open_chunk)
+        open_chunk = store.append_live(session_id, log, first, min(first + batch, len(log)) - 1, open_chunk)
     store.finish_session(session_id, SessionStatus.CLOSED, STARTED_WALL + 1, 1000, "")
     saved = store.session(session_id)
     assert saved is not None
     return StoredSession(store, saved, cached_pages=cached_pages)
+
+
+def stored_rows(log: FrameLog, first: int, last: int) -> list[FrameRow]:
+    """What the store reads back of frames ``first``..``last`` of a log it recorded."""
+    return [(frame.seq, frame.ts_ns, log.meta(frame.seq), frame.payload_length, frame.mask_key, frame.note or None,
+             frame.payload) for frame in log.frames(first, last)]
 
 
 def mixed_session() -> FrameLog:
@@ -237,7 +243,7 @@ def test_pong_rtts_read_back_as_the_live_log_measured_them(store: Store) -> None
     for direction, opcode, payload, ts in frames:
         log.append(Frame(seq=0, ts_ns=ts, direction=direction, opcode=opcode, payload=payload, fin=True))
     session_id = store.create_session("pings", "ws://127.0.0.1:1/", 0.0, 0)
-    store.append_from_log(session_id, log, 0, len(log) - 1)
+    store.append_live(session_id, log, 0, len(log) - 1)
     record = store.session(session_id)
     assert record is not None
     stored = StoredSession(store, record)
@@ -259,7 +265,7 @@ def test_a_recording_makes_full_chunks_whatever_the_flush_size(store: Store, bat
     log = builder.log
     stored = record(store, log, batch=batch)
 
-    assert store.read_frames(stored.session_id, 0, len(log) - 1) == log.rows(0, len(log) - 1)
+    assert store.read_frames(stored.session_id, 0, len(log) - 1) == stored_rows(log, 0, len(log) - 1)
     assert (stored.record.frames_in, stored.record.frames_out) == (log.frames_in, len(log) - log.frames_in)
     assert (stored.record.bytes_in, stored.record.bytes_out) == (log.bytes_in, log.bytes_out)
     chunks = store.connection.execute("SELECT count FROM chunks").fetchall()
@@ -274,7 +280,7 @@ def test_frames_of_more_than_a_chunk_of_bytes_get_chunks_of_their_own(store: Sto
         builder.add(IN, Opcode.BINARY, bytes([size % 256]) * size, payload_length=size)
     log = builder.log
     stored = record(store, log, batch=100)
-    assert store.read_frames(stored.session_id, 0, len(log) - 1) == log.rows(0, len(log) - 1)
+    assert store.read_frames(stored.session_id, 0, len(log) - 1) == stored_rows(log, 0, len(log) - 1)
     assert [c for (c,) in store.connection.execute("SELECT count FROM chunks ORDER BY key")] == [1, 1, 2, 2]
 
 

@@ -23,7 +23,7 @@ class LogRecording:
     session_id: int | None
     recording_error: str
     _saved: int
-    #: the first seq of the small chunk the last flush left open (see Store.append_from_log)
+    #: the first seq of the small chunk the last flush left open (see Store.append_live)
     _open_chunk: int | None = None
 
     @property
@@ -39,8 +39,8 @@ class LogRecording:
             return
         assert self._store is not None and self.session_id is not None
         try:
-            self._open_chunk = self._store.append_from_log(self.session_id, self.log, self._saved, last,
-                                                           self._open_chunk)
+            self._open_chunk = self._store.append_live(self.session_id, self.log, self._saved, last,
+                                                       self._open_chunk)
         except (StoreError, sqlite3.Error) as exc:
             self._recording_failed(str(exc))
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -13,17 +13,16 @@ from PySide6.QtCore import QObject, Signal
 from wsinspector.app.tasks import ChunkedTask
 from wsinspector.core.chunks import CHUNK_FRAMES
 from wsinspector.core.export import SessionFileError, SessionInfo, read_session, write_session
-from wsinspector.core.filters import ChunkedScan, FrameFilter
-from wsinspector.core.frames import Frame
-from wsinspector.core.log import FrameLog
+from wsinspector.core.filters import FrameFilter
 from wsinspector.core.model import header
+from wsinspector.core.session import Session
 from wsinspector.core.store import SessionRecord, SessionStatus, Store, StoreError
-from wsinspector.core.stored import StoredSession, _to_frame
+from wsinspector.core.stored import StoredSession
 
 EXPORT_PAGE = 5000
 IMPORT_BATCH = 5000
-#: frames of a stored session filtered per step (16 chunks): each step stays short enough for the window
-STORED_FILTER_CHUNK = 16 * CHUNK_FRAMES
+#: frames filtered per step (16 stored chunks): each step stays short enough for the window
+FILTER_STEP = 16 * CHUNK_FRAMES
 
 
 def _describe(exc: Exception) -> str:
@@ -83,20 +82,17 @@ class SessionsController(QObject):
         record = self._store.session(session_id)
         if record is None:
             raise KeyError(session_id)
-        total = self._store.stored_frame_count(session_id)
+        stored = StoredSession(self._store, record)
+        total = len(stored)
         part = path.with_name(path.name + ".part")
         info = SessionInfo(name=record.name, url=record.url, started_wall=record.started_wall,
                            ended_wall=record.ended_wall, status=record.status, close_code=record.close_code,
                            close_reason=record.close_reason, note=record.note, subprotocol=record.subprotocol)
 
-        def frames() -> Iterator[Frame]:
-            for first in range(0, total, EXPORT_PAGE):
-                for row in self._store.read_frames(session_id, first, min(first + EXPORT_PAGE, total) - 1):
-                    yield _to_frame(row)
-
         def steps() -> Iterator[tuple[int, int]]:
             with part.open("w", encoding="utf-8", newline="\n") as fp:
-                for written in write_session(fp, info, frames(), record.started_ns):
+                for written in write_session(fp, info, stored.frames(0, total - 1, EXPORT_PAGE),
+                                             record.started_ns):
                     yield written, total
                 fp.flush()
                 os.fsync(fp.fileno())
@@ -162,38 +158,19 @@ class SessionsController(QObject):
 
     # -- filtering --------------------------------------------------------------------------------
 
-    def fetcher(self, source: FrameLog | StoredSession) -> Callable[[int, int], Iterable[tuple[int, int, bytes]]]:
-        """``fetch(first, last)`` giving (seq, meta, payload) of a source, for scans and find."""
-        if isinstance(source, StoredSession):
-            store, session_id = self._store, source.session_id
-            return lambda first, last: store.scan_frames(session_id, first, last)
-        log = source
-        return lambda first, last: ((seq, log.meta(seq), log.payload(seq)) for seq in range(first, last + 1))
-
-    def filter_task(self, source: FrameLog | StoredSession, flt: FrameFilter, parent: QObject | None = None,
+    def filter_task(self, source: Session, flt: FrameFilter, parent: QObject | None = None,
                     upto: int | None = None) -> ChunkedTask:
         """Compute the seqs of ``source`` below ``upto`` (default: all) that ``flt`` matches; the result is
         (array of seqs, frames scanned)."""
         total = len(source) if upto is None else min(upto, len(source))
         matches: array[int] = array("q")
-        if isinstance(source, StoredSession):
-            flt.validate()  # a bad regex fails here, not in the first step
-            store, session_id = self._store, source.session_id
+        flt.validate()  # a bad regex fails here, not in the first step
 
-            def stored_steps() -> Iterator[tuple[int, int]]:
-                for first in range(0, total, STORED_FILTER_CHUNK):
-                    last = min(first + STORED_FILTER_CHUNK, total) - 1
-                    matches.extend(store.filter_seqs(session_id, flt, first, last))
-                    yield last + 1, total
-                yield total, total
-
-            return ChunkedTask("Filtering", stored_steps(), lambda: (matches, total), _describe, parent=parent)
-
-        scan = ChunkedScan(flt, total, self.fetcher(source))
-
-        def scan_steps() -> Iterator[tuple[int, int]]:
-            while not scan.step():
-                yield scan.done, total
+        def steps() -> Iterator[tuple[int, int]]:
+            for first in range(0, total, FILTER_STEP):
+                last = min(first + FILTER_STEP, total) - 1
+                matches.extend(source.match_seqs(flt, first, last))
+                yield last + 1, total
             yield total, total
 
-        return ChunkedTask("Filtering", scan_steps(), lambda: (scan.matches, total), _describe, parent=parent)
+        return ChunkedTask("Filtering", steps(), lambda: (matches, total), _describe, parent=parent)

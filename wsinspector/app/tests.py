@@ -1,6 +1,6 @@
 """Tests made from sessions: the complete messages of a live or a stored session become a test file.
 
-Messages are assembled from frames here (a fragmented message becomes one step, with its whole payload);
+Messages come from the session interface (a fragmented message becomes one step, with its whole payload);
 control frames (pings, pongs, the close) are left out. What a step looks like is decided by
 :func:`core.scenario.from_session.scenario_from_frames`; credentials are kept out of the test by
 :func:`core.scenario.secrets.without_secrets` and handed back apart, for the run at hand.
@@ -9,22 +9,18 @@ control frames (pings, pongs, the close) are left out. What a step looks like is
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from wsinspector.app.session import SessionController
 from wsinspector.app.sessions import SessionsController
-from wsinspector.core.frames import Direction, FragmentationError, Frame, MessageAssembler
-from wsinspector.core.log import FrameLog
 from wsinspector.core.profiles import ConnectionProfile
 from wsinspector.core.scenario.from_session import RecordedMessage, scenario_from_frames
 from wsinspector.core.scenario.model import Scenario
 from wsinspector.core.scenario.secrets import without_secrets
+from wsinspector.core.session import Session
 from wsinspector.core.store import StoreError
-from wsinspector.core.stored import StoredSession, _to_frame
 
-#: frames read from the store at a time
-READ_PAGE = 2000
 #: a test of more steps than this is no use to edit or to read: refuse, and say so
 MAX_MESSAGES = 10_000
 
@@ -59,40 +55,19 @@ def _session_test(test: Scenario, origin: str) -> SessionTest:
     return SessionTest(redacted.test, origin, redacted.secrets)
 
 
-def _frames(source: FrameLog | StoredSession) -> Iterator[Frame]:
-    if isinstance(source, FrameLog):
-        yield from source
-        return
-    total = len(source)
-    for first in range(0, total, READ_PAGE):
-        for row in source.store.read_frames(source.session_id, first, min(first + READ_PAGE, total) - 1):
-            yield _to_frame(row)
-
-
-def recorded_messages(source: FrameLog | StoredSession, limit: int = MAX_MESSAGES) -> list[RecordedMessage]:
+def recorded_messages(source: Session, limit: int = MAX_MESSAGES) -> list[RecordedMessage]:
     """(ts_ns of its last frame, direction, opcode, payload) of every complete data message, in the order
     the messages completed. A broken fragment sequence is dropped, as the timeline shows it."""
-    assemblers = {direction: MessageAssembler(direction) for direction in Direction}
     out: list[RecordedMessage] = []
-    for frame in _frames(source):
-        if frame.opcode.is_control:
-            continue
-        assembler = assemblers[frame.direction]
-        try:
-            message = assembler.feed(frame)
-        except FragmentationError:
-            assembler.reset()
-            continue
-        if message is None:
-            continue
+    for message in source.iter_messages():
         if len(out) >= limit:
             raise SessionTooLongError(f"the session holds more than {limit:,} messages: too many for a test "
                                       "(export it instead, or record a shorter session)")
-        out.append((frame.ts_ns, message.direction, message.opcode, message.payload))
+        out.append((source.ts_ns(message.last_seq), message.direction, message.opcode, message.payload))
     return out
 
 
-def scenario_from_session(source: FrameLog | StoredSession, name: str, url: str, *,
+def scenario_from_session(source: Session, name: str, url: str, *,
                           subprotocols: Sequence[str] = (), headers: Sequence[tuple[str, str]] = (),
                           variables: Sequence[tuple[str, str]] = ()) -> Scenario:
     """A test from a session: what was sent becomes send steps (with the recorded gaps as delays), what was

@@ -16,8 +16,12 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from wsinspector.core.model import header
+
+if TYPE_CHECKING:
+    from wsinspector.core.session.interface import Columns, FrameColumns
 
 #: most frames in a chunk
 CHUNK_FRAMES = 4096
@@ -92,9 +96,42 @@ class PackedChunk:
     extras: str | None
 
 
+def pack_columns(source: FrameColumns, first: int, last: int) -> list[PackedChunk]:
+    """Frames ``first``..``last`` of a live session packed as chunks: runs of at most CHUNK_FRAMES frames and
+    CHUNK_BYTES of payload (a larger frame makes a chunk of its own)."""
+    columns = source.columns(first, last + 1)
+    offsets, count = columns.offsets, last + 1 - first
+    keys = [extra[0] for extra in columns.extras]
+    out: list[PackedChunk] = []
+    start = 0
+    while start < count:
+        end = min(start + CHUNK_FRAMES, count)  # exclusive
+        # as many frames as fit in CHUNK_BYTES of payload, and at least one
+        end = max(start + 1, bisect_right(offsets, offsets[start] + CHUNK_BYTES, start + 1, end + 1) - 1)
+        out.append(_pack(columns, keys, start, end))
+        start = end
+    return out
+
+
+def _pack(columns: Columns, keys: list[int], start: int, end: int) -> PackedChunk:
+    import numpy as np  # noqa: PLC0415  (numpy on first use, not at start-up)
+
+    offsets = columns.offsets
+    base, origin = offsets[start], offsets[0]
+    metas = header.stored_column(np.frombuffer(columns.meta[start:end], dtype=np.uint32))
+    ends = np.frombuffer(offsets[start + 1:end + 1], dtype=np.int64) - base
+    run = [(i - start, length, key, note)
+           for i, length, key, note in columns.extras[bisect_left(keys, start):bisect_left(keys, end)]]
+    payload = columns.payload
+    if start or end < len(columns.ts):
+        payload = payload[base - origin:offsets[end] - origin]
+    return PackedChunk(columns.first + start, end - start, columns.ts[end - 1], le_bytes(columns.ts[start:end]),
+                       metas.astype("<u4").tobytes(), ends.astype("<i8").tobytes(), payload, extras_json(run))
+
+
 def pack_rows(rows: Sequence[FrameRow]) -> PackedChunk:
     """One chunk of rows with consecutive seqs (the import path and old databases; live recording packs its
-    columns directly)."""
+    columns with :func:`pack_columns`)."""
     ts, metas, ends = array("q"), array("I"), array("q")
     extras: list[Extra] = []
     payload = bytearray()

@@ -10,27 +10,18 @@ from __future__ import annotations
 
 import time
 from array import array
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from wsinspector.core.chunks import (
-    CHUNK_BYTES,
-    CHUNK_FRAMES,
-    Extra,
-    PackedChunk,
-    extras_json,
-    le_bytes,
-)
-from wsinspector.core.frames import (
-    Direction,
-    FragmentationError,
-    Frame,
-    Message,
-    MessageAssembler,
-    Opcode,
-)
+from wsinspector.core.frames import Direction, Frame, Message, MessageAssembler, Opcode
 from wsinspector.core.latency import PongMatcher
 from wsinspector.core.model import header
+from wsinspector.core.session.interface import Columns
+from wsinspector.core.session.messages import MessageStream
+
+if TYPE_CHECKING:
+    from wsinspector.core.filters import FrameFilter
 
 # the header module's flags, bound here for the append path
 _COMPLETES = header.COMPLETES
@@ -42,10 +33,11 @@ _PING, _PONG = Opcode.PING, Opcode.PONG
 
 
 class FrameLog:
-    """Frames of one session in arrival order; ``log[seq]`` is the frame numbered ``seq``.
+    """Frames of one session in arrival order; ``log[seq]`` is the frame numbered ``seq``. A
+    :class:`~wsinspector.core.session.interface.Session`.
 
-    The log also assembles data frames into messages per direction, so a fragment can be shown with
-    the message it belongs to.
+    The log also assembles data frames into messages per direction as they arrive, so a fragment can be shown
+    with the message it belongs to.
     """
 
     def __init__(self, started_ns: int | None = None, started_wall: float | None = None) -> None:
@@ -63,7 +55,8 @@ class FrameLog:
         self._fragment_of: dict[int, int] = {}
         #: opcode (TEXT/BINARY) of the message each continuation frame continues
         self._continues: dict[int, Opcode] = {}
-        self._assemblers = {d: MessageAssembler(d) for d in Direction}
+        self._messages = MessageStream()
+        self._assemblers = self._messages.assemblers
         self._meta_cache: dict[tuple[object, ...], int] = {}
         self._pongs = PongMatcher()
         self._segment_starts: set[int] = set()
@@ -71,7 +64,7 @@ class FrameLog:
         self.events: list[tuple[int, str, str]] = []
         self.started_ns = time.monotonic_ns() if started_ns is None else started_ns
         self.started_wall = time.time() if started_wall is None else started_wall
-        self.protocol_errors: list[str] = []
+        self.protocol_errors: list[str] = self._messages.errors
         #: whether an incoming fragmented message is being assembled (whole frames then take the long way)
         self._in_open = False
         #: frames_in, bytes_in and bytes_out, counted up to seq _counted (exclusive) when they are read
@@ -132,51 +125,33 @@ class FrameLog:
     def frame(self, seq: int) -> Frame:
         return self[seq]
 
-    def rows(self, first: int, last: int) -> list[tuple[int, int, int, int | None, bytes | None, str | None, bytes]]:
-        """Frames ``first``..``last`` as the store reads them back: (seq, ts_ns, meta, payload_length, mask_key,
-        note, payload)."""
-        ts, metas, offsets = self._ts, self._meta, self._offsets
-        lengths, keys, notes = self._payload_length, self._mask_key, self._note
-        header_bits, length_is_payload = _HEADER_BITS, _LENGTH_IS_PAYLOAD
-        out = []
-        with memoryview(self._data) as data:
-            for seq in range(first, last + 1):
-                meta = metas[seq]
-                start, end = offsets[seq], offsets[seq + 1]
-                length = end - start if meta & length_is_payload else lengths.get(seq)
-                out.append((seq, ts[seq], meta & header_bits, length, keys.get(seq), notes.get(seq),
-                            data[start:end].tobytes()))
-        return out
+    def frames(self, first: int, last: int) -> Iterator[Frame]:
+        """Frames ``first``..``last`` (inclusive), in order."""
+        for seq in range(first, last + 1):
+            yield self[seq]
 
-    def chunks(self, first: int, last: int) -> list[PackedChunk]:
-        """Frames ``first``..``last`` packed as store chunks (see :mod:`wsinspector.core.chunks`): runs of at
-        most CHUNK_FRAMES frames and CHUNK_BYTES of payload (a larger frame makes a chunk of its own)."""
-        out: list[PackedChunk] = []
-        offsets = self._offsets
-        start = first
-        while start <= last:
-            end = min(start + CHUNK_FRAMES, last + 1)  # exclusive
-            # as many frames as fit in CHUNK_BYTES of payload, and at least one
-            end = max(start + 1, bisect_right(offsets, offsets[start] + CHUNK_BYTES, start + 1, end + 1) - 1)
-            out.append(self._pack(start, end))
-            start = end
-        return out
+    def scan(self, first: int, last: int) -> Iterator[tuple[int, int, bytes]]:
+        """(seq, meta, payload) of frames ``first``..``last``, for filters and find."""
+        for seq in range(first, last + 1):
+            yield seq, self.meta(seq), self.payload(seq)
 
-    def _pack(self, start: int, end: int) -> PackedChunk:
-        import numpy as np  # noqa: PLC0415  (numpy on first use, not at start-up)
+    def match_seqs(self, flt: FrameFilter, first: int, last: int) -> list[int]:
+        """Seqs in ``first``..``last`` that ``flt`` lets through. Raises FilterError on a bad regex."""
+        match = flt.matcher()
+        if flt.is_empty():
+            return list(range(first, last + 1))
+        return [seq for seq, meta, payload in self.scan(first, last) if match(meta, payload)]
 
-        base = self._offsets[start]
-        metas = header.stored_column(np.frombuffer(self._meta[start:end], dtype=np.uint32))
-        ends = np.frombuffer(self._offsets[start + 1:end + 1], dtype=np.int64) - base
-        extras: list[Extra] = []
+    def columns(self, first: int, end: int) -> Columns:
+        """Frames ``first`` up to ``end`` (exclusive) as columns: what the store reads to record them."""
+        extras: list[tuple[int, int | None, bytes | None, str | None]] = []
         seqs = self._extra_seqs
-        for k in range(bisect_left(seqs, start), bisect_left(seqs, end)):
+        for k in range(bisect_left(seqs, first), bisect_left(seqs, end)):
             seq = seqs[k]
-            extras.append((seq - start, self._payload_length.get(seq), self._mask_key.get(seq),
-                           self._note.get(seq)))
-        return PackedChunk(start, end - start, self._ts[end - 1], le_bytes(self._ts[start:end]),
-                           metas.astype("<u4").tobytes(), ends.astype("<i8").tobytes(),
-                           bytes(self._data[base:self._offsets[end]]), extras_json(extras))
+            extras.append((seq - first, self._payload_length.get(seq), self._mask_key.get(seq), self._note.get(seq)))
+        offsets = self._offsets[first:end + 1]
+        return Columns(first, self._ts[first:end], self._meta[first:end], offsets,
+                       bytes(self._data[offsets[0]:offsets[-1]]), extras)
 
     def counts(self, first: int, last: int) -> tuple[int, int, int, int]:
         """(frames in, frames out, payload bytes in, payload bytes out) of frames ``first``..``last``."""
@@ -262,7 +237,7 @@ class FrameLog:
             if fin is not False and opcode is not _CONTINUATION and assembler.current_opcode is None:
                 meta |= _COMPLETES  # a whole message in one frame, the common case: nothing else to keep
             else:
-                meta |= self._assemble(assembler, opcode, fin, seq, payload)
+                meta |= self._assemble(assembler, direction, opcode, fin, seq, payload)
                 if direction is _IN:
                     self._in_open = assembler.current_opcode is not None
         self._ts.append(ts_ns)
@@ -305,16 +280,11 @@ class FrameLog:
         rtt = self._pongs.rtt
         return seq in rtt and rtt[seq] is None
 
-    def _assemble(self, assembler: MessageAssembler, opcode: Opcode, fin: bool | None, seq: int,
-                  payload: bytes) -> int:
+    def _assemble(self, assembler: MessageAssembler, direction: Direction, opcode: Opcode, fin: bool | None,
+                  seq: int, payload: bytes) -> int:
         if opcode is _CONTINUATION and assembler.current_opcode is not None:
             self._continues[seq] = assembler.current_opcode
-        try:
-            message = assembler.feed_parts(opcode, fin, seq, payload)
-        except FragmentationError as exc:
-            assembler.reset()
-            self.protocol_errors.append(str(exc))
-            return 0
+        message = self._messages.feed(direction, opcode, fin, seq, payload)
         if message is None:
             return 0
         if message.frame_count > 1:
@@ -337,16 +307,19 @@ class FrameLog:
             return None
         return Message(header.direction(meta), header.opcode(meta), self.payload(seq), seq, seq, 1, (seq,))
 
+    def iter_messages(self) -> Iterator[Message]:
+        """Every complete message in the order it completed."""
+        metas = self._meta
+        for seq in range(len(metas)):
+            if metas[seq] & _COMPLETES:
+                message = self.message_for(seq)
+                assert message is not None
+                yield message
+
     @property
     def messages(self) -> list[Message]:
         """Every complete message in the order it completed (built on demand: O(n))."""
-        result = []
-        for seq in range(len(self._meta)):
-            if self._meta[seq] & _COMPLETES:
-                message = self.message_for(seq)
-                assert message is not None
-                result.append(message)
-        return result
+        return list(self.iter_messages())
 
     def data_opcode(self, seq: int) -> Opcode:
         """TEXT or BINARY for a data frame (a continuation takes its message's), else the frame's own opcode."""
@@ -373,8 +346,7 @@ class FrameLog:
     def new_segment(self) -> None:
         """A new connection starts within the same log: unfinished fragments and open pings are dropped, and
         the next frame is marked as the first of the new connection."""
-        for assembler in self._assemblers.values():
-            assembler.reset()
+        self._messages.reset()
         self._in_open = False
         self._pongs.reset()
         self._segment_starts.add(len(self._ts))

@@ -21,6 +21,7 @@ from wsinspector.core.chunks import (
     Chunk,
     FrameRow,
     PackedChunk,
+    pack_columns,
     pack_rows,
     runs,
     seqs_in,
@@ -30,7 +31,7 @@ from wsinspector.core.model import header
 from wsinspector.core.profiles import ConnectionProfile, profile_from_json, profile_to_json, upgrade_v1
 
 if TYPE_CHECKING:
-    from wsinspector.core.log import FrameLog
+    from wsinspector.core.session.interface import FrameColumns
 
 APPLICATION_ID = 0x77736931  # "wsi1": marks a database as ours
 
@@ -370,17 +371,17 @@ class Store:
         self._append_chunks(session_id, [pack_rows(run) for run in runs(rows)],
                             (frames_in, frames_out, bytes_in, bytes_out))
 
-    def append_from_log(self, session_id: int, log: FrameLog, first: int, last: int,
-                        open_chunk: int | None = None) -> int | None:
-        """Frames ``first``..``last`` of a live log (a recorder's flush), in one transaction.
+    def append_live(self, session_id: int, source: FrameColumns, first: int, last: int,
+                    open_chunk: int | None = None) -> int | None:
+        """Frames ``first``..``last`` of a live session (a recorder's flush), in one transaction.
 
         ``open_chunk``: the first seq of the small chunk the previous flush left open; it is written again
         with these frames, so a slow feed does not make a chunk per flush. Returns the chunk this flush leaves
         open (None: none)."""
         if last < first:
             return open_chunk
-        chunks = log.chunks(first if open_chunk is None else open_chunk, last)
-        self._append_chunks(session_id, chunks, log.counts(first, last))
+        chunks = pack_columns(source, first if open_chunk is None else open_chunk, last)
+        self._append_chunks(session_id, chunks, source.counts(first, last))
         tail = chunks[-1]
         return tail.first if tail.count < OPEN_FRAMES and len(tail.payload) < OPEN_BYTES else None
 

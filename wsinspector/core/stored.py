@@ -1,27 +1,29 @@
-"""A recorded session read back from the store, page by page, with the accessors of a live FrameLog."""
+"""A recorded session read back from the store, page by page: a
+:class:`~wsinspector.core.session.interface.Session` like the live log."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections import OrderedDict
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from wsinspector.core.frames import (
-    Direction,
-    FragmentationError,
-    Frame,
-    Message,
-    MessageAssembler,
-    Opcode,
-)
+from wsinspector.core.frames import Direction, Frame, Message, Opcode
 from wsinspector.core.latency import PongMatcher
 from wsinspector.core.model import header
+from wsinspector.core.session.messages import assemble
 from wsinspector.core.store import FrameRow, SessionRecord, Store
+
+if TYPE_CHECKING:
+    from wsinspector.core.filters import FrameFilter
 
 PAGE = 1000
 HEAD = 256
 #: how far back and forward to look for the rest of a fragmented message
 MESSAGE_WINDOW = 5000
 READ_CHUNK = 64
+#: frames read from the store at a time when reading a range
+READ_PAGE = 2000
 
 
 class StoredSession:
@@ -110,11 +112,42 @@ class StoredSession:
     def __getitem__(self, seq: int) -> Frame:
         return self.frame(seq)
 
+    def frames(self, first: int, last: int, page: int = READ_PAGE) -> Iterator[Frame]:
+        """Frames ``first``..``last`` (inclusive) as stored, in order, read ``page`` frames at a time."""
+        for start in range(max(first, 0), min(last, self._count - 1) + 1, page):
+            for row in self.store.read_frames(self.session_id, start, min(start + page - 1, last)):
+                yield _to_frame(row)
+
+    def scan(self, first: int, last: int) -> Iterator[tuple[int, int, bytes]]:
+        """(seq, meta, payload) of frames ``first``..``last``, for filters and find."""
+        return self.store.scan_frames(self.session_id, first, last)
+
+    def match_seqs(self, flt: FrameFilter, first: int, last: int) -> list[int]:
+        """Seqs in ``first``..``last`` that ``flt`` lets through (the stored chunks searched as a whole).
+        Raises FilterError on a bad regex."""
+        return self.store.filter_seqs(self.session_id, flt, first, last)
+
+    def seq_at_or_after(self, ts_ns: int) -> int:
+        """The first seq stamped at or after ``ts_ns`` (``len(self)`` when none)."""
+        seq = self.store.seq_at_or_after(self.session_id, ts_ns)
+        return self._count if seq is None else seq
+
+    @property
+    def frames_in(self) -> int:
+        return self.record.frames_in
+
     def _pong_rtts(self) -> dict[int, int | None]:
-        """Every pong's RTT, by replaying the session's pings and pongs (one scan, on first use)."""
+        """Every pong's RTT, by replaying the session's pings and pongs (one scan, on first use), connection by
+        connection."""
         if self._rtts is None:
             matcher = PongMatcher()
+            segments = sorted(self._segment_starts, reverse=True)
             for seq, ts_ns, meta, payload in self.store.control_frames(self.session_id, (Opcode.PING, Opcode.PONG)):
+                if segments and segments[-1] <= seq:
+                    # a new connection since the last ping or pong: its pings went unanswered, as live
+                    while segments and segments[-1] <= seq:
+                        segments.pop()
+                    matcher.reset()
                 if header.opcode(meta) is Opcode.PING and header.direction(meta) is Direction.OUT:
                     matcher.ping_sent(seq, payload, ts_ns)
                 elif header.opcode(meta) is Opcode.PONG and header.direction(meta) is Direction.IN:
@@ -182,20 +215,15 @@ class StoredSession:
             # a TEXT/BINARY frame with FIN set (or unknown) is a whole message: read that frame alone
             frame = self.frame(seq)
             return Message(direction, frame.opcode, frame.payload, seq, seq, 1, (seq,))
-        assembler = MessageAssembler(direction)
         last = min(self._count - 1, seq + MESSAGE_WINDOW)
-        for first in range(start, last + 1, READ_CHUNK):
-            for row in self.store.read_frames(self.session_id, first, min(first + READ_CHUNK - 1, last)):
-                frame = _to_frame(row)
-                if frame.direction is not direction:
-                    continue
-                try:
-                    message = assembler.feed(frame)
-                except FragmentationError:
-                    return None
-                if message is not None:
-                    return message if message.first_seq <= seq <= message.last_seq else None
+        for message in assemble(self.frames(start, last, READ_CHUNK), self._segment_starts):
+            if message.direction is direction:
+                return message if message.first_seq <= seq <= message.last_seq else None
         return None
+
+    def iter_messages(self) -> Iterator[Message]:
+        """Every complete message of the session, in the order they completed."""
+        return assemble(self.frames(0, self._count - 1), self._segment_starts)
 
 
 def _to_frame(row: FrameRow) -> Frame:

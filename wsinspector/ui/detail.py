@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from wsinspector.core.frames import Direction, Frame, Opcode, describe_close_code
 from wsinspector.core.payloads import decode_text, hexdump, human_size
+from wsinspector.core.session import Session
 from wsinspector.ui.qtext import set_plain_text
 
 TEXT_LIMIT = 1024 * 1024
@@ -81,9 +82,9 @@ class DetailPane(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.tabs)
         self._frame: Frame | None = None
-        self._log: Any = None
+        self._log: Session | None = None
 
-    def show_frame(self, frame: Frame | None, log: Any) -> None:
+    def show_frame(self, frame: Frame | None, log: Session | None) -> None:
         self._frame, self._log = frame, log
         self._refresh()
 
@@ -110,7 +111,7 @@ class DetailPane(QWidget):
         self._show_json(payload)
         self.hex.setPlainText(hexdump(payload, HEX_LIMIT) if payload else "(empty payload)")
 
-    def _summary(self, frame: Frame, log: Any, scope: str, shown: int) -> str:
+    def _summary(self, frame: Frame, log: Session | None, scope: str, shown: int) -> str:
         when = f"{log.relative_us(frame) / 1e6:.6f} s" if log is not None else ""
         parts = [
             f"<b>#{frame.seq}</b> {frame.direction.arrow} <b>{frame.opcode.label}</b> at {when}",

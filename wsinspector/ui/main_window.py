@@ -32,9 +32,9 @@ from wsinspector.core.events import CloseInfo, ConnectionState, Failure, OpenInf
 from wsinspector.core.export import SESSION_SUFFIX, is_session_file
 from wsinspector.core.filters import FrameFilter, find_next
 from wsinspector.core.frames import Frame
-from wsinspector.core.log import FrameLog
 from wsinspector.core.payloads import human_size
 from wsinspector.core.profiles import ENGINE_WIRE, ENGINES, ConnectionProfile, ReadOnlyProfileError
+from wsinspector.core.session import Session
 from wsinspector.core.store import StoreError
 from wsinspector.core.stored import StoredSession
 
@@ -492,19 +492,14 @@ class MainWindow(QMainWindow):
 
     def _reset_graph(self) -> None:
         """Draw the graph of what the timeline shows: the live log so far, or a stored session."""
-        source = self._viewing if self._viewing is not None else self.session.log
+        source: Session = self._viewing if self._viewing is not None else self.session.log
         self.graph.clear()
-        self._graph_samples = 0
-        if self._viewing is not None:
-            samples = self._viewing.rtt_samples
-            start = self._viewing.started_ns
-            self.graph.set_rtts([(ts - start) / 1e9 for _, ts, _ in samples], [rtt / 1e6 for _, _, rtt in samples])
-            for ts, kind, text in self._viewing.events:
-                self.graph.add_marker((ts - start) / 1e9, kind, text)
-            return
-        self._feed_graph()
-        for ts, kind, text in self.session.log.events:
-            self.graph.add_marker((ts - source.started_ns) / 1e9, kind, text)
+        samples = source.rtt_samples
+        self._graph_samples = len(samples)
+        start = source.started_ns
+        self.graph.set_rtts([(ts - start) / 1e9 for _, ts, _ in samples], [rtt / 1e6 for _, _, rtt in samples])
+        for ts, kind, text in source.events:
+            self.graph.add_marker((ts - start) / 1e9, kind, text)
 
     def _feed_graph(self) -> None:
         log = self.session.log
@@ -539,7 +534,7 @@ class MainWindow(QMainWindow):
 
     # -- sources: live or stored ------------------------------------------------------------------
 
-    def _set_source(self, source: FrameLog | StoredSession) -> None:
+    def _set_source(self, source: Session) -> None:
         if self._filter_task is not None:
             self._filter_task.cancel()
             self._filter_task = None
@@ -610,7 +605,7 @@ class MainWindow(QMainWindow):
             self._update_counts()
             return
         # scan only the frames the table already knows; later ones reach it through on_frames_appended
-        task = self.context.sessions.filter_task(source, flt, self, upto=self.model.known_frames)  # type: ignore[arg-type]
+        task = self.context.sessions.filter_task(source, flt, self, upto=self.model.known_frames)
         matcher = flt.matcher()
 
         def done(result: object) -> None:
@@ -657,7 +652,7 @@ class MainWindow(QMainWindow):
         flt = self.filter_bar.search_filter()
         current = self.timeline.currentIndex()
         start = self.model.seq_at(current.row()) if current.isValid() else (len(source) if backwards else -1)
-        fetch = self.context.sessions.fetcher(source)  # type: ignore[arg-type]
+        fetch = source.scan
         total = len(source)
         seq = find_next(flt, start, total, fetch, backwards=backwards)
         first_hidden: int | None = None
@@ -683,12 +678,7 @@ class MainWindow(QMainWindow):
             return
         # The Time column shows microseconds, rounded: a typed time means that displayed microsecond.
         target = min(source.started_ns + round(seconds * 1e6) * 1000 - 500, 2**63 - 1)
-        if isinstance(source, StoredSession):
-            seq = self.context.store.seq_at_or_after(source.session_id, target)
-            seq = len(source) - 1 if seq is None else seq
-        else:
-            seq = source.seq_at_or_after(target)
-        self.select_row(self.model.nearest_row(seq))
+        self.select_row(self.model.nearest_row(source.seq_at_or_after(target)))
 
     def select_row(self, row: int) -> None:
         index = self.model.index(row, 0)
@@ -898,12 +888,7 @@ class MainWindow(QMainWindow):
     def _update_counts(self) -> None:
         source = self.model.source
         total = len(source) if source is not None else 0
-        if isinstance(source, FrameLog):
-            frames_in = source.frames_in
-        elif isinstance(source, StoredSession):
-            frames_in = source.record.frames_in
-        else:
-            frames_in = 0
+        frames_in = source.frames_in if source is not None else 0
         shown = self.model.rowCount()
         text = f"frames: {total:,}  (↓ {frames_in:,}  ↑ {total - frames_in:,})"
         if self.model.is_filtered:

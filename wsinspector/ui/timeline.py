@@ -1,11 +1,11 @@
-"""The frame timeline: a virtual table model over the session's FrameLog, and its view."""
+"""The frame timeline: a virtual table model over a session, live or stored, and its view."""
 
 from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QColor, QFont, QResizeEvent
@@ -14,13 +14,13 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QPushButton, QTabl
 from wsinspector.core.frames import (
     Direction,
     Frame,
-    Message,
     Opcode,
     describe_close_code,
     parse_close_payload,
 )
 from wsinspector.core.model import header as frame_header
 from wsinspector.core.payloads import decode_text, preview
+from wsinspector.core.session import Session
 from wsinspector.ui.table_model import ColumnsModel, Index
 
 COLUMNS = ("#", "Time (s)", "Dir", "Opcode", "FIN", "Size", "Preview")
@@ -54,26 +54,6 @@ PREVIEW_CHARS = 160
 _HEAD_BYTES = PREVIEW_CHARS * 4
 
 
-class FrameSource(Protocol):
-    """What the timeline reads: a live FrameLog or a StoredSession."""
-
-    started_ns: int
-
-    def __len__(self) -> int: ...
-    def ts_ns(self, seq: int) -> int: ...
-    def meta(self, seq: int) -> int: ...
-    def size(self, seq: int) -> int: ...
-    def payload_head(self, seq: int, limit: int) -> bytes: ...
-    def data_opcode(self, seq: int) -> Opcode: ...
-    def note(self, seq: int) -> str: ...
-    def rtt_ns(self, seq: int) -> int | None: ...
-    def is_unsolicited(self, seq: int) -> bool: ...
-    def starts_segment(self, seq: int) -> bool: ...
-    def frame(self, seq: int) -> Frame: ...
-    def message_for(self, seq: int) -> Message | None: ...
-    def relative_us(self, frame: Frame | int) -> float: ...
-
-
 def _flag(value: bool | None) -> str:
     return "?" if value is None else ("1" if value else "0")
 
@@ -93,7 +73,7 @@ class TimelineModel(ColumnsModel):
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._source: FrameSource | None = None
+        self._source: Session | None = None
         self._count = 0
         self._rows: array[int] | None = None
         self._matcher: Callable[[int, bytes], bool] | None = None
@@ -102,7 +82,7 @@ class TimelineModel(ColumnsModel):
         self._bold = bold
 
     @property
-    def source(self) -> FrameSource | None:
+    def source(self) -> Session | None:
         return self._source
 
     @property
@@ -114,7 +94,7 @@ class TimelineModel(ColumnsModel):
     def is_filtered(self) -> bool:
         return self._rows is not None
 
-    def set_source(self, source: FrameSource | None) -> None:
+    def set_source(self, source: Session | None) -> None:
         self.beginResetModel()
         self._source = source
         self._count = len(source) if source is not None else 0
@@ -212,7 +192,7 @@ class TimelineModel(ColumnsModel):
             return source.note(seq) or None
         return None
 
-    def _display(self, source: FrameSource, seq: int, col: int) -> str:  # noqa: PLR0911
+    def _display(self, source: Session, seq: int, col: int) -> str:  # noqa: PLR0911
         if col == COL_SEQ:
             return str(seq)
         if col == COL_TIME:

@@ -1,0 +1,52 @@
+"""Message assembly: data frames of both directions in, complete messages out.
+
+The one place a session's frames become messages, for the live log (frame by frame, as they arrive) and for a
+stored session (over a run of frames read back). A broken fragment sequence (RFC 6455 section 5.4) is dropped:
+that direction starts afresh, and the error is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Iterable, Iterator
+
+from wsinspector.core.frames import Direction, FragmentationError, Frame, Message, MessageAssembler, Opcode
+
+
+class MessageStream:
+    """One :class:`MessageAssembler` per direction, and what went wrong so far."""
+
+    def __init__(self) -> None:
+        #: the assembler of each direction (the live log reads ``current_opcode`` on its append path)
+        self.assemblers = {d: MessageAssembler(d) for d in Direction}
+        #: fragmentation errors, in order
+        self.errors: list[str] = []
+
+    def feed(self, direction: Direction, opcode: Opcode, fin: bool | None, seq: int,
+             payload: bytes) -> Message | None:
+        """The message this data frame completes (None: none, or the frame broke the sequence)."""
+        assembler = self.assemblers[direction]
+        try:
+            return assembler.feed_parts(opcode, fin, seq, payload)
+        except FragmentationError as exc:
+            assembler.reset()
+            self.errors.append(str(exc))
+            return None
+
+    def reset(self) -> None:
+        """A new connection: unfinished messages are dropped."""
+        for assembler in self.assemblers.values():
+            assembler.reset()
+
+
+def assemble(frames: Iterable[Frame], segment_starts: Container[int] = ()) -> Iterator[Message]:
+    """The complete data messages of a run of frames, in the order they complete. A frame whose seq is in
+    ``segment_starts`` begins a new connection: what was unfinished before it is dropped."""
+    stream = MessageStream()
+    for frame in frames:
+        if frame.seq in segment_starts:
+            stream.reset()
+        if frame.opcode.is_control:
+            continue
+        message = stream.feed(frame.direction, frame.opcode, frame.fin, frame.seq, frame.payload)
+        if message is not None:
+            yield message
