@@ -39,8 +39,8 @@ def test_core_imports_without_qt():
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
 
 
-def test_core_and_app_are_strictly_typed():
-    result = _run(sys.executable, "-m", "mypy", "--strict", "wsinspector/core", "wsinspector/app")
+def test_core_net_and_app_are_strictly_typed():
+    result = _run(sys.executable, "-m", "mypy", "--strict", "wsinspector/core", "wsinspector/net", "wsinspector/app")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

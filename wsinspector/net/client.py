@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import cast
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import QByteArray, QObject, QTimer, QUrl, Signal, Slot
@@ -66,6 +67,11 @@ def _through_qstring(text: str) -> str:
 
 
 _UNSEEN = "QWebSocket does not expose incoming close frames: reconstructed from closeCode()/closeReason()"
+
+
+def byte_string(array: QByteArray) -> bytes:
+    """The bytes of a QByteArray: ``data()`` returns ``bytes`` in PySide6, whatever its stubs say."""
+    return cast(bytes, array.data())
 
 
 class EngineConnection(QObject):
@@ -330,16 +336,16 @@ class QtConnection(EngineConnection):
     @Slot(QByteArray, bool)
     def _on_binary_frame(self, data: QByteArray, is_last: bool) -> None:
         if is_last and not self._incoming_in_message:
-            self._whole_in(_WHOLE_BINARY, data.data(), time.monotonic_ns())
+            self._whole_in(_WHOLE_BINARY, byte_string(data), time.monotonic_ns())
             return
         opcode = _CONTINUATION if self._incoming_in_message else _BINARY
         self._incoming_in_message = not is_last
-        payload = data.data()
+        payload = byte_string(data)
         self._sink(_IN, opcode, payload, time.monotonic_ns(), is_last, None, None, None, None, len(payload))
 
     @Slot(int, QByteArray)
     def _on_pong(self, _elapsed_ms: int, payload: QByteArray) -> None:
-        data = payload.data()
+        data = byte_string(payload)
         self._emit_in(Opcode.PONG, data, True, payload_length=len(data))
 
     @Slot(QAbstractSocket.SocketError)
@@ -383,12 +389,12 @@ class QtConnection(EngineConnection):
                 self._finish_failed(None)
                 return
             # Qt emits disconnected before errorOccurred here: read the error from the socket itself.
-            self._finish_failed(self._classify(ws.error(), ws.errorString()))
+            self._finish_failed(self._classify(ws.error(), ws.errorString()))  # type: ignore[operator]  # error(): the method, not the signal of that name
             return
         self._finished = True
         self._handshake_timer.stop()
         self._close_timer.stop()
-        code = int(ws.closeCode().value) if hasattr(ws.closeCode(), "value") else int(ws.closeCode())
+        code = int(ws.closeCode().value)
         reason = ws.closeReason()
         error = self._socket_error
         info: CloseInfo

@@ -5,7 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject
 
 from wsinspector.core.profiles import ENGINE_QT, ENGINE_WIRE
-from wsinspector.net.client import FrameSink, QtConnection, WholeInSink
+from wsinspector.core.wire.sinks import FrameSink, WholeInSink
+from wsinspector.net.client import QtConnection
 from wsinspector.net.wire import WireConnection
 
 Connection = QtConnection | WireConnection

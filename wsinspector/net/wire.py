@@ -22,7 +22,7 @@ from wsinspector.core.profiles import ResolvedTarget
 from wsinspector.core.wire.client import client_engine, send_request
 from wsinspector.core.wire.engine import HandshakeFailed, Opened, WireEngine, WireEvent
 from wsinspector.core.wire.sinks import FrameSink, WholeInSink
-from wsinspector.net.client import EngineConnection, classify_socket_error
+from wsinspector.net.client import EngineConnection, byte_string, classify_socket_error
 
 _SocketError = QAbstractSocket.SocketError
 
@@ -213,7 +213,7 @@ class WireConnection(EngineConnection):
             return
         deadline = time.monotonic() + PUMP_BUDGET_S
         while True:
-            chunk = sock.read(READ_CHUNK).data()
+            chunk = byte_string(sock.read(READ_CHUNK))
             if not chunk:
                 return
             engine.receive_data(chunk, time.monotonic_ns())
@@ -231,7 +231,7 @@ class WireConnection(EngineConnection):
             return
         self._pump_timer.stop()
         while not self._finished and sock.bytesAvailable() > 0:
-            engine.receive_data(sock.read(READ_CHUNK).data(), time.monotonic_ns())
+            engine.receive_data(byte_string(sock.read(READ_CHUNK)), time.monotonic_ns())
             self._write()
         if not self._finished:
             engine.receive_eof(time.monotonic_ns())
