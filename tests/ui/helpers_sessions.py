@@ -28,6 +28,7 @@ from tests.ui.helpers import (
     send_and_wait_for_echo,
 )
 from wsinspector.app.tasks import ChunkedTask
+from wsinspector.app.throttle import Throttle
 from wsinspector.core.export import SessionInfo, write_session
 from wsinspector.core.frames import Direction, Frame, Opcode
 from wsinspector.core.model import header
@@ -109,10 +110,10 @@ def open_stored(qtbot: Any, window: MainWindow, session_id: int) -> None:
     """Sessions tab › double-click the session: the Inspector shows it read-only."""
     show_tab(qtbot, window, "Sessions")
     double_click_session(qtbot, window, session_id)
-    qtbot.waitUntil(lambda: window.viewing is not None and window.viewing.session_id == session_id,
+    qtbot.waitUntil(lambda: window.inspector.viewing is not None and window.inspector.viewing.session_id == session_id,
                     timeout=WAIT_MS)
     assert window.tabs.currentIndex() == 0
-    assert window.viewing_bar.isVisible()
+    assert window.inspector.viewing_bar.isVisible()
 
 
 def input_dialog_answer(qtbot: Any, text: str) -> Callable[[QWidget], None]:
@@ -156,7 +157,7 @@ def echo_round(qtbot: Any, window: MainWindow, messages: Iterable[str]) -> int:
 
 def counts_total(window: MainWindow) -> int | None:
     """The total number of frames the status bar reports (filtered or not)."""
-    text = window.counts.text()
+    text = window.inspector.counts.text()
     match = re.fullmatch(r"frames: ([\d,]+) .*", text) or re.fullmatch(r"showing [\d,]+ of ([\d,]+) frames", text)
     return int(match.group(1).replace(",", "")) if match else None
 
@@ -170,8 +171,8 @@ def send_texts(qtbot: Any, window: MainWindow, texts: list[str], wait: bool = Tr
     """Send each text as a text message, as the composer's Send does; wait until every echo is counted."""
     before = len(window.session.log)
     for text in texts:
-        window.composer.send_requested.emit(text.encode("utf-8"), True)
-    assert window.composer.error.isHidden(), window.composer.error.text()
+        window.inspector.composer.send_requested.emit(text.encode("utf-8"), True)
+    assert window.inspector.composer.error.isHidden(), window.inspector.composer.error.text()
     if wait:
         wait_total(qtbot, window, before + 2 * len(texts))
 
@@ -180,7 +181,7 @@ def send_pings(qtbot: Any, window: MainWindow, payloads: list[bytes]) -> None:
     """Send pings as the composer's Ping does; wait until every pong is counted."""
     before = len(window.session.log)
     for payload in payloads:
-        window.composer.ping_requested.emit(payload)
+        window.inspector.composer.ping_requested.emit(payload)
     wait_total(qtbot, window, before + 2 * len(payloads))
 
 
@@ -204,15 +205,15 @@ class FlushWatcher(QObject):
 
 def wait_filter_settled(qtbot: Any, window: MainWindow, timeout: int = WAIT_MS) -> None:
     """Wait until typing has paused long enough (the debounce fired) and the filter run has finished."""
-    debounce = window.filter_bar.findChild(QTimer, "filterDebounce")
+    debounce = window.inspector.filter_bar.findChild(Throttle, "filterDebounce")
     assert debounce is not None
-    qtbot.waitUntil(lambda: not debounce.isActive() and not window.is_filtering, timeout=timeout)
+    qtbot.waitUntil(lambda: not debounce.pending and not window.inspector.is_filtering, timeout=timeout)
 
 
 def type_search(qtbot: Any, window: MainWindow, text: str) -> None:
     """Type into the search field (applied after the debounce) and wait for the result."""
-    replace_text(qtbot, window.filter_bar.search, text)
-    assert window.filter_bar.search.text() == text
+    replace_text(qtbot, window.inspector.filter_bar.search, text)
+    assert window.inspector.filter_bar.search.text() == text
     wait_filter_settled(qtbot, window)
 
 
@@ -348,11 +349,11 @@ def select_peer(window: MainWindow, url: str, name: str) -> ConnectionProfile:
     """Save a connection to ``url`` and select it in the connections panel."""
     profile = window.context.connections.save(ConnectionProfile(name=name, endpoint=Endpoint(url)))
     window.connections.select(profile.id)
-    assert window.url.text() == url
+    assert window.inspector.url.text() == url
     return profile
 
 
 def select_local_echo(window: MainWindow) -> None:
     echo = next(p for p in window.context.connections.profiles if p.builtin)
     window.connections.select(echo.id)
-    assert window.url.text() == window.context.echo_url
+    assert window.inspector.url.text() == window.context.echo_url

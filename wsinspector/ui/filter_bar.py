@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QToolButton, QWidget
 
+from wsinspector.app.throttle import Throttle
 from wsinspector.core.filters import FilterError, FrameFilter
 from wsinspector.core.frames import Direction, Opcode
 
@@ -94,12 +95,8 @@ class FilterBar(QWidget):
                        self.error, self.status, self.cancel):
             layout.addWidget(widget)
 
-        self._debounce = QTimer(self)
-        self._debounce.setObjectName("filterDebounce")
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(DEBOUNCE_MS)
-        self._debounce.timeout.connect(self.apply)
-        self.search.textEdited.connect(self._debounce.start)
+        self._debounce = Throttle(self.apply, DEBOUNCE_MS, "filterDebounce", leading=False, parent=self)
+        self.search.textEdited.connect(self._debounce)
         self.search.returnPressed.connect(self.apply)
         for box in (self.direction, self.opcode):
             box.currentIndexChanged.connect(self.apply)
@@ -131,7 +128,7 @@ class FilterBar(QWidget):
 
     @Slot()
     def apply(self) -> None:
-        self._debounce.stop()
+        self._debounce.cancel()
         flt = self.current_filter()
         try:
             flt.matcher()
@@ -154,7 +151,7 @@ class FilterBar(QWidget):
         for widget in (self.direction, self.opcode, self.regex, self.case, self.only_matches):
             widget.blockSignals(False)
         self._applied = FrameFilter()
-        self._debounce.stop()
+        self._debounce.cancel()
         self.show_error("")
 
     def _find(self, backwards: bool) -> None:

@@ -11,10 +11,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, QTimer, Slot
+from PySide6.QtCore import QEvent, Qt, Slot
 from PySide6.QtGui import QColor, QHideEvent, QPalette, QShowEvent
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from wsinspector.app.throttle import Throttle
 from wsinspector.core.latency import RttStats, percentile
 
 REDRAW_MS = 66  # about 15 redraws a second at most
@@ -274,11 +275,7 @@ class LatencyGraph(QWidget):
         self._rates = _Columns(5)
         self._newest: float | None = None
 
-        self._timer = QTimer(self)
-        self._timer.setObjectName("latencyGraphRedraw")
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(REDRAW_MS)
-        self._timer.timeout.connect(self.redraw)
+        self._redraw = Throttle(self.redraw, REDRAW_MS, "latencyGraphRedraw", leading=False, parent=self)
 
         top = QHBoxLayout()
         top.addWidget(self.stats_label, 1)
@@ -392,18 +389,18 @@ class LatencyGraph(QWidget):
         self._schedule()
 
     def _schedule(self) -> None:
-        if not self._stopped and self.isVisible() and not self._timer.isActive():
-            self._timer.start()
+        if not self._stopped and self.isVisible():
+            self._redraw()
 
     def stop(self) -> None:
         """Stop the redraw timer; it stays stopped until the widget is shown again."""
         self._stopped = True
-        self._timer.stop()
+        self._redraw.cancel()
 
     @Slot()
     def redraw(self) -> None:
         """Put the data into the curves, follow the newest data if asked, update the statistics line."""
-        self._timer.stop()
+        self._redraw.cancel()
         self.redraw_count += 1
         if self._data_dirty:
             self._data_dirty = False
@@ -453,10 +450,10 @@ class LatencyGraph(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self._stopped = False
-        self._timer.start()  # draw what came while hidden
+        self._redraw()  # draw what came while hidden
 
     def hideEvent(self, event: QHideEvent) -> None:
-        self._timer.stop()
+        self._redraw.cancel()
         super().hideEvent(event)
 
     # -- palette ---------------------------------------------------------------------------------------
