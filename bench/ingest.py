@@ -10,10 +10,10 @@ bottleneck. Each round connects to it once. Interleaved rounds (a, b, a, b, ...)
 (a) the ceiling: a bare QWebSocket whose Python slot on binaryFrameReceived (textFrameReceived with
     ``--text``) only counts frames;
 (b) the app path: AppContext (temporary data dir) and a MainWindow shown offscreen, connected through
-    SessionController.connect_to: every frame goes into the FrameLog, the 50 ms flush writes it to SQLite and
+    ConnectionController.connect_to: every frame goes into the FrameLog, the 50 ms flush writes it to SQLite and
     feeds the timeline model and the counters.
 
-The clock starts when the handshake completes (QWebSocket.connected / SessionController.opened: the server
+The clock starts when the handshake completes (QWebSocket.connected / ConnectionController.opened: the server
 writes its frames right behind its 101 answer) and stops at the N-th frame (a), or when the flush that
 carries the N-th frame has written it to the store and told the views (b). A 10 ms single-shot timer,
 re-armed on every timeout, records how late each timeout fires during both paths.

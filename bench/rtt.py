@@ -22,7 +22,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 from websockets.asyncio.client import connect
 
-from wsinspector.app.session import SessionController
+from wsinspector.app.connection import ConnectionController
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.profiles import ConnectionProfile, Endpoint
 
@@ -89,7 +89,7 @@ def main(pings: int) -> int:
         port = int(server.stdout.readline())  # type: ignore[union-attr]
         url = f"ws://127.0.0.1:{port}/"
         raw = RawClient(url)
-        controller = SessionController()
+        controller = ConnectionController()
         controller.connect_to(ConnectionProfile(name="bench", endpoint=Endpoint(url)))
         wait_until(lambda: controller.is_open)
         log = controller.log

@@ -43,10 +43,10 @@ def main(out: Path) -> int:
         handshake={"headers": (("Authorization", "Bearer demo-7f3a9c21"),)})
     context.connections.save(profile)
     window.connections.select(profile.id)
-    window.toggle_connection()
+    window.inspector.toggle_connection()
     wait_for(session.opened)
     first_session = session.session_id
-    composer = window.composer
+    composer = window.inspector.composer
     messages = [
         (PayloadMode.JSON, json.dumps({"op": "subscribe", "channel": "trades", "symbols": ["BTC-USD", "ETH-USD"]})),
         (PayloadMode.TEXT, "hello from wsinspector"),
@@ -62,10 +62,10 @@ def main(out: Path) -> int:
     while sum(1 for f in session.log if f.direction.value == "in") < len(messages) + 1:
         wait_for(session.frames_appended)
     session.flush()
-    window.timeline.selectRow(len(messages) + 1)  # the echoed JSON message
+    window.inspector.timeline.selectRow(len(messages) + 1)  # the echoed JSON message
     composer.set_mode(PayloadMode.JSON)
     composer.editor.setPlainText('{"op": "unsubscribe", "channel": "trades"}')
-    window.detail.tabs.setCurrentIndex(1)
+    window.inspector.detail.tabs.setCurrentIndex(1)
     app.processEvents()
     out.parent.mkdir(parents=True, exist_ok=True)
     if not window.grab().save(str(out)):
@@ -78,7 +78,7 @@ def main(out: Path) -> int:
     profile = context.connections.profiles[0].with_changes(health={"heartbeat_interval_s": 0.05})
     context.connections.save(profile)
     window.connections.select(profile.id)
-    window.toggle_connection()
+    window.inspector.toggle_connection()
     wait_for(session.opened)
     while len(session.log.rtt_samples) < 120:
         for _ in range(10):

@@ -3,7 +3,7 @@
     python tests/app/flood_recorder.py DATA_DIR [MIN_STORED [ENGINE]]
 
 Starts a Qt application (offscreen), a QWebSocketServer on 127.0.0.1 that sends text messages
-"frame 0", "frame 1", ... as fast as the client takes them, and a SessionController recording the
+"frame 0", "frame 1", ... as fast as the client takes them, and a ConnectionController recording the
 connection to DATA_DIR/wsinspector.sqlite3 like the app does. Once at least MIN_STORED frames are in the
 file it prints one line, ``stored <count> session <id>``, and goes on flooding and recording until it is
 killed. ENGINE is the connection profile's engine ("wire", the default, or "qt"). Messages on stderr say why
@@ -26,8 +26,8 @@ from PySide6.QtNetwork import QHostAddress  # noqa: E402
 from PySide6.QtWebSockets import QWebSocket, QWebSocketServer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from wsinspector.app.connection import ConnectionController  # noqa: E402
 from wsinspector.app.context import DB_NAME  # noqa: E402
-from wsinspector.app.session import SessionController  # noqa: E402
 from wsinspector.core.profiles import ENGINE_WIRE, ConnectionProfile, Endpoint, Protocol  # noqa: E402
 from wsinspector.core.store import Store  # noqa: E402
 
@@ -44,7 +44,7 @@ def payload(i: int) -> str:
 
 
 class Flooder(QObject):
-    def __init__(self, controller: SessionController) -> None:
+    def __init__(self, controller: ConnectionController) -> None:
         super().__init__()
         self.controller = controller
         self.server = QWebSocketServer("flood", QWebSocketServer.SslMode.NonSecureMode, self)
@@ -80,7 +80,7 @@ def main() -> int:
     engine = sys.argv[3] if len(sys.argv) > 3 else ENGINE_WIRE
     app = QApplication([sys.argv[0]])
     store = Store(data_dir / DB_NAME)
-    controller = SessionController(store)
+    controller = ConnectionController(store)
     flooder = Flooder(controller)
     url = flooder.listen()
     reported = False

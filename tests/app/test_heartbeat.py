@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.peers import after_upgrade, server_frame
-from wsinspector.app.session import SessionController
+from wsinspector.app.connection import ConnectionController
 from wsinspector.core.events import ConnectionState
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.profiles import HEARTBEAT_CLOSE, HEARTBEAT_MARK, ConnectionProfile, Endpoint, Health
@@ -45,8 +45,8 @@ never_pongs = after_upgrade(_ignores_pings)
 
 
 @pytest.fixture
-def controller(qtbot: Any) -> Iterator[SessionController]:
-    controller = SessionController()
+def controller(qtbot: Any) -> Iterator[ConnectionController]:
+    controller = ConnectionController()
     yield controller
     controller.shutdown()
 
@@ -55,13 +55,13 @@ def _profile(url: str, **heartbeat: Any) -> ConnectionProfile:
     return ConnectionProfile(name="heartbeat", endpoint=Endpoint(url), health=Health(**heartbeat))
 
 
-def _pongs_with_rtt(controller: SessionController) -> int:
+def _pongs_with_rtt(controller: ConnectionController) -> int:
     log = controller.log
     return sum(1 for seq in range(len(log))
                if log.opcode(seq) is Opcode.PONG and log.direction(seq) is Direction.IN and log.rtt_ns(seq))
 
 
-def test_heartbeat_pings_are_answered_and_measured(qtbot: Any, run: Any, controller: SessionController) -> None:
+def test_heartbeat_pings_are_answered_and_measured(qtbot: Any, run: Any, controller: ConnectionController) -> None:
     from tests.peers import WebsocketsPeer
 
     peer = WebsocketsPeer()
@@ -80,7 +80,7 @@ def test_heartbeat_pings_are_answered_and_measured(qtbot: Any, run: Any, control
 
 
 def test_unanswered_pings_mark_the_link_unhealthy_but_keep_it_open(qtbot: Any, hostile: Any,
-                                                                    controller: SessionController) -> None:
+                                                                    controller: ConnectionController) -> None:
     url = hostile(never_pongs)
     with qtbot.waitSignal(controller.opened, timeout=WAIT_MS):
         controller.connect_to(_profile(url, heartbeat_interval_s=0.02, heartbeat_timeout_s=0.1,
@@ -96,7 +96,7 @@ def test_unanswered_pings_mark_the_link_unhealthy_but_keep_it_open(qtbot: Any, h
 
 
 def test_unanswered_pings_close_the_connection_when_told_to(qtbot: Any, hostile: Any,
-                                                            controller: SessionController) -> None:
+                                                            controller: ConnectionController) -> None:
     url = hostile(never_pongs)
     with qtbot.waitSignal(controller.opened, timeout=WAIT_MS):
         controller.connect_to(_profile(url, heartbeat_interval_s=0.02, heartbeat_timeout_s=0.1,
@@ -129,7 +129,7 @@ def _delays_pongs(delay_s: float, held_ns: list[int]) -> Any:
 
 
 def test_the_rtt_reflects_a_server_that_answers_late(qtbot: Any, hostile: Any,
-                                                     controller: SessionController) -> None:
+                                                     controller: ConnectionController) -> None:
     held_ns: list[int] = []
     url = hostile(_delays_pongs(0.15, held_ns))
     with qtbot.waitSignal(controller.opened, timeout=WAIT_MS):
@@ -149,7 +149,7 @@ def test_the_rtt_reflects_a_server_that_answers_late(qtbot: Any, hostile: Any,
 
 
 def test_unsolicited_pongs_are_shown_but_never_counted(qtbot: Any, hostile: Any,
-                                                       controller: SessionController) -> None:
+                                                       controller: ConnectionController) -> None:
     async def behaviour(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(server_frame(0xA, b"unasked 1") + server_frame(0xA, b"unasked 2"))
         await writer.drain()
@@ -167,7 +167,7 @@ def test_unsolicited_pongs_are_shown_but_never_counted(qtbot: Any, hostile: Any,
         controller.disconnect()
 
 
-def test_unanswered_pings_reconnect_when_told_to(qtbot: Any, hostile: Any, controller: SessionController) -> None:
+def test_unanswered_pings_reconnect_when_told_to(qtbot: Any, hostile: Any, controller: ConnectionController) -> None:
     from wsinspector.core.profiles import HEARTBEAT_RECONNECT
 
     url = hostile(never_pongs)

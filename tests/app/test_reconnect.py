@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.peers import WebsocketsPeer, sends_then_drops, server_frame
-from wsinspector.app.session import SessionController
+from wsinspector.app.connection import ConnectionController
 from wsinspector.core.profiles import ConnectionProfile, Endpoint, Health
 from wsinspector.core.store import SessionStatus, Store
 
@@ -25,14 +25,14 @@ def store(data_dir: Any) -> Iterator[Store]:
 
 
 @pytest.fixture
-def controller(qtbot: Any, store: Store) -> Iterator[SessionController]:
-    controller = SessionController(store)
+def controller(qtbot: Any, store: Store) -> Iterator[ConnectionController]:
+    controller = ConnectionController(store)
     yield controller
     controller.shutdown()
 
 
 def test_a_dropped_connection_is_reopened_and_the_session_goes_on(qtbot: Any, hostile: Any, store: Store,
-                                                                   controller: SessionController) -> None:
+                                                                   controller: ConnectionController) -> None:
     url = hostile(sends_then_drops(server_frame(0x1, b"hello")))
     opened: list[object] = []
     attempts: list[tuple[int, float]] = []
@@ -58,7 +58,7 @@ def test_a_dropped_connection_is_reopened_and_the_session_goes_on(qtbot: Any, ho
 
 
 def test_the_users_own_disconnect_is_never_retried(qtbot: Any, run: Any, store: Store,
-                                                   controller: SessionController) -> None:
+                                                   controller: ConnectionController) -> None:
     peer = WebsocketsPeer()
     url = run(peer.start())
     try:
@@ -76,7 +76,7 @@ def test_the_users_own_disconnect_is_never_retried(qtbot: Any, run: Any, store: 
 
 
 def test_reconnecting_gives_up_after_the_attempts_allowed(qtbot: Any, run: Any, store: Store,
-                                                          controller: SessionController) -> None:
+                                                          controller: ConnectionController) -> None:
     peer = WebsocketsPeer()
     url = run(peer.start())
     attempts: list[int] = []
@@ -93,7 +93,7 @@ def test_reconnecting_gives_up_after_the_attempts_allowed(qtbot: Any, run: Any, 
 
 
 def test_a_reopened_session_shows_its_reconnects_as_the_live_one_did(qtbot: Any, hostile: Any, store: Store,
-                                                                       controller: SessionController) -> None:
+                                                                       controller: ConnectionController) -> None:
     from wsinspector.core.stored import StoredSession
 
     url = hostile(sends_then_drops(server_frame(0x1, b"hello")))

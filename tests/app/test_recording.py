@@ -1,4 +1,4 @@
-"""Live recording: a SessionController connected to real peers on 127.0.0.1 writes every frame it shows to a
+"""Live recording: a ConnectionController connected to real peers on 127.0.0.1 writes every frame it shows to a
 real SQLite file, and ends the session with what happened to the connection."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 
 from tests.core.test_stored_session import assert_same, stored_rows
 from tests.peers import WebsocketsPeer, sends_then_drops, server_frame
-from wsinspector.app.session import SessionController
+from wsinspector.app.connection import ConnectionController
 from wsinspector.app.sessions import SessionsController
 from wsinspector.core.events import CloseInfo, Failure, FailureKind
 from wsinspector.core.frames import Direction, Opcode, close_payload
@@ -61,9 +61,9 @@ def websockets_peer(run: Callable[..., Any]) -> Iterator[StartPeer]:
 @pytest.fixture
 def controller(
     qtbot: Any, store: Store, websockets_peer: StartPeer, hostile: Callable[..., str]
-) -> Iterator[SessionController]:
+) -> Iterator[ConnectionController]:
     """The session controller recording to ``store``; shut down before the peers stop and the store closes."""
-    session = SessionController(store)
+    session = ConnectionController(store)
     yield session
     session.shutdown()
 
@@ -73,14 +73,14 @@ def profile(url: str, **records: Any) -> ConnectionProfile:
     return ConnectionProfile(name="recorded", endpoint=Endpoint(url)).with_changes(**records)
 
 
-def open_session(qtbot: Any, controller: SessionController, url: str, **fields: Any) -> int:
+def open_session(qtbot: Any, controller: ConnectionController, url: str, **fields: Any) -> int:
     with qtbot.waitSignal(controller.opened, timeout=WAIT_MS):
         assert controller.connect_to(profile(url, **fields))
     assert controller.session_id is not None
     return controller.session_id
 
 
-def disconnect(qtbot: Any, controller: SessionController, code: int = 1000, reason: str = "") -> int:
+def disconnect(qtbot: Any, controller: ConnectionController, code: int = 1000, reason: str = "") -> int:
     """Disconnect and wait until the recorded session is finished; returns its id."""
     with qtbot.waitSignal(controller.closed, timeout=WAIT_MS), \
             qtbot.waitSignal(controller.session_saved, timeout=WAIT_MS) as saved:
@@ -99,7 +99,7 @@ def all_frames(store: Store, session_id: int) -> list[tuple[Any, ...]]:
     return list(store.read_frames(session_id, 0, SEQ_MASK))
 
 
-def assert_stored_like_the_log(store: Store, controller: SessionController, session_id: int) -> SessionRecord:
+def assert_stored_like_the_log(store: Store, controller: ConnectionController, session_id: int) -> SessionRecord:
     """The file holds exactly what the live view showed: every frame, field for field, and the counters."""
     log = controller.log
     record = saved_record(store, session_id)
@@ -112,7 +112,7 @@ def assert_stored_like_the_log(store: Store, controller: SessionController, sess
 
 
 def test_echo_session_is_saved_frame_for_frame_and_closed(
-    qtbot: Any, controller: SessionController, store: Store, websockets_peer: StartPeer
+    qtbot: Any, controller: ConnectionController, store: Store, websockets_peer: StartPeer
 ) -> None:
     peer, url = websockets_peer(subprotocols=["chat.v1"])
     session_id = open_session(qtbot, controller, url, handshake={"subprotocols": ("chat.v1",)})
@@ -153,7 +153,7 @@ def test_echo_session_is_saved_frame_for_frame_and_closed(
 
 
 def test_refused_connection_is_saved_as_a_failed_session(
-    qtbot: Any, controller: SessionController, store: Store
+    qtbot: Any, controller: ConnectionController, store: Store
 ) -> None:
     # a bound socket that does not listen: the connection is refused, and no other test can take the port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as blocker:
@@ -178,7 +178,7 @@ def test_refused_connection_is_saved_as_a_failed_session(
 
 @pytest.mark.parametrize("engine", [ENGINE_WIRE, ENGINE_QT])
 def test_server_close_code_and_reason_are_saved(
-    qtbot: Any, controller: SessionController, store: Store, websockets_peer: StartPeer, engine: str
+    qtbot: Any, controller: ConnectionController, store: Store, websockets_peer: StartPeer, engine: str
 ) -> None:
     async def says_bye(ws: Any) -> None:
         await ws.recv()
@@ -213,7 +213,7 @@ def test_server_close_code_and_reason_are_saved(
 
 
 def test_many_flushes_store_each_frame_exactly_once(
-    qtbot: Any, controller: SessionController, store: Store, websockets_peer: StartPeer
+    qtbot: Any, controller: ConnectionController, store: Store, websockets_peer: StartPeer
 ) -> None:
     _, url = websockets_peer()
     session_id = open_session(qtbot, controller, url)
@@ -247,7 +247,7 @@ def test_many_flushes_store_each_frame_exactly_once(
 
 
 def test_disk_full_stops_recording_but_not_the_live_view(
-    qtbot: Any, controller: SessionController, store: Store, db_path: Path, websockets_peer: StartPeer
+    qtbot: Any, controller: ConnectionController, store: Store, db_path: Path, websockets_peer: StartPeer
 ) -> None:
     _, url = websockets_peer()
     session_id = open_session(qtbot, controller, url)
@@ -295,7 +295,7 @@ def test_disk_full_stops_recording_but_not_the_live_view(
 
 
 def test_each_connection_is_its_own_session(
-    qtbot: Any, controller: SessionController, store: Store, websockets_peer: StartPeer
+    qtbot: Any, controller: ConnectionController, store: Store, websockets_peer: StartPeer
 ) -> None:
     _, url = websockets_peer()
     first = open_session(qtbot, controller, url)
@@ -323,7 +323,7 @@ def test_each_connection_is_its_own_session(
 
 
 def test_connection_lost_is_saved_as_a_failed_session(
-    qtbot: Any, controller: SessionController, store: Store, hostile: Callable[..., str]
+    qtbot: Any, controller: ConnectionController, store: Store, hostile: Callable[..., str]
 ) -> None:
     url = hostile(sends_then_drops(server_frame(0x1, b"last words")))
     with qtbot.waitSignal(controller.closed, timeout=WAIT_MS) as closed, \
@@ -345,7 +345,7 @@ WIRE_FRAME_SIZE = 64 * 1024
 
 @pytest.mark.parametrize("engine", [ENGINE_WIRE, ENGINE_QT])
 def test_fragmented_messages_read_back_like_the_live_view(
-    qtbot: Any, controller: SessionController, store: Store, websockets_peer: StartPeer, engine: str
+    qtbot: Any, controller: ConnectionController, store: Store, websockets_peer: StartPeer, engine: str
 ) -> None:
     """A message bigger than the outgoing frame size goes out in fragments, with pings and echoes around it;
     opening the saved session shows the same frames and messages as the live view did.
@@ -388,7 +388,7 @@ def test_fragmented_messages_read_back_like_the_live_view(
 
 
 def test_quitting_while_connected_saves_every_frame_and_ends_the_session(
-    qtbot: Any, controller: SessionController, store: Store, websockets_peer: StartPeer
+    qtbot: Any, controller: ConnectionController, store: Store, websockets_peer: StartPeer
 ) -> None:
     """The user quits the app in the middle of a session (the window shuts the controller down)."""
     _, url = websockets_peer()
@@ -410,7 +410,7 @@ def test_quitting_while_connected_saves_every_frame_and_ends_the_session(
 
 
 def test_deleting_the_session_being_recorded_does_not_break_the_next_recording(
-    qtbot: Any, controller: SessionController, store: Store, websockets_peer: StartPeer
+    qtbot: Any, controller: ConnectionController, store: Store, websockets_peer: StartPeer
 ) -> None:
     """On the Sessions page the user deletes the session that is still being recorded, then goes on, then
     connects again: the new session is recorded in full, and nothing of the deleted one is left in the file."""

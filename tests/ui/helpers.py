@@ -80,19 +80,19 @@ def replace_text(qtbot: Any, widget: QWidget, text: str) -> None:
 
 
 def set_mode(window: MainWindow, mode: PayloadMode) -> None:
-    combo = window.composer.mode
+    combo = window.inspector.composer.mode
     combo.setCurrentIndex(combo.findText(mode.value))
     assert combo.currentText() == mode.value
 
 
 def compose(qtbot: Any, window: MainWindow, text: str, mode: PayloadMode = PayloadMode.TEXT) -> None:
     set_mode(window, mode)
-    replace_text(qtbot, window.composer.editor, text)
-    assert window.composer.editor.toPlainText() == text
+    replace_text(qtbot, window.inspector.composer.editor, text)
+    assert window.inspector.composer.editor.toPlainText() == text
 
 
 def press_ctrl_enter(qtbot: Any, window: MainWindow) -> None:
-    editor = window.composer.editor
+    editor = window.inspector.composer.editor
     focus(qtbot, editor)
     qtbot.keyClick(editor, Qt.Key.Key_Return, CTRL)
 
@@ -106,7 +106,7 @@ def use_engine(window: MainWindow, engine: str) -> None:
     current = window.connections.current_profile()
     assert current is not None and current.protocol.engine == engine
     # the window took the change: frame sizes are a Wire engine feature
-    assert window.composer.frame_size.isEnabled() == (engine == ENGINE_WIRE)
+    assert window.inspector.composer.frame_size.isEnabled() == (engine == ENGINE_WIRE)
 
 
 def toggle_check_box(qtbot: Any, box: QCheckBox) -> None:
@@ -127,7 +127,7 @@ def type_number(qtbot: Any, spin: QAbstractSpinBox, text: str) -> None:
 def choose_fault(qtbot: Any, window: MainWindow, action: QAction) -> None:
     """Faults ▸ ``action``, as a user picks it: click the composer's Faults button, then the item in the menu
     that opens."""
-    button = window.composer.faults_button
+    button = window.inspector.composer.faults_button
     menu = button.menu()
     assert action in menu.actions(), f"{action.text()!r} is not in the Faults menu"
     picker = MenuPicker(qtbot, menu, action)
@@ -205,19 +205,19 @@ class MenuPicker(_WhenShown):
 def connect(qtbot: Any, window: MainWindow) -> None:
     """Click Connect and wait for the handshake to complete."""
     with qtbot.waitSignal(window.session.opened, timeout=WAIT_MS):
-        click(qtbot, window.connect_button)
-    assert window.state_label.text() == "Open"
+        click(qtbot, window.inspector.connect_button)
+    assert window.inspector.state_label.text() == "Open"
 
 
 def close_connection(qtbot: Any, window: MainWindow) -> None:
     """Click Disconnect (a normal 1000 close) and wait until the connection is closed."""
     with qtbot.waitSignal(window.session.closed, timeout=WAIT_MS):
-        click(qtbot, window.connect_button)
-    qtbot.waitUntil(lambda: window.state_label.text() == "Closed", timeout=WAIT_MS)
+        click(qtbot, window.inspector.connect_button)
+    qtbot.waitUntil(lambda: window.inspector.state_label.text() == "Closed", timeout=WAIT_MS)
 
 
 def cell(window: MainWindow, row: int, col: int) -> str:
-    value = window.model.data(window.model.index(row, col), Qt.ItemDataRole.DisplayRole)
+    value = window.inspector.model.data(window.inspector.model.index(row, col), Qt.ItemDataRole.DisplayRole)
     assert isinstance(value, str)
     return value
 
@@ -235,12 +235,12 @@ def row_texts(window: MainWindow, row: int) -> dict[str, str]:
 
 
 def all_rows(window: MainWindow) -> list[dict[str, str]]:
-    return [row_texts(window, row) for row in range(window.model.rowCount())]
+    return [row_texts(window, row) for row in range(window.inspector.model.rowCount())]
 
 
 def wait_rows(qtbot: Any, window: MainWindow, count: int) -> list[dict[str, str]]:
     """Wait until the timeline shows exactly ``count`` rows; return them."""
-    qtbot.waitUntil(lambda: window.model.rowCount() >= count, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.inspector.model.rowCount() >= count, timeout=WAIT_MS)
     rows = all_rows(window)
     assert len(rows) == count, rows
     return rows
@@ -248,7 +248,7 @@ def wait_rows(qtbot: Any, window: MainWindow, count: int) -> list[dict[str, str]
 
 def send_and_wait_for_echo(qtbot: Any, window: MainWindow, text: str) -> list[dict[str, str]]:
     """Type ``text`` as a text message, send it with Ctrl+Enter, wait for the echo; return the two new rows."""
-    before = window.model.rowCount()
+    before = window.inspector.model.rowCount()
     compose(qtbot, window, text)
     press_ctrl_enter(qtbot, window)
     rows = wait_rows(qtbot, window, before + 2)[before:]
@@ -261,8 +261,8 @@ def send_and_wait_for_echo(qtbot: Any, window: MainWindow, text: str) -> list[di
 
 def select_row(qtbot: Any, window: MainWindow, row: int) -> None:
     """Click a timeline row, as a user selects a frame."""
-    view = window.timeline
-    index: QModelIndex = window.model.index(row, COL_PREVIEW)
+    view = window.inspector.timeline
+    index: QModelIndex = window.inspector.model.index(row, COL_PREVIEW)
     view.scrollTo(index)
     qtbot.mouseClick(view.viewport(), LEFT, pos=view.visualRect(index).center())
     assert view.currentIndex().row() == row

@@ -53,14 +53,14 @@ def test_a_leading_bom_goes_out_and_comes_back_byte_exact(qtbot: Any, window: Ma
     select_peer(window, echo_peer.url, "websockets echo")
     connect(qtbot, window)
     set_mode(window, PayloadMode.TEXT)
-    set_plain_text(window.composer.editor, text)  # as pasting it would put it there
+    set_plain_text(window.inspector.composer.editor, text)  # as pasting it would put it there
     press_ctrl_enter(qtbot, window)
     rows = wait_rows(qtbot, window, 2)
     assert [(r["dir"], r["preview"]) for r in rows] == [("↑ out", shown), ("↓ in", shown)]
     assert window.session.log.payload(0) == text.encode("utf-8")
     assert window.session.log.payload(1) == text.encode("utf-8")
     select_row(qtbot, window, 1)
-    assert window.detail.text.toPlainText() == text
+    assert window.inspector.detail.text.toPlainText() == text
     assert echo_peer.received == [text]
 
 

@@ -27,7 +27,7 @@ from wsinspector.ui.main_window import MainWindow
 
 
 def _error(window: MainWindow) -> str:
-    label = window.composer.error
+    label = window.inspector.composer.error
     return label.text() if label.isVisible() else ""
 
 
@@ -37,14 +37,14 @@ def _frames_sent(window: MainWindow) -> int:
 
 
 def test_send_is_disabled_while_disconnected(qtbot: Any, window: MainWindow) -> None:
-    composer = window.composer
+    composer = window.inspector.composer
     assert not composer.send_button.isEnabled()
     assert not composer.ping_button.isEnabled()
     assert not composer.close_button.isEnabled()
     compose(qtbot, window, "too early")
     press_ctrl_enter(qtbot, window)
     assert _error(window) == "Not connected: connect first, then send"
-    assert window.model.rowCount() == 0
+    assert window.inspector.model.rowCount() == 0
     # connecting enables sending, and the message then goes out
     connect(qtbot, window)
     assert composer.send_button.isEnabled() and composer.ping_button.isEnabled()
@@ -62,7 +62,7 @@ def test_invalid_json_is_reported_with_position_and_not_sent(qtbot: Any, window:
     press_ctrl_enter(qtbot, window)
     error = _error(window)
     assert error.startswith("Invalid JSON: ") and "line 2, column 7" in error, error
-    cursor = window.composer.editor.textCursor()
+    cursor = window.inspector.composer.editor.textCursor()
     assert (cursor.blockNumber() + 1, cursor.positionInBlock() + 1) == (2, 7)
     assert _frames_sent(window) == 2
     # the next valid message is the only thing that goes out after "before"
@@ -86,7 +86,7 @@ def test_bad_binary_input_is_reported_and_not_sent(
     connect(qtbot, window)
     compose(qtbot, window, source, mode)
     assert expected in _error(window)
-    click(qtbot, window.composer.send_button)
+    click(qtbot, window.inspector.composer.send_button)
     assert expected in _error(window)
     press_ctrl_enter(qtbot, window)
     assert expected in _error(window)
@@ -100,7 +100,7 @@ def test_bad_binary_input_is_reported_and_not_sent(
 
 
 def test_format_pretty_prints_valid_json(qtbot: Any, window: MainWindow) -> None:
-    composer = window.composer
+    composer = window.inspector.composer
     compose(qtbot, window, "plain text")
     assert composer.format_button.isHidden()  # only offered in JSON mode
     source = '{"b":[1,2],"a":{"x":null}}'
@@ -126,14 +126,14 @@ def test_format_pretty_prints_valid_json(qtbot: Any, window: MainWindow) -> None
 def test_reserved_close_code_is_refused(qtbot: Any, window: MainWindow, engine: str, hint: str) -> None:
     use_engine(window, engine)
     connect(qtbot, window)
-    spin = window.composer.close_code
+    spin = window.inspector.composer.close_code
     focus(qtbot, spin)
     qtbot.keyClick(spin, Qt.Key.Key_A, CTRL)
     qtbot.keyClicks(spin, "1005")
     assert spin.value() == 1005
-    click(qtbot, window.composer.close_button)
+    click(qtbot, window.inspector.composer.close_button)
     assert _error(window) == "Close code 1005 is reserved: use 1000-1003, 1007-1011 or 3000-4999" + hint
-    assert window.state_label.text() == "Open"
+    assert window.inspector.state_label.text() == "Open"
     assert _frames_sent(window) == 0
     # the connection still works
     send_and_wait_for_echo(qtbot, window, "still open")
@@ -143,13 +143,13 @@ def test_reserved_close_code_is_refused(qtbot: Any, window: MainWindow, engine: 
 def test_ping_payload_over_125_bytes_is_refused(qtbot: Any, window: MainWindow) -> None:
     connect(qtbot, window)
     compose(qtbot, window, "p" * 126)
-    click(qtbot, window.composer.ping_button)
+    click(qtbot, window.inspector.composer.ping_button)
     assert _error(window) == "A ping payload can be at most 125 bytes; this one has 126"
     assert _frames_sent(window) == 0
     # 125 bytes is allowed
     compose(qtbot, window, "p" * 125)
     with qtbot.waitSignal(window.session.frames_appended, timeout=WAIT_MS):
-        click(qtbot, window.composer.ping_button)
+        click(qtbot, window.inspector.composer.ping_button)
     rows = wait_rows(qtbot, window, 2)
     assert [(r["opcode"], r["size"]) for r in rows] == [("ping", "125"), ("pong", "125")]
     assert _error(window) == ""
@@ -157,12 +157,12 @@ def test_ping_payload_over_125_bytes_is_refused(qtbot: Any, window: MainWindow) 
 
 def test_close_reason_over_123_bytes_is_refused(qtbot: Any, window: MainWindow) -> None:
     connect(qtbot, window)
-    replace_text(qtbot, window.composer.close_reason, "r" * 124)
-    click(qtbot, window.composer.close_button)
+    replace_text(qtbot, window.inspector.composer.close_reason, "r" * 124)
+    click(qtbot, window.inspector.composer.close_button)
     assert _error(window) == "The close reason is longer than 123 bytes of UTF-8"
-    assert window.state_label.text() == "Open"
-    replace_text(qtbot, window.composer.close_reason, "r" * 123)
+    assert window.inspector.state_label.text() == "Open"
+    replace_text(qtbot, window.inspector.composer.close_reason, "r" * 123)
     with qtbot.waitSignal(window.session.closed, timeout=WAIT_MS):
-        click(qtbot, window.composer.close_button)
+        click(qtbot, window.inspector.composer.close_button)
     assert _error(window) == ""
     assert window.banner.text == f'You closed the connection: 1000 (normal closure) "{"r" * 123}"'

@@ -107,8 +107,8 @@ def test_new_connection_is_listed_selected_and_saved(qtbot: Any, window: MainWin
 
     assert _names(window) == ["Local echo", "Staging"]
     assert _current_name(window) == "Staging"
-    assert window.url.text() == "ws://127.0.0.1:9/feed"
-    assert window.profile_name.text() == "<b>Staging</b>"
+    assert window.inspector.url.text() == "ws://127.0.0.1:9/feed"
+    assert window.inspector.profile_name.text() == "<b>Staging</b>"
 
     context.shutdown()
     saved = [p for p in _stored(context) if p.name == "Staging"]
@@ -140,7 +140,7 @@ def test_new_connection_headers_and_subprotocols_reach_the_server(
         handler.wait()
         assert _current_name(window) == "Chat server"
         connect(qtbot, window)
-        assert "subprotocol: chat" in window.info.text()
+        assert "subprotocol: chat" in window.inspector.info.text()
         assert peer.request_headers["X-Token"] == "s3cret"
         assert peer.request_headers["Sec-WebSocket-Protocol"] == "v2, chat"
         send_and_wait_for_echo(qtbot, window, "hi chat")
@@ -153,14 +153,14 @@ def test_new_connection_headers_and_subprotocols_reach_the_server(
 def test_edit_changes_the_url(qtbot: Any, window: MainWindow, context: AppContext) -> None:
     profile = context.connections.save(ConnectionProfile(name="Editable", endpoint=Endpoint("ws://127.0.0.1:9/old")))
     window.connections.select(profile.id)
-    assert window.url.text() == "ws://127.0.0.1:9/old"
+    assert window.inspector.url.text() == "ws://127.0.0.1:9/old"
 
     handler = ModalHandler(qtbot, _fill_and_save(qtbot, url="ws://127.0.0.1:9/new"))
     click(qtbot, tool_button(window.connections, window.connections.edit_action))
     handler.wait()
     assert handler.dialog_title == "Connection — Editable"
 
-    assert window.url.text() == "ws://127.0.0.1:9/new"
+    assert window.inspector.url.text() == "ws://127.0.0.1:9/new"
     assert _names(window) == ["Local echo", "Editable"]
     assert _current_name(window) == "Editable"
     assert window.connections.list.currentItem().toolTip() == "ws://127.0.0.1:9/new"
@@ -169,10 +169,10 @@ def test_edit_changes_the_url(qtbot: Any, window: MainWindow, context: AppContex
 
 def test_settings_button_edits_too(qtbot: Any, window: MainWindow, context: AppContext) -> None:
     handler = ModalHandler(qtbot, _fill_and_save(qtbot, name="My echo"))
-    click(qtbot, window.edit_button)
+    click(qtbot, window.inspector.edit_button)
     handler.wait()
     assert _names(window) == ["My echo"]
-    assert window.profile_name.text() == "<b>My echo</b>"
+    assert window.inspector.profile_name.text() == "<b>My echo</b>"
 
 
 def test_invalid_url_keeps_the_dialog_open(qtbot: Any, window: MainWindow, context: AppContext) -> None:
@@ -211,7 +211,7 @@ def test_duplicate_and_rename(qtbot: Any, window: MainWindow, context: AppContex
     assert _current_name(window) == "Local echo (copy)"
     copy = panel.current_profile()
     assert copy is not None and copy.builtin == ""
-    assert window.url.text() == context.echo_url
+    assert window.inspector.url.text() == context.echo_url
 
     def rename(dialog: QWidget) -> None:
         assert isinstance(dialog, QInputDialog)
@@ -225,7 +225,7 @@ def test_duplicate_and_rename(qtbot: Any, window: MainWindow, context: AppContex
     assert handler.dialog_title == "Rename connection"
     assert _names(window) == ["Local echo", "Echo twin"]
     assert _current_name(window) == "Echo twin"
-    assert window.profile_name.text() == "<b>Echo twin</b>"
+    assert window.inspector.profile_name.text() == "<b>Echo twin</b>"
     assert sorted(p.name for p in _stored(context)) == ["Echo twin", "Local echo"]
 
     # the renamed copy connects to the echo like the original
@@ -263,7 +263,7 @@ def test_delete_asks_first(qtbot: Any, window: MainWindow, context: AppContext) 
     handler.wait()
     assert _names(window) == ["Local echo"]
     assert _current_name(window) == "Local echo"
-    assert window.url.text() == context.echo_url
+    assert window.inspector.url.text() == context.echo_url
     assert [p.name for p in _stored(context)] == ["Local echo"]
 
 
@@ -274,10 +274,10 @@ def test_deleting_the_last_connection_empties_the_bar(qtbot: Any, window: MainWi
     click(qtbot, tool_button(panel, panel.delete_action))
     handler.wait()
     assert _names(window) == []
-    assert window.url.text() == ""
-    assert window.profile_name.text() == ""
+    assert window.inspector.url.text() == ""
+    assert window.inspector.profile_name.text() == ""
     assert not tool_button(panel, panel.delete_action).isEnabled()
-    click(qtbot, window.connect_button)
+    click(qtbot, window.inspector.connect_button)
     assert window.banner.level == "warning"
     assert window.banner.text == "Select or create a connection first"
 
@@ -293,7 +293,7 @@ def test_double_click_connects(qtbot: Any, window: MainWindow, context: AppConte
         qtbot.mouseClick(items.viewport(), Qt.MouseButton.LeftButton, pos=pos)
         qtbot.mouseDClick(items.viewport(), Qt.MouseButton.LeftButton, pos=pos)
     assert _current_name(window) == "Local echo"
-    assert window.state_label.text() == "Open"
+    assert window.inspector.state_label.text() == "Open"
     assert window.windowTitle() == "Local echo — Open — wsinspector"
     send_and_wait_for_echo(qtbot, window, "double")
     close_connection(qtbot, window)
@@ -349,7 +349,7 @@ def test_engine_settings_round_trip_through_the_dialog_and_the_store(
     [saved] = [p for p in _stored(context) if p.id == profile.id]  # what a restart reads back
     assert (saved.protocol, saved.compression) == tuned
     # the window took it: the next connection starts with automatic pongs off
-    assert not window.composer.auto_pong_action.isChecked()
+    assert not window.inspector.composer.auto_pong_action.isChecked()
 
     def to_qt(dialog: QWidget) -> None:
         assert isinstance(dialog, ProfileDialog)
@@ -385,4 +385,4 @@ def test_engine_settings_round_trip_through_the_dialog_and_the_store(
     # the engine changed; the Wire settings are kept for when it is chosen again
     assert (saved.protocol, saved.compression) == (replace(tuned[0], engine=ENGINE_QT), tuned[1])
     assert saved.resolved().protocol.engine == ENGINE_QT
-    assert not window.composer.frame_size.isEnabled()
+    assert not window.inspector.composer.frame_size.isEnabled()

@@ -48,7 +48,7 @@ def test_corrupt_database_local_echo_works_and_file_is_unchanged(
     path, junk = corrupt_db
     names = [window.connections.list.item(i).text() for i in range(window.connections.list.count())]
     assert names == ["Local echo"]
-    assert window.url.text() == window.context.echo_url
+    assert window.inspector.url.text() == window.context.echo_url
     connect(qtbot, window)
     send_and_wait_for_echo(qtbot, window, "nothing is saved")
     close_connection(qtbot, window)

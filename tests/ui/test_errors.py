@@ -28,7 +28,7 @@ def _select_profile(qtbot: Any, window: MainWindow, profile: ConnectionProfile) 
     window.connections.select(profile.id)
     current = window.connections.current_profile()
     assert current is not None and current.id == profile.id
-    assert window.url.text() == profile.url
+    assert window.inspector.url.text() == profile.url
 
 
 def _local_echo(context: AppContext) -> ConnectionProfile:
@@ -38,11 +38,11 @@ def _local_echo(context: AppContext) -> ConnectionProfile:
 def _fail_to_connect(qtbot: Any, window: MainWindow) -> str:
     """Click Connect, wait for the attempt to fail, return the banner text."""
     with qtbot.waitSignal(window.session.failed, timeout=WAIT_MS):
-        click(qtbot, window.connect_button)
-    qtbot.waitUntil(lambda: window.state_label.text() == "Closed", timeout=WAIT_MS)
+        click(qtbot, window.inspector.connect_button)
+    qtbot.waitUntil(lambda: window.inspector.state_label.text() == "Closed", timeout=WAIT_MS)
     assert window.banner.level == "error"
-    assert window.connect_button.text() == "Connect"
-    assert not window.url.isReadOnly()
+    assert window.inspector.connect_button.text() == "Connect"
+    assert not window.inspector.url.isReadOnly()
     return window.banner.text
 
 
@@ -64,21 +64,21 @@ def bound_port() -> Iterator[int]:
 
 
 def test_malformed_url_suggests_ws_and_connects_nothing(qtbot: Any, window: MainWindow, context: AppContext) -> None:
-    echo_url = window.url.text()
-    replace_text(qtbot, window.url, "http://x")
-    click(qtbot, window.connect_button)
+    echo_url = window.inspector.url.text()
+    replace_text(qtbot, window.inspector.url, "http://x")
+    click(qtbot, window.inspector.connect_button)
     assert window.banner.level == "error"
     assert window.banner.text == "WebSocket URLs start with ws:// or wss:// (did you mean ws://?)"
-    assert window.state_label.text() == "Closed"
+    assert window.inspector.state_label.text() == "Closed"
     assert window.session.profile is None  # no session was started
-    assert window.model.rowCount() == 0
+    assert window.inspector.model.rowCount() == 0
     assert _local_echo(context).url == echo_url  # the saved connection was not changed
     # Return in the URL field is the same as Connect
-    qtbot.keyClick(window.url, Qt.Key.Key_Return)
+    qtbot.keyClick(window.inspector.url, Qt.Key.Key_Return)
     assert "did you mean ws://?" in window.banner.text
     assert window.session.profile is None
     # the user puts the right URL back and connects
-    replace_text(qtbot, window.url, echo_url)
+    replace_text(qtbot, window.inspector.url, echo_url)
     connect(qtbot, window)
     send_and_wait_for_echo(qtbot, window, "fixed it")
     close_connection(qtbot, window)
@@ -89,7 +89,7 @@ def test_refused_port(qtbot: Any, window: MainWindow, context: AppContext, bound
     _select_profile(qtbot, window, profile)
     text = _fail_to_connect(qtbot, window)
     assert text == f"Connection refused by 127.0.0.1:{bound_port}: nothing is listening on that port"
-    assert window.model.rowCount() == 0
+    assert window.inspector.model.rowCount() == 0
     _echo_still_works(qtbot, window, context)
 
 
@@ -126,12 +126,12 @@ def test_server_close_with_code_and_reason(
     _select_profile(qtbot, window, profile)
     session = window.session
     with qtbot.waitSignals([session.opened, session.closed], order="strict", timeout=WAIT_MS):
-        click(qtbot, window.connect_button)
-    qtbot.waitUntil(lambda: window.state_label.text() == "Closed", timeout=WAIT_MS)
+        click(qtbot, window.inspector.connect_button)
+    qtbot.waitUntil(lambda: window.inspector.state_label.text() == "Closed", timeout=WAIT_MS)
     assert "4001" in window.banner.text and "bye" in window.banner.text, window.banner.text
     assert window.banner.text == 'Server closed the connection: 4001 (application) "bye"'
     assert window.banner.level == "warning"
-    rows = wait_rows(qtbot, window, window.model.rowCount())
+    rows = wait_rows(qtbot, window, window.inspector.model.rowCount())
     in_closes = [r for r in rows if (r["dir"], r["opcode"]) == ("↓ in", "close")]
     assert [r["preview"] for r in in_closes] == ['4001 (application) "bye"'], rows
     _echo_still_works(qtbot, window, context)
@@ -144,13 +144,13 @@ def test_cancel_while_connecting(
     profile = context.connections.save(ConnectionProfile(name="Silent", endpoint=Endpoint(url),
                                                          handshake=Handshake(timeout_s=60)))
     _select_profile(qtbot, window, profile)
-    click(qtbot, window.connect_button)
-    assert window.state_label.text() == "Connecting…"
-    assert window.connect_button.text() == "Cancel"
-    assert window.url.isReadOnly()
+    click(qtbot, window.inspector.connect_button)
+    assert window.inspector.state_label.text() == "Connecting…"
+    assert window.inspector.connect_button.text() == "Cancel"
+    assert window.inspector.url.isReadOnly()
     with qtbot.waitSignal(window.session.state_changed, timeout=WAIT_MS):
-        click(qtbot, window.connect_button)
-    assert window.state_label.text() == "Closed"
+        click(qtbot, window.inspector.connect_button)
+    assert window.inspector.state_label.text() == "Closed"
     assert window.banner.text == ""  # cancelling is not an error
-    assert window.connect_button.text() == "Connect"
+    assert window.inspector.connect_button.text() == "Connect"
     _echo_still_works(qtbot, window, context)

@@ -43,7 +43,7 @@ from wsinspector.ui.main_window import MainWindow
 def _record_with_secret(qtbot: Any, window: MainWindow, context: AppContext) -> int:
     """A session against the echo at a URL carrying a token: text, binary, a ping, a normal close."""
     assert context.echo_url is not None
-    replace_text(qtbot, window.url, f"{context.echo_url}feed?token=secret&room=lobby")
+    replace_text(qtbot, window.inspector.url, f"{context.echo_url}feed?token=secret&room=lobby")
     connect(qtbot, window)
     session_id = window.session.session_id
     assert session_id is not None
@@ -53,7 +53,7 @@ def _record_with_secret(qtbot: Any, window: MainWindow, context: AppContext) -> 
     press_ctrl_enter(qtbot, window)
     wait_rows(qtbot, window, 6)
     compose(qtbot, window, "knock", PayloadMode.TEXT)
-    click(qtbot, window.composer.ping_button)
+    click(qtbot, window.inspector.composer.ping_button)
     wait_rows(qtbot, window, 8)
     with qtbot.waitSignal(window.session.session_saved, timeout=WAIT_MS):
         close_connection(qtbot, window)
@@ -92,7 +92,7 @@ def test_export_then_import_round_trip(
     assert path.is_file()
     _no_part_files(tmp_path)
     assert window.statusBar().currentMessage() == f"Exported to {path}"
-    assert not window.task_progress.isVisible() and not window.task_cancel.isVisible()
+    assert not window.tasks.progress.isVisible() and not window.tasks.cancel_button.isVisible()
     text = path.read_text("utf-8")
     doc = json.loads(text)
     assert doc["format"] == "wsinspector-session"
@@ -133,8 +133,8 @@ def test_export_then_import_round_trip(
     open_stored(qtbot, window, original)
     shown_original = all_rows(window)
     open_stored(qtbot, window, imported)
-    qtmodeltester.check(window.model)
-    assert "imported" in window.viewing_label.text()
+    qtmodeltester.check(window.inspector.model)
+    assert "imported" in window.inspector.viewing_label.text()
     assert all_rows(window) == shown_original
 
 
@@ -170,7 +170,7 @@ def test_importing_a_file_that_is_not_ours(
     before_frames = frame_total(store)
     outcome = TaskOutcome(window.import_session(path)).wait(qtbot)
     assert outcome.kind == "failed"
-    assert not window.task_progress.isVisible() and not window.task_cancel.isVisible()
+    assert not window.tasks.progress.isVisible() and not window.tasks.cancel_button.isVisible()
     # nothing is left behind
     assert session_ids(window) == before_ids
     assert [r.id for r in store.sessions()] == before_ids

@@ -41,14 +41,14 @@ def _shown(rows: list[dict[str, str]]) -> list[tuple[str, str, str, str]]:
 
 def _summary(qtbot: Any, window: MainWindow, row: int) -> str:
     select_row(qtbot, window, row)
-    return window.detail.summary.text()
+    return window.inspector.detail.summary.text()
 
 
 # -- frame size --------------------------------------------------------------------------------------------
 
 
 def test_frame_size_splits_each_message_into_frames(qtbot: Any, window: MainWindow) -> None:
-    spin = window.composer.frame_size
+    spin = window.inspector.composer.frame_size
     assert spin.value() == 0 and spin.text() == "one frame"
     connect(qtbot, window)
     assert spin.isEnabled()
@@ -65,7 +65,7 @@ def test_frame_size_splits_each_message_into_frames(qtbot: Any, window: MainWind
         ("↑ out", "continuation", "1", "2", "ij"),
         ("↓ in", "text", "1", "10", "abcdefghij"),
     ]
-    assert window.composer.error.isHidden()
+    assert window.inspector.composer.error.isHidden()
 
     # a message no longer than the frame size is one frame; "one frame" again sends whole messages
     send_and_wait_for_echo(qtbot, window, "abc")
@@ -74,7 +74,7 @@ def test_frame_size_splits_each_message_into_frames(qtbot: Any, window: MainWind
     rows = send_and_wait_for_echo(qtbot, window, "abcdefghij")
     assert spin.text() == "one frame"  # shown once the field is left
     assert [(r["fin"], r["size"]) for r in rows] == [("1", "10"), ("1", "10")]
-    assert window.model.rowCount() == 8
+    assert window.inspector.model.rowCount() == 8
     close_connection(qtbot, window)
 
 
@@ -86,8 +86,8 @@ def test_frame_size_with_compression(
     peer = websockets_server()
     select_peer(window, peer.url, "websockets")
     connect(qtbot, window)
-    assert "extensions: permessage-deflate" in window.info.text()
-    type_number(qtbot, window.composer.frame_size, "8")
+    assert "extensions: permessage-deflate" in window.inspector.info.text()
+    type_number(qtbot, window.inspector.composer.frame_size, "8")
     message = "0123456789" * 2
     compose(qtbot, window, message)
     press_ctrl_enter(qtbot, window)
@@ -115,15 +115,15 @@ def test_frame_size_with_compression(
 def test_unsolicited_pong_goes_out(qtbot: Any, window: MainWindow) -> None:
     connect(qtbot, window)
     compose(qtbot, window, "nobody asked")
-    choose_fault(qtbot, window, window.composer.pong_action)
+    choose_fault(qtbot, window, window.inspector.composer.pong_action)
     rows = wait_rows(qtbot, window, 1)
     assert [(r["dir"], r["opcode"], r["fin"], r["size"], r["preview"]) for r in rows] == [
         ("↑ out", "pong", "1", "12", "nobody asked"),
     ]
-    assert window.composer.error.isHidden()
+    assert window.inspector.composer.error.isHidden()
     # a server may ignore an unsolicited pong (RFC 6455 5.5.3): the echo does, and the connection goes on
     send_and_wait_for_echo(qtbot, window, "still here")
-    assert window.state_label.text() == "Open"
+    assert window.inspector.state_label.text() == "Open"
     close_connection(qtbot, window)
 
 
@@ -145,7 +145,7 @@ class PingingServer:
 def _ping_round(qtbot: Any, window: MainWindow, payload: str) -> list[dict[str, str]]:
     """Send "ping me PAYLOAD"; wait for its echo and the server's ping; the new rows (the ping is parsed, and
     an automatic pong written, before control goes back to the event loop: nothing can still be on the way)."""
-    before = window.model.rowCount()
+    before = window.inspector.model.rowCount()
     compose(qtbot, window, f"ping me {payload}")
     press_ctrl_enter(qtbot, window)
 
@@ -165,12 +165,12 @@ def test_automatic_pongs_off_leaves_a_server_ping_unanswered(
     peer = websockets_server(server.handler)
     select_peer(window, peer.url, "Pinging server")
     connect(qtbot, window)
-    auto = window.composer.auto_pong_action
+    auto = window.inspector.composer.auto_pong_action
     assert auto.isChecked() and window.session.auto_pong
 
     # by default the Wire engine answers, and shows both the server's ping and its own pong
     _ping_round(qtbot, window, "1")
-    qtbot.waitUntil(lambda: window.model.rowCount() == 4, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.inspector.model.rowCount() == 4, timeout=WAIT_MS)
     rows = all_rows(window)
     assert sorted(_shown(rows)) == sorted([
         ("↑ out", "text", "1", "ping me 1"),
@@ -199,7 +199,7 @@ def test_automatic_pongs_off_leaves_a_server_ping_unanswered(
 
     # answered late, by hand: Faults ▸ Send an unsolicited pong with the ping's payload
     compose(qtbot, window, "2")
-    choose_fault(qtbot, window, window.composer.pong_action)
+    choose_fault(qtbot, window, window.inspector.composer.pong_action)
     qtbot.waitUntil(lambda: _shown(all_rows(window))[-1] == ("↑ out", "pong", "1", "2"), timeout=WAIT_MS)
     qtbot.waitUntil(server.waiters["2"].done, timeout=WAIT_MS)
     close_connection(qtbot, window)
@@ -214,7 +214,7 @@ def test_bytes_sent_as_a_text_frame(qtbot: Any, window: MainWindow) -> None:
     connect(qtbot, window)
     compose(qtbot, window, "68 69 ff", PayloadMode.HEX)
     with qtbot.waitSignal(window.session.closed, timeout=WAIT_MS):
-        choose_fault(qtbot, window, window.composer.text_bytes_action)
+        choose_fault(qtbot, window, window.inspector.composer.text_bytes_action)
     rows = wait_rows(qtbot, window, 3)
     reason = '1007 (invalid payload data) "Invalid UTF-8 code encountered."'
     assert [(r["dir"], r["opcode"], r["size"], r["preview"]) for r in rows] == [
@@ -224,7 +224,7 @@ def test_bytes_sent_as_a_text_frame(qtbot: Any, window: MainWindow) -> None:
     ]
     assert window.session.log.payload(0) == b"hi\xff"  # sent as given, not re-encoded
     assert "deliberately not valid UTF-8 (Faults ▸ Send the bytes as a text frame)" in _summary(qtbot, window, 0)
-    qtbot.waitUntil(lambda: window.state_label.text() == "Closed", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.inspector.state_label.text() == "Closed", timeout=WAIT_MS)
     assert window.banner.text == "Server closed the connection: " + reason
 
 
@@ -240,12 +240,12 @@ def test_close_with_a_forbidden_code(
     peer = websockets_server()
     select_peer(window, peer.url, "websockets")
     connect(qtbot, window)
-    type_number(qtbot, window.composer.close_code, code)
-    assert window.composer.close_code.value() == int(code)
+    type_number(qtbot, window.inspector.composer.close_code, code)
+    assert window.inspector.composer.close_code.value() == int(code)
     with qtbot.captureExceptions() as exceptions:
-        choose_fault(qtbot, window, window.composer.raw_close_action)
+        choose_fault(qtbot, window, window.inspector.composer.raw_close_action)
     assert not exceptions, f"Faults ▸ Close with this code, unchecked, with {code}: {exceptions[0][1]!r}"
-    qtbot.waitUntil(lambda: window.state_label.text() == "Closed", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.inspector.state_label.text() == "Closed", timeout=WAIT_MS)
     rows = wait_rows(qtbot, window, 2)
     out_close, in_close = rows
     assert (out_close["dir"], out_close["opcode"], out_close["size"]) == ("↑ out", "close", "2")
@@ -253,7 +253,7 @@ def test_close_with_a_forbidden_code(
     assert "masked 1" in _summary(qtbot, window, 0)
     assert (in_close["dir"], in_close["opcode"], in_close["preview"]) == (
         "↓ in", "close", '1002 (protocol error) "invalid status code"')
-    assert window.composer.error.isHidden()
+    assert window.inspector.composer.error.isHidden()
     assert window.banner.text.startswith(f"You closed the connection: {code}"), window.banner.text
     assert window.banner.text.endswith('; the server answered 1002 (protocol error) "invalid status code"')
     assert "deliberately a code RFC 6455 forbids on the wire" in _summary(qtbot, window, 0)
@@ -266,14 +266,14 @@ def test_close_with_an_empty_close_frame(
     select_peer(window, peer.url, "websockets")
     connect(qtbot, window)
     with qtbot.waitSignal(window.session.closed, timeout=WAIT_MS):
-        choose_fault(qtbot, window, window.composer.empty_close_action)
+        choose_fault(qtbot, window, window.inspector.composer.empty_close_action)
     rows = wait_rows(qtbot, window, 2)
     # no status code at all, and the server answers the same way (RFC 6455 5.5.1)
     assert [(r["dir"], r["opcode"], r["size"], r["preview"]) for r in rows] == [
         ("↑ out", "close", "0", "no code"),
         ("↓ in", "close", "0", "no code"),
     ]
-    qtbot.waitUntil(lambda: window.state_label.text() == "Closed", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.inspector.state_label.text() == "Closed", timeout=WAIT_MS)
     assert window.banner.text == "You closed the connection: no code"
 
 
@@ -281,7 +281,7 @@ def test_close_with_an_empty_close_frame(
 
 
 def test_qt_engine_disables_faults_and_frame_size(qtbot: Any, window: MainWindow) -> None:
-    composer = window.composer
+    composer = window.inspector.composer
     # Wire (the default): the frame size can be set any time, the Faults menu once connected
     assert composer.frame_size.isEnabled() and not composer.faults_button.isEnabled()
     type_number(qtbot, composer.frame_size, "4")
@@ -292,7 +292,7 @@ def test_qt_engine_disables_faults_and_frame_size(qtbot: Any, window: MainWindow
     use_engine(window, ENGINE_QT)
     assert not composer.frame_size.isEnabled() and not composer.faults_button.isEnabled()
     connect(qtbot, window)
-    assert "Qt engine" in window.info.text()
+    assert "Qt engine" in window.inspector.info.text()
     assert not window.session.can_inject_faults
     assert not composer.frame_size.isEnabled()
     assert not composer.faults_button.isEnabled()

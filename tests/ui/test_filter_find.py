@@ -40,7 +40,7 @@ def _haystack(qtbot: Any, window: MainWindow) -> int:
     send_texts(qtbot, window, [_text(i) for i in range(MESSAGES)])
     send_pings(qtbot, window, PINGS)
     total = 2 * MESSAGES + 2 * len(PINGS)
-    assert window.model.rowCount() == total
+    assert window.inspector.model.rowCount() == total
     return total
 
 
@@ -50,26 +50,26 @@ def _shown(window: MainWindow) -> list[tuple[str, str, str, str]]:
 
 
 def _current_row(window: MainWindow) -> int:
-    index = window.timeline.currentIndex()
+    index = window.inspector.timeline.currentIndex()
     return index.row() if index.isValid() else -1
 
 
 def test_search_direction_and_opcode_filters(qtbot: Any, window: MainWindow, qtmodeltester: Any) -> None:
     total = _haystack(qtbot, window)
-    qtmodeltester.check(window.model)
-    bar = window.filter_bar
+    qtmodeltester.check(window.inspector.model)
+    bar = window.inspector.filter_bar
     assert bar.status.text() == ""
 
     type_search(qtbot, window, "needle")
-    assert window.model.is_filtered
-    qtmodeltester.check(window.model)
+    assert window.inspector.model.is_filtered
+    qtmodeltester.check(window.inspector.model)
     rows = all_rows(window)
     assert len(rows) == 60
     assert all("needle" in r["preview"] for r in rows)
     assert {r["dir"] for r in rows} == {"↑ out", "↓ in"}
     assert sorted(r["preview"] for r in rows) == sorted(_needles(0, MESSAGES) * 2)
     assert bar.status.text() == f"60 / {total}"
-    assert window.counts.text() == f"showing 60 of {total} frames"
+    assert window.inspector.counts.text() == f"showing 60 of {total} frames"
 
     choose(qtbot, window, bar.direction, "Out ↑")
     rows = all_rows(window)
@@ -82,10 +82,10 @@ def test_search_direction_and_opcode_filters(qtbot: Any, window: MainWindow, qtm
     # no search text and every direction: everything again
     choose(qtbot, window, bar.direction, "In and out")
     type_search(qtbot, window, "")
-    assert not window.model.is_filtered
-    assert window.model.rowCount() == total
+    assert not window.inspector.model.is_filtered
+    assert window.inspector.model.rowCount() == total
     assert bar.status.text() == ""
-    assert window.counts.text() == f"frames: {total}  (↓ {total // 2}  ↑ {total // 2})"
+    assert window.inspector.counts.text() == f"frames: {total}  (↓ {total // 2}  ↑ {total // 2})"
 
     choose(qtbot, window, bar.opcode, "Control")
     rows = all_rows(window)
@@ -97,33 +97,33 @@ def test_search_direction_and_opcode_filters(qtbot: Any, window: MainWindow, qtm
     assert all(r["preview"].startswith("RTT ") for r in rows if r["opcode"] == "pong")
 
     choose(qtbot, window, bar.opcode, "Data")
-    assert window.model.rowCount() == 2 * MESSAGES
+    assert window.inspector.model.rowCount() == 2 * MESSAGES
     assert {r["opcode"] for r in all_rows(window)} == {"text"}
 
     # case: "NEEDLE" matches without Aa, nothing with it
     choose(qtbot, window, bar.opcode, "All opcodes")
     type_search(qtbot, window, "NEEDLE")
-    assert window.model.rowCount() == 60
+    assert window.inspector.model.rowCount() == 60
     toggle(qtbot, window, bar.case, True)
-    assert window.model.is_filtered and window.model.rowCount() == 0
+    assert window.inspector.model.is_filtered and window.inspector.model.rowCount() == 0
     assert bar.status.text() == f"0 / {total}"
 
 
 def test_find_next_and_previous_without_only_matches(qtbot: Any, window: MainWindow) -> None:
     total = _haystack(qtbot, window)
-    bar = window.filter_bar
+    bar = window.inspector.filter_bar
     type_search(qtbot, window, "needle")
-    assert window.model.rowCount() == 60
+    assert window.inspector.model.rowCount() == 60
     toggle(qtbot, window, bar.only_matches, False)
-    assert not window.model.is_filtered
-    assert window.model.rowCount() == total  # all rows again, the search text only drives find
+    assert not window.inspector.model.is_filtered
+    assert window.inspector.model.rowCount() == total  # all rows again, the search text only drives find
 
     matches = [row for row in range(total) if "needle" in cell(window, row, COL_PREVIEW)]
     assert len(matches) == 60
 
     click(qtbot, bar.next)
     assert _current_row(window) == matches[0]
-    assert window.detail.text.toPlainText() == "needle 000"
+    assert window.inspector.detail.text.toPlainText() == "needle 000"
     # F3 from the search field
     focus(qtbot, bar.search)
     for expected in matches[1:5]:
@@ -138,12 +138,12 @@ def test_find_next_and_previous_without_only_matches(qtbot: Any, window: MainWin
     # wrapping: before the first match comes the last one, after the last the first
     click(qtbot, bar.previous)
     assert _current_row(window) == matches[-1]
-    assert window.detail.text.toPlainText() == "needle 290"
+    assert window.inspector.detail.text.toPlainText() == "needle 290"
     click(qtbot, bar.next)
     assert _current_row(window) == matches[0]
 
     type_search(qtbot, window, "no such thing")
-    assert window.model.rowCount() == total
+    assert window.inspector.model.rowCount() == total
     click(qtbot, bar.next)
     assert bar.error.isVisible() and bar.error.text() == "No match"
     assert _current_row(window) == matches[0]
@@ -153,12 +153,12 @@ def test_find_next_skips_matches_hidden_by_the_filter(qtbot: Any, window: MainWi
     """With "Only matches" off and only received frames shown, F3 should walk the visible matches: the
     (hidden) sent copy of a match must not stop it."""
     _haystack(qtbot, window)
-    bar = window.filter_bar
+    bar = window.inspector.filter_bar
     toggle(qtbot, window, bar.only_matches, False)
     type_search(qtbot, window, "needle")
     choose(qtbot, window, bar.direction, "In ↓")
-    assert window.model.rowCount() == MESSAGES + len(PINGS)
-    visible = [row for row in range(window.model.rowCount()) if "needle" in cell(window, row, COL_PREVIEW)]
+    assert window.inspector.model.rowCount() == MESSAGES + len(PINGS)
+    visible = [row for row in range(window.inspector.model.rowCount()) if "needle" in cell(window, row, COL_PREVIEW)]
     assert len(visible) == 30
 
     seen = []
@@ -172,15 +172,15 @@ def test_find_next_skips_matches_hidden_by_the_filter(qtbot: Any, window: MainWi
 
 def test_bad_regex_shows_an_error_and_changes_nothing(qtbot: Any, window: MainWindow) -> None:
     total = _haystack(qtbot, window)
-    bar = window.filter_bar
+    bar = window.inspector.filter_bar
     toggle(qtbot, window, bar.regex, True)
-    assert not window.model.is_filtered
+    assert not window.inspector.model.is_filtered
 
     type_search(qtbot, window, "(")
     assert bar.error.isVisible()
     assert bar.error.text().startswith("Invalid regular expression: missing )"), bar.error.text()
-    assert not window.model.is_filtered
-    assert window.model.rowCount() == total
+    assert not window.inspector.model.is_filtered
+    assert window.inspector.model.rowCount() == total
     click(qtbot, bar.next)  # find with the same bad pattern: the same error, nothing selected
     assert bar.error.text().startswith("Invalid regular expression")
     assert _current_row(window) == -1
@@ -199,21 +199,21 @@ def test_bad_regex_shows_an_error_and_changes_nothing(qtbot: Any, window: MainWi
 def test_a_live_filter_keeps_filtering_new_frames(qtbot: Any, window: MainWindow, qtmodeltester: Any) -> None:
     total = _haystack(qtbot, window)
     type_search(qtbot, window, "needle")
-    qtmodeltester.check(window.model)
-    assert window.model.rowCount() == 60
+    qtmodeltester.check(window.inspector.model)
+    assert window.inspector.model.rowCount() == 60
 
     send_texts(qtbot, window, [_text(i) for i in range(MESSAGES, MESSAGES + 20)])
     total += 40
     rows = all_rows(window)
     assert len(rows) == 64
     assert sorted(r["preview"] for r in rows[60:]) == sorted(_needles(MESSAGES, MESSAGES + 20) * 2)
-    assert window.filter_bar.status.text() == f"64 / {total}"
-    assert window.counts.text() == f"showing 64 of {total} frames"
+    assert window.inspector.filter_bar.status.text() == f"64 / {total}"
+    assert window.inspector.counts.text() == f"showing 64 of {total} frames"
 
     # pings do not match: nothing is added
     send_pings(qtbot, window, [b"knock again"])
-    assert window.model.rowCount() == 64
-    assert window.filter_bar.status.text() == f"64 / {total + 2}"
+    assert window.inspector.model.rowCount() == 64
+    assert window.inspector.filter_bar.status.text() == f"64 / {total + 2}"
 
 
 def test_filter_applied_while_frames_are_arriving_misses_none(qtbot: Any, window: MainWindow) -> None:
@@ -221,9 +221,9 @@ def test_filter_applied_while_frames_are_arriving_misses_none(qtbot: Any, window
     texts = [_text(i) for i in range(MESSAGES)]
     send_texts(qtbot, window, texts, wait=False)
     # Return applies at once (no debounce), while the echoes are still coming in
-    focus(qtbot, window.filter_bar.search)
-    qtbot.keyClicks(window.filter_bar.search, "needle")
-    qtbot.keyClick(window.filter_bar.search, Qt.Key.Key_Return)
+    focus(qtbot, window.inspector.filter_bar.search)
+    qtbot.keyClicks(window.inspector.filter_bar.search, "needle")
+    qtbot.keyClick(window.inspector.filter_bar.search, Qt.Key.Key_Return)
     wait_total(qtbot, window, 2 * MESSAGES)
     wait_filter_settled(qtbot, window)
     shown = _shown(window)
@@ -232,7 +232,7 @@ def test_filter_applied_while_frames_are_arriving_misses_none(qtbot: Any, window
     assert not twice, f"{len(shown)} rows shown; frames shown twice: {twice}"
     assert seqs == sorted(seqs)
     assert sorted(preview for *_, preview in shown) == sorted(_needles(0, MESSAGES) * 2)
-    assert window.filter_bar.status.text() == f"60 / {2 * MESSAGES}"
+    assert window.inspector.filter_bar.status.text() == f"60 / {2 * MESSAGES}"
 
 
 def test_the_same_filters_on_the_stored_session(qtbot: Any, window: MainWindow, qtmodeltester: Any) -> None:
@@ -241,8 +241,8 @@ def test_the_same_filters_on_the_stored_session(qtbot: Any, window: MainWindow, 
     assert session_id is not None
     close_connection(qtbot, window)
     # our close frame and the echo's answer
-    qtbot.waitUntil(lambda: window.model.rowCount() == 2 * MESSAGES + 2 * len(PINGS) + 2, timeout=WAIT_MS)
-    bar = window.filter_bar
+    qtbot.waitUntil(lambda: window.inspector.model.rowCount() == 2 * MESSAGES + 2 * len(PINGS) + 2, timeout=WAIT_MS)
+    bar = window.inspector.filter_bar
 
     def apply_all() -> dict[str, list[tuple[str, str, str, str]]]:
         seen = {"everything": _shown(window)}
@@ -268,13 +268,13 @@ def test_the_same_filters_on_the_stored_session(qtbot: Any, window: MainWindow, 
     assert len(live["control"]) == 2 * len(PINGS) + 2
 
     open_stored(qtbot, window, session_id)
-    qtmodeltester.check(window.model)
+    qtmodeltester.check(window.inspector.model)
     stored = apply_all()
     assert stored == live
 
     # find works on the stored session too
     type_search(qtbot, window, "needle")
-    qtmodeltester.check(window.model)
+    qtmodeltester.check(window.inspector.model)
     toggle(qtbot, window, bar.only_matches, False)
     click(qtbot, bar.next)
     first = _current_row(window)

@@ -36,17 +36,17 @@ def test_first_start_selects_local_echo_and_welcomes(qtbot: Any, data_dir: Path)
         assert _list_names(window) == ["Local echo"]
         current = window.connections.list.currentItem()
         assert current is not None and current.text() == "Local echo"
-        assert window.profile_name.text() == "<b>Local echo</b>"
-        match = ECHO_URL.fullmatch(window.url.text())
-        assert match, window.url.text()
+        assert window.inspector.profile_name.text() == "<b>Local echo</b>"
+        match = ECHO_URL.fullmatch(window.inspector.url.text())
+        assert match, window.inspector.url.text()
         assert int(match.group(1)) == context.echo.port
-        assert window.state_label.text() == "Closed"
-        assert window.connect_button.text() == "Connect"
+        assert window.inspector.state_label.text() == "Closed"
+        assert window.inspector.connect_button.text() == "Connect"
         assert window.banner.level == "info"
         assert window.banner.text.startswith("Welcome!")
-        assert window.url.text() in window.banner.text
+        assert window.inspector.url.text() in window.banner.text
         assert "Ctrl+Enter" in window.banner.text
-        assert not window.composer.send_button.isEnabled()
+        assert not window.inspector.composer.send_button.isEnabled()
         # the banner can be dismissed
         click(qtbot, button_with_text(window.banner, "✕"))
         assert window.banner.isHidden()
@@ -58,7 +58,7 @@ def test_first_start_selects_local_echo_and_welcomes(qtbot: Any, data_dir: Path)
 
 def test_second_start_keeps_one_local_echo_on_the_new_port(qtbot: Any, data_dir: Path) -> None:
     context, window = _start(qtbot, data_dir)
-    first_url = window.url.text()
+    first_url = window.inspector.url.text()
     first_port = context.echo.port
     window.close()
     context.shutdown()
@@ -70,7 +70,7 @@ def test_second_start_keeps_one_local_echo_on_the_new_port(qtbot: Any, data_dir:
         blocker.listen(1)
         context, window = _start(qtbot, data_dir)
         try:
-            second_url = window.url.text()
+            second_url = window.inspector.url.text()
             assert ECHO_URL.fullmatch(second_url), second_url
             assert second_url != first_url
             assert urlsplit(second_url).port == context.echo.port

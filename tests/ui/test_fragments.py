@@ -42,7 +42,7 @@ def test_fragmented_text_message(
         ("↓ in", "continuation", "1", "8", TEXT[32:]),
     ]
 
-    detail = window.detail
+    detail = window.inspector.detail
     select_row(qtbot, window, 1)
     assert detail.whole_message.isVisible()
     assert detail.whole_message.isChecked()
@@ -67,7 +67,7 @@ def test_fragmented_text_message(
     assert detail.whole_message.isHidden()
     assert detail.text.toPlainText() == "short"
 
-    qtmodeltester.check(window.model)
+    qtmodeltester.check(window.inspector.model)
     close_connection(qtbot, window)
 
 
@@ -93,5 +93,5 @@ def test_fragmented_binary_message_previews_every_fragment_as_hex(
     assert [r["preview"] for r in rows[1:]] == [data[:16].hex(" "), data[16:32].hex(" "), data[32:].hex(" ")]
 
     select_row(qtbot, window, 2)
-    assert window.detail.hex.toPlainText().startswith("00000000  d0 d1 d2 d3")  # whole message by default
+    assert window.inspector.detail.hex.toPlainText().startswith("00000000  d0 d1 d2 d3")  # whole message by default
     close_connection(qtbot, window)

@@ -69,13 +69,13 @@ def test_interrupted_session_is_reported_and_listed(
     assert record is not None and record.status == "interrupted"
 
     open_stored(qtbot, window, session_id)
-    qtmodeltester.check(window.model)
-    assert "interrupted" in window.viewing_label.text()
+    qtmodeltester.check(window.inspector.model)
+    assert "interrupted" in window.inspector.viewing_label.text()
     rows = all_rows(window)
     assert [(r["dir"], r["opcode"], r["preview"]) for r in rows] == [
         ("↑ out" if d is Direction.OUT else "↓ in", "text", text) for d, text in FRAMES
     ]
     assert [r["time"] for r in rows[:3]] == ["0.000000", "0.250000", "0.500000"]
     select_row(qtbot, window, 11)
-    assert window.detail.text.toPlainText() == "tick 5"
-    assert window.counts.text() == "frames: 12  (↓ 6  ↑ 6)"
+    assert window.inspector.detail.text.toPlainText() == "tick 5"
+    assert window.inspector.counts.text() == "frames: 12  (↓ 6  ↑ 6)"

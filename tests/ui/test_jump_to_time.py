@@ -24,17 +24,17 @@ def _record(qtbot: Any, window: MainWindow, count: int = 10) -> list[Decimal]:
 
 
 def _times(window: MainWindow) -> list[Decimal]:
-    return [Decimal(cell(window, row, COL_TIME)) for row in range(window.model.rowCount())]
+    return [Decimal(cell(window, row, COL_TIME)) for row in range(window.inspector.model.rowCount())]
 
 
 def _go_to(qtbot: Any, window: MainWindow, text: str) -> None:
-    field = window.filter_bar.jump
+    field = window.inspector.filter_bar.jump
     replace_text(qtbot, field, text)
     qtbot.keyClick(field, Qt.Key.Key_Return)
 
 
 def _current_row(window: MainWindow) -> int:
-    index = window.timeline.currentIndex()
+    index = window.inspector.timeline.currentIndex()
     return index.row() if index.isValid() else -1
 
 
@@ -56,13 +56,13 @@ def test_go_to_a_time_between_frames(qtbot: Any, window: MainWindow) -> None:
     times = _record(qtbot, window)
     picks = _between(times)
     assert len(picks) >= 5, times
-    bar = window.filter_bar
+    bar = window.inspector.filter_bar
     for text, row in picks:
         assert _first_at_or_after(times, Decimal(text)) == row
         _go_to(qtbot, window, text)
         assert _current_row(window) == row, (text, times)
         assert bar.error.isHidden()
-        assert window.detail.text.toPlainText() == cell(window, row, COL_PREVIEW)
+        assert window.inspector.detail.text.toPlainText() == cell(window, row, COL_PREVIEW)
 
     _go_to(qtbot, window, "0")
     assert _current_row(window) == 0
@@ -86,7 +86,7 @@ def test_go_to_a_time_between_frames(qtbot: Any, window: MainWindow) -> None:
     close_connection(qtbot, window)
     open_stored(qtbot, window, session_id)
     # the stored session ends with the two close frames: ours and the echo's answer
-    qtbot.waitUntil(lambda: window.model.rowCount() == len(times) + 2, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.inspector.model.rowCount() == len(times) + 2, timeout=WAIT_MS)
     assert [cell(window, row, COL_PREVIEW) for row in (len(times), len(times) + 1)] == ["1000 (normal closure)"] * 2
     assert _times(window)[:-2] == times
     for text, row in picks:

@@ -57,9 +57,9 @@ def test_a_session_file_is_imported_and_shown(qtbot: Any, window: MainWindow, tm
     # named like any JSON file: recognised by how it starts
     path = _session_file(tmp_path / "capture.json")
     window.open_paths([path])
-    qtbot.waitUntil(window.viewing_bar.isVisible, timeout=WAIT_MS)
-    assert "From a file" in window.viewing_label.text()
-    assert window.model.rowCount() == 6
+    qtbot.waitUntil(window.inspector.viewing_bar.isVisible, timeout=WAIT_MS)
+    assert "From a file" in window.inspector.viewing_label.text()
+    assert window.inspector.model.rowCount() == 6
     assert window.tabs.currentIndex() == 0
 
 

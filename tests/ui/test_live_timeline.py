@@ -26,23 +26,23 @@ def flood_peer() -> Iterator[FloodPeer]:
 
 
 def _at_bottom(window: MainWindow) -> bool:
-    bar = window.timeline.verticalScrollBar()
+    bar = window.inspector.timeline.verticalScrollBar()
     return bar.maximum() > 0 and bar.value() == bar.maximum()
 
 
 def _last_row_visible(window: MainWindow) -> bool:
-    view = window.timeline
-    last = window.model.rowCount() - 1
-    rect = view.visualRect(window.model.index(last, 0))
+    view = window.inspector.timeline
+    last = window.inspector.model.rowCount() - 1
+    rect = view.visualRect(window.inspector.model.index(last, 0))
     return rect.isValid() and view.viewport().rect().contains(rect.center())
 
 
 def test_follows_new_frames_until_the_user_scrolls_up(qtbot: Any, window: MainWindow) -> None:
-    view = window.timeline
+    view = window.inspector.timeline
     bar = view.verticalScrollBar()
     connect(qtbot, window)
     send_texts(qtbot, window, [f"message {i}" for i in range(100)])
-    assert window.model.rowCount() == 200
+    assert window.inspector.model.rowCount() == 200
     assert view.following
     assert _at_bottom(window) and _last_row_visible(window)
     assert not view.new_frames.isVisible()
@@ -85,7 +85,7 @@ def test_follows_new_frames_until_the_user_scrolls_up(qtbot: Any, window: MainWi
 
 
 def test_one_new_frame_is_singular(qtbot: Any, window: MainWindow, flood_peer: FloodPeer) -> None:
-    view = window.timeline
+    view = window.inspector.timeline
     select_peer(window, flood_peer.listen(), "Pusher")
     connect(qtbot, window)
     flood_peer.wait_client(qtbot)
@@ -103,18 +103,18 @@ def test_counts_and_rates_follow_a_flood(qtbot: Any, window: MainWindow, flood_p
     select_peer(window, flood_peer.listen(), "Flood")
     connect(qtbot, window)
     flood_peer.wait_client(qtbot)
-    assert window.counts.text() == "frames: 0  (↓ 0  ↑ 0)"
+    assert window.inspector.counts.text() == "frames: 0  (↓ 0  ↑ 0)"
 
     flood_peer.start_flood()
 
     def incoming_rate() -> int:
-        match = RATES.fullmatch(window.rates.text())
+        match = RATES.fullmatch(window.inspector.rates.text())
         return int(match.group(1).replace(",", "")) if match else 0
 
     qtbot.waitUntil(lambda: incoming_rate() > 0, timeout=WAIT_MS)
-    match = RATES.fullmatch(window.rates.text())
-    assert match is not None, window.rates.text()
-    assert match.group(2) != "0 B", window.rates.text()
+    match = RATES.fullmatch(window.inspector.rates.text())
+    assert match is not None, window.inspector.rates.text()
+    assert match.group(2) != "0 B", window.inspector.rates.text()
     flood_peer.stop_flood()
     pushed = flood_peer.sent
     assert pushed > 0
@@ -123,11 +123,12 @@ def test_counts_and_rates_follow_a_flood(qtbot: Any, window: MainWindow, flood_p
     send_texts(qtbot, window, [f"mine {i}" for i in range(25)], wait=False)
     total = pushed + 50
     wait_total(qtbot, window, total)
-    assert window.counts.text() == f"frames: {total:,}  (↓ {pushed + 25:,}  ↑ 25)"
-    assert window.model.rowCount() == total
+    assert window.inspector.counts.text() == f"frames: {total:,}  (↓ {pushed + 25:,}  ↑ 25)"
+    assert window.inspector.model.rowCount() == total
 
     # once nothing flows, the rates drop to zero
-    qtbot.waitUntil(lambda: window.rates.text().startswith("↓ 0 fr/s 0 B/s   ↑ 0 fr/s 0 B/s"), timeout=WAIT_MS)
+    rates = window.inspector.rates
+    qtbot.waitUntil(lambda: rates.text().startswith("↓ 0 fr/s 0 B/s   ↑ 0 fr/s 0 B/s"), timeout=WAIT_MS)
     close_connection(qtbot, window)
     # our close frame out, the server's answer in
-    assert window.counts.text() == f"frames: {total + 2:,}  (↓ {pushed + 26:,}  ↑ 26)"
+    assert window.inspector.counts.text() == f"frames: {total + 2:,}  (↓ {pushed + 26:,}  ↑ 26)"

@@ -36,7 +36,7 @@ SIX_DECIMALS = re.compile(r"\d+\.\d{6}")
 
 def _json_tree(window: MainWindow) -> dict[str, tuple[str, str]]:
     """The JSON tab as a user reads it: (root) and its children, key -> (value, type)."""
-    tree = window.detail.tree
+    tree = window.inspector.detail.tree
     assert tree.topLevelItemCount() == 1
     root = tree.topLevelItem(0)
     shown = {root.text(0): (root.text(1), root.text(2))}
@@ -58,15 +58,16 @@ ECHO_RESPONSE_HEADERS = (
 def test_echo_session_end_to_end(qtbot: Any, window: MainWindow, qtmodeltester: Any, engine: str) -> None:  # noqa: PLR0915
     use_engine(window, engine)
     connect(qtbot, window)
-    assert window.connect_button.text() == "Disconnect"
+    info = window.inspector.info
+    assert window.inspector.connect_button.text() == "Disconnect"
     if engine == ENGINE_WIRE:
         # the Wire engine reads the 101 answer itself: its headers are shown; the echo offers no extension
         assert re.fullmatch(r"Connected to 127\.0\.0\.1:\d+ · Wire engine · subprotocol: none · extensions: none · "
-                            r"response headers: " + ECHO_RESPONSE_HEADERS, window.info.text()), window.info.text()
+                            r"response headers: " + ECHO_RESPONSE_HEADERS, info.text()), info.text()
     else:
         assert re.fullmatch(r"Connected to 127\.0\.0\.1:\d+ · Qt engine · subprotocol: none · extensions: none · "
-                            r"response headers: not exposed by the Qt engine", window.info.text()), window.info.text()
-    assert window.composer.send_button.isEnabled()
+                            r"response headers: not exposed by the Qt engine", info.text()), info.text()
+    assert window.inspector.composer.send_button.isEnabled()
     assert window.banner.text == ""  # the welcome banner goes once the user connects
 
     # -- text, sent with Ctrl+Enter
@@ -77,20 +78,20 @@ def test_echo_session_end_to_end(qtbot: Any, window: MainWindow, qtmodeltester: 
         assert row["fin"] == "1"
         assert row["size"] == str(len(message.encode()))
     assert float(rows[0]["time"]) <= float(rows[1]["time"])
-    assert window.composer.error.isHidden()
+    assert window.inspector.composer.error.isHidden()
 
     select_row(qtbot, window, 1)
-    assert window.detail.text.toPlainText() == message
-    hex_dump = window.detail.hex.toPlainText()
+    assert window.inspector.detail.text.toPlainText() == message
+    hex_dump = window.inspector.detail.hex.toPlainText()
     assert hex_dump.startswith("00000000  68 65 6c 6c 6f"), hex_dump
     assert "|hello, echo" in hex_dump
-    assert "#1" in window.detail.summary.text() and "text" in window.detail.summary.text()
-    assert window.detail.json_error.text().startswith("Not JSON: ")
-    assert window.detail.tree.topLevelItemCount() == 0
+    assert "#1" in window.inspector.detail.summary.text() and "text" in window.inspector.detail.summary.text()
+    assert window.inspector.detail.json_error.text().startswith("Not JSON: ")
+    assert window.inspector.detail.tree.topLevelItemCount() == 0
 
     # -- JSON
     compose(qtbot, window, '{"type": "hello", "n": 2, "tags": ["a", "b"]}', PayloadMode.JSON)
-    assert window.composer.error.isHidden()
+    assert window.inspector.composer.error.isHidden()
     press_ctrl_enter(qtbot, window)
     rows = wait_rows(qtbot, window, 4)
     assert [(r["dir"], r["opcode"]) for r in rows[2:]] == [("↑ out", "text"), ("↓ in", "text")]
@@ -102,7 +103,7 @@ def test_echo_session_end_to_end(qtbot: Any, window: MainWindow, qtmodeltester: 
         "n": ("2", "number"),
         "tags": ("[2]", "array"),
     }
-    assert window.detail.json_error.text() == ""
+    assert window.inspector.detail.json_error.text() == ""
 
     # -- binary from hex
     compose(qtbot, window, "de ad be ef", PayloadMode.HEX)
@@ -113,11 +114,11 @@ def test_echo_session_end_to_end(qtbot: Any, window: MainWindow, qtmodeltester: 
         ("↓ in", "binary", "4", "de ad be ef"),
     ]
     select_row(qtbot, window, 5)
-    assert window.detail.hex.toPlainText().startswith("00000000  de ad be ef")
+    assert window.inspector.detail.hex.toPlainText().startswith("00000000  de ad be ef")
 
     # -- ping with a text payload
     compose(qtbot, window, "are you there", PayloadMode.TEXT)
-    click(qtbot, window.composer.ping_button)
+    click(qtbot, window.inspector.composer.ping_button)
     rows = wait_rows(qtbot, window, 8)
     ping, pong = rows[6:]
     assert (ping["dir"], ping["opcode"], ping["preview"]) == ("↑ out", "ping", "are you there")
@@ -126,14 +127,14 @@ def test_echo_session_end_to_end(qtbot: Any, window: MainWindow, qtmodeltester: 
     assert re.fullmatch(r"RTT \d+\.\d{3} ms · are you there", pong["preview"]), pong["preview"]
 
     # -- close with an application code and a reason
-    focus(qtbot, window.composer.close_code)
-    qtbot.keyClick(window.composer.close_code, Qt.Key.Key_A, CTRL)
-    qtbot.keyClicks(window.composer.close_code, "4000")
-    assert window.composer.close_code.value() == 4000
-    replace_text(qtbot, window.composer.close_reason, "done")
+    focus(qtbot, window.inspector.composer.close_code)
+    qtbot.keyClick(window.inspector.composer.close_code, Qt.Key.Key_A, CTRL)
+    qtbot.keyClicks(window.inspector.composer.close_code, "4000")
+    assert window.inspector.composer.close_code.value() == 4000
+    replace_text(qtbot, window.inspector.composer.close_reason, "done")
     with qtbot.waitSignal(window.session.closed, timeout=WAIT_MS):
-        click(qtbot, window.composer.close_button)
-    qtbot.waitUntil(lambda: window.state_label.text() == "Closed", timeout=WAIT_MS)
+        click(qtbot, window.inspector.composer.close_button)
+    qtbot.waitUntil(lambda: window.inspector.state_label.text() == "Closed", timeout=WAIT_MS)
     if engine == ENGINE_WIRE:
         # the Wire engine shows the server's real answer too: the echo sends our code and reason back
         rows = wait_rows(qtbot, window, 10)
@@ -152,23 +153,23 @@ def test_echo_session_end_to_end(qtbot: Any, window: MainWindow, qtmodeltester: 
         counts = "frames: 9  (↓ 4  ↑ 5)"
     assert window.banner.level == "info"
     assert window.banner.text == 'You closed the connection: 4000 (application) "done"'
-    assert window.connect_button.text() == "Connect"
-    assert not window.composer.send_button.isEnabled()
-    assert window.counts.text() == counts
+    assert window.inspector.connect_button.text() == "Connect"
+    assert not window.inspector.composer.send_button.isEnabled()
+    assert window.inspector.counts.text() == counts
 
     select_row(qtbot, window, 8)
-    assert "4000 (application)" in window.detail.summary.text()
-    assert window.detail.text.toPlainText() == "done"
+    assert "4000 (application)" in window.inspector.detail.summary.text()
+    assert window.inspector.detail.text.toPlainText() == "done"
     if engine == ENGINE_WIRE:
         # the real headers: ours masked with the key it went out with, the server's unmasked
         assert re.search(r"FIN 1 · RSV1 0 RSV2 0 RSV3 0 · masked 1 · key [0-9a-f]{8} · length 6<br>",
-                         window.detail.summary.text()), window.detail.summary.text()
+                         window.inspector.detail.summary.text()), window.inspector.detail.summary.text()
         select_row(qtbot, window, 9)
-        assert "Close code <b>4000 (application)</b>, reason “done”" in window.detail.summary.text()
-        assert "FIN 1 · RSV1 0 RSV2 0 RSV3 0 · masked 0 · length 6<br>" in window.detail.summary.text()
-        assert window.detail.text.toPlainText() == "done"
+        assert "Close code <b>4000 (application)</b>, reason “done”" in window.inspector.detail.summary.text()
+        assert "FIN 1 · RSV1 0 RSV2 0 RSV3 0 · masked 0 · length 6<br>" in window.inspector.detail.summary.text()
+        assert window.inspector.detail.text.toPlainText() == "done"
 
-    qtmodeltester.check(window.model)
+    qtmodeltester.check(window.inspector.model)
 
 
 def test_window_title_follows_the_connection(qtbot: Any, window: MainWindow) -> None:
@@ -181,23 +182,23 @@ def test_window_title_follows_the_connection(qtbot: Any, window: MainWindow) -> 
 
 
 def test_ctrl_k_connects_and_disconnects(qtbot: Any, window: MainWindow) -> None:
-    focus(qtbot, window.timeline)
+    focus(qtbot, window.inspector.timeline)
     with qtbot.waitSignal(window.session.opened, timeout=WAIT_MS):
-        qtbot.keyClick(window.timeline, Qt.Key.Key_K, CTRL)
-    assert window.state_label.text() == "Open"
+        qtbot.keyClick(window.inspector.timeline, Qt.Key.Key_K, CTRL)
+    assert window.inspector.state_label.text() == "Open"
     with qtbot.waitSignal(window.session.closed, timeout=WAIT_MS):
-        qtbot.keyClick(window.timeline, Qt.Key.Key_K, CTRL)
-    qtbot.waitUntil(lambda: window.state_label.text() == "Closed", timeout=WAIT_MS)
+        qtbot.keyClick(window.inspector.timeline, Qt.Key.Key_K, CTRL)
+    qtbot.waitUntil(lambda: window.inspector.state_label.text() == "Closed", timeout=WAIT_MS)
     assert window.banner.text == "You closed the connection: 1000 (normal closure)"
 
 
 def test_ctrl_enter_on_the_keypad_sends_too(qtbot: Any, window: MainWindow) -> None:
     connect(qtbot, window)
     compose(qtbot, window, "from the keypad")
-    qtbot.keyClick(window.composer.editor, Qt.Key.Key_Enter, CTRL | Qt.KeyboardModifier.KeypadModifier)
+    qtbot.keyClick(window.inspector.composer.editor, Qt.Key.Key_Enter, CTRL | Qt.KeyboardModifier.KeypadModifier)
     rows = wait_rows(qtbot, window, 2)
     assert [r["preview"] for r in rows] == ["from the keypad", "from the keypad"]
-    assert window.composer.editor.toPlainText() == "from the keypad"  # no line break was typed
+    assert window.inspector.composer.editor.toPlainText() == "from the keypad"  # no line break was typed
 
 
 def test_non_ascii_text_round_trips(qtbot: Any, window: MainWindow) -> None:
@@ -206,23 +207,23 @@ def test_non_ascii_text_round_trips(qtbot: Any, window: MainWindow) -> None:
     # what an input method commits: one key event carrying the text
     text = "héllo ✓ 日本"
     QApplication.sendEvent(
-        window.composer.editor,
+        window.inspector.composer.editor,
         QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_unknown, Qt.KeyboardModifier.NoModifier, text),
     )
-    assert window.composer.editor.toPlainText() == text
+    assert window.inspector.composer.editor.toPlainText() == text
     press_ctrl_enter(qtbot, window)
     rows = wait_rows(qtbot, window, 2)
     size = str(len(text.encode("utf-8")))
     assert [(r["preview"], r["size"]) for r in rows] == [(text, size), (text, size)]
     select_row(qtbot, window, 1)
-    assert window.detail.text.toPlainText() == text
+    assert window.inspector.detail.text.toPlainText() == text
 
 
 def test_binary_ping_payload_is_previewed_as_hex(qtbot: Any, window: MainWindow) -> None:
     """The composer sends the bytes of a binary mode as the ping payload; the timeline should show them."""
     connect(qtbot, window)
     compose(qtbot, window, "de ad be ef", PayloadMode.HEX)
-    click(qtbot, window.composer.ping_button)
+    click(qtbot, window.inspector.composer.ping_button)
     rows = wait_rows(qtbot, window, 2)
     assert [(r["opcode"], r["size"]) for r in rows] == [("ping", "4"), ("pong", "4")]
     assert rows[0]["preview"] == "de ad be ef"
@@ -233,16 +234,16 @@ def test_reconnecting_starts_a_fresh_timeline(qtbot: Any, window: MainWindow) ->
     connect(qtbot, window)
     send_and_wait_for_echo(qtbot, window, "first session")
     select_row(qtbot, window, 1)
-    assert window.detail.text.toPlainText() == "first session"
+    assert window.inspector.detail.text.toPlainText() == "first session"
     close_connection(qtbot, window)
     # ours: the message and the close frame; the echo's: its answer and its close frame
-    assert window.counts.text() == "frames: 4  (↓ 2  ↑ 2)"
+    assert window.inspector.counts.text() == "frames: 4  (↓ 2  ↑ 2)"
 
     connect(qtbot, window)
-    assert window.model.rowCount() == 0
-    assert window.counts.text() == "frames: 0  (↓ 0  ↑ 0)"
-    assert window.detail.summary.text() == "Select a frame to see its details"
-    assert window.detail.text.toPlainText() == ""
+    assert window.inspector.model.rowCount() == 0
+    assert window.inspector.counts.text() == "frames: 0  (↓ 0  ↑ 0)"
+    assert window.inspector.detail.summary.text() == "Select a frame to see its details"
+    assert window.inspector.detail.text.toPlainText() == ""
     send_and_wait_for_echo(qtbot, window, "second session")
     assert [cell(window, row, COL_SEQ) for row in range(2)] == ["0", "1"]  # numbering starts again
     close_connection(qtbot, window)

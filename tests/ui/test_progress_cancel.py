@@ -42,15 +42,15 @@ def big_file(tmp_path: Path) -> Iterator[Path]:
 
 
 def _progress_shown(window: MainWindow, title: str) -> None:
-    assert window.task_label.isVisible() and window.task_label.text() == f"{title}…"
-    bar = window.task_progress
+    assert window.tasks.label.isVisible() and window.tasks.label.text() == f"{title}…"
+    bar = window.tasks.progress
     assert bar.isVisible()
     assert bar.maximum() == 1000 and 0 < bar.value() < 1000, (bar.minimum(), bar.value(), bar.maximum())
-    assert window.task_cancel.isVisible() and window.task_cancel.isEnabled()
+    assert window.tasks.cancel_button.isVisible() and window.tasks.cancel_button.isEnabled()
 
 
 def _progress_hidden(window: MainWindow) -> None:
-    for widget in (window.task_label, window.task_progress, window.task_cancel):
+    for widget in (window.tasks.label, window.tasks.progress, window.tasks.cancel_button):
         assert not widget.isVisible(), widget.objectName() or widget
 
 
@@ -71,7 +71,7 @@ def test_cancel_an_export_of_a_big_session(
 
     assert task is not None
     with qtbot.waitSignal(task.cancelled, timeout=WAIT_MS):
-        click(qtbot, window.task_cancel)
+        click(qtbot, window.tasks.cancel_button)
     assert outcome.kind == "cancelled"
     assert not path.exists()
     assert not part.exists()
@@ -102,7 +102,7 @@ def test_cancel_an_import_of_a_big_file(
 
     assert task is not None
     with qtbot.waitSignal(task.cancelled, timeout=WAIT_MS):
-        click(qtbot, window.task_cancel)
+        click(qtbot, window.tasks.cancel_button)
     assert outcome.kind == "cancelled"
     _progress_hidden(window)
     assert window.statusBar().currentMessage() == "Importing big.json: cancelled"
@@ -131,7 +131,7 @@ def test_a_cancelled_import_leaves_no_row_after_the_list_was_refreshed_meanwhile
     show_tab(qtbot, window, "Sessions")
     assert task is not None
     with qtbot.waitSignal(task.cancelled, timeout=WAIT_MS):
-        click(qtbot, window.task_cancel)
+        click(qtbot, window.tasks.cancel_button)
     assert [r.id for r in context.store.sessions()] == before_ids
     listed = {sid: row["Status"] for sid, row in zip(session_ids(window), session_rows(window), strict=True)}
     assert session_ids(window) == before_ids, f"listed after the cancel: {listed}"
@@ -147,16 +147,16 @@ def test_filtering_during_an_export_keeps_its_progress_and_cancel(
     outcome.wait_progress(qtbot)
 
     # the user filters the timeline meanwhile (Return applies at once)
-    search = window.filter_bar.search
+    search = window.inspector.filter_bar.search
     focus(qtbot, search)
     qtbot.keyClicks(search, "beta")
     qtbot.keyClick(search, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: window.model.is_filtered, timeout=WAIT_MS)
-    assert window.model.rowCount() == 2
+    qtbot.waitUntil(lambda: window.inspector.model.is_filtered, timeout=WAIT_MS)
+    assert window.inspector.model.rowCount() == 2
     assert outcome.kind == "", "the export should still be running"
 
     _progress_shown(window, "Exporting “Big session”")
     assert task is not None
     with qtbot.waitSignal(task.cancelled, timeout=WAIT_MS):
-        click(qtbot, window.task_cancel)
+        click(qtbot, window.tasks.cancel_button)
     assert not path.exists() and not (tmp_path / "big.json.part").exists()

@@ -53,11 +53,11 @@ def test_a_database_damaged_past_its_header_is_reported_and_left_untouched(qtbot
 
 def test_cancelling_a_connection_attempt_ends_its_session(qtbot: Any, context: AppContext, window: MainWindow,
                                                           hostile: Any) -> None:
-    window.url.setText(hostile(never_answers))
-    window.toggle_connection()
-    qtbot.waitUntil(lambda: window.connect_button.text() == "Cancel", timeout=WAIT_MS)
+    window.inspector.url.setText(hostile(never_answers))
+    window.inspector.toggle_connection()
+    qtbot.waitUntil(lambda: window.inspector.connect_button.text() == "Cancel", timeout=WAIT_MS)
     with qtbot.waitSignal(context.session.session_saved, timeout=WAIT_MS):
-        window.toggle_connection()
+        window.inspector.toggle_connection()
     (record,) = context.store.sessions()
     assert record.status == SessionStatus.CLOSED
     assert record.close_reason == "cancelled before the connection opened"
@@ -69,9 +69,9 @@ def test_quitting_while_connecting_is_not_a_failure(qtbot: Any, data_dir: Path, 
     context = AppContext(data_dir)
     window = MainWindow(context)
     qtbot.addWidget(window)
-    window.url.setText(hostile(never_answers))
-    window.toggle_connection()
-    qtbot.waitUntil(lambda: window.connect_button.text() == "Cancel", timeout=WAIT_MS)
+    window.inspector.url.setText(hostile(never_answers))
+    window.inspector.toggle_connection()
+    qtbot.waitUntil(lambda: window.inspector.connect_button.text() == "Cancel", timeout=WAIT_MS)
     window.close()
     (record,) = context.store.sessions()
     context.shutdown()
@@ -80,9 +80,9 @@ def test_quitting_while_connecting_is_not_a_failure(qtbot: Any, data_dir: Path, 
 
 @pytest.mark.parametrize("typed", ["inf", "nan", "1e400", "-inf", "abc"])
 def test_go_to_time_refuses_what_is_not_a_time(qtbot: Any, window: MainWindow, typed: str) -> None:
-    window.filter_bar.jump.setText(typed)
-    qtbot.keyClick(window.filter_bar.jump, Qt.Key.Key_Return)
-    assert window.filter_bar.error.text().startswith(("Not a time in seconds", "Times start at 0 s"))
+    window.inspector.filter_bar.jump.setText(typed)
+    qtbot.keyClick(window.inspector.filter_bar.jump, Qt.Key.Key_Return)
+    assert window.inspector.filter_bar.error.text().startswith(("Not a time in seconds", "Times start at 0 s"))
 
 
 def test_a_huge_time_goes_to_the_last_frame_of_a_stored_session(qtbot: Any, context: AppContext,
@@ -90,8 +90,8 @@ def test_a_huge_time_goes_to_the_last_frame_of_a_stored_session(qtbot: Any, cont
     session_id = context.store.create_session("s", "ws://127.0.0.1:1/", 0.0, 0)
     context.store.append_frames(session_id, [(i, i * 1000, 1, 1, None, None, b"x") for i in range(5)])
     window.open_session(session_id)
-    window.jump_to(1e20)
-    assert window.timeline.currentIndex().row() == 4
+    window.inspector.jump_to(1e20)
+    assert window.inspector.timeline.currentIndex().row() == 4
 
 
 def test_server_text_is_shown_as_text_not_markup(qtbot: Any, window: MainWindow) -> None:

@@ -119,7 +119,7 @@ def test_rename_and_note_change_the_row_and_are_saved(qtbot: Any, window: MainWi
 
     # the new name is what the Inspector shows when the session is opened
     open_stored(qtbot, window, first)
-    assert "<b>Login flow</b>" in window.viewing_label.text()
+    assert "<b>Login flow</b>" in window.inspector.viewing_label.text()
 
 
 def test_delete_asks_first(qtbot: Any, window: MainWindow, context: AppContext) -> None:
@@ -164,11 +164,11 @@ def test_deleting_the_session_being_viewed(qtbot: Any, window: MainWindow, conte
 
     show_tab(qtbot, window, "Inspector")
     # Whatever the Inspector shows now, it is not the deleted session, and selecting a frame works.
-    assert not window.viewing_bar.isVisible(), f"still shown: {window.viewing_label.text()}"
-    assert window.viewing is None
-    if window.model.rowCount():
+    assert not window.inspector.viewing_bar.isVisible(), f"still shown: {window.inspector.viewing_label.text()}"
+    assert window.inspector.viewing is None
+    if window.inspector.model.rowCount():
         select_row(qtbot, window, 0)
-        assert window.detail.text.toPlainText() == "soon gone"
+        assert window.inspector.detail.text.toPlainText() == "soon gone"
 
 
 def test_refused_connection_is_listed_as_failed(
@@ -177,7 +177,7 @@ def test_refused_connection_is_listed_as_failed(
     url = f"ws://127.0.0.1:{bound_port}/"
     select_peer(window, url, "Nothing there")
     with qtbot.waitSignals([window.session.failed, window.session.session_saved], timeout=WAIT_MS):
-        click(qtbot, window.connect_button)
+        click(qtbot, window.inspector.connect_button)
     show_tab(qtbot, window, "Sessions")
     rows = session_rows(window)
     assert len(rows) == 1

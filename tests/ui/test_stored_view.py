@@ -50,46 +50,46 @@ def test_double_click_opens_a_stored_session_read_only(
     pusher.wait_client(qtbot)
     send_and_wait_for_echo(qtbot, window, "live before")
     live_before = len(window.session.log)
-    assert window.composer.send_button.isEnabled()
+    assert window.inspector.composer.send_button.isEnabled()
 
     open_stored(qtbot, window, stored_id)
-    qtmodeltester.check(window.model)
-    label = window.viewing_label.text()
+    qtmodeltester.check(window.inspector.model)
+    label = window.inspector.viewing_label.text()
     assert "Viewing stored session <b>Local echo</b>" in label
     assert "closed" in label and "8 frames (read-only)" in label
-    assert window.model.rowCount() == context.store.stored_frame_count(stored_id) == 8
+    assert window.inspector.model.rowCount() == context.store.stored_frame_count(stored_id) == 8
     assert all_rows(window) == recorded  # times, directions, opcodes, sizes and previews alike
-    assert window.counts.text() == "frames: 8  (↓ 4  ↑ 4)"
-    assert not window.composer.send_button.isEnabled()
-    assert not window.composer.ping_button.isEnabled()
-    assert not window.composer.close_button.isEnabled()
-    assert window.state_label.text() == "Open"  # the live connection carries on
+    assert window.inspector.counts.text() == "frames: 8  (↓ 4  ↑ 4)"
+    assert not window.inspector.composer.send_button.isEnabled()
+    assert not window.inspector.composer.ping_button.isEnabled()
+    assert not window.inspector.composer.close_button.isEnabled()
+    assert window.inspector.state_label.text() == "Open"  # the live connection carries on
 
     select_row(qtbot, window, 3)
-    assert window.detail.text.toPlainText() == MESSAGES[1]
-    assert "#3" in window.detail.summary.text()
+    assert window.inspector.detail.text.toPlainText() == MESSAGES[1]
+    assert "#3" in window.inspector.detail.summary.text()
 
     # the live session receives frames while the stored one is shown: the stored view does not change
     watcher = FlushWatcher(window)
     pusher.push(5)
     watcher.wait_for(qtbot, live_before + 5)
-    assert window.model.rowCount() == 8
+    assert window.inspector.model.rowCount() == 8
     assert all_rows(window) == recorded
-    assert window.counts.text() == "frames: 8  (↓ 4  ↑ 4)"
-    assert window.timeline.currentIndex().row() == 3
-    assert not window.timeline.new_frames.isVisible()
+    assert window.inspector.counts.text() == "frames: 8  (↓ 4  ↑ 4)"
+    assert window.inspector.timeline.currentIndex().row() == 3
+    assert not window.inspector.timeline.new_frames.isVisible()
 
-    click(qtbot, window.back_to_live)
-    assert not window.viewing_bar.isVisible()
-    assert window.model.rowCount() == len(window.session.log) == live_before + 5
+    click(qtbot, window.inspector.back_to_live)
+    assert not window.inspector.viewing_bar.isVisible()
+    assert window.inspector.model.rowCount() == len(window.session.log) == live_before + 5
     previews = [r["preview"] for r in all_rows(window)]
     assert previews == ["live before", "live before"] + [f"pushed {i}" for i in range(5)]
-    assert window.counts.text() == "frames: 7  (↓ 6  ↑ 1)"
-    assert window.composer.send_button.isEnabled()
-    qtmodeltester.check(window.model)
+    assert window.inspector.counts.text() == "frames: 7  (↓ 6  ↑ 1)"
+    assert window.inspector.composer.send_button.isEnabled()
+    qtmodeltester.check(window.inspector.model)
     # and the live view grows again
     send_and_wait_for_echo(qtbot, window, "live after")
-    assert window.model.rowCount() == live_before + 7
+    assert window.inspector.model.rowCount() == live_before + 7
 
 
 def test_open_button_and_back_to_live_when_disconnected(
@@ -103,29 +103,29 @@ def test_open_button_and_back_to_live_when_disconnected(
     click_session(qtbot, window, first)
     click(qtbot, sessions_button(window, "Open"))
     assert window.tabs.currentIndex() == 0
-    assert window.viewing is not None and window.viewing.session_id == first
+    assert window.inspector.viewing is not None and window.inspector.viewing.session_id == first
     assert [r["preview"] for r in all_rows(window)] == ["older", "older", "1000 (normal closure)",
                                                         "1000 (normal closure)"]
-    qtmodeltester.check(window.model)
+    qtmodeltester.check(window.inspector.model)
     select_row(qtbot, window, 1)
-    assert window.detail.text.toPlainText() == "older"
+    assert window.inspector.detail.text.toPlainText() == "older"
 
     # opening another one replaces it
     open_stored(qtbot, window, second)
     assert [r["preview"] for r in all_rows(window)] == _expected_previews()
     # the detail pane shows nothing of the other session: no frame, or the new current one
-    current = window.timeline.currentIndex()
+    current = window.inspector.timeline.currentIndex()
     if current.isValid():
         row = current.row()
-        assert window.detail.text.toPlainText() == (MESSAGES[row // 2] if row < 2 * len(MESSAGES) else "")
+        assert window.inspector.detail.text.toPlainText() == (MESSAGES[row // 2] if row < 2 * len(MESSAGES) else "")
     else:
-        assert window.detail.summary.text() == "Select a frame to see its details"
+        assert window.inspector.detail.summary.text() == "Select a frame to see its details"
 
-    click(qtbot, window.back_to_live)
-    assert not window.viewing_bar.isVisible()
+    click(qtbot, window.inspector.back_to_live)
+    assert not window.inspector.viewing_bar.isVisible()
     assert all_rows(window) == live_rows
-    assert window.model.rowCount() == len(window.session.log)
-    assert not window.composer.send_button.isEnabled()  # nothing is connected
+    assert window.inspector.model.rowCount() == len(window.session.log)
+    assert not window.inspector.composer.send_button.isEnabled()  # nothing is connected
 
     # connecting again while a stored session is shown starts the live log without disturbing the view
     open_stored(qtbot, window, first)
@@ -133,9 +133,9 @@ def test_open_button_and_back_to_live_when_disconnected(
     connect(qtbot, window)
     assert [r["preview"] for r in all_rows(window)] == ["older", "older", "1000 (normal closure)",
                                                         "1000 (normal closure)"]
-    assert not window.composer.send_button.isEnabled()
-    click(qtbot, window.back_to_live)
-    assert window.model.rowCount() == 0
-    assert window.composer.send_button.isEnabled()
+    assert not window.inspector.composer.send_button.isEnabled()
+    click(qtbot, window.inspector.back_to_live)
+    assert window.inspector.model.rowCount() == 0
+    assert window.inspector.composer.send_button.isEnabled()
     send_and_wait_for_echo(qtbot, window, "fresh")
-    qtbot.waitUntil(lambda: window.counts.text() == "frames: 2  (↓ 1  ↑ 1)", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.inspector.counts.text() == "frames: 2  (↓ 1  ↑ 1)", timeout=WAIT_MS)

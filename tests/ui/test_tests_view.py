@@ -131,9 +131,9 @@ def record_echo_session(qtbot: Any, window: MainWindow) -> None:
     press_ctrl_enter(qtbot, window)
     wait_rows(qtbot, window, 6)
     compose(qtbot, window, "knock", PayloadMode.TEXT)
-    click(qtbot, window.composer.ping_button)
+    click(qtbot, window.inspector.composer.ping_button)
     wait_rows(qtbot, window, 8)
-    type_number(qtbot, window.composer.frame_size, "16")
+    type_number(qtbot, window.inspector.composer.frame_size, "16")
     compose(qtbot, window, FRAGMENTED)
     press_ctrl_enter(qtbot, window)
     rows = wait_rows(qtbot, window, 12)
@@ -237,9 +237,9 @@ def test_a_replay_against_the_echo_passes_and_is_recorded_as_a_session(qtbot: An
     # and it opens in the timeline from the Tests page
     show_tab(qtbot, window, "Tests")
     click(qtbot, view.open_session_button)
-    assert window.viewing is not None and window.viewing.session_id == session_id
+    assert window.inspector.viewing is not None and window.inspector.viewing.session_id == session_id
     assert window.tabs.currentIndex() == 0
-    assert window.model.rowCount() == record.frame_count
+    assert window.inspector.model.rowCount() == record.frame_count
 
 
 def test_a_changed_expectation_fails_with_both_sides_and_the_diff(qtbot: Any, window: MainWindow, tmp_path: Path,
@@ -572,7 +572,7 @@ def test_credentials_stay_out_of_the_file_and_the_run_here_still_passes(qtbot: A
                                                                          monkeypatch: pytest.MonkeyPatch):
     echo = window.context.echo_url
     assert echo is not None
-    replace_text(qtbot, window.url, f"{echo}feed?access_token=s3cret-token&room=lobby")
+    replace_text(qtbot, window.inspector.url, f"{echo}feed?access_token=s3cret-token&room=lobby")
     connect(qtbot, window)
     send_and_wait_for_echo(qtbot, window, '{"op": "login", "user": "ann", "password": "hunter22"}')
     send_and_wait_for_echo(qtbot, window, "still hunter22?")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, TypeGuard
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeGuard
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
@@ -21,6 +22,7 @@ from wsinspector.core.profiles import (
     ResolvedTarget,
     backoff_delay,
 )
+from wsinspector.core.rates import Counters, RateMeter
 from wsinspector.core.store import SessionStatus, Store, StoreError
 
 if TYPE_CHECKING:
@@ -30,9 +32,28 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL_MS = 50
+RATES_INTERVAL_MS = 500
+
+_P = ParamSpec("_P")
 
 
-class SessionController(QObject, LogRecording):
+def _refusing(
+    method: Callable[Concatenate[ConnectionController, _P], None],
+) -> Callable[Concatenate[ConnectionController, _P], None]:
+    """A slot for the user's action: what the controller refuses (ValueError, RuntimeError) goes to ``refused``
+    with the reason, for the view that asked to show."""
+
+    def slot(self: ConnectionController, /, *args: _P.args, **kwargs: _P.kwargs) -> None:
+        try:
+            method(self, *args, **kwargs)
+        except (RuntimeError, ValueError) as exc:
+            self.refused.emit(str(exc))
+
+    slot.__doc__ = f"{method.__name__}, for a view: a refusal goes to ``refused``."
+    return slot
+
+
+class ConnectionController(QObject, LogRecording):
     """Owns the current connection, its :class:`FrameLog`, and its recording in the store.
 
     Frames enter the log the moment the engine reports them. Every ~50 ms one flush writes the new
@@ -50,6 +71,9 @@ class SessionController(QObject, LogRecording):
         health_changed(bool, str): the heartbeat found the link healthy again, or not (with the reason)
         reconnecting(int, float): attempt number and the seconds until it starts
         event_added(int, str, str): a connection event (monotonic ns, kind, text) was added to the log
+        rates_changed(Rates, float): frame and byte rates over the last second, every 0.5 s while open and once
+            when it closes; with the seconds since the session began
+        refused(str): an action asked through a ``request_…`` slot could not be done (why, for the user)
     """
 
     state_changed = Signal(object)
@@ -63,6 +87,8 @@ class SessionController(QObject, LogRecording):
     health_changed = Signal(bool, str)
     reconnecting = Signal(int, float)
     event_added = Signal(object, str, str)  # monotonic ns do not fit a C int
+    rates_changed = Signal(object, float)
+    refused = Signal(str)
 
     def __init__(self, store: Store | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -93,6 +119,11 @@ class SessionController(QObject, LogRecording):
         self._heartbeat = QTimer(self)
         self._heartbeat.setObjectName("heartbeat")
         self._heartbeat.timeout.connect(self._on_heartbeat)
+        self._rates = RateMeter()
+        self._rates_timer = QTimer(self)
+        self._rates_timer.setObjectName("rates")
+        self._rates_timer.setInterval(RATES_INTERVAL_MS)
+        self._rates_timer.timeout.connect(self._sample_rates)
 
     @property
     def state(self) -> ConnectionState:
@@ -129,6 +160,7 @@ class SessionController(QObject, LogRecording):
         self._user_closed = False
         self._ever_opened = False
         self._attempt = 0
+        self._rates.reset()
         self._start_recording(profile, target.url)
         self.session_started.emit()
         self._open_connection()
@@ -267,6 +299,7 @@ class SessionController(QObject, LogRecording):
         self._finish_recording(SessionStatus.CLOSED, None, "")
         self._flush_timer.stop()
         self._heartbeat.stop()
+        self._rates_timer.stop()
         self._discard_connection()
 
     @Slot()
@@ -279,6 +312,24 @@ class SessionController(QObject, LogRecording):
             first = self._flushed
             self._flushed = last + 1
             self.frames_appended.emit(first, last)
+
+    @Slot()
+    def _sample_rates(self) -> None:
+        log = self.log
+        counters = Counters(log.frames_in, len(log) - log.frames_in, log.bytes_in, log.bytes_out)
+        rates = self._rates.sample(time.monotonic(), counters)
+        if rates is not None:
+            self.rates_changed.emit(rates, (time.monotonic_ns() - log.started_ns) / 1e9)
+
+    # -- the user's actions, as slots for the views -------------------------------------------------
+
+    request_send = _refusing(send)
+    request_ping = _refusing(ping)
+    request_disconnect = _refusing(disconnect)
+    request_fragmented_send = _refusing(send_fragmented)
+    request_pong = _refusing(send_pong)
+    request_raw_close = _refusing(close_with_any_code)
+    request_auto_pong = _refusing(set_auto_pong)
 
     # -- heartbeat --------------------------------------------------------------------------------
 
@@ -365,10 +416,16 @@ class SessionController(QObject, LogRecording):
     @Slot(object)
     def _on_state_changed(self, state: ConnectionState) -> None:
         self._state = state
-        if state is ConnectionState.CLOSED:
+        if state is ConnectionState.OPEN:
+            self._rates.reset()
+            self._sample_rates()  # the baseline: what arrives from now on counts in the first rates
+            self._rates_timer.start()
+        elif state is ConnectionState.CLOSED:
             self._heartbeat.stop()
             self.flush()
             self._flush_timer.stop()
+            self._rates_timer.stop()
+            self._sample_rates()
         self.state_changed.emit(state)
 
     @Slot(object)

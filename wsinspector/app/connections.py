@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from wsinspector.core.profiles import BUILTIN_LOCAL_ECHO, ConnectionProfile, Endpoint
+from wsinspector.core.profiles import BUILTIN_LOCAL_ECHO, ConnectionProfile, Endpoint, ReadOnlyProfileError
 from wsinspector.core.store import Store
 
 LOCAL_ECHO_NAME = "Local echo"
@@ -39,6 +39,24 @@ class ConnectionsController(QObject):
             self._profiles.append(profile)
         self.profiles_changed.emit()
         return profile
+
+    def with_url(self, profile: ConnectionProfile, url: str) -> tuple[ConnectionProfile, str]:
+        """What to connect to when the user typed ``url`` over ``profile``'s: the profile saved with it, or, for
+        the built-in and a read-only profile, a copy used once, with a notice that says so.
+
+        Raises ValueError (with the reason) when the URL cannot be used.
+        """
+        if url == profile.url:
+            return profile, ""
+        edited = profile.with_changes(endpoint={"url": url})
+        edited.resolved()
+        if profile.builtin:
+            # The built-in profile follows the echo server's port; keep the user's URL out of it.
+            return edited, (f"Connecting to {url} once; “{profile.name}” keeps pointing at the built-in echo "
+                            "server. Use Duplicate to save a connection of your own.")
+        if profile.read_only:
+            return edited, f"Connecting to {url} once: {ReadOnlyProfileError(profile)}."
+        return self.save(edited), ""
 
     def rename(self, profile_id: str, name: str) -> ConnectionProfile:
         profile = self._existing(profile_id)

@@ -1,4 +1,5 @@
-"""What the window needs at start: the data folder, the store, the echo server, the controllers."""
+"""What lives as long as the app: the data folder, the store, the echo server, and the controllers: one per open
+connection, one for the saved connections, one for the stored sessions."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ import platformdirs
 from PySide6.QtCore import QObject, Signal
 
 from wsinspector import APP_NAME
+from wsinspector.app.connection import ConnectionController
 from wsinspector.app.connections import ConnectionsController
-from wsinspector.app.session import SessionController
 from wsinspector.app.sessions import SessionsController
 from wsinspector.core.store import Store, StoreError
 
@@ -76,16 +77,32 @@ class AppContext(QObject):
             self.store = Store(":memory:")
             self.interrupted = []
         self.connections = ConnectionsController(self.store, self)
-        # on the temporary store nothing would be kept anyway: don't hold every frame twice in memory
-        self.session = SessionController(self.store if self.saving else None, self)
         self.sessions = SessionsController(self.store, self)
-        self.sessions.session_deleted.connect(self.session.on_session_deleted)
+        #: one controller per open connection, in the order they were opened
+        self.controllers: list[ConnectionController] = []
+        #: the window's connection
+        self.session = self.open_controller()
         self.echo: EchoServer | None = None
         self.echo_url: str | None = None
         #: the echo server's "Local echo" connection was made now: nothing was saved here before
         self.first_start = False
         if start_echo:
             self.start_echo_server()
+
+    def open_controller(self) -> ConnectionController:
+        """A new connection's controller, recording into the store (when it can be saved to)."""
+        # on the temporary store nothing would be kept anyway: don't hold every frame twice in memory
+        controller = ConnectionController(self.store if self.saving else None, self)
+        self.sessions.session_deleted.connect(controller.on_session_deleted)
+        self.controllers.append(controller)
+        return controller
+
+    def close_controller(self, controller: ConnectionController) -> None:
+        """End a connection's controller: its link is aborted and what it recorded is saved."""
+        controller.shutdown()
+        self.controllers.remove(controller)
+        self.sessions.session_deleted.disconnect(controller.on_session_deleted)
+        controller.deleteLater()
 
     def start_echo_server(self) -> None:
         """Start the echo server on a free port and point "Local echo" at it; once."""
@@ -106,7 +123,8 @@ class AppContext(QObject):
         self.echo_started.emit(self.echo_url)
 
     def shutdown(self) -> None:
-        self.session.shutdown()
+        for controller in self.controllers:
+            controller.shutdown()
         if self.echo is not None:
             self.echo.close()
         self.store.close()

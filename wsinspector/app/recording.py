@@ -12,7 +12,7 @@ from wsinspector.core.store import Store, StoreError
 class LogRecording:
     """Flushes a controller's live log and its events into the session it records.
 
-    A mixin for the controllers that record (:class:`~wsinspector.app.session.SessionController`,
+    A mixin for the controllers that record (:class:`~wsinspector.app.connection.ConnectionController`,
     :class:`~wsinspector.app.replayer.ReplayController`): it uses their ``log``, ``_store``, ``session_id``,
     ``recording_error``, ``_saved`` (frames stored so far) and ``_recording_failed(error)``, which says what
     a failure means to each of them. A failure stops the recording, never the connection.

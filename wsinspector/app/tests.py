@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from wsinspector.app.session import SessionController
+from wsinspector.app.connection import ConnectionController
 from wsinspector.app.sessions import SessionsController
 from wsinspector.core.profiles import ConnectionProfile
 from wsinspector.core.scenario.from_session import RecordedMessage, scenario_from_frames
@@ -103,7 +103,7 @@ def stored_session_test(sessions: SessionsController, profiles: Iterable[Connect
         raise SessionTestError(f"Cannot read {origin}: {exc}") from None
 
 
-def live_session_test(session: SessionController) -> SessionTest:
+def live_session_test(session: ConnectionController) -> SessionTest:
     """A test of the live session (so far), with its connection's URL, headers, subprotocols and variables."""
     profile = session.profile
     if profile is None or not len(session.log):

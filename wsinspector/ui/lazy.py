@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+if TYPE_CHECKING:
+    from wsinspector.core.rates import Rates
+    from wsinspector.core.session import Session
 
 
 class LazyPage(QWidget):
@@ -39,13 +43,55 @@ class LazyPage(QWidget):
 
 
 class HealthPage(LazyPage):
-    """The Health tab: the latency graph (pyqtgraph and numpy) is built when the page is first shown. What
-    the window gives it before then is kept in order and handed over at that moment, so the graph shows the
-    whole session either way."""
+    """The Health tab: the latency graph of the session the timeline shows, live or stored.
+
+    The graph (pyqtgraph and numpy) is built when the page is first shown. What it is given before then is
+    kept in order and handed over at that moment, so the graph shows the whole session either way.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(self._make_graph, parent)
         self._pending: list[tuple[str, tuple[Any, ...]]] = []
+        self._source: Session | None = None
+        self._live = False
+        self._samples = 0
+
+    # -- the session shown -------------------------------------------------------------------------------
+
+    def show_session(self, source: Session, live: bool) -> None:
+        """Draw ``source`` from its start: its RTTs and connection events. A live one grows through
+        ``follow``, ``add_event`` and ``add_rates``; those are ignored while a stored session is shown."""
+        self._source, self._live = source, live
+        self.clear()
+        samples = source.rtt_samples
+        self._samples = len(samples)
+        start = source.started_ns
+        self.set_rtts([(ts - start) / 1e9 for _, ts, _ in samples], [rtt / 1e6 for _, _, rtt in samples])
+        for ts, kind, text in source.events:
+            self.add_marker((ts - start) / 1e9, kind, text)
+
+    def follow(self) -> None:
+        """Add the RTTs the live session measured since the last call."""
+        source = self._source
+        if not self._live or source is None:
+            return
+        samples = source.rtt_samples
+        if len(samples) > self._samples:
+            new = samples[self._samples:]
+            self._samples = len(samples)
+            self.add_rtts([(ts - source.started_ns) / 1e9 for _, ts, _ in new], [rtt / 1e6 for _, _, rtt in new])
+
+    def add_event(self, ts_ns: int, kind: str, text: str) -> None:
+        """A connection event of the live session (monotonic ns)."""
+        if self._live and self._source is not None:
+            self.add_marker((ts_ns - self._source.started_ns) / 1e9, kind, text)
+
+    def show_rates(self, rates: Rates, t_s: float) -> None:
+        """The live session's rates at ``t_s`` seconds after it began."""
+        if self._live:
+            self.add_rates(t_s, rates.frames_in, rates.frames_out, rates.bytes_in, rates.bytes_out)
+
+    # -- the graph ------------------------------------------------------------------------------------------
 
     def _make_graph(self) -> QWidget:
         from wsinspector.ui.latency_graph import LatencyGraph  # noqa: PLC0415  (pyqtgraph: only when shown)

@@ -1,0 +1,110 @@
+"""The application context owns one controller per open connection: several are open at once, each records
+its own session, and closing one leaves the others running."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wsinspector.app.context import AppContext
+from wsinspector.core.events import ConnectionState
+from wsinspector.core.frames import Direction
+from wsinspector.core.profiles import ConnectionProfile, Endpoint
+from wsinspector.core.rates import Rates
+from wsinspector.core.store import SessionStatus
+
+WAIT_MS = 10_000
+
+
+@pytest.fixture
+def context(qtbot: Any, data_dir: Path) -> Iterator[AppContext]:
+    ctx = AppContext(data_dir)
+    assert ctx.echo_url is not None
+    yield ctx
+    ctx.shutdown()
+    ctx.deleteLater()
+
+
+def _echo(context: AppContext, name: str) -> ConnectionProfile:
+    assert context.echo_url is not None
+    return ConnectionProfile(name=name, endpoint=Endpoint(context.echo_url))
+
+
+def _texts(controller: Any) -> list[tuple[Direction, bytes]]:
+    log = controller.log
+    return [(f.direction, f.payload) for f in (log.frame(seq) for seq in range(len(log)))]
+
+
+def test_two_connections_at_once_each_with_its_own_session(qtbot: Any, context: AppContext) -> None:
+    first = context.session
+    second = context.open_controller()
+    assert context.controllers == [first, second]
+    for controller, name in ((first, "first"), (second, "second")):
+        with qtbot.waitSignal(controller.opened, timeout=WAIT_MS):
+            assert controller.connect_to(_echo(context, name))
+    first.send(b"to the first", True)
+    second.send(b"to the second", True)
+    qtbot.waitUntil(lambda: len(first.log) == 2 and len(second.log) == 2, timeout=WAIT_MS)
+    assert _texts(first) == [(Direction.OUT, b"to the first"), (Direction.IN, b"to the first")]
+    assert _texts(second) == [(Direction.OUT, b"to the second"), (Direction.IN, b"to the second")]
+    assert first.session_id != second.session_id
+    second_id = second.session_id
+    assert second_id is not None
+
+    # closing the second connection's controller saves its session and leaves the first one open
+    with qtbot.waitSignal(second.session_saved, timeout=WAIT_MS):
+        context.close_controller(second)
+    assert context.controllers == [first]
+    record = context.store.session(second_id)
+    assert record is not None
+    assert (record.name, record.frame_count, record.status) == ("second", 2, SessionStatus.CLOSED)
+    assert first.state is ConnectionState.OPEN
+    with qtbot.waitSignal(first.frames_appended, timeout=WAIT_MS):
+        first.send(b"still here", True)
+    qtbot.waitUntil(lambda: len(first.log) == 4, timeout=WAIT_MS)
+
+
+def test_a_deleted_session_stops_only_its_own_recording(qtbot: Any, context: AppContext) -> None:
+    first, second = context.session, context.open_controller()
+    for controller, name in ((first, "first"), (second, "second")):
+        with qtbot.waitSignal(controller.opened, timeout=WAIT_MS):
+            controller.connect_to(_echo(context, name))
+    assert first.session_id is not None
+    with qtbot.waitSignal(first.recording_failed, timeout=WAIT_MS):
+        context.sessions.delete(first.session_id)
+    assert first.session_id is None
+    assert second.session_id is not None and not second.recording_error
+
+
+def test_refused_actions_say_why(qtbot: Any, context: AppContext) -> None:
+    controller = context.session
+    with qtbot.waitSignal(controller.refused, timeout=WAIT_MS) as refused:
+        controller.request_send(b"nobody there", True)
+    assert refused.args == ["Not connected"]
+    with qtbot.waitSignal(controller.opened, timeout=WAIT_MS):
+        controller.connect_to(_echo(context, "echo"))
+    with qtbot.waitSignal(controller.refused, timeout=WAIT_MS) as refused:
+        controller.request_ping(b"x" * 126)
+    assert refused.args == ["A ping payload can be at most 125 bytes"]
+    with qtbot.waitSignal(controller.refused, timeout=WAIT_MS) as refused:
+        controller.request_disconnect(1005, "")
+    assert "may not be sent by a client" in refused.args[0]
+    assert controller.is_open
+
+
+def test_rates_while_open_and_once_at_the_close(qtbot: Any, context: AppContext) -> None:
+    controller = context.session
+    with qtbot.waitSignal(controller.opened, timeout=WAIT_MS):
+        controller.connect_to(_echo(context, "echo"))
+    controller.send(b"x" * 1000, False)
+    seen: list[Rates] = []
+    controller.rates_changed.connect(lambda rates, _t: seen.append(rates))
+    qtbot.waitUntil(lambda: any(r.bytes_in > 0 for r in seen), timeout=WAIT_MS)
+    count = len(seen)
+    with qtbot.waitSignal(controller.rates_changed, timeout=WAIT_MS) as last:
+        controller.disconnect()
+    assert len(seen) > count
+    assert isinstance(last.args[0], Rates) and last.args[1] > 0

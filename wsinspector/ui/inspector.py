@@ -1,0 +1,485 @@
+"""The Inspector page of one connection: its bar (name, URL, state, Connect), the timeline with its filter bar,
+the detail pane and the composer. It shows the connection's live session, or a stored one read-only."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wsinspector.app.connection import ConnectionController
+from wsinspector.app.connections import ConnectionsController
+from wsinspector.app.sessions import SessionsController
+from wsinspector.app.tasks import ChunkedTask
+from wsinspector.core.events import CloseInfo, ConnectionState, Failure, OpenInfo
+from wsinspector.core.filters import FrameFilter, find_next
+from wsinspector.core.frames import Frame
+from wsinspector.core.profiles import ENGINE_WIRE, ENGINES, ConnectionProfile
+from wsinspector.core.rates import Rates
+from wsinspector.core.session import Session
+from wsinspector.core.store import StoreError
+from wsinspector.core.stored import StoredSession
+from wsinspector.ui.banner import Banner
+from wsinspector.ui.composer import Composer
+from wsinspector.ui.detail import DetailPane
+from wsinspector.ui.filter_bar import FilterBar
+from wsinspector.ui.sessions_view import format_started
+from wsinspector.ui.timeline import TimelineModel, TimelineView
+
+STATE_STYLE = {
+    ConnectionState.CLOSED: ("Closed", "#6b6b6b"),
+    ConnectionState.CONNECTING: ("Connecting…", "#b26a00"),
+    ConnectionState.OPEN: ("Open", "#1f7a3d"),
+    ConnectionState.CLOSING: ("Closing…", "#b26a00"),
+}
+_BUTTON_TEXT = {ConnectionState.CLOSED: "Connect", ConnectionState.CONNECTING: "Cancel",
+                ConnectionState.OPEN: "Disconnect", ConnectionState.CLOSING: "Disconnect"}
+
+
+class InspectorPage(QWidget):
+    """One connection's page. Messages for the user go to ``banner``; the rest leaves through signals.
+
+    Signals:
+        title_changed(str): the window title for this connection ("name — state — wsinspector")
+        status_message(str, int): a passing message for the status bar, and for how long (ms)
+        source_changed(object, bool): the timeline now shows this session; whether it is the live one
+        edit_requested(): the user asked for the connection's settings
+    """
+
+    title_changed = Signal(str)
+    status_message = Signal(str, int)
+    source_changed = Signal(object, bool)
+    edit_requested = Signal()
+
+    def __init__(self, controller: ConnectionController, connections: ConnectionsController,
+                 sessions: SessionsController, banner: Banner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = controller
+        self._connections = connections
+        self._sessions = sessions
+        self.banner = banner
+        self._profile: ConnectionProfile | None = None
+        self._viewing: StoredSession | None = None
+        self._filter_task: ChunkedTask | None = None
+        self._build()
+        self._connect_signals()
+        self.model.set_source(controller.log)
+        self.on_state_changed(controller.state)
+        self._update_counts()
+
+    def _build(self) -> None:
+        self.profile_name = QLabel()
+        self.profile_name.setObjectName("profileName")
+        self.url = QLineEdit()
+        self.url.setObjectName("urlEdit")
+        self.url.setPlaceholderText("ws://host:port/path")
+        self.state_label = QLabel()
+        self.state_label.setObjectName("stateLabel")
+        self.state_label.setMinimumWidth(100)
+        self.state_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.connect_button = QPushButton("Connect")
+        self.connect_button.setObjectName("connectButton")
+        self.edit_button = QPushButton("Settings…")
+        self.edit_button.setToolTip("Headers, subprotocols, origin, variables and limits of this connection")
+        self.info = QLabel()
+        self.info.setObjectName("connectionInfo")
+        self.info.setWordWrap(True)
+        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.info.hide()
+        self.model = TimelineModel(self)
+        self.timeline = TimelineView(self.model)
+        self.detail = DetailPane()
+        self.composer = Composer()
+        self.filter_bar = FilterBar()
+        self.viewing_label = QLabel()
+        self.viewing_label.setObjectName("viewingLabel")
+        self.back_to_live = QPushButton("Back to live")
+        self.back_to_live.setObjectName("backToLive")
+        self.viewing_bar = QWidget()
+        self.viewing_bar.setObjectName("viewingBar")
+        self.viewing_bar.setStyleSheet("#viewingBar { background: #eef2f7; border-radius: 4px; }")
+        viewing_layout = QHBoxLayout(self.viewing_bar)
+        viewing_layout.setContentsMargins(8, 2, 4, 2)
+        viewing_layout.addWidget(self.viewing_label, 1)
+        viewing_layout.addWidget(self.back_to_live)
+        self.viewing_bar.hide()
+        # the status bar's counters of what the timeline shows; the window places them
+        self.rates = QLabel()
+        self.rates.setObjectName("frameRates")
+        self.counts = QLabel()
+        self.counts.setObjectName("frameCounts")
+
+        timeline_box = QWidget()
+        timeline_layout = QVBoxLayout(timeline_box)
+        timeline_layout.setContentsMargins(0, 0, 0, 0)
+        timeline_layout.setSpacing(3)
+        timeline_layout.addWidget(self.viewing_bar)
+        timeline_layout.addWidget(self.filter_bar)
+        timeline_layout.addWidget(self.timeline, 1)
+        bar = QHBoxLayout()
+        for widget, stretch in ((self.profile_name, 0), (self.url, 1), (self.state_label, 0),
+                                (self.edit_button, 0), (self.connect_button, 0)):
+            bar.addWidget(widget, stretch)
+        split = QSplitter(Qt.Orientation.Vertical)
+        for index, (widget, stretch) in enumerate(((timeline_box, 5), (self.detail, 3), (self.composer, 2))):
+            split.addWidget(widget)
+            split.setStretchFactor(index, stretch)
+        split.setSizes([380, 280, 140])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.info)
+        layout.addWidget(split, 1)
+
+    def _connect_signals(self) -> None:
+        session, composer = self.session, self.composer
+        self.url.returnPressed.connect(self._on_url_entered)
+        self.connect_button.clicked.connect(self.toggle_connection)
+        self.edit_button.clicked.connect(self.edit_requested)
+        self.back_to_live.clicked.connect(self.show_live)
+        self.timeline.frame_selected.connect(self.on_frame_selected)
+        self.filter_bar.filter_changed.connect(self.apply_filter)
+        self.filter_bar.find_requested.connect(self.find)
+        self.filter_bar.jump_requested.connect(self.jump_to)
+        self.filter_bar.cancel.clicked.connect(self.cancel_filter)
+        QShortcut(QKeySequence("F3"), self, self.filter_bar.next.click)
+        QShortcut(QKeySequence("Shift+F3"), self, self.filter_bar.previous.click)
+        QShortcut(QKeySequence.StandardKey.Find, self, self.filter_bar.search.setFocus)
+
+        composer.send_requested.connect(session.request_send)
+        composer.ping_requested.connect(session.request_ping)
+        composer.close_requested.connect(session.request_disconnect)
+        composer.fragmented_send_requested.connect(session.request_fragmented_send)
+        composer.pong_requested.connect(session.request_pong)
+        composer.raw_close_requested.connect(session.request_raw_close)
+        composer.auto_pong_toggled.connect(session.request_auto_pong)
+        session.refused.connect(composer.show_error)
+
+        session.state_changed.connect(self.on_state_changed)
+        session.session_started.connect(self.on_session_started)
+        session.frames_appended.connect(self.on_frames_appended)
+        session.rates_changed.connect(self.on_rates)
+        session.recording_failed.connect(lambda message: self.banner.show_message(message, "error"))
+        session.health_changed.connect(self.on_health_changed)
+        session.reconnecting.connect(self.on_reconnecting)
+        session.opened.connect(self.on_opened)
+        session.failed.connect(self.on_failed)
+        session.closed.connect(self.on_closed)
+        self._sessions.session_deleted.connect(self.on_session_deleted)
+
+    # -- the connection ---------------------------------------------------------------------------------
+
+    @property
+    def profile(self) -> ConnectionProfile | None:
+        return self._profile
+
+    @Slot(object)
+    def on_profile_selected(self, profile: ConnectionProfile | None) -> None:
+        self._profile = profile
+        self.profile_name.setText(f"<b>{html.escape(profile.name)}</b>" if profile else "")
+        self.url.setText(profile.url if profile else "")
+        if self.session.state is ConnectionState.CLOSED and profile is not None:
+            self.composer.set_fault_injection(profile.protocol.engine == ENGINE_WIRE, profile.protocol.auto_pong)
+        self._update_title()
+
+    @Slot(object)
+    def on_connect_requested(self, profile: ConnectionProfile) -> None:
+        if self.session.state is ConnectionState.CLOSED:
+            self.on_profile_selected(profile)
+            self.connect_current()
+
+    @Slot()
+    def _on_url_entered(self) -> None:
+        """Enter in the URL field connects; it never disconnects (the field is read-only while connected)."""
+        if self.session.state is ConnectionState.CLOSED and not self.session.is_reconnecting:
+            self.connect_current()
+
+    @Slot()
+    def toggle_connection(self) -> None:
+        if self.session.is_reconnecting:
+            self.session.cancel_reconnect()
+            self.banner.show_message("Stopped reconnecting; the session is saved up to here.", "info")
+            self.on_state_changed(self.session.state)
+            return
+        state = self.session.state
+        if state is ConnectionState.CLOSED:
+            self.connect_current()
+        elif state is ConnectionState.CONNECTING:
+            self.session.disconnect()
+        elif state is ConnectionState.OPEN:
+            self.session.request_disconnect(1000, "")
+
+    def connect_current(self) -> None:
+        if self._profile is None:
+            self.banner.show_message("Select or create a connection first", "warning")
+            return
+        try:
+            profile, notice = self._connections.with_url(self._profile, self.url.text().strip())
+        except ValueError as exc:
+            self.banner.show_message(str(exc))
+            return
+        if not notice:
+            self._profile = profile
+        self.banner.clear()
+        if notice:
+            self.banner.show_message(notice, "info")
+        self.info.clear()
+        self.info.hide()
+        self.session.connect_to(profile)
+
+    @Slot(object)
+    def on_state_changed(self, state: ConnectionState) -> None:
+        text, colour = STATE_STYLE[state]
+        if state is ConnectionState.OPEN and not self.session.healthy:
+            text, colour = "Open · no pong", "#b26a00"
+        reconnecting = self.session.is_reconnecting
+        if reconnecting:
+            text, colour = "Reconnecting…", "#b26a00"
+        self.state_label.setText(text)
+        self.state_label.setStyleSheet(
+            f"color: white; background: {colour}; border-radius: 4px; padding: 3px 8px; font-weight: bold;")
+        self.connect_button.setText("Stop reconnecting" if reconnecting else _BUTTON_TEXT[state])
+        self.connect_button.setEnabled(state is not ConnectionState.CLOSING)
+        self.url.setReadOnly(state is not ConnectionState.CLOSED)
+        self.composer.set_connected(state is ConnectionState.OPEN and self._viewing is None)
+        if state is ConnectionState.OPEN:
+            self.composer.set_fault_injection(self.session.can_inject_faults, self.session.auto_pong)
+        self._update_title()
+
+    @Slot(object)
+    def on_opened(self, info: OpenInfo) -> None:
+        proto = info.subprotocol or "none"
+        headers = ("not exposed by the Qt engine" if info.response_headers is None
+                   else ", ".join(f"{k}: {v}" for k, v in info.response_headers))
+        engine = ENGINES.get(self.session.engine, self.session.engine).split(" (")[0]
+        extensions = info.extensions or "none"
+        self.info.setText(f"Connected to {info.peer} · {engine} engine · subprotocol: {proto} · "
+                          f"extensions: {extensions} · response headers: {headers}")
+        self.info.show()
+        self.status_message.emit(f"Connected to {info.url}", 5000)
+
+    @Slot(object)
+    def on_failed(self, failure: Failure) -> None:
+        self.banner.show_message(failure.message, "error")
+        self.status_message.emit(failure.message, 10000)
+
+    @Slot(object)
+    def on_closed(self, info: CloseInfo) -> None:
+        if self.info.text().startswith("Connected to "):
+            self.info.setText("Disconnected from " + self.info.text().removeprefix("Connected to "))
+        level = "error" if info.failure is not None or not info.clean else ("warning" if info.by_peer else "info")
+        self.banner.show_message(info.message, level)
+        self.status_message.emit(info.message, 10000)
+
+    @Slot(int, float)
+    def on_reconnecting(self, attempt: int, delay_s: float) -> None:
+        self.banner.show_message(f"Connection lost: reconnecting in {delay_s:.1f} s (attempt {attempt}). "
+                                 "The session goes on; Stop reconnecting ends it.", "warning")
+        self.on_state_changed(self.session.state)
+
+    @Slot(bool, str)
+    def on_health_changed(self, healthy: bool, reason: str) -> None:
+        self.on_state_changed(self.session.state)
+        if not healthy:
+            self.banner.show_message(reason, "warning")
+        elif self.banner.level == "warning" and "heartbeat" in self.banner.label.text():
+            self.banner.clear()
+
+    def _update_title(self) -> None:
+        name = self._profile.name if self._profile else ""
+        state = STATE_STYLE[self.session.state][0]
+        self.title_changed.emit(f"{name} — {state} — wsinspector" if name else "wsinspector")
+
+    # -- what the timeline shows: the live session or a stored one ----------------------------------------
+
+    @Slot()
+    def on_session_started(self) -> None:
+        if self._viewing is None:
+            self._set_source(self.session.log)
+        self._update_counts()
+
+    @Slot(int, int)
+    def on_frames_appended(self, first: int, last: int) -> None:
+        if self._viewing is None:
+            self.model.on_frames_appended(first, last)
+            self._update_counts()
+
+    @Slot(object, float)
+    def on_rates(self, rates: Rates, _t_s: float) -> None:
+        self.rates.setText(rates.summary())
+
+    @property
+    def viewing(self) -> StoredSession | None:
+        return self._viewing
+
+    @property
+    def is_filtering(self) -> bool:
+        """A filter is being computed (its progress and Cancel are in the filter bar)."""
+        return self._filter_task is not None
+
+    def _set_source(self, source: Session) -> None:
+        if self._filter_task is not None:
+            self._filter_task.cancel()
+            self._filter_task = None
+            self.filter_bar.cancel.hide()
+        self.filter_bar.reset()
+        self.model.set_source(source)
+        self.detail.show_frame(None, None)
+        self._update_counts()
+        self.source_changed.emit(source, source is self.session.log)
+
+    @Slot(int)
+    def open_session(self, session_id: int) -> bool:
+        """Show a recorded session in the timeline, read-only; the live connection carries on."""
+        try:
+            stored = self._sessions.open(session_id)
+        except (KeyError, StoreError) as exc:
+            self.banner.show_message(f"Cannot open the session: {exc}")
+            return False
+        self._viewing = stored
+        record = stored.record
+        when = format_started(record.started_wall)
+        self.viewing_label.setText(
+            f"Viewing stored session <b>{html.escape(record.name)}</b> · {when} · {html.escape(record.url)}"
+            f" · {record.status} · {len(stored):,} frames (read-only)")
+        self.viewing_bar.show()
+        self.composer.set_connected(False)
+        self._set_source(stored)
+        return True
+
+    @Slot(int)
+    def on_session_deleted(self, session_id: int) -> None:
+        if self._viewing is not None and self._viewing.session_id == session_id:
+            self.show_live()
+            self.banner.show_message("The session you were viewing was deleted; showing the live session.", "info")
+
+    @Slot()
+    def show_live(self) -> None:
+        self._viewing = None
+        self.viewing_bar.hide()
+        self.composer.set_connected(self.session.is_open)
+        self._set_source(self.session.log)
+        self.model.on_frames_appended(0, len(self.session.log) - 1)
+
+    @Slot(object)
+    def on_frame_selected(self, frame: Frame | None) -> None:
+        self.detail.show_frame(frame, self.model.source if frame is not None else None)
+
+    # -- filter, find, jump ---------------------------------------------------------------------------------
+
+    @Slot(object)
+    def apply_filter(self, flt: FrameFilter) -> None:
+        if self._filter_task is not None:
+            previous, self._filter_task = self._filter_task, None
+            previous.cancelled.disconnect()  # replaced, not cancelled by the user: nothing to say
+            previous.cancel()
+            previous.deleteLater()
+        source = self.model.source
+        if source is None:
+            return
+        if flt.is_empty():
+            self.model.set_filter(None)
+            self._update_counts()
+            return
+        # scan only the frames the table already knows; later ones reach it through on_frames_appended
+        task = self._sessions.filter_task(source, flt, self, upto=self.model.known_frames)
+        matcher = flt.matcher()
+
+        def done(result: object) -> None:
+            rows, upto = result  # type: ignore[misc]
+            live = source is not self._viewing
+            self.model.set_filter(rows, matcher if live else None, upto)
+            self._end_filter(task)
+
+        def progress(done_count: int, total: int) -> None:
+            percent = f" {100 * done_count // total}%" if total else ""
+            self.filter_bar.status.setText(f"Filtering…{percent}")
+
+        task.finished.connect(done)
+        task.progress.connect(progress)
+        task.cancelled.connect(lambda: self._end_filter(task, "Filtering cancelled: showing all frames"))
+        task.failed.connect(lambda message: self._end_filter(task, message))
+        self._filter_task = task
+        self.filter_bar.cancel.show()
+        self.filter_bar.status.setText("Filtering…")
+        task.start()
+
+    def _end_filter(self, task: ChunkedTask, message: str = "") -> None:
+        if self._filter_task is task:
+            self._filter_task = None
+            self.filter_bar.cancel.hide()
+        if message:
+            self.filter_bar.show_error(message)
+        self._update_counts()
+        task.deleteLater()
+
+    @Slot()
+    def cancel_filter(self) -> None:
+        if self._filter_task is not None:
+            self._filter_task.cancel()
+            self.model.set_filter(None)
+
+    @Slot(bool)
+    def find(self, backwards: bool) -> None:
+        source = self.model.source
+        if source is None or not len(source):
+            return
+        flt = self.filter_bar.search_filter()
+        current = self.timeline.currentIndex()
+        start = self.model.seq_at(current.row()) if current.isValid() else (len(source) if backwards else -1)
+        total = len(source)
+        seq = find_next(flt, start, total, source.scan, backwards=backwards)
+        first_hidden: int | None = None
+        while seq is not None and self.model.row_of(seq) is None:
+            # a match the filter hides: look on from there, until the search comes round again
+            if seq in (first_hidden, start):
+                self.filter_bar.show_error("Every match is hidden by the filter")
+                return
+            if first_hidden is None:
+                first_hidden = seq
+            seq = find_next(flt, seq, total, source.scan, backwards=backwards)
+        row = None if seq is None else self.model.row_of(seq)
+        if row is None:
+            self.filter_bar.show_error("No match")
+            return
+        self.select_row(row)
+
+    @Slot(float)
+    def jump_to(self, seconds: float) -> None:
+        source = self.model.source
+        if source is None or not self.model.rowCount():
+            return
+        # The Time column shows microseconds, rounded: a typed time means that displayed microsecond.
+        target = min(source.started_ns + round(seconds * 1e6) * 1000 - 500, 2**63 - 1)
+        self.select_row(self.model.nearest_row(source.seq_at_or_after(target)))
+
+    def select_row(self, row: int) -> None:
+        index = self.model.index(row, 0)
+        self.timeline.setCurrentIndex(index)
+        self.timeline.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+
+    def _update_counts(self) -> None:
+        source = self.model.source
+        total = len(source) if source is not None else 0
+        frames_in = source.frames_in if source is not None else 0
+        shown = self.model.rowCount()
+        text = f"frames: {total:,}  (↓ {frames_in:,}  ↑ {total - frames_in:,})"
+        if self.model.is_filtered:
+            text = f"showing {shown:,} of {total:,} frames"
+        self.counts.setText(text)
+        self.filter_bar.status.setText(f"{shown:,} / {total:,}" if self.model.is_filtered else "")
+
+    def shutdown(self) -> None:
+        if self._filter_task is not None:
+            self._filter_task.cancel()
