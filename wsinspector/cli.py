@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wsinspector import APP_NAME
-from wsinspector.core.profiles import DEFAULT_HANDSHAKE_TIMEOUT_S
+from wsinspector.core.defaults import DEFAULT_HANDSHAKE_TIMEOUT_S
 
 if TYPE_CHECKING:
     from wsinspector.core.scenario.verdict import RunResult, StepResult

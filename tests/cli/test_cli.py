@@ -50,12 +50,48 @@ def test_smoke_test_shows_the_window_visits_every_page_and_quits(tmp_path):
                                 env=env, timeout=120)
         assert result.returncode == 0, result.stdout + result.stderr
         lines = result.stdout.splitlines()
-        assert lines[0] == "wsinspector: smoke test: window shown"
+        assert lines[:2] == ["wsinspector: smoke test: window shown", "wsinspector: smoke test: window ready"]
         assert "wsinspector: smoke test: pages shown: Inspector, Health, Sessions, Tests" in lines
         assert any(line.startswith("wsinspector: smoke test: TLS library: OpenSSL") for line in lines)
         assert lines[-1] == "wsinspector: smoke test: passed"
         assert "Traceback" not in result.stderr
     assert (tmp_path / "wsinspector.sqlite3").exists()
+
+
+#: what the first paint must not wait for: the store, the engines, the pages' heavy libraries
+HEAVY = ("wsinspector.core.store", "wsinspector.app.context", "wsinspector.ui.inspector", "wsinspector.net.wire",
+         "websockets", "numpy", "pyqtgraph", "yaml", "PySide6.QtNetwork")
+
+
+def test_the_window_paints_before_the_store_and_the_pages_are_loaded(tmp_path):
+    """The window appears at once, as an empty frame; the store, the connections and the pages follow it."""
+    code = f"""
+import sys
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication(sys.argv)
+
+class Watch(QObject):
+    seen = False
+    def eventFilter(self, obj, event):
+        if not self.seen and event.type() == QEvent.Type.Paint and isinstance(obj, QMainWindow):
+            self.seen = True
+            loaded = [name for name in {HEAVY!r} if name in sys.modules]
+            print("loaded at the first paint:", ",".join(loaded) or "nothing", flush=True)
+        return False
+
+watch = Watch()
+app.installEventFilter(watch)
+from wsinspector.cli import main
+sys.exit(main(["--data-dir", sys.argv[1], "--smoke-test"]))
+"""
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, env=ENV,
+                            timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "loaded at the first paint: nothing", result.stdout
+    assert lines[1:3] == ["wsinspector: smoke test: window shown", "wsinspector: smoke test: window ready"]
+    assert lines[-1] == "wsinspector: smoke test: passed"
 
 
 def test_smoke_test_without_a_data_folder_leaves_the_users_alone(tmp_path):

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
+from wsinspector.core.defaults import DEFAULT_HANDSHAKE_TIMEOUT_S
+
 MIB = 1024 * 1024
 
-DEFAULT_HANDSHAKE_TIMEOUT_S = 10.0
 DEFAULT_MAX_MESSAGE_SIZE = 64 * MIB
 DEFAULT_MAX_FRAME_SIZE = 64 * MIB
 

@@ -11,20 +11,21 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-import platformdirs
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
 from PySide6.QtGui import QFileOpenEvent
-from PySide6.QtNetwork import QSslSocket
 from PySide6.QtWidgets import QApplication, QWidget
 
 from wsinspector import APP_ID, APP_NAME, __version__
-from wsinspector.app.context import AppContext
 from wsinspector.app.signals import SignalWatcher
 from wsinspector.ui.main_window import MainWindow, app_icon
 
+if TYPE_CHECKING:
+    from wsinspector.app.context import AppContext
+
 SMOKE_SHOWN = f"{APP_NAME}: smoke test: window shown"
+SMOKE_READY = f"{APP_NAME}: smoke test: window ready"
 EXIT_OK = 0
 EXIT_FAILED = 1
 #: how long the smoke test may take before it gives up: a window that never paints is a failure, not a hang
@@ -40,6 +41,17 @@ def run_gui(data_dir: Path | None, files: Sequence[Path] = (), smoke_test: bool 
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_ID)  # the desktop entry's ID: Wayland and the dock find our icon by it
     opener = FileOpenFilter(app)  # macOS hands files over as events, early: catch them before the loop runs
+    with contextlib.ExitStack() as stack:
+        if smoke_test:
+            _reopen_standard_streams()
+        if smoke_test and data_dir is None:  # a check leaves the user's data alone
+            data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="wsinspector-smoke-")))
+        return _run_window(app, data_dir, files, smoke_test, opener)
+
+
+def _start_logging() -> Path:
+    """Log to the platform's log folder (standard error when it cannot be made); returns the log file."""
+    import platformdirs  # noqa: PLC0415  (after the first paint)
 
     log_dir = Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
     log_path = log_dir / "wsinspector.log"
@@ -49,63 +61,88 @@ def run_gui(data_dir: Path | None, files: Sequence[Path] = (), smoke_test: bool 
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     except OSError:
         logging.basicConfig(level=logging.WARNING)
-
-    with contextlib.ExitStack() as stack:
-        if smoke_test:
-            _reopen_standard_streams()
-        if smoke_test and data_dir is None:  # a check leaves the user's data alone
-            data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="wsinspector-smoke-")))
-        return _run_window(app, data_dir, files, smoke_test, log_path, opener)
+    return log_path
 
 
 def _run_window(app: QApplication, data_dir: Path | None, files: Sequence[Path], smoke_test: bool,
-                log_path: Path, opener: FileOpenFilter) -> int:
+                opener: FileOpenFilter) -> int:
     app.setWindowIcon(app_icon())
-    context = AppContext(data_dir, start_echo=False)
-    window = MainWindow(context)
-    _install_excepthook(log_path, lambda message: window.banner.show_message(message, "error"))
+    window = MainWindow()  # the frame paints first; the store and the pages follow
     smoke = SmokeTest(window) if smoke_test else None
     if smoke is not None:
         smoke.finished.connect(lambda _code: app.quit())
-    FirstPaint(window, context.start_echo_server)  # the echo server does not delay the first paint
+    start = Startup(window, data_dir, files, opener)
+    FirstPaint(window, start.populate)
     window.show()
-    opener.target = window.open_paths
-    if files:
-        QTimer.singleShot(0, lambda: window.open_paths(list(files)))
-    # Everything built so far lives as long as the app: out of the collector's sight, a full collection
-    # during a fast feed scans only what the session itself allocates.
-    gc.collect()
-    gc.freeze()
     watcher = SignalWatcher(app)
     watcher.received.connect(lambda _signum: app.quit())
-    if sys.stderr is not None:  # a Windows gui-script has no console
-        def say_where() -> None:
-            echo = context.echo_url or "not running"
-            _say(f"{APP_NAME} {__version__}: data in {context.data_dir}; built-in echo server at {echo}",
-                 sys.stderr)
-
-        context.echo_started.connect(say_where)
-        context.echo_failed.connect(say_where)
     app.exec()
     watcher.close()
-    context.shutdown()
+    if start.context is not None:
+        start.context.shutdown()
     if smoke is not None:
         return smoke.exit_code
     return EXIT_OK
 
 
-class FirstPaint(QObject):
-    """Calls ``callback`` once, right after ``widget`` first paints."""
+class Startup(QObject):
+    """What follows the window's first paint: the store (``AppContext``), the pages, files to open, and,
+    once the pages have painted, the echo server."""
 
-    def __init__(self, widget: QWidget, callback: Callable[[], object]) -> None:
+    def __init__(self, window: MainWindow, data_dir: Path | None, files: Sequence[Path],
+                 opener: FileOpenFilter) -> None:
+        super().__init__(window)
+        self.window = window
+        self.context: AppContext | None = None
+        self._data_dir = data_dir
+        self._files = list(files)
+        self._opener = opener
+
+    def populate(self) -> None:
+        from wsinspector.app.context import AppContext  # noqa: PLC0415  (the store: after the first paint)
+
+        log_path = _start_logging()
+        window = self.window
+        context = self.context = AppContext(self._data_dir, start_echo=False)
+        window.populate(context)
+        _install_excepthook(log_path, lambda message: window.banner.show_message(message, "error"))
+        # the echo server does not delay the pages' paint
+        FirstPaint(window.centralWidget(), context.start_echo_server)
+        self._opener.target = window.open_paths
+        if self._files:
+            files = self._files
+            QTimer.singleShot(0, lambda: window.open_paths(files))
+        if sys.stderr is not None:  # a Windows gui-script has no console
+            def say_where() -> None:
+                echo = context.echo_url or "not running"
+                _say(f"{APP_NAME} {__version__}: data in {context.data_dir}; built-in echo server at {echo}",
+                     sys.stderr)
+
+            context.echo_started.connect(say_where)
+            context.echo_failed.connect(say_where)
+        # Everything built so far lives as long as the app: out of the collector's sight, a full collection
+        # during a fast feed scans only what the session itself allocates.
+        gc.collect()
+        gc.freeze()
+
+
+class FirstPaint(QObject):
+    """Calls ``callback`` once ``widget`` first paints: right after that turn of the event loop, or, with
+    ``at_once``, from inside the paint event (for what only reports it)."""
+
+    def __init__(self, widget: QWidget, callback: Callable[[], object], *, at_once: bool = False) -> None:
         super().__init__(widget)
         self._callback = callback
+        self._at_once = at_once
         widget.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint:
             watched.removeEventFilter(self)
-            QTimer.singleShot(0, self._callback)
+            if self._at_once:
+                self._callback()
+            else:
+                QTimer.singleShot(0, self._callback)
         return False
 
 
@@ -157,21 +194,30 @@ class SmokeTest(QObject):
         self.exit_code = EXIT_FAILED
         self.problems: list[str] = []
         self._shown = False
+        self._pages_painted = False
         self._echo = False
         self._pages_done = False
-        window.context.echo_started.connect(self._on_echo)
-        window.context.echo_failed.connect(self._on_echo)
         self._deadline = QTimer(self)
         self._deadline.setObjectName("smokeTestDeadline")
         self._deadline.setSingleShot(True)
         self._deadline.timeout.connect(self._on_deadline)
         self._deadline.start(SMOKE_DEADLINE_MS)
-        FirstPaint(window, self._on_first_paint)
+        window.populated.connect(self._on_populated)
+        FirstPaint(window, self._on_first_paint, at_once=True)
 
     def _on_first_paint(self) -> None:
         self._shown = True
         _say(SMOKE_SHOWN)
-        self._visit(0)
+
+    def _on_populated(self) -> None:
+        self.window.context.echo_started.connect(self._on_echo)
+        self.window.context.echo_failed.connect(self._on_echo)
+        FirstPaint(self.window.centralWidget(), self._on_pages_painted, at_once=True)
+
+    def _on_pages_painted(self) -> None:
+        self._pages_painted = True
+        _say(SMOKE_READY)
+        QTimer.singleShot(0, lambda: self._visit(0))
 
     def _on_echo(self) -> None:
         self._echo = True
@@ -179,7 +225,8 @@ class SmokeTest(QObject):
             self._check()
 
     def _on_deadline(self) -> None:
-        step = "visiting the pages" if self._shown else "waiting for the window to be painted"
+        step = ("visiting the pages" if self._pages_painted else "waiting for the pages" if self._shown
+                else "waiting for the window to be painted")
         _say(f"{APP_NAME}: smoke test: FAILED: no result after {SMOKE_DEADLINE_MS // 1000} s, {step}", sys.stderr)
         self.finished.emit(self.exit_code)
 
@@ -194,6 +241,8 @@ class SmokeTest(QObject):
                 self._check()
 
     def _check(self) -> None:
+        from PySide6.QtNetwork import QSslSocket  # noqa: PLC0415  (not needed before the check)
+
         window = self.window
         if window.windowIcon().pixmap(32, 32).isNull():
             self.problems.append("the window icon did not load (resources or the SVG icon plugin missing)")

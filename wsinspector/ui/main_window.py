@@ -9,25 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
-
-from wsinspector.app.context import AppContext
-from wsinspector.app.tasks import ChunkedTask
-from wsinspector.core.export import SESSION_SUFFIX, is_session_file
-from wsinspector.ui.about import show_about
-from wsinspector.ui.banner import Banner
-from wsinspector.ui.connections_panel import ConnectionsPanel
-from wsinspector.ui.inspector import InspectorPage
-from wsinspector.ui.lazy import HealthPage, LazyPage
-from wsinspector.ui.sessions_view import SessionsView
-from wsinspector.ui.task_status import TaskStatus
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtGui import QCloseEvent, QIcon
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 if TYPE_CHECKING:
+    from wsinspector.app.context import AppContext
+    from wsinspector.app.tasks import ChunkedTask
     from wsinspector.ui.tests_view import ScenariosView
 
-SESSION_FILTER = f"wsinspector sessions (*{SESSION_SUFFIX} *.json);;All files (*)"
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 
 
@@ -35,23 +25,77 @@ def app_icon() -> QIcon:
     return QIcon(str(RESOURCES / "wsinspector.svg"))
 
 
+def _starting() -> QWidget:
+    """What the window shows until its pages are built: a line in the middle (``Qt``'s alignment flags are
+    not loaded yet, so stretches centre it)."""
+    label = QLabel("Opening your connections and sessions…")
+    label.setEnabled(False)
+    row = QHBoxLayout()
+    row.addStretch(1)
+    row.addWidget(label)
+    row.addStretch(1)
+    widget = QWidget()
+    column = QVBoxLayout(widget)
+    column.addStretch(1)
+    column.addLayout(row)
+    column.addStretch(1)
+    return widget
+
+
+def _session_suffix() -> str:
+    from wsinspector.core.export import SESSION_SUFFIX  # noqa: PLC0415  (with the pages)
+
+    return SESSION_SUFFIX
+
+
+def _session_filter() -> str:
+    return f"wsinspector sessions (*{_session_suffix()} *.json);;All files (*)"
+
+
 class MainWindow(QMainWindow):
-    def __init__(self, context: AppContext) -> None:
+    """The window. Made without a context it shows at once as an empty frame, and ``populate(context)`` builds
+    its pages later: the first paint waits for nothing the pages import (the store, the engines' modules).
+
+    Signals:
+        populated(): the pages are built and connected
+    """
+
+    populated = Signal()
+
+    def __init__(self, context: AppContext | None = None) -> None:
         super().__init__()
-        self.context = context
-        self.session = context.session
         self.setObjectName("mainWindow")
         self.setWindowTitle("wsinspector")
         self.setWindowIcon(app_icon())
         self.resize(1280, 800)
+        self.setCentralWidget(_starting())
+        if context is not None:
+            self.populate(context)
 
-        self.banner = Banner()  # above every page: a failed import shows on the Sessions page too
+    def populate(self, context: AppContext) -> None:
+        """Build the pages over ``context`` and connect them to its controllers."""
+        # Qt's namespace alone takes 15 ms to load, and each class's enums load with it: after the first paint
+        from PySide6.QtCore import Qt  # noqa: PLC0415
+        from PySide6.QtWidgets import QSplitter, QTabWidget  # noqa: PLC0415
+
+        from wsinspector.ui import (  # noqa: PLC0415  (after the first paint)
+            banner,
+            connections_panel,
+            inspector,
+            lazy,
+            sessions_view,
+            task_status,
+        )
+
+        self.context = context
+        self.session = context.session
+        self.banner = banner.Banner()  # above every page: a failed import shows on the Sessions page too
         self.banner.setObjectName("banner")
-        self.connections = ConnectionsPanel(context.connections)
-        self.inspector = InspectorPage(self.session, context.connections, context.sessions, self.banner)
-        self.graph = HealthPage()
-        self.sessions_view = SessionsView(context.sessions)
-        self.tests_page = LazyPage(self._make_tests_view)
+        self.connections = connections_panel.ConnectionsPanel(context.connections)
+        self.inspector = inspector.InspectorPage(self.session, context.connections, context.sessions, self.banner)
+        self.graph = lazy.HealthPage()
+        self.sessions_view = sessions_view.SessionsView(context.sessions)
+        self.tests_page = lazy.LazyPage(self._make_tests_view)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
         for page, title in ((self.inspector, "Inspector"), (self.graph, "Health"),
@@ -68,7 +112,7 @@ class MainWindow(QMainWindow):
         outer.addWidget(self.banner)
         outer.addWidget(main_split, 1)
         self.setCentralWidget(container)
-        self.tasks = TaskStatus(self.statusBar(), self)
+        self.tasks = task_status.TaskStatus(self.statusBar(), self)
         self.statusBar().addPermanentWidget(self.inspector.rates)
         self.statusBar().addPermanentWidget(self.inspector.counts)
         self._build_menus()
@@ -76,8 +120,15 @@ class MainWindow(QMainWindow):
         self.graph.show_session(self.session.log, live=True)
         self._select_first_connection()
         self._show_start_notices()
+        self.populated.emit()
+
+    @property
+    def is_populated(self) -> bool:
+        return hasattr(self, "context")
 
     def _build_menus(self) -> None:
+        from PySide6.QtGui import QAction, QKeySequence  # noqa: PLC0415  (with the pages)
+
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.connections.new_action)
         file_menu.addAction(QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close))
@@ -222,8 +273,10 @@ class MainWindow(QMainWindow):
         if record is None:
             return None
         if path is None:
-            suggested = str(Path.home() / f"{record.name}{SESSION_SUFFIX}")
-            name, _ = QFileDialog.getSaveFileName(self, "Export session", suggested, SESSION_FILTER)
+            suggested = str(Path.home() / f"{record.name}{_session_suffix()}")
+            from PySide6.QtWidgets import QFileDialog  # noqa: PLC0415  (when asked for)
+
+            name, _ = QFileDialog.getSaveFileName(self, "Export session", suggested, _session_filter())
             if not name:
                 return None
             path = Path(name)
@@ -234,7 +287,9 @@ class MainWindow(QMainWindow):
 
     def import_session(self, path: Path | None = None, show: bool = False) -> ChunkedTask | None:
         if path is None:
-            name, _ = QFileDialog.getOpenFileName(self, "Import session", str(Path.home()), SESSION_FILTER)
+            from PySide6.QtWidgets import QFileDialog  # noqa: PLC0415  (when asked for)
+
+            name, _ = QFileDialog.getOpenFileName(self, "Import session", str(Path.home()), _session_filter())
             if not name:
                 return None
             path = Path(name)
@@ -257,6 +312,8 @@ class MainWindow(QMainWindow):
     def open_paths(self, paths: list[Path]) -> None:
         """Files named on the command line or opened from the desktop: a session file is imported and shown,
         anything else is opened as a test on the Tests page. One of each at a time; the rest are named."""
+        from wsinspector.core.export import is_session_file  # noqa: PLC0415  (with the pages)
+
         sessions = [path for path in paths if path.is_file() and is_session_file(path)]
         missing = [path for path in paths if not path.is_file()]
         tests = [path for path in paths if path not in sessions and path not in missing]
@@ -284,9 +341,14 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def show_about(self) -> None:
+        from wsinspector.ui.about import show_about  # noqa: PLC0415  (when asked for)
+
         show_about(self, self.context.data_dir)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.is_populated:
+            super().closeEvent(event)
+            return
         if self.tests_page.loaded and not self.tests_view.confirm_discard():  # unsaved, and the user said Cancel
             event.ignore()
             return
