@@ -1,6 +1,8 @@
 """Render the README screenshots from a real session against the built-in echo server: the Inspector
 (docs/screenshot.png), the Health page (docs/health.png) and the Tests page after a replay of the first
-session in which one expectation was changed so that it fails (docs/tests.png).
+session in which one expectation was changed so that it fails (docs/tests.png); then, against a wss:// server
+with a certificate from a private CA (made with `cryptography`, a test dependency), a connection's TLS settings
+(docs/tls-settings.png) and the certificate view after connecting (docs/certificate.png).
 
     xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python scripts/screenshot.py docs/screenshot.png
 
@@ -9,17 +11,25 @@ Every step waits for the app's own signals; nothing is faked.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
+from websockets.asyncio.server import serve
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: its test PKI
+from tests.net.pki import Authority
 from wsinspector.app.context import AppContext
 from wsinspector.core.payloads import PayloadMode
+from wsinspector.core.profiles import ConnectionProfile, Endpoint
+from wsinspector.ui.certificate_view import CertificateView
 from wsinspector.ui.main_window import MainWindow
+from wsinspector.ui.profile_dialog import ProfileDialog
 
 
 def wait_for(signal: object, timeout_ms: int = 10_000) -> None:
@@ -29,7 +39,7 @@ def wait_for(signal: object, timeout_ms: int = 10_000) -> None:
     loop.exec()
 
 
-def main(out: Path) -> int:
+def main(out: Path) -> int:  # noqa: PLR0915  (one scene after the other)
     app = QApplication([])
     app.setApplicationName("wsinspector")
     context = AppContext(Path(tempfile.mkdtemp()))
@@ -114,8 +124,58 @@ def main(out: Path) -> int:
     shot = out.with_name("tests.png")
     window.grab().save(str(shot))
     print(f"wrote {shot}")
+    tls_shots(window, context, out)
     context.shutdown()
     return 0
+
+
+def tls_shots(window: MainWindow, context: AppContext, out: Path) -> None:
+    folder = Path(tempfile.mkdtemp())
+    ca = Authority(folder, "Example Dev CA")
+    server = ca.issue("api.dev.example", hosts=("127.0.0.1", "api.dev.example"))
+    client = ca.issue("alice", hosts=(), client=True)
+    ready = threading.Event()
+    port: list[int] = []
+
+    async def echo(ws: object) -> None:
+        async for message in ws:  # type: ignore[attr-defined]
+            await ws.send(message)  # type: ignore[attr-defined]
+
+    async def run() -> None:
+        async with serve(echo, "127.0.0.1", 0, ssl=server.server_context()) as listening:
+            port.append(listening.sockets[0].getsockname()[1])
+            ready.set()
+            await asyncio.Future()
+
+    threading.Thread(target=lambda: asyncio.run(run()), daemon=True).start()
+    ready.wait(10)
+    profile = context.connections.save(ConnectionProfile(
+        name="Dev API (private CA)", endpoint=Endpoint(f"wss://127.0.0.1:{port[0]}/")).with_changes(
+        tls={"ca_file": str(ca.cert), "client_cert": str(client.cert), "client_key": str(client.key),
+             "min_version": "1.2"}))
+    window.connections.select(profile.id)
+    dialog = ProfileDialog(profile, window)
+    dialog.tabs.setCurrentIndex(dialog.tabs.indexOf(dialog.tls_verify.parentWidget()))
+    dialog.show()
+    QApplication.processEvents()
+    settings = out.with_name("tls-settings.png")
+    dialog.grab().save(str(settings))
+    dialog.close()
+    print(f"wrote {settings}")
+    window.tabs.setCurrentWidget(window.inspector)
+    window.inspector.toggle_connection()
+    wait_for(context.session.opened)
+    info = window.inspector._tls  # what the Certificate… button shows
+    assert info is not None
+    view = CertificateView(info, profile.url, window)
+    view.show()
+    QApplication.processEvents()
+    shot = out.with_name("certificate.png")
+    view.grab().save(str(shot))
+    view.close()
+    print(f"wrote {shot}")
+    context.session.disconnect()
+    wait_for(context.session.closed)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from wsinspector import APP_NAME
 from wsinspector.core.defaults import DEFAULT_HANDSHAKE_TIMEOUT_S
 
 if TYPE_CHECKING:
+    from wsinspector.core.profiles import ResolvedTarget
     from wsinspector.core.scenario.verdict import RunResult, StepResult
     from wsinspector.core.store import Store
 
@@ -146,10 +147,45 @@ def _add_run_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.add_argument("--connect-timeout", type=_seconds_option, metavar="SECONDS",
                      help="how long connecting, TLS and the opening handshake may take "
                           f"(default {DEFAULT_HANDSHAKE_TIMEOUT_S:g})")
+    tls = run.add_argument_group("TLS and addressing (wss://)")
+    tls.add_argument("--ca-file", metavar="PATH", help="trust the CA certificates of this PEM file or folder as "
+                     "well as the system's (SSL_CERT_FILE and SSL_CERT_DIR count too)")
+    tls.add_argument("--client-cert", metavar="PATH", help="our certificate: PEM (the key may be in it) or PKCS#12")
+    tls.add_argument("--client-key", metavar="PATH", help="the PEM private key of --client-cert")
+    tls.add_argument("--tls-min", choices=("1.2", "1.3"), help="the oldest TLS version accepted")
+    tls.add_argument("--trust-cert", action="append", default=[], metavar="SHA256",
+                     help="trust the server certificate with this SHA-256 fingerprint even when verification "
+                          "fails; repeat for more")
+    tls.add_argument("--insecure", action="store_true",
+                     help="do not verify the server's certificate (any certificate is accepted; the run says so)")
+    tls.add_argument("--connect-to", metavar="HOST:PORT", help="connect to this address; TLS and Host still use "
+                     "the URL's name (like curl's --resolve)")
     # SUPPRESS: without the option here, the top-level --data-dir stays
     run.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                      help="where the replay is recorded as a session (default: the platform's user data folder)")
     run.add_argument("--no-record", action="store_true", help="do not record the replay as a session")
+
+
+def _connection_changes(args: argparse.Namespace) -> dict[str, dict[str, object]]:
+    """The connection settings the run's options change, by record."""
+    tls: dict[str, object] = {}
+    for option, field in (("ca_file", "ca_file"), ("client_cert", "client_cert"), ("client_key", "client_key"),
+                          ("tls_min", "min_version")):
+        if getattr(args, option):
+            tls[field] = getattr(args, option)
+    if args.trust_cert:
+        tls["pinned"] = tuple(args.trust_cert)
+    if args.insecure:
+        tls["verify"] = False
+    changes: dict[str, dict[str, object]] = {"tls": tls} if tls else {}
+    if args.connect_to:
+        changes["endpoint"] = {"connect_to": args.connect_to}
+    return changes
+
+
+def _warn_if_unverified(target: ResolvedTarget) -> None:
+    if target.url.lower().startswith("wss:") and not target.tls.verify:
+        _err("warning: --insecure: the server's certificate is not verified; any certificate is accepted")
 
 
 def _environment_name(name: str) -> str:
@@ -307,6 +343,8 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
             profile = profile.with_changes(protocol={"engine": args.engine})
         if args.connect_timeout is not None:
             profile = profile.with_changes(handshake={"timeout_s": args.connect_timeout})
+        changes = _connection_changes(args)
+        profile = profile.with_changes(**changes)
         target = profile.resolved()
     except ProfileError as exc:  # unknown variables included
         _err(f"{path}: {exc}")
@@ -336,7 +374,8 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
     store = None if args.no_record else _open_record_store(getattr(args, "data_dir", None))
     controller = ReplayController(test, variables=overrides, url=args.url, speed=speed, engine=args.engine,
                                   connect_timeout_s=args.connect_timeout, store=store,
-                                  replay_of=str(path.resolve()))
+                                  replay_of=str(path.resolve()), changes=changes)
+    _warn_if_unverified(target)
     speed_text = "max" if speed == 0 else f"{speed:g}x"
     steps_text = f"{len(test.steps)} step{'s' if len(test.steps) != 1 else ''}"
     print(shown(f"{name}: {steps_text} against {redact_url(target.url)} ({target.protocol.engine} engine, "

@@ -26,6 +26,7 @@ from wsinspector.core.profiles import (
     ProfileFormatError,
     Protocol,
     ReadOnlyProfileError,
+    Tls,
     profile_from_dict,
     profile_from_json,
     profile_to_dict,
@@ -40,7 +41,7 @@ def every_setting_changed() -> ConnectionProfile:
     """A profile none of whose settings has its default value."""
     return ConnectionProfile(
         name="Staging ✓",
-        endpoint=Endpoint("wss://{{host}}/socket?v=2"),
+        endpoint=Endpoint("wss://{{host}}/socket?v=2", connect_to="10.1.2.3:8443"),
         handshake=Handshake(headers=(("Authorization", "Bearer {{token}}"), ("X-Trace", "1"), ("X-Trace", "2")),
                             subprotocols=("graphql-ws", "chat.v1"), origin="https://app.example.com", timeout_s=2.5),
         limits=Limits(max_message_size=3 * 1024 * 1024, max_frame_size=2 * 1024 * 1024),
@@ -49,10 +50,17 @@ def every_setting_changed() -> ConnectionProfile:
                                 server_no_context_takeover=True, client_no_context_takeover=True),
         health=Health(heartbeat_interval_s=7.5, heartbeat_timeout_s=3.5, heartbeat_action=HEARTBEAT_RECONNECT,
                       reconnect=True, reconnect_max_attempts=4, reconnect_base_s=1.5, reconnect_max_s=12.0),
+        tls=Tls(verify=False, ca_file="/etc/ssl/private-ca.pem", client_cert="/home/me/me.p12",
+                client_key="/home/me/me.key", min_version="1.3", pinned=(":".join(["AB"] * 32),)),
         variables=(("host", "api.example.com"), ("token", "s3cr3t ✓")),
         builtin="local-echo",
         id="0123456789abcdef0123456789abcdef",
     )
+
+
+def settings_of_older_forms() -> ConnectionProfile:
+    """``every_setting_changed()`` as far as the files written before TLS settings existed can hold it."""
+    return every_setting_changed().with_changes(tls=Tls(), endpoint={"connect_to": ""})
 
 
 def test_the_test_profile_changes_every_setting() -> None:
@@ -74,10 +82,11 @@ def test_the_stored_form_is_versioned_records() -> None:
     data = profile_to_dict(every_setting_changed())
     assert data["version"] == PROFILE_VERSION
     assert list(data) == ["version", "name", "variables", "builtin", *RECORD_TYPES]
-    assert data["endpoint"] == {"url": "wss://{{host}}/socket?v=2"}
+    assert data["endpoint"] == {"url": "wss://{{host}}/socket?v=2", "connect_to": "10.1.2.3:8443"}
     assert data["handshake"]["headers"] == [["Authorization", "Bearer {{token}}"], ["X-Trace", "1"], ["X-Trace", "2"]]
     assert data["compression"]["server_max_window_bits"] == 10
-    assert data["tls"] == data["proxy"] == data["auth"] == {}
+    assert data["tls"]["min_version"] == "1.3" and data["tls"]["pinned"] == [":".join(["AB"] * 32)]
+    assert data["proxy"] == data["auth"] == {}
     assert "id" not in data  # the id is the row's key
 
 
@@ -86,7 +95,7 @@ def test_unknown_keys_are_kept_on_top_and_inside_a_record() -> None:
     data["folder"] = {"path": ["Team", "Staging"]}
     data["environment"] = "staging"
     data["handshake"]["cookies"] = [["session", "abc"]]
-    data["tls"] = {"ca_file": "/etc/ca.pem", "verify": False}
+    data["tls"]["ocsp"] = "require"
     data["certificates"] = {"pinned": ["ab:cd"]}
     profile = profile_from_dict("p1", data)
     assert profile == every_setting_changed().with_changes(id="p1", unknown=profile.unknown)
@@ -98,7 +107,7 @@ def test_unknown_keys_are_kept_on_top_and_inside_a_record() -> None:
     assert again["certificates"] == {"pinned": ["ab:cd"]}
     assert again["handshake"]["cookies"] == [["session", "abc"]]
     assert again["handshake"]["timeout_s"] == 9.0
-    assert again["tls"] == {"ca_file": "/etc/ca.pem", "verify": False}
+    assert again["tls"]["ocsp"] == "require" and again["tls"]["min_version"] == "1.3"
     assert again["name"] == "Renamed"
     # and survive another round
     assert profile_from_json("p1", json.dumps(again)).unknown == profile.unknown
@@ -183,7 +192,7 @@ def test_the_flat_version_1_form_is_read_with_every_setting() -> None:
     flat = json.loads((DATA / "profile_v1.json").read_text(encoding="utf-8"))
     assert "version" not in flat
     profile = profile_from_dict("0123456789abcdef0123456789abcdef", flat)
-    assert profile == every_setting_changed().with_changes(builtin="", unknown={"folder": "Team"})
+    assert profile == settings_of_older_forms().with_changes(builtin="", unknown={"folder": "Team"})
     assert profile_to_dict(profile)["folder"] == "Team"
 
 
@@ -201,7 +210,7 @@ def test_a_database_of_schema_6_migrates_with_every_setting_intact(tmp_path: Pat
     try:
         assert store.schema_version == SCHEMA_VERSION
         staging, echo = store.profiles()
-        assert staging == every_setting_changed().with_changes(builtin="")
+        assert staging == settings_of_older_forms().with_changes(builtin="")
         assert echo == ConnectionProfile(name="Local echo", endpoint=Endpoint("ws://127.0.0.1:8765/"),
                                          builtin="local-echo", id="fedcba9876543210fedcba9876543210")
         assert store.setting("theme") == "dark"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import pytest
 
 from wsinspector.core.profiles import (
@@ -341,3 +344,37 @@ def test_reconnect_settings_are_validated() -> None:
     bad = _profile(health={"reconnect": True, "reconnect_base_s": 5, "reconnect_max_s": 1})
     with pytest.raises(ProfileError, match="Reconnect delays"):
         bad.resolved()
+
+
+# -- TLS and "connect to" ------------------------------------------------------------------------------
+
+
+def test_tls_settings_resolve_and_survive_the_stored_form() -> None:
+    from wsinspector.core.profiles import profile_from_json, profile_to_json
+
+    pin = "ab" * 32
+    profile = ConnectionProfile(name="tls", endpoint=Endpoint("wss://api.example.test/", connect_to="10.0.0.5:443"),
+                                variables=(("certs", "/etc/certs"),)).with_changes(
+        tls={"ca_file": "{{certs}}/ca.pem", "client_cert": "{{certs}}/me.p12", "min_version": "1.3",
+             "verify": False, "pinned": (pin, pin.upper())})
+    target = profile.resolved()
+    assert target.tls.ca_file == "/etc/certs/ca.pem"
+    assert target.tls.client_cert == "/etc/certs/me.p12"
+    assert target.tls.pinned == (":".join(["AB"] * 32),)  # one fingerprint, however it was pasted
+    assert target.endpoint.connect_to == "10.0.0.5:443"
+    again = profile_from_json(profile.id, profile_to_json(profile))
+    assert again.tls == profile.tls and again.endpoint == profile.endpoint
+
+
+@pytest.mark.parametrize("records, message", [
+    ({"tls": {"min_version": "1.1"}}, "Unknown TLS version '1.1'"),
+    ({"tls": {"pinned": ("abcd",)}}, "'abcd' is not a SHA-256 fingerprint"),
+    ({"tls": {"client_key": "me.key"}}, "A client key needs its client certificate"),
+    ({"endpoint": {"url": "wss://x.test/", "connect_to": "10.0.0.5"}}, "Connect to '10.0.0.5': give host:port"),
+    ({"endpoint": {"url": "wss://x.test/", "connect_to": "10.0.0.5:99999"}}, "give host:port"),
+    ({"endpoint": {"url": "wss://x.test/", "connect_to": ":443"}}, "give host:port"),
+])
+def test_unusable_tls_settings_say_what_is_wrong(records: dict[str, Any], message: str) -> None:
+    profile = ConnectionProfile(name="bad", endpoint=Endpoint("wss://x.test/")).with_changes(**records)
+    with pytest.raises(ProfileError, match=re.escape(message)):
+        profile.resolved()

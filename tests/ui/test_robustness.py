@@ -98,3 +98,17 @@ def test_server_text_is_shown_as_text_not_markup(qtbot: Any, window: MainWindow)
     window.banner.show_message('server said: limit <5 req/s> exceeded, <i>slow down</i>', "warning")
     assert window.banner.label.textFormat() == Qt.TextFormat.PlainText
     assert window.banner.text == 'server said: limit <5 req/s> exceeded, <i>slow down</i>'
+
+
+def test_a_stored_session_with_events_of_unknown_kinds_still_draws(qtbot: Any, window: MainWindow) -> None:
+    """Events written by a newer version (or damaged) are left out of the graph; the known ones are drawn."""
+    store = window.context.store
+    session_id = store.create_session("from the future", "ws://127.0.0.1:1/", 1.0, 0)
+    store.add_event(session_id, 0, 1_000_000_000, "teleport", "a kind this version does not know")
+    store.add_event(session_id, 0, 2_000_000_000, "disconnect", "gone")
+    store.finish_session(session_id, SessionStatus.CLOSED, 2.0, 1000, "")
+    window.open_session(session_id)
+    window.tabs.setCurrentWidget(window.graph)
+    qtbot.waitUntil(lambda: window.graph.loaded, timeout=WAIT_MS)
+    graph: Any = window.graph.content()
+    assert [(kind, label) for _t, kind, label in graph.markers()] == [("disconnect", "gone")]

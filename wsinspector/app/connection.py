@@ -162,6 +162,8 @@ class ConnectionController(QObject, LogRecording):
         self._attempt = 0
         self._rates.reset()
         self._start_recording(profile, target.url)
+        if target.url.lower().startswith("wss:") and not target.tls.verify:
+            self._event("tls", "the server's certificate is not verified: any certificate is accepted")
         self.session_started.emit()
         self._open_connection()
         return True

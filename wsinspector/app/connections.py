@@ -58,6 +58,15 @@ class ConnectionsController(QObject):
             return edited, f"Connecting to {url} once: {ReadOnlyProfileError(profile)}."
         return self.save(edited), ""
 
+    def trust_certificate(self, profile: ConnectionProfile, sha256: str) -> ConnectionProfile:
+        """``profile`` with the server certificate of this SHA-256 fingerprint trusted (saved, unless it is the
+        built-in or a read-only profile: then for this once)."""
+        pinned = (*profile.tls.pinned, sha256) if sha256 not in profile.tls.pinned else profile.tls.pinned
+        trusted = profile.with_changes(tls={"pinned": pinned})
+        if profile.builtin or profile.read_only:
+            return trusted
+        return self.save(trusted)
+
     def rename(self, profile_id: str, name: str) -> ConnectionProfile:
         profile = self._existing(profile_id)
         return self.save(profile.with_changes(name=name.strip() or profile.name))

@@ -20,6 +20,10 @@ class ConnectionState(enum.Enum):
     CLOSING = "closing"
 
 
+#: the kinds of connection event a session records (disconnect, reconnect, a heartbeat timeout, a TLS notice)
+EVENT_KINDS = ("disconnect", "reconnect", "timeout", "tls")
+
+
 class FailureKind(enum.Enum):
     INVALID_TARGET = "invalid-target"
     DNS = "dns"
@@ -51,10 +55,42 @@ class Failure:
     #: MESSAGE_TOO_BIG: the limit was passed while inflating a compressed frame of this many bytes on the
     #: wire (None: not compressed, or not known)
     inflated_from: int | None = None
+    #: TLS: the certificate the server showed when it failed verification (what "Trust this certificate" pins)
+    peer_certificate: CertificateInfo | None = None
 
     @property
     def message(self) -> str:
         return describe_failure(self)
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateInfo:
+    """One certificate of a server's chain, as a user reads it."""
+
+    subject: str
+    issuer: str
+    #: subject alternative names, e.g. ("DNS:example.com", "IP:127.0.0.1")
+    alt_names: tuple[str, ...] = ()
+    not_before: str = ""
+    not_after: str = ""
+    #: SHA-256 of the DER form, upper-case hex pairs joined by ':'
+    sha256: str = ""
+    serial: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TlsInfo:
+    """What a wss:// connection negotiated, and what the server showed."""
+
+    #: e.g. "TLS 1.3"
+    version: str
+    cipher: str
+    #: the server's chain, its own certificate first
+    chain: tuple[CertificateInfo, ...] = ()
+    #: False when the user chose not to verify the server's certificate
+    verified: bool = True
+    #: the server's certificate was accepted because the user trusts its fingerprint
+    pinned: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +101,8 @@ class OpenInfo:
     #: handshake response headers, or None where the engine does not expose them
     response_headers: tuple[tuple[str, str], ...] | None
     extensions: str = ""
+    #: wss:// only
+    tls: TlsInfo | None = None
 
 
 @dataclass(frozen=True, slots=True)

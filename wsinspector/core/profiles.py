@@ -77,9 +77,16 @@ class Endpoint(Record):
     """Where to connect."""
 
     url: str = ""
+    #: "host:port" to reach instead of the URL's, which still names the server (SNI, Host, certificate checks)
+    connect_to: str = ""
 
     def resolved(self, variables: Mapping[str, str]) -> Self:
-        return replace(self, url=validate_url(expand(self.url, variables)))
+        connect_to = expand(self.connect_to, variables).strip()
+        if connect_to:
+            host, _, port = connect_to.rpartition(":")
+            if not host.strip("[]") or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ProfileError(f"Connect to {connect_to!r}: give host:port, e.g. 10.0.0.5:443 or [::1]:8443")
+        return replace(self, url=validate_url(expand(self.url, variables)), connect_to=connect_to)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,9 +201,46 @@ class Health(Record):
         return self
 
 
+TLS_VERSIONS = {"": "The library's default", "1.2": "TLS 1.2", "1.3": "TLS 1.3"}
+_FINGERPRINT = re.compile(r"^[0-9A-F]{2}(:[0-9A-F]{2}){31}$")
+
+
+def normal_fingerprint(text: str) -> str:
+    """A SHA-256 fingerprint as upper-case hex pairs joined by ':' (pasted with or without colons, any case);
+    ProfileError when it is not one."""
+    digits = re.sub(r"[\s:]", "", text).upper()
+    fingerprint = ":".join(digits[i:i + 2] for i in range(0, len(digits), 2))
+    if not _FINGERPRINT.match(fingerprint):
+        raise ProfileError(f"{text!r} is not a SHA-256 fingerprint (64 hex digits)")
+    return fingerprint
+
+
 @dataclass(frozen=True, slots=True)
 class Tls(Record):
-    """TLS options for wss:// (none yet: the system's verification applies)."""
+    """TLS options for wss://: what to trust beyond the system's certificate store, and who we are."""
+
+    #: check the server's certificate (off: any certificate is accepted, and the connection says so)
+    verify: bool = True
+    #: a PEM file or a folder of PEM files whose certificates are trusted as well as the system's
+    ca_file: str = ""
+    #: our certificate: a PEM file (the key may be in it too) or a PKCS#12 file (.p12, .pfx)
+    client_cert: str = ""
+    #: the PEM private key of ``client_cert`` when it is not in that file
+    client_key: str = ""
+    #: "" (the library's default), "1.2" or "1.3": the oldest version accepted
+    min_version: str = ""
+    #: SHA-256 fingerprints of server certificates trusted for this connection even when verification fails
+    pinned: tuple[str, ...] = ()
+
+    def resolved(self, variables: Mapping[str, str]) -> Self:
+        if self.min_version not in TLS_VERSIONS:
+            raise ProfileError(f"Unknown TLS version {self.min_version!r}: use 1.2 or 1.3")
+        ca_file, client_cert, client_key = (expand(path, variables).strip()
+                                            for path in (self.ca_file, self.client_cert, self.client_key))
+        if client_key and not client_cert:
+            raise ProfileError("A client key needs its client certificate")
+        pinned = tuple(dict.fromkeys(normal_fingerprint(p) for p in self.pinned))
+        return replace(self, ca_file=ca_file, client_cert=client_cert, client_key=client_key, pinned=pinned)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from typing import cast
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import QByteArray, QObject, QTimer, QUrl, Signal, Slot
-from PySide6.QtNetwork import QAbstractSocket, QNetworkRequest, QSslError
+from PySide6.QtNetwork import QAbstractSocket, QNetworkRequest, QSslCertificate, QSslError
 from PySide6.QtWebSockets import QWebSocket, QWebSocketHandshakeOptions, QWebSocketProtocol
 
-from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
+from wsinspector.core.events import CertificateInfo, CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
 from wsinspector.core.frames import Direction, Frame, Opcode, close_payload, split_payload
 from wsinspector.core.model import header as frame_header
 from wsinspector.core.profiles import ResolvedTarget
 from wsinspector.core.wire.sinks import FrameSink, WholeInSink
+from wsinspector.net import tls
 
 _SocketError = QAbstractSocket.SocketError
 _QtState = QAbstractSocket.SocketState
@@ -113,6 +115,9 @@ class EngineConnection(QObject):
         self._finished = False
         self._close_timed_out = False
         self._ssl_errors: list[str] = []
+        self._peer_info: CertificateInfo | None = None
+        #: the server's certificate failed verification but is one the user trusts
+        self._pinned = False
         self._socket_error: tuple[_SocketError, str] | None = None
         self._handshake_timer = QTimer(self)
         self._handshake_timer.setSingleShot(True)
@@ -162,7 +167,29 @@ class EngineConnection(QObject):
 
     @Slot(list)
     def _on_ssl_errors(self, errors: list[QSslError]) -> None:
+        """Verification failed: go on if the user trusts this very certificate, else remember why (and the
+        certificate, for "Trust this certificate")."""
+        peer = self._peer_certificate(errors)
+        if self._target is not None and tls.pinned_match(errors, peer, self._target.tls):
+            self._pinned = True
+            self._ignore_ssl_errors()
+            return
         self._ssl_errors = [e.errorString() for e in errors]
+        self._peer_info = None if peer.isNull() else tls.certificate_info(peer)
+
+    def _peer_certificate(self, errors: list[QSslError]) -> QSslCertificate:
+        """The server's own certificate, as far as the engine can tell (here: from the errors about it)."""
+        certificates = [e.certificate() for e in errors if not e.certificate().isNull()]
+        return certificates[0] if certificates else QSslCertificate()
+
+    def _ignore_ssl_errors(self) -> None:
+        raise NotImplementedError
+
+    def _with_peer(self, failure: Failure) -> Failure:
+        """A TLS failure carries the certificate the server showed."""
+        if failure.kind is FailureKind.TLS and self._peer_info is not None:
+            return replace(failure, peer_certificate=self._peer_info)
+        return failure
 
     @Slot()
     def _on_handshake_timeout(self) -> None:
@@ -216,6 +243,19 @@ class QtConnection(EngineConnection):
         ws.sslErrors.connect(self._on_ssl_errors)
         ws.aboutToClose.connect(self._on_about_to_close)
 
+        if target.endpoint.connect_to:
+            self._finished = True
+            self.failed.emit(Failure(FailureKind.INVALID_TARGET, detail=(
+                f"“Connect to {target.endpoint.connect_to}” needs the Wire engine: the Qt engine always "
+                "connects to the URL's host")))
+            return
+        if target.url.lower().startswith("wss:"):
+            try:
+                ws.setSslConfiguration(tls.configuration(target.tls))
+            except tls.TlsSetupError as exc:
+                self._finished = True
+                self.failed.emit(Failure(FailureKind.INVALID_TARGET, detail=str(exc)))
+                return
         request = QNetworkRequest(QUrl(target.url))
         for name, value in target.handshake.headers:
             request.setRawHeader(QByteArray(name.encode("latin-1", "replace")),
@@ -445,7 +485,11 @@ class QtConnection(EngineConnection):
     def _classify(self, error: _SocketError, text: str) -> Failure:
         host, port = self._host_port()
         secure = self._target is not None and self._target.url.lower().startswith("wss:")
-        return classify_socket_error(error, text, host, port, self._ssl_errors, secure=secure)
+        return self._with_peer(classify_socket_error(error, text, host, port, self._ssl_errors, secure=secure))
+
+    def _ignore_ssl_errors(self) -> None:
+        if self._ws is not None:
+            self._ws.ignoreSslErrors()
 
 
 #: the server of a wss:// URL closed before the TLS handshake was done

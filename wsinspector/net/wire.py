@@ -13,7 +13,7 @@ import time
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import QObject, QTimer, Slot
-from PySide6.QtNetwork import QAbstractSocket, QSslSocket, QTcpSocket
+from PySide6.QtNetwork import QAbstractSocket, QSslCertificate, QSslError, QSslSocket, QTcpSocket
 from websockets.exceptions import InvalidURI
 
 from wsinspector import __version__
@@ -22,6 +22,7 @@ from wsinspector.core.profiles import ResolvedTarget
 from wsinspector.core.wire.client import client_engine, send_request
 from wsinspector.core.wire.engine import HandshakeFailed, Opened, WireEngine, WireEvent
 from wsinspector.core.wire.sinks import FrameSink, WholeInSink
+from wsinspector.net import tls
 from wsinspector.net.client import EngineConnection, byte_string, classify_socket_error
 
 _SocketError = QAbstractSocket.SocketError
@@ -90,19 +91,31 @@ class WireConnection(EngineConnection):
             self.failed.emit(Failure(FailureKind.INVALID_TARGET, detail=f"The URL is not valid: {exc}"))
             return
         sock: QTcpSocket = QSslSocket(self) if secure else QTcpSocket(self)
+        if isinstance(sock, QSslSocket):
+            try:
+                sock.setSslConfiguration(tls.configuration(target.tls))
+            except tls.TlsSetupError as exc:
+                sock.deleteLater()
+                self._finished = True
+                self._set_state(ConnectionState.CLOSED)
+                self.failed.emit(Failure(FailureKind.INVALID_TARGET, detail=str(exc)))
+                return
         self._sock = sock
         sock.setReadBufferSize(SOCKET_BUFFER)
         sock.readyRead.connect(self._on_ready_read)
         sock.disconnected.connect(self._on_disconnected)
         sock.errorOccurred.connect(self._on_error)
         self._handshake_timer.start(int(target.handshake.timeout_s * 1000))
+        # "connect to" reaches another address; the URL's host still names the server (SNI, Host, certificate)
+        address, _, port = target.endpoint.connect_to.rpartition(":")
+        address, port_number = (address.strip("[]"), int(port)) if address else (self._host, self._port)
         if isinstance(sock, QSslSocket):
             sock.sslErrors.connect(self._on_ssl_errors)
             sock.encrypted.connect(self._send_request)
-            sock.connectToHostEncrypted(self._host, self._port)
+            sock.connectToHostEncrypted(address, port_number, self._host)
         else:
             sock.connected.connect(self._send_request)
-            sock.connectToHost(self._host, self._port)
+            sock.connectToHost(address, port_number)
 
     def send(self, data: bytes, is_text: bool) -> None:
         """Send one message in one frame. Text goes out as the bytes given, valid UTF-8 or not."""
@@ -195,9 +208,12 @@ class WireConnection(EngineConnection):
         assert isinstance(event, Opened) and self._sock is not None and self._target is not None
         self._was_open = True
         self._set_state(ConnectionState.OPEN)
-        peer = f"{self._sock.peerAddress().toString()}:{self._sock.peerPort()}"
+        sock = self._sock
+        peer = f"{sock.peerAddress().toString()}:{sock.peerPort()}"
+        info = (tls.tls_info(sock.sslConfiguration(), self._target.tls, self._pinned)
+                if isinstance(sock, QSslSocket) else None)
         self.opened.emit(OpenInfo(url=self._target.url, subprotocol=event.subprotocol, peer=peer,
-                                  response_headers=event.headers, extensions=event.extensions))
+                                  response_headers=event.headers, extensions=event.extensions, tls=info))
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -257,8 +273,18 @@ class WireConnection(EngineConnection):
     def _classify(self, error: _SocketError, sock: QTcpSocket) -> Failure:
         secure = isinstance(sock, QSslSocket)
         # over TLS, the request goes out once the socket is encrypted
-        return classify_socket_error(error, sock.errorString(), self._host, self._port, self._ssl_errors,
-                                     secure=secure, encrypted=self._request_sent if secure else None)
+        return self._with_peer(classify_socket_error(
+            error, sock.errorString(), self._host, self._port, self._ssl_errors, secure=secure,
+            encrypted=self._request_sent if secure else None))
+
+    def _peer_certificate(self, errors: list[QSslError]) -> QSslCertificate:
+        if isinstance(self._sock, QSslSocket) and not self._sock.peerCertificate().isNull():
+            return self._sock.peerCertificate()
+        return super()._peer_certificate(errors)
+
+    def _ignore_ssl_errors(self) -> None:
+        if isinstance(self._sock, QSslSocket):
+            self._sock.ignoreSslErrors()
 
     @Slot()
     def _on_disconnected(self) -> None:

@@ -22,7 +22,7 @@ from wsinspector.app.connection import ConnectionController
 from wsinspector.app.connections import ConnectionsController
 from wsinspector.app.sessions import SessionsController
 from wsinspector.app.tasks import ChunkedTask
-from wsinspector.core.events import CloseInfo, ConnectionState, Failure, OpenInfo
+from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo, TlsInfo
 from wsinspector.core.filters import FrameFilter, find_next
 from wsinspector.core.frames import Frame
 from wsinspector.core.profiles import ENGINE_WIRE, ENGINES, ConnectionProfile
@@ -31,6 +31,7 @@ from wsinspector.core.session import Session
 from wsinspector.core.store import StoreError
 from wsinspector.core.stored import StoredSession
 from wsinspector.ui.banner import Banner
+from wsinspector.ui.certificate_view import CertificateView, describe_tls
 from wsinspector.ui.composer import Composer
 from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.filter_bar import FilterBar
@@ -90,6 +91,7 @@ class InspectorPage(QWidget):
         self.state_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.connect_button = QPushButton("Connect")
         self.connect_button.setObjectName("connectButton")
+        self._build_tls_widgets()
         self.edit_button = QPushButton("Settings…")
         self.edit_button.setToolTip("Headers, subprotocols, origin, variables and limits of this connection")
         self.info = QLabel()
@@ -128,8 +130,8 @@ class InspectorPage(QWidget):
         timeline_layout.addWidget(self.filter_bar)
         timeline_layout.addWidget(self.timeline, 1)
         bar = QHBoxLayout()
-        for widget, stretch in ((self.profile_name, 0), (self.url, 1), (self.state_label, 0),
-                                (self.edit_button, 0), (self.connect_button, 0)):
+        for widget, stretch in ((self.profile_name, 0), (self.url, 1), (self.state_label, 0), (self.tls_off, 0),
+                                (self.certificate_button, 0), (self.edit_button, 0), (self.connect_button, 0)):
             bar.addWidget(widget, stretch)
         split = QSplitter(Qt.Orientation.Vertical)
         for index, (widget, stretch) in enumerate(((timeline_box, 5), (self.detail, 3), (self.composer, 2))):
@@ -142,11 +144,23 @@ class InspectorPage(QWidget):
         layout.addWidget(self.info)
         layout.addWidget(split, 1)
 
+    def _build_tls_widgets(self) -> None:
+        self.tls_off = QLabel("⚠ Certificate not verified")
+        self.tls_off.setObjectName("tlsNotVerified")
+        self.tls_off.setToolTip("This connection accepts any server certificate (its TLS settings say so)")
+        self.tls_off.setStyleSheet("color: white; background: #8c0010; border-radius: 4px; padding: 3px 8px;")
+        self.tls_off.hide()
+        self.certificate_button = QPushButton("Certificate…")
+        self.certificate_button.setObjectName("certificateButton")
+        self.certificate_button.hide()
+        self._tls: TlsInfo | None = None
+
     def _connect_signals(self) -> None:
         session, composer = self.session, self.composer
         self.url.returnPressed.connect(self._on_url_entered)
         self.connect_button.clicked.connect(self.toggle_connection)
         self.edit_button.clicked.connect(self.edit_requested)
+        self.certificate_button.clicked.connect(self.show_certificate)
         self.back_to_live.clicked.connect(self.show_live)
         self.timeline.frame_selected.connect(self.on_frame_selected)
         self.filter_bar.filter_changed.connect(self.apply_filter)
@@ -189,6 +203,8 @@ class InspectorPage(QWidget):
         self._profile = profile
         self.profile_name.setText(f"<b>{html.escape(profile.name)}</b>" if profile else "")
         self.url.setText(profile.url if profile else "")
+        if self.session.state is ConnectionState.CLOSED:
+            self._show_tls_setting(profile)
         if self.session.state is ConnectionState.CLOSED and profile is not None:
             self.composer.set_fault_injection(profile.protocol.engine == ENGINE_WIRE, profile.protocol.auto_pong)
         self._update_title()
@@ -236,7 +252,15 @@ class InspectorPage(QWidget):
             self.banner.show_message(notice, "info")
         self.info.clear()
         self.info.hide()
+        self._tls = None
+        self.certificate_button.hide()
+        self._show_tls_setting(profile)
         self.session.connect_to(profile)
+
+    def _show_tls_setting(self, profile: ConnectionProfile | None) -> None:
+        """The persistent warning of a wss:// connection that accepts any certificate."""
+        url = profile.url.lower() if profile is not None else ""
+        self.tls_off.setVisible(profile is not None and url.startswith("wss:") and not profile.tls.verify)
 
     @Slot(object)
     def on_state_changed(self, state: ConnectionState) -> None:
@@ -264,15 +288,46 @@ class InspectorPage(QWidget):
                    else ", ".join(f"{k}: {v}" for k, v in info.response_headers))
         engine = ENGINES.get(self.session.engine, self.session.engine).split(" (")[0]
         extensions = info.extensions or "none"
-        self.info.setText(f"Connected to {info.peer} · {engine} engine · subprotocol: {proto} · "
+        secure = ""
+        if info.tls is not None:
+            secure = f"{describe_tls(info.tls)} · "
+        elif info.url.lower().startswith("wss:"):
+            secure = "TLS details not exposed by the Qt engine · "
+        self.info.setText(f"Connected to {info.peer} · {engine} engine · {secure}subprotocol: {proto} · "
                           f"extensions: {extensions} · response headers: {headers}")
         self.info.show()
+        self._tls = info.tls
+        self.certificate_button.setVisible(info.tls is not None)
         self.status_message.emit(f"Connected to {info.url}", 5000)
 
     @Slot(object)
     def on_failed(self, failure: Failure) -> None:
-        self.banner.show_message(failure.message, "error")
+        certificate = failure.peer_certificate
+        action = None
+        if failure.kind is FailureKind.TLS and certificate is not None and failure.tls_errors and self._profile:
+            profile, sha256 = self._profile, certificate.sha256
+            action = ("Trust this certificate", lambda: self._trust_and_connect(profile, sha256))
+            text = (f"{failure.message}\nThe server showed “{certificate.subject}”, issued by "
+                    f"“{certificate.issuer}”, SHA-256 {certificate.sha256}. Trust it only if you know it is the "
+                    "server's: a changed certificate will fail again.")
+        else:
+            text = failure.message
+        self.banner.show_message(text, "error", action)
         self.status_message.emit(failure.message, 10000)
+
+    def _trust_and_connect(self, profile: ConnectionProfile, sha256: str) -> None:
+        """Trust the certificate of this fingerprint for ``profile`` (saved with it) and connect again."""
+        if self.session.state is not ConnectionState.CLOSED:
+            return
+        self._profile = self._connections.trust_certificate(profile, sha256)
+        self.connect_current()
+
+    @Slot()
+    def show_certificate(self) -> None:
+        if self._tls is None:
+            return
+        host = self._profile.url if self._profile is not None else ""
+        CertificateView(self._tls, host, self).exec()
 
     @Slot(object)
     def on_closed(self, info: CloseInfo) -> None:

@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QHideEvent, QPalette, QShowEvent
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from wsinspector.app.throttle import Throttle
+from wsinspector.core.events import EVENT_KINDS
 from wsinspector.core.latency import RttStats, percentile
 
 REDRAW_MS = 66  # about 15 redraws a second at most
@@ -31,7 +32,7 @@ WINDOWS: tuple[tuple[str, float | None], ...] = (
 )
 DEFAULT_WINDOW = 1  # "Last 1 min"
 
-MARKER_KINDS = ("disconnect", "reconnect", "timeout")
+MARKER_KINDS = EVENT_KINDS
 
 # (on a light background, on a dark one)
 _COLOURS: dict[str, tuple[str, str]] = {
@@ -39,6 +40,7 @@ _COLOURS: dict[str, tuple[str, str]] = {
     "disconnect": ("#c62828", "#ff6b6b"),
     "reconnect": ("#1f7a3d", "#5fd38a"),
     "timeout": ("#b26a00", "#ffb84d"),
+    "tls": ("#8c0010", "#ff8a80"),
     "frames_in": ("#1f7a3d", "#5fd38a"),
     "frames_out": ("#1f5fa8", "#6ea8ff"),
     "bytes_in": ("#8e24aa", "#d291ff"),

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from wsinspector.core.events import EVENT_KINDS
+
 if TYPE_CHECKING:
     from wsinspector.core.rates import Rates
     from wsinspector.core.session import Session
@@ -68,7 +70,8 @@ class HealthPage(LazyPage):
         start = source.started_ns
         self.set_rtts([(ts - start) / 1e9 for _, ts, _ in samples], [rtt / 1e6 for _, _, rtt in samples])
         for ts, kind, text in source.events:
-            self.add_marker((ts - start) / 1e9, kind, text)
+            if kind in EVENT_KINDS:  # a session from a newer version (or a damaged one) may hold others
+                self.add_marker((ts - start) / 1e9, kind, text)
 
     def follow(self) -> None:
         """Add the RTTs the live session measured since the last call."""
@@ -83,7 +86,7 @@ class HealthPage(LazyPage):
 
     def add_event(self, ts_ns: int, kind: str, text: str) -> None:
         """A connection event of the live session (monotonic ns)."""
-        if self._live and self._source is not None:
+        if self._live and self._source is not None and kind in EVENT_KINDS:
             self.add_marker((ts_ns - self._source.started_ns) / 1e9, kind, text)
 
     def show_rates(self, rates: Rates, t_s: float) -> None:

@@ -1,5 +1,6 @@
-"""Edit a saved connection: URL, handshake headers, subprotocols, origin, variables; engine, compression,
-limits and timeouts; heartbeat and reconnect."""
+"""Edit a saved connection: URL, handshake headers, subprotocols, origin, variables, the address to connect to;
+engine, compression, limits and timeouts; TLS (CA file, client certificate, oldest version, verification,
+trusted certificates); heartbeat and reconnect."""
 
 from __future__ import annotations
 
@@ -13,17 +14,22 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
+    QSpacerItem,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -33,6 +39,7 @@ from wsinspector.core.profiles import (
     ENGINES,
     HEARTBEAT_ACTIONS,
     MIB,
+    TLS_VERSIONS,
     ConnectionProfile,
     ProfileError,
     ReadOnlyProfileError,
@@ -92,6 +99,37 @@ class PairTable(QWidget):
         row = self.table.currentRow()
         if row >= 0:
             self.table.removeRow(row)
+
+
+class PathEdit(QWidget):
+    """A file name with a Browse… button (and a folder button when a folder will do as well)."""
+
+    def __init__(self, tip: str, folder_too: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.edit = QLineEdit()
+        self.edit.setPlaceholderText(tip)
+        self.edit.setToolTip(tip)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit, 1)
+        browse = QToolButton(text="File…")
+        browse.clicked.connect(self._choose_file)
+        layout.addWidget(browse)
+        if folder_too:
+            folder = QToolButton(text="Folder…")
+            folder.clicked.connect(self._choose_folder)
+            layout.addWidget(folder)
+
+    def _choose_file(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Choose a file", self.edit.text())
+        if name:
+            self.edit.setText(name)
+
+    def _choose_folder(self) -> None:
+        name = QFileDialog.getExistingDirectory(self, "Choose a folder", self.edit.text())
+        if name:
+            self.edit.setText(name)
 
 
 class ProfileDialog(QDialog):
@@ -199,6 +237,30 @@ class ProfileDialog(QDialog):
         self.close_timeout.setSuffix(" s")
         self.close_timeout.setToolTip("After our close frame, how long the server has to answer before the "
                                       "connection is dropped (the Qt engine waits 2.5 s at most)")
+        self.connect_to = QLineEdit()
+        self.connect_to.setObjectName("connectTo")
+        self.connect_to.setPlaceholderText("host:port (optional): connect here; TLS and Host still use the URL's name")
+        self.tls_verify = QCheckBox("Verify the server's certificate")
+        self.tls_verify.setObjectName("tlsVerify")
+        self.tls_warning = QLabel("Any certificate will be accepted: anyone between you and the server can read "
+                                  "and change the traffic. The connection shows this while it is open.")
+        self.tls_warning.setObjectName("tlsWarning")
+        self.tls_warning.setWordWrap(True)
+        self.tls_warning.setStyleSheet("color: #8c0010;")
+        self.tls_verify.toggled.connect(lambda on: self.tls_warning.setVisible(not on))
+        self.ca_file = PathEdit("CA certificates (PEM file or folder), trusted as well as the system's",
+                                folder_too=True)
+        self.client_cert = PathEdit("Your certificate: PEM (the key may be in it) or PKCS#12 (.p12, .pfx)")
+        self.client_key = PathEdit("The PEM private key of your certificate, when it is not in that file")
+        self.min_tls = QComboBox()
+        self.min_tls.setObjectName("minTls")
+        for key, label in TLS_VERSIONS.items():
+            self.min_tls.addItem(label, key)
+        self.pinned = QPlainTextEdit()
+        self.pinned.setObjectName("pinnedCertificates")
+        self.pinned.setPlaceholderText("SHA-256 fingerprints, one per line: these server certificates are "
+                                       "trusted even when verification fails")
+        self.pinned.setMaximumHeight(90)
         self.engine_note = QLabel()
         self.engine_note.setWordWrap(True)
         self.engine_note.setStyleSheet("color: palette(mid);")
@@ -214,6 +276,16 @@ class ProfileDialog(QDialog):
         general.addRow("Subprotocols", self.subprotocols)
         general.addRow("Handshake headers", self.headers)
         general.addRow("Variables", self.variables)
+        general.addRow("Connect to", self.connect_to)
+        tls_form = QFormLayout()
+        tls_form.addRow("Verification", self.tls_verify)
+        tls_form.addRow("", self.tls_warning)
+        tls_form.addRow("CA file", self.ca_file)
+        tls_form.addRow("Client certificate", self.client_cert)
+        tls_form.addRow("Client key", self.client_key)
+        tls_form.addRow("Oldest version", self.min_tls)
+        tls_form.addRow("Trusted certificates", self.pinned)
+        tls_form.addItem(QSpacerItem(0, 0, QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Expanding))
         protocol = QFormLayout()
         engine_box = QVBoxLayout()
         engine_box.setSpacing(2)
@@ -231,7 +303,7 @@ class ProfileDialog(QDialog):
         health.addRow("Reconnect", reconnect_row)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("profileTabs")
-        for title, form in (("Connection", general), ("Protocol", protocol), ("Health", health)):
+        for title, form in (("Connection", general), ("Protocol", protocol), ("TLS", tls_form), ("Health", health)):
             page = QWidget()
             page.setLayout(form)
             self.tabs.addTab(page, title)
@@ -248,6 +320,13 @@ class ProfileDialog(QDialog):
             ("", "name"): text_field(self.name),
             ("", "variables"): pairs_field(self.variables),
             ("endpoint", "url"): text_field(self.url),
+            ("endpoint", "connect_to"): text_field(self.connect_to),
+            ("tls", "verify"): check_field(self.tls_verify),
+            ("tls", "ca_file"): text_field(self.ca_file.edit),
+            ("tls", "client_cert"): text_field(self.client_cert.edit),
+            ("tls", "client_key"): text_field(self.client_key.edit),
+            ("tls", "min_version"): choice_field(self.min_tls),
+            ("tls", "pinned"): lines_field(self.pinned),
             ("handshake", "headers"): pairs_field(self.headers),
             ("handshake", "subprotocols"): list_field(self.subprotocols),
             ("handshake", "origin"): text_field(self.origin),
@@ -275,6 +354,7 @@ class ProfileDialog(QDialog):
         for (record, name), widget in self._fields.items():
             widget.write(getattr(getattr(profile, record) if record else profile, name))
         self._update_engine_fields()
+        self.tls_warning.setVisible(not self.tls_verify.isChecked())
 
     @Slot()
     def _update_engine_fields(self) -> None:
@@ -347,6 +427,12 @@ def list_field(widget: QLineEdit) -> FieldWidget:
     """A tuple of strings as one comma-separated line."""
     return FieldWidget(lambda: tuple(p.strip() for p in widget.text().split(",") if p.strip()),
                        lambda value: widget.setText(", ".join(_strings(value))))
+
+
+def lines_field(widget: QPlainTextEdit) -> FieldWidget:
+    """A tuple of strings, one per line."""
+    return FieldWidget(lambda: tuple(line.strip() for line in widget.toPlainText().splitlines() if line.strip()),
+                       lambda value: widget.setPlainText("\n".join(_strings(value))))
 
 
 def pairs_field(widget: PairTable) -> FieldWidget:

@@ -1,0 +1,81 @@
+"""``wsinspector run`` reaches the endpoints the window reaches: a private CA, a client certificate, a trusted
+fingerprint, no verification (said out loud), another address under the URL's name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.cli.test_run import Cli, cli, write_test  # noqa: F401  (the fixture)
+from tests.net.pki import Authority
+from tests.peers import WebsocketsPeer
+
+ECHO = """\
+version: 1
+name: tls echo
+url: {url}
+timeout: 5
+steps:
+  - send:
+      text: over TLS
+  - expect:
+      text: over TLS
+"""
+
+
+def _wss(peer: WebsocketsPeer, host: str = "127.0.0.1") -> str:
+    port = peer.url.rstrip("/").rsplit(":", 1)[1]
+    return f"wss://{host}:{port}/"
+
+
+def test_run_trusts_a_private_ca_and_a_client_certificate(cli: Cli, tmp_path: Path,  # noqa: F811
+                                                         websockets_server: Callable[..., Any]) -> None:
+    ca = Authority(tmp_path)
+    (tmp_path / "clients").mkdir()
+    clients = Authority(tmp_path / "clients", "client CA")
+    client = clients.issue("carol", hosts=(), client=True)
+    peer = websockets_server(ssl=ca.issue("server").server_context(client_ca=clients.cert))
+    path = write_test(tmp_path, ECHO.format(url=_wss(peer)))
+
+    untrusted = cli("run", str(path), "--no-record")
+    assert untrusted.returncode != 0
+    assert "certificate" in untrusted.output.lower()
+
+    no_identity = cli("run", str(path), "--no-record", "--ca-file", str(ca.cert))
+    assert no_identity.returncode != 0  # the server wants our certificate
+
+    passed = cli("run", str(path), "--no-record", "--ca-file", str(ca.cert), "--client-cert", str(client.cert),
+                 "--client-key", str(client.key))
+    assert passed.returncode == 0, passed.output
+    assert passed.stdout.splitlines()[-1].startswith("PASSED")
+
+
+def test_run_trusts_a_fingerprint_or_nothing_and_says_so(cli: Cli, tmp_path: Path,  # noqa: F811
+                                                         websockets_server: Callable[..., Any]) -> None:
+    ca = Authority(tmp_path)
+    server = ca.issue("server", expired=True)
+    peer = websockets_server(ssl=server.server_context())
+    path = write_test(tmp_path, ECHO.format(url=_wss(peer)))
+
+    pinned = cli("run", str(path), "--no-record", "--trust-cert", server.sha256)
+    assert pinned.returncode == 0, pinned.output
+
+    insecure = cli("run", str(path), "--no-record", "--insecure")
+    assert insecure.returncode == 0, insecure.output
+    assert "warning: --insecure: the server's certificate is not verified" in insecure.stderr
+
+    bad = cli("run", str(path), "--no-record", "--trust-cert", "12:34")
+    assert bad.returncode == 2
+    assert "'12:34' is not a SHA-256 fingerprint" in bad.stderr
+
+
+def test_run_connects_to_another_address_under_the_urls_name(cli: Cli, tmp_path: Path,  # noqa: F811
+                                                              websockets_server: Callable[..., Any]) -> None:
+    ca = Authority(tmp_path)
+    peer = websockets_server(ssl=ca.issue("backend", hosts=("api.wsinspector.invalid",)).server_context())
+    port = peer.url.rstrip("/").rsplit(":", 1)[1]
+    path = write_test(tmp_path, ECHO.format(url=f"wss://api.wsinspector.invalid:{port}/"))
+    result = cli("run", str(path), "--no-record", "--ca-file", str(ca.cert), "--connect-to", f"127.0.0.1:{port}")
+    assert result.returncode == 0, result.output
+    assert peer.request_headers["Host"] == f"api.wsinspector.invalid:{port}"

@@ -1,0 +1,89 @@
+"""TLS in the window, against a `websockets` server with a certificate from a private CA: the failure offers to
+trust that certificate, the connection then shows its TLS session and chain, and a connection that does not
+verify says so for as long as it is selected, and in its recorded session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from tests.net.pki import Authority
+from tests.peers import WebsocketsPeer
+from tests.ui.helpers import WAIT_MS, click, connect
+from wsinspector.core.profiles import ConnectionProfile, Endpoint
+from wsinspector.ui.certificate_view import CertificateView
+from wsinspector.ui.main_window import MainWindow
+
+
+def _saved(window: MainWindow, url: str, **records: Any) -> ConnectionProfile:
+    profile = ConnectionProfile(name="private", endpoint=Endpoint(url)).with_changes(**records)
+    saved = window.context.connections.save(profile)
+    window.connections.select(saved.id)
+    return saved
+
+
+def _wss(peer: WebsocketsPeer) -> str:
+    return peer.url.replace("ws://", "wss://")
+
+
+def test_trust_this_certificate_then_see_the_chain(qtbot: Any, window: MainWindow, tmp_path: Path,
+                                                  websockets_server: Callable[..., WebsocketsPeer]) -> None:
+    ca = Authority(tmp_path)
+    server = ca.issue("server")
+    peer = websockets_server(ssl=server.server_context())
+    profile = _saved(window, _wss(peer))
+    with qtbot.waitSignal(window.session.failed, timeout=WAIT_MS):
+        click(qtbot, window.inspector.connect_button)
+    banner = window.banner
+    assert "certificate" in banner.text.lower()
+    assert server.sha256 in banner.text
+    assert banner.action.isVisible() and banner.action.text() == "Trust this certificate"
+
+    with qtbot.waitSignal(window.session.opened, timeout=WAIT_MS):
+        click(qtbot, banner.action)
+    saved = window.context.connections.get(profile.id)
+    assert saved is not None and saved.tls.pinned == (server.sha256,)  # kept with the connection
+    assert "certificate trusted by its fingerprint" in window.inspector.info.text()
+    button = window.inspector.certificate_button
+    assert button.isVisible()
+
+    seen: list[str] = []
+
+    def read_and_close() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, CertificateView)
+        seen.append(dialog.text.toPlainText())
+        dialog.reject()
+
+    QTimer.singleShot(0, read_and_close)
+    click(qtbot, button)
+    [chain] = seen
+    assert chain.startswith("1. server\n   Issuer:     wsinspector test CA")
+    assert f"SHA-256:    {server.sha256}" in chain
+    assert "IP:127.0.0.1" in chain
+
+
+def test_a_connection_that_does_not_verify_says_so(qtbot: Any, window: MainWindow, tmp_path: Path,
+                                                   websockets_server: Callable[..., WebsocketsPeer]) -> None:
+    ca = Authority(tmp_path)
+    peer = websockets_server(ssl=ca.issue("server", expired=True).server_context())
+    _saved(window, _wss(peer), tls={"verify": False})
+    assert window.inspector.tls_off.isVisible()
+    connect(qtbot, window)
+    assert "certificate NOT verified" in window.inspector.info.text()
+    session_id = window.session.session_id
+    assert session_id is not None
+    assert [kind for _seq, _ts, kind, _text in window.context.store.events(session_id)] == ["tls"]
+    window.tabs.setCurrentWidget(window.graph)  # the marker draws on the Health page
+    qtbot.waitUntil(lambda: window.graph.loaded, timeout=WAIT_MS)
+    graph: Any = window.graph.content()
+    assert [kind for _t, kind, _label in graph.markers()] == ["tls"]
+
+    window.tabs.setCurrentWidget(window.inspector)
+    window.connections.select(window.context.connections.profiles[0].id)  # Local echo: ws://, verified
+    qtbot.waitUntil(lambda: window.session.is_open, timeout=WAIT_MS)  # still the same connection
+    assert window.inspector.tls_off.isVisible()  # the open connection still accepts any certificate

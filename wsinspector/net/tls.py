@@ -1,0 +1,178 @@
+"""TLS for both engines: the configuration a connection's settings ask for, pinned certificates, and what the
+server showed, in the core's terms.
+
+Qt reads the system's certificate store itself but not ``SSL_CERT_FILE``/``SSL_CERT_DIR``; OpenSSL users expect
+those to count, so they are added here like a connection's own CA file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QBuffer, QByteArray, QCryptographicHash, QIODevice
+from PySide6.QtNetwork import QSsl, QSslCertificate, QSslConfiguration, QSslError, QSslKey, QSslSocket
+
+from wsinspector.core.events import CertificateInfo, TlsInfo
+from wsinspector.core.profiles import Tls
+
+_PROTOCOLS = {"": QSsl.SslProtocol.SecureProtocols, "1.2": QSsl.SslProtocol.TlsV1_2OrLater,
+              "1.3": QSsl.SslProtocol.TlsV1_3OrLater}
+_VERSION_NAMES = {QSsl.SslProtocol.TlsV1_2: "TLS 1.2", QSsl.SslProtocol.TlsV1_3: "TLS 1.3"}
+_PKCS12_SUFFIXES = (".p12", ".pfx")
+#: certificate errors that "Trust this certificate" may overrule: about who the certificate is from, never
+#: that it does not belong to the key the server proved it holds
+_TRUSTABLE = frozenset({
+    QSslError.SslError.SelfSignedCertificate, QSslError.SslError.SelfSignedCertificateInChain,
+    QSslError.SslError.UnableToGetLocalIssuerCertificate, QSslError.SslError.UnableToGetIssuerCertificate,
+    QSslError.SslError.UnableToVerifyFirstCertificate, QSslError.SslError.CertificateUntrusted,
+    QSslError.SslError.HostNameMismatch, QSslError.SslError.CertificateExpired,
+    QSslError.SslError.CertificateNotYetValid, QSslError.SslError.InvalidCaCertificate,
+    QSslError.SslError.CertificateRejected, QSslError.SslError.PathLengthExceeded,
+    QSslError.SslError.InvalidPurpose,
+})
+
+
+class TlsSetupError(ValueError):
+    """A TLS setting that cannot be used (a file that is missing or not what it should be): for the user."""
+
+
+def configuration(tls: Tls) -> QSslConfiguration:
+    """The TLS configuration ``tls`` asks for, on top of the system's: extra CAs, our certificate, the oldest
+    version accepted, and no verification when the user chose that."""
+    config = QSslConfiguration.defaultConfiguration()
+    extra = [*_environment_cas(), *(_certificates(Path(tls.ca_file), "CA file") if tls.ca_file else [])]
+    if extra:
+        config.addCaCertificates(extra)
+    config.setProtocol(_PROTOCOLS[tls.min_version])
+    if not tls.verify:
+        config.setPeerVerifyMode(QSslSocket.PeerVerifyMode.VerifyNone)
+    if tls.client_cert:
+        certificate, key, chain = _client_identity(Path(tls.client_cert),
+                                                   Path(tls.client_key) if tls.client_key else None)
+        config.setLocalCertificateChain([certificate, *chain])
+        config.setPrivateKey(key)
+    return config
+
+
+def _environment_cas() -> list[QSslCertificate]:
+    """The certificates ``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` name (a missing one is ignored, as OpenSSL does)."""
+    found: list[QSslCertificate] = []
+    cert_file = os.environ.get("SSL_CERT_FILE", "")
+    if cert_file and Path(cert_file).is_file():
+        found += _pem_certificates(Path(cert_file).read_bytes())
+    for folder in filter(None, os.environ.get("SSL_CERT_DIR", "").split(os.pathsep)):
+        if Path(folder).is_dir():
+            found += _folder_certificates(Path(folder))
+    return found
+
+
+def _certificates(path: Path, what: str) -> list[QSslCertificate]:
+    if path.is_dir():
+        found = _folder_certificates(path)
+    else:
+        found = _pem_certificates(_read(path, what))
+    if not found:
+        raise TlsSetupError(f"The {what} {path} holds no PEM certificate")
+    return found
+
+
+def _folder_certificates(folder: Path) -> list[QSslCertificate]:
+    found: list[QSslCertificate] = []
+    for entry in sorted(folder.iterdir()):
+        if entry.is_file():
+            try:
+                found += _pem_certificates(entry.read_bytes())
+            except OSError:
+                continue  # an unreadable file among many: the others still count
+    return found
+
+
+def _pem_certificates(data: bytes) -> list[QSslCertificate]:
+    if b"-----BEGIN CERTIFICATE-----" not in data:
+        return []
+    return [c for c in QSslCertificate.fromData(QByteArray(data), QSsl.EncodingFormat.Pem) if not c.isNull()]
+
+
+def _read(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise TlsSetupError(f"The {what} {path} does not exist") from None
+    except IsADirectoryError:
+        raise TlsSetupError(f"The {what} {path} is a folder, not a file") from None
+    except OSError as exc:
+        raise TlsSetupError(f"Cannot read the {what} {path}: {exc.strerror or exc}") from None
+
+
+def _client_identity(cert_path: Path,
+                     key_path: Path | None) -> tuple[QSslCertificate, QSslKey, list[QSslCertificate]]:
+    """Our certificate, its key and the rest of its chain, from PEM files or a PKCS#12 file."""
+    data = _read(cert_path, "client certificate")
+    if cert_path.suffix.lower() in _PKCS12_SUFFIXES or b"-----BEGIN" not in data:
+        return _pkcs12(cert_path, data)
+    certificates = _pem_certificates(data)
+    if not certificates:
+        raise TlsSetupError(f"The client certificate {cert_path} holds no PEM certificate")
+    key_data = _read(key_path, "client key") if key_path is not None else data
+    if b"ENCRYPTED" in key_data and b"PRIVATE KEY" in key_data:
+        raise TlsSetupError(f"The client key in {key_path or cert_path} is protected by a passphrase; "
+                            "give a key without one (passphrases are not supported yet)")
+    for algorithm in (QSsl.KeyAlgorithm.Ec, QSsl.KeyAlgorithm.Rsa, QSsl.KeyAlgorithm.Dsa, QSsl.KeyAlgorithm.Dh):
+        key = QSslKey(QByteArray(key_data), algorithm, QSsl.EncodingFormat.Pem, QSsl.KeyType.PrivateKey)
+        if not key.isNull():
+            return certificates[0], key, certificates[1:]
+    where = key_path or cert_path
+    raise TlsSetupError(f"No private key found in {where}" + ("" if key_path else "; give the key file too"))
+
+
+def _pkcs12(path: Path, data: bytes) -> tuple[QSslCertificate, QSslKey, list[QSslCertificate]]:
+    buffer = QBuffer()
+    buffer.setData(QByteArray(data))
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    key, certificate = QSslKey(), QSslCertificate()
+    chain: list[QSslCertificate] = []
+    if not QSslCertificate.importPkcs12(buffer, key, certificate, chain, QByteArray()):
+        raise TlsSetupError(f"Cannot read the PKCS#12 file {path}: it is damaged, not PKCS#12, or protected by a "
+                            "passphrase (passphrases are not supported yet)")
+    return certificate, key, list(chain)
+
+
+# -- what the server showed ---------------------------------------------------------------------------------
+
+
+def fingerprint(certificate: QSslCertificate) -> str:
+    """SHA-256 of the certificate's DER form: upper-case hex pairs joined by ':'."""
+    digest = bytes(certificate.digest(QCryptographicHash.Algorithm.Sha256).data())
+    return ":".join(f"{b:02X}" for b in digest)
+
+
+def certificate_info(certificate: QSslCertificate) -> CertificateInfo:
+    labels = {QSsl.AlternativeNameEntryType.DnsEntry: "DNS", QSsl.AlternativeNameEntryType.EmailEntry: "email",
+              QSsl.AlternativeNameEntryType.IpAddressEntry: "IP"}
+    alt_names = tuple(f"{labels.get(kind, 'other')}:{name}"
+                      for kind, names in certificate.subjectAlternativeNames().items() for name in names)
+    return CertificateInfo(
+        subject=certificate.subjectDisplayName() or certificate.toText().splitlines()[0],
+        issuer=certificate.issuerDisplayName(),
+        alt_names=alt_names,
+        not_before=certificate.effectiveDate().toString("yyyy-MM-dd HH:mm:ss 'UTC'"),
+        not_after=certificate.expiryDate().toString("yyyy-MM-dd HH:mm:ss 'UTC'"),
+        sha256=fingerprint(certificate),
+        serial=bytes(certificate.serialNumber().data()).decode("ascii", "replace"),
+    )
+
+
+def tls_info(config: QSslConfiguration, tls: Tls, pinned: bool) -> TlsInfo:
+    """What an encrypted connection negotiated, from its session's configuration."""
+    cipher = config.sessionCipher()
+    version = _VERSION_NAMES.get(config.sessionProtocol(), cipher.protocolString() or "TLS")
+    return TlsInfo(version=version, cipher=cipher.name(),
+                   chain=tuple(certificate_info(c) for c in config.peerCertificateChain()),
+                   verified=tls.verify, pinned=pinned)
+
+
+def pinned_match(errors: list[QSslError], peer: QSslCertificate, tls: Tls) -> bool:
+    """Whether every verification error is one the user overruled by trusting this exact certificate."""
+    return (bool(tls.pinned) and not peer.isNull() and fingerprint(peer) in tls.pinned
+            and all(error.error() in _TRUSTABLE for error in errors))
