@@ -338,7 +338,7 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
         return EXIT_USAGE
     try:
         check_variables(test if args.url is None else dataclasses.replace(test, url=args.url), overrides)
-        profile = to_profile(test, overrides, args.url)
+        profile = to_profile(test, overrides, args.url, base_dir=path.resolve().parent)
         if args.engine:
             profile = profile.with_changes(protocol={"engine": args.engine})
         if args.connect_timeout is not None:
@@ -374,7 +374,8 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
     store = None if args.no_record else _open_record_store(getattr(args, "data_dir", None))
     controller = ReplayController(test, variables=overrides, url=args.url, speed=speed, engine=args.engine,
                                   connect_timeout_s=args.connect_timeout, store=store,
-                                  replay_of=str(path.resolve()), changes=changes)
+                                  replay_of=str(path.resolve()), changes=changes,
+                                  base_dir=path.resolve().parent)
     _warn_if_unverified(target)
     speed_text = "max" if speed == 0 else f"{speed:g}x"
     steps_text = f"{len(test.steps)} step{'s' if len(test.steps) != 1 else ''}"

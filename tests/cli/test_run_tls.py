@@ -79,3 +79,20 @@ def test_run_connects_to_another_address_under_the_urls_name(cli: Cli, tmp_path:
     result = cli("run", str(path), "--no-record", "--ca-file", str(ca.cert), "--connect-to", f"127.0.0.1:{port}")
     assert result.returncode == 0, result.output
     assert peer.request_headers["Host"] == f"api.wsinspector.invalid:{port}"
+
+
+def test_a_test_file_names_its_tls_settings_relative_to_itself(cli: Cli, tmp_path: Path,  # noqa: F811
+                                                                websockets_server: Callable[..., Any]) -> None:
+    (tmp_path / "certs").mkdir()
+    ca = Authority(tmp_path / "certs", "team CA")
+    peer = websockets_server(ssl=ca.issue("server").server_context())
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    body = ECHO.format(url=_wss(peer)) + "tls:\n  ca_file: ../certs/team-CA.pem\n"
+    path = write_test(suite, body)
+    result = cli("run", str(path), "--no-record")
+    assert result.returncode == 0, result.output
+    broken = write_test(suite, body.replace("team-CA.pem", "nobody.pem"), "broken.wstest.yaml")
+    missing = cli("run", str(broken), "--no-record")
+    assert missing.returncode == 2
+    assert f"The CA file {suite / '..' / 'certs' / 'nobody.pem'} does not exist" in missing.output

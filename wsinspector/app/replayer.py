@@ -74,17 +74,18 @@ class ReplayController(QObject, LogRecording):
                  url: str | None = None, speed: float = 1.0, engine: str | None = None,
                  connect_timeout_s: float | None = None,
                  store: Store | None = None, replay_of: str = "", session_name: str = "",
-                 changes: Mapping[str, Mapping[str, object]] | None = None,
+                 changes: Mapping[str, Mapping[str, object]] | None = None, base_dir: Path | None = None,
                  parent: QObject | None = None) -> None:
         """``variables``: the ``--var`` overrides; ``url`` replaces the file's; ``speed`` scales recorded delays
         (0: none); ``engine``: "wire" or "qt" (default: the profile's, Wire); ``connect_timeout_s``: how long
         the opening handshake may take (default: a connection's). With a ``store`` the replay is recorded as a
         session named ``session_name`` whose ``replay_of`` is ``replay_of`` (the test's path). ``changes``:
-        connection settings to change, by record (TLS options from the command line, say)."""
+        connection settings to change, by record (TLS options from the command line, say); ``base_dir``: the
+        test file's folder, which relative TLS file names start from."""
         super().__init__(parent)
         overrides = dict(variables.items() if isinstance(variables, Mapping) else variables)
         self.test = test
-        self.profile: ConnectionProfile = to_profile(test, overrides, url)
+        self.profile: ConnectionProfile = to_profile(test, overrides, url, base_dir)
         if engine:
             self.profile = self.profile.with_changes(protocol={"engine": engine})
         if connect_timeout_s is not None:

@@ -41,15 +41,16 @@ def configuration(tls: Tls) -> QSslConfiguration:
     """The TLS configuration ``tls`` asks for, on top of the system's: extra CAs, our certificate, the oldest
     version accepted, and no verification when the user chose that."""
     config = QSslConfiguration.defaultConfiguration()
-    extra = [*_environment_cas(), *(_certificates(Path(tls.ca_file), "CA file") if tls.ca_file else [])]
+    extra = [*_environment_cas(),
+             *(_certificates(Path(tls.ca_file).expanduser(), "CA file") if tls.ca_file else [])]
     if extra:
         config.addCaCertificates(extra)
     config.setProtocol(_PROTOCOLS[tls.min_version])
     if not tls.verify:
         config.setPeerVerifyMode(QSslSocket.PeerVerifyMode.VerifyNone)
     if tls.client_cert:
-        certificate, key, chain = _client_identity(Path(tls.client_cert),
-                                                   Path(tls.client_key) if tls.client_key else None)
+        certificate, key, chain = _client_identity(Path(tls.client_cert).expanduser(),
+                                                   Path(tls.client_key).expanduser() if tls.client_key else None)
         config.setLocalCertificateChain([certificate, *chain])
         config.setPrivateKey(key)
     return config

@@ -601,7 +601,8 @@ class ScenariosView(QWidget):
         try:
             runner = ReplayController(test, variables=overrides, url=url, speed=float(self.speed.currentData()),
                                       engine=str(self.engine.currentData()), store=self._store,
-                                      replay_of=replay_of, parent=self)
+                                      replay_of=replay_of,
+                                      base_dir=self.path.parent if self.path is not None else None, parent=self)
         except ValueError as exc:
             self._fail_before_run(str(exc))
             return None

@@ -283,3 +283,53 @@ def test_an_editor_may_open_a_file_whose_url_cannot_be_connected_to():
     with pytest.raises(ScenarioFileError, match="line 2, column 6: url: "):
         load(text)
     assert load(text, check_url=False).url == "TBD"
+
+
+# -- TLS and "connect to" -----------------------------------------------------------------------------------
+
+TLS_TEST = """\
+version: 1
+name: private api
+url: wss://api.dev.example/feed
+timeout: 5
+tls:
+  verify: false
+  ca_file: certs/dev-ca.pem
+  client_cert: certs/me.p12
+  min_version: '1.3'
+  trust:
+    - AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB:AB
+connect_to: 10.0.0.5:443
+steps: []
+"""
+
+
+def test_tls_settings_and_connect_to_round_trip(tmp_path: Path):
+    from wsinspector.core.scenario.variables import to_profile
+
+    test = load(TLS_TEST)
+    assert not test.tls.verify and test.tls.min_version == "1.3"
+    assert test.tls.pinned == (":".join(["AB"] * 32),)
+    assert test.connect_to == "10.0.0.5:443"
+    assert dump(test) == TLS_TEST
+    # file names are relative to the test file's folder; absolute ones and variables stay as written
+    target = to_profile(test, base_dir=tmp_path).resolved()
+    assert target.tls.ca_file == str(tmp_path / "certs" / "dev-ca.pem")
+    assert target.endpoint.connect_to == "10.0.0.5:443"
+    test = load(TLS_TEST.replace("certs/me.p12", "/etc/me.p12").replace("certs/dev-ca.pem", "'{{ca}}'"))
+    profile = to_profile(test, {"ca": "/srv/ca.pem"}, base_dir=tmp_path)
+    assert (profile.resolved().tls.ca_file, profile.tls.client_cert) == ("/srv/ca.pem", "/etc/me.p12")
+
+
+@pytest.mark.parametrize("tls, line, column, field, message", [
+    ("tls:\n  verify: yes\n", 6, 11, "tls.verify", "must be true or false"),
+    ("tls:\n  min_version: '1.1'\n", 6, 16, "tls.min_version", "must be 1.2 or 1.3, not '1.1'"),
+    ("tls:\n  trust: [abc]\n", 6, 11, "tls.trust[0]", "'abc' is not a SHA-256 fingerprint"),
+    ("tls:\n  trust: AB\n", 6, 10, "tls.trust", "must be a list of SHA-256 fingerprints"),
+    ("tls:\n  ocsp: true\n", 6, 3, "tls", "'ocsp'"),
+    ("tls: [1]\n", 5, 6, "tls", "must be a mapping"),
+])
+def test_tls_mistakes_name_line_column_and_field(tls: str, line: int, column: int, field: str, message: str):
+    error = _load_error("version: 1\nname: t\nurl: wss://h/\ntimeout: 5\n" + tls)
+    assert (error.line, error.column, error.field) == (line, column, field), str(error)
+    assert message in error.message, error.message

@@ -6,10 +6,11 @@ The format itself is described in ``docs/test-format.md``; :mod:`.yaml_io` reads
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..frames import Opcode
+from ..profiles import Tls
 from .jsonpath import WILDCARD, JsonPathError, parse_json_path
 
 #: The format version this code reads and writes (the ``version`` key).
@@ -171,6 +172,10 @@ class Scenario:
     headers: tuple[tuple[str, str], ...] = ()
     #: timeout of expect and wait-until steps that set none
     timeout_s: float = DEFAULT_TIMEOUT_S
+    #: TLS settings of a wss:// URL; relative file names are relative to the test file's folder
+    tls: Tls = field(default_factory=Tls)
+    #: "host:port" to connect to instead of the URL's host (which still names the server)
+    connect_to: str = ""
 
     def step_timeout(self, step: ExpectStep | WaitStep) -> float:
         return step.timeout_s if step.timeout_s is not None else self.timeout_s

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from ..frames import Opcode
@@ -207,13 +208,23 @@ def parse_var_option(text: str) -> tuple[str, str]:
 
 
 def to_profile(test: Scenario, overrides: Mapping[str, str] | Iterable[tuple[str, str]] = (),
-               url: str | None = None) -> ConnectionProfile:
+               url: str | None = None, base_dir: Path | None = None) -> ConnectionProfile:
     """A connection profile for the test (``url`` replaces the file's, e.g. from ``--url``). Its
-    ``resolved()`` expands the variables and validates everything needed to connect."""
+    ``resolved()`` expands the variables and validates everything needed to connect. The TLS settings' relative
+    file names are relative to ``base_dir`` (the test file's folder)."""
+    tls = test.tls
+    if base_dir is not None:
+        def under(value: str) -> str:
+            relative = value and not value.startswith("{{") and not Path(value).expanduser().is_absolute()
+            return str(base_dir / value) if relative else value
+
+        tls = replace(tls, ca_file=under(tls.ca_file), client_cert=under(tls.client_cert),
+                      client_key=under(tls.client_key))
     return ConnectionProfile(
         name=test.name or "test",
-        endpoint=Endpoint(url if url is not None else test.url),
+        endpoint=Endpoint(url if url is not None else test.url, connect_to=test.connect_to),
         handshake=Handshake(headers=test.headers, subprotocols=test.subprotocols),
+        tls=tls,
         variables=tuple(initial_variables(test, overrides).items()),
     )
 

@@ -16,7 +16,7 @@ from yaml.events import AliasEvent, MappingStartEvent, ScalarEvent, SequenceStar
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..payloads import PayloadError, parse_base64, parse_hex
-from ..profiles import ProfileError, validate_url
+from ..profiles import TLS_VERSIONS, ProfileError, Tls, normal_fingerprint, validate_url
 from .jsonpath import WILDCARD, JsonPathError, parse_json_path
 from .model import (
     DEFAULT_TIMEOUT_S,
@@ -337,7 +337,41 @@ def _step(node: Node, where: str) -> Step:
     return WaitStep(until=_matcher(body), capture=_captures(body), timeout_s=_timeout(body), name=name)
 
 
-_TOP_KEYS = ("version", "name", "url", "subprotocols", "headers", "variables", "timeout", "steps")
+_TOP_KEYS = ("version", "name", "url", "subprotocols", "headers", "variables", "timeout", "tls", "connect_to",
+             "steps")
+_TLS_KEYS = ("verify", "ca_file", "client_cert", "client_key", "min_version", "trust")
+
+
+def _tls(node: Node | None) -> Tls:
+    """The ``tls`` mapping: file names, the oldest version, whether to verify, fingerprints to trust."""
+    if node is None:
+        return Tls()
+    mapping = _Mapping(node, "tls")
+    mapping.check_keys(_TLS_KEYS)
+    values: dict[str, Any] = {}
+    for key in ("ca_file", "client_cert", "client_key", "min_version"):
+        if key in mapping:
+            values[key] = _string(mapping.require(key), mapping.sub(key))
+    if values.get("min_version", "") not in TLS_VERSIONS:
+        raise _error(mapping.require("min_version"), mapping.sub("min_version"),
+                     f"must be 1.2 or 1.3, not {values['min_version']!r}")
+    if "verify" in mapping:
+        verify = mapping.require("verify")
+        if not (isinstance(verify, ScalarNode) and verify.style is None and verify.value in ("true", "false")):
+            raise _error(verify, mapping.sub("verify"), f"must be true or false, not {_describe(verify)}")
+        values["verify"] = verify.value == "true"
+    if "trust" in mapping:
+        trust = mapping.require("trust")
+        if not isinstance(trust, SequenceNode):
+            raise _error(trust, mapping.sub("trust"), f"must be a list of SHA-256 fingerprints, not {_describe(trust)}")
+        pinned = []
+        for i, item in enumerate(trust.value):
+            try:
+                pinned.append(normal_fingerprint(_string(item, f"tls.trust[{i}]")))
+            except ProfileError as exc:
+                raise _error(item, f"tls.trust[{i}]", str(exc)) from None
+        values["pinned"] = tuple(pinned)
+    return Tls(**values)
 
 
 def _pairs(node: Node | None, where: str, *, names: bool) -> tuple[tuple[str, str], ...]:
@@ -397,6 +431,8 @@ def _scenario(root: Node, check_url: bool = True) -> Scenario:  # noqa: C901
         subprotocols=subprotocols,
         headers=_pairs(top.get("headers"), "headers", names=False),
         timeout_s=DEFAULT_TIMEOUT_S if timeout_node is None else _number(timeout_node, "timeout", positive=True),
+        tls=_tls(top.get("tls")),
+        connect_to="" if top.get("connect_to") is None else _string(top.require("connect_to"), "connect_to"),
     )
 
 
@@ -534,6 +570,19 @@ def _unique(pairs: Iterable[tuple[str, str]], what: str) -> dict[str, str]:
     return out
 
 
+def _dump_tls(tls: Tls) -> dict[str, Any]:
+    """The settings that differ from the defaults, in the file's words."""
+    out: dict[str, Any] = {}
+    if not tls.verify:
+        out["verify"] = False
+    for key in ("ca_file", "client_cert", "client_key", "min_version"):
+        if getattr(tls, key):
+            out[key] = getattr(tls, key)
+    if tls.pinned:
+        out["trust"] = list(tls.pinned)
+    return out
+
+
 def dump(test: Scenario) -> str:
     """The test file text: keys in a fixed order, block style, binary as hex (16 bytes a line), JSON as
     nested YAML, multi-line text as literal blocks. ``load(dump(test)) == test``."""
@@ -545,6 +594,11 @@ def dump(test: Scenario) -> str:
     if test.variables:
         document["variables"] = _unique(test.variables, "variables")
     document["timeout"] = _seconds(test.timeout_s)
+    tls = _dump_tls(test.tls)
+    if tls:
+        document["tls"] = tls
+    if test.connect_to:
+        document["connect_to"] = test.connect_to
     document["steps"] = [_dump_step(step) for step in test.steps]
     return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False,
                      width=1 << 30, indent=2)
