@@ -160,6 +160,9 @@ def _add_run_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                      help="do not verify the server's certificate (any certificate is accepted; the run says so)")
     tls.add_argument("--connect-to", metavar="HOST:PORT", help="connect to this address; TLS and Host still use "
                      "the URL's name (like curl's --resolve)")
+    tls.add_argument("--proxy", metavar="URL", help="http://[user@]host:port or socks5://[user@]host:port, none "
+                     "(direct), or system (the default: HTTPS_PROXY, http_proxy, ALL_PROXY, NO_PROXY; a password "
+                     "goes in those, not on the command line)")
     # SUPPRESS: without the option here, the top-level --data-dir stays
     run.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                      help="where the replay is recorded as a session (default: the platform's user data folder)")
@@ -180,7 +183,23 @@ def _connection_changes(args: argparse.Namespace) -> dict[str, dict[str, object]
     changes: dict[str, dict[str, object]] = {"tls": tls} if tls else {}
     if args.connect_to:
         changes["endpoint"] = {"connect_to": args.connect_to}
+    if args.proxy:
+        changes["proxy"] = _proxy_option(args.proxy)
     return changes
+
+
+def _proxy_option(text: str) -> dict[str, object]:
+    """--proxy as the settings of a connection's proxy; ProfileError when it cannot be used."""
+    from wsinspector.core.profiles import ProfileError
+    from wsinspector.core.proxies import parse_proxy_url
+
+    if text.strip().lower() in ("none", "system"):
+        return {"mode": text.strip().lower()}
+    choice = parse_proxy_url(text, "--proxy")
+    if choice.password:
+        raise ProfileError("--proxy: keep the password off the command line (anyone can read it in the process "
+                           "list); put the proxy URL with it in HTTPS_PROXY or ALL_PROXY instead")
+    return {"mode": choice.kind, "host": choice.host, "port": choice.port, "username": choice.username}
 
 
 def _warn_if_unverified(target: ResolvedTarget) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from tests.cli.test_run import Cli, cli, write_test  # noqa: F401  (the fixture)
 from tests.net.pki import Authority
+from tests.net.test_proxies import proxy_server  # noqa: F401  (the fixture)
 from tests.peers import WebsocketsPeer
 
 ECHO = """\
@@ -96,3 +97,17 @@ def test_a_test_file_names_its_tls_settings_relative_to_itself(cli: Cli, tmp_pat
     missing = cli("run", str(broken), "--no-record")
     assert missing.returncode == 2
     assert f"The CA file {suite / '..' / 'certs' / 'nobody.pem'} does not exist" in missing.output
+
+
+def test_run_goes_through_a_proxy(cli: Cli, tmp_path: Path, proxy_server: Callable[..., Any],  # noqa: F811
+                                  websockets_server: Callable[..., Any]) -> None:
+    proxy = proxy_server()
+    peer = websockets_server()
+    path = write_test(tmp_path, ECHO.format(url=peer.url))
+    port = peer.url.rstrip("/").rsplit(":", 1)[1]
+    result = cli("run", str(path), "--no-record", "--proxy", f"socks5://127.0.0.1:{proxy.port}")
+    assert result.returncode == 0, result.output
+    assert proxy.saw(f"-> 127.0.0.1:{port}")
+    refused = cli("run", str(path), "--no-record", "--proxy", f"http://ann:s3cret@127.0.0.1:{proxy.port}")
+    assert refused.returncode == 2
+    assert "keep the password off the command line" in refused.stderr

@@ -25,6 +25,7 @@ from wsinspector.core.profiles import (
     Limits,
     ProfileFormatError,
     Protocol,
+    Proxy,
     ReadOnlyProfileError,
     Tls,
     profile_from_dict,
@@ -52,6 +53,7 @@ def every_setting_changed() -> ConnectionProfile:
                       reconnect=True, reconnect_max_attempts=4, reconnect_base_s=1.5, reconnect_max_s=12.0),
         tls=Tls(verify=False, ca_file="/etc/ssl/private-ca.pem", client_cert="/home/me/me.p12",
                 client_key="/home/me/me.key", min_version="1.3", pinned=(":".join(["AB"] * 32),)),
+        proxy=Proxy(mode="http", host="proxy.corp", port=3128, username="ann"),
         variables=(("host", "api.example.com"), ("token", "s3cr3t ✓")),
         builtin="local-echo",
         id="0123456789abcdef0123456789abcdef",
@@ -60,7 +62,7 @@ def every_setting_changed() -> ConnectionProfile:
 
 def settings_of_older_forms() -> ConnectionProfile:
     """``every_setting_changed()`` as far as the files written before TLS settings existed can hold it."""
-    return every_setting_changed().with_changes(tls=Tls(), endpoint={"connect_to": ""})
+    return every_setting_changed().with_changes(tls=Tls(), proxy=Proxy(), endpoint={"connect_to": ""})
 
 
 def test_the_test_profile_changes_every_setting() -> None:
@@ -86,7 +88,8 @@ def test_the_stored_form_is_versioned_records() -> None:
     assert data["handshake"]["headers"] == [["Authorization", "Bearer {{token}}"], ["X-Trace", "1"], ["X-Trace", "2"]]
     assert data["compression"]["server_max_window_bits"] == 10
     assert data["tls"]["min_version"] == "1.3" and data["tls"]["pinned"] == [":".join(["AB"] * 32)]
-    assert data["proxy"] == data["auth"] == {}
+    assert data["proxy"] == {"mode": "http", "host": "proxy.corp", "port": 3128, "username": "ann"}
+    assert data["auth"] == {}
     assert "id" not in data  # the id is the row's key
 
 

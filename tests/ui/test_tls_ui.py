@@ -8,9 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
-
 from tests.net.pki import Authority
 from tests.peers import WebsocketsPeer
 from tests.ui.helpers import WAIT_MS, click, connect
@@ -51,16 +48,11 @@ def test_trust_this_certificate_then_see_the_chain(qtbot: Any, window: MainWindo
     button = window.inspector.certificate_button
     assert button.isVisible()
 
-    seen: list[str] = []
-
-    def read_and_close() -> None:
-        dialog = QApplication.activeModalWidget()
-        assert isinstance(dialog, CertificateView)
-        seen.append(dialog.text.toPlainText())
-        dialog.reject()
-
-    QTimer.singleShot(0, read_and_close)
     click(qtbot, button)
+    dialog = window.inspector.findChild(CertificateView)
+    assert dialog is not None and dialog.isVisible()
+    seen = [dialog.text.toPlainText()]
+    dialog.reject()
     [chain] = seen
     assert chain.startswith("1. server\n   Issuer:     wsinspector test CA")
     assert f"SHA-256:    {server.sha256}" in chain

@@ -57,10 +57,15 @@ class Failure:
     inflated_from: int | None = None
     #: TLS: the certificate the server showed when it failed verification (what "Trust this certificate" pins)
     peer_certificate: CertificateInfo | None = None
+    #: the proxy the connection went through ("http://127.0.0.1:3128 (from HTTPS_PROXY)"), if any
+    proxy: str = ""
 
     @property
     def message(self) -> str:
-        return describe_failure(self)
+        text = describe_failure(self)
+        if self.proxy and self.kind is not FailureKind.PROXY:
+            text += f" (through the proxy {self.proxy})"
+        return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,5 +181,5 @@ def describe_failure(f: Failure) -> str:  # noqa: C901, PLR0911
         return (f"Closing handshake timed out: the server did not answer our close frame within {secs}; "
                 "connection dropped")
     if k is FailureKind.PROXY:
-        return f"Proxy error: {f.detail}"
+        return f"Proxy error: {f.proxy}: {f.detail}" if f.proxy else f"Proxy error: {f.detail}"
     return f"Network error: {f.detail}" if f.detail else "Network error"

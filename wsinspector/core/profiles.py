@@ -243,9 +243,32 @@ class Tls(Record):
         return replace(self, ca_file=ca_file, client_cert=client_cert, client_key=client_key, pinned=pinned)
 
 
+PROXY_SYSTEM = "system"
+PROXY_NONE = "none"
+PROXY_HTTP = "http"
+PROXY_SOCKS5 = "socks5"
+PROXY_MODES = {PROXY_SYSTEM: "The system's (HTTPS_PROXY, NO_PROXY, …)", PROXY_NONE: "None: connect directly",
+               PROXY_HTTP: "HTTP proxy (CONNECT)", PROXY_SOCKS5: "SOCKS5 proxy (names resolved by the proxy)"}
+
+
 @dataclass(frozen=True, slots=True)
 class Proxy(Record):
-    """How to reach the server through a proxy (none yet: a direct connection)."""
+    """How to reach the server: through the system's proxy settings, directly, or through a given proxy."""
+
+    #: PROXY_SYSTEM, PROXY_NONE, PROXY_HTTP or PROXY_SOCKS5
+    mode: str = PROXY_SYSTEM
+    host: str = ""
+    port: int = 0
+    #: for a proxy that asks who we are (its password is not kept with the connection)
+    username: str = ""
+
+    def resolved(self, variables: Mapping[str, str]) -> Self:
+        if self.mode not in PROXY_MODES:
+            raise ProfileError(f"Unknown proxy setting {self.mode!r}: use {', '.join(PROXY_MODES)}")
+        host = expand(self.host, variables).strip()
+        if self.mode in (PROXY_HTTP, PROXY_SOCKS5) and (not host or not 0 < self.port < 65536):
+            raise ProfileError("A proxy needs its host and a port from 1 to 65535")
+        return replace(self, host=host, username=expand(self.username, variables).strip())
 
 
 @dataclass(frozen=True, slots=True)

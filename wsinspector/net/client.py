@@ -15,15 +15,16 @@ from typing import cast
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import QByteArray, QObject, QTimer, QUrl, Signal, Slot
-from PySide6.QtNetwork import QAbstractSocket, QNetworkRequest, QSslCertificate, QSslError
+from PySide6.QtNetwork import QAbstractSocket, QNetworkProxy, QNetworkRequest, QSslCertificate, QSslError
 from PySide6.QtWebSockets import QWebSocket, QWebSocketHandshakeOptions, QWebSocketProtocol
 
 from wsinspector.core.events import CertificateInfo, CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
 from wsinspector.core.frames import Direction, Frame, Opcode, close_payload, split_payload
 from wsinspector.core.model import header as frame_header
 from wsinspector.core.profiles import ResolvedTarget
+from wsinspector.core.proxies import ProxyChoice
 from wsinspector.core.wire.sinks import FrameSink, WholeInSink
-from wsinspector.net import tls
+from wsinspector.net import proxy, tls
 
 _SocketError = QAbstractSocket.SocketError
 _QtState = QAbstractSocket.SocketState
@@ -118,6 +119,7 @@ class EngineConnection(QObject):
         self._peer_info: CertificateInfo | None = None
         #: the server's certificate failed verification but is one the user trusts
         self._pinned = False
+        self._proxy: ProxyChoice | None = None
         self._socket_error: tuple[_SocketError, str] | None = None
         self._handshake_timer = QTimer(self)
         self._handshake_timer.setSingleShot(True)
@@ -186,10 +188,17 @@ class EngineConnection(QObject):
         raise NotImplementedError
 
     def _with_peer(self, failure: Failure) -> Failure:
-        """A TLS failure carries the certificate the server showed."""
+        """A TLS failure carries the certificate the server showed; a proxy's names the proxy."""
         if failure.kind is FailureKind.TLS and self._peer_info is not None:
             return replace(failure, peer_certificate=self._peer_info)
+        if self._proxy is not None and not self._was_open:
+            return replace(failure, proxy=self._proxy.describe())
         return failure
+
+    def _use_proxy(self, target: ResolvedTarget) -> QNetworkProxy:
+        """The proxy for ``target`` (remembered for messages)."""
+        network, self._proxy = proxy.network_proxy(target.url, target.proxy)
+        return network
 
     @Slot()
     def _on_handshake_timeout(self) -> None:
@@ -256,6 +265,7 @@ class QtConnection(EngineConnection):
                 self._finished = True
                 self.failed.emit(Failure(FailureKind.INVALID_TARGET, detail=str(exc)))
                 return
+        ws.setProxy(self._use_proxy(target))
         request = QNetworkRequest(QUrl(target.url))
         for name, value in target.handshake.headers:
             request.setRawHeader(QByteArray(name.encode("latin-1", "replace")),
@@ -471,6 +481,7 @@ class QtConnection(EngineConnection):
 
     def _finish_failed(self, failure: Failure | None) -> None:
         """End a connection attempt that never opened. ``None``: the user cancelled it."""
+        failure = self._with_peer(failure) if failure is not None else None
         self._finished = True
         self._handshake_timer.stop()
         self._close_timer.stop()
@@ -485,7 +496,7 @@ class QtConnection(EngineConnection):
     def _classify(self, error: _SocketError, text: str) -> Failure:
         host, port = self._host_port()
         secure = self._target is not None and self._target.url.lower().startswith("wss:")
-        return self._with_peer(classify_socket_error(error, text, host, port, self._ssl_errors, secure=secure))
+        return classify_socket_error(error, text, host, port, self._ssl_errors, secure=secure)
 
     def _ignore_ssl_errors(self) -> None:
         if self._ws is not None:

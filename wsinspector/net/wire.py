@@ -101,6 +101,7 @@ class WireConnection(EngineConnection):
                 self.failed.emit(Failure(FailureKind.INVALID_TARGET, detail=str(exc)))
                 return
         self._sock = sock
+        sock.setProxy(self._use_proxy(target))
         sock.setReadBufferSize(SOCKET_BUFFER)
         sock.readyRead.connect(self._on_ready_read)
         sock.disconnected.connect(self._on_disconnected)
@@ -273,9 +274,8 @@ class WireConnection(EngineConnection):
     def _classify(self, error: _SocketError, sock: QTcpSocket) -> Failure:
         secure = isinstance(sock, QSslSocket)
         # over TLS, the request goes out once the socket is encrypted
-        return self._with_peer(classify_socket_error(
-            error, sock.errorString(), self._host, self._port, self._ssl_errors, secure=secure,
-            encrypted=self._request_sent if secure else None))
+        return classify_socket_error(error, sock.errorString(), self._host, self._port, self._ssl_errors,
+                                     secure=secure, encrypted=self._request_sent if secure else None)
 
     def _peer_certificate(self, errors: list[QSslError]) -> QSslCertificate:
         if isinstance(self._sock, QSslSocket) and not self._sock.peerCertificate().isNull():
@@ -326,6 +326,7 @@ class WireConnection(EngineConnection):
 
     def _finish_failed(self, failure: Failure | None) -> None:
         """End a connection attempt that never opened. ``None``: the user cancelled it."""
+        failure = self._with_peer(failure) if failure is not None else None
         self._stop_timers()
         if self._sock is not None:
             self._sock.abort()

@@ -327,7 +327,9 @@ class InspectorPage(QWidget):
         if self._tls is None:
             return
         host = self._profile.url if self._profile is not None else ""
-        CertificateView(self._tls, host, self).exec()
+        view = CertificateView(self._tls, host, self)
+        view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        view.open()
 
     @Slot(object)
     def on_closed(self, info: CloseInfo) -> None:

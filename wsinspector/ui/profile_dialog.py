@@ -1,6 +1,6 @@
 """Edit a saved connection: URL, handshake headers, subprotocols, origin, variables, the address to connect to;
 engine, compression, limits and timeouts; TLS (CA file, client certificate, oldest version, verification,
-trusted certificates); heartbeat and reconnect."""
+trusted certificates); the proxy; heartbeat and reconnect."""
 
 from __future__ import annotations
 
@@ -39,6 +39,9 @@ from wsinspector.core.profiles import (
     ENGINES,
     HEARTBEAT_ACTIONS,
     MIB,
+    PROXY_HTTP,
+    PROXY_MODES,
+    PROXY_SOCKS5,
     TLS_VERSIONS,
     ConnectionProfile,
     ProfileError,
@@ -261,6 +264,27 @@ class ProfileDialog(QDialog):
         self.pinned.setPlaceholderText("SHA-256 fingerprints, one per line: these server certificates are "
                                        "trusted even when verification fails")
         self.pinned.setMaximumHeight(90)
+        self.proxy_mode = QComboBox()
+        self.proxy_mode.setObjectName("proxyMode")
+        for key, label in PROXY_MODES.items():
+            self.proxy_mode.addItem(label, key)
+        self.proxy_mode.currentIndexChanged.connect(self._update_proxy_fields)
+        self.proxy_host = QLineEdit()
+        self.proxy_host.setObjectName("proxyHost")
+        self.proxy_host.setPlaceholderText("proxy host name or address")
+        self.proxy_port = QSpinBox()
+        self.proxy_port.setObjectName("proxyPort")
+        self.proxy_port.setRange(0, 65535)
+        self.proxy_port.setSpecialValueText("port")
+        self.proxy_user = QLineEdit()
+        self.proxy_user.setObjectName("proxyUser")
+        self.proxy_user.setPlaceholderText("(optional) for a proxy that asks who you are")
+        self.proxy_note = QLabel(
+            "The system's setting reads HTTPS_PROXY for wss:// and http_proxy for ws:// (ALL_PROXY for both), "
+            "skips the hosts in NO_PROXY, and never sends localhost through a proxy. A proxy password is not "
+            "kept with the connection: put it in the environment's proxy URL (http://user:password@host:port).")
+        self.proxy_note.setWordWrap(True)
+        self.proxy_note.setStyleSheet("color: palette(mid);")
         self.engine_note = QLabel()
         self.engine_note.setWordWrap(True)
         self.engine_note.setStyleSheet("color: palette(mid);")
@@ -286,6 +310,15 @@ class ProfileDialog(QDialog):
         tls_form.addRow("Oldest version", self.min_tls)
         tls_form.addRow("Trusted certificates", self.pinned)
         tls_form.addItem(QSpacerItem(0, 0, QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Expanding))
+        proxy_address = QHBoxLayout()
+        proxy_address.addWidget(self.proxy_host, 1)
+        proxy_address.addWidget(self.proxy_port)
+        proxy_form = QFormLayout()
+        proxy_form.addRow("Proxy", self.proxy_mode)
+        proxy_form.addRow("Address", proxy_address)
+        proxy_form.addRow("User", self.proxy_user)
+        proxy_form.addRow("", self.proxy_note)
+        proxy_form.addItem(QSpacerItem(0, 0, QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Expanding))
         protocol = QFormLayout()
         engine_box = QVBoxLayout()
         engine_box.setSpacing(2)
@@ -303,7 +336,8 @@ class ProfileDialog(QDialog):
         health.addRow("Reconnect", reconnect_row)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("profileTabs")
-        for title, form in (("Connection", general), ("Protocol", protocol), ("TLS", tls_form), ("Health", health)):
+        for title, form in (("Connection", general), ("Protocol", protocol), ("TLS", tls_form),
+                            ("Proxy", proxy_form), ("Health", health)):
             page = QWidget()
             page.setLayout(form)
             self.tabs.addTab(page, title)
@@ -327,6 +361,10 @@ class ProfileDialog(QDialog):
             ("tls", "client_key"): text_field(self.client_key.edit),
             ("tls", "min_version"): choice_field(self.min_tls),
             ("tls", "pinned"): lines_field(self.pinned),
+            ("proxy", "mode"): choice_field(self.proxy_mode),
+            ("proxy", "host"): text_field(self.proxy_host),
+            ("proxy", "port"): spin_field(self.proxy_port),
+            ("proxy", "username"): text_field(self.proxy_user),
             ("handshake", "headers"): pairs_field(self.headers),
             ("handshake", "subprotocols"): list_field(self.subprotocols),
             ("handshake", "origin"): text_field(self.origin),
@@ -355,6 +393,13 @@ class ProfileDialog(QDialog):
             widget.write(getattr(getattr(profile, record) if record else profile, name))
         self._update_engine_fields()
         self.tls_warning.setVisible(not self.tls_verify.isChecked())
+        self._update_proxy_fields()
+
+    @Slot()
+    def _update_proxy_fields(self) -> None:
+        given = self.proxy_mode.currentData() in (PROXY_HTTP, PROXY_SOCKS5)
+        for widget in (self.proxy_host, self.proxy_port, self.proxy_user):
+            widget.setEnabled(given)
 
     @Slot()
     def _update_engine_fields(self) -> None:

@@ -1,0 +1,122 @@
+"""Proxies, both engines, through a real proxy (pproxy: HTTP CONNECT and SOCKS5 on one port, with or without
+a user and password): a connection's own proxy, the environment's (HTTPS_PROXY, NO_PROXY, as curl reads
+them), none, and errors that name the proxy and what it answered."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.net.conftest import Net
+from wsinspector.core.events import FailureKind
+
+
+@dataclass
+class RunningProxy:
+    port: int
+    log: Path
+
+    def saw(self, text: str) -> bool:
+        return text in self.log.read_text(errors="replace")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def proxy_server(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., RunningProxy]]:
+    """``proxy_server(auth="user:password")`` starts pproxy on 127.0.0.1 speaking HTTP CONNECT and SOCKS5."""
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(auth: str = "") -> RunningProxy:
+        port = _free_port()
+        log = tmp_path / f"proxy-{port}.log"
+        listen = f"http+socks5://127.0.0.1:{port}" + (f"#{auth}" if auth else "")
+        with log.open("wb") as out:
+            procs.append(subprocess.Popen([sys.executable, "-m", "pproxy", "-l", listen, "-v"], stdout=out,
+                                          stderr=subprocess.STDOUT))
+
+        def listening() -> bool:
+            with socket.socket() as probe:
+                return probe.connect_ex(("127.0.0.1", port)) == 0
+
+        qtbot.waitUntil(listening, timeout=20_000)
+        return RunningProxy(port, log)
+
+    yield start
+    for proc in procs:
+        proc.kill()
+        proc.wait(timeout=30)
+
+
+@pytest.mark.parametrize("mode", ["http", "socks5"])
+def test_a_connections_own_proxy_carries_the_connection(net: Net, proxy_server: Callable[..., RunningProxy],
+                                                         mode: str) -> None:
+    proxy = proxy_server()
+    peer, url = net.websockets_peer()
+    rec = net.open(url, proxy={"mode": mode, "host": "127.0.0.1", "port": proxy.port})
+    rec.conn.send(b"through the proxy", True)
+    net.qtbot.waitUntil(lambda: any(f.payload == b"through the proxy" for f in rec.incoming()), timeout=5000)
+    port = url.rstrip("/").rsplit(":", 1)[1]
+    net.qtbot.waitUntil(lambda: proxy.saw(f"-> 127.0.0.1:{port}"), timeout=5000)
+    assert peer.received == ["through the proxy"]
+
+
+def test_the_environment_proxy_is_used_as_curl_would(net: Net, proxy_server: Callable[..., RunningProxy],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """wss:// goes through HTTPS_PROXY; a name the proxy cannot resolve fails there, and the failure says
+    which proxy, and where it was set."""
+    proxy = proxy_server()
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{proxy.port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    rec = net.open_until("failed", "wss://echo.wsinspector.invalid:9443/")
+    net.qtbot.waitUntil(lambda: proxy.saw("-> echo.wsinspector.invalid:9443"), timeout=5000)
+    [failure] = rec.failed
+    assert f"http://127.0.0.1:{proxy.port} (from HTTPS_PROXY)" in failure.message, failure.message
+
+
+def test_no_proxy_and_loopback_go_direct(net: Net, proxy_server: Callable[..., RunningProxy],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    proxy = proxy_server()
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{proxy.port}")
+    _peer, url = net.websockets_peer()
+    assert net.open(url).opened  # 127.0.0.1: never through the system's proxy
+    assert not proxy.saw("->")
+
+
+def test_a_proxy_that_wants_credentials_says_so(net: Net, proxy_server: Callable[..., RunningProxy],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    proxy = proxy_server(auth="ann:s3cret")
+    _peer, url = net.websockets_peer()
+    settings = {"mode": "http", "host": "127.0.0.1", "port": proxy.port, "username": "ann"}
+    [failure] = net.open_until("failed", url, proxy=settings).failed
+    assert failure.kind is FailureKind.PROXY
+    assert failure.message.startswith(f"Proxy error: http://127.0.0.1:{proxy.port} (from the connection's "
+                                      "settings): ")
+    assert "s3cret" not in failure.message
+
+    # with the password in the environment's proxy URL (how a CI job passes it), it goes through
+    monkeypatch.setenv("all_proxy", f"http://ann:s3cret@127.0.0.1:{proxy.port}")
+    target = url.replace("127.0.0.1", "wsinspector-test.invalid")
+    rec = net.open_until("failed", target)
+    net.qtbot.waitUntil(lambda: proxy.saw("-> wsinspector-test.invalid"), timeout=5000)
+    assert rec.opened == []
+
+
+def test_a_proxy_that_is_not_there_is_named(net: Net) -> None:
+    port = _free_port()
+    [failure] = net.open_until("failed", "ws://127.0.0.1:9/",
+                               proxy={"mode": "socks5", "host": "127.0.0.1", "port": port}).failed
+    assert failure.kind is FailureKind.PROXY
+    assert f"socks5://127.0.0.1:{port} (from the connection's settings)" in failure.message

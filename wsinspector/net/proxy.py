@@ -1,0 +1,39 @@
+"""The proxy a connection goes through, as Qt's ``QNetworkProxy``, for both engines."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QUrl
+from PySide6.QtNetwork import QNetworkProxy, QNetworkProxyFactory, QNetworkProxyQuery
+
+from wsinspector.core.profiles import PROXY_SOCKS5, PROXY_SYSTEM, Proxy
+from wsinspector.core.proxies import ProxyChoice, choose, is_loopback
+
+_KINDS = {QNetworkProxy.ProxyType.HttpProxy: "http", QNetworkProxy.ProxyType.Socks5Proxy: PROXY_SOCKS5}
+
+
+def network_proxy(url: str, proxy: Proxy) -> tuple[QNetworkProxy, ProxyChoice | None]:
+    """What to set on the socket, and the proxy in the core's terms (None: direct). With the system's
+    setting, the environment counts first (as curl reads it), then the platform's own proxy settings."""
+    choice = choose(url, proxy, os.environ)
+    if choice is None and proxy.mode == PROXY_SYSTEM:
+        choice = _platform_proxy(url)
+    if choice is None:
+        return QNetworkProxy(QNetworkProxy.ProxyType.NoProxy), None
+    kind = QNetworkProxy.ProxyType.Socks5Proxy if choice.kind == PROXY_SOCKS5 else QNetworkProxy.ProxyType.HttpProxy
+    return QNetworkProxy(kind, choice.host, choice.port, choice.username, choice.password), choice
+
+
+def _platform_proxy(url: str) -> ProxyChoice | None:
+    """The platform's settings (macOS, Windows; on Linux Qt reads only the environment, handled before)."""
+    if any(name in os.environ for name in ("http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")):
+        return None  # the environment was read already: its no_proxy said direct
+    if is_loopback(QUrl(url).host()):
+        return None
+    for found in QNetworkProxyFactory.systemProxyForQuery(QNetworkProxyQuery(QUrl(url))):
+        kind = _KINDS.get(found.type())
+        if kind is not None and found.hostName():
+            return ProxyChoice(kind, found.hostName(), found.port(), found.user(), found.password(),
+                               source="the system's proxy settings")
+    return None
