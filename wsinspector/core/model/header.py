@@ -11,6 +11,8 @@ Layout (on disk in every recording: bits are never renumbered)::
     bit  4      direction (1: out)
     bits 5-14   two bits a field, 0 unknown / 1 false / 2 true: FIN (5-6), RSV1 (7-8), RSV2 (9-10),
                 RSV3 (11-12), masked (13-14)
+    bit  15     the frame was found damaged when read back from the store (a stored session only; never
+                written: a stored integer with it set is itself damaged)
     bit  16     the frame completes a message (the live log only; never stored)
     bit  17     the wire length is known and equals the payload length (the live log and the store)
 
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COMPLETES",
+    "DAMAGED",
     "HEADER_BITS",
     "KIND_BITS",
     "LENGTH_IS_PAYLOAD",
@@ -44,6 +47,9 @@ __all__ = [
     "STORED_BITS",
     "TRI_FIELDS",
     "completes",
+    "damaged",
+    "damaged_column",
+    "damaged_meta",
     "direction",
     "fields",
     "fin",
@@ -79,6 +85,8 @@ KIND_BITS = OPCODE_BITS | OUT_BIT
 TRI_FIELDS = (("fin", 5), ("rsv1", 7), ("rsv2", 9), ("rsv3", 11), ("masked", 13))
 _TRI_MASK = 0b11
 _TRI_UNKNOWN, _TRI_FALSE, _TRI_TRUE = 0, 1, 2
+#: a frame read back damaged (see :func:`damaged_meta`); never written to the store
+DAMAGED = 1 << 15
 #: every field of the header: what ``meta`` means outside the log's and the store's columns
 HEADER_BITS = (1 << 16) - 1
 #: in the live log: a data frame that completes a message (a whole one, or the last fragment)
@@ -87,6 +95,11 @@ COMPLETES = 1 << 16
 LENGTH_IS_PAYLOAD = 1 << 17
 #: what the store keeps of a log's integer
 STORED_BITS = HEADER_BITS | LENGTH_IS_PAYLOAD
+
+#: the opcodes a frame can have (RFC 6455 reserves the others: a stored frame with one is damaged)
+_VALID_OPCODES = tuple(int(op) for op in Opcode)
+#: bits a stored (32-bit) integer never has set
+_UNSTORED = 0xFFFF_FFFF & ~(STORED_BITS & ~DAMAGED)
 
 _FIN_SHIFT, _RSV1_SHIFT, _RSV2_SHIFT, _RSV3_SHIFT, _MASKED_SHIFT = (shift for _, shift in TRI_FIELDS)
 _DIRECTIONS = (Direction.IN, Direction.OUT)
@@ -208,6 +221,17 @@ def with_length_is_payload(meta: int) -> int:
     return meta | LENGTH_IS_PAYLOAD
 
 
+def damaged(meta: int) -> bool:
+    """Whether the frame was found damaged when read back (its fields are then placeholders)."""
+    return meta & DAMAGED != 0
+
+
+def damaged_meta(stored: int) -> int:
+    """The integer a reader shows for a damaged stored one: :data:`DAMAGED`, the direction bit as it was, a
+    CONTINUATION opcode (no message starts with it) and every two-bit field unknown."""
+    return DAMAGED | (stored & OUT_BIT)
+
+
 # -- columns -----------------------------------------------------------------------------------------
 
 def opcode_column(metas: Column) -> Column:
@@ -223,3 +247,15 @@ def out_column(metas: Column) -> Column:
 def stored_column(metas: Column) -> Column:
     """What the store keeps of each integer of a log's column."""
     return metas & STORED_BITS
+
+
+def damaged_column(stored: Column) -> Column:
+    """Whether each integer of a stored numpy column is damaged (booleans): an opcode RFC 6455 reserves, a
+    two-bit field holding the value no field has, or a bit the store never writes."""
+    import numpy as np  # noqa: PLC0415  (numpy on first use, not at start-up)
+
+    bad = (stored & _UNSTORED) != 0
+    bad |= ~np.isin(stored & OPCODE_BITS, _VALID_OPCODES)
+    for _, shift in TRI_FIELDS:
+        bad |= ((stored >> shift) & _TRI_MASK) == _TRI_MASK
+    return bad  # type: ignore[no-any-return]
