@@ -11,75 +11,27 @@ from pathlib import Path
 
 import pytest
 
+from tests.damage import (
+    SECRET,
+    SECRET_URL,
+    STARTED_NS,
+    big_file,
+    column_of,
+    damage_pages,
+    make_log,
+    recorded_file,
+    snapshot,
+    where,
+    write_into,
+)
 from wsinspector.core import store as store_module
 from wsinspector.core.export import SessionInfo, write_session
 from wsinspector.core.filters import FrameFilter
-from wsinspector.core.frames import Direction, Frame, Opcode
-from wsinspector.core.log import FrameLog
+from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.model import header
 from wsinspector.core.redact import REDACTED
-from wsinspector.core.store import SessionStatus, Store, StoreError
+from wsinspector.core.store import Store, StoreError
 from wsinspector.core.stored import StoredSession
-
-STARTED_NS = 1_000_000
-STARTED_WALL = 1_700_000_000.0
-SECRET = "tok-5ecret-93f1"
-SECRET_URL = f"wss://alice:pa55word-x@api.example.com/feed?room=7&access_token={SECRET}#top"
-FRAMES = 24
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
-
-
-def make_log(count: int = FRAMES, size: int = 10) -> FrameLog:
-    """Text, binary, a fragmented message, pings and pongs, and a close, with increasing time stamps."""
-    log = FrameLog(started_ns=STARTED_NS, started_wall=STARTED_WALL)
-    kinds = [(Direction.OUT, Opcode.TEXT, True), (Direction.IN, Opcode.TEXT, True),
-             (Direction.OUT, Opcode.PING, True), (Direction.IN, Opcode.PONG, True),
-             (Direction.IN, Opcode.BINARY, False), (Direction.IN, Opcode.CONTINUATION, True)]
-    for i in range(count - 1):
-        direction, opcode, fin = kinds[i % len(kinds)]
-        payload = (b"ping" if opcode in (Opcode.PING, Opcode.PONG) else b"frame %03d " % i).ljust(size, b"e")
-        log.append(Frame(seq=-1, ts_ns=STARTED_NS + 1_000 * (i + 1), direction=direction, opcode=opcode,
-                         payload=payload, fin=fin, rsv1=False, rsv2=False, rsv3=False,
-                         masked=direction is Direction.OUT, payload_length=len(payload)))
-    log.append(Frame(seq=-1, ts_ns=STARTED_NS + 1_000 * count, direction=Direction.IN, opcode=Opcode.CLOSE,
-                     payload=b"\x03\xe8bye", fin=True))
-    return log
-
-
-def recorded_file(path: Path, log: FrameLog | None = None, url: str = "ws://127.0.0.1:1/") -> int:
-    """A closed database holding one recorded session; its id."""
-    log = log or make_log()
-    store = Store(path)
-    try:
-        session_id = store.create_session("damaged-one", url, STARTED_WALL, STARTED_NS)
-        store.append_live(session_id, log, 0, len(log) - 1)
-        store.finish_session(session_id, SessionStatus.CLOSED, STARTED_WALL + 1, 1000, "")
-    finally:
-        store.close()
-    return session_id
-
-
-def column_of(path: Path, name: str) -> bytes:
-    db = sqlite3.connect(path)
-    try:
-        return bytes(db.execute(f"SELECT {name} FROM chunks ORDER BY key LIMIT 1").fetchone()[0])
-    finally:
-        db.close()
-
-
-def write_into(path: Path, offset: int, data: bytes) -> None:
-    with path.open("r+b") as fp:
-        fp.seek(offset)
-        fp.write(data)
-
-
-def where(path: Path, blob: bytes) -> int:
-    offset = path.read_bytes().find(blob)
-    assert offset > 0 and path.read_bytes().count(blob) == 1
-    return offset
 
 
 def read_everything(store: Store, session_id: int) -> StoredSession:
@@ -186,13 +138,9 @@ def test_a_truncated_blob_shows_the_frames_it_still_holds_and_marks_the_rest(dat
 # -- damaged pages of the file ------------------------------------------------------------------------------
 
 
-def _big_file(path: Path) -> int:
-    return recorded_file(path, make_log(count=700, size=4000))  # three chunks of 1 MB
-
-
 def test_damaged_pages_are_found_at_start_and_the_file_is_left_untouched(data_dir: Path) -> None:
     path = data_dir / "wsinspector.sqlite3"
-    _big_file(path)
+    big_file(path)
     size = path.stat().st_size
     assert size > 40 * 4096
     write_into(path, (size // 2 // 4096) * 4096, random.Random(3).randbytes(4096))  # a page in the middle
@@ -206,10 +154,8 @@ def test_damaged_pages_are_found_at_start_and_the_file_is_left_untouched(data_di
 def test_damaged_pages_the_start_check_did_not_reach_read_as_damaged_frames(
         data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = data_dir / "wsinspector.sqlite3"
-    session_id = _big_file(path)
-    size = path.stat().st_size
-    for page in range(size // 4096 * 2 // 3, size // 4096 - 2, 5):  # the last chunk's pages
-        write_into(path, page * 4096, random.Random(page).randbytes(4096))
+    session_id = big_file(path)
+    damage_pages(path, path.stat().st_size // 4096 * 2 // 3)  # the last chunk's pages
     monkeypatch.setattr(store_module, "CHECK_BYTES", 4096)  # a file too large to check whole at start
     store = Store(path)
     try:

@@ -68,6 +68,8 @@ class AppContext(QObject):
             self.interrupted = self.store.recover_interrupted()
             self.store.profiles()
             self.store.sessions()
+            if self.store.read_error:  # the session list read around a damaged page
+                raise StoreError(self.store.read_error)
         except (StoreError, sqlite3.DatabaseError) as exc:
             self.store.close()
             self.saving = False

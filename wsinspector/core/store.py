@@ -318,8 +318,10 @@ class Store:
                 raise StoreError(f"Cannot create the data folder {self.path.parent}: {exc.strerror}") from None
         #: decoded chunks, by key, most recently used last
         self._cache: OrderedDict[int, Chunk] = OrderedDict()
-        #: the last read that failed on a damaged part of the file, in the user's terms ("" none so far)
+        #: the last read that failed on a damaged part of the file, in the user's terms ("" none so far), and
+        #: how many have failed
         self.read_error = ""
+        self.read_errors = 0
         try:
             self._db = sqlite3.connect(target, isolation_level=None, check_same_thread=True)
         except sqlite3.Error as exc:
@@ -397,6 +399,7 @@ class Store:
         if not _is_read_failure(exc):
             raise exc
         self.read_error = f"part of {self.path or 'the store'} cannot be read ({exc})"
+        self.read_errors += 1
 
     @property
     def schema_version(self) -> int:

@@ -31,6 +31,7 @@ class StoredSession:
     def __init__(self, store: Store, record: SessionRecord, cached_pages: int = 64) -> None:
         self.store = store
         self.record = record
+        self._errors_before = store.read_errors
         self.session_id = record.id
         self.started_ns = record.started_ns
         self.started_wall = record.started_wall
@@ -68,9 +69,9 @@ class StoredSession:
 
     @property
     def read_error(self) -> str:
-        """What part of the file could not be read so far, in the user's terms ("" nothing): the frames it
-        held read as damaged."""
-        return self.store.read_error
+        """What part of the file could not be read since this session was opened, in the user's terms ("":
+        nothing); the frames it held read as damaged."""
+        return self.store.read_error if self.store.read_errors > self._errors_before else ""
     def ts_ns(self, seq: int) -> int:
         return self._summary(seq)[1]
 
