@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.damage import (
+    FRAMES,
     SECRET,
     SECRET_URL,
     STARTED_NS,
@@ -226,3 +227,20 @@ def test_urls_stored_before_are_redacted_when_the_database_is_upgraded(
         store.close()
     for data in snapshot(data_dir).values():
         assert SECRET.encode() not in data  # not left behind in the page's free space either
+
+
+def test_every_stored_header_the_store_could_not_have_written_is_found_damaged() -> None:
+    np = pytest.importorskip("numpy")
+    values = np.concatenate([np.arange(1 << 16, dtype=np.uint32), np.arange(1 << 16, dtype=np.uint32) | (1 << 17),
+                             np.array([1 << 16, 1 << 18, 1 << 31, 0xFFFF_FFFF], dtype=np.uint32)])
+    valid_opcodes = {int(op) for op in Opcode}
+
+    def written(value: int) -> bool:  # a value some frame packs to, as the store keeps it
+        fields_ok = all((value >> shift) & 0b11 != 0b11 for _, shift in header.TRI_FIELDS)
+        return value & 0xF in valid_opcodes and fields_ok and value & ~header.STORED_BITS == 0 \
+            and not value & (1 << 15)
+
+    found = header.damaged_column(values) != 0
+    assert [bool(b) for b in found] == [not written(int(v)) for v in values]
+    assert not header.damaged_column(np.array([header.of_frame(f) for f in make_log().frames(0, FRAMES - 1)],
+                                              dtype=np.uint32)).any()
