@@ -4,6 +4,7 @@ its header is found at start, nothing is recorded into it and it stays as it was
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +15,7 @@ from PySide6.QtCore import Qt
 
 from tests.damage import big_file, column_of, damage_pages, recorded_file, snapshot, where, write_into
 from tests.ui.helpers import all_rows, cell, close_connection, connect, select_row, send_and_wait_for_echo, show_window
-from tests.ui.helpers_sessions import open_stored, session_ids, show_tab, type_search, wait_filter_settled
+from tests.ui.helpers_sessions import open_stored, session_ids, session_rows, show_tab, type_search, wait_filter_settled
 from wsinspector.app.context import AppContext
 from wsinspector.core import store as store_module
 from wsinspector.ui.main_window import MainWindow
@@ -100,6 +101,24 @@ def test_a_session_whose_pages_cannot_be_read_opens_with_a_warning(
         assert cell(window, window.inspector.model.rowCount() - 1, COL_OPCODE) == "damaged"
         assert window.banner.level == "warning" and "damaged in the file" in window.banner.text
         assert "Unexpected error" not in window.banner.text
+
+
+def test_a_damaged_sessions_row_is_listed_and_opens(qtbot: Any, data_dir: Path) -> None:
+    path = data_dir / "wsinspector.sqlite3"
+    session_id = recorded_file(path)
+    db = sqlite3.connect(path)
+    db.execute("UPDATE sessions SET started_wall = 1e300, ended_wall = 'later', frames_in = x'ff', close_code = 'x'")
+    db.commit()
+    db.close()
+    write_into(path, where(path, b"damaged-one"), b"\xff\xfe\xc3")  # no longer UTF-8
+    with _open(qtbot, data_dir) as window:
+        assert window.context.saving
+        show_tab(qtbot, window, "Sessions")
+        (row,) = session_rows(window)
+        assert row["Name"].endswith("aged-one") and row["Started"][:4] in ("1969", "1970")
+        open_stored(qtbot, window, session_id)
+        _every_cell(window)
+        assert window.inspector.model.rowCount() == 24
 
 
 def test_a_file_with_damaged_pages_is_found_at_start_and_nothing_is_recorded_into_it(

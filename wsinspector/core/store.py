@@ -127,6 +127,17 @@ def _opt_float(value: object) -> float | None:
     return None
 
 
+#: the wall-clock times a record can hold: from the epoch to the end of year 9999 (what a calendar can show)
+_LAST_WALL = 253_402_300_799.0
+
+
+def _opt_wall(value: object) -> float | None:
+    """A wall-clock time column; None for a NULL, or a value a damaged file holds in another type or out of
+    any calendar."""
+    wall = _opt_float(value)
+    return wall if wall is not None and 0.0 <= wall <= _LAST_WALL else None
+
+
 def _record(row: Sequence[object]) -> SessionRecord:
     """A sessions row as a record; a field a damaged file holds in the wrong type reads as its default (no
     frames, no end, an empty text), so a damaged row shows in the list instead of failing it."""
@@ -134,8 +145,8 @@ def _record(row: Sequence[object]) -> SessionRecord:
      close_reason, subprotocol, frames_in, frames_out, bytes_in, bytes_out, last_ts_ns, replay_of) = row
     return SessionRecord(
         _opt_int(session_id) or 0, None if profile_id is None else _text(profile_id),
-        _text(name, f"session {session_id}"), _text(url), _text(note), _opt_float(started_wall) or 0.0,
-        _opt_int(started_ns) or 0, _opt_float(ended_wall), _text(status, SessionStatus.INCOMPLETE),
+        _text(name, f"session {session_id}"), _text(url), _text(note), _opt_wall(started_wall) or 0.0,
+        _opt_int(started_ns) or 0, _opt_wall(ended_wall), _text(status, SessionStatus.INCOMPLETE),
         _opt_int(close_code), _text(close_reason), _text(subprotocol), _opt_int(frames_in) or 0,
         _opt_int(frames_out) or 0, _opt_int(bytes_in) or 0, _opt_int(bytes_out) or 0, _opt_int(last_ts_ns),
         None if replay_of is None else _text(replay_of))
