@@ -4,6 +4,7 @@ export and takes no part in the test; a test of a stored session keeps the saved
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from wsinspector.app.tests import stored_session_test
 from wsinspector.core.export import read_session
 from wsinspector.core.profiles import ConnectionProfile, Endpoint
 from wsinspector.core.scenario.model import ExpectStep, TextMatcher
-from wsinspector.core.store import Store
+from wsinspector.core.store import Store, StoreError
 
 WAIT_MS = 10_000
 
@@ -69,6 +70,35 @@ def test_a_test_of_a_stored_session_connects_where_its_saved_connection_does(qtb
         made = stored_session_test(controller, [profile], session_id)
         assert made.test.url == profile.url
         assert SECRET not in made.test.url
+    finally:
+        controller.deleteLater()
+        store.close()
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_export_and_save_as_test_finish_over_random_bytes_in_a_chunk(qtbot: Any, data_dir: Path, tmp_path: Path,
+                                                                    seed: int) -> None:
+    path = data_dir / "wsinspector.sqlite3"
+    session_id = recorded_file(path)
+    rng = random.Random(seed)
+    start = where(path, column_of(path, rng.choice(["ts", "meta", "ends", "payload"])))
+    for _ in range(rng.randrange(1, 10)):
+        write_into(path, start + rng.randrange(0, 100), rng.randbytes(rng.randrange(1, 5)))
+    try:
+        store = Store(path)
+    except StoreError as exc:
+        assert "damaged" in str(exc) and "left untouched" in str(exc)
+        return
+    controller = SessionsController(store)
+    try:
+        target = tmp_path / "out.wssession.json"
+        task = controller.export_task(session_id, target)
+        with qtbot.waitSignal(task.finished, timeout=WAIT_MS):
+            task.start()
+        with target.open(encoding="utf-8") as fp:
+            _, frames = read_session(fp)
+            assert len(list(frames)) == 24
+        stored_session_test(controller, [], session_id)
     finally:
         controller.deleteLater()
         store.close()
