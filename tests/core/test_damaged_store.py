@@ -163,8 +163,15 @@ def test_damaged_pages_the_start_check_did_not_reach_read_as_damaged_frames(
         view = read_everything(store, session_id)
         assert view.read_error
         assert view.frame(0).payload.startswith(b"frame 000")
+        before = path.read_bytes()
+        # damage seen: nothing more is written into the file, and saving says why
+        with pytest.raises(StoreError, match=r"damaged.*left untouched: nothing more is saved"):
+            store.create_session("after the damage", "ws://127.0.0.1:1/", 0.0, 0)
+        with pytest.raises(StoreError, match="damaged"):
+            store.append_live(session_id, make_log(), 0, 3)
     finally:
         store.close()
+    assert path.read_bytes() == before
 
 
 def test_a_damaged_sessions_row_is_listed_and_opens(data_dir: Path) -> None:

@@ -5,6 +5,7 @@ its header is found at start, nothing is recorded into it and it stays as it was
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,8 @@ from tests.ui.helpers import all_rows, cell, close_connection, connect, select_r
 from tests.ui.helpers_sessions import open_stored, session_ids, session_rows, show_tab, type_search, wait_filter_settled
 from wsinspector.app.context import AppContext
 from wsinspector.core import store as store_module
+from wsinspector.core.store import StoreError
+from wsinspector.ui import launch
 from wsinspector.ui.main_window import MainWindow
 from wsinspector.ui.timeline import COL_OPCODE, COL_PREVIEW, COLUMNS
 
@@ -101,6 +104,30 @@ def test_a_session_whose_pages_cannot_be_read_opens_with_a_warning(
         assert cell(window, window.inspector.model.rowCount() - 1, COL_OPCODE) == "damaged"
         assert window.banner.level == "warning" and "damaged in the file" in window.banner.text
         assert "Unexpected error" not in window.banner.text
+
+        # the damage seen, nothing more is written into the file: a new recording stops and says why
+        window.inspector.show_live()
+        with qtbot.waitSignal(window.context.session.recording_failed, timeout=10_000):
+            connect(qtbot, window)
+        assert "is damaged" in window.banner.text and "nothing more is saved into it" in window.banner.text
+        send_and_wait_for_echo(qtbot, window, "the live view goes on")
+        close_connection(qtbot, window)
+        # an action that would write says the same, in the app's words
+        reports: list[str] = []
+        hook = sys.excepthook
+        launch._install_excepthook(data_dir / "log.txt", reports.append)
+        try:
+            window.context.sessions.rename(session_id, "renamed")
+        except StoreError:
+            sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
+        finally:
+            sys.excepthook = hook
+        assert len(reports) == 1 and "is damaged" in reports[0] and "Unexpected error" not in reports[0]
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        assert db.execute("SELECT id, name FROM sessions").fetchall() == [(session_id, "damaged-one")]
+    finally:
+        db.close()
 
 
 def test_a_damaged_sessions_row_is_listed_and_opens(qtbot: Any, data_dir: Path) -> None:

@@ -318,6 +318,10 @@ def _is_read_failure(exc: sqlite3.DatabaseError) -> bool:
     return not isinstance(exc, sqlite3.ProgrammingError)
 
 
+#: what SQLite says when a page it reads is not what it wrote (the primary result codes)
+_DAMAGE_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+
+
 class Store:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path) if path != ":memory:" else None
@@ -333,6 +337,8 @@ class Store:
         #: how many have failed
         self.read_error = ""
         self.read_errors = 0
+        #: damage found while reading (after the check at start): from then on nothing is written to the file
+        self.damage = ""
         try:
             self._db = sqlite3.connect(target, isolation_level=None, check_same_thread=True)
         except sqlite3.Error as exc:
@@ -411,6 +417,8 @@ class Store:
             raise exc
         self.read_error = f"part of {self.path or 'the store'} cannot be read ({exc})"
         self.read_errors += 1
+        if getattr(exc, "sqlite_errorcode", 0) & 0xFF in _DAMAGE_CODES:
+            self.damage = str(exc)
 
     @property
     def schema_version(self) -> int:
@@ -707,6 +715,10 @@ class Store:
             )
 
     def _transaction(self) -> _Transaction:
+        if self.damage:
+            # writing into a damaged b-tree could spread the damage: the file is left as it is
+            raise StoreError(f"{self.path or 'the store'} is damaged ({self.damage}); it is left untouched: nothing "
+                             "more is saved into it")
         return _Transaction(self._db)
 
 
