@@ -164,3 +164,20 @@ def test_a_file_with_damaged_pages_is_found_at_start_and_nothing_is_recorded_int
         close_connection(qtbot, window)
         assert session_ids(window) == []
     assert snapshot(data_dir) == before
+
+
+@pytest.mark.parametrize("stamp", [-(1 << 62), (1 << 63) - 1, 0, 1])
+def test_damaged_time_stamps_paint_and_graph(qtbot: Any, data_dir: Path, stamp: int) -> None:
+    path = data_dir / "wsinspector.sqlite3"
+    session_id = recorded_file(path)
+    ts_at = where(path, column_of(path, "ts"))
+    for seq in (2, 3, 9):  # a ping, its pong, and the pong after the next ping
+        write_into(path, ts_at + 8 * seq, stamp.to_bytes(8, "little", signed=True))
+    with _open(qtbot, data_dir) as window:
+        open_stored(qtbot, window, session_id)
+        _every_cell(window)
+        show_tab(qtbot, window, "Health")
+        qtbot.waitUntil(lambda: window.graph.loaded, timeout=10_000)
+        window.graph.grab()
+        window.inspector.jump_to(1e20)
+        assert "Unexpected error" not in window.banner.text
