@@ -30,6 +30,7 @@ from wsinspector.core.export import SessionInfo, write_session
 from wsinspector.core.filters import FrameFilter
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.model import header
+from wsinspector.core.profiles import ConnectionProfile, Endpoint
 from wsinspector.core.redact import REDACTED
 from wsinspector.core.store import Store, StoreError
 from wsinspector.core.stored import StoredSession
@@ -251,3 +252,51 @@ def test_every_stored_header_the_store_could_not_have_written_is_found_damaged()
     assert [bool(b) for b in found] == [not written(int(v)) for v in values]
     assert not header.damaged_column(np.array([header.of_frame(f) for f in make_log().frames(0, FRAMES - 1)],
                                               dtype=np.uint32)).any()
+
+
+@pytest.mark.parametrize(("found", "written"), [
+    (b"NOT NULL DEFAULT 0,\n            frames_out", b"NOT \xcb\xff"),  # SQLite's message quotes bytes not UTF-8
+    (b"PRIMARY KEY,\n            position", b"PRIM\xcb\xff))"),
+    (b"key INTEGER PRIMARY KEY,\n    count", b"key \xcb\xff, ,"),
+])
+def test_a_schema_damaged_into_bytes_that_are_not_text_is_refused_and_left_untouched(
+        data_dir: Path, found: bytes, written: bytes) -> None:
+    path = data_dir / "wsinspector.sqlite3"
+    recorded_file(path)
+    write_into(path, where(path, found), written)
+    before = snapshot(data_dir)
+    with pytest.raises(StoreError, match=r"damaged.*left untouched"):
+        Store(path)
+    assert snapshot(data_dir) == before
+
+
+def _two_profiles(path: Path) -> list[str]:
+    store = Store(path)
+    try:
+        for name in ("Kept", "Damaged"):
+            store.save_profile(ConnectionProfile(name=name, endpoint=Endpoint(f"ws://127.0.0.1:1/{name}")))
+        return [p.id for p in store.profiles()]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("damage", ["bytes", "type"])
+def test_a_damaged_saved_connection_is_left_out_and_left_as_it_was(data_dir: Path, damage: str) -> None:
+    path = data_dir / "wsinspector.sqlite3"
+    kept, damaged = _two_profiles(path)
+    if damage == "bytes":
+        write_into(path, where(path, b'"url": "ws://127.0.0.1:1/Damaged"'), b"\xff{{")
+    else:
+        db = sqlite3.connect(path)
+        db.execute("UPDATE profiles SET data = x'00ff' WHERE id = ?", (damaged,))
+        db.commit()
+        db.close()
+    store = Store(path)
+    try:
+        assert [p.id for p in store.profiles()] == [kept]
+        (why,) = store.unreadable_profiles
+        assert "saved connection" in why and damaged in why
+        stored = store.connection.execute("SELECT count(*) FROM profiles").fetchone()[0]
+        assert stored == 2  # nothing deleted
+    finally:
+        store.close()

@@ -19,7 +19,8 @@ from tests.ui.helpers import all_rows, cell, close_connection, connect, select_r
 from tests.ui.helpers_sessions import open_stored, session_ids, session_rows, show_tab, type_search, wait_filter_settled
 from wsinspector.app.context import AppContext
 from wsinspector.core import store as store_module
-from wsinspector.core.store import StoreError
+from wsinspector.core.profiles import ConnectionProfile, Endpoint
+from wsinspector.core.store import Store, StoreError
 from wsinspector.ui import launch
 from wsinspector.ui.main_window import MainWindow
 from wsinspector.ui.timeline import COL_OPCODE, COL_PREVIEW, COLUMNS
@@ -181,3 +182,21 @@ def test_damaged_time_stamps_paint_and_graph(qtbot: Any, data_dir: Path, stamp: 
         window.graph.grab()
         window.inspector.jump_to(1e20)
         assert "Unexpected error" not in window.banner.text
+
+
+def test_a_damaged_saved_connection_is_named_at_start_and_the_rest_work(qtbot: Any, data_dir: Path) -> None:
+    path = data_dir / "wsinspector.sqlite3"
+    store = Store(path)
+    damaged = ConnectionProfile(name="Damaged", endpoint=Endpoint("ws://127.0.0.1:1/damaged"))
+    store.save_profile(damaged)
+    store.close()
+    write_into(path, where(path, b'"url": "ws://127.0.0.1:1/damaged"'), b"\xff{{")
+    with _open(qtbot, data_dir) as window:
+        assert window.context.saving
+        assert window.banner.level == "warning"
+        assert "not valid JSON" in window.banner.text and damaged.id in window.banner.text
+        assert [p.name for p in window.context.connections.profiles] == ["Local echo"]
+        connect(qtbot, window)
+        send_and_wait_for_echo(qtbot, window, "still recorded")
+        close_connection(qtbot, window)
+        assert len(session_ids(window)) == 1

@@ -30,7 +30,13 @@ from wsinspector.core.chunks import (
 )
 from wsinspector.core.filters import FrameFilter, chunk_matches
 from wsinspector.core.model import header
-from wsinspector.core.profiles import ConnectionProfile, profile_from_json, profile_to_json, upgrade_v1
+from wsinspector.core.profiles import (
+    ConnectionProfile,
+    ProfileFormatError,
+    profile_from_json,
+    profile_to_json,
+    upgrade_v1,
+)
 from wsinspector.core.redact import redact_url
 
 if TYPE_CHECKING:
@@ -339,6 +345,8 @@ class Store:
         self.read_errors = 0
         #: damage found while reading (after the check at start): from then on nothing is written to the file
         self.damage = ""
+        #: why saved connections were left out of the last :meth:`profiles`
+        self.unreadable_profiles: list[str] = []
         try:
             self._db = sqlite3.connect(target, isolation_level=None, check_same_thread=True)
         except sqlite3.Error as exc:
@@ -356,6 +364,11 @@ class Store:
             if "readonly" in str(exc) or "read-only" in str(exc):
                 raise StoreError(f"{path} is read-only; wsinspector needs to write there") from None
             raise StoreError(f"Cannot use {path}: {exc}") from None
+        except UnicodeDecodeError:
+            # SQLite's own message quotes bytes of the damaged schema that are not UTF-8
+            self._db.close()
+            raise StoreError(f"{path} is damaged (its schema is no longer readable text); it was left "
+                             "untouched") from None
         except StoreError:
             self._db.close()
             raise
@@ -430,8 +443,15 @@ class Store:
     # -- profiles ---------------------------------------------------------------------------------
 
     def profiles(self) -> list[ConnectionProfile]:
-        rows = self._db.execute("SELECT id, data FROM profiles ORDER BY position, rowid").fetchall()
-        return [profile_from_json(pid, data) for pid, data in rows]
+        """The saved connections, in order. One whose row a damaged file no longer holds as a connection is left
+        out, and left as it is; :attr:`unreadable_profiles` says which and why."""
+        profiles, self.unreadable_profiles = [], []
+        for pid, data in self._rows("SELECT id, data FROM profiles ORDER BY position, rowid"):
+            try:
+                profiles.append(profile_from_json(_text(pid), _text(data)))
+            except ProfileFormatError as exc:
+                self.unreadable_profiles.append(f"{exc} (saved connection {_text(pid)!r})")
+        return profiles
 
     def save_profile(self, profile: ConnectionProfile) -> None:
         """Insert or update; a new profile goes to the end of the list."""
@@ -571,6 +591,10 @@ class Store:
             rows.extend(self._db.execute(sql, parameters))
         except sqlite3.DatabaseError as exc:
             self._damaged(exc)
+        except UnicodeDecodeError:  # SQLite's message quotes damaged bytes that are not UTF-8
+            error = sqlite3.DatabaseError("database disk image is malformed (a part that is no longer text)")
+            error.sqlite_errorcode = sqlite3.SQLITE_CORRUPT
+            self._damaged(error)
         return rows
 
     def delete_session(self, session_id: int) -> None:
@@ -729,19 +753,19 @@ class _Transaction:
     def __enter__(self) -> None:
         try:
             self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as err:
+        except (sqlite3.Error, UnicodeDecodeError) as err:  # the latter: a message quoting damaged bytes
             raise StoreError(f"Could not save: {err}") from None
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if exc_type is None:
             try:
                 self._db.execute("COMMIT")
-            except sqlite3.Error as err:
+            except (sqlite3.Error, UnicodeDecodeError) as err:
                 self._rollback()
                 raise StoreError(f"Could not save: {err}") from None
         else:
             self._rollback()
-            if isinstance(exc, sqlite3.Error):
+            if isinstance(exc, sqlite3.Error | UnicodeDecodeError):
                 raise StoreError(f"Could not save: {exc}") from None
 
     def _rollback(self) -> None:
