@@ -184,17 +184,19 @@ class Chunk:
         self.extras = extras_from_json(extras)
         count = max(0, min(count, len(self.ts), len(self.meta), len(self.ends)))
         end_values = np.frombuffer(self.ends, dtype=np.int64, count=count)
-        steps = np.diff(end_values, prepend=0)
-        if count and (steps.min() < 0 or end_values[-1] > len(self.payload)):
+        if count and (end_values[0] < 0 or end_values[-1] > len(self.payload)
+                      or (end_values[1:] < end_values[:-1]).any()):
             # a damaged file: the frames before the first payload end that goes back or past the payloads
+            steps = np.diff(end_values, prepend=0)
             count = int(np.argmax((steps < 0) | (end_values > len(self.payload))))
         self.count = count
         #: the stored integer of each frame whose header is damaged, by index (it reads as header.damaged_meta)
         self.damaged: dict[int, int] = {}
-        bad = np.flatnonzero(header.damaged_column(np.frombuffer(self.meta, dtype=np.uint32, count=count)))
-        for index in bad.tolist():
-            self.damaged[index] = self.meta[index]
-            self.meta[index] = header.damaged_meta(self.meta[index])
+        bad = header.damaged_column(np.frombuffer(self.meta, dtype=np.uint32, count=count))
+        if bad.any():
+            for index in np.flatnonzero(bad).tolist():
+                self.damaged[index] = self.meta[index]
+                self.meta[index] = header.damaged_meta(self.meta[index])
 
     @property
     def last(self) -> int:
