@@ -23,6 +23,9 @@ qt_overrides = (
     _.setData,
 )
 
+#: sqlite3 calls a connection's text_factory for every TEXT value it reads (core/store.py)
+sqlite_hooks = (_.text_factory,)
+
 #: PyYAML calls Dumper.increase_indent with this keyword (core/scenario/yaml_io.py)
 yaml_keywords = (_.indentless,)
 

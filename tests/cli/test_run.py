@@ -24,6 +24,7 @@ from typing import IO, Any
 
 import pytest
 
+from tests.damage import SECRET, big_file, snapshot, write_into
 from wsinspector.core.scenario.run import parse_speed, send_delays
 from wsinspector.core.scenario.yaml_io import read_test
 
@@ -541,6 +542,30 @@ def test_an_unusable_data_dir_warns_and_runs_anyway(cli: Cli, peer: Callable[...
     assert "Traceback" not in result.stderr
     if damage == "corrupt":
         assert (data_dir / DB_NAME).read_bytes() == garbage  # left untouched
+
+
+def test_a_data_dir_damaged_past_its_header_is_not_recorded_into_and_left_untouched(
+        cli: Cli, peer: Callable[..., str], tmp_path: Path, data_dir: Path):
+    big_file(data_dir / DB_NAME)
+    write_into(data_dir / DB_NAME, ((data_dir / DB_NAME).stat().st_size // 2 // 4096) * 4096, b"\xa5" * 4096)
+    before = snapshot(data_dir)
+    path = write_test(tmp_path, ECHO_TEST.format(url=peer()))
+    result = cli("run", str(path), "--data-dir", str(data_dir))
+    assert result.returncode == 0, result.output
+    assert f"wsinspector: warning: the replay is not recorded: {data_dir / DB_NAME} is damaged" in result.stderr
+    assert "left untouched" in result.stderr and "Traceback" not in result.stderr
+    assert "Recorded as session" not in result.stdout
+    assert snapshot(data_dir) == before
+
+
+def test_the_recorded_session_keeps_no_secret_of_its_url(cli: Cli, peer: Callable[..., str], tmp_path: Path,
+                                                        data_dir: Path):
+    url = peer().rstrip("/") + f"/feed?room=7&access_token={SECRET}"
+    path = write_test(tmp_path, ECHO_TEST.format(url=url))
+    result = cli("run", str(path), "--data-dir", str(data_dir))
+    assert result.returncode == 0, result.output
+    assert "Recorded as session 1" in result.stdout
+    assert all(SECRET.encode() not in data for data in snapshot(data_dir).values())
 
 
 def test_ctrl_c_stops_the_run_with_exit_code_2(cli: Cli, peer: Callable[..., str], tmp_path: Path, data_dir: Path):

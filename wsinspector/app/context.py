@@ -68,6 +68,11 @@ class AppContext(QObject):
             self.interrupted = self.store.recover_interrupted()
             self.store.profiles()
             self.store.sessions()
+            if self.store.read_error:  # the session list read around a damaged page
+                raise StoreError(self.store.read_error)
+            for unreadable in self.store.unreadable_profiles:
+                self.warnings.append(f"{unreadable}: it is left out of the list, and left as it was in "
+                                     f"{self.db_path}.")
         except (StoreError, sqlite3.DatabaseError) as exc:
             self.store.close()
             self.saving = False

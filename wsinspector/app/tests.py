@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from wsinspector.app.connection import ConnectionController
 from wsinspector.app.sessions import SessionsController
 from wsinspector.core.profiles import ConnectionProfile
+from wsinspector.core.redact import redact_url
 from wsinspector.core.scenario.from_session import RecordedMessage, scenario_from_frames
 from wsinspector.core.scenario.model import Scenario
 from wsinspector.core.scenario.secrets import without_secrets
@@ -93,9 +94,11 @@ def stored_session_test(sessions: SessionsController, profiles: Iterable[Connect
     else:
         headers, variables = (), ()
         subprotocols = (record.subprotocol,) if record.subprotocol else ()
+    # the session's URL is stored without its secrets: the saved connection's, when it is the one connected to
+    url = profile.url if profile is not None and redact_url(profile.url) == record.url else record.url
     try:
-        test = scenario_from_session(stored, record.name, record.url, subprotocols=subprotocols, headers=headers,
-                                 variables=variables)
+        test = scenario_from_session(stored, record.name, url, subprotocols=subprotocols, headers=headers,
+                                     variables=variables)
         return _session_test(test, origin)
     except SessionTooLongError as exc:
         raise SessionTooLongError(f"Cannot make a test of {origin}: {exc}") from None

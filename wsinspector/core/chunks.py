@@ -70,15 +70,15 @@ def extras_json(extras: Sequence[Extra]) -> str | None:
                       ensure_ascii=False)
 
 
-def extras_from_json(text: str | None) -> dict[int, tuple[int | None, bytes | None, str | None]]:
+def extras_from_json(text: object) -> dict[int, tuple[int | None, bytes | None, str | None]]:
     """The rare fields of a chunk by frame index; a damaged entry reads as no rare fields."""
-    if not text:
+    if not text or not isinstance(text, str | bytes):
         return {}
     try:
         return {int(i): (None if length is None else int(length), bytes.fromhex(key) if key is not None else None,
                          None if note is None else str(note))
                 for i, length, key, note in json.loads(text)}
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         return {}
 
 
@@ -169,10 +169,11 @@ def runs(rows: Sequence[FrameRow], limit: int = CHUNK_FRAMES,
 class Chunk:
     """A stored chunk, decoded: frames ``first`` .. ``first + count - 1``."""
 
-    __slots__ = ("count", "ends", "extras", "first", "meta", "payload", "ts")
+    __slots__ = ("count", "damaged", "ends", "extras", "first", "meta", "payload", "ts")
 
-    def __init__(self, first: int, count: int, ts: bytes, meta: bytes, ends: bytes, payload: bytes,
-                 extras: str | None) -> None:
+    def __init__(self, first: int, count: int, ts: object, meta: object, ends: object, payload: object,
+                 extras: object) -> None:
+        """Any column a damaged file holds in another type or cut short reads as the whole frames it holds."""
         import numpy as np  # noqa: PLC0415  (numpy on first use, not at start-up)
 
         self.first = first
@@ -181,13 +182,21 @@ class Chunk:
         self.ends = from_le("q", ends)
         self.payload = payload if isinstance(payload, bytes) else b""
         self.extras = extras_from_json(extras)
-        count = min(count, len(self.ts), len(self.meta), len(self.ends))
+        count = max(0, min(count, len(self.ts), len(self.meta), len(self.ends)))
         end_values = np.frombuffer(self.ends, dtype=np.int64, count=count)
-        steps = np.diff(end_values, prepend=0)
-        if count and (steps.min() < 0 or end_values[-1] > len(self.payload)):
+        if count and (end_values[0] < 0 or end_values[-1] > len(self.payload)
+                      or (end_values[1:] < end_values[:-1]).any()):
             # a damaged file: the frames before the first payload end that goes back or past the payloads
+            steps = np.diff(end_values, prepend=0)
             count = int(np.argmax((steps < 0) | (end_values > len(self.payload))))
         self.count = count
+        #: the stored integer of each frame whose header is damaged, by index (it reads as header.damaged_meta)
+        self.damaged: dict[int, int] = {}
+        bad = header.damaged_column(np.frombuffer(self.meta, dtype=np.uint32, count=count))
+        if bad.any():
+            for index in np.flatnonzero(bad).tolist():
+                self.damaged[index] = self.meta[index]
+                self.meta[index] = header.damaged_meta(self.meta[index])
 
     @property
     def last(self) -> int:
@@ -219,6 +228,8 @@ class Chunk:
         length, key, note = self.extras.get(index, (None, None, None))
         if meta & _LENGTH_IS_PAYLOAD:
             length = end - start
+        if index in self.damaged:
+            note = damage_note(self.damaged[index])
         return (self.first + index, self.ts[index], meta & _HEADER_BITS, length, key, note,
                 self.payload[start:end])
 
@@ -232,6 +243,11 @@ class Chunk:
     def index_of_offset(self, offset: int) -> int:
         """The index of the frame whose payload holds byte ``offset`` of the chunk's payloads."""
         return bisect_right(self.ends, offset, 0, self.count)
+
+
+def damage_note(stored: int) -> str:
+    """What a reader says of a frame whose stored header is damaged."""
+    return f"damaged in the file: its header ({stored:#x}) is not a valid frame's; the payload is shown as stored"
 
 
 def seqs_in(chunks: Iterable[Chunk], first: int, last: int) -> Iterator[tuple[Chunk, int]]:

@@ -70,6 +70,8 @@ class Frame:
     payload_length: int | None = None
     #: free-form remark from the engine, e.g. that a close frame was reconstructed from the close code
     note: str = field(default="")
+    #: read back from a damaged file: the fields the file no longer holds are placeholders (``note`` says what)
+    damaged: bool = False
 
     @property
     def size(self) -> int:

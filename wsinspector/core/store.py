@@ -7,6 +7,7 @@ database raises :class:`StoreError` with a message for the user, and the file st
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 from collections import OrderedDict
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wsinspector.core.chunks import (
+    CHUNK_FRAMES,
     OPEN_BYTES,
     OPEN_FRAMES,
     Chunk,
@@ -28,7 +30,14 @@ from wsinspector.core.chunks import (
 )
 from wsinspector.core.filters import FrameFilter, chunk_matches
 from wsinspector.core.model import header
-from wsinspector.core.profiles import ConnectionProfile, profile_from_json, profile_to_json, upgrade_v1
+from wsinspector.core.profiles import (
+    ConnectionProfile,
+    ProfileFormatError,
+    profile_from_json,
+    profile_to_json,
+    upgrade_v1,
+)
+from wsinspector.core.redact import redact_url
 
 if TYPE_CHECKING:
     from wsinspector.core.session.interface import FrameColumns
@@ -98,6 +107,55 @@ class SessionRecord:
 
 
 _SESSION_COLUMNS = ", ".join(SessionRecord.__dataclass_fields__)
+
+
+def _text(value: object, default: str = "") -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return default if value is None else str(value)
+
+
+def _opt_int(value: object) -> int | None:
+    """An integer column; None for a NULL, or a value of another type a damaged file holds."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return int(value)
+    return None
+
+
+def _opt_float(value: object) -> float | None:
+    """A real column; None for a NULL, or a value of another type a damaged file holds."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+#: the wall-clock times a record can hold: from the epoch to the end of year 9999 (what a calendar can show)
+_LAST_WALL = 253_402_300_799.0
+
+
+def _opt_wall(value: object) -> float | None:
+    """A wall-clock time column; None for a NULL, or a value a damaged file holds in another type or out of
+    any calendar."""
+    wall = _opt_float(value)
+    return wall if wall is not None and 0.0 <= wall <= _LAST_WALL else None
+
+
+def _record(row: Sequence[object]) -> SessionRecord:
+    """A sessions row as a record; a field a damaged file holds in the wrong type reads as its default (no
+    frames, no end, an empty text), so a damaged row shows in the list instead of failing it."""
+    (session_id, profile_id, name, url, note, started_wall, started_ns, ended_wall, status, close_code,
+     close_reason, subprotocol, frames_in, frames_out, bytes_in, bytes_out, last_ts_ns, replay_of) = row
+    return SessionRecord(
+        _opt_int(session_id) or 0, None if profile_id is None else _text(profile_id),
+        _text(name, f"session {session_id}"), _text(url), _text(note), _opt_wall(started_wall) or 0.0,
+        _opt_int(started_ns) or 0, _opt_wall(ended_wall), _text(status, SessionStatus.INCOMPLETE),
+        _opt_int(close_code), _text(close_reason), _text(subprotocol), _opt_int(frames_in) or 0,
+        _opt_int(frames_out) or 0, _opt_int(bytes_in) or 0, _opt_int(bytes_out) or 0, _opt_int(last_ts_ns),
+        None if replay_of is None else _text(replay_of))
 __all__ = ["FrameRow", "SessionRecord", "SessionStatus", "Store", "StoreError"]
 
 
@@ -237,9 +295,38 @@ def _v7(db: sqlite3.Connection) -> None:
                        (json.dumps(upgrade_v1(flat), ensure_ascii=False), profile_id))
 
 
+def _v8(db: sqlite3.Connection) -> None:
+    """A session's URL is stored with its secrets replaced (``core/redact.py``, as exports write it): a token in
+    the query or a password in the user info is not kept at rest. The URLs stored before are redacted here."""
+    rows = db.execute("SELECT id, url FROM sessions").fetchall()
+    db.execute("PRAGMA secure_delete = ON")  # the old text is overwritten, not left in the page's free space
+    try:
+        for session_id, url in rows:
+            if isinstance(url, str) and redact_url(url) != url:
+                db.execute("UPDATE sessions SET url = ? WHERE id = ?", (redact_url(url), session_id))
+    finally:
+        db.execute("PRAGMA secure_delete = OFF")
+
+
 #: MIGRATIONS[i] brings a database from user_version i to i + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 SCHEMA_VERSION = len(MIGRATIONS)
+#: the largest file checked whole at start (PRAGMA quick_check reads every page: about 0.1 s for 84 MB, a million
+#: frames, when the file is in the OS's cache). A larger file has every table checked but the chunks of frames,
+#: whose damage the readers show frame by frame: its start stays as quick.
+CHECK_BYTES = 128 << 20
+#: the lines of SQLite's check a message quotes
+_CHECK_LINES = 3
+
+
+def _is_read_failure(exc: sqlite3.DatabaseError) -> bool:
+    """A read failed on the file (a damaged page, an I/O error), not on our use of the connection."""
+    return not isinstance(exc, sqlite3.ProgrammingError)
+
+
+#: what SQLite says when a page it reads is not what it wrote (the primary result codes)
+_DAMAGE_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+
 
 class Store:
     def __init__(self, path: Path | str) -> None:
@@ -252,10 +339,20 @@ class Store:
                 raise StoreError(f"Cannot create the data folder {self.path.parent}: {exc.strerror}") from None
         #: decoded chunks, by key, most recently used last
         self._cache: OrderedDict[int, Chunk] = OrderedDict()
+        #: the last read that failed on a damaged part of the file, in the user's terms ("" none so far), and
+        #: how many have failed
+        self.read_error = ""
+        self.read_errors = 0
+        #: damage found while reading (after the check at start): from then on nothing is written to the file
+        self.damage = ""
+        #: why saved connections were left out of the last :meth:`profiles`
+        self.unreadable_profiles: list[str] = []
         try:
             self._db = sqlite3.connect(target, isolation_level=None, check_same_thread=True)
         except sqlite3.Error as exc:
             raise StoreError(f"Cannot open {path}: {exc}") from None
+        # a text a damaged file holds as bytes that are not UTF-8 reads with replacement characters, not an error
+        self._db.text_factory = lambda data: data.decode("utf-8", errors="replace")
         try:
             self._check_and_migrate()
         except sqlite3.DatabaseError as exc:
@@ -267,6 +364,11 @@ class Store:
             if "readonly" in str(exc) or "read-only" in str(exc):
                 raise StoreError(f"{path} is read-only; wsinspector needs to write there") from None
             raise StoreError(f"Cannot use {path}: {exc}") from None
+        except UnicodeDecodeError:
+            # SQLite's own message quotes bytes of the damaged schema that are not UTF-8
+            self._db.close()
+            raise StoreError(f"{path} is damaged (its schema is no longer readable text); it was left "
+                             "untouched") from None
         except StoreError:
             self._db.close()
             raise
@@ -287,6 +389,10 @@ class Store:
         # writing anything (a damaged file must stay exactly as it was). WAL also needs to write the folder.
         if self.path is not None and not (os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)):
             raise StoreError(f"{self.path} is read-only; wsinspector needs to write there")
+        problems = self._quick_check() if tables else ""
+        if problems:
+            raise StoreError(f"{self.path} is damaged ({problems}); it was left untouched, and nothing is recorded "
+                             "into it")
         if self.path is not None:
             db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA foreign_keys=ON")
@@ -303,6 +409,30 @@ class Store:
                 db.execute("ROLLBACK")
                 raise
 
+    def _quick_check(self) -> str:
+        """What ``PRAGMA quick_check`` finds wrong with the file ("": nothing). It checks every page and cell but
+        no index against its table, and writes nothing; a file over :data:`CHECK_BYTES` has its chunks of
+        frames left out (their damage shows frame by frame when they are read)."""
+        whole = self.path is None or self.path.stat().st_size <= CHECK_BYTES
+        pragmas = ["PRAGMA quick_check"] if whole else [
+            f"PRAGMA quick_check('{name}')" for (name,) in self._db.execute(
+                "SELECT name FROM sqlite_schema WHERE type = 'table' AND name != 'chunks'").fetchall()]
+        found: list[str] = []
+        for pragma in pragmas:
+            found += [str(line) for (text,) in self._db.execute(pragma).fetchall()
+                      for line in str(text).splitlines() if line != "ok" and not line.startswith("***")]
+        return "; ".join(found[:_CHECK_LINES]) + (f" and {len(found) - _CHECK_LINES} more" if len(found) > _CHECK_LINES
+                                                   else "")
+
+    def _damaged(self, exc: sqlite3.DatabaseError) -> None:
+        """A read failed on the file: re-raised unless it is damage, which is noted in :attr:`read_error`."""
+        if not _is_read_failure(exc):
+            raise exc
+        self.read_error = f"part of {self.path or 'the store'} cannot be read ({exc})"
+        self.read_errors += 1
+        if getattr(exc, "sqlite_errorcode", 0) & 0xFF in _DAMAGE_CODES:
+            self.damage = str(exc)
+
     @property
     def schema_version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
@@ -313,8 +443,15 @@ class Store:
     # -- profiles ---------------------------------------------------------------------------------
 
     def profiles(self) -> list[ConnectionProfile]:
-        rows = self._db.execute("SELECT id, data FROM profiles ORDER BY position, rowid").fetchall()
-        return [profile_from_json(pid, data) for pid, data in rows]
+        """The saved connections, in order. One whose row a damaged file no longer holds as a connection is left
+        out, and left as it is; :attr:`unreadable_profiles` says which and why."""
+        profiles, self.unreadable_profiles = [], []
+        for pid, data in self._rows("SELECT id, data FROM profiles ORDER BY position, rowid"):
+            try:
+                profiles.append(profile_from_json(_text(pid), _text(data)))
+            except ProfileFormatError as exc:
+                self.unreadable_profiles.append(f"{exc} (saved connection {_text(pid)!r})")
+        return profiles
 
     def save_profile(self, profile: ConnectionProfile) -> None:
         """Insert or update; a new profile goes to the end of the list."""
@@ -345,12 +482,13 @@ class Store:
     def create_session(self, name: str, url: str, started_wall: float, started_ns: int,
                        profile_id: str | None = None, status: str = SessionStatus.LIVE,
                        replay_of: str | None = None) -> int:
-        """A new session; ``replay_of`` names the test file it replays, when it does."""
+        """A new session; ``replay_of`` names the test file it replays, when it does. The URL is stored with its
+        secrets replaced (:func:`~wsinspector.core.redact.redact_url`)."""
         with self._transaction():
             cursor = self._db.execute(
                 "INSERT INTO sessions (profile_id, name, url, started_wall, started_ns, status, replay_of) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (profile_id, name, url, started_wall, started_ns, status, replay_of),
+                (profile_id, name, redact_url(url), started_wall, started_ns, status, replay_of),
             )
         assert cursor.lastrowid is not None
         return int(cursor.lastrowid)
@@ -414,6 +552,8 @@ class Store:
             raise ValueError(f"cannot update {sorted(unknown)}")
         if not fields:
             return
+        if "url" in fields:
+            fields["url"] = redact_url(str(fields["url"]))
         assignments = ", ".join(f"{name} = ?" for name in fields)
         with self._transaction():
             self._db.execute(f"UPDATE sessions SET {assignments} WHERE id = ?", (*fields.values(), session_id))
@@ -435,12 +575,27 @@ class Store:
         return ids
 
     def sessions(self) -> list[SessionRecord]:
-        rows = self._db.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions ORDER BY started_wall DESC, id DESC")
-        return [SessionRecord(*row) for row in rows]
+        """Every session, newest first; on a damaged file, those that can be read (``read_error`` says so)."""
+        records = [_record(row) for row in self._rows(f"SELECT {_SESSION_COLUMNS} FROM sessions")]
+        records.sort(key=lambda r: (r.started_wall, r.id), reverse=True)
+        return records
 
     def session(self, session_id: int) -> SessionRecord | None:
-        row = self._db.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,)).fetchone()
-        return None if row is None else SessionRecord(*row)
+        rows = self._rows(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,))
+        return _record(rows[0]) if rows else None
+
+    def _rows(self, sql: str, parameters: Sequence[object] = ()) -> list[Sequence[object]]:
+        """The rows of a query, row by row: on a damaged file, the rows read before the damage."""
+        rows: list[Sequence[object]] = []
+        try:
+            rows.extend(self._db.execute(sql, parameters))
+        except sqlite3.DatabaseError as exc:
+            self._damaged(exc)
+        except UnicodeDecodeError:  # SQLite's message quotes damaged bytes that are not UTF-8
+            error = sqlite3.DatabaseError("database disk image is malformed (a part that is no longer text)")
+            error.sqlite_errorcode = sqlite3.SQLITE_CORRUPT
+            self._damaged(error)
+        return rows
 
     def delete_session(self, session_id: int) -> None:
         self._cache.clear()
@@ -456,37 +611,46 @@ class Store:
                              (session_id, seq, ts_ns, kind, text))
 
     def events(self, session_id: int) -> list[tuple[int, int, str, str]]:
-        """(seq of the next frame, monotonic ns, kind, text) of a session's connection events, in order."""
-        rows = self._db.execute("SELECT seq, ts_ns, kind, text FROM session_events WHERE session_id = ? "
-                                "ORDER BY seq, rowid", (session_id,))
-        return [(int(a), int(b), str(c), str(d)) for a, b, c, d in rows]
+        """(seq of the next frame, monotonic ns, kind, text) of a session's connection events, in order (on a
+        damaged file: those that can be read)."""
+        rows = self._rows("SELECT seq, ts_ns, kind, text FROM session_events WHERE session_id = ?", (session_id,))
+        events = []
+        for seq, ts_ns, kind, text in rows:
+            seq, ts_ns = _opt_int(seq), _opt_int(ts_ns)
+            if seq is not None and ts_ns is not None:
+                events.append((seq, ts_ns, _text(kind), _text(text)))
+        return sorted(events)
 
-    def stored_frame_count(self, session_id: int) -> int:
-        """Frames actually stored (the session's counters say the same unless the file was damaged)."""
-        row = self._db.execute("SELECT coalesce(sum(count), 0) FROM chunks WHERE key BETWEEN ? AND ?",
-                               (session_id << SEQ_BITS, (session_id << SEQ_BITS) | SEQ_MASK)).fetchone()
-        return int(row[0])
+    def stored_frame_count(self, session_id: int, expected: int = 0) -> int:
+        """Frames stored: up to the end of the last stored chunk (the session's counters say the same unless the
+        file was damaged). A damaged file can lose a chunk (its frames are then gaps) or hold a wrong count: the
+        result is at most the larger of what the chunks hold and ``expected`` (the session's counters)."""
+        rows = self._rows(f"SELECT coalesce(sum(n), 0), coalesce(max((key & {SEQ_MASK}) + n), 0) FROM "
+                          f"(SELECT key, max(0, min(count, {CHUNK_FRAMES})) AS n FROM chunks "
+                          "WHERE key BETWEEN ? AND ?)",
+                          (session_id << SEQ_BITS, (session_id << SEQ_BITS) | SEQ_MASK))
+        if not rows:
+            return 0
+        held, span = (_opt_int(value) or 0 for value in rows[0])
+        return min(span, max(held, expected))
 
     def chunks(self, session_id: int, first: int, last: int) -> Iterator[Chunk]:
         """The chunks holding seqs ``first``..``last`` of a session, in order (decoded ones are cached)."""
         base = session_id << SEQ_BITS
         if last < first:
             return
-        start = self._db.execute("SELECT max(key) FROM chunks WHERE key BETWEEN ? AND ?",
-                                 (base, base | max(first, 0))).fetchone()[0]
-        keys = self._db.execute("SELECT key FROM chunks WHERE key BETWEEN ? AND ? ORDER BY key",
-                                (base if start is None else start, base | min(last, SEQ_MASK))).fetchall()
+        starts = self._rows("SELECT max(key) FROM chunks WHERE key BETWEEN ? AND ?", (base, base | max(first, 0)))
+        start = _opt_int(starts[0][0]) if starts else None
+        # on a damaged file: the chunks listed before the damage (the frames of the others show as gaps)
+        keys = self._rows("SELECT key FROM chunks WHERE key BETWEEN ? AND ? ORDER BY key",
+                          (base if start is None else start, base | min(last, SEQ_MASK)))
         for (key,) in keys:
+            if not isinstance(key, int):
+                continue
             chunk = self._cache.get(key)
             if chunk is None:
-                row = self._db.execute("SELECT count, ts, meta, ends, payload, extras FROM chunks WHERE key = ?",
-                                       (key,)).fetchone()
-                if row is None:
-                    continue
-                count, ts, meta, ends, payload, extras = row
-                try:
-                    chunk = Chunk(key & SEQ_MASK, int(count), ts, meta, ends, payload or b"", extras)
-                except (TypeError, ValueError):
+                chunk = self._read_chunk(key)
+                if chunk is None:
                     continue  # damaged beyond reading: its frames show as gaps
                 self._cache[key] = chunk
                 if len(self._cache) > CACHED_CHUNKS:
@@ -494,6 +658,14 @@ class Store:
             else:
                 self._cache.move_to_end(key)
             yield chunk
+
+    def _read_chunk(self, key: int) -> Chunk | None:
+        rows = self._rows("SELECT count, ts, meta, ends, payload, extras FROM chunks WHERE key = ?", (key,))
+        if not rows:
+            return None
+        count, ts, meta, ends, payload, extras = rows[0]
+        # a count a damaged file holds in another type: the frames its columns hold
+        return Chunk(key & SEQ_MASK, _opt_int(count) or CHUNK_FRAMES, ts, meta, ends, payload, extras)
 
     def read_frames(self, session_id: int, first: int, last: int) -> list[FrameRow]:
         """Frames ``first``..``last`` (inclusive) of a session, in order."""
@@ -534,11 +706,12 @@ class Store:
 
     def seq_at_or_after(self, session_id: int, ts_ns: int) -> int | None:
         base = session_id << SEQ_BITS
-        row = self._db.execute("SELECT min(key) FROM chunks WHERE key BETWEEN ? AND ? AND last_ts_ns >= ?",
-                               (base, base | SEQ_MASK, ts_ns)).fetchone()
-        if row[0] is None:
+        rows = self._rows("SELECT min(key) FROM chunks WHERE key BETWEEN ? AND ? AND last_ts_ns >= ?",
+                          (base, base | SEQ_MASK, ts_ns))
+        key = _opt_int(rows[0][0]) if rows else None
+        if key is None:
             return None
-        seq = int(row[0]) & SEQ_MASK
+        seq = key & SEQ_MASK
         for chunk in self.chunks(session_id, seq, seq):
             return chunk.first + chunk.index_at_or_after(ts_ns)
         return None
@@ -566,6 +739,10 @@ class Store:
             )
 
     def _transaction(self) -> _Transaction:
+        if self.damage:
+            # writing into a damaged b-tree could spread the damage: the file is left as it is
+            raise StoreError(f"{self.path or 'the store'} is damaged ({self.damage}); it is left untouched: nothing "
+                             "more is saved into it")
         return _Transaction(self._db)
 
 
@@ -576,19 +753,19 @@ class _Transaction:
     def __enter__(self) -> None:
         try:
             self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as err:
+        except (sqlite3.Error, UnicodeDecodeError) as err:  # the latter: a message quoting damaged bytes
             raise StoreError(f"Could not save: {err}") from None
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if exc_type is None:
             try:
                 self._db.execute("COMMIT")
-            except sqlite3.Error as err:
+            except (sqlite3.Error, UnicodeDecodeError) as err:
                 self._rollback()
                 raise StoreError(f"Could not save: {err}") from None
         else:
             self._rollback()
-            if isinstance(exc, sqlite3.Error):
+            if isinstance(exc, sqlite3.Error | UnicodeDecodeError):
                 raise StoreError(f"Could not save: {exc}") from None
 
     def _rollback(self) -> None:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -32,10 +31,11 @@ class StoredSession:
     def __init__(self, store: Store, record: SessionRecord, cached_pages: int = 64) -> None:
         self.store = store
         self.record = record
+        self._errors_before = store.read_errors
         self.session_id = record.id
         self.started_ns = record.started_ns
         self.started_wall = record.started_wall
-        self._count = store.stored_frame_count(record.id)
+        self._count = store.stored_frame_count(record.id, record.frame_count)
         self._pages: OrderedDict[int, list[tuple[int, int, int, int, bytes]]] = OrderedDict()
         self._cached_pages = cached_pages
         self._continues: dict[int, Opcode] = {}
@@ -43,7 +43,6 @@ class StoredSession:
         self._samples: list[tuple[int, int, int]] = []
         self._events = store.events(record.id)
         self._segment_starts = {seq for seq, _, kind, _ in self._events if kind == "reconnect"}
-        self.read_error = ""
 
     def __len__(self) -> int:
         return self._count
@@ -55,12 +54,7 @@ class StoredSession:
         page = self._pages.get(page_no)
         if page is None:
             first = page_no * PAGE
-            try:
-                page = self.store.read_summaries(self.session_id, first, min(first + PAGE, self._count) - 1, HEAD)
-            except sqlite3.DatabaseError as exc:
-                # a damaged page of the file: show its frames as empty rather than fail on every repaint
-                self.read_error = f"Part of this session cannot be read: {exc}"
-                page = []
+            page = self.store.read_summaries(self.session_id, first, min(first + PAGE, self._count) - 1, HEAD)
             self._pages[page_no] = page
             if len(self._pages) > self._cached_pages:
                 self._pages.popitem(last=False)
@@ -69,10 +63,15 @@ class StoredSession:
         index = seq - page_no * PAGE
         row = page[index] if index < len(page) else None
         if row is None or row[0] != seq:
-            # a gap in the stored frames (the session was deleted, or the file damaged): show an empty frame
-            row = next((r for r in page if r[0] == seq), (seq, self.started_ns, 0, 0, b""))
+            # a gap in the stored frames (the session was deleted, or the file damaged): a damaged empty frame
+            row = next((r for r in page if r[0] == seq), (seq, self.started_ns, _MISSING_META, 0, b""))
         return row
 
+    @property
+    def read_error(self) -> str:
+        """What part of the file could not be read since this session was opened, in the user's terms ("":
+        nothing); the frames it held read as damaged."""
+        return self.store.read_error if self.store.read_errors > self._errors_before else ""
     def ts_ns(self, seq: int) -> int:
         return self._summary(seq)[1]
 
@@ -104,19 +103,29 @@ class StoredSession:
         return (ts - self.started_ns) / 1000.0
 
     def frame(self, seq: int) -> Frame:
-        rows = self.store.read_frames(self.session_id, seq, seq)
-        if not rows:
+        if not 0 <= seq < self._count:
             raise IndexError(seq)
-        return _to_frame(rows[0])
+        rows = self.store.read_frames(self.session_id, seq, seq)
+        return _to_frame(rows[0]) if rows else self._missing(seq)
+
+    def _missing(self, seq: int) -> Frame:
+        """A frame the file no longer holds (a damaged or lost chunk), shown as damaged where it was."""
+        return _to_frame((seq, self.started_ns, _MISSING_META, None, None, MISSING_NOTE, b""))
 
     def __getitem__(self, seq: int) -> Frame:
         return self.frame(seq)
 
     def frames(self, first: int, last: int, page: int = READ_PAGE) -> Iterator[Frame]:
         """Frames ``first``..``last`` (inclusive) as stored, in order, read ``page`` frames at a time."""
-        for start in range(max(first, 0), min(last, self._count - 1) + 1, page):
+        last = min(last, self._count - 1)
+        for start in range(max(first, 0), last + 1, page):
+            expected = start
             for row in self.store.read_frames(self.session_id, start, min(start + page - 1, last)):
+                # frames the file lost before this one: damaged where they were
+                yield from map(self._missing, range(expected, row[0]))
+                expected = row[0] + 1
                 yield _to_frame(row)
+            yield from map(self._missing, range(expected, min(start + page - 1, last) + 1))
 
     def scan(self, first: int, last: int) -> Iterator[tuple[int, int, bytes]]:
         """(seq, meta, payload) of frames ``first``..``last``, for filters and find."""
@@ -199,7 +208,7 @@ class StoredSession:
 
     def message_for(self, seq: int) -> Message | None:
         """The message a data frame belongs to, assembled from the stored frames around it."""
-        if not 0 <= seq < self._count or self.opcode(seq).is_control:
+        if not 0 <= seq < self._count or self.opcode(seq).is_control or header.damaged(self.meta(seq)):
             return None
         direction = self.direction(seq)
         start = seq
@@ -226,7 +235,12 @@ class StoredSession:
         return assemble(self.frames(0, self._count - 1), self._segment_starts)
 
 
+#: what a frame the file no longer holds reads as
+_MISSING_META = header.damaged_meta(0)
+MISSING_NOTE = "damaged in the file: this frame could not be read"
+
+
 def _to_frame(row: FrameRow) -> Frame:
     seq, ts, meta, length, mask_key, note, payload = row
     return Frame(seq=seq, ts_ns=ts, payload=bytes(payload), payload_length=length, mask_key=mask_key,
-                 note=note or "", **header.fields(meta))  # type: ignore[arg-type]
+                 note=note or "", damaged=header.damaged(meta), **header.fields(meta))  # type: ignore[arg-type]

@@ -23,6 +23,7 @@ from wsinspector.core.frames import Direction, Frame, Opcode, describe_close_cod
 from wsinspector.core.payloads import decode_text, hexdump, human_size
 from wsinspector.core.session import Session
 from wsinspector.ui.qtext import set_plain_text
+from wsinspector.ui.timeline import DAMAGED_COLOUR, DAMAGED_LABEL
 
 TEXT_LIMIT = 1024 * 1024
 HEX_LIMIT = 64 * 1024
@@ -114,7 +115,8 @@ class DetailPane(QWidget):
     def _summary(self, frame: Frame, log: Session | None, scope: str, shown: int) -> str:
         when = f"{log.relative_us(frame) / 1e6:.6f} s" if log is not None else ""
         parts = [
-            f"<b>#{frame.seq}</b> {frame.direction.arrow} <b>{frame.opcode.label}</b> at {when}",
+            f"<b>#{frame.seq}</b> {frame.direction.arrow} <b>{DAMAGED_LABEL if frame.damaged else frame.opcode.label}"
+            f"</b> at {when}",
             f"FIN {_flag(frame.fin)} · RSV1 {_flag(frame.rsv1)} RSV2 {_flag(frame.rsv2)} RSV3 {_flag(frame.rsv3)}"
             f" · masked {_flag(frame.masked)}"
             + (f" · key {frame.mask_key.hex()}" if frame.mask_key else "")
@@ -125,7 +127,9 @@ class DetailPane(QWidget):
             reason = frame.close_reason
             parts.insert(1, f"Close code <b>{describe_close_code(frame.close_code)}</b>"
                             + (f", reason “{html.escape(reason)}”" if reason else ", no reason"))
-        if frame.note:
+        if frame.damaged:
+            parts.insert(1, f'<b style="color:{DAMAGED_COLOUR}">{html.escape(frame.note)}</b>')
+        elif frame.note:
             parts.append(f"<i>{html.escape(frame.note)}</i>")
         return "<br>".join(parts)
 

@@ -413,6 +413,9 @@ class InspectorPage(QWidget):
         self.viewing_bar.show()
         self.composer.set_connected(False)
         self._set_source(stored)
+        if stored.read_error:
+            self.banner.show_message(f"This session is damaged in the file: {stored.read_error}. Its frames that "
+                                     "cannot be read are marked as damaged.", "warning")
         return True
 
     @Slot(int)

@@ -291,6 +291,14 @@ def _install_excepthook(log_path: Path, report: Callable[[str], object]) -> None
     """An unexpected error is logged with its traceback and reported in one line; the app keeps running."""
 
     def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        from wsinspector.core.store import StoreError  # noqa: PLC0415  (the store loads after the first paint)
+
+        if isinstance(exc, StoreError):
+            # the store refused to save (a damaged file, a full disk): its message is already the user's
+            logging.getLogger(APP_NAME).warning("not saved: %s", exc)
+            with contextlib.suppress(Exception):
+                report(str(exc))
+            return
         text = "".join(traceback.format_exception(exc_type, exc, tb))
         logging.getLogger(APP_NAME).error("unexpected error\n%s", text)
         with contextlib.suppress(Exception):  # the hook itself must never raise

@@ -30,6 +30,11 @@ _IN_COLOUR = QColor("#1f7a3d")
 _OUT_COLOUR = QColor("#1f5fa8")
 _CONTROL_COLOUR = QColor("#8a5a00")
 _RECONNECT_COLOUR = QColor(255, 196, 0, 60)
+#: a frame read back damaged from the file (see core/model/header.py): its row says so instead of an opcode
+DAMAGED_LABEL = "damaged"
+DAMAGED_COLOUR = "#b00020"
+_DAMAGED_TIP = ("This frame is damaged in the file: what its header held cannot be read. The bytes shown are "
+                "those stored.")
 
 
 
@@ -162,7 +167,7 @@ class TimelineModel(ColumnsModel):
             return 0
         return len(self._rows) if self._rows is not None else self._count
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: PLR0911
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         source = self._source
         if not index.isValid() or source is None:
             return None
@@ -172,7 +177,13 @@ class TimelineModel(ColumnsModel):
         seq = self.seq_at(row)
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(source, seq, col)
+        return self._decoration(source, seq, col, role)
+
+    def _decoration(self, source: Session, seq: int, col: int, role: int) -> Any:  # noqa: PLR0911
+        """Colours, fonts, tool tips and alignment of a cell."""
         meta = source.meta(seq)
+        if frame_header.damaged(meta):
+            return self._damaged_role(col, role)
         opcode = frame_header.opcode(meta)
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == COL_DIR:
@@ -192,6 +203,15 @@ class TimelineModel(ColumnsModel):
             return source.note(seq) or None
         return None
 
+    def _damaged_role(self, col: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.ForegroundRole and col in (COL_OPCODE, COL_PREVIEW):
+            return QBrush(QColor(DAMAGED_COLOUR))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return _DAMAGED_TIP
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_SEQ, COL_TIME, COL_SIZE):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
     def _display(self, source: Session, seq: int, col: int) -> str:  # noqa: PLR0911
         if col == COL_SEQ:
             return str(seq)
@@ -200,6 +220,8 @@ class TimelineModel(ColumnsModel):
         meta = source.meta(seq)
         if col == COL_DIR:
             return frame_header.direction(meta).arrow
+        if frame_header.damaged(meta):
+            return self._damaged_display(source, seq, col)
         if col == COL_OPCODE:
             return frame_header.opcode(meta).label
         if col == COL_FIN:
@@ -218,6 +240,19 @@ class TimelineModel(ColumnsModel):
             if source.is_unsolicited(seq):
                 return "unsolicited" + (f" · {text}" if text else "")
         return text
+
+
+    @staticmethod
+    def _damaged_display(source: Session, seq: int, col: int) -> str:
+        if col == COL_OPCODE:
+            return DAMAGED_LABEL
+        if col == COL_FIN:
+            return "?"
+        if col == COL_SIZE:
+            return f"{source.size(seq):,}"
+        head = source.payload_head(seq, _HEAD_BYTES)
+        shown = preview(head, decode_text(head)[1], limit=PREVIEW_CHARS)
+        return "damaged in the file" + (f" · {shown}" if head else "")
 
 
 class TimelineView(QTableView):

@@ -11,6 +11,8 @@ Layout (on disk in every recording: bits are never renumbered)::
     bit  4      direction (1: out)
     bits 5-14   two bits a field, 0 unknown / 1 false / 2 true: FIN (5-6), RSV1 (7-8), RSV2 (9-10),
                 RSV3 (11-12), masked (13-14)
+    bit  15     the frame was found damaged when read back from the store (a stored session only; never
+                written: a stored integer with it set is itself damaged)
     bit  16     the frame completes a message (the live log only; never stored)
     bit  17     the wire length is known and equals the payload length (the live log and the store)
 
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COMPLETES",
+    "DAMAGED",
     "HEADER_BITS",
     "KIND_BITS",
     "LENGTH_IS_PAYLOAD",
@@ -44,6 +47,9 @@ __all__ = [
     "STORED_BITS",
     "TRI_FIELDS",
     "completes",
+    "damaged",
+    "damaged_column",
+    "damaged_meta",
     "direction",
     "fields",
     "fin",
@@ -79,6 +85,8 @@ KIND_BITS = OPCODE_BITS | OUT_BIT
 TRI_FIELDS = (("fin", 5), ("rsv1", 7), ("rsv2", 9), ("rsv3", 11), ("masked", 13))
 _TRI_MASK = 0b11
 _TRI_UNKNOWN, _TRI_FALSE, _TRI_TRUE = 0, 1, 2
+#: a frame read back damaged (see :func:`damaged_meta`); never written to the store
+DAMAGED = 1 << 15
 #: every field of the header: what ``meta`` means outside the log's and the store's columns
 HEADER_BITS = (1 << 16) - 1
 #: in the live log: a data frame that completes a message (a whole one, or the last fragment)
@@ -88,7 +96,13 @@ LENGTH_IS_PAYLOAD = 1 << 17
 #: what the store keeps of a log's integer
 STORED_BITS = HEADER_BITS | LENGTH_IS_PAYLOAD
 
+#: bits a stored (32-bit) integer never has set, and bit 2 of the opcode (set in every opcode RFC 6455 reserves
+#: but 11, which has bits 0 and 1 both set, as 3 has)
+_UNSTORED_OR_OPCODE_BIT_2 = (0xFFFF_FFFF & ~(STORED_BITS & ~DAMAGED)) | 0b100
+
 _FIN_SHIFT, _RSV1_SHIFT, _RSV2_SHIFT, _RSV3_SHIFT, _MASKED_SHIFT = (shift for _, shift in TRI_FIELDS)
+#: the lower bit of each two-bit field, and bit 0 of the opcode: where ``x & (x >> 1)`` finds both bits of a pair
+_BOTH_BITS_LOW = sum(1 << shift for _, shift in TRI_FIELDS) | 1
 _DIRECTIONS = (Direction.IN, Direction.OUT)
 
 
@@ -208,6 +222,17 @@ def with_length_is_payload(meta: int) -> int:
     return meta | LENGTH_IS_PAYLOAD
 
 
+def damaged(meta: int) -> bool:
+    """Whether the frame was found damaged when read back (its fields are then placeholders)."""
+    return meta & DAMAGED != 0
+
+
+def damaged_meta(stored: int) -> int:
+    """The integer a reader shows for a damaged stored one: :data:`DAMAGED`, the direction bit as it was, a
+    CONTINUATION opcode (no message starts with it) and every two-bit field unknown."""
+    return DAMAGED | (stored & OUT_BIT)
+
+
 # -- columns -----------------------------------------------------------------------------------------
 
 def opcode_column(metas: Column) -> Column:
@@ -223,3 +248,14 @@ def out_column(metas: Column) -> Column:
 def stored_column(metas: Column) -> Column:
     """What the store keeps of each integer of a log's column."""
     return metas & STORED_BITS
+
+
+def damaged_column(stored: Column) -> Column:
+    """Nonzero where an integer of a stored numpy column (``np.uint32``) is damaged: an opcode RFC 6455 reserves
+    (3-7, 11-15: bit 2 set, or bits 0 and 1 both), a two-bit field holding 3 (both its bits set), or a bit the
+    store never writes. Four operations on the column: it is checked each time a chunk is read."""
+    bad = stored >> 1
+    bad &= stored
+    bad &= _BOTH_BITS_LOW
+    bad |= stored & _UNSTORED_OR_OPCODE_BIT_2
+    return bad

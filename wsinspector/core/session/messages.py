@@ -45,6 +45,10 @@ def assemble(frames: Iterable[Frame], segment_starts: Container[int] = ()) -> It
     for frame in frames:
         if frame.seq in segment_starts:
             stream.reset()
+        if frame.damaged:
+            # what the damaged frame was is unknown: the message under way in its direction is lost with it
+            stream.assemblers[frame.direction].reset()
+            continue
         if frame.opcode.is_control:
             continue
         message = stream.feed(frame.direction, frame.opcode, frame.fin, frame.seq, frame.payload)
