@@ -30,6 +30,10 @@ _IN_COLOUR = QColor("#1f7a3d")
 _OUT_COLOUR = QColor("#1f5fa8")
 _CONTROL_COLOUR = QColor("#8a5a00")
 _RECONNECT_COLOUR = QColor(255, 196, 0, 60)
+#: the roles the timeline answers
+_ROLES = frozenset(int(r) for r in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole,
+                                    Qt.ItemDataRole.FontRole, Qt.ItemDataRole.BackgroundRole,
+                                    Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.TextAlignmentRole))
 #: a frame read back damaged from the file (see core/model/header.py): its row says so instead of an opcode
 DAMAGED_LABEL = "damaged"
 DAMAGED_COLOUR = "#b00020"
@@ -169,7 +173,8 @@ class TimelineModel(ColumnsModel):
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         source = self._source
-        if not index.isValid() or source is None:
+        # a view asks each visible cell for a dozen roles on every repaint; most say nothing here
+        if role not in _ROLES or source is None or not index.isValid():
             return None
         row, col = index.row(), index.column()
         if not 0 <= row < self.rowCount():
