@@ -20,7 +20,7 @@ from wsinspector import __version__
 from wsinspector.core.events import ConnectionState, Failure, FailureKind, OpenInfo
 from wsinspector.core.profiles import ResolvedTarget
 from wsinspector.core.wire.client import client_engine, send_request
-from wsinspector.core.wire.engine import HandshakeFailed, Opened, WireEngine, WireEvent
+from wsinspector.core.wire.engine import HandshakeFailed, Opened, Rejected, WireEngine, WireEvent
 from wsinspector.core.wire.sinks import FrameSink, WholeInSink
 from wsinspector.net import tls
 from wsinspector.net.client import EngineConnection, byte_string, classify_socket_error
@@ -201,6 +201,9 @@ class WireConnection(EngineConnection):
             self._set_state(ConnectionState.CLOSING)
 
     def _on_engine_event(self, event: WireEvent) -> None:
+        if isinstance(event, Rejected):
+            self.rejected.emit(event.failure)
+            return
         self._handshake_timer.stop()
         if isinstance(event, HandshakeFailed):
             self._finish_failed(event.failure)
