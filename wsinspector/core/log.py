@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 _COMPLETES = header.COMPLETES
 _LENGTH_IS_PAYLOAD = header.LENGTH_IS_PAYLOAD
 _HEADER_BITS = header.HEADER_BITS
+_OUT_BIT = header.OUT_BIT
+_OPCODE_BITS = header.OPCODE_BITS
+#: text and binary, as bits of an opcode mask (1 << opcode)
+_DATA_OPCODES = (1 << Opcode.TEXT) | (1 << Opcode.BINARY)
 _TEXT, _BINARY, _CONTINUATION = Opcode.TEXT, Opcode.BINARY, Opcode.CONTINUATION
 _IN = Direction.IN
 _PING, _PONG = Opcode.PING, Opcode.PONG
@@ -306,6 +310,31 @@ class FrameLog:
         if not meta & _COMPLETES:
             return None
         return Message(header.direction(meta), header.opcode(meta), self.payload(seq), seq, seq, 1, (seq,))
+
+    def next_incoming(self, seq: int, end: int, wanted: int, counted: int, length: int = -1) -> tuple[int, int, int]:
+        """The next incoming message from ``seq`` on, before ``end``, that a waiting reader asks for: a
+        complete data message or a control frame whose opcode is in the bit mask ``wanted`` (bit ``1 <<
+        opcode``; a fragmented message is always given) and, when ``length`` is not -1, a whole text or
+        binary message of exactly ``length`` bytes. Returns (its seq, or ``end`` when none; how many messages
+        of the ``counted`` opcodes it passed over; the seq of the last of those, or -1). One pass over the
+        packed headers: no payload is read for the messages passed over."""
+        metas, offsets, fragment_of = self._meta, self._offsets, self._fragment_of
+        passed, last = 0, -1
+        while seq < end:
+            meta = metas[seq]
+            op = meta & _OPCODE_BITS
+            if meta & _OUT_BIT or (op < 8 and not meta & _COMPLETES):
+                seq += 1  # ours, or a fragment that does not complete its message
+                continue
+            bit = 1 << op
+            if seq in fragment_of or (bit & wanted and (
+                    length < 0 or not bit & _DATA_OPCODES or offsets[seq + 1] - offsets[seq] == length)):
+                return seq, passed, last
+            if bit & counted:
+                passed += 1
+                last = seq
+            seq += 1
+        return end, passed, last
 
     def iter_messages(self) -> Iterator[Message]:
         """Every complete message in the order it completed."""
