@@ -311,14 +311,17 @@ class FrameLog:
             return None
         return Message(header.direction(meta), header.opcode(meta), self.payload(seq), seq, seq, 1, (seq,))
 
-    def next_incoming(self, seq: int, end: int, wanted: int, counted: int, length: int = -1) -> tuple[int, int, int]:
+    def next_incoming(self, seq: int, end: int, wanted: int, counted: int,
+                      length: int = -1, exact: bytes | None = None) -> tuple[int, int, int]:
         """The next incoming message from ``seq`` on, before ``end``, that a waiting reader asks for: a
         complete data message or a control frame whose opcode is in the bit mask ``wanted`` (bit ``1 <<
-        opcode``; a fragmented message is always given) and, when ``length`` is not -1, a whole text or
-        binary message of exactly ``length`` bytes. Returns (its seq, or ``end`` when none; how many messages
-        of the ``counted`` opcodes it passed over; the seq of the last of those, or -1). One pass over the
-        packed headers: no payload is read for the messages passed over."""
-        metas, offsets, fragment_of = self._meta, self._offsets, self._fragment_of
+        opcode``; a fragmented message is always given) and, for a whole text or binary message, of exactly
+        ``length`` bytes (-1: any) and equal to ``exact`` (None: any). Returns (its seq, or ``end`` when none;
+        how many messages of the ``counted`` opcodes it passed over; the seq of the last of those, or -1). One
+        pass over the packed headers: no payload is copied for the messages passed over."""
+        metas, offsets, fragment_of, data = self._meta, self._offsets, self._fragment_of, self._data
+        if exact is not None:
+            length = len(exact)
         passed, last = 0, -1
         while seq < end:
             meta = metas[seq]
@@ -327,9 +330,14 @@ class FrameLog:
                 seq += 1  # ours, or a fragment that does not complete its message
                 continue
             bit = 1 << op
-            if seq in fragment_of or (bit & wanted and (
-                    length < 0 or not bit & _DATA_OPCODES or offsets[seq + 1] - offsets[seq] == length)):
+            if seq in fragment_of:
                 return seq, passed, last
+            if bit & wanted:
+                if length < 0 or not bit & _DATA_OPCODES:
+                    return seq, passed, last
+                start = offsets[seq]
+                if offsets[seq + 1] - start == length and (exact is None or data.startswith(exact, start)):
+                    return seq, passed, last
             if bit & counted:
                 passed += 1
                 last = seq

@@ -26,7 +26,7 @@ def test_a_wait_passes_over_what_cannot_match_without_reading_it_and_counts_it()
     log.append_fields(Direction.IN, Opcode.PING, b"", 1_000_000_010, True)
     log.append_fields(Direction.OUT, Opcode.TEXT, b"done", 1_000_000_011, True)
     inbox = LogInbox(log)
-    want = Want(frozenset({Opcode.TEXT}), ALL - {Opcode.PING, Opcode.PONG}, length=4)
+    want = Want(frozenset({Opcode.TEXT}), ALL - {Opcode.PING, Opcode.PONG}, exact=b"done")
     assert inbox.take(want, 10.0) == (Opcode.TEXT, b"done", 1.000000002)
     assert inbox.passed == 2 and inbox.last_passed == (Opcode.TEXT, b"tick 2")
     assert inbox.take(want, 10.0) is None  # a ping is not counted, our own frames are not messages

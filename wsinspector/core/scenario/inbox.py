@@ -2,7 +2,7 @@
 
 A waiting step takes messages from an inbox with :meth:`take`, saying what it asks for (:class:`Want`): the
 kinds of messages it checks, the kinds it passes over without counting them (pings and pongs, unless it waits
-for one), and, for an exact text or binary matcher, the length the message must have. What the step does not
+for one), and, for an exact text or binary matcher, the bytes the message must be. What the step does not
 ask for is passed over in the inbox itself, counted, so a step waiting through a flood checks only the
 messages that can match. :class:`LogInbox` reads the connection's :class:`~wsinspector.core.log.FrameLog` in
 place: no message is copied out of it unless a step asks for it.
@@ -33,6 +33,17 @@ class Want:
     considered: frozenset[Opcode]
     #: the length a whole text or binary message must have to be checked, -1 any
     length: int = -1
+    #: the bytes a whole text or binary message must be to be checked, None any (an exact matcher's)
+    exact: bytes | None = None
+
+    def asks_for(self, opcode: Opcode, payload: bytes) -> bool:
+        if opcode not in self.opcodes:
+            return False
+        if opcode not in _DATA:
+            return True
+        if self.exact is not None:
+            return payload == self.exact
+        return self.length < 0 or len(payload) == self.length
 
     def mask(self) -> int:
         return _mask(self.opcodes)
@@ -71,7 +82,7 @@ class Inbox:
             if at > deadline:
                 return None
             queue.popleft()
-            if opcode in want.opcodes and (want.length < 0 or opcode not in _DATA or len(payload) == want.length):
+            if want.asks_for(opcode, payload):
                 return opcode, payload, at
             if opcode in want.considered:
                 self.passed += 1
@@ -107,7 +118,8 @@ class LogInbox(Inbox):
             return None
         if not math.isinf(deadline):
             end = min(end, log.seq_at_or_after(math.floor(deadline * 1e9) + 1))
-        seq, passed, last = log.next_incoming(self._seq, end, want.mask(), want.counted_mask(), want.length)
+        seq, passed, last = log.next_incoming(self._seq, end, want.mask(), want.counted_mask(), want.length,
+                                              want.exact)
         if passed:
             self.passed += passed
             self.last_passed = self._message(last)[:2]

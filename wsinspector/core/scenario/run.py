@@ -289,15 +289,15 @@ class Replay:
         elif isinstance(matcher, OpcodeMatcher):
             want = Want(frozenset({matcher.opcode, Opcode.CLOSE}), considered)
         elif isinstance(matcher, BytesMatcher):
-            want = Want(frozenset({Opcode.BINARY, Opcode.CLOSE}), considered, len(matcher.data))
+            want = Want(frozenset({Opcode.BINARY, Opcode.CLOSE}), considered, exact=matcher.data)
         else:
-            length = -1
+            exact = None
             if isinstance(matcher, TextMatcher):
                 try:
-                    length = len(expand(matcher.text, self._variables).encode("utf-8", "surrogatepass"))
+                    exact = expand(matcher.text, self._variables).encode("utf-8", "surrogatepass")
                 except UnknownVariableError:
-                    length = -1  # the match says so
-            want = Want(frozenset({Opcode.TEXT, Opcode.CLOSE}), considered, length)
+                    exact = None  # the match says so
+            want = Want(frozenset({Opcode.TEXT, Opcode.CLOSE}), considered, exact=exact)
         self._wants[index] = want
         return want
 
