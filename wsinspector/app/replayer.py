@@ -21,7 +21,7 @@ from wsinspector.app.recording import LogRecording
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.log import FrameLog
-from wsinspector.core.profiles import ConnectionProfile, ProfileError, ResolvedTarget
+from wsinspector.core.profiles import ENGINE_WIRE, ConnectionProfile, ProfileError, ResolvedTarget
 from wsinspector.core.scenario.inbox import LogInbox
 from wsinspector.core.scenario.matching import describe_received
 from wsinspector.core.scenario.model import Scenario
@@ -30,6 +30,7 @@ from wsinspector.core.scenario.variables import to_profile
 from wsinspector.core.scenario.verdict import RunResult, Verdict
 from wsinspector.core.store import SessionStatus, Store, StoreError
 from wsinspector.net.engines import Connection, make_connection
+from wsinspector.net.wire import WireConnection
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +231,14 @@ class ReplayController(QObject, LogRecording):
             return
         self._target = target
         self._start_recording(target.url)
-        connection = make_connection(target.protocol.engine, self, sink=self._on_frame, whole_in=self._on_whole_in)
+        if target.protocol.engine == ENGINE_WIRE:
+            # the window's fast path as it is: whole messages straight into the log, one wake-up per read
+            connection = make_connection(ENGINE_WIRE, self, sink=self._on_frame, whole_in=self.log.append_whole_in)
+            assert isinstance(connection, WireConnection)
+            connection.received.connect(self._kick)
+        else:
+            connection = make_connection(target.protocol.engine, self, sink=self._on_frame,
+                                         whole_in=self._on_whole_in)
         connection.opened.connect(self._on_opened)
         connection.failed.connect(self._on_failed)
         connection.cancelled.connect(self._on_cancelled)
@@ -349,7 +357,7 @@ class ReplayController(QObject, LogRecording):
         return seq
 
     def _on_whole_in(self, meta: int, payload: bytes, ts_ns: int) -> None:
-        """The engine's fast path: an incoming frame that is a whole message, as the window's log takes it."""
+        """The Qt engine's whole messages: into the log, as the window's log takes them, and a drive due."""
         self.log.append_whole_in(meta, payload, ts_ns)
         if not self._kicked:
             self._kick()

@@ -58,3 +58,38 @@ def test_a_replay_reads_its_messages_from_the_log_as_its_steps_ask():
     assert isinstance(result, Finished)
     assert [s.status for s in result.result.steps] == [Verdict.PASSED, Verdict.PASSED, Verdict.FAILED]
     assert result.result.steps[1].received == "last one"
+
+
+def _scan_in_windows(log: FrameLog, seq: int, end: int, *args: object) -> tuple[int, int, int]:
+    """next_incoming over windows too short for the columns: the frame-by-frame reading."""
+    passed_total, last_total = 0, -1
+    while seq < end:
+        window_end = min(end, seq + 16)
+        found, passed, last = log.next_incoming(seq, window_end, *args)  # type: ignore[arg-type]
+        passed_total += passed
+        last_total = last if last >= 0 else last_total
+        if found < window_end:
+            return found, passed_total, last_total
+        seq = window_end
+    return end, passed_total, last_total
+
+
+def test_reading_the_columns_finds_what_reading_frame_by_frame_finds():
+    import random
+
+    rng = random.Random(7)
+    log = FrameLog()
+    kinds = [(Direction.IN, Opcode.TEXT), (Direction.IN, Opcode.BINARY), (Direction.OUT, Opcode.TEXT),
+             (Direction.IN, Opcode.PING), (Direction.IN, Opcode.PONG), (Direction.IN, Opcode.CLOSE)]
+    for i in range(3000):
+        direction, opcode = rng.choices(kinds, weights=[40, 30, 10, 5, 5, 1])[0]
+        payload = rng.choice([b"abc", b"abd", b"xyz!", b"", b"%d" % (i % 50)])
+        log.append_fields(direction, opcode, payload, i, True)
+    text, binary, close, ping = (1 << op for op in (Opcode.TEXT, Opcode.BINARY, Opcode.CLOSE, Opcode.PING))
+    considered = text | binary | close
+    cases = [(text | close, considered, -1, None), (text | close, considered, 3, None),
+             (text | close, considered, -1, b"abd"), (binary, considered, -1, b"xyz!"), (ping, ping, -1, None),
+             (text, considered, -1, b"49"), (text, considered, -1, b"not there")]
+    for case in cases:
+        for start in (0, 17, 1000):
+            assert log.next_incoming(start, len(log), *case) == _scan_in_windows(log, start, len(log), *case), case

@@ -44,6 +44,7 @@ __all__ = [
     "STORED_BITS",
     "TRI_FIELDS",
     "completes",
+    "completes_column",
     "direction",
     "fields",
     "fin",
@@ -213,6 +214,11 @@ def with_length_is_payload(meta: int) -> int:
 def opcode_column(metas: Column) -> Column:
     """The opcode of each integer of a numpy column."""
     return metas & OPCODE_BITS
+
+
+def completes_column(metas: Column) -> Column:
+    """Whether each integer of a numpy column completes a message (booleans)."""
+    return (metas & COMPLETES).astype(bool)
 
 
 def out_column(metas: Column) -> Column:
