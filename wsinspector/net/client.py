@@ -427,7 +427,7 @@ class QtConnection(EngineConnection):
             return Failure(FailureKind.MESSAGE_TOO_BIG, detail=reason, limit=self._target.limits.max_message_size)
         if _QT_CLOSE_CODE.fullmatch(reason.strip()):
             detail = ("the server sent a close frame with a code that RFC 6455 does not allow on the wire "
-                      "(QWebSocket does not say which)")
+                      "(QWebSocket does not say which, and refuses 1012 to 1014 too, which the registry allows)")
         else:
             detail = f"QWebSocket refused what the server sent: {reason.strip().rstrip('.')}"
         return Failure(FailureKind.PROTOCOL, detail=f"{detail}; closed with {code}")
