@@ -8,7 +8,7 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -315,7 +315,9 @@ def format_summary(result: RunResult) -> str:
         parts.append(f"{totals['error']} error{'s' if totals['error'] > 1 else ''}")
     if totals["skipped"]:
         parts.append(f"{totals['skipped']} skipped")
-    return f"{verdict}: {', '.join(parts)} of {totals['total']} steps in {format_duration(result.duration_s)}"
+    closing = "; the connection did not end well" if result.closing else ""
+    return (f"{verdict}: {', '.join(parts)} of {totals['total']} steps in {format_duration(result.duration_s)}"
+            f"{closing}")
 
 
 def _open_record_store(data_dir: Path | None) -> Store | None:
@@ -329,6 +331,17 @@ def _open_record_store(data_dir: Path | None) -> Store | None:
     except (StoreError, OSError) as exc:
         _err(f"warning: the replay is not recorded: {exc}")
         return None
+
+
+def _print_run_errors(result: RunResult, said_error: list[str], shown: Callable[[str], str]) -> None:
+    """The run's own errors, after its steps: a connection error no step reports (unless said already), and
+    what went wrong as the connection ended after the steps."""
+    from wsinspector.core.scenario.verdict import Verdict
+
+    if result.error and not result.count(Verdict.ERROR) and not said_error:
+        print(shown(f"  {_marks()[1]} connection: {result.error}"), flush=True)
+    if result.closing:
+        print(shown(f"  {_marks()[1]} closing: {result.closing}"), flush=True)
 
 
 def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
@@ -429,8 +442,7 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
     finally:
         watcher.close()
     result = masker.result(controller.result or controller.replay.result())
-    if result.error and not result.count(Verdict.ERROR) and not said_error:
-        print(shown(f"  {_marks()[1]} connection: {result.error}"), flush=True)
+    _print_run_errors(result, said_error, shown)
     if result.error in (_INTERRUPTED, _TERMINATED):
         _err(f"{result.error}: the run was stopped")
     if controller.session_id is not None and store is not None:

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.peers import QtPeer
+from tests.net.hostile_extra import upgrades_with
+from tests.peers import QtPeer, sends_then_waits, server_frame
+from tests.rejected_frames import REJECTED
 from wsinspector.app.replayer import ReplayController
 from wsinspector.core.events import FailureKind
 from wsinspector.core.frames import Direction, Opcode
@@ -267,3 +269,93 @@ def test_cancel_as_a_send_step_starts_sends_nothing(qtbot: Any, peer: Callable[.
     assert not [seq for seq in range(len(controller.log)) if controller.log.opcode(seq) is Opcode.TEXT]
     assert received == []
     controller.deleteLater()
+
+
+# -- frames the client refuses ------------------------------------------------------------------------
+
+STEP_KINDS = ("expect", "wait until", "send after")
+
+#: words of the Wire engine's verdict for each refused frame: what the server did wrong
+WIRE_WORDS = {
+    "close code 1005": "a close frame with the code 1005",
+    "close code 1006": "a close frame with the code 1006",
+    "close code 999": "a close frame with the code 999",
+    "close code 2000": "a close frame with the code 2000",
+    "close code 5000": "a close frame with the code 5000",
+    "one-byte close body": "a close frame with a 1-byte body",
+    "close frame of 126 bytes": "a close frame of 126 bytes",
+    "close reason not UTF-8": "a close reason that is not valid UTF-8",
+    "fragmented close": "a close frame without FIN",
+    "close with RSV3": "a close frame with RSV3 set",
+    "masked close": "a masked close frame",
+    "text not UTF-8": "text that is not valid UTF-8",
+    "text fragment not UTF-8": "text that is not valid UTF-8",
+    "reserved data opcode 0x3": "the reserved opcode 0x3",
+    "reserved control opcode 0xb": "the reserved opcode 0xb",
+    "text with RSV1": "a text frame with RSV1 set",
+    "ping with RSV2": "a ping frame with RSV2 set",
+    "masked text": "a masked text frame",
+    "masked ping": "a masked ping frame",
+    "frame over the size limit": "a message larger than the 64.0 MiB limit",
+    "continuation with nothing to continue": "a continuation frame while no fragmented message was under way",
+    "text inside a fragmented text": "a text frame in the middle of a fragmented message",
+    "fragmented ping": "a ping frame without FIN",
+}
+
+
+def _waiting_for(kind: str, looks_like: Opcode) -> tuple[SendStep | ExpectStep | WaitStep, ...]:
+    """One step of ``kind`` that a refused frame looking like ``looks_like`` would satisfy if it were taken."""
+    if kind == "expect":
+        return (ExpectStep(OpcodeMatcher(looks_like), timeout_s=30, name="the step"),)
+    if kind == "wait until":
+        return (WaitStep(until=OpcodeMatcher(looks_like), timeout_s=30, name="the step"),)
+    return (SendStep(TextPayload("after it"), name="the step"),)
+
+
+@pytest.mark.parametrize("engine", [ENGINE_WIRE, ENGINE_QT])
+@pytest.mark.parametrize("kind", STEP_KINDS)
+@pytest.mark.parametrize("case", list(REJECTED))
+def test_a_frame_the_client_refuses_never_counts_and_the_step_says_what_the_server_did(
+        qtbot: Any, hostile: Callable[..., str], case: str, kind: str, engine: str):
+    rejected = REJECTED[case]
+    if engine == ENGINE_QT and not rejected.qt_sees_it:
+        pytest.skip("QWebSocket takes masked frames from a server (and hides pings): the Qt engine cannot tell")
+    url = hostile(upgrades_with(rejected.data))
+    run = replay(qtbot, Scenario("hostile", url, _waiting_for(kind, rejected.looks_like)), engine=engine)
+    result = run.result
+    [step] = result.steps
+    assert step.status is Verdict.ERROR, step
+    assert "Protocol error from the server" in step.message or "larger than the" in step.message, step.message
+    if kind == "send after":
+        assert step.message.startswith("cannot send: ")
+    if engine == ENGINE_WIRE:
+        assert WIRE_WORDS[case] in step.message, step.message
+    assert result.exit_code == 2 and not result.ok
+    assert run.controller.close_info is not None and run.controller.close_info.failure is not None
+
+
+def test_messages_before_a_refused_frame_still_count_and_the_refusal_fails_the_run(qtbot: Any,
+                                                                                  hostile: Callable[..., str]):
+    data = server_frame(0x1, b"hello") + REJECTED["close code 1005"].data
+    steps = (ExpectStep(TextMatcher("hello"), name="hello"),)
+    run = replay(qtbot, Scenario("after the last step", hostile(upgrades_with(data)), steps))
+    result = run.result
+    assert [s.status for s in result.steps] == [Verdict.PASSED]
+    assert "a close frame with the code 1005" in result.closing
+    assert result.exit_code == 2
+
+    steps = (ExpectStep(TextMatcher("hello"), name="hello"), ExpectStep(OpcodeMatcher(Opcode.CLOSE), name="close"))
+    run = replay(qtbot, Scenario("the next step", hostile(upgrades_with(data)), steps))
+    assert [s.status for s in run.result.steps] == [Verdict.PASSED, Verdict.ERROR]
+    assert "a close frame with the code 1005" in run.result.steps[1].message
+    assert not run.result.closing  # said once, by the step
+
+
+@pytest.mark.parametrize("engine", [ENGINE_WIRE, ENGINE_QT])
+def test_a_closing_handshake_that_times_out_fails_the_run(qtbot: Any, hostile: Callable[..., str], engine: str):
+    url = hostile(sends_then_waits(server_frame(0x1, b"hello")))  # never answers our close frame
+    run = replay(qtbot, Scenario("silent close", url, (ExpectStep(TextMatcher("hello")),)), engine=engine)
+    result = run.result
+    assert [s.status for s in result.steps] == [Verdict.PASSED]
+    assert result.closing.startswith("Closing handshake timed out"), result.closing
+    assert result.exit_code == 2 and not result.ok

@@ -591,3 +591,63 @@ steps:
         proc.kill()
     [(_, _, _, _, status)] = replays(data_dir)
     assert status == "closed"
+
+
+# -- what the client had to refuse -------------------------------------------------------------------
+
+
+def _hostile_test(tmp_path: Path, url: str, step: str) -> Path:
+    return write_test(tmp_path, f"version: 1\nname: hostile\nurl: {url}\ntimeout: 30\nsteps:\n{step}")
+
+
+@pytest.mark.parametrize(("engine", "words"), [
+    ("wire", "the server sent a close frame with the code 1005, which RFC 6455 does not allow on the wire"),
+    ("qt", "the server sent a close frame with a code that RFC 6455 does not allow on the wire"),
+])
+def test_a_close_frame_the_client_refused_fails_the_run_and_the_report(cli: Cli, hostile: Callable[..., str],
+                                                                      tmp_path: Path, engine: str, words: str):
+    from tests.net.hostile_extra import upgrades_with
+    from tests.rejected_frames import REJECTED
+
+    url = hostile(upgrades_with(REJECTED["close code 1005"].data))
+    test = _hostile_test(tmp_path, url, "  - name: server closes\n    expect:\n      opcode: close\n")
+    report = tmp_path / "report.xml"
+    result = cli("run", str(test), "--no-record", "--engine", engine, "--junit", str(report))
+    assert result.returncode == 2, result.output
+    assert "  ✗ server closes  (" in result.stdout
+    assert f"Protocol error from the server: {words}" in result.stdout
+    assert result.stdout.splitlines()[-1].startswith("ERROR: 0 passed, 0 failed, 1 error of 1 steps")
+    suite = ET.parse(report).getroot().find("testsuite")
+    assert suite is not None and (suite.get("errors"), suite.get("failures")) == ("1", "0")
+    [error] = [error for case in suite.iter("testcase") for error in case.iter("error")]
+    assert words in (error.get("message") or "")
+
+
+def test_text_that_is_not_utf8_never_satisfies_a_wait(cli: Cli, hostile: Callable[..., str], tmp_path: Path):
+    from tests.net.hostile_extra import upgrades_with
+    from tests.peers import server_frame
+
+    url = hostile(upgrades_with(server_frame(0x1, b"ready \xff")))
+    test = _hostile_test(tmp_path, url, "  - wait:\n      regex: ready\n")
+    result = cli("run", str(test), "--no-record")
+    assert result.returncode == 2, result.output
+    assert "the server sent text that is not valid UTF-8" in result.stdout
+
+
+def test_a_closing_handshake_that_times_out_is_said_and_reported(cli: Cli, hostile: Callable[..., str],
+                                                                 tmp_path: Path):
+    from tests.peers import sends_then_waits, server_frame
+
+    url = hostile(sends_then_waits(server_frame(0x1, b"hello")))  # never answers our close frame
+    test = _hostile_test(tmp_path, url, "  - expect:\n      text: hello\n")
+    report = tmp_path / "report.xml"
+    result = cli("run", str(test), "--no-record", "--junit", str(report))
+    assert result.returncode == 2, result.output
+    assert "  ✓ steps[0] expect text" in result.stdout
+    assert "  ✗ closing: Closing handshake timed out: the server did not answer our close frame within 5 s" in (
+        result.stdout)
+    assert result.stdout.splitlines()[-1].startswith("ERROR: 1 passed, 0 failed of 1 steps")
+    suite = ET.parse(report).getroot().find("testsuite")
+    assert suite is not None and suite.get("errors") == "1"
+    [case] = [case for case in suite.iter("testcase") if case.find("error") is not None]
+    assert case.get("name") == "closing"

@@ -12,7 +12,7 @@ import contextlib
 import struct
 from dataclasses import dataclass, field
 
-from tests.peers import Behaviour, after_upgrade, frame_header, server_frame
+from tests.peers import Behaviour, accept_response, after_upgrade, frame_header, read_handshake, server_frame
 
 
 @dataclass(frozen=True)
@@ -136,3 +136,23 @@ def sends_then_honours_close(data: bytes) -> Behaviour:
 def declares_oversized_frame(size: int) -> Behaviour:
     """Announce a binary frame of ``size`` bytes (header only), then honour the client's close."""
     return sends_then_honours_close(frame_header(0x2, size))
+
+
+def upgrades_with(data: bytes) -> Behaviour:
+    """Answer the upgrade and send ``data`` in the same write, so the client reads them at once (the frames
+    are there before the client can do anything), then answer the client's close frame with the same body and
+    hang up."""
+
+    async def behaviour(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        headers = await read_handshake(reader)
+        if headers is None:
+            return
+        writer.write(accept_response(headers) + data)
+        await writer.drain()
+        while (frame := await read_client_frame(reader)) is not None:
+            if frame.opcode == 0x8:
+                writer.write(server_frame(0x8, frame.payload))
+                await writer.drain()
+                return
+
+    return behaviour

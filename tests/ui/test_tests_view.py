@@ -671,3 +671,34 @@ def test_handshake_headers_and_subprotocols_are_edited_on_the_page(qtbot: Any, w
         assert "'X-Client' appears twice" in view.status.text()
     finally:
         run(peer.stop())
+
+
+def test_a_run_in_the_window_reports_a_refused_frame_and_a_silent_close_as_the_command_does(
+        qtbot: Any, hostile: Any, window: MainWindow, tmp_path: Path):
+    from tests.net.hostile_extra import upgrades_with
+    from tests.peers import sends_then_waits, server_frame
+    from tests.rejected_frames import REJECTED
+
+    show_tab(qtbot, window, "Tests")
+    view = window.tests_view
+    path = tmp_path / "hostile.wstest.yaml"
+    url = hostile(upgrades_with(REJECTED["close code 1005"].data))
+    path.write_text(f"version: 1\nname: hostile\nurl: {url}\nsteps:\n  - name: server closes\n    expect:\n"
+                    "      opcode: close\n", encoding="utf-8")
+    assert view.open_file(path)
+    result = run_test(qtbot, view)
+    assert result.exit_code == 2
+    rows = verdicts(view)
+    assert rows[0][:2] == ("✗", "server closes")
+    assert "a close frame with the code 1005" in rows[0][2]
+    assert view.status.text().startswith("ERROR: ")
+
+    url = hostile(sends_then_waits(server_frame(0x1, b"hello")))  # never answers our close frame
+    path.write_text(f"version: 1\nname: silent\nurl: {url}\nsteps:\n  - expect:\n      text: hello\n",
+                    encoding="utf-8")
+    assert view.open_file(path)
+    result = run_test(qtbot, view)
+    rows = verdicts(view)
+    assert rows[0][0] == "✓" and rows[-1][:2] == ("✗", "closing")
+    assert rows[-1][2].startswith("Closing handshake timed out")
+    assert view.status.text().startswith("ERROR: Closing handshake timed out")

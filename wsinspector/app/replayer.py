@@ -18,10 +18,11 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from wsinspector.app.recording import LogRecording
-from wsinspector.core.events import CloseInfo, ConnectionState, Failure, OpenInfo
+from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.log import FrameLog
-from wsinspector.core.profiles import ConnectionProfile, ProfileError, ResolvedTarget
+from wsinspector.core.profiles import ENGINE_WIRE, ConnectionProfile, ProfileError, ResolvedTarget
+from wsinspector.core.scenario.inbox import LogInbox
 from wsinspector.core.scenario.matching import describe_received
 from wsinspector.core.scenario.model import Scenario
 from wsinspector.core.scenario.run import Finished, Replay, SendAction, WaitAction
@@ -29,6 +30,7 @@ from wsinspector.core.scenario.variables import to_profile
 from wsinspector.core.scenario.verdict import RunResult, Verdict
 from wsinspector.core.store import SessionStatus, Store, StoreError
 from wsinspector.net.engines import Connection, make_connection
+from wsinspector.net.wire import WireConnection
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +59,8 @@ class ReplayController(QObject, LogRecording):
         step_finished(StepResult): a step's verdict, in order; skipped steps included
         progress(int, int): steps finished so far, total steps
         opened(OpenInfo): the connection is open (the run's clock starts)
-        frames_appended(int, int): first and last seq added to :attr:`log` (every frame, both ways)
+        frames_appended(int, int): first and last seq added to :attr:`log` since the last time (every frame,
+            both ways; every 50 ms)
         recording_failed(str): the replay can no longer be recorded; the run goes on
         finished(RunResult): the run is over and the connection has ended
     """
@@ -92,8 +95,10 @@ class ReplayController(QObject, LogRecording):
             self.profile = self.profile.with_changes(handshake={"timeout_s": connect_timeout_s})
         if changes:
             self.profile = self.profile.with_changes(**{name: dict(values) for name, values in changes.items()})
-        self.replay = Replay(test, overrides, speed)
         self.log = FrameLog()
+        #: the run reads the server's messages from the log, as a step asks for them
+        self.inbox = LogInbox(self.log)
+        self.replay = Replay(test, overrides, speed, inbox=self.inbox)
         #: how the connection ended (None while open, or when it never opened)
         self.close_info: CloseInfo | None = None
         #: why it could not open
@@ -111,6 +116,9 @@ class ReplayController(QObject, LogRecording):
         self._link_done = False  # the connection has ended (or never existed): no more signals from it
         self._end_told = False  # the Replay was told the connection ended
         self._close_seen = ""  # what the server's close frame said
+        self._rejected = False  # the engine refused a frame from the server: nothing after it is a message
+        self._kicked = False  # a drive is due on the next turn of the event loop
+        self._announced_frames = 0  # frames told through frames_appended
         self._driving = False
         self._winding = False  # the run is over: waiting for the connection to end
         self._completed = False
@@ -168,7 +176,9 @@ class ReplayController(QObject, LogRecording):
     # -- the run ----------------------------------------------------------------------------------
 
     def _kick(self) -> None:
-        self._schedule(0.0)
+        if not self._kicked:
+            self._kicked = True
+            self._schedule(0.0)
 
     def _schedule(self, seconds: float) -> None:
         if self._winding or self._completed:
@@ -180,6 +190,7 @@ class ReplayController(QObject, LogRecording):
 
     @Slot()
     def _drive(self) -> None:
+        self._kicked = False
         if self._driving or self._winding or self._completed:
             return
         if self._connection is None and not self.replay.done:
@@ -220,14 +231,21 @@ class ReplayController(QObject, LogRecording):
             return
         self._target = target
         self._start_recording(target.url)
-        connection = make_connection(target.protocol.engine, self, sink=self._on_frame)
+        if target.protocol.engine == ENGINE_WIRE:
+            # the window's fast path as it is: whole messages straight into the log, one wake-up per read
+            connection = make_connection(ENGINE_WIRE, self, sink=self._on_frame, whole_in=self.log.append_whole_in)
+            assert isinstance(connection, WireConnection)
+            connection.received.connect(self._kick)
+        else:
+            connection = make_connection(target.protocol.engine, self, sink=self._on_frame,
+                                         whole_in=self._on_whole_in)
         connection.opened.connect(self._on_opened)
         connection.failed.connect(self._on_failed)
         connection.cancelled.connect(self._on_cancelled)
+        connection.rejected.connect(self._on_rejected)
         connection.closed.connect(self._on_closed)
         self._connection = connection
-        if self.is_recording:
-            self._flush_timer.start()
+        self._flush_timer.start()
         connection.open(target)
 
     def _send(self, action: SendAction, now: float) -> None:
@@ -302,6 +320,9 @@ class ReplayController(QObject, LogRecording):
             return
         if self._connection is not None and not self._link_done:
             self._connection.abort()
+            wait = self._close_guard.interval() / 1000
+            self.replay.on_closing_failed(f"the connection did not end within {wait:g} s of our close frame; "
+                                          "it was dropped", _now())
         self._complete()
 
     def _complete(self) -> None:
@@ -311,8 +332,7 @@ class ReplayController(QObject, LogRecording):
         self._timer.stop()
         self._close_guard.stop()
         self._flush_timer.stop()
-        if self.result is None:
-            self.result = self.replay.result()
+        self.result = self.replay.result()  # with what the end of the connection added to it
         self._finish_recording()
         if self._connection is not None:
             self._connection.blockSignals(True)
@@ -326,23 +346,32 @@ class ReplayController(QObject, LogRecording):
                   rsv1: bool | None = None, rsv2: bool | None = None, rsv3: bool | None = None,
                   masked: bool | None = None, payload_length: int | None = None, mask_key: bytes | None = None,
                   note: str = "") -> int:
-        """The engine's frame sink: into the log, and complete incoming messages (and control frames) to the
-        Replay. The drive runs on the next turn, never inside the engine's callback."""
+        """The engine's frame sink: into the log, where the run reads the messages when a step asks for them
+        (the drive runs on the next turn, never inside the engine's callback)."""
         seq = self.log.append_fields(direction, opcode, payload, ts_ns, fin, rsv1, rsv2, rsv3, masked,
                                      payload_length, mask_key, note)
         if direction is _IN:
-            if opcode.is_control:
-                if opcode is _CLOSE:
-                    self._close_seen = describe_received(_CLOSE, payload)
-                self.replay.on_message(opcode, payload, ts_ns / 1e9)
-                self._kick()
-            elif not note:  # a data frame the engine flags (rejected, not UTF-8) is no message: a failure follows
-                message = self.log.message_for(seq)
-                if message is not None and message.last_seq == seq:
-                    self.replay.on_message(message.opcode, message.payload, ts_ns / 1e9)
-                    self._kick()
-        self.frames_appended.emit(seq, seq)
+            if opcode is _CLOSE and not self._rejected:
+                self._close_seen = describe_received(_CLOSE, payload)
+            self._kick()
         return seq
+
+    def _on_whole_in(self, meta: int, payload: bytes, ts_ns: int) -> None:
+        """The Qt engine's whole messages: into the log, as the window's log takes them, and a drive due."""
+        self.log.append_whole_in(meta, payload, ts_ns)
+        if not self._kicked:
+            self._kick()
+
+    @Slot(object)
+    def _on_rejected(self, failure: Failure) -> None:
+        """The engine refused a frame from the server: no frame from here on is a message, and the run says
+        what the server did wrong (the step waiting, or, after the last one, the run's closing)."""
+        if self._rejected:
+            return
+        self._rejected = True
+        self.inbox.stop_at(len(self.log))
+        self.replay.on_protocol_error(failure.message, _now())
+        self._kick()
 
     @Slot(object)
     def _on_opened(self, info: OpenInfo) -> None:
@@ -374,6 +403,10 @@ class ReplayController(QObject, LogRecording):
         self.close_info = info
         self._link_done = True
         self._event("disconnect", info.message)
+        failure = info.failure
+        if (self.replay.done and failure is not None and not self._rejected
+                and failure.kind is not FailureKind.CONNECTION_LOST):
+            self.replay.on_closing_failed(info.message, _now())  # the closing handshake timed out
         self._after_link_end()
 
     def _after_link_end(self) -> None:
@@ -396,7 +429,12 @@ class ReplayController(QObject, LogRecording):
 
     @Slot()
     def _save(self) -> None:
-        self._save_frames(len(self.log) - 1)
+        """Every 50 ms: record the new frames and tell the views about them, in one range."""
+        last = len(self.log) - 1
+        self._save_frames(last)
+        if last >= self._announced_frames:
+            first, self._announced_frames = self._announced_frames, last + 1
+            self.frames_appended.emit(first, last)
 
     def _finish_recording(self) -> None:
         self._save()

@@ -12,7 +12,7 @@ import time
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from wsinspector.core.frames import Direction, Frame, Message, MessageAssembler, Opcode
 from wsinspector.core.latency import PongMatcher
@@ -27,6 +27,14 @@ if TYPE_CHECKING:
 _COMPLETES = header.COMPLETES
 _LENGTH_IS_PAYLOAD = header.LENGTH_IS_PAYLOAD
 _HEADER_BITS = header.HEADER_BITS
+_OUT_BIT = header.OUT_BIT
+_OPCODE_BITS = header.OPCODE_BITS
+#: from this many frames on, a scan for the next message reads the packed columns with numpy
+_SCAN_COLUMNS = 64
+#: the first control opcode
+_CONTROL = int(Opcode.CLOSE)
+#: text and binary, as bits of an opcode mask (1 << opcode)
+_DATA_OPCODES = (1 << Opcode.TEXT) | (1 << Opcode.BINARY)
 _TEXT, _BINARY, _CONTINUATION = Opcode.TEXT, Opcode.BINARY, Opcode.CONTINUATION
 _IN = Direction.IN
 _PING, _PONG = Opcode.PING, Opcode.PONG
@@ -306,6 +314,89 @@ class FrameLog:
         if not meta & _COMPLETES:
             return None
         return Message(header.direction(meta), header.opcode(meta), self.payload(seq), seq, seq, 1, (seq,))
+
+    def next_incoming(self, seq: int, end: int, wanted: int, counted: int,
+                      length: int = -1, exact: bytes | None = None) -> tuple[int, int, int]:
+        """The next incoming message from ``seq`` on, before ``end``, that a waiting reader asks for: a
+        complete data message or a control frame whose opcode is in the bit mask ``wanted`` (bit ``1 <<
+        opcode``; a fragmented message is always given) and, for a whole text or binary message, of exactly
+        ``length`` bytes (-1: any) and equal to ``exact`` (None: any). Returns (its seq, or ``end`` when none;
+        how many messages of the ``counted`` opcodes it passed over; the seq of the last of those, or -1). One
+        pass over the packed headers: no payload is copied for the messages passed over."""
+        metas, offsets, fragment_of, data = self._meta, self._offsets, self._fragment_of, self._data
+        if exact is not None:
+            length = len(exact)
+        if end - seq >= _SCAN_COLUMNS and not self._fragmented_between(seq, end):
+            return self._next_incoming_columns(seq, end, wanted, counted, length, exact)
+        passed, last = 0, -1
+        while seq < end:
+            meta = metas[seq]
+            op = meta & _OPCODE_BITS
+            if meta & _OUT_BIT or (op < _CONTROL and not meta & _COMPLETES):
+                seq += 1  # ours, or a fragment that does not complete its message
+                continue
+            bit = 1 << op
+            if seq in fragment_of:
+                return seq, passed, last
+            if bit & wanted:
+                if length < 0 or not bit & _DATA_OPCODES:
+                    return seq, passed, last
+                start = offsets[seq]
+                if offsets[seq + 1] - start == length and (exact is None or data.startswith(exact, start)):
+                    return seq, passed, last
+            if bit & counted:
+                passed += 1
+                last = seq
+            seq += 1
+        return end, passed, last
+
+    def _fragmented_between(self, first: int, end: int) -> bool:
+        return any(first <= last < end for last in self._fragmented)
+
+    def _next_incoming_columns(self, seq: int, end: int, wanted: int, counted: int, length: int,
+                               exact: bytes | None) -> tuple[int, int, int]:
+        """:meth:`next_incoming` over many frames with no fragmented message among them, on the columns."""
+        import numpy as np  # noqa: PLC0415  (numpy on first use, not at start-up)
+
+        # copies of the slices: a buffer exported to numpy would stop the arrays from growing
+        metas = np.frombuffer(self._meta[seq:end], dtype=np.uint32)
+        ops = header.opcode_column(metas)
+        bits = np.left_shift(np.uint32(1), ops)
+        control = ops >= Opcode.CLOSE
+        message = ~header.out_column(metas) & (control | header.completes_column(metas))
+        asked = message & ((bits & np.uint32(wanted)) != 0)
+        if length >= 0:
+            offsets = np.frombuffer(self._offsets[seq:end + 1], dtype=np.int64)
+            data_op = (bits & np.uint32(_DATA_OPCODES)) != 0
+            asked &= ~data_op | (np.diff(offsets) == length)
+            if exact is not None and length > 0:
+                asked = self._exactly(asked, data_op, offsets, exact)
+        found = np.flatnonzero(asked)
+        first = int(found[0]) if found.size else end - seq
+        passing = np.flatnonzero(message[:first] & ((bits[:first] & np.uint32(counted)) != 0))
+        last = seq + int(passing[-1]) if passing.size else -1
+        return seq + first, int(passing.size), last
+
+    def _exactly(self, asked: Any, data_op: Any, offsets: Any, exact: bytes) -> Any:
+        """``asked`` less the text and binary messages whose payload is not ``exact`` (of its length already):
+        compared byte by byte on the candidates left, the last few whole."""
+        import numpy as np  # noqa: PLC0415
+
+        candidates = np.flatnonzero(asked & data_op)
+        base = int(offsets[0])
+        chunk = np.frombuffer(bytes(self._data[base:int(offsets[-1])]), dtype=np.uint8)
+        starts = offsets[candidates] - base
+        for index, byte in enumerate(exact):
+            if candidates.size <= 4:
+                break
+            keep = chunk[starts + index] == byte
+            candidates, starts = candidates[keep], starts[keep]
+        data, absolute = self._data, offsets[0]
+        equal = [int(c) for c, start in zip(candidates, starts, strict=True)
+                 if data.startswith(exact, int(absolute + start))]
+        asked = asked & ~data_op
+        asked[equal] = True
+        return asked
 
     def iter_messages(self) -> Iterator[Message]:
         """Every complete message in the order it completed."""

@@ -44,9 +44,13 @@ _TOO_BIG = re.compile(r"too big|too large|exceed", re.IGNORECASE)
 #: close reasons QWebSocket gives when it fails the connection itself (the server broke the protocol)
 _QT_OWN = re.compile(
     r"framesize exceeded|message size exceeded|Invalid UTF-8|Rsv field is non-zero|Received Continuation frame"
-    r"|Invalid opcode|reserved opcode|too big|too large",
+    r"|Invalid opcode|reserved opcode|too big|too large|Invalid close code|Payload of close frame is too small"
+    r"|Control frame is larger than 125 bytes|Control frames cannot be fragmented"
+    r"|All data frames after the initial data frame must have opcode 0",
     re.IGNORECASE,
 )
+#: Qt's words for a close frame it refused name the code it answers with, not the one it got
+_QT_CLOSE_CODE = re.compile(r"Invalid close code \d+ detected\.?", re.IGNORECASE)
 #: QWebSocket drops the connection by itself about 3 s after its close frame, without saying whether the
 #: server answered; the Qt engine decides before that, at the profile's close timeout or this, the sooner
 QT_CLOSE_WAIT_S = 2.5
@@ -87,6 +91,9 @@ class EngineConnection(QObject):
         opened(OpenInfo): the handshake completed
         failed(Failure): the connection could not be opened
         cancelled(): the attempt was given up by us (Cancel, quitting) before the connection opened
+        rejected(Failure): the server broke the protocol: the engine refused what it sent and is failing the
+            connection, at once (``closed`` follows with the same failure); what the engine reports after
+            it (the refused frame itself, shown with a note) is no message
         closed(CloseInfo): an open connection ended (cleanly or not)
     """
 
@@ -95,6 +102,7 @@ class EngineConnection(QObject):
     opened = Signal(object)
     failed = Signal(object)
     cancelled = Signal()
+    rejected = Signal(object)
     closed = Signal(object)
 
     #: whether the engine reports every frame with its real header
@@ -294,8 +302,8 @@ class QtConnection(EngineConnection):
             self._we_closed = True
             self._finish_failed(None)
             return
-        if self._state is not ConnectionState.OPEN:
-            return
+        if self._state is not ConnectionState.OPEN or self._qt_failed:
+            return  # after a refused frame QWebSocket has sent its own close frame and ends the connection itself
         self._we_closed = True
         now = time.monotonic_ns()
         assert self._target is not None
@@ -420,6 +428,19 @@ class QtConnection(EngineConnection):
                 if sock.isOpen():
                     sock.readAll()
                 sock.readyRead.disconnect()  # Qt's own processData included: no more frames are parsed
+            self.rejected.emit(self._qt_failure(code, ws.closeReason()))
+
+    def _qt_failure(self, code: int, reason: str) -> Failure:
+        """What QWebSocket's own closing of the connection (``code``, ``reason``) says the server did wrong."""
+        if code == 1009 and _TOO_BIG.search(reason or ""):
+            assert self._target is not None
+            return Failure(FailureKind.MESSAGE_TOO_BIG, detail=reason, limit=self._target.limits.max_message_size)
+        if _QT_CLOSE_CODE.fullmatch(reason.strip()):
+            detail = ("the server sent a close frame with a code that RFC 6455 does not allow on the wire "
+                      "(QWebSocket does not say which, and refuses 1012 to 1014 too, which the registry allows)")
+        else:
+            detail = f"QWebSocket refused what the server sent: {reason.strip().rstrip('.')}"
+        return Failure(FailureKind.PROTOCOL, detail=f"{detail}; closed with {code}")
 
     @Slot()
     def _on_close_timeout(self) -> None:
@@ -448,7 +469,10 @@ class QtConnection(EngineConnection):
         reason = ws.closeReason()
         error = self._socket_error
         info: CloseInfo
-        if self._close_timed_out:
+        if self._qt_failed:
+            info = CloseInfo(code=code, reason=reason, by_peer=False, clean=False,
+                             failure=self._qt_failure(code, reason))
+        elif self._close_timed_out:
             assert self._target is not None
             wait = min(self._target.protocol.close_timeout_s, QT_CLOSE_WAIT_S)
             info = CloseInfo(code=code, reason=reason, by_peer=False, clean=False,
@@ -460,16 +484,14 @@ class QtConnection(EngineConnection):
         elif self._we_closed:
             info = CloseInfo(code=code, reason=reason, by_peer=False, clean=True)
         elif code == 1009 and _TOO_BIG.search(reason or ""):
-            assert self._target is not None
             info = CloseInfo(code=1009, reason=reason, by_peer=False, clean=False,
-                             failure=Failure(FailureKind.MESSAGE_TOO_BIG, detail=reason,
-                                             limit=self._target.limits.max_message_size))
+                             failure=self._qt_failure(code, reason))
         elif code == 1006 or (error is not None and code == 1000 and not reason):
             info = CloseInfo(code=1006, reason="", by_peer=True, clean=False,
                              failure=Failure(FailureKind.CONNECTION_LOST, detail=error[1] if error else ""))
-        elif code in (1002, 1007) and (error is not None or self._qt_failed):
+        elif code in (1002, 1007) and error is not None:
             info = CloseInfo(code=code, reason=reason, by_peer=False, clean=False,
-                             failure=Failure(FailureKind.PROTOCOL, detail=reason or (error[1] if error else "")))
+                             failure=Failure(FailureKind.PROTOCOL, detail=reason or error[1]))
         else:
             info = CloseInfo(code=None if code == 1005 else code, reason=reason, by_peer=True, clean=True)
             note = _UNSEEN

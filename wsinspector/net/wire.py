@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtNetwork import QAbstractSocket, QSslCertificate, QSslError, QSslSocket, QTcpSocket
 from websockets.exceptions import InvalidURI
 
@@ -20,7 +20,7 @@ from wsinspector import __version__
 from wsinspector.core.events import ConnectionState, Failure, FailureKind, OpenInfo
 from wsinspector.core.profiles import ResolvedTarget
 from wsinspector.core.wire.client import client_engine, send_request
-from wsinspector.core.wire.engine import HandshakeFailed, Opened, WireEngine, WireEvent
+from wsinspector.core.wire.engine import HandshakeFailed, Opened, Rejected, WireEngine, WireEvent
 from wsinspector.core.wire.sinks import FrameSink, WholeInSink
 from wsinspector.net import tls
 from wsinspector.net.client import EngineConnection, byte_string, classify_socket_error
@@ -42,6 +42,10 @@ class WireConnection(EngineConnection):
 
     #: the Wire engine reports every frame with its real header
     sees_every_frame = True
+
+    #: bytes from the server were read and every frame they completed reported: once per turn of the pump,
+    #: however many frames (a reader of the log learns of new frames without a call per frame)
+    received = Signal()
 
     def __init__(self, parent: QObject | None = None, sink: FrameSink | None = None,
                  whole_in: WholeInSink | None = None) -> None:
@@ -202,6 +206,9 @@ class WireConnection(EngineConnection):
             self._set_state(ConnectionState.CLOSING)
 
     def _on_engine_event(self, event: WireEvent) -> None:
+        if isinstance(event, Rejected):
+            self.rejected.emit(event.failure)
+            return
         self._handshake_timer.stop()
         if isinstance(event, HandshakeFailed):
             self._finish_failed(event.failure)
@@ -229,17 +236,20 @@ class WireConnection(EngineConnection):
         if sock is None or engine is None or self._finished:
             return
         deadline = time.monotonic() + PUMP_BUDGET_S
+        chunk = byte_string(sock.read(READ_CHUNK))
+        if not chunk:
+            return
         while True:
-            chunk = byte_string(sock.read(READ_CHUNK))
-            if not chunk:
-                return
             engine.receive_data(chunk, time.monotonic_ns())
             self._write()
-            if self._finished or sock.bytesAvailable() <= 0:
-                return
-            if time.monotonic() >= deadline:
+            if self._finished or sock.bytesAvailable() <= 0 or time.monotonic() >= deadline:
                 break
-        self._pump_timer.start()  # the rest on the next turn: timers and paints get theirs in between
+            chunk = byte_string(sock.read(READ_CHUNK))
+            if not chunk:
+                break
+        if not self._finished and sock.bytesAvailable() > 0:
+            self._pump_timer.start()  # the rest on the next turn: timers and paints get theirs in between
+        self.received.emit()
 
     def _drain(self) -> None:
         """Parse everything still buffered (the peer's last frames before it closed), then the end."""

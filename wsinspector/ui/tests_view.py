@@ -76,7 +76,7 @@ VCOL_MARK, VCOL_NAME, VCOL_DURATION, VCOL_MESSAGE = range(len(VERDICT_COLUMNS))
 
 class VerdictModel(ColumnsModel):
     """One row per step of the run (pending, running, or its verdict); a first row for a connection that
-    failed before any step could run."""
+    failed before any step could run, a last one for a connection that did not end well after the steps."""
 
     COLUMNS = VERDICT_COLUMNS
 
@@ -86,6 +86,7 @@ class VerdictModel(ColumnsModel):
         self._results: list[StepResult | None] = []
         self._running = -1
         self._connection_error = ""
+        self._closing_error = ""
 
     def start(self, test: Scenario) -> None:
         self.beginResetModel()
@@ -93,6 +94,7 @@ class VerdictModel(ColumnsModel):
         self._results = [None] * len(test.steps)
         self._running = -1
         self._connection_error = ""
+        self._closing_error = ""
         self.endResetModel()
 
     def clear(self) -> None:
@@ -103,7 +105,7 @@ class VerdictModel(ColumnsModel):
         return 1 if self._connection_error else 0
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._names) + self.offset
+        return 0 if parent.isValid() else len(self._names) + self.offset + (1 if self._closing_error else 0)
 
     def set_running(self, index: int) -> None:
         previous, self._running = self._running, index
@@ -126,10 +128,23 @@ class VerdictModel(ColumnsModel):
         self._connection_error = message
         self.endInsertRows()
 
+    def set_closing_error(self, message: str) -> None:
+        """After the steps, the connection did not end well (a protocol error, no answer to our close frame):
+        say so in a row of its own, last."""
+        if self._closing_error or not message:
+            return
+        row = len(self._names) + self.offset
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._closing_error = message
+        self.endInsertRows()
+
     def result(self, row: int) -> StepResult | None:
-        """The verdict on a row (for the connection row: an error result named "connection")."""
+        """The verdict on a row (for the connection row: an error result named "connection"; for the closing
+        row, one named "closing")."""
         if self._connection_error and row == 0:
             return StepResult(-1, "connection", "connection", Verdict.ERROR, 0.0, self._connection_error)
+        if self._closing_error and row == len(self._names) + self.offset:
+            return StepResult(-1, "closing", "closing", Verdict.ERROR, 0.0, self._closing_error)
         index = row - self.offset
         return self._results[index] if 0 <= index < len(self._results) else None
 
@@ -698,13 +713,17 @@ class ScenariosView(QWidget):
         if result.error and failed is None:
             self.verdicts.set_connection_error(result.error)
             self.verdict_table.selectRow(0)
+        if result.closing:
+            self.verdicts.set_closing_error(result.closing)
+            if failed is None and not result.error:
+                self.verdict_table.selectRow(self.verdicts.rowCount() - 1)
         totals = result.totals
         counts = (f"{totals['passed']} passed, {totals['failed']} failed, {totals['error']} errors, "
                   f"{totals['skipped']} skipped of {totals['total']} steps in {format_duration(result.duration_s)}")
         if result.ok:
             self._show_status(f"PASSED: {counts}", "ok")
-        elif result.error:
-            self._show_status(f"ERROR: {result.error}. {counts}", "error")
+        elif result.error or result.closing:
+            self._show_status(f"ERROR: {result.error or result.closing}. {counts}", "error")
         else:
             self._show_status(f"FAILED: {counts}", "error")
         if runner.session_id is not None:

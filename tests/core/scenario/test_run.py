@@ -259,3 +259,60 @@ def test_a_captured_credential_is_not_shown():
     result = Peer(replay).run(pushes=[(0.1, Opcode.TEXT, b'{"token": "t0k3n-abc", "room": "7"}')])
     assert result.steps[0].message == "captured token=***, room=7"
     assert replay.variables["token"] == "t0k3n-abc"
+
+
+# -- a frame the client refused ----------------------------------------------------------------------
+
+_REFUSED = "Protocol error from the server: the server sent a close frame with the code 1005"
+
+
+def _broken_run(steps: tuple[SendStep | ExpectStep | WaitStep, ...], before: list[tuple[Opcode, bytes]],
+                ) -> tuple[Replay, list[Finished | SendAction | WaitAction]]:
+    """``before`` arrives, then the client refuses a frame, all before the first poll."""
+    replay = Replay(Scenario("t", "ws://x/", steps, timeout_s=5))
+    for opcode, payload in before:
+        replay.on_message(opcode, payload, 100.0)
+    replay.on_protocol_error(_REFUSED, 100.5)
+    actions = [replay.poll(101.0)]
+    while isinstance(actions[-1], SendAction):
+        actions.append(replay.poll(101.0))
+    return replay, actions
+
+
+@pytest.mark.parametrize("step", [
+    ExpectStep(OpcodeMatcher(Opcode.CLOSE)), WaitStep(until=OpcodeMatcher(Opcode.CLOSE)), SendStep(TextPayload("x")),
+    WaitStep(seconds=10),
+], ids=["expect", "wait until", "send", "fixed wait"])
+def test_a_refused_frame_makes_the_waiting_step_an_error_that_says_why(step: SendStep | ExpectStep | WaitStep):
+    _, actions = _broken_run((step, ExpectStep(TextMatcher("never"))), [])
+    assert isinstance(actions[-1], Finished)
+    result = actions[-1].result
+    assert [s.status for s in result.steps] == [Verdict.ERROR, Verdict.SKIPPED]
+    assert _REFUSED in result.steps[0].message
+    assert result.exit_code == EXIT_ERROR and not result.closing
+    assert not [a for a in actions if isinstance(a, SendAction)]
+
+
+def test_messages_before_the_refused_frame_count_and_after_the_last_step_it_is_the_closing():
+    _, actions = _broken_run((ExpectStep(TextMatcher("a")), WaitStep(until=TextMatcher("c"))),
+                             [(Opcode.TEXT, b"a"), (Opcode.TEXT, b"b"), (Opcode.TEXT, b"c")])
+    result = actions[-1].result  # type: ignore[union-attr]
+    assert [s.status for s in result.steps] == [Verdict.PASSED, Verdict.PASSED]
+    assert result.closing == _REFUSED and result.exit_code == EXIT_ERROR
+
+    _, actions = _broken_run((WaitStep(until=TextMatcher("z")),), [(Opcode.TEXT, b"a"), (Opcode.TEXT, b"b")])
+    [step] = actions[-1].result.steps  # type: ignore[union-attr]
+    assert step.status is Verdict.ERROR
+    assert step.message.startswith(_REFUSED) and "2 messages did not match" in step.message
+
+
+def test_a_closing_that_went_wrong_after_the_run_is_an_error_of_the_run():
+    replay = Replay(Scenario("t", "ws://x/", (SendStep(TextPayload("x")),)))
+    assert isinstance(replay.poll(1.0), SendAction)
+    assert isinstance(replay.poll(1.0), Finished)
+    replay.on_closing_failed("Closing handshake timed out: the server did not answer", 7.0)
+    replay.on_protocol_error("later news", 8.0)
+    result = replay.result()
+    assert result.closing == "Closing handshake timed out: the server did not answer"
+    assert result.exit_code == EXIT_ERROR and not result.ok
+    assert [s.status for s in result.steps] == [Verdict.PASSED]

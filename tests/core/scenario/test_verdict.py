@@ -89,3 +89,19 @@ def test_a_connection_that_fails_after_trying_for_a_while_reports_how_long():
     assert result.duration_s == pytest.approx(10.0)
     report = ET.fromstring(junit_xml(result, "t"))
     assert report.find("testsuite/testcase[@name='connection']").get("time") == "10.000"
+
+
+def test_a_closing_that_went_wrong_is_a_test_case_with_an_error():
+    import xml.etree.ElementTree as ET
+
+    from wsinspector.core.scenario.verdict import RunResult, StepResult, Verdict, junit_xml
+
+    result = RunResult((StepResult(0, "hello", "expect", Verdict.PASSED, 0.1),), "t", 5.2,
+                       closing="Closing handshake timed out: the server did not answer our close frame within 5 s")
+    assert result.exit_code == 2 and not result.ok
+    suite = ET.fromstring(junit_xml(result, "t")).find("testsuite")
+    assert suite is not None and (suite.get("tests"), suite.get("errors")) == ("2", "1")
+    [case] = [case for case in suite.iter("testcase") if case.find("error") is not None]
+    error = case.find("error")
+    assert case.get("name") == "closing" and error is not None
+    assert (error.get("message") or "").startswith("Closing handshake timed out")

@@ -47,6 +47,7 @@ __all__ = [
     "STORED_BITS",
     "TRI_FIELDS",
     "completes",
+    "completes_column",
     "damaged",
     "damaged_column",
     "damaged_meta",
@@ -238,6 +239,11 @@ def damaged_meta(stored: int) -> int:
 def opcode_column(metas: Column) -> Column:
     """The opcode of each integer of a numpy column."""
     return metas & OPCODE_BITS
+
+
+def completes_column(metas: Column) -> Column:
+    """Whether each integer of a numpy column completes a message (booleans)."""
+    return (metas & COMPLETES).astype(bool)
 
 
 def out_column(metas: Column) -> Column:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -183,22 +183,30 @@ def _first_difference(a: str, b: str) -> int:
     return min(len(a), len(b))
 
 
+#: what :func:`match` says of a message that does not match when asked not to describe it
+NO_MATCH = MatchResult(False)
+
+
 def match(step: ExpectStep | WaitStep, message: ReceivedMessage,  # noqa: C901, PLR0911, PLR0912
-          variables: Mapping[str, str] | None = None) -> MatchResult:
+          variables: Mapping[str, str] | None = None, *, describe: bool = True) -> MatchResult:
     """Check one received message against an ``expect`` step (or the ``until`` of a wait step), with
     variables expanded in what it expects; on success, apply its captures. An unknown variable raises
-    :class:`UnknownVariableError` (:func:`check_variables` finds those before a run)."""
+    :class:`UnknownVariableError` (:func:`check_variables` finds those before a run). Without ``describe``
+    a message that does not match gives :data:`NO_MATCH` and a match no expected and received text: the
+    verdict alone, for the many messages a wait passes over."""
     matcher = step.matcher if isinstance(step, ExpectStep) else step.until
     if matcher is None:
         raise ValueError("a fixed wait does not match messages")
     variables = {} if variables is None else variables
     opcode = Opcode(message.opcode)
     payload = message.payload
-    expected = describe_expected(matcher, variables)
-    received = describe_received(opcode, payload)
+    expected = describe_expected(matcher, variables) if describe else ""
+    received = describe_received(opcode, payload) if describe else ""
 
-    def fail(summary: str, diff: str = "") -> MatchResult:
-        return MatchResult(False, diff, {}, summary, expected, received)
+    def fail(summary: str, diff: str | Callable[[], str] = "") -> MatchResult:
+        if not describe:
+            return NO_MATCH
+        return MatchResult(False, diff() if callable(diff) else diff, {}, summary, expected, received)
 
     def got() -> str:
         if opcode is Opcode.CLOSE:
@@ -218,23 +226,29 @@ def match(step: ExpectStep | WaitStep, message: ReceivedMessage,  # noqa: C901, 
         if isinstance(matcher, BytesMatcher):
             if payload != matcher.data:
                 return fail(f"the bytes differ ({len(matcher.data)} expected, {len(payload)} received)",
-                            text_diff(hexdump(matcher.data, _RENDER_LIMIT), hexdump(payload, _RENDER_LIMIT)))
+                            lambda: text_diff(hexdump(matcher.data, _RENDER_LIMIT), hexdump(payload, _RENDER_LIMIT)))
         elif isinstance(matcher, TextMatcher):
             want = expand(matcher.text, variables)
             if text != want:
+                if not describe:
+                    return NO_MATCH
                 return fail(f"the text differs from character {_first_difference(want, text) + 1}",
                             text_diff(want, text))
         elif isinstance(matcher, RegexMatcher):
             pattern = _expand_regex(matcher.pattern, variables)
             if not re.search(pattern, text):
+                if not describe:
+                    return NO_MATCH
                 return fail(f"the text does not match /{pattern}/", f"pattern:  /{pattern}/\nreceived: {text}")
         else:
             try:
                 parsed, has_json = parse_json(text), True
             except PayloadError as exc:
-                return fail(f"the message is not JSON: {exc}", text_diff(expected, text))
+                return fail(f"the message is not JSON: {exc}", lambda: text_diff(expected, text))
             differences = json_differences(expand_json(matcher.value, variables), parsed, matcher.ignore)
             if differences:
+                if not describe:
+                    return NO_MATCH
                 count = len(differences)
                 return fail(f"{count} difference{'s' if count > 1 else ''} in the JSON: {differences[0]}",
                             "\n".join(differences))

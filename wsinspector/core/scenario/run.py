@@ -7,17 +7,30 @@ this, wait until then), which keeps it testable without sleeps.
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..frames import Opcode
 from ..profiles import UnknownVariableError
 from ..redact import is_secret_field
-from .matching import Incoming, MatchResult, considers, describe_expected, describe_received, match
-from .model import ExpectStep, Matcher, Scenario, SendStep, Step, WaitStep, seconds_text, step_kind, step_label
+from .inbox import Inbox, Want
+from .matching import Incoming, describe_expected, describe_received, match
+from .model import (
+    BytesMatcher,
+    ExpectStep,
+    Matcher,
+    OpcodeMatcher,
+    Scenario,
+    SendStep,
+    Step,
+    TextMatcher,
+    WaitStep,
+    seconds_text,
+    step_kind,
+    step_label,
+)
 from .secrets import MASK
-from .variables import initial_variables, render_send
+from .variables import expand, initial_variables, render_send
 from .verdict import RunResult, StepResult, Verdict
 
 # -- replay speed ------------------------------------------------------------------------------------
@@ -90,30 +103,38 @@ class Replay:
     The caller connects (with :func:`to_profile`; if that fails, :meth:`on_error` before the first poll),
     then loops: ``action = replay.poll(now)``; on a :class:`SendAction` it sends, on a :class:`WaitAction`
     it waits for a message or the deadline, on :class:`Finished` it closes the connection and stops. Every
-    received message or control frame goes to :meth:`on_message`, the end of the connection to
-    :meth:`on_closed`, a failure (cannot send, dropped) to :meth:`on_error`. ``now`` is any monotonic clock in
-    seconds. The run stops at the first step that does not pass; the rest are skipped.
+    received message or control frame goes to :meth:`on_message` (or the caller hands over an ``inbox`` that
+    reads them where they are, :class:`~.inbox.LogInbox`), the end of the connection to :meth:`on_closed`, a
+    failure (cannot send, dropped) to :meth:`on_error`, a frame the client refused to
+    :meth:`on_protocol_error`, and after the run a closing handshake that went wrong to
+    :meth:`on_closing_failed`. ``now`` is any monotonic clock in seconds. The run stops at the first step that
+    does not pass; the rest are skipped.
     """
 
     def __init__(self, test: Scenario, variables: Mapping[str, str] | Iterable[tuple[str, str]] = (),
-                 speed: float = 1.0) -> None:
+                 speed: float = 1.0, inbox: Inbox | None = None) -> None:
         self.test = test
         self.speed = speed
         self._variables = initial_variables(test, variables)
         self._results: list[StepResult] = []
         #: a send handed to the caller: it passes at the next poll, unless on_error comes first
         self._sending: StepResult | None = None
-        self._inbox: deque[tuple[Opcode, bytes, float]] = deque()
+        self._inbox = inbox if inbox is not None else Inbox()
+        #: what the waiting step asks of the inbox, by step index
+        self._wants: dict[int, Want] = {}
         self._step_start: float | None = None
         self._connect_start: float | None = None
         self._run_start: float | None = None
         self._run_end: float | None = None
         self._closed = ""
         self._error = ""
+        #: the client refused what the server sent (a protocol error), and when
+        self._broken = ""
+        self._broken_at = 0.0
+        self._broken_told = False  # a step's verdict says it
+        #: what went wrong once the steps were over: the closing handshake, a protocol error
+        self._closing = ""
         self._done = False
-        #: a wait-until step: how many messages did not match, and the last of them
-        self._passed_over = 0
-        self._last_mismatch: MatchResult | None = None
 
     @property
     def variables(self) -> dict[str, str]:
@@ -140,7 +161,7 @@ class Replay:
         start = self._run_start or 0.0
         end = self._run_end if self._run_end is not None else start
         steps = (*self._results, self._sending) if self._sending is not None else tuple(self._results)
-        return RunResult(steps, self.test.name, max(0.0, end - start), self._error)
+        return RunResult(steps, self.test.name, max(0.0, end - start), self._error, self._closing)
 
     def connecting(self, now: float) -> None:
         """The caller starts to connect: if that fails, the run lasted from here."""
@@ -151,9 +172,27 @@ class Replay:
         """A message (or control frame) arrived at ``now``."""
         if self._done:
             return
-        self._inbox.append((Opcode(opcode), payload, now))
+        self._inbox.push(Opcode(opcode), payload, now)
         if opcode is Opcode.CLOSE:
             self._closed = f"the connection was closed ({describe_received(Opcode.CLOSE, payload)})"
+
+    def on_protocol_error(self, message: str, now: float) -> None:
+        """The client refused what the server sent (a frame RFC 6455 forbids; ``message`` says what) and is
+        failing the connection: nothing after it is a message. The messages that came before it still count;
+        the step they do not finish is an error saying what the server did wrong, whatever its kind. After
+        the last step, the run's closing is (:attr:`RunResult.closing`)."""
+        if self._done:
+            self.on_closing_failed(message, now)
+        elif not self._broken:
+            self._broken, self._broken_at = message, now
+
+    def on_closing_failed(self, message: str, now: float) -> None:
+        """After the last step, the connection did not end well: a protocol error, or the server did not
+        answer our close frame in time. Before that, it is an error like :meth:`on_error`."""
+        if not self._done:
+            self.on_error(message, now)
+        elif not self._closing:
+            self._closing = message
 
     def on_closed(self, now: float, reason: str = "") -> None:
         """The connection ended (after a close frame, or without one). Steps still waiting for a message fail."""
@@ -180,7 +219,7 @@ class Replay:
             self._finish(Verdict.ERROR, now, message)
         self._end(now)
 
-    def poll(self, now: float) -> Action:  # noqa: C901
+    def poll(self, now: float) -> Action:  # noqa: C901, PLR0912
         """What to do next."""
         if self._run_start is None:
             self._run_start = self._step_start = now
@@ -195,6 +234,9 @@ class Replay:
             step = self.test.steps[index]
             start = self._step_start if self._step_start is not None else now
             if isinstance(step, SendStep):
+                if self._broken:
+                    self._fail_broken(max(start, self._broken_at), f"cannot send: {self._broken}")
+                    continue
                 ready = start + scaled_delay(step.delay_s, self.speed)
                 if now < ready:
                     return WaitAction(ready)
@@ -212,6 +254,9 @@ class Replay:
             if matcher is None:
                 assert isinstance(step, WaitStep) and step.seconds is not None
                 until = start + step.seconds
+                if self._broken and self._broken_at <= until:
+                    self._fail_broken(max(start, self._broken_at), self._broken)
+                    continue
                 if now < until:
                     return WaitAction(until)
                 self._finish(Verdict.PASSED, now, f"waited {seconds_text(step.seconds)} s")
@@ -220,27 +265,59 @@ class Replay:
             deadline = start + self.test.step_timeout(step)
             if self._consume(step, matcher, deadline):
                 continue
-            if self._closed:
-                self._finish_unmatched(now, f"{self._closed} before a matching message", matcher)
+            if self._broken and self._broken_at <= deadline:
+                self._finish_unmatched(max(start, self._broken_at), self._broken, step, Verdict.ERROR)
+            elif self._closed:
+                self._finish_unmatched(now, f"{self._closed} before a matching message", step)
             elif now >= deadline:
                 timeout = seconds_text(self.test.step_timeout(step))
-                self._finish_unmatched(deadline, f"timeout: no matching message within {timeout} s", matcher)
+                self._finish_unmatched(deadline, f"timeout: no matching message within {timeout} s", step)
             else:
                 return WaitAction(deadline)
         return Finished(self.result())
 
+    def _want(self, index: int, step: ExpectStep | WaitStep, matcher: Matcher) -> Want:
+        """What the step asks of the inbox: an ``expect`` the next message it considers; a ``wait until``
+        only those that can match (and close frames, which end its wait)."""
+        want = self._wants.get(index)
+        if want is not None:
+            return want
+        asked = matcher.opcode if isinstance(matcher, OpcodeMatcher) else None
+        considered = frozenset(op for op in Opcode if op not in (Opcode.PING, Opcode.PONG) or op is asked)
+        if isinstance(step, ExpectStep):
+            want = Want(considered, considered)
+        elif isinstance(matcher, OpcodeMatcher):
+            want = Want(frozenset({matcher.opcode, Opcode.CLOSE}), considered)
+        elif isinstance(matcher, BytesMatcher):
+            want = Want(frozenset({Opcode.BINARY, Opcode.CLOSE}), considered, exact=matcher.data)
+        else:
+            exact = None
+            if isinstance(matcher, TextMatcher):
+                try:
+                    exact = expand(matcher.text, self._variables).encode("utf-8", "surrogatepass")
+                except UnknownVariableError:
+                    exact = None  # the match says so
+            want = Want(frozenset({Opcode.TEXT, Opcode.CLOSE}), considered, exact=exact)
+        self._wants[index] = want
+        return want
+
     def _consume(self, step: ExpectStep | WaitStep, matcher: Matcher, deadline: float) -> bool:
-        """Check buffered messages against the step; True when the step finished."""
+        """Check what the inbox holds for the step; True when the step finished."""
         lenient = isinstance(step, WaitStep)
-        while self._inbox:
-            opcode, payload, at = self._inbox[0]
-            if at > deadline:
+        inbox = self._inbox
+        want = self._want(len(self._results), step, matcher)
+        while True:
+            item = inbox.take(want, deadline)
+            if item is None:
                 return False
-            self._inbox.popleft()
-            if not considers(matcher, opcode):
-                continue
+            opcode, payload, at = item
+            message = Incoming(opcode, payload)
+            if opcode is Opcode.CLOSE:
+                self._closed = f"the connection was closed ({describe_received(Opcode.CLOSE, payload)})"
             try:
-                outcome = match(step, Incoming(opcode, payload), self._variables)
+                outcome = match(step, message, self._variables, describe=not lenient)
+                if outcome.ok and lenient:
+                    outcome = match(step, message, self._variables)
             except UnknownVariableError as exc:
                 self._error = str(exc)
                 self._finish(Verdict.ERROR, at, str(exc))
@@ -256,20 +333,34 @@ class Replay:
                 self._finish(Verdict.FAILED, at, outcome.summary, expected=outcome.expected,
                              received=outcome.received, diff=outcome.diff_text)
                 return True
-            self._passed_over += 1
-            self._last_mismatch = outcome
-        return False
+            inbox.passed += 1
+            inbox.last_passed = (opcode, payload)
 
-    def _finish_unmatched(self, at: float, message: str, matcher: Matcher) -> None:
+    def _fail_broken(self, at: float, message: str) -> None:
+        self._error, self._broken_told = self._broken, True
+        self._finish(Verdict.ERROR, at, message)
+
+    def _finish_unmatched(self, at: float, message: str, step: ExpectStep | WaitStep,
+                          status: Verdict = Verdict.FAILED) -> None:
         """A step that waited for a message in vain; for a wait-until, what arrived instead."""
-        last, count = self._last_mismatch, self._passed_over
+        matcher = step.matcher if isinstance(step, ExpectStep) else step.until
+        assert matcher is not None
+        if status is Verdict.ERROR:
+            self._error, self._broken_told = message, True
+        inbox = self._inbox
+        last, count = inbox.last_passed, inbox.passed
         if last is None:
-            self._finish(Verdict.FAILED, at, message, expected=describe_expected(matcher, self._variables))
+            self._finish(status, at, message, expected=describe_expected(matcher, self._variables))
+            return
+        try:
+            mismatch = match(step, Incoming(*last), self._variables)
+        except UnknownVariableError:
+            self._finish(status, at, message, expected=describe_expected(matcher, self._variables))
             return
         plural = "s" if count > 1 else ""
-        message += f"; {count} message{plural} did not match, the last: {last.summary}"
-        self._finish(Verdict.FAILED, at, message, expected=last.expected or describe_expected(matcher, self._variables),
-                     received=last.received, diff=last.diff_text)
+        message += f"; {count} message{plural} did not match, the last: {mismatch.summary}"
+        self._finish(status, at, message, expected=mismatch.expected or describe_expected(matcher, self._variables),
+                     received=mismatch.received, diff=mismatch.diff_text)
 
     def _step_result(self, status: Verdict, at: float, message: str = "", expected: str = "", received: str = "",
                      diff: str = "") -> StepResult:
@@ -281,7 +372,7 @@ class Replay:
 
     def _finish(self, status: Verdict, at: float, message: str = "", expected: str = "", received: str = "",
                 diff: str = "") -> None:
-        self._passed_over, self._last_mismatch = 0, None
+        self._inbox.reset_passed()
         self._record(self._step_result(status, at, message, expected, received, diff))
         if self._step_start is None or at > self._step_start:
             self._step_start = at
@@ -303,4 +394,6 @@ class Replay:
         if not self._done:
             self._done = True
             self._run_end = at
+            if self._broken and not self._broken_told and not self._closing:
+                self._closing = self._broken  # after the last step, or after the step that ended the run
 

@@ -49,6 +49,9 @@ class RunResult:
     duration_s: float = 0.0
     #: a connection or usage error (the connection failed, dropped, a variable was unknown, …)
     error: str = ""
+    #: what went wrong after the last step, as the connection ended: a protocol error from the server, or
+    #: a closing handshake the server did not complete in time (an error of the run, as ``error``)
+    closing: str = ""
 
     def count(self, status: Verdict) -> int:
         return sum(1 for step in self.steps if step.status is status)
@@ -61,8 +64,9 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        """0 every step passed, 1 an expectation failed, 2 a connection or usage error (wins over 1)."""
-        if self.error or self.count(Verdict.ERROR):
+        """0 every step passed, 1 an expectation failed, 2 a connection or usage error, or a connection that
+        did not end well after the steps (wins over 1)."""
+        if self.error or self.closing or self.count(Verdict.ERROR):
             return EXIT_ERROR
         if self.count(Verdict.FAILED):
             return EXIT_FAILED
@@ -105,7 +109,8 @@ def _step_details(step: StepResult) -> str:
 def junit_xml(result: RunResult, suite_name: str) -> str:
     """The run as a JUnit XML report: one ``testcase`` per step, ``failure`` for a failed expectation (with
     the diff), ``error`` for an error, ``skipped`` for steps not run; times in seconds. A connection error
-    that no step reports (the connection failed before the first step) is a ``connection`` test case."""
+    that no step reports (the connection failed before the first step) is a ``connection`` test case, and
+    what went wrong as the connection ended after the steps a ``closing`` test case, with an ``error``."""
     cases: list[ET.Element] = []
     failures = errors = skipped = 0
     if result.error and not result.count(Verdict.ERROR):
@@ -130,6 +135,12 @@ def junit_xml(result: RunResult, suite_name: str) -> str:
             skipped += 1
             ET.SubElement(case, "skipped", message=_xml_text(step.message))
         cases.append(case)
+    if result.closing:
+        case = ET.Element("testcase", classname=_xml_text(suite_name), name="closing", time="0.000")
+        ET.SubElement(case, "error", message=_xml_text(result.closing), type="ConnectionError").text = (
+            _xml_text(result.closing))
+        cases.append(case)
+        errors += 1
     counts = {"tests": str(len(cases)), "failures": str(failures), "errors": str(errors),
               "skipped": str(skipped), "time": f"{result.duration_s:.3f}"}
     root = ET.Element("testsuites", {"name": _xml_text(suite_name), **counts})

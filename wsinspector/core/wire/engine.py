@@ -41,12 +41,14 @@ from wsinspector.core.model import header as frame_header
 from wsinspector.core.wire.head import Head, head_at
 from wsinspector.core.wire.protocol import HeadedFrame, WireProtocol
 from wsinspector.core.wire.sinks import FrameSink, WholeInSink
+from wsinspector.core.wire.violations import describe_violation
 
 __all__ = [
     "CLOSE_GRACE_S",
     "FAST_FRAME_MAX",
     "HandshakeFailed",
     "Opened",
+    "Rejected",
     "WireEngine",
     "WireEvent",
     "is_utf8",
@@ -98,7 +100,16 @@ class HandshakeFailed:
     failure: Failure
 
 
-WireEvent = Opened | HandshakeFailed
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """The peer broke the protocol: the engine refused what it sent and is failing the connection. It comes
+    before the refused frame is reported (when it can be), so nothing from there on is taken for a message;
+    the connection's end carries the same failure."""
+
+    failure: Failure
+
+
+WireEvent = Opened | HandshakeFailed | Rejected
 
 
 def describe_extensions(extensions: list[object]) -> str:
@@ -316,6 +327,7 @@ class WireEngine:
             note = ""
             if event is proto.invalid_text:
                 note = _INVALID_TEXT_IN
+                self._tell_rejected()
             elif op is WsOpcode.PING and not proto.auto_pong:
                 note = _NO_PONG
             data = bytes(event.data)
@@ -336,9 +348,12 @@ class WireEngine:
             return
         exc = proto.parser_exc
         head = proto.head
-        if exc is None or isinstance(exc, EOFError) or proto.invalid_text is not None or head is None:
+        if exc is None or isinstance(exc, EOFError) or proto.invalid_text is not None:
             return
         self._rejected_shown = True
+        self._tell_rejected()
+        if head is None:
+            return
         b0, masked, key, length, _ = head
         self._rejected_length = length
         opcode = _OPCODES.get(b0 & 0x0F)
@@ -346,6 +361,11 @@ class WireEngine:
         note = f"rejected{label}: {exc}; payload not shown"
         self._sink(_IN, opcode if opcode is not None else Opcode.BINARY, b"", now_ns, bool(b0 & 0x80),
                    bool(b0 & 0x40), bool(b0 & 0x20), bool(b0 & 0x10), masked, length, key, note)
+
+    def _tell_rejected(self) -> None:
+        exc = self._proto.parser_exc
+        if exc is not None:
+            self._on_event(Rejected(self._parser_failure(exc)))
 
     def _handshake_done(self, message: Response | Request) -> bool:
         proto = self._proto
@@ -532,6 +552,7 @@ class WireEngine:
             return Failure(FailureKind.PROTOCOL, detail=f"{peer} sent {what} that is not valid UTF-8 "
                            f"({exc.reason})" + closed_with(1007, "invalid data"))
         if isinstance(exc, ProtocolError):
-            return Failure(FailureKind.PROTOCOL, detail=f"{exc}" + closed_with(1002, "protocol error"))
+            what = describe_violation(exc, self._proto.head, self._proto.close_payload, peer)
+            return Failure(FailureKind.PROTOCOL, detail=what + closed_with(1002, "protocol error"))
         return Failure(FailureKind.PROTOCOL,
                        detail=f"{type(exc).__name__}: {exc}" + closed_with(1011, "internal error"))

@@ -62,6 +62,8 @@ class _FrameReading(Protocol):
     head: Head | None = None
     #: the frame whose text is not valid UTF-8, once one came
     invalid_text: WsFrame | None = None
+    #: the body of the last close frame read, valid or not (to say what was wrong with a refused one)
+    close_payload: bytes | None = None
     _decoder: codecs.IncrementalDecoder | None = None
 
     def parse(self) -> Generator[None]:
@@ -126,6 +128,8 @@ class _FrameReading(Protocol):
         data: bytes | bytearray = yield from self.reader.read_exact(length)
         if key is not None:
             data = apply_mask(data, key)
+        if opcode is WsOpcode.CLOSE:
+            self.close_payload = bytes(data)
         frame: WsFrame = HeadedFrame(opcode, data, bool(b0 & 0x80), bool(b0 & 0x40), bool(b0 & 0x20),
                                      bool(b0 & 0x10), head)
         for extension in reversed(self.extensions):
