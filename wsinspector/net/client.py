@@ -17,7 +17,7 @@ from PySide6.QtCore import QByteArray, QObject, QTimer, QUrl, Signal, Slot
 from PySide6.QtNetwork import QAbstractSocket, QNetworkRequest, QSslError
 from PySide6.QtWebSockets import QWebSocket, QWebSocketHandshakeOptions, QWebSocketProtocol
 
-from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
+from wsinspector.core.events import BODY_SHOWN, CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
 from wsinspector.core.frames import Direction, Frame, Opcode, close_payload, split_payload
 from wsinspector.core.model import header as frame_header
 from wsinspector.core.profiles import ResolvedTarget
@@ -37,6 +37,27 @@ _STATE = {
 }
 
 _HTTP_STATUS = re.compile(r"status code:?\s*(\d{3})(?:\s*\(([^)]*)\))?", re.IGNORECASE)
+_REJECTED, _INVALID = FailureKind.HANDSHAKE_REJECTED, FailureKind.HANDSHAKE_INVALID
+#: what QWebSocket's words mean when it refuses the server's answer to the upgrade (it reports every refusal
+#: as ConnectionRefusedError): the failure, the HTTP status they imply, and the sentence for the user; words
+#: not listed here still reach the user, as a handshake failure
+_QT_REFUSALS: tuple[tuple[re.Pattern[str], FailureKind, int | None, str], ...] = (
+    (re.compile(r"WWW-Authenticate challenge"), _REJECTED, 401,
+     "the server asks for credentials in a scheme QWebSocket does not support"),
+    (re.compile(r"requires authentication"), _REJECTED, 401, "the server asks for credentials"),
+    (re.compile(r"version that we don't support"), _REJECTED, 400, "the server wants another WebSocket version"),
+    (re.compile(r"Unknown error condition"), _REJECTED, 400, ""),
+    (re.compile(r"Accept-Key received from server"), _INVALID, None,
+     "the server's Sec-WebSocket-Accept does not match the key we sent"),
+    (re.compile(r"Invalid parameter encountered during protocol upgrade"), _INVALID, None,
+     "the 101 answer lacks a Sec-WebSocket-Accept, Upgrade: websocket or Connection: Upgrade header, or is not "
+     "HTTP/1.1"),
+    (re.compile(r"has chosen protocol"), _INVALID, None, "the server chose a subprotocol we did not offer"),
+    (re.compile(r"Header is too large"), _INVALID, None,
+     "the server sent more header bytes than QWebSocket reads (8 KiB x 100 lines); we stopped reading"),
+    (re.compile(r"handshake request (status|header) failed|Parsing handshake"), _INVALID, None,
+     "the server's answer is not an HTTP response QWebSocket can read; we stopped reading"),
+)
 _TOO_BIG = re.compile(r"too big|too large|exceed", re.IGNORECASE)
 #: close reasons QWebSocket gives when it fails the connection itself (the server broke the protocol)
 _QT_OWN = re.compile(
@@ -189,6 +210,8 @@ class QtConnection(EngineConnection):
         self._ws: QWebSocket | None = None
         self._incoming_in_message = False
         self._qt_failed = False
+        #: the TCP connection is up: a ConnectionRefusedError from now on is QWebSocket refusing the upgrade
+        self._tcp_up = False
 
     # -- commands ---------------------------------------------------------------------------------
 
@@ -225,6 +248,9 @@ class QtConnection(EngineConnection):
         self._set_state(ConnectionState.CONNECTING)
         self._handshake_timer.start(int(target.handshake.timeout_s * 1000))
         ws.open(request, options)
+        sock = ws.findChild(QAbstractSocket)
+        if sock is not None:
+            sock.connected.connect(self._on_tcp_connected)
 
     def send(self, data: bytes, is_text: bool) -> None:
         self._send(data, Opcode.TEXT if is_text else Opcode.BINARY)
@@ -348,13 +374,41 @@ class QtConnection(EngineConnection):
         data = byte_string(payload)
         self._emit_in(Opcode.PONG, data, True, payload_length=len(data))
 
+    @Slot()
+    def _on_tcp_connected(self) -> None:
+        self._tcp_up = True
+
     @Slot(QAbstractSocket.SocketError)
     def _on_error(self, error: _SocketError) -> None:
         ws = self._ws
         assert ws is not None
         self._socket_error = (error, ws.errorString())
         if not self._was_open and not self._finished:
+            if error == _SocketError.ConnectionRefusedError and self._tcp_up:
+                self._finish_failed(self._refusal(ws.errorString()))
+                return
             self._finish_failed(self._classify(error, ws.errorString()))
+
+    def _refusal(self, text: str) -> Failure:
+        """QWebSocket refused the server's answer to the upgrade: its words, what they mean, the status and
+        the start of the body when there was one (QWebSocket leaves the body unread; it shows no headers)."""
+        host, port = self._host_port()
+        status = _HTTP_STATUS.search(text)
+        kind, code, reason, meaning = _INVALID, None, "", ""
+        if status:
+            kind, code, reason = _REJECTED, int(status.group(1)), (status.group(2) or "").strip()
+        else:
+            for pattern, known_kind, known_code, sentence in _QT_REFUSALS:
+                if pattern.search(text):
+                    kind, code, meaning = known_kind, known_code, sentence
+                    break
+        detail = f'{meaning} (QWebSocket: "{text}")' if meaning else f'QWebSocket: "{text}"'
+        if kind is _INVALID:
+            return Failure(kind, detail=detail, host=host, port=port)
+        sock = self._ws.findChild(QAbstractSocket) if self._ws is not None else None
+        body = byte_string(sock.peek(BODY_SHOWN)) if sock is not None and sock.isOpen() else b""
+        return Failure(kind, detail=detail, host=host, port=port, http_status=code, http_reason=reason,
+                       response_body=body)
 
     @Slot()
     def _on_about_to_close(self) -> None:
