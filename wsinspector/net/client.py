@@ -13,12 +13,12 @@ import time
 from typing import cast
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import QByteArray, QObject, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import SIGNAL, QByteArray, QObject, QTimer, QUrl, Signal, Slot
 from PySide6.QtNetwork import QAbstractSocket, QNetworkRequest, QSslError
 from PySide6.QtWebSockets import QWebSocket, QWebSocketHandshakeOptions, QWebSocketProtocol
 
 from wsinspector.core.events import BODY_SHOWN, CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
-from wsinspector.core.frames import Direction, Frame, Opcode, close_payload, split_payload
+from wsinspector.core.frames import Direction, Frame, Opcode, close_payload, describe_close_code, split_payload
 from wsinspector.core.model import header as frame_header
 from wsinspector.core.profiles import ResolvedTarget
 from wsinspector.core.wire.sinks import FrameSink, WholeInSink
@@ -59,12 +59,13 @@ _QT_REFUSALS: tuple[tuple[re.Pattern[str], FailureKind, int | None, str], ...] =
      "the server's answer is not an HTTP response QWebSocket can read; we stopped reading"),
 )
 _TOO_BIG = re.compile(r"too big|too large|exceed", re.IGNORECASE)
-#: close reasons QWebSocket gives when it fails the connection itself (the server broke the protocol)
-_QT_OWN = re.compile(
-    r"framesize exceeded|message size exceeded|Invalid UTF-8|Rsv field is non-zero|Received Continuation frame"
-    r"|Invalid opcode|reserved opcode|too big|too large",
-    re.IGNORECASE,
-)
+#: what QWebSocket makes of a server's close frame it cannot accept (too short, a code not allowed on the wire,
+#: a reason not UTF-8): it reports the close as received, with its own code and words in place of the server's
+_QT_CLOSE_REWRITE = re.compile(r"close frame is too small|Invalid close code|Invalid UTF-8", re.IGNORECASE)
+#: the signals of QWebSocket's frame reader (a private child object): its own protocol errors, and the close
+#: frames it reads, which QWebSocket itself does not expose
+_QT_ERROR = SIGNAL("errorEncountered(QWebSocketProtocol::CloseCode,QString)")
+_QT_CLOSE_FRAME = SIGNAL("closeReceived(QWebSocketProtocol::CloseCode,QString)")
 #: QWebSocket drops the connection by itself about 3 s after its close frame, without saying whether the
 #: server answered; the Qt engine decides before that, at the profile's close timeout or this, the sooner
 QT_CLOSE_WAIT_S = 2.5
@@ -88,6 +89,20 @@ def _through_qstring(text: str) -> str:
 
 
 _UNSEEN = "QWebSocket does not expose incoming close frames: reconstructed from closeCode()/closeReason()"
+
+
+def _frame_reader(ws: QWebSocket) -> QObject | None:
+    """QWebSocket's frame reader, found by its class name (it is private: its signals are reached by name)."""
+    for child in ws.findChildren(QObject):
+        if child.metaObject().className() == "QWebSocketDataProcessor":
+            return child
+    return None
+
+
+def _code(code: object) -> int:
+    """A close code from a QWebSocketProtocol.CloseCode (or a plain int)."""
+    value = getattr(code, "value", code)
+    return value if isinstance(value, int) else 1005
 
 
 def byte_string(array: QByteArray) -> bytes:
@@ -209,7 +224,12 @@ class QtConnection(EngineConnection):
         super().__init__(parent, sink, whole_in)
         self._ws: QWebSocket | None = None
         self._incoming_in_message = False
-        self._qt_failed = False
+        #: QWebSocket's frame reader can be heard: its own protocol errors, the server's close frames
+        self._hears_reader = False
+        #: the code and reason of the close QWebSocket started itself, the server having broken the protocol
+        self._qt_error: tuple[int, str] | None = None
+        #: the server sent a close frame (QWebSocket read it)
+        self._close_frame_in = False
         #: the TCP connection is up: a ConnectionRefusedError from now on is QWebSocket refusing the upgrade
         self._tcp_up = False
 
@@ -237,7 +257,11 @@ class QtConnection(EngineConnection):
         ws.pong.connect(self._on_pong)
         ws.errorOccurred.connect(self._on_error)
         ws.sslErrors.connect(self._on_ssl_errors)
-        ws.aboutToClose.connect(self._on_about_to_close)
+        reader = _frame_reader(ws)
+        if reader is not None:
+            self._hears_reader = True
+            QObject.connect(reader, _QT_ERROR, self._on_qt_error)
+            QObject.connect(reader, _QT_CLOSE_FRAME, self._on_close_frame)
 
         request = QNetworkRequest(QUrl(target.url))
         for name, value in target.handshake.headers:
@@ -410,20 +434,27 @@ class QtConnection(EngineConnection):
         return Failure(kind, detail=detail, host=host, port=port, http_status=code, http_reason=reason,
                        response_body=body)
 
-    @Slot()
-    def _on_about_to_close(self) -> None:
+    def _on_qt_error(self, code: object, reason: str) -> None:
+        """QWebSocket found the server breaking the protocol and sent its close frame (it has, by now)."""
+        if self._was_open and not self._finished and self._qt_error is None:
+            self._qt_error = (_code(code), reason)
+            self._stop_reading()
+
+    def _on_close_frame(self, code: object, reason: str) -> None:
+        self._close_frame_in = True
+        value = _code(code)
+        if value in (1002, 1007) and _QT_CLOSE_REWRITE.search(reason or "") and self._qt_error is None:
+            self._qt_error = (value, reason)  # the server's close frame was not valid: the error is QWebSocket's
+            self._stop_reading()
+
+    def _stop_reading(self) -> None:
+        """Drop what follows the bad frame, now and later: QWebSocket would parse it as more (bogus) frames."""
         ws = self._ws
-        if ws is None or self._we_closed or self._qt_failed or not self._was_open:
-            return
-        code = int(ws.closeCode().value)
-        if code in (1002, 1007, 1009) and _QT_OWN.search(ws.closeReason() or ""):
-            self._qt_failed = True
-            sock = ws.findChild(QAbstractSocket)
-            if sock is not None:
-                # drop what follows the bad frame, now and later: Qt would parse it as more (bogus) frames
-                if sock.isOpen():
-                    sock.readAll()
-                sock.readyRead.disconnect()  # Qt's own processData included: no more frames are parsed
+        sock = ws.findChild(QAbstractSocket) if ws is not None else None
+        if sock is not None:
+            if sock.isOpen():
+                sock.readAll()
+            sock.readyRead.disconnect()  # QWebSocket's own reading included: no more frames are parsed
 
     @Slot()
     def _on_close_timeout(self) -> None:
@@ -463,17 +494,12 @@ class QtConnection(EngineConnection):
             info = CloseInfo(code=None, reason="", by_peer=False, clean=False)
         elif self._we_closed:
             info = CloseInfo(code=code, reason=reason, by_peer=False, clean=True)
-        elif code == 1009 and _TOO_BIG.search(reason or ""):
-            assert self._target is not None
-            info = CloseInfo(code=1009, reason=reason, by_peer=False, clean=False,
-                             failure=Failure(FailureKind.MESSAGE_TOO_BIG, detail=reason,
-                                             limit=self._target.limits.max_message_size))
-        elif code == 1006 or (error is not None and code == 1000 and not reason):
+        elif self._qt_error is not None or (not self._hears_reader and code == 1009 and _TOO_BIG.search(reason)):
+            info = self._qt_failure(*(self._qt_error or (code, reason)))
+        elif code == 1006 or (error is not None and code == 1000 and not reason) or (
+                self._hears_reader and not self._close_frame_in):
             info = CloseInfo(code=1006, reason="", by_peer=True, clean=False,
                              failure=Failure(FailureKind.CONNECTION_LOST, detail=error[1] if error else ""))
-        elif code in (1002, 1007) and (error is not None or self._qt_failed):
-            info = CloseInfo(code=code, reason=reason, by_peer=False, clean=False,
-                             failure=Failure(FailureKind.PROTOCOL, detail=reason or (error[1] if error else "")))
         else:
             info = CloseInfo(code=None if code == 1005 else code, reason=reason, by_peer=True, clean=True)
             note = _UNSEEN
@@ -482,6 +508,17 @@ class QtConnection(EngineConnection):
             self._emit_in(Opcode.CLOSE, close_payload(None if code == 1005 else code, reason), True, note=note)
         self._set_state(ConnectionState.CLOSED)
         self.closed.emit(info)
+
+    def _qt_failure(self, code: int, reason: str) -> CloseInfo:
+        """QWebSocket failed the connection itself: the server broke the protocol, and we sent the close frame."""
+        assert self._target is not None
+        sent = f" (QWebSocket); closed with {describe_close_code(code)}"
+        if code == 1009:
+            failure = Failure(FailureKind.MESSAGE_TOO_BIG, detail=reason + sent,
+                              limit=self._target.limits.max_message_size)
+        else:
+            failure = Failure(FailureKind.PROTOCOL, detail=reason + sent)
+        return CloseInfo(code=code, reason=reason, by_peer=False, clean=False, failure=failure)
 
     def _finish_failed(self, failure: Failure | None) -> None:
         """End a connection attempt that never opened. ``None``: the user cancelled it."""
