@@ -22,6 +22,7 @@ from wsinspector.core.frames import Direction, Frame, Opcode, close_payload, des
 from wsinspector.core.model import header as frame_header
 from wsinspector.core.profiles import ResolvedTarget
 from wsinspector.core.wire.sinks import FrameSink, WholeInSink
+from wsinspector.net.qt_feed import QtFrameFeed
 
 _SocketError = QAbstractSocket.SocketError
 _QtState = QAbstractSocket.SocketState
@@ -87,6 +88,9 @@ def _through_qstring(text: str) -> str:
     probe.setObjectName(text)
     return str(probe.objectName())
 
+
+_BOM_IN_NOTE = ("the Qt engine altered this text: QWebSocket's UTF-8 decoder dropped the U+FEFF (byte order mark) "
+                "it started with (the Wire engine shows text byte-exact)")
 
 _UNSEEN = "QWebSocket does not expose incoming close frames: reconstructed from closeCode()/closeReason()"
 
@@ -230,6 +234,9 @@ class QtConnection(EngineConnection):
         self._qt_error: tuple[int, str] | None = None
         #: the server sent a close frame (QWebSocket read it)
         self._close_frame_in = False
+        self._reader: QObject | None = None
+        #: reads the socket in QWebSocket's place once the connection is open
+        self._feed: QtFrameFeed | None = None
         #: the TCP connection is up: a ConnectionRefusedError from now on is QWebSocket refusing the upgrade
         self._tcp_up = False
 
@@ -260,6 +267,7 @@ class QtConnection(EngineConnection):
         reader = _frame_reader(ws)
         if reader is not None:
             self._hears_reader = True
+            self._reader = reader
             QObject.connect(reader, _QT_ERROR, self._on_qt_error)
             QObject.connect(reader, _QT_CLOSE_FRAME, self._on_close_frame)
 
@@ -368,6 +376,9 @@ class QtConnection(EngineConnection):
         assert ws is not None and self._target is not None
         self._handshake_timer.stop()
         self._was_open = True
+        sock = ws.findChild(QAbstractSocket)
+        if sock is not None and self._reader is not None:
+            self._feed = QtFrameFeed(sock, self._reader, self._target.limits.max_frame_size, self)
         self._set_state(ConnectionState.OPEN)
         peer = f"{ws.peerAddress().toString()}:{ws.peerPort()}"
         self.opened.emit(OpenInfo(url=self._target.url, subprotocol=ws.subprotocol(), peer=peer,
@@ -375,13 +386,16 @@ class QtConnection(EngineConnection):
 
     @Slot(str, bool)
     def _on_text_frame(self, text: str, is_last: bool) -> None:
-        if is_last and not self._incoming_in_message:
+        feed = self._feed
+        altered = feed is not None and feed.take_text_frame()
+        if is_last and not self._incoming_in_message and not altered:
             # a whole message, the hottest path of a text feed: no helper calls beyond the sink
             self._whole_in(_WHOLE_TEXT, text.encode("utf-8", "surrogatepass"), time.monotonic_ns())
             return
         opcode = _CONTINUATION if self._incoming_in_message else _TEXT
         self._incoming_in_message = not is_last
-        self._sink(_IN, opcode, text.encode("utf-8", "surrogatepass"), time.monotonic_ns(), is_last)
+        self._sink(_IN, opcode, text.encode("utf-8", "surrogatepass"), time.monotonic_ns(), is_last, None, None,
+                   None, None, None, None, _BOM_IN_NOTE if altered else "")
 
     @Slot(QByteArray, bool)
     def _on_binary_frame(self, data: QByteArray, is_last: bool) -> None:
@@ -449,6 +463,9 @@ class QtConnection(EngineConnection):
 
     def _stop_reading(self) -> None:
         """Drop what follows the bad frame, now and later: QWebSocket would parse it as more (bogus) frames."""
+        if self._feed is not None:
+            self._feed.stop()
+            return
         ws = self._ws
         sock = ws.findChild(QAbstractSocket) if ws is not None else None
         if sock is not None:
@@ -469,6 +486,9 @@ class QtConnection(EngineConnection):
             return
         ws = self._ws
         assert ws is not None
+        if self._feed is not None:
+            self._feed.drain()  # the frames read before the end, and the close frame among them
+            self._feed.stop()
         if not self._was_open:
             if self._we_closed:
                 self._finish_failed(None)
