@@ -566,3 +566,23 @@ steps:
         proc.kill()
     [(_, _, _, _, status)] = replays(data_dir)
     assert status == "closed"
+
+
+@pytest.mark.parametrize("engine", ["wire", "qt"])
+def test_a_rejected_upgrade_prints_what_the_server_said(cli: Cli, hostile: Callable[..., str], tmp_path: Path,
+                                                        engine: str):
+    from tests.net.test_handshake_answers import answers
+
+    body = "sign in first"
+    url = hostile(answers((f'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm="feeds"\r\n'
+                           f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n{body}").encode()))
+    test = write_test(tmp_path, ECHO_TEST.format(url=url))
+    result = cli("run", str(test), "--no-record", "--engine", engine)
+    assert result.returncode == 2, result.output
+    [line] = [line for line in result.stdout.splitlines() if "connection:" in line]
+    assert "HTTP 401" in line and 'body: "sign in first"' in line, line
+    assert "nothing is listening" not in line
+    if engine == "wire":
+        assert 'WWW-Authenticate: Basic realm="feeds"' in line, line
+    else:
+        assert "QWebSocket" in line, line
