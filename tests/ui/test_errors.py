@@ -170,6 +170,5 @@ def test_a_rejected_upgrade_shows_what_the_server_said(
     _select_profile(qtbot, window, profile)
     text = _fail_to_connect(qtbot, window)
     assert "HTTP 302 Found" in text and 'body: "moved"' in text, text
-    if engine == "wire":
-        assert "Location: wss://elsewhere.example/feed" in text, text
+    assert "Location: wss://elsewhere.example/feed" in text, text
     _echo_still_works(qtbot, window, context)

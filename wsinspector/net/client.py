@@ -375,6 +375,15 @@ class QtConnection(EngineConnection):
         ws = self._ws
         assert ws is not None and self._target is not None
         self._handshake_timer.stop()
+        headers, _frames = self._read_answer()
+        unoffered = self._unoffered_extensions(headers or ())
+        if unoffered:  # RFC 6455 4.1: the client must fail the connection
+            host, port = self._host_port()
+            self._finish_failed(Failure(
+                FailureKind.HANDSHAKE_INVALID, host=host, port=port, response_headers=headers,
+                detail=f"the server accepted an extension we did not offer: Sec-WebSocket-Extensions: "
+                       f"{', '.join(unoffered)}"))
+            return
         self._was_open = True
         sock = ws.findChild(QAbstractSocket)
         if sock is not None and self._reader is not None:
@@ -382,7 +391,7 @@ class QtConnection(EngineConnection):
         self._set_state(ConnectionState.OPEN)
         peer = f"{ws.peerAddress().toString()}:{ws.peerPort()}"
         self.opened.emit(OpenInfo(url=self._target.url, subprotocol=ws.subprotocol(), peer=peer,
-                                  response_headers=None))
+                                  response_headers=headers))
 
     @Slot(str, bool)
     def _on_text_frame(self, text: str, is_last: bool) -> None:
@@ -415,6 +424,35 @@ class QtConnection(EngineConnection):
     @Slot()
     def _on_tcp_connected(self) -> None:
         self._tcp_up = True
+        sock = self._ws.findChild(QAbstractSocket) if self._ws is not None else None
+        if sock is not None:
+            # QWebSocket reads the server's answer and shows none of it: in a transaction, it can be read again
+            sock.startTransaction()
+
+    def _read_answer(self) -> tuple[tuple[tuple[str, str], ...] | None, bytes]:
+        """The server's answer to the upgrade, read again from its start: its headers (None: not whole), and
+        the bytes after them, left in the socket for whoever reads next."""
+        sock = self._ws.findChild(QAbstractSocket) if self._ws is not None else None
+        if sock is None or not sock.isTransactionStarted():
+            return None, b""
+        sock.rollbackTransaction()
+        data = byte_string(sock.peek(sock.bytesAvailable()))
+        end = data.find(b"\r\n\r\n")
+        if end < 0:
+            return None, data
+        sock.read(end + 4)
+        lines = data[:end].decode("latin-1").split("\r\n")[1:]
+        pairs = (line.partition(":") for line in lines)
+        return tuple((name.strip(), value.strip()) for name, sep, value in pairs if sep), data[end + 4:]
+
+    def _unoffered_extensions(self, headers: tuple[tuple[str, str], ...]) -> list[str]:
+        """The extensions the server's 101 answer accepts that we did not offer (QWebSocket offers none, and
+        would not check)."""
+        assert self._target is not None
+        offered = {item.split(";", 1)[0].strip().lower() for name, value in self._target.handshake.headers
+                   if name.lower() == "sec-websocket-extensions" for item in value.split(",")}
+        return [item.strip() for name, value in headers if name.lower() == "sec-websocket-extensions"
+                for item in value.split(",") if item.split(";", 1)[0].strip().lower() not in offered]
 
     @Slot(QAbstractSocket.SocketError)
     def _on_error(self, error: _SocketError) -> None:
@@ -441,12 +479,13 @@ class QtConnection(EngineConnection):
                     kind, code, meaning = known_kind, known_code, sentence
                     break
         detail = f'{meaning} (QWebSocket: "{text}")' if meaning else f'QWebSocket: "{text}"'
+        headers, after = self._read_answer()
         if kind is _INVALID:
-            return Failure(kind, detail=detail, host=host, port=port)
-        sock = self._ws.findChild(QAbstractSocket) if self._ws is not None else None
-        body = byte_string(sock.peek(BODY_SHOWN)) if sock is not None and sock.isOpen() else b""
+            return Failure(kind, detail=detail, host=host, port=port, response_headers=headers)
+        length = next((value for name, value in headers or () if name.lower() == "content-length"), "")
         return Failure(kind, detail=detail, host=host, port=port, http_status=code, http_reason=reason,
-                       response_body=body)
+                       response_headers=headers, response_body=after[:BODY_SHOWN],
+                       body_size=int(length) if length.isdigit() else None)
 
     def _on_qt_error(self, code: object, reason: str) -> None:
         """QWebSocket found the server breaking the protocol and sent its close frame (it has, by now)."""
