@@ -11,7 +11,7 @@ import hashlib
 
 import pytest
 
-from tests.net.conftest import Net
+from tests.net.conftest import WAIT_MS, Net
 from tests.peers import GUID, Behaviour, read_handshake
 from wsinspector.core.events import FailureKind
 
@@ -166,3 +166,34 @@ def test_a_server_that_hangs_up_mid_answer_is_said_to_have_closed(net: Net) -> N
     assert "closed the connection" in failure.message, failure.message
     if net.sees_every_frame:
         assert "HTTP/1.1 101 Switching Protocols" in failure.message
+
+
+def test_a_401_answered_with_the_url_credentials_opens_with_the_second_answer(net: Net) -> None:
+    """QWebSocket answers a Basic challenge with the URL's credentials on the same connection: what the Qt engine
+    shows is the answer that opened the connection, and the frames after it arrive intact."""
+
+    async def behaviour(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_handshake(reader)
+        writer.write(b'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm="feeds"\r\nContent-Length: 4\r\n'
+                     b"\r\nnope")
+        await writer.drain()
+        headers = await read_handshake(reader)
+        if headers is None or "authorization" not in headers:
+            return
+        writer.write(upgrade("X-Second: yes\r\n")(headers) + b"\x81\x05hello")  # type: ignore[operator]
+        await writer.drain()
+        await reader.read()
+
+    _peer, url = net.hostile(behaviour)
+    url = url.replace("ws://", "ws://user:secret@")
+    if not net.sees_every_frame:
+        rec = net.open(url)
+        assert rec.opened[0].response_headers is not None
+        assert ("X-Second", "yes") in rec.opened[0].response_headers
+        assert all(name != "WWW-Authenticate" for name, _ in rec.opened[0].response_headers)
+        net.qtbot.waitUntil(lambda: len(rec.incoming(data_only=True)) == 1, timeout=WAIT_MS)
+        assert rec.incoming(data_only=True)[0].payload == b"hello"
+    else:
+        rec = net.open_until("failed", url)  # the Wire engine does not answer challenges: the 401 is the answer
+        [failure] = rec.failed
+        assert failure.http_status == 401 and 'Basic realm="feeds"' in failure.message

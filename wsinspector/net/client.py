@@ -109,6 +109,28 @@ def _code(code: object) -> int:
     return value if isinstance(value, int) else 1005
 
 
+def _header_fields(head: bytes) -> tuple[tuple[str, str], ...]:
+    """The header fields of an HTTP message's head (its start line and fields, without the blank line)."""
+    pairs = (line.partition(":") for line in head.decode("latin-1").split("\r\n")[1:])
+    return tuple((name.strip(), value.strip()) for name, sep, value in pairs if sep)
+
+
+def _last_answer(data: bytes, end: int) -> int | None:
+    """Where the answer whose head ends at ``end`` starts: QWebSocket may have read a 401 (and its body) before
+    it, answering it with credentials. None when ``end`` is not the end of an answer's head."""
+    pos = 0
+    while pos < end:
+        head_end = data.find(b"\r\n\r\n", pos, end)
+        if head_end < 0:
+            return None
+        if head_end + 4 == end:
+            return pos if data.startswith(b"HTTP/", pos) else None
+        length = next((value for name, value in _header_fields(data[pos:head_end])
+                       if name.lower() == "content-length"), "0")
+        pos = head_end + 4 + (int(length) if length.isdigit() else 0)
+    return None
+
+
 def byte_string(array: QByteArray) -> bytes:
     """The bytes of a QByteArray: ``data()`` returns ``bytes`` in PySide6, whatever its stubs say."""
     return cast(bytes, array.data())
@@ -425,7 +447,7 @@ class QtConnection(EngineConnection):
     def _on_tcp_connected(self) -> None:
         self._tcp_up = True
         sock = self._ws.findChild(QAbstractSocket) if self._ws is not None else None
-        if sock is not None:
+        if sock is not None and not sock.isTransactionStarted():
             # QWebSocket reads the server's answer and shows none of it: in a transaction, it can be read again
             sock.startTransaction()
 
@@ -435,15 +457,15 @@ class QtConnection(EngineConnection):
         sock = self._ws.findChild(QAbstractSocket) if self._ws is not None else None
         if sock is None or not sock.isTransactionStarted():
             return None, b""
+        unread = sock.bytesAvailable()
         sock.rollbackTransaction()
         data = byte_string(sock.peek(sock.bytesAvailable()))
-        end = data.find(b"\r\n\r\n")
-        if end < 0:
-            return None, data
-        sock.read(end + 4)
-        lines = data[:end].decode("latin-1").split("\r\n")[1:]
-        pairs = (line.partition(":") for line in lines)
-        return tuple((name.strip(), value.strip()) for name, sep, value in pairs if sep), data[end + 4:]
+        read = len(data) - unread  # what QWebSocket read: its last answer's header ends there
+        start = _last_answer(data, read)
+        if start is None:
+            return None, data  # QWebSocket read no whole answer (its limit was hit, or it was not HTTP)
+        sock.read(read)
+        return _header_fields(data[start:read - 4]), data[read:]
 
     def _unoffered_extensions(self, headers: tuple[tuple[str, str], ...]) -> list[str]:
         """The extensions the server's 101 answer accepts that we did not offer (QWebSocket offers none, and
