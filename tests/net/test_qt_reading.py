@@ -66,3 +66,26 @@ def test_a_flood_reaches_the_window_a_bounded_amount_per_turn_of_the_event_loop(
     per_turn = [b - a for a, b in zip([0, *counts], counts, strict=False)]
     assert max(per_turn) < total // 4, f"{max(per_turn)} frames reported in one turn of the event loop"
     assert [int.from_bytes(f.payload, "big") for f in rec.incoming(data_only=True)] == list(range(total))
+
+
+def test_frames_read_before_the_server_hangs_up_are_all_reported(net: Net) -> None:
+    """The server sends a burst, then its close frame, and hangs up at once: every frame it sent is reported,
+    however far behind the reading was when the connection ended."""
+    import asyncio
+
+    from tests.peers import after_upgrade
+
+    total = 50_000
+    burst = b"".join(server_frame(0x2, i.to_bytes(4, "big")) for i in range(total))
+
+    async def then(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(burst + server_frame(0x8, (1000).to_bytes(2, "big") + b"done"))
+        await writer.drain()
+        writer.close()
+
+    _peer, url = net.hostile(after_upgrade(then))
+    rec = net.open_until("closed", url)
+
+    assert [int.from_bytes(f.payload, "big") for f in rec.incoming(data_only=True)] == list(range(total))
+    [info] = rec.closed
+    assert (info.code, info.reason, info.by_peer) == (1000, "done", True)

@@ -488,8 +488,8 @@ class QtConnection(EngineConnection):
             self._finish_failed(self._classify(error, ws.errorString()))
 
     def _refusal(self, text: str) -> Failure:
-        """QWebSocket refused the server's answer to the upgrade: its words, what they mean, the status and
-        the start of the body when there was one (QWebSocket leaves the body unread; it shows no headers)."""
+        """QWebSocket refused the server's answer to the upgrade: its words, what they mean, the status, and the
+        answer's headers and the start of its body, read again from the socket."""
         host, port = self._host_port()
         status = _HTTP_STATUS.search(text)
         kind, code, reason, meaning = _INVALID, None, "", ""
