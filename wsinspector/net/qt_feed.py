@@ -119,55 +119,60 @@ class QtFrameFeed(QObject):
         device.setData(QByteArray(data))
         device.open(_READ_ONLY)
         device.readyRead.emit()  # as a socket would: it stops the frame reader's wait for the rest of a message
-        while device.bytesAvailable() > 0 and not self._stopped:
-            self._feed.emit(device)
+        feed, available = self._feed.emit, device.bytesAvailable
+        while available() > 0 and not self._stopped:
+            feed(device)  # one message, or one control frame, per call
 
-    def _whole_frames(self) -> int:
+    def _whole_frames(self) -> int:  # noqa: C901, PLR0912  (one loop: a frame costs one pass)
         """Where the whole frames at the start of the pending bytes end (a frame QWebSocket will refuse for its
-        size: where its header ends); notes which text frames start their message with U+FEFF."""
+        size: where its header ends); notes, for each text frame, whether QWebSocket's decoder drops the U+FEFF
+        it starts with (it does at the start of a text message's first bytes)."""
         data = self._pending
-        pos, size = 0, len(data)
+        pos, size, limit = 0, len(data), self._limit
+        in_text, started, in_message = self._in_text, self._text_started, self._in_message
+        text_frames = self._text_frames
         while pos + 2 <= size:
             b0, b1 = data[pos], data[pos + 1]
-            length, start = b1 & 0x7F, pos + 2
-            if length == 126:
-                if start + 2 > size:
-                    break
-                length, start = int.from_bytes(data[start:start + 2], "big"), start + 2
-            elif length == 127:
-                if start + 8 > size:
-                    break
-                length, start = int.from_bytes(data[start:start + 8], "big"), start + 8
-            key = None
-            if b1 & 0x80:  # a masked frame, which QWebSocket accepts from a server
-                if start + 4 > size:
-                    break
-                key, start = bytes(data[start:start + 4]), start + 4
-            if length > self._limit:
-                return start  # its header only: QWebSocket refuses it from there
-            if start + length > size:
+            if b1 < 126:  # unmasked, a 7-bit length: the bulk of a feed
+                length, start = b1, pos + 2
+            else:
+                length, start = b1 & 0x7F, pos + 2
+                if length == 126:
+                    if start + 2 > size:
+                        break
+                    length, start = (data[start] << 8) | data[start + 1], start + 2
+                elif length == 127:
+                    if start + 8 > size:
+                        break
+                    length, start = int.from_bytes(data[start:start + 8], "big"), start + 8
+                if b1 & 0x80:  # a masked frame, which QWebSocket accepts from a server
+                    if start + 4 > size:
+                        break
+                    start += 4
+            if length > limit:
+                pos = start  # its header only: QWebSocket refuses it from there
                 break
-            self._note(b0 & 0x0F, bool(b0 & 0x80), data[start:start + min(length, 3)], key)
-            pos = start + length
+            end = start + length
+            if end > size:
+                break
+            opcode = b0 & 0x0F
+            if opcode < 8 and (opcode != 0 or in_message):
+                if opcode != 0:  # a new message (QWebSocket refuses one in the middle of another)
+                    in_text, started = opcode == 1, False
+                in_message = not b0 & 0x80
+                if in_text:
+                    dropped = False
+                    if not started and length:
+                        started = True
+                        head = data[start:start + 3]
+                        if b1 & 0x80:
+                            key = data[start - 4:start]
+                            head = bytearray(b ^ key[i] for i, b in enumerate(head))
+                        dropped = head == _BOM
+                    text_frames.append(dropped)
+            pos = end
+        self._in_text, self._text_started, self._in_message = in_text, started, in_message
         return pos
-
-    def _note(self, opcode: int, fin: bool, head: bytearray, key: bytes | None) -> None:
-        if opcode >= 8:
-            return
-        if opcode != 0:  # a new message (QWebSocket refuses one in the middle of another)
-            self._in_text, self._text_started, self._in_message = opcode == 1, False, not fin
-        elif not self._in_message:
-            return  # a continuation with nothing to continue: QWebSocket refuses it
-        else:
-            self._in_message = not fin
-        if not self._in_text:
-            return
-        if key is not None:
-            head = bytearray(b ^ key[i % 4] for i, b in enumerate(head))
-        dropped = not self._text_started and head[:3] == _BOM
-        self._text_started = self._text_started or bool(head)
-        self._text_frames.append(dropped)
-
 
 def _bytes(array: QByteArray) -> bytes:
     data: bytes = array.data()  # type: ignore[assignment]
