@@ -17,10 +17,19 @@ from PySide6.QtCore import SIGNAL, QByteArray, QObject, QTimer, QUrl, Signal, Sl
 from PySide6.QtNetwork import QAbstractSocket, QNetworkRequest, QSslError
 from PySide6.QtWebSockets import QWebSocket, QWebSocketHandshakeOptions, QWebSocketProtocol
 
-from wsinspector.core.events import BODY_SHOWN, CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
+from wsinspector.core.events import (
+    BODY_SHOWN,
+    CloseInfo,
+    ConnectionState,
+    Failure,
+    FailureKind,
+    OpenInfo,
+    printable_bytes,
+)
 from wsinspector.core.frames import Direction, Frame, Opcode, close_payload, describe_close_code, split_payload
 from wsinspector.core.model import header as frame_header
 from wsinspector.core.profiles import ResolvedTarget
+from wsinspector.core.wire.engine import ANSWER_QUOTED, is_http_start
 from wsinspector.core.wire.sinks import FrameSink, WholeInSink
 from wsinspector.net.qt_feed import QtFrameFeed
 
@@ -450,6 +459,27 @@ class QtConnection(EngineConnection):
         if sock is not None and not sock.isTransactionStarted():
             # QWebSocket reads the server's answer and shows none of it: in a transaction, it can be read again
             sock.startTransaction()
+            sock.readyRead.connect(self._on_answer_bytes)  # until the feed takes over, or the attempt ends
+
+    @Slot()
+    def _on_answer_bytes(self) -> None:
+        """QWebSocket waits for a blank line whatever came: an answer that is not HTTP fails at once."""
+        sock = self._ws.findChild(QAbstractSocket) if self._ws is not None else None
+        if sock is None or self._was_open or self._finished or not sock.isTransactionStarted():
+            return
+        unread = sock.bytesAvailable()
+        sock.rollbackTransaction()
+        data = byte_string(sock.peek(ANSWER_QUOTED))
+        size = sock.bytesAvailable()
+        sock.startTransaction()
+        sock.read(size - unread)  # back to where QWebSocket was
+        if is_http_start(data[:5]):
+            return
+        host, port = self._host_port()
+        quoted = printable_bytes(data, ANSWER_QUOTED)
+        self._finish_failed(Failure(FailureKind.HANDSHAKE_INVALID, host=host, port=port,
+                                    detail=f'the server sent {size} bytes starting "{quoted}"; we stopped reading: '
+                                           "it does not start with an HTTP status line"))
 
     def _read_answer(self) -> tuple[tuple[tuple[str, str], ...] | None, bytes]:
         """The server's answer to the upgrade, read again from its start: its headers (None: not whole), and

@@ -73,6 +73,8 @@ def _answered(answer: bytes, *, then_eof: bool = False) -> Recorder:
     ("answer", "says"),
     [
         (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", ['sent 23 bytes starting "SSH-2.0-OpenSSH_9.6', "HTTP status line"]),
+        (b"\x16\x03\x01", ['sent 3 bytes starting "\\x16\\x03\\x01"', "HTTP status line"]),  # no line to wait for
+        (b"HTTX", ['sent 4 bytes starting "HTTX"', "HTTP status line"]),
         (b"HTTP/1.1 101 Switching Protocols\r\n" + b"X-A: b\r\n" * 200 + b"\r\n", ["128 header lines"]),
         (b"HTTP/1.1 101 Switching Protocols\r\nX-Long: " + b"a" * 9000 + b"\r\n\r\n", ["longer than 8192 bytes"]),
         (b"HTTP/1.1 " + b"9" * 9000 + b"\r\n\r\n", ["longer than 8192 bytes"]),

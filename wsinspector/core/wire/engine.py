@@ -55,12 +55,14 @@ from wsinspector.core.wire.protocol import HeadedFrame, WireProtocol
 from wsinspector.core.wire.sinks import FrameSink, WholeInSink
 
 __all__ = [
+    "ANSWER_QUOTED",
     "CLOSE_GRACE_S",
     "FAST_FRAME_MAX",
     "HandshakeFailed",
     "Opened",
     "WireEngine",
     "WireEvent",
+    "is_http_start",
     "is_utf8",
 ]
 
@@ -83,7 +85,7 @@ _FORBIDDEN_CLOSE_OUT = "deliberately a code RFC 6455 forbids on the wire (Faults
 #: how much of the server's answer to the upgrade is kept, to say what it was when it cannot be read
 ANSWER_KEPT = 4096
 #: how much of it a failure quotes
-_ANSWER_QUOTED = 120
+ANSWER_QUOTED = 120
 
 _WHOLE_TEXT = frame_header.whole_in(Opcode.TEXT, header_known=True, length_known=True)
 _WHOLE_BINARY = frame_header.whole_in(Opcode.BINARY, header_known=True, length_known=True)
@@ -214,6 +216,10 @@ class WireEngine:
             return
         if proto.state is CONNECTING:
             self._keep_answer(data)
+            if not is_http_start(bytes(self._answer[:5])):  # garbage: no need to wait for a line to say so
+                self._handshake_failed = True
+                self._on_event(HandshakeFailed(self._unreadable_answer(ValueError("not an HTTP response"))))
+                return
         if self._held:
             data, self._held = self._held + data, b""
             if self._held_head is not None and not (proto.parked and proto.state is OPEN):
@@ -421,7 +427,7 @@ class WireEngine:
         host, port = self._host, self._port
         size = self._answer_size
         amount = f"{size} bytes" if size < 1024 else f"{human_size(size)} ({size} bytes)"
-        sent = f'{amount} starting "{printable_bytes(bytes(self._answer), _ANSWER_QUOTED)}"'
+        sent = f'{amount} starting "{printable_bytes(bytes(self._answer), ANSWER_QUOTED)}"'
         if isinstance(cause, EOFError):
             said = f"after sending {sent}, before a whole HTTP response" if size else "without answering the upgrade"
             return Failure(FailureKind.HANDSHAKE_INVALID, host=host, port=port,
@@ -607,6 +613,11 @@ class WireEngine:
             return Failure(FailureKind.PROTOCOL, detail=f"{exc}" + closed_with(1002, "protocol error"))
         return Failure(FailureKind.PROTOCOL,
                        detail=f"{type(exc).__name__}: {exc}" + closed_with(1011, "internal error"))
+
+
+def is_http_start(head: bytes) -> bool:
+    """Whether the first bytes of an answer can be the start of an HTTP response."""
+    return head[:5] == b"HTTP/"[:len(head[:5])]
 
 
 def _status_line(head: bytes) -> tuple[int, str] | None:
