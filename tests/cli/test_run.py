@@ -580,7 +580,7 @@ def test_a_rejected_upgrade_prints_what_the_server_said(cli: Cli, hostile: Calla
     result = cli("run", str(test), "--no-record", "--engine", engine)
     assert result.returncode == 2, result.output
     [line] = [line for line in result.stdout.splitlines() if "connection:" in line]
-    assert "HTTP 401" in line and 'body: "sign in first"' in line, line
+    assert "HTTP 401 Unauthorized" in line and 'body: "sign in first"' in line, line
     assert "nothing is listening" not in line
     assert 'WWW-Authenticate: Basic realm="feeds"' in line, line
     if engine == "qt":

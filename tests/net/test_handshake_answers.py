@@ -78,7 +78,7 @@ def test_a_rejected_upgrade_says_the_status_and_what_the_server_said(
     _no_refusal(failure.message)
     assert failure.kind is FailureKind.HANDSHAKE_REJECTED, failure.message
     assert failure.http_status == status
-    assert f"HTTP {status}" in failure.message
+    assert f"HTTP {status} {reason}" in failure.message  # the reason phrase as the server put it
     if not net.sees_every_frame:
         assert "QWebSocket" in failure.detail, "its own reason is kept"
     assert body in failure.message, "the start of the body"

@@ -270,6 +270,8 @@ class QtConnection(EngineConnection):
         self._feed: QtFrameFeed | None = None
         #: the TCP connection is up: a ConnectionRefusedError from now on is QWebSocket refusing the upgrade
         self._tcp_up = False
+        #: the reason phrase of the server's answer to the upgrade, once read again
+        self._answer_reason = ""
 
     # -- commands ---------------------------------------------------------------------------------
 
@@ -495,6 +497,8 @@ class QtConnection(EngineConnection):
         if start is None:
             return None, data  # QWebSocket read no whole answer (its limit was hit, or it was not HTTP)
         sock.read(read)
+        status = data[start:data.find(b"\r\n", start)].split(b" ", 2)
+        self._answer_reason = status[2].decode("latin-1").strip() if len(status) > 2 else ""
         return _header_fields(data[start:read - 4]), data[read:]
 
     def _unoffered_extensions(self, headers: tuple[tuple[str, str], ...]) -> list[str]:
@@ -535,7 +539,8 @@ class QtConnection(EngineConnection):
         if kind is _INVALID:
             return Failure(kind, detail=detail, host=host, port=port, response_headers=headers)
         length = next((value for name, value in headers or () if name.lower() == "content-length"), "")
-        return Failure(kind, detail=detail, host=host, port=port, http_status=code, http_reason=reason,
+        return Failure(kind, detail=detail, host=host, port=port, http_status=code,
+                       http_reason=reason or self._answer_reason,
                        response_headers=headers, response_body=after[:BODY_SHOWN],
                        body_size=int(length) if length.isdigit() else None)
 
