@@ -19,6 +19,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -143,8 +144,9 @@ class _Buffers:
             return self._built[key]
 
 
-def flood_url(base: str, frames: int, size: int, text: bool) -> str:
-    return f"{base}flood?frames={frames}&size={size}&text={int(text)}"
+def flood_url(base: str, frames: int, size: int, text: bool, seconds: float = 0) -> str:
+    """``seconds``: send the ``frames`` again and again for that long (0: once)."""
+    return f"{base}flood?frames={frames}&size={size}&text={int(text)}&seconds={seconds:g}"
 
 
 def _serve_one(conn: socket.socket, buffers: _Buffers) -> None:
@@ -171,7 +173,15 @@ def _serve_one(conn: socket.socket, buffers: _Buffers) -> None:
             b"Sec-WebSocket-Accept: " + accept_key(key).encode("ascii") + b"\r\n\r\n"
         )
         view = memoryview(buffer)
+        seconds = float(query.get("seconds", ["0"])[0])
         try:
+            if seconds > 0:  # a flood that lasts: the frames again and again, then the close frame
+                close = len(server_frame(OP_CLOSE, struct.pack("!H", 1000) + b"flood done"))
+                frames, end = view[:-close], time.monotonic() + seconds
+                while time.monotonic() < end:
+                    for start in range(0, len(frames), WRITE_CHUNK):
+                        conn.sendall(frames[start : start + WRITE_CHUNK])
+                view = view[-close:]
             for start in range(0, len(view), WRITE_CHUNK):
                 conn.sendall(view[start : start + WRITE_CHUNK])
             # wait for the client's close frame (or its going away), then end the TCP connection

@@ -651,3 +651,22 @@ def test_a_closing_handshake_that_times_out_is_said_and_reported(cli: Cli, hosti
     assert suite is not None and suite.get("errors") == "1"
     [case] = [case for case in suite.iter("testcase") if case.find("error") is not None]
     assert case.get("name") == "closing"
+
+
+@pytest.mark.parametrize("engine", ["wire", "qt"])
+def test_a_rejected_upgrade_prints_what_the_server_said(cli: Cli, hostile: Callable[..., str], tmp_path: Path,
+                                                        engine: str):
+    from tests.net.test_handshake_answers import answers
+
+    body = "sign in first"
+    url = hostile(answers((f'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm="feeds"\r\n'
+                           f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n{body}").encode()))
+    test = write_test(tmp_path, ECHO_TEST.format(url=url))
+    result = cli("run", str(test), "--no-record", "--engine", engine)
+    assert result.returncode == 2, result.output
+    [line] = [line for line in result.stdout.splitlines() if "connection:" in line]
+    assert "HTTP 401 Unauthorized" in line and 'body: "sign in first"' in line, line
+    assert "nothing is listening" not in line
+    assert 'WWW-Authenticate: Basic realm="feeds"' in line, line
+    if engine == "qt":
+        assert "QWebSocket" in line, line  # its own words too

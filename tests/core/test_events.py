@@ -109,3 +109,30 @@ def test_close_info_message_for_failure_is_the_failure_sentence() -> None:
     info = CloseInfo(code=1009, reason="too big", by_peer=False, clean=True, failure=failure)
     assert info.message == describe_failure(failure)
     assert "1.0 MiB" in info.message
+
+
+# -- a refused answer to the upgrade ------------------------------------------------------------------
+
+
+def test_a_refused_answer_shows_the_telling_headers_and_the_start_of_the_body() -> None:
+    failure = Failure(FailureKind.HANDSHAKE_REJECTED, http_status=401, http_reason="Unauthorized",
+                      response_headers=(("Server", "x"), ("www-authenticate", 'Bearer realm="api"'),
+                                        ("Set-Cookie", "session=secret")),
+                      response_body=b"token \x1b[31mexpired\n", body_size=22)
+    message = failure.message
+    assert 'www-authenticate: Bearer realm="api"' in message
+    assert "session=secret" not in message and "Server" not in message
+    assert 'body: "token \\x1b[31mexpired\\n"' in message
+    assert "\n" not in message
+
+
+def test_a_long_body_is_cut_and_says_how_much_there_was() -> None:
+    failure = Failure(FailureKind.HANDSHAKE_REJECTED, http_status=500, response_headers=(),
+                      response_body=b"x" * 200, body_size=5000)
+    assert "(the first 200 of 5000 bytes)" in failure.message
+
+
+def test_an_engine_that_hides_the_headers_says_so() -> None:
+    failure = Failure(FailureKind.HANDSHAKE_REJECTED, http_status=400, detail='QWebSocket: "Unknown error"')
+    assert 'QWebSocket: "Unknown error"' in failure.message
+    assert "does not show the response headers" in failure.message

@@ -196,6 +196,13 @@ def test_client_close_shows_no_close_frame_the_server_did_not_send(net: Net) -> 
         pytest.param(frame_header(0x1, 2, rsv=1) + b"hi", 1002, id="rsv3-without-extension"),
         pytest.param(server_frame(0x3, b"hi"), 1002, id="reserved-opcode"),
         pytest.param(server_frame(0x8, struct.pack("!H", 1000) + b"bye \xff"), 1007, id="invalid-utf8-close-reason"),
+        pytest.param(server_frame(0x9, b"p" * 126), 1002, id="control-frame-over-125-bytes"),
+        pytest.param(server_frame(0x9, b"p", fin=False), 1002, id="fragmented-control-frame"),
+        pytest.param(server_frame(0x1, b"a", fin=False) + server_frame(0x2, b"b"), 1002, id="new-message-mid-message"),
+        pytest.param(server_frame(0x8, b"\x03"), 1002, id="one-byte-close-payload"),
+        pytest.param(server_frame(0x8, struct.pack("!H", 1005)), 1002, id="close-code-1005-on-the-wire"),
+        pytest.param(server_frame(0x8, struct.pack("!H", 999) + b"x"), 1002, id="close-code-999"),
+        pytest.param(server_frame(0xB, b"hi"), 1002, id="reserved-control-opcode"),
     ],
 )
 def test_server_protocol_violation_is_reported_as_such(

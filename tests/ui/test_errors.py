@@ -154,3 +154,21 @@ def test_cancel_while_connecting(
     assert window.banner.text == ""  # cancelling is not an error
     assert window.inspector.connect_button.text() == "Connect"
     _echo_still_works(qtbot, window, context)
+
+
+@pytest.mark.parametrize("engine", ["wire", "qt"])
+def test_a_rejected_upgrade_shows_what_the_server_said(
+    qtbot: Any, window: MainWindow, context: AppContext, hostile: Callable[[Behaviour], str], engine: str
+) -> None:
+    from tests.net.test_handshake_answers import answers
+    from wsinspector.core.profiles import Protocol
+
+    url = hostile(answers(b"HTTP/1.1 302 Found\r\nLocation: wss://elsewhere.example/feed\r\nContent-Length: 5\r\n"
+                          b"Connection: close\r\n\r\nmoved"))
+    profile = context.connections.save(ConnectionProfile(name="Moved", endpoint=Endpoint(url),
+                                                         protocol=Protocol(engine=engine)))
+    _select_profile(qtbot, window, profile)
+    text = _fail_to_connect(qtbot, window)
+    assert "HTTP 302 Found" in text and 'body: "moved"' in text, text
+    assert "Location: wss://elsewhere.example/feed" in text, text
+    _echo_still_works(qtbot, window, context)

@@ -59,6 +59,13 @@ class Failure:
     peer_certificate: CertificateInfo | None = None
     #: the proxy the connection went through ("http://127.0.0.1:3128 (from HTTPS_PROXY)"), if any
     proxy: str = ""
+    #: HANDSHAKE_REJECTED / HANDSHAKE_INVALID: the headers of the server's answer, as they came (None: the
+    #: engine does not expose them)
+    response_headers: tuple[tuple[str, str], ...] | None = None
+    #: the start of the answer's body (at most :data:`BODY_SHOWN` bytes are kept), and its full size in bytes
+    #: when known
+    response_body: bytes = b""
+    body_size: int | None = None
 
     @property
     def message(self) -> str:
@@ -140,6 +147,40 @@ class CloseInfo:
         return text
 
 
+#: how much of a refused answer's body a failure keeps and shows
+BODY_SHOWN = 200
+#: the headers of a refused answer that say why, or where to go instead
+TELLING_HEADERS = ("WWW-Authenticate", "Proxy-Authenticate", "Location", "Retry-After", "Sec-WebSocket-Version")
+_HEADER_SHOWN = 200
+
+
+def printable_bytes(data: bytes, limit: int) -> str:
+    """Bytes from the network as one readable line: UTF-8 where they are text, escapes for the rest (control
+    characters included), cut at ``limit`` characters."""
+    text = data.decode("utf-8", "backslashreplace")
+    text = "".join(ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
+                   for ch in text)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _answer(f: Failure) -> str:
+    """What the server said in its refused answer: the headers that tell why, the start of the body."""
+    parts = []
+    if f.response_headers is None:
+        parts.append("this engine does not show the response headers")
+    else:
+        for name in TELLING_HEADERS:
+            for key, value in f.response_headers:
+                if key.lower() == name.lower():
+                    parts.append(f"{key}: {printable_bytes(value.encode('utf-8', 'replace'), _HEADER_SHOWN)}")
+    if f.response_body:
+        body = printable_bytes(f.response_body, BODY_SHOWN)
+        size = f.body_size if f.body_size is not None else len(f.response_body)
+        more = f" (the first {len(f.response_body)} of {size} bytes)" if size > len(f.response_body) else ""
+        parts.append(f'body: "{body}"{more}')
+    return "".join(f"; {part}" for part in parts)
+
+
 def _where(f: Failure) -> str:
     if not f.host:
         return ""
@@ -160,7 +201,9 @@ def describe_failure(f: Failure) -> str:  # noqa: C901, PLR0911
     if k is FailureKind.HANDSHAKE_REJECTED:
         status = f"HTTP {f.http_status}" if f.http_status else "an HTTP error"
         reason = f" {f.http_reason}" if f.http_reason else ""
-        return f"Handshake rejected: the server answered {status}{reason} instead of 101 Switching Protocols"
+        said = f" ({f.detail})" if f.detail else ""
+        return (f"Handshake rejected: the server answered {status}{reason} instead of 101 Switching Protocols"
+                f"{said}{_answer(f)}")
     if k is FailureKind.HANDSHAKE_INVALID:
         return f"Handshake failed: the server's answer is not a valid WebSocket upgrade ({f.detail})"
     if k is FailureKind.HANDSHAKE_TIMEOUT:

@@ -14,17 +14,28 @@ from dataclasses import replace
 from typing import cast
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import QByteArray, QObject, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import SIGNAL, QByteArray, QObject, QTimer, QUrl, Signal, Slot
 from PySide6.QtNetwork import QAbstractSocket, QNetworkProxy, QNetworkRequest, QSslCertificate, QSslError
 from PySide6.QtWebSockets import QWebSocket, QWebSocketHandshakeOptions, QWebSocketProtocol
 
-from wsinspector.core.events import CertificateInfo, CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
-from wsinspector.core.frames import Direction, Frame, Opcode, close_payload, split_payload
+from wsinspector.core.events import (
+    BODY_SHOWN,
+    CertificateInfo,
+    CloseInfo,
+    ConnectionState,
+    Failure,
+    FailureKind,
+    OpenInfo,
+    printable_bytes,
+)
+from wsinspector.core.frames import Direction, Frame, Opcode, close_payload, describe_close_code, split_payload
 from wsinspector.core.model import header as frame_header
 from wsinspector.core.profiles import ResolvedTarget
 from wsinspector.core.proxies import ProxyChoice
+from wsinspector.core.wire.engine import ANSWER_QUOTED, is_http_start
 from wsinspector.core.wire.sinks import FrameSink, WholeInSink
 from wsinspector.net import proxy, tls
+from wsinspector.net.qt_feed import QtFrameFeed
 
 _SocketError = QAbstractSocket.SocketError
 _QtState = QAbstractSocket.SocketState
@@ -40,15 +51,35 @@ _STATE = {
 }
 
 _HTTP_STATUS = re.compile(r"status code:?\s*(\d{3})(?:\s*\(([^)]*)\))?", re.IGNORECASE)
-_TOO_BIG = re.compile(r"too big|too large|exceed", re.IGNORECASE)
-#: close reasons QWebSocket gives when it fails the connection itself (the server broke the protocol)
-_QT_OWN = re.compile(
-    r"framesize exceeded|message size exceeded|Invalid UTF-8|Rsv field is non-zero|Received Continuation frame"
-    r"|Invalid opcode|reserved opcode|too big|too large|Invalid close code|Payload of close frame is too small"
-    r"|Control frame is larger than 125 bytes|Control frames cannot be fragmented"
-    r"|All data frames after the initial data frame must have opcode 0",
-    re.IGNORECASE,
+_REJECTED, _INVALID = FailureKind.HANDSHAKE_REJECTED, FailureKind.HANDSHAKE_INVALID
+#: what QWebSocket's words mean when it refuses the server's answer to the upgrade (it reports every refusal
+#: as ConnectionRefusedError): the failure, the HTTP status they imply, and the sentence for the user; words
+#: not listed here still reach the user, as a handshake failure
+_QT_REFUSALS: tuple[tuple[re.Pattern[str], FailureKind, int | None, str], ...] = (
+    (re.compile(r"WWW-Authenticate challenge"), _REJECTED, 401,
+     "the server asks for credentials in a scheme QWebSocket does not support"),
+    (re.compile(r"requires authentication"), _REJECTED, 401, "the server asks for credentials"),
+    (re.compile(r"version that we don't support"), _REJECTED, 400, "the server wants another WebSocket version"),
+    (re.compile(r"Unknown error condition"), _REJECTED, 400, ""),
+    (re.compile(r"Accept-Key received from server"), _INVALID, None,
+     "the server's Sec-WebSocket-Accept does not match the key we sent"),
+    (re.compile(r"Invalid parameter encountered during protocol upgrade"), _INVALID, None,
+     "the 101 answer lacks a Sec-WebSocket-Accept, Upgrade: websocket or Connection: Upgrade header, or is not "
+     "HTTP/1.1"),
+    (re.compile(r"has chosen protocol"), _INVALID, None, "the server chose a subprotocol we did not offer"),
+    (re.compile(r"Header is too large"), _INVALID, None,
+     "the server sent more header bytes than QWebSocket reads (8 KiB x 100 lines); we stopped reading"),
+    (re.compile(r"handshake request (status|header) failed|Parsing handshake"), _INVALID, None,
+     "the server's answer is not an HTTP response QWebSocket can read; we stopped reading"),
 )
+_TOO_BIG = re.compile(r"too big|too large|exceed", re.IGNORECASE)
+#: what QWebSocket makes of a server's close frame it cannot accept (too short, a code not allowed on the wire,
+#: a reason not UTF-8): it reports the close as received, with its own code and words in place of the server's
+_QT_CLOSE_REWRITE = re.compile(r"close frame is too small|Invalid close code|Invalid UTF-8", re.IGNORECASE)
+#: the signals of QWebSocket's frame reader (a private child object): its own protocol errors, and the close
+#: frames it reads, which QWebSocket itself does not expose
+_QT_ERROR = SIGNAL("errorEncountered(QWebSocketProtocol::CloseCode,QString)")
+_QT_CLOSE_FRAME = SIGNAL("closeReceived(QWebSocketProtocol::CloseCode,QString)")
 #: Qt's words for a close frame it refused name the code it answers with, not the one it got
 _QT_CLOSE_CODE = re.compile(r"Invalid close code \d+ detected\.?", re.IGNORECASE)
 #: QWebSocket drops the connection by itself about 3 s after its close frame, without saying whether the
@@ -73,7 +104,46 @@ def _through_qstring(text: str) -> str:
     return str(probe.objectName())
 
 
+_BOM_IN_NOTE = ("the Qt engine altered this text: QWebSocket's UTF-8 decoder dropped the U+FEFF (byte order mark) "
+                "it started with (the Wire engine shows text byte-exact)")
+
 _UNSEEN = "QWebSocket does not expose incoming close frames: reconstructed from closeCode()/closeReason()"
+
+
+def _frame_reader(ws: QWebSocket) -> QObject | None:
+    """QWebSocket's frame reader, found by its class name (it is private: its signals are reached by name)."""
+    for child in ws.findChildren(QObject):
+        if child.metaObject().className() == "QWebSocketDataProcessor":
+            return child
+    return None
+
+
+def _code(code: object) -> int:
+    """A close code from a QWebSocketProtocol.CloseCode (or a plain int)."""
+    value = getattr(code, "value", code)
+    return value if isinstance(value, int) else 1005
+
+
+def _header_fields(head: bytes) -> tuple[tuple[str, str], ...]:
+    """The header fields of an HTTP message's head (its start line and fields, without the blank line)."""
+    pairs = (line.partition(":") for line in head.decode("latin-1").split("\r\n")[1:])
+    return tuple((name.strip(), value.strip()) for name, sep, value in pairs if sep)
+
+
+def _last_answer(data: bytes, end: int) -> int | None:
+    """Where the answer whose head ends at ``end`` starts: QWebSocket may have read a 401 (and its body) before
+    it, answering it with credentials. None when ``end`` is not the end of an answer's head."""
+    pos = 0
+    while pos < end:
+        head_end = data.find(b"\r\n\r\n", pos, end)
+        if head_end < 0:
+            return None
+        if head_end + 4 == end:
+            return pos if data.startswith(b"HTTP/", pos) else None
+        length = next((value for name, value in _header_fields(data[pos:head_end])
+                       if name.lower() == "content-length"), "0")
+        pos = head_end + 4 + (int(length) if length.isdigit() else 0)
+    return None
 
 
 def byte_string(array: QByteArray) -> bytes:
@@ -232,7 +302,21 @@ class QtConnection(EngineConnection):
         super().__init__(parent, sink, whole_in)
         self._ws: QWebSocket | None = None
         self._incoming_in_message = False
+        #: QWebSocket's frame reader can be heard: its own protocol errors, the server's close frames
+        self._hears_reader = False
+        #: the code and reason of the close QWebSocket started itself, the server having broken the protocol
+        self._qt_error: tuple[int, str] | None = None
+        #: QWebSocket failed the connection itself: our own close can no longer go out
         self._qt_failed = False
+        #: the server sent a close frame (QWebSocket read it)
+        self._close_frame_in = False
+        self._reader: QObject | None = None
+        #: reads the socket in QWebSocket's place once the connection is open
+        self._feed: QtFrameFeed | None = None
+        #: the TCP connection is up: a ConnectionRefusedError from now on is QWebSocket refusing the upgrade
+        self._tcp_up = False
+        #: the reason phrase of the server's answer to the upgrade, once read again
+        self._answer_reason = ""
 
     # -- commands ---------------------------------------------------------------------------------
 
@@ -258,7 +342,12 @@ class QtConnection(EngineConnection):
         ws.pong.connect(self._on_pong)
         ws.errorOccurred.connect(self._on_error)
         ws.sslErrors.connect(self._on_ssl_errors)
-        ws.aboutToClose.connect(self._on_about_to_close)
+        reader = _frame_reader(ws)
+        if reader is not None:
+            self._hears_reader = True
+            self._reader = reader
+            QObject.connect(reader, _QT_ERROR, self._on_qt_error)
+            QObject.connect(reader, _QT_CLOSE_FRAME, self._on_close_frame)
 
         if target.endpoint.connect_to:
             self._finished = True
@@ -283,6 +372,9 @@ class QtConnection(EngineConnection):
         self._set_state(ConnectionState.CONNECTING)
         self._handshake_timer.start(int(target.handshake.timeout_s * 1000))
         ws.open(request, options)
+        sock = ws.findChild(QAbstractSocket)
+        if sock is not None:
+            sock.connected.connect(self._on_tcp_connected)
 
     def send(self, data: bytes, is_text: bool) -> None:
         self._send(data, Opcode.TEXT if is_text else Opcode.BINARY)
@@ -375,21 +467,36 @@ class QtConnection(EngineConnection):
         ws = self._ws
         assert ws is not None and self._target is not None
         self._handshake_timer.stop()
+        headers, _frames = self._read_answer()
+        unoffered = self._unoffered_extensions(headers or ())
+        if unoffered:  # RFC 6455 4.1: the client must fail the connection
+            host, port = self._host_port()
+            self._finish_failed(Failure(
+                FailureKind.HANDSHAKE_INVALID, host=host, port=port, response_headers=headers,
+                detail=f"the server accepted an extension we did not offer: Sec-WebSocket-Extensions: "
+                       f"{', '.join(unoffered)}"))
+            return
         self._was_open = True
+        sock = ws.findChild(QAbstractSocket)
+        if sock is not None and self._reader is not None:
+            self._feed = QtFrameFeed(sock, self._reader, self._target.limits.max_frame_size, self)
         self._set_state(ConnectionState.OPEN)
         peer = f"{ws.peerAddress().toString()}:{ws.peerPort()}"
         self.opened.emit(OpenInfo(url=self._target.url, subprotocol=ws.subprotocol(), peer=peer,
-                                  response_headers=None))
+                                  response_headers=headers))
 
     @Slot(str, bool)
     def _on_text_frame(self, text: str, is_last: bool) -> None:
-        if is_last and not self._incoming_in_message:
+        feed = self._feed
+        altered = feed is not None and feed.take_text_frame()
+        if is_last and not self._incoming_in_message and not altered:
             # a whole message, the hottest path of a text feed: no helper calls beyond the sink
             self._whole_in(_WHOLE_TEXT, text.encode("utf-8", "surrogatepass"), time.monotonic_ns())
             return
         opcode = _CONTINUATION if self._incoming_in_message else _TEXT
         self._incoming_in_message = not is_last
-        self._sink(_IN, opcode, text.encode("utf-8", "surrogatepass"), time.monotonic_ns(), is_last)
+        self._sink(_IN, opcode, text.encode("utf-8", "surrogatepass"), time.monotonic_ns(), is_last, None, None,
+                   None, None, None, None, _BOM_IN_NOTE if altered else "")
 
     @Slot(QByteArray, bool)
     def _on_binary_frame(self, data: QByteArray, is_last: bool) -> None:
@@ -406,41 +513,142 @@ class QtConnection(EngineConnection):
         data = byte_string(payload)
         self._emit_in(Opcode.PONG, data, True, payload_length=len(data))
 
+    @Slot()
+    def _on_tcp_connected(self) -> None:
+        self._tcp_up = True
+        sock = self._ws.findChild(QAbstractSocket) if self._ws is not None else None
+        if sock is not None and not sock.isTransactionStarted():
+            # QWebSocket reads the server's answer and shows none of it: in a transaction, it can be read again
+            sock.startTransaction()
+            sock.readyRead.connect(self._on_answer_bytes)  # until the feed takes over, or the attempt ends
+
+    @Slot()
+    def _on_answer_bytes(self) -> None:
+        """QWebSocket waits for a blank line whatever came: an answer that is not HTTP fails at once."""
+        sock = self._ws.findChild(QAbstractSocket) if self._ws is not None else None
+        if sock is None or self._was_open or self._finished or not sock.isTransactionStarted():
+            return
+        unread = sock.bytesAvailable()
+        sock.rollbackTransaction()
+        data = byte_string(sock.peek(ANSWER_QUOTED))
+        size = sock.bytesAvailable()
+        sock.startTransaction()
+        sock.read(size - unread)  # back to where QWebSocket was
+        if is_http_start(data[:5]):
+            return
+        host, port = self._host_port()
+        quoted = printable_bytes(data, ANSWER_QUOTED)
+        self._finish_failed(Failure(FailureKind.HANDSHAKE_INVALID, host=host, port=port,
+                                    detail=f'the server sent {size} bytes starting "{quoted}"; we stopped reading: '
+                                           "it does not start with an HTTP status line"))
+
+    def _read_answer(self) -> tuple[tuple[tuple[str, str], ...] | None, bytes]:
+        """The server's answer to the upgrade, read again from its start: its headers (None: not whole), and
+        the bytes after them, left in the socket for whoever reads next."""
+        sock = self._ws.findChild(QAbstractSocket) if self._ws is not None else None
+        if sock is None or not sock.isTransactionStarted():
+            return None, b""
+        unread = sock.bytesAvailable()
+        sock.rollbackTransaction()
+        data = byte_string(sock.peek(sock.bytesAvailable()))
+        read = len(data) - unread  # what QWebSocket read: its last answer's header ends there
+        start = _last_answer(data, read)
+        if start is None:
+            return None, data  # QWebSocket read no whole answer (its limit was hit, or it was not HTTP)
+        sock.read(read)
+        status = data[start:data.find(b"\r\n", start)].split(b" ", 2)
+        self._answer_reason = status[2].decode("latin-1").strip() if len(status) > 2 else ""
+        return _header_fields(data[start:read - 4]), data[read:]
+
+    def _unoffered_extensions(self, headers: tuple[tuple[str, str], ...]) -> list[str]:
+        """The extensions the server's 101 answer accepts that we did not offer (QWebSocket offers none, and
+        would not check)."""
+        assert self._target is not None
+        offered = {item.split(";", 1)[0].strip().lower() for name, value in self._target.handshake.headers
+                   if name.lower() == "sec-websocket-extensions" for item in value.split(",")}
+        return [item.strip() for name, value in headers if name.lower() == "sec-websocket-extensions"
+                for item in value.split(",") if item.split(";", 1)[0].strip().lower() not in offered]
+
     @Slot(QAbstractSocket.SocketError)
     def _on_error(self, error: _SocketError) -> None:
         ws = self._ws
         assert ws is not None
         self._socket_error = (error, ws.errorString())
         if not self._was_open and not self._finished:
+            if error == _SocketError.ConnectionRefusedError and self._tcp_up:
+                self._finish_failed(self._refusal(ws.errorString()))
+                return
             self._finish_failed(self._classify(error, ws.errorString()))
 
-    @Slot()
-    def _on_about_to_close(self) -> None:
-        ws = self._ws
-        if ws is None or self._we_closed or self._qt_failed or not self._was_open:
+    def _refusal(self, text: str) -> Failure:
+        """QWebSocket refused the server's answer to the upgrade: its words, what they mean, the status, and the
+        answer's headers and the start of its body, read again from the socket."""
+        host, port = self._host_port()
+        status = _HTTP_STATUS.search(text)
+        kind, code, reason, meaning = _INVALID, None, "", ""
+        if status:
+            kind, code, reason = _REJECTED, int(status.group(1)), (status.group(2) or "").strip()
+        else:
+            for pattern, known_kind, known_code, sentence in _QT_REFUSALS:
+                if pattern.search(text):
+                    kind, code, meaning = known_kind, known_code, sentence
+                    break
+        detail = f'{meaning} (QWebSocket: "{text}")' if meaning else f'QWebSocket: "{text}"'
+        headers, after = self._read_answer()
+        if kind is _INVALID:
+            return Failure(kind, detail=detail, host=host, port=port, response_headers=headers)
+        length = next((value for name, value in headers or () if name.lower() == "content-length"), "")
+        return Failure(kind, detail=detail, host=host, port=port, http_status=code,
+                       http_reason=reason or self._answer_reason,
+                       response_headers=headers, response_body=after[:BODY_SHOWN],
+                       body_size=int(length) if length.isdigit() else None)
+
+    def _on_qt_error(self, code: object, reason: str) -> None:
+        """QWebSocket found the server breaking the protocol and sent its close frame (it has, by now)."""
+        if self._was_open and not self._finished and self._qt_error is None:
+            self._qt_error = (_code(code), reason)
+            self._refused_by_qt()
+
+    def _on_close_frame(self, code: object, reason: str) -> None:
+        self._close_frame_in = True
+        value = _code(code)
+        if value in (1002, 1007) and _QT_CLOSE_REWRITE.search(reason or "") and self._qt_error is None:
+            self._qt_error = (value, reason)  # the server's close frame was not valid: the error is QWebSocket's
+            self._refused_by_qt()
+
+    def _stop_reading(self) -> None:
+        """Drop what follows the bad frame, now and later: QWebSocket would parse it as more (bogus) frames."""
+        if self._feed is not None:
+            self._feed.stop()
             return
-        code = int(ws.closeCode().value)
-        if code in (1002, 1007, 1009) and _QT_OWN.search(ws.closeReason() or ""):
-            self._qt_failed = True
-            sock = ws.findChild(QAbstractSocket)
-            if sock is not None:
-                # drop what follows the bad frame, now and later: Qt would parse it as more (bogus) frames
-                if sock.isOpen():
-                    sock.readAll()
-                sock.readyRead.disconnect()  # Qt's own processData included: no more frames are parsed
-            self.rejected.emit(self._qt_failure(code, ws.closeReason()))
+        ws = self._ws
+        sock = ws.findChild(QAbstractSocket) if ws is not None else None
+        if sock is not None:
+            if sock.isOpen():
+                sock.readAll()
+            sock.readyRead.disconnect()  # QWebSocket's own reading included: no more frames are parsed
+
+    def _refused_by_qt(self) -> None:
+        """QWebSocket failed the connection over what the server sent: no more reading, and say so at once."""
+        assert self._qt_error is not None
+        self._stop_reading()
+        if self._we_closed:
+            return  # the server's answer to our close: the connection ends as we asked
+        self._qt_failed = True
+        self.rejected.emit(self._qt_failure(*self._qt_error))
 
     def _qt_failure(self, code: int, reason: str) -> Failure:
         """What QWebSocket's own closing of the connection (``code``, ``reason``) says the server did wrong."""
         if code == 1009 and _TOO_BIG.search(reason or ""):
             assert self._target is not None
-            return Failure(FailureKind.MESSAGE_TOO_BIG, detail=reason, limit=self._target.limits.max_message_size)
+            return Failure(FailureKind.MESSAGE_TOO_BIG, detail=f"{reason} (QWebSocket)",
+                           limit=self._target.limits.max_message_size)
         if _QT_CLOSE_CODE.fullmatch(reason.strip()):
             detail = ("the server sent a close frame with a code that RFC 6455 does not allow on the wire "
                       "(QWebSocket does not say which, and refuses 1012 to 1014 too, which the registry allows)")
         else:
             detail = f"QWebSocket refused what the server sent: {reason.strip().rstrip('.')}"
-        return Failure(FailureKind.PROTOCOL, detail=f"{detail}; closed with {code}")
+        return Failure(FailureKind.PROTOCOL, detail=f"{detail}; closed with {describe_close_code(code)}")
 
     @Slot()
     def _on_close_timeout(self) -> None:
@@ -455,6 +663,9 @@ class QtConnection(EngineConnection):
             return
         ws = self._ws
         assert ws is not None
+        if self._feed is not None:
+            self._feed.drain()  # the frames read before the end, and the close frame among them
+            self._feed.stop()
         if not self._was_open:
             if self._we_closed:
                 self._finish_failed(None)
@@ -469,7 +680,10 @@ class QtConnection(EngineConnection):
         reason = ws.closeReason()
         error = self._socket_error
         info: CloseInfo
-        if self._qt_failed:
+        if not self._we_closed and (self._qt_error is not None or (
+                not self._hears_reader and code == 1009 and _TOO_BIG.search(reason))):
+            # QWebSocket failed the connection over what the server sent (our own close was not under way)
+            code, reason = self._qt_error or (code, reason)
             info = CloseInfo(code=code, reason=reason, by_peer=False, clean=False,
                              failure=self._qt_failure(code, reason))
         elif self._close_timed_out:
@@ -483,15 +697,10 @@ class QtConnection(EngineConnection):
             info = CloseInfo(code=None, reason="", by_peer=False, clean=False)
         elif self._we_closed:
             info = CloseInfo(code=code, reason=reason, by_peer=False, clean=True)
-        elif code == 1009 and _TOO_BIG.search(reason or ""):
-            info = CloseInfo(code=1009, reason=reason, by_peer=False, clean=False,
-                             failure=self._qt_failure(code, reason))
-        elif code == 1006 or (error is not None and code == 1000 and not reason):
+        elif code == 1006 or (error is not None and code == 1000 and not reason) or (
+                self._hears_reader and not self._close_frame_in):
             info = CloseInfo(code=1006, reason="", by_peer=True, clean=False,
                              failure=Failure(FailureKind.CONNECTION_LOST, detail=error[1] if error else ""))
-        elif code in (1002, 1007) and error is not None:
-            info = CloseInfo(code=code, reason=reason, by_peer=False, clean=False,
-                             failure=Failure(FailureKind.PROTOCOL, detail=reason or error[1]))
         else:
             info = CloseInfo(code=None if code == 1005 else code, reason=reason, by_peer=True, clean=True)
             note = _UNSEEN

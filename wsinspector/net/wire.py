@@ -260,7 +260,7 @@ class WireConnection(EngineConnection):
         while not self._finished and sock.bytesAvailable() > 0:
             engine.receive_data(byte_string(sock.read(READ_CHUNK)), time.monotonic_ns())
             self._write()
-        if not self._finished:
+        if not self._finished and self._request_sent:  # before the request, the engine has nothing to judge
             engine.receive_eof(time.monotonic_ns())
             self._write()
 

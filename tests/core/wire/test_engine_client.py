@@ -57,6 +57,70 @@ def test_a_refused_handshake_is_a_failure_and_nothing_is_read_after_it() -> None
     assert engine.handshake_failed and rec.seen == []
 
 
+def _answered(answer: bytes, *, then_eof: bool = False) -> Recorder:
+    rec = Recorder()
+    engine = client(rec, state=CONNECTING)
+    send_request(engine, _target(), "wsinspector/test", NOW)
+    engine.data_to_send()
+    for start in range(0, len(answer), 1000):  # as a socket would give it, read after read
+        engine.receive_data(answer[start:start + 1000], NOW)
+    if then_eof:
+        engine.receive_eof(NOW)
+    return rec
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", ['sent 23 bytes starting "SSH-2.0-OpenSSH_9.6', "HTTP status line"]),
+        (b"\x16\x03\x01", ['sent 3 bytes starting "\\x16\\x03\\x01"', "HTTP status line"]),  # no line to wait for
+        (b"HTTX", ['sent 4 bytes starting "HTTX"', "HTTP status line"]),
+        (b"HTTP/1.1 101 Switching Protocols\r\n" + b"X-A: b\r\n" * 200 + b"\r\n", ["128 header lines"]),
+        (b"HTTP/1.1 101 Switching Protocols\r\nX-Long: " + b"a" * 9000 + b"\r\n\r\n", ["longer than 8192 bytes"]),
+        (b"HTTP/1.1 " + b"9" * 9000 + b"\r\n\r\n", ["longer than 8192 bytes"]),
+    ],
+)
+def test_an_answer_the_client_stops_reading_says_what_came_and_which_limit(answer: bytes, says: list[str]) -> None:
+    rec = _answered(answer)
+    (event,) = rec.events
+    assert isinstance(event, HandshakeFailed)
+    assert event.failure.kind is FailureKind.HANDSHAKE_INVALID
+    message = event.failure.message
+    assert "we stopped reading" in message and "closed" not in message
+    for fragment in says:
+        assert fragment in message
+
+
+def test_a_large_body_is_a_rejection_whose_reading_stopped_at_the_limit() -> None:
+    rec = _answered(b"HTTP/1.1 403 Forbidden\r\nWWW-Authenticate: Basic\r\nContent-Length: 2000000\r\n\r\nzz")
+    (event,) = rec.events
+    assert isinstance(event, HandshakeFailed)
+    failure = event.failure
+    assert (failure.kind, failure.http_status) == (FailureKind.HANDSHAKE_REJECTED, 403)
+    assert "we stopped reading" in failure.message and "1.0 MiB" in failure.message
+    assert "WWW-Authenticate: Basic" in failure.message
+
+
+@pytest.mark.parametrize(("answer", "says"), [(b"", "without answering"), (b"HTTP/1.1 101 OK\r\n", "after sending 17")])
+def test_a_server_that_hangs_up_during_the_answer_closed_the_connection(answer: bytes, says: str) -> None:
+    rec = _answered(answer, then_eof=True)
+    (event,) = rec.events
+    assert isinstance(event, HandshakeFailed)
+    assert "the server closed the connection" in event.failure.message and says in event.failure.message
+
+
+def test_a_rejection_keeps_its_headers_and_the_start_of_its_body() -> None:
+    body = b"<html>" + b"m" * 500
+    rec = _answered(b"HTTP/1.1 307 Temporary Redirect\r\nLocation: /v2/feed\r\nContent-Length: %d\r\n\r\n" % len(body)
+                    + body)
+    (event,) = rec.events
+    assert isinstance(event, HandshakeFailed)
+    failure = event.failure
+    assert failure.response_headers is not None and ("Location", "/v2/feed") in failure.response_headers
+    assert failure.body_size == len(body) and failure.response_body == body[:200]
+    assert "Location: /v2/feed" in failure.message and "of 506 bytes" in failure.message
+
+
 @pytest.mark.parametrize("step", [1, 2, 3, 7, 64])
 def test_headers_split_across_reads_change_nothing(step: int) -> None:
     stream = (frame(TEXT, b"a") + frame(BINARY, b"b" * 200) + frame(PING, b"pp") + frame(TEXT, b"c", fin=False)

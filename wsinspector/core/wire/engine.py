@@ -27,23 +27,36 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from websockets.exceptions import InvalidHandshake, InvalidStatus, NegotiationError, PayloadTooBig, ProtocolError
+from websockets.exceptions import (
+    HeaderLineTooLong,
+    InvalidHandshake,
+    InvalidMessage,
+    InvalidStatus,
+    NegotiationError,
+    PayloadTooBig,
+    ProtocolError,
+    SecurityError,
+    StatusLineTooLong,
+    TooManyHeaders,
+)
 from websockets.extensions.permessage_deflate import PerMessageDeflate
 from websockets.frames import EXTERNAL_CLOSE_CODES, Close, CloseCode, apply_mask  # type: ignore[attr-defined]
 from websockets.frames import Frame as WsFrame
 from websockets.frames import Opcode as WsOpcode
-from websockets.http11 import Request, Response
+from websockets.http11 import MAX_BODY_SIZE, MAX_LINE_LENGTH, MAX_NUM_HEADERS, Request, Response
 from websockets.protocol import CLOSED, CLOSING, CONNECTING, OPEN, SERVER
 
-from wsinspector.core.events import CloseInfo, Failure, FailureKind
+from wsinspector.core.events import BODY_SHOWN, CloseInfo, Failure, FailureKind, printable_bytes
 from wsinspector.core.frames import Direction, Opcode, close_payload
 from wsinspector.core.model import header as frame_header
+from wsinspector.core.payloads import human_size
 from wsinspector.core.wire.head import Head, head_at
 from wsinspector.core.wire.protocol import HeadedFrame, WireProtocol
 from wsinspector.core.wire.sinks import FrameSink, WholeInSink
 from wsinspector.core.wire.violations import describe_violation
 
 __all__ = [
+    "ANSWER_QUOTED",
     "CLOSE_GRACE_S",
     "FAST_FRAME_MAX",
     "HandshakeFailed",
@@ -51,6 +64,7 @@ __all__ = [
     "Rejected",
     "WireEngine",
     "WireEvent",
+    "is_http_start",
     "is_utf8",
 ]
 
@@ -69,6 +83,11 @@ _INVALID_TEXT_IN = "not valid UTF-8: the connection is failed with 1007"
 _INVALID_TEXT_OUT = "deliberately not valid UTF-8 (Faults ▸ Send the bytes as a text frame)"
 _UNSOLICITED_PONG_OUT = "sent by hand (Faults ▸ Send an unsolicited pong)"
 _FORBIDDEN_CLOSE_OUT = "deliberately a code RFC 6455 forbids on the wire (Faults ▸ Close with this code, unchecked)"
+
+#: how much of the server's answer to the upgrade is kept, to say what it was when it cannot be read
+ANSWER_KEPT = 4096
+#: how much of it a failure quotes
+ANSWER_QUOTED = 120
 
 _WHOLE_TEXT = frame_header.whole_in(Opcode.TEXT, header_known=True, length_known=True)
 _WHOLE_BINARY = frame_header.whole_in(Opcode.BINARY, header_known=True, length_known=True)
@@ -157,6 +176,9 @@ class WireEngine:
         self._http_out = proto.state is CONNECTING  # the first write is the handshake's HTTP message
         self._out: list[bytes] = []
         self._handshake_failed = False
+        #: the start of the peer's answer to the upgrade, and how many bytes of it came
+        self._answer = bytearray()
+        self._answer_size = 0
         self._we_closed = False
         self._sent_close: tuple[int | None, str] | None = None  # what our own close frame carried
         self._rejected_shown = False
@@ -203,6 +225,12 @@ class WireEngine:
         proto = self._proto
         if proto.state is CLOSED or self._handshake_failed:
             return
+        if proto.state is CONNECTING:
+            self._keep_answer(data)
+            if not is_http_start(bytes(self._answer[:5])):  # garbage: no need to wait for a line to say so
+                self._handshake_failed = True
+                self._on_event(HandshakeFailed(self._unreadable_answer(ValueError("not an HTTP response"))))
+                return
         if self._held:
             data, self._held = self._held + data, b""
             if self._held_head is not None and not (proto.parked and proto.state is OPEN):
@@ -310,6 +338,7 @@ class WireEngine:
 
     def _after_library(self, now_ns: int) -> None:
         self._report_events(now_ns)
+        self._check_answer()
         self._report_rejected(now_ns)
         self._collect(now_ns)
 
@@ -381,15 +410,64 @@ class WireEngine:
 
     def _handshake_failure(self, exc: Exception, message: Response | Request) -> Failure:
         host, port = self._host, self._port
+        headers = tuple((str(k), str(v)) for k, v in message.headers.raw_items())
         if isinstance(exc, InvalidStatus) and isinstance(message, Response):
-            return Failure(FailureKind.HANDSHAKE_REJECTED, detail=str(exc), host=host, port=port,
-                           http_status=message.status_code, http_reason=message.reason_phrase)
+            body = bytes(message.body or b"")
+            return Failure(FailureKind.HANDSHAKE_REJECTED, host=host, port=port, http_status=message.status_code,
+                           http_reason=message.reason_phrase, response_headers=headers,
+                           response_body=body[:BODY_SHOWN], body_size=len(body))
         if isinstance(exc, NegotiationError):
-            return Failure(FailureKind.HANDSHAKE_INVALID, detail=f"extension or subprotocol not agreed: {exc}",
-                           host=host, port=port)
-        if isinstance(exc, InvalidHandshake):
-            return Failure(FailureKind.HANDSHAKE_INVALID, detail=str(exc), host=host, port=port)
-        return Failure(FailureKind.HANDSHAKE_INVALID, detail=str(exc) or type(exc).__name__, host=host, port=port)
+            said = "; ".join(f"{name}: {', '.join(message.headers.get_all(name))}"
+                             for name in ("Sec-WebSocket-Extensions", "Sec-WebSocket-Protocol")
+                             if message.headers.get_all(name))
+            answered = f" (the server answered {said})" if said else ""
+            return Failure(FailureKind.HANDSHAKE_INVALID, host=host, port=port, response_headers=headers,
+                           detail=f"extension or subprotocol not agreed: {exc}{answered}")
+        detail = str(exc) if isinstance(exc, InvalidHandshake) else (str(exc) or type(exc).__name__)
+        return Failure(FailureKind.HANDSHAKE_INVALID, detail=detail, host=host, port=port, response_headers=headers)
+
+    def _keep_answer(self, data: bytes) -> None:
+        self._answer_size += len(data)
+        room = ANSWER_KEPT - len(self._answer)
+        if room > 0:
+            self._answer += data[:room]
+
+    def _check_answer(self) -> None:
+        """The library gave up on the answer before it was a whole HTTP response: say so, with what came."""
+        proto = self._proto
+        exc = proto.handshake_exc
+        if self._handshake_failed or exc is None:  # set only while the handshake is under way, or after it failed
+            return
+        self._handshake_failed = True
+        self._on_event(HandshakeFailed(self._unreadable_answer(exc)))
+
+    def _unreadable_answer(self, exc: Exception) -> Failure:
+        """What the server sent, and why we stopped reading it (a limit of websockets', its end, its form)."""
+        cause = exc.__cause__ if isinstance(exc, InvalidMessage) and exc.__cause__ is not None else exc
+        host, port = self._host, self._port
+        size = self._answer_size
+        amount = f"{size} bytes" if size < 1024 else f"{human_size(size)} ({size} bytes)"
+        sent = f'{amount} starting "{printable_bytes(bytes(self._answer), ANSWER_QUOTED)}"'
+        if isinstance(cause, EOFError):
+            said = f"after sending {sent}, before a whole HTTP response" if size else "without answering the upgrade"
+            return Failure(FailureKind.HANDSHAKE_INVALID, host=host, port=port,
+                           detail=f"the server closed the connection {said}")
+        status = _status_line(bytes(self._answer))
+        if isinstance(cause, (StatusLineTooLong, HeaderLineTooLong)):
+            why = f"a line longer than {MAX_LINE_LENGTH} bytes, websockets' limit"
+        elif isinstance(cause, TooManyHeaders):
+            why = f"more than {MAX_NUM_HEADERS} header lines, websockets' limit"
+        elif isinstance(cause, SecurityError) and status is not None and status[0] != 101:
+            why = f"{cause}, more than websockets' limit of {human_size(MAX_BODY_SIZE)} for a body"
+            return Failure(FailureKind.HANDSHAKE_REJECTED, host=host, port=port, http_status=status[0],
+                           http_reason=status[1], detail=f"we stopped reading the answer: {why}",
+                           response_headers=_header_lines(bytes(self._answer)))
+        elif status is None:
+            why = "it does not start with an HTTP status line"
+        else:
+            why = str(cause) or type(cause).__name__
+        return Failure(FailureKind.HANDSHAKE_INVALID, host=host, port=port,
+                       detail=f"the server sent {sent}; we stopped reading: {why}")
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -556,3 +634,24 @@ class WireEngine:
             return Failure(FailureKind.PROTOCOL, detail=what + closed_with(1002, "protocol error"))
         return Failure(FailureKind.PROTOCOL,
                        detail=f"{type(exc).__name__}: {exc}" + closed_with(1011, "internal error"))
+
+
+def is_http_start(head: bytes) -> bool:
+    """Whether the first bytes of an answer can be the start of an HTTP response."""
+    return head[:5] == b"HTTP/"[:len(head[:5])]
+
+
+def _status_line(head: bytes) -> tuple[int, str] | None:
+    """The status code and reason of an answer that starts as an HTTP response, or None."""
+    line = head.split(b"\r\n", 1)[0]
+    parts = line.split(b" ", 2)
+    if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not (parts[1].isdigit() and len(parts[1]) == 3):
+        return None
+    return int(parts[1]), (parts[2] if len(parts) > 2 else b"").decode("latin-1")
+
+
+def _header_lines(head: bytes) -> tuple[tuple[str, str], ...]:
+    """The header lines of the part of an answer kept (the last one may be cut)."""
+    block = head.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]
+    pairs = (line.decode("latin-1").partition(":") for line in block)
+    return tuple((name.strip(), value.strip()) for name, sep, value in pairs if sep)
