@@ -672,7 +672,8 @@ class WstestServer(SubprocessServer):
         spec_path = self.reports_dir / "fuzzingclient-spec.json"
         self.reports_dir.mkdir(parents=True, exist_ok=True)
         spec_path.write_text(json.dumps(spec, indent=1) + "\n", encoding="utf-8")
-        return [str(self._wstest), "-m", "fuzzingserver", "-s", str(spec_path)]
+        # -u 0: without the web server it would also start, on port 8080 of every interface
+        return [str(self._wstest), "-m", "fuzzingserver", "-u", "0", "-s", str(spec_path)]
 
     async def start(self) -> None:
         try:
@@ -694,7 +695,8 @@ class WstestServer(SubprocessServer):
                 continue
             writer.close()
             await writer.wait_closed()
-            break
+            if self._proc is not None and self._proc.poll() is None:
+                break
         else:
             await self.stop()
             raise RunError(f"wstest did not listen on port {port}\n{self._stderr.decode(errors='replace')}")
