@@ -349,6 +349,9 @@ class EchoPeer:
                   *_fields: Any, **_named: Any) -> None:
         if direction is not self._in or opcode.is_control:
             return
+        note = _fields[6] if len(_fields) > 6 else _named.get("note", "")
+        if isinstance(note, str) and note.startswith("rejected"):
+            return  # a frame the engine refused and shows only by its header: no part of a message
         try:
             message = self._assembler.feed_parts(opcode, fin, -1, payload)
         except self._fragmentation_error as exc:
