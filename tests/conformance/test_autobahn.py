@@ -104,3 +104,14 @@ def test_wire_engine_is_strict_against_the_reference(tmp_path: Path) -> None:
                                       extra=["--server", "wstest", "--wstest", str(wstest)])
     assert report["suite"].startswith("wstest "), summary
     assert verdicts(report) == dict.fromkeys(STRICT_CASES, "OK"), summary
+
+
+def test_the_reference_script_names_a_missing_python_27(tmp_path: Path) -> None:
+    """Without Python 2.7 the reference run says so by name and fails; it never passes silently."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYENV_ROOT": str(tmp_path / "no-pyenv"),
+           "WSTEST_PYTHON": str(tmp_path / "no-python2.7"), "WSTEST_VENV": str(tmp_path / "wstest-venv")}
+    result = subprocess.run([str(ROOT / "scripts" / "autobahn-reference"), "--engine", "wire"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 3
+    assert "Python 2.7 is not installed" in result.stderr and "wstest" in result.stderr
+    assert not (tmp_path / "wstest-venv").exists()
