@@ -1,15 +1,21 @@
-"""Autobahn|Testsuite conformance run of the app's WebSocket client engines, served by kosoku.
+"""Autobahn|Testsuite conformance run of the app's WebSocket client engines, served by kosoku or by wstest.
 
     python -m tests.conformance.autobahn --engine qt|wire [--cases '1.*' ...] [--json OUT.json]
                                          [--markdown docs/conformance.md]
+    scripts/autobahn-reference --engine qt|wire [the same options]
 
-kosoku's fuzzingserver serves Autobahn's own case files to the client under test, which follows
-Autobahn's client protocol:
+Two fuzzingservers can serve the cases. kosoku (the default) runs Autobahn's case files in Python 3 with a
+server of its own: fast, in the test suite, but not faithful in everything (it answers some offers
+differently, and how its frames fall into TCP reads differs). wstest is Autobahn|Testsuite itself
+(``--server wstest --wstest PATH``, Python 2.7): the reference whose figures are published;
+``scripts/autobahn-reference`` installs it and runs this module with it. Either server serves the cases
+to the client under test, which follows Autobahn's client protocol:
 
 * ``/getCaseCount``: the server sends the number of selected cases as a text message, then closes;
 * ``/runCase?case=N&agent=NAME`` for N in 1..count: the client echoes every message back unchanged
   (text as text, binary as binary) until the connection ends;
-* ``/updateReports?agent=NAME``: ends the run; the server drops this connection without a close frame.
+* ``/updateReports?agent=NAME``: ends the run; kosoku drops this connection without a close frame, wstest
+  writes its reports, closes and (asked with ``shutdownOnComplete``) exits.
 
 The engine is driven through the same interface the app uses: a ``ConnectionProfile`` resolved into a
 target, ``open()``, and the frame sink the session normally installs. Incoming data frames are assembled
@@ -49,6 +55,7 @@ The script exits 0 whenever the run completed, whatever the verdicts; 2 when it 
 from __future__ import annotations
 
 import argparse
+import ast
 import asyncio
 import contextlib
 import datetime
@@ -57,6 +64,7 @@ import json
 import os
 import re
 import shlex
+import socket
 import subprocess
 import sys
 import tempfile
@@ -82,6 +90,8 @@ DEFAULT_PARALLEL = 2
 ROOT = Path(__file__).resolve().parents[2]
 
 _LISTENING = re.compile(rb"listening on ws://([^\s:]+):(\d+)")
+#: wstest's list of the cases it serves, in run order, printed as a Python 2 list
+_WSTEST_CASES = re.compile(rb"Cases = (\[[^\]]*\])")
 
 
 class RunError(RuntimeError):
@@ -163,7 +173,8 @@ def _id_key(case_id: str) -> list[int]:
 @dataclass
 class RunReport:
     engine: str
-    kosoku_version: str
+    #: the fuzzingserver and its version: ``kosoku 0.1.0``, ``wstest 25.10.1`` (the reference)
+    suite: str
     date: str
     command: str
     server: str
@@ -202,7 +213,7 @@ class RunReport:
     def to_json(self) -> dict[str, Any]:
         return {
             "engine": self.engine,
-            "kosoku_version": self.kosoku_version,
+            "suite": self.suite,
             "date": self.date,
             "command": self.command,
             "server": self.server,
@@ -338,6 +349,9 @@ class EchoPeer:
                   *_fields: Any, **_named: Any) -> None:
         if direction is not self._in or opcode.is_control:
             return
+        note = _fields[6] if len(_fields) > 6 else _named.get("note", "")
+        if isinstance(note, str) and note.startswith("rejected"):
+            return  # a frame the engine refused and shows only by its header: no part of a message
         try:
             message = self._assembler.feed_parts(opcode, fin, -1, payload)
         except self._fragmentation_error as exc:
@@ -445,8 +459,8 @@ class Driver:
         await asyncio.gather(*(worker() for _ in range(max(1, parallel))))
         return sides
 
-    async def update_reports(self) -> None:
-        peer = EchoPeer(self.engine_cls, self.engine, f"{self.base_url}/updateReports?agent={self.agent}",
+    async def update_reports(self, query: str = "") -> None:
+        peer = EchoPeer(self.engine_cls, self.engine, f"{self.base_url}/updateReports?agent={self.agent}{query}",
                         echo=False, overrides=self.overrides)
         peer.open()
         await peer.wait_end(120.0)
@@ -477,6 +491,7 @@ class InProcessServer:
     """``kosoku.run_fuzzingserver`` on the running loop."""
 
     name = "inprocess"
+    update_query = ""
     #: once kosoku's runtime ran in this process, leaving it must skip interpreter finalization (see the end)
     started_any = False
 
@@ -519,6 +534,8 @@ class SubprocessServer:
     names the port, and the end of the stream is the process exiting once the reports are written."""
 
     name = "subprocess"
+    #: added to the ``/updateReports`` URL that ends the run
+    update_query = ""
 
     def __init__(self, patterns: Sequence[str] | None, exclude: Sequence[str] | None,
                  reports_dir: Path | None, fix_payloads: bool = True) -> None:
@@ -537,7 +554,6 @@ class SubprocessServer:
         self.url = ""
 
     async def start(self) -> None:
-        loop = asyncio.get_running_loop()
         args = [sys.executable, "-m", "tests.conformance.fuzzingserver"]
         if not self._fix_payloads:
             args.append("--kosoku-as-is")
@@ -546,22 +562,41 @@ class SubprocessServer:
             args += ["-i", pattern]
         for pattern in self._exclude:
             args += ["-x", pattern]
+        port = await self._launch(args, cwd=ROOT, output=subprocess.DEVNULL)
+        self.url = f"ws://127.0.0.1:{port}"
+
+    async def _launch(self, args: list[str], cwd: Path, output: int) -> int:
+        """Start the server; its stderr (and its stdout, with ``output=subprocess.STDOUT``) is read as it
+        comes, until :meth:`_started` finds the port in it."""
+        loop = asyncio.get_running_loop()
         # its stdin stays open, unwritten, for as long as this process lives
-        self._proc = subprocess.Popen(args, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.PIPE)
-        assert self._proc.stderr is not None
-        fd = self._proc.stderr.fileno()
+        try:
+            if output == subprocess.STDOUT:
+                self._proc = subprocess.Popen(args, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                              stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            else:
+                self._proc = subprocess.Popen(args, cwd=cwd, stdin=subprocess.PIPE, stdout=output,
+                                              stderr=subprocess.PIPE)
+        except OSError as exc:
+            raise RunError(f"{self.name} cannot start ({args[0]}): {exc}") from None
+        stream = self._proc.stdout if output == subprocess.STDOUT else self._proc.stderr
+        assert stream is not None
+        fd = stream.fileno()
         os.set_blocking(fd, False)
         self._port = loop.create_future()
         self._eof = loop.create_future()
         loop.add_reader(fd, self._on_stderr, fd)
         try:
-            port = await asyncio.wait_for(asyncio.shield(self._port), 60.0)
+            return await asyncio.wait_for(asyncio.shield(self._port), 60.0)
         except (TimeoutError, RunError) as exc:
             await self.stop()
-            raise RunError(f"kosoku did not start: {exc or 'no port in 60 s'}\n"
+            raise RunError(f"the {self.name} fuzzingserver did not start: {exc or 'no port in 60 s'}\n"
                            f"{self._stderr.decode(errors='replace')}") from None
-        self.url = f"ws://127.0.0.1:{port}"
+
+    def _started(self) -> int | None:
+        """The port the server listens on, once its output says so."""
+        match = _LISTENING.search(self._stderr)
+        return int(match.group(2)) if match else None
 
     def _on_stderr(self, fd: int) -> None:
         try:
@@ -570,13 +605,14 @@ class SubprocessServer:
             return
         if chunk:
             self._stderr += chunk
-            match = _LISTENING.search(self._stderr)
-            if match and self._port is not None and not self._port.done():
-                self._port.set_result(int(match.group(2)))
+            if self._port is not None and not self._port.done():
+                port = self._started()
+                if port is not None:
+                    self._port.set_result(port)
             return
         asyncio.get_running_loop().remove_reader(fd)
         if self._port is not None and not self._port.done():
-            self._port.set_exception(RunError("kosoku exited"))
+            self._port.set_exception(RunError(f"{self.name} exited"))
         if self._eof is not None and not self._eof.done():
             self._eof.set_result(None)
 
@@ -585,11 +621,11 @@ class SubprocessServer:
         try:
             await asyncio.wait_for(asyncio.shield(self._eof), 300.0)
         except TimeoutError:
-            raise RunError("kosoku did not finish writing its reports in 300 s") from None
+            raise RunError(f"{self.name} did not finish writing its reports in 300 s") from None
         code = self._proc.wait(timeout=30)
         index_path = self.reports_dir / "index.json"
         if code not in (0, 1) or not index_path.exists():
-            raise RunError(f"kosoku exited with {code} and no report\n{self._stderr.decode(errors='replace')}")
+            raise RunError(f"{self.name} exited with {code} and no report\n{self._stderr.decode(errors='replace')}")
         return list(read_reports(self.reports_dir))
 
     async def stop(self) -> None:
@@ -602,16 +638,79 @@ class SubprocessServer:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
-            if proc.stderr is not None:
-                with contextlib.suppress(ValueError, OSError):
-                    asyncio.get_running_loop().remove_reader(proc.stderr.fileno())
-                proc.stderr.close()
+            for stream in (proc.stdout, proc.stderr):
+                if stream is not None:
+                    with contextlib.suppress(ValueError, OSError):
+                        asyncio.get_running_loop().remove_reader(stream.fileno())
+                    stream.close()
             if proc.stdin is not None:
                 proc.stdin.close()
             self._proc = None
         if self._temp is not None:
             self._temp.cleanup()
             self._temp = None
+
+
+class WstestServer(SubprocessServer):
+    """Autobahn|Testsuite's own fuzzingserver, ``wstest -m fuzzingserver`` (Python 2.7), in a child process:
+    the reference. ``scripts/autobahn-reference`` installs it and passes its path.
+
+    It takes its settings from a spec file, prints the ids of the cases it will serve (in run order) before
+    it listens, and writes its reports and exits when the run ends with ``/updateReports`` and
+    ``shutdownOnComplete``. Its reports have the same form as kosoku's."""
+
+    name = "wstest"
+    update_query = "&shutdownOnComplete=true"
+
+    def __init__(self, wstest: Path, patterns: Sequence[str] | None, exclude: Sequence[str] | None,
+                 reports_dir: Path | None) -> None:
+        super().__init__(patterns, exclude, reports_dir)
+        self._wstest = wstest
+        self.case_ids: list[str] = []
+        self.version = "wstest"
+
+    def _command(self, port: int) -> list[str]:
+        spec = {"url": f"ws://127.0.0.1:{port}", "outdir": str(self.reports_dir),
+                "cases": self._patterns or ["*"], "exclude-cases": self._exclude, "exclude-agent-cases": {}}
+        spec_path = self.reports_dir / "fuzzingclient-spec.json"
+        self.reports_dir.mkdir(parents=True, exist_ok=True)
+        spec_path.write_text(json.dumps(spec, indent=1) + "\n", encoding="utf-8")
+        # -u 0: without the web server it would also start, on port 8080 of every interface
+        return [str(self._wstest), "-m", "fuzzingserver", "-u", "0", "-s", str(spec_path)]
+
+    async def start(self) -> None:
+        try:
+            version = subprocess.run([str(self._wstest), "--autobahnversion"], capture_output=True, text=True,
+                                     timeout=60, check=True).stdout
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise RunError(f"wstest cannot run ({self._wstest}): {exc}") from None
+        found = re.search(r"AutobahnTestSuite\s+(\S+)", version)
+        self.version = f"wstest {found.group(1)}" if found else "wstest"
+        with socket.socket() as probe:  # a free port: wstest takes a fixed one from its spec
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        await self._launch(self._command(port), cwd=self.reports_dir, output=subprocess.STDOUT)
+        for _attempt in range(100):  # it prints the cases just before it listens
+            try:
+                _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                await asyncio.sleep(0.1)
+                continue
+            writer.close()
+            await writer.wait_closed()
+            if self._proc is not None and self._proc.poll() is None:
+                break
+        else:
+            await self.stop()
+            raise RunError(f"wstest did not listen on port {port}\n{self._stderr.decode(errors='replace')}")
+        self.url = f"ws://127.0.0.1:{port}"
+
+    def _started(self) -> int | None:
+        found = _WSTEST_CASES.search(self._stderr)
+        if found is None:
+            return None
+        self.case_ids = [str(c) for c in ast.literal_eval(found.group(1).decode())]
+        return 0
 
 
 def read_reports(reports_dir: Path) -> Iterable[ServerResult]:
@@ -662,36 +761,47 @@ def merge(selected: Sequence[str], sides: dict[int, ClientSide], results: Sequen
 async def run(engine: str, patterns: Sequence[str] | None, exclude: Sequence[str] | None, server_kind: str,
               parallel: int, case_timeout_s: float, reports_dir: Path | None, command: str,
               progress: Callable[[str], None], fix_payloads: bool = True,
-              overrides: dict[str, Any] | None = None) -> RunReport:
-    from tests.conformance.fuzzingserver import fix_utf8_payloads
-
-    selected = select_cases(patterns, exclude)
-    if not selected:
-        raise RunError(f"no case matches {list(patterns or [])}")
+              overrides: dict[str, Any] | None = None, wstest: Path | None = None) -> RunReport:
     engine_class(engine)  # fail before starting anything when the engine cannot be loaded
     make_target(engine, "ws://127.0.0.1:9/", overrides)  # and when the profile settings are not valid
-    # in this process for the in-process server; the child process applies the same fix to its own copy
-    fixed = set(fix_utf8_payloads()) if fix_payloads else set()
     agent = f"{AGENT_PREFIX}-{engine}"
     server: InProcessServer | SubprocessServer
-    if server_kind == "inprocess":
-        server = InProcessServer(patterns, exclude)
+    fixed: set[str] = set()
+    if server_kind == "wstest":
+        if wstest is None:
+            raise RunError("--server wstest needs --wstest PATH (scripts/autobahn-reference installs it)")
+        server = WstestServer(wstest, patterns, exclude, reports_dir)
     else:
-        server = SubprocessServer(patterns, exclude, reports_dir, fix_payloads)
+        from tests.conformance.fuzzingserver import fix_utf8_payloads
+
+        selected = select_cases(patterns, exclude)
+        if not selected:
+            raise RunError(f"no case matches {list(patterns or [])}")
+        # in this process for the in-process server; the child process applies the same fix to its own copy
+        fixed = set(fix_utf8_payloads()) if fix_payloads else set()
+        if server_kind == "inprocess":
+            server = InProcessServer(patterns, exclude)
+        else:
+            server = SubprocessServer(patterns, exclude, reports_dir, fix_payloads)
     started = time.perf_counter()
     await server.start()
     try:
+        if isinstance(server, WstestServer):
+            selected = server.case_ids
+            suite = server.version
+        else:
+            suite = f"kosoku {metadata.version('kosoku')}"
         driver = Driver(engine, server.url, agent, case_timeout_s, progress, overrides)
         count = await driver.case_count()
         if count != len(selected):
-            raise RunError(f"kosoku serves {count} cases, the selection here has {len(selected)}")
+            raise RunError(f"{server.name} serves {count} cases, the selection here has {len(selected)}")
         sides = await driver.run_cases(count, parallel)
-        await driver.update_reports()
+        await driver.update_reports(server.update_query)
         results = await server.results()
         wall = time.perf_counter() - started
     finally:
         await server.stop()
-    return RunReport(engine=engine, kosoku_version=metadata.version("kosoku"),
+    return RunReport(engine=engine, suite=suite,
                      date=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"), command=command,
                      server=server.name, parallel=parallel, patterns=list(patterns or []), wall_s=wall,
                      cases=merge(selected, sides, results, agent),
@@ -735,8 +845,8 @@ def _case_line(case: CaseOutcome) -> str:
 
 def payload_note(report: RunReport) -> str:
     if report.fixed_payloads:
-        return (f"{len(report.fixed_payloads)} group 6 cases had their text payload put right first: kosoku "
-                f"{report.kosoku_version} sends them double-encoded (tests/conformance/fuzzingserver.py).")
+        return (f"{len(report.fixed_payloads)} group 6 cases had their text payload put right first: "
+                f"{report.suite} sends them double-encoded (tests/conformance/fuzzingserver.py).")
     if "--kosoku-as-is" in report.command:
         return "kosoku's group 6 text payloads were sent as kosoku has them (double-encoded), not as Autobahn's."
     return ""
@@ -746,8 +856,8 @@ def summary_text(report: RunReport) -> str:
     groups = report.groups()
     width = max(len("group"), *(len(g) for g in groups))
     header = f"{'group':<{width}} " + " ".join(f"{_SHORT[v]:>10}" for v in VERDICTS) + f" {'wall s':>9}"
-    lines = [f"Autobahn conformance, {report.engine} engine: {len(report.cases)} cases, kosoku "
-             f"{report.kosoku_version}, server {report.server}, {report.parallel} at a time, "
+    lines = [f"Autobahn conformance, {report.engine} engine: {len(report.cases)} cases, "
+             f"{report.suite}, server {report.server}, {report.parallel} at a time, "
              f"wall {report.wall_s:.1f} s"]
     if payload_note(report):
         lines.append(payload_note(report))
@@ -775,7 +885,7 @@ def markdown_section(report: RunReport) -> str:
     lines = [
         f"## {report.engine.capitalize()} engine (`--engine {report.engine}`)",
         "",
-        f"kosoku {report.kosoku_version}, {report.date}: {len(report.cases)} cases"
+        f"{report.suite}, {report.date}: {len(report.cases)} cases"
         + (f" ({', '.join(report.patterns)})" if report.patterns else "")
         + f", {report.parallel} at a time, fuzzingserver {report.server}; wall time {report.wall_s:.1f} s."
         + (f" {payload_note(report)}" if payload_note(report) else ""),
@@ -858,8 +968,10 @@ def update_markdown(path: Path, report: RunReport, section_name: str | None = No
 
 
 def regenerate_command(engine: str, patterns: Sequence[str] | None, markdown: str | None,
-                       extra: Sequence[str] = ()) -> str:
-    parts = ["QT_QPA_PLATFORM=offscreen", ".venv/bin/python", "-m", "tests.conformance.autobahn", "--engine", engine]
+                       extra: Sequence[str] = (), reference: bool = False) -> str:
+    """The command that runs the same again; ``reference``: through ``scripts/autobahn-reference`` (wstest)."""
+    start = ["scripts/autobahn-reference"] if reference else [".venv/bin/python", "-m", "tests.conformance.autobahn"]
+    parts = ["QT_QPA_PLATFORM=offscreen", *start, "--engine", engine]
     if patterns:
         parts += ["--cases", *patterns]
     parts += list(extra)
@@ -885,8 +997,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--title", metavar="TEXT", help="the heading of --section")
     parser.add_argument("--markdown", type=Path, metavar="FILE.md",
                         help="update this engine's section of a markdown report (e.g. docs/conformance.md)")
-    parser.add_argument("--server", choices=("subprocess", "inprocess"), default="subprocess",
-                        help="run kosoku's fuzzingserver in a child process or on this process's loop")
+    parser.add_argument("--server", choices=("subprocess", "inprocess", "wstest"), default="subprocess",
+                        help="run kosoku's fuzzingserver in a child process or on this process's loop, or "
+                             "Autobahn|Testsuite's own wstest (the reference; see scripts/autobahn-reference)")
+    parser.add_argument("--wstest", type=Path, metavar="PATH", help="the wstest program, for --server wstest")
     parser.add_argument("--parallel", type=int, default=DEFAULT_PARALLEL, metavar="N",
                         help="cases run at the same time")
     parser.add_argument("--case-timeout", type=float, default=DEFAULT_CASE_TIMEOUT_S, metavar="SECONDS",
@@ -907,7 +1021,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: C901
     extra: list[str] = []
     if args.exclude:
         extra += ["--exclude", *args.exclude]
-    if args.server != "subprocess":
+    if args.server not in ("subprocess", "wstest"):
         extra += ["--server", args.server]
     if args.parallel != DEFAULT_PARALLEL:
         extra += ["--parallel", str(args.parallel)]
@@ -922,7 +1036,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: C901
         with contextlib.suppress(ValueError):
             markdown = str(args.markdown.resolve().relative_to(ROOT))
         markdown = markdown or str(args.markdown)
-    command = regenerate_command(args.engine, args.cases, markdown, extra)
+    command = regenerate_command(args.engine, args.cases, markdown, extra, reference=args.server == "wstest")
 
     def progress(line: str) -> None:
         if not args.quiet:
@@ -933,7 +1047,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: C901
         overrides = profile_overrides(args.profile)
         report = run_on_qt_loop(lambda: run(args.engine, args.cases, args.exclude, args.server, args.parallel,
                                             args.case_timeout, args.reports_dir, command, progress,
-                                            not args.kosoku_as_is, overrides))
+                                            not args.kosoku_as_is, overrides, args.wstest))
     except RunError as exc:
         print(f"autobahn: could not run: {exc}", file=sys.stderr)
         return 2

@@ -77,3 +77,41 @@ def test_qt_engine_text_limitation_is_reported(tmp_path: Path) -> None:
     report, summary = run_conformance("qt", ["6.22.1", "6.23.6", "6.23.7"], tmp_path, timeout_s=100)
     assert verdicts(report) == {"6.22.1": "FAILED", "6.23.6": "FAILED", "6.23.7": "OK"}, summary
     assert {"6.22.1", "6.23.6", "6.23.7"} <= set(report["fixed_payloads"]), summary
+
+
+#: the cases where the order of what the client does decides OK or NON-STRICT: a valid message then a bad frame
+#: (3.2, 3.3, 4.1.3-4.2.5, 5.15), text that breaks inside a frame not yet whole (6.4.3, 6.4.4); and one of
+#: 13.2, which only the reference answers as Autobahn does (client_no_context_takeover to any offer)
+STRICT_CASES = ["3.2", "3.3", "4.1.3", "4.1.4", "4.1.5", "4.2.3", "4.2.4", "4.2.5", "5.15", "6.4.3", "6.4.4",
+                "13.2.1"]
+
+
+def reference_wstest() -> Path:
+    """wstest, installed by scripts/autobahn-reference (Python 2.7, from the package registry): the test fails
+    with the script's own words when it cannot be installed."""
+    result = subprocess.run([str(ROOT / "scripts" / "autobahn-reference"), "--install"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"wstest is not available:\n{result.stderr}"
+    return Path(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(700)
+def test_wire_engine_is_strict_against_the_reference(tmp_path: Path) -> None:
+    """Against Autobahn|Testsuite itself, the cases that tell a strict client from a lenient one come out OK."""
+    wstest = reference_wstest()
+    report, summary = run_conformance("wire", STRICT_CASES, tmp_path, timeout_s=120,
+                                      extra=["--server", "wstest", "--wstest", str(wstest)])
+    assert report["suite"].startswith("wstest "), summary
+    assert verdicts(report) == dict.fromkeys(STRICT_CASES, "OK"), summary
+
+
+def test_the_reference_script_names_a_missing_python_27(tmp_path: Path) -> None:
+    """Without Python 2.7 the reference run says so by name and fails; it never passes silently."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYENV_ROOT": str(tmp_path / "no-pyenv"),
+           "WSTEST_PYTHON": str(tmp_path / "no-python2.7"), "WSTEST_VENV": str(tmp_path / "wstest-venv")}
+    result = subprocess.run([str(ROOT / "scripts" / "autobahn-reference"), "--engine", "wire"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 3
+    assert "Python 2.7 is not installed" in result.stderr and "wstest" in result.stderr
+    assert not (tmp_path / "wstest-venv").exists()

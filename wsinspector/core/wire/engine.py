@@ -79,6 +79,9 @@ CLOSE_GRACE_S = 1.0
 
 _NO_PONG = "not answered: automatic pongs are off for this connection"
 _INVALID_TEXT_IN = "not valid UTF-8: the connection is failed with 1007"
+#: a text frame failed before the rest of it came: the bytes shown are the ones that had arrived
+_INVALID_TEXT_CUT = ("not valid UTF-8 in its first {got} of {length} bytes: the connection is failed with 1007 "
+                     "without waiting for the rest")
 #: notes on frames a user sent on purpose to test the peer (Faults menu)
 _INVALID_TEXT_OUT = "deliberately not valid UTF-8 (Faults ▸ Send the bytes as a text frame)"
 _UNSOLICITED_PONG_OUT = "sent by hand (Faults ▸ Send an unsolicited pong)"
@@ -96,6 +99,15 @@ _WHOLE_BINARY = frame_header.whole_in(Opcode.BINARY, header_known=True, length_k
 def is_utf8(data: bytes) -> bool:
     try:
         codecs.decode(data, "utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _can_be_utf8(start: bytes) -> bool:
+    """Whether some bytes could follow ``start`` to make valid UTF-8 (it may end inside a character)."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(start)
     except UnicodeDecodeError:
         return False
     return True
@@ -286,6 +298,8 @@ class WireEngine:
             b0, _, _, length, start = held
             end = start + length
             if end > size:
+                if b0 == 0x81 and not _can_be_utf8(data[start:]):  # broken already: the library fails it now
+                    return self._hand_off(held, data, 0)
                 self._held, self._held_head = data, held
                 return None
             payload = data[start:end]
@@ -313,6 +327,8 @@ class WireEngine:
                 return self._hand_off((b0, False, None, length, start - pos), data, pos)
             end = start + length
             if end > size:
+                if b0 == 0x81 and not _can_be_utf8(data[start:]):  # broken already: the library fails it now
+                    return self._hand_off((b0, False, None, length, start - pos), data, pos)
                 self._held_head = (b0, False, None, length, start - pos)
                 break
             payload = data[start:end]
@@ -354,13 +370,15 @@ class WireEngine:
                 continue
             op = event.opcode
             note = ""
+            data = bytes(event.data)
+            head = event.head if isinstance(event, HeadedFrame) else None
             if event is proto.invalid_text:
                 note = _INVALID_TEXT_IN
+                if head is not None and len(data) < head[3]:
+                    note = _INVALID_TEXT_CUT.format(got=len(data), length=head[3])
                 self._tell_rejected()
             elif op is WsOpcode.PING and not proto.auto_pong:
                 note = _NO_PONG
-            data = bytes(event.data)
-            head = event.head if isinstance(event, HeadedFrame) else None
             if head is not None:
                 b0, masked, key, length, _ = head
                 sink(_IN, _OPCODES[b0 & 0x0F], data, now_ns, bool(b0 & 0x80), bool(b0 & 0x40), bool(b0 & 0x20),

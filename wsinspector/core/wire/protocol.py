@@ -8,8 +8,9 @@ library still does everything else: unmasking, extensions, checks, the state of 
 
 Three more things differ from the library, all deliberate:
 
-* incoming text is checked as UTF-8 frame by frame: a frame that breaks it still becomes an event (so it can
-  be shown), then the connection is failed with 1007 (:attr:`invalid_text` names that frame);
+* incoming text is checked as UTF-8 frame by frame, and within a frame as its bytes arrive: a frame that
+  breaks it still becomes an event (so it can be shown; cut where it broke, if it had not arrived whole),
+  then the connection is failed with 1007 (:attr:`invalid_text` names that frame);
 * a close frame may come between the fragments of a message: the message is left unfinished and the closing
   handshake goes on (RFC 6455 allows it; the library would fail the connection);
 * pings can be left unanswered (:attr:`auto_pong`, fault injection: a peer that never answers).
@@ -125,6 +126,10 @@ class _FrameReading(Protocol):
         limit = self._size_limit()
         if limit is not None and length > limit:
             raise PayloadTooBig(length, limit)
+        if length > len(self.reader.buffer) and not b0 & 0x70 and (
+                (opcode is WsOpcode.TEXT and self.current_size is None)
+                or (opcode is WsOpcode.CONT and self._decoder is not None)):
+            yield from self._check_text_as_it_comes(head, opcode)
         data: bytes | bytearray = yield from self.reader.read_exact(length)
         if key is not None:
             data = apply_mask(data, key)
@@ -138,6 +143,39 @@ class _FrameReading(Protocol):
             frame = HeadedFrame(frame.opcode, frame.data, frame.fin, frame.rsv1, frame.rsv2, frame.rsv3, head)
         frame.check()
         return frame
+
+    def _check_text_as_it_comes(self, head: Head, opcode: WsOpcode) -> Generator[None]:
+        """Wait until the payload of this uncompressed text frame is all there, checking its bytes as UTF-8
+        as they come: bytes that no valid text can continue fail the connection now, without waiting for the
+        rest of the frame (RFC 6455 §8.1 requires failing it; the sooner, the less a broken peer sends)."""
+        b0, _, key, length, _ = head
+        reader = self.reader
+        probe = codecs.getincrementaldecoder("utf-8")()
+        if opcode is WsOpcode.CONT and self._decoder is not None:
+            probe.setstate(self._decoder.getstate())
+        checked = 0
+        while (size := len(reader.buffer)) < length:
+            if size > checked:
+                chunk = bytes(reader.buffer[checked:size])
+                if key is not None:
+                    shift = checked % 4
+                    chunk = bytes(apply_mask(chunk, key[shift:] + key[:shift]))
+                pending = len(probe.getstate()[0])  # the start of a character cut by the last chunk
+                try:
+                    probe.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    data = bytes(reader.buffer[:size])
+                    if key is not None:
+                        data = bytes(apply_mask(data, key))
+                    cut = HeadedFrame(opcode, data, bool(b0 & 0x80), False, False, False, head)
+                    self.events.append(cut)
+                    self.invalid_text = cut
+                    at = max(0, checked - pending + exc.start)  # where in the frame
+                    raise UnicodeDecodeError("utf-8", data, at, at + 1, exc.reason) from None
+                checked = size
+            if reader.eof:
+                raise EOFError(f"stream ends after {size} bytes, expected {length} bytes")
+            yield
 
     def recv_frame(self, frame: WsFrame) -> None:
         op = frame.opcode
