@@ -106,10 +106,12 @@ def flood_payload(index: int, size: int) -> bytes:
     return (head + filler)[:size]
 
 
-def flood_buffer(frames: int, size: int, text: bool) -> bytes:
+def flood_buffer(frames: int, size: int, text: bool, endless: bool = False) -> bytes:
+    """``frames`` frames and a close frame; ``endless``: no close frame (the buffer is sent again and again)."""
     opcode = OP_TEXT if text else OP_BINARY
     parts = [server_frame(opcode, flood_payload(i, size)) for i in range(frames)]
-    parts.append(server_frame(OP_CLOSE, struct.pack("!H", 1000) + b"flood done"))
+    if not endless:
+        parts.append(server_frame(OP_CLOSE, struct.pack("!H", 1000) + b"flood done"))
     return b"".join(parts)
 
 
@@ -129,22 +131,24 @@ def _read_request(conn: socket.socket) -> bytes | None:
 
 
 class _Buffers:
-    """Pre-encoded floods by (frames, size, text), built once each."""
+    """Pre-encoded floods by (frames, size, text, endless), built once each."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._built: dict[tuple[int, int, bool], bytes] = {}
+        self._built: dict[tuple[int, int, bool, bool], bytes] = {}
 
-    def get(self, frames: int, size: int, text: bool) -> bytes:
+    def get(self, frames: int, size: int, text: bool, endless: bool = False) -> bytes:
         with self._lock:
-            key = (frames, size, text)
+            key = (frames, size, text, endless)
             if key not in self._built:
-                self._built[key] = flood_buffer(frames, size, text)
+                self._built[key] = flood_buffer(frames, size, text, endless)
             return self._built[key]
 
 
-def flood_url(base: str, frames: int, size: int, text: bool) -> str:
-    return f"{base}flood?frames={frames}&size={size}&text={int(text)}"
+def flood_url(base: str, frames: int, size: int, text: bool, endless: bool = False) -> str:
+    """The URL of a flood of ``frames`` frames; ``endless``: those frames again and again until the client
+    goes away."""
+    return f"{base}flood?frames={frames}&size={size}&text={int(text)}" + ("&endless=1" if endless else "")
 
 
 def _serve_one(conn: socket.socket, buffers: _Buffers) -> None:
@@ -164,16 +168,20 @@ def _serve_one(conn: socket.socket, buffers: _Buffers) -> None:
             conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
             return
         # build (or reuse) the flood before answering: the client's clock starts at the handshake
+        endless = query.get("endless", ["0"])[0] == "1"
         buffer = buffers.get(int(query.get("frames", ["1000"])[0]), int(query.get("size", ["64"])[0]),
-                             query.get("text", ["0"])[0] == "1")
+                             query.get("text", ["0"])[0] == "1", endless)
         conn.sendall(
             b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             b"Sec-WebSocket-Accept: " + accept_key(key).encode("ascii") + b"\r\n\r\n"
         )
         view = memoryview(buffer)
         try:
-            for start in range(0, len(view), WRITE_CHUNK):
-                conn.sendall(view[start : start + WRITE_CHUNK])
+            while True:
+                for start in range(0, len(view), WRITE_CHUNK):
+                    conn.sendall(view[start : start + WRITE_CHUNK])
+                if not endless:
+                    break
             # wait for the client's close frame (or its going away), then end the TCP connection
             conn.settimeout(120)
             conn.recv(4096)

@@ -48,7 +48,8 @@ def every_setting_changed() -> ConnectionProfile:
         compression=Compression(deflate=False, server_max_window_bits=10, client_max_window_bits=12,
                                 server_no_context_takeover=True, client_no_context_takeover=True),
         health=Health(heartbeat_interval_s=7.5, heartbeat_timeout_s=3.5, heartbeat_action=HEARTBEAT_RECONNECT,
-                      reconnect=True, reconnect_max_attempts=4, reconnect_base_s=1.5, reconnect_max_s=12.0),
+                      reconnect=True, reconnect_max_attempts=4, reconnect_base_s=1.5, reconnect_max_s=12.0,
+                      record=False),
         variables=(("host", "api.example.com"), ("token", "s3cr3t ✓")),
         builtin="local-echo",
         id="0123456789abcdef0123456789abcdef",
@@ -183,7 +184,9 @@ def test_the_flat_version_1_form_is_read_with_every_setting() -> None:
     flat = json.loads((DATA / "profile_v1.json").read_text(encoding="utf-8"))
     assert "version" not in flat
     profile = profile_from_dict("0123456789abcdef0123456789abcdef", flat)
-    assert profile == every_setting_changed().with_changes(builtin="", unknown={"folder": "Team"})
+    # version 1 had no record switch: every session was recorded
+    assert profile == every_setting_changed().with_changes(builtin="", unknown={"folder": "Team"},
+                                                           health={"record": True})
     assert profile_to_dict(profile)["folder"] == "Team"
 
 
@@ -201,7 +204,7 @@ def test_a_database_of_schema_6_migrates_with_every_setting_intact(tmp_path: Pat
     try:
         assert store.schema_version == SCHEMA_VERSION
         staging, echo = store.profiles()
-        assert staging == every_setting_changed().with_changes(builtin="")
+        assert staging == every_setting_changed().with_changes(builtin="", health={"record": True})
         assert echo == ConnectionProfile(name="Local echo", endpoint=Endpoint("ws://127.0.0.1:8765/"),
                                          builtin="local-echo", id="fedcba9876543210fedcba9876543210")
         assert store.setting("theme") == "dark"
