@@ -30,6 +30,7 @@ _IN_COLOUR = QColor("#1f7a3d")
 _OUT_COLOUR = QColor("#1f5fa8")
 _CONTROL_COLOUR = QColor("#8a5a00")
 _RECONNECT_COLOUR = QColor(255, 196, 0, 60)
+_DROPPED_COLOUR = QColor("#8a8a8a")
 
 
 
@@ -50,6 +51,8 @@ def preview_of(opcode: Opcode, head: bytes, data_opcode: Opcode | None = None) -
     return preview(head, is_text, limit=PREVIEW_CHARS)
 
 
+#: what a frame the live view let go of without recording it shows
+DROPPED_TEXT = "not kept (not recorded: a live view keeps only its newest frames)"
 PREVIEW_CHARS = 160
 _HEAD_BYTES = PREVIEW_CHARS * 4
 
@@ -172,14 +175,12 @@ class TimelineModel(ColumnsModel):
         seq = self.seq_at(row)
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(source, seq, col)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self._foreground(source, seq, col)
+        if seq in source.dropped:
+            return None
         meta = source.meta(seq)
         opcode = frame_header.opcode(meta)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if col == COL_DIR:
-                return QBrush(_IN_COLOUR if frame_header.direction(meta) is Direction.IN else _OUT_COLOUR)
-            if col == COL_OPCODE and opcode.is_control:
-                return QBrush(_CONTROL_COLOUR)
-            return None
         if role == Qt.ItemDataRole.FontRole and opcode is Opcode.CLOSE:
             return self._bold
         if role == Qt.ItemDataRole.BackgroundRole and source.starts_segment(seq):
@@ -192,9 +193,22 @@ class TimelineModel(ColumnsModel):
             return source.note(seq) or None
         return None
 
+    @staticmethod
+    def _foreground(source: Session, seq: int, col: int) -> QBrush | None:
+        if seq in source.dropped:
+            return QBrush(_DROPPED_COLOUR)
+        meta = source.meta(seq)
+        if col == COL_DIR:
+            return QBrush(_IN_COLOUR if frame_header.direction(meta) is Direction.IN else _OUT_COLOUR)
+        if col == COL_OPCODE and frame_header.opcode(meta).is_control:
+            return QBrush(_CONTROL_COLOUR)
+        return None
+
     def _display(self, source: Session, seq: int, col: int) -> str:  # noqa: PLR0911
         if col == COL_SEQ:
             return str(seq)
+        if seq in source.dropped:
+            return DROPPED_TEXT if col == COL_PREVIEW else ""
         if col == COL_TIME:
             return format_time(source.relative_us(seq))
         meta = source.meta(seq)
