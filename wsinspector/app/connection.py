@@ -316,9 +316,10 @@ class ConnectionController(QObject, LogRecording):
     def flush(self) -> None:
         last = len(self.log) - 1
         self._save_frames(last)
-        # a frame not recorded yet stays in memory while the recording goes on
+        # a frame not recorded yet stays in memory while the recording goes on; what a deleted session had
+        # recorded is not there to read back
         self.log.keep_window(WINDOW_FRAMES, WINDOW_BYTES, self._saved if self.is_recording else last + 1,
-                             self._saved)
+                             self._saved if self.session_id is not None else 0)
         if not self.healthy and not self._heartbeat_late():
             self._set_health(True, "")
         if last >= self._flushed:
