@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import sqlite3
 import time
 from array import array
 from collections.abc import Iterator
@@ -21,6 +23,8 @@ from wsinspector.core.retention import Retention
 from wsinspector.core.session import Session
 from wsinspector.core.store import SessionRecord, SessionStatus, Store, StoreError
 from wsinspector.core.stored import StoredSession
+
+log = logging.getLogger(__name__)
 
 EXPORT_PAGE = 5000
 IMPORT_BATCH = 5000
@@ -86,7 +90,7 @@ class SessionsController(QObject):
 
     def expiring(self, retention: Retention, now_wall: float | None = None) -> list[SessionRecord]:
         """The sessions ``retention`` would delete now, oldest first."""
-        sizes = self._store.stored_bytes()
+        sizes = self._stored_bytes()
         records = {r.id: r for r in self.sessions()}
         ids = retention.expired(((r.id, r.started_wall + (r.duration_s or 0.0), r.status == SessionStatus.LIVE,
                                   sizes.get(r.id, 0)) for r in records.values()),
@@ -121,7 +125,15 @@ class SessionsController(QObject):
 
     def stored_bytes(self) -> int:
         """Bytes the stored sessions' frames take, all together."""
-        return sum(self._store.stored_bytes().values())
+        return sum(self._stored_bytes().values())
+
+    def _stored_bytes(self) -> dict[int, int]:
+        """Each session's bytes; none when the file cannot be read (a size limit then deletes nothing)."""
+        try:
+            return self._store.stored_bytes()
+        except sqlite3.DatabaseError as exc:
+            log.warning("cannot measure the stored sessions: %s", exc)
+            return {}
 
     # -- export -----------------------------------------------------------------------------------
 

@@ -59,7 +59,11 @@ class StoredSession:
         if count > self._count:
             self._pages.pop(self._count // PAGE, None)
             self._count = count
-            self._events = self.store.events(self.session_id)
+            try:
+                self._events = self.store.events(self.session_id)
+            except sqlite3.DatabaseError as exc:
+                self.read_error = f"Part of this session cannot be read: {exc}"
+                return
             self._segment_starts = {seq for seq, _, kind, _ in self._events if kind == "reconnect"}
 
     def _summary(self, seq: int) -> tuple[int, int, int, int, bytes]:
