@@ -213,8 +213,10 @@ class SessionsView(QWidget):
     @Slot()
     def edit_retention(self) -> None:
         dialog = RetentionDialog(self._controller.retention, self)
-        if dialog.exec():
-            self.set_retention(dialog.retention())
+        chosen = dialog.retention() if dialog.exec() else None
+        dialog.deleteLater()
+        if chosen is not None:
+            self.set_retention(chosen)
 
     def set_retention(self, retention: Retention) -> None:
         """Keep sessions by ``retention``, once the user agrees to the sessions it deletes now, if any."""
