@@ -107,10 +107,12 @@ def flood_payload(index: int, size: int) -> bytes:
     return (head + filler)[:size]
 
 
-def flood_buffer(frames: int, size: int, text: bool) -> bytes:
+def flood_buffer(frames: int, size: int, text: bool, endless: bool = False) -> bytes:
+    """``frames`` frames and a close frame; ``endless``: no close frame (the buffer is sent again and again)."""
     opcode = OP_TEXT if text else OP_BINARY
     parts = [server_frame(opcode, flood_payload(i, size)) for i in range(frames)]
-    parts.append(server_frame(OP_CLOSE, struct.pack("!H", 1000) + b"flood done"))
+    if not endless:
+        parts.append(server_frame(OP_CLOSE, struct.pack("!H", 1000) + b"flood done"))
     return b"".join(parts)
 
 
@@ -130,23 +132,43 @@ def _read_request(conn: socket.socket) -> bytes | None:
 
 
 class _Buffers:
-    """Pre-encoded floods by (frames, size, text), built once each."""
+    """Pre-encoded floods by (frames, size, text, endless), built once each."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._built: dict[tuple[int, int, bool], bytes] = {}
+        self._built: dict[tuple[int, int, bool, bool], bytes] = {}
 
-    def get(self, frames: int, size: int, text: bool) -> bytes:
+    def get(self, frames: int, size: int, text: bool, endless: bool = False) -> bytes:
         with self._lock:
-            key = (frames, size, text)
+            key = (frames, size, text, endless)
             if key not in self._built:
-                self._built[key] = flood_buffer(frames, size, text)
+                self._built[key] = flood_buffer(frames, size, text, endless)
             return self._built[key]
 
 
-def flood_url(base: str, frames: int, size: int, text: bool, seconds: float = 0) -> str:
-    """``seconds``: send the ``frames`` again and again for that long (0: once)."""
-    return f"{base}flood?frames={frames}&size={size}&text={int(text)}&seconds={seconds:g}"
+def flood_url(base: str, frames: int, size: int, text: bool, seconds: float = 0, endless: bool = False) -> str:
+    """The URL of a flood of ``frames`` frames; ``seconds``: those frames again and again for that long, then
+    the close frame; ``endless``: again and again until the client goes away."""
+    return (f"{base}flood?frames={frames}&size={size}&text={int(text)}&seconds={seconds:g}"
+            + ("&endless=1" if endless else ""))
+
+
+def _send_flood(conn: socket.socket, view: memoryview, seconds: float, endless: bool) -> None:
+    """Once; or, for ``seconds``, again and again, then the close frame; or, ``endless``, until the client goes
+    away (that buffer holds no close frame)."""
+    if endless:
+        while True:
+            for start in range(0, len(view), WRITE_CHUNK):
+                conn.sendall(view[start : start + WRITE_CHUNK])
+    if seconds > 0:
+        close = len(server_frame(OP_CLOSE, struct.pack("!H", 1000) + b"flood done"))
+        frames, end = view[:-close], time.monotonic() + seconds
+        while time.monotonic() < end:
+            for start in range(0, len(frames), WRITE_CHUNK):
+                conn.sendall(frames[start : start + WRITE_CHUNK])
+        view = view[-close:]
+    for start in range(0, len(view), WRITE_CHUNK):
+        conn.sendall(view[start : start + WRITE_CHUNK])
 
 
 def _serve_one(conn: socket.socket, buffers: _Buffers) -> None:
@@ -166,8 +188,9 @@ def _serve_one(conn: socket.socket, buffers: _Buffers) -> None:
             conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
             return
         # build (or reuse) the flood before answering: the client's clock starts at the handshake
+        endless = query.get("endless", ["0"])[0] == "1"
         buffer = buffers.get(int(query.get("frames", ["1000"])[0]), int(query.get("size", ["64"])[0]),
-                             query.get("text", ["0"])[0] == "1")
+                             query.get("text", ["0"])[0] == "1", endless)
         conn.sendall(
             b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             b"Sec-WebSocket-Accept: " + accept_key(key).encode("ascii") + b"\r\n\r\n"
@@ -175,15 +198,7 @@ def _serve_one(conn: socket.socket, buffers: _Buffers) -> None:
         view = memoryview(buffer)
         seconds = float(query.get("seconds", ["0"])[0])
         try:
-            if seconds > 0:  # a flood that lasts: the frames again and again, then the close frame
-                close = len(server_frame(OP_CLOSE, struct.pack("!H", 1000) + b"flood done"))
-                frames, end = view[:-close], time.monotonic() + seconds
-                while time.monotonic() < end:
-                    for start in range(0, len(frames), WRITE_CHUNK):
-                        conn.sendall(frames[start : start + WRITE_CHUNK])
-                view = view[-close:]
-            for start in range(0, len(view), WRITE_CHUNK):
-                conn.sendall(view[start : start + WRITE_CHUNK])
+            _send_flood(conn, view, seconds, endless)
             # wait for the client's close frame (or its going away), then end the TCP connection
             conn.settimeout(120)
             conn.recv(4096)

@@ -3,6 +3,7 @@ its own session, and closing one leaves the others running."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,8 @@ from wsinspector.core.events import ConnectionState
 from wsinspector.core.frames import Direction
 from wsinspector.core.profiles import ConnectionProfile, Endpoint
 from wsinspector.core.rates import Rates
-from wsinspector.core.store import SessionStatus
+from wsinspector.core.retention import DAY_S, Retention
+from wsinspector.core.store import SessionStatus, Store
 
 WAIT_MS = 10_000
 
@@ -108,3 +110,51 @@ def test_rates_while_open_and_once_at_the_close(qtbot: Any, context: AppContext)
         controller.disconnect()
     assert len(seen) > count
     assert isinstance(last.args[0], Rates) and last.args[1] > 0
+
+
+def _record(qtbot: Any, context: AppContext, name: str, payload: bytes) -> int:
+    controller = context.session
+    with qtbot.waitSignal(controller.opened, timeout=WAIT_MS):
+        assert controller.connect_to(_echo(context, name))
+    controller.send(payload, False)
+    qtbot.waitUntil(lambda: controller.log.frames_in == 1, timeout=WAIT_MS)
+    session_id = controller.session_id
+    assert session_id is not None
+    with qtbot.waitSignal(controller.session_saved, timeout=WAIT_MS):
+        controller.disconnect()
+    return session_id
+
+
+def test_a_retention_by_size_deletes_the_oldest_sessions_when_a_recording_ends(
+    qtbot: Any, context: AppContext
+) -> None:
+    sessions = context.sessions
+    first = _record(qtbot, context, "first", b"a" * 40_000)
+    second = _record(qtbot, context, "second", b"b" * 40_000)
+    sizes = context.store.stored_bytes()
+    assert sizes[first] >= 80_000 and sizes[second] >= 80_000 and sessions.stored_bytes() == sum(sizes.values())
+    assert sessions.disk_used() >= sessions.stored_bytes()
+    # room for one session and a half: setting it deletes the oldest at once
+    with qtbot.waitSignal(sessions.session_deleted, timeout=WAIT_MS) as deleted:
+        assert sessions.set_retention(Retention(max_bytes=sizes[second] * 3 // 2)) == 1
+    assert deleted.args == [first] and [r.id for r in sessions.sessions()] == [second]
+    # and each recording that ends lets the oldest go again
+    third = _record(qtbot, context, "third", b"c" * 40_000)
+    assert [r.id for r in sessions.sessions()] == [third]
+    assert sessions.retention == Retention(max_bytes=sizes[second] * 3 // 2)
+
+
+def test_a_retention_by_age_applies_at_start_up(qtbot: Any, data_dir: Path) -> None:
+    store = Store(data_dir / "wsinspector.sqlite3")
+    for name, age_days in (("last year", 365), ("last week", 7), ("yesterday", 1)):
+        started = time.time() - age_days * DAY_S
+        session_id = store.create_session(name, "ws://127.0.0.1:1/", started, 0)
+        store.finish_session(session_id, SessionStatus.CLOSED, started + 5)
+    store.set_setting("retention", Retention(max_age_days=30).to_json())
+    store.close()
+    context = AppContext(data_dir, start_echo=False)
+    try:
+        assert [r.name for r in context.sessions.sessions()] == ["yesterday", "last week"]
+    finally:
+        context.shutdown()
+        context.deleteLater()

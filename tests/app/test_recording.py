@@ -13,9 +13,11 @@ import pytest
 
 from tests.core.test_stored_session import assert_same, stored_rows
 from tests.peers import WebsocketsPeer, sends_then_drops, server_frame
+from wsinspector.app import connection as connection_module
 from wsinspector.app.connection import ConnectionController
 from wsinspector.app.sessions import SessionsController
 from wsinspector.core.events import CloseInfo, Failure, FailureKind
+from wsinspector.core.filters import FrameFilter
 from wsinspector.core.frames import Direction, Opcode, close_payload
 from wsinspector.core.model import header
 from wsinspector.core.profiles import ENGINE_QT, ENGINE_WIRE, ConnectionProfile, Endpoint
@@ -438,3 +440,95 @@ def test_deleting_the_session_being_recorded_does_not_break_the_next_recording(
     orphans = store.connection.execute(
         "SELECT coalesce(sum(count), 0) FROM chunks WHERE key >> 32 NOT IN (SELECT id FROM sessions)").fetchone()[0]
     assert orphans == 0, f"{orphans} frames of the deleted session are still in the file"
+
+
+# -- a bounded window in memory: a live session under a long flood keeps only its newest frames; recorded
+# frames come back from the store through the same session, and one that is not recorded says what it dropped
+
+MESSAGES = 3000
+WINDOW = 200
+
+
+@pytest.fixture
+def small_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A live session that keeps only its newest WINDOW frames (and lets go of more beyond twice that)."""
+    monkeypatch.setattr(connection_module, "WINDOW_FRAMES", WINDOW)
+
+
+def _text(index: int) -> str:
+    return f"message {index:05d}"
+
+
+async def flood(ws: Any) -> None:
+    """Answers any message with MESSAGES text messages, every 500th one in fragments, then echoes."""
+    await ws.recv()
+    for index in range(MESSAGES):
+        if index % 500 == 250:
+            await ws.send(iter([_text(index)[:3], _text(index)[3:8], _text(index)[8:]]))
+        else:
+            await ws.send(_text(index))
+    async for message in ws:
+        await ws.send(message)
+
+
+def expected_payloads() -> Iterator[bytes]:
+    yield b"go"
+    for index in range(MESSAGES):
+        text = _text(index).encode()
+        if index % 500 == 250:
+            yield from (text[:3], text[3:8], text[8:], b"")  # websockets ends with an empty frame
+        else:
+            yield text
+
+
+def _await_flood(qtbot: Any, controller: ConnectionController) -> int:
+    total = len(list(expected_payloads()))
+    controller.send(b"go", True)
+    qtbot.waitUntil(lambda: len(controller.log) >= total, timeout=WAIT_MS)
+    controller.flush()  # as the flush timer would next
+    return total
+
+
+@pytest.mark.usefixtures("small_window")
+def test_a_recorded_flood_leaves_memory_and_reads_back_whole_through_the_live_session(
+    qtbot: Any, controller: ConnectionController, store: Store, websockets_peer: StartPeer
+) -> None:
+    _, url = websockets_peer(flood)
+    session_id = open_session(qtbot, controller, url)
+    total = _await_flood(qtbot, controller)
+    log = controller.log
+    # no more than twice the window stays in memory, and nothing was dropped
+    assert 0 < total - log.first_held <= 2 * WINDOW and log.dropped == range(0)
+    assert [log.payload(seq) for seq in range(total)] == list(expected_payloads())
+    first = log.match_seqs(FrameFilter(text=_text(7)), 0, total - 1)
+    assert first == [8] and log.frame(8).payload == _text(7).encode() and log.direction(8) is Direction.IN
+    # a fragmented message long out of memory comes back whole, its fragments each pointing to it
+    message = log.message_for(252)
+    assert message is not None and message.payload == _text(250).encode() and message.seqs == (251, 252, 253, 254)
+    assert log.data_opcode(253) is Opcode.TEXT
+    assert log.seq_at_or_after(log.ts_ns(100)) <= 100 < log.first_held
+    assert sum(1 for m in log.iter_messages() if m.direction is Direction.IN) == MESSAGES
+    disconnect(qtbot, controller)
+    stored = StoredSession(store, saved_record(store, session_id))
+    assert len(stored) == len(log)
+    assert_same(stored, log)
+
+
+@pytest.mark.usefixtures("small_window")
+def test_a_connection_that_is_not_recorded_keeps_its_newest_frames_and_says_it_dropped_the_rest(
+    qtbot: Any, controller: ConnectionController, store: Store, websockets_peer: StartPeer
+) -> None:
+    _, url = websockets_peer(flood)
+    with qtbot.waitSignal(controller.opened, timeout=WAIT_MS):
+        assert controller.connect_to(profile(url, health={"record": False}))
+    assert controller.session_id is None and not controller.records and not controller.is_recording
+    total = _await_flood(qtbot, controller)
+    log = controller.log
+    assert log.dropped == range(0, log.first_held) and 0 < total - log.first_held <= 2 * WINDOW
+    newest = list(expected_payloads())[log.first_held:]
+    assert [log.payload(seq) for seq in range(log.first_held, total)] == newest
+    assert log.payload(0) == b"" and log.frame(0).note == "dropped: not recorded"
+    assert log.match_seqs(FrameFilter(text="message"), 0, total - 1)[0] == log.first_held
+    with qtbot.waitSignal(controller.closed, timeout=WAIT_MS):
+        controller.disconnect()
+    assert store.sessions() == []

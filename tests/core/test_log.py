@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from wsinspector.core.filters import FrameFilter
 from wsinspector.core.frames import Direction, Frame, Opcode, close_payload
 from wsinspector.core.log import FrameLog
 from wsinspector.core.model import header
@@ -285,3 +286,49 @@ def test_counters_follow_every_way_of_appending() -> None:
     add(log, IN, Opcode.PING, b"p")
     assert (log.frames_in, log.bytes_in, log.bytes_out) == (2, 301, 5)
     assert log.counts(0, 2) == (2, 1, 301, 5) and log.counts(1, 1) == (1, 0, 300, 0) and log.counts(2, 1) == (0,) * 4
+
+
+def _flood(log: FrameLog, count: int, start_ts: int = 0) -> None:
+    for i in range(count):
+        log.append_whole_in(header.whole_in(Opcode.TEXT, header_known=True, length_known=True),
+                            b"m%d" % (len(log)), start_ts + i)
+
+
+def test_a_log_that_does_not_record_keeps_its_newest_frames_and_says_it_dropped_the_rest() -> None:
+    log = FrameLog(started_ns=0)
+    _flood(log, 100)
+    assert not log.keep_window(60, 1 << 20, len(log), 0)  # not over twice the window yet
+    add(log, OUT, Opcode.PING, b"hb", ts_ns=100)
+    add(log, IN, Opcode.PONG, b"hb", ts_ns=105)
+    add(log, IN, Opcode.TEXT, b"part ", fin=False, ts_ns=106)
+    add(log, IN, Opcode.CONTINUATION, b"two", fin=True, ts_ns=107)
+    _flood(log, 100, start_ts=200)
+    assert log.keep_window(60, 1 << 20, len(log), 0)
+    assert len(log) == 204 and log.first_held == 144 and log.dropped == range(0, 144)
+    assert log.payload_bytes == sum(len(b"m%d" % seq) for seq in range(144, 204))
+    # the newest frames read as before, the dropped ones as empty frames
+    assert log.payload(203) == b"m203" and log[203].seq == 203 and log.ts_ns(144) == 240
+    assert log.payload(5) == b"" and log.size(5) == 0 and log.frame(5).note == "dropped: not recorded"
+    assert log.message_for(102) is None and log.message_for(190) is not None
+    # filters and find pass the dropped frames by; the times and RTTs over the whole session stay
+    assert log.match_seqs(FrameFilter(text="m1"), 0, 203) == [seq for seq in range(144, 204) if b"m1" in b"m%d" % seq]
+    assert log.match_seqs(FrameFilter(), 130, 170) == list(range(144, 171))
+    assert [seq for seq, _, _ in log.scan(0, 170)] == list(range(144, 171))
+    assert log.seq_at_or_after(50) == 0 and log.seq_at_or_after(239) == 0 and log.seq_at_or_after(240) == 144
+    assert log.rtt_ns(101) == 5 and [s[0] for s in log.rtt_samples] == [101]
+    assert log.frames_in == 203 and [m.last_seq for m in log.iter_messages()] == list(range(144, 204))
+
+
+def test_the_window_is_bounded_by_payload_bytes_too_and_keeps_what_is_not_recorded_yet() -> None:
+    log = FrameLog(started_ns=0)
+    for i in range(10):
+        add(log, IN, Opcode.BINARY, bytes([i]) * 1000, ts_ns=i)
+    # at most 2,500 bytes: the newest two frames, but never a frame at or after seq 5 (not recorded yet)
+    assert log.window_start(100, 2500) == 8
+    assert log.keep_window(100, 1000, 5, 5)
+    assert log.first_held == 5 and log.payload(5) == bytes([5]) * 1000 and log.size(9) == 1000
+    assert log.keep_window(100, 1000, 10, 5)
+    assert log.first_held == 9 and log.dropped == range(0, 9) and log.payload(9) == bytes([9]) * 1000
+    assert log.columns(9, 10).payload == bytes([9]) * 1000
+    add(log, OUT, Opcode.TEXT, b"after", ts_ns=20)
+    assert log.counts(9, 10) == (1, 1, 1000, 5) and log.payload(10) == b"after"

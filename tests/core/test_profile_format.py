@@ -50,7 +50,8 @@ def every_setting_changed() -> ConnectionProfile:
         compression=Compression(deflate=False, server_max_window_bits=10, client_max_window_bits=12,
                                 server_no_context_takeover=True, client_no_context_takeover=True),
         health=Health(heartbeat_interval_s=7.5, heartbeat_timeout_s=3.5, heartbeat_action=HEARTBEAT_RECONNECT,
-                      reconnect=True, reconnect_max_attempts=4, reconnect_base_s=1.5, reconnect_max_s=12.0),
+                      reconnect=True, reconnect_max_attempts=4, reconnect_base_s=1.5, reconnect_max_s=12.0,
+                      record=False),
         tls=Tls(verify=False, ca_file="/etc/ssl/private-ca.pem", client_cert="/home/me/me.p12",
                 client_key="/home/me/me.key", min_version="1.3", pinned=(":".join(["AB"] * 32),)),
         proxy=Proxy(mode="http", host="proxy.corp", port=3128, username="ann"),
@@ -62,7 +63,8 @@ def every_setting_changed() -> ConnectionProfile:
 
 def settings_of_older_forms() -> ConnectionProfile:
     """``every_setting_changed()`` as far as the files written before TLS settings existed can hold it."""
-    return every_setting_changed().with_changes(tls=Tls(), proxy=Proxy(), endpoint={"connect_to": ""})
+    return every_setting_changed().with_changes(tls=Tls(), proxy=Proxy(), endpoint={"connect_to": ""},
+                                                health={"record": True})
 
 
 def test_the_test_profile_changes_every_setting() -> None:
@@ -195,6 +197,7 @@ def test_the_flat_version_1_form_is_read_with_every_setting() -> None:
     flat = json.loads((DATA / "profile_v1.json").read_text(encoding="utf-8"))
     assert "version" not in flat
     profile = profile_from_dict("0123456789abcdef0123456789abcdef", flat)
+    # version 1 had no record switch: every session was recorded
     assert profile == settings_of_older_forms().with_changes(builtin="", unknown={"folder": "Team"})
     assert profile_to_dict(profile)["folder"] == "Team"
 

@@ -17,7 +17,11 @@ from wsinspector.core.store import SessionStatus, Store
 from wsinspector.core.stored import StoredSession
 
 IN, OUT = Direction.IN, Direction.OUT
-KINDS = ["live", "stored"]
+#: a live log with every frame in memory, the stored session it recorded, and a live log that let go of its
+#: recorded frames up to seq 13 (through a fragmented message) and reads them back from the store
+KINDS = ["live", "stored", "windowed"]
+#: where the windowed kind's memory starts
+WINDOW_START = 13
 
 
 @pytest.fixture
@@ -28,15 +32,26 @@ def store(data_dir: Path) -> Iterator[Store]:
 
 
 def as_kind(kind: str, log: FrameLog, store: Store, events: Sequence[tuple[int, int, str, str]] = ()) -> Session:
-    """The log itself, or the stored session it records (in small flushes, with its events)."""
+    """The log itself, or the stored session it records (in small flushes, with its events), or the log with
+    its older frames out of memory and read back from that session."""
     if kind == "live":
         return log
     session_id = store.create_session("recorded", "ws://127.0.0.1:1/", log.started_wall, log.started_ns)
+    if kind == "windowed":
+        created = store.session(session_id)
+        assert created is not None
+        log.read_older_from(StoredSession(store, created))
     open_chunk = None
     for first in range(0, len(log), 7):
         open_chunk = store.append_live(session_id, log, first, min(first + 7, len(log)) - 1, open_chunk)
     for seq, ts, kind_of, text in events:
         store.add_event(session_id, seq, ts, kind_of, text)
+    if kind == "windowed":
+        held = log.nbytes() + log.payload_bytes
+        assert log.release(min(WINDOW_START, len(log) - 1), len(log))
+        assert log.first_held == min(WINDOW_START, len(log) - 1) and log.nbytes() + log.payload_bytes < held
+        assert log.dropped == range(0)
+        return log
     store.finish_session(session_id, SessionStatus.CLOSED, STARTED_WALL + 1, 1000, "")
     record = store.session(session_id)
     assert record is not None

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shiboken6
 
 from tests.peers import QtPeer
 from tests.ui.helpers import show_window
@@ -38,6 +39,9 @@ def window(qtbot: Any, context: AppContext) -> Iterator[MainWindow]:
     win = MainWindow(context)
     show_window(qtbot, win)
     yield win
+    # pytest-qt has closed it already and asked for its deletion, which the events it processed may have done
+    if not shiboken6.isValid(win):
+        return
     if win.tests_page.loaded:
         win.tests_view.dirty = False  # whatever a test left unsaved on the Tests page: no question on closing
     win.close()

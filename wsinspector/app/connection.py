@@ -24,6 +24,7 @@ from wsinspector.core.profiles import (
 )
 from wsinspector.core.rates import Counters, RateMeter
 from wsinspector.core.store import SessionStatus, Store, StoreError
+from wsinspector.core.stored import StoredSession
 
 if TYPE_CHECKING:
     from wsinspector.net.engines import Connection
@@ -33,6 +34,10 @@ log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL_MS = 50
 RATES_INTERVAL_MS = 500
+#: the newest frames a live session keeps in memory, and at most this much of their payloads; it lets go of
+#: older ones once it holds twice as many (recorded ones are read back from the store, the others are dropped)
+WINDOW_FRAMES = 100_000
+WINDOW_BYTES = 16 << 20
 
 _P = ParamSpec("_P")
 
@@ -304,10 +309,19 @@ class ConnectionController(QObject, LogRecording):
         self._rates_timer.stop()
         self._discard_connection()
 
+    @property
+    def records(self) -> bool:
+        """Whether this connection's sessions are recorded (its settings can make it a live view only)."""
+        return self.profile is None or self.profile.health.record
+
     @Slot()
     def flush(self) -> None:
         last = len(self.log) - 1
         self._save_frames(last)
+        # a frame not recorded yet stays in memory while the recording goes on; what a deleted session had
+        # recorded is not there to read back
+        self.log.keep_window(WINDOW_FRAMES, WINDOW_BYTES, self._saved if self.is_recording else last + 1,
+                             self._saved if self.session_id is not None else 0)
         if not self.healthy and not self._heartbeat_late():
             self._set_health(True, "")
         if last >= self._flushed:
@@ -376,13 +390,17 @@ class ConnectionController(QObject, LogRecording):
             self.recording_failed.emit("Recording stopped: you deleted this session. The live view goes on.")
 
     def _start_recording(self, profile: ConnectionProfile, url: str) -> None:
-        if self._store is None:
+        if self._store is None or not profile.health.record:
             return
         try:
             self.session_id = self._store.create_session(profile.name, url, self.log.started_wall,
                                                          self.log.started_ns, profile.id)
+            record = self._store.session(self.session_id)
         except StoreError as exc:
             self._recording_failed(str(exc))
+            return
+        if record is not None:
+            self.log.read_older_from(StoredSession(self._store, record))
 
     def _finish_recording(self, status: str, code: int | None, reason: str) -> None:
         if self._store is None or self.session_id is None:

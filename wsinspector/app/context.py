@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import platformdirs
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, Slot
 
 from wsinspector import APP_NAME
 from wsinspector.app.connection import ConnectionController
@@ -83,6 +83,7 @@ class AppContext(QObject):
             self.interrupted = []
         self.connections = ConnectionsController(self.store, self)
         self.sessions = SessionsController(self.store, self)
+        self._apply_retention()
         #: one controller per open connection, in the order they were opened
         self.controllers: list[ConnectionController] = []
         #: the window's connection
@@ -99,14 +100,27 @@ class AppContext(QObject):
         # on the temporary store nothing would be kept anyway: don't hold every frame twice in memory
         controller = ConnectionController(self.store if self.saving else None, self)
         self.sessions.session_deleted.connect(controller.on_session_deleted)
+        controller.session_saved.connect(self._apply_retention)
         self.controllers.append(controller)
         return controller
+
+    @Slot()
+    def _apply_retention(self) -> None:
+        """Delete the stored sessions the user's retention lets go of: at start-up, and after each recording."""
+        try:
+            deleted = self.sessions.apply_retention()
+        except (StoreError, sqlite3.Error) as exc:
+            log.warning("retention not applied: %s", exc)
+            return
+        if deleted:
+            log.info("retention deleted %d stored session%s", deleted, "s" if deleted != 1 else "")
 
     def close_controller(self, controller: ConnectionController) -> None:
         """End a connection's controller: its link is aborted and what it recorded is saved."""
         controller.shutdown()
         self.controllers.remove(controller)
         self.sessions.session_deleted.disconnect(controller.on_session_deleted)
+        controller.session_saved.disconnect(self._apply_retention)
         controller.deleteLater()
 
     def start_echo_server(self) -> None:

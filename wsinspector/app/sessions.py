@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import sqlite3
+import time
 from array import array
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,9 +18,13 @@ from wsinspector.core.chunks import CHUNK_FRAMES
 from wsinspector.core.export import SessionFileError, SessionInfo, read_session, write_session
 from wsinspector.core.filters import FrameFilter
 from wsinspector.core.model import header
+from wsinspector.core.retention import SETTING as RETENTION_SETTING
+from wsinspector.core.retention import Retention
 from wsinspector.core.session import Session
 from wsinspector.core.store import SessionRecord, SessionStatus, Store, StoreError
 from wsinspector.core.stored import StoredSession
+
+log = logging.getLogger(__name__)
 
 EXPORT_PAGE = 5000
 IMPORT_BATCH = 5000
@@ -74,6 +81,59 @@ class SessionsController(QObject):
         self._store.delete_session(session_id)
         self.session_deleted.emit(session_id)
         self.sessions_changed.emit()
+
+    # -- retention and disk use -------------------------------------------------------------------
+
+    @property
+    def retention(self) -> Retention:
+        return Retention.from_json(self._store.setting(RETENTION_SETTING))
+
+    def expiring(self, retention: Retention, now_wall: float | None = None) -> list[SessionRecord]:
+        """The sessions ``retention`` would delete now, oldest first."""
+        sizes = self._stored_bytes()
+        records = {r.id: r for r in self.sessions()}
+        ids = retention.expired(((r.id, r.started_wall + (r.duration_s or 0.0), r.status == SessionStatus.LIVE,
+                                  sizes.get(r.id, 0)) for r in records.values()),
+                                time.time() if now_wall is None else now_wall)
+        return [records[i] for i in ids]
+
+    def set_retention(self, retention: Retention) -> int:
+        """Keep sessions by ``retention`` from now on, and delete those it lets go of; how many were deleted."""
+        self._store.set_setting(RETENTION_SETTING, retention.to_json())
+        self.sessions_changed.emit()
+        return self.apply_retention()
+
+    def apply_retention(self) -> int:
+        """Delete the stored sessions the retention lets go of (at start-up and whenever a recording ends);
+        how many were deleted."""
+        deleted = 0
+        for record in self.expiring(self.retention):
+            self.delete(record.id)
+            deleted += 1
+        return deleted
+
+    def disk_used(self) -> int:
+        """Bytes the store's files take on disk (the database and its write-ahead log)."""
+        path = self._store.path
+        if path is None:
+            return 0
+        total = 0
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                total += path.with_name(path.name + suffix).stat().st_size
+        return total
+
+    def stored_bytes(self) -> int:
+        """Bytes the stored sessions' frames take, all together."""
+        return sum(self._stored_bytes().values())
+
+    def _stored_bytes(self) -> dict[int, int]:
+        """Each session's bytes; none when the file cannot be read (a size limit then deletes nothing)."""
+        try:
+            return self._store.stored_bytes()
+        except sqlite3.DatabaseError as exc:
+            log.warning("cannot measure the stored sessions: %s", exc)
+            return {}
 
     # -- export -----------------------------------------------------------------------------------
 

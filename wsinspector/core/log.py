@@ -21,7 +21,17 @@ from wsinspector.core.session.interface import Columns
 from wsinspector.core.session.messages import MessageStream
 
 if TYPE_CHECKING:
+    from typing import Protocol
+
     from wsinspector.core.filters import FrameFilter
+    from wsinspector.core.session.interface import Session
+
+    class OlderFrames(Session, Protocol):
+        """A reader of the frames a live log recorded (a stored session that is still growing)."""
+
+        def extend(self, count: int) -> None:
+            """The recorded session now holds ``count`` frames."""
+            ...
 
 # the header module's flags, bound here for the append path
 _COMPLETES = header.COMPLETES
@@ -53,6 +63,14 @@ class FrameLog:
         self._offsets = array("q", [0])
         self._meta = array("I")
         self._data = bytearray()
+        #: the seq of the first frame in memory (index 0 of the columns)
+        self._base = 0
+        #: frames below _older_end are read back from _older; from there up to _base they were dropped
+        self._older: OlderFrames | None = None
+        self._older_end = 0
+        self._gap = _Dropped(self)
+        #: the time stamp of the last dropped frame
+        self._dropped_ts = 0
         self._payload_length: dict[int, int] = {}
         self._mask_key: dict[int, bytes] = {}
         self._note: dict[int, str] = {}
@@ -80,54 +98,158 @@ class FrameLog:
         self._frames_in = self._bytes_in = self._bytes_out = 0
 
     def __len__(self) -> int:
-        return len(self._ts)
+        return self._base + len(self._ts)
 
     def __getitem__(self, seq: int) -> Frame:
         if seq < 0:
-            seq += len(self._ts)
-        meta = self._meta[seq]
-        payload = bytes(self._data[self._offsets[seq] : self._offsets[seq + 1]])
+            seq += len(self)
+        if seq < self._base:
+            return self._before(seq).frame(seq)
+        index = seq - self._base
+        meta = self._meta[index]
+        payload = bytes(self._data[self._offsets[index] : self._offsets[index + 1]])
         fields = header.fields(meta)
         if meta & _LENGTH_IS_PAYLOAD:
             length: int | None = len(payload)
         else:
             length = self._payload_length.get(seq)
-        return Frame(seq=seq, ts_ns=self._ts[seq], payload=payload, payload_length=length,
+        return Frame(seq=seq, ts_ns=self._ts[index], payload=payload, payload_length=length,
                      mask_key=self._mask_key.get(seq), note=self._note.get(seq, ""), **fields)  # type: ignore[arg-type]
 
     def __iter__(self) -> Iterator[Frame]:
-        for seq in range(len(self._ts)):
-            yield self[seq]
+        return self.frames(0, len(self) - 1)
+
+    # -- the window in memory ---------------------------------------------------------------------
+
+    def _before(self, seq: int) -> Session | _Dropped:
+        """Where a frame no longer in memory is read: the recorded session, or the dropped frames' stand-in."""
+        if seq < self._older_end and self._older is not None:
+            return self._older
+        if seq < 0:
+            raise IndexError(seq)
+        return self._gap
+
+    @property
+    def first_held(self) -> int:
+        """The seq of the first frame held in memory."""
+        return self._base
+
+    @property
+    def dropped(self) -> range:
+        """The seqs of the frames let go of without being recorded: a live view that does not record keeps
+        only its newest frames."""
+        return range(self._older_end, self._base)
+
+    def read_older_from(self, older: OlderFrames) -> None:
+        """Frames recorded from now on, once out of memory, are read back through ``older`` (a reader of the
+        session the store records). Call before any frame leaves memory."""
+        if self._base == 0:
+            self._older = older
+
+    def window_start(self, frames: int, payload_bytes: int) -> int:
+        """The first seq of the newest ``frames`` frames that hold at most ``payload_bytes`` of payload (at
+        least the newest frame)."""
+        held = len(self._ts)
+        start = max(0, held - frames)
+        end = self._offsets[held]
+        if end - self._offsets[start] > payload_bytes:
+            start = min(held - 1, bisect_left(self._offsets, end - payload_bytes, start))
+        return self._base + max(start, 0)
+
+    def keep_window(self, frames: int, payload_bytes: int, releasable: int, stored: int) -> bool:
+        """Bound the memory held: once more than twice ``frames`` frames or ``payload_bytes`` of payload are in
+        memory, let go of all but the newest ``frames`` frames and ``payload_bytes`` bytes, never a frame at or
+        after ``releasable`` (a frame not recorded yet). Frames below ``stored`` are recorded and read back
+        through the reader given to :meth:`read_older_from`; the others are dropped. True if frames were let go."""
+        if len(self._ts) <= 2 * frames and len(self._data) <= 2 * payload_bytes:
+            return False
+        return self.release(min(self.window_start(frames, payload_bytes), releasable), stored)
+
+    def release(self, upto: int, stored: int) -> bool:
+        """Let go of the frames below ``upto`` from memory (see :meth:`keep_window`). True if any were."""
+        upto = min(upto, len(self))
+        count = upto - self._base
+        if count <= 0:
+            return False
+        self._count_up()
+        older = self._older
+        if older is not None and self._older_end == self._base and stored > self._older_end:
+            self._older_end = min(stored, upto)
+            older.extend(self._older_end)
+        if self._older_end < upto:
+            self._dropped_ts = self._ts[count - 1]
+        start = self._offsets[count]
+        self._ts = self._ts[count:]
+        self._meta = self._meta[count:]
+        offsets = self._offsets[count:]
+        if start:
+            import numpy as np  # noqa: PLC0415  (numpy on first use, not at start-up)
+
+            offsets = array("q", (np.frombuffer(offsets, dtype=np.int64) - start).tobytes())
+        self._offsets = offsets
+        self._data = self._data[start:]
+        self._base = upto
+        self._release_side_tables(upto)
+        return True
+
+    def _release_side_tables(self, upto: int) -> None:
+        seqs = self._extra_seqs
+        cut = bisect_left(seqs, upto)
+        for seq in seqs[:cut]:
+            self._payload_length.pop(seq, None)
+            self._mask_key.pop(seq, None)
+            self._note.pop(seq, None)
+        self._extra_seqs = seqs[cut:]
+        # a message that ends in memory keeps its fragments, even those before it
+        self._fragmented = {last: m for last, m in self._fragmented.items() if last >= upto}
+        self._fragment_of = {seq: last for seq, last in self._fragment_of.items() if last >= upto}
+        self._continues = {seq: op for seq, op in self._continues.items() if seq >= upto}
 
     # -- fast column access for views -------------------------------------------------------------
 
     def ts_ns(self, seq: int) -> int:
-        return self._ts[seq]
+        if seq < self._base:
+            return self._before(seq).ts_ns(seq)
+        return self._ts[seq - self._base]
 
     def meta(self, seq: int) -> int:
         """The packed header bits of a frame (see :mod:`wsinspector.core.model.header`)."""
-        return self._meta[seq] & _HEADER_BITS
+        if seq < self._base:
+            return self._before(seq).meta(seq)
+        return self._meta[seq - self._base] & _HEADER_BITS
 
     def direction(self, seq: int) -> Direction:
-        return header.direction(self._meta[seq])
+        return header.direction(self.meta(seq))
 
     def opcode(self, seq: int) -> Opcode:
-        return header.opcode(self._meta[seq])
+        return header.opcode(self.meta(seq))
 
     def payload(self, seq: int) -> bytes:
-        return bytes(self._data[self._offsets[seq] : self._offsets[seq + 1]])
+        if seq < self._base:
+            return self._before(seq).payload(seq)
+        index = seq - self._base
+        return bytes(self._data[self._offsets[index] : self._offsets[index + 1]])
 
     def payload_head(self, seq: int, limit: int) -> bytes:
-        start = self._offsets[seq]
-        return bytes(self._data[start : min(start + limit, self._offsets[seq + 1])])
+        if seq < self._base:
+            return self._before(seq).payload_head(seq, limit)
+        index = seq - self._base
+        start = self._offsets[index]
+        return bytes(self._data[start : min(start + limit, self._offsets[index + 1])])
 
     def size(self, seq: int) -> int:
         """Wire length when known, else the payload length."""
-        if self._meta[seq] & _LENGTH_IS_PAYLOAD:
-            return self._offsets[seq + 1] - self._offsets[seq]
-        return self._payload_length.get(seq, self._offsets[seq + 1] - self._offsets[seq])
+        if seq < self._base:
+            return self._before(seq).size(seq)
+        index = seq - self._base
+        length = self._offsets[index + 1] - self._offsets[index]
+        if self._meta[index] & _LENGTH_IS_PAYLOAD:
+            return length
+        return self._payload_length.get(seq, length)
 
     def note(self, seq: int) -> str:
+        if seq < self._base:
+            return self._before(seq).note(seq)
         return self._note.get(seq, "")
 
     def frame(self, seq: int) -> Frame:
@@ -135,38 +257,56 @@ class FrameLog:
 
     def frames(self, first: int, last: int) -> Iterator[Frame]:
         """Frames ``first``..``last`` (inclusive), in order."""
-        for seq in range(first, last + 1):
+        first = max(first, 0)
+        if first < self._older_end and self._older is not None:
+            yield from self._older.frames(first, min(last, self._older_end - 1))
+            first = self._older_end
+        for seq in range(first, min(last, len(self) - 1) + 1):
             yield self[seq]
 
     def scan(self, first: int, last: int) -> Iterator[tuple[int, int, bytes]]:
-        """(seq, meta, payload) of frames ``first``..``last``, for filters and find."""
-        for seq in range(first, last + 1):
+        """(seq, meta, payload) of frames ``first``..``last``, for filters and find (dropped frames are not
+        there to find)."""
+        if first < self._older_end and self._older is not None:
+            yield from self._older.scan(max(first, 0), min(last, self._older_end - 1))
+        for seq in range(max(first, self._base), min(last, len(self) - 1) + 1):
             yield seq, self.meta(seq), self.payload(seq)
 
     def match_seqs(self, flt: FrameFilter, first: int, last: int) -> list[int]:
         """Seqs in ``first``..``last`` that ``flt`` lets through. Raises FilterError on a bad regex."""
         match = flt.matcher()
+        seqs: list[int] = []
+        if first < self._older_end and self._older is not None:
+            seqs = self._older.match_seqs(flt, max(first, 0), min(last, self._older_end - 1))
+        held = range(max(first, self._base), min(last, len(self) - 1) + 1)
         if flt.is_empty():
-            return list(range(first, last + 1))
-        return [seq for seq, meta, payload in self.scan(first, last) if match(meta, payload)]
+            seqs.extend(held)
+        else:
+            seqs.extend(seq for seq, meta, payload in self.scan(held.start, held.stop - 1) if match(meta, payload))
+        return seqs
 
     def columns(self, first: int, end: int) -> Columns:
-        """Frames ``first`` up to ``end`` (exclusive) as columns: what the store reads to record them."""
+        """Frames ``first`` up to ``end`` (exclusive), all in memory, as columns: what the store reads to record
+        them."""
         extras: list[tuple[int, int | None, bytes | None, str | None]] = []
         seqs = self._extra_seqs
         for k in range(bisect_left(seqs, first), bisect_left(seqs, end)):
             seq = seqs[k]
             extras.append((seq - first, self._payload_length.get(seq), self._mask_key.get(seq), self._note.get(seq)))
-        offsets = self._offsets[first:end + 1]
-        return Columns(first, self._ts[first:end], self._meta[first:end], offsets,
+        base = self._base
+        offsets = self._offsets[first - base:end - base + 1]
+        return Columns(first, self._ts[first - base:end - base], self._meta[first - base:end - base], offsets,
                        bytes(self._data[offsets[0]:offsets[-1]]), extras)
 
     def counts(self, first: int, last: int) -> tuple[int, int, int, int]:
-        """(frames in, frames out, payload bytes in, payload bytes out) of frames ``first``..``last``."""
+        """(frames in, frames out, payload bytes in, payload bytes out) of frames ``first``..``last``, all in
+        memory."""
         import numpy as np  # noqa: PLC0415  (numpy on first use, not at start-up)
 
         if last < first:
             return 0, 0, 0, 0
+        first -= self._base
+        last -= self._base
         # copies of the slices: a buffer exported to numpy would stop the arrays from growing
         out = header.out_column(np.frombuffer(self._meta[first:last + 1], dtype=np.uint32))
         sizes = np.diff(np.frombuffer(self._offsets[first:last + 2], dtype=np.int64))
@@ -175,7 +315,7 @@ class FrameLog:
         return last + 1 - first - frames_out, frames_out, int(sizes.sum()) - bytes_out, bytes_out
 
     def _count_up(self) -> None:
-        end = len(self._ts)
+        end = len(self)
         if end > self._counted:
             frames_in, _frames_out, bytes_in, bytes_out = self.counts(self._counted, end - 1)
             self._frames_in += frames_in
@@ -200,6 +340,7 @@ class FrameLog:
 
     @property
     def payload_bytes(self) -> int:
+        """Payload bytes held in memory."""
         return len(self._data)
 
     def nbytes(self) -> int:
@@ -222,7 +363,7 @@ class FrameLog:
                       masked: bool | None = None, payload_length: int | None = None,
                       mask_key: bytes | None = None, note: str = "") -> int:
         """Keep a frame given by its fields (no Frame object needed: the engines' hot path); returns its seq."""
-        seq = len(self._ts)
+        seq = self._base + len(self._ts)
         key = (direction, opcode, fin, rsv1, rsv2, rsv3, masked)
         meta = self._meta_cache.get(key)
         if meta is None:
@@ -305,12 +446,14 @@ class FrameLog:
 
     def message_for(self, seq: int) -> Message | None:
         """The complete message a data frame belongs to (None while it is still being received)."""
-        if not 0 <= seq < len(self._meta):
+        if not 0 <= seq < len(self):
             return None
         last = self._fragment_of.get(seq)
         if last is not None:
             return self._fragmented[last]
-        meta = self._meta[seq]
+        if seq < self._base:
+            return self._before(seq).message_for(seq)
+        meta = self._meta[seq - self._base]
         if not meta & _COMPLETES:
             return None
         return Message(header.direction(meta), header.opcode(meta), self.payload(seq), seq, seq, 1, (seq,))
@@ -399,13 +542,18 @@ class FrameLog:
         return asked
 
     def iter_messages(self) -> Iterator[Message]:
-        """Every complete message in the order it completed."""
-        metas = self._meta
-        for seq in range(len(metas)):
-            if metas[seq] & _COMPLETES:
-                message = self.message_for(seq)
-                assert message is not None
+        """Every complete message in the order it completed (but those of dropped frames)."""
+        if self._older is not None and self._older_end:
+            for message in self._older.iter_messages():
+                if message.last_seq >= self._older_end:
+                    break
                 yield message
+        metas, base = self._meta, self._base
+        for index in range(len(metas)):
+            if metas[index] & _COMPLETES:
+                complete = self.message_for(base + index)
+                assert complete is not None
+                yield complete
 
     @property
     def messages(self) -> list[Message]:
@@ -414,25 +562,27 @@ class FrameLog:
 
     def data_opcode(self, seq: int) -> Opcode:
         """TEXT or BINARY for a data frame (a continuation takes its message's), else the frame's own opcode."""
-        opcode = header.opcode(self._meta[seq])
+        if seq < self._base:
+            return self._before(seq).data_opcode(seq)
+        opcode = header.opcode(self._meta[seq - self._base])
         if opcode is Opcode.CONTINUATION:
             return self._continues.get(seq, Opcode.CONTINUATION)
         return opcode
 
     def relative_us(self, frame: Frame | int) -> float:
-        ts = frame.ts_ns if isinstance(frame, Frame) else self._ts[frame]
+        ts = frame.ts_ns if isinstance(frame, Frame) else self.ts_ns(frame)
         return (ts - self.started_ns) / 1000.0
 
     def seq_at_or_after(self, ts_ns: int) -> int:
         """The first seq stamped at or after ``ts_ns`` (len(self) when none): timestamps never decrease."""
-        lo, hi = 0, len(self._ts)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self._ts[mid] < ts_ns:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
+        if self._older is not None and self._older_end:
+            seq = self._older.seq_at_or_after(ts_ns)
+            if seq < self._older_end:
+                return seq
+        index = bisect_left(self._ts, ts_ns)
+        if index == 0 and self._older_end < self._base and ts_ns <= self._dropped_ts:
+            return self._older_end
+        return self._base + index
 
     def new_segment(self) -> None:
         """A new connection starts within the same log: unfinished fragments and open pings are dropped, and
@@ -440,7 +590,7 @@ class FrameLog:
         self._messages.reset()
         self._in_open = False
         self._pongs.reset()
-        self._segment_starts.add(len(self._ts))
+        self._segment_starts.add(len(self))
 
     def starts_segment(self, seq: int) -> bool:
         """Is this the first frame after a reconnect?"""
@@ -450,4 +600,39 @@ class FrameLog:
         """Something that happened to the connection between frames: disconnect, reconnect, timeout.
         Returns the seq the next frame will get."""
         self.events.append((ts_ns, kind, text))
-        return len(self._ts)
+        return len(self)
+
+
+class _Dropped:
+    """What a log says of a frame it let go of without recording it: an empty data frame of no direction's,
+    stamped when the last dropped frame was."""
+
+    def __init__(self, log: FrameLog) -> None:
+        self._log = log
+
+    def ts_ns(self, seq: int) -> int:
+        return self._log._dropped_ts
+
+    def meta(self, seq: int) -> int:
+        return 0
+
+    def size(self, seq: int) -> int:
+        return 0
+
+    def payload(self, seq: int) -> bytes:
+        return b""
+
+    def payload_head(self, seq: int, limit: int) -> bytes:
+        return b""
+
+    def note(self, seq: int) -> str:
+        return "dropped: not recorded"
+
+    def frame(self, seq: int) -> Frame:
+        return Frame(seq=seq, ts_ns=self.ts_ns(seq), payload=b"", note=self.note(seq), **header.fields(0))  # type: ignore[arg-type]
+
+    def data_opcode(self, seq: int) -> Opcode:
+        return header.opcode(0)
+
+    def message_for(self, seq: int) -> Message | None:
+        return None

@@ -175,7 +175,7 @@ class Compression(Record):
 
 @dataclass(frozen=True, slots=True)
 class Health(Record):
-    """Heartbeat pings and reconnecting, run by the app around a connection."""
+    """What the app runs around a connection: heartbeat pings, reconnecting, and recording its sessions."""
 
     #: seconds between heartbeat pings; 0 = no heartbeat
     heartbeat_interval_s: float = 0.0
@@ -189,6 +189,8 @@ class Health(Record):
     reconnect_max_attempts: int = 10
     reconnect_base_s: float = 0.5
     reconnect_max_s: float = 30.0
+    #: record each session in the store; off: a live view only, which keeps its newest frames
+    record: bool = True
 
     def resolved(self, variables: Mapping[str, str]) -> Self:
         if self.heartbeat_interval_s < 0 or (self.heartbeat_interval_s > 0 and self.heartbeat_timeout_s <= 0):

@@ -634,6 +634,13 @@ class Store:
         held, span = (_opt_int(value) or 0 for value in rows[0])
         return min(span, max(held, expected))
 
+    def stored_bytes(self) -> dict[int, int]:
+        """The bytes each session's frames take in the store, by session id (sessions without frames: none)."""
+        rows = self._db.execute(
+            "SELECT key >> ?, sum(length(ts) + length(meta) + length(ends) + length(payload) "
+            "+ coalesce(length(extras), 0)) FROM chunks GROUP BY key >> ?", (SEQ_BITS, SEQ_BITS))
+        return {int(session_id): int(size) for session_id, size in rows}
+
     def chunks(self, session_id: int, first: int, last: int) -> Iterator[Chunk]:
         """The chunks holding seqs ``first``..``last`` of a session, in order (decoded ones are cached)."""
         base = session_id << SEQ_BITS

@@ -26,7 +26,13 @@ READ_PAGE = 2000
 
 
 class StoredSession:
-    """Read-only view of a stored session. Only the pages on screen are in memory (an LRU of summaries)."""
+    """Read-only view of a stored session. Only the pages on screen are in memory (an LRU of summaries).
+
+    A live log reads its recorded frames that left memory through one of these, which grows with the recording
+    (:meth:`extend`)."""
+
+    #: a stored session holds every frame it recorded
+    dropped = range(0)
 
     def __init__(self, store: Store, record: SessionRecord, cached_pages: int = 64) -> None:
         self.store = store
@@ -46,6 +52,14 @@ class StoredSession:
 
     def __len__(self) -> int:
         return self._count
+
+    def extend(self, count: int) -> None:
+        """The session, still being recorded, now holds ``count`` frames (its last page is read again)."""
+        if count > self._count:
+            self._pages.pop(self._count // PAGE, None)
+            self._count = count
+            self._events = self.store.events(self.session_id)  # a damaged page: the events read before it
+            self._segment_starts = {seq for seq, _, kind, _ in self._events if kind == "reconnect"}
 
     def _summary(self, seq: int) -> tuple[int, int, int, int, bytes]:
         if not 0 <= seq < self._count:

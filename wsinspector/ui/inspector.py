@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wsinspector.app.connection import ConnectionController
+from wsinspector.app.connection import WINDOW_FRAMES, ConnectionController
 from wsinspector.app.connections import ConnectionsController
 from wsinspector.app.sessions import SessionsController
 from wsinspector.app.tasks import ChunkedTask
@@ -130,8 +130,9 @@ class InspectorPage(QWidget):
         timeline_layout.addWidget(self.filter_bar)
         timeline_layout.addWidget(self.timeline, 1)
         bar = QHBoxLayout()
-        for widget, stretch in ((self.profile_name, 0), (self.url, 1), (self.state_label, 0), (self.tls_off, 0),
-                                (self.certificate_button, 0), (self.edit_button, 0), (self.connect_button, 0)):
+        for widget, stretch in ((self.profile_name, 0), (self.url, 1), (self.state_label, 0),
+                                (self.recording_label, 0), (self.tls_off, 0), (self.certificate_button, 0),
+                                (self.edit_button, 0), (self.connect_button, 0)):
             bar.addWidget(widget, stretch)
         split = QSplitter(Qt.Orientation.Vertical)
         for index, (widget, stretch) in enumerate(((timeline_box, 5), (self.detail, 3), (self.composer, 2))):
@@ -145,6 +146,9 @@ class InspectorPage(QWidget):
         layout.addWidget(split, 1)
 
     def _build_tls_widgets(self) -> None:
+        self.recording_label = QLabel()
+        self.recording_label.setObjectName("recordingLabel")
+        self.recording_label.hide()
         self.tls_off = QLabel("⚠ Certificate not verified")
         self.tls_off.setObjectName("tlsNotVerified")
         self.tls_off.setToolTip("This connection accepts any server certificate (its TLS settings say so)")
@@ -185,6 +189,7 @@ class InspectorPage(QWidget):
         session.frames_appended.connect(self.on_frames_appended)
         session.rates_changed.connect(self.on_rates)
         session.recording_failed.connect(lambda message: self.banner.show_message(message, "error"))
+        session.recording_failed.connect(self._update_recording)
         session.health_changed.connect(self.on_health_changed)
         session.reconnecting.connect(self.on_reconnecting)
         session.opened.connect(self.on_opened)
@@ -279,7 +284,30 @@ class InspectorPage(QWidget):
         self.composer.set_connected(state is ConnectionState.OPEN and self._viewing is None)
         if state is ConnectionState.OPEN:
             self.composer.set_fault_injection(self.session.can_inject_faults, self.session.auto_pong)
+        self._update_recording()
         self._update_title()
+
+    @Slot()
+    def _update_recording(self) -> None:
+        """Whether the connection is recorded, beside its state: a live view only keeps its newest frames."""
+        session = self.session
+        if session.state is ConnectionState.CLOSED and not session.is_reconnecting:
+            self.recording_label.hide()
+            return
+        if session.is_recording:
+            text, colour = "● Recording", "#b00020"
+            tip = "Every frame is saved: the session is on the Sessions page"
+        elif not session.records:
+            text, colour = "Live view only", "#6b6b6b"
+            tip = (f"This connection is not recorded (see its settings): the live view keeps its newest "
+                   f"{WINDOW_FRAMES:,} frames and lets older ones go")
+        else:
+            text, colour = "Not recording", "#b26a00"
+            tip = "Recording stopped (see the message above); the live view keeps its newest frames"
+        self.recording_label.setText(text)
+        self.recording_label.setToolTip(tip)
+        self.recording_label.setStyleSheet(f"color: {colour}; font-weight: bold; padding: 0 4px;")
+        self.recording_label.show()
 
     @Slot(object)
     def on_opened(self, info: OpenInfo) -> None:
@@ -537,6 +565,9 @@ class InspectorPage(QWidget):
         text = f"frames: {total:,}  (↓ {frames_in:,}  ↑ {total - frames_in:,})"
         if self.model.is_filtered:
             text = f"showing {shown:,} of {total:,} frames"
+        dropped = len(source.dropped) if source is not None else 0
+        if dropped:
+            text += f"  · {dropped:,} older not kept"
         self.counts.setText(text)
         self.filter_bar.status.setText(f"{shown:,} / {total:,}" if self.model.is_filtered else "")
 

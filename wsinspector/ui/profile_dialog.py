@@ -202,6 +202,10 @@ class ProfileDialog(QDialog):
         reconnect_row.addWidget(self.reconnect_base)
         reconnect_row.addWidget(QLabel("doubling up to"))
         reconnect_row.addWidget(self.reconnect_max)
+        self.record = QCheckBox("Record each session (off: a live view only)")
+        self.record.setObjectName("record")
+        self.record.setToolTip("On: every frame is saved, and the session stays on the Sessions page.\n"
+                               "Off: nothing is saved; the live view keeps only the newest frames.")
         self.engine = QComboBox()
         self.engine.setObjectName("engine")
         for key, label in ENGINES.items():
@@ -301,6 +305,7 @@ class ProfileDialog(QDialog):
         general.addRow("Handshake headers", self.headers)
         general.addRow("Variables", self.variables)
         general.addRow("Connect to", self.connect_to)
+        general.addRow("Recording", self.record)
         tls_form = QFormLayout()
         tls_form.addRow("Verification", self.tls_verify)
         tls_form.addRow("", self.tls_warning)
@@ -388,6 +393,7 @@ class ProfileDialog(QDialog):
             ("health", "reconnect_max_attempts"): spin_field(self.reconnect_attempts),
             ("health", "reconnect_base_s"): spin_field(self.reconnect_base),
             ("health", "reconnect_max_s"): spin_field(self.reconnect_max),
+            ("health", "record"): check_field(self.record),
         }
         for (record, name), widget in self._fields.items():
             widget.write(getattr(getattr(profile, record) if record else profile, name))

@@ -8,12 +8,17 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
     QLabel,
     QMessageBox,
     QPushButton,
+    QSpinBox,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -22,6 +27,7 @@ from PySide6.QtWidgets import (
 from wsinspector.app.sessions import SessionsController
 from wsinspector.core.frames import describe_close_code
 from wsinspector.core.payloads import human_size
+from wsinspector.core.retention import Retention
 from wsinspector.core.store import SessionRecord
 from wsinspector.ui.table_model import ColumnsModel, Index
 
@@ -159,16 +165,28 @@ class SessionsView(QWidget):
                                          "again, what was received becomes expectations")
         self.save_test_button.clicked.connect(self._on_save_as_test)
         self.summary = QLabel()
+        self.disk = QLabel()
+        self.disk.setObjectName("diskUsed")
+        self.disk.setToolTip("The database file in the data folder, with its write-ahead log; space a deleted "
+                             "session leaves there is used again by the next recordings")
+        self.retention_button = QPushButton("Retention…")
+        self.retention_button.setObjectName("retentionButton")
+        self.retention_button.setToolTip("How long stored sessions are kept, and how much space they may take")
+        self.retention_button.clicked.connect(self.edit_retention)
         buttons = QHBoxLayout()
         for button in (self.open_button, self.rename_button, self.note_button, self.delete_button,
                        self.export_button, self.import_button, self.save_test_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.summary)
+        storage = QHBoxLayout()
+        storage.addWidget(self.disk, 1)
+        storage.addWidget(self.retention_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(buttons)
         layout.addWidget(self.table, 1)
+        layout.addLayout(storage)
         controller.sessions_changed.connect(self.refresh)
         self.table.selectionModel().currentRowChanged.connect(self._update_buttons)
         self.refresh()
@@ -184,6 +202,35 @@ class SessionsView(QWidget):
         if self.current_record() is None and count:
             self.table.selectRow(0)
         self._update_buttons()
+        self.update_disk_used()
+
+    @Slot()
+    def update_disk_used(self) -> None:
+        controller = self._controller
+        self.disk.setText(f"Disk used: {human_size(controller.disk_used())} (sessions: "
+                          f"{human_size(controller.stored_bytes())}) · {controller.retention.describe()}")
+
+    @Slot()
+    def edit_retention(self) -> None:
+        dialog = RetentionDialog(self._controller.retention, self)
+        chosen = dialog.retention() if dialog.exec() else None
+        dialog.deleteLater()
+        if chosen is not None:
+            self.set_retention(chosen)
+
+    def set_retention(self, retention: Retention) -> None:
+        """Keep sessions by ``retention``, once the user agrees to the sessions it deletes now, if any."""
+        doomed = self._controller.expiring(retention)
+        if doomed:
+            size = "" if len(doomed) > 1 else f" “{doomed[0].name}” of {format_started(doomed[0].started_wall)}"
+            answer = QMessageBox.question(
+                self, "Delete sessions",
+                f"This deletes {len(doomed):,} stored session{'s' if len(doomed) > 1 else ''}{size} now, the "
+                "oldest first. This cannot be undone.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self._controller.set_retention(retention)
 
     def select(self, session_id: int) -> None:
         row = self.model.row_of(session_id)
@@ -245,3 +292,45 @@ class SessionsView(QWidget):
         for button in (self.open_button, self.rename_button, self.note_button, self.delete_button,
                        self.export_button, self.save_test_button):
             button.setEnabled(has)
+
+
+class RetentionDialog(QDialog):
+    """How long stored sessions are kept (days) and how much space they may take (MiB); 0: no limit."""
+
+    def __init__(self, retention: Retention, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keep stored sessions")
+        self.setObjectName("retentionDialog")
+        self.setMinimumWidth(440)
+        self.days = QDoubleSpinBox()
+        self.days.setObjectName("retentionDays")
+        self.days.setRange(0, 36_500)
+        self.days.setDecimals(1)
+        self.days.setSuffix(" days")
+        self.days.setSpecialValueText("forever")
+        self.days.setValue(retention.max_age_days)
+        self.size = QSpinBox()
+        self.size.setObjectName("retentionSize")
+        self.size.setRange(0, 16 << 20)
+        self.size.setSingleStep(100)
+        self.size.setSuffix(" MiB")
+        self.size.setSpecialValueText("no limit")
+        self.size.setValue(-(-retention.max_bytes // (1 << 20)))
+        note = QLabel("Older sessions are deleted when wsinspector starts and whenever a recording ends, the "
+                      "oldest first. A session still recording is never deleted, and the newest one stays "
+                      "even when it alone is bigger than the limit.")
+        note.setWordWrap(True)
+        note.setStyleSheet("color: palette(mid);")
+        form = QFormLayout()
+        form.addRow("Delete sessions older than", self.days)
+        form.addRow("Keep at most", self.size)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(buttons)
+
+    def retention(self) -> Retention:
+        return Retention(max_age_days=self.days.value(), max_bytes=self.size.value() << 20)

@@ -39,6 +39,7 @@ DAMAGED_LABEL = "damaged"
 DAMAGED_COLOUR = "#b00020"
 _DAMAGED_TIP = ("This frame is damaged in the file: what its header held cannot be read. The bytes shown are "
                 "those stored.")
+_DROPPED_COLOUR = QColor("#8a8a8a")
 
 
 
@@ -59,6 +60,8 @@ def preview_of(opcode: Opcode, head: bytes, data_opcode: Opcode | None = None) -
     return preview(head, is_text, limit=PREVIEW_CHARS)
 
 
+#: what a frame the live view let go of without recording it shows
+DROPPED_TEXT = "not kept (not recorded: a live view keeps only its newest frames)"
 PREVIEW_CHARS = 160
 _HEAD_BYTES = PREVIEW_CHARS * 4
 
@@ -186,16 +189,14 @@ class TimelineModel(ColumnsModel):
 
     def _decoration(self, source: Session, seq: int, col: int, role: int) -> Any:  # noqa: PLR0911
         """Colours, fonts, tool tips and alignment of a cell."""
+        if seq in source.dropped:
+            return QBrush(_DROPPED_COLOUR) if role == Qt.ItemDataRole.ForegroundRole else None
         meta = source.meta(seq)
         if frame_header.damaged(meta):
             return self._damaged_role(col, role)
-        opcode = frame_header.opcode(meta)
         if role == Qt.ItemDataRole.ForegroundRole:
-            if col == COL_DIR:
-                return QBrush(_IN_COLOUR if frame_header.direction(meta) is Direction.IN else _OUT_COLOUR)
-            if col == COL_OPCODE and opcode.is_control:
-                return QBrush(_CONTROL_COLOUR)
-            return None
+            return self._foreground(meta, col)
+        opcode = frame_header.opcode(meta)
         if role == Qt.ItemDataRole.FontRole and opcode is Opcode.CLOSE:
             return self._bold
         if role == Qt.ItemDataRole.BackgroundRole and source.starts_segment(seq):
@@ -217,9 +218,19 @@ class TimelineModel(ColumnsModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
+    @staticmethod
+    def _foreground(meta: int, col: int) -> QBrush | None:
+        if col == COL_DIR:
+            return QBrush(_IN_COLOUR if frame_header.direction(meta) is Direction.IN else _OUT_COLOUR)
+        if col == COL_OPCODE and frame_header.opcode(meta).is_control:
+            return QBrush(_CONTROL_COLOUR)
+        return None
+
     def _display(self, source: Session, seq: int, col: int) -> str:  # noqa: PLR0911
         if col == COL_SEQ:
             return str(seq)
+        if seq in source.dropped:
+            return DROPPED_TEXT if col == COL_PREVIEW else ""
         if col == COL_TIME:
             return format_time(source.relative_us(seq))
         meta = source.meta(seq)
@@ -233,6 +244,10 @@ class TimelineModel(ColumnsModel):
             return _flag(frame_header.fin(meta))
         if col == COL_SIZE:
             return f"{source.size(seq):,}"
+        return self._preview(source, seq, meta)
+
+    @staticmethod
+    def _preview(source: Session, seq: int, meta: int) -> str:
         opcode = frame_header.opcode(meta)
         data_opcode = source.data_opcode(seq) if opcode is Opcode.CONTINUATION else None
         text = preview_of(opcode, source.payload_head(seq, _HEAD_BYTES), data_opcode)

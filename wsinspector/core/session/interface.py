@@ -59,6 +59,12 @@ class Session(Protocol):
 
     def __len__(self) -> int: ...
 
+    @property
+    def dropped(self) -> range:
+        """Seqs of frames that are not kept (a live view that does not record keeps only its newest frames):
+        they read as empty frames, and filters and find pass them by."""
+        ...
+
     # -- frames -----------------------------------------------------------------------------------
 
     def ts_ns(self, seq: int) -> int: ...
