@@ -6,7 +6,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import socket
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -153,3 +157,47 @@ def no_leftovers(request: pytest.FixtureRequest) -> Iterator[None]:
     gc.collect()
     if leftovers:
         pytest.fail("left behind after the test:\n  " + "\n  ".join(leftovers))
+
+
+# -- a real proxy ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunningProxy:
+    port: int
+    log: Path
+
+    def saw(self, text: str) -> bool:
+        return text in self.log.read_text(errors="replace")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def proxy_server(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., RunningProxy]]:
+    """``proxy_server(auth="user:password")`` starts pproxy on 127.0.0.1 speaking HTTP CONNECT and SOCKS5."""
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(auth: str = "") -> RunningProxy:
+        port = free_port()
+        log = tmp_path / f"proxy-{port}.log"
+        listen = f"http+socks5://127.0.0.1:{port}" + (f"#{auth}" if auth else "")
+        with log.open("wb") as out:
+            procs.append(subprocess.Popen([sys.executable, "-m", "pproxy", "-l", listen, "-v"], stdout=out,
+                                          stderr=subprocess.STDOUT))
+
+        def listening() -> bool:
+            with socket.socket() as probe:
+                return probe.connect_ex(("127.0.0.1", port)) == 0
+
+        qtbot.waitUntil(listening, timeout=20_000)
+        return RunningProxy(port, log)
+
+    yield start
+    for proc in procs:
+        proc.kill()
+        proc.wait(timeout=30)

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.cli.test_run import Cli, cli, write_test  # noqa: F401  (the fixture)
+from tests.cli.conftest import Cli
+from tests.cli.test_run import write_test
 from tests.net.pki import Authority
-from tests.net.test_proxies import proxy_server  # noqa: F401  (the fixture)
 from tests.peers import WebsocketsPeer
 
 ECHO = """\
@@ -30,7 +30,7 @@ def _wss(peer: WebsocketsPeer, host: str = "127.0.0.1") -> str:
     return f"wss://{host}:{port}/"
 
 
-def test_run_trusts_a_private_ca_and_a_client_certificate(cli: Cli, tmp_path: Path,  # noqa: F811
+def test_run_trusts_a_private_ca_and_a_client_certificate(cli: Cli, tmp_path: Path,
                                                          websockets_server: Callable[..., Any]) -> None:
     ca = Authority(tmp_path)
     (tmp_path / "clients").mkdir()
@@ -52,7 +52,7 @@ def test_run_trusts_a_private_ca_and_a_client_certificate(cli: Cli, tmp_path: Pa
     assert passed.stdout.splitlines()[-1].startswith("PASSED")
 
 
-def test_run_trusts_a_fingerprint_or_nothing_and_says_so(cli: Cli, tmp_path: Path,  # noqa: F811
+def test_run_trusts_a_fingerprint_or_nothing_and_says_so(cli: Cli, tmp_path: Path,
                                                          websockets_server: Callable[..., Any]) -> None:
     ca = Authority(tmp_path)
     server = ca.issue("server", expired=True)
@@ -71,7 +71,7 @@ def test_run_trusts_a_fingerprint_or_nothing_and_says_so(cli: Cli, tmp_path: Pat
     assert "'12:34' is not a SHA-256 fingerprint" in bad.stderr
 
 
-def test_run_connects_to_another_address_under_the_urls_name(cli: Cli, tmp_path: Path,  # noqa: F811
+def test_run_connects_to_another_address_under_the_urls_name(cli: Cli, tmp_path: Path,
                                                               websockets_server: Callable[..., Any]) -> None:
     ca = Authority(tmp_path)
     peer = websockets_server(ssl=ca.issue("backend", hosts=("api.wsinspector.invalid",)).server_context())
@@ -82,7 +82,7 @@ def test_run_connects_to_another_address_under_the_urls_name(cli: Cli, tmp_path:
     assert peer.request_headers["Host"] == f"api.wsinspector.invalid:{port}"
 
 
-def test_a_test_file_names_its_tls_settings_relative_to_itself(cli: Cli, tmp_path: Path,  # noqa: F811
+def test_a_test_file_names_its_tls_settings_relative_to_itself(cli: Cli, tmp_path: Path,
                                                                 websockets_server: Callable[..., Any]) -> None:
     (tmp_path / "certs").mkdir()
     ca = Authority(tmp_path / "certs", "team CA")
@@ -99,7 +99,7 @@ def test_a_test_file_names_its_tls_settings_relative_to_itself(cli: Cli, tmp_pat
     assert f"The CA file {suite / '..' / 'certs' / 'nobody.pem'} does not exist" in missing.output
 
 
-def test_run_goes_through_a_proxy(cli: Cli, tmp_path: Path, proxy_server: Callable[..., Any],  # noqa: F811
+def test_run_goes_through_a_proxy(cli: Cli, tmp_path: Path, proxy_server: Callable[..., Any],
                                   websockets_server: Callable[..., Any]) -> None:
     proxy = proxy_server()
     peer = websockets_server()

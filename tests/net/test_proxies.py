@@ -4,59 +4,13 @@ them), none, and errors that name the proxy and what it answered."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 
+from tests.conftest import RunningProxy, free_port
 from tests.net.conftest import Net
 from wsinspector.core.events import FailureKind
-
-
-@dataclass
-class RunningProxy:
-    port: int
-    log: Path
-
-    def saw(self, text: str) -> bool:
-        return text in self.log.read_text(errors="replace")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def proxy_server(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., RunningProxy]]:
-    """``proxy_server(auth="user:password")`` starts pproxy on 127.0.0.1 speaking HTTP CONNECT and SOCKS5."""
-    procs: list[subprocess.Popen[bytes]] = []
-
-    def start(auth: str = "") -> RunningProxy:
-        port = _free_port()
-        log = tmp_path / f"proxy-{port}.log"
-        listen = f"http+socks5://127.0.0.1:{port}" + (f"#{auth}" if auth else "")
-        with log.open("wb") as out:
-            procs.append(subprocess.Popen([sys.executable, "-m", "pproxy", "-l", listen, "-v"], stdout=out,
-                                          stderr=subprocess.STDOUT))
-
-        def listening() -> bool:
-            with socket.socket() as probe:
-                return probe.connect_ex(("127.0.0.1", port)) == 0
-
-        qtbot.waitUntil(listening, timeout=20_000)
-        return RunningProxy(port, log)
-
-    yield start
-    for proc in procs:
-        proc.kill()
-        proc.wait(timeout=30)
 
 
 @pytest.mark.parametrize("mode", ["http", "socks5"])
@@ -115,7 +69,7 @@ def test_a_proxy_that_wants_credentials_says_so(net: Net, proxy_server: Callable
 
 
 def test_a_proxy_that_is_not_there_is_named(net: Net) -> None:
-    port = _free_port()
+    port = free_port()
     [failure] = net.open_until("failed", "ws://127.0.0.1:9/",
                                proxy={"mode": "socks5", "host": "127.0.0.1", "port": port}).failed
     assert failure.kind is FailureKind.PROXY

@@ -16,6 +16,8 @@ from urllib.parse import unquote, urlsplit
 
 from wsinspector.core.profiles import PROXY_HTTP, PROXY_NONE, PROXY_SOCKS5, PROXY_SYSTEM, ProfileError, Proxy
 
+#: every environment variable that names a proxy
+ENVIRONMENT_NAMES = ("http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
 _SCHEMES = {"http": PROXY_HTTP, "socks5": PROXY_SOCKS5, "socks5h": PROXY_SOCKS5}
 _DEFAULT_PORTS = {PROXY_HTTP: 1080, PROXY_SOCKS5: 1080}
 

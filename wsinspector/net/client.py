@@ -265,12 +265,13 @@ class EngineConnection(QObject):
     def _ignore_ssl_errors(self) -> None:
         raise NotImplementedError
 
-    def _with_peer(self, failure: Failure) -> Failure:
-        """A TLS failure carries the certificate the server showed; a proxy's names the proxy."""
+    def _explained(self, failure: Failure) -> Failure:
+        """A failure with what explains it: a TLS failure the certificate the server showed, any failure before
+        the connection opened the proxy it went through."""
         if failure.kind is FailureKind.TLS and self._peer_info is not None:
-            return replace(failure, peer_certificate=self._peer_info)
+            failure = replace(failure, peer_certificate=self._peer_info)
         if self._proxy is not None and not self._was_open:
-            return replace(failure, proxy=self._proxy.describe())
+            failure = replace(failure, proxy=self._proxy.describe())
         return failure
 
     def _use_proxy(self, target: ResolvedTarget) -> QNetworkProxy:
@@ -712,7 +713,7 @@ class QtConnection(EngineConnection):
 
     def _finish_failed(self, failure: Failure | None) -> None:
         """End a connection attempt that never opened. ``None``: the user cancelled it."""
-        failure = self._with_peer(failure) if failure is not None else None
+        failure = self._explained(failure) if failure is not None else None
         self._finished = True
         self._handshake_timer.stop()
         self._close_timer.stop()

@@ -8,7 +8,7 @@ from PySide6.QtCore import QUrl
 from PySide6.QtNetwork import QNetworkProxy, QNetworkProxyFactory, QNetworkProxyQuery
 
 from wsinspector.core.profiles import PROXY_SOCKS5, PROXY_SYSTEM, Proxy
-from wsinspector.core.proxies import ProxyChoice, choose, is_loopback
+from wsinspector.core.proxies import ENVIRONMENT_NAMES, ProxyChoice, choose, is_loopback
 
 _KINDS = {QNetworkProxy.ProxyType.HttpProxy: "http", QNetworkProxy.ProxyType.Socks5Proxy: PROXY_SOCKS5}
 
@@ -27,7 +27,7 @@ def network_proxy(url: str, proxy: Proxy) -> tuple[QNetworkProxy, ProxyChoice | 
 
 def _platform_proxy(url: str) -> ProxyChoice | None:
     """The platform's settings (macOS, Windows; on Linux Qt reads only the environment, handled before)."""
-    if any(name in os.environ for name in ("http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")):
+    if any(name in os.environ for name in ENVIRONMENT_NAMES):
         return None  # the environment was read already: its no_proxy said direct
     if is_loopback(QUrl(url).host()):
         return None

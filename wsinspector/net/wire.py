@@ -336,7 +336,7 @@ class WireConnection(EngineConnection):
 
     def _finish_failed(self, failure: Failure | None) -> None:
         """End a connection attempt that never opened. ``None``: the user cancelled it."""
-        failure = self._with_peer(failure) if failure is not None else None
+        failure = self._explained(failure) if failure is not None else None
         self._stop_timers()
         if self._sock is not None:
             self._sock.abort()
