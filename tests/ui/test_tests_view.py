@@ -44,7 +44,8 @@ from wsinspector.core.scenario.model import (
 from wsinspector.core.scenario.verdict import RunResult
 from wsinspector.core.scenario.yaml_io import read_test
 from wsinspector.ui.main_window import MainWindow
-from wsinspector.ui.test_editor import COL_KIND, COL_SUMMARY, PairsEditor
+from wsinspector.ui.step_models import COL_KIND, COL_SUMMARY
+from wsinspector.ui.test_editor import PairsEditor
 from wsinspector.ui.tests_view import VCOL_MARK, VCOL_MESSAGE, VCOL_NAME, ScenariosView
 
 RUN_MS = 15_000

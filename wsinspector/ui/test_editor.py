@@ -9,15 +9,12 @@ or run it) names the first invalid field.
 
 from __future__ import annotations
 
-import json
-import math
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QSignalBlocker, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QFontDatabase
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -38,508 +35,41 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wsinspector.core.payloads import PayloadError, parse_hex, parse_json
 from wsinspector.core.profiles import ProfileError, validate_url
-from wsinspector.core.scenario.jsonpath import JsonPathError, parse_json_path
 from wsinspector.core.scenario.model import (
-    DEFAULT_TIMEOUT_S,
     OPCODE_NAMES,
-    BinaryPayload,
-    BytesMatcher,
-    ExpectStep,
-    JsonMatcher,
-    JsonPayload,
-    Matcher,
-    OpcodeMatcher,
-    RegexMatcher,
     Scenario,
-    SendStep,
     Step,
-    TextMatcher,
-    TextPayload,
-    WaitStep,
-    step_label,
 )
 from wsinspector.core.scenario.variables import expand
 from wsinspector.core.scenario.yaml_io import ScenarioFileError, dump, load
 from wsinspector.ui.qtext import set_plain_text
-from wsinspector.ui.table_model import ColumnsModel, Index
+from wsinspector.ui.step_draft import (
+    MATCH_KINDS,
+    SEND_KINDS,
+    STEP_KINDS,
+    WAIT_MODES,
+    DraftError,
+    StepDraft,
+    format_seconds,
+    parse_seconds,
+)
+from wsinspector.ui.step_models import (
+    COL_DELAY,
+    COL_INDEX,
+    COL_KIND,
+    COL_NAME,
+    COL_SUMMARY,
+    COL_TIMEOUT,
+    ERROR_COLOUR,
+    PairsModel,
+    StepsModel,
+)
 
-SEND_KINDS = (("text", "Text"), ("json", "JSON"), ("binary", "Binary (hex)"))
-MATCH_KINDS = (("text", "Exact text"), ("binary", "Exact bytes (hex)"), ("json", "JSON"),
-               ("regex", "Regular expression"), ("opcode", "Any message of opcode"))
-STEP_KINDS = (("send", "Send"), ("expect", "Expect"), ("wait", "Wait"))
-WAIT_MODES = ((False, "A fixed time"), (True, "Until a message matches"))
-_OPCODE_LABELS = {opcode: name for name, opcode in OPCODE_NAMES.items()}
-_HEX_PER_LINE = 16
-_SUMMARY_LIMIT = 120
-_ERROR_COLOUR = "#b00020"
 _WARNING_COLOUR = "#8a5a00"
-
 
 def monospace() -> Any:
     return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-
-
-def format_seconds(value: float) -> str:
-    value = float(value)
-    return str(int(value)) if value.is_integer() else repr(value)
-
-
-def hex_lines(data: bytes) -> str:
-    return "\n".join(data[i: i + _HEX_PER_LINE].hex(" ") for i in range(0, len(data), _HEX_PER_LINE))
-
-
-def _one_line(text: str, limit: int = _SUMMARY_LIMIT) -> str:
-    text = text.replace("\r", "").replace("\n", " ⏎ ")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _compact_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-class DraftError(ValueError):
-    """A field of the form that cannot be used: ``field`` names it (``payload``, ``delay``, ``pattern``,
-    ``ignore``, ``timeout``, ``capture``, ``seconds``, ``step``), the message says what is wrong."""
-
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field_name
-        self.message = message
-
-
-def parse_seconds(text: str, field_name: str, *, positive: bool) -> float | None:
-    """Seconds typed in a field; empty is None."""
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise DraftError(field_name, f"“{text}” is not a number of seconds (for example 2 or 0.5)") from None
-    if not math.isfinite(value):
-        raise DraftError(field_name, f"“{text}” is out of range")
-    if positive and value <= 0:
-        raise DraftError(field_name, "must be a positive number of seconds")
-    if value < 0:
-        raise DraftError(field_name, "must not be negative")
-    return value
-
-
-@dataclass
-class StepDraft:
-    """The fields of one step as typed; ``step`` is what they make (None while ``error`` says why not)."""
-
-    kind: str = "send"
-    name: str = ""
-    send_kind: str = "text"
-    payload: str = ""
-    delay: str = ""
-    match_kind: str = "text"
-    #: the matcher's text, hex, JSON or regular expression
-    pattern: str = ""
-    opcode: str = "text"
-    #: JSON paths to ignore, one a line
-    ignore: str = ""
-    timeout: str = ""
-    wait_until: bool = False
-    seconds: str = "1"
-    capture: list[tuple[str, str]] = field(default_factory=list)
-    step: Step | None = None
-    error: DraftError | None = None
-
-    @classmethod
-    def from_step(cls, step: Step) -> StepDraft:
-        draft = cls(name=step.name, step=step)
-        if isinstance(step, SendStep):
-            draft.kind = "send"
-            payload = step.payload
-            if isinstance(payload, TextPayload):
-                draft.send_kind, draft.payload = "text", payload.text
-            elif isinstance(payload, JsonPayload):
-                draft.send_kind, draft.payload = "json", json.dumps(payload.value, indent=2, ensure_ascii=False)
-            else:
-                draft.send_kind, draft.payload = "binary", hex_lines(payload.data)
-            draft.delay = "" if step.delay_s is None else format_seconds(step.delay_s)
-            return draft
-        if isinstance(step, WaitStep) and step.until is None:
-            draft.kind, draft.wait_until = "wait", False
-            draft.seconds = format_seconds(step.seconds or 0.0)
-            return draft
-        draft.kind = "expect" if isinstance(step, ExpectStep) else "wait"
-        draft.wait_until = isinstance(step, WaitStep)
-        matcher = step.matcher if isinstance(step, ExpectStep) else step.until
-        assert matcher is not None
-        draft.set_matcher(matcher)
-        draft.timeout = "" if step.timeout_s is None else format_seconds(step.timeout_s)
-        draft.capture = list(step.capture)
-        return draft
-
-    @classmethod
-    def new(cls, kind: str) -> StepDraft:
-        draft = cls(kind=kind)
-        if kind == "send":
-            draft.payload = "hello"
-        elif kind == "expect":
-            draft.match_kind, draft.pattern = "text", "hello"
-        draft.validate()
-        return draft
-
-    def set_matcher(self, matcher: Matcher) -> None:
-        if isinstance(matcher, TextMatcher):
-            self.match_kind, self.pattern = "text", matcher.text
-        elif isinstance(matcher, BytesMatcher):
-            self.match_kind, self.pattern = "binary", hex_lines(matcher.data)
-        elif isinstance(matcher, JsonMatcher):
-            self.match_kind = "json"
-            self.pattern = json.dumps(matcher.value, indent=2, ensure_ascii=False)
-            self.ignore = "\n".join(matcher.ignore)
-        elif isinstance(matcher, RegexMatcher):
-            self.match_kind, self.pattern = "regex", matcher.pattern
-        else:
-            self.match_kind, self.opcode = "opcode", _OPCODE_LABELS.get(matcher.opcode, "text")
-
-    @property
-    def valid(self) -> bool:
-        return self.step is not None
-
-    def validate(self) -> bool:
-        try:
-            self.step = self.build()
-        except DraftError as exc:
-            self.step, self.error = None, exc
-            return False
-        self.error = None
-        return True
-
-    # -- building -----------------------------------------------------------------------------------
-
-    def build(self) -> Step:
-        """The step these fields make, checked as the file format would check it; :class:`DraftError`."""
-        step = self._build()
-        try:
-            again = load(dump(Scenario("", "ws://check", (step,)))).steps[0]
-        except (ScenarioFileError, ValueError) as exc:
-            raise DraftError("step", str(exc)) from None
-        if again != step:
-            raise DraftError("step", "this step would not read back the same from a test file")
-        return step
-
-    def _build(self) -> Step:
-        if self.kind == "send":
-            payload = self._payload()
-            return SendStep(payload, parse_seconds(self.delay, "delay", positive=False), self.name)
-        if self.kind == "wait" and not self.wait_until:
-            seconds = parse_seconds(self.seconds, "seconds", positive=False)
-            if seconds is None:
-                raise DraftError("seconds", "how long to wait? (seconds, for example 0.5)")
-            return WaitStep(seconds=seconds, name=self.name)
-        matcher = self._matcher()
-        timeout = parse_seconds(self.timeout, "timeout", positive=True)
-        capture = self._captures()
-        try:
-            if self.kind == "expect":
-                return ExpectStep(matcher, capture, timeout, self.name)
-            return WaitStep(until=matcher, capture=capture, timeout_s=timeout, name=self.name)
-        except (JsonPathError, ValueError) as exc:
-            raise DraftError("capture", str(exc)) from None
-
-    def _payload(self) -> TextPayload | JsonPayload | BinaryPayload:
-        if self.send_kind == "text":
-            return TextPayload(self.payload)
-        try:
-            if self.send_kind == "json":
-                return JsonPayload(parse_json(self.payload))
-            return BinaryPayload(parse_hex(self.payload))
-        except PayloadError as exc:
-            raise DraftError("payload", str(exc)) from None
-
-    def _matcher(self) -> Matcher:
-        kind = self.match_kind
-        if kind == "text":
-            return TextMatcher(self.pattern)
-        if kind == "regex":
-            try:
-                return RegexMatcher(self.pattern)
-            except re.error as exc:
-                raise DraftError("pattern", f"invalid regular expression: {exc}") from None
-        if kind == "opcode":
-            return OpcodeMatcher(OPCODE_NAMES[self.opcode])
-        try:
-            if kind == "binary":
-                return BytesMatcher(parse_hex(self.pattern))
-            value = parse_json(self.pattern)
-        except PayloadError as exc:
-            raise DraftError("pattern", str(exc)) from None
-        paths = []
-        for number, line in enumerate(self.ignore.splitlines(), 1):
-            path = line.strip()
-            if not path:
-                continue
-            try:
-                parse_json_path(path)
-            except JsonPathError as exc:
-                raise DraftError("ignore", f"line {number}: {exc}") from None
-            paths.append(path)
-        return JsonMatcher(value, tuple(paths))
-
-    def _captures(self) -> tuple[tuple[str, str], ...]:
-        pairs: list[tuple[str, str]] = []
-        seen: set[str] = set()
-        for number, (name, path) in enumerate(self.capture, 1):
-            name, path = name.strip(), path.strip()
-            if not name and not path:
-                continue
-            if not name:
-                raise DraftError("capture", f"row {number}: name the variable that takes {path}")
-            if not path:
-                raise DraftError("capture", f"row {number}: give the JSON path of {name}, for example $.id")
-            if name in seen:
-                raise DraftError("capture", f"{name} is captured twice")
-            seen.add(name)
-            try:
-                parse_json_path(path)
-            except JsonPathError as exc:
-                raise DraftError("capture", f"row {number}: {exc}") from None
-            pairs.append((name, path))
-        return tuple(pairs)
-
-    # -- for the table ------------------------------------------------------------------------------
-
-    def kind_text(self) -> str:
-        if self.kind == "send":
-            return f"send {self.send_kind}"
-        if self.kind == "expect":
-            return f"expect {self.match_kind}"
-        return f"wait until {self.match_kind}" if self.wait_until else "wait"
-
-    def summary(self) -> str:
-        if self.error is not None:
-            return f"⚠ {self.error.message}"
-        step = self.step
-        if isinstance(step, SendStep):
-            payload = step.payload
-            if isinstance(payload, TextPayload):
-                return _one_line(payload.text)
-            if isinstance(payload, JsonPayload):
-                return _one_line(_compact_json(payload.value))
-            size = len(payload.data)
-            return _one_line(f"{size} byte{'s' if size != 1 else ''}: {payload.data[:32].hex(' ')}")
-        if isinstance(step, WaitStep) and step.until is None:
-            return f"pause {format_seconds(step.seconds or 0.0)} s"
-        assert isinstance(step, ExpectStep | WaitStep)
-        matcher = step.matcher if isinstance(step, ExpectStep) else step.until
-        text = describe_matcher(matcher)
-        if step.capture:
-            text += "  → " + ", ".join(f"{name} ← {path}" for name, path in step.capture)
-        return _one_line(text)
-
-
-def describe_matcher(matcher: Matcher | None) -> str:
-    if isinstance(matcher, TextMatcher):
-        return f"= {matcher.text}"
-    if isinstance(matcher, BytesMatcher):
-        size = len(matcher.data)
-        return f"= {size} byte{'s' if size != 1 else ''}: {matcher.data[:32].hex(' ')}"
-    if isinstance(matcher, JsonMatcher):
-        ignored = f"  (ignoring {', '.join(matcher.ignore)})" if matcher.ignore else ""
-        return f"= {_compact_json(matcher.value)}{ignored}"
-    if isinstance(matcher, RegexMatcher):
-        return f"~ /{matcher.pattern}/"
-    if isinstance(matcher, OpcodeMatcher):
-        return f"any {matcher.opcode.label} message"
-    return ""
-
-
-# -- models -------------------------------------------------------------------------------------------
-
-
-class PairsModel(ColumnsModel):
-    """An editable two-column table of text pairs (variable and value, variable and JSON path).
-
-    Signals:
-        changed(): a cell was edited, a row added or removed, or the pairs replaced
-    """
-
-    changed = Signal()
-
-    def __init__(self, columns: tuple[str, str], parent: Any = None) -> None:
-        super().__init__(parent)
-        self.COLUMNS = columns
-        self._rows: list[list[str]] = []
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows) or not 0 <= index.column() < 2:
-            return None
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
-            return self._rows[index.row()][index.column()]
-        if role == Qt.ItemDataRole.ToolTipRole:  # the whole text, where the column is too narrow for it
-            return self._rows[index.row()][index.column()] or None
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEditable
-
-    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
-        if role != Qt.ItemDataRole.EditRole or not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return False
-        text = "" if value is None else str(value)
-        if self._rows[index.row()][index.column()] == text:
-            return True
-        self._rows[index.row()][index.column()] = text
-        self.dataChanged.emit(index, index, [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole])
-        self.changed.emit()
-        return True
-
-    def pairs(self) -> list[tuple[str, str]]:
-        """Every row as typed, empty rows included (the caller decides what they mean)."""
-        return [(name, value) for name, value in self._rows]
-
-    def set_pairs(self, pairs: Iterable[tuple[str, str]]) -> None:
-        self.beginResetModel()
-        self._rows = [[name, value] for name, value in pairs]
-        self.endResetModel()
-        self.changed.emit()
-
-    def add_row(self, name: str = "", value: str = "") -> int:
-        row = len(self._rows)
-        self.beginInsertRows(QModelIndex(), row, row)
-        self._rows.append([name, value])
-        self.endInsertRows()
-        self.changed.emit()
-        return row
-
-    def remove_row(self, row: int) -> None:
-        if 0 <= row < len(self._rows):
-            self.beginRemoveRows(QModelIndex(), row, row)
-            del self._rows[row]
-            self.endRemoveRows()
-            self.changed.emit()
-
-
-STEP_COLUMNS = ("#", "Kind", "Name", "Payload / matcher", "Timeout", "Delay")
-COL_INDEX, COL_KIND, COL_NAME, COL_SUMMARY, COL_TIMEOUT, COL_DELAY = range(len(STEP_COLUMNS))
-
-
-class StepsModel(ColumnsModel):
-    """The steps of the test being edited, one row each (drafts: an invalid step keeps its text)."""
-
-    COLUMNS = STEP_COLUMNS
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._drafts: list[StepDraft] = []
-        self._default_timeout = DEFAULT_TIMEOUT_S
-
-    @property
-    def drafts(self) -> list[StepDraft]:
-        return list(self._drafts)
-
-    def draft(self, row: int) -> StepDraft | None:
-        return self._drafts[row] if 0 <= row < len(self._drafts) else None
-
-    def set_drafts(self, drafts: Sequence[StepDraft]) -> None:
-        self.beginResetModel()
-        self._drafts = list(drafts)
-        self.endResetModel()
-
-    def set_default_timeout(self, seconds: float) -> None:
-        if seconds != self._default_timeout:
-            self._default_timeout = seconds
-            if self._drafts:
-                self.dataChanged.emit(self.index(0, COL_TIMEOUT), self.index(len(self._drafts) - 1, COL_TIMEOUT))
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._drafts)
-
-    def insert(self, row: int, draft: StepDraft) -> int:
-        row = max(0, min(row, len(self._drafts)))
-        self.beginInsertRows(QModelIndex(), row, row)
-        self._drafts.insert(row, draft)
-        self.endInsertRows()
-        self._renumber(row)
-        return row
-
-    def remove(self, row: int) -> None:
-        if 0 <= row < len(self._drafts):
-            self.beginRemoveRows(QModelIndex(), row, row)
-            del self._drafts[row]
-            self.endRemoveRows()
-            self._renumber(row)
-
-    def move(self, row: int, delta: int) -> int:
-        """Move a step up (-1) or down (+1); its new row."""
-        target = row + delta
-        if not (0 <= row < len(self._drafts) and 0 <= target < len(self._drafts)) or delta not in (-1, 1):
-            return row
-        # beginMoveRows takes the row *before which* the moved row lands, counted before the move
-        self.beginMoveRows(QModelIndex(), row, row, QModelIndex(), target + 1 if delta > 0 else target)
-        self._drafts.insert(target, self._drafts.pop(row))
-        self.endMoveRows()
-        self._renumber(min(row, target))
-        return target
-
-    def refresh(self, row: int) -> None:
-        if 0 <= row < len(self._drafts):
-            self.dataChanged.emit(self.index(row, 0), self.index(row, len(STEP_COLUMNS) - 1))
-
-    def _renumber(self, first: int) -> None:
-        if first < len(self._drafts):
-            self.dataChanged.emit(self.index(first, COL_INDEX), self.index(len(self._drafts) - 1, COL_INDEX))
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: C901, PLR0911, PLR0912
-        draft = self.draft(index.row()) if index.isValid() else None
-        if draft is None:
-            return None
-        col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == COL_INDEX:
-                return str(index.row())
-            if col == COL_KIND:
-                return draft.kind_text()
-            if col == COL_NAME:
-                return draft.name
-            if col == COL_SUMMARY:
-                return draft.summary()
-            if col == COL_TIMEOUT:
-                return self._timeout_text(draft)
-            if col == COL_DELAY:
-                step = draft.step
-                if isinstance(step, SendStep) and step.delay_s is not None:
-                    return f"{format_seconds(step.delay_s)} s"
-                return ""
-            return None
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if draft.error is not None and col == COL_SUMMARY:
-                return QColor(_ERROR_COLOUR)
-            if col == COL_TIMEOUT and draft.step is not None and not draft.timeout.strip():
-                return QColor("#767676")  # the file's default
-            return None
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if draft.error is not None:
-                return f"steps[{index.row()}]: {draft.error.message}"
-            if draft.step is not None:
-                return step_label(index.row(), draft.step)
-            return None
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_INDEX, COL_TIMEOUT, COL_DELAY):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def _timeout_text(self, draft: StepDraft) -> str:
-        step = draft.step
-        if isinstance(step, SendStep) or step is None:
-            return ""
-        if isinstance(step, WaitStep) and step.until is None:
-            return ""
-        if step.timeout_s is not None:
-            return f"{format_seconds(step.timeout_s)} s"
-        return f"({format_seconds(self._default_timeout)} s)"
 
 
 # -- widgets ------------------------------------------------------------------------------------------
@@ -558,20 +88,20 @@ def error_label(name: str) -> QLabel:
     label.setObjectName(name)
     label.setWordWrap(True)
     label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setStyleSheet(f"color: {_ERROR_COLOUR};")
+    label.setStyleSheet(f"color: {ERROR_COLOUR};")
     label.hide()
     return label
 
 
 def show_error(label: QLabel, message: str, warning: bool = False) -> None:
-    label.setStyleSheet(f"color: {_WARNING_COLOUR if warning else _ERROR_COLOUR};")
+    label.setStyleSheet(f"color: {_WARNING_COLOUR if warning else ERROR_COLOUR};")
     label.setText(message)
     label.setVisible(bool(message))
 
 
 def mark_invalid(widget: QWidget, invalid: bool) -> None:
     widget.setProperty("invalid", invalid)
-    widget.setStyleSheet(f"border: 1px solid {_ERROR_COLOUR};" if invalid else "")
+    widget.setStyleSheet(f"border: 1px solid {ERROR_COLOUR};" if invalid else "")
 
 
 class PairsEditor(QWidget):
