@@ -16,6 +16,7 @@ from wsinspector import APP_NAME
 from wsinspector.app.connection import ConnectionController
 from wsinspector.app.connections import ConnectionsController
 from wsinspector.app.sessions import SessionsController
+from wsinspector.core.secrets import MemoryKeeper, SecretKeeper
 from wsinspector.core.store import Store, StoreError
 
 if TYPE_CHECKING:
@@ -81,6 +82,8 @@ class AppContext(QObject):
             log.warning("store unusable: %s", exc)
             self.store = Store(":memory:")
             self.interrupted = []
+        #: where secret values are kept (never in the store)
+        self.secrets: SecretKeeper = MemoryKeeper()
         self.connections = ConnectionsController(self.store, self)
         self.sessions = SessionsController(self.store, self)
         self._apply_retention()
