@@ -79,10 +79,6 @@ class ConnectionsModel(QAbstractItemModel):
         self._add_folder(0, tree)
         self.endResetModel()
 
-    def set_search(self, text: str) -> None:
-        self.search_text = text
-        self.rebuild()
-
     def _add(self, parent: int, node: _Node) -> int:
         siblings = self._nodes[parent].children
         node.row = len(siblings)
