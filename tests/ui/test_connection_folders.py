@@ -155,7 +155,7 @@ def test_new_folder_new_connection_in_it_rename_and_delete_keeping_the_connectio
     click(qtbot, tool_button(panel, panel.delete_action))
     handler.wait()
     assert seen["question"] == ("The folder “Acme” holds 1 connection. Delete them with it, or keep them (they "
-                                "move to (top level))?")
+                                "move up to the top level)?")
     assert rows(panel) == ["Sub/", "Local echo", "Feed"]
     assert _stored(context) == {"Local echo": "", "Feed": ""}
 

@@ -415,10 +415,11 @@ class ConnectionsPanel(QWidget):
         if not count:
             self._controller.delete_folder(path, keep_connections=False)
             return
-        parent = fo.display_path(fo.parent_of(path))
+        parent = fo.parent_of(path)
+        up = f"into “{fo.display_path(parent)}”" if parent else "to the top level"
         box = QMessageBox(QMessageBox.Icon.Question, "Delete folder",
                           f"The folder “{fo.leaf(path)}” holds {_connections(count)}. Delete them with it, or "
-                          f"keep them (they move to {parent})?",
+                          f"keep them (they move up {up})?",
                           QMessageBox.StandardButton.Cancel, self)
         delete_all = box.addButton(f"Delete {_connections(count)}", QMessageBox.ButtonRole.DestructiveRole)
         keep = box.addButton("Keep them", QMessageBox.ButtonRole.AcceptRole)
