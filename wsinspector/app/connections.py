@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from PySide6.QtCore import QObject, Signal
 
@@ -167,36 +168,44 @@ class ConnectionsController(QObject):
         ``keep_connections``: then they (and the folders inside) move up into the folder's parent."""
         if not path:
             raise fo.FolderError("The top level is not a folder")
-        inside = self.profiles_in(path)
-        if keep_connections:
-            parent = fo.parent_of(path)
-            for profile in inside:
-                if not profile.read_only:
-                    self._store.save_profile(profile.with_changes(folder=fo.rebase(profile.folder, path, parent)))
-            kept = [fo.rebase(f, path, parent) for f in self.folders if f != path]
-        else:
-            for profile in inside:
-                self._store.delete_profile(profile.id)
-                self._last_used.pop(profile.id, None)
-            self._save_last_used()
-            kept = [f for f in self.folders if not fo.is_within(f, path)]
-        self._set_kept_folders([f for f in kept if f])
-        self._profiles = self._store.profiles()
-        self.profiles_changed.emit()
+        parent = fo.parent_of(path)
+        folders = self.folders
+        with self._one_change():
+            for profile in self.profiles_in(path):
+                if not keep_connections:
+                    self.delete(profile.id)
+                elif not profile.read_only:
+                    self.save(profile.with_changes(folder=fo.rebase(profile.folder, path, parent)))
+            if keep_connections:
+                self._set_kept_folders([fo.rebase(f, path, parent) for f in folders if f != path])
+            else:
+                self._set_kept_folders([f for f in folders if not fo.is_within(f, path)])
 
     def move(self, profile_ids: Sequence[str], folder: str, before: str | None = None) -> None:
         """Move connections into ``folder``, in this order: just before the connection ``before``, or after the
         folder's last one. A connection saved by a newer version stays where it is (it cannot be saved)."""
         folder = fo.normal_path(folder)
-        self._set_kept_folders([*self.folders, folder])  # a folder left empty stays
-        movable = [pid for pid in profile_ids if (p := self.get(pid)) is not None and not p.read_only]
-        for pid in movable:
-            profile = self._existing(pid)
-            if fo.normal_path(profile.folder) != folder:
-                self._store.save_profile(profile.with_changes(folder=folder))
-        self._store.reorder_profiles(fo.moved_order(self._profiles, movable, folder, before))
-        self._profiles = self._store.profiles()
-        self.profiles_changed.emit()
+        with self._one_change():
+            self._set_kept_folders([*self.folders, folder])  # a folder left empty stays
+            movable = [pid for pid in profile_ids if (p := self.get(pid)) is not None and not p.read_only]
+            for pid in movable:
+                profile = self._existing(pid)
+                if fo.normal_path(profile.folder) != folder:
+                    self.save(profile.with_changes(folder=folder))
+            order = fo.moved_order(self._profiles, movable, folder, before)
+            self._store.reorder_profiles(order)
+            place = {pid: i for i, pid in enumerate(order)}
+            self._profiles.sort(key=lambda p: place.get(p.id, len(place)))
+
+    @contextmanager
+    def _one_change(self) -> Iterator[None]:
+        """Saves and deletes told to the views as one change, once they are all done."""
+        blocked = self.blockSignals(True)
+        try:
+            yield
+        finally:
+            self.blockSignals(blocked)
+            self.profiles_changed.emit()
 
     def _check_free(self, path: str) -> None:
         if path in self.folders:
@@ -204,12 +213,12 @@ class ConnectionsController(QObject):
                                  f"{fo.display_path(fo.parent_of(path))}")
 
     def _rebase(self, old: str, new: str) -> None:
-        for profile in self.profiles_in(old):
-            if not profile.read_only:
-                self._store.save_profile(profile.with_changes(folder=fo.rebase(profile.folder, old, new)))
-        self._set_kept_folders([fo.rebase(f, old, new) for f in self.folders])
-        self._profiles = self._store.profiles()
-        self.profiles_changed.emit()
+        folders = self.folders
+        with self._one_change():
+            for profile in self.profiles_in(old):
+                if not profile.read_only:
+                    self.save(profile.with_changes(folder=fo.rebase(profile.folder, old, new)))
+            self._set_kept_folders([fo.rebase(f, old, new) for f in folders])
 
     def _set_kept_folders(self, folders: Sequence[str]) -> None:
         """Keep these folders (with their parents) whether or not a connection is in them."""
