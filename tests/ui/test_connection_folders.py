@@ -160,6 +160,27 @@ def test_new_folder_new_connection_in_it_rename_and_delete_keeping_the_connectio
     assert _stored(context) == {"Local echo": "", "Feed": ""}
 
 
+def test_the_settings_button_edits_the_connection_shown_while_a_folder_is_current(
+        qtbot: Any, window: MainWindow, context: AppContext) -> None:
+    _organised(context)
+    panel = window.connections
+    panel.select(panel.model.profile_at(profile_index(panel, "Quotes")).id)  # type: ignore[union-attr]
+    panel.select_folder("Archive")
+    assert window.inspector.profile_name.text() == "<b>Quotes</b>"  # a folder leaves the connection shown
+    assert not panel.edit_action.isEnabled()
+    seen: dict[str, str] = {}
+
+    def look(dialog: QWidget) -> None:
+        assert isinstance(dialog, ProfileDialog)
+        seen["url"] = dialog.url.text()
+        dialog.reject()
+
+    handler = ModalHandler(qtbot, look)
+    click(qtbot, window.inspector.edit_button)
+    handler.wait()
+    assert seen["url"] == "wss://quotes.example.org/v2"
+
+
 def test_deleting_a_folder_with_its_connections(qtbot: Any, window: MainWindow, context: AppContext) -> None:
     _organised(context)
     panel = window.connections

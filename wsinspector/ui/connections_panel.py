@@ -253,7 +253,10 @@ class ConnectionsPanel(QWidget):
 
     @Slot()
     def edit_current(self) -> None:
+        """Edit the current connection; while a folder is current, the connection the window shows."""
         profile = self.current_profile()
+        if profile is None and self._shown is not None:
+            profile = self._controller.get(self._shown.id)
         if profile is not None:
             self._open_dialog(ProfileDialog(profile, self), select=False)
 
