@@ -21,6 +21,9 @@ qt_overrides = (
     _.headerData,
     _.rowCount,
     _.setData,
+    _.mimeTypes,
+    _.supportedDragActions,
+    _.supportedDropActions,
 )
 
 #: sqlite3 calls a connection's text_factory for every TEXT value it reads (core/store.py)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wsinspector import APP_NAME
+from wsinspector import APP_NAME, cli_connections
 from wsinspector.core.defaults import DEFAULT_HANDSHAKE_TIMEOUT_S
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 
 
-COMMANDS = ("serve", "run")
+COMMANDS = ("serve", "run", "connections")
 SMOKE_TEST_ENV = "WSINSPECTOR_SMOKE_TEST"
 
 
@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the built-in echo server headless until Ctrl+C")
     serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     _add_run_parser(sub)
+    cli_connections.add_parser(sub)
     opener = sub.add_parser("open", help="open files in the window (the same as giving them without a command)")
     opener.add_argument("files", nargs="+", type=Path, metavar="FILE")
     return parser
@@ -81,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(args.port)
     if args.command == "run":
         return run_test_file(args)
+    if args.command == "connections":
+        return cli_connections.list_connections(args)
     from wsinspector.ui.launch import run_gui
 
     smoke_test = args.smoke_test or os.environ.get(SMOKE_TEST_ENV, "") not in ("", "0")

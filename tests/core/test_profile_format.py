@@ -57,6 +57,7 @@ def every_setting_changed() -> ConnectionProfile:
         proxy=Proxy(mode="http", host="proxy.corp", port=3128, username="ann"),
         variables=(("host", "api.example.com"), ("token", "s3cr3t ✓")),
         builtin="local-echo",
+        folder="Team/Staging",
         id="0123456789abcdef0123456789abcdef",
     )
 
@@ -64,7 +65,7 @@ def every_setting_changed() -> ConnectionProfile:
 def settings_of_older_forms() -> ConnectionProfile:
     """``every_setting_changed()`` as far as the files written before TLS settings existed can hold it."""
     return every_setting_changed().with_changes(tls=Tls(), proxy=Proxy(), endpoint={"connect_to": ""},
-                                                health={"record": True})
+                                                health={"record": True}, folder="")
 
 
 def test_the_test_profile_changes_every_setting() -> None:
@@ -72,7 +73,7 @@ def test_the_test_profile_changes_every_setting() -> None:
     for name, record in profile.records():
         for f in fields(record):
             assert getattr(record, f.name) != getattr(getattr(default, name), f.name), f"{name}.{f.name}"
-    assert (profile.variables, profile.builtin) != (default.variables, default.builtin)
+    assert (profile.variables, profile.builtin, profile.folder) != (default.variables, default.builtin, default.folder)
 
 
 def test_every_setting_round_trips_through_json() -> None:
@@ -85,7 +86,7 @@ def test_every_setting_round_trips_through_json() -> None:
 def test_the_stored_form_is_versioned_records() -> None:
     data = profile_to_dict(every_setting_changed())
     assert data["version"] == PROFILE_VERSION
-    assert list(data) == ["version", "name", "variables", "builtin", *RECORD_TYPES]
+    assert list(data) == ["version", "name", "variables", "builtin", "folder", *RECORD_TYPES]
     assert data["endpoint"] == {"url": "wss://{{host}}/socket?v=2", "connect_to": "10.1.2.3:8443"}
     assert data["handshake"]["headers"] == [["Authorization", "Bearer {{token}}"], ["X-Trace", "1"], ["X-Trace", "2"]]
     assert data["compression"]["server_max_window_bits"] == 10
@@ -97,7 +98,7 @@ def test_the_stored_form_is_versioned_records() -> None:
 
 def test_unknown_keys_are_kept_on_top_and_inside_a_record() -> None:
     data = profile_to_dict(every_setting_changed())
-    data["folder"] = {"path": ["Team", "Staging"]}
+    data["workspace"] = {"path": ["Team", "Staging"]}
     data["environment"] = "staging"
     data["handshake"]["cookies"] = [["session", "abc"]]
     data["tls"]["ocsp"] = "require"
@@ -107,7 +108,7 @@ def test_unknown_keys_are_kept_on_top_and_inside_a_record() -> None:
     # changed and saved by this version: the unknown keys go back where they were
     edited = profile.with_changes(name="Renamed", handshake={"timeout_s": 9.0})
     again = json.loads(profile_to_json(edited))
-    assert again["folder"] == {"path": ["Team", "Staging"]}
+    assert again["workspace"] == {"path": ["Team", "Staging"]}
     assert again["environment"] == "staging"
     assert again["certificates"] == {"pinned": ["ab:cd"]}
     assert again["handshake"]["cookies"] == [["session", "abc"]]
@@ -156,7 +157,7 @@ def newer_form() -> dict[str, Any]:
     data["version"] = PROFILE_VERSION + 1
     data["handshake"]["timeout_s"] = "from a setting this version cannot read"
     data["handshake"]["cookies"] = [["a", "b"]]
-    data["folder"] = "Team"
+    data["workspace"] = "Team"
     return data
 
 
@@ -198,7 +199,8 @@ def test_the_flat_version_1_form_is_read_with_every_setting() -> None:
     assert "version" not in flat
     profile = profile_from_dict("0123456789abcdef0123456789abcdef", flat)
     # version 1 had no record switch: every session was recorded
-    assert profile == settings_of_older_forms().with_changes(builtin="", unknown={"folder": "Team"})
+    # a key the flat form held for later ("folder") is read now that this version knows it
+    assert profile == settings_of_older_forms().with_changes(builtin="", folder="Team")
     assert profile_to_dict(profile)["folder"] == "Team"
 
 

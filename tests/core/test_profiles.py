@@ -296,7 +296,8 @@ def test_duplicate_gets_new_id_and_name_clears_builtin_keeps_the_rest() -> None:
         variables=(("port", "8765"),),
         limits=Limits(max_message_size=10, max_frame_size=5),
         builtin=BUILTIN_LOCAL_ECHO,
-        unknown={"folder": "Team"},
+        folder="Team",
+        unknown={"workspace": "Team"},
     )
     copy = original.duplicate("Local echo (copy)")
     assert copy.id != original.id

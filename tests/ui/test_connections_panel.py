@@ -22,6 +22,7 @@ from tests.ui.helpers import (
     tool_button,
     type_number,
 )
+from tests.ui.helpers_connections import current_name, names, profile_index, tooltip
 from wsinspector.app.context import AppContext
 from wsinspector.core.profiles import ENGINE_QT, ENGINE_WIRE, Compression, ConnectionProfile, Endpoint, Protocol
 from wsinspector.core.store import Store
@@ -30,13 +31,11 @@ from wsinspector.ui.profile_dialog import PairTable, ProfileDialog
 
 
 def _names(window: MainWindow) -> list[str]:
-    items = window.connections.list
-    return [items.item(row).text() for row in range(items.count())]
+    return names(window.connections)
 
 
 def _current_name(window: MainWindow) -> str:
-    item = window.connections.list.currentItem()
-    return item.text() if item is not None else ""
+    return current_name(window.connections)
 
 
 def _stored(context: AppContext) -> list[ConnectionProfile]:
@@ -163,7 +162,7 @@ def test_edit_changes_the_url(qtbot: Any, window: MainWindow, context: AppContex
     assert window.inspector.url.text() == "ws://127.0.0.1:9/new"
     assert _names(window) == ["Local echo", "Editable"]
     assert _current_name(window) == "Editable"
-    assert window.connections.list.currentItem().toolTip() == "ws://127.0.0.1:9/new"
+    assert tooltip(window.connections) == "ws://127.0.0.1:9/new"
     assert [p.url for p in _stored(context) if p.id == profile.id] == ["ws://127.0.0.1:9/new"]
 
 
@@ -285,9 +284,8 @@ def test_deleting_the_last_connection_empties_the_bar(qtbot: Any, window: MainWi
 def test_double_click_connects(qtbot: Any, window: MainWindow, context: AppContext) -> None:
     other = context.connections.save(ConnectionProfile(name="Elsewhere", endpoint=Endpoint("ws://127.0.0.1:9/")))
     window.connections.select(other.id)
-    items = window.connections.list
-    echo_item = items.findItems("Local echo", Qt.MatchFlag.MatchExactly)[0]
-    pos = items.visualItemRect(echo_item).center()
+    items = window.connections.tree
+    pos = items.visualRect(profile_index(window.connections, "Local echo")).center()
     with qtbot.waitSignal(window.session.opened, timeout=WAIT_MS):
         # a double click is a click and then a second press that Qt reports as a double click
         qtbot.mouseClick(items.viewport(), Qt.MouseButton.LeftButton, pos=pos)

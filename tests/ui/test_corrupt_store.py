@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.ui.helpers import close_connection, connect, send_and_wait_for_echo, show_window
+from tests.ui.helpers_connections import names
 from wsinspector.app.context import AppContext
 from wsinspector.ui.main_window import MainWindow
 
@@ -46,8 +47,7 @@ def test_corrupt_database_local_echo_works_and_file_is_unchanged(
 ) -> None:
     window = started
     path, junk = corrupt_db
-    names = [window.connections.list.item(i).text() for i in range(window.connections.list.count())]
-    assert names == ["Local echo"]
+    assert names(window.connections) == ["Local echo"]
     assert window.inspector.url.text() == window.context.echo_url
     connect(qtbot, window)
     send_and_wait_for_echo(qtbot, window, "nothing is saved")

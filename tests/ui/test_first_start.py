@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tests.ui.helpers import button_with_text, click, show_window
+from tests.ui.helpers_connections import current_name, names, tooltip
 from wsinspector.app.context import AppContext
 from wsinspector.core.profiles import BUILTIN_LOCAL_ECHO, PROFILE_VERSION
 from wsinspector.core.store import Store
@@ -19,8 +20,7 @@ ECHO_URL = re.compile(r"ws://127\.0\.0\.1:(\d+)/")
 
 
 def _list_names(window: MainWindow) -> list[str]:
-    items = window.connections.list
-    return [items.item(row).text() for row in range(items.count())]
+    return names(window.connections)
 
 
 def _start(qtbot: Any, data_dir: Path) -> tuple[AppContext, MainWindow]:
@@ -34,8 +34,7 @@ def test_first_start_selects_local_echo_and_welcomes(qtbot: Any, data_dir: Path)
     context, window = _start(qtbot, data_dir)
     try:
         assert _list_names(window) == ["Local echo"]
-        current = window.connections.list.currentItem()
-        assert current is not None and current.text() == "Local echo"
+        assert current_name(window.connections) == "Local echo"
         assert window.inspector.profile_name.text() == "<b>Local echo</b>"
         match = ECHO_URL.fullmatch(window.inspector.url.text())
         assert match, window.inspector.url.text()
@@ -75,9 +74,8 @@ def test_second_start_keeps_one_local_echo_on_the_new_port(qtbot: Any, data_dir:
             assert second_url != first_url
             assert urlsplit(second_url).port == context.echo.port
             assert _list_names(window) == ["Local echo"]
-            current = window.connections.list.currentItem()
-            assert current is not None and current.text() == "Local echo"
-            assert current.toolTip() == second_url
+            assert current_name(window.connections) == "Local echo"
+            assert tooltip(window.connections) == second_url
             assert window.banner.text == ""
             assert window.banner.isHidden()
         finally:
@@ -112,7 +110,7 @@ def test_connections_of_a_newer_format_are_listed_and_kept_as_they_are(qtbot: An
         assert _list_names(window) == ["Local echo", "From later"]
         echo = context.connections.profiles[0]
         assert echo.read_only and ECHO_URL.fullmatch(echo.url)  # follows the echo server for this run
-        window.connections.list.setCurrentRow(1)
+        window.connections.select("new")
         assert window.connections.current_profile().name == "From later"
         assert window.connections.edit_action.isEnabled() and window.connections.delete_action.isEnabled()
         assert not window.connections.rename_action.isEnabled()

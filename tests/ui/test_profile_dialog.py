@@ -43,7 +43,7 @@ def test_unknown_keys_survive_an_edit_in_the_dialog(qtbot: Any) -> None:
     dialog.name.setText("Renamed")
     edited = dialog.profile()
     assert edited.name == "Renamed"
-    assert edited.unknown == profile.unknown == {"folder": "Team", "handshake": {"cookies": [["a", "b"]]}}
+    assert edited.unknown == profile.unknown == {"workspace": "Team", "handshake": {"cookies": [["a", "b"]]}}
 
 
 def test_a_connection_of_a_newer_format_is_not_saved(qtbot: Any) -> None:

@@ -1,26 +1,40 @@
-"""Saved connection profiles: the list the connections panel shows, backed by the store."""
+"""Saved connection profiles: the list the connections panel shows, its folders and the recently used ones,
+backed by the store."""
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
 from PySide6.QtCore import QObject, Signal
 
+from wsinspector.core import folders as fo
 from wsinspector.core.profiles import BUILTIN_LOCAL_ECHO, ConnectionProfile, Endpoint, ReadOnlyProfileError
-from wsinspector.core.store import Store
+from wsinspector.core.store import Store, StoreError
+
+log = logging.getLogger(__name__)
 
 LOCAL_ECHO_NAME = "Local echo"
 
 
 class ConnectionsController(QObject):
     """Signals:
-    profiles_changed(): the list or a profile in it changed
+    profiles_changed(): the list, a profile in it, or the folders changed
+    recent_changed(): a connection was used (the Recent group)
     """
 
     profiles_changed = Signal()
+    recent_changed = Signal()
 
     def __init__(self, store: Store, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._store = store
         self._profiles = store.profiles()
+        #: the folders the user made, kept even while empty
+        self._kept_folders = fo.folders_from_json(store.setting(fo.FOLDERS_SETTING))
+        self._last_used = fo.last_used_from_json(store.setting(fo.LAST_USED_SETTING))
 
     @property
     def profiles(self) -> list[ConnectionProfile]:
@@ -78,6 +92,8 @@ class ConnectionsController(QObject):
     def delete(self, profile_id: str) -> None:
         self._store.delete_profile(profile_id)
         self._profiles = [p for p in self._profiles if p.id != profile_id]
+        if self._last_used.pop(profile_id, None) is not None:
+            self._save_last_used()
         self.profiles_changed.emit()
 
     def unique_name(self, wanted: str) -> str:
@@ -104,6 +120,130 @@ class ConnectionsController(QObject):
                 return profile, False
         return self.save(ConnectionProfile(name=LOCAL_ECHO_NAME, endpoint=Endpoint(url),
                                            builtin=BUILTIN_LOCAL_ECHO)), True
+
+    # -- folders ------------------------------------------------------------------------------------
+
+    @property
+    def folders(self) -> list[str]:
+        """Every folder's path, sorted by name (a parent before its folders)."""
+        return fo.all_folders(self._profiles, self._kept_folders)
+
+    def tree(self) -> fo.FolderNode:
+        return fo.build_tree(self._profiles, self._kept_folders)
+
+    def profiles_in(self, folder: str, recursive: bool = True) -> list[ConnectionProfile]:
+        """The connections of ``folder`` ("" the top level) in their order, with those of its folders unless
+        ``recursive`` is False: what an export of the folder holds."""
+        return fo.profiles_in(self._profiles, folder, recursive)
+
+    def create_folder(self, parent: str, name: str) -> str:
+        """A new, empty folder in ``parent``; its path. FolderError when the name cannot be used."""
+        path = fo.join(fo.normal_path(parent), fo.folder_name(name))
+        self._check_free(path)
+        self._set_kept_folders([*self.folders, path])
+        self.profiles_changed.emit()
+        return path
+
+    def rename_folder(self, path: str, name: str) -> str:
+        """The folder at ``path`` named ``name``, with everything in it; its new path."""
+        new = fo.join(fo.parent_of(path), fo.folder_name(name))
+        if new != path:
+            self._check_free(new)
+            self._rebase(path, new)
+        return new
+
+    def move_folder(self, path: str, parent: str) -> str:
+        """The folder at ``path`` moved into ``parent`` ("" the top level), with everything in it; its new path."""
+        parent = fo.normal_path(parent)
+        if fo.is_within(parent, path) and path:
+            raise fo.FolderError(f"The folder “{fo.leaf(path)}” cannot go into itself or a folder inside it")
+        new = fo.join(parent, fo.leaf(path))
+        if new != path:
+            self._check_free(new)
+            self._rebase(path, new)
+        return new
+
+    def delete_folder(self, path: str, keep_connections: bool) -> None:
+        """Delete the folder at ``path`` and its folders. Their connections are deleted too, unless
+        ``keep_connections``: then they (and the folders inside) move up into the folder's parent."""
+        if not path:
+            raise fo.FolderError("The top level is not a folder")
+        parent = fo.parent_of(path)
+        folders = self.folders
+        with self._one_change():
+            for profile in self.profiles_in(path):
+                if not keep_connections:
+                    self.delete(profile.id)
+                elif not profile.read_only:
+                    self.save(profile.with_changes(folder=fo.rebase(profile.folder, path, parent)))
+            if keep_connections:
+                self._set_kept_folders([fo.rebase(f, path, parent) for f in folders if f != path])
+            else:
+                self._set_kept_folders([f for f in folders if not fo.is_within(f, path)])
+
+    def move(self, profile_ids: Sequence[str], folder: str, before: str | None = None) -> None:
+        """Move connections into ``folder``, in this order: just before the connection ``before``, or after the
+        folder's last one. A connection saved by a newer version stays where it is (it cannot be saved)."""
+        folder = fo.normal_path(folder)
+        with self._one_change():
+            self._set_kept_folders([*self.folders, folder])  # a folder left empty stays
+            movable = [pid for pid in profile_ids if (p := self.get(pid)) is not None and not p.read_only]
+            for pid in movable:
+                profile = self._existing(pid)
+                if fo.normal_path(profile.folder) != folder:
+                    self.save(profile.with_changes(folder=folder))
+            order = fo.moved_order(self._profiles, movable, folder, before)
+            self._store.reorder_profiles(order)
+            place = {pid: i for i, pid in enumerate(order)}
+            self._profiles.sort(key=lambda p: place.get(p.id, len(place)))
+
+    @contextmanager
+    def _one_change(self) -> Iterator[None]:
+        """Saves and deletes told to the views as one change, once they are all done."""
+        blocked = self.blockSignals(True)
+        try:
+            yield
+        finally:
+            self.blockSignals(blocked)
+            self.profiles_changed.emit()
+
+    def _check_free(self, path: str) -> None:
+        if path in self.folders:
+            raise fo.FolderError(f"There is already a folder “{fo.leaf(path)}” in "
+                                 f"{fo.display_path(fo.parent_of(path))}")
+
+    def _rebase(self, old: str, new: str) -> None:
+        folders = self.folders
+        with self._one_change():
+            for profile in self.profiles_in(old):
+                if not profile.read_only:
+                    self.save(profile.with_changes(folder=fo.rebase(profile.folder, old, new)))
+            self._set_kept_folders([fo.rebase(f, old, new) for f in folders])
+
+    def _set_kept_folders(self, folders: Sequence[str]) -> None:
+        """Keep these folders (with their parents) whether or not a connection is in them."""
+        self._kept_folders = fo.all_folders((), folders)
+        self._store.set_setting(fo.FOLDERS_SETTING, fo.folders_to_json(self._kept_folders))
+
+    # -- recently used --------------------------------------------------------------------------------
+
+    def recent(self, count: int = fo.RECENT_COUNT) -> list[ConnectionProfile]:
+        """The connections used last, the latest first."""
+        return fo.recent(self._profiles, self._last_used, count)
+
+    def mark_used(self, profile_id: str, wall: float | None = None) -> None:
+        """Note that the connection was used now (or at ``wall``): it leads the Recent group."""
+        self._last_used[profile_id] = time.time() if wall is None else wall
+        self._save_last_used()
+        self.recent_changed.emit()
+
+    def _save_last_used(self) -> None:
+        known = {p.id for p in self._profiles}
+        self._last_used = {pid: wall for pid, wall in self._last_used.items() if pid in known}
+        try:
+            self._store.set_setting(fo.LAST_USED_SETTING, fo.last_used_to_json(self._last_used))
+        except StoreError as exc:  # the list still shows it for this run
+            log.warning("last use not saved: %s", exc)
 
     def _existing(self, profile_id: str) -> ConnectionProfile:
         profile = self.get(profile_id)

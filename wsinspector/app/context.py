@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -104,8 +105,14 @@ class AppContext(QObject):
         controller = ConnectionController(self.store if self.saving else None, self)
         self.sessions.session_deleted.connect(controller.on_session_deleted)
         controller.session_saved.connect(self._apply_retention)
+        controller.session_started.connect(partial(self._on_session_started, controller))
         self.controllers.append(controller)
         return controller
+
+    def _on_session_started(self, controller: ConnectionController) -> None:
+        """A connection is being opened: its profile leads the recently used ones."""
+        if controller.profile is not None:
+            self.connections.mark_used(controller.profile.id)
 
     @Slot()
     def _apply_retention(self) -> None:

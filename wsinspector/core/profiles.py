@@ -320,6 +320,8 @@ class ConnectionProfile(Settings):
     name: str
     variables: tuple[tuple[str, str], ...] = ()
     builtin: str = ""
+    #: the folder the connection is listed in: its path from the top, names joined by "/" ("" = the top level)
+    folder: str = ""
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     unknown: Mapping[str, Any] = field(default_factory=dict, hash=False, repr=False)
     format_version: int = PROFILE_VERSION
@@ -501,7 +503,12 @@ def profile_from_dict(profile_id: str, data: Mapping[str, Any]) -> ConnectionPro
             if extra or not strict:
                 unknown[key] = extra if strict else dict(value)
         elif key in _META_HINTS:
-            settings[key] = _typed(_META_HINTS[key], value, key)
+            try:
+                settings[key] = _typed(_META_HINTS[key], value, key)
+            except ProfileFormatError:
+                if strict:
+                    raise
+                unknown[key] = value  # a newer version's form of it: kept, not read
         else:
             unknown[key] = value
     return ConnectionProfile(id=profile_id, unknown=unknown, format_version=version, **settings)

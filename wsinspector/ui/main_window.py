@@ -138,7 +138,8 @@ class MainWindow(QMainWindow):
         conn_menu.addAction(self.connect_action)
         conn_menu.addSeparator()
         for action in (self.connections.edit_action, self.connections.duplicate_action,
-                       self.connections.rename_action, self.connections.delete_action):
+                       self.connections.rename_action, self.connections.move_action,
+                       self.connections.new_folder_action, self.connections.delete_action):
             conn_menu.addAction(action)
         session_menu = self.menuBar().addMenu("&Session")
         self.save_as_test_action = QAction("Save as &test…", self, triggered=lambda: self.save_session_as_test())  # noqa: PLW0108  (not with `checked`)
