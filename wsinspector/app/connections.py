@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from wsinspector.core.profiles import BUILTIN_LOCAL_ECHO, ConnectionProfile, Endpoint, ReadOnlyProfileError
+from wsinspector.core.profiles import (
+    BUILTIN_LOCAL_ECHO,
+    ConnectionProfile,
+    Endpoint,
+    ReadOnlyProfileError,
+    UnknownVariableError,
+)
 from wsinspector.core.store import Store
 
 LOCAL_ECHO_NAME = "Local echo"
@@ -49,7 +55,10 @@ class ConnectionsController(QObject):
         if url == profile.url:
             return profile, ""
         edited = profile.with_changes(endpoint={"url": url})
-        edited.resolved()
+        try:
+            edited.resolved()
+        except UnknownVariableError:
+            pass  # an environment or the globals may define it; connecting names it, with where it is used
         if profile.builtin:
             # The built-in profile follows the echo server's port; keep the user's URL out of it.
             return edited, (f"Connecting to {url} once; “{profile.name}” keeps pointing at the built-in echo "
