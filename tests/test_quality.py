@@ -97,6 +97,7 @@ MODEL_TESTS = {
     "VerdictModel": "tests/ui/test_tests_view.py::test_a_replay_against_the_echo_passes_and_is_recorded_as_a_session",
     "StepsModel": "tests/ui/test_tests_view.py::test_a_live_session_saved_as_a_test_reads_back_identical",
     "PairsModel": "tests/ui/test_tests_view.py::test_a_json_expectation_ignores_a_path_and_names_it_when_it_does_not",
+    "VariablesModel": "tests/ui/test_environments.py::test_the_dialog_edits_variables_and_keeps_secrets_in_the_keeper",
 }
 
 

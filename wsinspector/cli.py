@@ -17,6 +17,7 @@ from wsinspector.core.defaults import DEFAULT_HANDSHAKE_TIMEOUT_S
 
 if TYPE_CHECKING:
     from wsinspector.core.profiles import ResolvedTarget
+    from wsinspector.core.scenario.model import Scenario
     from wsinspector.core.scenario.verdict import RunResult, StepResult
     from wsinspector.core.store import Store
 
@@ -139,6 +140,12 @@ def _add_run_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                      help="set a variable (overrides the file's); repeat for more. --var NAME alone takes the "
                           "value from the environment variable NAME (or NAME in upper case, - and . as _), "
                           "so secrets stay out of the command line")
+    run.add_argument("--env", metavar="NAME", help="use this environment's variables (and the globals), as kept "
+                     "in the data folder (Environments… in the window); they win over the file's, --var wins over "
+                     "them")
+    run.add_argument("--env-file", type=Path, metavar="FILE",
+                     help="variables from a file: NAME=value lines (dotenv), or a .json/.yaml mapping; they win over "
+                          "--env's, --var wins over them")
     run.add_argument("--junit", type=Path, metavar="REPORT.xml", help="write a JUnit XML report (also on failure)")
     run.add_argument("--speed", default="1", metavar="X",
                      help="scale the recorded delays: 1 as recorded, 2 twice as fast, 0.5 half speed, "
@@ -320,6 +327,27 @@ def format_summary(result: RunResult) -> str:
             f"{closing}")
 
 
+def _with_environment(args: argparse.Namespace, test: Scenario,
+                      overrides: dict[str, str]) -> tuple[Scenario, dict[str, str], list[str]]:
+    """``--env`` and ``--env-file``: the test with the globals under its own variables, the overrides with the
+    environment's variables under ``--var``'s (docs/test-format.md, Environments), and the secret values."""
+    from wsinspector.app.context import default_data_dir
+    from wsinspector.app.environments import run_layers
+    from wsinspector.core.environments import merge_variables
+    from wsinspector.core.secrets import MemoryKeeper
+
+    if args.env is None and args.env_file is None:
+        return test, overrides, []
+    data_dir = getattr(args, "data_dir", None) or default_data_dir()
+    globals_, environment, secrets, warnings = run_layers(data_dir, args.env, args.env_file, MemoryKeeper())
+    for warning in warnings:
+        _err(f"warning: {warning}")
+    if globals_:
+        test = dataclasses.replace(test, variables=tuple(
+            merge_variables(globals_=globals_.items(), connection=test.variables).items()))
+    return test, merge_variables(environment=environment.items(), overrides=overrides), secrets
+
+
 def _open_record_store(data_dir: Path | None) -> Store | None:
     """The store to record into, or None (a warning says why) when the data folder cannot be used."""
     from wsinspector.app.context import DB_NAME, default_data_dir
@@ -369,6 +397,11 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
         _err(f"cannot read the test file {path}: {exc.strerror or exc}")
         return EXIT_USAGE
     try:
+        test, overrides, env_secrets = _with_environment(args, test, overrides)
+    except ValueError as exc:  # EnvironmentsError: an unknown name, a bad file
+        _err(f"run: {exc}")
+        return EXIT_USAGE
+    try:
         check_variables(test if args.url is None else dataclasses.replace(test, url=args.url), overrides)
         profile = to_profile(test, overrides, args.url, base_dir=path.resolve().parent)
         if args.engine:
@@ -396,7 +429,7 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
     secrets += [value for name, value in variables.items()
                 if name in from_environment or is_secret_name(name) or is_secret_field(name)]
 
-    masker = Masker(secrets)
+    masker = Masker(secrets + env_secrets)
 
     def shown(text: str) -> str:
         return printable(masker.text(text))

@@ -134,5 +134,5 @@ def test_a_bad_env_file_is_named(tmp_path: Path, name: str, text: str, says: str
 
 
 def test_a_missing_env_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(EnvironmentsError, match="cannot read the environment file .*nope.env"):
+    with pytest.raises(EnvironmentsError, match=r"cannot read the environment file .*nope\.env"):
         read_env_file(tmp_path / "nope.env")

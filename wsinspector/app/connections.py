@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from PySide6.QtCore import QObject, Signal
 
 from wsinspector.core.profiles import (
@@ -55,10 +57,8 @@ class ConnectionsController(QObject):
         if url == profile.url:
             return profile, ""
         edited = profile.with_changes(endpoint={"url": url})
-        try:
-            edited.resolved()
-        except UnknownVariableError:
-            pass  # an environment or the globals may define it; connecting names it, with where it is used
+        with contextlib.suppress(UnknownVariableError):  # the globals or an environment may define it: connecting
+            edited.resolved()  # names it then, with where it is used
         if profile.builtin:
             # The built-in profile follows the echo server's port; keep the user's URL out of it.
             return edited, (f"Connecting to {url} once; “{profile.name}” keeps pointing at the built-in echo "

@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
@@ -18,13 +19,16 @@ from wsinspector.core.environments import (
     environment_to_dict,
     environments_from_json,
     environments_to_json,
+    find_environment,
     merge_variables,
+    read_env_file,
     secret_key,
     with_secrets_from,
 )
 from wsinspector.core.profiles import ConnectionProfile
-from wsinspector.core.secrets import SecretKeeper
-from wsinspector.core.store import Store
+from wsinspector.core.redact import is_secret_name
+from wsinspector.core.secrets import MemoryKeeper, SecretKeeper
+from wsinspector.core.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -105,11 +109,6 @@ class EnvironmentsController(QObject):
         active = self.active
         return merge_variables(globals_=self._globals.variables, connection=profile.variables,
                                environment=active.variables if active else ())
-
-    def secret_values(self) -> list[str]:
-        """The values of every secret variable (to keep them out of what is shown)."""
-        return [value for env in (self._globals, *self._environments) for name, value in env.variables
-                if value and name in env.secret_variables]
 
     # -- changing ------------------------------------------------------------------------------------
 
@@ -196,3 +195,68 @@ class EnvironmentsController(QObject):
             for name in old.secret_variables:
                 if name not in kept:
                     self._secrets.delete(secret_key(environment_id, name))
+
+
+def run_layers(data_dir: Path, name: str | None, env_file: Path | None,
+               secrets: SecretKeeper) -> tuple[dict[str, str], dict[str, str], list[str], list[str]]:
+    """What ``wsinspector run --env NAME --env-file FILE`` adds: the globals (with ``--env``), the environment's
+    variables (``--env-file`` over ``--env``), the secret values among them (never shown) and warnings. Nothing is
+    read from the store without ``--env``. EnvironmentsError says what is wrong (an unknown name lists the known
+    ones; a bad file names the line or field)."""
+    globals_: dict[str, str] = {}
+    environment: dict[str, str] = {}
+    secret_values: list[str] = []
+    warnings: list[str] = []
+    if name is not None:
+        environments, globals_env, found = _stored_environments(data_dir, secrets)
+        chosen = find_environment(environments, name)
+        for env, env_id in ((globals_env, None), (chosen, chosen.id)):
+            for variable in env.secret_variables:
+                value = found.get(secret_key(env_id, variable))
+                if value is None:
+                    warnings.append(f"{'the globals' if env_id is None else f'environment {env.name!r}'}: the "
+                                    f"secret value of {variable} is not in the keyring here; give it with --var "
+                                    f"{variable}")
+                else:
+                    secret_values.append(value)
+        globals_ = _known(globals_env, found, None)
+        environment = _known(chosen, found, chosen.id)
+    if env_file is not None:
+        from_file = read_env_file(env_file)
+        environment.update(from_file)
+        secret_values += [value for variable, value in from_file.items() if value and is_secret_name(variable)]
+    return globals_, environment, secret_values, warnings
+
+
+def _stored_environments(data_dir: Path, secrets: SecretKeeper) -> tuple[list[Environment], Environment,
+                                                                          dict[str, str]]:
+    """The environments and globals kept in the data folder's store (none when there is no store), and the secret
+    values the keeper has for them by key."""
+    from wsinspector.app.context import DB_NAME  # noqa: PLC0415  (the context imports this module)
+
+    path = data_dir / DB_NAME
+    if not path.is_file():
+        return [], Environment(GLOBALS_NAME, id=GLOBALS_ID), {}
+    try:
+        store = Store(path)
+    except StoreError as exc:
+        raise EnvironmentsError(f"cannot read the environments in {path}: {exc}") from None
+    try:
+        environments, globals_, _ = load_environments(store, MemoryKeeper())
+    finally:
+        store.close()
+    found: dict[str, str] = {}
+    for env, env_id in ((globals_, None), *((e, e.id) for e in environments)):
+        for variable in env.secret_variables:
+            value = secrets.get(secret_key(env_id, variable))
+            if value is not None:
+                found[secret_key(env_id, variable)] = value
+    return environments, globals_, found
+
+
+def _known(environment: Environment, found: Mapping[str, str], environment_id: str | None) -> dict[str, str]:
+    """The variables of an environment whose values are known: a secret the keeper lacks is left undefined."""
+    return {name: found[secret_key(environment_id, name)] if name in environment.secret_variables else value
+            for name, value in environment.variables
+            if name not in environment.secret_variables or secret_key(environment_id, name) in found}
+

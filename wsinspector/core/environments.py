@@ -143,10 +143,9 @@ def environments_from_json(text: str) -> list[Environment]:
 def find_environment(environments: Iterable[Environment], name: str) -> Environment:
     """The environment called ``name`` (exactly, else ignoring case); EnvironmentsError listing the known ones."""
     known = list(environments)
-    for match in (lambda e: e.name == name, lambda e: e.name.casefold() == name.casefold()):
-        found = [e for e in known if match(e)]
-        if found:
-            return found[0]
+    exact = [e for e in known if e.name == name] or [e for e in known if e.name.casefold() == name.casefold()]
+    if exact:
+        return exact[0]
     names = ", ".join(repr(e.name) for e in known) or "none are defined (add them in the window: Environments…)"
     raise EnvironmentsError(f"No environment {name!r}; known environments: {names}")
 

@@ -83,7 +83,7 @@ _SETTING_NAMES = {("endpoint", "url"): "the URL", ("endpoint", "connect_to"): "C
 def _setting_texts(settings: Settings) -> Iterator[tuple[str, str]]:
     """(where, text) of every text setting of a connection, where ``{{variables}}`` may be used."""
     for record_name, record in settings.records():
-        for f in fields(record):  # type: ignore[arg-type]
+        for f in fields(record):
             value = getattr(record, f.name)
             label = _SETTING_NAMES.get((record_name, f.name), f"{record_name} {f.name.replace('_', ' ')}")
             if isinstance(value, str):

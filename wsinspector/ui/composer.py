@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 
 from wsinspector.core.environments import expand_message
 from wsinspector.core.frames import is_sendable_close_code
-from wsinspector.core.profiles import UnknownVariableError
 from wsinspector.core.payloads import PayloadError, PayloadMode, encode, pretty_json
+from wsinspector.core.profiles import UnknownVariableError
 
 _PLACEHOLDERS = {
     PayloadMode.TEXT: "Message text. Ctrl+Enter sends.",

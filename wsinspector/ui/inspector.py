@@ -48,6 +48,16 @@ _BUTTON_TEXT = {ConnectionState.CLOSED: "Connect", ConnectionState.CONNECTING: "
                 ConnectionState.OPEN: "Disconnect", ConnectionState.CLOSING: "Disconnect"}
 
 
+def _environment_label() -> QLabel:
+    """The active environment's name beside the connection's (hidden when none is active)."""
+    label = QLabel()
+    label.setObjectName("environmentLabel")
+    label.setToolTip("The active environment: {{variables}} resolve with its values")
+    label.setStyleSheet("color: #1f4e99; border: 1px solid #1f4e99; border-radius: 4px; padding: 2px 6px;")
+    label.hide()
+    return label
+
+
 class InspectorPage(QWidget):
     """One connection's page. Messages for the user go to ``banner``; the rest leaves through signals.
 
@@ -90,12 +100,7 @@ class InspectorPage(QWidget):
         self.state_label.setObjectName("stateLabel")
         self.state_label.setMinimumWidth(100)
         self.state_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.environment_label = QLabel()
-        self.environment_label.setObjectName("environmentLabel")
-        self.environment_label.setToolTip("The active environment: {{variables}} resolve with its values")
-        self.environment_label.setStyleSheet("color: #1f4e99; border: 1px solid #1f4e99; border-radius: 4px; "
-                                             "padding: 2px 6px;")
-        self.environment_label.hide()
+        self.environment_label = _environment_label()
         self.connect_button = QPushButton("Connect")
         self.connect_button.setObjectName("connectButton")
         self._build_tls_widgets()
@@ -139,8 +144,8 @@ class InspectorPage(QWidget):
         timeline_layout.addWidget(self.timeline, 1)
         bar = QHBoxLayout()
         for widget, stretch in ((self.profile_name, 0), (self.environment_label, 0), (self.url, 1),
-                                (self.state_label, 0), (self.recording_label, 0), (self.tls_off, 0), (self.certificate_button, 0),
-                                (self.edit_button, 0), (self.connect_button, 0)):
+                                (self.state_label, 0), (self.recording_label, 0), (self.tls_off, 0),
+                                (self.certificate_button, 0), (self.edit_button, 0), (self.connect_button, 0)):
             bar.addWidget(widget, stretch)
         split = QSplitter(Qt.Orientation.Vertical)
         for index, (widget, stretch) in enumerate(((timeline_box, 5), (self.detail, 3), (self.composer, 2))):
