@@ -270,16 +270,19 @@ class EnvironmentsDialog(QDialog):
 
     @Slot()
     def refresh(self) -> None:
+        """The list as the controller has it: names changed in place (an edit under way is not cut short), the
+        rows built again only when environments came or went."""
+        environments = [self._environments.globals, *self._environments.environments]
+        ids = [str(self.list.item(row).data(Qt.ItemDataRole.UserRole)) for row in range(self.list.count())]
         self.list.blockSignals(True)
-        self.list.clear()
-        for environment in (self._environments.globals, *self._environments.environments):
-            item = QListWidgetItem(environment.name)
-            item.setData(Qt.ItemDataRole.UserRole, environment.id)
-            if environment.id != GLOBALS_ID:
-                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
-            else:
-                item.setToolTip("Variables every connection and run sees, below the connection's own")
-            self.list.addItem(item)
+        if ids == [environment.id for environment in environments]:
+            for row, environment in enumerate(environments):
+                if self.list.item(row).text() != environment.name:
+                    self.list.item(row).setText(environment.name)
+        else:
+            self.list.clear()
+            for environment in environments:
+                self.list.addItem(self._item(environment))
         kept = self._find(self._current)
         self.list.setCurrentItem(kept or self.list.item(0))
         self.list.blockSignals(False)
@@ -287,6 +290,16 @@ class EnvironmentsDialog(QDialog):
             self._show(GLOBALS_ID)
         else:  # the table stays as it is (no reset while editing); a new name shows
             self._show_title()
+
+    @staticmethod
+    def _item(environment: Environment) -> QListWidgetItem:
+        item = QListWidgetItem(environment.name)
+        item.setData(Qt.ItemDataRole.UserRole, environment.id)
+        if environment.id != GLOBALS_ID:
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+        else:
+            item.setToolTip("Variables every connection and run sees, below the connection's own")
+        return item
 
     def _find(self, environment_id: str) -> QListWidgetItem | None:
         for row in range(self.list.count()):
