@@ -13,6 +13,7 @@ from wsinspector.core.environments import (
     environments_from_json,
     environments_to_json,
     expand_message,
+    expand_message_as_typed,
     find_environment,
     merge_variables,
     parse_dotenv,
@@ -65,6 +66,8 @@ def test_composer_messages_expand_only_named_variables() -> None:
         '{"to": "ann", "tpl": "{{#each}} {{ a + b }} {{}}"}')
     with pytest.raises(UnknownVariableError, match=r"\{\{room\}\}"):
         expand_message("join {{room}}", {})
+    # while typed, a JSON message is checked with an unknown variable standing as a number
+    assert expand_message_as_typed('{"n": {{count}}, "who": "{{user}}"}', {"user": "ann"}) == '{"n": 0, "who": "ann"}'
 
 
 def test_the_stored_form_keeps_secret_values_out() -> None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from wsinspector.core.profiles import expand
+from wsinspector.core.profiles import UnknownVariableError, expand
 from wsinspector.core.secrets import SecretKeeper
 
 #: a variable's name: what ``{{name}}`` accepts (letters, digits, ``_ . -``; not starting with a digit)
@@ -73,6 +73,14 @@ def expand_message(text: str, variables: Mapping[str, str]) -> str:
     sent as typed. A template that must keep ``{{name}}`` itself is sent with the composer's Variables switch
     off. ``UnknownVariableError`` names every unknown variable."""
     return expand(text, variables)
+
+
+def expand_message_as_typed(text: str, variables: Mapping[str, str], unknown: str = "0") -> str:
+    """``expand_message`` for checking a message while it is typed: an unknown variable stands as ``unknown``."""
+    try:
+        return expand(text, variables)
+    except UnknownVariableError as exc:
+        return expand(text, {**variables, **dict.fromkeys(exc.names, unknown)})
 
 
 def check_name(name: str, where: str) -> str:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wsinspector.core.environments import expand_message
+from wsinspector.core.environments import expand_message, expand_message_as_typed
 from wsinspector.core.frames import is_sendable_close_code
 from wsinspector.core.payloads import PayloadError, PayloadMode, encode, pretty_json
 from wsinspector.core.profiles import UnknownVariableError
@@ -78,6 +78,7 @@ class Composer(QWidget):
         self.expand_variables = QCheckBox("{{variables}}")
         self.expand_variables.setObjectName("expandVariables")
         self.expand_variables.setChecked(True)
+        self.expand_variables.toggled.connect(lambda _checked: self._validate_live())
         self.expand_variables.setToolTip("Replace {{name}} in text and JSON messages with the variable's value when "
                                          "sending (globals, the connection's, the active environment's). Off: "
                                          "sent as typed, for templates that keep {{name}}.")
@@ -325,6 +326,8 @@ class Composer(QWidget):
         if mode is PayloadMode.TEXT or not source.strip():
             self.show_error("")
             return
+        if self.expand_variables.isChecked() and not mode.is_binary:
+            source = expand_message_as_typed(source, self.variables())
         try:
             encode(mode, source)
         except PayloadError as exc:
