@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import re
 import signal
@@ -25,7 +26,7 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 
 
-COMMANDS = ("serve", "run")
+COMMANDS = ("serve", "run", "envs")
 SMOKE_TEST_ENV = "WSINSPECTOR_SMOKE_TEST"
 
 
@@ -45,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the built-in echo server headless until Ctrl+C")
     serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     _add_run_parser(sub)
+    envs = sub.add_parser("envs", help="list the environments and globals kept in the data folder (secret values "
+                          "left out); for run --env")
+    envs.add_argument("--json", action="store_true", help="print them as JSON")
+    # SUPPRESS: without the option here, the top-level --data-dir stays
+    envs.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
+                      help="the data folder (default: the platform's user data folder)")
     opener = sub.add_parser("open", help="open files in the window (the same as giving them without a command)")
     opener.add_argument("files", nargs="+", type=Path, metavar="FILE")
     return parser
@@ -82,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(args.port)
     if args.command == "run":
         return run_test_file(args)
+    if args.command == "envs":
+        return list_environments(getattr(args, "data_dir", None), args.json)
     from wsinspector.ui.launch import run_gui
 
     smoke_test = args.smoke_test or os.environ.get(SMOKE_TEST_ENV, "") not in ("", "0")
@@ -93,6 +102,27 @@ def print_version(data_dir: Path | None) -> int:
     from wsinspector.app.context import default_data_dir
 
     print(version_text(data_dir or default_data_dir()))
+    return EXIT_OK
+
+
+def list_environments(data_dir: Path | None, as_json: bool) -> int:
+    """``wsinspector envs``: one line per environment (``*`` marks the active one) with its variables' names."""
+    from wsinspector.app.context import default_data_dir
+    from wsinspector.app.environments import describe_environments
+    from wsinspector.core.environments import EnvironmentsError
+
+    try:
+        described = describe_environments(data_dir or default_data_dir())
+    except EnvironmentsError as exc:
+        _err(f"envs: {exc}")
+        return EXIT_USAGE
+    if as_json:
+        print(json.dumps(described, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for environment in (described["globals"], *described["environments"]):
+        mark = "*" if environment["name"] == described["active"] else " "
+        names = [*environment["variables"], *(f"{name} (secret)" for name in environment["secret_variables"])]
+        print(printable(f"{mark} {environment['name']}: {', '.join(names) or 'no variables'}"))
     return EXIT_OK
 
 

@@ -4,6 +4,7 @@ when a name or a file is wrong. A real subprocess against a `websockets` echo pe
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -41,7 +42,8 @@ def stored(qtbot: Any, data_dir: Path, peer: Callable[..., str]) -> str:
     host = peer().removeprefix("ws://").rstrip("/")
     store = Store(data_dir / DB_NAME)
     controller = EnvironmentsController(store, MemoryKeeper())
-    controller.save(Environment("Local", (("host", "127.0.0.1:9"), ("who", "local"))))
+    local = controller.save(Environment("Local", (("host", "127.0.0.1:9"), ("who", "local"))))
+    controller.set_active(local.id)  # the window's choice: run uses only what --env names
     controller.save(Environment("Staging", (("host", host), ("who", "staging"), ("token", "s3cret-staging")),
                                 ("token",)))
     controller.save(Environment("Globals", (("level", "global"), ("extra", "global")), id="globals"))
@@ -115,3 +117,17 @@ def test_a_variable_nothing_defines_is_named_with_where_it_is_used(cli: Cli, tmp
     result = run(cli, tmp_path, data_dir, "--env", "Local")
     assert result.returncode == 2
     assert "Unknown variable: {{want}} (used in steps[1].expect.text)" in result.stderr
+
+
+def test_envs_lists_what_run_env_can_use_without_secret_values(cli: Cli, data_dir: Path, stored: str) -> None:
+    result = cli("envs", "--data-dir", str(data_dir))
+    assert result.returncode == 0, result.output
+    assert result.stdout.splitlines() == ["  Globals: level, extra", "* Local: host, who",
+                                          "  Staging: host, who, token (secret)"]
+    result = cli("envs", "--json", "--data-dir", str(data_dir))
+    assert result.returncode == 0, result.output
+    described = json.loads(result.stdout)
+    assert described["active"] == "Local"
+    assert described["environments"][1] == {"name": "Staging", "variables": {"host": stored, "who": "staging"},
+                                            "secret_variables": ["token"]}
+    assert "s3cret-staging" not in result.output

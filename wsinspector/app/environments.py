@@ -8,6 +8,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -228,23 +229,44 @@ def run_layers(data_dir: Path, name: str | None, env_file: Path | None,
     return globals_, environment, secret_values, warnings
 
 
-def _stored_environments(data_dir: Path, secrets: SecretKeeper) -> tuple[list[Environment], Environment,
-                                                                          dict[str, str]]:
-    """The environments and globals kept in the data folder's store (none when there is no store), and the secret
-    values the keeper has for them by key."""
+def stored_environments(data_dir: Path) -> tuple[list[Environment], Environment, str]:
+    """The environments, the globals and the active environment's id kept in the data folder's store (none when
+    there is no store: it is not made), secret values left empty."""
     from wsinspector.app.context import DB_NAME  # noqa: PLC0415  (the context imports this module)
 
     path = data_dir / DB_NAME
     if not path.is_file():
-        return [], Environment(GLOBALS_NAME, id=GLOBALS_ID), {}
+        return [], Environment(GLOBALS_NAME, id=GLOBALS_ID), ""
     try:
         store = Store(path)
     except StoreError as exc:
         raise EnvironmentsError(f"cannot read the environments in {path}: {exc}") from None
     try:
-        environments, globals_, _ = load_environments(store, MemoryKeeper())
+        return load_environments(store, MemoryKeeper())
     finally:
         store.close()
+
+
+def describe_environments(data_dir: Path) -> dict[str, Any]:
+    """``wsinspector envs --json``: the environments and the globals, secret values left out (their names
+    listed as secret)."""
+    environments, globals_, active = stored_environments(data_dir)
+
+    def described(environment: Environment) -> dict[str, Any]:
+        return {"name": environment.name,
+                "variables": {name: value for name, value in environment.variables
+                              if name not in environment.secret_variables},
+                "secret_variables": list(environment.secret_variables)}
+
+    return {"active": next((e.name for e in environments if e.id == active), None),
+            "globals": described(globals_), "environments": [described(e) for e in environments]}
+
+
+def _stored_environments(data_dir: Path, secrets: SecretKeeper) -> tuple[list[Environment], Environment,
+                                                                          dict[str, str]]:
+    """The environments and globals kept in the data folder's store, and the secret values the keeper has for
+    them by key."""
+    environments, globals_, _ = stored_environments(data_dir)
     found: dict[str, str] = {}
     for env, env_id in ((globals_, None), *((e, e.id) for e in environments)):
         for variable in env.secret_variables:
