@@ -63,6 +63,13 @@ def _json(text: str) -> object:
         raise EnvironmentsError(f"The saved globals are not valid JSON: {exc}") from None
 
 
+def _usable(environment: Environment) -> list[tuple[str, str]]:
+    """The variables of an environment that have a value: a secret the keeper did not give back (another
+    machine, a keyring that is locked) is left undefined, so that connecting names it instead of sending ""."""
+    return [(name, value) for name, value in environment.variables
+            if value or name not in environment.secret_variables]
+
+
 class EnvironmentsController(QObject):
     """The environments, the globals and which environment is active.
 
@@ -108,8 +115,8 @@ class EnvironmentsController(QObject):
         """What ``profile``'s ``{{variables}}`` resolve to now: globals < the connection's < the active
         environment's (``core.environments.merge_variables``)."""
         active = self.active
-        return merge_variables(globals_=self._globals.variables, connection=profile.variables,
-                               environment=active.variables if active else ())
+        return merge_variables(globals_=_usable(self._globals), connection=profile.variables,
+                               environment=_usable(active) if active else ())
 
     # -- changing ------------------------------------------------------------------------------------
 
