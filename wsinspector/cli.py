@@ -362,14 +362,14 @@ def _with_environment(args: argparse.Namespace, test: Scenario,
     """``--env`` and ``--env-file``: the test with the globals under its own variables, the overrides with the
     environment's variables under ``--var``'s (docs/test-format.md, Environments), and the secret values."""
     from wsinspector.app.context import default_data_dir
-    from wsinspector.app.environments import run_layers
+    from wsinspector.app.environments import command_line_layers
     from wsinspector.core.environments import merge_variables
     from wsinspector.core.secrets import MemoryKeeper
 
     if args.env is None and args.env_file is None:
         return test, overrides, []
     data_dir = getattr(args, "data_dir", None) or default_data_dir()
-    globals_, environment, secrets, warnings = run_layers(data_dir, args.env, args.env_file, MemoryKeeper())
+    globals_, environment, secrets, warnings = command_line_layers(data_dir, args.env, args.env_file, MemoryKeeper())
     for warning in warnings:
         _err(f"warning: {warning}")
     if globals_:

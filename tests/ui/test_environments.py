@@ -21,10 +21,12 @@ from tests.ui.helpers import (
     tool_button,
     wait_rows,
 )
+from tests.ui.helpers_sessions import show_tab
 from wsinspector.app.context import AppContext
 from wsinspector.app.environments import EnvironmentsController
 from wsinspector.core.environments import Environment
 from wsinspector.core.profiles import ConnectionProfile, Endpoint
+from wsinspector.core.scenario.model import ExpectStep, Scenario, SendStep, TextMatcher, TextPayload
 from wsinspector.ui.environments import MASK, EnvironmentsDialog
 from wsinspector.ui.main_window import MainWindow
 
@@ -199,3 +201,25 @@ def test_the_dialog_edits_variables_and_keeps_secrets_in_the_keeper(qtbot: Any, 
     assert EnvironmentsController(context.store, context.secrets).globals.values == {"region": "eu"}
     assert dialog.model.index(0, 0, QModelIndex()).isValid()
     dialog.close()
+
+
+def test_a_test_run_on_the_tests_page_resolves_with_the_active_environment(qtbot: Any, window: MainWindow,
+                                                                          context: AppContext) -> None:
+    assert context.echo_url is not None
+    host = context.echo_url.removeprefix("ws://").rstrip("/")
+    context.environments.save(Environment("Globals", (("who", "global"), ("greeting", "hi")), id="globals"))
+    context.environments.save(Environment("Echo", (("host", host), ("who", "echo"))))
+    show_tab(qtbot, window, "Tests")
+    view = window.tests_view
+    view.set_new_test(Scenario("env", "ws://{{host}}/", (
+        SendStep(TextPayload("{{greeting}} {{who}}")), ExpectStep(TextMatcher("hi echo")))), "", [])
+    click(qtbot, view.run_button)
+    assert view.runner is None
+    assert view.status.text().startswith("Unknown variable: {{host}} (used in url)")
+
+    _choose(qtbot, window, "Echo")
+    view.speed.setCurrentIndex(view.speed.findData(0.0))  # as fast as possible
+    with qtbot.waitSignal(view.run_finished, timeout=WAIT_MS * 3) as finished:
+        click(qtbot, view.run_button)
+    assert finished.args[0].ok, finished.args[0]
+    view.dirty = False

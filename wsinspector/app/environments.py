@@ -118,6 +118,12 @@ class EnvironmentsController(QObject):
         return merge_variables(globals_=_usable(self._globals), connection=profile.variables,
                                environment=_usable(active) if active else ())
 
+    def run_layers(self) -> tuple[dict[str, str], dict[str, str]]:
+        """The globals and the active environment's variables, for a test run in the window (the test's own
+        variables go between them)."""
+        active = self.active
+        return dict(_usable(self._globals)), dict(_usable(active)) if active else {}
+
     # -- changing ------------------------------------------------------------------------------------
 
     def add(self, name: str = "New environment", variables: Mapping[str, str] | None = None) -> Environment:
@@ -205,7 +211,7 @@ class EnvironmentsController(QObject):
                     self._secrets.delete(secret_key(environment_id, name))
 
 
-def run_layers(data_dir: Path, name: str | None, env_file: Path | None,
+def command_line_layers(data_dir: Path, name: str | None, env_file: Path | None,
                secrets: SecretKeeper) -> tuple[dict[str, str], dict[str, str], list[str], list[str]]:
     """What ``wsinspector run --env NAME --env-file FILE`` adds: the globals (with ``--env``), the environment's
     variables (``--env-file`` over ``--env``), the secret values among them (never shown) and warnings. Nothing is

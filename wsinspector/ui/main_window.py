@@ -239,6 +239,7 @@ class MainWindow(QMainWindow):
         from wsinspector.ui.tests_view import ScenariosView  # noqa: PLC0415  (YAML and the editor: on first use)
 
         view = ScenariosView(self.context.store, self.context.echo_url or "")
+        view.environment_layers = self.context.environments.run_layers
         view.banner_requested.connect(self._on_tests_banner)
         view.session_recorded.connect(self.sessions_view.refresh)
         view.open_session_requested.connect(self.open_session)
