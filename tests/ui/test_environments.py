@@ -153,6 +153,13 @@ def test_the_dialog_edits_variables_and_keeps_secrets_in_the_keeper(qtbot: Any, 
     assert [e.name for e in context.environments.environments] == ["Staging"]
     assert _switcher_items(window) == ["No environment", "Staging"]
     staging = context.environments.environments[0]
+    # Rename with an empty name keeps the old one
+    click(qtbot, dialog.rename_button)
+    editor = _editor(qtbot, dialog.list)
+    qtbot.keyClick(editor, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    _type(qtbot, editor, " ")
+    assert dialog.list.currentItem().text() == "Staging"
+    assert context.environments.environments[0].name == "Staging"
 
     # variables: a name that says "secret" is secret by default, shown masked, kept in the keeper only
     click(qtbot, dialog.add_variable)

@@ -347,7 +347,9 @@ class EnvironmentsDialog(QDialog):
         environment_id = str(item.data(Qt.ItemDataRole.UserRole))
         environment = self._environments.get(environment_id)
         if environment is not None and item.text() != environment.name:
-            self._apply(lambda: self._environments.rename(environment_id, item.text()))
+            renamed = self._apply(lambda: self._environments.rename(environment_id, item.text()))
+            if renamed is None or renamed == environment:  # refused, or an empty name: the old one stays
+                self.refresh()
 
     @Slot()
     def add_environment(self) -> None:
