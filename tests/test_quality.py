@@ -99,6 +99,7 @@ MODEL_TESTS = {
     "PairsModel": "tests/ui/test_tests_view.py::test_a_json_expectation_ignores_a_path_and_names_it_when_it_does_not",
     "ConnectionsModel":
         "tests/ui/test_connection_folders.py::test_folders_and_recent_in_the_tree_pass_the_model_tester",
+    "VariablesModel": "tests/ui/test_environments.py::test_the_dialog_edits_variables_and_keeps_secrets_in_the_keeper",
 }
 
 

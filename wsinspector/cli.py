@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import re
 import signal
@@ -17,6 +18,7 @@ from wsinspector.core.defaults import DEFAULT_HANDSHAKE_TIMEOUT_S
 
 if TYPE_CHECKING:
     from wsinspector.core.profiles import ResolvedTarget
+    from wsinspector.core.scenario.model import Scenario
     from wsinspector.core.scenario.verdict import RunResult, StepResult
     from wsinspector.core.store import Store
 
@@ -24,7 +26,7 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 
 
-COMMANDS = ("serve", "run", "connections")
+COMMANDS = ("serve", "run", "connections", "envs")
 SMOKE_TEST_ENV = "WSINSPECTOR_SMOKE_TEST"
 
 
@@ -45,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     _add_run_parser(sub)
     cli_connections.add_parser(sub)
+    envs = sub.add_parser("envs", help="list the environments and globals kept in the data folder (secret values "
+                          "left out); for run --env")
+    envs.add_argument("--json", action="store_true", help="print them as JSON")
+    # SUPPRESS: without the option here, the top-level --data-dir stays
+    envs.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
+                      help="the data folder (default: the platform's user data folder)")
     opener = sub.add_parser("open", help="open files in the window (the same as giving them without a command)")
     opener.add_argument("files", nargs="+", type=Path, metavar="FILE")
     return parser
@@ -84,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_test_file(args)
     if args.command == "connections":
         return cli_connections.list_connections(args)
+    if args.command == "envs":
+        return list_environments(getattr(args, "data_dir", None), args.json)
     from wsinspector.ui.launch import run_gui
 
     smoke_test = args.smoke_test or os.environ.get(SMOKE_TEST_ENV, "") not in ("", "0")
@@ -95,6 +105,27 @@ def print_version(data_dir: Path | None) -> int:
     from wsinspector.app.context import default_data_dir
 
     print(version_text(data_dir or default_data_dir()))
+    return EXIT_OK
+
+
+def list_environments(data_dir: Path | None, as_json: bool) -> int:
+    """``wsinspector envs``: one line per environment (``*`` marks the active one) with its variables' names."""
+    from wsinspector.app.context import default_data_dir
+    from wsinspector.app.environments import describe_environments
+    from wsinspector.core.environments import EnvironmentsError
+
+    try:
+        described = describe_environments(data_dir or default_data_dir())
+    except EnvironmentsError as exc:
+        _err(f"envs: {exc}")
+        return EXIT_USAGE
+    if as_json:
+        print(json.dumps(described, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for environment in (described["globals"], *described["environments"]):
+        mark = "*" if environment["name"] == described["active"] else " "
+        names = [*environment["variables"], *(f"{name} (secret)" for name in environment["secret_variables"])]
+        print(printable(f"{mark} {environment['name']}: {', '.join(names) or 'no variables'}"))
     return EXIT_OK
 
 
@@ -142,6 +173,12 @@ def _add_run_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                      help="set a variable (overrides the file's); repeat for more. --var NAME alone takes the "
                           "value from the environment variable NAME (or NAME in upper case, - and . as _), "
                           "so secrets stay out of the command line")
+    run.add_argument("--env", metavar="NAME", help="use this environment's variables (and the globals), as kept "
+                     "in the data folder (Environments… in the window); they win over the file's, --var wins over "
+                     "them")
+    run.add_argument("--env-file", type=Path, metavar="FILE",
+                     help="variables from a file: NAME=value lines (dotenv), or a .json/.yaml mapping; they win over "
+                          "--env's, --var wins over them")
     run.add_argument("--junit", type=Path, metavar="REPORT.xml", help="write a JUnit XML report (also on failure)")
     run.add_argument("--speed", default="1", metavar="X",
                      help="scale the recorded delays: 1 as recorded, 2 twice as fast, 0.5 half speed, "
@@ -323,6 +360,27 @@ def format_summary(result: RunResult) -> str:
             f"{closing}")
 
 
+def _with_environment(args: argparse.Namespace, test: Scenario,
+                      overrides: dict[str, str]) -> tuple[Scenario, dict[str, str], list[str]]:
+    """``--env`` and ``--env-file``: the test with the globals under its own variables, the overrides with the
+    environment's variables under ``--var``'s (docs/test-format.md, Environments), and the secret values."""
+    from wsinspector.app.context import default_data_dir
+    from wsinspector.app.environments import command_line_layers
+    from wsinspector.core.environments import merge_variables
+    from wsinspector.core.secrets import MemoryKeeper
+
+    if args.env is None and args.env_file is None:
+        return test, overrides, []
+    data_dir = getattr(args, "data_dir", None) or default_data_dir()
+    globals_, environment, secrets, warnings = command_line_layers(data_dir, args.env, args.env_file, MemoryKeeper())
+    for warning in warnings:
+        _err(f"warning: {warning}")
+    if globals_:
+        test = dataclasses.replace(test, variables=tuple(
+            merge_variables(globals_=globals_.items(), connection=test.variables).items()))
+    return test, merge_variables(environment=environment.items(), overrides=overrides), secrets
+
+
 def _open_record_store(data_dir: Path | None) -> Store | None:
     """The store to record into, or None (a warning says why) when the data folder cannot be used."""
     from wsinspector.app.context import DB_NAME, default_data_dir
@@ -372,6 +430,11 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
         _err(f"cannot read the test file {path}: {exc.strerror or exc}")
         return EXIT_USAGE
     try:
+        test, overrides, env_secrets = _with_environment(args, test, overrides)
+    except ValueError as exc:  # EnvironmentsError: an unknown name, a bad file
+        _err(f"run: {exc}")
+        return EXIT_USAGE
+    try:
         check_variables(test if args.url is None else dataclasses.replace(test, url=args.url), overrides)
         profile = to_profile(test, overrides, args.url, base_dir=path.resolve().parent)
         if args.engine:
@@ -399,7 +462,7 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
     secrets += [value for name, value in variables.items()
                 if name in from_environment or is_secret_name(name) or is_secret_field(name)]
 
-    masker = Masker(secrets)
+    masker = Masker(secrets + env_secrets)
 
     def shown(text: str) -> str:
         return printable(masker.text(text))

@@ -441,7 +441,7 @@ def test_an_unknown_variable_is_named_before_anything_connects(qtbot: Any, windo
     assert view.runner is None and not view.running
     assert view.status.isVisible()
     assert view.status.text() == ("Unknown variable: {{who}} (used in steps[0].send.text). Define it in the test's "
-                                  "variables or as an override for this run.")
+                                  "variables, the active environment or as an override for this run.")
     assert view.verdicts.rowCount() == 0
     assert len(window.context.store.sessions()) == sessions_before  # nothing was recorded: nothing connected
 
@@ -610,8 +610,8 @@ def test_credentials_stay_out_of_the_file_and_the_run_here_still_passes(qtbot: A
     assert not view.running
     assert view.status.text() == (
         "Unknown variables: {{access_token}} (used in url); {{password}} (used in steps[0].send.json, "
-        "steps[1].expect.json, steps[2].send.text, steps[3].expect.text). Define them in the test's variables or "
-        "as an override for this run.")
+        "steps[1].expect.json, steps[2].send.text, steps[3].expect.text). Define them in the test's variables, "
+        "the active environment or as an override for this run.")
 
 
 async def handshake_echo(ws: Any) -> None:

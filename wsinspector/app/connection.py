@@ -112,6 +112,11 @@ class ConnectionController(QObject, LogRecording):
         self._flush_timer.timeout.connect(self.flush)
         self.healthy = True
         self._target: ResolvedTarget | None = None
+        #: what a profile's ``{{variables}}`` resolve to (the app's: globals, the connection's, the active
+        #: environment's); without it, the profile's own
+        self.variables_source: Callable[[ConnectionProfile], dict[str, str]] | None = None
+        #: the variables the current session was connected with (the composer's messages resolve them too)
+        self.variables: dict[str, str] = {}
         self._user_closed = False
         self._ever_opened = False
         self._attempt = 0
@@ -146,11 +151,13 @@ class ConnectionController(QObject, LogRecording):
         """Start a new session against ``profile``. False (and ``failed``) when its settings are invalid."""
         if self._state is not ConnectionState.CLOSED:
             raise RuntimeError("disconnect first")
+        variables = self.variables_source(profile) if self.variables_source else dict(profile.variables)
         try:
-            target = profile.resolved()
+            target = profile.resolved(variables)
         except ProfileError as exc:
             self.failed.emit(Failure(FailureKind.INVALID_TARGET, detail=str(exc)))
             return False
+        self.variables = variables
         self._discard_connection()
         self.flush()
         self._finish_recording(SessionStatus.CLOSED, None, "")  # never leave a previous session 'live'

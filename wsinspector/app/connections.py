@@ -3,6 +3,7 @@ backed by the store."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Iterator, Sequence
@@ -11,7 +12,13 @@ from contextlib import contextmanager
 from PySide6.QtCore import QObject, Signal
 
 from wsinspector.core import folders as fo
-from wsinspector.core.profiles import BUILTIN_LOCAL_ECHO, ConnectionProfile, Endpoint, ReadOnlyProfileError
+from wsinspector.core.profiles import (
+    BUILTIN_LOCAL_ECHO,
+    ConnectionProfile,
+    Endpoint,
+    ReadOnlyProfileError,
+    UnknownVariableError,
+)
 from wsinspector.core.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -63,7 +70,8 @@ class ConnectionsController(QObject):
         if url == profile.url:
             return profile, ""
         edited = profile.with_changes(endpoint={"url": url})
-        edited.resolved()
+        with contextlib.suppress(UnknownVariableError):  # the globals or an environment may define it: connecting
+            edited.resolved()  # names it then, with where it is used
         if profile.builtin:
             # The built-in profile follows the echo server's port; keep the user's URL out of it.
             return edited, (f"Connecting to {url} once; “{profile.name}” keeps pointing at the built-in echo "

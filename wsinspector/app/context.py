@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from wsinspector import APP_NAME
 from wsinspector.app.connection import ConnectionController
 from wsinspector.app.connections import ConnectionsController
+from wsinspector.app.environments import EnvironmentsController
 from wsinspector.app.sessions import SessionsController
 from wsinspector.core.secrets import MemoryKeeper, SecretKeeper
 from wsinspector.core.store import Store, StoreError
@@ -86,6 +87,10 @@ class AppContext(QObject):
         #: where secret values are kept (never in the store)
         self.secrets: SecretKeeper = MemoryKeeper()
         self.connections = ConnectionsController(self.store, self)
+        self.environments = EnvironmentsController(self.store, self.secrets, self)
+        if self.environments.load_error:
+            self.warnings.append(f"{self.environments.load_error}: the environments are left out, and left as they "
+                                 f"were in {self.db_path}.")
         self.sessions = SessionsController(self.store, self)
         self._apply_retention()
         #: one controller per open connection, in the order they were opened
@@ -104,6 +109,7 @@ class AppContext(QObject):
         # on the temporary store nothing would be kept anyway: don't hold every frame twice in memory
         controller = ConnectionController(self.store if self.saving else None, self)
         self.sessions.session_deleted.connect(controller.on_session_deleted)
+        controller.variables_source = self.environments.variables_for
         controller.session_saved.connect(self._apply_retention)
         controller.session_started.connect(partial(self._on_session_started, controller))
         self.controllers.append(controller)

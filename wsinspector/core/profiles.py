@@ -58,6 +58,53 @@ class UnknownVariableError(ProfileError):
         super().__init__(f"Unknown variable{'s' if len(names) > 1 else ''}: {listed}")
 
 
+class UnresolvedVariablesError(UnknownVariableError):
+    """Variables a connection uses that nothing defines; ``uses`` is ``(name, where)`` in settings order."""
+
+    def __init__(self, uses: list[tuple[str, str]]) -> None:
+        self.uses = uses
+        names = list(dict.fromkeys(name for name, _ in uses))
+        super().__init__(names)
+        parts = []
+        for name in names:
+            places = list(dict.fromkeys(where for used, where in uses if used == name))
+            parts.append(f"{{{{{name}}}}} in {' and '.join(places) if len(places) < 3 else ', '.join(places)}")
+        self.args = (f"Unknown variable{'s' if len(names) > 1 else ''}: {'; '.join(parts)}",)
+
+
+#: how a setting is named in a message, where a better name than "record field" exists
+_SETTING_NAMES = {("endpoint", "url"): "the URL", ("endpoint", "connect_to"): "Connect to",
+                  ("handshake", "origin"): "the origin", ("handshake", "subprotocols"): "subprotocol",
+                  ("tls", "ca_file"): "the CA file",
+                  ("tls", "client_cert"): "the client certificate", ("tls", "client_key"): "the client key",
+                  ("proxy", "host"): "the proxy host", ("proxy", "username"): "the proxy user name"}
+
+
+def _setting_texts(settings: Settings) -> Iterator[tuple[str, str]]:
+    """(where, text) of every text setting of a connection, where ``{{variables}}`` may be used."""
+    for record_name, record in settings.records():
+        for f in fields(record):
+            value = getattr(record, f.name)
+            label = _SETTING_NAMES.get((record_name, f.name), f"{record_name} {f.name.replace('_', ' ')}")
+            if isinstance(value, str):
+                yield label, value
+            elif isinstance(value, tuple):
+                for index, item in enumerate(value):
+                    if isinstance(item, tuple) and len(item) == 2 and record_name == "handshake":
+                        yield f"header {item[0] or index + 1}", f"{item[0]}\n{item[1]}"
+                    elif isinstance(item, tuple):
+                        yield f"{label} {index + 1}", "\n".join(str(part) for part in item)
+                    elif isinstance(item, str):
+                        yield f"{label} {index + 1}" if len(value) > 1 else label, item
+
+
+def unresolved_uses(settings: Settings, variables: Mapping[str, str]) -> list[tuple[str, str]]:
+    """``(name, where)`` of every ``{{variable}}`` a connection's settings use that ``variables`` lacks:
+    ``("token", "header Authorization")``, ``("host", "the URL")``."""
+    return [(m.group(1), where) for where, text in _setting_texts(settings)
+            for m in _VARIABLE.finditer(text) if m.group(1) not in variables]
+
+
 class Record:
     """A group of connection settings: a frozen dataclass whose fields are the settings, each with its default.
 
@@ -340,9 +387,14 @@ class ConnectionProfile(Settings):
     def duplicate(self, name: str) -> ConnectionProfile:
         return replace(self, name=name, builtin="", id=uuid.uuid4().hex)
 
-    def resolved(self) -> ResolvedTarget:
-        """Expand variables and validate everything needed to open the connection."""
-        variables = dict(self.variables)
+    def resolved(self, variables: Mapping[str, str] | None = None) -> ResolvedTarget:
+        """Expand variables and validate everything needed to open the connection. ``variables``: the values to
+        expand (the layers merged by ``core.environments.merge_variables``); by default the profile's own.
+        Every variable nothing defines is named at once, with where it is used."""
+        variables = dict(self.variables) if variables is None else dict(variables)
+        missing = unresolved_uses(self, variables)
+        if missing:
+            raise UnresolvedVariablesError(missing)
         records: dict[str, Any] = {name: record.resolved(variables) for name, record in self.records()}
         return ResolvedTarget(**records)
 

@@ -4,9 +4,12 @@ any close code)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QFontDatabase, QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -20,8 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wsinspector.core.environments import expand_message, expand_message_as_typed
 from wsinspector.core.frames import is_sendable_close_code
 from wsinspector.core.payloads import PayloadError, PayloadMode, encode, pretty_json
+from wsinspector.core.profiles import UnknownVariableError
 
 _PLACEHOLDERS = {
     PayloadMode.TEXT: "Message text. Ctrl+Enter sends.",
@@ -68,6 +73,15 @@ class Composer(QWidget):
         self.error.setStyleSheet("color: #b00020;")
         self.error.setWordWrap(True)
         self.error.hide()
+        #: the variables a message's {{variables}} resolve to (the connection's, as connected)
+        self.variables: Callable[[], Mapping[str, str]] = dict
+        self.expand_variables = QCheckBox("{{variables}}")
+        self.expand_variables.setObjectName("expandVariables")
+        self.expand_variables.setChecked(True)
+        self.expand_variables.toggled.connect(lambda _checked: self._validate_live())
+        self.expand_variables.setToolTip("Replace {{name}} in text and JSON messages with the variable's value when "
+                                         "sending (globals, the connection's, the active environment's). Off: "
+                                         "sent as typed, for templates that keep {{name}}.")
         self.format_button = QPushButton("Format")
         self.format_button.setToolTip("Validate and pretty-print the JSON")
         self.format_button.clicked.connect(self.format_json)
@@ -140,6 +154,7 @@ class Composer(QWidget):
         row.addWidget(QLabel("Payload"))
         row.addWidget(self.mode)
         row.addStretch(1)
+        row.addWidget(self.expand_variables)
         row.addWidget(self.format_button)
         row.addWidget(self.frame_size)
         row.addWidget(self.faults_button)
@@ -197,8 +212,16 @@ class Composer(QWidget):
         if not self.send_button.isEnabled():
             self.show_error("Not connected: connect first, then send")
             return
+        text = self.editor.toPlainText()
+        if self.expand_variables.isChecked() and not self.current_mode().is_binary:
+            try:
+                text = expand_message(text, self.variables())
+            except UnknownVariableError as exc:
+                self.show_error(f"{exc} in the message: nothing was sent. Define it in an environment, the globals "
+                                "or the connection's variables, or switch {{variables}} off to send it as typed.")
+                return
         try:
-            encoded = encode(self.current_mode(), self.editor.toPlainText())
+            encoded = encode(self.current_mode(), text)
         except PayloadError as exc:
             self.show_error(str(exc))
             self._move_cursor_to(exc.line, exc.column)
@@ -303,6 +326,8 @@ class Composer(QWidget):
         if mode is PayloadMode.TEXT or not source.strip():
             self.show_error("")
             return
+        if self.expand_variables.isChecked() and not mode.is_binary:
+            source = expand_message_as_typed(source, self.variables())
         try:
             encode(mode, source)
         except PayloadError as exc:

@@ -48,6 +48,16 @@ _BUTTON_TEXT = {ConnectionState.CLOSED: "Connect", ConnectionState.CONNECTING: "
                 ConnectionState.OPEN: "Disconnect", ConnectionState.CLOSING: "Disconnect"}
 
 
+def _environment_label() -> QLabel:
+    """The active environment's name beside the connection's (hidden when none is active)."""
+    label = QLabel()
+    label.setObjectName("environmentLabel")
+    label.setToolTip("The active environment: {{variables}} resolve with its values")
+    label.setStyleSheet("color: #1f4e99; border: 1px solid #1f4e99; border-radius: 4px; padding: 2px 6px;")
+    label.hide()
+    return label
+
+
 class InspectorPage(QWidget):
     """One connection's page. Messages for the user go to ``banner``; the rest leaves through signals.
 
@@ -71,6 +81,7 @@ class InspectorPage(QWidget):
         self._sessions = sessions
         self.banner = banner
         self._profile: ConnectionProfile | None = None
+        self._environment = ""
         self._viewing: StoredSession | None = None
         self._filter_task: ChunkedTask | None = None
         self._build()
@@ -89,6 +100,7 @@ class InspectorPage(QWidget):
         self.state_label.setObjectName("stateLabel")
         self.state_label.setMinimumWidth(100)
         self.state_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.environment_label = _environment_label()
         self.connect_button = QPushButton("Connect")
         self.connect_button.setObjectName("connectButton")
         self._build_tls_widgets()
@@ -103,6 +115,7 @@ class InspectorPage(QWidget):
         self.timeline = TimelineView(self.model)
         self.detail = DetailPane()
         self.composer = Composer()
+        self.composer.variables = lambda: self.session.variables
         self.filter_bar = FilterBar()
         self.viewing_label = QLabel()
         self.viewing_label.setObjectName("viewingLabel")
@@ -130,9 +143,9 @@ class InspectorPage(QWidget):
         timeline_layout.addWidget(self.filter_bar)
         timeline_layout.addWidget(self.timeline, 1)
         bar = QHBoxLayout()
-        for widget, stretch in ((self.profile_name, 0), (self.url, 1), (self.state_label, 0),
-                                (self.recording_label, 0), (self.tls_off, 0), (self.certificate_button, 0),
-                                (self.edit_button, 0), (self.connect_button, 0)):
+        for widget, stretch in ((self.profile_name, 0), (self.environment_label, 0), (self.url, 1),
+                                (self.state_label, 0), (self.recording_label, 0), (self.tls_off, 0),
+                                (self.certificate_button, 0), (self.edit_button, 0), (self.connect_button, 0)):
             bar.addWidget(widget, stretch)
         split = QSplitter(Qt.Orientation.Vertical)
         for index, (widget, stretch) in enumerate(((timeline_box, 5), (self.detail, 3), (self.composer, 2))):
@@ -381,8 +394,18 @@ class InspectorPage(QWidget):
         elif self.banner.level == "warning" and "heartbeat" in self.banner.label.text():
             self.banner.clear()
 
+    def set_environment(self, name: str) -> None:
+        """The active environment's name ("" for none): beside the connection's name, and in the title."""
+        self._environment = name
+        self.environment_label.setText(name)
+        self.environment_label.setVisible(bool(name))
+        self._update_title()
+
     def _update_title(self) -> None:
         name = self._profile.name if self._profile else ""
+        environment = self._environment
+        if name and environment:
+            name = f"{name} ({environment})"
         state = STATE_STYLE[self.session.state][0]
         self.title_changed.emit(f"{name} — {state} — wsinspector" if name else "wsinspector")
 

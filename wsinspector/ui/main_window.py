@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.inspector.rates)
         self.statusBar().addPermanentWidget(self.inspector.counts)
         self._build_menus()
+        self._build_environment_bar()
         self._connect_signals()
         self.graph.show_session(self.session.log, live=True)
         self._select_first_connection()
@@ -150,6 +151,39 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(QAction("&About wsinspector", self, triggered=self.show_about))
 
+    def _build_environment_bar(self) -> None:
+        """The main toolbar: the environment switcher and the Environments dialog."""
+        from PySide6.QtGui import QAction  # noqa: PLC0415  (with the pages)
+
+        from wsinspector.ui.environments import EnvironmentSwitcher  # noqa: PLC0415  (with the pages)
+
+        self.toolbar = self.addToolBar("Environment")
+        self.toolbar.setObjectName("mainToolbar")
+        self.toolbar.setMovable(False)
+        self.toolbar.addWidget(QLabel(" Environment: "))
+        self.environment_switcher = EnvironmentSwitcher(self.context.environments)
+        self.toolbar.addWidget(self.environment_switcher)
+        self.environments_action = QAction("Environments…", self, triggered=self.show_environments)
+        self.environments_action.setToolTip("Environments and globals: variables for {{placeholders}}")
+        self.toolbar.addAction(self.environments_action)
+        self.menuBar().actions()[1].menu().addAction(self.environments_action)
+
+    @Slot()
+    def show_environments(self) -> None:
+        """The Environments dialog, opened without blocking (one at a time)."""
+        from wsinspector.ui.environments import EnvironmentsDialog  # noqa: PLC0415  (when asked for)
+
+        dialog = getattr(self, "environments_dialog", None)
+        if dialog is None:
+            dialog = self.environments_dialog = EnvironmentsDialog(self.context.environments, self)
+        dialog.open()
+        dialog.raise_()
+
+    @Slot(str)
+    def _on_environment_changed(self, _environment_id: str = "") -> None:
+        active = self.context.environments.active
+        self.inspector.set_environment(active.name if active else "")
+
     def _connect_signals(self) -> None:
         """Every connection between the pages and the controllers, in one place."""
         context, session, inspector, graph = self.context, self.session, self.inspector, self.graph
@@ -169,6 +203,9 @@ class MainWindow(QMainWindow):
         self.sessions_view.save_as_test_requested.connect(self.save_session_as_test)
         self.tasks.message.connect(self._on_task_message)
         self.tabs.currentChanged.connect(self._on_tab_changed)
+        context.environments.active_changed.connect(self._on_environment_changed)
+        context.environments.environments_changed.connect(self._on_environment_changed)
+        self._on_environment_changed()
         context.echo_started.connect(self.on_echo_started)
         context.echo_failed.connect(lambda message: self.banner.show_message(message, "warning"))
 
@@ -203,6 +240,7 @@ class MainWindow(QMainWindow):
         from wsinspector.ui.tests_view import ScenariosView  # noqa: PLC0415  (YAML and the editor: on first use)
 
         view = ScenariosView(self.context.store, self.context.echo_url or "")
+        view.environment_layers = self.context.environments.run_layers
         view.banner_requested.connect(self._on_tests_banner)
         view.session_recorded.connect(self.sessions_view.refresh)
         view.open_session_requested.connect(self.open_session)

@@ -434,9 +434,8 @@ class ProfileDialog(QDialog):
             return
         try:
             self.profile().resolved()
-        except UnknownVariableError as exc:
-            self.error.setText(f"{exc}. Define it under Variables.")
-            return
+        except UnknownVariableError:
+            pass  # the globals or an environment may define it: connecting names it, with where it is used
         except ProfileError as exc:
             self.error.setText(str(exc))
             return

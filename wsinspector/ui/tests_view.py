@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from wsinspector.app.replayer import ReplayController
+from wsinspector.core.environments import merge_variables
 from wsinspector.core.profiles import ENGINE_WIRE, ENGINES
 from wsinspector.core.scenario.model import Scenario, step_label
 from wsinspector.core.scenario.variables import UndefinedVariablesError, check_variables
@@ -228,6 +229,8 @@ class ScenariosView(QWidget):
         self.origin = ""
         self.runner: ReplayController | None = None
         self.recorded_session: int | None = None
+        #: the globals and the active environment's variables, for a run (the window's environments)
+        self.environment_layers: Callable[[], tuple[dict[str, str], dict[str, str]]] = lambda: ({}, {})
 
         # -- file bar
         self.title = QLabel()
@@ -602,11 +605,16 @@ class ScenariosView(QWidget):
                 return None
             overrides.append((name.strip(), value))
         url = self.url_override.text().strip() or None
+        globals_, environment = self.environment_layers()  # globals < the test's < the environment < overrides
+        test = replace(test, variables=tuple(merge_variables(globals_=globals_.items(),
+                                                             connection=test.variables).items()))
+        overrides = list(merge_variables(environment=environment.items(), overrides=overrides).items())
         try:
             check_variables(test if url is None else replace(test, url=url), overrides)
         except UndefinedVariablesError as exc:
             them = "them" if len(exc.names) > 1 else "it"
-            self._fail_before_run(f"{exc}. Define {them} in the test's variables or as an override for this run.")
+            self._fail_before_run(f"{exc}. Define {them} in the test's variables, the active environment or as an "
+                                  "override for this run.")
             return None
         self.verdicts.start(test)
         self.progress.setRange(0, max(1, len(test.steps)))

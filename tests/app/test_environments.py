@@ -1,0 +1,82 @@
+"""The environments' controller over a real SQLite store: what a connect resolves with, what is kept where, and
+a stored form it cannot read left as it is."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wsinspector.app.context import DB_NAME, AppContext
+from wsinspector.app.environments import ENVIRONMENTS_KEY, EnvironmentsController
+from wsinspector.core.environments import Environment, EnvironmentsError
+from wsinspector.core.profiles import ConnectionProfile, Endpoint, Handshake, UnresolvedVariablesError
+from wsinspector.core.secrets import MemoryKeeper
+from wsinspector.core.store import Store
+
+PROFILE = ConnectionProfile(name="api", endpoint=Endpoint("ws://{{host}}/"), variables=(("host", "own:1"),),
+                            handshake=Handshake(headers=(("Authorization", "Bearer {{token}}"),)))
+
+
+def test_a_connect_resolves_with_the_globals_the_connection_and_the_active_environment(qtbot: Any,
+                                                                                      tmp_path: Path) -> None:
+    store, keeper = Store(tmp_path / DB_NAME), MemoryKeeper()
+    controller = EnvironmentsController(store, keeper)
+    controller.save(Environment("Globals", (("host", "global:1"), ("region", "eu")), id="globals"))
+    staging = controller.save(Environment("Staging", (("host", "staging:2"), ("token", "t0k")), ("token",)))
+    bare = PROFILE.with_changes(handshake=Handshake())
+    assert bare.resolved(controller.variables_for(bare)).url == "ws://own:1/"  # no environment: its own host
+    with qtbot.waitSignal(controller.active_changed) as changed:
+        controller.set_active(staging.id)
+    assert changed.args == [staging.id]
+    target = PROFILE.resolved(controller.variables_for(PROFILE))
+    assert (target.url, target.handshake.headers) == ("ws://staging:2/", (("Authorization", "Bearer t0k"),))
+    store.close()
+
+    # read back: the active environment is kept; the secret value came from the keeper, not the file
+    store = Store(tmp_path / DB_NAME)
+    again = EnvironmentsController(store, keeper)
+    assert again.active == staging
+    # on a machine whose keeper lacks it, the secret is not sent empty: connecting names it
+    elsewhere = EnvironmentsController(store, MemoryKeeper())
+    with pytest.raises(UnresolvedVariablesError, match=r"^Unknown variable: \{\{token\}\} in header Authorization$"):
+        PROFILE.resolved(elsewhere.variables_for(PROFILE))
+    # deleting the active environment leaves none active, and lets go of its secrets
+    again.delete(staging.id)
+    assert again.active is None and keeper.get(f"environment/{staging.id}/token") is None
+    store.close()
+
+
+def test_a_secret_no_longer_secret_leaves_the_keeper(qtbot: Any, tmp_path: Path) -> None:
+    store, keeper = Store(tmp_path / DB_NAME), MemoryKeeper()
+    controller = EnvironmentsController(store, keeper)
+    env = controller.save(Environment("Local", (("token", "abc"),), ("token",)))
+    assert keeper.get(f"environment/{env.id}/token") == "abc"
+    controller.save(Environment("Local", (("token", "abc"),), (), env.id))
+    assert keeper.get(f"environment/{env.id}/token") is None
+    assert "abc" in (store.setting(ENVIRONMENTS_KEY) or "")  # no longer a secret: kept with the rest
+    with pytest.raises(KeyError):
+        controller.set_active("no-such-id")
+    store.close()
+
+
+def test_environments_it_cannot_read_are_named_and_never_saved_over(qtbot: Any, data_dir: Path) -> None:
+    store = Store(data_dir / DB_NAME)
+    store.set_setting(ENVIRONMENTS_KEY, '[{"name": "Broken"}]')
+    store.close()
+    context = AppContext(data_dir, start_echo=False)
+    try:
+        assert any("environments[0] has no name or id" in warning for warning in context.warnings)
+        assert context.environments.environments == []
+        with pytest.raises(EnvironmentsError, match="nothing is saved over them"):
+            context.environments.add("New")
+    finally:
+        context.shutdown()
+    db = sqlite3.connect(data_dir / DB_NAME)
+    try:
+        assert db.execute("SELECT value FROM settings WHERE key = ?", (ENVIRONMENTS_KEY,)).fetchone() == (
+            '[{"name": "Broken"}]',)
+    finally:
+        db.close()
