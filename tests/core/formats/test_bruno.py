@@ -68,6 +68,6 @@ def test_an_opencollection_bundle_with_folders_and_binary_messages() -> None:
 
 
 def test_an_opencollection_http_request_is_refused_by_its_type() -> None:
-    with pytest.raises(ImportFormatError, match="info.type is http; only WebSocket requests"):
+    with pytest.raises(ImportFormatError, match=r"info\.type is http; only WebSocket requests"):
         import_text("info:\n  name: x\n  type: http\nhttp:\n  url: https://h/\n", "x.yml")
     assert detect("info:\n  name: x\n  type: http\nhttp:\n  url: https://h/\n", "x.yml") == "opencollection"

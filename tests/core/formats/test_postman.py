@@ -39,7 +39,7 @@ def test_a_collection_folder_gives_every_websocket_request_with_its_folder() -> 
 
 def test_an_http_request_is_refused_by_its_kind() -> None:
     text = (SAMPLES / "postman" / "chat" / "health.request.yaml").read_text()
-    with pytest.raises(ImportFormatError, match="health.request.yaml: \\$kind is http-request: only WebSocket"):
+    with pytest.raises(ImportFormatError, match=r"health\.request\.yaml: \$kind is http-request: only WebSocket"):
         import_text(text, "health.request.yaml", "postman")
 
 
@@ -52,5 +52,5 @@ def test_a_message_without_content_is_named(tmp_path) -> None:  # type: ignore[n
     (tmp_path / "m").mkdir()
     (tmp_path / "a.request.yaml").write_text("$kind: websocket-request\nurl: ws://h/\nmessages: './m/'\n")
     (tmp_path / "m" / "one.message.yaml").write_text("$kind: websocket-message\ncontentType: text\n")
-    with pytest.raises(ImportFormatError, match="message one.message.yaml: content is missing"):
+    with pytest.raises(ImportFormatError, match=r"message one\.message\.yaml: content is missing"):
         import_path(tmp_path / "a.request.yaml")

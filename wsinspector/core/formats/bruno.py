@@ -123,11 +123,15 @@ def read_bru(text: str, file_name: str = "", folder: tuple[str, ...] = ()) -> Im
                                        message_kind(message.get("type", "")), message["content"]))
         elif name.startswith("auth:") and ws.get("auth") == name[5:]:
             draft.headers += _auth(name[5:], {k: v for k, v, _ in pairs}, draft.warnings)
-    if ws.get("auth") not in (None, "", "none", "inherit", "bearer", "basic", "apikey"):
-        draft.warnings.append(f"authentication {ws['auth']} left out")
-    elif ws.get("auth") == "inherit":
-        draft.warnings.append("authentication inherited from the collection left out")
+    _auth_mode_notes(ws.get("auth", ""), draft.warnings)
     return finish(BRU, [draft])
+
+
+def _auth_mode_notes(mode: str, notes: list[str]) -> None:
+    if mode == "inherit":
+        notes.append("authentication inherited from the collection left out")
+    elif mode not in ("", "none", "bearer", "basic", "apikey"):
+        notes.append(f"authentication {mode} left out")
 
 
 def _auth(mode: str, values: Mapping[str, str], notes: list[str]) -> list[tuple[str, str]]:
@@ -183,7 +187,7 @@ def _oc_variables(entry: Mapping[str, Any], reader: Reader, where: str) -> list[
     return out
 
 
-def _oc_items(items: list[Any], where: str, folder: tuple[str, ...], variables: list[tuple[str, str]],  # noqa: PLR0913
+def _oc_items(items: list[Any], where: str, folder: tuple[str, ...], variables: list[tuple[str, str]],
               reader: Reader, drafts: list[Draft]) -> int:
     others = 0
     for index, item in enumerate(items):

@@ -138,6 +138,13 @@ def _header(value: str, draft: Draft, program: str) -> None:
         draft.headers.append((name.strip(), content.strip()))
 
 
+def _cert(program: str, value: str, draft: Draft) -> None:
+    path, colon, _password = value.partition(":") if program == "curl" else (value, "", "")
+    draft.tls["client_cert"] = path
+    if colon:
+        draft.warnings.append("the certificate's password left out (it is not kept with the connection)")
+
+
 def _proxy(value: str, draft: Draft) -> None:
     try:
         choice = parse_proxy_url(value, "the command's proxy")
@@ -150,9 +157,9 @@ def _proxy(value: str, draft: Draft) -> None:
 
 def _connect_to(setting: str, value: str, draft: Draft) -> None:
     parts = value.split(":")
-    if setting == "resolve" and len(parts) >= 3:  # noqa: PLR2004 - host:port:address
+    if setting == "resolve" and len(parts) >= 3:
         draft.connect_to = f"{':'.join(parts[2:])}:{parts[1]}"
-    elif setting == "connect" and len(parts) == 4 and parts[2] and parts[3]:  # noqa: PLR2004
+    elif setting == "connect" and len(parts) == 4 and parts[2] and parts[3]:
         draft.connect_to = f"{parts[2]}:{parts[3]}"
     else:
         draft.warnings.append(f"--{'resolve' if setting == 'resolve' else 'connect-to'} {value} left out")
@@ -166,7 +173,7 @@ def _apply(program: str, option: str, setting: str, value: str, draft: Draft) ->
         "insecure": lambda: setattr(draft, "verify", False),
         "basic": lambda: draft.headers.append(_basic(value)),
         "ca": lambda: draft.tls.__setitem__("ca_file", value),
-        "cert": lambda: draft.tls.__setitem__("client_cert", value.split(":")[0] if program == "curl" else value),
+        "cert": lambda: _cert(program, value, draft),
         "key": lambda: draft.tls.__setitem__("client_key", value),
         "proxy": lambda: _proxy(value, draft),
         "execute": lambda: draft.messages.append(("Sent on connect", "text", value)),
@@ -177,8 +184,8 @@ def _apply(program: str, option: str, setting: str, value: str, draft: Draft) ->
         "resolve": lambda: _connect_to("resolve", value, draft),
         "ignore": lambda: None,
         "drop": lambda: draft.warnings.append(f"{program} option {option} left out"),
-        "secret": lambda: draft.warnings.append(f"{program} option {option} left out (a passphrase is not kept "
-                                                "with the connection)"),
+        "secret": lambda: draft.warnings.append(
+            f"{program} option {option} left out (a passphrase is not kept with the connection)"),
         "unknown": lambda: draft.warnings.append(f"{program} option {option} is not known here and was left out"),
     }
     if setting == "cookie":

@@ -34,7 +34,7 @@ def _is_websocket(entry: Mapping[str, Any]) -> bool:
     request, response = entry.get("request"), entry.get("response")
     url = str(request.get("url", "")) if isinstance(request, Mapping) else ""
     status = response.get("status") if isinstance(response, Mapping) else None
-    return url.lower().startswith(("ws://", "wss://")) or status == 101  # noqa: PLR2004
+    return url.lower().startswith(("ws://", "wss://")) or status == 101
 
 
 def read(data: object) -> ImportResult:
@@ -66,7 +66,7 @@ def read(data: object) -> ImportResult:
             if sent > MAX_MESSAGES:
                 continue
             payload = reader.text(message, "data", f"{where}._webSocketMessages[{number}]")
-            binary = message.get("opcode") == 2  # noqa: PLR2004
+            binary = message.get("opcode") == 2
             draft.messages.append((f"Sent {sent}", "base64" if binary else "text", payload))
         if sent > MAX_MESSAGES:
             draft.warnings.append(f"only the first {MAX_MESSAGES} of its {sent} sent messages kept")

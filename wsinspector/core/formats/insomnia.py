@@ -199,7 +199,7 @@ def read_v5(data: object) -> ImportResult:
     return finish(V5, drafts, notes)
 
 
-def _v5_walk(items: list[Any], where: str, folder: tuple[str, ...], variables: list[tuple[str, str]],  # noqa: PLR0913
+def _v5_walk(items: list[Any], where: str, folder: tuple[str, ...], variables: list[tuple[str, str]],
              reader: Reader, drafts: list[Draft]) -> int:
     others = 0
     for index, item in enumerate(items):

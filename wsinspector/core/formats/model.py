@@ -7,10 +7,13 @@ an origin, whether to check certificates, variables, saved messages, a folder pa
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
+
+import yaml
 
 from wsinspector.core.profiles import (
     MESSAGE_KINDS,
@@ -203,8 +206,6 @@ def _kind(value: object) -> str:
 
 def load_yaml(text: str, label: str) -> object:
     """A YAML document (safe loading); ImportFormatError naming the line when it is not YAML."""
-    import yaml
-
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -215,8 +216,6 @@ def load_yaml(text: str, label: str) -> object:
 
 
 def load_json(text: str, label: str) -> object:
-    import json
-
     try:
         return json.loads(text)
     except ValueError as exc:

@@ -51,6 +51,12 @@ def _secret_variables(profile: ConnectionProfile) -> set[str]:
     return {name for name, _ in profile.variables if name in marked or is_secret_name(name)}
 
 
+def _secret_fields(profile: ConnectionProfile) -> list[tuple[str, str]]:
+    """(record, field) of every setting declared secret (``metadata=SECRET``) that holds a value."""
+    return [(name, field.name) for name, record in profile.records() for field in fields(record)
+            if field.metadata.get("secret") and getattr(record, field.name)]
+
+
 def without_secrets(profile: ConnectionProfile) -> tuple[dict[str, Any], list[str]]:
     """The stored form of ``profile`` with every secret value replaced by a ``{{variable}}`` left empty, and the
     names of those variables."""
@@ -69,12 +75,9 @@ def without_secrets(profile: ConnectionProfile) -> tuple[dict[str, Any], list[st
         variables[name] = ""
         secrets.append(name)
     secret_headers = _secret_headers(profile)
-    headers = []
-    for name, value in profile.handshake.headers:
-        if name in secret_headers and not _REFERENCE.match(value.strip()):
-            value = reference(name)
-        headers.append([name, value])
-    data["handshake"]["headers"] = headers
+    data["handshake"]["headers"] = [
+        [name, reference(name) if name in secret_headers and not _REFERENCE.match(value.strip()) else value]
+        for name, value in profile.handshake.headers]
 
     def userinfo(info: str) -> str:
         user, colon, _password = info.partition(":")
@@ -84,10 +87,8 @@ def without_secrets(profile: ConnectionProfile) -> tuple[dict[str, Any], list[st
         return reference(name) if is_secret_name(name) and not _REFERENCE.match(value) else value
 
     data["endpoint"]["url"] = rewrite_url(profile.endpoint.url, userinfo, parameter)
-    for record_name, record in profile.records():
-        for field in fields(record):
-            if field.metadata.get("secret") and getattr(record, field.name):
-                data[record_name][field.name] = reference(f"{record_name}_{field.name}")
+    for record_name, field_name in _secret_fields(profile):
+        data[record_name][field_name] = reference(f"{record_name}_{field_name}")
     data["variables"] = [[name, value] for name, value in variables.items()]
     for key in ("secret_variables",):
         if key in data:
