@@ -24,7 +24,7 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 
 
-COMMANDS = ("serve", "run")
+COMMANDS = ("serve", "run", "import", "import-command", "export")
 SMOKE_TEST_ENV = "WSINSPECTOR_SMOKE_TEST"
 
 
@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the built-in echo server headless until Ctrl+C")
     serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     _add_run_parser(sub)
+    from wsinspector import cli_connections
+
+    cli_connections.add_parsers(sub)
     opener = sub.add_parser("open", help="open files in the window (the same as giving them without a command)")
     opener.add_argument("files", nargs="+", type=Path, metavar="FILE")
     return parser
@@ -81,6 +84,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(args.port)
     if args.command == "run":
         return run_test_file(args)
+    if args.command in ("import", "import-command", "export"):
+        from wsinspector import cli_connections
+
+        runner = {"import": cli_connections.run_import, "import-command": cli_connections.run_import_command,
+                  "export": cli_connections.run_export}[args.command]
+        return runner(args)
     from wsinspector.ui.launch import run_gui
 
     smoke_test = args.smoke_test or os.environ.get(SMOKE_TEST_ENV, "") not in ("", "0")

@@ -9,7 +9,7 @@ import pytest
 from wsinspector.core.formats import ImportFormatError, export_connections, import_text
 from wsinspector.core.profiles import ConnectionProfile, Endpoint, Handshake, Tls, profile_to_dict
 
-SECRET_VALUES = ("tok-live-8f2a", "hunter2", "s3cr3t", "sig-991")
+SECRET_VALUES = ("tok-live-8f2a", "hunter2", "s3cr3t", "sig-991", "abc-777")
 
 
 def _profiles() -> list[ConnectionProfile]:
@@ -19,8 +19,8 @@ def _profiles() -> list[ConnectionProfile]:
     secret = ConnectionProfile(
         name="Feed", endpoint=Endpoint("wss://ada:hunter2@feed.example.com/ws?room=1&token=s3cr3t"),
         handshake=Handshake(headers=(("Authorization", "Bearer tok-live-8f2a"), ("X-Api-Key", "{{key}}"),
-                                     ("X-Team", "blue"))),
-        variables=(("key", "sig-991"), ("region", "eu")))
+                                     ("X-Team", "blue"), ("X-Auth-Token", "Bearer {{creds}}"))),
+        variables=(("key", "sig-991"), ("region", "eu"), ("creds", "abc-777")))
     return [plain, secret]
 
 
@@ -31,10 +31,12 @@ def test_no_secret_value_is_written_and_each_is_a_variable_to_fill() -> None:
     document = json.loads(text)
     assert (document["format"], document["version"]) == ("wsinspector-connections", 1)
     feed = document["connections"][1]
-    assert set(feed["secrets"]) == {"key", "authorization", "password", "token"}
+    assert set(feed["secrets"]) == {"key", "authorization", "password", "token", "creds"}
+    # a secret header that is a variable keeps its form; the variable it names is the secret
+    assert feed["profile"]["handshake"]["headers"][3] == ["X-Auth-Token", "Bearer {{creds}}"]
     assert feed["profile"]["endpoint"]["url"] == "wss://ada:{{password}}@feed.example.com/ws?room=1&token={{token}}"
     assert feed["profile"]["handshake"]["headers"][0] == ["Authorization", "{{authorization}}"]
-    assert notes == ["“Feed”: key, authorization, password, token left out"]
+    assert notes == ["“Feed”: key, authorization, creds, password, token left out"]
 
 
 def test_the_file_reads_back_as_the_same_connections() -> None:
@@ -48,10 +50,10 @@ def test_the_file_reads_back_as_the_same_connections() -> None:
     assert profile_to_dict(echo.profile) == profile_to_dict(profiles[0])
     assert echo.profile.id != profiles[0].id
     variables = dict(feed.profile.variables)
-    assert variables == {"key": "", "region": "eu", "authorization": "", "password": "", "token": ""}
+    assert variables == {"key": "", "region": "eu", "creds": "", "authorization": "", "password": "", "token": ""}
     assert feed.profile.handshake.headers[2] == ("X-Team", "blue")
     assert set(feed.secret_variables) >= {"key", "authorization", "password", "token"}
-    assert any("fill in key, authorization, password, token" in w for w in result.warnings)
+    assert any("fill in key, authorization, creds, password, token" in w for w in result.warnings)
     filled = feed.profile.with_changes(variables=tuple((n, v or f"<{n}>") for n, v in variables.items()))
     assert filled.resolved().handshake.headers[0] == ("Authorization", "<authorization>")
 

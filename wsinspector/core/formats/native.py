@@ -29,6 +29,8 @@ FORMAT = "wsinspector-connections"
 VERSION = 1
 LABEL = "wsinspector connections"
 _REFERENCE = re.compile(r"^\{\{\s*[A-Za-z_][A-Za-z0-9_.-]*\s*\}\}$")
+#: a header value that is a variable, after an optional scheme word: ``{{token}}``, ``Bearer {{token}}``
+_SCHEME_REFERENCE = re.compile(r"^\s*(?:[A-Za-z][A-Za-z0-9-]*\s+)?\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}\s*$")
 _NOT_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
@@ -74,10 +76,18 @@ def without_secrets(profile: ConnectionProfile) -> tuple[dict[str, Any], list[st
     for name in _secret_variables(profile):
         variables[name] = ""
         secrets.append(name)
+    def header(name: str, value: str) -> str:
+        match = _SCHEME_REFERENCE.match(value)
+        if match is None:
+            return reference(name)
+        if match.group(1) in variables and match.group(1) not in secrets:  # the secret is in the variable
+            variables[match.group(1)] = ""
+            secrets.append(match.group(1))
+        return value
+
     secret_headers = _secret_headers(profile)
-    data["handshake"]["headers"] = [
-        [name, reference(name) if name in secret_headers and not _REFERENCE.match(value.strip()) else value]
-        for name, value in profile.handshake.headers]
+    data["handshake"]["headers"] = [[name, header(name, value) if name in secret_headers else value]
+                                    for name, value in profile.handshake.headers]
 
     def userinfo(info: str) -> str:
         user, colon, _password = info.partition(":")
