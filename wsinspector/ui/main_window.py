@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
             lazy,
             sessions_view,
             task_status,
+            transfer,
         )
 
         self.context = context
@@ -92,6 +93,7 @@ class MainWindow(QMainWindow):
         self.banner = banner.Banner()  # above every page: a failed import shows on the Sessions page too
         self.banner.setObjectName("banner")
         self.connections = connections_panel.ConnectionsPanel(context.connections)
+        self.transfer = transfer.ConnectionsTransfer(self, context.connections, self.banner, self.connections)
         self.inspector = inspector.InspectorPage(self.session, context.connections, context.sessions, self.banner)
         self.graph = lazy.HealthPage()
         self.sessions_view = sessions_view.SessionsView(context.sessions)
@@ -131,6 +133,10 @@ class MainWindow(QMainWindow):
 
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.connections.new_action)
+        file_menu.addSeparator()
+        for action in (self.transfer.import_action, self.transfer.paste_action, self.transfer.export_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
         file_menu.addAction(QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close))
         conn_menu = self.menuBar().addMenu("&Connection")
         self.connect_action = QAction("&Connect / Disconnect", self, shortcut="Ctrl+K",

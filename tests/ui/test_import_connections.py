@@ -1,0 +1,109 @@
+"""File ▸ Import connections…, Paste command line… and Export connections…, as a user goes through them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import QDialogButtonBox, QFileDialog
+
+from tests.core.formats.conftest import SAMPLES
+from tests.ui.helpers import WAIT_MS, MenuPicker, click, replace_text
+from wsinspector.core.payloads import PayloadMode
+from wsinspector.ui.main_window import MainWindow
+from wsinspector.ui.transfer import CommandDialog
+
+
+def _names(window: MainWindow) -> list[str]:
+    return [window.connections.list.item(row).text() for row in range(window.connections.list.count())]
+
+
+def _choose_files(qtbot: Any, window: MainWindow, directory: Path, names: list[str]) -> None:
+    """File ▸ Import connections…, then pick ``names`` in ``directory`` and press Open."""
+    window.transfer.import_action.trigger()
+    dialog = window.transfer.dialog
+    assert isinstance(dialog, QFileDialog)
+    qtbot.waitUntil(dialog.isVisible, timeout=WAIT_MS)
+    dialog.setDirectory(str(directory))
+    dialog.selectFile(" ".join(f'"{name}"' for name in names))
+    with qtbot.waitSignal(dialog.finished, timeout=WAIT_MS):
+        dialog.accept()
+
+
+def test_imported_connections_appear_with_their_saved_messages_and_notes(qtbot: Any, window: MainWindow) -> None:
+    _choose_files(qtbot, window, SAMPLES, ["insomnia-v4.json", "chrome.har"])
+    assert {"Ticker stream", "app.example.com/socket"} <= set(_names(window))
+    banner = window.banner.text
+    assert "Imported 1 connection from insomnia-v4.json (Insomnia export)." in banner
+    assert "environment Staging left out" in banner
+    assert window.banner.level == "warning"
+    # the first imported connection is selected; its saved message loads into the composer in its mode
+    assert window.connections.current_profile().name == "Ticker stream"
+    composer = window.inspector.composer
+    assert composer.saved_button.isVisible()
+    [action] = composer.saved_button.menu().actions()
+    assert action.text() == "Payload"
+    picker = MenuPicker(qtbot, composer.saved_button.menu(), action)
+    click(qtbot, composer.saved_button)
+    picker.wait()
+    assert composer.current_mode() is PayloadMode.JSON
+    assert composer.editor.toPlainText() == '{"op": "subscribe", "channel": "BTC-USD"}'
+
+
+def test_a_file_that_is_not_what_it_claims_is_named_in_the_banner(qtbot: Any, window: MainWindow,
+                                                                  tmp_path: Path) -> None:
+    (tmp_path / "broken.json").write_text('{"log": {"entries": {}}}')
+    before = _names(window)
+    _choose_files(qtbot, window, tmp_path, ["broken.json"])
+    assert window.banner.text == "broken.json: HAR file: log.entries is not a list (found an object)"
+    assert window.banner.level == "error"
+    assert _names(window) == before
+
+
+def _paste(qtbot: Any, window: MainWindow, command: str) -> None:
+    window.transfer.paste_action.trigger()
+    dialog = window.transfer.dialog
+    assert isinstance(dialog, CommandDialog)
+    qtbot.waitUntil(dialog.isVisible, timeout=WAIT_MS)
+    replace_text(qtbot, dialog.editor, command)
+    buttons = dialog.findChild(QDialogButtonBox)
+    with qtbot.waitSignal(dialog.finished, timeout=WAIT_MS):
+        click(qtbot, buttons.button(QDialogButtonBox.StandardButton.Ok))
+
+
+def test_a_pasted_command_line_becomes_a_selected_connection(qtbot: Any, window: MainWindow) -> None:
+    _paste(qtbot, window, "wscat -c wss://chat.example.com/room -s chat.v1 -n -x hello")
+    profile = window.connections.current_profile()
+    assert profile is not None and profile.name == "chat.example.com/room"
+    assert profile.handshake.subprotocols == ("chat.v1",)
+    assert profile.tls.verify is False
+    assert window.inspector.url.text() == "wss://chat.example.com/room"
+    assert window.inspector.composer.saved_button.isVisible()
+    assert window.banner.level == "info"
+
+
+def test_a_pasted_line_that_is_no_command_says_so(qtbot: Any, window: MainWindow) -> None:
+    before = _names(window)
+    _paste(qtbot, window, "ls -l")
+    assert window.banner.text == "Command line: 'ls' is not websocat, wscat or curl"
+    assert _names(window) == before
+
+
+def test_export_writes_the_connections_without_their_secrets(qtbot: Any, window: MainWindow,
+                                                             tmp_path: Path) -> None:
+    _paste(qtbot, window, "websocat -H 'Authorization: Bearer tok-live-8f2a' wss://feed.example.com/ws")
+    window.transfer.export_action.trigger()
+    dialog = window.transfer.dialog
+    assert isinstance(dialog, QFileDialog)
+    qtbot.waitUntil(dialog.isVisible, timeout=WAIT_MS)
+    out = tmp_path / "team.json"
+    dialog.selectFile(str(out))
+    with qtbot.waitSignal(dialog.finished, timeout=WAIT_MS):
+        dialog.accept()
+    text = out.read_text()
+    assert "tok-live-8f2a" not in text
+    names = [c["profile"]["name"] for c in json.loads(text)["connections"]]
+    assert names == ["feed.example.com/ws"]  # the built-in Local echo is not exported
+    assert window.banner.text.startswith(f"Exported 1 connection to {out}.")
+    assert "authorization" in window.banner.text
