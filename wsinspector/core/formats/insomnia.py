@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from wsinspector.core.formats.model import Draft, ImportResult, Reader, finish, load_yaml, message_kind
+from wsinspector.core.formats.model import Draft, ImportResult, Reader, finish, message_kind
 
 V4 = "Insomnia export"
 V5 = "Insomnia collection"
@@ -170,10 +170,6 @@ def _v4_folder(resource: Mapping[str, Any], by_id: Mapping[str, Mapping[str, Any
 
 
 # -- v5 ------------------------------------------------------------------------------------------------
-
-
-def read_v5_text(text: str) -> ImportResult:
-    return read_v5(load_yaml(text, V5))
 
 
 def read_v5(data: object) -> ImportResult:
