@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import QDialogButtonBox, QFileDialog
+from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QMessageBox
 
 from tests.core.formats.conftest import SAMPLES
 from tests.ui.helpers import WAIT_MS, MenuPicker, click, replace_text
@@ -107,3 +107,21 @@ def test_export_writes_the_connections_without_their_secrets(qtbot: Any, window:
     assert names == ["feed.example.com/ws"]  # the built-in Local echo is not exported
     assert window.banner.text.startswith(f"Exported 1 connection to {out}.")
     assert "authorization" in window.banner.text
+
+
+def test_a_long_report_shows_its_start_and_all_of_it_on_request(qtbot: Any, window: MainWindow,
+                                                                tmp_path: Path) -> None:
+    names = [f"bad{n}.json" for n in range(10)]
+    for name in names:
+        (tmp_path / name).write_text("[1]")
+    _choose_files(qtbot, window, tmp_path, names)
+    # ten files, a line each: the banner shows the first ones and how many more there are
+    assert window.banner.text.count("\n") == 7
+    assert window.banner.text.endswith("… and 3 more lines")
+    click(qtbot, window.banner.action)
+    box = window.transfer.dialog
+    assert isinstance(box, QMessageBox)
+    qtbot.waitUntil(box.isVisible, timeout=WAIT_MS)
+    assert box.detailedText().count("not a file this can import") == 10
+    with qtbot.waitSignal(box.finished, timeout=WAIT_MS):
+        box.close()

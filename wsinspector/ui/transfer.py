@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QLabel,
+    QMessageBox,
     QPlainTextEdit,
     QVBoxLayout,
     QWidget,
@@ -28,6 +29,8 @@ IMPORT_FILTER = ("Collections and exports (*.json *.yaml *.yml *.bru *.har);;Pos
                  "Insomnia export (*.json *.yaml *.yml);;Bruno request (*.bru);;OpenCollection (*.yml *.yaml);;"
                  "HAR file (*.har);;All files (*)")
 EXPORT_FILTER = "wsinspector connections (*.json)"
+#: the most lines of an import's report the banner shows; the rest are behind its Show all button
+BANNER_LINES = 8
 
 
 class CommandDialog(QDialog):
@@ -98,6 +101,13 @@ class ConnectionsTransfer(QObject):
         dialog.fileSelected.connect(lambda name: self.export_to(Path(name)))
         self._open(dialog)
 
+    def _show_all(self, text: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, "Import connections", text.split("\n", 1)[0],
+                          QMessageBox.StandardButton.Close, self._window)
+        box.setObjectName("importReport")
+        box.setDetailedText(text)
+        self._open(box)
+
     def _open(self, dialog: QDialog) -> None:
         self.dialog = dialog
         dialog.finished.connect(dialog.deleteLater)
@@ -125,6 +135,12 @@ class ConnectionsTransfer(QObject):
         return True
 
     def _show(self, report: ImportReport) -> None:
-        self._banner.show_message(report.text, report.level)
+        lines = report.lines
+        if len(lines) <= BANNER_LINES:
+            self._banner.show_message(report.text, report.level)
+        else:
+            shown = [*lines[:BANNER_LINES - 1], f"… and {len(lines) - BANNER_LINES + 1} more lines"]
+            self._banner.show_message("\n".join(shown), report.level,
+                                      ("Show all", lambda: self._show_all(report.text)))
         if report.added:
             self._panel.select(report.added[0].id)
