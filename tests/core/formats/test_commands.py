@@ -70,3 +70,9 @@ def test_bad_command_lines_get_one_clear_line(command: str, message: str) -> Non
 
 def test_detected_as_a_command() -> None:
     assert detect("wscat -c ws://h/") == "command"
+
+
+def test_wscat_without_a_scheme_connects_as_wscat_does() -> None:
+    result = import_command("wscat --connect localhost:8080/echo")
+    assert result.connections[0].profile.url == "ws://localhost:8080/echo"
+    assert result.warnings == ("“localhost/echo”: the URL had no scheme; ws:// assumed",)

@@ -71,3 +71,11 @@ def test_an_older_export_format_is_refused_by_name() -> None:
 def test_detected_from_content_whatever_the_name() -> None:
     assert detect((SAMPLES / "insomnia-v4.json").read_text(), "x.txt") == "insomnia"
     assert detect((SAMPLES / "insomnia-v5.yaml").read_text(), "") == "insomnia"
+
+
+def test_a_request_with_an_empty_url_comes_in_and_says_so() -> None:
+    data = json.loads((SAMPLES / "insomnia-v4.json").read_text())
+    data["resources"][0]["url"] = ""
+    result = import_text(json.dumps(data), "export.json")
+    assert result.connections[0].profile.url == ""
+    assert "“Ticker stream”: it has no URL; give one before connecting" in result.warnings

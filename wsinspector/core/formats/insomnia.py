@@ -62,7 +62,7 @@ def _auth_header(auth: object, notes: list[str]) -> list[tuple[str, str]]:
 
 
 def _query(url: str, parameters: list[tuple[str, str]]) -> str:
-    if not parameters:
+    if not parameters or not url.strip():
         return url
     query = "&".join(f"{name}={value}" for name, value in parameters)
     return f"{url}{'&' if '?' in url else '?'}{query}"

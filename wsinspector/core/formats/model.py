@@ -104,7 +104,9 @@ def _connection(draft: Draft) -> tuple[Imported, list[str]]:
         else:
             headers.append((header, value))
     url = draft.url.strip()
-    if url and not _SCHEME.match(url) and not url.startswith("{{"):
+    if not url:
+        notes.append(f"“{name}”: it has no URL; give one before connecting")
+    elif not _SCHEME.match(url) and not url.startswith("{{"):
         url = f"ws://{url}"
         notes.append(f"“{name}”: the URL had no scheme; ws:// assumed")
     elif url.lower().startswith(("http://", "https://")):

@@ -56,7 +56,7 @@ def read_request(data: object, file_name: str, messages: Sequence[tuple[str, obj
     url = reader.text(request, "url", "", required=True)
     headers = reader.pairs(request.get("headers"), "headers", name_key="key")
     query = reader.pairs(request.get("queryParams"), "queryParams", name_key="key")
-    if query:
+    if query and url.strip():
         url += ("&" if "?" in url else "?") + "&".join(f"{k}={v}" for k, v in query)
     settings = request.get("settings")
     verify = True
