@@ -1,9 +1,9 @@
 """A HAR file's WebSocket entries as Chrome's DevTools writes them.
 
 samples/chrome.har is built from the HAR 1.2 fields (``log.entries[].request``, ``response``, ``timings``) and
-the fields Chrome's DevTools adds (ChromeDevTools/devtools-frontend front_end/models/har/Log.ts:
-``_resourceType``, ``_webSocketMessages`` with ``type``, ``time``, ``opcode`` and ``data``, ``_initiator``,
-``_transferSize``).
+the fields Chrome's DevTools adds (ChromeDevTools/devtools-frontend front_end/models/har/HARFormat.ts
+``HARLogEntryWebSocket``: ``_resourceType: 'websocket'`` and ``_webSocketMessages`` with ``type``, ``time``,
+``opcode`` and ``data``; front_end/models/har/Log.ts: ``_initiator``, ``_priority``, ``_transferSize``).
 """
 
 from __future__ import annotations
