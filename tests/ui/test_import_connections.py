@@ -125,3 +125,18 @@ def test_a_long_report_shows_its_start_and_all_of_it_on_request(qtbot: Any, wind
     assert box.detailedText().count("not a file this can import") == 10
     with qtbot.waitSignal(box.finished, timeout=WAIT_MS):
         box.close()
+
+
+def test_a_connections_file_opened_from_the_desktop_adds_its_connections(qtbot: Any, window: MainWindow,
+                                                                         tmp_path: Path) -> None:
+    from wsinspector.core.formats import export_connections
+    from wsinspector.core.profiles import ConnectionProfile, Endpoint
+
+    text, _ = export_connections([ConnectionProfile(name="Shared feed", endpoint=Endpoint("wss://f.example/ws"))],
+                                 "2026-12-06T05:40:00Z")
+    path = tmp_path / "team.json"
+    path.write_text(text)
+    window.open_paths([path])
+    assert "Shared feed" in _names(window)
+    assert window.connections.current_profile().url == "wss://f.example/ws"
+    assert window.banner.text == "Imported 1 connection from team.json (wsinspector connections)."

@@ -14,7 +14,7 @@ from wsinspector.core.formats.model import Imported, ImportFormatError, ImportRe
 from wsinspector.core.formats.native import export_connections
 
 __all__ = ["FORMATS", "ImportFormatError", "ImportResult", "Imported", "detect", "export_connections",
-           "import_command", "import_path", "import_text"]
+           "import_command", "import_path", "import_text", "is_connections_file"]
 
 #: the formats one can name (``--format``), each with what it reads
 FORMATS = {
@@ -110,3 +110,13 @@ def import_path(path: Path, fmt: str = "auto") -> ImportResult:
     if path.name.endswith(postman.REQUEST_SUFFIX) and fmt in ("auto", "postman"):
         return postman.read_request_file(path)
     return import_text(text, path.name, fmt)
+
+
+def is_connections_file(path: Path) -> bool:
+    """Whether ``path`` is one of our connections files (by its first bytes: cheap enough for a desktop's open)."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(512)
+    except OSError:
+        return False
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") and f'"format": "{native.FORMAT}"'.encode() in head

@@ -37,7 +37,7 @@ def detect(data: object) -> str:
 def template(text: str, notes: list[str]) -> str:
     """Insomnia's ``{{ _.name }}`` as ``{{name}}``; a template tag (``{% … %}``) cannot be carried over."""
     if _TAG.search(text):
-        notes.append(f"the template tag in {text!r} is kept as written (template tags are not supported)")
+        notes.append("a template tag ({% … %}) is kept as written: template tags are not supported")
     return _UNDERSCORE.sub(lambda m: "{{" + m.group(1) + "}}", text)
 
 
