@@ -2,7 +2,9 @@
 
 samples/bruno/ is built from usebruno/bruno packages/bruno-lang/v2/src/jsonToBru.js (the ``meta``, ``ws``,
 ``headers`` with ``~`` for a disabled line, ``auth:bearer``, one ``body:ws`` block per message with its
-content between ``'''`` lines indented by utils.js ``indentString``, ``vars:pre-request``, ``settings``);
+content between ``'''`` lines indented by utils.js ``indentString``, ``vars:pre-request``, ``settings``)
+and packages/bruno-lang/v2/src/jsonToCollectionBru.js and envToJson.js (a collection's ``collection.bru`` with ``headers`` and ``vars:pre-request``;
+``environments/*.bru`` with ``vars`` and ``vars:secret``);
 samples/opencollection-request.yml from the OpenCollection spec's WebSocket request (spec.opencollection.com
 #websocket-request-info: ``info``, ``websocket.url``/``headers``/``message``, ``runtime.variables``);
 samples/opencollection-bundle.yml from usebruno/bruno packages/bruno-filestore/src/formats/yml
@@ -35,7 +37,11 @@ def test_a_bruno_collection_folder_keeps_the_folders_and_skips_http() -> None:
     result = import_path(SAMPLES / "bruno")
     [imported] = result.connections
     assert imported.folder == ("bruno", "market")
+    # the collection's own headers and variables (collection.bru), then the request's
+    assert imported.profile.variables == (("region", "eu"), ("token", "tok-live-8f2a"))
+    assert imported.profile.handshake.headers[0] == ("X-Tenant", "acme")
     assert any("1 request of other kinds" in w for w in result.warnings)
+    assert any("environments (environments/) left out" in w for w in result.warnings)
 
 
 def test_an_http_bru_file_is_refused_by_its_type() -> None:

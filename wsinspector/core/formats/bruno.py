@@ -93,7 +93,9 @@ def _pairs(lines: list[str]) -> list[tuple[str, str, bool]]:
     return out
 
 
-def read_bru(text: str, file_name: str = "", folder: tuple[str, ...] = ()) -> ImportResult:
+def read_bru(text: str, file_name: str = "", folder: tuple[str, ...] = (),
+             inherited: tuple[list[tuple[str, str]], list[tuple[str, str]]] = ([], [])) -> ImportResult:
+    """One ``.bru`` request; ``inherited``: the headers and variables of its collection and folders."""
     label = f"{BRU} {Path(file_name).name}".strip() if file_name else BRU
     blocks = parse_bru(text, label)
     names = [name for name, _ in blocks]
@@ -109,7 +111,8 @@ def read_bru(text: str, file_name: str = "", folder: tuple[str, ...] = ()) -> Im
     ws = {k: v for k, v, _ in _pairs(blocks[names.index("ws")][1])}
     if not ws.get("url"):
         raise ImportFormatError(f"{label}: ws.url is missing")
-    draft = Draft(name=meta.get("name", "") or Path(file_name).stem, url=ws["url"], folder=folder)
+    draft = Draft(name=meta.get("name", "") or Path(file_name).stem, url=ws["url"], folder=folder,
+                  headers=list(inherited[0]), variables=list(inherited[1]))
     for name, lines in blocks:
         pairs = _pairs(lines)
         if name == "headers":
@@ -242,6 +245,26 @@ def _oc_request(entry: Mapping[str, Any], where: str, folder: tuple[str, ...], v
 # -- from the file system --------------------------------------------------------------------------------------
 
 
+def _inherited(root: Path, relative: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The ``headers`` and ``vars:pre-request`` of the collection's ``collection.bru`` and of each
+    ``folder.bru`` on the way to a request, which Bruno sends with it."""
+    headers: list[tuple[str, str]] = []
+    variables: list[tuple[str, str]] = []
+    directory = root
+    for index, part in enumerate(("", *relative.parts)):
+        directory = directory / part if part else directory
+        settings = directory / ("collection.bru" if index == 0 else "folder.bru")
+        if not settings.is_file():
+            continue
+        for name, lines in parse_bru(settings.read_text(encoding="utf-8"), f"{BRU} {settings.name}"):
+            pairs = [(k, v) for k, v, on in _pairs(lines) if on]
+            if name == "headers":
+                headers += pairs
+            elif name == "vars:pre-request":
+                variables += [(k.lstrip("@"), v) for k, v in pairs]
+    return headers, variables
+
+
 def read_directory(root: Path) -> ImportResult:
     """A Bruno collection folder: every ``type: ws`` ``.bru`` file, or every ``type: websocket`` ``.yml`` file
     of an OpenCollection folder, with its folder path."""
@@ -259,7 +282,7 @@ def read_directory(root: Path) -> ImportResult:
             if meta is None or meta.group(1) != "ws":
                 others += 1
                 continue
-            results.append(read_bru(text, path.name, folder))
+            results.append(read_bru(text, path.name, folder, _inherited(root, relative)))
         else:
             data = load_yaml(text, f"{OPENCOLLECTION} {path.name}")
             info = data.get("info") if isinstance(data, Mapping) else None
@@ -271,4 +294,7 @@ def read_directory(root: Path) -> ImportResult:
     notes = [w for r in results for w in r.warnings]
     if others:
         notes.append(f"{others} request{'s' if others > 1 else ''} of other kinds left out")
+    if (root / "environments").is_dir():
+        notes.append("the collection's environments (environments/) left out: only its own variables are "
+                     "carried over")
     return ImportResult(label, tuple(c for r in results for c in r.connections), tuple(notes))
