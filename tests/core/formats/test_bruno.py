@@ -3,8 +3,8 @@
 samples/bruno/ is built from usebruno/bruno packages/bruno-lang/v2/src/jsonToBru.js (the ``meta``, ``ws``,
 ``headers`` with ``~`` for a disabled line, ``auth:bearer``, one ``body:ws`` block per message with its
 content between ``'''`` lines indented by utils.js ``indentString``, ``vars:pre-request``, ``settings``)
-and packages/bruno-lang/v2/src/jsonToCollectionBru.js and envToJson.js (a collection's ``collection.bru`` with ``headers`` and ``vars:pre-request``;
-``environments/*.bru`` with ``vars`` and ``vars:secret``);
+and packages/bruno-lang/v2/src/jsonToCollectionBru.js and envToJson.js (a collection's ``collection.bru``
+with ``headers`` and ``vars:pre-request``; ``environments/*.bru`` with ``vars`` and ``vars:secret``);
 samples/opencollection-request.yml from the OpenCollection spec's WebSocket request (spec.opencollection.com
 #websocket-request-info: ``info``, ``websocket.url``/``headers``/``message``, ``runtime.variables``);
 samples/opencollection-bundle.yml from usebruno/bruno packages/bruno-filestore/src/formats/yml
