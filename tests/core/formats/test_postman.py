@@ -32,8 +32,9 @@ def test_a_collection_folder_gives_every_websocket_request_with_its_folder() -> 
     result = import_path(SAMPLES / "postman" / "chat")
     by_name = {c.profile.name: c for c in result.connections}
     assert set(by_name) == {"ticker", "Quotes: live"}
-    assert by_name["Quotes: live"].folder == ("chat", "market")
-    assert by_name["ticker"].folder == ("chat",)
+    # the collection's name is its definition's; a subfolder without one keeps its folder's
+    assert by_name["Quotes: live"].folder == ("Chat", "market")
+    assert by_name["ticker"].folder == ("Chat",)
     assert any("1 request of other kinds" in w for w in result.warnings)
 
 

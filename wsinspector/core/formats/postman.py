@@ -114,6 +114,14 @@ def _variables(directory: Path) -> list[tuple[str, str]]:
     return read_definition(_load(definition), str(definition.name)) if definition.is_file() else []
 
 
+def _name(directory: Path) -> str:
+    """A collection's or folder's name: its definition's ``name``, else the folder's."""
+    definition = directory / ".resources" / "definition.yaml"
+    data = _load(definition) if definition.is_file() else None
+    name = data.get("name") if isinstance(data, Mapping) else None
+    return name if isinstance(name, str) and name.strip() else directory.name
+
+
 def read_directory(root: Path) -> ImportResult:
     """Every WebSocket request of a collection folder (and its subfolders), with the folders' variables."""
     drafts_results: list[ImportResult] = []
@@ -127,12 +135,13 @@ def read_directory(root: Path) -> ImportResult:
             others += 1
             continue
         variables: list[tuple[str, str]] = []
+        folder: list[str] = []
         directory = root
         for part in ("", *relative.parts):
             directory = directory / part if part else directory
             variables += _variables(directory)
-        folder = (root.name, *relative.parts)
-        drafts_results.append(read_request(data, path.name, _messages(path, data), variables, folder))
+            folder.append(_name(directory))
+        drafts_results.append(read_request(data, path.name, _messages(path, data), variables, tuple(folder)))
     notes: list[str] = [w for r in drafts_results for w in r.warnings]
     if others:
         notes.append(f"{others} request{'s' if others > 1 else ''} of other kinds (HTTP, GraphQL, gRPC, ...) left out")
