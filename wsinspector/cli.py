@@ -26,7 +26,7 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 
 
-COMMANDS = ("serve", "run", "connections", "envs")
+COMMANDS = ("serve", "run", "connections", "envs", "import", "import-command", "export")
 SMOKE_TEST_ENV = "WSINSPECTOR_SMOKE_TEST"
 
 
@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     # SUPPRESS: without the option here, the top-level --data-dir stays
     envs.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                       help="the data folder (default: the platform's user data folder)")
+    from wsinspector import cli_transfer
+
+    cli_transfer.add_parsers(sub)
     opener = sub.add_parser("open", help="open files in the window (the same as giving them without a command)")
     opener.add_argument("files", nargs="+", type=Path, metavar="FILE")
     return parser
@@ -94,6 +97,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_connections.list_connections(args)
     if args.command == "envs":
         return list_environments(getattr(args, "data_dir", None), args.json)
+    if args.command in ("import", "import-command", "export"):
+        from wsinspector import cli_transfer
+
+        runner = {"import": cli_transfer.run_import, "import-command": cli_transfer.run_import_command,
+                  "export": cli_transfer.run_export}[args.command]
+        return runner(args)
     from wsinspector.ui.launch import run_gui
 
     smoke_test = args.smoke_test or os.environ.get(SMOKE_TEST_ENV, "") not in ("", "0")

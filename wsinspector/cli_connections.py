@@ -31,8 +31,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def list_connections(args: argparse.Namespace) -> int:
-    from wsinspector.app.context import DB_NAME, default_data_dir  # noqa: PLC0415
-    from wsinspector.core.store import Store, StoreError  # noqa: PLC0415
+    from wsinspector.app.context import DB_NAME, default_data_dir
+    from wsinspector.core.store import Store, StoreError
 
     path = (args.data_dir or default_data_dir()) / DB_NAME
     if not Path(path).is_file():

@@ -56,6 +56,7 @@ def every_setting_changed() -> ConnectionProfile:
                 client_key="/home/me/me.key", min_version="1.3", pinned=(":".join(["AB"] * 32),)),
         proxy=Proxy(mode="http", host="proxy.corp", port=3128, username="ann"),
         variables=(("host", "api.example.com"), ("token", "s3cr3t ✓")),
+        messages=(("subscribe", "json", '{"op": "sub"}'), ("blob", "hex", "00 ff")),
         builtin="local-echo",
         folder="Team/Staging",
         id="0123456789abcdef0123456789abcdef",
@@ -65,7 +66,7 @@ def every_setting_changed() -> ConnectionProfile:
 def settings_of_older_forms() -> ConnectionProfile:
     """``every_setting_changed()`` as far as the files written before TLS settings existed can hold it."""
     return every_setting_changed().with_changes(tls=Tls(), proxy=Proxy(), endpoint={"connect_to": ""},
-                                                health={"record": True}, folder="")
+                                                health={"record": True}, folder="", messages=())
 
 
 def test_the_test_profile_changes_every_setting() -> None:
@@ -86,7 +87,7 @@ def test_every_setting_round_trips_through_json() -> None:
 def test_the_stored_form_is_versioned_records() -> None:
     data = profile_to_dict(every_setting_changed())
     assert data["version"] == PROFILE_VERSION
-    assert list(data) == ["version", "name", "variables", "builtin", "folder", *RECORD_TYPES]
+    assert list(data) == ["version", "name", "variables", "messages", "builtin", "folder", *RECORD_TYPES]
     assert data["endpoint"] == {"url": "wss://{{host}}/socket?v=2", "connect_to": "10.1.2.3:8443"}
     assert data["handshake"]["headers"] == [["Authorization", "Bearer {{token}}"], ["X-Trace", "1"], ["X-Trace", "2"]]
     assert data["compression"]["server_max_window_bits"] == 10

@@ -307,7 +307,7 @@ def test_the_context_menu_offers_the_folder_actions(qtbot: Any, window: MainWind
     qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu), timeout=WAIT_MS)
     menu = QApplication.activePopupWidget()
     assert [a.text() for a in menu.actions() if not a.isSeparator()] == \
-        ["New", "New folder…", "Edit…", "Duplicate", "Rename…", "Move to folder…", "Delete"]
+        ["New", "New folder…", "Edit…", "Duplicate", "Rename…", "Move to folder…", "Export folder…", "Delete"]
     # on a folder: what applies to a connection only is off
     assert [a.text() for a in menu.actions() if not a.isSeparator() and not a.isEnabled()] == ["Edit…", "Duplicate"]
     menu.close()

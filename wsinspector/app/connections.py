@@ -6,12 +6,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 from PySide6.QtCore import QObject, Signal
 
 from wsinspector.core import folders as fo
+from wsinspector.core.formats import Imported
 from wsinspector.core.profiles import (
     BUILTIN_LOCAL_ECHO,
     ConnectionProfile,
@@ -60,6 +61,19 @@ class ConnectionsController(QObject):
             self._profiles.append(profile)
         self.profiles_changed.emit()
         return profile
+
+    def add_imported(self, imported: Iterable[Imported]) -> list[ConnectionProfile]:
+        """Save connections read from a file, each under a name not taken yet; the list is told once."""
+        added = []
+        for item in imported:
+            profile = item.profile.with_changes(name=self.unique_name(item.profile.name),
+                                                folder=fo.path_of(item.folder) if item.folder else item.profile.folder)
+            self._store.save_profile(profile)
+            self._profiles.append(profile)
+            added.append(profile)
+        if added:
+            self.profiles_changed.emit()
+        return added
 
     def with_url(self, profile: ConnectionProfile, url: str) -> tuple[ConnectionProfile, str]:
         """What to connect to when the user typed ``url`` over ``profile``'s: the profile saved with it, or, for

@@ -43,6 +43,12 @@ def normal_path(path: str) -> str:
     return SEPARATOR.join(part.strip() for part in path.split(SEPARATOR) if part.strip())
 
 
+def path_of(names: Iterable[str]) -> str:
+    """The folder path of names given one by one (as another tool's collection nests them): a "/" inside a name
+    becomes "∕" so that it stays one folder."""
+    return SEPARATOR.join(name.strip().replace(SEPARATOR, "\u2215") for name in names if name.strip())
+
+
 def join(parent: str, name: str) -> str:
     return f"{parent}{SEPARATOR}{name}" if parent else name
 

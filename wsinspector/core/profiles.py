@@ -35,6 +35,9 @@ DEFAULT_CLOSE_TIMEOUT_S = 5.0
 #: The version of the stored form of a profile (:func:`profile_to_dict`); 1 was a flat object without a version.
 PROFILE_VERSION = 2
 
+#: The kinds of a saved message: how its payload is written (the composer's modes)
+MESSAGE_KINDS = ("text", "json", "hex", "base64")
+
 #: Marks the profile the app keeps pointed at its own built-in echo server.
 BUILTIN_LOCAL_ECHO = "local-echo"
 
@@ -366,6 +369,8 @@ class ConnectionProfile(Settings):
 
     name: str
     variables: tuple[tuple[str, str], ...] = ()
+    #: saved messages, each (name, kind, payload): kind one of MESSAGE_KINDS, the payload as the composer takes it
+    messages: tuple[tuple[str, str, str], ...] = ()
     builtin: str = ""
     #: the folder the connection is listed in: its path from the top, names joined by "/" ("" = the top level)
     folder: str = ""

@@ -28,6 +28,10 @@ from wsinspector.core.frames import is_sendable_close_code
 from wsinspector.core.payloads import PayloadError, PayloadMode, encode, pretty_json
 from wsinspector.core.profiles import UnknownVariableError
 
+#: a saved message's kind (core.profiles.MESSAGE_KINDS) as the composer's mode
+_SAVED_KINDS = {"text": PayloadMode.TEXT, "json": PayloadMode.JSON, "hex": PayloadMode.HEX,
+                "base64": PayloadMode.BASE64}
+
 _PLACEHOLDERS = {
     PayloadMode.TEXT: "Message text. Ctrl+Enter sends.",
     PayloadMode.JSON: '{"type": "hello"}  (validated before sending; Format pretty-prints)',
@@ -103,6 +107,13 @@ class Composer(QWidget):
                                    "\"one frame\" sends the whole message in a single frame. With "
                                    "permessage-deflate the message is split first, then each piece is "
                                    "compressed: frames on the wire are smaller or larger than this.")
+        self.saved_button = QToolButton()
+        self.saved_button.setObjectName("savedMessagesButton")
+        self.saved_button.setText("Saved")
+        self.saved_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.saved_button.setToolTip("The connection's saved messages: choose one to load it here")
+        self.saved_button.setMenu(QMenu(self.saved_button))
+        self.saved_button.hide()
         self.faults_button = QToolButton()
         self.faults_button.setObjectName("faultsButton")
         self.faults_button.setText("Faults")
@@ -153,6 +164,7 @@ class Composer(QWidget):
         row = QHBoxLayout()
         row.addWidget(QLabel("Payload"))
         row.addWidget(self.mode)
+        row.addWidget(self.saved_button)
         row.addStretch(1)
         row.addWidget(self.expand_variables)
         row.addWidget(self.format_button)
@@ -173,6 +185,22 @@ class Composer(QWidget):
         layout.addLayout(close_row)
         self._on_mode_changed()
         self.set_connected(False)
+
+    def set_saved_messages(self, messages: tuple[tuple[str, str, str], ...]) -> None:
+        """The connection's saved messages (name, kind, payload) in the Saved menu; hidden when there are none."""
+        menu = self.saved_button.menu()
+        menu.clear()
+        for name, kind, payload in messages:
+            action = menu.addAction(name or "(unnamed)")
+            action.setToolTip(payload[:200])
+            action.triggered.connect(lambda _checked=False, k=kind, p=payload: self.load_message(k, p))
+        self.saved_button.setVisible(bool(messages))
+
+    def load_message(self, kind: str, payload: str) -> None:
+        """Put a saved message in the editor, in its mode."""
+        self.set_mode(_SAVED_KINDS.get(kind, PayloadMode.TEXT))
+        self.editor.setPlainText(payload)
+        self.editor.setFocus()
 
     def current_mode(self) -> PayloadMode:
         mode = self.mode.currentData()

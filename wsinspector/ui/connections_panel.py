@@ -32,10 +32,12 @@ class ConnectionsPanel(QWidget):
     """Signals:
     profile_selected(object): the selected ConnectionProfile, or None when none is left
     connect_requested(object): the user asked to connect to this profile (double-click / Enter)
+    export_requested(str): the user asked to export the connections of this folder (and its folders) to a file
     """
 
     profile_selected = Signal(object)
     connect_requested = Signal(object)
+    export_requested = Signal(str)
 
     def __init__(self, controller: ConnectionsController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -114,6 +116,8 @@ class ConnectionsPanel(QWidget):
         self.move_up_action = action("Move up", lambda: self.move_by(-1), shortcut="Alt+Up")
         self.move_down_action = action("Move down", lambda: self.move_by(1), shortcut="Alt+Down")
         self.delete_action = action("Delete", self.delete_current, shortcut="Del")
+        self.export_folder_action = action("Export folder…", self._export_folder,
+                                           "Export the folder's connections to a file")
 
     def _buttons(self) -> QHBoxLayout:
         buttons = QHBoxLayout()
@@ -458,6 +462,7 @@ class ConnectionsPanel(QWidget):
         self.rename_action.setEnabled(profile is not None or bool(folder))
         self.delete_action.setEnabled(profile is not None or bool(folder))
         self.move_action.setEnabled(profile is not None or bool(folder))
+        self.export_folder_action.setEnabled(bool(folder))
         in_folder = profile is not None and not self.model.in_recent(index)
         self.move_up_action.setEnabled(in_folder)
         self.move_down_action.setEnabled(in_folder)
@@ -499,10 +504,15 @@ class ConnectionsPanel(QWidget):
         self.model.search_text = text
         self.reload()
 
+    def _export_folder(self) -> None:
+        folder = self.current_folder()
+        if folder:
+            self.export_requested.emit(folder)
+
     def _on_context_menu(self, pos: QPoint) -> None:
         menu = QMenu(self)
         for made in (self.new_action, self.new_folder_action, None, self.edit_action, self.duplicate_action,
-                     self.rename_action, self.move_action, None, self.delete_action):
+                     self.rename_action, self.move_action, self.export_folder_action, None, self.delete_action):
             if made is None:
                 menu.addSeparator()
             else:

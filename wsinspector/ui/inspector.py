@@ -221,6 +221,7 @@ class InspectorPage(QWidget):
         self._profile = profile
         self.profile_name.setText(f"<b>{html.escape(profile.name)}</b>" if profile else "")
         self.url.setText(profile.url if profile else "")
+        self.composer.set_saved_messages(profile.messages if profile else ())
         if self.session.state is ConnectionState.CLOSED:
             self._show_tls_setting(profile)
         if self.session.state is ConnectionState.CLOSED and profile is not None:

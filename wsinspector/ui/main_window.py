@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
             lazy,
             sessions_view,
             task_status,
+            transfer,
         )
 
         self.context = context
@@ -92,6 +93,7 @@ class MainWindow(QMainWindow):
         self.banner = banner.Banner()  # above every page: a failed import shows on the Sessions page too
         self.banner.setObjectName("banner")
         self.connections = connections_panel.ConnectionsPanel(context.connections)
+        self.transfer = transfer.ConnectionsTransfer(self, context.connections, self.banner, self.connections)
         self.inspector = inspector.InspectorPage(self.session, context.connections, context.sessions, self.banner)
         self.graph = lazy.HealthPage()
         self.sessions_view = sessions_view.SessionsView(context.sessions)
@@ -132,6 +134,10 @@ class MainWindow(QMainWindow):
 
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.connections.new_action)
+        file_menu.addSeparator()
+        for action in (self.transfer.import_action, self.transfer.paste_action, self.transfer.export_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
         file_menu.addAction(QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close))
         conn_menu = self.menuBar().addMenu("&Connection")
         self.connect_action = QAction("&Connect / Disconnect", self, shortcut="Ctrl+K",
@@ -140,7 +146,8 @@ class MainWindow(QMainWindow):
         conn_menu.addSeparator()
         for action in (self.connections.edit_action, self.connections.duplicate_action,
                        self.connections.rename_action, self.connections.move_action,
-                       self.connections.new_folder_action, self.connections.delete_action):
+                       self.connections.new_folder_action, self.connections.export_folder_action,
+                       self.connections.delete_action):
             conn_menu.addAction(action)
         session_menu = self.menuBar().addMenu("&Session")
         self.save_as_test_action = QAction("Save as &test…", self, triggered=lambda: self.save_session_as_test())  # noqa: PLW0108  (not with `checked`)
@@ -189,6 +196,7 @@ class MainWindow(QMainWindow):
         context, session, inspector, graph = self.context, self.session, self.inspector, self.graph
         self.connections.profile_selected.connect(inspector.on_profile_selected)
         self.connections.connect_requested.connect(inspector.on_connect_requested)
+        self.connections.export_requested.connect(self.transfer.ask_export_folder)
         inspector.edit_requested.connect(self.connections.edit_current)
         inspector.title_changed.connect(self.setWindowTitle)
         inspector.status_message.connect(self.statusBar().showMessage)
@@ -349,13 +357,18 @@ class MainWindow(QMainWindow):
         return task
 
     def open_paths(self, paths: list[Path]) -> None:
-        """Files named on the command line or opened from the desktop: a session file is imported and shown,
-        anything else is opened as a test on the Tests page. One of each at a time; the rest are named."""
+        """Files named on the command line or opened from the desktop: a session file is imported and shown, a
+        connections file's connections are added, anything else is opened as a test on the Tests page. One
+        session and one test at a time; the rest are named."""
         from wsinspector.core.export import is_session_file  # noqa: PLC0415  (with the pages)
+        from wsinspector.core.formats import is_connections_file  # noqa: PLC0415
 
         sessions = [path for path in paths if path.is_file() and is_session_file(path)]
         missing = [path for path in paths if not path.is_file()]
-        tests = [path for path in paths if path not in sessions and path not in missing]
+        connections = [path for path in paths if path.is_file() and is_connections_file(path)]
+        tests = [path for path in paths if path not in (*sessions, *missing, *connections)]
+        if connections:
+            self.transfer.import_files(connections)
         notes = [f"Cannot open {path}: no such file" for path in missing]
         if sessions:
             self.import_session(sessions[0], show=True)

@@ -1,0 +1,37 @@
+"""Collection folders on disk: an OpenCollection folder (``opencollection.yml`` beside one YAML file per request,
+as usebruno/bruno packages/bruno-filestore/src/formats/yml writes them) and a folder that is no collection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wsinspector.core.formats import ImportFormatError, import_path
+
+
+def test_an_opencollection_folder_gives_its_websocket_requests_with_their_folders(tmp_path: Path) -> None:
+    root = tmp_path / "realtime"
+    (root / "streams").mkdir(parents=True)
+    (root / "opencollection.yml").write_text("opencollection: 1.0.0\ninfo:\n  name: realtime\n")
+    (root / "streams" / "socket.yml").write_text(
+        "info:\n  name: Socket\n  type: websocket\n  seq: 1\nwebsocket:\n  url: ws://localhost:8080\n"
+        "  message:\n    type: text\n    data: hello\n")
+    (root / "health.yml").write_text("info:\n  name: Health\n  type: http\n  seq: 2\nhttp:\n  method: get\n"
+                                     "  url: https://example.test/health\n")
+    result = import_path(root)
+    [imported] = result.connections
+    assert (imported.profile.name, imported.folder) == ("Socket", ("realtime", "streams"))
+    assert imported.profile.messages == (("Message 1", "text", "hello"),)
+    assert result.warnings == ("1 request of other kinds left out",)
+
+
+def test_a_broken_request_in_a_folder_is_named_with_its_file(tmp_path: Path) -> None:
+    (tmp_path / "bad.bru").write_text("meta {\n  name: x\n  type: ws\n}\n")
+    with pytest.raises(ImportFormatError, match=r"bad\.bru: the ws block \(with the url\) is missing"):
+        import_path(tmp_path)
+
+
+def test_a_folder_of_another_kind_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ImportFormatError, match="only Postman, Bruno and OpenCollection collections are folders"):
+        import_path(tmp_path, "har")

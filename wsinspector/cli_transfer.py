@@ -1,0 +1,257 @@
+"""``wsinspector import``, ``import-command`` and ``export``: saved connections in and out, headless.
+
+Exit codes (docs/import-export.md): 0 done; 1 a file (or the command line) could not be imported, the others
+were; 2 a usage error, or the data folder or the output file cannot be used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from wsinspector import APP_NAME
+
+if TYPE_CHECKING:
+    from wsinspector.core.formats import ImportResult
+    from wsinspector.core.profiles import ConnectionProfile
+    from wsinspector.core.store import Store
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+COMMANDS = ("import", "import-command", "export")
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from wsinspector.core.formats import FORMATS
+
+    importer = sub.add_parser(
+        "import", help="add connections from Postman, Insomnia, Bruno, OpenCollection, HAR or exported files",
+        description="Add the WebSocket connections of these files (or collection folders) to the saved "
+                    "connections. Exit code: 0 all imported, 1 a file could not be imported (the others were), "
+                    "2 a usage error or an unusable data folder.")
+    importer.add_argument("files", nargs="*", type=Path, metavar="FILE")
+    importer.add_argument("--format", choices=list(FORMATS), default="auto",
+                          help="the files' format (default: decided from each file's content and name)")
+    importer.add_argument("--command", action="append", default=[], metavar="COMMAND_LINE", dest="command_lines",
+                          help="a websocat, wscat or curl command line to import; repeat for more")
+    _common(importer)
+    command = sub.add_parser(
+        "import-command", help="add a connection from a websocat, wscat or curl command line",
+        description="Add the connection a pasted websocat, wscat or curl command line opens. Exit code: 0 "
+                    "imported, 1 the command line cannot be read, 2 an unusable data folder.")
+    command.add_argument("command_line", metavar="COMMAND_LINE", help="the whole command, quoted: "
+                         "'websocat -H \"X: y\" wss://...'")
+    _common(command)
+    exporter = sub.add_parser(
+        "export", help="write saved connections to a file, secrets left out as {{variables}}",
+        description="Write the saved connections to a wsinspector connections file (docs/import-export.md); "
+                    "secret values are left out and replaced by {{variables}}. Exit code: 0 written, 2 a usage "
+                    "error or the file cannot be written.")
+    exporter.add_argument("output", type=Path, metavar="OUT", help="the file to write (JSON)")
+    exporter.add_argument("--connection", action="append", default=[], metavar="NAME",
+                          help="export only the connection of this name; repeat for more (default: all)")
+    exporter.add_argument("--folder", metavar="PATH",
+                          help='export only the connections of this folder and the folders in it ("Team/Staging")')
+    exporter.add_argument("--json", action="store_true", help="print what was written as JSON")
+    exporter.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
+                          help="where the connections are kept (default: the platform's user data folder)")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true", help="read and report, save nothing")
+    parser.add_argument("--json", action="store_true", help="print what was imported as JSON")
+    parser.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
+                        help="where the connections are kept (default: the platform's user data folder)")
+
+
+def _err(message: str) -> None:
+    from wsinspector.cli import printable
+
+    print(printable(f"{APP_NAME}: {message}"), file=sys.stderr, flush=True)
+
+
+def _open_store(args: argparse.Namespace) -> Store | None:
+    from wsinspector.app.context import DB_NAME, default_data_dir
+    from wsinspector.core.store import Store, StoreError
+
+    folder: Path = getattr(args, "data_dir", None) or default_data_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return Store(folder / DB_NAME)
+    except (StoreError, OSError) as exc:
+        _err(f"cannot use the data folder {folder}: {exc}")
+        return None
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    wanted, n = name, 2
+    while name in taken:
+        name = f"{wanted} {n}"
+        n += 1
+    taken.add(name)
+    return name
+
+
+def _connection_json(profile: ConnectionProfile, folder: Sequence[str], secret_headers: Sequence[str],
+                     secret_variables: Sequence[str]) -> dict[str, Any]:
+    from wsinspector.core.redact import redact_url
+
+    return {"id": profile.id, "name": profile.name, "url": redact_url(profile.url), "folder": list(folder),
+            "messages": len(profile.messages), "secret_headers": list(secret_headers),
+            "secret_variables": list(secret_variables)}
+
+
+def _save(results: list[tuple[str, ImportResult | None, str]], store: Store | None) -> list[dict[str, Any]]:
+    """Save every connection (with a name not taken yet, in the folder it came in); the report of each file."""
+    from wsinspector.core.folders import path_of
+
+    taken = {p.name for p in store.profiles()} if store is not None else set()
+    report = []
+    for source, result, error in results:
+        entry: dict[str, Any] = {"file": source}
+        if result is None:
+            entry["error"] = error
+            report.append(entry)
+            continue
+        entry.update(format=result.format, warnings=list(result.warnings), connections=[])
+        for imported in result.connections:
+            folder = path_of(imported.folder) if imported.folder else imported.profile.folder
+            profile = imported.profile.with_changes(name=_unique(imported.profile.name, taken), folder=folder)
+            if store is not None:
+                store.save_profile(profile)
+            entry["connections"].append(_connection_json(profile, imported.folder, imported.secret_headers,
+                                                         imported.secret_variables))
+        report.append(entry)
+    return report
+
+
+def _print_report(report: list[dict[str, Any]], dry_run: bool, as_json: bool) -> int:
+    from wsinspector.cli import printable
+
+    count = sum(len(entry.get("connections", [])) for entry in report)
+    failed = [entry for entry in report if "error" in entry]
+    if as_json:
+        print(json.dumps({"dry_run": dry_run, "imported": count, "failed": len(failed), "files": report},
+                         ensure_ascii=False, indent=2), flush=True)
+    else:
+        verb = "Would import" if dry_run else "Imported"
+        for entry in report:
+            if "error" in entry:
+                _err(entry["error"])
+                continue
+            n = len(entry["connections"])
+            print(printable(f"{verb} {n} connection{'s' if n != 1 else ''} from {entry['file']} ({entry['format']})"))
+            for connection in entry["connections"]:
+                folder = f"  [{' / '.join(connection['folder'])}]" if connection["folder"] else ""
+                count = connection["messages"]
+                messages = f", {count} saved message{'s' if count != 1 else ''}" if count else ""
+                print(printable(f"  + {connection['name']}  {connection['url']}{folder}{messages}"))
+            for warning in entry["warnings"]:
+                print(printable(f"  ! {warning}"))
+        sys.stdout.flush()
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from wsinspector.core.formats import ImportFormatError, import_command, import_path
+
+    if not args.files and not args.command_lines:
+        _err("import: give a FILE or --command 'websocat ...'")
+        return EXIT_USAGE
+    results: list[tuple[str, ImportResult | None, str]] = []
+    for path in args.files:
+        try:
+            results.append((str(path), import_path(path, args.format), ""))
+        except ImportFormatError as exc:
+            results.append((str(path), None, f"{path}: {exc}" if str(path) not in str(exc) else str(exc)))
+        except OSError as exc:
+            results.append((str(path), None, f"cannot read {path}: {exc.strerror or exc}"))
+    for line in args.command_lines:
+        try:
+            results.append(("command line", import_command(line), ""))
+        except ImportFormatError as exc:
+            results.append(("command line", None, str(exc)))
+    return _finish(args, results)
+
+
+def run_import_command(args: argparse.Namespace) -> int:
+    from wsinspector.core.formats import ImportFormatError, import_command
+
+    try:
+        result: ImportResult | None = import_command(args.command_line)
+        error = ""
+    except ImportFormatError as exc:
+        result, error = None, str(exc)
+    return _finish(args, [("command line", result, error)])
+
+
+def _finish(args: argparse.Namespace, results: list[tuple[str, ImportResult | None, str]]) -> int:
+    store = None
+    if not args.dry_run and any(result is not None and result.connections for _, result, _ in results):
+        store = _open_store(args)
+        if store is None:
+            return EXIT_USAGE
+    try:
+        return _print_report(_save(results, store), args.dry_run, args.json)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from wsinspector.core.formats import export_connections
+    from wsinspector.core.profiles import ReadOnlyProfileError
+
+    store = _open_store(args)
+    if store is None:
+        return EXIT_USAGE
+    try:
+        profiles = [p for p in store.profiles() if not p.builtin]
+    finally:
+        store.close()
+    if args.folder is not None:
+        from wsinspector.core import folders as fo
+
+        folder = fo.normal_path(args.folder)
+        known = fo.all_folders(profiles, ())
+        if folder and folder not in known:
+            _err(f"export: --folder: there is no folder “{folder}” (the folders: {', '.join(known) or 'none yet'})")
+            return EXIT_USAGE
+        profiles = fo.profiles_in(profiles, folder)
+    if args.connection:
+        missing = [name for name in args.connection if name not in {p.name for p in profiles}]
+        if missing:
+            _err(f"export: no saved connection named {', '.join(map(repr, missing))}")
+            return EXIT_USAGE
+        profiles = [p for p in profiles if p.name in args.connection]
+    newer = [p for p in profiles if p.read_only]
+    for profile in newer:
+        _err(f"warning: {ReadOnlyProfileError(profile)}; it is left out")
+    profiles = [p for p in profiles if not p.read_only]
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    text, notes = export_connections(profiles, stamp)
+    output: Path = args.output
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        partial = output.with_name(f".{output.name}.partial")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, output)
+    except OSError as exc:
+        _err(f"cannot write {output}: {exc.strerror or exc}")
+        return EXIT_USAGE
+    if args.json:
+        print(json.dumps({"file": str(output), "exported": len(profiles),
+                          "connections": [p.name for p in profiles], "secrets_left_out": notes},
+                         ensure_ascii=False, indent=2), flush=True)
+    else:
+        print(f"Exported {len(profiles)} connection{'s' if len(profiles) != 1 else ''} to {output}")
+        for note in notes:
+            print(f"  ! {note} (written as {{{{variables}}}})")
+    return EXIT_OK
