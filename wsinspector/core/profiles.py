@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
 from wsinspector.core.defaults import DEFAULT_HANDSHAKE_TIMEOUT_S
+from wsinspector.core.secrets import SECRET
 
 MIB = 1024 * 1024
 
@@ -273,9 +274,52 @@ class Proxy(Record):
         return replace(self, host=host, username=expand(self.username, variables).strip())
 
 
+AUTH_NONE = "none"
+AUTH_BASIC = "basic"
+AUTH_BEARER = "bearer"
+AUTH_API_KEY = "api_key"
+AUTH_OAUTH2 = "oauth2_client_credentials"
+AUTH_KINDS = {AUTH_NONE: "None", AUTH_BASIC: "Basic (user name and password)", AUTH_BEARER: "Bearer token",
+              AUTH_API_KEY: "API key", AUTH_OAUTH2: "OAuth 2.0 client credentials"}
+API_KEY_HEADER = "header"
+API_KEY_QUERY = "query"
+API_KEY_PLACES = {API_KEY_HEADER: "Header", API_KEY_QUERY: "Query parameter"}
+
+
 @dataclass(frozen=True, slots=True)
 class Auth(Record):
-    """Credentials the handshake carries (none yet beyond the headers)."""
+    """Credentials the handshake carries: one kind (Basic, Bearer, an API key, an OAuth 2.0 token), cookies, and
+    a request made before connecting (a login) whose JSON answer fills variables. ``core/auth.py`` applies it."""
+
+    #: AUTH_NONE, AUTH_BASIC, AUTH_BEARER, AUTH_API_KEY or AUTH_OAUTH2
+    kind: str = AUTH_NONE
+    username: str = ""
+    password: str = field(default="", metadata=SECRET)
+    token: str = field(default="", metadata=SECRET)
+    api_key_name: str = ""
+    api_key_value: str = field(default="", metadata=SECRET)
+    #: API_KEY_HEADER or API_KEY_QUERY
+    api_key_in: str = API_KEY_HEADER
+    #: OAuth 2.0 client credentials: where the token comes from, and who asks for it
+    token_url: str = ""
+    client_id: str = ""
+    client_secret: str = field(default="", metadata=SECRET)
+    scope: str = ""
+    #: cookies sent with the handshake, as a Cookie header's value: ``name=value; other=value``
+    cookies: str = field(default="", metadata=SECRET)
+    #: the request made before connecting ("" URL: none), e.g. a REST login
+    login_method: str = "POST"
+    login_url: str = ""
+    login_headers: tuple[tuple[str, str], ...] = ()
+    login_body: str = field(default="", metadata=SECRET)
+    #: (variable, JSON path) pairs: values of its JSON answer (``data.token`` or ``$.data.token``) stored in
+    #: variables for the handshake
+    login_captures: tuple[tuple[str, str], ...] = ()
+
+    def resolved(self, variables: Mapping[str, str]) -> Self:
+        from wsinspector.core.auth import resolve_auth  # noqa: PLC0415  (auth builds on this module)
+
+        return resolve_auth(self, variables)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -338,9 +382,10 @@ class ConnectionProfile(Settings):
     def duplicate(self, name: str) -> ConnectionProfile:
         return replace(self, name=name, builtin="", id=uuid.uuid4().hex)
 
-    def resolved(self) -> ResolvedTarget:
-        """Expand variables and validate everything needed to open the connection."""
-        variables = dict(self.variables)
+    def resolved(self, extra: Mapping[str, str] | None = None) -> ResolvedTarget:
+        """Expand variables and validate everything needed to open the connection. ``extra`` variables (the
+        values a pre-connect request captured) win over the profile's."""
+        variables = {**dict(self.variables), **(extra or {})}
         records: dict[str, Any] = {name: record.resolved(variables) for name, record in self.records()}
         return ResolvedTarget(**records)
 
