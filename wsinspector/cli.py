@@ -346,6 +346,7 @@ def _print_run_errors(result: RunResult, said_error: list[str], shown: Callable[
 
 def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
     """``wsinspector run``: headless (QCoreApplication: no display, no widgets)."""
+    from wsinspector.core.auth import checked_target
     from wsinspector.core.profiles import ProfileError
     from wsinspector.core.scenario.run import parse_speed
     from wsinspector.core.scenario.variables import check_variables, initial_variables, to_profile
@@ -377,7 +378,7 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
             profile = profile.with_changes(handshake={"timeout_s": args.connect_timeout})
         changes = _connection_changes(args)
         profile = profile.with_changes(**changes)
-        target = profile.resolved()
+        target = checked_target(profile)
     except ProfileError as exc:  # unknown variables included
         _err(f"{path}: {exc}")
         return EXIT_USAGE
@@ -386,15 +387,18 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
 
     from wsinspector.app.replayer import ReplayController
     from wsinspector.core.redact import is_secret_field, is_secret_name, redact_url
+    from wsinspector.core.scenario.auth_io import secret_variables
     from wsinspector.core.scenario.secrets import Masker, without_secrets
 
     # values never shown: those from the environment (the way to pass secrets), those named like secrets, and
     # those the test uses where credentials go (a header like Cookie, a token in the URL, a password field)
     variables = initial_variables(test, overrides)
+    auth_secrets = set(secret_variables(test.auth))
     connected = dataclasses.replace(test, url=args.url or test.url, variables=tuple(variables.items()))
     secrets = [value for _, value in without_secrets(connected).secrets]  # literal ones included
     secrets += [value for name, value in variables.items()
-                if name in from_environment or is_secret_name(name) or is_secret_field(name)]
+                if name in from_environment or is_secret_name(name) or is_secret_field(name)
+                or name in auth_secrets]
 
     masker = Masker(secrets)
 

@@ -31,6 +31,7 @@ from wsinspector.core.profiles import (
     AUTH_OAUTH2,
     RESERVED_HEADERS,
     Auth,
+    ConnectionProfile,
     ProfileError,
     ResolvedTarget,
     expand,
@@ -40,8 +41,8 @@ from wsinspector.core.scenario.jsonpath import WILDCARD, JsonPathError, parse_js
 
 __all__ = [
     "LOGIN_LABEL", "TOKEN_LABEL", "AuthError", "HttpRequest", "HttpResponse", "Token", "TokenCache", "apply_auth",
-    "captured_names", "captures_from", "cookie_header", "json_path", "login_request", "needs_requests",
-    "parse_cookie_header", "parse_token", "resolve_auth", "token_request",
+    "captured_names", "captures_from", "checked_target", "cookie_header", "json_path", "login_request", "needs_requests",
+    "parse_cookie_header", "parse_token", "prepared_target", "resolve_auth", "token_request",
 ]
 
 LOGIN_LABEL = "Pre-connect request"
@@ -446,3 +447,21 @@ def apply_auth(target: ResolvedTarget, access_token: str = "") -> ResolvedTarget
         _put_header(headers, "Cookie", cookie_header(tuple(merged.items())))
     return replace(target, handshake=replace(target.handshake, headers=tuple(headers)),
                    endpoint=replace(target.endpoint, url=url))
+
+
+#: what stands for a value a request before connecting will give, while the settings are checked beforehand
+_STAND_IN = "1"
+
+
+def checked_target(profile: ConnectionProfile) -> ResolvedTarget:
+    """The profile resolved and its auth applied, the values the requests before connecting will give (the
+    captures, the OAuth token) stood in for: a setting that cannot work is found before anything is sent.
+    Without such requests this is the target to connect to."""
+    target = profile.resolved({name: _STAND_IN for name in captured_names(profile.auth)})
+    return apply_auth(target, _STAND_IN if target.auth.kind == AUTH_OAUTH2 else "")
+
+
+def prepared_target(profile: ConnectionProfile, captured: Mapping[str, str], access_token: str) -> ResolvedTarget:
+    """The target to connect to once the requests before connecting have answered: the captured values join
+    the variables (over the profile's), the token goes in the handshake."""
+    return apply_auth(profile.resolved(captured), access_token)
