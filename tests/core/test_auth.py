@@ -21,6 +21,7 @@ from wsinspector.core.auth import (
     parse_token,
     token_request,
 )
+from wsinspector.core.profiles import Auth as AuthRecord
 from wsinspector.core.profiles import (
     ConnectionProfile,
     Endpoint,
@@ -30,7 +31,6 @@ from wsinspector.core.profiles import (
     profile_from_json,
     profile_to_json,
 )
-from wsinspector.core.profiles import Auth as AuthRecord
 
 
 def target(auth: AuthRecord, url: str = "ws://127.0.0.1:9/ws", headers: tuple[tuple[str, str], ...] = (),
@@ -145,7 +145,8 @@ def test_token_request_and_answer():
     assert parse_token(request, HttpResponse(200, "OK", (), b'{"access_token": "A", "expires_in": "60"}')) == \
         Token("A", 60.0)
     with pytest.raises(AuthError, match="invalid_client: bad secret"):
-        parse_token(request, HttpResponse(401, "", (), b'{"error": "invalid_client", "error_description": "bad secret"}'))
+        parse_token(request, HttpResponse(
+            401, "", (), b'{"error": "invalid_client", "error_description": "bad secret"}'))
     with pytest.raises(AuthError, match="no access_token"):
         parse_token(request, HttpResponse(200, "OK", (), b'{"token": "A"}'))
 

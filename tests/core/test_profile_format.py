@@ -14,10 +14,10 @@ import pytest
 
 from wsinspector.core.profiles import (
     ENGINE_QT,
-    Auth,
     HEARTBEAT_RECONNECT,
     PROFILE_VERSION,
     RECORD_TYPES,
+    Auth,
     Compression,
     ConnectionProfile,
     Endpoint,

@@ -68,14 +68,14 @@ def test_send_now_shows_the_answer_and_the_captured_values(qtbot: Any, auth_endp
     dialog = _dialog(qtbot, profile)
     tab = dialog.auth_tab
     tab.send_now.click()
-    qtbot.waitUntil(lambda: tab.send_now.isEnabled(), timeout=WAIT_MS)
+    qtbot.waitUntil(tab.send_now.isEnabled, timeout=WAIT_MS)
     text = tab.login_result.toPlainText()
     assert "Captured:\n{{token}} = T1\n{{uid}} = 7" in text
     assert "HTTP 200 OK" in text and '"token": "T1"' in text
     assert auth_endpoints.logins == 1
     dialog.variables.set_pairs((("password", "wrong"),))
     tab.send_now.click()
-    qtbot.waitUntil(lambda: tab.send_now.isEnabled(), timeout=WAIT_MS)
+    qtbot.waitUntil(tab.send_now.isEnabled, timeout=WAIT_MS)
     assert "answered HTTP 401 Unauthorized" in tab.login_result.toPlainText()
     dialog.accept()  # the captured {{token}} is not a variable of the profile, and need not be
     assert dialog.result() == ProfileDialog.DialogCode.Accepted, dialog.error.text()

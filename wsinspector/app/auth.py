@@ -51,8 +51,6 @@ class PreConnect(QObject):
         super().__init__(parent)
         #: OAuth tokens kept between connects (a connection keeps one cache for its reconnects)
         self.cache = cache if cache is not None else TokenCache()
-        #: OAuth tokens fetched (not taken from the cache) since this object was made
-        self.tokens_fetched = 0
         self._exchange: HttpExchange | None = None
         self._profile: ConnectionProfile | None = None
         self._variables: dict[str, str] = {}
@@ -139,7 +137,6 @@ class PreConnect(QObject):
                                 {**self._variables, **self._captured})
             token = parse_token(request, response)
             self.cache.put(auth, token, _now())
-            self.tokens_fetched += 1
             self.ready.emit(dict(self._captured), token.access_token)
         except ProfileError as exc:
             self.abort()

@@ -14,7 +14,7 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -41,8 +41,9 @@ from wsinspector.core.scenario.jsonpath import WILDCARD, JsonPathError, parse_js
 
 __all__ = [
     "LOGIN_LABEL", "TOKEN_LABEL", "AuthError", "HttpRequest", "HttpResponse", "Token", "TokenCache", "apply_auth",
-    "captured_names", "captures_from", "checked_target", "cookie_header", "json_path", "login_request", "needs_requests",
-    "parse_cookie_header", "parse_token", "prepared_target", "resolve_auth", "token_request",
+    "auth_changes", "captured_names", "captures_from", "checked_target", "cookie_header", "json_path",
+    "login_request", "needs_requests", "parse_cookie_header", "parse_token", "prepared_target", "resolve_auth",
+    "token_request",
 ]
 
 LOGIN_LABEL = "Pre-connect request"
@@ -161,52 +162,69 @@ def _check_cookie_values(pairs: tuple[tuple[str, str], ...]) -> None:
             raise AuthError(f"Cookie {name!r} has a character a cookie value cannot hold (; or a control)")
 
 
-def _resolve_kind(auth: Auth, v: Mapping[str, str]) -> dict[str, str]:  # noqa: C901
-    """The expanded fields of the auth's kind, checked."""
-    kind = auth.kind
-    if kind == AUTH_BASIC:
-        username = _line(expand(auth.username, v), "The Basic user name")
-        if not username:
-            raise AuthError("Basic auth needs a user name")
-        if ":" in username:
-            raise AuthError("A Basic auth user name cannot contain ':'")
-        return {"username": username, "password": _line(expand(auth.password, v), "The Basic password")}
-    if kind == AUTH_BEARER:
-        token = _line(expand(auth.token, v), "The bearer token").strip()
-        if not token:
-            raise AuthError("Bearer auth needs a token")
-        return {"token": token}
-    if kind == AUTH_API_KEY:
-        name = expand(auth.api_key_name, v).strip()
-        value = _line(expand(auth.api_key_value, v), "The API key")
-        if auth.api_key_in not in API_KEY_PLACES:
-            raise AuthError(f"API key in {auth.api_key_in!r}: use header or query")
-        if not name:
-            raise AuthError("The API key needs a name (the header or query parameter that carries it)")
-        if auth.api_key_in != API_KEY_QUERY:
-            if not _TOKEN.match(name):
-                raise AuthError(f"API key header {name!r} is not a valid HTTP token")
-            if name.lower() in RESERVED_HEADERS:
-                raise AuthError(f"API key header {name!r} is set by the WebSocket handshake itself")
-        if not value:
-            raise AuthError(f"The API key {name!r} has no value")
-        return {"api_key_name": name, "api_key_value": value}
-    if kind == AUTH_OAUTH2:
-        client_id = _line(expand(auth.client_id, v), "The OAuth client id").strip()
-        if not client_id:
-            raise AuthError("OAuth 2.0 client credentials need a client id")
-        return {"token_url": _http_url(expand(auth.token_url, v), "OAuth token URL"), "client_id": client_id,
-                "client_secret": _line(expand(auth.client_secret, v), "The OAuth client secret"),
-                "scope": _line(expand(auth.scope, v), "The OAuth scope").strip()}
-    if kind != AUTH_NONE:
-        raise AuthError(f"Unknown auth kind {kind!r}: use {', '.join(AUTH_KINDS)}")
+def _basic(auth: Auth, v: Mapping[str, str]) -> dict[str, str]:
+    username = _line(expand(auth.username, v), "The Basic user name")
+    if not username:
+        raise AuthError("Basic auth needs a user name")
+    if ":" in username:
+        raise AuthError("A Basic auth user name cannot contain ':'")
+    return {"username": username, "password": _line(expand(auth.password, v), "The Basic password")}
+
+
+def _bearer(auth: Auth, v: Mapping[str, str]) -> dict[str, str]:
+    token = _line(expand(auth.token, v), "The bearer token").strip()
+    if not token:
+        raise AuthError("Bearer auth needs a token")
+    return {"token": token}
+
+
+def _api_key(auth: Auth, v: Mapping[str, str]) -> dict[str, str]:
+    name = expand(auth.api_key_name, v).strip()
+    value = _line(expand(auth.api_key_value, v), "The API key")
+    if auth.api_key_in not in API_KEY_PLACES:
+        raise AuthError(f"API key in {auth.api_key_in!r}: use header or query")
+    if not name:
+        raise AuthError("The API key needs a name (the header or query parameter that carries it)")
+    if auth.api_key_in != API_KEY_QUERY:
+        if not _TOKEN.match(name):
+            raise AuthError(f"API key header {name!r} is not a valid HTTP token")
+        if name.lower() in RESERVED_HEADERS:
+            raise AuthError(f"API key header {name!r} is set by the WebSocket handshake itself")
+    if not value:
+        raise AuthError(f"The API key {name!r} has no value")
+    return {"api_key_name": name, "api_key_value": value}
+
+
+def _oauth2(auth: Auth, v: Mapping[str, str]) -> dict[str, str]:
+    client_id = _line(expand(auth.client_id, v), "The OAuth client id").strip()
+    if not client_id:
+        raise AuthError("OAuth 2.0 client credentials need a client id")
+    return {"token_url": _http_url(expand(auth.token_url, v), "OAuth token URL"), "client_id": client_id,
+            "client_secret": _line(expand(auth.client_secret, v), "The OAuth client secret"),
+            "scope": _line(expand(auth.scope, v), "The OAuth scope").strip()}
+
+
+def _none(auth: Auth, v: Mapping[str, str]) -> dict[str, str]:
     return {}
+
+
+#: the fields of each kind, expanded and checked
+_KIND_FIELDS: dict[str, Callable[[Auth, Mapping[str, str]], dict[str, str]]] = {
+    AUTH_NONE: _none, AUTH_BASIC: _basic, AUTH_BEARER: _bearer, AUTH_API_KEY: _api_key, AUTH_OAUTH2: _oauth2}
 
 
 def resolve_auth(auth: Auth, variables: Mapping[str, str]) -> Auth:
     """The record with the fields in use expanded and checked (those of other kinds are left as they are);
     :class:`AuthError` or ``UnknownVariableError`` says what is wrong."""
-    changes: dict[str, Any] = _resolve_kind(auth, variables)
+    return replace(auth, **auth_changes(auth, variables))
+
+
+def auth_changes(auth: Auth, variables: Mapping[str, str]) -> dict[str, Any]:
+    """The fields :func:`resolve_auth` changes, by name."""
+    kind_fields = _KIND_FIELDS.get(auth.kind)
+    if kind_fields is None:
+        raise AuthError(f"Unknown auth kind {auth.kind!r}: use {', '.join(AUTH_KINDS)}")
+    changes: dict[str, Any] = kind_fields(auth, variables)
     cookies = expand(auth.cookies, variables)
     pairs = parse_cookie_header(cookies)
     _check_cookie_values(pairs)
@@ -222,7 +240,7 @@ def resolve_auth(auth: Auth, variables: Mapping[str, str]) -> Auth:
             login_body=expand(auth.login_body, variables),
             login_captures=_captures(auth.login_captures),
         )
-    return replace(auth, **changes)
+    return changes
 
 
 def captured_names(auth: Auth) -> list[str]:
@@ -349,7 +367,7 @@ class Token:
 
 def parse_token(request: HttpRequest, response: HttpResponse) -> Token:
     """The token of an OAuth answer (RFC 6749 5.1), or :class:`AuthError` with the server's error (5.2)."""
-    if response.status == 400 or response.status == 401:
+    if response.status in (400, 401):
         try:
             error = json.loads(response.body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):

@@ -317,9 +317,9 @@ class Auth(Record):
     login_captures: tuple[tuple[str, str], ...] = ()
 
     def resolved(self, variables: Mapping[str, str]) -> Self:
-        from wsinspector.core.auth import resolve_auth  # noqa: PLC0415  (auth builds on this module)
+        from wsinspector.core.auth import auth_changes  # noqa: PLC0415  (auth builds on this module)
 
-        return resolve_auth(self, variables)
+        return replace(self, **auth_changes(self, variables))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

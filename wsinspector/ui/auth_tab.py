@@ -77,6 +77,25 @@ class AuthTab(QWidget):
         self._profile_source = profile_source
         self._pre_connect: PreConnect | None = None
         self._answer = ""
+        self._pair_table = pair_table
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        kind_form = QFormLayout()
+        layout.addLayout(kind_form)
+        layout.addWidget(self._kind_pages(kind_form))
+        layout.addWidget(self._cookies_box())
+        layout.addWidget(self._login_box())
+        layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        self.set_auth(auth)
+
+    def _kind_pages(self, kind_form: QFormLayout) -> QStackedWidget:
+        """The kind, and a page of fields for each."""
         self.kind = QComboBox()
         self.kind.setObjectName("authKind")
         for key, label in AUTH_KINDS.items():
@@ -123,8 +142,11 @@ class AuthTab(QWidget):
             form.addRow("", note)
             self.pages.addWidget(page)
         self.kind.currentIndexChanged.connect(self.pages.setCurrentIndex)
+        kind_form.addRow("Kind", self.kind)
+        return self.pages
 
-        self.cookies = pair_table("Cookie", "Value")
+    def _cookies_box(self) -> QGroupBox:
+        self.cookies = self._pair_table("Cookie", "Value")
         self.cookies.setObjectName("cookies")
         paste = QPushButton("Paste Cookie header…")
         paste.setObjectName("pasteCookies")
@@ -141,18 +163,21 @@ class AuthTab(QWidget):
         cookie_row.addWidget(paste)
         cookie_row.addWidget(self.cookie_error, 1)
         cookies_layout.addLayout(cookie_row)
+        return cookies_box
 
+    def _login_box(self) -> QGroupBox:
+        """The request made before connecting, and Send now with what it gave."""
         self.login_method = QComboBox()
         self.login_method.setObjectName("loginMethod")
         self.login_method.setEditable(True)
         self.login_method.addItems(_METHODS)
         self.login_url = _line("loginUrl", "(optional) https://example.com/api/login: asked before each connect")
-        self.login_headers = pair_table("Header", "Value")
+        self.login_headers = self._pair_table("Header", "Value")
         self.login_body = QPlainTextEdit()
         self.login_body.setObjectName("loginBody")
         self.login_body.setPlaceholderText('{"user": "ann", "password": "{{password}}"}')
         self.login_body.setMaximumHeight(70)
-        self.login_captures = pair_table("Variable", "JSON path")
+        self.login_captures = self._pair_table("Variable", "JSON path")
         self.login_captures.setToolTip("Values of the JSON answer (data.token or $.data.token) stored in variables "
                                        "that the handshake and the fields above can use: {{token}}")
         self.send_now = QPushButton("Send now")
@@ -174,23 +199,7 @@ class AuthTab(QWidget):
         login_form.addRow("Body", self.login_body)
         login_form.addRow("Capture", self.login_captures)
         login_form.addRow(self.send_now, self.login_result)
-
-        content = QWidget()
-        layout = QVBoxLayout(content)
-        kind_form = QFormLayout()
-        kind_form.addRow("Kind", self.kind)
-        layout.addLayout(kind_form)
-        layout.addWidget(self.pages)
-        layout.addWidget(cookies_box)
-        layout.addWidget(login_box)
-        layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
-        self.set_auth(auth)
+        return login_box
 
     # -- the record ---------------------------------------------------------------------------------
 

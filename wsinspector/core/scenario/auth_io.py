@@ -89,15 +89,29 @@ def _login(node: Node, values: dict[str, Any]) -> None:
     if captures_node is not None:
         captures = _Mapping(captures_node, "auth.login.capture", "a mapping of variable: path")
         pairs = []
-        for key, value in captures.items.values():
-            name = _variable_name(key, captures.where)
-            path = _string(value, captures.sub(name))
+        for key, path_node in captures.items.values():
+            variable = _variable_name(key, captures.where)
+            path = _string(path_node, captures.sub(variable))
             try:
                 json_path(path)
             except AuthError as exc:
-                raise _error(value, captures.sub(name), str(exc)) from None
-            pairs.append((name, path))
+                raise _error(path_node, captures.sub(variable), str(exc)) from None
+            pairs.append((variable, path))
         values["login_captures"] = tuple(pairs)
+
+
+def _cookies(node: Node) -> str:
+    """``name: value`` lines, or a Cookie header's text; values only as variables."""
+    if isinstance(node, ScalarNode):
+        try:
+            cookies = parse_cookie_header(_string(node, "auth.cookies"))
+        except AuthError as exc:
+            raise _error(node, "auth.cookies", str(exc)) from None
+    else:
+        cookies = _pairs(node, "auth.cookies", names=False)
+    for name, value in cookies:
+        _no_literal(node, f"auth.cookies.{name}", value, name)
+    return cookie_header(cookies)
 
 
 def read_auth(node: Node | None) -> Auth:
@@ -121,16 +135,7 @@ def read_auth(node: Node | None) -> Auth:
                      f"must be header or query, not {values['api_key_in']!r}")
     cookies_node = mapping.get("cookies")
     if cookies_node is not None:
-        if isinstance(cookies_node, ScalarNode):
-            try:
-                cookies = parse_cookie_header(_string(cookies_node, "auth.cookies"))
-            except AuthError as exc:
-                raise _error(cookies_node, "auth.cookies", str(exc)) from None
-        else:
-            cookies = _pairs(cookies_node, "auth.cookies", names=False)
-        for name, value in cookies:
-            _no_literal(cookies_node, f"auth.cookies.{name}", value, name)
-        values["cookies"] = cookie_header(cookies)
+        values["cookies"] = _cookies(cookies_node)
     login_node = mapping.get("login")
     if login_node is not None:
         _login(login_node, values)
