@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -82,7 +81,7 @@ class AuthTab(QWidget):
         layout = QVBoxLayout(content)
         kind_form = QFormLayout()
         layout.addLayout(kind_form)
-        layout.addWidget(self._kind_pages(kind_form))
+        self._kind_fields(kind_form)
         layout.addWidget(self._cookies_box())
         layout.addWidget(self._login_box())
         layout.addStretch(1)
@@ -94,8 +93,8 @@ class AuthTab(QWidget):
         outer.addWidget(scroll)
         self.set_auth(auth)
 
-    def _kind_pages(self, kind_form: QFormLayout) -> QStackedWidget:
-        """The kind, and a page of fields for each."""
+    def _kind_fields(self, kind_form: QFormLayout) -> None:
+        """The kind, and the fields of each (those of the kind chosen shown)."""
         self.kind = QComboBox()
         self.kind.setObjectName("authKind")
         for key, label in AUTH_KINDS.items():
@@ -113,7 +112,6 @@ class AuthTab(QWidget):
         self.client_id = _line("clientId", "client id")
         self.client_secret = _line("clientSecret", "client secret, or {{variable}}", secret=True)
         self.scope = _line("scope", "(optional) scopes, separated by spaces")
-        self.pages = QStackedWidget()
         forms: dict[str, list[tuple[str, QWidget]]] = {
             AUTH_NONE: [],
             AUTH_BASIC: [("User name", self.username), ("Password", self.password)],
@@ -122,7 +120,7 @@ class AuthTab(QWidget):
             AUTH_OAUTH2: [("Token URL", self.token_url), ("Client id", self.client_id),
                           ("Client secret", self.client_secret), ("Scope", self.scope)],
         }
-        notes = {
+        self._notes = {
             AUTH_NONE: "No credentials beyond the handshake headers and the cookies below.",
             AUTH_BASIC: "Sent as Authorization: Basic …",
             AUTH_BEARER: "Sent as Authorization: Bearer …",
@@ -130,23 +128,32 @@ class AuthTab(QWidget):
             AUTH_OAUTH2: "A token is asked for before connecting and kept until it expires; it is sent as "
                          "Authorization: Bearer ….",
         }
-        for kind in AUTH_KINDS:
-            page = QWidget()
-            form = QFormLayout(page)
-            form.setContentsMargins(0, 0, 0, 0)
-            for label, widget in forms[kind]:
-                form.addRow(label, widget)
-            note = QLabel(notes[kind])
-            note.setWordWrap(True)
-            note.setStyleSheet("color: palette(mid);")
-            form.addRow("", note)
-            self.pages.addWidget(page)
-        self.kind.currentIndexChanged.connect(self.pages.setCurrentIndex)
         kind_form.addRow("Kind", self.kind)
-        return self.pages
+        #: the rows of each kind's fields, shown only for that kind
+        self._rows = {kind: [widget for _, widget in rows] for kind, rows in forms.items()}
+        for rows in forms.values():
+            for label, widget in rows:
+                kind_form.addRow(label, widget)
+        self.kind_note = QLabel()
+        self.kind_note.setObjectName("authNote")
+        self.kind_note.setWordWrap(True)
+        self.kind_note.setStyleSheet("color: palette(mid);")
+        kind_form.addRow("", self.kind_note)
+        self._kind_form = kind_form
+        self.kind.currentIndexChanged.connect(self._show_kind)
+
+    @Slot(int)
+    def _show_kind(self, index: int) -> None:
+        """The fields of the kind chosen."""
+        chosen = str(self.kind.itemData(index))
+        for kind, widgets in self._rows.items():
+            for widget in widgets:
+                self._kind_form.setRowVisible(widget, kind == chosen)
+        self.kind_note.setText(self._notes.get(chosen, ""))
 
     def _cookies_box(self) -> QGroupBox:
         self.cookies = self._pair_table("Cookie", "Value")
+        self.cookies.setMaximumHeight(120)
         self.cookies.setObjectName("cookies")
         paste = QPushButton("Paste Cookie header…")
         paste.setObjectName("pasteCookies")
@@ -173,11 +180,13 @@ class AuthTab(QWidget):
         self.login_method.addItems(_METHODS)
         self.login_url = _line("loginUrl", "(optional) https://example.com/api/login: asked before each connect")
         self.login_headers = self._pair_table("Header", "Value")
+        self.login_headers.setMaximumHeight(100)
         self.login_body = QPlainTextEdit()
         self.login_body.setObjectName("loginBody")
         self.login_body.setPlaceholderText('{"user": "ann", "password": "{{password}}"}')
-        self.login_body.setMaximumHeight(70)
+        self.login_body.setMaximumHeight(60)
         self.login_captures = self._pair_table("Variable", "JSON path")
+        self.login_captures.setMaximumHeight(100)
         self.login_captures.setToolTip("Values of the JSON answer (data.token or $.data.token) stored in variables "
                                        "that the handshake and the fields above can use: {{token}}")
         self.send_now = QPushButton("Send now")
@@ -205,7 +214,7 @@ class AuthTab(QWidget):
 
     def set_auth(self, auth: Auth) -> None:
         self.kind.setCurrentIndex(max(0, self.kind.findData(auth.kind)))
-        self.pages.setCurrentIndex(self.kind.currentIndex())
+        self._show_kind(self.kind.currentIndex())
         for edit, value in ((self.username, auth.username), (self.password, auth.password), (self.token, auth.token),
                             (self.api_key_name, auth.api_key_name), (self.api_key_value, auth.api_key_value),
                             (self.token_url, auth.token_url), (self.client_id, auth.client_id),
