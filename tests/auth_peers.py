@@ -53,7 +53,7 @@ class AuthEndpoints:
             await self.runner.cleanup()
 
     def _issue(self, prefix: str) -> str:
-        token = f"{prefix}{next(self._serial) + 1}"
+        token = f"{prefix}{next(self._serial) + 1:04d}"
         self.tokens.append(token)
         return token
 

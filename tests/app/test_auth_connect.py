@@ -103,7 +103,7 @@ def test_a_login_before_connecting_gives_the_token_the_handshake_carries(qtbot, 
     variables = (("user", USER), ("password", PASSWORD), ("token", "not this one"))
     opens(qtbot, controller, profile(str(server.url), engine, auth, variables=variables))
     assert auth_endpoints.logins == 1
-    assert seen[-1][1]["authorization"] == "Bearer T1"  # the captured value wins over the profile's
+    assert seen[-1][1]["authorization"] == "Bearer T0001"  # the captured value wins over the profile's
 
 
 @pytest.mark.parametrize(("path", "body", "capture", "said"), [
@@ -151,7 +151,7 @@ def test_oauth_token_is_fetched_once_and_reused_until_it_expires(qtbot, websocke
     opens(qtbot, controller, connection)
     opens(qtbot, controller, connection)
     assert auth_endpoints.token_requests == 1 and auth_endpoints.scopes == ["read write"]
-    assert [headers["authorization"] for _, headers in seen] == ["Bearer A1", "Bearer A1"]
+    assert [headers["authorization"] for _, headers in seen] == ["Bearer A0001", "Bearer A0001"]
     failure = fails(qtbot, controller, profile(str(server.url), engine, oauth(auth_endpoints, "wrong")))
     assert failure.kind is FailureKind.AUTH
     assert "OAuth token request POST" in failure.message and "401 Unauthorized: invalid_client: unknown client" \
@@ -173,7 +173,7 @@ def test_an_expired_token_is_fetched_again_when_the_connection_reconnects(qtbot,
                                       health=reconnecting))
     qtbot.waitUntil(lambda: len(seen) >= 2, timeout=WAIT_MS)
     controller.shutdown()
-    assert [headers["authorization"] for _, headers in seen[:2]] == ["Bearer A1", "Bearer A2"]
+    assert [headers["authorization"] for _, headers in seen[:2]] == ["Bearer A0001", "Bearer A0002"]
     assert auth_endpoints.token_requests >= 2
 
 
@@ -191,7 +191,7 @@ def test_a_reconnect_reuses_a_token_that_is_still_valid(qtbot, websockets_server
     qtbot.waitUntil(lambda: len(opened) >= 3, timeout=WAIT_MS)
     controller.shutdown()
     assert auth_endpoints.token_requests == 1
-    assert {headers["authorization"] for _, headers in seen} == {"Bearer A1"}
+    assert {headers["authorization"] for _, headers in seen} == {"Bearer A0001"}
 
 
 def test_stopping_a_connect_while_it_logs_in_ends_it_quietly(qtbot, controller, websockets_server):

@@ -54,14 +54,22 @@ auth:
                  env={"PASSWORD": PASSWORD})
     assert result.returncode == 0, result.output
     assert auth_endpoints.logins == 1
-    assert seen[-1][1]["authorization"] == "Bearer T1"
+    assert seen[-1][1]["authorization"] == "Bearer T0001"
     assert PASSWORD not in result.output
+
+    steps = "text: 'token {{token}}'\n  - expect:\n      text: 'nope {{token}}'"
+    echo = write(tmp_path, test.read_text().replace("text: hello\n  - expect:\n      text: hello", steps))
+    result = cli("run", str(echo), "--no-record", "--engine", engine, "--var", "password",
+                 env={"PASSWORD": PASSWORD})
+    assert result.returncode == 1, result.output  # the steps have the login's {{token}} too
+    assert "T0002" not in result.output and "nope ***" in result.output
+    assert len(auth_endpoints.tokens) == 2
 
     result = cli("run", str(test), "--no-record", "--engine", engine, "--var", "password=wrong")
     assert result.returncode == 2, result.output
     assert (f"Authentication before connecting failed: Pre-connect request POST {auth_endpoints.url('/login')} "
             "answered HTTP 401 Unauthorized") in result.stdout
-    assert len(seen) == 1  # no WebSocket attempt after the failed login
+    assert len(seen) == 2  # no WebSocket attempt after the failed login
 
 
 def test_oauth_client_credentials_from_the_environment(cli: Cli, websockets_server: Any, auth_endpoints: Any,
@@ -81,7 +89,7 @@ auth:
     result = cli("run", str(test), "--no-record", "--var", "client_secret", env={"CLIENT_SECRET": CLIENT_SECRET})
     assert result.returncode == 0, result.output
     assert auth_endpoints.token_requests == 1 and auth_endpoints.scopes == ["read"]
-    assert seen[-1][1]["authorization"] == "Bearer A1"
+    assert seen[-1][1]["authorization"] == "Bearer A0001"
     assert CLIENT_SECRET not in result.output
     result = cli("run", str(test), "--no-record")
     assert result.returncode == 2
@@ -105,7 +113,7 @@ auth:
 {STEPS}""")
     result = cli("run", str(test), "--no-record", "--var", "key=k 1", "--var", "sid=42")
     assert result.returncode == 0, result.output
-    assert "k 1" not in result.stdout.splitlines()[0]
+    assert "key=REDACTED" in result.stdout.splitlines()[0] and "k%201" not in result.output
 
 
 def test_a_literal_secret_in_the_test_file_is_refused(cli: Cli, tmp_path: Path):

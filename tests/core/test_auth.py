@@ -172,3 +172,12 @@ def test_token_cache_until_shortly_before_expiry():
     cache.put(auth, Token("D", 300), now=0)
     assert cache.get(AuthRecord(kind="oauth2_client_credentials", token_url="https://h/t", client_id="c",
                                 client_secret="other"), 1) is None
+
+
+def test_an_api_key_in_the_query_is_redacted_whatever_its_name():
+    from wsinspector.core.auth import redacted_url
+
+    resolved = apply_auth(target(AuthRecord(kind="api_key", api_key_name="x", api_key_value="k 1",
+                                            api_key_in="query"), url="ws://h:1/?room=2"))
+    assert resolved.url == "ws://h:1/?room=2&x=k%201"
+    assert redacted_url(resolved) == "ws://h:1/?room=2&x=REDACTED"

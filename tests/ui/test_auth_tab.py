@@ -70,8 +70,8 @@ def test_send_now_shows_the_answer_and_the_captured_values(qtbot: Any, auth_endp
     tab.send_now.click()
     qtbot.waitUntil(tab.send_now.isEnabled, timeout=WAIT_MS)
     text = tab.login_result.toPlainText()
-    assert "Captured:\n{{token}} = T1\n{{uid}} = 7" in text
-    assert "HTTP 200 OK" in text and '"token": "T1"' in text
+    assert "Captured:\n{{token}} = T0001\n{{uid}} = 7" in text
+    assert "HTTP 200 OK" in text and '"token": "T0001"' in text
     assert auth_endpoints.logins == 1
     dialog.variables.set_pairs((("password", "wrong"),))
     tab.send_now.click()

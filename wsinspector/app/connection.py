@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from wsinspector.app.auth import PreConnect
 from wsinspector.app.recording import LogRecording
-from wsinspector.core.auth import checked_target, needs_requests, prepared_target
+from wsinspector.core.auth import checked_target, needs_requests, prepared_target, redacted_url
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
 from wsinspector.core.frames import is_sendable_close_code
 from wsinspector.core.latency import PingPayloads
@@ -172,7 +172,7 @@ class ConnectionController(QObject, LogRecording):
         self._ever_opened = False
         self._attempt = 0
         self._rates.reset()
-        self._start_recording(profile, target.url)
+        self._start_recording(profile, redacted_url(target))
         if target.url.lower().startswith("wss:") and not target.tls.verify:
             self._event("tls", "the server's certificate is not verified: any certificate is accepted")
         self.session_started.emit()

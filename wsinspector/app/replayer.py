@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from wsinspector.app.auth import PreConnect
 from wsinspector.app.recording import LogRecording
-from wsinspector.core.auth import checked_target, needs_requests, prepared_target
+from wsinspector.core.auth import checked_target, needs_requests, prepared_target, redacted_url
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.log import FrameLog
@@ -61,6 +61,8 @@ class ReplayController(QObject, LogRecording):
         step_finished(StepResult): a step's verdict, in order; skipped steps included
         progress(int, int): steps finished so far, total steps
         opened(OpenInfo): the connection is open (the run's clock starts)
+        authenticated(list): the values the auth's requests before connecting gave (captures, a token): secrets
+            that output should mask
         frames_appended(int, int): first and last seq added to :attr:`log` since the last time (every frame,
             both ways; every 50 ms)
         recording_failed(str): the replay can no longer be recorded; the run goes on
@@ -71,6 +73,7 @@ class ReplayController(QObject, LogRecording):
     step_finished = Signal(object)
     progress = Signal(int, int)
     opened = Signal(object)
+    authenticated = Signal(list)
     frames_appended = Signal(int, int)
     recording_failed = Signal(str)
     finished = Signal(object)
@@ -234,7 +237,7 @@ class ReplayController(QObject, LogRecording):
             self._kick()
             return
         self._target = target
-        self._start_recording(target.url)
+        self._start_recording(redacted_url(target))
         if needs_requests(self.profile.auth):
             self.pre_connect = PreConnect(parent=self)
             self.pre_connect.ready.connect(self._on_pre_connect_ready)
@@ -254,6 +257,8 @@ class ReplayController(QObject, LogRecording):
             self._on_pre_connect_failed(str(exc))
             return
         self._target = target
+        self.replay.use_variables(captured)
+        self.authenticated.emit([*captured.values(), *([access_token] if access_token else [])])
         self._open(target)
 
     @Slot(str)

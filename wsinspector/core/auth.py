@@ -36,14 +36,14 @@ from wsinspector.core.profiles import (
     ResolvedTarget,
     expand,
 )
-from wsinspector.core.redact import redact_url
+from wsinspector.core.redact import REDACTED, redact_url
 from wsinspector.core.scenario.jsonpath import WILDCARD, JsonPathError, parse_json_path, resolve_json_path
 
 __all__ = [
     "LOGIN_LABEL", "TOKEN_LABEL", "AuthError", "HttpRequest", "HttpResponse", "Token", "TokenCache", "apply_auth",
     "auth_changes", "captured_names", "captures_from", "checked_target", "cookie_header", "json_path",
-    "login_request", "needs_requests", "parse_cookie_header", "parse_token", "prepared_target", "resolve_auth",
-    "token_request",
+    "login_request", "needs_requests", "parse_cookie_header", "parse_token", "prepared_target", "redacted_url",
+    "resolve_auth", "token_request",
 ]
 
 LOGIN_LABEL = "Pre-connect request"
@@ -483,3 +483,14 @@ def prepared_target(profile: ConnectionProfile, captured: Mapping[str, str], acc
     """The target to connect to once the requests before connecting have answered: the captured values join
     the variables (over the profile's), the token goes in the handshake."""
     return apply_auth(profile.resolved(captured), access_token)
+
+
+def redacted_url(target: ResolvedTarget) -> str:
+    """The target's URL for what is recorded or printed: secrets redacted, an API key sent in the query
+    included whatever its name."""
+    auth = target.auth
+    url = target.url
+    if auth.kind == AUTH_API_KEY and auth.api_key_in == API_KEY_QUERY:
+        name = quote(auth.api_key_name, safe="")
+        url = url.replace(f"{name}={quote(auth.api_key_value, safe='')}", f"{name}={REDACTED}")
+    return redact_url(url)

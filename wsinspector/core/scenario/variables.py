@@ -150,8 +150,8 @@ class VariableUse:
     field: str
     #: index of the step that uses it; None for the connection (url, headers, subprotocols)
     step: int | None
-    #: what defines it there: ``capture`` (an earlier step), ``login capture`` (the pre-connect request, for the
-    #: connection), ``command line``, ``file``; "" when nothing does
+    #: what defines it there: ``capture`` (an earlier step), ``login capture`` (the request before connecting),
+    #: ``command line``, ``file``; "" when nothing does
     source: str
     #: the earlier step whose capture defines it (source ``capture``)
     captured_by: int | None = None
@@ -187,10 +187,10 @@ def variable_uses(test: Scenario, overrides: Mapping[str, str] | Iterable[tuple[
         for name in variables_in(text):
             earlier = [i for i in captures.get(name, ()) if index is not None and i < index]
             later = [i for i in captures.get(name, ()) if index is None or i >= index]
-            if name in from_login and index is None:
-                source = "login capture"
-            elif earlier:
+            if earlier:
                 source = "capture"
+            elif name in from_login:
+                source = "login capture"
             elif name in from_cli:
                 source = "command line"
             elif name in from_file:
