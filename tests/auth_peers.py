@@ -29,10 +29,13 @@ class AuthEndpoints:
     scopes: list[str] = field(default_factory=list)
     runner: Any = None
     port: int = 0
+    #: a server TLS context: the endpoints speak https://
+    ssl_context: Any = None
     _serial: Any = field(default_factory=itertools.count)
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
 
     async def start(self) -> AuthEndpoints:
         from aiohttp import web
@@ -43,7 +46,7 @@ class AuthEndpoints:
         app.router.add_post("/token", self._token)
         self.runner = web.AppRunner(app)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        site = web.TCPSite(self.runner, "127.0.0.1", 0, ssl_context=self.ssl_context)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         return self

@@ -12,7 +12,7 @@ import pytest
 from tests.auth_peers import CLIENT_ID, PASSWORD, USER, gate, query
 from wsinspector.app.connection import ConnectionController
 from wsinspector.core.events import FailureKind
-from wsinspector.core.profiles import Auth, ConnectionProfile, Endpoint, Handshake, Health, Protocol
+from wsinspector.core.profiles import Auth, ConnectionProfile, Endpoint, Handshake, Health, Protocol, Proxy, Tls
 
 WAIT_MS = 10_000
 ENGINES = ("wire", "qt")
@@ -211,3 +211,35 @@ def test_stopping_a_connect_while_it_logs_in_ends_it_quietly(qtbot, controller, 
         with qtbot.waitSignal(controller.state_changed, check_params_cb=lambda s: s.value == "closed"):
             controller.disconnect()
         assert not controller.pre_connect.running and not failed
+
+
+@pytest.mark.parametrize("mode", ["http", "socks5"])
+def test_the_login_goes_through_the_connections_proxy(qtbot, websockets_server, auth_endpoints, controller,
+                                                      proxy_server, mode):
+    proxy = proxy_server()
+    server = websockets_server()
+    auth = Auth(login_url=auth_endpoints.url("/login"), login_body=f'{{"user": "{USER}", "password": "{PASSWORD}"}}',
+                login_captures=(("token", "data.token"),))
+    opens(qtbot, controller, profile(str(server.url), "wire", auth,
+                                     proxy=Proxy(mode=mode, host="127.0.0.1", port=proxy.port)))
+    qtbot.waitUntil(lambda: proxy.saw(f"-> 127.0.0.1:{auth_endpoints.port}"), timeout=WAIT_MS)
+    assert auth_endpoints.logins == 1
+
+
+def test_an_https_login_uses_the_connections_tls_settings(qtbot, run, websockets_server, controller, tmp_path):
+    from tests.auth_peers import AuthEndpoints
+    from tests.net.pki import Authority
+
+    authority = Authority(tmp_path)
+    endpoints = run(AuthEndpoints(ssl_context=authority.issue("login").server_context()).start())
+    try:
+        server = websockets_server()
+        auth = Auth(login_url=endpoints.url("/login"), login_body=f'{{"user": "{USER}", "password": "{PASSWORD}"}}',
+                    login_captures=(("token", "data.token"),))
+        failure = fails(qtbot, controller, profile(str(server.url), "wire", auth))
+        assert failure.kind is FailureKind.AUTH and f"POST {endpoints.url('/login')} failed: " in failure.message
+        assert endpoints.logins == 0
+        opens(qtbot, controller, profile(str(server.url), "wire", auth, tls=Tls(ca_file=str(authority.cert))))
+        assert endpoints.logins == 1
+    finally:
+        run(endpoints.stop())
