@@ -87,3 +87,29 @@ def test_an_invalid_auth_setting_keeps_the_dialog_open_and_says_why(qtbot: Any) 
     dialog.accept()
     assert dialog.result() != ProfileDialog.DialogCode.Accepted
     assert dialog.error.text() == "Basic auth needs a user name"
+
+
+def test_a_failed_login_is_told_in_the_banner_and_a_good_one_connects(qtbot: Any, window: Any, context: Any,
+                                                                     auth_endpoints: Any,
+                                                                     websockets_server: Any) -> None:
+    from tests.ui.helpers import click, close_connection, connect
+
+    server = websockets_server()
+    auth = Auth(kind="bearer", token="{{token}}", login_url=auth_endpoints.url("/login"),
+                login_body=f'{{"user": "{USER}", "password": "{{{{password}}}}"}}',
+                login_captures=(("token", "data.token"),))
+    profile = ConnectionProfile(name="login first", endpoint=Endpoint(str(server.url)), auth=auth,
+                                variables=(("password", "wrong"),))
+    context.connections.save(profile)
+    window.connections.select(profile.id)
+    with qtbot.waitSignal(window.session.failed, timeout=WAIT_MS):
+        click(qtbot, window.inspector.connect_button)
+    qtbot.waitUntil(lambda: window.inspector.state_label.text() == "Closed", timeout=WAIT_MS)
+    assert window.banner.level == "error"
+    assert window.banner.text.startswith("Authentication before connecting failed: Pre-connect request POST ")
+    assert "answered HTTP 401 Unauthorized" in window.banner.text
+    context.connections.save(profile.with_changes(variables=(("password", PASSWORD),)))
+    window.connections.select(profile.id)
+    connect(qtbot, window)
+    assert server.request_headers["Authorization"] == "Bearer T0001" and auth_endpoints.logins == 2
+    close_connection(qtbot, window)
