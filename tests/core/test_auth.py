@@ -37,7 +37,7 @@ def target(auth: AuthRecord, url: str = "ws://127.0.0.1:9/ws", headers: tuple[tu
            variables: tuple[tuple[str, str], ...] = (), extra: dict[str, str] | None = None):
     profile = ConnectionProfile(name="t", endpoint=Endpoint(url), handshake=Handshake(headers=headers), auth=auth,
                                 variables=variables)
-    return profile.resolved(extra)
+    return profile.resolved({**dict(variables), **(extra or {})})
 
 
 def header(resolved, name: str) -> str | None:
@@ -181,3 +181,20 @@ def test_an_api_key_in_the_query_is_redacted_whatever_its_name():
                                             api_key_in="query"), url="ws://h:1/?room=2"))
     assert resolved.url == "ws://h:1/?room=2&x=k%201"
     assert redacted_url(resolved) == "ws://h:1/?room=2&x=REDACTED"
+
+
+def test_settings_are_checked_before_anything_is_sent_with_stand_ins_for_what_the_login_gives():
+    from wsinspector.core.auth import checked_target, prepared_target, used_fields
+
+    profile = ConnectionProfile(name="p", endpoint=Endpoint("ws://h:1/?u={{uid}}"),
+                                auth=AuthRecord(kind="bearer", token="{{token}}", login_url="http://h:2/login",
+                                                login_captures=(("token", "data.token"), ("uid", "data.id"))))
+    with pytest.raises(UnknownVariableError):
+        profile.resolved()
+    checked_target(profile)
+    with pytest.raises(ProfileError, match="Enter a URL"):
+        checked_target(profile.with_changes(endpoint={"url": ""}))
+    ready = prepared_target(profile, {"token": "T", "uid": "9"}, "", variables={"uid": "overridden"})
+    assert ready.url == "ws://h:1/?u=9" and header(ready, "Authorization") == "Bearer T"
+    assert used_fields(profile.auth) == ("kind", "token", "cookies", "login_method", "login_url", "login_headers",
+                                         "login_body", "login_captures")

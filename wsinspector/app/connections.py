@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
+from wsinspector.core.auth import checked_target
 from wsinspector.core.profiles import BUILTIN_LOCAL_ECHO, ConnectionProfile, Endpoint, ReadOnlyProfileError
 from wsinspector.core.store import Store
 
@@ -49,7 +50,7 @@ class ConnectionsController(QObject):
         if url == profile.url:
             return profile, ""
         edited = profile.with_changes(endpoint={"url": url})
-        edited.resolved()
+        checked_target(edited)  # the values a login before connecting captures stand in
         if profile.builtin:
             # The built-in profile follows the echo server's port; keep the user's URL out of it.
             return edited, (f"Connecting to {url} once; “{profile.name}” keeps pointing at the built-in echo "

@@ -43,7 +43,7 @@ __all__ = [
     "LOGIN_LABEL", "TOKEN_LABEL", "AuthError", "HttpRequest", "HttpResponse", "Token", "TokenCache", "apply_auth",
     "auth_changes", "captured_names", "captures_from", "checked_target", "cookie_header", "json_path",
     "login_request", "needs_requests", "parse_cookie_header", "parse_token", "prepared_target", "redacted_url",
-    "resolve_auth", "token_request",
+    "resolve_auth", "token_request", "used_fields",
 ]
 
 LOGIN_LABEL = "Pre-connect request"
@@ -471,18 +471,31 @@ def apply_auth(target: ResolvedTarget, access_token: str = "") -> ResolvedTarget
 _STAND_IN = "1"
 
 
-def checked_target(profile: ConnectionProfile) -> ResolvedTarget:
-    """The profile resolved and its auth applied, the values the requests before connecting will give (the
-    captures, the OAuth token) stood in for: a setting that cannot work is found before anything is sent.
-    Without such requests this is the target to connect to."""
-    target = profile.resolved({name: _STAND_IN for name in captured_names(profile.auth)})
+def checked_target(profile: ConnectionProfile, variables: Mapping[str, str] | None = None) -> ResolvedTarget:
+    """The profile resolved with ``variables`` (by default its own) and its auth applied, the values the
+    requests before connecting will give (the captures, the OAuth token) stood in for: a setting that cannot
+    work is found before anything is sent. Without such requests this is the target to connect to."""
+    base = dict(profile.variables) if variables is None else dict(variables)
+    target = profile.resolved({**base, **{name: _STAND_IN for name in captured_names(profile.auth)}})
     return apply_auth(target, _STAND_IN if target.auth.kind == AUTH_OAUTH2 else "")
 
 
-def prepared_target(profile: ConnectionProfile, captured: Mapping[str, str], access_token: str) -> ResolvedTarget:
+def prepared_target(profile: ConnectionProfile, captured: Mapping[str, str], access_token: str,
+                    variables: Mapping[str, str] | None = None) -> ResolvedTarget:
     """The target to connect to once the requests before connecting have answered: the captured values join
-    the variables (over the profile's), the token goes in the handshake."""
-    return apply_auth(profile.resolved(captured), access_token)
+    ``variables`` (by default the profile's own) over them, the token goes in the handshake."""
+    base = dict(profile.variables) if variables is None else dict(variables)
+    return apply_auth(profile.resolved({**base, **captured}), access_token)
+
+
+def used_fields(auth: Auth) -> tuple[str, ...]:
+    """The fields of the record that take part in a connect: those of its kind, the cookies, and the request
+    before connecting when it has a URL. (Those of another kind are kept for the user, never expanded.)"""
+    kind = {AUTH_BASIC: ("username", "password"), AUTH_BEARER: ("token",),
+            AUTH_API_KEY: ("api_key_name", "api_key_value", "api_key_in"),
+            AUTH_OAUTH2: ("token_url", "client_id", "client_secret", "scope")}.get(auth.kind, ())
+    login = ("login_method", "login_url", "login_headers", "login_body", "login_captures") if auth.login_url else ()
+    return ("kind", *kind, "cookies", *login)
 
 
 def redacted_url(target: ResolvedTarget) -> str:

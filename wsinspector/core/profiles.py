@@ -382,10 +382,10 @@ class ConnectionProfile(Settings):
     def duplicate(self, name: str) -> ConnectionProfile:
         return replace(self, name=name, builtin="", id=uuid.uuid4().hex)
 
-    def resolved(self, extra: Mapping[str, str] | None = None) -> ResolvedTarget:
-        """Expand variables and validate everything needed to open the connection. ``extra`` variables (the
-        values a pre-connect request captured) win over the profile's."""
-        variables = {**dict(self.variables), **(extra or {})}
+    def resolved(self, variables: Mapping[str, str] | None = None) -> ResolvedTarget:
+        """Expand variables and validate everything needed to open the connection. ``variables``: the values to
+        expand (with what a request before connecting captured, say); by default the profile's own."""
+        variables = dict(self.variables) if variables is None else dict(variables)
         records: dict[str, Any] = {name: record.resolved(variables) for name, record in self.records()}
         return ResolvedTarget(**records)
 
