@@ -201,3 +201,13 @@ def proxy_server(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., RunningPr
     for proc in procs:
         proc.kill()
         proc.wait(timeout=30)
+
+
+@pytest.fixture
+def auth_endpoints(run: Callable[..., Any]) -> Iterator[Any]:
+    """The login and OAuth token endpoints of tests/auth_peers.py (aiohttp, 127.0.0.1), stopped afterwards."""
+    from tests.auth_peers import AuthEndpoints
+
+    endpoints = run(AuthEndpoints().start())
+    yield endpoints
+    run(endpoints.stop())

@@ -416,6 +416,7 @@ def _print_run_errors(result: RunResult, said_error: list[str], shown: Callable[
 
 def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
     """``wsinspector run``: headless (QCoreApplication: no display, no widgets)."""
+    from wsinspector.core.auth import checked_target, redacted_url
     from wsinspector.core.profiles import ProfileError
     from wsinspector.core.scenario.run import parse_speed
     from wsinspector.core.scenario.variables import check_variables, initial_variables, to_profile
@@ -452,7 +453,7 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
             profile = profile.with_changes(handshake={"timeout_s": args.connect_timeout})
         changes = _connection_changes(args)
         profile = profile.with_changes(**changes)
-        target = profile.resolved()
+        target = checked_target(profile)
     except ProfileError as exc:  # unknown variables included
         _err(f"{path}: {exc}")
         return EXIT_USAGE
@@ -460,21 +461,24 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
     from PySide6.QtCore import QCoreApplication
 
     from wsinspector.app.replayer import ReplayController
-    from wsinspector.core.redact import is_secret_field, is_secret_name, redact_url
+    from wsinspector.core.redact import is_secret_field, is_secret_name
+    from wsinspector.core.scenario.auth_io import secret_variables
     from wsinspector.core.scenario.secrets import Masker, without_secrets
 
     # values never shown: those from the environment (the way to pass secrets), those named like secrets, and
     # those the test uses where credentials go (a header like Cookie, a token in the URL, a password field)
     variables = initial_variables(test, overrides)
+    auth_secrets = set(secret_variables(test.auth))
     connected = dataclasses.replace(test, url=args.url or test.url, variables=tuple(variables.items()))
     secrets = [value for _, value in without_secrets(connected).secrets]  # literal ones included
     secrets += [value for name, value in variables.items()
-                if name in from_environment or is_secret_name(name) or is_secret_field(name)]
+                if name in from_environment or is_secret_name(name) or is_secret_field(name)
+                or name in auth_secrets]
 
-    masker = Masker(secrets + env_secrets)
+    maskers = [Masker(secrets + env_secrets)]
 
     def shown(text: str) -> str:
-        return printable(masker.text(text))
+        return printable(maskers[0].text(text))
 
     app = QCoreApplication.instance() or QCoreApplication([APP_NAME])
     name = test.name or path.name
@@ -486,7 +490,7 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
     _warn_if_unverified(target)
     speed_text = "max" if speed == 0 else f"{speed:g}x"
     steps_text = f"{len(test.steps)} step{'s' if len(test.steps) != 1 else ''}"
-    print(shown(f"{name}: {steps_text} against {redact_url(target.url)} ({target.protocol.engine} engine, "
+    print(shown(f"{name}: {steps_text} against {redacted_url(target)} ({target.protocol.engine} engine, "
                 f"speed {speed_text})"),
           flush=True)
     said_error: list[str] = []
@@ -497,9 +501,12 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
             if so_far.error and not so_far.count(Verdict.ERROR):  # an error no step owns: the connection's
                 said_error.append(so_far.error)
                 print(shown(f"  {_marks()[1]} connection: {so_far.error}"), flush=True)
-        print(format_step(masker.step(step)), flush=True)
+        print(format_step(maskers[0].step(step)), flush=True)
 
     controller.step_finished.connect(on_step)
+    # what the auth's requests gave (a token) is masked from then on
+    controller.authenticated.connect(
+        lambda values: maskers.__setitem__(0, Masker([*secrets, *env_secrets, *values])))
     controller.recording_failed.connect(lambda message: _err(f"warning: {message}"))
     controller.finished.connect(lambda _result: app.quit())
 
@@ -516,7 +523,7 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
             app.exec()
     finally:
         watcher.close()
-    result = masker.result(controller.result or controller.replay.result())
+    result = maskers[0].result(controller.result or controller.replay.result())
     _print_run_errors(result, said_error, shown)
     if result.error in (_INTERRUPTED, _TERMINATED):
         _err(f"{result.error}: the run was stopped")

@@ -17,6 +17,7 @@ from wsinspector.core.profiles import (
     HEARTBEAT_RECONNECT,
     PROFILE_VERSION,
     RECORD_TYPES,
+    Auth,
     Compression,
     ConnectionProfile,
     Endpoint,
@@ -55,6 +56,12 @@ def every_setting_changed() -> ConnectionProfile:
         tls=Tls(verify=False, ca_file="/etc/ssl/private-ca.pem", client_cert="/home/me/me.p12",
                 client_key="/home/me/me.key", min_version="1.3", pinned=(":".join(["AB"] * 32),)),
         proxy=Proxy(mode="http", host="proxy.corp", port=3128, username="ann"),
+        auth=Auth(kind="oauth2_client_credentials", username="ann", password="pw", token="tok",
+                  api_key_name="X-Api-Key", api_key_value="k", api_key_in="query",
+                  token_url="https://id.example.com/token", client_id="app", client_secret="cs",
+                  scope="read", cookies="sid=1", login_method="PUT", login_url="https://api.example.com/login",
+                  login_headers=(("Accept", "application/json"),), login_body='{"user": "ann"}',
+                  login_captures=(("token", "data.token"),)),
         variables=(("host", "api.example.com"), ("token", "s3cr3t ✓")),
         messages=(("subscribe", "json", '{"op": "sub"}'), ("blob", "hex", "00 ff")),
         builtin="local-echo",
@@ -65,7 +72,8 @@ def every_setting_changed() -> ConnectionProfile:
 
 def settings_of_older_forms() -> ConnectionProfile:
     """``every_setting_changed()`` as far as the files written before TLS settings existed can hold it."""
-    return every_setting_changed().with_changes(tls=Tls(), proxy=Proxy(), endpoint={"connect_to": ""},
+    return every_setting_changed().with_changes(tls=Tls(), proxy=Proxy(), auth=Auth(),
+                                                endpoint={"connect_to": ""},
                                                 health={"record": True}, folder="", messages=())
 
 
@@ -93,7 +101,8 @@ def test_the_stored_form_is_versioned_records() -> None:
     assert data["compression"]["server_max_window_bits"] == 10
     assert data["tls"]["min_version"] == "1.3" and data["tls"]["pinned"] == [":".join(["AB"] * 32)]
     assert data["proxy"] == {"mode": "http", "host": "proxy.corp", "port": 3128, "username": "ann"}
-    assert data["auth"] == {}
+    assert data["auth"]["kind"] == "oauth2_client_credentials"
+    assert data["auth"]["login_captures"] == [["token", "data.token"]]
     assert "id" not in data  # the id is the row's key
 
 

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeGuard
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from wsinspector.app.auth import PreConnect
 from wsinspector.app.recording import LogRecording
+from wsinspector.core.auth import checked_target, needs_requests, prepared_target, redacted_url
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
 from wsinspector.core.frames import is_sendable_close_code
 from wsinspector.core.latency import PingPayloads
@@ -134,6 +136,10 @@ class ConnectionController(QObject, LogRecording):
         self._rates_timer.setObjectName("rates")
         self._rates_timer.setInterval(RATES_INTERVAL_MS)
         self._rates_timer.timeout.connect(self._sample_rates)
+        #: the requests before each connect (login, OAuth token); its token cache lasts as long as the connection
+        self.pre_connect = PreConnect(parent=self)
+        self.pre_connect.ready.connect(self._on_pre_connect_ready)
+        self.pre_connect.failed.connect(self._on_pre_connect_failed)
 
     @property
     def state(self) -> ConnectionState:
@@ -153,7 +159,7 @@ class ConnectionController(QObject, LogRecording):
             raise RuntimeError("disconnect first")
         variables = self.variables_source(profile) if self.variables_source else dict(profile.variables)
         try:
-            target = profile.resolved(variables)
+            target = checked_target(profile, variables)  # what the requests before connecting give stands in
         except ProfileError as exc:
             self.failed.emit(Failure(FailureKind.INVALID_TARGET, detail=str(exc)))
             return False
@@ -173,7 +179,7 @@ class ConnectionController(QObject, LogRecording):
         self._ever_opened = False
         self._attempt = 0
         self._rates.reset()
-        self._start_recording(profile, target.url)
+        self._start_recording(profile, redacted_url(target))
         if target.url.lower().startswith("wss:") and not target.tls.verify:
             self._event("tls", "the server's certificate is not verified: any certificate is accepted")
         self.session_started.emit()
@@ -187,7 +193,9 @@ class ConnectionController(QObject, LogRecording):
 
     def cancel_reconnect(self) -> None:
         """The user gives up waiting: the session ends here."""
-        if self._reconnect_timer.isActive():
+        if self.pre_connect.running:
+            self._stop_pre_connect()
+        elif self._reconnect_timer.isActive():
             self._reconnect_timer.stop()
             self._attempt = 0
             self._finish_recording(SessionStatus.CLOSED, None, "reconnecting cancelled")
@@ -196,8 +204,48 @@ class ConnectionController(QObject, LogRecording):
             self._connection.close()
 
     def _open_connection(self) -> None:
+        """Open the engine's connection, after the requests the profile's auth makes first (each attempt)."""
         assert self._target is not None
         self._discard_connection()
+        if self.profile is not None and needs_requests(self.profile.auth):
+            try:
+                self.pre_connect.start(self.profile, self.variables)
+            except ProfileError as exc:
+                self._on_pre_connect_failed(str(exc))
+                return
+            self._state = ConnectionState.CONNECTING
+            self.state_changed.emit(self._state)
+            return
+        self._open_engine()
+
+    @Slot(object, str)
+    def _on_pre_connect_ready(self, captured: dict[str, str], access_token: str) -> None:
+        assert self.profile is not None
+        try:
+            self._target = prepared_target(self.profile, captured, access_token, self.variables)
+        except ProfileError as exc:
+            self._on_pre_connect_failed(str(exc))
+            return
+        self._open_engine()
+
+    @Slot(str)
+    def _on_pre_connect_failed(self, message: str) -> None:
+        self._state = ConnectionState.CLOSED
+        self._on_failed(Failure(FailureKind.AUTH, detail=message))
+        self.state_changed.emit(self._state)
+
+    def _stop_pre_connect(self) -> None:
+        """The user stops a connect while its requests are under way: the session ends here."""
+        self.pre_connect.abort()
+        self._attempt = 0
+        self._state = ConnectionState.CLOSED
+        self.flush()
+        self._flush_timer.stop()
+        self._finish_recording(SessionStatus.CLOSED, None, "cancelled before the connection opened")
+        self.state_changed.emit(self._state)
+
+    def _open_engine(self) -> None:
+        assert self._target is not None
         from wsinspector.net.engines import make_connection  # noqa: PLC0415  (websockets: at the first connect)
 
         connection = make_connection(self._target.protocol.engine, self, sink=self.log.append_fields,
@@ -296,7 +344,7 @@ class ConnectionController(QObject, LogRecording):
             raise ValueError(f"Close code {code} may not be sent by a client (use 1000-1003, 1007-1011 or 3000-4999)")
         if len(reason.encode("utf-8")) > 123:
             raise ValueError("A close reason can be at most 123 bytes of UTF-8")
-        if self._reconnect_timer.isActive():
+        if self._reconnect_timer.isActive() or self.pre_connect.running:
             self.cancel_reconnect()
             return
         if self._connection is not None:
@@ -307,6 +355,7 @@ class ConnectionController(QObject, LogRecording):
         """Leave nothing running: abort the socket, save what is left, stop the flush timer."""
         self._user_closed = True
         self._reconnect_timer.stop()
+        self.pre_connect.abort()
         if self._connection is not None:
             self._connection.abort()
         self.flush()

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from PySide6.QtCore import QObject, Signal
 
 from wsinspector.core import folders as fo
+from wsinspector.core.auth import checked_target
 from wsinspector.core.formats import Imported
 from wsinspector.core.profiles import (
     BUILTIN_LOCAL_ECHO,
@@ -85,7 +86,7 @@ class ConnectionsController(QObject):
             return profile, ""
         edited = profile.with_changes(endpoint={"url": url})
         with contextlib.suppress(UnknownVariableError):  # the globals or an environment may define it: connecting
-            edited.resolved()  # names it then, with where it is used
+            checked_target(edited)  # names it then, with where it is used (what a login captures stands in)
         if profile.builtin:
             # The built-in profile follows the echo server's port; keep the user's URL out of it.
             return edited, (f"Connecting to {url} once; “{profile.name}” keeps pointing at the built-in echo "

@@ -17,7 +17,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
+from wsinspector.app.auth import PreConnect
 from wsinspector.app.recording import LogRecording
+from wsinspector.core.auth import checked_target, needs_requests, prepared_target, redacted_url
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.log import FrameLog
@@ -59,6 +61,8 @@ class ReplayController(QObject, LogRecording):
         step_finished(StepResult): a step's verdict, in order; skipped steps included
         progress(int, int): steps finished so far, total steps
         opened(OpenInfo): the connection is open (the run's clock starts)
+        authenticated(list): the values the auth's requests before connecting gave (captures, a token): secrets
+            that output should mask
         frames_appended(int, int): first and last seq added to :attr:`log` since the last time (every frame,
             both ways; every 50 ms)
         recording_failed(str): the replay can no longer be recorded; the run goes on
@@ -69,6 +73,7 @@ class ReplayController(QObject, LogRecording):
     step_finished = Signal(object)
     progress = Signal(int, int)
     opened = Signal(object)
+    authenticated = Signal(list)
     frames_appended = Signal(int, int)
     recording_failed = Signal(str)
     finished = Signal(object)
@@ -126,6 +131,8 @@ class ReplayController(QObject, LogRecording):
         self._announced: int | None = None
         self._saved = 0
         self._open_chunk = None
+        #: the requests the test's auth makes before connecting (None: none, or not yet)
+        self.pre_connect: PreConnect | None = None
 
         self._timer = QTimer(self)
         self._timer.setObjectName("replayDrive")
@@ -193,7 +200,7 @@ class ReplayController(QObject, LogRecording):
         self._kicked = False
         if self._driving or self._winding or self._completed:
             return
-        if self._connection is None and not self.replay.done:
+        if self._connection is None and self.pre_connect is None and not self.replay.done:
             self._begin()
             return
         if not self._opened and not self.replay.done:
@@ -223,14 +230,42 @@ class ReplayController(QObject, LogRecording):
     def _begin(self) -> None:
         self.replay.connecting(_now())
         try:
-            target = self.profile.resolved()
+            target = checked_target(self.profile)  # the values the requests before connecting give stand in
         except ProfileError as exc:
             self.replay.on_error(str(exc), _now())
             self._link_done = True
             self._kick()
             return
         self._target = target
-        self._start_recording(target.url)
+        self._start_recording(redacted_url(target))
+        if needs_requests(self.profile.auth):
+            self.pre_connect = PreConnect(parent=self)
+            self.pre_connect.ready.connect(self._on_pre_connect_ready)
+            self.pre_connect.failed.connect(self._on_pre_connect_failed)
+            try:
+                self.pre_connect.start(self.profile)
+            except ProfileError as exc:
+                self._on_pre_connect_failed(str(exc))
+            return
+        self._open(target)
+
+    @Slot(object, str)
+    def _on_pre_connect_ready(self, captured: dict[str, str], access_token: str) -> None:
+        try:
+            target = prepared_target(self.profile, captured, access_token)
+        except ProfileError as exc:
+            self._on_pre_connect_failed(str(exc))
+            return
+        self._target = target
+        self.replay.use_variables(captured)
+        self.authenticated.emit([*captured.values(), *([access_token] if access_token else [])])
+        self._open(target)
+
+    @Slot(str)
+    def _on_pre_connect_failed(self, message: str) -> None:
+        self._on_failed(Failure(FailureKind.AUTH, detail=message))
+
+    def _open(self, target: ResolvedTarget) -> None:
         if target.protocol.engine == ENGINE_WIRE:
             # the window's fast path as it is: whole messages straight into the log, one wake-up per read
             connection = make_connection(ENGINE_WIRE, self, sink=self._on_frame, whole_in=self.log.append_whole_in)
@@ -329,6 +364,8 @@ class ReplayController(QObject, LogRecording):
         if self._completed:
             return
         self._completed = True
+        if self.pre_connect is not None:
+            self.pre_connect.abort()
         self._timer.stop()
         self._close_guard.stop()
         self._flush_timer.stop()

@@ -38,6 +38,8 @@ class FailureKind(enum.Enum):
     CLOSE_TIMEOUT = "close-timeout"
     PROXY = "proxy"
     NETWORK = "network"
+    #: a request the connection's auth makes before connecting (a login, an OAuth token) did not give its value
+    AUTH = "auth"
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +225,8 @@ def describe_failure(f: Failure) -> str:  # noqa: C901, PLR0911
         secs = f"{f.timeout_s:g} s" if f.timeout_s is not None else "the time limit"
         return (f"Closing handshake timed out: the server did not answer our close frame within {secs}; "
                 "connection dropped")
+    if k is FailureKind.AUTH:
+        return f"Authentication before connecting failed: {f.detail}"
     if k is FailureKind.PROXY:
         return f"Proxy error: {f.proxy}: {f.detail}" if f.proxy else f"Proxy error: {f.detail}"
     return f"Network error: {f.detail}" if f.detail else "Network error"

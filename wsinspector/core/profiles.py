@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
 from wsinspector.core.defaults import DEFAULT_HANDSHAKE_TIMEOUT_S
+from wsinspector.core.secrets import SECRET
 
 MIB = 1024 * 1024
 
@@ -86,9 +87,9 @@ _SETTING_NAMES = {("endpoint", "url"): "the URL", ("endpoint", "connect_to"): "C
 def _setting_texts(settings: Settings) -> Iterator[tuple[str, str]]:
     """(where, text) of every text setting of a connection, where ``{{variables}}`` may be used."""
     for record_name, record in settings.records():
-        for f in fields(record):
-            value = getattr(record, f.name)
-            label = _SETTING_NAMES.get((record_name, f.name), f"{record_name} {f.name.replace('_', ' ')}")
+        for name in record.fields_in_use():
+            value = getattr(record, name)
+            label = _SETTING_NAMES.get((record_name, name), f"{record_name} {name.replace('_', ' ')}")
             if isinstance(value, str):
                 yield label, value
             elif isinstance(value, tuple):
@@ -120,6 +121,10 @@ class Record:
     def resolved(self, variables: Mapping[str, str]) -> Self:
         """The record with ``{{variables}}`` expanded, validated; :class:`ProfileError` says what is wrong."""
         return self
+
+    def fields_in_use(self) -> tuple[str, ...]:
+        """The names of the fields a connect reads (the others are kept for the user, never expanded)."""
+        return tuple(f.name for f in fields(self))
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,9 +328,57 @@ class Proxy(Record):
         return replace(self, host=host, username=expand(self.username, variables).strip())
 
 
+AUTH_NONE = "none"
+AUTH_BASIC = "basic"
+AUTH_BEARER = "bearer"
+AUTH_API_KEY = "api_key"
+AUTH_OAUTH2 = "oauth2_client_credentials"
+AUTH_KINDS = {AUTH_NONE: "None", AUTH_BASIC: "Basic (user name and password)", AUTH_BEARER: "Bearer token",
+              AUTH_API_KEY: "API key", AUTH_OAUTH2: "OAuth 2.0 client credentials"}
+API_KEY_HEADER = "header"
+API_KEY_QUERY = "query"
+API_KEY_PLACES = {API_KEY_HEADER: "Header", API_KEY_QUERY: "Query parameter"}
+
+
 @dataclass(frozen=True, slots=True)
 class Auth(Record):
-    """Credentials the handshake carries (none yet beyond the headers)."""
+    """Credentials the handshake carries: one kind (Basic, Bearer, an API key, an OAuth 2.0 token), cookies, and
+    a request made before connecting (a login) whose JSON answer fills variables. ``core/auth.py`` applies it."""
+
+    #: AUTH_NONE, AUTH_BASIC, AUTH_BEARER, AUTH_API_KEY or AUTH_OAUTH2
+    kind: str = AUTH_NONE
+    username: str = ""
+    password: str = field(default="", metadata=SECRET)
+    token: str = field(default="", metadata=SECRET)
+    api_key_name: str = ""
+    api_key_value: str = field(default="", metadata=SECRET)
+    #: API_KEY_HEADER or API_KEY_QUERY
+    api_key_in: str = API_KEY_HEADER
+    #: OAuth 2.0 client credentials: where the token comes from, and who asks for it
+    token_url: str = ""
+    client_id: str = ""
+    client_secret: str = field(default="", metadata=SECRET)
+    scope: str = ""
+    #: cookies sent with the handshake, as a Cookie header's value: ``name=value; other=value``
+    cookies: str = field(default="", metadata=SECRET)
+    #: the request made before connecting ("" URL: none), e.g. a REST login
+    login_method: str = "POST"
+    login_url: str = ""
+    login_headers: tuple[tuple[str, str], ...] = ()
+    login_body: str = field(default="", metadata=SECRET)
+    #: (variable, JSON path) pairs: values of its JSON answer (``data.token`` or ``$.data.token``) stored in
+    #: variables for the handshake
+    login_captures: tuple[tuple[str, str], ...] = ()
+
+    def resolved(self, variables: Mapping[str, str]) -> Self:
+        from wsinspector.core.auth import auth_changes  # noqa: PLC0415  (auth builds on this module)
+
+        return replace(self, **auth_changes(self, variables))
+
+    def fields_in_use(self) -> tuple[str, ...]:
+        from wsinspector.core.auth import used_fields  # noqa: PLC0415  (auth builds on this module)
+
+        return used_fields(self)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -394,7 +447,8 @@ class ConnectionProfile(Settings):
 
     def resolved(self, variables: Mapping[str, str] | None = None) -> ResolvedTarget:
         """Expand variables and validate everything needed to open the connection. ``variables``: the values to
-        expand (the layers merged by ``core.environments.merge_variables``); by default the profile's own.
+        expand (the layers merged by ``core.environments.merge_variables``, with what a request before connecting
+        captured, say); by default the profile's own.
         Every variable nothing defines is named at once, with where it is used."""
         variables = dict(self.variables) if variables is None else dict(variables)
         missing = unresolved_uses(self, variables)

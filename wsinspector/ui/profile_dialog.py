@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wsinspector.core.auth import checked_target
 from wsinspector.core.profiles import (
     ENGINE_WIRE,
     ENGINES,
@@ -346,6 +347,11 @@ class ProfileDialog(QDialog):
             page = QWidget()
             page.setLayout(form)
             self.tabs.addTab(page, title)
+        from wsinspector.ui.auth_tab import AuthTab  # noqa: PLC0415  (it builds its tables with PairTable)
+
+        self.auth_tab = AuthTab(profile.auth, self.profile, PairTable)
+        self.auth_tab.setObjectName("authTab")
+        self.tabs.insertTab(1, self.auth_tab, "Auth")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -394,6 +400,7 @@ class ProfileDialog(QDialog):
             ("health", "reconnect_base_s"): spin_field(self.reconnect_base),
             ("health", "reconnect_max_s"): spin_field(self.reconnect_max),
             ("health", "record"): check_field(self.record),
+            **{("auth", name): FieldWidget(*pair) for name, pair in self.auth_tab.field_widgets().items()},
         }
         for (record, name), widget in self._fields.items():
             widget.write(getattr(getattr(profile, record) if record else profile, name))
@@ -433,7 +440,7 @@ class ProfileDialog(QDialog):
             self.error.setText(f"{ReadOnlyProfileError(self._profile)}.")
             return
         try:
-            self.profile().resolved()
+            checked_target(self.profile())
         except UnknownVariableError:
             pass  # the globals or an environment may define it: connecting names it, with where it is used
         except ProfileError as exc:
@@ -441,6 +448,9 @@ class ProfileDialog(QDialog):
             return
         super().accept()
 
+    def done(self, result: int) -> None:
+        self.auth_tab.stop()
+        super().done(result)
 
 
 class WindowBitsSpin(QSpinBox):

@@ -7,6 +7,7 @@ expect, waits. This package holds everything about it that needs no network and 
 - :mod:`.jsonpath`: the JSON paths that captures and ``ignore`` use;
 - :mod:`.yaml_io`: :func:`~.yaml_io.load` and :func:`~.yaml_io.dump`, the YAML file format, with errors that
   name the line, the column and the field;
+- :mod:`.auth_io`: the ``auth`` section (a connection's auth settings, secrets only as variables);
 - :mod:`.variables`: expanding ``{{variables}}``, and the unknown ones reported before anything runs, with
   the step that uses them;
 - :mod:`.matching`: one received message against an ``expect`` step, with a readable diff and the captures;

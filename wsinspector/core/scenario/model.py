@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..frames import Opcode
-from ..profiles import Tls
+from ..profiles import Auth, Tls
 from .jsonpath import WILDCARD, JsonPathError, parse_json_path
 
 #: The format version this code reads and writes (the ``version`` key).
@@ -176,6 +176,8 @@ class Scenario:
     tls: Tls = field(default_factory=Tls)
     #: "host:port" to connect to instead of the URL's host (which still names the server)
     connect_to: str = ""
+    #: credentials for the handshake and the requests before connecting; secrets only as {{variables}}
+    auth: Auth = field(default_factory=Auth)
 
     def step_timeout(self, step: ExpectStep | WaitStep) -> float:
         return step.timeout_s if step.timeout_s is not None else self.timeout_s

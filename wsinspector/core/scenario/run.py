@@ -141,6 +141,11 @@ class Replay:
         """The variables now (captures included)."""
         return dict(self._variables)
 
+    def use_variables(self, values: Mapping[str, str]) -> None:
+        """Values found before the steps run (what the login before connecting captured): they win over the
+        file's and the command line's, and a step's capture wins over them."""
+        self._variables.update(values)
+
     @property
     def results(self) -> tuple[StepResult, ...]:
         """The steps finished so far."""

@@ -10,7 +10,17 @@ from pathlib import Path
 from typing import Any
 
 from ..frames import Opcode
-from ..profiles import ConnectionProfile, Endpoint, Handshake, UnknownVariableError
+from ..profiles import (
+    AUTH_API_KEY,
+    AUTH_BASIC,
+    AUTH_BEARER,
+    AUTH_OAUTH2,
+    Auth,
+    ConnectionProfile,
+    Endpoint,
+    Handshake,
+    UnknownVariableError,
+)
 from ..profiles import expand as _expand_profile
 from .model import (
     VARIABLE_NAME,
@@ -116,6 +126,23 @@ def step_texts(step: Step) -> Iterable[tuple[str, str]]:
             yield f"{kind}.{matcher_kind(matcher)}", text
 
 
+def auth_texts(auth: Auth) -> Iterable[tuple[str, str]]:
+    """(field, text) of every string of a test's auth where variables are expanded: those of its kind, the
+    cookies and the pre-connect request."""
+    names = {AUTH_BASIC: ("username", "password"), AUTH_BEARER: ("token",),
+             AUTH_API_KEY: ("api_key_name", "api_key_value"),
+             AUTH_OAUTH2: ("token_url", "client_id", "client_secret", "scope")}.get(auth.kind, ())
+    for name in (*names, "cookies"):
+        yield f"auth.{name}", getattr(auth, name)
+    if auth.login_url:
+        yield "auth.login.url", auth.login_url
+        yield "auth.login.method", auth.login_method
+        for name, value in auth.login_headers:
+            yield f"auth.login.headers.{name}", name
+            yield f"auth.login.headers.{name}", value
+        yield "auth.login.body", auth.login_body
+
+
 @dataclass(frozen=True, slots=True)
 class VariableUse:
     name: str
@@ -123,7 +150,8 @@ class VariableUse:
     field: str
     #: index of the step that uses it; None for the connection (url, headers, subprotocols)
     step: int | None
-    #: what defines it there: ``capture`` (an earlier step), ``command line``, ``file``; "" when nothing does
+    #: what defines it there: ``capture`` (an earlier step), ``login capture`` (the request before connecting),
+    #: ``command line``, ``file``; "" when nothing does
     source: str
     #: the earlier step whose capture defines it (source ``capture``)
     captured_by: int | None = None
@@ -153,6 +181,7 @@ def variable_uses(test: Scenario, overrides: Mapping[str, str] | Iterable[tuple[
             for name, _ in step.capture:
                 captures.setdefault(name, []).append(index)
     uses: list[VariableUse] = []
+    from_login = {name for name, _ in test.auth.login_captures} if test.auth.login_url else set()
 
     def add(text: str, where: str, index: int | None, step_name: str = "") -> None:
         for name in variables_in(text):
@@ -160,6 +189,8 @@ def variable_uses(test: Scenario, overrides: Mapping[str, str] | Iterable[tuple[
             later = [i for i in captures.get(name, ()) if index is None or i >= index]
             if earlier:
                 source = "capture"
+            elif name in from_login:
+                source = "login capture"
             elif name in from_cli:
                 source = "command line"
             elif name in from_file:
@@ -169,6 +200,8 @@ def variable_uses(test: Scenario, overrides: Mapping[str, str] | Iterable[tuple[
             uses.append(VariableUse(name, where, index, source, earlier[-1] if earlier else None,
                                     later[0] if later and not source else None, step_name))
 
+    for where, text in auth_texts(test.auth):
+        add(text, where, None)
     add(test.url, "url", None)
     for name, value in test.headers:
         add(name, f"headers.{name}", None)
@@ -225,6 +258,7 @@ def to_profile(test: Scenario, overrides: Mapping[str, str] | Iterable[tuple[str
         endpoint=Endpoint(url if url is not None else test.url, connect_to=test.connect_to),
         handshake=Handshake(headers=test.headers, subprotocols=test.subprotocols),
         tls=tls,
+        auth=test.auth,
         variables=tuple(initial_variables(test, overrides).items()),
     )
 

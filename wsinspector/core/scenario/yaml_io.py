@@ -16,7 +16,7 @@ from yaml.events import AliasEvent, MappingStartEvent, ScalarEvent, SequenceStar
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..payloads import PayloadError, parse_base64, parse_hex
-from ..profiles import TLS_VERSIONS, ProfileError, Tls, normal_fingerprint, validate_url
+from ..profiles import TLS_VERSIONS, Auth, ProfileError, Tls, normal_fingerprint, validate_url
 from .jsonpath import WILDCARD, JsonPathError, parse_json_path
 from .model import (
     DEFAULT_TIMEOUT_S,
@@ -338,7 +338,7 @@ def _step(node: Node, where: str) -> Step:
 
 
 _TOP_KEYS = ("version", "name", "url", "subprotocols", "headers", "variables", "timeout", "tls", "connect_to",
-             "steps")
+             "auth", "steps")
 _TLS_KEYS = ("verify", "ca_file", "client_cert", "client_key", "min_version", "trust")
 
 
@@ -372,6 +372,12 @@ def _tls(node: Node | None) -> Tls:
                 raise _error(item, f"tls.trust[{i}]", str(exc)) from None
         values["pinned"] = tuple(pinned)
     return Tls(**values)
+
+
+def _auth(node: Node | None) -> Auth:
+    from .auth_io import read_auth  # noqa: PLC0415  (it reads with this module's helpers)
+
+    return read_auth(node)
 
 
 def _pairs(node: Node | None, where: str, *, names: bool) -> tuple[tuple[str, str], ...]:
@@ -433,6 +439,7 @@ def _scenario(root: Node, check_url: bool = True) -> Scenario:  # noqa: C901
         timeout_s=DEFAULT_TIMEOUT_S if timeout_node is None else _number(timeout_node, "timeout", positive=True),
         tls=_tls(top.get("tls")),
         connect_to="" if top.get("connect_to") is None else _string(top.require("connect_to"), "connect_to"),
+        auth=_auth(top.get("auth")),
     )
 
 
@@ -599,6 +606,11 @@ def dump(test: Scenario) -> str:
         document["tls"] = tls
     if test.connect_to:
         document["connect_to"] = test.connect_to
+    from .auth_io import dump_auth  # noqa: PLC0415  (it reads with this module's helpers)
+
+    auth = dump_auth(test.auth)
+    if auth:
+        document["auth"] = auth
     document["steps"] = [_dump_step(step) for step in test.steps]
     return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False,
                      width=1 << 30, indent=2)
