@@ -13,6 +13,13 @@ from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
 from wsinspector.core.defaults import DEFAULT_HANDSHAKE_TIMEOUT_S
+from wsinspector.core.secrets import (
+    SECRET,
+    connection_key,
+    environment_name,
+    secret_values,
+    with_secret_values,
+)
 
 MIB = 1024 * 1024
 
@@ -98,6 +105,8 @@ class Handshake(Record):
     subprotocols: tuple[str, ...] = ()
     origin: str = ""
     timeout_s: float = DEFAULT_HANDSHAKE_TIMEOUT_S
+    #: the headers whose values are secrets (kept in the keyring, never stored with the connection)
+    secret_headers: tuple[str, ...] = ()
 
     def resolved(self, variables: Mapping[str, str]) -> Self:
         headers: list[tuple[str, str]] = []
@@ -233,6 +242,8 @@ class Tls(Record):
     min_version: str = ""
     #: SHA-256 fingerprints of server certificates trusted for this connection even when verification fails
     pinned: tuple[str, ...] = ()
+    #: the passphrase of an encrypted client key (PEM) or PKCS#12 file
+    passphrase: str = field(default="", metadata=SECRET)
 
     def resolved(self, variables: Mapping[str, str]) -> Self:
         if self.min_version not in TLS_VERSIONS:
@@ -261,8 +272,9 @@ class Proxy(Record):
     mode: str = PROXY_SYSTEM
     host: str = ""
     port: int = 0
-    #: for a proxy that asks who we are (its password is not kept with the connection)
+    #: for a proxy that asks who we are
     username: str = ""
+    password: str = field(default="", metadata=SECRET)
 
     def resolved(self, variables: Mapping[str, str]) -> Self:
         if self.mode not in PROXY_MODES:
@@ -319,6 +331,11 @@ class ConnectionProfile(Settings):
 
     name: str
     variables: tuple[tuple[str, str], ...] = ()
+    #: the variables whose values are secrets (kept in the keyring, never stored with the connection)
+    secret_variables: tuple[str, ...] = ()
+    #: the secret settings that had a value when the connection was saved (their paths, no values): one the
+    #: keyring no longer gives back is named when connecting
+    kept_secrets: tuple[str, ...] = ()
     builtin: str = ""
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     unknown: Mapping[str, Any] = field(default_factory=dict, hash=False, repr=False)
@@ -338,8 +355,16 @@ class ConnectionProfile(Settings):
     def duplicate(self, name: str) -> ConnectionProfile:
         return replace(self, name=name, builtin="", id=uuid.uuid4().hex)
 
+    def missing_secrets(self) -> list[str]:
+        """The secret settings saved with a value that this profile lacks (the keyring did not give them back)."""
+        values = secret_values(self)
+        return [path for path in self.kept_secrets if not values.get(path)]
+
     def resolved(self) -> ResolvedTarget:
         """Expand variables and validate everything needed to open the connection."""
+        missing = self.missing_secrets()
+        if missing:
+            raise MissingSecretsError(self, missing)
         variables = dict(self.variables)
         records: dict[str, Any] = {name: record.resolved(variables) for name, record in self.records()}
         return ResolvedTarget(**records)
@@ -407,6 +432,19 @@ def validate_url(url: str) -> str:
 # Every record is an object of its fields; keys this version does not know are kept as they are.
 
 
+class MissingSecretsError(ProfileError):
+    """Secret settings saved with a value that the keeper does not have (any more, or on this computer)."""
+
+    def __init__(self, profile: ConnectionProfile, paths: list[str]) -> None:
+        self.paths = paths
+        names = ", ".join(paths)
+        env = ", ".join(dict.fromkeys(environment_name(connection_key(profile.id, path)) for path in paths))
+        super().__init__(
+            f"“{profile.name}” has no value for its secret{'s' if len(paths) > 1 else ''} {names} (kept in a "
+            f"keyring this wsinspector cannot read): enter {'them' if len(paths) > 1 else 'it'} in the "
+            f"connection's settings, or set {env}")
+
+
 class ProfileFormatError(ProfileError):
     """A stored profile that cannot be read or written; the message is meant for the user."""
 
@@ -455,6 +493,9 @@ def profile_to_dict(profile: ConnectionProfile) -> dict[str, Any]:
     """The stored form of a profile (without its id), with every unknown key it was read with."""
     if profile.read_only:
         raise ReadOnlyProfileError(profile)
+    # secret values never go into the stored form: only the names of those that had one
+    kept = tuple(path for path, value in secret_values(profile).items() if value)
+    profile = replace(with_secret_values(profile, {}), kept_secrets=kept)
     data: dict[str, Any] = {key: value for key, value in profile.unknown.items() if key not in RECORD_TYPES}
     data["version"] = PROFILE_VERSION
     for name in _META_FIELDS:
