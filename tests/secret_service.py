@@ -36,7 +36,7 @@ def _answers() -> bool:
         with closing(secretstorage.dbus_init()) as connection:
             return bool(secretstorage.check_service_availability(connection)
                         and not secretstorage.get_default_collection(connection).is_locked())
-    except Exception:  # noqa: BLE001  (not up yet: any error of the bus or the service)
+    except Exception:  # not up yet: any error of the bus or the service
         return False
 
 
