@@ -14,7 +14,24 @@ from typing import Any
 import pytest
 
 #: the packages that give gnome-keyring-daemon and dbus-run-session (Debian and Ubuntu)
-PACKAGES = "gnome-keyring dbus-daemon"
+PACKAGES = "gnome-keyring dbus"
+
+#: a session bus that starts no service by itself: probing for the Secret Service before gnome-keyring has
+#: taken its name must not make the bus start another, locked one
+_BUS_CONFIG = """\
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:tmpdir={tmp}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
 
 _SESSION = """\
 echo "$DBUS_SESSION_BUS_ADDRESS" > "$1.tmp" && mv "$1.tmp" "$1"
@@ -60,14 +77,21 @@ def secret_service(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     env = {**os.environ, "HOME": str(home), "XDG_RUNTIME_DIR": str(runtime),
            "XDG_DATA_HOME": str(home / ".local" / "share"), "XDG_CONFIG_HOME": str(home / ".config")}
     env.pop("DBUS_SESSION_BUS_ADDRESS", None)
-    proc = subprocess.Popen(["dbus-run-session", "--", "sh", "-c", _SESSION, "session", str(address),
-                             str(password)], stdin=subprocess.PIPE, env=env, stderr=subprocess.DEVNULL)
+    config = tmp_path / "session-bus.conf"
+    config.write_text(_BUS_CONFIG.format(tmp=tmp_path))
+    command = ["dbus-run-session", f"--config-file={config}", "--", "sh", "-c", _SESSION, "session", str(address),
+               str(password)]
+    proc = subprocess.Popen(command, stdin=subprocess.PIPE, env=env, stderr=subprocess.DEVNULL)
     try:
         qtbot.waitUntil(address.exists, timeout=30_000)
         monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address.read_text().strip())
         monkeypatch.delenv("WSINSPECTOR_KEYRING", raising=False)
         monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.SecretService.Keyring")
-        qtbot.waitUntil(_answers, timeout=30_000)
+        try:
+            qtbot.waitUntil(_answers, timeout=30_000)
+        except qtbot.TimeoutError:
+            log = address.with_name(address.name + ".log")
+            pytest.fail(f"the Secret Service did not answer: {log.read_text() if log.exists() else 'no log'}")
         keyring.set_keyring(SecretService.Keyring())
         yield
     finally:

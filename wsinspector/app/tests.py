@@ -51,8 +51,9 @@ class SessionTest:
     secrets: tuple[tuple[str, str], ...] = ()
 
 
-def _session_test(test: Scenario, origin: str) -> SessionTest:
-    redacted = without_secrets(test)
+def _session_test(test: Scenario, origin: str, profile: ConnectionProfile | None = None) -> SessionTest:
+    redacted = without_secrets(test) if profile is None else without_secrets(
+        test, secret_variables=profile.secret_variables, secret_headers=profile.handshake.secret_headers)
     return SessionTest(redacted.test, origin, redacted.secrets)
 
 
@@ -99,7 +100,7 @@ def stored_session_test(sessions: SessionsController, profiles: Iterable[Connect
     try:
         test = scenario_from_session(stored, record.name, url, subprotocols=subprotocols, headers=headers,
                                      variables=variables)
-        return _session_test(test, origin)
+        return _session_test(test, origin, profile)
     except SessionTooLongError as exc:
         raise SessionTooLongError(f"Cannot make a test of {origin}: {exc}") from None
     except (StoreError, sqlite3.Error) as exc:
@@ -117,6 +118,6 @@ def live_session_test(session: ConnectionController) -> SessionTest:
         test = scenario_from_session(session.log, profile.name, profile.url,
                                      subprotocols=profile.handshake.subprotocols,
                                      headers=profile.handshake.headers, variables=profile.variables)
-        return _session_test(test, origin)
+        return _session_test(test, origin, profile)
     except SessionTooLongError as exc:
         raise SessionTooLongError(f"Cannot make a test of {origin}: {exc}") from None

@@ -243,7 +243,7 @@ class Tls(Record):
     #: SHA-256 fingerprints of server certificates trusted for this connection even when verification fails
     pinned: tuple[str, ...] = ()
     #: the passphrase of an encrypted client key (PEM) or PKCS#12 file
-    passphrase: str = field(default="", metadata=SECRET)
+    passphrase: str = field(default="", metadata=SECRET, repr=False)
 
     def resolved(self, variables: Mapping[str, str]) -> Self:
         if self.min_version not in TLS_VERSIONS:
@@ -274,7 +274,7 @@ class Proxy(Record):
     port: int = 0
     #: for a proxy that asks who we are
     username: str = ""
-    password: str = field(default="", metadata=SECRET)
+    password: str = field(default="", metadata=SECRET, repr=False)
 
     def resolved(self, variables: Mapping[str, str]) -> Self:
         if self.mode not in PROXY_MODES:

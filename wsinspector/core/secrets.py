@@ -153,3 +153,10 @@ def environment_name(key: str) -> str:
     elif rest.startswith(HEADERS):
         rest = "header_" + rest[len(HEADERS):].partition("#")[0]
     return ENVIRONMENT_PREFIX + "".join(c if c.isascii() and c.isalnum() else "_" for c in rest).upper()
+
+
+def masked(text: str, values: Iterable[str], mask: str = "REDACTED") -> str:
+    """``text`` with every occurrence of each secret value replaced by ``mask``, the longest first."""
+    for value in sorted({v for v in values if v}, key=len, reverse=True):
+        text = text.replace(value, mask)
+    return text
