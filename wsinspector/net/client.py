@@ -15,14 +15,7 @@ from typing import cast
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import SIGNAL, QByteArray, QObject, QTimer, QUrl, Signal, Slot
-from PySide6.QtNetwork import (
-    QAbstractSocket,
-    QAuthenticator,
-    QNetworkProxy,
-    QNetworkRequest,
-    QSslCertificate,
-    QSslError,
-)
+from PySide6.QtNetwork import QAbstractSocket, QNetworkProxy, QNetworkRequest, QSslCertificate, QSslError
 from PySide6.QtWebSockets import QWebSocket, QWebSocketHandshakeOptions, QWebSocketProtocol
 
 from wsinspector.core.events import (
@@ -37,7 +30,7 @@ from wsinspector.core.events import (
 )
 from wsinspector.core.frames import Direction, Frame, Opcode, close_payload, describe_close_code, split_payload
 from wsinspector.core.model import header as frame_header
-from wsinspector.core.profiles import PROXY_SOCKS5, ResolvedTarget
+from wsinspector.core.profiles import ResolvedTarget
 from wsinspector.core.proxies import ProxyChoice
 from wsinspector.core.wire.engine import ANSWER_QUOTED, is_http_start
 from wsinspector.core.wire.sinks import FrameSink, WholeInSink
@@ -279,37 +272,22 @@ class EngineConnection(QObject):
         if failure.kind is FailureKind.TLS and self._peer_info is not None:
             failure = replace(failure, peer_certificate=self._peer_info)
         if self._proxy is not None and not self._was_open:
-            failure = replace(failure, proxy=self._proxy.describe())
-            if (failure.kind is FailureKind.PROXY and self._proxy.kind == PROXY_SOCKS5 and self._proxy.password
-                    and "closed" in failure.detail.lower()):
-                failure = replace(failure, detail=f"{failure.detail}: a SOCKS5 proxy closes the connection like "
-                                                  f"this when it refuses the user name {self._proxy.username!r} "
-                                                  "and its password")
+            failure = proxy.explained(replace(failure, proxy=self._proxy.describe()), self._proxy)
         return failure
 
-    @Slot(QNetworkProxy, QAuthenticator)
-    def _on_proxy_authentication(self, _proxy: QNetworkProxy, _authenticator: QAuthenticator) -> None:
-        """The proxy answered 407: it wants a user name and password, or refused the ones given. Qt would ask
-        again with the same ones; the attempt ends here, saying which it was (never the password)."""
-        if self._finished or self._was_open or self._proxy_refused:
-            return
-        # not from inside the proxy's own answer: aborting the socket there would pull it from under Qt
-        self._proxy_refused = True
-        QTimer.singleShot(0, self, self._fail_proxy_authentication)
+    def _on_proxy_authentication(self, _proxy: QNetworkProxy, _authenticator: object) -> None:
+        """The proxy answered 407 (it wants credentials, or refused ours); Qt would ask again with the same. The
+        attempt ends on the next turn of the event loop: aborting inside Qt's reading of the answer would crash."""
+        if not (self._finished or self._was_open or self._proxy_refused):
+            self._proxy_refused = True
+            QTimer.singleShot(0, self, self._fail_proxy_authentication)
 
     @Slot()
     def _fail_proxy_authentication(self) -> None:
-        if self._finished or self._was_open:
-            return
-        choice = self._proxy
-        host, port = self._host_port()
-        if choice is not None and choice.password:
-            detail = (f"it refused the user name {choice.username!r} and its password "
-                      "(407 Proxy Authentication Required)")
-        else:
-            detail = ("it wants a user name and password (407 Proxy Authentication Required): give them in the "
-                      "connection's proxy settings")
-        self._finish_failed(Failure(FailureKind.PROXY, detail=detail, host=host, port=port))
+        if not (self._finished or self._was_open):
+            host, port = self._host_port()
+            self._finish_failed(Failure(FailureKind.PROXY, detail=proxy.authentication_refused(self._proxy),
+                                        host=host, port=port))
 
     def _use_proxy(self, target: ResolvedTarget) -> QNetworkProxy:
         """The proxy for ``target`` (remembered for messages)."""
