@@ -128,7 +128,7 @@ def test_plaintext_secrets_of_an_older_version_move_into_the_keyring_and_out_of_
 
 
 def test_without_a_keyring_secrets_stay_in_memory_and_the_start_says_so_once(
-        contexts: list[AppContext], data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        qtbot: Any, contexts: list[AppContext], data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WSINSPECTOR_KEYRING")  # the suite's "memory" choice: here keyring's placeholder answers
     context = _start(contexts, data_dir)
     assert not context.secrets.persistent
@@ -155,6 +155,9 @@ def test_without_a_keyring_secrets_stay_in_memory_and_the_start_says_so_once(
     assert missing.value.paths == ["headers/X-Api-Key", "tls.passphrase", "proxy.password"]
     assert "WSINSPECTOR_SECRET_TLS_PASSPHRASE" in str(missing.value)
     assert "WSINSPECTOR_SECRET_HEADER_X_API_KEY" in str(missing.value)
+    with qtbot.waitSignal(again.session.failed, timeout=5000) as failed:
+        assert not again.session.connect_to(back)
+    assert "“Staging” has no value for its secrets headers/X-Api-Key, tls.passphrase" in failed.args[0].message
 
 
 def test_a_secret_service_that_is_not_there_is_said_and_plaintext_stays_until_one_is(
