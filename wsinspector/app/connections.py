@@ -48,7 +48,7 @@ class ConnectionsController(QObject):
         """A stored profile with its secret values from the keeper; one it does not have stays empty (and
         connecting names it: ``ConnectionProfile.missing_secrets``)."""
         values: dict[str, str] = {}
-        for path in secret_values(profile):
+        for path in profile.kept_secrets:  # only those saved with a value: each asks the keyring once
             try:
                 value = self._secrets.get(connection_key(profile.id, path))
             except SecretError as exc:
