@@ -425,7 +425,7 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
     controller = ReplayController(test, variables=overrides, url=args.url, speed=speed, engine=args.engine,
                                   connect_timeout_s=args.connect_timeout, store=store,
                                   replay_of=str(path.resolve()), changes=changes,
-                                  base_dir=path.resolve().parent)
+                                  base_dir=path.resolve().parent, secrets=secrets)
     _warn_if_unverified(target)
     speed_text = "max" if speed == 0 else f"{speed:g}x"
     steps_text = f"{len(test.steps)} step{'s' if len(test.steps) != 1 else ''}"

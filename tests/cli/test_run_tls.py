@@ -160,3 +160,15 @@ def test_run_opens_a_client_key_with_a_passphrase_from_the_environment(
                  env={"DAVE_KEY_PASSPHRASE": "k3y-passphrase"})
     assert passed.returncode == 0, passed.output
     assert "k3y-passphrase" not in passed.output
+
+
+def test_a_secret_the_url_carries_is_not_recorded_with_the_run(cli: Cli, tmp_path: Path,
+                                                               websockets_server: Callable[..., Any]) -> None:
+    peer = websockets_server()
+    path = write_test(tmp_path, ECHO.format(url=peer.url + "?client={{pin}}"))
+    data = tmp_path / "recorded"
+    result = cli("run", str(path), "--data-dir", str(data), "--var", "pin", env={"pin": "p1n-0c4e9b7a"})
+    assert result.returncode == 0, result.output
+    assert "p1n-0c4e9b7a" not in result.output
+    recorded = b"".join(f.read_bytes() for f in data.rglob("*") if f.is_file())
+    assert b"?client=REDACTED" in recorded and b"p1n-0c4e9b7a" not in recorded
