@@ -66,6 +66,8 @@ def test_secrets_stay_out_of_logs_files_exports_and_tests(qtbot: Any, context: A
                "the export": export.read_bytes(), "the log": caplog.text.encode(),
                "the database": b"".join(p.read_bytes() for p in data_dir.glob(f"{DB_NAME}*") if p.is_file())}
     assert b"X-Client-Proof" in written["the live test"] and b"hello" in written["the export"]
+    assert b"?client={{pin}}" in written["the stored session's test"]  # the saved connection's URL, as written
+    assert b"?client=REDACTED" in written["the database"]
     for where, data in written.items():
         for secret in (PROOF, PIN, PASSPHRASE):
             assert secret.encode() not in data, f"{secret} in {where}"
