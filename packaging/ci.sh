@@ -21,8 +21,8 @@ stage() {
     echo "== packaging: $name passed in $((SECONDS - start)) s"
 }
 
-# what the window checks need: Qt's X11 libraries and a virtual display
-scripts/qt-system-packages.sh xvfb xauth
+# what the window checks need: Qt's X11 libraries and a virtual display; the keyring tests: a Secret Service
+scripts/qt-system-packages.sh xvfb xauth gnome-keyring dbus
 
 rm -rf dist
 # the .deb CI tests is compressed with zstd in seconds; a release's (xz) takes about two minutes more

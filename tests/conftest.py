@@ -15,6 +15,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Never the developer's own keyring: the app keeps secrets in memory (by choice, so nothing warns), and keyring
+# itself, should anything ask it, is keyring's placeholder that keeps nothing. Child processes inherit both.
+# The tests of the real keyring (tests/app/test_keyring.py) set up a Secret Service of their own.
+os.environ["WSINSPECTOR_KEYRING"] = "memory"
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 import pytest
 

@@ -68,6 +68,7 @@ DEPENDENCY_MODULES = {
     "numpy": "numpy",
     "websockets": "websockets",
     "PyYAML": "yaml",
+    "keyring": "keyring",
 }
 
 

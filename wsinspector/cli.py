@@ -201,6 +201,8 @@ def _add_run_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                      "well as the system's (SSL_CERT_FILE and SSL_CERT_DIR count too)")
     tls.add_argument("--client-cert", metavar="PATH", help="our certificate: PEM (the key may be in it) or PKCS#12")
     tls.add_argument("--client-key", metavar="PATH", help="the PEM private key of --client-cert")
+    tls.add_argument("--client-key-passphrase-env", metavar="VAR", help="the passphrase of an encrypted client "
+                     "key or PKCS#12 file is in this environment variable (never on the command line)")
     tls.add_argument("--tls-min", choices=("1.2", "1.3"), help="the oldest TLS version accepted")
     tls.add_argument("--trust-cert", action="append", default=[], metavar="SHA256",
                      help="trust the server certificate with this SHA-256 fingerprint even when verification "
@@ -209,9 +211,12 @@ def _add_run_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                      help="do not verify the server's certificate (any certificate is accepted; the run says so)")
     tls.add_argument("--connect-to", metavar="HOST:PORT", help="connect to this address; TLS and Host still use "
                      "the URL's name (like curl's --resolve)")
-    tls.add_argument("--proxy", metavar="URL", help="http://[user@]host:port or socks5://[user@]host:port, none "
-                     "(direct), or system (the default: HTTPS_PROXY, http_proxy, ALL_PROXY, NO_PROXY; a password "
-                     "goes in those, not on the command line)")
+    tls.add_argument("--proxy", metavar="URL", help="http://[user[:password]@]host:port or socks5://…, none "
+                     "(direct), or system (the default: HTTPS_PROXY, http_proxy, ALL_PROXY, NO_PROXY); the "
+                     "password is used, never printed or recorded (the process list shows it: prefer "
+                     "--proxy-password-env)")
+    tls.add_argument("--proxy-password-env", metavar="VAR",
+                     help="the proxy's password is in this environment variable")
     # SUPPRESS: without the option here, the top-level --data-dir stays
     run.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                      help="where the replay is recorded as a session (default: the platform's user data folder)")
@@ -229,26 +234,38 @@ def _connection_changes(args: argparse.Namespace) -> dict[str, dict[str, object]
         tls["pinned"] = tuple(args.trust_cert)
     if args.insecure:
         tls["verify"] = False
+    if args.client_key_passphrase_env:
+        tls["passphrase"] = _secret_from_environment("--client-key-passphrase-env", args.client_key_passphrase_env)
     changes: dict[str, dict[str, object]] = {"tls": tls} if tls else {}
     if args.connect_to:
         changes["endpoint"] = {"connect_to": args.connect_to}
     if args.proxy:
         changes["proxy"] = _proxy_option(args.proxy)
+    if args.proxy_password_env:
+        changes.setdefault("proxy", {})["password"] = _secret_from_environment("--proxy-password-env",
+                                                                                args.proxy_password_env)
     return changes
+
+
+def _secret_from_environment(option: str, name: str) -> str:
+    """The value of the environment variable an option names; ProfileError when there is none."""
+    from wsinspector.core.profiles import ProfileError
+
+    value = os.environ.get(name)
+    if value is None:
+        raise ProfileError(f"{option} {name}: the environment has no variable {name} (export it first)")
+    return value
 
 
 def _proxy_option(text: str) -> dict[str, object]:
     """--proxy as the settings of a connection's proxy; ProfileError when it cannot be used."""
-    from wsinspector.core.profiles import ProfileError
     from wsinspector.core.proxies import parse_proxy_url
 
     if text.strip().lower() in ("none", "system"):
         return {"mode": text.strip().lower()}
     choice = parse_proxy_url(text, "--proxy")
-    if choice.password:
-        raise ProfileError("--proxy: keep the password off the command line (anyone can read it in the process "
-                           "list); put the proxy URL with it in HTTPS_PROXY or ALL_PROXY instead")
-    return {"mode": choice.kind, "host": choice.host, "port": choice.port, "username": choice.username}
+    return {"mode": choice.kind, "host": choice.host, "port": choice.port, "username": choice.username,
+            "password": choice.password}
 
 
 def _warn_if_unverified(target: ResolvedTarget) -> None:
@@ -474,6 +491,7 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
     secrets += [value for name, value in variables.items()
                 if name in from_environment or is_secret_name(name) or is_secret_field(name)
                 or name in auth_secrets]
+    secrets += [value for value in (target.tls.passphrase, target.proxy.password) if value]
 
     maskers = [Masker(secrets + env_secrets)]
 
@@ -486,7 +504,7 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
     controller = ReplayController(test, variables=overrides, url=args.url, speed=speed, engine=args.engine,
                                   connect_timeout_s=args.connect_timeout, store=store,
                                   replay_of=str(path.resolve()), changes=changes,
-                                  base_dir=path.resolve().parent)
+                                  base_dir=path.resolve().parent, secrets=secrets)
     _warn_if_unverified(target)
     speed_text = "max" if speed == 0 else f"{speed:g}x"
     steps_text = f"{len(test.steps)} step{'s' if len(test.steps) != 1 else ''}"

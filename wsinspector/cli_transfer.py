@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from wsinspector import APP_NAME
 
 if TYPE_CHECKING:
+    from wsinspector.app.connections import ConnectionsController
     from wsinspector.core.formats import ImportResult
     from wsinspector.core.profiles import ConnectionProfile
     from wsinspector.core.store import Store
@@ -109,10 +110,12 @@ def _connection_json(profile: ConnectionProfile, folder: Sequence[str], secret_h
 
 
 def _save(results: list[tuple[str, ImportResult | None, str]], store: Store | None) -> list[dict[str, Any]]:
-    """Save every connection (with a name not taken yet, in the folder it came in); the report of each file."""
+    """Save every connection (with a name not taken yet, in the folder it came in; its secret values in the
+    keyring, never in the store); the report of each file."""
     from wsinspector.core.folders import path_of
 
-    taken = {p.name for p in store.profiles()} if store is not None else set()
+    controller = _controller(store) if store is not None else None
+    taken: set[str] = set()
     report = []
     for source, result, error in results:
         entry: dict[str, Any] = {"file": source}
@@ -122,14 +125,26 @@ def _save(results: list[tuple[str, ImportResult | None, str]], store: Store | No
             continue
         entry.update(format=result.format, warnings=list(result.warnings), connections=[])
         for imported in result.connections:
-            folder = path_of(imported.folder) if imported.folder else imported.profile.folder
-            profile = imported.profile.with_changes(name=_unique(imported.profile.name, taken), folder=folder)
-            if store is not None:
-                store.save_profile(profile)
+            if controller is not None:
+                [profile] = controller.add_imported([imported])
+            else:
+                folder = path_of(imported.folder) if imported.folder else imported.profile.folder
+                profile = imported.profile.with_changes(name=_unique(imported.profile.name, taken), folder=folder)
             entry["connections"].append(_connection_json(profile, imported.folder, imported.secret_headers,
                                                          imported.secret_variables))
         report.append(entry)
     return report
+
+
+def _controller(store: Store) -> ConnectionsController:
+    """The saved connections over ``store``, their secrets kept where the window keeps them."""
+    from wsinspector.app.connections import ConnectionsController
+    from wsinspector.app.secrets import open_keeper
+
+    keeper, warning = open_keeper()
+    if warning:
+        _err(f"warning: {warning}")
+    return ConnectionsController(store, secrets=keeper)
 
 
 def _print_report(report: list[dict[str, Any]], dry_run: bool, as_json: bool) -> int:

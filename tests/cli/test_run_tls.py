@@ -108,6 +108,67 @@ def test_run_goes_through_a_proxy(cli: Cli, tmp_path: Path, proxy_server: Callab
     result = cli("run", str(path), "--no-record", "--proxy", f"socks5://127.0.0.1:{proxy.port}")
     assert result.returncode == 0, result.output
     assert proxy.saw(f"-> 127.0.0.1:{port}")
-    refused = cli("run", str(path), "--no-record", "--proxy", f"http://ann:s3cret@127.0.0.1:{proxy.port}")
-    assert refused.returncode == 2
-    assert "keep the password off the command line" in refused.stderr
+
+
+def test_run_gives_a_proxy_its_password_and_never_shows_or_records_it(
+        cli: Cli, tmp_path: Path, proxy_server: Callable[..., Any], websockets_server: Callable[..., Any]) -> None:
+    proxy = proxy_server(auth="ann:pr0xy-s3cret")
+    peer = websockets_server()
+    path = write_test(tmp_path, ECHO.format(url=peer.url))
+    data = tmp_path / "recorded"
+    wrong = cli("run", str(path), "--data-dir", str(data), "--proxy", f"http://ann:wr0ng-pw@127.0.0.1:{proxy.port}")
+    assert wrong.returncode != 0
+    assert "refused the user name 'ann'" in wrong.output, wrong.output
+    passed = cli("run", str(path), "--data-dir", str(data), "--proxy",
+                 f"socks5://ann:pr0xy-s3cret@127.0.0.1:{proxy.port}")
+    assert passed.returncode == 0, passed.output
+    from_env = cli("run", str(path), "--data-dir", str(data), "--proxy", f"http://ann@127.0.0.1:{proxy.port}",
+                   "--proxy-password-env", "TEAM_PROXY_PASSWORD", env={"TEAM_PROXY_PASSWORD": "pr0xy-s3cret"})
+    assert from_env.returncode == 0, from_env.output
+    for result in (wrong, passed, from_env):
+        assert "pr0xy-s3cret" not in result.output and "wr0ng-pw" not in result.output
+    recorded = b"".join(f.read_bytes() for f in data.rglob("*") if f.is_file())
+    assert recorded and b"pr0xy-s3cret" not in recorded and b"wr0ng-pw" not in recorded
+
+
+def test_run_opens_a_client_key_with_a_passphrase_from_the_environment(
+        cli: Cli, tmp_path: Path, websockets_server: Callable[..., Any]) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    ca = Authority(tmp_path)
+    (tmp_path / "clients").mkdir()
+    clients = Authority(tmp_path / "clients", "client CA")
+    client = clients.issue("dave", hosts=(), client=True)
+    locked = tmp_path / "dave-locked.key"
+    locked.write_bytes(client.private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"k3y-passphrase")))
+    peer = websockets_server(ssl=ca.issue("server").server_context(client_ca=clients.cert))
+    path = write_test(tmp_path, ECHO.format(url=_wss(peer)))
+    options = ("run", str(path), "--no-record", "--ca-file", str(ca.cert), "--client-cert", str(client.cert),
+               "--client-key", str(locked))
+    locked_out = cli(*options)
+    assert locked_out.returncode == 2
+    assert f"The client key in {locked} is protected by a passphrase" in locked_out.output
+    unset = cli(*options, "--client-key-passphrase-env", "DAVE_KEY_PASSPHRASE", env={"DAVE_KEY_PASSPHRASE": None})
+    assert unset.returncode == 2
+    assert "--client-key-passphrase-env DAVE_KEY_PASSPHRASE: the environment has no variable" in unset.output
+    wrong = cli(*options, "--client-key-passphrase-env", "DAVE_KEY_PASSPHRASE", env={"DAVE_KEY_PASSPHRASE": "guess"})
+    assert wrong.returncode != 0
+    assert f"The passphrase does not open the client key in {locked}" in wrong.output
+    passed = cli(*options, "--client-key-passphrase-env", "DAVE_KEY_PASSPHRASE",
+                 env={"DAVE_KEY_PASSPHRASE": "k3y-passphrase"})
+    assert passed.returncode == 0, passed.output
+    assert "k3y-passphrase" not in passed.output
+
+
+def test_a_secret_the_url_carries_is_not_recorded_with_the_run(cli: Cli, tmp_path: Path,
+                                                               websockets_server: Callable[..., Any]) -> None:
+    peer = websockets_server()
+    path = write_test(tmp_path, ECHO.format(url=peer.url + "?client={{pin}}"))
+    data = tmp_path / "recorded"
+    result = cli("run", str(path), "--data-dir", str(data), "--var", "pin", env={"pin": "p1n-0c4e9b7a"})
+    assert result.returncode == 0, result.output
+    assert "p1n-0c4e9b7a" not in result.output
+    recorded = b"".join(f.read_bytes() for f in data.rglob("*") if f.is_file())
+    assert b"?client=REDACTED" in recorded and b"p1n-0c4e9b7a" not in recorded

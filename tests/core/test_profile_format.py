@@ -34,6 +34,7 @@ from wsinspector.core.profiles import (
     profile_to_dict,
     profile_to_json,
 )
+from wsinspector.core.secrets import secret_values, with_secret_values
 from wsinspector.core.store import SCHEMA_VERSION, Store
 
 DATA = Path(__file__).parent / "data"
@@ -45,7 +46,8 @@ def every_setting_changed() -> ConnectionProfile:
         name="Staging ✓",
         endpoint=Endpoint("wss://{{host}}/socket?v=2", connect_to="10.1.2.3:8443"),
         handshake=Handshake(headers=(("Authorization", "Bearer {{token}}"), ("X-Trace", "1"), ("X-Trace", "2")),
-                            subprotocols=("graphql-ws", "chat.v1"), origin="https://app.example.com", timeout_s=2.5),
+                            subprotocols=("graphql-ws", "chat.v1"), origin="https://app.example.com", timeout_s=2.5,
+                            secret_headers=("Authorization",)),
         limits=Limits(max_message_size=3 * 1024 * 1024, max_frame_size=2 * 1024 * 1024),
         protocol=Protocol(engine=ENGINE_QT, auto_pong=False, close_timeout_s=1.5),
         compression=Compression(deflate=False, server_max_window_bits=10, client_max_window_bits=12,
@@ -54,8 +56,8 @@ def every_setting_changed() -> ConnectionProfile:
                       reconnect=True, reconnect_max_attempts=4, reconnect_base_s=1.5, reconnect_max_s=12.0,
                       record=False),
         tls=Tls(verify=False, ca_file="/etc/ssl/private-ca.pem", client_cert="/home/me/me.p12",
-                client_key="/home/me/me.key", min_version="1.3", pinned=(":".join(["AB"] * 32),)),
-        proxy=Proxy(mode="http", host="proxy.corp", port=3128, username="ann"),
+                client_key="/home/me/me.key", min_version="1.3", pinned=(":".join(["AB"] * 32),), passphrase="p ✓"),
+        proxy=Proxy(mode="http", host="proxy.corp", port=3128, username="ann", password="pw ✓"),
         auth=Auth(kind="oauth2_client_credentials", username="ann", password="pw", token="tok",
                   api_key_name="X-Api-Key", api_key_value="k", api_key_in="query",
                   token_url="https://id.example.com/token", client_id="app", client_secret="cs",
@@ -63,6 +65,7 @@ def every_setting_changed() -> ConnectionProfile:
                   login_headers=(("Accept", "application/json"),), login_body='{"user": "ann"}',
                   login_captures=(("token", "data.token"),)),
         variables=(("host", "api.example.com"), ("token", "s3cr3t ✓")),
+        secret_variables=("token",),
         messages=(("subscribe", "json", '{"op": "sub"}'), ("blob", "hex", "00 ff")),
         builtin="local-echo",
         folder="Team/Staging",
@@ -74,7 +77,12 @@ def settings_of_older_forms() -> ConnectionProfile:
     """``every_setting_changed()`` as far as the files written before TLS settings existed can hold it."""
     return every_setting_changed().with_changes(tls=Tls(), proxy=Proxy(), auth=Auth(),
                                                 endpoint={"connect_to": ""},
-                                                health={"record": True}, folder="", messages=())
+                                                health={"record": True}, handshake={"secret_headers": ()},
+                                                secret_variables=(), folder="", messages=())
+def as_stored(profile: ConnectionProfile) -> ConnectionProfile:
+    """The profile as its stored form holds it: no secret values, the names of those that had one."""
+    kept = tuple(path for path, value in secret_values(profile).items() if value)
+    return with_secret_values(profile, {}).with_changes(kept_secrets=kept)
 
 
 def test_the_test_profile_changes_every_setting() -> None:
@@ -87,7 +95,7 @@ def test_the_test_profile_changes_every_setting() -> None:
 
 def test_every_setting_round_trips_through_json() -> None:
     profile = every_setting_changed()
-    assert profile_from_json(profile.id, profile_to_json(profile)) == profile
+    assert profile_from_json(profile.id, profile_to_json(profile)) == as_stored(profile)
     default = ConnectionProfile(name="d")
     assert profile_from_json(default.id, profile_to_json(default)) == default
 
@@ -95,14 +103,23 @@ def test_every_setting_round_trips_through_json() -> None:
 def test_the_stored_form_is_versioned_records() -> None:
     data = profile_to_dict(every_setting_changed())
     assert data["version"] == PROFILE_VERSION
-    assert list(data) == ["version", "name", "variables", "messages", "builtin", "folder", *RECORD_TYPES]
+    assert list(data) == ["version", "name", "variables", "messages", "secret_variables", "kept_secrets", "builtin",
+                          "folder", *RECORD_TYPES]
     assert data["endpoint"] == {"url": "wss://{{host}}/socket?v=2", "connect_to": "10.1.2.3:8443"}
+    # secret values are left out; their names say which had a value
+    # (a secret header that only names variables holds no secret: it is kept)
     assert data["handshake"]["headers"] == [["Authorization", "Bearer {{token}}"], ["X-Trace", "1"], ["X-Trace", "2"]]
+    assert data["variables"] == [["host", "api.example.com"], ["token", ""]]
+    assert data["kept_secrets"] == ["tls.passphrase", "proxy.password", "auth.password",
+                                    "auth.token", "auth.api_key_value", "auth.client_secret", "auth.cookies",
+                                    "auth.login_body", "variables/token"]
+    assert "s3cr3t" not in json.dumps(data) and "p ✓" not in json.dumps(data) and "pw ✓" not in json.dumps(data)
     assert data["compression"]["server_max_window_bits"] == 10
     assert data["tls"]["min_version"] == "1.3" and data["tls"]["pinned"] == [":".join(["AB"] * 32)]
-    assert data["proxy"] == {"mode": "http", "host": "proxy.corp", "port": 3128, "username": "ann"}
+    assert data["proxy"] == {"mode": "http", "host": "proxy.corp", "port": 3128, "username": "ann", "password": ""}
     assert data["auth"]["kind"] == "oauth2_client_credentials"
     assert data["auth"]["login_captures"] == [["token", "data.token"]]
+    assert data["auth"]["password"] == data["auth"]["client_secret"] == data["auth"]["login_body"] == ""
     assert "id" not in data  # the id is the row's key
 
 
@@ -114,7 +131,7 @@ def test_unknown_keys_are_kept_on_top_and_inside_a_record() -> None:
     data["tls"]["ocsp"] = "require"
     data["certificates"] = {"pinned": ["ab:cd"]}
     profile = profile_from_dict("p1", data)
-    assert profile == every_setting_changed().with_changes(id="p1", unknown=profile.unknown)
+    assert profile == as_stored(every_setting_changed()).with_changes(id="p1", unknown=profile.unknown)
     # changed and saved by this version: the unknown keys go back where they were
     edited = profile.with_changes(name="Renamed", handshake={"timeout_s": 9.0})
     again = json.loads(profile_to_json(edited))
@@ -177,7 +194,7 @@ def test_a_newer_format_is_read_as_far_as_understood_and_is_read_only() -> None:
     assert profile.url == "wss://{{host}}/socket?v=2"
     assert profile.health == every_setting_changed().health
     assert profile.handshake.timeout_s == Handshake().timeout_s  # not understood: the default, for this run only
-    profile.resolved()  # usable to connect
+    with_secret_values(profile, secret_values(every_setting_changed())).resolved()  # usable to connect
     with pytest.raises(ReadOnlyProfileError, match=r"saved by a newer wsinspector \(profile format 3"):
         profile_to_json(profile)
     with pytest.raises(ReadOnlyProfileError):

@@ -68,6 +68,27 @@ def test_a_proxy_that_wants_credentials_says_so(net: Net, proxy_server: Callable
     assert rec.opened == []
 
 
+@pytest.mark.parametrize("mode", ["http", "socks5"])
+def test_a_proxy_password_from_the_connections_settings(net: Net, proxy_server: Callable[..., RunningProxy],
+                                                        mode: str) -> None:
+    """A refused password is named as such, never shown; the right one carries the connection. (The wrong one
+    comes first: pproxy lets an address it has once authenticated through without asking again.)"""
+    proxy = proxy_server(auth="ann:s3cret-pw")
+    peer, url = net.websockets_peer()
+    settings = {"mode": mode, "host": "127.0.0.1", "port": proxy.port, "username": "ann", "password": "wrong-pw"}
+    [failure] = net.open_until("failed", url, proxy=settings).failed
+    assert failure.kind is FailureKind.PROXY
+    assert failure.message.startswith(f"Proxy error: {mode}://127.0.0.1:{proxy.port} (from the connection's "
+                                      "settings): "), failure.message
+    assert "refuses the user name 'ann'" in failure.message or "refused the user name 'ann'" in failure.message
+    assert "wrong-pw" not in failure.message
+
+    rec = net.open(url, proxy={**settings, "password": "s3cret-pw"})
+    rec.conn.send(b"authenticated", True)
+    net.qtbot.waitUntil(lambda: any(f.payload == b"authenticated" for f in rec.incoming()), timeout=5000)
+    assert peer.received == ["authenticated"]
+
+
 def test_a_proxy_that_is_not_there_is_named(net: Net) -> None:
     port = free_port()
     [failure] = net.open_until("failed", "ws://127.0.0.1:9/",

@@ -141,6 +141,32 @@ def test_a_client_certificate_as_pem_or_pkcs12(net: Net, ca: Authority, tmp_path
     assert [dict(x[0] for x in cert["subject"])["commonName"] for cert in seen] == ["alice"] * 3
 
 
+def test_a_client_key_or_pkcs12_file_protected_by_a_passphrase(net: Net, ca: Authority, tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    (tmp_path / "clients").mkdir()
+    clients = Authority(tmp_path / "clients", "client CA")
+    client = clients.issue("carol", hosts=(), client=True)
+    seen: list[Any] = []
+
+    async def who(ws: Any) -> None:
+        seen.append(ws.transport.get_extra_info("peercert"))
+        async for message in ws:
+            await ws.send(message)
+
+    _peer, url = net.websockets_peer(who, ssl=ca.issue("server").server_context(client_ca=clients.cert))
+    locked = tmp_path / "carol-locked.key"
+    locked.write_bytes(client.private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption("pass phrase ✓".encode())))
+    for settings in ({"client_cert": str(client.cert), "client_key": str(locked)},
+                     {"client_cert": str(client.pkcs12(tmp_path / "carol.p12", "pass phrase ✓".encode()))}):
+        rec = net.open(_wss(url), tls={"ca_file": str(ca.cert), "passphrase": "pass phrase ✓", **settings})
+        assert rec.opened, settings
+        net.close(rec)
+    assert [dict(x[0] for x in cert["subject"])["commonName"] for cert in seen] == ["carol"] * 2
+
+
 def test_the_oldest_tls_version_accepted(net: Net, ca: Authority) -> None:
     server = ca.issue("server").server_context(maximum=ssl.TLSVersion.TLSv1_2)
     _peer, url = net.websockets_peer(ssl=server)
@@ -149,14 +175,21 @@ def test_the_oldest_tls_version_accepted(net: Net, ca: Authority) -> None:
     assert failure.kind in (FailureKind.TLS, FailureKind.HANDSHAKE_INVALID)
 
 
-@pytest.mark.qt_log_ignore("Unable to read PKCS#12 structure")  # Qt's own words as it reads a non-PKCS#12 file
+@pytest.mark.qt_log_ignore("Unable to read PKCS#12 structure",  # Qt's own words: a non-PKCS#12 file
+                           "Unable to parse PKCS#12 structure")  # a wrong passphrase
 @pytest.mark.parametrize("setting, words", [
     ({"ca_file": "{missing}"}, "The CA file {missing} does not exist"),
     ({"ca_file": "{text}"}, "The CA file {text} holds no PEM certificate"),
     ({"client_cert": "{text}"}, "Cannot read the PKCS#12 file {text}"),
     ({"client_cert": "{cert}"}, "No private key found in {cert}; give the key file too"),
     ({"client_cert": "{cert}", "client_key": "{text}"}, "No private key found in {text}"),
-    ({"client_cert": "{cert}", "client_key": "{locked}"}, "is protected by a passphrase"),
+    ({"client_cert": "{cert}", "client_key": "{locked}"}, "is protected by a passphrase: enter it"),
+    ({"client_cert": "{cert}", "client_key": "{locked}", "passphrase": "guess"},
+     "The passphrase does not open the client key in {locked}: it is wrong"),
+    ({"client_cert": "{locked_p12}"}, "Cannot read the PKCS#12 file {locked_p12}: it is damaged, not PKCS#12, or "
+                                      "protected by a passphrase (enter it"),
+    ({"client_cert": "{locked_p12}", "passphrase": "guess"},
+     "Cannot read the PKCS#12 file {locked_p12} with the passphrase given: the passphrase is wrong"),
 ])
 def test_unusable_tls_files_are_named(net: Net, ca: Authority, tmp_path: Path, setting: dict[str, str],
                                       words: str) -> None:
@@ -170,7 +203,7 @@ def test_unusable_tls_files_are_named(net: Net, ca: Authority, tmp_path: Path, s
     text = tmp_path / "notes.txt"
     text.write_text("hello")
     places = {"missing": str(tmp_path / "nowhere.pem"), "text": str(text), "cert": str(client.cert),
-              "locked": str(locked)}
+              "locked": str(locked), "locked_p12": str(client.pkcs12(tmp_path / "locked.p12", b"secret"))}
     _peer, url = net.websockets_peer(ssl=ca.issue("server").server_context())
     rec = net.open_until("failed", _wss(url), tls={k: v.format(**places) for k, v in setting.items()})
     [failure] = rec.failed

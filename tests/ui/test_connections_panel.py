@@ -113,7 +113,10 @@ def test_new_connection_is_listed_selected_and_saved(qtbot: Any, window: MainWin
     saved = [p for p in _stored(context) if p.name == "Staging"]
     assert len(saved) == 1
     assert saved[0].url == "ws://127.0.0.1:9/feed"
-    assert saved[0].handshake.headers == (("X-Token", "s3cret"),)
+    # X-Token is named like a secret: marked so as it was typed, its value kept by the keeper, not the store
+    assert saved[0].handshake.headers == (("X-Token", ""),)
+    assert saved[0].handshake.secret_headers == ("X-Token",) and saved[0].kept_secrets == ("headers/X-Token",)
+    assert context.secrets.get(f"connection/{saved[0].id}/headers/X-Token") == "s3cret"
     assert saved[0].handshake.subprotocols == ("chat", "v2")
 
 

@@ -20,7 +20,7 @@ def _dialog(qtbot: Any, profile: ConnectionProfile) -> ProfileDialog:
 def test_every_setting_of_every_record_has_a_widget(qtbot: Any) -> None:
     dialog = _dialog(qtbot, ConnectionProfile(name="p"))
     settings = {(name, f.name) for name, cls in RECORD_TYPES.items() for f in fields(cls)}
-    assert settings | {("", "name"), ("", "variables")} == set(dialog._fields)
+    assert settings | {("", "name"), ("", "variables"), ("", "secret_variables")} == set(dialog._fields)
 
 
 def test_every_setting_is_shown_and_comes_back_unchanged(qtbot: Any) -> None:
@@ -51,3 +51,60 @@ def test_a_connection_of_a_newer_format_is_not_saved(qtbot: Any) -> None:
     dialog.accept()
     assert dialog.result() != ProfileDialog.DialogCode.Accepted
     assert "saved by a newer wsinspector" in dialog.error.text()
+
+
+def _shown(table: Any, row: int) -> str:
+    """The text the value cell of ``row`` paints."""
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    option = QStyleOptionViewItem()
+    table.table.itemDelegateForColumn(1).initStyleOption(option, table.table.model().index(row, 1))
+    return str(option.text)
+
+
+def test_secrets_are_shown_masked_until_revealed(qtbot: Any) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLineEdit
+
+    from wsinspector.core.profiles import Handshake, Proxy, Tls
+    from wsinspector.ui.secret_fields import MASK
+
+    profile = ConnectionProfile(
+        name="p", handshake=Handshake(headers=(("Authorization", "Bearer abc"), ("X-Trace", "1")),
+                                      secret_headers=("Authorization",)),
+        variables=(("token", "t0k"), ("region", "eu")), secret_variables=("token",),
+        tls=Tls(passphrase="pp"), proxy=Proxy(mode="http", host="h", port=1, password="pw"))
+    dialog = _dialog(qtbot, profile)
+    assert dialog.profile() == profile
+    for edit, value in ((dialog.passphrase, "pp"), (dialog.proxy_password, "pw")):
+        assert edit.edit.echoMode() is QLineEdit.EchoMode.Password and edit.edit.text() == value
+        qtbot.mouseClick(edit.reveal, Qt.MouseButton.LeftButton)
+        assert edit.edit.echoMode() is QLineEdit.EchoMode.Normal
+    assert [_shown(dialog.headers, row) for row in (0, 1)] == [MASK, "1"]
+    assert [_shown(dialog.variables, row) for row in (0, 1)] == [MASK, "eu"]
+    qtbot.mouseClick(dialog.headers.secrets.reveal, Qt.MouseButton.LeftButton)
+    assert [_shown(dialog.headers, row) for row in (0, 1)] == ["Bearer abc", "1"]
+    assert _shown(dialog.variables, 0) == MASK  # each table has its own toggle
+
+
+def test_a_new_row_is_secret_by_its_name_until_the_user_says_otherwise(qtbot: Any) -> None:
+    from PySide6.QtCore import Qt
+
+    dialog = _dialog(qtbot, ConnectionProfile(name="p"))
+    table = dialog.variables
+    table.add_row("", "")
+    table.table.item(0, 0).setText("api_key")
+    table.table.item(0, 1).setText("k-123")
+    table.add_row("", "")
+    table.table.item(1, 0).setText("region")
+    table.table.item(1, 1).setText("eu")
+    assert table.secret_names() == ("api_key",)
+    assert dialog.profile().secret_variables == ("api_key",)
+    # the user unticks it: renaming no longer changes it
+    table.table.item(0, 2).setCheckState(Qt.CheckState.Unchecked)
+    table.table.item(0, 0).setText("api_token")
+    assert table.secret_names() == ()
+    headers = dialog.headers
+    headers.add_row("", "")
+    headers.table.item(0, 0).setText("Cookie")
+    assert headers.secret_names() == ("Cookie",)

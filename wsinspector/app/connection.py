@@ -25,6 +25,8 @@ from wsinspector.core.profiles import (
     backoff_delay,
 )
 from wsinspector.core.rates import Counters, RateMeter
+from wsinspector.core.redact import REDACTED
+from wsinspector.core.secrets import masked, secret_values
 from wsinspector.core.store import SessionStatus, Store, StoreError
 from wsinspector.core.stored import StoredSession
 
@@ -449,6 +451,8 @@ class ConnectionController(QObject, LogRecording):
         if self._store is None or not profile.health.record:
             return
         try:
+            # a secret variable expanded into the URL is not kept with the session
+            url = masked(url, secret_values(profile).values(), REDACTED)
             self.session_id = self._store.create_session(profile.name, url, self.log.started_wall,
                                                          self.log.started_ns, profile.id)
             record = self._store.session(self.session_id)

@@ -1,5 +1,6 @@
 """Saved connection profiles: the list the connections panel shows, its folders and the recently used ones,
-backed by the store."""
+backed by the store; their secret values by the secret keeper (the store never sees them: ``core/profiles.py``
+leaves them out of the stored form)."""
 
 from __future__ import annotations
 
@@ -21,9 +22,23 @@ from wsinspector.core.profiles import (
     ReadOnlyProfileError,
     UnknownVariableError,
 )
+from wsinspector.core.redact import is_secret_header, is_secret_name
+from wsinspector.core.secrets import (
+    MemoryKeeper,
+    SecretError,
+    SecretKeeper,
+    connection_key,
+    secret_values,
+    with_secret_values,
+)
 from wsinspector.core.store import Store, StoreError
 
 log = logging.getLogger(__name__)
+
+log = logging.getLogger(__name__)
+
+#: the store setting that says the plaintext secrets of older versions were moved into the keyring
+_MIGRATED = "secrets_in_keyring"
 
 LOCAL_ECHO_NAME = "Local echo"
 
@@ -37,13 +52,81 @@ class ConnectionsController(QObject):
     profiles_changed = Signal()
     recent_changed = Signal()
 
-    def __init__(self, store: Store, parent: QObject | None = None) -> None:
+    def __init__(self, store: Store, parent: QObject | None = None, *, secrets: SecretKeeper | None = None) -> None:
         super().__init__(parent)
         self._store = store
-        self._profiles = store.profiles()
+        self._secrets: SecretKeeper = secrets if secrets is not None else MemoryKeeper()
+        #: what went wrong moving or reading secrets, for the user (shown once at start)
+        self.warnings: list[str] = []
+        self._profiles = [self._with_kept_secrets(p) for p in store.profiles()]
         #: the folders the user made, kept even while empty
         self._kept_folders = fo.folders_from_json(store.setting(fo.FOLDERS_SETTING))
         self._last_used = fo.last_used_from_json(store.setting(fo.LAST_USED_SETTING))
+
+    # -- secrets ------------------------------------------------------------------------------------
+
+    def _with_kept_secrets(self, profile: ConnectionProfile) -> ConnectionProfile:
+        """A stored profile with its secret values from the keeper; one it does not have stays empty (and
+        connecting names it: ``ConnectionProfile.missing_secrets``)."""
+        values: dict[str, str] = {}
+        for path in profile.kept_secrets:  # only those saved with a value: each asks the keyring once
+            try:
+                value = self._secrets.get(connection_key(profile.id, path))
+            except SecretError as exc:
+                log.warning("%s", exc)
+                continue
+            if value is not None:
+                values[path] = value
+        return with_secret_values(profile, values)
+
+    def _keep_secrets(self, profile: ConnectionProfile) -> ConnectionProfile:
+        """Put the profile's secret values into the keeper (and forget those it no longer has); the profile
+        with ``kept_secrets`` naming them. SecretError when the keeper fails."""
+        values = secret_values(profile)
+        previous = self.get(profile.id)
+        gone = set(secret_values(previous)) - set(values) if previous is not None else set()
+        for path, value in values.items():
+            key = connection_key(profile.id, path)
+            if value:
+                self._secrets.set(key, value)
+            else:
+                self._secrets.delete(key)
+        for path in gone:
+            self._secrets.delete(connection_key(profile.id, path))
+        return profile.with_changes(kept_secrets=tuple(path for path, value in values.items() if value))
+
+    def _forget_secrets(self, profile: ConnectionProfile) -> None:
+        for path in secret_values(profile):
+            try:
+                self._secrets.delete(connection_key(profile.id, path))
+            except SecretError as exc:
+                log.warning("%s", exc)
+
+    def migrate_plaintext(self) -> None:
+        """Move the secrets older versions stored in plaintext (headers and variables named like secrets) into
+        the keeper, mark them secret, and leave nothing of them in the database file. Only into a keeper that
+        outlives the process; otherwise they stay where they are and :attr:`warnings` says so. Once."""
+        if self._store.setting(_MIGRATED) == "1":
+            return
+        found = [(profile, _plaintext_secrets(profile)) for profile in self._profiles if not profile.read_only]
+        found = [(profile, names) for profile, names in found if names[0] or names[1]]
+        if not found:
+            self._store.set_setting(_MIGRATED, "1")
+            return
+        if not self._secrets.persistent:
+            listed = ", ".join(f"“{profile.name}”" for profile, _ in found)
+            self.warnings.append(f"Saved connections hold secrets in plaintext from an older version ({listed}); "
+                                 "they stay there until a keyring is available to move them into.")
+            return
+        for profile, (headers, variables) in found:
+            marked = profile.with_changes(
+                handshake={"secret_headers": (*profile.handshake.secret_headers, *headers)},
+                secret_variables=(*profile.secret_variables, *variables))
+            self.save(marked)
+        self._store.erase_freed()
+        self._store.set_setting(_MIGRATED, "1")
+        log.info("moved the plaintext secrets of %d saved connection%s into %s", len(found),
+                 "s" if len(found) != 1 else "", self._secrets.where)
 
     @property
     def profiles(self) -> list[ConnectionProfile]:
@@ -53,6 +136,9 @@ class ConnectionsController(QObject):
         return next((p for p in self._profiles if p.id == profile_id), None)
 
     def save(self, profile: ConnectionProfile) -> ConnectionProfile:
+        """Save a profile: its secret values into the keeper, the rest into the store. SecretError or
+        StoreError (for the user) when either fails."""
+        profile = self._keep_secrets(profile)
         self._store.save_profile(profile)
         for i, existing in enumerate(self._profiles):
             if existing.id == profile.id:
@@ -69,6 +155,7 @@ class ConnectionsController(QObject):
         for item in imported:
             profile = item.profile.with_changes(name=self.unique_name(item.profile.name),
                                                 folder=fo.path_of(item.folder) if item.folder else item.profile.folder)
+            profile = self._keep_secrets(profile)
             self._store.save_profile(profile)
             self._profiles.append(profile)
             added.append(profile)
@@ -113,7 +200,10 @@ class ConnectionsController(QObject):
         return self.save(profile.duplicate(self.unique_name(f"{profile.name} (copy)")))
 
     def delete(self, profile_id: str) -> None:
+        profile = self.get(profile_id)
         self._store.delete_profile(profile_id)
+        if profile is not None:
+            self._forget_secrets(profile)
         self._profiles = [p for p in self._profiles if p.id != profile_id]
         if self._last_used.pop(profile_id, None) is not None:
             self._save_last_used()
@@ -273,3 +363,15 @@ class ConnectionsController(QObject):
         if profile is None:
             raise KeyError(profile_id)
         return profile
+
+
+def _plaintext_secrets(profile: ConnectionProfile) -> tuple[list[str], list[str]]:
+    """The names of the headers and variables holding a value that looks secret but are not marked secret."""
+    headers = list(dict.fromkeys(
+        name for name, value in profile.handshake.headers
+        if value and is_secret_header(name)
+        and name.lower() not in {h.lower() for h in profile.handshake.secret_headers}))
+    variables = list(dict.fromkeys(
+        name for name, value in profile.variables
+        if value and is_secret_name(name) and name not in profile.secret_variables))
+    return headers, variables

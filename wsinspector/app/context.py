@@ -17,8 +17,9 @@ from wsinspector import APP_NAME
 from wsinspector.app.connection import ConnectionController
 from wsinspector.app.connections import ConnectionsController
 from wsinspector.app.environments import EnvironmentsController
+from wsinspector.app.secrets import open_keeper
 from wsinspector.app.sessions import SessionsController
-from wsinspector.core.secrets import MemoryKeeper, SecretKeeper
+from wsinspector.core.secrets import SecretError, SecretKeeper
 from wsinspector.core.store import Store, StoreError
 
 if TYPE_CHECKING:
@@ -84,9 +85,18 @@ class AppContext(QObject):
             log.warning("store unusable: %s", exc)
             self.store = Store(":memory:")
             self.interrupted = []
-        #: where secret values are kept (never in the store)
-        self.secrets: SecretKeeper = MemoryKeeper()
-        self.connections = ConnectionsController(self.store, self)
+        #: where secret values are kept (never in the store): the OS keyring, or memory and a warning
+        self.secrets: SecretKeeper
+        self.secrets, keeper_warning = open_keeper()
+        if keeper_warning:
+            self.warnings.append(keeper_warning)
+        self.connections = ConnectionsController(self.store, self, secrets=self.secrets)
+        if self.saving:
+            try:
+                self.connections.migrate_plaintext()
+            except (SecretError, StoreError) as exc:
+                self.warnings.append(f"The secrets saved in plaintext could not be moved into the keyring: {exc}")
+        self.warnings += self.connections.warnings
         self.environments = EnvironmentsController(self.store, self.secrets, self)
         if self.environments.load_error:
             self.warnings.append(f"{self.environments.load_error}: the environments are left out, and left as they "

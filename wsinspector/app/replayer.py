@@ -24,12 +24,14 @@ from wsinspector.core.events import CloseInfo, ConnectionState, Failure, Failure
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.log import FrameLog
 from wsinspector.core.profiles import ENGINE_WIRE, ConnectionProfile, ProfileError, ResolvedTarget
+from wsinspector.core.redact import REDACTED
 from wsinspector.core.scenario.inbox import LogInbox
 from wsinspector.core.scenario.matching import describe_received
 from wsinspector.core.scenario.model import Scenario
 from wsinspector.core.scenario.run import Finished, Replay, SendAction, WaitAction
 from wsinspector.core.scenario.variables import to_profile
 from wsinspector.core.scenario.verdict import RunResult, Verdict
+from wsinspector.core.secrets import masked
 from wsinspector.core.store import SessionStatus, Store, StoreError
 from wsinspector.net.engines import Connection, make_connection
 from wsinspector.net.wire import WireConnection
@@ -83,14 +85,16 @@ class ReplayController(QObject, LogRecording):
                  connect_timeout_s: float | None = None,
                  store: Store | None = None, replay_of: str = "", session_name: str = "",
                  changes: Mapping[str, Mapping[str, object]] | None = None, base_dir: Path | None = None,
-                 parent: QObject | None = None) -> None:
+                 secrets: Iterable[str] = (), parent: QObject | None = None) -> None:
         """``variables``: the ``--var`` overrides; ``url`` replaces the file's; ``speed`` scales recorded delays
         (0: none); ``engine``: "wire" or "qt" (default: the profile's, Wire); ``connect_timeout_s``: how long
         the opening handshake may take (default: a connection's). With a ``store`` the replay is recorded as a
         session named ``session_name`` whose ``replay_of`` is ``replay_of`` (the test's path). ``changes``:
         connection settings to change, by record (TLS options from the command line, say); ``base_dir``: the
-        test file's folder, which relative TLS file names start from."""
+        test file's folder, which relative TLS file names start from; ``secrets``: values never recorded (a
+        token the URL carries is replaced in the session's URL)."""
         super().__init__(parent)
+        self._secrets = tuple(secrets)
         overrides = dict(variables.items() if isinstance(variables, Mapping) else variables)
         self.test = test
         self.profile: ConnectionProfile = to_profile(test, overrides, url, base_dir)
@@ -457,6 +461,7 @@ class ReplayController(QObject, LogRecording):
     def _start_recording(self, url: str) -> None:
         if self._store is None:
             return
+        url = masked(url, self._secrets, REDACTED)
         try:
             self.session_id = self._store.create_session(self._session_name, url, self.log.started_wall,
                                                          self.log.started_ns, None, SessionStatus.LIVE,

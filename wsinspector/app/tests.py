@@ -8,17 +8,19 @@ control frames (pings, pongs, the close) are left out. What a step looks like is
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from wsinspector.app.connection import ConnectionController
 from wsinspector.app.sessions import SessionsController
-from wsinspector.core.profiles import ConnectionProfile
-from wsinspector.core.redact import redact_url
+from wsinspector.core.profiles import ConnectionProfile, ProfileError
+from wsinspector.core.redact import REDACTED, redact_url
 from wsinspector.core.scenario.from_session import RecordedMessage, scenario_from_frames
 from wsinspector.core.scenario.model import Scenario
 from wsinspector.core.scenario.secrets import without_secrets
+from wsinspector.core.secrets import masked, secret_values
 from wsinspector.core.session import Session
 from wsinspector.core.store import StoreError
 
@@ -51,8 +53,9 @@ class SessionTest:
     secrets: tuple[tuple[str, str], ...] = ()
 
 
-def _session_test(test: Scenario, origin: str) -> SessionTest:
-    redacted = without_secrets(test)
+def _session_test(test: Scenario, origin: str, profile: ConnectionProfile | None = None) -> SessionTest:
+    redacted = without_secrets(test) if profile is None else without_secrets(
+        test, secret_variables=profile.secret_variables, secret_headers=profile.handshake.secret_headers)
     return SessionTest(redacted.test, origin, redacted.secrets)
 
 
@@ -95,15 +98,23 @@ def stored_session_test(sessions: SessionsController, profiles: Iterable[Connect
         headers, variables = (), ()
         subprotocols = (record.subprotocol,) if record.subprotocol else ()
     # the session's URL is stored without its secrets: the saved connection's, when it is the one connected to
-    url = profile.url if profile is not None and redact_url(profile.url) == record.url else record.url
+    url = profile.url if profile is not None and record.url in _recorded_urls(profile) else record.url
     try:
         test = scenario_from_session(stored, record.name, url, subprotocols=subprotocols, headers=headers,
                                      variables=variables)
-        return _session_test(test, origin)
+        return _session_test(test, origin, profile)
     except SessionTooLongError as exc:
         raise SessionTooLongError(f"Cannot make a test of {origin}: {exc}") from None
     except (StoreError, sqlite3.Error) as exc:
         raise SessionTestError(f"Cannot read {origin}: {exc}") from None
+
+
+def _recorded_urls(profile: ConnectionProfile) -> set[str]:
+    """How a session of this connection has its URL stored: its variables expanded (or not), secrets out."""
+    urls = {redact_url(profile.url)}
+    with contextlib.suppress(ProfileError):  # not connectable as it is: it was not this URL
+        urls.add(redact_url(masked(profile.resolved().url, secret_values(profile).values(), REDACTED)))
+    return urls
 
 
 def live_session_test(session: ConnectionController) -> SessionTest:
@@ -117,6 +128,6 @@ def live_session_test(session: ConnectionController) -> SessionTest:
         test = scenario_from_session(session.log, profile.name, profile.url,
                                      subprotocols=profile.handshake.subprotocols,
                                      headers=profile.handshake.headers, variables=profile.variables)
-        return _session_test(test, origin)
+        return _session_test(test, origin, profile)
     except SessionTooLongError as exc:
         raise SessionTooLongError(f"Cannot make a test of {origin}: {exc}") from None

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from wsinspector.core.events import printable_bytes
+from wsinspector.core.jsonpath import WILDCARD, JsonPathError, parse_json_path, resolve_json_path
 from wsinspector.core.profiles import (
     API_KEY_PLACES,
     API_KEY_QUERY,
@@ -37,7 +38,6 @@ from wsinspector.core.profiles import (
     expand,
 )
 from wsinspector.core.redact import REDACTED, redact_url
-from wsinspector.core.scenario.jsonpath import WILDCARD, JsonPathError, parse_json_path, resolve_json_path
 
 __all__ = [
     "LOGIN_LABEL", "TOKEN_LABEL", "AuthError", "HttpRequest", "HttpResponse", "Token", "TokenCache", "apply_auth",

@@ -13,7 +13,13 @@ from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
 from wsinspector.core.defaults import DEFAULT_HANDSHAKE_TIMEOUT_S
-from wsinspector.core.secrets import SECRET
+from wsinspector.core.secrets import (
+    SECRET,
+    connection_key,
+    environment_name,
+    secret_values,
+    with_secret_values,
+)
 
 MIB = 1024 * 1024
 
@@ -153,6 +159,8 @@ class Handshake(Record):
     subprotocols: tuple[str, ...] = ()
     origin: str = ""
     timeout_s: float = DEFAULT_HANDSHAKE_TIMEOUT_S
+    #: the headers whose values are secrets (kept in the keyring, never stored with the connection)
+    secret_headers: tuple[str, ...] = ()
 
     def resolved(self, variables: Mapping[str, str]) -> Self:
         headers: list[tuple[str, str]] = []
@@ -288,6 +296,8 @@ class Tls(Record):
     min_version: str = ""
     #: SHA-256 fingerprints of server certificates trusted for this connection even when verification fails
     pinned: tuple[str, ...] = ()
+    #: the passphrase of an encrypted client key (PEM) or PKCS#12 file
+    passphrase: str = field(default="", metadata=SECRET, repr=False)
 
     def resolved(self, variables: Mapping[str, str]) -> Self:
         if self.min_version not in TLS_VERSIONS:
@@ -316,8 +326,9 @@ class Proxy(Record):
     mode: str = PROXY_SYSTEM
     host: str = ""
     port: int = 0
-    #: for a proxy that asks who we are (its password is not kept with the connection)
+    #: for a proxy that asks who we are
     username: str = ""
+    password: str = field(default="", metadata=SECRET, repr=False)
 
     def resolved(self, variables: Mapping[str, str]) -> Self:
         if self.mode not in PROXY_MODES:
@@ -348,24 +359,24 @@ class Auth(Record):
     #: AUTH_NONE, AUTH_BASIC, AUTH_BEARER, AUTH_API_KEY or AUTH_OAUTH2
     kind: str = AUTH_NONE
     username: str = ""
-    password: str = field(default="", metadata=SECRET)
-    token: str = field(default="", metadata=SECRET)
+    password: str = field(default="", metadata=SECRET, repr=False)
+    token: str = field(default="", metadata=SECRET, repr=False)
     api_key_name: str = ""
-    api_key_value: str = field(default="", metadata=SECRET)
+    api_key_value: str = field(default="", metadata=SECRET, repr=False)
     #: API_KEY_HEADER or API_KEY_QUERY
     api_key_in: str = API_KEY_HEADER
     #: OAuth 2.0 client credentials: where the token comes from, and who asks for it
     token_url: str = ""
     client_id: str = ""
-    client_secret: str = field(default="", metadata=SECRET)
+    client_secret: str = field(default="", metadata=SECRET, repr=False)
     scope: str = ""
     #: cookies sent with the handshake, as a Cookie header's value: ``name=value; other=value``
-    cookies: str = field(default="", metadata=SECRET)
+    cookies: str = field(default="", metadata=SECRET, repr=False)
     #: the request made before connecting ("" URL: none), e.g. a REST login
     login_method: str = "POST"
     login_url: str = ""
     login_headers: tuple[tuple[str, str], ...] = ()
-    login_body: str = field(default="", metadata=SECRET)
+    login_body: str = field(default="", metadata=SECRET, repr=False)
     #: (variable, JSON path) pairs: values of its JSON answer (``data.token`` or ``$.data.token``) stored in
     #: variables for the handshake
     login_captures: tuple[tuple[str, str], ...] = ()
@@ -424,6 +435,11 @@ class ConnectionProfile(Settings):
     variables: tuple[tuple[str, str], ...] = ()
     #: saved messages, each (name, kind, payload): kind one of MESSAGE_KINDS, the payload as the composer takes it
     messages: tuple[tuple[str, str, str], ...] = ()
+    #: the variables whose values are secrets (kept in the keyring, never stored with the connection)
+    secret_variables: tuple[str, ...] = ()
+    #: the secret settings that had a value when the connection was saved (their paths, no values): one the
+    #: keyring no longer gives back is named when connecting
+    kept_secrets: tuple[str, ...] = ()
     builtin: str = ""
     #: the folder the connection is listed in: its path from the top, names joined by "/" ("" = the top level)
     folder: str = ""
@@ -445,11 +461,20 @@ class ConnectionProfile(Settings):
     def duplicate(self, name: str) -> ConnectionProfile:
         return replace(self, name=name, builtin="", id=uuid.uuid4().hex)
 
+    def missing_secrets(self) -> list[str]:
+        """The secret settings saved with a value that this profile lacks (the keyring did not give them back)."""
+        values = secret_values(self)
+        return [path for path in self.kept_secrets if not values.get(path)]
+
     def resolved(self, variables: Mapping[str, str] | None = None) -> ResolvedTarget:
         """Expand variables and validate everything needed to open the connection. ``variables``: the values to
         expand (the layers merged by ``core.environments.merge_variables``, with what a request before connecting
         captured, say); by default the profile's own.
-        Every variable nothing defines is named at once, with where it is used."""
+        A secret the keyring did not give back is named first; then every variable nothing defines at once,
+        with where it is used."""
+        missing_secrets = self.missing_secrets()
+        if missing_secrets:
+            raise MissingSecretsError(self, missing_secrets)
         variables = dict(self.variables) if variables is None else dict(variables)
         missing = unresolved_uses(self, variables)
         if missing:
@@ -520,6 +545,19 @@ def validate_url(url: str) -> str:
 # Every record is an object of its fields; keys this version does not know are kept as they are.
 
 
+class MissingSecretsError(ProfileError):
+    """Secret settings saved with a value that the keeper does not have (any more, or on this computer)."""
+
+    def __init__(self, profile: ConnectionProfile, paths: list[str]) -> None:
+        self.paths = paths
+        names = ", ".join(paths)
+        env = ", ".join(dict.fromkeys(environment_name(connection_key(profile.id, path)) for path in paths))
+        super().__init__(
+            f"“{profile.name}” has no value for its secret{'s' if len(paths) > 1 else ''} {names} (kept in a "
+            f"keyring this wsinspector cannot read): enter {'them' if len(paths) > 1 else 'it'} in the "
+            f"connection's settings, or set {env}")
+
+
 class ProfileFormatError(ProfileError):
     """A stored profile that cannot be read or written; the message is meant for the user."""
 
@@ -568,6 +606,9 @@ def profile_to_dict(profile: ConnectionProfile) -> dict[str, Any]:
     """The stored form of a profile (without its id), with every unknown key it was read with."""
     if profile.read_only:
         raise ReadOnlyProfileError(profile)
+    # secret values never go into the stored form: only the names of those that had one
+    kept = tuple(path for path, value in secret_values(profile).items() if value)
+    profile = replace(with_secret_values(profile, {}), kept_secrets=kept)
     data: dict[str, Any] = {key: value for key, value in profile.unknown.items() if key not in RECORD_TYPES}
     data["version"] = PROFILE_VERSION
     for name in _META_FIELDS:

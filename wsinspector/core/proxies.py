@@ -24,7 +24,8 @@ _DEFAULT_PORTS = {PROXY_HTTP: 1080, PROXY_SOCKS5: 1080}
 
 @dataclass(frozen=True, slots=True)
 class ProxyChoice:
-    """A proxy to go through. ``password`` comes only from an environment URL; it is never stored."""
+    """A proxy to go through. ``password`` comes from the connection's settings (kept in the keyring) or an
+    environment URL; ``describe()`` never shows it."""
 
     kind: str
     host: str
@@ -69,7 +70,8 @@ def choose(url: str, proxy: Proxy, environment: Mapping[str, str]) -> ProxyChoic
     if proxy.mode == PROXY_NONE:
         return None
     if proxy.mode in (PROXY_HTTP, PROXY_SOCKS5):
-        return ProxyChoice(proxy.mode, proxy.host, proxy.port, proxy.username, source="the connection's settings")
+        return ProxyChoice(proxy.mode, proxy.host, proxy.port, proxy.username, proxy.password,
+                           source="the connection's settings")
     assert proxy.mode == PROXY_SYSTEM
     return from_environment(url, environment)
 

@@ -472,6 +472,17 @@ class Store:
         with self._transaction():
             self._db.execute("DELETE FROM profiles WHERE id = ?", (profile_id,))
 
+    def erase_freed(self) -> None:
+        """Leave nothing of deleted or overwritten rows in the file (a secret moved out of it): the file is rebuilt
+        from what it holds now (VACUUM) and its write-ahead log emptied."""
+        if self.damage:
+            raise StoreError(f"{self.path or 'the store'} is damaged ({self.damage}); it is left untouched")
+        try:
+            self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            raise StoreError(f"Could not rebuild {self.path or 'the store'}: {exc}") from None
+
     def reorder_profiles(self, ids: Sequence[str]) -> None:
         with self._transaction():
             for position, pid in enumerate(ids):

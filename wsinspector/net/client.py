@@ -198,6 +198,7 @@ class EngineConnection(QObject):
         #: the server's certificate failed verification but is one the user trusts
         self._pinned = False
         self._proxy: ProxyChoice | None = None
+        self._proxy_refused = False
         self._socket_error: tuple[_SocketError, str] | None = None
         self._handshake_timer = QTimer(self)
         self._handshake_timer.setSingleShot(True)
@@ -271,8 +272,22 @@ class EngineConnection(QObject):
         if failure.kind is FailureKind.TLS and self._peer_info is not None:
             failure = replace(failure, peer_certificate=self._peer_info)
         if self._proxy is not None and not self._was_open:
-            failure = replace(failure, proxy=self._proxy.describe())
+            failure = proxy.explained(replace(failure, proxy=self._proxy.describe()), self._proxy)
         return failure
+
+    def _on_proxy_authentication(self, _proxy: QNetworkProxy, _authenticator: object) -> None:
+        """The proxy answered 407 (it wants credentials, or refused ours); Qt would ask again with the same. The
+        attempt ends on the next turn of the event loop: aborting inside Qt's reading of the answer would crash."""
+        if not (self._finished or self._was_open or self._proxy_refused):
+            self._proxy_refused = True
+            QTimer.singleShot(0, self, self._fail_proxy_authentication)
+
+    @Slot()
+    def _fail_proxy_authentication(self) -> None:
+        if not (self._finished or self._was_open):
+            host, port = self._host_port()
+            self._finish_failed(Failure(FailureKind.PROXY, detail=proxy.authentication_refused(self._proxy),
+                                        host=host, port=port))
 
     def _use_proxy(self, target: ResolvedTarget) -> QNetworkProxy:
         """The proxy for ``target`` (remembered for messages)."""
@@ -343,6 +358,7 @@ class QtConnection(EngineConnection):
         ws.pong.connect(self._on_pong)
         ws.errorOccurred.connect(self._on_error)
         ws.sslErrors.connect(self._on_ssl_errors)
+        ws.proxyAuthenticationRequired.connect(self._on_proxy_authentication)
         reader = _frame_reader(ws)
         if reader is not None:
             self._hears_reader = True

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 from PySide6.QtCore import QUrl
 from PySide6.QtNetwork import QNetworkProxy, QNetworkProxyFactory, QNetworkProxyQuery
 
+from wsinspector.core.events import Failure, FailureKind
 from wsinspector.core.profiles import PROXY_SOCKS5, PROXY_SYSTEM, Proxy
 from wsinspector.core.proxies import ENVIRONMENT_NAMES, ProxyChoice, choose, is_loopback
 
@@ -37,3 +39,20 @@ def _platform_proxy(url: str) -> ProxyChoice | None:
             return ProxyChoice(kind, found.hostName(), found.port(), found.user(), found.password(),
                                source="the system's proxy settings")
     return None
+
+
+def authentication_refused(choice: ProxyChoice | None) -> str:
+    """What a proxy's 407 means: it wants a user name and password, or refused the ones given (never shown)."""
+    if choice is not None and choice.password:
+        return f"it refused the user name {choice.username!r} and its password (407 Proxy Authentication Required)"
+    return ("it wants a user name and password (407 Proxy Authentication Required): give them in the connection's "
+            "proxy settings")
+
+
+def explained(failure: Failure, choice: ProxyChoice) -> Failure:
+    """A proxy failure with what it likely means: a SOCKS5 proxy that hangs up on the credentials given."""
+    if (failure.kind is FailureKind.PROXY and choice.kind == PROXY_SOCKS5 and choice.password
+            and "closed" in failure.detail.lower()):
+        return replace(failure, detail=f"{failure.detail}: a SOCKS5 proxy closes the connection like this when it "
+                                       f"refuses the user name {choice.username!r} and its password")
+    return failure

@@ -50,7 +50,8 @@ def configuration(tls: Tls) -> QSslConfiguration:
         config.setPeerVerifyMode(QSslSocket.PeerVerifyMode.VerifyNone)
     if tls.client_cert:
         certificate, key, chain = _client_identity(Path(tls.client_cert).expanduser(),
-                                                   Path(tls.client_key).expanduser() if tls.client_key else None)
+                                                   Path(tls.client_key).expanduser() if tls.client_key else None,
+                                                   tls.passphrase)
         config.setLocalCertificateChain([certificate, *chain])
         config.setPrivateKey(key)
     return config
@@ -106,36 +107,44 @@ def _read(path: Path, what: str) -> bytes:
         raise TlsSetupError(f"Cannot read the {what} {path}: {exc.strerror or exc}") from None
 
 
-def _client_identity(cert_path: Path,
-                     key_path: Path | None) -> tuple[QSslCertificate, QSslKey, list[QSslCertificate]]:
-    """Our certificate, its key and the rest of its chain, from PEM files or a PKCS#12 file."""
+def _client_identity(cert_path: Path, key_path: Path | None,
+                     passphrase: str = "") -> tuple[QSslCertificate, QSslKey, list[QSslCertificate]]:
+    """Our certificate, its key and the rest of its chain, from PEM files or a PKCS#12 file; an encrypted key
+    or PKCS#12 file is opened with ``passphrase``."""
     data = _read(cert_path, "client certificate")
     if cert_path.suffix.lower() in _PKCS12_SUFFIXES or b"-----BEGIN" not in data:
-        return _pkcs12(cert_path, data)
+        return _pkcs12(cert_path, data, passphrase)
     certificates = _pem_certificates(data)
     if not certificates:
         raise TlsSetupError(f"The client certificate {cert_path} holds no PEM certificate")
     key_data = _read(key_path, "client key") if key_path is not None else data
-    if b"ENCRYPTED" in key_data and b"PRIVATE KEY" in key_data:
-        raise TlsSetupError(f"The client key in {key_path or cert_path} is protected by a passphrase; "
-                            "give a key without one (passphrases are not supported yet)")
+    where = key_path or cert_path
+    encrypted = b"ENCRYPTED" in key_data and b"PRIVATE KEY" in key_data
+    if encrypted and not passphrase:
+        raise TlsSetupError(f"The client key in {where} is protected by a passphrase: enter it (TLS, Passphrase; "
+                            "wsinspector run: --client-key-passphrase-env)")
     for algorithm in (QSsl.KeyAlgorithm.Ec, QSsl.KeyAlgorithm.Rsa, QSsl.KeyAlgorithm.Dsa, QSsl.KeyAlgorithm.Dh):
-        key = QSslKey(QByteArray(key_data), algorithm, QSsl.EncodingFormat.Pem, QSsl.KeyType.PrivateKey)
+        key = QSslKey(QByteArray(key_data), algorithm, QSsl.EncodingFormat.Pem, QSsl.KeyType.PrivateKey,
+                      QByteArray(passphrase.encode()))
         if not key.isNull():
             return certificates[0], key, certificates[1:]
-    where = key_path or cert_path
+    if encrypted:
+        raise TlsSetupError(f"The passphrase does not open the client key in {where}: it is wrong")
     raise TlsSetupError(f"No private key found in {where}" + ("" if key_path else "; give the key file too"))
 
 
-def _pkcs12(path: Path, data: bytes) -> tuple[QSslCertificate, QSslKey, list[QSslCertificate]]:
+def _pkcs12(path: Path, data: bytes, passphrase: str) -> tuple[QSslCertificate, QSslKey, list[QSslCertificate]]:
     buffer = QBuffer()
     buffer.setData(QByteArray(data))
     buffer.open(QIODevice.OpenModeFlag.ReadOnly)
     key, certificate = QSslKey(), QSslCertificate()
     chain: list[QSslCertificate] = []
-    if not QSslCertificate.importPkcs12(buffer, key, certificate, chain, QByteArray()):
+    if not QSslCertificate.importPkcs12(buffer, key, certificate, chain, QByteArray(passphrase.encode())):
+        if passphrase:
+            raise TlsSetupError(f"Cannot read the PKCS#12 file {path} with the passphrase given: the passphrase is "
+                                "wrong, or the file is damaged or not PKCS#12")
         raise TlsSetupError(f"Cannot read the PKCS#12 file {path}: it is damaged, not PKCS#12, or protected by a "
-                            "passphrase (passphrases are not supported yet)")
+                            "passphrase (enter it: TLS, Passphrase; wsinspector run: --client-key-passphrase-env)")
     return certificate, key, list(chain)
 
 

@@ -110,6 +110,7 @@ class WireConnection(EngineConnection):
         sock.readyRead.connect(self._on_ready_read)
         sock.disconnected.connect(self._on_disconnected)
         sock.errorOccurred.connect(self._on_error)
+        sock.proxyAuthenticationRequired.connect(self._on_proxy_authentication)
         self._handshake_timer.start(int(target.handshake.timeout_s * 1000))
         # "connect to" reaches another address; the URL's host still names the server (SNI, Host, certificate)
         address, _, port = target.endpoint.connect_to.rpartition(":")

@@ -291,10 +291,12 @@ def _install_excepthook(log_path: Path, report: Callable[[str], object]) -> None
     """An unexpected error is logged with its traceback and reported in one line; the app keeps running."""
 
     def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        from wsinspector.core.secrets import SecretError  # noqa: PLC0415
         from wsinspector.core.store import StoreError  # noqa: PLC0415  (the store loads after the first paint)
 
-        if isinstance(exc, StoreError):
-            # the store refused to save (a damaged file, a full disk): its message is already the user's
+        if isinstance(exc, StoreError | SecretError):
+            # the store or the keyring refused to save (a damaged file, a full disk, a locked keyring): its
+            # message is already the user's
             logging.getLogger(APP_NAME).warning("not saved: %s", exc)
             with contextlib.suppress(Exception):
                 report(str(exc))

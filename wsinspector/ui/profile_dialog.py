@@ -49,17 +49,26 @@ from wsinspector.core.profiles import (
     ReadOnlyProfileError,
     UnknownVariableError,
 )
+from wsinspector.core.redact import is_secret_header, is_secret_name
+from wsinspector.core.secrets import secret_values
+from wsinspector.ui.secret_fields import SecretColumn, SecretEdit
 
 
 class PairTable(QWidget):
-    """An editable name/value table with add and remove buttons."""
+    """An editable name/value table with add and remove buttons; with ``is_secret``, a "Secret" column too
+    (values of the rows it marks shown masked, a Show toggle), defaulting by the row's name."""
 
-    def __init__(self, first: str, second: str, parent: QWidget | None = None) -> None:
+    def __init__(self, first: str, second: str, parent: QWidget | None = None,
+                 is_secret: Callable[[str], bool] | None = None) -> None:
         super().__init__(parent)
-        self.table = QTableWidget(0, 2)
-        self.table.setHorizontalHeaderLabels([first, second])
+        self.table = QTableWidget(0, 2 if is_secret is None else 3)
+        self.table.setHorizontalHeaderLabels([first, second, "Secret"])
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setStretchLastSection(is_secret is None)
+        if is_secret is not None:
+            self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.secrets = None if is_secret is None else SecretColumn(self.table, is_secret)
         self.table.verticalHeader().setVisible(False)
         self.table.setMinimumHeight(90)
         add = QPushButton("Add")
@@ -69,25 +78,40 @@ class PairTable(QWidget):
         buttons = QVBoxLayout()
         buttons.addWidget(add)
         buttons.addWidget(remove)
+        if self.secrets is not None:
+            buttons.addWidget(self.secrets.reveal)
         buttons.addStretch(1)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
 
-    def add_row(self, name: str, value: str) -> None:
+    def add_row(self, name: str, value: str, secret: bool | None = None) -> None:
+        """A row; ``secret`` None: marked secret by its name (and following it while the user types)."""
         row = self.table.rowCount()
         self.table.insertRow(row)
         self.table.setItem(row, 0, QTableWidgetItem(name))
         self.table.setItem(row, 1, QTableWidgetItem(value))
+        if self.secrets is not None:
+            self.secrets.add(row, name, secret)
         if not name:
             self.table.setCurrentCell(row, 0)
             self.table.editItem(self.table.item(row, 0))
 
-    def set_pairs(self, pairs: tuple[tuple[str, str], ...]) -> None:
+    def set_pairs(self, pairs: tuple[tuple[str, str], ...], secret: tuple[str, ...] = ()) -> None:
         self.table.setRowCount(0)
         for name, value in pairs:
-            self.add_row(name, value)
+            self.add_row(name, value, name.lower() in {s.lower() for s in secret})
+
+    def secret_names(self) -> tuple[str, ...]:
+        """The names of the rows marked secret, once each."""
+        if self.secrets is None:
+            return ()
+        names = (self.table.item(row, 0) for row in range(self.table.rowCount()) if self.secrets.is_secret(row))
+        return tuple(dict.fromkeys(item.text().strip() for item in names if item and item.text().strip()))
+
+    def set_secret_names(self, names: tuple[str, ...]) -> None:
+        self.set_pairs(self.pairs(), names)
 
     def pairs(self) -> tuple[tuple[str, str], ...]:
         result = []
@@ -150,8 +174,10 @@ class ProfileDialog(QDialog):
         self.origin.setPlaceholderText("Origin header, e.g. https://example.com (optional)")
         self.subprotocols = QLineEdit()
         self.subprotocols.setPlaceholderText("Offered subprotocols, comma-separated, in order of preference")
-        self.headers = PairTable("Header", "Value")
-        self.variables = PairTable("Variable", "Value")
+        self.headers = PairTable("Header", "Value", is_secret=is_secret_header)
+        self.headers.setObjectName("headers")
+        self.variables = PairTable("Variable", "Value", is_secret=is_secret_name)
+        self.variables.setObjectName("variables")
         self.timeout = QDoubleSpinBox()
         self.timeout.setRange(0.1, 600)
         self.timeout.setDecimals(1)
@@ -260,6 +286,8 @@ class ProfileDialog(QDialog):
                                 folder_too=True)
         self.client_cert = PathEdit("Your certificate: PEM (the key may be in it) or PKCS#12 (.p12, .pfx)")
         self.client_key = PathEdit("The PEM private key of your certificate, when it is not in that file")
+        self.passphrase = SecretEdit("Passphrase of an encrypted key or PKCS#12 file (kept in the keyring)")
+        self.passphrase.setObjectName("tlsPassphrase")
         self.min_tls = QComboBox()
         self.min_tls.setObjectName("minTls")
         for key, label in TLS_VERSIONS.items():
@@ -284,10 +312,12 @@ class ProfileDialog(QDialog):
         self.proxy_user = QLineEdit()
         self.proxy_user.setObjectName("proxyUser")
         self.proxy_user.setPlaceholderText("(optional) for a proxy that asks who you are")
+        self.proxy_password = SecretEdit("(optional) kept in the keyring, never with the connection")
+        self.proxy_password.setObjectName("proxyPassword")
         self.proxy_note = QLabel(
             "The system's setting reads HTTPS_PROXY for wss:// and http_proxy for ws:// (ALL_PROXY for both), "
-            "skips the hosts in NO_PROXY, and never sends localhost through a proxy. A proxy password is not "
-            "kept with the connection: put it in the environment's proxy URL (http://user:password@host:port).")
+            "skips the hosts in NO_PROXY, and never sends localhost through a proxy (a password goes in its URL: "
+            "http://user:password@host:port).")
         self.proxy_note.setWordWrap(True)
         self.proxy_note.setStyleSheet("color: palette(mid);")
         self.engine_note = QLabel()
@@ -313,6 +343,7 @@ class ProfileDialog(QDialog):
         tls_form.addRow("CA file", self.ca_file)
         tls_form.addRow("Client certificate", self.client_cert)
         tls_form.addRow("Client key", self.client_key)
+        tls_form.addRow("Passphrase", self.passphrase)
         tls_form.addRow("Oldest version", self.min_tls)
         tls_form.addRow("Trusted certificates", self.pinned)
         tls_form.addItem(QSpacerItem(0, 0, QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Expanding))
@@ -323,6 +354,7 @@ class ProfileDialog(QDialog):
         proxy_form.addRow("Proxy", self.proxy_mode)
         proxy_form.addRow("Address", proxy_address)
         proxy_form.addRow("User", self.proxy_user)
+        proxy_form.addRow("Password", self.proxy_password)
         proxy_form.addRow("", self.proxy_note)
         proxy_form.addItem(QSpacerItem(0, 0, QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Expanding))
         protocol = QFormLayout()
@@ -364,19 +396,23 @@ class ProfileDialog(QDialog):
         self._fields: dict[tuple[str, str], FieldWidget] = {
             ("", "name"): text_field(self.name),
             ("", "variables"): pairs_field(self.variables),
+            ("", "secret_variables"): secret_names_field(self.variables),
             ("endpoint", "url"): text_field(self.url),
             ("endpoint", "connect_to"): text_field(self.connect_to),
             ("tls", "verify"): check_field(self.tls_verify),
             ("tls", "ca_file"): text_field(self.ca_file.edit),
             ("tls", "client_cert"): text_field(self.client_cert.edit),
             ("tls", "client_key"): text_field(self.client_key.edit),
+            ("tls", "passphrase"): secret_field(self.passphrase.edit),
             ("tls", "min_version"): choice_field(self.min_tls),
             ("tls", "pinned"): lines_field(self.pinned),
             ("proxy", "mode"): choice_field(self.proxy_mode),
             ("proxy", "host"): text_field(self.proxy_host),
             ("proxy", "port"): spin_field(self.proxy_port),
             ("proxy", "username"): text_field(self.proxy_user),
+            ("proxy", "password"): secret_field(self.proxy_password.edit),
             ("handshake", "headers"): pairs_field(self.headers),
+            ("handshake", "secret_headers"): secret_names_field(self.headers),
             ("handshake", "subprotocols"): list_field(self.subprotocols),
             ("handshake", "origin"): text_field(self.origin),
             ("handshake", "timeout_s"): spin_field(self.timeout),
@@ -411,7 +447,7 @@ class ProfileDialog(QDialog):
     @Slot()
     def _update_proxy_fields(self) -> None:
         given = self.proxy_mode.currentData() in (PROXY_HTTP, PROXY_SOCKS5)
-        for widget in (self.proxy_host, self.proxy_port, self.proxy_user):
+        for widget in (self.proxy_host, self.proxy_port, self.proxy_user, self.proxy_password):
             widget.setEnabled(given)
 
     @Slot()
@@ -433,7 +469,10 @@ class ProfileDialog(QDialog):
             changes.setdefault(record, {})[name] = widget.read()
         top = changes.pop("")
         top["name"] = top["name"] or self._profile.name
-        return self._profile.with_changes(**top, **changes)
+        edited = self._profile.with_changes(**top, **changes)
+        # a kept secret the user emptied is no longer missing: it was left empty on purpose
+        values = secret_values(edited)
+        return edited.with_changes(kept_secrets=tuple(p for p in edited.kept_secrets if values.get(p)))
 
     def accept(self) -> None:
         if self._profile.read_only:
@@ -483,6 +522,11 @@ def text_field(widget: QLineEdit) -> FieldWidget:
     return FieldWidget(lambda: widget.text().strip(), lambda value: widget.setText(str(value)))
 
 
+def secret_field(widget: QLineEdit) -> FieldWidget:
+    """A secret, as typed (spaces may belong to it)."""
+    return FieldWidget(widget.text, lambda value: widget.setText(str(value)))
+
+
 def list_field(widget: QLineEdit) -> FieldWidget:
     """A tuple of strings as one comma-separated line."""
     return FieldWidget(lambda: tuple(p.strip() for p in widget.text().split(",") if p.strip()),
@@ -497,6 +541,11 @@ def lines_field(widget: QPlainTextEdit) -> FieldWidget:
 
 def pairs_field(widget: PairTable) -> FieldWidget:
     return FieldWidget(widget.pairs, lambda value: widget.set_pairs(tuple(_pairs(value))))
+
+
+def secret_names_field(widget: PairTable) -> FieldWidget:
+    """The names of a table's rows marked secret (written after the rows themselves)."""
+    return FieldWidget(widget.secret_names, lambda value: widget.set_secret_names(tuple(_strings(value))))
 
 
 def spin_field(widget: QSpinBox | QDoubleSpinBox) -> FieldWidget:

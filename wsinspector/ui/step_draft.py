@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from wsinspector.core.jsonpath import JsonPathError, parse_json_path
 from wsinspector.core.payloads import PayloadError, parse_hex, parse_json
-from wsinspector.core.scenario.jsonpath import JsonPathError, parse_json_path
 from wsinspector.core.scenario.model import (
     OPCODE_NAMES,
     BinaryPayload,

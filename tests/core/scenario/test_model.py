@@ -7,7 +7,7 @@ import re
 import pytest
 
 from wsinspector.core.frames import Opcode
-from wsinspector.core.scenario.jsonpath import JsonPathError
+from wsinspector.core.jsonpath import JsonPathError
 from wsinspector.core.scenario.model import ExpectStep, JsonMatcher, OpcodeMatcher, RegexMatcher, WaitStep
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from wsinspector.core.profiles import (
@@ -132,13 +132,12 @@ def _connection(draft: Draft) -> tuple[Imported, list[str]]:
 
 
 def mark_secrets(profile: ConnectionProfile, headers: Sequence[str], variables: Sequence[str]) -> ConnectionProfile:
-    """``profile`` with these headers and variables marked secret, where the profile can say so
-    (``Handshake.secret_headers``, ``ConnectionProfile.secret_variables``); as it is where it cannot."""
+    """``profile`` with these headers and variables marked secret (kept in the keyring once saved)."""
     changes: dict[str, object] = {}
-    if headers and "secret_headers" in {f.name for f in fields(Handshake)}:
-        changes["handshake"] = {"secret_headers": tuple(headers)}
-    if variables and "secret_variables" in {f.name for f in fields(ConnectionProfile)}:
-        changes["secret_variables"] = tuple(variables)
+    if headers:
+        changes["handshake"] = {"secret_headers": tuple(dict.fromkeys((*profile.handshake.secret_headers, *headers)))}
+    if variables:
+        changes["secret_variables"] = tuple(dict.fromkeys((*profile.secret_variables, *variables)))
     return profile.with_changes(**changes) if changes else profile
 
 

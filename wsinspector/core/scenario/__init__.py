@@ -4,7 +4,6 @@ A *test file* (format described in ``docs/test-format.md``) lists steps: message
 expect, waits. This package holds everything about it that needs no network and no Qt, a module per concern:
 
 - :mod:`.model`: the test, its steps, payloads and matchers, frozen and comparable;
-- :mod:`.jsonpath`: the JSON paths that captures and ``ignore`` use;
 - :mod:`.yaml_io`: :func:`~.yaml_io.load` and :func:`~.yaml_io.dump`, the YAML file format, with errors that
   name the line, the column and the field;
 - :mod:`.auth_io`: the ``auth`` section (a connection's auth settings, secrets only as variables);

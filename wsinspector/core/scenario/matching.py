@@ -9,9 +9,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from wsinspector.core.jsonpath import JsonPath, format_json_path, parse_json_path, path_matches, resolve_json_path
+
 from ..frames import Opcode, describe_close_code, parse_close_payload
 from ..payloads import PayloadError, decode_text, hexdump, parse_json
-from .jsonpath import JsonPath, format_json_path, parse_json_path, path_matches, resolve_json_path
 from .model import BytesMatcher, ExpectStep, JsonMatcher, Matcher, OpcodeMatcher, RegexMatcher, TextMatcher, WaitStep
 from .variables import expand, expand_json
 

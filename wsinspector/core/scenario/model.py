@@ -9,9 +9,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from wsinspector.core.jsonpath import WILDCARD, JsonPathError, parse_json_path
+
 from ..frames import Opcode
 from ..profiles import Auth, Tls
-from .jsonpath import WILDCARD, JsonPathError, parse_json_path
 
 #: The format version this code reads and writes (the ``version`` key).
 FORMAT_VERSION = 1

@@ -29,8 +29,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import unquote_plus
 
+from wsinspector.core.jsonpath import PathSegment, format_json_path
+
 from ..redact import REDACTED, is_secret_field, is_secret_header, is_secret_name, rewrite_url
-from .jsonpath import PathSegment, format_json_path
 from .model import (
     ExpectStep,
     JsonMatcher,
@@ -166,8 +167,8 @@ def _redact_url(url: str, secrets: _Secrets) -> str:
     return rewrite_url(url, userinfo, parameter)
 
 
-def _redact_header(name: str, value: str, secrets: _Secrets) -> str:
-    if not is_secret_header(name) or not value or secrets.mark_used_in(value):
+def _redact_header(name: str, value: str, secrets: _Secrets, marked: bool = False) -> str:
+    if not (marked or is_secret_header(name)) or not value or secrets.mark_used_in(value):
         return value
     wanted = name.lower()
     scheme = _AUTH_SCHEME.fullmatch(value)
@@ -224,14 +225,19 @@ def _step(step: Step, pairs: list[tuple[str, str]]) -> Step:
     return step
 
 
-def without_secrets(test: Scenario) -> Redacted:
-    """The test with its credentials turned into variables it does not define (see the module's text)."""
+def without_secrets(test: Scenario, *, secret_variables: Iterable[str] = (),
+                    secret_headers: Iterable[str] = ()) -> Redacted:
+    """The test with its credentials turned into variables it does not define (see the module's text);
+    ``secret_variables`` and ``secret_headers`` are marked secret by the user, whatever their names say."""
     secrets = _Secrets(test.variables)
+    marked_variables = set(secret_variables)
     for name, value in test.variables:
-        if is_secret_name(name) and value != self_standing(name):
+        if (is_secret_name(name) and value != self_standing(name)) or name in marked_variables:
             secrets.mark(name)
     url = _redact_url(test.url, secrets)
-    headers = tuple((name, _redact_header(name, value, secrets)) for name, value in test.headers)
+    marked_headers = {name.lower() for name in secret_headers}
+    headers = tuple((name, _redact_header(name, value, secrets, name.lower() in marked_headers))
+                    for name, value in test.headers)
     steps: list[Step] = []
     for step in test.steps:
         if isinstance(step, SendStep) and isinstance(step.payload, JsonPayload):

@@ -15,9 +15,10 @@ import yaml
 from yaml.events import AliasEvent, MappingStartEvent, ScalarEvent, SequenceStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from wsinspector.core.jsonpath import WILDCARD, JsonPathError, parse_json_path
+
 from ..payloads import PayloadError, parse_base64, parse_hex
 from ..profiles import TLS_VERSIONS, Auth, ProfileError, Tls, normal_fingerprint, validate_url
-from .jsonpath import WILDCARD, JsonPathError, parse_json_path
 from .model import (
     DEFAULT_TIMEOUT_S,
     FORMAT_VERSION,

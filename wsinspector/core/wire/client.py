@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
@@ -22,6 +23,12 @@ def deflate_factory(target: ResolvedTarget) -> ClientPerMessageDeflateFactory:
     )
 
 
+#: the protocol's logger: websockets logs the opening request's headers (credentials among them) at DEBUG, so
+#: this logger never goes below INFO whatever the app's level
+_PROTOCOL_LOG = logging.getLogger("wsinspector.wire.protocol")
+_PROTOCOL_LOG.setLevel(logging.INFO)
+
+
 def client_engine(target: ResolvedTarget, *, sink: FrameSink, whole_in: WholeInSink,
                   on_event: Callable[[WireEvent], object], host: str = "",
                   port: int | None = None) -> WireEngine:
@@ -33,6 +40,7 @@ def client_engine(target: ResolvedTarget, *, sink: FrameSink, whole_in: WholeInS
         extensions=[deflate_factory(target)] if target.compression.deflate else None,
         subprotocols=list(target.handshake.subprotocols) or None,  # type: ignore[arg-type]
         max_size=(target.limits.max_message_size, target.limits.max_frame_size),
+        logger=_PROTOCOL_LOG,
     )
     proto.auto_pong = target.protocol.auto_pong
     return WireEngine(proto, sink=sink, whole_in=whole_in, on_event=on_event,

@@ -1,5 +1,5 @@
-"""JSON paths as test files write them (``$.user.id``, ``$["odd key"][0]``, ``$.items[*]``): parsing,
-canonical text, matching a concrete path against a pattern, and the value at a path."""
+"""JSON paths as test files and an auth login's captures write them (``$.user.id``, ``$["odd key"][0]``,
+``$.items[*]``): parsing, canonical text, matching a concrete path against a pattern, and the value at a path."""
 
 from __future__ import annotations
 

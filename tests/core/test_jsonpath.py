@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from wsinspector.core.scenario.jsonpath import (
+from wsinspector.core.jsonpath import (
     WILDCARD,
     JsonPathError,
     format_json_path,

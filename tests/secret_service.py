@@ -1,0 +1,105 @@
+"""A real Secret Service for the tests that need one: gnome-keyring-daemon on a D-Bus session bus of its own
+(``dbus-run-session``), its keyrings in a temporary home, unlocked with a password fed on stdin. The ``keyring``
+library is pointed at that bus and nowhere else; the developer's own keyring is never touched."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+#: the packages that give gnome-keyring-daemon and dbus-run-session (Debian and Ubuntu)
+PACKAGES = "gnome-keyring dbus"
+
+#: a session bus that starts no service by itself: probing for the Secret Service before gnome-keyring has
+#: taken its name must not make the bus start another, locked one
+_BUS_CONFIG = """\
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:tmpdir={tmp}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+
+_SESSION = """\
+echo "$DBUS_SESSION_BUS_ADDRESS" > "$1.tmp" && mv "$1.tmp" "$1"
+gnome-keyring-daemon --foreground --unlock --components=secrets < "$2" > "$1.log" 2>&1 &
+daemon=$!
+cat > /dev/null  # until the test closes this end
+kill "$daemon"
+wait "$daemon"
+"""
+
+
+def _answers() -> bool:
+    """Whether the Secret Service is on the bus with its default keyring (each probe closes its connection)."""
+    from contextlib import closing
+
+    import secretstorage
+
+    try:
+        with closing(secretstorage.dbus_init()) as connection:
+            return bool(secretstorage.check_service_availability(connection)
+                        and not secretstorage.get_default_collection(connection).is_locked())
+    except Exception:  # not up yet: any error of the bus or the service
+        return False
+
+
+@pytest.fixture
+def secret_service(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A running, unlocked Secret Service that ``keyring`` (and so the app) uses for this test."""
+    missing = [tool for tool in ("gnome-keyring-daemon", "dbus-run-session") if shutil.which(tool) is None]
+    if missing:
+        pytest.fail(f"{' and '.join(missing)} not found: the keyring tests need gnome-keyring and D-Bus "
+                    f"(scripts/qt-system-packages.sh {PACKAGES} installs them; scripts/test runs it)")
+    import keyring
+    from keyring.backends import SecretService, fail
+
+    home = tmp_path / "keyring-home"
+    runtime = home / "run"
+    runtime.mkdir(parents=True)
+    runtime.chmod(0o700)
+    password = tmp_path / "keyring-password"
+    password.write_text("test keyring password")
+    address = tmp_path / "bus-address"
+    env = {**os.environ, "HOME": str(home), "XDG_RUNTIME_DIR": str(runtime),
+           "XDG_DATA_HOME": str(home / ".local" / "share"), "XDG_CONFIG_HOME": str(home / ".config")}
+    env.pop("DBUS_SESSION_BUS_ADDRESS", None)
+    config = tmp_path / "session-bus.conf"
+    config.write_text(_BUS_CONFIG.format(tmp=tmp_path))
+    command = ["dbus-run-session", f"--config-file={config}", "--", "sh", "-c", _SESSION, "session", str(address),
+               str(password)]
+    proc = subprocess.Popen(command, stdin=subprocess.PIPE, env=env, stderr=subprocess.DEVNULL)
+    try:
+        qtbot.waitUntil(address.exists, timeout=30_000)
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address.read_text().strip())
+        monkeypatch.delenv("WSINSPECTOR_KEYRING", raising=False)
+        monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.SecretService.Keyring")
+        try:
+            qtbot.waitUntil(_answers, timeout=30_000)
+        except qtbot.TimeoutError:
+            log = address.with_name(address.name + ".log")
+            pytest.fail(f"the Secret Service did not answer: {log.read_text() if log.exists() else 'no log'}")
+        keyring.set_keyring(SecretService.Keyring())
+        yield
+    finally:
+        keyring.set_keyring(fail.Keyring())
+        assert proc.stdin is not None
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=30)
