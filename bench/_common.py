@@ -59,6 +59,7 @@ def qt_app() -> Any:
     """The QApplication, offscreen unless a platform was chosen; imports Qt only when called (the flood
     server process stays free of it)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("WSINSPECTOR_KEYRING", "memory")  # no keyring prompt, no warning: nothing secret here
     from PySide6.QtCore import qInstallMessageHandler  # noqa: PLC0415
     from PySide6.QtWidgets import QApplication  # noqa: PLC0415
 
