@@ -14,6 +14,7 @@ import pytest
 from tests.core.test_stored_session import assert_same, stored_rows
 from tests.peers import WebsocketsPeer, sends_then_drops, server_frame
 from wsinspector.app import connection as connection_module
+from wsinspector.app import recording as recording_module
 from wsinspector.app.connection import ConnectionController
 from wsinspector.app.sessions import SessionsController
 from wsinspector.core.events import CloseInfo, Failure, FailureKind
@@ -532,3 +533,26 @@ def test_a_connection_that_is_not_recorded_keeps_its_newest_frames_and_says_it_d
     with qtbot.waitSignal(controller.closed, timeout=WAIT_MS):
         controller.disconnect()
     assert store.sessions() == []
+
+
+def test_a_flood_is_stored_a_slice_at_a_time_and_the_views_are_told_only_what_is_stored(
+    qtbot: Any, controller: ConnectionController, store: Store, websockets_peer: StartPeer,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no time to spare per flush, each turn stores one slice: the rest waits for the next turn, and what
+    the views are told has arrived is always already in the file."""
+    monkeypatch.setattr(connection_module, "SAVE_BUDGET_S", 0.0)
+    monkeypatch.setattr(recording_module, "SAVE_SLICE_FRAMES", 500)
+    _, url = websockets_peer(flood)
+    session_id = open_session(qtbot, controller, url)
+    announced: list[tuple[int, int, int]] = []
+    controller.frames_appended.connect(
+        lambda first, last: announced.append((first, last, store.stored_frame_count(session_id))))
+    total = len(list(expected_payloads()))
+    controller.send(b"go", True)
+    qtbot.waitUntil(lambda: bool(announced) and announced[-1][1] + 1 >= total, timeout=WAIT_MS)
+    assert all(stored > last for _first, last, stored in announced)
+    assert [first for first, _, _ in announced] == [0] + [last + 1 for _, last, _ in announced[:-1]]
+    assert all(last - first + 1 <= 500 for first, last, _ in announced)  # a slice per turn at most
+    disconnect(qtbot, controller)
+    assert_stored_like_the_log(store, controller, session_id)

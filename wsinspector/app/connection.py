@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL_MS = 50
+#: how long a flush may spend storing frames before it lets the window have its turn
+SAVE_BUDGET_S = 0.004
 RATES_INTERVAL_MS = 500
 #: the newest frames a live session keeps in memory, and at most this much of their payloads; it lets go of
 #: older ones once it holds twice as many (recorded ones are read back from the store, the others are dropped)
@@ -113,7 +115,13 @@ class ConnectionController(QObject, LogRecording):
         self._flush_timer = QTimer(self)
         self._flush_timer.setObjectName("sessionFlush")
         self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
-        self._flush_timer.timeout.connect(self.flush)
+        self._flush_timer.timeout.connect(self._flush_slice)
+        #: a flush that could not store everything within its budget goes on at the next turn of the loop
+        self._save_more = QTimer(self)
+        self._save_more.setObjectName("sessionSaveMore")
+        self._save_more.setSingleShot(True)
+        self._save_more.setInterval(0)
+        self._save_more.timeout.connect(self._flush_slice)
         self.healthy = True
         self._target: ResolvedTarget | None = None
         #: what a profile's ``{{variables}}`` resolve to (the app's: globals, the connection's, the active
@@ -363,6 +371,7 @@ class ConnectionController(QObject, LogRecording):
         self.flush()
         self._finish_recording(SessionStatus.CLOSED, None, "")
         self._flush_timer.stop()
+        self._save_more.stop()
         self._heartbeat.stop()
         self._rates_timer.stop()
         self._discard_connection()
@@ -374,18 +383,34 @@ class ConnectionController(QObject, LogRecording):
 
     @Slot()
     def flush(self) -> None:
+        """Store every frame received so far and tell the views."""
+        self._save_more.stop()
+        self._flush(len(self.log) - 1, None)
+
+    @Slot()
+    def _flush_slice(self) -> None:
+        """The flush timer's: store what arrived for a few milliseconds at most, the rest at the next turn."""
         last = len(self.log) - 1
-        self._save_frames(last)
+        self._flush(last, SAVE_BUDGET_S)
+        if self.is_recording and self._saved <= last:
+            self._save_more.start()
+
+    def _flush(self, last: int, budget_s: float | None) -> None:
+        if budget_s is None:
+            self._save_frames(last)
+        else:
+            self._save_frames_within(last, budget_s)
         # a frame not recorded yet stays in memory while the recording goes on; what a deleted session had
         # recorded is not there to read back
         self.log.keep_window(WINDOW_FRAMES, WINDOW_BYTES, self._saved if self.is_recording else last + 1,
                              self._saved if self.session_id is not None else 0)
         if not self.healthy and not self._heartbeat_late():
             self._set_health(True, "")
-        if last >= self._flushed:
+        shown = min(last, self._saved - 1) if self.is_recording else last  # the views show what is stored
+        if shown >= self._flushed:
             first = self._flushed
-            self._flushed = last + 1
-            self.frames_appended.emit(first, last)
+            self._flushed = shown + 1
+            self.frames_appended.emit(first, shown)
 
     @Slot()
     def _sample_rates(self) -> None:

@@ -11,16 +11,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import platformdirs
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from wsinspector import APP_NAME
+from wsinspector.app.checkpoint import Checkpointer
 from wsinspector.app.connection import ConnectionController
 from wsinspector.app.connections import ConnectionsController
 from wsinspector.app.environments import EnvironmentsController
 from wsinspector.app.secrets import open_keeper
 from wsinspector.app.sessions import SessionsController
 from wsinspector.core.secrets import SecretError, SecretKeeper
-from wsinspector.core.store import Store, StoreError
+from wsinspector.core.store import WAL_LIMIT_BYTES, Store, StoreError
 
 if TYPE_CHECKING:
     from wsinspector.net.server import EchoServer
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 
 DATA_DIR_ENV = "WSINSPECTOR_DATA_DIR"
 DB_NAME = "wsinspector.sqlite3"
+#: how often the write-ahead log's size is looked at (a checkpoint is asked for once it has grown)
+CHECKPOINT_CHECK_MS = 250
 
 
 def default_data_dir() -> Path:
@@ -103,6 +106,15 @@ class AppContext(QObject):
                                  f"were in {self.db_path}.")
         self.sessions = SessionsController(self.store, self)
         self._apply_retention()
+        self._checkpointer: Checkpointer | None = None
+        self._checkpoint_timer = QTimer(self)
+        self._checkpoint_timer.setObjectName("walCheckpoint")
+        self._checkpoint_timer.setInterval(CHECKPOINT_CHECK_MS)
+        self._checkpoint_timer.timeout.connect(self._check_wal)
+        if self.saving:
+            self._checkpointer = Checkpointer(self.db_path)
+            self.store.set_autocheckpoint(False)
+            self._checkpoint_timer.start()
         #: one controller per open connection, in the order they were opened
         self.controllers: list[ConnectionController] = []
         #: the window's connection
@@ -167,9 +179,30 @@ class AppContext(QObject):
         self.first_start = created and self.saving
         self.echo_started.emit(self.echo_url)
 
+    @Slot()
+    def _check_wal(self) -> None:
+        """Ask for a checkpoint when the write-ahead log has grown; if the checkpointer has stopped, commits
+        checkpoint again as SQLite does by default."""
+        checkpointer = self._checkpointer
+        if checkpointer is None:
+            return
+        if checkpointer.error or not checkpointer.alive:
+            log.warning("checkpoints back on the window's thread: %s", checkpointer.error or "the thread ended")
+            self._stop_checkpointer()
+            self.store.set_autocheckpoint(True)
+        elif self.store.wal_bytes() > WAL_LIMIT_BYTES:
+            checkpointer.request()
+
+    def _stop_checkpointer(self) -> None:
+        self._checkpoint_timer.stop()
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
+
     def shutdown(self) -> None:
         for controller in self.controllers:
             controller.shutdown()
         if self.echo is not None:
             self.echo.close()
+        self._stop_checkpointer()
         self.store.close()

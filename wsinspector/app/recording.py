@@ -5,8 +5,12 @@ from __future__ import annotations
 import sqlite3
 import time
 
+from wsinspector.core.chunks import CHUNK_FRAMES
 from wsinspector.core.log import FrameLog
 from wsinspector.core.store import Store, StoreError
+
+#: frames stored per transaction when a flush saves in slices: two whole chunks
+SAVE_SLICE_FRAMES = 2 * CHUNK_FRAMES
 
 
 class LogRecording:
@@ -45,6 +49,17 @@ class LogRecording:
             self._recording_failed(str(exc))
             return
         self._saved = last + 1
+
+    def _save_frames_within(self, last: int, budget_s: float) -> None:
+        """Store the frames not stored yet, up to ``last``, a couple of chunks per transaction, for at most about
+        ``budget_s``: what is left waits for the next turn of the event loop, so a flood's flush never holds the
+        window for long. (The frames not stored yet stay in memory meanwhile.)"""
+        deadline = time.monotonic() + budget_s
+        while self.is_recording and self._saved <= last:
+            start = self._open_chunk if self._open_chunk is not None else self._saved
+            self._save_frames(min(last, start + SAVE_SLICE_FRAMES - 1))
+            if time.monotonic() >= deadline:
+                return
 
     def _event(self, kind: str, text: str) -> int:
         """A connection event (disconnect, reconnect, timeout…) into the log and the recorded session; its

@@ -308,6 +308,9 @@ def _v8(db: sqlite3.Connection) -> None:
         db.execute("PRAGMA secure_delete = OFF")
 
 
+#: the size the write-ahead log is cut back to once checkpointed (and over which the app asks for a checkpoint)
+WAL_LIMIT_BYTES = 4 * 1024 * 1024
+
 #: MIGRATIONS[i] brings a database from user_version i to i + 1.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -439,6 +442,22 @@ class Store:
 
     def close(self) -> None:
         self._db.close()
+
+    def set_autocheckpoint(self, on: bool) -> None:
+        """Whether a commit copies the write-ahead log into the file once it has grown (SQLite's default, every
+        1,000 pages); off, someone else checkpoints (``app/checkpoint.py``)."""
+        self._db.execute(f"PRAGMA wal_autocheckpoint = {1000 if on else 0}")
+        # a log emptied by a checkpoint is cut back to this size, so that its size tells how much is new in it
+        self._db.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT_BYTES}")
+
+    def wal_bytes(self) -> int:
+        """The size of the write-ahead log file (0 without one)."""
+        if self.path is None:
+            return 0
+        try:
+            return self.path.with_name(self.path.name + "-wal").stat().st_size
+        except OSError:
+            return 0
 
     # -- profiles ---------------------------------------------------------------------------------
 
