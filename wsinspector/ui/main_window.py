@@ -214,6 +214,7 @@ class MainWindow(QMainWindow):
         context.environments.active_changed.connect(self._on_environment_changed)
         context.environments.environments_changed.connect(self._on_environment_changed)
         self._on_environment_changed()
+        context.defaults.changed.connect(inspector.on_defaults_changed)
         context.echo_started.connect(self.on_echo_started)
         context.echo_failed.connect(lambda message: self.banner.show_message(message, "warning"))
 
@@ -249,6 +250,7 @@ class MainWindow(QMainWindow):
 
         view = ScenariosView(self.context.store, self.context.echo_url or "")
         view.environment_layers = self.context.environments.run_layers
+        view.connection_defaults = lambda: self.context.defaults.defaults
         view.banner_requested.connect(self._on_tests_banner)
         view.session_recorded.connect(self.sessions_view.refresh)
         view.open_session_requested.connect(self.open_session)
