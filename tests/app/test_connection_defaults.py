@@ -161,3 +161,29 @@ def test_the_defaults_survive_a_restart_and_their_secrets_never_reach_sqlite(qtb
     again.save(ConnectionDefaults())
     assert keeper.get(secret_key("tls.passphrase")) is None
     store.close()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_test_run_uses_the_app_defaults_and_its_own_tls_wins(qtbot: Any, tmp_path: Path,
+                                                              websockets_server: Callable[..., Any],
+                                                              engine: str) -> None:
+    from wsinspector.app.replayer import ReplayController
+    from wsinspector.core.scenario.model import ExpectStep, Scenario, SendStep, TextMatcher, TextPayload
+
+    ca = Authority(tmp_path)
+    (tmp_path / "other").mkdir()
+    other = Authority(tmp_path / "other", "another CA")
+    peer = websockets_server(ssl=ca.issue("server").server_context())
+    steps = (SendStep(TextPayload("hi")), ExpectStep(TextMatcher("hi")))
+    defaults = ConnectionDefaults(tls=Tls(ca_file=str(ca.cert)))
+
+    def run(test: Scenario) -> Any:
+        controller = ReplayController(test, engine=engine, defaults=defaults)
+        with qtbot.waitSignal(controller.finished, timeout=WAIT_MS) as blocker:
+            controller.start()
+        controller.deleteLater()
+        return blocker.args[0]
+
+    assert run(Scenario("plain", _wss(peer.url), steps)).ok
+    own = run(Scenario("own CA", _wss(peer.url), steps, tls=Tls(ca_file=str(other.cert))))
+    assert not own.ok and "certificate" in own.error.lower()
