@@ -26,7 +26,7 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 
 
-COMMANDS = ("serve", "run", "connections", "envs", "import", "import-command", "export")
+COMMANDS = ("serve", "run", "connections", "envs", "defaults", "import", "import-command", "export")
 SMOKE_TEST_ENV = "WSINSPECTOR_SMOKE_TEST"
 
 
@@ -53,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     # SUPPRESS: without the option here, the top-level --data-dir stays
     envs.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                       help="the data folder (default: the platform's user data folder)")
+    defaults = sub.add_parser("defaults", help="print the app-wide connection defaults (TLS and proxy) kept in the "
+                              "data folder, which run applies; secret values are never printed")
+    defaults.add_argument("--json", action="store_true", help="print them as JSON")
+    # SUPPRESS: without the option here, the top-level --data-dir stays
+    defaults.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
+                          help="the data folder (default: the platform's user data folder)")
     from wsinspector import cli_transfer
 
     cli_transfer.add_parsers(sub)
@@ -97,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_connections.list_connections(args)
     if args.command == "envs":
         return list_environments(getattr(args, "data_dir", None), args.json)
+    if args.command == "defaults":
+        from wsinspector.cli_defaults import print_defaults
+
+        return print_defaults(getattr(args, "data_dir", None), args.json)
     if args.command in ("import", "import-command", "export"):
         from wsinspector import cli_transfer
 
@@ -221,6 +231,10 @@ def _add_run_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                      help="where the replay is recorded as a session (default: the platform's user data folder)")
     run.add_argument("--no-record", action="store_true", help="do not record the replay as a session")
+    run.add_argument("--no-defaults", action="store_true",
+                     help="ignore the app-wide connection defaults (TLS and proxy) kept in the data folder; without "
+                          "it they apply where the test and these options leave a setting unset "
+                          f"(see: {APP_NAME} defaults)")
 
 
 def _connection_changes(args: argparse.Namespace) -> dict[str, dict[str, object]]:
@@ -268,9 +282,10 @@ def _proxy_option(text: str) -> dict[str, object]:
             "password": choice.password}
 
 
-def _warn_if_unverified(target: ResolvedTarget) -> None:
+def _warn_if_unverified(target: ResolvedTarget, insecure: bool) -> None:
     if target.url.lower().startswith("wss:") and not target.tls.verify:
-        _err("warning: --insecure: the server's certificate is not verified; any certificate is accepted")
+        why = "--insecure" if insecure else "the app-wide connection defaults"
+        _err(f"warning: {why}: the server's certificate is not verified; any certificate is accepted")
 
 
 def _environment_name(name: str) -> str:
@@ -433,7 +448,9 @@ def _print_run_errors(result: RunResult, said_error: list[str], shown: Callable[
 
 def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
     """``wsinspector run``: headless (QCoreApplication: no display, no widgets)."""
+    from wsinspector.cli_defaults import run_defaults
     from wsinspector.core.auth import checked_target, redacted_url
+    from wsinspector.core.connection_defaults import effective
     from wsinspector.core.profiles import ProfileError
     from wsinspector.core.scenario.run import parse_speed
     from wsinspector.core.scenario.variables import check_variables, initial_variables, to_profile
@@ -470,6 +487,8 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
             profile = profile.with_changes(handshake={"timeout_s": args.connect_timeout})
         changes = _connection_changes(args)
         profile = profile.with_changes(**changes)
+        defaults = None if args.no_defaults else run_defaults(args)
+        profile = effective(profile, defaults)
         target = checked_target(profile)
     except ProfileError as exc:  # unknown variables included
         _err(f"{path}: {exc}")
@@ -504,8 +523,8 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
     controller = ReplayController(test, variables=overrides, url=args.url, speed=speed, engine=args.engine,
                                   connect_timeout_s=args.connect_timeout, store=store,
                                   replay_of=str(path.resolve()), changes=changes,
-                                  base_dir=path.resolve().parent, secrets=secrets)
-    _warn_if_unverified(target)
+                                  base_dir=path.resolve().parent, secrets=secrets, defaults=defaults)
+    _warn_if_unverified(target, args.insecure)
     speed_text = "max" if speed == 0 else f"{speed:g}x"
     steps_text = f"{len(test.steps)} step{'s' if len(test.steps) != 1 else ''}"
     print(shown(f"{name}: {steps_text} against {redacted_url(target)} ({target.protocol.engine} engine, "

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from wsinspector.app.auth import PreConnect
 from wsinspector.app.recording import LogRecording
 from wsinspector.core.auth import checked_target, needs_requests, prepared_target, redacted_url
+from wsinspector.core.connection_defaults import ConnectionDefaults, applied, effective
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
 from wsinspector.core.frames import is_sendable_close_code
 from wsinspector.core.latency import PingPayloads
@@ -127,6 +128,8 @@ class ConnectionController(QObject, LogRecording):
         #: what a profile's ``{{variables}}`` resolve to (the app's: globals, the connection's, the active
         #: environment's); without it, the profile's own
         self.variables_source: Callable[[ConnectionProfile], dict[str, str]] | None = None
+        #: the app-wide TLS and proxy defaults a connect applies (``core/connection_defaults.py``); none without it
+        self.defaults_source: Callable[[], ConnectionDefaults] | None = None
         #: the variables the current session was connected with (the composer's messages resolve them too)
         self.variables: dict[str, str] = {}
         self._user_closed = False
@@ -163,10 +166,18 @@ class ConnectionController(QObject, LogRecording):
     def outgoing_frame_size(self) -> int:
         return self._connection.outgoing_frame_size if self._connection else 512 * 1024
 
+    def effective(self, profile: ConnectionProfile) -> ConnectionProfile:
+        """``profile`` as it connects: with the app-wide TLS and proxy defaults applied."""
+        return effective(profile, self.defaults_source() if self.defaults_source else None)
+
     def connect_to(self, profile: ConnectionProfile) -> bool:
-        """Start a new session against ``profile``. False (and ``failed``) when its settings are invalid."""
+        """Start a new session against ``profile`` (with the app-wide defaults applied: ``profile`` is then the
+        connection as connected). False (and ``failed``) when its settings are invalid."""
         if self._state is not ConnectionState.CLOSED:
             raise RuntimeError("disconnect first")
+        defaults = self.defaults_source() if self.defaults_source else None
+        from_defaults = applied(profile, defaults)
+        profile = effective(profile, defaults)
         variables = self.variables_source(profile) if self.variables_source else dict(profile.variables)
         try:
             target = checked_target(profile, variables)  # what the requests before connecting give stands in
@@ -190,6 +201,8 @@ class ConnectionController(QObject, LogRecording):
         self._attempt = 0
         self._rates.reset()
         self._start_recording(profile, redacted_url(target))
+        if from_defaults:
+            self._event("defaults", f"app-wide connection defaults: {'; '.join(from_defaults)}")
         if target.url.lower().startswith("wss:") and not target.tls.verify:
             self._event("tls", "the server's certificate is not verified: any certificate is accepted")
         self.session_started.emit()

@@ -17,6 +17,7 @@ from wsinspector import APP_NAME
 from wsinspector.app.checkpoint import Checkpointer
 from wsinspector.app.connection import ConnectionController
 from wsinspector.app.connections import ConnectionsController
+from wsinspector.app.defaults import DefaultsController
 from wsinspector.app.environments import EnvironmentsController
 from wsinspector.app.secrets import open_keeper
 from wsinspector.app.sessions import SessionsController
@@ -104,6 +105,14 @@ class AppContext(QObject):
         if self.environments.load_error:
             self.warnings.append(f"{self.environments.load_error}: the environments are left out, and left as they "
                                  f"were in {self.db_path}.")
+        #: the app-wide TLS and proxy defaults every connection uses unless it says otherwise
+        self.defaults = DefaultsController(self.store, self.secrets, self)
+        if self.defaults.load_error:
+            self.warnings.append(f"{self.defaults.load_error}: the connection defaults are left out, and left as "
+                                 f"they were in {self.db_path}.")
+        elif self.defaults.missing:
+            self.warnings.append(f"The keyring has no value for the connection defaults' "
+                                 f"{' and '.join(self.defaults.missing)}: enter it again in Connection defaults….")
         self.sessions = SessionsController(self.store, self)
         self._apply_retention()
         self._checkpointer: Checkpointer | None = None
@@ -132,6 +141,7 @@ class AppContext(QObject):
         controller = ConnectionController(self.store if self.saving else None, self)
         self.sessions.session_deleted.connect(controller.on_session_deleted)
         controller.variables_source = self.environments.variables_for
+        controller.defaults_source = lambda: self.defaults.defaults
         controller.session_saved.connect(self._apply_retention)
         controller.session_started.connect(partial(self._on_session_started, controller))
         self.controllers.append(controller)

@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from wsinspector.app.auth import PreConnect
 from wsinspector.app.recording import LogRecording
 from wsinspector.core.auth import checked_target, needs_requests, prepared_target, redacted_url
+from wsinspector.core.connection_defaults import ConnectionDefaults, effective
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.log import FrameLog
@@ -85,14 +86,17 @@ class ReplayController(QObject, LogRecording):
                  connect_timeout_s: float | None = None,
                  store: Store | None = None, replay_of: str = "", session_name: str = "",
                  changes: Mapping[str, Mapping[str, object]] | None = None, base_dir: Path | None = None,
-                 secrets: Iterable[str] = (), parent: QObject | None = None) -> None:
+                 secrets: Iterable[str] = (), defaults: ConnectionDefaults | None = None,
+                 parent: QObject | None = None) -> None:
         """``variables``: the ``--var`` overrides; ``url`` replaces the file's; ``speed`` scales recorded delays
         (0: none); ``engine``: "wire" or "qt" (default: the profile's, Wire); ``connect_timeout_s``: how long
         the opening handshake may take (default: a connection's). With a ``store`` the replay is recorded as a
         session named ``session_name`` whose ``replay_of`` is ``replay_of`` (the test's path). ``changes``:
         connection settings to change, by record (TLS options from the command line, say); ``base_dir``: the
         test file's folder, which relative TLS file names start from; ``secrets``: values never recorded (a
-        token the URL carries is replaced in the session's URL)."""
+        token the URL carries is replaced in the session's URL); ``defaults``: the app-wide TLS and proxy
+        defaults, applied after ``changes`` (``core/connection_defaults.py``: what the test or ``changes`` set
+        wins)."""
         super().__init__(parent)
         self._secrets = tuple(secrets)
         overrides = dict(variables.items() if isinstance(variables, Mapping) else variables)
@@ -104,6 +108,7 @@ class ReplayController(QObject, LogRecording):
             self.profile = self.profile.with_changes(handshake={"timeout_s": connect_timeout_s})
         if changes:
             self.profile = self.profile.with_changes(**{name: dict(values) for name, values in changes.items()})
+        self.profile = effective(self.profile, defaults)
         self.log = FrameLog()
         #: the run reads the server's messages from the log, as a step asks for them
         self.inbox = LogInbox(self.log)

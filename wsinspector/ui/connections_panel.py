@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from wsinspector.app.connections import ConnectionsController
 from wsinspector.core import folders as fo
+from wsinspector.core.connection_defaults import ConnectionDefaults
 from wsinspector.core.profiles import ConnectionProfile, Endpoint
 from wsinspector.ui.connections_model import ConnectionsModel, Kind
 from wsinspector.ui.profile_dialog import ProfileDialog
@@ -49,6 +50,8 @@ class ConnectionsPanel(QWidget):
         self._restoring = False
         #: the profile the window was last told about
         self._shown: ConnectionProfile | None = None
+        #: the app-wide connection defaults, which the connection dialog says its blank fields take
+        self.connection_defaults: Callable[[], ConnectionDefaults | None] = lambda: None
 
         self.search = QLineEdit()
         self.search.setObjectName("connectionsSearch")
@@ -253,7 +256,7 @@ class ConnectionsPanel(QWidget):
     def new_profile(self) -> None:
         profile = ConnectionProfile(name=self._controller.unique_name("New connection"),
                                     endpoint=Endpoint("ws://127.0.0.1:8765/"), folder=self._target_folder())
-        self._open_dialog(ProfileDialog(profile, self), select=True)
+        self._open_dialog(ProfileDialog(profile, self, self.connection_defaults()), select=True)
 
     @Slot()
     def edit_current(self) -> None:
@@ -262,7 +265,7 @@ class ConnectionsPanel(QWidget):
         if profile is None and self._shown is not None:
             profile = self._controller.get(self._shown.id)
         if profile is not None:
-            self._open_dialog(ProfileDialog(profile, self), select=False)
+            self._open_dialog(ProfileDialog(profile, self, self.connection_defaults()), select=False)
 
     def _open_dialog(self, dialog: ProfileDialog, select: bool) -> None:
         def saved() -> None:

@@ -279,7 +279,14 @@ class InspectorPage(QWidget):
     def _show_tls_setting(self, profile: ConnectionProfile | None) -> None:
         """The persistent warning of a wss:// connection that accepts any certificate."""
         url = profile.url.lower() if profile is not None else ""
-        self.tls_off.setVisible(profile is not None and url.startswith("wss:") and not profile.tls.verify)
+        verified = profile is None or self.session.effective(profile).tls.verify  # app-wide off counts too
+        self.tls_off.setVisible(profile is not None and url.startswith("wss:") and not verified)
+
+    @Slot()
+    def on_defaults_changed(self) -> None:
+        """The app-wide connection defaults changed: the warning follows them."""
+        if self.session.state is ConnectionState.CLOSED:
+            self._show_tls_setting(self._profile)
 
     @Slot(object)
     def on_state_changed(self, state: ConnectionState) -> None:

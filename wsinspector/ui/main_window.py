@@ -174,6 +174,9 @@ class MainWindow(QMainWindow):
         self.environments_action.setToolTip("Environments and globals: variables for {{placeholders}}")
         self.toolbar.addAction(self.environments_action)
         self.menuBar().actions()[1].menu().addAction(self.environments_action)
+        self.defaults_action = QAction("Connection &defaults…", self, triggered=self.show_connection_defaults)
+        self.defaults_action.setToolTip("The TLS and proxy settings every connection uses unless it says otherwise")
+        self.menuBar().actions()[1].menu().addAction(self.defaults_action)
 
     @Slot()
     def show_environments(self) -> None:
@@ -183,6 +186,17 @@ class MainWindow(QMainWindow):
         dialog = getattr(self, "environments_dialog", None)
         if dialog is None:
             dialog = self.environments_dialog = EnvironmentsDialog(self.context.environments, self)
+        dialog.open()
+        dialog.raise_()
+
+    @Slot()
+    def show_connection_defaults(self) -> None:
+        """The Connection defaults dialog, opened without blocking (one at a time)."""
+        from wsinspector.ui.defaults_dialog import ConnectionDefaultsDialog  # noqa: PLC0415  (when asked for)
+
+        dialog = getattr(self, "defaults_dialog", None)
+        if dialog is None:
+            dialog = self.defaults_dialog = ConnectionDefaultsDialog(self.context.defaults, self)
         dialog.open()
         dialog.raise_()
 
@@ -214,6 +228,8 @@ class MainWindow(QMainWindow):
         context.environments.active_changed.connect(self._on_environment_changed)
         context.environments.environments_changed.connect(self._on_environment_changed)
         self._on_environment_changed()
+        context.defaults.changed.connect(inspector.on_defaults_changed)
+        self.connections.connection_defaults = lambda: context.defaults.defaults
         context.echo_started.connect(self.on_echo_started)
         context.echo_failed.connect(lambda message: self.banner.show_message(message, "warning"))
 
@@ -249,6 +265,7 @@ class MainWindow(QMainWindow):
 
         view = ScenariosView(self.context.store, self.context.echo_url or "")
         view.environment_layers = self.context.environments.run_layers
+        view.connection_defaults = lambda: self.context.defaults.defaults
         view.banner_requested.connect(self._on_tests_banner)
         view.session_recorded.connect(self.sessions_view.refresh)
         view.open_session_requested.connect(self.open_session)

@@ -5,7 +5,7 @@ trusted certificates); the proxy; heartbeat and reconnect."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
@@ -14,22 +14,17 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
-    QSizePolicy,
-    QSpacerItem,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -40,10 +35,6 @@ from wsinspector.core.profiles import (
     ENGINES,
     HEARTBEAT_ACTIONS,
     MIB,
-    PROXY_HTTP,
-    PROXY_MODES,
-    PROXY_SOCKS5,
-    TLS_VERSIONS,
     ConnectionProfile,
     ProfileError,
     ReadOnlyProfileError,
@@ -51,7 +42,20 @@ from wsinspector.core.profiles import (
 )
 from wsinspector.core.redact import is_secret_header, is_secret_name
 from wsinspector.core.secrets import secret_values
-from wsinspector.ui.secret_fields import SecretColumn, SecretEdit
+from wsinspector.ui.fields import (
+    FieldWidget,
+    as_int,
+    as_strings,
+    check_field,
+    choice_field,
+    spin_field,
+    text_field,
+)
+from wsinspector.ui.secret_fields import SecretColumn
+from wsinspector.ui.tls_proxy_fields import ProxyFields, TlsFields
+
+if TYPE_CHECKING:
+    from wsinspector.core.connection_defaults import ConnectionDefaults
 
 
 class PairTable(QWidget):
@@ -129,39 +133,12 @@ class PairTable(QWidget):
             self.table.removeRow(row)
 
 
-class PathEdit(QWidget):
-    """A file name with a Browse… button (and a folder button when a folder will do as well)."""
-
-    def __init__(self, tip: str, folder_too: bool = False, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-        self.edit = QLineEdit()
-        self.edit.setPlaceholderText(tip)
-        self.edit.setToolTip(tip)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.edit, 1)
-        browse = QToolButton(text="File…")
-        browse.clicked.connect(self._choose_file)
-        layout.addWidget(browse)
-        if folder_too:
-            folder = QToolButton(text="Folder…")
-            folder.clicked.connect(self._choose_folder)
-            layout.addWidget(folder)
-
-    def _choose_file(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Choose a file", self.edit.text())
-        if name:
-            self.edit.setText(name)
-
-    def _choose_folder(self) -> None:
-        name = QFileDialog.getExistingDirectory(self, "Choose a folder", self.edit.text())
-        if name:
-            self.edit.setText(name)
-
-
 class ProfileDialog(QDialog):
-    def __init__(self, profile: ConnectionProfile, parent: QWidget | None = None) -> None:
+    """A connection's settings; ``app_defaults``: the app-wide TLS and proxy defaults its blank fields take,
+    said in those fields."""
+
+    def __init__(self, profile: ConnectionProfile, parent: QWidget | None = None,
+                 app_defaults: ConnectionDefaults | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Connection — {profile.name}")
         self.setObjectName("profileDialog")
@@ -274,52 +251,15 @@ class ProfileDialog(QDialog):
         self.connect_to = QLineEdit()
         self.connect_to.setObjectName("connectTo")
         self.connect_to.setPlaceholderText("host:port (optional): connect here; TLS and Host still use the URL's name")
-        self.tls_verify = QCheckBox("Verify the server's certificate")
-        self.tls_verify.setObjectName("tlsVerify")
-        self.tls_warning = QLabel("Any certificate will be accepted: anyone between you and the server can read "
-                                  "and change the traffic. The connection shows this while it is open.")
-        self.tls_warning.setObjectName("tlsWarning")
-        self.tls_warning.setWordWrap(True)
-        self.tls_warning.setStyleSheet("color: #8c0010;")
-        self.tls_verify.toggled.connect(lambda on: self.tls_warning.setVisible(not on))
-        self.ca_file = PathEdit("CA certificates (PEM file or folder), trusted as well as the system's",
-                                folder_too=True)
-        self.client_cert = PathEdit("Your certificate: PEM (the key may be in it) or PKCS#12 (.p12, .pfx)")
-        self.client_key = PathEdit("The PEM private key of your certificate, when it is not in that file")
-        self.passphrase = SecretEdit("Passphrase of an encrypted key or PKCS#12 file (kept in the keyring)")
-        self.passphrase.setObjectName("tlsPassphrase")
-        self.min_tls = QComboBox()
-        self.min_tls.setObjectName("minTls")
-        for key, label in TLS_VERSIONS.items():
-            self.min_tls.addItem(label, key)
-        self.pinned = QPlainTextEdit()
-        self.pinned.setObjectName("pinnedCertificates")
-        self.pinned.setPlaceholderText("SHA-256 fingerprints, one per line: these server certificates are "
-                                       "trusted even when verification fails")
-        self.pinned.setMaximumHeight(90)
-        self.proxy_mode = QComboBox()
-        self.proxy_mode.setObjectName("proxyMode")
-        for key, label in PROXY_MODES.items():
-            self.proxy_mode.addItem(label, key)
-        self.proxy_mode.currentIndexChanged.connect(self._update_proxy_fields)
-        self.proxy_host = QLineEdit()
-        self.proxy_host.setObjectName("proxyHost")
-        self.proxy_host.setPlaceholderText("proxy host name or address")
-        self.proxy_port = QSpinBox()
-        self.proxy_port.setObjectName("proxyPort")
-        self.proxy_port.setRange(0, 65535)
-        self.proxy_port.setSpecialValueText("port")
-        self.proxy_user = QLineEdit()
-        self.proxy_user.setObjectName("proxyUser")
-        self.proxy_user.setPlaceholderText("(optional) for a proxy that asks who you are")
-        self.proxy_password = SecretEdit("(optional) kept in the keyring, never with the connection")
-        self.proxy_password.setObjectName("proxyPassword")
-        self.proxy_note = QLabel(
-            "The system's setting reads HTTPS_PROXY for wss:// and http_proxy for ws:// (ALL_PROXY for both), "
-            "skips the hosts in NO_PROXY, and never sends localhost through a proxy (a password goes in its URL: "
-            "http://user:password@host:port).")
-        self.proxy_note.setWordWrap(True)
-        self.proxy_note.setStyleSheet("color: palette(mid);")
+        self.tls = TlsFields()
+        self.tls.setObjectName("tlsFields")
+        self.proxy = ProxyFields()
+        self.proxy.setObjectName("proxyFields")
+        # the names tests and older code know them by
+        self.passphrase, self.proxy_password = self.tls.passphrase, self.proxy.password
+        if app_defaults is not None:
+            self.tls.show_app_defaults(app_defaults.tls)
+            self.proxy.show_app_defaults(app_defaults.proxy)
         self.engine_note = QLabel()
         self.engine_note.setWordWrap(True)
         self.engine_note.setStyleSheet("color: palette(mid);")
@@ -337,26 +277,6 @@ class ProfileDialog(QDialog):
         general.addRow("Variables", self.variables)
         general.addRow("Connect to", self.connect_to)
         general.addRow("Recording", self.record)
-        tls_form = QFormLayout()
-        tls_form.addRow("Verification", self.tls_verify)
-        tls_form.addRow("", self.tls_warning)
-        tls_form.addRow("CA file", self.ca_file)
-        tls_form.addRow("Client certificate", self.client_cert)
-        tls_form.addRow("Client key", self.client_key)
-        tls_form.addRow("Passphrase", self.passphrase)
-        tls_form.addRow("Oldest version", self.min_tls)
-        tls_form.addRow("Trusted certificates", self.pinned)
-        tls_form.addItem(QSpacerItem(0, 0, QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Expanding))
-        proxy_address = QHBoxLayout()
-        proxy_address.addWidget(self.proxy_host, 1)
-        proxy_address.addWidget(self.proxy_port)
-        proxy_form = QFormLayout()
-        proxy_form.addRow("Proxy", self.proxy_mode)
-        proxy_form.addRow("Address", proxy_address)
-        proxy_form.addRow("User", self.proxy_user)
-        proxy_form.addRow("Password", self.proxy_password)
-        proxy_form.addRow("", self.proxy_note)
-        proxy_form.addItem(QSpacerItem(0, 0, QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Expanding))
         protocol = QFormLayout()
         engine_box = QVBoxLayout()
         engine_box.setSpacing(2)
@@ -374,11 +294,12 @@ class ProfileDialog(QDialog):
         health.addRow("Reconnect", reconnect_row)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("profileTabs")
-        for title, form in (("Connection", general), ("Protocol", protocol), ("TLS", tls_form),
-                            ("Proxy", proxy_form), ("Health", health)):
+        for title, form in (("Connection", general), ("Protocol", protocol), ("Health", health)):
             page = QWidget()
             page.setLayout(form)
             self.tabs.addTab(page, title)
+        self.tabs.insertTab(2, self.tls, "TLS")
+        self.tabs.insertTab(3, self.proxy, "Proxy")
         from wsinspector.ui.auth_tab import AuthTab  # noqa: PLC0415  (it builds its tables with PairTable)
 
         self.auth_tab = AuthTab(profile.auth, self.profile, PairTable)
@@ -399,18 +320,6 @@ class ProfileDialog(QDialog):
             ("", "secret_variables"): secret_names_field(self.variables),
             ("endpoint", "url"): text_field(self.url),
             ("endpoint", "connect_to"): text_field(self.connect_to),
-            ("tls", "verify"): check_field(self.tls_verify),
-            ("tls", "ca_file"): text_field(self.ca_file.edit),
-            ("tls", "client_cert"): text_field(self.client_cert.edit),
-            ("tls", "client_key"): text_field(self.client_key.edit),
-            ("tls", "passphrase"): secret_field(self.passphrase.edit),
-            ("tls", "min_version"): choice_field(self.min_tls),
-            ("tls", "pinned"): lines_field(self.pinned),
-            ("proxy", "mode"): choice_field(self.proxy_mode),
-            ("proxy", "host"): text_field(self.proxy_host),
-            ("proxy", "port"): spin_field(self.proxy_port),
-            ("proxy", "username"): text_field(self.proxy_user),
-            ("proxy", "password"): secret_field(self.proxy_password.edit),
             ("handshake", "headers"): pairs_field(self.headers),
             ("handshake", "secret_headers"): secret_names_field(self.headers),
             ("handshake", "subprotocols"): list_field(self.subprotocols),
@@ -437,18 +346,12 @@ class ProfileDialog(QDialog):
             ("health", "reconnect_max_s"): spin_field(self.reconnect_max),
             ("health", "record"): check_field(self.record),
             **{("auth", name): FieldWidget(*pair) for name, pair in self.auth_tab.field_widgets().items()},
+            **{("tls", name): widget for name, widget in self.tls.field_widgets().items()},
+            **{("proxy", name): widget for name, widget in self.proxy.field_widgets().items()},
         }
         for (record, name), widget in self._fields.items():
             widget.write(getattr(getattr(profile, record) if record else profile, name))
         self._update_engine_fields()
-        self.tls_warning.setVisible(not self.tls_verify.isChecked())
-        self._update_proxy_fields()
-
-    @Slot()
-    def _update_proxy_fields(self) -> None:
-        given = self.proxy_mode.currentData() in (PROXY_HTTP, PROXY_SOCKS5)
-        for widget in (self.proxy_host, self.proxy_port, self.proxy_user, self.proxy_password):
-            widget.setEnabled(given)
 
     @Slot()
     def _update_engine_fields(self) -> None:
@@ -511,32 +414,10 @@ class WindowBitsSpin(QSpinBox):
         self.setValue(int(bits) if isinstance(bits, int) and bits else self._ANY)
 
 
-class FieldWidget(NamedTuple):
-    """How the dialog reads a setting's value from its widget, and shows a value in it."""
-
-    read: Callable[[], object]
-    write: Callable[[object], None]
-
-
-def text_field(widget: QLineEdit) -> FieldWidget:
-    return FieldWidget(lambda: widget.text().strip(), lambda value: widget.setText(str(value)))
-
-
-def secret_field(widget: QLineEdit) -> FieldWidget:
-    """A secret, as typed (spaces may belong to it)."""
-    return FieldWidget(widget.text, lambda value: widget.setText(str(value)))
-
-
 def list_field(widget: QLineEdit) -> FieldWidget:
     """A tuple of strings as one comma-separated line."""
     return FieldWidget(lambda: tuple(p.strip() for p in widget.text().split(",") if p.strip()),
-                       lambda value: widget.setText(", ".join(_strings(value))))
-
-
-def lines_field(widget: QPlainTextEdit) -> FieldWidget:
-    """A tuple of strings, one per line."""
-    return FieldWidget(lambda: tuple(line.strip() for line in widget.toPlainText().splitlines() if line.strip()),
-                       lambda value: widget.setPlainText("\n".join(_strings(value))))
+                       lambda value: widget.setText(", ".join(as_strings(value))))
 
 
 def pairs_field(widget: PairTable) -> FieldWidget:
@@ -545,41 +426,13 @@ def pairs_field(widget: PairTable) -> FieldWidget:
 
 def secret_names_field(widget: PairTable) -> FieldWidget:
     """The names of a table's rows marked secret (written after the rows themselves)."""
-    return FieldWidget(widget.secret_names, lambda value: widget.set_secret_names(tuple(_strings(value))))
-
-
-def spin_field(widget: QSpinBox | QDoubleSpinBox) -> FieldWidget:
-    if isinstance(widget, QSpinBox):
-        return FieldWidget(widget.value, lambda value: widget.setValue(_int(value)))
-    return FieldWidget(widget.value, lambda value: widget.setValue(_float(value)))
+    return FieldWidget(widget.secret_names, lambda value: widget.set_secret_names(tuple(as_strings(value))))
 
 
 def mib_field(widget: QSpinBox) -> FieldWidget:
     """A size in bytes, shown in whole MiB."""
     return FieldWidget(lambda: widget.value() * MIB,
-                       lambda value: widget.setValue(max(1, _int(value) // MIB)))
-
-
-def check_field(widget: QCheckBox) -> FieldWidget:
-    return FieldWidget(widget.isChecked, lambda value: widget.setChecked(bool(value)))
-
-
-def choice_field(widget: QComboBox) -> FieldWidget:
-    """The item data of a combo box; an unknown value shows the first item."""
-    return FieldWidget(lambda: str(widget.currentData()),
-                       lambda value: widget.setCurrentIndex(max(0, widget.findData(value))))
-
-
-def _int(value: object) -> int:
-    return int(value) if isinstance(value, int | float) else 0
-
-
-def _float(value: object) -> float:
-    return float(value) if isinstance(value, int | float) else 0.0
-
-
-def _strings(value: object) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, tuple) else []
+                       lambda value: widget.setValue(max(1, as_int(value) // MIB)))
 
 
 def _pairs(value: object) -> list[tuple[str, str]]:

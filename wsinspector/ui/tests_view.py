@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from wsinspector.app.replayer import ReplayController
+from wsinspector.core.connection_defaults import ConnectionDefaults
 from wsinspector.core.environments import merge_variables
 from wsinspector.core.profiles import ENGINE_WIRE, ENGINES
 from wsinspector.core.scenario.model import Scenario, step_label
@@ -231,6 +232,8 @@ class ScenariosView(QWidget):
         self.recorded_session: int | None = None
         #: the globals and the active environment's variables, for a run (the window's environments)
         self.environment_layers: Callable[[], tuple[dict[str, str], dict[str, str]]] = lambda: ({}, {})
+        #: the app-wide TLS and proxy defaults a run applies (none until the window sets it)
+        self.connection_defaults: Callable[[], ConnectionDefaults | None] = lambda: None
 
         # -- file bar
         self.title = QLabel()
@@ -625,7 +628,8 @@ class ScenariosView(QWidget):
             runner = ReplayController(test, variables=overrides, url=url, speed=float(self.speed.currentData()),
                                       engine=str(self.engine.currentData()), store=self._store,
                                       replay_of=replay_of,
-                                      base_dir=self.path.parent if self.path is not None else None, parent=self)
+                                      base_dir=self.path.parent if self.path is not None else None,
+                                      defaults=self.connection_defaults(), parent=self)
         except ValueError as exc:
             self._fail_before_run(str(exc))
             return None
