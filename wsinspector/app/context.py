@@ -62,33 +62,63 @@ class AppContext(QObject):
         self.db_path = self.data_dir / DB_NAME
         self.warnings: list[str] = []
         self.saving = True
+        self.interrupted: list[int] = []
+        self.store = self._open_store()
+        self._open_settings()
+        self.sessions = SessionsController(self.store, self)
+        self._apply_retention()
+        self._checkpointer: Checkpointer | None = None
+        self._checkpoint_timer = QTimer(self)
+        self._checkpoint_timer.setObjectName("walCheckpoint")
+        self._checkpoint_timer.setInterval(CHECKPOINT_CHECK_MS)
+        self._checkpoint_timer.timeout.connect(self._check_wal)
+        if self.saving:
+            self._checkpointer = Checkpointer(self.db_path)
+            self.store.set_autocheckpoint(False)
+            self._checkpoint_timer.start()
+        #: one controller per open connection, in the order they were opened
+        self.controllers: list[ConnectionController] = []
+        #: the window's connection
+        self.session = self.open_controller()
+        self.echo: EchoServer | None = None
+        self.echo_url: str | None = None
+        #: the echo server's "Local echo" connection was made now: nothing was saved here before
+        self.first_start = False
+        if start_echo:
+            self.start_echo_server()
+
+    def _open_store(self) -> Store:
+        """The store in the data folder; a temporary one, with a warning and ``saving`` off, when that file cannot
+        be used (it is never touched then)."""
         try:
-            self.store = Store(self.db_path)
+            store = Store(self.db_path)
         except StoreError as exc:
             self.saving = False
-            # Never touch a file we cannot use: run on a temporary store and say so.
             self.warnings.append(f"{exc}. Working without saving until this is fixed.")
             log.warning("store unavailable: %s", exc)
-            self.store = Store(":memory:")
-        self.interrupted: list[int] = []
+            return Store(":memory:")
         try:
             # the first real reads: a file damaged past its header only shows here
-            self.interrupted = self.store.recover_interrupted()
-            self.store.profiles()
-            self.store.sessions()
-            if self.store.read_error:  # the session list read around a damaged page
-                raise StoreError(self.store.read_error)
-            for unreadable in self.store.unreadable_profiles:
+            self.interrupted = store.recover_interrupted()
+            store.profiles()
+            store.sessions()
+            if store.read_error:  # the session list read around a damaged page
+                raise StoreError(store.read_error)
+            for unreadable in store.unreadable_profiles:
                 self.warnings.append(f"{unreadable}: it is left out of the list, and left as it was in "
                                      f"{self.db_path}.")
         except (StoreError, sqlite3.DatabaseError) as exc:
-            self.store.close()
+            store.close()
             self.saving = False
             self.warnings.append(f"{self.db_path} is damaged ({exc}); it was left untouched. "
                                  "Working without saving until this is fixed.")
             log.warning("store unusable: %s", exc)
-            self.store = Store(":memory:")
             self.interrupted = []
+            return Store(":memory:")
+        return store
+
+    def _open_settings(self) -> None:
+        """The keeper of secrets and what the store keeps besides sessions: connections, environments, defaults."""
         #: where secret values are kept (never in the store): the OS keyring, or memory and a warning
         self.secrets: SecretKeeper
         self.secrets, keeper_warning = open_keeper()
@@ -113,27 +143,6 @@ class AppContext(QObject):
         elif self.defaults.missing:
             self.warnings.append(f"The keyring has no value for the connection defaults' "
                                  f"{' and '.join(self.defaults.missing)}: enter it again in Connection defaults….")
-        self.sessions = SessionsController(self.store, self)
-        self._apply_retention()
-        self._checkpointer: Checkpointer | None = None
-        self._checkpoint_timer = QTimer(self)
-        self._checkpoint_timer.setObjectName("walCheckpoint")
-        self._checkpoint_timer.setInterval(CHECKPOINT_CHECK_MS)
-        self._checkpoint_timer.timeout.connect(self._check_wal)
-        if self.saving:
-            self._checkpointer = Checkpointer(self.db_path)
-            self.store.set_autocheckpoint(False)
-            self._checkpoint_timer.start()
-        #: one controller per open connection, in the order they were opened
-        self.controllers: list[ConnectionController] = []
-        #: the window's connection
-        self.session = self.open_controller()
-        self.echo: EchoServer | None = None
-        self.echo_url: str | None = None
-        #: the echo server's "Local echo" connection was made now: nothing was saved here before
-        self.first_start = False
-        if start_echo:
-            self.start_echo_server()
 
     def open_controller(self) -> ConnectionController:
         """A new connection's controller, recording into the store (when it can be saved to)."""
