@@ -187,3 +187,24 @@ def test_a_test_run_uses_the_app_defaults_and_its_own_tls_wins(qtbot: Any, tmp_p
     assert run(Scenario("plain", _wss(peer.url), steps)).ok
     own = run(Scenario("own CA", _wss(peer.url), steps, tls=Tls(ca_file=str(other.cert))))
     assert not own.ok and "certificate" in own.error.lower()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_failure_through_the_app_proxy_names_the_defaults_as_where_it_is_set(
+        qtbot: Any, context: AppContext, proxy_server: Callable[..., RunningProxy],
+        websockets_server: Callable[..., Any], engine: str) -> None:
+    proxy = proxy_server(auth="ann:" + PROXY_PASSWORD)
+    peer = websockets_server()
+    context.defaults.save(ConnectionDefaults(proxy=Proxy(mode="http", host="127.0.0.1", port=proxy.port,
+                                                         username="ann", password="not-the-password")))
+    with qtbot.waitSignal(context.session.failed, timeout=WAIT_MS) as failed:
+        context.session.connect_to(_profile(peer.url, engine))
+    message = failed.args[0].message
+    assert f"http://127.0.0.1:{proxy.port} (from the app's connection defaults)" in message, message
+    assert "not-the-password" not in message
+    # the connection's own proxy is named as its own
+    own = Proxy(mode="http", host="127.0.0.1", port=proxy.port, username="ann", password="also-wrong")
+    qtbot.waitUntil(lambda: context.session.state is ConnectionState.CLOSED, timeout=WAIT_MS)
+    with qtbot.waitSignal(context.session.failed, timeout=WAIT_MS) as failed:
+        context.session.connect_to(_profile(peer.url, engine, proxy=own))
+    assert "(from the connection's settings)" in failed.args[0].message

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeGuard
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
@@ -12,7 +13,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from wsinspector.app.auth import PreConnect
 from wsinspector.app.recording import LogRecording
 from wsinspector.core.auth import checked_target, needs_requests, prepared_target, redacted_url
-from wsinspector.core.connection_defaults import ConnectionDefaults, applied, effective
+from wsinspector.core.connection_defaults import ConnectionDefaults, applied, effective, proxy_source
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
 from wsinspector.core.frames import is_sendable_close_code
 from wsinspector.core.latency import PingPayloads
@@ -125,6 +126,8 @@ class ConnectionController(QObject, LogRecording):
         self._save_more.timeout.connect(self._flush_slice)
         self.healthy = True
         self._target: ResolvedTarget | None = None
+        #: where the proxy of the current connection is set, for messages ("": its own settings)
+        self._proxy_source = ""
         #: what a profile's ``{{variables}}`` resolve to (the app's: globals, the connection's, the active
         #: environment's); without it, the profile's own
         self.variables_source: Callable[[ConnectionProfile], dict[str, str]] | None = None
@@ -177,6 +180,7 @@ class ConnectionController(QObject, LogRecording):
             raise RuntimeError("disconnect first")
         defaults = self.defaults_source() if self.defaults_source else None
         from_defaults = applied(profile, defaults)
+        self._proxy_source = proxy_source(profile, defaults)
         profile = effective(profile, defaults)
         variables = self.variables_source(profile) if self.variables_source else dict(profile.variables)
         try:
@@ -280,7 +284,7 @@ class ConnectionController(QObject, LogRecording):
         connection.closed.connect(self._on_closed)
         self._connection = connection
         self._flush_timer.start()
-        connection.open(self._target)
+        connection.open(replace(self._target, proxy_source=self._proxy_source))
 
     def _event(self, kind: str, text: str) -> int:
         ts = super()._event(kind, text)

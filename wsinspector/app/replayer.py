@@ -13,6 +13,7 @@ import math
 import sqlite3
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
@@ -20,7 +21,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from wsinspector.app.auth import PreConnect
 from wsinspector.app.recording import LogRecording
 from wsinspector.core.auth import checked_target, needs_requests, prepared_target, redacted_url
-from wsinspector.core.connection_defaults import ConnectionDefaults, effective
+from wsinspector.core.connection_defaults import ConnectionDefaults, effective, proxy_source
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.log import FrameLog
@@ -108,6 +109,7 @@ class ReplayController(QObject, LogRecording):
             self.profile = self.profile.with_changes(handshake={"timeout_s": connect_timeout_s})
         if changes:
             self.profile = self.profile.with_changes(**{name: dict(values) for name, values in changes.items()})
+        self._proxy_source = proxy_source(self.profile, defaults)
         self.profile = effective(self.profile, defaults)
         self.log = FrameLog()
         #: the run reads the server's messages from the log, as a step asks for them
@@ -290,7 +292,7 @@ class ReplayController(QObject, LogRecording):
         connection.closed.connect(self._on_closed)
         self._connection = connection
         self._flush_timer.start()
-        connection.open(target)
+        connection.open(replace(target, proxy_source=self._proxy_source))
 
     def _send(self, action: SendAction, now: float) -> None:
         if self.replay.done:

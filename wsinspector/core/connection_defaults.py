@@ -108,6 +108,17 @@ def effective(settings: _S, defaults: ConnectionDefaults | None) -> _S:
                    proxy=effective_proxy(settings.proxy, defaults.proxy))
 
 
+#: how a message names a proxy that came from the app-wide defaults
+FROM_DEFAULTS = "the app's connection defaults"
+
+
+def proxy_source(settings: Settings, defaults: ConnectionDefaults | None) -> str:
+    """Where the proxy a connection goes through is set, for messages ("": its own settings)."""
+    if defaults is not None and effective_proxy(settings.proxy, defaults.proxy) is defaults.proxy:
+        return FROM_DEFAULTS
+    return ""
+
+
 def applied(settings: Settings, defaults: ConnectionDefaults | None) -> list[str]:
     """What the app-wide defaults give a connection, for the user (no secret values): ``CA file /etc/…``."""
     if defaults is None:
@@ -125,7 +136,7 @@ def applied(settings: Settings, defaults: ConnectionDefaults | None) -> list[str
         said.append(f"{len(extra)} trusted certificate{'s' if len(extra) > 1 else ''}")
     if own.verify and not app.verify:
         said.append("no verification of the server's certificate")
-    if effective_proxy(settings.proxy, defaults.proxy) is defaults.proxy:
+    if proxy_source(settings, defaults):
         said.append(f"proxy {describe_proxy(defaults.proxy)}")
     return said
 

@@ -487,6 +487,9 @@ class ConnectionProfile(Settings):
 class ResolvedTarget(Settings):
     """A profile's settings with variables expanded and values validated: what an engine connects to."""
 
+    #: where its proxy setting came from, for messages ("": the connection's own settings)
+    proxy_source: str = ""
+
 
 def backoff_delay(attempt: int, base_s: float, max_s: float, rng: random.Random | None = None) -> float:
     """Seconds to wait before reconnect attempt ``attempt`` (1, 2, …): doubling from ``base_s`` up to

@@ -64,14 +64,15 @@ def _from(source: str) -> str:
     return f" (from {source})" if source else ""
 
 
-def choose(url: str, proxy: Proxy, environment: Mapping[str, str]) -> ProxyChoice | None:
+def choose(url: str, proxy: Proxy, environment: Mapping[str, str], source: str = "") -> ProxyChoice | None:
     """The proxy for ``url`` by ``proxy``'s mode; for PROXY_SYSTEM, from ``environment`` (None: go direct, or
-    nothing in the environment: the platform's own settings may still name one)."""
+    nothing in the environment: the platform's own settings may still name one). ``source``: where a given
+    proxy was set, for messages (by default the connection's settings)."""
     if proxy.mode == PROXY_NONE:
         return None
     if proxy.mode in (PROXY_HTTP, PROXY_SOCKS5):
         return ProxyChoice(proxy.mode, proxy.host, proxy.port, proxy.username, proxy.password,
-                           source="the connection's settings")
+                           source=source or "the connection's settings")
     assert proxy.mode == PROXY_SYSTEM
     return from_environment(url, environment)
 

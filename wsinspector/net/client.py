@@ -291,7 +291,7 @@ class EngineConnection(QObject):
 
     def _use_proxy(self, target: ResolvedTarget) -> QNetworkProxy:
         """The proxy for ``target`` (remembered for messages)."""
-        network, self._proxy = proxy.network_proxy(target.url, target.proxy)
+        network, self._proxy = proxy.network_proxy(target.url, target.proxy, target.proxy_source)
         return network
 
     @Slot()

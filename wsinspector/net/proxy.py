@@ -15,10 +15,11 @@ from wsinspector.core.proxies import ENVIRONMENT_NAMES, ProxyChoice, choose, is_
 _KINDS = {QNetworkProxy.ProxyType.HttpProxy: "http", QNetworkProxy.ProxyType.Socks5Proxy: PROXY_SOCKS5}
 
 
-def network_proxy(url: str, proxy: Proxy) -> tuple[QNetworkProxy, ProxyChoice | None]:
+def network_proxy(url: str, proxy: Proxy, source: str = "") -> tuple[QNetworkProxy, ProxyChoice | None]:
     """What to set on the socket, and the proxy in the core's terms (None: direct). With the system's
-    setting, the environment counts first (as curl reads it), then the platform's own proxy settings."""
-    choice = choose(url, proxy, os.environ)
+    setting, the environment counts first (as curl reads it), then the platform's own proxy settings.
+    ``source``: where a given proxy was set, for messages."""
+    choice = choose(url, proxy, os.environ, source)
     if choice is None and proxy.mode == PROXY_SYSTEM:
         choice = _platform_proxy(url)
     if choice is None:
