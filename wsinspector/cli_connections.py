@@ -9,8 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from wsinspector import APP_NAME
-from wsinspector.core import folders as fo
-from wsinspector.core.redact import redact_url
 
 EXIT_OK = 0
 EXIT_NOT_FOUND = 1
@@ -31,7 +29,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def list_connections(args: argparse.Namespace) -> int:
+    # imported here: the window's start does not need them
     from wsinspector.app.context import DB_NAME, default_data_dir
+    from wsinspector.core import folders as fo
+    from wsinspector.core.redact import redact_url
     from wsinspector.core.store import Store, StoreError
 
     path = (args.data_dir or default_data_dir()) / DB_NAME
