@@ -111,6 +111,14 @@ def test_two_tabs_two_servers_each_send_reaches_its_own(
     assert _open_from_list(qtbot, window, a) is page_a and window.connection_tabs.count() == 2
     assert window.windowTitle() == "Alpha — Open — wsinspector"
 
+    # what happens to a tab in the background is told with its name
+    window.connection_tabs.setCurrentWidget(page_b)
+    with qtbot.waitSignal(page_a.session.closed, timeout=WAIT_MS):
+        alpha.close_all(1001, "going away")
+    assert window.banner.text.startswith("Alpha: ") and "going away" in window.banner.text
+    assert window.windowTitle() == "Beta — Open — wsinspector" and page_b.session.is_open
+    assert window.connection_tabs.tabToolTip(0).startswith("Closed")
+
 
 def test_selecting_another_connection_never_relabels_a_connected_tab(
         qtbot: Any, window: MainWindow, context: AppContext, qt_peer: Callable[..., QtPeer]) -> None:

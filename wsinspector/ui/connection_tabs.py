@@ -3,7 +3,8 @@ per stored session opened read-only. A tab's label, icon and the window title ar
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
@@ -31,6 +32,26 @@ def _dot(colour: str) -> QIcon:
     painter.drawEllipse(1, 1, 10, 10)
     painter.end()
     return QIcon(pixmap)
+
+
+class _TabBanner:
+    """The window's banner as one tab's page sees it: a message from a tab that is not the current one names
+    its connection, so it is never read as the current tab's."""
+
+    def __init__(self, banner: Banner, tabs: ConnectionTabs) -> None:
+        self._banner = banner
+        self._tabs = tabs
+        self.page: InspectorPage | None = None
+
+    def show_message(self, text: str, level: str = "error",
+                     action: tuple[str, Callable[[], None]] | None = None) -> None:
+        page = self.page
+        if page is not None and page is not self._tabs.currentWidget() and page.profile is not None:
+            text = f"{page.profile.name}: {text}"
+        self._banner.show_message(text, level, action)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._banner, name)
 
 
 class ConnectionTabs(QTabWidget):
@@ -101,8 +122,10 @@ class ConnectionTabs(QTabWidget):
                   controller: ConnectionController | None = None) -> InspectorPage:
         """A new tab over a new connection's controller (or ``controller``), showing ``profile``; made current."""
         context = self._context
+        banner = _TabBanner(self._banner, self)
         page = InspectorPage(controller or context.open_controller(), context.connections, context.sessions,
-                             self._banner)
+                             banner)  # type: ignore[arg-type]
+        banner.page = page
         self._add(page)
         if profile is not None:
             page.on_profile_selected(profile)
