@@ -191,7 +191,7 @@ class MainWindow(QMainWindow):
         button.setDefaultAction(self.new_tab_action)
         button.setText("+")
         button.setToolTip("A new tab for the connection selected on the left (Ctrl+T)")
-        button.setAutoRaise(True)
+        button.setStyleSheet("QToolButton { font-size: 15px; font-weight: bold; padding: 0 8px; }")
         return button
 
     def _build_environment_bar(self) -> None:
