@@ -241,3 +241,55 @@ def test_the_built_in_connection_keeps_its_url_on_save(qtbot: Any, window: MainW
     assert window.banner.level == "warning" and "keeps its URL" in window.banner.text
     assert context.connections.get(page.profile.id).url == context.echo_url  # type: ignore[union-attr]
     assert page.url_modified.isVisible()
+
+
+def _ping(qtbot: Any, window: MainWindow, times: int) -> None:
+    """Click Ping in the current tab ``times`` times, each answered (an RTT measured) before the next."""
+    session = window.inspector.session
+    for _ in range(times):
+        before = len(session.log.rtt_samples)
+        click(qtbot, window.inspector.composer.ping_button)
+        qtbot.waitUntil(lambda before=before: len(session.log.rtt_samples) == before + 1, timeout=WAIT_MS)
+    session.flush()
+
+
+def test_the_health_page_follows_the_current_tab(
+        qtbot: Any, window: MainWindow, context: AppContext, qt_peer: Callable[..., QtPeer]) -> None:
+    alpha, beta = qt_peer(), qt_peer()
+    page_a = _open_from_list(qtbot, window, _saved(context, "Alpha", alpha.listen()))
+    _ping(qtbot, window, 3)
+    page_b = _open_from_list(qtbot, window, _saved(context, "Beta", beta.listen()))
+    _ping(qtbot, window, 1)
+    window.tabs.setCurrentWidget(window.graph)
+    qtbot.waitUntil(lambda: window.graph.loaded, timeout=WAIT_MS)
+    graph: Any = window.graph.content()
+    assert graph.sample_count == 1  # Beta's tab is current: its one RTT
+    window.connection_tabs.setCurrentWidget(page_a)
+    assert graph.sample_count == 3
+    # Beta's connection goes on measuring in the background: Alpha's graph does not take its RTTs
+    before = len(page_b.session.log.rtt_samples)
+    page_b.session.request_ping(b"background")
+    qtbot.waitUntil(lambda: len(page_b.session.log.rtt_samples) == before + 1, timeout=WAIT_MS)
+    page_b.session.flush()
+    assert graph.sample_count == 3
+    window.connection_tabs.setCurrentWidget(page_b)
+    assert graph.sample_count == 2
+
+
+def test_tabs_open_move_and_keep_their_own_titles(
+        qtbot: Any, window: MainWindow, context: AppContext, qt_peer: Callable[..., QtPeer]) -> None:
+    alpha = qt_peer()
+    a = _saved(context, "Alpha", alpha.listen())
+    page_a = _open_from_list(qtbot, window, a)
+    # Ctrl+T: a new tab for the connection selected on the left, not connected
+    window.connections.select(next(p for p in context.connections.profiles if p.builtin).id)
+    focus(qtbot, window.inspector.composer.editor)
+    qtbot.keyClick(window.inspector.composer.editor, Qt.Key.Key_T, CTRL)
+    fresh = window.inspector
+    assert fresh is not page_a and _tab_texts(window) == ["Alpha", "Local echo"]
+    assert window.windowTitle() == "Local echo — Closed — wsinspector" and page_a.session.is_open
+    # moved: the order changes, each tab keeps its page and label, the title follows the current one
+    window.connection_tabs.tabBar().moveTab(1, 0)
+    assert window.connection_tabs.pages() == [fresh, page_a] and _tab_texts(window) == ["Local echo", "Alpha"]
+    qtbot.keyClick(window.inspector.composer.editor, Qt.Key.Key_PageDown, CTRL)
+    assert window.inspector is page_a and window.windowTitle() == "Alpha — Open — wsinspector"
