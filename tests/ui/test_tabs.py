@@ -107,12 +107,19 @@ def test_two_tabs_two_servers_each_send_reaches_its_own(
     # Ctrl+Tab: back to Beta; opening Alpha from the list again focuses its tab, no third one
     qtbot.keyClick(window.inspector.composer.editor, Qt.Key.Key_Tab, CTRL)
     assert window.inspector is page_b
+    assert window.connections.current_profile() == b  # the list follows the current tab
     assert window.windowTitle() == "Beta — Open — wsinspector"
     assert _open_from_list(qtbot, window, a) is page_a and window.connection_tabs.count() == 2
     assert window.windowTitle() == "Alpha — Open — wsinspector"
 
+    # selecting a connection that has a tab brings its tab forward
+    tree = window.connections.tree
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton,
+                     pos=tree.visualRect(profile_index(window.connections, b.name)).center())
+    assert window.inspector is page_b and window.windowTitle() == "Beta — Open — wsinspector"
+    _describes(window, page_a, a)
+
     # what happens to a tab in the background is told with its name
-    window.connection_tabs.setCurrentWidget(page_b)
     with qtbot.waitSignal(page_a.session.closed, timeout=WAIT_MS):
         alpha.close_all(1001, "going away")
     assert window.banner.text.startswith("Alpha: ") and "going away" in window.banner.text

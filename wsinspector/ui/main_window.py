@@ -329,11 +329,16 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def on_profile_selected(self, profile: ConnectionProfile | None) -> None:
-        """A connection selected on the left is shown by the current tab only while that tab is not connected
-        (or is its own); a tab whose socket points elsewhere keeps its name, URL and title."""
+        """A connection selected on the left that has a tab of its own brings that tab forward; otherwise the
+        current tab shows it only while that tab is not connected (or is its own): a tab whose socket points
+        elsewhere keeps its name, URL and title."""
         from wsinspector.core.events import ConnectionState  # noqa: PLC0415  (with the pages)
 
         page = self.connection_tabs.current_page
+        own = self.connection_tabs.page_for_profile(profile.id) if profile is not None else None
+        if own is not None and own is not page:
+            self.connection_tabs.setCurrentWidget(own)
+            return
         same = profile is not None and page.profile is not None and page.profile.id == profile.id
         idle = page.session.state is ConnectionState.CLOSED and not page.session.is_reconnecting
         if page.stored_only or not (same or idle):
