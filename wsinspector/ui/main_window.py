@@ -1,4 +1,5 @@
-"""The main window: connections on the left; the Inspector, Health, Sessions and Tests pages on the right.
+"""The main window: connections on the left; the Inspector (a tab per open connection or stored session),
+Health (the current tab's), Sessions and Tests pages on the right.
 
 It lays the pages out and connects them to the application context's controllers (``_connect_signals``);
 what happens on a click lives in the pages and the controllers.
