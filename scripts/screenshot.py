@@ -1,5 +1,6 @@
 """Render the README screenshots from a real session against the built-in echo server: the Inspector
-(docs/screenshot.png), the Health page (docs/health.png) and the Tests page after a replay of the first
+(docs/screenshot.png, with a second connection open in its own tab, to a plain echo server, and a stored
+session of that one in a third), the Health page (docs/health.png) and the Tests page after a replay of the first
 session in which one expectation was changed so that it fails (docs/tests.png); then, against a wss:// server
 with a certificate from a private CA (made with `cryptography`, a test dependency), a connection's TLS settings
 (docs/tls-settings.png) and the certificate view after connecting (docs/certificate.png).
@@ -12,6 +13,7 @@ Every step waits for the app's own signals; nothing is faked.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import tempfile
@@ -21,6 +23,7 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 from websockets.asyncio.server import serve
+from websockets.exceptions import ConnectionClosed
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: its test PKI
 from tests.net.pki import Authority
@@ -39,6 +42,49 @@ def wait_for(signal: object, timeout_ms: int = 10_000) -> None:
     loop.exec()
 
 
+def echo_server(ssl: object = None) -> int:
+    """A websockets echo server on 127.0.0.1 in a thread of its own (``ssl``: a server SSL context); its port."""
+    ready = threading.Event()
+    port: list[int] = []
+
+    async def echo(ws: object) -> None:
+        with contextlib.suppress(ConnectionClosed):  # the app aborting a connection is no error here
+            async for message in ws:  # type: ignore[attr-defined]
+                await ws.send(message)  # type: ignore[attr-defined]
+
+    async def run() -> None:
+        async with serve(echo, "127.0.0.1", 0, ssl=ssl) as listening:  # type: ignore[arg-type]
+            port.append(listening.sockets[0].getsockname()[1])
+            ready.set()
+            await asyncio.Future()
+
+    threading.Thread(target=lambda: asyncio.run(run()), daemon=True).start()
+    ready.wait(10)
+    return port[0]
+
+
+def other_tabs(window: MainWindow, context: AppContext) -> None:
+    """A second connection in a tab of its own (recorded once, then connected again), and that first recording
+    in a read-only tab."""
+    ticker = context.connections.save(ConnectionProfile(
+        name="Ticker", endpoint=Endpoint(f"ws://127.0.0.1:{echo_server()}/ticker")))
+    window.on_connect_requested(ticker)
+    page = window.inspector
+    wait_for(page.session.opened)
+    for text in ('{"op": "subscribe", "channel": "ticker"}', '{"op": "ping"}'):
+        page.session.send(text.encode(), True)
+        wait_for(page.session.frames_appended)
+    recorded = page.session.session_id
+    page.session.disconnect()
+    wait_for(page.session.closed)
+    page.toggle_connection()
+    wait_for(page.session.opened)
+    page.session.send(b'{"op": "subscribe", "channel": "ticker"}', True)
+    wait_for(page.session.frames_appended)
+    if recorded is not None:
+        window.open_session(recorded)
+
+
 def main(out: Path) -> int:  # noqa: PLR0915  (one scene after the other)
     app = QApplication([])
     app.setApplicationName("wsinspector")
@@ -52,6 +98,8 @@ def main(out: Path) -> int:  # noqa: PLR0915  (one scene after the other)
     profile = context.connections.profiles[0].with_changes(
         handshake={"headers": (("Authorization", "Bearer demo-7f3a9c21"),)})
     context.connections.save(profile)
+    other_tabs(window, context)
+    window.connection_tabs.setCurrentIndex(0)
     window.connections.select(profile.id)
     window.inspector.toggle_connection()
     wait_for(session.opened)
@@ -134,23 +182,9 @@ def tls_shots(window: MainWindow, context: AppContext, out: Path) -> None:
     ca = Authority(folder, "Example Dev CA")
     server = ca.issue("api.dev.example", hosts=("127.0.0.1", "api.dev.example"))
     client = ca.issue("alice", hosts=(), client=True)
-    ready = threading.Event()
-    port: list[int] = []
-
-    async def echo(ws: object) -> None:
-        async for message in ws:  # type: ignore[attr-defined]
-            await ws.send(message)  # type: ignore[attr-defined]
-
-    async def run() -> None:
-        async with serve(echo, "127.0.0.1", 0, ssl=server.server_context()) as listening:
-            port.append(listening.sockets[0].getsockname()[1])
-            ready.set()
-            await asyncio.Future()
-
-    threading.Thread(target=lambda: asyncio.run(run()), daemon=True).start()
-    ready.wait(10)
+    port = echo_server(server.server_context())
     profile = context.connections.save(ConnectionProfile(
-        name="Dev API (private CA)", endpoint=Endpoint(f"wss://127.0.0.1:{port[0]}/")).with_changes(
+        name="Dev API (private CA)", endpoint=Endpoint(f"wss://127.0.0.1:{port}/")).with_changes(
         tls={"ca_file": str(ca.cert), "client_cert": str(client.cert), "client_key": str(client.key),
              "min_version": "1.2"}))
     window.connections.select(profile.id)
@@ -162,7 +196,7 @@ def tls_shots(window: MainWindow, context: AppContext, out: Path) -> None:
     dialog.grab().save(str(settings))
     dialog.close()
     print(f"wrote {settings}")
-    window.tabs.setCurrentWidget(window.inspector)
+    window.tabs.setCurrentWidget(window.connection_tabs)
     window.inspector.toggle_connection()
     wait_for(context.session.opened)
     info = window.inspector._tls  # what the Certificate… button shows

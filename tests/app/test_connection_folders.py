@@ -13,7 +13,7 @@ import pytest
 from wsinspector.app.connections import ConnectionsController
 from wsinspector.app.context import AppContext
 from wsinspector.core.folders import FOLDERS_SETTING, FolderError
-from wsinspector.core.profiles import PROFILE_VERSION, ConnectionProfile, Endpoint
+from wsinspector.core.profiles import BUILTIN_LOCAL_ECHO, PROFILE_VERSION, ConnectionProfile, Endpoint
 from wsinspector.core.store import Store
 
 WAIT_MS = 10_000
@@ -148,3 +148,17 @@ def test_connecting_puts_the_connection_first_under_recent(qtbot: Any, data_dir:
         assert [p.name for p in context.connections.recent()] == ["Local echo"]
     finally:
         context.shutdown()
+
+
+def test_a_typed_url_is_used_not_saved_until_save_url(reopen: Callable[[], ConnectionsController]) -> None:
+    controller = reopen()
+    saved = _add(controller, "Ticker")
+    edited, notice = controller.with_url(saved, "ws://127.0.0.1:9/v2")
+    assert edited.url == "ws://127.0.0.1:9/v2" and notice == ""
+    assert reopen().get(saved.id).url == "ws://127.0.0.1:9/"  # type: ignore[union-attr]  (nothing written)
+    controller = reopen()
+    kept = controller.save_url(saved, "ws://127.0.0.1:9/v2")
+    assert kept.url == "ws://127.0.0.1:9/v2"
+    assert reopen().get(saved.id).url == "ws://127.0.0.1:9/v2"  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="keeps its URL"):
+        reopen().save_url(saved.with_changes(builtin=BUILTIN_LOCAL_ECHO), "ws://127.0.0.1:9/other")

@@ -103,7 +103,7 @@ def test_a_session_whose_pages_cannot_be_read_opens_with_a_warning(
         window.inspector.timeline.scrollToBottom()
         _every_cell(window)
         assert cell(window, window.inspector.model.rowCount() - 1, COL_OPCODE) == "damaged"
-        assert window.banner.level == "warning" and "damaged in the file" in window.banner.text
+        assert window.banner.level == "warning" and "damaged in the file" in window.banner.text, window.banner.text
         assert "Unexpected error" not in window.banner.text
 
         # the damage seen, nothing more is written into the file: a new recording stops and says why

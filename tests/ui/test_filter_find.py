@@ -242,9 +242,9 @@ def test_the_same_filters_on_the_stored_session(qtbot: Any, window: MainWindow, 
     close_connection(qtbot, window)
     # our close frame and the echo's answer
     qtbot.waitUntil(lambda: window.inspector.model.rowCount() == 2 * MESSAGES + 2 * len(PINGS) + 2, timeout=WAIT_MS)
-    bar = window.inspector.filter_bar
 
     def apply_all() -> dict[str, list[tuple[str, str, str, str]]]:
+        bar = window.inspector.filter_bar  # the current tab's: the live one, then the stored session's
         seen = {"everything": _shown(window)}
         type_search(qtbot, window, "needle")
         seen["needle"] = _shown(window)
@@ -273,6 +273,7 @@ def test_the_same_filters_on_the_stored_session(qtbot: Any, window: MainWindow, 
     assert stored == live
 
     # find works on the stored session too
+    bar = window.inspector.filter_bar
     type_search(qtbot, window, "needle")
     qtmodeltester.check(window.inspector.model)
     toggle(qtbot, window, bar.only_matches, False)

@@ -85,6 +85,7 @@ def test_go_to_a_time_between_frames(qtbot: Any, window: MainWindow) -> None:
     assert session_id is not None
     close_connection(qtbot, window)
     open_stored(qtbot, window, session_id)
+    bar = window.inspector.filter_bar  # the stored session's tab has its own
     # the stored session ends with the two close frames: ours and the echo's answer
     qtbot.waitUntil(lambda: window.inspector.model.rowCount() == len(times) + 2, timeout=WAIT_MS)
     assert [cell(window, row, COL_PREVIEW) for row in (len(times), len(times) + 1)] == ["1000 (normal closure)"] * 2

@@ -57,7 +57,7 @@ def test_a_session_file_is_imported_and_shown(qtbot: Any, window: MainWindow, tm
     # named like any JSON file: recognised by how it starts
     path = _session_file(tmp_path / "capture.json")
     window.open_paths([path])
-    qtbot.waitUntil(window.inspector.viewing_bar.isVisible, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.inspector.viewing_bar.isVisible(), timeout=WAIT_MS)  # noqa: PLW0108  (the tab opened later)
     assert "From a file" in window.inspector.viewing_label.text()
     assert window.inspector.model.rowCount() == 6
     assert window.tabs.currentIndex() == 0

@@ -14,7 +14,6 @@ from tests.ui.helpers_sessions import (
     click_session,
     echo_round,
     open_stored,
-    select_local_echo,
     select_peer,
     sessions_button,
     show_tab,
@@ -63,7 +62,9 @@ def test_double_click_opens_a_stored_session_read_only(
     assert not window.inspector.composer.send_button.isEnabled()
     assert not window.inspector.composer.ping_button.isEnabled()
     assert not window.inspector.composer.close_button.isEnabled()
-    assert window.inspector.state_label.text() == "Open"  # the live connection carries on
+    live = window.connection_tabs.live_page  # the live connection carries on, in a tab of its own
+    assert live is not window.inspector and live.state_label.text() == "Open"
+    assert not window.inspector.state_label.isVisible() and not window.inspector.composer.isVisible()
 
     select_row(qtbot, window, 3)
     assert window.inspector.detail.text.toPlainText() == MESSAGES[1]
@@ -110,7 +111,7 @@ def test_open_button_and_back_to_live_when_disconnected(
     select_row(qtbot, window, 1)
     assert window.inspector.detail.text.toPlainText() == "older"
 
-    # opening another one replaces it
+    # another one opens in a tab of its own
     open_stored(qtbot, window, second)
     assert [r["preview"] for r in all_rows(window)] == _expected_previews()
     # the detail pane shows nothing of the other session: no frame, or the new current one
@@ -121,7 +122,9 @@ def test_open_button_and_back_to_live_when_disconnected(
     else:
         assert window.inspector.detail.summary.text() == "Select a frame to see its details"
 
-    click(qtbot, window.inspector.back_to_live)
+    assert len(window.connection_tabs.pages()) == 3
+    click(qtbot, window.inspector.back_to_live)  # closes that tab, back to the live one
+    assert len(window.connection_tabs.pages()) == 2
     assert not window.inspector.viewing_bar.isVisible()
     assert all_rows(window) == live_rows
     assert window.inspector.model.rowCount() == len(window.session.log)
@@ -129,8 +132,9 @@ def test_open_button_and_back_to_live_when_disconnected(
 
     # connecting again while a stored session is shown starts the live log without disturbing the view
     open_stored(qtbot, window, first)
-    select_local_echo(window)
-    connect(qtbot, window)
+    assert window.connection_tabs.live_page.url.text() == context.echo_url
+    with qtbot.waitSignal(window.session.opened, timeout=WAIT_MS):
+        window.connect_action.trigger()  # Ctrl+K: the live tab's connection
     assert [r["preview"] for r in all_rows(window)] == ["older", "older", "1000 (normal closure)",
                                                         "1000 (normal closure)"]
     assert not window.inspector.composer.send_button.isEnabled()

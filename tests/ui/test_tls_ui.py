@@ -75,7 +75,7 @@ def test_a_connection_that_does_not_verify_says_so(qtbot: Any, window: MainWindo
     graph: Any = window.graph.content()
     assert [kind for _t, kind, _label in graph.markers()] == ["tls"]
 
-    window.tabs.setCurrentWidget(window.inspector)
+    window.tabs.setCurrentWidget(window.connection_tabs)
     window.connections.select(window.context.connections.profiles[0].id)  # Local echo: ws://, verified
     qtbot.waitUntil(lambda: window.session.is_open, timeout=WAIT_MS)  # still the same connection
     assert window.inspector.tls_off.isVisible()  # the open connection still accepts any certificate

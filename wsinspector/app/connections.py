@@ -164,8 +164,8 @@ class ConnectionsController(QObject):
         return added
 
     def with_url(self, profile: ConnectionProfile, url: str) -> tuple[ConnectionProfile, str]:
-        """What to connect to when the user typed ``url`` over ``profile``'s: the profile saved with it, or, for
-        the built-in and a read-only profile, a copy used once, with a notice that says so.
+        """What to connect to when the user typed ``url`` over ``profile``'s: a copy with that URL, not saved
+        (``save_url`` saves it); for the built-in and a read-only profile with a notice that it is used once.
 
         Raises ValueError (with the reason) when the URL cannot be used.
         """
@@ -180,7 +180,23 @@ class ConnectionsController(QObject):
                             "server. Use Duplicate to save a connection of your own.")
         if profile.read_only:
             return edited, f"Connecting to {url} once: {ReadOnlyProfileError(profile)}."
-        return self.save(edited), ""
+        return edited, ""
+
+    def save_url(self, profile: ConnectionProfile, url: str) -> ConnectionProfile:
+        """Save ``url`` as the URL of the saved connection ``profile`` (the user said Save).
+
+        Raises ValueError (with the reason) when the URL cannot be used or the connection cannot take it.
+        """
+        if profile.builtin:
+            raise ValueError(f"“{profile.name}” points at the built-in echo server and keeps its URL: use "
+                             "Duplicate to save a connection of your own")
+        if profile.read_only:
+            raise ValueError(str(ReadOnlyProfileError(profile)))
+        edited, _ = self.with_url(profile, url)
+        if edited is profile:
+            return profile
+        current = self.get(profile.id) or profile  # what else was saved since the tab took it stays
+        return self.save(current.with_changes(endpoint={"url": url}))
 
     def trust_certificate(self, profile: ConnectionProfile, sha256: str) -> ConnectionProfile:
         """``profile`` with the server certificate of this SHA-256 fingerprint trusted (saved, unless it is the

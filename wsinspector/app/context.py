@@ -176,6 +176,8 @@ class AppContext(QObject):
         """End a connection's controller: its link is aborted and what it recorded is saved."""
         controller.shutdown()
         self.controllers.remove(controller)
+        if self.session is controller and self.controllers:
+            self.session = self.controllers[0]
         self.sessions.session_deleted.disconnect(controller.on_session_deleted)
         controller.session_saved.disconnect(self._apply_retention)
         controller.deleteLater()

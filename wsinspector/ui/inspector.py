@@ -62,16 +62,19 @@ class InspectorPage(QWidget):
     """One connection's page. Messages for the user go to ``banner``; the rest leaves through signals.
 
     Signals:
-        title_changed(str): the window title for this connection ("name — state — wsinspector")
+        title_changed(str): the window title for this connection ("name — state — wsinspector"); also when the
+            tab's own label (``tab_text``) changes
         status_message(str, int): a passing message for the status bar, and for how long (ms)
         source_changed(object, bool): the timeline now shows this session; whether it is the live one
         edit_requested(): the user asked for the connection's settings
+        leave_requested(): a stored session's tab was asked to go back to live: the window closes it
     """
 
     title_changed = Signal(str)
     status_message = Signal(str, int)
     source_changed = Signal(object, bool)
     edit_requested = Signal()
+    leave_requested = Signal()
 
     def __init__(self, controller: ConnectionController, connections: ConnectionsController,
                  sessions: SessionsController, banner: Banner, parent: QWidget | None = None) -> None:
@@ -83,6 +86,8 @@ class InspectorPage(QWidget):
         self._profile: ConnectionProfile | None = None
         self._environment = ""
         self._viewing: StoredSession | None = None
+        #: a tab of its own for a stored session: read-only for its whole life, never live
+        self.stored_only = False
         self._filter_task: ChunkedTask | None = None
         self._build()
         self._connect_signals()
@@ -101,6 +106,7 @@ class InspectorPage(QWidget):
         self.state_label.setMinimumWidth(100)
         self.state_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.environment_label = _environment_label()
+        self._build_url_edit_widgets()
         self.connect_button = QPushButton("Connect")
         self.connect_button.setObjectName("connectButton")
         self._build_tls_widgets()
@@ -130,9 +136,8 @@ class InspectorPage(QWidget):
         viewing_layout.addWidget(self.back_to_live)
         self.viewing_bar.hide()
         # the status bar's counters of what the timeline shows; the window places them
-        self.rates = QLabel()
+        self.rates, self.counts = QLabel(), QLabel()
         self.rates.setObjectName("frameRates")
-        self.counts = QLabel()
         self.counts.setObjectName("frameCounts")
 
         timeline_box = QWidget()
@@ -144,6 +149,7 @@ class InspectorPage(QWidget):
         timeline_layout.addWidget(self.timeline, 1)
         bar = QHBoxLayout()
         for widget, stretch in ((self.profile_name, 0), (self.environment_label, 0), (self.url, 1),
+                                (self.url_modified, 0), (self.save_url_button, 0), (self.revert_url_button, 0),
                                 (self.state_label, 0), (self.recording_label, 0), (self.tls_off, 0),
                                 (self.certificate_button, 0), (self.edit_button, 0), (self.connect_button, 0)):
             bar.addWidget(widget, stretch)
@@ -157,6 +163,22 @@ class InspectorPage(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.info)
         layout.addWidget(split, 1)
+
+    def _build_url_edit_widgets(self) -> None:
+        """What shows that the URL field differs from the saved connection's, and Save / Revert."""
+        self.url_modified = QLabel("● Modified")
+        self.url_modified.setObjectName("urlModified")
+        self.url_modified.setToolTip("The URL differs from the saved connection's: Connect uses it; Save (Ctrl+S) "
+                                     "keeps it in the connection, Revert goes back")
+        self.url_modified.setStyleSheet("color: #b26a00; font-style: italic; padding: 0 2px;")
+        self.save_url_button = QPushButton("Save")
+        self.save_url_button.setObjectName("saveUrlButton")
+        self.save_url_button.setToolTip("Save this URL in the connection (Ctrl+S)")
+        self.revert_url_button = QPushButton("Revert")
+        self.revert_url_button.setObjectName("revertUrlButton")
+        self.revert_url_button.setToolTip("Back to the saved connection's URL")
+        for widget in (self.url_modified, self.save_url_button, self.revert_url_button):
+            widget.hide()
 
     def _build_tls_widgets(self) -> None:
         self.recording_label = QLabel()
@@ -175,6 +197,11 @@ class InspectorPage(QWidget):
     def _connect_signals(self) -> None:
         session, composer = self.session, self.composer
         self.url.returnPressed.connect(self._on_url_entered)
+        self.url.textChanged.connect(self._show_url_modified)
+        self.save_url_button.clicked.connect(self.save_url)
+        self.revert_url_button.clicked.connect(self.revert_url)
+        QShortcut(QKeySequence.StandardKey.Save, self.url, self.save_url,
+                  context=Qt.ShortcutContext.WidgetShortcut)
         self.connect_button.clicked.connect(self.toggle_connection)
         self.edit_button.clicked.connect(self.edit_requested)
         self.certificate_button.clicked.connect(self.show_certificate)
@@ -216,11 +243,20 @@ class InspectorPage(QWidget):
     def profile(self) -> ConnectionProfile | None:
         return self._profile
 
+    @property
+    def url_modified_now(self) -> bool:
+        """The URL field differs from the saved connection's (unsaved)."""
+        return self._profile is not None and self.url.text().strip() != self._profile.url
+
     @Slot(object)
     def on_profile_selected(self, profile: ConnectionProfile | None) -> None:
+        keep_edit = (profile is not None and self._profile is not None and profile.id == self._profile.id
+                     and self.url_modified_now)
         self._profile = profile
         self.profile_name.setText(f"<b>{html.escape(profile.name)}</b>" if profile else "")
-        self.url.setText(profile.url if profile else "")
+        if not keep_edit:  # the same connection saved again (its settings): an unsaved URL stays
+            self.url.setText(profile.url if profile else "")
+        self._show_url_modified()
         self.composer.set_saved_messages(profile.messages if profile else ())
         if self.session.state is ConnectionState.CLOSED:
             self._show_tls_setting(profile)
@@ -264,8 +300,6 @@ class InspectorPage(QWidget):
         except ValueError as exc:
             self.banner.show_message(str(exc))
             return
-        if not notice:
-            self._profile = profile
         self.banner.clear()
         if notice:
             self.banner.show_message(notice, "info")
@@ -275,6 +309,36 @@ class InspectorPage(QWidget):
         self.certificate_button.hide()
         self._show_tls_setting(profile)
         self.session.connect_to(profile)
+
+    @Slot()
+    def _show_url_modified(self) -> None:
+        modified = self.url_modified_now and not self.stored_only
+        for widget in (self.url_modified, self.save_url_button, self.revert_url_button):
+            widget.setVisible(modified)
+        self.save_url_button.setEnabled(modified and self.url.text().strip() != "")
+        font = self.url.font()
+        if font.italic() != modified:
+            font.setItalic(modified)
+            self.url.setFont(font)
+        self._update_title()
+
+    @Slot()
+    def save_url(self) -> None:
+        """Save the URL field into the saved connection (the one explicit way a typed URL is kept)."""
+        if self._profile is None or not self.url_modified_now:
+            return
+        try:
+            self._profile = self._connections.save_url(self._profile, self.url.text().strip())
+        except ValueError as exc:
+            self.banner.show_message(str(exc), "warning")
+            return
+        self.status_message.emit(f"Saved the URL of “{self._profile.name}”", 5000)
+        self._show_url_modified()
+
+    @Slot()
+    def revert_url(self) -> None:
+        if self._profile is not None:
+            self.url.setText(self._profile.url)
 
     def _show_tls_setting(self, profile: ConnectionProfile | None) -> None:
         """The persistent warning of a wss:// connection that accepts any certificate."""
@@ -302,6 +366,7 @@ class InspectorPage(QWidget):
         self.connect_button.setText("Stop reconnecting" if reconnecting else _BUTTON_TEXT[state])
         self.connect_button.setEnabled(state is not ConnectionState.CLOSING)
         self.url.setReadOnly(state is not ConnectionState.CLOSED)
+        self.revert_url_button.setEnabled(state is ConnectionState.CLOSED)
         self.composer.set_connected(state is ConnectionState.OPEN and self._viewing is None)
         if state is ConnectionState.OPEN:
             self.composer.set_fault_injection(self.session.can_inject_faults, self.session.auto_pong)
@@ -406,10 +471,25 @@ class InspectorPage(QWidget):
         """The active environment's name ("" for none): beside the connection's name, and in the title."""
         self._environment = name
         self.environment_label.setText(name)
-        self.environment_label.setVisible(bool(name))
+        self.environment_label.setVisible(bool(name) and not self.stored_only)
+        self._update_title()
+
+    def tab_text(self) -> str:
+        """The label of this page's tab: its connection's name (● when its URL is edited and not saved), or the
+        stored session's."""
+        if self.stored_only and self._viewing is not None:
+            return f"{self._viewing.record.name} (stored)"
+        if self._profile is None:
+            return "New connection"
+        return f"{self._profile.name} ●" if self.url_modified_now else self._profile.name
+
+    def update_title(self) -> None:
         self._update_title()
 
     def _update_title(self) -> None:
+        if self.stored_only and self._viewing is not None:
+            self.title_changed.emit(f"{self._viewing.record.name} — stored, read-only — wsinspector")
+            return
         name = self._profile.name if self._profile else ""
         environment = self._environment
         if name and environment:
@@ -472,6 +552,7 @@ class InspectorPage(QWidget):
         self.viewing_bar.show()
         self.composer.set_connected(False)
         self._set_source(stored)
+        stored.events, stored.rtt_samples  # noqa: B018  (read now, as the Health page will: damage is told here)
         if stored.read_error:
             self.banner.show_message(f"This session is damaged in the file: {stored.read_error}. Its frames that "
                                      "cannot be read are marked as damaged.", "warning")
@@ -483,8 +564,23 @@ class InspectorPage(QWidget):
             self.show_live()
             self.banner.show_message("The session you were viewing was deleted; showing the live session.", "info")
 
+    def keep_stored(self) -> None:
+        """Make this the tab of the stored session it shows, for good: no connection bar, no composer; going
+        back to live asks the window to close it."""
+        self.stored_only = True
+        for widget in (self.url, self.state_label, self.connect_button, self.edit_button, self.environment_label,
+                       self.recording_label, self.tls_off, self.certificate_button, self.info, self.composer):
+            widget.hide()
+        if self._viewing is not None:
+            self.profile_name.setText(f"<b>{html.escape(self._viewing.record.name)}</b>")
+            self.back_to_live.setToolTip("Close this stored session's tab")
+        self._show_url_modified()
+
     @Slot()
     def show_live(self) -> None:
+        if self.stored_only:
+            self.leave_requested.emit()
+            return
         self._viewing = None
         self.viewing_bar.hide()
         self.composer.set_connected(self.session.is_open)

@@ -1,4 +1,5 @@
-"""The main window: connections on the left; the Inspector, Health, Sessions and Tests pages on the right.
+"""The main window: connections on the left; the Inspector (a tab per open connection or stored session),
+Health (the current tab's), Sessions and Tests pages on the right.
 
 It lays the pages out and connects them to the application context's controllers (``_connect_signals``);
 what happens on a click lives in the pages and the controllers.
@@ -6,6 +7,7 @@ what happens on a click lives in the pages and the controllers.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,8 +16,12 @@ from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
 
 if TYPE_CHECKING:
+    from wsinspector.app.connection import ConnectionController
     from wsinspector.app.context import AppContext
     from wsinspector.app.tasks import ChunkedTask
+    from wsinspector.core.profiles import ConnectionProfile
+    from wsinspector.core.session import Session
+    from wsinspector.ui.inspector import InspectorPage
     from wsinspector.ui.tests_view import ScenariosView
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
@@ -80,8 +86,8 @@ class MainWindow(QMainWindow):
 
         from wsinspector.ui import (  # noqa: PLC0415  (after the first paint)
             banner,
+            connection_tabs,
             connections_panel,
-            inspector,
             lazy,
             sessions_view,
             task_status,
@@ -89,18 +95,17 @@ class MainWindow(QMainWindow):
         )
 
         self.context = context
-        self.session = context.session
         self.banner = banner.Banner()  # above every page: a failed import shows on the Sessions page too
         self.banner.setObjectName("banner")
         self.connections = connections_panel.ConnectionsPanel(context.connections)
         self.transfer = transfer.ConnectionsTransfer(self, context.connections, self.banner, self.connections)
-        self.inspector = inspector.InspectorPage(self.session, context.connections, context.sessions, self.banner)
+        self.connection_tabs = connection_tabs.ConnectionTabs(context, self.banner)
         self.graph = lazy.HealthPage()
         self.sessions_view = sessions_view.SessionsView(context.sessions)
         self.tests_page = lazy.LazyPage(self._make_tests_view)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
-        for page, title in ((self.inspector, "Inspector"), (self.graph, "Health"),
+        for page, title in ((self.connection_tabs, "Inspector"), (self.graph, "Health"),
                             (self.sessions_view, "Sessions"), (self.tests_page, "Tests")):
             self.tabs.addTab(page, title)
         main_split = QSplitter(Qt.Orientation.Horizontal)
@@ -115,12 +120,10 @@ class MainWindow(QMainWindow):
         outer.addWidget(main_split, 1)
         self.setCentralWidget(container)
         self.tasks = task_status.TaskStatus(self.statusBar(), self)
-        self.statusBar().addPermanentWidget(self.inspector.rates)
-        self.statusBar().addPermanentWidget(self.inspector.counts)
         self._build_menus()
         self._build_environment_bar()
         self._connect_signals()
-        self.graph.show_session(self.session.log, live=True)
+        self.connection_tabs.open_live(controller=context.session)
         self._select_first_connection()
         self._show_start_notices()
         self.populated.emit()
@@ -128,6 +131,16 @@ class MainWindow(QMainWindow):
     @property
     def is_populated(self) -> bool:
         return hasattr(self, "context")
+
+    @property
+    def inspector(self) -> InspectorPage:
+        """The current connection tab's page (live, or a stored session's)."""
+        return self.connection_tabs.current_page
+
+    @property
+    def session(self) -> ConnectionController:
+        """The current tab's connection; on a stored session's tab, that of the live tab shown last."""
+        return self.connection_tabs.live_page.session
 
     def _build_menus(self) -> None:
         from PySide6.QtGui import QAction, QKeySequence  # noqa: PLC0415  (with the pages)
@@ -141,8 +154,21 @@ class MainWindow(QMainWindow):
         file_menu.addAction(QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close))
         conn_menu = self.menuBar().addMenu("&Connection")
         self.connect_action = QAction("&Connect / Disconnect", self, shortcut="Ctrl+K",
-                                      triggered=self.inspector.toggle_connection)
+                                      triggered=lambda: self.connection_tabs.live_page.toggle_connection())  # noqa: PLW0108  (the current tab's)
         conn_menu.addAction(self.connect_action)
+        conn_menu.addSeparator()
+        from PySide6.QtCore import Qt  # noqa: PLC0415  (with the pages)
+
+        tabs = self.connection_tabs
+        self.new_tab_action = QAction("New &tab", self, shortcut="Ctrl+T", triggered=self.new_tab)
+        self.close_tab_action = QAction("Close ta&b", self, shortcut="Ctrl+W", triggered=self.close_tab)
+        self.next_tab_action = QAction("Next tab", self, triggered=self._next_tab)
+        self.next_tab_action.setShortcuts([QKeySequence("Ctrl+Tab"), QKeySequence("Ctrl+PgDown")])
+        self.previous_tab_action = QAction("Previous tab", self, triggered=self._previous_tab)
+        self.previous_tab_action.setShortcuts([QKeySequence("Ctrl+Shift+Tab"), QKeySequence("Ctrl+PgUp")])
+        for action in (self.new_tab_action, self.close_tab_action, self.next_tab_action, self.previous_tab_action):
+            conn_menu.addAction(action)
+        tabs.setCornerWidget(self._new_tab_button(), Qt.Corner.TopRightCorner)
         conn_menu.addSeparator()
         for action in (self.connections.edit_action, self.connections.duplicate_action,
                        self.connections.rename_action, self.connections.move_action,
@@ -157,6 +183,17 @@ class MainWindow(QMainWindow):
         self.tests_menu.aboutToShow.connect(self._fill_tests_menu)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(QAction("&About wsinspector", self, triggered=self.show_about))
+
+    def _new_tab_button(self) -> QWidget:
+        from PySide6.QtWidgets import QToolButton  # noqa: PLC0415  (with the pages)
+
+        button = QToolButton()
+        button.setObjectName("newTabButton")
+        button.setDefaultAction(self.new_tab_action)
+        button.setText("+")
+        button.setToolTip("A new tab for the connection selected on the left (Ctrl+T)")
+        button.setStyleSheet("QToolButton { font-size: 15px; font-weight: bold; padding: 0 8px; }")
+        return button
 
     def _build_environment_bar(self) -> None:
         """The main toolbar: the environment switcher and the Environments dialog."""
@@ -203,22 +240,20 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_environment_changed(self, _environment_id: str = "") -> None:
         active = self.context.environments.active
-        self.inspector.set_environment(active.name if active else "")
+        for page in self.connection_tabs.pages():
+            page.set_environment(active.name if active else "")
 
     def _connect_signals(self) -> None:
-        """Every connection between the pages and the controllers, in one place."""
-        context, session, inspector, graph = self.context, self.session, self.inspector, self.graph
-        self.connections.profile_selected.connect(inspector.on_profile_selected)
-        self.connections.connect_requested.connect(inspector.on_connect_requested)
+        """Every connection between the pages and the controllers, in one place (a tab's page and controller:
+        ``_connect_page``, as each tab opens)."""
+        context, tabs = self.context, self.connection_tabs
+        self.connections.profile_selected.connect(self.on_profile_selected)
+        self.connections.connect_requested.connect(self.on_connect_requested)
         self.connections.export_requested.connect(self.transfer.ask_export_folder)
-        inspector.edit_requested.connect(self.connections.edit_current)
-        inspector.title_changed.connect(self.setWindowTitle)
-        inspector.status_message.connect(self.statusBar().showMessage)
-        inspector.source_changed.connect(graph.show_session)
-        session.frames_appended.connect(graph.follow)
-        session.event_added.connect(graph.add_event)
-        session.rates_changed.connect(graph.show_rates)
-        session.session_saved.connect(self.sessions_view.refresh)
+        context.connections.profiles_changed.connect(self._on_profiles_changed)
+        tabs.page_opened.connect(self._connect_page)
+        tabs.page_closed.connect(self._on_page_closed)
+        tabs.currentChanged.connect(self._on_connection_tab_changed)
         self.sessions_view.open_requested.connect(self.open_session)
         self.sessions_view.export_requested.connect(self.export_session)
         self.sessions_view.import_requested.connect(self.import_session)
@@ -232,6 +267,156 @@ class MainWindow(QMainWindow):
         self.connections.connection_defaults = lambda: context.defaults.defaults
         context.echo_started.connect(self.on_echo_started)
         context.echo_failed.connect(lambda message: self.banner.show_message(message, "warning"))
+
+    def _connect_page(self, page: InspectorPage) -> None:
+        """A tab's page and its controller: the window title, the status bar and the Health page follow the
+        current tab only."""
+        session, status = page.session, self.statusBar()
+        page.edit_requested.connect(partial(self._edit_page_connection, page))
+        page.title_changed.connect(partial(self._on_page_title, page))
+        page.status_message.connect(status.showMessage)
+        page.source_changed.connect(partial(self._on_page_source, page))
+        page.leave_requested.connect(partial(self.connection_tabs.close_page, page))
+        session.frames_appended.connect(self._on_frames_appended)
+        session.event_added.connect(self._on_event_added)
+        session.rates_changed.connect(self._on_rates_changed)
+        session.session_saved.connect(self.sessions_view.refresh)
+        status.addPermanentWidget(page.rates)
+        status.addPermanentWidget(page.counts)
+        active = self.context.environments.active
+        page.set_environment(active.name if active else "")
+
+    def _from_current(self) -> bool:
+        """The signal being handled comes from the current tab's live connection."""
+        page = self.connection_tabs.current_page
+        return not page.stored_only and self.sender() is page.session
+
+    @Slot(int, int)
+    def _on_frames_appended(self, _first: int, _last: int) -> None:
+        if self._from_current():
+            self.graph.follow()
+
+    @Slot(object, str, str)
+    def _on_event_added(self, ts_ns: int, kind: str, text: str) -> None:
+        if self._from_current():
+            self.graph.add_event(ts_ns, kind, text)
+
+    @Slot(object, float)
+    def _on_rates_changed(self, rates: object, t_s: float) -> None:
+        if self._from_current():
+            self.graph.show_rates(rates, t_s)  # type: ignore[arg-type]
+
+    def _on_page_closed(self, page: InspectorPage) -> None:
+        self.statusBar().removeWidget(page.rates)
+        self.statusBar().removeWidget(page.counts)
+
+    def _on_page_title(self, page: InspectorPage, title: str) -> None:
+        self.connection_tabs.show_page_state(page)
+        if page is self.connection_tabs.currentWidget():
+            self.setWindowTitle(title)
+
+    def _on_page_source(self, page: InspectorPage, source: Session, live: bool) -> None:
+        if page is self.connection_tabs.currentWidget():
+            self.graph.show_session(source, live and not page.stored_only)
+
+    @Slot(int)
+    def _on_connection_tab_changed(self, _index: int) -> None:
+        """Another tab is current: the title, the status bar's counters, the Health page and the selected
+        connection on the left are its own."""
+        page = self.connection_tabs.currentWidget()
+        if page is None:
+            return
+        for other in self.connection_tabs.pages():
+            other.rates.setVisible(other is page)
+            other.counts.setVisible(other is page)
+        page.update_title()
+        source = page.model.source
+        if source is not None:
+            self.graph.show_session(source, source is page.session.log and not page.stored_only)
+        profile = page.profile
+        if profile is not None and not page.stored_only and self.connections.current_profile() != profile:
+            self.connections.select(profile.id)
+
+    def _edit_page_connection(self, page: InspectorPage) -> None:
+        if page.profile is not None:
+            self.connections.select(page.profile.id)
+        self.connections.edit_current()
+
+    # -- the saved connections and the tabs -------------------------------------------------------------------
+
+    @Slot(object)
+    def on_profile_selected(self, profile: ConnectionProfile | None) -> None:
+        """A connection selected on the left that has a tab of its own brings that tab forward; otherwise the
+        current tab shows it only while that tab is not connected (or is its own): a tab whose socket points
+        elsewhere keeps its name, URL and title."""
+        from wsinspector.core.events import ConnectionState  # noqa: PLC0415  (with the pages)
+
+        page = self.connection_tabs.current_page
+        own = self.connection_tabs.page_for_profile(profile.id) if profile is not None else None
+        if own is not None and own is not page:
+            self.connection_tabs.setCurrentWidget(own)
+            return
+        same = profile is not None and page.profile is not None and page.profile.id == profile.id
+        idle = page.session.state is ConnectionState.CLOSED and not page.session.is_reconnecting
+        if page.stored_only or not (same or idle):
+            if profile is not None:
+                self.statusBar().showMessage(
+                    f"“{profile.name}” selected: Enter or Connect opens it in a tab of its own", 5000)
+            return
+        page.on_profile_selected(profile)
+
+    @Slot(object)
+    def on_connect_requested(self, profile: ConnectionProfile) -> None:
+        """Open a saved connection: in the current tab when it is free for it, in the tab that already has it,
+        or in a new tab; and connect."""
+        from wsinspector.core.events import ConnectionState  # noqa: PLC0415  (with the pages)
+
+        tabs = self.connection_tabs
+        page = tabs.current_page
+        idle = page.session.state is ConnectionState.CLOSED and not page.session.is_reconnecting
+        free = not page.stored_only and idle and (page.profile is None or page.profile.id == profile.id)
+        if not free:
+            page = tabs.page_for_profile(profile.id) or tabs.open_live(profile)
+        tabs.setCurrentWidget(page)
+        self.tabs.setCurrentWidget(tabs)
+        page.on_connect_requested(profile)
+
+    @Slot()
+    def _on_profiles_changed(self) -> None:
+        """A saved connection changed: the tabs that show it (and are not current: the list re-selects that
+        one) take its new settings; a tab whose connection was deleted keeps what it had."""
+        current = self.connection_tabs.currentWidget()
+        for page in self.connection_tabs.live_pages():
+            if page is current or page.profile is None:
+                continue
+            saved = self.context.connections.get(page.profile.id)
+            if saved is not None and saved != page.profile:
+                page.on_profile_selected(saved)
+
+    @Slot()
+    def new_tab(self) -> None:
+        """A new tab for the connection selected on the left (not connected yet)."""
+        self.connection_tabs.open_live(self.connections.current_profile())
+        self.tabs.setCurrentWidget(self.connection_tabs)
+
+    @Slot()
+    def close_tab(self) -> None:
+        if self.tabs.currentWidget() is self.connection_tabs:
+            self.connection_tabs.close_page(self.connection_tabs.current_page)
+
+    @Slot()
+    def _next_tab(self) -> None:
+        if self.tabs.currentWidget() is self.connection_tabs:
+            self.connection_tabs.next_tab()
+        else:
+            self.tabs.setCurrentIndex((self.tabs.currentIndex() + 1) % self.tabs.count())
+
+    @Slot()
+    def _previous_tab(self) -> None:
+        if self.tabs.currentWidget() is self.connection_tabs:
+            self.connection_tabs.previous_tab()
+        else:
+            self.tabs.setCurrentIndex((self.tabs.currentIndex() - 1) % self.tabs.count())
 
     def _select_first_connection(self) -> None:
         profiles = self.context.connections.profiles
@@ -327,9 +512,9 @@ class MainWindow(QMainWindow):
 
     @Slot(int)
     def open_session(self, session_id: int) -> None:
-        """Show a recorded session on the Inspector page, read-only; the live connection carries on."""
-        if self.inspector.open_session(session_id):
-            self.tabs.setCurrentWidget(self.inspector)
+        """Show a recorded session in a read-only tab of its own; the live connections carry on."""
+        if self.connection_tabs.open_stored(session_id) is not None:
+            self.tabs.setCurrentWidget(self.connection_tabs)
 
     @Slot(int)
     def export_session(self, session_id: int, path: Path | None = None) -> ChunkedTask | None:
@@ -422,9 +607,10 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.tasks.cancel()
-        self.inspector.shutdown()
+        self.connection_tabs.close_all()
         self.graph.stop()
         if self.tests_page.loaded:
             self.tests_view.shutdown()
-        self.session.shutdown()
+        for page in self.connection_tabs.pages():
+            page.session.shutdown()
         super().closeEvent(event)
