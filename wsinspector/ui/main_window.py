@@ -243,6 +243,11 @@ class MainWindow(QMainWindow):
         for page in self.connection_tabs.pages():
             page.set_environment(active.name if active else "")
 
+    @Slot()
+    def _on_defaults_changed(self) -> None:
+        for page in self.connection_tabs.pages():
+            page.on_defaults_changed()
+
     def _connect_signals(self) -> None:
         """Every connection between the pages and the controllers, in one place (a tab's page and controller:
         ``_connect_page``, as each tab opens)."""
@@ -263,7 +268,7 @@ class MainWindow(QMainWindow):
         context.environments.active_changed.connect(self._on_environment_changed)
         context.environments.environments_changed.connect(self._on_environment_changed)
         self._on_environment_changed()
-        context.defaults.changed.connect(inspector.on_defaults_changed)
+        context.defaults.changed.connect(self._on_defaults_changed)
         self.connections.connection_defaults = lambda: context.defaults.defaults
         context.echo_started.connect(self.on_echo_started)
         context.echo_failed.connect(lambda message: self.banner.show_message(message, "warning"))
