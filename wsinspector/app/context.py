@@ -154,6 +154,7 @@ class AppContext(QObject):
         controller = ConnectionController(self.store if self.saving else None, self)
         self.sessions.session_deleted.connect(controller.on_session_deleted)
         controller.variables_source = self.environments.variables_for
+        controller.secrets_source = self.environments.secret_values_for
         controller.defaults_source = lambda: self.defaults.defaults
         controller.session_saved.connect(self._apply_retention)
         controller.session_started.connect(partial(self._on_session_started, controller))

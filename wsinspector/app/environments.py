@@ -118,6 +118,12 @@ class EnvironmentsController(QObject):
         return merge_variables(globals_=_usable(self._globals), connection=profile.variables,
                                environment=_usable(active) if active else ())
 
+    def secret_values_for(self, profile: ConnectionProfile) -> list[str]:
+        """The values of the secret variables of the layers over ``profile``'s own: the globals and the active
+        environment (never to be shown or recorded where they are expanded)."""
+        layers = [self._globals, *([self.active] if self.active else [])]
+        return [value for env in layers for name, value in env.variables if value and name in env.secret_variables]
+
     def run_layers(self) -> tuple[dict[str, str], dict[str, str]]:
         """The globals and the active environment's variables, for a test run in the window (the test's own
         variables go between them)."""
