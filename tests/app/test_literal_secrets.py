@@ -153,3 +153,23 @@ def test_a_keyring_that_stops_while_the_app_runs_loses_no_saved_connection(
     assert [p.name for p in store.profiles() if p.id == saved.id] == ["My precious 2"]
     store.close()
     assert b"PRECIOUSSECRET" not in _raw(data_dir)
+
+
+def test_an_import_in_the_window_without_a_keyring_names_the_secrets_it_cannot_keep(
+        data_dir: Path) -> None:
+    from wsinspector.app.connections import ConnectionsController
+    from wsinspector.app.transfer import import_command_line
+    from wsinspector.core.secrets import MemoryKeeper
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(data_dir / DB_NAME)
+    try:
+        controller = ConnectionsController(store, secrets=MemoryKeeper())
+        report = import_command_line(controller, 'websocat -H "Authorization: Bearer SUPERSECRET123" '
+                                                 '"wss://example.com/ws?token=QTOKENSECRET"')
+        assert report.level == "warning"
+        assert "the header Authorization: set WSINSPECTOR_SECRET_HEADER_AUTHORIZATION" in report.text
+        assert "the variable token: set WSINSPECTOR_SECRET_TOKEN" in report.text
+        assert "SUPERSECRET123" not in report.text and "QTOKENSECRET" not in report.text
+    finally:
+        store.close()
