@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +38,19 @@ _SESSION = """\
 echo "$DBUS_SESSION_BUS_ADDRESS" > "$1.tmp" && mv "$1.tmp" "$1"
 gnome-keyring-daemon --foreground --unlock --components=secrets < "$2" > "$1.log" 2>&1 &
 daemon=$!
+echo "$daemon" > "$1.pid"
 cat > /dev/null  # until the test closes this end
 kill "$daemon"
 wait "$daemon"
 """
+
+
+def _stopper(pid_file: Path, qtbot: Any) -> Callable[[], None]:
+    def stop() -> None:
+        os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)  # the daemon this fixture started
+        qtbot.waitUntil(lambda: not _answers(), timeout=30_000)
+
+    return stop
 
 
 def _answers() -> bool:
@@ -58,8 +68,10 @@ def _answers() -> bool:
 
 
 @pytest.fixture
-def secret_service(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A running, unlocked Secret Service that ``keyring`` (and so the app) uses for this test."""
+def secret_service(qtbot: Any, tmp_path: Path,
+                   monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
+    """A running, unlocked Secret Service that ``keyring`` (and so the app) uses for this test; the fixture's
+    value stops it (as when the keyring daemon dies while the app runs), the bus staying up."""
     missing = [tool for tool in ("gnome-keyring-daemon", "dbus-run-session") if shutil.which(tool) is None]
     if missing:
         pytest.fail(f"{' and '.join(missing)} not found: the keyring tests need gnome-keyring and D-Bus "
@@ -93,7 +105,7 @@ def secret_service(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
             log = address.with_name(address.name + ".log")
             pytest.fail(f"the Secret Service did not answer: {log.read_text() if log.exists() else 'no log'}")
         keyring.set_keyring(SecretService.Keyring())
-        yield
+        yield _stopper(address.with_name(address.name + ".pid"), qtbot)
     finally:
         keyring.set_keyring(fail.Keyring())
         assert proc.stdin is not None

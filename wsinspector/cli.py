@@ -413,7 +413,8 @@ def _with_environment(args: argparse.Namespace, test: Scenario,
     if args.env is None and args.env_file is None:
         return test, overrides, []
     data_dir = getattr(args, "data_dir", None) or default_data_dir()
-    globals_, environment, secrets, warnings = command_line_layers(data_dir, args.env, args.env_file, MemoryKeeper())
+    globals_, environment, secrets, warnings = command_line_layers(data_dir, args.env, args.env_file, MemoryKeeper(),
+                                                                   overrides)
     for warning in warnings:
         _err(f"warning: {warning}")
     if globals_:

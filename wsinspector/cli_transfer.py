@@ -117,6 +117,11 @@ def _save(results: list[tuple[str, ImportResult | None, str]], store: Store | No
     controller = _controller(store) if store is not None else None
     taken: set[str] = set()
     report = []
+    lifted: list[str] = []
+    if controller is not None:
+        controller.lifted.connect(
+            lambda name, names: lifted.append(f"“{name}”: the secrets in its URL or login request are kept in "
+                                              f"the secret variables {', '.join(names)}"))
     for source, result, error in results:
         entry: dict[str, Any] = {"file": source}
         if result is None:
@@ -127,6 +132,11 @@ def _save(results: list[tuple[str, ImportResult | None, str]], store: Store | No
         for imported in result.connections:
             if controller is not None:
                 [profile] = controller.add_imported([imported])
+                entry["warnings"].extend(lifted)
+                lifted.clear()
+                unkept = controller.unkept_secrets(profile)
+                if unkept:
+                    entry["warnings"].append(unkept)
             else:
                 folder = path_of(imported.folder) if imported.folder else imported.profile.folder
                 profile = imported.profile.with_changes(name=_unique(imported.profile.name, taken), folder=folder)

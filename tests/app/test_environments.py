@@ -80,3 +80,31 @@ def test_environments_it_cannot_read_are_named_and_never_saved_over(qtbot: Any, 
             '[{"name": "Broken"}]',)
     finally:
         db.close()
+
+
+def test_a_secret_variable_of_an_environment_is_neither_recorded_nor_shown(qtbot: Any, data_dir: Path) -> None:
+    context = AppContext(data_dir)
+    try:
+        assert context.echo_url is not None
+        host = context.echo_url.removeprefix("ws://").rstrip("/")
+        staging = context.environments.save(Environment(
+            "Staging", (("host", host), ("session_token", "ENVSECRET555"), ("room", "lobby")), ("session_token",)))
+        context.environments.set_active(staging.id)
+        profile = context.connections.save(ConnectionProfile(
+            name="env", endpoint=Endpoint("ws://{{host}}/?room={{room}}&t={{session_token}}")))
+        controller = context.session
+        with qtbot.waitSignal(controller.opened, timeout=10_000) as opened:
+            assert controller.connect_to(profile)
+        assert "ENVSECRET555" not in opened.args[0].url  # what the status bar shows
+        assert opened.args[0].url.endswith("?room=lobby&t=REDACTED")
+        assert controller.session_id is not None
+        record = context.store.session(controller.session_id)
+        assert record is not None and record.url.endswith("?room=lobby&t=REDACTED")
+        with qtbot.waitSignal(controller.event_added) as event:
+            controller._event("test", "sent to ws://x/?t=ENVSECRET555")  # any event text
+        assert event.args[2] == "sent to ws://x/?t=REDACTED"
+    finally:
+        context.shutdown()
+        context.deleteLater()
+    raw = b"".join(path.read_bytes() for path in data_dir.glob(f"{DB_NAME}*"))
+    assert b"ENVSECRET555" not in raw

@@ -67,6 +67,11 @@ def test_env_brings_its_variables_and_the_globals_in_their_places(cli: Cli, tmp_
     assert result.returncode == 0, result.output
     # the secret kept out of the database is not there for the command line: said, not guessed
     assert "environment 'Staging': the secret value of token is not in the keyring here" in result.stderr
+    # given with --var, it is not asked for
+    result = run(cli, tmp_path, data_dir, "--env", "staging", "--var", "token=given", "--var",
+                 "want=staging/global/file")
+    assert result.returncode == 0, result.output
+    assert "token" not in result.stderr, result.stderr
     db = sqlite3.connect(data_dir / DB_NAME)
     try:
         assert "s3cret-staging" not in repr(db.execute("SELECT * FROM settings").fetchall())

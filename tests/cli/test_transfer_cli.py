@@ -115,3 +115,27 @@ def test_export_of_a_folder_and_an_unknown_folder(cli: Cli, tmp_path: Path) -> N
     missing = cli("export", "--data-dir", str(data), "--folder", "Nowhere", str(out))
     assert missing.returncode == 2
     assert "there is no folder “Nowhere” (the folders: Acme, Acme/Markets)" in missing.stderr
+
+
+def test_import_command_without_a_keyring_names_each_secret_it_cannot_keep(cli: Cli, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    result = cli("import-command", "--data-dir", str(data),
+                 'websocat -H "Authorization: Bearer SUPERSECRET123" '
+                 '"wss://example.com/ws?token=QTOKENSECRET&room=1&apikey=APIKSECRET"',
+                 env={"WSINSPECTOR_KEYRING": None})  # keyring's placeholder answers: no keyring
+    assert result.returncode == 0, result.output
+    # the keyring is said to be missing once, in words for the user, without a stray log line
+    assert result.stderr.count("No usable keyring") == 1, result.stderr
+    assert "no usable keyring:" not in result.stderr and "placeholder" not in result.stderr
+    assert "wss://example.com/ws?token=REDACTED&room=1&apikey=REDACTED" in result.stdout
+    assert "kept in the secret variables token, apikey" in result.stdout
+    for needed in ("the header Authorization: set WSINSPECTOR_SECRET_HEADER_AUTHORIZATION",
+                   "the variable token: set WSINSPECTOR_SECRET_TOKEN",
+                   "the variable apikey: set WSINSPECTOR_SECRET_APIKEY"):
+        assert needed in result.stdout
+    raw = b"".join(path.read_bytes() for path in data.glob("wsinspector.sqlite3*"))
+    assert b"example.com/ws" in raw
+    for secret in (b"SUPERSECRET123", b"QTOKENSECRET", b"APIKSECRET"):
+        assert secret not in raw
+    listed = cli("connections", "--data-dir", str(data), "--search", "QTOKENSECRET")
+    assert "example.com" not in listed.stdout

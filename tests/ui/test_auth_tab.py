@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QInputDialog, QLineEdit
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QInputDialog, QLineEdit, QToolButton
 
 from tests.auth_peers import PASSWORD, USER
 from wsinspector.core.profiles import Auth, ConnectionProfile, Endpoint
@@ -30,10 +30,12 @@ def test_each_kind_shows_its_fields_and_secrets_are_masked_until_revealed(qtbot:
     tab.kind.setCurrentIndex(tab.kind.findData("bearer"))
     assert tab.token.isVisible() and not tab.username.isVisible()
     assert tab.token.echoMode() is QLineEdit.EchoMode.Password
-    reveal = tab.token.findChild(QAction, "reveal")
-    reveal.trigger()
-    assert tab.token.echoMode() is QLineEdit.EchoMode.Normal
-    reveal.trigger()
+    # the same Show/Hide toggle as the TLS passphrase's and the tables'
+    reveal = tab.token.parentWidget().findChild(QToolButton, "reveal")
+    assert reveal.text() == "Show" and reveal.isVisible()
+    reveal.click()
+    assert tab.token.echoMode() is QLineEdit.EchoMode.Normal and reveal.text() == "Hide"
+    reveal.click()
     assert tab.token.echoMode() is QLineEdit.EchoMode.Password
     tab.token.setText("{{token}}")
     tab.kind.setCurrentIndex(tab.kind.findData("api_key"))
@@ -113,3 +115,28 @@ def test_a_failed_login_is_told_in_the_banner_and_a_good_one_connects(qtbot: Any
     connect(qtbot, window)
     assert server.request_headers["Authorization"] == "Bearer T0001" and auth_endpoints.logins == 2
     close_connection(qtbot, window)
+
+
+def _shown(table: Any, row: int) -> str:
+    """What the value column paints for a row."""
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    option = QStyleOptionViewItem()
+    index = table.model().index(row, 1)
+    table.itemDelegateForColumn(1).initStyleOption(option, index)
+    return str(option.text)
+
+
+def test_cookie_values_and_a_login_authorization_are_masked_until_shown(qtbot: Any) -> None:
+    dialog = _dialog(qtbot, ConnectionProfile(name="p", auth=Auth(
+        cookies="sid=COOKIESECRET444", login_url="http://127.0.0.1:9/login",
+        login_headers=(("Authorization", "Basic LOGINHDRSECRET"), ("Accept", "application/json")))))
+    tab = dialog.auth_tab
+    cookies, headers = tab.cookies.table, tab.login_headers.table
+    assert cookies.item(0, 1).data(Qt.ItemDataRole.DisplayRole) == "COOKIESECRET444"  # the value is kept...
+    assert _shown(cookies, 0) == "••••••••"  # ...and painted masked
+    assert _shown(headers, 0) == "••••••••" and _shown(headers, 1) == "application/json"
+    reveal = tab.cookies.findChild(QToolButton, "reveal")
+    reveal.click()
+    assert _shown(cookies, 0) == "COOKIESECRET444" and reveal.text() == "Hide"
+    assert dialog.profile().auth.cookies == "sid=COOKIESECRET444"

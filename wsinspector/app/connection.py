@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeGuard
 
@@ -27,7 +27,7 @@ from wsinspector.core.profiles import (
     backoff_delay,
 )
 from wsinspector.core.rates import Counters, RateMeter
-from wsinspector.core.redact import REDACTED
+from wsinspector.core.redact import REDACTED, redact_url
 from wsinspector.core.secrets import masked, secret_values
 from wsinspector.core.store import SessionStatus, Store, StoreError
 from wsinspector.core.stored import StoredSession
@@ -131,6 +131,10 @@ class ConnectionController(QObject, LogRecording):
         #: what a profile's ``{{variables}}`` resolve to (the app's: globals, the connection's, the active
         #: environment's); without it, the profile's own
         self.variables_source: Callable[[ConnectionProfile], dict[str, str]] | None = None
+        #: the values of the secret variables of the layers over a profile (the globals, the active environment)
+        self.secrets_source: Callable[[ConnectionProfile], Iterable[str]] | None = None
+        #: the secret values of the current session: never shown or recorded (the URL, events, what opened)
+        self.secret_values: set[str] = set()
         #: the app-wide TLS and proxy defaults a connect applies (``core/connection_defaults.py``); none without it
         self.defaults_source: Callable[[], ConnectionDefaults] | None = None
         #: the variables the current session was connected with (the composer's messages resolve them too)
@@ -189,6 +193,9 @@ class ConnectionController(QObject, LogRecording):
             self.failed.emit(Failure(FailureKind.INVALID_TARGET, detail=str(exc)))
             return False
         self.variables = variables
+        self.secret_values = {value for value in (*secret_values(profile).values(),
+                                                  *(self.secrets_source(profile) if self.secrets_source else ()))
+                              if value}
         self._discard_connection()
         self.flush()
         self._finish_recording(SessionStatus.CLOSED, None, "")  # never leave a previous session 'live'
@@ -248,6 +255,8 @@ class ConnectionController(QObject, LogRecording):
     @Slot(object, str)
     def _on_pre_connect_ready(self, captured: dict[str, str], access_token: str) -> None:
         assert self.profile is not None
+        # what a login captured (a session token) and an OAuth token are secrets of this session
+        self.secret_values |= {value for value in (*captured.values(), access_token) if value}
         try:
             self._target = prepared_target(self.profile, captured, access_token, self.variables)
         except ProfileError as exc:
@@ -287,6 +296,7 @@ class ConnectionController(QObject, LogRecording):
         connection.open(replace(self._target, proxy_source=self._proxy_source))
 
     def _event(self, kind: str, text: str) -> int:
+        text = masked(text, self.secret_values, REDACTED)
         ts = super()._event(kind, text)
         self.event_added.emit(ts, kind, text)
         return ts
@@ -493,8 +503,8 @@ class ConnectionController(QObject, LogRecording):
         if self._store is None or not profile.health.record:
             return
         try:
-            # a secret variable expanded into the URL is not kept with the session
-            url = masked(url, secret_values(profile).values(), REDACTED)
+            # a secret variable (of any layer) expanded into the URL is not kept with the session
+            url = masked(url, self.secret_values, REDACTED)
             self.session_id = self._store.create_session(profile.name, url, self.log.started_wall,
                                                          self.log.started_ns, profile.id)
             record = self._store.session(self.session_id)
@@ -564,7 +574,7 @@ class ConnectionController(QObject, LogRecording):
                 self._store.update_session(self.session_id, subprotocol=info.subprotocol)
             except StoreError as exc:
                 self._recording_failed(str(exc))
-        self.opened.emit(info)
+        self.opened.emit(replace(info, url=masked(redact_url(info.url), self.secret_values, REDACTED)))
 
     @Slot(object)
     def _on_failed(self, failure: Failure) -> None:

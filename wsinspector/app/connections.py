@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from wsinspector.core import folders as fo
 from wsinspector.core.auth import checked_target
 from wsinspector.core.formats import Imported
+from wsinspector.core.literal_secrets import lift_secrets
 from wsinspector.core.profiles import (
     BUILTIN_LOCAL_ECHO,
     ConnectionProfile,
@@ -28,12 +29,12 @@ from wsinspector.core.secrets import (
     SecretError,
     SecretKeeper,
     connection_key,
+    environment_name,
+    secret_label,
     secret_values,
     with_secret_values,
 )
 from wsinspector.core.store import Store, StoreError
-
-log = logging.getLogger(__name__)
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +48,15 @@ class ConnectionsController(QObject):
     """Signals:
     profiles_changed(): the list, a profile in it, or the folders changed
     recent_changed(): a connection was used (the Recent group)
+    lifted(name, variables): secrets written in a saved connection's URL or login headers now live in
+        these secret variables
     """
 
     profiles_changed = Signal()
     recent_changed = Signal()
+    #: (connection name, variables): secrets written in its URL or login headers were moved into these secret
+    #: variables on saving (the URL now reads ``?token={{token}}``)
+    lifted = Signal(str, list)
 
     def __init__(self, store: Store, parent: QObject | None = None, *, secrets: SecretKeeper | None = None) -> None:
         super().__init__(parent)
@@ -81,7 +87,12 @@ class ConnectionsController(QObject):
 
     def _keep_secrets(self, profile: ConnectionProfile) -> ConnectionProfile:
         """Put the profile's secret values into the keeper (and forget those it no longer has); the profile
-        with ``kept_secrets`` naming them. SecretError when the keeper fails."""
+        with ``kept_secrets`` naming them. SecretError when the keeper fails.
+        A secret written literally in a URL or a login header moves into a secret variable first
+        (``core/literal_secrets.py``); :attr:`lifted` tells it once."""
+        profile, lifted = lift_secrets(profile)
+        if lifted:
+            self.lifted.emit(profile.name, lifted)
         values = secret_values(profile)
         previous = self.get(profile.id)
         gone = set(secret_values(previous)) - set(values) if previous is not None else set()
@@ -95,6 +106,16 @@ class ConnectionsController(QObject):
             self._secrets.delete(connection_key(profile.id, path))
         return profile.with_changes(kept_secrets=tuple(path for path, value in values.items() if value))
 
+    def unkept_secrets(self, profile: ConnectionProfile) -> str:
+        """Where secrets are kept only while the process runs (no keyring): which of ``profile``'s are lost when
+        it exits, and the environment variable that can give each; "" when none are."""
+        if self._secrets.persistent or not profile.kept_secrets:
+            return ""
+        named = "; ".join(f"{secret_label(path)}: set {environment_name(connection_key(profile.id, path))}"
+                          for path in profile.kept_secrets)
+        return (f"“{profile.name}” has secrets no keyring keeps: they are gone when wsinspector exits. Give them "
+                f"again, or in environment variables ({named})")
+
     def _forget_secrets(self, profile: ConnectionProfile) -> None:
         for path in secret_values(profile):
             try:
@@ -103,13 +124,15 @@ class ConnectionsController(QObject):
                 log.warning("%s", exc)
 
     def migrate_plaintext(self) -> None:
-        """Move the secrets older versions stored in plaintext (headers and variables named like secrets) into
+        """Move the secrets older versions stored in plaintext (headers and variables named like secrets, secrets
+        written in a URL or a login header) into
         the keeper, mark them secret, and leave nothing of them in the database file. Only into a keeper that
         outlives the process; otherwise they stay where they are and :attr:`warnings` says so. Once."""
         if self._store.setting(_MIGRATED) == "1":
             return
         found = [(profile, _plaintext_secrets(profile)) for profile in self._profiles if not profile.read_only]
-        found = [(profile, names) for profile, names in found if names[0] or names[1]]
+        found = [(profile, names) for profile, names in found
+                 if names[0] or names[1] or lift_secrets(profile)[1]]
         if not found:
             self._store.set_setting(_MIGRATED, "1")
             return
@@ -118,11 +141,18 @@ class ConnectionsController(QObject):
             self.warnings.append(f"Saved connections hold secrets in plaintext from an older version ({listed}); "
                                  "they stay there until a keyring is available to move them into.")
             return
-        for profile, (headers, variables) in found:
-            marked = profile.with_changes(
-                handshake={"secret_headers": (*profile.handshake.secret_headers, *headers)},
-                secret_variables=(*profile.secret_variables, *variables))
-            self.save(marked)
+        strict = getattr(self._secrets, "strict", None)
+        if strict is not None:  # a keyring that fails now must not leave them in memory only
+            self._secrets.strict = True  # type: ignore[attr-defined]
+        try:
+            for profile, (headers, variables) in found:
+                marked = profile.with_changes(
+                    handshake={"secret_headers": (*profile.handshake.secret_headers, *headers)},
+                    secret_variables=(*profile.secret_variables, *variables))
+                self.save(marked)
+        finally:
+            if strict is not None:
+                self._secrets.strict = strict  # type: ignore[attr-defined]
         self._store.erase_freed()
         self._store.set_setting(_MIGRATED, "1")
         log.info("moved the plaintext secrets of %d saved connection%s into %s", len(found),

@@ -19,7 +19,7 @@ from wsinspector.app.connection import ConnectionController
 from wsinspector.app.connections import ConnectionsController
 from wsinspector.app.defaults import DefaultsController
 from wsinspector.app.environments import EnvironmentsController
-from wsinspector.app.secrets import open_keeper
+from wsinspector.app.secrets import FallbackKeeper, open_keeper
 from wsinspector.app.sessions import SessionsController
 from wsinspector.core.secrets import SecretError, SecretKeeper
 from wsinspector.core.store import WAL_LIMIT_BYTES, Store, StoreError
@@ -51,10 +51,12 @@ class AppContext(QObject):
     Signals:
         echo_started(str): the echo server listens at this URL; "Local echo" points at it
         echo_failed(str): it could not start (the message is for the user)
+        keyring_lost(str): the keyring stopped working; secrets are kept in memory from now on (said once)
     """
 
     echo_started = Signal(str)
     echo_failed = Signal(str)
+    keyring_lost = Signal(str)
 
     def __init__(self, data_dir: Path | None = None, start_echo: bool = True, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -124,6 +126,8 @@ class AppContext(QObject):
         self.secrets, keeper_warning = open_keeper()
         if keeper_warning:
             self.warnings.append(keeper_warning)
+        if isinstance(self.secrets, FallbackKeeper):  # the keyring may stop while the app runs: said once
+            self.secrets.listeners.append(self.keyring_lost.emit)
         self.connections = ConnectionsController(self.store, self, secrets=self.secrets)
         if self.saving:
             try:
@@ -150,6 +154,7 @@ class AppContext(QObject):
         controller = ConnectionController(self.store if self.saving else None, self)
         self.sessions.session_deleted.connect(controller.on_session_deleted)
         controller.variables_source = self.environments.variables_for
+        controller.secrets_source = self.environments.secret_values_for
         controller.defaults_source = lambda: self.defaults.defaults
         controller.session_saved.connect(self._apply_retention)
         controller.session_started.connect(partial(self._on_session_started, controller))

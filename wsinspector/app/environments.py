@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -118,6 +118,12 @@ class EnvironmentsController(QObject):
         return merge_variables(globals_=_usable(self._globals), connection=profile.variables,
                                environment=_usable(active) if active else ())
 
+    def secret_values_for(self, profile: ConnectionProfile) -> list[str]:
+        """The values of the secret variables of the layers over ``profile``'s own: the globals and the active
+        environment (never to be shown or recorded where they are expanded)."""
+        layers = [self._globals, *([self.active] if self.active else [])]
+        return [value for env in layers for name, value in env.variables if value and name in env.secret_variables]
+
     def run_layers(self) -> tuple[dict[str, str], dict[str, str]]:
         """The globals and the active environment's variables, for a test run in the window (the test's own
         variables go between them)."""
@@ -212,10 +218,12 @@ class EnvironmentsController(QObject):
 
 
 def command_line_layers(data_dir: Path, name: str | None, env_file: Path | None,
-               secrets: SecretKeeper) -> tuple[dict[str, str], dict[str, str], list[str], list[str]]:
+               secrets: SecretKeeper, given: Collection[str] = ()
+               ) -> tuple[dict[str, str], dict[str, str], list[str], list[str]]:
     """What ``wsinspector run --env NAME --env-file FILE`` adds: the globals (with ``--env``), the environment's
     variables (``--env-file`` over ``--env``), the secret values among them (never shown) and warnings. Nothing is
-    read from the store without ``--env``. EnvironmentsError says what is wrong (an unknown name lists the known
+    read from the store without ``--env``; a secret missing from the keyring is not warned of when it is
+    ``given`` (with ``--var``). EnvironmentsError says what is wrong (an unknown name lists the known
     ones; a bad file names the line or field)."""
     globals_: dict[str, str] = {}
     environment: dict[str, str] = {}
@@ -227,11 +235,11 @@ def command_line_layers(data_dir: Path, name: str | None, env_file: Path | None,
         for env, env_id in ((globals_env, None), (chosen, chosen.id)):
             for variable in env.secret_variables:
                 value = found.get(secret_key(env_id, variable))
-                if value is None:
+                if value is None and variable not in given:
                     warnings.append(f"{'the globals' if env_id is None else f'environment {env.name!r}'}: the "
                                     f"secret value of {variable} is not in the keyring here; give it with --var "
                                     f"{variable}")
-                else:
+                elif value is not None:
                     secret_values.append(value)
         globals_ = _known(globals_env, found, None)
         environment = _known(chosen, found, chosen.id)

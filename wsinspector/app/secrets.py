@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import keyring
 import keyring.backend
@@ -41,13 +41,13 @@ class KeyringKeeper:
         try:
             return self._backend.get_password(SERVICE, key)
         except keyring.errors.KeyringError as exc:
-            raise SecretError(f"The keyring could not give back {key}: {exc or type(exc).__name__}") from None
+            raise SecretError(f"The keyring could not give back a secret: {keyring_failure(exc)}") from None
 
     def set(self, key: str, value: str) -> None:
         try:
             self._backend.set_password(SERVICE, key, value)
         except keyring.errors.KeyringError as exc:
-            raise SecretError(f"The keyring could not keep {key}: {exc or type(exc).__name__}") from None
+            raise SecretError(f"The keyring could not keep a secret: {keyring_failure(exc)}") from None
 
     def delete(self, key: str) -> None:
         try:
@@ -55,7 +55,7 @@ class KeyringKeeper:
         except keyring.errors.PasswordDeleteError:
             pass  # it was not there
         except keyring.errors.KeyringError as exc:
-            raise SecretError(f"The keyring could not forget {key}: {exc or type(exc).__name__}") from None
+            raise SecretError(f"The keyring could not forget a secret: {keyring_failure(exc)}") from None
 
 
 class EnvironmentKeeper:
@@ -78,6 +78,64 @@ class EnvironmentKeeper:
         self.inner.delete(key)
 
 
+class FallbackKeeper:
+    """The keyring, until it fails (its service stopped, say): then, for the rest of the run, memory (and the
+    environment), so that saving loses nothing. Each listener is told once, with what to say to the user.
+    ``strict``: fail instead (while moving plaintext secrets, which must not end up in memory only)."""
+
+    def __init__(self, keyring_keeper: SecretKeeper, memory: SecretKeeper) -> None:
+        self._keyring = keyring_keeper
+        self._memory = memory
+        self.persistent = keyring_keeper.persistent
+        self.where = keyring_keeper.where
+        self.strict = False
+        #: what the user is told once the keyring failed ("" while it works)
+        self.lost = ""
+        self.listeners: list[Callable[[str], None]] = []
+
+    def _fall_back(self, exc: SecretError) -> None:
+        if self.strict:
+            raise exc
+        self.lost = lost_warning(str(exc))
+        self.persistent = self._memory.persistent
+        self.where = self._memory.where
+        log.info("keyring failed, secrets now in memory: %s", exc)
+        for listener in self.listeners:
+            listener(self.lost)
+
+    def get(self, key: str) -> str | None:
+        if not self.lost:
+            try:
+                return self._keyring.get(key)
+            except SecretError as exc:
+                self._fall_back(exc)
+        return self._memory.get(key)
+
+    def set(self, key: str, value: str) -> None:
+        if not self.lost:
+            try:
+                self._keyring.set(key, value)
+                return
+            except SecretError as exc:
+                self._fall_back(exc)
+        self._memory.set(key, value)
+
+    def delete(self, key: str) -> None:
+        self._memory.delete(key)
+        if not self.lost:
+            try:
+                self._keyring.delete(key)
+            except SecretError as exc:
+                self._fall_back(exc)
+
+
+def lost_warning(reason: str) -> str:
+    """What the user is told, once, when the keyring stops working while wsinspector runs."""
+    return (f"{reason.rstrip('.')}. Secrets (passwords, tokens, passphrases) saved from now on are kept only while "
+            "wsinspector runs, never written to disk: save the connection again once the keyring is back, or give "
+            f"them in {ENVIRONMENT_PREFIX}… environment variables.")
+
+
 def unavailable_warning(reason: str) -> str:
     """What the user is told once at start when no keyring can be used."""
     return (f"No usable keyring ({reason}): secrets (passwords, tokens, passphrases) are kept only while "
@@ -87,14 +145,26 @@ def unavailable_warning(reason: str) -> str:
             f"{ENVIRONMENT_PREFIX}PROXY_PASSWORD.")
 
 
+#: why no keyring is used, when none is installed or running (keyring then offers a placeholder that keeps nothing)
+NO_KEYRING = "no keyring service (such as GNOME Keyring, KWallet or KeePassXC) is running"
+
+
+def keyring_failure(exc: BaseException) -> str:
+    """What a keyring's failure means, for the user: the keyring's own words after what happened."""
+    detail = str(exc).strip() or type(exc).__name__
+    if "org.freedesktop.secrets" in detail or "was not provided by any .service files" in detail:
+        return "the keyring service stopped or is not running"
+    return f"the keyring did not answer: {detail}"
+
+
 def _usable(backend: keyring.backend.KeyringBackend) -> str:
     """Why this keyring cannot be used ("" when it can): it is keyring's placeholder, or it fails to answer."""
     try:
         if backend.priority <= 0:
-            return f"{backend.name} is keyring's placeholder for none"
+            return NO_KEYRING
         backend.get_password(SERVICE, _PROBE_KEY)  # a locked or absent Secret Service fails here
     except (keyring.errors.KeyringError, RuntimeError, OSError, ValueError) as exc:
-        return f"{backend.name}: {exc or type(exc).__name__}"
+        return keyring_failure(exc)
     return ""
 
 
@@ -106,9 +176,10 @@ def open_keeper(environ: Mapping[str, str] = os.environ) -> tuple[SecretKeeper, 
         backend = keyring.get_keyring()
         reason = _usable(backend)
     except (keyring.errors.KeyringError, RuntimeError, OSError, ValueError) as exc:
-        reason = str(exc) or type(exc).__name__
+        reason = keyring_failure(exc)
     if reason:
-        log.warning("no usable keyring: %s", reason)
+        log.info("no usable keyring: %s", reason)  # the caller tells the user, once
         return EnvironmentKeeper(MemoryKeeper(), environ), unavailable_warning(reason)
     log.info("secrets are kept in %s", backend.name)
-    return EnvironmentKeeper(KeyringKeeper(backend), environ), ""
+    return FallbackKeeper(EnvironmentKeeper(KeyringKeeper(backend), environ),
+                          EnvironmentKeeper(MemoryKeeper(), environ)), ""

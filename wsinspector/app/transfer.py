@@ -43,6 +43,9 @@ def _add(report: ImportReport, controller: ConnectionsController, source: str, r
     report.lines.append(summary)
     report.warned += len(result.warnings)
     report.lines += [f"  • {warning}" for warning in result.warnings]
+    unkept = [note for note in map(controller.unkept_secrets, added) if note]  # no keyring: said per connection
+    report.warned += len(unkept)
+    report.lines += [f"  • {note}" for note in unkept]
 
 
 def import_files(controller: ConnectionsController, paths: Sequence[Path], fmt: str = "auto") -> ImportReport:

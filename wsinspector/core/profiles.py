@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
 from wsinspector.core.defaults import DEFAULT_HANDSHAKE_TIMEOUT_S
+from wsinspector.core.literal_secrets import lift_secrets
 from wsinspector.core.secrets import (
     SECRET,
     connection_key,
@@ -609,7 +610,9 @@ def profile_to_dict(profile: ConnectionProfile) -> dict[str, Any]:
     """The stored form of a profile (without its id), with every unknown key it was read with."""
     if profile.read_only:
         raise ReadOnlyProfileError(profile)
-    # secret values never go into the stored form: only the names of those that had one
+    # secret values never go into the stored form: only the names of those that had one; a secret written
+    # literally in a URL or a login header is one too (its variable is left empty here: the keeper has it)
+    profile = lift_secrets(profile)[0]
     kept = tuple(path for path, value in secret_values(profile).items() if value)
     profile = replace(with_secret_values(profile, {}), kept_secrets=kept)
     data: dict[str, Any] = {key: value for key, value in profile.unknown.items() if key not in RECORD_TYPES}

@@ -16,12 +16,12 @@ __all__ = ["REDACTED", "is_secret_field", "is_secret_header", "is_secret_name", 
 _SECRET_NAMES = frozenset({
     "token", "accesstoken", "apikey", "key", "secret", "password", "passwd", "pwd", "auth", "authorization",
     "signature", "sig", "jwt", "session", "sessionid", "sessid", "jsessionid", "phpsessid", "credential",
-    "credentials", "pass", "passphrase", "bearer", "ticket", "otp", "hmac",
+    "credentials", "pass", "passphrase", "bearer", "ticket", "otp", "hmac", "sid",
 })
 #: words that make a longer name secret too: refresh_token, client_secret, x-api-key, X-Amz-Signature, authToken
 _SECRET_WORDS = frozenset({
     "token", "key", "apikey", "secret", "password", "passwd", "auth", "authorization", "signature", "sig",
-    "jwt", "session", "credential", "credentials", "pass", "passphrase", "bearer", "ticket", "otp", "hmac",
+    "jwt", "session", "credential", "credentials", "pass", "passphrase", "bearer", "ticket", "otp", "hmac", "sid",
 })
 #: words of a name: snake_case, kebab-case, dotted and camelCase parts
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")

@@ -175,6 +175,16 @@ def environment_name(key: str) -> str:
     return ENVIRONMENT_PREFIX + "".join(c if c.isascii() and c.isalnum() else "_" for c in rest).upper()
 
 
+def secret_label(path: str) -> str:
+    """A secret's path as the user reads it: ``variables/token`` the variable token, ``headers/Authorization``
+    the header Authorization, ``auth.login_body`` the auth login body."""
+    if path.startswith(VARIABLES):
+        return f"the variable {path[len(VARIABLES):]}"
+    if path.startswith(HEADERS):
+        return f"the header {path[len(HEADERS):].partition('#')[0]}"
+    return "the " + path.replace(".", " ").replace("_", " ")
+
+
 def masked(text: str, values: Iterable[str], mask: str = "REDACTED") -> str:
     """``text`` with every occurrence of each secret value replaced by ``mask``, the longest first."""
     for value in sorted({v for v in values if v}, key=len, reverse=True):

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import fields, replace
 
 from PySide6.QtCore import Slot
-from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -39,31 +38,23 @@ from wsinspector.core.profiles import (
     ConnectionProfile,
     ProfileError,
 )
+from wsinspector.core.redact import is_secret_header
+from wsinspector.ui.secret_fields import SecretEdit
 
 #: how much of an answer's body "Send now" shows
 _BODY_SHOWN = 4000
 _METHODS = ("POST", "GET", "PUT", "PATCH")
 
 
-def masked(edit: QLineEdit) -> QLineEdit:
-    """A line edit whose text is hidden, with an eye toggle at its end that shows it."""
-    edit.setEchoMode(QLineEdit.EchoMode.Password)
-    reveal = QAction("Show", edit)
-    reveal.setObjectName("reveal")
-    reveal.setCheckable(True)
-    reveal.setToolTip("Show or hide the value")
-    reveal.setIcon(edit.style().standardIcon(edit.style().StandardPixmap.SP_FileDialogContentsView))
-    reveal.toggled.connect(lambda on: edit.setEchoMode(QLineEdit.EchoMode.Normal if on
-                                                       else QLineEdit.EchoMode.Password))
-    edit.addAction(reveal, QLineEdit.ActionPosition.TrailingPosition)
-    return edit
-
-
-def _line(name: str, placeholder: str, secret: bool = False) -> QLineEdit:
+def _line(name: str, placeholder: str) -> QLineEdit:
     edit = QLineEdit()
     edit.setObjectName(name)
     edit.setPlaceholderText(placeholder)
-    return masked(edit) if secret else edit
+    return edit
+
+
+def _cookie(_name: str) -> bool:
+    return True  # every cookie's value is a secret (the cookies are kept in the keyring)
 
 
 class AuthTab(QWidget):
@@ -71,12 +62,13 @@ class AuthTab(QWidget):
     variables, TLS and proxy), which "Send now" uses."""
 
     def __init__(self, auth: Auth, profile_source: Callable[[], ConnectionProfile],
-                 pair_table: Callable[[str, str], QWidget], parent: QWidget | None = None) -> None:
+                 pair_table: Callable[..., QWidget], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._profile_source = profile_source
         self._pre_connect: PreConnect | None = None
         self._answer = ""
         self._pair_table = pair_table
+        self._secret_rows: dict[QWidget, SecretEdit] = {}
         content = QWidget()
         layout = QVBoxLayout(content)
         kind_form = QFormLayout()
@@ -100,17 +92,17 @@ class AuthTab(QWidget):
         for key, label in AUTH_KINDS.items():
             self.kind.addItem(label, key)
         self.username = _line("authUsername", "user name ({{variables}} allowed)")
-        self.password = _line("authPassword", "password, or {{variable}}", secret=True)
-        self.token = _line("authToken", "the token, or {{variable}} (a pre-connect capture, say)", secret=True)
+        self.password = self._secret("authPassword", "password, or {{variable}}")
+        self.token = self._secret("authToken", "the token, or {{variable}} (a pre-connect capture, say)")
         self.api_key_name = _line("apiKeyName", "e.g. X-Api-Key or api_key")
-        self.api_key_value = _line("apiKeyValue", "the key, or {{variable}}", secret=True)
+        self.api_key_value = self._secret("apiKeyValue", "the key, or {{variable}}")
         self.api_key_in = QComboBox()
         self.api_key_in.setObjectName("apiKeyIn")
         for key, label in API_KEY_PLACES.items():
             self.api_key_in.addItem(label, key)
         self.token_url = _line("tokenUrl", "https://id.example.com/oauth/token")
         self.client_id = _line("clientId", "client id")
-        self.client_secret = _line("clientSecret", "client secret, or {{variable}}", secret=True)
+        self.client_secret = self._secret("clientSecret", "client secret, or {{variable}}")
         self.scope = _line("scope", "(optional) scopes, separated by spaces")
         forms: dict[str, list[tuple[str, QWidget]]] = {
             AUTH_NONE: [],
@@ -129,11 +121,11 @@ class AuthTab(QWidget):
                          "Authorization: Bearer ….",
         }
         kind_form.addRow("Kind", self.kind)
-        #: the rows of each kind's fields, shown only for that kind
-        self._rows = {kind: [widget for _, widget in rows] for kind, rows in forms.items()}
+        #: the rows of each kind's fields, shown only for that kind (a secret's row is its edit with its toggle)
+        self._rows = {kind: [self._row_of(widget) for _, widget in rows] for kind, rows in forms.items()}
         for rows in forms.values():
             for label, widget in rows:
-                kind_form.addRow(label, widget)
+                kind_form.addRow(label, self._row_of(widget))
         self.kind_note = QLabel()
         self.kind_note.setObjectName("authNote")
         self.kind_note.setWordWrap(True)
@@ -141,6 +133,16 @@ class AuthTab(QWidget):
         kind_form.addRow("", self.kind_note)
         self._kind_form = kind_form
         self.kind.currentIndexChanged.connect(self._show_kind)
+
+    def _secret(self, name: str, placeholder: str) -> QLineEdit:
+        """A masked line edit with the Show/Hide toggle beside it (the edit is returned; its row is kept)."""
+        field = SecretEdit(placeholder)
+        field.edit.setObjectName(name)
+        self._secret_rows[field.edit] = field
+        return field.edit
+
+    def _row_of(self, widget: QWidget) -> QWidget:
+        return self._secret_rows.get(widget, widget)
 
     @Slot(int)
     def _show_kind(self, index: int) -> None:
@@ -152,7 +154,7 @@ class AuthTab(QWidget):
         self.kind_note.setText(self._notes.get(chosen, ""))
 
     def _cookies_box(self) -> QGroupBox:
-        self.cookies = self._pair_table("Cookie", "Value")
+        self.cookies = self._pair_table("Cookie", "Value", masked=_cookie)
         self.cookies.setMaximumHeight(120)
         self.cookies.setObjectName("cookies")
         paste = QPushButton("Paste Cookie header…")
@@ -179,7 +181,8 @@ class AuthTab(QWidget):
         self.login_method.setEditable(True)
         self.login_method.addItems(_METHODS)
         self.login_url = _line("loginUrl", "(optional) https://example.com/api/login: asked before each connect")
-        self.login_headers = self._pair_table("Header", "Value")
+        # a secret-named header's value moves into a secret variable on saving (core/literal_secrets.py)
+        self.login_headers = self._pair_table("Header", "Value", masked=is_secret_header)
         self.login_headers.setMaximumHeight(100)
         self.login_body = QPlainTextEdit()
         self.login_body.setObjectName("loginBody")

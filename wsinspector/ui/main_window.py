@@ -272,6 +272,21 @@ class MainWindow(QMainWindow):
         self.connections.connection_defaults = lambda: context.defaults.defaults
         context.echo_started.connect(self.on_echo_started)
         context.echo_failed.connect(lambda message: self.banner.show_message(message, "warning"))
+        context.connections.lifted.connect(self._on_secrets_lifted)
+        context.keyring_lost.connect(lambda message: self.banner.show_message(message, "warning"))
+        self._told_lifted = False
+
+    @Slot(str, list)
+    def _on_secrets_lifted(self, name: str, variables: list[str]) -> None:
+        """Say once per run that secrets typed into a URL or a login header became secret variables."""
+        if self._told_lifted:
+            self.statusBar().showMessage(f"“{name}”: {', '.join(variables)} kept as secret variables", 8000)
+            return
+        self._told_lifted = True
+        self.banner.show_message(
+            f"“{name}”: the secrets written in its URL or login request now live in the secret variables "
+            f"{', '.join(variables)}, kept in {self.context.secrets.where}; the URL reads {{{{{variables[0]}}}}} "
+            "in their place and connecting sends the same values.", "info")
 
     def _connect_page(self, page: InspectorPage) -> None:
         """A tab's page and its controller: the window title, the status bar and the Health page follow the

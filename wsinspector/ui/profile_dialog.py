@@ -51,7 +51,7 @@ from wsinspector.ui.fields import (
     spin_field,
     text_field,
 )
-from wsinspector.ui.secret_fields import SecretColumn
+from wsinspector.ui.secret_fields import MaskedColumn, SecretColumn
 from wsinspector.ui.tls_proxy_fields import ProxyFields, TlsFields
 
 if TYPE_CHECKING:
@@ -63,7 +63,8 @@ class PairTable(QWidget):
     (values of the rows it marks shown masked, a Show toggle), defaulting by the row's name."""
 
     def __init__(self, first: str, second: str, parent: QWidget | None = None,
-                 is_secret: Callable[[str], bool] | None = None) -> None:
+                 is_secret: Callable[[str], bool] | None = None,
+                 masked: Callable[[str], bool] | None = None) -> None:
         super().__init__(parent)
         self.table = QTableWidget(0, 2 if is_secret is None else 3)
         self.table.setHorizontalHeaderLabels([first, second, "Secret"])
@@ -73,6 +74,8 @@ class PairTable(QWidget):
         if is_secret is not None:
             self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.secrets = None if is_secret is None else SecretColumn(self.table, is_secret)
+        #: without a Secret column, the values of the rows ``masked`` names are masked all the same
+        self.masked = None if masked is None or is_secret is not None else MaskedColumn(self.table, masked)
         self.table.verticalHeader().setVisible(False)
         self.table.setMinimumHeight(90)
         add = QPushButton("Add")
@@ -84,6 +87,8 @@ class PairTable(QWidget):
         buttons.addWidget(remove)
         if self.secrets is not None:
             buttons.addWidget(self.secrets.reveal)
+        elif self.masked is not None:
+            buttons.addWidget(self.masked.reveal)
         buttons.addStretch(1)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

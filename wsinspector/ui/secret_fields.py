@@ -25,18 +25,30 @@ SECRET_COLUMN = 2
 _CHOSEN = Qt.ItemDataRole.UserRole + 1
 
 
+def reveal_button(tooltip: str, on_toggled: Callable[[bool], None]) -> QToolButton:
+    """The one control that shows secrets masked on screen: a "Show" button that toggles to "Hide"."""
+    reveal = QToolButton(text="Show")
+    reveal.setObjectName("reveal")
+    reveal.setCheckable(True)
+    reveal.setToolTip(tooltip)
+
+    def toggled(shown: bool) -> None:
+        reveal.setText("Hide" if shown else "Show")
+        on_toggled(shown)
+
+    reveal.toggled.connect(toggled)
+    return reveal
+
+
 class SecretEdit(QWidget):
-    """A line edit whose text is masked, with a Show/Hide toggle beside it."""
+    """A line edit whose text is masked, with the Show/Hide toggle beside it."""
 
     def __init__(self, placeholder: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.edit = QLineEdit()
         self.edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.edit.setPlaceholderText(placeholder)
-        self.reveal = QToolButton(text="Show")
-        self.reveal.setCheckable(True)
-        self.reveal.setToolTip("Show or hide the secret")
-        self.reveal.toggled.connect(self._on_reveal)
+        self.reveal = reveal_button("Show or hide the secret", self._on_reveal)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.edit, 1)
@@ -44,21 +56,19 @@ class SecretEdit(QWidget):
 
     def _on_reveal(self, shown: bool) -> None:
         self.edit.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
-        self.reveal.setText("Hide" if shown else "Show")
 
 
 class MaskedValueDelegate(QStyledItemDelegate):
-    """Paints the value of a row marked secret as dots, and edits it in a password field, unless revealed."""
+    """Paints the value of a row marked secret (``is_secret(row)``) as dots, and edits it in a password field,
+    unless revealed."""
 
-    def __init__(self, table: QTableWidget) -> None:
+    def __init__(self, table: QTableWidget, is_secret: Callable[[int], bool]) -> None:
         super().__init__(table)
-        self._table = table
+        self._is_secret = is_secret
         self.revealed = False
 
     def _masked(self, row: int) -> bool:
-        item = self._table.item(row, SECRET_COLUMN)
-        return (not self.revealed and item is not None
-                and item.checkState() == Qt.CheckState.Checked)
+        return not self.revealed and self._is_secret(row)
 
     def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
         super().initStyleOption(option, index)
@@ -80,13 +90,10 @@ class SecretColumn:
     def __init__(self, table: QTableWidget, is_secret: Callable[[str], bool]) -> None:
         self._table = table
         self._is_secret = is_secret
-        self.delegate = MaskedValueDelegate(table)
+        self.delegate = MaskedValueDelegate(table, self.is_secret)
         table.setItemDelegateForColumn(1, self.delegate)
         table.itemChanged.connect(self._on_item_changed)
-        self.reveal = QToolButton(text="Show")
-        self.reveal.setCheckable(True)
-        self.reveal.setToolTip("Show or hide the values of the rows marked secret")
-        self.reveal.toggled.connect(self._on_reveal)
+        self.reveal = reveal_button("Show or hide the values of the rows marked secret", self._on_reveal)
 
     def add(self, row: int, name: str, secret: bool | None) -> None:
         """Give a new row its box: ``secret``, or by its name when None (and then it follows the name)."""
@@ -119,5 +126,25 @@ class SecretColumn:
 
     def _on_reveal(self, shown: bool) -> None:
         self.delegate.revealed = shown
-        self.reveal.setText("Hide" if shown else "Show")
+        self._table.viewport().update()
+
+
+class MaskedColumn:
+    """The value column of a name/value table masked for the rows whose name ``is_secret`` says holds one
+    (every cookie; a login request's Authorization header), with the Show/Hide toggle: for tables whose secrets
+    are kept by what they are, not by a box the user ticks."""
+
+    def __init__(self, table: QTableWidget, is_secret: Callable[[str], bool]) -> None:
+        self._table = table
+        self._is_secret = is_secret
+        self.delegate = MaskedValueDelegate(table, self._row_is_secret)
+        table.setItemDelegateForColumn(1, self.delegate)
+        self.reveal = reveal_button("Show or hide the secret values", self._on_reveal)
+
+    def _row_is_secret(self, row: int) -> bool:
+        item = self._table.item(row, 0)
+        return self._is_secret(item.text().strip() if item is not None else "")
+
+    def _on_reveal(self, shown: bool) -> None:
+        self.delegate.revealed = shown
         self._table.viewport().update()

@@ -36,7 +36,7 @@ def test_no_secret_value_is_written_and_each_is_a_variable_to_fill() -> None:
     assert feed["profile"]["handshake"]["headers"][3] == ["X-Auth-Token", "Bearer {{creds}}"]
     assert feed["profile"]["endpoint"]["url"] == "wss://ada:{{password}}@feed.example.com/ws?room=1&token={{token}}"
     assert feed["profile"]["handshake"]["headers"][0] == ["Authorization", "{{authorization}}"]
-    assert notes == ["“Feed”: key, authorization, creds, password, token left out"]
+    assert notes == ["“Feed”: key, password, token, authorization, creds left out"]
 
 
 def test_the_file_reads_back_as_the_same_connections() -> None:
@@ -53,7 +53,7 @@ def test_the_file_reads_back_as_the_same_connections() -> None:
     assert variables == {"key": "", "region": "eu", "creds": "", "authorization": "", "password": "", "token": ""}
     assert feed.profile.handshake.headers[2] == ("X-Team", "blue")
     assert set(feed.secret_variables) >= {"key", "authorization", "password", "token"}
-    assert any("fill in key, authorization, creds, password, token" in w for w in result.warnings)
+    assert any("fill in key, password, token, authorization, creds" in w for w in result.warnings)
     filled = feed.profile.with_changes(variables=tuple((n, v or f"<{n}>") for n, v in variables.items()))
     assert filled.resolved().handshake.headers[0] == ("Authorization", "<authorization>")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from wsinspector.core.redact import is_secret_field, is_secret_header
@@ -18,7 +20,7 @@ from wsinspector.core.scenario.model import (
     TextMatcher,
     TextPayload,
 )
-from wsinspector.core.scenario.secrets import mask_text, without_secrets
+from wsinspector.core.scenario.secrets import Masker, mask_text, without_secrets
 from wsinspector.core.scenario.variables import check_variables, expand, expand_json, variable_uses
 from wsinspector.core.scenario.yaml_io import dump, load
 
@@ -201,3 +203,21 @@ def test_masking_finds_json_escaped_secrets_and_the_part_a_cut_leaves() -> None:
     assert mask_text("-…qqqqqqq tail", [token]) == "-…*** tail"
     assert mask_text("+head S3CRET-q…", [token]) == "+head ***…"
     assert mask_text("abc", ["ab"]) == "abc"  # too short to mask
+
+
+def test_a_credential_derived_from_a_secret_is_masked_too() -> None:
+    # the Basic header built from a URL's user info carries the password in base64
+    header = "Basic " + base64.b64encode(b"u:URLPW-77").decode()
+    assert mask_text(f"- Authorization: {header}\n+ Authorization: other", ["URLPW-77"]) == (
+        "- Authorization: Basic ***\n+ Authorization: other")
+    urlsafe = base64.urlsafe_b64encode(b'{"pw":"URLPW-77?>"}').decode().rstrip("=")
+    assert mask_text(f"token {urlsafe} end", ["URLPW-77"]) == "token *** end"
+    assert mask_text("Basic dXNlcjpvdGhlcg== end", ["URLPW-77"]) == "Basic dXNlcjpvdGhlcg== end"  # user:other
+
+
+def test_an_ordinary_word_as_a_secret_does_not_rewrite_the_messages() -> None:
+    message = "with the passphrase given: the passphrase is wrong, or the file is damaged"
+    assert mask_text(message, ["wrong"]) == message
+    masker = Masker(["wrong", "Wr0ng!pw"])
+    assert masker.skipped == 1
+    assert masker.text("sent Wr0ng!pw") == "sent ***"

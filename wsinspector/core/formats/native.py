@@ -22,8 +22,10 @@ from dataclasses import fields
 from typing import Any
 
 from wsinspector.core.formats.model import Imported, ImportResult, Reader, mark_secrets
+from wsinspector.core.literal_secrets import lift_secrets
 from wsinspector.core.profiles import ConnectionProfile, ProfileFormatError, profile_from_dict, profile_to_dict
 from wsinspector.core.redact import is_secret_header, is_secret_name, rewrite_url
+from wsinspector.core.secrets import is_template
 
 FORMAT = "wsinspector-connections"
 VERSION = 1
@@ -54,15 +56,21 @@ def _secret_variables(profile: ConnectionProfile) -> set[str]:
 
 
 def _secret_fields(profile: ConnectionProfile) -> list[tuple[str, str]]:
-    """(record, field) of every setting declared secret (``metadata=SECRET``) that holds a value."""
+    """(record, field) of every setting declared secret (``metadata=SECRET``) that holds a value, or had one
+    when it was saved (``kept_secrets``: the value is in the keyring) — unless it only names variables."""
+    kept = set(profile.kept_secrets)
     return [(name, field.name) for name, record in profile.records() for field in fields(record)
-            if field.metadata.get("secret") and getattr(record, field.name)]
+            if field.metadata.get("secret") and not is_template(str(getattr(record, field.name)))
+            and (getattr(record, field.name) or f"{name}.{field.name}" in kept)]
 
 
 def without_secrets(profile: ConnectionProfile) -> tuple[dict[str, Any], list[str]]:
     """The stored form of ``profile`` with every secret value replaced by a ``{{variable}}`` left empty, and the
-    names of those variables."""
+    names of those variables. A secret written in a URL or a login header becomes a variable first
+    (``core/literal_secrets.py``); a secret setting the keyring holds (``kept_secrets``) is one too."""
+    profile = lift_secrets(profile)[0]
     data = profile_to_dict(profile)
+    data["kept_secrets"] = []  # the values stay behind: the keyring of whoever imports the file has none
     variables: dict[str, str] = {name: value for name, value in profile.variables}
     secrets: list[str] = []
 
@@ -73,7 +81,8 @@ def without_secrets(profile: ConnectionProfile) -> tuple[dict[str, Any], list[st
         variables[name] = ""
         return "{{" + name + "}}"
 
-    for name in _secret_variables(profile):
+    secret_variables = _secret_variables(profile)
+    for name in (name for name, _ in profile.variables if name in secret_variables):
         variables[name] = ""
         secrets.append(name)
     def header(name: str, value: str) -> str:

@@ -22,6 +22,7 @@ Binary payloads and regular expressions are left as they are.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -252,6 +253,18 @@ def without_secrets(test: Scenario, *, secret_variables: Iterable[str] = (),
 
 #: secret values shorter than this are not masked in output (they would garble it, and say little)
 MIN_MASKED_LENGTH = 4
+#: a secret this short made only of lower-case letters is an ordinary word ("wrong", "secret")
+PLAIN_WORD_LENGTH = 8
+#: a run of base64 long enough to carry a credential (``user:password`` in a Basic header)
+_BASE64_RUN = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{8,}={0,2}")
+
+
+def is_plain_word(value: str) -> bool:
+    """Whether a secret value is an ordinary word: masked wherever it occurs, it would rewrite the app's own
+    messages ("the passphrase is ***") and, by doing so, tell the secret. Such values are not masked by value;
+    where they are known to be secret by name (a field, a variable, a header) they are still left out."""
+    return len(value) < PLAIN_WORD_LENGTH and value.isascii() and value.isalpha() and value.islower()
+
 
 
 class Masker:
@@ -261,13 +274,29 @@ class Masker:
 
     def __init__(self, values: Iterable[str]) -> None:
         forms: set[str] = set()
-        for value in values:
-            if len(value) >= MIN_MASKED_LENGTH:
-                forms.update((value, json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(value)[1:-1]))
+        #: values left as they are in text: too short, or an ordinary word (see :func:`is_plain_word`)
+        self.skipped = 0
+        for value in set(values):
+            if len(value) < MIN_MASKED_LENGTH or is_plain_word(value):
+                self.skipped += bool(value)
+                continue
+            forms.update((value, json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(value)[1:-1]))
         #: longest first, so a secret that contains another is masked whole
         self.forms = sorted(forms, key=len, reverse=True)
 
+    def _derived(self, match: re.Match[str]) -> str:
+        """A base64 run that carries a secret (``Basic dTpVUkxQVw==``, made of ``user:password``) masked whole."""
+        run = match.group(0)
+        try:
+            decoded = base64.b64decode(run + "=" * (-len(run) % 4), altchars=b"-_" if "-" in run or "_" in run
+                                       else None).decode("utf-8", "replace")
+        except ValueError:
+            return run
+        return MASK if any(value in decoded for value in self.forms) else run
+
     def text(self, text: str) -> str:
+        if self.forms:
+            text = _BASE64_RUN.sub(self._derived, text)
         for value in self.forms:
             if value in text:
                 text = text.replace(value, MASK)
