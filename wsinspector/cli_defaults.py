@@ -46,16 +46,17 @@ def _stored(data_dir: Path | None, with_secrets: bool) -> StoredDefaults:
 
 def run_defaults(args: argparse.Namespace) -> ConnectionDefaults | None:
     """The defaults ``wsinspector run`` applies (None: there are none), with the secrets its options give them;
-    what they set is said on stderr. ProfileError says why they cannot be read."""
+    what they set is said on stderr. Defaults that cannot be read (a damaged store, say) are named in a warning,
+    and the run goes on without them, as it goes on without recording into such a store."""
     from wsinspector.core.connection_defaults import applied
-    from wsinspector.core.profiles import PROXY_SYSTEM, ConnectionProfile, ProfileError, ProfileFormatError
+    from wsinspector.core.profiles import PROXY_SYSTEM, ConnectionProfile, ProfileFormatError
     from wsinspector.core.store import StoreError
 
     try:
         defaults, _kept, missing, where = _stored(getattr(args, "data_dir", None), with_secrets=True)
     except (ProfileFormatError, StoreError, OSError) as exc:
-        raise ProfileError(f"the app-wide connection defaults cannot be read ({exc}); run with --no-defaults to "
-                           "go without them") from None
+        _err(f"warning: the app-wide connection defaults cannot be read ({exc}); the run goes without them")
+        return None
     if defaults.is_empty:
         return None
     if args.client_key_passphrase_env and not args.client_cert and defaults.tls.client_cert:

@@ -474,6 +474,8 @@ def test_an_unusable_data_dir_warns_and_runs_anyway(cli: Cli, peer: Callable[...
     assert "Traceback" not in result.stderr
     if damage == "corrupt":
         assert (data_dir / DB_NAME).read_bytes() == garbage  # left untouched
+        assert "warning: the app-wide connection defaults cannot be read (" in result.stderr
+        assert "the run goes without them" in result.stderr
 
 
 def test_a_data_dir_damaged_past_its_header_is_not_recorded_into_and_left_untouched(
