@@ -81,17 +81,6 @@ def test_the_stored_form_keeps_secret_values_out() -> None:
     assert with_secrets_from(read, keeper, env.id) == env
 
 
-def test_a_comment_may_follow_a_closing_quote() -> None:
-    text = "b='lit' # c\nd=\"x \\\" # y\" # z\ne='a'#tight\n"
-    assert parse_dotenv(text, "t.env") == {"b": "lit", "d": 'x " # y', "e": "a"}
-
-
-def test_a_name_given_twice_is_warned_about_naming_both_lines() -> None:
-    warnings: list[str] = []
-    assert parse_dotenv("a=1\n# x\na=2\n", "t.env", warnings) == {"a": "2"}
-    assert warnings == ["t.env: a is given on line 1 and again on line 3; line 3 wins"]
-
-
 @pytest.mark.parametrize(("text", "says"), [
     ("{", "not valid JSON"),
     ('{"a": 1}', "not a list"),
