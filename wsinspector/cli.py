@@ -449,7 +449,7 @@ def _print_run_errors(result: RunResult, said_error: list[str], shown: Callable[
 def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
     """``wsinspector run``: headless (QCoreApplication: no display, no widgets)."""
     from wsinspector.cli_defaults import run_defaults
-    from wsinspector.core.auth import checked_target, redacted_url
+    from wsinspector.core.auth import checked_target, shown_url
     from wsinspector.core.connection_defaults import effective
     from wsinspector.core.profiles import ProfileError
     from wsinspector.core.scenario.run import parse_speed
@@ -527,7 +527,7 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
     _warn_if_unverified(target, args.insecure)
     speed_text = "max" if speed == 0 else f"{speed:g}x"
     steps_text = f"{len(test.steps)} step{'s' if len(test.steps) != 1 else ''}"
-    print(shown(f"{name}: {steps_text} against {redacted_url(target)} ({target.protocol.engine} engine, "
+    print(shown(f"{name}: {steps_text} against {shown_url(profile)} ({target.protocol.engine} engine, "
                 f"speed {speed_text})"),
           flush=True)
     said_error: list[str] = []

@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from wsinspector.app.auth import PreConnect
 from wsinspector.app.recording import LogRecording
-from wsinspector.core.auth import checked_target, needs_requests, prepared_target, redacted_url
+from wsinspector.core.auth import checked_target, needs_requests, prepared_target, shown_url
 from wsinspector.core.connection_defaults import ConnectionDefaults, applied, effective, proxy_source
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
 from wsinspector.core.frames import is_sendable_close_code
@@ -204,7 +204,7 @@ class ConnectionController(QObject, LogRecording):
         self._ever_opened = False
         self._attempt = 0
         self._rates.reset()
-        self._start_recording(profile, redacted_url(target))
+        self._start_recording(profile, shown_url(profile, variables))
         if from_defaults:
             self._event("defaults", f"app-wide connection defaults: {'; '.join(from_defaults)}")
         if target.url.lower().startswith("wss:") and not target.tls.verify:

@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from wsinspector.app.auth import PreConnect
 from wsinspector.app.recording import LogRecording
-from wsinspector.core.auth import checked_target, needs_requests, prepared_target, redacted_url
+from wsinspector.core.auth import checked_target, needs_requests, prepared_target, shown_url
 from wsinspector.core.connection_defaults import ConnectionDefaults, effective, proxy_source
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
 from wsinspector.core.frames import Direction, Opcode
@@ -248,7 +248,7 @@ class ReplayController(QObject, LogRecording):
             self._kick()
             return
         self._target = target
-        self._start_recording(redacted_url(target))
+        self._start_recording(shown_url(self.profile))
         if needs_requests(self.profile.auth):
             self.pre_connect = PreConnect(parent=self)
             self.pre_connect.ready.connect(self._on_pre_connect_ready)
