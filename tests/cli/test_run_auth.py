@@ -178,3 +178,20 @@ def test_the_url_printed_and_recorded_redacts_a_captured_value(cli: Cli, websock
         assert [record.url for record in store.sessions()] == [f"{server.url}?t=REDACTED"]
     finally:
         store.close()
+
+
+def test_a_redirected_token_request_names_where_it_points(cli: Cli, auth_endpoints: Any, tmp_path: Path):
+    test = write(tmp_path, f"""\
+version: 1
+url: ws://127.0.0.1:9/
+auth:
+  kind: oauth2_client_credentials
+  token_url: {auth_endpoints.url("/moved")}
+  client_id: '{CLIENT_ID}'
+  client_secret: '{{{{client_secret}}}}'
+{STEPS}""")
+    result = cli("run", str(test), "--no-record", "--var", f"client_secret={CLIENT_SECRET}")
+    assert result.returncode == 2, result.output
+    assert (f"OAuth token request POST {auth_endpoints.url('/moved')} answered HTTP 302 Found, a redirect to "
+            "http://127.0.0.2:9/token?client_secret=REDACTED: a request before connecting does not follow "
+            "redirects") in result.stdout

@@ -332,6 +332,10 @@ def _status(response: HttpResponse) -> str:
 
 def _json_answer(request: HttpRequest, response: HttpResponse) -> Any:
     """The JSON of a 2xx answer; :class:`AuthError` naming the request and what came back otherwise."""
+    if 300 <= response.status < 400 and response.header("Location"):
+        raise AuthError(f"{request.title} answered {_status(response)}, a redirect to "
+                        f"{redact_url(response.header('Location'))}: a request before connecting does not follow "
+                        "redirects (give the URL it points to, if that is the right one)")
     if not 200 <= response.status < 300:
         raise AuthError(f"{request.title} answered {_status(response)}: {_body_text(response)}")
     try:
