@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.cli.conftest import Cli
 from tests.cli.test_run import write_test
 from tests.net.pki import Authority
@@ -172,3 +174,19 @@ def test_a_secret_the_url_carries_is_not_recorded_with_the_run(cli: Cli, tmp_pat
     assert "p1n-0c4e9b7a" not in result.output
     recorded = b"".join(f.read_bytes() for f in data.rglob("*") if f.is_file())
     assert b"?client=REDACTED" in recorded and b"p1n-0c4e9b7a" not in recorded
+
+
+@pytest.mark.parametrize("engine", ["wire", "qt"])
+@pytest.mark.parametrize("scheme", ["http", "socks5"])
+def test_run_says_a_proxy_from_the_command_line_wants_credentials_and_how_to_give_them(
+        cli: Cli, tmp_path: Path, proxy_server: Callable[..., Any], websockets_server: Callable[..., Any],
+        engine: str, scheme: str) -> None:
+    proxy = proxy_server(auth="ann:pr0xy-s3cret")
+    peer = websockets_server()
+    path = write_test(tmp_path, ECHO.format(url=peer.url))
+    result = cli("run", str(path), "--no-record", "--engine", engine, "--proxy", f"{scheme}://127.0.0.1:{proxy.port}")
+    assert result.returncode == 2, result.output
+    assert f"{scheme}://127.0.0.1:{proxy.port} (from --proxy)" in result.stdout, result.output
+    assert "wants a user name and password" in result.stdout, result.output
+    assert "give them with --proxy (scheme://USER@host:port) and --proxy-password-env VAR" in result.stdout
+    assert "connection's" not in result.stdout
