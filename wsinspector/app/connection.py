@@ -184,10 +184,9 @@ class ConnectionController(QObject, LogRecording):
         profile = effective(profile, defaults)
         variables = self.variables_source(profile) if self.variables_source else dict(profile.variables)
         try:
-            target = checked_target(profile, variables)  # what the requests before connecting give stands in
+            target: ResolvedTarget | None = checked_target(profile, variables)  # the requests' values stand in
         except ProfileError as exc:
-            self.failed.emit(Failure(FailureKind.INVALID_TARGET, detail=str(exc)))
-            return False
+            target, invalid = None, Failure(FailureKind.INVALID_TARGET, detail=str(exc))
         self.variables = variables
         self._discard_connection()
         self.flush()
@@ -198,6 +197,11 @@ class ConnectionController(QObject, LogRecording):
         self._open_chunk = None
         self.recording_error = ""
         self.session_id = None
+        if target is None:  # nothing is sent: the views show this connection's empty log, and why
+            self._target = None
+            self.session_started.emit()
+            self.failed.emit(invalid)
+            return False
         self.healthy = True
         self._target = target
         self._user_closed = False
