@@ -95,6 +95,7 @@ def test_a_connection_that_cannot_start_shows_none_of_the_previous_ones_frames(
     text = _fail_to_connect(qtbot, window)
     assert text.startswith("Unknown variable: {{nowhere}} in the URL"), text
     assert window.inspector.model.rowCount() == 0  # nothing was connected for this one
+    assert window.inspector.rates.text() == ""  # nor are the echo's rates shown under its name
     assert window.session.profile is not None and window.session.profile.id == unresolved.id
     assert window.session.session_id is None  # and nothing recorded
     _echo_still_works(qtbot, window, context)

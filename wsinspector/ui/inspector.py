@@ -419,6 +419,7 @@ class InspectorPage(QWidget):
 
     @Slot()
     def on_session_started(self) -> None:
+        self.rates.clear()  # the previous session's rates are not this one's
         if self._viewing is None:
             self._set_source(self.session.log)
         self._update_counts()
