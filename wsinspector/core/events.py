@@ -206,7 +206,8 @@ def _tls_failure(f: Failure) -> str:
         trusted = " or ".join(short_fingerprint(sha256) for sha256 in f.trusted)
         return (f"{text}the certificate differs from the one you trusted (trusted {trusted}, now "
                 f"{short_fingerprint(shown.sha256)}): “{shown.subject}”, issued by “{shown.issuer}”, SHA-256 "
-                f"{shown.sha256}; {checks}. Trust it again only once you know why it changed")
+                f"{shown.sha256}; {checks}. Trust the new one only once you know why it changed (TLS, Trusted "
+                "certificates)")
     return (f"{text}{checks}; the server showed “{shown.subject}”, issued by “{shown.issuer}”, SHA-256 "
             f"{shown.sha256}. If it is the server's, trust its CA (TLS, CA file; wsinspector run: --ca-file) or "
             f"this certificate (Trust this certificate; wsinspector run: --trust-cert {shown.sha256})")
