@@ -44,6 +44,7 @@ class AuthEndpoints:
         app.router.add_post("/login", self._login)
         app.router.add_get("/page", self._page)
         app.router.add_post("/token", self._token)
+        app.router.add_route("*", "/moved", self._moved)
         self.runner = web.AppRunner(app)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0, ssl_context=self.ssl_context)
@@ -76,6 +77,11 @@ class AuthEndpoints:
         from aiohttp import web
 
         return web.Response(text="<html>hello</html>", content_type="text/html")
+
+    async def _moved(self, request: Any) -> Any:
+        from aiohttp import web
+
+        raise web.HTTPFound("http://127.0.0.2:9/token?client_secret=zzz")
 
     async def _token(self, request: Any) -> Any:
         from aiohttp import web

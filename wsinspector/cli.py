@@ -273,11 +273,11 @@ def _secret_from_environment(option: str, name: str) -> str:
 
 def _proxy_option(text: str) -> dict[str, object]:
     """--proxy as the settings of a connection's proxy; ProfileError when it cannot be used."""
-    from wsinspector.core.proxies import parse_proxy_url
+    from wsinspector.core.proxies import COMMAND_LINE, parse_proxy_url
 
     if text.strip().lower() in ("none", "system"):
         return {"mode": text.strip().lower()}
-    choice = parse_proxy_url(text, "--proxy")
+    choice = parse_proxy_url(text, COMMAND_LINE)
     return {"mode": choice.kind, "host": choice.host, "port": choice.port, "username": choice.username,
             "password": choice.password}
 
@@ -450,9 +450,10 @@ def _print_run_errors(result: RunResult, said_error: list[str], shown: Callable[
 def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
     """``wsinspector run``: headless (QCoreApplication: no display, no widgets)."""
     from wsinspector.cli_defaults import run_defaults
-    from wsinspector.core.auth import checked_target, redacted_url
+    from wsinspector.core.auth import checked_target, shown_url
     from wsinspector.core.connection_defaults import effective
     from wsinspector.core.profiles import ProfileError
+    from wsinspector.core.proxies import COMMAND_LINE
     from wsinspector.core.scenario.run import parse_speed
     from wsinspector.core.scenario.variables import check_variables, initial_variables, to_profile
     from wsinspector.core.scenario.verdict import Verdict, junit_xml
@@ -524,11 +525,12 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
     controller = ReplayController(test, variables=overrides, url=args.url, speed=speed, engine=args.engine,
                                   connect_timeout_s=args.connect_timeout, store=store,
                                   replay_of=str(path.resolve()), changes=changes,
-                                  base_dir=path.resolve().parent, secrets=secrets, defaults=defaults)
+                                  base_dir=path.resolve().parent, secrets=secrets, defaults=defaults,
+                                  proxy_from=COMMAND_LINE)
     _warn_if_unverified(target, args.insecure)
     speed_text = "max" if speed == 0 else f"{speed:g}x"
     steps_text = f"{len(test.steps)} step{'s' if len(test.steps) != 1 else ''}"
-    print(shown(f"{name}: {steps_text} against {redacted_url(target)} ({target.protocol.engine} engine, "
+    print(shown(f"{name}: {steps_text} against {shown_url(profile)} ({target.protocol.engine} engine, "
                 f"speed {speed_text})"),
           flush=True)
     said_error: list[str] = []

@@ -265,3 +265,24 @@ def test_the_login_takes_its_values_from_the_active_environment(qtbot, websocket
     assert failure.kind is FailureKind.INVALID_TARGET
     assert "{{password}} in auth login body" in failure.message and "only_for_basic" not in failure.message
     assert auth_endpoints.logins == 1  # nothing was sent
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_recorded_url_redacts_a_login_captured_value(qtbot, websockets_server, auth_endpoints, tmp_path,
+                                                         engine):
+    from wsinspector.core.store import Store
+
+    seen: list[Any] = []
+    server = websockets_server(process_request=gate(lambda path, headers: True, seen))
+    auth = Auth(login_url=auth_endpoints.url("/login"), login_body='{"user": "{{user}}", "password": "{{password}}"}',
+                login_captures=(("tok", "data.token"),))
+    store = Store(tmp_path / "s.sqlite3")
+    recording = ConnectionController(store)
+    try:
+        opens(qtbot, recording, profile(f"{server.url}?t={{{{tok}}}}", engine, auth,
+                                        variables=(("user", USER), ("password", PASSWORD))))
+        assert seen[-1][0] == "/?t=T0001"
+        assert [record.url for record in store.sessions()] == [f"{server.url}?t=REDACTED"]
+    finally:
+        recording.shutdown()
+        store.close()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from wsinspector.app.context import DB_NAME, AppContext
-from wsinspector.app.environments import ENVIRONMENTS_KEY, EnvironmentsController
+from wsinspector.app.environments import ENVIRONMENTS_KEY, EnvironmentsController, command_line_layers
 from wsinspector.core.environments import Environment, EnvironmentsError
 from wsinspector.core.profiles import ConnectionProfile, Endpoint, Handshake, UnresolvedVariablesError
 from wsinspector.core.secrets import MemoryKeeper
@@ -108,3 +108,10 @@ def test_a_secret_variable_of_an_environment_is_neither_recorded_nor_shown(qtbot
         context.deleteLater()
     raw = b"".join(path.read_bytes() for path in data_dir.glob(f"{DB_NAME}*"))
     assert b"ENVSECRET555" not in raw
+
+
+def test_a_dotenv_file_given_to_run_warns_about_a_name_given_twice(tmp_path: Path) -> None:
+    (tmp_path / "t.env").write_text("a=1\na=2\n", "utf-8")
+    _, environment, _, warnings = command_line_layers(tmp_path, None, tmp_path / "t.env", MemoryKeeper())
+    assert environment == {"a": "2"}
+    assert warnings == [f"{tmp_path / 't.env'}: a is given on line 1 and again on line 2; line 2 wins"]

@@ -130,3 +130,68 @@ auth:
     assert "line 6, column 13: auth.password: a secret is not written in a test file: write '{{password}}'" \
         in result.stderr
     assert "hunter2" not in result.output
+
+
+def login_test(tmp_path: Path, server_url: str, login_url: str, capture: str) -> Path:
+    return write(tmp_path, f"""\
+version: 1
+url: {server_url}?t={{{{tok}}}}
+auth:
+  login:
+    url: {login_url}
+    body: '{{"user": "{USER}", "password": "{{{{password}}}}"}}'
+    capture:
+      tok: {capture}
+{STEPS}""")
+
+
+@pytest.mark.parametrize("engine", ["wire", "qt"])
+def test_a_login_capture_that_is_an_object_stops_the_connect(cli: Cli, websockets_server: Any,
+                                                             auth_endpoints: Any, tmp_path: Path, engine: str):
+    seen: list[Any] = []
+    server = websockets_server(process_request=gate(lambda path, headers: True, seen))
+    test = login_test(tmp_path, server.url, auth_endpoints.url("/login"), "data.user")
+    result = cli("run", str(test), "--no-record", "--engine", engine, "--var", f"password={PASSWORD}")
+    assert result.returncode == 2, result.output
+    assert (f"Authentication before connecting failed: Pre-connect request POST {auth_endpoints.url('/login')}: "
+            "$.data.user is an object, not a string (for {{tok}})") in result.stdout
+    assert seen == []  # no WebSocket attempt
+
+
+@pytest.mark.parametrize("engine", ["wire", "qt"])
+def test_the_url_printed_and_recorded_redacts_a_captured_value(cli: Cli, websockets_server: Any,
+                                                               auth_endpoints: Any, tmp_path: Path, engine: str):
+    from wsinspector.app.context import DB_NAME
+    from wsinspector.core.store import Store
+
+    seen: list[Any] = []
+    server = websockets_server(process_request=gate(lambda path, headers: True, seen))
+    test = login_test(tmp_path, server.url, auth_endpoints.url("/login"), "data.token")
+    data_dir = tmp_path / "data"
+    result = cli("run", str(test), "--data-dir", str(data_dir), "--engine", engine, "--var",
+                 f"password={PASSWORD}")
+    assert result.returncode == 0, result.output
+    assert seen[-1][0] == "/?t=T0001"
+    assert f"against {server.url}?t=REDACTED ({engine} engine" in result.stdout.splitlines()[0]
+    store = Store(data_dir / DB_NAME)
+    try:
+        assert [record.url for record in store.sessions()] == [f"{server.url}?t=REDACTED"]
+    finally:
+        store.close()
+
+
+def test_a_redirected_token_request_names_where_it_points(cli: Cli, auth_endpoints: Any, tmp_path: Path):
+    test = write(tmp_path, f"""\
+version: 1
+url: ws://127.0.0.1:9/
+auth:
+  kind: oauth2_client_credentials
+  token_url: {auth_endpoints.url("/moved")}
+  client_id: '{CLIENT_ID}'
+  client_secret: '{{{{client_secret}}}}'
+{STEPS}""")
+    result = cli("run", str(test), "--no-record", "--var", f"client_secret={CLIENT_SECRET}")
+    assert result.returncode == 2, result.output
+    assert (f"OAuth token request POST {auth_endpoints.url('/moved')} answered HTTP 302 Found, a redirect to "
+            "http://127.0.0.2:9/token?client_secret=REDACTED: a request before connecting does not follow "
+            "redirects") in result.stdout

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.cli.conftest import Cli
 from tests.cli.test_run import write_test
 from tests.net.pki import Authority
@@ -172,3 +174,68 @@ def test_a_secret_the_url_carries_is_not_recorded_with_the_run(cli: Cli, tmp_pat
     assert "p1n-0c4e9b7a" not in result.output
     recorded = b"".join(f.read_bytes() for f in data.rglob("*") if f.is_file())
     assert b"?client=REDACTED" in recorded and b"p1n-0c4e9b7a" not in recorded
+
+
+@pytest.mark.parametrize("engine", ["wire", "qt"])
+@pytest.mark.parametrize("scheme", ["http", "socks5"])
+def test_run_says_a_proxy_from_the_command_line_wants_credentials_and_how_to_give_them(
+        cli: Cli, tmp_path: Path, proxy_server: Callable[..., Any], websockets_server: Callable[..., Any],
+        engine: str, scheme: str) -> None:
+    proxy = proxy_server(auth="ann:pr0xy-s3cret")
+    peer = websockets_server()
+    path = write_test(tmp_path, ECHO.format(url=peer.url))
+    result = cli("run", str(path), "--no-record", "--engine", engine, "--proxy", f"{scheme}://127.0.0.1:{proxy.port}")
+    assert result.returncode == 2, result.output
+    assert f"{scheme}://127.0.0.1:{proxy.port} (from --proxy)" in result.stdout, result.output
+    assert "wants a user name and password" in result.stdout, result.output
+    assert "give them with --proxy (scheme://USER@host:port) and --proxy-password-env VAR" in result.stdout
+    assert "connection's" not in result.stdout
+
+
+@pytest.mark.parametrize("engine", ["wire", "qt"])
+def test_run_names_an_untrusted_certificate_and_one_that_changed_since_it_was_trusted(
+        cli: Cli, tmp_path: Path, websockets_server: Callable[..., Any], engine: str) -> None:
+    ca = Authority(tmp_path)
+    trusted, now = ca.issue("selfA"), ca.issue("selfB")
+    peer = websockets_server(ssl=now.server_context())
+    path = write_test(tmp_path, ECHO.format(url=_wss(peer)))
+
+    untrusted = cli("run", str(path), "--no-record", "--engine", engine)
+    assert untrusted.returncode == 2
+    assert f"SHA-256 {now.sha256}" in untrusted.stdout, untrusted.output
+    assert "--ca-file" in untrusted.stdout and f"--trust-cert {now.sha256}" in untrusted.stdout
+
+    changed = cli("run", str(path), "--no-record", "--engine", engine, "--trust-cert", trusted.sha256)
+    assert changed.returncode == 2
+    assert (f"the certificate differs from the one you trusted (trusted {trusted.sha256[:11]}…, now "
+            f"{now.sha256[:11]}…)") in changed.stdout, changed.output
+    assert "--trust-cert" not in changed.stdout
+
+
+@pytest.mark.parametrize("engine", ["wire", "qt"])
+def test_run_says_a_wrong_pkcs12_passphrase_in_its_own_words_only(
+        cli: Cli, tmp_path: Path, websockets_server: Callable[..., Any], engine: str) -> None:
+    ca = Authority(tmp_path)
+    client = ca.issue("erin", hosts=(), client=True)
+    bundle = client.pkcs12(tmp_path / "erin.p12", b"p12-pass")
+    peer = websockets_server(ssl=ca.issue("server").server_context(client_ca=ca.cert))
+    path = write_test(tmp_path, ECHO.format(url=_wss(peer)))
+    wrong = cli("run", str(path), "--no-record", "--engine", engine, "--ca-file", str(ca.cert), "--client-cert",
+                str(bundle), "--client-key-passphrase-env", "ERIN_PASS", env={"ERIN_PASS": "guess"})
+    assert wrong.returncode == 2
+    assert f"Cannot read the PKCS#12 file {bundle} with the passphrase given" in wrong.output
+    assert "PKCS#12 structure" not in wrong.output and "qt.tlsbackend" not in wrong.output, wrong.stderr
+
+
+@pytest.mark.parametrize("engine", ["wire", "qt"])
+def test_run_names_an_oldest_version_the_server_does_not_reach(
+        cli: Cli, tmp_path: Path, websockets_server: Callable[..., Any], engine: str) -> None:
+    import ssl
+
+    ca = Authority(tmp_path)
+    peer = websockets_server(ssl=ca.issue("server").server_context(maximum=ssl.TLSVersion.TLSv1_2))
+    path = write_test(tmp_path, ECHO.format(url=_wss(peer)))
+    result = cli("run", str(path), "--no-record", "--engine", engine, "--ca-file", str(ca.cert), "--tls-min", "1.3")
+    assert result.returncode == 2
+    assert "the oldest TLS version accepted is 1.3" in result.stdout and "--tls-min" in result.stdout, result.output
+    assert "use ws://" not in result.stdout

@@ -135,6 +135,25 @@ def test_login_request_and_its_captures():
         captures_from(request, HttpResponse(200, "OK", (), b'{"data": {}}'), resolved.auth.login_captures)
 
 
+@pytest.mark.parametrize(("value", "kind"), [('{"a": 1}', "an object"), ("[1, 2]", "a list"), ("null", "null")])
+def test_a_capture_that_is_not_one_value_is_refused(value: str, kind: str):
+    resolved = target(AuthRecord(login_url="http://h:1/login", login_captures=(("tok", "data.token"),)))
+    request = login_request(resolved.auth)
+    assert request is not None
+    answer = HttpResponse(200, "OK", (), f'{{"data": {{"token": {value}}}}}'.encode())
+    with pytest.raises(AuthError, match=rf"^Pre-connect request POST http://h:1/login: \$\.data\.token is {kind}, "
+                                        r"not a string \(for \{\{tok\}\}\)$"):
+        captures_from(request, answer, resolved.auth.login_captures)
+
+
+def test_a_number_or_a_boolean_capture_is_taken_as_its_text():
+    resolved = target(AuthRecord(login_url="http://h:1/login", login_captures=(("n", "n"), ("b", "b"), ("f", "f"))))
+    request = login_request(resolved.auth)
+    assert request is not None
+    answer = HttpResponse(200, "OK", (), b'{"n": 5, "b": true, "f": 1.5}')
+    assert captures_from(request, answer, resolved.auth.login_captures) == {"n": "5", "b": "true", "f": "1.5"}
+
+
 def test_token_request_and_answer():
     resolved = target(AuthRecord(kind="oauth2_client_credentials", token_url="https://h/token", client_id="app:1",
                                  client_secret="{{secret}}", scope="read write"), variables=(("secret", "s&p"),))

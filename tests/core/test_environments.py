@@ -105,10 +105,33 @@ def test_dotenv_lines() -> None:
                                            "PLAIN": "v", "EMPTY": ""}
 
 
+def test_a_comment_may_follow_a_closing_quote() -> None:
+    text = "b='lit' # c\nd=\"x \\\" # y\" # z\ne='a'#tight\n"
+    assert parse_dotenv(text, "t.env") == {"b": "lit", "d": 'x " # y', "e": "a"}
+
+
+def test_a_name_given_twice_is_warned_about_naming_both_lines() -> None:
+    warnings: list[str] = []
+    assert parse_dotenv("a=1\n# x\na=2\n", "t.env", warnings) == {"a": "2"}
+    assert warnings == ["t.env: a is given on line 1 and again on line 3; line 3 wins"]
+
+
+def test_a_dotenv_file_given_to_run_warns_about_a_name_given_twice(tmp_path: Path) -> None:
+    from wsinspector.app.environments import command_line_layers
+    from wsinspector.core.secrets import MemoryKeeper
+
+    (tmp_path / "t.env").write_text("a=1\na=2\n", "utf-8")
+    _, environment, _, warnings = command_line_layers(tmp_path, None, tmp_path / "t.env", MemoryKeeper())
+    assert environment == {"a": "2"}
+    assert warnings == [f"{tmp_path / 't.env'}: a is given on line 1 and again on line 2; line 2 wins"]
+
+
 @pytest.mark.parametrize(("text", "says"), [
     ("A=1\nnot a pair\n", "f.env, line 2: expected NAME=value"),
     ("A=1\n\n9x=2\n", "f.env, line 3: '9x' is not a variable name"),
     ("A='open\n", "f.env, line 1: A: the value's closing ' is missing"),
+    ('A="open \\"\n', 'f.env, line 1: A: the value\'s closing " is missing'),
+    ("A='x' y\n", "f.env, line 1: A: 'y' follows the closing ' \\(a comment starts with #\\)"),
 ])
 def test_a_bad_dotenv_line_is_named(text: str, says: str) -> None:
     with pytest.raises(EnvironmentsError, match="^" + says):

@@ -72,3 +72,15 @@ def test_a_proxy_setting_that_cannot_be_used_says_why(proxy: dict[str, object], 
 def test_bypass_entries_with_spaces_and_ipv6() -> None:
     assert bypassed("fe80::1", 443, " example.org , fe80::/10 ")
     assert not bypassed("fe81::1", 443, "::1")
+
+
+def test_where_to_give_a_proxys_credentials_follows_where_it_was_set() -> None:
+    from wsinspector.core.proxies import COMMAND_LINE, ProxyChoice
+
+    def where(source: str) -> str:
+        return ProxyChoice("http", "h", 1, source=source).where_to_give_credentials()
+
+    assert where(COMMAND_LINE) == "give them with --proxy (scheme://USER@host:port) and --proxy-password-env VAR"
+    assert where("HTTPS_PROXY") == "give them in HTTPS_PROXY (scheme://USER:PASSWORD@host:port)"
+    assert where("the app's connection defaults") == "give them in the app's connection defaults"
+    assert where("") == where("the connection's settings") == "give them in the connection's proxy settings"

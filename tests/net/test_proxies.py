@@ -95,3 +95,16 @@ def test_a_proxy_that_is_not_there_is_named(net: Net) -> None:
                                proxy={"mode": "socks5", "host": "127.0.0.1", "port": port}).failed
     assert failure.kind is FailureKind.PROXY
     assert f"socks5://127.0.0.1:{port} (from the connection's settings)" in failure.message
+
+
+def test_a_socks5_proxy_that_wants_credentials_and_got_none_says_so(
+        net: Net, proxy_server: Callable[..., RunningProxy]) -> None:
+    proxy = proxy_server(auth="ann:s3cret")
+    _peer, url = net.websockets_peer()
+    [failure] = net.open_until("failed", url, proxy={"mode": "socks5", "host": "127.0.0.1",
+                                                     "port": proxy.port}).failed
+    assert failure.kind is FailureKind.PROXY
+    assert failure.message.startswith(f"Proxy error: socks5://127.0.0.1:{proxy.port} (from the connection's "
+                                      "settings): "), failure.message
+    assert failure.message.endswith("a SOCKS5 proxy closes the connection like this when it wants a user name and "
+                                    "password; give them in the connection's proxy settings"), failure.message

@@ -175,8 +175,6 @@ def test_the_oldest_tls_version_accepted(net: Net, ca: Authority) -> None:
     assert failure.kind in (FailureKind.TLS, FailureKind.HANDSHAKE_INVALID)
 
 
-@pytest.mark.qt_log_ignore("Unable to read PKCS#12 structure",  # Qt's own words: a non-PKCS#12 file
-                           "Unable to parse PKCS#12 structure")  # a wrong passphrase
 @pytest.mark.parametrize("setting, words", [
     ({"ca_file": "{missing}"}, "The CA file {missing} does not exist"),
     ({"ca_file": "{text}"}, "The CA file {text} holds no PEM certificate"),

@@ -83,6 +83,23 @@ def test_send_now_shows_the_answer_and_the_captured_values(qtbot: Any, auth_endp
     assert dialog.result() == ProfileDialog.DialogCode.Accepted, dialog.error.text()
 
 
+def test_send_now_refuses_a_capture_that_is_an_object(qtbot: Any, auth_endpoints: Any) -> None:
+    profile = ConnectionProfile(name="p", endpoint=Endpoint("ws://127.0.0.1:9/?t={{tok}}"),
+                                variables=(("password", PASSWORD),),
+                                auth=Auth(login_url=auth_endpoints.url("/login"),
+                                          login_body=f'{{"user": "{USER}", "password": "{{{{password}}}}"}}',
+                                          login_captures=(("tok", "data.user"),)))
+    dialog = _dialog(qtbot, profile)
+    tab = dialog.auth_tab
+    tab.send_now.click()
+    qtbot.waitUntil(tab.send_now.isEnabled, timeout=WAIT_MS)
+    text = tab.login_result.toPlainText()
+    assert text.startswith(f"Pre-connect request POST {auth_endpoints.url('/login')}: $.data.user is an object, "
+                           "not a string (for {{tok}})"), text
+    assert "Captured:" not in text
+    dialog.reject()
+
+
 def test_an_invalid_auth_setting_keeps_the_dialog_open_and_says_why(qtbot: Any) -> None:
     dialog = _dialog(qtbot, ConnectionProfile(name="p", endpoint=Endpoint("ws://127.0.0.1:9/")))
     dialog.auth_tab.kind.setCurrentIndex(dialog.auth_tab.kind.findData("basic"))

@@ -84,6 +84,23 @@ def test_malformed_url_suggests_ws_and_connects_nothing(qtbot: Any, window: Main
     close_connection(qtbot, window)
 
 
+def test_a_connection_that_cannot_start_shows_none_of_the_previous_ones_frames(
+        qtbot: Any, window: MainWindow, context: AppContext) -> None:
+    _select_profile(qtbot, window, _local_echo(context))
+    connect(qtbot, window)
+    send_and_wait_for_echo(qtbot, window, "from the echo")
+    close_connection(qtbot, window)
+    unresolved = context.connections.save(ConnectionProfile(name="Unresolved", endpoint=Endpoint("ws://{{nowhere}}/")))
+    _select_profile(qtbot, window, unresolved)
+    text = _fail_to_connect(qtbot, window)
+    assert text.startswith("Unknown variable: {{nowhere}} in the URL"), text
+    assert window.inspector.model.rowCount() == 0  # nothing was connected for this one
+    assert window.inspector.rates.text() == ""  # nor are the echo's rates shown under its name
+    assert window.session.profile is not None and window.session.profile.id == unresolved.id
+    assert window.session.session_id is None  # and nothing recorded
+    _echo_still_works(qtbot, window, context)
+
+
 def test_refused_port(qtbot: Any, window: MainWindow, context: AppContext, bound_port: int) -> None:
     profile = context.connections.save(ConnectionProfile(name="Nothing there", endpoint=Endpoint(f"ws://127.0.0.1:{bound_port}/")))
     _select_profile(qtbot, window, profile)

@@ -11,6 +11,7 @@ from typing import Any
 from tests.net.pki import Authority
 from tests.peers import WebsocketsPeer
 from tests.ui.helpers import WAIT_MS, click, connect
+from wsinspector.core.events import ConnectionState
 from wsinspector.core.profiles import ConnectionProfile, Endpoint
 from wsinspector.ui.certificate_view import CertificateView
 from wsinspector.ui.main_window import MainWindow
@@ -57,6 +58,19 @@ def test_trust_this_certificate_then_see_the_chain(qtbot: Any, window: MainWindo
     assert chain.startswith("1. server\n   Issuer:     wsinspector test CA")
     assert f"SHA-256:    {server.sha256}" in chain
     assert "IP:127.0.0.1" in chain
+
+    # the server's certificate changes: the banner says so, and does not offer to trust the new one in a click
+    click(qtbot, window.inspector.connect_button)  # disconnect
+    qtbot.waitUntil(lambda: window.session.state is ConnectionState.CLOSED, timeout=WAIT_MS)
+    renewed = ca.issue("renewed")
+    other = websockets_server(ssl=renewed.server_context())
+    window.context.connections.save(saved.with_changes(endpoint={"url": _wss(other)}))
+    window.connections.select(profile.id)
+    with qtbot.waitSignal(window.session.failed, timeout=WAIT_MS):
+        click(qtbot, window.inspector.connect_button)
+    assert (f"the certificate differs from the one you trusted (trusted {server.sha256[:11]}…, now "
+            f"{renewed.sha256[:11]}…)") in window.banner.text
+    assert not window.banner.action.isVisible()
 
 
 def test_a_connection_that_does_not_verify_says_so(qtbot: Any, window: MainWindow, tmp_path: Path,

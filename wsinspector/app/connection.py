@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from wsinspector.app.auth import PreConnect
 from wsinspector.app.recording import LogRecording
-from wsinspector.core.auth import checked_target, needs_requests, prepared_target, redacted_url
+from wsinspector.core.auth import checked_target, needs_requests, prepared_target, shown_url
 from wsinspector.core.connection_defaults import ConnectionDefaults, applied, effective, proxy_source
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
 from wsinspector.core.frames import is_sendable_close_code
@@ -188,10 +188,9 @@ class ConnectionController(QObject, LogRecording):
         profile = effective(profile, defaults)
         variables = self.variables_source(profile) if self.variables_source else dict(profile.variables)
         try:
-            target = checked_target(profile, variables)  # what the requests before connecting give stands in
+            target: ResolvedTarget | None = checked_target(profile, variables)  # the requests' values stand in
         except ProfileError as exc:
-            self.failed.emit(Failure(FailureKind.INVALID_TARGET, detail=str(exc)))
-            return False
+            target, invalid = None, Failure(FailureKind.INVALID_TARGET, detail=str(exc))
         self.variables = variables
         self.secret_values = {value for value in (*secret_values(profile).values(),
                                                   *(self.secrets_source(profile) if self.secrets_source else ()))
@@ -205,13 +204,18 @@ class ConnectionController(QObject, LogRecording):
         self._open_chunk = None
         self.recording_error = ""
         self.session_id = None
+        if target is None:  # nothing is sent: the views show this connection's empty log, and why
+            self._target = None
+            self.session_started.emit()
+            self.failed.emit(invalid)
+            return False
         self.healthy = True
         self._target = target
         self._user_closed = False
         self._ever_opened = False
         self._attempt = 0
         self._rates.reset()
-        self._start_recording(profile, redacted_url(target))
+        self._start_recording(profile, shown_url(profile, variables))
         if from_defaults:
             self._event("defaults", f"app-wide connection defaults: {'; '.join(from_defaults)}")
         if target.url.lower().startswith("wss:") and not target.tls.verify:

@@ -244,7 +244,7 @@ def command_line_layers(data_dir: Path, name: str | None, env_file: Path | None,
         globals_ = _known(globals_env, found, None)
         environment = _known(chosen, found, chosen.id)
     if env_file is not None:
-        from_file = read_env_file(env_file)
+        from_file = read_env_file(env_file, warnings)
         environment.update(from_file)
         secret_values += [value for variable, value in from_file.items() if value and is_secret_name(variable)]
     return globals_, environment, secret_values, warnings

@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from wsinspector.app.auth import PreConnect
 from wsinspector.app.recording import LogRecording
-from wsinspector.core.auth import checked_target, needs_requests, prepared_target, redacted_url
+from wsinspector.core.auth import checked_target, needs_requests, prepared_target, shown_url
 from wsinspector.core.connection_defaults import ConnectionDefaults, effective, proxy_source
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
 from wsinspector.core.frames import Direction, Opcode
@@ -88,7 +88,7 @@ class ReplayController(QObject, LogRecording):
                  store: Store | None = None, replay_of: str = "", session_name: str = "",
                  changes: Mapping[str, Mapping[str, object]] | None = None, base_dir: Path | None = None,
                  secrets: Iterable[str] = (), defaults: ConnectionDefaults | None = None,
-                 parent: QObject | None = None) -> None:
+                 proxy_from: str = "", parent: QObject | None = None) -> None:
         """``variables``: the ``--var`` overrides; ``url`` replaces the file's; ``speed`` scales recorded delays
         (0: none); ``engine``: "wire" or "qt" (default: the profile's, Wire); ``connect_timeout_s``: how long
         the opening handshake may take (default: a connection's). With a ``store`` the replay is recorded as a
@@ -97,7 +97,7 @@ class ReplayController(QObject, LogRecording):
         test file's folder, which relative TLS file names start from; ``secrets``: values never recorded (a
         token the URL carries is replaced in the session's URL); ``defaults``: the app-wide TLS and proxy
         defaults, applied after ``changes`` (``core/connection_defaults.py``: what the test or ``changes`` set
-        wins)."""
+        wins); ``proxy_from``: where a proxy ``changes`` gives was set (``--proxy``), for messages."""
         super().__init__(parent)
         self._secrets = tuple(secrets)
         overrides = dict(variables.items() if isinstance(variables, Mapping) else variables)
@@ -109,7 +109,8 @@ class ReplayController(QObject, LogRecording):
             self.profile = self.profile.with_changes(handshake={"timeout_s": connect_timeout_s})
         if changes:
             self.profile = self.profile.with_changes(**{name: dict(values) for name, values in changes.items()})
-        self._proxy_source = proxy_source(self.profile, defaults)
+        given = "mode" in (changes or {}).get("proxy", {})
+        self._proxy_source = proxy_source(self.profile, defaults) or (proxy_from if given else "")
         self.profile = effective(self.profile, defaults)
         self.log = FrameLog()
         #: the run reads the server's messages from the log, as a step asks for them
@@ -248,7 +249,7 @@ class ReplayController(QObject, LogRecording):
             self._kick()
             return
         self._target = target
-        self._start_recording(redacted_url(target))
+        self._start_recording(shown_url(self.profile))
         if needs_requests(self.profile.auth):
             self.pre_connect = PreConnect(parent=self)
             self.pre_connect.ready.connect(self._on_pre_connect_ready)

@@ -43,7 +43,7 @@ __all__ = [
     "LOGIN_LABEL", "TOKEN_LABEL", "AuthError", "HttpRequest", "HttpResponse", "Token", "TokenCache", "apply_auth",
     "auth_changes", "captured_names", "captures_from", "checked_target", "cookie_header", "json_path",
     "login_request", "needs_requests", "parse_cookie_header", "parse_token", "prepared_target", "redacted_url",
-    "resolve_auth", "token_request", "used_fields",
+    "resolve_auth", "shown_url", "token_request", "used_fields",
 ]
 
 LOGIN_LABEL = "Pre-connect request"
@@ -332,6 +332,10 @@ def _status(response: HttpResponse) -> str:
 
 def _json_answer(request: HttpRequest, response: HttpResponse) -> Any:
     """The JSON of a 2xx answer; :class:`AuthError` naming the request and what came back otherwise."""
+    if 300 <= response.status < 400 and response.header("Location"):
+        raise AuthError(f"{request.title} answered {_status(response)}, a redirect to "
+                        f"{redact_url(response.header('Location'))}: a request before connecting does not follow "
+                        "redirects (give the URL it points to, if that is the right one)")
     if not 200 <= response.status < 300:
         raise AuthError(f"{request.title} answered {_status(response)}: {_body_text(response)}")
     try:
@@ -342,10 +346,16 @@ def _json_answer(request: HttpRequest, response: HttpResponse) -> Any:
                         f"{_body_text(response)}") from None
 
 
+def _json_kind(value: object) -> str:
+    return "null" if value is None else "an object" if isinstance(value, dict) else "a list"
+
+
 def captures_from(request: HttpRequest, response: HttpResponse,
                   captures: tuple[tuple[str, str], ...]) -> dict[str, str]:
-    """The variables a pre-connect answer fills: each capture's path in its JSON (a string as it is, any other
-    value as JSON text). :class:`AuthError` for a non-2xx answer, a body that is not JSON, a missing path."""
+    """The variables a pre-connect answer fills: each capture's path in its JSON, a string as it is, a number or
+    a boolean as its JSON text (``7``, ``true``: one text each, as an environment file takes them; an id is often
+    a number). :class:`AuthError` for a non-2xx answer, a body that is not JSON, a missing path, and a value
+    that has no one text to stand for (an object, a list, ``null``: the path is most likely wrong)."""
     document = _json_answer(request, response)
     values: dict[str, str] = {}
     for name, path in captures:
@@ -354,6 +364,9 @@ def captures_from(request: HttpRequest, response: HttpResponse,
         except LookupError as exc:
             raise AuthError(f"{request.title}: its JSON answer has no {json_path(path)} for {{{{{name}}}}} "
                             f"({exc})") from None
+        if value is None or isinstance(value, dict | list):
+            raise AuthError(f"{request.title}: {json_path(path)} is {_json_kind(value)}, not a string "
+                            f"(for {{{{{name}}}}})")
         values[name] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return values
 
@@ -471,13 +484,26 @@ def apply_auth(target: ResolvedTarget, access_token: str = "") -> ResolvedTarget
 _STAND_IN = "1"
 
 
-def checked_target(profile: ConnectionProfile, variables: Mapping[str, str] | None = None) -> ResolvedTarget:
+def checked_target(profile: ConnectionProfile, variables: Mapping[str, str] | None = None,
+                   stand_in: str = _STAND_IN) -> ResolvedTarget:
     """The profile resolved with ``variables`` (by default its own) and its auth applied, the values the
-    requests before connecting will give (the captures, the OAuth token) stood in for: a setting that cannot
-    work is found before anything is sent. Without such requests this is the target to connect to."""
+    requests before connecting will give (the captures, the OAuth token) stood in for by ``stand_in``: a
+    setting that cannot work is found before anything is sent. Without such requests this is the target to
+    connect to."""
     base = dict(profile.variables) if variables is None else dict(variables)
-    target = profile.resolved({**base, **{name: _STAND_IN for name in captured_names(profile.auth)}})
-    return apply_auth(target, _STAND_IN if target.auth.kind == AUTH_OAUTH2 else "")
+    target = profile.resolved({**base, **{name: stand_in for name in captured_names(profile.auth)}})
+    return apply_auth(target, stand_in if target.auth.kind == AUTH_OAUTH2 else "")
+
+
+def shown_url(profile: ConnectionProfile, variables: Mapping[str, str] | None = None) -> str:
+    """The URL a connect of the profile goes to, for what is recorded or printed before the requests before
+    connecting have answered: secrets redacted (:func:`redacted_url`), and so is every value a pre-connect
+    request captures (it is a credential as much as a typed token is). ``ProfileError`` as
+    :func:`checked_target`."""
+    try:
+        return redacted_url(checked_target(profile, variables, REDACTED))
+    except ProfileError:  # a captured value where only a number goes (a port): the URL as it is checked
+        return redacted_url(checked_target(profile, variables))
 
 
 def prepared_target(profile: ConnectionProfile, captured: Mapping[str, str], access_token: str,

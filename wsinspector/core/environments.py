@@ -161,10 +161,11 @@ def find_environment(environments: Iterable[Environment], name: str) -> Environm
 # -- environment files ----------------------------------------------------------------------------------
 
 
-def read_env_file(path: Path) -> dict[str, str]:
+def read_env_file(path: Path, warnings: list[str] | None = None) -> dict[str, str]:
     """The variables of an environment file: ``.json`` (an object of names to strings, numbers or booleans),
     ``.yaml``/``.yml`` (a mapping, the same), anything else dotenv lines (``NAME=value``). EnvironmentsError names
-    the file and the line or field that is wrong."""
+    the file and the line or field that is wrong; what is taken but likely unintended (a name given twice in a
+    dotenv file) is added to ``warnings``."""
     try:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -187,7 +188,7 @@ def read_env_file(path: Path) -> dict[str, str]:
             at = f" (line {mark.line + 1})" if mark is not None else ""
             raise EnvironmentsError(f"{path}: not valid YAML{at}: {getattr(exc, 'problem', None) or exc}") from None
         return _mapping({} if data is None else data, path)
-    return parse_dotenv(text, str(path))
+    return parse_dotenv(text, str(path), warnings)
 
 
 def _mapping(data: object, path: Path) -> dict[str, str]:
@@ -206,10 +207,13 @@ def _mapping(data: object, path: Path) -> dict[str, str]:
     return values
 
 
-def parse_dotenv(text: str, where: str) -> dict[str, str]:
+def parse_dotenv(text: str, where: str, warnings: list[str] | None = None) -> dict[str, str]:
     """``NAME=value`` lines: blank lines and ``#`` comments skipped, an optional ``export`` before the name, a
-    value in single quotes taken as it is, in double quotes with ``\\n``, ``\\"`` and ``\\\\`` escapes."""
+    value in single quotes taken as it is, in double quotes with ``\\n``, ``\\"`` and ``\\\\`` escapes; a ``#``
+    comment may follow a closing quote. A name given again wins, and ``warnings`` gets a sentence naming both
+    lines."""
     values: dict[str, str] = {}
+    lines: dict[str, int] = {}
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -222,13 +226,36 @@ def parse_dotenv(text: str, where: str) -> dict[str, str]:
         name = check_name(name, f"{where}, line {number}")
         value = value.strip()
         if value[:1] in ("'", '"'):
-            quote = value[0]
-            if len(value) < 2 or not value.endswith(quote):
-                raise EnvironmentsError(f"{where}, line {number}: {name}: the value's closing {quote} is missing")
-            value = value[1:-1]
-            if quote == '"':
-                value = re.sub(r'\\(["\\n])', lambda m: "\n" if m.group(1) == "n" else m.group(1), value)
+            value = _quoted(value, f"{where}, line {number}: {name}")
         elif " #" in value:
             value = value.split(" #", 1)[0].rstrip()
+        if name in lines and warnings is not None:
+            warnings.append(f"{where}: {name} is given on line {lines[name]} and again on line {number}; "
+                            f"line {number} wins")
+        lines[name] = number
         values[name] = value
     return values
+
+
+_DOUBLE_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def _quoted(value: str, where: str) -> str:
+    """A dotenv value that starts with a quote: what is between the quotes (double quotes: escapes read), with
+    nothing after the closing quote but a ``#`` comment."""
+    quote = value[0]
+    if quote == "'":
+        end = value.find("'", 1)
+        inner = value[1:end]
+    else:
+        match = _DOUBLE_QUOTED.match(value)
+        end = -1 if match is None else match.end() - 1
+        inner = "" if match is None else match.group(1)
+    if end < 0:
+        raise EnvironmentsError(f"{where}: the value's closing {quote} is missing")
+    rest = value[end + 1:].strip()
+    if rest and not rest.startswith("#"):
+        raise EnvironmentsError(f"{where}: {rest!r} follows the closing {quote} (a comment starts with #)")
+    if quote == '"':
+        inner = re.sub(r'\\(["\\n])', lambda m: "\n" if m.group(1) == "n" else m.group(1), inner)
+    return inner

@@ -59,6 +59,8 @@ class Failure:
     inflated_from: int | None = None
     #: TLS: the certificate the server showed when it failed verification (what "Trust this certificate" pins)
     peer_certificate: CertificateInfo | None = None
+    #: TLS: the fingerprints the connection trusts (its pinned certificates) when the server showed another one
+    trusted: tuple[str, ...] = ()
     #: the proxy the connection went through ("http://127.0.0.1:3128 (from HTTPS_PROXY)"), if any
     proxy: str = ""
     #: HANDSHAKE_REJECTED / HANDSHAKE_INVALID: the headers of the server's answer, as they came (None: the
@@ -189,6 +191,28 @@ def _where(f: Failure) -> str:
     return f" {f.host}:{f.port}" if f.port else f" {f.host}"
 
 
+def short_fingerprint(sha256: str) -> str:
+    """The first four bytes of a fingerprint, enough to tell two apart in a sentence: ``77:5D:6F:07…``."""
+    return sha256[:11] + "…" if len(sha256) > 11 else sha256
+
+
+def _tls_failure(f: Failure) -> str:
+    checks = "; ".join(f.tls_errors) if f.tls_errors else (f.detail or "handshake failed")
+    text = f"TLS failed for{_where(f) or ' the server'}: "
+    shown = f.peer_certificate
+    if shown is None or not f.tls_errors:
+        return text + checks
+    if f.trusted and shown.sha256 not in f.trusted:
+        trusted = " or ".join(short_fingerprint(sha256) for sha256 in f.trusted)
+        return (f"{text}the certificate differs from the one you trusted (trusted {trusted}, now "
+                f"{short_fingerprint(shown.sha256)}): “{shown.subject}”, issued by “{shown.issuer}”, SHA-256 "
+                f"{shown.sha256}; {checks}. Trust the new one only once you know why it changed (TLS, Trusted "
+                "certificates)")
+    return (f"{text}{checks}; the server showed “{shown.subject}”, issued by “{shown.issuer}”, SHA-256 "
+            f"{shown.sha256}. If it is the server's, trust its CA (TLS, CA file; wsinspector run: --ca-file) or "
+            f"this certificate (Trust this certificate; wsinspector run: --trust-cert {shown.sha256})")
+
+
 def describe_failure(f: Failure) -> str:  # noqa: C901, PLR0911
     k = f.kind
     if k is FailureKind.INVALID_TARGET:
@@ -198,8 +222,7 @@ def describe_failure(f: Failure) -> str:  # noqa: C901, PLR0911
     if k is FailureKind.REFUSED:
         return f"Connection refused by{_where(f) or ' the server'}: nothing is listening on that port"
     if k is FailureKind.TLS:
-        checks = "; ".join(f.tls_errors) if f.tls_errors else (f.detail or "handshake failed")
-        return f"TLS failed for{_where(f) or ' the server'}: {checks}"
+        return _tls_failure(f)
     if k is FailureKind.HANDSHAKE_REJECTED:
         status = f"HTTP {f.http_status}" if f.http_status else "an HTTP error"
         reason = f" {f.http_reason}" if f.http_reason else ""

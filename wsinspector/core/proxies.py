@@ -20,6 +20,10 @@ from wsinspector.core.profiles import PROXY_HTTP, PROXY_NONE, PROXY_SOCKS5, PROX
 ENVIRONMENT_NAMES = ("http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
 _SCHEMES = {"http": PROXY_HTTP, "socks5": PROXY_SOCKS5, "socks5h": PROXY_SOCKS5}
 _DEFAULT_PORTS = {PROXY_HTTP: 1080, PROXY_SOCKS5: 1080}
+#: where a proxy was set, as messages name it
+CONNECTION_SETTINGS = "the connection's settings"
+COMMAND_LINE = "--proxy"
+SYSTEM_SETTINGS = "the system's proxy settings"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +38,18 @@ class ProxyChoice:
     password: str = ""
     #: where it came from, for messages: "the connection's settings", "HTTPS_PROXY", ...
     source: str = ""
+
+    def where_to_give_credentials(self) -> str:
+        """Where the user gives this proxy a user name and password, said as the place it was set."""
+        if self.source == COMMAND_LINE:
+            return "give them with --proxy (scheme://USER@host:port) and --proxy-password-env VAR"
+        if self.source in ENVIRONMENT_NAMES:
+            return f"give them in {self.source} (scheme://USER:PASSWORD@host:port)"
+        if self.source == SYSTEM_SETTINGS:
+            return "give them in the system's proxy settings"
+        if self.source and self.source != CONNECTION_SETTINGS:
+            return f"give them in {self.source}"
+        return "give them in the connection's proxy settings"
 
     def describe(self) -> str:
         """``http://127.0.0.1:3128`` (no credentials), and where it was set."""
@@ -72,7 +88,7 @@ def choose(url: str, proxy: Proxy, environment: Mapping[str, str], source: str =
         return None
     if proxy.mode in (PROXY_HTTP, PROXY_SOCKS5):
         return ProxyChoice(proxy.mode, proxy.host, proxy.port, proxy.username, proxy.password,
-                           source=source or "the connection's settings")
+                           source=source or CONNECTION_SETTINGS)
     assert proxy.mode == PROXY_SYSTEM
     return from_environment(url, environment)
 

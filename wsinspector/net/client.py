@@ -271,6 +271,8 @@ class EngineConnection(QObject):
         the connection opened the proxy it went through."""
         if failure.kind is FailureKind.TLS and self._peer_info is not None:
             failure = replace(failure, peer_certificate=self._peer_info)
+        if self._target is not None and not self._was_open:
+            failure = tls.explained(failure, self._target)
         if self._proxy is not None and not self._was_open:
             failure = proxy.explained(replace(failure, proxy=self._proxy.describe()), self._proxy)
         return failure
@@ -751,13 +753,6 @@ class QtConnection(EngineConnection):
             self._ws.ignoreSslErrors()
 
 
-#: the server of a wss:// URL closed before the TLS handshake was done
-_CLOSED_DURING_TLS = ("the server closed the connection before the TLS handshake completed (if it serves plain "
-                      "ws:// on that port, use ws://)")
-_CLOSED_DURING_TLS_OR_UPGRADE = ("the server closed the connection during the TLS or WebSocket handshake; if it "
-                                 "serves plain ws:// on that port, use ws://")
-
-
 def classify_socket_error(error: _SocketError, text: str, host: str, port: int | None,
                           ssl_errors: list[str], *, secure: bool = False,
                           encrypted: bool | None = None) -> Failure:
@@ -781,8 +776,8 @@ def classify_socket_error(error: _SocketError, text: str, host: str, port: int |
         return Failure(FailureKind.PROXY, detail=text, host=host, port=port)
     if error == _SocketError.RemoteHostClosedError:
         if secure and encrypted is False:
-            return Failure(FailureKind.TLS, detail=_CLOSED_DURING_TLS, host=host, port=port)
-        detail = _CLOSED_DURING_TLS_OR_UPGRADE if secure and encrypted is None else (
+            return Failure(FailureKind.TLS, detail=tls.CLOSED_DURING_TLS, host=host, port=port)
+        detail = tls.CLOSED_DURING_TLS_OR_UPGRADE if secure and encrypted is None else (
             "the server closed the connection during the handshake")
         return Failure(FailureKind.HANDSHAKE_INVALID, detail=detail, host=host, port=port)
     if "handshake" in text.lower() or "header" in text.lower():

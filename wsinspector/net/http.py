@@ -44,6 +44,9 @@ class HttpExchange(QObject):
         """Send ``request``; ``tls`` applies to an https:// URL, ``proxy`` is chosen as for the connection.
         ``ValueError`` (a TLS file that cannot be used) before anything is sent."""
         qrequest = QNetworkRequest(QUrl(request.url))
+        # a redirect is not followed (credentials would go where the user did not say): it is the answer
+        qrequest.setAttribute(QNetworkRequest.Attribute.RedirectPolicyAttribute,
+                              QNetworkRequest.RedirectPolicy.ManualRedirectPolicy)
         if request.url.lower().startswith("https:"):
             qrequest.setSslConfiguration(tls_setup.configuration(tls))
         for name, value in request.headers:

@@ -10,7 +10,7 @@ from PySide6.QtNetwork import QNetworkProxy, QNetworkProxyFactory, QNetworkProxy
 
 from wsinspector.core.events import Failure, FailureKind
 from wsinspector.core.profiles import PROXY_SOCKS5, PROXY_SYSTEM, Proxy
-from wsinspector.core.proxies import ENVIRONMENT_NAMES, ProxyChoice, choose, is_loopback
+from wsinspector.core.proxies import ENVIRONMENT_NAMES, SYSTEM_SETTINGS, ProxyChoice, choose, is_loopback
 
 _KINDS = {QNetworkProxy.ProxyType.HttpProxy: "http", QNetworkProxy.ProxyType.Socks5Proxy: PROXY_SOCKS5}
 
@@ -38,22 +38,27 @@ def _platform_proxy(url: str) -> ProxyChoice | None:
         kind = _KINDS.get(found.type())
         if kind is not None and found.hostName():
             return ProxyChoice(kind, found.hostName(), found.port(), found.user(), found.password(),
-                               source="the system's proxy settings")
+                               source=SYSTEM_SETTINGS)
     return None
 
 
 def authentication_refused(choice: ProxyChoice | None) -> str:
-    """What a proxy's 407 means: it wants a user name and password, or refused the ones given (never shown)."""
+    """What a proxy's 407 means: it wants a user name and password (and where to give them, as the place the
+    proxy was set), or refused the ones given (never shown)."""
     if choice is not None and choice.password:
         return f"it refused the user name {choice.username!r} and its password (407 Proxy Authentication Required)"
-    return ("it wants a user name and password (407 Proxy Authentication Required): give them in the connection's "
-            "proxy settings")
+    where = choice.where_to_give_credentials() if choice is not None else \
+        "give them in the connection's proxy settings"
+    return f"it wants a user name and password (407 Proxy Authentication Required): {where}"
 
 
 def explained(failure: Failure, choice: ProxyChoice) -> Failure:
-    """A proxy failure with what it likely means: a SOCKS5 proxy that hangs up on the credentials given."""
-    if (failure.kind is FailureKind.PROXY and choice.kind == PROXY_SOCKS5 and choice.password
-            and "closed" in failure.detail.lower()):
+    """A proxy failure with what it likely means: a SOCKS5 proxy that hangs up on the credentials given, or
+    on none when it wants some."""
+    if failure.kind is not FailureKind.PROXY or choice.kind != PROXY_SOCKS5 or "closed" not in failure.detail.lower():
+        return failure
+    if choice.password:
         return replace(failure, detail=f"{failure.detail}: a SOCKS5 proxy closes the connection like this when it "
                                        f"refuses the user name {choice.username!r} and its password")
-    return failure
+    return replace(failure, detail=f"{failure.detail}: a SOCKS5 proxy closes the connection like this when it "
+                                   f"wants a user name and password; {choice.where_to_give_credentials()}")

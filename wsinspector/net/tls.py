@@ -8,13 +8,27 @@ those to count, so they are added here like a connection's own CA file.
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QBuffer, QByteArray, QCryptographicHash, QIODevice
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QCryptographicHash,
+    QIODevice,
+    QMessageLogContext,
+    QtMsgType,
+    qFormatLogMessage,
+    qInstallMessageHandler,
+)
 from PySide6.QtNetwork import QSsl, QSslCertificate, QSslConfiguration, QSslError, QSslKey, QSslSocket
 
-from wsinspector.core.events import CertificateInfo, TlsInfo
-from wsinspector.core.profiles import Tls
+from wsinspector.core.events import CertificateInfo, Failure, FailureKind, TlsInfo
+from wsinspector.core.profiles import ResolvedTarget, Tls
 
 _PROTOCOLS = {"": QSsl.SslProtocol.SecureProtocols, "1.2": QSsl.SslProtocol.TlsV1_2OrLater,
               "1.3": QSsl.SslProtocol.TlsV1_3OrLater}
@@ -31,6 +45,15 @@ _TRUSTABLE = frozenset({
     QSslError.SslError.CertificateRejected, QSslError.SslError.PathLengthExceeded,
     QSslError.SslError.InvalidPurpose,
 })
+
+
+#: the server of a wss:// URL closed before the TLS handshake was done
+CLOSED_DURING_TLS = ("the server closed the connection before the TLS handshake completed (if it serves plain "
+                     "ws:// on that port, use ws://)")
+CLOSED_DURING_TLS_OR_UPGRADE = ("the server closed the connection during the TLS or WebSocket handshake; if it "
+                                "serves plain ws:// on that port, use ws://")
+#: what OpenSSL says when the two sides share no TLS version
+_NO_SHARED_VERSION = ("protocol version", "unsupported protocol", "no protocols available", "wrong version number")
 
 
 class TlsSetupError(ValueError):
@@ -139,13 +162,37 @@ def _pkcs12(path: Path, data: bytes, passphrase: str) -> tuple[QSslCertificate, 
     buffer.open(QIODevice.OpenModeFlag.ReadOnly)
     key, certificate = QSslKey(), QSslCertificate()
     chain: list[QSslCertificate] = []
-    if not QSslCertificate.importPkcs12(buffer, key, certificate, chain, QByteArray(passphrase.encode())):
+    with _without_qt_pkcs12_lines():
+        imported = QSslCertificate.importPkcs12(buffer, key, certificate, chain, QByteArray(passphrase.encode()))
+    if not imported:
         if passphrase:
             raise TlsSetupError(f"Cannot read the PKCS#12 file {path} with the passphrase given: the passphrase is "
                                 "wrong, or the file is damaged or not PKCS#12")
         raise TlsSetupError(f"Cannot read the PKCS#12 file {path}: it is damaged, not PKCS#12, or protected by a "
                             "passphrase (enter it: TLS, Passphrase; wsinspector run: --client-key-passphrase-env)")
     return certificate, key, list(chain)
+
+
+@contextmanager
+def _without_qt_pkcs12_lines() -> Iterator[None]:
+    """Qt's TLS backend logs a PKCS#12 file it cannot open (``Unable to parse PKCS#12 structure, error:…``);
+    the caller says so in its own words, so that line is left out while it reads one. Every other message goes
+    where it went."""
+    previous: Callable[..., Any] | None = None
+
+    def handler(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
+        if context.category == "qt.tlsbackend.ossl" and "PKCS#12 structure" in message:
+            return
+        if previous is not None:
+            previous(mode, context, message)
+        else:  # Qt's default handler cannot be called from here: write what it would
+            sys.stderr.write(qFormatLogMessage(mode, context, message) + "\n")
+
+    previous = qInstallMessageHandler(handler)
+    try:
+        yield
+    finally:
+        qInstallMessageHandler(previous)
 
 
 # -- what the server showed ---------------------------------------------------------------------------------
@@ -186,3 +233,30 @@ def pinned_match(errors: list[QSslError], peer: QSslCertificate, tls: Tls) -> bo
     """Whether every verification error is one the user overruled by trusting this exact certificate."""
     return (bool(tls.pinned) and not peer.isNull() and fingerprint(peer) in tls.pinned
             and all(error.error() in _TRUSTABLE for error in errors))
+
+
+# -- what a failure of a wss:// connection likely means --------------------------------------------------
+
+
+def explained(failure: Failure, target: ResolvedTarget) -> Failure:
+    """A failure before a wss:// connection opened, with what the connection's TLS settings say about it: the
+    certificates the user trusts (a trusted certificate that changed is told apart), an oldest version the
+    server may not reach, a client certificate the server may want and was not given."""
+    if not target.url.lower().startswith("wss:"):
+        return failure
+    settings = target.tls
+    if failure.kind is FailureKind.TLS and failure.peer_certificate is not None and settings.pinned:
+        return replace(failure, trusted=tuple(settings.pinned))
+    closed = failure.detail in (CLOSED_DURING_TLS, CLOSED_DURING_TLS_OR_UPGRADE)
+    if settings.min_version and (closed or (failure.kind is FailureKind.TLS and any(
+            words in failure.detail.lower() for words in _NO_SHARED_VERSION))):
+        return replace(failure, kind=FailureKind.TLS, tls_errors=(), detail=(
+            f"the server ended the TLS handshake: the oldest TLS version accepted is {settings.min_version} (TLS, "
+            "Oldest version; wsinspector run: --tls-min), and the server may speak only older ones"))
+    if not settings.client_cert and (
+            (failure.kind is FailureKind.HANDSHAKE_INVALID and "closed the connection" in failure.detail)
+            or "certificate required" in failure.detail.lower()):
+        return replace(failure, detail=f"{failure.detail}; a server that requires a client certificate closes the "
+                                       "connection like this when none is given (TLS, Client certificate; "
+                                       "wsinspector run: --client-cert)")
+    return failure

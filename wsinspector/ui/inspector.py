@@ -418,14 +418,12 @@ class InspectorPage(QWidget):
     def on_failed(self, failure: Failure) -> None:
         certificate = failure.peer_certificate
         action = None
-        if failure.kind is FailureKind.TLS and certificate is not None and failure.tls_errors and self._profile:
+        text = failure.message
+        if (failure.kind is FailureKind.TLS and certificate is not None and failure.tls_errors and self._profile
+                and not failure.trusted):  # a trusted certificate that changed is not trusted again in one click
             profile, sha256 = self._profile, certificate.sha256
             action = ("Trust this certificate", lambda: self._trust_and_connect(profile, sha256))
-            text = (f"{failure.message}\nThe server showed “{certificate.subject}”, issued by "
-                    f"“{certificate.issuer}”, SHA-256 {certificate.sha256}. Trust it only if you know it is the "
-                    "server's: a changed certificate will fail again.")
-        else:
-            text = failure.message
+            text += "\nTrust it only if you know it is the server's: a changed certificate will fail again."
         self.banner.show_message(text, "error", action)
         self.status_message.emit(failure.message, 10000)
 
@@ -501,6 +499,7 @@ class InspectorPage(QWidget):
 
     @Slot()
     def on_session_started(self) -> None:
+        self.rates.clear()  # the previous session's rates are not this one's
         if self._viewing is None:
             self._set_source(self.session.log)
         self._update_counts()

@@ -49,14 +49,17 @@ def client_engine(target: ResolvedTarget, *, sink: FrameSink, whole_in: WholeInS
 
 
 def send_request(engine: WireEngine, target: ResolvedTarget, user_agent: str, now_ns: int) -> None:
-    """Send the opening handshake: the library's request, our User-Agent, then the target's own headers
-    (one of which may replace the User-Agent)."""
+    """Send the opening handshake: the library's request, our User-Agent, then the target's own headers. A
+    header of the target replaces one of the same name the library or we put there (the User-Agent, the
+    ``Authorization`` the library makes of the URL's user info: a header or an auth setting the user gave wins
+    over the URL, as with the Qt engine)."""
     proto = engine.protocol
     assert isinstance(proto, WireClientProtocol)
     request = proto.connect()
     request.headers["User-Agent"] = user_agent
+    for name in {name.lower() for name, _ in target.handshake.headers}:
+        if name in request.headers:  # Headers compares names case-insensitively
+            del request.headers[name]
     for name, value in target.handshake.headers:
-        if name.lower() == "user-agent":
-            del request.headers["User-Agent"]
         request.headers[name] = value
     engine.send_handshake(request, now_ns)
