@@ -46,15 +46,6 @@ class ImportReport:
         return "\n".join(self.lines)
 
 
-def import_files(controller: ConnectionsController, paths: Sequence[Path], fmt: str = "auto") -> ImportReport:
-    """Read the files and add their connections, at once (``ConnectionsImport.task`` does it in slices)."""
-    return ConnectionsImport(controller, paths, fmt).run()
-
-
-def import_command_line(controller: ConnectionsController, text: str) -> ImportReport:
-    return ConnectionsImport(controller, command=text).run()
-
-
 class ConnectionsImport:
     """Files (or a pasted command line) read through core/formats and their connections added to the saved
     ones: a step per entry read and per connection readied (:class:`ImportBatch`), then one transaction for all
@@ -148,8 +139,10 @@ _COMMAND = "the command line"
 
 
 def _command_steps(text: str) -> Steps:
-    return import_command(text)
-    yield 0, 0  # a generator: the command line is read in one step
+    """The command line, read in one step."""
+    result = import_command(text)
+    yield 1, 1
+    return result
 
 
 def _describe(exc: Exception) -> str:

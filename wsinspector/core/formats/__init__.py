@@ -138,8 +138,10 @@ def import_path_steps(path: Path, fmt: str = "auto") -> Steps:
 
 
 def _at_once(read: Callable[[], ImportResult]) -> Steps:
-    return read()
-    yield 0, 0  # a generator: what the reader gives, in one step
+    """What ``read()`` gives, in one step."""
+    result = read()
+    yield 1, 1
+    return result
 
 
 def _path_steps(path: Path, fmt: str) -> Steps:
