@@ -53,7 +53,8 @@ def measure(source: Path, file: Path, count: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as data:
         start = time.perf_counter()
         cli = subprocess.run([python, "-m", "wsinspector", "--data-dir", data, "import", str(file)],
-                             env=env, capture_output=True, text=True, timeout=1800, check=False)
+                             env=env, capture_output=True, text=True, timeout=1800, check=False,
+                             cwd=source)  # ``-m`` imports from the working folder first
         figures["cli"] = time.perf_counter() - start
         if cli.returncode != 0:
             raise SystemExit(f"wsinspector import failed against {source}:\n{cli.stderr}")
