@@ -27,6 +27,8 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 COMMANDS = ("import", "import-command", "export")
+#: what the report calls a command line given to import
+COMMAND_SOURCE = "command line"
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -91,15 +93,6 @@ def _open_store(args: argparse.Namespace) -> Store | None:
         return None
 
 
-def _unique(name: str, taken: set[str]) -> str:
-    wanted, n = name, 2
-    while name in taken:
-        name = f"{wanted} {n}"
-        n += 1
-    taken.add(name)
-    return name
-
-
 def _connection_json(profile: ConnectionProfile, folder: Sequence[str], secret_headers: Sequence[str],
                      secret_variables: Sequence[str]) -> dict[str, Any]:
     from wsinspector.core.redact import redact_url
@@ -111,11 +104,14 @@ def _connection_json(profile: ConnectionProfile, folder: Sequence[str], secret_h
 
 def _save(results: list[tuple[str, ImportResult | None, str]], store: Store | None) -> list[dict[str, Any]]:
     """Save every connection (with a name not taken yet, in the folder it came in; its secret values in the
-    keyring, never in the store); the report of each file."""
-    from wsinspector.core.folders import path_of
+    keyring, never in the store) in one transaction; the report of each file. StoreError or SecretError when
+    they cannot be saved (then none is)."""
+    from wsinspector.app.connections import ImportBatch
+    from wsinspector.core.folders import UniqueNames, path_of
 
     controller = _controller(store) if store is not None else None
-    taken: set[str] = set()
+    batch = ImportBatch(controller) if controller is not None else None
+    names = UniqueNames()
     report = []
     lifted: list[str] = []
     if controller is not None:
@@ -128,21 +124,24 @@ def _save(results: list[tuple[str, ImportResult | None, str]], store: Store | No
             entry["error"] = error
             report.append(entry)
             continue
-        entry.update(format=result.format, warnings=list(result.warnings), connections=[])
+        entry.update(format=result.format, warnings=list(result.warnings), errors=list(result.errors),
+                     connections=[])
         for imported in result.connections:
-            if controller is not None:
-                [profile] = controller.add_imported([imported])
+            if batch is not None and controller is not None:
+                profile = batch.add(imported)
                 entry["warnings"].extend(lifted)
                 lifted.clear()
                 unkept = controller.unkept_secrets(profile)
                 if unkept:
                     entry["warnings"].append(unkept)
             else:
-                folder = path_of(imported.folder) if imported.folder else imported.profile.folder
-                profile = imported.profile.with_changes(name=_unique(imported.profile.name, taken), folder=folder)
+                profile = imported.profile.with_changes(name=names.take(imported.profile.name),
+                                                        folder=path_of(imported.folder))
             entry["connections"].append(_connection_json(profile, imported.folder, imported.secret_headers,
                                                          imported.secret_variables))
         report.append(entry)
+    if batch is not None:
+        batch.commit()
     return report
 
 
@@ -162,16 +161,22 @@ def _print_report(report: list[dict[str, Any]], dry_run: bool, as_json: bool) ->
 
     count = sum(len(entry.get("connections", [])) for entry in report)
     failed = [entry for entry in report if "error" in entry]
+    refused = sum(len(entry.get("errors", [])) for entry in report)
     if as_json:
-        print(json.dumps({"dry_run": dry_run, "imported": count, "failed": len(failed), "files": report},
-                         ensure_ascii=False, indent=2), flush=True)
+        print(json.dumps({"dry_run": dry_run, "imported": count, "failed": len(failed), "refused": refused,
+                          "files": report}, ensure_ascii=False, indent=2), flush=True)
     else:
         verb = "Would import" if dry_run else "Imported"
         for entry in report:
             if "error" in entry:
                 _err(entry["error"])
                 continue
+            # an item the file could not give is one line on stderr (named with the file), like a file that failed
+            for error in entry["errors"]:
+                _err(error if entry["file"] == COMMAND_SOURCE else f"{entry['file']}: {error}")
             n = len(entry["connections"])
+            if n == 0 and entry["errors"]:
+                continue
             print(printable(f"{verb} {n} connection{'s' if n != 1 else ''} from {entry['file']} ({entry['format']})"))
             for connection in entry["connections"]:
                 folder = f"  [{' / '.join(connection['folder'])}]" if connection["folder"] else ""
@@ -181,7 +186,7 @@ def _print_report(report: list[dict[str, Any]], dry_run: bool, as_json: bool) ->
             for warning in entry["warnings"]:
                 print(printable(f"  ! {warning}"))
         sys.stdout.flush()
-    return EXIT_FAILED if failed else EXIT_OK
+    return EXIT_FAILED if failed or refused else EXIT_OK
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -200,9 +205,9 @@ def run_import(args: argparse.Namespace) -> int:
             results.append((str(path), None, f"cannot read {path}: {exc.strerror or exc}"))
     for line in args.command_lines:
         try:
-            results.append(("command line", import_command(line), ""))
+            results.append((COMMAND_SOURCE, import_command(line), ""))
         except ImportFormatError as exc:
-            results.append(("command line", None, str(exc)))
+            results.append((COMMAND_SOURCE, None, str(exc)))
     return _finish(args, results)
 
 
@@ -214,7 +219,7 @@ def run_import_command(args: argparse.Namespace) -> int:
         error = ""
     except ImportFormatError as exc:
         result, error = None, str(exc)
-    return _finish(args, [("command line", result, error)])
+    return _finish(args, [(COMMAND_SOURCE, result, error)])
 
 
 def _finish(args: argparse.Namespace, results: list[tuple[str, ImportResult | None, str]]) -> int:
@@ -223,11 +228,18 @@ def _finish(args: argparse.Namespace, results: list[tuple[str, ImportResult | No
         store = _open_store(args)
         if store is None:
             return EXIT_USAGE
+    from wsinspector.core.secrets import SecretError
+    from wsinspector.core.store import StoreError
+
     try:
-        return _print_report(_save(results, store), args.dry_run, args.json)
+        report = _save(results, store)
+    except (StoreError, SecretError) as exc:
+        _err(f"nothing was imported: {exc}")
+        return EXIT_USAGE
     finally:
         if store is not None:
             store.close()
+    return _print_report(report, args.dry_run, args.json)
 
 
 def run_export(args: argparse.Namespace) -> int:

@@ -162,3 +162,52 @@ def test_a_typed_url_is_used_not_saved_until_save_url(reopen: Callable[[], Conne
     assert reopen().get(saved.id).url == "ws://127.0.0.1:9/v2"  # type: ignore[union-attr]
     with pytest.raises(ValueError, match="keeps its URL"):
         reopen().save_url(saved.with_changes(builtin=BUILTIN_LOCAL_ECHO), "ws://127.0.0.1:9/other")
+
+
+@pytest.mark.parametrize("name", ["new\nline", "tab\there", "nul\x00", "x" * 101, "line\u2028sep"])
+def test_a_folder_name_with_control_characters_or_too_long_is_refused(
+        reopen: Callable[[], ConnectionsController], name: str) -> None:
+    connections = reopen()
+    with pytest.raises(FolderError, match=r"one line of text|at most 100 characters"):
+        connections.create_folder("", name)
+    made = connections.create_folder("", "x" * 100)
+    with pytest.raises(FolderError, match=r"one line of text|at most 100 characters"):
+        connections.rename_folder(made, name)
+    assert connections.folders == [made]
+
+
+def _transactions(store: Store) -> list[str]:
+    """The transactions the store begins from now on (SQLite's own trace of the statements it runs)."""
+    begun: list[str] = []
+    store.connection.set_trace_callback(lambda sql: begun.append(sql) if sql.startswith("BEGIN") else None)
+    return begun
+
+
+def test_a_bulk_import_rename_move_and_delete_are_each_a_transaction_or_two_and_one_change(
+        qtbot: Any, data_dir: Path) -> None:
+    from wsinspector.core.formats import Imported
+
+    store = Store(data_dir / "wsinspector.sqlite3")
+    connections = ConnectionsController(store)
+    changes: list[None] = []
+    connections.profiles_changed.connect(lambda: changes.append(None))
+    begun = _transactions(store)
+    imported = [Imported(ConnectionProfile(name="svc", endpoint=Endpoint(f"ws://127.0.0.1:9/{i}")),
+                         ("Bulk", f"F{i % 7}")) for i in range(600)]
+    added = connections.add_imported(imported)
+    assert (len(begun), len(changes)) == (1, 1)
+    assert [p.name for p in added[:3]] == ["svc", "svc 2", "svc 3"] and added[-1].name == "svc 600"
+    for step in (lambda: connections.rename_folder("Bulk", "Bulk2"),
+                 lambda: connections.move([p.id for p in added[:300]], "Elsewhere"),
+                 lambda: connections.move_folder("Bulk2/F1", "Elsewhere"),
+                 lambda: connections.delete_folder("Bulk2", keep_connections=True),
+                 lambda: connections.delete_folder("Elsewhere", keep_connections=False)):
+        begun.clear()
+        changes.clear()
+        step()
+        assert len(begun) <= 3 and len(changes) == 1, begun
+    store.connection.set_trace_callback(None)
+    store.close()
+    reopened = ConnectionsController(Store(data_dir / "wsinspector.sqlite3"))
+    assert {p.folder for p in reopened.profiles} == {f"F{i}" for i in range(7) if i != 1}
+    assert len(reopened.profiles) == len([i for i in range(300, 600) if i % 7 != 1])

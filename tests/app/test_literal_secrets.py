@@ -158,15 +158,15 @@ def test_a_keyring_that_stops_while_the_app_runs_loses_no_saved_connection(
 def test_an_import_in_the_window_without_a_keyring_names_the_secrets_it_cannot_keep(
         data_dir: Path) -> None:
     from wsinspector.app.connections import ConnectionsController
-    from wsinspector.app.transfer import import_command_line
+    from wsinspector.app.transfer import ConnectionsImport
     from wsinspector.core.secrets import MemoryKeeper
 
     data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(data_dir / DB_NAME)
     try:
         controller = ConnectionsController(store, secrets=MemoryKeeper())
-        report = import_command_line(controller, 'websocat -H "Authorization: Bearer SUPERSECRET123" '
-                                                 '"wss://example.com/ws?token=QTOKENSECRET"')
+        report = ConnectionsImport(controller, command='websocat -H "Authorization: Bearer SUPERSECRET123" '
+                                                       '"wss://example.com/ws?token=QTOKENSECRET"').run()
         assert report.level == "warning"
         assert "the header Authorization: set WSINSPECTOR_SECRET_HEADER_AUTHORIZATION" in report.text
         assert "the variable token: set WSINSPECTOR_SECRET_TOKEN" in report.text

@@ -139,3 +139,39 @@ def test_import_command_without_a_keyring_names_each_secret_it_cannot_keep(cli: 
         assert secret not in raw
     listed = cli("connections", "--data-dir", str(data), "--search", "QTOKENSECRET")
     assert "example.com" not in listed.stdout
+
+
+def test_an_entry_whose_url_does_not_parse_is_one_line_and_the_others_are_imported(cli: Cli, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    result = cli("import-command", "--data-dir", str(data), "websocat ws://[::1")
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("wsinspector: Command line (websocat): 'ws://[::1' is not a valid URL: The URL "
+                                     "is malformed: Invalid IPv6 URL")
+    assert "Traceback" not in result.output
+    as_json = cli("import-command", "--data-dir", str(data), "--json", "websocat ws://[::1")
+    assert as_json.returncode == 1
+    assert json.loads(as_json.stdout)["refused"] == 1
+    entries = [{"_resourceType": "websocket", "request": {"url": url, "headers": []}}
+               for url in ("wss://[::1/ws", "wss://good.example.com/ws")]
+    har = tmp_path / "v6.har"
+    har.write_text(json.dumps({"log": {"version": "1.2", "entries": entries}}))
+    result = cli("import", "--data-dir", str(data), str(har))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (f"wsinspector: {har}: HAR file: log.entries[0]: 'wss://[::1/ws' is not a valid "
+                                     "URL: The URL is malformed: Invalid IPv6 URL")
+    assert "+ good.example.com/ws  wss://good.example.com/ws" in result.stdout
+    assert set(_saved(data)) == {"good.example.com/ws"}
+
+
+def test_the_report_shows_folders_as_stored(cli: Cli, tmp_path: Path) -> None:
+    entries = [{"folder": ["", "a/b", ".."], "profile": {"name": "b", "endpoint": {"url": "ws://h/x"}}},
+               {"folder": ["   "], "profile": {"name": "c", "endpoint": {"url": "ws://h/y"}}}]
+    file = tmp_path / "weird.json"
+    file.write_text(json.dumps({"format": "wsinspector-connections", "version": 1, "connections": entries}))
+    data = tmp_path / "data"
+    result = cli("import", "--data-dir", str(data), str(file))
+    assert result.returncode == 0, result.output
+    assert "  + b  ws://h/x  [a\u2215b / ..]" in result.stdout
+    assert "  + c  ws://h/y\n" in result.stdout
+    saved = _saved(data)
+    assert (saved["b"].folder, saved["c"].folder) == ("a\u2215b/..", "")  # type: ignore[attr-defined]

@@ -28,7 +28,7 @@ def _choose_files(qtbot: Any, window: MainWindow, directory: Path, names: list[s
     qtbot.waitUntil(dialog.isVisible, timeout=WAIT_MS)
     dialog.setDirectory(str(directory))
     dialog.selectFile(" ".join(f'"{name}"' for name in names))
-    with qtbot.waitSignal(dialog.finished, timeout=WAIT_MS):
+    with qtbot.waitSignals([dialog.finished, window.transfer.imported], timeout=WAIT_MS):
         dialog.accept()
 
 
@@ -139,7 +139,8 @@ def test_a_connections_file_opened_from_the_desktop_adds_its_connections(qtbot: 
                                  "2026-12-06T05:40:00Z")
     path = tmp_path / "team.json"
     path.write_text(text)
-    window.open_paths([path])
+    with qtbot.waitSignal(window.transfer.imported, timeout=WAIT_MS):
+        window.open_paths([path])
     assert "Shared feed" in _names(window)
     assert window.connections.current_profile().url == "wss://f.example/ws"
     assert window.banner.text == "Imported 1 connection from team.json (wsinspector connections)."
@@ -167,3 +168,59 @@ def test_a_folder_exports_its_connections_and_those_of_its_folders(qtbot: Any, w
     assert [(e["profile"]["name"], e["folder"]) for e in entries] == [("Orders", ["Acme"]),
                                                                       ("Quotes", ["Acme", "Markets"])]
     assert window.banner.text.startswith(f"Exported 2 connections to {out}.")
+
+
+def _many(path: Path, count: int) -> Path:
+    entries = [{"folder": ["Bulk", f"F{i % 50}"],
+                "profile": {"version": 2, "name": f"c{i}", "endpoint": {"url": f"ws://127.0.0.1:1/{i}"}}}
+               for i in range(count)]
+    path.write_text(json.dumps({"format": "wsinspector-connections", "version": 1, "connections": entries}))
+    return path
+
+
+def test_a_long_import_runs_in_slices_with_progress_and_cancel(qtbot: Any, window: MainWindow,
+                                                               tmp_path: Path) -> None:
+    path = _many(tmp_path / "many.json", 3000)
+    controller = window.context.connections
+    before = len(controller.profiles)
+    task = window.transfer.import_files([path])
+    assert task is not None
+    with qtbot.waitSignal(task.progress, timeout=WAIT_MS):  # a slice is over: the window goes on between them
+        pass
+    assert window.tasks.label.text() == "Importing many.json…"
+    assert window.tasks.progress.isVisible()
+    assert len(controller.profiles) == before  # nothing is saved before the end
+    with qtbot.waitSignal(task.cancelled, timeout=WAIT_MS):
+        click(qtbot, window.tasks.cancel_button)
+    assert len(controller.profiles) == before
+    assert len(window.context.store.profiles()) == before
+    assert not window.tasks.cancel_button.isVisible()
+
+    task = window.transfer.import_files([path])
+    assert task is not None
+    slices: list[int] = []
+    task.progress.connect(lambda done, total: slices.append(done))
+    with qtbot.waitSignal(window.transfer.imported, timeout=60_000) as imported:
+        pass
+    assert len(slices) > 1
+    assert imported.args[0].text == "Imported 3000 connections from many.json (wsinspector connections)."
+    assert len(controller.profiles) == len(window.context.store.profiles()) == before + 3000
+    assert window.connections.current_profile().name == "c0"
+
+
+def test_an_entry_whose_url_does_not_parse_is_named_in_the_banner(qtbot: Any, window: MainWindow,
+                                                                  tmp_path: Path) -> None:
+    report = window.transfer.import_command("websocat ws://[::1")
+    assert window.banner.text == ("Command line (websocat): 'ws://[::1' is not a valid URL: The URL is malformed: "
+                                  "Invalid IPv6 URL")
+    assert window.banner.level == "error" and not report.added
+    entries = [{"_resourceType": "websocket", "request": {"url": url, "headers": []}}
+               for url in ("wss://[::1/ws", "wss://good.example.com/ws")]
+    (tmp_path / "v6.har").write_text(json.dumps({"log": {"version": "1.2", "entries": entries}}))
+    _choose_files(qtbot, window, tmp_path, ["v6.har"])
+    assert window.banner.text.splitlines() == [
+        "Imported 1 connection from v6.har (HAR file).",
+        "  • not imported: HAR file: log.entries[0]: 'wss://[::1/ws' is not a valid URL: The URL is malformed: "
+        "Invalid IPv6 URL"]
+    assert window.banner.level == "warning"
+    assert "good.example.com/ws" in _names(window)

@@ -22,6 +22,7 @@ from wsinspector.core.profiles import (
     Endpoint,
     ReadOnlyProfileError,
     UnknownVariableError,
+    profile_to_json,
 )
 from wsinspector.core.redact import is_secret_header, is_secret_name
 from wsinspector.core.secrets import (
@@ -65,6 +66,8 @@ class ConnectionsController(QObject):
         #: what went wrong moving or reading secrets, for the user (shown once at start)
         self.warnings: list[str] = []
         self._profiles = [self._with_kept_secrets(p) for p in store.profiles()]
+        #: the same profiles by id (``get`` in constant time: an import of thousands asks for each)
+        self._by_id = {p.id: p for p in self._profiles}
         #: the folders the user made, kept even while empty
         self._kept_folders = fo.folders_from_json(store.setting(fo.FOLDERS_SETTING))
         self._last_used = fo.last_used_from_json(store.setting(fo.LAST_USED_SETTING))
@@ -163,35 +166,59 @@ class ConnectionsController(QObject):
         return list(self._profiles)
 
     def get(self, profile_id: str) -> ConnectionProfile | None:
-        return next((p for p in self._profiles if p.id == profile_id), None)
+        return self._by_id.get(profile_id)
 
     def save(self, profile: ConnectionProfile) -> ConnectionProfile:
         """Save a profile: its secret values into the keeper, the rest into the store. SecretError or
         StoreError (for the user) when either fails."""
         profile = self._keep_secrets(profile)
         self._store.save_profile(profile)
-        for i, existing in enumerate(self._profiles):
-            if existing.id == profile.id:
-                self._profiles[i] = profile
-                break
-        else:
-            self._profiles.append(profile)
+        self._put([profile])
         self.profiles_changed.emit()
         return profile
 
     def add_imported(self, imported: Iterable[Imported]) -> list[ConnectionProfile]:
-        """Save connections read from a file, each under a name not taken yet; the list is told once."""
-        added = []
-        for item in imported:
-            profile = item.profile.with_changes(name=self.unique_name(item.profile.name),
-                                                folder=fo.path_of(item.folder) if item.folder else item.profile.folder)
-            profile = self._keep_secrets(profile)
-            self._store.save_profile(profile)
-            self._profiles.append(profile)
-            added.append(profile)
-        if added:
+        """Save connections read from a file, each under a name not taken yet, in one transaction; the list is
+        told once. (:class:`ImportBatch` does the same a connection at a time, for work in slices.)"""
+        batch = ImportBatch(self)
+        try:
+            for item in imported:
+                batch.add(item)
+        except BaseException:
+            batch.discard()
+            raise
+        return batch.commit()
+
+    def _save_all(self, profiles: Sequence[ConnectionProfile], stored: Sequence[str] | None = None) -> None:
+        """Store these profiles (whose secret values the keeper has already) in one transaction, and tell the
+        list once."""
+        if profiles:
+            self._store.save_profiles(profiles, stored)
+            self._put(profiles)
             self.profiles_changed.emit()
-        return added
+
+    def _refolder(self, profiles: Sequence[ConnectionProfile]) -> None:
+        """Store these profiles, whose folder alone changed, in one transaction (only their folder is rewritten),
+        and tell the list once."""
+        if profiles:
+            left = set(self._store.move_profiles([(p.id, p.folder) for p in profiles]))
+            if left:  # stored in an older form: saved whole, in the current one
+                self._store.save_profiles([p for p in profiles if p.id in left])
+            self._put(profiles)
+            self.profiles_changed.emit()
+
+    def _put(self, profiles: Sequence[ConnectionProfile]) -> None:
+        """These profiles in the list, each in the place of the one of its id, or else at the end."""
+        changed = {p.id: p for p in profiles if p.id in self._by_id}
+        if changed:
+            self._profiles = [changed.get(p.id, p) for p in self._profiles]
+        self._profiles += [p for p in profiles if p.id not in self._by_id]
+        self._by_id.update((p.id, p) for p in profiles)
+
+    def _drop(self, profile_ids: set[str]) -> None:
+        self._profiles = [p for p in self._profiles if p.id not in profile_ids]
+        for pid in profile_ids:
+            self._by_id.pop(pid, None)
 
     def with_url(self, profile: ConnectionProfile, url: str) -> tuple[ConnectionProfile, str]:
         """What to connect to when the user typed ``url`` over ``profile``'s: a copy with that URL, not saved
@@ -246,23 +273,24 @@ class ConnectionsController(QObject):
         return self.save(profile.duplicate(self.unique_name(f"{profile.name} (copy)")))
 
     def delete(self, profile_id: str) -> None:
-        profile = self.get(profile_id)
-        self._store.delete_profile(profile_id)
-        if profile is not None:
-            self._forget_secrets(profile)
-        self._profiles = [p for p in self._profiles if p.id != profile_id]
-        if self._last_used.pop(profile_id, None) is not None:
+        self._delete_all([profile_id])
+
+    def _delete_all(self, profile_ids: Sequence[str]) -> None:
+        """Delete these connections in one transaction, forget their secret values; the list is told once."""
+        ids = set(profile_ids)
+        self._store.delete_profiles(ids)
+        for pid in ids:
+            profile = self.get(pid)
+            if profile is not None:
+                self._forget_secrets(profile)
+        self._drop(ids)
+        used = [pid for pid in ids if self._last_used.pop(pid, None) is not None]
+        if used:
             self._save_last_used()
         self.profiles_changed.emit()
 
     def unique_name(self, wanted: str) -> str:
-        names = {p.name for p in self._profiles}
-        if wanted not in names:
-            return wanted
-        n = 2
-        while f"{wanted} {n}" in names:
-            n += 1
-        return f"{wanted} {n}"
+        return fo.UniqueNames(p.name for p in self._profiles).take(wanted)
 
     def ensure_local_echo(self, url: str) -> tuple[ConnectionProfile, bool]:
         """Point the built-in "Local echo" profile at ``url`` (the echo server's port changes per start).
@@ -273,7 +301,7 @@ class ConnectionsController(QObject):
             if profile.builtin == BUILTIN_LOCAL_ECHO:
                 if profile.url != url and profile.read_only:  # saved by a newer version: follow it in memory
                     profile = profile.with_changes(endpoint=Endpoint(url))
-                    self._profiles = [profile if p.id == profile.id else p for p in self._profiles]
+                    self._put([profile])
                 elif profile.url != url:
                     profile = self.save(profile.with_changes(endpoint=Endpoint(url)))
                 return profile, False
@@ -329,15 +357,13 @@ class ConnectionsController(QObject):
             raise fo.FolderError("The top level is not a folder")
         parent = fo.parent_of(path)
         folders = self.folders
+        inside = self.profiles_in(path)
         with self._one_change():
-            for profile in self.profiles_in(path):
-                if not keep_connections:
-                    self.delete(profile.id)
-                elif not profile.read_only:
-                    self.save(profile.with_changes(folder=fo.rebase(profile.folder, path, parent)))
             if keep_connections:
+                self._refolder([_rebased(p, path, parent) for p in inside if not p.read_only])
                 self._set_kept_folders([fo.rebase(f, path, parent) for f in folders if f != path])
             else:
+                self._delete_all([p.id for p in inside])
                 self._set_kept_folders([f for f in folders if not fo.is_within(f, path)])
 
     def move(self, profile_ids: Sequence[str], folder: str, before: str | None = None) -> None:
@@ -347,10 +373,8 @@ class ConnectionsController(QObject):
         with self._one_change():
             self._set_kept_folders([*self.folders, folder])  # a folder left empty stays
             movable = [pid for pid in profile_ids if (p := self.get(pid)) is not None and not p.read_only]
-            for pid in movable:
-                profile = self._existing(pid)
-                if fo.normal_path(profile.folder) != folder:
-                    self.save(profile.with_changes(folder=folder))
+            moving = [self._existing(pid) for pid in movable]
+            self._refolder([p.with_changes(folder=folder) for p in moving if fo.normal_path(p.folder) != folder])
             order = fo.moved_order(self._profiles, movable, folder, before)
             self._store.reorder_profiles(order)
             place = {pid: i for i, pid in enumerate(order)}
@@ -372,11 +396,10 @@ class ConnectionsController(QObject):
                                  f"{fo.display_path(fo.parent_of(path))}")
 
     def _rebase(self, old: str, new: str) -> None:
+        """The folder ``old`` and everything in it moved to ``new``: one transaction, the list told once."""
         folders = self.folders
         with self._one_change():
-            for profile in self.profiles_in(old):
-                if not profile.read_only:
-                    self.save(profile.with_changes(folder=fo.rebase(profile.folder, old, new)))
+            self._refolder([_rebased(p, old, new) for p in self.profiles_in(old) if not p.read_only])
             self._set_kept_folders([fo.rebase(f, old, new) for f in folders])
 
     def _set_kept_folders(self, folders: Sequence[str]) -> None:
@@ -409,6 +432,55 @@ class ConnectionsController(QObject):
         if profile is None:
             raise KeyError(profile_id)
         return profile
+
+
+def _rebased(profile: ConnectionProfile, old: str, new: str) -> ConnectionProfile:
+    """``profile`` with its folder moved from within ``old`` to within ``new``: a change of folder only, so its
+    secret values stay in the keeper as they are."""
+    return profile.with_changes(folder=fo.rebase(fo.normal_path(profile.folder), old, new))
+
+
+class ImportBatch:
+    """Connections read from files on their way into the saved ones, in two steps so that thousands can come in
+    in slices: :meth:`add` readies one (a name not taken yet, the folder it came in, its secret values into the
+    keeper, its stored form); :meth:`commit` saves them all in one transaction and tells the list once;
+    :meth:`discard` (a cancelled import) forgets the secret values of those it readied."""
+
+    def __init__(self, controller: ConnectionsController) -> None:
+        self._controller = controller
+        self._names = fo.UniqueNames(p.name for p in controller.profiles)
+        self._profiles: list[ConnectionProfile] = []
+        self._stored: list[str] = []
+        self._closed = False
+
+    def __len__(self) -> int:
+        return len(self._profiles)
+
+    def add(self, item: Imported) -> ConnectionProfile:
+        """Ready one connection; SecretError when the keeper fails."""
+        folder = fo.path_of(item.folder or item.profile.folder.split(fo.SEPARATOR))
+        profile = item.profile.with_changes(name=self._names.take(item.profile.name), folder=folder)
+        profile = self._controller._keep_secrets(profile)
+        self._profiles.append(profile)
+        self._stored.append(profile_to_json(profile))
+        return profile
+
+    def commit(self) -> list[ConnectionProfile]:
+        """Save what was readied, in one transaction; StoreError (nothing saved, their secrets forgotten)."""
+        try:
+            self._controller._save_all(self._profiles, self._stored)
+        except BaseException:
+            self.discard()
+            raise
+        self._closed = True
+        return list(self._profiles)
+
+    def discard(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for profile in self._profiles:
+            self._controller._forget_secrets(profile)
 
 
 def _plaintext_secrets(profile: ConnectionProfile) -> tuple[list[str], list[str]]:

@@ -1,16 +1,27 @@
-"""Connections in and out of the window: files and pasted command lines read into the saved connections, and
-saved connections written to a connections file (core/formats does the reading and writing)."""
+"""Connections in and out of the window: files and pasted command lines read into the saved connections (in
+slices, for files of thousands), and saved connections written to a connections file (core/formats does the
+reading and writing)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from wsinspector.app.connections import ConnectionsController
-from wsinspector.core.formats import ImportFormatError, ImportResult, export_connections, import_command, import_path
+from PySide6.QtCore import QObject
+
+from wsinspector.app.connections import ConnectionsController, ImportBatch
+from wsinspector.app.tasks import ChunkedTask
+from wsinspector.core.formats import (
+    ImportFormatError,
+    ImportResult,
+    Steps,
+    export_connections,
+    import_command,
+    import_path_steps,
+)
 from wsinspector.core.profiles import ConnectionProfile
 
 
@@ -35,46 +46,112 @@ class ImportReport:
         return "\n".join(self.lines)
 
 
-def _add(report: ImportReport, controller: ConnectionsController, source: str, result: ImportResult) -> None:
-    added = controller.add_imported(result.connections)
-    report.added += added
-    count = len(added)
-    summary = f"Imported {count} connection{'s' if count != 1 else ''} from {source} ({result.format})."
-    report.lines.append(summary)
-    report.warned += len(result.warnings)
-    report.lines += [f"  • {warning}" for warning in result.warnings]
-    unkept = [note for note in map(controller.unkept_secrets, added) if note]  # no keyring: said per connection
-    report.warned += len(unkept)
-    report.lines += [f"  • {note}" for note in unkept]
+class ConnectionsImport:
+    """Files (or a pasted command line) read through core/formats and their connections added to the saved
+    ones: a step per entry read and per connection readied (:class:`ImportBatch`), then one transaction for all
+    of them, and one :class:`ImportReport`. Cancelled or failed before that transaction, nothing is added."""
 
+    #: of the progress bar, the part reading the files takes (the rest: readying their connections)
+    READING = 500
 
-def import_files(controller: ConnectionsController, paths: Sequence[Path], fmt: str = "auto") -> ImportReport:
-    report = ImportReport()
-    for path in paths:
+    def __init__(self, controller: ConnectionsController, paths: Sequence[Path] = (), fmt: str = "auto",
+                 command: str | None = None) -> None:
+        self._controller = controller
+        self._paths = list(paths)
+        self._fmt = fmt
+        self._command = command
+        self.report = ImportReport()
+        self._batch = ImportBatch(controller)
+
+    @property
+    def title(self) -> str:
+        if self._command is not None:
+            return "Importing the command line"
+        if len(self._paths) == 1:
+            return f"Importing {self._paths[0].name}"
+        return f"Importing {len(self._paths)} files"
+
+    def run(self) -> ImportReport:
+        """All of it now."""
         try:
-            result = import_path(path, fmt)
-        except ImportFormatError as exc:
-            report.failed += 1
-            report.lines.append(f"{path.name}: {exc}" if path.name not in str(exc) else str(exc))
-            continue
-        except OSError as exc:
-            report.failed += 1
-            report.lines.append(f"Cannot read {path}: {exc.strerror or exc}")
-            continue
-        _add(report, controller, path.name, result)
-    return report
+            for _ in self.steps():
+                pass
+        except BaseException:
+            self.discard()
+            raise
+        return self.report
+
+    def task(self, parent: QObject | None = None) -> ChunkedTask:
+        """All of it from the event loop, in slices; the task's result is the report."""
+        return ChunkedTask(self.title, self.steps(), lambda: self.report, _describe, self._batch.discard, parent)
+
+    def discard(self) -> None:
+        """Forget what was readied and not added (a task that will not run to its end)."""
+        self._batch.discard()
+
+    def steps(self) -> Iterator[tuple[int, int]]:
+        """Yields (done, total) of a bar of ``2 * READING``."""
+        read: list[tuple[str, ImportResult]] = []
+        sources = len(self._paths) or 1
+        for number, (source, steps) in enumerate(self._sources()):
+            base = number * self.READING // sources
+            try:
+                while True:
+                    done, total = next(steps)
+                    yield base + (self.READING * done // (total * sources) if total else 0), 2 * self.READING
+            except StopIteration as stop:
+                read.append((source, stop.value))
+            except ImportFormatError as exc:
+                self.report.failed += 1
+                self.report.lines.append(str(exc) if source in str(exc) or source == _COMMAND else f"{source}: {exc}")
+            except OSError as exc:
+                self.report.failed += 1
+                self.report.lines.append(f"Cannot read {source}: {exc.strerror or exc}")
+        total = sum(len(result.connections) for _, result in read) or 1
+        for source, result in read:
+            readied = []
+            for item in result.connections:
+                readied.append(self._batch.add(item))
+                yield self.READING + self.READING * len(self._batch) // total, 2 * self.READING
+            self._summarise(source, result)
+            # without a keyring, each connection whose secrets last only while the app runs says so
+            unkept = [note for note in map(self._controller.unkept_secrets, readied) if note]
+            self.report.warned += len(unkept)
+            self.report.lines += [f"  • {note}" for note in unkept]
+        self.report.added = self._batch.commit()
+
+    def _sources(self) -> Iterator[tuple[str, Steps]]:
+        if self._command is not None:
+            yield _COMMAND, _command_steps(self._command)
+        for path in self._paths:
+            yield path.name, import_path_steps(path, self._fmt)
+
+    def _summarise(self, source: str, result: ImportResult) -> None:
+        count = len(result.connections)
+        report = self.report
+        report.failed += len(result.errors)
+        report.warned += len(result.warnings)
+        if not count and result.errors:  # nothing came in: what was refused, a line each, as a file that failed
+            report.lines += [error if source in error or source == _COMMAND else f"{source}: {error}"
+                             for error in result.errors]
+            return
+        report.lines.append(f"Imported {count} connection{'s' if count != 1 else ''} from {source} ({result.format}).")
+        report.lines += [f"  • not imported: {error}" for error in result.errors]
+        report.lines += [f"  • {warning}" for warning in result.warnings]
 
 
-def import_command_line(controller: ConnectionsController, text: str) -> ImportReport:
-    report = ImportReport()
-    try:
-        result = import_command(text)
-    except ImportFormatError as exc:
-        report.failed += 1
-        report.lines.append(str(exc))
-        return report
-    _add(report, controller, "the command line", result)
-    return report
+_COMMAND = "the command line"
+
+
+def _command_steps(text: str) -> Steps:
+    """The command line, read in one step."""
+    result = import_command(text)
+    yield 1, 1
+    return result
+
+
+def _describe(exc: Exception) -> str:
+    return str(exc)
 
 
 def export_to(path: Path, profiles: Iterable[ConnectionProfile]) -> tuple[int, list[str]]:

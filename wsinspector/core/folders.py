@@ -10,6 +10,7 @@ listed by name.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -22,6 +23,10 @@ FOLDERS_SETTING = "connections.folders"
 LAST_USED_SETTING = "connections.last_used"
 #: how many connections the Recent group lists
 RECENT_COUNT = 5
+#: the longest folder name (characters): enough for any name a person types, short enough for the tree
+NAME_MAX = 100
+#: control characters (C0, DEL, C1) and the line and paragraph separators: nothing a name shows on one line
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class FolderError(ProfileError):
@@ -35,6 +40,10 @@ def folder_name(text: str) -> str:
         raise FolderError("A folder needs a name")
     if SEPARATOR in name:
         raise FolderError(f"A folder name cannot contain “{SEPARATOR}”: {name!r}")
+    if CONTROL.search(name):
+        raise FolderError(f"A folder name is one line of text, without control characters: {name[:40]!r}")
+    if len(name) > NAME_MAX:
+        raise FolderError(f"A folder name can be at most {NAME_MAX} characters long (this one has {len(name)})")
     return name
 
 
@@ -43,10 +52,29 @@ def normal_path(path: str) -> str:
     return SEPARATOR.join(part.strip() for part in path.split(SEPARATOR) if part.strip())
 
 
+def one_line(text: str) -> str:
+    """``text`` with its control characters as spaces, its runs of space as one, stripped."""
+    return " ".join(CONTROL.sub(" ", text).split())
+
+
+def usable_name(text: str) -> str:
+    """A name from another tool's file made into one a folder can have: a "/" inside it becomes "∕" (so that it
+    stays one folder), control characters become spaces, runs of space one, and a name longer than
+    :data:`NAME_MAX` is cut (ending "…"); "" when nothing is left."""
+    name = one_line(text).replace(SEPARATOR, "\u2215")
+    return name if len(name) <= NAME_MAX else name[:NAME_MAX - 1].rstrip() + "…"
+
+
+def usable_names(names: Iterable[str]) -> tuple[str, ...]:
+    """The folder names of a path given name by name (as another tool's collection nests them), each made
+    usable; the empty ones left out: what :func:`path_of` joins, name for name."""
+    return tuple(name for name in map(usable_name, names) if name)
+
+
 def path_of(names: Iterable[str]) -> str:
-    """The folder path of names given one by one (as another tool's collection nests them): a "/" inside a name
-    becomes "∕" so that it stays one folder."""
-    return SEPARATOR.join(name.strip().replace(SEPARATOR, "\u2215") for name in names if name.strip())
+    """The folder path of names given one by one (as another tool's collection nests them), each made usable
+    (:func:`usable_name`)."""
+    return SEPARATOR.join(usable_names(names))
 
 
 def join(parent: str, name: str) -> str:
@@ -173,6 +201,29 @@ def profiles_in(profiles: Iterable[ConnectionProfile], folder: str, recursive: b
     if recursive:
         return [p for p in profiles if is_within(normal_path(p.folder), folder)]
     return [p for p in profiles if normal_path(p.folder) == folder]
+
+
+class UniqueNames:
+    """Names not taken yet: :meth:`take` gives the name wanted, or, once that is taken, the first of "name 2",
+    "name 3", … that is not. Each in about constant time, so that thousands of connections of one name come in
+    in linear time."""
+
+    def __init__(self, taken: Iterable[str] = ()) -> None:
+        self._taken = set(taken)
+        #: for each name wanted, the number to try first
+        self._next: dict[str, int] = {}
+
+    def take(self, wanted: str) -> str:
+        if wanted not in self._taken:
+            self._taken.add(wanted)
+            return wanted
+        n = self._next.get(wanted, 2)
+        while f"{wanted} {n}" in self._taken:
+            n += 1
+        self._next[wanted] = n + 1
+        name = f"{wanted} {n}"
+        self._taken.add(name)
+        return name
 
 
 def recent(profiles: Iterable[ConnectionProfile], last_used: Mapping[str, float],

@@ -31,6 +31,7 @@ from wsinspector.core.chunks import (
 from wsinspector.core.filters import FrameFilter, chunk_matches
 from wsinspector.core.model import header
 from wsinspector.core.profiles import (
+    PROFILE_VERSION,
     ConnectionProfile,
     ProfileFormatError,
     profile_from_json,
@@ -474,22 +475,39 @@ class Store:
 
     def save_profile(self, profile: ConnectionProfile) -> None:
         """Insert or update; a new profile goes to the end of the list."""
+        self.save_profiles([profile])
+
+    def save_profiles(self, profiles: Sequence[ConnectionProfile], stored: Sequence[str] | None = None) -> None:
+        """Insert or update these profiles in one transaction, new ones at the end of the list in this order;
+        ``stored``: their stored forms (``profile_to_json``) when the caller has made them already."""
+        forms = list(stored) if stored is not None else [profile_to_json(profile) for profile in profiles]
         with self._transaction():
-            exists = self._db.execute("SELECT 1 FROM profiles WHERE id = ?", (profile.id,)).fetchone()
-            if exists:
-                self._db.execute(
-                    "UPDATE profiles SET data = ? WHERE id = ?", (profile_to_json(profile), profile.id)
-                )
-            else:
-                position = self._db.execute("SELECT coalesce(max(position), -1) + 1 FROM profiles").fetchone()[0]
-                self._db.execute(
-                    "INSERT INTO profiles (id, position, data) VALUES (?, ?, ?)",
-                    (profile.id, position, profile_to_json(profile)),
-                )
+            position = self._db.execute("SELECT coalesce(max(position), -1) + 1 FROM profiles").fetchone()[0]
+            for profile, data in zip(profiles, forms, strict=True):
+                if self._db.execute("UPDATE profiles SET data = ? WHERE id = ?", (data, profile.id)).rowcount:
+                    continue
+                self._db.execute("INSERT INTO profiles (id, position, data) VALUES (?, ?, ?)",
+                                 (profile.id, position, data))
+                position += 1
+
+    def move_profiles(self, folders: Sequence[tuple[str, str]]) -> list[str]:
+        """Set the folder of these profiles ((id, folder path)) in one transaction, changing only that setting of
+        each stored form; the ids of those this does not change (stored in another version's form: save them)."""
+        left = []
+        with self._transaction():
+            for pid, folder in folders:
+                if not self._db.execute("UPDATE profiles SET data = json_set(data, '$.folder', ?) WHERE id = ? AND "
+                                        "json_extract(data, '$.version') = ?", (folder, pid, PROFILE_VERSION)).rowcount:
+                    left.append(pid)
+        return left
 
     def delete_profile(self, profile_id: str) -> None:
+        self.delete_profiles([profile_id])
+
+    def delete_profiles(self, profile_ids: Iterable[str]) -> None:
+        """Delete these profiles, in one transaction."""
         with self._transaction():
-            self._db.execute("DELETE FROM profiles WHERE id = ?", (profile_id,))
+            self._db.executemany("DELETE FROM profiles WHERE id = ?", [(pid,) for pid in profile_ids])
 
     def erase_freed(self) -> None:
         """Leave nothing of deleted or overwritten rows in the file (a secret moved out of it): the file is rebuilt
@@ -504,8 +522,7 @@ class Store:
 
     def reorder_profiles(self, ids: Sequence[str]) -> None:
         with self._transaction():
-            for position, pid in enumerate(ids):
-                self._db.execute("UPDATE profiles SET position = ? WHERE id = ?", (position, pid))
+            self._db.executemany("UPDATE profiles SET position = ? WHERE id = ?", enumerate(ids))
 
     # -- sessions ---------------------------------------------------------------------------------
 

@@ -98,7 +98,9 @@ class MainWindow(QMainWindow):
         self.banner = banner.Banner()  # above every page: a failed import shows on the Sessions page too
         self.banner.setObjectName("banner")
         self.connections = connections_panel.ConnectionsPanel(context.connections)
-        self.transfer = transfer.ConnectionsTransfer(self, context.connections, self.banner, self.connections)
+        self.tasks = task_status.TaskStatus(self.statusBar(), self)
+        self.transfer = transfer.ConnectionsTransfer(self, context.connections, self.banner, self.connections,
+                                                     self.tasks)
         self.connection_tabs = connection_tabs.ConnectionTabs(context, self.banner)
         self.graph = lazy.HealthPage()
         self.sessions_view = sessions_view.SessionsView(context.sessions)
@@ -119,7 +121,6 @@ class MainWindow(QMainWindow):
         outer.addWidget(self.banner)
         outer.addWidget(main_split, 1)
         self.setCentralWidget(container)
-        self.tasks = task_status.TaskStatus(self.statusBar(), self)
         self._build_menus()
         self._build_environment_bar()
         self._connect_signals()
@@ -589,10 +590,13 @@ class MainWindow(QMainWindow):
         missing = [path for path in paths if not path.is_file()]
         connections = [path for path in paths if path.is_file() and is_connections_file(path)]
         tests = [path for path in paths if path not in (*sessions, *missing, *connections)]
-        if connections:
-            self.transfer.import_files(connections)
+        importing = self.transfer.import_files(connections) if connections else None
         notes = [f"Cannot open {path}: no such file" for path in missing]
-        if sessions:
+        if sessions and importing is not None:  # one task at a time: the session once the connections are in
+            later = sessions[0]
+            for ended in (importing.finished, importing.failed, importing.cancelled):
+                ended.connect(lambda *_: self.import_session(later, show=True))
+        elif sessions:
             self.import_session(sessions[0], show=True)
         if tests and self.tests_view.open_file(tests[0]):
             self.tabs.setCurrentWidget(self.tests_page)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QAction, QFontDatabase
 from PySide6.QtWidgets import (
     QDialog,
@@ -20,10 +20,12 @@ from PySide6.QtWidgets import (
 )
 
 from wsinspector.app.connections import ConnectionsController
-from wsinspector.app.transfer import ImportReport, export_to, import_command_line, import_files
+from wsinspector.app.tasks import ChunkedTask
+from wsinspector.app.transfer import ConnectionsImport, ImportReport, export_to
 from wsinspector.core.profiles import ConnectionProfile
 from wsinspector.ui.banner import Banner
 from wsinspector.ui.connections_panel import ConnectionsPanel
+from wsinspector.ui.task_status import TaskStatus
 
 IMPORT_FILTER = ("Collections and exports (*.json *.yaml *.yml *.bru *.har);;Postman collection (*.request.yaml);;"
                  "Insomnia export (*.json *.yaml *.yml);;Bruno request (*.bru);;OpenCollection (*.yml *.yaml);;"
@@ -61,15 +63,23 @@ class CommandDialog(QDialog):
 
 
 class ConnectionsTransfer(QObject):
-    """The three actions, and what runs when their dialogs are answered."""
+    """The three actions, and what runs when their dialogs are answered. Files are imported in slices with
+    their progress and Cancel in the status bar (``tasks``).
+
+    Signals:
+        imported(object): an import is over and its report (an :class:`ImportReport`) shown
+    """
+
+    imported = Signal(object)
 
     def __init__(self, window: QWidget, controller: ConnectionsController, banner: Banner,
-                 panel: ConnectionsPanel) -> None:
+                 panel: ConnectionsPanel, tasks: TaskStatus) -> None:
         super().__init__(window)
         self._window = window
         self._controller = controller
         self._banner = banner
         self._panel = panel
+        self._tasks = tasks
         self.import_action = QAction("&Import connections…", self, triggered=self.ask_import)
         self.import_action.setToolTip("Postman, Insomnia, Bruno, OpenCollection, HAR or exported connections")
         self.paste_action = QAction("&Paste command line…", self, triggered=self.ask_command)
@@ -122,13 +132,18 @@ class ConnectionsTransfer(QObject):
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
 
-    def import_files(self, paths: Sequence[Path]) -> ImportReport:
-        report = import_files(self._controller, paths)
-        self._show(report)
-        return report
+    def import_files(self, paths: Sequence[Path]) -> ChunkedTask | None:
+        """Import the files in slices; the task (None when another task is running: the banner says so)."""
+        job = ConnectionsImport(self._controller, paths)
+        task = job.task(self)
+        task.finished.connect(self._show)
+        if not self._tasks.run(task):
+            job.discard()
+            return None
+        return task
 
     def import_command(self, text: str) -> ImportReport:
-        report = import_command_line(self._controller, text)
+        report = ConnectionsImport(self._controller, command=text).run()
         self._show(report)
         return report
 
@@ -143,6 +158,7 @@ class ConnectionsTransfer(QObject):
         self._banner.show_message("\n".join(lines), "info")
         return True
 
+    @Slot(object)
     def _show(self, report: ImportReport) -> None:
         lines = report.lines
         if len(lines) <= BANNER_LINES:
@@ -153,3 +169,4 @@ class ConnectionsTransfer(QObject):
                                       ("Show all", lambda: self._show_all(report.text)))
         if report.added:
             self._panel.select(report.added[0].id)
+        self.imported.emit(report)

@@ -26,10 +26,14 @@ def test_an_opencollection_folder_gives_its_websocket_requests_with_their_folder
     assert result.warnings == ("1 request of other kinds left out",)
 
 
-def test_a_broken_request_in_a_folder_is_named_with_its_file(tmp_path: Path) -> None:
+def test_a_broken_request_in_a_folder_is_named_with_its_file_and_the_others_come_in(tmp_path: Path) -> None:
     (tmp_path / "bad.bru").write_text("meta {\n  name: x\n  type: ws\n}\n")
-    with pytest.raises(ImportFormatError, match=r"bad\.bru: the ws block \(with the url\) is missing"):
-        import_path(tmp_path)
+    (tmp_path / "latin1.bru").write_bytes("meta {\n  name: caf\xe9\n  type: ws\n}\n".encode("latin-1"))
+    (tmp_path / "good.bru").write_text("meta {\n  name: good\n  type: ws\n}\nws {\n  url: ws://h/g\n}\n")
+    result = import_path(tmp_path)
+    assert [c.profile.name for c in result.connections] == ["good"]
+    assert result.errors == ("Bruno request (.bru) bad.bru: the ws block (with the url) is missing",
+                             "latin1.bru: not UTF-8 text")
 
 
 def test_a_folder_of_another_kind_is_refused(tmp_path: Path) -> None:

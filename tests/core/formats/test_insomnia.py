@@ -10,6 +10,7 @@ samples/insomnia-v5.yaml from packages/insomnia/src/common/import-v5-parser.ts (
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -49,18 +50,26 @@ def test_v5_collection_gives_the_websocket_request_with_bearer_auth_as_a_header(
     assert dict(profile.resolved().handshake.headers)["X-Api-Key"] == "ak-9931"
 
 
-def test_a_resource_without_its_url_is_named() -> None:
-    data = json.loads((SAMPLES / "insomnia-v4.json").read_text())
+def _with_a_second_request(data: dict[str, Any]) -> dict[str, Any]:
+    second = {**data["resources"][0], "_id": "ws-req_2", "name": "Second", "url": "wss://stream.example.com/b"}
+    data["resources"].append(second)
+    return data
+
+
+def test_a_resource_without_its_url_is_named_and_the_others_come_in() -> None:
+    data = _with_a_second_request(json.loads((SAMPLES / "insomnia-v4.json").read_text()))
     del data["resources"][0]["url"]
-    with pytest.raises(ImportFormatError, match=r"^Insomnia export: resources\[0\]\.url is missing$"):
-        import_text(json.dumps(data), "export.json")
+    result = import_text(json.dumps(data), "export.json")
+    assert result.errors == ("Insomnia export: resources[0].url is missing",)
+    assert [c.profile.name for c in result.connections] == ["Second"]
 
 
 def test_a_header_of_the_wrong_kind_is_named() -> None:
-    data = json.loads((SAMPLES / "insomnia-v4.json").read_text())
+    data = _with_a_second_request(json.loads((SAMPLES / "insomnia-v4.json").read_text()))
     data["resources"][0]["headers"] = {"Authorization": "x"}
-    with pytest.raises(ImportFormatError, match=r"resources\[0\]\.headers is not a list \(found an object\)"):
-        import_text(json.dumps(data), "export.json")
+    result = import_text(json.dumps(data), "export.json")
+    assert result.errors == ("Insomnia export: resources[0].headers is not a list (found an object)",)
+    assert [c.profile.name for c in result.connections] == ["Second"]
 
 
 def test_an_older_export_format_is_refused_by_name() -> None:

@@ -7,14 +7,26 @@ naming the file's kind and the field that is wrong. :func:`export_connections` w
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from wsinspector.core.formats import bruno, commands, har, insomnia, native, postman
-from wsinspector.core.formats.model import Imported, ImportFormatError, ImportResult, load_json, load_yaml
+from wsinspector.core.formats.model import (
+    UNREADABLE,
+    Imported,
+    ImportFormatError,
+    ImportResult,
+    Steps,
+    drained,
+    escaped,
+    load_json,
+    load_yaml,
+)
 from wsinspector.core.formats.native import export_connections
 
-__all__ = ["FORMATS", "ImportFormatError", "ImportResult", "Imported", "detect", "export_connections",
-           "import_command", "import_path", "import_text", "is_connections_file"]
+__all__ = ["FORMATS", "ImportFormatError", "ImportResult", "Imported", "Steps", "detect", "export_connections",
+           "import_command", "import_path", "import_path_steps", "import_text", "is_connections_file"]
 
 #: the formats one can name (``--format``), each with what it reads
 FORMATS = {
@@ -40,28 +52,51 @@ def _parse(text: str, name: str) -> object:
 
 def detect(text: str, name: str = "") -> str:
     """The format key of a file's text (``name`` helps: ``.bru``, ``.har``); "" when it is none of them."""
+    return _detected(text, name)[0]
+
+
+def _detected(text: str, name: str) -> tuple[str, object]:
+    """The format key of a file's text, and the document it parsed to (None when it was not parsed)."""
     suffix = Path(name).suffix.lower()
     if suffix == ".bru" or bruno.detect_bru(text):
-        return "bruno"
+        return "bruno", None
     if suffix not in (".json", ".har", ".yaml", ".yml") and commands.detect(text):
-        return "command"
+        return "command", None
     try:
         data = _parse(text, name)
     except ImportFormatError:
-        return ""
+        return "", None
     for key, check in (("wsinspector", native.detect), ("insomnia", insomnia.detect), ("har", har.detect),
                        ("postman", postman.detect), ("opencollection", bruno.detect_yaml)):
         if check(data):
-            return key
-    return ""
+            return key, data
+    return "", data
+
+
+def _readable(shown: str, steps: Steps) -> Steps:
+    """``steps``, with anything damaged input makes a reader raise told as an ImportFormatError naming
+    ``shown`` (a reader names what it checks itself; this is the net under what it did not foresee), and every
+    line of the report one line, whatever the file's values held."""
+    try:
+        result = yield from steps
+    except ImportFormatError as exc:
+        raise ImportFormatError(escaped(str(exc))) from None
+    except UNREADABLE as exc:
+        raise ImportFormatError(escaped(f"{shown}: it cannot be read ({type(exc).__name__}: {exc})")) from None
+    return replace(result, warnings=tuple(map(escaped, result.warnings)), errors=tuple(map(escaped, result.errors)))
 
 
 def import_text(text: str, name: str = "", fmt: str = "auto") -> ImportResult:
     """The connections in a file's text; ``fmt`` a key of FORMATS."""
+    return drained(_readable(Path(name).name or "The text", _text_steps(text, name, fmt)))
+
+
+def _text_steps(text: str, name: str, fmt: str) -> Steps:
     if fmt not in FORMATS:
         raise ImportFormatError(f"Unknown format {fmt!r}: use {', '.join(FORMATS)}")
+    data = None
     if fmt == "auto":
-        fmt = detect(text, name)
+        fmt, data = _detected(text, name)
         if not fmt:
             _parse(text, Path(name).name)  # a file that does not parse says where
             shown = Path(name).name or "The text"
@@ -72,26 +107,44 @@ def import_text(text: str, name: str = "", fmt: str = "auto") -> ImportResult:
         return bruno.read_bru(text, name)
     if fmt == "command":
         return commands.read(text)
-    data = _parse(text, name)
+    if data is None:
+        data = _parse(text, name)
+    if fmt == "har":
+        return (yield from har.read_steps(data))
+    if fmt == "wsinspector":
+        return (yield from native.read_steps(data))
     if fmt == "insomnia":
         if isinstance(data, dict) and data.get("type") == insomnia.V5_TYPE:
             return insomnia.read_v5(data)
         return insomnia.read_v4(data)
     if fmt == "postman":
         return postman.read_request(data, name)
-    if fmt == "opencollection":
-        return bruno.read_opencollection(data, name)
-    if fmt == "har":
-        return har.read(data)
-    return native.read(data)
+    return bruno.read_opencollection(data, name)
 
 
 def import_command(text: str) -> ImportResult:
-    return commands.read(text)
+    return drained(_readable(commands.LABEL, _at_once(lambda: commands.read(text))))
 
 
 def import_path(path: Path, fmt: str = "auto") -> ImportResult:
     """A file, or a collection folder (Postman v3, Bruno, OpenCollection). OSError when it cannot be read."""
+    return drained(import_path_steps(path, fmt))
+
+
+def import_path_steps(path: Path, fmt: str = "auto") -> Steps:
+    """:func:`import_path` a few entries per step (what a long file in the window is read with): each step
+    yields (entries read, entries in the file)."""
+    return _readable(path.name, _path_steps(path, fmt))
+
+
+def _at_once(read: Callable[[], ImportResult]) -> Steps:
+    """What ``read()`` gives, in one step."""
+    result = read()
+    yield 1, 1
+    return result
+
+
+def _path_steps(path: Path, fmt: str) -> Steps:
     if path.is_dir():
         if fmt == "postman" or (fmt == "auto" and any(path.rglob(f"*{postman.REQUEST_SUFFIX}"))):
             return postman.read_directory(path)
@@ -109,7 +162,7 @@ def import_path(path: Path, fmt: str = "auto") -> ImportResult:
         raise ImportFormatError(f"{path.name}: not UTF-8 text") from None
     if path.name.endswith(postman.REQUEST_SUFFIX) and fmt in ("auto", "postman"):
         return postman.read_request_file(path)
-    return import_text(text, path.name, fmt)
+    return (yield from _text_steps(text, path.name, fmt))
 
 
 def is_connections_file(path: Path) -> bool:

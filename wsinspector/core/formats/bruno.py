@@ -24,6 +24,7 @@ from wsinspector.core.formats.model import (
     finish,
     load_yaml,
     message_kind,
+    one_item,
 )
 
 BRU = "Bruno request (.bru)"
@@ -162,12 +163,13 @@ def read_opencollection(data: object, file_name: str = "", folder: tuple[str, ..
     root = reader.mapping(data, "")
     drafts: list[Draft] = []
     notes: list[str] = []
+    errors: list[str] = []
     if "opencollection" in root:
         info = root.get("info")
         variables = _oc_variables(root, reader, "")
         name = str(info.get("name", "")) if isinstance(info, Mapping) else ""
         others = _oc_items(reader.items(root.get("items"), "items"), "items", (*folder, name) if name else folder,
-                           variables, reader, drafts)
+                           variables, reader, (drafts, errors))
         if others:
             notes.append(f"{others} request{'s' if others > 1 else ''} of other kinds (HTTP, GraphQL, gRPC) left out")
     else:
@@ -177,7 +179,7 @@ def read_opencollection(data: object, file_name: str = "", folder: tuple[str, ..
             raise reader.error("info.type", f"is {kind or 'missing'}; only WebSocket requests (type: websocket) "
                                             "are imported")
         drafts.append(_oc_request(root, "", folder, [], reader))
-    return finish(OPENCOLLECTION, drafts, notes)
+    return finish(OPENCOLLECTION, drafts, notes, errors)
 
 
 def _oc_variables(entry: Mapping[str, Any], reader: Reader, where: str) -> list[tuple[str, str]]:
@@ -191,21 +193,25 @@ def _oc_variables(entry: Mapping[str, Any], reader: Reader, where: str) -> list[
 
 
 def _oc_items(items: list[Any], where: str, folder: tuple[str, ...], variables: list[tuple[str, str]],
-              reader: Reader, drafts: list[Draft]) -> int:
+              reader: Reader, out: tuple[list[Draft], list[str]]) -> int:
+    """The requests of a folder's items into ``out`` (drafts, errors: an item that cannot be read is named and
+    left out); how many requests of other kinds there were."""
     others = 0
     for index, item in enumerate(items):
         here = f"{where}[{index}]"
-        entry = reader.mapping(item, here)
-        info = entry.get("info")
-        kind = str(info.get("type", "")) if isinstance(info, Mapping) else ""
-        if kind == "folder" or ("items" in entry and kind == ""):
-            name = str(info.get("name", "")) if isinstance(info, Mapping) else ""
-            others += _oc_items(reader.items(entry.get("items"), f"{here}.items"), f"{here}.items", (*folder, name),
-                                variables + _oc_variables(entry, reader, f"{here}."), reader, drafts)
-        elif kind == "websocket":
-            drafts.append(_oc_request(entry, f"{here}.", folder, variables, reader))
-        else:
-            others += 1
+        with one_item(out[1], OPENCOLLECTION, here):
+            entry = reader.mapping(item, here)
+            info = entry.get("info")
+            kind = str(info.get("type", "")) if isinstance(info, Mapping) else ""
+            if kind == "folder" or ("items" in entry and kind == ""):
+                name = str(info.get("name", "")) if isinstance(info, Mapping) else ""
+                others += _oc_items(reader.items(entry.get("items"), f"{here}.items"), f"{here}.items",
+                                    (*folder, name), variables + _oc_variables(entry, reader, f"{here}."), reader,
+                                    out)
+            elif kind == "websocket":
+                out[0].append(_oc_request(entry, f"{here}.", folder, variables, reader))
+            else:
+                others += 1
     return others
 
 
@@ -214,7 +220,7 @@ def _oc_request(entry: Mapping[str, Any], where: str, folder: tuple[str, ...], v
     info = reader.mapping(entry.get("info"), f"{where}info")
     ws = reader.mapping(entry.get("websocket"), f"{where}websocket")
     url = reader.text(ws, "url", f"{where}websocket", required=True)
-    draft = Draft(name=reader.text(info, "name", f"{where}info"), url=url, folder=folder,
+    draft = Draft(name=reader.text(info, "name", f"{where}info"), url=url, folder=folder, where=where.rstrip("."),
                   headers=reader.pairs(ws.get("headers"), f"{where}websocket.headers"),
                   variables=[*variables, *_oc_variables(entry, reader, where)])
     for key in ("subprotocols", "protocols"):
@@ -269,32 +275,44 @@ def read_directory(root: Path) -> ImportResult:
     """A Bruno collection folder: every ``type: ws`` ``.bru`` file, or every ``type: websocket`` ``.yml`` file
     of an OpenCollection folder, with its folder path."""
     results: list[ImportResult] = []
+    errors: list[str] = []
     others = 0
     for path in sorted([*root.rglob("*.bru"), *root.rglob("*.yml"), *root.rglob("*.yaml")]):
         relative = path.parent.relative_to(root)
         if path.name in ("collection.bru", "folder.bru", "opencollection.yml", "folder.yml") or \
                 "environments" in relative.parts:
             continue
-        text = path.read_text(encoding="utf-8")
-        folder = (root.name, *relative.parts)
-        if path.suffix == ".bru":
-            meta = re.search(r"^\s*type:\s*(\S+)", text, re.MULTILINE)
-            if meta is None or meta.group(1) != "ws":
+        with one_item(errors, path.name, "the file"):  # a file that cannot be read is named; the others come in
+            result = _read_file(root, path, relative)
+            if result is None:
                 others += 1
-                continue
-            results.append(read_bru(text, path.name, folder, _inherited(root, relative)))
-        else:
-            data = load_yaml(text, f"{OPENCOLLECTION} {path.name}")
-            info = data.get("info") if isinstance(data, Mapping) else None
-            if not isinstance(info, Mapping) or info.get("type") != "websocket":
-                others += 1
-                continue
-            results.append(read_opencollection(data, path.name, folder))
+            else:
+                results.append(result)
     label = BRU if any(r.format == BRU for r in results) else OPENCOLLECTION
     notes = [w for r in results for w in r.warnings]
+    errors += [e for r in results for e in r.errors]
     if others:
         notes.append(f"{others} request{'s' if others > 1 else ''} of other kinds left out")
     if (root / "environments").is_dir():
         notes.append("the collection's environments (environments/) left out: only its own variables are "
                      "carried over")
-    return ImportResult(label, tuple(c for r in results for c in r.connections), tuple(notes))
+    return ImportResult(label, tuple(c for r in results for c in r.connections), tuple(notes), tuple(errors))
+
+
+def _read_file(root: Path, path: Path, relative: Path) -> ImportResult | None:
+    """One request file of a collection folder; None when it is a request of another kind."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ImportFormatError(f"{path.name}: not UTF-8 text") from None
+    folder = (root.name, *relative.parts)
+    if path.suffix == ".bru":
+        meta = re.search(r"^\s*type:\s*(\S+)", text, re.MULTILINE)
+        if meta is None or meta.group(1) != "ws":
+            return None
+        return read_bru(text, path.name, folder, _inherited(root, relative))
+    data = load_yaml(text, f"{OPENCOLLECTION} {path.name}")
+    info = data.get("info") if isinstance(data, Mapping) else None
+    if not isinstance(info, Mapping) or info.get("type") != "websocket":
+        return None
+    return read_opencollection(data, path.name, folder)

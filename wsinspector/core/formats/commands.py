@@ -13,9 +13,8 @@ import base64
 import shlex
 from collections.abc import Callable
 from pathlib import PurePath
-from urllib.parse import urlsplit
 
-from wsinspector.core.formats.model import Draft, ImportFormatError, ImportResult, finish
+from wsinspector.core.formats.model import Draft, ImportFormatError, ImportResult, finish, name_from_url
 from wsinspector.core.profiles import ProfileError
 from wsinspector.core.proxies import parse_proxy_url
 
@@ -150,6 +149,8 @@ def _proxy(value: str, draft: Draft) -> None:
         choice = parse_proxy_url(value, "the command's proxy")
     except ProfileError as exc:
         raise ImportFormatError(f"{LABEL}: {exc}") from None
+    except ValueError as exc:  # a proxy URL that does not parse at all (an IPv6 address not closed)
+        raise ImportFormatError(f"{LABEL}: the proxy {value!r} is not a valid URL ({exc})") from None
     draft.proxy = {"mode": choice.kind, "host": choice.host, "port": choice.port, "username": choice.username}
     if choice.password:
         draft.warnings.append("the proxy password left out (give it in HTTPS_PROXY or ALL_PROXY)")
@@ -210,5 +211,4 @@ def _url(program: str, positional: list[str], draft: Draft) -> None:
     for extra in candidates:
         if extra != draft.url:
             draft.warnings.append(f"the argument {extra!r} left out")
-    parts = urlsplit(draft.url if "://" in draft.url else f"ws://{draft.url}")
-    draft.name = f"{parts.hostname or draft.url}{parts.path if parts.path not in ('', '/') else ''}"
+    draft.name = name_from_url(draft.url)

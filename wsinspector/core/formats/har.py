@@ -10,9 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
-from wsinspector.core.formats.model import Draft, ImportResult, Reader, finish
+from wsinspector.core.formats.model import (
+    Draft,
+    Gathered,
+    ImportResult,
+    Reader,
+    Steps,
+    drained,
+    name_from_url,
+    one_item,
+)
 from wsinspector.core.profiles import RESERVED_HEADERS
 
 LABEL = "HAR file"
@@ -38,38 +46,49 @@ def _is_websocket(entry: Mapping[str, Any]) -> bool:
 
 
 def read(data: object) -> ImportResult:
+    return drained(read_steps(data))
+
+
+def read_steps(data: object) -> Steps:
+    """The file's WebSocket entries, an entry per step."""
     reader = Reader(LABEL)
     root = reader.mapping(data, "")
     log = reader.mapping(root.get("log"), "log")
     entries = reader.items(log.get("entries"), "log.entries")
-    drafts = []
+    gathered = Gathered(LABEL)
     names: dict[str, int] = {}
     for index, item in enumerate(entries):
         where = f"log.entries[{index}]"
-        entry = reader.mapping(item, where)
-        if not _is_websocket(entry):
+        with one_item(gathered.errors, LABEL, where):
+            entry = reader.mapping(item, where)
+            if _is_websocket(entry):
+                gathered.add(_draft(entry, where, reader, names))
+        yield index + 1, len(entries)
+    if not gathered.connections and not gathered.errors:
+        gathered.warnings.append("the file has no WebSocket entries")
+    return gathered.result()
+
+
+def _draft(entry: Mapping[str, Any], where: str, reader: Reader, names: dict[str, int]) -> Draft:
+    request = reader.mapping(entry.get("request"), f"{where}.request")
+    url = reader.text(request, "url", f"{where}.request", required=True)
+    headers = [(n, v) for n, v in reader.pairs(request.get("headers"), f"{where}.request.headers")
+               if not n.startswith(":") and n.lower() not in RESERVED_HEADERS | BROWSER_HEADERS]
+    name = name_from_url(url)
+    names[name] = names.get(name, 0) + 1
+    draft = Draft(name=name if names[name] == 1 else f"{name} ({names[name]})", url=url, headers=headers,
+                  where=where)
+    sent = 0
+    for number, frame in enumerate(reader.items(entry.get("_webSocketMessages"), f"{where}._webSocketMessages")):
+        message = reader.mapping(frame, f"{where}._webSocketMessages[{number}]")
+        if message.get("type") != "send":
             continue
-        request = reader.mapping(entry.get("request"), f"{where}.request")
-        url = reader.text(request, "url", f"{where}.request", required=True)
-        headers = [(n, v) for n, v in reader.pairs(request.get("headers"), f"{where}.request.headers")
-                   if not n.startswith(":") and n.lower() not in RESERVED_HEADERS | BROWSER_HEADERS]
-        parts = urlsplit(url)
-        name = f"{parts.hostname or url}{parts.path if parts.path not in ('', '/') else ''}"
-        names[name] = names.get(name, 0) + 1
-        draft = Draft(name=name if names[name] == 1 else f"{name} ({names[name]})", url=url, headers=headers)
-        sent = 0
-        for number, frame in enumerate(reader.items(entry.get("_webSocketMessages"), f"{where}._webSocketMessages")):
-            message = reader.mapping(frame, f"{where}._webSocketMessages[{number}]")
-            if message.get("type") != "send":
-                continue
-            sent += 1
-            if sent > MAX_MESSAGES:
-                continue
-            payload = reader.text(message, "data", f"{where}._webSocketMessages[{number}]")
-            binary = message.get("opcode") == 2
-            draft.messages.append((f"Sent {sent}", "base64" if binary else "text", payload))
+        sent += 1
         if sent > MAX_MESSAGES:
-            draft.warnings.append(f"only the first {MAX_MESSAGES} of its {sent} sent messages kept")
-        drafts.append(draft)
-    notes = [] if drafts else ["the file has no WebSocket entries"]
-    return finish(LABEL, drafts, notes)
+            continue
+        payload = reader.text(message, "data", f"{where}._webSocketMessages[{number}]")
+        binary = message.get("opcode") == 2
+        draft.messages.append((f"Sent {sent}", "base64" if binary else "text", payload))
+    if sent > MAX_MESSAGES:
+        draft.warnings.append(f"only the first {MAX_MESSAGES} of its {sent} sent messages kept")
+    return draft

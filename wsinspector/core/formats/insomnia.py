@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from wsinspector.core.formats.model import Draft, ImportResult, Reader, finish, message_kind
+from wsinspector.core.formats.model import Draft, ImportResult, Reader, finish, message_kind, one_item
 
 V4 = "Insomnia export"
 V5 = "Insomnia collection"
@@ -93,68 +93,78 @@ def read_v4(data: object) -> ImportResult:
     if not resources:
         raise reader.error("resources", "is missing or empty")
     by_id: dict[str, Mapping[str, Any]] = {}
+    listed: list[tuple[int, Mapping[str, Any]]] = []  # the resources with an id and a type, and where they are
+    errors: list[str] = []
     for index, item in enumerate(resources):
-        resource = reader.mapping(item, f"resources[{index}]")
-        by_id[reader.text(resource, "_id", f"resources[{index}]", required=True)] = resource
-        reader.text(resource, "_type", f"resources[{index}]", required=True)
+        where = f"resources[{index}]"
+        with one_item(errors, V4, where):  # one without is left out, and named
+            resource = reader.mapping(item, where)
+            reader.text(resource, "_type", where, required=True)
+            by_id[reader.text(resource, "_id", where, required=True)] = resource
+            listed.append((index, resource))
     notes: list[str] = []
-    variables = _v4_variables(resources, reader, notes)
-    payloads = _v4_payloads(resources, reader)
+    variables = _v4_variables(listed, reader, notes, errors)
+    payloads = _v4_payloads(listed, reader, errors)
     drafts = []
     others = 0
-    for index, resource in enumerate(resources):
+    for index, resource in listed:
         where = f"resources[{index}]"
         kind = resource["_type"]
         if kind in ("request", "grpc_request", "socketio_request", "mcp_request"):
             others += 1
         if kind != "websocket_request":
             continue
-        said: list[str] = []
-        url = reader.text(resource, "url", where, required=True)
-        headers = [(n, template(v, said)) for n, v in reader.pairs(resource.get("headers"), f"{where}.headers")]
-        headers += _auth_header(resource.get("authentication"), said)
-        parameters = reader.pairs(resource.get("parameters"), f"{where}.parameters")
-        draft = Draft(name=reader.text(resource, "name", where), url=_query(template(url, said), parameters),
-                      headers=headers, variables=list(variables),
-                      messages=payloads.get(resource["_id"], []),
-                      folder=_v4_folder(resource, by_id))
-        draft.warnings = said
-        drafts.append(draft)
+        with one_item(errors, V4, where):
+            said: list[str] = []
+            url = reader.text(resource, "url", where, required=True)
+            headers = [(n, template(v, said)) for n, v in reader.pairs(resource.get("headers"), f"{where}.headers")]
+            headers += _auth_header(resource.get("authentication"), said)
+            parameters = reader.pairs(resource.get("parameters"), f"{where}.parameters")
+            draft = Draft(name=reader.text(resource, "name", where), url=_query(template(url, said), parameters),
+                          headers=headers, variables=list(variables),
+                          messages=payloads.get(resource["_id"], []),
+                          folder=_v4_folder(resource, by_id), where=where)
+            draft.warnings = said
+            drafts.append(draft)
     if others:
         notes.append(f"{others} request{'s' if others > 1 else ''} of other kinds (HTTP, gRPC, Socket.IO) left out")
-    return finish(V4, drafts, notes)
+    return finish(V4, drafts, notes, errors)
 
 
-def _v4_variables(resources: list[Any], reader: Reader, notes: list[str]) -> list[tuple[str, str]]:
+def _v4_variables(resources: list[tuple[int, Mapping[str, Any]]], reader: Reader, notes: list[str],
+                 errors: list[str]) -> list[tuple[str, str]]:
     """The base environment's variables (the one whose parent is the workspace); sub-environments are named."""
     variables: list[tuple[str, str]] = []
     sub = []
-    for index, resource in enumerate(resources):
+    for index, resource in resources:
         if resource["_type"] != "environment":
             continue
         parent = str(resource.get("parentId", ""))
         if parent.startswith("env_"):
             sub.append(str(resource.get("name", "")))
             continue
-        variables += _environment_variables(resource.get("data"), f"resources[{index}].data", reader, notes)
+        with one_item(errors, V4, f"resources[{index}]"):
+            variables += _environment_variables(resource.get("data"), f"resources[{index}].data", reader, notes)
     if sub:
         notes.append(f"environment{'s' if len(sub) > 1 else ''} {', '.join(sub)} left out: only the base "
                      "environment's variables are carried over")
     return variables
 
 
-def _v4_payloads(resources: list[Any], reader: Reader) -> dict[str, list[tuple[str, str, str]]]:
+def _v4_payloads(resources: list[tuple[int, Mapping[str, Any]]], reader: Reader,
+                errors: list[str]) -> dict[str, list[tuple[str, str, str]]]:
     payloads: dict[str, list[tuple[str, str, str]]] = {}
-    for index, resource in enumerate(resources):
+    for index, resource in resources:
         if resource["_type"] != "websocket_payload":
             continue
         where = f"resources[{index}]"
-        parent = reader.text(resource, "parentId", where, required=True)
-        value = reader.text(resource, "value", where)
-        if value:
-            payloads.setdefault(parent, []).append(
-                (reader.text(resource, "name", where) or "Payload", message_kind(reader.text(resource, "mode", where)),
-                 value))
+        with one_item(errors, V4, where):
+            parent = reader.text(resource, "parentId", where, required=True)
+            value = reader.text(resource, "value", where)
+            if value:
+                payloads.setdefault(parent, []).append(
+                    (reader.text(resource, "name", where) or "Payload",
+                     message_kind(reader.text(resource, "mode", where)), value))
     return payloads
 
 
@@ -189,34 +199,44 @@ def read_v5(data: object) -> ImportResult:
             notes.append(f"environment{'s' if len(sub) > 1 else ''} {', '.join(sub)} left out: only the base "
                          "environment's variables are carried over")
     drafts: list[Draft] = []
-    others = _v5_walk(reader.items(root.get("collection"), "collection"), "collection", (), variables, reader, drafts)
+    errors: list[str] = []
+    others = _v5_walk(reader.items(root.get("collection"), "collection"), "collection", (), variables, reader,
+                      (drafts, errors))
     if others:
         notes.append(f"{others} request{'s' if others > 1 else ''} of other kinds (HTTP, gRPC, Socket.IO) left out")
-    return finish(V5, drafts, notes)
+    return finish(V5, drafts, notes, errors)
 
 
 def _v5_walk(items: list[Any], where: str, folder: tuple[str, ...], variables: list[tuple[str, str]],
-             reader: Reader, drafts: list[Draft]) -> int:
+             reader: Reader, out: tuple[list[Draft], list[str]]) -> int:
+    """The requests of a folder's items into ``out`` (drafts, errors: an item that cannot be read is named and
+    left out); how many requests of other kinds there were."""
     others = 0
     for index, item in enumerate(items):
         here = f"{where}[{index}]"
-        entry = reader.mapping(item, here)
-        meta = entry.get("meta")
-        item_id = str(meta.get("id", "")) if isinstance(meta, Mapping) else ""
-        if "children" in entry and "url" not in entry:
-            name = reader.text(entry, "name", here)
-            others += _v5_walk(reader.items(entry.get("children"), f"{here}.children"), f"{here}.children",
-                               (*folder, name), variables, reader, drafts)
-        elif item_id.startswith("ws-req"):
-            said: list[str] = []
-            url = reader.text(entry, "url", here, required=True)
-            headers = [(n, template(v, said)) for n, v in reader.pairs(entry.get("headers"), f"{here}.headers")]
-            headers += _auth_header(entry.get("authentication"), said)
-            parameters = reader.pairs(entry.get("parameters"), f"{here}.parameters")
-            draft = Draft(name=reader.text(entry, "name", here), url=_query(template(url, said), parameters),
-                          headers=headers, variables=list(variables), folder=folder)
-            draft.warnings = said
-            drafts.append(draft)
-        else:
-            others += 1
+        with one_item(out[1], V5, here):
+            entry = reader.mapping(item, here)
+            meta = entry.get("meta")
+            item_id = str(meta.get("id", "")) if isinstance(meta, Mapping) else ""
+            if "children" in entry and "url" not in entry:
+                name = reader.text(entry, "name", here)
+                others += _v5_walk(reader.items(entry.get("children"), f"{here}.children"), f"{here}.children",
+                                   (*folder, name), variables, reader, out)
+            elif item_id.startswith("ws-req"):
+                out[0].append(_v5_request(entry, here, folder, variables, reader))
+            else:
+                others += 1
     return others
+
+
+def _v5_request(entry: Mapping[str, Any], here: str, folder: tuple[str, ...], variables: list[tuple[str, str]],
+                reader: Reader) -> Draft:
+    said: list[str] = []
+    url = reader.text(entry, "url", here, required=True)
+    headers = [(n, template(v, said)) for n, v in reader.pairs(entry.get("headers"), f"{here}.headers")]
+    headers += _auth_header(entry.get("authentication"), said)
+    parameters = reader.pairs(entry.get("parameters"), f"{here}.parameters")
+    draft = Draft(name=reader.text(entry, "name", here), url=_query(template(url, said), parameters),
+                  headers=headers, variables=list(variables), folder=folder, where=here)
+    draft.warnings = said
+    return draft

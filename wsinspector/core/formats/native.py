@@ -21,7 +21,22 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
-from wsinspector.core.formats.model import Imported, ImportResult, Reader, mark_secrets
+from wsinspector.core.folders import one_line
+from wsinspector.core.formats.model import (
+    Imported,
+    ImportFormatError,
+    ImportResult,
+    Reader,
+    Steps,
+    drained,
+    mark_secrets,
+    name_from_url,
+    not_a_url,
+    one_item,
+    url_problem,
+    usable_folder,
+    usable_url,
+)
 from wsinspector.core.literal_secrets import lift_secrets
 from wsinspector.core.profiles import ConnectionProfile, ProfileFormatError, profile_from_dict, profile_to_dict
 from wsinspector.core.redact import is_secret_header, is_secret_name, rewrite_url
@@ -136,6 +151,11 @@ def export_connections(profiles: Iterable[ConnectionProfile], exported: str,
 
 
 def read(data: object) -> ImportResult:
+    return drained(read_steps(data))
+
+
+def read_steps(data: object) -> Steps:
+    """The file's connections, one per step."""
     reader = Reader(LABEL)
     root = reader.mapping(data, "")
     version = root.get("version")
@@ -144,23 +164,52 @@ def read(data: object) -> ImportResult:
     if version > VERSION:
         raise reader.error("version", f"is {version}: the file was written by a newer wsinspector (this one "
                                       f"reads up to {VERSION})")
-    connections = []
-    notes = []
-    for index, item in enumerate(reader.items(root.get("connections"), "connections")):
+    connections: list[Imported] = []
+    notes: list[str] = []
+    errors: list[str] = []
+    entries = reader.items(root.get("connections"), "connections")
+    for index, item in enumerate(entries):
         where = f"connections[{index}]"
-        entry = reader.mapping(item, where)
-        stored = reader.mapping(entry.get("profile"), f"{where}.profile")
-        folder = tuple(str(part) for part in reader.items(entry.get("folder"), f"{where}.folder"))
-        try:
-            profile = profile_from_dict(uuid.uuid4().hex, stored)
-        except ProfileFormatError as exc:
-            raise reader.error(f"{where}.profile:", str(exc)) from None
-        secrets = [str(s) for s in reader.items(entry.get("secrets"), f"{where}.secrets")]
-        if secrets:
-            notes.append(f"“{profile.name}”: fill in {', '.join(secrets)} (left out when it was exported)")
-        headers = tuple(sorted(_secret_headers(profile)))
-        variables = tuple(sorted(_secret_variables(profile) | {s for s in secrets
-                                                               if any(v == s for v, _ in profile.variables)}))
-        connections.append(Imported(mark_secrets(profile, headers, variables), folder, headers, variables))
-    return ImportResult(LABEL, tuple(connections), tuple(notes))
+        with one_item(errors, LABEL, where):
+            said: list[str] = []
+            connections.append(_connection(reader, item, where, said))
+            notes += said
+        yield index + 1, len(entries)
+    return ImportResult(LABEL, tuple(connections), tuple(notes), tuple(errors))
 
+
+def _connection(reader: Reader, item: object, where: str, notes: list[str]) -> Imported:
+    """One entry of the file; ImportFormatError when it cannot be a connection (its URL included)."""
+    entry = reader.mapping(item, where)
+    stored = reader.mapping(entry.get("profile"), f"{where}.profile")
+    written = reader.items(entry.get("folder"), f"{where}.folder")
+    try:
+        profile = profile_from_dict(uuid.uuid4().hex, stored)
+    except ProfileFormatError as exc:
+        raise reader.error(f"{where}.profile:", str(exc)) from None
+    if profile.read_only:
+        raise reader.error(where, f"(“{profile.name}”) was written by a newer wsinspector (its settings' version "
+                                  f"{profile.format_version}): this one cannot save it")
+    url, changed = usable_url(profile.url)
+    problem = url_problem(url)
+    if problem:
+        raise ImportFormatError(not_a_url(LABEL, where, profile.name.strip(), profile.url, problem))
+    if url != profile.url:
+        profile = profile.with_changes(endpoint={"url": url})
+    name = one_line(profile.name)
+    if not name:
+        name = one_line(name_from_url(url)) or "Imported connection"
+        notes.append(f"“{name}”: it had no name in the file")
+    if name != profile.name:
+        profile = profile.with_changes(name=name)
+    if changed:
+        notes.append(f"“{profile.name}”: {changed}")
+    folder, said = usable_folder(str(part) for part in (written or profile.folder.split("/")))
+    notes += [f"“{profile.name}”: {text}" for text in said]
+    secrets = [str(s) for s in reader.items(entry.get("secrets"), f"{where}.secrets")]
+    if secrets:
+        notes.append(f"“{profile.name}”: fill in {', '.join(secrets)} (left out when it was exported)")
+    headers = tuple(sorted(_secret_headers(profile)))
+    variables = tuple(sorted(_secret_variables(profile) | {s for s in secrets
+                                                           if any(v == s for v, _ in profile.variables)}))
+    return Imported(mark_secrets(profile, headers, variables), folder, headers, variables)

@@ -12,7 +12,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from wsinspector.core.formats.model import Draft, ImportResult, Reader, finish, load_yaml, message_kind
+from wsinspector.core.formats.model import (
+    Draft,
+    ImportFormatError,
+    ImportResult,
+    Reader,
+    finish,
+    load_yaml,
+    message_kind,
+    one_item,
+)
 
 LABEL = "Postman collection (v3)"
 REQUEST_KIND = "websocket-request"
@@ -83,15 +92,22 @@ def read_definition(data: object, file_name: str) -> list[tuple[str, str]]:
 
 
 def _load(path: Path) -> object:
-    return load_yaml(path.read_text(encoding="utf-8"), f"{LABEL} {path.name}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ImportFormatError(f"{LABEL} {path.name}: not UTF-8 text") from None
+    return load_yaml(text, f"{LABEL} {path.name}")
 
 
 def _messages(request_path: Path, data: object) -> list[tuple[str, object]]:
     folder = data.get("messages") if isinstance(data, Mapping) else None
     if not isinstance(folder, str):
         return []
-    directory = (request_path.parent / folder).resolve()
-    if not directory.is_dir():
+    try:
+        directory = (request_path.parent / folder).resolve()
+        if not directory.is_dir():
+            return []
+    except (OSError, ValueError):  # a path no file system has (a NUL in it), a loop of links
         return []
     return [(p.name, _load(p)) for p in sorted(directory.glob(f"*{MESSAGE_SUFFIX}"))]
 
@@ -125,25 +141,28 @@ def _name(directory: Path) -> str:
 def read_directory(root: Path) -> ImportResult:
     """Every WebSocket request of a collection folder (and its subfolders), with the folders' variables."""
     drafts_results: list[ImportResult] = []
+    errors: list[str] = []
     others = 0
     for path in sorted(root.rglob(f"*{REQUEST_SUFFIX}")):
         relative = path.parent.relative_to(root)
         if ".resources" in relative.parts:
             continue
-        data = _load(path)
-        if not isinstance(data, Mapping) or data.get("$kind") != REQUEST_KIND:
-            others += 1
-            continue
-        variables: list[tuple[str, str]] = []
-        folder: list[str] = []
-        directory = root
-        for part in ("", *relative.parts):
-            directory = directory / part if part else directory
-            variables += _variables(directory)
-            folder.append(_name(directory))
-        drafts_results.append(read_request(data, path.name, _messages(path, data), variables, tuple(folder)))
+        with one_item(errors, f"{LABEL} {path.name}", "the file"):  # named; the other files come in
+            data = _load(path)
+            if not isinstance(data, Mapping) or data.get("$kind") != REQUEST_KIND:
+                others += 1
+                continue
+            variables: list[tuple[str, str]] = []
+            folder: list[str] = []
+            directory = root
+            for part in ("", *relative.parts):
+                directory = directory / part if part else directory
+                variables += _variables(directory)
+                folder.append(_name(directory))
+            drafts_results.append(read_request(data, path.name, _messages(path, data), variables, tuple(folder)))
     notes: list[str] = [w for r in drafts_results for w in r.warnings]
+    errors += [e for r in drafts_results for e in r.errors]
     if others:
         notes.append(f"{others} request{'s' if others > 1 else ''} of other kinds (HTTP, GraphQL, gRPC, ...) left out")
     connections: list[Any] = [c for r in drafts_results for c in r.connections]
-    return ImportResult(LABEL, tuple(connections), tuple(notes))
+    return ImportResult(LABEL, tuple(connections), tuple(notes), tuple(errors))
