@@ -141,3 +141,10 @@ def test_nothing_in_the_product_passes_for_a_pytest_test():
                     isinstance(node, ast.Attribute) and node.attr == "__test__"):
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno} __test__")
     assert not found, "\n".join(found)
+
+
+def test_no_module_grows_past_800_lines():
+    """A module that long holds more than one concern: split it where the concerns part."""
+    long = {str(path.relative_to(ROOT)): n for path in (ROOT / "wsinspector").rglob("*.py")
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > 800}
+    assert not long, long
