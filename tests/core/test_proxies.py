@@ -45,6 +45,8 @@ def test_credentials_come_from_the_url_and_are_never_shown() -> None:
     ("ftp://p:1", "use http:// or socks5://"),
     ("http://p:99999", "the port is not a number"),
     ("http://:8080", "no host"),
+    ("http://[::1", r"not a proxy URL \(Invalid IPv6 URL\)"),
+    ("socks5://[zz]:1", "not a proxy URL"),
 ])
 def test_a_proxy_url_that_cannot_be_used_says_why(text: str, message: str) -> None:
     with pytest.raises(ProfileError, match=message):

@@ -62,7 +62,10 @@ class ProxyChoice:
 def parse_proxy_url(text: str, source: str = "") -> ProxyChoice:
     """``http://[user[:password]@]host[:port]`` or ``socks5://…``; ProfileError says what is wrong."""
     raw = text.strip()
-    parts = urlsplit(raw if "://" in raw else f"http://{raw}")
+    try:
+        parts = urlsplit(raw if "://" in raw else f"http://{raw}")
+    except ValueError as exc:  # an IPv6 address left open, or not one
+        raise ProfileError(f"Proxy {raw!r}{_from(source)}: not a proxy URL ({exc})") from None
     kind = _SCHEMES.get(parts.scheme.lower())
     if kind is None:
         raise ProfileError(f"Proxy {raw!r}{_from(source)}: use http:// or socks5://")
