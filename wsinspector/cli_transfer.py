@@ -27,20 +27,21 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 COMMANDS = ("import", "import-command", "export")
+#: ``core.formats.FORMATS`` by name, spelled out: building the parser must not load every importer (it runs at
+#: every start of the window, before its first paint)
+FORMAT_NAMES = ("auto", "postman", "insomnia", "bruno", "opencollection", "har", "wsinspector", "command")
 #: what the report calls a command line given to import
 COMMAND_SOURCE = "command line"
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from wsinspector.core.formats import FORMATS
-
     importer = sub.add_parser(
         "import", help="add connections from Postman, Insomnia, Bruno, OpenCollection, HAR or exported files",
         description="Add the WebSocket connections of these files (or collection folders) to the saved "
                     "connections. Exit code: 0 all imported, 1 a file could not be imported (the others were), "
                     "2 a usage error or an unusable data folder.")
     importer.add_argument("files", nargs="*", type=Path, metavar="FILE")
-    importer.add_argument("--format", choices=list(FORMATS), default="auto",
+    importer.add_argument("--format", choices=FORMAT_NAMES, default="auto",
                           help="the files' format (default: decided from each file's content and name)")
     importer.add_argument("--command", action="append", default=[], metavar="COMMAND_LINE", dest="command_lines",
                           help="a websocat, wscat or curl command line to import; repeat for more")

@@ -175,3 +175,10 @@ def test_the_report_shows_folders_as_stored(cli: Cli, tmp_path: Path) -> None:
     assert "  + c  ws://h/y\n" in result.stdout
     saved = _saved(data)
     assert (saved["b"].folder, saved["c"].folder) == ("a\u2215b/..", "")  # type: ignore[attr-defined]
+
+
+def test_the_command_line_offers_every_import_format() -> None:
+    from wsinspector.cli_transfer import FORMAT_NAMES
+    from wsinspector.core.formats import FORMATS
+
+    assert tuple(FORMATS) == FORMAT_NAMES
