@@ -189,7 +189,7 @@ def tls_shots(window: MainWindow, context: AppContext, out: Path) -> None:
              "min_version": "1.2"}))
     window.connections.select(profile.id)
     dialog = ProfileDialog(profile, window)
-    dialog.tabs.setCurrentIndex(dialog.tabs.indexOf(dialog.tls_verify.parentWidget()))
+    dialog.tabs.setCurrentWidget(dialog.tls)
     dialog.show()
     QApplication.processEvents()
     settings = out.with_name("tls-settings.png")
