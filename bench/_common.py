@@ -229,13 +229,20 @@ def flood_server(prebuild: Sequence[tuple[int, int, bool]] = ()) -> Iterator[str
     """Start the flood server process (pre-building the given (frames, size, text) floods); yields its base
     ws:// URL. Ask for a flood with :func:`flood_url`."""
     spec = [f"{frames}:{size}:{int(text)}" for frames, size, text in prebuild]
-    proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "flood", *spec],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    with server_process([sys.executable, str(Path(__file__).resolve()), "flood", *spec], "flood server") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def server_process(command: list[str], what: str) -> Iterator[str]:
+    """Run a server process that prints ``PORT <n>`` once it listens on 127.0.0.1 and ends when its standard
+    input closes; yields its ws:// URL, and stops it (killed if it lingers)."""
+    proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().split()
         if len(line) != 2 or line[0] != "PORT":
-            raise RuntimeError(f"flood server did not start: {line!r}")
+            raise RuntimeError(f"the {what} did not start: {line!r}")
         yield f"ws://127.0.0.1:{line[1]}/"
     finally:
         assert proc.stdin is not None

@@ -40,6 +40,7 @@ from _common import (
     percentile,
     qt_app,
     server_frame,
+    server_process,
 )
 
 GOAL_P99_MS = 50.0
@@ -90,23 +91,8 @@ def _serve(rate: int, seconds: float) -> None:
 
 @contextlib.contextmanager
 def paced_server(rate: int, seconds: float) -> Iterator[str]:
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", str(rate), str(seconds)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().split()
-        if len(line) != 2 or line[0] != "PORT":
-            raise RuntimeError(f"the paced server did not start: {line!r}")
-        yield f"ws://127.0.0.1:{line[1]}/"
-    finally:
-        assert proc.stdin is not None
-        with contextlib.suppress(OSError):
-            proc.stdin.close()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with server_process([sys.executable, __file__, "--serve", str(rate), str(seconds)], "paced server") as url:
+        yield url
 
 
 # -- one case: N tabs in the window -------------------------------------------------------------------
