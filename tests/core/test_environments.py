@@ -116,16 +116,6 @@ def test_a_name_given_twice_is_warned_about_naming_both_lines() -> None:
     assert warnings == ["t.env: a is given on line 1 and again on line 3; line 3 wins"]
 
 
-def test_a_dotenv_file_given_to_run_warns_about_a_name_given_twice(tmp_path: Path) -> None:
-    from wsinspector.app.environments import command_line_layers
-    from wsinspector.core.secrets import MemoryKeeper
-
-    (tmp_path / "t.env").write_text("a=1\na=2\n", "utf-8")
-    _, environment, _, warnings = command_line_layers(tmp_path, None, tmp_path / "t.env", MemoryKeeper())
-    assert environment == {"a": "2"}
-    assert warnings == [f"{tmp_path / 't.env'}: a is given on line 1 and again on line 2; line 2 wins"]
-
-
 @pytest.mark.parametrize(("text", "says"), [
     ("A=1\nnot a pair\n", "f.env, line 2: expected NAME=value"),
     ("A=1\n\n9x=2\n", "f.env, line 3: '9x' is not a variable name"),
