@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.net.conftest import Net
-from tests.net.pki import Authority
+from tests.net.pki import Authority, Issued
 from wsinspector.core.events import FailureKind
 
 
@@ -114,10 +114,13 @@ def test_not_verifying_accepts_any_certificate_and_says_so(net: Net, ca: Authori
         assert info.tls is not None and not info.tls.verified
 
 
-def test_a_client_certificate_as_pem_or_pkcs12(net: Net, ca: Authority, tmp_path: Path) -> None:
+def _server_wanting_a_client_certificate(net: Net, ca: Authority, tmp_path: Path,
+                                         name: str) -> tuple[Issued, str, list[Any]]:
+    """A wss:// echo server that asks for a client certificate of a private client CA; the client certificate
+    ``name`` of that CA, the server's URL, and the certificates it was shown."""
     (tmp_path / "clients").mkdir()
     clients = Authority(tmp_path / "clients", "client CA")
-    client = clients.issue("alice", hosts=(), client=True)
+    client = clients.issue(name, hosts=(), client=True)
     seen: list[Any] = []
 
     async def who(ws: Any) -> None:
@@ -126,6 +129,11 @@ def test_a_client_certificate_as_pem_or_pkcs12(net: Net, ca: Authority, tmp_path
             await ws.send(message)
 
     _peer, url = net.websockets_peer(who, ssl=ca.issue("server").server_context(client_ca=clients.cert))
+    return client, url, seen
+
+
+def test_a_client_certificate_as_pem_or_pkcs12(net: Net, ca: Authority, tmp_path: Path) -> None:
+    client, url, seen = _server_wanting_a_client_certificate(net, ca, tmp_path, "alice")
     target = _wss(url)
     refused = net.open_until("failed", target, tls={"ca_file": str(ca.cert)})
     assert refused.opened == []  # the server wants a certificate we did not give
@@ -144,17 +152,7 @@ def test_a_client_certificate_as_pem_or_pkcs12(net: Net, ca: Authority, tmp_path
 def test_a_client_key_or_pkcs12_file_protected_by_a_passphrase(net: Net, ca: Authority, tmp_path: Path) -> None:
     from cryptography.hazmat.primitives import serialization
 
-    (tmp_path / "clients").mkdir()
-    clients = Authority(tmp_path / "clients", "client CA")
-    client = clients.issue("carol", hosts=(), client=True)
-    seen: list[Any] = []
-
-    async def who(ws: Any) -> None:
-        seen.append(ws.transport.get_extra_info("peercert"))
-        async for message in ws:
-            await ws.send(message)
-
-    _peer, url = net.websockets_peer(who, ssl=ca.issue("server").server_context(client_ca=clients.cert))
+    client, url, seen = _server_wanting_a_client_certificate(net, ca, tmp_path, "carol")
     locked = tmp_path / "carol-locked.key"
     locked.write_bytes(client.private_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
