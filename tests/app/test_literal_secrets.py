@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import keyring
 import pytest
 
+from tests.app.stored_files import raw as _raw
+from tests.app.stored_files import start as _start
 from tests.secret_service import secret_service  # noqa: F401  (a fixture)
 from wsinspector.app.context import DB_NAME, AppContext
 from wsinspector.app.secrets import SERVICE
@@ -39,25 +40,6 @@ def _profile() -> ConnectionProfile:
         name="Literal", endpoint=Endpoint(URL), handshake=Handshake(headers=(("X-Trace", "1"),)),
         auth=Auth(login_url=LOGIN_URL, login_headers=(("Authorization", "Basic LOGINHDRSECRET"),
                                                       ("Accept", "application/json"))))
-
-
-def _raw(data_dir: Path) -> bytes:
-    return b"".join(path.read_bytes() for path in data_dir.glob(f"{DB_NAME}*") if path.is_file())
-
-
-@pytest.fixture
-def contexts(qtbot: Any) -> Iterator[list[AppContext]]:
-    made: list[AppContext] = []
-    yield made
-    for context in made:
-        context.shutdown()
-        context.deleteLater()
-
-
-def _start(contexts: list[AppContext], data_dir: Path) -> AppContext:
-    context = AppContext(data_dir, start_echo=False)
-    contexts.append(context)
-    return context
 
 
 @pytest.mark.usefixtures("secret_service")

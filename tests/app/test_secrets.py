@@ -4,13 +4,14 @@ from the environment where no keyring answers, said once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import keyring
 import pytest
 
+from tests.app.stored_files import raw as _raw
+from tests.app.stored_files import start as _start
 from tests.secret_service import secret_service  # noqa: F401  (a fixture)
 from wsinspector.app.context import DB_NAME, AppContext
 from wsinspector.app.secrets import SERVICE
@@ -39,26 +40,6 @@ def _profile() -> ConnectionProfile:
         variables=(("token", TOKEN), ("region", "eu")), secret_variables=("token",),
         tls=Tls(client_cert="/certs/me.p12", passphrase=PASSPHRASE),
         proxy=Proxy(mode=PROXY_HTTP, host="proxy.corp", port=3128, username="ann", password=PROXY_PASSWORD))
-
-
-def _raw(data_dir: Path) -> bytes:
-    """Every byte of the database file and its write-ahead log."""
-    return b"".join(path.read_bytes() for path in data_dir.glob(f"{DB_NAME}*") if path.is_file())
-
-
-@pytest.fixture
-def contexts(qtbot: Any) -> Iterator[list[AppContext]]:
-    made: list[AppContext] = []
-    yield made
-    for context in made:
-        context.shutdown()
-        context.deleteLater()
-
-
-def _start(contexts: list[AppContext], data_dir: Path) -> AppContext:
-    context = AppContext(data_dir, start_echo=False)
-    contexts.append(context)
-    return context
 
 
 def _stop(context: AppContext) -> None:
