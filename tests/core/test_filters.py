@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 from collections.abc import Iterator
@@ -128,7 +129,13 @@ FILTERS = [
 
 
 def filter_id(flt: FrameFilter) -> str:
-    return repr(flt).replace("FrameFilter", "")
+    """The filter's settings, its sets in a fixed order: the same id in every process (a set's order follows the
+    process's hash seed, and the test runner's workers must agree on the ids)."""
+    def shown(value: object) -> str:
+        if isinstance(value, frozenset):
+            return "{" + ",".join(sorted(str(getattr(item, "value", item)) for item in value)) + "}"
+        return repr(value)
+    return "(" + ", ".join(f"{f.name}={shown(getattr(flt, f.name))}" for f in dataclasses.fields(flt)) + ")"
 
 
 @pytest.mark.parametrize("flt", FILTERS, ids=filter_id)
