@@ -4,6 +4,7 @@ code, dependencies, item models."""
 from __future__ import annotations
 
 import ast
+import os
 import re
 import subprocess
 import sys
@@ -148,3 +149,16 @@ def test_no_module_grows_past_800_lines():
     long = {str(path.relative_to(ROOT)): n for path in (ROOT / "wsinspector").rglob("*.py")
             if (n := len(path.read_text(encoding="utf-8").splitlines())) > 800}
     assert not long, long
+
+
+def test_the_suite_collects_the_same_tests_whatever_the_hash_seed():
+    """Each test worker (pytest-xdist) runs with its own hash seed and must collect the same ids in the same
+    order: an id made from a set's repr differs between them and the whole run fails."""
+    def collected(seed: str) -> list[str]:
+        env = {**os.environ, "PYTHONHASHSEED": seed, "QT_QPA_PLATFORM": "offscreen"}
+        result = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:xdist",
+                                 str(ROOT / "tests")], capture_output=True, text=True, env=env, cwd=ROOT)
+        return [line for line in result.stdout.splitlines() if "::" in line]
+
+    first = collected("1")
+    assert first and first == collected("2")
