@@ -388,17 +388,18 @@ def _format_step(step: StepResult) -> str:
 
 def format_summary(result: RunResult) -> str:
     from wsinspector.core.scenario.verdict import format_duration
+    from wsinspector.core.words import counted
 
     totals = result.totals
     verdict = {0: "PASSED", 1: "FAILED"}.get(result.exit_code, "ERROR")
     parts = [f"{totals['passed']} passed", f"{totals['failed']} failed"]
     if totals["error"]:
-        parts.append(f"{totals['error']} error{'s' if totals['error'] > 1 else ''}")
+        parts.append(counted(totals["error"], "error"))
     if totals["skipped"]:
         parts.append(f"{totals['skipped']} skipped")
     closing = "; the connection did not end well" if result.closing else ""
-    return (f"{verdict}: {', '.join(parts)} of {totals['total']} steps in {format_duration(result.duration_s)}"
-            f"{closing}")
+    return (f"{verdict}: {', '.join(parts)} of {counted(totals['total'], 'step')} in "
+            f"{format_duration(result.duration_s)}{closing}")
 
 
 def _with_environment(args: argparse.Namespace, test: Scenario,

@@ -526,7 +526,10 @@ class MainWindow(QMainWindow):
             return False
         self.tests_view.set_new_test(made.test, made.origin, made.secrets)
         self.tabs.setCurrentWidget(self.tests_page)
-        self.statusBar().showMessage(f"Made a test of {len(made.test.steps)} steps from {made.origin}", 8000)
+        from wsinspector.core.words import counted  # noqa: PLC0415  (with the pages)
+
+        self.statusBar().showMessage(f"Made a test of {counted(len(made.test.steps), 'step')} from {made.origin}",
+                                     8000)
         return self.tests_view.save_as(path)
 
     # -- sessions: open, export, import ---------------------------------------------------------------

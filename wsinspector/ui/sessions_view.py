@@ -29,10 +29,11 @@ from wsinspector.core.frames import describe_close_code
 from wsinspector.core.payloads import human_size
 from wsinspector.core.retention import Retention
 from wsinspector.core.store import SessionRecord
+from wsinspector.core.words import counted
 from wsinspector.ui.table_model import ColumnsModel, Index
 
 COLUMNS = ("Name", "Status", "Started", "Ended", "Duration", "URL", "Frames ↓", "Frames ↑", "Bytes ↓", "Bytes ↑",
-           "Close", "Note")
+           "Close", "Reason", "Note")
 
 
 def format_started(wall: float) -> str:
@@ -97,6 +98,7 @@ class SessionsModel(ColumnsModel):
                 human_size(record.bytes_in),
                 human_size(record.bytes_out),
                 describe_close_code(record.close_code) if record.close_code is not None else "",
+                record.close_reason.replace("\n", " "),  # why it closed, or why it failed
                 record.note.replace("\n", " "),
             )[col]
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -267,7 +269,7 @@ class SessionsView(QWidget):
         answer = QMessageBox.question(
             self, "Delete session",
             f"Delete the session “{record.name}” of {format_started(record.started_wall)} with its "
-            f"{record.frame_count:,} frames? This cannot be undone.",
+            f"{counted(record.frame_count, 'frame')}? This cannot be undone.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
         if answer == QMessageBox.StandardButton.Yes:
             self._controller.delete(record.id)
