@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     from wsinspector import cli_transfer
 
     cli_transfer.add_parsers(sub)
+    from wsinspector import cli_handshake
+
+    cli_handshake.add_parser(sub)
     opener = sub.add_parser("open", help="open files in the window (the same as giving them without a command)")
     opener.add_argument("files", nargs="+", type=Path, metavar="FILE")
     return parser
@@ -107,6 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from wsinspector.cli_defaults import print_defaults
 
         return print_defaults(getattr(args, "data_dir", None), args.json)
+    if args.command == "handshake":
+        from wsinspector.cli_handshake import print_handshake
+
+        return print_handshake(args)
     if args.command in ("import", "import-command", "export"):
         from wsinspector import cli_transfer
 
