@@ -124,7 +124,8 @@ def test_stats_stay_right_as_data_comes_and_the_window_slides(qtbot: Any, graph:
 
 
 def test_many_small_appends_make_few_redraws(qtbot: Any, graph: LatencyGraph) -> None:
-    wait_redraw(qtbot, graph)  # the one after showing
+    # the one after showing (it may have come already, while the window was being exposed)
+    qtbot.waitUntil(lambda: graph.redraw_count >= 1, timeout=WAIT_MS)
     start = graph.redraw_count
     calls = 1000
     app = QApplication.instance()
@@ -301,7 +302,13 @@ def test_the_rtt_line_breaks_at_an_outage(qtbot: Any, graph: LatencyGraph) -> No
     graph.add_marker(19.9, "reconnect", "back")
     graph.add_rtts(after, np.full(len(after), 30.0))
     graph.add_rtts([60.0], [12.0])  # a long silence with no marker breaks it too
+    for t_s in (*before, 5.1, *after):  # the rates fall to zero as the link closes, and start again after it
+        graph.add_rates(t_s, 0.0 if t_s == 5.1 else 2.0, 2.0, 100.0, 100.0)
     wait_redraw(qtbot, graph)
+    rates_x, rates_y = graph.frames_in_curve.getData()
+    assert np.flatnonzero(np.isnan(rates_y)).tolist() == [len(before) + 1]  # no ramp from 0 across the outage
+    assert (rates_x[len(before)], rates_y[len(before)]) == (5.1, 0.0)
+    assert graph.frames_in_curve.opts["connect"] == "finite"
     x, y = graph.rtt_curve.getData()
     assert graph.rtt_curve.opts["connect"] == "finite"  # a NaN is a gap in the line, not a point
     gaps = np.flatnonzero(np.isnan(y)).tolist()
@@ -329,7 +336,7 @@ def test_axes_say_their_units_plainly_and_the_legend_covers_no_data(qtbot: Any, 
             graph.rates_plot.getAxis("bottom")]
     labels = [axis.labelString() for axis in axes]
     texts = " ".join(labels)
-    assert not any(axis.autoSIPrefix for axis in axes)  # values are drawn as they are
+    assert all(axis.autoSIPrefixScale == 1.0 for axis in axes)  # values are drawn as they are, not x1000
     assert "RTT (ms)" in texts and "frames/s" in texts and "KiB/s" in texts and "(s)" in texts
     assert "µ" not in texts and "(x" not in texts and "(ks)" not in texts and "(M" not in texts
     legend = graph.legend.sceneBoundingRect()

@@ -26,6 +26,8 @@ from wsinspector.core.session import Session
 from wsinspector.core.words import counted
 from wsinspector.ui.qtext import set_plain_text
 
+#: the most lines of a refused answer's body shown without scrolling
+_BODY_LINES = 4
 _NONE_YET = "No handshake yet: connect, and the request and the server's answer show here."
 _NONE_STORED = "This session kept no handshake (it was recorded by an older version, or never sent its request)."
 
@@ -34,7 +36,10 @@ def _table(name: str) -> QTableWidget:
     table = QTableWidget(0, 2)
     table.setObjectName(name)
     table.setHorizontalHeaderLabels(["Header", "Value"])
-    table.verticalHeader().hide()
+    rows = table.verticalHeader()  # no row numbers; rows of one text-sized height
+    rows.hide()
+    rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    rows.setDefaultSectionSize(table.fontMetrics().height() + 6)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setWordWrap(False)
@@ -94,7 +99,6 @@ class HandshakeView(QWidget):
         self.body.setObjectName("handshakeBody")
         self.body.setReadOnly(True)
         self.body.setFont(fixed)
-        self.body.setMaximumHeight(90)
 
         sides = QSplitter(Qt.Orientation.Horizontal)
         for title, line, table in (("Request we sent", self.request_line, self.request_table),
@@ -178,7 +182,11 @@ class HandshakeView(QWidget):
         more = f"the first {len(shown.body)} of {counted(size, 'byte')}" if size > len(shown.body) else \
             counted(size, "byte")
         self.body_label.setText(f"<b>Body of the answer</b> ({more})")
-        set_plain_text(self.body, shown.body.decode("utf-8", "backslashreplace"))
+        text = shown.body.decode("utf-8", "backslashreplace")
+        set_plain_text(self.body, text)
+        lines = min(_BODY_LINES, text.count("\n") + 1)  # a reason is often a line or two
+        margins = 2 * (self.body.frameWidth() + int(self.body.document().documentMargin())) + 6
+        self.body.setFixedHeight(self.body.fontMetrics().lineSpacing() * lines + margins)
         self.body_label.show()
         self.body.show()
 

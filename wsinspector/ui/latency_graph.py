@@ -88,22 +88,27 @@ class _Columns:
         return float(self._data[index][self.size - 1])
 
 
-def broken_at_outages(t: np.ndarray, v: np.ndarray, outages: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
-    """The samples with a NaN between two of them where the link was out (a disconnect or a heartbeat timeout
-    between them, or a silence far longer than the usual spacing): drawn with ``connect="finite"``, the line
-    stops there instead of bridging the outage."""
+def outage_cuts(t: np.ndarray, outages: Sequence[float]) -> np.ndarray:
+    """Where a line through the samples at times ``t`` must stop: the indices of the samples after a disconnect
+    or a heartbeat timeout (``outages``), or after a silence far longer than the usual spacing."""
     n = len(t)
     if n < 2:
-        return t, v
-    cuts = [np.searchsorted(t, np.asarray(outages, dtype=np.float64), side="right")] if len(outages) else []
+        return np.empty(0, dtype=np.intp)
     spacing = np.diff(t)
     limit = max(OUTAGE_MIN_S, GAP_FACTOR * float(np.median(spacing)))
-    cuts.append(np.flatnonzero(spacing > limit) + 1)
-    at = np.unique(np.concatenate(cuts)) if cuts else np.empty(0, dtype=np.intp)
-    at = at[(at > 0) & (at < n)]
-    if not len(at):
+    cuts = [np.flatnonzero(spacing > limit) + 1]
+    if len(outages):
+        cuts.append(np.searchsorted(t, np.asarray(outages, dtype=np.float64), side="right"))
+    at = np.unique(np.concatenate(cuts))
+    return at[(at > 0) & (at < n)]
+
+
+def broken(t: np.ndarray, v: np.ndarray, cuts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The samples with a NaN before each cut: drawn with ``connect="finite"``, the line stops there instead of
+    bridging the outage."""
+    if not len(cuts):
         return t, v
-    return np.insert(t, at, t[at - 1]), np.insert(v, at, np.nan)
+    return np.insert(t, cuts, t[cuts - 1]), np.insert(v, cuts, np.nan)
 
 
 class _Marker(pg.InfiniteLine):
@@ -289,7 +294,9 @@ class LatencyGraph(QWidget):
             for name in ("left", "right", "bottom"):
                 # no third tick level: its dense grid lines cost more to paint than everything else together
                 plot.getAxis(name).setStyle(maxTickLevel=1)
-                # the labels name their units; values are never rescaled ("x1e-3", "(mms)")
+                # the labels name their units; values are never rescaled ("x0.001", "(mms)"). In that order:
+                # turning the prefix off keeps the scale of that moment (x1000 for a unitless axis's 0..1)
+                plot.getAxis(name).setSIPrefixEnableRanges(())
                 plot.getAxis(name).enableAutoSIPrefix(False)
             plot.getAxis("left").setWidth(AXIS_WIDTH)
             plot.getAxis("right").setWidth(AXIS_WIDTH)
@@ -435,11 +442,13 @@ class LatencyGraph(QWidget):
             self._data_dirty = False
             rtts = self._rtts.columns
             outages = [m.value() for m in self._markers if m.kind in OUTAGE_KINDS]
-            self.rtt_curve.setData(*broken_at_outages(rtts.column(0), rtts.column(1), outages), connect="finite")
+            rtt_t = rtts.column(0)
+            self.rtt_curve.setData(*broken(rtt_t, rtts.column(1), outage_cuts(rtt_t, outages)), connect="finite")
             rt = self._rates.column(0)
+            cuts = outage_cuts(rt, outages)  # the rates fall to zero at a disconnect, and start again after it
             for index, curve in enumerate((self.frames_in_curve, self.frames_out_curve,
                                            self.bytes_in_curve, self.bytes_out_curve), start=1):
-                curve.setData(rt, self._rates.column(index))
+                curve.setData(*broken(rt, self._rates.column(index), cuts), connect="finite")
         if self.follow_box.isChecked():
             self._follow()
         self._update_label()

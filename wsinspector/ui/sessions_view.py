@@ -32,8 +32,8 @@ from wsinspector.core.store import SessionRecord
 from wsinspector.core.words import counted
 from wsinspector.ui.table_model import ColumnsModel, Index
 
-COLUMNS = ("Name", "Status", "Started", "Ended", "Duration", "URL", "Frames ↓", "Frames ↑", "Bytes ↓", "Bytes ↑",
-           "Close", "Reason", "Note")
+COLUMNS = ("Name", "Status", "Reason", "Started", "Ended", "Duration", "URL", "Frames ↓", "Frames ↑", "Bytes ↓", "Bytes ↑",
+           "Close", "Note")
 
 
 def format_started(wall: float) -> str:
@@ -89,6 +89,7 @@ class SessionsModel(ColumnsModel):
             return (
                 record.name,
                 record.status,
+                record.close_reason.replace("\n", " "),  # why it failed, or why it closed
                 format_started(record.started_wall),
                 format_ended(record),
                 format_duration(record.duration_s),
@@ -98,7 +99,6 @@ class SessionsModel(ColumnsModel):
                 human_size(record.bytes_in),
                 human_size(record.bytes_out),
                 describe_close_code(record.close_code) if record.close_code is not None else "",
-                record.close_reason.replace("\n", " "),  # why it closed, or why it failed
                 record.note.replace("\n", " "),
             )[col]
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -108,7 +108,7 @@ class SessionsModel(ColumnsModel):
             if record.replay_of:
                 tip += f"\nReplay of the test {record.replay_of}"
             return tip + (f"\n\n{record.note}" if record.note else "")
-        if role == Qt.ItemDataRole.TextAlignmentRole and 6 <= col <= 9:
+        if role == Qt.ItemDataRole.TextAlignmentRole and 7 <= col <= 10:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
@@ -141,7 +141,7 @@ class SessionsView(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in enumerate((170, 80, 140, 140, 70, 220, 70, 70, 80, 80, 150)):
+        for col, width in enumerate((170, 70, 200, 140, 70, 70, 220, 70, 70, 80, 80, 150)):
             self.table.setColumnWidth(col, width)
         self.table.doubleClicked.connect(lambda index: self._open_row(index.row()))
 
