@@ -110,15 +110,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from wsinspector.cli_defaults import print_defaults
 
         return print_defaults(getattr(args, "data_dir", None), args.json)
-    if args.command == "handshake":
-        from wsinspector.cli_handshake import print_handshake
-
-        return print_handshake(args)
-    if args.command in ("import", "import-command", "export"):
-        from wsinspector import cli_transfer
+    if args.command in ("import", "import-command", "export", "handshake"):
+        from wsinspector import cli_handshake, cli_transfer
 
         runner = {"import": cli_transfer.run_import, "import-command": cli_transfer.run_import_command,
-                  "export": cli_transfer.run_export}[args.command]
+                  "export": cli_transfer.run_export, "handshake": cli_handshake.print_handshake}[args.command]
         return runner(args)
     from wsinspector.ui.launch import run_gui
 

@@ -32,8 +32,8 @@ from wsinspector.core.store import SessionRecord
 from wsinspector.core.words import counted
 from wsinspector.ui.table_model import ColumnsModel, Index
 
-COLUMNS = ("Name", "Status", "Reason", "Started", "Ended", "Duration", "URL", "Frames ↓", "Frames ↑", "Bytes ↓", "Bytes ↑",
-           "Close", "Note")
+COLUMNS = ("Name", "Status", "Reason", "Started", "Ended", "Duration", "URL", "Frames ↓", "Frames ↑", "Bytes ↓",
+           "Bytes ↑", "Close", "Note")
 
 
 def format_started(wall: float) -> str:
