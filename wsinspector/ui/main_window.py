@@ -280,12 +280,15 @@ class MainWindow(QMainWindow):
     @Slot(str, list)
     def _on_secrets_lifted(self, name: str, variables: list[str]) -> None:
         """Say once per run that secrets typed into a URL or a login header became secret variables."""
+        from wsinspector.core.words import plural  # noqa: PLC0415  (with the pages)
+
+        kept_as = plural(len(variables), "secret variable")
         if self._told_lifted:
-            self.statusBar().showMessage(f"“{name}”: {', '.join(variables)} kept as secret variables", 8000)
+            self.statusBar().showMessage(f"“{name}”: {', '.join(variables)} kept as {kept_as}", 8000)
             return
         self._told_lifted = True
         self.banner.show_message(
-            f"“{name}”: the secrets written in its URL or login request now live in the secret variables "
+            f"“{name}”: the secrets written in its URL or login request now live in the {kept_as} "
             f"{', '.join(variables)}, kept in {self.context.secrets.where}; the URL reads {{{{{variables[0]}}}}} "
             "in their place and connecting sends the same values.", "info")
 
