@@ -126,18 +126,7 @@ class InspectorPage(QWidget):
         self.composer.variables = lambda: self.session.variables
         self.filter_bar = FilterBar()
         self._build_row_tools()
-        self.viewing_label = QLabel()
-        self.viewing_label.setObjectName("viewingLabel")
-        self.back_to_live = QPushButton("Back to live")
-        self.back_to_live.setObjectName("backToLive")
-        self.viewing_bar = QWidget()
-        self.viewing_bar.setObjectName("viewingBar")
-        self.viewing_bar.setStyleSheet("#viewingBar { background: #eef2f7; border-radius: 4px; }")
-        viewing_layout = QHBoxLayout(self.viewing_bar)
-        viewing_layout.setContentsMargins(8, 2, 4, 2)
-        viewing_layout.addWidget(self.viewing_label, 1)
-        viewing_layout.addWidget(self.back_to_live)
-        self.viewing_bar.hide()
+        self._build_viewing_bar()
         # the status bar's counters of what the timeline shows; the window places them
         self.rates, self.counts = QLabel(), QLabel()
         self.rates.setObjectName("frameRates")
@@ -167,6 +156,21 @@ class InspectorPage(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.info)
         layout.addWidget(split, 1)
+
+    def _build_viewing_bar(self) -> None:
+        """What says a stored session is shown, with Back to live."""
+        self.viewing_label = QLabel()
+        self.viewing_label.setObjectName("viewingLabel")
+        self.back_to_live = QPushButton("Back to live")
+        self.back_to_live.setObjectName("backToLive")
+        self.viewing_bar = QWidget()
+        self.viewing_bar.setObjectName("viewingBar")
+        self.viewing_bar.setStyleSheet("#viewingBar { background: #eef2f7; border-radius: 4px; }")
+        viewing_layout = QHBoxLayout(self.viewing_bar)
+        viewing_layout.setContentsMargins(8, 2, 4, 2)
+        viewing_layout.addWidget(self.viewing_label, 1)
+        viewing_layout.addWidget(self.back_to_live)
+        self.viewing_bar.hide()
 
     def _build_row_tools(self) -> None:
         """The bar above the timeline (frames or messages, pause, clear, follow) and the actions on its rows."""

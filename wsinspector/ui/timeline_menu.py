@@ -155,8 +155,15 @@ class TimelineMenu(QObject):
                     menu.addSeparator()
                 menu.addActions(self._groups[group])
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        # the shortcuts work whatever the menu showed: each action checks its rows when used, and says why not
+        menu.aboutToHide.connect(self._enable_all)
         self.menu = menu
         menu.popup(self._view.viewport().mapToGlobal(pos))
+
+    def _enable_all(self) -> None:
+        for actions in self._groups.values():
+            for action in actions:
+                action.setEnabled(True)
 
     # -- the actions -------------------------------------------------------------------------------------
 
