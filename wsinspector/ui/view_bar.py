@@ -47,9 +47,9 @@ class ViewBar(QWidget):
         group.setExclusive(True)
         group.addButton(self.frames_button)
         group.addButton(self.messages_button)
-        self.pause_button = _tool("⏸ Pause", "pauseView", PAUSE_TIP, checkable=True)
+        self.pause_button = _tool("Pause", "pauseView", PAUSE_TIP, checkable=True)
         self.clear_button = _tool("Clear view", "clearView", CLEAR_TIP)
-        self.follow_button = _tool("⤓ Follow", "followButton",
+        self.follow_button = _tool("Follow", "followButton",
                                    "Keep the newest row in view (End). Selecting a row stops following.",
                                    checkable=True)
         self.follow_button.setChecked(view.following)
@@ -94,7 +94,7 @@ class ViewBar(QWidget):
         if self.paused:
             self.pause_button.blockSignals(True)
             self.pause_button.setChecked(False)
-            self.pause_button.setText("⏸ Pause")
+            self.pause_button.setText("Pause")
             self.pause_button.blockSignals(False)
         self._model.set_messages(self.messages_button.isChecked())
         self._show_status()
@@ -115,7 +115,7 @@ class ViewBar(QWidget):
         self.changed.emit()
 
     def _on_pause_toggled(self, paused: bool) -> None:
-        self.pause_button.setText("▶ Resume" if paused else "⏸ Pause")
+        self.pause_button.setText("Resume" if paused else "Pause")
         if not paused:
             source = self._model.source
             self._pending = 0
