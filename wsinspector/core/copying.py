@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -14,6 +15,7 @@ from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.model import header
 from wsinspector.core.payloads import PayloadError, decode_text, pretty_json
 from wsinspector.core.session import Session
+from wsinspector.core.session.messages import MessageStream
 
 
 class CopyError(ValueError):
@@ -119,3 +121,28 @@ def json_line(session: Session, item: Item) -> str:
 
 def json_lines(session: Session, items: list[Item]) -> str:
     return "".join(json_line(session, item) + "\n" for item in items)
+
+
+def session_lines(session: Session, whole_messages: bool = True) -> Iterator[str]:
+    """Every row of a session as JSON Lines, read front to back in pages: each frame, or with
+    ``whole_messages`` each message (fragments folded, in the order the messages completed) and each control
+    frame. A damaged frame is a line of its own and drops the message under way in its direction."""
+    stream = MessageStream()
+    sizes: dict[int, int] = {}
+    for frame in session.frames(0, len(session) - 1):
+        if session.starts_segment(frame.seq):
+            stream.reset()
+        if not whole_messages or frame.damaged or frame.opcode.is_control:
+            if frame.damaged:
+                stream.assemblers[frame.direction].reset()
+            opcode = frame.opcode
+            if opcode is Opcode.CONTINUATION and not frame.damaged:
+                opcode = session.data_opcode(frame.seq)
+            yield json_line(session, Item(frame.seq, frame.direction, opcode, frame.payload, 1, frame.size))
+            continue
+        sizes[frame.seq] = frame.size
+        message = stream.feed(frame.direction, frame.opcode, frame.fin, frame.seq, frame.payload)
+        if message is not None:
+            wire = sum(sizes.pop(seq, 0) for seq in message.seqs)
+            yield json_line(session, Item(message.first_seq, message.direction, message.opcode, message.payload,
+                                          message.frame_count, wire))
