@@ -406,3 +406,22 @@ def test_disk_full_is_reported_and_what_was_saved_before_stays_readable(
     more = varied_rows(5, first=seq)
     store.append_frames(session_id, more)
     assert store.read_frames(session_id, 0, seq + 10) == saved + more
+
+
+def test_header_runs_read_the_header_columns_alone(open_store: OpenStore, db_path: Path) -> None:
+    """The headers of any range, chunk by chunk, as the readers see them."""
+    from itertools import pairwise
+
+    from wsinspector.core.model import header
+
+    store = open_store(db_path)
+    session_id = new_session(store)
+    rows = varied_rows(9000)
+    store.append_frames(session_id, rows)
+    runs = list(store.header_runs(session_id, 4000, 8200))
+    assert len(runs) > 1 and runs[0][0] == 4000
+    # one run a chunk, each starting where the one before ended
+    assert all(first == before + len(run) for (before, run), (first, _) in pairwise(runs))
+    headers = [h for _, run in runs for h in run]
+    assert headers == [row[2] & header.HEADER_BITS for row in rows[4000:8201]]
+    assert list(store.header_runs(session_id, 10, 9)) == []

@@ -14,8 +14,15 @@ from PySide6.QtGui import QGuiApplication
 
 from tests.peers import QtPeer, WebsocketsPeer
 from tests.ui.helpers import WAIT_MS, all_rows, cell, click, close_connection, connect, select_row, wait_rows
-from tests.ui.helpers_rows import header_menu, press
-from tests.ui.helpers_sessions import FloodPeer, open_stored, select_peer, wait_total
+from tests.ui.helpers_rows import header_menu, press, row_menu_items
+from tests.ui.helpers_sessions import (
+    FloodPeer,
+    open_stored,
+    select_peer,
+    type_search,
+    wait_filter_settled,
+    wait_total,
+)
 from wsinspector.ui.main_window import MainWindow
 from wsinspector.ui.timeline import COL_GAP, COL_SIZE, COL_WALL
 
@@ -60,8 +67,19 @@ def test_the_message_view_folds_a_fragmented_message(
     press(qtbot, window, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
     assert QGuiApplication.clipboard().text() == TEXT[::-1]
 
+    # a filter applies to the messages' rows, and keeps applying to new ones
+    type_search(qtbot, window, "abc")
+    wait_filter_settled(qtbot, window)
+    assert [r["preview"] for r in all_rows(window)] == [TEXT]  # the match is in its first frame
+    peer.send_text_to_all("abc again")
+    qtbot.waitUntil(lambda: page.model.rowCount() == 2, timeout=WAIT_MS)
+    assert [r["opcode"] for r in all_rows(window)] == ["text · 3 frames", "text"]
+    qtmodeltester.check(page.model)
+    type_search(qtbot, window, "")
+    wait_filter_settled(qtbot, window)
+
     click(qtbot, page.view_bar.frames_button)
-    assert len(wait_rows(qtbot, window, 7)) == 7
+    assert len(wait_rows(qtbot, window, 8)) == 8
     close_connection(qtbot, window)
 
 
@@ -89,6 +107,10 @@ def test_the_message_view_of_a_stored_session(
     assert [r["opcode"] for r in rows[2:]] == ["close", "close"]
     select_row(qtbot, window, 0)
     assert page.detail.text.toPlainText() == TEXT
+    # a stored session's tab is read-only: nothing to resend or edit from it, copying works
+    items = row_menu_items(qtbot, window, 0)
+    assert items["Resend [Ctrl+R]"] is False and items["Edit and resend… [Ctrl+E]"] is False
+    assert items["Copy as text [Ctrl+C]"] is True
 
 
 def test_time_of_day_and_gap_columns(qtbot: Any, window: MainWindow, qt_peer: Callable[..., QtPeer]) -> None:

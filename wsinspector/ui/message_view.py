@@ -74,8 +74,7 @@ class MessageRows:
         """The seqs of ``rows`` (ascending) that start a row."""
         import numpy as np  # noqa: PLC0415  (numpy on first use, not at start-up)
 
-        both = np.intersect1d(np.frombuffer(rows, dtype=np.int64) if rows else np.empty(0, np.int64),
-                              np.frombuffer(self.starts, dtype=np.int64) if self.starts else np.empty(0, np.int64),
+        both = np.intersect1d(np.asarray(rows, dtype=np.int64), np.asarray(self.starts, dtype=np.int64),
                               assume_unique=True)
         return array("q", both.astype(np.int64).tobytes())
 
