@@ -466,6 +466,7 @@ class TimelineView(QTableView):
         menu = QMenu(self)
         menu.setObjectName("timelineColumnsMenu")
         menu.setToolTipsVisible(True)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         for action in self.column_actions():
             action.setParent(menu)
             menu.addAction(action)
