@@ -164,8 +164,12 @@ def test_pause_resume_and_clear_while_a_server_pushes(qtbot: Any, window: MainWi
         assert bar.status.text() == ""
 
         assert "recording keeps every frame" in bar.clear_button.toolTip()
+        select_row(qtbot, window, 79)
+        assert page.detail.text.toPlainText() == "pushed 79"
         click(qtbot, bar.clear_button)
         assert page.model.rowCount() == 0
+        assert page.detail.text.toPlainText() == ""  # what it showed is no longer in the view
+        assert page.detail.summary.text() == "Select a frame to see its details"
         assert bar.status.text() == "Cleared: showing from #80 on"
         peer.push(5)
         wait_total(qtbot, window, 85)

@@ -232,6 +232,7 @@ class InspectorPage(QWidget):
         actions.detail_requested.connect(self.reveal_detail)
         actions.status.connect(lambda message: self.status_message.emit(message, 5000))
         self.view_bar.changed.connect(self._update_counts)
+        self.view_bar.cleared.connect(lambda: self.detail.show_frame(None, None))
         QShortcut(QKeySequence("F3"), self, self.filter_bar.next.click)
         QShortcut(QKeySequence("Shift+F3"), self, self.filter_bar.previous.click)
         QShortcut(QKeySequence.StandardKey.Find, self, self.filter_bar.search.setFocus)

@@ -30,9 +30,11 @@ def _tool(text: str, name: str, tip: str, checkable: bool = False) -> QToolButto
 class ViewBar(QWidget):
     """Signals:
     changed(): what the view shows changed (paused, resumed, cleared, frames or messages)
+    cleared(): the view was emptied (the frame the detail pane shows is no longer in it)
     """
 
     changed = Signal()
+    cleared = Signal()
 
     def __init__(self, model: TimelineModel, view: TimelineView, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -112,6 +114,7 @@ class ViewBar(QWidget):
         self._pending = 0
         self._model.clear_view(len(source))
         self._show_status()
+        self.cleared.emit()
         self.changed.emit()
 
     def _on_pause_toggled(self, paused: bool) -> None:
