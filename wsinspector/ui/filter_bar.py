@@ -140,6 +140,17 @@ class FilterBar(QWidget):
             self._applied = flt
             self.filter_changed.emit(flt)
 
+    @Slot(object)
+    def show_only_direction(self, direction: Direction) -> None:
+        """Narrow the filter to one direction (the timeline's row actions)."""
+        self.direction.setCurrentText("In ↓" if direction is Direction.IN else "Out ↑")
+
+    @Slot(str)
+    def show_only_opcode(self, choice: str) -> None:
+        """Narrow the filter to one opcode choice ("Text", "Ping"...)."""
+        if self.opcode.findText(choice) >= 0:
+            self.opcode.setCurrentText(choice)
+
     def reset(self) -> None:
         """Back to showing everything, without emitting (a new source starts unfiltered)."""
         for widget in (self.direction, self.opcode, self.regex, self.case, self.only_matches):

@@ -37,6 +37,8 @@ from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.filter_bar import FilterBar
 from wsinspector.ui.sessions_view import format_started
 from wsinspector.ui.timeline import TimelineModel, TimelineView
+from wsinspector.ui.timeline_menu import TimelineMenu, send_again
+from wsinspector.ui.view_bar import ViewBar
 
 STATE_STYLE = {
     ConnectionState.CLOSED: ("Closed", "#6b6b6b"),
@@ -123,6 +125,40 @@ class InspectorPage(QWidget):
         self.composer = Composer()
         self.composer.variables = lambda: self.session.variables
         self.filter_bar = FilterBar()
+        self._build_row_tools()
+        self._build_viewing_bar()
+        # the status bar's counters of what the timeline shows; the window places them
+        self.rates, self.counts = QLabel(), QLabel()
+        self.rates.setObjectName("frameRates")
+        self.counts.setObjectName("frameCounts")
+
+        timeline_box = QWidget()
+        timeline_layout = QVBoxLayout(timeline_box)
+        timeline_layout.setContentsMargins(0, 0, 0, 0)
+        timeline_layout.setSpacing(3)
+        timeline_layout.addWidget(self.viewing_bar)
+        timeline_layout.addWidget(self.filter_bar)
+        timeline_layout.addWidget(self.view_bar)
+        timeline_layout.addWidget(self.timeline, 1)
+        bar = QHBoxLayout()
+        for widget, stretch in ((self.profile_name, 0), (self.environment_label, 0), (self.url, 1),
+                                (self.url_modified, 0), (self.save_url_button, 0), (self.revert_url_button, 0),
+                                (self.state_label, 0), (self.recording_label, 0), (self.tls_off, 0),
+                                (self.certificate_button, 0), (self.edit_button, 0), (self.connect_button, 0)):
+            bar.addWidget(widget, stretch)
+        self.split = split = QSplitter(Qt.Orientation.Vertical)
+        for index, (widget, stretch) in enumerate(((timeline_box, 5), (self.detail, 3), (self.composer, 2))):
+            split.addWidget(widget)
+            split.setStretchFactor(index, stretch)
+        split.setSizes([380, 280, 140])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.info)
+        layout.addWidget(split, 1)
+
+    def _build_viewing_bar(self) -> None:
+        """What says a stored session is shown, with Back to live."""
         self.viewing_label = QLabel()
         self.viewing_label.setObjectName("viewingLabel")
         self.back_to_live = QPushButton("Back to live")
@@ -135,34 +171,11 @@ class InspectorPage(QWidget):
         viewing_layout.addWidget(self.viewing_label, 1)
         viewing_layout.addWidget(self.back_to_live)
         self.viewing_bar.hide()
-        # the status bar's counters of what the timeline shows; the window places them
-        self.rates, self.counts = QLabel(), QLabel()
-        self.rates.setObjectName("frameRates")
-        self.counts.setObjectName("frameCounts")
 
-        timeline_box = QWidget()
-        timeline_layout = QVBoxLayout(timeline_box)
-        timeline_layout.setContentsMargins(0, 0, 0, 0)
-        timeline_layout.setSpacing(3)
-        timeline_layout.addWidget(self.viewing_bar)
-        timeline_layout.addWidget(self.filter_bar)
-        timeline_layout.addWidget(self.timeline, 1)
-        bar = QHBoxLayout()
-        for widget, stretch in ((self.profile_name, 0), (self.environment_label, 0), (self.url, 1),
-                                (self.url_modified, 0), (self.save_url_button, 0), (self.revert_url_button, 0),
-                                (self.state_label, 0), (self.recording_label, 0), (self.tls_off, 0),
-                                (self.certificate_button, 0), (self.edit_button, 0), (self.connect_button, 0)):
-            bar.addWidget(widget, stretch)
-        split = QSplitter(Qt.Orientation.Vertical)
-        for index, (widget, stretch) in enumerate(((timeline_box, 5), (self.detail, 3), (self.composer, 2))):
-            split.addWidget(widget)
-            split.setStretchFactor(index, stretch)
-        split.setSizes([380, 280, 140])
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 0, 0, 0)
-        layout.addLayout(bar)
-        layout.addWidget(self.info)
-        layout.addWidget(split, 1)
+    def _build_row_tools(self) -> None:
+        """The bar above the timeline (frames or messages, pause, clear, follow) and the actions on its rows."""
+        self.view_bar = ViewBar(self.model, self.timeline)
+        self.row_actions = TimelineMenu(self.timeline, self.model, self._can_resend, lambda: not self.stored_only)
 
     def _build_url_edit_widgets(self) -> None:
         """What shows that the URL field differs from the saved connection's, and Save / Revert."""
@@ -211,6 +224,15 @@ class InspectorPage(QWidget):
         self.filter_bar.find_requested.connect(self.find)
         self.filter_bar.jump_requested.connect(self.jump_to)
         self.filter_bar.cancel.clicked.connect(self.cancel_filter)
+        actions = self.row_actions
+        actions.resend_requested.connect(lambda items: send_again(self.session, items))
+        actions.edit_requested.connect(composer.load_message)
+        actions.filter_direction_requested.connect(self.filter_bar.show_only_direction)
+        actions.filter_opcode_requested.connect(self.filter_bar.show_only_opcode)
+        actions.detail_requested.connect(self.reveal_detail)
+        actions.status.connect(lambda message: self.status_message.emit(message, 5000))
+        self.view_bar.changed.connect(self._update_counts)
+        self.view_bar.cleared.connect(lambda: self.detail.show_frame(None, None))
         QShortcut(QKeySequence("F3"), self, self.filter_bar.next.click)
         QShortcut(QKeySequence("Shift+F3"), self, self.filter_bar.previous.click)
         QShortcut(QKeySequence.StandardKey.Find, self, self.filter_bar.search.setFocus)
@@ -507,7 +529,7 @@ class InspectorPage(QWidget):
     @Slot(int, int)
     def on_frames_appended(self, first: int, last: int) -> None:
         if self._viewing is None:
-            self.model.on_frames_appended(first, last)
+            self.view_bar.take(first, last)
             self._update_counts()
 
     @Slot(object, float)
@@ -530,6 +552,8 @@ class InspectorPage(QWidget):
             self.filter_bar.cancel.hide()
         self.filter_bar.reset()
         self.model.set_source(source)
+        self.view_bar.reset()
+        self.view_bar.set_live(source is self.session.log)
         self.detail.show_frame(None, None)
         self._update_counts()
         self.source_changed.emit(source, source is self.session.log)
@@ -585,6 +609,20 @@ class InspectorPage(QWidget):
         self.composer.set_connected(self.session.is_open)
         self._set_source(self.session.log)
         self.model.on_frames_appended(0, len(self.session.log) - 1)
+
+    def _can_resend(self) -> bool:
+        """Resend goes through this tab's own socket: a live tab's, while it is open."""
+        return not self.stored_only and self._viewing is None and self.session.is_open
+
+    @Slot()
+    def reveal_detail(self) -> None:
+        """The detail pane of the current row, in view and focused (a collapsed pane opens again)."""
+        sizes = self.split.sizes()
+        if sizes[1] < 80:
+            sizes[1] = max(200, sizes[0] // 2)
+            sizes[0] = max(100, sizes[0] - sizes[1])
+            self.split.setSizes(sizes)
+        self.detail.tabs.currentWidget().setFocus()
 
     @Slot(object)
     def on_frame_selected(self, frame: Frame | None) -> None:
@@ -680,6 +718,7 @@ class InspectorPage(QWidget):
 
     def select_row(self, row: int) -> None:
         index = self.model.index(row, 0)
+        self.timeline.pin()
         self.timeline.setCurrentIndex(index)
         self.timeline.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
 
