@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QToolButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QToolButton, QWidget
 
 from wsinspector.app.throttle import Throttle
 from wsinspector.core.filters import FilterError, FrameFilter
 from wsinspector.core.frames import Direction, Opcode
+from wsinspector.ui import palette
+from wsinspector.ui.inline_message import ElidedLabel
 
 _DIRECTIONS = {
     "In and out": frozenset(Direction),
@@ -30,6 +32,8 @@ _OPCODES: dict[str, frozenset[Opcode] | None] = {
     "Pong": frozenset({Opcode.PONG}),
 }
 DEBOUNCE_MS = 250
+#: the width kept for the filter's error and status
+MESSAGES_WIDTH = 260
 
 
 class FilterBar(QWidget):
@@ -75,16 +79,28 @@ class FilterBar(QWidget):
         self.jump.setPlaceholderText("Go to s")
         self.jump.setToolTip("Go to the first frame at or after this time (seconds since the session began)")
         self.jump.setMaximumWidth(80)
-        self.error = QLabel()
+        # the error, the status and Cancel keep one place of one width: a long error (a bad regular expression)
+        # never widens the bar, and nothing beside it moves when one shows
+        self.error = ElidedLabel()
         self.error.setObjectName("filterError")
-        self.error.setStyleSheet("color: #b00020;")
+        palette.style(self.error, "color: {error};")
         self.error.hide()
-        self.status = QLabel()
+        self.status = ElidedLabel()
         self.status.setObjectName("filterStatus")
         self.cancel = QToolButton(text="✕")
         self.cancel.setObjectName("filterCancel")
         self.cancel.setToolTip("Stop filtering")
+        policy = self.cancel.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.cancel.setSizePolicy(policy)
         self.cancel.hide()
+        self.messages = QWidget()
+        self.messages.setObjectName("filterMessages")
+        self.messages.setFixedWidth(MESSAGES_WIDTH)
+        messages = QHBoxLayout(self.messages)
+        messages.setContentsMargins(0, 0, 0, 0)
+        messages.addWidget(self.error, 3)
+        messages.addWidget(self.status, 2)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -92,7 +108,7 @@ class FilterBar(QWidget):
             layout.addWidget(widget)
         layout.addWidget(self.search, 1)
         for widget in (self.regex, self.case, self.only_matches, self.previous, self.next, self.jump,
-                       self.error, self.status, self.cancel):
+                       self.messages, self.cancel):
             layout.addWidget(widget)
 
         self._debounce = Throttle(self.apply, DEBOUNCE_MS, "filterDebounce", leading=False, parent=self)

@@ -110,7 +110,8 @@ class MainWindow(QMainWindow):
         for page, title in ((self.connection_tabs, "Inspector"), (self.graph, "Health"),
                             (self.sessions_view, "Sessions"), (self.tests_page, "Tests")):
             self.tabs.addTab(page, title)
-        main_split = QSplitter(Qt.Orientation.Horizontal)
+        self.main_split = main_split = QSplitter(Qt.Orientation.Horizontal)
+        main_split.setObjectName("mainSplit")
         main_split.addWidget(self.connections)
         main_split.addWidget(self.tabs)
         main_split.setStretchFactor(1, 1)
@@ -118,7 +119,7 @@ class MainWindow(QMainWindow):
         container = QWidget()
         outer = QVBoxLayout(container)
         outer.setContentsMargins(6, 6, 6, 6)
-        outer.addWidget(self.banner)
+        outer.addWidget(banner.BannerSlot(self.banner))
         outer.addWidget(main_split, 1)
         self.setCentralWidget(container)
         self._build_menus()
