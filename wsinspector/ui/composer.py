@@ -160,7 +160,8 @@ class Composer(QWidget):
         self.close_button.clicked.connect(self.request_close)
 
         for shortcut in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(shortcut), self.editor, self.send, context=Qt.ShortcutContext.WidgetShortcut)
+            QShortcut(QKeySequence(shortcut), self.editor, self.send, context=Qt.ShortcutContext.WidgetShortcut,
+                      whatsThis="Send the message")
 
         row = QHBoxLayout()
         row.addWidget(QLabel("Payload"))

@@ -32,7 +32,7 @@ _OPCODES: dict[str, frozenset[Opcode] | None] = {
     "Pong": frozenset({Opcode.PONG}),
 }
 DEBOUNCE_MS = 250
-#: the width kept for the filter's error and status
+#: the widest the place of the filter's error and status grows (a third of it at the least)
 MESSAGES_WIDTH = 260
 
 
@@ -79,8 +79,33 @@ class FilterBar(QWidget):
         self.jump.setPlaceholderText("Go to s")
         self.jump.setToolTip("Go to the first frame at or after this time (seconds since the session began)")
         self.jump.setMaximumWidth(80)
-        # the error, the status and Cancel keep one place of one width: a long error (a bad regular expression)
-        # never widens the bar, and nothing beside it moves when one shows
+        self._build_messages()
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.direction, self.opcode):
+            layout.addWidget(widget)
+        layout.addWidget(self.search, 1)
+        for widget in (self.regex, self.case, self.only_matches, self.previous, self.next, self.jump):
+            layout.addWidget(widget)
+        layout.addWidget(self.messages, 1)  # its width is the bar's share, whatever text it shows
+        layout.addWidget(self.cancel)
+
+        self._debounce = Throttle(self.apply, DEBOUNCE_MS, "filterDebounce", leading=False, parent=self)
+        self.search.textEdited.connect(self._debounce)
+        self.search.returnPressed.connect(self.apply)
+        for box in (self.direction, self.opcode):
+            box.currentIndexChanged.connect(self.apply)
+        for check in (self.regex, self.case, self.only_matches):
+            check.toggled.connect(self.apply)
+        self.previous.clicked.connect(lambda: self._find(True))
+        self.next.clicked.connect(lambda: self._find(False))
+        self.jump.returnPressed.connect(self._on_jump)
+        self._applied = FrameFilter()
+
+    def _build_messages(self) -> None:
+        """The error, the status and Cancel keep one place of one width: a long error (a bad regular expression)
+        never widens the bar, and nothing beside it moves when one shows."""
         self.error = ElidedLabel()
         self.error.setObjectName("filterError")
         palette.style(self.error, "color: {error};")
@@ -96,32 +121,12 @@ class FilterBar(QWidget):
         self.cancel.hide()
         self.messages = QWidget()
         self.messages.setObjectName("filterMessages")
-        self.messages.setFixedWidth(MESSAGES_WIDTH)
+        self.messages.setMinimumWidth(MESSAGES_WIDTH // 3)
+        self.messages.setMaximumWidth(MESSAGES_WIDTH)
         messages = QHBoxLayout(self.messages)
         messages.setContentsMargins(0, 0, 0, 0)
         messages.addWidget(self.error, 3)
         messages.addWidget(self.status, 2)
-
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.direction, self.opcode):
-            layout.addWidget(widget)
-        layout.addWidget(self.search, 1)
-        for widget in (self.regex, self.case, self.only_matches, self.previous, self.next, self.jump,
-                       self.messages, self.cancel):
-            layout.addWidget(widget)
-
-        self._debounce = Throttle(self.apply, DEBOUNCE_MS, "filterDebounce", leading=False, parent=self)
-        self.search.textEdited.connect(self._debounce)
-        self.search.returnPressed.connect(self.apply)
-        for box in (self.direction, self.opcode):
-            box.currentIndexChanged.connect(self.apply)
-        for check in (self.regex, self.case, self.only_matches):
-            check.toggled.connect(self.apply)
-        self.previous.clicked.connect(lambda: self._find(True))
-        self.next.clicked.connect(lambda: self._find(False))
-        self.jump.returnPressed.connect(self._on_jump)
-        self._applied = FrameFilter()
 
     def current_filter(self) -> FrameFilter:
         """What the table should show (the search text counts only with 'Only matches')."""

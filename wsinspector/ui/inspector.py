@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -30,6 +29,7 @@ from wsinspector.core.rates import Rates
 from wsinspector.core.session import Session
 from wsinspector.core.store import StoreError
 from wsinspector.core.stored import StoredSession
+from wsinspector.ui import palette
 from wsinspector.ui.banner import Banner
 from wsinspector.ui.certificate_view import CertificateView, describe_tls
 from wsinspector.ui.composer import Composer
@@ -53,7 +53,7 @@ def _environment_label() -> QLabel:
     label = QLabel()
     label.setObjectName("environmentLabel")
     label.setToolTip("The active environment: {{variables}} resolve with its values")
-    label.setStyleSheet("color: #1f4e99; border: 1px solid #1f4e99; border-radius: 4px; padding: 2px 6px;")
+    palette.style(label, "color: {accent}; border: 1px solid {accent}; border-radius: 4px; padding: 2px 6px;")
     label.hide()
     return label
 
@@ -129,7 +129,7 @@ class InspectorPage(QWidget):
         self.back_to_live.setObjectName("backToLive")
         self.viewing_bar = QWidget()
         self.viewing_bar.setObjectName("viewingBar")
-        self.viewing_bar.setStyleSheet("#viewingBar { background: #eef2f7; border-radius: 4px; }")
+        palette.style(self.viewing_bar, "#viewingBar {{ background: {viewing_bar}; border-radius: 4px; }}")
         viewing_layout = QHBoxLayout(self.viewing_bar)
         viewing_layout.setContentsMargins(8, 2, 4, 2)
         viewing_layout.addWidget(self.viewing_label, 1)
@@ -153,7 +153,7 @@ class InspectorPage(QWidget):
                                 (self.state_label, 0), (self.recording_label, 0), (self.tls_off, 0),
                                 (self.certificate_button, 0), (self.edit_button, 0), (self.connect_button, 0)):
             bar.addWidget(widget, stretch)
-        split = QSplitter(Qt.Orientation.Vertical)
+        self.split = split = QSplitter(Qt.Orientation.Vertical)
         for index, (widget, stretch) in enumerate(((timeline_box, 5), (self.detail, 3), (self.composer, 2))):
             split.addWidget(widget)
             split.setStretchFactor(index, stretch)
@@ -170,7 +170,7 @@ class InspectorPage(QWidget):
         self.url_modified.setObjectName("urlModified")
         self.url_modified.setToolTip("The URL differs from the saved connection's: Connect uses it; Save (Ctrl+S) "
                                      "keeps it in the connection, Revert goes back")
-        self.url_modified.setStyleSheet("color: #b26a00; font-style: italic; padding: 0 2px;")
+        palette.style(self.url_modified, "color: {modified}; font-style: italic; padding: 0 2px;")
         self.save_url_button = QPushButton("Save")
         self.save_url_button.setObjectName("saveUrlButton")
         self.save_url_button.setToolTip("Save this URL in the connection (Ctrl+S)")
@@ -187,7 +187,7 @@ class InspectorPage(QWidget):
         self.tls_off = QLabel("⚠ Certificate not verified")
         self.tls_off.setObjectName("tlsNotVerified")
         self.tls_off.setToolTip("This connection accepts any server certificate (its TLS settings say so)")
-        self.tls_off.setStyleSheet("color: white; background: #8c0010; border-radius: 4px; padding: 3px 8px;")
+        palette.style(self.tls_off, "color: white; background: {danger_bg}; border-radius: 4px; padding: 3px 8px;")
         self.tls_off.hide()
         self.certificate_button = QPushButton("Certificate…")
         self.certificate_button.setObjectName("certificateButton")
@@ -200,8 +200,6 @@ class InspectorPage(QWidget):
         self.url.textChanged.connect(self._show_url_modified)
         self.save_url_button.clicked.connect(self.save_url)
         self.revert_url_button.clicked.connect(self.revert_url)
-        QShortcut(QKeySequence.StandardKey.Save, self.url, self.save_url,
-                  context=Qt.ShortcutContext.WidgetShortcut)
         self.connect_button.clicked.connect(self.toggle_connection)
         self.edit_button.clicked.connect(self.edit_requested)
         self.certificate_button.clicked.connect(self.show_certificate)
@@ -211,9 +209,6 @@ class InspectorPage(QWidget):
         self.filter_bar.find_requested.connect(self.find)
         self.filter_bar.jump_requested.connect(self.jump_to)
         self.filter_bar.cancel.clicked.connect(self.cancel_filter)
-        QShortcut(QKeySequence("F3"), self, self.filter_bar.next.click)
-        QShortcut(QKeySequence("Shift+F3"), self, self.filter_bar.previous.click)
-        QShortcut(QKeySequence.StandardKey.Find, self, self.filter_bar.search.setFocus)
 
         composer.send_requested.connect(session.request_send)
         composer.ping_requested.connect(session.request_ping)
@@ -381,18 +376,18 @@ class InspectorPage(QWidget):
             self.recording_label.hide()
             return
         if session.is_recording:
-            text, colour = "● Recording", "#b00020"
+            text, colour = "● Recording", "error"
             tip = "Every frame is saved: the session is on the Sessions page"
         elif not session.records:
-            text, colour = "Live view only", "#6b6b6b"
+            text, colour = "Live view only", "muted"
             tip = (f"This connection is not recorded (see its settings): the live view keeps its newest "
                    f"{WINDOW_FRAMES:,} frames and lets older ones go")
         else:
-            text, colour = "Not recording", "#b26a00"
+            text, colour = "Not recording", "warning"
             tip = "Recording stopped (see the message above); the live view keeps its newest frames"
         self.recording_label.setText(text)
         self.recording_label.setToolTip(tip)
-        self.recording_label.setStyleSheet(f"color: {colour}; font-weight: bold; padding: 0 4px;")
+        palette.style(self.recording_label, f"color: {{{colour}}}; font-weight: bold; padding: 0 4px;")
         self.recording_label.show()
 
     @Slot(object)

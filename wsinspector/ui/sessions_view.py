@@ -331,6 +331,7 @@ class RetentionDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(note)
         layout.addWidget(buttons)
+        self.days.setFocus()
 
     def retention(self) -> Retention:
         return Retention(max_age_days=self.days.value(), max_bytes=self.size.value() << 20)
