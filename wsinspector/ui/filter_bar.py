@@ -88,7 +88,7 @@ class FilterBar(QWidget):
         layout.addWidget(self.search, 1)
         for widget in (self.regex, self.case, self.only_matches, self.previous, self.next, self.jump):
             layout.addWidget(widget)
-        layout.addWidget(self.messages, 1)  # its width is the bar's share, whatever text it shows
+        layout.addWidget(self.messages, 2)  # its width is the bar's share, whatever text it shows
         layout.addWidget(self.cancel)
 
         self._debounce = Throttle(self.apply, DEBOUNCE_MS, "filterDebounce", leading=False, parent=self)
@@ -112,6 +112,9 @@ class FilterBar(QWidget):
         self.error.hide()
         self.status = ElidedLabel()
         self.status.setObjectName("filterStatus")
+        policy = self.status.sizePolicy()
+        policy.setRetainSizeWhenHidden(False)  # hidden, it leaves its width to the error
+        self.status.setSizePolicy(policy)
         self.cancel = QToolButton(text="✕")
         self.cancel.setObjectName("filterCancel")
         self.cancel.setToolTip("Stop filtering")
@@ -125,8 +128,8 @@ class FilterBar(QWidget):
         self.messages.setMaximumWidth(MESSAGES_WIDTH)
         messages = QHBoxLayout(self.messages)
         messages.setContentsMargins(0, 0, 0, 0)
-        messages.addWidget(self.error, 3)
-        messages.addWidget(self.status, 2)
+        messages.addWidget(self.error, 1)
+        messages.addWidget(self.status, 1)
 
     def current_filter(self) -> FrameFilter:
         """What the table should show (the search text counts only with 'Only matches')."""
@@ -144,8 +147,10 @@ class FilterBar(QWidget):
                            case_sensitive=self.case.isChecked())
 
     def show_error(self, message: str) -> None:
+        """An error in the bar's message place (the status makes way for it while it shows)."""
         self.error.setText(message)
         self.error.setVisible(bool(message))
+        self.status.setVisible(not message)
 
     @Slot()
     def apply(self) -> None:
