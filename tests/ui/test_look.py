@@ -47,6 +47,8 @@ def test_text_colours_have_enough_contrast(qapp: Any, dark: bool) -> None:
            for name in palette.TEXT_COLOURS for background in _backgrounds(dark)
            if palette.contrast_ratio(palette.colour(name, dark), background) < WCAG_TEXT]
     assert not low
+    for name in palette.BADGE_COLOURS:
+        assert palette.contrast_ratio("#ffffff", palette.colour(name, dark)) >= WCAG_TEXT, name
     for level in palette.BANNER_LEVELS:
         text, background = palette.colour(f"banner_{level}_fg", dark), palette.colour(f"banner_{level}_bg", dark)
         assert palette.contrast_ratio(text, background) >= WCAG_TEXT, level

@@ -38,11 +38,12 @@ from wsinspector.ui.filter_bar import FilterBar
 from wsinspector.ui.sessions_view import format_started
 from wsinspector.ui.timeline import TimelineModel, TimelineView
 
+#: each state's words and badge colour (white text on it; ui/palette.py, the same in both schemes)
 STATE_STYLE = {
-    ConnectionState.CLOSED: ("Closed", "#6b6b6b"),
-    ConnectionState.CONNECTING: ("Connecting…", "#b26a00"),
-    ConnectionState.OPEN: ("Open", "#1f7a3d"),
-    ConnectionState.CLOSING: ("Closing…", "#b26a00"),
+    ConnectionState.CLOSED: ("Closed", palette.COLOURS["state_closed"][0]),
+    ConnectionState.CONNECTING: ("Connecting…", palette.COLOURS["state_busy"][0]),
+    ConnectionState.OPEN: ("Open", palette.COLOURS["state_open"][0]),
+    ConnectionState.CLOSING: ("Closing…", palette.COLOURS["state_busy"][0]),
 }
 _BUTTON_TEXT = {ConnectionState.CLOSED: "Connect", ConnectionState.CONNECTING: "Cancel",
                 ConnectionState.OPEN: "Disconnect", ConnectionState.CLOSING: "Disconnect"}
@@ -351,10 +352,10 @@ class InspectorPage(QWidget):
     def on_state_changed(self, state: ConnectionState) -> None:
         text, colour = STATE_STYLE[state]
         if state is ConnectionState.OPEN and not self.session.healthy:
-            text, colour = "Open · no pong", "#b26a00"
+            text, colour = "Open · no pong", STATE_STYLE[ConnectionState.CONNECTING][1]
         reconnecting = self.session.is_reconnecting
         if reconnecting:
-            text, colour = "Reconnecting…", "#b26a00"
+            text, colour = "Reconnecting…", STATE_STYLE[ConnectionState.CONNECTING][1]
         self.state_label.setText(text)
         self.state_label.setStyleSheet(
             f"color: white; background: {colour}; border-radius: 4px; padding: 3px 8px; font-weight: bold;")

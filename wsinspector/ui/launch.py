@@ -82,6 +82,8 @@ def _run_window(app: QApplication, data_dir: Path | None, files: Sequence[Path],
     watcher.received.connect(lambda _signum: app.quit())
     app.exec()
     watcher.close()
+    if window.window_state is not None and not window.window_state.saved:  # quit without closing (Ctrl+C)
+        window.window_state.save()
     if start.context is not None:
         start.context.shutdown()
     if smoke is not None:

@@ -34,6 +34,10 @@ COLOURS: dict[str, tuple[str, str]] = {
     "badge_bg": ("#1f5fa8", "#2f6fc0"),
     "badge_fg": ("#ffffff", "#ffffff"),
     "danger_bg": ("#8c0010", "#a3142a"),
+    # white text on these: a connection's state badge (and the dot on its tab)
+    "state_closed": ("#6b6b6b", "#6b6b6b"),
+    "state_busy": ("#9a5a00", "#9a5a00"),
+    "state_open": ("#1f7a3d", "#1f7a3d"),
     "banner_error_bg": ("#fde7e9", "#4a1418"),
     "banner_error_fg": ("#8c0010", "#ffd7d9"),
     "banner_error_border": ("#f1b0b7", "#8c2f39"),
@@ -46,6 +50,8 @@ COLOURS: dict[str, tuple[str, str]] = {
 }
 #: the text colours shown on the view's background (the timeline's rows, error lines): checked for contrast
 TEXT_COLOURS = ("in", "out", "control", "error", "warning", "ok", "muted", "accent", "modified")
+#: the backgrounds white text is written on (badges)
+BADGE_COLOURS = ("state_closed", "state_busy", "state_open", "danger_bg", "badge_bg")
 #: the banner's text on its own background, per level
 BANNER_LEVELS = ("error", "warning", "info")
 

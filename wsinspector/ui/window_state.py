@@ -70,6 +70,8 @@ class WindowState:
     def __init__(self, window: MainWindow, settings: QSettings) -> None:
         self.window = window
         self.settings = settings
+        #: saved since the window opened (closing it saves; quitting otherwise saves after the event loop)
+        self.saved = False
         self._data_key = hashlib.sha256(str(window.context.data_dir).encode()).hexdigest()[:16]
         window.connection_tabs.page_opened.connect(self._on_page_opened)
 
@@ -106,6 +108,7 @@ class WindowState:
         settings.setValue(f"{group}/tabs", json.dumps({"tabs": tabs, "current": current}))
         settings.setValue(f"{group}/drafts", json.dumps(drafts))
         settings.sync()
+        self.saved = True
 
     # -- restoring ----------------------------------------------------------------------------------------------
 
