@@ -85,10 +85,10 @@ class FilterBar(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         for widget in (self.direction, self.opcode):
             layout.addWidget(widget)
-        layout.addWidget(self.search, 1)
+        layout.addWidget(self.search, 2)
         for widget in (self.regex, self.case, self.only_matches, self.previous, self.next, self.jump):
             layout.addWidget(widget)
-        layout.addWidget(self.messages, 2)  # its width is the bar's share, whatever text it shows
+        layout.addWidget(self.messages, 1)  # its width is the bar's share, whatever text it shows
         layout.addWidget(self.cancel)
 
         self._debounce = Throttle(self.apply, DEBOUNCE_MS, "filterDebounce", leading=False, parent=self)
