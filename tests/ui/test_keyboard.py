@@ -10,9 +10,18 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QDialog, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QDialog, QWidget
 
-from tests.ui.helpers import CTRL, WAIT_MS, _WhenShown, focus, replace_text
+from tests.ui.helpers import (
+    CTRL,
+    WAIT_MS,
+    _WhenShown,
+    connect,
+    focus,
+    replace_text,
+    select_row,
+    send_and_wait_for_echo,
+)
 from wsinspector.core.profiles import ConnectionProfile, Endpoint
 from wsinspector.ui.main_window import MainWindow
 
@@ -134,12 +143,22 @@ def test_f1_lists_every_key_of_the_window(qtbot: Any, window: MainWindow) -> Non
     dialog.reject()
 
 
-def test_tab_leaves_the_timeline(qtbot: Any, window: MainWindow) -> None:
-    timeline = window.inspector.timeline
-    focus(qtbot, timeline)
-    qtbot.keyClick(timeline, Qt.Key.Key_Tab)
-    qtbot.waitUntil(lambda: not timeline.hasFocus(), timeout=WAIT_MS)
-    assert timeline.isAncestorOf(QApplication.focusWidget()) is False
+def _tab_leaves(qtbot: Any, view: QAbstractItemView) -> None:
+    focus(qtbot, view)
+    qtbot.keyClick(view, Qt.Key.Key_Tab)
+    qtbot.waitUntil(lambda: not view.hasFocus(), timeout=WAIT_MS)
+    assert not view.isAncestorOf(QApplication.focusWidget())
+
+
+def test_tab_leaves_the_timeline_and_the_lists(qtbot: Any, window: MainWindow) -> None:
+    connect(qtbot, window)
+    send_and_wait_for_echo(qtbot, window, "a row to stand on")
+    select_row(qtbot, window, 0)
+    _tab_leaves(qtbot, window.inspector.timeline)
+    _press(qtbot, window, Qt.Key.Key_3, CTRL)
+    _tab_leaves(qtbot, window.sessions_view.table)
+    _press(qtbot, window, Qt.Key.Key_4, CTRL)
+    _tab_leaves(qtbot, window.tests_view.editor.table)
 
 
 def test_dialogs_open_with_their_first_field_focused(qtbot: Any, window: MainWindow) -> None:

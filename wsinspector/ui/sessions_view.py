@@ -131,6 +131,7 @@ class SessionsView(QWidget):
         self.model = SessionsModel(self)
         self.table = QTableView()
         self.table.setObjectName("sessionsTable")
+        self.table.setTabKeyNavigation(False)  # a list of rows: Tab goes on to the next field
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

@@ -507,6 +507,7 @@ class ScenarioEditor(QWidget):
         self.model = StepsModel(self)
         self.table = QTableView()
         self.table.setObjectName("stepsTable")
+        self.table.setTabKeyNavigation(False)  # a list of rows: Tab goes on to the next field
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

@@ -333,6 +333,7 @@ class ScenariosView(QWidget):
         self.verdicts = VerdictModel(self)
         self.verdict_table = QTableView()
         self.verdict_table.setObjectName("verdictTable")
+        self.verdict_table.setTabKeyNavigation(False)  # a list of rows: Tab goes on to the next field
         self.verdict_table.setModel(self.verdicts)
         self.verdict_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.verdict_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
