@@ -15,6 +15,8 @@ qt_overrides = (
     _.hideEvent,
     _.resizeEvent,
     _.showEvent,
+    _.minimumSizeHint,
+    _.sizeHint,
     _.columnCount,
     _.data,
     _.flags,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -30,6 +29,7 @@ from wsinspector.core.rates import Rates
 from wsinspector.core.session import Session
 from wsinspector.core.store import StoreError
 from wsinspector.core.stored import StoredSession
+from wsinspector.ui import palette
 from wsinspector.ui.banner import Banner
 from wsinspector.ui.certificate_view import CertificateView, describe_tls
 from wsinspector.ui.composer import Composer
@@ -40,11 +40,12 @@ from wsinspector.ui.timeline import TimelineModel, TimelineView
 from wsinspector.ui.timeline_menu import TimelineMenu, send_again
 from wsinspector.ui.view_bar import ViewBar
 
+#: each state's words and badge colour (white text on it; ui/palette.py, the same in both schemes)
 STATE_STYLE = {
-    ConnectionState.CLOSED: ("Closed", "#6b6b6b"),
-    ConnectionState.CONNECTING: ("Connecting…", "#b26a00"),
-    ConnectionState.OPEN: ("Open", "#1f7a3d"),
-    ConnectionState.CLOSING: ("Closing…", "#b26a00"),
+    ConnectionState.CLOSED: ("Closed", palette.COLOURS["state_closed"][0]),
+    ConnectionState.CONNECTING: ("Connecting…", palette.COLOURS["state_busy"][0]),
+    ConnectionState.OPEN: ("Open", palette.COLOURS["state_open"][0]),
+    ConnectionState.CLOSING: ("Closing…", palette.COLOURS["state_busy"][0]),
 }
 _BUTTON_TEXT = {ConnectionState.CLOSED: "Connect", ConnectionState.CONNECTING: "Cancel",
                 ConnectionState.OPEN: "Disconnect", ConnectionState.CLOSING: "Disconnect"}
@@ -55,7 +56,7 @@ def _environment_label() -> QLabel:
     label = QLabel()
     label.setObjectName("environmentLabel")
     label.setToolTip("The active environment: {{variables}} resolve with its values")
-    label.setStyleSheet("color: #1f4e99; border: 1px solid #1f4e99; border-radius: 4px; padding: 2px 6px;")
+    palette.style(label, "color: {accent}; border: 1px solid {accent}; border-radius: 4px; padding: 2px 6px;")
     label.hide()
     return label
 
@@ -165,7 +166,7 @@ class InspectorPage(QWidget):
         self.back_to_live.setObjectName("backToLive")
         self.viewing_bar = QWidget()
         self.viewing_bar.setObjectName("viewingBar")
-        self.viewing_bar.setStyleSheet("#viewingBar { background: #eef2f7; border-radius: 4px; }")
+        palette.style(self.viewing_bar, "#viewingBar {{ background: {viewing_bar}; border-radius: 4px; }}")
         viewing_layout = QHBoxLayout(self.viewing_bar)
         viewing_layout.setContentsMargins(8, 2, 4, 2)
         viewing_layout.addWidget(self.viewing_label, 1)
@@ -183,7 +184,7 @@ class InspectorPage(QWidget):
         self.url_modified.setObjectName("urlModified")
         self.url_modified.setToolTip("The URL differs from the saved connection's: Connect uses it; Save (Ctrl+S) "
                                      "keeps it in the connection, Revert goes back")
-        self.url_modified.setStyleSheet("color: #b26a00; font-style: italic; padding: 0 2px;")
+        palette.style(self.url_modified, "color: {modified}; font-style: italic; padding: 0 2px;")
         self.save_url_button = QPushButton("Save")
         self.save_url_button.setObjectName("saveUrlButton")
         self.save_url_button.setToolTip("Save this URL in the connection (Ctrl+S)")
@@ -200,7 +201,7 @@ class InspectorPage(QWidget):
         self.tls_off = QLabel("⚠ Certificate not verified")
         self.tls_off.setObjectName("tlsNotVerified")
         self.tls_off.setToolTip("This connection accepts any server certificate (its TLS settings say so)")
-        self.tls_off.setStyleSheet("color: white; background: #8c0010; border-radius: 4px; padding: 3px 8px;")
+        palette.style(self.tls_off, "color: white; background: {danger_bg}; border-radius: 4px; padding: 3px 8px;")
         self.tls_off.hide()
         self.certificate_button = QPushButton("Certificate…")
         self.certificate_button.setObjectName("certificateButton")
@@ -213,8 +214,6 @@ class InspectorPage(QWidget):
         self.url.textChanged.connect(self._show_url_modified)
         self.save_url_button.clicked.connect(self.save_url)
         self.revert_url_button.clicked.connect(self.revert_url)
-        QShortcut(QKeySequence.StandardKey.Save, self.url, self.save_url,
-                  context=Qt.ShortcutContext.WidgetShortcut)
         self.connect_button.clicked.connect(self.toggle_connection)
         self.edit_button.clicked.connect(self.edit_requested)
         self.certificate_button.clicked.connect(self.show_certificate)
@@ -233,9 +232,6 @@ class InspectorPage(QWidget):
         actions.status.connect(lambda message: self.status_message.emit(message, 5000))
         self.view_bar.changed.connect(self._update_counts)
         self.view_bar.cleared.connect(lambda: self.detail.show_frame(None, None))
-        QShortcut(QKeySequence("F3"), self, self.filter_bar.next.click)
-        QShortcut(QKeySequence("Shift+F3"), self, self.filter_bar.previous.click)
-        QShortcut(QKeySequence.StandardKey.Find, self, self.filter_bar.search.setFocus)
 
         composer.send_requested.connect(session.request_send)
         composer.ping_requested.connect(session.request_ping)
@@ -378,10 +374,10 @@ class InspectorPage(QWidget):
     def on_state_changed(self, state: ConnectionState) -> None:
         text, colour = STATE_STYLE[state]
         if state is ConnectionState.OPEN and not self.session.healthy:
-            text, colour = "Open · no pong", "#b26a00"
+            text, colour = "Open · no pong", STATE_STYLE[ConnectionState.CONNECTING][1]
         reconnecting = self.session.is_reconnecting
         if reconnecting:
-            text, colour = "Reconnecting…", "#b26a00"
+            text, colour = "Reconnecting…", STATE_STYLE[ConnectionState.CONNECTING][1]
         self.state_label.setText(text)
         self.state_label.setStyleSheet(
             f"color: white; background: {colour}; border-radius: 4px; padding: 3px 8px; font-weight: bold;")
@@ -403,18 +399,18 @@ class InspectorPage(QWidget):
             self.recording_label.hide()
             return
         if session.is_recording:
-            text, colour = "● Recording", "#b00020"
+            text, colour = "● Recording", "error"
             tip = "Every frame is saved: the session is on the Sessions page"
         elif not session.records:
-            text, colour = "Live view only", "#6b6b6b"
+            text, colour = "Live view only", "muted"
             tip = (f"This connection is not recorded (see its settings): the live view keeps its newest "
                    f"{WINDOW_FRAMES:,} frames and lets older ones go")
         else:
-            text, colour = "Not recording", "#b26a00"
+            text, colour = "Not recording", "warning"
             tip = "Recording stopped (see the message above); the live view keeps its newest frames"
         self.recording_label.setText(text)
         self.recording_label.setToolTip(tip)
-        self.recording_label.setStyleSheet(f"color: {colour}; font-weight: bold; padding: 0 4px;")
+        palette.style(self.recording_label, f"color: {{{colour}}}; font-weight: bold; padding: 0 4px;")
         self.recording_label.show()
 
     @Slot(object)

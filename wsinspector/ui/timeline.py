@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeyEvent, QMouseEvent, QResizeEvent
+from PySide6.QtGui import QAction, QBrush, QFont, QKeyEvent, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QPushButton, QTableView, QWidget
 
 from wsinspector.core.frames import (
@@ -21,6 +21,7 @@ from wsinspector.core.frames import (
 from wsinspector.core.model import header as frame_header
 from wsinspector.core.payloads import decode_text, preview
 from wsinspector.core.session import Session
+from wsinspector.ui import palette
 from wsinspector.ui.message_view import MessageRows, format_wall, message_display
 from wsinspector.ui.table_model import ColumnsModel, Index
 
@@ -32,20 +33,17 @@ OPTIONAL_COLUMNS = (COL_WALL, COL_GAP)
 COMPRESSED_MARK = "◆"
 _RIGHT_ALIGNED = (COL_SEQ, COL_TIME, COL_SIZE, COL_GAP)
 
-_IN_COLOUR = QColor("#1f7a3d")
-_OUT_COLOUR = QColor("#1f5fa8")
-_CONTROL_COLOUR = QColor("#8a5a00")
-_RECONNECT_COLOUR = QColor(255, 196, 0, 60)
+#: the palette's colours (ui/palette.py) the rows use: light or dark as the window is
+_BRUSHES = {"in": "in", "out": "out", "control": "control", "reconnect": "reconnect_row", "damaged": "error",
+            "dropped": "muted"}
 #: the roles the timeline answers
 _ROLES = frozenset(int(r) for r in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole,
                                     Qt.ItemDataRole.FontRole, Qt.ItemDataRole.BackgroundRole,
                                     Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.TextAlignmentRole))
 #: a frame read back damaged from the file (see core/model/header.py): its row says so instead of an opcode
 DAMAGED_LABEL = "damaged"
-DAMAGED_COLOUR = "#b00020"
 _DAMAGED_TIP = ("This frame is damaged in the file: what its header held cannot be read. The bytes shown are "
                 "those stored.")
-_DROPPED_COLOUR = QColor("#8a8a8a")
 
 
 
@@ -123,6 +121,9 @@ class TimelineModel(ColumnsModel):
         bold = QFont()
         bold.setBold(True)
         self._bold = bold
+        self._brushes: dict[str, QBrush] = {}
+        self.on_scheme_changed()
+        palette.watcher().changed.connect(self.on_scheme_changed)
 
     @property
     def source(self) -> Session | None:
@@ -292,7 +293,7 @@ class TimelineModel(ColumnsModel):
     def _decoration(self, source: Session, seq: int, col: int, role: int) -> Any:  # noqa: PLR0911
         """Colours, fonts, tool tips and alignment of a cell."""
         if seq in source.dropped:
-            return QBrush(_DROPPED_COLOUR) if role == Qt.ItemDataRole.ForegroundRole else None
+            return self._brushes["dropped"] if role == Qt.ItemDataRole.ForegroundRole else None
         meta = source.meta(seq)
         if frame_header.damaged(meta):
             return self._damaged_role(col, role)
@@ -302,7 +303,7 @@ class TimelineModel(ColumnsModel):
         if role == Qt.ItemDataRole.FontRole and opcode is Opcode.CLOSE:
             return self._bold
         if role == Qt.ItemDataRole.BackgroundRole and source.starts_segment(seq):
-            return QBrush(_RECONNECT_COLOUR)
+            return self._brushes["reconnect"]
         if role == Qt.ItemDataRole.ToolTipRole and source.starts_segment(seq):
             return "First frame after a reconnect: the connection was down before it (see the time gap)"
         if role == Qt.ItemDataRole.TextAlignmentRole and col in _RIGHT_ALIGNED:
@@ -313,20 +314,27 @@ class TimelineModel(ColumnsModel):
 
     def _damaged_role(self, col: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ForegroundRole and col in (COL_OPCODE, COL_PREVIEW):
-            return QBrush(QColor(DAMAGED_COLOUR))
+            return self._brushes["damaged"]
         if role == Qt.ItemDataRole.ToolTipRole:
             return _DAMAGED_TIP
         if role == Qt.ItemDataRole.TextAlignmentRole and col in _RIGHT_ALIGNED:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    @staticmethod
-    def _foreground(meta: int, col: int) -> QBrush | None:
+    def _foreground(self, meta: int, col: int) -> QBrush | None:
         if col == COL_DIR:
-            return QBrush(_IN_COLOUR if frame_header.direction(meta) is Direction.IN else _OUT_COLOUR)
+            return self._brushes["in" if frame_header.direction(meta) is Direction.IN else "out"]
         if col == COL_OPCODE and frame_header.opcode(meta).is_control:
-            return QBrush(_CONTROL_COLOUR)
+            return self._brushes["control"]
         return None
+
+    @Slot(bool)
+    def on_scheme_changed(self, _dark: bool = False) -> None:
+        """The window turned light or dark: the rows' colours follow."""
+        self._brushes = {key: QBrush(palette.qcolour(name)) for key, name in _BRUSHES.items()}
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, len(COLUMNS) - 1),
+                                  [Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.BackgroundRole])
 
     def _display(self, source: Session, seq: int, col: int) -> str:  # noqa: PLR0911
         if col == COL_SEQ:
@@ -398,6 +406,7 @@ class TimelineView(QTableView):
         self.setModel(model)
         self._model = model
         self.setObjectName("timeline")
+        self.setTabKeyNavigation(False)  # Tab leaves the timeline; the arrows move within it
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setAlternatingRowColors(True)
@@ -416,8 +425,9 @@ class TimelineView(QTableView):
         self.new_frames = QPushButton(self.viewport())
         self.new_frames.setObjectName("newFramesButton")
         self.new_frames.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.new_frames.setStyleSheet("QPushButton { background: #1f5fa8; color: white; border-radius: 10px; "
-                                      "padding: 3px 12px; font-weight: bold; }")
+        palette.style(self.new_frames, lambda: (
+            f"QPushButton {{ background: {palette.colour('badge_bg')}; color: {palette.colour('badge_fg')}; "
+            "border-radius: 10px; padding: 3px 12px; font-weight: bold; }"))
         self.new_frames.clicked.connect(self.follow)
         self.new_frames.hide()
         model.rowsAboutToBeInserted.connect(self._on_rows_about_to_be_inserted)

@@ -9,6 +9,7 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QToolButton, QWidget
 
 from wsinspector.core.session import Session
+from wsinspector.ui import palette
 from wsinspector.ui.timeline import TimelineModel, TimelineView
 
 CLEAR_TIP = ("Empty the view: it shows only the frames that arrive from now on. The recording keeps every "
@@ -57,7 +58,7 @@ class ViewBar(QWidget):
         self.follow_button.setChecked(view.following)
         self.status = QLabel()
         self.status.setObjectName("viewStatus")
-        self.status.setStyleSheet("color: #8a5a00;")
+        palette.style(self.status, "color: {warning};")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for widget in (self.frames_button, self.messages_button):
