@@ -85,13 +85,20 @@ class MsgpackDecoder(Decoder):
         return Decoded(self.name, short(value, 120), value, naming_fields(value))
 
 
+def _pairs(pairs: list[tuple[Any, Any]]) -> Any:
+    """A map as a dict; one whose keys are arrays or maps (valid MessagePack, no dict) as its list of pairs."""
+    try:
+        return dict(pairs)
+    except TypeError:
+        return {"$pairs": [list(pair) for pair in pairs]}
+
+
 def unpack_msgpack(data: bytes) -> Any:
     """One MessagePack value filling ``data``; DecodeError in one line when it is not that."""
     if not data:
         raise DecodeError("not MessagePack: the frame is empty")
     try:
-        return msgpack.unpackb(data, raw=False, strict_map_key=False, timestamp=3,
-                               max_buffer_size=max(len(data), 1))
+        return msgpack.unpackb(data, raw=False, strict_map_key=False, timestamp=3, object_pairs_hook=_pairs)
     except msgpack.ExtraData as exc:
         raise DecodeError(f"not one MessagePack value: {len(exc.extra)} bytes follow the first") from None
     except (ValueError, TypeError, msgpack.UnpackException) as exc:
