@@ -61,7 +61,7 @@ def test_a_session_of_socket_io_frames_is_detected_and_each_line_printed_as_json
     assert [item["line"] for item in out] == [1, 2, 3, 4, 5, 7, 8]
     assert [item["direction"] for item in out] == ["in", "out", "in", "out", "out", "in", "in"]
     assert out[4]["kind"] == "binary" and out[4]["fields"]["event"] == "upload"
-    assert out[5]["tree"]["socket.io"]["args"] == ["hi"]
+    assert out[5]["tree"]["socketio"]["args"] == ["hi"]
 
 
 def test_a_json_line_gives_a_text_frame_with_line_breaks_and_the_subprotocol_chooses_the_decoder():

@@ -104,7 +104,8 @@ UNDECODABLE = [
     ("stomp", True, b"SEND\ndestination:/a\n\nno end", "the SEND frame is not ended by a NUL"),
     ("graphql", True, b'{"type":"hello"}', '"hello" is not a GraphQL over WebSocket message type'),
     ("mqtt", False, b"\x00\x00", "byte 0 (0x00) is not an MQTT packet type"),
-    ("phoenix", True, b'{"event":"x"}', "a Phoenix V2 message is an array of 5: [join_ref, ref, topic, event, payload]"),
+    ("phoenix", True, b'{"event":"x"}',
+     "a Phoenix V2 message is an array of 5: [join_ref, ref, topic, event, payload]"),
     ("protobuf", False, b"\x0f", "field 1 at byte 0 has wire type 7, which messages do not use (groups are not read)"),
 ]
 

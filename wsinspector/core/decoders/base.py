@@ -89,7 +89,8 @@ class DecodeContext:
         return None
 
     def before(self, frame: FrameView, limit: int = LOOK_LIMIT) -> Iterator[FrameView]:
-        """The earlier frames that went the same way, newest first, at most ``limit``."""
+        """The earlier frames that went the same way, newest first, at most ``limit`` (passing over at most
+        ``16 * limit`` frames of the other direction)."""
         return self._walk(frame, -1, limit)
 
     def after(self, frame: FrameView, limit: int = LOOK_LIMIT) -> Iterator[FrameView]:
@@ -98,13 +99,15 @@ class DecodeContext:
 
     def _walk(self, frame: FrameView, step: int, limit: int) -> Iterator[FrameView]:
         index = frame.index + step
-        looked = 0
-        while looked < limit and index >= 0:
+        given = looked = 0
+        # the other direction's frames are passed over, up to a bound
+        while given < limit and looked < limit * 16 and index >= 0:
             other = self.frame(index)
             if other is None:
                 return
             looked += 1
             if other.outgoing == frame.outgoing:
+                given += 1
                 yield other
             index += step
 

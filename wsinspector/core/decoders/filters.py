@@ -48,9 +48,7 @@ class DecodedFilter:
                 return False
             if self.contains:
                 return str(self.value) in (have if isinstance(have, str) else json.dumps(have, ensure_ascii=False))
-            return bool(have == self.value and type(have) is type(self.value)) or (
-                isinstance(self.value, str) and not isinstance(have, str | dict | list) and
-                json.dumps(have) == self.value)
+            return bool(have == self.value and type(have) is type(self.value))
         have_text = decoded.protocol if self.field == "protocol" else decoded.fields.get(self.field)
         if have_text is None:
             return False

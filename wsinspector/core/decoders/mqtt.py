@@ -24,6 +24,19 @@ def _carry_out(data: bytes) -> bytes:
     return rest if len(rest) <= MAX_CARRY else b""
 
 
+def _read(data: bytes, version: int) -> tuple[list[dict[str, Any]], bytes, int, int]:
+    """The packets of ``data`` as trees, the unfinished rest, its packet's length, and the version (a CONNECT
+    among them says it)."""
+    packets, rest, total = split_packets(data)
+    trees = []
+    for packet in packets:
+        tree = parse_packet(packet, version)
+        if tree["type"] == "CONNECT":
+            version = tree["level"]
+        trees.append(tree)
+    return trees, rest, total, version
+
+
 class MqttDecoder(Decoder):
     """MQTT 3.1.1 and 5.0 control packets over WebSocket."""
 
@@ -45,21 +58,14 @@ class MqttDecoder(Decoder):
     def decode(self, frame: FrameView, context: DecodeContext) -> Decoded:
         carry = self._carry_in(frame, context)
         version = self._version(frame, context)
-        data = carry + frame.payload
         try:
-            packets, rest, total = split_packets(data)
+            trees, rest, total, version = _read(carry + frame.payload, version)
         except DecodeError:
             if not carry:
                 raise
-            carry, data = b"", frame.payload  # the earlier bytes were not MQTT: read this frame afresh
-            packets, rest, total = split_packets(data)
-        trees: list[dict[str, Any]] = []
-        for packet in packets:
-            tree = parse_packet(packet, version)
-            if tree["type"] == "CONNECT":
-                version = tree["level"]
-                context.memo["mqtt.version"] = version
-            trees.append(tree)
+            carry = b""  # the earlier bytes were not the start of a packet: this frame is read afresh
+            trees, rest, total, version = _read(frame.payload, version)
+        context.memo["mqtt.version"] = version
         parts = [packet_summary(tree) for tree in trees]
         if carry and trees:
             parts[0] = f"(end of) {parts[0]}"

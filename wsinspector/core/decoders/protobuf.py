@@ -39,17 +39,19 @@ def _varint(data: bytes, pos: int) -> tuple[int, int]:
 
 
 def _len_value(chunk: bytes, depth: int) -> Any:
+    """Printable text as a string (a nested message nearly always has bytes below 0x20: its tags and
+    lengths), else a nested message when it reads as one, else bytes."""
+    try:
+        text = chunk.decode("utf-8")
+        if text.isprintable():
+            return {"string": text}
+    except UnicodeDecodeError:
+        pass
     if chunk and depth < _MAX_DEPTH:
         try:
             return {"message": wire_fields(chunk, depth + 1)}
         except DecodeError:
             pass
-    try:
-        text = chunk.decode("utf-8")
-        if text.isprintable() or not text.strip("\t\n\r"):
-            return {"string": text}
-    except UnicodeDecodeError:
-        pass
     return {"bytes": chunk.hex()}
 
 
@@ -75,6 +77,8 @@ def wire_fields(data: bytes, depth: int = 0) -> list[dict[str, Any]]:
             as_int = int.from_bytes(raw, "little")
             as_float = struct.unpack("<d" if wire == 1 else "<f", raw)[0]
             value = {"int": as_int, "float": as_float if math.isfinite(as_float) else str(as_float)}
+            if math.isfinite(as_float) and (as_float == 0 or 1e-9 < abs(as_float) < 1e15):
+                value["likely"] = "float"
         elif wire == 2:
             size, pos = _varint(data, pos)
             if pos + size > len(data):
@@ -93,7 +97,8 @@ def _wire_summary(fields: list[dict[str, Any]]) -> str:
     for item in fields[:6]:
         value = item["value"]
         if isinstance(value, dict):
-            value = value.get("string", value.get("int", "{…}" if "message" in value else "bytes"))
+            value = value.get("string", value.get("float" if value.get("likely") else "int",
+                                                  "{…}" if "message" in value else "bytes"))
         parts.append(f"{item['field']}:{short(value, 24)}")
     more = f" …(+{len(fields) - 6})" if len(fields) > 6 else ""
     return "{" + " ".join(parts) + more + "}"

@@ -137,11 +137,11 @@ class SocketIoDecoder(Decoder):
             tree["attachments_found"] = len(found)
             if len(found) == tree["attachments"]:
                 tree["args" if "args" in tree else "data"] = _joined(tree.get("args", tree.get("data")), found)
-        tree = {"engine.io": "MESSAGE", "socket.io": tree}
-        return Decoded(self.name, _socket_summary(tree["socket.io"]), tree, _fields(tree["socket.io"]))
+        tree = {"engineio": "MESSAGE", "socketio": tree}
+        return Decoded(self.name, _socket_summary(tree["socketio"]), tree, _fields(tree["socketio"]))
 
     def _engine(self, engine: str, data: str) -> Decoded:
-        tree: dict[str, Any] = {"engine.io": engine}
+        tree: dict[str, Any] = {"engineio": engine}
         summary = engine
         if engine == "OPEN":
             try:
@@ -176,7 +176,7 @@ class SocketIoDecoder(Decoder):
             if event is not None and position <= event.get("attachments", 0):
                 kind = event["type"].removeprefix("BINARY_")
                 name = event.get("event", event.get("id", ""))
-                tree = {"engine.io": "MESSAGE", "attachment": position, "of": event["attachments"],
+                tree = {"engineio": "MESSAGE", "attachment": position, "of": event["attachments"],
                         "packet": kind, "event": name, "namespace": event["namespace"], "size": len(frame.payload)}
                 fields = {"type": "ATTACHMENT", "namespace": event["namespace"]}
                 if "event" in event:
@@ -184,7 +184,7 @@ class SocketIoDecoder(Decoder):
                 return Decoded(self.name, f"ATTACHMENT {position}/{event['attachments']} of {kind} {name} "
                                f"({len(frame.payload)} bytes)", tree, fields)
             break
-        tree = {"engine.io": "MESSAGE", "binary": frame.payload[:64].hex(), "size": len(frame.payload)}
+        tree = {"engineio": "MESSAGE", "binary": frame.payload[:64].hex(), "size": len(frame.payload)}
         return Decoded(self.name, f"MESSAGE binary ({len(frame.payload)} bytes)", tree, {"type": "MESSAGE"})
 
     @staticmethod
