@@ -88,18 +88,21 @@ class MqttDecoder(Decoder):
         if isinstance(known, int):
             return known
         version = 4
+        stream = b""  # the client's first bytes, until its first packet (the CONNECT) is whole
         for index in range(_VERSION_LOOK):
             other = context.frame(index) if index != frame.index else frame
             if other is None:
                 break
-            payload = other.payload
-            if other.outgoing and payload[:1] == b"\x10":
-                try:
-                    packets = split_packets(payload)[0]
-                    if packets:
+            if not other.outgoing:
+                continue
+            stream += other.payload
+            try:
+                packets = split_packets(stream)[0]
+                if packets:
+                    if packets[0][0] == 0x10:
                         version = parse_packet(packets[0], 4)["level"]
-                except DecodeError:
-                    pass
+                    break
+            except DecodeError:
                 break
         context.memo["mqtt.version"] = version
         return version
