@@ -92,3 +92,27 @@ def test_a_connection_naming_an_unknown_decoder_says_so_on_every_frame():
 def test_a_session_no_decoder_recognises_has_no_decoded_form():
     session, _ = _session([(True, b"hello", True)])
     assert session.decoded(0) is None and session.decoded(5) is None
+
+
+def test_a_recorded_session_is_decoded_message_by_message_past_pings_and_fragments():
+    """A live log as the app records it: a fragmented binary event, a ping between the event and its attachment,
+    the attachment itself in two fragments."""
+    from wsinspector.core.decoders.session import session_source
+    from wsinspector.core.frames import Direction, Frame, Opcode
+    from wsinspector.core.log import FrameLog
+
+    log = FrameLog()
+    for ts, (direction, opcode, payload, fin) in enumerate([
+        (Direction.IN, Opcode.TEXT, b'0{"sid":"a","pingInterval":25000}', True),
+        (Direction.IN, Opcode.TEXT, b'451-["file",{"_placeholder":', False),
+        (Direction.IN, Opcode.CONTINUATION, b'true,"num":0}]', True),
+        (Direction.IN, Opcode.PING, b"", True),
+        (Direction.IN, Opcode.BINARY, b"\x01\x02", False),
+        (Direction.IN, Opcode.CONTINUATION, b"\x03", True),
+    ]):
+        log.append(Frame(seq=0, ts_ns=ts, direction=direction, opcode=opcode, payload=payload, fin=fin))
+    session = SessionDecoding(decoder_registry(), session_source(log))
+    assert session.decoder is not None and session.decoder.name == "socket.io"
+    assert [session.decoded(seq) and session.decoded(seq).summary for seq in range(len(log))] == [
+        "OPEN sid=a pingInterval=25000", None, 'EVENT file [{"$bytes":"010203"}] (+1 binary)', None, None,
+        "ATTACHMENT 1/1 of EVENT file (3 bytes)"]

@@ -27,6 +27,8 @@ class FrameView:
     outgoing: bool = False
     #: its place in the session (0 when decoded alone)
     index: int = 0
+    #: False for what is not a whole data message: a control frame, or a fragment before its message's last
+    data: bool = True
 
     @property
     def arrow(self) -> str:
@@ -106,7 +108,7 @@ class DecodeContext:
             if other is None:
                 return
             looked += 1
-            if other.outgoing == frame.outgoing:
+            if other.outgoing == frame.outgoing and other.data:
                 given += 1
                 yield other
             index += step

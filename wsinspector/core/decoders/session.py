@@ -7,15 +7,43 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from wsinspector.core.decoders.base import DecodeContext, Decoded, DecodeError, Decoder, FrameView, failed
 from wsinspector.core.decoders.registry import DecoderRegistry, configured
+from wsinspector.core.frames import Direction, Opcode
+from wsinspector.core.model import header
+
+if TYPE_CHECKING:
+    from wsinspector.core.session import Session
 
 #: how many of the first frames are shown to the decoders to recognise a connection's traffic
 SNIFF_FRAMES = 16
 DEFAULT_CACHE = 4096
 
 FrameSource = Callable[[int], FrameView | None]
+
+
+def session_source(session: Session) -> FrameSource:
+    """The frames of a recorded or live session as decoders see them: a data frame's whole message at the
+    frame that completes it; control frames and the fragments before a message's last are not data."""
+
+    def source(seq: int) -> FrameView | None:
+        if not 0 <= seq < len(session) or seq in session.dropped:
+            return None
+        meta = session.meta(seq)
+        outgoing = header.direction(meta) is Direction.OUT
+        opcode = header.opcode(meta)
+        if opcode.is_control:
+            return FrameView(b"", False, outgoing, seq, data=False)
+        if opcode is Opcode.CONTINUATION or header.fin(meta) is False:
+            message = session.message_for(seq)
+            if message is None or message.last_seq != seq:
+                return FrameView(b"", False, outgoing, seq, data=False)
+            return FrameView(message.payload, message.opcode is Opcode.TEXT, outgoing, seq)
+        return FrameView(session.payload(seq), opcode is Opcode.TEXT, outgoing, seq)
+
+    return source
 
 
 class SessionContext(DecodeContext):
@@ -54,7 +82,7 @@ class SessionDecoding:
         if not self._chosen:
             self._chosen = True
             override, subprotocol, url, options = self._choice
-            first = (frame for frame in map(self._source, range(SNIFF_FRAMES)) if frame is not None)
+            first = (frame for frame in map(self._source, range(SNIFF_FRAMES)) if frame is not None and frame.data)
             try:
                 chosen = self.registry.choose(override=override, subprotocol=subprotocol, url=url, frames=first)
                 self._decoder = configured(chosen, options) if chosen is not None else None
@@ -73,7 +101,7 @@ class SessionDecoding:
         if decoder is None:
             return failed("none", self.problem) if self.problem else None
         frame = self._source(index)
-        if frame is None:
+        if frame is None or not frame.data:
             return None
         result = self.registry.decode(decoder, frame, self.context)
         self._cache[index] = result
