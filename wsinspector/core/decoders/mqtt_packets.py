@@ -14,7 +14,6 @@ TYPES = {1: "CONNECT", 2: "CONNACK", 3: "PUBLISH", 4: "PUBACK", 5: "PUBREC", 6: 
          14: "DISCONNECT", 15: "AUTH"}
 #: the fixed header's low four bits each type must have (PUBLISH's are its flags)
 _FIXED_FLAGS = {6: 2, 8: 2, 10: 2}
-MAX_REMAINING = 268_435_455
 
 # MQTT 5 properties: id -> (name, kind)
 PROPERTIES = {
