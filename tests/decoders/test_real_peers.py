@@ -78,6 +78,83 @@ def test_a_python_socketio_session_reads_as_events_acks_and_joined_attachments(r
     assert socketio_server.auth == [{"token": "t0k"}]
 
 
+def test_a_node_socket_io_session_reads_as_the_python_one_does(run, node_server):
+    """The reference implementation (npm socket.io) frames its binary events and acks as python-socketio does."""
+    url = f"ws://127.0.0.1:{node_server('socketio_server.mjs')}/socket.io/?EIO=4&transport=websocket"
+
+    async def talk() -> RecordingClient:
+        async with RecordingClient(url) as client:
+            await client.recv()  # Engine.IO open
+            await client.send("40")
+            await client.recv()
+            await client.send('40/admin,{"token":"t0k"}')
+            for _ in range(2):  # the namespace's CONNECT and its welcome event
+                await client.recv()
+            await client.send('42["chat","hi"]')
+            await client.recv()
+            await client.recv()
+            await client.send('421["ask",21]')
+            await client.recv()
+            await client.recv()
+            return client
+
+    recording = run(talk()).recording
+    summaries = _decoded(recording, url)
+    assert summaries[0].startswith("< OPEN sid=") and summaries[0].endswith(" pingInterval=25000")
+    assert summaries[1] == "> CONNECT /" and summaries[3] == '> CONNECT /admin {"token":"t0k"}'
+    assert summaries[2].startswith('< CONNECT / {"sid":"') and summaries[4].startswith('< CONNECT /admin {"sid":"')
+    assert summaries[5] == '< EVENT /admin welcome [{"token":"t0k"}]'
+    assert summaries[6:] == [
+        '> EVENT chat ["hi"]',
+        '< EVENT reply [{"text":"hi","blob":{"$bytes":"000102"}}] (+1 binary)',
+        "< ATTACHMENT 1/1 of EVENT reply (3 bytes)",
+        "> EVENT ask [21] ack 1",
+        '< ACK 1 [{"double":42},{"$bytes":"fffe"}]',
+        "< ATTACHMENT 1/1 of ACK 1 (2 bytes)",
+    ]
+
+
+def test_a_stomp_broker_session_reads_as_frames(run, qtbot, tmp_path, node_server):
+    """stomp-broker-js (npm), a STOMP 1.1 broker with a WebSocket listener: one client subscribes, another
+    sends, the broker delivers to the first."""
+    url = f"ws://127.0.0.1:{node_server('stomp_server.mjs')}/stomp"
+    connect = "CONNECT\naccept-version:1.1\nhost:127.0.0.1\nheart-beat:0,0\n\n\x00"
+
+    async def subscribe() -> RecordingClient:
+        client = await RecordingClient(url, ["v11.stomp"]).__aenter__()
+        await client.send(connect)
+        await client.recv()
+        await client.send("SUBSCRIBE\nid:sub-0\ndestination:/topic/prices\n\n\x00")
+        return client
+
+    async def publish() -> RecordingClient:
+        async with RecordingClient(url, ["v11.stomp"]) as client:
+            await client.send(connect)
+            await client.recv()
+            await client.send('SEND\ndestination:/topic/prices\ncontent-type:application/json\n\n{"ACME":3.5}\x00')
+            await client.send("DISCONNECT\n\n\x00")
+            return client
+
+    async def receive(client: RecordingClient) -> RecordingClient:
+        await client.recv()
+        await client.__aexit__()
+        return client
+
+    subscriber = run(subscribe())
+    qtbot.waitUntil(lambda: "subscribed sub-0 /topic/prices" in (tmp_path / "stomp_server.mjs.out").read_text())
+    sender = run(publish()).recording
+    received = run(receive(subscriber)).recording
+    assert received.subprotocol == "v11.stomp"
+    summaries = _decoded(received)
+    assert summaries[0] == "> CONNECT host=127.0.0.1 accept-version=1.1 heart-beat=0,0"
+    assert summaries[1] == "< CONNECTED version=1.1"
+    assert summaries[2] == "> SUBSCRIBE /topic/prices id=sub-0"
+    assert summaries[3] == '< MESSAGE /topic/prices {"ACME":3.5}'
+    message = SessionDecoding(decoder_registry(), received.frame, subprotocol="v11.stomp").decoded(3)
+    assert message.fields["destination"] == "/topic/prices" and message.fields["subscription"] == "sub-0"
+    assert _decoded(sender)[2:] == ['> SEND /topic/prices {"ACME":3.5}', "> DISCONNECT"]
+
+
 # -- MQTT over WebSocket: mosquitto -------------------------------------------------------------------
 
 @pytest.fixture
@@ -161,25 +238,35 @@ def test_a_mosquitto_session_reads_as_packets_even_when_they_span_and_share_fram
 # -- GraphQL over WebSocket: graphql-ws in node --------------------------------------------------------------
 
 @pytest.fixture
-def graphql_ws(qtbot: Any, tmp_path: Path) -> Iterator[int]:
-    peers = node_peers_ready()
-    out = tmp_path / "graphql.out"
-    with out.open("wb") as sink:
-        proc = subprocess.Popen(["node", str(peers / "graphql_server.mjs")], stdout=sink, stderr=subprocess.STDOUT,
-                                cwd=peers)
+def node_server(qtbot: Any, tmp_path: Path) -> Iterator[Callable[[str], int]]:
+    """``node_server("graphql_server.mjs")`` starts one of tests/node_peers' servers; its port. What the server
+    prints is in ``tmp_path / "<script>.out"``."""
+    procs: list[subprocess.Popen[bytes]] = []
 
-    def port() -> int:
-        assert proc.poll() is None, out.read_text(errors="replace")
-        text = out.read_text()
-        return int(text.split("listening on ")[1].split()[0]) if "listening on " in text and "\n" in text else 0
+    def start(script: str) -> int:
+        peers = node_peers_ready()
+        out = tmp_path / f"{script}.out"
+        with out.open("wb") as sink:
+            proc = subprocess.Popen(["node", str(peers / script)], stdout=sink, stderr=subprocess.STDOUT, cwd=peers)
+        procs.append(proc)
 
-    qtbot.waitUntil(lambda: port() > 0, timeout=30_000)
-    yield port()
-    proc.terminate()
-    proc.wait(timeout=30)
+        def port() -> int:
+            assert proc.poll() is None, out.read_text(errors="replace")
+            text = out.read_text()
+            return int(text.split("listening on ")[1].split()[0]) if "listening on " in text and "\n" in text else 0
+
+        qtbot.waitUntil(lambda: port() > 0, timeout=30_000)
+        return port()
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
-def test_a_graphql_ws_session_reads_as_operations(run, graphql_ws):
+def test_a_graphql_ws_session_reads_as_operations(run, node_server):
+    graphql_ws = node_server("graphql_server.mjs")
+
     async def talk() -> RecordingClient:
         async with RecordingClient(f"ws://127.0.0.1:{graphql_ws}/graphql", ["graphql-transport-ws"]) as client:
             await client.send(json.dumps({"type": "connection_init", "payload": {"token": "x"}}))
