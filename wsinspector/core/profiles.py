@@ -227,6 +227,10 @@ class Decoding(Record):
     decoder: str = ""
     options: tuple[tuple[str, str], ...] = ()
 
+    def resolved(self, variables: Mapping[str, str]) -> Self:
+        """The options with ``{{variables}}`` expanded (a schema's path may use one)."""
+        return replace(self, options=tuple((name, expand(value, variables)) for name, value in self.options))
+
 
 @dataclass(frozen=True, slots=True)
 class Compression(Record):

@@ -116,3 +116,22 @@ def test_a_recorded_session_is_decoded_message_by_message_past_pings_and_fragmen
     assert [session.decoded(seq) and session.decoded(seq).summary for seq in range(len(log))] == [
         "OPEN sid=a pingInterval=25000", None, 'EVENT file [{"$bytes":"010203"}] (+1 binary)', None, None,
         "ATTACHMENT 1/1 of EVENT file (3 bytes)"]
+
+
+def test_a_saved_connection_names_its_decoder_and_options_and_keeps_what_a_newer_version_added():
+    """The per-connection choice: the profile's decoding record, in its stored form, with an unknown key kept and
+    ``{{variables}}`` in an option expanded when the connection is resolved."""
+    from wsinspector.core.profiles import profile_from_json, profile_to_json
+
+    stored = ('{"version": 2, "name": "feed", "endpoint": {"url": "wss://feed.example.com/ws"}, "decoding": '
+              '{"decoder": "mqtt", "options": [["descriptors", "{{schemas}}/ticks.desc"]], "colour": "teal"}}')
+    profile = profile_from_json("p1", stored)
+    assert profile.decoding.decoder == "mqtt"
+    assert '"colour": "teal"' in profile_to_json(profile)
+    target = profile.resolved({"schemas": "/srv/schemas"})
+    assert target.decoding.options == (("descriptors", "/srv/schemas/ticks.desc"),)
+    # the connection's choice wins over what its traffic looks like
+    session, _ = _session([(False, b'{"type": 1}', True), (False, b"\x00\x01", False)],
+                          override=profile.decoding.decoder)
+    assert session.decoder is not None and session.decoder.name == "mqtt"
+    assert session.decoded(1).error == "byte 0 (0x00) is not an MQTT packet type"

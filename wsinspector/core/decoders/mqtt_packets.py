@@ -50,8 +50,9 @@ def split_packets(data: bytes) -> tuple[list[bytes], bytes, int]:
     packets: list[bytes] = []
     pos = 0
     while pos < len(data):
-        kind = data[pos] >> 4
-        if kind not in TYPES:
+        kind, flags = data[pos] >> 4, data[pos] & 0x0F
+        wrong_flags = (kind == 3 and flags & 6 == 6) or (kind != 3 and flags != _FIXED_FLAGS.get(kind, 0))
+        if kind not in TYPES or wrong_flags:
             raise DecodeError(f"byte {pos} (0x{data[pos]:02x}) is not an MQTT packet type")
         found = remaining_length(data, pos + 1)
         if found is None:
