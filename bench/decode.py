@@ -14,8 +14,10 @@ The screens come in runs of ``--run`` (default 10) one after the other, as Page 
 random place and raw and decoded given different runs in turn: both pay for reading the session's pages of
 frame heads as they reach new ones (a stored session keeps 64 pages of 1,000 frames).
 
-Decoding is never on the ingest path: the session is written before and untouched by it. The last line gives
-the p99 time per screen of both and their ratio (goal: decoded <= 2x raw and < 16 ms).
+Each screen is timed by the clock and by the CPU time of the thread (``time.thread_time``): on a machine shared
+with other work the clock also counts the time the process was not running. Decoding is never on the ingest
+path: the session is written before and untouched by it. The last line gives the p99 per screen of both, by the
+clock and by CPU time, and their ratios (goal: decoded <= 2x raw and < 16 ms).
 
     .venv/bin/python bench/decode.py [--frames 1000000] [--rows 50] [--screens 300] [--run 10]
 """
@@ -133,29 +135,36 @@ def main() -> None:
         decoded_places = [p for i, p in enumerate(places) if (i // args.run) % 2 == 1][:args.screens]
         raw_ms: list[float] = []
         decoded_ms: list[float] = []
+        cpu_ms: dict[str, list[float]] = {"raw": [], "decoded": []}
         undecoded = 0
         gc.collect()
         for round_number in range(args.screens):
             raw_first, decoded_first = raw_places[round_number], decoded_places[round_number]
             # interleaved, and in turn first, so that neither gets a warmer page cache
             for kind in (("raw", "decoded") if round_number % 2 else ("decoded", "raw")):
-                began = time.perf_counter()
+                began, began_cpu = time.perf_counter(), time.thread_time()
                 if kind == "raw":
                     screen_raw(session, raw_first, args.rows)
                     raw_ms.append((time.perf_counter() - began) * 1000)
                 else:
                     screen_decoded(session, decoding, decoded_first, args.rows)
                     decoded_ms.append((time.perf_counter() - began) * 1000)
+                cpu_ms[kind].append((time.thread_time() - began_cpu) * 1000)
             undecoded += sum(1 for seq in range(decoded_first, decoded_first + args.rows)
                              if (d := decoding.decoded(seq)) is None or not d.ok)
         store.close()
     print(f"{args.screens} screens of {args.rows} rows, {args.run} at a time from a new place: "
           f"raw median {median(raw_ms):.2f} ms, decoded median {median(decoded_ms):.2f} ms; "
           f"rows that did not decode: {undecoded}")
+    print(f"CPU time per screen: raw median {median(cpu_ms['raw']):.2f} ms, decoded median "
+          f"{median(cpu_ms['decoded']):.2f} ms")
     raw99, decoded99 = percentile(raw_ms, 0.99), percentile(decoded_ms, 0.99)
-    verdict = "met" if decoded99 <= 2 * raw99 and decoded99 < 16 else "NOT met"
-    print(f"p99 per screen: raw {raw99:.2f} ms, decoded {decoded99:.2f} ms, decoded/raw {decoded99 / raw99:.2f}x "
-          f"(goal <= 2x and < 16 ms: {verdict})")
+    raw_cpu99, decoded_cpu99 = percentile(cpu_ms["raw"], 0.99), percentile(cpu_ms["decoded"], 0.99)
+    met = "met" if decoded99 <= 2 * raw99 and decoded99 < 16 else "NOT met"
+    met_cpu = "met" if decoded_cpu99 <= 2 * raw_cpu99 and decoded_cpu99 < 16 else "NOT met"
+    print(f"p99 per screen: clock raw {raw99:.2f} ms, decoded {decoded99:.2f} ms, decoded/raw {decoded99 / raw99:.2f}x "
+          f"({met}); CPU raw {raw_cpu99:.2f} ms, decoded {decoded_cpu99:.2f} ms, decoded/raw "
+          f"{decoded_cpu99 / raw_cpu99:.2f}x ({met_cpu}; goal <= 2x and < 16 ms)")
 
 
 if __name__ == "__main__":
