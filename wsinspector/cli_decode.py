@@ -13,8 +13,9 @@ A blank line is skipped. Each output line is a JSON object: ``line``, ``directio
 ``tree`` or ``error`` (one line saying why it does not decode).
 
 The decoder is ``--protocol`` when given, else the one the ``--subprotocol`` or ``--url`` points to, else the
-first that recognises a frame (kept for the following ones). Exit status: 0 when every line decoded, 1 when one
-did not (each such line has its ``error``), 2 for a usage error (an unknown protocol, a bad ``--option``).
+first that recognises a frame (kept for the following ones). ``--filter`` prints only the messages whose decoded
+form matches (core/decoders/filters.py; a message that does not decode is printed all the same). Exit status: 0 when every line decoded, 1 when one did not (each such
+line has its ``error``), 2 for a usage error (an unknown protocol, a bad ``--option`` or ``--filter``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from wsinspector import APP_NAME
 
 if TYPE_CHECKING:
     from wsinspector.core.decoders.base import Decoder
+    from wsinspector.core.decoders.filters import DecodedFilter
     from wsinspector.core.decoders.registry import DecoderRegistry
 
 EXIT_OK = 0
@@ -48,6 +50,10 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--url", metavar="U", default="", help="the connection's URL, for detection")
     parser.add_argument("--option", metavar="KEY=VALUE", action="append", default=[],
                         help="an option of the decoder (protobuf: descriptors=FILE.desc, message=pkg.Type)")
+    parser.add_argument("--filter", metavar="EXPR", action="append", default=[],
+                        help="print only the messages whose decoded form matches: a field (event=chat, "
+                             "topic=a/b, destination=/topic/x, operation=1, event~part) or a JSON path "
+                             "($.socketio.args[0].user = \"ann\"); several must all match")
     parser.add_argument("--list", action="store_true", help="list the installed decoders and exit")
 
 
@@ -90,6 +96,7 @@ def _options(pairs: list[str]) -> dict[str, str] | str:
 
 def run_decode(args: argparse.Namespace, stdin: BinaryIO | None = None, stdout: TextIO | None = None) -> int:
     from wsinspector.core.decoders.base import DecodeError
+    from wsinspector.core.decoders.filters import DecodedFilterError, parse_decoded_filter
     from wsinspector.core.decoders.registry import configured, decoder_registry
 
     registry = decoder_registry()
@@ -107,6 +114,11 @@ def run_decode(args: argparse.Namespace, stdin: BinaryIO | None = None, stdout: 
         _err(options)
         return EXIT_USAGE
     try:
+        conditions = [parse_decoded_filter(text) for text in args.filter]
+    except DecodedFilterError as exc:
+        _err(f"--filter: {exc}")
+        return EXIT_USAGE
+    try:
         chosen = registry.choose(override=args.protocol, subprotocol=args.subprotocol, url=args.url)
         decoder = configured(chosen, options) if chosen is not None else None
     except (KeyError, DecodeError) as exc:
@@ -115,10 +127,11 @@ def run_decode(args: argparse.Namespace, stdin: BinaryIO | None = None, stdout: 
     if options and chosen is None:
         _err("--option needs --protocol (the decoder the options are for)")
         return EXIT_USAGE
-    return _decode_lines(registry, decoder, stdin or sys.stdin.buffer, out)
+    return _decode_lines(registry, decoder, stdin or sys.stdin.buffer, out, conditions)
 
 
-def _decode_lines(registry: DecoderRegistry, decoder: Decoder | None, stdin: BinaryIO, out: TextIO) -> int:
+def _decode_lines(registry: DecoderRegistry, decoder: Decoder | None, stdin: BinaryIO, out: TextIO,
+                  conditions: list[DecodedFilter]) -> int:
     from wsinspector.core.decoders.base import FrameView
     from wsinspector.core.decoders.session import SessionContext
 
@@ -142,7 +155,10 @@ def _decode_lines(registry: DecoderRegistry, decoder: Decoder | None, stdin: Bin
             if decoder is None:
                 result.update(protocol=None, error="no decoder recognises this frame")
             else:
-                result.update(registry.decode(decoder, frame, context).as_json())
+                decoded = registry.decode(decoder, frame, context)
+                result.update(decoded.as_json())
+                if decoded.ok and not all(condition.matches(decoded) for condition in conditions):
+                    continue  # a line that does not decode is shown whatever the filter: it might have matched
         if "error" in result:
             status = EXIT_UNDECODED
         out.write(json.dumps(result, ensure_ascii=False) + "\n")

@@ -128,3 +128,16 @@ def test_a_broken_decoder_package_is_named_once_and_the_other_decoders_go_on(plu
     status, out, err = decode(lines='42["chat","hi"]\n', site=plugin_site)
     assert status == 0 and out[0]["summary"] == 'EVENT chat ["hi"]'
     assert "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_a_filter_prints_only_the_matching_messages_and_still_the_ones_that_do_not_decode():
+    lines = '42["chat","hi"]\n42["typing"]\n> 42["chat",{"user":"ann"}]\n9oops\n'
+    status, out, _ = decode("--filter", "event=chat", lines=lines)
+    assert [item["line"] for item in out] == [1, 3, 4] and status == 1
+    assert "error" in out[2]
+    status, out, _ = decode("--filter", "event=chat", "--filter", '$.socketio.args[0].user = "ann"',
+                            lines=lines[:-6])
+    assert [item["line"] for item in out] == [3] and status == 0
+    status, out, err = decode("--filter", "chat", lines=lines)
+    assert status == 2 and out == []
+    assert err.startswith("wsinspector: decode: --filter: 'chat' is not a decoded filter: write field=value")
