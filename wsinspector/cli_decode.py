@@ -14,8 +14,9 @@ A blank line is skipped. Each output line is a JSON object: ``line``, ``directio
 
 The decoder is ``--protocol`` when given, else the one the ``--subprotocol`` or ``--url`` points to, else the
 first that recognises a frame (kept for the following ones). ``--filter`` prints only the messages whose decoded
-form matches (core/decoders/filters.py; a message that does not decode is printed all the same). Exit status: 0 when every line decoded, 1 when one did not (each such
-line has its ``error``), 2 for a usage error (an unknown protocol, a bad ``--option`` or ``--filter``).
+form matches (core/decoders/filters.py; a message that does not decode is printed all the same). Exit status: 0
+when every line decoded, 1 when one did not (each such line has its ``error``), 2 for a usage error (an unknown
+protocol, a bad ``--option`` or ``--filter``).
 """
 
 from __future__ import annotations
