@@ -7,8 +7,16 @@ from importlib.metadata import EntryPoint
 
 import pytest
 
-from wsinspector.core.decoders.base import FrameView
-from wsinspector.core.decoders.registry import AUTO, ENTRY_POINT_GROUP, decoder_registry, registry_from
+from wsinspector.core.decoders.base import DecodeContext, Decoded, DecodeError, Decoder, FrameView
+from wsinspector.core.decoders.registry import (
+    AUTO,
+    ENTRY_POINT_GROUP,
+    DecoderRegistry,
+    Loaded,
+    configured,
+    decoder_registry,
+    registry_from,
+)
 
 
 def _entry(name: str, value: str) -> EntryPoint:
@@ -77,3 +85,50 @@ def test_an_unknown_decoder_name_lists_the_known_ones():
     with pytest.raises(KeyError) as raised:
         decoder_registry().choose(override="carrier-pigeon")
     assert raised.value.args[0].startswith("no decoder is called 'carrier-pigeon': choose one of socket.io, ")
+
+
+class _Careless(Decoder):
+    """A third-party decoder with every mistake a registry must survive."""
+
+    name = "careless"
+    priority = 99
+    url_patterns = ("([unclosed",)
+
+    def sniff(self, frame: FrameView) -> bool:
+        raise ZeroDivisionError("sniffing divided by zero")
+
+    def decode(self, frame: FrameView, context: DecodeContext) -> Decoded:
+        if frame.payload == b"deep":
+            raise RecursionError
+        return "a summary, not a Decoded"  # type: ignore[return-value]
+
+    def with_options(self, options: dict[str, str]) -> object:
+        return options
+
+
+def test_a_careless_decoder_is_named_once_and_the_others_still_choose_and_decode():
+    json_decoder = decoder_registry().get("json")
+    registry = DecoderRegistry([Loaded(_Careless(), "careless-pkg: careless = careless:Careless"),
+                                Loaded(json_decoder, "wsinspector")])
+    chosen = registry.choose(url="wss://x/([unclosed", frames=[FrameView(b'{"a":1}', True)])
+    assert chosen is json_decoder
+    careless = registry.get("careless")
+    assert registry.decode(careless, FrameView(b"x", True)).error == "the decoder gave no decoded form"
+    assert registry.decode(careless, FrameView(b"deep", True)).error == "nested too deeply"
+    assert registry.decode(json_decoder, FrameView(b'{"a":1}', True)).ok
+    assert registry.problems == [
+        "decoder 'careless' (careless-pkg: careless = careless:Careless) has a URL pattern that is not a regular "
+        "expression: '([unclosed' (unterminated character set at position 1)",
+        "decoder 'careless' (careless-pkg: careless = careless:Careless) failed: ZeroDivisionError: sniffing "
+        "divided by zero",
+    ]
+    with pytest.raises(DecodeError, match="the careless decoder gave no decoder for its options"):
+        configured(careless, {"a": "b"})
+
+
+def test_an_entry_point_whose_decoder_has_no_usable_name_is_refused():
+    registry = registry_from([_entry("nameless", "wsinspector.core.decoders.base:Decoder")])
+    assert registry.names() == []
+    assert registry.problems == ["decoder 'nameless' from an unknown package could not be loaded: ValueError: "
+                                 "wsinspector.core.decoders.base:Decoder has no usable name (lower-case letters, "
+                                 "digits, '.', '_' or '-')"]

@@ -120,3 +120,40 @@ def test_what_does_not_decode_says_why_in_one_line(name, text, payload, reason):
     assert "\n" not in decoded.error
     assert decoded.summary == f"not {name}: {decoded.error}"
     assert decoded.as_json() == {"protocol": name, "summary": decoded.summary, "error": decoded.error}
+
+
+def test_mqtt5_acknowledgements_reason_codes_user_properties_and_a_will():
+    from tests.core.decoders.examples import mqtt_packet, utf8
+
+    will = b"\x00" + utf8("status/sensor") + utf8("offline")  # will properties (none), topic, payload
+    connect = mqtt_packet(0x10, utf8("MQTT") + b"\x05\x2e\x00\x0a\x00" + utf8("w") + will)  # will, qos1, retain
+    user = b"\x26" + utf8("region") + utf8("eu")
+    packets = (connect
+               + mqtt_packet(0x40, b"\x00\x05\x10" + bytes([len(user)]) + user)  # PUBACK 5, no matching subscribers
+               + mqtt_packet(0x90, b"\x00\x06\x00\x01\x80")  # SUBACK 6: granted qos1, refused
+               + mqtt_packet(0xA2, b"\x00\x07\x00" + utf8("a/b"))  # UNSUBSCRIBE 7
+               + mqtt_packet(0xB0, b"\x00\x07\x00\x11")  # UNSUBACK 7: no subscription existed
+               + mqtt_packet(0xE0, b"\x8e\x00")  # DISCONNECT: session taken over
+               + mqtt_packet(0xF0, b"\x18\x05\x15" + utf8("SC")))  # AUTH: continue, method SC
+    decoded = _decode("mqtt", packets, False)
+    assert decoded.ok, decoded.error
+    assert decoded.summary == ("CONNECT client=w v5.0 keepalive=10; PUBACK id=5 rc=16; SUBACK id=6 [1, 128]; "
+                               "UNSUBSCRIBE a/b id=7; UNSUBACK id=7; DISCONNECT rc=142; AUTH rc=24")
+    trees = decoded.tree["packets"]
+    assert trees[0]["will"] == {"qos": 1, "retain": True, "properties": {}, "topic": "status/sensor",
+                                "payload": "offline"}
+    assert trees[1]["properties"] == {"user_property": [["region", "eu"]]}
+    assert trees[4]["reason_codes"] == [0x11]
+    assert trees[6]["properties"] == {"auth_method": "SC"}
+
+
+@pytest.mark.parametrize(("packet", "reason"), [
+    (b"\x10\x06\x00\x04MQTT", "the CONNECT packet is cut off in its protocol level"),
+    (b"\x10\x07\x00\x04MQTX\x04", "CONNECT for protocol \"MQTX\" level 4, not MQTT 3.1, 3.1.1 or 5"),
+    (b"\x30\x03\x00\x01\xff", "the PUBLISH packet's topic is not UTF-8"),
+    (b"\x82\x02\x00\x01", "the SUBSCRIBE packet names no topic"),
+    (b"\xc0\x01\x00", "the PINGREQ packet has 1 bytes after its end"),
+    (b"\x20\x03\x00\x00\x07", "the CONNACK packet has 1 bytes after its end"),
+], ids=["cut-connect", "not-mqtt", "topic-not-utf8", "subscribe-no-topic", "pingreq-extra", "connack-extra"])
+def test_a_damaged_mqtt_packet_says_where(packet, reason):
+    assert _decode("mqtt", packet, False).error == reason

@@ -1,6 +1,6 @@
 """MQTT 3.1.1 and 5.0 control packets: splitting a byte stream into packets, and reading one packet into a tree.
 
-A passwords in CONNECT is never shown: the tree gives its length only."""
+A password in CONNECT is never shown: the tree gives its length only."""
 
 from __future__ import annotations
 
