@@ -78,6 +78,36 @@ def test_a_python_socketio_session_reads_as_events_acks_and_joined_attachments(r
     assert socketio_server.auth == [{"token": "t0k"}]
 
 
+def test_a_subscriptions_transport_ws_session_reads_as_the_legacy_protocol(run, node_server):
+    url = f"ws://127.0.0.1:{node_server('legacy_graphql_server.mjs')}/legacy"
+
+    async def talk() -> RecordingClient:
+        async with RecordingClient(url, ["graphql-ws"]) as client:
+            await client.send(json.dumps({"type": "connection_init", "payload": {}}))
+            await client.recv()
+            await client.send(json.dumps({"id": "1", "type": "start", "payload": {
+                "query": "subscription Count { count(to: 2) }"}}))
+            for _ in range(3):  # data, data, complete
+                await client.recv()
+            await client.send(json.dumps({"id": "1", "type": "stop"}))
+            return client
+
+    recording = run(talk()).recording
+    assert recording.subprotocol == "graphql-ws"
+    assert _decoded(recording) == [
+        "> connection_init {}",
+        "< connection_ack",
+        "> start 1 subscription Count",
+        '< data 1 {"data":{"count":1}}',
+        '< data 1 {"data":{"count":2}}',
+        "< complete 1",
+        "> stop 1",
+    ]
+    session = SessionDecoding(decoder_registry(), recording.frame, subprotocol="graphql-ws")
+    assert session.decoded(3).tree["variant"] == "subscriptions-transport-ws"
+    assert session.decoded(2).fields == {"type": "start", "operation": "1", "operation_name": "Count"}
+
+
 def test_a_node_socket_io_session_reads_as_the_python_one_does(run, node_server):
     """The reference implementation (npm socket.io) frames its binary events and acks as python-socketio does."""
     url = f"ws://127.0.0.1:{node_server('socketio_server.mjs')}/socket.io/?EIO=4&transport=websocket"
