@@ -143,7 +143,7 @@ class Decoder:
 def short(value: Any, limit: int = 80) -> str:
     """A value in compact JSON for a summary line, cut at ``limit`` characters."""
     try:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=plain_bytes)
+        text = _COMPACT.encode(value)
     except (TypeError, ValueError):
         text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -154,6 +154,10 @@ def plain_bytes(value: object) -> object:
     if isinstance(value, bytes | bytearray | memoryview):
         return {"$bytes": bytes(value).hex()}
     raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+#: one encoder for every summary (json.dumps would make one per call)
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=plain_bytes)
 
 
 def jsonable(value: Any, depth: int = 0) -> Any:
