@@ -27,7 +27,7 @@ EXIT_USAGE = 2
 
 
 COMMANDS = ("serve", "run", "connections", "messages", "envs", "defaults", "import", "import-command",
-            "export")
+            "export", "decode")
 SMOKE_TEST_ENV = "WSINSPECTOR_SMOKE_TEST"
 
 
@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     from wsinspector import cli_transfer
 
     cli_transfer.add_parsers(sub)
+    from wsinspector import cli_decode
+
+    cli_decode.add_parser(sub)
     opener = sub.add_parser("open", help="open files in the window (the same as giving them without a command)")
     opener.add_argument("files", nargs="+", type=Path, metavar="FILE")
     return parser
@@ -110,11 +113,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from wsinspector.cli_defaults import print_defaults
 
         return print_defaults(getattr(args, "data_dir", None), args.json)
-    if args.command in ("import", "import-command", "export"):
-        from wsinspector import cli_transfer
+    if args.command in ("import", "import-command", "export", "decode"):
+        from wsinspector import cli_decode, cli_transfer
 
         runner = {"import": cli_transfer.run_import, "import-command": cli_transfer.run_import_command,
-                  "export": cli_transfer.run_export}[args.command]
+                  "export": cli_transfer.run_export, "decode": cli_decode.run_decode}[args.command]
         return runner(args)
     from wsinspector.ui.launch import run_gui
 
