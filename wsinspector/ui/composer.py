@@ -27,6 +27,8 @@ from wsinspector.core.environments import expand_message, expand_message_as_type
 from wsinspector.core.frames import is_sendable_close_code
 from wsinspector.core.payloads import PayloadError, PayloadMode, encode, pretty_json
 from wsinspector.core.profiles import UnknownVariableError
+from wsinspector.ui import palette
+from wsinspector.ui.inline_message import ElidedLabel
 
 #: a saved message's kind (core.profiles.MESSAGE_KINDS) as the composer's mode
 _SAVED_KINDS = {"text": PayloadMode.TEXT, "json": PayloadMode.JSON, "hex": PayloadMode.HEX,
@@ -72,10 +74,9 @@ class Composer(QWidget):
         self.editor.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.editor.setTabChangesFocus(True)
         self.editor.textChanged.connect(self._on_text_changed)
-        self.error = QLabel()
+        self.error = ElidedLabel()  # one line that keeps its place: an error never moves Send
         self.error.setObjectName("composerError")
-        self.error.setStyleSheet("color: #b00020;")
-        self.error.setWordWrap(True)
+        palette.style(self.error, "color: {error};")
         self.error.hide()
         #: the variables a message's {{variables}} resolve to (the connection's, as connected)
         self.variables: Callable[[], Mapping[str, str]] = dict
@@ -159,7 +160,8 @@ class Composer(QWidget):
         self.close_button.clicked.connect(self.request_close)
 
         for shortcut in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(shortcut), self.editor, self.send, context=Qt.ShortcutContext.WidgetShortcut)
+            QShortcut(QKeySequence(shortcut), self.editor, self.send, context=Qt.ShortcutContext.WidgetShortcut,
+                      whatsThis="Send the message")
 
         row = QHBoxLayout()
         row.addWidget(QLabel("Payload"))
