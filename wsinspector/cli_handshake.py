@@ -24,7 +24,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                     "were never kept. Exit status: 0 printed, 1 no such session or it kept no handshake, 2 the data "
                     "folder cannot be used.")
     parser.add_argument("session", type=int, nargs="?", metavar="SESSION",
-                        help="the session's id (default: the newest session)")
+                        help="the session's id, as `wsinspector messages` lists them (default: the newest)")
     form = parser.add_mutually_exclusive_group()
     form.add_argument("--json", action="store_true", help="print JSON")
     form.add_argument("--curl", action="store_true", help="print the request as a curl command")
