@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from wsinspector.core.frames import Direction, Frame, Opcode, describe_close_code
 from wsinspector.core.payloads import decode_text, hexdump, human_size
 from wsinspector.core.session import Session
+from wsinspector.core.words import counted
 from wsinspector.ui import palette
 from wsinspector.ui.qtext import set_plain_text
 from wsinspector.ui.timeline import DAMAGED_LABEL
@@ -122,7 +123,7 @@ class DetailPane(QWidget):
             f" · masked {_flag(frame.masked)}"
             + (f" · key {frame.mask_key.hex()}" if frame.mask_key else "")
             + _lengths(frame),
-            f"Showing the {scope}: {shown:,} bytes ({human_size(shown)})",
+            f"Showing the {scope}: {counted(shown, 'byte')} ({human_size(shown)})",
         ]
         if frame.opcode is Opcode.CLOSE:
             reason = frame.close_reason
@@ -197,5 +198,5 @@ def _lengths(frame: Frame) -> str:
         return f" · length {wire:,}"
     if wire != len(frame.payload) or frame.rsv1:  # RSV1 marks a compressed message (permessage-deflate)
         plain = "before compression" if frame.direction is Direction.OUT else "decompressed"
-        return f" · {wire:,} bytes on the wire, compressed; {len(frame.payload):,} {plain}"
+        return f" · {counted(wire, 'byte')} on the wire, compressed; {len(frame.payload):,} {plain}"
     return f" · length {wire:,}"

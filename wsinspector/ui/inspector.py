@@ -4,6 +4,7 @@ the detail pane and the composer. It shows the connection's live session, or a s
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -29,12 +31,14 @@ from wsinspector.core.rates import Rates
 from wsinspector.core.session import Session
 from wsinspector.core.store import StoreError
 from wsinspector.core.stored import StoredSession
+from wsinspector.core.words import counted
 from wsinspector.ui import palette
 from wsinspector.ui.banner import Banner
 from wsinspector.ui.certificate_view import CertificateView, describe_tls
 from wsinspector.ui.composer import Composer
 from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.filter_bar import FilterBar
+from wsinspector.ui.handshake_view import HandshakeView
 from wsinspector.ui.sessions_view import format_started
 from wsinspector.ui.timeline import TimelineModel, TimelineView
 from wsinspector.ui.timeline_menu import TimelineMenu, send_again
@@ -59,6 +63,21 @@ def _environment_label() -> QLabel:
     palette.style(label, "color: {accent}; border: 1px solid {accent}; border-radius: 4px; padding: 2px 6px;")
     label.hide()
     return label
+
+
+def _status_label(name: str) -> QLabel:
+    label = QLabel()
+    label.setObjectName(name)
+    return label
+
+
+def _lower_tabs(detail: DetailPane, handshake: HandshakeView) -> QTabWidget:
+    """The selected frame's detail, or the connection's opening handshake."""
+    tabs = QTabWidget()
+    tabs.setObjectName("lowerTabs")
+    tabs.addTab(detail, "Frame")
+    tabs.addTab(handshake, "Handshake")
+    return tabs
 
 
 class InspectorPage(QWidget):
@@ -92,6 +111,8 @@ class InspectorPage(QWidget):
         #: a tab of its own for a stored session: read-only for its whole life, never live
         self.stored_only = False
         self._filter_task: ChunkedTask | None = None
+        #: what this connection last said in the banner (cleared when it no longer holds)
+        self._told = ""
         self._build()
         self._connect_signals()
         self.model.set_source(controller.log)
@@ -123,15 +144,15 @@ class InspectorPage(QWidget):
         self.model = TimelineModel(self)
         self.timeline = TimelineView(self.model)
         self.detail = DetailPane()
+        self.handshake_view = HandshakeView()
+        self.lower_tabs = _lower_tabs(self.detail, self.handshake_view)
         self.composer = Composer()
         self.composer.variables = lambda: self.session.variables
         self.filter_bar = FilterBar()
         self._build_row_tools()
         self._build_viewing_bar()
         # the status bar's counters of what the timeline shows; the window places them
-        self.rates, self.counts = QLabel(), QLabel()
-        self.rates.setObjectName("frameRates")
-        self.counts.setObjectName("frameCounts")
+        self.rates, self.counts = _status_label("frameRates"), _status_label("frameCounts")
 
         timeline_box = QWidget()
         timeline_layout = QVBoxLayout(timeline_box)
@@ -148,7 +169,7 @@ class InspectorPage(QWidget):
                                 (self.certificate_button, 0), (self.edit_button, 0), (self.connect_button, 0)):
             bar.addWidget(widget, stretch)
         self.split = split = QSplitter(Qt.Orientation.Vertical)
-        for index, (widget, stretch) in enumerate(((timeline_box, 5), (self.detail, 3), (self.composer, 2))):
+        for index, (widget, stretch) in enumerate(((timeline_box, 5), (self.lower_tabs, 3), (self.composer, 2))):
             split.addWidget(widget)
             split.setStretchFactor(index, stretch)
         split.setSizes([380, 280, 140])
@@ -253,6 +274,7 @@ class InspectorPage(QWidget):
         session.opened.connect(self.on_opened)
         session.failed.connect(self.on_failed)
         session.closed.connect(self.on_closed)
+        session.handshake_changed.connect(self._show_live_handshake)
         self._sessions.session_deleted.connect(self.on_session_deleted)
 
     # -- the connection ---------------------------------------------------------------------------------
@@ -416,8 +438,6 @@ class InspectorPage(QWidget):
     @Slot(object)
     def on_opened(self, info: OpenInfo) -> None:
         proto = info.subprotocol or "none"
-        headers = ("not exposed by the Qt engine" if info.response_headers is None
-                   else ", ".join(f"{k}: {v}" for k, v in info.response_headers))
         engine = ENGINES.get(self.session.engine, self.session.engine).split(" (")[0]
         extensions = info.extensions or "none"
         secure = ""
@@ -426,8 +446,9 @@ class InspectorPage(QWidget):
         elif info.url.lower().startswith("wss:"):
             secure = "TLS details not exposed by the Qt engine · "
         self.info.setText(f"Connected to {info.peer} · {engine} engine · {secure}subprotocol: {proto} · "
-                          f"extensions: {extensions} · response headers: {headers}")
+                          f"extensions: {extensions}")
         self.info.show()
+        self._untell()  # a failure, a lost link or a reconnect countdown of this connection is over
         self._tls = info.tls
         self.certificate_button.setVisible(info.tls is not None)
         self.status_message.emit(f"Connected to {info.url}", 5000)
@@ -442,8 +463,19 @@ class InspectorPage(QWidget):
             profile, sha256 = self._profile, certificate.sha256
             action = ("Trust this certificate", lambda: self._trust_and_connect(profile, sha256))
             text += "\nTrust it only if you know it is the server's: a changed certificate will fail again."
-        self.banner.show_message(text, "error", action)
+        self._tell(text, "error", action)
         self.status_message.emit(failure.message, 10000)
+
+    def _tell(self, text: str, level: str, action: tuple[str, Callable[[], object]] | None = None) -> None:
+        """Say ``text`` in the banner as this connection's news, to be taken back once it no longer holds."""
+        self.banner.show_message(text, level, action)
+        self._told = self.banner.label.text()
+
+    def _untell(self) -> None:
+        """Take back what this connection last said, unless something else has been said since."""
+        if self._told and self.banner.level and self.banner.label.text() == self._told:
+            self.banner.clear()
+        self._told = ""
 
     def _trust_and_connect(self, profile: ConnectionProfile, sha256: str) -> None:
         """Trust the certificate of this fingerprint for ``profile`` (saved with it) and connect again."""
@@ -466,22 +498,22 @@ class InspectorPage(QWidget):
         if self.info.text().startswith("Connected to "):
             self.info.setText("Disconnected from " + self.info.text().removeprefix("Connected to "))
         level = "error" if info.failure is not None or not info.clean else ("warning" if info.by_peer else "info")
-        self.banner.show_message(info.message, level)
+        self._tell(info.message, level)
         self.status_message.emit(info.message, 10000)
 
     @Slot(int, float)
     def on_reconnecting(self, attempt: int, delay_s: float) -> None:
-        self.banner.show_message(f"Connection lost: reconnecting in {delay_s:.1f} s (attempt {attempt}). "
-                                 "The session goes on; Stop reconnecting ends it.", "warning")
+        self._tell(f"Connection lost: reconnecting in {delay_s:.1f} s (attempt {attempt}). "
+                   "The session goes on; Stop reconnecting ends it.", "warning")
         self.on_state_changed(self.session.state)
 
     @Slot(bool, str)
     def on_health_changed(self, healthy: bool, reason: str) -> None:
         self.on_state_changed(self.session.state)
         if not healthy:
-            self.banner.show_message(reason, "warning")
-        elif self.banner.level == "warning" and "heartbeat" in self.banner.label.text():
-            self.banner.clear()
+            self._tell(reason, "warning")
+        else:
+            self._untell()
 
     def set_environment(self, name: str) -> None:
         """The active environment's name ("" for none): beside the connection's name, and in the title."""
@@ -517,7 +549,8 @@ class InspectorPage(QWidget):
 
     @Slot()
     def on_session_started(self) -> None:
-        self.rates.clear()  # the previous session's rates are not this one's
+        self.rates.clear()  # the previous session's rates and peer are not this one's
+        self.info.hide()
         if self._viewing is None:
             self._set_source(self.session.log)
         self._update_counts()
@@ -567,10 +600,11 @@ class InspectorPage(QWidget):
         when = format_started(record.started_wall)
         self.viewing_label.setText(
             f"Viewing stored session <b>{html.escape(record.name)}</b> · {when} · {html.escape(record.url)}"
-            f" · {record.status} · {len(stored):,} frames (read-only)")
+            f" · {record.status} · {counted(len(stored), 'frame')} (read-only)")
         self.viewing_bar.show()
         self.composer.set_connected(False)
         self._set_source(stored)
+        self.handshake_view.show_stored(stored)
         stored.events, stored.rtt_samples  # noqa: B018  (read now, as the Health page will: damage is told here)
         if stored.read_error:
             self.banner.show_message(f"This session is damaged in the file: {stored.read_error}. Its frames that "
@@ -602,9 +636,18 @@ class InspectorPage(QWidget):
             return
         self._viewing = None
         self.viewing_bar.hide()
+        self._show_live_handshake()
         self.composer.set_connected(self.session.is_open)
         self._set_source(self.session.log)
         self.model.on_frames_appended(0, len(self.session.log) - 1)
+
+    @Slot()
+    def _show_live_handshake(self) -> None:
+        if self._viewing is None:
+            handshake = self.session.handshake
+            self.handshake_view.show_live(handshake, self.session.secret_values)
+            if handshake is not None and handshake.refused:  # the server's own reason is there
+                self.lower_tabs.setCurrentWidget(self.handshake_view)
 
     def _can_resend(self) -> bool:
         """Resend goes through this tab's own socket: a live tab's, while it is open."""
@@ -618,11 +661,14 @@ class InspectorPage(QWidget):
             sizes[1] = max(200, sizes[0] // 2)
             sizes[0] = max(100, sizes[0] - sizes[1])
             self.split.setSizes(sizes)
+        self.lower_tabs.setCurrentWidget(self.detail)
         self.detail.tabs.currentWidget().setFocus()
 
     @Slot(object)
     def on_frame_selected(self, frame: Frame | None) -> None:
         self.detail.show_frame(frame, self.model.source if frame is not None else None)
+        if frame is not None:
+            self.lower_tabs.setCurrentWidget(self.detail)
 
     # -- filter, find, jump ---------------------------------------------------------------------------------
 
@@ -725,7 +771,7 @@ class InspectorPage(QWidget):
         shown = self.model.rowCount()
         text = f"frames: {total:,}  (↓ {frames_in:,}  ↑ {total - frames_in:,})"
         if self.model.is_filtered:
-            text = f"showing {shown:,} of {total:,} frames"
+            text = f"showing {shown:,} of {counted(total, 'frame')}"
         dropped = len(source.dropped) if source is not None else 0
         if dropped:
             text += f"  · {dropped:,} older not kept"
