@@ -83,6 +83,8 @@ def test_a_refused_upgrade_shows_the_status_and_the_servers_reason(qtbot: Any, w
     assert view.body.isVisible()
     assert view.body.toPlainText().startswith("missing subprotocol: offer chat.v2")
     assert dict(_rows(view.response_table))["Content-Type"].startswith("text/plain")
+    for table in (view.request_table, view.response_table):  # the body does not squeeze the headers out of sight
+        assert table.viewport().height() >= 4 * table.verticalHeader().defaultSectionSize()
 
     # the Sessions list says why it failed; Open shows it, with the handshake it kept
     show_tab(qtbot, window, "Sessions")

@@ -46,6 +46,8 @@ def _table(name: str) -> QTableWidget:
     header = table.horizontalHeader()
     header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
     header.setStretchLastSection(True)
+    # a header row and four rows stay in sight however small the pane is
+    table.setMinimumHeight(table.horizontalHeader().sizeHint().height() + 4 * rows.defaultSectionSize() + 4)
     return table
 
 
