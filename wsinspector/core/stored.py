@@ -114,8 +114,11 @@ class StoredSession:
         return out
 
     def payload_head(self, seq: int, limit: int) -> bytes:
-        if limit <= HEAD:
-            return self._summary(seq)[4][:limit]
+        summary = self._summary(seq)
+        head = summary[4]
+        # the page holds the first HEAD bytes: all of a short payload, so it is not read from the store again
+        if limit <= HEAD or len(head) >= summary[5]:
+            return head[:limit]
         return self.frame(seq).payload[:limit]
 
     def payload(self, seq: int) -> bytes:

@@ -41,9 +41,9 @@ def session_source(session: Session) -> FrameSource:
             if message is None or message.last_seq != seq:
                 return FrameView(b"", False, outgoing, seq, data=False)
             return FrameView(message.payload, message.opcode is Opcode.TEXT, outgoing, seq)
-        # the head of the size is the whole payload; a stored session answers it from its page of heads
-        # when the payload is short
-        return FrameView(session.payload_head(seq, session.size(seq)), opcode is Opcode.TEXT, outgoing, seq)
+        # the head of the delivered (decompressed) size is the whole payload; a stored session answers it from
+        # its page of heads when the payload is short
+        return FrameView(session.payload_head(seq, session.payload_size(seq)), opcode is Opcode.TEXT, outgoing, seq)
 
     return source
 
