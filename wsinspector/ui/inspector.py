@@ -24,7 +24,7 @@ from wsinspector.app.tasks import ChunkedTask
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo, TlsInfo
 from wsinspector.core.filters import FrameFilter, find_next
 from wsinspector.core.frames import Frame
-from wsinspector.core.profiles import ENGINE_WIRE, ENGINES, ConnectionProfile
+from wsinspector.core.profiles import ENGINE_WIRE, ENGINES, ConnectionProfile, Decoding
 from wsinspector.core.rates import Rates
 from wsinspector.core.session import Session
 from wsinspector.core.store import StoreError
@@ -33,6 +33,7 @@ from wsinspector.ui import palette
 from wsinspector.ui.banner import Banner
 from wsinspector.ui.certificate_view import CertificateView, describe_tls
 from wsinspector.ui.composer import Composer
+from wsinspector.ui.decoding import TabDecoding
 from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.filter_bar import FilterBar
 from wsinspector.ui.sessions_view import format_started
@@ -123,6 +124,9 @@ class InspectorPage(QWidget):
         self.model = TimelineModel(self)
         self.timeline = TimelineView(self.model)
         self.detail = DetailPane()
+        self.decoding = TabDecoding(self)
+        self.model.set_decoding(self.decoding)
+        self.detail.decoder = self.decoding.decoded
         self.composer = Composer()
         self.composer.variables = lambda: self.session.variables
         self.filter_bar = FilterBar()
@@ -232,6 +236,7 @@ class InspectorPage(QWidget):
         actions.status.connect(lambda message: self.status_message.emit(message, 5000))
         self.view_bar.changed.connect(self._update_counts)
         self.view_bar.cleared.connect(lambda: self.detail.show_frame(None, None))
+        self.decoding.changed.connect(self._on_decoding_changed)
 
         composer.send_requested.connect(session.request_send)
         composer.ping_requested.connect(session.request_ping)
@@ -275,6 +280,7 @@ class InspectorPage(QWidget):
         if not keep_edit:  # the same connection saved again (its settings): an unsaved URL stays
             self.url.setText(profile.url if profile else "")
         self._show_url_modified()
+        self.decoding.set_setting(profile.decoding if profile else Decoding())
         self.composer.set_saved_messages(profile.messages if profile else ())
         if self.session.state is ConnectionState.CLOSED:
             self._show_tls_setting(profile)
@@ -431,6 +437,8 @@ class InspectorPage(QWidget):
         self._tls = info.tls
         self.certificate_button.setVisible(info.tls is not None)
         self.status_message.emit(f"Connected to {info.url}", 5000)
+        if self._viewing is None:
+            self.decoding.set_endpoint(info.url, info.subprotocol)
 
     @Slot(object)
     def on_failed(self, failure: Failure) -> None:
@@ -525,6 +533,7 @@ class InspectorPage(QWidget):
     @Slot(int, int)
     def on_frames_appended(self, first: int, last: int) -> None:
         if self._viewing is None:
+            self.decoding.frames_appended(first, last)
             self.view_bar.take(first, last)
             self._update_counts()
 
@@ -547,6 +556,16 @@ class InspectorPage(QWidget):
             self._filter_task = None
             self.filter_bar.cancel.hide()
         self.filter_bar.reset()
+        stored = self._viewing if source is self._viewing else None
+        if stored is not None:
+            # a stored session is read as its own connection's settings say, when it still has them
+            own = self._connections.get(stored.record.profile_id) if stored.record.profile_id else None
+            owner = own or self._profile
+            self.decoding.set_setting(owner.decoding if owner is not None else Decoding())
+            self.decoding.set_session(source, stored.record.url, stored.record.subprotocol)
+        else:
+            self.decoding.set_setting(self._profile.decoding if self._profile else Decoding())
+            self.decoding.set_session(source, self._profile.url if self._profile else self.url.text())
         self.model.set_source(source)
         self.view_bar.reset()
         self.view_bar.set_live(source is self.session.log)
@@ -620,6 +639,12 @@ class InspectorPage(QWidget):
             self.split.setSizes(sizes)
         self.detail.tabs.currentWidget().setFocus()
 
+    @Slot()
+    def _on_decoding_changed(self) -> None:
+        """Another decoder reads the tab: its columns show when it is a protocol's, the selection is decoded again."""
+        self.timeline.show_decoded(self.decoding.applies)
+        self.detail.show_frame(self.detail.frame, self.detail.log)
+
     @Slot(object)
     def on_frame_selected(self, frame: Frame | None) -> None:
         self.detail.show_frame(frame, self.model.source if frame is not None else None)
@@ -636,18 +661,22 @@ class InspectorPage(QWidget):
         source = self.model.source
         if source is None:
             return
-        if flt.is_empty():
+        decoded = self.filter_bar.decoded_filter
+        if flt.is_empty() and decoded is None:
             self.model.set_filter(None)
             self._update_counts()
             return
         # scan only the frames the table already knows; later ones reach it through on_frames_appended
-        task = self._sessions.filter_task(source, flt, self, upto=self.model.known_frames)
+        upto = self.model.known_frames
+        task = (self._sessions.filter_task(source, flt, self, upto=upto) if decoded is None
+                else self.decoding.filter_task(source, flt, decoded, self, upto=upto))
         matcher = flt.matcher()
+        keeps = self.decoding.keeps(decoded) if decoded is not None else None
 
         def done(result: object) -> None:
             rows, upto = result  # type: ignore[misc]
             live = source is not self._viewing
-            self.model.set_filter(rows, matcher if live else None, upto)
+            self.model.set_filter(rows, matcher if live else None, upto, keeps)
             self._end_filter(task)
 
         def progress(done_count: int, total: int) -> None:

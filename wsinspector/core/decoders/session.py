@@ -110,3 +110,10 @@ class SessionDecoding:
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return result
+
+    def forget_from(self, index: int) -> None:
+        """Decode the messages from ``index`` on again when next asked: a live session grew, and later frames
+        may complete what was decoded before they came (a Socket.IO event's binary attachments)."""
+        stale = [seq for seq in self._cache if seq >= index]
+        for seq in stale:
+            del self._cache[seq]
