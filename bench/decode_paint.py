@@ -32,14 +32,14 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from _common import median, percentile  # noqa: E402
-from decode import URL, build_session  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from _common import median, percentile
+from decode import URL, build_session
+from PySide6.QtWidgets import QApplication
 
-from wsinspector.core.store import Store  # noqa: E402
-from wsinspector.core.stored import StoredSession  # noqa: E402
-from wsinspector.ui.decoding import TabDecoding  # noqa: E402
-from wsinspector.ui.timeline import TimelineModel, TimelineView  # noqa: E402
+from wsinspector.core.store import Store
+from wsinspector.core.stored import StoredSession
+from wsinspector.ui.decoding import TabDecoding
+from wsinspector.ui.timeline import TimelineModel, TimelineView
 
 
 def make_view(session: StoredSession, rows: int, decoding: TabDecoding | None) -> TimelineView:

@@ -12,9 +12,17 @@ from typing import Any
 
 import msgpack
 import pytest
-from PySide6.QtWidgets import QDialogButtonBox, QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtWidgets import (
+    QDialogButtonBox,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QWidget,
+)
 
 from tests.decoder_peers import SocketIoServer
+from tests.peers import QtPeer
 from tests.ui.helpers import (
     WAIT_MS,
     ModalHandler,
@@ -28,11 +36,13 @@ from tests.ui.helpers import (
     select_row,
     wait_rows,
 )
-from tests.ui.helpers_sessions import select_local_echo, select_peer, wait_filter_settled
+from tests.ui.helpers_sessions import open_stored, select_local_echo, select_peer, wait_filter_settled
 from wsinspector.core.payloads import PayloadMode
+from wsinspector.core.profiles import ConnectionProfile, Decoding, Endpoint
+from wsinspector.ui import palette
 from wsinspector.ui.main_window import MainWindow
 from wsinspector.ui.profile_dialog import ProfileDialog
-from wsinspector.ui.timeline import COL_DECODED, COL_PREVIEW, COL_PROTOCOL
+from wsinspector.ui.timeline import COL_DECODED, COL_DIR, COL_PREVIEW, COL_PROTOCOL
 
 
 @pytest.fixture
@@ -97,6 +107,16 @@ def test_a_socketio_tab_shows_the_protocol_the_decoded_line_and_tree_and_filters
                              'EVENT reply [{"text":"hi","blob":{"$bytes":"000102"}}] (+1 binary)',
                              "ATTACHMENT 1/1 of EVENT reply (3 bytes)"]
     assert cell(window, 3, COL_PREVIEW) == '42["chat","hi"]'  # the preview is the payload as ever
+    # what the view paints: the delegate asks for a cell's roles at once
+    delegate = timeline.itemDelegate()
+    assert isinstance(delegate, QStyledItemDelegate)
+    option = QStyleOptionViewItem()
+    delegate.initStyleOption(option, page.model.index(3, COL_DECODED))
+    assert option.text == 'EVENT chat ["hi"]'
+    option = QStyleOptionViewItem()
+    delegate.initStyleOption(option, page.model.index(3, COL_DIR))
+    assert option.text == "↑ out"
+    assert option.palette.color(option.palette.ColorRole.Text) == palette.qcolour("out")  # the outgoing colour
 
     # the detail pane's Decoded tab: the event's tree, its attachment's bytes joined to it
     select_row(qtbot, window, 4)
@@ -213,3 +233,39 @@ def test_an_exported_session_carries_the_decoded_form_beside_the_payload(
     qtbot.waitUntil(lambda: not imported.running, timeout=WAIT_MS)
     records = [r for r in window.context.sessions.sessions() if r.id != session_id]
     assert records and records[0].frame_count == len(frames)
+
+
+def test_a_fragmented_message_reads_on_its_last_frame_and_on_its_message_row_live_and_stored(
+    qtbot: Any, window: MainWindow, qt_peer: Callable[..., QtPeer]
+) -> None:
+    """A server that fragments what it sends (QWebSocketServer, 16-byte frames), its connection set to read
+    Socket.IO in its settings: the message is decoded where it is whole."""
+    url = qt_peer(outgoing_frame_size=16).listen()
+    profile = window.context.connections.save(ConnectionProfile(
+        name="Fragments", endpoint=Endpoint(url), decoding=Decoding("socket.io")))
+    window.connections.select(profile.id)
+    connect(qtbot, window)
+    text = '42["chat","a message longer than one frame"]'  # 44 bytes: echoed as frames of 16, 16 and 12
+    compose(qtbot, window, text)
+    press_ctrl_enter(qtbot, window)
+    wait_rows(qtbot, window, 4)
+    summary = 'EVENT chat ["a message longer than one frame"]'
+    assert [decoded for _, decoded in _decoded_rows(window)] == [summary, "", "", summary]
+    assert not window.inspector.timeline.isColumnHidden(COL_DECODED)
+    select_row(qtbot, window, 1)  # the echo's first frame: the whole message decoded in the pane
+    assert window.inspector.detail.decoded.summary.text() == f"socket.io · {summary}"
+
+    click(qtbot, window.inspector.view_bar.messages_button)
+    wait_rows(qtbot, window, 2)
+    assert _decoded_rows(window) == [("socket.io", summary), ("socket.io", summary)]
+    click(qtbot, window.inspector.view_bar.frames_button)
+    wait_rows(qtbot, window, 4)
+    session_id = window.session.session_id
+    assert session_id is not None
+    close_connection(qtbot, window)
+
+    # the stored session reads as its connection's settings say
+    open_stored(qtbot, window, session_id)
+    rows = _decoded_rows(window)
+    assert rows[:4] == [("socket.io", summary), ("", ""), ("", ""), ("socket.io", summary)]
+    assert all(decoded == "" for _, decoded in rows[4:])  # the close frames

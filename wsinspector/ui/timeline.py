@@ -7,7 +7,7 @@ from bisect import bisect_left
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, Signal, Slot
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QModelRoleDataSpan, QPoint, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QBrush, QFont, QKeyEvent, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QPushButton, QTableView, QWidget
 
@@ -45,6 +45,10 @@ _BRUSHES = {"in": "in", "out": "out", "control": "control", "reconnect": "reconn
 _ROLES = frozenset(int(r) for r in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole,
                                     Qt.ItemDataRole.FontRole, Qt.ItemDataRole.BackgroundRole,
                                     Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.TextAlignmentRole))
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+#: the roles every cell of a column answers alike (the tool tips differ by column: ``data`` gives them)
+_DECORATIONS = frozenset(int(r) for r in (Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole,
+                                          Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.TextAlignmentRole))
 #: a frame read back damaged from the file (see core/model/header.py): its row says so instead of an opcode
 DAMAGED_LABEL = "damaged"
 _DAMAGED_TIP = ("This frame is damaged in the file: what its header held cannot be read. The bytes shown are "
@@ -300,6 +304,26 @@ class TimelineModel(ColumnsModel):
         if role == Qt.ItemDataRole.ToolTipRole and col == COL_DECODED:
             return decoded_cell(self.decoding, self.messages, source, seq, False, tip=True) or None
         return self._decoration(source, seq, col, role)
+
+    def multiData(self, index: Index, roles: QModelRoleDataSpan) -> None:
+        """The roles a delegate asks for all at once when it paints a cell: only those the timeline answers are
+        looked up (one call from the view per cell instead of one per role)."""
+        source = self._source
+        if source is None or not index.isValid():
+            return
+        row, col = index.row(), index.column()
+        if not 0 <= row < self.rowCount():
+            return
+        seq = self.seq_at(row)
+        for position in range(roles.size()):
+            role = roles[position]
+            wanted = role.role()
+            if wanted == _DISPLAY:
+                role.setData(self._cell(source, row, seq, col))
+            elif wanted in _DECORATIONS:
+                role.setData(self._decoration(source, seq, col, wanted))
+            elif wanted in _ROLES:
+                role.setData(self.data(index, wanted))
 
     def _cell(self, source: Session, row: int, seq: int, col: int) -> str:
         if col == COL_GAP:
