@@ -6,12 +6,14 @@ server says in one line why it is not JSON; an exported session carries the deco
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import msgpack
 import pytest
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from PySide6.QtWidgets import (
     QDialogButtonBox,
     QStyledItemDelegate,
@@ -36,9 +38,17 @@ from tests.ui.helpers import (
     select_row,
     wait_rows,
 )
-from tests.ui.helpers_sessions import open_stored, select_local_echo, select_peer, wait_filter_settled
+from tests.ui.helpers_sessions import (
+    IN_TEXT,
+    LONG_WAIT_MS,
+    open_stored,
+    select_local_echo,
+    select_peer,
+    wait_filter_settled,
+)
 from wsinspector.core.payloads import PayloadMode
 from wsinspector.core.profiles import ConnectionProfile, Decoding, Endpoint
+from wsinspector.core.store import SessionStatus, Store
 from wsinspector.ui import palette
 from wsinspector.ui.main_window import MainWindow
 from wsinspector.ui.profile_dialog import ProfileDialog
@@ -269,3 +279,92 @@ def test_a_fragmented_message_reads_on_its_last_frame_and_on_its_message_row_liv
     rows = _decoded_rows(window)
     assert rows[:4] == [("socket.io", summary), ("", ""), ("", ""), ("socket.io", summary)]
     assert all(decoded == "" for _, decoded in rows[4:])  # the close frames
+
+
+def _socketio_session(store: Store, count: int) -> int:
+    """A stored Socket.IO session of ``count`` events, ``chat`` and ``tick`` in turn, written straight to the
+    store."""
+    session_id = store.create_session("Events", "ws://127.0.0.1:9/socket.io/?EIO=4&transport=websocket",
+                                      time.time() - 60, 1_000)
+    frames = [(seq, 1_000 + seq * 1_000, IN_TEXT, None, None, None,
+               b'42["%s",{"n":%d}]' % (b"chat" if seq % 2 else b"tick", seq)) for seq in range(count)]
+    store.append_frames(session_id, frames)
+    store.finish_session(session_id, SessionStatus.CLOSED, time.time(), 1000, "")
+    return session_id
+
+
+def test_a_decoded_filter_over_a_big_stored_session_shows_progress_and_can_be_cancelled(
+    qtbot: Any, window: MainWindow
+) -> None:
+    count = 60_000
+    session_id = _socketio_session(window.context.store, count)
+    open_stored(qtbot, window, session_id)
+    page = window.inspector
+    assert cell(window, 1, COL_DECODED) == 'EVENT chat [{"n":1}]'
+    bar = page.filter_bar
+    replace_text(qtbot, bar.decoded, "event=chat")
+    qtbot.waitUntil(lambda: page.is_filtering and "%" in bar.status.text(), timeout=WAIT_MS)
+    assert bar.cancel.isVisible()
+    click(qtbot, bar.cancel)
+    qtbot.waitUntil(lambda: not page.is_filtering, timeout=WAIT_MS)
+    assert bar.error.text() == "Filtering cancelled: showing all frames"
+    assert page.model.rowCount() == count
+
+    bar.decoded.setText("$.socketio.args[0].n = 7")
+    bar.apply()
+    qtbot.waitUntil(lambda: not page.is_filtering, timeout=LONG_WAIT_MS)
+    assert _decoded_rows(window) == [("socket.io", 'EVENT chat [{"n":7}]')]
+
+
+def _tick_schema(path: Path) -> type:
+    """A descriptor set as ``protoc --include_imports --descriptor_set_out`` writes it (``demo.Tick``: a symbol
+    and a price), and the message class the protobuf library makes from it."""
+    file = descriptor_pb2.FileDescriptorProto(name="ticks.proto", package="demo", syntax="proto3")
+    tick = file.message_type.add(name="Tick")
+    for name, number, kind in (("symbol", 1, descriptor_pb2.FieldDescriptorProto.TYPE_STRING),
+                               ("price", 2, descriptor_pb2.FieldDescriptorProto.TYPE_DOUBLE)):
+        tick.field.add(name=name, number=number, type=kind, label=descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL)
+    path.write_bytes(descriptor_pb2.FileDescriptorSet(file=[file]).SerializeToString())
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(file)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("demo.Tick"))
+
+
+def test_a_protobuf_schema_set_in_the_connections_settings_names_the_fields(
+    qtbot: Any, window: MainWindow, qt_peer: Callable[..., QtPeer], tmp_path: Path
+) -> None:
+    schema = tmp_path / "ticks.desc"
+    tick = _tick_schema(schema)(symbol="ACME", price=3.5)
+    select_peer(window, qt_peer().listen(), "Ticks")
+    seen: list[str] = []
+
+    def answer(dialog: QWidget) -> None:
+        assert isinstance(dialog, ProfileDialog)
+        fields = dialog.decoding
+        fields.decoder.setCurrentIndex(fields.decoder.findData("protobuf"))
+        fields.descriptors.edit.setText(str(tmp_path / "missing.desc"))
+        fields.message.setText("demo.Tick")
+        save = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save)
+        click(qtbot, save)
+        seen.append(dialog.error.text())  # the dialog stays open on the Decoding tab, saying why
+        assert dialog.isVisible() and dialog.tabs.currentWidget() is fields
+        fields.descriptors.edit.setText(str(schema))
+        click(qtbot, save)
+
+    handler = ModalHandler(qtbot, answer)
+    click(qtbot, window.inspector.edit_button)
+    handler.wait()
+    assert seen[0].startswith("Decoding: cannot read the descriptor set") and "\n" not in seen[0]
+    saved = window.inspector.profile
+    assert saved is not None and saved.decoding.decoder == "protobuf"
+    assert dict(saved.decoding.options) == {"descriptors": str(schema), "message": "demo.Tick"}
+
+    connect(qtbot, window)
+    compose(qtbot, window, tick.SerializeToString().hex(), PayloadMode.HEX)
+    press_ctrl_enter(qtbot, window)
+    wait_rows(qtbot, window, 2)
+    select_row(qtbot, window, 1)
+    decoded = window.inspector.detail.decoded
+    assert decoded.summary.text().startswith('protobuf · demo.Tick {"symbol":"ACME"')
+    assert "symbol=ACME" in _tree_texts(decoded.tree)
+    close_connection(qtbot, window)
