@@ -96,6 +96,7 @@ class InspectorPage(QWidget):
         self._build()
         self._connect_signals()
         self.model.set_source(controller.log)
+        self.decoding.set_session(controller.log)
         self.on_state_changed(controller.state)
         self._update_counts()
 
