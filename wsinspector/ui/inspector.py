@@ -8,7 +8,6 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -24,9 +23,8 @@ from wsinspector.app.connections import ConnectionsController
 from wsinspector.app.sessions import SessionsController
 from wsinspector.app.tasks import ChunkedTask
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo, TlsInfo
-from wsinspector.core.filters import FrameFilter, find_next
 from wsinspector.core.frames import Frame
-from wsinspector.core.profiles import ENGINE_WIRE, ENGINES, ConnectionProfile
+from wsinspector.core.profiles import ENGINE_WIRE, ENGINES, ConnectionProfile, Decoding
 from wsinspector.core.rates import Rates
 from wsinspector.core.session import Session
 from wsinspector.core.store import StoreError
@@ -36,12 +34,14 @@ from wsinspector.ui import palette
 from wsinspector.ui.banner import Banner
 from wsinspector.ui.certificate_view import CertificateView, describe_tls
 from wsinspector.ui.composer import Composer
+from wsinspector.ui.decoding import TabDecoding
 from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.filter_bar import FilterBar
 from wsinspector.ui.handshake_view import HandshakeView
 from wsinspector.ui.sessions_view import format_started
 from wsinspector.ui.timeline import TimelineModel, TimelineView
 from wsinspector.ui.timeline_menu import TimelineMenu, send_again
+from wsinspector.ui.timeline_search import TimelineSearch
 from wsinspector.ui.view_bar import ViewBar
 
 #: each state's words and badge colour (white text on it; ui/palette.py, the same in both schemes)
@@ -80,7 +80,7 @@ def _lower_tabs(detail: DetailPane, handshake: HandshakeView) -> QTabWidget:
     return tabs
 
 
-class InspectorPage(QWidget):
+class InspectorPage(TimelineSearch, QWidget):
     """One connection's page. Messages for the user go to ``banner``; the rest leaves through signals.
 
     Signals:
@@ -116,6 +116,7 @@ class InspectorPage(QWidget):
         self._build()
         self._connect_signals()
         self.model.set_source(controller.log)
+        self.decoding.set_session(controller.log)
         self.on_state_changed(controller.state)
         self._update_counts()
 
@@ -146,6 +147,9 @@ class InspectorPage(QWidget):
         self.detail = DetailPane()
         self.handshake_view = HandshakeView()
         self.lower_tabs = _lower_tabs(self.detail, self.handshake_view)
+        self.decoding = TabDecoding(self)
+        self.model.set_decoding(self.decoding)
+        self.detail.decoder = self.decoding.decoded
         self.composer = Composer()
         self.composer.variables = lambda: self.session.variables
         self.filter_bar = FilterBar()
@@ -253,6 +257,7 @@ class InspectorPage(QWidget):
         actions.status.connect(lambda message: self.status_message.emit(message, 5000))
         self.view_bar.changed.connect(self._update_counts)
         self.view_bar.cleared.connect(lambda: self.detail.show_frame(None, None))
+        self.decoding.changed.connect(self._on_decoding_changed)
 
         composer.send_requested.connect(session.request_send)
         composer.ping_requested.connect(session.request_ping)
@@ -297,6 +302,7 @@ class InspectorPage(QWidget):
         if not keep_edit:  # the same connection saved again (its settings): an unsaved URL stays
             self.url.setText(profile.url if profile else "")
         self._show_url_modified()
+        self.decoding.set_setting(profile.decoding if profile else Decoding())
         self.composer.set_saved_messages(profile.messages if profile else ())
         if self.session.state is ConnectionState.CLOSED:
             self._show_tls_setting(profile)
@@ -452,6 +458,8 @@ class InspectorPage(QWidget):
         self._tls = info.tls
         self.certificate_button.setVisible(info.tls is not None)
         self.status_message.emit(f"Connected to {info.url}", 5000)
+        if self._viewing is None:
+            self.decoding.set_endpoint(info.url, info.subprotocol)
 
     @Slot(object)
     def on_failed(self, failure: Failure) -> None:
@@ -558,6 +566,7 @@ class InspectorPage(QWidget):
     @Slot(int, int)
     def on_frames_appended(self, first: int, last: int) -> None:
         if self._viewing is None:
+            self.decoding.frames_appended(first, last)
             self.view_bar.take(first, last)
             self._update_counts()
 
@@ -569,17 +578,22 @@ class InspectorPage(QWidget):
     def viewing(self) -> StoredSession | None:
         return self._viewing
 
-    @property
-    def is_filtering(self) -> bool:
-        """A filter is being computed (its progress and Cancel are in the filter bar)."""
-        return self._filter_task is not None
-
     def _set_source(self, source: Session) -> None:
         if self._filter_task is not None:
             self._filter_task.cancel()
             self._filter_task = None
             self.filter_bar.cancel.hide()
         self.filter_bar.reset()
+        stored = self._viewing if source is self._viewing else None
+        if stored is not None:
+            # a stored session is read as its own connection's settings say, when it still has them
+            own = self._connections.get(stored.record.profile_id) if stored.record.profile_id else None
+            owner = own or self._profile
+            self.decoding.set_setting(owner.decoding if owner is not None else Decoding())
+            self.decoding.set_session(source, stored.record.url, stored.record.subprotocol)
+        else:
+            self.decoding.set_setting(self._profile.decoding if self._profile else Decoding())
+            self.decoding.set_session(source, self._profile.url if self._profile else self.url.text())
         self.model.set_source(source)
         self.view_bar.reset()
         self.view_bar.set_live(source is self.session.log)
@@ -664,6 +678,12 @@ class InspectorPage(QWidget):
         self.lower_tabs.setCurrentWidget(self.detail)
         self.detail.tabs.currentWidget().setFocus()
 
+    @Slot()
+    def _on_decoding_changed(self) -> None:
+        """Another decoder reads the tab: its columns show when it is a protocol's, the selection is decoded again."""
+        self.timeline.show_decoded(self.decoding.applies)
+        self.detail.show_frame(self.detail.frame, self.detail.log)
+
     @Slot(object)
     def on_frame_selected(self, frame: Frame | None) -> None:
         self.detail.show_frame(frame, self.model.source if frame is not None else None)
@@ -671,112 +691,6 @@ class InspectorPage(QWidget):
             self.lower_tabs.setCurrentWidget(self.detail)
 
     # -- filter, find, jump ---------------------------------------------------------------------------------
-
-    @Slot(object)
-    def apply_filter(self, flt: FrameFilter) -> None:
-        if self._filter_task is not None:
-            previous, self._filter_task = self._filter_task, None
-            previous.cancelled.disconnect()  # replaced, not cancelled by the user: nothing to say
-            previous.cancel()
-            previous.deleteLater()
-        source = self.model.source
-        if source is None:
-            return
-        if flt.is_empty():
-            self.model.set_filter(None)
-            self._update_counts()
-            return
-        # scan only the frames the table already knows; later ones reach it through on_frames_appended
-        task = self._sessions.filter_task(source, flt, self, upto=self.model.known_frames)
-        matcher = flt.matcher()
-
-        def done(result: object) -> None:
-            rows, upto = result  # type: ignore[misc]
-            live = source is not self._viewing
-            self.model.set_filter(rows, matcher if live else None, upto)
-            self._end_filter(task)
-
-        def progress(done_count: int, total: int) -> None:
-            percent = f" {100 * done_count // total}%" if total else ""
-            self.filter_bar.status.setText(f"Filtering…{percent}")
-
-        task.finished.connect(done)
-        task.progress.connect(progress)
-        task.cancelled.connect(lambda: self._end_filter(task, "Filtering cancelled: showing all frames"))
-        task.failed.connect(lambda message: self._end_filter(task, message))
-        self._filter_task = task
-        self.filter_bar.cancel.show()
-        self.filter_bar.status.setText("Filtering…")
-        task.start()
-
-    def _end_filter(self, task: ChunkedTask, message: str = "") -> None:
-        if self._filter_task is task:
-            self._filter_task = None
-            self.filter_bar.cancel.hide()
-        if message:
-            self.filter_bar.show_error(message)
-        self._update_counts()
-        task.deleteLater()
-
-    @Slot()
-    def cancel_filter(self) -> None:
-        if self._filter_task is not None:
-            self._filter_task.cancel()
-            self.model.set_filter(None)
-
-    @Slot(bool)
-    def find(self, backwards: bool) -> None:
-        source = self.model.source
-        if source is None or not len(source):
-            return
-        flt = self.filter_bar.search_filter()
-        current = self.timeline.currentIndex()
-        start = self.model.seq_at(current.row()) if current.isValid() else (len(source) if backwards else -1)
-        total = len(source)
-        seq = find_next(flt, start, total, source.scan, backwards=backwards)
-        first_hidden: int | None = None
-        while seq is not None and self.model.row_of(seq) is None:
-            # a match the filter hides: look on from there, until the search comes round again
-            if seq in (first_hidden, start):
-                self.filter_bar.show_error("Every match is hidden by the filter")
-                return
-            if first_hidden is None:
-                first_hidden = seq
-            seq = find_next(flt, seq, total, source.scan, backwards=backwards)
-        row = None if seq is None else self.model.row_of(seq)
-        if row is None:
-            self.filter_bar.show_error("No match")
-            return
-        self.select_row(row)
-
-    @Slot(float)
-    def jump_to(self, seconds: float) -> None:
-        source = self.model.source
-        if source is None or not self.model.rowCount():
-            return
-        # The Time column shows microseconds, rounded: a typed time means that displayed microsecond.
-        target = min(source.started_ns + round(seconds * 1e6) * 1000 - 500, 2**63 - 1)
-        self.select_row(self.model.nearest_row(source.seq_at_or_after(target)))
-
-    def select_row(self, row: int) -> None:
-        index = self.model.index(row, 0)
-        self.timeline.pin()
-        self.timeline.setCurrentIndex(index)
-        self.timeline.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
-
-    def _update_counts(self) -> None:
-        source = self.model.source
-        total = len(source) if source is not None else 0
-        frames_in = source.frames_in if source is not None else 0
-        shown = self.model.rowCount()
-        text = f"frames: {total:,}  (↓ {frames_in:,}  ↑ {total - frames_in:,})"
-        if self.model.is_filtered:
-            text = f"showing {shown:,} of {counted(total, 'frame')}"
-        dropped = len(source.dropped) if source is not None else 0
-        if dropped:
-            text += f"  · {dropped:,} older not kept"
-        self.counts.setText(text)
-        self.filter_bar.status.setText(f"{shown:,} / {total:,}" if self.model.is_filtered else "")
 
     def shutdown(self) -> None:
         if self._filter_task is not None:

@@ -563,7 +563,8 @@ class MainWindow(QMainWindow):
             if not name:
                 return None
             path = Path(name)
-        task = self.context.sessions.export_task(session_id, path, self)
+        owner = self.context.connections.get(record.profile_id) if record.profile_id else None
+        task = self.context.sessions.export_task(session_id, path, self, owner.decoding if owner else None)
         task.finished.connect(lambda p: self.statusBar().showMessage(f"Exported to {p}", 8000))
         self.tasks.run(task)
         return task
