@@ -17,6 +17,7 @@ from wsinspector.app import connection as connection_module
 from wsinspector.app import recording as recording_module
 from wsinspector.app.connection import ConnectionController
 from wsinspector.app.sessions import SessionsController
+from wsinspector.core.chunks import OPEN_FRAMES
 from wsinspector.core.events import CloseInfo, Failure, FailureKind
 from wsinspector.core.filters import FrameFilter
 from wsinspector.core.frames import Direction, Opcode, close_payload
@@ -24,6 +25,7 @@ from wsinspector.core.model import header
 from wsinspector.core.profiles import ENGINE_QT, ENGINE_WIRE, ConnectionProfile, Endpoint
 from wsinspector.core.store import SEQ_MASK, SessionRecord, SessionStatus, Store
 from wsinspector.core.stored import StoredSession
+from wsinspector.net import wire as wire_module
 
 WAIT_MS = 10_000
 DB_NAME = "wsinspector.sqlite3"
@@ -539,7 +541,7 @@ def test_a_flood_is_stored_a_slice_at_a_time_and_the_views_are_told_only_what_is
     qtbot: Any, controller: ConnectionController, store: Store, websockets_peer: StartPeer,
     monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With no time to spare per flush, each turn stores one slice: the rest waits for the next turn, and what
+    """With no time to spare per turn, each turn stores one slice: the rest waits for the next turn, and what
     the views are told has arrived is always already in the file."""
     monkeypatch.setattr(connection_module, "SAVE_BUDGET_S", 0.0)
     monkeypatch.setattr(recording_module, "SAVE_SLICE_FRAMES", 500)
@@ -553,6 +555,54 @@ def test_a_flood_is_stored_a_slice_at_a_time_and_the_views_are_told_only_what_is
     qtbot.waitUntil(lambda: bool(announced) and announced[-1][1] + 1 >= total, timeout=WAIT_MS)
     assert all(stored > last for _first, last, stored in announced)
     assert [first for first, _, _ in announced] == [0] + [last + 1 for _, last, _ in announced[:-1]]
-    assert all(last - first + 1 <= 500 for first, last, _ in announced)  # a slice per turn at most
+    disconnect(qtbot, controller)
+    assert_stored_like_the_log(store, controller, session_id)
+    # each transaction wrote a slice of new frames (with the small chunk the one before left open)
+    assert max(chunk.count for chunk in store.chunks(session_id, 0, total - 1)) <= 500 + OPEN_FRAMES
+
+
+def test_a_flood_faster_than_the_store_waits_in_the_socket_not_in_memory(
+    qtbot: Any, controller: ConnectionController, store: Store, websockets_peer: StartPeer,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the store falls behind what the Wire engine reads, the engine stops reading until it catches up: what
+    a crash would lose stays bounded, and every frame is still recorded in the end."""
+    monkeypatch.setattr(connection_module, "SAVE_BUDGET_S", 0.0)
+    monkeypatch.setattr(recording_module, "SAVE_SLICE_FRAMES", 50)  # the store: 50 frames per turn
+    monkeypatch.setattr(connection_module, "SAVE_AHEAD_FRAMES", 200)
+    monkeypatch.setattr(wire_module, "PUMP_BUDGET_S", 0.0)
+    monkeypatch.setattr(wire_module, "READ_CHUNK", 1024)  # the engine: about 70 frames per turn
+    _, url = websockets_peer(flood)
+    session_id = open_session(qtbot, controller, url, protocol={"engine": ENGINE_WIRE})
+    behind: list[int] = []
+    connection = controller._connection
+    assert connection is not None
+    connection.received.connect(lambda: behind.append(len(controller.log) - store.stored_frame_count(session_id)))
+    total = len(list(expected_payloads()))
+    controller.send(b"go", True)
+    qtbot.waitUntil(lambda: store.stored_frame_count(session_id) >= total, timeout=WAIT_MS)
+    assert max(behind) <= 200 + 150, behind  # at most one turn beyond the limit
+    disconnect(qtbot, controller)
+    assert_stored_like_the_log(store, controller, session_id)
+
+
+def test_a_flood_is_in_the_file_turn_by_turn_not_only_at_each_flush(
+    qtbot: Any, controller: ConnectionController, store: Store, websockets_peer: StartPeer
+) -> None:
+    """With the Wire engine, the store keeps up with what each turn of its pump read, between two flushes (a
+    crash loses only the last moment of a flood), while the views hear of the stored frames once per flush
+    however many turns stored them."""
+    controller._flush_timer.setInterval(3_600_000)  # no flush comes while the flood arrives
+    _, url = websockets_peer(flood)
+    session_id = open_session(qtbot, controller, url, protocol={"engine": ENGINE_WIRE})
+    announced: list[tuple[int, int]] = []
+    controller.frames_appended.connect(lambda first, last: announced.append((first, last)))
+    total = len(list(expected_payloads()))
+    controller.send(b"go", True)
+    qtbot.waitUntil(lambda: store.stored_frame_count(session_id) >= total, timeout=WAIT_MS)
+    assert announced == []
+    with qtbot.waitSignal(controller.frames_appended, timeout=WAIT_MS) as told:
+        controller._flush_timer.setInterval(1)
+    assert told.args == [0, total - 1]
     disconnect(qtbot, controller)
     assert_stored_like_the_log(store, controller, session_id)

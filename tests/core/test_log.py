@@ -325,8 +325,12 @@ def test_the_window_is_bounded_by_payload_bytes_too_and_keeps_what_is_not_record
         add(log, IN, Opcode.BINARY, bytes([i]) * 1000, ts_ns=i)
     # at most 2,500 bytes: the newest two frames, but never a frame at or after seq 5 (not recorded yet)
     assert log.window_start(100, 2500) == 8
+    assert log.payload_bytes_from(5) == 5000 and log.payload_bytes_from(0) == 10_000
     assert log.keep_window(100, 1000, 5, 5)
     assert log.first_held == 5 and log.payload(5) == bytes([5]) * 1000 and log.size(9) == 1000
+    # what is not recorded yet, counted the same once older frames left memory
+    assert log.payload_bytes_from(7) == 3000 and log.payload_bytes_from(0) == 5000
+    assert log.payload_bytes_from(10) == 0
     assert log.keep_window(100, 1000, 10, 5)
     assert log.first_held == 9 and log.dropped == range(0, 9) and log.payload(9) == bytes([9]) * 1000
     assert log.columns(9, 10).payload == bytes([9]) * 1000

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeGuard
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from wsinspector.app.auth import PreConnect
-from wsinspector.app.recording import LogRecording
+from wsinspector.app.recording import SAVE_SLICE_FRAMES, LogRecording
 from wsinspector.core.auth import checked_target, needs_requests, prepared_target, shown_url
 from wsinspector.core.connection_defaults import ConnectionDefaults, applied, effective, proxy_source
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
@@ -41,13 +41,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL_MS = 50
-#: how long a flush may spend storing frames before it lets the window have its turn
-SAVE_BUDGET_S = 0.004
+#: how long storing frames may take per turn of the event loop before it lets the window have its turn
+SAVE_BUDGET_S = 0.002
 RATES_INTERVAL_MS = 500
 #: the newest frames a live session keeps in memory, and at most this much of their payloads; it lets go of
 #: older ones once it holds twice as many (recorded ones are read back from the store, the others are dropped)
 WINDOW_FRAMES = 100_000
 WINDOW_BYTES = 16 << 20
+#: frames (or payload bytes) read but not stored yet beyond which the Wire engine stops reading until the store
+#: has caught up: a flood faster than the disk waits in the socket (TCP holds the server back), not in memory,
+#: and a crash loses only the frames of the last few turns
+SAVE_AHEAD_FRAMES = 4 * SAVE_SLICE_FRAMES
+SAVE_AHEAD_BYTES = 4 << 20
 
 _P = ParamSpec("_P")
 
@@ -119,6 +124,8 @@ class ConnectionController(QObject, LogRecording):
         self._state = ConnectionState.CLOSED
         self._flushed = 0
         self._saved = 0
+        #: the Wire engine was told to stop reading until the store catches up
+        self._holding = False
         self._flush_timer = QTimer(self)
         self._flush_timer.setObjectName("sessionFlush")
         self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
@@ -128,7 +135,7 @@ class ConnectionController(QObject, LogRecording):
         self._save_more.setObjectName("sessionSaveMore")
         self._save_more.setSingleShot(True)
         self._save_more.setInterval(0)
-        self._save_more.timeout.connect(self._flush_slice)
+        self._save_more.timeout.connect(self._save_backlog)
         self.healthy = True
         self._target: ResolvedTarget | None = None
         #: where the proxy of the current connection is set, for messages ("": its own settings)
@@ -304,7 +311,10 @@ class ConnectionController(QObject, LogRecording):
         connection.failed.connect(self._on_failed)
         connection.cancelled.connect(self._on_cancelled)
         connection.closed.connect(self._on_closed)
+        if _is_wire(connection):  # each turn of its pump is followed by a turn of saving what it read
+            connection.received.connect(self._on_received)
         self._connection = connection
+        self._holding = False
         self._flush_timer.start()
         connection.open(replace(self._target, proxy_source=self._proxy_source))
 
@@ -429,16 +439,48 @@ class ConnectionController(QObject, LogRecording):
 
     @Slot()
     def _flush_slice(self) -> None:
-        """The flush timer's: store what arrived for a few milliseconds at most, the rest at the next turn."""
-        last = len(self.log) - 1
-        self._flush(last, SAVE_BUDGET_S)
-        if self.is_recording and self._saved <= last:
+        """The flush timer's: store what arrived for a few milliseconds at most, tell the views what is stored;
+        the rest is stored a slice at a time at the next turns (:meth:`_save_backlog`)."""
+        # while the backlog is being saved turn by turn, this turn only tells the views
+        self._flush(len(self.log) - 1, 0.0 if self._save_more.isActive() else SAVE_BUDGET_S)
+        self._save_later()
+        self._hold_while_behind()
+
+    @Slot()
+    def _save_backlog(self) -> None:
+        """Between two flushes: store what has arrived, a few milliseconds per turn of the event loop, so the
+        store keeps up with a flood turn by turn. The views hear of it at the next flush (one update, one
+        repaint per flush however many slices were stored)."""
+        self._save_frames_within(len(self.log) - 1, SAVE_BUDGET_S)
+        self._save_later()
+        self._hold_while_behind()
+
+    @Slot()
+    def _on_received(self) -> None:
+        """A turn of the Wire engine's pump read frames: a turn of saving follows."""
+        self._save_later()
+        self._hold_while_behind()
+
+    def _save_later(self) -> None:
+        if self.is_recording and self._saved < len(self.log) and not self._save_more.isActive():
             self._save_more.start()
+
+    def _hold_while_behind(self) -> None:
+        """The Wire engine reads on only while the store is no more than SAVE_AHEAD_FRAMES (or _BYTES) behind."""
+        connection = self._connection
+        if not _is_wire(connection):
+            return
+        log, saved = self.log, self._saved
+        behind = self.is_recording and (len(log) - saved > SAVE_AHEAD_FRAMES
+                                        or log.payload_bytes_from(saved) > SAVE_AHEAD_BYTES)
+        if behind != self._holding:
+            self._holding = behind
+            connection.hold_reading(behind)
 
     def _flush(self, last: int, budget_s: float | None) -> None:
         if budget_s is None:
             self._save_frames(last)
-        else:
+        elif budget_s > 0:
             self._save_frames_within(last, budget_s)
         # a frame not recorded yet stays in memory while the recording goes on; what a deleted session had
         # recorded is not there to read back

@@ -9,7 +9,7 @@ from wsinspector.core.chunks import CHUNK_FRAMES
 from wsinspector.core.log import FrameLog
 from wsinspector.core.store import Store, StoreError
 
-#: frames stored per transaction when a flush saves in slices: two whole chunks
+#: new frames stored per transaction when a flush saves in slices: two whole chunks
 SAVE_SLICE_FRAMES = 2 * CHUNK_FRAMES
 
 
@@ -56,8 +56,8 @@ class LogRecording:
         window for long. (The frames not stored yet stay in memory meanwhile.)"""
         deadline = time.monotonic() + budget_s
         while self.is_recording and self._saved <= last:
-            start = self._open_chunk if self._open_chunk is not None else self._saved
-            self._save_frames(min(last, start + SAVE_SLICE_FRAMES - 1))
+            # a slice of new frames (and the small chunk left open, written again with them)
+            self._save_frames(min(last, self._saved + SAVE_SLICE_FRAMES - 1))
             if time.monotonic() >= deadline:
                 return
 

@@ -365,6 +365,11 @@ class FrameLog:
         """Payload bytes held in memory."""
         return len(self._data)
 
+    def payload_bytes_from(self, seq: int) -> int:
+        """Payload bytes of the frames from ``seq`` on that are held in memory."""
+        index = min(max(seq - self._base, 0), len(self._ts))
+        return len(self._data) - self._offsets[index]
+
     def nbytes(self) -> int:
         """Memory held beyond the payloads themselves (columns and side tables), in bytes."""
         columns = sum(a.itemsize * a.buffer_info()[1] for a in (self._ts, self._offsets, self._meta))

@@ -31,7 +31,7 @@ _SocketError = QAbstractSocket.SocketError
 #: bytes read and parsed at a time
 READ_CHUNK = 16 * 1024
 #: reading goes on, chunk after chunk, for this long at most per turn of the event loop
-PUMP_BUDGET_S = 0.005
+PUMP_BUDGET_S = 0.003
 #: the socket's own read buffer: beyond it, TCP flow control holds the sender back
 SOCKET_BUFFER = 4 * 1024 * 1024
 
@@ -58,6 +58,7 @@ class WireConnection(EngineConnection):
         self._request_sent = False
         self._request: Handshake | None = None
         self._armed_deadline: int | None = None
+        self._held = False
         self._pump_timer = QTimer(self)
         self._pump_timer.setObjectName("wire-pump")
         self._pump_timer.setSingleShot(True)
@@ -83,6 +84,14 @@ class WireConnection(EngineConnection):
     def set_auto_pong(self, on: bool) -> None:
         if self._engine is not None:
             self._engine.auto_pong = on
+
+    def hold_reading(self, held: bool) -> None:
+        """Stop reading the socket for now (what arrives waits in its bounded buffer, then TCP holds the sender
+        back), or go on reading. The end of the connection is read whole either way."""
+        self._held = held
+        sock = self._sock
+        if not held and sock is not None and not self._finished and sock.bytesAvailable() > 0:
+            self._pump_timer.start()
 
     def open(self, target: ResolvedTarget) -> None:
         if self._sock is not None or self._finished:
@@ -243,7 +252,7 @@ class WireConnection(EngineConnection):
     @Slot()
     def _pump(self) -> None:
         sock, engine = self._sock, self._engine
-        if sock is None or engine is None or self._finished:
+        if sock is None or engine is None or self._finished or self._held:
             return
         deadline = time.monotonic() + PUMP_BUDGET_S
         chunk = byte_string(sock.read(READ_CHUNK))
@@ -257,7 +266,7 @@ class WireConnection(EngineConnection):
             chunk = byte_string(sock.read(READ_CHUNK))
             if not chunk:
                 break
-        if not self._finished and sock.bytesAvailable() > 0:
+        if not self._finished and not self._held and sock.bytesAvailable() > 0:
             self._pump_timer.start()  # the rest on the next turn: timers and paints get theirs in between
         self.received.emit()
 
