@@ -73,7 +73,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("wsinspector")
-        self.setWindowIcon(app_icon())
+        if context is not None:
+            self.setWindowIcon(app_icon())  # else the application's, set once the frame has painted
         self.resize(1280, 800)
         self.setCentralWidget(_starting())
         #: what is remembered across restarts (``ui/window_state.py``); the app sets it, a test may
