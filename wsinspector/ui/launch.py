@@ -110,8 +110,10 @@ class Startup(QObject):
         from wsinspector.app.context import AppContext  # noqa: PLC0415  (the store: after the first paint)
 
         window = self.window
-        # the icon (the SVG icon engine, QtSvg) after the first paint too: the window takes the application's
-        QApplication.setWindowIcon(app_icon())
+        # the icon (the SVG icon engine, QtSvg) after the first paint too: the application's, and the window's
+        icon = app_icon()
+        QApplication.setWindowIcon(icon)
+        window.setWindowIcon(icon)
         log_path = _start_logging()
         context = self.context = AppContext(self._data_dir, start_echo=False)
         window.populate(context)
