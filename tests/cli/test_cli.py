@@ -58,10 +58,15 @@ def test_smoke_test_shows_the_window_visits_every_page_and_quits(tmp_path):
     assert (tmp_path / "wsinspector.sqlite3").exists()
 
 
-#: what the first paint must not wait for: the store, the engines, the pages' heavy libraries
+#: what the first paint must not wait for: the store, the engines, the pages' heavy libraries, the commands'
+#: parsers and modules, the keyring and its backends, what Qt itself does not import
 HEAVY = ("wsinspector.core.store", "wsinspector.app.context", "wsinspector.ui.inspector", "wsinspector.net.wire",
          "wsinspector.core.profiles", "wsinspector.core.formats", "websockets", "numpy", "pyqtgraph", "yaml",
-         "PySide6.QtNetwork", "keyring", "wsinspector.core.decoders")
+         "PySide6.QtNetwork", "keyring", "wsinspector.core.decoders", "wsinspector.cli_run",
+         "wsinspector.cli_connections", "wsinspector.cli_messages", "wsinspector.cli_transfer",
+         "wsinspector.cli_handshake", "wsinspector.cli_decode", "wsinspector.cli_defaults", "platformdirs", "json",
+         "sqlite3",
+         *(("socket",) if os.name != "nt" else ()))  # Windows wakes the event loop on signals through a socket
 
 
 def test_the_window_paints_before_the_store_and_the_pages_are_loaded(tmp_path):
@@ -78,6 +83,9 @@ class Watch(QObject):
         if not self.seen and event.type() == QEvent.Type.Paint and isinstance(obj, QMainWindow):
             self.seen = True
             loaded = [name for name in {HEAVY!r} if name in sys.modules]
+            if sys.platform.startswith("linux"):  # the SVG icon engine (and QtSvg) comes with the icon, after it
+                with open("/proc/self/maps", encoding="utf-8") as maps:
+                    loaded += ["the SVG icon engine"] if "qsvgicon" in maps.read() else []
             print("loaded at the first paint:", ",".join(loaded) or "nothing", flush=True)
         return False
 
@@ -93,6 +101,33 @@ sys.exit(main(["--data-dir", sys.argv[1], "--smoke-test"]))
     assert lines[0] == "loaded at the first paint: nothing", result.stdout
     assert lines[1:3] == ["wsinspector: smoke test: window shown", "wsinspector: smoke test: window ready"]
     assert lines[-1] == "wsinspector: smoke test: passed"
+
+
+#: how the window is started (desktop entries, file managers, installers' checks): read without the parser
+WINDOW_STARTS = [[], ["--smoke-test"], ["--data-dir", "DIR"], ["--data-dir=DIR", "--smoke-test"],
+                 ["--smoke-test", "--data-dir", "DIR"], ["--data-dir", "one", "--data-dir", "DIR"], ["a.wstest.yaml"],
+                 ["--data-dir", "DIR", "a.wstest.yaml", "b.json"], ["FILE"], ["FILE", "run", "serve"]]
+#: the rest goes to the parser: commands, help, abbreviations, mistakes
+PARSER_STARTS = [["open", "FILE"], ["--smoke", "--data", "DIR"], ["--help"], ["--version"], ["run", "a.wstest.yaml"],
+                 ["serve"], ["--data-dir"], ["--data-dir", "--smoke-test"], ["--data-dir="], ["FILE", "--smoke-test"],
+                 ["FILE", "--", "x"], ["--", "FILE"], ["typo"], ["-x"]]
+
+
+@pytest.mark.parametrize("argv", [*WINDOW_STARTS, *PARSER_STARTS], ids=lambda argv: " ".join(argv) or "no arguments")
+def test_the_window_reads_its_arguments_as_the_parser_does(tmp_path, argv):
+    """The window's start reads its few arguments without building every command's parser, and reads them as
+    the parser does (the same folder, check and files); anything else goes to the parser."""
+    from wsinspector.cli import _with_open_command, build_parser, window_arguments
+
+    existing = tmp_path / "notes"  # a file with no test or session extension: still a file to open
+    existing.write_text("", encoding="utf-8")
+    real = [arg.replace("FILE", str(existing)).replace("DIR", str(tmp_path)) for arg in argv]
+    fast = window_arguments(real)
+    assert (fast is not None) == (argv in WINDOW_STARTS)
+    if fast is not None:
+        args = build_parser().parse_args(_with_open_command(real))
+        assert not args.version and args.command in (None, "open")
+        assert fast == (args.data_dir, args.smoke_test, getattr(args, "files", []))
 
 
 def test_smoke_test_without_a_data_folder_leaves_the_users_alone(tmp_path):

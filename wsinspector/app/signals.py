@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
-import socket
 from types import FrameType
+from typing import Protocol
 
 from PySide6.QtCore import QObject, QSocketNotifier, Signal, Slot
 
@@ -16,10 +17,11 @@ class SignalWatcher(QObject):
     """Turns SIGINT and SIGTERM into the Qt signal ``received(signum)``.
 
     Python runs its signal handlers only when the interpreter gets control, which a Qt event loop waiting
-    for events does not give it. The C-level handler also writes the signal's number to a wakeup socket
+    for events does not give it. The C-level handler also writes the signal's number to a wakeup pipe
     (``signal.set_wakeup_fd``); a ``QSocketNotifier`` on the other end wakes the event loop at once. A
-    signal that arrives before the loop runs leaves its byte in the socket, so the loop sees it as soon as
-    it starts: nothing is lost in between.
+    signal that arrives before the loop runs leaves its byte in the pipe, so the loop sees it as soon as
+    it starts: nothing is lost in between. The pipe is a plain one on POSIX (no ``socket`` module to load
+    before the window's first paint), a socket pair on Windows, where the wakeup fd must be a socket.
 
     Signals: ``received(int)``.
     """
@@ -28,9 +30,7 @@ class SignalWatcher(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._reader, self._writer = socket.socketpair()
-        self._reader.setblocking(False)
-        self._writer.setblocking(False)
+        self._reader, self._writer = _wakeup_pair()
         self._notifier = QSocketNotifier(self._reader.fileno(), QSocketNotifier.Type.Read, self)
         self._notifier.activated.connect(self._on_readable)
         self._previous_fd = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
@@ -63,3 +63,43 @@ class SignalWatcher(QObject):
             signal.set_wakeup_fd(self._previous_fd)
         self._reader.close()
         self._writer.close()
+
+
+class _WakeupEnd(Protocol):
+    def fileno(self) -> int: ...
+
+    def recv(self, size: int, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+class _PipeEnd:
+    """One end of a non-blocking ``os.pipe()``, with the few calls of a socket the watcher makes."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        os.set_blocking(fd, False)
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def recv(self, size: int, /) -> bytes:
+        return os.read(self._fd, size)
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+def _wakeup_pair() -> tuple[_WakeupEnd, _WakeupEnd]:
+    """The two ends the wakeup bytes travel through: reader, writer."""
+    if os.name == "nt":
+        import socket  # noqa: PLC0415  (Windows only: its wakeup fd must be a socket)
+
+        reader, writer = socket.socketpair()
+        reader.setblocking(False)
+        writer.setblocking(False)
+        return reader, writer
+    read_fd, write_fd = os.pipe()
+    return _PipeEnd(read_fd), _PipeEnd(write_fd)

@@ -41,7 +41,9 @@ def run_gui(data_dir: Path | None, files: Sequence[Path] = (), smoke_test: bool 
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_ID)  # the desktop entry's ID: Wayland and the dock find our icon by it
-    opener = FileOpenFilter(app)  # macOS hands files over as events, early: catch them before the loop runs
+    # macOS hands files over as events, early: catch them before the loop runs. Only macOS sends them, and
+    # an application-wide filter sees every event of every object: elsewhere it would only slow each one
+    opener = FileOpenFilter(app) if sys.platform == "darwin" else None
     with contextlib.ExitStack() as stack:
         if smoke_test:
             _reopen_standard_streams()
@@ -66,9 +68,8 @@ def _start_logging() -> Path:
 
 
 def _run_window(app: QApplication, data_dir: Path | None, files: Sequence[Path], smoke_test: bool,
-                opener: FileOpenFilter) -> int:
-    app.setWindowIcon(app_icon())
-    window = MainWindow()  # the frame paints first; the store and the pages follow
+                opener: FileOpenFilter | None) -> int:
+    window = MainWindow()  # the frame paints first; its icon, the store and the pages follow
     settings = None if smoke_test else app_settings()  # a check leaves the user's settings alone
     if settings is not None:
         restore_geometry(window, settings)
@@ -92,11 +93,11 @@ def _run_window(app: QApplication, data_dir: Path | None, files: Sequence[Path],
 
 
 class Startup(QObject):
-    """What follows the window's first paint: the store (``AppContext``), the pages, files to open, and,
-    once the pages have painted, the echo server."""
+    """What follows the window's first paint: the window's icon, the store (``AppContext``), the pages, files
+    to open, and, once the pages have painted, the echo server."""
 
     def __init__(self, window: MainWindow, data_dir: Path | None, files: Sequence[Path],
-                 opener: FileOpenFilter, settings: QSettings | None = None) -> None:
+                 opener: FileOpenFilter | None, settings: QSettings | None = None) -> None:
         super().__init__(window)
         self._settings = settings
         self.window = window
@@ -108,8 +109,12 @@ class Startup(QObject):
     def populate(self) -> None:
         from wsinspector.app.context import AppContext  # noqa: PLC0415  (the store: after the first paint)
 
-        log_path = _start_logging()
         window = self.window
+        # the icon (the SVG icon engine, QtSvg) after the first paint too: the application's, and the window's
+        icon = app_icon()
+        QApplication.setWindowIcon(icon)
+        window.setWindowIcon(icon)
+        log_path = _start_logging()
         context = self.context = AppContext(self._data_dir, start_echo=False)
         window.populate(context)
         if self._settings is not None:
@@ -120,7 +125,8 @@ class Startup(QObject):
         _install_excepthook(log_path, lambda message: window.banner.show_message(message, "error"))
         # the echo server does not delay the pages' paint
         FirstPaint(window.centralWidget(), context.start_echo_server)
-        self._opener.target = window.open_paths
+        if self._opener is not None:
+            self._opener.target = window.open_paths
         if self._files:
             files = self._files
             QTimer.singleShot(0, lambda: window.open_paths(files))

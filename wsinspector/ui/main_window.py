@@ -73,7 +73,9 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("wsinspector")
-        self.setWindowIcon(app_icon())
+        # without a context the frame paints first and its icon (the SVG icon engine, QtSvg) is set after it
+        # (ui/launch.py); an empty one meanwhile, so that restoring its geometry gives the size it was saved with
+        self.setWindowIcon(app_icon() if context is not None else QIcon())
         self.resize(1280, 800)
         self.setCentralWidget(_starting())
         #: what is remembered across restarts (``ui/window_state.py``); the app sets it, a test may

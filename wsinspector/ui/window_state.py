@@ -11,15 +11,16 @@ connects it in one click. A value that is missing, of another type or from anoth
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QHeaderView, QSplitter
 
 from wsinspector import APP_NAME
-from wsinspector.ui.palette import APPEARANCES
+
+# The window's geometry is read before its first paint (app_settings, restore_geometry); the rest of what it
+# remembers once its pages are built. So json, hashlib (OpenSSL) and the palette (Qt's namespace) are imported
+# where they are used, after the first paint.
 
 if TYPE_CHECKING:
     from wsinspector.ui.inspector import InspectorPage
@@ -48,6 +49,8 @@ def _json(value: Any, kind: type) -> Any:
     """A JSON value of ``kind`` stored as text, or None."""
     if not isinstance(value, str):
         return None
+    import json  # noqa: PLC0415  (after the first paint)
+
     try:
         loaded = json.loads(value)
     except ValueError:
@@ -72,12 +75,16 @@ class WindowState:
         self.settings = settings
         #: saved since the window opened (closing it saves; quitting otherwise saves after the event loop)
         self.saved = False
+        import hashlib  # noqa: PLC0415  (after the first paint)
+
         self._data_key = hashlib.sha256(str(window.context.data_dir).encode()).hexdigest()[:16]
         window.connection_tabs.page_opened.connect(self._on_page_opened)
 
     # -- saving -------------------------------------------------------------------------------------------------
 
     def save(self) -> None:
+        import json  # noqa: PLC0415  (after the first paint)
+
         window, settings = self.window, self.settings
         settings.setValue("version", VERSION)
         settings.setValue("window/geometry", window.saveGeometry())
@@ -122,6 +129,8 @@ class WindowState:
         if split is not None:
             window.main_split.restoreState(split)
         appearance = settings.value("window/appearance")
+        from wsinspector.ui.palette import APPEARANCES  # noqa: PLC0415  (after the first paint)
+
         if isinstance(appearance, str) and appearance in APPEARANCES:
             window.keys.set_appearance(appearance)
         self._restore_tabs()
