@@ -173,7 +173,10 @@ class InspectorPage(TimelineSearch, QWidget):
                                 (self.certificate_button, 0), (self.edit_button, 0), (self.connect_button, 0)):
             bar.addWidget(widget, stretch)
         self.split = split = QSplitter(Qt.Orientation.Vertical)
-        for index, (widget, stretch) in enumerate(((timeline_box, 5), (self.lower_tabs, 3), (self.composer, 2))):
+        # the smallest each part may be dragged to: small enough that the window fits a 768-pixel-high screen
+        for index, (widget, stretch, least) in enumerate(((timeline_box, 5, 140), (self.lower_tabs, 3, 110),
+                                                          (self.composer, 2, 100))):
+            widget.setMinimumHeight(least)
             split.addWidget(widget)
             split.setStretchFactor(index, stretch)
         split.setSizes([380, 280, 140])
