@@ -82,7 +82,7 @@ class Watch(QObject):
     def eventFilter(self, obj, event):
         if not self.seen and event.type() == QEvent.Type.Paint and isinstance(obj, QMainWindow):
             self.seen = True
-            loaded = [name for name in {HEAVY!r} if name in sys.modules]
+            loaded = [name for name in {HEAVY!r} if name in sys.modules and name not in before]
             if sys.platform.startswith("linux"):  # the SVG icon engine (and QtSvg) comes with the icon, after it
                 with open("/proc/self/maps", encoding="utf-8") as maps:
                     loaded += ["the SVG icon engine"] if "qsvgicon" in maps.read() else []
@@ -91,6 +91,7 @@ class Watch(QObject):
 
 watch = Watch()
 app.installEventFilter(watch)
+before = set(sys.modules)  # what the interpreter and Qt loaded already (coverage's start-up hook loads sqlite3)
 from wsinspector.cli import main
 sys.exit(main(["--data-dir", sys.argv[1], "--smoke-test"]))
 """

@@ -318,7 +318,7 @@ def test_engine_settings_round_trip_through_the_dialog_and_the_store(
     def tune(dialog: QWidget) -> None:
         assert isinstance(dialog, ProfileDialog)
         tabs = [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())]
-        assert tabs == ["Connection", "Auth", "Protocol", "TLS", "Proxy", "Health"]
+        assert tabs == ["Connection", "Auth", "Protocol", "TLS", "Proxy", "Health", "Decoding"]
         _show_dialog_tab(qtbot, dialog, "Protocol")
         # the defaults: Wire, deflate offered with no parameters, automatic pongs, 5 s to close
         seen["defaults"] = (dialog.engine.currentData(), dialog.deflate.isChecked(), dialog.server_window.text(),
