@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeGuard
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from wsinspector.app.auth import PreConnect
+from wsinspector.app.protocol import ProtocolDriver
 from wsinspector.app.recording import LogRecording
 from wsinspector.core.auth import checked_target, needs_requests, prepared_target, shown_url
 from wsinspector.core.connection_defaults import ConnectionDefaults, applied, effective, proxy_source
@@ -158,6 +159,8 @@ class ConnectionController(QObject, LogRecording):
         self._rates_timer.timeout.connect(self._sample_rates)
         #: the requests before each connect (login, OAuth token); its token cache lasts as long as the connection
         self.pre_connect = PreConnect(parent=self)
+        #: the connection's protocol mode (decoding.mode): its housekeeping and the composer's verbs
+        self.protocol = ProtocolDriver(self)
         self.pre_connect.ready.connect(self._on_pre_connect_ready)
         self.pre_connect.failed.connect(self._on_pre_connect_failed)
 
@@ -298,6 +301,10 @@ class ConnectionController(QObject, LogRecording):
         self._connection = connection
         self._flush_timer.start()
         connection.open(replace(self._target, proxy_source=self._proxy_source))
+
+    def add_event(self, kind: str, text: str) -> int:
+        """A connection event (what the protocol mode did, …) in the session's log and its recording."""
+        return self._event(kind, text)
 
     def _event(self, kind: str, text: str) -> int:
         text = masked(text, self.secret_values, REDACTED)

@@ -1,0 +1,90 @@
+"""A connection's protocol mode against real servers: python-socketio with a 200 ms ping interval and timeout
+(a client that does not answer its pings is dropped within 400 ms) and graphql-ws in node. What the mode sends
+goes through the connection: it is in the session's log like what the user sends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.decoder_peers import SocketIoServer
+from tests.decoders.test_real_peers import node_server  # noqa: F401
+from wsinspector.app.connection import ConnectionController
+from wsinspector.core.frames import Direction
+from wsinspector.core.profiles import ConnectionProfile, Decoding, Endpoint, Handshake
+from wsinspector.core.protocols.base import ProtocolError
+
+WAIT_MS = 10_000
+
+
+@pytest.fixture
+def controller(qtbot: Any) -> Iterator[ConnectionController]:
+    controller = ConnectionController()
+    yield controller
+    controller.shutdown()
+
+
+@pytest.fixture
+def quick_socketio(run: Callable[..., Any]) -> Iterator[SocketIoServer]:
+    server = run(SocketIoServer(ping_interval=0.2, ping_timeout=0.2).start())
+    yield server
+    run(server.stop())
+
+
+def _sent(controller: ConnectionController) -> list[bytes]:
+    log = controller.log
+    return [log.payload(seq) for seq in range(len(log)) if log.direction(seq) is Direction.OUT]
+
+
+def test_automatic_socketio_mode_answers_pings_past_the_timeout_and_gets_an_ack(qtbot, controller, quick_socketio):
+    profile = ConnectionProfile(name="sio", endpoint=Endpoint(quick_socketio.url), decoding=Decoding(mode="auto"))
+    with qtbot.waitSignal(controller.protocol.started, timeout=WAIT_MS) as started:
+        controller.connect_to(profile)
+    assert started.args == ["socket.io"]
+    assert [verb.name for verb in controller.protocol.verbs()][:2] == ["emit", "connect"]
+    # six pings at 200 ms answered: well past pingInterval + pingTimeout
+    qtbot.waitUntil(lambda: _sent(controller).count(b"3") >= 6, timeout=WAIT_MS)
+    assert controller.is_open
+    with qtbot.waitSignal(controller.protocol.acknowledged, timeout=WAIT_MS) as acked:
+        invoked = controller.protocol.invoke("emit", event="ask", args="[21]", ack=True)
+    assert acked.args[0].data["args"] == [{"double": 42}, {"$bytes": "fffe"}] and invoked.ref == "0"
+    assert _sent(controller)[:1] == [b"40"] and b'420["ask",21]' in _sent(controller)
+    with qtbot.waitSignal(controller.protocol.stopped, timeout=WAIT_MS):
+        controller.disconnect()
+    assert controller.protocol.verbs() == ()
+
+
+def test_without_a_protocol_mode_the_socketio_server_drops_the_connection(qtbot, controller, quick_socketio):
+    profile = ConnectionProfile(name="sio", endpoint=Endpoint(quick_socketio.url))
+    with qtbot.waitSignal(controller.closed, timeout=WAIT_MS):
+        controller.connect_to(profile)
+    assert b"3" not in _sent(controller)
+    with pytest.raises(ProtocolError, match="No protocol is spoken on this connection"):
+        controller.protocol.invoke("emit", event="x")
+
+
+def test_graphql_mode_subscribes_and_receives_data(qtbot, controller, node_server):  # noqa: F811
+    url = f"ws://127.0.0.1:{node_server('graphql_server.mjs')}/graphql"
+    profile = ConnectionProfile(name="gql", endpoint=Endpoint(url),
+                                handshake=Handshake(subprotocols=("graphql-transport-ws",)),
+                                decoding=Decoding(mode="graphql", mode_options=(("payload", '{"token": "x"}'),)))
+    with qtbot.waitSignal(controller.protocol.started, timeout=WAIT_MS):
+        controller.connect_to(profile)
+    data: list[Any] = []
+    controller.protocol.data_received.connect(data.append)
+    ident = controller.protocol.invoke("subscribe", query="subscription { count(to: 2) }").ref
+    qtbot.waitUntil(lambda: len(data) == 2, timeout=WAIT_MS)
+    assert [event.data["payload"] for event in data] == [{"data": {"count": 1}}, {"data": {"count": 2}}]
+    assert all(event.data["id"] == ident for event in data)
+    assert _sent(controller)[0] == b'{"type":"connection_init","payload":{"token":"x"}}'
+
+
+def test_a_bad_verb_field_is_refused_in_one_line(qtbot, controller, quick_socketio):
+    profile = ConnectionProfile(name="sio", endpoint=Endpoint(quick_socketio.url),
+                                decoding=Decoding(mode="socket.io"))
+    with qtbot.waitSignal(controller.protocol.started, timeout=WAIT_MS):
+        controller.connect_to(profile)
+    with pytest.raises(ProtocolError, match=r"^emit: args is not JSON: Expecting value at character 2$"):
+        controller.protocol.invoke("emit", event="x", args="[,]")
