@@ -24,6 +24,7 @@ from ..profiles import (
 from ..profiles import expand as _expand_profile
 from .model import (
     VARIABLE_NAME,
+    EventStep,
     ExpectStep,
     JsonMatcher,
     JsonPayload,
@@ -34,6 +35,8 @@ from .model import (
     Step,
     TextMatcher,
     TextPayload,
+    VerbStep,
+    WaitStep,
     matcher_kind,
 )
 
@@ -112,6 +115,15 @@ def _matcher_texts(matcher: Matcher) -> Iterable[str]:
 
 def step_texts(step: Step) -> Iterable[tuple[str, str]]:
     """(field below the step, text) of every string of a step where variables are expanded."""
+    if isinstance(step, VerbStep):
+        for name, value in step.fields:
+            for text in _json_strings(value):
+                yield f"{step.verb}.{name}", text
+        return
+    if isinstance(step, EventStep):
+        for text in _json_strings(step.value):
+            yield f"expect.{step.kind}", text
+        return
     if isinstance(step, SendStep):
         if isinstance(step.payload, TextPayload):
             yield "send.text", step.payload.text
@@ -177,7 +189,7 @@ def variable_uses(test: Scenario, overrides: Mapping[str, str] | Iterable[tuple[
     from_file = dict(test.variables)
     captures: dict[str, list[int]] = {}
     for index, step in enumerate(test.steps):
-        if not isinstance(step, SendStep):
+        if isinstance(step, ExpectStep | WaitStep):
             for name, _ in step.capture:
                 captures.setdefault(name, []).append(index)
     uses: list[VariableUse] = []
