@@ -88,3 +88,37 @@ def test_a_bad_verb_field_is_refused_in_one_line(qtbot, controller, quick_socket
         controller.connect_to(profile)
     with pytest.raises(ProtocolError, match=r"^emit: args is not JSON: Expecting value at character 2$"):
         controller.protocol.invoke("emit", event="x", args="[,]")
+
+
+def test_a_recorded_socketio_session_saved_as_a_test_speaks_socketio_and_passes(qtbot, tmp_path, controller,
+                                                                                quick_socketio):
+    from tests.cli.conftest import Cli
+    from wsinspector.app.tests import scenario_from_session
+    from wsinspector.core.scenario.model import EventStep, VerbStep
+    from wsinspector.core.scenario.yaml_io import write_test
+
+    profile = ConnectionProfile(name="sio", endpoint=Endpoint(quick_socketio.url), decoding=Decoding(mode="auto"))
+    with qtbot.waitSignal(controller.protocol.started, timeout=WAIT_MS):
+        controller.connect_to(profile)
+    with qtbot.waitSignal(controller.protocol.acknowledged, timeout=WAIT_MS):
+        controller.protocol.invoke("emit", event="ask", args=[21], ack=True)
+    with qtbot.waitSignal(controller.protocol.data_received, timeout=WAIT_MS):
+        controller.protocol.invoke("emit", event="chat", args=["hi"])
+    qtbot.waitUntil(lambda: _sent(controller).count(b"3") >= 3, timeout=WAIT_MS)
+    controller.flush()
+    test = scenario_from_session(controller.log, "sio", quick_socketio.url)
+    assert test.protocol == "socket.io" and test.protocol_options == (("namespace", "/"),)
+    assert [(type(step).__name__, getattr(step, "verb", getattr(step, "kind", ""))) for step in test.steps] == [
+        ("VerbStep", "emit"), ("EventStep", "ack"), ("VerbStep", "emit"), ("EventStep", "event")]
+    assert isinstance(test.steps[0], VerbStep) and dict(test.steps[0].fields) == {"event": "ask", "args": [21],
+                                                                                    "ack": True}
+    assert isinstance(test.steps[3], EventStep) and test.steps[3].event == "reply"
+    assert test.steps[3].value == [{"text": "hi", "blob": {"$bytes": "000102"}}]
+    path = tmp_path / "sio.wstest.yaml"
+    write_test(path, test)
+    cli = Cli(qtbot, tmp_path)
+    try:
+        result = cli("run", str(path), "--no-record", "--speed", "max")
+    finally:
+        cli.close()
+    assert result.returncode == 0, result.output
