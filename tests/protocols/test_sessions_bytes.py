@@ -110,9 +110,13 @@ def test_socketio_binary_emit_and_a_binary_event_from_the_server():
     assert [m.payload for m in invoked.messages] == [b'451-/chat,0["up",{"_placeholder":true,"num":0},"x"]',
                                                      b"\x01\x02"]
     assert not invoked.messages[1].text
+    heard: list[str] = []
+    session.on("event:file", lambda event: heard.append(event.text))
     assert session.receive(b'451-["file",{"_placeholder":true,"num":0}]', True, 2.0) == []
+    assert heard == []  # the event waits for its attachment
     session.receive(b"\xff", False, 2.1)
     assert session.drain_events()[-1].data["args"] == [{"$bytes": "ff"}]
+    assert heard == ['file [{"$bytes":"ff"}]']
     assert _texts(session.receive(b"2", True, 3.0)) == ["3"]
 
 
@@ -142,6 +146,7 @@ def test_graphql_answers_ping_with_pong_and_the_legacy_keep_alive_is_quiet():
     legacy = GraphQlSession(protocol=LEGACY)
     legacy.start(0.0)
     assert legacy.receive(b'{"type":"ka"}', True, 1.0) == [] and legacy.drain_events() == []
+    assert legacy.last_keep_alive == 1.0
     ident = legacy.invoke("subscribe", 1.0, query="{ hello }").ref
     legacy.receive(b'{"type":"connection_ack"}', True, 1.1)
     assert _texts(legacy.invoke("complete", 2.0, id=ident).messages) == ['{"id":"1","type":"stop"}']
@@ -168,6 +173,11 @@ def test_verbs_describe_their_fields_and_refuse_bad_ones():
     for session_class in SESSIONS.values():
         session = session_class()
         assert session.verbs() and all(v.name and v.title for v in session.verbs())
+        assert set(session.handlers()) == {v.name for v in session.verbs()}
+    emit = SocketIoSession().verbs()[0]
+    assert [(f.name, f.kind, f.required) for f in emit.fields] == [
+        ("event", "text", True), ("args", "json", False), ("ack", "bool", False), ("namespace", "text", False)]
+    assert emit.fields[1].help == "a JSON array of arguments"
     stomp = StompSession()
     with pytest.raises(ProtocolError, match="send needs destination"):
         stomp.invoke("send", 0.0, body="x")

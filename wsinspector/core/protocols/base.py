@@ -164,8 +164,12 @@ class ProtocolSession:
                     raise ProtocolError(f"{verb} needs {item.name}")
                 value = item.default
             values[item.name] = _checked(verb, item, value)
-        ref = getattr(self, "verb_" + verb.replace("-", "_"))(now, **values)
+        ref = self.handlers()[verb](now, **values)
         return Invoked(tuple(self._take(now)), "" if ref is None else str(ref))
+
+    def handlers(self) -> dict[str, Callable[..., Any]]:
+        """Each verb's method, called with the time and the verb's fields."""
+        return {}
 
     def on(self, kind: str, callback: Callable[[ProtocolEvent], None]) -> None:
         """Call ``callback`` with every event of ``kind`` (for Socket.IO also ``event:NAME``)."""

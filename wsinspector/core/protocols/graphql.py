@@ -9,6 +9,7 @@ server's ``ping`` is answered with a ``pong``; results come as ``next``, then ``
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from wsinspector.core.decoders.base import DecodeError
@@ -142,3 +143,10 @@ class GraphQlSession(ProtocolSession):
         if self.legacy:
             raise ProtocolError("the legacy subscriptions-transport-ws protocol has no ping")
         self._send({"type": "ping", **({"payload": payload} if payload is not None else {})})
+
+    def handlers(self) -> dict[str, Callable[..., Any]]:
+        return {
+            "subscribe": self.verb_subscribe,
+            "complete": self.verb_complete,
+            "ping": self.verb_ping,
+        }

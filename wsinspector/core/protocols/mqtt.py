@@ -9,6 +9,7 @@ our subscriptions are matched to the broker's PUBACK / PUBCOMP / SUBACK."""
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from wsinspector.core.decoders.mqtt_packets import parse_packet, split_packets
@@ -209,3 +210,11 @@ class MqttSession(ProtocolSession):
     def verb_disconnect(self, now: float) -> None:
         self.send_bytes(packet(14, 0, b"\x00\x00" if self.version == 5 else b""))
         self.closed = True
+
+    def handlers(self) -> dict[str, Callable[..., Any]]:
+        return {
+            "subscribe": self.verb_subscribe,
+            "unsubscribe": self.verb_unsubscribe,
+            "publish": self.verb_publish,
+            "disconnect": self.verb_disconnect,
+        }

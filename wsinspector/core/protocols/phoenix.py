@@ -8,6 +8,7 @@ at the next heartbeat means the server is gone."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from wsinspector.core.decoders.phoenix import parse_message
@@ -118,3 +119,10 @@ class PhoenixSession(ProtocolSession):
 
     def verb_push(self, now: float, topic: str, event: str, payload: Any) -> str:
         return self.push(topic, event, payload)
+
+    def handlers(self) -> dict[str, Callable[..., Any]]:
+        return {
+            "join": self.verb_join,
+            "leave": self.verb_leave,
+            "push": self.verb_push,
+        }

@@ -24,12 +24,6 @@ _INT_OPTIONS = {"keep_alive", "version"}
 _FLOAT_OPTIONS = {"keep_alive_s", "server_timeout_s", "heartbeat_s"}
 
 
-def check_mode(mode: str) -> str:
-    if mode not in MODES:
-        raise ProtocolError(f"Unknown protocol mode {mode!r}: use auto or one of {', '.join(SESSIONS)}")
-    return mode
-
-
 def mode_for(mode: str, decoder: str) -> str:
     """The session's name a connection speaks: its mode, or for ``auto`` its decoder's name when a session
     speaks it (else "")."""

@@ -9,6 +9,7 @@ timeout (30 s) without a message."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from wsinspector.core.decoders.signalr import RECORD_SEPARATOR, split_json
@@ -135,3 +136,11 @@ class SignalRSession(ProtocolSession):
     def verb_cancel(self, now: float, id: str) -> None:
         self.pending.pop(id, None)
         self.send_text(record({"type": 5, "invocationId": id}))
+
+    def handlers(self) -> dict[str, Callable[..., Any]]:
+        return {
+            "invoke": self.verb_invoke,
+            "send": self.verb_send,
+            "stream": self.verb_stream,
+            "cancel": self.verb_cancel,
+        }

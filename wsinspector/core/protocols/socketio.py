@@ -10,7 +10,7 @@ In the verbs' JSON, ``{"$bytes": "hex"}`` stands for bytes (as the decoder shows
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from wsinspector.core.decoders.base import DecodeError
@@ -279,3 +279,13 @@ class SocketIoSession(ProtocolSession):
 
     def verb_unlisten(self, now: float, event: str) -> None:
         self.listening.discard(event)
+
+    def handlers(self) -> dict[str, Callable[..., Any]]:
+        return {
+            "emit": self.verb_emit,
+            "connect": self.verb_connect,
+            "disconnect": self.verb_disconnect,
+            "ack": self.verb_ack,
+            "listen": self.verb_listen,
+            "unlisten": self.verb_unlisten,
+        }

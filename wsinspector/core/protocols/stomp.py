@@ -7,6 +7,7 @@ verb may ask for a receipt: the ``RECEIPT`` is matched to it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from wsinspector.core.decoders.stomp import parse_frames
@@ -208,6 +209,16 @@ class StompSession(ProtocolSession):
 
     def verb_disconnect(self, now: float, receipt: bool) -> str:
         return self._frame("DISCONNECT", [], receipt=receipt)
+
+    def handlers(self) -> dict[str, Callable[..., Any]]:
+        return {
+            "subscribe": self.verb_subscribe,
+            "unsubscribe": self.verb_unsubscribe,
+            "send": self.verb_send,
+            "ack": self.verb_ack,
+            "nack": self.verb_nack,
+            "disconnect": self.verb_disconnect,
+        }
 
 
 def _heart_beat(value: str) -> tuple[int, int]:
