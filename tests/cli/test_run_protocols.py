@@ -1,5 +1,5 @@
 """``wsinspector run`` with a test file that speaks a protocol: Socket.IO against python-socketio (a 200 ms ping
-interval and timeout, so a run that did not answer the server's pings would be dropped), GraphQL against
+interval and a 500 ms timeout: a run that did not answer the server's pings would be dropped), GraphQL against
 graphql-ws in node. A wrong expectation fails the run (exit 1, JUnit failure)."""
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ steps:
 
 @pytest.fixture
 def quick_socketio(run: Callable[..., Any]) -> Iterator[SocketIoServer]:
-    server = run(SocketIoServer(ping_interval=0.2, ping_timeout=0.2).start())
+    server = run(SocketIoServer(ping_interval=0.2, ping_timeout=0.5).start())
     yield server
     run(server.stop())
 

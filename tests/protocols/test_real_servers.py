@@ -1,5 +1,5 @@
-"""The protocol sessions speaking to real servers over loopback: python-socketio (a short ping interval, so a
-connection that did not answer its pings would be dropped within the test), graphql-ws and
+"""The protocol sessions speaking to real servers over loopback: python-socketio (a 200 ms ping interval and a
+500 ms timeout, so a connection that did not answer its pings would be dropped within the test), graphql-ws and
 subscriptions-transport-ws, stomp-broker-js, and mosquitto."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from wsinspector.core.protocols.stomp import StompSession
 
 @pytest.fixture
 def quick_socketio(run: Callable[..., Any]) -> Iterator[SocketIoServer]:
-    server = run(SocketIoServer(ping_interval=0.2, ping_timeout=0.2).start())
+    server = run(SocketIoServer(ping_interval=0.2, ping_timeout=0.5).start())
     yield server
     run(server.stop())
 
@@ -29,7 +29,7 @@ def test_a_socketio_connection_outlives_the_servers_ping_timeout_and_gets_its_ac
         async with Speaker(SocketIoSession(), quick_socketio.url) as speaker:
             await speaker.until(lambda: speaker.of("connected"))
             pongs = lambda: sum(1 for sent in speaker.sent if sent == b"3")  # noqa: E731
-            # six pings at 200 ms: well past pingInterval + pingTimeout (400 ms), when a silent client is dropped
+            # six pings at 200 ms: past pingInterval + pingTimeout (700 ms), when a silent client is dropped
             await speaker.until(lambda: pongs() >= 6)
             invoked = await speaker.invoke("emit", event="ask", args=[21], ack=True)
             await speaker.until(lambda: speaker.of("ack"))

@@ -62,6 +62,7 @@ class ProtocolDriver(QObject):
         controller.closed.connect(self._stop)
         controller.failed.connect(self._stop)
         controller.session_started.connect(self._stop)
+        controller.session_started.connect(self._ready)
 
     # -- the composer's side -------------------------------------------------------------------------
 
@@ -189,6 +190,16 @@ class ProtocolDriver(QObject):
     def _problem(self, text: str) -> None:
         self._controller.add_event("protocol", text)
         self.problem.emit(text)
+
+    @Slot()
+    def _ready(self) -> None:
+        """A connect begins: an automatic mode reads the decoders now, before the server's first ping waits
+        for an answer."""
+        profile = self._controller.profile
+        if profile is not None and profile.decoding.mode == MODE_AUTO:
+            from wsinspector.core.decoders.registry import decoder_registry  # noqa: PLC0415
+
+            decoder_registry()
 
     @Slot()
     def _stop(self, *_: object) -> None:
