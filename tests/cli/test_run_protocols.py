@@ -13,7 +13,7 @@ import pytest
 
 from tests.cli.conftest import Cli
 from tests.decoder_peers import SocketIoServer
-from tests.decoders.test_real_peers import node_server  # noqa: F401
+from tests.decoders.test_real_peers import mosquitto, node_server  # noqa: F401
 
 SOCKETIO_TEST = """\
 version: 1
@@ -99,3 +99,34 @@ def test_a_graphql_test_subscribes_and_expects_its_data(cli: Cli, tmp_path: Path
     assert _suite(report).get("failures") == str(code)
     if code:
         assert "data differs: $.data.count: expected 3, got 2" in result.stdout
+
+
+MQTT_TEST = """\
+version: 1
+name: sensors
+url: ws://127.0.0.1:{port}
+subprotocols: [mqtt]
+protocol: mqtt
+protocol_options:
+  client_id: run-test
+  keep_alive: '1'
+steps:
+  - subscribe: {{topic: sensors/#, qos: '1'}}
+  - expect: {{ack: 'SUBSCRIBE sensors/#'}}
+  - wait: 1.5
+  - publish: {{topic: sensors/1, payload: '{{"t": 21}}', qos: '1'}}
+  - expect: {{ack: PUBLISH sensors/1}}
+  - expect: {{data: {{json: {{t: {t}}}}}, topic: sensors/1}}
+"""
+
+
+@pytest.mark.parametrize("t, code", [(21, 0), (22, 1)], ids=["right", "wrong"])
+def test_an_mqtt_test_publishes_and_receives_through_mosquitto_past_its_keep_alive(cli: Cli, tmp_path: Path,
+                                                                                   mosquitto: int, t: int,  # noqa: F811
+                                                                                   code: int) -> None:
+    test = tmp_path / "sensors.wstest.yaml"
+    test.write_text(MQTT_TEST.format(port=mosquitto, t=t), "utf-8")
+    report = tmp_path / "report.xml"
+    result = cli("run", str(test), "--junit", str(report), "--no-record")
+    assert result.returncode == code, result.output
+    assert _suite(report).get("failures") == str(code)

@@ -112,12 +112,21 @@ class ProtocolPump:
         """The outcome of ``step`` on the events reported by ``deadline``; None while none of them is its."""
         expected_value = expand_json(step.value, variables) if step.has_value else None
         expected = _describe(step, expected_value)
+        kept: list[tuple[ProtocolEvent, float]] = []  # events of other kinds stay for the steps after
+        try:
+            return self._take(step, expected_value, expected, deadline, kept)
+        finally:
+            self._events.extendleft(reversed(kept))
+
+    def _take(self, step: EventStep, expected_value: Any, expected: str, deadline: float,
+              kept: list[tuple[ProtocolEvent, float]]) -> EventOutcome | None:
         while self._events:
             event, at = self._events[0]
             if at > deadline:
                 return None
             self._events.popleft()
             if event.kind != step.kind:
+                kept.append((event, at))
                 continue
             if not _picked(step, event):
                 self.passed += 1
