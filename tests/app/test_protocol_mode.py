@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.decoder_peers import SocketIoServer
-from tests.decoders.test_real_peers import node_server  # noqa: F401
+from tests.decoders.test_real_peers import mosquitto, node_server  # noqa: F401
 from wsinspector.app.connection import ConnectionController
 from wsinspector.core.frames import Direction
 from wsinspector.core.profiles import ConnectionProfile, Decoding, Endpoint, Handshake
@@ -79,6 +79,25 @@ def test_graphql_mode_subscribes_and_receives_data(qtbot, controller, node_serve
     assert [event.data["payload"] for event in data] == [{"data": {"count": 1}}, {"data": {"count": 2}}]
     assert all(event.data["id"] == ident for event in data)
     assert _sent(controller)[0] == b'{"type":"connection_init","payload":{"token":"x"}}'
+
+
+def test_mqtt_mode_offers_its_subprotocol_and_keeps_the_connection_alive(qtbot, controller, mosquitto):  # noqa: F811
+    """mosquitto refuses a WebSocket that offers no ``mqtt`` subprotocol: the mode offers it."""
+    profile = ConnectionProfile(name="mqtt", endpoint=Endpoint(f"ws://127.0.0.1:{mosquitto}"),
+                                decoding=Decoding(mode="mqtt", mode_options=(("keep_alive", "1"),)))
+    events: list[Any] = []
+    controller.protocol.protocol_event.connect(events.append)
+    with qtbot.waitSignal(controller.protocol.started, timeout=WAIT_MS):
+        controller.connect_to(profile)
+    qtbot.waitUntil(lambda: any(event.kind == "connected" for event in events), timeout=WAIT_MS)
+    with qtbot.waitSignal(controller.protocol.acknowledged, timeout=WAIT_MS):
+        controller.protocol.invoke("subscribe", topic="a/#", qos="1")
+    with qtbot.waitSignal(controller.protocol.data_received, timeout=WAIT_MS) as data:
+        controller.protocol.invoke("publish", topic="a/b", payload="hi", qos="1")
+    assert data.args[0].data["payload"] == "hi"
+    # a second of silence: the mode sends PINGREQ and mosquitto answers
+    qtbot.waitUntil(lambda: b"\xc0\x00" in _sent(controller), timeout=WAIT_MS)
+    assert controller.is_open
 
 
 def test_a_bad_verb_field_is_refused_in_one_line(qtbot, controller, quick_socketio):

@@ -105,7 +105,6 @@ MQTT_TEST = """\
 version: 1
 name: sensors
 url: ws://127.0.0.1:{port}
-subprotocols: [mqtt]
 protocol: mqtt
 protocol_options:
   client_id: run-test

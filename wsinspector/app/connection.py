@@ -27,6 +27,7 @@ from wsinspector.core.profiles import (
     ResolvedTarget,
     backoff_delay,
 )
+from wsinspector.core.protocols.registry import offering_mode_subprotocols
 from wsinspector.core.rates import Counters, RateMeter
 from wsinspector.core.redact import REDACTED, redact_url
 from wsinspector.core.secrets import masked, secret_values
@@ -188,7 +189,7 @@ class ConnectionController(QObject, LogRecording):
         defaults = self.defaults_source() if self.defaults_source else None
         from_defaults = applied(profile, defaults)
         self._proxy_source = proxy_source(profile, defaults)
-        profile = effective(profile, defaults)
+        profile = offering_mode_subprotocols(effective(profile, defaults))
         variables = self.variables_source(profile) if self.variables_source else dict(profile.variables)
         try:
             target: ResolvedTarget | None = checked_target(profile, variables)  # the requests' values stand in

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from wsinspector.core.profiles import ConnectionProfile
 from wsinspector.core.protocols.base import ProtocolError, ProtocolSession
 from wsinspector.core.protocols.graphql import LEGACY, GraphQlSession
 from wsinspector.core.protocols.mqtt import MqttSession
@@ -22,6 +23,15 @@ MODES = (MODE_OFF, MODE_AUTO, *SESSIONS)
 
 _INT_OPTIONS = {"keep_alive", "version"}
 _FLOAT_OPTIONS = {"keep_alive_s", "server_timeout_s", "heartbeat_s"}
+
+
+def offering_mode_subprotocols(profile: ConnectionProfile) -> ConnectionProfile:
+    """``profile`` offering its protocol mode's subprotocols when it offers none itself (a broker may refuse a
+    connection that offers none: mosquitto without ``mqtt``)."""
+    session = SESSIONS.get(profile.decoding.mode)
+    if session is None or profile.handshake.subprotocols or not session.subprotocols:
+        return profile
+    return profile.with_changes(handshake={"subprotocols": session.subprotocols})
 
 
 def mode_for(mode: str, decoder: str) -> str:

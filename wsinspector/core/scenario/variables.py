@@ -268,11 +268,19 @@ def to_profile(test: Scenario, overrides: Mapping[str, str] | Iterable[tuple[str
     return ConnectionProfile(
         name=test.name or "test",
         endpoint=Endpoint(url if url is not None else test.url, connect_to=test.connect_to),
-        handshake=Handshake(headers=test.headers, subprotocols=test.subprotocols),
+        handshake=Handshake(headers=test.headers, subprotocols=test.subprotocols or _offered(test.protocol)),
         tls=tls,
         auth=test.auth,
         variables=tuple(initial_variables(test, overrides).items()),
     )
+
+
+def _offered(protocol: str) -> tuple[str, ...]:
+    """The subprotocols a test of ``protocol`` offers when it names none (a broker may refuse none)."""
+    from ..protocols.registry import SESSIONS  # noqa: PLC0415
+
+    session = SESSIONS.get(protocol)
+    return session.subprotocols if session is not None else ()
 
 
 def render_send(step: SendStep, variables: Mapping[str, str]) -> tuple[Opcode, bytes]:
