@@ -70,3 +70,22 @@ def test_stomp_send_is_the_protocols_unless_it_says_text_json_or_binary():
     assert type(test.steps[1]).__name__ == "SendStep"
     assert test.steps[3] == EventStep("data", "hi", True, "", (("destination", "/q"),))
     assert load(dump(test)) == test
+
+
+def test_a_protocol_option_variable_is_expanded_for_the_run_and_an_unknown_one_is_named():
+    from wsinspector.core.frames import Opcode as Op
+    from wsinspector.core.scenario.run import Replay, SendAction
+    from wsinspector.core.scenario.variables import UndefinedVariablesError, check_variables
+
+    test = load("version: 1\nurl: ws://127.0.0.1:1/mqtt\nprotocol: mqtt\nprotocol_options:\n"
+                "  client_id: '{{who}}'\n  keep_alive: '{{every}}'\nsteps:\n  - subscribe: {topic: a}\n")
+    with pytest.raises(UndefinedVariablesError, match=r"protocol_options\.client_id"):
+        check_variables(test)
+    replay = Replay(test, {"who": "ann", "every": "30"})
+    action = replay.poll(0.0)
+    assert isinstance(action, SendAction) and action.step == -1 and action.opcode is Op.BINARY
+    assert action.payload.endswith(b"\x00\x1e\x00\x03ann")  # keep-alive 30, client id ann
+    broken = Replay(test, {"who": "ann", "every": "soon"})
+    broken.poll(0.0)
+    result = broken.result()
+    assert result.exit_code == 2 and result.steps[0].message == "mqtt: option keep_alive must be a number, not 'soon'"

@@ -37,7 +37,7 @@ def read_protocol(top: _Mapping) -> tuple[str, tuple[tuple[str, str], ...]]:
             raise _error(options_node or node, f"protocol_options.{key}",
                          "a secret: write it as a variable, e.g. '{{" + key + "}}', and give it with --var")
     try:
-        make_session(name, [(key, "" if variables_in(value) else value) for key, value in options])
+        make_session(name, [(key, value) for key, value in options if not variables_in(value)])
     except ProtocolError as exc:
         raise _error(options_node or node, "protocol_options", str(exc)) from None
     return name, options

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..frames import Opcode
-from ..protocols.base import Outgoing, ProtocolEvent, ProtocolSession, brief
+from ..protocols.base import Outgoing, ProtocolError, ProtocolEvent, ProtocolSession, brief
 from ..protocols.registry import make_session
 from .inbox import Inbox, Want
 from .matching import describe_received, json_differences
 from .model import EventStep, Scenario, VerbStep
-from .variables import expand_json
+from .variables import expand, expand_json
 
 #: what the session takes from the inbox: every message and the close frame (pings and pongs are passed over)
 _EVERYTHING = Want(frozenset({Opcode.TEXT, Opcode.BINARY, Opcode.CLOSE}), frozenset())
@@ -34,10 +34,12 @@ def event_value(event: ProtocolEvent) -> Any:
     return None
 
 
-def session_for(test: Scenario) -> ProtocolSession:
-    """The test's protocol session; ProtocolError (one line) for an unknown protocol or option."""
+def session_for(test: Scenario, variables: Mapping[str, str]) -> ProtocolSession:
+    """The test's protocol session, its options' variables expanded; ProtocolError (one line) for an unknown
+    protocol or option, UnknownVariableError for a variable nothing defines."""
     subprotocol = test.subprotocols[0] if test.subprotocols else ""
-    return make_session(test.protocol, test.protocol_options, subprotocol)
+    options = [(name, expand(value, variables)) for name, value in test.protocol_options]
+    return make_session(test.protocol, options, subprotocol)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +56,9 @@ class ProtocolPump:
     """The session of one run, the messages it wants sent and the events it reported, in order."""
 
     def __init__(self, test: Scenario) -> None:
-        self.session = session_for(test)
+        self.test = test
+        #: made when the run starts (its options may use variables a login captured)
+        self.session: ProtocolSession | None = None
         self.started = False
         self._out: deque[Outgoing] = deque()
         self._events: deque[tuple[ProtocolEvent, float]] = deque()
@@ -63,13 +67,18 @@ class ProtocolPump:
         self.passed = 0
         self.last_passed: ProtocolEvent | None = None
 
-    def start(self, now: float) -> None:
+    def start(self, now: float, variables: Mapping[str, str]) -> None:
+        """The connection is open: the session says its first messages. ProtocolError or UnknownVariableError
+        when the test's options are wrong."""
         self.started = True
+        self.session = session_for(self.test, variables)
         self._queue(self.session.start(now), now)
 
     def feed(self, inbox: Inbox, now: float) -> str:
         """Hand the session every message that arrived; the description of a close frame among them, or ""."""
         closed = ""
+        if self.session is None:
+            return closed
         while (item := inbox.take(_EVERYTHING, math.inf)) is not None:
             opcode, payload, at = item
             if opcode is Opcode.CLOSE:
@@ -83,7 +92,7 @@ class ProtocolPump:
         return closed
 
     def deadline(self) -> float | None:
-        return self.session.next_deadline() if self.started else None
+        return self.session.next_deadline() if self.session is not None else None
 
     def next_out(self) -> Outgoing | None:
         return self._out.popleft() if self._out else None
@@ -91,6 +100,8 @@ class ProtocolPump:
     def invoke(self, step: VerbStep, variables: Mapping[str, str], now: float) -> str:
         """Do the step's verb (variables expanded); what it did, in one line. ProtocolError or
         UnknownVariableError when it cannot."""
+        if self.session is None:
+            raise ProtocolError("the protocol has not started")
         fields = {name: expand_json(value, variables) for name, value in step.fields}
         invoked = self.session.invoke(step.verb, now, **fields)
         self._queue(list(invoked.messages), now)
@@ -100,6 +111,7 @@ class ProtocolPump:
 
     def _queue(self, messages: list[Outgoing], at: float) -> None:
         self._out.extend(messages)
+        assert self.session is not None
         for event in self.session.drain_events():
             if event.kind == "error":
                 self.problems.append(event.text)

@@ -238,7 +238,13 @@ class Replay:
         if pump is None or self._done:
             return self._poll(now)
         if not pump.started:
-            pump.start(now)
+            try:
+                pump.start(now, self._variables)
+            except (ProtocolError, UnknownVariableError) as exc:
+                if self._run_start is None:
+                    self._run_start = self._step_start = now  # the run starts, and its first step fails
+                self.on_error(f"{self.test.protocol}: {exc}", now)
+                return Finished(self.result())
         closed = pump.feed(self._inbox, now)
         if closed and not self._closed:
             self._closed = closed

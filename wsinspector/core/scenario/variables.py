@@ -220,6 +220,8 @@ def variable_uses(test: Scenario, overrides: Mapping[str, str] | Iterable[tuple[
         add(value, f"headers.{name}", None)
     for i, protocol in enumerate(test.subprotocols):
         add(protocol, f"subprotocols[{i}]", None)
+    for name, value in test.protocol_options:
+        add(value, f"protocol_options.{name}", None)
     for index, step in enumerate(test.steps):
         for where, text in step_texts(step):
             add(text, f"steps[{index}].{where}", index, step.name)
