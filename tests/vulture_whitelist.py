@@ -19,6 +19,7 @@ qt_overrides = (
     _.sizeHint,
     _.columnCount,
     _.data,
+    _.multiData,
     _.flags,
     _.headerData,
     _.rowCount,

@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     from wsinspector import cli_transfer
 
     cli_transfer.add_parsers(sub)
+    from wsinspector import cli_handshake
+
+    cli_handshake.add_parser(sub)
     from wsinspector import cli_decode
 
     cli_decode.add_parser(sub)
@@ -113,11 +116,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from wsinspector.cli_defaults import print_defaults
 
         return print_defaults(getattr(args, "data_dir", None), args.json)
-    if args.command in ("import", "import-command", "export", "decode"):
-        from wsinspector import cli_decode, cli_transfer
+    if args.command in ("import", "import-command", "export", "decode", "handshake"):
+        from wsinspector import cli_decode, cli_handshake, cli_transfer
 
         runner = {"import": cli_transfer.run_import, "import-command": cli_transfer.run_import_command,
-                  "export": cli_transfer.run_export, "decode": cli_decode.run_decode}[args.command]
+                  "export": cli_transfer.run_export, "decode": cli_decode.run_decode,
+                  "handshake": cli_handshake.print_handshake}[args.command]
         return runner(args)
     from wsinspector.ui.launch import run_gui
 
@@ -394,17 +398,18 @@ def _format_step(step: StepResult) -> str:
 
 def format_summary(result: RunResult) -> str:
     from wsinspector.core.scenario.verdict import format_duration
+    from wsinspector.core.words import counted
 
     totals = result.totals
     verdict = {0: "PASSED", 1: "FAILED"}.get(result.exit_code, "ERROR")
     parts = [f"{totals['passed']} passed", f"{totals['failed']} failed"]
     if totals["error"]:
-        parts.append(f"{totals['error']} error{'s' if totals['error'] > 1 else ''}")
+        parts.append(counted(totals["error"], "error"))
     if totals["skipped"]:
         parts.append(f"{totals['skipped']} skipped")
     closing = "; the connection did not end well" if result.closing else ""
-    return (f"{verdict}: {', '.join(parts)} of {totals['total']} steps in {format_duration(result.duration_s)}"
-            f"{closing}")
+    return (f"{verdict}: {', '.join(parts)} of {counted(totals['total'], 'step')} in "
+            f"{format_duration(result.duration_s)}{closing}")
 
 
 def _with_environment(args: argparse.Namespace, test: Scenario,

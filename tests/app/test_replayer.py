@@ -220,7 +220,7 @@ def test_cancel_ends_the_running_step_and_closes_the_connection(qtbot: Any, peer
         controller.start()
     result = run.result
     assert [(s.status, s.message) for s in result.steps] == [
-        (Verdict.PASSED, "sent text (1 bytes)"), (Verdict.ERROR, "stopped by the user"),
+        (Verdict.PASSED, "sent text (1 byte)"), (Verdict.ERROR, "stopped by the user"),
         (Verdict.SKIPPED, "not run: steps[1] wait 600 s error")]
     assert result.exit_code == 2
     assert controller.close_info is not None and controller.close_info.code == 1000

@@ -550,7 +550,7 @@ def test_a_close_frame_the_client_refused_fails_the_run_and_the_report(cli: Cli,
     assert result.returncode == 2, result.output
     assert "  ✗ server closes  (" in result.stdout
     assert f"Protocol error from the server: {words}" in result.stdout
-    assert result.stdout.splitlines()[-1].startswith("ERROR: 0 passed, 0 failed, 1 error of 1 steps")
+    assert result.stdout.splitlines()[-1].startswith("ERROR: 0 passed, 0 failed, 1 error of 1 step in")
     suite = ET.parse(report).getroot().find("testsuite")
     assert suite is not None and (suite.get("errors"), suite.get("failures")) == ("1", "0")
     [error] = [error for case in suite.iter("testcase") for error in case.iter("error")]
@@ -580,7 +580,7 @@ def test_a_closing_handshake_that_times_out_is_said_and_reported(cli: Cli, hosti
     assert "  ✓ steps[0] expect text" in result.stdout
     assert "  ✗ closing: Closing handshake timed out: the server did not answer our close frame within 5 s" in (
         result.stdout)
-    assert result.stdout.splitlines()[-1].startswith("ERROR: 1 passed, 0 failed of 1 steps")
+    assert result.stdout.splitlines()[-1].startswith("ERROR: 1 passed, 0 failed of 1 step in")
     suite = ET.parse(report).getroot().find("testsuite")
     assert suite is not None and suite.get("errors") == "1"
     [case] = [case for case in suite.iter("testcase") if case.find("error") is not None]

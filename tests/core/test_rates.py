@@ -51,3 +51,27 @@ def test_reset_forgets_the_history() -> None:
 
 def test_the_summary_a_user_reads() -> None:
     assert Rates(1234.4, 2.0, 2048.0, 10.0).summary() == "↓ 1,234 fr/s 2.0 KiB/s   ↑ 2 fr/s 10 B/s"
+
+
+def _steady_one_a_second(jitter: tuple[float, ...]) -> list[float]:
+    """The frame rates a meter reads every 0.5 s (give or take ``jitter``, in turn) of a peer sending one
+    message a second, each at 0.3 s past the second: what the status bar and the Health page show."""
+    meter = RateMeter(window_s=1.0)
+    read = []
+    for tick in range(40):
+        now = tick * 0.5 + jitter[tick % len(jitter)]
+        sent = sum(1 for second in range(30) if second + 0.3 <= now)
+        rates = meter.sample(now, Counters(sent, 0, sent * 10, 0))
+        if rates is not None and tick >= 4:
+            read.append(rates.frames_in)
+    return read
+
+
+@pytest.mark.parametrize("jitter", [(0.0,), (0.004, -0.003), (-0.02, 0.015, 0.0, 0.02), (0.03, -0.03)],
+                         ids=["exact", "small", "uneven", "alternating"])
+def test_a_steady_rate_reads_steady_whatever_the_timer_jitter(jitter: tuple[float, ...]) -> None:
+    read = _steady_one_a_second(jitter)
+    assert read
+    # a span stretched by one sampling interval would read 0.67 and 1.33 in turn
+    assert min(read) > 0.9
+    assert max(read) < 1.1

@@ -124,7 +124,8 @@ def test_stats_stay_right_as_data_comes_and_the_window_slides(qtbot: Any, graph:
 
 
 def test_many_small_appends_make_few_redraws(qtbot: Any, graph: LatencyGraph) -> None:
-    wait_redraw(qtbot, graph)  # the one after showing
+    # the one after showing (it may have come already, while the window was being exposed)
+    qtbot.waitUntil(lambda: graph.redraw_count >= 1, timeout=WAIT_MS)
     start = graph.redraw_count
     calls = 1000
     app = QApplication.instance()
@@ -290,3 +291,56 @@ def test_hidden_graph_keeps_no_timer(qtbot: Any, graph: LatencyGraph) -> None:
     assert same_stats(graph.stats(), rtt_stats([1.0, 2.0]))
     graph.show()
     qtbot.waitUntil(lambda: graph.rtt_curve.xData is not None and len(graph.rtt_curve.xData) == 2, timeout=WAIT_MS)
+
+
+def test_the_rtt_line_breaks_at_an_outage(qtbot: Any, graph: LatencyGraph) -> None:
+    graph.window_combo.setCurrentIndex(len(WINDOWS) - 1)
+    before = np.arange(0.0, 5.0, 0.5)  # a ping every 0.5 s, then the link drops at 5.2 s
+    after = np.arange(20.0, 25.0, 0.5)  # back after the reconnect
+    graph.add_rtts(before, np.full(len(before), 10.0))
+    graph.add_marker(5.2, "disconnect", "lost")
+    graph.add_marker(19.9, "reconnect", "back")
+    graph.add_rtts(after, np.full(len(after), 30.0))
+    graph.add_rtts([60.0], [12.0])  # a long silence with no marker breaks it too
+    for t_s in (*before, 5.1, *after):  # the rates fall to zero as the link closes, and start again after it
+        graph.add_rates(t_s, 0.0 if t_s == 5.1 else 2.0, 2.0, 100.0, 100.0)
+    wait_redraw(qtbot, graph)
+    rates_x, rates_y = graph.frames_in_curve.getData()
+    assert np.flatnonzero(np.isnan(rates_y)).tolist() == [len(before) + 1]  # no ramp from 0 across the outage
+    assert (rates_x[len(before)], rates_y[len(before)]) == (5.1, 0.0)
+    assert graph.frames_in_curve.opts["connect"] == "finite"
+    x, y = graph.rtt_curve.getData()
+    assert graph.rtt_curve.opts["connect"] == "finite"  # a NaN is a gap in the line, not a point
+    gaps = np.flatnonzero(np.isnan(y)).tolist()
+    assert gaps == [len(before), len(before) + len(after) + 1]
+    assert x[gaps[0] - 1] == 4.5 and x[gaps[0] + 1] == 20.0  # nothing drawn from 4.5 s to 20 s
+    np.testing.assert_array_equal(y[np.isfinite(y)], np.r_[np.full(10, 10.0), np.full(10, 30.0), 12.0])
+    assert graph.sample_count == 21  # the statistics count samples, not gaps
+    assert graph.stats() is not None and graph.stats().max_ms == 30.0
+
+
+def test_a_steady_line_is_not_broken(qtbot: Any, graph: LatencyGraph) -> None:
+    graph.add_rtts(np.arange(0.0, 30.0, 3.0), np.full(10, 5.0))  # slow but steady pings: no outage
+    graph.add_marker(12.0, "reconnect", "a reconnect is no outage in itself")
+    wait_redraw(qtbot, graph)
+    _, y = graph.rtt_curve.getData()
+    assert not np.isnan(y).any()
+
+
+def test_axes_say_their_units_plainly_and_the_legend_covers_no_data(qtbot: Any, graph: LatencyGraph) -> None:
+    graph.resize(800, 500)
+    graph.add_rtts([0.0, 1.0], [0.0004, 0.0009])  # sub-microsecond RTTs: no "(µms)" nor "x1e-3"
+    graph.add_rates(1.0, 1.0, 1.0, 5_000_000.0, 1.0)
+    wait_redraw(qtbot, graph)
+    axes = [graph.rtt_plot.getAxis("left"), graph.rates_plot.getAxis("left"), graph.rates_plot.getAxis("right"),
+            graph.rates_plot.getAxis("bottom")]
+    labels = [axis.labelString() for axis in axes]
+    texts = " ".join(labels)
+    assert all(axis.autoSIPrefixScale == 1.0 for axis in axes)  # values are drawn as they are, not x1000
+    assert "RTT (ms)" in texts and "frames/s" in texts and "KiB/s" in texts and "(s)" in texts
+    assert "µ" not in texts and "(x" not in texts and "(ks)" not in texts and "(M" not in texts
+    legend = graph.legend.sceneBoundingRect()
+    for view in (graph.rtt_plot.vb, graph.rates_plot.vb):
+        assert not legend.intersects(view.sceneBoundingRect())
+    assert [label.text for _sample, label in graph.legend.items] == ["frames/s in", "frames/s out", "KiB/s in",
+                                                                      "KiB/s out"]

@@ -185,6 +185,7 @@ def test_refused_connection_is_listed_as_failed(
     assert (row["Name"], row["Status"], row["URL"]) == ("Nothing there", "failed", url)
     assert (row["Frames ↓"], row["Frames ↑"], row["Bytes ↓"], row["Bytes ↑"]) == ("0", "0", "0 B", "0 B")
     assert row["Close"] == ""
+    assert row["Reason"].startswith("Connection refused"), row["Reason"]  # why, in the list itself
     assert row["Ended"] not in ("", "recording…")
     (failed_id,) = session_ids(window)
     assert "failed: Connection refused" in session_tooltip(window, failed_id)

@@ -508,7 +508,7 @@ def test_cancel_ends_a_run_that_waits(qtbot: Any, window: MainWindow):
     click(qtbot, view.run_button)
     qtbot.waitUntil(lambda: cell(view.verdict_table, 0, VCOL_MARK) == "▶", timeout=WAIT_MS)
     assert cell(view.verdict_table, 0, VCOL_MESSAGE) == "running…"
-    assert view.progress.text() == "0 / 1 steps"
+    assert view.progress.text() == "0 / 1 step"
     with qtbot.waitSignal(view.run_finished, timeout=RUN_MS) as finished:
         click(qtbot, view.cancel_button)
     result = finished.args[0]

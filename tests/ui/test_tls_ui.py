@@ -83,7 +83,7 @@ def test_a_connection_that_does_not_verify_says_so(qtbot: Any, window: MainWindo
     assert "certificate NOT verified" in window.inspector.info.text()
     session_id = window.session.session_id
     assert session_id is not None
-    assert [kind for _seq, _ts, kind, _text in window.context.store.events(session_id)] == ["tls"]
+    assert [kind for _seq, _ts, kind, _text in window.context.store.events(session_id)] == ["tls", "handshake"]
     window.tabs.setCurrentWidget(window.graph)  # the marker draws on the Health page
     qtbot.waitUntil(lambda: window.graph.loaded, timeout=WAIT_MS)
     graph: Any = window.graph.content()

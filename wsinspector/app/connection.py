@@ -17,6 +17,7 @@ from wsinspector.core.auth import checked_target, needs_requests, prepared_targe
 from wsinspector.core.connection_defaults import ConnectionDefaults, applied, effective, proxy_source
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
 from wsinspector.core.frames import is_sendable_close_code
+from wsinspector.core.handshake import HANDSHAKE_EVENT, Handshake, placeholders_for
 from wsinspector.core.latency import PingPayloads
 from wsinspector.core.log import FrameLog
 from wsinspector.core.profiles import (
@@ -28,11 +29,12 @@ from wsinspector.core.profiles import (
     backoff_delay,
 )
 from wsinspector.core.protocols.registry import offering_mode_subprotocols
-from wsinspector.core.rates import Counters, RateMeter
+from wsinspector.core.rates import Counters, RateMeter, Rates
 from wsinspector.core.redact import REDACTED, redact_url
 from wsinspector.core.secrets import masked, secret_values
 from wsinspector.core.store import SessionStatus, Store, StoreError
 from wsinspector.core.stored import StoredSession
+from wsinspector.core.words import counted
 
 if TYPE_CHECKING:
     from wsinspector.net.engines import Connection
@@ -86,9 +88,11 @@ class ConnectionController(QObject, LogRecording):
         health_changed(bool, str): the heartbeat found the link healthy again, or not (with the reason)
         reconnecting(int, float): attempt number and the seconds until it starts
         event_added(int, str, str): a connection event (monotonic ns, kind, text) was added to the log
-        rates_changed(Rates, float): frame and byte rates over the last second, every 0.5 s while open and once
-            when it closes; with the seconds since the session began
+        rates_changed(Rates, float): frame and byte rates over the last second, every 0.5 s while open, and
+            zero when it closes; with the seconds since the session began
         refused(str): an action asked through a ``request_…`` slot could not be done (why, for the user)
+        handshake_changed(object): the opening handshake of the latest attempt (``handshake``), or None when a
+            new session starts
     """
 
     state_changed = Signal(object)
@@ -104,6 +108,7 @@ class ConnectionController(QObject, LogRecording):
     event_added = Signal(object, str, str)  # monotonic ns do not fit a C int
     rates_changed = Signal(object, float)
     refused = Signal(str)
+    handshake_changed = Signal(object)
 
     def __init__(self, store: Store | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -141,6 +146,8 @@ class ConnectionController(QObject, LogRecording):
         self.defaults_source: Callable[[], ConnectionDefaults] | None = None
         #: the variables the current session was connected with (the composer's messages resolve them too)
         self.variables: dict[str, str] = {}
+        #: the latest attempt's opening handshake, secrets included (``Handshake.without_secrets`` to show)
+        self.handshake: Handshake | None = None
         self._user_closed = False
         self._ever_opened = False
         self._attempt = 0
@@ -208,6 +215,8 @@ class ConnectionController(QObject, LogRecording):
         self._open_chunk = None
         self.recording_error = ""
         self.session_id = None
+        self.handshake = None
+        self.handshake_changed.emit(None)
         if target is None:  # nothing is sent: the views show this connection's empty log, and why
             self._target = None
             self.session_started.emit()
@@ -459,6 +468,11 @@ class ConnectionController(QObject, LogRecording):
         if rates is not None:
             self.rates_changed.emit(rates, (time.monotonic_ns() - log.started_ns) / 1e9)
 
+    def _rates_stopped(self) -> None:
+        """Nothing flows on a closed link: the rates fall to zero at once, not at the next open."""
+        self._rates.reset()
+        self.rates_changed.emit(Rates(), (time.monotonic_ns() - self.log.started_ns) / 1e9)
+
     # -- the user's actions, as slots for the views -------------------------------------------------
 
     request_send = _refusing(send)
@@ -541,7 +555,8 @@ class ConnectionController(QObject, LogRecording):
     def _recording_failed(self, error: str) -> None:
         self.recording_error = error
         log.warning("recording stopped: %s", error)
-        saved = f"the first {self._saved:,} frames are saved" if self._saved else "nothing of it could be saved"
+        saved = (f"the first {counted(self._saved, 'frame')} {'is' if self._saved == 1 else 'are'} saved"
+                 if self._saved else "nothing of it could be saved")
         self.recording_failed.emit(f"Recording stopped: {error}. The live view goes on; {saved}.")
 
     # -- internals --------------------------------------------------------------------------------
@@ -569,7 +584,7 @@ class ConnectionController(QObject, LogRecording):
             self.flush()
             self._flush_timer.stop()
             self._rates_timer.stop()
-            self._sample_rates()
+            self._rates_stopped()
         self.state_changed.emit(state)
 
     @Slot(object)
@@ -586,14 +601,30 @@ class ConnectionController(QObject, LogRecording):
                 self._store.update_session(self.session_id, subprotocol=info.subprotocol)
             except StoreError as exc:
                 self._recording_failed(str(exc))
+        self._keep_handshake(101, info.reason or "Switching Protocols", info.response_headers)
         self.opened.emit(replace(info, url=masked(redact_url(info.url), self.secret_values, REDACTED)))
 
     @Slot(object)
     def _on_failed(self, failure: Failure) -> None:
+        self._keep_handshake(failure.http_status, failure.http_reason, failure.response_headers,
+                             failure.response_body, failure.body_size)
         self.flush()
         if not self._reconnect_or_finish(SessionStatus.FAILED, None, failure.message):
             self._finish_recording(SessionStatus.FAILED, None, failure.message)
         self.failed.emit(failure)
+
+    def _keep_handshake(self, status: int | None, reason: str, headers: tuple[tuple[str, str], ...] | None,
+                        body: bytes = b"", body_size: int | None = None) -> None:
+        """The attempt's handshake: the request the engine sent, the answer; recorded without secrets."""
+        request = self._connection.request_sent if self._connection is not None else None
+        if request is None or self.profile is None:
+            return  # the request never went out: nothing was said either way
+        handshake = self.profile.handshake
+        placeholders = placeholders_for(handshake.headers, handshake.secret_headers, self.profile.secret_variables)
+        self.handshake = replace(request, placeholders=placeholders).answered(status, reason, headers, body,
+                                                                              body_size)
+        self._event(HANDSHAKE_EVENT, self.handshake.without_secrets(self.secret_values).to_json())
+        self.handshake_changed.emit(self.handshake)
 
     @Slot()
     def _on_cancelled(self) -> None:

@@ -8,16 +8,20 @@ import os
 import sqlite3
 import time
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from wsinspector.app.tasks import ChunkedTask
 from wsinspector.core.chunks import CHUNK_FRAMES
+from wsinspector.core.decoders.registry import decoder_registry
+from wsinspector.core.decoders.session import SessionDecoding, session_source
 from wsinspector.core.export import SessionFileError, SessionInfo, read_session, write_session
 from wsinspector.core.filters import FrameFilter
 from wsinspector.core.model import header
+from wsinspector.core.profiles import Decoding
 from wsinspector.core.retention import SETTING as RETENTION_SETTING
 from wsinspector.core.retention import Retention
 from wsinspector.core.session import Session
@@ -137,8 +141,10 @@ class SessionsController(QObject):
 
     # -- export -----------------------------------------------------------------------------------
 
-    def export_task(self, session_id: int, path: Path, parent: QObject | None = None) -> ChunkedTask:
-        """Write the session to ``path`` (via a temporary file renamed at the end: never half a file)."""
+    def export_task(self, session_id: int, path: Path, parent: QObject | None = None,
+                    decoding: Decoding | None = None) -> ChunkedTask:
+        """Write the session to ``path`` (via a temporary file renamed at the end: never half a file), each
+        decoded message beside its payload (read as ``decoding`` says: its connection's setting)."""
         record = self._store.session(session_id)
         if record is None:
             raise KeyError(session_id)
@@ -152,7 +158,7 @@ class SessionsController(QObject):
         def steps() -> Iterator[tuple[int, int]]:
             with part.open("w", encoding="utf-8", newline="\n") as fp:
                 for written in write_session(fp, info, stored.frames(0, total - 1, EXPORT_PAGE),
-                                             record.started_ns):
+                                             record.started_ns, decoded_json(stored, record, decoding)):
                     yield written, total
                 fp.flush()
                 os.fsync(fp.fileno())
@@ -234,3 +240,19 @@ class SessionsController(QObject):
             yield total, total
 
         return ChunkedTask("Filtering", steps(), lambda: (matches, total), _describe, parent=parent)
+
+
+def decoded_json(stored: StoredSession, record: SessionRecord,
+                 decoding: Decoding | None) -> Callable[[int], dict[str, Any] | None]:
+    """A frame's seq → its message decoded as JSON (None for what is not decoded), for an export: read with the
+    connection's decoding setting, else chosen by the session's subprotocol, URL and first messages."""
+    setting = decoding or Decoding()
+    session = SessionDecoding(decoder_registry(), session_source(stored), override=setting.decoder,
+                              subprotocol=record.subprotocol, url=record.url, options=dict(setting.options),
+                              cache_size=256)
+
+    def of(seq: int) -> dict[str, Any] | None:
+        decoded = session.decoded(seq)
+        return decoded.as_json() if decoded is not None and decoded.protocol != "none" else None
+
+    return of

@@ -23,6 +23,7 @@ from wsinspector.core.formats import (
     import_path_steps,
 )
 from wsinspector.core.profiles import ConnectionProfile
+from wsinspector.core.words import counted
 
 
 @dataclass
@@ -69,7 +70,7 @@ class ConnectionsImport:
             return "Importing the command line"
         if len(self._paths) == 1:
             return f"Importing {self._paths[0].name}"
-        return f"Importing {len(self._paths)} files"
+        return f"Importing {counted(len(self._paths), 'file')}"
 
     def run(self) -> ImportReport:
         """All of it now."""

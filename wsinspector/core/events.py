@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from wsinspector.core.frames import describe_close_code
 from wsinspector.core.payloads import human_size
+from wsinspector.core.words import plural
 
 
 class ConnectionState(enum.Enum):
@@ -119,6 +120,8 @@ class OpenInfo:
     extensions: str = ""
     #: wss:// only
     tls: TlsInfo | None = None
+    #: the reason phrase of the 101 answer ("" where the engine does not expose it)
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +183,8 @@ def _answer(f: Failure) -> str:
     if f.response_body:
         body = printable_bytes(f.response_body, BODY_SHOWN)
         size = f.body_size if f.body_size is not None else len(f.response_body)
-        more = f" (the first {len(f.response_body)} of {size} bytes)" if size > len(f.response_body) else ""
+        kept = len(f.response_body)
+        more = f" (the first {kept} of {size} {plural(size, 'byte')})" if size > kept else ""
         parts.append(f'body: "{body}"{more}')
     return "".join(f"; {part}" for part in parts)
 

@@ -19,7 +19,7 @@ import binascii
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 from pathlib import Path
@@ -123,7 +123,27 @@ def _t_us(ts_ns: int, started_ns: int) -> str:
     return f"{sign}{whole}.{frac:03d}"
 
 
-def _frame_line(frame: Frame, started_ns: int) -> str:
+#: the decoded form of a frame's message, as JSON (``Decoded.as_json``), or None when it has none
+DecodedOf = Callable[[int], "dict[str, Any] | None"]
+
+
+def _decoded_json(decoded: dict[str, Any] | None) -> str:
+    """``, "decoded": {...}`` for a frame whose message is decoded; "" else."""
+    if decoded is None:
+        return ""
+    try:
+        text = json.dumps(decoded, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
+        return ""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate in a decoded string: escaped, as a payload's text is
+            text = json.dumps(decoded, allow_nan=False)
+    return ', "decoded": ' + text
+
+
+def _frame_line(frame: Frame, started_ns: int, decoded: str = "") -> str:
     payload = frame.payload
     text: str | None = None
     if frame.opcode is not Opcode.BINARY:
@@ -143,7 +163,7 @@ def _frame_line(frame: Frame, started_ns: int) -> str:
         f'"dir": "{_DIRECTION_NAMES[frame.direction]}", "opcode": "{_OPCODE_NAMES[frame.opcode]}", '
         f'"fin": {_JSON_BOOL[frame.fin]}, "rsv1": {_JSON_BOOL[frame.rsv1]}, "rsv2": {_JSON_BOOL[frame.rsv2]}, '
         f'"rsv3": {_JSON_BOOL[frame.rsv3]}, "masked": {_JSON_BOOL[frame.masked]}, "mask_key": {mask_key}, '
-        f'"payload_length": {length}, {data}{note}}}'
+        f'"payload_length": {length}, {data}{note}{decoded}}}'
     )
 
 
@@ -170,19 +190,23 @@ def _header_line(info: SessionInfo) -> str:
     return text[:-1] + ', "frames": ['
 
 
-def write_session(fp: TextIO, info: SessionInfo, frames: Iterable[Frame], started_ns: int) -> Iterator[int]:
+def write_session(fp: TextIO, info: SessionInfo, frames: Iterable[Frame], started_ns: int,
+                  decoded: DecodedOf | None = None) -> Iterator[int]:
     """Write a session file to ``fp`` (a text stream; open it with ``encoding="utf-8"``).
 
     A generator: nothing is written until it is iterated, and it must be exhausted to complete the file.
     It yields the number of frames written so far every 10,000 frames, and the total once the file is
     complete. Frame times are written relative to ``started_ns`` (the monotonic clock reading at the start
-    of the session). The URL is written redacted (see :func:`redact_url`).
+    of the session). The URL is written redacted (see :func:`redact_url`). With ``decoded`` (a frame's seq → its
+    message decoded, as JSON), a frame that completes a decoded message carries it as ``"decoded"``, beside its
+    payload; readers ignore it.
     """
     fp.write(_header_line(info))
     count = 0
     write = fp.write
     for frame in frames:
-        write((",\n" if count else "\n") + _frame_line(frame, started_ns))
+        extra = _decoded_json(decoded(frame.seq)) if decoded is not None else ""
+        write((",\n" if count else "\n") + _frame_line(frame, started_ns, extra))
         count += 1
         if count % PROGRESS_EVERY == 0:
             yield count

@@ -38,8 +38,10 @@ class Rates:
 class RateMeter:
     """Turns samples of running counters into rates over the last ``window_s`` seconds.
 
-    The oldest sample kept is the newest one at least ``window_s`` old, so a rate always spans a little
-    more than the window once there is history, and the span since the first sample before that.
+    The rates span from the kept sample whose age is nearest to ``window_s`` to the newest one, so a timer
+    that fires a little early or late never stretches the span by a whole sampling interval: a steady
+    1 message/s reads 1/s, not 0.67 and 1.33 in turn. Before there is that much history, the span since the
+    first sample.
     """
 
     def __init__(self, window_s: float = WINDOW_S) -> None:
@@ -50,13 +52,16 @@ class RateMeter:
         self._samples.clear()
 
     def sample(self, now_s: float, counters: Counters) -> Rates | None:
-        """Add a sample taken at ``now_s`` (a monotonic clock); the rates since the oldest kept one, or
-        None while there is no span yet (the first sample, or a clock that did not move)."""
+        """Add a sample taken at ``now_s`` (a monotonic clock); the rates since the baseline, or None while
+        there is no span yet (the first sample, or a clock that did not move)."""
         samples = self._samples
         if samples and now_s < samples[-1][0]:
             samples.clear()  # a clock that went back: start again rather than report nonsense
         samples.append((now_s, counters))
-        while len(samples) > 2 and now_s - samples[1][0] >= self.window_s:
+        window = self.window_s
+        # ages fall along the deque, so their distance to the window falls, then rises: drop the samples
+        # before the nearest (as samples age, the nearest only moves towards newer ones)
+        while len(samples) > 2 and abs(now_s - samples[1][0] - window) <= abs(now_s - samples[0][0] - window):
             samples.popleft()
         then, first = samples[0]
         span = now_s - then

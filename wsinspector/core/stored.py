@@ -45,6 +45,9 @@ class StoredSession:
         self._count = store.stored_frame_count(record.id, record.frame_count)
         self._pages: OrderedDict[int, list[tuple[int, int, int, int, bytes, int]]] = OrderedDict()
         self._cached_pages = cached_pages
+        #: the page of the last frame asked for
+        self._hot_page = -1
+        self._hot: list[tuple[int, int, int, int, bytes, int]] = []
         self._continues: dict[int, Opcode] = {}
         self._rtts: dict[int, int | None] | None = None
         self._samples: list[tuple[int, int, int]] = []
@@ -58,6 +61,7 @@ class StoredSession:
         """The session, still being recorded, now holds ``count`` frames (its last page is read again)."""
         if count > self._count:
             self._pages.pop(self._count // PAGE, None)
+            self._hot_page = -1
             self._count = count
             self._events = self.store.events(self.session_id)  # a damaged page: the events read before it
             self._segment_starts = {seq for seq, _, kind, _ in self._events if kind == "reconnect"}
@@ -66,6 +70,21 @@ class StoredSession:
         if not 0 <= seq < self._count:
             raise IndexError(seq)
         page_no = seq // PAGE
+        # the page asked for last answers again without a lookup (a row's cells ask for the same frame's
+        # summary several times); it is the newest of the LRU already
+        if page_no == self._hot_page:
+            page = self._hot
+        else:
+            page = self._page(page_no)
+            self._hot_page, self._hot = page_no, page
+        index = seq - page_no * PAGE
+        row = page[index] if index < len(page) else None
+        if row is None or row[0] != seq:
+            # a gap in the stored frames (the session was deleted, or the file damaged): a damaged empty frame
+            row = next((r for r in page if r[0] == seq), (seq, self.started_ns, _MISSING_META, 0, b"", 0))
+        return row
+
+    def _page(self, page_no: int) -> list[tuple[int, int, int, int, bytes, int]]:
         page = self._pages.get(page_no)
         if page is None:
             first = page_no * PAGE
@@ -75,12 +94,7 @@ class StoredSession:
                 self._pages.popitem(last=False)
         else:
             self._pages.move_to_end(page_no)
-        index = seq - page_no * PAGE
-        row = page[index] if index < len(page) else None
-        if row is None or row[0] != seq:
-            # a gap in the stored frames (the session was deleted, or the file damaged): a damaged empty frame
-            row = next((r for r in page if r[0] == seq), (seq, self.started_ns, _MISSING_META, 0, b"", 0))
-        return row
+        return page
 
     @property
     def read_error(self) -> str:
@@ -114,8 +128,11 @@ class StoredSession:
         return out
 
     def payload_head(self, seq: int, limit: int) -> bytes:
-        if limit <= HEAD:
-            return self._summary(seq)[4][:limit]
+        summary = self._summary(seq)
+        head = summary[4]
+        # the page holds the first HEAD bytes: all of a short payload, so it is not read from the store again
+        if limit <= HEAD or len(head) >= summary[5]:
+            return head[:limit]
         return self.frame(seq).payload[:limit]
 
     def payload(self, seq: int) -> bytes:

@@ -29,11 +29,13 @@ from wsinspector.core.events import (
     printable_bytes,
 )
 from wsinspector.core.frames import Direction, Frame, Opcode, close_payload, describe_close_code, split_payload
+from wsinspector.core.handshake import Handshake, asked_of_qt
 from wsinspector.core.model import header as frame_header
 from wsinspector.core.profiles import ResolvedTarget
 from wsinspector.core.proxies import ProxyChoice
 from wsinspector.core.wire.engine import ANSWER_QUOTED, is_http_start
 from wsinspector.core.wire.sinks import FrameSink, WholeInSink
+from wsinspector.core.words import plural
 from wsinspector.net import proxy, tls
 from wsinspector.net.qt_feed import QtFrameFeed
 
@@ -342,6 +344,14 @@ class QtConnection(EngineConnection):
     def outgoing_frame_size(self) -> int:
         return self._ws.outgoingFrameSize() if self._ws is not None else 512 * 1024
 
+    @property
+    def request_sent(self) -> Handshake | None:
+        """What we asked QWebSocket to send (it builds the request itself and adds its own headers: the
+        handshake's note says which); None before it opened."""
+        if self._target is None or self._ws is None or not self._tcp_up:
+            return None
+        return asked_of_qt(self._target)
+
     def open(self, target: ResolvedTarget) -> None:
         if self._ws is not None:
             raise RuntimeError("a QtConnection opens once; make a new one to reconnect")
@@ -502,7 +512,7 @@ class QtConnection(EngineConnection):
         self._set_state(ConnectionState.OPEN)
         peer = f"{ws.peerAddress().toString()}:{ws.peerPort()}"
         self.opened.emit(OpenInfo(url=self._target.url, subprotocol=ws.subprotocol(), peer=peer,
-                                  response_headers=headers))
+                                  response_headers=headers, reason=self._answer_reason))
 
     @Slot(str, bool)
     def _on_text_frame(self, text: str, is_last: bool) -> None:
@@ -558,8 +568,8 @@ class QtConnection(EngineConnection):
         host, port = self._host_port()
         quoted = printable_bytes(data, ANSWER_QUOTED)
         self._finish_failed(Failure(FailureKind.HANDSHAKE_INVALID, host=host, port=port,
-                                    detail=f'the server sent {size} bytes starting "{quoted}"; we stopped reading: '
-                                           "it does not start with an HTTP status line"))
+                                    detail=f'the server sent {size} {plural(size, "byte")} starting "{quoted}"; we '
+                                           "stopped reading: it does not start with an HTTP status line"))
 
     def _read_answer(self) -> tuple[tuple[tuple[str, str], ...] | None, bytes]:
         """The server's answer to the upgrade, read again from its start: its headers (None: not whole), and

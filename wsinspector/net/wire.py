@@ -18,8 +18,9 @@ from websockets.exceptions import InvalidURI
 
 from wsinspector import __version__
 from wsinspector.core.events import ConnectionState, Failure, FailureKind, OpenInfo
+from wsinspector.core.handshake import Handshake
 from wsinspector.core.profiles import ResolvedTarget
-from wsinspector.core.wire.client import client_engine, send_request
+from wsinspector.core.wire.client import client_engine, send_request, sent_handshake
 from wsinspector.core.wire.engine import HandshakeFailed, Opened, Rejected, WireEngine, WireEvent
 from wsinspector.core.wire.sinks import FrameSink, WholeInSink
 from wsinspector.net import tls
@@ -55,6 +56,7 @@ class WireConnection(EngineConnection):
         self._host = ""
         self._port: int | None = None
         self._request_sent = False
+        self._request: Handshake | None = None
         self._armed_deadline: int | None = None
         self._pump_timer = QTimer(self)
         self._pump_timer.setObjectName("wire-pump")
@@ -63,6 +65,11 @@ class WireConnection(EngineConnection):
         self._pump_timer.timeout.connect(self._pump)
 
     # -- commands ---------------------------------------------------------------------------------
+
+    @property
+    def request_sent(self) -> Handshake | None:
+        """The opening request exactly as written to the socket (None before it went out)."""
+        return self._request
 
     @property
     def outgoing_frame_size(self) -> int:
@@ -184,7 +191,8 @@ class WireConnection(EngineConnection):
         if engine is None or target is None or self._finished or self._request_sent:
             return
         self._request_sent = True
-        send_request(engine, target, f"wsinspector/{__version__}", time.monotonic_ns())
+        request = send_request(engine, target, f"wsinspector/{__version__}", time.monotonic_ns())
+        self._request = sent_handshake(request, target.url)
         self._write()
 
     def _write(self) -> None:
@@ -222,7 +230,8 @@ class WireConnection(EngineConnection):
         info = (tls.tls_info(sock.sslConfiguration(), self._target.tls, self._pinned)
                 if isinstance(sock, QSslSocket) else None)
         self.opened.emit(OpenInfo(url=self._target.url, subprotocol=event.subprotocol, peer=peer,
-                                  response_headers=event.headers, extensions=event.extensions, tls=info))
+                                  response_headers=event.headers, extensions=event.extensions, tls=info,
+                                  reason=event.reason))
 
     # -- reading ----------------------------------------------------------------------------------
 

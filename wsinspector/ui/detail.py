@@ -1,11 +1,13 @@
-"""The detail pane: everything about one frame, with its payload as text, JSON tree and hex dump."""
+"""The detail pane: everything about one frame, with its payload as text, JSON tree and hex dump, and the message
+as its connection's decoder reads it."""
 
 from __future__ import annotations
 
 import html
 import json
-from typing import Any
+from collections.abc import Callable
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -13,22 +15,22 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QTabWidget,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from wsinspector.core.decoders.base import Decoded
 from wsinspector.core.frames import Direction, Frame, Opcode, describe_close_code
 from wsinspector.core.payloads import decode_text, hexdump, human_size
 from wsinspector.core.session import Session
+from wsinspector.core.words import counted
 from wsinspector.ui import palette
+from wsinspector.ui.decoded_tab import DecodedTab, fill_json_tree, json_tree
 from wsinspector.ui.qtext import set_plain_text
 from wsinspector.ui.timeline import DAMAGED_LABEL
 
 TEXT_LIMIT = 1024 * 1024
 HEX_LIMIT = 64 * 1024
-JSON_NODE_LIMIT = 5000
 
 
 def _flag(value: bool | None) -> str:
@@ -53,13 +55,12 @@ class DetailPane(QWidget):
         self.text = QPlainTextEdit(readOnly=True)
         self.text.setObjectName("detailText")
         self.text.setFont(mono)
-        self.tree = QTreeWidget()
+        self.tree = json_tree()
         self.tree.setObjectName("detailJson")
-        self.tree.setHeaderLabels(["Key", "Value", "Type"])
-        self.tree.setUniformRowHeights(True)
         self.json_error = QLabel()
         self.json_error.setObjectName("detailJsonError")
         self.json_error.setWordWrap(True)
+        self.json_error.setTextFormat(Qt.TextFormat.PlainText)
         self.json_error.hide()
         json_page = QWidget()
         json_layout = QVBoxLayout(json_page)
@@ -75,6 +76,13 @@ class DetailPane(QWidget):
         self.tabs.addTab(self.text, "Text")
         self.tabs.addTab(json_page, "JSON")
         self.tabs.addTab(self.hex, "Hex")
+        self.decoded = DecodedTab()
+        self.decoded.setObjectName("detailDecodedTab")
+        self.tabs.addTab(self.decoded, "Decoded")
+        #: the message completed by a frame, decoded (the tab's TabDecoding); None: nothing is decoded
+        self.decoder: Callable[[int], Decoded | None] | None = None
+        #: why nothing is decoded when the decoder gives nothing for a data message
+        self.no_decoder = "No decoder reads this connection's messages: choose one in its settings (Decoding)"
 
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
@@ -85,6 +93,14 @@ class DetailPane(QWidget):
         layout.addWidget(self.tabs)
         self._frame: Frame | None = None
         self._log: Session | None = None
+
+    @property
+    def frame(self) -> Frame | None:
+        return self._frame
+
+    @property
+    def log(self) -> Session | None:
+        return self._log
 
     def show_frame(self, frame: Frame | None, log: Session | None) -> None:
         self._frame, self._log = frame, log
@@ -99,6 +115,7 @@ class DetailPane(QWidget):
                 widget.clear()
             self.tree.clear()
             self._set_json_error("")
+            self.decoded.clear()
             return
         message = log.message_for(frame.seq) if log is not None else None
         fragmented = message is not None and message.frame_count > 1
@@ -111,6 +128,7 @@ class DetailPane(QWidget):
         self.summary.setText(self._summary(frame, log, scope, len(payload)))
         self._show_text(frame, payload)
         self._show_json(payload)
+        self._show_decoded(frame, message.last_seq if message is not None else frame.seq)
         self.hex.setPlainText(hexdump(payload, HEX_LIMIT) if payload else "(empty payload)")
 
     def _summary(self, frame: Frame, log: Session | None, scope: str, shown: int) -> str:
@@ -122,7 +140,7 @@ class DetailPane(QWidget):
             f" · masked {_flag(frame.masked)}"
             + (f" · key {frame.mask_key.hex()}" if frame.mask_key else "")
             + _lengths(frame),
-            f"Showing the {scope}: {shown:,} bytes ({human_size(shown)})",
+            f"Showing the {scope}: {counted(shown, 'byte')} ({human_size(shown)})",
         ]
         if frame.opcode is Opcode.CLOSE:
             reason = frame.close_reason
@@ -152,40 +170,42 @@ class DetailPane(QWidget):
         if not payload:
             self._set_json_error("Empty payload")
             return
-        try:
-            value = json.loads(payload)
-        except (ValueError, RecursionError) as exc:
-            self._set_json_error(f"Not JSON: {exc}")
+        value, why_not = _json_of(payload)
+        self._set_json_error(why_not)
+        if not why_not:
+            fill_json_tree(self.tree, value)
+
+    def _show_decoded(self, frame: Frame, last_seq: int) -> None:
+        if frame.opcode.is_control:
+            self.decoded.show_decoded(None, "Control frames are not decoded: the Text and Hex tabs show them")
             return
-        self._set_json_error("")
-        budget = [JSON_NODE_LIMIT]
-        root = self.tree.invisibleRootItem()
-        self._add_json(root, "(root)", value, budget)
-        if budget[0] <= 0:
-            QTreeWidgetItem(root, ["…", f"more than {JSON_NODE_LIMIT:,} nodes; see Text", ""])
-        self.tree.expandToDepth(1)
-        self.tree.resizeColumnToContents(0)
+        if frame.damaged:
+            self.decoded.show_decoded(None, "This frame is damaged in the file: it is not decoded")
+            return
+        if frame.fin is False and last_seq == frame.seq:
+            self.decoded.show_decoded(None, "This frame is part of a message that is not complete yet: it is "
+                                            "decoded once its last frame comes")
+            return
+        decoded = self.decoder(last_seq) if self.decoder is not None else None
+        self.decoded.show_decoded(decoded, self.no_decoder)
 
     def _set_json_error(self, text: str) -> None:
         self.json_error.setText(text)
         self.json_error.setVisible(bool(text))
 
-    def _add_json(self, parent: QTreeWidgetItem, key: str, value: Any, budget: list[int]) -> None:
-        if budget[0] <= 0:
-            return
-        budget[0] -= 1
-        if isinstance(value, dict):
-            item = QTreeWidgetItem(parent, [key, f"{{{len(value)}}}", "object"])
-            for k, v in value.items():
-                self._add_json(item, str(k), v, budget)
-        elif isinstance(value, list):
-            item = QTreeWidgetItem(parent, [key, f"[{len(value)}]", "array"])
-            for i, v in enumerate(value):
-                self._add_json(item, str(i), v, budget)
-        else:
-            kind = {str: "string", bool: "boolean", int: "number", float: "number"}.get(type(value), "null")
-            shown = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
-            QTreeWidgetItem(parent, [key, shown, kind])
+
+def _json_of(payload: bytes) -> tuple[object, str]:
+    """The payload's JSON value, or why it is not JSON in one line ("Not JSON: …")."""
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"Not JSON: not UTF-8 text (byte {exc.start} is 0x{payload[exc.start]:02x}); see Hex or Decoded"
+    try:
+        return json.loads(text), ""
+    except json.JSONDecodeError as exc:
+        return None, f"Not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+    except RecursionError:
+        return None, "Not JSON: nested too deeply to read"
 
 
 def _lengths(frame: Frame) -> str:
@@ -197,5 +217,5 @@ def _lengths(frame: Frame) -> str:
         return f" · length {wire:,}"
     if wire != len(frame.payload) or frame.rsv1:  # RSV1 marks a compressed message (permessage-deflate)
         plain = "before compression" if frame.direction is Direction.OUT else "decompressed"
-        return f" · {wire:,} bytes on the wire, compressed; {len(frame.payload):,} {plain}"
+        return f" · {counted(wire, 'byte')} on the wire, compressed; {len(frame.payload):,} {plain}"
     return f" · length {wire:,}"

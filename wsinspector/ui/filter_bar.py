@@ -1,4 +1,5 @@
-"""Above the timeline: filters (direction, opcode, text or regex), find next/previous, go to a time."""
+"""Above the timeline: filters (direction, opcode, text or regex, a decoded field), find next/previous, go to a
+time."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QToolButton, QWidget
 
 from wsinspector.app.throttle import Throttle
+from wsinspector.core.decoders.filters import DecodedFilter, DecodedFilterError, parse_decoded_filter
 from wsinspector.core.filters import FilterError, FrameFilter
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.ui import palette
@@ -38,7 +40,8 @@ MESSAGES_WIDTH = 260
 
 class FilterBar(QWidget):
     """Signals:
-    filter_changed(object): the FrameFilter to apply (an empty one shows everything)
+    filter_changed(object): the FrameFilter to apply (an empty one shows everything); with it, ``decoded_filter``
+        (a filter over the messages decoded, or None)
     find_requested(bool): find the next match of the search text; True = backwards
     jump_requested(float): go to the first frame at or after this many seconds into the session
     """
@@ -60,6 +63,14 @@ class FilterBar(QWidget):
         self.search.setObjectName("filterText")
         self.search.setPlaceholderText("Search payloads…")
         self.search.setClearButtonEnabled(True)
+        self.decoded = QLineEdit()
+        self.decoded.setObjectName("filterDecoded")
+        self.decoded.setPlaceholderText("Decoded: event=chat")
+        self.decoded.setClearButtonEnabled(True)
+        self.decoded.setToolTip(
+            "Show only the messages whose decoded form matches (the Decoded tab shows what they hold):\n"
+            "event=chat · destination=/topic/prices · topic=sensors/1 · operation=1 · type=PUBLISH\n"
+            "event~cha (contains) · protocol=mqtt · $.socketio.args[0].user = \"ann\" (a JSON path = value)")
         self.only_matches = QCheckBox("Only matches")
         self.only_matches.setObjectName("filterOnlyMatches")
         self.only_matches.setToolTip("Show only the frames whose payload contains the search text")
@@ -86,6 +97,7 @@ class FilterBar(QWidget):
         for widget in (self.direction, self.opcode):
             layout.addWidget(widget)
         layout.addWidget(self.search, 2)
+        layout.addWidget(self.decoded, 1)
         for widget in (self.regex, self.case, self.only_matches, self.previous, self.next, self.jump):
             layout.addWidget(widget)
         layout.addWidget(self.messages, 1)  # its width is the bar's share, whatever text it shows
@@ -94,6 +106,8 @@ class FilterBar(QWidget):
         self._debounce = Throttle(self.apply, DEBOUNCE_MS, "filterDebounce", leading=False, parent=self)
         self.search.textEdited.connect(self._debounce)
         self.search.returnPressed.connect(self.apply)
+        self.decoded.textEdited.connect(self._debounce)
+        self.decoded.returnPressed.connect(self.apply)
         for box in (self.direction, self.opcode):
             box.currentIndexChanged.connect(self.apply)
         for check in (self.regex, self.case, self.only_matches):
@@ -102,6 +116,8 @@ class FilterBar(QWidget):
         self.next.clicked.connect(lambda: self._find(False))
         self.jump.returnPressed.connect(self._on_jump)
         self._applied = FrameFilter()
+        #: the decoded filter applied with the last FrameFilter emitted (None: none)
+        self.decoded_filter: DecodedFilter | None = None
 
     def _build_messages(self) -> None:
         """The error, the status and Cancel keep one place of one width: a long error (a bad regular expression)
@@ -161,9 +177,16 @@ class FilterBar(QWidget):
         except FilterError as exc:
             self.show_error(str(exc))
             return
+        text = self.decoded.text().strip()
+        try:
+            decoded = parse_decoded_filter(text) if text else None
+        except DecodedFilterError as exc:
+            self.show_error(str(exc))
+            return
         self.show_error("")
-        if flt != self._applied:
+        if flt != self._applied or decoded != self.decoded_filter:
             self._applied = flt
+            self.decoded_filter = decoded
             self.filter_changed.emit(flt)
 
     @Slot(object)
@@ -184,6 +207,8 @@ class FilterBar(QWidget):
         self.direction.setCurrentIndex(0)
         self.opcode.setCurrentIndex(0)
         self.search.clear()
+        self.decoded.clear()
+        self.decoded_filter = None
         self.jump.clear()
         for widget in (self.direction, self.opcode, self.regex, self.case, self.only_matches):
             widget.blockSignals(False)

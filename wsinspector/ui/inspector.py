@@ -4,15 +4,16 @@ the detail pane and the composer. It shows the connection's live session, or a s
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -22,22 +23,25 @@ from wsinspector.app.connections import ConnectionsController
 from wsinspector.app.sessions import SessionsController
 from wsinspector.app.tasks import ChunkedTask
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo, TlsInfo
-from wsinspector.core.filters import FrameFilter, find_next
 from wsinspector.core.frames import Frame
-from wsinspector.core.profiles import ENGINE_WIRE, ENGINES, ConnectionProfile
+from wsinspector.core.profiles import ENGINE_WIRE, ENGINES, ConnectionProfile, Decoding
 from wsinspector.core.rates import Rates
 from wsinspector.core.session import Session
 from wsinspector.core.store import StoreError
 from wsinspector.core.stored import StoredSession
+from wsinspector.core.words import counted
 from wsinspector.ui import palette
 from wsinspector.ui.banner import Banner
 from wsinspector.ui.certificate_view import CertificateView, describe_tls
 from wsinspector.ui.composer import Composer
+from wsinspector.ui.decoding import TabDecoding
 from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.filter_bar import FilterBar
+from wsinspector.ui.handshake_view import HandshakeView
 from wsinspector.ui.sessions_view import format_started
 from wsinspector.ui.timeline import TimelineModel, TimelineView
 from wsinspector.ui.timeline_menu import TimelineMenu, send_again
+from wsinspector.ui.timeline_search import TimelineSearch
 from wsinspector.ui.view_bar import ViewBar
 
 #: each state's words and badge colour (white text on it; ui/palette.py, the same in both schemes)
@@ -61,7 +65,22 @@ def _environment_label() -> QLabel:
     return label
 
 
-class InspectorPage(QWidget):
+def _status_label(name: str) -> QLabel:
+    label = QLabel()
+    label.setObjectName(name)
+    return label
+
+
+def _lower_tabs(detail: DetailPane, handshake: HandshakeView) -> QTabWidget:
+    """The selected frame's detail, or the connection's opening handshake."""
+    tabs = QTabWidget()
+    tabs.setObjectName("lowerTabs")
+    tabs.addTab(detail, "Frame")
+    tabs.addTab(handshake, "Handshake")
+    return tabs
+
+
+class InspectorPage(TimelineSearch, QWidget):
     """One connection's page. Messages for the user go to ``banner``; the rest leaves through signals.
 
     Signals:
@@ -92,9 +111,12 @@ class InspectorPage(QWidget):
         #: a tab of its own for a stored session: read-only for its whole life, never live
         self.stored_only = False
         self._filter_task: ChunkedTask | None = None
+        #: what this connection last said in the banner (cleared when it no longer holds)
+        self._told = ""
         self._build()
         self._connect_signals()
         self.model.set_source(controller.log)
+        self.decoding.set_session(controller.log)
         self.on_state_changed(controller.state)
         self._update_counts()
 
@@ -123,15 +145,18 @@ class InspectorPage(QWidget):
         self.model = TimelineModel(self)
         self.timeline = TimelineView(self.model)
         self.detail = DetailPane()
+        self.handshake_view = HandshakeView()
+        self.lower_tabs = _lower_tabs(self.detail, self.handshake_view)
+        self.decoding = TabDecoding(self)
+        self.model.set_decoding(self.decoding)
+        self.detail.decoder = self.decoding.decoded
         self.composer = Composer()
         self.composer.variables = lambda: self.session.variables
         self.filter_bar = FilterBar()
         self._build_row_tools()
         self._build_viewing_bar()
         # the status bar's counters of what the timeline shows; the window places them
-        self.rates, self.counts = QLabel(), QLabel()
-        self.rates.setObjectName("frameRates")
-        self.counts.setObjectName("frameCounts")
+        self.rates, self.counts = _status_label("frameRates"), _status_label("frameCounts")
 
         timeline_box = QWidget()
         timeline_layout = QVBoxLayout(timeline_box)
@@ -148,7 +173,7 @@ class InspectorPage(QWidget):
                                 (self.certificate_button, 0), (self.edit_button, 0), (self.connect_button, 0)):
             bar.addWidget(widget, stretch)
         self.split = split = QSplitter(Qt.Orientation.Vertical)
-        for index, (widget, stretch) in enumerate(((timeline_box, 5), (self.detail, 3), (self.composer, 2))):
+        for index, (widget, stretch) in enumerate(((timeline_box, 5), (self.lower_tabs, 3), (self.composer, 2))):
             split.addWidget(widget)
             split.setStretchFactor(index, stretch)
         split.setSizes([380, 280, 140])
@@ -232,6 +257,7 @@ class InspectorPage(QWidget):
         actions.status.connect(lambda message: self.status_message.emit(message, 5000))
         self.view_bar.changed.connect(self._update_counts)
         self.view_bar.cleared.connect(lambda: self.detail.show_frame(None, None))
+        self.decoding.changed.connect(self._on_decoding_changed)
 
         composer.send_requested.connect(session.request_send)
         composer.ping_requested.connect(session.request_ping)
@@ -253,6 +279,7 @@ class InspectorPage(QWidget):
         session.opened.connect(self.on_opened)
         session.failed.connect(self.on_failed)
         session.closed.connect(self.on_closed)
+        session.handshake_changed.connect(self._show_live_handshake)
         self._sessions.session_deleted.connect(self.on_session_deleted)
 
     # -- the connection ---------------------------------------------------------------------------------
@@ -275,6 +302,7 @@ class InspectorPage(QWidget):
         if not keep_edit:  # the same connection saved again (its settings): an unsaved URL stays
             self.url.setText(profile.url if profile else "")
         self._show_url_modified()
+        self.decoding.set_setting(profile.decoding if profile else Decoding())
         self.composer.set_saved_messages(profile.messages if profile else ())
         if self.session.state is ConnectionState.CLOSED:
             self._show_tls_setting(profile)
@@ -416,8 +444,6 @@ class InspectorPage(QWidget):
     @Slot(object)
     def on_opened(self, info: OpenInfo) -> None:
         proto = info.subprotocol or "none"
-        headers = ("not exposed by the Qt engine" if info.response_headers is None
-                   else ", ".join(f"{k}: {v}" for k, v in info.response_headers))
         engine = ENGINES.get(self.session.engine, self.session.engine).split(" (")[0]
         extensions = info.extensions or "none"
         secure = ""
@@ -426,11 +452,14 @@ class InspectorPage(QWidget):
         elif info.url.lower().startswith("wss:"):
             secure = "TLS details not exposed by the Qt engine · "
         self.info.setText(f"Connected to {info.peer} · {engine} engine · {secure}subprotocol: {proto} · "
-                          f"extensions: {extensions} · response headers: {headers}")
+                          f"extensions: {extensions}")
         self.info.show()
+        self._untell()  # a failure, a lost link or a reconnect countdown of this connection is over
         self._tls = info.tls
         self.certificate_button.setVisible(info.tls is not None)
         self.status_message.emit(f"Connected to {info.url}", 5000)
+        if self._viewing is None:
+            self.decoding.set_endpoint(info.url, info.subprotocol)
 
     @Slot(object)
     def on_failed(self, failure: Failure) -> None:
@@ -442,8 +471,19 @@ class InspectorPage(QWidget):
             profile, sha256 = self._profile, certificate.sha256
             action = ("Trust this certificate", lambda: self._trust_and_connect(profile, sha256))
             text += "\nTrust it only if you know it is the server's: a changed certificate will fail again."
-        self.banner.show_message(text, "error", action)
+        self._tell(text, "error", action)
         self.status_message.emit(failure.message, 10000)
+
+    def _tell(self, text: str, level: str, action: tuple[str, Callable[[], object]] | None = None) -> None:
+        """Say ``text`` in the banner as this connection's news, to be taken back once it no longer holds."""
+        self.banner.show_message(text, level, action)
+        self._told = self.banner.label.text()
+
+    def _untell(self) -> None:
+        """Take back what this connection last said, unless something else has been said since."""
+        if self._told and self.banner.level and self.banner.label.text() == self._told:
+            self.banner.clear()
+        self._told = ""
 
     def _trust_and_connect(self, profile: ConnectionProfile, sha256: str) -> None:
         """Trust the certificate of this fingerprint for ``profile`` (saved with it) and connect again."""
@@ -466,22 +506,22 @@ class InspectorPage(QWidget):
         if self.info.text().startswith("Connected to "):
             self.info.setText("Disconnected from " + self.info.text().removeprefix("Connected to "))
         level = "error" if info.failure is not None or not info.clean else ("warning" if info.by_peer else "info")
-        self.banner.show_message(info.message, level)
+        self._tell(info.message, level)
         self.status_message.emit(info.message, 10000)
 
     @Slot(int, float)
     def on_reconnecting(self, attempt: int, delay_s: float) -> None:
-        self.banner.show_message(f"Connection lost: reconnecting in {delay_s:.1f} s (attempt {attempt}). "
-                                 "The session goes on; Stop reconnecting ends it.", "warning")
+        self._tell(f"Connection lost: reconnecting in {delay_s:.1f} s (attempt {attempt}). "
+                   "The session goes on; Stop reconnecting ends it.", "warning")
         self.on_state_changed(self.session.state)
 
     @Slot(bool, str)
     def on_health_changed(self, healthy: bool, reason: str) -> None:
         self.on_state_changed(self.session.state)
         if not healthy:
-            self.banner.show_message(reason, "warning")
-        elif self.banner.level == "warning" and "heartbeat" in self.banner.label.text():
-            self.banner.clear()
+            self._tell(reason, "warning")
+        else:
+            self._untell()
 
     def set_environment(self, name: str) -> None:
         """The active environment's name ("" for none): beside the connection's name, and in the title."""
@@ -517,7 +557,8 @@ class InspectorPage(QWidget):
 
     @Slot()
     def on_session_started(self) -> None:
-        self.rates.clear()  # the previous session's rates are not this one's
+        self.rates.clear()  # the previous session's rates and peer are not this one's
+        self.info.hide()
         if self._viewing is None:
             self._set_source(self.session.log)
         self._update_counts()
@@ -525,6 +566,7 @@ class InspectorPage(QWidget):
     @Slot(int, int)
     def on_frames_appended(self, first: int, last: int) -> None:
         if self._viewing is None:
+            self.decoding.frames_appended(first, last)
             self.view_bar.take(first, last)
             self._update_counts()
 
@@ -536,17 +578,22 @@ class InspectorPage(QWidget):
     def viewing(self) -> StoredSession | None:
         return self._viewing
 
-    @property
-    def is_filtering(self) -> bool:
-        """A filter is being computed (its progress and Cancel are in the filter bar)."""
-        return self._filter_task is not None
-
     def _set_source(self, source: Session) -> None:
         if self._filter_task is not None:
             self._filter_task.cancel()
             self._filter_task = None
             self.filter_bar.cancel.hide()
         self.filter_bar.reset()
+        stored = self._viewing if source is self._viewing else None
+        if stored is not None:
+            # a stored session is read as its own connection's settings say, when it still has them
+            own = self._connections.get(stored.record.profile_id) if stored.record.profile_id else None
+            owner = own or self._profile
+            self.decoding.set_setting(owner.decoding if owner is not None else Decoding())
+            self.decoding.set_session(source, stored.record.url, stored.record.subprotocol)
+        else:
+            self.decoding.set_setting(self._profile.decoding if self._profile else Decoding())
+            self.decoding.set_session(source, self._profile.url if self._profile else self.url.text())
         self.model.set_source(source)
         self.view_bar.reset()
         self.view_bar.set_live(source is self.session.log)
@@ -567,10 +614,11 @@ class InspectorPage(QWidget):
         when = format_started(record.started_wall)
         self.viewing_label.setText(
             f"Viewing stored session <b>{html.escape(record.name)}</b> · {when} · {html.escape(record.url)}"
-            f" · {record.status} · {len(stored):,} frames (read-only)")
+            f" · {record.status} · {counted(len(stored), 'frame')} (read-only)")
         self.viewing_bar.show()
         self.composer.set_connected(False)
         self._set_source(stored)
+        self.handshake_view.show_stored(stored)
         stored.events, stored.rtt_samples  # noqa: B018  (read now, as the Health page will: damage is told here)
         if stored.read_error:
             self.banner.show_message(f"This session is damaged in the file: {stored.read_error}. Its frames that "
@@ -602,9 +650,18 @@ class InspectorPage(QWidget):
             return
         self._viewing = None
         self.viewing_bar.hide()
+        self._show_live_handshake()
         self.composer.set_connected(self.session.is_open)
         self._set_source(self.session.log)
         self.model.on_frames_appended(0, len(self.session.log) - 1)
+
+    @Slot()
+    def _show_live_handshake(self) -> None:
+        if self._viewing is None:
+            handshake = self.session.handshake
+            self.handshake_view.show_live(handshake, self.session.secret_values)
+            if handshake is not None and handshake.refused:  # the server's own reason is there
+                self.lower_tabs.setCurrentWidget(self.handshake_view)
 
     def _can_resend(self) -> bool:
         """Resend goes through this tab's own socket: a live tab's, while it is open."""
@@ -618,119 +675,22 @@ class InspectorPage(QWidget):
             sizes[1] = max(200, sizes[0] // 2)
             sizes[0] = max(100, sizes[0] - sizes[1])
             self.split.setSizes(sizes)
+        self.lower_tabs.setCurrentWidget(self.detail)
         self.detail.tabs.currentWidget().setFocus()
+
+    @Slot()
+    def _on_decoding_changed(self) -> None:
+        """Another decoder reads the tab: its columns show when it is a protocol's, the selection is decoded again."""
+        self.timeline.show_decoded(self.decoding.applies)
+        self.detail.show_frame(self.detail.frame, self.detail.log)
 
     @Slot(object)
     def on_frame_selected(self, frame: Frame | None) -> None:
         self.detail.show_frame(frame, self.model.source if frame is not None else None)
+        if frame is not None:
+            self.lower_tabs.setCurrentWidget(self.detail)
 
     # -- filter, find, jump ---------------------------------------------------------------------------------
-
-    @Slot(object)
-    def apply_filter(self, flt: FrameFilter) -> None:
-        if self._filter_task is not None:
-            previous, self._filter_task = self._filter_task, None
-            previous.cancelled.disconnect()  # replaced, not cancelled by the user: nothing to say
-            previous.cancel()
-            previous.deleteLater()
-        source = self.model.source
-        if source is None:
-            return
-        if flt.is_empty():
-            self.model.set_filter(None)
-            self._update_counts()
-            return
-        # scan only the frames the table already knows; later ones reach it through on_frames_appended
-        task = self._sessions.filter_task(source, flt, self, upto=self.model.known_frames)
-        matcher = flt.matcher()
-
-        def done(result: object) -> None:
-            rows, upto = result  # type: ignore[misc]
-            live = source is not self._viewing
-            self.model.set_filter(rows, matcher if live else None, upto)
-            self._end_filter(task)
-
-        def progress(done_count: int, total: int) -> None:
-            percent = f" {100 * done_count // total}%" if total else ""
-            self.filter_bar.status.setText(f"Filtering…{percent}")
-
-        task.finished.connect(done)
-        task.progress.connect(progress)
-        task.cancelled.connect(lambda: self._end_filter(task, "Filtering cancelled: showing all frames"))
-        task.failed.connect(lambda message: self._end_filter(task, message))
-        self._filter_task = task
-        self.filter_bar.cancel.show()
-        self.filter_bar.status.setText("Filtering…")
-        task.start()
-
-    def _end_filter(self, task: ChunkedTask, message: str = "") -> None:
-        if self._filter_task is task:
-            self._filter_task = None
-            self.filter_bar.cancel.hide()
-        if message:
-            self.filter_bar.show_error(message)
-        self._update_counts()
-        task.deleteLater()
-
-    @Slot()
-    def cancel_filter(self) -> None:
-        if self._filter_task is not None:
-            self._filter_task.cancel()
-            self.model.set_filter(None)
-
-    @Slot(bool)
-    def find(self, backwards: bool) -> None:
-        source = self.model.source
-        if source is None or not len(source):
-            return
-        flt = self.filter_bar.search_filter()
-        current = self.timeline.currentIndex()
-        start = self.model.seq_at(current.row()) if current.isValid() else (len(source) if backwards else -1)
-        total = len(source)
-        seq = find_next(flt, start, total, source.scan, backwards=backwards)
-        first_hidden: int | None = None
-        while seq is not None and self.model.row_of(seq) is None:
-            # a match the filter hides: look on from there, until the search comes round again
-            if seq in (first_hidden, start):
-                self.filter_bar.show_error("Every match is hidden by the filter")
-                return
-            if first_hidden is None:
-                first_hidden = seq
-            seq = find_next(flt, seq, total, source.scan, backwards=backwards)
-        row = None if seq is None else self.model.row_of(seq)
-        if row is None:
-            self.filter_bar.show_error("No match")
-            return
-        self.select_row(row)
-
-    @Slot(float)
-    def jump_to(self, seconds: float) -> None:
-        source = self.model.source
-        if source is None or not self.model.rowCount():
-            return
-        # The Time column shows microseconds, rounded: a typed time means that displayed microsecond.
-        target = min(source.started_ns + round(seconds * 1e6) * 1000 - 500, 2**63 - 1)
-        self.select_row(self.model.nearest_row(source.seq_at_or_after(target)))
-
-    def select_row(self, row: int) -> None:
-        index = self.model.index(row, 0)
-        self.timeline.pin()
-        self.timeline.setCurrentIndex(index)
-        self.timeline.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
-
-    def _update_counts(self) -> None:
-        source = self.model.source
-        total = len(source) if source is not None else 0
-        frames_in = source.frames_in if source is not None else 0
-        shown = self.model.rowCount()
-        text = f"frames: {total:,}  (↓ {frames_in:,}  ↑ {total - frames_in:,})"
-        if self.model.is_filtered:
-            text = f"showing {shown:,} of {total:,} frames"
-        dropped = len(source.dropped) if source is not None else 0
-        if dropped:
-            text += f"  · {dropped:,} older not kept"
-        self.counts.setText(text)
-        self.filter_bar.status.setText(f"{shown:,} / {total:,}" if self.model.is_filtered else "")
 
     def shutdown(self) -> None:
         if self._filter_task is not None:

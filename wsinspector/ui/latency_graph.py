@@ -33,6 +33,11 @@ WINDOWS: tuple[tuple[str, float | None], ...] = (
 DEFAULT_WINDOW = 1  # "Last 1 min"
 
 MARKER_KINDS = EVENT_KINDS
+#: the events after which no pong came for a while: the RTT line breaks there
+OUTAGE_KINDS = ("disconnect", "timeout")
+#: a stretch without samples this many times the usual spacing (and at least OUTAGE_MIN_S) breaks it too
+GAP_FACTOR = 5.0
+OUTAGE_MIN_S = 2.0
 
 # (on a light background, on a dark one)
 _COLOURS: dict[str, tuple[str, str]] = {
@@ -81,6 +86,29 @@ class _Columns:
 
     def last(self, index: int) -> float:
         return float(self._data[index][self.size - 1])
+
+
+def outage_cuts(t: np.ndarray, outages: Sequence[float]) -> np.ndarray:
+    """Where a line through the samples at times ``t`` must stop: the indices of the samples after a disconnect
+    or a heartbeat timeout (``outages``), or after a silence far longer than the usual spacing."""
+    n = len(t)
+    if n < 2:
+        return np.empty(0, dtype=np.intp)
+    spacing = np.diff(t)
+    limit = max(OUTAGE_MIN_S, GAP_FACTOR * float(np.median(spacing)))
+    cuts = [np.flatnonzero(spacing > limit) + 1]
+    if len(outages):
+        cuts.append(np.searchsorted(t, np.asarray(outages, dtype=np.float64), side="right"))
+    at = np.unique(np.concatenate(cuts))
+    return at[(at > 0) & (at < n)]
+
+
+def broken(t: np.ndarray, v: np.ndarray, cuts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The samples with a NaN before each cut: drawn with ``connect="finite"``, the line stops there instead of
+    bridging the outage."""
+    if not len(cuts):
+        return t, v
+    return np.insert(t, cuts, t[cuts - 1]), np.insert(v, cuts, np.nan)
 
 
 class _Marker(pg.InfiniteLine):
@@ -220,12 +248,12 @@ class LatencyGraph(QWidget):
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setObjectName("latencyPlots")
         self.rtt_plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0)
-        self.rates_plot: pg.PlotItem = self.graphics.addPlot(row=1, col=0)
+        self.rates_plot: pg.PlotItem = self.graphics.addPlot(row=2, col=0)
         self.graphics.ci.layout.setRowStretchFactor(0, 3)
-        self.graphics.ci.layout.setRowStretchFactor(1, 2)
+        self.graphics.ci.layout.setRowStretchFactor(2, 2)
 
         rtt = self.rtt_plot
-        rtt.setLabel("left", "RTT", units="ms")
+        rtt.setLabel("left", "RTT (ms)")
         rtt.hideAxis("bottom")
         rtt.showAxis("right")
         rtt.getAxis("right").setStyle(showValues=False)
@@ -235,11 +263,13 @@ class LatencyGraph(QWidget):
         rates.setXLink(rtt)
         rates.setLabel("left", "frames/s")
         rates.setLabel("right", "KiB/s")
-        rates.setLabel("bottom", "time since the session began", units="s")
+        rates.setLabel("bottom", "time since the session began (s)")
         self.frames_in_curve: pg.PlotDataItem = rates.plot(name="frames/s in")
         self.frames_out_curve: pg.PlotDataItem = rates.plot(name="frames/s out")
-        self.legend = pg.LegendItem(colCount=4, offset=(4, 2), verSpacing=-6)
-        self.legend.setParentItem(rates.vb)
+        # the legend has a row of its own above the rates: it never covers what they draw
+        self.legend = pg.LegendItem(colCount=4, verSpacing=-6)
+        self.graphics.addItem(self.legend, row=1, col=0)
+        self.graphics.ci.layout.setRowStretchFactor(1, 0)
         for curve in (self.frames_in_curve, self.frames_out_curve):
             self.legend.addItem(curve, curve.name())
         # bytes/s live in a second view box over the same x range, scaled by the right axis
@@ -264,6 +294,10 @@ class LatencyGraph(QWidget):
             for name in ("left", "right", "bottom"):
                 # no third tick level: its dense grid lines cost more to paint than everything else together
                 plot.getAxis(name).setStyle(maxTickLevel=1)
+                # the labels name their units; values are never rescaled ("x0.001", "(mms)"). In that order:
+                # turning the prefix off keeps the scale of that moment (x1000 for a unitless axis's 0..1)
+                plot.getAxis(name).setSIPrefixEnableRanges(())
+                plot.getAxis(name).enableAutoSIPrefix(False)
             plot.getAxis("left").setWidth(AXIS_WIDTH)
             plot.getAxis("right").setWidth(AXIS_WIDTH)
             # y follows the data in view; x is ours while following, the user's otherwise
@@ -407,11 +441,14 @@ class LatencyGraph(QWidget):
         if self._data_dirty:
             self._data_dirty = False
             rtts = self._rtts.columns
-            self.rtt_curve.setData(rtts.column(0), rtts.column(1))
+            outages = [m.value() for m in self._markers if m.kind in OUTAGE_KINDS]
+            rtt_t = rtts.column(0)
+            self.rtt_curve.setData(*broken(rtt_t, rtts.column(1), outage_cuts(rtt_t, outages)), connect="finite")
             rt = self._rates.column(0)
+            cuts = outage_cuts(rt, outages)  # the rates fall to zero at a disconnect, and start again after it
             for index, curve in enumerate((self.frames_in_curve, self.frames_out_curve,
                                            self.bytes_in_curve, self.bytes_out_curve), start=1):
-                curve.setData(rt, self._rates.column(index))
+                curve.setData(*broken(rt, self._rates.column(index), cuts), connect="finite")
         if self.follow_box.isChecked():
             self._follow()
         self._update_label()

@@ -287,12 +287,15 @@ class MainWindow(QMainWindow):
     @Slot(str, list)
     def _on_secrets_lifted(self, name: str, variables: list[str]) -> None:
         """Say once per run that secrets typed into a URL or a login header became secret variables."""
+        from wsinspector.core.words import plural  # noqa: PLC0415  (with the pages)
+
+        kept_as = plural(len(variables), "secret variable")
         if self._told_lifted:
-            self.statusBar().showMessage(f"“{name}”: {', '.join(variables)} kept as secret variables", 8000)
+            self.statusBar().showMessage(f"“{name}”: {', '.join(variables)} kept as {kept_as}", 8000)
             return
         self._told_lifted = True
         self.banner.show_message(
-            f"“{name}”: the secrets written in its URL or login request now live in the secret variables "
+            f"“{name}”: the secrets written in its URL or login request now live in the {kept_as} "
             f"{', '.join(variables)}, kept in {self.context.secrets.where}; the URL reads {{{{{variables[0]}}}}} "
             "in their place and connecting sends the same values.", "info")
 
@@ -533,7 +536,10 @@ class MainWindow(QMainWindow):
             return False
         self.tests_view.set_new_test(made.test, made.origin, made.secrets)
         self.tabs.setCurrentWidget(self.tests_page)
-        self.statusBar().showMessage(f"Made a test of {len(made.test.steps)} steps from {made.origin}", 8000)
+        from wsinspector.core.words import counted  # noqa: PLC0415  (with the pages)
+
+        self.statusBar().showMessage(f"Made a test of {counted(len(made.test.steps), 'step')} from {made.origin}",
+                                     8000)
         return self.tests_view.save_as(path)
 
     # -- sessions: open, export, import ---------------------------------------------------------------
@@ -557,7 +563,8 @@ class MainWindow(QMainWindow):
             if not name:
                 return None
             path = Path(name)
-        task = self.context.sessions.export_task(session_id, path, self)
+        owner = self.context.connections.get(record.profile_id) if record.profile_id else None
+        task = self.context.sessions.export_task(session_id, path, self, owner.decoding if owner else None)
         task.finished.connect(lambda p: self.statusBar().showMessage(f"Exported to {p}", 8000))
         self.tasks.run(task)
         return task

@@ -94,6 +94,15 @@ def folded(source: Session, seq: int) -> bool:
     return frame_header.opcode(meta) in (Opcode.TEXT, Opcode.BINARY) and frame_header.fin(meta) is False
 
 
+def message_end(rows: MessageRows, source: Session, seq: int) -> int:
+    """The frame that completes what the row of ``seq`` shows: its decoded form is read there (a folded row's
+    message ends at its last frame; a frame view's row is its frame)."""
+    if not rows.on or seq in source.dropped or not folded(source, seq):
+        return seq
+    message = rows.message(source, seq)
+    return message.last_seq if message is not None else seq
+
+
 def message_display(rows: MessageRows, source: Session, seq: int, col: int) -> str | None:
     """What a folded row shows in ``col`` (None: what its first frame shows)."""
     if seq in source.dropped or not folded(source, seq):

@@ -1,6 +1,6 @@
 """Edit a saved connection: URL, handshake headers, subprotocols, origin, variables, the address to connect to;
 engine, compression, limits and timeouts; TLS (CA file, client certificate, oldest version, verification,
-trusted certificates); the proxy; heartbeat and reconnect."""
+trusted certificates); the proxy; heartbeat and reconnect; the decoder that reads its messages."""
 
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ from wsinspector.core.profiles import (
 from wsinspector.core.redact import is_secret_header, is_secret_name
 from wsinspector.core.secrets import secret_values
 from wsinspector.ui import palette
+from wsinspector.ui.decoding_fields import DecodingFields
 from wsinspector.ui.fields import (
     FieldWidget,
     as_int,
@@ -311,6 +312,9 @@ class ProfileDialog(QDialog):
         self.auth_tab = AuthTab(profile.auth, self.profile, PairTable)
         self.auth_tab.setObjectName("authTab")
         self.tabs.insertTab(1, self.auth_tab, "Auth")
+        self.decoding = DecodingFields()
+        self.decoding.setObjectName("decodingFields")
+        self.tabs.addTab(self.decoding, "Decoding")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -354,6 +358,7 @@ class ProfileDialog(QDialog):
             **{("auth", name): FieldWidget(*pair) for name, pair in self.auth_tab.field_widgets().items()},
             **{("tls", name): widget for name, widget in self.tls.field_widgets().items()},
             **{("proxy", name): widget for name, widget in self.proxy.field_widgets().items()},
+            **{("decoding", name): widget for name, widget in self.decoding.field_widgets().items()},
         }
         for (record, name), widget in self._fields.items():
             widget.write(getattr(getattr(profile, record) if record else profile, name))
@@ -394,6 +399,11 @@ class ProfileDialog(QDialog):
             pass  # the globals or an environment may define it: connecting names it, with where it is used
         except ProfileError as exc:
             self.error.setText(str(exc))
+            return
+        problem = self.decoding.problem()
+        if problem:
+            self.tabs.setCurrentWidget(self.decoding)
+            self.error.setText(problem)
             return
         super().accept()
 

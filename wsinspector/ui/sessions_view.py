@@ -29,10 +29,11 @@ from wsinspector.core.frames import describe_close_code
 from wsinspector.core.payloads import human_size
 from wsinspector.core.retention import Retention
 from wsinspector.core.store import SessionRecord
+from wsinspector.core.words import counted
 from wsinspector.ui.table_model import ColumnsModel, Index
 
-COLUMNS = ("Name", "Status", "Started", "Ended", "Duration", "URL", "Frames ↓", "Frames ↑", "Bytes ↓", "Bytes ↑",
-           "Close", "Note")
+COLUMNS = ("Name", "Status", "Reason", "Started", "Ended", "Duration", "URL", "Frames ↓", "Frames ↑", "Bytes ↓",
+           "Bytes ↑", "Close", "Note")
 
 
 def format_started(wall: float) -> str:
@@ -88,6 +89,7 @@ class SessionsModel(ColumnsModel):
             return (
                 record.name,
                 record.status,
+                record.close_reason.replace("\n", " "),  # why it failed, or why it closed
                 format_started(record.started_wall),
                 format_ended(record),
                 format_duration(record.duration_s),
@@ -106,7 +108,7 @@ class SessionsModel(ColumnsModel):
             if record.replay_of:
                 tip += f"\nReplay of the test {record.replay_of}"
             return tip + (f"\n\n{record.note}" if record.note else "")
-        if role == Qt.ItemDataRole.TextAlignmentRole and 6 <= col <= 9:
+        if role == Qt.ItemDataRole.TextAlignmentRole and 7 <= col <= 10:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
@@ -140,7 +142,7 @@ class SessionsView(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in enumerate((170, 80, 140, 140, 70, 220, 70, 70, 80, 80, 150)):
+        for col, width in enumerate((170, 70, 200, 140, 70, 70, 220, 70, 70, 80, 80, 150)):
             self.table.setColumnWidth(col, width)
         self.table.doubleClicked.connect(lambda index: self._open_row(index.row()))
 
@@ -268,7 +270,7 @@ class SessionsView(QWidget):
         answer = QMessageBox.question(
             self, "Delete session",
             f"Delete the session “{record.name}” of {format_started(record.started_wall)} with its "
-            f"{record.frame_count:,} frames? This cannot be undone.",
+            f"{counted(record.frame_count, 'frame')}? This cannot be undone.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
         if answer == QMessageBox.StandardButton.Yes:
             self._controller.delete(record.id)

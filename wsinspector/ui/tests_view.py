@@ -47,6 +47,7 @@ from wsinspector.core.scenario.variables import UndefinedVariablesError, check_v
 from wsinspector.core.scenario.verdict import RunResult, StepResult, Verdict, format_duration
 from wsinspector.core.scenario.yaml_io import ScenarioFileError, dump, read_test
 from wsinspector.core.store import Store
+from wsinspector.core.words import counted, plural
 from wsinspector.ui import palette
 from wsinspector.ui.qtext import set_plain_text
 from wsinspector.ui.table_model import ColumnsModel, Index
@@ -624,7 +625,7 @@ class ScenariosView(QWidget):
         self.verdicts.start(test)
         self.progress.setRange(0, max(1, len(test.steps)))
         self.progress.setValue(0)
-        self.progress.setFormat("%v / %m steps")
+        self.progress.setFormat(f"%v / %m {plural(len(test.steps), 'step')}")
         replay_of = str(self.path) if self.path is not None else (test.name or "untitled test")
         try:
             runner = ReplayController(test, variables=overrides, url=url, speed=float(self.speed.currentData()),
@@ -641,7 +642,7 @@ class ScenariosView(QWidget):
         runner.recording_failed.connect(lambda message: self.banner_requested.emit(message, "warning"))
         runner.finished.connect(self._on_finished)
         self.runner = runner
-        self._show_status(f"Running {len(test.steps)} steps against {runner.profile.url}…", "")
+        self._show_status(f"Running {counted(len(test.steps), 'step')} against {runner.profile.url}…", "")
         runner.start()
         self._update_run_buttons()
         return runner
@@ -732,8 +733,9 @@ class ScenariosView(QWidget):
             if failed is None and not result.error:
                 self.verdict_table.selectRow(self.verdicts.rowCount() - 1)
         totals = result.totals
-        counts = (f"{totals['passed']} passed, {totals['failed']} failed, {totals['error']} errors, "
-                  f"{totals['skipped']} skipped of {totals['total']} steps in {format_duration(result.duration_s)}")
+        counts = (f"{totals['passed']} passed, {totals['failed']} failed, {counted(totals['error'], 'error')}, "
+                  f"{totals['skipped']} skipped of {counted(totals['total'], 'step')} in "
+                  f"{format_duration(result.duration_s)}")
         if result.ok:
             self._show_status(f"PASSED: {counts}", "ok")
         elif result.error or result.closing:

@@ -7,7 +7,7 @@ from bisect import bisect_left
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, Signal, Slot
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QModelRoleDataSpan, QPoint, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QBrush, QFont, QKeyEvent, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QPushButton, QTableView, QWidget
 
@@ -22,13 +22,18 @@ from wsinspector.core.model import header as frame_header
 from wsinspector.core.payloads import decode_text, preview
 from wsinspector.core.session import Session
 from wsinspector.ui import palette
+from wsinspector.ui.decoding import TabDecoding, decoded_cell
 from wsinspector.ui.message_view import MessageRows, format_wall, message_display
 from wsinspector.ui.table_model import ColumnsModel, Index
 
-COLUMNS = ("#", "Time (s)", "Dir", "Opcode", "FIN", "Size", "Preview", "Time of day", "Gap (ms)")
-COL_SEQ, COL_TIME, COL_DIR, COL_OPCODE, COL_FIN, COL_SIZE, COL_PREVIEW, COL_WALL, COL_GAP = range(len(COLUMNS))
+COLUMNS = ("#", "Time (s)", "Dir", "Opcode", "FIN", "Size", "Preview", "Time of day", "Gap (ms)", "Protocol",
+           "Decoded")
+(COL_SEQ, COL_TIME, COL_DIR, COL_OPCODE, COL_FIN, COL_SIZE, COL_PREVIEW, COL_WALL, COL_GAP, COL_PROTOCOL,
+ COL_DECODED) = range(len(COLUMNS))
+#: the columns of the message decoded (ui/decoding.py): shown by themselves when a protocol decoder reads the tab
+DECODED_COLUMNS = (COL_PROTOCOL, COL_DECODED)
 #: columns hidden until the user shows them (the header's context menu)
-OPTIONAL_COLUMNS = (COL_WALL, COL_GAP)
+OPTIONAL_COLUMNS = (COL_WALL, COL_GAP, *DECODED_COLUMNS)
 #: what marks the size of a frame that was compressed on the wire (permessage-deflate)
 COMPRESSED_MARK = "◆"
 _RIGHT_ALIGNED = (COL_SEQ, COL_TIME, COL_SIZE, COL_GAP)
@@ -40,6 +45,10 @@ _BRUSHES = {"in": "in", "out": "out", "control": "control", "reconnect": "reconn
 _ROLES = frozenset(int(r) for r in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole,
                                     Qt.ItemDataRole.FontRole, Qt.ItemDataRole.BackgroundRole,
                                     Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.TextAlignmentRole))
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+#: the roles every cell of a column answers alike (the tool tips differ by column: ``data`` gives them)
+_DECORATIONS = frozenset(int(r) for r in (Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole,
+                                          Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.TextAlignmentRole))
 #: a frame read back damaged from the file (see core/model/header.py): its row says so instead of an opcode
 DAMAGED_LABEL = "damaged"
 _DAMAGED_TIP = ("This frame is damaged in the file: what its header held cannot be read. The bytes shown are "
@@ -98,6 +107,9 @@ class TimelineModel(ColumnsModel):
         COL_WALL: "Wall-clock time of day the frame was read or written, to the microsecond",
         COL_GAP: "Time since the row above (milliseconds)",
         COL_FIN: "1: the last frame of its message; 0: more frames follow; ? the engine cannot tell",
+        COL_PROTOCOL: "The decoder reading the connection's messages (its settings' Decoding tab chooses one)",
+        COL_DECODED: "The message decoded, in one line (a message of several frames: on the row of its last frame, "
+                     "or of the message in the message view)",
     }
 
     """Rows are frames of a source, in order, or the subset given by an index array (a filter, the message view,
@@ -118,6 +130,10 @@ class TimelineModel(ColumnsModel):
         self._filter_rows: array[int] | None = None
         self._matcher: Callable[[int, bytes], bool] | None = None
         self.messages = MessageRows()
+        #: the decoded form of the rows (None: no Protocol or Decoded cells)
+        self.decoding: TabDecoding | None = None
+        #: a seq-wise test of frames arriving after a filter was computed (a decoded filter)
+        self._keeps: Callable[[int], bool] | None = None
         bold = QFont()
         bold.setBold(True)
         self._bold = bold
@@ -154,20 +170,32 @@ class TimelineModel(ColumnsModel):
         self._base = 0
         self._filter_rows = None
         self._matcher = None
+        self._keeps = None
         self.messages.reset(source, self._count)
         self._rebuild()
         self.endResetModel()
 
+    def set_decoding(self, decoding: TabDecoding) -> None:
+        self.decoding = decoding
+        decoding.changed.connect(self._on_decoding_changed)
+
+    @Slot()
+    def _on_decoding_changed(self) -> None:
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0, COL_PROTOCOL), self.index(self.rowCount() - 1, COL_DECODED))
+
     def set_filter(self, rows: array[int] | None, matcher: Callable[[int, bytes], bool] | None = None,
-                   upto: int | None = None) -> None:
+                   upto: int | None = None, keeps: Callable[[int], bool] | None = None) -> None:
         """Show only ``rows`` (seqs, ascending), which were computed over seqs below ``upto``; frames after that
-        are checked with ``matcher`` here, so a filter computed while frames keep arriving misses none."""
+        are checked with ``matcher`` (and ``keeps``, by seq) here, so a filter computed while frames keep
+        arriving misses none."""
         self.beginResetModel()
         self._filter_rows = rows
         self._matcher = matcher if rows is not None else None
+        self._keeps = keeps if rows is not None and matcher is not None else None
         if rows is not None and matcher is not None and self._source is not None and upto is not None:
             for seq in range(upto, self._count):
-                if matcher(self._source.meta(seq), self._source.payload_head(seq, 1 << 30)):
+                if self._passes(self._source, matcher, seq):
                     rows.append(seq)
         self._rebuild()
         self.endResetModel()
@@ -217,7 +245,7 @@ class TimelineModel(ColumnsModel):
             if self._matcher is None:
                 return
             matcher = self._matcher
-            added = [seq for seq in added if matcher(source.meta(seq), source.payload_head(seq, 1 << 30))]
+            added = [seq for seq in added if self._passes(source, matcher, seq)]
             self._filter_rows.extend(added)
         if self.messages.on:
             starts = self.messages.append(source, first, last)
@@ -228,6 +256,11 @@ class TimelineModel(ColumnsModel):
             self.beginInsertRows(QModelIndex(), start, start + len(added) - 1)
             self._rows.extend(added)
             self.endInsertRows()
+
+    def _passes(self, source: Session, matcher: Callable[[int, bytes], bool], seq: int) -> bool:
+        if not matcher(source.meta(seq), source.payload_head(seq, 1 << 30)):
+            return False
+        return self._keeps is None or self._keeps(seq)
 
     def seq_at(self, row: int) -> int:
         return self._rows[row] if self._rows is not None else row + self._base
@@ -265,18 +298,45 @@ class TimelineModel(ColumnsModel):
             return None
         seq = self.seq_at(row)
         if role == Qt.ItemDataRole.DisplayRole:
-            if col == COL_GAP:
-                return self._gap(source, row, seq)
-            if col == COL_WALL:
-                return format_wall(source, seq)
-            if self.messages.on and col in (COL_OPCODE, COL_FIN, COL_SIZE, COL_PREVIEW):
-                shown = message_display(self.messages, source, seq, col)
-                if shown is not None:
-                    return shown
-            return self._display(source, seq, col)
+            return self._cell(source, row, seq, col)
         if role == Qt.ItemDataRole.ToolTipRole and col == COL_SIZE:
             return self._size_tip(source, seq)
+        if role == Qt.ItemDataRole.ToolTipRole and col == COL_DECODED:
+            return decoded_cell(self.decoding, self.messages, source, seq, False, tip=True) or None
         return self._decoration(source, seq, col, role)
+
+    def multiData(self, index: Index, roles: QModelRoleDataSpan) -> None:
+        """The roles a delegate asks for all at once when it paints a cell: only those the timeline answers are
+        looked up (one call from the view per cell instead of one per role)."""
+        source = self._source
+        if source is None or not index.isValid():
+            return
+        row, col = index.row(), index.column()
+        if not 0 <= row < self.rowCount():
+            return
+        seq = self.seq_at(row)
+        for position in range(roles.size()):
+            role = roles[position]
+            wanted = role.role()
+            if wanted == _DISPLAY:
+                role.setData(self._cell(source, row, seq, col))
+            elif wanted in _DECORATIONS:
+                role.setData(self._decoration(source, seq, col, wanted))
+            elif wanted in _ROLES:
+                role.setData(self.data(index, wanted))
+
+    def _cell(self, source: Session, row: int, seq: int, col: int) -> str:
+        if col == COL_GAP:
+            return self._gap(source, row, seq)
+        if col == COL_WALL:
+            return format_wall(source, seq)
+        if col in DECODED_COLUMNS:
+            return decoded_cell(self.decoding, self.messages, source, seq, col == COL_PROTOCOL)
+        if self.messages.on and col in (COL_OPCODE, COL_FIN, COL_SIZE, COL_PREVIEW):
+            shown = message_display(self.messages, source, seq, col)
+            if shown is not None:
+                return shown
+        return self._display(source, seq, col)
 
     def _gap(self, source: Session, row: int, seq: int) -> str:
         if row == 0 or seq in source.dropped:
@@ -412,6 +472,8 @@ class TimelineView(QTableView):
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)
         self.setShowGrid(False)
+        #: the columns the user showed or hid: they stay so whatever the decoder
+        self._chosen: set[int] = set()
         self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         vheader = self.verticalHeader()
         vheader.setVisible(False)
@@ -442,12 +504,15 @@ class TimelineView(QTableView):
         header.setStretchLastSection(True)
         header.setSectionsMovable(True)
         widths = {COL_SEQ: 60, COL_TIME: 100, COL_DIR: 60, COL_OPCODE: 100, COL_FIN: 40, COL_SIZE: 90,
-                  COL_WALL: 120, COL_GAP: 80}
+                  COL_WALL: 120, COL_GAP: 80, COL_PROTOCOL: 80, COL_DECODED: 300}
         for col, width in widths.items():
             header.resizeSection(col, width)
         # the optional time columns sit beside the session time, hidden until asked for
         header.moveSection(header.visualIndex(COL_WALL), header.visualIndex(COL_TIME) + 1)
         header.moveSection(header.visualIndex(COL_GAP), header.visualIndex(COL_WALL) + 1)
+        # the decoded columns sit before the preview, which stays last and takes the width left
+        for col in DECODED_COLUMNS:
+            header.moveSection(header.visualIndex(col), header.visualIndex(COL_PREVIEW))
         for col in OPTIONAL_COLUMNS:
             header.setSectionHidden(col, True)
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -465,12 +530,23 @@ class TimelineView(QTableView):
             action.setChecked(not header.isSectionHidden(col))
             action.setEnabled(shown != [col])
             action.setData(col)
-            action.toggled.connect(lambda on, c=col: self.show_column(c, on))
+            action.toggled.connect(lambda on, c=col: self._choose_column(c, on))
             actions.append(action)
         return actions
 
     def show_column(self, col: int, shown: bool) -> None:
         self.horizontalHeader().setSectionHidden(col, not shown)
+
+    def _choose_column(self, col: int, shown: bool) -> None:
+        self._chosen.add(col)
+        self.show_column(col, shown)
+
+    def show_decoded(self, shown: bool) -> None:
+        """The Protocol and Decoded columns as the tab's decoder says (a protocol reads it: shown), unless the
+        user chose to show or hide one (the header's menu)."""
+        for col in DECODED_COLUMNS:
+            if col not in self._chosen:
+                self.show_column(col, shown)
 
     def _header_menu(self, pos: QPoint) -> None:
         menu = QMenu(self)

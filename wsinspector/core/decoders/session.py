@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 #: how many of the first frames are shown to the decoders to recognise a connection's traffic
 SNIFF_FRAMES = 16
 DEFAULT_CACHE = 4096
+#: a payload head that holds any payload whole
+_WHOLE = 1 << 62
 
 FrameSource = Callable[[int], FrameView | None]
 
@@ -41,9 +43,9 @@ def session_source(session: Session) -> FrameSource:
             if message is None or message.last_seq != seq:
                 return FrameView(b"", False, outgoing, seq, data=False)
             return FrameView(message.payload, message.opcode is Opcode.TEXT, outgoing, seq)
-        # the head of the size is the whole payload; a stored session answers it from its page of heads
-        # when the payload is short
-        return FrameView(session.payload_head(seq, session.size(seq)), opcode is Opcode.TEXT, outgoing, seq)
+        # a head as long as any payload is the whole payload (as delivered: decompressed); a stored session
+        # answers it from its page of heads when the payload is short
+        return FrameView(session.payload_head(seq, _WHOLE), opcode is Opcode.TEXT, outgoing, seq)
 
     return source
 
@@ -110,3 +112,10 @@ class SessionDecoding:
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return result
+
+    def forget_from(self, index: int) -> None:
+        """Decode the messages from ``index`` on again when next asked: a live session grew, and later frames
+        may complete what was decoded before they came (a Socket.IO event's binary attachments)."""
+        stale = [seq for seq in self._cache if seq >= index]
+        for seq in stale:
+            del self._cache[seq]

@@ -14,6 +14,7 @@ from ..frames import Opcode
 from ..profiles import UnknownVariableError
 from ..protocols.base import ProtocolError
 from ..redact import is_secret_field
+from ..words import plural
 from .inbox import Inbox, Want
 from .matching import Incoming, describe_expected, describe_received, match
 from .model import (
@@ -36,6 +37,11 @@ from .protocol_run import ProtocolPump
 from .secrets import MASK
 from .variables import expand, initial_variables, render_send
 from .verdict import RunResult, StepResult, Verdict
+
+
+def _bytes(count: int) -> str:
+    return f"{count} {plural(count, 'byte')}"
+
 
 # -- replay speed ------------------------------------------------------------------------------------
 
@@ -288,7 +294,7 @@ class Replay:
                     self._error = str(exc)
                     self._finish(Verdict.ERROR, now, str(exc))
                     continue
-                self._sending = self._step_result(Verdict.PASSED, now, f"sent {opcode.label} ({len(payload)} bytes)",
+                self._sending = self._step_result(Verdict.PASSED, now, f"sent {opcode.label} ({_bytes(len(payload))})",
                                                   expected=describe_received(opcode, payload))
                 self._step_start = max(start, now)
                 return SendAction(index, opcode, payload)

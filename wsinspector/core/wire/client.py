@@ -6,8 +6,10 @@ import logging
 from collections.abc import Callable
 
 from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
+from websockets.http11 import Request
 from websockets.uri import parse_uri
 
+from wsinspector.core.handshake import Handshake
 from wsinspector.core.profiles import ResolvedTarget
 from wsinspector.core.wire.engine import WireEngine, WireEvent
 from wsinspector.core.wire.protocol import WireClientProtocol
@@ -48,11 +50,11 @@ def client_engine(target: ResolvedTarget, *, sink: FrameSink, whole_in: WholeInS
                       max_size=min(target.limits.max_message_size, target.limits.max_frame_size), host=host, port=port)
 
 
-def send_request(engine: WireEngine, target: ResolvedTarget, user_agent: str, now_ns: int) -> None:
+def send_request(engine: WireEngine, target: ResolvedTarget, user_agent: str, now_ns: int) -> Request:
     """Send the opening handshake: the library's request, our User-Agent, then the target's own headers. A
     header of the target replaces one of the same name the library or we put there (the User-Agent, the
     ``Authorization`` the library makes of the URL's user info: a header or an auth setting the user gave wins
-    over the URL, as with the Qt engine)."""
+    over the URL, as with the Qt engine). Returns the request as sent."""
     proto = engine.protocol
     assert isinstance(proto, WireClientProtocol)
     request = proto.connect()
@@ -63,3 +65,10 @@ def send_request(engine: WireEngine, target: ResolvedTarget, user_agent: str, no
     for name, value in target.handshake.headers:
         request.headers[name] = value
     engine.send_handshake(request, now_ns)
+    return request
+
+
+def sent_handshake(request: Request, url: str) -> Handshake:
+    """What the request written to the socket was: its request line and headers, in order and as spelled."""
+    return Handshake(url=url, request_line=f"GET {request.path} HTTP/1.1",
+                     request_headers=tuple((str(k), str(v)) for k, v in request.headers.raw_items()))

@@ -54,6 +54,7 @@ from wsinspector.core.wire.head import Head, head_at
 from wsinspector.core.wire.protocol import HeadedFrame, WireProtocol
 from wsinspector.core.wire.sinks import FrameSink, WholeInSink
 from wsinspector.core.wire.violations import describe_violation
+from wsinspector.core.words import counted
 
 __all__ = [
     "ANSWER_QUOTED",
@@ -122,6 +123,8 @@ class Opened:
     headers: tuple[tuple[str, str], ...]
     #: the negotiated extensions, as the response header puts them
     extensions: str
+    #: the reason phrase of the 101 answer (client role)
+    reason: str = "Switching Protocols"
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,8 +425,9 @@ class WireEngine:
             self._on_event(HandshakeFailed(self._handshake_failure(exc, message)))
             return False
         headers = tuple((str(k), str(v)) for k, v in message.headers.raw_items())
+        reason = message.reason_phrase if isinstance(message, Response) else ""
         self._on_event(Opened(subprotocol=proto.subprotocol or "", headers=headers,
-                              extensions=describe_extensions(list(proto.extensions))))
+                              extensions=describe_extensions(list(proto.extensions)), reason=reason))
         return True
 
     def _handshake_failure(self, exc: Exception, message: Response | Request) -> Failure:
@@ -464,7 +468,7 @@ class WireEngine:
         cause = exc.__cause__ if isinstance(exc, InvalidMessage) and exc.__cause__ is not None else exc
         host, port = self._host, self._port
         size = self._answer_size
-        amount = f"{size} bytes" if size < 1024 else f"{human_size(size)} ({size} bytes)"
+        amount = counted(size, "byte") if size < 1024 else f"{human_size(size)} ({size} bytes)"
         sent = f'{amount} starting "{printable_bytes(bytes(self._answer), ANSWER_QUOTED)}"'
         if isinstance(cause, EOFError):
             said = f"after sending {sent}, before a whole HTTP response" if size else "without answering the upgrade"

@@ -1,0 +1,19 @@
+"""Counts in sentences: "1 step", "2 steps", "1,024 frames" (the one place a noun follows its number)."""
+
+from __future__ import annotations
+
+#: nouns whose plural is not the singular with an "s"
+_IRREGULAR = {"entry": "entries", "match": "matches", "reply": "replies", "body": "bodies"}
+
+
+def plural(count: int, noun: str) -> str:
+    """``noun`` as ``count`` of it reads: the singular for exactly one, the plural otherwise (zero included)."""
+    if count == 1:
+        return noun
+    return _IRREGULAR.get(noun, noun + "s")
+
+
+def counted(count: int, noun: str) -> str:
+    """``count`` with thousands separators, then ``noun`` in the number it needs: ``counted(1, "step")`` is
+    "1 step", ``counted(1200, "frame")`` "1,200 frames"."""
+    return f"{count:,} {plural(count, noun)}"
