@@ -38,7 +38,9 @@ class DecodingFields(QWidget):
         self.message.setObjectName("protobufMessage")
         self.message.setPlaceholderText("The message type each frame holds, e.g. demo.Tick")
         note = QLabel("Decoding is a view: it never changes what is recorded. With a descriptor set and a message "
-                      "type, protobuf frames show named fields; without, their field numbers and wire types.")
+                      "type, protobuf frames show named fields; without, their field numbers and wire types. A "
+                      "protocol mode speaks the protocol: it answers the server's pings and heart-beats, and what "
+                      "it sends is recorded like the rest.")
         note.setWordWrap(True)
         note.setStyleSheet("color: palette(mid);")
         self.mode = QComboBox()
@@ -58,9 +60,9 @@ class DecodingFields(QWidget):
         form.addRow("Decoder", self.decoder)
         form.addRow("Protobuf descriptor set", self.descriptors)
         form.addRow("Protobuf message type", self.message)
-        form.addRow(note)
         form.addRow("Protocol mode", self.mode)
         form.addRow("Protocol options", self.mode_options)
+        form.addRow(note)
         self._other_options: tuple[tuple[str, str], ...] = ()
         problems = registry.problems
         if problems:
