@@ -66,10 +66,11 @@ class SocketIoServer:
     """python-socketio's AsyncServer on aiohttp: ``chat`` answers with a ``reply`` event carrying bytes, ``ask``
     acknowledges with a value and bytes, and the ``/admin`` namespace takes a token."""
 
-    def __init__(self) -> None:
+    def __init__(self, **options: Any) -> None:
+        """``options`` go to the server (``ping_interval``, ``ping_timeout`` in seconds)."""
         import socketio
 
-        self.sio = socketio.AsyncServer(async_mode="aiohttp")
+        self.sio = socketio.AsyncServer(async_mode="aiohttp", **options)
         self.runner: Any = None
         self.port = 0
         self.auth: list[Any] = []

@@ -7,7 +7,7 @@ from dataclasses import fields
 from typing import Any
 
 from tests.core.test_profile_format import every_setting_changed, newer_form
-from wsinspector.core.profiles import RECORD_TYPES, ConnectionProfile, profile_from_dict
+from wsinspector.core.profiles import RECORD_TYPES, ConnectionProfile, Endpoint, profile_from_dict
 from wsinspector.ui.profile_dialog import ProfileDialog
 
 
@@ -108,3 +108,25 @@ def test_a_new_row_is_secret_by_its_name_until_the_user_says_otherwise(qtbot: An
     headers.add_row("", "")
     headers.table.item(0, 0).setText("Cookie")
     assert headers.secret_names() == ("Cookie",)
+
+
+def test_the_protocol_mode_is_chosen_on_the_decoding_tab_and_a_literal_password_refused(qtbot: Any) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QPushButton
+
+    dialog = _dialog(qtbot, ConnectionProfile(name="p", endpoint=Endpoint("ws://127.0.0.1:1/mqtt")))
+    dialog.show()
+    dialog.tabs.setCurrentWidget(dialog.decoding)
+    mode = dialog.decoding.mode
+    mode.setCurrentIndex(mode.findData("mqtt"))
+    qtbot.mouseClick(dialog.decoding.mode_options.viewport(), Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(dialog.decoding.mode_options, "keep_alive=30")
+    qtbot.keyClick(dialog.decoding.mode_options, Qt.Key.Key_Return)
+    qtbot.keyClicks(dialog.decoding.mode_options, "password=hunter2")
+    save = next(b for b in dialog.findChildren(QPushButton) if b.text().replace("&", "") == "Save")
+    qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible()
+    assert dialog.error.text() == "Protocol option password: give it as a secret variable, e.g. {{password}}"
+    dialog.decoding.mode_options.setPlainText("keep_alive=30\npassword={{mqtt_password}}")
+    assert dialog.profile().decoding.mode == "mqtt"
+    assert dialog.profile().decoding.mode_options == (("keep_alive", "30"), ("password", "{{mqtt_password}}"))

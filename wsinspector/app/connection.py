@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeGuard
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from wsinspector.app.auth import PreConnect
+from wsinspector.app.protocol import ProtocolDriver
 from wsinspector.app.recording import SAVE_SLICE_FRAMES, LogRecording
 from wsinspector.core.auth import checked_target, needs_requests, prepared_target, shown_url
 from wsinspector.core.connection_defaults import ConnectionDefaults, applied, effective, proxy_source
@@ -27,6 +28,7 @@ from wsinspector.core.profiles import (
     ResolvedTarget,
     backoff_delay,
 )
+from wsinspector.core.protocols.registry import offering_mode_subprotocols
 from wsinspector.core.rates import Counters, RateMeter, Rates
 from wsinspector.core.redact import REDACTED, redact_url
 from wsinspector.core.secrets import masked, secret_values
@@ -172,6 +174,8 @@ class ConnectionController(QObject, LogRecording):
         self._rates_timer.timeout.connect(self._sample_rates)
         #: the requests before each connect (login, OAuth token); its token cache lasts as long as the connection
         self.pre_connect = PreConnect(parent=self)
+        #: the connection's protocol mode (decoding.mode): its housekeeping and the composer's verbs
+        self.protocol = ProtocolDriver(self)
         self.pre_connect.ready.connect(self._on_pre_connect_ready)
         self.pre_connect.failed.connect(self._on_pre_connect_failed)
 
@@ -199,7 +203,7 @@ class ConnectionController(QObject, LogRecording):
         defaults = self.defaults_source() if self.defaults_source else None
         from_defaults = applied(profile, defaults)
         self._proxy_source = proxy_source(profile, defaults)
-        profile = effective(profile, defaults)
+        profile = offering_mode_subprotocols(effective(profile, defaults))
         variables = self.variables_source(profile) if self.variables_source else dict(profile.variables)
         try:
             target: ResolvedTarget | None = checked_target(profile, variables)  # the requests' values stand in
@@ -317,6 +321,10 @@ class ConnectionController(QObject, LogRecording):
         self._holding = False
         self._flush_timer.start()
         connection.open(replace(self._target, proxy_source=self._proxy_source))
+
+    def add_event(self, kind: str, text: str) -> int:
+        """A connection event (what the protocol mode did, …) in the session's log and its recording."""
+        return self._event(kind, text)
 
     def _event(self, kind: str, text: str) -> int:
         text = masked(text, self.secret_values, REDACTED)

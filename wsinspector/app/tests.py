@@ -17,6 +17,7 @@ from wsinspector.app.connection import ConnectionController
 from wsinspector.app.sessions import SessionsController
 from wsinspector.core.profiles import ConnectionProfile, ProfileError
 from wsinspector.core.redact import REDACTED, redact_url
+from wsinspector.core.scenario.from_protocol import session_protocol
 from wsinspector.core.scenario.from_session import RecordedMessage, scenario_from_frames
 from wsinspector.core.scenario.model import Scenario
 from wsinspector.core.scenario.secrets import without_secrets
@@ -73,11 +74,16 @@ def recorded_messages(source: Session, limit: int = MAX_MESSAGES) -> list[Record
 
 def scenario_from_session(source: Session, name: str, url: str, *,
                           subprotocols: Sequence[str] = (), headers: Sequence[tuple[str, str]] = (),
-                          variables: Sequence[tuple[str, str]] = ()) -> Scenario:
+                          variables: Sequence[tuple[str, str]] = (), decoder: str = "",
+                          subprotocol: str = "") -> Scenario:
     """A test from a session: what was sent becomes send steps (with the recorded gaps as delays), what was
-    received becomes expectations. :class:`SessionTooLongError` past :data:`MAX_MESSAGES` messages."""
-    return scenario_from_frames(recorded_messages(source), name, url, started_ns=source.started_ns,
-                                subprotocols=subprotocols, headers=headers, variables=variables)
+    received becomes expectations; a session its decoder (``decoder``: the connection's choice, "" automatic)
+    reads as Socket.IO or GraphQL becomes a test that speaks it. :class:`SessionTooLongError` past
+    :data:`MAX_MESSAGES` messages."""
+    messages = recorded_messages(source)
+    protocol = session_protocol(messages, decoder=decoder, subprotocol=subprotocol, url=url)
+    return scenario_from_frames(messages, name, url, started_ns=source.started_ns, subprotocols=subprotocols,
+                                headers=headers, variables=variables, protocol=protocol)
 
 
 def stored_session_test(sessions: SessionsController, profiles: Iterable[ConnectionProfile],
@@ -101,7 +107,8 @@ def stored_session_test(sessions: SessionsController, profiles: Iterable[Connect
     url = profile.url if profile is not None and record.url in _recorded_urls(profile) else record.url
     try:
         test = scenario_from_session(stored, record.name, url, subprotocols=subprotocols, headers=headers,
-                                     variables=variables)
+                                     variables=variables, subprotocol=record.subprotocol,
+                                     decoder=profile.decoding.decoder if profile is not None else "")
         return _session_test(test, origin, profile)
     except SessionTooLongError as exc:
         raise SessionTooLongError(f"Cannot make a test of {origin}: {exc}") from None
@@ -127,7 +134,8 @@ def live_session_test(session: ConnectionController) -> SessionTest:
     try:
         test = scenario_from_session(session.log, profile.name, profile.url,
                                      subprotocols=profile.handshake.subprotocols,
-                                     headers=profile.handshake.headers, variables=profile.variables)
+                                     headers=profile.handshake.headers, variables=profile.variables,
+                                     decoder=profile.decoding.decoder)
         return _session_test(test, origin, profile)
     except SessionTooLongError as exc:
         raise SessionTooLongError(f"Cannot make a test of {origin}: {exc}") from None

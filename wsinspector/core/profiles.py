@@ -219,6 +219,10 @@ class Protocol(Record):
         return self
 
 
+#: protocol options that are secrets: never written in a connection, always a (secret) variable
+SECRET_MODE_OPTIONS = frozenset({"password", "passcode"})
+
+
 @dataclass(frozen=True, slots=True)
 class Decoding(Record):
     """How the connection's messages are read (core/decoders): a decoder by name ("" or "auto" chooses by the
@@ -226,10 +230,22 @@ class Decoding(Record):
 
     decoder: str = ""
     options: tuple[tuple[str, str], ...] = ()
+    #: the protocol the connection speaks (core/protocols): "" none, "auto" its decoder's, or a protocol's name
+    mode: str = ""
+    #: the protocol session's options (``namespace``, ``keep_alive``, ``heart_beat``…); a password is a variable
+    mode_options: tuple[tuple[str, str], ...] = ()
 
     def resolved(self, variables: Mapping[str, str]) -> Self:
         """The options with ``{{variables}}`` expanded (a schema's path may use one)."""
-        return replace(self, options=tuple((name, expand(value, variables)) for name, value in self.options))
+        from wsinspector.core.protocols.registry import MODES  # noqa: PLC0415  (the sessions: when one connects)
+
+        if self.mode not in MODES:
+            raise ProfileError(f"Unknown protocol mode {self.mode!r}: use auto or one of {', '.join(MODES[2:])}")
+        for name, value in self.mode_options:
+            if name in SECRET_MODE_OPTIONS and value and "{{" not in value:
+                raise ProfileError(f"Protocol option {name}: give it as a secret variable, e.g. {{{{{name}}}}}")
+        return replace(self, options=tuple((name, expand(value, variables)) for name, value in self.options),
+                       mode_options=tuple((name, expand(value, variables)) for name, value in self.mode_options))
 
 
 @dataclass(frozen=True, slots=True)

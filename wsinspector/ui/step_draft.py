@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from wsinspector.core.jsonpath import JsonPathError, parse_json_path
@@ -15,6 +15,7 @@ from wsinspector.core.scenario.model import (
     OPCODE_NAMES,
     BinaryPayload,
     BytesMatcher,
+    EventStep,
     ExpectStep,
     JsonMatcher,
     JsonPayload,
@@ -26,7 +27,9 @@ from wsinspector.core.scenario.model import (
     Step,
     TextMatcher,
     TextPayload,
+    VerbStep,
     WaitStep,
+    step_kind,
 )
 from wsinspector.core.scenario.yaml_io import ScenarioFileError, dump, load
 
@@ -111,6 +114,9 @@ class StepDraft:
     @classmethod
     def from_step(cls, step: Step) -> StepDraft:
         draft = cls(name=step.name, step=step)
+        if isinstance(step, VerbStep | EventStep):
+            draft.kind = "protocol"  # shown and kept as the file has it
+            return draft
         if isinstance(step, SendStep):
             draft.kind = "send"
             payload = step.payload
@@ -176,6 +182,8 @@ class StepDraft:
 
     def build(self) -> Step:
         """The step these fields make, checked as the file format would check it; :class:`DraftError`."""
+        if self.kind == "protocol" and isinstance(self.step, VerbStep | EventStep):
+            return replace(self.step, name=self.name)
         step = self._build()
         try:
             again = load(dump(Scenario("", "ws://check", (step,)))).steps[0]
@@ -267,6 +275,8 @@ class StepDraft:
     # -- for the table ------------------------------------------------------------------------------
 
     def kind_text(self) -> str:
+        if self.kind == "protocol" and self.step is not None:
+            return step_kind(self.step)
         if self.kind == "send":
             return f"send {self.send_kind}"
         if self.kind == "expect":
@@ -277,6 +287,11 @@ class StepDraft:
         if self.error is not None:
             return f"⚠ {self.error.message}"
         step = self.step
+        if isinstance(step, VerbStep):
+            return _one_line(" ".join(f"{key}={_compact_json(value)}" for key, value in step.fields))
+        if isinstance(step, EventStep):
+            what = " ".join(part for part in (step.kind, step.event, *(f"{k}={v}" for k, v in step.filters)) if part)
+            return _one_line(f"{what} {_compact_json(step.value)}" if step.has_value else what)
         if isinstance(step, SendStep):
             payload = step.payload
             if isinstance(payload, TextPayload):

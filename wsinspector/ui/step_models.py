@@ -10,6 +10,7 @@ from PySide6.QtCore import QModelIndex, Qt, Signal
 from wsinspector.core.scenario.model import (
     DEFAULT_TIMEOUT_S,
     SendStep,
+    VerbStep,
     WaitStep,
     step_label,
 )
@@ -179,7 +180,7 @@ class StepsModel(ColumnsModel):
                 return self._timeout_text(draft)
             if col == COL_DELAY:
                 step = draft.step
-                if isinstance(step, SendStep) and step.delay_s is not None:
+                if isinstance(step, SendStep | VerbStep) and step.delay_s is not None:
                     return f"{format_seconds(step.delay_s)} s"
                 return ""
             return None
@@ -201,7 +202,7 @@ class StepsModel(ColumnsModel):
 
     def _timeout_text(self, draft: StepDraft) -> str:
         step = draft.step
-        if isinstance(step, SendStep) or step is None:
+        if isinstance(step, SendStep | VerbStep) or step is None:
             return ""
         if isinstance(step, WaitStep) and step.until is None:
             return ""

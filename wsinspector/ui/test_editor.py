@@ -329,7 +329,8 @@ class StepEditor(QWidget):
             self.capture.set_pairs(shown.capture)
         finally:
             self._loading = False
-        self.setEnabled(draft is not None)
+        # a protocol's step (emit, expect an event…) is edited in its file: the fields here are a message's
+        self.setEnabled(draft is not None and draft.kind != "protocol")
         self._update_rows()
         self._show_errors()
 
@@ -586,6 +587,7 @@ class ScenarioEditor(QWidget):
             line.textChanged.connect(self._on_header_changed)
         self.variables.changed.connect(self._on_header_changed)
         self.headers.changed.connect(self._on_header_changed)
+        self._protocol: tuple[str, tuple[tuple[str, str], ...]] = ("", ())
         self.set_test(Scenario("", ""))
 
     # -- loading ------------------------------------------------------------------------------------
@@ -602,6 +604,7 @@ class ScenarioEditor(QWidget):
             self.variables.set_pairs(test.variables)
             self.subprotocols.setText(", ".join(test.subprotocols))
             self.headers.set_pairs(test.headers)
+            self._protocol = (test.protocol, test.protocol_options)  # kept as the file has it: its steps need it
             self.model.set_drafts([StepDraft.from_step(step) for step in test.steps])
         finally:
             self._loading = False
@@ -700,7 +703,9 @@ class ScenarioEditor(QWidget):
         subprotocols = tuple(part.strip() for part in self.subprotocols.text().split(",") if part.strip())
         if len(set(subprotocols)) != len(subprotocols):
             raise ScenarioBuildError("subprotocols", "a subprotocol is offered twice")
-        test = Scenario(self.name.text(), self.url.text().strip(), (), variables, subprotocols, headers, timeout)
+        protocol, options = self._protocol
+        test = Scenario(self.name.text(), self.url.text().strip(), (), variables, subprotocols, headers, timeout,
+                        protocol=protocol, protocol_options=options)
         try:
             load(dump(test), check_url=False)  # a URL it cannot connect to is a warning here
         except ScenarioFileError as exc:

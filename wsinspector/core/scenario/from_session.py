@@ -7,6 +7,7 @@ from typing import Any
 
 from ..frames import Direction, Opcode
 from ..payloads import PayloadError, decode_text, parse_json
+from .from_protocol import protocol_steps
 from .model import (
     BinaryPayload,
     BytesMatcher,
@@ -41,12 +42,23 @@ def _as_json_document(text: str) -> Any:
 def scenario_from_frames(frames: Iterable[RecordedMessage], name: str, url: str, *,
                          started_ns: int | None = None, subprotocols: Sequence[str] = (),
                          headers: Sequence[tuple[str, str]] = (),
-                         variables: Sequence[tuple[str, str]] = ()) -> Scenario:
+                         variables: Sequence[tuple[str, str]] = (), protocol: str = "") -> Scenario:
     """A test from a recorded session's complete messages ``(ts_ns, direction, opcode, payload)``: outgoing
     messages become sends (JSON objects and arrays as JSON, other text as text, binary as binary) with the
     recorded gap since the message before (or since ``started_ns``, the connection, for the first) as
     ``delay_s``, in milliseconds; incoming ones become expectations (JSON, exact text, exact bytes).
-    Pings, pongs and close frames are left out."""
+    Pings, pongs and close frames are left out. With ``protocol`` (``socket.io``, ``graphql``: what the
+    session's decoder reads it as) the test speaks it instead (:mod:`.from_protocol`), when every message reads
+    as that protocol."""
+    frames = list(frames)
+    if protocol:
+        spoken = protocol_steps(protocol, frames, started_ns)
+        if spoken is not None:
+            spoken_steps, options = spoken
+            return Scenario(name=name, url=url, steps=spoken_steps,
+                            variables=_self_standing(spoken_steps, variables),
+                            subprotocols=tuple(subprotocols), headers=tuple(headers), protocol=protocol,
+                            protocol_options=options)
     steps: list[Step] = []
     previous_ns = started_ns
     for ts_ns, direction, opcode, payload in frames:

@@ -156,7 +156,45 @@ class WaitStep:
         _check_captures(self.capture)
 
 
-Step = SendStep | ExpectStep | WaitStep
+@dataclass(frozen=True, slots=True)
+class VerbStep:
+    """Do a verb of the test's protocol (core/protocols): ``emit`` an event, ``subscribe``, ``publish``…, with
+    its fields as JSON values (strings may hold ``{{variables}}``)."""
+
+    verb: str
+    fields: tuple[tuple[str, Any], ...] = ()
+    #: as a send step's
+    delay_s: float | None = None
+    name: str = ""
+
+
+#: what an event step waits for: a named event, subscription data, an answer to something we sent
+EVENT_KINDS = ("event", "data", "ack")
+#: the keys of a data event a step may pick its data by
+DATA_FILTERS = ("id", "topic", "destination", "subscription")
+
+
+@dataclass(frozen=True, slots=True)
+class EventStep:
+    """The next protocol event of ``kind`` (an ``event`` named ``event``; ``data`` whose ``filters`` hold;
+    an ``ack``) must carry ``value`` (compared as JSON, ``ignore`` paths left out); events of other kinds, and
+    events or data of other names or filters, are passed over. ``has_value`` False: any value."""
+
+    kind: str
+    value: Any = None
+    has_value: bool = True
+    event: str = ""
+    filters: tuple[tuple[str, str], ...] = ()
+    ignore: tuple[str, ...] = ()
+    timeout_s: float | None = None
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in EVENT_KINDS:
+            raise ValueError(f"an event step expects one of {', '.join(EVENT_KINDS)}, not {self.kind!r}")
+
+
+Step = SendStep | ExpectStep | WaitStep | VerbStep | EventStep
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,13 +217,20 @@ class Scenario:
     connect_to: str = ""
     #: credentials for the handshake and the requests before connecting; secrets only as {{variables}}
     auth: Auth = field(default_factory=Auth)
+    #: the protocol the test speaks (core/protocols: socket.io, graphql, stomp, mqtt, signalr, phoenix), "" none
+    protocol: str = ""
+    protocol_options: tuple[tuple[str, str], ...] = ()
 
-    def step_timeout(self, step: ExpectStep | WaitStep) -> float:
+    def step_timeout(self, step: ExpectStep | WaitStep | EventStep) -> float:
         return step.timeout_s if step.timeout_s is not None else self.timeout_s
 
 
 def step_kind(step: Step) -> str:
-    """``send``, ``expect`` or ``wait``."""
+    """``send``, ``expect`` or ``wait``; a protocol step's verb (``emit``, ``subscribe``…)."""
+    if isinstance(step, VerbStep):
+        return step.verb
+    if isinstance(step, EventStep):
+        return "expect"
     if isinstance(step, SendStep):
         return "send"
     return "expect" if isinstance(step, ExpectStep) else "wait"
@@ -211,6 +256,10 @@ def step_label(index: int, step: Step) -> str:
     """How reports name a step: its ``name``, else e.g. ``steps[2] expect json``."""
     if step.name:
         return step.name
+    if isinstance(step, VerbStep):
+        return f"steps[{index}] {step.verb}"
+    if isinstance(step, EventStep):
+        return f"steps[{index}] expect {step.kind}{' ' + step.event if step.event else ''}"
     if isinstance(step, SendStep):
         what = f"send {_payload_kind(step.payload)}"
     elif isinstance(step, ExpectStep):

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 
 from ..frames import Opcode
 from ..profiles import UnknownVariableError
+from ..protocols.base import ProtocolError
 from ..redact import is_secret_field
 from ..words import plural
 from .inbox import Inbox, Want
 from .matching import Incoming, describe_expected, describe_received, match
 from .model import (
     BytesMatcher,
+    EventStep,
     ExpectStep,
     Matcher,
     OpcodeMatcher,
@@ -25,11 +27,13 @@ from .model import (
     SendStep,
     Step,
     TextMatcher,
+    VerbStep,
     WaitStep,
     seconds_text,
     step_kind,
     step_label,
 )
+from .protocol_run import ProtocolPump
 from .secrets import MASK
 from .variables import expand, initial_variables, render_send
 from .verdict import RunResult, StepResult, Verdict
@@ -68,9 +72,10 @@ def scaled_delay(delay_s: float | None, speed: float) -> float:
 
 
 def send_delays(steps: Sequence[Step], speed: float) -> list[tuple[int, float]]:
-    """(step index, seconds to wait before it) for every send step at ``speed``. The wait counts from the
-    end of the step before; fixed waits and timeouts are not scaled."""
-    return [(i, scaled_delay(step.delay_s, speed)) for i, step in enumerate(steps) if isinstance(step, SendStep)]
+    """(step index, seconds to wait before it) for every send step (and protocol verb) at ``speed``. The wait
+    counts from the end of the step before; fixed waits and timeouts are not scaled."""
+    return [(i, scaled_delay(step.delay_s, speed)) for i, step in enumerate(steps)
+            if isinstance(step, SendStep | VerbStep)]
 
 
 # -- the runner --------------------------------------------------------------------------------------
@@ -78,7 +83,8 @@ def send_delays(steps: Sequence[Step], speed: float) -> list[tuple[int, float]]:
 
 @dataclass(frozen=True, slots=True)
 class SendAction:
-    """Send this message now, then call :meth:`Replay.poll` again."""
+    """Send this message now, then call :meth:`Replay.poll` again. ``step`` is -1 for the housekeeping of the
+    test's protocol (a pong, a heart-beat)."""
 
     step: int
     opcode: Opcode
@@ -141,6 +147,8 @@ class Replay:
         #: what went wrong once the steps were over: the closing handshake, a protocol error
         self._closing = ""
         self._done = False
+        #: the test's protocol, when it names one
+        self._pump: ProtocolPump | None = ProtocolPump(test) if test.protocol else None
 
     @property
     def variables(self) -> dict[str, str]:
@@ -230,8 +238,32 @@ class Replay:
             self._finish(Verdict.ERROR, now, message)
         self._end(now)
 
-    def poll(self, now: float) -> Action:  # noqa: C901, PLR0912
+    def poll(self, now: float) -> Action:
         """What to do next."""
+        pump = self._pump
+        if pump is None or self._done:
+            return self._poll(now)
+        if not pump.started:
+            try:
+                pump.start(now, self._variables)
+            except (ProtocolError, UnknownVariableError) as exc:
+                if self._run_start is None:
+                    self._run_start = self._step_start = now  # the run starts, and its first step fails
+                self.on_error(f"{self.test.protocol}: {exc}", now)
+                return Finished(self.result())
+        closed = pump.feed(self._inbox, now)
+        if closed and not self._closed:
+            self._closed = closed
+        out = pump.next_out()
+        if out is not None:
+            return SendAction(-1, Opcode.TEXT if out.text else Opcode.BINARY, out.payload)
+        action = self._poll(now)
+        deadline = pump.deadline()
+        if isinstance(action, WaitAction) and deadline is not None and deadline < action.until:
+            return WaitAction(deadline)
+        return action
+
+    def _poll(self, now: float) -> Action:  # noqa: C901, PLR0912
         if self._run_start is None:
             self._run_start = self._step_start = now
         if self._sending is not None:
@@ -244,6 +276,11 @@ class Replay:
                 break
             step = self.test.steps[index]
             start = self._step_start if self._step_start is not None else now
+            if isinstance(step, VerbStep | EventStep):
+                action = self._protocol_step(index, step, start, now)
+                if action is None:
+                    continue
+                return action
             if isinstance(step, SendStep):
                 if self._broken:
                     self._fail_broken(max(start, self._broken_at), f"cannot send: {self._broken}")
@@ -286,6 +323,56 @@ class Replay:
             else:
                 return WaitAction(deadline)
         return Finished(self.result())
+
+    def _protocol_step(self, index: int, step: VerbStep | EventStep, start: float,  # noqa: PLR0911
+                       now: float) -> Action | None:
+        """A step of the test's protocol: what to do now, or None when it finished."""
+        pump = self._pump
+        if pump is None:
+            self._finish(Verdict.ERROR, now, "this step needs the test to name its protocol (protocol: …)")
+            return None
+        if isinstance(step, VerbStep):
+            if self._broken:
+                self._fail_broken(max(start, self._broken_at), f"cannot send: {self._broken}")
+                return None
+            ready = start + scaled_delay(step.delay_s, self.speed)
+            if now < ready:
+                return WaitAction(ready)
+            try:
+                done = pump.invoke(step, self._variables, now)
+            except (ProtocolError, UnknownVariableError) as exc:
+                self._error = str(exc)
+                self._finish(Verdict.ERROR, now, str(exc))
+                return None
+            self._finish(Verdict.PASSED, now, done)
+            out = pump.next_out()
+            return None if out is None else SendAction(index, Opcode.TEXT if out.text else Opcode.BINARY,
+                                                       out.payload)
+        deadline = start + self.test.step_timeout(step)
+        try:
+            outcome = pump.take(step, self._variables, deadline)
+        except UnknownVariableError as exc:
+            self._error = str(exc)
+            self._finish(Verdict.ERROR, now, str(exc))
+            return None
+        if outcome is not None:
+            pump.reset_passed()
+            self._finish(Verdict.PASSED if outcome.ok else Verdict.FAILED, outcome.at, outcome.summary,
+                         expected=outcome.expected, received=outcome.received, diff=outcome.diff)
+            return None
+        if self._broken and self._broken_at <= deadline:
+            self._error, self._broken_told = self._broken, True
+            self._finish(Verdict.ERROR, max(start, self._broken_at), pump.unmatched(self._broken))
+        elif self._closed:
+            self._finish(Verdict.FAILED, now, pump.unmatched(f"{self._closed} before a matching {step.kind}"))
+        elif now >= deadline:
+            timeout = seconds_text(self.test.step_timeout(step))
+            self._finish(Verdict.FAILED, deadline, pump.unmatched(f"timeout: no matching {step.kind} within "
+                                                                  f"{timeout} s"))
+        else:
+            return WaitAction(deadline)
+        pump.reset_passed()
+        return None
 
     def _want(self, index: int, step: ExpectStep | WaitStep, matcher: Matcher) -> Want:
         """What the step asks of the inbox: an ``expect`` the next message it considers; a ``wait until``

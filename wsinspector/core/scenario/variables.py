@@ -24,6 +24,7 @@ from ..profiles import (
 from ..profiles import expand as _expand_profile
 from .model import (
     VARIABLE_NAME,
+    EventStep,
     ExpectStep,
     JsonMatcher,
     JsonPayload,
@@ -34,6 +35,8 @@ from .model import (
     Step,
     TextMatcher,
     TextPayload,
+    VerbStep,
+    WaitStep,
     matcher_kind,
 )
 
@@ -112,6 +115,15 @@ def _matcher_texts(matcher: Matcher) -> Iterable[str]:
 
 def step_texts(step: Step) -> Iterable[tuple[str, str]]:
     """(field below the step, text) of every string of a step where variables are expanded."""
+    if isinstance(step, VerbStep):
+        for name, value in step.fields:
+            for text in _json_strings(value):
+                yield f"{step.verb}.{name}", text
+        return
+    if isinstance(step, EventStep):
+        for text in _json_strings(step.value):
+            yield f"expect.{step.kind}", text
+        return
     if isinstance(step, SendStep):
         if isinstance(step.payload, TextPayload):
             yield "send.text", step.payload.text
@@ -177,7 +189,7 @@ def variable_uses(test: Scenario, overrides: Mapping[str, str] | Iterable[tuple[
     from_file = dict(test.variables)
     captures: dict[str, list[int]] = {}
     for index, step in enumerate(test.steps):
-        if not isinstance(step, SendStep):
+        if isinstance(step, ExpectStep | WaitStep):
             for name, _ in step.capture:
                 captures.setdefault(name, []).append(index)
     uses: list[VariableUse] = []
@@ -208,6 +220,8 @@ def variable_uses(test: Scenario, overrides: Mapping[str, str] | Iterable[tuple[
         add(value, f"headers.{name}", None)
     for i, protocol in enumerate(test.subprotocols):
         add(protocol, f"subprotocols[{i}]", None)
+    for name, value in test.protocol_options:
+        add(value, f"protocol_options.{name}", None)
     for index, step in enumerate(test.steps):
         for where, text in step_texts(step):
             add(text, f"steps[{index}].{where}", index, step.name)
@@ -256,11 +270,19 @@ def to_profile(test: Scenario, overrides: Mapping[str, str] | Iterable[tuple[str
     return ConnectionProfile(
         name=test.name or "test",
         endpoint=Endpoint(url if url is not None else test.url, connect_to=test.connect_to),
-        handshake=Handshake(headers=test.headers, subprotocols=test.subprotocols),
+        handshake=Handshake(headers=test.headers, subprotocols=test.subprotocols or _offered(test.protocol)),
         tls=tls,
         auth=test.auth,
         variables=tuple(initial_variables(test, overrides).items()),
     )
+
+
+def _offered(protocol: str) -> tuple[str, ...]:
+    """The subprotocols a test of ``protocol`` offers when it names none (a broker may refuse none)."""
+    from ..protocols.registry import SESSIONS  # noqa: PLC0415
+
+    session = SESSIONS.get(protocol)
+    return session.subprotocols if session is not None else ()
 
 
 def render_send(step: SendStep, variables: Mapping[str, str]) -> tuple[Opcode, bytes]:

@@ -28,6 +28,7 @@ from .model import (
     VARIABLE_NAME,
     BinaryPayload,
     BytesMatcher,
+    EventStep,
     ExpectStep,
     JsonMatcher,
     JsonPayload,
@@ -40,6 +41,7 @@ from .model import (
     Step,
     TextMatcher,
     TextPayload,
+    VerbStep,
     WaitStep,
 )
 from .variables import variables_in
@@ -291,10 +293,14 @@ _EXPECT_KEYS = (*MATCHER_KINDS, "ignore", "capture", "timeout")
 _STEP_KINDS = ("send", "expect", "wait")
 
 
-def _step(node: Node, where: str) -> Step:
+def _step(node: Node, where: str, protocol: str = "") -> Step:  # noqa: C901
+    from . import protocol_io  # noqa: PLC0415  (it reads with this module's helpers)
+
     step = _Mapping(node, where, "a mapping with send, expect or wait")
-    step.check_keys(("name", *_STEP_KINDS))
-    kinds = [kind for kind in _STEP_KINDS if kind in step]
+    verbs = protocol_io.verbs_of(protocol)
+    step_kinds = (*_STEP_KINDS, *(verb for verb in verbs if verb not in _STEP_KINDS))
+    step.check_keys(("name", *step_kinds))
+    kinds = [kind for kind in step_kinds if kind in step]
     if not kinds:
         raise _error(node, where, f"a step needs one of {_one_of(_STEP_KINDS)}")
     if len(kinds) > 1:
@@ -303,6 +309,10 @@ def _step(node: Node, where: str) -> Step:
     name = "" if name_node is None else _string(name_node, step.sub("name"))
     kind = kinds[0]
     body_node = step.require(kind)
+    if protocol_io.is_verb_step(protocol, kind, body_node):
+        return protocol_io.read_verb_step(protocol, kind, body_node, step.sub(kind), name)
+    if kind == "expect" and protocol_io.is_event_expect(body_node):
+        return protocol_io.read_event_step(protocol, _Mapping(body_node, step.sub("expect")), name)
     if kind == "send":
         body = _Mapping(body_node, step.sub("send"), "a mapping with text, json or binary")
         body.check_keys((*SEND_KINDS, "delay"), f"unknown kind '{{key}}' (expected {_one_of(SEND_KINDS)})")
@@ -339,7 +349,7 @@ def _step(node: Node, where: str) -> Step:
 
 
 _TOP_KEYS = ("version", "name", "url", "subprotocols", "headers", "variables", "timeout", "tls", "connect_to",
-             "auth", "steps")
+             "auth", "steps", "protocol", "protocol_options")
 _TLS_KEYS = ("verify", "ca_file", "client_cert", "client_key", "min_version", "trust")
 
 
@@ -405,6 +415,9 @@ def _scenario(root: Node, check_url: bool = True) -> Scenario:  # noqa: C901
     if version < 1:
         raise _error(version_node, "version", f"unknown format version {version} (expected {FORMAT_VERSION})")
     top.check_keys(_TOP_KEYS)
+    from . import protocol_io  # noqa: PLC0415  (it reads with this module's helpers)
+
+    protocol, protocol_options = protocol_io.read_protocol(top)
     url = _string(top.require("url", "'url' is missing: the WebSocket URL to connect to"), "url")
     if not url.strip():
         raise _error(top.require("url"), "url", "must not be empty")
@@ -429,7 +442,8 @@ def _scenario(root: Node, check_url: bool = True) -> Scenario:  # noqa: C901
         elif not isinstance(steps_node, SequenceNode):
             raise _error(steps_node, "steps", f"must be a list of steps, not {_describe(steps_node)}")
         else:
-            steps = [_step(item, f"steps[{i}]") for i, item in enumerate(steps_node.value)]
+            steps = [_step(item, f"steps[{i}]", protocol) for i, item in enumerate(steps_node.value)]
+            protocol_io.check_protocol_steps(protocol, steps, steps_node.value)
     return Scenario(
         name="" if name_node is None else _string(name_node, "name"),
         url=url,
@@ -441,6 +455,8 @@ def _scenario(root: Node, check_url: bool = True) -> Scenario:  # noqa: C901
         tls=_tls(top.get("tls")),
         connect_to="" if top.get("connect_to") is None else _string(top.require("connect_to"), "connect_to"),
         auth=_auth(top.get("auth")),
+        protocol=protocol,
+        protocol_options=protocol_options,
     )
 
 
@@ -542,6 +558,10 @@ def _dump_matcher(matcher: Matcher) -> dict[str, Any]:
 
 def _dump_step(step: Step) -> dict[str, Any]:
     out: dict[str, Any] = {"name": step.name} if step.name else {}
+    if isinstance(step, VerbStep | EventStep):
+        from .protocol_io import dump_protocol_step  # noqa: PLC0415
+
+        return dump_protocol_step(step, out, _plain_json)
     if isinstance(step, SendStep):
         payload = step.payload
         body: dict[str, Any]
@@ -601,6 +621,9 @@ def dump(test: Scenario) -> str:
         document["headers"] = _unique(test.headers, "headers")
     if test.variables:
         document["variables"] = _unique(test.variables, "variables")
+    from .protocol_io import dump_protocol  # noqa: PLC0415
+
+    dump_protocol(test, document)
     document["timeout"] = _seconds(test.timeout_s)
     tls = _dump_tls(test.tls)
     if tls:
