@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeGuard
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from wsinspector.app.auth import PreConnect
+from wsinspector.app.composing import Composing
 from wsinspector.app.recording import LogRecording
 from wsinspector.core.auth import checked_target, needs_requests, prepared_target, shown_url
 from wsinspector.core.connection_defaults import ConnectionDefaults, applied, effective, proxy_source
@@ -160,6 +161,8 @@ class ConnectionController(QObject, LogRecording):
         self.pre_connect = PreConnect(parent=self)
         self.pre_connect.ready.connect(self._on_pre_connect_ready)
         self.pre_connect.failed.connect(self._on_pre_connect_failed)
+        #: the counter of dynamic values, the composer's history, periodic sends and auto-replies
+        self.composing = Composing(self, store)
 
     @property
     def state(self) -> ConnectionState:
@@ -405,6 +408,7 @@ class ConnectionController(QObject, LogRecording):
         self._save_more.stop()
         self._heartbeat.stop()
         self._rates_timer.stop()
+        self.composing.stop_schedules()
         self._discard_connection()
 
     @property

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QBoxLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -33,6 +34,7 @@ from wsinspector.core.stored import StoredSession
 from wsinspector.ui.banner import Banner
 from wsinspector.ui.certificate_view import CertificateView, describe_tls
 from wsinspector.ui.composer import Composer
+from wsinspector.ui.composing import ComposerLink
 from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.filter_bar import FilterBar
 from wsinspector.ui.sessions_view import format_started
@@ -90,6 +92,11 @@ class InspectorPage(QWidget):
         self.stored_only = False
         self._filter_task: ChunkedTask | None = None
         self._build()
+        header = self.layout().itemAt(0).layout()
+        assert isinstance(header, QBoxLayout)
+        #: the composer's sends, saved messages, history, periodic sends and auto-replies
+        self.composing = ComposerLink(self.composer, controller, connections, header, self)
+        self.composing.profile_saved = self.on_profile_selected
         self._connect_signals()
         self.model.set_source(controller.log)
         self.on_state_changed(controller.state)
@@ -195,7 +202,7 @@ class InspectorPage(QWidget):
         self._tls: TlsInfo | None = None
 
     def _connect_signals(self) -> None:
-        session, composer = self.session, self.composer
+        session = self.session
         self.url.returnPressed.connect(self._on_url_entered)
         self.url.textChanged.connect(self._show_url_modified)
         self.save_url_button.clicked.connect(self.save_url)
@@ -215,14 +222,6 @@ class InspectorPage(QWidget):
         QShortcut(QKeySequence("Shift+F3"), self, self.filter_bar.previous.click)
         QShortcut(QKeySequence.StandardKey.Find, self, self.filter_bar.search.setFocus)
 
-        composer.send_requested.connect(session.request_send)
-        composer.ping_requested.connect(session.request_ping)
-        composer.close_requested.connect(session.request_disconnect)
-        composer.fragmented_send_requested.connect(session.request_fragmented_send)
-        composer.pong_requested.connect(session.request_pong)
-        composer.raw_close_requested.connect(session.request_raw_close)
-        composer.auto_pong_toggled.connect(session.request_auto_pong)
-        session.refused.connect(composer.show_error)
 
         session.state_changed.connect(self.on_state_changed)
         session.session_started.connect(self.on_session_started)
@@ -257,7 +256,7 @@ class InspectorPage(QWidget):
         if not keep_edit:  # the same connection saved again (its settings): an unsaved URL stays
             self.url.setText(profile.url if profile else "")
         self._show_url_modified()
-        self.composer.set_saved_messages(profile.messages if profile else ())
+        self.composing.set_profile(profile)
         if self.session.state is ConnectionState.CLOSED:
             self._show_tls_setting(profile)
         if self.session.state is ConnectionState.CLOSED and profile is not None:
