@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
@@ -57,6 +58,8 @@ class Composing(QObject):
         self.rules: tuple[AutoReplyRule, ...] = ()
         self.auto_reply_on = True
         self.limit = RateLimit(10)
+        #: the clock the rate limit reads (seconds)
+        self.clock: Callable[[], float] = time.monotonic
         self.replies_sent = 0
         self._seen = 0
         controller.state_changed.connect(self._on_state_changed)
@@ -234,7 +237,7 @@ class Composing(QObject):
                 self._reply(rule)
 
     def _reply(self, rule: AutoReplyRule) -> None:
-        if not self.limit.allow(time.monotonic()):
+        if not self.limit.allow(self.clock()):
             self.auto_replies_changed.emit()
             return
         if self._refusing(self.send_template, rule.reply_kind, rule.reply, True, header.AUTO_REPLY):

@@ -258,7 +258,7 @@ class Composer(QWidget):
             menu.addSeparator()
             menu.addMenu(load)
         menu.addAction("Save this message…", self.save_current)
-        menu.addAction("Manage saved messages…", self.manage_saved_requested)
+        menu.addAction("Manage saved messages…", self.manage_saved_requested.emit)
 
     @property
     def saved_messages(self) -> list[tuple[str, str, str]]:
