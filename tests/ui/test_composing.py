@@ -157,6 +157,7 @@ def test_a_saved_message_is_sent_with_one_click_or_alt_and_its_number(qtbot: Any
     rows = wait_rows(qtbot, window, 4)
     assert [r["preview"] for r in rows[2:]] == ["hello 2", "hello 2"]
     assert composer.editor.toPlainText() == "something else"  # the editor is left alone
+    assert window.session.composing.history[-2:] == [("text", "hello {{$counter}}")] * 2  # as written
     focus(qtbot, composer.editor)
     qtbot.keyClick(composer.editor, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
     assert composer.error.text() == "There is no saved message 2: Saved ▸ Manage saved messages… adds one"
@@ -273,11 +274,11 @@ def test_periodic_sends_show_in_the_header_are_marked_and_stop(qtbot: Any, windo
         return [inspector.model.data(inspector.model.index(row, 6)) for row in range(inspector.model.rowCount())]
 
     qtbot.waitUntil(lambda: previews().count("tock") == 3, timeout=WAIT_MS)  # the echoes are not marked
-    assert previews().count("⏱ tock") == 3
+    assert previews().count("◷ tock") == 3
     shown = previews()
-    assert "⏱ tick 1" in shown
-    tip = inspector.model.data(inspector.model.index(shown.index("⏱ tock"), 6), Qt.ItemDataRole.ToolTipRole)
-    assert tip == "Sent by a periodic send (⏱)"
+    assert "◷ tick 1" in shown
+    tip = inspector.model.data(inspector.model.index(shown.index("◷ tock"), 6), Qt.ItemDataRole.ToolTipRole)
+    assert tip == "Sent by a periodic send (◷)"
     _choose(qtbot, indicator, _action(indicator, "Stop 'tick {{$counter}}' every 20 ms"))
     qtbot.waitUntil(lambda: not indicator.isVisible(), timeout=WAIT_MS)
     assert window.session.composing.schedules == {}

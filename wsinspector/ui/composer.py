@@ -277,6 +277,7 @@ class Composer(QWidget):
         _name, kind, payload = self._saved[index]
         self.show_error("")
         self.saved_send_requested.emit(kind, payload)
+        self.sent_as_typed.emit(kind, payload)
 
     def load_message(self, kind: str, payload: str) -> None:
         """Put a saved message in the editor, in its mode."""

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QBoxLayout, QWidget
 
+from wsinspector.app.throttle import Throttle
 from wsinspector.core.profiles import ConnectionProfile
 from wsinspector.core.sending import SendingError, kind_of
 from wsinspector.core.store import StoreError
@@ -56,8 +57,12 @@ class ComposerLink(QObject):
         controller.refused.connect(composer.show_error)
         composing.refused.connect(composer.show_error)
         composing.history_changed.connect(lambda: composer.set_history(composing.history))
-        composing.schedules_changed.connect(self._show_automation)
-        composing.auto_replies_changed.connect(self._show_automation)
+        # a schedule every few ms, or a flood of messages a rule answers, redraws the header a few times a second;
+        # a schedule started or ended, or the rules switched, at once
+        self._automation = Throttle(self._show_automation, 200, "automationIndicator", parent=self)
+        self._shown: tuple[object, ...] = ()
+        composing.schedules_changed.connect(self._on_automation)
+        composing.auto_replies_changed.connect(self._on_automation)
         self.indicator.stop_requested.connect(self._stop)
         self.indicator.auto_reply_toggled.connect(composing.set_auto_reply)
         connections.shared_messages_changed.connect(self._show_saved)
@@ -162,8 +167,21 @@ class ComposerLink(QObject):
         else:
             self.composing.stop_schedules()
 
+    def _what_runs(self) -> tuple[object, ...]:
+        composing = self.composing
+        return tuple(composing.schedules), composing.rules, composing.auto_reply_on
+
+    @Slot()
+    def _on_automation(self) -> None:
+        if self._what_runs() != self._shown:
+            self._automation.cancel()
+            self._show_automation()
+        else:
+            self._automation()
+
     @Slot()
     def _show_automation(self) -> None:
         composing = self.composing
+        self._shown = self._what_runs()
         self.indicator.show_state([s for s, _timer in composing.schedules.values()], composing.rules,
                                   composing.auto_reply_on, composing.replies_sent, composing.limit.refused)

@@ -240,7 +240,8 @@ class HistoryDialog(QDialog):
         if first is not None:
             self.list.setCurrentItem(first)
         total = self.list.count()
-        self.count.setText(f"{shown:,} of {total:,} sent messages" if needle else f"{total:,} sent messages")
+        noun = "sent message" if total == 1 else "sent messages"
+        self.count.setText(f"{shown:,} of {total:,} {noun}" if needle else f"{total:,} {noun}")
 
     def visible_texts(self) -> list[str]:
         return [self.list.item(r).data(Qt.ItemDataRole.UserRole)[1] for r in range(self.list.count())

@@ -67,8 +67,8 @@ _HEAD_BYTES = PREVIEW_CHARS * 4
 
 
 #: what marks a frame a periodic send or an auto-reply sent, at the start of its preview, and its tool tip
-ORIGIN_MARKS = {"scheduled": "⏱ ", "auto-reply": "↩ "}
-ORIGIN_TIPS = {"scheduled": "Sent by a periodic send (⏱)", "auto-reply": "Sent by an auto-reply rule (↩)"}
+ORIGIN_MARKS = {"scheduled": "◷ ", "auto-reply": "↩ "}
+ORIGIN_TIPS = {"scheduled": "Sent by a periodic send (◷)", "auto-reply": "Sent by an auto-reply rule (↩)"}
 
 
 def origin_mark(source: Session, seq: int) -> str:
