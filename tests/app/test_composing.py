@@ -118,3 +118,17 @@ def test_an_auto_reply_answers_an_application_ping_within_its_rate_limit(qtbot: 
     composing.send_template("text", "still off")
     qtbot.waitUntil(lambda: peer.received[-1] == "still off", timeout=WAIT_MS)
     assert composing.replies_sent == 3
+
+
+def test_a_stored_rule_that_cannot_work_is_left_out_and_said(qtbot: Any, peer: QtPeer,
+                                                             controller: ConnectionController) -> None:
+    composing = controller.composing
+    with qtbot.waitSignal(composing.refused, timeout=WAIT_MS) as refused:
+        composing.set_rules((("broken", "regex", "(", "", "text", "x", True),
+                             ("fine", "equals", "hi", "", "text", "hello", True)), 10)
+    assert refused.args[0].startswith("Rule “broken”: not a regular expression") and \
+        refused.args[0].endswith(": it is not used")
+    assert [rule.name for rule in composing.rules] == ["fine"]
+    peer.send_text_to_all("(")
+    peer.send_text_to_all("hi")
+    qtbot.waitUntil(lambda: peer.received == ["hello"], timeout=WAIT_MS)

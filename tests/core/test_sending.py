@@ -165,3 +165,17 @@ def test_up_and_down_walk_the_history_and_keep_the_draft() -> None:
     assert walk.back(draft) == ("text", "three")
     walk.leave()
     assert walk.back(("text", "three, edited")) == ("text", "three")
+
+
+def test_a_connections_rules_and_saved_messages_are_kept_in_its_stored_form() -> None:
+    from wsinspector.core.profiles import ConnectionProfile, Endpoint, profile_from_json, profile_to_json
+
+    profile = ConnectionProfile(
+        name="rules", endpoint=Endpoint("ws://h/"), messages=(("Hi", "text", "hi {{$counter}}"),),
+        auto_replies=(("pings", "json", "ping", "$.type", "json", '{"type": "pong"}', True),
+                      ("off", "regex", "^x", "", "text", "y", False)), auto_reply_limit=4)
+    again = profile_from_json(profile.id, profile_to_json(profile))
+    assert (again.messages, again.auto_replies, again.auto_reply_limit) == \
+        (profile.messages, profile.auto_replies, 4)
+    # a connection stored before rules existed reads with none
+    assert profile_from_json("old", '{"version": 2, "name": "old", "endpoint": {"url": "ws://h/"}}').auto_replies == ()

@@ -18,7 +18,15 @@ from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.model import header
 from wsinspector.core.payloads import PayloadError, encode
 from wsinspector.core.profiles import UnknownVariableError
-from wsinspector.core.sending import HISTORY_KEEP, AutoReplyRule, RateLimit, Schedule, mode_of, rule_from_tuple
+from wsinspector.core.sending import (
+    HISTORY_KEEP,
+    AutoReplyRule,
+    RateLimit,
+    Schedule,
+    SendingError,
+    mode_of,
+    rule_from_tuple,
+)
 from wsinspector.core.store import Store, StoreError
 
 if TYPE_CHECKING:
@@ -161,8 +169,8 @@ class Composing(QObject):
     # -- periodic sends -----------------------------------------------------------------------------
 
     def start_schedule(self, schedule: Schedule) -> Schedule:
-        """Send ``schedule``'s template now and then at its intervals; RuntimeError when not connected,
-        ValueError when its first message cannot be sent (nothing is scheduled then)."""
+        """Send ``schedule``'s template now and then at its intervals; RuntimeError when not connected. A message
+        that cannot be sent (an unknown variable, say) ends the schedule, and ``refused`` says why."""
         if not self._controller.is_open:
             raise RuntimeError("Not connected: connect first, then start a periodic send")
         schedule.id = self._next_schedule
@@ -207,8 +215,18 @@ class Composing(QObject):
     # -- auto-replies -------------------------------------------------------------------------------
 
     def set_rules(self, rules: tuple[tuple[str, str, str, str, str, str, bool], ...], limit: int) -> None:
-        """The connection's auto-reply rules (as its profile stores them) and its replies-per-second limit."""
-        self.rules = tuple(rule_from_tuple(values) for values in rules)
+        """The connection's auto-reply rules (as its profile stores them) and its replies-per-second limit. A rule
+        that cannot work (a stored regular expression that is not one) is left out, and ``refused`` says why."""
+        usable = []
+        for values in rules:
+            rule = rule_from_tuple(values)
+            try:
+                rule.check()
+            except SendingError as exc:
+                self.refused.emit(f"{exc}: it is not used")
+                continue
+            usable.append(rule)
+        self.rules = tuple(usable)
         if limit != self.limit.per_second:
             self.limit = RateLimit(limit)
         self.auto_replies_changed.emit()

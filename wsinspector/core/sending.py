@@ -24,6 +24,7 @@ __all__ = [
     "MATCH_KINDS",
     "SHARED_MESSAGES_SETTING",
     "AutoReplyRule",
+    "HistoryWalk",
     "RateLimit",
     "Schedule",
     "SendingError",
@@ -32,7 +33,6 @@ __all__ = [
     "messages_to_json",
     "mode_of",
     "rule_from_tuple",
-    "rule_to_tuple",
 ]
 
 #: the most sent messages the history keeps per connection
@@ -187,10 +187,6 @@ def _regex(pattern: str) -> re.Pattern[str]:
 
 #: a rule as the profile stores it: (name, match, pattern, path, reply_kind, reply, enabled)
 RuleTuple = tuple[str, str, str, str, str, str, bool]
-
-
-def rule_to_tuple(rule: AutoReplyRule) -> RuleTuple:
-    return (rule.name, rule.match, rule.pattern, rule.path, rule.reply_kind, rule.reply, rule.enabled)
 
 
 def rule_from_tuple(values: Sequence[object]) -> AutoReplyRule:
