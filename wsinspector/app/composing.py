@@ -190,6 +190,11 @@ class Composing(QObject):
             entry[1].deleteLater()
             self.schedules_changed.emit()
 
+    def shutdown(self) -> None:
+        """The connection is going away for good: its schedules stop, and the store is no longer used."""
+        self.stop_schedules()
+        self._store = None
+
     def stop_schedules(self) -> None:
         for schedule_id in list(self.schedules):
             self.stop_schedule(schedule_id)

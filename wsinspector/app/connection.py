@@ -408,7 +408,7 @@ class ConnectionController(QObject, LogRecording):
         self._save_more.stop()
         self._heartbeat.stop()
         self._rates_timer.stop()
-        self.composing.stop_schedules()
+        self.composing.shutdown()
         self._discard_connection()
 
     @property

@@ -74,16 +74,19 @@ class ConnectionsController(QObject):
         #: the folders the user made, kept even while empty
         self._kept_folders = fo.folders_from_json(store.setting(fo.FOLDERS_SETTING))
         self._last_used = fo.last_used_from_json(store.setting(fo.LAST_USED_SETTING))
+        self._shared_messages = messages_from_json(store.setting(SHARED_MESSAGES_SETTING))
 
     # -- saved messages ---------------------------------------------------------------------------
 
     def shared_messages(self) -> tuple[tuple[str, str, str], ...]:
         """The saved messages every connection has (name, kind, template), kept in the store's settings."""
-        return messages_from_json(self._store.setting(SHARED_MESSAGES_SETTING))
+        return self._shared_messages
 
     def set_shared_messages(self, messages: Iterable[tuple[str, str, str]]) -> None:
         """StoreError (for the user) when they cannot be saved."""
+        messages = tuple(messages)
         self._store.set_setting(SHARED_MESSAGES_SETTING, messages_to_json(messages))
+        self._shared_messages = messages
         self.shared_messages_changed.emit()
 
     def save_composing(self, profile: ConnectionProfile, **changes: object) -> ConnectionProfile:
