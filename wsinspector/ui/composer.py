@@ -103,8 +103,10 @@ class Composer(QWidget):
         self.expand_variables.setChecked(True)
         self.expand_variables.toggled.connect(lambda _checked: self._validate_live())
         self.expand_variables.setToolTip("Replace {{name}} in text and JSON messages with the variable's value when "
-                                         "sending (globals, the connection's, the active environment's). Off: "
-                                         "sent as typed, for templates that keep {{name}}.")
+                                         "sending (globals, the connection's, the active environment's), and the "
+                                         "dynamic values {{$uuid}}, {{$timestamp}}, {{$isoTimestamp}}, "
+                                         "{{$randomInt}} (0-1000) and {{$counter}} with new ones at each send. "
+                                         "Off: sent as typed, for templates that keep {{name}}.")
         self.format_button = QPushButton("Format")
         self.format_button.setToolTip("Validate and pretty-print the JSON")
         self.format_button.clicked.connect(self.format_json)
