@@ -185,11 +185,8 @@ def _regex(pattern: str) -> re.Pattern[str]:
     return compiled
 
 
-#: a rule as the profile stores it: (name, match, pattern, path, reply_kind, reply, enabled)
-RuleTuple = tuple[str, str, str, str, str, str, bool]
-
-
 def rule_from_tuple(values: Sequence[object]) -> AutoReplyRule:
+    """A rule from its stored form: (name, match, pattern, path, reply_kind, reply, enabled)."""
     name, match, pattern, path, reply_kind, reply, enabled = values
     return AutoReplyRule(name=str(name), match=str(match), pattern=str(pattern), path=str(path),
                          reply_kind=str(reply_kind), reply=str(reply), enabled=bool(enabled))
