@@ -54,7 +54,8 @@ def main(out: Path, dialogs: Path | None) -> int:
     window = MainWindow(context)
     window.resize(1280, 820)
     window.show()
-    wait_for(context.echo_started) if hasattr(context, "echo_started") else pause(500)
+    if context.echo_url is None:
+        wait_for(context.echo_started)
     echo = next(p for p in context.connections.profiles if p.builtin)
     echo = context.connections.save(echo.with_changes(
         messages=(("Subscribe", "json", '{"op": "subscribe", "id": "{{$uuid}}"}'),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from wsinspector.core.filters import FrameFilter
 from wsinspector.core.frames import Direction, Frame, Opcode
 from wsinspector.core.log import FrameLog
 from wsinspector.core.model import header
@@ -36,6 +37,10 @@ def test_marks_of_scheduled_and_auto_reply_frames_survive_in_the_stored_session(
     assert [stored.frame(seq).payload for seq in range(4)] == [b"m0", b"m1", b"m2", b"m3"]
     assert [stored.meta(seq) for seq in range(4)] == [log.meta(seq) for seq in range(4)]
     assert not any(stored.frame(seq).damaged for seq in range(4))
+    # filters see the frames' headers, not the marks
+    outgoing = FrameFilter(directions=frozenset({Direction.OUT}), opcodes=frozenset({Opcode.TEXT}))
+    assert reopened.filter_seqs(session_id, outgoing, 0, 3) == [0, 1, 3]
+    assert reopened.filter_seqs(session_id, FrameFilter(text="m3"), 0, 3) == [3]
 
 
 def test_the_history_is_kept_per_connection_bounded_and_across_reopening(
