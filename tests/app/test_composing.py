@@ -132,3 +132,12 @@ def test_a_stored_rule_that_cannot_work_is_left_out_and_said(qtbot: Any, peer: Q
     peer.send_text_to_all("(")
     peer.send_text_to_all("hi")
     qtbot.waitUntil(lambda: peer.received == ["hello"], timeout=WAIT_MS)
+
+
+def test_a_schedule_whose_message_cannot_be_sent_ends_and_says_why(qtbot: Any, peer: QtPeer,
+                                                                    controller: ConnectionController) -> None:
+    composing = controller.composing
+    with qtbot.waitSignal(composing.refused, timeout=WAIT_MS) as refused:
+        composing.start_schedule(Schedule(kind="json", text='{"user": "{{user}}"}', interval_ms=5))
+    assert refused.args[0].startswith("Periodic send stopped: Unknown variable")
+    assert composing.schedules == {} and len(controller.log) == 0

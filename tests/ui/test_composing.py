@@ -4,6 +4,7 @@ payload, periodic sends in the tab's header and auto-reply rules, each such fram
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from tests.ui.helpers import (
     connect,
     control_payload,
     focus,
+    press_ctrl_enter,
     replace_text,
     send_and_wait_for_echo,
     show_window,
@@ -341,3 +343,24 @@ def test_an_auto_reply_rule_made_in_its_dialog_answers_the_servers_ping(qtbot: A
     window.session.flush()
     send_and_wait_for_echo(qtbot, window, "nothing else")
     assert peer.received == ['{"type": "pong", "n": 1}', "nothing else"]
+
+
+# -- dynamic values in the editor ---------------------------------------------------------------------------
+
+
+def test_dynamic_values_typed_in_the_editor_are_new_at_each_send_and_a_typo_is_named(qtbot: Any,
+                                                                                     window: MainWindow) -> None:
+    connect(qtbot, window)
+    composer = window.inspector.composer
+    compose(qtbot, window, '{"n": {{$counter}}, "r": {{$randomInt}}}', PayloadMode.JSON)
+    assert composer.error.isHidden()  # a JSON number written as a dynamic value is no JSON error
+    press_ctrl_enter(qtbot, window)
+    press_ctrl_enter(qtbot, window)
+    rows = wait_rows(qtbot, window, 4)
+    sent = [json.loads(r["preview"]) for r in rows if r["dir"] == "↑ out"]
+    assert [m["n"] for m in sent] == [1, 2] and all(0 <= m["r"] <= 1000 for m in sent)
+    compose(qtbot, window, "{{$uuid}} {{$UUID}}")
+    press_ctrl_enter(qtbot, window)
+    assert composer.error.text() == ("Unknown dynamic value {{$UUID}} (known: {{$uuid}}, {{$timestamp}}, "
+                                     "{{$isoTimestamp}}, {{$randomInt}}, {{$counter}}): nothing was sent")
+    assert window.session.composing.history[-1] == ("json", '{"n": {{$counter}}, "r": {{$randomInt}}}')
