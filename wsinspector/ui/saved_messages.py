@@ -37,6 +37,7 @@ class SaveMessageDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("saveMessageDialog")
         self.setWindowTitle("Save message")
+        self.setMinimumWidth(460)
         self.name_edit = QLineEdit()
         self.name_edit.setObjectName("savedMessageName")
         self.name_edit.setPlaceholderText("A name, e.g. Subscribe")
