@@ -4,11 +4,14 @@ and a check that no socket or timer outlives its test."""
 from __future__ import annotations
 
 import asyncio
+import atexit
 import gc
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +23,26 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # The tests of the real keyring (tests/app/test_keyring.py) set up a Secret Service of their own.
 os.environ["WSINSPECTOR_KEYRING"] = "memory"
 os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+# Never the developer's own settings either: Qt's settings file (the window's remembered state) lives in a folder
+# of the run's own, for this process (QSettings' path) and for child processes (XDG_CONFIG_HOME, where Qt reads it).
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="wsinspector-test-config-")
 
 import pytest
 
+_SETTINGS_HOME = os.environ["XDG_CONFIG_HOME"]
+atexit.register(shutil.rmtree, _SETTINGS_HOME, True)
+
 T = TypeVar("T")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Qt's settings of this process in the run's own folder (see ``_SETTINGS_HOME``)."""
+    try:
+        from PySide6.QtCore import QSettings
+    except ImportError:  # the core's tests run without Qt
+        return
+    for kind in (QSettings.Format.IniFormat, QSettings.Format.NativeFormat):
+        QSettings.setPath(kind, QSettings.Scope.UserScope, _SETTINGS_HOME)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

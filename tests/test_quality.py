@@ -70,6 +70,9 @@ DEPENDENCY_MODULES = {
     "websockets": "websockets",
     "PyYAML": "yaml",
     "keyring": "keyring",
+    "msgpack": "msgpack",
+    "cbor2": "cbor2",
+    "protobuf": "google.protobuf",
 }
 
 

@@ -15,6 +15,8 @@ qt_overrides = (
     _.hideEvent,
     _.resizeEvent,
     _.showEvent,
+    _.minimumSizeHint,
+    _.sizeHint,
     _.columnCount,
     _.data,
     _.flags,
@@ -35,3 +37,8 @@ yaml_keywords = (_.indentless,)
 #: the connection records' slots for settings still to come (proxy and authentication): serialised, kept on a
 #: round trip and shown to nothing yet (core/profiles.py Settings)
 connection_record_slots = (_.proxy, _.auth)
+
+#: the built-in decoders, which importlib.metadata loads by the names pyproject.toml gives them in the
+#: wsinspector.decoders entry point group (core/decoders/registry.py)
+decoder_entry_points = (_.JsonDecoder, _.MsgpackDecoder, _.CborDecoder, _.GraphQlDecoder, _.MqttDecoder,
+                        _.PhoenixDecoder, _.SignalRDecoder, _.SocketIoDecoder, _.StompDecoder)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wsinspector import APP_NAME, cli_connections
+from wsinspector import APP_NAME, cli_connections, cli_messages
 from wsinspector.core.defaults import DEFAULT_HANDSHAKE_TIMEOUT_S
 
 if TYPE_CHECKING:
@@ -26,7 +26,8 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 
 
-COMMANDS = ("serve", "run", "connections", "envs", "defaults", "import", "import-command", "export")
+COMMANDS = ("serve", "run", "connections", "messages", "envs", "defaults", "import", "import-command",
+            "export", "decode")
 SMOKE_TEST_ENV = "WSINSPECTOR_SMOKE_TEST"
 
 
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
     _add_run_parser(sub)
     cli_connections.add_parser(sub)
+    cli_messages.add_parser(sub)
     envs = sub.add_parser("envs", help="list the environments and globals kept in the data folder (secret values "
                           "left out); for run --env")
     envs.add_argument("--json", action="store_true", help="print them as JSON")
@@ -62,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     from wsinspector import cli_transfer
 
     cli_transfer.add_parsers(sub)
+    from wsinspector import cli_decode
+
+    cli_decode.add_parser(sub)
     opener = sub.add_parser("open", help="open files in the window (the same as giving them without a command)")
     opener.add_argument("files", nargs="+", type=Path, metavar="FILE")
     return parser
@@ -99,19 +104,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(args.port)
     if args.command == "run":
         return run_test_file(args)
-    if args.command == "connections":
-        return cli_connections.list_connections(args)
+    if args.command in ("connections", "messages"):
+        return {"connections": cli_connections.list_connections, "messages": cli_messages.run_messages}[
+            args.command](args)
     if args.command == "envs":
         return list_environments(getattr(args, "data_dir", None), args.json)
     if args.command == "defaults":
         from wsinspector.cli_defaults import print_defaults
 
         return print_defaults(getattr(args, "data_dir", None), args.json)
-    if args.command in ("import", "import-command", "export"):
-        from wsinspector import cli_transfer
+    if args.command in ("import", "import-command", "export", "decode"):
+        from wsinspector import cli_decode, cli_transfer
 
         runner = {"import": cli_transfer.run_import, "import-command": cli_transfer.run_import_command,
-                  "export": cli_transfer.run_export}[args.command]
+                  "export": cli_transfer.run_export, "decode": cli_decode.run_decode}[args.command]
         return runner(args)
     from wsinspector.ui.launch import run_gui
 

@@ -61,7 +61,7 @@ def test_smoke_test_shows_the_window_visits_every_page_and_quits(tmp_path):
 #: what the first paint must not wait for: the store, the engines, the pages' heavy libraries
 HEAVY = ("wsinspector.core.store", "wsinspector.app.context", "wsinspector.ui.inspector", "wsinspector.net.wire",
          "wsinspector.core.profiles", "wsinspector.core.formats", "websockets", "numpy", "pyqtgraph", "yaml",
-         "PySide6.QtNetwork", "keyring")
+         "PySide6.QtNetwork", "keyring", "wsinspector.core.decoders")
 
 
 def test_the_window_paints_before_the_store_and_the_pages_are_loaded(tmp_path):

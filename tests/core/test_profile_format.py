@@ -20,6 +20,7 @@ from wsinspector.core.profiles import (
     Auth,
     Compression,
     ConnectionProfile,
+    Decoding,
     Endpoint,
     Handshake,
     Health,
@@ -64,6 +65,7 @@ def every_setting_changed() -> ConnectionProfile:
                   scope="read", cookies="sid=1", login_method="PUT", login_url="https://api.example.com/login",
                   login_headers=(("Accept", "application/json"),), login_body='{"user": "ann"}',
                   login_captures=(("token", "data.token"),)),
+        decoding=Decoding(decoder="protobuf", options=(("descriptors", "ticks.desc"), ("message", "demo.Tick"))),
         variables=(("host", "api.example.com"), ("token", "s3cr3t ✓")),
         secret_variables=("token",),
         messages=(("subscribe", "json", '{"op": "sub"}'), ("blob", "hex", "00 ff")),
@@ -75,7 +77,7 @@ def every_setting_changed() -> ConnectionProfile:
 
 def settings_of_older_forms() -> ConnectionProfile:
     """``every_setting_changed()`` as far as the files written before TLS settings existed can hold it."""
-    return every_setting_changed().with_changes(tls=Tls(), proxy=Proxy(), auth=Auth(),
+    return every_setting_changed().with_changes(tls=Tls(), proxy=Proxy(), auth=Auth(), decoding=Decoding(),
                                                 endpoint={"connect_to": ""},
                                                 health={"record": True}, handshake={"secret_headers": ()},
                                                 secret_variables=(), folder="", messages=())

@@ -154,3 +154,23 @@ def test_both_kinds_have_every_member_of_the_interface(session: Session) -> None
     members = {name for name in vars(Session) if not name.startswith("_")} | {"__len__"}
     assert {"frames", "message_for", "iter_messages", "match_seqs", "rtt_samples", "frames_in"} <= members
     assert sorted(name for name in members if not hasattr(session, name)) == []
+
+
+def test_message_starts_are_every_frame_but_a_continuation(session: Session) -> None:
+    """The message view's rows, read from the packed headers, the same for a live log, a stored session and a
+    log reading its older frames back; any range of them."""
+    expected = [seq for seq in range(30) if session.opcode(seq) is not Opcode.CONTINUATION]
+    assert list(session.message_starts(0, 29)) == expected
+    assert list(session.message_starts(5, 19)) == [seq for seq in expected if 5 <= seq <= 19]
+    assert list(session.message_starts(-3, 100)) == expected
+    assert list(session.message_starts(8, 7)) == []
+    # each message's row is its first frame's
+    for first, last in MESSAGES:
+        assert first in expected
+        assert not any(first < seq <= last and session.opcode(seq) is Opcode.CONTINUATION and seq in expected
+                       for seq in range(first, last + 1))
+
+
+def test_payload_size_is_the_delivered_length(session: Session) -> None:
+    for seq in range(30):
+        assert session.payload_size(seq) == len(session.payload(seq))

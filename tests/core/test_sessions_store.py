@@ -187,7 +187,7 @@ def test_read_summaries_give_wire_size_when_known_and_only_the_head_bytes(
     for head in (256, 5, 1):
         summaries = store.read_summaries(session_id, 0, 20, head)
         assert [s[0] for s in summaries] == list(range(21))
-        for (seq, ts, meta, size, chunk), row in zip(summaries, rows, strict=True):
+        for (seq, ts, meta, size, chunk, _length), row in zip(summaries, rows, strict=True):
             payload_length, payload = row[3], row[6]
             assert (seq, ts, meta) == row[:3]
             assert size == (payload_length if payload_length is not None else len(payload)), seq
@@ -213,11 +213,11 @@ def test_read_summaries_of_frames_with_an_empty_payload(open_store: OpenStore, d
     ]
     store.append_frames(session_id, rows)
     assert store.read_summaries(session_id, 0, 4) == [
-        (0, 10, rows[0][2], 0, b""),
-        (1, 11, rows[1][2], 0, b""),
-        (2, 12, rows[2][2], 0, b""),
-        (3, 13, rows[3][2], 20, b"after the empty ones"),
-        (4, 14, rows[4][2], 0, b""),
+        (0, 10, rows[0][2], 0, b"", 0),
+        (1, 11, rows[1][2], 0, b"", 0),
+        (2, 12, rows[2][2], 0, b"", 0),
+        (3, 13, rows[3][2], 20, b"after the empty ones", 20),
+        (4, 14, rows[4][2], 0, b"", 0),
     ]
 
 
@@ -406,3 +406,22 @@ def test_disk_full_is_reported_and_what_was_saved_before_stays_readable(
     more = varied_rows(5, first=seq)
     store.append_frames(session_id, more)
     assert store.read_frames(session_id, 0, seq + 10) == saved + more
+
+
+def test_header_runs_read_the_header_columns_alone(open_store: OpenStore, db_path: Path) -> None:
+    """The headers of any range, chunk by chunk, as the readers see them."""
+    from itertools import pairwise
+
+    from wsinspector.core.model import header
+
+    store = open_store(db_path)
+    session_id = new_session(store)
+    rows = varied_rows(9000)
+    store.append_frames(session_id, rows)
+    runs = list(store.header_runs(session_id, 4000, 8200))
+    assert len(runs) > 1 and runs[0][0] == 4000
+    # one run a chunk, each starting where the one before ended
+    assert all(first == before + len(run) for (before, run), (first, _) in pairwise(runs))
+    headers = [h for _, run in runs for h in run]
+    assert headers == [row[2] & header.HEADER_BITS for row in rows[4000:8201]]
+    assert list(store.header_runs(session_id, 10, 9)) == []

@@ -18,7 +18,7 @@ from wsinspector.core.frames import Direction, Frame, Message, MessageAssembler,
 from wsinspector.core.latency import PongMatcher
 from wsinspector.core.model import header
 from wsinspector.core.session.interface import Columns
-from wsinspector.core.session.messages import MessageStream
+from wsinspector.core.session.messages import MessageStream, starts_in
 
 if TYPE_CHECKING:
     from typing import Protocol
@@ -257,6 +257,28 @@ class FrameLog:
         if self._meta[index] & _LENGTH_IS_PAYLOAD:
             return length
         return self._payload_length.get(seq, length)
+
+    def payload_size(self, seq: int) -> int:
+        """The length of the payload as delivered (decompressed)."""
+        if seq < self._base:
+            return self._before(seq).payload_size(seq)
+        index = seq - self._base
+        return self._offsets[index + 1] - self._offsets[index]
+
+    def message_starts(self, first: int, last: int) -> array[int]:
+        """The seqs in ``first``..``last`` that start a row of the message view (every frame but a
+        continuation); the recorded frames out of memory are read from the store's header columns, dropped
+        frames start none."""
+        first, last = max(first, 0), min(last, len(self) - 1)
+        out = array("q")
+        if first > last:
+            return out
+        if first < self._older_end and self._older is not None:
+            out.extend(self._older.message_starts(first, min(last, self._older_end - 1)))
+        lo = max(first, self._base)
+        if lo <= last:
+            out.extend(starts_in(lo, self._meta[lo - self._base : last - self._base + 1]))
+        return out
 
     def note(self, seq: int) -> str:
         if seq < self._base:
@@ -631,6 +653,9 @@ class _Dropped:
         return 0
 
     def size(self, seq: int) -> int:
+        return 0
+
+    def payload_size(self, seq: int) -> int:
         return 0
 
     def payload(self, seq: int) -> bytes:

@@ -220,6 +220,19 @@ class Protocol(Record):
 
 
 @dataclass(frozen=True, slots=True)
+class Decoding(Record):
+    """How the connection's messages are read (core/decoders): a decoder by name ("" or "auto" chooses by the
+    negotiated subprotocol, the URL and the first frames) and the decoder's own options (a protobuf schema)."""
+
+    decoder: str = ""
+    options: tuple[tuple[str, str], ...] = ()
+
+    def resolved(self, variables: Mapping[str, str]) -> Self:
+        """The options with ``{{variables}}`` expanded (a schema's path may use one)."""
+        return replace(self, options=tuple((name, expand(value, variables)) for name, value in self.options))
+
+
+@dataclass(frozen=True, slots=True)
 class Compression(Record):
     """The permessage-deflate offer (Wire engine)."""
 
@@ -406,6 +419,7 @@ class Settings:
     tls: Tls = Tls()
     proxy: Proxy = Proxy()
     auth: Auth = Auth()
+    decoding: Decoding = Decoding()
 
     @property
     def url(self) -> str:

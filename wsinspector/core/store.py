@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import sqlite3
+from array import array
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from wsinspector.core.chunks import (
     Chunk,
     FrameRow,
     PackedChunk,
+    from_le,
     pack_columns,
     pack_rows,
     runs,
@@ -577,12 +579,37 @@ class Store:
         return [chunk.row(index) for chunk, index in seqs_in(self.chunks(session_id, first, last), first, last)]
 
     def read_summaries(self, session_id: int, first: int, last: int,
-                       head: int = 256) -> list[tuple[int, int, int, int, bytes]]:
-        """(seq, ts_ns, meta, size, first ``head`` payload bytes) for a page of the table; ``meta`` with what
-        sent the frame (``header.ORIGIN_BITS``) besides its header fields."""
+                       head: int = 256) -> list[tuple[int, int, int, int, bytes, int]]:
+        """(seq, ts_ns, meta, size, first ``head`` payload bytes, payload length) for a page of the table;
+        ``meta`` with what sent the frame (``header.ORIGIN_BITS``) besides its header fields."""
         return [(chunk.first + index, chunk.ts[index], chunk.header_and_origin(index), chunk.size(index),
-                 chunk.payload_of(index, head))
+                 chunk.payload_of(index, head), chunk.ends[index] - chunk.start(index))
                 for chunk, index in seqs_in(self.chunks(session_id, first, last), first, last)]
+
+    def header_runs(self, session_id: int, first: int, last: int) -> Iterator[tuple[int, array[int]]]:
+        """The packed headers of frames ``first``..``last`` as runs (the seq of a run's first frame, its headers),
+        read from the chunks' header columns alone (their payloads are not read). A damaged header reads as
+        ``header.damaged_meta``; a chunk the file no longer holds is a gap between runs."""
+        import numpy as np  # noqa: PLC0415  (numpy on first use, not at start-up)
+
+        base = session_id << SEQ_BITS
+        if last < first:
+            return
+        starts = self._rows("SELECT max(key) FROM chunks WHERE key BETWEEN ? AND ?", (base, base | max(first, 0)))
+        start = _opt_int(starts[0][0]) if starts else None
+        rows = self._rows("SELECT key, count, meta FROM chunks WHERE key BETWEEN ? AND ? ORDER BY key",
+                          (base if start is None else start, base | min(last, SEQ_MASK)))
+        for key, count, meta in rows:
+            if not isinstance(key, int) or not isinstance(meta, bytes):
+                continue
+            headers = from_le("I", meta)
+            chunk_first = key & SEQ_MASK
+            count = max(0, min(_opt_int(count) or CHUNK_FRAMES, len(headers)))
+            lo, hi = max(first - chunk_first, 0), min(last - chunk_first + 1, count)
+            if hi <= lo:
+                continue
+            column = header.readable_column(np.frombuffer(headers, dtype=np.uint32, count=count)[lo:hi])
+            yield chunk_first + lo, array("I", column.astype(np.uint32).tobytes())
 
     def scan_frames(self, session_id: int, first: int, last: int) -> Iterator[tuple[int, int, bytes]]:
         """(seq, meta, payload) for filtering."""

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from array import array
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING
 from wsinspector.core.frames import Direction, Frame, Message, Opcode
 from wsinspector.core.latency import PongMatcher
 from wsinspector.core.model import header
-from wsinspector.core.session.messages import assemble
+from wsinspector.core.session.messages import assemble, starts_in
 from wsinspector.core.store import FrameRow, SessionRecord, Store
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ class StoredSession:
         self.started_ns = record.started_ns
         self.started_wall = record.started_wall
         self._count = store.stored_frame_count(record.id, record.frame_count)
-        self._pages: OrderedDict[int, list[tuple[int, int, int, int, bytes]]] = OrderedDict()
+        self._pages: OrderedDict[int, list[tuple[int, int, int, int, bytes, int]]] = OrderedDict()
         self._cached_pages = cached_pages
         self._continues: dict[int, Opcode] = {}
         self._rtts: dict[int, int | None] | None = None
@@ -61,7 +62,7 @@ class StoredSession:
             self._events = self.store.events(self.session_id)  # a damaged page: the events read before it
             self._segment_starts = {seq for seq, _, kind, _ in self._events if kind == "reconnect"}
 
-    def _summary(self, seq: int) -> tuple[int, int, int, int, bytes]:
+    def _summary(self, seq: int) -> tuple[int, int, int, int, bytes, int]:
         if not 0 <= seq < self._count:
             raise IndexError(seq)
         page_no = seq // PAGE
@@ -78,7 +79,7 @@ class StoredSession:
         row = page[index] if index < len(page) else None
         if row is None or row[0] != seq:
             # a gap in the stored frames (the session was deleted, or the file damaged): a damaged empty frame
-            row = next((r for r in page if r[0] == seq), (seq, self.started_ns, _MISSING_META, 0, b""))
+            row = next((r for r in page if r[0] == seq), (seq, self.started_ns, _MISSING_META, 0, b"", 0))
         return row
 
     @property
@@ -103,6 +104,17 @@ class StoredSession:
 
     def size(self, seq: int) -> int:
         return self._summary(seq)[3]
+
+    def payload_size(self, seq: int) -> int:
+        return self._summary(seq)[5]
+
+    def message_starts(self, first: int, last: int) -> array[int]:
+        """The seqs in ``first``..``last`` that start a row of the message view (every frame but a
+        continuation), read from the stored header columns alone."""
+        out = array("q")
+        for run_first, headers in self.store.header_runs(self.session_id, max(first, 0), min(last, self._count - 1)):
+            out.extend(starts_in(run_first, headers))
+        return out
 
     def payload_head(self, seq: int, limit: int) -> bytes:
         if limit <= HEAD:

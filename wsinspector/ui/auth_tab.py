@@ -39,6 +39,7 @@ from wsinspector.core.profiles import (
     ProfileError,
 )
 from wsinspector.core.redact import is_secret_header
+from wsinspector.ui import palette
 from wsinspector.ui.secret_fields import SecretEdit
 
 #: how much of an answer's body "Send now" shows
@@ -163,7 +164,7 @@ class AuthTab(QWidget):
         paste.clicked.connect(self._ask_cookie_header)
         self.cookie_error = QLabel()
         self.cookie_error.setObjectName("cookieError")
-        self.cookie_error.setStyleSheet("color: #b00020;")
+        palette.style(self.cookie_error, "color: {error};")
         self.cookie_error.hide()
         cookies_box = QGroupBox("Cookies")
         cookies_layout = QVBoxLayout(cookies_box)

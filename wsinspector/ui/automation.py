@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from wsinspector.core.profiles import MESSAGE_KINDS
 from wsinspector.core.sending import MATCH_KINDS, AutoReplyRule, Schedule, SendingError, rule_from_tuple
+from wsinspector.ui import palette
 
 _MATCH_LABELS = {"equals": "Text equals", "contains": "Text contains", "regex": "Regular expression",
                  "json": "JSON path value"}
@@ -122,7 +123,7 @@ class AutoReplyDialog(QDialog):
         self.limit.setValue(limit)
         self.error = QLabel()
         self.error.setObjectName("autoReplyError")
-        self.error.setStyleSheet("color: #b00020;")
+        palette.style(self.error, "color: {error};")
         self.error.setWordWrap(True)
         self.error.setMinimumHeight(self.fontMetrics().height() * 2)  # the dialog keeps its size when it shows
         self.new_button, self.delete_button = QPushButton("New rule"), QPushButton("Delete")
@@ -255,8 +256,8 @@ class AutomationIndicator(QToolButton):
         super().__init__(parent)
         self.setObjectName("automationIndicator")
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.setStyleSheet("QToolButton { color: white; background: #6a3fb5; border-radius: 4px; "
-                           "padding: 2px 8px; }")
+        palette.style(self, "QToolButton {{ color: white; background: {automation_bg}; border-radius: 4px; "
+                            "padding: 2px 8px; }}")
         self.setMenu(QMenu(self))
         self.hide()
 

@@ -1,21 +1,31 @@
-"""The one-line message above the pages: errors, warnings and notices, dismissable."""
+"""The message line above the pages: errors, warnings and notices, dismissable.
+
+Its place is kept while it is empty (``BannerSlot``): a message appearing or going never moves the controls under
+the mouse. A message longer than the slot scrolls inside it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QToolButton, QWidget
 
-_BANNER_STYLE = {
-    "error": "background: #fde7e9; color: #8c0010; border: 1px solid #f1b0b7; border-radius: 4px; padding: 6px;",
-    "warning": "background: #fff4ce; color: #5c4400; border: 1px solid #f0d77b; border-radius: 4px; padding: 6px;",
-    "info": "background: #e7f1fd; color: #0b3d75; border: 1px solid #b0cdf1; border-radius: 4px; padding: 6px;",
-}
+from wsinspector.ui import palette
+
+#: lines of text the banner shows without scrolling
+LINES = 2
+_PADDING = 6
+
+
+def banner_style(level: str, dark: bool | None = None) -> str:
+    """The label's style sheet for a message of ``level`` ("error", "warning", "info") in the current scheme."""
+    c = palette.colours(dark)
+    return (f"background: {c[f'banner_{level}_bg']}; color: {c[f'banner_{level}_fg']}; "
+            f"border: 1px solid {c[f'banner_{level}_border']}; border-radius: 4px; padding: {_PADDING}px;")
 
 
 class Banner(QWidget):
-    """A dismissable one-line message above the timeline."""
+    """A dismissable message above the pages."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -24,6 +34,13 @@ class Banner(QWidget):
         self.label.setTextFormat(Qt.TextFormat.PlainText)  # messages quote what servers sent
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("bannerScroll")
+        self.scroll.setWidget(self.label)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         close = QToolButton(text="✕", autoRaise=True)
         close.setToolTip("Dismiss")
         close.clicked.connect(self.clear)
@@ -34,9 +51,9 @@ class Banner(QWidget):
         self.action.hide()
         self.action.clicked.connect(self._on_action)
         self._callback: Callable[[], object] | None = None
-        layout.addWidget(self.label, 1)
-        layout.addWidget(self.action)
-        layout.addWidget(close)
+        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.action, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
         self.level = ""
         self.hide()
 
@@ -46,10 +63,12 @@ class Banner(QWidget):
         dismisses the message."""
         self.level = level
         self.label.setText(text)
-        self.label.setStyleSheet(_BANNER_STYLE[level])
+        palette.style(self.label, lambda: banner_style(level))
+        self.label.setToolTip(text if text.count("\n") >= LINES else "")
         self._callback = action[1] if action else None
         self.action.setText(action[0] if action else "")
         self.action.setVisible(action is not None)
+        self.scroll.verticalScrollBar().setValue(0)
         self.show()
 
     def clear(self) -> None:
@@ -68,3 +87,25 @@ class Banner(QWidget):
     @property
     def text(self) -> str:
         return self.label.text() if self.isVisible() else ""
+
+
+class BannerSlot(QWidget):
+    """The banner's place in the window: as high as ``LINES`` lines of a message whether one shows or not."""
+
+    def __init__(self, banner: Banner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("bannerSlot")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(banner)
+        self.banner = banner
+        self._fit()
+
+    def _fit(self) -> None:
+        lines = self.fontMetrics().lineSpacing() * LINES
+        self.setFixedHeight(lines + 2 * _PADDING + 4)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit()

@@ -6,6 +6,7 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from wsinspector.core.events import CertificateInfo, TlsInfo
+from wsinspector.ui import palette
 
 
 def describe_tls(info: TlsInfo) -> str:
@@ -38,7 +39,7 @@ class CertificateView(QDialog):
         summary = QLabel(describe_tls(info))
         summary.setObjectName("tlsSummary")
         if not info.verified:
-            summary.setStyleSheet("color: #8c0010; font-weight: bold;")
+            palette.style(summary, "color: {error}; font-weight: bold;")
         self.text = QPlainTextEdit()
         self.text.setObjectName("certificateChain")
         self.text.setReadOnly(True)

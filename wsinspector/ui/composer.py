@@ -29,6 +29,8 @@ from wsinspector.core.dynamic import expanded_as_typed, templated
 from wsinspector.core.frames import is_sendable_close_code
 from wsinspector.core.payloads import PayloadError, PayloadMode, decode_text, encode, pretty_json
 from wsinspector.core.sending import HistoryWalk, kind_of, mode_of
+from wsinspector.ui import palette
+from wsinspector.ui.inline_message import ElidedLabel
 
 #: saved messages that have a shortcut: Alt+1 .. Alt+9 (Ctrl+digits switch tabs)
 SAVED_SHORTCUTS = 9
@@ -84,10 +86,9 @@ class Composer(QWidget):
         self.editor.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.editor.setTabChangesFocus(True)
         self.editor.textChanged.connect(self._on_text_changed)
-        self.error = QLabel()
+        self.error = ElidedLabel()  # one line that keeps its place: an error never moves Send
         self.error.setObjectName("composerError")
-        self.error.setStyleSheet("color: #b00020;")
-        self.error.setWordWrap(True)
+        palette.style(self.error, "color: {error};")
         self.error.hide()
         #: the variables a message's {{variables}} resolve to (the connection's, as connected)
         self.variables: Callable[[], Mapping[str, str]] = dict
@@ -145,7 +146,8 @@ class Composer(QWidget):
         self.saved_button.setMenu(QMenu(self.saved_button))
         self._saved: list[tuple[str, str, str]] = []
         for n in range(1, SAVED_SHORTCUTS + 1):
-            QShortcut(QKeySequence(f"Alt+{n}"), self, lambda n=n: self.send_saved(n - 1))
+            QShortcut(QKeySequence(f"Alt+{n}"), self, lambda n=n: self.send_saved(n - 1),
+                      whatsThis=f"Send saved message {n} (Saved menu)")
         self.history_button = QToolButton()
         self.history_button.setObjectName("historyButton")
         self.history_button.setText("History")
@@ -206,7 +208,8 @@ class Composer(QWidget):
         self.close_button.clicked.connect(self.request_close)
 
         for shortcut in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(shortcut), self.editor, self.send, context=Qt.ShortcutContext.WidgetShortcut)
+            QShortcut(QKeySequence(shortcut), self.editor, self.send, context=Qt.ShortcutContext.WidgetShortcut,
+                      whatsThis="Send the message")
 
         row = QHBoxLayout()
         row.addWidget(QLabel("Payload"))

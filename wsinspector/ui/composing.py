@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Slot
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QBoxLayout, QWidget
 
 from wsinspector.app.throttle import Throttle
+from wsinspector.core.frames import Opcode
 from wsinspector.core.profiles import ConnectionProfile
 from wsinspector.core.sending import SendingError, kind_of
 from wsinspector.core.store import StoreError
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from wsinspector.app.connection import ConnectionController
     from wsinspector.app.connections import ConnectionsController
     from wsinspector.ui.composer import Composer
+    from wsinspector.ui.timeline_menu import TimelineMenu
 
 
 class ComposerLink(QObject):
@@ -123,6 +126,25 @@ class ComposerLink(QObject):
             self.composer.show_error(str(exc))
             return
         self.profile_saved(saved)
+
+    def add_to_menu(self, menu: TimelineMenu) -> None:
+        """The timeline's row menu gets "Save as saved message…" for the current row's message."""
+        action = QAction("Save as saved message…", menu)
+        action.setObjectName("saveAsSavedMessage")
+        action.setToolTip("Keep this message as a saved message of the connection, or a shared one")
+
+        def save() -> None:
+            item = menu.current_item(whole_message=True)
+            if item is not None and item.opcode in (Opcode.TEXT, Opcode.BINARY):
+                self.composer.save_as_saved_message(item.payload, not item.is_text)
+
+        def enable() -> None:
+            item = menu.current_item(whole_message=True)
+            action.setEnabled(item is not None and item.opcode in (Opcode.TEXT, Opcode.BINARY))
+
+        action.triggered.connect(save)
+        menu.about_to_show.connect(enable)
+        menu.add_action(action, "send")
 
     # -- the history --------------------------------------------------------------------------------
 

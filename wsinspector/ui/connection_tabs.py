@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QTabWidget, QWidget
 
 from wsinspector.core.events import ConnectionState
+from wsinspector.ui import palette
 from wsinspector.ui.inspector import STATE_STYLE, InspectorPage
 
 if TYPE_CHECKING:
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
     from wsinspector.core.profiles import ConnectionProfile
     from wsinspector.ui.banner import Banner
 
-_STORED_COLOUR = "#3b6ea8"
 
 
 def _dot(colour: str) -> QIcon:
@@ -208,7 +208,7 @@ class ConnectionTabs(QTabWidget):
             return
         self.setTabText(index, page.tab_text())
         if page.stored_only:
-            colour, tip = _STORED_COLOUR, "Stored session, read-only"
+            colour, tip = palette.colour("stored"), "Stored session, read-only"
         else:
             state = page.session.state
             text, colour = STATE_STYLE[state]

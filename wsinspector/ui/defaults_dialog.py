@@ -12,7 +12,8 @@ from wsinspector.core.connection_defaults import ConnectionDefaults
 from wsinspector.core.profiles import ProfileError
 from wsinspector.core.secrets import SecretError
 from wsinspector.core.store import StoreError
-from wsinspector.ui.fields import FieldWidget
+from wsinspector.ui import palette
+from wsinspector.ui.fields import FieldWidget, focus_first_field
 from wsinspector.ui.tls_proxy_fields import ProxyFields, TlsFields
 
 INTRO = ("Every connection uses these unless its own settings say otherwise: a blank CA file, client certificate or "
@@ -40,7 +41,7 @@ class ConnectionDefaultsDialog(QDialog):
         self.tabs.addTab(self.proxy, "Proxy")
         self.error = QLabel()
         self.error.setObjectName("defaultsError")
-        self.error.setStyleSheet("color: #b00020;")
+        palette.style(self.error, "color: {error};")
         self.error.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -81,4 +82,6 @@ class ConnectionDefaultsDialog(QDialog):
         """Show what is kept now (a Cancel earlier left the fields as typed)."""
         self.show_defaults(self._controller.defaults)
         self.error.clear()
+        self.tabs.setCurrentWidget(self.tls)
+        focus_first_field(self.tls)
         super().open()

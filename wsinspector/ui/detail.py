@@ -22,8 +22,9 @@ from PySide6.QtWidgets import (
 from wsinspector.core.frames import Direction, Frame, Opcode, describe_close_code
 from wsinspector.core.payloads import decode_text, hexdump, human_size
 from wsinspector.core.session import Session
+from wsinspector.ui import palette
 from wsinspector.ui.qtext import set_plain_text
-from wsinspector.ui.timeline import DAMAGED_COLOUR, DAMAGED_LABEL
+from wsinspector.ui.timeline import DAMAGED_LABEL
 
 TEXT_LIMIT = 1024 * 1024
 HEX_LIMIT = 64 * 1024
@@ -128,7 +129,8 @@ class DetailPane(QWidget):
             parts.insert(1, f"Close code <b>{describe_close_code(frame.close_code)}</b>"
                             + (f", reason “{html.escape(reason)}”" if reason else ", no reason"))
         if frame.damaged:
-            parts.insert(1, f'<b style="color:{DAMAGED_COLOUR}">{html.escape(frame.note)}</b>')
+            colour = palette.colour("error")
+            parts.insert(1, f'<b style="color:{colour}">{html.escape(frame.note)}</b>')
         elif frame.note:
             parts.append(f"<i>{html.escape(frame.note)}</i>")
         return "<br>".join(parts)

@@ -29,6 +29,7 @@ from wsinspector.app.environments import GLOBALS_ID, EnvironmentsController
 from wsinspector.core.environments import VARIABLE_NAME, Environment, EnvironmentsError
 from wsinspector.core.redact import is_secret_name
 from wsinspector.core.store import StoreError
+from wsinspector.ui import palette
 
 NO_ENVIRONMENT = "No environment"
 MASK = "••••••••"
@@ -212,7 +213,7 @@ class EnvironmentsDialog(QDialog):
         self.reveal = QCheckBox("Show secret values")
         self.error = QLabel()
         self.error.setObjectName("environmentsError")
-        self.error.setStyleSheet("color: #b00020;")
+        palette.style(self.error, "color: {error};")
         self.error.setWordWrap(True)
         self.error.hide()
         note = QLabel("Precedence, lowest first: globals, the connection's variables, the active environment, "
@@ -223,6 +224,7 @@ class EnvironmentsDialog(QDialog):
         self._connect()
         self.refresh()
         self._show(GLOBALS_ID)
+        self.list.setFocus()
 
     def _layout(self, note: QLabel) -> None:
         left = QVBoxLayout()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -17,9 +18,22 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QSizePolicy,
     QSpinBox,
+    QTabBar,
     QToolButton,
     QWidget,
 )
+
+
+def focus_first_field(container: QWidget) -> None:
+    """Give the keyboard focus to the first field of ``container`` (in its tab order; a tab bar is no field), so
+    a dialog opens ready for typing."""
+    widget = container.nextInFocusChain()
+    while widget is not None and widget is not container:
+        if (container.isAncestorOf(widget) and not isinstance(widget, QTabBar) and widget.isEnabled()
+                and widget.isVisibleTo(container) and widget.focusPolicy() & Qt.FocusPolicy.TabFocus):
+            widget.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        widget = widget.nextInFocusChain()
 
 
 class PathEdit(QWidget):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QToolButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QToolButton, QWidget
 
 from wsinspector.app.throttle import Throttle
 from wsinspector.core.filters import FilterError, FrameFilter
 from wsinspector.core.frames import Direction, Opcode
+from wsinspector.ui import palette
+from wsinspector.ui.inline_message import ElidedLabel
 
 _DIRECTIONS = {
     "In and out": frozenset(Direction),
@@ -30,6 +32,8 @@ _OPCODES: dict[str, frozenset[Opcode] | None] = {
     "Pong": frozenset({Opcode.PONG}),
 }
 DEBOUNCE_MS = 250
+#: the widest the place of the filter's error and status grows (a third of it at the least)
+MESSAGES_WIDTH = 260
 
 
 class FilterBar(QWidget):
@@ -75,25 +79,17 @@ class FilterBar(QWidget):
         self.jump.setPlaceholderText("Go to s")
         self.jump.setToolTip("Go to the first frame at or after this time (seconds since the session began)")
         self.jump.setMaximumWidth(80)
-        self.error = QLabel()
-        self.error.setObjectName("filterError")
-        self.error.setStyleSheet("color: #b00020;")
-        self.error.hide()
-        self.status = QLabel()
-        self.status.setObjectName("filterStatus")
-        self.cancel = QToolButton(text="✕")
-        self.cancel.setObjectName("filterCancel")
-        self.cancel.setToolTip("Stop filtering")
-        self.cancel.hide()
+        self._build_messages()
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for widget in (self.direction, self.opcode):
             layout.addWidget(widget)
-        layout.addWidget(self.search, 1)
-        for widget in (self.regex, self.case, self.only_matches, self.previous, self.next, self.jump,
-                       self.error, self.status, self.cancel):
+        layout.addWidget(self.search, 2)
+        for widget in (self.regex, self.case, self.only_matches, self.previous, self.next, self.jump):
             layout.addWidget(widget)
+        layout.addWidget(self.messages, 1)  # its width is the bar's share, whatever text it shows
+        layout.addWidget(self.cancel)
 
         self._debounce = Throttle(self.apply, DEBOUNCE_MS, "filterDebounce", leading=False, parent=self)
         self.search.textEdited.connect(self._debounce)
@@ -106,6 +102,34 @@ class FilterBar(QWidget):
         self.next.clicked.connect(lambda: self._find(False))
         self.jump.returnPressed.connect(self._on_jump)
         self._applied = FrameFilter()
+
+    def _build_messages(self) -> None:
+        """The error, the status and Cancel keep one place of one width: a long error (a bad regular expression)
+        never widens the bar, and nothing beside it moves when one shows."""
+        self.error = ElidedLabel()
+        self.error.setObjectName("filterError")
+        palette.style(self.error, "color: {error};")
+        self.error.hide()
+        self.status = ElidedLabel()
+        self.status.setObjectName("filterStatus")
+        policy = self.status.sizePolicy()
+        policy.setRetainSizeWhenHidden(False)  # hidden, it leaves its width to the error
+        self.status.setSizePolicy(policy)
+        self.cancel = QToolButton(text="✕")
+        self.cancel.setObjectName("filterCancel")
+        self.cancel.setToolTip("Stop filtering")
+        policy = self.cancel.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.cancel.setSizePolicy(policy)
+        self.cancel.hide()
+        self.messages = QWidget()
+        self.messages.setObjectName("filterMessages")
+        self.messages.setMinimumWidth(MESSAGES_WIDTH // 3)
+        self.messages.setMaximumWidth(MESSAGES_WIDTH)
+        messages = QHBoxLayout(self.messages)
+        messages.setContentsMargins(0, 0, 0, 0)
+        messages.addWidget(self.error, 1)
+        messages.addWidget(self.status, 1)
 
     def current_filter(self) -> FrameFilter:
         """What the table should show (the search text counts only with 'Only matches')."""
@@ -123,8 +147,10 @@ class FilterBar(QWidget):
                            case_sensitive=self.case.isChecked())
 
     def show_error(self, message: str) -> None:
+        """An error in the bar's message place (the status makes way for it while it shows)."""
         self.error.setText(message)
         self.error.setVisible(bool(message))
+        self.status.setVisible(not message)
 
     @Slot()
     def apply(self) -> None:
@@ -139,6 +165,17 @@ class FilterBar(QWidget):
         if flt != self._applied:
             self._applied = flt
             self.filter_changed.emit(flt)
+
+    @Slot(object)
+    def show_only_direction(self, direction: Direction) -> None:
+        """Narrow the filter to one direction (the timeline's row actions)."""
+        self.direction.setCurrentText("In ↓" if direction is Direction.IN else "Out ↑")
+
+    @Slot(str)
+    def show_only_opcode(self, choice: str) -> None:
+        """Narrow the filter to one opcode choice ("Text", "Ping"...)."""
+        if self.opcode.findText(choice) >= 0:
+            self.opcode.setCurrentText(choice)
 
     def reset(self) -> None:
         """Back to showing everything, without emitting (a new source starts unfiltered)."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QBoxLayout,
@@ -31,6 +30,7 @@ from wsinspector.core.rates import Rates
 from wsinspector.core.session import Session
 from wsinspector.core.store import StoreError
 from wsinspector.core.stored import StoredSession
+from wsinspector.ui import palette
 from wsinspector.ui.banner import Banner
 from wsinspector.ui.certificate_view import CertificateView, describe_tls
 from wsinspector.ui.composer import Composer
@@ -39,12 +39,15 @@ from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.filter_bar import FilterBar
 from wsinspector.ui.sessions_view import format_started
 from wsinspector.ui.timeline import TimelineModel, TimelineView
+from wsinspector.ui.timeline_menu import TimelineMenu, send_again
+from wsinspector.ui.view_bar import ViewBar
 
+#: each state's words and badge colour (white text on it; ui/palette.py, the same in both schemes)
 STATE_STYLE = {
-    ConnectionState.CLOSED: ("Closed", "#6b6b6b"),
-    ConnectionState.CONNECTING: ("Connecting…", "#b26a00"),
-    ConnectionState.OPEN: ("Open", "#1f7a3d"),
-    ConnectionState.CLOSING: ("Closing…", "#b26a00"),
+    ConnectionState.CLOSED: ("Closed", palette.COLOURS["state_closed"][0]),
+    ConnectionState.CONNECTING: ("Connecting…", palette.COLOURS["state_busy"][0]),
+    ConnectionState.OPEN: ("Open", palette.COLOURS["state_open"][0]),
+    ConnectionState.CLOSING: ("Closing…", palette.COLOURS["state_busy"][0]),
 }
 _BUTTON_TEXT = {ConnectionState.CLOSED: "Connect", ConnectionState.CONNECTING: "Cancel",
                 ConnectionState.OPEN: "Disconnect", ConnectionState.CLOSING: "Disconnect"}
@@ -55,7 +58,7 @@ def _environment_label() -> QLabel:
     label = QLabel()
     label.setObjectName("environmentLabel")
     label.setToolTip("The active environment: {{variables}} resolve with its values")
-    label.setStyleSheet("color: #1f4e99; border: 1px solid #1f4e99; border-radius: 4px; padding: 2px 6px;")
+    palette.style(label, "color: {accent}; border: 1px solid {accent}; border-radius: 4px; padding: 2px 6px;")
     label.hide()
     return label
 
@@ -97,6 +100,7 @@ class InspectorPage(QWidget):
         #: the composer's sends, saved messages, history, periodic sends and auto-replies
         self.composing = ComposerLink(self.composer, controller, connections, header, self)
         self.composing.profile_saved = self.on_profile_selected
+        self.composing.add_to_menu(self.row_actions)
         self._connect_signals()
         self.model.set_source(controller.log)
         self.on_state_changed(controller.state)
@@ -130,18 +134,8 @@ class InspectorPage(QWidget):
         self.composer = Composer()
         self.composer.variables = lambda: self.session.variables
         self.filter_bar = FilterBar()
-        self.viewing_label = QLabel()
-        self.viewing_label.setObjectName("viewingLabel")
-        self.back_to_live = QPushButton("Back to live")
-        self.back_to_live.setObjectName("backToLive")
-        self.viewing_bar = QWidget()
-        self.viewing_bar.setObjectName("viewingBar")
-        self.viewing_bar.setStyleSheet("#viewingBar { background: #eef2f7; border-radius: 4px; }")
-        viewing_layout = QHBoxLayout(self.viewing_bar)
-        viewing_layout.setContentsMargins(8, 2, 4, 2)
-        viewing_layout.addWidget(self.viewing_label, 1)
-        viewing_layout.addWidget(self.back_to_live)
-        self.viewing_bar.hide()
+        self._build_row_tools()
+        self._build_viewing_bar()
         # the status bar's counters of what the timeline shows; the window places them
         self.rates, self.counts = QLabel(), QLabel()
         self.rates.setObjectName("frameRates")
@@ -153,6 +147,7 @@ class InspectorPage(QWidget):
         timeline_layout.setSpacing(3)
         timeline_layout.addWidget(self.viewing_bar)
         timeline_layout.addWidget(self.filter_bar)
+        timeline_layout.addWidget(self.view_bar)
         timeline_layout.addWidget(self.timeline, 1)
         bar = QHBoxLayout()
         for widget, stretch in ((self.profile_name, 0), (self.environment_label, 0), (self.url, 1),
@@ -160,7 +155,7 @@ class InspectorPage(QWidget):
                                 (self.state_label, 0), (self.recording_label, 0), (self.tls_off, 0),
                                 (self.certificate_button, 0), (self.edit_button, 0), (self.connect_button, 0)):
             bar.addWidget(widget, stretch)
-        split = QSplitter(Qt.Orientation.Vertical)
+        self.split = split = QSplitter(Qt.Orientation.Vertical)
         for index, (widget, stretch) in enumerate(((timeline_box, 5), (self.detail, 3), (self.composer, 2))):
             split.addWidget(widget)
             split.setStretchFactor(index, stretch)
@@ -171,13 +166,33 @@ class InspectorPage(QWidget):
         layout.addWidget(self.info)
         layout.addWidget(split, 1)
 
+    def _build_viewing_bar(self) -> None:
+        """What says a stored session is shown, with Back to live."""
+        self.viewing_label = QLabel()
+        self.viewing_label.setObjectName("viewingLabel")
+        self.back_to_live = QPushButton("Back to live")
+        self.back_to_live.setObjectName("backToLive")
+        self.viewing_bar = QWidget()
+        self.viewing_bar.setObjectName("viewingBar")
+        palette.style(self.viewing_bar, "#viewingBar {{ background: {viewing_bar}; border-radius: 4px; }}")
+        viewing_layout = QHBoxLayout(self.viewing_bar)
+        viewing_layout.setContentsMargins(8, 2, 4, 2)
+        viewing_layout.addWidget(self.viewing_label, 1)
+        viewing_layout.addWidget(self.back_to_live)
+        self.viewing_bar.hide()
+
+    def _build_row_tools(self) -> None:
+        """The bar above the timeline (frames or messages, pause, clear, follow) and the actions on its rows."""
+        self.view_bar = ViewBar(self.model, self.timeline)
+        self.row_actions = TimelineMenu(self.timeline, self.model, self._can_resend, lambda: not self.stored_only)
+
     def _build_url_edit_widgets(self) -> None:
         """What shows that the URL field differs from the saved connection's, and Save / Revert."""
         self.url_modified = QLabel("● Modified")
         self.url_modified.setObjectName("urlModified")
         self.url_modified.setToolTip("The URL differs from the saved connection's: Connect uses it; Save (Ctrl+S) "
                                      "keeps it in the connection, Revert goes back")
-        self.url_modified.setStyleSheet("color: #b26a00; font-style: italic; padding: 0 2px;")
+        palette.style(self.url_modified, "color: {modified}; font-style: italic; padding: 0 2px;")
         self.save_url_button = QPushButton("Save")
         self.save_url_button.setObjectName("saveUrlButton")
         self.save_url_button.setToolTip("Save this URL in the connection (Ctrl+S)")
@@ -194,7 +209,7 @@ class InspectorPage(QWidget):
         self.tls_off = QLabel("⚠ Certificate not verified")
         self.tls_off.setObjectName("tlsNotVerified")
         self.tls_off.setToolTip("This connection accepts any server certificate (its TLS settings say so)")
-        self.tls_off.setStyleSheet("color: white; background: #8c0010; border-radius: 4px; padding: 3px 8px;")
+        palette.style(self.tls_off, "color: white; background: {danger_bg}; border-radius: 4px; padding: 3px 8px;")
         self.tls_off.hide()
         self.certificate_button = QPushButton("Certificate…")
         self.certificate_button.setObjectName("certificateButton")
@@ -207,8 +222,6 @@ class InspectorPage(QWidget):
         self.url.textChanged.connect(self._show_url_modified)
         self.save_url_button.clicked.connect(self.save_url)
         self.revert_url_button.clicked.connect(self.revert_url)
-        QShortcut(QKeySequence.StandardKey.Save, self.url, self.save_url,
-                  context=Qt.ShortcutContext.WidgetShortcut)
         self.connect_button.clicked.connect(self.toggle_connection)
         self.edit_button.clicked.connect(self.edit_requested)
         self.certificate_button.clicked.connect(self.show_certificate)
@@ -218,9 +231,15 @@ class InspectorPage(QWidget):
         self.filter_bar.find_requested.connect(self.find)
         self.filter_bar.jump_requested.connect(self.jump_to)
         self.filter_bar.cancel.clicked.connect(self.cancel_filter)
-        QShortcut(QKeySequence("F3"), self, self.filter_bar.next.click)
-        QShortcut(QKeySequence("Shift+F3"), self, self.filter_bar.previous.click)
-        QShortcut(QKeySequence.StandardKey.Find, self, self.filter_bar.search.setFocus)
+        actions = self.row_actions
+        actions.resend_requested.connect(lambda items: send_again(self.session, items))
+        actions.edit_requested.connect(self.composer.load_message)
+        actions.filter_direction_requested.connect(self.filter_bar.show_only_direction)
+        actions.filter_opcode_requested.connect(self.filter_bar.show_only_opcode)
+        actions.detail_requested.connect(self.reveal_detail)
+        actions.status.connect(lambda message: self.status_message.emit(message, 5000))
+        self.view_bar.changed.connect(self._update_counts)
+        self.view_bar.cleared.connect(lambda: self.detail.show_frame(None, None))
 
 
         session.state_changed.connect(self.on_state_changed)
@@ -355,10 +374,10 @@ class InspectorPage(QWidget):
     def on_state_changed(self, state: ConnectionState) -> None:
         text, colour = STATE_STYLE[state]
         if state is ConnectionState.OPEN and not self.session.healthy:
-            text, colour = "Open · no pong", "#b26a00"
+            text, colour = "Open · no pong", STATE_STYLE[ConnectionState.CONNECTING][1]
         reconnecting = self.session.is_reconnecting
         if reconnecting:
-            text, colour = "Reconnecting…", "#b26a00"
+            text, colour = "Reconnecting…", STATE_STYLE[ConnectionState.CONNECTING][1]
         self.state_label.setText(text)
         self.state_label.setStyleSheet(
             f"color: white; background: {colour}; border-radius: 4px; padding: 3px 8px; font-weight: bold;")
@@ -380,18 +399,18 @@ class InspectorPage(QWidget):
             self.recording_label.hide()
             return
         if session.is_recording:
-            text, colour = "● Recording", "#b00020"
+            text, colour = "● Recording", "error"
             tip = "Every frame is saved: the session is on the Sessions page"
         elif not session.records:
-            text, colour = "Live view only", "#6b6b6b"
+            text, colour = "Live view only", "muted"
             tip = (f"This connection is not recorded (see its settings): the live view keeps its newest "
                    f"{WINDOW_FRAMES:,} frames and lets older ones go")
         else:
-            text, colour = "Not recording", "#b26a00"
+            text, colour = "Not recording", "warning"
             tip = "Recording stopped (see the message above); the live view keeps its newest frames"
         self.recording_label.setText(text)
         self.recording_label.setToolTip(tip)
-        self.recording_label.setStyleSheet(f"color: {colour}; font-weight: bold; padding: 0 4px;")
+        palette.style(self.recording_label, f"color: {{{colour}}}; font-weight: bold; padding: 0 4px;")
         self.recording_label.show()
 
     @Slot(object)
@@ -506,7 +525,7 @@ class InspectorPage(QWidget):
     @Slot(int, int)
     def on_frames_appended(self, first: int, last: int) -> None:
         if self._viewing is None:
-            self.model.on_frames_appended(first, last)
+            self.view_bar.take(first, last)
             self._update_counts()
 
     @Slot(object, float)
@@ -529,6 +548,8 @@ class InspectorPage(QWidget):
             self.filter_bar.cancel.hide()
         self.filter_bar.reset()
         self.model.set_source(source)
+        self.view_bar.reset()
+        self.view_bar.set_live(source is self.session.log)
         self.detail.show_frame(None, None)
         self._update_counts()
         self.source_changed.emit(source, source is self.session.log)
@@ -584,6 +605,20 @@ class InspectorPage(QWidget):
         self.composer.set_connected(self.session.is_open)
         self._set_source(self.session.log)
         self.model.on_frames_appended(0, len(self.session.log) - 1)
+
+    def _can_resend(self) -> bool:
+        """Resend goes through this tab's own socket: a live tab's, while it is open."""
+        return not self.stored_only and self._viewing is None and self.session.is_open
+
+    @Slot()
+    def reveal_detail(self) -> None:
+        """The detail pane of the current row, in view and focused (a collapsed pane opens again)."""
+        sizes = self.split.sizes()
+        if sizes[1] < 80:
+            sizes[1] = max(200, sizes[0] // 2)
+            sizes[0] = max(100, sizes[0] - sizes[1])
+            self.split.setSizes(sizes)
+        self.detail.tabs.currentWidget().setFocus()
 
     @Slot(object)
     def on_frame_selected(self, frame: Frame | None) -> None:
@@ -679,6 +714,7 @@ class InspectorPage(QWidget):
 
     def select_row(self, row: int) -> None:
         index = self.model.index(row, 0)
+        self.timeline.pin()
         self.timeline.setCurrentIndex(index)
         self.timeline.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
 

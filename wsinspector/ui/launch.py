@@ -13,13 +13,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings, QTimer, Signal
 from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
 from wsinspector import APP_ID, APP_NAME, __version__
 from wsinspector.app.signals import SignalWatcher
 from wsinspector.ui.main_window import MainWindow, app_icon
+from wsinspector.ui.window_state import app_settings, restore_geometry
 
 if TYPE_CHECKING:
     from wsinspector.app.context import AppContext
@@ -68,16 +69,21 @@ def _run_window(app: QApplication, data_dir: Path | None, files: Sequence[Path],
                 opener: FileOpenFilter) -> int:
     app.setWindowIcon(app_icon())
     window = MainWindow()  # the frame paints first; the store and the pages follow
+    settings = None if smoke_test else app_settings()  # a check leaves the user's settings alone
+    if settings is not None:
+        restore_geometry(window, settings)
     smoke = SmokeTest(window) if smoke_test else None
     if smoke is not None:
         smoke.finished.connect(lambda _code: app.quit())
-    start = Startup(window, data_dir, files, opener)
+    start = Startup(window, data_dir, files, opener, settings)
     FirstPaint(window, start.populate)
     window.show()
     watcher = SignalWatcher(app)
     watcher.received.connect(lambda _signum: app.quit())
     app.exec()
     watcher.close()
+    if window.window_state is not None and not window.window_state.saved:  # quit without closing (Ctrl+C)
+        window.window_state.save()
     if start.context is not None:
         start.context.shutdown()
     if smoke is not None:
@@ -90,8 +96,9 @@ class Startup(QObject):
     once the pages have painted, the echo server."""
 
     def __init__(self, window: MainWindow, data_dir: Path | None, files: Sequence[Path],
-                 opener: FileOpenFilter) -> None:
+                 opener: FileOpenFilter, settings: QSettings | None = None) -> None:
         super().__init__(window)
+        self._settings = settings
         self.window = window
         self.context: AppContext | None = None
         self._data_dir = data_dir
@@ -105,6 +112,11 @@ class Startup(QObject):
         window = self.window
         context = self.context = AppContext(self._data_dir, start_echo=False)
         window.populate(context)
+        if self._settings is not None:
+            from wsinspector.ui.window_state import WindowState  # noqa: PLC0415  (with the pages)
+
+            window.window_state = WindowState(window, self._settings)
+            window.window_state.restore()
         _install_excepthook(log_path, lambda message: window.banner.show_message(message, "error"))
         # the echo server does not delay the pages' paint
         FirstPaint(window.centralWidget(), context.start_echo_server)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from wsinspector.core.session import Session
     from wsinspector.ui.inspector import InspectorPage
     from wsinspector.ui.tests_view import ScenariosView
+    from wsinspector.ui.window_state import WindowState
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 
@@ -75,6 +76,8 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.resize(1280, 800)
         self.setCentralWidget(_starting())
+        #: what is remembered across restarts (``ui/window_state.py``); the app sets it, a test may
+        self.window_state: WindowState | None = None
         if context is not None:
             self.populate(context)
 
@@ -110,7 +113,8 @@ class MainWindow(QMainWindow):
         for page, title in ((self.connection_tabs, "Inspector"), (self.graph, "Health"),
                             (self.sessions_view, "Sessions"), (self.tests_page, "Tests")):
             self.tabs.addTab(page, title)
-        main_split = QSplitter(Qt.Orientation.Horizontal)
+        self.main_split = main_split = QSplitter(Qt.Orientation.Horizontal)
+        main_split.setObjectName("mainSplit")
         main_split.addWidget(self.connections)
         main_split.addWidget(self.tabs)
         main_split.setStretchFactor(1, 1)
@@ -118,11 +122,14 @@ class MainWindow(QMainWindow):
         container = QWidget()
         outer = QVBoxLayout(container)
         outer.setContentsMargins(6, 6, 6, 6)
-        outer.addWidget(self.banner)
+        outer.addWidget(banner.BannerSlot(self.banner))
         outer.addWidget(main_split, 1)
         self.setCentralWidget(container)
         self._build_menus()
         self._build_environment_bar()
+        from wsinspector.ui.shortcuts import Keys  # noqa: PLC0415  (with the pages)
+
+        self.keys = Keys(self)
         self._connect_signals()
         self.connection_tabs.open_live(controller=context.session)
         self._select_first_connection()
@@ -630,6 +637,8 @@ class MainWindow(QMainWindow):
         if self.tests_page.loaded and not self.tests_view.confirm_discard():  # unsaved, and the user said Cancel
             event.ignore()
             return
+        if self.window_state is not None:
+            self.window_state.save()
         self.tasks.cancel()
         self.connection_tabs.close_all()
         self.graph.stop()

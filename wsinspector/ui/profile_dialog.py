@@ -42,6 +42,7 @@ from wsinspector.core.profiles import (
 )
 from wsinspector.core.redact import is_secret_header, is_secret_name
 from wsinspector.core.secrets import secret_values
+from wsinspector.ui import palette
 from wsinspector.ui.fields import (
     FieldWidget,
     as_int,
@@ -270,7 +271,7 @@ class ProfileDialog(QDialog):
         self.engine_note.setStyleSheet("color: palette(mid);")
         self.error = QLabel()
         self.error.setObjectName("profileError")
-        self.error.setStyleSheet("color: #b00020;")
+        palette.style(self.error, "color: {error};")
         self.error.setWordWrap(True)
 
         general = QFormLayout()
@@ -357,6 +358,7 @@ class ProfileDialog(QDialog):
         for (record, name), widget in self._fields.items():
             widget.write(getattr(getattr(profile, record) if record else profile, name))
         self._update_engine_fields()
+        self.name.setFocus()  # the dialog opens ready to type the connection's name
 
     @Slot()
     def _update_engine_fields(self) -> None:

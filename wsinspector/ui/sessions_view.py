@@ -131,6 +131,7 @@ class SessionsView(QWidget):
         self.model = SessionsModel(self)
         self.table = QTableView()
         self.table.setObjectName("sessionsTable")
+        self.table.setTabKeyNavigation(False)  # a list of rows: Tab goes on to the next field
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -331,6 +332,7 @@ class RetentionDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(note)
         layout.addWidget(buttons)
+        self.days.setFocus()
 
     def retention(self) -> Retention:
         return Retention(max_age_days=self.days.value(), max_bytes=self.size.value() << 20)

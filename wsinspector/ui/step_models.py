@@ -6,7 +6,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QColor
 
 from wsinspector.core.scenario.model import (
     DEFAULT_TIMEOUT_S,
@@ -14,6 +13,7 @@ from wsinspector.core.scenario.model import (
     WaitStep,
     step_label,
 )
+from wsinspector.ui import palette
 from wsinspector.ui.step_draft import (
     StepDraft,
     format_seconds,
@@ -21,7 +21,6 @@ from wsinspector.ui.step_draft import (
 from wsinspector.ui.table_model import ColumnsModel, Index
 
 #: the colour of a field or summary that cannot be used
-ERROR_COLOUR = "#b00020"
 
 
 class PairsModel(ColumnsModel):
@@ -186,9 +185,9 @@ class StepsModel(ColumnsModel):
             return None
         if role == Qt.ItemDataRole.ForegroundRole:
             if draft.error is not None and col == COL_SUMMARY:
-                return QColor(ERROR_COLOUR)
+                return palette.qcolour("error")
             if col == COL_TIMEOUT and draft.step is not None and not draft.timeout.strip():
-                return QColor("#767676")  # the file's default
+                return palette.qcolour("muted")  # the file's default
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
             if draft.error is not None:

@@ -43,6 +43,7 @@ from wsinspector.core.scenario.model import (
 )
 from wsinspector.core.scenario.variables import expand
 from wsinspector.core.scenario.yaml_io import ScenarioFileError, dump, load
+from wsinspector.ui import palette
 from wsinspector.ui.qtext import set_plain_text
 from wsinspector.ui.step_draft import (
     MATCH_KINDS,
@@ -61,12 +62,10 @@ from wsinspector.ui.step_models import (
     COL_NAME,
     COL_SUMMARY,
     COL_TIMEOUT,
-    ERROR_COLOUR,
     PairsModel,
     StepsModel,
 )
 
-_WARNING_COLOUR = "#8a5a00"
 
 def monospace() -> Any:
     return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
@@ -88,20 +87,20 @@ def error_label(name: str) -> QLabel:
     label.setObjectName(name)
     label.setWordWrap(True)
     label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setStyleSheet(f"color: {ERROR_COLOUR};")
+    palette.style(label, "color: {error};")
     label.hide()
     return label
 
 
 def show_error(label: QLabel, message: str, warning: bool = False) -> None:
-    label.setStyleSheet(f"color: {_WARNING_COLOUR if warning else ERROR_COLOUR};")
+    palette.style(label, "color: {warning};" if warning else "color: {error};")
     label.setText(message)
     label.setVisible(bool(message))
 
 
 def mark_invalid(widget: QWidget, invalid: bool) -> None:
     widget.setProperty("invalid", invalid)
-    widget.setStyleSheet(f"border: 1px solid {ERROR_COLOUR};" if invalid else "")
+    palette.style(widget, "border: 1px solid {error};" if invalid else "")
 
 
 class PairsEditor(QWidget):
@@ -508,6 +507,7 @@ class ScenarioEditor(QWidget):
         self.model = StepsModel(self)
         self.table = QTableView()
         self.table.setObjectName("stepsTable")
+        self.table.setTabKeyNavigation(False)  # a list of rows: Tab goes on to the next field
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

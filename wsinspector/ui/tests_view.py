@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QModelIndex, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QColor
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -47,6 +47,7 @@ from wsinspector.core.scenario.variables import UndefinedVariablesError, check_v
 from wsinspector.core.scenario.verdict import RunResult, StepResult, Verdict, format_duration
 from wsinspector.core.scenario.yaml_io import ScenarioFileError, dump, read_test
 from wsinspector.core.store import Store
+from wsinspector.ui import palette
 from wsinspector.ui.qtext import set_plain_text
 from wsinspector.ui.table_model import ColumnsModel, Index
 from wsinspector.ui.test_editor import PairsEditor, ScenarioBuildError, ScenarioEditor, compact_rows, monospace
@@ -58,8 +59,8 @@ SPEEDS = (("As recorded (1×)", 1.0), ("Half speed (0.5×)", 0.5), ("Twice as fa
           ("As fast as possible", 0.0))
 
 _MARKS = {Verdict.PASSED: "✓", Verdict.FAILED: "✗", Verdict.ERROR: "✗", Verdict.SKIPPED: "–"}
-_MARK_COLOURS = {Verdict.PASSED: "#1f7a3d", Verdict.FAILED: "#b00020", Verdict.ERROR: "#b00020",
-                 Verdict.SKIPPED: "#767676"}
+#: the palette's colour of each verdict (ui/palette.py)
+_MARK_COLOURS = {Verdict.PASSED: "ok", Verdict.FAILED: "error", Verdict.ERROR: "error", Verdict.SKIPPED: "muted"}
 _RUNNING = "▶"
 #: turns of the event loop a run may take to end when the window closes
 _SHUTDOWN_TURNS = 20
@@ -186,7 +187,7 @@ class VerdictModel(ColumnsModel):
             return None
         if role == Qt.ItemDataRole.ForegroundRole and col in (VCOL_MARK, VCOL_MESSAGE) and result is not None:
             if col == VCOL_MARK or result.status is not Verdict.PASSED:
-                return QColor(_MARK_COLOURS[result.status])
+                return palette.qcolour(_MARK_COLOURS[result.status])
             return None
         if role == Qt.ItemDataRole.ToolTipRole and result is not None:
             return f"{result.name}: {result.status.value}" + (f"\n{result.message}" if result.message else "")
@@ -332,6 +333,7 @@ class ScenariosView(QWidget):
         self.verdicts = VerdictModel(self)
         self.verdict_table = QTableView()
         self.verdict_table.setObjectName("verdictTable")
+        self.verdict_table.setTabKeyNavigation(False)  # a list of rows: Tab goes on to the next field
         self.verdict_table.setModel(self.verdicts)
         self.verdict_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.verdict_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -680,8 +682,8 @@ class ScenariosView(QWidget):
         self._update_run_buttons()
 
     def _show_status(self, text: str, level: str) -> None:
-        colour = {"error": "#b00020", "ok": "#1f7a3d"}.get(level, "")
-        self.status.setStyleSheet(f"color: {colour}; font-weight: bold;" if colour else "")
+        colour = {"error": "error", "ok": "ok"}.get(level, "")
+        palette.style(self.status, f"color: {{{colour}}}; font-weight: bold;" if colour else "")
         self.status.setText(text)
         self.status.setVisible(bool(text))
 

@@ -7,9 +7,9 @@ from bisect import bisect_left
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QColor, QFont, QResizeEvent
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QPushButton, QTableView, QWidget
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QBrush, QFont, QKeyEvent, QMouseEvent, QResizeEvent
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QPushButton, QTableView, QWidget
 
 from wsinspector.core.frames import (
     Direction,
@@ -21,25 +21,29 @@ from wsinspector.core.frames import (
 from wsinspector.core.model import header as frame_header
 from wsinspector.core.payloads import decode_text, preview
 from wsinspector.core.session import Session
+from wsinspector.ui import palette
+from wsinspector.ui.message_view import MessageRows, format_wall, message_display
 from wsinspector.ui.table_model import ColumnsModel, Index
 
-COLUMNS = ("#", "Time (s)", "Dir", "Opcode", "FIN", "Size", "Preview")
-COL_SEQ, COL_TIME, COL_DIR, COL_OPCODE, COL_FIN, COL_SIZE, COL_PREVIEW = range(len(COLUMNS))
+COLUMNS = ("#", "Time (s)", "Dir", "Opcode", "FIN", "Size", "Preview", "Time of day", "Gap (ms)")
+COL_SEQ, COL_TIME, COL_DIR, COL_OPCODE, COL_FIN, COL_SIZE, COL_PREVIEW, COL_WALL, COL_GAP = range(len(COLUMNS))
+#: columns hidden until the user shows them (the header's context menu)
+OPTIONAL_COLUMNS = (COL_WALL, COL_GAP)
+#: what marks the size of a frame that was compressed on the wire (permessage-deflate)
+COMPRESSED_MARK = "◆"
+_RIGHT_ALIGNED = (COL_SEQ, COL_TIME, COL_SIZE, COL_GAP)
 
-_IN_COLOUR = QColor("#1f7a3d")
-_OUT_COLOUR = QColor("#1f5fa8")
-_CONTROL_COLOUR = QColor("#8a5a00")
-_RECONNECT_COLOUR = QColor(255, 196, 0, 60)
+#: the palette's colours (ui/palette.py) the rows use: light or dark as the window is
+_BRUSHES = {"in": "in", "out": "out", "control": "control", "reconnect": "reconnect_row", "damaged": "error",
+            "dropped": "muted"}
 #: the roles the timeline answers
 _ROLES = frozenset(int(r) for r in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole,
                                     Qt.ItemDataRole.FontRole, Qt.ItemDataRole.BackgroundRole,
                                     Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.TextAlignmentRole))
 #: a frame read back damaged from the file (see core/model/header.py): its row says so instead of an opcode
 DAMAGED_LABEL = "damaged"
-DAMAGED_COLOUR = "#b00020"
 _DAMAGED_TIP = ("This frame is damaged in the file: what its header held cannot be read. The bytes shown are "
                 "those stored.")
-_DROPPED_COLOUR = QColor("#8a8a8a")
 
 
 
@@ -76,6 +80,21 @@ def origin_mark(source: Session, seq: int) -> str:
     return ORIGIN_MARKS.get(frame_header.origin_label(source.origin(seq)), "")
 
 
+def is_compressed(source: Session, seq: int) -> bool:
+    """Whether a frame's payload was compressed on the wire (permessage-deflate): RSV1 on a message's first
+    frame, a wire length other than the payload's on its continuations."""
+    meta = source.meta(seq)
+    if frame_header.rsv1(meta) and not frame_header.opcode(meta).is_control:
+        return True
+    return frame_header.opcode(meta) is Opcode.CONTINUATION and source.size(seq) != source.payload_size(seq)
+
+
+def format_size(source: Session, seq: int) -> str:
+    """The Size column: the payload as delivered, marked when it was compressed on the wire."""
+    size = f"{source.payload_size(seq):,}"
+    return f"{size} {COMPRESSED_MARK}" if is_compressed(source, seq) else size
+
+
 def _flag(value: bool | None) -> str:
     return "?" if value is None else ("1" if value else "0")
 
@@ -83,25 +102,38 @@ def _flag(value: bool | None) -> str:
 class TimelineModel(ColumnsModel):
     COLUMNS = COLUMNS
     HEADER_TIPS: ClassVar[dict[int, str]] = {
-        COL_SIZE: "Payload length on the wire: a compressed frame counts its compressed bytes "
-                  "(the detail pane shows both lengths)",
+        COL_SIZE: f"Payload length as delivered (decompressed); {COMPRESSED_MARK} marks a frame that was "
+                  "compressed on the wire (its tool tip and the detail pane give the compressed length)",
+        COL_TIME: "Seconds since the session began",
+        COL_WALL: "Wall-clock time of day the frame was read or written, to the microsecond",
+        COL_GAP: "Time since the row above (milliseconds)",
         COL_FIN: "1: the last frame of its message; 0: more frames follow; ? the engine cannot tell",
     }
 
-    """Rows are frames of a source, in order, or the subset given by an index array (a filter).
+    """Rows are frames of a source, in order, or the subset given by an index array (a filter, the message view,
+    a view cleared from some frame on).
 
-    Nothing is kept per row beyond the source itself (and the index array while filtered).
+    Nothing is kept per row beyond the source itself (and the index array while one is needed).
     """
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._source: Session | None = None
         self._count = 0
+        #: the frames before this seq are not shown (the view was cleared there)
+        self._base = 0
+        #: the seqs shown, when not every frame from _base on is
         self._rows: array[int] | None = None
+        #: the filter's seqs (None: no filter) and how frames after them are checked
+        self._filter_rows: array[int] | None = None
         self._matcher: Callable[[int, bytes], bool] | None = None
+        self.messages = MessageRows()
         bold = QFont()
         bold.setBold(True)
         self._bold = bold
+        self._brushes: dict[str, QBrush] = {}
+        self.on_scheme_changed()
+        palette.watcher().changed.connect(self.on_scheme_changed)
 
     @property
     def source(self) -> Session | None:
@@ -114,14 +146,26 @@ class TimelineModel(ColumnsModel):
 
     @property
     def is_filtered(self) -> bool:
-        return self._rows is not None
+        return self._filter_rows is not None
+
+    @property
+    def shows_messages(self) -> bool:
+        return self.messages.on
+
+    @property
+    def cleared_before(self) -> int:
+        """The first seq the view shows since it was cleared (0: never cleared)."""
+        return self._base
 
     def set_source(self, source: Session | None) -> None:
         self.beginResetModel()
         self._source = source
         self._count = len(source) if source is not None else 0
-        self._rows = None
+        self._base = 0
+        self._filter_rows = None
         self._matcher = None
+        self.messages.reset(source, self._count)
+        self._rebuild()
         self.endResetModel()
 
     def set_filter(self, rows: array[int] | None, matcher: Callable[[int, bytes], bool] | None = None,
@@ -129,13 +173,42 @@ class TimelineModel(ColumnsModel):
         """Show only ``rows`` (seqs, ascending), which were computed over seqs below ``upto``; frames after that
         are checked with ``matcher`` here, so a filter computed while frames keep arriving misses none."""
         self.beginResetModel()
-        self._rows = rows
+        self._filter_rows = rows
         self._matcher = matcher if rows is not None else None
         if rows is not None and matcher is not None and self._source is not None and upto is not None:
             for seq in range(upto, self._count):
                 if matcher(self._source.meta(seq), self._source.payload_head(seq, 1 << 30)):
                     rows.append(seq)
+        self._rebuild()
         self.endResetModel()
+
+    def set_messages(self, on: bool) -> None:
+        """One row per message (fragments folded into the row of their first frame), or one per frame."""
+        if on == self.messages.on:
+            return
+        self.beginResetModel()
+        self.messages.switch(on, self._source, self._count)
+        self._rebuild()
+        self.endResetModel()
+
+    def clear_view(self, upto: int) -> None:
+        """Show nothing before seq ``upto`` (the frames stay in the session)."""
+        self.beginResetModel()
+        self._base = upto
+        self._count = max(self._count, upto)
+        self.messages.extend_to(self._source, self._count)
+        self._rebuild()
+        self.endResetModel()
+
+    def _rebuild(self) -> None:
+        """The shown seqs from the filter, the message view and the clearing point (a copy of its own)."""
+        wanted = self._filter_rows
+        if self.messages.on:
+            wanted = self.messages.starts if wanted is None else self.messages.intersect(wanted)
+        if wanted is None:
+            self._rows = None
+            return
+        self._rows = wanted[bisect_left(wanted, self._base):]
 
     @Slot(int, int)
     def on_frames_appended(self, first: int, last: int) -> None:
@@ -143,15 +216,23 @@ class TimelineModel(ColumnsModel):
             return
         first = max(first, self._count)
         if self._rows is None:
-            self.beginInsertRows(QModelIndex(), first, last)
+            self.beginInsertRows(QModelIndex(), first - self._base, last - self._base)
             self._count = last + 1
             self.endInsertRows()
             return
         self._count = last + 1
-        if self._matcher is None:
-            return
-        source, matcher = self._source, self._matcher
-        added = [seq for seq in range(first, last + 1) if matcher(source.meta(seq), source.payload_head(seq, 1 << 30))]
+        source = self._source
+        added: list[int] | array[int] | range = range(first, last + 1)
+        if self._filter_rows is not None:
+            if self._matcher is None:
+                return
+            matcher = self._matcher
+            added = [seq for seq in added if matcher(source.meta(seq), source.payload_head(seq, 1 << 30))]
+            self._filter_rows.extend(added)
+        if self.messages.on:
+            starts = self.messages.append(source, first, last)
+            starting = set(starts)
+            added = starts if self._filter_rows is None else [seq for seq in added if seq in starting]
         if added:
             start = len(self._rows)
             self.beginInsertRows(QModelIndex(), start, start + len(added) - 1)
@@ -159,19 +240,19 @@ class TimelineModel(ColumnsModel):
             self.endInsertRows()
 
     def seq_at(self, row: int) -> int:
-        return self._rows[row] if self._rows is not None else row
+        return self._rows[row] if self._rows is not None else row + self._base
 
     def row_of(self, seq: int) -> int | None:
         """The row showing ``seq``, or None when the filter hides it."""
         if self._rows is None:
-            return seq if 0 <= seq < self._count else None
+            return seq - self._base if self._base <= seq < self._count else None
         index = bisect_left(self._rows, seq)
         return index if index < len(self._rows) and self._rows[index] == seq else None
 
     def nearest_row(self, seq: int) -> int:
         """The row of ``seq`` or of the first shown frame after it (clamped to the last row)."""
         if self._rows is None:
-            return max(0, min(seq, self._count - 1))
+            return max(0, min(seq - self._base, self._count - self._base - 1))
         return max(0, min(bisect_left(self._rows, seq), len(self._rows) - 1))
 
     def frame_at(self, row: int) -> Frame | None:
@@ -182,7 +263,7 @@ class TimelineModel(ColumnsModel):
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         if parent.isValid():
             return 0
-        return len(self._rows) if self._rows is not None else self._count
+        return len(self._rows) if self._rows is not None else self._count - self._base
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         source = self._source
@@ -194,13 +275,35 @@ class TimelineModel(ColumnsModel):
             return None
         seq = self.seq_at(row)
         if role == Qt.ItemDataRole.DisplayRole:
+            if col == COL_GAP:
+                return self._gap(source, row, seq)
+            if col == COL_WALL:
+                return format_wall(source, seq)
+            if self.messages.on and col in (COL_OPCODE, COL_FIN, COL_SIZE, COL_PREVIEW):
+                shown = message_display(self.messages, source, seq, col)
+                if shown is not None:
+                    return shown
             return self._display(source, seq, col)
+        if role == Qt.ItemDataRole.ToolTipRole and col == COL_SIZE:
+            return self._size_tip(source, seq)
         return self._decoration(source, seq, col, role)
+
+    def _gap(self, source: Session, row: int, seq: int) -> str:
+        if row == 0 or seq in source.dropped:
+            return ""
+        return f"{(source.ts_ns(seq) - source.ts_ns(self.seq_at(row - 1))) / 1e6:,.3f}"
+
+    @staticmethod
+    def _size_tip(source: Session, seq: int) -> str | None:
+        if seq in source.dropped or not is_compressed(source, seq):
+            return None
+        return (f"compressed on the wire: {source.size(seq):,} B "
+                f"({source.payload_size(seq):,} B decompressed)")
 
     def _decoration(self, source: Session, seq: int, col: int, role: int) -> Any:  # noqa: PLR0911
         """Colours, fonts, tool tips and alignment of a cell."""
         if seq in source.dropped:
-            return QBrush(_DROPPED_COLOUR) if role == Qt.ItemDataRole.ForegroundRole else None
+            return self._brushes["dropped"] if role == Qt.ItemDataRole.ForegroundRole else None
         meta = source.meta(seq)
         if frame_header.damaged(meta):
             return self._damaged_role(col, role)
@@ -210,10 +313,10 @@ class TimelineModel(ColumnsModel):
         if role == Qt.ItemDataRole.FontRole and opcode is Opcode.CLOSE:
             return self._bold
         if role == Qt.ItemDataRole.BackgroundRole and source.starts_segment(seq):
-            return QBrush(_RECONNECT_COLOUR)
+            return self._brushes["reconnect"]
         if role == Qt.ItemDataRole.ToolTipRole and source.starts_segment(seq):
             return "First frame after a reconnect: the connection was down before it (see the time gap)"
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_SEQ, COL_TIME, COL_SIZE):
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in _RIGHT_ALIGNED:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole and opcode is Opcode.CLOSE:
             return source.note(seq) or None
@@ -223,20 +326,27 @@ class TimelineModel(ColumnsModel):
 
     def _damaged_role(self, col: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ForegroundRole and col in (COL_OPCODE, COL_PREVIEW):
-            return QBrush(QColor(DAMAGED_COLOUR))
+            return self._brushes["damaged"]
         if role == Qt.ItemDataRole.ToolTipRole:
             return _DAMAGED_TIP
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_SEQ, COL_TIME, COL_SIZE):
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in _RIGHT_ALIGNED:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    @staticmethod
-    def _foreground(meta: int, col: int) -> QBrush | None:
+    def _foreground(self, meta: int, col: int) -> QBrush | None:
         if col == COL_DIR:
-            return QBrush(_IN_COLOUR if frame_header.direction(meta) is Direction.IN else _OUT_COLOUR)
+            return self._brushes["in" if frame_header.direction(meta) is Direction.IN else "out"]
         if col == COL_OPCODE and frame_header.opcode(meta).is_control:
-            return QBrush(_CONTROL_COLOUR)
+            return self._brushes["control"]
         return None
+
+    @Slot(bool)
+    def on_scheme_changed(self, _dark: bool = False) -> None:
+        """The window turned light or dark: the rows' colours follow."""
+        self._brushes = {key: QBrush(palette.qcolour(name)) for key, name in _BRUSHES.items()}
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, len(COLUMNS) - 1),
+                                  [Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.BackgroundRole])
 
     def _display(self, source: Session, seq: int, col: int) -> str:  # noqa: PLR0911
         if col == COL_SEQ:
@@ -255,7 +365,7 @@ class TimelineModel(ColumnsModel):
         if col == COL_FIN:
             return _flag(frame_header.fin(meta))
         if col == COL_SIZE:
-            return f"{source.size(seq):,}"
+            return format_size(source, seq)
         return self._preview(source, seq, meta)
 
     @staticmethod
@@ -288,22 +398,30 @@ class TimelineModel(ColumnsModel):
         return "damaged in the file" + (f" · {shown}" if head else "")
 
 
+#: keys that move the current row: pressing one stops following
+_MOVING_KEYS = frozenset({Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown, Qt.Key.Key_Home})
+
+
 class TimelineView(QTableView):
-    """Fixed-height rows; follows new frames only while already scrolled to the bottom.
+    """Fixed-height rows; follows new frames while following: selecting a row (or scrolling up) stops it,
+    :meth:`follow` (the Follow button, End, the "N new" button) takes it up again.
 
     Signals:
         frame_selected(object): the Frame under the cursor, or None
+        following_changed(bool): whether the view follows the newest row
     """
 
     frame_selected = Signal(object)
+    following_changed = Signal(bool)
 
     def __init__(self, model: TimelineModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setModel(model)
         self._model = model
         self.setObjectName("timeline")
+        self.setTabKeyNavigation(False)  # Tab leaves the timeline; the arrows move within it
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)
         self.setShowGrid(False)
@@ -312,19 +430,17 @@ class TimelineView(QTableView):
         vheader.setVisible(False)
         vheader.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         vheader.setDefaultSectionSize(self.fontMetrics().height() + 6)
-        header = self.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setStretchLastSection(True)
-        widths = {COL_SEQ: 60, COL_TIME: 100, COL_DIR: 60, COL_OPCODE: 100, COL_FIN: 40, COL_SIZE: 80}
-        for col, width in widths.items():
-            header.resizeSection(col, width)
+        self._build_header()
         self._follow = True
+        #: the user chose a row: new rows do not move the view until asked to follow again
+        self._pinned = False
         self._unseen = 0
         self.new_frames = QPushButton(self.viewport())
         self.new_frames.setObjectName("newFramesButton")
         self.new_frames.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.new_frames.setStyleSheet("QPushButton { background: #1f5fa8; color: white; border-radius: 10px; "
-                                      "padding: 3px 12px; font-weight: bold; }")
+        palette.style(self.new_frames, lambda: (
+            f"QPushButton {{ background: {palette.colour('badge_bg')}; color: {palette.colour('badge_fg')}; "
+            "border-radius: 10px; padding: 3px 12px; font-weight: bold; }"))
         self.new_frames.clicked.connect(self.follow)
         self.new_frames.hide()
         model.rowsAboutToBeInserted.connect(self._on_rows_about_to_be_inserted)
@@ -333,38 +449,115 @@ class TimelineView(QTableView):
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
         self.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
 
+    def _build_header(self) -> None:
+        header = self.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setStretchLastSection(True)
+        header.setSectionsMovable(True)
+        widths = {COL_SEQ: 60, COL_TIME: 100, COL_DIR: 60, COL_OPCODE: 100, COL_FIN: 40, COL_SIZE: 90,
+                  COL_WALL: 120, COL_GAP: 80}
+        for col, width in widths.items():
+            header.resizeSection(col, width)
+        # the optional time columns sit beside the session time, hidden until asked for
+        header.moveSection(header.visualIndex(COL_WALL), header.visualIndex(COL_TIME) + 1)
+        header.moveSection(header.visualIndex(COL_GAP), header.visualIndex(COL_WALL) + 1)
+        for col in OPTIONAL_COLUMNS:
+            header.setSectionHidden(col, True)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._header_menu)
+
+    def column_actions(self) -> list[QAction]:
+        """A checkable action per column: shown or hidden (the last shown one cannot be hidden)."""
+        header = self.horizontalHeader()
+        actions = []
+        shown = [col for col in range(len(COLUMNS)) if not header.isSectionHidden(col)]
+        for visual in range(header.count()):
+            col = header.logicalIndex(visual)
+            action = QAction(COLUMNS[col], self)
+            action.setCheckable(True)
+            action.setChecked(not header.isSectionHidden(col))
+            action.setEnabled(shown != [col])
+            action.setData(col)
+            action.toggled.connect(lambda on, c=col: self.show_column(c, on))
+            actions.append(action)
+        return actions
+
+    def show_column(self, col: int, shown: bool) -> None:
+        self.horizontalHeader().setSectionHidden(col, not shown)
+
+    def _header_menu(self, pos: QPoint) -> None:
+        menu = QMenu(self)
+        menu.setObjectName("timelineColumnsMenu")
+        menu.setToolTipsVisible(True)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        for action in self.column_actions():
+            action.setParent(menu)
+            menu.addAction(action)
+        menu.popup(self.horizontalHeader().mapToGlobal(pos))
+
     @property
     def following(self) -> bool:
         return self._follow
 
+    def _set_follow(self, on: bool) -> None:
+        if on != self._follow:
+            self._follow = on
+            self.following_changed.emit(on)
+
     @Slot()
     def follow(self) -> None:
-        """Jump to the newest frame and keep following."""
-        self._follow = True
+        """Jump to the newest row and keep following."""
+        self._pinned = False
+        self._set_follow(True)
         self._unseen = 0
         self.new_frames.hide()
         self.scrollToBottom()
+
+    def pin(self) -> None:
+        """Stop following: the user chose a row (a click, the keys, find or go to a time)."""
+        self._pinned = True
+        self._set_follow(False)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if self.indexAt(event.position().toPoint()).isValid():
+            self.pin()
+        super().mousePressEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in _MOVING_KEYS:
+            self.pin()
+        if event.key() == Qt.Key.Key_End and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            last = self._model.rowCount() - 1
+            if last >= 0:
+                self.selectionModel().setCurrentIndex(
+                    self._model.index(last, 0),
+                    QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+            self.follow()
+            return
+        super().keyPressEvent(event)
 
     def _at_bottom(self) -> bool:
         bar = self.verticalScrollBar()
         return bar.value() >= bar.maximum()
 
     def _on_rows_about_to_be_inserted(self, *_: object) -> None:
-        self._follow = self._at_bottom()
+        self._set_follow(not self._pinned and self._at_bottom())
 
     def _on_rows_inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
         if self._follow:
             self.scrollToBottom()
             return
         self._unseen += last - first + 1
-        self.new_frames.setText(f"↓ {self._unseen:,} new frame{'s' if self._unseen != 1 else ''}")
+        unit = "message" if self._model.shows_messages else "frame"
+        self.new_frames.setText(f"↓ {self._unseen:,} new {unit}{'s' if self._unseen != 1 else ''}")
         self.new_frames.adjustSize()
         self._place_button()
         self.new_frames.show()
         self.new_frames.raise_()
 
     def _on_model_reset(self) -> None:
-        self._follow = True
+        self._pinned = False
+        self._set_follow(True)
         self._unseen = 0
         self.new_frames.hide()
 
@@ -381,6 +574,10 @@ class TimelineView(QTableView):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._place_button()
+
+    def selected_seqs(self) -> list[int]:
+        """The seqs of the selected rows, in order."""
+        return sorted(self._model.seq_at(index.row()) for index in self.selectionModel().selectedRows())
 
     def _on_current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self.frame_selected.emit(self._model.frame_at(current.row()) if current.isValid() else None)

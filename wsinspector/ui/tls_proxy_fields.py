@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from wsinspector.core.connection_defaults import describe_proxy
 from wsinspector.core.profiles import PROXY_HTTP, PROXY_MODES, PROXY_SOCKS5, PROXY_SYSTEM, TLS_VERSIONS, Proxy, Tls
+from wsinspector.ui import palette
 from wsinspector.ui.fields import (
     FieldWidget,
     PathEdit,
@@ -62,7 +63,7 @@ class TlsFields(QWidget):
         self.warning = QLabel(UNVERIFIED)
         self.warning.setObjectName("tlsWarning")
         self.warning.setWordWrap(True)
-        self.warning.setStyleSheet("color: #8c0010;")
+        palette.style(self.warning, "color: {error};")
         self.verify.toggled.connect(self._update_warning)
         self.ca_file = PathEdit(_CA_TIP, folder_too=True)
         self.ca_file.edit.setObjectName("tlsCaFile")

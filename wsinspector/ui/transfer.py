@@ -56,6 +56,7 @@ class CommandDialog(QDialog):
         layout.addWidget(self.editor, 1)
         layout.addWidget(buttons)
         self.resize(620, 200)
+        self.editor.setFocus()
 
     @property
     def text(self) -> str:

@@ -293,6 +293,23 @@ def stored_column(metas: Column) -> Column:
     return metas & STORED_BITS
 
 
+def readable_column(stored: Column) -> Column:
+    """A stored numpy column (``np.uint32``) as a reader shows it: the header bits, a damaged integer read as
+    :func:`damaged_meta`."""
+    out = stored & HEADER_BITS
+    bad = damaged_column(stored) != 0
+    if bad.any():
+        out[bad] = DAMAGED | (stored[bad] & OUT_BIT)
+    return out
+
+
+def starts_row_column(metas: Column) -> Column:
+    """Whether each integer of a numpy column starts a row of the message view (booleans): every frame but a
+    continuation (control frames and damaged frames have a row of their own)."""
+    starts: Column = ((metas & OPCODE_BITS) != 0) | ((metas & DAMAGED) != 0)
+    return starts
+
+
 def damaged_column(stored: Column) -> Column:
     """Nonzero where an integer of a stored numpy column (``np.uint32``) is damaged: an opcode RFC 6455 reserves
     (3-7, 11-15: bit 2 set, or bits 0 and 1 both), a two-bit field holding 3 (both its bits set), or a bit the

@@ -7,9 +7,11 @@ that direction starts afresh, and the error is kept.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Container, Iterable, Iterator
 
 from wsinspector.core.frames import Direction, FragmentationError, Frame, Message, MessageAssembler, Opcode
+from wsinspector.core.model import header
 
 
 class MessageStream:
@@ -54,3 +56,15 @@ def assemble(frames: Iterable[Frame], segment_starts: Container[int] = ()) -> It
         message = stream.feed(frame.direction, frame.opcode, frame.fin, frame.seq, frame.payload)
         if message is not None:
             yield message
+
+
+def starts_in(first: int, headers: array[int]) -> array[int]:
+    """The seqs of a run of packed headers (the first is frame ``first``) that start a row of the message view:
+    every frame but a continuation, so a fragmented message is one row at its first frame."""
+    import numpy as np  # noqa: PLC0415  (numpy on first use, not at start-up)
+
+    if not headers:
+        return array("q")
+    column = np.frombuffer(headers, dtype=np.uint32)
+    seqs = np.flatnonzero(header.starts_row_column(column)).astype(np.int64) + first
+    return array("q", seqs.tobytes())

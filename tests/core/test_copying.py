@@ -1,0 +1,64 @@
+"""What the timeline copies, over a live log: a row as a frame or as its whole message, each format, and the
+refusals a user reads."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from wsinspector.core import copying
+from wsinspector.core.copying import CopyError
+from wsinspector.core.frames import Direction, Frame, Opcode
+from wsinspector.core.log import FrameLog
+
+
+def _log() -> FrameLog:
+    log = FrameLog(started_ns=1_000, started_wall=1_700_000_000.0)
+    frames = [
+        (Direction.IN, Opcode.TEXT, False, b'{"a": '),
+        (Direction.IN, Opcode.CONTINUATION, True, b"[1]}"),
+        (Direction.OUT, Opcode.BINARY, True, b"\xff\xfe"),
+        (Direction.IN, Opcode.TEXT, True, b"caf\xc3\xa9"),
+    ]
+    for seq, (direction, opcode, fin, payload) in enumerate(frames):
+        log.append(Frame(seq=seq, ts_ns=1_000 + seq * 2_500_000, direction=direction, opcode=opcode,
+                         payload=payload, fin=fin))
+    return log
+
+
+def test_a_fragment_alone_or_its_whole_message() -> None:
+    log = _log()
+    alone = copying.item_at(log, 1, whole_message=False)
+    assert (alone.seq, alone.opcode, alone.payload, alone.frames) == (1, Opcode.TEXT, b"[1]}", 1)
+    whole = copying.item_at(log, 1, whole_message=True)
+    assert (whole.seq, whole.opcode, whole.payload, whole.frames) == (0, Opcode.TEXT, b'{"a": [1]}', 2)
+    assert copying.as_json(whole) == '{\n  "a": [\n    1\n  ]\n}'
+    with pytest.raises(CopyError, match=r"^#1 is not JSON: Extra data at line 1, column 4$"):
+        copying.as_json(alone)
+
+
+def test_each_format_and_what_cannot_be_text() -> None:
+    log = _log()
+    binary = copying.item_at(log, 2, whole_message=True)
+    assert copying.as_hex(binary) == "ff fe" and copying.as_base64(binary) == "//4="
+    with pytest.raises(CopyError, match=r"^#2 is not valid UTF-8 text: copy it as hex or base64$"):
+        copying.as_text(binary)
+    assert not copying.is_json(binary) and binary.sendable
+    text = copying.item_at(log, 3, whole_message=False)
+    assert copying.as_text(text) == "café"
+
+
+def test_json_lines_one_object_a_row() -> None:
+    log = _log()
+    items = [copying.item_at(log, seq, whole_message=True) for seq in (0, 2, 3)]
+    lines = copying.json_lines(log, items).splitlines()
+    records = [json.loads(line) for line in lines]
+    assert records[0] == {"seq": 0, "direction": "in", "opcode": "text", "time": 0.0,
+                          "time_of_day": "2023-11-14T22:13:20.000000+00:00", "length": 10, "frames": 2,
+                          "text": '{"a": [1]}'}
+    assert records[1]["base64"] == "//4=" and "text" not in records[1] and records[1]["time"] == 0.005
+    assert records[2]["text"] == "café" and records[2]["length"] == 5
+    # the same lines for the whole session, fragments folded
+    assert [json.loads(line)["seq"] for line in copying.session_lines(log)] == [0, 2, 3]
+    assert [json.loads(line)["seq"] for line in copying.session_lines(log, whole_messages=False)] == [0, 1, 2, 3]

@@ -1,0 +1,67 @@
+"""``wsinspector messages``: the stored sessions, and one session's messages (or frames) as JSON Lines,
+headless: what the timeline's Copy as JSON Lines gives, for a whole session."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from wsinspector import APP_NAME
+
+EXIT_OK = 0
+EXIT_NOT_FOUND = 1
+EXIT_USAGE = 2
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "messages", help="print a stored session's messages as JSON Lines (no SESSION: list the sessions)",
+        description="Print a stored session's messages as JSON Lines, one object a line: seq, direction, opcode, "
+                    "time (s since the session began), time_of_day (UTC), length, the payload as text or base64 "
+                    "(and frames, wire_length when they say something). Fragments are folded into their "
+                    "message, in the order the messages completed; control frames are lines of their own. "
+                    "Without SESSION, list the stored sessions (id, start, frames, name, URL). Exit status: 0 "
+                    "printed, 1 no such session (or none stored), 2 the data folder cannot be used.")
+    parser.add_argument("session", nargs="?", type=int, metavar="SESSION", help="the session's id (see the list)")
+    parser.add_argument("--frames", action="store_true", help="one line per frame instead of per message")
+
+
+def run_messages(args: argparse.Namespace) -> int:
+    # imported here: the window's start does not need them
+    from wsinspector.app.context import DB_NAME, default_data_dir
+    from wsinspector.core.copying import session_lines
+    from wsinspector.core.store import Store, StoreError
+    from wsinspector.core.stored import StoredSession
+
+    path = (args.data_dir or default_data_dir()) / DB_NAME
+    if not Path(path).is_file():
+        print(f"{APP_NAME}: no sessions stored in {path.parent}", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    try:
+        store = Store(path)
+    except StoreError as exc:
+        print(f"{APP_NAME}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.session is None:
+            records = store.sessions()
+            for record in records:
+                started = datetime.fromtimestamp(record.started_wall, UTC).isoformat(timespec="seconds")
+                print(f"{record.id}\t{started}\t{record.frame_count}\t{record.name}\t{record.url}")
+            return EXIT_OK if records else EXIT_NOT_FOUND
+        record = store.session(args.session)
+        if record is None:
+            print(f"{APP_NAME}: there is no session {args.session} (list them with `{APP_NAME} messages`)",
+                  file=sys.stderr)
+            return EXIT_NOT_FOUND
+        out = sys.stdout
+        for line in session_lines(StoredSession(store, record), whole_messages=not args.frames):
+            out.write(line + "\n")
+        return EXIT_OK
+    except BrokenPipeError:  # `| head`: the reader has what it wanted
+        sys.stderr.close()
+        return EXIT_OK
+    finally:
+        store.close()
