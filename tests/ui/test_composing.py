@@ -25,6 +25,7 @@ from tests.ui.helpers import (
     focus,
     press_ctrl_enter,
     replace_text,
+    select_row,
     send_and_wait_for_echo,
     show_window,
     wait_rows,
@@ -364,3 +365,17 @@ def test_dynamic_values_typed_in_the_editor_are_new_at_each_send_and_a_typo_is_n
     assert composer.error.text() == ("Unknown dynamic value {{$UUID}} (known: {{$uuid}}, {{$timestamp}}, "
                                      "{{$isoTimestamp}}, {{$randomInt}}, {{$counter}}): nothing was sent")
     assert window.session.composing.history[-1] == ("json", '{"n": {{$counter}}, "r": {{$randomInt}}}')
+
+
+def test_a_timeline_row_is_saved_as_a_saved_message_from_its_menu(qtbot: Any, window: MainWindow) -> None:
+    from tests.ui.helpers_rows import row_menu, row_menu_items
+
+    connect(qtbot, window)
+    send_and_wait_for_echo(qtbot, window, "keep me")
+    close_connection(qtbot, window)
+    select_row(qtbot, window, 1)
+    assert row_menu_items(qtbot, window, 1)["Save as saved message…"] is True
+    handler = ModalHandler(qtbot, _save_dialog_answer(qtbot, "Kept", shared=True))
+    row_menu(qtbot, window, 1, "Save as saved message…")
+    handler.wait()
+    assert window.context.connections.shared_messages() == (("Kept", "text", "keep me"),)
