@@ -604,3 +604,36 @@ def test_a_rejected_upgrade_prints_what_the_server_said(cli: Cli, hostile: Calla
     assert 'WWW-Authenticate: Basic realm="feeds"' in line, line
     if engine == "qt":
         assert "QWebSocket" in line, line  # its own words too
+
+
+DYNAMIC_TEST = """\
+version: 1
+name: dynamic values
+url: {url}
+timeout: 5
+steps:
+  - send:
+      text: 'n={{{{$counter}}}} id={{{{$uuid}}}} t={{{{$timestamp}}}}'
+  - expect:
+      regex: '^n=1 id=[0-9a-f-]{{36}} t=[0-9]{{10}}$'
+  - send:
+      json: {{"n": "{{{{$counter}}}}", "id": "{{{{$uuid}}}}"}}
+  - expect:
+      regex: '^\\{{"n":"2","id":"[0-9a-f-]{{36}}"\\}}$'
+"""
+
+
+def test_send_steps_expand_dynamic_values_at_each_send(cli: Cli, peer: Callable[..., str], tmp_path: Path):
+    received: list[str] = []
+
+    async def recording_echo(ws: Any) -> None:
+        async for message in ws:
+            received.append(message)
+            await ws.send(message)
+
+    path = write_test(tmp_path, DYNAMIC_TEST.format(url=peer(recording_echo)))
+    result = cli("run", str(path), "--no-record")
+    assert result.returncode == 0, result.output
+    first, second = received
+    assert json.loads(second)["id"] != first.split("id=")[1].split()[0]
+    assert "{{$" not in first + second

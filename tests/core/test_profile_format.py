@@ -106,8 +106,8 @@ def test_every_setting_round_trips_through_json() -> None:
 def test_the_stored_form_is_versioned_records() -> None:
     data = profile_to_dict(every_setting_changed())
     assert data["version"] == PROFILE_VERSION
-    assert list(data) == ["version", "name", "variables", "messages", "secret_variables", "kept_secrets", "builtin",
-                          "folder", *RECORD_TYPES]
+    assert list(data) == ["version", "name", "variables", "messages", "auto_replies", "auto_reply_limit",
+                          "secret_variables", "kept_secrets", "builtin", "folder", *RECORD_TYPES]
     assert data["endpoint"] == {"url": "wss://{{host}}/socket?v=2", "connect_to": "10.1.2.3:8443"}
     # secret values are left out; their names say which had a value
     # (a secret header that only names variables holds no secret: it is kept)

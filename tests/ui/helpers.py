@@ -91,6 +91,14 @@ def compose(qtbot: Any, window: MainWindow, text: str, mode: PayloadMode = Paylo
     assert window.inspector.composer.editor.toPlainText() == text
 
 
+def control_payload(qtbot: Any, window: MainWindow, text: str, mode: PayloadMode = PayloadMode.TEXT) -> None:
+    """Type the payload of Ping and of an unsolicited pong into its own field (never the message's)."""
+    composer = window.inspector.composer
+    composer.control_mode.setCurrentIndex(composer.control_mode.findData(mode))
+    replace_text(qtbot, composer.control_payload, text)
+    assert composer.control_payload.text() == text
+
+
 def press_ctrl_enter(qtbot: Any, window: MainWindow) -> None:
     editor = window.inspector.composer.editor
     focus(qtbot, editor)

@@ -14,6 +14,7 @@ from tests.ui.helpers import (
     click,
     compose,
     connect,
+    control_payload,
     focus,
     press_ctrl_enter,
     replace_text,
@@ -142,12 +143,12 @@ def test_reserved_close_code_is_refused(qtbot: Any, window: MainWindow, engine: 
 
 def test_ping_payload_over_125_bytes_is_refused(qtbot: Any, window: MainWindow) -> None:
     connect(qtbot, window)
-    compose(qtbot, window, "p" * 126)
+    control_payload(qtbot, window, "p" * 126)
     click(qtbot, window.inspector.composer.ping_button)
     assert _error(window) == "A ping payload can be at most 125 bytes; this one has 126"
     assert _frames_sent(window) == 0
     # 125 bytes is allowed
-    compose(qtbot, window, "p" * 125)
+    control_payload(qtbot, window, "p" * 125)
     with qtbot.waitSignal(window.session.frames_appended, timeout=WAIT_MS):
         click(qtbot, window.inspector.composer.ping_button)
     rows = wait_rows(qtbot, window, 2)

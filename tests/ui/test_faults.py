@@ -19,6 +19,7 @@ from tests.ui.helpers import (
     close_connection,
     compose,
     connect,
+    control_payload,
     press_ctrl_enter,
     select_row,
     send_and_wait_for_echo,
@@ -114,7 +115,7 @@ def test_frame_size_with_compression(
 
 def test_unsolicited_pong_goes_out(qtbot: Any, window: MainWindow) -> None:
     connect(qtbot, window)
-    compose(qtbot, window, "nobody asked")
+    control_payload(qtbot, window, "nobody asked")
     choose_fault(qtbot, window, window.inspector.composer.pong_action)
     rows = wait_rows(qtbot, window, 1)
     assert [(r["dir"], r["opcode"], r["fin"], r["size"], r["preview"]) for r in rows] == [
@@ -198,7 +199,7 @@ def test_automatic_pongs_off_leaves_a_server_ping_unanswered(
     assert not any(r["opcode"] == "pong" and r["preview"] == "2" for r in all_rows(window))
 
     # answered late, by hand: Faults ▸ Send an unsolicited pong with the ping's payload
-    compose(qtbot, window, "2")
+    control_payload(qtbot, window, "2")
     choose_fault(qtbot, window, window.inspector.composer.pong_action)
     qtbot.waitUntil(lambda: _shown(all_rows(window))[-1] == ("↑ out", "pong", "1", "2"), timeout=WAIT_MS)
     qtbot.waitUntil(server.waiters["2"].done, timeout=WAIT_MS)

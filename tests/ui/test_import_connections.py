@@ -45,10 +45,15 @@ def test_imported_connections_appear_with_their_saved_messages_and_notes(qtbot: 
     assert window.connections.current_profile().name == "Ticker stream"
     composer = window.inspector.composer
     assert composer.saved_button.isVisible()
-    [action] = composer.saved_button.menu().actions()
-    assert action.text() == "Payload"
-    picker = MenuPicker(qtbot, composer.saved_button.menu(), action)
+    assert composer.saved_messages == [("Payload", "json", '{"op": "subscribe", "channel": "BTC-USD"}')]
+    menu = composer.saved_button.menu()
+    assert [a.text() for a in menu.actions() if not a.isSeparator()][:2] == ["Payload", "Load into the editor"]
+    load = next(a.menu() for a in menu.actions() if a.menu() is not None)
+    [action] = load.actions()
+    openers = MenuPicker(qtbot, menu, load.menuAction())
+    picker = MenuPicker(qtbot, load, action)
     click(qtbot, composer.saved_button)
+    openers.wait()
     picker.wait()
     assert composer.current_mode() is PayloadMode.JSON
     assert composer.editor.toPlainText() == '{"op": "subscribe", "channel": "BTC-USD"}'

@@ -18,6 +18,7 @@ from tests.ui.helpers import (
     close_connection,
     compose,
     connect,
+    control_payload,
     focus,
     press_ctrl_enter,
     replace_text,
@@ -118,7 +119,7 @@ def test_echo_session_end_to_end(qtbot: Any, window: MainWindow, qtmodeltester: 
     assert window.inspector.detail.hex.toPlainText().startswith("00000000  de ad be ef")
 
     # -- ping with a text payload
-    compose(qtbot, window, "are you there", PayloadMode.TEXT)
+    control_payload(qtbot, window, "are you there")
     click(qtbot, window.inspector.composer.ping_button)
     rows = wait_rows(qtbot, window, 8)
     ping, pong = rows[6:]
@@ -221,9 +222,9 @@ def test_non_ascii_text_round_trips(qtbot: Any, window: MainWindow) -> None:
 
 
 def test_binary_ping_payload_is_previewed_as_hex(qtbot: Any, window: MainWindow) -> None:
-    """The composer sends the bytes of a binary mode as the ping payload; the timeline should show them."""
+    """A ping payload typed as hex goes out as those bytes; the timeline should show them."""
     connect(qtbot, window)
-    compose(qtbot, window, "de ad be ef", PayloadMode.HEX)
+    control_payload(qtbot, window, "de ad be ef", PayloadMode.HEX)
     click(qtbot, window.inspector.composer.ping_button)
     rows = wait_rows(qtbot, window, 2)
     assert [(r["opcode"], r["size"]) for r in rows] == [("ping", "4"), ("pong", "4")]

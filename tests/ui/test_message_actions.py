@@ -207,17 +207,17 @@ def test_double_click_reveals_the_detail(qtbot: Any, window: MainWindow) -> None
 
 
 def test_another_action_joins_the_row_menu(qtbot: Any, window: MainWindow) -> None:
-    """What a later feature adds (Save as saved message…) shows in the menu with its shortcut and reads the row."""
+    """What another feature adds shows in the menu with its shortcut and reads the row."""
     connect(qtbot, window)
     send_and_wait_for_echo(qtbot, window, "keep me")
     actions = window.inspector.row_actions
     taken: list[bytes] = []
-    extra = QAction("Save as saved message…", window)
+    extra = QAction("Share this message…", window)
     extra.setShortcut("Ctrl+Shift+S")
     extra.triggered.connect(lambda: taken.append(actions.current_item().payload))  # type: ignore[union-attr]
     actions.add_action(extra, "send")
     select_row(qtbot, window, 0)
-    assert row_menu_items(qtbot, window, 0)["Save as saved message… [Ctrl+Shift+S]"] is True
-    row_menu(qtbot, window, 0, "Save as saved message…")
+    assert row_menu_items(qtbot, window, 0)["Share this message… [Ctrl+Shift+S]"] is True
+    row_menu(qtbot, window, 0, "Share this message…")
     assert taken == [b"keep me"]
     close_connection(qtbot, window)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeGuard
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from wsinspector.app.auth import PreConnect
+from wsinspector.app.composing import Composing
 from wsinspector.app.protocol import ProtocolDriver
 from wsinspector.app.recording import SAVE_SLICE_FRAMES, LogRecording
 from wsinspector.core.auth import checked_target, needs_requests, prepared_target, shown_url
@@ -178,6 +179,8 @@ class ConnectionController(QObject, LogRecording):
         self.protocol = ProtocolDriver(self)
         self.pre_connect.ready.connect(self._on_pre_connect_ready)
         self.pre_connect.failed.connect(self._on_pre_connect_failed)
+        #: the counter of dynamic values, the composer's history, periodic sends and auto-replies
+        self.composing = Composing(self, store)
 
     @property
     def state(self) -> ConnectionState:
@@ -432,6 +435,7 @@ class ConnectionController(QObject, LogRecording):
         self._save_more.stop()
         self._heartbeat.stop()
         self._rates_timer.stop()
+        self.composing.shutdown()
         self._discard_connection()
 
     @property

@@ -35,6 +35,7 @@ from wsinspector.core.secrets import (
     secret_values,
     with_secret_values,
 )
+from wsinspector.core.sending import SHARED_MESSAGES_SETTING, messages_from_json, messages_to_json
 from wsinspector.core.store import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class ConnectionsController(QObject):
     recent_changed(): a connection was used (the Recent group)
     lifted(name, variables): secrets written in a saved connection's URL or login headers now live in
         these secret variables
+    shared_messages_changed(): the saved messages every connection has changed
     """
 
     profiles_changed = Signal()
@@ -58,6 +60,7 @@ class ConnectionsController(QObject):
     #: (connection name, variables): secrets written in its URL or login headers were moved into these secret
     #: variables on saving (the URL now reads ``?token={{token}}``)
     lifted = Signal(str, list)
+    shared_messages_changed = Signal()
 
     def __init__(self, store: Store, parent: QObject | None = None, *, secrets: SecretKeeper | None = None) -> None:
         super().__init__(parent)
@@ -71,6 +74,28 @@ class ConnectionsController(QObject):
         #: the folders the user made, kept even while empty
         self._kept_folders = fo.folders_from_json(store.setting(fo.FOLDERS_SETTING))
         self._last_used = fo.last_used_from_json(store.setting(fo.LAST_USED_SETTING))
+        self._shared_messages = messages_from_json(store.setting(SHARED_MESSAGES_SETTING))
+
+    # -- saved messages ---------------------------------------------------------------------------
+
+    def shared_messages(self) -> tuple[tuple[str, str, str], ...]:
+        """The saved messages every connection has (name, kind, template), kept in the store's settings."""
+        return self._shared_messages
+
+    def set_shared_messages(self, messages: Iterable[tuple[str, str, str]]) -> None:
+        """StoreError (for the user) when they cannot be saved."""
+        messages = tuple(messages)
+        self._store.set_setting(SHARED_MESSAGES_SETTING, messages_to_json(messages))
+        self._shared_messages = messages
+        self.shared_messages_changed.emit()
+
+    def save_composing(self, profile: ConnectionProfile, **changes: object) -> ConnectionProfile:
+        """Save a connection's saved messages or auto-reply rules (``changes``) over what is saved of it now.
+        ValueError when it cannot keep them."""
+        if profile.read_only:
+            raise ValueError(str(ReadOnlyProfileError(profile)))
+        current = self.get(profile.id) or profile
+        return self.save(current.with_changes(**changes))
 
     # -- secrets ------------------------------------------------------------------------------------
 

@@ -115,7 +115,7 @@ class ReplayController(QObject, LogRecording):
         self.log = FrameLog()
         #: the run reads the server's messages from the log, as a step asks for them
         self.inbox = LogInbox(self.log)
-        self.replay = Replay(test, overrides, speed, inbox=self.inbox)
+        self.replay = Replay(test, overrides, speed, inbox=self.inbox, wall_clock=time.time)
         #: how the connection ended (None while open, or when it never opened)
         self.close_info: CloseInfo | None = None
         #: why it could not open

@@ -208,6 +208,10 @@ class Chunk:
     def header(self, index: int) -> int:
         return self.meta[index] & _HEADER_BITS
 
+    def header_and_origin(self, index: int) -> int:
+        """The header fields with what sent the frame (``header.ORIGIN_BITS``)."""
+        return header.header_and_origin(self.meta[index])
+
     def size(self, index: int) -> int:
         """The wire length when known, else the payload length (as the timeline's Size column)."""
         start, end = self.start(index), self.ends[index]

@@ -218,6 +218,17 @@ class FrameLog:
             return self._before(seq).meta(seq)
         return self._meta[seq - self._base] & _HEADER_BITS
 
+    def origin(self, seq: int) -> int:
+        if seq < self._base:
+            return self._before(seq).origin(seq)
+        return header.origin(self._meta[seq - self._base])
+
+    def mark(self, first: int, last: int, flags: int) -> None:
+        """Mark frames ``first``..``last`` (ours, just sent and still in memory) with what sent them
+        (``header.SCHEDULED`` or ``header.AUTO_REPLY``): the store keeps the mark with the frame."""
+        for index in range(max(first, self._base) - self._base, last + 1 - self._base):
+            self._meta[index] = header.with_origin(self._meta[index], flags)
+
     def direction(self, seq: int) -> Direction:
         return header.direction(self.meta(seq))
 
@@ -641,6 +652,9 @@ class _Dropped:
         return self._log._dropped_ts
 
     def meta(self, seq: int) -> int:
+        return 0
+
+    def origin(self, seq: int) -> int:
         return 0
 
     def size(self, seq: int) -> int:

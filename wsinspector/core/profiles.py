@@ -466,6 +466,10 @@ class ConnectionProfile(Settings):
     variables: tuple[tuple[str, str], ...] = ()
     #: saved messages, each (name, kind, payload): kind one of MESSAGE_KINDS, the payload as the composer takes it
     messages: tuple[tuple[str, str, str], ...] = ()
+    #: auto-reply rules, each (name, match, pattern, JSON path, reply kind, reply, enabled): see core/sending.py
+    auto_replies: tuple[tuple[str, str, str, str, str, str, bool], ...] = ()
+    #: the most auto-replies sent in any second (0: no limit); the others are counted, not sent
+    auto_reply_limit: int = 10
     #: the variables whose values are secrets (kept in the keyring, never stored with the connection)
     secret_variables: tuple[str, ...] = ()
     #: the secret settings that had a value when the connection was saved (their paths, no values): one the

@@ -168,6 +168,21 @@ def _v8(db: sqlite3.Connection) -> None:
         db.execute("PRAGMA secure_delete = OFF")
 
 
+def _v9(db: sqlite3.Connection) -> None:
+    """The composer's history: each message sent from it, as typed (its ``{{variables}}`` and dynamic values
+    not expanded, so a secret's value is not kept), by connection; the newest ``HISTORY_KEEP`` of each."""
+    db.execute(
+        """CREATE TABLE history (
+            id INTEGER PRIMARY KEY,
+            profile_id TEXT NOT NULL,
+            sent_wall REAL NOT NULL,
+            kind TEXT NOT NULL,
+            payload TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX history_by_profile ON history (profile_id, id)")
+
+
 #: MIGRATIONS[i] brings a database from user_version i to i + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -580,8 +580,9 @@ class Store:
 
     def read_summaries(self, session_id: int, first: int, last: int,
                        head: int = 256) -> list[tuple[int, int, int, int, bytes, int]]:
-        """(seq, ts_ns, meta, size, first ``head`` payload bytes, payload length) for a page of the table."""
-        return [(chunk.first + index, chunk.ts[index], chunk.header(index), chunk.size(index),
+        """(seq, ts_ns, meta, size, first ``head`` payload bytes, payload length) for a page of the table;
+        ``meta`` with what sent the frame (``header.ORIGIN_BITS``) besides its header fields."""
+        return [(chunk.first + index, chunk.ts[index], chunk.header_and_origin(index), chunk.size(index),
                  chunk.payload_of(index, head), chunk.ends[index] - chunk.start(index))
                 for chunk, index in seqs_in(self.chunks(session_id, first, last), first, last)]
 
@@ -655,6 +656,24 @@ class Store:
 
     def integrity_check(self) -> str:
         return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
+
+    # -- the composer's history ---------------------------------------------------------------------
+
+    def add_history(self, profile_id: str, sent_wall: float, kind: str, payload: str, keep: int) -> None:
+        """A message sent from the composer (as typed); only the connection's newest ``keep`` stay."""
+        with self._transaction():
+            self._db.execute("INSERT INTO history (profile_id, sent_wall, kind, payload) VALUES (?, ?, ?, ?)",
+                             (profile_id, sent_wall, kind, payload))
+            self._db.execute(
+                "DELETE FROM history WHERE profile_id = ? AND id <= (SELECT id FROM history WHERE profile_id = ? "
+                "ORDER BY id DESC LIMIT 1 OFFSET ?)", (profile_id, profile_id, keep))
+
+    def history(self, profile_id: str, limit: int) -> list[tuple[float, str, str]]:
+        """(sent_wall, kind, payload) of the connection's newest ``limit`` messages, oldest first."""
+        rows = self._rows("SELECT sent_wall, kind, payload FROM history WHERE profile_id = ? ORDER BY id DESC "
+                          "LIMIT ?", (profile_id, limit))
+        return [(float(wall), kind, payload) for wall, kind, payload in reversed(rows)
+                if isinstance(wall, int | float) and isinstance(kind, str) and isinstance(payload, str)]
 
     # -- settings ---------------------------------------------------------------------------------
 

@@ -105,7 +105,10 @@ class StoredSession:
         return self._summary(seq)[1]
 
     def meta(self, seq: int) -> int:
-        return self._summary(seq)[2]
+        return header.header_of(self._summary(seq)[2])
+
+    def origin(self, seq: int) -> int:
+        return header.origin(self._summary(seq)[2])
 
     def direction(self, seq: int) -> Direction:
         return header.direction(self._summary(seq)[2])

@@ -1,13 +1,15 @@
-"""The message composer: text, JSON, binary from hex/base64; ping; close with code and reason; fragmented
-sends and the Wire engine's fault injection (unsolicited pong, no automatic pongs, bytes as a text frame,
-any close code)."""
+"""The message composer: text, JSON, binary from hex/base64 with ``{{variables}}`` and dynamic values; saved
+messages (sent with one click or Alt+1..9), the history (Up/Down, History…); ping and pong with a payload of
+their own; close with code and reason; fragmented sends and the Wire engine's fault injection (unsolicited
+pong, no automatic pongs, bytes as a text frame, any close code). Periodic sends and auto-replies are asked for
+here (Automate) and run in ``app/composing.py``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QFontDatabase, QKeySequence, QShortcut, QTextCursor
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QFontDatabase, QKeyEvent, QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,16 +25,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wsinspector.core.environments import expand_message, expand_message_as_typed
+from wsinspector.core.dynamic import expanded_as_typed, templated
 from wsinspector.core.frames import is_sendable_close_code
-from wsinspector.core.payloads import PayloadError, PayloadMode, encode, pretty_json
-from wsinspector.core.profiles import UnknownVariableError
+from wsinspector.core.payloads import PayloadError, PayloadMode, decode_text, encode, pretty_json
+from wsinspector.core.sending import HistoryWalk, kind_of, mode_of
 from wsinspector.ui import palette
 from wsinspector.ui.inline_message import ElidedLabel
 
-#: a saved message's kind (core.profiles.MESSAGE_KINDS) as the composer's mode
-_SAVED_KINDS = {"text": PayloadMode.TEXT, "json": PayloadMode.JSON, "hex": PayloadMode.HEX,
-                "base64": PayloadMode.BASE64}
+#: saved messages that have a shortcut: Alt+1 .. Alt+9 (Ctrl+digits switch tabs)
+SAVED_SHORTCUTS = 9
 
 _PLACEHOLDERS = {
     PayloadMode.TEXT: "Message text. Ctrl+Enter sends.",
@@ -51,6 +52,10 @@ class Composer(QWidget):
     pong_requested(bytes): an unsolicited pong
     raw_close_requested(object, str): any close code (None: an empty close frame) and reason
     auto_pong_toggled(bool)
+    sent_as_typed(str, str): a message was sent: its kind and text as typed (for the history)
+    saved_send_requested(str, str): send a saved message (kind, template)
+    save_message_requested(str, str, str, bool): keep a saved message: name, kind, template, shared
+    manage_saved_requested(), history_requested(), schedule_requested(), auto_replies_requested()
     """
 
     send_requested = Signal(bytes, bool)
@@ -60,6 +65,13 @@ class Composer(QWidget):
     pong_requested = Signal(bytes)
     raw_close_requested = Signal(object, str)
     auto_pong_toggled = Signal(bool)
+    sent_as_typed = Signal(str, str)
+    saved_send_requested = Signal(str, str)
+    save_message_requested = Signal(str, str, str, bool)
+    manage_saved_requested = Signal()
+    history_requested = Signal()
+    schedule_requested = Signal()
+    auto_replies_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:  # noqa: PLR0915
         super().__init__(parent)
@@ -80,13 +92,22 @@ class Composer(QWidget):
         self.error.hide()
         #: the variables a message's {{variables}} resolve to (the connection's, as connected)
         self.variables: Callable[[], Mapping[str, str]] = dict
+        #: the names of the secret ones among them (a saved message made from a sent one keeps them as {{name}})
+        self.secret_names: Callable[[], Collection[str]] = tuple
+        #: a text template as the next send sends it: variables and dynamic values expanded (ValueError: why not)
+        self.expand: Callable[[str], str] = lambda text: text
+        self.walk = HistoryWalk()
+        self._showing_history = False
+        self.editor.installEventFilter(self)
         self.expand_variables = QCheckBox("{{variables}}")
         self.expand_variables.setObjectName("expandVariables")
         self.expand_variables.setChecked(True)
         self.expand_variables.toggled.connect(lambda _checked: self._validate_live())
         self.expand_variables.setToolTip("Replace {{name}} in text and JSON messages with the variable's value when "
-                                         "sending (globals, the connection's, the active environment's). Off: "
-                                         "sent as typed, for templates that keep {{name}}.")
+                                         "sending (globals, the connection's, the active environment's), and the "
+                                         "dynamic values {{$uuid}}, {{$timestamp}}, {{$isoTimestamp}}, "
+                                         "{{$randomInt}} (0-1000) and {{$counter}} with new ones at each send. "
+                                         "Off: sent as typed, for templates that keep {{name}}.")
         self.format_button = QPushButton("Format")
         self.format_button.setToolTip("Validate and pretty-print the JSON")
         self.format_button.clicked.connect(self.format_json)
@@ -96,9 +117,17 @@ class Composer(QWidget):
         self.send_button.setDefault(True)
         self.send_button.clicked.connect(self.send)
         self.ping_button = QPushButton("Ping")
-        self.ping_button.setToolTip("Send a ping frame; its payload is the text in the box below when in Text mode "
-                                    "or the bytes when in a binary mode (at most 125 bytes)")
+        self.ping_button.setToolTip("Send a ping frame with the ping/pong payload below (at most 125 bytes)")
         self.ping_button.clicked.connect(self.ping)
+        self.control_payload = QLineEdit()
+        self.control_payload.setObjectName("controlPayload")
+        self.control_payload.setPlaceholderText("Ping/pong payload (empty: none)")
+        self.control_payload.setToolTip("The payload of Ping and of Faults ▸ Send an unsolicited pong, at most "
+                                        "125 bytes; never the message above")
+        self.control_mode = QComboBox()
+        self.control_mode.setObjectName("controlPayloadMode")
+        for mode in (PayloadMode.TEXT, PayloadMode.HEX):
+            self.control_mode.addItem("Text" if mode is PayloadMode.TEXT else "Hex", mode)
         self.frame_size = QSpinBox()
         self.frame_size.setObjectName("frameSize")
         self.frame_size.setRange(0, 64 * 1024 * 1024)
@@ -112,9 +141,28 @@ class Composer(QWidget):
         self.saved_button.setObjectName("savedMessagesButton")
         self.saved_button.setText("Saved")
         self.saved_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.saved_button.setToolTip("The connection's saved messages: choose one to load it here")
+        self.saved_button.setToolTip("Saved messages, this connection's and the shared ones: choose one to send "
+                                     "it (Alt+1..9 the first nine), or load it here")
         self.saved_button.setMenu(QMenu(self.saved_button))
-        self.saved_button.hide()
+        self._saved: list[tuple[str, str, str]] = []
+        for n in range(1, SAVED_SHORTCUTS + 1):
+            QShortcut(QKeySequence(f"Alt+{n}"), self, lambda n=n: self.send_saved(n - 1),
+                      whatsThis=f"Send saved message {n} (Saved menu)")
+        self.history_button = QToolButton()
+        self.history_button.setObjectName("historyButton")
+        self.history_button.setText("History")
+        self.history_button.setToolTip("The messages sent from here, searchable (Up/Down in the editor walk them)")
+        self.history_button.clicked.connect(self.history_requested)
+        self.automate_button = QToolButton()
+        self.automate_button.setObjectName("automateButton")
+        self.automate_button.setText("Automate")
+        self.automate_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        automate = QMenu(self.automate_button)
+        self.schedule_action = automate.addAction("Send this message periodically…")
+        self.schedule_action.triggered.connect(self.schedule_requested)
+        self.auto_replies_action = automate.addAction("Auto-reply rules…")
+        self.auto_replies_action.triggered.connect(self.auto_replies_requested)
+        self.automate_button.setMenu(automate)
         self.faults_button = QToolButton()
         self.faults_button.setObjectName("faultsButton")
         self.faults_button.setText("Faults")
@@ -122,7 +170,7 @@ class Composer(QWidget):
         self.faults_button.setToolTip("Deliberate protocol faults, to see how the server copes (Wire engine)")
         menu = QMenu(self.faults_button)
         self.pong_action = QAction("Send an unsolicited pong", self)
-        self.pong_action.setToolTip("A pong no ping asked for; its payload as for Ping")
+        self.pong_action.setToolTip("A pong no ping asked for, with the ping/pong payload")
         self.pong_action.triggered.connect(self.pong)
         self.auto_pong_action = QAction("Answer pings automatically", self)
         self.auto_pong_action.setCheckable(True)
@@ -167,6 +215,8 @@ class Composer(QWidget):
         row.addWidget(QLabel("Payload"))
         row.addWidget(self.mode)
         row.addWidget(self.saved_button)
+        row.addWidget(self.history_button)
+        row.addWidget(self.automate_button)
         row.addStretch(1)
         row.addWidget(self.expand_variables)
         row.addWidget(self.format_button)
@@ -175,6 +225,8 @@ class Composer(QWidget):
         row.addWidget(self.ping_button)
         row.addWidget(self.send_button)
         close_row = QHBoxLayout()
+        close_row.addWidget(self.control_mode)
+        close_row.addWidget(self.control_payload, 1)
         close_row.addWidget(QLabel("Close code"))
         close_row.addWidget(self.close_code)
         close_row.addWidget(self.close_reason, 1)
@@ -188,21 +240,104 @@ class Composer(QWidget):
         self._on_mode_changed()
         self.set_connected(False)
 
-    def set_saved_messages(self, messages: tuple[tuple[str, str, str], ...]) -> None:
-        """The connection's saved messages (name, kind, payload) in the Saved menu; hidden when there are none."""
+    def set_saved_messages(self, messages: tuple[tuple[str, str, str], ...],
+                           shared: tuple[tuple[str, str, str], ...] = ()) -> None:
+        """The saved messages (name, kind, payload) in the Saved menu: the connection's, then the shared ones.
+        Choosing one sends it; Load ▸ puts it in the editor."""
+        self._saved = [*messages, *shared]
         menu = self.saved_button.menu()
         menu.clear()
-        for name, kind, payload in messages:
+        load = QMenu("Load into the editor", menu)
+        for index, (name, kind, payload) in enumerate(self._saved):
+            if index == len(messages) and shared:
+                menu.addSection("Shared")
             action = menu.addAction(name or "(unnamed)")
             action.setToolTip(payload[:200])
-            action.triggered.connect(lambda _checked=False, k=kind, p=payload: self.load_message(k, p))
-        self.saved_button.setVisible(bool(messages))
+            if index < SAVED_SHORTCUTS:
+                action.setShortcut(QKeySequence(f"Alt+{index + 1}"))
+                action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # the composer's own shortcuts fire
+            action.triggered.connect(lambda _checked=False, i=index: self.send_saved(i))
+            loader = load.addAction(name or "(unnamed)")
+            loader.triggered.connect(lambda _checked=False, k=kind, p=payload: self.load_message(k, p))
+        if self._saved:
+            menu.addSeparator()
+            menu.addMenu(load)
+        menu.addAction("Save this message…", self.save_current)
+        menu.addAction("Manage saved messages…", self.manage_saved_requested.emit)
+
+    @property
+    def saved_messages(self) -> list[tuple[str, str, str]]:
+        """What the Saved menu lists, in order: the connection's, then the shared ones."""
+        return list(self._saved)
+
+    @Slot()
+    def send_saved(self, index: int) -> None:
+        """Send saved message number ``index`` of the Saved menu (one click, or Alt+index+1)."""
+        if not 0 <= index < len(self._saved):
+            self.show_error(f"There is no saved message {index + 1}: Saved ▸ Manage saved messages… adds one")
+            return
+        if not self.send_button.isEnabled():
+            self.show_error("Not connected: connect first, then send")
+            return
+        _name, kind, payload = self._saved[index]
+        self.show_error("")
+        self.saved_send_requested.emit(kind, payload)
+        self.sent_as_typed.emit(kind, payload)
 
     def load_message(self, kind: str, payload: str) -> None:
         """Put a saved message in the editor, in its mode."""
-        self.set_mode(_SAVED_KINDS.get(kind, PayloadMode.TEXT))
+        self.set_mode(mode_of(kind))
         self.editor.setPlainText(payload)
         self.editor.setFocus()
+
+    @Slot()
+    def save_current(self) -> None:
+        """Keep the message in the editor as a saved message (asks for a name and where)."""
+        self._ask_to_save(kind_of(self.current_mode()), self.editor.toPlainText())
+
+    def save_as_saved_message(self, payload: bytes, binary: bool) -> None:
+        """Keep a message that was sent or received as a saved message: asks for a name and whether it is the
+        connection's or shared. A secret variable's value in it is kept as ``{{name}}``."""
+        text, is_text = decode_text(payload)
+        if binary or not is_text:
+            import base64  # noqa: PLC0415
+
+            self._ask_to_save("base64", base64.b64encode(payload).decode("ascii"))
+            return
+        self._ask_to_save("text", templated(text, self.variables(), self.secret_names()))
+
+    def _ask_to_save(self, kind: str, text: str) -> None:
+        from wsinspector.ui.saved_messages import SaveMessageDialog  # noqa: PLC0415
+
+        dialog = SaveMessageDialog(text, self)
+        if dialog.exec() and dialog.name():
+            self.save_message_requested.emit(dialog.name(), kind, text, dialog.shared.isChecked())
+
+    # -- the history ----------------------------------------------------------------------------------
+
+    def set_history(self, entries: list[tuple[str, str]]) -> None:
+        self.walk.reset(entries)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Up on the editor's first line shows an older sent message, Down on its last line a newer one."""
+        if watched is self.editor and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) \
+                and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+            cursor = self.editor.textCursor()
+            if event.key() == Qt.Key.Key_Up and cursor.blockNumber() == 0:
+                return self._show_history(self.walk.back((kind_of(self.current_mode()), self.editor.toPlainText())))
+            if event.key() == Qt.Key.Key_Down and cursor.blockNumber() == self.editor.blockCount() - 1:
+                return self._show_history(self.walk.forward())
+        return super().eventFilter(watched, event)
+
+    def _show_history(self, entry: tuple[str, str] | None) -> bool:
+        if entry is None:
+            return False
+        self._showing_history = True
+        self.set_mode(mode_of(entry[0]))
+        self.editor.setPlainText(entry[1])
+        self._showing_history = False
+        self.editor.moveCursor(QTextCursor.MoveOperation.End)
+        return True
 
     def current_mode(self) -> PayloadMode:
         mode = self.mode.currentData()
@@ -242,13 +377,12 @@ class Composer(QWidget):
         if not self.send_button.isEnabled():
             self.show_error("Not connected: connect first, then send")
             return
-        text = self.editor.toPlainText()
+        typed = text = self.editor.toPlainText()
         if self.expand_variables.isChecked() and not self.current_mode().is_binary:
             try:
-                text = expand_message(text, self.variables())
-            except UnknownVariableError as exc:
-                self.show_error(f"{exc} in the message: nothing was sent. Define it in an environment, the globals "
-                                "or the connection's variables, or switch {{variables}} off to send it as typed.")
+                text = self.expand(text)
+            except ValueError as exc:
+                self.show_error(str(exc))
                 return
         try:
             encoded = encode(self.current_mode(), text)
@@ -262,6 +396,7 @@ class Composer(QWidget):
             self.fragmented_send_requested.emit(encoded.data, encoded.is_text, size)
         else:
             self.send_requested.emit(encoded.data, encoded.is_text)
+        self.sent_as_typed.emit(kind_of(self.current_mode()), typed)
 
     @Slot()
     def send_bytes_as_text(self) -> None:
@@ -290,14 +425,13 @@ class Composer(QWidget):
             self.pong_requested.emit(payload)
 
     def _control_payload(self, kind: str) -> bytes | None:
-        mode = self.current_mode()
-        source = self.editor.toPlainText()
+        """The ping/pong payload field's bytes (its text as UTF-8, or its hex): never the message above."""
+        mode = self.control_mode.currentData()
+        source = self.control_payload.text()
         try:
-            payload = encode(mode, source).data if mode.is_binary and source.strip() else b""
-            if not mode.is_binary:
-                payload = source.encode("utf-8")
+            payload = encode(mode, source).data if source.strip() else b""
         except PayloadError as exc:
-            self.show_error(str(exc))
+            self.show_error(f"The {kind} payload: {exc}")
             return None
         if len(payload) > 125:
             self.show_error(f"A {kind} payload can be at most 125 bytes; this one has {len(payload)}")
@@ -347,6 +481,8 @@ class Composer(QWidget):
         self._validate_live()
 
     def _on_text_changed(self) -> None:
+        if not self._showing_history:
+            self.walk.leave()
         self._validate_live()
 
     def _validate_live(self) -> None:
@@ -357,7 +493,7 @@ class Composer(QWidget):
             self.show_error("")
             return
         if self.expand_variables.isChecked() and not mode.is_binary:
-            source = expand_message_as_typed(source, self.variables())
+            source = expanded_as_typed(source, self.variables())
         try:
             encode(mode, source)
         except PayloadError as exc:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -34,6 +35,7 @@ from wsinspector.ui import palette
 from wsinspector.ui.banner import Banner
 from wsinspector.ui.certificate_view import CertificateView, describe_tls
 from wsinspector.ui.composer import Composer
+from wsinspector.ui.composing import ComposerLink
 from wsinspector.ui.decoding import TabDecoding
 from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.filter_bar import FilterBar
@@ -114,6 +116,12 @@ class InspectorPage(TimelineSearch, QWidget):
         #: what this connection last said in the banner (cleared when it no longer holds)
         self._told = ""
         self._build()
+        header = self.layout().itemAt(0).layout()
+        assert isinstance(header, QBoxLayout)
+        #: the composer's sends, saved messages, history, periodic sends and auto-replies
+        self.composing = ComposerLink(self.composer, controller, connections, header, self)
+        self.composing.profile_saved = self.on_profile_selected
+        self.composing.add_to_menu(self.row_actions)
         self._connect_signals()
         self.model.set_source(controller.log)
         self.decoding.set_session(controller.log)
@@ -237,7 +245,7 @@ class InspectorPage(TimelineSearch, QWidget):
         self._tls: TlsInfo | None = None
 
     def _connect_signals(self) -> None:
-        session, composer = self.session, self.composer
+        session = self.session
         self.url.returnPressed.connect(self._on_url_entered)
         self.url.textChanged.connect(self._show_url_modified)
         self.save_url_button.clicked.connect(self.save_url)
@@ -253,7 +261,7 @@ class InspectorPage(TimelineSearch, QWidget):
         self.filter_bar.cancel.clicked.connect(self.cancel_filter)
         actions = self.row_actions
         actions.resend_requested.connect(lambda items: send_again(self.session, items))
-        actions.edit_requested.connect(composer.load_message)
+        actions.edit_requested.connect(self.composer.load_message)
         actions.filter_direction_requested.connect(self.filter_bar.show_only_direction)
         actions.filter_opcode_requested.connect(self.filter_bar.show_only_opcode)
         actions.detail_requested.connect(self.reveal_detail)
@@ -262,14 +270,6 @@ class InspectorPage(TimelineSearch, QWidget):
         self.view_bar.cleared.connect(lambda: self.detail.show_frame(None, None))
         self.decoding.changed.connect(self._on_decoding_changed)
 
-        composer.send_requested.connect(session.request_send)
-        composer.ping_requested.connect(session.request_ping)
-        composer.close_requested.connect(session.request_disconnect)
-        composer.fragmented_send_requested.connect(session.request_fragmented_send)
-        composer.pong_requested.connect(session.request_pong)
-        composer.raw_close_requested.connect(session.request_raw_close)
-        composer.auto_pong_toggled.connect(session.request_auto_pong)
-        session.refused.connect(composer.show_error)
 
         session.state_changed.connect(self.on_state_changed)
         session.session_started.connect(self.on_session_started)
@@ -306,7 +306,7 @@ class InspectorPage(TimelineSearch, QWidget):
             self.url.setText(profile.url if profile else "")
         self._show_url_modified()
         self.decoding.set_setting(profile.decoding if profile else Decoding())
-        self.composer.set_saved_messages(profile.messages if profile else ())
+        self.composing.set_profile(profile)
         if self.session.state is ConnectionState.CLOSED:
             self._show_tls_setting(profile)
         if self.session.state is ConnectionState.CLOSED and profile is not None:

@@ -34,6 +34,8 @@ COLOURS: dict[str, tuple[str, str]] = {
     "badge_bg": ("#1f5fa8", "#2f6fc0"),
     "badge_fg": ("#ffffff", "#ffffff"),
     "danger_bg": ("#8c0010", "#a3142a"),
+    # white text on it: the tab header's periodic sends and auto-replies
+    "automation_bg": ("#6a3fb5", "#7048b8"),
     # white text on these: a connection's state badge (and the dot on its tab)
     "state_closed": ("#6b6b6b", "#6b6b6b"),
     "state_busy": ("#9a5a00", "#9a5a00"),
@@ -51,7 +53,7 @@ COLOURS: dict[str, tuple[str, str]] = {
 #: the text colours shown on the view's background (the timeline's rows, error lines): checked for contrast
 TEXT_COLOURS = ("in", "out", "control", "error", "warning", "ok", "muted", "accent", "modified")
 #: the backgrounds white text is written on (badges)
-BADGE_COLOURS = ("state_closed", "state_busy", "state_open", "danger_bg", "badge_bg")
+BADGE_COLOURS = ("state_closed", "state_busy", "state_open", "danger_bg", "badge_bg", "automation_bg")
 #: the banner's text on its own background, per level
 BANNER_LEVELS = ("error", "warning", "info")
 

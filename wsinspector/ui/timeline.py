@@ -79,6 +79,16 @@ PREVIEW_CHARS = 160
 _HEAD_BYTES = PREVIEW_CHARS * 4
 
 
+#: what marks a frame a periodic send or an auto-reply sent, at the start of its preview, and its tool tip
+ORIGIN_MARKS = {"scheduled": "◷ ", "auto-reply": "↩ "}
+ORIGIN_TIPS = {"scheduled": "Sent by a periodic send (◷)", "auto-reply": "Sent by an auto-reply rule (↩)"}
+
+
+def origin_mark(source: Session, seq: int) -> str:
+    """The mark of a frame a periodic send or an auto-reply sent ("" for any other)."""
+    return ORIGIN_MARKS.get(frame_header.origin_label(source.origin(seq)), "")
+
+
 def is_compressed(source: Session, seq: int) -> bool:
     """Whether a frame's payload was compressed on the wire (permessage-deflate): RSV1 on a message's first
     frame, a wire length other than the payload's on its continuations."""
@@ -370,6 +380,8 @@ class TimelineModel(ColumnsModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole and opcode is Opcode.CLOSE:
             return source.note(seq) or None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return ORIGIN_TIPS.get(frame_header.origin_label(source.origin(seq)))
         return None
 
     def _damaged_role(self, col: int, role: int) -> Any:
@@ -423,6 +435,7 @@ class TimelineModel(ColumnsModel):
         text = preview_of(opcode, source.payload_head(seq, _HEAD_BYTES), data_opcode)
         if source.starts_segment(seq):
             text = "⟳ reconnected · " + text
+        text = origin_mark(source, seq) + text
         if opcode is Opcode.PONG and frame_header.direction(meta) is Direction.IN:
             rtt = source.rtt_ns(seq)
             if rtt is not None:

@@ -11,6 +11,7 @@ from wsinspector.core.frames import Opcode, close_payload
 from wsinspector.core.scenario.model import (
     ExpectStep,
     JsonMatcher,
+    JsonPayload,
     OpcodeMatcher,
     Scenario,
     SendStep,
@@ -316,3 +317,27 @@ def test_a_closing_that_went_wrong_after_the_run_is_an_error_of_the_run():
     assert result.closing == "Closing handshake timed out: the server did not answer"
     assert result.exit_code == EXIT_ERROR and not result.ok
     assert [s.status for s in result.steps] == [Verdict.PASSED]
+
+
+def test_send_steps_expand_dynamic_values_afresh_when_given_a_wall_clock():
+    steps = (SendStep(TextPayload("{{user}} #{{$counter}} at {{$timestamp}}")),
+             SendStep(JsonPayload({"id": "{{$uuid}}", "n": "{{$counter}}"})),
+             SendStep(JsonPayload({"id": "{{$uuid}}", "n": "{{$counter}}"})))
+    test = Scenario(name="dynamic", url="ws://h/", variables=(("user", "ann"),), steps=steps)
+    peer = Peer(Replay(test, wall_clock=lambda: 1_700_000_000.5))
+    assert peer.run().ok
+    first, second, third = (data for _, _, data in peer.sent)
+    assert first == b"ann #1 at 1700000000"
+    second_json, third_json = json.loads(second), json.loads(third)
+    assert (second_json["n"], third_json["n"]) == ("2", "3")
+    assert second_json["id"] != third_json["id"] and len(second_json["id"]) == 36
+    # without a wall clock (the core on its own) they go as written
+    plain = Peer(Replay(test))
+    assert plain.run().ok and plain.sent[0][2] == b"ann #{{$counter}} at {{$timestamp}}"
+
+
+def test_an_unknown_dynamic_value_in_a_send_step_is_that_steps_error():
+    test = Scenario(name="typo", url="ws://h/", steps=(SendStep(TextPayload("{{$uuidd}}")),))
+    result = Peer(Replay(test, wall_clock=lambda: 0.0)).run()
+    assert result.exit_code == EXIT_ERROR
+    assert "Unknown dynamic value {{$uuidd}}" in result.steps[0].message

@@ -15,6 +15,8 @@ Layout (on disk in every recording: bits are never renumbered)::
                 written: a stored integer with it set is itself damaged)
     bit  16     the frame completes a message (the live log only; never stored)
     bit  17     the wire length is known and equals the payload length (the live log and the store)
+    bit  18     we sent the frame from a periodic schedule (the live log and the store)
+    bit  19     we sent the frame as an auto-reply (the live log and the store)
 
 ``meta`` in a row, a filter's matcher or a view always means the header fields alone (:data:`HEADER_BITS`);
 the flags above them belong to the log's and the store's columns.
@@ -37,13 +39,16 @@ if TYPE_CHECKING:
     Column = npt.NDArray[Any]
 
 __all__ = [
+    "AUTO_REPLY",
     "COMPLETES",
     "DAMAGED",
     "HEADER_BITS",
     "KIND_BITS",
     "LENGTH_IS_PAYLOAD",
     "OPCODE_BITS",
+    "ORIGIN_BITS",
     "OUT_BIT",
+    "SCHEDULED",
     "STORED_BITS",
     "TRI_FIELDS",
     "completes",
@@ -54,6 +59,7 @@ __all__ = [
     "direction",
     "fields",
     "fin",
+    "header_and_origin",
     "header_of",
     "is_out",
     "kind",
@@ -63,6 +69,8 @@ __all__ = [
     "of_frame",
     "opcode",
     "opcode_column",
+    "origin",
+    "origin_label",
     "out_column",
     "pack",
     "rsv1",
@@ -72,6 +80,7 @@ __all__ = [
     "whole_in",
     "whole_in_fields",
     "with_length_is_payload",
+    "with_origin",
 ]
 
 # -- the layout --------------------------------------------------------------------------------------
@@ -94,8 +103,14 @@ HEADER_BITS = (1 << 16) - 1
 COMPLETES = 1 << 16
 #: in the live log and the store: the wire length is known and equals the payload length
 LENGTH_IS_PAYLOAD = 1 << 17
+#: in the live log and the store: a frame we sent from a periodic schedule
+SCHEDULED = 1 << 18
+#: in the live log and the store: a frame we sent as an auto-reply
+AUTO_REPLY = 1 << 19
+#: what sent an outgoing frame, when it was not the user's own send
+ORIGIN_BITS = SCHEDULED | AUTO_REPLY
 #: what the store keeps of a log's integer
-STORED_BITS = HEADER_BITS | LENGTH_IS_PAYLOAD
+STORED_BITS = HEADER_BITS | LENGTH_IS_PAYLOAD | ORIGIN_BITS
 
 #: bits a stored (32-bit) integer never has set, and bit 2 of the opcode (set in every opcode RFC 6455 reserves
 #: but 11, which has bits 0 and 1 both set, as 3 has)
@@ -221,6 +236,28 @@ def header_of(meta: int) -> int:
 def with_length_is_payload(meta: int) -> int:
     """The integer with :data:`LENGTH_IS_PAYLOAD` set."""
     return meta | LENGTH_IS_PAYLOAD
+
+
+def origin(flags: int) -> int:
+    """The :data:`ORIGIN_BITS` of a log's or a chunk's integer (0: the user sent it, or it came in)."""
+    return flags & ORIGIN_BITS
+
+
+def with_origin(meta: int, flags: int) -> int:
+    """A log's integer with what sent the frame (:data:`SCHEDULED` or :data:`AUTO_REPLY`) added."""
+    return meta | (flags & ORIGIN_BITS)
+
+
+def header_and_origin(meta: int) -> int:
+    """The header fields with what sent the frame: what a stored page of summaries keeps of an integer."""
+    return meta & (HEADER_BITS | ORIGIN_BITS)
+
+
+def origin_label(flags: int) -> str:
+    """What sent the frame, in a word: "scheduled", "auto-reply" or ""."""
+    if flags & SCHEDULED:
+        return "scheduled"
+    return "auto-reply" if flags & AUTO_REPLY else ""
 
 
 def damaged(meta: int) -> bool:

@@ -7,9 +7,11 @@ this, wait until then), which keeps it testable without sleeps.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+import random
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from ..dynamic import SendContext, UnknownDynamicValueError
 from ..frames import Opcode
 from ..profiles import UnknownVariableError
 from ..protocols.base import ProtocolError
@@ -124,9 +126,15 @@ class Replay:
     """
 
     def __init__(self, test: Scenario, variables: Mapping[str, str] | Iterable[tuple[str, str]] = (),
-                 speed: float = 1.0, inbox: Inbox | None = None) -> None:
+                 speed: float = 1.0, inbox: Inbox | None = None, wall_clock: Callable[[], float] | None = None,
+                 rng: random.Random | None = None) -> None:
         self.test = test
         self.speed = speed
+        #: the wall clock (epoch seconds) and generator of dynamic values in send steps (``{{$uuid}}``…); without
+        #: a clock they are sent as written
+        self.wall_clock = wall_clock
+        self._rng = rng or random.Random()
+        self._sends = 0
         self._variables = initial_variables(test, variables)
         self._results: list[StepResult] = []
         #: a send handed to the caller: it passes at the next poll, unless on_error comes first
@@ -289,14 +297,15 @@ class Replay:
                 if now < ready:
                     return WaitAction(ready)
                 try:
-                    opcode, payload = render_send(step, self._variables)
-                except UnknownVariableError as exc:
+                    opcode, payload = render_send(step, self._variables, self._send_context())
+                except (UnknownVariableError, UnknownDynamicValueError) as exc:
                     self._error = str(exc)
                     self._finish(Verdict.ERROR, now, str(exc))
                     continue
                 self._sending = self._step_result(Verdict.PASSED, now, f"sent {opcode.label} ({_bytes(len(payload))})",
                                                   expected=describe_received(opcode, payload))
                 self._step_start = max(start, now)
+                self._sends += 1
                 return SendAction(index, opcode, payload)
             matcher = step.matcher if isinstance(step, ExpectStep) else step.until
             if matcher is None:
@@ -459,6 +468,10 @@ class Replay:
         message += f"; {count} message{plural} did not match, the last: {mismatch.summary}"
         self._finish(status, at, message, expected=mismatch.expected or describe_expected(matcher, self._variables),
                      received=mismatch.received, diff=mismatch.diff_text)
+
+    def _send_context(self) -> SendContext | None:
+        """Dynamic values of the next send: its time, its number in the run (``{{$counter}}``)."""
+        return None if self.wall_clock is None else SendContext(self.wall_clock(), self._sends + 1, self._rng)
 
     def _step_result(self, status: Verdict, at: float, message: str = "", expected: str = "", received: str = "",
                      diff: str = "") -> StepResult:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ..dynamic import SendContext, expand_dynamic
 from ..frames import Opcode
 from ..profiles import (
     AUTH_API_KEY,
@@ -285,13 +286,33 @@ def _offered(protocol: str) -> tuple[str, ...]:
     return session.subprotocols if session is not None else ()
 
 
-def render_send(step: SendStep, variables: Mapping[str, str]) -> tuple[Opcode, bytes]:
-    """Opcode and bytes of a send step, variables expanded (:class:`UnknownVariableError` if one is unknown)."""
+def render_send(step: SendStep, variables: Mapping[str, str],
+                context: SendContext | None = None) -> tuple[Opcode, bytes]:
+    """Opcode and bytes of a send step, variables expanded (:class:`UnknownVariableError` if one is unknown),
+    then, given a ``context``, dynamic values (``{{$uuid}}``…; ``UnknownDynamicValueError`` names an unknown
+    one)."""
     payload = step.payload
     if isinstance(payload, TextPayload):
-        return Opcode.TEXT, expand(payload.text, variables).encode("utf-8", errors="surrogatepass")
+        text = expand(payload.text, variables)
+        if context is not None:
+            text = expand_dynamic(text, context)
+        return Opcode.TEXT, text.encode("utf-8", errors="surrogatepass")
     if isinstance(payload, JsonPayload):
-        text = json.dumps(expand_json(payload.value, variables), ensure_ascii=False, separators=(",", ":"),
-                          allow_nan=False)
+        value = expand_json(payload.value, variables)
+        if context is not None:
+            value = _dynamic_json(value, context)
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         return Opcode.TEXT, text.encode("utf-8")
     return Opcode.BINARY, payload.data
+
+
+def _dynamic_json(value: Any, context: SendContext) -> Any:
+    """A JSON value with dynamic values expanded in every string (a string stays a string: ``"{{$counter}}"``
+    sends ``"3"``)."""
+    if isinstance(value, str):
+        return expand_dynamic(value, context)
+    if isinstance(value, dict):
+        return {expand_dynamic(k, context): _dynamic_json(v, context) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dynamic_json(v, context) for v in value]
+    return value
