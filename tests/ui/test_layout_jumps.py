@@ -87,3 +87,20 @@ def test_the_banner_keeps_its_place(qtbot: Any, window: MainWindow) -> None:
     assert window.banner.isHidden()
     assert _places(window) == places
     focus(qtbot, window.inspector.url)
+
+
+def test_connecting_and_disconnecting_move_nothing(qtbot: Any, window: MainWindow) -> None:
+    """The "Connected to …" line takes its place from the start: the timeline does not jump down on connect."""
+    window.resize(900, window.height())  # narrow: a long line would wrap onto a second one
+    size, places = window.size(), _places(window)
+    connect(qtbot, window)
+    page = window.inspector
+    assert page.info.isVisible() and page.info.text().startswith("Connected to ")
+    assert window.size() == size
+    # the URL field gives room to the recording badge; the button under the mouse and all below stay put
+    del places["url"]
+    assert {name: rect for name, rect in _places(window).items() if name != "url"} == places
+    with qtbot.waitSignal(page.session.state_changed, timeout=WAIT_MS):
+        click(qtbot, page.connect_button)
+    qtbot.waitUntil(lambda: page.connect_button.text() == "Connect", timeout=WAIT_MS)
+    assert {name: rect for name, rect in _places(window).items() if name != "url"} == places

@@ -40,6 +40,7 @@ from wsinspector.ui.decoding import TabDecoding
 from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.filter_bar import FilterBar
 from wsinspector.ui.handshake_view import HandshakeView
+from wsinspector.ui.inline_message import ElidedLabel
 from wsinspector.ui.sessions_view import format_started
 from wsinspector.ui.timeline import TimelineModel, TimelineView
 from wsinspector.ui.timeline_menu import TimelineMenu, send_again
@@ -142,13 +143,17 @@ class InspectorPage(TimelineSearch, QWidget):
         self._build_url_edit_widgets()
         self.connect_button = QPushButton("Connect")
         self.connect_button.setObjectName("connectButton")
+        # as wide as its widest words: Connect, Disconnect, Cancel, Stop reconnecting keep it where it is
+        metrics = self.connect_button.fontMetrics()
+        widest = max(metrics.horizontalAdvance(text) for text in (*_BUTTON_TEXT.values(), "Stop reconnecting"))
+        self.connect_button.setMinimumWidth(widest + 24)
         self._build_tls_widgets()
         self.edit_button = QPushButton("Settings…")
         self.edit_button.setToolTip("Headers, subprotocols, origin, variables and limits of this connection")
-        self.info = QLabel()
+        # one line that keeps its place while hidden: connecting does not push the timeline down (the whole
+        # text is its tooltip; the Handshake tab and the certificate have the details)
+        self.info = ElidedLabel()
         self.info.setObjectName("connectionInfo")
-        self.info.setWordWrap(True)
-        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.info.hide()
         self.model = TimelineModel(self)
         self.timeline = TimelineView(self.model)
