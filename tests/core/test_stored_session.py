@@ -312,3 +312,37 @@ def test_a_damaged_chunk_shows_what_it_can_and_never_raises(store: Store, damage
         assert view.rtt_samples == []
     finally:
         reopened.close()
+
+
+def test_the_stored_bytes_are_kept_up_to_date_as_sessions_are_recorded_and_deleted(
+    store: Store, data_dir: Path
+) -> None:
+    """The Sessions page and the retention ask for the bytes each session takes whenever a recording ends: the
+    store answers from a running total, which must match a measurement of the file from scratch after chunks
+    written again (a flush rewrites the chunk the last one left open), deletions and another writer's session."""
+
+    def measured() -> dict[int, int]:
+        fresh = Store(data_dir / "wsinspector.sqlite3")
+        try:
+            return fresh.stored_bytes()
+        finally:
+            fresh.close()
+
+    builder = LogBuilder()
+    for n in range(3 * OPEN_FRAMES):
+        builder.add(IN, Opcode.TEXT, b"x" * (n % 50), note="late" if n % 97 == 0 else "")
+    assert store.stored_bytes() == {}
+    first = record(store, builder.log, batch=13).session_id
+    second = record(store, builder.log, batch=1000).session_id
+    sizes = store.stored_bytes()
+    payload = sum(n % 50 for n in range(3 * OPEN_FRAMES))
+    assert sizes == measured() and sizes[first] > payload and sizes[second] > payload
+    store.delete_session(first)
+    assert store.stored_bytes() == measured() == {second: sizes[second]}
+    other = Store(data_dir / "wsinspector.sqlite3")  # `wsinspector run` records into the same file meanwhile
+    try:
+        third = record(other, builder.log).session_id
+    finally:
+        other.close()
+    after = store.stored_bytes()
+    assert after == measured() and after.keys() == {second, third} and after[second] == sizes[second]
