@@ -9,7 +9,9 @@ now)`` lists the spans that overlapped a late timer's wait, longest first, and w
 from __future__ import annotations
 
 import gc
+import sqlite3
 import time
+import types
 from collections import Counter, deque
 from collections.abc import Callable
 from typing import Any
@@ -78,6 +80,32 @@ def install() -> None:
         _wrap(owner, name, label)
     _wrap_function(store, "pack_columns", "in save: pack")
     gc.callbacks.append(_gc)
+    _time_checkpoints()
+
+
+class _TimedConnection:
+    """The checkpoint thread's connection, its statements timed ("thread:" spans run beside the window's)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return self._db.execute(sql, *args)
+        finally:
+            SPANS.append((start, time.perf_counter(), "thread: checkpoint"))
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _time_checkpoints() -> None:
+    from wsinspector.app import checkpoint  # noqa: PLC0415
+
+    connect = sqlite3.connect
+    checkpoint.sqlite3 = types.SimpleNamespace(  # type: ignore[assignment]
+        connect=lambda *args, **kwargs: _TimedConnection(connect(*args, **kwargs)), Error=sqlite3.Error)
 
 
 def _wrap_function(module: Any, name: str, label: str) -> None:
@@ -96,14 +124,14 @@ def _wrap_function(module: Any, name: str, label: str) -> None:
 def late(due: float, now: float) -> str:
     """The spans that overlapped the wait from ``due`` to ``now``, longest first, as one line."""
     took: Counter[str] = Counter()
-    for start, end, name in SPANS:
+    for start, end, name in list(SPANS):
         overlap = min(end, now) - max(start, due)
         if overlap > 0:
             took[name] += overlap * 1000
     for name, ms in took.items():
         BLAME[name] += 1
         BLAME_MS[name] += ms
-    accounted = sum(ms for name, ms in took.items() if not name.startswith(("gc", "in")))
+    accounted = sum(ms for name, ms in took.items() if not name.startswith(("gc", "in", "thread")))
     parts = [f"{name} {ms:.1f}" for name, ms in took.most_common() if ms >= 0.5]
     return (f"{(now - due) * 1000:6.1f} ms late: " + ", ".join(parts)
             + f"; not in a span {max(0.0, (now - due) * 1000 - accounted):.1f}")
