@@ -392,3 +392,20 @@ def _rebased(columns: Columns) -> Columns:
     """The same run with its payload offsets counted from its first payload (as a run across blocks has them)."""
     start = columns.offsets[0]
     return columns._replace(offsets=array("q", (end - start for end in columns.offsets)))
+
+
+def test_frames_not_recorded_yet_stay_in_memory_whatever_blocks_the_log_holds() -> None:
+    """A recording that has fallen behind (releasable before the frames held) lets nothing go, and one that
+    has caught up lets go of whole blocks only, never a frame it has not recorded."""
+    log = FrameLog(started_ns=0)
+    log.seal_frames = 10
+    for _ in range(10):
+        _flood(log, 10)
+        assert not log.keep_window(1000, 1 << 20, 0, 0)  # seals a block of ten
+    _flood(log, 200)
+    assert log.keep_window(20, 1 << 20, 50, 50)
+    assert log.first_held == 50
+    assert not log.keep_window(20, 1 << 20, 40, 40)  # behind what is held: nothing more goes
+    assert log.first_held == 50 and log.payload(50) == b"m50" and log.payload(299) == b"m299"
+    assert log.keep_window(20, 1 << 20, 75, 75)  # up to the block that holds seq 75, which stays whole
+    assert log.first_held == 70 and [log.payload(seq) for seq in (70, 75)] == [b"m70", b"m75"]

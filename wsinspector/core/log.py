@@ -225,8 +225,8 @@ class FrameLog:
         if len(self) - self._base <= 2 * frames and self.payload_bytes <= 2 * payload_bytes:
             return False
         upto = min(self.window_start(frames, payload_bytes), releasable)
-        if upto < self._tail:
-            upto = max(self._firsts[bisect_right(self._firsts, upto) - 1], self._base)
+        if self._base < upto < self._tail:  # the block the window starts in stays whole
+            upto = self._firsts[bisect_right(self._firsts, upto) - 1]
         return self.release(upto, stored)
 
     def release(self, upto: int, stored: int) -> bool:
