@@ -14,7 +14,10 @@ frames, to show the frames that left memory are all there.
 The last line is the RSS growth and the lateness p99 against their goals (growth < 100 MiB over 60 s, p99
 lateness <= 50 ms).
 
-    .venv/bin/python bench/flood_memory.py [--seconds 60] [--size 3] [--no-record]
+``--trace`` prints each timer that fired more than 16 ms late with what ran meanwhile (see ``_trace.py``), and
+which steps were in the late turns over the whole run.
+
+    .venv/bin/python bench/flood_memory.py [--seconds 60] [--size 3] [--no-record] [--trace]
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import _trace
 from _common import flood_server, flood_url, fmt_rate, percentile, qt_app
 from ingest import LatenessProbe, lateness_line
 from PySide6.QtCore import QEventLoop, QTimer, qVersion
@@ -39,6 +43,8 @@ from wsinspector.ui.main_window import MainWindow
 BUFFER_FRAMES = 100_000
 GOAL_GROWTH_MIB = 100
 GOAL_LATENESS_MS = 50
+#: --trace: a timer this late has what ran meanwhile printed
+TRACE_LATE_MS = 16
 
 
 def rss_mib() -> float:
@@ -60,7 +66,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the flood runs (default 60)")
     parser.add_argument("--size", type=int, default=3, help="payload bytes per frame (default 3)")
     parser.add_argument("--no-record", action="store_true", help="a connection that is not recorded")
+    parser.add_argument("--trace", action="store_true", help="print what ran in each turn over 16 ms late")
     args = parser.parse_args()
+    if args.trace:
+        _trace.install()
 
     app = qt_app()
     with flood_server() as base, \
@@ -77,7 +86,7 @@ def main() -> None:
         gc.collect()
         gc.freeze()  # as the app does once its window is up (wsinspector/cli.py)
         session = context.session
-        probe = LatenessProbe()
+        probe = LatenessProbe(on_late=_trace.late if args.trace else None)
         opened = QEventLoop()
         session.opened.connect(lambda _info: opened.quit())
         profile = ConnectionProfile(name="flood", endpoint=Endpoint(url))
@@ -111,6 +120,12 @@ def main() -> None:
         window.deleteLater()
         app.processEvents()
 
+    report(samples, elapsed, frames, stored, dropped, spot, payloads, start_rss, end_rss, probe, args.trace)
+
+
+def report(samples: list[tuple[float, int, float]], elapsed: float, frames: int, stored: int, dropped: int,
+           spot: list[int], payloads: list[bytes], start_rss: float, end_rss: float, probe: LatenessProbe,
+           trace: bool) -> None:
     seconds = samples[-1][0] if samples else elapsed
     peak = max(rss for _, _, rss in samples) if samples else end_rss
     half = [rss for t, _, rss in samples if t >= seconds / 2]
@@ -120,12 +135,15 @@ def main() -> None:
     print(f"frames read back at seqs {spot}: {[p.hex() for p in payloads]}")
     print(f"RSS: {start_rss:.1f} MiB at open, {end_rss:.1f} MiB at the end, peak {peak:.1f} MiB; "
           f"second half {min(half, default=end_rss):.1f}..{max(half, default=end_rss):.1f} MiB")
+    if trace:
+        print(f"steps in the turns over {TRACE_LATE_MS} ms late:\n{_trace.summary()}")
     print(f"event-loop lateness, {probe.interval_ms} ms timer: {lateness_line(probe.samples)}")
     growth = end_rss - start_rss
     p99 = percentile(probe.samples, 0.99)
     print(f"RSS growth over {seconds:.0f} s flood: {growth:.1f} MiB (goal < {GOAL_GROWTH_MIB} MiB: "
           f"{'met' if growth < GOAL_GROWTH_MIB else 'NOT met'}); lateness p99 {p99:.1f} ms "
           f"(goal <= {GOAL_LATENESS_MS} ms: {'met' if p99 <= GOAL_LATENESS_MS else 'NOT met'})")
+
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,9 +68,12 @@ ROUND_TIMEOUT_S = 120
 class LatenessProbe(QObject):
     """A single-shot timer re-armed on each timeout; records how late each timeout fired, in ms."""
 
-    def __init__(self, interval_ms: int = PROBE_MS) -> None:
+    def __init__(self, interval_ms: int = PROBE_MS, on_late: Callable[[float, float], str] | None = None,
+                 late_ms: float = 16.0) -> None:
         super().__init__()
         self.interval_ms = interval_ms
+        #: told (due, now) of a timeout over ``late_ms`` late; what it returns is printed
+        self._on_late, self._late_ms = on_late, late_ms
         self.samples: list[float] = []
         self._due = 0.0
         self._running = False
@@ -94,7 +98,10 @@ class LatenessProbe(QObject):
     def _fire(self) -> None:
         if not self._running:
             return
-        self.samples.append(max(0.0, time.perf_counter() - self._due) * 1000)
+        now = time.perf_counter()
+        self.samples.append(max(0.0, now - self._due) * 1000)
+        if self._on_late is not None and self.samples[-1] > self._late_ms:
+            print("  " + self._on_late(self._due, now), flush=True)
         self._arm()
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from array import array
+
 from wsinspector.core.filters import FrameFilter
 from wsinspector.core.frames import Direction, Frame, Opcode, close_payload
 from wsinspector.core.log import FrameLog
 from wsinspector.core.model import header
+from wsinspector.core.session.interface import Columns
 
 IN, OUT = Direction.IN, Direction.OUT
 
@@ -336,3 +339,73 @@ def test_the_window_is_bounded_by_payload_bytes_too_and_keeps_what_is_not_record
     assert log.columns(9, 10).payload == bytes([9]) * 1000
     add(log, OUT, Opcode.TEXT, b"after", ts_ns=20)
     assert log.counts(9, 10) == (1, 1, 1000, 5) and log.payload(10) == b"after"
+
+
+def _feed_both(logs: tuple[FrameLog, FrameLog], count: int, window: int) -> None:
+    """The same flood into both logs; the first keeps a window of ``window`` frames every 250 frames, as the
+    flush does, the second keeps everything."""
+    whole = header.whole_in(Opcode.TEXT, header_known=True, length_known=True)
+    for i in range(count):
+        ts = 1000 + 3 * i
+        for log in logs:
+            if i % 97 == 5:
+                add(log, IN, Opcode.TEXT, b"frag-", fin=False, ts_ns=ts)
+                add(log, OUT, Opcode.PING, b"hb%d" % i, ts_ns=ts)
+                add(log, IN, Opcode.CONTINUATION, b"end", fin=True, ts_ns=ts)
+                add(log, IN, Opcode.PONG, b"hb%d" % i, ts_ns=ts + 1)
+            else:
+                log.append_whole_in(whole, b"n%d" % (i % 1000) * (1 + i % 3), ts)
+        if i % 250 == 0:
+            logs[0].keep_window(window, 1 << 20, len(logs[0]), 0)
+
+
+def test_a_windowed_log_lets_go_of_whole_blocks_and_reads_the_newest_frames_as_before() -> None:
+    """Letting frames go copies nothing: the log holds its frames in blocks sealed at each flush and drops whole
+    ones. What stays reads exactly as in a log that kept everything: frames, payloads, runs for the store across
+    blocks, counts, message starts, times, what a waiting step finds."""
+    windowed, everything = FrameLog(started_ns=0), FrameLog(started_ns=0)
+    windowed.seal_frames = 100
+    _feed_both((windowed, everything), 10_000, 1000)
+    total, held = len(windowed), windowed.first_held
+    assert total == len(everything) and 1000 <= total - held <= 2000 + 250 + 4 * 3
+    assert windowed.dropped == range(0, held) and windowed.payload(held - 1) == b""
+    assert [windowed.frame(seq) for seq in range(held, total)] == list(everything.frames(held, total - 1))
+    assert windowed.payload_bytes == everything.payload_bytes_from(held)
+    for first, end in ((held, total), (held + 7, held + 393), (total - 300, total)):
+        assert _rebased(windowed.columns(first, end)) == _rebased(everything.columns(first, end))
+        assert windowed.counts(first, end - 1) == everything.counts(first, end - 1)
+        assert windowed.message_starts(first, end - 1) == everything.message_starts(first, end - 1)
+        assert windowed.payload_bytes_from(first) == everything.payload_bytes_from(first)
+    assert windowed.window_start(800, 1 << 20) == everything.window_start(800, 1 << 20) == total - 800
+    assert windowed.window_start(800, 900) == everything.window_start(800, 900)
+    for seq in (held, held + 1, held + 500, total - 1):
+        assert windowed.seq_at_or_after(everything.ts_ns(seq)) == everything.seq_at_or_after(everything.ts_ns(seq))
+    assert [m.last_seq for m in windowed.iter_messages()] == [m.last_seq for m in everything.iter_messages()
+                                                             if m.first_seq >= held]
+    wanted = (1 << Opcode.TEXT) | (1 << Opcode.PONG)
+    for exact in (None, b"n999n999n999", b"n5"):
+        assert (windowed.next_incoming(held, total, wanted, 1 << Opcode.TEXT, exact=exact)
+                == everything.next_incoming(held, total, wanted, 1 << Opcode.TEXT, exact=exact))
+
+
+def _rebased(columns: Columns) -> Columns:
+    """The same run with its payload offsets counted from its first payload (as a run across blocks has them)."""
+    start = columns.offsets[0]
+    return columns._replace(offsets=array("q", (end - start for end in columns.offsets)))
+
+
+def test_frames_not_recorded_yet_stay_in_memory_whatever_blocks_the_log_holds() -> None:
+    """A recording that has fallen behind (releasable before the frames held) lets nothing go, and one that
+    has caught up lets go of whole blocks only, never a frame it has not recorded."""
+    log = FrameLog(started_ns=0)
+    log.seal_frames = 10
+    for _ in range(10):
+        _flood(log, 10)
+        assert not log.keep_window(1000, 1 << 20, 0, 0)  # seals a block of ten
+    _flood(log, 200)
+    assert log.keep_window(20, 1 << 20, 50, 50)
+    assert log.first_held == 50
+    assert not log.keep_window(20, 1 << 20, 40, 40)  # behind what is held: nothing more goes
+    assert log.first_held == 50 and log.payload(50) == b"m50" and log.payload(299) == b"m299"
+    assert log.keep_window(20, 1 << 20, 75, 75)  # up to the block that holds seq 75, which stays whole
+    assert log.first_held == 70 and [log.payload(seq) for seq in (70, 75)] == [b"m70", b"m75"]

@@ -18,8 +18,11 @@ from wsinspector.core.stored import StoredSession
 
 IN, OUT = Direction.IN, Direction.OUT
 #: a live log with every frame in memory, the stored session it recorded, and a live log that let go of its
-#: recorded frames up to seq 13 (through a fragmented message) and reads them back from the store
-KINDS = ["live", "stored", "windowed"]
+#: recorded frames up to seq 13 (through a fragmented message) and reads them back from the store; "blocks":
+#: the live log held as sealed blocks of four frames and a tail (as flushes seal it), then windowed the same
+KINDS = ["live", "stored", "windowed", "blocks", "windowed-blocks"]
+#: how many frames each block holds in the kinds held in blocks
+BLOCK = 4
 #: where the windowed kind's memory starts
 WINDOW_START = 13
 
@@ -34,10 +37,10 @@ def store(data_dir: Path) -> Iterator[Store]:
 def as_kind(kind: str, log: FrameLog, store: Store, events: Sequence[tuple[int, int, str, str]] = ()) -> Session:
     """The log itself, or the stored session it records (in small flushes, with its events), or the log with
     its older frames out of memory and read back from that session."""
-    if kind == "live":
+    if kind in ("live", "blocks"):
         return log
     session_id = store.create_session("recorded", "ws://127.0.0.1:1/", log.started_wall, log.started_ns)
-    if kind == "windowed":
+    if kind.startswith("windowed"):
         created = store.session(session_id)
         assert created is not None
         log.read_older_from(StoredSession(store, created))
@@ -46,7 +49,7 @@ def as_kind(kind: str, log: FrameLog, store: Store, events: Sequence[tuple[int, 
         open_chunk = store.append_live(session_id, log, first, min(first + 7, len(log)) - 1, open_chunk)
     for seq, ts, kind_of, text in events:
         store.add_event(session_id, seq, ts, kind_of, text)
-    if kind == "windowed":
+    if kind.startswith("windowed"):
         held = log.nbytes() + log.payload_bytes
         assert log.release(min(WINDOW_START, len(log) - 1), len(log))
         assert log.first_held == min(WINDOW_START, len(log) - 1) and log.nbytes() + log.payload_bytes < held
@@ -60,7 +63,7 @@ def as_kind(kind: str, log: FrameLog, store: Store, events: Sequence[tuple[int, 
 
 @pytest.fixture(params=KINDS)
 def session(request: pytest.FixtureRequest, store: Store) -> Session:
-    return as_kind(request.param, mixed_session(), store)
+    return as_kind(request.param, mixed_session(BLOCK if request.param.endswith("blocks") else 0), store)
 
 
 #: (first seq, last seq) of every complete message of mixed_session(), in the order they complete

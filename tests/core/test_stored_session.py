@@ -25,9 +25,13 @@ UNSEEN = "reconstructed from closeCode()/closeReason()"
 class LogBuilder:
     """Appends frames to a FrameLog with increasing timestamps, as an engine reports them."""
 
-    def __init__(self) -> None:
+    def __init__(self, seal_every: int = 0) -> None:
         self.log = FrameLog(started_ns=STARTED_NS, started_wall=STARTED_WALL)
         self._ts = STARTED_NS
+        #: the log seals its tail into a block every this many frames (0: never), as a flush would
+        self._seal_every = seal_every
+        if seal_every:
+            self.log.seal_frames = seal_every
 
     def add(self, direction: Direction, opcode: Opcode, payload: bytes, fin: bool | None = True,
             **fields: object) -> int:
@@ -38,8 +42,11 @@ class LogBuilder:
             fields.setdefault("rsv2", False)
             fields.setdefault("rsv3", False)
             fields.setdefault("payload_length", len(payload))
-        return self.log.append(Frame(seq=-1, ts_ns=self._ts, direction=direction, opcode=opcode, payload=payload,
-                                     fin=fin, **fields))  # type: ignore[arg-type]
+        seq = self.log.append(Frame(seq=-1, ts_ns=self._ts, direction=direction, opcode=opcode, payload=payload,
+                                    fin=fin, **fields))  # type: ignore[arg-type]
+        if self._seal_every:
+            assert not self.log.keep_window(1 << 30, 1 << 40, 0, 0)  # seals the tail, lets nothing go
+        return seq
 
 
 @pytest.fixture
@@ -68,12 +75,12 @@ def stored_rows(log: FrameLog, first: int, last: int) -> list[FrameRow]:
              frame.payload) for frame in log.frames(first, last)]
 
 
-def mixed_session() -> FrameLog:
+def mixed_session(seal_every: int = 0) -> FrameLog:
     """A session with everything the views must show right: single-frame messages, an outgoing text message
     in fragments with incoming frames and control frames between them, an incoming binary message in
     fragments with outgoing ones and pings between them, big payloads, unknown and differing wire lengths,
     mask keys, a reconstructed close frame with a note, and a message still being received at the end."""
-    b = LogBuilder()
+    b = LogBuilder(seal_every)
     b.add(OUT, Opcode.TEXT, b"hello")
     b.add(IN, Opcode.TEXT, b"hello")
     b.add(OUT, Opcode.PING, b"p1", mask_key=b"\x01\x02\x03\x04")
@@ -312,3 +319,37 @@ def test_a_damaged_chunk_shows_what_it_can_and_never_raises(store: Store, damage
         assert view.rtt_samples == []
     finally:
         reopened.close()
+
+
+def test_the_stored_bytes_are_kept_up_to_date_as_sessions_are_recorded_and_deleted(
+    store: Store, data_dir: Path
+) -> None:
+    """The Sessions page and the retention ask for the bytes each session takes whenever a recording ends: the
+    store answers from a running total, which must match a measurement of the file from scratch after chunks
+    written again (a flush rewrites the chunk the last one left open), deletions and another writer's session."""
+
+    def measured() -> dict[int, int]:
+        fresh = Store(data_dir / "wsinspector.sqlite3")
+        try:
+            return fresh.stored_bytes()
+        finally:
+            fresh.close()
+
+    builder = LogBuilder()
+    for n in range(3 * OPEN_FRAMES):
+        builder.add(IN, Opcode.TEXT, b"x" * (n % 50), note="late" if n % 97 == 0 else "")
+    assert store.stored_bytes() == {}
+    first = record(store, builder.log, batch=13).session_id
+    second = record(store, builder.log, batch=1000).session_id
+    sizes = store.stored_bytes()
+    payload = sum(n % 50 for n in range(3 * OPEN_FRAMES))
+    assert sizes == measured() and sizes[first] > payload and sizes[second] > payload
+    store.delete_session(first)
+    assert store.stored_bytes() == measured() == {second: sizes[second]}
+    other = Store(data_dir / "wsinspector.sqlite3")  # `wsinspector run` records into the same file meanwhile
+    try:
+        third = record(other, builder.log).session_id
+    finally:
+        other.close()
+    after = store.stored_bytes()
+    assert after == measured() and after.keys() == {second, third} and after[second] == sizes[second]

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from wsinspector.app.auth import PreConnect
 from wsinspector.app.composing import Composing
+from wsinspector.app.preload import preload
 from wsinspector.app.protocol import ProtocolDriver
 from wsinspector.app.recording import SAVE_SLICE_FRAMES, LogRecording
 from wsinspector.core.auth import checked_target, needs_requests, prepared_target, shown_url
@@ -203,6 +204,7 @@ class ConnectionController(QObject, LogRecording):
         connection as connected). False (and ``failed``) when its settings are invalid."""
         if self._state is not ConnectionState.CLOSED:
             raise RuntimeError("disconnect first")
+        preload()  # the recording packs frames with numpy: imported on a thread before they arrive
         defaults = self.defaults_source() if self.defaults_source else None
         from_defaults = applied(profile, defaults)
         self._proxy_source = proxy_source(profile, defaults)

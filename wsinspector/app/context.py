@@ -19,6 +19,7 @@ from wsinspector.app.connection import ConnectionController
 from wsinspector.app.connections import ConnectionsController
 from wsinspector.app.defaults import DefaultsController
 from wsinspector.app.environments import EnvironmentsController
+from wsinspector.app.preload import preload
 from wsinspector.app.secrets import FallbackKeeper, open_keeper
 from wsinspector.app.sessions import SessionsController
 from wsinspector.core.secrets import SecretError, SecretKeeper
@@ -40,6 +41,10 @@ def default_data_dir() -> Path:
     if override:
         return Path(override)
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+#: the modules the recording path needs are imported this long after start-up (see app/preload.py)
+PRELOAD_AFTER_MS = 1000
 
 
 class AppContext(QObject):
@@ -88,6 +93,9 @@ class AppContext(QObject):
         self.first_start = False
         if start_echo:
             self.start_echo_server()
+        # what the recording path imports on first use, on a thread once the window is up and before the first
+        # flood needs it (the first paint waits for none of it)
+        QTimer.singleShot(PRELOAD_AFTER_MS, self, preload)
 
     def _open_store(self) -> Store:
         """The store in the data folder; a temporary one, with a warning and ``saving`` off, when that file cannot

@@ -1,7 +1,9 @@
 """The in-memory frame log of a live session: append-only, dense sequence numbers, O(1) append.
 
-Frames are kept in columns, not as objects: a timestamp (8 bytes), a payload offset into one shared
-buffer (8 bytes) and the packed header bits (4 bytes) per frame. Rare fields (a mask key, an engine note,
+Frames are kept in columns, not as objects: a timestamp (8 bytes), a payload offset into a shared
+buffer (8 bytes) and the packed header bits (4 bytes) per frame. New frames go to the tail's columns; every
+flush seals a tail of some size into a block, so letting old frames go drops whole blocks and copies nothing,
+however large the window kept. Rare fields (a mask key, an engine note,
 a wire length that differs from the payload) live in small side tables. ``log[seq]`` rebuilds a
 :class:`Frame` on demand; views read single columns through the accessors instead.
 """
@@ -10,12 +12,13 @@ from __future__ import annotations
 
 import time
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from wsinspector.core.frames import Direction, Frame, Message, MessageAssembler, Opcode
 from wsinspector.core.latency import PongMatcher
+from wsinspector.core.log_parts import Block, Dropped, Part, cut, exactly
 from wsinspector.core.model import header
 from wsinspector.core.session.interface import Columns
 from wsinspector.core.session.messages import MessageStream, starts_in
@@ -48,6 +51,10 @@ _DATA_OPCODES = (1 << Opcode.TEXT) | (1 << Opcode.BINARY)
 _TEXT, _BINARY, _CONTINUATION = Opcode.TEXT, Opcode.BINARY, Opcode.CONTINUATION
 _IN = Direction.IN
 _PING, _PONG = Opcode.PING, Opcode.PONG
+#: a tail of this many frames, or of this many payload bytes, is sealed into a block when the window is kept
+SEAL_FRAMES = 4096
+SEAL_BYTES = 256 << 10
+
 
 
 class FrameLog:
@@ -63,12 +70,19 @@ class FrameLog:
         self._offsets = array("q", [0])
         self._meta = array("I")
         self._data = bytearray()
-        #: the seq of the first frame in memory (index 0 of the columns)
+        #: the seq of the first frame in memory
         self._base = 0
+        #: the seq of the tail's first frame (index 0 of the columns above, which frames are appended to)
+        self._tail = 0
+        #: sealed blocks of frames before the tail, oldest first, their first seqs and their payload bytes
+        self._blocks: list[Block] = []
+        self._firsts: list[int] = []
+        self._sealed_bytes = 0
+        self.seal_frames, self.seal_bytes = SEAL_FRAMES, SEAL_BYTES
         #: frames below _older_end are read back from _older; from there up to _base they were dropped
         self._older: OlderFrames | None = None
         self._older_end = 0
-        self._gap = _Dropped(self)
+        self._gap = Dropped(self)
         #: the time stamp of the last dropped frame
         self._dropped_ts = 0
         self._payload_length: dict[int, int] = {}
@@ -98,22 +112,22 @@ class FrameLog:
         self._frames_in = self._bytes_in = self._bytes_out = 0
 
     def __len__(self) -> int:
-        return self._base + len(self._ts)
+        return self._tail + len(self._ts)
 
     def __getitem__(self, seq: int) -> Frame:
         if seq < 0:
             seq += len(self)
         if seq < self._base:
             return self._before(seq).frame(seq)
-        index = seq - self._base
-        meta = self._meta[index]
-        payload = bytes(self._data[self._offsets[index] : self._offsets[index + 1]])
+        index, ts, metas, offsets, data = self._at(seq)
+        meta = metas[index]
+        payload = bytes(data[offsets[index] : offsets[index + 1]])
         fields = header.fields(meta)
         if meta & _LENGTH_IS_PAYLOAD:
             length: int | None = len(payload)
         else:
             length = self._payload_length.get(seq)
-        return Frame(seq=seq, ts_ns=self._ts[index], payload=payload, payload_length=length,
+        return Frame(seq=seq, ts_ns=ts[index], payload=payload, payload_length=length,
                      mask_key=self._mask_key.get(seq), note=self._note.get(seq, ""), **fields)  # type: ignore[arg-type]
 
     def __iter__(self) -> Iterator[Frame]:
@@ -121,7 +135,43 @@ class FrameLog:
 
     # -- the window in memory ---------------------------------------------------------------------
 
-    def _before(self, seq: int) -> Session | _Dropped:
+    def _at(self, seq: int) -> tuple[int, array[int], array[int], array[int], bytearray]:
+        """(index, time stamps, packed headers, payload offsets, payloads) of the part holding ``seq`` (held)."""
+        index = seq - self._tail
+        if index >= 0:
+            return index, self._ts, self._meta, self._offsets, self._data
+        first, ts, metas, offsets, data = self._blocks[bisect_right(self._firsts, seq) - 1]
+        return seq - first, ts, metas, offsets, data
+
+    def _parts(self, first: int, end: int) -> list[Part]:
+        """The parts holding seqs ``first`` up to ``end`` (exclusive) of the frames held, in order."""
+        first, end = max(first, self._base), min(end, len(self))
+        parts: list[Part] = []
+        if first >= end:
+            return parts
+        if first < self._tail:
+            blocks = self._blocks
+            for k in range(bisect_right(self._firsts, first) - 1, len(blocks)):
+                start, ts, metas, offsets, data = blocks[k]
+                if start >= end:
+                    break
+                parts.append((start, ts, metas, offsets, data, max(first - start, 0), min(end - start, len(ts))))
+        if end > self._tail:
+            parts.append((self._tail, self._ts, self._meta, self._offsets, self._data, max(first - self._tail, 0),
+                          end - self._tail))
+        return parts
+
+    def _seal(self) -> None:
+        """The tail becomes a block: its columns are kept as they are, new frames go to new ones."""
+        if not self._ts:
+            return
+        self._blocks.append((self._tail, self._ts, self._meta, self._offsets, self._data))
+        self._firsts.append(self._tail)
+        self._sealed_bytes += len(self._data)
+        self._tail += len(self._ts)
+        self._ts, self._meta, self._offsets, self._data = array("q"), array("I"), array("q", [0]), bytearray()
+
+    def _before(self, seq: int) -> Session | Dropped:
         """Where a frame no longer in memory is read: the recorded session, or the dropped frames' stand-in."""
         if seq < self._older_end and self._older is not None:
             return self._older
@@ -149,27 +199,40 @@ class FrameLog:
     def window_start(self, frames: int, payload_bytes: int) -> int:
         """The first seq of the newest ``frames`` frames that hold at most ``payload_bytes`` of payload (at
         least the newest frame)."""
-        held = len(self._ts)
-        start = max(0, held - frames)
-        end = self._offsets[held]
-        if end - self._offsets[start] > payload_bytes:
-            start = min(held - 1, bisect_left(self._offsets, end - payload_bytes, start))
-        return self._base + max(start, 0)
+        total = len(self)
+        start = max(self._base, total - frames)
+        budget = payload_bytes
+        for first, _ts, _metas, offsets, _data, lo, hi in reversed(self._parts(start, total)):
+            held = offsets[hi] - offsets[lo]
+            if held <= budget:
+                budget -= held
+                continue
+            # the first frame of this part from which on its payloads fit what is left of the budget
+            return min(total - 1, first + bisect_left(offsets, offsets[hi] - budget, lo, hi + 1))
+        return start
 
     def keep_window(self, frames: int, payload_bytes: int, releasable: int, stored: int) -> bool:
         """Bound the memory held: once more than twice ``frames`` frames or ``payload_bytes`` of payload are in
         memory, let go of all but the newest ``frames`` frames and ``payload_bytes`` bytes, never a frame at or
         after ``releasable`` (a frame not recorded yet). Frames below ``stored`` are recorded and read back
-        through the reader given to :meth:`read_older_from`; the others are dropped. True if frames were let go."""
-        if len(self._ts) <= 2 * frames and len(self._data) <= 2 * payload_bytes:
+        through the reader given to :meth:`read_older_from`; the others are dropped. True if frames were let go.
+
+        Called every flush: a tail of more than ``seal_frames`` frames or ``seal_bytes`` bytes is sealed into a
+        block first, and frames leave in whole blocks (the block the window starts in stays whole), so this
+        copies nothing however large the window."""
+        if len(self._ts) >= self.seal_frames or len(self._data) >= self.seal_bytes:
+            self._seal()
+        if len(self) - self._base <= 2 * frames and self.payload_bytes <= 2 * payload_bytes:
             return False
-        return self.release(min(self.window_start(frames, payload_bytes), releasable), stored)
+        upto = min(self.window_start(frames, payload_bytes), releasable)
+        if self._base < upto < self._tail:  # the block the window starts in stays whole
+            upto = self._firsts[bisect_right(self._firsts, upto) - 1]
+        return self.release(upto, stored)
 
     def release(self, upto: int, stored: int) -> bool:
         """Let go of the frames below ``upto`` from memory (see :meth:`keep_window`). True if any were."""
         upto = min(upto, len(self))
-        count = upto - self._base
-        if count <= 0:
+        if upto <= self._base:
             return False
         self._count_up()
         older = self._older
@@ -177,17 +240,22 @@ class FrameLog:
             self._older_end = min(stored, upto)
             older.extend(self._older_end)
         if self._older_end < upto:
-            self._dropped_ts = self._ts[count - 1]
-        start = self._offsets[count]
-        self._ts = self._ts[count:]
-        self._meta = self._meta[count:]
-        offsets = self._offsets[count:]
-        if start:
-            import numpy as np  # noqa: PLC0415  (numpy on first use, not at start-up)
-
-            offsets = array("q", (np.frombuffer(offsets, dtype=np.int64) - start).tobytes())
-        self._offsets = offsets
-        self._data = self._data[start:]
+            self._dropped_ts = self.ts_ns(upto - 1)
+        blocks = self._blocks
+        whole = 0
+        while whole < len(blocks) and blocks[whole][0] + len(blocks[whole][1]) <= upto:
+            self._sealed_bytes -= len(blocks[whole][4])
+            whole += 1
+        del blocks[:whole], self._firsts[:whole]
+        if blocks and blocks[0][0] < upto:  # the rest of a block
+            self._sealed_bytes -= len(blocks[0][4])
+            blocks[0] = cut(blocks[0], upto)
+            self._firsts[0] = upto
+            self._sealed_bytes += len(blocks[0][4])
+        elif upto > self._tail:  # the rest of the tail
+            _first, self._ts, self._meta, self._offsets, self._data = cut(
+                (self._tail, self._ts, self._meta, self._offsets, self._data), upto)
+            self._tail = upto
         self._base = upto
         self._release_side_tables(upto)
         return True
@@ -208,26 +276,36 @@ class FrameLog:
     # -- fast column access for views -------------------------------------------------------------
 
     def ts_ns(self, seq: int) -> int:
+        index = seq - self._tail
+        if index >= 0:
+            return self._ts[index]
         if seq < self._base:
             return self._before(seq).ts_ns(seq)
-        return self._ts[seq - self._base]
+        index, ts, _metas, _offsets, _data = self._at(seq)
+        return ts[index]
 
     def meta(self, seq: int) -> int:
         """The packed header bits of a frame (see :mod:`wsinspector.core.model.header`)."""
+        index = seq - self._tail
+        if index >= 0:
+            return self._meta[index] & _HEADER_BITS
         if seq < self._base:
             return self._before(seq).meta(seq)
-        return self._meta[seq - self._base] & _HEADER_BITS
+        index, _ts, metas, _offsets, _data = self._at(seq)
+        return metas[index] & _HEADER_BITS
 
     def origin(self, seq: int) -> int:
         if seq < self._base:
             return self._before(seq).origin(seq)
-        return header.origin(self._meta[seq - self._base])
+        index, _ts, metas, _offsets, _data = self._at(seq)
+        return header.origin(metas[index])
 
     def mark(self, first: int, last: int, flags: int) -> None:
         """Mark frames ``first``..``last`` (ours, just sent and still in memory) with what sent them
         (``header.SCHEDULED`` or ``header.AUTO_REPLY``): the store keeps the mark with the frame."""
-        for index in range(max(first, self._base) - self._base, last + 1 - self._base):
-            self._meta[index] = header.with_origin(self._meta[index], flags)
+        for seq in range(max(first, self._base), min(last + 1, len(self))):
+            index, _ts, metas, _offsets, _data = self._at(seq)
+            metas[index] = header.with_origin(metas[index], flags)
 
     def direction(self, seq: int) -> Direction:
         return header.direction(self.meta(seq))
@@ -238,23 +316,23 @@ class FrameLog:
     def payload(self, seq: int) -> bytes:
         if seq < self._base:
             return self._before(seq).payload(seq)
-        index = seq - self._base
-        return bytes(self._data[self._offsets[index] : self._offsets[index + 1]])
+        index, _ts, _metas, offsets, data = self._at(seq)
+        return bytes(data[offsets[index] : offsets[index + 1]])
 
     def payload_head(self, seq: int, limit: int) -> bytes:
         if seq < self._base:
             return self._before(seq).payload_head(seq, limit)
-        index = seq - self._base
-        start = self._offsets[index]
-        return bytes(self._data[start : min(start + limit, self._offsets[index + 1])])
+        index, _ts, _metas, offsets, data = self._at(seq)
+        start = offsets[index]
+        return bytes(data[start : min(start + limit, offsets[index + 1])])
 
     def size(self, seq: int) -> int:
         """Wire length when known, else the payload length."""
         if seq < self._base:
             return self._before(seq).size(seq)
-        index = seq - self._base
-        length = self._offsets[index + 1] - self._offsets[index]
-        if self._meta[index] & _LENGTH_IS_PAYLOAD:
+        index, _ts, metas, offsets, _data = self._at(seq)
+        length = offsets[index + 1] - offsets[index]
+        if metas[index] & _LENGTH_IS_PAYLOAD:
             return length
         return self._payload_length.get(seq, length)
 
@@ -262,8 +340,8 @@ class FrameLog:
         """The length of the payload as delivered (decompressed)."""
         if seq < self._base:
             return self._before(seq).payload_size(seq)
-        index = seq - self._base
-        return self._offsets[index + 1] - self._offsets[index]
+        index, _ts, _metas, offsets, _data = self._at(seq)
+        return offsets[index + 1] - offsets[index]
 
     def message_starts(self, first: int, last: int) -> array[int]:
         """The seqs in ``first``..``last`` that start a row of the message view (every frame but a
@@ -275,9 +353,8 @@ class FrameLog:
             return out
         if first < self._older_end and self._older is not None:
             out.extend(self._older.message_starts(first, min(last, self._older_end - 1)))
-        lo = max(first, self._base)
-        if lo <= last:
-            out.extend(starts_in(lo, self._meta[lo - self._base : last - self._base + 1]))
+        for start, _ts, metas, _offsets, _data, lo, hi in self._parts(first, last + 1):
+            out.extend(starts_in(start + lo, metas[lo:hi]))
         return out
 
     def note(self, seq: int) -> str:
@@ -326,26 +403,40 @@ class FrameLog:
         for k in range(bisect_left(seqs, first), bisect_left(seqs, end)):
             seq = seqs[k]
             extras.append((seq - first, self._payload_length.get(seq), self._mask_key.get(seq), self._note.get(seq)))
-        base = self._base
-        offsets = self._offsets[first - base:end - base + 1]
-        return Columns(first, self._ts[first - base:end - base], self._meta[first - base:end - base], offsets,
-                       bytes(self._data[offsets[0]:offsets[-1]]), extras)
+        parts = self._parts(first, end)
+        if len(parts) == 1:
+            _start, ts, metas, offsets, data, lo, hi = parts[0]
+            offsets = offsets[lo:hi + 1]
+            return Columns(first, ts[lo:hi], metas[lo:hi], offsets, bytes(data[offsets[0]:offsets[-1]]), extras)
+        import numpy as np  # noqa: PLC0415  (numpy on first use, not at start-up)
+
+        # a run across blocks: their columns end to end, the offsets counted from the run's first payload
+        ts_run, meta_run, ends, payloads = array("q"), array("I"), array("q", [0]), []
+        for _start, ts, metas, offsets, data, lo, hi in parts:
+            ts_run.extend(ts[lo:hi])
+            meta_run.extend(metas[lo:hi])
+            shift = ends[-1] - offsets[lo]
+            ends.frombytes((np.frombuffer(offsets[lo + 1:hi + 1], dtype=np.int64) + shift).tobytes())
+            payloads.append(data[offsets[lo]:offsets[hi]])
+        return Columns(first, ts_run, meta_run, ends, b"".join(payloads), extras)
 
     def counts(self, first: int, last: int) -> tuple[int, int, int, int]:
         """(frames in, frames out, payload bytes in, payload bytes out) of frames ``first``..``last``, all in
         memory."""
         import numpy as np  # noqa: PLC0415  (numpy on first use, not at start-up)
 
-        if last < first:
-            return 0, 0, 0, 0
-        first -= self._base
-        last -= self._base
-        # copies of the slices: a buffer exported to numpy would stop the arrays from growing
-        out = header.out_column(np.frombuffer(self._meta[first:last + 1], dtype=np.uint32))
-        sizes = np.diff(np.frombuffer(self._offsets[first:last + 2], dtype=np.int64))
-        frames_out = int(np.count_nonzero(out))
-        bytes_out = int(sizes[out].sum())
-        return last + 1 - first - frames_out, frames_out, int(sizes.sum()) - bytes_out, bytes_out
+        frames_in = frames_out = bytes_in = bytes_out = 0
+        for _start, _ts, metas, offsets, _data, lo, hi in self._parts(first, last + 1):
+            # copies of the slices: a buffer exported to numpy would stop the arrays from growing
+            out = header.out_column(np.frombuffer(metas[lo:hi], dtype=np.uint32))
+            sizes = np.diff(np.frombuffer(offsets[lo:hi + 1], dtype=np.int64))
+            part_out = int(np.count_nonzero(out))
+            part_bytes_out = int(sizes[out].sum())
+            frames_in += hi - lo - part_out
+            frames_out += part_out
+            bytes_in += int(sizes.sum()) - part_bytes_out
+            bytes_out += part_bytes_out
+        return frames_in, frames_out, bytes_in, bytes_out
 
     def _count_up(self) -> None:
         end = len(self)
@@ -374,19 +465,19 @@ class FrameLog:
     @property
     def payload_bytes(self) -> int:
         """Payload bytes held in memory."""
-        return len(self._data)
+        return self._sealed_bytes + len(self._data)
 
     def payload_bytes_from(self, seq: int) -> int:
         """Payload bytes of the frames from ``seq`` on that are held in memory."""
-        index = min(max(seq - self._base, 0), len(self._ts))
-        return len(self._data) - self._offsets[index]
+        return sum(offsets[hi] - offsets[lo] for _s, _t, _m, offsets, _d, lo, hi in self._parts(seq, len(self)))
 
     def nbytes(self) -> int:
         """Memory held beyond the payloads themselves (columns and side tables), in bytes."""
-        columns = sum(a.itemsize * a.buffer_info()[1] for a in (self._ts, self._offsets, self._meta))
+        parts = [*self._blocks, (self._tail, self._ts, self._meta, self._offsets, self._data)]
+        columns = sum(a.itemsize * a.buffer_info()[1] for part in parts for a in part[1:4])
         side = 100 * (len(self._payload_length) + len(self._mask_key) + len(self._note) + len(self._continues)
                       + len(self._fragment_of)) + 200 * len(self._fragmented)
-        return columns + side + (self._data.__sizeof__() - len(self._data))
+        return columns + side + sum(part[4].__sizeof__() - len(part[4]) for part in parts)
 
     # -- appending --------------------------------------------------------------------------------
 
@@ -401,7 +492,7 @@ class FrameLog:
                       masked: bool | None = None, payload_length: int | None = None,
                       mask_key: bytes | None = None, note: str = "") -> int:
         """Keep a frame given by its fields (no Frame object needed: the engines' hot path); returns its seq."""
-        seq = self._base + len(self._ts)
+        seq = self._tail + len(self._ts)
         key = (direction, opcode, fin, rsv1, rsv2, rsv3, masked)
         meta = self._meta_cache.get(key)
         if meta is None:
@@ -491,7 +582,8 @@ class FrameLog:
             return self._fragmented[last]
         if seq < self._base:
             return self._before(seq).message_for(seq)
-        meta = self._meta[seq - self._base]
+        index, _ts, metas, _offsets, _data = self._at(seq)
+        meta = metas[index]
         if not meta & _COMPLETES:
             return None
         return Message(header.direction(meta), header.opcode(meta), self.payload(seq), seq, seq, 1, (seq,))
@@ -504,14 +596,29 @@ class FrameLog:
         ``length`` bytes (-1: any) and equal to ``exact`` (None: any). Returns (its seq, or ``end`` when none;
         how many messages of the ``counted`` opcodes it passed over; the seq of the last of those, or -1). One
         pass over the packed headers: no payload is copied for the messages passed over."""
-        metas, offsets, fragment_of, data = self._meta, self._offsets, self._fragment_of, self._data
         if exact is not None:
             length = len(exact)
+        passed, last = 0, -1
+        for start, _ts, metas, offsets, data, lo, hi in self._parts(seq, end):
+            found, part_passed, part_last = self._next_incoming_in(start, metas, offsets, data, start + lo,
+                                                                   start + hi, wanted, counted, length, exact)
+            passed += part_passed
+            last = max(last, part_last)
+            if found < start + hi:
+                return found, passed, last
+        return end, passed, last
+
+    def _next_incoming_in(self, start: int, metas: array[int], offsets: array[int], data: bytearray, seq: int,
+                          end: int, wanted: int, counted: int, length: int,
+                          exact: bytes | None) -> tuple[int, int, int]:
+        """:meth:`next_incoming` over seqs ``seq`` up to ``end`` of one part (its first frame ``start``)."""
         if end - seq >= _SCAN_COLUMNS and not self._fragmented_between(seq, end):
-            return self._next_incoming_columns(seq, end, wanted, counted, length, exact)
+            return self._next_incoming_columns(start, metas, offsets, data, seq, end, wanted, counted, length,
+                                               exact)
+        fragment_of = self._fragment_of
         passed, last = 0, -1
         while seq < end:
-            meta = metas[seq]
+            meta = metas[seq - start]
             op = meta & _OPCODE_BITS
             if meta & _OUT_BIT or (op < _CONTROL and not meta & _COMPLETES):
                 seq += 1  # ours, or a fragment that does not complete its message
@@ -522,8 +629,8 @@ class FrameLog:
             if bit & wanted:
                 if length < 0 or not bit & _DATA_OPCODES:
                     return seq, passed, last
-                start = offsets[seq]
-                if offsets[seq + 1] - start == length and (exact is None or data.startswith(exact, start)):
+                begin = offsets[seq - start]
+                if offsets[seq - start + 1] - begin == length and (exact is None or data.startswith(exact, begin)):
                     return seq, passed, last
             if bit & counted:
                 passed += 1
@@ -534,50 +641,31 @@ class FrameLog:
     def _fragmented_between(self, first: int, end: int) -> bool:
         return any(first <= last < end for last in self._fragmented)
 
-    def _next_incoming_columns(self, seq: int, end: int, wanted: int, counted: int, length: int,
+    def _next_incoming_columns(self, start: int, metas_part: array[int], offsets_part: array[int],
+                               data: bytearray, seq: int, end: int, wanted: int, counted: int, length: int,
                                exact: bytes | None) -> tuple[int, int, int]:
-        """:meth:`next_incoming` over many frames with no fragmented message among them, on the columns."""
+        """:meth:`next_incoming` over many frames of one part with no fragmented message among them, on the
+        columns."""
         import numpy as np  # noqa: PLC0415  (numpy on first use, not at start-up)
 
         # copies of the slices: a buffer exported to numpy would stop the arrays from growing
-        metas = np.frombuffer(self._meta[seq:end], dtype=np.uint32)
+        metas = np.frombuffer(metas_part[seq - start:end - start], dtype=np.uint32)
         ops = header.opcode_column(metas)
         bits = np.left_shift(np.uint32(1), ops)
         control = ops >= Opcode.CLOSE
         message = ~header.out_column(metas) & (control | header.completes_column(metas))
         asked = message & ((bits & np.uint32(wanted)) != 0)
         if length >= 0:
-            offsets = np.frombuffer(self._offsets[seq:end + 1], dtype=np.int64)
+            offsets = np.frombuffer(offsets_part[seq - start:end - start + 1], dtype=np.int64)
             data_op = (bits & np.uint32(_DATA_OPCODES)) != 0
             asked &= ~data_op | (np.diff(offsets) == length)
             if exact is not None and length > 0:
-                asked = self._exactly(asked, data_op, offsets, exact)
+                asked = exactly(asked, data_op, offsets, data, exact)
         found = np.flatnonzero(asked)
         first = int(found[0]) if found.size else end - seq
         passing = np.flatnonzero(message[:first] & ((bits[:first] & np.uint32(counted)) != 0))
         last = seq + int(passing[-1]) if passing.size else -1
         return seq + first, int(passing.size), last
-
-    def _exactly(self, asked: Any, data_op: Any, offsets: Any, exact: bytes) -> Any:
-        """``asked`` less the text and binary messages whose payload is not ``exact`` (of its length already):
-        compared byte by byte on the candidates left, the last few whole."""
-        import numpy as np  # noqa: PLC0415
-
-        candidates = np.flatnonzero(asked & data_op)
-        base = int(offsets[0])
-        chunk = np.frombuffer(bytes(self._data[base:int(offsets[-1])]), dtype=np.uint8)
-        starts = offsets[candidates] - base
-        for index, byte in enumerate(exact):
-            if candidates.size <= 4:
-                break
-            keep = chunk[starts + index] == byte
-            candidates, starts = candidates[keep], starts[keep]
-        data, absolute = self._data, offsets[0]
-        equal = [int(c) for c, start in zip(candidates, starts, strict=True)
-                 if data.startswith(exact, int(absolute + start))]
-        asked = asked & ~data_op
-        asked[equal] = True
-        return asked
 
     def iter_messages(self) -> Iterator[Message]:
         """Every complete message in the order it completed (but those of dropped frames)."""
@@ -586,12 +674,12 @@ class FrameLog:
                 if message.last_seq >= self._older_end:
                     break
                 yield message
-        metas, base = self._meta, self._base
-        for index in range(len(metas)):
-            if metas[index] & _COMPLETES:
-                complete = self.message_for(base + index)
-                assert complete is not None
-                yield complete
+        for start, _ts, metas, _offsets, _data, lo, hi in self._parts(self._base, len(self)):
+            for index in range(lo, hi):
+                if metas[index] & _COMPLETES:
+                    complete = self.message_for(start + index)
+                    assert complete is not None
+                    yield complete
 
     @property
     def messages(self) -> list[Message]:
@@ -602,7 +690,8 @@ class FrameLog:
         """TEXT or BINARY for a data frame (a continuation takes its message's), else the frame's own opcode."""
         if seq < self._base:
             return self._before(seq).data_opcode(seq)
-        opcode = header.opcode(self._meta[seq - self._base])
+        index, _ts, metas, _offsets, _data = self._at(seq)
+        opcode = header.opcode(metas[index])
         if opcode is Opcode.CONTINUATION:
             return self._continues.get(seq, Opcode.CONTINUATION)
         return opcode
@@ -617,10 +706,14 @@ class FrameLog:
             seq = self._older.seq_at_or_after(ts_ns)
             if seq < self._older_end:
                 return seq
-        index = bisect_left(self._ts, ts_ns)
-        if index == 0 and self._older_end < self._base and ts_ns <= self._dropped_ts:
+        seq = len(self)
+        for start, ts, _metas, _offsets, _data, lo, hi in self._parts(self._base, seq):
+            if ts[hi - 1] >= ts_ns:
+                seq = start + bisect_left(ts, ts_ns, lo, hi)
+                break
+        if seq == self._base and self._older_end < self._base and ts_ns <= self._dropped_ts:
             return self._older_end
-        return self._base + index
+        return seq
 
     def new_segment(self) -> None:
         """A new connection starts within the same log: unfinished fragments and open pings are dropped, and
@@ -639,44 +732,3 @@ class FrameLog:
         Returns the seq the next frame will get."""
         self.events.append((ts_ns, kind, text))
         return len(self)
-
-
-class _Dropped:
-    """What a log says of a frame it let go of without recording it: an empty data frame of no direction's,
-    stamped when the last dropped frame was."""
-
-    def __init__(self, log: FrameLog) -> None:
-        self._log = log
-
-    def ts_ns(self, seq: int) -> int:
-        return self._log._dropped_ts
-
-    def meta(self, seq: int) -> int:
-        return 0
-
-    def origin(self, seq: int) -> int:
-        return 0
-
-    def size(self, seq: int) -> int:
-        return 0
-
-    def payload_size(self, seq: int) -> int:
-        return 0
-
-    def payload(self, seq: int) -> bytes:
-        return b""
-
-    def payload_head(self, seq: int, limit: int) -> bytes:
-        return b""
-
-    def note(self, seq: int) -> str:
-        return "dropped: not recorded"
-
-    def frame(self, seq: int) -> Frame:
-        return Frame(seq=seq, ts_ns=self.ts_ns(seq), payload=b"", note=self.note(seq), **header.fields(0))  # type: ignore[arg-type]
-
-    def data_opcode(self, seq: int) -> Opcode:
-        return header.opcode(0)
-
-    def message_for(self, seq: int) -> Message | None:
-        return None

@@ -185,6 +185,15 @@ def _is_read_failure(exc: sqlite3.DatabaseError) -> bool:
 _DAMAGE_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 
 
+#: what a stored chunk's frames take, in SQL (the Python twin: :func:`chunk_bytes`)
+_CHUNK_BYTES = "length(ts) + length(meta) + length(ends) + length(payload) + coalesce(length(extras), 0)"
+
+
+def chunk_bytes(chunk: PackedChunk) -> int:
+    """What a packed chunk's frames take in the store (as :meth:`Store.stored_bytes` counts them)."""
+    return len(chunk.ts) + len(chunk.meta) + len(chunk.ends) + len(chunk.payload) + len(chunk.extras or "")
+
+
 class Store:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path) if path != ":memory:" else None
@@ -204,6 +213,10 @@ class Store:
         self.damage = ""
         #: why saved connections were left out of the last :meth:`profiles`
         self.unreadable_profiles: list[str] = []
+        #: each session's stored bytes, measured once and kept up to date as chunks are written and sessions
+        #: deleted (None: not measured yet); measured again when another connection has written to the file
+        self._sizes: dict[int, int] | None = None
+        self._sizes_version = -1
         try:
             self._db = sqlite3.connect(target, isolation_level=None, check_same_thread=True)
         except sqlite3.Error as exc:
@@ -427,7 +440,11 @@ class Store:
                        counts: tuple[int, int, int, int]) -> None:
         frames_in, frames_out, bytes_in, bytes_out = counts
         self._cache.clear()
+        sizes = self._sizes
         with self._transaction():
+            # the chunks these replace (a flush writes the chunk the last one left open again)
+            replaced = 0 if sizes is None else self._chunk_bytes(frame_key(session_id, chunks[0].first),
+                                                                 frame_key(session_id, chunks[-1].first))
             self._db.executemany(INSERT_CHUNK, [chunk_values(session_id, chunk) for chunk in chunks])
             updated = self._db.execute(
                 "UPDATE sessions SET frames_in = frames_in + ?, frames_out = frames_out + ?, "
@@ -436,6 +453,9 @@ class Store:
             ).rowcount
             if updated == 0:
                 raise StoreError("the session was deleted")  # rolls the frames back: no orphans
+        if sizes is not None:
+            written = sum(chunk_bytes(chunk) for chunk in chunks)
+            sizes[session_id] = sizes.get(session_id, 0) + written - replaced
 
     def finish_session(self, session_id: int, status: str, ended_wall: float | None, close_code: int | None = None,
                        close_reason: str = "") -> None:
@@ -504,6 +524,8 @@ class Store:
                              (session_id << SEQ_BITS, (session_id << SEQ_BITS) | SEQ_MASK))
             self._db.execute("DELETE FROM session_events WHERE session_id = ?", (session_id,))
             self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+        if self._sizes is not None:
+            self._sizes.pop(session_id, None)
 
     def add_event(self, session_id: int, seq: int, ts_ns: int, kind: str, text: str) -> None:
         with self._transaction():
@@ -535,11 +557,24 @@ class Store:
         return min(span, max(held, expected))
 
     def stored_bytes(self) -> dict[int, int]:
-        """The bytes each session's frames take in the store, by session id (sessions without frames: none)."""
-        rows = self._db.execute(
-            "SELECT key >> ?, sum(length(ts) + length(meta) + length(ends) + length(payload) "
-            "+ coalesce(length(extras), 0)) FROM chunks GROUP BY key >> ?", (SEQ_BITS, SEQ_BITS))
-        return {int(session_id): int(size) for session_id, size in rows}
+        """The bytes each session's frames take in the store, by session id (sessions without frames: none).
+
+        Measured over every chunk once; from then on kept up to date as this store writes and deletes, so
+        asking again (the Sessions page and the retention, each time a recording ends) costs nothing. Measured
+        again when another connection (a `wsinspector run`) has written to the file since."""
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if self._sizes is None or version != self._sizes_version:
+            rows = self._db.execute(f"SELECT key >> ?, sum({_CHUNK_BYTES}) FROM chunks GROUP BY key >> ?",
+                                    (SEQ_BITS, SEQ_BITS))
+            self._sizes = {int(session_id): int(size) for session_id, size in rows}
+            self._sizes_version = version
+        return {session_id: size for session_id, size in self._sizes.items() if size}
+
+    def _chunk_bytes(self, first_key: int, last_key: int) -> int:
+        """The bytes the chunks with keys ``first_key``..``last_key`` take now."""
+        rows = self._db.execute(f"SELECT coalesce(sum({_CHUNK_BYTES}), 0) FROM chunks WHERE key BETWEEN ? AND ?",
+                                (first_key, last_key)).fetchone()
+        return int(rows[0])
 
     def chunks(self, session_id: int, first: int, last: int) -> Iterator[Chunk]:
         """The chunks holding seqs ``first``..``last`` of a session, in order (decoded ones are cached)."""
