@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit
 from tests.decoder_peers import SocketIoServer
 from tests.decoders.test_real_peers import node_server  # noqa: F401
 from tests.ui.helpers import CTRL, WAIT_MS, click, close_connection, focus, replace_text, show_window
+from tests.ui.helpers_sessions import click_session, sessions_button, show_tab
 from wsinspector.core.frames import Direction
 from wsinspector.core.profiles import ConnectionProfile, Decoding, Endpoint, Handshake
 from wsinspector.ui.main_window import MainWindow
@@ -77,8 +78,9 @@ def test_a_socketio_emit_with_an_ack_through_the_verb_form_is_shown_acknowledged
         qtbot.keyClick(_field(bar, "args"), Qt.Key.Key_Return, CTRL)
     assert socketio_server.asked == [21]
     rows = page.protocol.list.rows()
-    assert [row[2] for row in rows[:2]] == ["open", "connected"] and len(rows) == 3
-    what, ref, state, took, reply = rows[2]
+    assert [row[2] for row in rows[:3]] == ["started", "open", "connected"] and len(rows) == 4
+    assert rows[0][0] == "speaking Socket.IO"
+    what, ref, state, took, reply = rows[3]
     assert (what, ref, state) == ("emit ask [21] ack /", "0", "acknowledged")
     assert reply == '[{"double":42},{"$bytes":"fffe"}]'
     assert took.endswith(" ms")
@@ -132,6 +134,15 @@ def test_the_protocol_bar_goes_when_the_connection_ends(
         close_connection(qtbot, window)
     assert not bar.isVisible()
     assert page.composer.isVisible()
+    # the recorded session, opened in a tab of its own, is read-only: no verbs, no composer
+    show_tab(qtbot, window, "Sessions")
+    record = window.sessions_view.model.record(0)
+    assert record is not None
+    click_session(qtbot, window, record.id)
+    click(qtbot, sessions_button(window, "Open"))
+    stored = window.connection_tabs.current_page
+    assert stored is not page and stored.stored_only and stored.isVisible()
+    assert not stored.protocol.box.isVisible() and not stored.protocol.bar.isVisible()
 
 
 def test_a_connection_without_a_protocol_mode_has_no_protocol_bar(
@@ -160,7 +171,7 @@ def test_a_graphql_subscribe_through_the_form_lists_its_data_under_it(
     page = window.inspector
     assert bar.verb.currentData() == "subscribe"
     listed = page.protocol.list
-    qtbot.waitUntil(lambda: [row[2] for row in listed.rows()] == ["connected"], timeout=LONG_WAIT_MS)
+    qtbot.waitUntil(lambda: [row[2] for row in listed.rows()] == ["started", "connected"], timeout=LONG_WAIT_MS)
     replace_text(qtbot, _field(bar, "query"), "subscription { count(to: 2) }")
     focus(qtbot, _field(bar, "operationName"))
     click(qtbot, bar.send_button)

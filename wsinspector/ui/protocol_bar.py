@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -170,6 +171,8 @@ class ProtocolBar(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.stack)
         layout.addWidget(self.error)
+        # the bar is as high as its tallest verb's form, never more: the error line stays under the fields
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(keys), self, self.send, context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
                       whatsThis="Send the protocol verb")

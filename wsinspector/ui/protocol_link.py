@@ -40,6 +40,7 @@ class ProtocolLink(QObject):
         layout.addWidget(self.bar)
         split.replaceWidget(index, self.box)
         layout.addWidget(composer, 1)
+        layout.addStretch(0)  # the verbs alone keep to the top
         self.tab = page.lower_tabs.addTab(self.list, "Protocol")
         page.lower_tabs.setTabVisible(self.tab, False)
         self.bar.invoke_requested.connect(self.invoke)
@@ -61,7 +62,7 @@ class ProtocolLink(QObject):
         session = SESSIONS.get(name)
         title = session.title if session is not None else name
         self.bar.set_verbs(name, title, self.driver.verbs())
-        self.list.show_problem("")
+        self.list.begin(title)
         self.page.lower_tabs.setTabVisible(self.tab, True)
         self.bar.show()
         self._show_raw(self.bar.raw.isChecked())

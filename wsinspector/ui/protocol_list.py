@@ -72,6 +72,14 @@ class ProtocolList(QWidget):
         self._pending.clear()
         self.problem.clear()
 
+    def begin(self, title: str) -> None:
+        """A new protocol session: a row says so, and what waited in the last one waits no more."""
+        for item, _ in self._pending.values():
+            item.setText(STATE, "unanswered")
+        self._pending.clear()
+        self.problem.clear()
+        self._add(QTreeWidgetItem([_clock(), f"speaking {title}", "", "started", "", ""]))
+
     def show_problem(self, text: str) -> None:
         self.problem.setText(text)
 
