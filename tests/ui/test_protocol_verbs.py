@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit
 
 from tests.decoder_peers import SocketIoServer
-from tests.decoders.test_real_peers import node_server  # noqa: F401
+from tests.decoders.test_real_peers import mosquitto, node_server  # noqa: F401
 from tests.ui.helpers import CTRL, WAIT_MS, click, close_connection, focus, replace_text, show_window
 from tests.ui.helpers_sessions import click_session, sessions_button, show_tab
 from wsinspector.core.frames import Direction
@@ -120,6 +120,13 @@ def test_a_bad_json_argument_says_why_in_one_line_and_sends_nothing(
     replace_text(qtbot, _field(bar, "event"), "")
     click(qtbot, bar.send_button)
     assert bar.error.text() == "emit needs event" and len(_sent(window)) == sent
+    # what the protocol itself refuses is told the same way: Connect a namespace with an auth that is no object
+    bar.choose("connect")
+    replace_text(qtbot, _field(bar, "auth"), "[1]")
+    assert bar.error.text() == ""
+    click(qtbot, bar.send_button)
+    assert bar.error.text() == "connect: auth must be a JSON object" and len(_sent(window)) == sent
+    assert bar.height() == height
 
 
 def test_the_protocol_bar_goes_when_the_connection_ends(
@@ -184,3 +191,34 @@ def test_a_graphql_subscribe_through_the_form_lists_its_data_under_it(
     assert row.text(TOOK).endswith(" ms")
     # the verb chooser offers complete too
     assert isinstance(bar.verb, QComboBox) and bar.verb.findData("complete") >= 0
+
+
+def test_an_mqtt_publish_through_the_form_is_acknowledged_and_its_message_comes_back_to_the_subscription(
+    qtbot: Any, window: MainWindow, mosquitto: int  # noqa: F811
+) -> None:
+    show_window(qtbot, window)
+    profile = ConnectionProfile(name="mqtt", endpoint=Endpoint(f"ws://127.0.0.1:{mosquitto}"),
+                                decoding=Decoding(mode="mqtt"))
+    bar = _connect_in_mode(qtbot, window, profile)
+    listed = window.inspector.protocol.list
+    qtbot.waitUntil(lambda: "connected" in [row[2] for row in listed.rows()], timeout=LONG_WAIT_MS)
+    form = bar.choose("subscribe")
+    assert isinstance(form.inputs["qos"], QComboBox)
+    replace_text(qtbot, _field(bar, "topic"), "sensors/#")
+    form.inputs["qos"].setCurrentText("1")
+    with qtbot.waitSignal(window.session.protocol.acknowledged, timeout=LONG_WAIT_MS):
+        click(qtbot, bar.send_button)
+    form = bar.choose("publish")
+    replace_text(qtbot, _field(bar, "topic"), "sensors/1")
+    replace_text(qtbot, _field(bar, "payload"), "21.5")
+    form.inputs["qos"].setCurrentText("1")
+    assert isinstance(form.inputs["retain"], QCheckBox)
+    with qtbot.waitSignal(window.session.protocol.data_received, timeout=LONG_WAIT_MS):
+        click(qtbot, bar.send_button)
+    qtbot.waitUntil(lambda: [row[2] for row in listed.rows() if row[0].startswith("publish")] == ["acknowledged"],
+                    timeout=LONG_WAIT_MS)
+    rows = listed.rows()
+    (subscribed,) = [row for row in rows if row[0].startswith("subscribe")]
+    assert subscribed[0] == "subscribe sensors/# 1" and subscribed[2] == "acknowledged"
+    (data,) = [row for row in rows if row[2] == "data"]
+    assert data[0].startswith("data: PUBLISH sensors/1 qos1") and data[4] == '"21.5"'

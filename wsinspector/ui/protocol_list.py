@@ -133,6 +133,8 @@ class ProtocolList(QWidget):
         return ""
 
     def _matching(self, event: ProtocolEvent) -> tuple[str, tuple[QTreeWidgetItem, float]] | None:
+        if event.kind == "data" and "topic" in event.data:
+            return None  # an MQTT PUBLISH's packet id is the broker's count, not one of ours
         for key in _REF_KEYS:
             value = event.data.get(key)
             if value not in (None, "") and str(value) in self._pending:
