@@ -14,7 +14,16 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit
 
 from tests.decoder_peers import SocketIoServer
 from tests.decoders.test_real_peers import mosquitto, node_server  # noqa: F401
-from tests.ui.helpers import CTRL, WAIT_MS, click, close_connection, focus, replace_text, show_window
+from tests.ui.helpers import (
+    CTRL,
+    WAIT_MS,
+    click,
+    close_connection,
+    focus,
+    replace_text,
+    show_window,
+    toggle_check_box,
+)
 from tests.ui.helpers_sessions import click_session, sessions_button, show_tab
 from wsinspector.core.frames import Direction
 from wsinspector.core.profiles import ConnectionProfile, Decoding, Endpoint, Handshake
@@ -69,7 +78,8 @@ def test_a_socketio_emit_with_an_ack_through_the_verb_form_is_shown_acknowledged
     assert isinstance(_field(bar, "ack"), QCheckBox) and isinstance(_field(bar, "event"), QLineEdit)
     replace_text(qtbot, _field(bar, "event"), "ask")
     replace_text(qtbot, _field(bar, "args"), "[21]")
-    _field(bar, "ack").setChecked(True)
+    toggle_check_box(qtbot, _field(bar, "ack"))
+    assert _field(bar, "ack").isChecked()
     assert page.lower_tabs.isTabVisible(page.protocol.tab)
     # the namespace connect the mode does is listed
     qtbot.waitUntil(lambda: "connected" in [row[2] for row in page.protocol.list.rows()], timeout=LONG_WAIT_MS)
