@@ -74,6 +74,8 @@ class SocketIoServer:
         self.runner: Any = None
         self.port = 0
         self.auth: list[Any] = []
+        #: every ``ask`` event's arguments, as the server received them
+        self.asked: list[Any] = []
 
         @self.sio.on("chat")
         async def chat(sid: str, text: str) -> None:
@@ -81,6 +83,7 @@ class SocketIoServer:
 
         @self.sio.on("ask")
         async def ask(sid: str, number: int) -> tuple[dict[str, int], bytes]:
+            self.asked.append(number)
             return {"double": number * 2}, b"\xff\xfe"
 
         @self.sio.on("connect", namespace="/admin")

@@ -41,6 +41,7 @@ from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.filter_bar import FilterBar
 from wsinspector.ui.handshake_view import HandshakeView
 from wsinspector.ui.inline_message import ElidedLabel
+from wsinspector.ui.protocol_link import ProtocolLink
 from wsinspector.ui.sessions_view import format_started
 from wsinspector.ui.timeline import TimelineModel, TimelineView
 from wsinspector.ui.timeline_menu import TimelineMenu, send_again
@@ -123,6 +124,8 @@ class InspectorPage(TimelineSearch, QWidget):
         self.composing = ComposerLink(self.composer, controller, connections, header, self)
         self.composing.profile_saved = self.on_profile_selected
         self.composing.add_to_menu(self.row_actions)
+        #: the composer's protocol verbs and the Protocol list, while the connection speaks a protocol
+        self.protocol = ProtocolLink(self)
         self._connect_signals()
         self.model.set_source(controller.log)
         self.decoding.set_session(controller.log)
@@ -644,7 +647,8 @@ class InspectorPage(TimelineSearch, QWidget):
         back to live asks the window to close it."""
         self.stored_only = True
         for widget in (self.url, self.state_label, self.connect_button, self.edit_button, self.environment_label,
-                       self.recording_label, self.tls_off, self.certificate_button, self.info, self.composer):
+                       self.recording_label, self.tls_off, self.certificate_button, self.info, self.composer,
+                       self.protocol.box):
             widget.hide()
         if self._viewing is not None:
             self.profile_name.setText(f"<b>{html.escape(self._viewing.record.name)}</b>")

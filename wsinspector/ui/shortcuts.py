@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 #: what the help calls a part of the window that has keys of its own (by object name)
 _PLACES = {"connectionsPanel": "Connection list", "connectionsTree": "Connection list",
            "connectionsSearch": "Connection search", "composerEditor": "Composer", "urlEdit": "URL field",
-           "timeline": "Timeline"}
+           "timeline": "Timeline", "protocolBar": "Protocol bar"}
 _PAGE_NAMES = ("&Inspector", "&Health", "&Sessions", "&Tests")
 
 
