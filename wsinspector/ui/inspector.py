@@ -672,8 +672,14 @@ class InspectorPage(TimelineSearch, QWidget):
         if self._viewing is None:
             handshake = self.session.handshake
             self.handshake_view.show_live(handshake, self.session.secret_values)
-            if handshake is not None and handshake.refused:  # the server's own reason is there
+            if handshake is not None and handshake.refused:  # the server's own reason is there, in room enough
                 self.lower_tabs.setCurrentWidget(self.handshake_view)
+                needed = (self.handshake_view.minimumSizeHint().height()
+                          + self.lower_tabs.tabBar().sizeHint().height() + 8)
+                sizes = self.split.sizes()
+                if sizes[1] < needed:  # taken from the timeline, which has nothing to show of a refusal
+                    grow = min(needed - sizes[1], max(sizes[0] - self.split.widget(0).minimumHeight(), 0))
+                    self.split.setSizes([sizes[0] - grow, sizes[1] + grow, *sizes[2:]])
 
     def _can_resend(self) -> bool:
         """Resend goes through this tab's own socket: a live tab's, while it is open."""
