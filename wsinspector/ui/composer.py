@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
-    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QToolButton,
@@ -31,9 +30,12 @@ from wsinspector.core.payloads import PayloadError, PayloadMode, decode_text, en
 from wsinspector.core.sending import HistoryWalk, kind_of, mode_of
 from wsinspector.ui import palette
 from wsinspector.ui.inline_message import ElidedLabel
+from wsinspector.ui.qtext import PlainEditor, set_plain_text
 
 #: saved messages that have a shortcut: Alt+1 .. Alt+9 (Ctrl+digits switch tabs)
 SAVED_SHORTCUTS = 9
+#: the longest message (in characters, as the editor shows it) loaded into the editor to be edited
+EDIT_LIMIT = 1024 * 1024
 
 _PLACEHOLDERS = {
     PayloadMode.TEXT: "Message text. Ctrl+Enter sends.",
@@ -81,7 +83,7 @@ class Composer(QWidget):
         for mode in PayloadMode:
             self.mode.addItem(mode.value, mode)
         self.mode.currentIndexChanged.connect(self._on_mode_changed)
-        self.editor = QPlainTextEdit()
+        self.editor = PlainEditor()
         self.editor.setObjectName("composerEditor")
         self.editor.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.editor.setTabChangesFocus(True)
@@ -285,9 +287,13 @@ class Composer(QWidget):
         self.sent_as_typed.emit(kind, payload)
 
     def load_message(self, kind: str, payload: str) -> None:
-        """Put a saved message in the editor, in its mode."""
+        """Put a saved message in the editor, in its mode (one too large to edit here is refused, saying so)."""
+        if len(payload) > EDIT_LIMIT:
+            self.show_error(f"This message is {len(payload):,} characters: too large to edit here (the limit is "
+                            f"{EDIT_LIMIT:,}); Resend sends it as it was")
+            return
         self.set_mode(mode_of(kind))
-        self.editor.setPlainText(payload)
+        set_plain_text(self.editor, payload)
         self.editor.setFocus()
 
     @Slot()
@@ -334,7 +340,7 @@ class Composer(QWidget):
             return False
         self._showing_history = True
         self.set_mode(mode_of(entry[0]))
-        self.editor.setPlainText(entry[1])
+        set_plain_text(self.editor, entry[1])
         self._showing_history = False
         self.editor.moveCursor(QTextCursor.MoveOperation.End)
         return True
@@ -471,7 +477,7 @@ class Composer(QWidget):
             self._move_cursor_to(exc.line, exc.column)
             return
         self.set_mode(PayloadMode.JSON)
-        self.editor.setPlainText(pretty)
+        set_plain_text(self.editor, pretty)
         self.show_error("")
 
     def _on_mode_changed(self) -> None:

@@ -29,7 +29,7 @@ from wsinspector.ui.decoded_tab import DecodedTab, fill_json_tree, json_tree
 from wsinspector.ui.qtext import set_plain_text
 from wsinspector.ui.timeline import DAMAGED_LABEL
 
-TEXT_LIMIT = 1024 * 1024
+TEXT_LIMIT = 256 * 1024
 HEX_LIMIT = 64 * 1024
 
 
