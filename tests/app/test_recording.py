@@ -38,9 +38,12 @@ def db_path(data_dir: Path) -> Path:
     return data_dir / DB_NAME
 
 
-@pytest.fixture
-def store(db_path: Path) -> Iterator[Store]:
+@pytest.fixture(params=["writer-thread", "window-thread"])
+def store(db_path: Path, request: pytest.FixtureRequest) -> Iterator[Store]:
+    """The store as the app has it (its frames written on a thread of its own) and as a script's is."""
     opened = Store(db_path)
+    if request.param == "writer-thread":
+        opened.start_writer()
     yield opened
     opened.close()
 
@@ -269,6 +272,9 @@ def test_disk_full_stops_recording_but_not_the_live_view(
     # the disk is full from now on
     page_count = store.connection.execute("PRAGMA page_count").fetchone()[0]
     store.connection.execute(f"PRAGMA max_page_count = {page_count}")
+    if store._writer is not None:  # its thread's connection too
+        store.stop_writer()
+        store.start_writer((f"PRAGMA max_page_count = {page_count}",))
     with qtbot.waitSignal(controller.recording_failed, timeout=WAIT_MS) as failed:
         for i in range(5):
             controller.send(bytes([i]) * 65536, False)
