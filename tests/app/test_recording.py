@@ -272,9 +272,6 @@ def test_disk_full_stops_recording_but_not_the_live_view(
     # the disk is full from now on
     page_count = store.connection.execute("PRAGMA page_count").fetchone()[0]
     store.connection.execute(f"PRAGMA max_page_count = {page_count}")
-    if store._writer is not None:  # its thread's connection too
-        store.stop_writer()
-        store.start_writer((f"PRAGMA max_page_count = {page_count}",))
     with qtbot.waitSignal(controller.recording_failed, timeout=WAIT_MS) as failed:
         for i in range(5):
             controller.send(bytes([i]) * 65536, False)

@@ -112,8 +112,9 @@ def test_a_failed_write_says_why_and_nothing_after_it_is_stored(data_dir: Path) 
     try:
         session_id = new_session(store, log)
         open_chunk = store.append_live(session_id, log, 0, 99)
+        store.start_writer()
         page_count = store.connection.execute("PRAGMA page_count").fetchone()[0]
-        store.start_writer((f"PRAGMA max_page_count = {page_count}",))
+        store.connection.execute(f"PRAGMA max_page_count = {page_count}")  # the writer's connection too
         for first in range(100, len(log), 20):
             open_chunk = store.append_live(session_id, log, first, first + 19, open_chunk)
         store.settle()

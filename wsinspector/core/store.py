@@ -317,12 +317,12 @@ class Store:
             self._collect()
             self._writer = None
 
-    def start_writer(self, setup: Sequence[str] = ()) -> None:
+    def start_writer(self) -> None:
         """From now on :meth:`append_live` hands its frames to a thread that writes them (``core/writer.py``);
         every other write here waits until it has committed what it was handed, so a session's rows keep the
-        frames' order. ``setup``: statements the thread's connection runs first. Not for a store in memory."""
+        frames' order. Not for a store in memory."""
         if self.path is not None and self._writer is None:
-            self._writer = FrameWriter(self.path, setup)
+            self._writer = FrameWriter(self.path)
 
     @property
     def writer_full(self) -> bool:
@@ -486,7 +486,8 @@ class Store:
         elif self.damage:
             self._transaction()  # refuses
         else:
-            self._writer.put(Write(session_id, tuple(chunks), source.counts(first, last), last))
+            limit = int(self._db.execute("PRAGMA max_page_count").fetchone()[0])
+            self._writer.put(Write(session_id, tuple(chunks), source.counts(first, last), last, limit))
         tail = chunks[-1]
         return tail.first if tail.count < OPEN_FRAMES and len(tail.payload) < OPEN_BYTES else None
 

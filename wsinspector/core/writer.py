@@ -67,12 +67,14 @@ def write_chunks(db: sqlite3.Connection, session_id: int, chunks: Sequence[Packe
 
 @dataclass(frozen=True)
 class Write:
-    """Packed chunks of a session and its counters' increments, through frame ``last``."""
+    """Packed chunks of a session and its counters' increments, through frame ``last``; ``page_limit``: the
+    store's ``max_page_count`` when it was handed over (the thread's connection keeps to the same)."""
 
     session_id: int
     chunks: tuple[PackedChunk, ...]
     counts: tuple[int, int, int, int]
     last: int
+    page_limit: int = 0
 
 
 @dataclass(frozen=True)
@@ -87,11 +89,10 @@ class Written:
 
 
 class FrameWriter:
-    """The thread writing into the SQLite file at ``path``. ``setup``: statements its connection runs first."""
+    """The thread writing into the SQLite file at ``path``."""
 
-    def __init__(self, path: Path, setup: Sequence[str] = ()) -> None:
+    def __init__(self, path: Path) -> None:
         self._path = path
-        self._setup = tuple(setup)
         self._queue: queue.Queue[Write | None] = queue.Queue(maxsize=WRITE_DEPTH)
         self._done: deque[Written] = deque()
         self._idle = threading.Condition()
@@ -134,11 +135,10 @@ class FrameWriter:
         try:
             db = sqlite3.connect(self._path, isolation_level=None)
             db.execute("PRAGMA synchronous=NORMAL")
-            for statement in self._setup:
-                db.execute(statement)
         except sqlite3.Error as exc:
             opened = f"Could not save: {exc}"
         failed: set[int] = set()
+        page_limit = 0
         try:
             while (write := self._queue.get()) is not None:
                 try:
@@ -147,6 +147,9 @@ class FrameWriter:
                     if db is None or opened:
                         done = Written(write.session_id, write.last, error=opened)
                     else:
+                        if write.page_limit and write.page_limit != page_limit:
+                            page_limit = int(db.execute(f"PRAGMA max_page_count = {int(write.page_limit)}")
+                                             .fetchone()[0])
                         done = self._commit(db, write)
                     if done.error:
                         failed.add(write.session_id)
