@@ -80,6 +80,7 @@ def main() -> int:
     engine = sys.argv[3] if len(sys.argv) > 3 else ENGINE_WIRE
     app = QApplication([sys.argv[0]])
     store = Store(data_dir / DB_NAME)
+    store.start_writer()  # as the app records: frames are committed on a thread of their own
     controller = ConnectionController(store)
     flooder = Flooder(controller)
     url = flooder.listen()

@@ -38,9 +38,12 @@ def db_path(data_dir: Path) -> Path:
     return data_dir / DB_NAME
 
 
-@pytest.fixture
-def store(db_path: Path) -> Iterator[Store]:
+@pytest.fixture(params=["writer-thread", "window-thread"])
+def store(db_path: Path, request: pytest.FixtureRequest) -> Iterator[Store]:
+    """The store as the app has it (its frames written on a thread of its own) and as a script's is."""
     opened = Store(db_path)
+    if request.param == "writer-thread":
+        opened.start_writer()
     yield opened
     opened.close()
 

@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 FLUSH_INTERVAL_MS = 50
 #: how long storing frames may take per turn of the event loop before it lets the window have its turn
 SAVE_BUDGET_S = 0.002
+#: how often, while the store's writer thread has frames to commit, the controller looks at what it committed
+WRITER_POLL_MS = 2
 RATES_INTERVAL_MS = 500
 #: the newest frames a live session keeps in memory, and at most this much of their payloads; it lets go of
 #: older ones once it holds twice as many (recorded ones are read back from the store, the others are dropped)
@@ -128,6 +130,7 @@ class ConnectionController(QObject, LogRecording):
         self._state = ConnectionState.CLOSED
         self._flushed = 0
         self._saved = 0
+        self._packed = 0
         #: the Wire engine was told to stop reading until the store catches up
         self._holding = False
         self._flush_timer = QTimer(self)
@@ -223,7 +226,7 @@ class ConnectionController(QObject, LogRecording):
         self._finish_recording(SessionStatus.CLOSED, None, "")  # never leave a previous session 'live'
         self.profile = profile
         self.log = FrameLog()
-        self._flushed = self._saved = 0
+        self._flushed = self._saved = self._packed = 0
         self._open_chunk = None
         self.recording_error = ""
         self.session_id = None
@@ -476,8 +479,12 @@ class ConnectionController(QObject, LogRecording):
         self._hold_while_behind()
 
     def _save_later(self) -> None:
-        if self.is_recording and self._saved < len(self.log) and not self._save_more.isActive():
-            self._save_more.start()
+        if not self.is_recording or self._saved >= len(self.log) or self._save_more.isActive():
+            return
+        assert self._store is not None
+        # all handed over, or no room: look again soon for what the writer thread has committed
+        waiting = self._packed >= len(self.log) or self._store.writer_full
+        self._save_more.start(WRITER_POLL_MS if waiting else 0)
 
     def _hold_while_behind(self) -> None:
         """The Wire engine reads on only while the store is no more than SAVE_AHEAD_FRAMES (or _BYTES) behind."""
@@ -496,6 +503,8 @@ class ConnectionController(QObject, LogRecording):
             self._save_frames(last)
         elif budget_s > 0:
             self._save_frames_within(last, budget_s)
+        else:
+            self._take_stored()
         # a frame not recorded yet stays in memory while the recording goes on; what a deleted session had
         # recorded is not there to read back
         self.log.keep_window(WINDOW_FRAMES, WINDOW_BYTES, self._saved if self.is_recording else last + 1,

@@ -82,6 +82,7 @@ class AppContext(QObject):
         if self.saving:
             self._checkpointer = Checkpointer(self.db_path)
             self.store.set_autocheckpoint(False)
+            self.store.start_writer()  # live frames are committed on a thread, not the window's
             self._checkpoint_timer.start()
         #: one controller per open connection, in the order they were opened
         self.controllers: list[ConnectionController] = []

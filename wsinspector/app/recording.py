@@ -20,6 +20,9 @@ class LogRecording:
     :class:`~wsinspector.app.replayer.ReplayController`): it uses their ``log``, ``_store``, ``session_id``,
     ``recording_error``, ``_saved`` (frames stored so far) and ``_recording_failed(error)``, which says what
     a failure means to each of them. A failure stops the recording, never the connection.
+
+    When the store writes on a thread of its own (:meth:`Store.start_writer`), a frame handed to it
+    (``_packed``) counts as stored (``_saved``) only once the thread has committed it.
     """
 
     log: FrameLog
@@ -27,6 +30,8 @@ class LogRecording:
     session_id: int | None
     recording_error: str
     _saved: int
+    #: frames handed to the store so far (committed or still queued for its writer thread)
+    _packed: int = 0
     #: the first seq of the small chunk the last flush left open (see Store.append_live)
     _open_chunk: int | None = None
 
@@ -37,29 +42,48 @@ class LogRecording:
     def _recording_failed(self, error: str) -> None:
         raise NotImplementedError
 
-    def _save_frames(self, last: int) -> None:
-        """Store the frames not stored yet, up to ``last``, in one transaction."""
-        if not self.is_recording or last < self._saved:
+    def _save_frames(self, last: int, wait: bool = True) -> None:
+        """Store the frames not stored yet, up to ``last``, in one transaction; ``wait``: until they are
+        committed, when the store writes on a thread."""
+        if not self.is_recording:
             return
         assert self._store is not None and self.session_id is not None
-        try:
-            self._open_chunk = self._store.append_live(self.session_id, self.log, self._saved, last,
-                                                       self._open_chunk)
-        except (StoreError, sqlite3.Error) as exc:
-            self._recording_failed(str(exc))
+        if last >= self._packed:
+            try:
+                self._open_chunk = self._store.append_live(self.session_id, self.log, self._packed, last,
+                                                           self._open_chunk)
+            except (StoreError, sqlite3.Error) as exc:
+                self._recording_failed(str(exc))
+                return
+            self._packed = last + 1
+        self._take_stored(wait)
+
+    def _take_stored(self, wait: bool = False) -> None:
+        """Count what the store has committed as saved; a failed write stops the recording."""
+        if not self.is_recording:
             return
-        self._saved = last + 1
+        assert self._store is not None and self.session_id is not None
+        if wait:
+            self._store.settle()
+        last, error = self._store.stored_through(self.session_id)
+        self._saved = max(self._saved, last + 1)
+        if error:
+            self._recording_failed(error)
 
     def _save_frames_within(self, last: int, budget_s: float) -> None:
         """Store the frames not stored yet, up to ``last``, a couple of chunks per transaction, for at most about
         ``budget_s``: what is left waits for the next turn of the event loop, so a flood's flush never holds the
         window for long. (The frames not stored yet stay in memory meanwhile.)"""
         deadline = time.monotonic() + budget_s
-        while self.is_recording and self._saved <= last:
+        while self.is_recording and self._packed <= last:
+            assert self._store is not None
+            if self._store.writer_full:  # the writer thread is busy: the next turn hands it more
+                break
             # a slice of new frames (and the small chunk left open, written again with them)
-            self._save_frames(min(last, self._saved + SAVE_SLICE_FRAMES - 1))
+            self._save_frames(min(last, self._packed + SAVE_SLICE_FRAMES - 1), wait=False)
             if time.monotonic() >= deadline:
-                return
+                break
+        self._take_stored()
 
     def _event(self, kind: str, text: str) -> int:
         """A connection event (disconnect, reconnect, timeout…) into the log and the recorded session; its

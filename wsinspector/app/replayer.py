@@ -141,7 +141,7 @@ class ReplayController(QObject, LogRecording):
         self._completed = False
         self._reported = 0
         self._announced: int | None = None
-        self._saved = 0
+        self._saved = self._packed = 0
         self._open_chunk = None
         #: the requests the test's auth makes before connecting (None: none, or not yet)
         self.pre_connect: PreConnect | None = None

@@ -41,14 +41,13 @@ from wsinspector.core.profiles import (
 )
 from wsinspector.core.redact import redact_url
 from wsinspector.core.schema import (
-    INSERT_CHUNK,
     MIGRATIONS,
     SCHEMA_VERSION,
     SEQ_BITS,
     SEQ_MASK,
-    chunk_values,
     frame_key,
 )
+from wsinspector.core.writer import CHUNK_BYTES_SQL, FrameWriter, SessionGone, Write, write_chunks
 
 if TYPE_CHECKING:
     from wsinspector.core.session.interface import FrameColumns
@@ -185,13 +184,8 @@ def _is_read_failure(exc: sqlite3.DatabaseError) -> bool:
 _DAMAGE_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 
 
-#: what a stored chunk's frames take, in SQL (the Python twin: :func:`chunk_bytes`)
-_CHUNK_BYTES = "length(ts) + length(meta) + length(ends) + length(payload) + coalesce(length(extras), 0)"
-
-
-def chunk_bytes(chunk: PackedChunk) -> int:
-    """What a packed chunk's frames take in the store (as :meth:`Store.stored_bytes` counts them)."""
-    return len(chunk.ts) + len(chunk.meta) + len(chunk.ends) + len(chunk.payload) + len(chunk.extras or "")
+#: what a stored chunk's frames take, in SQL (the Python twin: ``core/writer.py``'s ``chunk_bytes``)
+_CHUNK_BYTES = CHUNK_BYTES_SQL
 
 
 class Store:
@@ -217,6 +211,11 @@ class Store:
         #: deleted (None: not measured yet); measured again when another connection has written to the file
         self._sizes: dict[int, int] | None = None
         self._sizes_version = -1
+        #: the thread writing live frames, once started (:meth:`start_writer`); what it has committed of each
+        #: session (the last seq), and why it could not, if it failed
+        self._writer: FrameWriter | None = None
+        self._stored_last: dict[int, int] = {}
+        self._write_errors: dict[int, str] = {}
         try:
             self._db = sqlite3.connect(target, isolation_level=None, check_same_thread=True)
         except sqlite3.Error as exc:
@@ -308,7 +307,56 @@ class Store:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     def close(self) -> None:
+        self.stop_writer()
         self._db.close()
+
+    def stop_writer(self) -> None:
+        """Commit what the writer thread was handed and end it: :meth:`append_live` writes here again."""
+        if self._writer is not None:
+            self._writer.stop()
+            self._collect()
+            self._writer = None
+
+    def start_writer(self) -> None:
+        """From now on :meth:`append_live` hands its frames to a thread that writes them (``core/writer.py``);
+        every other write here waits until it has committed what it was handed, so a session's rows keep the
+        frames' order. Not for a store in memory."""
+        if self.path is not None and self._writer is None:
+            self._writer = FrameWriter(self.path)
+
+    @property
+    def writer_full(self) -> bool:
+        """The writer thread has no room for another :meth:`append_live` until it commits one."""
+        return self._writer is not None and self._writer.full
+
+    def settle(self) -> None:
+        """Wait until the writer thread has committed every frame handed to it."""
+        if self._writer is not None:
+            self._writer.drain()
+        self._collect()
+
+    def stored_through(self, session_id: int) -> tuple[int, str]:
+        """The last seq of ``session_id`` committed by :meth:`append_live` (-1: none yet), and why the writer
+        thread could not store more ("" while it can)."""
+        self._collect()
+        return self._stored_last.get(session_id, -1), self._write_errors.get(session_id, "")
+
+    def _collect(self) -> None:
+        """Take in what the writer thread committed: its sessions' last seqs and stored bytes."""
+        done = self._writer.take() if self._writer is not None else []
+        if not done:
+            return
+        self._cache.clear()  # a chunk left open was written again
+        sizes = self._sizes
+        for written in done:
+            if written.error:
+                self._write_errors.setdefault(written.session_id, written.error)
+                continue
+            self._stored_last[written.session_id] = written.last
+            if sizes is not None:
+                sizes[written.session_id] = sizes.get(written.session_id, 0) + written.grown
+        if sizes is not None:  # the writer's commits are counted: they need no new measure
+            self._sizes_version = self._db.execute("PRAGMA data_version").fetchone()[0]
 
     def set_autocheckpoint(self, on: bool) -> None:
         """Whether a commit copies the write-ahead log into the file once it has grown (SQLite's default, every
@@ -432,30 +480,27 @@ class Store:
         if last < first:
             return open_chunk
         chunks = pack_columns(source, first if open_chunk is None else open_chunk, last)
-        self._append_chunks(session_id, chunks, source.counts(first, last))
+        if self._writer is None:
+            self._append_chunks(session_id, chunks, source.counts(first, last))
+            self._stored_last[session_id] = last
+        elif self.damage:
+            self._transaction()  # refuses
+        else:
+            limit = int(self._db.execute("PRAGMA max_page_count").fetchone()[0])
+            self._writer.put(Write(session_id, tuple(chunks), source.counts(first, last), last, limit))
         tail = chunks[-1]
         return tail.first if tail.count < OPEN_FRAMES and len(tail.payload) < OPEN_BYTES else None
 
     def _append_chunks(self, session_id: int, chunks: Sequence[PackedChunk],
                        counts: tuple[int, int, int, int]) -> None:
-        frames_in, frames_out, bytes_in, bytes_out = counts
         self._cache.clear()
-        sizes = self._sizes
         with self._transaction():
-            # the chunks these replace (a flush writes the chunk the last one left open again)
-            replaced = 0 if sizes is None else self._chunk_bytes(frame_key(session_id, chunks[0].first),
-                                                                 frame_key(session_id, chunks[-1].first))
-            self._db.executemany(INSERT_CHUNK, [chunk_values(session_id, chunk) for chunk in chunks])
-            updated = self._db.execute(
-                "UPDATE sessions SET frames_in = frames_in + ?, frames_out = frames_out + ?, "
-                "bytes_in = bytes_in + ?, bytes_out = bytes_out + ?, last_ts_ns = ? WHERE id = ?",
-                (frames_in, frames_out, bytes_in, bytes_out, chunks[-1].last_ts_ns, session_id),
-            ).rowcount
-            if updated == 0:
-                raise StoreError("the session was deleted")  # rolls the frames back: no orphans
-        if sizes is not None:
-            written = sum(chunk_bytes(chunk) for chunk in chunks)
-            sizes[session_id] = sizes.get(session_id, 0) + written - replaced
+            try:
+                grown = write_chunks(self._db, session_id, chunks, counts)
+            except SessionGone:
+                raise StoreError("the session was deleted") from None  # rolls the frames back: no orphans
+        if self._sizes is not None:
+            self._sizes[session_id] = self._sizes.get(session_id, 0) + grown
 
     def finish_session(self, session_id: int, status: str, ended_wall: float | None, close_code: int | None = None,
                        close_reason: str = "") -> None:
@@ -562,6 +607,7 @@ class Store:
         Measured over every chunk once; from then on kept up to date as this store writes and deletes, so
         asking again (the Sessions page and the retention, each time a recording ends) costs nothing. Measured
         again when another connection (a `wsinspector run`) has written to the file since."""
+        self.settle()  # nothing committed but not yet counted
         version = self._db.execute("PRAGMA data_version").fetchone()[0]
         if self._sizes is None or version != self._sizes_version:
             rows = self._db.execute(f"SELECT key >> ?, sum({_CHUNK_BYTES}) FROM chunks GROUP BY key >> ?",
@@ -569,12 +615,6 @@ class Store:
             self._sizes = {int(session_id): int(size) for session_id, size in rows}
             self._sizes_version = version
         return {session_id: size for session_id, size in self._sizes.items() if size}
-
-    def _chunk_bytes(self, first_key: int, last_key: int) -> int:
-        """The bytes the chunks with keys ``first_key``..``last_key`` take now."""
-        rows = self._db.execute(f"SELECT coalesce(sum({_CHUNK_BYTES}), 0) FROM chunks WHERE key BETWEEN ? AND ?",
-                                (first_key, last_key)).fetchone()
-        return int(rows[0])
 
     def chunks(self, session_id: int, first: int, last: int) -> Iterator[Chunk]:
         """The chunks holding seqs ``first``..``last`` of a session, in order (decoded ones are cached)."""
@@ -725,6 +765,7 @@ class Store:
             )
 
     def _transaction(self) -> _Transaction:
+        self.settle()  # the frames handed to the writer thread go first
         if self.damage:
             # writing into a damaged b-tree could spread the damage: the file is left as it is
             raise StoreError(f"{self.path or 'the store'} is damaged ({self.damage}); it is left untouched: nothing "
