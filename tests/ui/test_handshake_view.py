@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QTableWidget
 
-from tests.ui.helpers import WAIT_MS, click, connect
+from tests.ui.helpers import WAIT_MS, click, close_connection, connect
 from tests.ui.helpers_sessions import click_session, session_rows, sessions_button, show_tab
 from wsinspector.core.handshake import HANDSHAKE_EVENT
 from wsinspector.core.profiles import ENGINE_QT, ENGINE_WIRE, ConnectionProfile, Endpoint, Handshake, Protocol
@@ -128,3 +128,18 @@ def test_copy_as_curl_leaves_the_secrets_out_unless_asked(qtbot: Any, window: Ma
     assert session_id is not None
     kept = [text for _seq, _ts, kind, text in window.context.store.events(session_id) if kind == HANDSHAKE_EVENT]
     assert len(kept) == 1 and "Bearer {{token}}" in kept[0] and TOKEN not in kept[0]
+
+
+def test_the_frames_come_back_once_a_refused_connection_opens(qtbot: Any, window: MainWindow,
+                                                              websockets_server: Any) -> None:
+    peer = websockets_server(process_request=_refusing, subprotocols=["chat.v2"])
+    saved = _select(window, peer.url, ENGINE_WIRE)
+    page = window.inspector
+    with qtbot.waitSignal(window.session.failed, timeout=WAIT_MS):
+        click(qtbot, page.connect_button)
+    assert page.lower_tabs.currentWidget() is page.handshake_view
+    # as the server asked: the subprotocol offered, the same tab connects
+    window.context.connections.save(saved.with_changes(handshake=Handshake(subprotocols=("chat.v2",))))
+    connect(qtbot, window)
+    assert page.lower_tabs.currentWidget() is page.detail  # the refusal is over: no stale Handshake tab
+    close_connection(qtbot, window)

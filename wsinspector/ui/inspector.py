@@ -115,6 +115,8 @@ class InspectorPage(TimelineSearch, QWidget):
         #: a tab of its own for a stored session: read-only for its whole life, never live
         self.stored_only = False
         self._filter_task: ChunkedTask | None = None
+        #: the Handshake tab came forward by itself to show a refused upgrade
+        self._refusal_shown = False
         #: what this connection last said in the banner (cleared when it no longer holds)
         self._told = ""
         self._build()
@@ -672,7 +674,13 @@ class InspectorPage(TimelineSearch, QWidget):
         if self._viewing is None:
             handshake = self.session.handshake
             self.handshake_view.show_live(handshake, self.session.secret_values)
+            if handshake is not None and not handshake.refused and self._refusal_shown:
+                # the tab came forward for a refusal that is over: the frames are what matter again
+                self._refusal_shown = False
+                if self.lower_tabs.currentWidget() is self.handshake_view:
+                    self.lower_tabs.setCurrentWidget(self.detail)
             if handshake is not None and handshake.refused:  # the server's own reason is there, in room enough
+                self._refusal_shown = True
                 self.lower_tabs.setCurrentWidget(self.handshake_view)
                 needed = (self.handshake_view.minimumSizeHint().height()
                           + self.lower_tabs.tabBar().sizeHint().height() + 8)
