@@ -87,6 +87,11 @@ def test_an_unknown_decoder_name_lists_the_known_ones():
     assert raised.value.args[0].startswith("no decoder is called 'carrier-pigeon': choose one of socket.io, ")
 
 
+@pytest.mark.parametrize("written", ["socketio", "Socket.IO", "SOCKET-IO", "socket.io"])
+def test_a_decoder_is_found_by_its_name_written_without_punctuation_or_in_other_case(written):
+    assert decoder_registry().choose(override=written) is decoder_registry().get("socket.io")
+
+
 class _Careless(Decoder):
     """A third-party decoder with every mistake a registry must survive."""
 

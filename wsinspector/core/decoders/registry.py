@@ -60,7 +60,12 @@ class DecoderRegistry:
         return sorted(self._loaded.values(), key=lambda item: (-item.decoder.priority, item.decoder.name))
 
     def get(self, name: str) -> Decoder | None:
+        """The decoder called ``name``, also as written without its punctuation or in other case
+        (``socketio``, ``Socket.IO`` and ``socket.io`` are one)."""
         item = self._loaded.get(name)
+        if item is None:
+            wanted = _plain(name)
+            item = next((each for key, each in self._loaded.items() if _plain(key) == wanted), None)
         return item.decoder if item else None
 
     def origin(self, name: str) -> str:
@@ -181,3 +186,8 @@ def configured(decoder: Decoder, options: Mapping[str, str]) -> Decoder:
     if not isinstance(result, Decoder):
         raise DecodeError(f"the {decoder.name} decoder gave no decoder for its options")
     return result
+
+
+def _plain(name: str) -> str:
+    """A decoder's name as compared when it is not written exactly: letters and digits, lower case."""
+    return "".join(ch for ch in name.lower() if ch.isalnum())
