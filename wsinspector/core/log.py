@@ -53,7 +53,7 @@ _IN = Direction.IN
 _PING, _PONG = Opcode.PING, Opcode.PONG
 #: a tail of this many frames, or of this many payload bytes, is sealed into a block when the window is kept
 SEAL_FRAMES = 4096
-SEAL_BYTES = 256 << 10
+SEAL_BYTES = 256 * 1024
 
 
 
