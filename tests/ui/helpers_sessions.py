@@ -162,9 +162,13 @@ def counts_total(window: MainWindow) -> int | None:
     return int(match.group(1).replace(",", "")) if match else None
 
 
-def wait_total(qtbot: Any, window: MainWindow, total: int, timeout: int = WAIT_MS) -> None:
-    """Wait until the status bar counts ``total`` frames of the live session."""
-    qtbot.waitUntil(lambda: counts_total(window) == total, timeout=timeout)
+def wait_total(qtbot: Any, window: MainWindow, total: int, timeout: int = WAIT_MS, told: bool = True) -> None:
+    """Wait until the status bar counts ``total`` frames of the live session and (``told``) the timeline has been
+    told of them all (it hears of frames once they are stored, a moment after the log holds them; a paused view
+    is told nothing)."""
+    model = window.inspector.model
+    qtbot.waitUntil(lambda: counts_total(window) == total and (not told or model.known_frames >= total),
+                    timeout=timeout)
 
 
 def send_texts(qtbot: Any, window: MainWindow, texts: list[str], wait: bool = True) -> None:

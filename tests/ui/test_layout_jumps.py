@@ -40,6 +40,7 @@ def test_an_invalid_regex_neither_resizes_the_window_nor_moves_the_bar(qtbot: An
     assert bar.error.isVisible()
     assert bar.error.text().startswith("Invalid regular expression"), bar.error.text()
     assert bar.error.toolTip() == bar.error.text()  # the whole message, however narrow its place
+    assert window.statusBar().currentMessage() == bar.error.text()  # and readable whole in the status bar
     assert window.size() == size
     assert _places(window) == places
 

@@ -155,9 +155,10 @@ def test_pause_resume_and_clear_while_a_server_pushes(qtbot: Any, window: MainWi
         click(qtbot, bar.pause_button)
         assert bar.pause_button.text() == "Resume"
         peer.push(30)
-        wait_total(qtbot, window, 80)  # the status bar counts what is recorded
+        wait_total(qtbot, window, 80, told=False)  # the status bar counts what is recorded
+        qtbot.waitUntil(lambda: bar.status.text() == "Paused: 30 new frames not shown yet (still recorded)",
+                        timeout=WAIT_MS)
         assert page.model.rowCount() == 50
-        assert bar.status.text() == "Paused: 30 new frames not shown yet (still recorded)"
         click(qtbot, bar.pause_button)
         assert page.model.rowCount() == 80
         assert cell(window, 79, 6) == "pushed 79"

@@ -44,11 +44,13 @@ class FilterBar(QWidget):
         (a filter over the messages decoded, or None)
     find_requested(bool): find the next match of the search text; True = backwards
     jump_requested(float): go to the first frame at or after this many seconds into the session
+    problem(str): an error the bar shows, whole (its own place may be too narrow for all of it)
     """
 
     filter_changed = Signal(object)
     find_requested = Signal(bool)
     jump_requested = Signal(float)
+    problem = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -167,6 +169,8 @@ class FilterBar(QWidget):
         self.error.setText(message)
         self.error.setVisible(bool(message))
         self.status.setVisible(not message)
+        if message:
+            self.problem.emit(message)
 
     @Slot()
     def apply(self) -> None:

@@ -269,6 +269,7 @@ class InspectorPage(TimelineSearch, QWidget):
         self.filter_bar.find_requested.connect(self.find)
         self.filter_bar.jump_requested.connect(self.jump_to)
         self.filter_bar.cancel.clicked.connect(self.cancel_filter)
+        self.filter_bar.problem.connect(lambda message: self.status_message.emit(message, 10000))
         actions = self.row_actions
         actions.resend_requested.connect(lambda items: send_again(self.session, items))
         actions.edit_requested.connect(self.composer.load_message)
