@@ -3,7 +3,6 @@ line stops at the disconnect and starts again after the reconnect; the rates fal
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from typing import Any
 
@@ -15,20 +14,18 @@ from wsinspector.core.profiles import Health
 from wsinspector.ui.main_window import MainWindow
 
 
-async def _drops_after_a_while(ws: Any) -> None:
-    async def drop() -> None:
-        await asyncio.sleep(0.4)
-        ws.transport.abort()  # no close frame: the link is simply gone
-
-    dropping = asyncio.ensure_future(drop())
+async def _drops_when_asked(ws: Any) -> None:
+    """Echoes, and drops the link (no close frame: it is simply gone) when the client sends "drop"."""
     with contextlib.suppress(Exception):
         async for message in ws:
+            if message == "drop":
+                ws.transport.abort()
+                return
             await ws.send(message)
-    await dropping
 
 
 def test_the_rtt_line_stops_at_a_real_outage(qtbot: Any, window: MainWindow, websockets_server: Any) -> None:
-    peer = websockets_server(_drops_after_a_while)
+    peer = websockets_server(_drops_when_asked)
     profile = select_peer(window, peer.url, "Drops")
     window.context.connections.save(profile.with_changes(health=Health(
         heartbeat_interval_s=0.03, reconnect=True, reconnect_base_s=0.3, reconnect_max_s=0.3)))
@@ -38,6 +35,9 @@ def test_the_rtt_line_stops_at_a_real_outage(qtbot: Any, window: MainWindow, web
     session.opened.connect(opens.append)
     click(qtbot, window.inspector.connect_button)
     show_tab(qtbot, window, "Health")  # drawn as it happens
+    # a few RTTs on the first link, then the server drops it
+    qtbot.waitUntil(lambda: len(session.log.rtt_samples) >= 3, timeout=WAIT_MS)
+    session.send(b"drop", True)
     qtbot.waitUntil(lambda: len(opens) >= 2, timeout=WAIT_MS)
     second = session.log.events[-1][0]  # the reconnect
     qtbot.waitUntil(lambda: sum(1 for _, ts, _ in session.log.rtt_samples if ts > second) >= 3, timeout=WAIT_MS)
