@@ -35,19 +35,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def print_handshake(args: argparse.Namespace) -> int:
     # imported here: the window's start does not need them
-    from wsinspector.app.context import DB_NAME, default_data_dir
+    from wsinspector.cli_store import open_sessions_store
     from wsinspector.core.handshake import curl_command, last_handshake
-    from wsinspector.core.store import Store, StoreError
 
-    path = (getattr(args, "data_dir", None) or default_data_dir()) / DB_NAME
-    if not Path(path).is_file():
-        print(f"{APP_NAME}: no sessions are kept in {path.parent}", file=sys.stderr)
-        return EXIT_NOT_FOUND
-    try:
-        store = Store(path)
-    except StoreError as exc:
-        print(f"{APP_NAME}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    store = open_sessions_store(args)
+    if isinstance(store, int):
+        return store
     try:
         if args.session is None:
             newest = max(store.sessions(), key=lambda r: r.id, default=None)

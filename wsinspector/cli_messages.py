@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 from wsinspector import APP_NAME
 
@@ -30,20 +29,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run_messages(args: argparse.Namespace) -> int:
     # imported here: the window's start does not need them
-    from wsinspector.app.context import DB_NAME, default_data_dir
+    from wsinspector.cli_store import open_sessions_store
     from wsinspector.core.copying import session_lines
-    from wsinspector.core.store import Store, StoreError
     from wsinspector.core.stored import StoredSession
 
-    path = (args.data_dir or default_data_dir()) / DB_NAME
-    if not Path(path).is_file():
-        print(f"{APP_NAME}: no sessions stored in {path.parent}", file=sys.stderr)
-        return EXIT_NOT_FOUND
-    try:
-        store = Store(path)
-    except StoreError as exc:
-        print(f"{APP_NAME}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    store = open_sessions_store(args)
+    if isinstance(store, int):
+        return store
     try:
         if args.session is None:
             records = store.sessions()

@@ -64,8 +64,8 @@ HEAVY = ("wsinspector.core.store", "wsinspector.app.context", "wsinspector.ui.in
          "wsinspector.core.profiles", "wsinspector.core.formats", "websockets", "numpy", "pyqtgraph", "yaml",
          "PySide6.QtNetwork", "keyring", "wsinspector.core.decoders", "wsinspector.cli_run",
          "wsinspector.cli_connections", "wsinspector.cli_messages", "wsinspector.cli_transfer",
-         "wsinspector.cli_handshake", "wsinspector.cli_decode", "wsinspector.cli_defaults", "platformdirs", "json",
-         "sqlite3",
+         "wsinspector.cli_handshake", "wsinspector.cli_store", "wsinspector.cli_decode", "wsinspector.cli_defaults",
+         "platformdirs", "json", "sqlite3",
          *(("socket",) if os.name != "nt" else ()))  # Windows wakes the event loop on signals through a socket
 
 
