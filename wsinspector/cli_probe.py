@@ -95,7 +95,25 @@ def run_probe(args: argparse.Namespace) -> int:
     if isinstance(profile, str):
         _err(f"probe: {profile}")
         return EXIT_USAGE
-    return _run(args, profile, None if args.no_record else store)
+    return _run(args, _with_defaults(profile, data_dir), None if args.no_record else store)
+
+
+def _with_defaults(profile: ConnectionProfile, data_dir: Path) -> ConnectionProfile:
+    """The app-wide TLS and proxy defaults applied, as a connect in the window applies them."""
+    from wsinspector.app.context import DB_NAME
+    from wsinspector.cli_defaults import _stored
+    from wsinspector.core.connection_defaults import effective
+    from wsinspector.core.profiles import ProfileFormatError
+    from wsinspector.core.store import StoreError
+
+    if not (data_dir / DB_NAME).is_file():
+        return profile
+    try:
+        defaults = _stored(data_dir, with_secrets=True)[0]
+    except (ProfileFormatError, StoreError, OSError) as exc:
+        _err(f"warning: the app-wide connection defaults cannot be read ({exc}); the probe goes without them")
+        return profile
+    return profile if defaults.is_empty else effective(profile, defaults)
 
 
 def _profile(target: str, store: Store | None) -> ConnectionProfile | str:

@@ -38,7 +38,7 @@ FLUSH_INTERVAL_MS = 50
 #: a case's time limit (the size search and the flood have their own, shorter, bounds inside)
 CASE_LIMIT_S = 40.0
 #: how long the end of a probe waits for the connections still closing
-WIND_DOWN_S = 2.0
+WIND_DOWN_S = 1.0
 _IN = Direction.IN
 _OPCODE_NAMES = {Opcode.TEXT: "text", Opcode.BINARY: "binary", Opcode.CONTINUATION: "continuation",
                  Opcode.PING: "ping", Opcode.PONG: "pong", Opcode.CLOSE: "close"}
@@ -312,13 +312,7 @@ class ProbeController(QObject):
         seconds = _now() - self._case_started
         self.result.cases.append(CaseTiming(self._case_name, seconds, sessions,
                                             stopped.detail if stopped is not None else ""))
-        if self._link is not None and not self._link.done:
-            link = self._link
-            if link.connection.state is ConnectionState.OPEN:
-                link.connection.close(1000, "wsinspector probe")
-            else:
-                link.drop()
-        self._link = None
+        self._let_go()
         self._queue.clear()
         self._run = None
         self.case_finished.emit(self._case_name, seconds)
@@ -416,9 +410,20 @@ class ProbeController(QObject):
         return replace(target, handshake=replace(target.handshake,
                                                  headers=(*headers, ("Sec-WebSocket-Version", action.version))))
 
+    def _let_go(self) -> None:
+        """The case's connection is no longer its: an open one is closed (the closing handshake ends in the
+        background, bounded by the close timeout), one still opening is abandoned."""
+        link, self._link = self._link, None
+        if link is None or link.done:
+            return
+        state = link.connection.state
+        if state is ConnectionState.OPEN:
+            link.connection.close(1000, "wsinspector probe")
+        elif state is not ConnectionState.CLOSING:
+            link.drop()
+
     def _open(self, action: steps.Open) -> None:
-        if self._link is not None:
-            self._link.drop()
+        self._let_go()
         name = f"Probe · {self._case_name}: {action.label}"
         link = ProbeLink(self._store, name, self._shown, self._profile_id, parent=self)
         self._links.append(link)

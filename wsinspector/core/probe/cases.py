@@ -37,11 +37,11 @@ from .steps import (
 )
 
 #: how long a case waits for an answer to a message or a ping
-ANSWER_S = 1.5
+ANSWER_S = 1.0
 #: how long an opening handshake may take before the case gives up on it
 HANDSHAKE_S = 5.0
 #: how long a closing handshake may take
-CLOSING_S = 1.5
+CLOSING_S = 1.0
 #: the size search: where it starts, how long it may take, how fine it gets
 SIZE_START = 64 * 1024
 SIZE_TIME_S = 25.0
@@ -65,6 +65,10 @@ def wait_for(ctx: CaseContext, wanted: Callable[[Event], bool], seconds: float) 
     while True:
         event = yield Wait(end - ctx.now)
         assert isinstance(event, Opened | Refused | Received | Closed | TimedOut)
+        if isinstance(event, Received) and event.opcode == "close":
+            # the endpoint's close frame says how it ends: no need to wait for the TCP connection to go
+            code = int.from_bytes(event.payload[:2], "big") if len(event.payload) >= 2 else None
+            return Closed(event.at, code, by_peer=True, clean=True, message=f"close frame {code}")
         if isinstance(event, TimedOut | Closed | Refused) or wanted(event):
             return event
 
@@ -93,10 +97,10 @@ def pong(ctx: CaseContext, seconds: float) -> Gen:
     return (yield from wait_for(ctx, lambda e: isinstance(e, Received) and e.opcode == "pong", seconds))
 
 
-def goodbye(ctx: CaseContext) -> Generator[Step, object, Event]:
-    """Close with 1000 and wait (briefly) for the end."""
+def goodbye(ctx: CaseContext) -> Generator[Step, object, None]:
+    """Close with 1000: the closing handshake goes on while the next connection opens (the driver lets it end,
+    within the connection's close timeout), so an endpoint slow to close costs the probe no time."""
     yield Close(1000, "wsinspector probe")
-    return (yield from wait_for(ctx, lambda e: False, CLOSING_S))
 
 
 def ended(event: Event) -> str:
@@ -234,14 +238,18 @@ def fragments(ctx: CaseContext) -> Case:
                     + ("the message echoed whole" if echoed else "an answer came"),
                     data={"accepted": True, "conforms": True})
     elif isinstance(answer, TimedOut):
-        cell = Cell("yes, no answer", f"3 frames with 2 pings between: {counted(len(pongs), 'pong')}; the "
-                    "connection stayed open", data={"accepted": True, "conforms": True})
+        yield from goodbye(ctx)
+        # kept open, but nothing tells whether it read the message whole: no verdict for conformance
+        return {"fragmentation": Cell("yes, no answer", f"3 frames with 2 pings between: "
+                                      f"{counted(len(pongs), 'pong')}; the connection stayed open",
+                                      data={"accepted": True}),
+                "sends_fragmented": unknown("it answers no message: nothing to see fragmented")}
     else:
         return {"fragmentation": Cell(f"no — {ended(answer)}", f"after a fragmented message the endpoint "
                                       f"{ended(answer)}", data={"accepted": False, "conforms": False}),
                 "sends_fragmented": unknown("the connection ended before the test")}
     yield Send(bytes(FRAGMENT_PROBE), False)
-    big = yield from message(ctx, ANSWER_S * 2)
+    big = yield from message(ctx, ANSWER_S)
     if isinstance(big, tuple):
         sends = (Cell(f"yes ({len(big)} frames)", f"a {mib(FRAGMENT_PROBE)} message came back in "
                       f"{counted(len(big), 'frame')}", data={"frames": len(big)}) if len(big) > 1 else
@@ -422,7 +430,7 @@ def closing(ctx: CaseContext) -> Case:
         if isinstance(event, Opened):
             yield Close(1005, "")
             answer = yield from wait_for(ctx, lambda e: False, CLOSING_S)
-            invalid = ended(answer) if not isinstance(answer, TimedOut) else "no answer"
+            invalid = ended(answer) if not isinstance(answer, TimedOut) else "does not answer"
             detail += f"; to a close frame with 1005 (forbidden on the wire) it {invalid}"
             data["invalid_code"] = invalid
             data["conforms"] = data["conforms"] and isinstance(answer, Closed) and answer.code == 1002
@@ -519,7 +527,7 @@ def flow_control(ctx: CaseContext) -> Case:
         detail = (f"reads paused {FLOW_HOLD_S:g} s: of {mib(total)} sent it read {mib(total - unsent)}, then "
                   f"stopped reading; {mib(echoed)} came back once we read again")
     else:
-        value = f"keeps reading ({mib(total)})"
+        value = f"no backpressure within {mib(total)}"
         detail = (f"reads paused {FLOW_HOLD_S:g} s: it read all {mib(total)} we sent (its answers waited on its "
                   f"side); {mib(echoed)} came back once we read again")
     return {"flow_control": Cell(value, detail, data={"sent": total, "unsent": unsent, "echoed": echoed})}

@@ -1,0 +1,39 @@
+"""``wsinspector probe``: a real subprocess probing a `websockets` peer this test process serves on 127.0.0.1; the
+row as JSON, the kept probes listed and compared, the exit codes."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+
+def test_probe_command_prints_the_row_keeps_it_and_compares(cli, peer, tmp_path):
+    url = peer()
+    data = tmp_path / "data"
+    ran = cli("probe", url, "--json", "--cases", "messages,pings", "--data-dir", str(data))
+    assert ran.returncode == 0, ran.output
+    row = json.loads(ran.stdout)
+    assert row["columns"]["text"]["value"] == "yes, echoed"
+    assert [case["name"] for case in row["cases"]] == ["messages", "pings"]
+    assert all(case["seconds"] > 0 and case["sessions"] for case in row["cases"])
+    assert row["columns"]["pongs"]["sessions"] == row["cases"][1]["sessions"]
+
+    listed = cli("probe", "--list", "--data-dir", str(data))
+    assert listed.returncode == 0 and url in listed.stdout
+    wiki = cli("probe", "--compare", str(row["id"]), "--wikitable", "--data-dir", str(data))
+    assert wiki.stdout.startswith('{| class="wikitable sortable"') and "\n| yes, echoed\n" in wiki.stdout
+    csv = cli("probe", "--compare", "--csv", "--data-dir", str(data))
+    assert csv.stdout.splitlines()[0].startswith("Endpoint,Protocol versions,")
+
+
+def test_probe_command_exit_codes(cli, tmp_path):
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    data = str(tmp_path / "data")
+    refused = cli("probe", f"ws://127.0.0.1:{port}/", "--cases", "versions", "--data-dir", data)
+    assert refused.returncode == 1 and "no WebSocket connection" in refused.stderr
+    harsh = cli("probe", "ws://probe.invalid/", "--cases", "size", "--data-dir", data)
+    assert harsh.returncode == 2 and "--aggressive" in harsh.stderr and "Traceback" not in harsh.stderr
+    unknown = cli("probe", "ws://127.0.0.1:1/", "--cases", "nope", "--data-dir", data)
+    assert unknown.returncode == 2 and "unknown case nope" in unknown.stderr
