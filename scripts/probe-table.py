@@ -20,6 +20,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- probe-table:begin -->", "<!-- probe-table:end -->"
+SUMMARY_BEGIN, SUMMARY_END = "<!-- probe-summary:begin -->", "<!-- probe-summary:end -->"
+#: the README's narrower table
+SUMMARY_COLUMNS = ("versions", "utf8", "pongs", "heartbeat", "size_limit", "compression", "closing", "conformance")
 
 
 async def probe(url: str, name: str, store: Any) -> Any:
@@ -91,12 +94,17 @@ async def main(check: bool) -> int:
     if check:
         print(table)
         return 0
-    doc = ROOT / "docs" / "probe.md"
-    text = doc.read_text(encoding="utf-8")
-    start, end = text.index(BEGIN), text.index(END) + len(END)
-    doc.write_text(text[:start] + table + text[end:], encoding="utf-8")
-    print(f"wrote {doc}", file=sys.stderr)
+    replace_between(ROOT / "docs" / "probe.md", BEGIN, END, table)
+    replace_between(ROOT / "README.md", SUMMARY_BEGIN, SUMMARY_END,
+                    f"{SUMMARY_BEGIN}\n{row.markdown(results, SUMMARY_COLUMNS)}{SUMMARY_END}")
     return 0
+
+
+def replace_between(doc: Path, begin: str, end: str, block: str) -> None:
+    text = doc.read_text(encoding="utf-8")
+    start, stop = text.index(begin), text.index(end) + len(end)
+    doc.write_text(text[:start] + block + text[stop:], encoding="utf-8")
+    print(f"wrote {doc}", file=sys.stderr)
 
 
 def run() -> int:
