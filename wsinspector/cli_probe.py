@@ -130,7 +130,7 @@ def _profile(target: str, store: Store | None) -> ConnectionProfile | str:
     if warning:
         _err(f"warning: {warning}")
     try:
-        profiles = ConnectionsController(store, secrets=keeper).profiles()
+        profiles = ConnectionsController(store, secrets=keeper).profiles
     except StoreError as exc:
         return f"the saved connections cannot be read: {exc}"
     found = [p for p in profiles if target in (p.id, p.name)] or [

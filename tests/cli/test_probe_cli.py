@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 import socket
 
+from wsinspector.core.profiles import ConnectionProfile, Endpoint, Handshake
+from wsinspector.core.store import Store
+
 
 def test_probe_command_prints_the_row_keeps_it_and_compares(cli, peer, tmp_path):
     url = peer()
@@ -37,3 +40,19 @@ def test_probe_command_exit_codes(cli, tmp_path):
     assert harsh.returncode == 2 and "--aggressive" in harsh.stderr and "Traceback" not in harsh.stderr
     unknown = cli("probe", "ws://127.0.0.1:1/", "--cases", "nope", "--data-dir", data)
     assert unknown.returncode == 2 and "unknown case nope" in unknown.stderr
+
+
+def test_probe_command_uses_a_saved_connection_by_name(cli, websockets_server, tmp_path):
+    peer = websockets_server(subprotocols=["chat.v2"])
+    data = tmp_path / "data"
+    data.mkdir()
+    store = Store(data / "wsinspector.sqlite3")
+    store.save_profile(ConnectionProfile(name="Chat server", endpoint=Endpoint(peer.url),
+                                         handshake=Handshake(subprotocols=("chat.v2",))))
+    store.close()
+    ran = cli("probe", "Chat server", "--cases", "subprotocols", "--markdown", "--data-dir", str(data))
+    assert ran.returncode == 0, ran.output
+    # the connection's own subprotocol offered first, and picked; the row named after the connection
+    assert "| Chat server |" in ran.stdout and "| chat.v2 |" in ran.stdout
+    missing = cli("probe", "No such server", "--data-dir", str(data))
+    assert missing.returncode == 2 and "no saved connection named 'No such server'" in missing.stderr

@@ -14,6 +14,7 @@ import math
 import sqlite3
 import time
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import replace
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
@@ -184,15 +185,18 @@ class ProbeController(QObject):
 
     def __init__(self, profile: ConnectionProfile, names: tuple[str, ...], *, store: Store | None = None,
                  aggressive: bool = False, ctx: steps.CaseContext | None = None, name: str = "",
-                 profile_id: str | None = None, parent: QObject | None = None) -> None:
-        """``profile_id``: the saved connection the sessions belong to (None: a URL typed for once)."""
+                 profile_id: str | None = None, variables: Mapping[str, str] | None = None,
+                 parent: QObject | None = None) -> None:
+        """``profile_id``: the saved connection the sessions belong to (None: a URL typed for once);
+        ``variables``: the merged variable layers to resolve it with (None: its own)."""
         super().__init__(parent)
         self._profile_id = profile_id
+        self._variables = dict(variables) if variables is not None else None
         self.profile = profile.with_changes(protocol={"engine": ENGINE_WIRE})
         self.names = names
         self._store = store
         self._ctx_template = ctx or steps.CaseContext(aggressive=aggressive)
-        self._shown = shown_url(self.profile) if self.profile.url else ""
+        self._shown = shown_url(self.profile, self._variables) if self.profile.url else ""
         self.result = ProbeResult(url=self._shown, started=time.time(), aggressive=aggressive, name=name)
         self._captured: dict[str, str] = {}
         self._token = ""
@@ -232,7 +236,7 @@ class ProbeController(QObject):
     def start(self) -> None:
         self._started_at = _now()
         try:
-            checked_target(self.profile)
+            checked_target(self.profile, self._variables)
         except ProfileError as exc:
             self._fail_all(str(exc))
             return
@@ -400,9 +404,9 @@ class ProbeController(QObject):
         }
         profile = self.profile.with_changes(**changes)
         if self._captured or self._token:
-            target = prepared_target(profile, self._captured, self._token)
+            target = prepared_target(profile, self._captured, self._token, self._variables)
         else:
-            target = checked_target(profile)
+            target = checked_target(profile, self._variables)
         if not action.version:
             return target
         # a connection may not set the version itself (the handshake does): the probe does, on the target
