@@ -46,6 +46,10 @@ CASE_TIPS = {
 }
 _HEADS = ("Endpoint", "When", "Seconds", *(heading for _, heading in COLUMNS))
 _FIXED = 3
+#: what the table sorts by: the time and the seconds as numbers, the rest as shown
+SORT_ROLE = Qt.ItemDataRole.UserRole
+#: the widest a column starts (pixels)
+COLUMN_WIDTH_MAX = 240
 
 
 class ProbesModel(ColumnsModel):
@@ -80,17 +84,10 @@ class ProbesModel(ColumnsModel):
             return None
         column = index.column()
         if column < _FIXED:
-            when = dt.datetime.fromtimestamp(probe.started).strftime("%Y-%m-%d %H:%M")
-            values = (probe.label + (" (aggressive)" if probe.aggressive else ""), when, f"{probe.seconds:.1f}")
-            if role == Qt.ItemDataRole.DisplayRole:
-                return values[column]
-            if role == Qt.ItemDataRole.ToolTipRole and column == 0:
-                return probe.url + "\n" + "\n".join(f"{t.name}: {t.seconds:.2f} s" + (f" ({t.stopped})" if t.stopped
-                                                                                        else "") for t in probe.cases)
-            return None
+            return self._fixed(probe, column, role)
         cell = self.cell(index)
         assert cell is not None
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role in (Qt.ItemDataRole.DisplayRole, SORT_ROLE):
             return cell.value
         if role == Qt.ItemDataRole.ToolTipRole:
             sessions = (f"\n\nEvidence: session {', '.join(map(str, cell.sessions))} (double-click to open)"
@@ -98,6 +95,21 @@ class ProbesModel(ColumnsModel):
             return (cell.detail or cell.value) + sessions
         if role == Qt.ItemDataRole.ForegroundRole and not cell.known:
             return qcolour("muted")
+        return None
+
+
+    @staticmethod
+    def _fixed(probe: ProbeResult, column: int, role: int) -> Any:
+        """The endpoint, when and how long: the columns before the table's own."""
+        when = dt.datetime.fromtimestamp(probe.started).strftime("%Y-%m-%d %H:%M")
+        values = (probe.label + (" (aggressive)" if probe.aggressive else ""), when, f"{probe.seconds:.1f}")
+        if role == Qt.ItemDataRole.DisplayRole:
+            return values[column]
+        if role == SORT_ROLE:
+            return (values[0].casefold(), probe.started, probe.seconds)[column]
+        if role == Qt.ItemDataRole.ToolTipRole and column == 0:
+            return probe.url + "\n" + "\n".join(f"{t.name}: {t.seconds:.2f} s" + (f" ({t.stopped})" if t.stopped
+                                                                                    else "") for t in probe.cases)
         return None
 
 
@@ -176,10 +188,12 @@ class ProbeView(QWidget):
         self.model = ProbesModel(self)
         self.sorted = QSortFilterProxyModel(self)
         self.sorted.setSourceModel(self.model)
+        self.sorted.setSortRole(SORT_ROLE)
         self.table = QTableView()
         self.table.setObjectName("probeTable")
         self.table.setModel(self.sorted)
         self.table.setSortingEnabled(True)
+        self.table.sortByColumn(1, Qt.SortOrder.DescendingOrder)  # the newest first
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setWordWrap(False)
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -214,6 +228,8 @@ class ProbeView(QWidget):
     def refresh(self) -> None:
         self.model.set_probes(self.probes.kept())
         self.table.resizeColumnsToContents()
+        for column in range(self.model.columnCount()):  # a long "unknown — why" is elided; its tooltip is whole
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), COLUMN_WIDTH_MAX))
 
     @Slot()
     def run(self) -> None:
