@@ -146,13 +146,16 @@ def _run(args: argparse.Namespace, profile: ConnectionProfile, store: Store | No
 
     from wsinspector.app.probe import ProbeController
     from wsinspector.app.signals import SignalWatcher
+    from wsinspector.core.auth import checked_target
     from wsinspector.core.probe import row
     from wsinspector.core.probe.plan import PlanError, plan
     from wsinspector.core.probe.steps import CaseContext
+    from wsinspector.core.profiles import ProfileError
 
     try:
+        checked_target(profile)
         names = plan(args.cases.split(","), aggressive=args.aggressive, url=profile.url)
-    except PlanError as exc:
+    except (PlanError, ProfileError) as exc:
         _err(f"probe: {exc}")
         return EXIT_USAGE
     app = QCoreApplication.instance() or QCoreApplication([APP_NAME])
@@ -185,7 +188,7 @@ def _run(args: argparse.Namespace, profile: ConnectionProfile, store: Store | No
         print(_table([result], shape), end="", flush=True)
     if not result.connected:
         _err(f"probe: no WebSocket connection to {result.url} could be opened: "
-             f"{result.cell('versions').detail or 'see the sessions'}")
+             f"{controller.first_failure or 'see the sessions'}")
         return EXIT_NO_CONNECTION
     return EXIT_OK
 

@@ -34,8 +34,13 @@ def test_probe_command_exit_codes(cli, tmp_path):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     data = str(tmp_path / "data")
-    refused = cli("probe", f"ws://127.0.0.1:{port}/", "--cases", "versions", "--data-dir", data)
-    assert refused.returncode == 1 and "no WebSocket connection" in refused.stderr
+    refused = cli("probe", f"ws://127.0.0.1:{port}/", "--json", "--data-dir", data)
+    assert refused.returncode == 1 and "nothing is listening on that port" in refused.stderr
+    row = json.loads(refused.stdout)  # the cases after the first are not run: they could only fail alike
+    assert row["connected"] is False and len(row["cases"]) == 9
+    assert {case.get("stopped") for case in row["cases"][1:]} == {"not run: no connection could be opened"}
+    malformed = cli("probe", "ws://", "--data-dir", data)
+    assert malformed.returncode == 2 and malformed.stderr.strip() == "wsinspector: probe: The URL has no host"
     harsh = cli("probe", "ws://probe.invalid/", "--cases", "size", "--data-dir", data)
     assert harsh.returncode == 2 and "--aggressive" in harsh.stderr and "Traceback" not in harsh.stderr
     unknown = cli("probe", "ws://127.0.0.1:1/", "--cases", "nope", "--data-dir", data)

@@ -196,7 +196,13 @@ class ProbeController(QObject):
         self.names = names
         self._store = store
         self._ctx_template = ctx or steps.CaseContext(aggressive=aggressive)
-        self._shown = shown_url(self.profile, self._variables) if self.profile.url else ""
+        try:
+            self._shown = shown_url(self.profile, self._variables)
+        except ProfileError:
+            self._shown = self.profile.url  # start() says what is wrong with it
+        #: why the first connection that never opened did not (what a probe that could not connect says)
+        self.first_failure = ""
+        self._answered = False  # an HTTP answer came, or a connection opened
         self.result = ProbeResult(url=self._shown, started=time.time(), aggressive=aggressive, name=name)
         self._captured: dict[str, str] = {}
         self._token = ""
@@ -238,6 +244,7 @@ class ProbeController(QObject):
         try:
             checked_target(self.profile, self._variables)
         except ProfileError as exc:
+            self.first_failure = str(exc)
             self._fail_all(str(exc))
             return
         if needs_requests(self.profile.auth):
@@ -266,6 +273,7 @@ class ProbeController(QObject):
 
     @Slot(str)
     def _fail_all(self, message: str) -> None:
+        self.first_failure = self.first_failure or message
         for name in self.names:
             self.result.cases.append(CaseTiming(name, 0.0, (), message))
         self.names = ()
@@ -277,6 +285,11 @@ class ProbeController(QObject):
     def _next_case(self) -> None:
         if self._done:
             return
+        if self._index >= 0 and not self._answered and self.first_failure:
+            # nothing answered at all (no TCP, no TLS, no HTTP): the other cases would only fail the same way
+            why = "not run: no connection could be opened"
+            self.result.cases += [CaseTiming(name, 0.0, (), why) for name in self.names[self._index + 1:]]
+            self.names = self.names[: self._index + 1]
         self._index += 1
         if self._index >= len(self.names):
             self._wind_down()
@@ -354,7 +367,10 @@ class ProbeController(QObject):
             if link is not self._link:
                 continue
             if isinstance(event, steps.Opened):
-                self.result.connected = True
+                self.result.connected = self._answered = True
+            elif isinstance(event, steps.Refused):
+                self._answered = self._answered or event.status is not None
+                self.first_failure = self.first_failure or event.message
             if isinstance(event, steps.Closed):
                 event = replace(event, unsent=link.connection.bytes_to_write)
             self._run.feed(event)

@@ -11,13 +11,14 @@ from urllib.parse import urlsplit
 from PySide6.QtCore import QObject, Signal, Slot
 
 from wsinspector.app.probe import ProbeController
+from wsinspector.core.auth import checked_target
 from wsinspector.core.connection_defaults import ConnectionDefaults, effective
 from wsinspector.core.probe import row
 from wsinspector.core.probe.cases import AGGRESSIVE_CASES
 from wsinspector.core.probe.plan import PROBES_SETTING, PlanError, is_loopback, load_probes, plan
 from wsinspector.core.probe.row import ProbeResult
 from wsinspector.core.probe.steps import CaseContext
-from wsinspector.core.profiles import ConnectionProfile, Endpoint
+from wsinspector.core.profiles import ConnectionProfile, Endpoint, ProfileError
 from wsinspector.core.store import Store, StoreError
 
 #: the export formats, by the name the page shows
@@ -80,6 +81,11 @@ class ProbesController(QObject):
             return False
         if not chosen:
             self.refused.emit("Choose at least one case")
+            return False
+        try:
+            checked_target(profile, self._variables(profile) if self._variables else None)
+        except ProfileError as exc:
+            self.refused.emit(str(exc))
             return False
         defaults = self._defaults()
         target = effective(profile, defaults) if defaults is not None else profile
