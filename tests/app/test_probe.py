@@ -12,12 +12,13 @@ import pytest
 
 from tests import probe_peers
 from tests.decoder_peers import node_peers_ready
+from tests.net.pki import Authority
 from wsinspector.app.probe import ProbeController
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.probe.plan import PROBES_SETTING, load_probes, plan
 from wsinspector.core.probe.row import ProbeResult
 from wsinspector.core.probe.steps import CaseContext
-from wsinspector.core.profiles import ConnectionProfile, Endpoint
+from wsinspector.core.profiles import ConnectionProfile, Endpoint, Tls
 from wsinspector.core.store import Store
 from wsinspector.core.stored import StoredSession
 
@@ -35,10 +36,10 @@ def store(data_dir: Path) -> Iterator[Store]:
 def probe(qtbot: Any, store: Store) -> Callable[..., ProbeResult]:
     """``probe(url, "a,b,…")``: the probe's result once it is over (on loopback: aggressive cases allowed)."""
 
-    def run(url: str, cases: str) -> ProbeResult:
+    def run(url: str, cases: str, **settings: Any) -> ProbeResult:
         names = plan(cases.split(","), url=url)
-        controller = ProbeController(ConnectionProfile(name="peer", endpoint=Endpoint(url)), names, store=store,
-                                     aggressive=True, ctx=CaseContext(aggressive=True))
+        profile = ConnectionProfile(name="peer", endpoint=Endpoint(url), **settings)
+        controller = ProbeController(profile, names, store=store, aggressive=True, ctx=CaseContext(aggressive=True))
         with qtbot.waitSignal(controller.finished, timeout=PROBE_MS) as finished:
             controller.start()
         result: ProbeResult = finished.args[0]
@@ -169,3 +170,17 @@ def test_hostile_row_comes_out_the_bad_way(probe, hostile):
     assert result.cell("flow_control").value == "no backpressure within 16.0 MiB"
     # what the probe did not run says so, never a guess
     assert result.cell("text").value == "unknown — not probed (the messages case did not run)"
+
+
+def test_a_wss_endpoint_with_its_connection_tls_settings_and_h2_told_by_alpn(probe, websockets_server, tmp_path):
+    ca = Authority(tmp_path)
+    context = ca.issue("server").server_context()
+    context.set_alpn_protocols(["h2", "http/1.1"])  # a TLS front that would speak HTTP/2
+    peer = websockets_server(ssl=context)
+    url = peer.url.replace("ws://", "wss://")
+    result = probe(url, "h2,messages", tls=Tls(ca_file=str(ca.cert)))
+    # the cases connect with the connection's CA: the private one is trusted
+    assert result.cell("text").value == "yes, echoed"
+    h2 = result.cell("h2")
+    assert h2.known is False and h2.data == {"alpn": "h2"}
+    assert h2.value.startswith("unknown — it speaks h2 (ALPN chose h2)")

@@ -37,7 +37,7 @@ def test_probe_command_exit_codes(cli, tmp_path):
     refused = cli("probe", f"ws://127.0.0.1:{port}/", "--json", "--data-dir", data)
     assert refused.returncode == 1 and "nothing is listening on that port" in refused.stderr
     row = json.loads(refused.stdout)  # the cases after the first are not run: they could only fail alike
-    assert row["connected"] is False and len(row["cases"]) == 9
+    assert row["connected"] is False and len(row["cases"]) == 10
     assert {case.get("stopped") for case in row["cases"][1:]} == {"not run: no connection could be opened"}
     malformed = cli("probe", "ws://", "--data-dir", data)
     assert malformed.returncode == 2 and malformed.stderr.strip() == "wsinspector: probe: The URL has no host"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from wsinspector.core.probe import steps
-from wsinspector.core.probe.cases import AGGRESSIVE_CASES, DEFAULT_CASES, pings, versions
+from wsinspector.core.probe.cases import AGGRESSIVE_CASES, DEFAULT_CASES, http2, pings, versions
 from wsinspector.core.probe.plan import PlanError, finish, plan
 from wsinspector.core.probe.row import ProbeResult, markdown, wikitable
 
@@ -63,9 +63,26 @@ def test_plan_keeps_aggressive_cases_to_loopback_unless_asked_and_tables_escape_
         plan(["nope"])
 
     result = ProbeResult(url="ws://a|b/", started=0.0, cells={"text": steps.Cell("yes | echoed")})
-    finish(result, ["versions"])
-    assert result.cell("h2").known is False and result.cell("conformance").value.startswith("unknown — ")
+    finish(result)
+    assert result.cell("conformance").value.startswith("unknown — ")
     assert "| ws://a\\|b/ |" in markdown([result]) and "yes \\| echoed" in markdown([result])
     wiki = wikitable([result]).splitlines()
     assert wiki[0] == '{| class="wikitable sortable"' and wiki[-1] == "|}" and "| yes &#124; echoed" in wiki
     assert "| unknown — not probed (the size case did not run)" in wiki
+
+
+@pytest.mark.parametrize(("secure", "answer", "value"), [
+    (False, None, "unknown — ws:// is HTTP/1.1 without TLS: no ALPN to ask for h2"),
+    (True, steps.Alpn(100.1, "http/1.1"), "no (no h2)"),
+    (True, steps.Alpn(100.1, ""), "no (no h2)"),
+    (True, steps.Alpn(100.1, "", "The remote host closed the connection"),
+     "unknown — the TLS handshake failed: The remote host closed the connection"),
+], ids=["ws", "http1", "no-alpn", "tls-failed"])
+def test_h2_is_told_by_alpn_over_tls_only(secure, answer, value):
+    driver = Driver()
+    run = steps.CaseRun(http2, steps.CaseContext(secure=secure), driver.do)
+    run.start(driver.now)
+    if answer is not None:
+        assert driver.done == [steps.AskAlpn()]
+        run.feed(answer)
+    assert run.done and run.cells["h2"].value == value

@@ -31,6 +31,7 @@ from wsinspector.core.probe.plan import PROBES_SETTING, finish, kept_with
 from wsinspector.core.probe.row import CaseTiming, ProbeResult
 from wsinspector.core.profiles import ENGINE_WIRE, ConnectionProfile, ProfileError, ResolvedTarget
 from wsinspector.core.store import SessionStatus, Store, StoreError
+from wsinspector.net.alpn import AlpnCheck
 from wsinspector.net.wire import WireConnection
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 FLUSH_INTERVAL_MS = 50
 #: a case's time limit (the size search and the flood have their own, shorter, bounds inside)
 CASE_LIMIT_S = 40.0
+#: the longest an opening handshake may take in a probe (the connection's own timeout when shorter)
+HANDSHAKE_TIMEOUT_S = 5.0
 #: how long the end of a probe waits for the connections still closing
 WIND_DOWN_S = 1.0
 _IN = Direction.IN
@@ -213,7 +216,7 @@ class ProbeController(QObject):
         self._case_sessions: list[int] = []
         self._link: ProbeLink | None = None
         self._links: list[ProbeLink] = []
-        self._queue: deque[tuple[ProbeLink, steps.Event]] = deque()
+        self._queue: deque[tuple[ProbeLink | None, steps.Event]] = deque()
         self._started_at = 0.0
         self._done = False
         self.pre_connect: PreConnect | None = None
@@ -295,7 +298,8 @@ class ProbeController(QObject):
             self._wind_down()
             return
         self._case_name = name = self.names[self._index]
-        ctx = replace(self._ctx_template, received=[], subprotocols=self.profile.handshake.subprotocols)
+        ctx = replace(self._ctx_template, received=[], subprotocols=self.profile.handshake.subprotocols,
+                      secure=self.profile.url.strip().lower().startswith("wss:"))
         self._run = steps.CaseRun(CASES[name], ctx, self._do)
         self._case_started = _now()
         self._case_sessions = []
@@ -371,7 +375,7 @@ class ProbeController(QObject):
             elif isinstance(event, steps.Refused):
                 self._answered = self._answered or event.status is not None
                 self.first_failure = self.first_failure or event.message
-            if isinstance(event, steps.Closed):
+            if isinstance(event, steps.Closed) and link is not None:
                 event = replace(event, unsent=link.connection.bytes_to_write)
             self._run.feed(event)
         self._after_feed()
@@ -381,6 +385,9 @@ class ProbeController(QObject):
     def _do(self, action: steps.Action) -> float:
         if isinstance(action, steps.Open):
             self._open(action)
+            return _now()
+        if isinstance(action, steps.AskAlpn):
+            self._ask_alpn()
             return _now()
         link = self._link
         if link is None or link.done:
@@ -412,7 +419,7 @@ class ProbeController(QObject):
             "handshake": {"subprotocols": action.subprotocols if action.subprotocols is not None
                           else handshake.subprotocols,
                           "origin": action.origin if action.origin is not None else handshake.origin,
-                          "timeout_s": min(handshake.timeout_s, 5.0)},
+                          "timeout_s": min(handshake.timeout_s, HANDSHAKE_TIMEOUT_S)},
             "limits": {"max_message_size": action.max_size, "max_frame_size": action.max_size},
             "compression": ({"deflate": True, "server_max_window_bits": 0, "client_max_window_bits": 0,
                              "server_no_context_takeover": False, "client_no_context_takeover": False,
@@ -459,6 +466,25 @@ class ProbeController(QObject):
             return
         link.open(target)
 
+    def _ask_alpn(self) -> None:
+        self._let_go()
+        try:
+            target = self._target(steps.Open("ALPN"))
+        except ProfileError as exc:
+            self._queue.append((None, steps.Alpn(_now(), "", str(exc))))
+            self._pump.start()
+            return
+        check = AlpnCheck(self)
+
+        def answered(protocol: str, error: str) -> None:
+            if self._run is not None and not self._run.done and self._link is None:
+                self._queue.append((None, steps.Alpn(_now(), protocol, error)))
+                self._pump.start()
+            check.deleteLater()
+
+        check.answered.connect(answered)
+        check.start(target, HANDSHAKE_TIMEOUT_S)
+
     # -- the end ----------------------------------------------------------------------------------
 
     def _wind_down(self) -> None:
@@ -490,7 +516,7 @@ class ProbeController(QObject):
             link.deleteLater()
         self._links.clear()
         self.result.seconds = _now() - self._started_at
-        finish(self.result, [t.name for t in self.result.cases])
+        finish(self.result)
         if self._store is not None:
             try:
                 text, _ = kept_with(self._store.setting(PROBES_SETTING), self.result)

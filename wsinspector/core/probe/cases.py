@@ -14,6 +14,8 @@ from collections.abc import Callable, Generator
 from ..latency import rtt_stats
 from ..words import counted
 from .steps import (
+    Alpn,
+    AskAlpn,
     Case,
     CaseContext,
     Cell,
@@ -64,7 +66,7 @@ def wait_for(ctx: CaseContext, wanted: Callable[[Event], bool], seconds: float) 
     end = ctx.now + seconds
     while True:
         event = yield Wait(end - ctx.now)
-        assert isinstance(event, Opened | Refused | Received | Closed | TimedOut)
+        assert isinstance(event, Opened | Refused | Received | Closed | Alpn | TimedOut)
         if isinstance(event, Received) and event.opcode == "close":
             # the endpoint's close frame says how it ends: no need to wait for the TCP connection to go
             code = int.from_bytes(event.payload[:2], "big") if len(event.payload) >= 2 else None
@@ -160,6 +162,25 @@ def versions(ctx: CaseContext) -> Case:
     detail = "; ".join([f"{v}: accepted" for v in accepted] + [f"{v}: {a}" for v, a in answers.items()])
     return {"versions": Cell(value, detail, data={"accepted": accepted, "answers": answers, "listed": listed,
                                                   "conforms": bool(listed) and "99" not in accepted})}
+
+
+def http2(ctx: CaseContext) -> Case:
+    """Whether the endpoint speaks HTTP/2 at all (ALPN over TLS): without h2 there is no WebSocket over HTTP/2
+    (RFC 8441). With h2, whether it offers the extended CONNECT is not read (the probe speaks HTTP/1.1)."""
+    if not ctx.secure:
+        return {"h2": unknown("ws:// is HTTP/1.1 without TLS: no ALPN to ask for h2")}
+    yield AskAlpn()
+    answer = yield from wait_for(ctx, lambda e: isinstance(e, Alpn), HANDSHAKE_S)
+    if not isinstance(answer, Alpn):
+        return {"h2": unknown(f"no TLS handshake within {HANDSHAKE_S:g} s")}
+    if answer.error:
+        return {"h2": unknown(f"the TLS handshake failed: {answer.error}")}
+    if answer.protocol == "h2":
+        return {"h2": unknown("it speaks h2 (ALPN chose h2); whether it offers the extended CONNECT of RFC 8441 is "
+                              "not read: the probe speaks HTTP/1.1", {"alpn": "h2"})}
+    chosen = answer.protocol or "none"
+    return {"h2": Cell("no (no h2)", f"offered h2 and http/1.1 by ALPN, it chose {chosen}: no HTTP/2, so no "
+                       "WebSocket over HTTP/2", data={"alpn": answer.protocol})}
 
 
 # -- messages ---------------------------------------------------------------------------------------
@@ -556,12 +577,12 @@ def violations(ctx: CaseContext) -> Case:
 
 
 CASES: dict[str, Callable[[CaseContext], Case]] = {
-    "versions": versions, "messages": messages, "fragments": fragments, "pings": pings,
+    "versions": versions, "h2": http2, "messages": messages, "fragments": fragments, "pings": pings,
     "heartbeat": heartbeat, "compression": compression, "subprotocols": subprotocols, "origin": origin,
     "closing": closing, "utf8": invalid_utf8, "size": size_limit, "flow": flow_control,
     "violations": violations,
 }
-DEFAULT_CASES = ("versions", "messages", "fragments", "pings", "heartbeat", "compression", "subprotocols",
+DEFAULT_CASES = ("versions", "h2", "messages", "fragments", "pings", "heartbeat", "compression", "subprotocols",
                  "origin", "closing")
 #: protocol violations, floods and the size search: opt-in, bounded
 AGGRESSIVE_CASES = ("utf8", "size", "flow", "violations")

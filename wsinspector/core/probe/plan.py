@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 
 from .cases import AGGRESSIVE_CASES, CASES, DEFAULT_CASES
 from .row import ProbeResult, conformance
-from .steps import unknown
 
 #: the store's setting holding the probes (JSON, newest last); no table of their own
 PROBES_SETTING = "probes"
@@ -49,13 +48,8 @@ def plan(names: Iterable[str] = (), *, aggressive: bool = False, url: str = "") 
     return tuple(dict.fromkeys(chosen))
 
 
-def finish(result: ProbeResult, ran: Iterable[str]) -> None:
-    """The columns no case measures directly: WebSocket over HTTP/2 and the conformance summary."""
-    scheme = urlsplit(result.url).scheme.lower()
-    if "versions" in set(ran):
-        why = ("ws:// is HTTP/1.1 without TLS: no ALPN to offer h2" if scheme == "ws"
-               else "the probe speaks HTTP/1.1 only; it does not ask the server for h2 (ALPN)")
-        result.cells["h2"] = unknown(why)
+def finish(result: ProbeResult) -> None:
+    """The column no case measures directly: the conformance summary, from the cells that checked it."""
     result.cells["conformance"] = conformance(result.cells)
     result.cells.pop("violations", None)  # in the conformance cell now: not a column of its own
 

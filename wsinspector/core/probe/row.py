@@ -33,7 +33,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 HEADINGS = dict(COLUMNS)
 #: the case that measures each column (its name for ``--cases``)
-MEASURED_BY = {"versions": "versions", "h2": "versions", "text": "messages", "binary": "messages",
+MEASURED_BY = {"versions": "versions", "h2": "h2", "text": "messages", "binary": "messages",
                "utf8": "utf8", "fragmentation": "fragments", "sends_fragmented": "fragments", "pongs": "pings",
                "heartbeat": "heartbeat", "idle_timeout": "heartbeat", "size_limit": "size",
                "compression": "compression", "subprotocols": "subprotocols", "origin": "origin",

@@ -79,7 +79,12 @@ class Drop:
     """Drop the connection without a closing handshake."""
 
 
-Action = Open | Send | SendParts | SendFrame | Ping | Close | HoldReading | Drop
+@dataclass(frozen=True, slots=True)
+class AskAlpn:
+    """A TLS handshake offering h2 and http/1.1 (ALPN), nothing sent after it: answered by :class:`Alpn`."""
+
+
+Action = Open | Send | SendParts | SendFrame | Ping | Close | HoldReading | Drop | AskAlpn
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,13 +142,22 @@ class Closed:
 
 
 @dataclass(frozen=True, slots=True)
+class Alpn:
+    """The protocol the server chose ("" none), or why the TLS handshake failed (``error``)."""
+
+    at: float
+    protocol: str
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class TimedOut:
     at: float
     #: bytes written but still waiting in our socket (the endpoint not reading)
     unsent: int = 0
 
 
-Event = Opened | Refused | Received | Closed | TimedOut
+Event = Opened | Refused | Received | Closed | Alpn | TimedOut
 Step = Action | Wait
 Case = Generator[Step, object, "Cells"]
 
@@ -184,6 +198,8 @@ class CaseContext:
     patience_s: float = 3.0
     #: the subprotocols the saved connection offers (the subprotocol case offers them first)
     subprotocols: tuple[str, ...] = ()
+    #: the endpoint is wss:// (TLS: ALPN can tell whether it speaks h2)
+    secure: bool = False
     now: float = 0.0
     received: list[Received] = field(default_factory=list)
 
