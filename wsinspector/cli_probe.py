@@ -29,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "compression, closing…) and print its row of the comparison table; list or compare kept probes",
         description="Runs bounded cases against the endpoint, each over connections of its own (recorded as "
         "sessions, the evidence), and prints the row. Exit status: 0 it ran, 1 no WebSocket connection could "
-        "be opened, 2 usage.")
+        "be opened, 2 usage or interrupted (Ctrl+C; what ran is kept).")
     parser.add_argument("target", nargs="?", metavar="URL|CONNECTION",
                         help="a ws:// or wss:// URL, or a saved connection's name or id (its TLS, proxy and auth)")
     shape = parser.add_mutually_exclusive_group()
@@ -186,6 +186,9 @@ def _run(args: argparse.Namespace, profile: ConnectionProfile, store: Store | No
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False), flush=True)
     else:
         print(_table([result], shape), end="", flush=True)
+    if controller.cancelled:
+        _err("probe: interrupted: the cases after the one running were not run")
+        return EXIT_USAGE
     if not result.connected:
         _err(f"probe: no WebSocket connection to {result.url} could be opened: "
              f"{controller.first_failure or 'see the sessions'}")

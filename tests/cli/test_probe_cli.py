@@ -4,8 +4,10 @@ row as JSON, the kept probes listed and compared, the exit codes."""
 from __future__ import annotations
 
 import json
+import signal
 import socket
 
+from tests.probe_peers import silent_after_upgrade
 from wsinspector.core.profiles import ConnectionProfile, Endpoint, Handshake
 from wsinspector.core.store import Store
 
@@ -61,3 +63,17 @@ def test_probe_command_uses_a_saved_connection_by_name(cli, websockets_server, t
     assert "| Chat server |" in ran.stdout and "| chat.v2 |" in ran.stdout
     missing = cli("probe", "No such server", "--data-dir", str(data))
     assert missing.returncode == 2 and "no saved connection named 'No such server'" in missing.stderr
+
+
+def test_ctrl_c_stops_the_probe_and_keeps_what_ran(cli, hostile, tmp_path):
+    url = hostile(silent_after_upgrade)  # answers nothing: the messages case waits for its answers
+    data = str(tmp_path / "data")
+    proc, out, err = cli.start("probe", url, "--cases", "versions,messages,pings", "--data-dir", data)
+    cli.qtbot.waitUntil(lambda: "  versions: " in out.read_text("utf-8"), timeout=30_000)
+    proc.send_signal(signal.SIGINT)
+    result = cli.wait(proc, out, err)
+    assert result.returncode == 2 and "probe: interrupted" in result.stderr
+    assert "cases: versions " in result.stdout and "messages " in result.stdout
+    assert "(the probe was cancelled)" in result.stdout and "pings" not in result.stdout.split("cases:")[1]
+    listed = cli("probe", "--list", "--data-dir", data)
+    assert url in listed.stdout  # what ran is kept

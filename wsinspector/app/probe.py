@@ -219,6 +219,8 @@ class ProbeController(QObject):
         self._queue: deque[tuple[ProbeLink | None, steps.Event]] = deque()
         self._started_at = 0.0
         self._done = False
+        #: stopped before its cases were over (:meth:`cancel`)
+        self.cancelled = False
         self.pre_connect: PreConnect | None = None
         self._deadline = QTimer(self)
         self._deadline.setObjectName("probeDeadline")
@@ -263,6 +265,7 @@ class ProbeController(QObject):
 
     def cancel(self) -> None:
         """Stop: the running case's remaining columns say the probe was cancelled."""
+        self.cancelled = True
         if self._run is not None and not self._run.done:
             self._run.stop("the probe was cancelled")
             self._end_case()
