@@ -76,7 +76,10 @@ def test_websockets_row_with_its_evidence_and_keepalive(probe, run, store):
     assert heartbeat.value.startswith("every ") and "unanswered: closed with 1011" in heartbeat.value
     assert result.cell("idle_timeout").known is False
     assert result.cell("compression").value == "yes, compresses"
-    assert result.cell("closing").value == "echoes our code; 1005 → closed with 1002"
+    closing = result.cell("closing")
+    assert closing.value == "echoes our code; 1005 → closed with 1002"
+    # the close codes it sent while a case listened: 4000 echoed, 1002, 1007, 1009, 1011 for unanswered pings
+    assert closing.data["codes_sent"] == [1002, 1007, 1009, 1011, 4000]
     size = result.cell("size_limit")  # websockets' max_size: 1 MiB
     assert size.data["accepted"] == 2 ** 20 and size.data["how"] == "1009"
     assert result.cell("h2").value.startswith("unknown — ")

@@ -206,6 +206,7 @@ class ProbeController(QObject):
         #: why the first connection that never opened did not (what a probe that could not connect says)
         self.first_failure = ""
         self._answered = False  # an HTTP answer came, or a connection opened
+        self._codes_sent: set[int] = set()  # the close codes the endpoint's close frames carried
         self.result = ProbeResult(url=self._shown, started=time.time(), aggressive=aggressive, name=name)
         self._captured: dict[str, str] = {}
         self._token = ""
@@ -378,6 +379,8 @@ class ProbeController(QObject):
             elif isinstance(event, steps.Refused):
                 self._answered = self._answered or event.status is not None
                 self.first_failure = self.first_failure or event.message
+            if isinstance(event, steps.Received) and event.opcode == "close" and len(event.payload) >= 2:
+                self._codes_sent.add(int.from_bytes(event.payload[:2], "big"))
             if isinstance(event, steps.Closed) and link is not None:
                 event = replace(event, unsent=link.connection.bytes_to_write)
             self._run.feed(event)
@@ -519,7 +522,7 @@ class ProbeController(QObject):
             link.deleteLater()
         self._links.clear()
         self.result.seconds = _now() - self._started_at
-        finish(self.result)
+        finish(self.result, self._codes_sent)
         if self._store is not None:
             try:
                 text, _ = kept_with(self._store.setting(PROBES_SETTING), self.result)

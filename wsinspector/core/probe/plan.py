@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from .cases import AGGRESSIVE_CASES, CASES, DEFAULT_CASES
@@ -48,8 +49,15 @@ def plan(names: Iterable[str] = (), *, aggressive: bool = False, url: str = "") 
     return tuple(dict.fromkeys(chosen))
 
 
-def finish(result: ProbeResult) -> None:
-    """The column no case measures directly: the conformance summary, from the cells that checked it."""
+def finish(result: ProbeResult, codes_sent: Iterable[int] = ()) -> None:
+    """What no single case measures: the conformance summary from the cells that checked it, and the close
+    codes the endpoint sent in the whole probe (``codes_sent``), told in the closing column."""
+    codes = sorted(set(codes_sent))
+    closing = result.cells.get("closing")
+    if closing is not None and closing.known:
+        told = ", ".join(map(str, codes)) if codes else "none"
+        result.cells["closing"] = replace(closing, detail=f"{closing.detail}; close codes it sent in the probe: "
+                                          f"{told}", data={**closing.data, "codes_sent": codes})
     result.cells["conformance"] = conformance(result.cells)
     result.cells.pop("violations", None)  # in the conformance cell now: not a column of its own
 
