@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Probe the peers the tests probe (tests/probe_peers.py: websockets, aiohttp, node ws, QWebSocketServer, a
-hostile server), every case including the aggressive ones, and write their rows into docs/probe.md between the
+hostile servers), every case including the aggressive ones, and write their rows into docs/probe.md between the
 table markers, with each probe's time.
 
 Usage, from the repository with its .venv (node's ws from scripts/node-peers.sh):
@@ -65,6 +65,8 @@ async def main(check: bool) -> int:
     await aiohttp_peer.start()
     hostile = probe_peers.hostile_peer()
     await hostile.start()
+    dropping = probe_peers.HostileServer(probe_peers.resets_past(100_000))
+    await dropping.start()
     qt = EchoServer()
     qt.listen()
     results = []
@@ -77,7 +79,8 @@ async def main(check: bool) -> int:
                           (aiohttp_peer.url, f"aiohttp {aiohttp.__version__}"),
                           (f"ws://127.0.0.1:{port}/", f"node ws {node_ws_version()}"),
                           (qt.url, f"QWebSocketServer (Qt {qt_version})"),
-                          (hostile.url, "hostile: silent after the upgrade")):
+                          (hostile.url, "hostile: silent after the upgrade"),
+                          (dropping.url, "hostile: drops frames over 100,000 bytes")):
             results.append(await probe(url, name, store))
     finally:
         node.terminate()
@@ -85,6 +88,7 @@ async def main(check: bool) -> int:
         await websockets_peer.stop()
         await aiohttp_peer.stop()
         await hostile.stop()
+        await dropping.stop()
         qt.close()
         store.close()
     timings = "\n".join(f"- {r.label}: {r.seconds:.1f} s (" + ", ".join(f"{t.name} {t.seconds:.2f}"

@@ -1,7 +1,7 @@
 """The peers the endpoint probe is measured against, on 127.0.0.1: python `websockets` (pinging every second),
-`aiohttp`, node `ws`, Qt's QWebSocketServer (the built-in echo server) and a hostile raw server that accepts
-any upgrade and then never answers anything. The tests (tests/app/test_probe.py) and scripts/probe-table.py
-(the table in docs/probe.md) start the same ones."""
+`aiohttp`, node `ws`, Qt's QWebSocketServer (the built-in echo server) and hostile raw servers that accept any
+upgrade and then never answer anything, or drop the connection at a frame over a size or at a close frame. The
+tests (tests/app/test_probe.py) and scripts/probe-table.py (the table in docs/probe.md) start the same ones."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.peers import HostileServer, WebsocketsPeer, accept_response, read_handshake
+from tests.peers import Behaviour, HostileServer, WebsocketsPeer, accept_response, read_handshake
 
 NODE_PEERS = Path(__file__).resolve().parent / "node_peers"
 #: the websockets peer's keepalive: a ping every second, and the connection closed 1 s after one goes unanswered
@@ -68,6 +68,31 @@ async def silent_after_upgrade(reader: asyncio.StreamReader, writer: asyncio.Str
     await writer.drain()
     while await reader.read(65536):
         pass
+
+
+def resets_past(limit: int) -> Behaviour:
+    """Accept any upgrade, then read frames answering nothing; drop the connection (unread bytes waiting: a TCP
+    reset) at a frame longer than ``limit`` bytes or a close frame."""
+
+    async def behaviour(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        headers = await read_handshake(reader)
+        if headers is None:
+            return
+        writer.write(accept_response(headers))
+        await writer.drain()
+        while True:
+            head = await reader.readexactly(2)
+            length = head[1] & 0x7F
+            if length == 126:
+                length = int.from_bytes(await reader.readexactly(2), "big")
+            elif length == 127:
+                length = int.from_bytes(await reader.readexactly(8), "big")
+            if head[0] & 0x0F == 0x8 or length > limit:
+                writer.transport.abort()
+                return
+            await reader.readexactly(4 + length)  # the mask key and the payload, unread
+
+    return behaviour
 
 
 def hostile_peer() -> HostileServer:

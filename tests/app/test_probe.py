@@ -175,6 +175,18 @@ def test_hostile_row_comes_out_the_bad_way(probe, hostile):
     assert result.cell("text").value == "unknown — not probed (the messages case did not run)"
 
 
+def test_a_server_dropping_big_frames_shows_its_limit_and_how_it_refuses(probe, hostile):
+    url = hostile(probe_peers.resets_past(100_000))
+    result = probe(url, "size,closing")
+    size = result.cell("size_limit")
+    # found within 5 %, by a search that never sends more than the limit's neighbourhood needs
+    assert size.data["accepted"] <= 100_000 < size.data["refused"] <= size.data["accepted"] * 1.05
+    assert size.data["how"] == "dropped (no close frame)"
+    assert size.value.endswith("(dropped (no close frame))")
+    assert result.cell("closing").value == ("dropped the connection (no close frame); "
+                                            "1005 → dropped the connection (no close frame)")
+
+
 def test_a_wss_endpoint_with_its_connection_tls_settings_and_h2_told_by_alpn(probe, websockets_server, tmp_path):
     ca = Authority(tmp_path)
     context = ca.issue("server").server_context()

@@ -147,7 +147,9 @@ class ProbeLink(QObject, LogRecording):
             code = info.reply[0]
         else:
             code = info.code if info.clean and info.failure is None else None
-        self.happened.emit(self, steps.Closed(_now(), code, info.by_peer, info.clean, info.message))
+        detail = info.failure.detail if info.failure is not None else ""
+        message = info.message + (f" ({detail})" if detail and detail not in info.message else "")
+        self.happened.emit(self, steps.Closed(_now(), code, info.by_peer, info.clean, message))
 
     @Slot()
     def _save(self) -> None:

@@ -473,7 +473,9 @@ def _try_size(ctx: CaseContext, size: int) -> Generator[Step, object, tuple[str,
     if isinstance(answer, Closed):
         if answer.code is not None:
             return "refused", str(answer.code)
-        return "refused", "TCP reset" if not answer.clean else "closed"
+        if answer.clean:
+            return "refused", "closed"
+        return "refused", "dropped (no close frame)"  # a TCP reset and an orderly end read alike here
     return "refused", "silence"
 
 
