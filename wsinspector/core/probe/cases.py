@@ -38,12 +38,8 @@ from .steps import (
     unknown,
 )
 
-#: how long a case waits for an answer to a message or a ping
-ANSWER_S = 1.0
 #: how long an opening handshake may take before the case gives up on it
 HANDSHAKE_S = 5.0
-#: how long a closing handshake may take
-CLOSING_S = 1.0
 #: the size search: where it starts, how long it may take, how fine it gets
 SIZE_START = 64 * 1024
 SIZE_TIME_S = 25.0
@@ -189,7 +185,7 @@ def _one_message(ctx: CaseContext, data: bytes, text: bool) -> Generator[Step, o
     """Send one message; the cell saying what came of it, and whether the connection is still open."""
     kind = "text" if text else "binary"
     yield Send(data, text)
-    answer = yield from message(ctx, ANSWER_S)
+    answer = yield from message(ctx, ctx.answer_s)
     if isinstance(answer, tuple):
         body = joined(answer)
         if body == data:
@@ -198,7 +194,7 @@ def _one_message(ctx: CaseContext, data: bytes, text: bool) -> Generator[Step, o
         return Cell("yes, answered", f"a {kind} message of {mib(len(data))} was answered with "
                     f"{mib(len(body))} of {answer[0].opcode}", data={"accepted": True, "echoed": False}), True
     if isinstance(answer, TimedOut):
-        return Cell("yes, no answer", f"the connection stayed open; nothing came back within {ANSWER_S:g} s",
+        return Cell("yes, no answer", f"the connection stayed open; nothing came back within {ctx.answer_s:g} s",
                     data={"accepted": True, "echoed": False}), True
     return Cell(f"no — {ended(answer)}", f"after a {kind} message the endpoint {ended(answer)}",
                 data={"accepted": False}), False
@@ -226,14 +222,14 @@ def invalid_utf8(ctx: CaseContext) -> Case:
     if not isinstance(event, Opened):
         return not_opened(event, "utf8")
     yield Send(b"wsinspector \xed\xa0\x80 probe", True)
-    answer = yield from wait_for(ctx, lambda e: isinstance(e, Received) and e.opcode in _DATA, ANSWER_S)
+    answer = yield from wait_for(ctx, lambda e: isinstance(e, Received) and e.opcode in _DATA, ctx.answer_s)
     if isinstance(answer, Received):
         yield from goodbye(ctx)
         return {"utf8": Cell("accepted (answered)", "a text message with a lone surrogate was answered",
                              data={"conforms": False})}
     if isinstance(answer, TimedOut):
         yield from goodbye(ctx)
-        return {"utf8": Cell("ignored", f"no close within {ANSWER_S:g} s of a text message with a lone "
+        return {"utf8": Cell("ignored", f"no close within {ctx.answer_s:g} s of a text message with a lone "
                              "surrogate", data={"conforms": False})}
     code = answer.code if isinstance(answer, Closed) else None
     return {"utf8": Cell(str(code) if code is not None else ended(answer),
@@ -251,7 +247,7 @@ def fragments(ctx: CaseContext) -> Case:
         return {**not_opened(event, "fragmentation"), **not_opened(event, "sends_fragmented")}
     parts = (b"wsinspector ", b"probe ", b"fragments")
     yield SendParts(parts, True, ping_between=b"probe-between")
-    answer = yield from message(ctx, ANSWER_S)
+    answer = yield from message(ctx, ctx.answer_s)
     pongs = [e for e in ctx.received if e.opcode == "pong" and e.payload == b"probe-between"]
     if isinstance(answer, tuple):
         echoed = joined(answer) == b"".join(parts)
@@ -270,7 +266,7 @@ def fragments(ctx: CaseContext) -> Case:
                                       f"{ended(answer)}", data={"accepted": False, "conforms": False}),
                 "sends_fragmented": unknown("the connection ended before the test")}
     yield Send(bytes(FRAGMENT_PROBE), False)
-    big = yield from message(ctx, ANSWER_S)
+    big = yield from message(ctx, ctx.answer_s)
     if isinstance(big, tuple):
         sends = (Cell(f"yes ({len(big)} frames)", f"a {mib(FRAGMENT_PROBE)} message came back in "
                       f"{counted(len(big), 'frame')}", data={"frames": len(big)}) if len(big) > 1 else
@@ -299,12 +295,12 @@ def pings(ctx: CaseContext) -> Case:
         payload = f"wsinspector-probe-{index}".encode()
         sent = yield Ping(payload)
         assert isinstance(sent, float)
-        answer = yield from pong(ctx, ANSWER_S)
+        answer = yield from pong(ctx, ctx.answer_s)
         if not isinstance(answer, Received):
             if not rtts and not other:
                 if isinstance(answer, TimedOut):
                     yield from goodbye(ctx)
-                    return {"pongs": Cell("no", f"no pong within {ANSWER_S:g} s of a ping",
+                    return {"pongs": Cell("no", f"no pong within {ctx.answer_s:g} s of a ping",
                                           data={"conforms": False})}
                 return {"pongs": Cell(f"no — {ended(answer)}", f"after a ping the endpoint {ended(answer)}",
                                       data={"conforms": False})}
@@ -380,7 +376,7 @@ def compression(ctx: CaseContext) -> Case:
     answered = event.extensions
     data = ("wsinspector probe " * 128).encode()
     yield Send(data, True)
-    answer = yield from message(ctx, ANSWER_S)
+    answer = yield from message(ctx, ctx.answer_s)
     compresses = ""
     if isinstance(answer, tuple):
         compresses = "compresses" if answer[0].compressed else "does not compress"
@@ -438,7 +434,7 @@ def closing(ctx: CaseContext) -> Case:
     if not isinstance(event, Opened):
         return not_opened(event, "closing")
     yield Close(4000, "wsinspector probe")
-    answer = yield from wait_for(ctx, lambda e: False, CLOSING_S)
+    answer = yield from wait_for(ctx, lambda e: False, ctx.answer_s)
     if isinstance(answer, Closed) and answer.clean:
         echo = "echoes our code" if answer.code == 4000 else f"answers {answer.code}"
     else:
@@ -450,7 +446,7 @@ def closing(ctx: CaseContext) -> Case:
         event = yield from connect(ctx, Open("closing with 1005"))
         if isinstance(event, Opened):
             yield Close(1005, "")
-            answer = yield from wait_for(ctx, lambda e: False, CLOSING_S)
+            answer = yield from wait_for(ctx, lambda e: False, ctx.answer_s)
             invalid = ended(answer) if not isinstance(answer, TimedOut) else "does not answer"
             detail += f"; to a close frame with 1005 (forbidden on the wire) it {invalid}"
             data["invalid_code"] = invalid
@@ -465,7 +461,7 @@ def closing(ctx: CaseContext) -> Case:
 def _try_size(ctx: CaseContext, size: int) -> Generator[Step, object, tuple[str, str]]:
     """One attempt of the size search on an open connection: ("ok", how) or ("refused", how)."""
     yield Send(bytes(size), False)
-    answer = yield from message(ctx, ANSWER_S + size / (64 * 1024 * 1024))
+    answer = yield from message(ctx, ctx.answer_s + size / (64 * 1024 * 1024))
     if isinstance(answer, tuple):
         return "ok", "echoed"
     if isinstance(answer, TimedOut):
@@ -540,7 +536,7 @@ def flow_control(ctx: CaseContext) -> Case:
                                      f"{ended(answer)}")}
     assert isinstance(answer, TimedOut)
     unsent = answer.unsent
-    got = yield from wait_for(ctx, lambda e: False, ANSWER_S)
+    got = yield from wait_for(ctx, lambda e: False, ctx.answer_s)
     echoed = sum(e.size for e in ctx.received if e.opcode in _DATA)
     if not isinstance(got, TimedOut):
         return {"flow_control": Cell(f"no — {ended(got)}", f"after our reads resumed it {ended(got)}")}
@@ -568,7 +564,7 @@ def violations(ctx: CaseContext) -> Case:
             checks[name] = None
             continue
         yield frame
-        answer = yield from wait_for(ctx, lambda e: False, ANSWER_S)
+        answer = yield from wait_for(ctx, lambda e: False, ctx.answer_s)
         if isinstance(answer, TimedOut):
             checks[name] = False
             yield from goodbye(ctx)

@@ -196,6 +196,8 @@ class CaseContext:
     byte_cap: int = 16 * 1024 * 1024
     #: the longest a case waits for something the endpoint may never do (heartbeat pings, an idle timeout)
     patience_s: float = 3.0
+    #: how long a case waits for an answer to a message, a ping or a close frame
+    answer_s: float = 1.0
     #: the subprotocols the saved connection offers (the subprotocol case offers them first)
     subprotocols: tuple[str, ...] = ()
     #: the endpoint is wss:// (TLS: ALPN can tell whether it speaks h2)
