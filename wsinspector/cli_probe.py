@@ -91,11 +91,15 @@ def run_probe(args: argparse.Namespace) -> int:
                 _err(f"probe: the saved connections cannot be read: {exc}")
                 return EXIT_USAGE
             _err(f"warning: the probe is not kept: {exc}")
-    profile = _profile(args.target, store)
-    if isinstance(profile, str):
-        _err(f"probe: {profile}")
-        return EXIT_USAGE
-    return _run(args, _with_defaults(profile, data_dir), None if args.no_record else store)
+    try:
+        profile = _profile(args.target, store)
+        if isinstance(profile, str):
+            _err(f"probe: {profile}")
+            return EXIT_USAGE
+        return _run(args, _with_defaults(profile, data_dir), None if args.no_record else store)
+    finally:
+        if store is not None:
+            store.close()
 
 
 def _with_defaults(profile: ConnectionProfile, data_dir: Path) -> ConnectionProfile:
