@@ -12,7 +12,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ..frames import Opcode
 from ..profiles import (
     API_KEY_QUERY,
     AUTH_API_KEY,
@@ -20,6 +19,7 @@ from ..profiles import (
     AUTH_BEARER,
     AUTH_NONE,
     AUTH_OAUTH2,
+    Auth,
 )
 from ..scenario.from_session import RecordedMessage, scenario_from_frames
 from ..scenario.model import (
@@ -34,7 +34,8 @@ from ..scenario.model import (
 from ..scenario.secrets import without_secrets
 from ..scenario.variables import step_texts, variables_in
 
-__all__ = ["DEFAULT_DURATION_S", "DEFAULT_VUS", "LoadOptions", "LoadPlan", "LoadTestError", "env_name",
+__all__ = ["DEFAULT_DURATION_S", "DEFAULT_VUS", "LoadOptions", "LoadPlan", "LoadTestError", "auth_templates",
+           "env_name",
            "load_plan", "parse_duration", "plan_from_session"]
 
 DEFAULT_VUS = 10
@@ -102,11 +103,12 @@ class LoadPlan:
         return step_label(index, self.test.steps[index])
 
 
-def _auth_headers(test: Scenario, notes: list[str]) -> tuple[str, tuple[tuple[str, str], ...],
-                                                               tuple[str, str] | None]:
-    """The URL and headers with the test's auth applied as templates (``Bearer {{token}}``)."""
-    auth = test.auth
-    url, headers, basic = test.url, list(test.headers), None
+def auth_templates(url: str, headers: Sequence[tuple[str, str]], auth: Auth,
+                   notes: list[str]) -> tuple[str, tuple[tuple[str, str], ...], tuple[str, str] | None]:
+    """The URL and headers with ``auth`` applied as templates (``Bearer {{token}}``), and Basic's user and
+    password (a header only a program can encode); what cannot be applied so is added to ``notes``."""
+    headers = list(headers)
+    basic = None
     if auth.kind == AUTH_BEARER:
         headers.append(("Authorization", f"Bearer {auth.token}"))
     elif auth.kind == AUTH_BASIC:
@@ -145,7 +147,7 @@ def load_plan(test: Scenario, *, secret_variables: Sequence[str] = (),
     the user's marks, the credential headers), the rest sorted as :class:`LoadPlan` says."""
     redacted = without_secrets(test, secret_variables=secret_variables, secret_headers=secret_headers).test
     notes: list[str] = []
-    url, headers, basic = _auth_headers(redacted, notes)
+    url, headers, basic = auth_templates(redacted.url, redacted.headers, redacted.auth, notes)
     if redacted.protocol:
         notes.append(f"protocol: the test speaks {redacted.protocol}; its protocol steps (emit, subscribe, "
                      "expect event…) and the protocol's housekeeping are left out")
@@ -187,6 +189,3 @@ def plan_from_session(frames: Iterable[RecordedMessage], name: str, url: str, *,
                                 headers=headers)
     return load_plan(test, secret_headers=secret_headers)
 
-
-def is_data_opcode(opcode: Opcode) -> bool:
-    return opcode in (Opcode.TEXT, Opcode.BINARY)
