@@ -20,9 +20,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from wsinspector.core.copying import Item, as_base64
+from wsinspector.core.env_templates import auth_templates, env_name
 from wsinspector.core.frames import Opcode
 from wsinspector.core.handshake import placeholders_for
-from wsinspector.core.loadtest.plan import auth_templates, env_name
 from wsinspector.core.model import header
 from wsinspector.core.payloads import decode_text
 from wsinspector.core.profiles import ConnectionProfile

@@ -12,15 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ..profiles import (
-    API_KEY_QUERY,
-    AUTH_API_KEY,
-    AUTH_BASIC,
-    AUTH_BEARER,
-    AUTH_NONE,
-    AUTH_OAUTH2,
-    Auth,
-)
+from ..env_templates import auth_templates, env_name
 from ..scenario.from_session import RecordedMessage, scenario_from_frames
 from ..scenario.model import (
     EventStep,
@@ -41,7 +33,6 @@ __all__ = ["DEFAULT_DURATION_S", "DEFAULT_VUS", "LoadOptions", "LoadPlan", "Load
 DEFAULT_VUS = 10
 DEFAULT_DURATION_S = 30
 _DURATION = re.compile(r"\s*(?:(\d+)h)?\s*(?:(\d+)m(?!s))?\s*(?:(\d+)s?)?\s*")
-_NOT_ENV = re.compile(r"[^A-Za-z0-9_]+")
 #: ``{{$uuid}}``…: the composer's dynamic values (core/dynamic.py)
 _DYNAMIC = re.compile(r"\{\{\s*\$([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
@@ -73,12 +64,6 @@ def parse_duration(text: str) -> int:
     return hours * 3600 + minutes * 60 + seconds
 
 
-def env_name(variable: str) -> str:
-    """The environment variable that gives a test variable's value: ``api.token`` is ``API_TOKEN``."""
-    name = _NOT_ENV.sub("_", variable).strip("_").upper() or "VALUE"
-    return name if not name[0].isdigit() else f"_{name}"
-
-
 @dataclass(frozen=True, slots=True)
 class LoadPlan:
     """A test as the exports write it: ``test`` has no secret value left; ``defaults`` are the variables the file
@@ -101,34 +86,6 @@ class LoadPlan:
 
     def label(self, index: int) -> str:
         return step_label(index, self.test.steps[index])
-
-
-def auth_templates(url: str, headers: Sequence[tuple[str, str]], auth: Auth,
-                   notes: list[str]) -> tuple[str, tuple[tuple[str, str], ...], tuple[str, str] | None]:
-    """The URL and headers with ``auth`` applied as templates (``Bearer {{token}}``), and Basic's user and
-    password (a header only a program can encode); what cannot be applied so is added to ``notes``."""
-    headers = list(headers)
-    basic = None
-    if auth.kind == AUTH_BEARER:
-        headers.append(("Authorization", f"Bearer {auth.token}"))
-    elif auth.kind == AUTH_BASIC:
-        basic = (auth.username, auth.password)
-    elif auth.kind == AUTH_API_KEY and auth.api_key_name:
-        if auth.api_key_in == API_KEY_QUERY:
-            url += ("&" if "?" in url else "?") + f"{auth.api_key_name}={auth.api_key_value}"
-        else:
-            headers.append((auth.api_key_name, auth.api_key_value))
-    elif auth.kind == AUTH_OAUTH2:
-        notes.append(f"auth: the OAuth 2.0 token request to {auth.token_url} is not made; give the token as "
-                     "the Authorization header's value (a Bearer header through an environment variable)")
-    elif auth.kind != AUTH_NONE:
-        notes.append(f"auth: {auth.kind} is not expressed")
-    if auth.cookies:
-        headers.append(("Cookie", auth.cookies))
-    if auth.login_url:
-        notes.append(f"auth: the login request ({auth.login_method} {auth.login_url}) before connecting is not "
-                     "made; give what it captures as environment variables")
-    return url, tuple(headers), basic
 
 
 def _uses(test: Scenario, url: str, headers: Iterable[tuple[str, str]],
