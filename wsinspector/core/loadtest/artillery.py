@@ -146,6 +146,9 @@ class _Writer:
                 params = self.expectation(index, step)
                 if params is not None:
                     flow.append({"wait": params})
+                    if isinstance(step, ExpectStep):
+                        self.notes.append(f"{label}: Artillery sees a message only while a step waits for it; one "
+                                          "that comes before this wait begins is missed")
                 continue
             assert isinstance(step, SendStep)
             if isinstance(step.payload, BinaryPayload):
