@@ -5,14 +5,9 @@ again, what came back expected again; the credential of the first connect is a v
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 from tests.cli.conftest import Cli
-from tests.decoder_peers import PhoenixEndpoint, SignalRHub
 from tests.decoders.test_real_peers import mosquitto, node_server  # noqa: F401
 from tests.protocols.speaker import Speaker
 from wsinspector.core.protocols.mqtt import MqttSession
@@ -23,20 +18,6 @@ from wsinspector.core.scenario.from_protocol import session_protocol
 from wsinspector.core.scenario.from_session import scenario_from_frames
 from wsinspector.core.scenario.model import EventStep, Scenario, VerbStep
 from wsinspector.core.scenario.yaml_io import dump
-
-
-@pytest.fixture
-def signalr_hub(run: Callable[..., Any]) -> Iterator[SignalRHub]:
-    server = run(SignalRHub().start())
-    yield server
-    run(server.stop())
-
-
-@pytest.fixture
-def phoenix_endpoint(run: Callable[..., Any]) -> Iterator[PhoenixEndpoint]:
-    server = run(PhoenixEndpoint().start())
-    yield server
-    run(server.stop())
 
 
 def _test_of(speaker: Speaker, subprotocols: tuple[str, ...] = ()) -> Scenario:
