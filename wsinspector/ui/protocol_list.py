@@ -127,7 +127,8 @@ class ProtocolList(QWidget):
             return
         item.setText(STATE, "acknowledged" if event.kind == "ack" else "error")
         item.setText(TOOK, took)
-        item.setText(REPLY, reply_of(event) if event.kind == "ack" else event.text)
+        if not (event.data.get("codes") == [] and item.text(REPLY)):  # a bare PUBACK keeps the echo shown
+            item.setText(REPLY, reply_of(event) if event.kind == "ack" else event.text)
         if event.kind == "error":
             for column in range(len(COLUMNS)):
                 item.setForeground(column, QColor(palette.colour("error")))
@@ -144,8 +145,9 @@ class ProtocolList(QWidget):
         if item.text(STATE) == "sent":
             item.setText(STATE, "echoed")
             item.setText(TOOK, took)
-        if not item.text(REPLY):
+        if item.text(REPLY) in ("", "[]"):  # nothing, or a bare PUBACK's empty codes
             item.setText(REPLY, reply_of(event))
+        item.setExpanded(True)
         return True
 
     def rows(self) -> list[tuple[str, ...]]:
