@@ -171,12 +171,13 @@ class _SpecServer:
         return f"ws://127.0.0.1:{self.port}{self.path}"
 
     async def _serve(self, ws: Any) -> None:
+        import contextlib
+
         from websockets.exceptions import ConnectionClosed
 
-        try:
+        # the client went without a close frame: as a server sees it every day
+        with contextlib.suppress(ConnectionClosed):
             await self._talk(ws)
-        except ConnectionClosed:
-            pass  # the client went without a close frame: as a server sees it every day
 
     async def _talk(self, ws: Any) -> None:
         raise NotImplementedError

@@ -29,10 +29,10 @@ from tests.ui.helpers_sessions import click_session, sessions_button, show_tab
 from tests.ui.test_tests_view import run_test
 from wsinspector.core.frames import Direction
 from wsinspector.core.profiles import ConnectionProfile, Decoding, Endpoint, Handshake
-from wsinspector.ui.main_window import MainWindow
-from wsinspector.ui.protocol_bar import ProtocolBar
 from wsinspector.core.scenario.model import EventStep, VerbStep
 from wsinspector.core.scenario.yaml_io import read_test
+from wsinspector.ui.main_window import MainWindow
+from wsinspector.ui.protocol_bar import ProtocolBar
 from wsinspector.ui.protocol_list import REF, REPLY, STATE, TOOK, WHAT
 from wsinspector.ui.shortcuts import shortcut_rows
 
