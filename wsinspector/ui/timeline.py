@@ -166,6 +166,8 @@ class TimelineModel(ColumnsModel):
         #: for the same frame's header); a frame's header, whether it was dropped and whether it starts a
         #: segment never change once it is in the session
         self._style_of: tuple[Session | None, int, _RowStyle] = (None, -1, _RowStyle())
+        #: the colours, font, background and alignment of a cell, by its row's look and its column
+        self._looks: dict[tuple[_RowStyle, int], dict[int, Any]] = {}
         self.on_scheme_changed()
         palette.watcher().changed.connect(self.on_scheme_changed)
 
@@ -340,17 +342,26 @@ class TimelineModel(ColumnsModel):
         if source is None or not index.isValid():
             return
         row, col = index.row(), index.column()
-        if not 0 <= row < self.rowCount():
+        rows = self._rows  # (rowCount and seq_at, without their calls: this runs for every painted cell)
+        if rows is None:
+            seq = row + self._base
+            if not 0 <= row < self._count - self._base:
+                return
+        elif 0 <= row < len(rows):
+            seq = rows[row]
+        else:
             return
-        seq = self.seq_at(row)
         style = self._row_style(source, seq)
+        looks = self._looks.get((style, col))
+        if looks is None:
+            looks = self._looks[(style, col)] = {wanted: self._styled(style, col, wanted) for wanted in _DECORATIONS}
         for position in range(roles.size()):
             role = roles[position]
             wanted = role.role()
             if wanted == _DISPLAY:
                 role.setData(self._cell(source, row, seq, col))
-            elif wanted in _DECORATIONS:
-                role.setData(self._styled(style, col, wanted))
+            elif wanted in looks:
+                role.setData(looks[wanted])
             elif wanted in _ROLES:
                 role.setData(self.data(index, wanted))
 
@@ -439,6 +450,7 @@ class TimelineModel(ColumnsModel):
     def on_scheme_changed(self, _dark: bool = False) -> None:
         """The window turned light or dark: the rows' colours follow."""
         self._brushes = {key: QBrush(palette.qcolour(name)) for key, name in _BRUSHES.items()}
+        self._looks.clear()
         if self.rowCount():
             self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, len(COLUMNS) - 1),
                                   [Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.BackgroundRole])
