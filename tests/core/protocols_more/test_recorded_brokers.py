@@ -10,10 +10,13 @@ import struct
 import pytest
 
 from wsinspector.core.frames import Direction, Opcode
+from wsinspector.core.protocols.base import ProtocolError
 from wsinspector.core.protocols.mqtt import connect_packet, packet
+from wsinspector.core.protocols.registry import make_session
 from wsinspector.core.scenario.from_protocol import protocol_steps, session_protocol
 from wsinspector.core.scenario.from_session import scenario_from_frames
 from wsinspector.core.scenario.model import EventStep, VerbStep
+from wsinspector.core.scenario.protocol_run import session_for
 from wsinspector.core.scenario.yaml_io import dump, load
 
 OUT, IN, TEXT, BINARY = Direction.OUT, Direction.IN, Opcode.TEXT, Opcode.BINARY
@@ -27,7 +30,8 @@ def _mqtt_string(text: str) -> bytes:
 def test_a_recorded_stomp_session_becomes_sends_subscriptions_and_expected_messages_and_receipts():
     recorded = [
         (0, OUT, TEXT,
-         b"CONNECT\naccept-version:1.2\nhost:broker\nlogin:ann\npasscode:s3cret\nheart-beat:5000,0\n\n\0"),
+         b"CONNECT\naccept-version:1.2\nhost:broker\nlogin:ann\npasscode:s3cret\nheart-beat:5000,0\n"
+         b"Authorization:Bearer t0k3n\nx-tenant:blue\n\n\0"),
         (1 * MS, IN, TEXT, b"CONNECTED\nversion:1.2\nheart-beat:0,5000\n\n\0"),
         (2 * MS, OUT, TEXT, b"SUBSCRIBE\nid:0\ndestination:/queue/a\nack:client\nreceipt:r-1\n\n\0"),
         (3 * MS, IN, TEXT, b"RECEIPT\nreceipt-id:r-1\n\n\0"),
@@ -46,7 +50,8 @@ def test_a_recorded_stomp_session_becomes_sends_subscriptions_and_expected_messa
                                 subprotocols=("v12.stomp",), protocol="stomp")
     assert test.protocol == "stomp"
     assert test.protocol_options == (("host", "broker"), ("login", "ann"), ("passcode", "{{passcode}}"),
-                                     ("heart_beat", "5000,0"))
+                                     ("heart_beat", "5000,0"),
+                                     ("headers", '{"Authorization":"Bearer {{authorization}}","x-tenant":"blue"}'))
     assert test.steps == (
         VerbStep("subscribe", (("destination", "/queue/a"), ("id", "0"), ("ack", "client"), ("receipt", True)),
                  0.001),
@@ -61,7 +66,16 @@ def test_a_recorded_stomp_session_becomes_sends_subscriptions_and_expected_messa
         EventStep("ack", "DISCONNECT"),
     )
     text = dump(test)
-    assert "s3cret" not in text and load(text) == test
+    assert "s3cret" not in text and "t0k3n" not in text and load(text) == test
+    # the run's session writes those headers into its CONNECT, the variables given
+    session = session_for(test, {"passcode": "pw", "authorization": "abc"})
+    connect = session.start(0.0)[0].payload
+    assert connect.endswith(b"login:ann\npasscode:pw\nAuthorization:Bearer abc\nx-tenant:blue\n\n\0")
+
+
+def test_stomp_headers_option_must_be_a_json_object():
+    with pytest.raises(ProtocolError, match=r"^option headers must be a JSON object of header names and values$"):
+        make_session("stomp", [("headers", "[1]")])
 
 
 def test_a_recorded_mqtt_session_becomes_publishes_subscriptions_and_expected_messages():

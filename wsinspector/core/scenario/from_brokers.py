@@ -2,9 +2,9 @@
 (:mod:`.from_protocol` chooses and calls them).
 
 - STOMP: the first ``CONNECT`` gives the options (``host``, ``login``, ``passcode`` as a variable,
-  ``heart_beat``); SUBSCRIBE, UNSUBSCRIBE, SEND, ACK, NACK and DISCONNECT become verbs (a ``receipt`` header
-  asks for one again); a MESSAGE is expected as data on its destination, a RECEIPT as the ack of what asked
-  for it.
+  ``heart_beat``, its other headers as ``headers``, a credential among them a variable named as the header);
+  SUBSCRIBE, UNSUBSCRIBE, SEND, ACK, NACK and DISCONNECT become verbs (a ``receipt`` header asks for one again);
+  a MESSAGE is expected as data on its destination, a RECEIPT as the ack of what asked for it.
 - MQTT: the first ``CONNECT`` gives ``client_id``, ``keep_alive``, ``version``, ``clean``, ``username`` and
   ``password`` (a variable); SUBSCRIBE (one verb per topic filter, with its QoS), UNSUBSCRIBE, PUBLISH (topic,
   payload, QoS, retain) and DISCONNECT become verbs; a PUBLISH received is expected as data on its topic with its
@@ -24,6 +24,7 @@ messages."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -32,10 +33,15 @@ from ..decoders.phoenix import parse_message
 from ..decoders.signalr import split_json
 from ..decoders.stomp import parse_frames
 from ..frames import Direction, Opcode
+from ..redact import is_secret_field, is_secret_header
 from .from_protocol import Builder, Recorded, masked
 
 #: STOMP headers a verb's own fields say (the others of a SEND go in its ``headers``)
 _SEND_OWN = frozenset({"destination", "content-type", "content-length", "receipt"})
+#: CONNECT headers the session writes from its options (the others go in the ``headers`` option)
+_CONNECT_OWN = frozenset({"accept-version", "host", "heart-beat", "login", "passcode"})
+#: an Authorization value's scheme, kept before the variable
+_SCHEME = re.compile(r"^\s*((?:Bearer|Basic|Token|Digest|ApiKey)\s+)\S", re.IGNORECASE)
 
 
 def _stomp(builder: Builder, messages: Iterable[Recorded]) -> None:
@@ -72,6 +78,18 @@ def _stomp_options(builder: Builder, headers: dict[str, str]) -> None:
         builder.options.append(("passcode", "{{passcode}}"))
     if "heart-beat" in headers:
         builder.options.append(("heart_beat", headers["heart-beat"].replace(" ", "")))
+    extra = {name: _unsecret(name, value) for name, value in headers.items() if name not in _CONNECT_OWN}
+    if extra:
+        builder.options.append(("headers", json.dumps(extra, ensure_ascii=False, separators=(",", ":"))))
+
+
+def _unsecret(name: str, value: str) -> str:
+    """A CONNECT header's value, a credential (``Authorization: Bearer …``, ``X-Api-Key``) as a variable named
+    as the header (its scheme kept)."""
+    if not value or not (is_secret_header(name) or is_secret_field(name)):
+        return value
+    scheme = _SCHEME.match(value)
+    return (scheme.group(1) if scheme else "") + "{{" + name.lower() + "}}"
 
 
 def _stomp_verb(builder: Builder, command: str, headers: dict[str, str], body: Any,
