@@ -141,7 +141,8 @@ class ProtocolList(QWidget):
             return False
         _, _, item, started = self._published.pop(index)
         took = f"{(time.monotonic() - started) * 1000:.0f} ms"
-        item.addChild(QTreeWidgetItem([_clock(), event.text, self._ref_in(event), "echo", took, reply_of(event)]))
+        # (no Ref: its packet id is the broker's count, not one of ours)
+        item.addChild(QTreeWidgetItem([_clock(), event.text, "", "echo", took, reply_of(event)]))
         if item.text(STATE) == "sent":
             item.setText(STATE, "echoed")
             item.setText(TOOK, took)
