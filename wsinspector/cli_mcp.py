@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 from wsinspector import APP_NAME
 
@@ -36,6 +35,7 @@ def run_mcp(args: argparse.Namespace) -> int:
     """Serve until the client closes standard input (or SIGINT/SIGTERM)."""
     import asyncio
     import logging
+    import os
 
     try:
         import qasync
@@ -58,21 +58,23 @@ def run_mcp(args: argparse.Namespace) -> int:
         print(f"{APP_NAME}: mcp: {warning}", file=sys.stderr, flush=True)
     tools = AgentTools(context)
     serving = asyncio.ensure_future(build_server(tools).run_stdio_async(), loop=loop)
+
+    def on_signal(_signum: int) -> None:
+        """Ctrl+C or SIGTERM: each open connection closed, what was recorded saved, and out at once. The SDK
+        reads stdin on a thread that waits until the client closes it: an orderly end would wait for that."""
+        tools.links.shutdown()
+        context.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_OK)
+
     watcher = SignalWatcher()
-    watcher.received.connect(lambda _signum: serving.cancel())
+    watcher.received.connect(on_signal)
     try:
         with loop:
-            loop.run_until_complete(_served(serving))
-            tools.links.shutdown()
+            loop.run_until_complete(serving)
+            tools.links.shutdown()  # the client ended the session: each open connection closed, its recording saved
     finally:
         watcher.close()
         context.shutdown()
     return EXIT_OK
-
-
-async def _served(serving: Any) -> None:
-    import asyncio
-    import contextlib
-
-    with contextlib.suppress(asyncio.CancelledError):  # a signal: the session ends here
-        await serving

@@ -4,9 +4,13 @@ runs the client, the peers and pytest-qt's waits alike)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import json
 import os
+import signal
+import sqlite3
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -65,9 +69,13 @@ async def agent(data_dir: Path, stderr: Path, env: dict[str, str] | None = None)
             yield Agent(client)
 
 
-def test_an_agent_opens_a_connection_sends_waits_pings_and_reads_the_session(
+def test_an_agent_opens_a_connection_sends_waits_pings_reads_the_session_and_runs_tests(
         run: Callable[..., Any], peer: Callable[..., str], data_dir: Path, tmp_path: Path) -> None:
     url = peer()
+    passing = write_test(tmp_path, ECHO_TEST.format(url=url))
+    failing = write_test(tmp_path, ECHO_TEST.format(url=url).replace("      text: plain text ✓\n",
+                                                                    "      text: something else\n", 1),
+                         name="f.wstest.yaml")
 
     async def scenario() -> None:
         async with agent(data_dir, tmp_path / "stderr.txt") as it:
@@ -107,33 +115,21 @@ def test_an_agent_opens_a_connection_sends_waits_pings_and_reads_the_session(
             assert stored["session"]["live"] is False and stored["next_offset"] == 2
             [listed_session] = (await it.call("list_sessions"))["sessions"]
             assert listed_session["id"] == session_id and listed_session["status"] == "closed"
-        assert "Traceback" not in (tmp_path / "stderr.txt").read_text("utf-8")
 
-    run(scenario(), timeout=90)
-
-
-def test_an_agent_runs_test_files_and_gets_their_verdicts(
-        run: Callable[..., Any], peer: Callable[..., str], data_dir: Path, tmp_path: Path) -> None:
-    url = peer()
-    passing = write_test(tmp_path, ECHO_TEST.format(url=url))
-    failing = write_test(tmp_path, ECHO_TEST.format(url=url).replace("      text: plain text ✓\n",
-                                                                    "      text: something else\n", 1)
-                         .replace("name: echo round trip", "name: wrong echo"), name="f.wstest.yaml")
-
-    async def scenario() -> None:
-        async with agent(data_dir, tmp_path / "stderr.txt") as it:
             passed = await it.call("run_test", test_file=str(passing), speed="max")
             assert passed["verdict"] == "passed" and passed["exit_code"] == 0
             assert passed["summary"].startswith("PASSED: 6 passed, 0 failed of 6 steps")
             assert [step["status"] for step in passed["steps"]] == ["passed"] * 6
             failed = await it.call("run_test", test_file=str(failing), speed="max")
             assert failed["verdict"] == "failed" and failed["exit_code"] == 1
-            wrong = next(step for step in failed["steps"] if step["status"] == "failed")
+            [wrong] = [step for step in failed["steps"] if step["status"] == "failed"]
             assert wrong["name"] == "text comes back"
             assert "something else" in wrong.get("received", "") + wrong.get("diff", "")
-            ids = {session["id"] for session in (await it.call("list_sessions"))["sessions"]}
-            assert {passed["session_id"], failed["session_id"]} <= ids
+            replays = {s["id"]: s.get("replay_of") for s in (await it.call("list_sessions"))["sessions"]}
+            assert replays[passed["session_id"]] == str(passing.resolve())
+            assert replays[failed["session_id"]] == str(failing.resolve())
             assert "cannot read the test file" in await it.fails("run_test", test_file=str(tmp_path / "none.yaml"))
+        assert "Traceback" not in (tmp_path / "stderr.txt").read_text("utf-8")
 
     run(scenario(), timeout=90)
 
@@ -198,3 +194,45 @@ steps:
     for form in (TOKEN.encode(), base64.b64encode(TOKEN.encode()), base64.b64encode(f"my token is {TOKEN}".encode())):
         assert form not in wire
     assert TOKEN not in (tmp_path / "stderr.txt").read_text("utf-8")
+
+
+def test_sigterm_ends_the_server_with_what_the_open_connection_recorded_saved(
+        run: Callable[..., Any], peer: Callable[..., str], data_dir: Path, tmp_path: Path) -> None:
+    """A host that speaks the protocol as the desktop hosts do (initialize, then tools/call, as JSON lines) and
+    ends the server with SIGTERM while a connection is open: the server leaves at once, the session is saved."""
+    url = peer()
+
+    async def scenario() -> tuple[int, bytes]:
+        environment = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+        server = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "wsinspector", "mcp", "--data-dir", str(data_dir), stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=environment)
+        assert server.stdin is not None and server.stdout is not None and server.stderr is not None
+
+        async def request(number: int, method: str, params: dict[str, Any]) -> dict[str, Any]:
+            server.stdin.write(json.dumps({"jsonrpc": "2.0", "id": number, "method": method,  # type: ignore[union-attr]
+                                           "params": params}).encode() + b"\n")
+            while True:
+                answer = json.loads(await server.stdout.readline())  # type: ignore[union-attr]
+                if answer.get("id") == number:
+                    return answer["result"]  # type: ignore[no-any-return]
+
+        async def tool(number: int, name: str, **arguments: Any) -> dict[str, Any]:
+            result = await request(number, "tools/call", {"name": name, "arguments": arguments})
+            assert not result.get("isError"), result
+            return result["structuredContent"]  # type: ignore[no-any-return]
+
+        await request(1, "initialize", {"protocolVersion": "2025-06-18", "capabilities": {},
+                                        "clientInfo": {"name": "test host", "version": "1"}})
+        server.stdin.write(b'{"jsonrpc": "2.0", "method": "notifications/initialized"}\n')
+        handle = (await tool(2, "open_connection", url=url))["handle"]
+        await tool(3, "send_message", handle=handle, text="kept")
+        await tool(4, "wait_for_message", handle=handle, text="kept")
+        server.send_signal(signal.SIGTERM)
+        code = await server.wait()
+        return code, await server.stderr.read()
+
+    code, stderr = run(scenario(), timeout=60)
+    assert code == 0 and b"Traceback" not in stderr, stderr
+    with contextlib.closing(sqlite3.connect(data_dir / DB_NAME)) as db:
+        assert db.execute("SELECT status, frames_in, frames_out FROM sessions").fetchall() == [("closed", 1, 1)]
