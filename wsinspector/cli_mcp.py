@@ -16,6 +16,8 @@ from wsinspector import APP_NAME
 
 EXIT_OK = 0
 EXIT_USAGE = 2
+#: how long the connections still open when the client ends the session may take to close
+CLOSE_WAIT_S = 2.0
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -73,7 +75,8 @@ def run_mcp(args: argparse.Namespace) -> int:
     try:
         with loop:
             loop.run_until_complete(serving)
-            tools.links.shutdown()  # the client ended the session: each open connection closed, its recording saved
+            # the client ended the session: each open connection closed (going away), what it recorded saved
+            loop.run_until_complete(tools.links.close_all(1001, "the agent's session ended", CLOSE_WAIT_S))
     finally:
         watcher.close()
         context.shutdown()

@@ -216,7 +216,8 @@ def _add_links(server: MCPServer[Any], tools: AgentTools, reply: _Replies) -> No
             case_sensitive: bool = False,
             direction: Annotated[Direction, Field(description='"in" (from the server, the default), "out", '
                                                   'or "" both')] = "in",
-            opcodes: OpcodesArg = [],  # noqa: B006  (read, never changed: the SDK needs the default itself)
+            opcodes: Annotated[list[OpcodeName], Field(description="only these opcodes (none: text and binary "
+                                                       "messages; ping, pong or close when named)")] = [],  # noqa: B006
             after_seq: Annotated[int | None, Field(ge=-1, description="look after this seq (-1: the whole "
                                                    "session); by default after the last message sent, or after "
                                                    "the one the last wait gave")] = None,

@@ -172,7 +172,8 @@ class AgentTools:
         link = self._link(handle)
         _check_payload_form(payload)
         try:
-            flt = named_filter(direction, opcodes, text, regex, case_sensitive)
+            # a message by default: a heartbeat's pong or a server's ping is waited for only when asked for
+            flt = named_filter(direction, opcodes or ("text", "binary"), text, regex, case_sensitive)
             item = await self.links.wait_for(link, flt, after_seq, timeout_s)
         except (FilterError, LinkError) as exc:
             raise ToolFailure(str(exc)) from None

@@ -77,7 +77,7 @@ def test_an_agent_opens_a_connection_sends_waits_pings_reads_the_session_and_run
                                                                     "      text: something else\n", 1),
                          name="f.wstest.yaml")
 
-    async def scenario() -> None:
+    async def scenario() -> int:
         async with agent(data_dir, tmp_path / "stderr.txt") as it:
             listed = await it.client.list_tools()
             assert {tool.name for tool in listed.tools} >= {
@@ -129,9 +129,15 @@ def test_an_agent_opens_a_connection_sends_waits_pings_reads_the_session_and_run
             assert replays[passed["session_id"]] == str(passing.resolve())
             assert replays[failed["session_id"]] == str(failing.resolve())
             assert "cannot read the test file" in await it.fails("run_test", test_file=str(tmp_path / "none.yaml"))
+            left_open = (await it.call("open_connection", url=url))["session_id"]
         assert "Traceback" not in (tmp_path / "stderr.txt").read_text("utf-8")
+        return left_open
 
-    run(scenario(), timeout=90)
+    left_open = run(scenario(), timeout=90)
+    # the agent's session ended with a connection open: it was closed as going away, and saved
+    with contextlib.closing(sqlite3.connect(data_dir / DB_NAME)) as db:
+        assert db.execute("SELECT status, close_code FROM sessions WHERE id = ?", (left_open,)).fetchall() == [
+            ("closed", 1001)]
 
 
 async def reflects_the_request(ws: Any) -> None:

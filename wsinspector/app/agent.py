@@ -77,7 +77,7 @@ class AgentLinks:
         """Connect to ``profile`` (the app-wide defaults and the active environment apply, as in the window);
         LinkError says why it did not open within ``timeout_s``."""
         controller = self._context.open_controller()
-        link = Link(next(self._handles), controller)
+        link = Link(0, controller)  # its handle once it is open: a connection that failed takes none
         outcome: asyncio.Future[OpenInfo] = asyncio.get_running_loop().create_future()
 
         def opened(info: OpenInfo) -> None:
@@ -96,6 +96,7 @@ class AgentLinks:
             except BaseException:
                 self._context.close_controller(controller)
                 raise
+        link.handle = next(self._handles)
         self._links[link.handle] = link
         return link, info
 
@@ -161,6 +162,11 @@ class AgentLinks:
             self._links.pop(link.handle, None)
             self._context.close_controller(controller)  # a connection still closing is cut here
         return link.close_info
+
+    async def close_all(self, code: int, reason: str, timeout_s: float) -> None:
+        """Close every open connection with ``code`` and ``reason``, together, waiting ``timeout_s`` at most."""
+        await asyncio.gather(*(self.close(link, code, reason, timeout_s) for link in self.links),
+                             return_exceptions=True)
 
     def shutdown(self) -> None:
         for link in self.links:
