@@ -51,7 +51,7 @@ class AgentTools:
 
     def masker(self, *more: str) -> Masker:
         """Masks every secret value the app knows: the saved connections', the environments' and globals', the
-        connection defaults', what the open connections were given or captured, and ``more``."""
+        connection defaults', what the connections opened here were given or captured, and ``more``."""
         from wsinspector.core.secrets import secret_values
 
         context = self.context
@@ -59,8 +59,7 @@ class AgentTools:
         for environment in (context.environments.globals, *context.environments.environments):
             values += [value for name, value in environment.variables if name in environment.secret_variables]
         values += context.defaults.defaults.secret_values().values()
-        for link in self.links.links:
-            values += link.controller.secret_values
+        values += self.links.secret_values
         return Masker([value for value in (*values, *more) if value])
 
     # -- saved connections and stored sessions ------------------------------------------------------

@@ -56,10 +56,17 @@ class AgentLinks:
         self._links: dict[int, Link] = {}
         self._handles = itertools.count(1)
         self._pings = PingPayloads()
+        #: the secret values of the connections closed so far (a token a login captured, say)
+        self._closed_secrets: set[str] = set()
 
     @property
     def links(self) -> list[Link]:
         return list(self._links.values())
+
+    @property
+    def secret_values(self) -> set[str]:
+        """The secret values of every connection opened here, open or closed since: never to be shown."""
+        return self._closed_secrets.union(*(link.controller.secret_values for link in self._links.values()))
 
     def get(self, handle: int) -> Link:
         link = self._links.get(handle)
@@ -159,8 +166,7 @@ class AgentLinks:
                 if controller.state is not ConnectionState.CLOSED:
                     await asyncio.wait([ended], timeout=min(max(timeout_s, 0.0), MAX_WAIT_S))
         finally:
-            self._links.pop(link.handle, None)
-            self._context.close_controller(controller)  # a connection still closing is cut here
+            self._forget(link)  # a connection still closing is cut here
         return link.close_info
 
     async def close_all(self, code: int, reason: str, timeout_s: float) -> None:
@@ -170,8 +176,13 @@ class AgentLinks:
 
     def shutdown(self) -> None:
         for link in self.links:
-            self._links.pop(link.handle, None)
-            self._context.close_controller(link.controller)
+            self._forget(link)
+
+    def _forget(self, link: Link) -> None:
+        """The link's controller ended (what it recorded saved) and its handle forgotten; its secrets kept."""
+        self._closed_secrets |= link.controller.secret_values
+        self._links.pop(link.handle, None)
+        self._context.close_controller(link.controller)
 
     def _require_open(self, link: Link) -> ConnectionController:
         if not link.controller.is_open:
