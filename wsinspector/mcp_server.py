@@ -11,7 +11,6 @@ which must be objects, not strings naming what only this module's functions see.
 
 import inspect
 import json
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
@@ -24,8 +23,6 @@ from wsinspector import __version__
 from wsinspector.core.secrets import SecretError
 from wsinspector.core.store import StoreError
 from wsinspector.mcp_tools import AgentTools, ToolFailure
-
-log = logging.getLogger(__name__)
 
 Direction = Literal["", "in", "out"]
 OpcodeName = Literal["text", "binary", "close", "ping", "pong", "continuation"]
