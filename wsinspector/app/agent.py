@@ -101,7 +101,7 @@ class AgentLinks:
                 controller.connect_to(profile)
                 info = await _within(outcome, timeout_s, "the connection did not open")
             except BaseException:
-                self._context.close_controller(controller)
+                self._forget(link)
                 raise
         link.handle = next(self._handles)
         self._links[link.handle] = link
