@@ -2,8 +2,8 @@
 
 Opening the window is the common start and the one timed: it imports nothing here but what reads its few
 arguments. The commands' parsers and modules (``cli_run``, ``cli_connections``, ``cli_messages``,
-``cli_transfer``, ``cli_handshake``, ``cli_decode``, ``cli_defaults``) are imported when a command is given, or
-help asked for.
+``cli_transfer``, ``cli_handshake``, ``cli_decode``, ``cli_defaults``, ``cli_mcp``) are imported when a command is
+given, or help asked for.
 """
 
 from __future__ import annotations
@@ -25,14 +25,14 @@ EXIT_USAGE = 2
 
 
 COMMANDS = ("serve", "run", "connections", "messages", "envs", "defaults", "import", "import-command",
-            "export", "decode")
+            "export", "decode", "mcp")
 SMOKE_TEST_ENV = "WSINSPECTOR_SMOKE_TEST"
 
 
 def build_parser() -> argparse.ArgumentParser:
     import argparse
 
-    from wsinspector import cli_connections, cli_decode, cli_handshake, cli_messages, cli_run, cli_transfer
+    from wsinspector import cli_connections, cli_decode, cli_handshake, cli_mcp, cli_messages, cli_run, cli_transfer
 
     parser = argparse.ArgumentParser(
         prog=APP_NAME, description="Inspect and test WebSocket endpoints. With no command, open the window "
@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_transfer.add_parsers(sub)
     cli_handshake.add_parser(sub)
     cli_decode.add_parser(sub)
+    cli_mcp.add_parser(sub)
     opener = sub.add_parser("open", help="open files in the window (the same as giving them without a command)")
     opener.add_argument("files", nargs="+", type=Path, metavar="FILE")
     return parser
@@ -153,6 +154,10 @@ def run_command(args: argparse.Namespace) -> int:
             args.command](args)
     if args.command == "envs":
         return list_environments(getattr(args, "data_dir", None), args.json)
+    if args.command == "mcp":
+        from wsinspector.cli_mcp import run_mcp
+
+        return run_mcp(args)
     if args.command == "defaults":
         from wsinspector.cli_defaults import print_defaults
 
