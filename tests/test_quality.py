@@ -73,6 +73,8 @@ DEPENDENCY_MODULES = {
     "msgpack": "msgpack",
     "cbor2": "cbor2",
     "protobuf": "google.protobuf",
+    "mcp": "mcp.server",
+    "qasync": "qasync",
 }
 
 

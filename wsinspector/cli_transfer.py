@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wsinspector import APP_NAME
+from wsinspector.cli_loadtest import LOAD_TEST_FORMATS, add_export_options, export_load_test
 
 if TYPE_CHECKING:
     from wsinspector.app.connections import ConnectionsController
@@ -54,11 +55,17 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                          "'websocat -H \"X: y\" wss://...'")
     _common(command)
     exporter = sub.add_parser(
-        "export", help="write saved connections to a file, secrets left out as {{variables}}",
+        "export", help="write saved connections to a file, secrets left out as {{variables}}; or a test file "
+                       "as a k6 or Artillery load test",
         description="Write the saved connections to a wsinspector connections file (docs/import-export.md); "
-                    "secret values are left out and replaced by {{variables}}. Exit code: 0 written, 2 a usage "
-                    "error or the file cannot be written.")
-    exporter.add_argument("output", type=Path, metavar="OUT", help="the file to write (JSON)")
+                    "secret values are left out and replaced by {{variables}}. With --format k6 or artillery, "
+                    "write the test file TEST_FILE as a load test instead, its secrets read from environment "
+                    "variables. Exit code: 0 written, 2 a usage error or the file cannot be written.")
+    exporter.add_argument("output", type=Path, metavar="OUT|TEST_FILE",
+                          help="the file to write (JSON); with --format k6|artillery, the test file to export")
+    exporter.add_argument("--format", choices=LOAD_TEST_FORMATS, default=None,
+                          help="k6 or artillery: export TEST_FILE as a load test for that engine")
+    add_export_options(exporter)
     exporter.add_argument("--connection", action="append", default=[], metavar="NAME",
                           help="export only the connection of this name; repeat for more (default: all)")
     exporter.add_argument("--folder", metavar="PATH",
@@ -247,6 +254,13 @@ def run_export(args: argparse.Namespace) -> int:
     from wsinspector.core.formats import export_connections
     from wsinspector.core.profiles import ReadOnlyProfileError
 
+    if getattr(args, "format", None) in LOAD_TEST_FORMATS:
+        return export_load_test(args)
+    given = [option for option, value in (("--vus", args.vus), ("--duration", args.duration),
+                                          ("-o", args.output_file)) if value is not None]
+    if given:
+        _err(f"export: {', '.join(given)}: only with --format k6 or artillery (a test file as a load test)")
+        return EXIT_USAGE
     store = _open_store(args)
     if store is None:
         return EXIT_USAGE

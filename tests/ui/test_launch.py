@@ -137,7 +137,8 @@ def test_the_first_window_leaves_the_heavy_parts_unloaded(tmp_path: Path) -> Non
         window = MainWindow(context)
         window.show()
         app.processEvents()
-        heavy = ("pyqtgraph", "numpy", "yaml", "websockets", "wsinspector.ui.tests_view", "wsinspector.core.scenario")
+        heavy = ("pyqtgraph", "numpy", "yaml", "websockets", "wsinspector.ui.tests_view", "wsinspector.core.scenario",
+                 "mcp", "qasync", "wsinspector.mcp_server")
         print(" ".join(name for name in heavy if name in sys.modules) or "-")
         for index in range(window.tabs.count()):
             window.tabs.setCurrentIndex(index)
