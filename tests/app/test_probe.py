@@ -142,6 +142,31 @@ def test_node_ws_row(probe, node_ws):
     assert result.cell("size_limit").value == "≥ 16.0 MiB"  # maxPayload 100 MiB: past the search's cap
 
 
+@pytest.fixture
+def websocat(qtbot: Any, tmp_path: Path) -> Iterator[str]:
+    out = tmp_path / "websocat.out"
+    proc, port = probe_peers.start_websocat(out)
+    try:
+        qtbot.waitUntil(lambda: probe_peers.websocat_listening(proc, out), timeout=30_000)
+        yield f"ws://127.0.0.1:{port}/"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_websocat_row(probe, websocat):
+    result = probe(websocat, "versions,subprotocols,messages,pings,closing,utf8", answer_s=0.5)
+    assert result.cell("versions").value == "13; 99 → 400, no list"
+    assert result.cell("subprotocols").value == "wsinspector.probe"
+    # its echo mirrors lines: a message without a line break is held, never answered
+    assert result.cell("text").value == "yes, no answer"
+    assert result.cell("pongs").data["conforms"] is True
+    # it answers neither a close frame nor invalid UTF-8 with one: it drops the connection
+    assert result.cell("closing").value == ("dropped the connection (no close frame); "
+                                            "1005 → dropped the connection (no close frame)")
+    assert result.cell("utf8").value == "dropped the connection (no close frame)"
+
+
 def test_qt_websocket_server_row(probe, qtbot):
     from wsinspector.net.server import EchoServer
 
