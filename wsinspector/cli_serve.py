@@ -95,29 +95,32 @@ def run_serve(args: argparse.Namespace) -> int:
     return _serve_rules(args)
 
 
-def _serve_rules(args: argparse.Namespace) -> int:  # noqa: C901, PLR0911
+def _bad_arguments(args: argparse.Namespace) -> str:
+    """What is wrong with the arguments of a mock or a replay ("" when nothing)."""
     if args.port is not None and args.listen is not None:
-        _err("give --listen HOST:PORT or --port, not both")
+        return "give --listen HOST:PORT or --port, not both"
+    if args.port is not None and not 0 <= args.port <= 65535:
+        return "--port must be between 0 and 65535"
+    if args.max_clients < 1:
+        return "--max-clients must be at least 1"
+    if args.speed < 0:
+        return "--speed must not be negative"
+    if (args.tls_cert is None) != (args.tls_key is None):
+        return "give both --tls-cert and --tls-key"
+    if args.tls_self_signed and args.tls_cert is not None:
+        return "give --tls-cert and --tls-key, or --tls-self-signed, not both"
+    return ""
+
+
+def _serve_rules(args: argparse.Namespace) -> int:
+    problem = _bad_arguments(args)
+    if problem:
+        _err(problem)
         return EXIT_USAGE
     try:
         host, port = parse_listen(args.listen) if args.listen is not None else ("127.0.0.1", args.port or 0)
     except ValueError as exc:
         _err(str(exc))
-        return EXIT_USAGE
-    if not 0 <= port <= 65535:
-        _err("--port must be between 0 and 65535")
-        return EXIT_USAGE
-    if args.max_clients < 1:
-        _err("--max-clients must be at least 1")
-        return EXIT_USAGE
-    if args.speed < 0:
-        _err("--speed must not be negative")
-        return EXIT_USAGE
-    if (args.tls_cert is None) != (args.tls_key is None):
-        _err("give both --tls-cert and --tls-key")
-        return EXIT_USAGE
-    if args.tls_self_signed and args.tls_cert is not None:
-        _err("give --tls-cert and --tls-key, or --tls-self-signed, not both")
         return EXIT_USAGE
     rules = _rules(args)
     if isinstance(rules, int):
@@ -155,6 +158,10 @@ def _serve_rules(args: argparse.Namespace) -> int:  # noqa: C901, PLR0911
              f"{'recorded' if store is not None else 'served'}")
     watcher = SignalWatcher()
     watcher.received.connect(lambda _signum: app.quit())
+    if args.tls_self_signed and tls is not None:
+        fingerprint = _fingerprint(tls.certificate_pem)
+        status.line("certificate", f"self-signed certificate for localhost, SHA-256 {fingerprint}",
+                    sha256=fingerprint)
     recording = "recording to the data folder" if store is not None else "not recording"
     status.line("listening", f"{kind} server listening on {url}  ({recording}; Ctrl+C to stop)", url=url,
                 recording=store is not None)
@@ -202,6 +209,14 @@ def _tls(args: argparse.Namespace) -> ServerTls | int | None:
     except OSError as exc:
         _err(f"cannot read {exc.filename}: {exc.strerror or exc}")
         return EXIT_USAGE
+
+
+def _fingerprint(certificate_pem: bytes) -> str:
+    from PySide6.QtCore import QCryptographicHash  # noqa: PLC0415
+    from PySide6.QtNetwork import QSslCertificate  # noqa: PLC0415
+
+    digest = QSslCertificate(certificate_pem).digest(QCryptographicHash.Algorithm.Sha256)
+    return ":".join(f"{byte:02X}" for byte in bytes(digest.data()))
 
 
 def _store(args: argparse.Namespace) -> Store | int:
