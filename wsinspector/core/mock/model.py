@@ -22,8 +22,8 @@ __all__ = [
 FORMAT_VERSION = 1
 
 #: what an action does (see docs/mock.md)
-SEND, CLOSE, DROP, WAIT, PING, RAW, CLOSE_MID_MESSAGE = ("send", "close", "drop", "wait", "ping", "raw",
-                                                         "close_mid_message")
+SEND, CLOSE, DROP, WAIT, PING, RAW, CLOSE_MID_MESSAGE, ECHO = ("send", "close", "drop", "wait", "ping", "raw",
+                                                               "close_mid_message", "echo")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +33,8 @@ class Action:
     body) and ``reason``; ``drop``: the TCP connection ends at once; ``wait``: ``seconds`` before the next
     action; ``ping``: ``payload``; ``raw``: one frame of ``opcode`` (a reserved one is the point), ``rsv`` bits,
     ``data`` as its payload and ``fin``; ``close_mid_message``: the first half of a message in a frame that is
-    not final, then the connection dropped."""
+    not final, then the connection dropped; ``echo``: the message answered, sent back as it came (text or
+    binary)."""
 
     kind: str
     payload: str = ""

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from wsinspector.core.dynamic import SendContext, expand_dynamic
 from wsinspector.core.jsonpath import parse_json_path, resolve_json_path
-from wsinspector.core.mock.model import SEND, WAIT, Action, Route, Rule, json_text
+from wsinspector.core.mock.model import ECHO, SEND, WAIT, Action, Route, Rule, json_text
 from wsinspector.core.profiles import expand
 
 __all__ = ["Act", "MockSession"]
@@ -79,7 +79,8 @@ class MockSession:
             if captured is None:
                 continue
             self._used[index] = self._used.get(index, 0) + 1
-            self._schedule(rule.actions, now + rule.delay, {**self._variables, **captured}, rule.name)
+            self._schedule(rule.actions, now + rule.delay, {**self._variables, **captured}, rule.name,
+                           (payload, is_text))
             return rule.name
         return None
 
@@ -143,12 +144,15 @@ class MockSession:
                 captured[name] = value if isinstance(value, str) else json_text(value)
         return captured
 
-    def _schedule(self, actions: tuple[Action, ...], start: float, variables: Mapping[str, str], cause: str) -> None:
+    def _schedule(self, actions: tuple[Action, ...], start: float, variables: Mapping[str, str], cause: str,
+                  message: tuple[bytes, bool] = (b"", True)) -> None:
         at = start
         for action in actions:
             if action.kind == WAIT:
                 at += action.seconds
                 continue
+            if action.kind == ECHO:
+                action = Action(SEND, data=message[0], is_text=message[1])
             text = expand(action.payload, variables) if action.payload else ""
             self._push(at, action, text, cause)
 

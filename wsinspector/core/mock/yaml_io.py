@@ -17,6 +17,7 @@ from wsinspector.core.mock.model import (
     CLOSE,
     CLOSE_MID_MESSAGE,
     DROP,
+    ECHO,
     FORMAT_VERSION,
     PING,
     RAW,
@@ -56,7 +57,7 @@ DEFAULT_INVALID_UTF8 = b"bad \xc3\x28 text"
 _ROUTE_KEYS = ("handshake", "on_connect", "rules", "every", "pings", "pong_delay")
 _TOP_KEYS = ("version", "name", "variables", "subprotocols", "routes", *_ROUTE_KEYS)
 _MESSAGE_KEYS = ("text", "json", "binary", "invalid_utf8", "oversized")
-_ACTION_KEYS = (*_MESSAGE_KEYS, "close", "drop", "wait", "ping", "raw", "close_mid_message")
+_ACTION_KEYS = (*_MESSAGE_KEYS, "echo", "close", "drop", "wait", "ping", "raw", "close_mid_message")
 _MODIFIERS = ("fragments", "masked")
 _MATCH_KEYS = ("text", "contains", "regex", "json", "binary", "any")
 _PINGS = ("answer", "late", "never")
@@ -142,10 +143,10 @@ def _action(node: Node, where: str, known: set[str]) -> Action:  # noqa: C901, P
             return Action(CLOSE, code=None, reason=reason)
         return Action(CLOSE, code=_whole(value, at, least=0, most=65535), reason=reason)
     mapping.check_keys((kind,))
-    if kind == "drop":
+    if kind in ("drop", "echo"):
         if not _flag(value, at):
-            raise _error(value, at, "write 'drop: true' (or leave the action out)")
-        return Action(DROP)
+            raise _error(value, at, f"write '{kind}: true' (or leave the action out)")
+        return Action(DROP if kind == "drop" else ECHO)
     if kind == "wait":
         return Action(WAIT, seconds=_number(value, at))
     if kind == "ping":
