@@ -45,6 +45,12 @@ routes:
     rules:
       - match: {text: "still there?"}
         do: {text: "yes"}
+  /late:
+    pings: late
+    pong_delay: 0.2
+    rules:
+      - match: {any: true}
+        do: {echo: true}
   /private:
     handshake: {status: 401, headers: {WWW-Authenticate: Bearer realm="mock"}, body: "token please"}
   /stuck:
@@ -120,6 +126,25 @@ def test_pings_left_unanswered(mock: ServerController, run: Callable[..., Any]) 
 
     [answer] = run(quiet())
     assert (answer.opcode, answer.payload) == (0x1, b"yes")
+
+
+def test_pings_answered_late(mock: ServerController, run: Callable[..., Any]) -> None:
+    port = mock.server.port
+
+    async def late() -> list[Any]:
+        raw = await RawClient.connect(port)
+        await raw.upgrade(port, "/late")
+        await raw.send(client_frame(0x9, b"beat"))
+        await raw.send(client_frame(0x2, b"\x01\x02"))
+        frames = [await raw.frame(), await raw.frame()]
+        raw.close()
+        return frames
+
+    echo, pong = run(late())
+    assert (echo.opcode, echo.payload) == (0x2, b"\x01\x02")  # the message after the ping is answered first
+    assert (pong.opcode, pong.payload) == (0xA, b"beat")
+    [session] = mock.sessions
+    assert session.log.note(0).startswith("not answered")  # the ping, as the recording shows it
 
 
 def test_refused_and_unanswered_upgrades_and_unknown_paths(mock: ServerController, run: Callable[..., Any],

@@ -168,6 +168,9 @@ class MockClient(QObject):
                                 "deliberately masked: a server must not mask its frames (mock fault)")
             elif action.fragments > 1:
                 client.send_fragmented(data, action.is_text, max(1, math.ceil(len(data) / action.fragments)))
+            elif action.raw_text:
+                client.send_raw(_frames(data, True, 1, masked=False),
+                                "deliberately not valid UTF-8 (mock fault)")
             else:
                 client.send(data, action.is_text)
         elif kind == CLOSE:
@@ -177,7 +180,7 @@ class MockClient(QObject):
         elif kind == PING:
             client.ping(data)
         elif kind == PONG:
-            client.send_pong(data)
+            client.send_pong(data, "a late answer to the client's ping (mock: pings late)")
         elif kind == RAW:
             client.send_raw(raw_frame(action.opcode, action.data, fin=action.fin, rsv=action.rsv),
                             "built by hand (mock fault)")

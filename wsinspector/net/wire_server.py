@@ -242,9 +242,9 @@ class ServerClient(WirePump, EngineConnection):
         self._require_open().ping(payload, time.monotonic_ns())
         self._write()
 
-    def send_pong(self, payload: bytes = b"") -> None:
-        """A pong: unsolicited, or a late answer to a ping while automatic pongs are off."""
-        self._require_open().send_pong(payload, time.monotonic_ns())
+    def send_pong(self, payload: bytes = b"", note: str = "") -> None:
+        """A pong: unsolicited, or a late answer to a ping while automatic pongs are off (``note``: why)."""
+        self._require_open().send_pong(payload, time.monotonic_ns(), note)
         self._write()
 
     def send_raw(self, data: bytes, note: str = "") -> None:

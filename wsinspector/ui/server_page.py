@@ -109,7 +109,7 @@ class ServerPage(QWidget):
         self.timeline = TimelineView(self.model)
         self.timeline.setObjectName("serverTimeline")
         self.detail = DetailPane()
-        self.handshake_view = HandshakeView()
+        self.handshake_view = HandshakeView(server_side=True)
         self.timeline.frame_selected.connect(self._on_frame_selected)
         lower = QTabWidget()
         lower.addTab(self.detail, "Frame")
