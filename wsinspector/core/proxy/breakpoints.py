@@ -13,9 +13,10 @@ direction goes on. A message injected goes out at once.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from wsinspector.core.frames import Direction, Opcode
@@ -131,9 +132,10 @@ class Breakpoints:
     """The rules and the messages they hold, per direction in arrival order."""
 
     rules: list[BreakRule] = field(default_factory=list)
+    #: where held messages get their ids (shared by the clients of one proxy, so an id names one message)
+    ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _queues: dict[Direction, deque[Held]] = field(
         default_factory=lambda: {Direction.OUT: deque(), Direction.IN: deque()})
-    _next_id: int = 1
 
     def set_rules(self, rules: Iterable[BreakRule]) -> list[Release]:
         """Use these rules from now on; messages paused by a rule no longer given go on (returned, to send)."""
@@ -153,8 +155,7 @@ class Breakpoints:
         rule = next((r for r in self.rules if r.matches(direction, opcode, payload)), None)
         if rule is None and not queue:
             return Release(direction, opcode, payload)
-        held = Held(self._next_id, direction, opcode, payload, rule)
-        self._next_id += 1
+        held = Held(next(self.ids), direction, opcode, payload, rule)
         queue.append(held)
         return held
 
