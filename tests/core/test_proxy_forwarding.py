@@ -21,7 +21,8 @@ CLIENT_HEADERS = (
 
 
 def test_the_client_offer_and_end_to_end_headers_go_upstream_without_the_hop_s_own() -> None:
-    profile = upstream_profile(ConnectionProfile(name=""), "ws://up.example/feed", CLIENT_HEADERS, ("chat", "superchat"))
+    profile = upstream_profile(ConnectionProfile(name=""), "ws://up.example/feed", CLIENT_HEADERS,
+                               ("chat", "superchat"))
     target = checked_target(profile)
     assert target.url == "ws://up.example/feed"
     assert target.handshake.subprotocols == ("chat", "superchat")
