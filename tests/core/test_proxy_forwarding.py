@@ -9,7 +9,7 @@ import pytest
 from wsinspector.core.auth import checked_target
 from wsinspector.core.events import Failure, FailureKind
 from wsinspector.core.profiles import Auth, ConnectionProfile, Handshake
-from wsinspector.core.proxy.forwarding import close_for, refusal_for, upstream_profile
+from wsinspector.core.proxy.forwarding import close_for, refusal_for, upstream_profile, upstream_url
 
 CLIENT_HEADERS = (
     ("Host", "127.0.0.1:8080"), ("Upgrade", "websocket"), ("Connection", "Upgrade"),
@@ -68,3 +68,16 @@ def test_an_upstream_that_fails_is_the_client_s_http_error_in_one_line(failure: 
 def test_a_close_goes_on_with_its_code_unless_no_peer_may_send_it(code: int | None,
                                                                    goes_on: tuple[bool, int | None]) -> None:
     assert close_for(code) == goes_on
+
+
+@pytest.mark.parametrize(
+    ("base", "path", "forwarded"),
+    [
+        ("ws://up.example/feed", "/", "ws://up.example/feed"),
+        ("ws://up.example/feed", "/live?room=1", "ws://up.example/feed/live?room=1"),
+        ("wss://up.example:8443/?key=k", "/?room=1", "wss://up.example:8443/?key=k&room=1"),
+        ("ws://up.example", "/chat", "ws://up.example/chat"),
+    ],
+)
+def test_a_client_s_path_and_query_are_added_to_the_upstream_s(base: str, path: str, forwarded: str) -> None:
+    assert upstream_url(base, path) == forwarded

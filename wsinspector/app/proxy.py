@@ -26,12 +26,14 @@ from wsinspector.core.model import header
 from wsinspector.core.profiles import ConnectionProfile, ProfileError, ResolvedTarget
 from wsinspector.core.proxy import PROXY_EVENT
 from wsinspector.core.proxy.breakpoints import Breakpoints, BreakRule, Held, Release
-from wsinspector.core.proxy.forwarding import Refusal, refusal_for, upstream_profile
+from wsinspector.core.proxy.forwarding import Refusal, close_for, refusal_for, upstream_profile, upstream_url
 from wsinspector.core.redact import REDACTED
 from wsinspector.core.secrets import masked
 from wsinspector.core.store import SessionStatus, Store, StoreError
+from wsinspector.core.wire.server import ServerSettings
 from wsinspector.core.words import counted
 from wsinspector.net.wire import WireConnection
+from wsinspector.net.wire_server import ClientRequest, ServerClient, ServerListenError, WireServer
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +52,12 @@ class ProxiedClient(QObject, LogRecording):
     said = Signal(str)
     finished = Signal()
 
-    def __init__(self, downstream: object, profile: ConnectionProfile, breakpoints: Breakpoints,
-                 store: Store | None, peer: str, parent: QObject | None = None) -> None:
+    def __init__(self, downstream: ServerClient, url: str, profile: ConnectionProfile, breakpoints: Breakpoints,
+                 store: Store | None, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.peer = peer
+        self.peer = downstream.peer
+        #: the upstream URL clients are forwarded to (a client's path other than "/" is added to it)
+        self.forward_to = url
         self.profile = profile
         self.breakpoints = breakpoints
         self.log = FrameLog()
@@ -80,14 +84,23 @@ class ProxiedClient(QObject, LogRecording):
         self._flush_timer.setObjectName("proxy-flush")
         self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
         self._flush_timer.timeout.connect(self._flush)
+        downstream.attach(self.log.append_fields, self.log.append_whole_in)
+        downstream.requested.connect(self._on_requested)
+        downstream.opened.connect(self._on_client_opened)
+        downstream.received.connect(self._forward_new)
+        downstream.closed.connect(self._on_client_closed)
+        downstream.failed.connect(self._on_client_failed)
+        downstream.cancelled.connect(self._on_client_cancelled)
 
     # -- the upstream hop ---------------------------------------------------------------------------
 
-    def open_upstream(self, url: str, client_headers: tuple[tuple[str, str], ...],
-                      client_subprotocols: tuple[str, ...]) -> None:
-        """The client asked to upgrade: open its upstream hop with its offer (answered when the upstream
-        answers)."""
-        profile = upstream_profile(self.profile, url, client_headers, client_subprotocols)
+    @Slot(object)
+    def _on_requested(self, request: ClientRequest) -> None:
+        """The client asked to upgrade: its answer waits while its upstream hop opens with its offer."""
+        self.downstream.hold()
+        self._say(f"{self.peer}: client asks for {request.path}")
+        url = upstream_url(self.forward_to, request.path)
+        profile = upstream_profile(self.profile, url, request.headers, request.subprotocols)
         self._secrets = {value for value in (profile.tls.passphrase, profile.proxy.password) if value}
         self._start_recording(profile)
         self._event(PROXY_EVENT, f"client {self.peer} -> {masked(url, self._secrets, REDACTED)}")
@@ -131,11 +144,10 @@ class ProxiedClient(QObject, LogRecording):
     @Slot(object)
     def _on_upstream_failed(self, failure: Failure) -> None:
         self._upstream_done = True
-        refusal = refusal_for(failure, masked(self._url, self._secrets, REDACTED))
-        if self._client_open:
-            self._close_client(None, lost=True)
-        else:
-            self._refuse(refusal)
+        if self._client_done:  # the client went first: nothing to answer
+            self._end_if_both_done()
+            return
+        self._refuse(refusal_for(failure, masked(self._url, self._secrets, REDACTED)))
 
     @Slot()
     def _on_upstream_cancelled(self) -> None:
@@ -153,26 +165,76 @@ class ProxiedClient(QObject, LogRecording):
             self._close_client(info.code if info.clean else 1006, info.reason)
         self._end_if_both_done()
 
+    def _close_upstream(self, code: int | None, reason: str) -> None:
+        """The client's hop ended: the upstream's follows (with the code the client closed with)."""
+        upstream = self.upstream
+        if upstream is None or self._upstream_done:
+            if self._pre_connect is not None and self._pre_connect.running:
+                self._pre_connect.abort()
+                self._upstream_done = True
+            return
+        with_frame, code = close_for(code)
+        if with_frame and self._upstream_open:
+            upstream.close(code, reason)
+        else:
+            upstream.abort()
+
     # -- the client hop -----------------------------------------------------------------------------
 
     def _accept_client(self, subprotocol: str) -> None:
-        raise NotImplementedError
+        if not self._client_done:
+            self.downstream.accept(subprotocol or None)
+
+    @Slot(object)
+    def _on_client_opened(self, _info: OpenInfo) -> None:
+        self._client_open = True
+
+    @Slot(object)
+    def _on_client_closed(self, info: CloseInfo) -> None:
+        self._client_open = False
+        self._client_done = True
+        self._forward_new()
+        self._say(f"{self.peer}: client closed: {info.message}")
+        if info.by_peer or not info.clean:  # the client closed, or its hop died: the upstream follows
+            self.breakpoints.discard(_IN)
+            self._close_upstream(info.code if info.clean else 1006, info.reason)
+        self._end_if_both_done()
+
+    @Slot(object)
+    def _on_client_failed(self, failure: Failure) -> None:
+        if self._client_done:
+            return
+        self._client_done = True
+        self._say(f"{self.peer}: client gone before it opened: {failure.message}")
+        self._close_upstream(None, "")
+        self._end_if_both_done()
+
+    @Slot()
+    def _on_client_cancelled(self) -> None:
+        self._client_done = True
+        self._close_upstream(None, "")
+        self._end_if_both_done()
 
     def _refuse(self, refusal: Refusal) -> None:
         self._say(f"{self.peer}: refused with HTTP {refusal.status}: {refusal.body}")
-        self._event("proxy", f"answered the client HTTP {refusal.status} {refusal.reason}: {refusal.body}")
-        self._refuse_client(refusal)
-        self._client_done = True
+        self._event(PROXY_EVENT, f"answered the client HTTP {refusal.status} {refusal.reason}: {refusal.body}")
+        done, self._client_done = self._client_done, True
+        if not done:
+            body = refusal.body.encode() + b"\n"
+            # the length given: the answer then has one Content-Length, whatever the library put there
+            self.downstream.refuse(refusal.status, (("Content-Type", "text/plain; charset=utf-8"),
+                                                    ("Content-Length", str(len(body)))), body)
         self._end_if_both_done()
 
-    def _refuse_client(self, refusal: Refusal) -> None:
-        raise NotImplementedError
-
-    def _close_client(self, code: int | None, reason: str = "", lost: bool = False) -> None:
-        raise NotImplementedError
-
-    def _send_client(self, release: Release) -> None:
-        raise NotImplementedError
+    def _close_client(self, code: int | None, reason: str = "") -> None:
+        """The upstream's hop ended: the client's follows (with the code the upstream closed with)."""
+        if self._client_done:
+            return
+        with_frame, code = close_for(code)
+        if with_frame and self._client_open:
+            self.downstream.close(code, reason)
+        else:
+            self.downstream.drop()
 
     # -- forwarding ---------------------------------------------------------------------------------
 
@@ -206,7 +268,7 @@ class ProxiedClient(QObject, LogRecording):
             if self.upstream is not None and self._upstream_open:
                 self.upstream.send(release.payload, release.opcode is _TEXT)
         elif self._client_open:
-            self._send_client(release)
+            self.downstream.send(release.payload, release.opcode is _TEXT)
 
     def decide(self, message_id: int, action: str, payload: bytes | None = None) -> None:
         """The user's decision on a paused message: "forward" (``payload``: edited), or "drop". BreakpointError
@@ -228,11 +290,9 @@ class ProxiedClient(QObject, LogRecording):
     # -- the end ------------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop: both hops close (going away), the session is saved."""
-        if self._client_open:
-            self._close_client(1001, "proxy stopped")
-        if self.upstream is not None and not self._upstream_done:
-            self.upstream.close(1001, "proxy stopped")
+        """Stop: both hops close (1001 going away; one not open yet is dropped), the session is saved."""
+        self._close_client(1001, "proxy stopped")
+        self._close_upstream(1001, "proxy stopped")
 
     def _end_if_both_done(self) -> None:
         if self._done or not (self._client_done and self._upstream_done):
@@ -310,15 +370,32 @@ class ProxyController(QObject):
         self.sessions_recorded = 0
         self._ids = itertools.count(1)
         self._stopping = False
-        self._server: object | None = None
+        self._server: WireServer | None = None
+
+    @property
+    def listening(self) -> bool:
+        return self._server is not None and self._server.is_listening
 
     def listen(self, host: str, port: int) -> str:
-        """Start listening; the URL clients connect to. ProxyError says why it cannot."""
-        raise NotImplementedError
+        """Start listening; the URL clients connect to. ProxyError (one line) says why it cannot."""
+        limits = self.profile.limits
+        settings = ServerSettings(deflate=True, max_message_size=limits.max_message_size,
+                                  max_frame_size=limits.max_frame_size,
+                                  close_timeout_s=self.profile.protocol.close_timeout_s)
+        server = WireServer(settings, max_clients=self.max_clients, parent=self)
+        server.client_connected.connect(self._add_client)
+        try:
+            url = server.listen(host, port)
+        except ServerListenError as exc:
+            server.deleteLater()
+            raise ProxyError(str(exc)) from None
+        self._server = server
+        return url
 
-    def _add_client(self, downstream: object, peer: str) -> ProxiedClient:
-        client = ProxiedClient(downstream, self.profile, Breakpoints(list(self.rules), ids=self._ids), self._store,
-                               peer, self)
+    @Slot(object)
+    def _add_client(self, downstream: ServerClient) -> ProxiedClient:
+        client = ProxiedClient(downstream, self.url, self.profile, Breakpoints(list(self.rules), ids=self._ids),
+                               self._store, self)
         client.said.connect(self.said)
         client.paused.connect(lambda held: self.paused.emit(client, held))
         client.finished.connect(lambda: self._on_finished(client))
@@ -368,14 +445,15 @@ class ProxyController(QObject):
         if self._stopping:
             return
         self._stopping = True
-        self._close_server()
         for client in list(self.clients):
             client.close()
+        self._close_server()
         if not self.clients:
             QTimer.singleShot(0, self, self._stopped)
 
     def _close_server(self) -> None:
-        raise NotImplementedError
+        if self._server is not None:
+            self._server.close()
 
     @Slot()
     def _stopped(self) -> None:

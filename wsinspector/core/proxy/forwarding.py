@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 from wsinspector.core.events import Failure, FailureKind
 from wsinspector.core.profiles import ConnectionProfile
@@ -27,6 +28,17 @@ def forwarded_headers(client_headers: Iterable[tuple[str, str]]) -> tuple[tuple[
     """The client's upgrade headers the upstream hop carries too (cookies, authorization, the user agent…), in
     order; the Origin is among them."""
     return tuple((name, value) for name, value in client_headers if name.lower() not in HOP_HEADERS)
+
+
+def upstream_url(base: str, client_path: str) -> str:
+    """Where a client asking for ``client_path`` ("/chat?room=1") is forwarded: the upstream URL itself for
+    "/", else the client's path added to the upstream's path and its query to the upstream's."""
+    path, _, query = client_path.partition("?")
+    if path in ("", "/") and not query:
+        return base
+    parts = urlsplit(base)
+    joined = parts.path.rstrip("/") + (path if path.startswith("/") else "/" + path)
+    return urlunsplit((parts.scheme, parts.netloc, joined, "&".join(q for q in (parts.query, query) if q), ""))
 
 
 def upstream_profile(profile: ConnectionProfile, url: str, client_headers: Iterable[tuple[str, str]],
