@@ -169,7 +169,9 @@ def _record_store(data_dir: Path) -> Store | None:
 
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
-        return Store(data_dir / DB_NAME)
+        store = Store(data_dir / DB_NAME)
+        store.start_writer()  # the frames are committed on a thread: forwarding never waits for the disk
+        return store
     except (StoreError, OSError) as exc:
         _err(f"warning: nothing is recorded: {exc}")
         return None

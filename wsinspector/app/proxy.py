@@ -16,7 +16,14 @@ import time
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from wsinspector.app.auth import PreConnect
-from wsinspector.app.connection import FLUSH_INTERVAL_MS, WINDOW_BYTES, WINDOW_FRAMES
+from wsinspector.app.connection import (
+    FLUSH_INTERVAL_MS,
+    SAVE_AHEAD_BYTES,
+    SAVE_AHEAD_FRAMES,
+    SAVE_BUDGET_S,
+    WINDOW_BYTES,
+    WINDOW_FRAMES,
+)
 from wsinspector.app.recording import LogRecording
 from wsinspector.core.auth import checked_target, needs_requests, prepared_target
 from wsinspector.core.events import CloseInfo, Failure, OpenInfo
@@ -77,6 +84,8 @@ class ProxiedClient(QObject, LogRecording):
         self._client_done = False
         self._upstream_done = False
         self._done = False
+        #: neither hop is read while the store is far behind
+        self._holding = False
         self._secrets: set[str] = set()
         self._url = ""
         self._pre_connect: PreConnect | None = None
@@ -333,11 +342,24 @@ class ProxiedClient(QObject, LogRecording):
 
     @Slot()
     def _flush(self) -> None:
-        last = len(self.log) - 1
+        """Every 50 ms: the new frames to the store (a couple of milliseconds' worth; a writer thread commits
+        them when the store has one), the log's memory bounded; while the store is far behind, neither hop is
+        read (TCP holds both peers back)."""
+        log_ = self.log
+        last = len(log_) - 1
         if last >= 0:
-            self._save_frames(last, wait=False)
-        self.log.keep_window(WINDOW_FRAMES, WINDOW_BYTES, self._saved if self.is_recording else last + 1,
-                             self._saved)
+            if self._done:
+                self._save_frames(last)
+            else:
+                self._save_frames_within(last, SAVE_BUDGET_S)
+        log_.keep_window(WINDOW_FRAMES, WINDOW_BYTES, self._saved if self.is_recording else last + 1, self._saved)
+        behind = self.is_recording and not self._done and (
+            len(log_) - self._saved > SAVE_AHEAD_FRAMES or log_.payload_bytes_from(self._saved) > SAVE_AHEAD_BYTES)
+        if behind != self._holding:
+            self._holding = behind
+            self.downstream.hold_reading(behind)
+            if self.upstream is not None:
+                self.upstream.hold_reading(behind)
 
     def _say(self, text: str) -> None:
         self.said.emit(masked(text, self._secrets, REDACTED))
