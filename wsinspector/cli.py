@@ -1,7 +1,7 @@
 """One entry point: no arguments opens the window; subcommands run headless.
 
 Opening the window is the common start and the one timed: it imports nothing here but what reads its few
-arguments. The commands' parsers and modules (``cli_run``, ``cli_connections``, ``cli_messages``,
+arguments. The commands' parsers and modules (``cli_run``, ``cli_serve``, ``cli_connections``, ``cli_messages``,
 ``cli_transfer``, ``cli_handshake``, ``cli_decode``, ``cli_defaults``, ``cli_proxy``) are imported when a
 command is given, or help asked for.
 """
@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         cli_messages,
         cli_proxy,
         cli_run,
+        cli_serve,
         cli_transfer,
     )
 
@@ -54,8 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="open the window, visit every page, check icons, TLS and the echo server, print "
                              f"the result and quit: 0 when all is well (also ${SMOKE_TEST_ENV}=1)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    serve = sub.add_parser("serve", help="run the built-in echo server headless until Ctrl+C")
-    serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    cli_serve.add_parser(sub)
     cli_proxy.add_parser(sub)
     cli_run.add_parser(sub)
     cli_connections.add_parser(sub)
@@ -150,7 +150,9 @@ def run_command(args: argparse.Namespace) -> int:
     if args.version:
         return print_version(args.data_dir)
     if args.command == "serve":
-        return serve(args.port)
+        from wsinspector.cli_serve import run_serve
+
+        return run_serve(args)
     if args.command == "proxy":
         from wsinspector.cli_proxy import run_proxy
 

@@ -242,9 +242,9 @@ class ServerClient(WirePump, EngineConnection):
         self._require_open().ping(payload, time.monotonic_ns())
         self._write()
 
-    def send_pong(self, payload: bytes = b"") -> None:
-        """A pong: unsolicited, or a late answer to a ping while automatic pongs are off."""
-        self._require_open().send_pong(payload, time.monotonic_ns())
+    def send_pong(self, payload: bytes = b"", note: str = "") -> None:
+        """A pong: unsolicited, or a late answer to a ping while automatic pongs are off (``note``: why)."""
+        self._require_open().send_pong(payload, time.monotonic_ns(), note)
         self._write()
 
     def send_raw(self, data: bytes, note: str = "") -> None:
@@ -267,15 +267,20 @@ class ServerClient(WirePump, EngineConnection):
             self._write()
 
     def drop(self) -> None:
-        """End the TCP connection at once, without a closing handshake."""
-        if self._finished or self._sock is None:
+        """End the TCP connection at once, without a closing handshake (what was written already still goes
+        out first: the frames a fault wrote just before)."""
+        sock = self._sock
+        if self._finished or sock is None:
             return
         self._we_closed = True
         if not self._was_open:
             self._finish_failed(None)
             return
         self._aborted = True
-        self._sock.abort()
+        if sock.bytesToWrite() > 0:
+            sock.disconnectFromHost()
+        else:
+            sock.abort()
         if not self._finished:
             self._finish_closed()
 

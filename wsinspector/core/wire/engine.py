@@ -611,10 +611,11 @@ class WireEngine:
         self._require_open().send_ping(payload)
         self._collect(now_ns, payload)
 
-    def send_pong(self, payload: bytes, now_ns: int) -> None:
-        """An unsolicited pong (or a late answer to a ping when automatic pongs are off)."""
+    def send_pong(self, payload: bytes, now_ns: int, note: str | None = None) -> None:
+        """An unsolicited pong (or a late answer to a ping when automatic pongs are off); ``note``: why, when
+        not the Faults menu."""
         self._require_open().send_pong(payload)
-        self._collect(now_ns, payload, _UNSOLICITED_PONG_OUT)
+        self._collect(now_ns, payload, _UNSOLICITED_PONG_OUT if note is None else note)
 
     def send_raw(self, data: bytes, now_ns: int, note: str = "") -> None:
         """Write frames built by hand (a fault: a masked frame from a server, a reserved opcode, a frame larger
