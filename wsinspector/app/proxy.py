@@ -303,6 +303,16 @@ class ProxiedClient(QObject, LogRecording):
         self._close_client(1001, "proxy stopped")
         self._close_upstream(1001, "proxy stopped")
 
+    def drop(self) -> None:
+        """Drop both hops at once (quitting); the session is saved before this returns."""
+        if not self._client_done:
+            self.downstream.drop()
+            self._client_done = True
+        if self.upstream is not None and not self._upstream_done:
+            self.upstream.abort()
+        self._upstream_done = True
+        self._end_if_both_done()
+
     def _end_if_both_done(self) -> None:
         if self._done or not (self._client_done and self._upstream_done):
             return
@@ -472,6 +482,13 @@ class ProxyController(QObject):
         self._close_server()
         if not self.clients:
             QTimer.singleShot(0, self, self._stopped)
+
+    def shutdown(self) -> None:
+        """Quitting: stop listening, drop every client and its upstream at once, their sessions saved now."""
+        self._stopping = True
+        for client in list(self.clients):
+            client.drop()
+        self._close_server()
 
     def _close_server(self) -> None:
         if self._server is not None:
