@@ -142,7 +142,7 @@ def _serve_rules(args: argparse.Namespace) -> int:
     app = QCoreApplication.instance() or QCoreApplication([APP_NAME])
     kind = "Mock" if args.mock is not None else "Replay"
     controller = ServerController(store, ServerSettings(subprotocols=rules.subprotocols),
-                                  max_clients=args.max_clients, tls=tls, name=rules.name or kind)
+                                  max_clients=args.max_clients, tls=tls, name=rules.name or kind, keep_ended=False)
     mock = MockServer(controller, rules)
     status = _Status(args.json, controller)
     mock.problem.connect(lambda text: status.line("problem", f"{kind} problem: {text}", message=text))
@@ -168,7 +168,7 @@ def _serve_rules(args: argparse.Namespace) -> int:
     app.exec()
     watcher.close()
     _stop(app, controller)
-    status.line("stopped", f"{kind} server stopped", clients=len(controller.sessions))
+    status.line("stopped", f"{kind} server stopped", clients=controller.served)
     if store is not None:
         store.close()
     return EXIT_OK

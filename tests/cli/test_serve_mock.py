@@ -76,3 +76,5 @@ def test_serve_mock_bad_rules_and_arguments_exit_2(tmp_path: Path) -> None:
                                      "you mean 'text'?")
     assert _cli("serve", "--mock", str(bad), "--tls-cert", "c.pem").returncode == 2
     assert _cli("serve", "--listen", "127.0.0.1:0").returncode == 2  # only with --mock or --replay
+    missing = _cli("--data-dir", str(tmp_path), "serve", "--replay", "no such session")
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr

@@ -84,6 +84,24 @@ def test_the_apps_own_wire_client_and_a_close_with_a_code(served: Served, qtbot:
                           check_params_cb=lambda f: f.opcode is Opcode.TEXT and f.direction is Direction.IN) as echo:
         conn.send(b"\xef\xbb\xbfbom kept", True)
     assert echo.args[0].payload == b"\xef\xbb\xbfbom kept"
+    # frame by frame, as a proxy forwards them: both sides keep the fragments as they were sent
+    with qtbot.waitSignal(conn.frame, timeout=WAIT_MS, check_params_cb=lambda f: f.direction is Direction.IN
+                          and f.opcode is Opcode.CONTINUATION and bool(f.fin)):
+        seen.client.send_frame(Opcode.TEXT, b"one ", False)
+        seen.client.send_frame(Opcode.CONTINUATION, b"two ", False)
+        seen.client.send_frame(Opcode.CONTINUATION, b"three", True)
+    conn.send_frame(Opcode.BINARY, b"\x01", False)
+    with qtbot.waitSignal(conn.frame, timeout=WAIT_MS, check_params_cb=lambda f: f.direction is Direction.IN
+                          and f.opcode is Opcode.BINARY and f.payload == b"\x01\x02"):  # the server's echo
+        conn.send_frame(Opcode.CONTINUATION, b"\x02", True)
+    with pytest.raises(RuntimeError):
+        seen.client.send_frame(Opcode.CONTINUATION, b"no message under way", True)
+    with pytest.raises(ValueError, match="data frames"):
+        seen.client.send_frame(Opcode.PING, b"", True)
+    assert [(f.opcode, f.fin) for f in seen.outgoing() if f.payload in (b"one ", b"two ", b"three")] == [
+        (Opcode.TEXT, False), (Opcode.CONTINUATION, False), (Opcode.CONTINUATION, True)]
+    assert [(f.opcode, f.fin, f.masked) for f in seen.incoming() if f.payload in (b"\x01", b"\x02")] == [
+        (Opcode.BINARY, False, True), (Opcode.CONTINUATION, True, True)]
     with qtbot.waitSignal(conn.closed, timeout=WAIT_MS) as closing:
         seen.client.close(4000, "bye now")
     assert seen.incoming(Opcode.TEXT)[0].payload == b"\xef\xbb\xbfbom kept"  # byte-exact both ways

@@ -183,8 +183,14 @@ class ServerController(QObject):
     client_ended = Signal(object)
 
     def __init__(self, store: Store | None, settings: ServerSettings | None = None, *, max_clients: int = 64,
-                 tls: ServerTls | None = None, name: str = "Server", parent: QObject | None = None) -> None:
+                 tls: ServerTls | None = None, name: str = "Server", keep_ended: bool = True,
+                 parent: QObject | None = None) -> None:
+        """``keep_ended``: keep the sessions of clients that are gone in :attr:`sessions` (a window shows them);
+        off, they are let go once recorded (a headless server that runs for days)."""
         super().__init__(parent)
+        self.keep_ended = keep_ended
+        #: clients served since the server started
+        self.served = 0
         self.server = WireServer(settings, max_clients=max_clients, tls=tls, parent=self)
         self.server.client_connected.connect(self._on_client)
         self.name = name
@@ -220,5 +226,12 @@ class ServerController(QObject):
     def _on_client(self, client: ServerClient) -> None:
         session = ClientSession(client, self._store, self.name, self)
         self.sessions.append(session)
-        session.ended.connect(lambda s=session: self.client_ended.emit(s))
+        self.served += 1
+        session.ended.connect(lambda s=session: self._on_ended(s))
         self.client_added.emit(session)
+
+    def _on_ended(self, session: ClientSession) -> None:
+        self.client_ended.emit(session)
+        if not self.keep_ended and session in self.sessions:
+            self.sessions.remove(session)
+            session.deleteLater()

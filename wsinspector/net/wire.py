@@ -14,10 +14,11 @@ from urllib.parse import urlsplit
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtNetwork import QAbstractSocket, QSslCertificate, QSslError, QSslSocket, QTcpSocket
-from websockets.exceptions import InvalidURI
+from websockets.exceptions import InvalidURI, ProtocolError
 
 from wsinspector import __version__
 from wsinspector.core.events import ConnectionState, Failure, FailureKind, OpenInfo
+from wsinspector.core.frames import Opcode
 from wsinspector.core.handshake import Handshake
 from wsinspector.core.profiles import ResolvedTarget
 from wsinspector.core.wire.client import client_engine, send_request, sent_handshake
@@ -131,6 +132,16 @@ class WireConnection(WirePump, EngineConnection):
         if frame_size < 1:
             raise ValueError("frame size must be at least 1 byte")
         self._require_open().send_fragmented(data, is_text, frame_size, time.monotonic_ns())
+        self._write()
+
+    def send_frame(self, opcode: Opcode, data: bytes, fin: bool) -> None:
+        """Send one data frame as it comes (TEXT or BINARY starts a message, CONTINUATION goes on, ``fin`` ends
+        it): what a proxy forwards frame by frame. ValueError for a control opcode; RuntimeError when not open
+        or when the frame does not follow the one before (a continuation with no message under way)."""
+        try:
+            self._require_open().send_frame(opcode, data, fin, time.monotonic_ns())
+        except ProtocolError as exc:
+            raise RuntimeError(str(exc)) from None
         self._write()
 
     def ping(self, payload: bytes = b"") -> None:

@@ -31,9 +31,11 @@ from PySide6.QtNetwork import (
     QTcpServer,
     QTcpSocket,
 )
+from websockets.exceptions import ProtocolError
 from websockets.http11 import Request, Response
 
 from wsinspector.core.events import ConnectionState, Failure, FailureKind, OpenInfo
+from wsinspector.core.frames import Opcode
 from wsinspector.core.handshake import Handshake
 from wsinspector.core.wire.engine import HandshakeFailed, Opened, Rejected, Requested, WireEngine, WireEvent
 from wsinspector.core.wire.server import ServerSettings, received_handshake, server_engine
@@ -236,6 +238,16 @@ class ServerClient(WirePump, EngineConnection):
     def send_fragmented(self, data: bytes, is_text: bool, frame_size: int) -> None:
         """Send one message split into frames of ``frame_size`` payload bytes (the last may be shorter)."""
         self._require_open().send_fragmented(data, is_text, frame_size, time.monotonic_ns())
+        self._write()
+
+    def send_frame(self, opcode: Opcode, data: bytes, fin: bool) -> None:
+        """Send one data frame as it comes (TEXT or BINARY starts a message, CONTINUATION goes on, ``fin`` ends
+        it): what a proxy forwards frame by frame. ValueError for a control opcode; RuntimeError when not open
+        or when the frame does not follow the one before (a continuation with no message under way)."""
+        try:
+            self._require_open().send_frame(opcode, data, fin, time.monotonic_ns())
+        except ProtocolError as exc:
+            raise RuntimeError(str(exc)) from None
         self._write()
 
     def ping(self, payload: bytes = b"") -> None:

@@ -32,6 +32,7 @@ from wsinspector.core.frames import Frame
 from wsinspector.core.mock.model import ECHO, Action, MockRules, Route, Rule
 from wsinspector.core.mock.yaml_io import MockFileError, read_rules
 from wsinspector.core.wire.server import ServerSettings
+from wsinspector.core.words import counted
 from wsinspector.net.wire_server import ServerListenError
 from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.handshake_view import HandshakeView
@@ -239,7 +240,7 @@ class ServerPage(QWidget):
         if controller in self.context.servers:
             self.context.servers.remove(controller)
         self.controller = None
-        self.status.setText(f"Stopped ({len(controller.sessions)} clients served)")
+        self.status.setText(f"Stopped ({counted(controller.served, 'client')} served)")
         self.start_button.setText("Start")
         for widget in (self.rules_path, self.host, self.port, self.tls):
             widget.setEnabled(True)
@@ -358,7 +359,7 @@ class ServerPage(QWidget):
             if engine is not None and engine.is_open:
                 session.client.send_text(self.message.text())
                 sent += 1
-        self.status.setText(f"Sent to {sent} client{'s' if sent != 1 else ''}")
+        self.status.setText(f"Sent to {counted(sent, 'client')}")
 
     @Slot()
     def _close_client(self) -> None:

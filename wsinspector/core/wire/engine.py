@@ -607,6 +607,20 @@ class WireEngine:
                 proto.send_continuation(part, fin=index == last)
             self._collect(now_ns, part, note if index == 0 else "")
 
+    def send_frame(self, opcode: Opcode, data: bytes, fin: bool, now_ns: int) -> None:
+        """Send one data frame of a message as it comes (a proxy forwarding fragments one by one): TEXT or
+        BINARY starts a message, CONTINUATION goes on with it, ``fin`` ends it; compressed as negotiated."""
+        proto = self._require_open()
+        if opcode is Opcode.TEXT:
+            proto.send_text(data, fin=fin)
+        elif opcode is Opcode.BINARY:
+            proto.send_binary(data, fin=fin)
+        elif opcode is Opcode.CONTINUATION:
+            proto.send_continuation(data, fin=fin)
+        else:
+            raise ValueError("send_frame sends data frames: text, binary or continuation")
+        self._collect(now_ns, data)
+
     def ping(self, payload: bytes, now_ns: int) -> None:
         self._require_open().send_ping(payload)
         self._collect(now_ns, payload)
