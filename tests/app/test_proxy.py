@@ -253,3 +253,32 @@ def test_an_upstream_that_dies_takes_the_client_hop_with_it(
 
     assert run(talk()) == (1006, True), "dropped without a close frame, as the upstream was"
     qtbot.waitUntil(ended(controller), timeout=5000)
+
+
+def test_without_breakpoints_fragments_go_on_as_the_client_cut_them(
+        run: Callable[..., Any], websockets_server: Callable[..., Any], proxies: Any, qtbot: Any,
+        store: Store) -> None:
+    upstream = websockets_server()
+    controller, url = proxies(upstream.url, store=store)
+    with qtbot.waitSignal(controller.client_added) as added:
+
+        async def talk() -> object:
+            async with connect(url) as ws:
+                await ws.send(iter(["one, ", "two, ", "three"]))  # a text message in three frames
+                return await ws.recv()
+
+        echoed = run(talk())
+    assert echoed == "one, two, three" and upstream.received == ["one, two, three"]
+    qtbot.waitUntil(ended(controller), timeout=5000)
+    session = stored_session(store, added.args[0].recorded)
+    frames = list(session.frames(0, len(session) - 1))
+    from_client = [(f.opcode, f.payload, f.fin) for f in frames
+                   if not f.upstream and f.direction is IN and not f.opcode.is_control]
+    sent_upstream = [(f.opcode, f.payload, f.fin) for f in frames
+                     if f.upstream and f.direction is OUT and not f.opcode.is_control]
+    assert from_client[:3] == [(Opcode.TEXT, b"one, ", False), (Opcode.CONTINUATION, b"two, ", False),
+                               (Opcode.CONTINUATION, b"three", False)]
+    assert sent_upstream == from_client, "frame for frame (websockets ends with an empty last fragment)"
+    message = session.message_for(next(f.seq for f in session.frames(0, len(session) - 1)
+                                       if f.upstream and f.direction is OUT and f.fin))
+    assert message is not None and message.payload == b"one, two, three" and message.upstream

@@ -45,7 +45,7 @@ from wsinspector.net.wire_server import ClientRequest, ServerClient, ServerListe
 log = logging.getLogger(__name__)
 
 _IN, _OUT = Direction.IN, Direction.OUT
-_TEXT = Opcode.TEXT
+_TEXT, _CONTINUATION = Opcode.TEXT, Opcode.CONTINUATION
 
 
 class ProxiedClient(QObject, LogRecording):
@@ -86,6 +86,10 @@ class ProxiedClient(QObject, LogRecording):
         self._done = False
         #: neither hop is read while the store is far behind
         self._holding = False
+        #: per direction: the message under way is forwarded frame by frame (it started with no breakpoint set)
+        self._streaming = {_IN: False, _OUT: False}
+        #: per direction: a message forwarded frame by frame has not had its last frame yet
+        self._mid = {_IN: False, _OUT: False}
         self._secrets: set[str] = set()
         self._url = ""
         self._pre_connect: PreConnect | None = None
@@ -247,26 +251,45 @@ class ProxiedClient(QObject, LogRecording):
 
     @Slot()
     def _forward_new(self) -> None:
-        """The whole messages read on either hop since the last look, each offered to the breakpoints and sent
-        on to the other hop (or paused)."""
+        """The data frames read on either hop since the last look, sent on to the other hop. Without
+        breakpoints (and nothing held) each frame goes on as it comes, fragments kept as the sender cut them;
+        else each whole message is offered to the breakpoints, and sent on or paused."""
         log_ = self.log
         first, end = self._scanned, len(log_)
         self._scanned = end
         for seq in range(first, end):
             meta = log_.meta(seq)
-            if header.is_out(meta) or header.opcode(meta).is_control:
+            opcode = header.opcode(meta)
+            if header.is_out(meta) or opcode.is_control or header.damaged(meta):
+                continue
+            # read on the upstream hop: on its way to the client (in); on the client hop: to the upstream (out)
+            toward = _IN if header.upstream(log_.origin(seq)) else _OUT
+            if opcode is not _CONTINUATION:  # a message starts: frame by frame, or whole through the breakpoints
+                self._streaming[toward] = not self.breakpoints.rules and not self.breakpoints.held(toward)
+            if self._streaming[toward]:
+                fin = header.fin(meta) is not False
+                self._mid[toward] = not fin
+                self._send_frame(toward, opcode, log_.payload(seq), fin)
                 continue
             message = log_.message_for(seq)
             if message is None or message.last_seq != seq:
                 continue
-            # read on the upstream hop: on its way to the client (in); on the client hop: to the upstream (out)
-            toward = _IN if message.upstream else _OUT
             result = self.breakpoints.offer(toward, message.opcode, message.payload)
             if isinstance(result, Release):
                 self.send_release(result)
             elif result.rule is not None:
                 self._say(f"{self.peer}: paused {toward.value} #{result.id} ({result.rule.describe()})")
                 self.paused.emit(result)
+
+    def _send_frame(self, toward: Direction, opcode: Opcode, payload: bytes, fin: bool) -> None:
+        try:
+            if toward is _OUT:
+                if self.upstream is not None and self._upstream_open:
+                    self.upstream.send_frame(opcode, payload, fin)
+            elif self._client_open:
+                self.downstream.send_frame(opcode, payload, fin)
+        except RuntimeError as exc:  # the hop is closing: what it cannot take is lost with it
+            log.info("not forwarded: %s", exc)
 
     def send_release(self, release: Release) -> None:
         """Send a message the breakpoints let go: ``out`` to the upstream, ``in`` to the client (nothing once
@@ -287,7 +310,10 @@ class ProxiedClient(QObject, LogRecording):
             self.send_release(release)
 
     def inject(self, direction: Direction, opcode: Opcode, payload: bytes) -> None:
-        """A message of the user's own: ``out`` to the upstream server, ``in`` to the client."""
+        """A message of the user's own: ``out`` to the upstream server, ``in`` to the client. ValueError while a
+        fragmented message is under way that way (it cannot be cut)."""
+        if self._mid[direction]:
+            raise ValueError("a fragmented message is being forwarded that way: inject once it has ended")
         self.send_release(self.breakpoints.inject(direction, opcode, payload))
 
     @property
