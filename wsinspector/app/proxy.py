@@ -35,7 +35,7 @@ from wsinspector.core.proxy import PROXY_EVENT
 from wsinspector.core.proxy.breakpoints import Breakpoints, BreakRule, Held, Release
 from wsinspector.core.proxy.forwarding import Refusal, close_for, refusal_for, upstream_profile, upstream_url
 from wsinspector.core.redact import REDACTED
-from wsinspector.core.secrets import masked
+from wsinspector.core.secrets import masked, secret_values
 from wsinspector.core.store import SessionStatus, Store, StoreError
 from wsinspector.core.wire.server import ServerSettings
 from wsinspector.core.words import counted
@@ -114,7 +114,8 @@ class ProxiedClient(QObject, LogRecording):
         self._say(f"{self.peer}: client asks for {request.path}")
         url = upstream_url(self.forward_to, request.path)
         profile = upstream_profile(self.profile, url, request.headers, request.subprotocols)
-        self._secrets = {value for value in (profile.tls.passphrase, profile.proxy.password) if value}
+        # every secret value of the saved connection stays out of what is recorded and said
+        self._secrets = {value for value in secret_values(profile).values() if value}
         self._start_recording(profile)
         self._event(PROXY_EVENT, f"client {self.peer} -> {masked(url, self._secrets, REDACTED)}")
         self._flush_timer.start()
