@@ -2,8 +2,8 @@
 
 Opening the window is the common start and the one timed: it imports nothing here but what reads its few
 arguments. The commands' parsers and modules (``cli_run``, ``cli_serve``, ``cli_connections``, ``cli_messages``,
-``cli_transfer``, ``cli_handshake``, ``cli_decode``, ``cli_defaults``, ``cli_mcp``, ``cli_probe``) are imported
-when a command is given, or help asked for.
+``cli_transfer``, ``cli_handshake``, ``cli_decode``, ``cli_defaults``, ``cli_mcp``, ``cli_probe``, ``cli_proxy``) are
+imported when a command is given, or help asked for.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +24,7 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 
 
-COMMANDS = ("serve", "run", "connections", "messages", "envs", "defaults", "import", "import-command",
+COMMANDS = ("serve", "proxy", "run", "connections", "messages", "envs", "defaults", "import", "import-command",
             "export", "decode", "mcp", "probe")
 SMOKE_TEST_ENV = "WSINSPECTOR_SMOKE_TEST"
 
@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         cli_mcp,
         cli_messages,
         cli_probe,
+        cli_proxy,
         cli_run,
         cli_serve,
         cli_transfer,
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
                              f"the result and quit: 0 when all is well (also ${SMOKE_TEST_ENV}=1)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     cli_serve.add_parser(sub)
+    cli_proxy.add_parser(sub)
     cli_run.add_parser(sub)
     cli_connections.add_parser(sub)
     cli_messages.add_parser(sub)
@@ -147,38 +149,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     return open_window(*window)
 
 
+#: each command's module and function, imported when the command is given
+_RUNNERS = {
+    "serve": ("cli_serve", "run_serve"), "proxy": ("cli_proxy", "run_proxy"), "run": ("cli_run", "run_test_file"),
+    "connections": ("cli_connections", "list_connections"), "messages": ("cli_messages", "run_messages"),
+    "mcp": ("cli_mcp", "run_mcp"), "import": ("cli_transfer", "run_import"),
+    "import-command": ("cli_transfer", "run_import_command"), "export": ("cli_transfer", "run_export"),
+    "decode": ("cli_decode", "run_decode"), "handshake": ("cli_handshake", "print_handshake"),
+    "probe": ("cli_probe", "run_probe"),
+}
+
+
 def run_command(args: argparse.Namespace) -> int:
     """A command (or ``--version``), as the parser read it."""
     if args.version:
         return print_version(args.data_dir)
-    if args.command == "serve":
-        from wsinspector.cli_serve import run_serve
-
-        return run_serve(args)
-    if args.command == "run":
-        from wsinspector.cli_run import run_test_file
-
-        return run_test_file(args)
-    if args.command in ("connections", "messages"):
-        from wsinspector import cli_connections, cli_messages
-
-        return {"connections": cli_connections.list_connections, "messages": cli_messages.run_messages}[
-            args.command](args)
     if args.command == "envs":
         return list_environments(getattr(args, "data_dir", None), args.json)
-    if args.command == "mcp":
-        from wsinspector.cli_mcp import run_mcp
-
-        return run_mcp(args)
     if args.command == "defaults":
         from wsinspector.cli_defaults import print_defaults
 
         return print_defaults(getattr(args, "data_dir", None), args.json)
-    from wsinspector import cli_decode, cli_handshake, cli_probe, cli_transfer
+    import importlib
 
-    runner = {"import": cli_transfer.run_import, "import-command": cli_transfer.run_import_command,
-              "export": cli_transfer.run_export, "decode": cli_decode.run_decode,
-              "handshake": cli_handshake.print_handshake, "probe": cli_probe.run_probe}[args.command]
+    module, function = _RUNNERS[args.command]
+    runner: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(f"wsinspector.{module}"), function)
     return runner(args)
 
 

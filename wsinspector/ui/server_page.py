@@ -1,6 +1,7 @@
 """The Server page: start a mock server from a rules file (or a plain echo with none), see its clients, each
 client's frames in the inspector's timeline and detail pane with its handshake, send to one client or to all,
-close one with any code, drop one. Built the first time it is shown (``lazy.py``)."""
+close one with any code, drop one; its Proxy tab is the recording reverse proxy (``proxy_panel.py``). Built the
+first time it is shown (``lazy.py``)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ from wsinspector.net.wire_server import ServerListenError
 from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.handshake_view import HandshakeView
 from wsinspector.ui.inline_message import ElidedLabel
+from wsinspector.ui.proxy_panel import ProxyPanel
 from wsinspector.ui.timeline import TimelineModel, TimelineView
 
 #: with no rules file: every message back
@@ -69,11 +71,22 @@ class ServerPage(QWidget):
         bar = self._build_bar()
         split = self._build_views()
         commands = self._build_commands()
-        layout = QVBoxLayout(self)
+        server = QWidget()
+        layout = QVBoxLayout(server)
         layout.addLayout(bar)
         layout.addWidget(self.status)
         layout.addWidget(split, 1)
         layout.addLayout(commands)
+        # the recording reverse proxy beside the server (ui/proxy_panel.py)
+        self.proxy = ProxyPanel(self.context)
+        self.proxy.session_recorded.connect(self.session_recorded)
+        self.parts = QTabWidget()
+        self.parts.setObjectName("serverParts")
+        self.parts.addTab(server, "Mock server")
+        self.parts.addTab(self.proxy, "Proxy")
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.parts)
         self._update_commands()
 
     def _build_bar(self) -> QHBoxLayout:
