@@ -149,19 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     return open_window(*window)
 
 
-#: each command's module and function, imported when the command is given
-_RUNNERS = {
-    "serve": ("cli_serve", "run_serve"), "proxy": ("cli_proxy", "run_proxy"), "run": ("cli_run", "run_test_file"),
-    "connections": ("cli_connections", "list_connections"), "messages": ("cli_messages", "run_messages"),
-    "mcp": ("cli_mcp", "run_mcp"), "import": ("cli_transfer", "run_import"),
-    "import-command": ("cli_transfer", "run_import_command"), "export": ("cli_transfer", "run_export"),
-    "decode": ("cli_decode", "run_decode"), "handshake": ("cli_handshake", "print_handshake"),
-    "probe": ("cli_probe", "run_probe"),
-}
-
-
 def run_command(args: argparse.Namespace) -> int:
-    """A command (or ``--version``), as the parser read it."""
+    """A command (or ``--version``), as the parser read it (the parser imported the commands' modules)."""
     if args.version:
         return print_version(args.data_dir)
     if args.command == "envs":
@@ -170,11 +159,27 @@ def run_command(args: argparse.Namespace) -> int:
         from wsinspector.cli_defaults import print_defaults
 
         return print_defaults(getattr(args, "data_dir", None), args.json)
-    import importlib
+    from wsinspector import (
+        cli_connections,
+        cli_decode,
+        cli_handshake,
+        cli_mcp,
+        cli_messages,
+        cli_probe,
+        cli_proxy,
+        cli_run,
+        cli_serve,
+        cli_transfer,
+    )
 
-    module, function = _RUNNERS[args.command]
-    runner: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(f"wsinspector.{module}"), function)
-    return runner(args)
+    runners: dict[str, Callable[[argparse.Namespace], int]] = {
+        "serve": cli_serve.run_serve, "proxy": cli_proxy.run_proxy, "run": cli_run.run_test_file,
+        "connections": cli_connections.list_connections, "messages": cli_messages.run_messages,
+        "mcp": cli_mcp.run_mcp, "import": cli_transfer.run_import,
+        "import-command": cli_transfer.run_import_command, "export": cli_transfer.run_export,
+        "decode": cli_decode.run_decode, "handshake": cli_handshake.print_handshake, "probe": cli_probe.run_probe,
+    }
+    return runners[args.command](args)
 
 
 def open_window(data_dir: Path | None, smoke_test: bool, files: Sequence[Path]) -> int:

@@ -22,7 +22,6 @@ connection with 1007 as soon as the frame that breaks it arrives.
 
 from __future__ import annotations
 
-import codecs
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -66,6 +65,7 @@ from wsinspector.core.wire.extensions import describe_extensions
 from wsinspector.core.wire.head import Head, head_at
 from wsinspector.core.wire.protocol import HeadedFrame, WireProtocol
 from wsinspector.core.wire.sinks import FrameSink, WholeInSink
+from wsinspector.core.wire.utf8 import can_be_utf8, is_utf8
 from wsinspector.core.wire.violations import describe_violation
 from wsinspector.core.words import counted
 
@@ -109,23 +109,6 @@ ANSWER_QUOTED = 120
 
 _WHOLE_TEXT = frame_header.whole_in(Opcode.TEXT, header_known=True, length_known=True)
 _WHOLE_BINARY = frame_header.whole_in(Opcode.BINARY, header_known=True, length_known=True)
-
-
-def is_utf8(data: bytes) -> bool:
-    try:
-        codecs.decode(data, "utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _can_be_utf8(start: bytes) -> bool:
-    """Whether some bytes could follow ``start`` to make valid UTF-8 (it may end inside a character)."""
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(start)
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,7 +297,7 @@ class WireEngine:
             b0, _, _, length, start = held
             end = start + length
             if end > size:
-                if b0 == 0x81 and not _can_be_utf8(data[start:]):  # broken already: the library fails it now
+                if b0 == 0x81 and not can_be_utf8(data[start:]):  # broken already: the library fails it now
                     return self._hand_off(held, data, 0)
                 self._held, self._held_head = data, held
                 return None
@@ -343,7 +326,7 @@ class WireEngine:
                 return self._hand_off((b0, False, None, length, start - pos), data, pos)
             end = start + length
             if end > size:
-                if b0 == 0x81 and not _can_be_utf8(data[start:]):  # broken already: the library fails it now
+                if b0 == 0x81 and not can_be_utf8(data[start:]):  # broken already: the library fails it now
                     return self._hand_off((b0, False, None, length, start - pos), data, pos)
                 self._held_head = (b0, False, None, length, start - pos)
                 break
