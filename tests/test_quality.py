@@ -75,6 +75,7 @@ DEPENDENCY_MODULES = {
     "protobuf": "google.protobuf",
     "mcp": "mcp.server",
     "qasync": "qasync",
+    "cryptography": "cryptography.x509",
 }
 
 
