@@ -1,9 +1,12 @@
 """The Server page's Proxy tab: a recording reverse proxy started in the window (upstream URL, a saved
 connection's settings, where it listens), its breakpoints, the messages they paused with Edit / Forward / Drop,
 Inject a message either way, and a line for each thing that happened. Each client's session (both hops) is on
-the Sessions page once it ends."""
+the Sessions page once it ends. A client's two hops show in one timeline (the inspector's, each frame's hop
+beside its direction) with the detail pane."""
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -18,6 +21,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -25,14 +29,35 @@ from PySide6.QtWidgets import (
 from wsinspector.app.context import AppContext
 from wsinspector.app.proxy import ProxiedClient, ProxyController, ProxyError
 from wsinspector.core.connection_defaults import effective
-from wsinspector.core.frames import Direction, Opcode
+from wsinspector.core.frames import Direction, Frame, Opcode
+from wsinspector.core.model import header as frame_header
 from wsinspector.core.profiles import ConnectionProfile, ProfileError, validate_url
-from wsinspector.core.proxy.breakpoints import RULE_SYNTAX, BreakpointError, BreakRule, Held, parse_rule
+from wsinspector.core.proxy.breakpoints import BreakpointError, BreakRule, Held
+from wsinspector.core.session import Session
+from wsinspector.ui.breakpoints_view import BreakpointsEditor
+from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.inline_message import ElidedLabel
+from wsinspector.ui.timeline import COL_DIR, TimelineModel, TimelineView
 
 #: lines of what happened kept in the list
 LOG_LINES = 500
 _NO_CONNECTION = "No saved connection"
+
+
+class HopTimelineModel(TimelineModel):
+    """The inspector's timeline over a proxy's session: the Dir column names each frame's hop too ("client":
+    the client <-> wsinspector, "upstream": wsinspector <-> the upstream server)."""
+
+    HEADER_TIPS: ClassVar[dict[int, str]] = {
+        **TimelineModel.HEADER_TIPS,
+        COL_DIR: "Direction and hop: client (the client and wsinspector) or upstream (wsinspector and the server)",
+    }
+
+    def _display(self, source: Session, seq: int, col: int) -> str:
+        text = super()._display(source, seq, col)
+        if col == COL_DIR and seq not in source.dropped:
+            return f"{text} {frame_header.hop_label(source.origin(seq))}"
+        return text
 
 
 class ProxyPanel(QWidget):
@@ -45,6 +70,9 @@ class ProxyPanel(QWidget):
         self.context = context
         self.controller: ProxyController | None = None
         self._held: dict[int, tuple[ProxiedClient, Held]] = {}
+        #: the clients whose hops the timeline can show (a finished one's log stays readable)
+        self._clients: list[ProxiedClient] = []
+        self._shown: ProxiedClient | None = None
         self._build()
         self._update_buttons()
 
@@ -52,13 +80,22 @@ class ProxyPanel(QWidget):
 
     def _build(self) -> None:
         bar = self._build_bar()
-        rules_bar = self._build_rules()
-        split = self._build_paused()
+        self.breakpoints = BreakpointsEditor()
+        self.breakpoints.apply_requested.connect(self.apply_rules)
+        paused = self._build_paused()
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(_titled("Breakpoints", self.breakpoints))
+        left.addWidget(paused)
+        left.setSizes([160, 400])
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(self._build_traffic())
+        split.setStretchFactor(1, 1)
+        split.setSizes([420, 700])
         inject_bar = self._build_inject()
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.status)
-        layout.addLayout(rules_bar)
         layout.addWidget(split, 1)
         layout.addLayout(inject_bar)
         self.refresh_connections()
@@ -90,22 +127,38 @@ class ProxyPanel(QWidget):
         self.status.setObjectName("proxyStatus")
         return bar
 
-    def _build_rules(self) -> QHBoxLayout:
-        self.rules = QLineEdit()
-        self.rules.setObjectName("proxyRules")
-        self.rules.setPlaceholderText("Breakpoints, separated by spaces: out:regex:^subscribe in:json:$.type=error")
-        self.rules.setToolTip(f"Each written {RULE_SYNTAX}; out: what the client sends, in: what the upstream sends")
-        apply = QPushButton("Set breakpoints")
-        apply.setObjectName("proxySetRules")
-        apply.clicked.connect(self.apply_rules)
-        self.rules.returnPressed.connect(self.apply_rules)
-        rules_bar = QHBoxLayout()
-        rules_bar.addWidget(QLabel("Breakpoints"))
-        rules_bar.addWidget(self.rules, 1)
-        rules_bar.addWidget(apply)
-        return rules_bar
+    def _build_traffic(self) -> QSplitter:
+        """The chosen client's hops in the timeline, the chosen frame's detail, and what happened."""
+        self.client_choice = QComboBox()
+        self.client_choice.setObjectName("proxyClients")
+        self.client_choice.setPlaceholderText("No client yet")
+        self.client_choice.currentIndexChanged.connect(self._on_client_chosen)
+        self.model = HopTimelineModel(self)
+        self.timeline = TimelineView(self.model)
+        self.timeline.setObjectName("proxyTimeline")
+        self.timeline.horizontalHeader().resizeSection(COL_DIR, 110)
+        self.detail = DetailPane()
+        self.timeline.frame_selected.connect(self._on_frame_selected)
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        choose = QHBoxLayout()
+        choose.addWidget(QLabel("Client"))
+        choose.addWidget(self.client_choice, 1)
+        top_layout.addLayout(choose)
+        top_layout.addWidget(self.timeline, 1)
+        self.events = QListWidget()
+        self.events.setObjectName("proxyEvents")
+        lower = QTabWidget()
+        lower.addTab(self.detail, "Frame")
+        lower.addTab(self.events, "What happened")
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(top)
+        right.addWidget(lower)
+        right.setSizes([380, 220])
+        return right
 
-    def _build_paused(self) -> QSplitter:
+    def _build_paused(self) -> QWidget:
         self.paused = QListWidget()
         self.paused.setObjectName("proxyPaused")
         self.paused.currentItemChanged.connect(self._on_paused_chosen)
@@ -118,9 +171,17 @@ class ProxyPanel(QWidget):
         self.drop_button = QPushButton("Drop")
         self.drop_button.setObjectName("proxyDrop")
         self.drop_button.clicked.connect(self.drop)
+        self.forward_all_button = QPushButton("Forward all")
+        self.forward_all_button.setObjectName("proxyForwardAll")
+        self.forward_all_button.setToolTip("Forward every paused message as it is; the breakpoints stay")
+        self.forward_all_button.clicked.connect(self.forward_all)
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.setObjectName("proxyResume")
+        self.resume_button.setToolTip("Clear the breakpoints and forward every paused message")
+        self.resume_button.clicked.connect(self.resume)
         decide = QHBoxLayout()
-        decide.addWidget(self.forward_button)
-        decide.addWidget(self.drop_button)
+        for button in (self.forward_button, self.drop_button, self.forward_all_button, self.resume_button):
+            decide.addWidget(button)
         decide.addStretch(1)
         paused_side = QWidget()
         paused_layout = QVBoxLayout(paused_side)
@@ -129,17 +190,7 @@ class ProxyPanel(QWidget):
         paused_layout.addWidget(self.paused, 1)
         paused_layout.addWidget(self.editor, 1)
         paused_layout.addLayout(decide)
-        self.events = QListWidget()
-        self.events.setObjectName("proxyEvents")
-        events_side = QWidget()
-        events_layout = QVBoxLayout(events_side)
-        events_layout.setContentsMargins(0, 0, 0, 0)
-        events_layout.addWidget(QLabel("What happened"))
-        events_layout.addWidget(self.events, 1)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(paused_side)
-        split.addWidget(events_side)
-        return split
+        return paused_side
 
     def _build_inject(self) -> QHBoxLayout:
         self.inject_direction = QComboBox()
@@ -147,7 +198,8 @@ class ProxyPanel(QWidget):
         self.inject_direction.addItem("to the client (in)", Direction.IN)
         self.inject_text = QLineEdit()
         self.inject_text.setObjectName("proxyInjectText")
-        self.inject_text.setPlaceholderText("A text message of your own (the newest client)")
+        self.inject_text.setPlaceholderText("A text message of your own (to the newest client's hops)")
+        self.inject_text.returnPressed.connect(self.inject)
         self.inject_button = QPushButton("Inject")
         self.inject_button.setObjectName("proxyInject")
         self.inject_button.clicked.connect(self.inject)
@@ -232,7 +284,7 @@ class ProxyPanel(QWidget):
     # -- breakpoints ------------------------------------------------------------------------------
 
     def _rules(self) -> list[BreakRule]:
-        return [parse_rule(text) for text in self.rules.text().split()]
+        return self.breakpoints.rules()
 
     @Slot()
     def apply_rules(self) -> None:
@@ -250,6 +302,31 @@ class ProxyPanel(QWidget):
 
     def _on_client_added(self, client: ProxiedClient) -> None:
         client.finished.connect(self._on_client_finished)
+        client.frames_appended.connect(lambda first, last, c=client: self._on_frames(c, first, last))
+        self._clients.append(client)
+        self.client_choice.addItem(f"{client.peer} → {client.forward_to}")
+        if self._shown is None:
+            self.client_choice.setCurrentIndex(len(self._clients) - 1)
+
+    @Slot(int)
+    def _on_client_chosen(self, index: int) -> None:
+        client = self._clients[index] if 0 <= index < len(self._clients) else None
+        self._shown = client
+        self.detail.show_frame(None, None)
+        if client is None:
+            self.model.set_source(None)
+            return
+        self.model.set_source(client.log)
+        if len(client.log):
+            self.model.on_frames_appended(0, len(client.log) - 1)
+
+    def _on_frames(self, client: ProxiedClient, first: int, last: int) -> None:
+        if client is self._shown:
+            self.model.on_frames_appended(first, last)
+
+    @Slot(object)
+    def _on_frame_selected(self, frame: Frame | None) -> None:
+        self.detail.show_frame(frame, self.model.source if frame is not None else None)
 
     @Slot()
     def _on_client_finished(self) -> None:
@@ -305,6 +382,28 @@ class ProxyPanel(QWidget):
     def drop(self) -> None:
         self._decide("drop")
 
+    @Slot()
+    def forward_all(self) -> None:
+        """Forward every paused message as it is (the oldest first); the breakpoints stay set."""
+        if self.controller is None:
+            return
+        for _client, held in self.controller.paused_messages():
+            try:
+                self.controller.decide(held.id, "forward")
+            except (ValueError, BreakpointError) as exc:
+                self.status.setText(str(exc))
+                break
+        self._refill()
+
+    @Slot()
+    def resume(self) -> None:
+        """No breakpoints any more, and every paused message forwarded: the proxy just forwards."""
+        self.breakpoints.set_text("")
+        if self.controller is not None:
+            self.controller.set_rules([])
+        self.forward_all()
+        self.status.setText("Resumed: no breakpoints, every message goes on")
+
     def _decide(self, action: str) -> None:
         message_id = self._current_id()
         if message_id is None or self.controller is None or message_id not in self._held:
@@ -344,7 +443,18 @@ class ProxyPanel(QWidget):
         chosen = self._current_id() is not None
         self.forward_button.setEnabled(chosen)
         self.drop_button.setEnabled(chosen)
+        self.forward_all_button.setEnabled(self.paused.count() > 0)
+        self.resume_button.setEnabled(self.controller is not None)
         self.inject_button.setEnabled(self.controller is not None)
+
+
+def _titled(title: str, widget: QWidget) -> QWidget:
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(QLabel(title))
+    layout.addWidget(widget, 1)
+    return box
 
 
 def _describe(client: ProxiedClient, held: Held) -> str:
