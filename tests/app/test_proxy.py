@@ -16,6 +16,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from tests.conftest import free_port
 from wsinspector.app.proxy import ProxiedClient, ProxyController, ProxyError
 from wsinspector.core.frames import Direction, Opcode
+from wsinspector.core.handshake import HANDSHAKE_EVENT, last_handshake
+from wsinspector.core.handshake import Handshake as Handshake_
 from wsinspector.core.profiles import ConnectionProfile, Handshake
 from wsinspector.core.proxy.breakpoints import BreakRule, parse_rule
 from wsinspector.core.store import Store
@@ -99,6 +101,14 @@ def test_messages_subprotocols_headers_and_close_codes_pass_both_ways_and_both_h
     closes = [(f.upstream, f.direction, f.close_code, f.close_reason) for f in frames if f.opcode is Opcode.CLOSE]
     assert (False, IN, 4001, "done here") in closes, "the client's close on the client hop"
     assert (True, OUT, 4001, "done here") in closes, "went on upstream with its code"
+    kept = [Handshake_.from_json(text) for _ts, kind, text in session.events if kind == HANDSHAKE_EVENT]
+    assert [h.url for h in kept] == [upstream.url, url], "the upstream hop's handshake, then the client's"
+    assert [h.status for h in kept] == [101, 101]
+    assert dict(kept[0].request_headers)["Sec-WebSocket-Protocol"] == "chat, superchat"
+    assert dict(kept[0].request_headers)["Cookie"] == "{{Cookie}}", "the client's cookie is not kept"
+    assert dict(kept[1].request_headers)["Cookie"] == "{{Cookie}}"
+    assert dict(kept[1].response_headers or ())["Sec-WebSocket-Protocol"] == "superchat"
+    assert last_handshake(session.events) == kept[1]
     masks = {(f.upstream, f.direction): f.masked for f in frames if f.opcode is Opcode.TEXT}
     assert masks == {(False, IN): True, (True, OUT): True, (True, IN): False, (False, OUT): False}, (
         "each hop's client masks: the browser toward the proxy, the proxy toward the upstream")

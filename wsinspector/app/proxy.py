@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
@@ -28,6 +29,7 @@ from wsinspector.app.recording import LogRecording
 from wsinspector.core.auth import checked_target, needs_requests, prepared_target
 from wsinspector.core.events import CloseInfo, Failure, OpenInfo
 from wsinspector.core.frames import Direction, Opcode
+from wsinspector.core.handshake import HANDSHAKE_EVENT, placeholders_for
 from wsinspector.core.log import FrameLog
 from wsinspector.core.model import header
 from wsinspector.core.profiles import ConnectionProfile, ProfileError, ResolvedTarget
@@ -35,7 +37,7 @@ from wsinspector.core.proxy import PROXY_EVENT
 from wsinspector.core.proxy.breakpoints import Breakpoints, BreakRule, Held, Release
 from wsinspector.core.proxy.forwarding import Refusal, close_for, refusal_for, upstream_profile, upstream_url
 from wsinspector.core.redact import REDACTED
-from wsinspector.core.secrets import masked
+from wsinspector.core.secrets import masked, secret_values
 from wsinspector.core.store import SessionStatus, Store, StoreError
 from wsinspector.core.wire.server import ServerSettings
 from wsinspector.core.words import counted
@@ -96,6 +98,7 @@ class ProxiedClient(QObject, LogRecording):
         self._mid = {_IN: False, _OUT: False}
         self._secrets: set[str] = set()
         self._url = ""
+        self._upstream_profile: ConnectionProfile | None = None
         self._pre_connect: PreConnect | None = None
         self._flush_timer = QTimer(self)
         self._flush_timer.setObjectName("proxy-flush")
@@ -118,7 +121,9 @@ class ProxiedClient(QObject, LogRecording):
         self._say(f"{self.peer}: client asks for {request.path}")
         url = upstream_url(self.forward_to, request.path)
         profile = upstream_profile(self.profile, url, request.headers, request.subprotocols)
-        self._secrets = {value for value in (profile.tls.passphrase, profile.proxy.password) if value}
+        self._upstream_profile = profile
+        # every secret value of the saved connection stays out of what is recorded and said
+        self._secrets = {value for value in secret_values(profile).values() if value}
         self._start_recording(profile)
         self._event(PROXY_EVENT, f"client {self.peer} -> {masked(url, self._secrets, REDACTED)}")
         self._flush_timer.start()
@@ -154,6 +159,7 @@ class ProxiedClient(QObject, LogRecording):
     @Slot(object)
     def _on_upstream_opened(self, info: OpenInfo) -> None:
         self._upstream_open = True
+        self._keep_upstream_handshake(101, info.reason, info.response_headers)
         chosen = f" (subprotocol {info.subprotocol})" if info.subprotocol else ""
         self._say(f"{self.peer}: upstream open{chosen}")
         self._accept_client(info.subprotocol)
@@ -161,6 +167,8 @@ class ProxiedClient(QObject, LogRecording):
     @Slot(object)
     def _on_upstream_failed(self, failure: Failure) -> None:
         self._upstream_done = True
+        self._keep_upstream_handshake(failure.http_status, failure.http_reason, failure.response_headers,
+                                      failure.response_body, failure.body_size)
         if self._client_done:  # the client went first: nothing to answer
             self._end_if_both_done()
             return
@@ -198,9 +206,29 @@ class ProxiedClient(QObject, LogRecording):
 
     # -- the client hop -----------------------------------------------------------------------------
 
+    def _keep_upstream_handshake(self, status: int | None, reason: str,
+                                 headers: tuple[tuple[str, str], ...] | None, body: bytes = b"",
+                                 body_size: int | None = None) -> None:
+        """The upstream hop's opening handshake as a session event (``core/handshake.py``), without secrets."""
+        request = self.upstream.request_sent if self.upstream is not None else None
+        if request is None or self._upstream_profile is None:
+            return  # the request never went out
+        own = self._upstream_profile.handshake
+        placeholders = placeholders_for(own.headers, own.secret_headers, self._upstream_profile.secret_variables)
+        handshake = replace(request, placeholders=placeholders).answered(status, reason, headers, body, body_size)
+        self._event(HANDSHAKE_EVENT, handshake.without_secrets(self._secrets).to_json())
+
+    def _keep_client_handshake(self) -> None:
+        """The client's opening request and our answer as a session event, without secrets (credentials by
+        their name): the session's last handshake, which ``wsinspector handshake`` shows."""
+        handshake = self.downstream.handshake
+        if handshake is not None:
+            self._event(HANDSHAKE_EVENT, handshake.without_secrets(self._secrets).to_json())
+
     def _accept_client(self, subprotocol: str) -> None:
         if not self._client_done:
             self.downstream.accept(subprotocol or None)
+            self._keep_client_handshake()
 
     @Slot(object)
     def _on_client_opened(self, _info: OpenInfo) -> None:
@@ -239,6 +267,7 @@ class ProxiedClient(QObject, LogRecording):
         if not done:
             self.downstream.refuse(refusal.status, (("Content-Type", "text/plain; charset=utf-8"),),
                                    refusal.body.encode() + b"\n")
+            self._keep_client_handshake()
         self._end_if_both_done()
 
     def _close_client(self, code: int | None, reason: str = "") -> None:
