@@ -56,7 +56,7 @@ class HopTimelineModel(TimelineModel):
     def _display(self, source: Session, seq: int, col: int) -> str:
         text = super()._display(source, seq, col)
         if col == COL_DIR and seq not in source.dropped:
-            return f"{text} {frame_header.hop_label(source.origin(seq))}"
+            return f"{text} {'upstream' if frame_header.upstream(source.origin(seq)) else 'client'}"
         return text
 
 
