@@ -151,14 +151,8 @@ def run_command(args: argparse.Namespace) -> int:
     """A command (or ``--version``), as the parser read it."""
     if args.version:
         return print_version(args.data_dir)
-    if args.command == "serve":
-        from wsinspector.cli_serve import run_serve
-
-        return run_serve(args)
-    if args.command == "proxy":
-        from wsinspector.cli_proxy import run_proxy
-
-        return run_proxy(args)
+    if args.command in ("serve", "proxy", "mcp"):
+        return _run_server_command(args)
     if args.command == "run":
         from wsinspector.cli_run import run_test_file
 
@@ -170,10 +164,6 @@ def run_command(args: argparse.Namespace) -> int:
             args.command](args)
     if args.command == "envs":
         return list_environments(getattr(args, "data_dir", None), args.json)
-    if args.command == "mcp":
-        from wsinspector.cli_mcp import run_mcp
-
-        return run_mcp(args)
     if args.command == "defaults":
         from wsinspector.cli_defaults import print_defaults
 
@@ -184,6 +174,21 @@ def run_command(args: argparse.Namespace) -> int:
               "export": cli_transfer.run_export, "decode": cli_decode.run_decode,
               "handshake": cli_handshake.print_handshake}[args.command]
     return runner(args)
+
+
+def _run_server_command(args: argparse.Namespace) -> int:
+    """``serve``, ``proxy`` and ``mcp``: the commands that run until stopped."""
+    if args.command == "serve":
+        from wsinspector.cli_serve import run_serve
+
+        return run_serve(args)
+    if args.command == "proxy":
+        from wsinspector.cli_proxy import run_proxy
+
+        return run_proxy(args)
+    from wsinspector.cli_mcp import run_mcp
+
+    return run_mcp(args)
 
 
 def open_window(data_dir: Path | None, smoke_test: bool, files: Sequence[Path]) -> int:

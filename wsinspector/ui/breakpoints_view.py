@@ -39,9 +39,13 @@ class BreakpointsEditor(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
+        # the combo boxes' widths: each shows its longest choice
+        for col, choices in ((0, [label for label, _ in DIRECTIONS]), (1, list(BREAK_KINDS))):
+            sample = QComboBox()
+            sample.addItems(choices)
+            header.resizeSection(col, sample.sizeHint().width() + 4)
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 14)
         add = QPushButton("Add")
         add.setObjectName("proxyAddBreakpoint")

@@ -37,6 +37,7 @@ from wsinspector.core.session import Session
 from wsinspector.ui.breakpoints_view import BreakpointsEditor
 from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.inline_message import ElidedLabel
+from wsinspector.ui.server_clients import compact_columns
 from wsinspector.ui.timeline import COL_DIR, TimelineModel, TimelineView
 
 #: lines of what happened kept in the list
@@ -91,7 +92,7 @@ class ProxyPanel(QWidget):
         split.addWidget(left)
         split.addWidget(self._build_traffic())
         split.setStretchFactor(1, 1)
-        split.setSizes([420, 700])
+        split.setSizes([380, 740])
         inject_bar = self._build_inject()
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
@@ -136,7 +137,7 @@ class ProxyPanel(QWidget):
         self.model = HopTimelineModel(self)
         self.timeline = TimelineView(self.model)
         self.timeline.setObjectName("proxyTimeline")
-        self.timeline.horizontalHeader().resizeSection(COL_DIR, 110)
+        compact_columns(self.timeline, self.timeline.fontMetrics().horizontalAdvance("↑ out upstream") + 16)
         self.detail = DetailPane()
         self.timeline.frame_selected.connect(self._on_frame_selected)
         top = QWidget()
@@ -187,8 +188,8 @@ class ProxyPanel(QWidget):
         paused_layout = QVBoxLayout(paused_side)
         paused_layout.setContentsMargins(0, 0, 0, 0)
         paused_layout.addWidget(QLabel("Paused messages"))
-        paused_layout.addWidget(self.paused, 1)
-        paused_layout.addWidget(self.editor, 1)
+        paused_layout.addWidget(self.paused, 2)
+        paused_layout.addWidget(self.editor, 3)
         paused_layout.addLayout(decide)
         return paused_side
 
@@ -336,6 +337,7 @@ class ProxyPanel(QWidget):
     def _on_paused(self, client: ProxiedClient, held: Held) -> None:
         self._held[held.id] = (client, held)
         item = QListWidgetItem(_describe(client, held))
+        item.setToolTip(item.text())
         item.setData(Qt.ItemDataRole.UserRole, held.id)
         self.paused.addItem(item)
         if self.paused.currentItem() is None:
@@ -350,6 +352,7 @@ class ProxyPanel(QWidget):
         self.paused.clear()
         for client, held in waiting:
             item = QListWidgetItem(_describe(client, held))
+            item.setToolTip(item.text())
             item.setData(Qt.ItemDataRole.UserRole, held.id)
             self.paused.addItem(item)
             if held.id == current:

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem, Q
 
 from wsinspector.app.server import ClientSession, ServerController
 from wsinspector.core.words import counted
+from wsinspector.ui.timeline import COL_DIR, COL_FIN, COL_OPCODE, COL_SEQ, COL_SIZE, COL_TIME, TimelineView
 
 _ID = Qt.ItemDataRole.UserRole
 
@@ -37,6 +38,15 @@ def client_summary(session: ClientSession, subprotocol: str = "", extensions: st
               "", "Request headers:"]
     lines += [f"  {name}: {value}" for name, value in request.headers]
     return "\n".join(lines)
+
+
+def compact_columns(view: TimelineView, dir_width: int = 70) -> None:
+    """Narrower fixed columns for a timeline beside other panes, so its preview stays in sight."""
+    header = view.horizontalHeader()
+    char = view.fontMetrics().horizontalAdvance("0")
+    for col, chars in ((COL_SEQ, 5), (COL_TIME, 10), (COL_OPCODE, 7), (COL_FIN, 4), (COL_SIZE, 8)):
+        header.resizeSection(col, char * chars + 12)
+    header.resizeSection(COL_DIR, dir_width)
 
 
 class ServersTree(QTreeWidget):

@@ -41,7 +41,7 @@ from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.handshake_view import HandshakeView
 from wsinspector.ui.inline_message import ElidedLabel
 from wsinspector.ui.proxy_panel import ProxyPanel
-from wsinspector.ui.server_clients import ServersTree, client_summary
+from wsinspector.ui.server_clients import ServersTree, client_summary, compact_columns
 from wsinspector.ui.timeline import TimelineModel, TimelineView
 
 #: with no rules file: every message back
@@ -169,6 +169,7 @@ class ServerPage(QWidget):
         self.model = TimelineModel(self)
         self.timeline = TimelineView(self.model)
         self.timeline.setObjectName("serverTimeline")
+        compact_columns(self.timeline)
         self.detail = DetailPane()
         self.handshake_view = HandshakeView(server_side=True)
         self.client_view = QPlainTextEdit()
