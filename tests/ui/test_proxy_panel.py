@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 from websockets.asyncio.client import connect
 
+from tests.ui.helpers import ModalHandler
 from wsinspector.ui.main_window import MainWindow
 from wsinspector.ui.proxy_panel import ProxyPanel
 from wsinspector.ui.server_page import ServerPage
@@ -88,12 +91,25 @@ def test_the_proxy_tab_pauses_edits_drops_and_injects(qtbot: Any, window: MainWi
     assert panel.start_button.text() == "Start proxy"
 
 
-def test_forward_all_resume_and_a_message_injected_upstream(qtbot: Any, window: MainWindow, aloop: Any,
+def test_a_port_in_use_forward_all_resume_and_a_message_injected_upstream(qtbot: Any, window: MainWindow, aloop: Any,
                                                             websockets_server: Any) -> None:
     upstream = websockets_server()
     _page, panel = _panel(window)
     panel.upstream.setText(upstream.url)
     panel.breakpoints.set_text("both:contains:hold")
+    busy = urlsplit(str(upstream.url)).port
+    panel.port.setValue(busy)
+    assert not panel.start()
+    assert panel.status.text() == (f"Cannot listen on 127.0.0.1:{busy}: the port is in use (choose another, or 0 "
+                                   "for a free one)")
+    panel.port.setValue(0)
+    panel.host.setText("0.0.0.0")
+    handler = ModalHandler(qtbot, lambda box: box.button(QMessageBox.StandardButton.No).click())
+    panel.start_button.click()
+    handler.wait()
+    assert panel.controller is None
+    assert panel.status.text() == "Not started: 0.0.0.0 was not confirmed (127.0.0.1 is this machine only)"
+    panel.host.setText("127.0.0.1")
     assert panel.start()
     url = panel.status.text().split()[2]
     echoed: list[str | bytes] = []

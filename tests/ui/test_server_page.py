@@ -161,7 +161,7 @@ def test_servers_side_by_side_a_port_in_use_and_an_exposed_address(qtbot: Any, w
     handler = ModalHandler(qtbot, refuse)
     page.start_button.click()
     handler.wait()
-    assert seen["question"].startswith("Listening on 0.0.0.0 lets other machines connect")
+    assert seen["question"].startswith("Listening on 0.0.0.0 lets other machines connect (and see")
     assert page.status.text() == "Not started: 0.0.0.0 was not confirmed (127.0.0.1 is this machine only)"
     assert len(page.servers) == 2
     page.stop()

@@ -37,7 +37,7 @@ from wsinspector.core.session import Session
 from wsinspector.ui.breakpoints_view import BreakpointsEditor
 from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.inline_message import ElidedLabel
-from wsinspector.ui.server_clients import compact_columns
+from wsinspector.ui.server_clients import compact_columns, confirm_exposed, is_loopback
 from wsinspector.ui.timeline import COL_DIR, TimelineModel, TimelineView
 
 #: lines of what happened kept in the list
@@ -244,10 +244,14 @@ class ProxyPanel(QWidget):
         except (ProfileError, BreakpointError) as exc:
             self.status.setText(str(exc))
             return False
+        host = self.host.text().strip() or "127.0.0.1"
+        if not is_loopback(host) and not confirm_exposed(self, host):
+            self.status.setText(f"Not started: {host} was not confirmed (127.0.0.1 is this machine only)")
+            return False
         store = self.context.store if self.record.isChecked() and self.context.saving else None
         controller = ProxyController(url, profile, rules, store, self)
         try:
-            listening = controller.listen(self.host.text().strip() or "127.0.0.1", self.port.value())
+            listening = controller.listen(host, self.port.value())
         except ProxyError as exc:
             self.status.setText(str(exc))
             controller.deleteLater()

@@ -1,16 +1,32 @@
-"""The Server page's list of servers and their clients (a tree: each server, its clients under it) and what a
-client told us in its handshake (address, path, origin, subprotocol, extensions, its request's headers)."""
+"""The Server page's list of servers and their clients (a tree: each server, its clients under it), what a client
+told us in its handshake (address, path, origin, subprotocol, extensions, its request's headers), and what the
+page and its Proxy tab share: a timeline's compact columns, the question before listening beyond this machine."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QMessageBox, QTreeWidget, QTreeWidgetItem, QWidget
 
 from wsinspector.app.server import ClientSession, ServerController
 from wsinspector.core.words import counted
 from wsinspector.ui.timeline import COL_DIR, COL_FIN, COL_OPCODE, COL_SEQ, COL_SIZE, COL_TIME, TimelineView
 
 _ID = Qt.ItemDataRole.UserRole
+#: addresses only this machine reaches: listening there asks nothing
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def is_loopback(host: str) -> bool:
+    return host in LOOPBACK or host.startswith("127.")
+
+
+def confirm_exposed(parent: QWidget, host: str) -> bool:
+    """Listening beyond this machine (a server or the proxy) only when the user says so."""
+    answer = QMessageBox.warning(
+        parent, "Listen beyond this machine?",
+        f"Listening on {host} lets other machines connect (and see what is sent to them). Listen there?",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
 
 
 def client_label(session: ClientSession) -> str:

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -41,21 +40,19 @@ from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.handshake_view import HandshakeView
 from wsinspector.ui.inline_message import ElidedLabel
 from wsinspector.ui.proxy_panel import ProxyPanel
-from wsinspector.ui.server_clients import ServersTree, client_summary, compact_columns
+from wsinspector.ui.server_clients import (
+    ServersTree,
+    client_summary,
+    compact_columns,
+    confirm_exposed,
+    is_loopback,
+)
 from wsinspector.ui.timeline import TimelineModel, TimelineView
 
 #: with no rules file: every message back
 ECHO_RULES = MockRules(name="Echo", routes=(Route(path="*", rules=(Rule("echo", None, (Action(ECHO),)),)),))
 #: the TLS choices of the bar
 TLS_NONE, TLS_SELF_SIGNED, TLS_FILES = "none", "self-signed", "files"
-#: addresses only this machine reaches: listening there asks nothing
-LOOPBACK = ("127.0.0.1", "::1", "localhost")
-
-
-def is_loopback(host: str) -> bool:
-    return host in LOOPBACK or host.startswith("127.")
-
-
 class ServerPage(QWidget):
     """The servers' bar (rules, address, port, maximum of clients, TLS, Start), why the last start failed or
     where a server listens, the servers and their clients, and the selected client's frames, handshake, what it
@@ -292,15 +289,6 @@ class ServerPage(QWidget):
                 return False
         return None
 
-    def _confirm_exposed(self, host: str) -> bool:
-        """Listening beyond this machine only when the user says so."""
-        answer = QMessageBox.warning(
-            self, "Listen beyond this machine?",
-            f"Listening on {host} lets other machines connect to this server (and see what it sends). "
-            "Listen there?", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No)
-        return answer == QMessageBox.StandardButton.Yes
-
     @Slot()
     def start(self) -> bool:
         """Start a server as the bar says; False (and why, in the status line) when it cannot."""
@@ -308,7 +296,7 @@ class ServerPage(QWidget):
         if rules is None:
             return False
         host = self.host.text().strip() or "127.0.0.1"
-        if not is_loopback(host) and not self._confirm_exposed(host):
+        if not is_loopback(host) and not confirm_exposed(self, host):
             self.status.setText(f"Not started: {host} was not confirmed (127.0.0.1 is this machine only)")
             return False
         tls = self._server_tls()
