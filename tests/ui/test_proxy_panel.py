@@ -36,8 +36,8 @@ def _timeline(panel: ProxyPanel) -> list[tuple[str, str]]:
             for row in range(model.rowCount())]
 
 
-def test_the_proxy_tab_pauses_edits_drops_and_injects(qtbot: Any, window: MainWindow, aloop: Any,
-                                                      websockets_server: Any) -> None:
+def test_the_proxy_tab_pauses_edits_drops_and_injects(qtbot: Any, qtmodeltester: Any, window: MainWindow,
+                                                      aloop: Any, websockets_server: Any) -> None:
     upstream = websockets_server()
     page, panel = _panel(window)
 
@@ -87,6 +87,7 @@ def test_the_proxy_tab_pauses_edits_drops_and_injects(qtbot: Any, window: MainWi
     assert [p for _, p in texts] == ["my secret plan", "another secret", "my edited plan", "my edited plan",
                                      "my edited plan", "from the proxy"]
     assert panel.client_choice.count() == 1 and panel.client_choice.currentText().endswith(upstream.url)
+    qtmodeltester.check(panel.model)
     panel.stop()
     assert panel.start_button.text() == "Start proxy"
 

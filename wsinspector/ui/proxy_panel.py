@@ -6,8 +6,6 @@ beside its direction) with the detail pane."""
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -30,35 +28,17 @@ from wsinspector.app.context import AppContext
 from wsinspector.app.proxy import ProxiedClient, ProxyController, ProxyError
 from wsinspector.core.connection_defaults import effective
 from wsinspector.core.frames import Direction, Frame, Opcode
-from wsinspector.core.model import header as frame_header
 from wsinspector.core.profiles import ConnectionProfile, ProfileError, validate_url
 from wsinspector.core.proxy.breakpoints import BreakpointError, BreakRule, Held
-from wsinspector.core.session import Session
 from wsinspector.ui.breakpoints_view import BreakpointsEditor
 from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.inline_message import ElidedLabel
 from wsinspector.ui.server_clients import compact_columns, confirm_exposed, is_loopback
-from wsinspector.ui.timeline import COL_DIR, TimelineModel, TimelineView
+from wsinspector.ui.timeline import TimelineModel, TimelineView
 
 #: lines of what happened kept in the list
 LOG_LINES = 500
 _NO_CONNECTION = "No saved connection"
-
-
-class HopTimelineModel(TimelineModel):
-    """The inspector's timeline over a proxy's session: the Dir column names each frame's hop too ("client":
-    the client <-> wsinspector, "upstream": wsinspector <-> the upstream server)."""
-
-    HEADER_TIPS: ClassVar[dict[int, str]] = {
-        **TimelineModel.HEADER_TIPS,
-        COL_DIR: "Direction and hop: client (the client and wsinspector) or upstream (wsinspector and the server)",
-    }
-
-    def _display(self, source: Session, seq: int, col: int) -> str:
-        text = super()._display(source, seq, col)
-        if col == COL_DIR and seq not in source.dropped:
-            return f"{text} {'upstream' if frame_header.upstream(source.origin(seq)) else 'client'}"
-        return text
 
 
 class ProxyPanel(QWidget):
@@ -134,7 +114,8 @@ class ProxyPanel(QWidget):
         self.client_choice.setObjectName("proxyClients")
         self.client_choice.setPlaceholderText("No client yet")
         self.client_choice.currentIndexChanged.connect(self._on_client_chosen)
-        self.model = HopTimelineModel(self)
+        self.model = TimelineModel(self)
+        self.model.show_hops = True
         self.timeline = TimelineView(self.model)
         self.timeline.setObjectName("proxyTimeline")
         compact_columns(self.timeline, self.timeline.fontMetrics().horizontalAdvance("↑ out upstream") + 16)

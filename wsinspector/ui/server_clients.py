@@ -121,10 +121,6 @@ class ServersTree(QTreeWidget):
         if tip is not None:
             found[1].setToolTip(0, tip)
 
-    def client_item(self, session: ClientSession) -> QTreeWidgetItem | None:
-        found = self._clients.get(id(session))
-        return None if found is None else found[1]
-
     def session_of(self, item: QTreeWidgetItem | None) -> ClientSession | None:
         kind, key = self._key(item)
         return self._clients[key][0] if kind == "client" and key in self._clients else None
@@ -135,10 +131,6 @@ class ServersTree(QTreeWidget):
         if kind == "client" and item is not None:
             kind, key = self._key(item.parent())
         return self._servers[key][0] if kind == "server" and key in self._servers else None
-
-    def clients_of(self, controller: ServerController) -> list[ClientSession]:
-        item = self._servers[id(controller)][1]
-        return [session for i in range(item.childCount()) if (session := self.session_of(item.child(i)))]
 
     @staticmethod
     def _key(item: QTreeWidgetItem | None) -> tuple[str, int]:
