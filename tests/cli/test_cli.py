@@ -65,6 +65,7 @@ HEAVY = ("wsinspector.core.store", "wsinspector.app.context", "wsinspector.ui.in
          "PySide6.QtNetwork", "keyring", "wsinspector.core.decoders", "wsinspector.cli_run",
          "wsinspector.cli_connections", "wsinspector.cli_messages", "wsinspector.cli_transfer",
          "wsinspector.cli_handshake", "wsinspector.cli_store", "wsinspector.cli_decode", "wsinspector.cli_defaults",
+         "wsinspector.cli_serve", "wsinspector.cli_replay", "wsinspector.net.wire_server", "wsinspector.core.mock",
          "platformdirs", "json", "sqlite3",
          *(("socket",) if os.name != "nt" else ()))  # Windows wakes the event loop on signals through a socket
 
