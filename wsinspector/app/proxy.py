@@ -55,8 +55,10 @@ class ProxiedClient(QObject, LogRecording):
 
     Signals: ``paused(Held)`` a message waits for a decision; ``said(str)`` a line about what happened (the
     client came, the upstream opened or refused, a hop closed, a message paused, forwarded, dropped);
-    ``finished()`` both hops are closed and the session is saved."""
+    ``finished()`` both hops are closed and the session is saved; ``frames_appended(first, last)`` the seqs
+    added to :attr:`log` since the last flush (every 50 ms), for a view of it."""
 
+    frames_appended = Signal(int, int)
     paused = Signal(object)
     said = Signal(str)
     finished = Signal()
@@ -79,6 +81,8 @@ class ProxiedClient(QObject, LogRecording):
         self._packed = 0
         #: the next seq to look at for whole messages read on either hop
         self._scanned = 0
+        #: the frames of :attr:`log` announced by ``frames_appended``
+        self._announced = 0
         self.downstream = downstream
         self.upstream: WireConnection | None = None
         self._client_open = False
@@ -415,6 +419,9 @@ class ProxiedClient(QObject, LogRecording):
                 self._save_frames(last)
             else:
                 self._save_frames_within(last, SAVE_BUDGET_S)
+        if last >= self._announced:
+            first, self._announced = self._announced, last + 1
+            self.frames_appended.emit(first, last)
         log_.keep_window(WINDOW_FRAMES, WINDOW_BYTES, self._saved if self.is_recording else last + 1, self._saved)
         behind = self.is_recording and not self._done and (
             len(log_) - self._saved > SAVE_AHEAD_FRAMES or log_.payload_bytes_from(self._saved) > SAVE_AHEAD_BYTES)

@@ -1,7 +1,8 @@
 """The Server page's Proxy tab: a recording reverse proxy started in the window (upstream URL, a saved
 connection's settings, where it listens), its breakpoints, the messages they paused with Edit / Forward / Drop,
 Inject a message either way, and a line for each thing that happened. Each client's session (both hops) is on
-the Sessions page once it ends."""
+the Sessions page once it ends. A client's two hops show in one timeline (the inspector's, each frame's hop
+beside its direction) with the detail pane."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -25,10 +27,14 @@ from PySide6.QtWidgets import (
 from wsinspector.app.context import AppContext
 from wsinspector.app.proxy import ProxiedClient, ProxyController, ProxyError
 from wsinspector.core.connection_defaults import effective
-from wsinspector.core.frames import Direction, Opcode
+from wsinspector.core.frames import Direction, Frame, Opcode
 from wsinspector.core.profiles import ConnectionProfile, ProfileError, validate_url
-from wsinspector.core.proxy.breakpoints import RULE_SYNTAX, BreakpointError, BreakRule, Held, parse_rule
+from wsinspector.core.proxy.breakpoints import BreakpointError, BreakRule, Held
+from wsinspector.ui.breakpoints_view import BreakpointsEditor
+from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.inline_message import ElidedLabel
+from wsinspector.ui.server_clients import compact_columns, confirm_exposed, is_loopback
+from wsinspector.ui.timeline import TimelineModel, TimelineView
 
 #: lines of what happened kept in the list
 LOG_LINES = 500
@@ -45,6 +51,9 @@ class ProxyPanel(QWidget):
         self.context = context
         self.controller: ProxyController | None = None
         self._held: dict[int, tuple[ProxiedClient, Held]] = {}
+        #: the clients whose hops the timeline can show (a finished one's log stays readable)
+        self._clients: list[ProxiedClient] = []
+        self._shown: ProxiedClient | None = None
         self._build()
         self._update_buttons()
 
@@ -52,13 +61,22 @@ class ProxyPanel(QWidget):
 
     def _build(self) -> None:
         bar = self._build_bar()
-        rules_bar = self._build_rules()
-        split = self._build_paused()
+        self.breakpoints = BreakpointsEditor()
+        self.breakpoints.apply_requested.connect(self.apply_rules)
+        paused = self._build_paused()
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(_titled("Breakpoints", self.breakpoints))
+        left.addWidget(paused)
+        left.setSizes([160, 400])
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(self._build_traffic())
+        split.setStretchFactor(1, 1)
+        split.setSizes([380, 740])
         inject_bar = self._build_inject()
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.status)
-        layout.addLayout(rules_bar)
         layout.addWidget(split, 1)
         layout.addLayout(inject_bar)
         self.refresh_connections()
@@ -90,22 +108,39 @@ class ProxyPanel(QWidget):
         self.status.setObjectName("proxyStatus")
         return bar
 
-    def _build_rules(self) -> QHBoxLayout:
-        self.rules = QLineEdit()
-        self.rules.setObjectName("proxyRules")
-        self.rules.setPlaceholderText("Breakpoints, separated by spaces: out:regex:^subscribe in:json:$.type=error")
-        self.rules.setToolTip(f"Each written {RULE_SYNTAX}; out: what the client sends, in: what the upstream sends")
-        apply = QPushButton("Set breakpoints")
-        apply.setObjectName("proxySetRules")
-        apply.clicked.connect(self.apply_rules)
-        self.rules.returnPressed.connect(self.apply_rules)
-        rules_bar = QHBoxLayout()
-        rules_bar.addWidget(QLabel("Breakpoints"))
-        rules_bar.addWidget(self.rules, 1)
-        rules_bar.addWidget(apply)
-        return rules_bar
+    def _build_traffic(self) -> QSplitter:
+        """The chosen client's hops in the timeline, the chosen frame's detail, and what happened."""
+        self.client_choice = QComboBox()
+        self.client_choice.setObjectName("proxyClients")
+        self.client_choice.setPlaceholderText("No client yet")
+        self.client_choice.currentIndexChanged.connect(self._on_client_chosen)
+        self.model = TimelineModel(self)
+        self.model.show_hops = True
+        self.timeline = TimelineView(self.model)
+        self.timeline.setObjectName("proxyTimeline")
+        compact_columns(self.timeline, self.timeline.fontMetrics().horizontalAdvance("↑ out upstream") + 16)
+        self.detail = DetailPane()
+        self.timeline.frame_selected.connect(self._on_frame_selected)
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        choose = QHBoxLayout()
+        choose.addWidget(QLabel("Client"))
+        choose.addWidget(self.client_choice, 1)
+        top_layout.addLayout(choose)
+        top_layout.addWidget(self.timeline, 1)
+        self.events = QListWidget()
+        self.events.setObjectName("proxyEvents")
+        lower = QTabWidget()
+        lower.addTab(self.detail, "Frame")
+        lower.addTab(self.events, "What happened")
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(top)
+        right.addWidget(lower)
+        right.setSizes([380, 220])
+        return right
 
-    def _build_paused(self) -> QSplitter:
+    def _build_paused(self) -> QWidget:
         self.paused = QListWidget()
         self.paused.setObjectName("proxyPaused")
         self.paused.currentItemChanged.connect(self._on_paused_chosen)
@@ -118,28 +153,26 @@ class ProxyPanel(QWidget):
         self.drop_button = QPushButton("Drop")
         self.drop_button.setObjectName("proxyDrop")
         self.drop_button.clicked.connect(self.drop)
+        self.forward_all_button = QPushButton("Forward all")
+        self.forward_all_button.setObjectName("proxyForwardAll")
+        self.forward_all_button.setToolTip("Forward every paused message as it is; the breakpoints stay")
+        self.forward_all_button.clicked.connect(self.forward_all)
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.setObjectName("proxyResume")
+        self.resume_button.setToolTip("Clear the breakpoints and forward every paused message")
+        self.resume_button.clicked.connect(self.resume)
         decide = QHBoxLayout()
-        decide.addWidget(self.forward_button)
-        decide.addWidget(self.drop_button)
+        for button in (self.forward_button, self.drop_button, self.forward_all_button, self.resume_button):
+            decide.addWidget(button)
         decide.addStretch(1)
         paused_side = QWidget()
         paused_layout = QVBoxLayout(paused_side)
         paused_layout.setContentsMargins(0, 0, 0, 0)
         paused_layout.addWidget(QLabel("Paused messages"))
-        paused_layout.addWidget(self.paused, 1)
-        paused_layout.addWidget(self.editor, 1)
+        paused_layout.addWidget(self.paused, 2)
+        paused_layout.addWidget(self.editor, 3)
         paused_layout.addLayout(decide)
-        self.events = QListWidget()
-        self.events.setObjectName("proxyEvents")
-        events_side = QWidget()
-        events_layout = QVBoxLayout(events_side)
-        events_layout.setContentsMargins(0, 0, 0, 0)
-        events_layout.addWidget(QLabel("What happened"))
-        events_layout.addWidget(self.events, 1)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(paused_side)
-        split.addWidget(events_side)
-        return split
+        return paused_side
 
     def _build_inject(self) -> QHBoxLayout:
         self.inject_direction = QComboBox()
@@ -147,7 +180,8 @@ class ProxyPanel(QWidget):
         self.inject_direction.addItem("to the client (in)", Direction.IN)
         self.inject_text = QLineEdit()
         self.inject_text.setObjectName("proxyInjectText")
-        self.inject_text.setPlaceholderText("A text message of your own (the newest client)")
+        self.inject_text.setPlaceholderText("A text message of your own (to the newest client's hops)")
+        self.inject_text.returnPressed.connect(self.inject)
         self.inject_button = QPushButton("Inject")
         self.inject_button.setObjectName("proxyInject")
         self.inject_button.clicked.connect(self.inject)
@@ -191,10 +225,14 @@ class ProxyPanel(QWidget):
         except (ProfileError, BreakpointError) as exc:
             self.status.setText(str(exc))
             return False
+        host = self.host.text().strip() or "127.0.0.1"
+        if not is_loopback(host) and not confirm_exposed(self, host):
+            self.status.setText(f"Not started: {host} was not confirmed (127.0.0.1 is this machine only)")
+            return False
         store = self.context.store if self.record.isChecked() and self.context.saving else None
         controller = ProxyController(url, profile, rules, store, self)
         try:
-            listening = controller.listen(self.host.text().strip() or "127.0.0.1", self.port.value())
+            listening = controller.listen(host, self.port.value())
         except ProxyError as exc:
             self.status.setText(str(exc))
             controller.deleteLater()
@@ -232,7 +270,7 @@ class ProxyPanel(QWidget):
     # -- breakpoints ------------------------------------------------------------------------------
 
     def _rules(self) -> list[BreakRule]:
-        return [parse_rule(text) for text in self.rules.text().split()]
+        return self.breakpoints.rules()
 
     @Slot()
     def apply_rules(self) -> None:
@@ -250,6 +288,31 @@ class ProxyPanel(QWidget):
 
     def _on_client_added(self, client: ProxiedClient) -> None:
         client.finished.connect(self._on_client_finished)
+        client.frames_appended.connect(lambda first, last, c=client: self._on_frames(c, first, last))
+        self._clients.append(client)
+        self.client_choice.addItem(f"{client.peer} → {client.forward_to}")
+        if self._shown is None:
+            self.client_choice.setCurrentIndex(len(self._clients) - 1)
+
+    @Slot(int)
+    def _on_client_chosen(self, index: int) -> None:
+        client = self._clients[index] if 0 <= index < len(self._clients) else None
+        self._shown = client
+        self.detail.show_frame(None, None)
+        if client is None:
+            self.model.set_source(None)
+            return
+        self.model.set_source(client.log)
+        if len(client.log):
+            self.model.on_frames_appended(0, len(client.log) - 1)
+
+    def _on_frames(self, client: ProxiedClient, first: int, last: int) -> None:
+        if client is self._shown:
+            self.model.on_frames_appended(first, last)
+
+    @Slot(object)
+    def _on_frame_selected(self, frame: Frame | None) -> None:
+        self.detail.show_frame(frame, self.model.source if frame is not None else None)
 
     @Slot()
     def _on_client_finished(self) -> None:
@@ -259,6 +322,7 @@ class ProxyPanel(QWidget):
     def _on_paused(self, client: ProxiedClient, held: Held) -> None:
         self._held[held.id] = (client, held)
         item = QListWidgetItem(_describe(client, held))
+        item.setToolTip(item.text())
         item.setData(Qt.ItemDataRole.UserRole, held.id)
         self.paused.addItem(item)
         if self.paused.currentItem() is None:
@@ -273,6 +337,7 @@ class ProxyPanel(QWidget):
         self.paused.clear()
         for client, held in waiting:
             item = QListWidgetItem(_describe(client, held))
+            item.setToolTip(item.text())
             item.setData(Qt.ItemDataRole.UserRole, held.id)
             self.paused.addItem(item)
             if held.id == current:
@@ -304,6 +369,28 @@ class ProxyPanel(QWidget):
     @Slot()
     def drop(self) -> None:
         self._decide("drop")
+
+    @Slot()
+    def forward_all(self) -> None:
+        """Forward every paused message as it is (the oldest first); the breakpoints stay set."""
+        if self.controller is None:
+            return
+        for _client, held in self.controller.paused_messages():
+            try:
+                self.controller.decide(held.id, "forward")
+            except (ValueError, BreakpointError) as exc:
+                self.status.setText(str(exc))
+                break
+        self._refill()
+
+    @Slot()
+    def resume(self) -> None:
+        """No breakpoints any more, and every paused message forwarded: the proxy just forwards."""
+        self.breakpoints.set_text("")
+        if self.controller is not None:
+            self.controller.set_rules([])
+        self.forward_all()
+        self.status.setText("Resumed: no breakpoints, every message goes on")
 
     def _decide(self, action: str) -> None:
         message_id = self._current_id()
@@ -344,7 +431,18 @@ class ProxyPanel(QWidget):
         chosen = self._current_id() is not None
         self.forward_button.setEnabled(chosen)
         self.drop_button.setEnabled(chosen)
+        self.forward_all_button.setEnabled(self.paused.count() > 0)
+        self.resume_button.setEnabled(self.controller is not None)
         self.inject_button.setEnabled(self.controller is not None)
+
+
+def _titled(title: str, widget: QWidget) -> QWidget:
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(QLabel(title))
+    layout.addWidget(widget, 1)
+    return box
 
 
 def _describe(client: ProxiedClient, held: Held) -> str:
