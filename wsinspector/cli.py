@@ -2,8 +2,8 @@
 
 Opening the window is the common start and the one timed: it imports nothing here but what reads its few
 arguments. The commands' parsers and modules (``cli_run``, ``cli_connections``, ``cli_messages``,
-``cli_transfer``, ``cli_handshake``, ``cli_decode``, ``cli_defaults``) are imported when a command is given, or
-help asked for.
+``cli_sessions``, ``cli_transfer``, ``cli_handshake``, ``cli_decode``, ``cli_defaults``) are imported when a command
+is given, or help asked for.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 
 
-COMMANDS = ("serve", "run", "connections", "messages", "envs", "defaults", "import", "import-command",
+COMMANDS = ("serve", "run", "connections", "messages", "sessions", "envs", "defaults", "import", "import-command",
             "export", "decode")
 SMOKE_TEST_ENV = "WSINSPECTOR_SMOKE_TEST"
 
@@ -32,7 +32,15 @@ SMOKE_TEST_ENV = "WSINSPECTOR_SMOKE_TEST"
 def build_parser() -> argparse.ArgumentParser:
     import argparse
 
-    from wsinspector import cli_connections, cli_decode, cli_handshake, cli_messages, cli_run, cli_transfer
+    from wsinspector import (
+        cli_connections,
+        cli_decode,
+        cli_handshake,
+        cli_messages,
+        cli_run,
+        cli_sessions,
+        cli_transfer,
+    )
 
     parser = argparse.ArgumentParser(
         prog=APP_NAME, description="Inspect and test WebSocket endpoints. With no command, open the window "
@@ -51,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_run.add_parser(sub)
     cli_connections.add_parser(sub)
     cli_messages.add_parser(sub)
+    cli_sessions.add_parser(sub)
     envs = sub.add_parser("envs", help="list the environments and globals kept in the data folder (secret values "
                           "left out); for run --env")
     envs.add_argument("--json", action="store_true", help="print them as JSON")
@@ -146,11 +155,11 @@ def run_command(args: argparse.Namespace) -> int:
         from wsinspector.cli_run import run_test_file
 
         return run_test_file(args)
-    if args.command in ("connections", "messages"):
-        from wsinspector import cli_connections, cli_messages
+    if args.command in ("connections", "messages", "sessions"):
+        from wsinspector import cli_connections, cli_messages, cli_sessions
 
-        return {"connections": cli_connections.list_connections, "messages": cli_messages.run_messages}[
-            args.command](args)
+        return {"connections": cli_connections.list_connections, "messages": cli_messages.run_messages,
+                "sessions": cli_sessions.list_sessions}[args.command](args)
     if args.command == "envs":
         return list_environments(getattr(args, "data_dir", None), args.json)
     if args.command == "defaults":
