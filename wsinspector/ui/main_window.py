@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
             connection_tabs,
             connections_panel,
             lazy,
+            session_files,
             sessions_view,
             task_status,
             transfer,
@@ -104,6 +105,7 @@ class MainWindow(QMainWindow):
         self.banner.setObjectName("banner")
         self.connections = connections_panel.ConnectionsPanel(context.connections)
         self.tasks = task_status.TaskStatus(self.statusBar(), self)
+        self.session_files = session_files.SessionFiles(self)
         self.transfer = transfer.ConnectionsTransfer(self, context.connections, self.banner, self.connections,
                                                      self.tasks)
         self.connection_tabs = connection_tabs.ConnectionTabs(context, self.banner)
@@ -160,6 +162,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         for action in (self.transfer.import_action, self.transfer.paste_action, self.transfer.export_action):
             file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.session_files.import_action)
         file_menu.addSeparator()
         file_menu.addAction(QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close))
         conn_menu = self.menuBar().addMenu("&Connection")
@@ -316,6 +320,7 @@ class MainWindow(QMainWindow):
         session.session_saved.connect(self.sessions_view.refresh)
         status.addPermanentWidget(page.rates)
         status.addPermanentWidget(page.counts)
+        self.session_files.add_to(page)
         active = self.context.environments.active
         page.set_environment(active.name if active else "")
 
@@ -558,13 +563,12 @@ class MainWindow(QMainWindow):
         if record is None:
             return None
         if path is None:
-            suggested = str(Path.home() / f"{record.name}{_session_suffix()}")
-            from PySide6.QtWidgets import QFileDialog  # noqa: PLC0415  (when asked for)
-
-            name, _ = QFileDialog.getSaveFileName(self, "Export session", suggested, _session_filter())
-            if not name:
+            path = self.session_files.ask_export_path(Path.home() / f"{record.name}{_session_suffix()}",
+                                                      _session_filter())
+            if path is None:
                 return None
-            path = Path(name)
+        if path.suffix.lower() == ".har":
+            return self.session_files.export_har([self.context.sessions.har_session(session_id)], path)
         owner = self.context.connections.get(record.profile_id) if record.profile_id else None
         task = self.context.sessions.export_task(session_id, path, self, owner.decoding if owner else None)
         task.finished.connect(lambda p: self.statusBar().showMessage(f"Exported to {p}", 8000))
@@ -573,19 +577,16 @@ class MainWindow(QMainWindow):
 
     def import_session(self, path: Path | None = None, show: bool = False) -> ChunkedTask | None:
         if path is None:
-            from PySide6.QtWidgets import QFileDialog  # noqa: PLC0415  (when asked for)
-
-            name, _ = QFileDialog.getOpenFileName(self, "Import session", str(Path.home()), _session_filter())
-            if not name:
+            path = self.session_files.ask_import_path()
+            if path is None:
                 return None
-            path = Path(name)
         if not path.is_file():
             self.banner.show_message(f"Cannot import {path}: no such file")
             return None
         task = self.context.sessions.import_task(path, self)
 
         def imported(session_id: object) -> None:
-            self.statusBar().showMessage(f"Imported {path.name}", 8000)
+            self.statusBar().showMessage(self.session_files.imported(task, path), 8000)
             self.sessions_view.refresh()
             self.sessions_view.select(int(session_id))  # type: ignore[call-overload]
             if show:
