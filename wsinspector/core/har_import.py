@@ -30,7 +30,7 @@ from wsinspector.core.frames import Direction, Frame, Opcode
 from wsinspector.core.handshake import HANDSHAKE_EVENT, Handshake, request_target
 from wsinspector.core.har_export import PRIVATE, PRIVATE_FRAMES
 
-__all__ = ["MAX_BYTES", "HarConnection", "HarError", "HarFile", "is_har", "read_har"]
+__all__ = ["MAX_BYTES", "HarConnection", "HarError", "HarFile", "NoWebSocketsError", "is_har", "read_har"]
 
 #: the largest HAR file read (it is parsed whole, as JSON must be)
 MAX_BYTES = 512 * 1024 * 1024
@@ -47,6 +47,10 @@ _TYPES = {"send": Direction.OUT, "receive": Direction.IN}
 
 class HarError(ValueError):
     """A HAR file that cannot be imported; the message is one line, for the user."""
+
+
+class NoWebSocketsError(HarError):
+    """A HAR file whose entries are all plain HTTP requests."""
 
 
 @dataclass(slots=True)
@@ -211,7 +215,7 @@ def read_har(path: Path) -> HarFile:
         if warnings:
             raise HarError(f"{path.name}: {warnings[0]}")
         others = sum(1 for entry in entries if isinstance(entry, dict))
-        raise HarError(f"{path.name}: the HAR file has no WebSocket entries ({others} other request"
+        raise NoWebSocketsError(f"{path.name}: the HAR file has no WebSocket entries ({others} other request"
                        f"{'' if others == 1 else 's'})")
     return HarFile(tuple(connections), creator_name, len(entries), tuple(f"{path.name}: {w}" for w in warnings))
 
