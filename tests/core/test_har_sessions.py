@@ -314,3 +314,166 @@ def test_a_broken_entry_is_named_and_the_others_imported(db_path: Path, tmp_path
                                 "base64"]
     finally:
         store.close()
+
+
+def test_broken_fragments_and_a_session_without_a_handshake_round_trip(db_path: Path, tmp_path: Path) -> None:
+    """Fragments that never made a message (a new message cutting one short, a continuation with nothing to
+    continue, a message still open at the end) are loose frames of the entry, and read back in their places; a
+    session that kept no handshake gets one made from its URL, and none is made up on the way back."""
+    store = Store(db_path)
+    try:
+        session_id = store.create_session("old", "ws://127.0.0.1:9/old?key=abc123", WALL, STARTED_NS)
+        store.append_frames(session_id, [
+            _row(0, 1, IN, Opcode.TEXT, b"cut ", fin=False),
+            _row(1, 2, IN, Opcode.TEXT, b"short", fin=True),
+            _row(2, 3, IN, Opcode.CONTINUATION, b"lost", fin=True),
+            _row(3, 4, IN, Opcode.BINARY, b"\x01", fin=True),
+            _row(4, 5, OUT, Opcode.TEXT, "open at the end ✓".encode(), fin=False),
+        ])
+        store.finish_session(session_id, SessionStatus.INTERRUPTED, None)
+        doc = _export(store, session_id, tmp_path / "old.har")
+        [entry] = doc["log"]["entries"]
+        assert entry["request"]["url"] == "ws://127.0.0.1:9/old?key=REDACTED"
+        assert ("Host", "127.0.0.1:9") in {(h["name"], h["value"]) for h in entry["request"]["headers"]}
+        assert entry["response"]["status"] == 101 and entry["_wsinspector"]["handshake"] is None
+        assert [m["data"] for m in entry["_webSocketMessages"]] == ["AQ=="]
+        assert [f["seq"] for f in entry["_wsinspectorFrames"]] == [0, 1, 2, 4]
+        [copy] = _import(store, tmp_path / "old.har").ids
+        assert _frames(store, copy) == _frames(store, session_id)
+        assert store.events(copy) == []
+        record = store.session(copy)
+        assert record is not None and record.ended_wall is None
+    finally:
+        store.close()
+
+
+def test_a_damaged_frame_is_written_as_one(db_path: Path, tmp_path: Path) -> None:
+    store = Store(db_path)
+    try:
+        session_id = store.create_session("damaged", "ws://h/", WALL, STARTED_NS)
+        store.append_frames(session_id, [
+            _row(0, 1, IN, Opcode.TEXT, b"be", fin=False),
+            (1, STARTED_NS + 2000, header.DAMAGED, None, None, None, b"??"),  # what it was is lost
+            _row(2, 3, IN, Opcode.CONTINUATION, b"fore", fin=True),
+        ])
+        doc = _export(store, session_id, tmp_path / "damaged.har")
+        [entry] = doc["log"]["entries"]
+        assert entry["_webSocketMessages"] == []
+        others = entry["_wsinspectorFrames"]
+        # the message under way in its direction is lost with it
+        assert [(f["seq"], f.get("damaged", False)) for f in others] == [(0, False), (1, True), (2, False)]
+    finally:
+        store.close()
+
+
+def _write(path: Path, doc: object) -> Path:
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_what_other_tools_leave_out_or_write_oddly(db_path: Path, tmp_path: Path) -> None:
+    """Times relative to the entry or missing, an unknown message type, headers that are not a list, a
+    startedDateTime that does not parse: read as far as they say something."""
+    entry = _ws_entry("ws://h/odd", [
+        {"type": "receive", "time": 0.25, "opcode": 1, "data": "a quarter second in"},
+        {"type": "note", "time": 0.3, "opcode": 1, "data": "not a frame"},
+        {"type": "send", "opcode": 1, "data": "no time: as the one before"},
+        {"type": "send", "time": -1, "opcode": 1, "data": "-1: none either"},
+        {"type": "receive", "time": 1.0, "opcode": 9, "data": "ping"},
+    ])
+    entry["request"]["headers"] = {"not": "a list"}
+    store = Store(db_path)
+    try:
+        [session_id] = _import(store, _write(tmp_path / "odd.har", _har([entry]))).ids
+        assert [(m[1], m[3]) for m in _stored_messages(store, session_id)] == [
+            (Opcode.TEXT, 250_000_000), (Opcode.TEXT, 250_000_000), (Opcode.TEXT, 250_000_000),
+            (Opcode.PING, 1_000_000_000)]
+        entry["startedDateTime"] = "yesterday"
+        entry["_webSocketMessages"] = [{"type": "send", "time": 1_764_496_800.5, "opcode": 1, "data": "x"}]
+        [later] = _import(store, _write(tmp_path / "odd.har", _har([entry]))).ids
+        record = store.session(later)
+        assert record is not None and record.started_wall == 1_764_496_800.5
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda p: p.write_bytes(b"\xff\xfe{}"), "x.har: not a HAR file (it is not UTF-8 text)"),
+    (lambda p: p.write_text('{"log": nope}'), "x.har: not a HAR file (Expecting value at line 1, column 9)"),
+    (lambda p: zipfile.ZipFile(p, "w").close(), "x.har: a .zip without a .har file in it"),
+    (lambda p: _write(p, _har([{**_ws_entry("ws://h/", [7])}])), "x.har: log.entries[0]._webSocketMessages[0] is "
+                                                                  "not an object"),
+    (lambda p: _write(p, _har([{**_ws_entry("ws://h/", [{"type": "send", "opcode": 1, "data": 5}])}])),
+     "x.har: log.entries[0]._webSocketMessages[0].data is not text"),
+    (lambda p: _write(p, _har([{"_resourceType": "websocket", "request": {}}])), "x.har: log.entries[0].request.url "
+                                                                                "is missing"),
+    (lambda p: _write(p, _har([{**_ws_entry("ws://h/", None), "_webSocketMessages": {}}])),
+     "x.har: log.entries[0]._webSocketMessages is not a list"),
+    (lambda p: _write(p, _har([_ws_entry("ws://h/", None, response={"content": {"_file": "../up.jsonl"}})])),
+     "x.har: log.entries[0]: '../up.jsonl' is not a file beside the HAR"),
+    (lambda p: _write(p, _har([{**_ws_entry("ws://h/", []), "_wsinspector": {"session": {"key": "1"}},
+                                 "_webSocketMessages": [{"type": "send"}]}])),
+     "x.har: log.entries[0]: cannot be read ('opcode')"),
+], ids=["not-utf8", "bad-json", "empty-zip", "message-not-object", "data-not-text", "no-url", "messages-not-list",
+        "side-file-outside", "our-own-damaged"])
+def test_more_files_that_give_no_session(make: Any, message: str, db_path: Path, tmp_path: Path) -> None:
+    path = tmp_path / "x.har"
+    make(path)
+    store = Store(db_path)
+    try:
+        with pytest.raises(HarError) as caught:
+            _import(store, path)
+        assert str(caught.value) == message
+    finally:
+        store.close()
+
+
+def test_a_har_too_big_and_a_zhar_that_is_not_compressed(db_path: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from wsinspector.core import har_import
+
+    store = Store(db_path)
+    try:
+        broken = tmp_path / "flows.zhar"
+        broken.write_bytes(b"x\x9c not zlib")
+        with pytest.raises(HarError, match=r"^flows.zhar: a .zhar file that does not decompress$"):
+            _import(store, broken)
+        monkeypatch.setattr(har_import, "MAX_BYTES", 2 * 1024 * 1024)
+        big = tmp_path / "big.har"
+        big.write_bytes(b" " * (3 * 1024 * 1024))
+        with pytest.raises(HarError, match=r"^big.har: 3 MiB is larger than the 2 MiB a HAR file may be$"):
+            _import(store, big)
+        with pytest.raises(HarError, match=r"^cannot read gone.har: "):
+            _import(store, tmp_path / "gone.har")
+    finally:
+        store.close()
+
+
+def test_a_session_file_imports_through_the_same_steps(db_path: Path, tmp_path: Path) -> None:
+    from wsinspector.core.export import SessionInfo, write_session
+    from wsinspector.core.session_import import is_har_file
+    from wsinspector.core.stored import StoredSession
+
+    store = Store(db_path)
+    try:
+        original = _recorded(store)
+        record = store.session(original)
+        assert record is not None
+        path = tmp_path / "s.wssession.json"
+        stored = StoredSession(store, record)
+        with path.open("w", encoding="utf-8") as fp:
+            info = SessionInfo(name="s", url=record.url, started_wall=WALL, note="n", subprotocol="chat.v2",
+                               close_code=1001, close_reason="bye")
+            for _ in write_session(fp, info, stored.frames(0, len(stored) - 1), record.started_ns):
+                pass
+        job = _import(store, path)
+        assert job.kind == "session file" and not is_har_file(path)
+        [copy] = job.ids
+        assert [row[1:] for row in _frames(store, copy)] == [
+            (ts, header.header_of(meta), length, key, note, payload)
+            for ts, meta, length, key, note, payload in (row[1:] for row in _frames(store, original))]
+        assert not is_har_file(tmp_path / "missing.zip")
+        (tmp_path / "broken.zip").write_bytes(b"PK not a zip")
+        assert not is_har_file(tmp_path / "broken.zip")
+    finally:
+        store.close()
