@@ -111,3 +111,13 @@ def test_a_bad_har_is_one_line_and_a_big_one_can_be_cancelled(
     assert session_ids(window) == before_ids
     assert [r.id for r in store.sessions()] == before_ids
     assert frame_total(store) == before_frames
+
+
+def test_a_har_opened_from_the_desktop_is_imported_and_shown(qtbot: Any, window: MainWindow) -> None:
+    from tests.core.formats.conftest import SAMPLES
+
+    window.open_paths([SAMPLES / "chrome.har"])  # `wsinspector capture.har`, or a double-click
+    qtbot.waitUntil(lambda: window.inspector.viewing_bar.isVisible(), timeout=WAIT_MS)  # noqa: PLW0108  (the tab opened later)
+    assert "app.example.com/socket" in window.inspector.viewing_label.text()
+    assert [row["opcode"] for row in all_rows(window)] == ["text", "text", "binary"]
+    assert window.statusBar().currentMessage() == "Imported 1 session from chrome.har"

@@ -597,13 +597,14 @@ class MainWindow(QMainWindow):
         return task
 
     def open_paths(self, paths: list[Path]) -> None:
-        """Files named on the command line or opened from the desktop: a session file is imported and shown, a
-        connections file's connections are added, anything else is opened as a test on the Tests page. One
-        session and one test at a time; the rest are named."""
+        """Files named on the command line or opened from the desktop: a session file (or a HAR file's
+        sessions) is imported and shown, a connections file's connections are added, anything else is opened as
+        a test on the Tests page. One session and one test at a time; the rest are named."""
         from wsinspector.core.export import is_session_file  # noqa: PLC0415  (with the pages)
         from wsinspector.core.formats import is_connections_file  # noqa: PLC0415
+        from wsinspector.core.session_import import is_har_file  # noqa: PLC0415
 
-        sessions = [path for path in paths if path.is_file() and is_session_file(path)]
+        sessions = [path for path in paths if path.is_file() and (is_session_file(path) or is_har_file(path))]
         missing = [path for path in paths if not path.is_file()]
         connections = [path for path in paths if path.is_file() and is_connections_file(path)]
         tests = [path for path in paths if path not in (*sessions, *missing, *connections)]
