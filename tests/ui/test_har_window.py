@@ -121,3 +121,33 @@ def test_a_har_opened_from_the_desktop_is_imported_and_shown(qtbot: Any, window:
     assert "app.example.com/socket" in window.inspector.viewing_label.text()
     assert [row["opcode"] for row in all_rows(window)] == ["text", "text", "binary"]
     assert window.statusBar().currentMessage() == "Imported 1 session from chrome.har"
+
+
+def test_the_sessions_pages_export_offers_har(
+    qtbot: Any, window: MainWindow, context: AppContext, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QFileDialog, QLineEdit, QWidget
+
+    from tests.ui.helpers import ModalHandler
+    from tests.ui.helpers_sessions import click_session
+    from wsinspector.ui.session_files import HAR_FILTER
+
+    original = _record(qtbot, window, context, ["offered"])
+    show_tab(qtbot, window, "Sessions")
+    click_session(qtbot, window, original)
+    target = tmp_path / "chosen.wssession.json"  # the session file's name, with HAR chosen as the type
+
+    def choose_har(dialog: QWidget) -> None:
+        assert isinstance(dialog, QFileDialog)
+        assert HAR_FILTER in dialog.nameFilters()
+        dialog.selectNameFilter(HAR_FILTER)
+        dialog.findChild(QLineEdit, "fileNameEdit").setText(str(target))  # typed over the suggested name
+        dialog.accept()
+
+    handler = ModalHandler(qtbot, choose_har)
+    click(qtbot, window.sessions_view.export_button)
+    handler.wait()
+    written = tmp_path / "chosen.har"
+    qtbot.waitUntil(written.is_file, timeout=WAIT_MS)
+    [entry] = json.loads(written.read_text("utf-8"))["log"]["entries"]
+    assert [m["data"] for m in entry["_webSocketMessages"]] == ["offered", "offered"]

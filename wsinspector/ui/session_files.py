@@ -71,7 +71,10 @@ class SessionFiles(QObject):
             return None
         path = Path(name)
         if chosen == HAR_FILTER and not is_har_path(path):
-            path = path.with_name(path.name + ".har")
+            stem = path.name
+            for suffix in (".wssession.json", ".wssession", ".json"):
+                stem = stem.removesuffix(suffix)
+            path = path.with_name(stem + ".har")
         return path
 
     def export_har(self, items: list[HarSession], path: Path) -> ChunkedTask:
