@@ -211,7 +211,11 @@ def test_other_tools_hars_become_sessions_with_their_handshake(flavour: str, tim
     path = tmp_path / f"{flavour}.har"
     fetch = {**_ws_entry("https://example.com/api", None), "_resourceType": "fetch"}
     fetch["response"] = {**fetch["response"], "status": 200}
-    path.write_text(json.dumps(_har([fetch, _ws_entry("wss://example.com/socket?v=3", messages)], flavour)))
+    ws = _ws_entry("wss://example.com/socket?v=3", messages)
+    if flavour == "http-toolkit":  # the upgrade as an https request answered 101
+        ws["request"]["url"] = "https://example.com/socket?v=3"
+        del ws["_resourceType"]
+    path.write_text(json.dumps(_har([fetch, ws], flavour)))
     store = Store(db_path)
     try:
         [session_id] = _import(store, path).ids
@@ -380,14 +384,18 @@ def test_what_other_tools_leave_out_or_write_oddly(db_path: Path, tmp_path: Path
         {"type": "send", "opcode": 1, "data": "no time: as the one before"},
         {"type": "send", "time": -1, "opcode": 1, "data": "-1: none either"},
         {"type": "receive", "time": 1.0, "opcode": 9, "data": "ping"},
+        {"type": "receive", "time": 1.5, "opcode": 2, "data": "AAE=", "encoding": "base64"},
+        {"type": "receive", "time": 2.0, "opcode": 1, "data": "4pyT", "encoding": "base64"},
     ])
     entry["request"]["headers"] = {"not": "a list"}
     store = Store(db_path)
     try:
         [session_id] = _import(store, _write(tmp_path / "odd.har", _har([entry]))).ids
-        assert [(m[1], m[3]) for m in _stored_messages(store, session_id)] == [
-            (Opcode.TEXT, 250_000_000), (Opcode.TEXT, 250_000_000), (Opcode.TEXT, 250_000_000),
-            (Opcode.PING, 1_000_000_000)]
+        assert [(m[1], m[2], m[3]) for m in _stored_messages(store, session_id)] == [
+            (Opcode.TEXT, b"a quarter second in", 250_000_000),
+            (Opcode.TEXT, b"no time: as the one before", 250_000_000),
+            (Opcode.TEXT, b"-1: none either", 250_000_000), (Opcode.PING, b"ping", 1_000_000_000),
+            (Opcode.BINARY, b"\x00\x01", 1_500_000_000), (Opcode.TEXT, "✓".encode(), 2_000_000_000)]
         entry["startedDateTime"] = "yesterday"
         entry["_webSocketMessages"] = [{"type": "send", "time": 1_764_496_800.5, "opcode": 1, "data": "x"}]
         [later] = _import(store, _write(tmp_path / "odd.har", _har([entry]))).ids

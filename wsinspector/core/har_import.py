@@ -291,11 +291,12 @@ def _payload(message: Mapping[str, Any], opcode: Opcode, where: str) -> bytes:
     data = message.get("data", "")
     if not isinstance(data, str):
         raise HarError(f"{where}.data is not text")
-    if opcode is Opcode.BINARY:
+    if opcode is Opcode.BINARY or message.get("encoding") == "base64":  # some tools say so beside the opcode
         try:
             return base64.b64decode(data, validate=True)
         except (binascii.Error, ValueError):
-            raise HarError(f"{where}.data of a binary message is not base64") from None
+            raise HarError(f"{where}.data of a binary message is not base64" if opcode is Opcode.BINARY
+                           else f"{where}.data is not the base64 its encoding says") from None
     return data.encode("utf-8", "surrogatepass")
 
 
