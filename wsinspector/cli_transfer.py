@@ -313,6 +313,10 @@ def run_export(args: argparse.Namespace) -> int:
     if args.frames:
         _err("export: --frames is for a session's export (--format ndjson)")
         return EXIT_USAGE
+    if args.output == "last" or args.output.isdigit():  # a session named where a connections file was meant
+        _err(f"export: to export the session {args.output}, say its format: --format har|ndjson|csv|json "
+             "(connections are written to a file named like connections.json)")
+        return EXIT_USAGE
     return _export_connections(args)
 
 

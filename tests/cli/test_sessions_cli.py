@@ -160,6 +160,11 @@ def test_what_cannot_be_exported_or_imported_is_one_line(cli: Cli, tmp_path: Pat
     assert no_format.returncode == 2
     assert no_format.stderr.strip() == "wsinspector: export: say the format of SESSION's file with --format " \
                                        "har|ndjson|csv|json"
+    forgot = cli("export", "--data-dir", str(data), "last")
+    assert (forgot.returncode, forgot.stderr.strip()) == (
+        2, "wsinspector: export: to export the session last, say its format: --format har|ndjson|csv|json "
+           "(connections are written to a file named like connections.json)")
+    assert not (Path.cwd() / "last").exists()
     bad_choice = cli("export", "--data-dir", str(data), "last", "--format", "xml")
     assert bad_choice.returncode == 2 and "invalid choice: 'xml'" in bad_choice.stderr
     truncated = tmp_path / "cut.har"
