@@ -276,6 +276,7 @@ class MainWindow(QMainWindow):
         self.sessions_view.open_requested.connect(self.open_session)
         self.sessions_view.export_requested.connect(self.export_session)
         self.sessions_view.import_requested.connect(self.import_session)
+        self.session_files.explain(self.sessions_view)
         self.sessions_view.save_as_test_requested.connect(self.save_session_as_test)
         self.tasks.message.connect(self._on_task_message)
         self.tabs.currentChanged.connect(self._on_tab_changed)

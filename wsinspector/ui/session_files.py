@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from wsinspector.core.har_export import HarSession
     from wsinspector.ui.inspector import InspectorPage
     from wsinspector.ui.main_window import MainWindow
+    from wsinspector.ui.sessions_view import SessionsView
 
 HAR_FILTER = "HAR files (*.har)"
 #: the files File ▸ Import session… offers
@@ -41,6 +42,14 @@ class SessionFiles(QObject):
         self.import_action.setToolTip("A wsinspector session file, or a HAR file whose WebSocket entries become "
                                       "stored sessions")
         self.import_action.triggered.connect(lambda: window.import_session())  # noqa: PLW0108  (not `checked`)
+
+    @staticmethod
+    def explain(view: SessionsView) -> None:
+        """The Sessions page's Export… and Import… say they take HAR too."""
+        view.export_button.setToolTip("Write this session to a file: a wsinspector session file, or HAR for Chrome "
+                                      "DevTools, Playwright and other HAR readers")
+        view.import_button.setToolTip("Store the session of a wsinspector session file, or each WebSocket entry of "
+                                      "a HAR file as a session")
 
     # -- import ----------------------------------------------------------------------------------------------------
 
