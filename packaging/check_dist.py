@@ -81,7 +81,7 @@ def check_wheel(checks: Checks, wheel: Path) -> None:
                  "classifiers name the three systems and Qt", str(classifiers))
     requires = metadata.get_all("Requires-Dist") or []
     checks.check("PySide6-Essentials==6.11.2" in requires and "PySide6-Addons==6.11.2" in requires
-                 and not any(r.split()[0] in ("PySide6", "qasync") for r in requires if ";" not in r),
+                 and not any(r.split()[0] in ("PySide6", "pytest", "pytest-qt") for r in requires if ";" not in r),
                  "runtime dependencies: PySide6 Essentials + Addons pinned, nothing for tests only", str(requires))
     checks.check("wsinspector = wsinspector.cli:main" in entry_points and "[gui_scripts]" in entry_points
                  and "wsinspector-cli = wsinspector.cli:main" in entry_points, "both commands declared")

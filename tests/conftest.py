@@ -235,3 +235,23 @@ def auth_endpoints(run: Callable[..., Any]) -> Iterator[Any]:
     endpoints = run(AuthEndpoints().start())
     yield endpoints
     run(endpoints.stop())
+
+
+@pytest.fixture
+def signalr_hub(run: Callable[..., Any]) -> Iterator[Any]:
+    """A SignalR hub answering as the JSON hub protocol says (tests/decoder_peers.py)."""
+    from tests.decoder_peers import SignalRHub
+
+    server = run(SignalRHub().start())
+    yield server
+    run(server.stop())
+
+
+@pytest.fixture
+def phoenix_endpoint(run: Callable[..., Any]) -> Iterator[Any]:
+    """A Phoenix socket answering as the channels' V2 serializer says (tests/decoder_peers.py)."""
+    from tests.decoder_peers import PhoenixEndpoint
+
+    server = run(PhoenixEndpoint().start())
+    yield server
+    run(server.stop())

@@ -73,6 +73,8 @@ DEPENDENCY_MODULES = {
     "msgpack": "msgpack",
     "cbor2": "cbor2",
     "protobuf": "google.protobuf",
+    "mcp": "mcp.server",
+    "qasync": "qasync",
 }
 
 
@@ -105,6 +107,7 @@ MODEL_TESTS = {
     "ConnectionsModel":
         "tests/ui/test_connection_folders.py::test_folders_and_recent_in_the_tree_pass_the_model_tester",
     "VariablesModel": "tests/ui/test_environments.py::test_the_dialog_edits_variables_and_keeps_secrets_in_the_keeper",
+    "ProbesModel": "tests/ui/test_probe_page.py::test_a_probe_from_the_page_shows_its_row_and_opens_its_evidence",
 }
 
 

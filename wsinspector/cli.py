@@ -2,8 +2,8 @@
 
 Opening the window is the common start and the one timed: it imports nothing here but what reads its few
 arguments. The commands' parsers and modules (``cli_run``, ``cli_connections``, ``cli_messages``,
-``cli_sessions``, ``cli_transfer``, ``cli_handshake``, ``cli_decode``, ``cli_defaults``) are imported when a command
-is given, or help asked for.
+``cli_sessions``, ``cli_transfer``, ``cli_handshake``, ``cli_decode``, ``cli_defaults``, ``cli_mcp``, ``cli_probe``)
+are imported when a command is given, or help asked for.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ EXIT_USAGE = 2
 
 
 COMMANDS = ("serve", "run", "connections", "messages", "sessions", "envs", "defaults", "import", "import-command",
-            "export", "decode")
+            "export", "decode", "mcp", "probe")
 SMOKE_TEST_ENV = "WSINSPECTOR_SMOKE_TEST"
 
 
@@ -36,7 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
         cli_connections,
         cli_decode,
         cli_handshake,
+        cli_mcp,
         cli_messages,
+        cli_probe,
         cli_run,
         cli_sessions,
         cli_transfer,
@@ -75,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_transfer.add_parsers(sub)
     cli_handshake.add_parser(sub)
     cli_decode.add_parser(sub)
+    cli_mcp.add_parser(sub)
+    cli_probe.add_parser(sub)
     opener = sub.add_parser("open", help="open files in the window (the same as giving them without a command)")
     opener.add_argument("files", nargs="+", type=Path, metavar="FILE")
     return parser
@@ -162,15 +166,19 @@ def run_command(args: argparse.Namespace) -> int:
                 "sessions": cli_sessions.list_sessions}[args.command](args)
     if args.command == "envs":
         return list_environments(getattr(args, "data_dir", None), args.json)
+    if args.command == "mcp":
+        from wsinspector.cli_mcp import run_mcp
+
+        return run_mcp(args)
     if args.command == "defaults":
         from wsinspector.cli_defaults import print_defaults
 
         return print_defaults(getattr(args, "data_dir", None), args.json)
-    from wsinspector import cli_decode, cli_handshake, cli_transfer
+    from wsinspector import cli_decode, cli_handshake, cli_probe, cli_transfer
 
     runner = {"import": cli_transfer.run_import, "import-command": cli_transfer.run_import_command,
               "export": cli_transfer.run_export, "decode": cli_decode.run_decode,
-              "handshake": cli_handshake.print_handshake}[args.command]
+              "handshake": cli_handshake.print_handshake, "probe": cli_probe.run_probe}[args.command]
     return runner(args)
 
 

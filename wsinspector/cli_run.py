@@ -8,7 +8,7 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,8 +17,11 @@ from wsinspector.cli import EXIT_USAGE, printable
 from wsinspector.core.defaults import DEFAULT_HANDSHAKE_TIMEOUT_S
 
 if TYPE_CHECKING:
-    from wsinspector.core.profiles import ResolvedTarget
+    from wsinspector.app.replayer import ReplayController
+    from wsinspector.core.connection_defaults import ConnectionDefaults
+    from wsinspector.core.profiles import ConnectionProfile, ResolvedTarget
     from wsinspector.core.scenario.model import Scenario
+    from wsinspector.core.scenario.secrets import Masker
     from wsinspector.core.scenario.verdict import RunResult, StepResult
     from wsinspector.core.store import Store
 
@@ -287,16 +290,46 @@ def _print_run_errors(result: RunResult, said_error: list[str], shown: Callable[
         print(shown(f"  {_marks()[1]} closing: {result.closing}"), flush=True)
 
 
-def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
-    """``wsinspector run``: headless (QCoreApplication: no display, no widgets)."""
-    from wsinspector.cli_defaults import run_defaults
-    from wsinspector.core.auth import checked_target, shown_url
-    from wsinspector.core.connection_defaults import effective
-    from wsinspector.core.profiles import ProfileError
-    from wsinspector.core.proxies import COMMAND_LINE
+class RunSetupError(Exception):
+    """A test run that cannot start: the one line to say (the path or ``run:`` first)."""
+
+
+@dataclasses.dataclass
+class PreparedRun:
+    """A test file read, with what its run connects with and the values it never shows (:func:`prepare_run`)."""
+
+    path: Path
+    test: Scenario
+    #: the ``--var`` values over the environment's
+    overrides: dict[str, str]
+    speed: float
+    changes: dict[str, dict[str, object]]
+    defaults: ConnectionDefaults | None
+    profile: ConnectionProfile
+    target: ResolvedTarget
+    #: the values no output shows (secrets of the test, its variables and the command line)
+    secrets: list[str]
+
+    @property
+    def name(self) -> str:
+        return self.test.name or self.path.name
+
+    def controller(self, args: argparse.Namespace, store: Store | None) -> ReplayController:
+        """The run's controller, recording into ``store`` (None: not recorded)."""
+        from wsinspector.app.replayer import ReplayController
+        from wsinspector.core.proxies import COMMAND_LINE
+
+        return ReplayController(self.test, variables=self.overrides, url=args.url, speed=self.speed,
+                                engine=args.engine, connect_timeout_s=args.connect_timeout, store=store,
+                                replay_of=str(self.path.resolve()), changes=self.changes,
+                                base_dir=self.path.resolve().parent, secrets=self.secrets, defaults=self.defaults,
+                                proxy_from=COMMAND_LINE)
+
+
+def prepare_run(args: argparse.Namespace) -> PreparedRun:
+    """Read the test file and the options of ``wsinspector run`` (``args`` as its parser gives them) into what
+    the run needs; RunSetupError says why it cannot run."""
     from wsinspector.core.scenario.run import parse_speed
-    from wsinspector.core.scenario.variables import check_variables, initial_variables, to_profile
-    from wsinspector.core.scenario.verdict import Verdict, junit_xml
     from wsinspector.core.scenario.yaml_io import ScenarioFileError, read_test
 
     try:
@@ -304,22 +337,32 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
         overrides = dict(var_option(text) for text in args.var)
         from_environment = {text.strip() for text in args.var if "=" not in text}
     except ValueError as exc:
-        _err(f"run: {exc}")
-        return EXIT_USAGE
+        raise RunSetupError(f"run: {exc}") from None
     path: Path = args.test_file
     try:
         test = read_test(path, check_url=args.url is None)
     except ScenarioFileError as exc:
-        _err(f"{path}: {exc}")
-        return EXIT_USAGE
+        raise RunSetupError(f"{path}: {exc}") from None
     except OSError as exc:
-        _err(f"cannot read the test file {path}: {exc.strerror or exc}")
-        return EXIT_USAGE
+        raise RunSetupError(f"cannot read the test file {path}: {exc.strerror or exc}") from None
     try:
         test, overrides, env_secrets = _with_environment(args, test, overrides)
     except ValueError as exc:  # EnvironmentsError: an unknown name, a bad file
-        _err(f"run: {exc}")
-        return EXIT_USAGE
+        raise RunSetupError(f"run: {exc}") from None
+    prepared = _connection(args, path, test, overrides, speed)
+    prepared.secrets = _secret_values(args, prepared, from_environment) + env_secrets
+    return prepared
+
+
+def _connection(args: argparse.Namespace, path: Path, test: Scenario, overrides: dict[str, str],
+                speed: float) -> PreparedRun:
+    """The run's connection settings: the test's, the options' changes, the app-wide defaults."""
+    from wsinspector.cli_defaults import run_defaults
+    from wsinspector.core.auth import checked_target
+    from wsinspector.core.connection_defaults import effective
+    from wsinspector.core.profiles import ProfileError
+    from wsinspector.core.scenario.variables import check_variables, to_profile
+
     try:
         check_variables(test if args.url is None else dataclasses.replace(test, url=args.url), overrides)
         profile = to_profile(test, overrides, args.url, base_dir=path.resolve().parent)
@@ -333,19 +376,20 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
         profile = effective(profile, defaults)
         target = checked_target(profile)
     except ProfileError as exc:  # unknown variables included
-        _err(f"{path}: {exc}")
-        return EXIT_USAGE
+        raise RunSetupError(f"{path}: {exc}") from None
+    return PreparedRun(path, test, overrides, speed, changes, defaults, profile, target, [])
 
-    from PySide6.QtCore import QCoreApplication
 
-    from wsinspector.app.replayer import ReplayController
+def _secret_values(args: argparse.Namespace, prepared: PreparedRun, from_environment: set[str]) -> list[str]:
+    """The values never shown: those from the environment (the way to pass secrets), those named like secrets,
+    and those the test uses where credentials go (a header like Cookie, a token in the URL, a password field)."""
     from wsinspector.core.redact import is_secret_field, is_secret_name
     from wsinspector.core.scenario.auth_io import secret_variables
-    from wsinspector.core.scenario.secrets import Masker, without_secrets
+    from wsinspector.core.scenario.secrets import without_secrets
+    from wsinspector.core.scenario.variables import initial_variables
 
-    # values never shown: those from the environment (the way to pass secrets), those named like secrets, and
-    # those the test uses where credentials go (a header like Cookie, a token in the URL, a password field)
-    variables = initial_variables(test, overrides)
+    test, target = prepared.test, prepared.target
+    variables = initial_variables(test, prepared.overrides)
     auth_secrets = set(secret_variables(test.auth))
     connected = dataclasses.replace(test, url=args.url or test.url, variables=tuple(variables.items()))
     secrets = [value for _, value in without_secrets(connected).secrets]  # literal ones included
@@ -353,22 +397,55 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
                 if name in from_environment or is_secret_name(name) or is_secret_field(name)
                 or name in auth_secrets]
     secrets += [value for value in (target.tls.passphrase, target.proxy.password) if value]
+    return secrets
 
-    maskers = [Masker(secrets + env_secrets)]
+
+def run_arguments(test_file: Path, **options: object) -> argparse.Namespace:
+    """The arguments of ``wsinspector run TEST_FILE`` as its parser gives them, with ``options`` set over its
+    defaults (``url``, ``var``, ``env``, ``speed``...): a run started from elsewhere than the command line."""
+    parser = argparse.ArgumentParser(prog=APP_NAME)
+    add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["run", str(test_file)])
+    args.data_dir = None
+    for name, value in options.items():
+        if not hasattr(args, name):
+            raise AttributeError(f"run has no option {name}")
+        setattr(args, name, value)
+    return args
+
+
+def result_masker(prepared: PreparedRun, authenticated: Iterable[str] = ()) -> Masker:
+    """What masks the run's secrets (and what its auth's requests gave: a token) in what it reports."""
+    from wsinspector.core.scenario.secrets import Masker
+
+    return Masker([*prepared.secrets, *authenticated])
+
+
+def run_test_file(args: argparse.Namespace) -> int:
+    """``wsinspector run``: headless (QCoreApplication: no display, no widgets)."""
+    from wsinspector.core.auth import shown_url
+    from wsinspector.core.scenario.verdict import Verdict
+
+    try:
+        prepared = prepare_run(args)
+    except RunSetupError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    test, profile, target = prepared.test, prepared.profile, prepared.target
+
+    from PySide6.QtCore import QCoreApplication
+
+    maskers = [result_masker(prepared)]
 
     def shown(text: str) -> str:
         return printable(maskers[0].text(text))
 
     app = QCoreApplication.instance() or QCoreApplication([APP_NAME])
-    name = test.name or path.name
+    name = prepared.name
     store = None if args.no_record else _open_record_store(getattr(args, "data_dir", None))
-    controller = ReplayController(test, variables=overrides, url=args.url, speed=speed, engine=args.engine,
-                                  connect_timeout_s=args.connect_timeout, store=store,
-                                  replay_of=str(path.resolve()), changes=changes,
-                                  base_dir=path.resolve().parent, secrets=secrets, defaults=defaults,
-                                  proxy_from=COMMAND_LINE)
+    controller = prepared.controller(args, store)
     _warn_if_unverified(target, args.insecure)
-    speed_text = "max" if speed == 0 else f"{speed:g}x"
+    speed_text = "max" if prepared.speed == 0 else f"{prepared.speed:g}x"
     steps_text = f"{len(test.steps)} step{'s' if len(test.steps) != 1 else ''}"
     print(shown(f"{name}: {steps_text} against {shown_url(profile)} ({target.protocol.engine} engine, "
                 f"speed {speed_text})"),
@@ -385,8 +462,7 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
 
     controller.step_finished.connect(on_step)
     # what the auth's requests gave (a token) is masked from then on
-    controller.authenticated.connect(
-        lambda values: maskers.__setitem__(0, Masker([*secrets, *env_secrets, *values])))
+    controller.authenticated.connect(lambda values: maskers.__setitem__(0, result_masker(prepared, values)))
     controller.recording_failed.connect(lambda message: _err(f"warning: {message}"))
     controller.finished.connect(lambda _result: app.quit())
 
@@ -409,15 +485,22 @@ def run_test_file(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915
         _err(f"{result.error}: the run was stopped")
     if controller.session_id is not None and store is not None:
         print(f"Recorded as session {controller.session_id} in {store.path}", flush=True)
-    code = result.exit_code
-    if args.junit is not None:
-        try:
-            args.junit.parent.mkdir(parents=True, exist_ok=True)
-            args.junit.write_text(junit_xml(result, name), encoding="utf-8")
-        except OSError as exc:
-            _err(f"cannot write the JUnit report {args.junit}: {exc.strerror or exc}")
-            code = EXIT_USAGE
+    code = _write_junit(args.junit, result, name)
     print(format_summary(result), flush=True)
     if store is not None:
         store.close()
     return code
+
+
+def _write_junit(report: Path | None, result: RunResult, name: str) -> int:
+    """The run's exit code, once its JUnit report is written (2 when it cannot be)."""
+    from wsinspector.core.scenario.verdict import junit_xml
+
+    if report is not None:
+        try:
+            report.parent.mkdir(parents=True, exist_ok=True)
+            report.write_text(junit_xml(result, name), encoding="utf-8")
+        except OSError as exc:
+            _err(f"cannot write the JUnit report {report}: {exc.strerror or exc}")
+            return EXIT_USAGE
+    return result.exit_code

@@ -108,8 +108,8 @@ def find_session(store: Store, text: str) -> SessionRecord | str:
 def session_format(args: argparse.Namespace) -> str | None:
     """The format ``export`` writes a session in, from ``--format`` or the output file's name; None: none said."""
     fmt: str | None = getattr(args, "format", None)
-    if fmt is None and getattr(args, "out_file", None) is not None:
-        fmt = _SUFFIXES.get(Path(args.out_file).suffix.lower())
+    if fmt is None and getattr(args, "output_file", None) is not None:
+        fmt = _SUFFIXES.get(Path(args.output_file).suffix.lower())
     return fmt
 
 
@@ -128,11 +128,11 @@ def run_export(args: argparse.Namespace) -> int:
     if isinstance(store, int):
         return store
     try:
-        found = find_session(store, args.output)
+        found = find_session(store, str(args.output))
         if isinstance(found, str):
             _err(f"export: {found}")
             return EXIT_FAILED
-        out: Path | None = args.out_file
+        out: Path | None = args.output_file
         try:
             with _output(out) as fp:
                 count = _write(store, found, fmt, args.frames, fp)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wsinspector import APP_NAME
+from wsinspector.cli_loadtest import LOAD_TEST_FORMATS, add_export_options, export_load_test
 
 if TYPE_CHECKING:
     from wsinspector.app.connections import ConnectionsController
@@ -63,25 +64,29 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                          "'websocat -H \"X: y\" wss://...'")
     _common(command)
     exporter = sub.add_parser(
-        "export", help="write saved connections to a file (export OUT), or a stored session as HAR, NDJSON, CSV "
-                       "or JSON (export SESSION --format FORMAT)",
+        "export", help="write saved connections to a file (export OUT), a stored session as HAR, NDJSON, CSV or "
+                       "JSON (export SESSION --format FORMAT), or a test file as a k6 or Artillery load test "
+                       "(export TEST_FILE --format k6|artillery)",
         usage=f"{APP_NAME} export [-h] OUT [--connection NAME] [--folder PATH] [--json]\n"
-              f"       {APP_NAME} export SESSION --format {{har,ndjson,csv,json}} [-o FILE] [--frames] [--json]",
-        description="Two kinds of export. `export OUT` writes the saved connections to a wsinspector connections "
-                    "file (docs/import-export.md); secret values are left out and replaced by {{variables}}. "
-                    "`export SESSION --format FORMAT` (or -o FILE named .har, .ndjson, .csv or .json) writes a "
-                    "stored session, named by its id, its name or \"last\" (see `wsinspector sessions`), to FILE "
-                    "or standard output: har (HAR 1.2, Chrome's WebSocket fields, every frame kept under private "
-                    "keys), ndjson (a message a line; --frames: a frame a line), csv (a frame a row: seq, time, "
-                    "direction, opcode, fin, size, encoding, payload as text or base64) or json (a session file, "
-                    "which import reads back). Exit code: 0 written, 1 no such session, 2 a usage error or the file "
-                    "cannot be written.")
-    exporter.add_argument("output", metavar="OUT|SESSION",
-                          help="the connections file to write (JSON), or with --format / -o the session to export")
-    exporter.add_argument("--format", choices=SESSION_FORMATS, default=None,
-                          help="export the stored session SESSION in this format")
-    exporter.add_argument("-o", "--output", type=Path, dest="out_file", metavar="FILE",
-                          help="with SESSION: the file to write (default: standard output)")
+              f"       {APP_NAME} export SESSION --format {{har,ndjson,csv,json}} [-o FILE] [--frames] [--json]\n"
+              f"       {APP_NAME} export TEST_FILE --format {{k6,artillery}} [--vus N] [--duration D] [-o FILE]",
+        description="Three kinds of export. `export OUT` writes the saved connections to a wsinspector "
+                    "connections file (docs/import-export.md); secret values are left out and replaced by "
+                    "{{variables}}. `export SESSION --format FORMAT` (or -o FILE named .har, .ndjson, .csv or "
+                    ".json) writes a stored session, named by its id, its name or \"last\" (see `wsinspector "
+                    "sessions`), to FILE or standard output: har (HAR 1.2, Chrome's WebSocket fields, every frame "
+                    "kept under private keys), ndjson (a message a line; --frames: a frame a line), csv (a frame a "
+                    "row: seq, time, direction, opcode, fin, size, encoding, payload as text or base64) or json (a "
+                    "session file, which import reads back). `export TEST_FILE --format k6|artillery` writes the "
+                    "test file as a load test, its secrets read from environment variables. Exit code: 0 written, "
+                    "1 no such session, 2 a usage error or the file cannot be written.")
+    exporter.add_argument("output", type=Path, metavar="OUT|SESSION|TEST_FILE",
+                          help="the connections file to write (JSON); with --format har|ndjson|csv|json (or -o) the "
+                               "session to export; with --format k6|artillery the test file to export")
+    exporter.add_argument("--format", choices=(*SESSION_FORMATS, *LOAD_TEST_FORMATS), default=None,
+                          help="har, ndjson, csv or json: export the stored session SESSION; k6 or artillery: "
+                               "export TEST_FILE as a load test for that engine")
+    add_export_options(exporter)
     exporter.add_argument("--frames", action="store_true", help="with --format ndjson: a line per frame, not per "
                           "message")
     exporter.add_argument("--connection", action="append", default=[], metavar="NAME",
@@ -306,15 +311,24 @@ def _finish(args: argparse.Namespace, results: list[tuple[str, ImportResult | No
 
 
 def run_export(args: argparse.Namespace) -> int:
-    if args.format is not None or args.out_file is not None:
+    """The kind of export the arguments say: a load test (--format k6|artillery), a session (--format
+    har|ndjson|csv|json, or -o), else the connections."""
+    if args.format in LOAD_TEST_FORMATS:
+        return export_load_test(args)
+    given = [option for option, value in (("--vus", args.vus), ("--duration", args.duration)) if value is not None]
+    if given:
+        _err(f"export: {', '.join(given)}: only with --format k6 or artillery (a test file as a load test)")
+        return EXIT_USAGE
+    if args.format is not None or args.output_file is not None:
         from wsinspector import cli_sessions
 
         return cli_sessions.run_export(args)
     if args.frames:
         _err("export: --frames is for a session's export (--format ndjson)")
         return EXIT_USAGE
-    if args.output == "last" or args.output.isdigit():  # a session named where a connections file was meant
-        _err(f"export: to export the session {args.output}, say its format: --format har|ndjson|csv|json "
+    name = str(args.output)
+    if name == "last" or name.isdigit():  # a session named where a connections file was meant
+        _err(f"export: to export the session {name}, say its format: --format har|ndjson|csv|json "
              "(connections are written to a file named like connections.json)")
         return EXIT_USAGE
     return _export_connections(args)
@@ -324,7 +338,6 @@ def _export_connections(args: argparse.Namespace) -> int:
     from wsinspector.core.formats import export_connections
     from wsinspector.core.profiles import ReadOnlyProfileError
 
-    args.output = Path(args.output)
     store = _open_store(args)
     if store is None:
         return EXIT_USAGE

@@ -51,7 +51,7 @@ def test_smoke_test_shows_the_window_visits_every_page_and_quits(tmp_path):
         assert result.returncode == 0, result.stdout + result.stderr
         lines = result.stdout.splitlines()
         assert lines[:2] == ["wsinspector: smoke test: window shown", "wsinspector: smoke test: window ready"]
-        assert "wsinspector: smoke test: pages shown: Inspector, Health, Sessions, Tests" in lines
+        assert "wsinspector: smoke test: pages shown: Inspector, Health, Sessions, Tests, Probe" in lines
         assert any(line.startswith("wsinspector: smoke test: TLS library: OpenSSL") for line in lines)
         assert lines[-1] == "wsinspector: smoke test: passed"
         assert "Traceback" not in result.stderr

@@ -9,6 +9,7 @@ import pytest
 
 from wsinspector.core import copying
 from wsinspector.core.copying import CopyError
+from wsinspector.core.filters import FilterError, named_filter
 from wsinspector.core.frames import Direction, Frame, Opcode
 from wsinspector.core.log import FrameLog
 
@@ -62,3 +63,40 @@ def test_json_lines_one_object_a_row() -> None:
     # the same lines for the whole session, fragments folded
     assert [json.loads(line)["seq"] for line in copying.session_lines(log)] == [0, 2, 3]
     assert [json.loads(line)["seq"] for line in copying.session_lines(log, whole_messages=False)] == [0, 1, 2, 3]
+
+
+def test_a_page_of_rows_filtered_cut_and_continued() -> None:
+    """What an agent reads (``wsinspector mcp``'s read_session): messages matched whole, payloads cut on a
+    character's boundary, and where the next page starts."""
+    log = _log()
+    page = copying.row_page(log, named_filter(direction="in"), limit=1, payload_limit=4)
+    [first] = page.rows
+    assert (first["seq"], first["text"], first["length"], first["truncated"]) == (0, '{"a"', 10, True)
+    assert page.next_offset == 1
+    rest = copying.row_page(log, named_filter(direction="in"), offset=1, payload_limit=4)
+    assert [(row["seq"], row["text"]) for row in rest.rows] == [(3, "caf")] and rest.next_offset is None
+    # the filter sees the whole message, not its fragments; a regular expression and a form asked for
+    [whole] = copying.row_page(log, named_filter(text=r'"a": \[1\]', regex=True), payload="base64").rows
+    assert whole["base64"] == "eyJhIjogWzFdfQ==" and "truncated" not in whole
+    assert copying.row_page(log, named_filter(opcodes=["binary"]), payload="text").rows[0]["text"] == "\ufffd\ufffd"
+    with pytest.raises(FilterError, match=r"^Unknown opcode 'txt': use continuation, text, binary, close, ping"):
+        named_filter(opcodes=["txt"])
+    with pytest.raises(FilterError, match=r"^Unknown direction 'up'"):
+        named_filter(direction="up")
+
+
+def test_a_growing_session_read_as_its_rows_complete() -> None:
+    """A fragmented message under way at the end of a read comes whole in a later one; nothing comes twice."""
+    log = FrameLog(started_ns=0, started_wall=0.0)
+    reader = copying.RowReader(log)
+
+    def add(direction: Direction, opcode: Opcode, fin: bool, payload: bytes) -> None:
+        log.append(Frame(seq=len(log), ts_ns=len(log), direction=direction, opcode=opcode, payload=payload, fin=fin))
+
+    add(Direction.IN, Opcode.TEXT, False, b"hel")
+    add(Direction.IN, Opcode.PING, True, b"p")
+    add(Direction.OUT, Opcode.TEXT, True, b"out")
+    assert [(item.seq, item.payload) for item in reader.read()] == [(1, b"p"), (2, b"out")]
+    add(Direction.IN, Opcode.CONTINUATION, True, b"lo")
+    assert [(item.seq, item.payload, item.frames) for item in reader.read()] == [(0, b"hello", 2)]
+    assert list(reader.read()) == []

@@ -10,6 +10,7 @@ from typing import Any
 
 from websockets.asyncio.client import connect
 
+from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.protocols.base import Invoked, Outgoing, ProtocolEvent, ProtocolSession
 
 
@@ -21,10 +22,17 @@ class Speaker:
         self.events: list[ProtocolEvent] = []
         self.sent: list[bytes] = []
         self.received: list[bytes] = []
+        #: every message both ways in order, as a recorded session has them: (ts_ns, direction, opcode, payload)
+        self.recorded: list[tuple[int, Direction, Opcode, bytes]] = []
+        self.started_ns = 0
         self.ws: Any = None
+
+    def _record(self, direction: Direction, text: bool, payload: bytes) -> None:
+        self.recorded.append((time.time_ns(), direction, Opcode.TEXT if text else Opcode.BINARY, payload))
 
     async def __aenter__(self) -> Speaker:
         self.ws = await connect(self.url, subprotocols=self.subprotocols, open_timeout=10, compression=None)
+        self.started_ns = time.time_ns()
         await self._send(self.session.start(time.monotonic()))
         return self
 
@@ -35,6 +43,7 @@ class Speaker:
         for message in messages:
             assert isinstance(message, Outgoing)
             self.sent.append(message.payload)
+            self._record(Direction.OUT, message.text, message.payload)
             await self.ws.send(message.payload.decode() if message.text else message.payload)
         self.events += self.session.drain_events()
 
@@ -61,4 +70,5 @@ class Speaker:
                 continue
             raw = message.encode() if isinstance(message, str) else bytes(message)
             self.received.append(raw)
+            self._record(Direction.IN, isinstance(message, str), raw)
             await self._send(self.session.receive(raw, isinstance(message, str), time.monotonic()))

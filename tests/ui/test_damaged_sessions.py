@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelRoleData, QModelRoleDataSpan, Qt
 
 from tests.damage import big_file, column_of, damage_pages, recorded_file, snapshot, where, write_into
 from tests.ui.helpers import all_rows, cell, close_connection, connect, select_row, send_and_wait_for_echo, show_window
@@ -42,11 +42,17 @@ def _open(qtbot: Any, data_dir: Path) -> Iterator[MainWindow]:
 
 
 def _every_cell(window: MainWindow) -> None:
+    """Every cell asked for every role, and painted; what a painted cell is given (``multiData``, all its roles
+    at once) is what it says asked role by role."""
     model = window.inspector.model
     for row in range(model.rowCount()):
         for col in range(len(COLUMNS)):
+            index = model.index(row, col)
             for role in ROLES:
-                model.data(model.index(row, col), role)
+                value = model.data(index, role)
+                held = QModelRoleData(int(role))
+                model.multiData(index, QModelRoleDataSpan(held))
+                assert held.data() == value, (row, col, role)
     window.inspector.timeline.viewport().grab()  # painted, as on screen
 
 

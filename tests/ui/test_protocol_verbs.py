@@ -6,6 +6,7 @@ A GraphQL subscribe through the form against graphql-ws (node) lists the data un
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,11 +26,14 @@ from tests.ui.helpers import (
     toggle_check_box,
 )
 from tests.ui.helpers_sessions import click_session, sessions_button, show_tab
+from tests.ui.test_tests_view import run_test
 from wsinspector.core.frames import Direction
 from wsinspector.core.profiles import ConnectionProfile, Decoding, Endpoint, Handshake
+from wsinspector.core.scenario.model import EventStep, VerbStep
+from wsinspector.core.scenario.yaml_io import read_test
 from wsinspector.ui.main_window import MainWindow
 from wsinspector.ui.protocol_bar import ProtocolBar
-from wsinspector.ui.protocol_list import REF, REPLY, TOOK, WHAT
+from wsinspector.ui.protocol_list import REF, REPLY, STATE, TOOK, WHAT
 from wsinspector.ui.shortcuts import shortcut_rows
 
 LONG_WAIT_MS = 20_000
@@ -203,8 +207,8 @@ def test_a_graphql_subscribe_through_the_form_lists_its_data_under_it(
     assert isinstance(bar.verb, QComboBox) and bar.verb.findData("complete") >= 0
 
 
-def test_an_mqtt_publish_through_the_form_is_acknowledged_and_its_message_comes_back_to_the_subscription(
-    qtbot: Any, window: MainWindow, mosquitto: int  # noqa: F811
+def test_an_mqtt_publish_through_the_form_is_acknowledged_and_its_echo_is_shown_under_it_and_saved_as_a_test(
+    qtbot: Any, window: MainWindow, mosquitto: int, tmp_path: Path  # noqa: F811
 ) -> None:
     show_window(qtbot, window)
     profile = ConnectionProfile(name="mqtt", endpoint=Endpoint(f"ws://127.0.0.1:{mosquitto}"),
@@ -225,10 +229,35 @@ def test_an_mqtt_publish_through_the_form_is_acknowledged_and_its_message_comes_
     assert isinstance(form.inputs["retain"], QCheckBox)
     with qtbot.waitSignal(window.session.protocol.data_received, timeout=LONG_WAIT_MS):
         click(qtbot, bar.send_button)
-    qtbot.waitUntil(lambda: [row[2] for row in listed.rows() if row[0].startswith("publish")] == ["acknowledged"],
-                    timeout=LONG_WAIT_MS)
+    # the same publish again at QoS 0: its echo goes under it, the first one's under the first
+    form.inputs["qos"].setCurrentText("0")
+    click(qtbot, bar.send_button)
+    published = lambda: [row for row in listed.rows() if row[0].startswith("publish")]  # noqa: E731
+    qtbot.waitUntil(lambda: [row[2] for row in published()] == ["acknowledged", "echoed"], timeout=LONG_WAIT_MS)
     rows = listed.rows()
     (subscribed,) = [row for row in rows if row[0].startswith("subscribe")]
     assert subscribed[0] == "subscribe sensors/# 1" and subscribed[2] == "acknowledged"
-    (data,) = [row for row in rows if row[2] == "data"]
-    assert data[0].startswith("data: PUBLISH sensors/1 qos1") and data[4] == '"21.5"'
+    assert [row for row in rows if row[2] == "data"] == []  # no echo is a row of its own
+    assert [row[0] for row in published()] == ["publish sensors/1 21.5 1", "publish sensors/1 21.5 0"]
+    # each publish shows what came back, its PUBACK's empty codes or not
+    assert [row[4] for row in published()] == ['"21.5"', '"21.5"'] and published()[1][3].endswith(" ms")
+    tree = listed.tree
+    rows_of_publishes = [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())
+                         if tree.topLevelItem(i).text(WHAT).startswith("publish")]
+    for row, qos in zip(rows_of_publishes, ("qos1", "qos0"), strict=True):
+        assert row.childCount() == 1 and row.isExpanded()
+        echo = row.child(0)
+        assert echo.text(WHAT).startswith(f"PUBLISH sensors/1 {qos}") and echo.text(REPLY) == '"21.5"'
+        assert echo.text(STATE) == "echo" and echo.text(TOOK).endswith(" ms") and echo.text(REF) == ""
+    # saved as a test, the session speaks MQTT again and passes against the same broker
+    close_connection(qtbot, window)  # (its client id is the test's)
+    saved = tmp_path / "sensors.wstest.yaml"
+    assert window.save_session_as_test(path=saved)
+    test = read_test(saved)
+    assert test.protocol == "mqtt"
+    assert [step.verb for step in test.steps if isinstance(step, VerbStep)] == ["subscribe", "publish", "publish"]
+    assert [(step.value, dict(step.filters)) for step in test.steps if isinstance(step, EventStep)
+            and step.kind == "data"] == [("21.5", {"topic": "sensors/1", "qos": "1"}),
+                                         ("21.5", {"topic": "sensors/1", "qos": "0"})]
+    result = run_test(qtbot, window.tests_view)
+    assert result.ok, result

@@ -78,7 +78,8 @@ def scenario_from_session(source: Session, name: str, url: str, *,
                           subprotocol: str = "") -> Scenario:
     """A test from a session: what was sent becomes send steps (with the recorded gaps as delays), what was
     received becomes expectations; a session its decoder (``decoder``: the connection's choice, "" automatic)
-    reads as Socket.IO or GraphQL becomes a test that speaks it. :class:`SessionTooLongError` past
+    reads as a protocol a test speaks (Socket.IO, GraphQL, STOMP, MQTT, SignalR, Phoenix) becomes a test that
+    speaks it. :class:`SessionTooLongError` past
     :data:`MAX_MESSAGES` messages."""
     messages = recorded_messages(source)
     protocol = session_protocol(messages, decoder=decoder, subprotocol=subprotocol, url=url)
@@ -108,7 +109,7 @@ def stored_session_test(sessions: SessionsController, profiles: Iterable[Connect
     try:
         test = scenario_from_session(stored, record.name, url, subprotocols=subprotocols, headers=headers,
                                      variables=variables, subprotocol=record.subprotocol,
-                                     decoder=profile.decoding.decoder if profile is not None else "")
+                                     decoder=_read_as(profile))
         return _session_test(test, origin, profile)
     except SessionTooLongError as exc:
         raise SessionTooLongError(f"Cannot make a test of {origin}: {exc}") from None
@@ -124,6 +125,16 @@ def _recorded_urls(profile: ConnectionProfile) -> set[str]:
     return urls
 
 
+def _read_as(profile: ConnectionProfile | None) -> str:
+    """The decoder a connection's sessions are read as: its own choice, else the protocol its mode speaks, else ""
+    (automatic)."""
+    from wsinspector.core.protocols.registry import SESSIONS  # noqa: PLC0415
+
+    if profile is None:
+        return ""
+    return profile.decoding.decoder or (profile.decoding.mode if profile.decoding.mode in SESSIONS else "")
+
+
 def live_session_test(session: ConnectionController) -> SessionTest:
     """A test of the live session (so far), with its connection's URL, headers, subprotocols and variables."""
     profile = session.profile
@@ -135,7 +146,7 @@ def live_session_test(session: ConnectionController) -> SessionTest:
         test = scenario_from_session(session.log, profile.name, profile.url,
                                      subprotocols=profile.handshake.subprotocols,
                                      headers=profile.handshake.headers, variables=profile.variables,
-                                     decoder=profile.decoding.decoder)
+                                     decoder=_read_as(profile))
         return _session_test(test, origin, profile)
     except SessionTooLongError as exc:
         raise SessionTooLongError(f"Cannot make a test of {origin}: {exc}") from None

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from wsinspector.core.filters import FrameFilter
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.model import header
 from wsinspector.core.payloads import PayloadError, decode_text, pretty_json
@@ -94,9 +95,16 @@ def as_base64(item: Item) -> str:
     return base64.b64encode(item.payload).decode("ascii")
 
 
-def json_line(session: Session, item: Item) -> str:
-    """One JSON object on one line: direction, opcode, times, length, and the payload as text (valid UTF-8 of a
-    text message) or base64."""
+#: how a row's payload is given: as text when it is clean UTF-8 of a text (or control) frame, else base64 ("auto");
+#: always as text, invalid bytes replaced ("text"); always base64 ("base64")
+PAYLOAD_FORMS = ("auto", "text", "base64")
+
+
+def row_record(session: Session, item: Item, payload: str = "auto", limit: int | None = None) -> dict[str, object]:
+    """One row as a JSON object: seq, direction, opcode, times, length (``frames`` and ``wire_length`` when they
+    say something), and the payload as ``text`` or ``base64`` in the form ``payload`` names (:data:`PAYLOAD_FORMS`).
+    With ``limit`` at most that many bytes of the payload are given, cut on a character's boundary for text, and
+    ``truncated`` says that it was cut (``length`` is the whole payload's)."""
     ts = session.ts_ns(item.seq)
     wall = session.started_wall + (ts - session.started_ns) / 1e9
     record: dict[str, object] = {
@@ -111,12 +119,25 @@ def json_line(session: Session, item: Item) -> str:
         record["frames"] = item.frames
     if item.wire_length != len(item.payload):
         record["wire_length"] = item.wire_length
+    data = item.payload if limit is None else item.payload[:max(limit, 0)]
     text, clean = decode_text(item.payload)
-    if clean and (item.is_text or item.opcode in (Opcode.CLOSE, Opcode.PING, Opcode.PONG)):
-        record["text"] = text
+    as_text = payload == "text" or (payload == "auto" and clean and (
+        item.is_text or item.opcode in (Opcode.CLOSE, Opcode.PING, Opcode.PONG)))
+    if as_text:
+        # a cut inside a character drops that character's first bytes, nothing else
+        record["text"] = text if len(data) == len(item.payload) else data.decode("utf-8", "ignore" if clean
+                                                                                   else "replace")
     else:
-        record["base64"] = as_base64(item)
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        record["base64"] = base64.b64encode(data).decode("ascii")
+    if len(data) < len(item.payload):
+        record["truncated"] = True
+    return record
+
+
+def json_line(session: Session, item: Item) -> str:
+    """One JSON object on one line: direction, opcode, times, length, and the payload as text (valid UTF-8 of a
+    text message) or base64."""
+    return json.dumps(row_record(session, item), ensure_ascii=False, separators=(",", ":"))
 
 
 def json_lines(session: Session, items: list[Item]) -> str:
@@ -127,22 +148,86 @@ def session_lines(session: Session, whole_messages: bool = True) -> Iterator[str
     """Every row of a session as JSON Lines, read front to back in pages: each frame, or with
     ``whole_messages`` each message (fragments folded, in the order the messages completed) and each control
     frame. A damaged frame is a line of its own and drops the message under way in its direction."""
-    stream = MessageStream()
-    sizes: dict[int, int] = {}
-    for frame in session.frames(0, len(session) - 1):
-        if session.starts_segment(frame.seq):
-            stream.reset()
-        if not whole_messages or frame.damaged or frame.opcode.is_control:
-            if frame.damaged:
-                stream.assemblers[frame.direction].reset()
-            opcode = frame.opcode
-            if opcode is Opcode.CONTINUATION and not frame.damaged:
-                opcode = session.data_opcode(frame.seq)
-            yield json_line(session, Item(frame.seq, frame.direction, opcode, frame.payload, 1, frame.size))
+    for item in session_items(session, whole_messages):
+        yield json_line(session, item)
+
+
+def session_items(session: Session, whole_messages: bool = True, first: int = 0) -> Iterator[Item]:
+    """The rows of :func:`session_lines` as items, from the frame ``first`` on (a message under way there is
+    left out: its start came before ``first``)."""
+    return RowReader(session, whole_messages, first).read()
+
+
+class RowReader:
+    """A session's rows (:func:`session_lines`' items) read as they complete, a read at a time: each
+    :meth:`read` gives the rows completed since the one before, in a session that grows in between (a live
+    log). A fragmented message under way at the end of a read is read again, whole, once it completes."""
+
+    def __init__(self, session: Session, whole_messages: bool = True, first: int = 0) -> None:
+        self.session = session
+        self.whole_messages = whole_messages
+        #: where the next read starts reading frames (a message under way keeps it at its first frame)
+        self.start = max(first, 0)
+        #: the rows completed by a frame before this one were given already
+        self.done = self.start
+
+    def read(self) -> Iterator[Item]:
+        session, whole_messages = self.session, self.whole_messages
+        stream = MessageStream()
+        sizes: dict[int, int] = {}
+        end = len(session)
+        for frame in session.frames(self.start, end - 1):
+            if session.starts_segment(frame.seq):
+                stream.reset()
+            fresh = frame.seq >= self.done
+            if not whole_messages or frame.damaged or frame.opcode.is_control:
+                if frame.damaged:
+                    stream.assemblers[frame.direction].reset()
+                opcode = frame.opcode
+                if opcode is Opcode.CONTINUATION and not frame.damaged:
+                    opcode = session.data_opcode(frame.seq)
+                if fresh:
+                    yield Item(frame.seq, frame.direction, opcode, frame.payload, 1, frame.size)
+                continue
+            sizes[frame.seq] = frame.size
+            message = stream.feed(frame.direction, frame.opcode, frame.fin, frame.seq, frame.payload)
+            if message is not None:
+                wire = sum(sizes.pop(seq, 0) for seq in message.seqs)
+                if fresh:
+                    yield Item(message.first_seq, message.direction, message.opcode, message.payload,
+                               message.frame_count, wire)
+        pending = [a.pending_from for a in stream.assemblers.values() if a.pending_from is not None]
+        self.start = min(pending, default=max(end, self.start))
+        self.done = max(end, self.done)
+
+
+@dataclass(frozen=True, slots=True)
+class RowPage:
+    """A page of a session's rows that a filter lets through (:func:`row_page`)."""
+
+    rows: list[dict[str, object]]
+    #: where the next page starts (an offset among the matching rows), None when this page ends them
+    next_offset: int | None
+
+
+def row_page(session: Session, flt: FrameFilter, *, whole_messages: bool = True, offset: int = 0, limit: int = 50,
+             payload: str = "auto", payload_limit: int | None = None, budget: int | None = None) -> RowPage:
+    """The rows ``offset`` to ``offset + limit - 1`` among those of :func:`session_items` that ``flt`` lets through
+    (a message is matched whole: its direction, its data opcode and its assembled payload), as
+    :func:`row_record` gives them. ``budget`` bounds the payload bytes of a page: once a page's payloads reach
+    it, the page ends early (at least one row is given). The session is read only as far as the page needs.
+    Raises :class:`~wsinspector.core.filters.FilterError` on a bad regular expression."""
+    match = flt.matcher()
+    rows: list[dict[str, object]] = []
+    index = used = 0
+    for item in session_items(session, whole_messages):
+        if not match(header.kind(item.direction, item.opcode), item.payload):
             continue
-        sizes[frame.seq] = frame.size
-        message = stream.feed(frame.direction, frame.opcode, frame.fin, frame.seq, frame.payload)
-        if message is not None:
-            wire = sum(sizes.pop(seq, 0) for seq in message.seqs)
-            yield json_line(session, Item(message.first_seq, message.direction, message.opcode, message.payload,
-                                          message.frame_count, wire))
+        if index >= offset:
+            if len(rows) >= limit or (budget is not None and rows and used >= budget):
+                return RowPage(rows, index)
+            shown = len(item.payload) if payload_limit is None else min(len(item.payload), payload_limit)
+            rows.append(row_record(session, item, payload, payload_limit))
+            used += shown
+        index += 1
+    return RowPage(rows, None)

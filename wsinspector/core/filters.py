@@ -30,6 +30,7 @@ __all__ = [
     "Matcher",
     "chunk_matches",
     "find_next",
+    "named_filter",
 ]
 
 #: (meta, payload) -> whether the frame passes the filter
@@ -202,6 +203,31 @@ class FrameFilter:
             return (meta & _KIND_BITS) in allowed
 
         return by_meta
+
+
+_OPCODES_BY_LABEL = {opcode.label: opcode for opcode in Opcode}
+
+
+def named_filter(direction: str = "", opcodes: Iterable[str] = (), text: str = "", regex: bool = False,
+                 case_sensitive: bool = False) -> FrameFilter:
+    """A filter from names, as a script gives them: ``direction`` "in", "out" or "" (both), ``opcodes`` by label
+    ("text", "binary", "close", "ping", "pong", "continuation"; none: any). Raises :class:`FilterError` saying
+    which name is unknown, or why the regular expression cannot be used."""
+    directions = frozenset(Direction)
+    if direction:
+        try:
+            directions = frozenset({Direction(direction.strip().lower())})
+        except ValueError:
+            raise FilterError(f"Unknown direction {direction!r}: use \"in\" or \"out\"") from None
+    chosen: set[Opcode] = set()
+    for label in opcodes:
+        opcode = _OPCODES_BY_LABEL.get(label.strip().lower())
+        if opcode is None:
+            raise FilterError(f"Unknown opcode {label!r}: use {', '.join(_OPCODES_BY_LABEL)}")
+        chosen.add(opcode)
+    flt = FrameFilter(directions, frozenset(chosen) if chosen else None, text, regex, case_sensitive)
+    flt.validate()
+    return flt
 
 
 def _needle(flt: FrameFilter) -> tuple[bytes, bool] | None:

@@ -191,6 +191,11 @@ class MessageAssembler:
         """TEXT or BINARY while a fragmented message is being received, else None."""
         return self._opcode
 
+    @property
+    def pending_from(self) -> int | None:
+        """The seq of the first frame of the message being received, None when none is."""
+        return self._first_seq if self._opcode is not None else None
+
     def feed(self, frame: Frame) -> Message | None:
         if frame.direction is not self.direction:
             raise ValueError("frame of the other direction")

@@ -9,6 +9,7 @@ read buffer pushes back on the sender through TCP instead of growing without lim
 
 from __future__ import annotations
 
+import os
 import time
 from urllib.parse import urlsplit
 
@@ -150,6 +151,21 @@ class WireConnection(EngineConnection):
             raise ValueError("frame size must be at least 1 byte")
         self._require_open().send_fragmented(data, is_text, frame_size, time.monotonic_ns())
         self._write()
+
+    def send_parts(self, parts: list[bytes], is_text: bool, ping_between: bytes | None = None) -> None:
+        """Send one message in frames of these payloads, a ping between each two when ``ping_between`` is given."""
+        self._require_open().send_parts(parts, is_text, ping_between, time.monotonic_ns())
+        self._write()
+
+    def send_raw_frame(self, opcode: int, payload: bytes, rsv: int = 0) -> None:
+        """One frame as given, reserved opcodes and bits included (what a conformance check sends)."""
+        self._require_open().send_raw_frame(opcode, payload, rsv, os.urandom(4), time.monotonic_ns())
+        self._write()
+
+    @property
+    def bytes_to_write(self) -> int:
+        """Bytes written but not yet taken by the socket (the peer not reading holds them here)."""
+        return int(self._sock.bytesToWrite()) if self._sock is not None else 0
 
     def ping(self, payload: bytes = b"") -> None:
         self._require_open().ping(payload, time.monotonic_ns())

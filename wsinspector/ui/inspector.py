@@ -36,6 +36,7 @@ from wsinspector.ui.banner import Banner
 from wsinspector.ui.certificate_view import CertificateView, describe_tls
 from wsinspector.ui.composer import Composer
 from wsinspector.ui.composing import ComposerLink
+from wsinspector.ui.copy_as_menu import CopyAsLink
 from wsinspector.ui.decoding import TabDecoding
 from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.filter_bar import FilterBar
@@ -126,6 +127,9 @@ class InspectorPage(TimelineSearch, QWidget):
         self.composing = ComposerLink(self.composer, controller, connections, header, self)
         self.composing.profile_saved = self.on_profile_selected
         self.composing.add_to_menu(self.row_actions)
+        #: Copy as websocat, wscat, Python, JavaScript (the connection, chosen messages), NDJSON and CSV
+        self.copy_as = CopyAsLink(self, header)
+        self.copy_as.copied.connect(lambda message: self.status_message.emit(message, 5000))
         #: the composer's protocol verbs and the Protocol list, while the connection speaks a protocol
         self.protocol = ProtocolLink(self)
         self._connect_signals()

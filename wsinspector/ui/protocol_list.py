@@ -1,8 +1,9 @@
 """The tab's Protocol list (beside Frame and Handshake): every verb done in the connection's protocol mode with its
 reference, its state (waiting, acknowledged with the answer's reply, receiving subscription data, complete, or an
-error) and the time the answer took; the data a subscription brought is listed under it. What the server sent
-that answers nothing we did (an event, a broadcast, a connection refused) is a row of its own; the mode's last
-problem is one line above the list."""
+error) and the time the answer took; the data a subscription brought is listed under it, and so is an MQTT
+echo (a PUBLISH received on a topic we published to, with the payload we published: the first publish not yet
+echoed). What the server sent that answers nothing we did (an event, a broadcast, a connection refused) is a
+row of its own; the mode's last problem is one line above the list."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
+from wsinspector.core.decoders.mqtt_packets import payload_view
 from wsinspector.core.protocols.base import ProtocolEvent, brief
 from wsinspector.ui import palette
 from wsinspector.ui.inline_message import ElidedLabel
@@ -66,10 +68,13 @@ class ProtocolList(QWidget):
         layout.addWidget(self.tree, 1)
         #: the verbs waiting for an answer or receiving data, by reference: (row, when it was done)
         self._pending: dict[str, tuple[QTreeWidgetItem, float]] = {}
+        #: the publishes not yet echoed, oldest first: (topic, the payload as a PUBLISH received shows it, row, when)
+        self._published: list[tuple[str, Any, QTreeWidgetItem, float]] = []
 
     def clear(self) -> None:
         self.tree.clear()
         self._pending.clear()
+        self._published.clear()
         self.problem.clear()
 
     def begin(self, title: str) -> None:
@@ -77,6 +82,7 @@ class ProtocolList(QWidget):
         for item, _ in self._pending.values():
             item.setText(STATE, "unanswered")
         self._pending.clear()
+        self._published.clear()
         self.problem.clear()
         self._add(QTreeWidgetItem([_clock(), f"speaking {title}", "", "started", "", ""]))
 
@@ -90,9 +96,15 @@ class ProtocolList(QWidget):
         item = self._add(QTreeWidgetItem([_clock(), what, ref, "waiting" if ref else "sent", "", ""]))
         if ref:
             self._pending[ref] = (item, time.monotonic())
+        if verb == "publish" and isinstance(fields.get("topic"), str):
+            payload = fields.get("payload") or ""
+            raw = payload.encode("utf-8") if isinstance(payload, str) else b""
+            self._published.append((fields["topic"], payload_view(raw), item, time.monotonic()))
         return item
 
     def add_event(self, event: ProtocolEvent) -> None:
+        if event.kind == "data" and self._echo(event):
+            return
         found = self._matching(event)
         if found is None or event.kind not in ("ack", "data", "error", "complete"):
             self._add(QTreeWidgetItem([_clock(), f"{event.kind}: {event.text}", self._ref_in(event), event.kind,
@@ -115,10 +127,29 @@ class ProtocolList(QWidget):
             return
         item.setText(STATE, "acknowledged" if event.kind == "ack" else "error")
         item.setText(TOOK, took)
-        item.setText(REPLY, reply_of(event) if event.kind == "ack" else event.text)
+        if not (event.data.get("codes") == [] and item.text(REPLY)):  # a bare PUBACK keeps the echo shown
+            item.setText(REPLY, reply_of(event) if event.kind == "ack" else event.text)
         if event.kind == "error":
             for column in range(len(COLUMNS)):
                 item.setForeground(column, QColor(palette.colour("error")))
+
+    def _echo(self, event: ProtocolEvent) -> bool:
+        """Whether ``event`` is the echo of a publish of ours (then shown under it)."""
+        topic, payload = event.data.get("topic"), event.data.get("payload")
+        index = next((i for i, held in enumerate(self._published) if held[:2] == (topic, payload)), None)
+        if index is None:
+            return False
+        _, _, item, started = self._published.pop(index)
+        took = f"{(time.monotonic() - started) * 1000:.0f} ms"
+        # (no Ref: its packet id is the broker's count, not one of ours)
+        item.addChild(QTreeWidgetItem([_clock(), event.text, "", "echo", took, reply_of(event)]))
+        if item.text(STATE) == "sent":
+            item.setText(STATE, "echoed")
+            item.setText(TOOK, took)
+        if item.text(REPLY) in ("", "[]"):  # nothing, or a bare PUBACK's empty codes
+            item.setText(REPLY, reply_of(event))
+        item.setExpanded(True)
+        return True
 
     def rows(self) -> list[tuple[str, ...]]:
         """Each top-level row's columns after When (for a reader of the list, and the tests)."""
@@ -148,6 +179,7 @@ class ProtocolList(QWidget):
         while tree.topLevelItemCount() > MAX_ROWS:
             old = tree.takeTopLevelItem(0)
             self._pending = {ref: held for ref, held in self._pending.items() if held[0] is not old}
+            self._published = [held for held in self._published if held[2] is not old]
         if at_end:
             tree.scrollToItem(item)
         return item

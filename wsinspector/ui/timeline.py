@@ -5,7 +5,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QModelRoleDataSpan, QPoint, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QBrush, QFont, QKeyEvent, QMouseEvent, QResizeEvent
@@ -46,6 +46,9 @@ _ROLES = frozenset(int(r) for r in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole
                                     Qt.ItemDataRole.FontRole, Qt.ItemDataRole.BackgroundRole,
                                     Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.TextAlignmentRole))
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_FOREGROUND, _FONT = int(Qt.ItemDataRole.ForegroundRole), int(Qt.ItemDataRole.FontRole)
+_BACKGROUND, _ALIGNMENT = int(Qt.ItemDataRole.BackgroundRole), int(Qt.ItemDataRole.TextAlignmentRole)
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 #: the roles every cell of a column answers alike (the tool tips differ by column: ``data`` gives them)
 _DECORATIONS = frozenset(int(r) for r in (Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole,
                                           Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.TextAlignmentRole))
@@ -108,6 +111,17 @@ def _flag(value: bool | None) -> str:
     return "?" if value is None else ("1" if value else "0")
 
 
+class _RowStyle(NamedTuple):
+    """What a row's colours, font and background depend on."""
+
+    dropped: bool = False
+    damaged: bool = False
+    out: bool = False
+    control: bool = False
+    close: bool = False
+    segment_start: bool = False
+
+
 class TimelineModel(ColumnsModel):
     COLUMNS = COLUMNS
     HEADER_TIPS: ClassVar[dict[int, str]] = {
@@ -148,6 +162,12 @@ class TimelineModel(ColumnsModel):
         bold.setBold(True)
         self._bold = bold
         self._brushes: dict[str, QBrush] = {}
+        #: the look of the row painted last, by its seq (a row's cells are painted one after the other and ask
+        #: for the same frame's header); a frame's header, whether it was dropped and whether it starts a
+        #: segment never change once it is in the session
+        self._style_of: tuple[Session | None, int, _RowStyle] = (None, -1, _RowStyle())
+        #: the colours, font, background and alignment of a cell, by its row's look and its column
+        self._looks: dict[tuple[_RowStyle, int], dict[int, Any]] = {}
         self.on_scheme_changed()
         palette.watcher().changed.connect(self.on_scheme_changed)
 
@@ -322,16 +342,26 @@ class TimelineModel(ColumnsModel):
         if source is None or not index.isValid():
             return
         row, col = index.row(), index.column()
-        if not 0 <= row < self.rowCount():
+        rows = self._rows  # (rowCount and seq_at, without their calls: this runs for every painted cell)
+        if rows is None:
+            seq = row + self._base
+            if not 0 <= row < self._count - self._base:
+                return
+        elif 0 <= row < len(rows):
+            seq = rows[row]
+        else:
             return
-        seq = self.seq_at(row)
+        style = self._row_style(source, seq)
+        looks = self._looks.get((style, col))
+        if looks is None:
+            looks = self._looks[(style, col)] = {wanted: self._styled(style, col, wanted) for wanted in _DECORATIONS}
         for position in range(roles.size()):
             role = roles[position]
             wanted = role.role()
             if wanted == _DISPLAY:
                 role.setData(self._cell(source, row, seq, col))
-            elif wanted in _DECORATIONS:
-                role.setData(self._decoration(source, seq, col, wanted))
+            elif wanted in looks:
+                role.setData(looks[wanted])
             elif wanted in _ROLES:
                 role.setData(self.data(index, wanted))
 
@@ -360,29 +390,52 @@ class TimelineModel(ColumnsModel):
         return (f"compressed on the wire: {source.size(seq):,} B "
                 f"({source.payload_size(seq):,} B decompressed)")
 
-    def _decoration(self, source: Session, seq: int, col: int, role: int) -> Any:  # noqa: PLR0911
-        """Colours, fonts, tool tips and alignment of a cell."""
+    def _row_style(self, source: Session, seq: int) -> _RowStyle:
+        held_source, held_seq, style = self._style_of
+        if held_seq == seq and held_source is source:
+            return style
         if seq in source.dropped:
-            return self._brushes["dropped"] if role == Qt.ItemDataRole.ForegroundRole else None
-        meta = source.meta(seq)
-        if frame_header.damaged(meta):
+            style = _RowStyle(dropped=True)
+        else:
+            meta = source.meta(seq)
+            opcode = frame_header.opcode(meta)
+            style = _RowStyle(False, frame_header.damaged(meta), frame_header.is_out(meta), opcode.is_control,
+                              opcode is Opcode.CLOSE, source.starts_segment(seq))
+        self._style_of = (source, seq, style)
+        return style
+
+    def _styled(self, style: _RowStyle, col: int, role: int) -> Any:
+        """Colours, fonts and alignment of a cell of a row of ``style``."""
+        if style.dropped:
+            return self._brushes["dropped"] if role == _FOREGROUND else None
+        if style.damaged:
             return self._damaged_role(col, role)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return self._foreground(meta, col)
-        opcode = frame_header.opcode(meta)
-        if role == Qt.ItemDataRole.FontRole and opcode is Opcode.CLOSE:
-            return self._bold
-        if role == Qt.ItemDataRole.BackgroundRole and source.starts_segment(seq):
-            return self._brushes["reconnect"]
-        if role == Qt.ItemDataRole.ToolTipRole and source.starts_segment(seq):
-            return "First frame after a reconnect: the connection was down before it (see the time gap)"
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in _RIGHT_ALIGNED:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole and opcode is Opcode.CLOSE:
-            return source.note(seq) or None
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return ORIGIN_TIPS.get(frame_header.origin_label(source.origin(seq)))
+        if role == _FOREGROUND:
+            if col == COL_DIR:
+                return self._brushes["out" if style.out else "in"]
+            return self._brushes["control"] if col == COL_OPCODE and style.control else None
+        if role == _FONT:
+            return self._bold if style.close else None
+        if role == _BACKGROUND:
+            return self._brushes["reconnect"] if style.segment_start else None
+        if role == _ALIGNMENT and col in _RIGHT_ALIGNED:
+            return _RIGHT
         return None
+
+    def _decoration(self, source: Session, seq: int, col: int, role: int) -> Any:
+        """Colours, fonts, tool tips and alignment of a cell."""
+        style = self._row_style(source, seq)
+        if role != Qt.ItemDataRole.ToolTipRole:
+            return self._styled(style, col, role)
+        if style.dropped:
+            return None
+        if style.damaged:
+            return _DAMAGED_TIP
+        if style.segment_start:
+            return "First frame after a reconnect: the connection was down before it (see the time gap)"
+        if style.close:
+            return source.note(seq) or None
+        return ORIGIN_TIPS.get(frame_header.origin_label(source.origin(seq)))
 
     def _damaged_role(self, col: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ForegroundRole and col in (COL_OPCODE, COL_PREVIEW):
@@ -393,17 +446,11 @@ class TimelineModel(ColumnsModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    def _foreground(self, meta: int, col: int) -> QBrush | None:
-        if col == COL_DIR:
-            return self._brushes["in" if frame_header.direction(meta) is Direction.IN else "out"]
-        if col == COL_OPCODE and frame_header.opcode(meta).is_control:
-            return self._brushes["control"]
-        return None
-
     @Slot(bool)
     def on_scheme_changed(self, _dark: bool = False) -> None:
         """The window turned light or dark: the rows' colours follow."""
         self._brushes = {key: QBrush(palette.qcolour(name)) for key, name in _BRUSHES.items()}
+        self._looks.clear()
         if self.rowCount():
             self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, len(COLUMNS) - 1),
                                   [Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.BackgroundRole])

@@ -44,8 +44,8 @@ def mode_for(mode: str, decoder: str) -> str:
 
 def make_session(name: str, options: Iterable[tuple[str, str]] = (), subprotocol: str = "") -> ProtocolSession:
     """A fresh session of the protocol ``name`` with the connection's options (``[name, value]`` pairs as text:
-    ``namespace``, ``auth`` (JSON), ``payload`` (JSON), ``client_id``, ``keep_alive``, ``heart_beat`` (``cx,cy``)
-    …); ProtocolError for an unknown name or option."""
+    ``namespace``, ``auth`` (JSON), ``payload`` (JSON), ``client_id``, ``keep_alive``, ``heart_beat`` (``cx,cy``),
+    ``headers`` (a JSON object: STOMP's more CONNECT headers) …); ProtocolError for an unknown name or option."""
     if name not in SESSIONS:
         raise ProtocolError(f"No protocol session {name!r}: use one of {', '.join(SESSIONS)}")
     kwargs: dict[str, Any] = {}
@@ -64,11 +64,16 @@ def make_session(name: str, options: Iterable[tuple[str, str]] = (), subprotocol
 def _option(key: str, value: str) -> Any:
     import json  # noqa: PLC0415
 
-    if key in ("auth", "payload"):
+    if key in ("auth", "payload", "headers"):
         try:
-            return json.loads(value) if value.strip() else None
+            found = json.loads(value) if value.strip() else None
         except json.JSONDecodeError as exc:
             raise ProtocolError(f"option {key} is not JSON: {exc.msg}") from None
+        if key != "headers":
+            return found
+        if not isinstance(found, dict | None):
+            raise ProtocolError("option headers must be a JSON object of header names and values")
+        return tuple((str(name), str(item)) for name, item in (found or {}).items())
     try:
         if key in _INT_OPTIONS:
             return int(value)

@@ -1,8 +1,11 @@
-"""A recorded Socket.IO or GraphQL session as a test that speaks the protocol: what was emitted or subscribed
-becomes ``emit`` / ``subscribe`` steps, what came back ``expect`` an event, an ack or data. The protocol's
-housekeeping (the Engine.IO open, pings and pongs, namespace connects without auth, ``connection_init`` and
-its ack, keep-alives) is left out: the protocol does it when the test runs. A credential in a Socket.IO auth or
-a GraphQL ``connection_init`` payload becomes a ``{{variable}}`` the file does not define."""
+"""A recorded session of a protocol a test speaks, as such a test: what was emitted, subscribed, sent,
+published, invoked, joined or pushed becomes the protocol's verb steps, what came back ``expect`` an event, an
+ack or data. The protocol's housekeeping (the Engine.IO open, pings and pongs, namespace connects without auth,
+``connection_init`` and its ack, keep-alives, STOMP ``CONNECT`` and heart-beats, MQTT ``CONNECT``, PINGREQ and
+the PUBACKs we owed, the SignalR handshake and pings, Phoenix heartbeats) is left out: the protocol does it when
+the test runs. What the first connect said (a Socket.IO namespace and auth, a GraphQL ``connection_init``
+payload, STOMP's host, login and heart-beats, MQTT's client id, keep-alive, version and user) becomes the test's
+protocol options, a credential in it a ``{{variable}}`` the file does not define."""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from ..redact import is_secret_field
 from .model import EventStep, Step, VerbStep
 
 #: the protocols a recorded session can be replayed in
-SPOKEN = ("socket.io", "graphql")
+SPOKEN = ("socket.io", "graphql", "stomp", "mqtt", "signalr", "phoenix")
 #: how many first messages tell the protocol when nothing else does
 SNIFFED = 16
 
@@ -40,17 +43,17 @@ def session_protocol(messages: Sequence[Recorded], *, decoder: str = "", subprot
     return chosen.name if chosen is not None and chosen.name in SPOKEN else ""
 
 
-def _masked(value: Any) -> Any:
+def masked(value: Any) -> Any:
     """``value`` with every secret field's value a variable of the field's name."""
     if isinstance(value, dict):
-        return {key: (f"{{{{{key}}}}}" if is_secret_field(key) and isinstance(item, str | int) else _masked(item))
+        return {key: (f"{{{{{key}}}}}" if is_secret_field(key) and isinstance(item, str | int) else masked(item))
                 for key, item in value.items()}
     if isinstance(value, list):
-        return [_masked(item) for item in value]
+        return [masked(item) for item in value]
     return value
 
 
-class _Builder:
+class Builder:
     def __init__(self, started_ns: int | None) -> None:
         self.steps: list[Step] = []
         self.options: list[tuple[str, str]] = []
@@ -64,23 +67,30 @@ class _Builder:
     def verb(self, verb: str, **fields: Any) -> None:
         self.steps.append(VerbStep(verb, tuple(fields.items()), self.gap))
 
+    def expect(self, kind: str, value: Any, event: str = "", **filters: str) -> None:
+        self.steps.append(EventStep(kind, value, True, event, tuple(filters.items())))
+
 
 def protocol_steps(protocol: str, messages: Iterable[Recorded],
                    started_ns: int | None = None) -> tuple[tuple[Step, ...], tuple[tuple[str, str], ...]] | None:
     """The steps and protocol options of a recorded session in ``protocol``; None when a message does not read
     as it (the test is then made of plain messages)."""
-    builder = _Builder(started_ns)
+    builder = Builder(started_ns)
     try:
         if protocol == "socket.io":
             _socketio(builder, messages)
-        else:
+        elif protocol == "graphql":
             _graphql(builder, messages)
-    except (DecodeError, ValueError, KeyError, TypeError, IndexError):
+        else:
+            from .from_brokers import CONVERTERS  # noqa: PLC0415  (the protocols of brokers and hubs)
+
+            CONVERTERS[protocol](builder, messages)
+    except (DecodeError, ValueError, KeyError, TypeError, IndexError, AttributeError, UnicodeError):
         return None
     return tuple(builder.steps), tuple(builder.options)
 
 
-def _socketio(builder: _Builder, messages: Iterable[Recorded]) -> None:
+def _socketio(builder: Builder, messages: Iterable[Recorded]) -> None:
     waiting: dict[bool, tuple[dict[str, Any], list[bytes]]] = {}
     first_connect = True
     for ts_ns, direction, opcode, payload in messages:
@@ -107,7 +117,7 @@ def _socketio(builder: _Builder, messages: Iterable[Recorded]) -> None:
         first_connect = _socketio_packet(builder, packet, out, first_connect)
 
 
-def _socketio_packet(builder: _Builder, packet: dict[str, Any], out: bool, first_connect: bool) -> bool:
+def _socketio_packet(builder: Builder, packet: dict[str, Any], out: bool, first_connect: bool) -> bool:
     kind, namespace = packet["type"].removeprefix("BINARY_"), packet["namespace"]
     where = {} if namespace == "/" else {"namespace": namespace}
     if out and kind == "CONNECT":
@@ -115,9 +125,9 @@ def _socketio_packet(builder: _Builder, packet: dict[str, Any], out: bool, first
         if first_connect:
             builder.options.append(("namespace", namespace))
             if auth is not None:
-                builder.options.append(("auth", json.dumps(_masked(auth), separators=(",", ":"))))
+                builder.options.append(("auth", json.dumps(masked(auth), separators=(",", ":"))))
             return False
-        builder.verb("connect", namespace=namespace, **({"auth": _masked(auth)} if auth is not None else {}))
+        builder.verb("connect", namespace=namespace, **({"auth": masked(auth)} if auth is not None else {}))
     elif out and kind == "EVENT":
         builder.verb("emit", event=packet["event"], args=packet["args"], **({"ack": True} if "id" in packet else {}),
                      **where)
@@ -130,7 +140,7 @@ def _socketio_packet(builder: _Builder, packet: dict[str, Any], out: bool, first
     return first_connect
 
 
-def _graphql(builder: _Builder, messages: Iterable[Recorded]) -> None:
+def _graphql(builder: Builder, messages: Iterable[Recorded]) -> None:
     for ts_ns, direction, opcode, payload in messages:
         out = Direction(direction) is Direction.OUT
         builder.at(ts_ns)
@@ -140,7 +150,7 @@ def _graphql(builder: _Builder, messages: Iterable[Recorded]) -> None:
         kind = message["type"]
         ident = str(message.get("id", ""))
         if out and kind == "connection_init" and message.get("payload") is not None:
-            builder.options.append(("payload", json.dumps(_masked(message["payload"]), separators=(",", ":"))))
+            builder.options.append(("payload", json.dumps(masked(message["payload"]), separators=(",", ":"))))
         elif out and kind in ("subscribe", "start"):
             body = message["payload"]
             fields: dict[str, Any] = {"query": body["query"]}

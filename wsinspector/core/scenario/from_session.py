@@ -47,9 +47,9 @@ def scenario_from_frames(frames: Iterable[RecordedMessage], name: str, url: str,
     messages become sends (JSON objects and arrays as JSON, other text as text, binary as binary) with the
     recorded gap since the message before (or since ``started_ns``, the connection, for the first) as
     ``delay_s``, in milliseconds; incoming ones become expectations (JSON, exact text, exact bytes).
-    Pings, pongs and close frames are left out. With ``protocol`` (``socket.io``, ``graphql``: what the
-    session's decoder reads it as) the test speaks it instead (:mod:`.from_protocol`), when every message reads
-    as that protocol."""
+    Pings, pongs and close frames are left out. With ``protocol`` (``socket.io``, ``graphql``, ``stomp``,
+    ``mqtt``, ``signalr``, ``phoenix``: what the session's decoder reads it as) the test speaks it instead
+    (:mod:`.from_protocol`), when every message reads as that protocol."""
     frames = list(frames)
     if protocol:
         spoken = protocol_steps(protocol, frames, started_ns)

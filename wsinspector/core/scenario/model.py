@@ -171,7 +171,7 @@ class VerbStep:
 #: what an event step waits for: a named event, subscription data, an answer to something we sent
 EVENT_KINDS = ("event", "data", "ack")
 #: the keys of a data event a step may pick its data by
-DATA_FILTERS = ("id", "topic", "destination", "subscription")
+DATA_FILTERS = ("id", "topic", "destination", "subscription", "qos")
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,6 +86,7 @@ _INVALID_TEXT_CUT = ("not valid UTF-8 in its first {got} of {length} bytes: the 
 #: notes on frames a user sent on purpose to test the peer (Faults menu)
 _INVALID_TEXT_OUT = "deliberately not valid UTF-8 (Faults ▸ Send the bytes as a text frame)"
 _UNSOLICITED_PONG_OUT = "sent by hand (Faults ▸ Send an unsolicited pong)"
+_RAW_OUT = "written as given, against RFC 6455 (probe)"
 _FORBIDDEN_CLOSE_OUT = "deliberately a code RFC 6455 forbids on the wire (Faults ▸ Close with this code, unchecked)"
 
 #: how much of the server's answer to the upgrade is kept, to say what it was when it cannot be read
@@ -532,6 +533,36 @@ class WireEngine:
             else:
                 proto.send_continuation(part, fin=index == last)
             self._collect(now_ns, part, note if index == 0 else "")
+
+    def send_parts(self, parts: list[bytes], is_text: bool, ping_between: bytes | None, now_ns: int) -> None:
+        """Send one message in frames of these payloads, with a ping carrying ``ping_between`` after each frame
+        but the last when given (control frames in the middle of a message, RFC 6455 §5.4)."""
+        proto = self._require_open()
+        parts = parts or [b""]
+        last = len(parts) - 1
+        for index, part in enumerate(parts):
+            if index == 0:
+                (proto.send_text if is_text else proto.send_binary)(part, fin=index == last)
+            else:
+                proto.send_continuation(part, fin=index == last)
+            self._collect(now_ns, part)
+            if ping_between is not None and index < last:
+                proto.send_ping(ping_between)
+                self._collect(now_ns, ping_between)
+
+    def send_raw_frame(self, opcode: int, payload: bytes, rsv: int, mask_key: bytes, now_ns: int) -> None:
+        """One final frame written as given, whatever RFC 6455 says of it (a reserved opcode, reserved bits, a
+        control frame over 125 bytes), masked with ``mask_key``; the protocol's state does not see it."""
+        self._require_open()
+        length = len(payload)
+        size = (struct.pack("!B", length | 0x80) if length < 126 else
+                struct.pack("!BH", 126 | 0x80, length) if length < 65536 else struct.pack("!BQ", 127 | 0x80, length))
+        b0 = 0x80 | (rsv & 0x7) << 4 | (opcode & 0x0F)
+        self._out.append(bytes([b0]) + size + mask_key + bytes(apply_mask(payload, mask_key)))
+        known = _OPCODES.get(opcode & 0x0F)
+        note = _RAW_OUT if known is not None else f"{_RAW_OUT}: reserved opcode {opcode & 0x0F:#x}"
+        self._sink(_OUT, known or Opcode.BINARY, payload, now_ns, True, bool(rsv & 4), bool(rsv & 2),
+                   bool(rsv & 1), True, length, mask_key, note)
 
     def ping(self, payload: bytes, now_ns: int) -> None:
         self._require_open().send_ping(payload)

@@ -1,0 +1,3 @@
+export default {
+  b64encode: (text) => Buffer.from(text, "utf-8").toString("base64"),
+};
