@@ -76,10 +76,10 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                     ".json) writes a stored session, named by its id, its name or \"last\" (see `wsinspector "
                     "sessions`), to FILE or standard output: har (HAR 1.2, Chrome's WebSocket fields, every frame "
                     "kept under private keys), ndjson (a message a line; --frames: a frame a line), csv (a frame a "
-                    "row: seq, time, direction, opcode, fin, size, encoding, payload as text or base64) or json (a "
-                    "session file, which import reads back). `export TEST_FILE --format k6|artillery` writes the "
-                    "test file as a load test, its secrets read from environment variables. Exit code: 0 written, "
-                    "1 no such session, 2 a usage error or the file cannot be written.")
+                    "row: seq, time, elapsed, direction, opcode, fin, size, encoding, payload as text or base64) or "
+                    "json (a session file, which import reads back). `export TEST_FILE --format k6|artillery` "
+                    "writes the test file as a load test, its secrets read from environment variables. Exit code: "
+                    "0 written, 1 no such session, 2 a usage error or the file cannot be written.")
     exporter.add_argument("output", type=Path, metavar="OUT|SESSION|TEST_FILE",
                           help="the connections file to write (JSON); with --format har|ndjson|csv|json (or -o) the "
                                "session to export; with --format k6|artillery the test file to export")

@@ -125,7 +125,7 @@ def test_csv_ndjson_and_json_exports(cli: Cli, tmp_path: Path) -> None:
     table = cli("export", "--data-dir", str(data), "the chat", "--format", "csv")
     assert table.returncode == 0, table.output
     rows = list(csv.DictReader(io.StringIO(table.stdout)))
-    assert list(rows[0]) == ["seq", "time", "time_of_day", "direction", "opcode", "fin", "size", "encoding",
+    assert list(rows[0]) == ["seq", "time", "elapsed", "direction", "opcode", "fin", "size", "encoding",
                              "payload"]
     assert [(r["direction"], r["opcode"], r["fin"], r["size"], r["encoding"], r["payload"]) for r in rows] == [
         ("in", "text", "false", "6", "text", '{"a": '),
@@ -135,7 +135,7 @@ def test_csv_ndjson_and_json_exports(cli: Cli, tmp_path: Path) -> None:
         ("out", "binary", "true", "4", "base64", "AP8sCg=="),
         ("out", "close", "true", "6", "base64", "A+hkb25l"),
     ]
-    assert rows[2]["time"] == "0.003000"
+    assert (rows[2]["elapsed"], rows[2]["time"]) == ("0.003000", "2025-11-30T10:00:00.003000+00:00")
     lines = cli("export", "--data-dir", str(data), str(original), "--format", "ndjson")
     messages = cli("--data-dir", str(data), "messages", str(original))
     assert lines.returncode == 0 and lines.stdout == messages.stdout  # the same lines as `messages`

@@ -1,8 +1,8 @@
 """A session's frames as a CSV table, for a spreadsheet or pandas: one row a frame, read page by page.
 
-Columns: ``seq``, ``time`` (seconds since the session began), ``time_of_day`` (UTC, ISO 8601), ``direction``
-(in/out), ``opcode``, ``fin`` (true/false, empty when the engine could not see it), ``size`` (the payload's
-bytes as delivered), ``encoding`` (``text`` for the valid UTF-8 of a text frame, a ping or a pong, ``base64``
+Columns: ``seq``, ``time`` (UTC, ISO 8601, as Copy as CSV writes it), ``elapsed`` (seconds since the session
+began), ``direction`` (in/out), ``opcode``, ``fin`` (true/false, empty when the engine could not see it),
+``size`` (the payload's bytes as delivered), ``encoding`` (``text`` for the valid UTF-8 of a text frame, a ping or a pong, ``base64``
 else) and ``payload``.
 """
 
@@ -19,7 +19,7 @@ from wsinspector.core.session import Session
 
 __all__ = ["COLUMNS", "write_csv"]
 
-COLUMNS = ("seq", "time", "time_of_day", "direction", "opcode", "fin", "size", "encoding", "payload")
+COLUMNS = ("seq", "time", "elapsed", "direction", "opcode", "fin", "size", "encoding", "payload")
 #: what is written as text when it is valid UTF-8 (a close frame's payload starts with its code: base64)
 _TEXTUAL = (Opcode.TEXT, Opcode.PING, Opcode.PONG)
 
@@ -41,7 +41,7 @@ def write_csv(fp: TextIO, session: Session) -> int:
         elapsed = (frame.ts_ns - session.started_ns) / 1e9
         wall = datetime.fromtimestamp(session.started_wall + elapsed, UTC).isoformat(timespec="microseconds")
         fin = "" if frame.fin is None else str(frame.fin).lower()
-        writer.writerow((frame.seq, f"{elapsed:.6f}", wall, frame.direction.value, opcode.label, fin,
+        writer.writerow((frame.seq, wall, f"{elapsed:.6f}", frame.direction.value, opcode.label, fin,
                          len(frame.payload), encoding, payload))
         count += 1
     return count
