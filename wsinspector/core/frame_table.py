@@ -2,8 +2,8 @@
 
 Columns: ``seq``, ``time`` (UTC, ISO 8601, as Copy as CSV writes it), ``elapsed`` (seconds since the session
 began), ``direction`` (in/out), ``opcode``, ``fin`` (true/false, empty when the engine could not see it),
-``size`` (the payload's bytes as delivered), ``encoding`` (``text`` for the valid UTF-8 of a text frame, a ping or a pong, ``base64``
-else) and ``payload``.
+``size`` (the payload's bytes as delivered), ``encoding`` (``text`` for the valid UTF-8 of a text frame, a ping
+or a pong, ``base64`` else) and ``payload``.
 """
 
 from __future__ import annotations
