@@ -2,8 +2,8 @@
 
 Opening the window is the common start and the one timed: it imports nothing here but what reads its few
 arguments. The commands' parsers and modules (``cli_run``, ``cli_serve``, ``cli_connections``, ``cli_messages``,
-``cli_transfer``, ``cli_handshake``, ``cli_decode``, ``cli_defaults``, ``cli_mcp``, ``cli_probe``, ``cli_proxy``) are
-imported when a command is given, or help asked for.
+``cli_sessions``, ``cli_transfer``, ``cli_handshake``, ``cli_decode``, ``cli_defaults``, ``cli_mcp``, ``cli_probe``,
+``cli_proxy``) are imported when a command is given, or help asked for.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 
 
-COMMANDS = ("serve", "proxy", "run", "connections", "messages", "envs", "defaults", "import", "import-command",
-            "export", "decode", "mcp", "probe")
+COMMANDS = ("serve", "proxy", "run", "connections", "messages", "sessions", "envs", "defaults", "import",
+            "import-command", "export", "decode", "mcp", "probe")
 SMOKE_TEST_ENV = "WSINSPECTOR_SMOKE_TEST"
 
 
@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         cli_proxy,
         cli_run,
         cli_serve,
+        cli_sessions,
         cli_transfer,
     )
 
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_run.add_parser(sub)
     cli_connections.add_parser(sub)
     cli_messages.add_parser(sub)
+    cli_sessions.add_parser(sub)
     envs = sub.add_parser("envs", help="list the environments and globals kept in the data folder (secret values "
                           "left out); for run --env")
     envs.add_argument("--json", action="store_true", help="print them as JSON")
@@ -169,12 +171,14 @@ def run_command(args: argparse.Namespace) -> int:
         cli_proxy,
         cli_run,
         cli_serve,
+        cli_sessions,
         cli_transfer,
     )
 
     runners: dict[str, Callable[[argparse.Namespace], int]] = {
         "serve": cli_serve.run_serve, "proxy": cli_proxy.run_proxy, "run": cli_run.run_test_file,
         "connections": cli_connections.list_connections, "messages": cli_messages.run_messages,
+        "sessions": cli_sessions.list_sessions,
         "mcp": cli_mcp.run_mcp, "import": cli_transfer.run_import,
         "import-command": cli_transfer.run_import_command, "export": cli_transfer.run_export,
         "decode": cli_decode.run_decode, "handshake": cli_handshake.print_handshake, "probe": cli_probe.run_probe,

@@ -28,6 +28,8 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 COMMANDS = ("import", "import-command", "export")
+#: what ``export SESSION --format`` writes (``cli_sessions.SESSION_FORMATS``, spelled out for the parser's speed)
+SESSION_FORMATS = ("har", "ndjson", "csv", "json")
 #: ``core.formats.FORMATS`` by name, spelled out: building the parser must not load every importer (it runs at
 #: every start of the window, before its first paint)
 FORMAT_NAMES = ("auto", "postman", "insomnia", "bruno", "opencollection", "har", "wsinspector", "command")
@@ -37,13 +39,20 @@ COMMAND_SOURCE = "command line"
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     importer = sub.add_parser(
-        "import", help="add connections from Postman, Insomnia, Bruno, OpenCollection, HAR or exported files",
+        "import", help="add connections from Postman, Insomnia, Bruno, OpenCollection, HAR or exported files; "
+                       "store the sessions of HAR and session files",
         description="Add the WebSocket connections of these files (or collection folders) to the saved "
-                    "connections. Exit code: 0 all imported, 1 a file could not be imported (the others were), "
-                    "2 a usage error or an unusable data folder.")
+                    "connections, and store the recorded sessions they hold: a session file (exported by "
+                    "wsinspector) becomes a stored session; a HAR file gives both, a saved connection and a stored "
+                    "session (its handshake and messages) per WebSocket entry (--only connections|sessions for one "
+                    "kind). The ids of the new sessions are printed. Exit code: 0 all imported, 1 a file could not "
+                    "be imported (the others were), 2 a usage error or an unusable data folder.")
     importer.add_argument("files", nargs="*", type=Path, metavar="FILE")
     importer.add_argument("--format", choices=FORMAT_NAMES, default="auto",
-                          help="the files' format (default: decided from each file's content and name)")
+                          help="the files' format for connections (default: decided from each file's content and "
+                               "name)")
+    importer.add_argument("--only", choices=("connections", "sessions"),
+                          help="from a HAR file, import only its connections or only its sessions (default: both)")
     importer.add_argument("--command", action="append", default=[], metavar="COMMAND_LINE", dest="command_lines",
                           help="a websocat, wscat or curl command line to import; repeat for more")
     _common(importer)
@@ -55,17 +64,31 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                          "'websocat -H \"X: y\" wss://...'")
     _common(command)
     exporter = sub.add_parser(
-        "export", help="write saved connections to a file, secrets left out as {{variables}}; or a test file "
-                       "as a k6 or Artillery load test",
-        description="Write the saved connections to a wsinspector connections file (docs/import-export.md); "
-                    "secret values are left out and replaced by {{variables}}. With --format k6 or artillery, "
-                    "write the test file TEST_FILE as a load test instead, its secrets read from environment "
-                    "variables. Exit code: 0 written, 2 a usage error or the file cannot be written.")
-    exporter.add_argument("output", type=Path, metavar="OUT|TEST_FILE",
-                          help="the file to write (JSON); with --format k6|artillery, the test file to export")
-    exporter.add_argument("--format", choices=LOAD_TEST_FORMATS, default=None,
-                          help="k6 or artillery: export TEST_FILE as a load test for that engine")
+        "export", help="write saved connections to a file (export OUT), a stored session as HAR, NDJSON, CSV or "
+                       "JSON (export SESSION --format FORMAT), or a test file as a k6 or Artillery load test "
+                       "(export TEST_FILE --format k6|artillery)",
+        usage=f"{APP_NAME} export [-h] OUT [--connection NAME] [--folder PATH] [--json]\n"
+              f"       {APP_NAME} export SESSION --format {{har,ndjson,csv,json}} [-o FILE] [--frames] [--json]\n"
+              f"       {APP_NAME} export TEST_FILE --format {{k6,artillery}} [--vus N] [--duration D] [-o FILE]",
+        description="Three kinds of export. `export OUT` writes the saved connections to a wsinspector "
+                    "connections file (docs/import-export.md); secret values are left out and replaced by "
+                    "{{variables}}. `export SESSION --format FORMAT` (or -o FILE named .har, .ndjson, .csv or "
+                    ".json) writes a stored session, named by its id, its name or \"last\" (see `wsinspector "
+                    "sessions`), to FILE or standard output: har (HAR 1.2, Chrome's WebSocket fields, every frame "
+                    "kept under private keys), ndjson (a message a line; --frames: a frame a line), csv (a frame a "
+                    "row: seq, time, elapsed, direction, opcode, fin, size, encoding, payload as text or base64) or "
+                    "json (a session file, which import reads back). `export TEST_FILE --format k6|artillery` "
+                    "writes the test file as a load test, its secrets read from environment variables. Exit code: "
+                    "0 written, 1 no such session, 2 a usage error or the file cannot be written.")
+    exporter.add_argument("output", type=Path, metavar="OUT|SESSION|TEST_FILE",
+                          help="the connections file to write (JSON); with --format har|ndjson|csv|json (or -o) the "
+                               "session to export; with --format k6|artillery the test file to export")
+    exporter.add_argument("--format", choices=(*SESSION_FORMATS, *LOAD_TEST_FORMATS), default=None,
+                          help="har, ndjson, csv or json: export the stored session SESSION; k6 or artillery: "
+                               "export TEST_FILE as a load test for that engine")
     add_export_options(exporter)
+    exporter.add_argument("--frames", action="store_true", help="with --format ndjson: a line per frame, not per "
+                          "message")
     exporter.add_argument("--connection", action="append", default=[], metavar="NAME",
                           help="export only the connection of this name; repeat for more (default: all)")
     exporter.add_argument("--folder", metavar="PATH",
@@ -164,15 +187,20 @@ def _controller(store: Store) -> ConnectionsController:
     return ConnectionsController(store, secrets=keeper)
 
 
-def _print_report(report: list[dict[str, Any]], dry_run: bool, as_json: bool) -> int:
+def _print_report(report: list[dict[str, Any]], dry_run: bool, as_json: bool,
+                  sessions: list[dict[str, Any]] | None = None) -> int:
     from wsinspector.cli import printable
+    from wsinspector.cli_sessions import print_imported
 
+    sessions = sessions or []
     count = sum(len(entry.get("connections", [])) for entry in report)
-    failed = [entry for entry in report if "error" in entry]
+    failed = [entry for entry in report if "error" in entry] + [entry for entry in sessions if "error" in entry]
     refused = sum(len(entry.get("errors", [])) for entry in report)
     if as_json:
+        stored = [s["id"] for entry in sessions for s in entry.get("sessions", [])]
         print(json.dumps({"dry_run": dry_run, "imported": count, "failed": len(failed), "refused": refused,
-                          "files": report}, ensure_ascii=False, indent=2), flush=True)
+                          "files": report, "sessions": stored, "session_files": sessions},
+                         ensure_ascii=False, indent=2), flush=True)
     else:
         verb = "Would import" if dry_run else "Imported"
         for entry in report:
@@ -193,7 +221,7 @@ def _print_report(report: list[dict[str, Any]], dry_run: bool, as_json: bool) ->
                 print(printable(f"  + {connection['name']}  {connection['url']}{folder}{messages}"))
             for warning in entry["warnings"]:
                 print(printable(f"  ! {warning}"))
-        sys.stdout.flush()
+        print_imported(sessions, dry_run)
     return EXIT_FAILED if failed or refused else EXIT_OK
 
 
@@ -203,8 +231,9 @@ def run_import(args: argparse.Namespace) -> int:
     if not args.files and not args.command_lines:
         _err("import: give a FILE or --command 'websocat ...'")
         return EXIT_USAGE
+    connection_files, session_files = _kinds(args)
     results: list[tuple[str, ImportResult | None, str]] = []
-    for path in args.files:
+    for path in connection_files:
         try:
             results.append((str(path), import_path(path, args.format), ""))
         except ImportFormatError as exc:
@@ -216,7 +245,37 @@ def run_import(args: argparse.Namespace) -> int:
             results.append((COMMAND_SOURCE, import_command(line), ""))
         except ImportFormatError as exc:
             results.append((COMMAND_SOURCE, None, str(exc)))
-    return _finish(args, results)
+    sessions: list[dict[str, Any]] = []
+    if session_files:
+        from wsinspector.cli_sessions import import_sessions
+
+        # a HAR without WebSocket entries is said once, by the connections' report
+        sessions = import_sessions(session_files, getattr(args, "data_dir", None), args.dry_run,
+                                   quiet=set(connection_files))
+    if not results:
+        return _print_report([], args.dry_run, args.json, sessions)
+    return _finish(args, results, sessions)
+
+
+def _kinds(args: argparse.Namespace) -> tuple[list[Path], list[Path]]:
+    """The files whose connections are imported, and those whose sessions are stored: a session file's session;
+    a HAR file's both (``--only`` one kind); any other file's connections."""
+    from wsinspector.core.export import is_session_file
+    from wsinspector.core.session_import import is_har_file
+
+    connections: list[Path] = []
+    sessions: list[Path] = []
+    for path in args.files:
+        if path.is_file() and is_session_file(path):
+            sessions.append(path)
+        elif path.is_file() and args.format in ("auto", "har") and is_har_file(path):
+            if args.only != "sessions":
+                connections.append(path)
+            if args.only != "connections":
+                sessions.append(path)
+        else:
+            connections.append(path)
+    return connections, sessions
 
 
 def run_import_command(args: argparse.Namespace) -> int:
@@ -230,7 +289,8 @@ def run_import_command(args: argparse.Namespace) -> int:
     return _finish(args, [(COMMAND_SOURCE, result, error)])
 
 
-def _finish(args: argparse.Namespace, results: list[tuple[str, ImportResult | None, str]]) -> int:
+def _finish(args: argparse.Namespace, results: list[tuple[str, ImportResult | None, str]],
+            sessions: list[dict[str, Any]] | None = None) -> int:
     store = None
     if not args.dry_run and any(result is not None and result.connections for _, result, _ in results):
         store = _open_store(args)
@@ -247,20 +307,37 @@ def _finish(args: argparse.Namespace, results: list[tuple[str, ImportResult | No
     finally:
         if store is not None:
             store.close()
-    return _print_report(report, args.dry_run, args.json)
+    return _print_report(report, args.dry_run, args.json, sessions or [])
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from wsinspector.core.formats import export_connections
-    from wsinspector.core.profiles import ReadOnlyProfileError
-
-    if getattr(args, "format", None) in LOAD_TEST_FORMATS:
+    """The kind of export the arguments say: a load test (--format k6|artillery), a session (--format
+    har|ndjson|csv|json, or -o), else the connections."""
+    if args.format in LOAD_TEST_FORMATS:
         return export_load_test(args)
-    given = [option for option, value in (("--vus", args.vus), ("--duration", args.duration),
-                                          ("-o", args.output_file)) if value is not None]
+    given = [option for option, value in (("--vus", args.vus), ("--duration", args.duration)) if value is not None]
     if given:
         _err(f"export: {', '.join(given)}: only with --format k6 or artillery (a test file as a load test)")
         return EXIT_USAGE
+    if args.format is not None or args.output_file is not None:
+        from wsinspector import cli_sessions
+
+        return cli_sessions.run_export(args)
+    if args.frames:
+        _err("export: --frames is for a session's export (--format ndjson)")
+        return EXIT_USAGE
+    name = str(args.output)
+    if name == "last" or name.isdigit():  # a session named where a connections file was meant
+        _err(f"export: to export the session {name}, say its format: --format har|ndjson|csv|json "
+             "(connections are written to a file named like connections.json)")
+        return EXIT_USAGE
+    return _export_connections(args)
+
+
+def _export_connections(args: argparse.Namespace) -> int:
+    from wsinspector.core.formats import export_connections
+    from wsinspector.core.profiles import ReadOnlyProfileError
+
     store = _open_store(args)
     if store is None:
         return EXIT_USAGE

@@ -8,7 +8,7 @@ import os
 import sqlite3
 import time
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,20 +18,20 @@ from wsinspector.app.tasks import ChunkedTask
 from wsinspector.core.chunks import CHUNK_FRAMES
 from wsinspector.core.decoders.registry import decoder_registry
 from wsinspector.core.decoders.session import SessionDecoding, session_source
-from wsinspector.core.export import SessionFileError, SessionInfo, read_session, write_session
+from wsinspector.core.export import SessionInfo, write_session
 from wsinspector.core.filters import FrameFilter
-from wsinspector.core.model import header
+from wsinspector.core.har_export import HarSession, stored_har_session, write_har
 from wsinspector.core.profiles import Decoding
 from wsinspector.core.retention import SETTING as RETENTION_SETTING
 from wsinspector.core.retention import Retention
 from wsinspector.core.session import Session
-from wsinspector.core.store import SessionRecord, SessionStatus, Store, StoreError
+from wsinspector.core.session_import import SessionsImport
+from wsinspector.core.store import SessionRecord, SessionStatus, Store
 from wsinspector.core.stored import StoredSession
 
 log = logging.getLogger(__name__)
 
 EXPORT_PAGE = 5000
-IMPORT_BATCH = 5000
 #: frames filtered per step (16 stored chunks): each step stays short enough for the window
 FILTER_STEP = 16 * CHUNK_FRAMES
 
@@ -40,6 +40,14 @@ def _describe(exc: Exception) -> str:
     if isinstance(exc, OSError):
         return f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)
     return str(exc)
+
+
+class ImportTask(ChunkedTask):
+    """An import's task, with the import itself (``job``: the new sessions' ids, the warnings)."""
+
+    def __init__(self, job: SessionsImport, *args: Any) -> None:
+        super().__init__(*args)
+        self.job = job
 
 
 class SessionsController(QObject):
@@ -172,55 +180,49 @@ class SessionsController(QObject):
 
     # -- import -----------------------------------------------------------------------------------
 
-    def import_task(self, path: Path, parent: QObject | None = None) -> ChunkedTask:
-        """Read a session file into a new stored session; on error or cancel nothing is left behind."""
-        state: dict[str, int] = {}
-        size = path.stat().st_size if path.exists() else 0
-
-        def steps() -> Iterator[tuple[int, int]]:
-            with path.open("r", encoding="utf-8", errors="strict", newline="") as fp:
-                try:
-                    info, frames = read_session(fp)
-                except UnicodeDecodeError:
-                    raise SessionFileError(f"{path.name} is not a wsinspector session file (not UTF-8 text)") from None
-                session_id = self._store.create_session(info.name, info.url, info.started_wall, 0, None,
-                                                        SessionStatus.IMPORTING)
-                state["id"] = session_id
-                batch: list[tuple[int, int, int, int | None, bytes | None, str | None, bytes]] = []
-                count = 0
-                try:
-                    for frame in frames:
-                        batch.append((frame.seq, frame.ts_ns, header.of_frame(frame), frame.payload_length,
-                                      frame.mask_key, frame.note or None, frame.payload))
-                        if len(batch) >= IMPORT_BATCH:
-                            self._store.append_frames(session_id, batch)
-                            count += len(batch)
-                            batch = []
-                            yield fp.tell() if size else count, size
-                except UnicodeDecodeError:
-                    raise SessionFileError(f"{path.name} is not a wsinspector session file (not UTF-8 text)") from None
-                self._store.append_frames(session_id, batch)
-                if info.note:
-                    self._store.update_session(session_id, note=info.note)
-                if info.subprotocol:
-                    self._store.update_session(session_id, subprotocol=info.subprotocol)
-                # an unknown end stays unknown: the duration then comes from the last frame
-                self._store.finish_session(session_id, SessionStatus.IMPORTED, info.ended_wall, info.close_code,
-                                           info.close_reason)
-                yield size, size
+    def import_task(self, path: Path, parent: QObject | None = None) -> ImportTask:
+        """Read a session file, or a HAR file's WebSocket entries, into new stored sessions; on error or cancel
+        nothing is left behind. The task's result is the first new session's id; ``task.job.ids`` are all of
+        them, ``task.job.warnings`` the HAR entries that could not be read."""
+        job = SessionsImport(self._store, path)
 
         def cleanup() -> None:
-            session_id = state.pop("id", None)
-            if session_id is not None:
-                with contextlib.suppress(StoreError):
-                    self._store.delete_session(session_id)
-                self.sessions_changed.emit()
+            job.discard()
+            self.sessions_changed.emit()
 
         def result() -> int:
             self.sessions_changed.emit()
-            return state["id"]
+            return job.ids[0]
 
-        return ChunkedTask(f"Importing {path.name}", steps(), result, _describe, cleanup, parent)
+        return ImportTask(job, f"Importing {path.name}", job.steps(), result, _describe, cleanup, parent)
+
+    def export_har_task(self, items: list[HarSession], path: Path, parent: QObject | None = None) -> ChunkedTask:
+        """Write sessions (or a selection of one) as a HAR file at ``path``, via a temporary file renamed at the
+        end; the result is the path."""
+        total = sum(len(item.session) for item in items)
+        part = path.with_name(path.name + ".part")
+
+        def steps() -> Iterator[tuple[int, int]]:
+            with part.open("w", encoding="utf-8", newline="\n") as fp:
+                for written in write_har(fp, items):
+                    yield written, total
+                fp.flush()
+                os.fsync(fp.fileno())
+            os.replace(part, path)
+
+        def cleanup() -> None:
+            with contextlib.suppress(OSError):
+                part.unlink()
+
+        title = f"Exporting “{items[0].name}” as HAR" if len(items) == 1 else "Exporting sessions as HAR"
+        return ChunkedTask(title, steps(), lambda: path, _describe, cleanup, parent)
+
+    def har_session(self, session_id: int, selection: Collection[int] | None = None) -> HarSession:
+        """A stored session as a HAR export takes it (``selection``: the seqs to write)."""
+        record = self._store.session(session_id)
+        if record is None:
+            raise KeyError(session_id)
+        return stored_har_session(self._store, record, selection)
 
     # -- filtering --------------------------------------------------------------------------------
 

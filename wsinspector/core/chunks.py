@@ -137,7 +137,7 @@ def pack_rows(rows: Sequence[FrameRow]) -> PackedChunk:
     payload = bytearray()
     for index, (_seq, ts_ns, meta, length, key, note, data) in enumerate(rows):
         ts.append(ts_ns)
-        meta = header.header_and_hop(meta)
+        meta = header.header_and_origin(meta)
         if length is not None and length == len(data):
             meta = header.with_length_is_payload(meta)
             length = None

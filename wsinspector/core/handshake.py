@@ -85,7 +85,7 @@ class Handshake:
     def without_secrets(self, secret_values: Iterable[str]) -> Handshake:
         """The handshake as it may be kept or shown: a header with a placeholder gets it, one that carries
         credentials by its name becomes ``{{Name}}``, every secret value (anywhere: URL, headers both ways,
-        body) becomes ``REDACTED``, and the URL's own secrets are redacted."""
+        body) becomes ``REDACTED``, and the URL's own secrets are redacted (in the request line's target too)."""
         values = sorted({value for value in secret_values if value}, key=len, reverse=True)
 
         def clean(text: str) -> str:
@@ -109,7 +109,10 @@ class Handshake:
         if values:
             body = clean(body.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
         url = clean(redact_url(self.url))
-        return replace(self, url=url, request_line=clean(self.request_line), request_headers=request,
+        method, space, rest = self.request_line.partition(" ")
+        target, space2, version = rest.rpartition(" ") if " " in rest else (rest, "", "")
+        line = f"{method}{space}{redact_url(target)}{space2}{version}" if space else self.request_line
+        return replace(self, url=url, request_line=clean(line), request_headers=request,
                        response_headers=response, body=body, reason=clean(self.reason))
 
     # -- the form a session keeps -------------------------------------------------------------------------------

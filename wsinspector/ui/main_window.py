@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
             connection_tabs,
             connections_panel,
             lazy,
+            session_files,
             sessions_view,
             task_status,
             transfer,
@@ -104,6 +105,7 @@ class MainWindow(QMainWindow):
         self.banner.setObjectName("banner")
         self.connections = connections_panel.ConnectionsPanel(context.connections)
         self.tasks = task_status.TaskStatus(self.statusBar(), self)
+        self.session_files = session_files.SessionFiles(self)
         self.transfer = transfer.ConnectionsTransfer(self, context.connections, self.banner, self.connections,
                                                      self.tasks)
         self.connection_tabs = connection_tabs.ConnectionTabs(context, self.banner)
@@ -164,6 +166,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         for action in (self.transfer.import_action, self.transfer.paste_action, self.transfer.export_action):
             file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.session_files.import_action)
         file_menu.addSeparator()
         file_menu.addAction(QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close))
         conn_menu = self.menuBar().addMenu("&Connection")
@@ -276,6 +280,7 @@ class MainWindow(QMainWindow):
         self.sessions_view.open_requested.connect(self.open_session)
         self.sessions_view.export_requested.connect(self.export_session)
         self.sessions_view.import_requested.connect(self.import_session)
+        self.session_files.explain(self.sessions_view)
         self.sessions_view.save_as_test_requested.connect(self.save_session_as_test)
         self.tasks.message.connect(self._on_task_message)
         self.tabs.currentChanged.connect(self._on_tab_changed)
@@ -320,6 +325,7 @@ class MainWindow(QMainWindow):
         session.session_saved.connect(self.sessions_view.refresh)
         status.addPermanentWidget(page.rates)
         status.addPermanentWidget(page.counts)
+        self.session_files.add_to(page)
         active = self.context.environments.active
         page.set_environment(active.name if active else "")
 
@@ -582,13 +588,12 @@ class MainWindow(QMainWindow):
         if record is None:
             return None
         if path is None:
-            suggested = str(Path.home() / f"{record.name}{_session_suffix()}")
-            from PySide6.QtWidgets import QFileDialog  # noqa: PLC0415  (when asked for)
-
-            name, _ = QFileDialog.getSaveFileName(self, "Export session", suggested, _session_filter())
-            if not name:
+            path = self.session_files.ask_export_path(Path.home() / f"{record.name}{_session_suffix()}",
+                                                      _session_filter())
+            if path is None:
                 return None
-            path = Path(name)
+        if path.suffix.lower() == ".har":
+            return self.session_files.export_har([self.context.sessions.har_session(session_id)], path)
         owner = self.context.connections.get(record.profile_id) if record.profile_id else None
         task = self.context.sessions.export_task(session_id, path, self, owner.decoding if owner else None)
         task.finished.connect(lambda p: self.statusBar().showMessage(f"Exported to {p}", 8000))
@@ -597,19 +602,16 @@ class MainWindow(QMainWindow):
 
     def import_session(self, path: Path | None = None, show: bool = False) -> ChunkedTask | None:
         if path is None:
-            from PySide6.QtWidgets import QFileDialog  # noqa: PLC0415  (when asked for)
-
-            name, _ = QFileDialog.getOpenFileName(self, "Import session", str(Path.home()), _session_filter())
-            if not name:
+            path = self.session_files.ask_import_path()
+            if path is None:
                 return None
-            path = Path(name)
         if not path.is_file():
             self.banner.show_message(f"Cannot import {path}: no such file")
             return None
         task = self.context.sessions.import_task(path, self)
 
         def imported(session_id: object) -> None:
-            self.statusBar().showMessage(f"Imported {path.name}", 8000)
+            self.statusBar().showMessage(self.session_files.imported(task, path), 8000)
             self.sessions_view.refresh()
             self.sessions_view.select(int(session_id))  # type: ignore[call-overload]
             if show:
@@ -620,13 +622,14 @@ class MainWindow(QMainWindow):
         return task
 
     def open_paths(self, paths: list[Path]) -> None:
-        """Files named on the command line or opened from the desktop: a session file is imported and shown, a
-        connections file's connections are added, anything else is opened as a test on the Tests page. One
-        session and one test at a time; the rest are named."""
+        """Files named on the command line or opened from the desktop: a session file (or a HAR file's
+        sessions) is imported and shown, a connections file's connections are added, anything else is opened as
+        a test on the Tests page. One session and one test at a time; the rest are named."""
         from wsinspector.core.export import is_session_file  # noqa: PLC0415  (with the pages)
         from wsinspector.core.formats import is_connections_file  # noqa: PLC0415
+        from wsinspector.core.session_import import is_har_file  # noqa: PLC0415
 
-        sessions = [path for path in paths if path.is_file() and is_session_file(path)]
+        sessions = [path for path in paths if path.is_file() and (is_session_file(path) or is_har_file(path))]
         missing = [path for path in paths if not path.is_file()]
         connections = [path for path in paths if path.is_file() and is_connections_file(path)]
         tests = [path for path in paths if path not in (*sessions, *missing, *connections)]
