@@ -86,7 +86,8 @@ def main() -> None:
         gc.collect()
         gc.freeze()  # as the app does once its window is up (wsinspector/cli.py)
         session = context.session
-        probe = LatenessProbe(on_late=_trace.late if args.trace else None)
+        probe = LatenessProbe(on_late=_trace.late if args.trace else None,
+                              on_arm=_trace.armed if args.trace else None)
         opened = QEventLoop()
         session.opened.connect(lambda _info: opened.quit())
         profile = ConnectionProfile(name="flood", endpoint=Endpoint(url))

@@ -69,8 +69,10 @@ class LatenessProbe(QObject):
     """A single-shot timer re-armed on each timeout; records how late each timeout fired, in ms."""
 
     def __init__(self, interval_ms: int = PROBE_MS, on_late: Callable[[float, float], str] | None = None,
-                 late_ms: float = 16.0) -> None:
+                 late_ms: float = 16.0, on_arm: Callable[[], None] | None = None) -> None:
         super().__init__()
+        #: told each time the timer is armed (a trace notes where each thread stands)
+        self._on_arm = on_arm
         self.interval_ms = interval_ms
         #: told (due, now) of a timeout over ``late_ms`` late; what it returns is printed
         self._on_late, self._late_ms = on_late, late_ms
@@ -91,6 +93,8 @@ class LatenessProbe(QObject):
         self._timer.stop()
 
     def _arm(self) -> None:
+        if self._on_arm is not None:
+            self._on_arm()
         self._due = time.perf_counter() + self.interval_ms / 1000
         self._timer.start(self.interval_ms)
 
