@@ -75,6 +75,7 @@ DEPENDENCY_MODULES = {
     "protobuf": "google.protobuf",
     "mcp": "mcp.server",
     "qasync": "qasync",
+    "cryptography": "cryptography.x509",
 }
 
 
@@ -107,6 +108,7 @@ MODEL_TESTS = {
     "ConnectionsModel":
         "tests/ui/test_connection_folders.py::test_folders_and_recent_in_the_tree_pass_the_model_tester",
     "VariablesModel": "tests/ui/test_environments.py::test_the_dialog_edits_variables_and_keeps_secrets_in_the_keeper",
+    "ProbesModel": "tests/ui/test_probe_page.py::test_a_probe_from_the_page_shows_its_row_and_opens_its_evidence",
 }
 
 

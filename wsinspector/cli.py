@@ -1,9 +1,9 @@
 """One entry point: no arguments opens the window; subcommands run headless.
 
 Opening the window is the common start and the one timed: it imports nothing here but what reads its few
-arguments. The commands' parsers and modules (``cli_run``, ``cli_connections``, ``cli_messages``,
-``cli_transfer``, ``cli_handshake``, ``cli_decode``, ``cli_defaults``, ``cli_mcp``) are imported when a command is
-given, or help asked for.
+arguments. The commands' parsers and modules (``cli_run``, ``cli_serve``, ``cli_connections``, ``cli_messages``,
+``cli_transfer``, ``cli_handshake``, ``cli_decode``, ``cli_defaults``, ``cli_mcp``, ``cli_probe``, ``cli_proxy``) are
+imported when a command is given, or help asked for.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,15 +24,26 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 
 
-COMMANDS = ("serve", "run", "connections", "messages", "envs", "defaults", "import", "import-command",
-            "export", "decode", "mcp")
+COMMANDS = ("serve", "proxy", "run", "connections", "messages", "envs", "defaults", "import", "import-command",
+            "export", "decode", "mcp", "probe")
 SMOKE_TEST_ENV = "WSINSPECTOR_SMOKE_TEST"
 
 
 def build_parser() -> argparse.ArgumentParser:
     import argparse
 
-    from wsinspector import cli_connections, cli_decode, cli_handshake, cli_mcp, cli_messages, cli_run, cli_transfer
+    from wsinspector import (
+        cli_connections,
+        cli_decode,
+        cli_handshake,
+        cli_mcp,
+        cli_messages,
+        cli_probe,
+        cli_proxy,
+        cli_run,
+        cli_serve,
+        cli_transfer,
+    )
 
     parser = argparse.ArgumentParser(
         prog=APP_NAME, description="Inspect and test WebSocket endpoints. With no command, open the window "
@@ -46,8 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="open the window, visit every page, check icons, TLS and the echo server, print "
                              f"the result and quit: 0 when all is well (also ${SMOKE_TEST_ENV}=1)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    serve = sub.add_parser("serve", help="run the built-in echo server headless until Ctrl+C")
-    serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    cli_serve.add_parser(sub)
+    cli_proxy.add_parser(sub)
     cli_run.add_parser(sub)
     cli_connections.add_parser(sub)
     cli_messages.add_parser(sub)
@@ -67,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_handshake.add_parser(sub)
     cli_decode.add_parser(sub)
     cli_mcp.add_parser(sub)
+    cli_probe.add_parser(sub)
     opener = sub.add_parser("open", help="open files in the window (the same as giving them without a command)")
     opener.add_argument("files", nargs="+", type=Path, metavar="FILE")
     return parser
@@ -138,36 +150,36 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    """A command (or ``--version``), as the parser read it."""
+    """A command (or ``--version``), as the parser read it (the parser imported the commands' modules)."""
     if args.version:
         return print_version(args.data_dir)
-    if args.command == "serve":
-        return serve(args.port)
-    if args.command == "run":
-        from wsinspector.cli_run import run_test_file
-
-        return run_test_file(args)
-    if args.command in ("connections", "messages"):
-        from wsinspector import cli_connections, cli_messages
-
-        return {"connections": cli_connections.list_connections, "messages": cli_messages.run_messages}[
-            args.command](args)
     if args.command == "envs":
         return list_environments(getattr(args, "data_dir", None), args.json)
-    if args.command == "mcp":
-        from wsinspector.cli_mcp import run_mcp
-
-        return run_mcp(args)
     if args.command == "defaults":
         from wsinspector.cli_defaults import print_defaults
 
         return print_defaults(getattr(args, "data_dir", None), args.json)
-    from wsinspector import cli_decode, cli_handshake, cli_transfer
+    from wsinspector import (
+        cli_connections,
+        cli_decode,
+        cli_handshake,
+        cli_mcp,
+        cli_messages,
+        cli_probe,
+        cli_proxy,
+        cli_run,
+        cli_serve,
+        cli_transfer,
+    )
 
-    runner = {"import": cli_transfer.run_import, "import-command": cli_transfer.run_import_command,
-              "export": cli_transfer.run_export, "decode": cli_decode.run_decode,
-              "handshake": cli_handshake.print_handshake}[args.command]
-    return runner(args)
+    runners: dict[str, Callable[[argparse.Namespace], int]] = {
+        "serve": cli_serve.run_serve, "proxy": cli_proxy.run_proxy, "run": cli_run.run_test_file,
+        "connections": cli_connections.list_connections, "messages": cli_messages.run_messages,
+        "mcp": cli_mcp.run_mcp, "import": cli_transfer.run_import,
+        "import-command": cli_transfer.run_import_command, "export": cli_transfer.run_export,
+        "decode": cli_decode.run_decode, "handshake": cli_handshake.print_handshake, "probe": cli_probe.run_probe,
+    }
+    return runners[args.command](args)
 
 
 def open_window(data_dir: Path | None, smoke_test: bool, files: Sequence[Path]) -> int:

@@ -15,6 +15,7 @@ from wsinspector.core.filters import FrameFilter
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.model import header
 from wsinspector.core.payloads import PayloadError, decode_text, pretty_json
+from wsinspector.core.proxy import is_proxy_session
 from wsinspector.core.session import Session
 from wsinspector.core.session.messages import MessageStream
 
@@ -34,6 +35,8 @@ class Item:
     frames: int
     #: the payload length on the wire (compressed bytes for a compressed frame)
     wire_length: int
+    #: it travelled on a recording proxy's upstream hop (``header.UPSTREAM``)
+    upstream: bool = False
 
     @property
     def is_text(self) -> bool:
@@ -49,16 +52,17 @@ def item_at(session: Session, seq: int, whole_message: bool) -> Item:
     """The frame ``seq``, or with ``whole_message`` the message it belongs to (a continuation included)."""
     meta = session.meta(seq)
     opcode = header.opcode(meta)
+    upstream = header.upstream(session.origin(seq))
     if header.damaged(meta) or seq in session.dropped:
-        return Item(seq, header.direction(meta), opcode, session.payload(seq), 1, session.size(seq))
+        return Item(seq, header.direction(meta), opcode, session.payload(seq), 1, session.size(seq), upstream)
     if whole_message and not opcode.is_control:
         message = session.message_for(seq)
         if message is not None:
             wire = sum(session.size(part) for part in message.seqs)
             return Item(message.first_seq, message.direction, message.opcode, message.payload, message.frame_count,
-                        wire)
+                        wire, message.upstream)
     data_opcode = session.data_opcode(seq) if opcode is Opcode.CONTINUATION else opcode
-    return Item(seq, header.direction(meta), data_opcode, session.payload(seq), 1, session.size(seq))
+    return Item(seq, header.direction(meta), data_opcode, session.payload(seq), 1, session.size(seq), upstream)
 
 
 def as_text(item: Item) -> str:
@@ -100,15 +104,20 @@ def as_base64(item: Item) -> str:
 PAYLOAD_FORMS = ("auto", "text", "base64")
 
 
-def row_record(session: Session, item: Item, payload: str = "auto", limit: int | None = None) -> dict[str, object]:
+def row_record(session: Session, item: Item, payload: str = "auto", limit: int | None = None,
+               hops: bool = False) -> dict[str, object]:
     """One row as a JSON object: seq, direction, opcode, times, length (``frames`` and ``wire_length`` when they
     say something), and the payload as ``text`` or ``base64`` in the form ``payload`` names (:data:`PAYLOAD_FORMS`).
     With ``limit`` at most that many bytes of the payload are given, cut on a character's boundary for text, and
-    ``truncated`` says that it was cut (``length`` is the whole payload's)."""
+    ``truncated`` says that it was cut (``length`` is the whole payload's). With ``hops`` (a recording proxy's
+    session), the hop after the seq: "client" (the client <-> wsinspector) or "upstream" (wsinspector <-> the
+    upstream server)."""
     ts = session.ts_ns(item.seq)
     wall = session.started_wall + (ts - session.started_ns) / 1e9
-    record: dict[str, object] = {
-        "seq": item.seq,
+    record: dict[str, object] = {"seq": item.seq}
+    if hops:
+        record["hop"] = "upstream" if item.upstream else "client"
+    record |= {
         "direction": item.direction.value,
         "opcode": item.opcode.label,
         "time": round((ts - session.started_ns) / 1e9, 6),
@@ -134,22 +143,25 @@ def row_record(session: Session, item: Item, payload: str = "auto", limit: int |
     return record
 
 
-def json_line(session: Session, item: Item) -> str:
+def json_line(session: Session, item: Item, hops: bool = False) -> str:
     """One JSON object on one line: direction, opcode, times, length, and the payload as text (valid UTF-8 of a
-    text message) or base64."""
-    return json.dumps(row_record(session, item), ensure_ascii=False, separators=(",", ":"))
+    text message) or base64; with ``hops``, each line's hop (:func:`row_record`)."""
+    return json.dumps(row_record(session, item, hops=hops), ensure_ascii=False, separators=(",", ":"))
 
 
 def json_lines(session: Session, items: list[Item]) -> str:
-    return "".join(json_line(session, item) + "\n" for item in items)
+    hops = is_proxy_session(session.events)
+    return "".join(json_line(session, item, hops) + "\n" for item in items)
 
 
 def session_lines(session: Session, whole_messages: bool = True) -> Iterator[str]:
     """Every row of a session as JSON Lines, read front to back in pages: each frame, or with
     ``whole_messages`` each message (fragments folded, in the order the messages completed) and each control
-    frame. A damaged frame is a line of its own and drops the message under way in its direction."""
+    frame. A damaged frame is a line of its own and drops the message under way in its direction (and hop).
+    A recording proxy's session says each line's hop."""
+    hops = is_proxy_session(session.events)
     for item in session_items(session, whole_messages):
-        yield json_line(session, item)
+        yield json_line(session, item, hops)
 
 
 def session_items(session: Session, whole_messages: bool = True, first: int = 0) -> Iterator[Item]:
@@ -182,21 +194,23 @@ class RowReader:
             fresh = frame.seq >= self.done
             if not whole_messages or frame.damaged or frame.opcode.is_control:
                 if frame.damaged:
-                    stream.assemblers[frame.direction].reset()
+                    stream.assembler(frame.direction, frame.upstream).reset()
                 opcode = frame.opcode
                 if opcode is Opcode.CONTINUATION and not frame.damaged:
                     opcode = session.data_opcode(frame.seq)
                 if fresh:
-                    yield Item(frame.seq, frame.direction, opcode, frame.payload, 1, frame.size)
+                    yield Item(frame.seq, frame.direction, opcode, frame.payload, 1, frame.size, frame.upstream)
                 continue
             sizes[frame.seq] = frame.size
-            message = stream.feed(frame.direction, frame.opcode, frame.fin, frame.seq, frame.payload)
+            message = stream.feed(frame.direction, frame.opcode, frame.fin, frame.seq, frame.payload,
+                                  frame.upstream)
             if message is not None:
                 wire = sum(sizes.pop(seq, 0) for seq in message.seqs)
                 if fresh:
                     yield Item(message.first_seq, message.direction, message.opcode, message.payload,
-                               message.frame_count, wire)
-        pending = [a.pending_from for a in stream.assemblers.values() if a.pending_from is not None]
+                               message.frame_count, wire, message.upstream)
+        pending = [a.pending_from for a in (*stream.assemblers.values(), *stream.upstream_assemblers.values())
+                   if a.pending_from is not None]
         self.start = min(pending, default=max(end, self.start))
         self.done = max(end, self.done)
 
@@ -218,6 +232,7 @@ def row_page(session: Session, flt: FrameFilter, *, whole_messages: bool = True,
     it, the page ends early (at least one row is given). The session is read only as far as the page needs.
     Raises :class:`~wsinspector.core.filters.FilterError` on a bad regular expression."""
     match = flt.matcher()
+    hops = is_proxy_session(session.events)
     rows: list[dict[str, object]] = []
     index = used = 0
     for item in session_items(session, whole_messages):
@@ -227,7 +242,7 @@ def row_page(session: Session, flt: FrameFilter, *, whole_messages: bool = True,
             if len(rows) >= limit or (budget is not None and rows and used >= budget):
                 return RowPage(rows, index)
             shown = len(item.payload) if payload_limit is None else min(len(item.payload), payload_limit)
-            rows.append(row_record(session, item, payload, payload_limit))
+            rows.append(row_record(session, item, payload, payload_limit, hops))
             used += shown
         index += 1
     return RowPage(rows, None)

@@ -110,10 +110,14 @@ class MainWindow(QMainWindow):
         self.graph = lazy.HealthPage()
         self.sessions_view = sessions_view.SessionsView(context.sessions)
         self.tests_page = lazy.LazyPage(self._make_tests_view)
+        self.server_page = lazy.LazyPage(self._make_server_page)
+        self.probe_page = lazy.LazyPage(self._make_probe_view)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
         for page, title in ((self.connection_tabs, "Inspector"), (self.graph, "Health"),
-                            (self.sessions_view, "Sessions"), (self.tests_page, "Tests")):
+                            (self.sessions_view, "Sessions"), (self.tests_page, "Tests"),
+                            (self.server_page, "Server"),
+                            (self.probe_page, "Probe")):
             self.tabs.addTab(page, title)
         self.main_split = main_split = QSplitter(Qt.Orientation.Horizontal)
         main_split.setObjectName("mainSplit")
@@ -478,6 +482,13 @@ class MainWindow(QMainWindow):
 
     # -- the Tests page, built when first needed ----------------------------------------------------
 
+    def _make_server_page(self) -> QWidget:
+        from wsinspector.ui.server_page import ServerPage  # noqa: PLC0415  (the server side: on first use)
+
+        page = ServerPage(self.context)
+        page.session_recorded.connect(self.sessions_view.refresh)
+        return page
+
     def _make_tests_view(self) -> QWidget:
         from wsinspector.ui.tests_view import ScenariosView  # noqa: PLC0415  (YAML and the editor: on first use)
 
@@ -487,6 +498,19 @@ class MainWindow(QMainWindow):
         view.banner_requested.connect(self._on_tests_banner)
         view.session_recorded.connect(self.sessions_view.refresh)
         view.open_session_requested.connect(self.open_session)
+        return view
+
+    def _make_probe_view(self) -> QWidget:
+        from wsinspector.app.probes import ProbesController  # noqa: PLC0415  (on first use)
+        from wsinspector.ui.probe_view import ProbeView  # noqa: PLC0415
+
+        context = self.context
+        probes = ProbesController(context.store, lambda: context.defaults.defaults,
+                                  context.environments.variables_for, parent=self)
+        view = ProbeView(probes, context.connections)
+        view.open_session_requested.connect(self.open_session)
+        view.message.connect(self._on_task_message)
+        probes.finished.connect(lambda _result: self.sessions_view.refresh())
         return view
 
     @property
@@ -653,6 +677,8 @@ class MainWindow(QMainWindow):
         self.graph.stop()
         if self.tests_page.loaded:
             self.tests_view.shutdown()
+        if self.probe_page.loaded:
+            self.probe_page.content().probes.shutdown()  # type: ignore[attr-defined]
         for page in self.connection_tabs.pages():
             page.session.shutdown()
         super().closeEvent(event)

@@ -162,6 +162,8 @@ class TimelineModel(ColumnsModel):
         bold.setBold(True)
         self._bold = bold
         self._brushes: dict[str, QBrush] = {}
+        #: the Dir column names each frame's hop too (a recording proxy's session: client or upstream)
+        self.show_hops = False
         #: the look of the row painted last, by its seq (a row's cells are painted one after the other and ask
         #: for the same frame's header); a frame's header, whether it was dropped and whether it starts a
         #: segment never change once it is in the session
@@ -464,6 +466,9 @@ class TimelineModel(ColumnsModel):
             return format_time(source.relative_us(seq))
         meta = source.meta(seq)
         if col == COL_DIR:
+            if self.show_hops:  # a recording proxy's session: the hop beside the direction
+                hop = "upstream" if frame_header.upstream(source.origin(seq)) else "client"
+                return f"{frame_header.direction(meta).arrow} {hop}"
             return frame_header.direction(meta).arrow
         if frame_header.damaged(meta):
             return self._damaged_display(source, seq, col)

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Probe the peers the tests probe (tests/probe_peers.py: websockets, aiohttp, node ws, websocat, QWebSocketServer,
+hostile servers), every case including the aggressive ones, and write their rows into docs/probe.md between the
+table markers, with each probe's time.
+
+Usage, from the repository with its .venv (node's ws from scripts/node-peers.sh):
+    .venv/bin/python scripts/probe-table.py [--check]
+``--check`` prints the table and leaves the file alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+BEGIN, END = "<!-- probe-table:begin -->", "<!-- probe-table:end -->"
+SUMMARY_BEGIN, SUMMARY_END = "<!-- probe-summary:begin -->", "<!-- probe-summary:end -->"
+#: the README's narrower table
+SUMMARY_COLUMNS = ("versions", "utf8", "pongs", "heartbeat", "size_limit", "compression", "closing", "conformance")
+
+
+async def probe(url: str, name: str, store: Any) -> Any:
+    from wsinspector.app.probe import ProbeController
+    from wsinspector.core.probe.plan import plan
+    from wsinspector.core.probe.steps import CaseContext
+    from wsinspector.core.profiles import ConnectionProfile, Endpoint
+
+    profile = ConnectionProfile(name=name, endpoint=Endpoint(url))
+    controller = ProbeController(profile, plan(aggressive=True, url=url), store=store, aggressive=True,
+                                 ctx=CaseContext(aggressive=True), name=name)
+    done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    controller.finished.connect(lambda result: done.done() or done.set_result(result))
+    controller.start()
+    result = await done
+    print(f"{name}: {result.seconds:.1f} s", file=sys.stderr, flush=True)
+    return result
+
+
+def websocat_version() -> str:
+    import subprocess
+
+    from tests import probe_peers
+
+    return subprocess.run([probe_peers.websocat_binary(), "--version"], capture_output=True, text=True,
+                          check=False).stdout.split()[-1]
+
+
+def node_ws_version() -> str:
+    package = ROOT / "tests" / "node_peers" / "node_modules" / "ws" / "package.json"
+    return str(json.loads(package.read_text())["version"])
+
+
+async def main(check: bool) -> int:
+    import aiohttp
+    import websockets
+    from PySide6 import __version__ as qt_version
+
+    from tests import probe_peers
+    from wsinspector.core.probe import row
+    from wsinspector.core.store import Store
+    from wsinspector.net.server import EchoServer
+
+    tmp = Path(tempfile.mkdtemp(prefix="probe-table-"))
+    store = Store(tmp / "probe.sqlite3")
+    node = probe_peers.start_node_ws(tmp / "node.out")
+    websocat, websocat_port = probe_peers.start_websocat(tmp / "websocat.out")
+    websockets_peer = await probe_peers.websockets_peer()
+    aiohttp_peer = probe_peers.AiohttpPeer()
+    await aiohttp_peer.start()
+    hostile = probe_peers.hostile_peer()
+    await hostile.start()
+    dropping = probe_peers.HostileServer(probe_peers.resets_past(100_000))
+    await dropping.start()
+    qt = EchoServer()
+    qt.listen()
+    results = []
+    try:
+        port = 0
+        while not port:
+            port = probe_peers.node_port(node, tmp / "node.out")
+            await asyncio.sleep(0.05)
+        while not probe_peers.websocat_listening(websocat, tmp / "websocat.out"):
+            await asyncio.sleep(0.05)
+        for url, name in ((websockets_peer.url, f"websockets {websockets.__version__} (ping_interval=1)"),
+                          (aiohttp_peer.url, f"aiohttp {aiohttp.__version__}"),
+                          (f"ws://127.0.0.1:{port}/", f"node ws {node_ws_version()}"),
+                          (f"ws://127.0.0.1:{websocat_port}/", f"websocat {websocat_version()} (-s)"),
+                          (qt.url, f"QWebSocketServer (Qt {qt_version})"),
+                          (hostile.url, "hostile: silent after the upgrade"),
+                          (dropping.url, "hostile: drops frames over 100,000 bytes")):
+            results.append(await probe(url, name, store))
+    finally:
+        for proc in (node, websocat):
+            proc.terminate()
+            proc.wait(timeout=30)
+        await websockets_peer.stop()
+        await aiohttp_peer.stop()
+        await hostile.stop()
+        await dropping.stop()
+        qt.close()
+        store.close()
+    timings = "\n".join(f"- {r.label}: {r.seconds:.1f} s (" + ", ".join(f"{t.name} {t.seconds:.2f}"
+                                                                         for t in r.cases) + ")" for r in results)
+    table = (f"{BEGIN}\n{row.markdown(results)}\nEach probe's time, all cases (aggressive ones included), and "
+             f"each case's in seconds:\n\n{timings}\n{END}")
+    if check:
+        print(table)
+        return 0
+    replace_between(ROOT / "docs" / "probe.md", BEGIN, END, table)
+    replace_between(ROOT / "README.md", SUMMARY_BEGIN, SUMMARY_END,
+                    f"{SUMMARY_BEGIN}\n{row.markdown(results, SUMMARY_COLUMNS)}{SUMMARY_END}")
+    return 0
+
+
+def replace_between(doc: Path, begin: str, end: str, block: str) -> None:
+    text = doc.read_text(encoding="utf-8")
+    start, stop = text.index(begin), text.index(end) + len(end)
+    doc.write_text(text[:start] + block + text[stop:], encoding="utf-8")
+    print(f"wrote {doc}", file=sys.stderr)
+
+
+def run() -> int:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("WSINSPECTOR_KEYRING", "memory")
+    import qasync
+    from PySide6.QtCore import QCoreApplication
+
+    app = QCoreApplication(sys.argv[:1])
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        return int(loop.run_until_complete(main("--check" in sys.argv)))
+
+
+if __name__ == "__main__":
+    sys.exit(run())

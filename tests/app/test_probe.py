@@ -1,0 +1,228 @@
+"""The endpoint probe against real peers on 127.0.0.1 (tests/probe_peers.py): each peer probed once, with the
+cases whose columns it tells, and its row asserted as that implementation behaves; the evidence sessions are
+read back from the store. The same peers make docs/probe.md's table (scripts/probe-table.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import probe_peers
+from tests.decoder_peers import node_peers_ready
+from tests.net.pki import Authority
+from wsinspector.app.probe import ProbeController
+from wsinspector.core.frames import Direction, Opcode
+from wsinspector.core.probe.plan import PROBES_SETTING, load_probes, plan
+from wsinspector.core.probe.row import ProbeResult
+from wsinspector.core.probe.steps import CaseContext
+from wsinspector.core.profiles import ConnectionProfile, Endpoint, Tls
+from wsinspector.core.store import Store
+from wsinspector.core.stored import StoredSession
+
+PROBE_MS = 90_000
+
+
+@pytest.fixture
+def store(data_dir: Path) -> Iterator[Store]:
+    opened = Store(data_dir / "wsinspector.sqlite3")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def probe(qtbot: Any, store: Store) -> Callable[..., ProbeResult]:
+    """``probe(url, "a,b,…")``: the probe's result once it is over (on loopback: aggressive cases allowed)."""
+
+    def run(url: str, cases: str, answer_s: float = 1.0, **settings: Any) -> ProbeResult:
+        names = plan(cases.split(","), url=url)
+        profile = ConnectionProfile(name="peer", endpoint=Endpoint(url), **settings)
+        controller = ProbeController(profile, names, store=store, aggressive=True,
+                                     ctx=CaseContext(aggressive=True, answer_s=answer_s))
+        with qtbot.waitSignal(controller.finished, timeout=PROBE_MS) as finished:
+            controller.start()
+        result: ProbeResult = finished.args[0]
+        controller.deleteLater()
+        return result
+
+    return run
+
+
+def frames_of(store: Store, session_id: int) -> list[Any]:
+    record = store.session(session_id)
+    assert record is not None
+    session = StoredSession(store, record)
+    return list(session.frames(0, len(session) - 1)) if len(session) else []
+
+
+def test_websockets_row_with_its_evidence_and_keepalive(probe, run, store):
+    peer = run(probe_peers.websockets_peer())
+    result = probe(peer.url, "versions,messages,utf8,fragments,pings,heartbeat,compression,closing,size")
+
+    assert result.connected
+    versions = result.cell("versions")
+    assert versions.data["accepted"] == ["13"]
+    assert versions.data["answers"] == {"8": "400", "7": "400", "99": "400"}
+    assert versions.value == "13; 99 → 400, no list"
+    assert result.cell("text").value == result.cell("binary").value == "yes, echoed"
+    assert result.cell("utf8").value == "1007"
+    assert result.cell("fragmentation").value == "yes, with pings between"
+    assert result.cell("sends_fragmented").value == "no"
+    pongs = result.cell("pongs")
+    assert pongs.value.startswith("yes, RTT p50") and len(pongs.data["rtt_ms"]) == 5
+    # websockets pings every second and closes with 1011 when a ping goes unanswered
+    heartbeat = result.cell("heartbeat")
+    assert heartbeat.value.startswith("every ") and "unanswered: closed with 1011" in heartbeat.value
+    assert result.cell("idle_timeout").known is False
+    assert result.cell("compression").value == "yes, compresses"
+    closing = result.cell("closing")
+    assert closing.value == "echoes our code; 1005 → closed with 1002"
+    # the close codes it sent while a case listened: 4000 echoed, 1002, 1007, 1009, 1011 for unanswered pings
+    assert closing.data["codes_sent"] == [1002, 1007, 1009, 1011, 4000]
+    size = result.cell("size_limit")  # websockets' max_size: 1 MiB
+    assert size.data["accepted"] == 2 ** 20 and size.data["how"] == "1009"
+    assert result.cell("h2").value.startswith("unknown — ")
+    conformance = result.cell("conformance")
+    assert conformance.value == "4/5 yes"
+    assert "unsupported version answered with the list: no" in conformance.detail  # a 400 without the list
+
+    # the evidence: the invalid UTF-8 sent, the 1007 that came back, in the session the cell names
+    (session_id,) = result.cell("utf8").sessions
+    frames = frames_of(store, session_id)
+    sent = [f for f in frames if f.direction is Direction.OUT and f.opcode is Opcode.TEXT]
+    assert sent and b"\xed\xa0\x80" in sent[0].payload
+    assert [f.close_code for f in frames if f.direction is Direction.IN and f.opcode is Opcode.CLOSE] == [1007]
+    assert store.session(session_id).name == "Probe · utf8: invalid UTF-8"
+    # every case timed, every session it opened named; the probe kept in the store
+    assert [t.name for t in result.cases] == ["versions", "messages", "utf8", "fragments", "pings", "heartbeat",
+                                              "compression", "closing", "size"]
+    assert len(result.cases[0].sessions) == 4
+    kept = load_probes(store.setting(PROBES_SETTING))
+    assert [p.id for p in kept] == [result.id] and kept[0].cell("utf8").value == "1007"
+
+
+def test_aiohttp_row(probe, run):
+    peer = probe_peers.AiohttpPeer()
+    url = run(peer.start())
+    try:
+        result = probe(url, "versions,utf8,compression,closing")
+    finally:
+        run(peer.stop())
+    assert result.cell("versions").data["accepted"] == ["13", "8", "7"]
+    assert result.cell("utf8").value == "1007"
+    assert result.cell("compression").value == "yes, compresses"
+    # aiohttp answers any close frame with 1000, never with our code
+    assert result.cell("closing").value == "answers 1000; 1005 → closed with 1002"
+
+
+@pytest.fixture
+def node_ws(qtbot: Any, tmp_path: Path) -> Iterator[str]:
+    node_peers_ready()
+    out = tmp_path / "ws_echo.out"
+    proc = probe_peers.start_node_ws(out)
+    try:
+        qtbot.waitUntil(lambda: probe_peers.node_port(proc, out) > 0, timeout=30_000)
+        yield f"ws://127.0.0.1:{probe_peers.node_port(proc, out)}/"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_node_ws_row(probe, node_ws):
+    result = probe(node_ws, "versions,subprotocols,compression,utf8,size")
+    versions = result.cell("versions")
+    # ws speaks 13 and 8 and says so when refusing another version (RFC 6455 §4.4)
+    assert versions.value == "13, 8; 99 → 400 listing 13, 8"
+    assert versions.data["conforms"] is True
+    assert result.cell("subprotocols").value == "wsinspector.probe"  # the first offered
+    assert result.cell("compression").value == "no"  # off by default in ws' server
+    assert result.cell("utf8").value == "1007"
+    assert result.cell("size_limit").value == "≥ 16.0 MiB"  # maxPayload 100 MiB: past the search's cap
+
+
+@pytest.fixture
+def websocat(qtbot: Any, tmp_path: Path) -> Iterator[str]:
+    out = tmp_path / "websocat.out"
+    proc, port = probe_peers.start_websocat(out)
+    try:
+        qtbot.waitUntil(lambda: probe_peers.websocat_listening(proc, out), timeout=30_000)
+        yield f"ws://127.0.0.1:{port}/"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_websocat_row(probe, websocat):
+    result = probe(websocat, "versions,subprotocols,messages,pings,closing,utf8", answer_s=0.5)
+    assert result.cell("versions").value == "13; 99 → 400, no list"
+    assert result.cell("subprotocols").value == "wsinspector.probe"
+    # its echo mirrors lines: a message without a line break is held, never answered
+    assert result.cell("text").value == "yes, no answer"
+    assert result.cell("pongs").data["conforms"] is True
+    # it answers neither a close frame nor invalid UTF-8 with one: it drops the connection
+    assert result.cell("closing").value == ("dropped the connection (no close frame); "
+                                            "1005 → dropped the connection (no close frame)")
+    assert result.cell("utf8").value == "dropped the connection (no close frame)"
+
+
+def test_qt_websocket_server_row(probe, qtbot):
+    from wsinspector.net.server import EchoServer
+
+    server = EchoServer()
+    url = server.listen()
+    try:
+        result = probe(url, "versions,fragments,pings,compression,utf8,closing")
+    finally:
+        server.close()
+        server.deleteLater()
+    assert result.cell("versions").value == "13; 99 → 400 listing 13"
+    assert result.cell("fragmentation").value == "yes, with pings between"
+    assert result.cell("pongs").data["conforms"] is True
+    assert result.cell("compression").value == "no"
+    assert result.cell("utf8").value == "1007"
+    assert result.cell("closing").value == "echoes our code; 1005 → closed with 1002"
+
+
+def test_hostile_row_comes_out_the_bad_way(probe, hostile):
+    url = hostile(probe_peers.silent_after_upgrade)
+    # it never answers: every wait runs to its end, made short here
+    result = probe(url, "versions,pings,utf8,closing,violations,flow", answer_s=0.25)
+    assert result.cell("versions").value == "13, 8, 7, 99; 99 → accepted, no list"
+    assert result.cell("pongs").value == "no"
+    assert result.cell("utf8").value == "ignored"
+    assert result.cell("closing").value == "does not answer; 1005 → does not answer"
+    conformance = result.cell("conformance")
+    assert conformance.value == "0/7 yes"
+    assert conformance.data["checks"]["reserved opcodes refused"] is False
+    # it reads whatever comes, answering nothing: 16 MiB taken while we read nothing
+    assert result.cell("flow_control").value == "no backpressure within 16.0 MiB"
+    # what the probe did not run says so, never a guess
+    assert result.cell("text").value == "unknown — not probed (the messages case did not run)"
+
+
+def test_a_server_dropping_big_frames_shows_its_limit_and_how_it_refuses(probe, hostile):
+    url = hostile(probe_peers.resets_past(100_000))
+    result = probe(url, "size,closing")
+    size = result.cell("size_limit")
+    # found within 5 %, by a search that never sends more than the limit's neighbourhood needs
+    assert size.data["accepted"] <= 100_000 < size.data["refused"] <= size.data["accepted"] * 1.05
+    assert size.data["how"] == "dropped (no close frame)"
+    assert size.value.endswith("(dropped (no close frame))")
+    assert result.cell("closing").value == ("dropped the connection (no close frame); "
+                                            "1005 → dropped the connection (no close frame)")
+
+
+def test_a_wss_endpoint_with_its_connection_tls_settings_and_h2_told_by_alpn(probe, websockets_server, tmp_path):
+    ca = Authority(tmp_path)
+    context = ca.issue("server").server_context()
+    context.set_alpn_protocols(["h2", "http/1.1"])  # a TLS front that would speak HTTP/2
+    peer = websockets_server(ssl=context)
+    url = peer.url.replace("ws://", "wss://")
+    result = probe(url, "h2,messages", tls=Tls(ca_file=str(ca.cert)))
+    # the cases connect with the connection's CA: the private one is trusted
+    assert result.cell("text").value == "yes, echoed"
+    h2 = result.cell("h2")
+    assert h2.known is False and h2.data == {"alpn": "h2"}
+    assert h2.value.startswith("unknown — it speaks h2 (ALPN chose h2)")

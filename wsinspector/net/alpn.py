@@ -1,0 +1,73 @@
+"""Which application protocol a TLS server chooses when offered h2 and http/1.1 (ALPN): what tells whether
+an endpoint speaks HTTP/2 at all, before WebSocket over HTTP/2 (RFC 8441) could be offered. Nothing is sent
+but the TLS handshake; the connection is dropped once it is encrypted."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from PySide6.QtCore import QByteArray, QObject, QTimer, Signal, Slot
+from PySide6.QtNetwork import QAbstractSocket, QSslConfiguration, QSslSocket
+
+from wsinspector.core.profiles import ResolvedTarget
+from wsinspector.net import proxy, tls
+
+OFFERED = (b"h2", b"http/1.1")
+
+
+class AlpnCheck(QObject):
+    """``answered(protocol, error)``: the protocol the server chose ("" none), or why the check failed."""
+
+    answered = Signal(str, str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._sock = QSslSocket(self)
+        self._sock.encrypted.connect(self._on_encrypted)
+        self._sock.errorOccurred.connect(self._on_error)
+        # only the choice of protocol is read, nothing is sent: the certificate's trust is the cases' to judge
+        self._sock.sslErrors.connect(lambda _errors: self._sock.ignoreSslErrors())
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(lambda: self._answer("", "no TLS handshake within the time limit"))
+        self._done = False
+
+    def start(self, target: ResolvedTarget, timeout_s: float) -> None:
+        parts = urlsplit(target.url)
+        host, port = parts.hostname or "", parts.port or 443
+        try:
+            config: QSslConfiguration = tls.configuration(target.tls)
+        except tls.TlsSetupError as exc:
+            why = str(exc)
+            QTimer.singleShot(0, lambda: self._answer("", why))
+            return
+        config.setAllowedNextProtocols([QByteArray(p) for p in OFFERED])
+        self._sock.setSslConfiguration(config)
+        self._sock.setProxy(proxy.network_proxy(target.url, target.proxy, target.proxy_source)[0])
+        address, _, connect_port = target.endpoint.connect_to.rpartition(":")
+        self._timer.start(int(timeout_s * 1000))
+        if address:
+            self._sock.connectToHostEncrypted(address.strip("[]"), int(connect_port), host)
+        else:
+            self._sock.connectToHostEncrypted(host, port)
+
+    def abort(self) -> None:
+        self._done = True
+        self._timer.stop()
+        self._sock.abort()
+
+    @Slot()
+    def _on_encrypted(self) -> None:
+        chosen = bytes(self._sock.sslConfiguration().nextNegotiatedProtocol().data()).decode("ascii", "replace")
+        self._answer(chosen, "")
+
+    @Slot(QAbstractSocket.SocketError)
+    def _on_error(self, _error: QAbstractSocket.SocketError) -> None:
+        self._answer("", self._sock.errorString())
+
+    def _answer(self, protocol: str, error: str) -> None:
+        if self._done:
+            return
+        self.abort()
+        self.answered.emit(protocol, error)
+
