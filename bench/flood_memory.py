@@ -14,8 +14,9 @@ frames, to show the frames that left memory are all there.
 The last line is the RSS growth and the lateness p99 against their goals (growth < 100 MiB over 60 s, p99
 lateness <= 50 ms).
 
-``--trace`` prints each timer that fired more than 16 ms late with what ran meanwhile (see ``_trace.py``), and
-which steps were in the late turns over the whole run.
+``--trace`` prints each timer that fired more than 16 ms late with what ran meanwhile and the scheduler's account
+of its wait (see ``_trace.py``), which steps were in the late turns over the whole run, and each step's CPU time
+per call.
 
     .venv/bin/python bench/flood_memory.py [--seconds 60] [--size 3] [--no-record] [--trace]
 """
@@ -86,7 +87,8 @@ def main() -> None:
         gc.collect()
         gc.freeze()  # as the app does once its window is up (wsinspector/cli.py)
         session = context.session
-        probe = LatenessProbe(on_late=_trace.late if args.trace else None)
+        probe = LatenessProbe(on_late=_trace.late if args.trace else None,
+                              on_arm=_trace.armed if args.trace else None)
         opened = QEventLoop()
         session.opened.connect(lambda _info: opened.quit())
         profile = ConnectionProfile(name="flood", endpoint=Endpoint(url))

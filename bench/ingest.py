@@ -46,6 +46,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -69,8 +70,10 @@ class LatenessProbe(QObject):
     """A single-shot timer re-armed on each timeout; records how late each timeout fired, in ms."""
 
     def __init__(self, interval_ms: int = PROBE_MS, on_late: Callable[[float, float], str] | None = None,
-                 late_ms: float = 16.0) -> None:
+                 late_ms: float = 16.0, on_arm: Callable[[], None] | None = None) -> None:
         super().__init__()
+        #: told each time the timer is armed (a trace notes where each thread stands)
+        self._on_arm = on_arm
         self.interval_ms = interval_ms
         #: told (due, now) of a timeout over ``late_ms`` late; what it returns is printed
         self._on_late, self._late_ms = on_late, late_ms
@@ -91,6 +94,8 @@ class LatenessProbe(QObject):
         self._timer.stop()
 
     def _arm(self) -> None:
+        if self._on_arm is not None:
+            self._on_arm()
         self._due = time.perf_counter() + self.interval_ms / 1000
         self._timer.start(self.interval_ms)
 
@@ -112,6 +117,9 @@ class RoundResult:
     lateness_ms: list[float] = field(default_factory=list)
     first_to_last_s: float | None = None
     bytes_per_frame: float | None = None
+    #: (b): ms of the window's thread running, queued for a core and off the CPU, and of the whole process
+    #: running (every thread), from open to the last frame stored
+    sched_ms: tuple[float, float, float, float] | None = None
 
     @property
     def rate(self) -> float:
@@ -264,6 +272,16 @@ def websockets_round(url: str, frames: int) -> RoundResult:
 # -- (b) the full app path ----------------------------------------------------------------------------
 
 
+def _window_schedstat() -> tuple[int, int]:
+    """ns the calling thread has run, and waited on a run queue for a core (Linux; zeros elsewhere)."""
+    try:
+        with open(f"/proc/self/task/{threading.get_native_id()}/schedstat", encoding="ascii") as stat:
+            run, queued, _slices = stat.read().split()
+    except (OSError, ValueError):
+        return (0, 0)
+    return int(run), int(queued)
+
+
 class AppRun:
     def __init__(self, data_dir: Path, engine: str) -> None:
         self.engine = engine
@@ -284,9 +302,11 @@ class AppRun:
         probe = LatenessProbe()
         loop = QEventLoop()
         marks: dict[str, float] = {}
+        sched: list[float] = []
 
         def on_opened(_info: object) -> None:
             marks["open"] = time.perf_counter()
+            sched[:] = [*_window_schedstat(), time.process_time()]
             probe.start()
             if profiler is not None:
                 profiler.enable()
@@ -294,6 +314,10 @@ class AppRun:
         def on_appended(_first: int, last: int) -> None:
             if last + 1 >= frames and "done" not in marks:
                 marks["done"] = time.perf_counter()
+                run, queued = _window_schedstat()
+                wall = (marks["done"] - marks["open"]) * 1000
+                ran, waited = (run - sched[0]) / 1e6, (queued - sched[1]) / 1e6
+                sched[:] = [ran, waited, max(0.0, wall - ran - waited), (time.process_time() - sched[2]) * 1000]
                 if profiler is not None:
                     profiler.disable()
                 probe.stop()
@@ -324,7 +348,7 @@ class AppRun:
             raise RuntimeError(f"app path: log {len(log):,}, stored {stored:,} of {frames:,} frames")
         self._previous = session_id
         return RoundResult(frames, marks["done"] - marks["open"], list(probe.samples),
-                           bytes_per_frame=log.nbytes() / len(log))
+                           bytes_per_frame=log.nbytes() / len(log), sched_ms=(sched[0], sched[1], sched[2], sched[3]))
 
     def close(self) -> None:
         self.window.close()
@@ -431,6 +455,14 @@ def report(rounds: Rounds, args: argparse.Namespace) -> None:
     print(f"(e) python websockets asyncio client, counting: median "
           f"{fmt_rate(median([r.rate for r in rounds.websockets]))} frames/s")
     print(f"event-loop lateness during (b), {PROBE_MS} ms timer: {lateness_line(app_lateness)}")
+    scheds = [r.sched_ms for r in rounds.full if r.sched_ms is not None]
+    if scheds:
+        frames = args.frames / 1000
+        print("(b) per 1,000 frames, median of rounds: the window's thread running "
+              f"{median([s[0] for s in scheds]) / frames:.2f} ms, queued for a core "
+              f"{median([s[1] for s in scheds]) / frames:.2f} ms, off the CPU (idle, the GIL) "
+              f"{median([s[2] for s in scheds]) / frames:.2f} ms; the whole process running "
+              f"{median([s[3] for s in scheds]) / frames:.2f} ms")
     print(f"event-loop lateness during (a), {PROBE_MS} ms timer: "
           f"{lateness_line([s for r in rounds.bare for s in r.lateness_ms])}")
     print(f"app log memory beyond payload: FrameLog.nbytes()/len = "

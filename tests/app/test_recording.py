@@ -589,6 +589,27 @@ def test_a_flood_faster_than_the_store_waits_in_the_socket_not_in_memory(
     assert_stored_like_the_log(store, controller, session_id)
 
 
+def test_a_flood_read_in_the_smallest_reads_arrives_whole_and_in_order(
+    qtbot: Any, controller: ConnectionController, store: Store, websockets_peer: StartPeer,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pump sizes its reads by how long parsing one took: with every read taking too long, they shrink to
+    the smallest, and frames cut across many reads (a fragmented message among them) are all recorded, in
+    order, each once."""
+    monkeypatch.setattr(wire_module, "READ_SLICE_S", 0.0)
+    _, url = websockets_peer(flood)
+    session_id = open_session(qtbot, controller, url, protocol={"engine": ENGINE_WIRE})
+    connection = controller._connection
+    assert connection is not None
+    total = len(list(expected_payloads()))
+    controller.send(b"go", True)
+    qtbot.waitUntil(lambda: store.stored_frame_count(session_id) >= total, timeout=WAIT_MS)
+    assert connection._read_size == wire_module.MIN_READ_CHUNK
+    disconnect(qtbot, controller)
+    assert_stored_like_the_log(store, controller, session_id)
+    assert [controller.log.payload(seq) for seq in range(total)] == list(expected_payloads())
+
+
 def test_a_flood_is_in_the_file_turn_by_turn_not_only_at_each_flush(
     qtbot: Any, controller: ConnectionController, store: Store, websockets_peer: StartPeer
 ) -> None:

@@ -4,6 +4,7 @@ a failed write says why and stores nothing after it."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,3 +128,30 @@ def test_a_failed_write_says_why_and_nothing_after_it_is_stored(data_dir: Path) 
         assert store.read_frames(session_id, 0, 99) == stored_rows(log, 0, 99)
     finally:
         store.close()
+
+
+def test_writes_queued_behind_a_busy_thread_are_all_committed_and_a_failure_stops_only_its_session(
+    store: Store, data_dir: Path
+) -> None:
+    """While the thread waits for the file (another connection holds the write lock), more writes queue up; it
+    commits them together once it can. One of their sessions was deleted meanwhile: that session's write fails
+    with the reason, and the other session's frames, queued around it, are all stored."""
+    log = flood(4 * OPEN_FRAMES)
+    kept, gone = new_session(store, log), new_session(store, log)
+    blocker = sqlite3.connect(data_dir / DB, isolation_level=None)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")
+        open_chunk = store.append_live(kept, log, 0, OPEN_FRAMES - 1)
+        store.append_live(gone, log, 0, OPEN_FRAMES - 1)
+        for first in range(OPEN_FRAMES, len(log), OPEN_FRAMES):
+            open_chunk = store.append_live(kept, log, first, first + OPEN_FRAMES - 1, open_chunk)
+        blocker.execute("DELETE FROM sessions WHERE id = ?", (gone,))
+        blocker.execute("COMMIT")
+    finally:
+        blocker.close()
+    store.settle()
+    assert store.stored_through(kept) == (len(log) - 1, "")
+    assert store.stored_through(gone)[1] == "the session was deleted"
+    assert store.read_frames(kept, 0, len(log) - 1) == stored_rows(log, 0, len(log) - 1)
+    saved = store.session(kept)
+    assert saved is not None and saved.frame_count == len(log)

@@ -97,6 +97,8 @@ class FrameWriter:
         self._done: deque[Written] = deque()
         self._idle = threading.Condition()
         self._pending = 0
+        #: the end was taken from the queue behind a batch still to commit
+        self._ending = False
         self._thread = threading.Thread(target=self._run, name="wsinspector-writer", daemon=True)
         self._thread.start()
 
@@ -140,29 +142,81 @@ class FrameWriter:
         failed: set[int] = set()
         page_limit = 0
         try:
-            while (write := self._queue.get()) is not None:
+            while (taken := self._next_batch()) is not None:
                 try:
-                    if write.session_id in failed:
+                    batch = [write for write in taken if write.session_id not in failed]
+                    if not batch:
                         continue
                     if db is None or opened:
-                        done = Written(write.session_id, write.last, error=opened)
+                        done = [Written(write.session_id, write.last, error=opened) for write in batch]
                     else:
-                        if write.page_limit and write.page_limit != page_limit:
-                            page_limit = int(db.execute(f"PRAGMA max_page_count = {int(write.page_limit)}")
-                                             .fetchone()[0])
-                        done = self._commit(db, write)
-                    if done.error:
-                        failed.add(write.session_id)
-                    self._done.append(done)
+                        limit = batch[0].page_limit
+                        if limit and limit != page_limit:
+                            page_limit = int(db.execute(f"PRAGMA max_page_count = {int(limit)}").fetchone()[0])
+                        done = self._commit_batch(db, batch)
+                    for written in done:
+                        if written.error:
+                            failed.add(written.session_id)
+                    self._done.extend(done)
                 finally:
                     with self._idle:
-                        self._pending -= 1
+                        self._pending -= len(taken)
                         self._idle.notify_all()
         finally:
             if db is not None:
                 db.close()
             with self._idle:
                 self._idle.notify_all()
+
+    def _next_batch(self) -> list[Write] | None:
+        """The next write and those queued behind it with the same page limit (None: the thread is to end).
+
+        They are committed in one transaction: while the window's thread runs Python, this thread waits up to
+        the interpreter's switch interval (5 ms) for the GIL each time it comes back from SQLite or from waiting
+        for the queue, so fewer statements and wake-ups per frame let it keep up with a flood."""
+        if self._ending:
+            return None
+        first = self._queue.get()
+        if first is None:
+            return None
+        batch = [first]
+        while batch[-1].page_limit == first.page_limit:
+            try:
+                write = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if write is None:
+                self._ending = True  # once this batch is committed
+                break
+            batch.append(write)
+        return batch
+
+    def _commit_batch(self, db: sqlite3.Connection, batch: list[Write]) -> list[Written]:
+        """One transaction for the whole batch; should it fail, each write on its own, so a failure stops only
+        the session it belongs to, at the write that failed."""
+        if len(batch) == 1:
+            return [self._commit(db, batch[0])]
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            grown = [write_chunks(db, write.session_id, write.chunks, write.counts) for write in batch]
+            db.execute("COMMIT")
+        except (sqlite3.Error, UnicodeDecodeError, SessionGone):
+            try:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+            except sqlite3.Error:
+                log.warning("could not roll back a failed batch of writes")
+            done: list[Written] = []
+            failed: set[int] = set()
+            for write in batch:
+                if write.session_id in failed:
+                    continue
+                written = self._commit(db, write)
+                if written.error:
+                    failed.add(write.session_id)
+                done.append(written)
+            return done
+        return [Written(write.session_id, write.last, size) for write, size in zip(batch, grown, strict=True)]
 
     @staticmethod
     def _commit(db: sqlite3.Connection, write: Write) -> Written:

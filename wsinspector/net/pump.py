@@ -3,7 +3,9 @@
 Both the client (:mod:`wsinspector.net.wire`) and each client of a server (:mod:`wsinspector.net.wire_server`)
 pump alike: read for at most ``PUMP_BUDGET_S`` per turn of the event loop, feed the engine, write what it
 returns, arm one timer at its close deadline, and signal ``received()`` once per turn however many frames it
-read. A bounded socket read buffer pushes back on the sender through TCP instead of growing without limit.
+read. Each read is sized by how long the one before took to parse (``READ_SLICE_S``), so tiny frames do not
+take a turn past its budget. A bounded socket read buffer pushes back on the sender through TCP instead of
+growing without limit.
 """
 
 from __future__ import annotations
@@ -18,8 +20,12 @@ from wsinspector.core.events import ConnectionState
 from wsinspector.core.wire.engine import WireEngine
 from wsinspector.net.client import byte_string
 
-#: bytes read and parsed at a time
+#: bytes read and parsed at a time, at most and at least
 READ_CHUNK = 16 * 1024
+MIN_READ_CHUNK = 1024
+#: a read is sized to take about this long to parse: the pump's budget is looked at between reads, and parsing
+#: costs per frame, so 16 KiB of 3-byte frames (some 3,000 frames) would take it over by a millisecond or more
+READ_SLICE_S = 0.0005
 #: reading goes on, chunk after chunk, for this long at most per turn of the event loop
 PUMP_BUDGET_S = 0.003
 #: the socket's own read buffer: beyond it, TCP flow control holds the sender back
@@ -41,6 +47,8 @@ class WirePump:
     def _init_pump(self) -> None:
         self._armed_deadline: int | None = None
         self._held = False
+        #: the next read's size (see READ_SLICE_S)
+        self._read_size = READ_CHUNK
         self._pump_timer = QTimer(self)  # type: ignore[arg-type]
         self._pump_timer.setObjectName("wire-pump")
         self._pump_timer.setSingleShot(True)
@@ -86,17 +94,22 @@ class WirePump:
         if sock is None or engine is None or self._finished or self._held:
             return
         deadline = time.monotonic() + PUMP_BUDGET_S
-        chunk = byte_string(sock.read(READ_CHUNK))
+        size = self._read_size
+        chunk = byte_string(sock.read(size))
         if not chunk:
             return
         while True:
+            started = time.monotonic()
             engine.receive_data(chunk, time.monotonic_ns())
             self._write()
-            if self._finished or sock.bytesAvailable() <= 0 or time.monotonic() >= deadline:
+            now = time.monotonic()
+            size = _next_read_size(size, len(chunk), now - started)
+            if self._finished or sock.bytesAvailable() <= 0 or now >= deadline:
                 break
-            chunk = byte_string(sock.read(READ_CHUNK))
+            chunk = byte_string(sock.read(size))
             if not chunk:
                 break
+        self._read_size = size
         if not self._finished and not self._held and sock.bytesAvailable() > 0:
             self._pump_timer.start()  # the rest on the next turn: timers and paints get theirs in between
         self.received.emit()
@@ -114,3 +127,14 @@ class WirePump:
         if not self._finished and eof:
             engine.receive_eof(time.monotonic_ns())
             self._write()
+
+
+def _next_read_size(size: int, read: int, took_s: float) -> int:
+    """The size of the read after one of ``size`` bytes that got ``read`` and took ``took_s`` to parse: halved
+    while a read takes longer than READ_SLICE_S, doubled again (up to READ_CHUNK) once a full one takes well
+    under it."""
+    if took_s > READ_SLICE_S:
+        return max(MIN_READ_CHUNK, size // 2)
+    if took_s < READ_SLICE_S / 4 and read >= size:
+        return min(READ_CHUNK, size * 2)
+    return size
