@@ -73,6 +73,7 @@ DEPENDENCY_MODULES = {
     "msgpack": "msgpack",
     "cbor2": "cbor2",
     "protobuf": "google.protobuf",
+    "cryptography": "cryptography.x509",
 }
 
 

@@ -1,9 +1,9 @@
 """One entry point: no arguments opens the window; subcommands run headless.
 
 Opening the window is the common start and the one timed: it imports nothing here but what reads its few
-arguments. The commands' parsers and modules (``cli_run``, ``cli_connections``, ``cli_messages``,
-``cli_transfer``, ``cli_handshake``, ``cli_decode``, ``cli_defaults``) are imported when a command is given, or
-help asked for.
+arguments. The commands' parsers and modules (``cli_run``, ``cli_serve``, ``cli_connections``, ``cli_messages``,
+``cli_transfer``, ``cli_handshake``, ``cli_decode``, ``cli_defaults``, ``cli_proxy``) are imported when a
+command is given, or help asked for.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 
 
-COMMANDS = ("serve", "run", "connections", "messages", "envs", "defaults", "import", "import-command",
+COMMANDS = ("serve", "proxy", "run", "connections", "messages", "envs", "defaults", "import", "import-command",
             "export", "decode")
 SMOKE_TEST_ENV = "WSINSPECTOR_SMOKE_TEST"
 
@@ -32,7 +32,16 @@ SMOKE_TEST_ENV = "WSINSPECTOR_SMOKE_TEST"
 def build_parser() -> argparse.ArgumentParser:
     import argparse
 
-    from wsinspector import cli_connections, cli_decode, cli_handshake, cli_messages, cli_run, cli_transfer
+    from wsinspector import (
+        cli_connections,
+        cli_decode,
+        cli_handshake,
+        cli_messages,
+        cli_proxy,
+        cli_run,
+        cli_serve,
+        cli_transfer,
+    )
 
     parser = argparse.ArgumentParser(
         prog=APP_NAME, description="Inspect and test WebSocket endpoints. With no command, open the window "
@@ -46,8 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="open the window, visit every page, check icons, TLS and the echo server, print "
                              f"the result and quit: 0 when all is well (also ${SMOKE_TEST_ENV}=1)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    serve = sub.add_parser("serve", help="run the built-in echo server headless until Ctrl+C")
-    serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    cli_serve.add_parser(sub)
+    cli_proxy.add_parser(sub)
     cli_run.add_parser(sub)
     cli_connections.add_parser(sub)
     cli_messages.add_parser(sub)
@@ -141,7 +150,13 @@ def run_command(args: argparse.Namespace) -> int:
     if args.version:
         return print_version(args.data_dir)
     if args.command == "serve":
-        return serve(args.port)
+        from wsinspector.cli_serve import run_serve
+
+        return run_serve(args)
+    if args.command == "proxy":
+        from wsinspector.cli_proxy import run_proxy
+
+        return run_proxy(args)
     if args.command == "run":
         from wsinspector.cli_run import run_test_file
 

@@ -25,7 +25,7 @@ from wsinspector.core.model import header
 from wsinspector.core.profiles import ENGINE_QT, ENGINE_WIRE, ConnectionProfile, Endpoint
 from wsinspector.core.store import SEQ_MASK, SessionRecord, SessionStatus, Store
 from wsinspector.core.stored import StoredSession
-from wsinspector.net import wire as wire_module
+from wsinspector.net import pump as wire_module
 
 WAIT_MS = 10_000
 DB_NAME = "wsinspector.sqlite3"

@@ -73,7 +73,9 @@ def test_the_flags_sit_above_the_header() -> None:
     assert header.HEADER_BITS == 0xFFFF
     assert header.COMPLETES == 0x10000 and header.LENGTH_IS_PAYLOAD == 0x20000
     assert header.SCHEDULED == 0x40000 and header.AUTO_REPLY == 0x80000
-    assert header.STORED_BITS == 0xEFFFF, "the store keeps LENGTH_IS_PAYLOAD and what sent a frame, never COMPLETES"
+    assert header.UPSTREAM == 0x200000 and header.MARK_BITS == 0x2C0000
+    assert header.STORED_BITS == 0x2EFFFF, (
+        "the store keeps LENGTH_IS_PAYLOAD, what sent a frame and its hop, never COMPLETES")
     assert header.KIND_BITS == header.OPCODE_BITS | header.OUT_BIT == 0x1F
     assert header.with_length_is_payload(0x41) == 0x41 | header.LENGTH_IS_PAYLOAD
 

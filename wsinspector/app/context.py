@@ -26,6 +26,8 @@ from wsinspector.core.secrets import SecretError, SecretKeeper
 from wsinspector.core.store import WAL_LIMIT_BYTES, Store, StoreError
 
 if TYPE_CHECKING:
+    from wsinspector.app.proxy import ProxyController
+    from wsinspector.app.server import ServerController
     from wsinspector.net.server import EchoServer
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,10 @@ class AppContext(QObject):
             self._checkpoint_timer.start()
         #: one controller per open connection, in the order they were opened
         self.controllers: list[ConnectionController] = []
+        #: the servers the window started (the Server page), stopped with the app
+        self.servers: list[ServerController] = []
+        #: the recording proxies the window started (the Server page's Proxy tab), stopped with the app
+        self.proxies: list[ProxyController] = []
         #: the window's connection
         self.session = self.open_controller()
         self.echo: EchoServer | None = None
@@ -237,6 +243,10 @@ class AppContext(QObject):
     def shutdown(self) -> None:
         for controller in self.controllers:
             controller.shutdown()
+        for server in self.servers:
+            server.stop()
+        for proxy in self.proxies:
+            proxy.shutdown()
         if self.echo is not None:
             self.echo.close()
         self._stop_checkpointer()

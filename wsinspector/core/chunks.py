@@ -137,7 +137,7 @@ def pack_rows(rows: Sequence[FrameRow]) -> PackedChunk:
     payload = bytearray()
     for index, (_seq, ts_ns, meta, length, key, note, data) in enumerate(rows):
         ts.append(ts_ns)
-        meta = header.header_of(meta)
+        meta = header.header_and_hop(meta)
         if length is not None and length == len(data):
             meta = header.with_length_is_payload(meta)
             length = None
@@ -234,7 +234,7 @@ class Chunk:
             length = end - start
         if index in self.damaged:
             note = damage_note(self.damaged[index])
-        return (self.first + index, self.ts[index], meta & _HEADER_BITS, length, key, note,
+        return (self.first + index, self.ts[index], header.header_and_hop(meta), length, key, note,
                 self.payload[start:end])
 
     def indexes(self, first: int, last: int) -> range:

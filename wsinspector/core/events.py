@@ -71,6 +71,8 @@ class Failure:
     #: when known
     response_body: bytes = b""
     body_size: int | None = None
+    #: who is at the other end: "server" (we are the client), or "client" (a client of our server)
+    peer: str = "server"
 
     @property
     def message(self) -> str:
@@ -138,19 +140,21 @@ class CloseInfo:
     #: when we closed: the code and reason of the server's answering close frame when its code is not ours
     #: (a server refusing a code, say); None when it echoed our code, or this is not known
     reply: tuple[int | None, str] | None = None
+    #: who is at the other end: "server", or "client" (a client of our server)
+    peer: str = "server"
 
     @property
     def message(self) -> str:
         if self.failure is not None:
             return self.failure.message
-        who = "Server" if self.by_peer else "You"
+        who = self.peer.capitalize() if self.by_peer else "You"
         reason = f' "{self.reason}"' if self.reason else ""
         if not self.clean:
             return "Connection closed without a close handshake (1006 abnormal closure)"
         text = f"{who} closed the connection: {describe_close_code(self.code)}{reason}"
         if self.reply is not None and not self.by_peer:
             code, answer = self.reply
-            text += f"; the server answered {describe_close_code(code)}" + (f' "{answer}"' if answer else "")
+            text += f"; the {self.peer} answered {describe_close_code(code)}" + (f' "{answer}"' if answer else "")
         return text
 
 
@@ -217,7 +221,7 @@ def _tls_failure(f: Failure) -> str:
             f"this certificate (Trust this certificate; wsinspector run: --trust-cert {shown.sha256})")
 
 
-def describe_failure(f: Failure) -> str:  # noqa: C901, PLR0911
+def describe_failure(f: Failure) -> str:  # noqa: C901, PLR0911, PLR0912
     k = f.kind
     if k is FailureKind.INVALID_TARGET:
         return f.detail or "The connection settings are invalid"
@@ -234,23 +238,27 @@ def describe_failure(f: Failure) -> str:  # noqa: C901, PLR0911
         return (f"Handshake rejected: the server answered {status}{reason} instead of 101 Switching Protocols"
                 f"{said}{_answer(f)}")
     if k is FailureKind.HANDSHAKE_INVALID:
+        if f.peer == "client":
+            return f"Handshake failed: the client's request is not a valid WebSocket upgrade ({f.detail})"
         return f"Handshake failed: the server's answer is not a valid WebSocket upgrade ({f.detail})"
     if k is FailureKind.HANDSHAKE_TIMEOUT:
         secs = f"{f.timeout_s:g} s" if f.timeout_s is not None else "the time limit"
+        if f.peer == "client":
+            return f"Handshake timed out: no whole upgrade request from the client{_where(f)} within {secs}"
         return f"Handshake timed out: no WebSocket upgrade from{_where(f) or ' the server'} within {secs}"
     if k is FailureKind.CONNECTION_LOST:
-        return "Server gone: the connection dropped without a close frame (1006 abnormal closure)"
+        return f"{f.peer.capitalize()} gone: the connection dropped without a close frame (1006 abnormal closure)"
     if k is FailureKind.MESSAGE_TOO_BIG:
         limit = f" the {human_size(f.limit)} limit" if f.limit else " the size limit"
         if f.inflated_from is not None:
             return (f"The server sent a compressed frame of {human_size(f.inflated_from)} that inflates past{limit} "
                     "(a deflate bomb?); inflating stopped at the limit; closed with 1009 (message too big)")
-        return f"The server sent a message larger than{limit}; closed with 1009 (message too big)"
+        return f"The {f.peer} sent a message larger than{limit}; closed with 1009 (message too big)"
     if k is FailureKind.PROTOCOL:
-        return f"Protocol error from the server: {f.detail}"
+        return f"Protocol error from the {f.peer}: {f.detail}"
     if k is FailureKind.CLOSE_TIMEOUT:
         secs = f"{f.timeout_s:g} s" if f.timeout_s is not None else "the time limit"
-        return (f"Closing handshake timed out: the server did not answer our close frame within {secs}; "
+        return (f"Closing handshake timed out: the {f.peer} did not answer our close frame within {secs}; "
                 "connection dropped")
     if k is FailureKind.AUTH:
         return f"Authentication before connecting failed: {f.detail}"

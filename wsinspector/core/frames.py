@@ -72,6 +72,9 @@ class Frame:
     note: str = field(default="")
     #: read back from a damaged file: the fields the file no longer holds are placeholders (``note`` says what)
     damaged: bool = False
+    #: a recording proxy's frame on its upstream hop (wsinspector <-> the upstream server); False: its client
+    #: hop, or a connection of one hop
+    upstream: bool = False
 
     @property
     def size(self) -> int:
@@ -161,6 +164,8 @@ class Message:
     frame_count: int = 1
     #: sequence numbers of its data frames
     seqs: tuple[int, ...] = ()
+    #: its frames travelled on a recording proxy's upstream hop
+    upstream: bool = False
 
 
 class FragmentationError(ValueError):
@@ -175,8 +180,10 @@ class MessageAssembler:
     interleaved between them keep their own numbers).
     """
 
-    def __init__(self, direction: Direction) -> None:
+    def __init__(self, direction: Direction, upstream: bool = False) -> None:
         self.direction = direction
+        #: the messages of a recording proxy's upstream hop (each hop's fragments are assembled apart)
+        self.upstream = upstream
         self._opcode: Opcode | None = None
         self._parts: list[bytes] = []
         self._seqs: list[int] = []
@@ -212,7 +219,8 @@ class MessageAssembler:
             self._first_seq = seq
         if fin is not False and not self._parts:
             # the common case, a message in one frame: no copies
-            message = Message(self.direction, opcode, payload, seq, seq, frame_count=1, seqs=(seq,))
+            message = Message(self.direction, opcode, payload, seq, seq, frame_count=1, seqs=(seq,),
+                              upstream=self.upstream)
             self._opcode = None
             return message
         self._parts.append(payload)
@@ -220,7 +228,7 @@ class MessageAssembler:
         if fin is False:
             return None
         message = Message(self.direction, self._opcode, b"".join(self._parts), self._first_seq, seq,
-                          frame_count=len(self._seqs), seqs=tuple(self._seqs))
+                          frame_count=len(self._seqs), seqs=tuple(self._seqs), upstream=self.upstream)
         self.reset()
         return message
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from wsinspector.core.filters import FrameFilter
     from wsinspector.core.session.interface import Session
+    from wsinspector.core.wire.sinks import FrameSink, WholeInSink
 
     class OlderFrames(Session, Protocol):
         """A reader of the frames a live log recorded (a stored session that is still growing)."""
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 _COMPLETES = header.COMPLETES
 _LENGTH_IS_PAYLOAD = header.LENGTH_IS_PAYLOAD
 _HEADER_BITS = header.HEADER_BITS
+_UPSTREAM = header.UPSTREAM
 _OUT_BIT = header.OUT_BIT
 _OPCODE_BITS = header.OPCODE_BITS
 #: from this many frames on, a scan for the next message reads the packed columns with numpy
@@ -97,6 +99,7 @@ class FrameLog:
         self._continues: dict[int, Opcode] = {}
         self._messages = MessageStream()
         self._assemblers = self._messages.assemblers
+        self._upstream_assemblers = self._messages.upstream_assemblers
         self._meta_cache: dict[tuple[object, ...], int] = {}
         self._pongs = PongMatcher()
         self._segment_starts: set[int] = set()
@@ -128,7 +131,8 @@ class FrameLog:
         else:
             length = self._payload_length.get(seq)
         return Frame(seq=seq, ts_ns=ts[index], payload=payload, payload_length=length,
-                     mask_key=self._mask_key.get(seq), note=self._note.get(seq, ""), **fields)  # type: ignore[arg-type]
+                     mask_key=self._mask_key.get(seq), note=self._note.get(seq, ""), upstream=header.upstream(meta),
+                     **fields)  # type: ignore[arg-type]
 
     def __iter__(self) -> Iterator[Frame]:
         return self.frames(0, len(self) - 1)
@@ -490,13 +494,16 @@ class FrameLog:
     def append_fields(self, direction: Direction, opcode: Opcode, payload: bytes, ts_ns: int, fin: bool | None,
                       rsv1: bool | None = None, rsv2: bool | None = None, rsv3: bool | None = None,
                       masked: bool | None = None, payload_length: int | None = None,
-                      mask_key: bytes | None = None, note: str = "") -> int:
-        """Keep a frame given by its fields (no Frame object needed: the engines' hot path); returns its seq."""
+                      mask_key: bytes | None = None, note: str = "", hop: int = 0) -> int:
+        """Keep a frame given by its fields (no Frame object needed: the engines' hot path); returns its seq.
+        ``hop``: ``header.UPSTREAM`` for a frame of a recording proxy's upstream hop (see :meth:`upstream_sinks`)."""
         seq = self._tail + len(self._ts)
         key = (direction, opcode, fin, rsv1, rsv2, rsv3, masked)
         meta = self._meta_cache.get(key)
         if meta is None:
             meta = self._meta_cache[key] = header.pack(direction, opcode, fin, rsv1, rsv2, rsv3, masked)
+        if hop:
+            meta |= hop & _UPSTREAM
         if payload_length is not None:
             if payload_length == len(payload):
                 meta |= _LENGTH_IS_PAYLOAD
@@ -511,12 +518,12 @@ class FrameLog:
         if opcode is _PING or opcode is _PONG:
             self._track_ping(seq, direction, opcode, payload, ts_ns)
         elif opcode is _TEXT or opcode is _BINARY or opcode is _CONTINUATION:
-            assembler = self._assemblers[direction]
+            assembler = (self._upstream_assemblers if hop else self._assemblers)[direction]
             if fin is not False and opcode is not _CONTINUATION and assembler.current_opcode is None:
                 meta |= _COMPLETES  # a whole message in one frame, the common case: nothing else to keep
             else:
                 meta |= self._assemble(assembler, direction, opcode, fin, seq, payload)
-                if direction is _IN:
+                if direction is _IN and not hop:
                     self._in_open = assembler.current_opcode is not None
         self._ts.append(ts_ns)
         self._meta.append(meta)
@@ -534,6 +541,22 @@ class FrameLog:
         self._meta.append(meta)
         self._data += payload
         self._offsets.append(len(self._data))
+
+    def upstream_sinks(self) -> tuple[FrameSink, WholeInSink]:
+        """The sinks an engine of a recording proxy's upstream hop reports its frames through: they are kept in
+        this log, in order with the client hop's, marked ``header.UPSTREAM`` and assembled into messages apart
+        from the client hop's."""
+        def sink(direction: Direction, opcode: Opcode, payload: bytes, ts_ns: int, fin: bool | None,
+                 rsv1: bool | None = None, rsv2: bool | None = None, rsv3: bool | None = None,
+                 masked: bool | None = None, payload_length: int | None = None, mask_key: bytes | None = None,
+                 note: str = "") -> int:
+            return self.append_fields(direction, opcode, payload, ts_ns, fin, rsv1, rsv2, rsv3, masked,
+                                      payload_length, mask_key, note, _UPSTREAM)
+
+        def whole_in(meta: int, payload: bytes, ts_ns: int) -> int:
+            return sink(*header.whole_in_fields(meta, payload, ts_ns))  # type: ignore[arg-type]
+
+        return sink, whole_in
 
     def _track_ping(self, seq: int, direction: Direction, opcode: Opcode, payload: bytes, ts_ns: int) -> None:
         if opcode is _PING and direction is not _IN:
@@ -562,7 +585,7 @@ class FrameLog:
                   seq: int, payload: bytes) -> int:
         if opcode is _CONTINUATION and assembler.current_opcode is not None:
             self._continues[seq] = assembler.current_opcode
-        message = self._messages.feed(direction, opcode, fin, seq, payload)
+        message = self._messages.feed(direction, opcode, fin, seq, payload, assembler.upstream)
         if message is None:
             return 0
         if message.frame_count > 1:
@@ -586,7 +609,8 @@ class FrameLog:
         meta = metas[index]
         if not meta & _COMPLETES:
             return None
-        return Message(header.direction(meta), header.opcode(meta), self.payload(seq), seq, seq, 1, (seq,))
+        return Message(header.direction(meta), header.opcode(meta), self.payload(seq), seq, seq, 1, (seq,),
+                       header.upstream(meta))
 
     def next_incoming(self, seq: int, end: int, wanted: int, counted: int,
                       length: int = -1, exact: bytes | None = None) -> tuple[int, int, int]:

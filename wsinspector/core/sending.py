@@ -156,21 +156,24 @@ class AutoReplyRule:
                 raise SendingError(f"Rule “{self.name}”: {exc}") from None
 
     def matches(self, text: str) -> bool:
-        if self.match == "equals":
-            return text == self.pattern
-        if self.match == "contains":
-            return self.pattern in text
-        if self.match == "regex":
-            return _regex(self.pattern).search(text) is not None
-        return self._json_matches(text)
+        return text_matches(self.match, self.pattern, self.path, text)
 
-    def _json_matches(self, text: str) -> bool:
-        try:
-            value = resolve_json_path(json.loads(text), parse_json_path(self.path))
-        except (ValueError, LookupError, RecursionError):
-            return False
-        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        return shown == self.pattern
+
+def text_matches(match: str, pattern: str, path: str, text: str) -> bool:
+    """Whether a text message matches by ``match`` (one of :data:`MATCH_KINDS`, as :class:`AutoReplyRule` says;
+    the rule checked beforehand): what an auto-reply rule and a recording proxy's breakpoint match with."""
+    if match == "equals":
+        return text == pattern
+    if match == "contains":
+        return pattern in text
+    if match == "regex":
+        return _regex(pattern).search(text) is not None
+    try:
+        value = resolve_json_path(json.loads(text), parse_json_path(path))
+    except (ValueError, LookupError, RecursionError):
+        return False
+    shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return shown == pattern
 
 
 _REGEXES: dict[str, re.Pattern[str]] = {}

@@ -113,6 +113,12 @@ class StoredSession:
     def direction(self, seq: int) -> Direction:
         return header.direction(self._summary(seq)[2])
 
+    def _side(self, seq: int) -> tuple[Direction, bool]:
+        """The direction of a frame and whether it travelled on a recording proxy's upstream hop: the frames
+        whose fragments make one message."""
+        meta = self._summary(seq)[2]
+        return header.direction(meta), header.upstream(meta)
+
     def opcode(self, seq: int) -> Opcode:
         return header.opcode(self._summary(seq)[2])
 
@@ -241,9 +247,9 @@ class StoredSession:
         known = self._continues.get(seq)
         if known is not None:
             return known
-        direction = self.direction(seq)
+        side = self._side(seq)
         for back in range(seq - 1, max(-1, seq - MESSAGE_WINDOW), -1):
-            if self.direction(back) is not direction or self.opcode(back).is_control:
+            if self._side(back) != side or self.opcode(back).is_control:
                 continue
             back_opcode = self.opcode(back)
             if back_opcode is Opcode.CONTINUATION:
@@ -257,11 +263,12 @@ class StoredSession:
         if not 0 <= seq < self._count or self.opcode(seq).is_control or header.damaged(self.meta(seq)):
             return None
         direction = self.direction(seq)
+        side = self._side(seq)
         start = seq
         if self.opcode(seq) is Opcode.CONTINUATION:
             start = -1
             for back in range(seq - 1, max(-1, seq - MESSAGE_WINDOW), -1):
-                if self.direction(back) is direction and self.opcode(back) in (Opcode.TEXT, Opcode.BINARY):
+                if self._side(back) == side and self.opcode(back) in (Opcode.TEXT, Opcode.BINARY):
                     start = back
                     break
             if start < 0:
@@ -269,10 +276,10 @@ class StoredSession:
         if start == seq and header.fin(self.meta(seq)) is not False:
             # a TEXT/BINARY frame with FIN set (or unknown) is a whole message: read that frame alone
             frame = self.frame(seq)
-            return Message(direction, frame.opcode, frame.payload, seq, seq, 1, (seq,))
+            return Message(direction, frame.opcode, frame.payload, seq, seq, 1, (seq,), frame.upstream)
         last = min(self._count - 1, seq + MESSAGE_WINDOW)
         for message in assemble(self.frames(start, last, READ_CHUNK), self._segment_starts):
-            if message.direction is direction:
+            if (message.direction, message.upstream) == side:
                 return message if message.first_seq <= seq <= message.last_seq else None
         return None
 
@@ -289,4 +296,5 @@ MISSING_NOTE = "damaged in the file: this frame could not be read"
 def _to_frame(row: FrameRow) -> Frame:
     seq, ts, meta, length, mask_key, note, payload = row
     return Frame(seq=seq, ts_ns=ts, payload=bytes(payload), payload_length=length, mask_key=mask_key,
-                 note=note or "", damaged=header.damaged(meta), **header.fields(meta))  # type: ignore[arg-type]
+                 note=note or "", damaged=header.damaged(meta), upstream=header.upstream(meta),
+                 **header.fields(meta))  # type: ignore[arg-type]

@@ -12,31 +12,28 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtNetwork import QAbstractSocket, QSslCertificate, QSslError, QSslSocket, QTcpSocket
-from websockets.exceptions import InvalidURI
+from websockets.exceptions import InvalidURI, ProtocolError
 
 from wsinspector import __version__
 from wsinspector.core.events import ConnectionState, Failure, FailureKind, OpenInfo
+from wsinspector.core.frames import Opcode
 from wsinspector.core.handshake import Handshake
 from wsinspector.core.profiles import ResolvedTarget
 from wsinspector.core.wire.client import client_engine, send_request, sent_handshake
 from wsinspector.core.wire.engine import HandshakeFailed, Opened, Rejected, WireEngine, WireEvent
 from wsinspector.core.wire.sinks import FrameSink, WholeInSink
 from wsinspector.net import tls
-from wsinspector.net.client import EngineConnection, byte_string, classify_socket_error
+from wsinspector.net.client import EngineConnection, classify_socket_error
+from wsinspector.net.pump import SOCKET_BUFFER, WirePump
 
 _SocketError = QAbstractSocket.SocketError
 
-#: bytes read and parsed at a time
-READ_CHUNK = 16 * 1024
-#: reading goes on, chunk after chunk, for this long at most per turn of the event loop
-PUMP_BUDGET_S = 0.003
-#: the socket's own read buffer: beyond it, TCP flow control holds the sender back
-SOCKET_BUFFER = 4 * 1024 * 1024
+__all__ = ["WireConnection"]
 
 
-class WireConnection(EngineConnection):
+class WireConnection(WirePump, EngineConnection):
     """One connection attempt and its life, frame by frame. Same signals and commands as QtConnection,
     plus the fault-injection commands (:meth:`send_fragmented`, :meth:`send_pong`, :meth:`close` with any
     code, text that is not UTF-8 through :meth:`send`)."""
@@ -57,13 +54,7 @@ class WireConnection(EngineConnection):
         self._port: int | None = None
         self._request_sent = False
         self._request: Handshake | None = None
-        self._armed_deadline: int | None = None
-        self._held = False
-        self._pump_timer = QTimer(self)
-        self._pump_timer.setObjectName("wire-pump")
-        self._pump_timer.setSingleShot(True)
-        self._pump_timer.setInterval(0)
-        self._pump_timer.timeout.connect(self._pump)
+        self._init_pump()
 
     # -- commands ---------------------------------------------------------------------------------
 
@@ -84,14 +75,6 @@ class WireConnection(EngineConnection):
     def set_auto_pong(self, on: bool) -> None:
         if self._engine is not None:
             self._engine.auto_pong = on
-
-    def hold_reading(self, held: bool) -> None:
-        """Stop reading the socket for now (what arrives waits in its bounded buffer, then TCP holds the sender
-        back), or go on reading. The end of the connection is read whole either way."""
-        self._held = held
-        sock = self._sock
-        if not held and sock is not None and not self._finished and sock.bytesAvailable() > 0:
-            self._pump_timer.start()
 
     def open(self, target: ResolvedTarget) -> None:
         if self._sock is not None or self._finished:
@@ -151,6 +134,16 @@ class WireConnection(EngineConnection):
         self._require_open().send_fragmented(data, is_text, frame_size, time.monotonic_ns())
         self._write()
 
+    def send_frame(self, opcode: Opcode, data: bytes, fin: bool) -> None:
+        """Send one data frame as it comes (TEXT or BINARY starts a message, CONTINUATION goes on, ``fin`` ends
+        it): what a proxy forwards frame by frame. ValueError for a control opcode; RuntimeError when not open
+        or when the frame does not follow the one before (a continuation with no message under way)."""
+        try:
+            self._require_open().send_frame(opcode, data, fin, time.monotonic_ns())
+        except ProtocolError as exc:
+            raise RuntimeError(str(exc)) from None
+        self._write()
+
     def ping(self, payload: bytes = b"") -> None:
         self._require_open().ping(payload, time.monotonic_ns())
         self._write()
@@ -204,25 +197,6 @@ class WireConnection(EngineConnection):
         self._request = sent_handshake(request, target.url)
         self._write()
 
-    def _write(self) -> None:
-        """Write what the engine has to send, arm the close timer at its deadline, follow its state."""
-        engine, sock = self._engine, self._sock
-        if engine is None or sock is None:
-            return
-        for data in engine.data_to_send():
-            if data:
-                sock.write(data)
-            elif sock.state() is not QAbstractSocket.SocketState.UnconnectedState:
-                sock.disconnectFromHost()  # end of stream: the peer has closed its side already
-        if self._finished:
-            return
-        deadline = engine.close_deadline_ns
-        if deadline is not None and deadline != self._armed_deadline:
-            self._armed_deadline = deadline
-            self._close_timer.start(max(0, (deadline - time.monotonic_ns()) // 1_000_000))
-        if self._was_open and engine.is_closing:
-            self._set_state(ConnectionState.CLOSING)
-
     def _on_engine_event(self, event: WireEvent) -> None:
         if isinstance(event, Rejected):
             self.rejected.emit(event.failure)
@@ -244,45 +218,6 @@ class WireConnection(EngineConnection):
 
     # -- reading ----------------------------------------------------------------------------------
 
-    @Slot()
-    def _on_ready_read(self) -> None:
-        if not self._pump_timer.isActive():
-            self._pump()
-
-    @Slot()
-    def _pump(self) -> None:
-        sock, engine = self._sock, self._engine
-        if sock is None or engine is None or self._finished or self._held:
-            return
-        deadline = time.monotonic() + PUMP_BUDGET_S
-        chunk = byte_string(sock.read(READ_CHUNK))
-        if not chunk:
-            return
-        while True:
-            engine.receive_data(chunk, time.monotonic_ns())
-            self._write()
-            if self._finished or sock.bytesAvailable() <= 0 or time.monotonic() >= deadline:
-                break
-            chunk = byte_string(sock.read(READ_CHUNK))
-            if not chunk:
-                break
-        if not self._finished and not self._held and sock.bytesAvailable() > 0:
-            self._pump_timer.start()  # the rest on the next turn: timers and paints get theirs in between
-        self.received.emit()
-
-    def _drain(self) -> None:
-        """Parse everything still buffered (the peer's last frames before it closed), then the end."""
-        sock, engine = self._sock, self._engine
-        if sock is None or engine is None:
-            return
-        self._pump_timer.stop()
-        while not self._finished and sock.bytesAvailable() > 0:
-            engine.receive_data(byte_string(sock.read(READ_CHUNK)), time.monotonic_ns())
-            self._write()
-        if not self._finished and self._request_sent:  # before the request, the engine has nothing to judge
-            engine.receive_eof(time.monotonic_ns())
-            self._write()
-
     # -- ending -----------------------------------------------------------------------------------
 
     @Slot(QAbstractSocket.SocketError)
@@ -295,7 +230,7 @@ class WireConnection(EngineConnection):
         if not self._was_open:
             if error == _SocketError.RemoteHostClosedError and self._engine is not None:
                 # closed during the handshake: whatever arrived may explain why (an HTTP error, say)
-                self._drain()
+                self._drain(eof=self._request_sent)
                 if self._finished:
                     return
             self._finish_failed(self._classify(error, sock))
@@ -319,7 +254,7 @@ class WireConnection(EngineConnection):
     def _on_disconnected(self) -> None:
         if self._finished:
             return
-        self._drain()
+        self._drain(eof=self._request_sent)
         if self._finished:
             return
         if self._was_open:

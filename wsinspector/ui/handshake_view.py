@@ -64,7 +64,8 @@ def _fill(table: QTableWidget, headers: Iterable[tuple[str, str]]) -> None:
 class HandshakeView(QWidget):
     """The Handshake tab of a connection's page (live: its latest attempt; a stored session: what it kept)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, server_side: bool = False) -> None:
+        """``server_side``: a client of our server, whose request came to us and which we answered."""
         super().__init__(parent)
         self.handshake: Handshake | None = None
         self._secret_values: frozenset[str] = frozenset()
@@ -103,8 +104,9 @@ class HandshakeView(QWidget):
         self.body.setFont(fixed)
 
         sides = QSplitter(Qt.Orientation.Horizontal)
-        for title, line, table in (("Request we sent", self.request_line, self.request_table),
-                                   ("Server's answer", self.status_line, self.response_table)):
+        titles = ("The client's request", "Our answer") if server_side else ("Request we sent", "Server's answer")
+        for title, line, table in ((titles[0], self.request_line, self.request_table),
+                                   (titles[1], self.status_line, self.response_table)):
             side = QWidget()
             column = QVBoxLayout(side)
             column.setContentsMargins(0, 0, 0, 0)

@@ -110,10 +110,12 @@ class MainWindow(QMainWindow):
         self.graph = lazy.HealthPage()
         self.sessions_view = sessions_view.SessionsView(context.sessions)
         self.tests_page = lazy.LazyPage(self._make_tests_view)
+        self.server_page = lazy.LazyPage(self._make_server_page)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
         for page, title in ((self.connection_tabs, "Inspector"), (self.graph, "Health"),
-                            (self.sessions_view, "Sessions"), (self.tests_page, "Tests")):
+                            (self.sessions_view, "Sessions"), (self.tests_page, "Tests"),
+                            (self.server_page, "Server")):
             self.tabs.addTab(page, title)
         self.main_split = main_split = QSplitter(Qt.Orientation.Horizontal)
         main_split.setObjectName("mainSplit")
@@ -477,6 +479,13 @@ class MainWindow(QMainWindow):
                 "Press Connect, type a message and send it with Ctrl+Enter.", "info")
 
     # -- the Tests page, built when first needed ----------------------------------------------------
+
+    def _make_server_page(self) -> QWidget:
+        from wsinspector.ui.server_page import ServerPage  # noqa: PLC0415  (the server side: on first use)
+
+        page = ServerPage(self.context)
+        page.session_recorded.connect(self.sessions_view.refresh)
+        return page
 
     def _make_tests_view(self) -> QWidget:
         from wsinspector.ui.tests_view import ScenariosView  # noqa: PLC0415  (YAML and the editor: on first use)

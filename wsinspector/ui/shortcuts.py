@@ -4,7 +4,7 @@ read from those actions, so the list is always the keys that work.
 
 Keys:
     Ctrl+Shift+L  the connection list      Ctrl+L  the URL field       Ctrl+F  the filter's search field
-    Ctrl+M        the composer             Ctrl+1…4  the Inspector, Health, Sessions, Tests pages
+    Ctrl+M        the composer             Ctrl+1…5  the Inspector, Health, Sessions, Tests, Server pages
     Ctrl+S        save what the page shows: the Tests page its test, the Inspector its tab's edited URL
     F3 / Shift+F3 find the next / previous match    F1  this list
 """
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 _PLACES = {"connectionsPanel": "Connection list", "connectionsTree": "Connection list",
            "connectionsSearch": "Connection search", "composerEditor": "Composer", "urlEdit": "URL field",
            "timeline": "Timeline", "protocolBar": "Protocol bar"}
-_PAGE_NAMES = ("&Inspector", "&Health", "&Sessions", "&Tests")
+_PAGE_NAMES = ("&Inspector", "&Health", "&Sessions", "&Tests", "Se&rver")
 
 
 def plain(text: str) -> str:

@@ -17,6 +17,10 @@ Layout (on disk in every recording: bits are never renumbered)::
     bit  17     the wire length is known and equals the payload length (the live log and the store)
     bit  18     we sent the frame from a periodic schedule (the live log and the store)
     bit  19     we sent the frame as an auto-reply (the live log and the store)
+    bit  20     unused (``1 << 20`` is a MiB wherever sizes are written: a flag there would read as one)
+    bit  21     the frame travelled on a recording proxy's upstream hop, between wsinspector and the upstream
+                server (the live log and the store); clear: the proxy's client hop, or a frame of a connection
+                that has one hop only
 
 ``meta`` in a row, a filter's matcher or a view always means the header fields alone (:data:`HEADER_BITS`);
 the flags above them belong to the log's and the store's columns.
@@ -45,12 +49,14 @@ __all__ = [
     "HEADER_BITS",
     "KIND_BITS",
     "LENGTH_IS_PAYLOAD",
+    "MARK_BITS",
     "OPCODE_BITS",
     "ORIGIN_BITS",
     "OUT_BIT",
     "SCHEDULED",
     "STORED_BITS",
     "TRI_FIELDS",
+    "UPSTREAM",
     "completes",
     "completes_column",
     "damaged",
@@ -59,8 +65,10 @@ __all__ = [
     "direction",
     "fields",
     "fin",
+    "header_and_hop",
     "header_and_origin",
     "header_of",
+    "hop_label",
     "is_out",
     "kind",
     "kinds",
@@ -77,6 +85,7 @@ __all__ = [
     "rsv2",
     "rsv3",
     "stored_column",
+    "upstream",
     "whole_in",
     "whole_in_fields",
     "with_length_is_payload",
@@ -109,8 +118,13 @@ SCHEDULED = 1 << 18
 AUTO_REPLY = 1 << 19
 #: what sent an outgoing frame, when it was not the user's own send
 ORIGIN_BITS = SCHEDULED | AUTO_REPLY
+#: in the live log and the store: a frame of a recording proxy's upstream hop (wsinspector <-> the upstream
+#: server); a frame without it is on the proxy's client hop (the client <-> wsinspector), or a connection's own
+UPSTREAM = 1 << 21
+#: what a frame is marked with beyond its header: what sent it and the hop it travelled
+MARK_BITS = ORIGIN_BITS | UPSTREAM
 #: what the store keeps of a log's integer
-STORED_BITS = HEADER_BITS | LENGTH_IS_PAYLOAD | ORIGIN_BITS
+STORED_BITS = HEADER_BITS | LENGTH_IS_PAYLOAD | MARK_BITS
 
 #: bits a stored (32-bit) integer never has set, and bit 2 of the opcode (set in every opcode RFC 6455 reserves
 #: but 11, which has bits 0 and 1 both set, as 3 has)
@@ -239,8 +253,24 @@ def with_length_is_payload(meta: int) -> int:
 
 
 def origin(flags: int) -> int:
-    """The :data:`ORIGIN_BITS` of a log's or a chunk's integer (0: the user sent it, or it came in)."""
-    return flags & ORIGIN_BITS
+    """The :data:`MARK_BITS` of a log's or a chunk's integer: what sent the frame (:data:`ORIGIN_BITS`; none:
+    the user sent it, or it came in) and whether it travelled on a proxy's upstream hop (:data:`UPSTREAM`)."""
+    return flags & MARK_BITS
+
+
+def upstream(flags: int) -> bool:
+    """Whether the frame travelled on a recording proxy's upstream hop."""
+    return flags & UPSTREAM != 0
+
+
+def hop_label(flags: int) -> str:
+    """The hop of a recording proxy's frame, in a word: "upstream" or "client"."""
+    return "upstream" if flags & UPSTREAM else "client"
+
+
+def header_and_hop(meta: int) -> int:
+    """The header fields with the hop the frame travelled: what a stored frame's row keeps of an integer."""
+    return meta & (HEADER_BITS | UPSTREAM)
 
 
 def with_origin(meta: int, flags: int) -> int:
@@ -249,8 +279,9 @@ def with_origin(meta: int, flags: int) -> int:
 
 
 def header_and_origin(meta: int) -> int:
-    """The header fields with what sent the frame: what a stored page of summaries keeps of an integer."""
-    return meta & (HEADER_BITS | ORIGIN_BITS)
+    """The header fields with what sent the frame and its hop: what a stored page of summaries keeps of an
+    integer."""
+    return meta & (HEADER_BITS | MARK_BITS)
 
 
 def origin_label(flags: int) -> str:

@@ -15,18 +15,26 @@ from wsinspector.core.model import header
 
 
 class MessageStream:
-    """One :class:`MessageAssembler` per direction, and what went wrong so far."""
+    """One :class:`MessageAssembler` per direction and hop, and what went wrong so far.
+
+    A connection has one hop; a recording proxy's session has two (``header.UPSTREAM``), whose messages may
+    be under way at once in the same direction, so each hop's fragments are assembled apart."""
 
     def __init__(self) -> None:
         #: the assembler of each direction (the live log reads ``current_opcode`` on its append path)
         self.assemblers = {d: MessageAssembler(d) for d in Direction}
+        #: the same for a recording proxy's upstream hop
+        self.upstream_assemblers = {d: MessageAssembler(d, upstream=True) for d in Direction}
         #: fragmentation errors, in order
         self.errors: list[str] = []
 
+    def assembler(self, direction: Direction, upstream: bool = False) -> MessageAssembler:
+        return (self.upstream_assemblers if upstream else self.assemblers)[direction]
+
     def feed(self, direction: Direction, opcode: Opcode, fin: bool | None, seq: int,
-             payload: bytes) -> Message | None:
+             payload: bytes, upstream: bool = False) -> Message | None:
         """The message this data frame completes (None: none, or the frame broke the sequence)."""
-        assembler = self.assemblers[direction]
+        assembler = (self.upstream_assemblers if upstream else self.assemblers)[direction]
         try:
             return assembler.feed_parts(opcode, fin, seq, payload)
         except FragmentationError as exc:
@@ -36,7 +44,7 @@ class MessageStream:
 
     def reset(self) -> None:
         """A new connection: unfinished messages are dropped."""
-        for assembler in self.assemblers.values():
+        for assembler in (*self.assemblers.values(), *self.upstream_assemblers.values()):
             assembler.reset()
 
 
@@ -49,11 +57,11 @@ def assemble(frames: Iterable[Frame], segment_starts: Container[int] = ()) -> It
             stream.reset()
         if frame.damaged:
             # what the damaged frame was is unknown: the message under way in its direction is lost with it
-            stream.assemblers[frame.direction].reset()
+            stream.assembler(frame.direction, frame.upstream).reset()
             continue
         if frame.opcode.is_control:
             continue
-        message = stream.feed(frame.direction, frame.opcode, frame.fin, frame.seq, frame.payload)
+        message = stream.feed(frame.direction, frame.opcode, frame.fin, frame.seq, frame.payload, frame.upstream)
         if message is not None:
             yield message
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import codecs
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from websockets.exceptions import (
     HeaderLineTooLong,
@@ -39,7 +39,6 @@ from websockets.exceptions import (
     StatusLineTooLong,
     TooManyHeaders,
 )
-from websockets.extensions.permessage_deflate import PerMessageDeflate
 from websockets.frames import EXTERNAL_CLOSE_CODES, Close, CloseCode, apply_mask  # type: ignore[attr-defined]
 from websockets.frames import Frame as WsFrame
 from websockets.frames import Opcode as WsOpcode
@@ -50,6 +49,7 @@ from wsinspector.core.events import BODY_SHOWN, CloseInfo, Failure, FailureKind,
 from wsinspector.core.frames import Direction, Opcode, close_payload
 from wsinspector.core.model import header as frame_header
 from wsinspector.core.payloads import human_size
+from wsinspector.core.wire.extensions import describe_extensions
 from wsinspector.core.wire.head import Head, head_at
 from wsinspector.core.wire.protocol import HeadedFrame, WireProtocol
 from wsinspector.core.wire.sinks import FrameSink, WholeInSink
@@ -63,6 +63,7 @@ __all__ = [
     "HandshakeFailed",
     "Opened",
     "Rejected",
+    "Requested",
     "WireEngine",
     "WireEvent",
     "is_http_start",
@@ -128,6 +129,14 @@ class Opened:
 
 
 @dataclass(frozen=True, slots=True)
+class Requested:
+    """The server role read the client's opening request: the owner answers it with
+    :meth:`WireEngine.accept` or :meth:`WireEngine.refuse` (or never, to test a client's handshake timeout)."""
+
+    request: Request
+
+
+@dataclass(frozen=True, slots=True)
 class HandshakeFailed:
     """The opening handshake was refused or could not be read: the attempt is over."""
 
@@ -143,25 +152,7 @@ class Rejected:
     failure: Failure
 
 
-WireEvent = Opened | HandshakeFailed | Rejected
-
-
-def describe_extensions(extensions: list[object]) -> str:
-    """The negotiated extensions as the response header would put them."""
-    parts = []
-    for ext in extensions:
-        if isinstance(ext, PerMessageDeflate):
-            params = ["permessage-deflate"]
-            if ext.remote_no_context_takeover:
-                params.append("server_no_context_takeover")
-            if ext.local_no_context_takeover:
-                params.append("client_no_context_takeover")
-            params.append(f"server_max_window_bits={ext.remote_max_window_bits}")
-            params.append(f"client_max_window_bits={ext.local_max_window_bits}")
-            parts.append("; ".join(params))
-        else:
-            parts.append(getattr(ext, "name", type(ext).__name__))
-    return ", ".join(parts)
+WireEvent = Opened | HandshakeFailed | Rejected | Requested
 
 
 class WireEngine:
@@ -199,6 +190,11 @@ class WireEngine:
         self._rejected_shown = False
         self._rejected_length: int | None = None  # wire length of the frame the protocol refused
         self._grace = False
+        #: the server role: the request read, until it is answered, and what came after it meanwhile
+        self._requested: Request | None = None
+        self._early = b""
+        #: the server role: our answer to the request, once sent
+        self.answer_sent: Response | None = None
         #: when to stop waiting for the peer (``time.monotonic_ns()`` scale), once the closing handshake began
         self.close_deadline_ns: int | None = None
 
@@ -242,7 +238,11 @@ class WireEngine:
             return
         if proto.state is CONNECTING:
             self._keep_answer(data)
-            if not is_http_start(bytes(self._answer[:5])):  # garbage: no need to wait for a line to say so
+            if self._requested is not None:  # the request is read; what comes before the answer waits
+                self._early += data
+                return
+            # garbage: no need to wait for a line to say so
+            if proto.side is not SERVER and not is_http_start(bytes(self._answer[:5])):
                 self._handshake_failed = True
                 self._on_event(HandshakeFailed(self._unreadable_answer(ValueError("not an HTTP response"))))
                 return
@@ -365,7 +365,17 @@ class WireEngine:
         proto = self._proto
         sink = self._sink
         for event in proto.events_received():
-            if isinstance(event, (Response, Request)):
+            if isinstance(event, Request):
+                if proto.handshake_exc is not None:  # the library answered it already (a line too long…)
+                    self._handshake_failed = True
+                    self._on_event(HandshakeFailed(Failure(FailureKind.HANDSHAKE_INVALID, host=self._host,
+                                                           port=self._port, detail=str(proto.handshake_exc),
+                                                           peer="client")))
+                    return
+                self._requested = event
+                self._on_event(Requested(event))
+                continue
+            if isinstance(event, Response):
                 if not self._handshake_done(event):
                     return
                 continue
@@ -415,7 +425,8 @@ class WireEngine:
     def _tell_rejected(self) -> None:
         exc = self._proto.parser_exc
         if exc is not None:
-            self._on_event(Rejected(self._parser_failure(exc)))
+            failure = self._parser_failure(exc)
+            self._on_event(Rejected(replace(failure, peer="client") if self._proto.side is SERVER else failure))
 
     def _handshake_done(self, message: Response | Request) -> bool:
         proto = self._proto
@@ -429,6 +440,65 @@ class WireEngine:
         self._on_event(Opened(subprotocol=proto.subprotocol or "", headers=headers,
                               extensions=describe_extensions(list(proto.extensions)), reason=reason))
         return True
+
+    # -- the server role's answer -----------------------------------------------------------------
+
+    def accept(self, now_ns: int, subprotocol: str | None = None,
+               headers: tuple[tuple[str, str], ...] = ()) -> Response:
+        """Answer the request read (server role) with 101, the subprotocol and extensions negotiated as the
+        protocol's settings say (``subprotocol``: this one if the client offered it, whatever they say), plus
+        ``headers``. A request that is not a valid upgrade is refused by the library instead (400, 426…):
+        :class:`HandshakeFailed` follows. Returns the answer as sent."""
+        proto = self._proto
+        request = self._requested
+        if request is None or proto.state is not CONNECTING or proto.side is not SERVER:
+            raise RuntimeError("no opening request to answer")
+        if subprotocol is not None:
+            proto.available_subprotocols = [subprotocol]  # type: ignore[list-item]
+        response = proto.accept(request)  # type: ignore[union-attr]
+        for name, value in headers:
+            response.headers[name] = value
+        self._answer_request(response, now_ns)
+        if response.status_code == 101:
+            request_headers = tuple((str(k), str(v)) for k, v in request.headers.raw_items())
+            self._on_event(Opened(subprotocol=proto.subprotocol or "", headers=request_headers,
+                                  extensions=describe_extensions(list(proto.extensions), server=True),
+                                  reason=response.reason_phrase))
+            early, self._early = self._early, b""
+            if early:
+                self.receive_data(early, now_ns)
+        else:
+            exc = proto.handshake_exc
+            self._handshake_failed = True
+            self._on_event(HandshakeFailed(Failure(
+                FailureKind.HANDSHAKE_INVALID, host=self._host, port=self._port, peer="client",
+                detail=f"{exc}; answered {response.status_code} {response.reason_phrase}")))
+        return response
+
+    def refuse(self, status: int, now_ns: int, headers: tuple[tuple[str, str], ...] = (),
+               body: bytes = b"") -> Response:
+        """Refuse the request read (server role) with an HTTP ``status``, ``headers`` (replacing the library's of
+        the same name) and ``body``; the stream ends after it. Returns the answer as sent."""
+        proto = self._proto
+        if self._requested is None or proto.state is not CONNECTING or proto.side is not SERVER:
+            raise RuntimeError("no opening request to answer")
+        response = proto.reject(status, "")  # type: ignore[union-attr]
+        response.body = body
+        response.headers["Content-Length"] = str(len(body))
+        for name in {name.lower() for name, _ in headers}:
+            if name in response.headers:
+                del response.headers[name]
+        for name, value in headers:
+            response.headers[name] = value
+        self._answer_request(response, now_ns)
+        self._handshake_failed = True
+        return response
+
+    def _answer_request(self, response: Response, now_ns: int) -> None:
+        self.answer_sent = response
+        self._requested = None
+        self._answer_size, self._answer = 0, bytearray()
+        self.send_handshake(response, now_ns)
 
     def _handshake_failure(self, exc: Exception, message: Response | Request) -> Failure:
         host, port = self._host, self._port
@@ -470,6 +540,10 @@ class WireEngine:
         size = self._answer_size
         amount = counted(size, "byte") if size < 1024 else f"{human_size(size)} ({size} bytes)"
         sent = f'{amount} starting "{printable_bytes(bytes(self._answer), ANSWER_QUOTED)}"'
+        if self._proto.side is SERVER:
+            said = f"sent {sent}" if size else "sent nothing"
+            return Failure(FailureKind.HANDSHAKE_INVALID, host=host, port=port, peer="client",
+                           detail=f"the client {said}, not a whole upgrade request: {cause}")
         if isinstance(cause, EOFError):
             said = f"after sending {sent}, before a whole HTTP response" if size else "without answering the upgrade"
             return Failure(FailureKind.HANDSHAKE_INVALID, host=host, port=port,
@@ -533,14 +607,50 @@ class WireEngine:
                 proto.send_continuation(part, fin=index == last)
             self._collect(now_ns, part, note if index == 0 else "")
 
+    def send_frame(self, opcode: Opcode, data: bytes, fin: bool, now_ns: int) -> None:
+        """Send one data frame of a message as it comes (a proxy forwarding fragments one by one): TEXT or
+        BINARY starts a message, CONTINUATION goes on with it, ``fin`` ends it; compressed as negotiated."""
+        proto = self._require_open()
+        if opcode is Opcode.TEXT:
+            proto.send_text(data, fin=fin)
+        elif opcode is Opcode.BINARY:
+            proto.send_binary(data, fin=fin)
+        elif opcode is Opcode.CONTINUATION:
+            proto.send_continuation(data, fin=fin)
+        else:
+            raise ValueError("send_frame sends data frames: text, binary or continuation")
+        self._collect(now_ns, data)
+
     def ping(self, payload: bytes, now_ns: int) -> None:
         self._require_open().send_ping(payload)
         self._collect(now_ns, payload)
 
-    def send_pong(self, payload: bytes, now_ns: int) -> None:
-        """An unsolicited pong (or a late answer to a ping when automatic pongs are off)."""
+    def send_pong(self, payload: bytes, now_ns: int, note: str | None = None) -> None:
+        """An unsolicited pong (or a late answer to a ping when automatic pongs are off); ``note``: why, when
+        not the Faults menu."""
         self._require_open().send_pong(payload)
-        self._collect(now_ns, payload, _UNSOLICITED_PONG_OUT)
+        self._collect(now_ns, payload, _UNSOLICITED_PONG_OUT if note is None else note)
+
+    def send_raw(self, data: bytes, now_ns: int, note: str = "") -> None:
+        """Write frames built by hand (a fault: a masked frame from a server, a reserved opcode, a frame larger
+        than the peer takes, a message never finished), each reported with its header and ``note``. The
+        protocol does not know of them: they change none of its state."""
+        self._require_open()
+        self._out.append(data)
+        pos = 0
+        while pos + 2 <= len(data):
+            head = head_at(data, pos, data[pos + 1])
+            if head is None:
+                break
+            b0, masked, key, length, size = head
+            body = data[pos + size:pos + size + length]
+            payload = bytes(apply_mask(body, key)) if key else bytes(body)
+            opcode = _OPCODES.get(b0 & 0x0F)
+            label = "" if opcode is not None else f" (opcode 0x{b0 & 0x0F:x}, reserved)"
+            self._sink(_OUT, opcode if opcode is not None else Opcode.BINARY, payload, now_ns, bool(b0 & 0x80),
+                       bool(b0 & 0x40), bool(b0 & 0x20), bool(b0 & 0x10), masked, length, key,
+                       f"{note}{label}" if note or label else "")
+            pos += size + length
 
     def close(self, code: int | None, reason: str, now_ns: int) -> bool:
         """Start the closing handshake with any code, valid or not (``None``: a close frame with no body).
@@ -607,6 +717,13 @@ class WireEngine:
     def close_info(self, *, aborted: bool, timed_out: bool, lost_detail: str) -> CloseInfo:
         """How the open connection ended, once the stream is gone: ``aborted`` by us, after the close
         deadline passed (``timed_out``), or otherwise; ``lost_detail`` says why the stream ended."""
+        info = self._close_info(aborted, timed_out, lost_detail)
+        if self._proto.side is not SERVER:
+            return info
+        failure = info.failure
+        return replace(info, peer="client", failure=None if failure is None else replace(failure, peer="client"))
+
+    def _close_info(self, aborted: bool, timed_out: bool, lost_detail: str) -> CloseInfo:
         proto = self._proto
         rcvd, sent = proto.close_rcvd, proto.close_sent
         exc = proto.parser_exc

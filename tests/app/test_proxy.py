@@ -1,0 +1,215 @@
+"""The recording reverse proxy over loopback: a `websockets` client connects to the proxy, which forwards to a
+`websockets` server upstream; what each end receives, the close codes, the HTTP error of an upstream that
+refuses or is not there, breakpoints, and the one stored session holding every frame of both hops."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from tests.conftest import free_port
+from wsinspector.app.proxy import ProxiedClient, ProxyController, ProxyError
+from wsinspector.core.frames import Direction, Opcode
+from wsinspector.core.profiles import ConnectionProfile, Handshake
+from wsinspector.core.proxy.breakpoints import BreakRule, parse_rule
+from wsinspector.core.store import Store
+from wsinspector.core.stored import StoredSession
+
+IN, OUT = Direction.IN, Direction.OUT
+
+
+@pytest.fixture
+def store(data_dir: Path) -> Iterator[Store]:
+    opened = Store(data_dir / "wsinspector.sqlite3")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def proxies(qtbot: Any) -> Iterator[Callable[..., tuple[ProxyController, str]]]:
+    """``proxies(upstream_url, profile=None, rules=(), store=None)``: a listening proxy and its URL; each is
+    stopped (and its clients' sessions saved) after the test."""
+    made: list[ProxyController] = []
+
+    def start(url: str, profile: ConnectionProfile | None = None, rules: list[BreakRule] | None = None,
+              store: Store | None = None, **kwargs: Any) -> tuple[ProxyController, str]:
+        controller = ProxyController(url, profile or ConnectionProfile(name=""), rules or [], store, **kwargs)
+        made.append(controller)
+        return controller, controller.listen("127.0.0.1", 0)
+
+    yield start
+    for controller in made:
+        if controller.clients or controller.listening:
+            with qtbot.waitSignal(controller.stopped, timeout=5000):
+                controller.stop()
+        controller.deleteLater()
+
+
+def ended(controller: ProxyController) -> Callable[[], bool]:
+    return lambda: not controller.clients
+
+
+def stored_session(store: Store, session_id: int | None) -> StoredSession:
+    assert session_id is not None
+    record = store.session(session_id)
+    assert record is not None
+    return StoredSession(store, record)
+
+
+def test_messages_subprotocols_headers_and_close_codes_pass_both_ways_and_both_hops_are_recorded(
+        qtbot: Any, run: Callable[..., Any], websockets_server: Callable[..., Any], proxies: Any,
+        store: Store) -> None:
+    upstream = websockets_server(subprotocols=["superchat", "chat"])
+    controller, url = proxies(upstream.url, store=store)
+    with qtbot.waitSignal(controller.client_added) as added:
+
+        async def talk() -> tuple[str | None, list[object], int | None, str]:
+            async with connect(url, subprotocols=["chat", "superchat"],  # type: ignore[list-item]
+                               additional_headers={"Cookie": "session=abc"}) as ws:
+                await ws.send("hello through")
+                first = await ws.recv()
+                await ws.send(b"\x00\x01\xff")
+                second = await ws.recv()
+                await ws.close(4001, "done here")
+                return ws.subprotocol, [first, second], ws.close_code, ws.close_reason
+
+        subprotocol, echoed, _code, _reason = run(talk())
+    client: ProxiedClient = added.args[0]
+    assert subprotocol == "superchat", "the upstream's choice came back to the client"
+    assert echoed == ["hello through", b"\x00\x01\xff"]
+    assert upstream.received == ["hello through", b"\x00\x01\xff"]
+    assert upstream.request_headers["Cookie"] == "session=abc"
+    assert upstream.request_headers["Sec-WebSocket-Protocol"] == "chat, superchat"
+    qtbot.waitUntil(ended(controller), timeout=5000)
+    session = stored_session(store, client.recorded)
+    frames = list(session.frames(0, len(session) - 1))
+    seen = [(f.upstream, f.direction, f.opcode, f.payload) for f in frames if not f.opcode.is_control]
+    assert seen == [
+        (False, IN, Opcode.TEXT, b"hello through"), (True, OUT, Opcode.TEXT, b"hello through"),
+        (True, IN, Opcode.TEXT, b"hello through"), (False, OUT, Opcode.TEXT, b"hello through"),
+        (False, IN, Opcode.BINARY, b"\x00\x01\xff"), (True, OUT, Opcode.BINARY, b"\x00\x01\xff"),
+        (True, IN, Opcode.BINARY, b"\x00\x01\xff"), (False, OUT, Opcode.BINARY, b"\x00\x01\xff"),
+    ]
+    closes = [(f.upstream, f.direction, f.close_code, f.close_reason) for f in frames if f.opcode is Opcode.CLOSE]
+    assert (False, IN, 4001, "done here") in closes, "the client's close on the client hop"
+    assert (True, OUT, 4001, "done here") in closes, "went on upstream with its code"
+    masks = {(f.upstream, f.direction): f.masked for f in frames if f.opcode is Opcode.TEXT}
+    assert masks == {(False, IN): True, (True, OUT): True, (True, IN): False, (False, OUT): False}, (
+        "each hop's client masks: the browser toward the proxy, the proxy toward the upstream")
+
+
+def test_a_close_from_upstream_reaches_the_client_with_its_code(
+        run: Callable[..., Any], websockets_server: Callable[..., Any], proxies: Any, qtbot: Any) -> None:
+    async def closes(ws: Any) -> None:
+        await ws.recv()
+        await ws.close(4321, "upstream says bye")
+
+    upstream = websockets_server(closes)
+    controller, url = proxies(upstream.url)
+
+    async def talk() -> tuple[int | None, str]:
+        async with connect(url) as ws:
+            await ws.send("anything")
+            with contextlib.suppress(ConnectionClosed):
+                await ws.recv()
+            return ws.close_code, ws.close_reason
+
+    assert run(talk()) == (4321, "upstream says bye")
+    qtbot.waitUntil(ended(controller), timeout=5000)
+
+
+def test_an_upstream_that_refuses_or_is_not_there_is_the_client_s_http_error(
+        run: Callable[..., Any], hostile: Callable[..., str], proxies: Any, qtbot: Any) -> None:
+    from tests.peers import http_status
+
+    refusing = hostile(http_status(403, "Forbidden"))
+    gone = f"ws://127.0.0.1:{free_port()}/"
+    for upstream, status, says in ((refusing, 403, "refused the upgrade"), (gone, 502, "cannot be reached")):
+        controller, url = proxies(upstream)
+
+        async def attempt(url: str) -> InvalidStatus:
+            try:
+                async with connect(url, open_timeout=5):
+                    pass
+            except InvalidStatus as exc:
+                return exc
+            raise AssertionError("the upgrade went through")
+
+        refused = run(attempt(url))
+        assert refused.response.status_code == status
+        body = refused.response.body.decode()
+        assert body.startswith(f"wsinspector proxy: the upstream {upstream} {says}")
+        qtbot.waitUntil(ended(controller), timeout=5000)
+
+
+def test_breakpoints_pause_edit_drop_and_inject_in_order(
+        run: Callable[..., Any], websockets_server: Callable[..., Any], proxies: Any, qtbot: Any) -> None:
+    upstream = websockets_server()
+    controller, url = proxies(upstream.url, rules=[parse_rule("out:contains:secret"), BreakRule(IN, "equals", "x")])
+    paused: list[Any] = []
+    controller.paused.connect(lambda client, held: paused.append(held))
+
+    async def client() -> Any:
+        return await connect(url)
+
+    ws = run(client())
+    try:
+        run(ws.send("the secret plan"))
+        qtbot.waitUntil(lambda: len(paused) == 1)
+        run(ws.send("after it"))
+        run(ws.send("another secret"))
+        qtbot.waitUntil(lambda: len(paused) == 2)
+        assert upstream.received == [], "nothing passes a paused message of its direction"
+        controller.decide(paused[0].id, "forward", b"the edited plan")
+        assert run(ws.recv()) == "the edited plan"
+        assert run(ws.recv()) == "after it"
+        controller.decide(None, "drop")  # the oldest still paused: "another secret"
+        controller.inject(OUT, Opcode.TEXT, b"x")  # upstream echoes it: paused on its way in
+        qtbot.waitUntil(lambda: len(paused) == 3)
+        assert paused[2].direction is IN and paused[2].payload == b"x"
+        controller.inject(IN, Opcode.TEXT, b"from the proxy")
+        assert run(ws.recv()) == "from the proxy"
+        controller.decide(None, "forward")
+        assert run(ws.recv()) == "x"
+        assert upstream.received == ["the edited plan", "after it", "x"]
+        with pytest.raises(ValueError, match="no message is paused"):
+            controller.decide(None, "forward")
+    finally:
+        run(ws.close())
+    qtbot.waitUntil(ended(controller), timeout=5000)
+
+
+def test_a_port_in_use_is_one_line(proxies: Any) -> None:
+    _controller, url = proxies("ws://127.0.0.1:9/")
+    port = int(url.rsplit(":", 1)[1].strip("/"))
+    second = ProxyController("ws://127.0.0.1:9/", ConnectionProfile(name=""), [], None)
+    try:
+        with pytest.raises(ProxyError, match=f"127.0.0.1:{port}") as raised:
+            second.listen("127.0.0.1", port)
+        assert "\n" not in str(raised.value)
+    finally:
+        second.deleteLater()
+
+
+def test_a_saved_connection_s_headers_replace_the_client_s(
+        run: Callable[..., Any], websockets_server: Callable[..., Any], proxies: Any, qtbot: Any) -> None:
+    upstream = websockets_server()
+    profile = ConnectionProfile(name="staging", handshake=Handshake(headers=(("Authorization", "Bearer proxy"),
+                                                                             ("X-Env", "staging"))))
+    controller, url = proxies(upstream.url, profile)
+
+    async def talk() -> None:
+        async with connect(url, additional_headers={"Authorization": "Bearer browser", "X-Trace": "1"}) as ws:
+            await ws.send("hi")
+            await ws.recv()
+
+    run(talk())
+    assert upstream.request_headers.get_all("Authorization") == ["Bearer proxy"]
+    assert upstream.request_headers["X-Env"] == "staging" and upstream.request_headers["X-Trace"] == "1"
+    qtbot.waitUntil(ended(controller), timeout=5000)

@@ -1,0 +1,57 @@
+"""A server's clients are recorded as stored sessions exactly as a client connection is: every frame with its
+header, the handshake kept without the client's credentials, the end with its code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.client import connect
+
+from wsinspector.app.server import ServerController
+from wsinspector.core.frames import Direction, Opcode
+from wsinspector.core.handshake import HANDSHAKE_EVENT, Handshake
+from wsinspector.core.store import SessionStatus, Store
+from wsinspector.core.stored import StoredSession
+
+
+def test_each_client_is_a_stored_session(qtbot: Any, run: Callable[..., Any], tmp_path: Path) -> None:
+    store = Store(tmp_path / "sessions.db")
+    controller = ServerController(store, name="Mock")
+    url = controller.listen("127.0.0.1", 0)
+    echoing: list[Any] = []
+
+    def echo(session: Any) -> None:
+        echoing.append(session)
+        session.frames_appended.connect(lambda first, last: [
+            session.client.send(frame.payload, True) for frame in session.log.frames(first, last)
+            if frame.direction is Direction.IN and frame.opcode is Opcode.TEXT])
+
+    controller.client_added.connect(echo)
+
+    async def talk() -> str | bytes:
+        async with connect(url + "feed", additional_headers={"Authorization": "Bearer s3cret"}) as ws:
+            await ws.send("one")
+            answer = await ws.recv()
+            await ws.close(4001, "done")
+            return answer
+
+    assert run(talk()) == "one"
+    qtbot.waitUntil(lambda: bool(controller.sessions) and controller.sessions[0].done, timeout=5000)
+    [session] = controller.sessions
+    record = store.session(session.session_id or -1)
+    assert record is not None
+    assert (record.status, record.close_code, record.close_reason) == (SessionStatus.CLOSED, 4001, "done")
+    assert record.url.endswith("/feed") and record.name.startswith("Mock 127.0.0.1:")
+    stored = StoredSession(store, record)
+    frames = list(stored.frames(0, len(stored) - 1))
+    assert [(f.direction, f.opcode, f.payload, f.masked) for f in frames if f.opcode is Opcode.TEXT] == [
+        (Direction.IN, Opcode.TEXT, b"one", True), (Direction.OUT, Opcode.TEXT, b"one", False)]
+    [kept] = [text for _seq, kind, text in stored.events if kind == HANDSHAKE_EVENT]
+    handshake = Handshake.from_json(kept)
+    assert handshake is not None and handshake.status == 101
+    assert ("Authorization", "{{Authorization}}") in handshake.request_headers
+    assert "s3cret" not in kept
+    controller.stop()
+    store.close()

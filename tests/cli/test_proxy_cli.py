@@ -1,0 +1,82 @@
+"""``wsinspector proxy`` as a user runs it: a subprocess that prints its URL, forwards a real client to a real
+upstream server, records both hops, stops on Ctrl+C; and its usage errors, each one line."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import connect
+
+from tests.cli.conftest import Cli
+from wsinspector.cli import main
+
+
+def _listening(out_path: Path) -> str | None:
+    match = re.search(r"Proxy listening on (ws://127\.0\.0\.1:\d+/)", out_path.read_text("utf-8"))
+    return match.group(1) if match else None
+
+
+def test_the_proxy_forwards_records_both_hops_and_stops_on_ctrl_c(
+        cli: Cli, qtbot: Any, run: Any, websockets_server: Any, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    upstream = websockets_server()
+    data = tmp_path / "data"
+    proc, out_path, err_path = cli.start("proxy", "--upstream", upstream.url, "--data-dir", str(data))
+    qtbot.waitUntil(lambda: _listening(out_path) is not None or proc.poll() is not None, timeout=30_000)
+    url = _listening(out_path)
+    assert url is not None, err_path.read_text("utf-8")
+
+    async def talk() -> str:
+        async with connect(url) as ws:
+            await ws.send("through the proxy")
+            answer = await ws.recv()
+            assert isinstance(answer, str)
+            return answer
+
+    assert run(talk()) == "through the proxy"
+    assert upstream.received == ["through the proxy"]
+    # the client's session is saved once both hops have closed
+    qtbot.waitUntil(lambda: "upstream closed" in out_path.read_text("utf-8"), timeout=10_000)
+    proc.send_signal(signal.SIGINT)
+    result = cli.wait(proc, out_path, err_path)
+    assert result.returncode == 0, result.output
+    assert result.stdout.splitlines()[-1] == f"Proxy stopped; 1 session recorded in {data}"
+    assert "Traceback" not in result.stderr
+    capsys.readouterr()
+    assert main(["--data-dir", str(data), "messages"]) == 0
+    session = capsys.readouterr().out.split("\t", 1)[0]
+    assert main(["--data-dir", str(data), "messages", session]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    texts = [(line["hop"], line["direction"]) for line in lines if line.get("text") == "through the proxy"]
+    assert texts == [("client", "in"), ("upstream", "out"), ("upstream", "in"), ("client", "out")]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--upstream", "ws://127.0.0.1:9/", "--break", "out:glob:x"], "breakpoint matches by every, equals"),
+        (["--upstream", "ws://127.0.0.1:9/", "--listen", "127.0.0.1:http"], "write it HOST:PORT"),
+        (["--upstream", "http://127.0.0.1:9/"], "ws://"),
+        ([], "give the upstream URL"),
+        (["--connection", "Nowhere"], "no saved connection 'Nowhere'"),
+        (["--upstream", "ws://127.0.0.1:9/", "--listen", "127.0.0.1:{busy}"], "127.0.0.1:{busy}: the port is in use"),
+    ],
+    ids=["rule", "listen", "scheme", "no-upstream", "connection", "port-in-use"],
+)
+def test_usage_errors_are_one_line(qapp: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str],
+                                   says: str) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        code = main(["--data-dir", str(tmp_path / "data"), "proxy", *(a.replace("{busy}", port) for a in args)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert says.replace("{busy}", port) in err and len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err

@@ -1,0 +1,499 @@
+"""The recording reverse proxy: each client that connects to the local port gets an upstream hop of its own,
+both hops recorded as one session (``core/proxy``), messages forwarded both ways through the breakpoints.
+
+``ProxiedClient`` is one client and its upstream hop: the client's upgrade waits until the upstream's answer
+(its choice of subprotocol goes back to the client; a refusal or failure is answered with an HTTP error naming
+it), then each whole message read on one hop is offered to the breakpoints and sent on the other, a close goes
+on with its code, and a hop that dies takes the other with it. ``ProxyController`` listens and keeps them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from wsinspector.app.auth import PreConnect
+from wsinspector.app.connection import (
+    FLUSH_INTERVAL_MS,
+    SAVE_AHEAD_BYTES,
+    SAVE_AHEAD_FRAMES,
+    SAVE_BUDGET_S,
+    WINDOW_BYTES,
+    WINDOW_FRAMES,
+)
+from wsinspector.app.recording import LogRecording
+from wsinspector.core.auth import checked_target, needs_requests, prepared_target
+from wsinspector.core.events import CloseInfo, Failure, OpenInfo
+from wsinspector.core.frames import Direction, Opcode
+from wsinspector.core.log import FrameLog
+from wsinspector.core.model import header
+from wsinspector.core.profiles import ConnectionProfile, ProfileError, ResolvedTarget
+from wsinspector.core.proxy import PROXY_EVENT
+from wsinspector.core.proxy.breakpoints import Breakpoints, BreakRule, Held, Release
+from wsinspector.core.proxy.forwarding import Refusal, close_for, refusal_for, upstream_profile, upstream_url
+from wsinspector.core.redact import REDACTED
+from wsinspector.core.secrets import masked
+from wsinspector.core.store import SessionStatus, Store, StoreError
+from wsinspector.core.wire.server import ServerSettings
+from wsinspector.core.words import counted
+from wsinspector.net.wire import WireConnection
+from wsinspector.net.wire_server import ClientRequest, ServerClient, ServerListenError, WireServer
+
+log = logging.getLogger(__name__)
+
+_IN, _OUT = Direction.IN, Direction.OUT
+_TEXT = Opcode.TEXT
+
+
+class ProxiedClient(QObject, LogRecording):
+    """One client of the proxy and its upstream hop, recorded as one session.
+
+    Signals: ``paused(Held)`` a message waits for a decision; ``said(str)`` a line about what happened (the
+    client came, the upstream opened or refused, a hop closed, a message paused, forwarded, dropped);
+    ``finished()`` both hops are closed and the session is saved."""
+
+    paused = Signal(object)
+    said = Signal(str)
+    finished = Signal()
+
+    def __init__(self, downstream: ServerClient, url: str, profile: ConnectionProfile, breakpoints: Breakpoints,
+                 store: Store | None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.peer = downstream.peer
+        #: the upstream URL clients are forwarded to (a client's path other than "/" is added to it)
+        self.forward_to = url
+        self.profile = profile
+        self.breakpoints = breakpoints
+        self.log = FrameLog()
+        self._store = store
+        self.session_id: int | None = None
+        #: the session this client's hops were recorded as (None: not recorded)
+        self.recorded: int | None = None
+        self.recording_error = ""
+        self._saved = 0
+        self._packed = 0
+        #: the next seq to look at for whole messages read on either hop
+        self._scanned = 0
+        self.downstream = downstream
+        self.upstream: WireConnection | None = None
+        self._client_open = False
+        self._upstream_open = False
+        self._client_done = False
+        self._upstream_done = False
+        self._done = False
+        #: neither hop is read while the store is far behind
+        self._holding = False
+        self._secrets: set[str] = set()
+        self._url = ""
+        self._pre_connect: PreConnect | None = None
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setObjectName("proxy-flush")
+        self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
+        self._flush_timer.timeout.connect(self._flush)
+        downstream.attach(self.log.append_fields, self.log.append_whole_in)
+        downstream.requested.connect(self._on_requested)
+        downstream.opened.connect(self._on_client_opened)
+        downstream.received.connect(self._forward_new)
+        downstream.closed.connect(self._on_client_closed)
+        downstream.failed.connect(self._on_client_failed)
+        downstream.cancelled.connect(self._on_client_cancelled)
+
+    # -- the upstream hop ---------------------------------------------------------------------------
+
+    @Slot(object)
+    def _on_requested(self, request: ClientRequest) -> None:
+        """The client asked to upgrade: its answer waits while its upstream hop opens with its offer."""
+        self.downstream.hold()
+        self._say(f"{self.peer}: client asks for {request.path}")
+        url = upstream_url(self.forward_to, request.path)
+        profile = upstream_profile(self.profile, url, request.headers, request.subprotocols)
+        self._secrets = {value for value in (profile.tls.passphrase, profile.proxy.password) if value}
+        self._start_recording(profile)
+        self._event(PROXY_EVENT, f"client {self.peer} -> {masked(url, self._secrets, REDACTED)}")
+        self._flush_timer.start()
+        self._url = url
+        try:
+            checked_target(profile)  # a setting that cannot work is found before anything is sent
+            if needs_requests(profile.auth):  # a login or a token first, then the upstream hop
+                self._pre_connect = PreConnect(parent=self)
+                self._pre_connect.ready.connect(lambda captured, token: self._open_engine(
+                    prepared_target(profile, captured, token)))
+                self._pre_connect.failed.connect(self._on_pre_connect_failed)
+                self._pre_connect.start(profile)
+                return
+            self._open_engine(prepared_target(profile, {}, ""))
+        except ProfileError as exc:
+            self._on_pre_connect_failed(str(exc))
+
+    def _on_pre_connect_failed(self, message: str) -> None:
+        self._upstream_done = True
+        self._refuse(Refusal(502, "Bad Gateway", f"wsinspector proxy: the upstream hop cannot be opened: {message}"))
+
+    def _open_engine(self, target: ResolvedTarget) -> None:
+        sink, whole_in = self.log.upstream_sinks()
+        upstream = WireConnection(self, sink=sink, whole_in=whole_in)
+        upstream.opened.connect(self._on_upstream_opened)
+        upstream.failed.connect(self._on_upstream_failed)
+        upstream.cancelled.connect(self._on_upstream_cancelled)
+        upstream.closed.connect(self._on_upstream_closed)
+        upstream.received.connect(self._forward_new)
+        self.upstream = upstream
+        upstream.open(target)
+
+    @Slot(object)
+    def _on_upstream_opened(self, info: OpenInfo) -> None:
+        self._upstream_open = True
+        chosen = f" (subprotocol {info.subprotocol})" if info.subprotocol else ""
+        self._say(f"{self.peer}: upstream open{chosen}")
+        self._accept_client(info.subprotocol)
+
+    @Slot(object)
+    def _on_upstream_failed(self, failure: Failure) -> None:
+        self._upstream_done = True
+        if self._client_done:  # the client went first: nothing to answer
+            self._end_if_both_done()
+            return
+        self._refuse(refusal_for(failure, masked(self._url, self._secrets, REDACTED)))
+
+    @Slot()
+    def _on_upstream_cancelled(self) -> None:
+        self._upstream_done = True
+        self._end_if_both_done()
+
+    @Slot(object)
+    def _on_upstream_closed(self, info: CloseInfo) -> None:
+        self._upstream_open = False
+        self._upstream_done = True
+        self._forward_new()
+        self._say(f"{self.peer}: upstream closed: {info.message}")
+        if info.by_peer or not info.clean:
+            self.breakpoints.discard(_OUT)
+            self._close_client(info.code if info.clean else 1006, info.reason)
+        self._end_if_both_done()
+
+    def _close_upstream(self, code: int | None, reason: str) -> None:
+        """The client's hop ended: the upstream's follows (with the code the client closed with)."""
+        upstream = self.upstream
+        if upstream is None or self._upstream_done:
+            if self._pre_connect is not None and self._pre_connect.running:
+                self._pre_connect.abort()
+                self._upstream_done = True
+            return
+        with_frame, code = close_for(code)
+        if with_frame and self._upstream_open:
+            upstream.close(code, reason)
+        else:
+            upstream.abort()
+
+    # -- the client hop -----------------------------------------------------------------------------
+
+    def _accept_client(self, subprotocol: str) -> None:
+        if not self._client_done:
+            self.downstream.accept(subprotocol or None)
+
+    @Slot(object)
+    def _on_client_opened(self, _info: OpenInfo) -> None:
+        self._client_open = True
+
+    @Slot(object)
+    def _on_client_closed(self, info: CloseInfo) -> None:
+        self._client_open = False
+        self._client_done = True
+        self._forward_new()
+        self._say(f"{self.peer}: client closed: {info.message}")
+        if info.by_peer or not info.clean:  # the client closed, or its hop died: the upstream follows
+            self.breakpoints.discard(_IN)
+            self._close_upstream(info.code if info.clean else 1006, info.reason)
+        self._end_if_both_done()
+
+    @Slot(object)
+    def _on_client_failed(self, failure: Failure) -> None:
+        if self._client_done:
+            return
+        self._client_done = True
+        self._say(f"{self.peer}: client gone before it opened: {failure.message}")
+        self._close_upstream(None, "")
+        self._end_if_both_done()
+
+    @Slot()
+    def _on_client_cancelled(self) -> None:
+        self._client_done = True
+        self._close_upstream(None, "")
+        self._end_if_both_done()
+
+    def _refuse(self, refusal: Refusal) -> None:
+        self._say(f"{self.peer}: refused with HTTP {refusal.status}: {refusal.body}")
+        self._event(PROXY_EVENT, f"answered the client HTTP {refusal.status} {refusal.reason}: {refusal.body}")
+        done, self._client_done = self._client_done, True
+        if not done:
+            body = refusal.body.encode() + b"\n"
+            # the length given: the answer then has one Content-Length, whatever the library put there
+            self.downstream.refuse(refusal.status, (("Content-Type", "text/plain; charset=utf-8"),
+                                                    ("Content-Length", str(len(body)))), body)
+        self._end_if_both_done()
+
+    def _close_client(self, code: int | None, reason: str = "") -> None:
+        """The upstream's hop ended: the client's follows (with the code the upstream closed with)."""
+        if self._client_done:
+            return
+        with_frame, code = close_for(code)
+        if with_frame and self._client_open:
+            self.downstream.close(code, reason)
+        else:
+            self.downstream.drop()
+
+    # -- forwarding ---------------------------------------------------------------------------------
+
+    @Slot()
+    def _forward_new(self) -> None:
+        """The whole messages read on either hop since the last look, each offered to the breakpoints and sent
+        on to the other hop (or paused)."""
+        log_ = self.log
+        first, end = self._scanned, len(log_)
+        self._scanned = end
+        for seq in range(first, end):
+            meta = log_.meta(seq)
+            if header.is_out(meta) or header.opcode(meta).is_control:
+                continue
+            message = log_.message_for(seq)
+            if message is None or message.last_seq != seq:
+                continue
+            # read on the upstream hop: on its way to the client (in); on the client hop: to the upstream (out)
+            toward = _IN if message.upstream else _OUT
+            result = self.breakpoints.offer(toward, message.opcode, message.payload)
+            if isinstance(result, Release):
+                self.send_release(result)
+            elif result.rule is not None:
+                self._say(f"{self.peer}: paused {toward.value} #{result.id} ({result.rule.describe()})")
+                self.paused.emit(result)
+
+    def send_release(self, release: Release) -> None:
+        """Send a message the breakpoints let go: ``out`` to the upstream, ``in`` to the client (nothing once
+        that hop is closed)."""
+        if release.direction is _OUT:
+            if self.upstream is not None and self._upstream_open:
+                self.upstream.send(release.payload, release.opcode is _TEXT)
+        elif self._client_open:
+            self.downstream.send(release.payload, release.opcode is _TEXT)
+
+    def decide(self, message_id: int, action: str, payload: bytes | None = None) -> None:
+        """The user's decision on a paused message: "forward" (``payload``: edited), or "drop". BreakpointError
+        when it is not paused."""
+        releases = (self.breakpoints.drop(message_id) if action == "drop"
+                    else self.breakpoints.forward(message_id, payload))
+        self._say(f"{self.peer}: {'dropped' if action == 'drop' else 'forwarded'} #{message_id}")
+        for release in releases:
+            self.send_release(release)
+
+    def inject(self, direction: Direction, opcode: Opcode, payload: bytes) -> None:
+        """A message of the user's own: ``out`` to the upstream server, ``in`` to the client."""
+        self.send_release(self.breakpoints.inject(direction, opcode, payload))
+
+    @property
+    def held(self) -> list[Held]:
+        return self.breakpoints.paused
+
+    # -- the end ------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop: both hops close (1001 going away; one not open yet is dropped), the session is saved."""
+        self._close_client(1001, "proxy stopped")
+        self._close_upstream(1001, "proxy stopped")
+
+    def drop(self) -> None:
+        """Drop both hops at once (quitting); the session is saved before this returns."""
+        if not self._client_done:
+            self.downstream.drop()
+            self._client_done = True
+        if self.upstream is not None and not self._upstream_done:
+            self.upstream.abort()
+        self._upstream_done = True
+        self._end_if_both_done()
+
+    def _end_if_both_done(self) -> None:
+        if self._done or not (self._client_done and self._upstream_done):
+            return
+        self._done = True
+        self._flush_timer.stop()
+        self._flush()
+        self._finish_recording()
+        self.finished.emit()
+
+    # -- recording ----------------------------------------------------------------------------------
+
+    def _start_recording(self, profile: ConnectionProfile) -> None:
+        if self._store is None:
+            return
+        try:
+            url = masked(profile.endpoint.url, self._secrets, REDACTED)
+            self.session_id = self._store.create_session(f"proxy {self.peer}", url, self.log.started_wall,
+                                                         self.log.started_ns, profile.id if profile.name else None)
+            self.recorded = self.session_id
+        except StoreError as exc:
+            self._recording_failed(str(exc))
+
+    def _finish_recording(self) -> None:
+        if self._store is None or self.session_id is None:
+            return
+        session_id, self.session_id = self.session_id, None
+        status = SessionStatus.INCOMPLETE if self.recording_error else SessionStatus.CLOSED
+        try:
+            self._store.finish_session(session_id, status, time.time())
+        except StoreError as exc:
+            log.warning("could not finish session %s: %s", session_id, exc)
+
+    def _recording_failed(self, error: str) -> None:
+        self.recording_error = error
+        self._say(f"{self.peer}: recording stopped: {error}; forwarding goes on "
+                  f"({counted(self._saved, 'frame')} saved)")
+
+    @Slot()
+    def _flush(self) -> None:
+        """Every 50 ms: the new frames to the store (a couple of milliseconds' worth; a writer thread commits
+        them when the store has one), the log's memory bounded; while the store is far behind, neither hop is
+        read (TCP holds both peers back)."""
+        log_ = self.log
+        last = len(log_) - 1
+        if last >= 0:
+            if self._done:
+                self._save_frames(last)
+            else:
+                self._save_frames_within(last, SAVE_BUDGET_S)
+        log_.keep_window(WINDOW_FRAMES, WINDOW_BYTES, self._saved if self.is_recording else last + 1, self._saved)
+        behind = self.is_recording and not self._done and (
+            len(log_) - self._saved > SAVE_AHEAD_FRAMES or log_.payload_bytes_from(self._saved) > SAVE_AHEAD_BYTES)
+        if behind != self._holding:
+            self._holding = behind
+            self.downstream.hold_reading(behind)
+            if self.upstream is not None:
+                self.upstream.hold_reading(behind)
+
+    def _say(self, text: str) -> None:
+        self.said.emit(masked(text, self._secrets, REDACTED))
+
+
+class ProxyError(Exception):
+    """The proxy cannot listen (a port in use, an address that is not this machine's): one line for the user."""
+
+
+class ProxyController(QObject):
+    """Listens on a local port and gives each client that connects a :class:`ProxiedClient` to ``url``.
+
+    Signals: ``said(str)`` a line about what happened; ``paused(ProxiedClient, Held)`` a message waits;
+    ``stopped()`` after :meth:`stop`, once every client's session is saved."""
+
+    said = Signal(str)
+    paused = Signal(object, object)
+    client_added = Signal(object)
+    stopped = Signal()
+
+    def __init__(self, url: str, profile: ConnectionProfile, rules: list[BreakRule], store: Store | None,
+                 parent: QObject | None = None, max_clients: int = 64) -> None:
+        super().__init__(parent)
+        self.url = url
+        self.profile = profile
+        self.rules = list(rules)
+        self._store = store
+        self.max_clients = max_clients
+        self.clients: list[ProxiedClient] = []
+        self.sessions_recorded = 0
+        self._ids = itertools.count(1)
+        self._stopping = False
+        self._server: WireServer | None = None
+
+    @property
+    def listening(self) -> bool:
+        return self._server is not None and self._server.is_listening
+
+    def listen(self, host: str, port: int) -> str:
+        """Start listening; the URL clients connect to. ProxyError (one line) says why it cannot."""
+        limits = self.profile.limits
+        settings = ServerSettings(deflate=True, max_message_size=limits.max_message_size,
+                                  max_frame_size=limits.max_frame_size,
+                                  close_timeout_s=self.profile.protocol.close_timeout_s)
+        server = WireServer(settings, max_clients=self.max_clients, parent=self)
+        server.client_connected.connect(self._add_client)
+        try:
+            url = server.listen(host, port)
+        except ServerListenError as exc:
+            server.deleteLater()
+            raise ProxyError(str(exc)) from None
+        self._server = server
+        return url
+
+    @Slot(object)
+    def _add_client(self, downstream: ServerClient) -> ProxiedClient:
+        client = ProxiedClient(downstream, self.url, self.profile, Breakpoints(list(self.rules), ids=self._ids),
+                               self._store, self)
+        client.said.connect(self.said)
+        client.paused.connect(lambda held: self.paused.emit(client, held))
+        client.finished.connect(lambda: self._on_finished(client))
+        self.clients.append(client)
+        self.client_added.emit(client)
+        return client
+
+    def _on_finished(self, client: ProxiedClient) -> None:
+        if client in self.clients:
+            self.clients.remove(client)
+            if client.recorded:
+                self.sessions_recorded += 1
+            client.deleteLater()
+        if self._stopping and not self.clients:
+            self._stopped()
+
+    def set_rules(self, rules: list[BreakRule]) -> None:
+        """Breakpoints from now on, for every client (messages paused by a rule no longer given go on)."""
+        self.rules = list(rules)
+        for client in self.clients:
+            for release in client.breakpoints.set_rules(self.rules):
+                client.send_release(release)
+
+    def paused_messages(self) -> list[tuple[ProxiedClient, Held]]:
+        """Every paused message of every client, oldest first."""
+        return sorted(((c, h) for c in self.clients for h in c.held), key=lambda pair: pair[1].id)
+
+    def decide(self, message_id: int | None, action: str, payload: bytes | None = None) -> None:
+        """Forward (``payload``: edited) or drop a paused message (None: the oldest). ValueError says why not."""
+        waiting = self.paused_messages()
+        if not waiting:
+            raise ValueError("no message is paused")
+        found = waiting[0] if message_id is None else next(((c, h) for c, h in waiting if h.id == message_id), None)
+        if found is None:
+            raise ValueError(f"message {message_id} is not paused")
+        client, held = found
+        client.decide(held.id, action, payload)
+
+    def inject(self, direction: Direction, opcode: Opcode, payload: bytes) -> None:
+        """A message of the user's own to the newest client (``in``) or its upstream (``out``)."""
+        if not self.clients:
+            raise ValueError("no client is connected")
+        self.clients[-1].inject(direction, opcode, payload)
+
+    def stop(self) -> None:
+        """Stop listening and close every client (1001 going away) and its upstream; ``stopped`` follows."""
+        if self._stopping:
+            return
+        self._stopping = True
+        for client in list(self.clients):
+            client.close()
+        self._close_server()
+        if not self.clients:
+            QTimer.singleShot(0, self, self._stopped)
+
+    def shutdown(self) -> None:
+        """Quitting: stop listening, drop every client and its upstream at once, their sessions saved now."""
+        self._stopping = True
+        for client in list(self.clients):
+            client.drop()
+        self._close_server()
+
+    def _close_server(self) -> None:
+        if self._server is not None:
+            self._server.close()
+
+    @Slot()
+    def _stopped(self) -> None:
+        self.stopped.emit()

@@ -1,0 +1,116 @@
+"""Moving bytes between a Qt socket and a :class:`~wsinspector.core.wire.engine.WireEngine`, for either role.
+
+Both the client (:mod:`wsinspector.net.wire`) and each client of a server (:mod:`wsinspector.net.wire_server`)
+pump alike: read for at most ``PUMP_BUDGET_S`` per turn of the event loop, feed the engine, write what it
+returns, arm one timer at its close deadline, and signal ``received()`` once per turn however many frames it
+read. A bounded socket read buffer pushes back on the sender through TCP instead of growing without limit.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QTimer
+from PySide6.QtNetwork import QAbstractSocket, QTcpSocket
+
+from wsinspector.core.events import ConnectionState
+from wsinspector.core.wire.engine import WireEngine
+from wsinspector.net.client import byte_string
+
+#: bytes read and parsed at a time
+READ_CHUNK = 16 * 1024
+#: reading goes on, chunk after chunk, for this long at most per turn of the event loop
+PUMP_BUDGET_S = 0.003
+#: the socket's own read buffer: beyond it, TCP flow control holds the sender back
+SOCKET_BUFFER = 4 * 1024 * 1024
+
+
+class WirePump:
+    """The pump, mixed into an :class:`~wsinspector.net.client.EngineConnection` (which gives it ``_finished``,
+    ``_was_open``, ``_close_timer`` and ``_set_state``); the class sets ``_sock`` and ``_engine`` and emits
+    ``received`` (a Qt signal it declares)."""
+
+    _sock: QTcpSocket | None
+    _engine: WireEngine | None
+    _finished: bool
+    _was_open: bool
+    _close_timer: QTimer
+    received: Any
+
+    def _init_pump(self) -> None:
+        self._armed_deadline: int | None = None
+        self._held = False
+        self._pump_timer = QTimer(self)  # type: ignore[arg-type]
+        self._pump_timer.setObjectName("wire-pump")
+        self._pump_timer.setSingleShot(True)
+        self._pump_timer.setInterval(0)
+        self._pump_timer.timeout.connect(self._pump)
+
+    if TYPE_CHECKING:
+        def _set_state(self, state: ConnectionState) -> None: ...
+
+    def hold_reading(self, held: bool) -> None:
+        """Stop reading the socket for now (what arrives waits in its bounded buffer, then TCP holds the sender
+        back), or go on reading. The end of the connection is read whole either way."""
+        self._held = held
+        sock = self._sock
+        if not held and sock is not None and not self._finished and sock.bytesAvailable() > 0:
+            self._pump_timer.start()
+
+    def _write(self) -> None:
+        """Write what the engine has to send, arm the close timer at its deadline, follow its state."""
+        engine, sock = self._engine, self._sock
+        if engine is None or sock is None:
+            return
+        for data in engine.data_to_send():
+            if data:
+                sock.write(data)
+            elif sock.state() is not QAbstractSocket.SocketState.UnconnectedState:
+                sock.disconnectFromHost()  # end of stream: the peer has closed its side already
+        if self._finished:
+            return
+        deadline = engine.close_deadline_ns
+        if deadline is not None and deadline != self._armed_deadline:
+            self._armed_deadline = deadline
+            self._close_timer.start(max(0, (deadline - time.monotonic_ns()) // 1_000_000))
+        if self._was_open and engine.is_closing:
+            self._set_state(ConnectionState.CLOSING)
+
+    def _on_ready_read(self) -> None:
+        if not self._pump_timer.isActive():
+            self._pump()
+
+    def _pump(self) -> None:
+        sock, engine = self._sock, self._engine
+        if sock is None or engine is None or self._finished or self._held:
+            return
+        deadline = time.monotonic() + PUMP_BUDGET_S
+        chunk = byte_string(sock.read(READ_CHUNK))
+        if not chunk:
+            return
+        while True:
+            engine.receive_data(chunk, time.monotonic_ns())
+            self._write()
+            if self._finished or sock.bytesAvailable() <= 0 or time.monotonic() >= deadline:
+                break
+            chunk = byte_string(sock.read(READ_CHUNK))
+            if not chunk:
+                break
+        if not self._finished and not self._held and sock.bytesAvailable() > 0:
+            self._pump_timer.start()  # the rest on the next turn: timers and paints get theirs in between
+        self.received.emit()
+
+    def _drain(self, eof: bool = True) -> None:
+        """Parse everything still buffered (the peer's last frames before it closed), then the end (unless
+        ``eof`` is False: before the request went out the client engine has nothing to judge)."""
+        sock, engine = self._sock, self._engine
+        if sock is None or engine is None:
+            return
+        self._pump_timer.stop()
+        while not self._finished and sock.bytesAvailable() > 0:
+            engine.receive_data(byte_string(sock.read(READ_CHUNK)), time.monotonic_ns())
+            self._write()
+        if not self._finished and eof:
+            engine.receive_eof(time.monotonic_ns())
+            self._write()
