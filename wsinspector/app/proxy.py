@@ -28,6 +28,7 @@ from wsinspector.app.recording import LogRecording
 from wsinspector.core.auth import checked_target, needs_requests, prepared_target
 from wsinspector.core.events import CloseInfo, Failure, OpenInfo
 from wsinspector.core.frames import Direction, Opcode
+from wsinspector.core.handshake import HANDSHAKE_EVENT
 from wsinspector.core.log import FrameLog
 from wsinspector.core.model import header
 from wsinspector.core.profiles import ConnectionProfile, ProfileError, ResolvedTarget
@@ -197,6 +198,9 @@ class ProxiedClient(QObject, LogRecording):
     @Slot(object)
     def _on_client_opened(self, _info: OpenInfo) -> None:
         self._client_open = True
+        handshake = self.downstream.handshake
+        if handshake is not None:  # the client hop's request (its own extension offer) and our answer
+            self._event(HANDSHAKE_EVENT, handshake.without_secrets(self._secrets).to_json())
 
     @Slot(object)
     def _on_client_closed(self, info: CloseInfo) -> None:
