@@ -6,6 +6,7 @@ about on standard input."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -225,6 +226,7 @@ class _Asker:
         from PySide6.QtCore import QSocketNotifier
 
         self._controller = controller
+        self._pending = b""
         self._notifier = QSocketNotifier(sys.stdin.fileno(), QSocketNotifier.Type.Read)
         self._notifier.activated.connect(self._read)
         controller.paused.connect(self._show)
@@ -238,14 +240,18 @@ class _Asker:
         _say(f"  #{held.id} {held.direction.value} {client.peer}: {preview}")
 
     def _read(self) -> None:
-        line = sys.stdin.readline()
-        if not line:
+        # the descriptor itself, not sys.stdin: its buffer would keep lines the notifier never tells of
+        data = os.read(sys.stdin.fileno(), 65536)
+        if not data:
             self.close()
             return
-        try:
-            command(self._controller, line.strip())
-        except ValueError as exc:
-            _err(str(exc))
+        self._pending += data
+        *lines, self._pending = self._pending.split(b"\n")
+        for line in lines:
+            try:
+                command(self._controller, line.decode("utf-8", "replace").strip())
+            except ValueError as exc:
+                _err(str(exc))
 
 
 def command(controller: ProxyController, line: str) -> None:

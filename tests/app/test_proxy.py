@@ -213,3 +213,43 @@ def test_a_saved_connection_s_headers_replace_the_client_s(
     assert upstream.request_headers.get_all("Authorization") == ["Bearer proxy"]
     assert upstream.request_headers["X-Env"] == "staging" and upstream.request_headers["X-Trace"] == "1"
     qtbot.waitUntil(ended(controller), timeout=5000)
+
+
+def test_a_client_over_the_limit_is_refused_with_503(
+        run: Callable[..., Any], websockets_server: Callable[..., Any], proxies: Any, qtbot: Any) -> None:
+    upstream = websockets_server()
+    controller, url = proxies(upstream.url, max_clients=1)
+
+    async def two() -> tuple[str, int]:
+        async with connect(url) as first:
+            await first.send("first")
+            answer = await first.recv()
+            try:
+                async with connect(url):
+                    pass
+            except InvalidStatus as exc:
+                return str(answer), exc.response.status_code
+            raise AssertionError("a second client went through")
+
+    assert run(two()) == ("first", 503)
+    qtbot.waitUntil(ended(controller), timeout=5000)
+
+
+def test_an_upstream_that_dies_takes_the_client_hop_with_it(
+        run: Callable[..., Any], websockets_server: Callable[..., Any], proxies: Any, qtbot: Any) -> None:
+    async def dies(ws: Any) -> None:
+        await ws.recv()
+        ws.transport.abort()  # no close frame: the TCP connection just ends
+
+    upstream = websockets_server(dies)
+    controller, url = proxies(upstream.url)
+
+    async def talk() -> tuple[int | None, bool]:
+        async with connect(url) as ws:
+            await ws.send("anything")
+            with contextlib.suppress(ConnectionClosed):
+                await ws.recv()
+            return ws.close_code, ws.protocol.close_rcvd is None
+
+    assert run(talk()) == (1006, True), "dropped without a close frame, as the upstream was"
+    qtbot.waitUntil(ended(controller), timeout=5000)

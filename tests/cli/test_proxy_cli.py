@@ -4,9 +4,12 @@ upstream server, records both hops, stops on Ctrl+C; and its usage errors, each 
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,8 @@ from websockets.asyncio.client import connect
 
 from tests.cli.conftest import Cli
 from wsinspector.cli import main
+
+ENV = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONUNBUFFERED": "1"}
 
 
 def _listening(out_path: Path) -> str | None:
@@ -80,3 +85,36 @@ def test_usage_errors_are_one_line(qapp: Any, capsys: pytest.CaptureFixture[str]
     assert code == 2
     assert says.replace("{busy}", port) in err and len(err.strip().splitlines()) == 1, err
     assert "Traceback" not in err
+
+
+def test_asked_on_standard_input_a_paused_message_is_edited_and_an_injected_one_sent(
+        qtbot: Any, run: Any, websockets_server: Any, tmp_path: Path) -> None:
+    upstream = websockets_server()
+    out_path = tmp_path / "out.txt"
+    with out_path.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "wsinspector", "proxy", "--upstream", upstream.url,
+                                 "--no-record", "--break", "out:contains:secret", "--on-break", "ask"],
+                                stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT, env=ENV)
+    try:
+        qtbot.waitUntil(lambda: _listening(out_path) is not None or proc.poll() is not None, timeout=30_000)
+        url = _listening(out_path)
+        assert url is not None, out_path.read_text("utf-8")
+        assert proc.stdin is not None
+        ws = run(connect(url))
+        run(ws.send("my secret"))
+        qtbot.waitUntil(lambda: "#1 out" in out_path.read_text("utf-8"), timeout=10_000)
+        proc.stdin.write(b"e 1 not so secret\ni in hello from the proxy\nz\n")
+        proc.stdin.flush()
+        # the injected one comes at once, the edited one once the upstream has echoed it
+        assert {run(ws.recv()), run(ws.recv())} == {"not so secret", "hello from the proxy"}
+        assert upstream.received == ["not so secret"]
+        qtbot.waitUntil(lambda: "at a paused message type: f [ID] forward" in out_path.read_text("utf-8")
+                        .split("#1 out", 1)[1], timeout=10_000)  # "z" is answered with what can be typed
+        run(ws.close())
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+        if proc.stdin is not None:
+            proc.stdin.close()
+    assert proc.returncode == 0
+    assert "Traceback" not in out_path.read_text("utf-8")

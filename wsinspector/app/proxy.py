@@ -233,10 +233,8 @@ class ProxiedClient(QObject, LogRecording):
         self._event(PROXY_EVENT, f"answered the client HTTP {refusal.status} {refusal.reason}: {refusal.body}")
         done, self._client_done = self._client_done, True
         if not done:
-            body = refusal.body.encode() + b"\n"
-            # the length given: the answer then has one Content-Length, whatever the library put there
-            self.downstream.refuse(refusal.status, (("Content-Type", "text/plain; charset=utf-8"),
-                                                    ("Content-Length", str(len(body)))), body)
+            self.downstream.refuse(refusal.status, (("Content-Type", "text/plain; charset=utf-8"),),
+                                   refusal.body.encode() + b"\n")
         self._end_if_both_done()
 
     def _close_client(self, code: int | None, reason: str = "") -> None:

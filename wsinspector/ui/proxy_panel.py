@@ -205,7 +205,7 @@ class ProxyPanel(QWidget):
         controller.paused.connect(self._on_paused)
         controller.client_added.connect(self._on_client_added)
         recording = "recording each client" if store is not None else "not recording"
-        self.status.setText(f"Proxy on {listening} -> {url} ({recording})")
+        self.status.setText(f"Proxy on {listening} → {url} ({recording})")
         self.start_button.setText("Stop proxy")
         for widget in (self.upstream, self.connection, self.host, self.port, self.record):
             widget.setEnabled(False)

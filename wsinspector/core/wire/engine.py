@@ -484,6 +484,8 @@ class WireEngine:
             raise RuntimeError("no opening request to answer")
         response = proto.reject(status, "")  # type: ignore[union-attr]
         response.body = body
+        if "Content-Length" in response.headers:  # the library's (0): an answer has one, the body's
+            del response.headers["Content-Length"]
         response.headers["Content-Length"] = str(len(body))
         for name in {name.lower() for name, _ in headers}:
             if name in response.headers:
