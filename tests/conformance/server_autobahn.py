@@ -193,6 +193,30 @@ def combine(paths: Sequence[Path], command: str) -> RunReport:
                      wall_s=sum(p["wall_s"] for p in parts), cases=cases)
 
 
+def kosoku_verdicts(url: str, patterns: Sequence[str], concurrency: int = 2) -> dict[str, dict[str, str]]:
+    """kosoku's fuzzing client (Python 3, fast, for the test suite) against ``url``: per case, its behavior, close
+    verdict and their prose, and the server's answer to the opening request."""
+    import asyncio
+
+    try:
+        import kosoku
+    except ImportError as exc:
+        raise RunError(f"kosoku is not installed (pip install 'kosoku>=0.1.0'): {exc}") from exc
+
+    async def fuzz() -> list[Any]:
+        try:
+            return list(await kosoku.run_fuzzingclient(url, cases=list(patterns), concurrency=concurrency))
+        except kosoku.FailureError as exc:
+            return list(exc.results)
+
+    def name(verdict: object) -> str:  # Behavior.NON_STRICT -> NON-STRICT
+        return str(verdict).rpartition(".")[2].replace("_", "-")
+
+    return {r.case_id: {"behavior": name(r.behavior), "close": name(r.behavior_close),
+                        "result": f"{r.result} {r.result_close}".strip(), "response": r.http_response or ""}
+            for r in asyncio.run(fuzz())}
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.conformance.server_autobahn", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -201,6 +225,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--exclude", nargs="+", default=[], metavar="GLOB", help="case ids to leave out")
     parser.add_argument("--combine", nargs="+", type=Path, default=[], metavar="JSON",
                         help="make one report of these runs' JSON reports instead of running")
+    parser.add_argument("--kosoku", metavar="URL",
+                        help="run kosoku's fuzzing client against this server instead (its verdicts as JSON)")
     parser.add_argument("--json", type=Path, metavar="OUT", help="write the report as JSON")
     parser.add_argument("--markdown", type=Path, metavar="FILE", help="write the report's section of this file")
     parser.add_argument("--reports-dir", type=Path, metavar="DIR", help="keep wstest's HTML and JSON reports here")
@@ -221,6 +247,18 @@ def _command(args: argparse.Namespace) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.kosoku:
+        try:
+            found = kosoku_verdicts(args.kosoku, args.cases or ["*"])
+        except RunError as exc:
+            print(f"autobahn: could not run: {exc}", file=sys.stderr)
+            return 2
+        text = json.dumps(found, indent=1)
+        if args.json is not None:
+            args.json.write_text(text + "\n", encoding="utf-8")
+        else:
+            print(text)
+        return 0
     try:
         if args.combine:
             report = combine(args.combine, _command(args))
