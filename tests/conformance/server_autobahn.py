@@ -40,9 +40,9 @@ from tests.conformance.autobahn import (
     RunError,
     RunReport,
     expected_events,
+    markdown_section,
     short_events,
     summary_text,
-    update_markdown,
     verdict_of,
 )
 
@@ -189,8 +189,25 @@ def combine(paths: Sequence[Path], command: str) -> RunReport:
             cases.append(CaseOutcome(**case, client=side))
         offset += part["wall_s"]
     return RunReport(engine="server", suite=parts[0]["suite"], date=max(p["date"] for p in parts), command=command,
-                     server=parts[0]["server"], parallel=1, patterns=[g for p in parts for g in p["patterns"]],
-                     wall_s=sum(p["wall_s"] for p in parts), cases=cases)
+                     server=parts[0]["server"], parallel=1, patterns=[], wall_s=sum(p["wall_s"] for p in parts),
+                     cases=cases)
+
+
+def update_markdown(path: Path, report: RunReport, parts: int = 1) -> None:
+    """Write the server's section of ``path`` (between its markers), leaving every other section as it is."""
+    begin, end = f"<!-- autobahn:{SECTION}:begin -->", f"<!-- autobahn:{SECTION}:end -->"
+    body = markdown_section(report).replace("fuzzingserver wstest", "fuzzing client wstest")
+    body = f"## {TITLE}" + body[body.index("\n"):]
+    if parts > 1:
+        body = body.replace("; wall time", f" (in {parts} runs, their wall times added up); wall time", 1)
+    section = f"{begin}\n{body}\n{end}"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.DOTALL)
+    if pattern.search(text):
+        text = pattern.sub(lambda _m: section, text, count=1)
+    else:
+        text = text.rstrip("\n") + f"\n\n{section}\n"
+    path.write_text(text, encoding="utf-8")
 
 
 def kosoku_verdicts(url: str, patterns: Sequence[str], concurrency: int = 2) -> dict[str, dict[str, str]]:
@@ -276,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report.to_json(), indent=1) + "\n", encoding="utf-8")
     if args.markdown is not None:
-        update_markdown(args.markdown, report, SECTION, TITLE)
+        update_markdown(args.markdown, report, len(args.combine) or 1)
     return 0
 
 
