@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.browsers.launch import BROWSERS, PageServer, Running
+from tests.browsers.launch import BROWSERS, Browser, PageServer, Running
 from wsinspector.app.mock import MockServer
 from wsinspector.app.proxy import ProxyController
 from wsinspector.app.server import ServerController
@@ -212,3 +212,9 @@ def test_a_browser_through_the_proxy_is_recorded_on_both_hops(
     assert all(f.masked and f.mask_key is not None for f in ours), "the proxy masks toward the upstream"
     assert (4000, "bye from the page") in [(f.close_code, f.close_reason) for f in ours if f.opcode is Opcode.CLOSE]
     controller.deleteLater()
+
+
+def test_a_browser_that_is_not_installed_fails_by_name(tmp_path: Path) -> None:
+    absent = Browser("Lynx WebSocket", "no-such-browser-package", "no-such-browser-program")
+    with pytest.raises(pytest.fail.Exception, match=r"Lynx WebSocket is not installed.*no-such-browser-package"):
+        absent.command("http://127.0.0.1:9/", tmp_path / "profile")
