@@ -16,6 +16,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from tests.conftest import free_port
 from wsinspector.app.proxy import ProxiedClient, ProxyController, ProxyError
 from wsinspector.core.frames import Direction, Opcode
+from wsinspector.core.handshake import HANDSHAKE_EVENT, last_handshake
+from wsinspector.core.handshake import Handshake as Handshake_
 from wsinspector.core.profiles import ConnectionProfile, Handshake
 from wsinspector.core.proxy.breakpoints import BreakRule, parse_rule
 from wsinspector.core.store import Store
@@ -99,6 +101,14 @@ def test_messages_subprotocols_headers_and_close_codes_pass_both_ways_and_both_h
     closes = [(f.upstream, f.direction, f.close_code, f.close_reason) for f in frames if f.opcode is Opcode.CLOSE]
     assert (False, IN, 4001, "done here") in closes, "the client's close on the client hop"
     assert (True, OUT, 4001, "done here") in closes, "went on upstream with its code"
+    kept = [Handshake_.from_json(text) for _ts, kind, text in session.events if kind == HANDSHAKE_EVENT]
+    assert [h.url for h in kept] == [upstream.url, url], "the upstream hop's handshake, then the client's"
+    assert [h.status for h in kept] == [101, 101]
+    assert dict(kept[0].request_headers)["Sec-WebSocket-Protocol"] == "chat, superchat"
+    assert dict(kept[0].request_headers)["Cookie"] == "{{Cookie}}", "the client's cookie is not kept"
+    assert dict(kept[1].request_headers)["Cookie"] == "{{Cookie}}"
+    assert dict(kept[1].response_headers or ())["Sec-WebSocket-Protocol"] == "superchat"
+    assert last_handshake(session.events) == kept[1]
     masks = {(f.upstream, f.direction): f.masked for f in frames if f.opcode is Opcode.TEXT}
     assert masks == {(False, IN): True, (True, OUT): True, (True, IN): False, (False, OUT): False}, (
         "each hop's client masks: the browser toward the proxy, the proxy toward the upstream")
@@ -253,3 +263,32 @@ def test_an_upstream_that_dies_takes_the_client_hop_with_it(
 
     assert run(talk()) == (1006, True), "dropped without a close frame, as the upstream was"
     qtbot.waitUntil(ended(controller), timeout=5000)
+
+
+def test_without_breakpoints_fragments_go_on_as_the_client_cut_them(
+        run: Callable[..., Any], websockets_server: Callable[..., Any], proxies: Any, qtbot: Any,
+        store: Store) -> None:
+    upstream = websockets_server()
+    controller, url = proxies(upstream.url, store=store)
+    with qtbot.waitSignal(controller.client_added) as added:
+
+        async def talk() -> object:
+            async with connect(url) as ws:
+                await ws.send(iter(["one, ", "two, ", "three"]))  # a text message in three frames
+                return await ws.recv()
+
+        echoed = run(talk())
+    assert echoed == "one, two, three" and upstream.received == ["one, two, three"]
+    qtbot.waitUntil(ended(controller), timeout=5000)
+    session = stored_session(store, added.args[0].recorded)
+    frames = list(session.frames(0, len(session) - 1))
+    from_client = [(f.opcode, f.payload, f.fin) for f in frames
+                   if not f.upstream and f.direction is IN and not f.opcode.is_control]
+    sent_upstream = [(f.opcode, f.payload, f.fin) for f in frames
+                     if f.upstream and f.direction is OUT and not f.opcode.is_control]
+    assert from_client[:3] == [(Opcode.TEXT, b"one, ", False), (Opcode.CONTINUATION, b"two, ", False),
+                               (Opcode.CONTINUATION, b"three", False)]
+    assert sent_upstream == from_client, "frame for frame (websockets ends with an empty last fragment)"
+    message = session.message_for(next(f.seq for f in session.frames(0, len(session) - 1)
+                                       if f.upstream and f.direction is OUT and f.fin))
+    assert message is not None and message.payload == b"one, two, three" and message.upstream

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
@@ -28,7 +29,7 @@ from wsinspector.app.recording import LogRecording
 from wsinspector.core.auth import checked_target, needs_requests, prepared_target
 from wsinspector.core.events import CloseInfo, Failure, OpenInfo
 from wsinspector.core.frames import Direction, Opcode
-from wsinspector.core.handshake import HANDSHAKE_EVENT
+from wsinspector.core.handshake import HANDSHAKE_EVENT, placeholders_for
 from wsinspector.core.log import FrameLog
 from wsinspector.core.model import header
 from wsinspector.core.profiles import ConnectionProfile, ProfileError, ResolvedTarget
@@ -36,7 +37,7 @@ from wsinspector.core.proxy import PROXY_EVENT
 from wsinspector.core.proxy.breakpoints import Breakpoints, BreakRule, Held, Release
 from wsinspector.core.proxy.forwarding import Refusal, close_for, refusal_for, upstream_profile, upstream_url
 from wsinspector.core.redact import REDACTED
-from wsinspector.core.secrets import masked
+from wsinspector.core.secrets import masked, secret_values
 from wsinspector.core.store import SessionStatus, Store, StoreError
 from wsinspector.core.wire.server import ServerSettings
 from wsinspector.core.words import counted
@@ -46,7 +47,7 @@ from wsinspector.net.wire_server import ClientRequest, ServerClient, ServerListe
 log = logging.getLogger(__name__)
 
 _IN, _OUT = Direction.IN, Direction.OUT
-_TEXT = Opcode.TEXT
+_TEXT, _CONTINUATION = Opcode.TEXT, Opcode.CONTINUATION
 
 
 class ProxiedClient(QObject, LogRecording):
@@ -87,8 +88,13 @@ class ProxiedClient(QObject, LogRecording):
         self._done = False
         #: neither hop is read while the store is far behind
         self._holding = False
+        #: per direction: the message under way is forwarded frame by frame (it started with no breakpoint set)
+        self._streaming = {_IN: False, _OUT: False}
+        #: per direction: a message forwarded frame by frame has not had its last frame yet
+        self._mid = {_IN: False, _OUT: False}
         self._secrets: set[str] = set()
         self._url = ""
+        self._upstream_profile: ConnectionProfile | None = None
         self._pre_connect: PreConnect | None = None
         self._flush_timer = QTimer(self)
         self._flush_timer.setObjectName("proxy-flush")
@@ -111,7 +117,9 @@ class ProxiedClient(QObject, LogRecording):
         self._say(f"{self.peer}: client asks for {request.path}")
         url = upstream_url(self.forward_to, request.path)
         profile = upstream_profile(self.profile, url, request.headers, request.subprotocols)
-        self._secrets = {value for value in (profile.tls.passphrase, profile.proxy.password) if value}
+        self._upstream_profile = profile
+        # every secret value of the saved connection stays out of what is recorded and said
+        self._secrets = {value for value in secret_values(profile).values() if value}
         self._start_recording(profile)
         self._event(PROXY_EVENT, f"client {self.peer} -> {masked(url, self._secrets, REDACTED)}")
         self._flush_timer.start()
@@ -147,6 +155,7 @@ class ProxiedClient(QObject, LogRecording):
     @Slot(object)
     def _on_upstream_opened(self, info: OpenInfo) -> None:
         self._upstream_open = True
+        self._keep_upstream_handshake(101, info.reason, info.response_headers)
         chosen = f" (subprotocol {info.subprotocol})" if info.subprotocol else ""
         self._say(f"{self.peer}: upstream open{chosen}")
         self._accept_client(info.subprotocol)
@@ -154,6 +163,8 @@ class ProxiedClient(QObject, LogRecording):
     @Slot(object)
     def _on_upstream_failed(self, failure: Failure) -> None:
         self._upstream_done = True
+        self._keep_upstream_handshake(failure.http_status, failure.http_reason, failure.response_headers,
+                                      failure.response_body, failure.body_size)
         if self._client_done:  # the client went first: nothing to answer
             self._end_if_both_done()
             return
@@ -191,16 +202,33 @@ class ProxiedClient(QObject, LogRecording):
 
     # -- the client hop -----------------------------------------------------------------------------
 
+    def _keep_upstream_handshake(self, status: int | None, reason: str,
+                                 headers: tuple[tuple[str, str], ...] | None, body: bytes = b"",
+                                 body_size: int | None = None) -> None:
+        """The upstream hop's opening handshake as a session event (``core/handshake.py``), without secrets."""
+        request = self.upstream.request_sent if self.upstream is not None else None
+        if request is None or self._upstream_profile is None:
+            return  # the request never went out
+        own = self._upstream_profile.handshake
+        placeholders = placeholders_for(own.headers, own.secret_headers, self._upstream_profile.secret_variables)
+        handshake = replace(request, placeholders=placeholders).answered(status, reason, headers, body, body_size)
+        self._event(HANDSHAKE_EVENT, handshake.without_secrets(self._secrets).to_json())
+
+    def _keep_client_handshake(self) -> None:
+        """The client's opening request and our answer as a session event, without secrets (credentials by
+        their name): the session's last handshake, which ``wsinspector handshake`` shows."""
+        handshake = self.downstream.handshake
+        if handshake is not None:
+            self._event(HANDSHAKE_EVENT, handshake.without_secrets(self._secrets).to_json())
+
     def _accept_client(self, subprotocol: str) -> None:
         if not self._client_done:
             self.downstream.accept(subprotocol or None)
+            self._keep_client_handshake()
 
     @Slot(object)
     def _on_client_opened(self, _info: OpenInfo) -> None:
         self._client_open = True
-        handshake = self.downstream.handshake
-        if handshake is not None:  # the client hop's request (its own extension offer) and our answer
-            self._event(HANDSHAKE_EVENT, handshake.without_secrets(self._secrets).to_json())
 
     @Slot(object)
     def _on_client_closed(self, info: CloseInfo) -> None:
@@ -235,6 +263,7 @@ class ProxiedClient(QObject, LogRecording):
         if not done:
             self.downstream.refuse(refusal.status, (("Content-Type", "text/plain; charset=utf-8"),),
                                    refusal.body.encode() + b"\n")
+            self._keep_client_handshake()
         self._end_if_both_done()
 
     def _close_client(self, code: int | None, reason: str = "") -> None:
@@ -251,26 +280,45 @@ class ProxiedClient(QObject, LogRecording):
 
     @Slot()
     def _forward_new(self) -> None:
-        """The whole messages read on either hop since the last look, each offered to the breakpoints and sent
-        on to the other hop (or paused)."""
+        """The data frames read on either hop since the last look, sent on to the other hop. Without
+        breakpoints (and nothing held) each frame goes on as it comes, fragments kept as the sender cut them;
+        else each whole message is offered to the breakpoints, and sent on or paused."""
         log_ = self.log
         first, end = self._scanned, len(log_)
         self._scanned = end
         for seq in range(first, end):
             meta = log_.meta(seq)
-            if header.is_out(meta) or header.opcode(meta).is_control:
+            opcode = header.opcode(meta)
+            if header.is_out(meta) or opcode.is_control or header.damaged(meta):
+                continue
+            # read on the upstream hop: on its way to the client (in); on the client hop: to the upstream (out)
+            toward = _IN if header.upstream(log_.origin(seq)) else _OUT
+            if opcode is not _CONTINUATION:  # a message starts: frame by frame, or whole through the breakpoints
+                self._streaming[toward] = not self.breakpoints.rules and not self.breakpoints.held(toward)
+            if self._streaming[toward]:
+                fin = header.fin(meta) is not False
+                self._mid[toward] = not fin
+                self._send_frame(toward, opcode, log_.payload(seq), fin)
                 continue
             message = log_.message_for(seq)
             if message is None or message.last_seq != seq:
                 continue
-            # read on the upstream hop: on its way to the client (in); on the client hop: to the upstream (out)
-            toward = _IN if message.upstream else _OUT
             result = self.breakpoints.offer(toward, message.opcode, message.payload)
             if isinstance(result, Release):
                 self.send_release(result)
             elif result.rule is not None:
                 self._say(f"{self.peer}: paused {toward.value} #{result.id} ({result.rule.describe()})")
                 self.paused.emit(result)
+
+    def _send_frame(self, toward: Direction, opcode: Opcode, payload: bytes, fin: bool) -> None:
+        try:
+            if toward is _OUT:
+                if self.upstream is not None and self._upstream_open:
+                    self.upstream.send_frame(opcode, payload, fin)
+            elif self._client_open:
+                self.downstream.send_frame(opcode, payload, fin)
+        except RuntimeError as exc:  # the hop is closing: what it cannot take is lost with it
+            log.info("not forwarded: %s", exc)
 
     def send_release(self, release: Release) -> None:
         """Send a message the breakpoints let go: ``out`` to the upstream, ``in`` to the client (nothing once
@@ -291,7 +339,10 @@ class ProxiedClient(QObject, LogRecording):
             self.send_release(release)
 
     def inject(self, direction: Direction, opcode: Opcode, payload: bytes) -> None:
-        """A message of the user's own: ``out`` to the upstream server, ``in`` to the client."""
+        """A message of the user's own: ``out`` to the upstream server, ``in`` to the client. ValueError while a
+        fragmented message is under way that way (it cannot be cut)."""
+        if self._mid[direction]:
+            raise ValueError("a fragmented message is being forwarded that way: inject once it has ended")
         self.send_release(self.breakpoints.inject(direction, opcode, payload))
 
     @property

@@ -68,7 +68,6 @@ __all__ = [
     "header_and_hop",
     "header_and_origin",
     "header_of",
-    "hop_label",
     "is_out",
     "kind",
     "kinds",
@@ -261,11 +260,6 @@ def origin(flags: int) -> int:
 def upstream(flags: int) -> bool:
     """Whether the frame travelled on a recording proxy's upstream hop."""
     return flags & UPSTREAM != 0
-
-
-def hop_label(flags: int) -> str:
-    """The hop of a recording proxy's frame, in a word: "upstream" or "client"."""
-    return "upstream" if flags & UPSTREAM else "client"
 
 
 def header_and_hop(meta: int) -> int:
