@@ -24,8 +24,8 @@ import pytest
 
 PAGE = Path(__file__).with_name("page.html")
 
-#: Firefox's prefs for a profile that fetches nothing by itself: no updates, telemetry, studies, safe
-#: browsing lists, prefetching, captive-portal or connectivity checks, first-run pages
+#: Firefox's prefs for a profile that fetches nothing by itself (no updates, telemetry, studies, safe browsing
+#: lists, prefetching, push, captive-portal or connectivity checks, first-run pages) and reaches only loopback
 FIREFOX_PREFS = {
     "app.update.enabled": False, "app.update.auto": False, "app.normandy.enabled": False,
     "app.shield.optoutstudies.enabled": False, "datareporting.policy.dataSubmissionEnabled": False,
@@ -33,7 +33,11 @@ FIREFOX_PREFS = {
     "toolkit.telemetry.unified": False, "toolkit.telemetry.server": "", "network.prefetch-next": False,
     "network.dns.disablePrefetch": True, "network.http.speculative-parallel-limit": 0,
     "network.captive-portal-service.enabled": False, "network.connectivity-service.enabled": False,
-    "network.proxy.type": 0, "browser.safebrowsing.malware.enabled": False,
+    # anything but loopback goes to a proxy that is not there (loopback never goes through a proxy)
+    "network.proxy.type": 1, "network.proxy.http": "127.0.0.1", "network.proxy.http_port": 9,
+    "network.proxy.ssl": "127.0.0.1", "network.proxy.ssl_port": 9, "network.proxy.share_proxy_settings": True,
+    "network.proxy.allow_hijacking_localhost": False, "dom.push.connection.enabled": False,
+    "geo.provider.network.url": "", "browser.region.network.url": "", "browser.safebrowsing.malware.enabled": False,
     "browser.safebrowsing.phishing.enabled": False, "browser.safebrowsing.downloads.enabled": False,
     "browser.shell.checkDefaultBrowser": False, "browser.startup.homepage_override.mstone": "ignore",
     "browser.aboutwelcome.enabled": False, "browser.newtabpage.enabled": False, "browser.startup.page": 0,
@@ -64,7 +68,9 @@ class Browser:
             return [self.path(), "--headless=new", "--no-sandbox", f"--user-data-dir={profile}",
                     "--disable-background-networking", "--disable-component-update", "--no-first-run",
                     "--no-default-browser-check", "--disable-sync", "--disable-extensions", "--disable-gpu",
-                    "--no-proxy-server", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1", url]
+                    # anything but loopback: no address, and a proxy that is not there
+                    "--proxy-server=http://127.0.0.1:9",
+                    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1", url]
         profile.mkdir(parents=True, exist_ok=True)
         (profile / "user.js").write_text(
             "".join(f"user_pref({json.dumps(k)}, {json.dumps(v)});\n" for k, v in FIREFOX_PREFS.items()),
