@@ -176,18 +176,20 @@ def run(wstest: Path, patterns: Sequence[str], exclude: Sequence[str], reports_d
 
 
 def combine(paths: Sequence[Path], command: str) -> RunReport:
-    """One report of several runs' JSON reports (each a part of the cases; the wall times add up)."""
+    """One report of several runs' JSON reports, each a part of the cases. The runs may have overlapped, so a
+    group's time is the time its cases took, one after the other; the whole is the runs' wall times added up."""
     parts = [json.loads(p.read_text(encoding="utf-8")) for p in paths]
     if not parts:
         raise RunError("--combine needs at least one JSON report")
     cases = []
-    offset = 0.0
     for part in parts:
         for case in part["cases"]:
             side = ClientSide(**case.pop("client"))
-            side.start_s += offset
             cases.append(CaseOutcome(**case, client=side))
-        offset += part["wall_s"]
+    cases.sort(key=lambda c: [int(n) for n in c.case_id.split(".")])
+    clock = 0.0
+    for case in cases:
+        case.client.start_s, clock = clock, clock + case.client.seconds
     return RunReport(engine="server", suite=parts[0]["suite"], date=max(p["date"] for p in parts), command=command,
                      server=parts[0]["server"], parallel=1, patterns=[], wall_s=sum(p["wall_s"] for p in parts),
                      cases=cases)
@@ -199,7 +201,8 @@ def update_markdown(path: Path, report: RunReport, parts: int = 1) -> None:
     body = markdown_section(report).replace("fuzzingserver wstest", "fuzzing client wstest")
     body = f"## {TITLE}" + body[body.index("\n"):]
     if parts > 1:
-        body = body.replace("; wall time", f" (in {parts} runs, their wall times added up); wall time", 1)
+        body = body.replace("; wall time", f" (in {parts} runs, some at the same time; a group's wall s is the "
+                                           "time its cases took); wall time of the runs added up", 1)
     section = f"{begin}\n{body}\n{end}"
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.DOTALL)
