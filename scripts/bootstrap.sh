@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Create .venv (Python >= 3.11) and install wsinspector into it, editable.
 # Usage: scripts/bootstrap.sh [extras]   e.g. "test"
+# Installs again only when pyproject.toml (dependencies, entry points) or the extras changed: the install is
+# editable, so changes to the code need none. FORCE=1 installs anyway.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,4 +18,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 spec="."
 [ -n "$extras" ] && spec=".[$extras]"
+stamp=.venv/.installed-from-pyproject
+wanted="$spec $(cksum < pyproject.toml)"
+if [ -z "${FORCE:-}" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
+    exit 0
+fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$spec"
+printf '%s\n' "$wanted" > "$stamp"

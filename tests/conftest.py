@@ -45,6 +45,14 @@ def pytest_configure(config: pytest.Config) -> None:
         QSettings.setPath(kind, QSettings.Scope.UserScope, _SETTINGS_HOME)
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The collected tests (thousands of items, their marks and parameters) live until the run ends: frozen out
+    of the collector's reach, so that the ``gc.collect()`` and the leftover scan after each Qt test
+    (``no_leftovers``) walk only what the tests made, not the whole collection each time."""
+    gc.collect()
+    gc.freeze()
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Where pytest-qt is not installed (the core's tests run without Qt: scripts/test-core-headless), its
     settings in pyproject.toml still have to be known options under ``--strict-config``."""

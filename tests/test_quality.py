@@ -161,11 +161,13 @@ def test_no_module_grows_past_800_lines():
 def test_the_suite_collects_the_same_tests_whatever_the_hash_seed():
     """Each test worker (pytest-xdist) runs with its own hash seed and must collect the same ids in the same
     order: an id made from a set's repr differs between them and the whole run fails."""
-    def collected(seed: str) -> list[str]:
+    def collecting(seed: str) -> subprocess.Popen[str]:
         env = {**os.environ, "PYTHONHASHSEED": seed, "QT_QPA_PLATFORM": "offscreen"}
-        result = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:xdist",
-                                 str(ROOT / "tests")], capture_output=True, text=True, env=env, cwd=ROOT)
-        return [line for line in result.stdout.splitlines() if "::" in line]
+        return subprocess.Popen([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:xdist",
+                                 str(ROOT / "tests")], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                env=env, cwd=ROOT)
 
-    first = collected("1")
-    assert first and first == collected("2")
+    # both at once: each is a whole collection of the suite
+    runs = [collecting("1"), collecting("2")]
+    first, second = ([line for line in run.communicate(timeout=300)[0].splitlines() if "::" in line] for run in runs)
+    assert first and first == second
