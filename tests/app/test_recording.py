@@ -630,3 +630,29 @@ def test_a_flood_is_in_the_file_turn_by_turn_not_only_at_each_flush(
     assert told.args == [0, total - 1]
     disconnect(qtbot, controller)
     assert_stored_like_the_log(store, controller, session_id)
+
+
+def test_a_slow_feed_with_a_small_window_keeps_the_open_chunk_until_it_is_written_again(
+    qtbot: Any, controller: ConnectionController, store: Store, websockets_peer: StartPeer,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each save writes the small chunk the last one left open again with the new frames, packed from the log:
+    a window smaller than that chunk must not let go of its frames (they are committed, but written again)."""
+    monkeypatch.setattr(connection_module, "WINDOW_FRAMES", 20)
+    _, url = websockets_peer()
+    session_id = open_session(qtbot, controller, url)
+    total, batch = 600, 15  # 40 saves of 30 frames: chunks stay open up to OPEN_FRAMES, far beyond the window
+    assert 2 * batch < OPEN_FRAMES
+    for start in range(0, total, batch):
+        for i in range(start, start + batch):
+            controller.send(f"frame {i}".encode(), True)
+        frames = 2 * (start + batch)
+        qtbot.waitUntil(lambda frames=frames: controller.log.frames_in >= frames // 2, timeout=WAIT_MS)
+        controller.flush()
+        assert controller.recording_error == ""
+    assert controller.log.first_held > 0  # the window let go of frames meanwhile
+    disconnect(qtbot, controller)
+    frames = all_frames(store, session_id)
+    assert [row[0] for row in frames] == list(range(len(controller.log)))
+    sent = [f"frame {i}".encode() for i in range(total)]
+    assert [r[6] for r in frames if header.opcode(r[2]) is Opcode.TEXT and not header.is_out(r[2])] == sent

@@ -507,7 +507,7 @@ class ConnectionController(QObject, LogRecording):
             self._take_stored()
         # a frame not recorded yet stays in memory while the recording goes on; what a deleted session had
         # recorded is not there to read back
-        self.log.keep_window(WINDOW_FRAMES, WINDOW_BYTES, self._saved if self.is_recording else last + 1,
+        self.log.keep_window(WINDOW_FRAMES, WINDOW_BYTES, self._releasable(last),
                              self._saved if self.session_id is not None else 0)
         if not self.healthy and not self._heartbeat_late():
             self._set_health(True, "")

@@ -422,7 +422,7 @@ class ProxiedClient(QObject, LogRecording):
         if last >= self._announced:
             first, self._announced = self._announced, last + 1
             self.frames_appended.emit(first, last)
-        log_.keep_window(WINDOW_FRAMES, WINDOW_BYTES, self._saved if self.is_recording else last + 1, self._saved)
+        log_.keep_window(WINDOW_FRAMES, WINDOW_BYTES, self._releasable(last), self._saved)
         behind = self.is_recording and not self._done and (
             len(log_) - self._saved > SAVE_AHEAD_FRAMES or log_.payload_bytes_from(self._saved) > SAVE_AHEAD_BYTES)
         if behind != self._holding:

@@ -42,6 +42,13 @@ class LogRecording:
     def _recording_failed(self, error: str) -> None:
         raise NotImplementedError
 
+    def _releasable(self, last: int) -> int:
+        """The first frame the log must keep in memory (``last``: its newest): one not committed yet, or one of
+        the small chunk left open, which the next save packs again from the log; all of them when not recording."""
+        if not self.is_recording:
+            return last + 1
+        return self._saved if self._open_chunk is None else min(self._saved, self._open_chunk)
+
     def _save_frames(self, last: int, wait: bool = True) -> None:
         """Store the frames not stored yet, up to ``last``, in one transaction; ``wait``: until they are
         committed, when the store writes on a thread."""

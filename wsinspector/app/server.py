@@ -91,8 +91,7 @@ class ClientSession(QObject, LogRecording):
         if last >= self._announced:
             first, self._announced = self._announced, last + 1
             self.frames_appended.emit(first, last)
-        self.log.keep_window(WINDOW_FRAMES, WINDOW_BYTES, self._saved if self.is_recording else last + 1,
-                             self._saved)
+        self.log.keep_window(WINDOW_FRAMES, WINDOW_BYTES, self._releasable(last), self._saved)
 
     def _update(self, **fields: object) -> None:
         if self.is_recording:
