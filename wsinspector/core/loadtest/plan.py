@@ -139,10 +139,12 @@ def load_plan(test: Scenario, *, secret_variables: Sequence[str] = (),
 
 def plan_from_session(frames: Iterable[RecordedMessage], name: str, url: str, *,
                       started_ns: int | None = None, subprotocols: Sequence[str] = (),
-                      headers: Sequence[tuple[str, str]] = (), secret_headers: Sequence[str] = ()) -> LoadPlan:
+                      headers: Sequence[tuple[str, str]] = (), variables: Sequence[tuple[str, str]] = (),
+                      secret_variables: Sequence[str] = (), secret_headers: Sequence[str] = ()) -> LoadPlan:
     """The plan of a recorded session's messages, made a test as Save as test makes it (its credentials kept
-    out in the same way)."""
+    out in the same way: ``secret_variables`` and ``secret_headers`` are the connection's marks). The messages
+    stay as they went over the wire, whatever protocol they speak: the engines speak none."""
     test = scenario_from_frames(frames, name, url, started_ns=started_ns, subprotocols=subprotocols,
-                                headers=headers)
-    return load_plan(test, secret_headers=secret_headers)
+                                headers=headers, variables=variables)
+    return load_plan(test, secret_variables=secret_variables, secret_headers=secret_headers)
 
