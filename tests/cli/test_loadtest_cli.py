@@ -155,6 +155,7 @@ def test_a_recorded_sessions_k6_export_parses_and_names_its_secret(cli: Cli, tmp
     assert exported.returncode == 0, exported.stderr
     text = script.read_text("utf-8")
     assert SECRET not in text and '"token": "TOKEN"' in text
+    assert text.startswith("// k6 load test of “chat”, written by wsinspector from its recorded session.")
     syntax = cli(command=[_node(), "--check", str(script)])
     assert syntax.returncode == 0, syntax.stderr
     missing = cli("export", "--data-dir", str(data), "nothing such", "--format", "k6")
