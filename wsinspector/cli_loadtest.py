@@ -1,8 +1,9 @@
-"""``wsinspector export TEST_FILE --format k6|artillery``: a test file as a load test for an engine that scales
-past one machine (core/loadtest), its secrets as environment variables.
+"""``wsinspector export TEST_FILE|SESSION --format k6|artillery``: a test file, or a stored session (by id, name or
+"last", made a test as Save as test makes it), as a load test for an engine that scales past one machine
+(core/loadtest), its secrets as environment variables.
 
-Exit codes: 0 written; 2 a usage error, a test file that cannot be read, or an output file that cannot be
-written.
+Exit codes: 0 written; 1 no such session; 2 a usage error, a test file or session that cannot be read, or an
+output file that cannot be written.
 """
 
 from __future__ import annotations
@@ -11,11 +12,18 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wsinspector import APP_NAME
 
+if TYPE_CHECKING:
+    from wsinspector.core.loadtest import LoadPlan
+
 EXIT_OK = 0
+EXIT_NOT_FOUND = 1
 EXIT_USAGE = 2
+#: what names a test file rather than a session, when no such file exists (its error is then the file's)
+_TEST_SUFFIXES = (".yaml", ".yml")
 #: the formats ``export`` writes a test file in
 LOAD_TEST_FORMATS = ("k6", "artillery")
 
@@ -37,7 +45,8 @@ def _err(message: str) -> None:
 
 
 def export_load_test(args: argparse.Namespace) -> int:
-    """Write the test file ``args.output`` (the positional argument) as ``args.format``."""
+    """Write the test file or stored session ``args.output`` (the positional argument) as ``args.format``: a
+    file when it exists (or is named like a test file), else a session."""
     from wsinspector.core.loadtest import (
         DEFAULT_DURATION_S,
         DEFAULT_VUS,
@@ -45,10 +54,8 @@ def export_load_test(args: argparse.Namespace) -> int:
         LoadTestError,
         artillery_scenario,
         k6_script,
-        load_plan,
         parse_duration,
     )
-    from wsinspector.core.scenario.yaml_io import ScenarioFileError, read_test
 
     source: Path = args.output
     try:
@@ -57,18 +64,10 @@ def export_load_test(args: argparse.Namespace) -> int:
     except LoadTestError as exc:
         _err(f"export: {exc}")
         return EXIT_USAGE
-    try:
-        test = read_test(source, check_url=False)
-    except ScenarioFileError as exc:
-        _err(f"{source}: {exc}")
-        return EXIT_USAGE
-    except OSError as exc:
-        _err(f"cannot read {source}: {exc.strerror or exc}")
-        return EXIT_USAGE
-    except UnicodeDecodeError:
-        _err(f"{source}: not a test file (not UTF-8 text)")
-        return EXIT_USAGE
-    plan = load_plan(test)
+    is_file = source.exists() or source.suffix.lower() in _TEST_SUFFIXES
+    plan = _file_plan(source) if is_file else _session_plan(args, str(source))
+    if isinstance(plan, int):
+        return plan
     text = k6_script(plan, options) if args.format == "k6" else artillery_scenario(plan, options)
     output: Path | None = args.output_file
     if output is None:
@@ -87,3 +86,54 @@ def export_load_test(args: argparse.Namespace) -> int:
     print(f"Wrote {output} ({args.format}: {options.vus} virtual users, {options.duration_s} s)"
           + (f"; set {secrets} in the environment" if secrets else ""))
     return EXIT_OK
+
+
+def _file_plan(source: Path) -> LoadPlan | int:
+    """The plan of the test file ``source``, or the exit status once why it cannot be read is said."""
+    from wsinspector.core.loadtest import load_plan
+    from wsinspector.core.scenario.yaml_io import ScenarioFileError, read_test
+
+    try:
+        return load_plan(read_test(source, check_url=False))
+    except ScenarioFileError as exc:
+        _err(f"{source}: {exc}")
+    except OSError as exc:
+        _err(f"cannot read {source}: {exc.strerror or exc}")
+    except UnicodeDecodeError:
+        _err(f"{source}: not a test file (not UTF-8 text)")
+    return EXIT_USAGE
+
+
+def _session_plan(args: argparse.Namespace, name: str) -> LoadPlan | int:
+    """The plan of the stored session ``name`` (id, name or "last") with its saved connection's headers and
+    secret marks, or the exit status once why there is none is said."""
+    from wsinspector.app.connections import ConnectionsController
+    from wsinspector.app.secrets import open_keeper
+    from wsinspector.app.sessions import SessionsController
+    from wsinspector.app.tests import SessionTestError, stored_session_plan
+    from wsinspector.cli_sessions import find_session
+    from wsinspector.cli_store import open_sessions_store
+    from wsinspector.core.store import StoreError
+
+    if args.connection or args.folder is not None or args.frames:
+        _err("export: --connection, --folder and --frames do not go with a load test")
+        return EXIT_USAGE
+    store = open_sessions_store(args)
+    if isinstance(store, int):
+        return store
+    try:
+        found = find_session(store, name)
+        if isinstance(found, str):
+            _err(f"export: {found}; nor is there a test file {name}")
+            return EXIT_NOT_FOUND
+        # the saved connection's secrets are read only to know them for what they are: none is written out
+        keeper, warning = open_keeper()
+        if warning:
+            _err(f"warning: {warning}")
+        profiles = ConnectionsController(store, secrets=keeper).profiles
+        return stored_session_plan(SessionsController(store), profiles, found.id)
+    except (SessionTestError, StoreError) as exc:
+        _err(f"export: {exc}")
+        return EXIT_USAGE
+    finally:
+        store.close()

@@ -65,11 +65,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     _common(command)
     exporter = sub.add_parser(
         "export", help="write saved connections to a file (export OUT), a stored session as HAR, NDJSON, CSV or "
-                       "JSON (export SESSION --format FORMAT), or a test file as a k6 or Artillery load test "
-                       "(export TEST_FILE --format k6|artillery)",
+                       "JSON (export SESSION --format FORMAT), or a test file or stored session as a k6 or "
+                       "Artillery load test (export TEST_FILE|SESSION --format k6|artillery)",
         usage=f"{APP_NAME} export [-h] OUT [--connection NAME] [--folder PATH] [--json]\n"
               f"       {APP_NAME} export SESSION --format {{har,ndjson,csv,json}} [-o FILE] [--frames] [--json]\n"
-              f"       {APP_NAME} export TEST_FILE --format {{k6,artillery}} [--vus N] [--duration D] [-o FILE]",
+              f"       {APP_NAME} export TEST_FILE|SESSION --format {{k6,artillery}} [--vus N] [--duration D] [-o F]",
         description="Three kinds of export. `export OUT` writes the saved connections to a wsinspector "
                     "connections file (docs/import-export.md); secret values are left out and replaced by "
                     "{{variables}}. `export SESSION --format FORMAT` (or -o FILE named .har, .ndjson, .csv or "
@@ -77,15 +77,17 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                     "sessions`), to FILE or standard output: har (HAR 1.2, Chrome's WebSocket fields, every frame "
                     "kept under private keys), ndjson (a message a line; --frames: a frame a line), csv (a frame a "
                     "row: seq, time, elapsed, direction, opcode, fin, size, encoding, payload as text or base64) or "
-                    "json (a session file, which import reads back). `export TEST_FILE --format k6|artillery` "
-                    "writes the test file as a load test, its secrets read from environment variables. Exit code: "
+                    "json (a session file, which import reads back). `export TEST_FILE|SESSION --format "
+                    "k6|artillery` writes the test file, or the stored session made a test as Save as test makes "
+                    "it, as a load test, its secrets read from environment variables. Exit code: "
                     "0 written, 1 no such session, 2 a usage error or the file cannot be written.")
     exporter.add_argument("output", type=Path, metavar="OUT|SESSION|TEST_FILE",
                           help="the connections file to write (JSON); with --format har|ndjson|csv|json (or -o) the "
-                               "session to export; with --format k6|artillery the test file to export")
+                               "session to export; with --format k6|artillery the test file (or else the session) to "
+                               "export")
     exporter.add_argument("--format", choices=(*SESSION_FORMATS, *LOAD_TEST_FORMATS), default=None,
                           help="har, ndjson, csv or json: export the stored session SESSION; k6 or artillery: "
-                               "export TEST_FILE as a load test for that engine")
+                               "export TEST_FILE or SESSION as a load test for that engine")
     add_export_options(exporter)
     exporter.add_argument("--frames", action="store_true", help="with --format ndjson: a line per frame, not per "
                           "message")
@@ -317,7 +319,7 @@ def run_export(args: argparse.Namespace) -> int:
         return export_load_test(args)
     given = [option for option, value in (("--vus", args.vus), ("--duration", args.duration)) if value is not None]
     if given:
-        _err(f"export: {', '.join(given)}: only with --format k6 or artillery (a test file as a load test)")
+        _err(f"export: {', '.join(given)}: only with --format k6 or artillery (a load test)")
         return EXIT_USAGE
     if args.format is not None or args.output_file is not None:
         from wsinspector import cli_sessions

@@ -20,6 +20,7 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field, ValidationError
 
 from wsinspector import __version__
+from wsinspector.core.probe.cases import AGGRESSIVE_CASES, CASES
 from wsinspector.core.secrets import SecretError
 from wsinspector.core.store import StoreError
 from wsinspector.mcp_tools import AgentTools, ToolFailure
@@ -43,6 +44,7 @@ wsinspector inspects and tests WebSocket endpoints. Saved connections and record
 folder. open_connection gives a handle; send_message, wait_for_message, ping and close_connection take it. \
 Everything an open connection sends and receives is recorded as a session: read_session reads it (session_id \
 from open_connection or list_sessions). run_test replays a test file (.wstest.yaml) and gives its verdict. \
+probe_endpoint measures what an endpoint does, its evidence recorded as sessions. \
 Secret values (tokens, passwords) are never shown: they read as ***, and URLs have them REDACTED."""
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
@@ -265,3 +267,23 @@ def _add_runs(server: MCPServer[Any], tools: AgentTools, reply: _Replies) -> Non
         """Replay a test file against its server, as `wsinspector run` does, recorded as a session: the verdict
         (passed, failed or error), the summary line, and each step with what was expected and received."""
         return await reply(lambda: tools.run_test(test_file, url, variables, environment, speed, engine))
+
+    @server.tool(annotations=TALKS)
+    async def probe_endpoint(
+            url: Annotated[str, Field(description="a ws:// or wss:// URL (over a saved connection's own)")] = "",
+            connection: Annotated[str, Field(description="a saved connection's id or name: its settings, "
+                                             "secrets, the active environment and the app-wide defaults "
+                                             "apply")] = "",
+            cases: Annotated[list[str], Field(description=f"the cases to run, in this order: "
+                                              f"{', '.join(CASES)} (none: every polite case, and the aggressive "
+                                              f"ones too when aggressive)")] = [],  # noqa: B006  (never changed)
+            aggressive: Annotated[bool, Field(description=f"allow the aggressive cases ({', '.join(AGGRESSIVE_CASES)}"
+                                              ": a bounded size search, a flood, protocol violations) against an "
+                                              "address that is not loopback; without it they are refused "
+                                              "there")] = False,
+    ) -> CallToolResult:
+        """Measure what an endpoint does, as `wsinspector probe` does: bounded cases (versions, messages,
+        fragments, pings, heartbeat, limits, compression, closing...), each over connections of its own recorded
+        as sessions. Gives the endpoint's row of the comparison table: each column's value and detail with the
+        ids of the sessions holding its evidence (read_session reads them), and each case's time in seconds."""
+        return await reply(lambda: tools.probe_endpoint(url, connection, cases, aggressive))

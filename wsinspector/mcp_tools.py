@@ -247,6 +247,47 @@ class AgentTools:
                 report[key] = value
         return report, [*prepared.secrets, *captured]
 
+    # -- probes -------------------------------------------------------------------------------------
+
+    async def probe_endpoint(self, url: str, connection: str, cases: Sequence[str],
+                             aggressive: bool) -> dict[str, Any]:
+        """Probe an endpoint as the Probe page does (the app-wide defaults and the active environment applied,
+        each case's connections recorded as sessions, the probe kept): its row of the comparison table, each
+        column's value with the ids of the sessions holding its evidence, and each case's timing. Aggressive
+        cases run against an address that is not loopback only when ``aggressive`` says so."""
+        from wsinspector.app.probes import ProbesController
+        from wsinspector.core.probe.plan import PlanError, plan
+        from wsinspector.core.probe.row import ProbeResult
+
+        profile = self._to_open(url, connection, "")
+        try:
+            plan(cases, aggressive=aggressive, url=profile.url)
+        except PlanError as exc:
+            raise ToolFailure(str(exc).replace("with --aggressive", "with aggressive: true")) from None
+        context = self.context
+        probes = ProbesController(context.store, lambda: context.defaults.defaults,
+                                  context.environments.variables_for)
+        refused: list[str] = []
+        done: asyncio.Future[ProbeResult] = asyncio.get_running_loop().create_future()
+        probes.refused.connect(refused.append)
+        probes.finished.connect(lambda result: None if done.done() else done.set_result(result))
+        if not probes.start(profile, cases, confirmed=aggressive, saved=bool(connection)):
+            probes.deleteLater()
+            raise ToolFailure(refused[0] if refused else "the probe did not start")
+        running = probes.running
+        try:
+            result = await done
+        except BaseException:  # the request was cancelled, or the server is stopping: the probe stops too
+            probes.finished.connect(probes.deleteLater)
+            probes.cancel()
+            raise
+        probes.deleteLater()
+        answer = result.to_json()
+        if not result.connected:
+            failure = (running.first_failure if running is not None else "") or "see the sessions"
+            answer["error"] = f"no WebSocket connection to {result.url} could be opened: {failure}"
+        return answer
+
     # -- helpers ----------------------------------------------------------------------------------
 
     def _link(self, handle: int) -> Link:

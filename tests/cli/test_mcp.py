@@ -69,7 +69,7 @@ async def agent(data_dir: Path, stderr: Path, env: dict[str, str] | None = None)
             yield Agent(client)
 
 
-def test_an_agent_opens_a_connection_sends_waits_pings_reads_the_session_and_runs_tests(
+def test_an_agent_opens_a_connection_sends_waits_pings_reads_the_session_runs_tests_and_probes(
         run: Callable[..., Any], peer: Callable[..., str], data_dir: Path, tmp_path: Path) -> None:
     url = peer()
     passing = write_test(tmp_path, ECHO_TEST.format(url=url))
@@ -82,7 +82,8 @@ def test_an_agent_opens_a_connection_sends_waits_pings_reads_the_session_and_run
             listed = await it.client.list_tools()
             assert {tool.name for tool in listed.tools} >= {
                 "list_connections", "get_connection", "list_sessions", "read_session", "decode_message",
-                "open_connection", "send_message", "wait_for_message", "ping", "close_connection", "run_test"}
+                "open_connection", "send_message", "wait_for_message", "ping", "close_connection", "run_test",
+                "probe_endpoint"}
             opened = await it.call("open_connection", url=url)
             handle, session_id = opened["handle"], opened["session_id"]
             assert opened["url"] == url and opened["engine"] == "wire"
@@ -129,6 +130,7 @@ def test_an_agent_opens_a_connection_sends_waits_pings_reads_the_session_and_run
             assert replays[passed["session_id"]] == str(passing.resolve())
             assert replays[failed["session_id"]] == str(failing.resolve())
             assert "cannot read the test file" in await it.fails("run_test", test_file=str(tmp_path / "none.yaml"))
+            await _probes(it, url)
             left_open = (await it.call("open_connection", url=url))["session_id"]
         assert "Traceback" not in (tmp_path / "stderr.txt").read_text("utf-8")
         return left_open
@@ -138,6 +140,21 @@ def test_an_agent_opens_a_connection_sends_waits_pings_reads_the_session_and_run
     with contextlib.closing(sqlite3.connect(data_dir / DB_NAME)) as db:
         assert db.execute("SELECT status, close_code FROM sessions WHERE id = ?", (left_open,)).fetchall() == [
             ("closed", 1001)]
+
+
+async def _probes(it: Agent, url: str) -> None:
+    """Two quick cases against the echo: the row, each case timed, the evidence readable as sessions; an
+    aggressive case away from loopback is refused unless asked for."""
+    probed = await it.call("probe_endpoint", url=url, cases=["messages", "pings"])
+    assert probed["connected"] is True and probed["columns"]["text"]["value"] == "yes, echoed"
+    assert [case["name"] for case in probed["cases"]] == ["messages", "pings"]
+    assert all(case["seconds"] > 0 and case["sessions"] for case in probed["cases"])
+    assert probed["columns"]["pongs"]["sessions"] == probed["cases"][1]["sessions"]
+    evidence = await it.call("read_session", session_id=probed["cases"][1]["sessions"][0], opcodes=["ping", "pong"])
+    assert [row["opcode"] for row in evidence["rows"]][:2] == ["ping", "pong"]
+    harsh = await it.fails("probe_endpoint", url="ws://probe.invalid/", cases=["size"])
+    assert "aggressive: true" in harsh and "not loopback" in harsh
+    assert "unknown case nope" in await it.fails("probe_endpoint", url=url, cases=["nope"])
 
 
 async def reflects_the_request(ws: Any) -> None:
@@ -193,6 +210,8 @@ steps:
             assert ran["verdict"] == "failed"
             await it.call("read_session", session_id=ran["session_id"], payload="base64")
             await it.fails("open_connection", url=f"{server.url}?token={TOKEN}", connection="nothing such")
+            probed = await it.call("probe_endpoint", connection="Secret feed", cases=["messages"])
+            assert probed["connected"] is True and "token=" in probed["url"]
             return it.wire_bytes()
 
     wire = run(scenario(), timeout=90)

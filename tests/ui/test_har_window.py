@@ -151,3 +151,42 @@ def test_the_sessions_pages_export_offers_har(
     qtbot.waitUntil(written.is_file, timeout=WAIT_MS)
     [entry] = json.loads(written.read_text("utf-8"))["log"]["entries"]
     assert [m["data"] for m in entry["_webSocketMessages"]] == ["offered", "offered"]
+
+
+def test_the_sessions_pages_export_writes_a_load_test_for_the_file_type_chosen(
+    qtbot: Any, window: MainWindow, context: AppContext, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QFileDialog, QLineEdit, QWidget
+
+    from tests.ui.helpers import ModalHandler
+    from tests.ui.helpers_sessions import click_session
+    from wsinspector.ui.session_files import ARTILLERY_FILTER, K6_FILTER
+
+    original = _record(qtbot, window, context, ["load me", '{"n": 2}'])
+    show_tab(qtbot, window, "Sessions")
+    click_session(qtbot, window, original)
+    target = tmp_path / "chosen.wssession.json"  # the session file's name, with Artillery chosen as the type
+
+    def choose_artillery(dialog: QWidget) -> None:
+        assert isinstance(dialog, QFileDialog)
+        assert {K6_FILTER, ARTILLERY_FILTER} <= set(dialog.nameFilters())
+        dialog.selectNameFilter(ARTILLERY_FILTER)
+        dialog.findChild(QLineEdit, "fileNameEdit").setText(str(target))
+        dialog.accept()
+
+    handler = ModalHandler(qtbot, choose_artillery)
+    click(qtbot, window.sessions_view.export_button)
+    handler.wait()
+    written = tmp_path / "chosen.yml"
+    qtbot.waitUntil(written.is_file, timeout=WAIT_MS)
+    scenario = written.read_text("utf-8")
+    assert "engine: ws" in scenario and "payload: load me" in scenario
+    assert "hunter2" not in scenario and "token={{ $processEnvironment.TOKEN }}" in scenario
+    assert window.statusBar().currentMessage() == (
+        f"Exported an Artillery load test to {written}; set TOKEN in the environment")
+
+    k6 = tmp_path / "session.js"
+    assert window.export_session(original, k6) is None  # written at once: no task
+    script = k6.read_text("utf-8")
+    assert "k6/websockets" in script and '"load me"' in script and "hunter2" not in script
+    assert window.statusBar().currentMessage() == f"Exported a k6 load test to {k6}; set TOKEN in the environment"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from wsinspector.app.connection import ConnectionController
 from wsinspector.app.sessions import SessionsController
+from wsinspector.core.loadtest.plan import LoadPlan, plan_from_session
 from wsinspector.core.profiles import ConnectionProfile, ProfileError
 from wsinspector.core.redact import REDACTED, redact_url
 from wsinspector.core.scenario.from_protocol import session_protocol
@@ -24,6 +25,7 @@ from wsinspector.core.scenario.secrets import without_secrets
 from wsinspector.core.secrets import masked, secret_values
 from wsinspector.core.session import Session
 from wsinspector.core.store import StoreError
+from wsinspector.core.stored import StoredSession
 
 #: a test of more steps than this is no use to edit or to read: refuse, and say so
 MAX_MESSAGES = 10_000
@@ -92,20 +94,9 @@ def stored_session_test(sessions: SessionsController, profiles: Iterable[Connect
     """A test of a recorded session. Its URL is the one connected to; headers, subprotocols and variables
     come from the session's saved connection while it exists (else the negotiated subprotocol is
     offered)."""
-    try:
-        stored = sessions.open(session_id)
-    except (KeyError, StoreError, sqlite3.Error) as exc:
-        raise SessionTestError(f"Cannot make a test of session {session_id}: {exc}") from None
+    stored, profile, url, headers, subprotocols, variables = _stored_inputs(sessions, profiles, session_id, "test")
     record = stored.record
     origin = f"session “{record.name}”"
-    profile = next((p for p in profiles if p.id == record.profile_id), None)
-    if profile is not None:
-        headers, subprotocols, variables = profile.handshake.headers, profile.handshake.subprotocols, profile.variables
-    else:
-        headers, variables = (), ()
-        subprotocols = (record.subprotocol,) if record.subprotocol else ()
-    # the session's URL is stored without its secrets: the saved connection's, when it is the one connected to
-    url = profile.url if profile is not None and record.url in _recorded_urls(profile) else record.url
     try:
         test = scenario_from_session(stored, record.name, url, subprotocols=subprotocols, headers=headers,
                                      variables=variables, subprotocol=record.subprotocol,
@@ -115,6 +106,49 @@ def stored_session_test(sessions: SessionsController, profiles: Iterable[Connect
         raise SessionTooLongError(f"Cannot make a test of {origin}: {exc}") from None
     except (StoreError, sqlite3.Error) as exc:
         raise SessionTestError(f"Cannot read {origin}: {exc}") from None
+
+
+def stored_session_plan(sessions: SessionsController, profiles: Iterable[ConnectionProfile],
+                        session_id: int) -> LoadPlan:
+    """A recorded session as a load test's plan (``core/loadtest``): its messages as they went over the wire,
+    the URL, headers, subprotocols and variables as :func:`stored_session_test` finds them, every credential
+    an environment variable."""
+    stored, profile, url, headers, subprotocols, variables = _stored_inputs(sessions, profiles, session_id,
+                                                                            "load test")
+    origin = f"session “{stored.record.name}”"
+    try:
+        return plan_from_session(recorded_messages(stored), stored.record.name, url, started_ns=stored.started_ns,
+                                 subprotocols=subprotocols, headers=headers, variables=variables,
+                                 secret_variables=profile.secret_variables if profile else (),
+                                 secret_headers=profile.handshake.secret_headers if profile else ())
+    except SessionTooLongError as exc:
+        raise SessionTooLongError(f"Cannot make a load test of {origin}: {exc}") from None
+    except (StoreError, sqlite3.Error) as exc:
+        raise SessionTestError(f"Cannot read {origin}: {exc}") from None
+
+
+_Inputs = tuple[StoredSession, ConnectionProfile | None, str, Sequence[tuple[str, str]], Sequence[str],
+                Sequence[tuple[str, str]]]
+
+
+def _stored_inputs(sessions: SessionsController, profiles: Iterable[ConnectionProfile], session_id: int,
+                   what: str) -> _Inputs:
+    """A stored session, its saved connection (while it exists), and the URL, headers, subprotocols and
+    variables a test of it connects with."""
+    try:
+        stored = sessions.open(session_id)
+    except (KeyError, StoreError, sqlite3.Error) as exc:
+        raise SessionTestError(f"Cannot make a {what} of session {session_id}: {exc}") from None
+    record = stored.record
+    profile = next((p for p in profiles if p.id == record.profile_id), None)
+    if profile is not None:
+        headers, subprotocols, variables = profile.handshake.headers, profile.handshake.subprotocols, profile.variables
+    else:
+        headers, variables = (), ()
+        subprotocols = (record.subprotocol,) if record.subprotocol else ()
+    # the session's URL is stored without its secrets: the saved connection's, when it is the one connected to
+    url = profile.url if profile is not None and record.url in _recorded_urls(profile) else record.url
+    return stored, profile, url, headers, subprotocols, variables
 
 
 def _recorded_urls(profile: ConnectionProfile) -> set[str]:

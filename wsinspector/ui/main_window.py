@@ -592,6 +592,9 @@ class MainWindow(QMainWindow):
                                                       _session_filter())
             if path is None:
                 return None
+        if self.session_files.is_load_test(path):
+            self.session_files.export_load_test(session_id, path)
+            return None
         if path.suffix.lower() == ".har":
             return self.session_files.export_har([self.context.sessions.har_session(session_id)], path)
         owner = self.context.connections.get(record.profile_id) if record.profile_id else None

@@ -212,7 +212,7 @@ def artillery_scenario(plan: LoadPlan, options: LoadOptions) -> str:
     document = {"config": config,
                 "scenarios": [{"name": plan.test.name or "wsinspector test", "engine": "ws", "flow": flow}]}
     body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=10_000, default_flow_style=False)
-    header = [f"# Artillery load test of “{plan.test.name}”, written by wsinspector from its test file.",
+    header = [f"# Artillery load test of “{plan.test.name}”, written by wsinspector from its {plan.source}.",
               f"# {options.vus} virtual users arrive over {options.duration_s} s; each connects, runs the steps "
               "once and closes.",
               "#   npx artillery run scenario.yml"]

@@ -94,7 +94,7 @@ def _step(plan: LoadPlan, index: int, step: SendStep | ExpectStep | WaitStep, no
 
 
 def _header(plan: LoadPlan, options: LoadOptions, notes: list[str]) -> list[str]:
-    lines = [f"// k6 load test of “{plan.test.name}”, written by wsinspector from its test file.",
+    lines = [f"// k6 load test of “{plan.test.name}”, written by wsinspector from its {plan.source}.",
              f"// {options.vus} virtual users for {options.duration_s} s; each connects, runs the steps and "
              "closes, again and again.",
              "//   k6 run script.js                        (--vus N --duration 2m override the options below)"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..env_templates import auth_templates, env_name
 from ..scenario.from_session import RecordedMessage, scenario_from_frames
@@ -83,6 +83,8 @@ class LoadPlan:
     #: variables of a Basic auth header (k6 computes it; Artillery cannot): (user template, password template)
     basic_auth: tuple[str, str] | None = None
     dynamic: tuple[str, ...] = field(default=())
+    #: what the steps were written from, for the file's first line
+    source: str = "test file"
 
     def label(self, index: int) -> str:
         return step_label(index, self.test.steps[index])
@@ -139,10 +141,13 @@ def load_plan(test: Scenario, *, secret_variables: Sequence[str] = (),
 
 def plan_from_session(frames: Iterable[RecordedMessage], name: str, url: str, *,
                       started_ns: int | None = None, subprotocols: Sequence[str] = (),
-                      headers: Sequence[tuple[str, str]] = (), secret_headers: Sequence[str] = ()) -> LoadPlan:
+                      headers: Sequence[tuple[str, str]] = (), variables: Sequence[tuple[str, str]] = (),
+                      secret_variables: Sequence[str] = (), secret_headers: Sequence[str] = ()) -> LoadPlan:
     """The plan of a recorded session's messages, made a test as Save as test makes it (its credentials kept
-    out in the same way)."""
+    out in the same way: ``secret_variables`` and ``secret_headers`` are the connection's marks). The messages
+    stay as they went over the wire, whatever protocol they speak: the engines speak none."""
     test = scenario_from_frames(frames, name, url, started_ns=started_ns, subprotocols=subprotocols,
-                                headers=headers)
-    return load_plan(test, secret_headers=secret_headers)
+                                headers=headers, variables=variables)
+    plan = load_plan(test, secret_variables=secret_variables, secret_headers=secret_headers)
+    return replace(plan, source="recorded session")
 
