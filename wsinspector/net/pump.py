@@ -18,7 +18,8 @@ from wsinspector.core.events import ConnectionState
 from wsinspector.core.wire.engine import WireEngine
 from wsinspector.net.client import byte_string
 
-#: bytes read and parsed at a time
+#: bytes read and parsed at a time (more when the engine waits for the rest of a large frame: it comes in one
+#: read, not piece by piece)
 READ_CHUNK = 16 * 1024
 #: reading goes on, chunk after chunk, for this long at most per turn of the event loop
 PUMP_BUDGET_S = 0.003
@@ -86,7 +87,7 @@ class WirePump:
         if sock is None or engine is None or self._finished or self._held:
             return
         deadline = time.monotonic() + PUMP_BUDGET_S
-        chunk = byte_string(sock.read(READ_CHUNK))
+        chunk = byte_string(sock.read(max(READ_CHUNK, engine.wanted)))
         if not chunk:
             return
         while True:
@@ -94,7 +95,7 @@ class WirePump:
             self._write()
             if self._finished or sock.bytesAvailable() <= 0 or time.monotonic() >= deadline:
                 break
-            chunk = byte_string(sock.read(READ_CHUNK))
+            chunk = byte_string(sock.read(max(READ_CHUNK, engine.wanted)))
             if not chunk:
                 break
         if not self._finished and not self._held and sock.bytesAvailable() > 0:
@@ -109,7 +110,7 @@ class WirePump:
             return
         self._pump_timer.stop()
         while not self._finished and sock.bytesAvailable() > 0:
-            engine.receive_data(byte_string(sock.read(READ_CHUNK)), time.monotonic_ns())
+            engine.receive_data(byte_string(sock.read(max(READ_CHUNK, engine.wanted))), time.monotonic_ns())
             self._write()
         if not self._finished and eof:
             engine.receive_eof(time.monotonic_ns())
