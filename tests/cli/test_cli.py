@@ -51,7 +51,7 @@ def test_smoke_test_shows_the_window_visits_every_page_and_quits(tmp_path):
         assert result.returncode == 0, result.stdout + result.stderr
         lines = result.stdout.splitlines()
         assert lines[:2] == ["wsinspector: smoke test: window shown", "wsinspector: smoke test: window ready"]
-        assert "wsinspector: smoke test: pages shown: Inspector, Health, Sessions, Tests" in lines
+        assert "wsinspector: smoke test: pages shown: Inspector, Health, Sessions, Tests, Server" in lines
         assert any(line.startswith("wsinspector: smoke test: TLS library: OpenSSL") for line in lines)
         assert lines[-1] == "wsinspector: smoke test: passed"
         assert "Traceback" not in result.stderr
@@ -65,6 +65,7 @@ HEAVY = ("wsinspector.core.store", "wsinspector.app.context", "wsinspector.ui.in
          "PySide6.QtNetwork", "keyring", "wsinspector.core.decoders", "wsinspector.cli_run",
          "wsinspector.cli_connections", "wsinspector.cli_messages", "wsinspector.cli_transfer",
          "wsinspector.cli_handshake", "wsinspector.cli_store", "wsinspector.cli_decode", "wsinspector.cli_defaults",
+         "wsinspector.cli_serve", "wsinspector.cli_replay", "wsinspector.net.wire_server", "wsinspector.core.mock",
          "platformdirs", "json", "sqlite3",
          *(("socket",) if os.name != "nt" else ()))  # Windows wakes the event loop on signals through a socket
 
