@@ -7,10 +7,13 @@ so a compressed frame shows both lengths. It owns no socket, timer or clock: the
 reads, writes what :meth:`WireEngine.data_to_send` returns, passes the time with every call, and reads
 :attr:`WireEngine.close_deadline_ns` to know when to give up on the peer.
 
-The bulk of a fast feed, an unmasked TEXT or BINARY frame of at most ``FAST_FRAME_MAX`` bytes with FIN set
-and RSV bits clear, arriving while the connection is open and no fragmented message is under way, is taken
-off the stream before the library (the *fast path*): such a frame changes no protocol state, so the library
-need not see it. Its payload is sliced out, text is checked as UTF-8, and it goes to ``whole_in``. Any other
+The bulk of a fast feed, a TEXT or BINARY frame of at most ``FAST_FRAME_MAX`` bytes with FIN set and RSV
+bits clear, masked as the role expects (a client's frames to the server role are, a server's are not),
+arriving while the connection is open and no fragmented message is under way, is taken off the stream before
+the library (the *fast path*): such a frame changes no protocol state, so the library need not see it. Its
+payload is sliced out (unmasked by ``websockets``' C ``apply_mask``), text is checked as UTF-8, and it goes to
+``whole_in`` (a masked one to the sink, with its key). The other way, a whole message in one frame, with no
+extension negotiated, is framed here too (``_send_whole``), as the library would frame it. Any other
 frame, and any frame the fast path has a doubt about (invalid text, a size limit), is handed to the library
 with its header already read; the library reads on until it is back at a frame boundary with nothing under
 way, and hands the bytes after it back (see the protocol module).
