@@ -559,7 +559,14 @@ class FrameLog:
                                       payload_length, mask_key, note, _UPSTREAM)
 
         def whole_in(meta: int, payload: bytes, ts_ns: int) -> int:
-            return sink(*header.whole_in_fields(meta, payload, ts_ns))  # type: ignore[arg-type]
+            if self._upstream_assemblers[_IN].current_opcode is not None:  # it interrupts a fragmented message
+                return sink(*header.whole_in_fields(meta, payload, ts_ns))  # type: ignore[arg-type]
+            seq = self._tail + len(self._ts)  # a whole message, as append_whole_in keeps one
+            self._ts.append(ts_ns)
+            self._meta.append(meta | _UPSTREAM)
+            self._data += payload
+            self._offsets.append(len(self._data))
+            return seq
 
         return sink, whole_in
 
