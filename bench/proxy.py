@@ -5,7 +5,9 @@ own process (recording into a temporary data folder, as it does by default; ``--
 One asyncio client process measures both paths, taking turns (direct, proxied) so both see the same machine
 load: round trips of one message at a time, and throughput as messages echoed per second with a window of
 messages in flight. 64-byte and 64 KiB messages. Prints, last, the ratios: the RTT the proxy adds at the
-median (goal < 100 µs on loopback) and proxied / direct throughput (goal >= 0.5).
+median (goal < 100 µs on loopback) and proxied / direct throughput (goal >= 0.5). On a loaded machine the
+wall-clock figures wander; the CPU time the proxy and the echo server spend per message echoed during the
+throughput runs (Linux: /proc) does not, and says what the proxy costs.
 
     .venv/bin/python bench/proxy.py [--rounds N] [--no-record]
 """
@@ -93,7 +95,18 @@ async def throughput(ws: object, payload: bytes, count: int) -> float:
     return count / (time.perf_counter() - start)
 
 
-async def measure(direct_url: str, proxy_url: str, rounds: int) -> dict[tuple[str, int], dict[str, list[float]]]:
+def cpu_s(pid: int) -> float:
+    """The CPU time (user + system) a process has used so far; 0 where /proc cannot tell."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(direct_url: str, proxy_url: str, rounds: int,
+                  pids: dict[str, int]) -> dict[tuple[str, int], dict[str, list[float]]]:
     results: dict[tuple[str, int], dict[str, list[float]]] = {}
     async with (connect(direct_url, max_size=None, compression=None) as direct,
                 connect(proxy_url, max_size=None, compression=None) as proxied):
@@ -107,7 +120,11 @@ async def measure(direct_url: str, proxy_url: str, rounds: int) -> dict[tuple[st
                 for name, ws in paths:
                     got = results.setdefault((name, size), {"rtt": [], "rate": []})
                     got["rtt"].extend(await rtts(ws, os.urandom(size), per_round))
-                    got["rate"].append(await throughput(ws, os.urandom(size), 2000 if size <= 1024 else 300))
+                    count = 2000 if size <= 1024 else 300
+                    before = {name: cpu_s(pid) for name, pid in pids.items()}
+                    got["rate"].append(await throughput(ws, os.urandom(size), count))
+                    for who, pid in pids.items():
+                        got.setdefault(f"cpu {who}", []).append((cpu_s(pid) - before[who]) / count)
     return results
 
 
@@ -120,7 +137,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as data_dir:
         proxy, proxy_url = start_proxy(upstream, data_dir, not args.no_record)
         try:
-            results = asyncio.run(measure(upstream, proxy_url, args.rounds))
+            results = asyncio.run(measure(upstream, proxy_url, args.rounds, {"proxy": proxy.pid, "echo": echo.pid}))
         finally:
             proxy.terminate()
             proxy.wait(timeout=10)
@@ -137,6 +154,10 @@ def main() -> int:
             print(f"  {label:>6} {name:>6}: rtt p50 {median(got['rtt']) / 1000:8.1f} µs, p95 "
                   f"{percentile(got['rtt'], 0.95) / 1000:8.1f} µs; {median(got['rate']):10,.0f} msg/s "
                   f"({median(got['rate']) * size / 1e6:8.1f} MB/s)")
+        cpu_proxy = sum(results[("proxy", size)]["cpu proxy"]) / len(results[("proxy", size)]["cpu proxy"])
+        cpu_echo = sum(results[("direct", size)]["cpu echo"]) / len(results[("direct", size)]["cpu echo"])
+        print(f"  {label:>6} CPU per message echoed: proxy {cpu_proxy * 1e6:8.1f} µs, echo server (direct) "
+              f"{cpu_echo * 1e6:8.1f} µs")
         added = (median(results[("proxy", size)]["rtt"]) - median(results[("direct", size)]["rtt"])) / 1000
         rate = median(results[("proxy", size)]["rate"]) / median(results[("direct", size)]["rate"])
         ratios.append((label, added, rate))

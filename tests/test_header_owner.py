@@ -165,6 +165,7 @@ def test_layout_code_is_found(code: str) -> None:
         "metas = header.stored_column(np.frombuffer(data, dtype=np.uint32))",
         "OPEN_FRAMES = 256\nRETRIES = 5\nSEQ_BITS = 32\nMIN_MASKED_LENGTH = 4\nOPEN_BYTES = 64 * 1024",
         "FAST_FRAME_MAX = 0xFFFF  # the most a 16-bit length says",
+        "FAST_FRAME_MAX = 256 * 1024",
     ],
 )
 def test_other_bit_code_is_left_alone(code: str) -> None:

@@ -98,3 +98,30 @@ def test_a_connection_session_has_no_hop_in_its_lines(store: Store) -> None:
     log = FrameLog(started_ns=1_000, started_wall=1_700_000_000.0)
     log.append_fields(OUT, Opcode.TEXT, b"hi", 2_000, True, False, False, False, True, 2)
     assert "hop" not in json.loads(next(session_lines(recorded(store, log))))
+
+
+@pytest.mark.parametrize("interrupting", [False, True], ids=["after-a-message", "inside-a-fragmented-one"])
+def test_an_upstream_whole_message_is_kept_as_its_fields_would_keep_it(interrupting: bool) -> None:
+    """The upstream hop's whole-message path and its frame sink keep the same frame: header bits, hop,
+    message; a whole frame inside a fragmented upstream message is judged the same way by both."""
+    logs = []
+    for whole in (True, False):
+        log = FrameLog(started_ns=1_000, started_wall=1_700_000_000.0)
+        up, up_whole = log.upstream_sinks()
+        if interrupting:
+            up(IN, Opcode.TEXT, b"part", 2_000, False, False, False, False, False)
+        if whole:
+            up_whole(header.whole_in(Opcode.BINARY, header_known=True, length_known=True), b"\x07\x08", 3_000)
+        else:
+            up(IN, Opcode.BINARY, b"\x07\x08", 3_000, True, False, False, False, False, 2)
+        logs.append(log)
+    fast, fields = logs
+    seq = len(fast) - 1
+    assert fast.meta(seq) == fields.meta(seq) and fast.origin(seq) == fields.origin(seq)
+    assert header.upstream(fast.origin(seq)) and fast.payload(seq) == b"\x07\x08"
+    assert fast.protocol_errors == fields.protocol_errors
+    assert bool(fast.protocol_errors) == interrupting
+    fast_message, fields_message = fast.message_for(seq), fields.message_for(seq)
+    assert (fast_message is None) == (fields_message is None)
+    if fast_message is not None and fields_message is not None:
+        assert (fast_message.payload, fast_message.upstream) == (fields_message.payload, fields_message.upstream)

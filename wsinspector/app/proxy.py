@@ -50,6 +50,18 @@ _IN, _OUT = Direction.IN, Direction.OUT
 _TEXT, _CONTINUATION = Opcode.TEXT, Opcode.CONTINUATION
 
 
+#: what the header bits of a frame say of forwarding it, by those bits: (opcode, fin) of a data frame read on
+#: either hop, None for a frame not forwarded (written by us, a control frame, a damaged one)
+_KINDS: dict[int, tuple[Opcode, bool] | None] = {}
+
+
+def _kind(meta: int) -> tuple[Opcode, bool] | None:
+    opcode = header.opcode(meta)
+    if header.is_out(meta) or opcode.is_control or header.damaged(meta):
+        return None
+    return opcode, header.fin(meta) is not False
+
+
 class ProxiedClient(QObject, LogRecording):
     """One client of the proxy and its upstream hop, recorded as one session.
 
@@ -292,15 +304,18 @@ class ProxiedClient(QObject, LogRecording):
         self._scanned = end
         for seq in range(first, end):
             meta = log_.meta(seq)
-            opcode = header.opcode(meta)
-            if header.is_out(meta) or opcode.is_control or header.damaged(meta):
+            try:
+                kind = _KINDS[meta]
+            except KeyError:
+                kind = _KINDS[meta] = _kind(meta)
+            if kind is None:
                 continue
+            opcode, fin = kind
             # read on the upstream hop: on its way to the client (in); on the client hop: to the upstream (out)
             toward = _IN if header.upstream(log_.origin(seq)) else _OUT
             if opcode is not _CONTINUATION:  # a message starts: frame by frame, or whole through the breakpoints
                 self._streaming[toward] = not self.breakpoints.rules and not self.breakpoints.held(toward)
             if self._streaming[toward]:
-                fin = header.fin(meta) is not False
                 self._mid[toward] = not fin
                 self._send_frame(toward, opcode, log_.payload(seq), fin)
                 continue

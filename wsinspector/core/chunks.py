@@ -122,9 +122,9 @@ def _pack(columns: Columns, keys: list[int], start: int, end: int) -> PackedChun
     ends = np.frombuffer(offsets[start + 1:end + 1], dtype=np.int64) - base
     run = [(i - start, length, key, note)
            for i, length, key, note in columns.extras[bisect_left(keys, start):bisect_left(keys, end)]]
-    payload = columns.payload
-    if start or end < len(columns.ts):
-        payload = payload[base - origin:offsets[end] - origin]
+    payload: bytes | memoryview = columns.payload
+    if start or end < len(columns.ts):  # a view of the run's bytes, not a copy
+        payload = memoryview(payload)[base - origin:offsets[end] - origin]
     return PackedChunk(columns.first + start, end - start, columns.ts[end - 1], le_bytes(columns.ts[start:end]),
                        metas.astype("<u4").tobytes(), ends.astype("<i8").tobytes(), payload, extras_json(run))
 

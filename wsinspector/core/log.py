@@ -408,10 +408,12 @@ class FrameLog:
             seq = seqs[k]
             extras.append((seq - first, self._payload_length.get(seq), self._mask_key.get(seq), self._note.get(seq)))
         parts = self._parts(first, end)
-        if len(parts) == 1:
+        if len(parts) == 1:  # the payloads copied once (a slice of a bytearray, then bytes, would be twice)
             _start, ts, metas, offsets, data, lo, hi = parts[0]
             offsets = offsets[lo:hi + 1]
-            return Columns(first, ts[lo:hi], metas[lo:hi], offsets, bytes(data[offsets[0]:offsets[-1]]), extras)
+            with memoryview(data) as view:
+                payload = bytes(view[offsets[0]:offsets[-1]])
+            return Columns(first, ts[lo:hi], metas[lo:hi], offsets, payload, extras)
         import numpy as np  # noqa: PLC0415  (numpy on first use, not at start-up)
 
         # a run across blocks: their columns end to end, the offsets counted from the run's first payload
@@ -421,8 +423,11 @@ class FrameLog:
             meta_run.extend(metas[lo:hi])
             shift = ends[-1] - offsets[lo]
             ends.frombytes((np.frombuffer(offsets[lo + 1:hi + 1], dtype=np.int64) + shift).tobytes())
-            payloads.append(data[offsets[lo]:offsets[hi]])
-        return Columns(first, ts_run, meta_run, ends, b"".join(payloads), extras)
+            payloads.append(memoryview(data)[offsets[lo]:offsets[hi]])
+        payload = b"".join(payloads)
+        for view in payloads:
+            view.release()
+        return Columns(first, ts_run, meta_run, ends, payload, extras)
 
     def counts(self, first: int, last: int) -> tuple[int, int, int, int]:
         """(frames in, frames out, payload bytes in, payload bytes out) of frames ``first``..``last``, all in
@@ -554,7 +559,14 @@ class FrameLog:
                                       payload_length, mask_key, note, _UPSTREAM)
 
         def whole_in(meta: int, payload: bytes, ts_ns: int) -> int:
-            return sink(*header.whole_in_fields(meta, payload, ts_ns))  # type: ignore[arg-type]
+            if self._upstream_assemblers[_IN].current_opcode is not None:  # it interrupts a fragmented message
+                return sink(*header.whole_in_fields(meta, payload, ts_ns))  # type: ignore[arg-type]
+            seq = self._tail + len(self._ts)  # a whole message, as append_whole_in keeps one
+            self._ts.append(ts_ns)
+            self._meta.append(meta | _UPSTREAM)
+            self._data += payload
+            self._offsets.append(len(self._data))
+            return seq
 
         return sink, whole_in
 

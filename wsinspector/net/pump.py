@@ -20,7 +20,8 @@ from wsinspector.core.events import ConnectionState
 from wsinspector.core.wire.engine import WireEngine
 from wsinspector.net.client import byte_string
 
-#: bytes read and parsed at a time, at most and at least
+#: bytes read and parsed at a time, at most and at least (more when the engine waits for the rest of a large
+#: frame: it comes in one read, not piece by piece)
 READ_CHUNK = 16 * 1024
 MIN_READ_CHUNK = 1024
 #: a read is sized to take about this long to parse: the pump's budget is looked at between reads, and parsing
@@ -95,7 +96,7 @@ class WirePump:
             return
         deadline = time.monotonic() + PUMP_BUDGET_S
         size = self._read_size
-        chunk = byte_string(sock.read(size))
+        chunk = byte_string(sock.read(max(size, engine.wanted)))
         if not chunk:
             return
         while True:
@@ -106,7 +107,7 @@ class WirePump:
             size = _next_read_size(size, len(chunk), now - started)
             if self._finished or sock.bytesAvailable() <= 0 or now >= deadline:
                 break
-            chunk = byte_string(sock.read(size))
+            chunk = byte_string(sock.read(max(size, engine.wanted)))
             if not chunk:
                 break
         self._read_size = size
@@ -122,7 +123,7 @@ class WirePump:
             return
         self._pump_timer.stop()
         while not self._finished and sock.bytesAvailable() > 0:
-            engine.receive_data(byte_string(sock.read(READ_CHUNK)), time.monotonic_ns())
+            engine.receive_data(byte_string(sock.read(max(READ_CHUNK, engine.wanted))), time.monotonic_ns())
             self._write()
         if not self._finished and eof:
             engine.receive_eof(time.monotonic_ns())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from websockets.frames import Frame as WsFrame
+from websockets.frames import Opcode as WsOpcode
+
 from tests.core.wire.wirebytes import NOW, Recorder, close_body, frame, sent, server
 from wsinspector.core.frames import Opcode
 
@@ -42,3 +45,53 @@ def test_a_client_close_is_answered_and_the_stream_ended() -> None:
     assert sent(engine) == [(0x88, close_body(1000, "bye")), (-1, b"")]
     info = engine.close_info(aborted=False, timed_out=False, lost_detail="")
     assert info.clean and info.by_peer and info.code == 1000
+
+
+def test_masked_frames_read_in_any_pieces_are_reported_as_when_read_whole() -> None:
+    """A client's frames, the largest a 64 KiB message, cut at every kind of place (inside a header, a mask
+    key, a payload): each is reported once, unmasked, with its key, as when the stream comes in one read."""
+    messages = [(0x1, b"caf\xc3\xa9"), (0x2, bytes(range(256)) * 256), (0x2, b""), (0x1, b"x" * 200)]
+    stream = b"".join(frame(op, payload, key=KEY) for op, payload in messages)
+    whole = Recorder()
+    server(whole).receive_data(stream, NOW)
+    expected = [(Opcode(op), payload, True, KEY, len(payload)) for op, payload in messages]
+    assert [(s.opcode, s.payload, s.masked, s.key, s.length) for s in whole.seen] == expected
+    for step in (1, 3, 7, 1000, 40_000):
+        pieces = Recorder()
+        engine = server(pieces)
+        for i in range(0, len(stream), step):
+            engine.receive_data(stream[i:i + step], NOW)
+        assert [(s.opcode, s.payload, s.masked, s.key, s.length) for s in pieces.seen] == expected, step
+        assert engine.data_to_send() == []
+
+
+def test_the_rest_of_a_large_masked_frame_is_asked_for_in_one_read() -> None:
+    rec = Recorder()
+    engine = server(rec)
+    data = frame(0x2, b"z" * 65_536, key=KEY)
+    engine.receive_data(data[:16_384], NOW)
+    assert engine.wanted == len(data) - 16_384 and rec.seen == []
+    engine.receive_data(data[16_384:], NOW)
+    assert engine.wanted == 0 and [s.payload for s in rec.seen] == [b"z" * 65_536]
+
+
+def test_masked_text_that_is_not_utf8_fails_the_connection_with_1007() -> None:
+    rec = Recorder()
+    engine = server(rec)
+    engine.receive_data(frame(0x1, b"ok", key=KEY) + frame(0x1, b"bad \xff", key=KEY), NOW)
+    assert [s.payload for s in rec.incoming()] == [b"ok", b"bad \xff"]
+    assert "not valid UTF-8" in rec.incoming()[1].note
+    assert sent(engine)[0][0] == 0x88 and sent(engine) == []  # our close frame (1007), once
+
+
+def test_a_whole_message_sent_goes_out_framed_as_the_library_frames_it() -> None:
+    rec = Recorder()
+    engine = server(rec)
+    for size in (0, 125, 126, 65_535, 65_536):
+        engine.send(b"m" * size, False, NOW)
+        wire = b"".join(engine.data_to_send())
+        assert wire == WsFrame(WsOpcode.BINARY, b"m" * size).serialize(mask=False, extensions=[]), size
+    engine.send("é".encode(), True, NOW)
+    assert b"".join(engine.data_to_send()) == b"\x81\x02" + "é".encode()
+    assert [(s.opcode, len(s.payload), s.masked, s.key) for s in rec.outgoing()][-2:] == [
+        (Opcode.BINARY, 65_536, False, None), (Opcode.TEXT, 2, False, None)]

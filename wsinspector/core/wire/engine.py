@@ -7,10 +7,13 @@ so a compressed frame shows both lengths. It owns no socket, timer or clock: the
 reads, writes what :meth:`WireEngine.data_to_send` returns, passes the time with every call, and reads
 :attr:`WireEngine.close_deadline_ns` to know when to give up on the peer.
 
-The bulk of a fast feed, an unmasked TEXT or BINARY frame of at most ``FAST_FRAME_MAX`` bytes with FIN set
-and RSV bits clear, arriving while the connection is open and no fragmented message is under way, is taken
-off the stream before the library (the *fast path*): such a frame changes no protocol state, so the library
-need not see it. Its payload is sliced out, text is checked as UTF-8, and it goes to ``whole_in``. Any other
+The bulk of a fast feed, a TEXT or BINARY frame of at most ``FAST_FRAME_MAX`` bytes with FIN set and RSV
+bits clear, masked as the role expects (a client's frames to the server role are, a server's are not),
+arriving while the connection is open and no fragmented message is under way, is taken off the stream before
+the library (the *fast path*): such a frame changes no protocol state, so the library need not see it. Its
+payload is sliced out (unmasked by ``websockets``' C ``apply_mask``), text is checked as UTF-8, and it goes to
+``whole_in`` (a masked one to the sink, with its key). The other way, a whole message in one frame, with no
+extension negotiated, is framed here too (``_send_whole``), as the library would frame it. Any other
 frame, and any frame the fast path has a doubt about (invalid text, a size limit), is handed to the library
 with its header already read; the library reads on until it is back at a frame boundary with nothing under
 way, and hands the bytes after it back (see the protocol module).
@@ -22,51 +25,29 @@ connection with 1007 as soon as the frame that breaks it arrives.
 
 from __future__ import annotations
 
+import os
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from websockets.exceptions import (
-    HeaderLineTooLong,
-    InvalidHandshake,
-    InvalidMessage,
-    InvalidStatus,
-    NegotiationError,
-    PayloadTooBig,
-    ProtocolError,
-    SecurityError,
-    StatusLineTooLong,
-    TooManyHeaders,
-)
+from websockets import exceptions as ws_errors
 from websockets.frames import EXTERNAL_CLOSE_CODES, Close, CloseCode, apply_mask  # type: ignore[attr-defined]
 from websockets.frames import Frame as WsFrame
 from websockets.frames import Opcode as WsOpcode
-from websockets.http11 import (
-    MAX_BODY_SIZE,
-    MAX_LINE_LENGTH,
-    MAX_NUM_HEADERS,
-    Request,
-    Response,
-)
+from websockets.http11 import MAX_BODY_SIZE, MAX_LINE_LENGTH, MAX_NUM_HEADERS, Request, Response
 from websockets.protocol import CLOSED, CLOSING, CONNECTING, OPEN, SERVER
 
-from wsinspector.core.events import (
-    BODY_SHOWN,
-    CloseInfo,
-    Failure,
-    FailureKind,
-    printable_bytes,
-)
+from wsinspector.core.events import BODY_SHOWN, CloseInfo, Failure, FailureKind, printable_bytes
 from wsinspector.core.frames import Direction, Opcode, close_payload
 from wsinspector.core.model import header as frame_header
 from wsinspector.core.payloads import human_size
-from wsinspector.core.wire.answer import header_lines, is_http_start, status_line
+from wsinspector.core.wire.bytes_read import can_be_utf8, header_lines, is_http_start, is_utf8, status_line, unmasked
 from wsinspector.core.wire.extensions import describe_extensions
 from wsinspector.core.wire.head import Head, head_at
 from wsinspector.core.wire.protocol import HeadedFrame, WireProtocol
 from wsinspector.core.wire.sinks import FrameSink, WholeInSink
-from wsinspector.core.wire.utf8 import can_be_utf8, is_utf8
 from wsinspector.core.wire.violations import describe_violation
+from wsinspector.core.wire.wire_events import HandshakeFailed, Opened, Rejected, Requested, WireEvent
 from wsinspector.core.words import counted
 
 __all__ = [
@@ -84,11 +65,12 @@ __all__ = [
 ]
 
 _IN, _OUT = Direction.IN, Direction.OUT
+_TEXT, _BINARY = Opcode.TEXT, Opcode.BINARY
 _OPCODES = {int(op): op for op in Opcode}
 
-#: the largest frame the fast path takes, the most a 16-bit length says (larger frames are few, so the
+#: the largest frame the fast path takes (a 64 KiB message is one of its own; larger frames are few, so the
 #: library's cost per frame hardly matters for them)
-FAST_FRAME_MAX = 0xFFFF
+FAST_FRAME_MAX = 256 * 1024
 #: once both close frames have crossed, how long the peer has to drop the TCP connection before we do
 CLOSE_GRACE_S = 1.0
 
@@ -111,46 +93,6 @@ _WHOLE_TEXT = frame_header.whole_in(Opcode.TEXT, header_known=True, length_known
 _WHOLE_BINARY = frame_header.whole_in(Opcode.BINARY, header_known=True, length_known=True)
 
 
-@dataclass(frozen=True, slots=True)
-class Opened:
-    """The opening handshake completed."""
-
-    subprotocol: str
-    #: the response's (client role) or request's (server role) headers, as they came
-    headers: tuple[tuple[str, str], ...]
-    #: the negotiated extensions, as the response header puts them
-    extensions: str
-    #: the reason phrase of the 101 answer (client role)
-    reason: str = "Switching Protocols"
-
-
-@dataclass(frozen=True, slots=True)
-class Requested:
-    """The server role read the client's opening request: the owner answers it with
-    :meth:`WireEngine.accept` or :meth:`WireEngine.refuse` (or never, to test a client's handshake timeout)."""
-
-    request: Request
-
-
-@dataclass(frozen=True, slots=True)
-class HandshakeFailed:
-    """The opening handshake was refused or could not be read: the attempt is over."""
-
-    failure: Failure
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """The peer broke the protocol: the engine refused what it sent and is failing the connection. It comes
-    before the refused frame is reported (when it can be), so nothing from there on is taken for a message;
-    the connection's end carries the same failure."""
-
-    failure: Failure
-
-
-WireEvent = Opened | HandshakeFailed | Rejected | Requested
-
-
 class WireEngine:
     """One connection's protocol, either role, as a plain object (see the module's docstring).
 
@@ -168,9 +110,10 @@ class WireEngine:
         self._on_event = on_event
         self.close_timeout_s = close_timeout_s
         self._host, self._port = host, port
-        # the fast path reads unmasked frames only: a client's incoming ones
-        self._fast = proto.side is not SERVER
-        proto.parking = self._fast
+        # the fast path reads the frames of either role: masked ones (the server's) are unmasked in C
+        self._fast = True
+        self._masked_in = proto.side is SERVER
+        proto.parking = True
         self._fast_limit = min(FAST_FRAME_MAX, max_size if max_size is not None else FAST_FRAME_MAX)
         #: the start of a frame the fast path is waiting to complete, and its header once read
         self._held = b""
@@ -195,6 +138,13 @@ class WireEngine:
         self.close_deadline_ns: int | None = None
 
     # -- state ------------------------------------------------------------------------------------
+
+    @property
+    def wanted(self) -> int:
+        """How many more bytes complete the frame the fast path waits for (0: none it knows of): the read
+        that brings them all at once spares reading it piece by piece."""
+        head = self._held_head
+        return head[4] + head[3] - len(self._held) if head is not None else 0
 
     @property
     def protocol(self) -> WireProtocol:
@@ -284,54 +234,66 @@ class WireEngine:
         self._proto.handoff = head
         return data[pos + head[4]:]
 
-    def _take_fast(self, data: bytes, now_ns: int) -> bytes | None:  # noqa: C901, PLR0912  (one loop: a frame costs one pass)
+    def _take_fast(self, data: bytes, now_ns: int) -> bytes | None:  # noqa: C901, PLR0911, PLR0912  (one loop: a frame costs one pass)
         """Take the whole-message frames at the start of ``data``; returns what the library reads next (the
         payload of a frame handed to it, and all after), or None when nothing is left for it."""
         size = len(data)
         pos = 0
         limit = self._fast_limit
         whole_in = self._whole_in
+        masked_in = self._masked_in  # the server role: every frame the client sends is masked
         held = self._held_head
         if held is not None:  # a frame the fast path took, cut short by the last read: its header is read
             self._held_head = None
-            b0, _, _, length, start = held
+            b0, _, key, length, start = held
             end = start + length
             if end > size:
-                if b0 == 0x81 and not can_be_utf8(data[start:]):  # broken already: the library fails it now
+                if b0 == 0x81 and not can_be_utf8(unmasked(data[start:], key)):  # broken already: fail it now
                     return self._hand_off(held, data, 0)
                 self._held, self._held_head = data, held
                 return None
-            payload = data[start:end]
+            payload = data[start:end] if key is None else apply_mask(data[start:end], key)
             if b0 == 0x81 and not is_utf8(payload):
                 return self._hand_off(held, data, 0)
-            whole_in(_WHOLE_TEXT if b0 == 0x81 else _WHOLE_BINARY, payload, now_ns)
+            self._whole(b0, payload, key, now_ns)
             pos = end
         while pos + 2 <= size:
             b0 = data[pos]
             b1 = data[pos + 1]
-            if b1 < 126:  # unmasked (a set mask bit makes it 128 or more), 7-bit length
+            key = None
+            if b1 < 126 and not masked_in:  # unmasked (a set mask bit makes it 128 or more), 7-bit length
                 length = b1
                 start = pos + 2
-            elif b1 == 126:
+            elif b1 == 126 and not masked_in:
                 if pos + 4 > size:
                     break
                 length = (data[pos + 2] << 8) | data[pos + 3]
                 start = pos + 4
-            else:  # a 64-bit length, or masked: never the fast path's
+            else:  # masked, or a 64-bit length
                 head = head_at(data, pos, b1)
                 if head is None:
                     break
-                return self._hand_off(head, data, pos)
+                if head[1] is not masked_in or b0 not in {129, 130} or head[3] > limit:
+                    return self._hand_off(head, data, pos)  # the library judges it
+                _, _, key, length, start = head
+                start += pos
             if (b0 not in {129, 130}) or length > limit:  # FIN, no RSV bit, TEXT or BINARY, small
                 return self._hand_off((b0, False, None, length, start - pos), data, pos)
             end = start + length
             if end > size:
-                if b0 == 0x81 and not can_be_utf8(data[start:]):  # broken already: the library fails it now
-                    return self._hand_off((b0, False, None, length, start - pos), data, pos)
-                self._held_head = (b0, False, None, length, start - pos)
+                head = (b0, key is not None, key, length, start - pos)
+                if b0 == 0x81 and not can_be_utf8(unmasked(data[start:], key)):  # broken already: fail it now
+                    return self._hand_off(head, data, pos)
+                self._held_head = head
                 break
             payload = data[start:end]
-            if b0 == 0x81:
+            if key is not None:
+                payload = apply_mask(payload, key)
+                if b0 == 0x81 and not is_utf8(payload):
+                    return self._hand_off((b0, True, key, length, start - pos), data, pos)
+                self._sink(_IN, _TEXT if b0 == 0x81 else _BINARY, payload, now_ns, True, False, False, False, True,
+                           length, key)
+            elif b0 == 0x81:
                 try:
                     payload.decode()
                 except UnicodeDecodeError:  # the library fails the connection, with the frame shown
@@ -343,6 +305,14 @@ class WireEngine:
         if pos < size:
             self._held = data[pos:]
         return None
+
+    def _whole(self, b0: int, payload: bytes, key: bytes | None, now_ns: int) -> None:
+        """Report a whole-message frame the fast path read (``key``: its mask key, the payload unmasked)."""
+        if key is None:
+            self._whole_in(_WHOLE_TEXT if b0 == 0x81 else _WHOLE_BINARY, payload, now_ns)
+        else:
+            self._sink(_IN, _TEXT if b0 == 0x81 else _BINARY, payload, now_ns, True, False, False, False, True,
+                       len(payload), key)
 
     def _library(self, data: bytes, now_ns: int) -> None:
         try:
@@ -501,19 +471,19 @@ class WireEngine:
     def _handshake_failure(self, exc: Exception, message: Response | Request) -> Failure:
         host, port = self._host, self._port
         headers = tuple((str(k), str(v)) for k, v in message.headers.raw_items())
-        if isinstance(exc, InvalidStatus) and isinstance(message, Response):
+        if isinstance(exc, ws_errors.InvalidStatus) and isinstance(message, Response):
             body = bytes(message.body or b"")
             return Failure(FailureKind.HANDSHAKE_REJECTED, host=host, port=port, http_status=message.status_code,
                            http_reason=message.reason_phrase, response_headers=headers,
                            response_body=body[:BODY_SHOWN], body_size=len(body))
-        if isinstance(exc, NegotiationError):
+        if isinstance(exc, ws_errors.NegotiationError):
             said = "; ".join(f"{name}: {', '.join(message.headers.get_all(name))}"
                              for name in ("Sec-WebSocket-Extensions", "Sec-WebSocket-Protocol")
                              if message.headers.get_all(name))
             answered = f" (the server answered {said})" if said else ""
             return Failure(FailureKind.HANDSHAKE_INVALID, host=host, port=port, response_headers=headers,
                            detail=f"extension or subprotocol not agreed: {exc}{answered}")
-        detail = str(exc) if isinstance(exc, InvalidHandshake) else (str(exc) or type(exc).__name__)
+        detail = str(exc) if isinstance(exc, ws_errors.InvalidHandshake) else (str(exc) or type(exc).__name__)
         return Failure(FailureKind.HANDSHAKE_INVALID, detail=detail, host=host, port=port, response_headers=headers)
 
     def _keep_answer(self, data: bytes) -> None:
@@ -533,7 +503,7 @@ class WireEngine:
 
     def _unreadable_answer(self, exc: Exception) -> Failure:
         """What the server sent, and why we stopped reading it (a limit of websockets', its end, its form)."""
-        cause = exc.__cause__ if isinstance(exc, InvalidMessage) and exc.__cause__ is not None else exc
+        cause = exc.__cause__ if isinstance(exc, ws_errors.InvalidMessage) and exc.__cause__ is not None else exc
         host, port = self._host, self._port
         size = self._answer_size
         amount = counted(size, "byte") if size < 1024 else f"{human_size(size)} ({size} bytes)"
@@ -547,11 +517,11 @@ class WireEngine:
             return Failure(FailureKind.HANDSHAKE_INVALID, host=host, port=port,
                            detail=f"the server closed the connection {said}")
         status = status_line(bytes(self._answer))
-        if isinstance(cause, (StatusLineTooLong, HeaderLineTooLong)):
+        if isinstance(cause, (ws_errors.StatusLineTooLong, ws_errors.HeaderLineTooLong)):
             why = f"a line longer than {MAX_LINE_LENGTH} bytes, websockets' limit"
-        elif isinstance(cause, TooManyHeaders):
+        elif isinstance(cause, ws_errors.TooManyHeaders):
             why = f"more than {MAX_NUM_HEADERS} header lines, websockets' limit"
-        elif isinstance(cause, SecurityError) and status is not None and status[0] != 101:
+        elif isinstance(cause, ws_errors.SecurityError) and status is not None and status[0] != 101:
             why = f"{cause}, more than websockets' limit of {human_size(MAX_BODY_SIZE)} for a body"
             return Failure(FailureKind.HANDSHAKE_REJECTED, host=host, port=port, http_status=status[0],
                            http_reason=status[1], detail=f"we stopped reading the answer: {why}",
@@ -584,11 +554,14 @@ class WireEngine:
     def send(self, data: bytes, is_text: bool, now_ns: int) -> None:
         """Send one message in one frame. Text goes out as the bytes given, valid UTF-8 or not."""
         proto = self._require_open()
+        note = _INVALID_TEXT_OUT if is_text and not is_utf8(data) else ""
+        if self._send_whole(0x81 if is_text else 0x82, data, now_ns, note):
+            return
         if is_text:
             proto.send_text(data)
         else:
             proto.send_binary(data)
-        self._collect(now_ns, data, _INVALID_TEXT_OUT if is_text and not is_utf8(data) else "")
+        self._collect(now_ns, data, note)
 
     def send_fragmented(self, data: bytes, is_text: bool, frame_size: int, now_ns: int) -> None:
         """Send one message split into frames of ``frame_size`` payload bytes (the last may be shorter)."""
@@ -625,6 +598,8 @@ class WireEngine:
         """Send one data frame of a message as it comes (a proxy forwarding fragments one by one): TEXT or
         BINARY starts a message, CONTINUATION goes on with it, ``fin`` ends it; compressed as negotiated."""
         proto = self._require_open()
+        if fin and opcode is not Opcode.CONTINUATION and self._send_whole(0x80 | opcode, data, now_ns):
+            return
         if opcode is Opcode.TEXT:
             proto.send_text(data, fin=fin)
         elif opcode is Opcode.BINARY:
@@ -634,6 +609,34 @@ class WireEngine:
         else:
             raise ValueError("send_frame sends data frames: text, binary or continuation")
         self._collect(now_ns, data)
+
+    def _send_whole(self, b0: int, data: bytes, now_ns: int, note: str = "") -> bool:
+        """A whole message in one frame (``b0``: FIN and TEXT or BINARY), framed here as the library frames it
+        when no extension was negotiated and no message of ours is under way: no frame object, no header read
+        back. False when it is the library's to send."""
+        proto = self._proto
+        if proto.extensions or proto.expect_continuation_frame or proto.writes or b0 not in {0x81, 0x82}:
+            return False
+        length = len(data)
+        masked = proto.side is not SERVER
+        bit = 0x80 if masked else 0
+        if length < 126:
+            head = bytes((b0, bit | length))
+        elif length < 0x10000:
+            head = struct.pack("!BBH", b0, bit | 126, length)
+        else:
+            head = struct.pack("!BBQ", b0, bit | 127, length)
+        key = None
+        if masked:
+            key = os.urandom(4)
+            self._out.append(head + key + apply_mask(data, key))
+        elif length < 0x10000:
+            self._out.append(head + data)
+        else:  # no copy of a large payload (never empty: b"" would end the stream)
+            self._out += (head, data)
+        self._sink(_OUT, _TEXT if b0 == 0x81 else _BINARY, data, now_ns, True, False, False, False, masked, length,
+                   key, note)
+        return True
 
     def ping(self, payload: bytes, now_ns: int) -> None:
         self._require_open().send_ping(payload)
@@ -773,7 +776,7 @@ class WireEngine:
             return f"; closed with {code} ({name})" if answered else "; the connection was already closing"
 
         peer = "the client" if self._proto.side is SERVER else "the server"
-        if isinstance(exc, PayloadTooBig):
+        if isinstance(exc, ws_errors.PayloadTooBig):
             # the library raises it without a size when inflating passes the limit
             inflated_from = self._rejected_length if exc.size is None else None
             return Failure(FailureKind.MESSAGE_TOO_BIG, detail=str(exc) + closed_with(1009, "message too big"),
@@ -782,7 +785,7 @@ class WireEngine:
             what = "text" if self._proto.invalid_text is not None else "a close reason"
             return Failure(FailureKind.PROTOCOL, detail=f"{peer} sent {what} that is not valid UTF-8 "
                            f"({exc.reason})" + closed_with(1007, "invalid data"))
-        if isinstance(exc, ProtocolError):
+        if isinstance(exc, ws_errors.ProtocolError):
             what = describe_violation(exc, self._proto.head, self._proto.close_payload, peer)
             return Failure(FailureKind.PROTOCOL, detail=what + closed_with(1002, "protocol error"))
         return Failure(FailureKind.PROTOCOL,

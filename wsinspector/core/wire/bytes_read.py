@@ -1,9 +1,34 @@
-"""What the peer answered to the upgrade, read from the start of its bytes as an HTTP response would be: whether
-it can be one, its status line and the header lines kept."""
+"""Small readers of raw bytes the Wire engine needs: whether bytes are (or can still become) UTF-8, and the
+start of an HTTP answer (its status line, its header lines), read without the protocol library."""
 
 from __future__ import annotations
 
-__all__ = ["header_lines", "is_http_start", "status_line"]
+import codecs
+
+from websockets.frames import apply_mask  # type: ignore[attr-defined]
+
+__all__ = ["can_be_utf8", "header_lines", "is_http_start", "is_utf8", "status_line", "unmasked"]
+
+
+def is_utf8(data: bytes) -> bool:
+    try:
+        codecs.decode(data, "utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def unmasked(data: bytes, key: bytes | None) -> bytes:
+    return data if key is None else apply_mask(data, key)
+
+
+def can_be_utf8(start: bytes) -> bool:
+    """Whether some bytes could follow ``start`` to make valid UTF-8 (it may end inside a character)."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(start)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def is_http_start(head: bytes) -> bool:
