@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Probe the peers the tests probe (tests/probe_peers.py: websockets, aiohttp, node ws, socket.io, websocat,
-libwebsockets' test server, QWebSocketServer, hostile servers), every case including the aggressive ones, and the
+libwebsockets' test server, QWebSocketServer, Tomcat's echo example, hostile servers), every case including the aggressive ones, and the
 mock server's fault routes with the cases each is about, and write their rows into docs/probe.md between the table
 markers, with each probe's time.
 
 Usage, from the repository with its .venv (node's ws and socket.io from scripts/node-peers.sh, Debian's
-libwebsockets-test-server as scripts/test installs it):
+libwebsockets-test-server, tomcat10 and tomcat10-examples as scripts/test installs them):
     .venv/bin/python scripts/probe-table.py [--check]
 ``--check`` prints the table and leaves the file alone.
 """
@@ -55,6 +55,13 @@ def websocat_version() -> str:
                           check=False).stdout.split()[-1]
 
 
+def tomcat_version() -> str:
+    import subprocess
+
+    return subprocess.run(["dpkg-query", "-W", "-f=${Version}", "tomcat10"], capture_output=True, text=True,
+                          check=False).stdout.strip() or "10"
+
+
 def node_ws_version() -> str:
     package = ROOT / "tests" / "node_peers" / "node_modules" / "ws" / "package.json"
     return str(json.loads(package.read_text())["version"])
@@ -66,6 +73,7 @@ async def main(check: bool) -> int:
     from PySide6 import __version__ as qt_version
 
     from tests import probe_peers
+    from tests.servlet.tomcat import Tomcat
     from wsinspector.core.probe import row
     from wsinspector.core.store import Store
     from wsinspector.net.server import EchoServer
@@ -75,7 +83,9 @@ async def main(check: bool) -> int:
     node = probe_peers.start_node_ws(tmp / "node.out")
     socketio = probe_peers.start_socketio(tmp / "socketio.out")
     lws, lws_port = probe_peers.start_lws(tmp / "lws.out")
-    mock, _rules = probe_peers.mock_server()  # the rules answer as long as they are kept
+    mock, _rules = probe_peers.mock_server()
+    tomcat = Tomcat(tmp / "tomcat")
+    tomcat.start()  # the rules answer as long as they are kept
     websocat, websocat_port = probe_peers.start_websocat(tmp / "websocat.out")
     websockets_peer = await probe_peers.websockets_peer()
     aiohttp_peer = probe_peers.AiohttpPeer()
@@ -108,6 +118,7 @@ async def main(check: bool) -> int:
                            f"socket.io {probe_peers.socketio_version()} (Engine.IO endpoint)"),
                           (f"ws://127.0.0.1:{websocat_port}/", f"websocat {websocat_version()} (-s)"),
                           (qt.url, f"QWebSocketServer (Qt {qt_version})"),
+                          (tomcat.url + "echoAnnotation", f"Tomcat {tomcat_version()} (echoAnnotation example)"),
                           (hostile.url, "hostile: silent after the upgrade"),
                           (dropping.url, "hostile: drops frames over 100,000 bytes")):
             results.append(await probe(url, name, store))
@@ -123,6 +134,7 @@ async def main(check: bool) -> int:
                 targeted.append(await probe(f"{mock_url}{path}", f"mock {path}: {what}", store, cases))
     finally:
         mock.stop()
+        tomcat.stop()
         for proc in (node, socketio, lws, websocat):
             proc.terminate()
             proc.wait(timeout=30)

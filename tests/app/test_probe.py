@@ -340,3 +340,30 @@ def test_mock_server_fault_rules_make_each_column_come_out_another_way(probe, mo
     unlisted = rows["/upgrade-426"].cell("versions")
     assert unlisted.value == "none; 99 → 426, no list" and unlisted.data["conforms"] is False
     assert rows["/refuses"].cell("subprotocols").value == "refused the offer (400)"
+
+
+@pytest.fixture
+def tomcat(tmp_path: Path) -> Iterator[str]:
+    from tests.servlet.tomcat import Tomcat
+
+    server = Tomcat(tmp_path / "tomcat")
+    server.start()
+    try:
+        yield server.url + "echoAnnotation"
+    finally:
+        server.stop()
+
+
+def test_tomcat_row(probe, tomcat):
+    result = probe(tomcat, "versions,messages,utf8,fragments,compression,subprotocols,closing")
+    # 13 only, and another version answered 426 with the list, as RFC 6455 §4.4 says
+    versions = result.cell("versions")
+    assert versions.value == "13; 99 → 426 listing 13" and versions.data["conforms"] is True
+    assert result.cell("text").value == result.cell("binary").value == "yes, echoed"
+    assert result.cell("utf8").value == "1007"
+    assert result.cell("fragmentation").value == "yes, with pings between"
+    # its echo example passes on each part as it comes: our 256 KiB message came back in frames
+    assert result.cell("sends_fragmented").value.startswith("yes (")
+    assert result.cell("compression").value == "yes, compresses"
+    assert result.cell("subprotocols").value == "none picked"
+    assert result.cell("closing").value == "echoes our code; 1005 → closed with 1002"
