@@ -83,9 +83,9 @@ async def main(check: bool) -> int:
     node = probe_peers.start_node_ws(tmp / "node.out")
     socketio = probe_peers.start_socketio(tmp / "socketio.out")
     lws, lws_port = probe_peers.start_lws(tmp / "lws.out")
-    mock, _rules = probe_peers.mock_server()
+    mock, _rules = probe_peers.mock_server()  # the rules answer as long as they are kept
     tomcat = Tomcat(tmp / "tomcat")
-    tomcat.start()  # the rules answer as long as they are kept
+    tomcat.start()
     websocat, websocat_port = probe_peers.start_websocat(tmp / "websocat.out")
     websockets_peer = await probe_peers.websockets_peer()
     aiohttp_peer = probe_peers.AiohttpPeer()
