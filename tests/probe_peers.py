@@ -1,7 +1,9 @@
 """The peers the endpoint probe is measured against, on 127.0.0.1: python `websockets` (pinging every second),
-`aiohttp`, node `ws`, websocat, Qt's QWebSocketServer (the built-in echo server) and hostile raw servers that accept any
-upgrade and then never answer anything, or drop the connection at a frame over a size or at a close frame. The
-tests (tests/app/test_probe.py) and scripts/probe-table.py (the table in docs/probe.md) start the same ones."""
+`aiohttp`, node `ws`, socket.io (npm, its Engine.IO WebSocket endpoint), websocat, libwebsockets' test server
+(Debian), Qt's QWebSocketServer (the built-in echo server), wsinspector's own mock server with fault rules (one route
+per way a column can come out) and hostile raw servers that accept any upgrade and then never answer anything, or
+drop the connection at a frame over a size or at a close frame. The tests (tests/app/test_probe.py) and
+scripts/probe-table.py (the table in docs/probe.md) start the same ones."""
 
 from __future__ import annotations
 
@@ -150,3 +152,125 @@ def wait_node_port(proc: subprocess.Popen[bytes], out: Path, timeout_s: float = 
             return port
         time.sleep(0.05)
     raise RuntimeError("the node ws server did not start: " + out.read_text(errors="replace"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# -- socket.io ---------------------------------------------------------------------------------------
+
+#: where a socket.io server speaks Engine.IO 4 over a plain WebSocket
+SOCKETIO_PATH = "/socket.io/?EIO=4&transport=websocket"
+
+
+def start_socketio(out: Path) -> subprocess.Popen[bytes]:
+    """socket.io's server (tests/node_peers/socketio_server.mjs, WebSocket transport only, installed by
+    scripts/node-peers.sh), printing its port into ``out`` as the ws one does (:func:`node_port`)."""
+    with out.open("wb") as sink:
+        return subprocess.Popen(["node", str(NODE_PEERS / "socketio_server.mjs")], stdout=sink,
+                                stderr=subprocess.STDOUT, cwd=NODE_PEERS)
+
+
+def socketio_version() -> str:
+    import json
+
+    package = NODE_PEERS / "node_modules" / "socket.io" / "package.json"
+    return str(json.loads(package.read_text())["version"])
+
+
+# -- libwebsockets ------------------------------------------------------------------------------------
+
+LWS_PACKAGE = "libwebsockets-test-server"
+#: the test server's protocol that sends every message to each client on it (the sender too): an echo
+LWS_MIRROR = "lws-mirror-protocol"
+
+
+def lws_binary() -> str:
+    """libwebsockets' test server, from Debian's package (scripts/test installs it)."""
+    found = shutil.which(LWS_PACKAGE)
+    if found is None:
+        raise AssertionError(f"libwebsockets' test server is not installed: apt-get install {LWS_PACKAGE} "
+                             f"(scripts/test does, as root)")
+    return found
+
+
+def start_lws(out: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """libwebsockets' test server on a free port, bound to the loopback interface only (``-i lo``)."""
+    port = free_port()
+    with out.open("wb") as sink:
+        proc = subprocess.Popen([lws_binary(), "-p", str(port), "-i", "lo"], stdout=sink, stderr=subprocess.STDOUT)
+    return proc, port
+
+
+def lws_version() -> str:
+    proc = subprocess.run(["dpkg-query", "-W", "-f=${Version}", LWS_PACKAGE], capture_output=True, text=True,
+                          check=False)
+    return proc.stdout.strip() or "?"
+
+
+def listening(proc: subprocess.Popen[bytes], out: Path, port: int) -> bool:
+    """Whether a server process accepts connections on 127.0.0.1:``port`` yet (its output told if it died)."""
+    assert proc.poll() is None, out.read_text(errors="replace")
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+# -- wsinspector's mock server --------------------------------------------------------------------------
+
+#: the mock server's routes, each making some columns come out another way than a well-behaved server's
+MOCK_RULES = """\
+version: 1
+routes:
+  /echo:
+    handshake: {subprotocols: [chat]}
+    rules: [{match: {any: true}, do: {echo: true}}]
+  /pongs-late:
+    pings: late
+    pong_delay: 2
+  /pongs-never:
+    pings: never
+  /heartbeat:
+    every: [{interval: 0.5, do: {ping: beat}}]
+  /idle:
+    every: [{interval: 1, count: 1, do: {close: 4001, reason: idle}}]
+  /fragmented:
+    handshake: {subprotocols: [not-offered]}
+    rules: [{match: {any: true}, do: {text: "answered in three frames", fragments: 3}}]
+  /closes:
+    rules: [{match: {any: true}, do: {close: 4002, reason: "no messages here"}}]
+  /upgrade-426-listed:
+    handshake: {status: 426, headers: {Sec-WebSocket-Version: "13"}}
+  /upgrade-426:
+    handshake: {status: 426}
+  /refuses:
+    handshake: {status: 400, body: "no subprotocol of ours"}
+"""
+#: (path, cases, what it shows) for the table and the test: only the cases that tell each route's columns
+MOCK_ROUTES = (
+    ("/echo", "versions,messages,utf8,fragments,pings,subprotocols,closing", "echo"),
+    ("/pongs-late", "pings", "pongs 2 s late"),
+    ("/pongs-never", "pings", "pings never answered"),
+    ("/heartbeat", "heartbeat", "pings every 0.5 s"),
+    ("/idle", "heartbeat", "closes with 4001 after 1 s"),
+    ("/fragmented", "fragments,subprotocols", "answers in 3 frames"),
+    ("/closes", "messages,closing", "closes with 4002 on a message"),
+    ("/upgrade-426-listed", "versions", "426 with Sec-WebSocket-Version"),
+    ("/upgrade-426", "versions", "426 without a list"),
+    ("/refuses", "subprotocols", "refuses the upgrade with 400"),
+)
+
+
+def mock_server() -> tuple[Any, Any]:
+    """The mock server with :data:`MOCK_RULES` on 127.0.0.1 and a free port, in this process: its controller
+    (``controller.server.port``, ``controller.stop()``) and the mock answering through it."""
+    from wsinspector.app.mock import MockServer
+    from wsinspector.app.server import ServerController
+    from wsinspector.core.mock.yaml_io import load_rules
+
+    controller = ServerController(None, name="Mock")
+    mock = MockServer(controller, load_rules(MOCK_RULES))
+    controller.listen("127.0.0.1", 0)
+    return controller, mock

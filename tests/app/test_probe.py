@@ -18,7 +18,7 @@ from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.probe.plan import PROBES_SETTING, load_probes, plan
 from wsinspector.core.probe.row import ProbeResult
 from wsinspector.core.probe.steps import CaseContext
-from wsinspector.core.profiles import ConnectionProfile, Endpoint, Tls
+from wsinspector.core.profiles import ConnectionProfile, Endpoint, Handshake, Tls
 from wsinspector.core.store import Store
 from wsinspector.core.stored import StoredSession
 
@@ -226,3 +226,144 @@ def test_a_wss_endpoint_with_its_connection_tls_settings_and_h2_told_by_alpn(pro
     h2 = result.cell("h2")
     assert h2.known is False and h2.data == {"alpn": "h2"}
     assert h2.value.startswith("unknown — it speaks h2 (ALPN chose h2)")
+
+
+@pytest.fixture
+def socketio(qtbot: Any, tmp_path: Path) -> Iterator[str]:
+    node_peers_ready()
+    out = tmp_path / "socketio.out"
+    proc = probe_peers.start_socketio(out)
+    try:
+        qtbot.waitUntil(lambda: probe_peers.node_port(proc, out) > 0, timeout=30_000)
+        yield f"ws://127.0.0.1:{probe_peers.node_port(proc, out)}{probe_peers.SOCKETIO_PATH}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_socketio_engine_io_endpoint_row(probe, socketio):
+    result = probe(socketio, "versions,messages,utf8,pings,heartbeat,compression,closing")
+    # socket.io's WebSocket is node's ws underneath: 13 and 8, the list when refusing another
+    assert result.cell("versions").value == "13, 8; 99 → 400 listing 13, 8"
+    # it speaks Engine.IO: on connect it sends its open packet ("0{sid…}") whatever we send, so a text message
+    # looks answered and so does invalid UTF-8 — the probe tells what it saw, the packet came first
+    assert result.cell("text").value == "yes, answered"
+    assert result.cell("utf8").value == "accepted (answered)"
+    # a binary message that is no Engine.IO packet ends the connection, without a close code
+    assert result.cell("binary").value.startswith("no — ")
+    assert result.cell("pongs").data["conforms"] is True
+    # Engine.IO's heartbeat is its own "2"/"3" packets every 25 s, never a WebSocket ping
+    assert result.cell("heartbeat").value == "none within 3 s"
+    assert result.cell("compression").value == "no"  # perMessageDeflate off by default
+    assert result.cell("closing").value == "echoes our code; 1005 → closed with 1002"
+
+
+@pytest.fixture
+def lws(qtbot: Any, tmp_path: Path) -> Iterator[str]:
+    out = tmp_path / "lws.out"
+    proc, port = probe_peers.start_lws(out)
+    try:
+        qtbot.waitUntil(lambda: probe_peers.listening(proc, out, port), timeout=30_000)
+        yield f"ws://127.0.0.1:{port}/"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_libwebsockets_test_server_row(probe, lws):
+    # offered first, its mirror protocol sends each message back to every client on it: here, only us
+    result = probe(lws, "versions,messages,utf8,fragments,pings,subprotocols,closing",
+                   handshake=Handshake(subprotocols=(probe_peers.LWS_MIRROR,)))
+    # it takes any Sec-WebSocket-Version, 99 too ("Unknown client spec version" in its log)
+    assert result.cell("versions").value == "13, 8, 7, 99; 99 → accepted, no list"
+    assert result.cell("text").value == result.cell("binary").value == "yes, echoed"
+    assert result.cell("utf8").value == "1007"
+    assert result.cell("fragmentation").value == "yes, with pings between"
+    assert result.cell("sends_fragmented").value == "no"
+    assert result.cell("pongs").data["conforms"] is True
+    assert result.cell("subprotocols").value == probe_peers.LWS_MIRROR
+    assert result.cell("closing").value == "echoes our code; 1005 → closed with 1002"
+
+
+def test_libwebsockets_drops_an_offer_of_subprotocols_it_does_not_speak(probe, lws):
+    result = probe(lws, "subprotocols")
+    subprotocols = result.cell("subprotocols")
+    assert subprotocols.known is False and "closed the connection without answering" in subprotocols.value
+
+
+@pytest.fixture
+def mock_url(qtbot: Any) -> Iterator[Callable[[str], str]]:
+    controller, mock = probe_peers.mock_server()
+    yield lambda path: f"ws://127.0.0.1:{controller.server.port}{path}"
+    controller.stop()
+    mock.deleteLater()
+    controller.deleteLater()
+
+
+def test_mock_server_fault_rules_make_each_column_come_out_another_way(probe, mock_url):
+    rows = {path: probe(mock_url(path), cases) for path, cases, _ in probe_peers.MOCK_ROUTES}
+
+    echo = rows["/echo"]
+    assert echo.cell("text").value == echo.cell("binary").value == "yes, echoed"
+    assert echo.cell("utf8").value == "1007"
+    assert echo.cell("fragmentation").value == "yes, with pings between"
+    assert echo.cell("sends_fragmented").value == "no"
+    assert echo.cell("pongs").value.startswith("yes, RTT p50")
+    assert echo.cell("subprotocols").value == "chat"  # the first the route speaks that we offer
+    assert echo.cell("closing").value == "echoes our code; 1005 → closed with 1002"
+    # wsinspector's own server takes 13 only and answers another version with 400, as websockets does
+    assert echo.cell("versions").value == "13; 99 → 400, no list"
+
+    # pings: answered at once, 2 s late (past the 1 s the probe waits) or never
+    assert rows["/pongs-late"].cell("pongs").value == "no"
+    assert rows["/pongs-never"].cell("pongs").value == "no"
+    assert rows["/pongs-never"].cell("conformance").data["checks"]["ping/pong"] is False
+
+    heartbeat = rows["/heartbeat"].cell("heartbeat")
+    assert heartbeat.value.startswith("every ") and heartbeat.value.endswith(" s; unanswered: kept open")
+    assert "interval_s" in heartbeat.data
+    # a server that ends an idle connection: no heartbeat, an idle timeout, its own close code
+    assert rows["/idle"].cell("heartbeat").value.startswith("none; closed with 4001 after ")
+    assert "seconds" in rows["/idle"].cell("idle_timeout").data
+
+    fragmented = rows["/fragmented"]
+    assert fragmented.cell("sends_fragmented").value == "yes (3 frames)"
+    assert fragmented.cell("subprotocols").value == "none picked"
+
+    closes = rows["/closes"]
+    assert closes.cell("text").value == closes.cell("binary").value == "no — closed with 4002"
+    # our close frame is echoed, but what it sends on its own is another code
+    assert 4002 in closes.cell("closing").data["codes_sent"]
+
+    listed = rows["/upgrade-426-listed"].cell("versions")
+    assert listed.value == "none; 99 → 426 listing 13" and listed.data["conforms"] is True
+    unlisted = rows["/upgrade-426"].cell("versions")
+    assert unlisted.value == "none; 99 → 426, no list" and unlisted.data["conforms"] is False
+    assert rows["/refuses"].cell("subprotocols").value == "refused the offer (400)"
+
+
+@pytest.fixture
+def tomcat(tmp_path: Path) -> Iterator[str]:
+    from tests.servlet.tomcat import Tomcat
+
+    server = Tomcat(tmp_path / "tomcat")
+    server.start()
+    try:
+        yield server.url + "echoAnnotation"
+    finally:
+        server.stop()
+
+
+def test_tomcat_row(probe, tomcat):
+    result = probe(tomcat, "versions,messages,utf8,fragments,compression,subprotocols,closing")
+    # 13 only, and another version answered 426 with the list, as RFC 6455 §4.4 says
+    versions = result.cell("versions")
+    assert versions.value == "13; 99 → 426 listing 13" and versions.data["conforms"] is True
+    assert result.cell("text").value == result.cell("binary").value == "yes, echoed"
+    assert result.cell("utf8").value == "1007"
+    assert result.cell("fragmentation").value == "yes, with pings between"
+    # its echo example passes on each part as it comes: our 256 KiB message came back in frames
+    assert result.cell("sends_fragmented").value.startswith("yes (")
+    assert result.cell("compression").value == "yes, compresses"
+    assert result.cell("subprotocols").value == "none picked"
+    assert result.cell("closing").value == "echoes our code; 1005 → closed with 1002"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.net.served import WAIT_MS, RawClient, Served, client_frame
+from tests.net.served import WAIT_MS, RawClient, Served, client_frame, upgrade_request
 from wsinspector.core.events import ConnectionState, FailureKind
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.profiles import ConnectionProfile, Endpoint
@@ -131,6 +131,26 @@ def test_over_the_limit_a_client_is_refused_with_503(served: Served, run: Callab
     assert (status_first, status, headers["retry-after"]) == (101, 503, "1")
     assert b"Too many clients" in body
     assert len(served.clients) == 1  # the refused one is no client of the server
+
+
+def test_a_version_it_does_not_speak_is_answered_before_the_connection_ends(served: Served,
+                                                                         run: Callable[..., Any]) -> None:
+    served.start()
+    assert served.server is not None
+    port = served.server.port
+
+    async def version_8() -> tuple[int, bytes, bool]:
+        raw = await RawClient.connect(port)
+        raw.writer.write(upgrade_request(port).replace(b"Sec-WebSocket-Version: 13", b"Sec-WebSocket-Version: 8"))
+        await raw.writer.drain()
+        status, _, body = await raw.answer()
+        ended = await raw.at_eof()
+        raw.close()
+        return status, body, ended
+
+    status, body, ended = run(version_8())
+    # the library's answer to the request goes out whole, then the connection ends (it was dropped unanswered)
+    assert status == 400 and b"Sec-WebSocket-Version" in body and ended
 
 
 def test_requests_can_be_refused_held_or_accepted_with_a_chosen_subprotocol(served: Served,

@@ -24,7 +24,7 @@ def _only(view: Any, *names: str) -> None:
 def test_a_probe_from_the_page_shows_its_row_and_opens_its_evidence(
         qtbot: Any, qtmodeltester: Any, window: MainWindow, peer: Any, tmp_path: Path) -> None:
     url = peer()
-    qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window, Qt.Key.Key_6, Qt.KeyboardModifier.ControlModifier)
     assert window.tabs.currentWidget() is window.probe_page
     view = window.probe_page.content()
     _only(view, "messages", "pings")

@@ -309,6 +309,11 @@ class ServerClient(WirePump, EngineConnection):
             return
         if isinstance(event, HandshakeFailed):
             self._handshake_timer.stop()
+            if not self._answered and self._engine is not None and self._engine.answer_sent is not None:
+                # the library refused the request itself (426 listing the versions it speaks, 400…) while
+                # we accepted it: that answer goes out before the connection ends
+                self._answered = True
+                self._write()
             self._finish_failed(event.failure)
             return
         assert isinstance(event, Opened) and self._sock is not None and self._request is not None
