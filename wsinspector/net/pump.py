@@ -13,10 +13,12 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, Slot
 from PySide6.QtNetwork import QAbstractSocket, QTcpSocket
+from websockets.exceptions import ProtocolError
 
 from wsinspector.core.events import ConnectionState
+from wsinspector.core.frames import Opcode
 from wsinspector.core.wire.engine import WireEngine
 from wsinspector.net.client import byte_string
 
@@ -35,15 +37,22 @@ SOCKET_BUFFER = 4 * 1024 * 1024
 
 class WirePump:
     """The pump, mixed into an :class:`~wsinspector.net.client.EngineConnection` (which gives it ``_finished``,
-    ``_was_open``, ``_close_timer`` and ``_set_state``); the class sets ``_sock`` and ``_engine`` and emits
-    ``received`` (a Qt signal it declares)."""
+    ``_was_open``, ``_state``, the timers, what ended the connection and ``_set_state``); the class sets ``_sock``
+    and ``_engine`` and emits ``received`` (a Qt signal it declares). It also holds what both roles do alike once
+    the connection is open: sending, pinging, the close's time limit and the end."""
 
     _sock: QTcpSocket | None
     _engine: WireEngine | None
     _finished: bool
     _was_open: bool
+    _state: ConnectionState
+    _aborted: bool
+    _close_timed_out: bool
+    _socket_error: tuple[Any, str] | None
     _close_timer: QTimer
+    _handshake_timer: QTimer
     received: Any
+    closed: Any
 
     def _init_pump(self) -> None:
         self._armed_deadline: int | None = None
@@ -58,6 +67,59 @@ class WirePump:
 
     if TYPE_CHECKING:
         def _set_state(self, state: ConnectionState) -> None: ...
+
+    # -- what both roles do alike, once open ------------------------------------------------------
+
+    @property
+    def auto_pong(self) -> bool:
+        return self._engine.auto_pong if self._engine is not None else True
+
+    def send(self, data: bytes, is_text: bool) -> None:
+        """Send one message in one frame. Text goes out as the bytes given, valid UTF-8 or not."""
+        self._require_open().send(data, is_text, time.monotonic_ns())
+        self._write()
+
+    def send_frame(self, opcode: Opcode, data: bytes, fin: bool) -> None:
+        """Send one data frame as it comes (TEXT or BINARY starts a message, CONTINUATION goes on, ``fin`` ends
+        it): what a proxy forwards frame by frame. ValueError for a control opcode; RuntimeError when not open
+        or when the frame does not follow the one before (a continuation with no message under way)."""
+        try:
+            self._require_open().send_frame(opcode, data, fin, time.monotonic_ns())
+        except ProtocolError as exc:
+            raise RuntimeError(str(exc)) from None
+        self._write()
+
+    def ping(self, payload: bytes = b"") -> None:
+        self._require_open().ping(payload, time.monotonic_ns())
+        self._write()
+
+    def _require_open(self) -> WireEngine:
+        if self._engine is None or self._state is not ConnectionState.OPEN or not self._engine.is_open:
+            raise RuntimeError("the connection is not open")
+        return self._engine
+
+    @Slot()
+    def _on_close_timeout(self) -> None:
+        if self._finished or self._sock is None:
+            return
+        self._close_timed_out = True
+        self._sock.abort()
+        if not self._finished:
+            self._finish_closed()
+
+    def _stop_timers(self) -> None:
+        self._finished = True
+        self._handshake_timer.stop()
+        self._close_timer.stop()
+        self._pump_timer.stop()
+
+    def _finish_closed(self) -> None:
+        self._stop_timers()
+        assert self._engine is not None
+        info = self._engine.close_info(aborted=self._aborted, timed_out=self._close_timed_out,
+                                       lost_detail=self._socket_error[1] if self._socket_error else "")
+        self._set_state(ConnectionState.CLOSED)
+        self.closed.emit(info)
 
     def hold_reading(self, held: bool) -> None:
         """Stop reading the socket for now (what arrives waits in its bounded buffer, then TCP holds the sender

@@ -21,11 +21,10 @@ from PySide6.QtNetwork import (
     QSslSocket,
     QTcpSocket,
 )
-from websockets.exceptions import InvalidURI, ProtocolError
+from websockets.exceptions import InvalidURI
 
 from wsinspector import __version__
 from wsinspector.core.events import ConnectionState, Failure, FailureKind, OpenInfo
-from wsinspector.core.frames import Opcode
 from wsinspector.core.handshake import Handshake
 from wsinspector.core.profiles import ResolvedTarget
 from wsinspector.core.wire.client import client_engine, send_request, sent_handshake
@@ -82,10 +81,6 @@ class WireConnection(WirePump, EngineConnection):
         """Messages go out as one frame unless sent with :meth:`send_fragmented`."""
         return 0
 
-    @property
-    def auto_pong(self) -> bool:
-        return self._engine.auto_pong if self._engine is not None else True
-
     def set_auto_pong(self, on: bool) -> None:
         if self._engine is not None:
             self._engine.auto_pong = on
@@ -136,11 +131,6 @@ class WireConnection(WirePump, EngineConnection):
             sock.connected.connect(self._send_request)
             sock.connectToHost(address, port_number)
 
-    def send(self, data: bytes, is_text: bool) -> None:
-        """Send one message in one frame. Text goes out as the bytes given, valid UTF-8 or not."""
-        self._require_open().send(data, is_text, time.monotonic_ns())
-        self._write()
-
     def send_fragmented(self, data: bytes, is_text: bool, frame_size: int) -> None:
         """Send one message split into frames of ``frame_size`` payload bytes (the last may be shorter)."""
         if frame_size < 1:
@@ -163,20 +153,6 @@ class WireConnection(WirePump, EngineConnection):
     def bytes_to_write(self) -> int:
         """Bytes written but not yet taken by the socket (the peer not reading holds them here)."""
         return int(self._sock.bytesToWrite()) if self._sock is not None else 0
-
-    def send_frame(self, opcode: Opcode, data: bytes, fin: bool) -> None:
-        """Send one data frame as it comes (TEXT or BINARY starts a message, CONTINUATION goes on, ``fin`` ends
-        it): what a proxy forwards frame by frame. ValueError for a control opcode; RuntimeError when not open
-        or when the frame does not follow the one before (a continuation with no message under way)."""
-        try:
-            self._require_open().send_frame(opcode, data, fin, time.monotonic_ns())
-        except ProtocolError as exc:
-            raise RuntimeError(str(exc)) from None
-        self._write()
-
-    def ping(self, payload: bytes = b"") -> None:
-        self._require_open().ping(payload, time.monotonic_ns())
-        self._write()
 
     def send_pong(self, payload: bytes = b"") -> None:
         """An unsolicited pong (or a late answer to a ping when automatic pongs are off)."""
@@ -211,11 +187,6 @@ class WireConnection(WirePump, EngineConnection):
             self._finish_closed()
 
     # -- writing ----------------------------------------------------------------------------------
-
-    def _require_open(self) -> WireEngine:
-        if self._engine is None or self._state is not ConnectionState.OPEN or not self._engine.is_open:
-            raise RuntimeError("the connection is not open")
-        return self._engine
 
     @Slot()
     def _send_request(self) -> None:
@@ -294,29 +265,6 @@ class WireConnection(WirePump, EngineConnection):
         assert sock is not None
         error = self._socket_error[0] if self._socket_error else _SocketError.RemoteHostClosedError
         self._finish_failed(self._classify(error, sock))
-
-    @Slot()
-    def _on_close_timeout(self) -> None:
-        if self._finished or self._sock is None:
-            return
-        self._close_timed_out = True
-        self._sock.abort()
-        if not self._finished:
-            self._finish_closed()
-
-    def _stop_timers(self) -> None:
-        self._finished = True
-        self._handshake_timer.stop()
-        self._close_timer.stop()
-        self._pump_timer.stop()
-
-    def _finish_closed(self) -> None:
-        self._stop_timers()
-        assert self._engine is not None
-        info = self._engine.close_info(aborted=self._aborted, timed_out=self._close_timed_out,
-                                       lost_detail=self._socket_error[1] if self._socket_error else "")
-        self._set_state(ConnectionState.CLOSED)
-        self.closed.emit(info)
 
     def _finish_failed(self, failure: Failure | None) -> None:
         """End a connection attempt that never opened. ``None``: the user cancelled it."""

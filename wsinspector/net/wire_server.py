@@ -31,11 +31,9 @@ from PySide6.QtNetwork import (
     QTcpServer,
     QTcpSocket,
 )
-from websockets.exceptions import ProtocolError
 from websockets.http11 import Request, Response
 
 from wsinspector.core.events import ConnectionState, Failure, FailureKind, OpenInfo
-from wsinspector.core.frames import Opcode
 from wsinspector.core.handshake import Handshake
 from wsinspector.core.wire.engine import HandshakeFailed, Opened, Rejected, Requested, WireEngine, WireEvent
 from wsinspector.core.wire.server import ServerSettings, received_handshake, server_engine
@@ -175,10 +173,6 @@ class ServerClient(WirePump, EngineConnection):
     def engine(self) -> WireEngine | None:
         return self._engine
 
-    @property
-    def auto_pong(self) -> bool:
-        return self._engine.auto_pong if self._engine is not None else True
-
     def set_auto_pong(self, on: bool) -> None:
         """Answer the client's pings (off: a fault, pings left unanswered or answered by :meth:`send_pong`)."""
         if self._engine is not None:
@@ -225,33 +219,9 @@ class ServerClient(WirePump, EngineConnection):
 
     # -- commands ---------------------------------------------------------------------------------
 
-    def _require_open(self) -> WireEngine:
-        if self._engine is None or self._state is not ConnectionState.OPEN or not self._engine.is_open:
-            raise RuntimeError("the connection is not open")
-        return self._engine
-
-    def send(self, data: bytes, is_text: bool) -> None:
-        """Send one message in one frame. Text goes out as the bytes given, valid UTF-8 or not."""
-        self._require_open().send(data, is_text, time.monotonic_ns())
-        self._write()
-
     def send_fragmented(self, data: bytes, is_text: bool, frame_size: int) -> None:
         """Send one message split into frames of ``frame_size`` payload bytes (the last may be shorter)."""
         self._require_open().send_fragmented(data, is_text, frame_size, time.monotonic_ns())
-        self._write()
-
-    def send_frame(self, opcode: Opcode, data: bytes, fin: bool) -> None:
-        """Send one data frame as it comes (TEXT or BINARY starts a message, CONTINUATION goes on, ``fin`` ends
-        it): what a proxy forwards frame by frame. ValueError for a control opcode; RuntimeError when not open
-        or when the frame does not follow the one before (a continuation with no message under way)."""
-        try:
-            self._require_open().send_frame(opcode, data, fin, time.monotonic_ns())
-        except ProtocolError as exc:
-            raise RuntimeError(str(exc)) from None
-        self._write()
-
-    def ping(self, payload: bytes = b"") -> None:
-        self._require_open().ping(payload, time.monotonic_ns())
         self._write()
 
     def send_pong(self, payload: bytes = b"", note: str = "") -> None:
@@ -370,31 +340,8 @@ class ServerClient(WirePump, EngineConnection):
         self._finish_failed(Failure(FailureKind.HANDSHAKE_TIMEOUT, host=self.peer, peer="client",
                                     timeout_s=self.settings.handshake_timeout_s))
 
-    @Slot()
-    def _on_close_timeout(self) -> None:
-        if self._finished or self._sock is None:
-            return
-        self._close_timed_out = True
-        self._sock.abort()
-        if not self._finished:
-            self._finish_closed()
-
     def _ignore_ssl_errors(self) -> None:
         """A server asks no certificate of its clients: nothing to ignore."""
-
-    def _stop_timers(self) -> None:
-        self._finished = True
-        self._handshake_timer.stop()
-        self._close_timer.stop()
-        self._pump_timer.stop()
-
-    def _finish_closed(self) -> None:
-        self._stop_timers()
-        assert self._engine is not None
-        info = self._engine.close_info(aborted=self._aborted, timed_out=self._close_timed_out,
-                                       lost_detail=self._socket_error[1] if self._socket_error else "")
-        self._set_state(ConnectionState.CLOSED)
-        self.closed.emit(info)
 
     def _finish_failed(self, failure: Failure | None) -> None:
         """End a client that never opened (``None``: we dropped it)."""
