@@ -247,6 +247,10 @@ routes:
     handshake: {status: 426}
   /refuses:
     handshake: {status: 400, body: "no subprotocol of ours"}
+  /origin-checked:
+    origins: [http://allowed.example]
+  /answers-1001:
+    on_close: {code: 1001, reason: going away}
 """
 #: (path, cases, what it shows) for the table and the test: only the cases that tell each route's columns
 MOCK_ROUTES = (
@@ -260,6 +264,8 @@ MOCK_ROUTES = (
     ("/upgrade-426-listed", "versions", "426 with Sec-WebSocket-Version"),
     ("/upgrade-426", "versions", "426 without a list"),
     ("/refuses", "subprotocols", "refuses the upgrade with 400"),
+    ("/origin-checked", "origin", "refuses another Origin with 403"),
+    ("/answers-1001", "closing", "answers our close frame with 1001"),
 )
 
 

@@ -5,6 +5,7 @@ never ends, the refused upgrade's status and headers, the ping left unanswered).
 from __future__ import annotations
 
 import argparse
+import struct
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,10 @@ routes:
     handshake: {status: 401, headers: {WWW-Authenticate: Bearer realm="mock"}, body: "token please"}
   /stuck:
     handshake: never
+  /strict:
+    origins: [http://allowed.example]
+  /leaving:
+    on_close: {code: 1001, reason: going away}
 """
 
 
@@ -180,6 +185,43 @@ def test_refused_and_unanswered_upgrades_and_unknown_paths(mock: ServerControlle
     assert not held.done
     stuck_client[0].close()
     qtbot.waitUntil(lambda: held.done, timeout=5000)
+
+
+def test_only_the_listed_origins_are_let_in(mock: ServerController, run: Callable[..., Any]) -> None:
+    port = mock.server.port
+
+    async def upgrade(extra: str) -> tuple[int, bytes]:
+        raw = await RawClient.connect(port)
+        status, _, body = await raw.upgrade(port, "/strict", extra)
+        raw.close()
+        return status, body
+
+    assert run(upgrade("Origin: http://allowed.example\r\n"))[0] == 101
+    assert run(upgrade("Origin: http://evil.example\r\n")) == (
+        403, b"Origin http://evil.example is not allowed here.\n")
+    assert run(upgrade("")) == (403, b"Origin none is not allowed here.\n")
+
+
+def test_a_close_answered_with_the_routes_own_code(mock: ServerController, run: Callable[..., Any],
+                                                   qtbot: Any) -> None:
+    port = mock.server.port
+
+    async def close() -> tuple[Any, bool]:
+        raw = await RawClient.connect(port)
+        assert (await raw.upgrade(port, "/leaving"))[0] == 101
+        await raw.send(client_frame(0x8, struct.pack("!H", 4000) + b"bye"))
+        answer = await raw.frame()
+        ended = await raw.at_eof()
+        raw.close()
+        return answer, ended
+
+    answer, ended = run(close())
+    assert (answer.opcode, answer.payload) == (0x8, struct.pack("!H", 1001) + b"going away") and ended
+    [session] = mock.sessions
+    qtbot.waitUntil(lambda: session.done, timeout=5000)
+    # the recording holds the client's 4000 and the answer with 1001, in that order
+    payloads = [session.log.payload(seq) for seq in range(len(session.log))]
+    assert payloads == [struct.pack("!H", 4000) + b"bye", struct.pack("!H", 1001) + b"going away"]
 
 
 def test_a_clients_stored_session_replayed_as_the_server(qtbot: Any, run: Callable[..., Any],

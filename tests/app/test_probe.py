@@ -340,6 +340,13 @@ def test_mock_server_fault_rules_make_each_column_come_out_another_way(probe, mo
     unlisted = rows["/upgrade-426"].cell("versions")
     assert unlisted.value == "none; 99 → 426, no list" and unlisted.data["conforms"] is False
     assert rows["/refuses"].cell("subprotocols").value == "refused the offer (400)"
+    # a route that takes http://allowed.example only: the probe's foreign Origin is refused
+    origin = rows["/origin-checked"].cell("origin")
+    assert origin.value == "checked (403)" and origin.data["checked"] is True
+    assert "is not allowed here" in origin.detail
+    # our close frame with 4000 answered with the route's own 1001, not echoed
+    closing = rows["/answers-1001"].cell("closing")
+    assert closing.value == "answers 1001; 1005 → closed with 1002" and closing.data["conforms"] is False
 
 
 @pytest.fixture

@@ -124,6 +124,23 @@ def test_routes_and_the_handshake() -> None:
     assert load_rules("version: 1\nroutes:\n  /a:\n    handshake: never\n").route("/b") is None
 
 
+def test_a_route_that_checks_the_origin() -> None:
+    rules = load_rules("version: 1\nroutes:\n  /strict:\n    origins: [http://allowed.example, https://b.example]\n"
+                       "  /open: {on_connect: [{text: hi}]}\n")
+    strict, anyone = rules.route("/strict"), rules.route("/open")
+    assert strict is not None and strict.origins == ("http://allowed.example", "https://b.example")
+    assert anyone is not None and anyone.origins == ()  # no list: any Origin
+
+
+def test_a_route_that_answers_a_close_with_its_own_code() -> None:
+    rules = load_rules("version: 1\nroutes:\n  /leaves:\n    on_close: {code: 1001, reason: going away}\n"
+                       "  /polite: {on_close: {code: 4000}}\n  /echoes: {pings: never}\n")
+    leaves, polite, echoes = rules.route("/leaves"), rules.route("/polite"), rules.route("/echoes")
+    assert leaves is not None and leaves.on_close == (1001, "going away")
+    assert polite is not None and polite.on_close == (4000, "")
+    assert echoes is not None and echoes.on_close is None  # the client's own code echoed, as RFC 6455 says
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -146,6 +163,17 @@ def test_routes_and_the_handshake() -> None:
         pytest.param("version: 1\nrules: [\n", "line 3, column 1: not valid YAML", id="bad-yaml"),
         pytest.param("version: 1\nevery:\n  - interval: 0\n    do: {text: x}\n",
                      "line 3, column 15: every[0].interval: must be a positive number", id="zero-interval"),
+        pytest.param("version: 1\norigins: http://a.example\nrules: []\n",
+                     "line 2, column 10: origins: must be a list", id="origins-not-a-list"),
+        pytest.param("version: 1\nrules: []\non_close: {code: 1005}\n",
+                     "line 3, column 18: on_close.code: 1005 is not a code a close frame may carry",
+                     id="on-close-forbidden-code"),
+        pytest.param("version: 1\nrules: []\non_close: {code: 999}\n",
+                     "line 3, column 18: on_close.code: must be from 1000 to 4999", id="on-close-out-of-range"),
+        pytest.param("version: 1\nrules: []\non_close: {reason: bye}\n",
+                     "line 3, column 11: on_close: 'code' is missing", id="on-close-without-code"),
+        pytest.param("version: 1\nrules: []\non_close: 1001\n",
+                     "line 3, column 11: on_close: must be a mapping", id="on-close-not-a-mapping"),
     ],
 )
 def test_a_bad_rules_file_is_one_line_with_its_place(text: str, expected: str) -> None:

@@ -2,8 +2,10 @@
 (``core/mock``). Per client, the core's :class:`~wsinspector.core.mock.session.MockSession` decides; this
 controller routes the request, reads the client's messages from its live log after each read (not per frame),
 arms one timer at the session's next deadline and does what is due: messages (in fragments, masked, not UTF-8
-when a fault says so), pings, late pongs, frames built by hand, closes and drops. What a rule or a periodic push
-sends is marked in the log (``header.AUTO_REPLY``, ``header.SCHEDULED``), so the recording shows why it went out.
+when a fault says so), pings, late pongs, frames built by hand, closes and drops. A route's ``origins`` refuse
+another Origin with 403; its ``on_close`` answers a client's close frame with another code than the client's.
+What a rule or a periodic push sends is marked in the log (``header.AUTO_REPLY``, ``header.SCHEDULED``), so the
+recording shows why it went out.
 """
 
 from __future__ import annotations
@@ -81,6 +83,11 @@ class MockClient(QObject):
         if route is None:
             client.refuse(404, (("Content-Type", "text/plain; charset=utf-8"),), _NOT_FOUND_BODY)
             return
+        if route.origins and request.origin not in route.origins:
+            shown = request.origin or "none"
+            client.refuse(403, (("Content-Type", "text/plain; charset=utf-8"),),
+                          f"Origin {shown} is not allowed here.\n".encode("utf-8", "replace"))
+            return
         answer = route.handshake
         if answer.never:
             client.hold()
@@ -100,6 +107,8 @@ class MockClient(QObject):
             return
         if mock.route.pings != "answer":
             self.session.client.set_auto_pong(False)
+        if mock.route.on_close is not None:
+            self.session.client.answer_close_with(*mock.route.on_close)
         mock.opened(_now())
         self._run()
 

@@ -178,6 +178,11 @@ class ServerClient(WirePump, EngineConnection):
         if self._engine is not None:
             self._engine.auto_pong = on
 
+    def answer_close_with(self, code: int, reason: str = "") -> None:
+        """Answer the client's close frame with ``code`` instead of echoing its own (a fault)."""
+        if self._engine is not None:
+            self._engine.answer_close_with(code, reason)
+
     # -- the opening handshake --------------------------------------------------------------------
 
     def accept(self, subprotocol: str | None = None, headers: tuple[tuple[str, str], ...] = ()) -> None:

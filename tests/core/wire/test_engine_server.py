@@ -47,6 +47,25 @@ def test_a_client_close_is_answered_and_the_stream_ended() -> None:
     assert info.clean and info.by_peer and info.code == 1000
 
 
+def test_a_client_close_answered_with_another_code_when_told() -> None:
+    rec = Recorder()
+    engine = server(rec)
+    engine.answer_close_with(1001, "going away")
+    engine.receive_data(frame(0x8, close_body(4000, "bye"), key=KEY), NOW)
+    assert sent(engine) == [(0x88, close_body(1001, "going away")), (-1, b"")]
+    assert [s.payload for s in rec.outgoing()] == [close_body(1001, "going away")]
+    info = engine.close_info(aborted=False, timed_out=False, lost_detail="")
+    assert info.clean and info.by_peer and info.code == 4000  # the client's code ends it; it closed first
+
+
+def test_a_bad_close_frame_is_still_refused_when_told_to_answer_with_another_code() -> None:
+    rec = Recorder()
+    engine = server(rec)
+    engine.answer_close_with(1001)
+    engine.receive_data(frame(0x8, close_body(1005), key=KEY), NOW)  # 1005 is never sent on the wire
+    assert sent(engine)[0] == (0x88, close_body(1002, "invalid status code"))
+
+
 def test_masked_frames_read_in_any_pieces_are_reported_as_when_read_whole() -> None:
     """A client's frames, the largest a 64 KiB message, cut at every kind of place (inside a header, a mask
     key, a payload): each is reported once, unmasked, with its key, as when the stream comes in one read."""

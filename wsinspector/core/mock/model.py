@@ -105,6 +105,10 @@ class Route:
     pong_delay: float = 0.0
     #: replay: the n-th message of a client is answered by the n-th group, whatever it says
     sequence: tuple[tuple[Action, ...], ...] = ()
+    #: the Origins it takes (none: any); a request with another one (or none) is refused with 403
+    origins: tuple[str, ...] = ()
+    #: (code, reason) that answers a client's close frame instead of its own code (None: echoed, as is right)
+    on_close: tuple[int, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,7 +54,7 @@ __all__ = ["MockFileError", "load_rules", "read_rules"]
 OVERSIZED_MAX = 256 * 1024 * 1024
 #: what ``invalid_utf8: true`` sends: "(" after a lead byte that wants a continuation byte
 DEFAULT_INVALID_UTF8 = b"bad \xc3\x28 text"
-_ROUTE_KEYS = ("handshake", "on_connect", "rules", "every", "pings", "pong_delay")
+_ROUTE_KEYS = ("handshake", "origins", "on_connect", "rules", "every", "pings", "pong_delay", "on_close")
 _TOP_KEYS = ("version", "name", "variables", "subprotocols", "routes", *_ROUTE_KEYS)
 _MESSAGE_KEYS = ("text", "json", "binary", "invalid_utf8", "oversized")
 _ACTION_KEYS = (*_MESSAGE_KEYS, "echo", "close", "drop", "wait", "ping", "raw", "close_mid_message")
@@ -63,6 +63,8 @@ _MATCH_KEYS = ("text", "contains", "regex", "json", "binary", "any")
 _PINGS = ("answer", "late", "never")
 #: the variables every reply may use besides the file's and the rule's captures
 BUILT_IN = ("message", "path", "client")
+#: the codes below 3000 a close frame may carry (RFC 6455 §7.4.1, and the IANA registry's 1012-1014)
+SENDABLE_CLOSE_CODES = (1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014)
 
 
 class MockFileError(ScenarioFileError):
@@ -281,6 +283,24 @@ def _names(node: Node, where: str) -> tuple[str, ...]:
     return tuple(_string(item, f"{where}[{i}]") for i, item in enumerate(node.value))
 
 
+def _on_close(node: Node | None, where: str) -> tuple[int, str] | None:
+    """``on_close: {code: 1001, reason: R}``: a code a close frame may carry (RFC 6455 §7.4)."""
+    if node is None:
+        return None
+    mapping = _Mapping(node, where, "a mapping: code, and reason")
+    mapping.check_keys(("code", "reason"))
+    code_node = mapping.require("code", "'code' is missing: the code that answers the client's close frame")
+    code = _whole(code_node, mapping.sub("code"), least=1000, most=4999)
+    if not (code in SENDABLE_CLOSE_CODES or code >= 3000):
+        raise _error(code_node, mapping.sub("code"), f"{code} is not a code a close frame may carry: use 1000-1003, "
+                                                    "1007-1014 or 3000-4999")
+    reason = _string(mapping.require("reason"), mapping.sub("reason")) if "reason" in mapping else ""
+    if len(reason.encode("utf-8", "surrogatepass")) > 123:
+        raise _error(mapping.require("reason"), mapping.sub("reason"), "longer than the 123 bytes a close frame "
+                                                                       "has for a reason")
+    return code, reason
+
+
 def _route(mapping: _Mapping, path: str, known: set[str], subprotocols: tuple[str, ...], prefix: str) -> Route:
     def at(key: str) -> str:
         return f"{prefix}{key}"
@@ -306,9 +326,12 @@ def _route(mapping: _Mapping, path: str, known: set[str], subprotocols: tuple[st
         if not isinstance(every_node, SequenceNode):
             raise _error(every_node, at("every"), f"must be a list, not {_describe(every_node)}")
         every = [_periodic(item, f"{at('every')}[{i}]", known) for i, item in enumerate(every_node.value)]
+    origins_node = mapping.get("origins")
+    origins = () if origins_node is None else _names(origins_node, at("origins"))
     return Route(path=path, handshake=_handshake(mapping.get("handshake"), at("handshake"), subprotocols),
                  on_connect=_actions(mapping.get("on_connect"), at("on_connect"), known), rules=tuple(rules),
-                 every=tuple(every), pings=pings, pong_delay=pong_delay)
+                 every=tuple(every), pings=pings, pong_delay=pong_delay, origins=origins,
+                 on_close=_on_close(mapping.get("on_close"), at("on_close")))
 
 
 def _rules(root: Node) -> MockRules:

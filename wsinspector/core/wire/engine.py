@@ -170,6 +170,10 @@ class WireEngine:
     def auto_pong(self, on: bool) -> None:
         self._proto.auto_pong = on
 
+    def answer_close_with(self, code: int, reason: str = "") -> None:
+        """Answer the peer's close frame with ``code`` instead of its own (a fault a mock server commits)."""
+        self._proto.close_answer = Close(code, reason)
+
     def data_to_send(self) -> list[bytes]:
         """The bytes to write, in order; ``b""`` means: end the stream (half-close)."""
         out, self._out = self._out, []

@@ -29,7 +29,7 @@ from collections.abc import Generator
 
 from websockets.client import ClientProtocol
 from websockets.exceptions import PayloadTooBig, ProtocolError
-from websockets.frames import CloseCode, apply_mask  # type: ignore[attr-defined]
+from websockets.frames import Close, CloseCode, apply_mask  # type: ignore[attr-defined]
 from websockets.frames import Frame as WsFrame
 from websockets.frames import Opcode as WsOpcode
 from websockets.protocol import OPEN, SERVER, Protocol
@@ -65,6 +65,8 @@ class _FrameReading(Protocol):
     invalid_text: WsFrame | None = None
     #: the body of the last close frame read, valid or not (to say what was wrong with a refused one)
     close_payload: bytes | None = None
+    #: the close frame that answers the peer's instead of its echo (a fault: another code than the peer's)
+    close_answer: Close | None = None
     _decoder: codecs.IncrementalDecoder | None = None
 
     def parse(self) -> Generator[None]:
@@ -185,6 +187,17 @@ class _FrameReading(Protocol):
         if op is WsOpcode.CLOSE and self.current_size is not None:
             self.current_size = None
             self._decoder = None
+        if op is WsOpcode.CLOSE and self.close_answer is not None and self.state is OPEN:
+            try:
+                Close.parse(frame.data)
+            except (ProtocolError, UnicodeDecodeError):
+                pass  # a bad close frame: the library fails the connection as it would (1002, 1007)
+            else:
+                # our own close frame first: the library then takes the peer's as the answer to it
+                self.send_close(self.close_answer.code, self.close_answer.reason)
+                super().recv_frame(frame)
+                self.close_rcvd_then_sent = True
+                return
         super().recv_frame(frame)  # the sequence checks first: they decide before the text does
         if op is WsOpcode.TEXT:
             if frame.fin:
