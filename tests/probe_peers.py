@@ -29,6 +29,48 @@ async def websockets_peer() -> WebsocketsPeer:
     return peer
 
 
+class H2Peer:
+    """An HTTP/2 server (the `h2` package) behind TLS that chooses h2 by ALPN and answers the client preface with
+    its SETTINGS, SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 in them when ``extended_connect`` (RFC 8441 §3)."""
+
+    def __init__(self, ssl_context: Any, extended_connect: bool) -> None:
+        ssl_context.set_alpn_protocols(["h2"])
+        self.ssl_context = ssl_context
+        self.extended_connect = extended_connect
+        self.server: asyncio.Server | None = None
+        self.prefaces = 0
+
+    async def start(self) -> str:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.ssl_context)
+        return f"wss://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/"
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        from h2.config import H2Configuration
+        from h2.connection import H2Connection
+        from h2.events import RemoteSettingsChanged
+        from h2.settings import SettingCodes, Settings
+
+        conn = H2Connection(H2Configuration(client_side=False))
+        extra = {SettingCodes.ENABLE_CONNECT_PROTOCOL: 1} if self.extended_connect else {}
+        conn.local_settings = Settings(client=False, initial_values={SettingCodes.MAX_CONCURRENT_STREAMS: 100, **extra})
+        conn.initiate_connection()
+        try:
+            while data := await reader.read(65536):
+                events = conn.receive_data(data)  # the client preface, checked by h2
+                self.prefaces += sum(isinstance(e, RemoteSettingsChanged) for e in events)
+                writer.write(conn.data_to_send())
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+
 class AiohttpPeer:
     """aiohttp's web server with an echo WebSocket handler, its options at their defaults."""
 

@@ -223,9 +223,30 @@ def test_a_wss_endpoint_with_its_connection_tls_settings_and_h2_told_by_alpn(pro
     result = probe(url, "h2,messages", tls=Tls(ca_file=str(ca.cert)))
     # the cases connect with the connection's CA: the private one is trusted
     assert result.cell("text").value == "yes, echoed"
+    # it chose h2 by ALPN but, speaking HTTP/1.1 only, drops the connection at the HTTP/2 preface: no SETTINGS
     h2 = result.cell("h2")
     assert h2.known is False and h2.data == {"alpn": "h2"}
-    assert h2.value.startswith("unknown — it speaks h2 (ALPN chose h2)")
+    assert h2.value.startswith("unknown — it speaks h2 (ALPN chose h2), but its SETTINGS were not read: "
+                               "the connection ended after 0 bytes (")
+
+
+@pytest.mark.parametrize(("extended_connect", "value"), [
+    (True, "yes — SETTINGS_ENABLE_CONNECT_PROTOCOL=1"),
+    (False, "no — h2 without SETTINGS_ENABLE_CONNECT_PROTOCOL"),
+], ids=["extended-connect", "plain-h2"])
+def test_an_h2_server_is_told_by_its_settings(probe, run, tmp_path, extended_connect, value):
+    ca = Authority(tmp_path)
+    peer = probe_peers.H2Peer(ca.issue("server").server_context(), extended_connect)
+    url = run(peer.start())
+    try:
+        result = probe(url, "h2", tls=Tls(ca_file=str(ca.cert)))
+    finally:
+        run(peer.stop())
+    h2 = result.cell("h2")
+    assert h2.value == value and h2.known
+    assert h2.data["settings"]["0x8"] == (1 if extended_connect else 0)  # h2 lists it either way
+    assert h2.data["settings"]["0x3"] == 100  # its SETTINGS_MAX_CONCURRENT_STREAMS, read from the same frame
+    assert peer.prefaces == 1  # the h2 server took the probe's preface as a valid one
 
 
 @pytest.fixture

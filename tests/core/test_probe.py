@@ -7,6 +7,7 @@ import pytest
 
 from wsinspector.core.probe import steps
 from wsinspector.core.probe.cases import AGGRESSIVE_CASES, DEFAULT_CASES, http2, pings, versions
+from wsinspector.core.probe.h2settings import CLIENT_PREFACE, MAX_SETTINGS, FrameError, first_settings
 from wsinspector.core.probe.plan import PlanError, finish, plan
 from wsinspector.core.probe.row import ProbeResult, markdown, wikitable
 
@@ -77,7 +78,13 @@ def test_plan_keeps_aggressive_cases_to_loopback_unless_asked_and_tables_escape_
     (True, steps.Alpn(100.1, ""), "no (no h2)"),
     (True, steps.Alpn(100.1, "", "The remote host closed the connection"),
      "unknown — the TLS handshake failed: The remote host closed the connection"),
-], ids=["ws", "http1", "no-alpn", "tls-failed"])
+    (True, steps.Alpn(100.1, "h2", settings=((0x3, 100), (0x8, 1))), "yes — SETTINGS_ENABLE_CONNECT_PROTOCOL=1"),
+    (True, steps.Alpn(100.1, "h2", settings=((0x3, 100),)), "no — h2 without SETTINGS_ENABLE_CONNECT_PROTOCOL"),
+    (True, steps.Alpn(100.1, "h2", settings=((0x8, 0),)), "no — h2 without SETTINGS_ENABLE_CONNECT_PROTOCOL"),
+    (True, steps.Alpn(100.1, "h2", settings_error="the first frame is not SETTINGS (type 0x1, 12 bytes)"),
+     "unknown — it speaks h2 (ALPN chose h2), but its SETTINGS were not read: the first frame is not SETTINGS "
+     "(type 0x1, 12 bytes)"),
+], ids=["ws", "http1", "no-alpn", "tls-failed", "h2-connect", "h2-plain", "h2-connect-0", "h2-unread"])
 def test_h2_is_told_by_alpn_over_tls_only(secure, answer, value):
     driver = Driver()
     run = steps.CaseRun(http2, steps.CaseContext(secure=secure), driver.do)
@@ -86,3 +93,32 @@ def test_h2_is_told_by_alpn_over_tls_only(secure, answer, value):
         assert driver.done == [steps.AskAlpn()]
         run.feed(answer)
     assert run.done and run.cells["h2"].value == value
+
+
+def frame(kind: int, flags: int, stream: int, body: bytes, length: int | None = None) -> bytes:
+    size = len(body) if length is None else length
+    return size.to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big") + body
+
+
+def test_the_servers_first_settings_frame_is_read_from_bytes_as_they_come():
+    assert CLIENT_PREFACE == b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+    whole = frame(4, 0, 0, b"\x00\x03\x00\x00\x00\x64" + b"\x00\x08\x00\x00\x00\x01") + b"\x00\x00\x04"
+    # short: the header or the body not all there yet
+    assert [first_settings(whole[:n]) for n in (0, 8, 9, 20)] == [None] * 4
+    assert first_settings(whole) == {0x3: 100, 0x8: 1}  # bytes after the frame are the next frame's
+    assert first_settings(frame(4, 0, 0, b"")) == {}
+    # a repeated parameter: the later value wins (RFC 9113 §6.5.3)
+    assert first_settings(frame(4, 0, 0, b"\x00\x08\x00\x00\x00\x01\x00\x08\x00\x00\x00\x00")) == {0x8: 0}
+
+
+@pytest.mark.parametrize(("data", "why"), [
+    (frame(1, 4, 1, b"\x82"), r"the first frame is not SETTINGS \(type 0x1, 1 bytes\)"),
+    (b"HTTP/1.1 400 Bad Request\r\n", "not SETTINGS .*: an HTTP/1.1 answer"),
+    (frame(4, 0, 3, b""), "a SETTINGS frame on stream 3, not 0"),
+    (frame(4, 1, 0, b""), "a SETTINGS acknowledgement"),
+    (frame(4, 0, 0, b"\x00\x08\x00"), "a SETTINGS frame of 3 bytes, not a whole number"),
+    (frame(4, 0, 0, b"", length=MAX_SETTINGS + 6), f"of {MAX_SETTINGS + 6} bytes, over the {MAX_SETTINGS} read"),
+], ids=["headers", "http1", "stream", "ack", "ragged", "too-long"])
+def test_a_first_frame_that_is_not_the_servers_settings_says_why(data, why):
+    with pytest.raises(FrameError, match=why):
+        first_settings(data)

@@ -484,9 +484,10 @@ class ProbeController(QObject):
             return
         check = AlpnCheck(self)
 
-        def answered(protocol: str, error: str) -> None:
+        def answered(protocol: str, error: str, settings: list[list[int]], settings_error: str) -> None:
             if self._run is not None and not self._run.done and self._link is None:
-                self._queue.append((None, steps.Alpn(_now(), protocol, error)))
+                pairs = tuple((int(k), int(v)) for k, v in settings)
+                self._queue.append((None, steps.Alpn(_now(), protocol, error, pairs, settings_error)))
                 self._pump.start()
             check.deleteLater()
 

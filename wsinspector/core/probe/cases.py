@@ -13,6 +13,7 @@ from collections.abc import Callable, Generator
 
 from ..latency import rtt_stats
 from ..words import counted
+from .h2settings import ENABLE_CONNECT_PROTOCOL
 from .steps import (
     Alpn,
     AskAlpn,
@@ -161,22 +162,38 @@ def versions(ctx: CaseContext) -> Case:
 
 
 def http2(ctx: CaseContext) -> Case:
-    """Whether the endpoint speaks HTTP/2 at all (ALPN over TLS): without h2 there is no WebSocket over HTTP/2
-    (RFC 8441). With h2, whether it offers the extended CONNECT is not read (the probe speaks HTTP/1.1)."""
+    """Whether the endpoint offers WebSocket over HTTP/2 (RFC 8441): ALPN over TLS tells whether it speaks
+    HTTP/2 at all; with h2, its first SETTINGS frame whether it offers the extended CONNECT
+    (SETTINGS_ENABLE_CONNECT_PROTOCOL = 1, RFC 8441 §3)."""
     if not ctx.secure:
         return {"h2": unknown("ws:// is HTTP/1.1 without TLS: no ALPN to ask for h2")}
     yield AskAlpn()
-    answer = yield from wait_for(ctx, lambda e: isinstance(e, Alpn), HANDSHAKE_S)
+    # the check bounds its handshake and SETTINGS read by HANDSHAKE_S and says which one ran out; this is its backstop
+    answer = yield from wait_for(ctx, lambda e: isinstance(e, Alpn), HANDSHAKE_S + 1.0)
     if not isinstance(answer, Alpn):
-        return {"h2": unknown(f"no TLS handshake within {HANDSHAKE_S:g} s")}
+        return {"h2": unknown(f"no answer to the TLS handshake within {HANDSHAKE_S + 1.0:g} s")}
     if answer.error:
         return {"h2": unknown(f"the TLS handshake failed: {answer.error}")}
     if answer.protocol == "h2":
-        return {"h2": unknown("it speaks h2 (ALPN chose h2); whether it offers the extended CONNECT of RFC 8441 is "
-                              "not read: the probe speaks HTTP/1.1", {"alpn": "h2"})}
+        return {"h2": _extended_connect(answer)}
     chosen = answer.protocol or "none"
     return {"h2": Cell("no (no h2)", f"offered h2 and http/1.1 by ALPN, it chose {chosen}: no HTTP/2, so no "
                        "WebSocket over HTTP/2", data={"alpn": answer.protocol})}
+
+
+def _extended_connect(answer: Alpn) -> Cell:
+    if answer.settings_error:
+        return unknown(f"it speaks h2 (ALPN chose h2), but its SETTINGS were not read: {answer.settings_error}",
+                       {"alpn": "h2"})
+    settings = dict(answer.settings)
+    data = {"alpn": "h2", "settings": {f"0x{k:x}": v for k, v in sorted(settings.items())}}
+    listed = ", ".join(f"0x{k:x}={v}" for k, v in sorted(settings.items())) or "none"
+    if settings.get(ENABLE_CONNECT_PROTOCOL) == 1:
+        return Cell("yes — SETTINGS_ENABLE_CONNECT_PROTOCOL=1", "ALPN chose h2 and its SETTINGS offer the extended "
+                    f"CONNECT of RFC 8441 (parameters: {listed})", data=data)
+    return Cell("no — h2 without SETTINGS_ENABLE_CONNECT_PROTOCOL", "ALPN chose h2 but its SETTINGS do not set "
+                f"SETTINGS_ENABLE_CONNECT_PROTOCOL to 1 (parameters: {listed}): no extended CONNECT, so no "
+                "WebSocket over HTTP/2", data=data)
 
 
 # -- messages ---------------------------------------------------------------------------------------

@@ -81,7 +81,8 @@ class Drop:
 
 @dataclass(frozen=True, slots=True)
 class AskAlpn:
-    """A TLS handshake offering h2 and http/1.1 (ALPN), nothing sent after it: answered by :class:`Alpn`."""
+    """A TLS handshake offering h2 and http/1.1 (ALPN); when the server chooses h2, the HTTP/2 client preface
+    and the server's first frame (its SETTINGS) read: answered by :class:`Alpn`."""
 
 
 Action = Open | Send | SendParts | SendFrame | Ping | Close | HoldReading | Drop | AskAlpn
@@ -143,11 +144,14 @@ class Closed:
 
 @dataclass(frozen=True, slots=True)
 class Alpn:
-    """The protocol the server chose ("" none), or why the TLS handshake failed (``error``)."""
+    """The protocol the server chose ("" none), or why the TLS handshake failed (``error``); with h2, the
+    parameters of the server's SETTINGS frame, or why they were not read (``settings_error``)."""
 
     at: float
     protocol: str
     error: str = ""
+    settings: tuple[tuple[int, int], ...] = ()
+    settings_error: str = ""
 
 
 @dataclass(frozen=True, slots=True)
