@@ -328,3 +328,19 @@ def _target() -> ResolvedTarget:
     return ResolvedTarget(endpoint=Endpoint(url="ws://example.test/feed"), handshake=Handshake(timeout_s=5.0),
                           limits=Limits(max_message_size=1 << 20, max_frame_size=1 << 20),
                           compression=Compression(deflate=False))
+
+
+def test_a_compressed_fragmented_text_read_in_small_pieces_is_not_taken_for_bad_text() -> None:
+    """permessage-deflate sets RSV1 on a message's first frame only: its continuations carry compressed bytes
+    with RSV1 clear, and reading one in pieces must not check those bytes as text."""
+    rec = Recorder()
+    engine = client(rec)
+    engine.protocol.extensions = [PerMessageDeflate(False, False, 15, 15)]
+    text = "".join(f'{{"id": {i}, "name": "ünïcødé {i * 7919 % 1000}"}}' for i in range(400)).encode()
+    body = deflate(text)
+    wire = frame(TEXT, body[:100], fin=False, rsv=4) + frame(CONT, body[100:])
+    for at in range(0, len(wire), 7):
+        engine.receive_data(wire[at:at + 7], NOW)
+    seen = rec.incoming()
+    assert [s.note for s in seen] == ["", ""] and sent(engine) == []
+    assert b"".join(s.payload for s in seen) == text

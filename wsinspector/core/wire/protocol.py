@@ -68,6 +68,8 @@ class _FrameReading(Protocol):
     #: the close frame that answers the peer's instead of its echo (a fault: another code than the peer's)
     close_answer: Close | None = None
     _decoder: codecs.IncrementalDecoder | None = None
+    #: the message under way came compressed (its first frame's RSV1)
+    _compressed_message: bool = False
 
     def parse(self) -> Generator[None]:
         try:
@@ -128,9 +130,13 @@ class _FrameReading(Protocol):
         limit = self._size_limit()
         if limit is not None and length > limit:
             raise PayloadTooBig(length, limit)
+        if opcode is WsOpcode.TEXT or opcode is WsOpcode.BINARY:
+            # permessage-deflate marks a compressed message on its first frame only: its continuations carry
+            # compressed bytes with RSV1 clear, which are not text until the message is decompressed
+            self._compressed_message = bool(b0 & 0x40)
         if length > len(self.reader.buffer) and not b0 & 0x70 and (
                 (opcode is WsOpcode.TEXT and self.current_size is None)
-                or (opcode is WsOpcode.CONT and self._decoder is not None)):
+                or (opcode is WsOpcode.CONT and self._decoder is not None and not self._compressed_message)):
             yield from self._check_text_as_it_comes(head, opcode)
         data: bytes | bytearray = yield from self.reader.read_exact(length)
         if key is not None:
