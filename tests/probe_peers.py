@@ -12,7 +12,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -183,17 +182,6 @@ def node_port(proc: subprocess.Popen[bytes], out: Path) -> int:
     assert proc.poll() is None, out.read_text(errors="replace")
     text = out.read_text()
     return int(text.split("listening on ")[1].split()[0]) if "listening on " in text and "\n" in text else 0
-
-
-def wait_node_port(proc: subprocess.Popen[bytes], out: Path, timeout_s: float = 30.0) -> int:
-    """For a script: wait (polling) for the node server's port."""
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        port = node_port(proc, out)
-        if port:
-            return port
-        time.sleep(0.05)
-    raise RuntimeError("the node ws server did not start: " + out.read_text(errors="replace"))
 
 
 def free_port() -> int:

@@ -600,13 +600,8 @@ class ConnectionController(QObject, LogRecording):
     def _finish_recording(self, status: str, code: int | None, reason: str) -> None:
         if self._store is None or self.session_id is None:
             return
-        if self.recording_error:
-            status = SessionStatus.INCOMPLETE
         session_id, self.session_id = self.session_id, None
-        try:
-            self._store.finish_session(session_id, status, time.time(), code, reason)
-        except StoreError as exc:
-            log.warning("could not finish session %s: %s", session_id, exc)
+        self._finish_stored(session_id, status, code, reason)
         self.session_saved.emit(session_id)
 
     def _recording_failed(self, error: str) -> None:

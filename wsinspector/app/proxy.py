@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import time
 from dataclasses import replace
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
@@ -411,11 +410,7 @@ class ProxiedClient(QObject, LogRecording):
         if self._store is None or self.session_id is None:
             return
         session_id, self.session_id = self.session_id, None
-        status = SessionStatus.INCOMPLETE if self.recording_error else SessionStatus.CLOSED
-        try:
-            self._store.finish_session(session_id, status, time.time())
-        except StoreError as exc:
-            log.warning("could not finish session %s: %s", session_id, exc)
+        self._finish_stored(session_id, SessionStatus.CLOSED)
 
     def _recording_failed(self, error: str) -> None:
         self.recording_error = error

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 
 from wsinspector.core.chunks import CHUNK_FRAMES
 from wsinspector.core.log import FrameLog
-from wsinspector.core.store import Store, StoreError
+from wsinspector.core.store import SessionStatus, Store, StoreError
 
 #: new frames stored per transaction when a flush saves in slices: two whole chunks
 SAVE_SLICE_FRAMES = 2 * CHUNK_FRAMES
+
+
+log = logging.getLogger(__name__)
 
 
 class LogRecording:
@@ -41,6 +45,17 @@ class LogRecording:
 
     def _recording_failed(self, error: str) -> None:
         raise NotImplementedError
+
+    def _finish_stored(self, session_id: int, status: str, code: int | None = None, reason: str = "") -> None:
+        """Mark the stored session ended with ``status`` (incomplete when its recording failed); a store that
+        cannot is logged: the frames are saved already."""
+        assert self._store is not None
+        if self.recording_error:
+            status = SessionStatus.INCOMPLETE
+        try:
+            self._store.finish_session(session_id, status, time.time(), code, reason)
+        except (StoreError, sqlite3.Error) as exc:
+            log.warning("could not finish session %s: %s", session_id, exc)
 
     def _releasable(self, last: int) -> int:
         """The first frame the log must keep in memory (``last``: its newest): one not committed yet, or one of

@@ -504,10 +504,7 @@ class ReplayController(QObject, LogRecording):
             reason = info.reason or (info.message if info.failure is not None else "")
         else:
             reason = ""
-        try:
-            self._store.finish_session(self.session_id, status, time.time(), code, reason)
-        except (StoreError, sqlite3.Error) as exc:
-            log.warning("could not finish session %s: %s", self.session_id, exc)
+        self._finish_stored(self.session_id, status, code, reason)
 
     def _recording_failed(self, error: str) -> None:
         if self.recording_error:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import time
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
@@ -155,12 +154,7 @@ class ClientSession(QObject, LogRecording):
         self.flush()
         if self._store is None or self.session_id is None:
             return
-        if self.recording_error:
-            status = SessionStatus.INCOMPLETE
-        try:
-            self._store.finish_session(self.session_id, status, time.time(), code, reason)
-        except (StoreError, sqlite3.Error) as exc:
-            log.warning("could not finish session %s: %s", self.session_id, exc)
+        self._finish_stored(self.session_id, status, code, reason)
 
     def _recording_failed(self, error: str) -> None:
         if self.recording_error:
