@@ -184,6 +184,7 @@ def _serve(host: str, port: int, url: str, profile: ConnectionProfile, rules: li
 
     from wsinspector.app.proxy import ProxyController, ProxyError
     from wsinspector.app.signals import SignalWatcher
+    from wsinspector.core.redact import redact_url
 
     app = QCoreApplication.instance() or QCoreApplication([APP_NAME])
     controller = ProxyController(url, profile, rules, store, max_clients=max_clients)
@@ -201,7 +202,7 @@ def _serve(host: str, port: int, url: str, profile: ConnectionProfile, rules: li
     watcher = SignalWatcher()
     watcher.received.connect(lambda _signum: controller.stop())
     controller.stopped.connect(app.quit)
-    _say(f"Proxy listening on {listening} -> {url}  (Ctrl+C to stop)")
+    _say(f"Proxy listening on {listening} -> {redact_url(url)}  (Ctrl+C to stop)")
     if asker is not None:
         _say(f"Breakpoints: {', '.join(rule.describe() for rule in rules)}; {_ASK_HELP}")
     app.exec()

@@ -261,11 +261,16 @@ class _Status:
             print(printable(text), flush=True)
 
     def _client(self, session: ClientSession) -> None:
+        from wsinspector.core.redact import redact_url  # noqa: PLC0415
+
         client = session.client
+
+        def path() -> str:  # a token in the query stays out of what is printed (and of the logs it goes to)
+            return redact_url(client.request.path) if client.request else ""
+
         client.opened.connect(lambda info: self.line(
-            "open", f"{client.peer} {client.request.path if client.request else ''} open"
-                    + (f" ({info.subprotocol})" if info.subprotocol else ""),
-            peer=client.peer, path=client.request.path if client.request else "", subprotocol=info.subprotocol,
+            "open", f"{client.peer} {path()} open" + (f" ({info.subprotocol})" if info.subprotocol else ""),
+            peer=client.peer, path=path(), subprotocol=info.subprotocol,
             extensions=info.extensions, session=session.session_id))
         client.failed.connect(lambda failure: self.line(
             "failed", f"{client.peer} {failure.message}", peer=client.peer, message=failure.message,

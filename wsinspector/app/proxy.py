@@ -35,7 +35,7 @@ from wsinspector.core.profiles import ConnectionProfile, ProfileError, ResolvedT
 from wsinspector.core.proxy import PROXY_EVENT
 from wsinspector.core.proxy.breakpoints import Breakpoints, BreakRule, Held, Release
 from wsinspector.core.proxy.forwarding import Refusal, close_for, refusal_for, upstream_profile, upstream_url
-from wsinspector.core.redact import REDACTED
+from wsinspector.core.redact import REDACTED, url_secrets
 from wsinspector.core.secrets import masked, secret_values
 from wsinspector.core.store import SessionStatus, Store, StoreError
 from wsinspector.core.wire.server import ServerSettings
@@ -129,12 +129,13 @@ class ProxiedClient(QObject, LogRecording):
     def _on_requested(self, request: ClientRequest) -> None:
         """The client asked to upgrade: its answer waits while its upstream hop opens with its offer."""
         self.downstream.hold()
-        self._say(f"{self.peer}: client asks for {request.path}")
         url = upstream_url(self.forward_to, request.path)
         profile = upstream_profile(self.profile, url, request.headers, request.subprotocols)
         self._upstream_profile = profile
-        # every secret value of the saved connection stays out of what is recorded and said
-        self._secrets = {value for value in secret_values(profile).values() if value}
+        # every secret value of the saved connection, and a token in either URL, stays out of what is recorded
+        # and said
+        self._secrets = {value for value in secret_values(profile).values() if value} | url_secrets(url)
+        self._say(f"{self.peer}: client asks for {request.path}")
         self._start_recording(profile)
         self._event(PROXY_EVENT, f"client {self.peer} -> {masked(url, self._secrets, REDACTED)}")
         self._flush_timer.start()

@@ -18,6 +18,7 @@ from wsinspector.app.recording import LogRecording
 from wsinspector.core.events import CloseInfo, Failure, OpenInfo
 from wsinspector.core.handshake import HANDSHAKE_EVENT
 from wsinspector.core.log import FrameLog
+from wsinspector.core.redact import redact_url
 from wsinspector.core.store import SessionStatus, Store, StoreError
 from wsinspector.core.wire.server import ServerSettings
 from wsinspector.net.wire_server import ClientRequest, ServerClient, ServerTls, WireServer
@@ -103,7 +104,7 @@ class ClientSession(QObject, LogRecording):
     @Slot(object)
     def _on_requested(self, request: ClientRequest) -> None:
         self._update(url=self.client.url)
-        said = [f"GET {request.path}"]
+        said = [f"GET {redact_url(request.path)}"]
         if request.origin:
             said.append(f"origin {request.origin}")
         if request.subprotocols:

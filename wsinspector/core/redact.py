@@ -10,7 +10,8 @@ import re
 from collections.abc import Callable
 from urllib.parse import unquote_plus
 
-__all__ = ["REDACTED", "is_secret_field", "is_secret_header", "is_secret_name", "redact_url", "rewrite_url"]
+__all__ = ["REDACTED", "is_secret_field", "is_secret_header", "is_secret_name", "redact_url", "rewrite_url",
+           "url_secrets", "without_secret_lines"]
 
 #: query parameter names whose values are secrets, compared lower-case with separators removed
 _SECRET_NAMES = frozenset({
@@ -73,6 +74,25 @@ def redact_url(url: str) -> str:
                        lambda name, value: REDACTED if is_secret_name(name) else value)
 
 
+def url_secrets(url: str) -> set[str]:
+    """The secret values written in a URL or a request's path with its query (what :func:`redact_url` takes
+    out), as written and decoded: for masking them wherever the URL is quoted in a sentence."""
+    found: set[str] = set()
+
+    def userinfo(info: str) -> str:
+        _user, colon, password = info.partition(":")
+        found.add(password if colon else info)
+        return info
+
+    def parameter(name: str, value: str) -> str:
+        if is_secret_name(name):
+            found.add(value)
+        return value
+
+    rewrite_url(url, userinfo, parameter)
+    return {text for value in found for text in (value, unquote_plus(value)) if text}
+
+
 #: handshake headers that carry credentials whatever their name says
 _SECRET_HEADERS = frozenset({"authorization", "proxyauthorization", "cookie", "setcookie"})
 
@@ -97,3 +117,19 @@ def is_secret_field(name: str) -> bool:
     ``api_key``, ``client_secret``, ``otp``..."""
     words = [word.lower() for word in _WORDS.findall(name)]
     return "".join(words) in _SECRET_FIELD_NAMES or any(word in _SECRET_FIELD_WORDS for word in words)
+
+
+def without_secret_lines(head: bytes) -> bytes:
+    """The start of an HTTP message as read (a request a server could not read, an answer a client could not)
+    with the values of its credential headers and its request line's secret query parameters replaced by
+    ``REDACTED``, for quoting it in a failure's sentence."""
+    lines = head.split(b"\r\n")
+    words = lines[0].split(b" ")
+    if len(words) > 1:  # the request line: method, target, version
+        words[1] = redact_url(words[1].decode("latin-1")).encode("latin-1")
+        lines[0] = b" ".join(words)
+    for index, line in enumerate(lines[1:], 1):
+        name, colon, _value = line.partition(b":")
+        if colon and is_secret_header(name.decode("latin-1").strip()):
+            lines[index] = name + b": " + REDACTED.encode()
+    return b"\r\n".join(lines)

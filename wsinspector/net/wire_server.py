@@ -39,6 +39,7 @@ from wsinspector.core.wire.engine import HandshakeFailed, Opened, Rejected, Requ
 from wsinspector.core.wire.server import ServerSettings, received_handshake, server_engine
 from wsinspector.core.wire.sinks import FrameSink, WholeInSink
 from wsinspector.net.client import EngineConnection
+from wsinspector.net.linger import end_after_answer
 from wsinspector.net.pump import SOCKET_BUFFER, WirePump
 
 __all__ = ["DEFAULT_MAX_CLIENTS", "ClientRequest", "ServerClient", "ServerListenError", "ServerTls", "WireServer"]
@@ -356,7 +357,7 @@ class ServerClient(WirePump, EngineConnection):
         sock = self._sock
         if sock is not None and sock.state() is not QAbstractSocket.SocketState.UnconnectedState:
             if self._answered:
-                sock.disconnectFromHost()  # the refusal goes out first
+                end_after_answer(sock)  # the refusal goes out first, the rest of the request read
             else:
                 sock.abort()
         self._set_state(ConnectionState.CLOSED)
@@ -416,15 +417,16 @@ class WireServer(QObject):
         return list(self._clients)
 
     def listen(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Listen on ``host`` (an IP address: 127.0.0.1 unless asked otherwise) and ``port`` (0: a free one);
-        returns the server's URL. Raises :class:`ServerListenError` (one line: a bad address, the port in
-        use, a certificate that cannot be read)."""
+        """Listen on ``host`` (an IP address, or localhost meaning 127.0.0.1; 127.0.0.1 unless asked otherwise)
+        and ``port`` (0: a free one); returns the server's URL. Raises :class:`ServerListenError` (one line: a
+        bad address, the port in use, a certificate that cannot be read)."""
         if self._server is not None:
             raise ServerListenError("this server is listening already")
         if not 0 <= port <= 65535:
             raise ServerListenError(f"{port} is not a port (0-65535)")
         address = QHostAddress()
-        if not address.setAddress(host.strip("[]")):
+        named = host.strip("[]")
+        if not address.setAddress("127.0.0.1" if named.lower() == "localhost" else named):
             raise ServerListenError(f"{host!r} is not an IP address to listen on (e.g. 127.0.0.1, ::1, 0.0.0.0)")
         server: QTcpServer
         if self.tls is not None:

@@ -34,21 +34,20 @@ from websockets import exceptions as ws_errors
 from websockets.frames import EXTERNAL_CLOSE_CODES, Close, CloseCode, apply_mask  # type: ignore[attr-defined]
 from websockets.frames import Frame as WsFrame
 from websockets.frames import Opcode as WsOpcode
-from websockets.http11 import MAX_BODY_SIZE, MAX_LINE_LENGTH, MAX_NUM_HEADERS, Request, Response
+from websockets.http11 import Request, Response
 from websockets.protocol import CLOSED, CLOSING, CONNECTING, OPEN, SERVER
 
-from wsinspector.core.events import BODY_SHOWN, CloseInfo, Failure, FailureKind, printable_bytes
+from wsinspector.core.events import BODY_SHOWN, CloseInfo, Failure, FailureKind
 from wsinspector.core.frames import Direction, Opcode, close_payload
 from wsinspector.core.model import header as frame_header
-from wsinspector.core.payloads import human_size
-from wsinspector.core.wire.bytes_read import can_be_utf8, header_lines, is_http_start, is_utf8, status_line, unmasked
+from wsinspector.core.wire.bytes_read import can_be_utf8, is_http_start, is_utf8, unmasked
 from wsinspector.core.wire.extensions import describe_extensions
 from wsinspector.core.wire.head import Head, head_at
 from wsinspector.core.wire.protocol import HeadedFrame, WireProtocol
 from wsinspector.core.wire.sinks import FrameSink, WholeInSink
+from wsinspector.core.wire.unreadable import ANSWER_QUOTED, unreadable_failure, unreadable_request_answer
 from wsinspector.core.wire.violations import describe_violation
 from wsinspector.core.wire.wire_events import HandshakeFailed, Opened, Rejected, Requested, WireEvent
-from wsinspector.core.words import counted
 
 __all__ = [
     "ANSWER_QUOTED",
@@ -86,8 +85,6 @@ _FORBIDDEN_CLOSE_OUT = "deliberately a code RFC 6455 forbids on the wire (Faults
 
 #: how much of the server's answer to the upgrade is kept, to say what it was when it cannot be read
 ANSWER_KEPT = 4096
-#: how much of it a failure quotes
-ANSWER_QUOTED = 120
 
 _WHOLE_TEXT = frame_header.whole_in(Opcode.TEXT, header_known=True, length_known=True)
 _WHOLE_BINARY = frame_header.whole_in(Opcode.BINARY, header_known=True, length_known=True)
@@ -503,39 +500,17 @@ class WireEngine:
         if self._handshake_failed or exc is None:  # set only while the handshake is under way, or after it failed
             return
         self._handshake_failed = True
-        self._on_event(HandshakeFailed(self._unreadable_answer(exc)))
+        failure = self._unreadable_answer(exc)
+        if proto.side is SERVER:  # answered in place of the library's answer (or its silence)
+            proto.data_to_send()
+            self.answer_sent = answer = unreadable_request_answer(proto, exc)  # type: ignore[arg-type]
+            self._out += [answer.serialize(), b""]  # the server writes it as it writes a refusal
+            failure = replace(failure, detail=f"{failure.detail}; answered {answer.status_code} {answer.reason_phrase}")
+        self._on_event(HandshakeFailed(failure))
 
     def _unreadable_answer(self, exc: Exception) -> Failure:
-        """What the server sent, and why we stopped reading it (a limit of websockets', its end, its form)."""
-        cause = exc.__cause__ if isinstance(exc, ws_errors.InvalidMessage) and exc.__cause__ is not None else exc
-        host, port = self._host, self._port
-        size = self._answer_size
-        amount = counted(size, "byte") if size < 1024 else f"{human_size(size)} ({size} bytes)"
-        sent = f'{amount} starting "{printable_bytes(bytes(self._answer), ANSWER_QUOTED)}"'
-        if self._proto.side is SERVER:
-            said = f"sent {sent}" if size else "sent nothing"
-            return Failure(FailureKind.HANDSHAKE_INVALID, host=host, port=port, peer="client",
-                           detail=f"the client {said}, not a whole upgrade request: {cause}")
-        if isinstance(cause, EOFError):
-            said = f"after sending {sent}, before a whole HTTP response" if size else "without answering the upgrade"
-            return Failure(FailureKind.HANDSHAKE_INVALID, host=host, port=port,
-                           detail=f"the server closed the connection {said}")
-        status = status_line(bytes(self._answer))
-        if isinstance(cause, (ws_errors.StatusLineTooLong, ws_errors.HeaderLineTooLong)):
-            why = f"a line longer than {MAX_LINE_LENGTH} bytes, websockets' limit"
-        elif isinstance(cause, ws_errors.TooManyHeaders):
-            why = f"more than {MAX_NUM_HEADERS} header lines, websockets' limit"
-        elif isinstance(cause, ws_errors.SecurityError) and status is not None and status[0] != 101:
-            why = f"{cause}, more than websockets' limit of {human_size(MAX_BODY_SIZE)} for a body"
-            return Failure(FailureKind.HANDSHAKE_REJECTED, host=host, port=port, http_status=status[0],
-                           http_reason=status[1], detail=f"we stopped reading the answer: {why}",
-                           response_headers=header_lines(bytes(self._answer)))
-        elif status is None:
-            why = "it does not start with an HTTP status line"
-        else:
-            why = str(cause) or type(cause).__name__
-        return Failure(FailureKind.HANDSHAKE_INVALID, host=host, port=port,
-                       detail=f"the server sent {sent}; we stopped reading: {why}")
+        return unreadable_failure(exc, bytes(self._answer), self._answer_size, server=self._proto.side is SERVER,
+                                  host=self._host, port=self._port)
 
     # -- writing ----------------------------------------------------------------------------------
 

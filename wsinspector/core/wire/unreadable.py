@@ -1,0 +1,66 @@
+"""An opening handshake's message that cannot be read: the failure saying what came and why it was not read
+(:func:`unreadable_failure`, credentials in what is quoted left out), and the server's answer to a request it
+cannot read (:func:`unreadable_request_answer`: 414 for a request line too long, 431 for header lines too
+long or too many, 400 for anything else; websockets answers the first two itself and ends the stream without
+a word on the others, and the engine sends this answer in place of either)."""
+
+from __future__ import annotations
+
+from websockets import exceptions as ws_errors
+from websockets.http11 import MAX_BODY_SIZE, MAX_LINE_LENGTH, MAX_NUM_HEADERS, Response
+from websockets.server import ServerProtocol
+
+from wsinspector.core.events import Failure, FailureKind, printable_bytes
+from wsinspector.core.payloads import human_size
+from wsinspector.core.redact import without_secret_lines
+from wsinspector.core.wire.bytes_read import header_lines, status_line
+from wsinspector.core.words import counted
+
+#: how much of what came a failure quotes, and of the reason the answer's body
+ANSWER_QUOTED = 120
+
+
+def unreadable_failure(exc: Exception, answer: bytes, size: int, *, server: bool, host: str,
+                       port: int | None) -> Failure:
+    """What the peer sent (``answer``: its start as kept, ``size`` bytes in all) and why we stopped reading it
+    (a limit of websockets', its end, its form); ``server``: we are the server, it was the client's request."""
+    cause = exc.__cause__ if isinstance(exc, ws_errors.InvalidMessage) and exc.__cause__ is not None else exc
+    amount = counted(size, "byte") if size < 1024 else f"{human_size(size)} ({size} bytes)"
+    sent = f'{amount} starting "{printable_bytes(without_secret_lines(answer), ANSWER_QUOTED)}"'
+    if server:
+        said = f"sent {sent}" if size else "sent nothing"
+        return Failure(FailureKind.HANDSHAKE_INVALID, host=host, port=port, peer="client",
+                       detail=f"the client {said}, not a whole upgrade request: {cause}")
+    if isinstance(cause, EOFError):
+        said = f"after sending {sent}, before a whole HTTP response" if size else "without answering the upgrade"
+        return Failure(FailureKind.HANDSHAKE_INVALID, host=host, port=port,
+                       detail=f"the server closed the connection {said}")
+    status = status_line(answer)
+    if isinstance(cause, (ws_errors.StatusLineTooLong, ws_errors.HeaderLineTooLong)):
+        why = f"a line longer than {MAX_LINE_LENGTH} bytes, websockets' limit"
+    elif isinstance(cause, ws_errors.TooManyHeaders):
+        why = f"more than {MAX_NUM_HEADERS} header lines, websockets' limit"
+    elif isinstance(cause, ws_errors.SecurityError) and status is not None and status[0] != 101:
+        why = f"{cause}, more than websockets' limit of {human_size(MAX_BODY_SIZE)} for a body"
+        return Failure(FailureKind.HANDSHAKE_REJECTED, host=host, port=port, http_status=status[0],
+                       http_reason=status[1], detail=f"we stopped reading the answer: {why}",
+                       response_headers=header_lines(answer))
+    elif status is None:
+        why = "it does not start with an HTTP status line"
+    else:
+        why = str(cause) or type(cause).__name__
+    return Failure(FailureKind.HANDSHAKE_INVALID, host=host, port=port,
+                   detail=f"the server sent {sent}; we stopped reading: {why}")
+
+
+def unreadable_request_answer(proto: ServerProtocol, exc: Exception) -> Response:
+    """The answer to a request ``proto`` gave up reading with ``exc`` (its ``handshake_exc``)."""
+    if isinstance(exc, ws_errors.RequestLineTooLong):
+        status = 414
+    elif isinstance(exc, (ws_errors.HeaderLineTooLong, ws_errors.TooManyHeaders)):
+        status = 431
+    else:
+        status = 400
+    cause = exc.__cause__ if isinstance(exc, ws_errors.InvalidMessage) and exc.__cause__ is not None else exc
+    why = printable_bytes(str(cause).encode("utf-8", "replace"), ANSWER_QUOTED)
+    return proto.reject(status, f"Failed to open a WebSocket connection: {why}.\n")
