@@ -18,6 +18,7 @@ import time
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from wsinspector.app.server import ClientSession, ServerController
+from wsinspector.core.events import ConnectionState
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.mock.model import (
     CLOSE,
@@ -158,6 +159,8 @@ class MockClient(QObject):
     def _do(self, act: Act) -> None:
         log = self.session.log
         action = act.action
+        if self.session.client.state is not ConnectionState.OPEN and action.kind not in (CLOSE, DROP):
+            return  # the client is closing or gone: nothing more reaches it, and no rule is at fault
         before = len(log)
         try:
             self._perform(action, act.data)
