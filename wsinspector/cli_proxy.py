@@ -48,6 +48,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                         "uses: TLS, proxy, its headers and auth (added to the client's, replacing those of the "
                         "same name)")
     parser.add_argument("--no-record", action="store_true", help="forward without recording")
+    tls = parser.add_argument_group("the upstream's certificate (wss://; verified by default)")
+    tls.add_argument("--ca-file", metavar="PATH", help="trust the CA certificates of this PEM file or folder as "
+                     "well as the system's")
+    tls.add_argument("--trust-cert", action="append", default=[], metavar="SHA256",
+                     help="trust the upstream certificate with this SHA-256 fingerprint even when verification "
+                          "fails (a self-signed one); repeat for more")
+    tls.add_argument("--insecure", action="store_true",
+                     help="do not verify the upstream's certificate (any certificate is accepted; said at start)")
     parser.add_argument("--break", dest="rules", action="append", default=[], metavar="RULE",
                         help=f"pause messages that match, written {RULE_SYNTAX}: out is what the client sends, in "
                              "what the upstream sends; e.g. out:regex:^subscribe, in:json:$.type=error, both:every "
@@ -133,7 +141,25 @@ def _profile(args: argparse.Namespace, data_dir: Path) -> ConnectionProfile:
             defaults = _stored(data_dir, with_secrets=True)[0]
         except (StoreError, OSError, ValueError) as exc:
             _err(f"warning: the app-wide connection defaults cannot be read ({exc}); going without them")
-    return effective(profile, defaults)
+    return _with_tls_options(effective(profile, defaults), args)
+
+
+def _with_tls_options(profile: ConnectionProfile, args: argparse.Namespace) -> ConnectionProfile:
+    """The upstream hop's TLS as --ca-file, --trust-cert and --insecure change it."""
+    from dataclasses import replace
+
+    from wsinspector.core.profiles import normal_fingerprint
+
+    tls = profile.tls
+    if args.ca_file:
+        if not Path(args.ca_file).exists():
+            raise ValueError(f"--ca-file {args.ca_file}: no such file or folder")
+        tls = replace(tls, ca_file=args.ca_file)
+    if args.trust_cert:
+        tls = replace(tls, pinned=tuple(dict.fromkeys((*tls.pinned, *map(normal_fingerprint, args.trust_cert)))))
+    if args.insecure:
+        tls = replace(tls, verify=False)
+    return replace(profile, tls=tls)
 
 
 def run_proxy(args: argparse.Namespace) -> int:
@@ -195,6 +221,8 @@ def _serve(host: str, port: int, url: str, profile: ConnectionProfile, rules: li
         return EXIT_USAGE
     if host not in ("127.0.0.1", "::1", "localhost"):
         _err(f"warning: listening on {host}: any machine that reaches it can use the proxy")
+    if url.lower().startswith("wss:") and not profile.tls.verify:
+        _err("warning: the upstream's certificate is not verified; any certificate is accepted")
     controller.said.connect(_say)
     asker = _Asker(controller) if on_break == "ask" else None
     if on_break != "ask":
