@@ -9,7 +9,7 @@ from pathlib import Path
 
 from wsinspector import APP_NAME
 from wsinspector.core.frames import Direction, Frame
-from wsinspector.core.mock.model import MockRules
+from wsinspector.core.mock.model import SEND, MockRules
 from wsinspector.core.mock.replay import messages_of, route_from_messages, route_from_test
 
 EXIT_USAGE = 2
@@ -68,6 +68,10 @@ def _from_file(path: Path, speed: float) -> MockRules | int:
     route, warnings = route_from_test(test)
     for warning in warnings:
         _err(f"{path}: {warning}")
+    if not any(action.kind == SEND for action in (*route.on_connect, *(a for g in route.sequence for a in g))):
+        _err(f"{path}: the test expects no message the server could send back (an exact text, JSON or binary "
+             "value): nothing to play back")
+        return EXIT_USAGE
     return MockRules(name=f"Replay of {test.name or path.name}", routes=(route,),
                      subprotocols=test.subprotocols)
 
