@@ -208,6 +208,7 @@ class ProxiedClient(QObject, LogRecording):
         if upstream is None or self._upstream_done:
             if self._pre_connect is not None and self._pre_connect.running:
                 self._pre_connect.abort()
+            if upstream is None:  # never opened (the client went before its request was forwarded): nothing to wait for
                 self._upstream_done = True
             return
         with_frame, code = close_for(code)

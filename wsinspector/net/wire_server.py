@@ -311,6 +311,9 @@ class ServerClient(WirePump, EngineConnection):
         if self._busy:
             self.refuse(BUSY_STATUS, (("Retry-After", "1"),), b"Too many clients: this server takes no more now.\n")
             return
+        if self._engine is not None and not self._engine.can_accept():
+            self.accept()  # the library's refusal goes out: no slot acts on (or proxies) a request no server takes
+            return
         self.requested.emit(self.request)
         if not (self._answered or self._held_answer or self._finished):
             self.accept()

@@ -442,6 +442,16 @@ class WireEngine:
                 detail=f"{exc}; answered {response.status_code} {response.reason_phrase}")))
         return response
 
+    def can_accept(self) -> bool:
+        """Whether the request read is a valid upgrade the server role could accept (False: :meth:`accept`
+        answers it with the library's refusal, 400, 405, 426 or 505), asked before anyone acts on it."""
+        request, proto = self._requested, self._proto
+        if request is None or proto.side is not SERVER:
+            return False
+        ok = proto.accept(request).status_code == 101  # type: ignore[union-attr]
+        proto.handshake_exc = None  # asked, not answered: accept() asks again
+        return ok
+
     def refuse(self, status: int, now_ns: int, headers: tuple[tuple[str, str], ...] = (),
                body: bytes = b"") -> Response:
         """Refuse the request read (server role) with an HTTP ``status``, ``headers`` (replacing the library's of
