@@ -50,6 +50,8 @@ from wsinspector.core.sending import AutoReplyRule, SendingError
 
 __all__ = ["MockFileError", "load_rules", "read_rules"]
 
+#: the largest rules file read: one is written by hand, and YAML is read slowly (some 10 s a MiB of short rules)
+RULES_MAX_BYTES = 4 * 1024 * 1024
 #: the most bytes an ``oversized`` frame may have (it is built in memory)
 OVERSIZED_MAX = 256 * 1024 * 1024
 #: what ``invalid_utf8: true`` sends: "(" after a lead byte that wants a continuation byte
@@ -392,9 +394,14 @@ def load_rules(text: str) -> MockRules:
 
 
 def read_rules(path: str | Path) -> MockRules:
-    """Load a rules file from disk (UTF-8). ``OSError`` if it cannot be read."""
+    """Load a rules file from disk (UTF-8, at most ``RULES_MAX_BYTES``). ``OSError`` if it cannot be read."""
+    with Path(path).open("rb") as fp:
+        data = fp.read(RULES_MAX_BYTES + 1)
+    if len(data) > RULES_MAX_BYTES:
+        raise MockFileError(f"more than {RULES_MAX_BYTES // (1024 * 1024)} MiB, the most a rules file may hold "
+                            "(is it the right file?)")
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise MockFileError(f"not UTF-8 text (byte {exc.start})") from None
     return load_rules(text)
