@@ -1,5 +1,5 @@
 """Credentials a client sends to ``wsinspector serve`` or through ``wsinspector proxy`` (an Authorization header, a
-token in the query, a key in the upstream URL given on the command line) are never written in plaintext: not
+token in the query or offered as a subprotocol, a key in the upstream URL given on the command line) are never written in plaintext: not
 to the data folder's files (read as bytes), not to what the command prints, whatever became of the client
 (served, refused by the upstream, upstream unreachable, a request the server could not read)."""
 
@@ -21,7 +21,8 @@ from tests.cli.conftest import Cli
 HEADER_SECRET = "hdr-secret-5b1f0c"
 QUERY_SECRET = "query-secret-7d2e9a"
 UPSTREAM_SECRET = "upstream-key-3c8f41"
-SECRETS = (HEADER_SECRET, QUERY_SECRET, UPSTREAM_SECRET)
+SUBPROTOCOL_SECRET = "subprotocol-token-9a4b77"  # a browser's way to send a token: as a subprotocol
+SECRETS = (HEADER_SECRET, QUERY_SECRET, UPSTREAM_SECRET, SUBPROTOCOL_SECRET)
 ECHO_RULES = "version: 1\nrules:\n  - match: {any: true}\n    do: {echo: true}\n"
 
 
@@ -36,7 +37,8 @@ async def _talk(url: str) -> str:
     """A client with credentials in its header and its query: what it got back, or the status it was refused."""
     try:
         async with connect(url + f"feed?access_token={QUERY_SECRET}&room=1",
-                           additional_headers={"Authorization": f"Bearer {HEADER_SECRET}"}) as ws:
+                           additional_headers={"Authorization": f"Bearer {HEADER_SECRET}"},
+                           subprotocols=["access_token", SUBPROTOCOL_SECRET]) as ws:  # type: ignore[list-item]
             await ws.send("hello")
             return str(await ws.recv())
     except InvalidStatus as exc:

@@ -18,7 +18,7 @@ from wsinspector.app.recording import LogRecording
 from wsinspector.core.events import CloseInfo, Failure, OpenInfo
 from wsinspector.core.handshake import HANDSHAKE_EVENT
 from wsinspector.core.log import FrameLog
-from wsinspector.core.redact import redact_url
+from wsinspector.core.redact import redact_subprotocols, redact_url
 from wsinspector.core.store import SessionStatus, Store, StoreError
 from wsinspector.core.wire.server import ServerSettings
 from wsinspector.net.wire_server import ClientRequest, ServerClient, ServerTls, WireServer
@@ -108,7 +108,7 @@ class ClientSession(QObject, LogRecording):
         if request.origin:
             said.append(f"origin {request.origin}")
         if request.subprotocols:
-            said.append(f"offers {', '.join(request.subprotocols)}")
+            said.append(f"offers {redact_subprotocols(', '.join(request.subprotocols))}")
         if request.extensions:
             said.append(f"extensions {request.extensions}")
         self._event("server", "upgrade request: " + "; ".join(said))

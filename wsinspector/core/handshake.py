@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from wsinspector.core.events import BODY_SHOWN
 from wsinspector.core.profiles import ResolvedTarget
-from wsinspector.core.redact import REDACTED, is_secret_header, redact_url
+from wsinspector.core.redact import REDACTED, is_secret_header, redact_subprotocols, redact_url
 
 #: the kind of the session event that keeps a handshake (its text is :meth:`Handshake.to_json`)
 HANDSHAKE_EVENT = "handshake"
@@ -98,13 +98,16 @@ class Handshake:
         def kept(name: str, value: str) -> str:
             if name.lower() in stand_in:
                 return stand_in[name.lower()]
+            if name.lower() == "sec-websocket-protocol":  # a token offered as a subprotocol
+                return clean(redact_subprotocols(value))
             if is_secret_header(name) and not name.lower().startswith("sec-websocket-"):
                 return "{{" + name + "}}"  # credentials by their name (a literal Authorization, a Cookie)
             return clean(value)
 
         request = tuple((name, kept(name, value)) for name, value in self.request_headers)
         response = (None if self.response_headers is None
-                    else tuple((name, clean(value)) for name, value in self.response_headers))
+                    else tuple((name, clean(redact_subprotocols(value) if name.lower() == "sec-websocket-protocol"
+                                             else value)) for name, value in self.response_headers))
         body = self.body
         if values:
             body = clean(body.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")

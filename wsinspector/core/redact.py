@@ -10,8 +10,8 @@ import re
 from collections.abc import Callable
 from urllib.parse import unquote_plus
 
-__all__ = ["REDACTED", "is_secret_field", "is_secret_header", "is_secret_name", "redact_url", "rewrite_url",
-           "url_secrets", "without_secret_lines"]
+__all__ = ["REDACTED", "is_secret_field", "is_secret_header", "is_secret_name", "redact_subprotocols", "redact_url",
+           "rewrite_url", "url_secrets", "without_secret_lines"]
 
 #: query parameter names whose values are secrets, compared lower-case with separators removed
 _SECRET_NAMES = frozenset({
@@ -72,6 +72,31 @@ def redact_url(url: str) -> str:
     including the order and encoding of the other parameters, is left as it was."""
     return rewrite_url(url, _redact_userinfo,
                        lambda name, value: REDACTED if is_secret_name(name) else value)
+
+
+#: a JSON Web Token: three base64url parts, the first a JSON object ("eyJ")
+_JWT = re.compile(r"eyJ[\w-]*\.[\w-]*\.[\w-]*")
+#: the words of a subprotocol's dotted prefix that say a credential follows it
+_CREDENTIAL_PREFIX_WORDS = frozenset({"bearer", "authorization", "token", "auth"})
+
+
+def redact_subprotocols(value: str) -> str:
+    """A ``Sec-WebSocket-Protocol`` list with the credentials clients send as subprotocols (browsers can set no
+    header) replaced by ``REDACTED``: the one after a subprotocol named like a secret (``access_token, <token>``,
+    ``Authorization, <token>``), what follows a dotted prefix naming one
+    (``base64url.bearer.authorization.k8s.io.<token>``), and a JSON Web Token by itself."""
+    out: list[str] = []
+    after_secret_name = False
+    for item in value.split(","):
+        name = item.strip()
+        parts = name.split(".")
+        if after_secret_name or _JWT.fullmatch(name):
+            name = REDACTED
+        elif len(parts) > 1 and any(part.lower() in _CREDENTIAL_PREFIX_WORDS for part in parts[:-1]):
+            name = ".".join(parts[:-1]) + "." + REDACTED
+        after_secret_name = len(parts) == 1 and is_secret_name(parts[0]) and not after_secret_name
+        out.append(name)
+    return ", ".join(out)
 
 
 def url_secrets(url: str) -> set[str]:
