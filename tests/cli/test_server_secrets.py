@@ -1,7 +1,8 @@
 """Credentials a client sends to ``wsinspector serve`` or through ``wsinspector proxy`` (an Authorization header, a
-token in the query or offered as a subprotocol, a key in the upstream URL given on the command line) are never written in plaintext: not
-to the data folder's files (read as bytes), not to what the command prints, whatever became of the client
-(served, refused by the upstream, upstream unreachable, a request the server could not read)."""
+token in the query or offered as a subprotocol, a key in the upstream URL given on the command line) are never
+written in plaintext: not to the data folder's files (read as bytes), not to what the command prints, whatever
+became of the client (served, refused by the upstream, upstream unreachable, a request the server could not
+read)."""
 
 from __future__ import annotations
 
