@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 EXIT_OK = 0
 EXIT_USAGE = 2
+#: interrupted (Ctrl+C) before a command could stop of its own accord, as shells count it (128 + SIGINT)
+EXIT_INTERRUPTED = 130
 
 
 COMMANDS = ("serve", "proxy", "run", "connections", "messages", "sessions", "envs", "defaults", "import",
@@ -146,7 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if window is None:
         args = build_parser().parse_args(_with_open_command(arguments))
         if args.version or args.command not in (None, "open"):
-            return run_command(args)
+            try:
+                return run_command(args)
+            except KeyboardInterrupt:  # Ctrl+C before the command handles it itself: no traceback
+                return EXIT_INTERRUPTED
         window = args.data_dir, args.smoke_test, getattr(args, "files", [])
     return open_window(*window)
 

@@ -164,6 +164,7 @@ def _with_tls_options(profile: ConnectionProfile, args: argparse.Namespace) -> C
 
 def run_proxy(args: argparse.Namespace) -> int:
     from wsinspector.app.context import default_data_dir
+    from wsinspector.app.signals import hold_signals
     from wsinspector.core.profiles import ProfileError, validate_url
     from wsinspector.core.proxy.breakpoints import BreakpointError
 
@@ -181,6 +182,7 @@ def run_proxy(args: argparse.Namespace) -> int:
     except (ValueError, BreakpointError, ProfileError) as exc:
         _err(str(exc))
         return EXIT_USAGE
+    hold_signals()  # Ctrl+C while it starts (the store opened, the port bound) stops it once it runs
     on_break = args.on_break or ("ask" if rules and sys.stdin.isatty() else "forward")
     store = None if args.no_record else _record_store(data_dir)
     try:

@@ -81,6 +81,9 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from wsinspector.app.signals import hold_signals  # noqa: PLC0415
+
+    hold_signals()  # Ctrl+C while it starts stops it once it runs
     if args.mock is None and args.replay is None:
         given = [name for name, value in (("--listen", args.listen), ("--no-record", args.no_record),
                                           ("--tls-cert", args.tls_cert), ("--tls-key", args.tls_key),

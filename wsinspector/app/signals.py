@@ -8,9 +8,23 @@ import signal
 from types import FrameType
 from typing import Protocol
 
-from PySide6.QtCore import QObject, QSocketNotifier, Signal, Slot
+from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal, Slot
 
 WATCHED = (signal.SIGINT, signal.SIGTERM)
+#: the signals that came after :func:`hold_signals` and before a watcher took them over
+_held: list[int] = []
+
+
+def hold_signals() -> None:
+    """From now until a :class:`SignalWatcher` is made, Ctrl+C and SIGTERM wait for it (it tells them as soon as
+    its event loop runs) instead of interrupting the start-up with a traceback, or being lost in it (a
+    ``KeyboardInterrupt`` raised in code Qt called, where nothing sees it). For commands that start a loop."""
+    for sig in WATCHED:
+        signal.signal(sig, _hold)
+
+
+def _hold(signum: int, _frame: FrameType | None) -> None:
+    _held.append(signum)
 
 
 class SignalWatcher(QObject):
@@ -36,6 +50,9 @@ class SignalWatcher(QObject):
         self._previous_fd = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
         self._previous = {sig: signal.signal(sig, self._on_signal) for sig in WATCHED}
         self._closed = False
+        early, _held[:] = list(_held), []
+        for signum in early:  # held since the start-up: told once the loop runs, as one arriving now would be
+            QTimer.singleShot(0, self, lambda s=signum: self.received.emit(s))
 
     @staticmethod
     def _on_signal(_signum: int, _frame: FrameType | None) -> None:
