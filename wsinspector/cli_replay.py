@@ -35,6 +35,8 @@ def replay_rules(args: argparse.Namespace) -> MockRules | int:
 
 
 def _rules(name: str, frames: list[Frame], client: Direction, speed: float) -> MockRules | int:
+    if any(frame.upstream for frame in frames):  # a recording proxy's: its upstream hop is the server played back
+        frames, client = [frame for frame in frames if frame.upstream], Direction.OUT
     messages = messages_of(frames, client)
     if not messages:
         _err(f"{name!r} holds no messages to play back")
