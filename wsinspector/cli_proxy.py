@@ -202,7 +202,8 @@ def _record_store(data_dir: Path) -> Store | None:
         store.start_writer()  # the frames are committed on a thread: forwarding never waits for the disk
         return store
     except (StoreError, OSError) as exc:
-        _err(f"warning: nothing is recorded: {exc}")
+        why = (exc.strerror or exc) if isinstance(exc, OSError) else exc  # "File exists", not "[Errno 17] …"
+        _err(f"warning: nothing is recorded in {data_dir}: {why}")
         return None
 
 

@@ -231,7 +231,8 @@ def _store(args: argparse.Namespace) -> Store | int:
         folder.mkdir(parents=True, exist_ok=True)
         return Store(folder / DB_NAME)
     except (OSError, StoreError) as exc:
-        _err(f"cannot record to {folder}: {exc} (--no-record serves without recording)")
+        why = (exc.strerror or exc) if isinstance(exc, OSError) else exc  # "File exists", not "[Errno 17] …"
+        _err(f"cannot record to {folder}: {why} (--no-record serves without recording)")
         return EXIT_CANNOT_LISTEN
 
 

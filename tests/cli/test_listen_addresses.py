@@ -53,3 +53,12 @@ def test_a_host_that_is_no_address_here_is_one_line(cli: Cli, tmp_path: Path, co
     assert result.stdout == ""
     assert result.stderr.startswith("wsinspector: 'no-such-host.invalid' is not an IP address to listen on")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_data_folder_that_is_a_file_is_said_in_words(cli: Cli, tmp_path: Path) -> None:
+    rules = tmp_path / "echo.yaml"
+    rules.write_text(ECHO_RULES, encoding="utf-8")
+    result = cli("--data-dir", str(rules), "serve", "--mock", str(rules))
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.strip() == (f"wsinspector: cannot record to {rules}: File exists (--no-record serves "
+                                     "without recording)")
