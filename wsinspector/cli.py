@@ -230,19 +230,26 @@ def list_environments(data_dir: Path | None, as_json: bool) -> int:
 
 
 def serve(port: int) -> int:
+    """The echo server headless: every message back as it came, on the Wire engine in the server role (so a
+    client that breaks the protocol is refused as ``serve --mock`` refuses it), nothing recorded."""
     if not 0 <= port <= 65535:
         print(f"{APP_NAME}: --port must be between 0 and 65535", file=sys.stderr)
         return EXIT_USAGE
     from PySide6.QtCore import QCoreApplication
 
+    from wsinspector.app.mock import MockServer
+    from wsinspector.app.server import ServerController
     from wsinspector.app.signals import SignalWatcher
-    from wsinspector.net.server import EchoServer, EchoServerError
+    from wsinspector.cli_serve import stop_clients
+    from wsinspector.core.mock.model import ECHO_RULES
+    from wsinspector.net.wire_server import ServerListenError
 
     app = QCoreApplication.instance() or QCoreApplication([APP_NAME])
-    server = EchoServer()
+    controller = ServerController(None, name="Echo", keep_ended=False)
+    echo = MockServer(controller, ECHO_RULES)
     try:
-        url = server.listen(port)
-    except EchoServerError as exc:
+        url = controller.listen("127.0.0.1", port)
+    except ServerListenError as exc:
         print(f"{APP_NAME}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     watcher = SignalWatcher()
@@ -250,7 +257,8 @@ def serve(port: int) -> int:
     print(f"Echo server listening on {url}  (Ctrl+C to stop)", flush=True)
     app.exec()
     watcher.close()
-    server.close()
+    stop_clients(app, controller)
+    echo.deleteLater()
     print("Echo server stopped", flush=True)
     return EXIT_OK
 

@@ -170,7 +170,7 @@ def _serve_rules(args: argparse.Namespace) -> int:
                 recording=store is not None)
     app.exec()
     watcher.close()
-    _stop(app, controller)
+    stop_clients(app, controller)
     status.line("stopped", f"{kind} server stopped", clients=controller.served)
     if store is not None:
         store.close()
@@ -236,7 +236,7 @@ def _store(args: argparse.Namespace) -> Store | int:
         return EXIT_CANNOT_LISTEN
 
 
-def _stop(app: Any, controller: ServerController) -> None:
+def stop_clients(app: Any, controller: ServerController) -> None:
     """Close every client (1001) and give them a moment to answer; drop the rest."""
     from PySide6.QtCore import QElapsedTimer, QEventLoop  # noqa: PLC0415
 

@@ -135,3 +135,7 @@ class MockRules:
 def json_text(value: object) -> str:
     """A JSON value as a message's text (compact, non-ASCII kept)."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+#: a server that sends every message back as it came, on any path (plain ``serve``, the Server page without rules)
+ECHO_RULES = MockRules(name="Echo", routes=(Route(path="*", rules=(Rule("echo", None, (Action(ECHO),)),)),))
