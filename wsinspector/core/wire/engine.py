@@ -49,19 +49,8 @@ from wsinspector.core.wire.unreadable import ANSWER_QUOTED, unreadable_failure, 
 from wsinspector.core.wire.violations import describe_violation
 from wsinspector.core.wire.wire_events import HandshakeFailed, Opened, Rejected, Requested, WireEvent
 
-__all__ = [
-    "ANSWER_QUOTED",
-    "CLOSE_GRACE_S",
-    "FAST_FRAME_MAX",
-    "HandshakeFailed",
-    "Opened",
-    "Rejected",
-    "Requested",
-    "WireEngine",
-    "WireEvent",
-    "is_http_start",
-    "is_utf8",
-]
+__all__ = ["ANSWER_QUOTED", "CLOSE_GRACE_S", "FAST_FRAME_MAX", "HandshakeFailed", "Opened", "Rejected", "Requested",
+           "WireEngine", "WireEvent", "is_http_start", "is_utf8"]
 
 _IN, _OUT = Direction.IN, Direction.OUT
 _TEXT, _BINARY = Opcode.TEXT, Opcode.BINARY
@@ -129,6 +118,8 @@ class WireEngine:
         #: the server role: the request read, until it is answered, and what came after it meanwhile
         self._requested: Request | None = None
         self._early = b""
+        #: the server role: the last bytes of the request read so far, where its blank line may begin
+        self._request_tail = b""
         #: the server role: our answer to the request, once sent
         self.answer_sent: Response | None = None
         #: when to stop waiting for the peer (``time.monotonic_ns()`` scale), once the closing handshake began
@@ -184,15 +175,10 @@ class WireEngine:
         if proto.state is CLOSED or self._handshake_failed:
             return
         if proto.state is CONNECTING:
-            self._keep_answer(data)
-            if self._requested is not None:  # the request is read; what comes before the answer waits
-                self._early += data
+            opening = self._opening_bytes(data)
+            if opening is None:
                 return
-            # garbage: no need to wait for a line to say so
-            if proto.side is not SERVER and not is_http_start(bytes(self._answer[:5])):
-                self._handshake_failed = True
-                self._on_event(HandshakeFailed(self._unreadable_answer(ValueError("not an HTTP response"))))
-                return
+            data = opening
         if self._held:
             data, self._held = self._held + data, b""
             if self._held_head is not None and not (proto.parked and proto.state is OPEN):
@@ -306,6 +292,32 @@ class WireEngine:
         if pos < size:
             self._held = data[pos:]
         return None
+
+    def _opening_bytes(self, data: bytes) -> bytes | None:
+        """What of ``data``, read during the opening handshake, goes to the library now (None: nothing)."""
+        self._keep_answer(data)
+        if self._requested is not None:  # the request is read; what comes before the answer waits
+            self._early += data
+            return None
+        if self._proto.side is SERVER:
+            return self._up_to_request_end(data)
+        if not is_http_start(bytes(self._answer[:5])):  # garbage: no need to wait for a line to say so
+            self._handshake_failed = True
+            self._on_event(HandshakeFailed(self._unreadable_answer(ValueError("not an HTTP response"))))
+            return None
+        return data
+
+    def _up_to_request_end(self, data: bytes) -> bytes:
+        """``data`` up to the request's end (server role); what follows it waits for our answer as later reads
+        do (the library would read its frames, a close among them, before we answered)."""
+        joined = self._request_tail + data
+        end = joined.find(b"\r\n\r\n")
+        self._request_tail = joined[-3:]
+        if end < 0:
+            return data
+        cut = end + 4 - len(joined) + len(data)
+        self._early = data[cut:]
+        return data[:cut]
 
     def _whole(self, b0: int, payload: bytes, key: bytes | None, now_ns: int) -> None:
         """Report a whole-message frame the fast path read (``key``: its mask key, the payload unmasked)."""
