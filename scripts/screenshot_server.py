@@ -113,7 +113,7 @@ def server_scene(window: MainWindow, background: Background, folder: Path, rules
     until(lambda: page.clients.topLevelItem(0).childCount() == 2 and len(page.servers[0].live) == 2)
     page.clients.setCurrentItem(page.clients.topLevelItem(0).child(0))
     until(lambda: page.model.rowCount() >= 7)
-    page.message.setText('{"op": "notice", "text": "server restarts at 18:00"}')
+    page.message.editor.setPlainText('{"op": "notice", "text": "server restarts at 18:00"}')
     page.broadcast_button.click()
     until(lambda: page.model.rowCount() >= 8)
     page.timeline.selectRow(page.model.rowCount() - 1)
