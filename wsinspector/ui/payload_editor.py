@@ -61,9 +61,12 @@ class PayloadEditor(QWidget):
     error under it. ``name`` prefixes the object names: ``<name>Mode``, ``<name>Editor``, ``<name>Error``.
     With ``convert`` the editor's bytes are shown anew when the mode changes (hex ↔ base64 ↔ text)."""
 
-    def __init__(self, name: str, parent: QWidget | None = None, *, convert: bool = False) -> None:
+    def __init__(self, name: str, parent: QWidget | None = None, *, convert: bool = False,
+                 text_hint: str = PLACEHOLDERS[PayloadMode.TEXT]) -> None:
         super().__init__(parent)
         self.convert = convert
+        #: the empty editor's hint in each mode (``text_hint``: what this editor's text is for, and its keys)
+        self.placeholders = {**PLACEHOLDERS, PayloadMode.TEXT: text_hint}
         self.mode = QComboBox()
         self.mode.setObjectName(f"{name}Mode")
         for mode in PayloadMode:
@@ -253,7 +256,7 @@ class PayloadEditor(QWidget):
     def _on_mode_changed(self) -> None:
         mode, before = self.current_mode(), self._mode_shown
         self._mode_shown = mode
-        self.editor.setPlaceholderText(PLACEHOLDERS[mode])
+        self.editor.setPlaceholderText(self.placeholders[mode])
         self.format_button.setVisible(mode is PayloadMode.JSON)
         if self.convert and mode is not before and not self.editor.isReadOnly() and not self._convert(before, mode):
             return

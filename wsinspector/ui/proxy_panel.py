@@ -147,7 +147,8 @@ class ProxyPanel(QWidget):
         self.paused.setObjectName("proxyPaused")
         self.paused.currentItemChanged.connect(self._on_paused_chosen)
         #: the chosen paused message, to be edited: text as text, binary (or text that is not UTF-8) as hex
-        self.edit = PayloadEditor("proxyEdit", convert=True)
+        self.edit = PayloadEditor("proxyEdit", convert=True,
+                                  text_hint="The paused message: edit it, then Forward (Ctrl+Enter)")
         self.editor = self.edit.editor
         self.editor.setToolTip("The paused message: edit it, then Forward (Ctrl+Enter); it stays text or binary "
                                "as it came, whichever way it is typed here")
@@ -184,7 +185,8 @@ class ProxyPanel(QWidget):
         self.inject_direction.setObjectName("proxyInjectDirection")
         self.inject_direction.addItem("to the upstream (out)", Direction.OUT)
         self.inject_direction.addItem("to the client (in)", Direction.IN)
-        self.inject_payload = PayloadEditor("proxyInject", convert=True)
+        self.inject_payload = PayloadEditor("proxyInject", convert=True,
+                                            text_hint="A message of your own. Ctrl+Enter injects it.")
         self.inject_text = self.inject_payload.editor
         self.inject_text.setToolTip("A message of your own, to the newest client's hops: Ctrl+Enter injects it")
         self.inject_text.setFixedHeight(self.inject_text.fontMetrics().lineSpacing() * 3 + 12)
@@ -444,6 +446,7 @@ class ProxyPanel(QWidget):
     def _update_buttons(self) -> None:
         chosen = self._current_id() is not None
         self.forward_button.setEnabled(chosen)
+        self.edit.setEnabled(chosen)
         self.drop_button.setEnabled(chosen)
         self.forward_all_button.setEnabled(self.paused.count() > 0)
         self.resume_button.setEnabled(self.controller is not None)

@@ -197,7 +197,8 @@ class ServerPage(QWidget):
         return split
 
     def _build_commands(self) -> PayloadEditor:
-        self.message = PayloadEditor("serverMessage", convert=True)
+        self.message = PayloadEditor("serverMessage", convert=True,
+                                     text_hint="Message text. Ctrl+Enter sends it to the chosen client.")
         self.message.editor.setToolTip("The message to send: Ctrl+Enter sends it to the chosen client")
         lines = self.message.editor.fontMetrics().lineSpacing()
         self.message.editor.setFixedHeight(lines * 4 + 12)
