@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from websockets.asyncio.client import connect
 
 from wsinspector.core.payloads import PayloadMode
@@ -62,6 +63,11 @@ def test_binary_is_injected_both_ways_byte_for_byte(qtbot: Any, window: MainWind
     panel.inject_button.click()
     assert run(ws.recv()) == b"\x00\x01\x02\xff"  # the upstream's echo of it
     assert upstream.received == ["hello", b"\x00\x01\x02\xff"], "the bad base64 never went anywhere"
+    # what was injected is there again with Up, in its mode
+    qtbot.keyClick(compose.editor, Qt.Key.Key_Up)
+    assert compose.current_mode() is PayloadMode.BASE64 and compose.editor.toPlainText() == "AAEC/w=="
+    qtbot.keyClick(compose.editor, Qt.Key.Key_Up)
+    assert compose.current_mode() is PayloadMode.HEX and compose.editor.toPlainText() == "01 02 ff 00"
     run(ws.close())
     panel.stop()
 

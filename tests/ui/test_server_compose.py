@@ -1,13 +1,16 @@
 """The Server page composes as the inspector's composer does, in the real window with real `websockets` clients:
 binary typed as hex reaches one client as bytes, byte for byte; bad hex is one line under the editor and nothing
 is sent; base64 and a file's bytes (every byte value) are broadcast to two clients; JSON is checked and
-pretty-printed; switching hex to base64 shows the same bytes, and bytes that are not text stay binary."""
+pretty-printed; switching hex to base64 shows the same bytes, and bytes that are not text stay binary; Up and
+Down walk what was sent."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextCursor
 from websockets.asyncio.client import connect
 
 from wsinspector.core.frames import Direction, Opcode
@@ -63,6 +66,15 @@ def test_binary_from_the_server_page_reaches_the_client_byte_for_byte(qtbot: Any
     assert run(ws.recv()) == "plain text after all"
     assert not compose.error.isVisible()
     assert _sent(page) == [(Opcode.BINARY, b"\x00\xff\x10\x80\x7f"), (Opcode.TEXT, b"plain text after all")]
+
+    # Up walks back to what was sent, in its mode (what was refused is not there); Down comes back
+    qtbot.keyClick(compose.editor, Qt.Key.Key_Up)
+    assert compose.current_mode() is PayloadMode.HEX and compose.editor.toPlainText() == "00 ff 0x10,80\n7f"
+    qtbot.keyClick(compose.editor, Qt.Key.Key_Up)
+    assert compose.editor.toPlainText() == "00 ff 0x10,80\n7f", "nothing older"
+    compose.editor.moveCursor(QTextCursor.MoveOperation.End)
+    qtbot.keyClick(compose.editor, Qt.Key.Key_Down)
+    assert compose.current_mode() is PayloadMode.TEXT and compose.editor.toPlainText() == "plain text after all"
     run(ws.close())
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 
-from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QShortcut, QTextCursor
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from wsinspector.core.dynamic import expanded_as_typed, templated
 from wsinspector.core.frames import is_sendable_close_code
 from wsinspector.core.payloads import PayloadError, PayloadMode, decode_text, encode
-from wsinspector.core.sending import HistoryWalk, kind_of, mode_of
+from wsinspector.core.sending import kind_of, mode_of
 from wsinspector.ui.payload_editor import EDIT_LIMIT, PayloadEditor, send_shortcut
 from wsinspector.ui.qtext import set_plain_text
 
@@ -79,16 +79,13 @@ class Composer(QWidget):
         self.error = self.payload.error
         self.format_button = self.payload.format_button
         self.file_button = self.payload.file_button
-        self.editor.textChanged.connect(self._on_text_changed)
         #: the variables a message's {{variables}} resolve to (the connection's, as connected)
         self.variables: Callable[[], Mapping[str, str]] = dict
         #: the names of the secret ones among them (a saved message made from a sent one keeps them as {{name}})
         self.secret_names: Callable[[], Collection[str]] = tuple
         #: a text template as the next send sends it: variables and dynamic values expanded (ValueError: why not)
         self.expand: Callable[[str], str] = lambda text: text
-        self.walk = HistoryWalk()
-        self._showing_history = False
-        self.editor.installEventFilter(self)
+        self.walk = self.payload.walk
         self.expand_variables = QCheckBox("{{variables}}")
         self.expand_variables.setObjectName("expandVariables")
         self.expand_variables.setChecked(True)
@@ -299,28 +296,7 @@ class Composer(QWidget):
     # -- the history ----------------------------------------------------------------------------------
 
     def set_history(self, entries: list[tuple[str, str]]) -> None:
-        self.walk.reset(entries)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Up on the editor's first line shows an older sent message, Down on its last line a newer one."""
-        if watched is self.editor and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) \
-                and event.modifiers() == Qt.KeyboardModifier.NoModifier:
-            cursor = self.editor.textCursor()
-            if event.key() == Qt.Key.Key_Up and cursor.blockNumber() == 0:
-                return self._show_history(self.walk.back((kind_of(self.current_mode()), self.editor.toPlainText())))
-            if event.key() == Qt.Key.Key_Down and cursor.blockNumber() == self.editor.blockCount() - 1:
-                return self._show_history(self.walk.forward())
-        return super().eventFilter(watched, event)
-
-    def _show_history(self, entry: tuple[str, str] | None) -> bool:
-        if entry is None:
-            return False
-        self._showing_history = True
-        self.set_mode(mode_of(entry[0]))
-        set_plain_text(self.editor, entry[1])
-        self._showing_history = False
-        self.editor.moveCursor(QTextCursor.MoveOperation.End)
-        return True
+        self.payload.set_history(entries)
 
     def current_mode(self) -> PayloadMode:
         return self.payload.current_mode()
@@ -435,10 +411,6 @@ class Composer(QWidget):
     @Slot()
     def format_json(self) -> None:
         self.payload.format_json()
-
-    def _on_text_changed(self) -> None:
-        if not self._showing_history:
-            self.walk.leave()
 
     def _prepared(self, text: str) -> str:
         """A text or JSON message as checked while it is typed: its {{variables}} as they stand now."""

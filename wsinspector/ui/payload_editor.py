@@ -1,7 +1,8 @@
 """The message editor every place that composes a message shares: the Inspector's composer, the Server page's
 send and broadcast, the Proxy tab's Inject and its paused-message Edit. Text, JSON (checked as typed, Format
 pretty-prints it), binary typed as hex or base64, or a file's bytes (File…); a bad payload is one line under the
-editor, with the cursor where it went wrong, and nothing is sent. A message shown to be edited (a paused one)
+editor, with the cursor where it went wrong, and nothing is sent. Up on the editor's first line shows an older
+sent message, Down on its last a newer one. A message shown to be edited (a paused one)
 comes back byte for byte while it is left as it was."""
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ import base64
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QFontDatabase, QKeySequence, QShortcut, QTextCursor
+from PySide6.QtCore import QEvent, QObject, Qt, Slot
+from PySide6.QtGui import QFontDatabase, QKeyEvent, QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from wsinspector.core.payloads import EncodedPayload, PayloadError, PayloadMode, encode, pretty_json
+from wsinspector.core.sending import HISTORY_KEEP, HistoryWalk, kind_of, mode_of
 from wsinspector.core.words import counted
 from wsinspector.ui import palette
 from wsinspector.ui.inline_message import ElidedLabel
@@ -77,7 +79,11 @@ class PayloadEditor(QWidget):
         self.editor.setObjectName(f"{name}Editor")
         self.editor.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.editor.setTabChangesFocus(True)
-        self.editor.textChanged.connect(self.validate_live)
+        self.editor.textChanged.connect(self._on_text_changed)
+        #: Up/Down through the messages sent (``set_history``, or ``remember`` each one)
+        self.walk = HistoryWalk()
+        self._showing_history = False
+        self.editor.installEventFilter(self)
         self.error = ElidedLabel()  # one line that keeps its place: an error never moves the buttons
         self.error.setObjectName(f"{name}Error")
         palette.style(self.error, "color: {error};")
@@ -136,6 +142,44 @@ class PayloadEditor(QWidget):
     def show_error(self, message: str) -> None:
         self.error.setText(message)
         self.error.setVisible(bool(message))
+
+    # -- the history ----------------------------------------------------------------------------------
+
+    def set_history(self, entries: list[tuple[str, str]]) -> None:
+        """The messages sent, oldest first, as (kind, text as typed): what Up and Down walk."""
+        self.walk.reset(entries)
+
+    def remember(self, typed: str) -> None:
+        """The message typed in the current mode was sent: the newest for Up (kept while the window is open)."""
+        entries = [entry[1:] for entry in self.walk.entries][-(HISTORY_KEEP - 1):]
+        self.walk.reset([*entries, (kind_of(self.current_mode()), typed)])
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Up on the editor's first line shows an older sent message, Down on its last line a newer one."""
+        if watched is self.editor and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) \
+                and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+            cursor = self.editor.textCursor()
+            if event.key() == Qt.Key.Key_Up and cursor.blockNumber() == 0:
+                return self._show_history(self.walk.back((kind_of(self.current_mode()), self.text())))
+            if event.key() == Qt.Key.Key_Down and cursor.blockNumber() == self.editor.blockCount() - 1:
+                return self._show_history(self.walk.forward())
+        return super().eventFilter(watched, event)
+
+    def _show_history(self, entry: tuple[str, str] | None) -> bool:
+        if entry is None:
+            return False
+        self._showing_history = True
+        try:
+            self.set_text(entry[1], mode_of(entry[0]))
+        finally:
+            self._showing_history = False
+        self.editor.moveCursor(QTextCursor.MoveOperation.End)
+        return True
+
+    def _on_text_changed(self) -> None:
+        if not self._showing_history:
+            self.walk.leave()
+        self.validate_live()
 
     # -- bytes in -----------------------------------------------------------------------------------
 

@@ -433,6 +433,7 @@ class ProxyPanel(QWidget):
         except (ValueError, BreakpointError) as exc:
             self.status.setText(str(exc))
             return
+        self.inject_payload.remember(self.inject_payload.text())
         self.inject_text.clear()
 
     # -- the rest ---------------------------------------------------------------------------------

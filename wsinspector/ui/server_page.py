@@ -441,6 +441,7 @@ class ServerPage(QWidget):
         payload = self.message.encoded()
         if payload is not None:
             session.client.send(payload.data, payload.is_text)
+            self.message.remember(self.message.text())
 
     @Slot()
     def _broadcast(self) -> None:
@@ -456,6 +457,7 @@ class ServerPage(QWidget):
             if engine is not None and engine.is_open:
                 session.client.send(payload.data, payload.is_text)
                 sent += 1
+        self.message.remember(self.message.text())
         kind = "" if payload.is_text else f" ({counted(len(payload.data), 'byte')} of binary)"
         self.status.setText(f"Sent to {counted(sent, 'client')} of {self.clients.url_of(controller)}{kind}")
 
