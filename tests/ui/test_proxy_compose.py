@@ -133,3 +133,27 @@ def test_a_paused_binary_message_is_shown_as_hex_and_stays_binary(qtbot: Any, wi
     assert upstream.received == [PNG_HEAD, "line one\r\nline two", b"\x00\x01\x03\x04", b"\x10\x20", "plus"]
     run(ws.close())
     panel.stop()
+
+
+def test_a_paused_message_too_large_to_edit_goes_on_as_it_came(qtbot: Any, window: MainWindow, run: Any,
+                                                                websockets_server: Any) -> None:
+    upstream = websockets_server()
+    panel = _panel(window)
+    ws = run(connect(_start(panel, upstream, "out:every")))
+    big = bytes(range(256)) * 1600  # 409,600 bytes: well over a million characters of hex
+    run(ws.send(big))
+    qtbot.waitUntil(lambda: panel.paused.count() == 1, timeout=WAIT_MS)
+    edit = panel.edit
+    assert edit.error.text() == "This message is 409,600 bytes: too large to edit here; it goes on as it came"
+    assert edit.editor.isReadOnly() and not edit.mode.isEnabled() and edit.editor.toPlainText() == ""
+    panel.forward_button.click()
+    assert run(ws.recv()) == big
+    assert upstream.received == [big]
+    # the next message is editable again
+    run(ws.send(b"\x01"))
+    qtbot.waitUntil(lambda: panel.paused.count() == 1, timeout=WAIT_MS)
+    assert edit.mode.isEnabled() and not edit.editor.isReadOnly() and edit.editor.toPlainText() == "01"
+    assert not edit.error.isVisible()
+    panel.drop_button.click()
+    run(ws.close())
+    panel.stop()

@@ -100,6 +100,8 @@ class PayloadEditor(QWidget):
                                     "(or hex, in hex mode), sent byte for byte")
         self.file_button.clicked.connect(lambda _checked=False: self.load_file())
         self._loaded: tuple[PayloadMode, str] | None = None
+        #: a message too large to edit is shown as nothing, and goes on as it came
+        self._frozen = False
         self.row = QHBoxLayout()
         self.row.addWidget(self.mode)
         self.row.addWidget(self.file_button)
@@ -187,32 +189,39 @@ class PayloadEditor(QWidget):
         """Show a message to be edited: text as text when it comes back exactly, anything else as hex. False
         (and why, under the editor) when it is too large to edit here; :meth:`is_unchanged` stays true."""
         text = exact_text(data) if is_text else None
-        mode = PayloadMode.TEXT if text is not None else PayloadMode.HEX
-        if text is None:
-            text = shown_as(data, PayloadMode.HEX) or ""
-        if len(text) > EDIT_LIMIT:
-            self.set_text("", mode)
-            self.editor.setReadOnly(True)
-            self._loaded = (mode, "")
+        shown = shown_as(data, PayloadMode.HEX) or ""
+        too_large = len(text if text is not None else shown) > EDIT_LIMIT
+        self._frozen = too_large
+        for widget in (self.mode, self.file_button):
+            widget.setEnabled(not too_large)
+        self.editor.setReadOnly(too_large)
+        if too_large:
+            self.set_text("", PayloadMode.HEX)
+            self._loaded = (PayloadMode.HEX, "")
             self.show_error(f"This message is {counted(len(data), 'byte')}: too large to edit here; it goes on as "
                             "it came")
             return False
-        self.editor.setReadOnly(False)
-        self.set_text(text, mode)
-        self._loaded = (mode, self.text())
+        if text is not None:
+            self.set_text(text, PayloadMode.TEXT)
+        if text is None or self.text() != text:  # the editor would not give the text back: its bytes, then
+            self.set_text(shown, PayloadMode.HEX)
+        self._loaded = (self.current_mode(), self.text())
         self.show_error("")
         return True
 
     def clear_payload(self) -> None:
         """Nothing to edit: the editor empty, and nothing remembered as shown."""
         self._loaded = None
+        self._frozen = False
+        for widget in (self.mode, self.file_button):
+            widget.setEnabled(True)
         self.editor.setReadOnly(False)
         self.set_text("")
         self.show_error("")
 
     def is_unchanged(self) -> bool:
         """Whether the message :meth:`set_payload` showed is still as it was shown (in the same mode)."""
-        return self._loaded is not None and self._loaded == (self.current_mode(), self.text())
+        return self._loaded is not None and (self._frozen or self._loaded == (self.current_mode(), self.text()))
 
     @Slot()
     def load_file(self, path: str | None = None) -> bool:
