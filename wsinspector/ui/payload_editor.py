@@ -96,8 +96,8 @@ class PayloadEditor(QWidget):
         self.format_button.clicked.connect(self.format_json)
         self.file_button = QPushButton("File…")
         self.file_button.setObjectName(f"{name}File")
-        self.file_button.setToolTip("Put a file's bytes in the editor: text as text, anything else as base64 "
-                                    "(or hex, in hex mode), sent byte for byte")
+        self.file_button.setToolTip("Put a file's bytes in the editor, to be sent byte for byte: in Text or JSON "
+                                    "mode a text file as text; anything else as base64 (hex in hex mode)")
         self.file_button.clicked.connect(lambda _checked=False: self.load_file())
         self._loaded: tuple[PayloadMode, str] | None = None
         #: a message too large to edit is shown as nothing, and goes on as it came
