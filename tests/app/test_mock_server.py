@@ -66,6 +66,8 @@ routes:
       - match: {text: slow}
         delay: 0.2
         do: {text: "too late"}
+      - match: {text: bye}
+        do: {drop: true}
       - match: {any: true}
         do: {echo: true}
 """
@@ -176,6 +178,27 @@ def test_a_delayed_reply_does_not_follow_a_protocol_error(mock: ServerController
 
     # the reply due 0.2 s later never comes: the connection is over by then
     assert run(hostile()) == [(0x8, struct.pack("!H", 1002))]
+
+
+def test_a_drop_in_the_middle_of_a_read_ends_it_there(mock: ServerController, run: Callable[..., Any],
+                                                      qtbot: Any) -> None:
+    """What came in the same read after the message a rule drops the connection for is neither answered (no
+    echo, no pong) nor recorded: the connection ended with that message."""
+    port = mock.server.port
+
+    async def hostile() -> list[tuple[int, bytes]]:
+        raw = await RawClient.connect(port)
+        await raw.upgrade(port, "/echo")
+        await raw.send(client_frame(0x1, b"bye") + client_frame(0x9, b"still?") + client_frame(0x1, b"echo me"))
+        frames = await _frames_to_the_end(raw)
+        raw.close()
+        return frames
+
+    assert run(hostile()) == []
+    [session] = mock.sessions
+    qtbot.waitUntil(lambda: session.done, timeout=5000)
+    log = session.log
+    assert [(log.direction(seq).value, log.payload(seq)) for seq in range(len(log))] == [("in", b"bye")]
 
 
 async def _frames_to_the_end(raw: RawClient) -> list[tuple[int, bytes]]:

@@ -380,7 +380,8 @@ class ServerClient(WirePump, EngineConnection):
     def _on_disconnected(self) -> None:
         if self._finished:
             return
-        self._drain(eof=True)
+        if not self._aborted:  # dropped by us (in the middle of a read, maybe): nothing more is read
+            self._drain(eof=True)
         if self._finished:
             return
         if self._was_open:
