@@ -347,6 +347,16 @@ def test_a_clients_stored_session_replayed_as_the_server(qtbot: Any, run: Callab
     player.listen("127.0.0.1", 0)
     second = run(converse(player.url, "something else entirely"))
     assert first == second == ["welcome /chat", '{"joined":"attic"}']
+
+    async def hostile() -> list[tuple[int, bytes]]:  # the reply goes out before the close frame, as a rule's
+        raw = await RawClient.connect(player.server.port)
+        await raw.upgrade(player.server.port, "/chat")
+        await raw.send(client_frame(0x1, b"hi") + client_frame(0x5, b""))
+        frames = await _frames_to_the_end(raw)
+        raw.close()
+        return frames
+
+    assert run(hostile()) == [(0x1, b"welcome /chat"), (0x1, b'{"joined":"attic"}'), (0x8, struct.pack("!H", 1002))]
     for done in (recorder, recording, replayer):
         done.deleteLater()
     player.stop()
