@@ -141,16 +141,15 @@ class MockClient(QObject):
                 payload, self._parts = b"".join(self._parts), []
                 mock.received(payload, self._part_text, now)
         self._read = last
-        self._run()
+        self._run(now)
 
     # -- doing ------------------------------------------------------------------------------------
 
-    def _run(self) -> None:
+    def _run(self, now: float | None = None) -> None:
         mock = self.mock
         if mock is None or self._stopped:
             return
-        now = _now()
-        for act in mock.due(now):
+        for act in mock.due(_now() if now is None else now):
             if self._stopped:
                 return
             self._do(act)

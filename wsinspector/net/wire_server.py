@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 import shiboken6
@@ -46,7 +45,8 @@ from wsinspector.net.pump import SOCKET_BUFFER, WirePump
 __all__ = ["DEFAULT_MAX_CLIENTS", "ClientRequest", "ServerClient", "ServerListenError", "ServerTls", "WireServer"]
 
 _SocketError = QAbstractSocket.SocketError
-_IN, _PING = Direction.IN, Opcode.PING
+_IN = Direction.IN
+_TEXT, _BINARY, _CONTINUATION, _PING = Opcode.TEXT, Opcode.BINARY, Opcode.CONTINUATION, Opcode.PING
 #: clients at once unless told otherwise; one more is answered 503
 DEFAULT_MAX_CLIENTS = 64
 #: what a client over the limit is told
@@ -144,8 +144,8 @@ class ServerClient(WirePump, EngineConnection):
         self._init_pump()
         self._engine: WireEngine | None = None
         self._started = False
-        #: the client broke the protocol: nothing it sent after that is a message to answer
-        self._broken = False
+        #: no more ``message_read``: the client broke the protocol, or its end is being read
+        self._hushed = False
 
     # -- set-up -----------------------------------------------------------------------------------
 
@@ -183,12 +183,15 @@ class ServerClient(WirePump, EngineConnection):
         emit = self.message_read.emit
 
         def telling(direction: Direction, opcode: Opcode, payload: bytes, ts_ns: int, fin: bool | None,
-                    *header: Any, **note: Any) -> None:
+                    rsv1: bool | None = None, rsv2: bool | None = None, rsv3: bool | None = None,
+                    masked: bool | None = None, payload_length: int | None = None, mask_key: bytes | None = None,
+                    note: str = "") -> None:
             if self._finished:  # dropped in the middle of a read: the rest of it belongs to no connection
                 return
-            sink(direction, opcode, payload, ts_ns, fin, *header, **note)
-            if direction is _IN and (opcode is _PING or (fin is not False and not opcode.is_control)) \
-                    and self._can_answer():
+            sink(direction, opcode, payload, ts_ns, fin, rsv1, rsv2, rsv3, masked, payload_length, mask_key, note)
+            if direction is _IN and not self._hushed and (
+                    opcode is _PING or (fin is not False and (opcode is _TEXT or opcode is _BINARY
+                                                              or opcode is _CONTINUATION))):
                 emit()
 
         return telling
@@ -200,15 +203,10 @@ class ServerClient(WirePump, EngineConnection):
             if self._finished:
                 return
             whole_in(meta, payload, ts_ns)
-            if self._can_answer():
+            if not self._hushed:
                 emit()
 
         return telling
-
-    def _can_answer(self) -> bool:
-        sock = self._sock
-        return not (self._broken or self._finished) and sock is not None and \
-            sock.state() is QAbstractSocket.SocketState.ConnectedState
 
     @property
     def url(self) -> str:
@@ -320,16 +318,16 @@ class ServerClient(WirePump, EngineConnection):
     abort = drop
 
     def _write(self) -> None:
-        if self._aborted and self._engine is not None:
+        if not self._aborted:
+            WirePump._write(self)
+        elif self._engine is not None:
             self._engine.data_to_send()  # dropped in the middle of a read: what the engine answers goes nowhere
-            return
-        super()._write()
 
     # -- events -----------------------------------------------------------------------------------
 
     def _on_engine_event(self, event: WireEvent) -> None:
         if isinstance(event, Rejected):
-            self._broken = True
+            self._hushed = True
             self.rejected.emit(event.failure)
             return
         if isinstance(event, Requested):
@@ -380,6 +378,7 @@ class ServerClient(WirePump, EngineConnection):
     def _on_disconnected(self) -> None:
         if self._finished:
             return
+        self._hushed = True  # what is still buffered is recorded, but the client is gone: nothing to answer
         if not self._aborted:  # dropped by us (in the middle of a read, maybe): nothing more is read
             self._drain(eof=True)
         if self._finished:
