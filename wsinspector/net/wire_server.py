@@ -116,7 +116,7 @@ class ServerClient(WirePump, EngineConnection):
             from inside the read, before the engine parses the frame after it, so what a slot sends goes out
             ahead of the engine's answer to that frame (the close frame failing a client that broke the
             protocol in the same packet). Connect it before the client starts; it is not emitted once the
-            client broke the protocol or the connection is over.
+            client broke the protocol, nor for what is read once it is gone.
     """
 
     requested = Signal(object)
