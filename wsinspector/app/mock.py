@@ -4,10 +4,10 @@ controller routes the request, reads each of the client's messages from its live
 reports it (``ServerClient.message_read``: before the frame after it is parsed, so a reply goes out ahead of
 the close frame that fails a client breaking the protocol in the same packet), arms one timer at the session's
 next deadline and does what is due: messages (in fragments, masked, not UTF-8 when a fault says so), pings,
-late pongs, frames built by hand, closes and drops. A route's ``origins`` refuse
-another Origin with 403; its ``on_close`` answers a client's close frame with another code than the client's.
-What a rule or a periodic push sends is marked in the log (``header.AUTO_REPLY``, ``header.SCHEDULED``), so the
-recording shows why it went out.
+late pongs, frames built by hand, closes and drops. A route's ``origins`` refuse another Origin with 403; its
+``on_close`` answers a client's close frame with another code than the client's. What a rule or a periodic push
+sends is marked in the log (``header.AUTO_REPLY``, ``header.SCHEDULED``), so the recording shows why it went
+out.
 """
 
 from __future__ import annotations
