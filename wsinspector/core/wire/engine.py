@@ -550,14 +550,18 @@ class WireEngine:
             self._report_events(now_ns)
         self._collect(now_ns)
 
-    def _require_open(self) -> WireProtocol:
-        if self._proto.state is not OPEN:
+    def _require_open(self, now_ns: int) -> WireProtocol:
+        """The protocol, open, with its own frames (a pong a read answers) reported before the command's."""
+        proto = self._proto
+        if proto.state is not OPEN:
             raise RuntimeError("the connection is not open")
-        return self._proto
+        if proto.writes:
+            self._collect(now_ns)
+        return proto
 
     def send(self, data: bytes, is_text: bool, now_ns: int) -> None:
         """Send one message in one frame. Text goes out as the bytes given, valid UTF-8 or not."""
-        proto = self._require_open()
+        proto = self._require_open(now_ns)
         note = _INVALID_TEXT_OUT if is_text and not is_utf8(data) else ""
         if self._send_whole(0x81 if is_text else 0x82, data, now_ns, note):
             return
@@ -571,7 +575,7 @@ class WireEngine:
         """Send one message split into frames of ``frame_size`` payload bytes (the last may be shorter)."""
         if frame_size < 1:
             raise ValueError("frame size must be at least 1 byte")
-        proto = self._require_open()
+        proto = self._require_open(now_ns)
         parts = [data[i:i + frame_size] for i in range(0, len(data), frame_size)] or [b""]
         last = len(parts) - 1
         note = _INVALID_TEXT_OUT if is_text and not is_utf8(data) else ""
@@ -585,7 +589,7 @@ class WireEngine:
     def send_parts(self, parts: list[bytes], is_text: bool, ping_between: bytes | None, now_ns: int) -> None:
         """Send one message in frames of these payloads, with a ping carrying ``ping_between`` after each frame
         but the last when given (control frames in the middle of a message, RFC 6455 §5.4)."""
-        proto = self._require_open()
+        proto = self._require_open(now_ns)
         parts = parts or [b""]
         last = len(parts) - 1
         for index, part in enumerate(parts):
@@ -601,7 +605,7 @@ class WireEngine:
     def send_frame(self, opcode: Opcode, data: bytes, fin: bool, now_ns: int) -> None:
         """Send one data frame of a message as it comes (a proxy forwarding fragments one by one): TEXT or
         BINARY starts a message, CONTINUATION goes on with it, ``fin`` ends it; compressed as negotiated."""
-        proto = self._require_open()
+        proto = self._require_open(now_ns)
         if fin and opcode is not Opcode.CONTINUATION and self._send_whole(0x80 | opcode, data, now_ns):
             return
         if opcode is Opcode.TEXT:
@@ -643,20 +647,20 @@ class WireEngine:
         return True
 
     def ping(self, payload: bytes, now_ns: int) -> None:
-        self._require_open().send_ping(payload)
+        self._require_open(now_ns).send_ping(payload)
         self._collect(now_ns, payload)
 
     def send_pong(self, payload: bytes, now_ns: int, note: str | None = None) -> None:
         """An unsolicited pong (or a late answer to a ping when automatic pongs are off); ``note``: why, when
         not the Faults menu."""
-        self._require_open().send_pong(payload)
+        self._require_open(now_ns).send_pong(payload)
         self._collect(now_ns, payload, _UNSOLICITED_PONG_OUT if note is None else note)
 
     def send_raw(self, data: bytes, now_ns: int, note: str = "") -> None:
         """Write frames built by hand (a fault: a masked frame from a server, a reserved opcode, a frame larger
         than the peer takes, a message never finished), each reported with its header and ``note``. The
         protocol does not know of them: they change none of its state."""
-        self._require_open()
+        self._require_open(now_ns)
         self._out.append(data)
         pos = 0
         while pos + 2 <= len(data):
@@ -676,9 +680,9 @@ class WireEngine:
     def close(self, code: int | None, reason: str, now_ns: int) -> bool:
         """Start the closing handshake with any code, valid or not (``None``: a close frame with no body).
         False when the connection is not open (nothing is sent)."""
-        proto = self._proto
-        if proto.state is not OPEN:
+        if self._proto.state is not OPEN:
             return False
+        proto = self._require_open(now_ns)
         self._we_closed = True
         self._sent_close = (code, reason)
         note = ""
