@@ -1,0 +1,244 @@
+"""The timeline's rows painted in one pass: what Qt's item delegate draws for each cell (Fusion's look), without
+asking the model for every role of every cell or laying out text it then cuts.
+
+A screen of the timeline is some 50 rows of 7 to 11 cells. Painted by ``QTableView`` and its delegate, each cell
+is a call into the model (``multiData``, and ``rowCount``/``columnCount`` for the index) and three layouts of its
+whole text (its size, its elision, its drawing). Here :class:`RowPainter` reads each row once from the model's
+cache of painted rows (``TimelineModel.painted_row``), cuts a long text to what its column can show from the
+glyphs' advances (Qt elides only that much), and draws it at the place the delegate would. The current cell of a
+focused view, the only one with a focus frame, is still painted by the delegate.
+
+Fusion is the style this paints like (the app's on Linux); under any other style the view paints as Qt does."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from itertools import accumulate
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QModelIndex, QPointF, QRect, Qt
+from PySide6.QtGui import QFont, QFontMetrics, QFontMetricsF, QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import QStyle, QStyleOptionViewItem, QTableView
+
+if TYPE_CHECKING:
+    from wsinspector.ui.timeline import TimelineModel
+
+_FOREGROUND, _FONT = int(Qt.ItemDataRole.ForegroundRole), int(Qt.ItemDataRole.FontRole)
+_BACKGROUND, _ALIGNMENT = int(Qt.ItemDataRole.BackgroundRole), int(Qt.ItemDataRole.TextAlignmentRole)
+_ELIDE = Qt.TextElideMode.ElideRight
+_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+#: texts shorter than this (pixels) than their room are drawn whole without measuring them
+_SLACK = 8
+#: the most fitted texts kept (texts repeat: directions, opcodes, protocols)
+_FITTED = 4096
+
+
+class _Advances(dict[str, float]):
+    """Characters' advances in a font, each measured the first time it is asked for."""
+
+    def __init__(self, metrics: QFontMetricsF) -> None:
+        super().__init__()
+        self._metrics = metrics
+
+    def __missing__(self, char: str) -> float:
+        advance = self[char] = self._metrics.horizontalAdvance(char)
+        return advance
+
+
+class _Metrics:
+    """A font's metrics and its characters' advances."""
+
+    def __init__(self, font: QFont) -> None:
+        self.font = font
+        self.metrics = QFontMetrics(font)
+        self.exact = QFontMetricsF(font)
+        self.ascent = self.metrics.ascent()
+        self.height = self.metrics.height()
+        self.advances = _Advances(self.exact)
+        #: texts fitted to a room, by (text, room): the text shown and its width when known
+        self.fitted: dict[tuple[str, int], tuple[str, float | None]] = {}
+
+    def fit(self, text: str, room: int) -> tuple[str, float | None]:
+        """``text`` as the delegate shows it in ``room`` pixels (whole, or elided on the right), and its width
+        when it is shown whole and plain (ASCII: its width is its characters' advances)."""
+        key = (text, room)
+        fitted = self.fitted.get(key)
+        if fitted is not None:
+            return fitted
+        ends = list(accumulate(map(self.advances.__getitem__, text)))
+        width = ends[-1] if ends else 0.0
+        if width <= room - _SLACK and text.isascii() and text.isprintable():
+            fitted = (text, width)
+        else:
+            # Qt elides what reaches well past the edge: the elided text is the same as the whole one's
+            cut = bisect_right(ends, room + _SLACK) + 1
+            shown = self.metrics.elidedText(text[:cut], _ELIDE, room)
+            if cut < len(text) and shown == text[:cut]:  # the cut fits after all (its advances misjudged)
+                shown = self.metrics.elidedText(text, _ELIDE, room)
+            fitted = (shown, None)
+        if len(self.fitted) >= _FITTED:
+            self.fitted.clear()
+        self.fitted[key] = fitted
+        return fitted
+
+
+class RowPainter:
+    """Paints a :class:`TimelineView`'s visible rows (see the module's docstring)."""
+
+    def __init__(self, view: QTableView) -> None:
+        self._view = view
+        self._metrics: dict[bool, _Metrics] = {}
+        self._font_key = ""
+
+    def _fonts(self) -> dict[bool, _Metrics]:
+        font = self._view.font()
+        key = font.key()
+        if key != self._font_key:
+            bold = QFont(font)
+            bold.setBold(True)
+            self._metrics = {False: _Metrics(font), True: _Metrics(bold)}
+            self._font_key = key
+        return self._metrics
+
+    def paints(self) -> bool:
+        """Whether this paints the view (its style is Fusion and its delegate Qt's own)."""
+        view = self._view
+        return view.style().name() == "fusion" and type(view.itemDelegate()).__name__ == "QStyledItemDelegate"
+
+    def paint(self, event: QPaintEvent, model: TimelineModel) -> None:  # noqa: PLR0912, PLR0915
+        view = self._view
+        area = event.rect()
+        count = model.rowCount()
+        first = view.rowAt(area.top())
+        if first < 0 or count == 0:
+            return
+        last = view.rowAt(area.bottom())
+        if last < 0:
+            last = count - 1
+        columns = self._columns(area)
+        if not columns:
+            return
+        fonts = self._fonts()
+        pal = view.palette()
+        group = (QPalette.ColorGroup.Active if view.isActiveWindow() else QPalette.ColorGroup.Inactive) \
+            if view.isEnabled() else QPalette.ColorGroup.Disabled
+        highlight = pal.brush(group, QPalette.ColorRole.Highlight)
+        highlighted_text = pal.color(group, QPalette.ColorRole.HighlightedText)
+        plain_text = pal.color(group, QPalette.ColorRole.Text)
+        alternate = pal.brush(group, QPalette.ColorRole.AlternateBase) if view.alternatingRowColors() else None
+        margin = view.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1
+        selected = self._selected(first, last)
+        current = view.currentIndex()
+        focus_row = current.row() if current.isValid() and (view.hasFocus() or view.viewport().hasFocus()) else -1
+        left = min(x for _col, x, _width in columns)
+        span = max(x + width for _col, x, width in columns) - left
+        height = view.rowHeight(first)
+        top = view.rowViewportPosition(first)
+        painter = QPainter(view.viewport())
+        try:
+            pen = None
+            bold = None
+            for row in range(first, last + 1):
+                held = model.painted_row(row)
+                style = held[0]
+                spans = selected.get(row)
+                whole = spans is not None and spans[0] == (0, -1)
+                if whole:
+                    painter.fillRect(left, top, span, height, highlight)
+                elif alternate is not None and row & 1:
+                    painter.fillRect(left, top, span, height, alternate)
+                for col, x, width in columns:
+                    looks = model.look(style, col)
+                    chosen = whole or (spans is not None and any(a <= col <= b for a, b in spans))
+                    if chosen and not whole:
+                        painter.fillRect(x, top, width, height, highlight)
+                    if row == focus_row and col == current.column():
+                        self._delegate_paint(painter, model, row, col, QRect(x, top, width, height), chosen)
+                        pen = bold = None
+                        continue
+                    background = looks[_BACKGROUND]
+                    if background is not None and not chosen:
+                        painter.fillRect(x, top, width, height, background)
+                    text = model.painted_text(held, row, col)
+                    if not text:
+                        continue
+                    is_bold = looks[_FONT] is not None
+                    metrics = fonts[is_bold]
+                    if is_bold is not bold:
+                        painter.setFont(metrics.font)
+                        bold = is_bold
+                    foreground = looks[_FOREGROUND]
+                    colour = highlighted_text if chosen else (plain_text if foreground is None else foreground.color())
+                    if colour != pen:
+                        painter.setPen(colour)
+                        pen = colour
+                    room = width - 2 * margin
+                    shown, advance = metrics.fit(text, room)
+                    if not shown.isascii():  # other fonts may draw some of it: their line may be taller
+                        painter.drawText(QRect(x + margin, top, room, height), looks[_ALIGNMENT] or _LEFT, shown)
+                        continue
+                    baseline = top + (height - metrics.height) // 2 + metrics.ascent
+                    if looks[_ALIGNMENT] is not None:  # right-aligned
+                        if advance is None:
+                            advance = metrics.exact.horizontalAdvance(shown)
+                        painter.drawText(QPointF(x + width - margin - advance, baseline), shown)
+                    else:
+                        painter.drawText(x + margin, baseline, shown)
+                top += height
+        finally:
+            painter.end()
+
+    def _columns(self, area: QRect) -> list[tuple[int, int, int]]:
+        """The shown columns the area crosses: (column, x in the viewport, width), left to right."""
+        header = self._view.horizontalHeader()
+        left = header.visualIndexAt(area.left())
+        right = header.visualIndexAt(area.right())
+        if left < 0:
+            left = 0 if area.left() < 0 else header.count()
+        if right < 0:
+            right = header.count() - 1
+        columns = []
+        for visual in range(left, right + 1):
+            col = header.logicalIndex(visual)
+            if header.isSectionHidden(col):
+                continue
+            width = header.sectionSize(col)
+            if width > 0:
+                columns.append((col, header.sectionViewportPosition(col), width))
+        return columns
+
+    def _selected(self, first: int, last: int) -> dict[int, list[tuple[int, int]]]:
+        """The selected columns of the rows first to last, by row: spans of columns, (0, -1) for a whole row."""
+        view = self._view
+        model = view.model()
+        widest = model.columnCount() - 1
+        spans: dict[int, list[tuple[int, int]]] = {}
+        for selection in view.selectionModel().selection():
+            top, bottom = max(selection.top(), first), min(selection.bottom(), last)
+            if top > bottom:
+                continue
+            cols = (0, -1) if selection.left() == 0 and selection.right() >= widest else \
+                (selection.left(), selection.right())
+            for row in range(top, bottom + 1):
+                spans.setdefault(row, []).append(cols)
+        for row, held in spans.items():
+            if len(held) > 1 and (0, -1) in held:
+                spans[row] = [(0, -1)]
+            elif len(held) > 1:
+                spans[row] = [(a, b) for a, b in held]  # spans of several ranges: checked one by one
+        return spans
+
+    def _delegate_paint(self, painter: QPainter, model: Any, row: int, col: int, rect: QRect, chosen: bool) -> None:
+        """A cell as the delegate paints it (the current cell of a focused view: its focus frame)."""
+        view = self._view
+        option = QStyleOptionViewItem()
+        view.initViewItemOption(option)
+        option.rect = rect
+        option.state |= QStyle.StateFlag.State_HasFocus
+        if chosen:
+            option.state |= QStyle.StateFlag.State_Selected
+        if view.alternatingRowColors() and row & 1:
+            option.features |= QStyleOptionViewItem.ViewItemFeature.Alternate
+        painter.save()
+        view.itemDelegate().paint(painter, option, model.index(row, col, QModelIndex()))
+        painter.restore()
