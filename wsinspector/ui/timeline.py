@@ -33,6 +33,8 @@ COLUMNS = ("#", "Time (s)", "Dir", "Opcode", "FIN", "Size", "Preview", "Time of 
  COL_DECODED) = range(len(COLUMNS))
 #: the columns of the message decoded (ui/decoding.py): shown by themselves when a protocol decoder reads the tab
 DECODED_COLUMNS = (COL_PROTOCOL, COL_DECODED)
+#: columns whose texts many rows share
+REPEATING_COLUMNS = frozenset({COL_DIR, COL_OPCODE, COL_FIN, COL_PROTOCOL})
 #: columns hidden until the user shows them (the header's context menu)
 OPTIONAL_COLUMNS = (COL_WALL, COL_GAP, *DECODED_COLUMNS)
 #: what marks the size of a frame that was compressed on the wire (permessage-deflate)
@@ -396,7 +398,7 @@ class TimelineModel(ColumnsModel):
 
     def painted_text(self, held: list[Any], row: int, col: int) -> str:
         """The text of a cell of a row from :meth:`painted_row`, made the first time it is painted."""
-        text = held[2 + col]
+        text: str | None = held[2 + col]
         if text is None:
             assert self._source is not None
             text = held[2 + col] = self._cell(self._source, row, held[1], col)
@@ -571,7 +573,7 @@ class TimelineView(QTableView):
         self.setModel(model)
         self._model = model
         self.setObjectName("timeline")
-        self._painter = RowPainter(self)
+        self._painter = RowPainter(self, REPEATING_COLUMNS)
         self.setTabKeyNavigation(False)  # Tab leaves the timeline; the arrows move within it
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)

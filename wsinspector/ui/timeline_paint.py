@@ -17,7 +17,7 @@ from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QPointF, QRect, Qt
-from PySide6.QtGui import QFont, QFontMetrics, QFontMetricsF, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QFontMetricsF, QPainter, QPaintEvent, QPalette, QStaticText
 from PySide6.QtWidgets import QStyle, QStyleOptionViewItem, QTableView
 
 if TYPE_CHECKING:
@@ -29,8 +29,11 @@ _ELIDE = Qt.TextElideMode.ElideRight
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 #: texts shorter than this (pixels) than their room are drawn whole without measuring them
 _SLACK = 8
-#: the most fitted texts kept (texts repeat: directions, opcodes, protocols)
+#: the most fitted texts kept (texts repeat: directions, opcodes, protocols), and of texts laid out once
 _FITTED = 4096
+_STATIC = 512
+#: the selected columns of a row wholly selected
+_WHOLE = [(0, -1)]
 
 
 class _Advances(dict[str, float]):
@@ -57,19 +60,35 @@ class _Metrics:
         self.advances = _Advances(self.exact)
         #: texts fitted to a room, by (text, room): the text shown and its width when known
         self.fitted: dict[tuple[str, int], tuple[str, float | None]] = {}
+        self._static: dict[str, QStaticText] = {}
+
+    def static(self, text: str) -> QStaticText:
+        """``text`` laid out once in this font."""
+        laid = self._static.get(text)
+        if laid is None:
+            if len(self._static) >= _STATIC:
+                self._static.clear()
+            laid = self._static[text] = QStaticText(text)
+            laid.setTextFormat(Qt.TextFormat.PlainText)
+            laid.prepare(font=self.font)
+        return laid
 
     def fit(self, text: str, room: int) -> tuple[str, float | None]:
         """``text`` as the delegate shows it in ``room`` pixels (whole, or elided on the right), and its width
-        when it is shown whole and plain (ASCII: its width is its characters' advances)."""
+        when it is shown whole."""
         key = (text, room)
         fitted = self.fitted.get(key)
         if fitted is not None:
             return fitted
         ends = list(accumulate(map(self.advances.__getitem__, text)))
         width = ends[-1] if ends else 0.0
-        if width <= room - _SLACK and text.isascii() and text.isprintable():
-            fitted = (text, width)
-        else:
+        fitted = None
+        if width <= room - _SLACK:
+            if text.isascii() and text.isprintable():
+                fitted = (text, width)
+            elif (exact := self.exact.horizontalAdvance(text)) < room:
+                fitted = (text, exact)
+        if fitted is None:
             # Qt elides what reaches well past the edge: the elided text is the same as the whole one's
             cut = bisect_right(ends, room + _SLACK) + 1
             shown = self.metrics.elidedText(text[:cut], _ELIDE, room)
@@ -82,11 +101,65 @@ class _Metrics:
         return fitted
 
 
-class RowPainter:
-    """Paints a :class:`TimelineView`'s visible rows (see the module's docstring)."""
+class _Pass:
+    """What painting the rows once needs: the colours of the view's palette now, its fonts, the painter's pen and
+    font as last set."""
 
-    def __init__(self, view: QTableView) -> None:
+    def __init__(self, view: QTableView, painter: QPainter, fonts: dict[bool, _Metrics]) -> None:
+        pal = view.palette()
+        group = (QPalette.ColorGroup.Active if view.isActiveWindow() else QPalette.ColorGroup.Inactive) \
+            if view.isEnabled() else QPalette.ColorGroup.Disabled
+        self.painter = painter
+        self.fonts = fonts
+        self.highlight = pal.brush(group, QPalette.ColorRole.Highlight)
+        self.highlighted_text = pal.color(group, QPalette.ColorRole.HighlightedText)
+        self.text = pal.color(group, QPalette.ColorRole.Text)
+        self.alternate = pal.brush(group, QPalette.ColorRole.AlternateBase) if view.alternatingRowColors() else None
+        self.margin = view.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1
+        self.pen: QColor | None = None
+        self.bold: bool | None = None
+
+    def draw(self, text: str, looks: dict[int, Any], cell: tuple[int, int, int, int], chosen: bool,
+             static: bool) -> None:
+        """A cell's text, in its colour, font and alignment, elided to its width; ``static``: a text many rows
+        show alike (drawn from glyphs laid out once)."""
+        painter = self.painter
+        is_bold = looks[_FONT] is not None
+        metrics = self.fonts[is_bold]
+        if is_bold is not self.bold:
+            painter.setFont(metrics.font)
+            self.bold = is_bold
+        foreground = looks[_FOREGROUND]
+        colour = self.highlighted_text if chosen else (self.text if foreground is None else foreground.color())
+        if colour != self.pen:
+            painter.setPen(colour)
+            self.pen = colour
+        x, top, width, height = cell
+        room = width - 2 * self.margin
+        shown, advance = metrics.fit(text, room)
+        laid_out = static and advance is not None
+        if not laid_out and not shown.isascii():  # other fonts may draw some of it: their line may be taller
+            painter.drawText(QRect(x + self.margin, top, room, height), looks[_ALIGNMENT] or _LEFT, shown)
+            return
+        if looks[_ALIGNMENT] is not None:  # right-aligned
+            if advance is None:
+                advance = metrics.exact.horizontalAdvance(shown)
+            start = x + width - self.margin - advance
+        else:
+            start = x + self.margin
+        if laid_out:
+            painter.drawStaticText(QPointF(start, top + (height - metrics.height) // 2), metrics.static(shown))
+        else:
+            painter.drawText(QPointF(start, top + (height - metrics.height) // 2 + metrics.ascent), shown)
+
+
+class RowPainter:
+    """Paints a :class:`TimelineView`'s visible rows (see the module's docstring); ``repeating``: the columns
+    whose texts many rows share (their glyphs are laid out once)."""
+
+    def __init__(self, view: QTableView, repeating: frozenset[int] = frozenset()) -> None:
         self._view = view
+        self._repeating = repeating
         self._metrics: dict[bool, _Metrics] = {}
         self._font_key = ""
 
@@ -105,88 +178,59 @@ class RowPainter:
         view = self._view
         return view.style().name() == "fusion" and type(view.itemDelegate()).__name__ == "QStyledItemDelegate"
 
-    def paint(self, event: QPaintEvent, model: TimelineModel) -> None:  # noqa: PLR0912, PLR0915
+    def paint(self, event: QPaintEvent, model: TimelineModel) -> None:
         view = self._view
         area = event.rect()
-        count = model.rowCount()
         first = view.rowAt(area.top())
-        if first < 0 or count == 0:
+        count = model.rowCount()
+        columns = self._columns(area)
+        if first < 0 or count == 0 or not columns:
             return
         last = view.rowAt(area.bottom())
-        if last < 0:
-            last = count - 1
-        columns = self._columns(area)
-        if not columns:
-            return
-        fonts = self._fonts()
-        pal = view.palette()
-        group = (QPalette.ColorGroup.Active if view.isActiveWindow() else QPalette.ColorGroup.Inactive) \
-            if view.isEnabled() else QPalette.ColorGroup.Disabled
-        highlight = pal.brush(group, QPalette.ColorRole.Highlight)
-        highlighted_text = pal.color(group, QPalette.ColorRole.HighlightedText)
-        plain_text = pal.color(group, QPalette.ColorRole.Text)
-        alternate = pal.brush(group, QPalette.ColorRole.AlternateBase) if view.alternatingRowColors() else None
-        margin = view.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1
+        last = count - 1 if last < 0 else last
         selected = self._selected(first, last)
         current = view.currentIndex()
-        focus_row = current.row() if current.isValid() and (view.hasFocus() or view.viewport().hasFocus()) else -1
+        focused = (current.row(), current.column()) \
+            if current.isValid() and (view.hasFocus() or view.viewport().hasFocus()) else None
         left = min(x for _col, x, _width in columns)
         span = max(x + width for _col, x, width in columns) - left
         height = view.rowHeight(first)
         top = view.rowViewportPosition(first)
         painter = QPainter(view.viewport())
         try:
-            pen = None
-            bold = None
+            rows = _Pass(view, painter, self._fonts())
             for row in range(first, last + 1):
-                held = model.painted_row(row)
-                style = held[0]
                 spans = selected.get(row)
-                whole = spans is not None and spans[0] == (0, -1)
-                if whole:
-                    painter.fillRect(left, top, span, height, highlight)
-                elif alternate is not None and row & 1:
-                    painter.fillRect(left, top, span, height, alternate)
-                for col, x, width in columns:
-                    looks = model.look(style, col)
-                    chosen = whole or (spans is not None and any(a <= col <= b for a, b in spans))
-                    if chosen and not whole:
-                        painter.fillRect(x, top, width, height, highlight)
-                    if row == focus_row and col == current.column():
-                        self._delegate_paint(painter, model, row, col, QRect(x, top, width, height), chosen)
-                        pen = bold = None
-                        continue
-                    background = looks[_BACKGROUND]
-                    if background is not None and not chosen:
-                        painter.fillRect(x, top, width, height, background)
-                    text = model.painted_text(held, row, col)
-                    if not text:
-                        continue
-                    is_bold = looks[_FONT] is not None
-                    metrics = fonts[is_bold]
-                    if is_bold is not bold:
-                        painter.setFont(metrics.font)
-                        bold = is_bold
-                    foreground = looks[_FOREGROUND]
-                    colour = highlighted_text if chosen else (plain_text if foreground is None else foreground.color())
-                    if colour != pen:
-                        painter.setPen(colour)
-                        pen = colour
-                    room = width - 2 * margin
-                    shown, advance = metrics.fit(text, room)
-                    if not shown.isascii():  # other fonts may draw some of it: their line may be taller
-                        painter.drawText(QRect(x + margin, top, room, height), looks[_ALIGNMENT] or _LEFT, shown)
-                        continue
-                    baseline = top + (height - metrics.height) // 2 + metrics.ascent
-                    if looks[_ALIGNMENT] is not None:  # right-aligned
-                        if advance is None:
-                            advance = metrics.exact.horizontalAdvance(shown)
-                        painter.drawText(QPointF(x + width - margin - advance, baseline), shown)
-                    else:
-                        painter.drawText(x + margin, baseline, shown)
+                if spans == _WHOLE:
+                    painter.fillRect(left, top, span, height, rows.highlight)
+                elif rows.alternate is not None and row & 1:
+                    painter.fillRect(left, top, span, height, rows.alternate)
+                self._row(rows, model, row, QRect(left, top, span, height), columns, spans, focused)
                 top += height
         finally:
             painter.end()
+
+    def _row(self, rows: _Pass, model: TimelineModel, row: int, line: QRect, columns: list[tuple[int, int, int]],
+             spans: list[tuple[int, int]] | None, focused: tuple[int, int] | None) -> None:
+        held = model.painted_row(row)
+        style = held[0]
+        whole = spans == _WHOLE
+        top, height = line.y(), line.height()
+        for col, x, width in columns:
+            looks = model.look(style, col)
+            chosen = whole or (spans is not None and any(a <= col <= b for a, b in spans))
+            if chosen and not whole:
+                rows.painter.fillRect(x, top, width, height, rows.highlight)
+            if focused == (row, col):
+                self._delegate_paint(rows.painter, model, row, col, QRect(x, top, width, height), chosen)
+                rows.pen = rows.bold = None
+                continue
+            background = looks[_BACKGROUND]
+            if background is not None and not chosen:
+                rows.painter.fillRect(x, top, width, height, background)
+            text = model.painted_text(held, row, col)
+            if text:
+                rows.draw(text, looks, (x, top, width, height), chosen, col in self._repeating)
 
     def _columns(self, area: QRect) -> list[tuple[int, int, int]]:
         """The shown columns the area crosses: (column, x in the viewport, width), left to right."""
@@ -213,7 +257,9 @@ class RowPainter:
         model = view.model()
         widest = model.columnCount() - 1
         spans: dict[int, list[tuple[int, int]]] = {}
-        for selection in view.selectionModel().selection():
+        ranges = view.selectionModel().selection()
+        for position in range(ranges.size()):
+            selection = ranges.at(position)
             top, bottom = max(selection.top(), first), min(selection.bottom(), last)
             if top > bottom:
                 continue
@@ -222,10 +268,8 @@ class RowPainter:
             for row in range(top, bottom + 1):
                 spans.setdefault(row, []).append(cols)
         for row, held in spans.items():
-            if len(held) > 1 and (0, -1) in held:
-                spans[row] = [(0, -1)]
-            elif len(held) > 1:
-                spans[row] = [(a, b) for a, b in held]  # spans of several ranges: checked one by one
+            if (0, -1) in held:
+                spans[row] = _WHOLE
         return spans
 
     def _delegate_paint(self, painter: QPainter, model: Any, row: int, col: int, rect: QRect, chosen: bool) -> None:
@@ -238,7 +282,7 @@ class RowPainter:
         if chosen:
             option.state |= QStyle.StateFlag.State_Selected
         if view.alternatingRowColors() and row & 1:
-            option.features |= QStyleOptionViewItem.ViewItemFeature.Alternate
+            option.features = option.features | QStyleOptionViewItem.ViewItemFeature.Alternate
         painter.save()
         view.itemDelegate().paint(painter, option, model.index(row, col, QModelIndex()))
         painter.restore()
