@@ -43,7 +43,9 @@ _FRAMES = [
     (_meta(Direction.IN, Opcode.CONTINUATION), b'ment"]'),
     (_meta(Direction.IN, Opcode.TEXT), b"W" * 150),
     (_meta(Direction.IN, Opcode.TEXT), b"i" * 150),
-    (_meta(Direction.OUT, Opcode.CLOSE), b"\x03\xe8bye now"),
+    (_meta(Direction.OUT, Opcode.TEXT), "héllo wörld ✓ 日本".encode()),
+    (_meta(Direction.OUT, Opcode.TEXT), '{"who":"\U0001f469\u200d\U0001f4bb"}'.encode()),  # a joined emoji
+    (_meta(Direction.OUT, Opcode.CLOSE), b"\x03\xe8bye\nnow"),  # a reason on two lines
 ] * 4
 
 

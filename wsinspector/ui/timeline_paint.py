@@ -6,7 +6,8 @@ is a call into the model (``multiData``, and ``rowCount``/``columnCount`` for th
 whole text (its size, its elision, its drawing). Here :class:`RowPainter` reads each row once from the model's
 cache of painted rows (``TimelineModel.painted_row``), cuts a long text to what its column can show from the
 glyphs' advances (Qt elides only that much), and draws it at the place the delegate would. The current cell of a
-focused view, the only one with a focus frame, is still painted by the delegate.
+focused view (the only one with a focus frame), a text with line breaks or invisible characters and a text
+with characters of other fonts cut short are still painted by the delegate.
 
 Fusion is the style this paints like (the app's on Linux); under any other style the view paints as Qt does."""
 
@@ -119,9 +120,15 @@ class _Pass:
         self.pen: QColor | None = None
         self.bold: bool | None = None
 
-    def draw(self, text: str, looks: dict[int, Any], cell: tuple[int, int, int, int], chosen: bool,
-             static: bool) -> None:
-        """A cell's text, in its colour, font and alignment, elided to its width; ``static``: a text many rows
+    def fit(self, text: str, looks: dict[int, Any], width: int) -> tuple[str, float | None] | None:
+        """A cell's text as shown in a column ``width`` wide, and its width when known; None when only Qt can
+        place it: a text with characters of other fonts cut short (Qt centres it by the whole text's line)."""
+        fitted = self.fonts[looks[_FONT] is not None].fit(text, width - 2 * self.margin)
+        return None if fitted[1] is None and not fitted[0].isascii() else fitted
+
+    def draw(self, fitted: tuple[str, float | None], looks: dict[int, Any], cell: tuple[int, int, int, int],
+             chosen: bool, static: bool) -> None:
+        """A cell's text as :meth:`fit` gave it, in its colour, font and alignment; ``static``: a text many rows
         show alike (drawn from glyphs laid out once)."""
         painter = self.painter
         is_bold = looks[_FONT] is not None
@@ -135,10 +142,10 @@ class _Pass:
             painter.setPen(colour)
             self.pen = colour
         x, top, width, height = cell
-        room = width - 2 * self.margin
-        shown, advance = metrics.fit(text, room)
+        shown, advance = fitted
         laid_out = static and advance is not None
         if not laid_out and not shown.isascii():  # other fonts may draw some of it: their line may be taller
+            room = width - 2 * self.margin
             painter.drawText(QRect(x + self.margin, top, room, height), looks[_ALIGNMENT] or _LEFT, shown)
             return
         if looks[_ALIGNMENT] is not None:  # right-aligned
@@ -174,9 +181,10 @@ class RowPainter:
         return self._metrics
 
     def paints(self) -> bool:
-        """Whether this paints the view (its style is Fusion and its delegate Qt's own)."""
+        """Whether this paints the view: its style is Fusion, its delegate Qt's own, left to right, no grid."""
         view = self._view
-        return view.style().name() == "fusion" and type(view.itemDelegate()).__name__ == "QStyledItemDelegate"
+        return (view.style().name() == "fusion" and type(view.itemDelegate()).__name__ == "QStyledItemDelegate"
+                and not view.showGrid() and view.layoutDirection() == Qt.LayoutDirection.LeftToRight)
 
     def paint(self, event: QPaintEvent, model: TimelineModel) -> None:
         view = self._view
@@ -221,16 +229,19 @@ class RowPainter:
             chosen = whole or (spans is not None and any(a <= col <= b for a, b in spans))
             if chosen and not whole:
                 rows.painter.fillRect(x, top, width, height, rows.highlight)
-            if focused == (row, col):
-                self._delegate_paint(rows.painter, model, row, col, QRect(x, top, width, height), chosen)
+            text = model.painted_text(held, row, col)
+            focus = focused == (row, col)
+            # a focus frame; line breaks, invisible marks; other fonts cut short: as Qt's delegate paints them
+            fitted = rows.fit(text, looks, width) if text and not focus and text.isprintable() else None
+            if fitted is None and (text or focus):
+                self._delegate_paint(rows.painter, model, QRect(x, top, width, height), (row, col), chosen, focus)
                 rows.pen = rows.bold = None
                 continue
             background = looks[_BACKGROUND]
             if background is not None and not chosen:
                 rows.painter.fillRect(x, top, width, height, background)
-            text = model.painted_text(held, row, col)
-            if text:
-                rows.draw(text, looks, (x, top, width, height), chosen, col in self._repeating)
+            if fitted is not None:
+                rows.draw(fitted, looks, (x, top, width, height), chosen, col in self._repeating)
 
     def _columns(self, area: QRect) -> list[tuple[int, int, int]]:
         """The shown columns the area crosses: (column, x in the viewport, width), left to right."""
@@ -272,13 +283,16 @@ class RowPainter:
                 spans[row] = _WHOLE
         return spans
 
-    def _delegate_paint(self, painter: QPainter, model: Any, row: int, col: int, rect: QRect, chosen: bool) -> None:
+    def _delegate_paint(self, painter: QPainter, model: Any, rect: QRect, cell: tuple[int, int],
+                        chosen: bool, focus: bool) -> None:
         """A cell as the delegate paints it (the current cell of a focused view: its focus frame)."""
         view = self._view
+        row, col = cell
         option = QStyleOptionViewItem()
         view.initViewItemOption(option)
         option.rect = rect
-        option.state |= QStyle.StateFlag.State_HasFocus
+        if focus:
+            option.state |= QStyle.StateFlag.State_HasFocus
         if chosen:
             option.state |= QStyle.StateFlag.State_Selected
         if view.alternatingRowColors() and row & 1:
