@@ -7,7 +7,7 @@ whole text (its size, its elision, its drawing). Here :class:`RowPainter` reads 
 cache of painted rows (``TimelineModel.painted_row``), cuts a long text to what its column can show from the
 glyphs' advances (Qt elides only that much), and draws it at the place the delegate would. The current cell of a
 focused view (the only one with a focus frame), a text with line breaks or invisible characters and a text
-with characters of other fonts cut short are still painted by the delegate.
+cut short that holds characters of other fonts are still painted by the delegate.
 
 Fusion is the style this paints like (the app's on Linux); under any other style the view paints as Qt does."""
 
@@ -18,7 +18,17 @@ from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QPointF, QRect, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QFontMetricsF, QPainter, QPaintEvent, QPalette, QStaticText
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QFontMetricsF,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QRawFont,
+    QStaticText,
+)
 from PySide6.QtWidgets import QStyle, QStyleOptionViewItem, QTableView
 
 if TYPE_CHECKING:
@@ -62,6 +72,20 @@ class _Metrics:
         #: texts fitted to a room, by (text, room): the text shown and its width when known
         self.fitted: dict[tuple[str, int], tuple[str, float | None]] = {}
         self._static: dict[str, QStaticText] = {}
+        #: whether the font itself (not one Qt falls back to) has a character's glyph, by character
+        self._owned: dict[str, bool] = {}
+        self._raw = QRawFont.fromFont(font)
+
+    def covers(self, text: str) -> bool:
+        """Whether this font draws every character of ``text`` (no other font's taller line)."""
+        owned = self._owned
+        for char in set(text):
+            has = owned.get(char)
+            if has is None:
+                has = owned[char] = self._raw.supportsCharacter(ord(char))
+            if not has:
+                return False
+        return True
 
     def static(self, text: str) -> QStaticText:
         """``text`` laid out once in this font."""
@@ -122,9 +146,11 @@ class _Pass:
 
     def fit(self, text: str, looks: dict[int, Any], width: int) -> tuple[str, float | None] | None:
         """A cell's text as shown in a column ``width`` wide, and its width when known; None when only Qt can
-        place it: a text with characters of other fonts cut short (Qt centres it by the whole text's line)."""
-        fitted = self.fonts[looks[_FONT] is not None].fit(text, width - 2 * self.margin)
-        return None if fitted[1] is None and not fitted[0].isascii() else fitted
+        place it: a text cut short that holds characters of other fonts (Qt centres it by the whole text's
+        line, taller with them)."""
+        metrics = self.fonts[looks[_FONT] is not None]
+        fitted = metrics.fit(text, width - 2 * self.margin)
+        return None if fitted[1] is None and not text.isascii() and not metrics.covers(text) else fitted
 
     def draw(self, fitted: tuple[str, float | None], looks: dict[int, Any], cell: tuple[int, int, int, int],
              chosen: bool, static: bool) -> None:
