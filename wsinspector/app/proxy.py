@@ -170,6 +170,8 @@ class ProxiedClient(QObject, LogRecording):
     @Slot(object)
     def _on_upstream_opened(self, info: OpenInfo) -> None:
         self._upstream_open = True
+        assert self.upstream is not None
+        self.upstream.send_at_once()
         self._keep_upstream_handshake(101, info.reason, info.response_headers)
         chosen = f" (subprotocol {info.subprotocol})" if info.subprotocol else ""
         self._say(f"{self.peer}: upstream open{chosen}")
@@ -244,6 +246,7 @@ class ProxiedClient(QObject, LogRecording):
     @Slot(object)
     def _on_client_opened(self, _info: OpenInfo) -> None:
         self._client_open = True
+        self.downstream.send_at_once()
 
     @Slot(object)
     def _on_client_closed(self, info: CloseInfo) -> None:
@@ -327,6 +330,10 @@ class ProxiedClient(QObject, LogRecording):
             elif result.rule is not None:
                 self._say(f"{self.peer}: paused {toward.value} #{result.id} ({result.rule.describe()})")
                 self.paused.emit(result)
+        # what this turn forwarded goes out now, in one write per hop, not once the event loop comes round
+        self.downstream.flush()
+        if self.upstream is not None:
+            self.upstream.flush()
 
     def _send_frame(self, toward: Direction, opcode: Opcode, payload: bytes, fin: bool) -> None:
         try:

@@ -93,6 +93,19 @@ class WirePump:
         self._require_open().ping(payload, time.monotonic_ns())
         self._write()
 
+    def flush(self) -> None:
+        """Hand what waits to be written to the system now, not on the event loop's next turn (Qt writes a socket's
+        buffer once the loop comes round to it): a proxy forwarding what a turn read, in one write, at once."""
+        sock = self._sock
+        if sock is not None and not self._finished and sock.bytesToWrite() > 0:
+            sock.flush()
+
+    def send_at_once(self) -> None:
+        """Small writes go out without waiting for the peer to acknowledge the last (TCP_NODELAY): a proxy's
+        forwarded frames are not held back for each other."""
+        if self._sock is not None and not self._finished:
+            self._sock.setSocketOption(QAbstractSocket.SocketOption.LowDelayOption, 1)
+
     def _require_open(self) -> WireEngine:
         if self._engine is None or self._state is not ConnectionState.OPEN or not self._engine.is_open:
             raise RuntimeError("the connection is not open")
