@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import logging
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
@@ -24,6 +25,7 @@ from wsinspector.app.connection import (
     WINDOW_BYTES,
     WINDOW_FRAMES,
 )
+from wsinspector.app.preload import preload
 from wsinspector.app.recording import LogRecording
 from wsinspector.core.auth import checked_target, needs_requests, prepared_target
 from wsinspector.core.events import CloseInfo, Failure, OpenInfo
@@ -42,6 +44,9 @@ from wsinspector.core.wire.server import ServerSettings
 from wsinspector.core.words import counted
 from wsinspector.net.wire import WireConnection
 from wsinspector.net.wire_server import ClientRequest, ServerClient, ServerListenError, WireServer
+
+if TYPE_CHECKING:
+    from wsinspector.core.wire.sinks import FrameSink, WholeInSink
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +120,10 @@ class ProxiedClient(QObject, LogRecording):
         self._flush_timer.setObjectName("proxy-flush")
         self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
         self._flush_timer.timeout.connect(self._flush)
-        downstream.attach(self.log.append_fields, self.log.append_whole_in)
+        #: the payloads of the data frames read since the last look, by seq, as the engine reported them: they
+        #: are forwarded as they are, not copied back out of the log
+        self._read: dict[int, bytes] = {}
+        downstream.attach(*self._reading(self.log.append_fields, self.log.append_whole_in))
         downstream.requested.connect(self._on_requested)
         downstream.opened.connect(self._on_client_opened)
         downstream.received.connect(self._forward_new)
@@ -157,7 +165,7 @@ class ProxiedClient(QObject, LogRecording):
         self._refuse(Refusal(502, "Bad Gateway", f"wsinspector proxy: the upstream hop cannot be opened: {message}"))
 
     def _open_engine(self, target: ResolvedTarget) -> None:
-        sink, whole_in = self.log.upstream_sinks()
+        sink, whole_in = self._reading(*self.log.upstream_sinks())
         upstream = WireConnection(self, sink=sink, whole_in=whole_in)
         upstream.opened.connect(self._on_upstream_opened)
         upstream.failed.connect(self._on_upstream_failed)
@@ -296,12 +304,28 @@ class ProxiedClient(QObject, LogRecording):
 
     # -- forwarding ---------------------------------------------------------------------------------
 
+    def _reading(self, sink: FrameSink, whole_in: WholeInSink) -> tuple[FrameSink, WholeInSink]:
+        """A hop's sinks, which also keep the payload of each data frame read for :meth:`_forward_new`."""
+        log_, read = self.log, self._read
+
+        def frame(direction: Direction, opcode: Opcode, payload: bytes, *fields: Any) -> int | None:
+            if direction is _IN and type(payload) is bytes:
+                read[len(log_)] = payload
+            return sink(direction, opcode, payload, *fields)
+
+        def whole(meta: int, payload: bytes, ts_ns: int) -> int | None:
+            if type(payload) is bytes:
+                read[len(log_)] = payload
+            return whole_in(meta, payload, ts_ns)
+
+        return frame, whole  # type: ignore[return-value]
+
     @Slot()
     def _forward_new(self) -> None:
         """The data frames read on either hop since the last look, sent on to the other hop. Without
         breakpoints (and nothing held) each frame goes on as it comes, fragments kept as the sender cut them;
         else each whole message is offered to the breakpoints, and sent on or paused."""
-        log_ = self.log
+        log_, read = self.log, self._read
         first, end = self._scanned, len(log_)
         self._scanned = end
         for seq in range(first, end):
@@ -319,7 +343,8 @@ class ProxiedClient(QObject, LogRecording):
                 self._streaming[toward] = not self.breakpoints.rules and not self.breakpoints.held(toward)
             if self._streaming[toward]:
                 self._mid[toward] = not fin
-                self._send_frame(toward, opcode, log_.payload(seq), fin)
+                payload = read.get(seq)
+                self._send_frame(toward, opcode, log_.payload(seq) if payload is None else payload, fin)
                 continue
             message = log_.message_for(seq)
             if message is None or message.last_seq != seq:
@@ -330,6 +355,7 @@ class ProxiedClient(QObject, LogRecording):
             elif result.rule is not None:
                 self._say(f"{self.peer}: paused {toward.value} #{result.id} ({result.rule.describe()})")
                 self.paused.emit(result)
+        read.clear()
         # what this turn forwarded goes out now, in one write per hop, not once the event loop comes round
         self.downstream.flush()
         if self.upstream is not None:
@@ -499,6 +525,7 @@ class ProxyController(QObject):
             server.deleteLater()
             raise ProxyError(str(exc)) from None
         self._server = server
+        preload()  # the recording packs frames with numpy: imported on a thread, not at the first flush
         return url
 
     @Slot(object)

@@ -53,6 +53,8 @@ _DATA_OPCODES = (1 << Opcode.TEXT) | (1 << Opcode.BINARY)
 _TEXT, _BINARY, _CONTINUATION = Opcode.TEXT, Opcode.BINARY, Opcode.CONTINUATION
 _IN = Direction.IN
 _PING, _PONG = Opcode.PING, Opcode.PONG
+#: a payload of this many bytes or more is copied out of the log through a memoryview: once, not twice
+_VIEW_COPY = 2048
 #: a tail of this many frames, or of this many payload bytes, is sealed into a block when the window is kept
 SEAL_FRAMES = 4096
 SEAL_BYTES = 256 * 1024
@@ -321,7 +323,11 @@ class FrameLog:
         if seq < self._base:
             return self._before(seq).payload(seq)
         index, _ts, _metas, offsets, data = self._at(seq)
-        return bytes(data[offsets[index] : offsets[index + 1]])
+        start, end = offsets[index], offsets[index + 1]
+        if end - start < _VIEW_COPY:
+            return bytes(data[start:end])
+        with memoryview(data) as view:  # copied once (a slice of the bytearray, then bytes, would be twice)
+            return bytes(view[start:end])
 
     def payload_head(self, seq: int, limit: int) -> bytes:
         if seq < self._base:
