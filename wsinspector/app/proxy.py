@@ -365,9 +365,9 @@ class ProxiedClient(QObject, LogRecording):
         try:
             if toward is _OUT:
                 if self.upstream is not None and self._upstream_open:
-                    self.upstream.send_frame(opcode, payload, fin)
+                    self.upstream.send_frame(opcode, payload, fin, later=True)
             elif self._client_open:
-                self.downstream.send_frame(opcode, payload, fin)
+                self.downstream.send_frame(opcode, payload, fin, later=True)
         except RuntimeError as exc:  # the hop is closing: what it cannot take is lost with it
             log.info("not forwarded: %s", exc)
 

@@ -10,11 +10,12 @@ growing without limit.
 
 from __future__ import annotations
 
+import os
 import time
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer, Slot
-from PySide6.QtNetwork import QAbstractSocket, QTcpSocket
+from PySide6.QtNetwork import QAbstractSocket, QNetworkProxy, QSslSocket, QTcpSocket
 from websockets.exceptions import ProtocolError
 
 from wsinspector.core.events import ConnectionState
@@ -56,6 +57,8 @@ class WirePump:
 
     def _init_pump(self) -> None:
         self._armed_deadline: int | None = None
+        #: the socket's descriptor, written to directly (see send_at_once); -1: through Qt
+        self._fd = -1
         self._held = False
         #: the next read's size (see READ_SLICE_S)
         self._read_size = READ_CHUNK
@@ -79,32 +82,46 @@ class WirePump:
         self._require_open().send(data, is_text, time.monotonic_ns())
         self._write()
 
-    def send_frame(self, opcode: Opcode, data: bytes, fin: bool) -> None:
+    def send_frame(self, opcode: Opcode, data: bytes, fin: bool, later: bool = False) -> None:
         """Send one data frame as it comes (TEXT or BINARY starts a message, CONTINUATION goes on, ``fin`` ends
         it): what a proxy forwards frame by frame. ValueError for a control opcode; RuntimeError when not open
-        or when the frame does not follow the one before (a continuation with no message under way)."""
+        or when the frame does not follow the one before (a continuation with no message under way).
+        ``later``: the frame waits for :meth:`flush` (frames forwarded in one turn go out in one write)."""
         try:
             self._require_open().send_frame(opcode, data, fin, time.monotonic_ns())
         except ProtocolError as exc:
             raise RuntimeError(str(exc)) from None
-        self._write()
+        if not later:
+            self._write()
 
     def ping(self, payload: bytes = b"") -> None:
         self._require_open().ping(payload, time.monotonic_ns())
         self._write()
 
     def flush(self) -> None:
-        """Hand what waits to be written to the system now, not on the event loop's next turn (Qt writes a socket's
-        buffer once the loop comes round to it): a proxy forwarding what a turn read, in one write, at once."""
+        """Write what waits to be written now, not on the event loop's next turn (Qt writes a socket's buffer
+        once the loop comes round to it): a proxy forwarding what a turn read, in one write, at once."""
         sock = self._sock
-        if sock is not None and not self._finished and sock.bytesToWrite() > 0:
+        if sock is None or self._finished:
+            return
+        self._write()
+        if sock.bytesToWrite() > 0:
             sock.flush()
 
     def send_at_once(self) -> None:
-        """Small writes go out without waiting for the peer to acknowledge the last (TCP_NODELAY): a proxy's
-        forwarded frames are not held back for each other."""
-        if self._sock is not None and not self._finished:
-            self._sock.setSocketOption(QAbstractSocket.SocketOption.LowDelayOption, 1)
+        """From now on, small writes go out without waiting for the peer to acknowledge the last (TCP_NODELAY),
+        and, on a plain TCP connection with no proxy between, what the engine has to send goes to the socket
+        itself while Qt's buffer is empty (Qt's own write waits for the event loop's next turn and wakes it
+        twice more): a proxy's forwarded frames are not held back."""
+        sock = self._sock
+        if sock is None or self._finished:
+            return
+        sock.setSocketOption(QAbstractSocket.SocketOption.LowDelayOption, 1)
+        proxy = sock.proxy().type()
+        if proxy is QNetworkProxy.ProxyType.DefaultProxy:
+            proxy = QNetworkProxy.applicationProxy().type()
+        if not isinstance(sock, QSslSocket) and proxy is QNetworkProxy.ProxyType.NoProxy:
+            self._fd = int(sock.socketDescriptor())
 
     def _require_open(self) -> WireEngine:
         if self._engine is None or self._state is not ConnectionState.OPEN or not self._engine.is_open:
@@ -147,7 +164,11 @@ class WirePump:
         engine, sock = self._engine, self._sock
         if engine is None or sock is None:
             return
-        for data in engine.data_to_send():
+        out = engine.data_to_send()
+        if (self._fd >= 0 and out and b"" not in out and not self._finished and sock.bytesToWrite() == 0
+                and sock.socketDescriptor() == self._fd):  # the descriptor is still this socket's (and open)
+            out = self._write_fd(out)
+        for data in out:
             if data:
                 sock.write(data)
             elif sock.state() is not QAbstractSocket.SocketState.UnconnectedState:
@@ -160,6 +181,19 @@ class WirePump:
             self._close_timer.start(max(0, (deadline - time.monotonic_ns()) // 1_000_000))
         if self._was_open and engine.is_closing:
             self._set_state(ConnectionState.CLOSING)
+
+    def _write_fd(self, out: list[bytes]) -> list[bytes]:
+        """Write ``out`` to the socket's descriptor (see :meth:`send_at_once`); what it did not take, for Qt's
+        buffer (all of it when the socket fails: Qt finds out why)."""
+        data = out[0] if len(out) == 1 else b"".join(out)
+        try:
+            written = os.write(self._fd, data)
+        except BlockingIOError:
+            return [data]
+        except OSError:
+            self._fd = -1
+            return [data]
+        return [data[written:]] if written < len(data) else []
 
     def _on_ready_read(self) -> None:
         if not self._pump_timer.isActive():
