@@ -32,6 +32,8 @@ MIN_READ_CHUNK = 1024
 READ_SLICE_S = 0.0005
 #: reading goes on, chunk after chunk, for this long at most per turn of the event loop
 PUMP_BUDGET_S = 0.003
+#: most pieces written in one gathering write (the system's limit is 1,024)
+_GATHER = 512
 #: the socket's own read buffer: beyond it, TCP flow control holds the sender back
 SOCKET_BUFFER = 4 * 1024 * 1024
 
@@ -183,17 +185,22 @@ class WirePump:
             self._set_state(ConnectionState.CLOSING)
 
     def _write_fd(self, out: list[bytes]) -> list[bytes]:
-        """Write ``out`` to the socket's descriptor (see :meth:`send_at_once`); what it did not take, for Qt's
-        buffer (all of it when the socket fails: Qt finds out why)."""
-        data = out[0] if len(out) == 1 else b"".join(out)
+        """Write ``out`` to the socket's descriptor in one gathering write (see :meth:`send_at_once`); what it
+        did not take, for Qt's buffer (all of it when the socket fails: Qt finds out why)."""
+        if len(out) > _GATHER:
+            out = [b"".join(out)]
         try:
-            written = os.write(self._fd, data)
+            written = os.writev(self._fd, out)
         except BlockingIOError:
-            return [data]
+            return out
         except OSError:
             self._fd = -1
-            return [data]
-        return [data[written:]] if written < len(data) else []
+            return out
+        for index, data in enumerate(out):
+            if written < len(data):
+                return [data[written:], *out[index + 1:]]
+            written -= len(data)
+        return []
 
     def _on_ready_read(self) -> None:
         if not self._pump_timer.isActive():
