@@ -53,6 +53,9 @@ _DATA_OPCODES = (1 << Opcode.TEXT) | (1 << Opcode.BINARY)
 _TEXT, _BINARY, _CONTINUATION = Opcode.TEXT, Opcode.BINARY, Opcode.CONTINUATION
 _IN = Direction.IN
 _PING, _PONG = Opcode.PING, Opcode.PONG
+#: a tail holding this many payload bytes is sealed as the next frame comes, not only at a flush: growing one
+#: buffer by a flood's megabytes between flushes copied all of it again now and then
+_TAIL_BYTES = 1 << 20
 #: a payload of this many bytes or more is copied out of the log through a memoryview: once, not twice
 _VIEW_COPY = 2048
 #: a tail of this many frames, or of this many payload bytes, is sealed into a block when the window is kept
@@ -536,6 +539,8 @@ class FrameLog:
                 meta |= self._assemble(assembler, direction, opcode, fin, seq, payload)
                 if direction is _IN and not hop:
                     self._in_open = assembler.current_opcode is not None
+        if len(self._data) >= _TAIL_BYTES:
+            self._seal()
         self._ts.append(ts_ns)
         self._meta.append(meta)
         self._data += payload
@@ -548,6 +553,8 @@ class FrameLog:
         if self._in_open:  # it interrupts a fragmented message: let the assembler say so
             self.append_fields(*header.whole_in_fields(meta, payload, ts_ns))  # type: ignore[arg-type]
             return
+        if len(self._data) >= _TAIL_BYTES:
+            self._seal()
         self._ts.append(ts_ns)
         self._meta.append(meta)
         self._data += payload
@@ -568,6 +575,8 @@ class FrameLog:
             if self._upstream_assemblers[_IN].current_opcode is not None:  # it interrupts a fragmented message
                 return sink(*header.whole_in_fields(meta, payload, ts_ns))  # type: ignore[arg-type]
             seq = self._tail + len(self._ts)  # a whole message, as append_whole_in keeps one
+            if len(self._data) >= _TAIL_BYTES:
+                self._seal()
             self._ts.append(ts_ns)
             self._meta.append(meta | _UPSTREAM)
             self._data += payload
