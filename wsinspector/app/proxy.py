@@ -112,6 +112,8 @@ class ProxiedClient(QObject, LogRecording):
         self._streaming = {_IN: False, _OUT: False}
         #: per direction: a message forwarded frame by frame has not had its last frame yet
         self._mid = {_IN: False, _OUT: False}
+        #: per direction: frames forwarded this turn wait with that hop's engine for its flush
+        self._unwritten = {_IN: False, _OUT: False}
         self._secrets: set[str] = set()
         self._url = ""
         self._upstream_profile: ConnectionProfile | None = None
@@ -357,16 +359,21 @@ class ProxiedClient(QObject, LogRecording):
                 self.paused.emit(result)
         read.clear()
         # what this turn forwarded goes out now, in one write per hop, not once the event loop comes round
-        self.downstream.flush()
-        if self.upstream is not None:
+        if self._unwritten[_IN]:
+            self._unwritten[_IN] = False
+            self.downstream.flush()
+        if self._unwritten[_OUT] and self.upstream is not None:
+            self._unwritten[_OUT] = False
             self.upstream.flush()
 
     def _send_frame(self, toward: Direction, opcode: Opcode, payload: bytes, fin: bool) -> None:
         try:
             if toward is _OUT:
                 if self.upstream is not None and self._upstream_open:
+                    self._unwritten[_OUT] = True
                     self.upstream.send_frame(opcode, payload, fin, later=True)
             elif self._client_open:
+                self._unwritten[_IN] = True
                 self.downstream.send_frame(opcode, payload, fin, later=True)
         except RuntimeError as exc:  # the hop is closing: what it cannot take is lost with it
             log.info("not forwarded: %s", exc)
