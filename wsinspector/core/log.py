@@ -54,8 +54,9 @@ _TEXT, _BINARY, _CONTINUATION = Opcode.TEXT, Opcode.BINARY, Opcode.CONTINUATION
 _IN = Direction.IN
 _PING, _PONG = Opcode.PING, Opcode.PONG
 #: a tail holding this many payload bytes is sealed as the next frame comes, not only at a flush: growing one
-#: buffer by a flood's megabytes between flushes copied all of it again now and then
-_TAIL_BYTES = 1 << 20
+#: buffer by a flood's megabytes between flushes copied all of it again now and then (not looked at on the
+#: hottest path, ``append_whole_in``: a frame of ours, or a proxy's other hop, comes often enough)
+_TAIL_BYTES = 4 << 20
 #: a payload of this many bytes or more is copied out of the log through a memoryview: once, not twice
 _VIEW_COPY = 2048
 #: a tail of this many frames, or of this many payload bytes, is sealed into a block when the window is kept
@@ -553,8 +554,6 @@ class FrameLog:
         if self._in_open:  # it interrupts a fragmented message: let the assembler say so
             self.append_fields(*header.whole_in_fields(meta, payload, ts_ns))  # type: ignore[arg-type]
             return
-        if len(self._data) >= _TAIL_BYTES:
-            self._seal()
         self._ts.append(ts_ns)
         self._meta.append(meta)
         self._data += payload

@@ -34,6 +34,8 @@ READ_SLICE_S = 0.0005
 PUMP_BUDGET_S = 0.003
 #: most pieces written in one gathering write (the system's limit is 1,024)
 _GATHER = 512
+#: a socket's descriptor is a file descriptor that takes a gathering write (not on Windows)
+_WRITEV = hasattr(os, "writev")
 #: the socket's own read buffer: beyond it, TCP flow control holds the sender back
 SOCKET_BUFFER = 4 * 1024 * 1024
 
@@ -122,7 +124,7 @@ class WirePump:
         proxy = sock.proxy().type()
         if proxy is QNetworkProxy.ProxyType.DefaultProxy:
             proxy = QNetworkProxy.applicationProxy().type()
-        if not isinstance(sock, QSslSocket) and proxy is QNetworkProxy.ProxyType.NoProxy:
+        if _WRITEV and not isinstance(sock, QSslSocket) and proxy is QNetworkProxy.ProxyType.NoProxy:
             self._fd = int(sock.socketDescriptor())
 
     def _require_open(self) -> WireEngine:
