@@ -415,7 +415,7 @@ def test_megabytes_appended_between_two_flushes_read_back_whole_by_every_way_of_
     """A flood of large frames between two flushes: the log keeps them in buffers of bounded size, and every
     frame, message, column and count reads back as it came, in order."""
     log = FrameLog()
-    sink, whole_in = log.upstream_sinks()
+    _sink, whole_in = log.upstream_sinks()
     payloads = [bytes([i]) * (300_000 + i) for i in range(24)]  # about 7 MiB
     for i, payload in enumerate(payloads):
         if i % 3 == 0:

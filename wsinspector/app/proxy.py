@@ -317,12 +317,12 @@ class ProxiedClient(QObject, LogRecording):
         """A hop's sinks, which also keep the payload of each data frame read for :meth:`_forward_new`."""
         log_, read = self.log, self._read
 
-        def frame(direction: Direction, opcode: Opcode, payload: bytes, *fields: Any) -> int | None:
+        def frame(direction: Direction, opcode: Opcode, payload: bytes, *fields: Any) -> object:
             if direction is _IN and type(payload) is bytes:
                 read[len(log_)] = payload
             return sink(direction, opcode, payload, *fields)
 
-        def whole(meta: int, payload: bytes, ts_ns: int) -> int | None:
+        def whole(meta: int, payload: bytes, ts_ns: int) -> object:
             if type(payload) is bytes:
                 read[len(log_)] = payload
             return whole_in(meta, payload, ts_ns)

@@ -519,17 +519,11 @@ class FrameLog:
             meta = self._meta_cache[key] = header.pack(direction, opcode, fin, rsv1, rsv2, rsv3, masked)
         if hop:
             meta |= hop & _UPSTREAM
-        if payload_length is not None:
-            if payload_length == len(payload):
-                meta |= _LENGTH_IS_PAYLOAD
-            else:
-                self._payload_length[seq] = payload_length
-        if mask_key is not None:
-            self._mask_key[seq] = mask_key
-        if note:
-            self._note[seq] = note
-        if seq in self._payload_length or mask_key is not None or note:
-            self._extra_seqs.append(seq)
+        if payload_length is not None and payload_length == len(payload):
+            meta |= _LENGTH_IS_PAYLOAD
+            payload_length = None
+        if payload_length is not None or mask_key is not None or note:
+            self._keep_rare(seq, payload_length, mask_key, note)
         if opcode is _PING or opcode is _PONG:
             self._track_ping(seq, direction, opcode, payload, ts_ns)
         elif opcode is _TEXT or opcode is _BINARY or opcode is _CONTINUATION:
@@ -547,6 +541,16 @@ class FrameLog:
         self._data += payload
         self._offsets.append(len(self._data))
         return seq
+
+    def _keep_rare(self, seq: int, payload_length: int | None, mask_key: bytes | None, note: str) -> None:
+        """The rare fields of frame ``seq``: a wire length that is not the payload's, a mask key, a note."""
+        if payload_length is not None:
+            self._payload_length[seq] = payload_length
+        if mask_key is not None:
+            self._mask_key[seq] = mask_key
+        if note:
+            self._note[seq] = note
+        self._extra_seqs.append(seq)
 
     def append_whole_in(self, meta: int, payload: bytes, ts_ns: int) -> None:
         """Keep an incoming frame that is a whole message, ``meta`` from
