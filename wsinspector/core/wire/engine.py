@@ -637,7 +637,10 @@ class WireEngine:
         key = None
         if masked:
             key = os.urandom(4)
-            self._out.append(head + key + apply_mask(data, key))
+            if length < 0x10000:
+                self._out.append(head + key + apply_mask(data, key))
+            else:  # the masked payload not copied again behind its header
+                self._out += (head + key, apply_mask(data, key))
         elif length < 0x10000:
             self._out.append(head + data)
         else:  # no copy of a large payload (never empty: b"" would end the stream)
