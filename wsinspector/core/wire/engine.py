@@ -41,6 +41,7 @@ from wsinspector.core.events import BODY_SHOWN, CloseInfo, Failure, FailureKind,
 from wsinspector.core.frames import Direction, Opcode, close_payload
 from wsinspector.core.model import header as frame_header
 from wsinspector.core.payloads import human_size
+from wsinspector.core.wire import notes
 from wsinspector.core.wire.bytes_read import can_be_utf8, header_lines, is_http_start, is_utf8, status_line, unmasked
 from wsinspector.core.wire.extensions import describe_extensions
 from wsinspector.core.wire.head import Head, head_at
@@ -73,16 +74,6 @@ _OPCODES = {int(op): op for op in Opcode}
 FAST_FRAME_MAX = 256 * 1024
 #: once both close frames have crossed, how long the peer has to drop the TCP connection before we do
 CLOSE_GRACE_S = 1.0
-
-_NO_PONG = "not answered: automatic pongs are off for this connection"
-_INVALID_TEXT_IN = "not valid UTF-8: the connection is failed with 1007"
-#: a text frame failed before the rest of it came: the bytes shown are the ones that had arrived
-_INVALID_TEXT_CUT = ("not valid UTF-8 in its first {got} of {length} bytes: the connection is failed with 1007 "
-                     "without waiting for the rest")
-#: notes on frames a user sent on purpose to test the peer (Faults menu)
-_INVALID_TEXT_OUT = "deliberately not valid UTF-8 (Faults ▸ Send the bytes as a text frame)"
-_UNSOLICITED_PONG_OUT = "sent by hand (Faults ▸ Send an unsolicited pong)"
-_FORBIDDEN_CLOSE_OUT = "deliberately a code RFC 6455 forbids on the wire (Faults ▸ Close with this code, unchecked)"
 
 #: how much of the server's answer to the upgrade is kept, to say what it was when it cannot be read
 ANSWER_KEPT = 4096
@@ -356,12 +347,12 @@ class WireEngine:
             data = bytes(event.data)
             head = event.head if isinstance(event, HeadedFrame) else None
             if event is proto.invalid_text:
-                note = _INVALID_TEXT_IN
+                note = notes.INVALID_TEXT_IN
                 if head is not None and len(data) < head[3]:
-                    note = _INVALID_TEXT_CUT.format(got=len(data), length=head[3])
+                    note = notes.INVALID_TEXT_CUT.format(got=len(data), length=head[3])
                 self._tell_rejected()
             elif op is WsOpcode.PING and not proto.auto_pong:
-                note = _NO_PONG
+                note = notes.NO_PONG
             if head is not None:
                 b0, masked, key, length, _ = head
                 sink(_IN, _OPCODES[b0 & 0x0F], data, now_ns, bool(b0 & 0x80), bool(b0 & 0x40), bool(b0 & 0x20),
@@ -562,7 +553,7 @@ class WireEngine:
     def send(self, data: bytes, is_text: bool, now_ns: int) -> None:
         """Send one message in one frame. Text goes out as the bytes given, valid UTF-8 or not."""
         proto = self._require_open(now_ns)
-        note = _INVALID_TEXT_OUT if is_text and not is_utf8(data) else ""
+        note = notes.INVALID_TEXT_OUT if is_text and not is_utf8(data) else ""
         if self._send_whole(0x81 if is_text else 0x82, data, now_ns, note):
             return
         if is_text:
@@ -578,7 +569,7 @@ class WireEngine:
         proto = self._require_open(now_ns)
         parts = [data[i:i + frame_size] for i in range(0, len(data), frame_size)] or [b""]
         last = len(parts) - 1
-        note = _INVALID_TEXT_OUT if is_text and not is_utf8(data) else ""
+        note = notes.INVALID_TEXT_OUT if is_text and not is_utf8(data) else ""
         for index, part in enumerate(parts):
             if index == 0:
                 (proto.send_text if is_text else proto.send_binary)(part, fin=index == last)
@@ -657,7 +648,7 @@ class WireEngine:
         """An unsolicited pong (or a late answer to a ping when automatic pongs are off); ``note``: why, when
         not the Faults menu."""
         self._require_open(now_ns).send_pong(payload)
-        self._collect(now_ns, payload, _UNSOLICITED_PONG_OUT if note is None else note)
+        self._collect(now_ns, payload, notes.UNSOLICITED_PONG_OUT if note is None else note)
 
     def send_raw(self, data: bytes, now_ns: int, note: str = "") -> None:
         """Write frames built by hand (a fault: a masked frame from a server, a reserved opcode, a frame larger
@@ -694,7 +685,7 @@ class WireEngine:
         elif code in EXTERNAL_CLOSE_CODES or 3000 <= code < 5000:
             proto.send_close(code, reason)
         else:
-            note = _FORBIDDEN_CLOSE_OUT
+            note = notes.FORBIDDEN_CLOSE_OUT
             # a code RFC 6455 forbids on the wire: written as asked, to see what the peer does with it
             data = struct.pack("!H", code & 0xFFFF) + reason.encode("utf-8", "surrogatepass")
             proto.send_frame(WsFrame(WsOpcode.CLOSE, data))
