@@ -12,7 +12,7 @@ a view scrolling through the session does, each place seen for the first time (t
 
 The screens come in runs of ``--run`` (default 10) one after the other, as Page Down scrolls, each run at a new
 random place and raw and decoded given different runs in turn: both pay for reading the session's pages of
-frame heads as they reach new ones (a stored session keeps 64 pages of 1,000 frames).
+frame heads as they reach new ones (a stored session keeps 256 pages of 250 frames).
 
 Each screen is timed by the clock and by the CPU time of the thread (``time.thread_time``): on a machine shared
 with other work the clock also counts the time the process was not running. Decoding is never on the ingest

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import QApplication
 from wsinspector.core.store import Store
 from wsinspector.core.stored import StoredSession
 from wsinspector.ui.decoding import TabDecoding
+from wsinspector.ui.launch import paint_on_one_thread
 from wsinspector.ui.timeline import TimelineModel, TimelineView
 
 
@@ -67,6 +68,7 @@ def main() -> None:
     parser.add_argument("--screens", type=int, default=300)
     parser.add_argument("--run", type=int, default=10, help="screens scrolled one after the other at each place")
     args = parser.parse_args()
+    paint_on_one_thread()  # as the app does
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory() as folder:
         store = Store(Path(folder) / "bench.sqlite3")
@@ -90,6 +92,7 @@ def main() -> None:
         clock: dict[str, list[float]] = {"raw": [], "decoded": []}
         cpu: dict[str, list[float]] = {"raw": [], "decoded": []}
         gc.collect()
+        gc.freeze()  # as the app does once its window is up (ui/launch.py)
         for round_number in range(args.screens):
             # interleaved, and in turn first, so that neither gets a warmer page cache
             for kind in (("raw", "decoded") if round_number % 2 else ("decoded", "raw")):

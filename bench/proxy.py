@@ -1,15 +1,18 @@
 """Round-trip time and throughput through the recording proxy vs straight to the same upstream.
 
 The upstream is a `websockets` asyncio echo server in its own process; the proxy is `wsinspector proxy` in its
-own process (recording into a temporary data folder, as it does by default; ``--no-record`` to forward only).
-One asyncio client process measures both paths, taking turns (direct, proxied) so both see the same machine
-load: round trips of one message at a time, and throughput as messages echoed per second with a window of
-messages in flight. 64-byte and 64 KiB messages. Prints, last, the ratios: the RTT the proxy adds at the
-median (goal < 100 µs on loopback) and proxied / direct throughput (goal >= 0.5). On a loaded machine the
-wall-clock figures wander; the CPU time the proxy and the echo server spend per message echoed during the
+own process, twice: recording into a temporary data folder, as it does by default, and with ``--no-record``
+(forwarding only). One asyncio client process measures every path, taking turns (direct, recording proxy,
+forwarding proxy) so all see the same machine load: round trips of one message at a time, and throughput as
+messages echoed per second with a window of messages in flight. 64-byte and 64 KiB messages. Prints, last, the
+ratios of the recording proxy: the RTT it adds at the median (goal < 100 µs on loopback) and proxied / direct
+throughput (goal >= 0.5); the forwarding proxy's ratios come just before them. On a loaded machine the
+wall-clock figures wander; the CPU time each proxy and the echo server spend per message echoed during the
 throughput runs (Linux: /proc) does not, and says what the proxy costs.
 
     .venv/bin/python bench/proxy.py [--rounds N] [--no-record]
+
+``--no-record``: only the forwarding proxy (its ratios last).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 from websockets.asyncio.client import connect
@@ -105,13 +109,15 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def measure(direct_url: str, proxy_url: str, rounds: int,
+async def measure(urls: dict[str, str], rounds: int,
                   pids: dict[str, int]) -> dict[tuple[str, int], dict[str, list[float]]]:
+    """Every path of ``urls`` (by name) in turn, each round; the CPU time of each process of ``pids`` (by name)
+    per message of each throughput run."""
     results: dict[tuple[str, int], dict[str, list[float]]] = {}
-    async with (connect(direct_url, max_size=None, compression=None) as direct,
-                connect(proxy_url, max_size=None, compression=None) as proxied):
-        paths = (("direct", direct), ("proxy", proxied))
-        for size in SIZES:  # warm both paths
+    async with AsyncExitStack() as stack:
+        paths = [(name, await stack.enter_async_context(connect(url, max_size=None, compression=None)))
+                 for name, url in urls.items()]
+        for size in SIZES:  # warm every path
             for _name, ws in paths:
                 await rtts(ws, b"w" * size, 20)
         for _ in range(rounds):
@@ -128,41 +134,53 @@ async def measure(direct_url: str, proxy_url: str, rounds: int,
     return results
 
 
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--no-record", action="store_true", help="the proxy forwards without recording")
+    parser.add_argument("--no-record", action="store_true", help="only the proxy that forwards without recording")
     args = parser.parse_args()
+    kinds = ("forwarding",) if args.no_record else ("forwarding", "recording")
     echo, upstream = start_echo()
+    proxies: dict[str, subprocess.Popen[str]] = {}
     with tempfile.TemporaryDirectory() as data_dir:
-        proxy, proxy_url = start_proxy(upstream, data_dir, not args.no_record)
         try:
-            results = asyncio.run(measure(upstream, proxy_url, args.rounds, {"proxy": proxy.pid, "echo": echo.pid}))
+            urls = {"direct": upstream}
+            for kind in kinds:
+                proxies[kind], urls[kind] = start_proxy(upstream, os.path.join(data_dir, kind), kind == "recording")
+            pids = {"echo": echo.pid} | {kind: proc.pid for kind, proc in proxies.items()}
+            results = asyncio.run(measure(urls, args.rounds, pids))
         finally:
-            proxy.terminate()
-            proxy.wait(timeout=10)
+            for proc in proxies.values():
+                proc.terminate()
+                proc.wait(timeout=10)
             assert echo.stdin is not None
             echo.stdin.close()
             echo.wait(timeout=10)
-    recording = "not recording" if args.no_record else "recording"
-    print(f"proxy ({recording}) vs direct, {args.rounds} interleaved rounds, websockets echo server upstream")
+    print(f"{' and '.join(kinds)} proxy vs direct, {args.rounds} interleaved rounds, websockets echo server upstream")
     ratios = []
     for size in SIZES:
         label = f"{size} B" if size < 1024 else f"{size // 1024} KiB"
-        for name in ("direct", "proxy"):
+        for name in ("direct", *kinds):
             got = results[(name, size)]
-            print(f"  {label:>6} {name:>6}: rtt p50 {median(got['rtt']) / 1000:8.1f} µs, p95 "
+            print(f"  {label:>6} {name:>10}: rtt p50 {median(got['rtt']) / 1000:8.1f} µs, p95 "
                   f"{percentile(got['rtt'], 0.95) / 1000:8.1f} µs; {median(got['rate']):10,.0f} msg/s "
                   f"({median(got['rate']) * size / 1e6:8.1f} MB/s)")
-        cpu_proxy = sum(results[("proxy", size)]["cpu proxy"]) / len(results[("proxy", size)]["cpu proxy"])
-        cpu_echo = sum(results[("direct", size)]["cpu echo"]) / len(results[("direct", size)]["cpu echo"])
-        print(f"  {label:>6} CPU per message echoed: proxy {cpu_proxy * 1e6:8.1f} µs, echo server (direct) "
-              f"{cpu_echo * 1e6:8.1f} µs")
-        added = (median(results[("proxy", size)]["rtt"]) - median(results[("direct", size)]["rtt"])) / 1000
-        rate = median(results[("proxy", size)]["rate"]) / median(results[("direct", size)]["rate"])
-        ratios.append((label, added, rate))
-    for label, added, rate in ratios:
-        print(f"{label}: rtt added p50 {added:.1f} µs (goal < 100); throughput proxy/direct {rate:.2f} (goal >= 0.5)")
+        cpu_echo = _mean(results[("direct", size)]["cpu echo"])
+        cpus = ", ".join(f"{kind} proxy {_mean(results[(kind, size)][f'cpu {kind}']) * 1e6:8.1f} µs" for kind in kinds)
+        print(f"  {label:>6} CPU per message echoed: {cpus}; echo server (direct) {cpu_echo * 1e6:8.1f} µs")
+        for kind in kinds:
+            added = (median(results[(kind, size)]["rtt"]) - median(results[("direct", size)]["rtt"])) / 1000
+            rate = median(results[(kind, size)]["rate"]) / median(results[("direct", size)]["rate"])
+            ratios.append((kind, label, added, rate))
+    for kind in kinds:  # the recording proxy's, the default, last
+        for name, label, added, rate in ratios:
+            if name == kind:
+                print(f"{label} ({kind}): rtt added p50 {added:.1f} µs (goal < 100); throughput proxy/direct "
+                      f"{rate:.2f} (goal >= 0.5)")
     return 0
 
 

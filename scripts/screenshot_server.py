@@ -1,7 +1,8 @@
 """Render the README's Server page screenshots from real traffic: a mock server started on the Server page with
-two `websockets` clients connected, one chosen with its frames in the timeline and its handshake in the Client
-tab (docs/server.png); and the Proxy tab forwarding to a `websockets` echo server, a client's message paused by
-a breakpoint, both hops in the timeline (docs/proxy.png).
+two `websockets` clients connected, a JSON notice broadcast to both and a binary (MessagePack) message typed as
+hex sent to the chosen one, its frames in the timeline and its bytes in the Frame tab (docs/server.png);
+and the Proxy tab forwarding to a `websockets` echo server, a client's binary message paused by a breakpoint
+and shown as hex, bytes typed to be injected to the client, both hops in the timeline (docs/proxy.png).
 
     xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python scripts/screenshot_server.py docs
 
@@ -27,6 +28,7 @@ from websockets.exceptions import ConnectionClosed
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from wsinspector.app.context import AppContext
+from wsinspector.core.payloads import PayloadMode
 from wsinspector.ui.main_window import MainWindow
 from wsinspector.ui.server_page import ServerPage
 
@@ -113,11 +115,17 @@ def server_scene(window: MainWindow, background: Background, folder: Path, rules
     until(lambda: page.clients.topLevelItem(0).childCount() == 2 and len(page.servers[0].live) == 2)
     page.clients.setCurrentItem(page.clients.topLevelItem(0).child(0))
     until(lambda: page.model.rowCount() >= 7)
-    page.message.setText('{"op": "notice", "text": "server restarts at 18:00"}')
+    page.message.set_mode(PayloadMode.JSON)
+    page.message.editor.setPlainText('{"op": "notice", "text": "server restarts at 18:00"}')
     page.broadcast_button.click()
     until(lambda: page.model.rowCount() >= 8)
+    # {"op": "kick", "ttl": 3600} in MessagePack, typed as hex
+    page.message.set_mode(PayloadMode.HEX)
+    page.message.editor.setPlainText("82 a2 6f 70 a4 6b 69 63 6b a3 74 74 6c cd 0e 10")
+    page.send_button.click()
+    until(lambda: page.model.rowCount() >= 9)
     page.timeline.selectRow(page.model.rowCount() - 1)
-    page.lower.setCurrentWidget(page.client_view)
+    page.detail.tabs.setCurrentWidget(page.detail.hex)
     pause(300)
     window.grab().save(str(folder / "server.png"))
     print(f"wrote {folder / 'server.png'}")
@@ -133,7 +141,7 @@ def proxy_scene(window: MainWindow, background: Background, folder: Path) -> Non
     background.start(echo_upstream(port, started))
     started.wait(10)
     panel.upstream.setText(f"ws://127.0.0.1:{port[0]}/feed")
-    panel.breakpoints.set_text("out:json:$.op=order in:regex:error")
+    panel.breakpoints.set_text("out:every in:regex:error")
     assert panel.start(), panel.status.text()
     listening = panel.status.text().split()[2]
 
@@ -141,15 +149,23 @@ def proxy_scene(window: MainWindow, background: Background, folder: Path) -> Non
         async with connect(listening + "feed") as ws:
             await ws.send('{"op": "subscribe", "topic": "prices"}')
             await ws.recv()
-            await ws.send('{"op": "order", "side": "buy", "qty": 10}')
+            # {"op": "order", "side": "buy", "qty": 10} in MessagePack
+            await ws.send(bytes.fromhex("83a26f70a56f72646572a473696465a3627579a3717479 0a"))
             with contextlib.suppress(ConnectionClosed):
                 await ws.wait_closed()
 
     background.start(client())
     until(lambda: panel.paused.count() == 1)
-    panel.editor.setPlainText('{"op": "order", "side": "buy", "qty": 1}')
+    panel.forward()  # the subscription goes on; the order, in MessagePack, is paused next
+    until(lambda: panel.paused.count() == 1 and "binary" in panel.paused.item(0).text())
+    # its quantity edited from 10 (0a) to 1 (01) before it is forwarded
+    panel.editor.setPlainText(panel.editor.toPlainText()[:-2] + "01")
+    panel.inject_direction.setCurrentIndex(1)  # to the client
+    panel.inject_payload.set_mode(PayloadMode.BASE64)  # {"op": "price", "px": 99.5} in MessagePack
+    panel.inject_text.setPlainText("gqJvcKVwcmljZaJweMtAWOAAAAAAAA==")
     until(lambda: panel.model.rowCount() >= 4)
     panel.timeline.selectRow(panel.model.rowCount() - 1)
+    panel.detail.tabs.setCurrentWidget(panel.detail.hex)
     pause(300)
     window.grab().save(str(folder / "proxy.png"))
     print(f"wrote {folder / 'proxy.png'}")

@@ -43,3 +43,6 @@ connection_record_slots = (_.proxy, _.auth)
 #: wsinspector.decoders entry point group (core/decoders/registry.py)
 decoder_entry_points = (_.JsonDecoder, _.MsgpackDecoder, _.CborDecoder, _.GraphQlDecoder, _.MqttDecoder,
                         _.PhoenixDecoder, _.SignalRDecoder, _.SocketIoDecoder, _.StompDecoder)
+
+#: the fields of a style option a delegate paints from, which Qt reads (ui/timeline_paint.py)
+style_option_fields = (_.features,)

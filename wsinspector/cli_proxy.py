@@ -25,7 +25,8 @@ EXIT_USAGE = 2
 ON_BREAK = ("ask", "forward", "drop")
 
 _ASK_HELP = ("at a paused message type: f [ID] forward, d [ID] drop, e [ID] TEXT forward edited, "
-             "i out|in TEXT inject (ID: the oldest paused when left out)")
+             "i out|in TEXT inject (ID: the oldest paused when left out; TEXT written hex:01ff or base64:Af8= is "
+             "bytes, a binary message when injected; text:... is text as it is)")
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -69,6 +70,20 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                         help="where sessions are recorded and connections kept (default: the platform's user data "
                              "folder)")
+
+
+def _edited(controller: ProxyController, message_id: int | None, data: bytes) -> bytes:
+    """The bytes a paused message is edited to; ValueError when it is a text message and they are not UTF-8 (it
+    stays text, or binary, as it came)."""
+    from wsinspector.core.frames import Opcode
+
+    waiting = [held for _client, held in controller.paused_messages() if message_id in (None, held.id)]
+    if waiting and waiting[0].opcode is Opcode.TEXT:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"#{waiting[0].id} is a text message: its new bytes must be UTF-8") from None
+    return data
 
 
 def _err(message: str) -> None:
@@ -289,13 +304,15 @@ class _Asker:
 def command(controller: ProxyController, line: str) -> None:
     """One line typed at the ask prompt (see ``_ASK_HELP``); ValueError says what is wrong with it."""
     from wsinspector.core.frames import Direction, Opcode
+    from wsinspector.core.payloads import parse_line
 
     verb, _, rest = line.partition(" ")
     if verb == "i":
         side, _, text = rest.partition(" ")
         if side not in ("in", "out"):
             raise ValueError("inject with: i out TEXT (to the upstream) or i in TEXT (to the client)")
-        controller.inject(Direction(side), Opcode.TEXT, text.encode())
+        payload = parse_line(text)
+        controller.inject(Direction(side), Opcode.TEXT if payload.is_text else Opcode.BINARY, payload.data)
         return
     if verb not in ("f", "d", "e"):
         raise ValueError(_ASK_HELP)
@@ -303,6 +320,6 @@ def command(controller: ProxyController, line: str) -> None:
     message_id = int(first) if first.isdigit() else None
     text = more if message_id is not None else rest
     if verb == "e":
-        controller.decide(message_id, "forward", text.encode())
+        controller.decide(message_id, "forward", _edited(controller, message_id, parse_line(text).data))
     else:
         controller.decide(message_id, "forward" if verb == "f" else "drop")

@@ -5,6 +5,7 @@ never ends, the refused upgrade's status and headers, the ping left unanswered).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import struct
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -60,6 +61,15 @@ routes:
     origins: [http://allowed.example]
   /leaving:
     on_close: {code: 1001, reason: going away}
+  /echo:
+    rules:
+      - match: {text: slow}
+        delay: 0.2
+        do: {text: "too late"}
+      - match: {text: bye}
+        do: {drop: true}
+      - match: {any: true}
+        do: {echo: true}
 """
 
 
@@ -115,6 +125,92 @@ def test_fault_rules_as_the_client_reads_them(mock: ServerController, run: Calla
     assert rest == b""
     [session] = mock.sessions
     assert session.log.note(len(session.log) - 1).startswith("the start of a message never finished")
+
+
+#: a frame the server must refuse, and the close code it fails the connection with
+BROKEN = [
+    pytest.param(bytes([0xA1, 0x80]) + b"\x00" * 4, 1002, id="rsv2"),  # RSV2 set, nothing negotiated
+    pytest.param(client_frame(0x5, b""), 1002, id="reserved-opcode"),
+    pytest.param(client_frame(0x0, b"nothing to continue"), 1002, id="stray-continuation"),
+    pytest.param(client_frame(0x1, "κόσμε".encode() + b"\xed\xa0\x80"), 1007, id="invalid-utf8"),  # a surrogate
+]
+
+
+@pytest.mark.parametrize(("broken", "code"), BROKEN)
+def test_a_message_is_answered_before_the_frame_after_it_fails_the_connection(
+        mock: ServerController, run: Callable[..., Any], qtbot: Any, broken: bytes, code: int) -> None:
+    """A valid message and a frame the server refuses in one write (one read): the reply to the message goes
+    out before the close frame, as it would had they come apart (Autobahn 3.2, 4.1.3, 5.15…)."""
+    port = mock.server.port
+
+    async def hostile() -> list[tuple[int, bytes]]:
+        raw = await RawClient.connect(port)
+        await raw.upgrade(port, "/echo")
+        fragmented = client_frame(0x1, b"frag", fin=False) + client_frame(0x9, b"beat") + client_frame(0x0, b"mented")
+        await raw.send(client_frame(0x1, b"hello") + fragmented + broken)
+        frames = await _frames_to_the_end(raw)
+        raw.close()
+        return frames
+
+    answered = run(hostile())
+    # the pong was due before the end of the message came: it goes first
+    assert answered == [(0x1, b"hello"), (0xA, b"beat"), (0x1, b"fragmented"), (0x8, struct.pack("!H", code))]
+    [session] = mock.sessions
+    qtbot.waitUntil(lambda: session.done, timeout=5000)
+    log = session.log
+    shown = [(log.direction(seq).value, log.opcode(seq).name, log.payload(seq)) for seq in range(len(log))]
+    assert shown[:7] == [("in", "TEXT", b"hello"), ("out", "TEXT", b"hello"), ("in", "TEXT", b"frag"),
+                         ("in", "PING", b"beat"), ("in", "CONTINUATION", b"mented"), ("out", "PONG", b"beat"),
+                         ("out", "TEXT", b"fragmented")]
+    assert shown[-1][:2] == ("out", "CLOSE")
+
+
+def test_a_delayed_reply_does_not_follow_a_protocol_error(mock: ServerController, run: Callable[..., Any]) -> None:
+    port = mock.server.port
+
+    async def hostile() -> list[tuple[int, bytes]]:
+        raw = await RawClient.connect(port)
+        await raw.upgrade(port, "/echo")
+        await raw.send(client_frame(0x1, b"slow") + client_frame(0x5, b""))
+        frames = await _frames_to_the_end(raw)
+        raw.close()
+        return frames
+
+    # the reply due 0.2 s later never comes: the connection is over by then
+    assert run(hostile()) == [(0x8, struct.pack("!H", 1002))]
+
+
+def test_a_drop_in_the_middle_of_a_read_ends_it_there(mock: ServerController, run: Callable[..., Any],
+                                                      qtbot: Any) -> None:
+    """What came in the same read after the message a rule drops the connection for is neither answered (no
+    echo, no pong) nor recorded: the connection ended with that message."""
+    port = mock.server.port
+
+    async def hostile() -> list[tuple[int, bytes]]:
+        raw = await RawClient.connect(port)
+        await raw.upgrade(port, "/echo")
+        await raw.send(client_frame(0x1, b"bye") + client_frame(0x9, b"still?") + client_frame(0x1, b"echo me"))
+        frames = await _frames_to_the_end(raw)
+        raw.close()
+        return frames
+
+    assert run(hostile()) == []
+    [session] = mock.sessions
+    qtbot.waitUntil(lambda: session.done, timeout=5000)
+    log = session.log
+    assert [(log.direction(seq).value, log.payload(seq)) for seq in range(len(log))] == [("in", b"bye")]
+
+
+async def _frames_to_the_end(raw: RawClient) -> list[tuple[int, bytes]]:
+    """Every frame the server sends until it ends the connection (a close frame's reason left out)."""
+    frames = []
+    while not raw.reader.at_eof():
+        try:
+            frame = await raw.frame()
+        except asyncio.IncompleteReadError:
+            break
+        frames.append((frame.opcode, frame.payload[:2] if frame.opcode == 0x8 else frame.payload))
+    return frames
 
 
 def test_pings_left_unanswered(mock: ServerController, run: Callable[..., Any]) -> None:
@@ -251,6 +347,16 @@ def test_a_clients_stored_session_replayed_as_the_server(qtbot: Any, run: Callab
     player.listen("127.0.0.1", 0)
     second = run(converse(player.url, "something else entirely"))
     assert first == second == ["welcome /chat", '{"joined":"attic"}']
+
+    async def hostile() -> list[tuple[int, bytes]]:  # the reply goes out before the close frame, as a rule's
+        raw = await RawClient.connect(player.server.port)
+        await raw.upgrade(player.server.port, "/chat")
+        await raw.send(client_frame(0x1, b"hi") + client_frame(0x5, b""))
+        frames = await _frames_to_the_end(raw)
+        raw.close()
+        return frames
+
+    assert run(hostile()) == [(0x1, b"welcome /chat"), (0x1, b'{"joined":"attic"}'), (0x8, struct.pack("!H", 1002))]
     for done in (recorder, recording, replayer):
         done.deleteLater()
     player.stop()

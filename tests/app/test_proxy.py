@@ -292,3 +292,66 @@ def test_without_breakpoints_fragments_go_on_as_the_client_cut_them(
     message = session.message_for(next(f.seq for f in session.frames(0, len(session) - 1)
                                        if f.upstream and f.direction is OUT and f.fin))
     assert message is not None and message.payload == b"one, two, three" and message.upstream
+
+
+def test_a_burst_of_small_and_large_messages_comes_back_whole_and_in_order(
+        run: Callable[..., Any], websockets_server: Callable[..., Any], proxies: Any, qtbot: Any,
+        store: Store) -> None:
+    """Messages sent without waiting, some larger than the sockets take at once: what one write to a hop
+    cannot hand the system waits in order before the next."""
+    upstream = websockets_server(max_size=None, compression=None)
+    controller, url = proxies(upstream.url, store=store)
+    large = bytes(range(256)) * (6 * 4096)  # 6 MiB
+    burst: list[str | bytes] = []
+    for index in range(60):
+        burst.append(f"small {index}")
+        if index % 20 == 10:
+            burst.append(large[index:] + bytes([index]))
+    with qtbot.waitSignal(controller.client_added) as added:
+
+        async def talk() -> list[object]:
+            async with connect(url, max_size=None, compression=None) as ws:
+                for message in burst:
+                    await ws.send(message)
+                return [await ws.recv() for _ in burst]
+
+        echoed = run(talk())
+    assert echoed == burst, "every message back, whole and in the order sent"
+    assert upstream.received == burst
+    qtbot.waitUntil(ended(controller), timeout=5000)
+    session = stored_session(store, added.args[0].recorded)
+    data = [f for f in session.frames(0, len(session) - 1) if not f.opcode.is_control]
+    for hop, direction in ((False, IN), (True, OUT), (True, IN), (False, OUT)):
+        kept = [f.payload for f in data if f.upstream is hop and f.direction is direction]
+        assert kept == [m.encode() if isinstance(m, str) else m for m in burst], (hop, direction)
+
+
+def test_a_live_session_s_frames_are_saved_while_both_hops_stay_open(
+        run: Callable[..., Any], websockets_server: Callable[..., Any], proxies: Any, qtbot: Any,
+        store: Store) -> None:
+    """A few messages, far fewer than a chunk's worth, are in the store before the session ends: what a crash
+    would lose of it is bounded."""
+    upstream = websockets_server()
+    controller, url = proxies(upstream.url, store=store)
+    with qtbot.waitSignal(controller.client_added) as added:
+        ws = run(connect(url))
+    client: ProxiedClient = added.args[0]
+    try:
+        assert client.recorded is not None
+
+        def stored_payloads() -> list[bytes]:
+            session = stored_session(store, client.recorded)
+            if not len(session):
+                return []
+            return [f.payload for f in session.frames(0, len(session) - 1) if not f.opcode.is_control]
+
+        for count, text in enumerate(("one", "two", "three"), start=1):  # each after the one before is saved
+            run(ws.send(text))
+            assert run(ws.recv()) == text
+            qtbot.waitUntil(lambda count=count: len(stored_payloads()) == 4 * count, timeout=5000)
+        assert stored_payloads() == [b"one"] * 4 + [b"two"] * 4 + [b"three"] * 4, (
+            "each hop's copy, both ways, while still open")
+        assert not client.log.dropped
+    finally:
+        run(ws.close())
+    qtbot.waitUntil(ended(controller), timeout=5000)

@@ -118,3 +118,45 @@ def test_asked_on_standard_input_a_paused_message_is_edited_and_an_injected_one_
             proc.stdin.close()
     assert proc.returncode == 0
     assert "Traceback" not in out_path.read_text("utf-8")
+
+
+def test_asked_on_standard_input_bytes_are_injected_and_edited_as_binary(
+        qtbot: Any, run: Any, websockets_server: Any, tmp_path: Path) -> None:
+    upstream = websockets_server()
+    out_path = tmp_path / "out.txt"
+    with out_path.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "wsinspector", "proxy", "--upstream", upstream.url,
+                                 "--no-record", "--break", "out:every", "--on-break", "ask"],
+                                stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT, env=ENV)
+    try:
+        qtbot.waitUntil(lambda: _listening(out_path) is not None or proc.poll() is not None, timeout=30_000)
+        url = _listening(out_path)
+        assert url is not None, out_path.read_text("utf-8")
+        assert proc.stdin is not None
+        ws = run(connect(url))
+        run(ws.send(b"\x00\x01\x02"))
+        qtbot.waitUntil(lambda: "#1 out" in out_path.read_text("utf-8"), timeout=10_000)
+        # bad hex is one line and nothing goes; then bytes to the client, and the paused binary edited
+        proc.stdin.write(b"i in hex:zz\ni in hex:ff 00 fe\ne 1 base64:3q2+7w==\n")
+        proc.stdin.flush()
+        first = run(ws.recv())
+        assert first == b"\xff\x00\xfe" and isinstance(first, bytes)
+        echoed = run(ws.recv())
+        assert echoed == b"\xde\xad\xbe\xef" and isinstance(echoed, bytes)
+        assert upstream.received == [b"\xde\xad\xbe\xef"]
+        assert "hex: Not a hex digit: 'z' at position 1" in out_path.read_text("utf-8")
+        # a paused text message stays text: bytes that are not UTF-8 are refused, text: keeps a prefix as text
+        run(ws.send("plain"))
+        qtbot.waitUntil(lambda: "#2 out" in out_path.read_text("utf-8"), timeout=10_000)
+        proc.stdin.write(b"e 2 hex:ff\ne 2 text:hex:41\n")
+        proc.stdin.flush()
+        assert run(ws.recv()) == "hex:41"
+        assert "#2 is a text message: its new bytes must be UTF-8" in out_path.read_text("utf-8")
+        run(ws.close())
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+        if proc.stdin is not None:
+            proc.stdin.close()
+    assert proc.returncode == 0
+    assert "Traceback" not in out_path.read_text("utf-8")

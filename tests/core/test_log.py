@@ -409,3 +409,28 @@ def test_frames_not_recorded_yet_stay_in_memory_whatever_blocks_the_log_holds() 
     assert log.first_held == 50 and log.payload(50) == b"m50" and log.payload(299) == b"m299"
     assert log.keep_window(20, 1 << 20, 75, 75)  # up to the block that holds seq 75, which stays whole
     assert log.first_held == 70 and [log.payload(seq) for seq in (70, 75)] == [b"m70", b"m75"]
+
+
+def test_megabytes_appended_between_two_flushes_read_back_whole_by_every_way_of_appending() -> None:
+    """A flood of large frames between two flushes: the log keeps them in buffers of bounded size, and every
+    frame, message, column and count reads back as it came, in order."""
+    log = FrameLog()
+    _sink, whole_in = log.upstream_sinks()
+    payloads = [bytes([i]) * (300_000 + i) for i in range(24)]  # about 7 MiB
+    for i, payload in enumerate(payloads):
+        if i % 3 == 0:
+            log.append_whole_in(header.whole_in(Opcode.BINARY, header_known=True, length_known=True), payload, i)
+        elif i % 3 == 1:
+            log.append_fields(OUT, Opcode.BINARY, payload, i, True)
+        else:
+            whole_in(header.whole_in(Opcode.BINARY, header_known=True, length_known=True), payload, i)
+    assert [log.payload(seq) for seq in range(len(log))] == payloads
+    assert [log[seq].ts_ns for seq in range(len(log))] == list(range(24))
+    assert [log[seq].upstream for seq in range(len(log))] == [i % 3 == 2 for i in range(24)]
+    assert [m.payload for m in log.messages] == payloads
+    columns = log.columns(2, 20)
+    assert columns.payload == b"".join(payloads[2:20])
+    assert list(columns.offsets) == [sum(map(len, payloads[2:k])) for k in range(2, 21)]
+    assert log.counts(0, 23)[2:] == (sum(len(p) for i, p in enumerate(payloads) if i % 3 != 1),
+                                     sum(len(p) for i, p in enumerate(payloads) if i % 3 == 1))
+    assert log.payload_bytes == sum(map(len, payloads))

@@ -17,6 +17,7 @@ from wsinspector.core.payloads import (
     parse_base64,
     parse_hex,
     parse_json,
+    parse_line,
     pretty_json,
     preview,
 )
@@ -323,3 +324,34 @@ def test_hexdump_limit_not_reached_has_no_more_line(limit: int) -> None:
 )
 def test_human_size(n: int, text: str) -> None:
     assert human_size(n) == text
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("hex:00 ff 10", EncodedPayload(b"\x00\xff\x10", False)),
+        ("base64:Af8=", EncodedPayload(b"\x01\xff", False)),
+        ("base64:", EncodedPayload(b"", False)),
+        ("hello there", EncodedPayload(b"hello there", True)),
+        ("text:hex:not bytes", EncodedPayload(b"hex:not bytes", True)),
+        ("héllo", EncodedPayload("héllo".encode(), True)),
+    ],
+    ids=["hex", "base64", "empty-base64", "text", "text-prefix-keeps-a-prefix", "utf8"],
+)
+def test_a_line_says_whether_it_is_bytes(line: str, expected: EncodedPayload) -> None:
+    assert parse_line(line) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("hex:0g", "hex: Not a hex digit: 'g' at position 2"),
+        ("hex:abc", "hex: Odd number of hex digits (3): every byte needs two"),
+        ("base64:A*", "base64: Not a base64 character: '*'"),
+    ],
+    ids=["hex-digit", "hex-odd", "base64-char"],
+)
+def test_a_bad_line_names_its_prefix(line: str, message: str) -> None:
+    with pytest.raises(PayloadError) as caught:
+        parse_line(line)
+    assert str(caught.value) == message

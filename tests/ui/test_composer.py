@@ -167,3 +167,18 @@ def test_close_reason_over_123_bytes_is_refused(qtbot: Any, window: MainWindow) 
         click(qtbot, window.inspector.composer.close_button)
     assert _error(window) == ""
     assert window.banner.text == f'You closed the connection: 1000 (normal closure) "{"r" * 123}"'
+
+
+def test_a_files_bytes_go_out_and_come_back_exactly(qtbot: Any, window: MainWindow, tmp_path: Any) -> None:
+    every_byte = bytes(range(256))
+    (tmp_path / "blob.bin").write_bytes(every_byte)
+    composer = window.inspector.composer
+    connect(qtbot, window)
+    assert composer.payload.load_file(str(tmp_path / "blob.bin"))
+    assert composer.current_mode() is PayloadMode.BASE64, "bytes that are not text come in as base64"
+    press_ctrl_enter(qtbot, window)
+    wait_rows(qtbot, window, 2)
+    log = window.session.log
+    assert [(f.opcode.name, f.payload) for f in log.frames(0, len(log) - 1)] == [("BINARY", every_byte)] * 2
+    assert not composer.payload.load_file(str(tmp_path / "missing.bin"))
+    assert _error(window) == "Cannot read missing.bin: No such file or directory"

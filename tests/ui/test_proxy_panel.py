@@ -72,7 +72,7 @@ def test_the_proxy_tab_pauses_edits_drops_and_injects(qtbot: Any, qtmodeltester:
     qtbot.mouseClick(panel.drop_button, Qt.MouseButton.LeftButton)
     assert panel.paused.count() == 0 and not panel.forward_button.isEnabled()
     panel.inject_direction.setCurrentIndex(1)  # to the client
-    panel.inject_text.setText("from the proxy")
+    panel.inject_text.setPlainText("from the proxy")
     with qtbot.waitSignal(page.session_recorded, timeout=WAIT_MS):
         qtbot.mouseClick(panel.inject_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(task.done, timeout=WAIT_MS)
@@ -135,7 +135,7 @@ def test_a_port_in_use_forward_all_resume_and_a_message_injected_upstream(qtbot:
     assert all("upstream → client" in panel.paused.item(i).text() for i in range(2))
 
     panel.inject_direction.setCurrentIndex(0)  # to the upstream
-    panel.inject_text.setText("straight upstream")
+    panel.inject_text.setPlainText("straight upstream")
     panel.inject_button.click()
     qtbot.waitUntil(lambda: upstream.received[-1:] == ["straight upstream"], timeout=WAIT_MS)
 

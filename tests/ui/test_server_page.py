@@ -92,7 +92,7 @@ def test_the_server_page_serves_shows_and_commands_its_clients(qtbot: Any, windo
     assert "Path: /room?x=1" in info and "Origin: http://app.example" in info
     assert "  X-Trace: t-42" in info and "Subprotocol agreed: (none)" in info
     assert "Extensions offered: permessage-deflate" in info  # websockets offers it; the mock agrees to none
-    page.message.setText("to you alone")
+    page.message.editor.setPlainText("to you alone")
     page.send_button.click()
     qtbot.waitUntil(lambda: len(got["a"]) == 2, timeout=WAIT_MS)
 
@@ -100,7 +100,7 @@ def test_the_server_page_serves_shows_and_commands_its_clients(qtbot: Any, windo
     qtbot.waitUntil(lambda: len(got["b"]) == 1, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: _tree(page)[0] == f"{url} — 2 clients connected", timeout=WAIT_MS)
     assert [line.split(" /")[1] for line in _tree(page)[1:]] == ["room?x=1 — open", "other — open"]
-    page.message.setText("to everyone")
+    page.message.editor.setPlainText("to everyone")
     page.broadcast_button.click()
     qtbot.waitUntil(lambda: len(got["a"]) == 3 and len(got["b"]) == 2, timeout=WAIT_MS)
     assert page.status.text() == f"Sent to 2 clients of {url}"

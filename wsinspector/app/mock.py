@@ -1,11 +1,13 @@
 """A mock server: a :class:`~wsinspector.app.server.ServerController` whose clients are answered by a rules file
 (``core/mock``). Per client, the core's :class:`~wsinspector.core.mock.session.MockSession` decides; this
-controller routes the request, reads the client's messages from its live log after each read (not per frame),
-arms one timer at the session's next deadline and does what is due: messages (in fragments, masked, not UTF-8
-when a fault says so), pings, late pongs, frames built by hand, closes and drops. A route's ``origins`` refuse
-another Origin with 403; its ``on_close`` answers a client's close frame with another code than the client's.
-What a rule or a periodic push sends is marked in the log (``header.AUTO_REPLY``, ``header.SCHEDULED``), so the
-recording shows why it went out.
+controller routes the request, reads each of the client's messages from its live log as soon as the engine
+reports it (``ServerClient.message_read``: before the frame after it is parsed, so a reply goes out ahead of
+the close frame that fails a client breaking the protocol in the same packet), arms one timer at the session's
+next deadline and does what is due: messages (in fragments, masked, not UTF-8 when a fault says so), pings,
+late pongs, frames built by hand, closes and drops. A route's ``origins`` refuse another Origin with 403; its
+``on_close`` answers a client's close frame with another code than the client's. What a rule or a periodic push
+sends is marked in the log (``header.AUTO_REPLY``, ``header.SCHEDULED``), so the recording shows why it went
+out.
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ class MockClient(QObject):
         client = session.client
         client.requested.connect(self._on_requested)
         client.opened.connect(self._on_opened)
-        client.received.connect(self._on_received)
+        client.message_read.connect(self._on_received)
         client.rejected.connect(self._stop)
         session.ended.connect(self._stop)
 
@@ -116,7 +118,8 @@ class MockClient(QObject):
     # -- reading ----------------------------------------------------------------------------------
 
     def _on_received(self) -> None:
-        """After each read: the client's new whole messages and pings, from the log."""
+        """A message or a ping has just been read (the read goes on after this): the client's new whole messages
+        and pings, from the log, answered now."""
         mock, log = self.mock, self.session.log
         if mock is None or self._stopped:
             return
@@ -139,16 +142,15 @@ class MockClient(QObject):
                 payload, self._parts = b"".join(self._parts), []
                 mock.received(payload, self._part_text, now)
         self._read = last
-        self._run()
+        self._run(now)
 
     # -- doing ------------------------------------------------------------------------------------
 
-    def _run(self) -> None:
+    def _run(self, now: float | None = None) -> None:
         mock = self.mock
         if mock is None or self._stopped:
             return
-        now = _now()
-        for act in mock.due(now):
+        for act in mock.due(_now() if now is None else now):
             if self._stopped:
                 return
             self._do(act)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import itertools
 import logging
+import time
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
@@ -24,8 +26,10 @@ from wsinspector.app.connection import (
     WINDOW_BYTES,
     WINDOW_FRAMES,
 )
+from wsinspector.app.preload import preload
 from wsinspector.app.recording import LogRecording
 from wsinspector.core.auth import checked_target, needs_requests, prepared_target
+from wsinspector.core.chunks import OPEN_BYTES, OPEN_FRAMES
 from wsinspector.core.events import CloseInfo, Failure, OpenInfo
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.handshake import HANDSHAKE_EVENT, placeholders_for
@@ -43,9 +47,15 @@ from wsinspector.core.words import counted
 from wsinspector.net.wire import WireConnection
 from wsinspector.net.wire_server import ClientRequest, ServerClient, ServerListenError, WireServer
 
+if TYPE_CHECKING:
+    from wsinspector.core.wire.sinks import FrameSink, WholeInSink
+
 log = logging.getLogger(__name__)
 
 _IN, _OUT = Direction.IN, Direction.OUT
+#: a proxy's new frames wait at most this long for the store while fewer than a chunk's worth have come (what
+#: a crash can lose beyond the writer's queue)
+SAVE_AT_LEAST_S = 0.5
 _TEXT, _CONTINUATION = Opcode.TEXT, Opcode.CONTINUATION
 
 
@@ -90,6 +100,8 @@ class ProxiedClient(QObject, LogRecording):
         self.recording_error = ""
         self._saved = 0
         self._packed = 0
+        #: when frames were last handed to the store (see _worth_saving)
+        self._saved_at = 0.0
         #: the next seq to look at for whole messages read on either hop
         self._scanned = 0
         #: the frames of :attr:`log` announced by ``frames_appended``
@@ -107,6 +119,8 @@ class ProxiedClient(QObject, LogRecording):
         self._streaming = {_IN: False, _OUT: False}
         #: per direction: a message forwarded frame by frame has not had its last frame yet
         self._mid = {_IN: False, _OUT: False}
+        #: per direction: frames forwarded this turn wait with that hop's engine for its flush
+        self._unwritten = {_IN: False, _OUT: False}
         self._secrets: set[str] = set()
         self._url = ""
         self._upstream_profile: ConnectionProfile | None = None
@@ -115,7 +129,10 @@ class ProxiedClient(QObject, LogRecording):
         self._flush_timer.setObjectName("proxy-flush")
         self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
         self._flush_timer.timeout.connect(self._flush)
-        downstream.attach(self.log.append_fields, self.log.append_whole_in)
+        #: the payloads of the data frames read since the last look, by seq, as the engine reported them: they
+        #: are forwarded as they are, not copied back out of the log
+        self._read: dict[int, bytes] = {}
+        downstream.attach(*self._reading(self.log.append_fields, self.log.append_whole_in))
         downstream.requested.connect(self._on_requested)
         downstream.opened.connect(self._on_client_opened)
         downstream.received.connect(self._forward_new)
@@ -158,7 +175,7 @@ class ProxiedClient(QObject, LogRecording):
         self._refuse(Refusal(502, "Bad Gateway", f"wsinspector proxy: the upstream hop cannot be opened: {message}"))
 
     def _open_engine(self, target: ResolvedTarget) -> None:
-        sink, whole_in = self.log.upstream_sinks()
+        sink, whole_in = self._reading(*self.log.upstream_sinks())
         upstream = WireConnection(self, sink=sink, whole_in=whole_in)
         upstream.opened.connect(self._on_upstream_opened)
         upstream.failed.connect(self._on_upstream_failed)
@@ -171,6 +188,8 @@ class ProxiedClient(QObject, LogRecording):
     @Slot(object)
     def _on_upstream_opened(self, info: OpenInfo) -> None:
         self._upstream_open = True
+        assert self.upstream is not None
+        self.upstream.send_at_once()
         self._keep_upstream_handshake(101, info.reason, info.response_headers)
         chosen = f" (subprotocol {info.subprotocol})" if info.subprotocol else ""
         self._say(f"{self.peer}: upstream open{chosen}")
@@ -246,6 +265,7 @@ class ProxiedClient(QObject, LogRecording):
     @Slot(object)
     def _on_client_opened(self, _info: OpenInfo) -> None:
         self._client_open = True
+        self.downstream.send_at_once()
 
     @Slot(object)
     def _on_client_closed(self, info: CloseInfo) -> None:
@@ -295,12 +315,28 @@ class ProxiedClient(QObject, LogRecording):
 
     # -- forwarding ---------------------------------------------------------------------------------
 
+    def _reading(self, sink: FrameSink, whole_in: WholeInSink) -> tuple[FrameSink, WholeInSink]:
+        """A hop's sinks, which also keep the payload of each data frame read for :meth:`_forward_new`."""
+        log_, read = self.log, self._read
+
+        def frame(direction: Direction, opcode: Opcode, payload: bytes, *fields: Any) -> object:
+            if direction is _IN and type(payload) is bytes:
+                read[len(log_)] = payload
+            return sink(direction, opcode, payload, *fields)
+
+        def whole(meta: int, payload: bytes, ts_ns: int) -> object:
+            if type(payload) is bytes:
+                read[len(log_)] = payload
+            return whole_in(meta, payload, ts_ns)
+
+        return frame, whole  # type: ignore[return-value]
+
     @Slot()
     def _forward_new(self) -> None:
         """The data frames read on either hop since the last look, sent on to the other hop. Without
         breakpoints (and nothing held) each frame goes on as it comes, fragments kept as the sender cut them;
         else each whole message is offered to the breakpoints, and sent on or paused."""
-        log_ = self.log
+        log_, read = self.log, self._read
         first, end = self._scanned, len(log_)
         self._scanned = end
         for seq in range(first, end):
@@ -318,7 +354,8 @@ class ProxiedClient(QObject, LogRecording):
                 self._streaming[toward] = not self.breakpoints.rules and not self.breakpoints.held(toward)
             if self._streaming[toward]:
                 self._mid[toward] = not fin
-                self._send_frame(toward, opcode, log_.payload(seq), fin)
+                payload = read.get(seq)
+                self._send_frame(toward, opcode, log_.payload(seq) if payload is None else payload, fin)
                 continue
             message = log_.message_for(seq)
             if message is None or message.last_seq != seq:
@@ -329,14 +366,24 @@ class ProxiedClient(QObject, LogRecording):
             elif result.rule is not None:
                 self._say(f"{self.peer}: paused {toward.value} #{result.id} ({result.rule.describe()})")
                 self.paused.emit(result)
+        read.clear()
+        # what this turn forwarded goes out now, in one write per hop, not once the event loop comes round
+        if self._unwritten[_IN]:
+            self._unwritten[_IN] = False
+            self.downstream.flush()
+        if self._unwritten[_OUT] and self.upstream is not None:
+            self._unwritten[_OUT] = False
+            self.upstream.flush()
 
     def _send_frame(self, toward: Direction, opcode: Opcode, payload: bytes, fin: bool) -> None:
         try:
             if toward is _OUT:
                 if self.upstream is not None and self._upstream_open:
-                    self.upstream.send_frame(opcode, payload, fin)
+                    self._unwritten[_OUT] = True
+                    self.upstream.send_frame(opcode, payload, fin, later=True)
             elif self._client_open:
-                self.downstream.send_frame(opcode, payload, fin)
+                self._unwritten[_IN] = True
+                self.downstream.send_frame(opcode, payload, fin, later=True)
         except RuntimeError as exc:  # the hop is closing: what it cannot take is lost with it
             log.info("not forwarded: %s", exc)
 
@@ -429,8 +476,11 @@ class ProxiedClient(QObject, LogRecording):
         if last >= 0:
             if self._done:
                 self._save_frames(last)
-            else:
+            elif self._worth_saving(last):
+                self._saved_at = time.monotonic()
                 self._save_frames_within(last, SAVE_BUDGET_S)
+            else:
+                self._take_stored()
         if last >= self._announced:
             first, self._announced = self._announced, last + 1
             self.frames_appended.emit(first, last)
@@ -442,6 +492,17 @@ class ProxiedClient(QObject, LogRecording):
             self.downstream.hold_reading(behind)
             if self.upstream is not None:
                 self.upstream.hold_reading(behind)
+
+    def _worth_saving(self, last: int) -> bool:
+        """Whether the frames not handed to the store yet, through ``last``, go now: enough of them for a chunk
+        that is not left open, or they have waited ``SAVE_AT_LEAST_S``. (Each flush handing over a few frames
+        packed the chunk the last one left open again with them: a round trip's four frames made each flush
+        of a proxy under steady traffic repack and rewrite up to 256 frames.)"""
+        new = last + 1 - self._packed
+        if new <= 0:
+            return False
+        return (new >= OPEN_FRAMES or time.monotonic() - self._saved_at >= SAVE_AT_LEAST_S
+                or self.log.payload_bytes_from(self._packed) >= OPEN_BYTES)
 
     def _say(self, text: str) -> None:
         self.said.emit(masked(text, self._secrets, REDACTED))
@@ -494,6 +555,7 @@ class ProxyController(QObject):
             server.deleteLater()
             raise ProxyError(str(exc)) from None
         self._server = server
+        preload()  # the recording packs frames with numpy: imported on a thread, not at the first flush
         return url
 
     @Slot(object)

@@ -53,6 +53,12 @@ _DATA_OPCODES = (1 << Opcode.TEXT) | (1 << Opcode.BINARY)
 _TEXT, _BINARY, _CONTINUATION = Opcode.TEXT, Opcode.BINARY, Opcode.CONTINUATION
 _IN = Direction.IN
 _PING, _PONG = Opcode.PING, Opcode.PONG
+#: a tail holding this many payload bytes is sealed as the next frame comes, not only at a flush: growing one
+#: buffer by a flood's megabytes between flushes copied all of it again now and then (not looked at on the
+#: hottest path, ``append_whole_in``: a frame of ours, or a proxy's other hop, comes often enough)
+_TAIL_BYTES = 4 << 20
+#: a payload of this many bytes or more is copied out of the log through a memoryview: once, not twice
+_VIEW_COPY = 2048
 #: a tail of this many frames, or of this many payload bytes, is sealed into a block when the window is kept
 SEAL_FRAMES = 4096
 SEAL_BYTES = 256 * 1024
@@ -321,7 +327,11 @@ class FrameLog:
         if seq < self._base:
             return self._before(seq).payload(seq)
         index, _ts, _metas, offsets, data = self._at(seq)
-        return bytes(data[offsets[index] : offsets[index + 1]])
+        start, end = offsets[index], offsets[index + 1]
+        if end - start < _VIEW_COPY:
+            return bytes(data[start:end])
+        with memoryview(data) as view:  # copied once (a slice of the bytearray, then bytes, would be twice)
+            return bytes(view[start:end])
 
     def payload_head(self, seq: int, limit: int) -> bytes:
         if seq < self._base:
@@ -509,17 +519,11 @@ class FrameLog:
             meta = self._meta_cache[key] = header.pack(direction, opcode, fin, rsv1, rsv2, rsv3, masked)
         if hop:
             meta |= hop & _UPSTREAM
-        if payload_length is not None:
-            if payload_length == len(payload):
-                meta |= _LENGTH_IS_PAYLOAD
-            else:
-                self._payload_length[seq] = payload_length
-        if mask_key is not None:
-            self._mask_key[seq] = mask_key
-        if note:
-            self._note[seq] = note
-        if seq in self._payload_length or mask_key is not None or note:
-            self._extra_seqs.append(seq)
+        if payload_length is not None and payload_length == len(payload):
+            meta |= _LENGTH_IS_PAYLOAD
+            payload_length = None
+        if payload_length is not None or mask_key is not None or note:
+            self._keep_rare(seq, payload_length, mask_key, note)
         if opcode is _PING or opcode is _PONG:
             self._track_ping(seq, direction, opcode, payload, ts_ns)
         elif opcode is _TEXT or opcode is _BINARY or opcode is _CONTINUATION:
@@ -530,11 +534,23 @@ class FrameLog:
                 meta |= self._assemble(assembler, direction, opcode, fin, seq, payload)
                 if direction is _IN and not hop:
                     self._in_open = assembler.current_opcode is not None
+        if len(self._data) >= _TAIL_BYTES:
+            self._seal()
         self._ts.append(ts_ns)
         self._meta.append(meta)
         self._data += payload
         self._offsets.append(len(self._data))
         return seq
+
+    def _keep_rare(self, seq: int, payload_length: int | None, mask_key: bytes | None, note: str) -> None:
+        """The rare fields of frame ``seq``: a wire length that is not the payload's, a mask key, a note."""
+        if payload_length is not None:
+            self._payload_length[seq] = payload_length
+        if mask_key is not None:
+            self._mask_key[seq] = mask_key
+        if note:
+            self._note[seq] = note
+        self._extra_seqs.append(seq)
 
     def append_whole_in(self, meta: int, payload: bytes, ts_ns: int) -> None:
         """Keep an incoming frame that is a whole message, ``meta`` from
@@ -562,6 +578,8 @@ class FrameLog:
             if self._upstream_assemblers[_IN].current_opcode is not None:  # it interrupts a fragmented message
                 return sink(*header.whole_in_fields(meta, payload, ts_ns))  # type: ignore[arg-type]
             seq = self._tail + len(self._ts)  # a whole message, as append_whole_in keeps one
+            if len(self._data) >= _TAIL_BYTES:
+                self._seal()
             self._ts.append(ts_ns)
             self._meta.append(meta | _UPSTREAM)
             self._data += payload

@@ -48,6 +48,22 @@ def encode(mode: PayloadMode, source: str) -> EncodedPayload:
     return EncodedPayload(parse_base64(source), False)
 
 
+#: how a message typed on one line says it is bytes: ``hex:`` or ``base64:`` before them (``text:``: text as is)
+LINE_PREFIXES = {"hex:": PayloadMode.HEX, "base64:": PayloadMode.BASE64}
+
+
+def parse_line(source: str) -> EncodedPayload:
+    """A message typed on one line: ``hex:01 ff`` or ``base64:Af8=`` binary, ``text:...`` or anything else text
+    (as UTF-8). PayloadError says what is wrong with the bytes, naming the prefix."""
+    for prefix, mode in LINE_PREFIXES.items():
+        if source.startswith(prefix):
+            try:
+                return encode(mode, source[len(prefix):])
+            except PayloadError as exc:
+                raise PayloadError(f"{prefix} {exc}") from None
+    return encode(PayloadMode.TEXT, source.removeprefix("text:"))
+
+
 class _NonStandardJSON(ValueError):
     pass
 

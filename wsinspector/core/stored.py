@@ -17,7 +17,7 @@ from wsinspector.core.store import FrameRow, SessionRecord, Store
 if TYPE_CHECKING:
     from wsinspector.core.filters import FrameFilter
 
-PAGE = 1000
+PAGE = 250
 HEAD = 256
 #: how far back and forward to look for the rest of a fragmented message
 MESSAGE_WINDOW = 5000
@@ -35,7 +35,7 @@ class StoredSession:
     #: a stored session holds every frame it recorded
     dropped = range(0)
 
-    def __init__(self, store: Store, record: SessionRecord, cached_pages: int = 64) -> None:
+    def __init__(self, store: Store, record: SessionRecord, cached_pages: int = 256) -> None:
         self.store = store
         self.record = record
         self._errors_before = store.read_errors

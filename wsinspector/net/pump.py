@@ -10,11 +10,12 @@ growing without limit.
 
 from __future__ import annotations
 
+import os
 import time
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer, Slot
-from PySide6.QtNetwork import QAbstractSocket, QTcpSocket
+from PySide6.QtNetwork import QAbstractSocket, QNetworkProxy, QSslSocket, QTcpSocket
 from websockets.exceptions import ProtocolError
 
 from wsinspector.core.events import ConnectionState
@@ -31,6 +32,10 @@ MIN_READ_CHUNK = 1024
 READ_SLICE_S = 0.0005
 #: reading goes on, chunk after chunk, for this long at most per turn of the event loop
 PUMP_BUDGET_S = 0.003
+#: most pieces written in one gathering write (the system's limit is 1,024)
+_GATHER = 512
+#: a socket's descriptor is a file descriptor that takes a gathering write (not on Windows)
+_WRITEV = hasattr(os, "writev")
 #: the socket's own read buffer: beyond it, TCP flow control holds the sender back
 SOCKET_BUFFER = 4 * 1024 * 1024
 
@@ -56,6 +61,8 @@ class WirePump:
 
     def _init_pump(self) -> None:
         self._armed_deadline: int | None = None
+        #: the socket's descriptor, written to directly (see send_at_once); -1: through Qt
+        self._fd = -1
         self._held = False
         #: the next read's size (see READ_SLICE_S)
         self._read_size = READ_CHUNK
@@ -79,19 +86,46 @@ class WirePump:
         self._require_open().send(data, is_text, time.monotonic_ns())
         self._write()
 
-    def send_frame(self, opcode: Opcode, data: bytes, fin: bool) -> None:
+    def send_frame(self, opcode: Opcode, data: bytes, fin: bool, later: bool = False) -> None:
         """Send one data frame as it comes (TEXT or BINARY starts a message, CONTINUATION goes on, ``fin`` ends
         it): what a proxy forwards frame by frame. ValueError for a control opcode; RuntimeError when not open
-        or when the frame does not follow the one before (a continuation with no message under way)."""
+        or when the frame does not follow the one before (a continuation with no message under way).
+        ``later``: the frame waits for :meth:`flush` (frames forwarded in one turn go out in one write)."""
         try:
             self._require_open().send_frame(opcode, data, fin, time.monotonic_ns())
         except ProtocolError as exc:
             raise RuntimeError(str(exc)) from None
-        self._write()
+        if not later:
+            self._write()
 
     def ping(self, payload: bytes = b"") -> None:
         self._require_open().ping(payload, time.monotonic_ns())
         self._write()
+
+    def flush(self) -> None:
+        """Write what waits to be written now, not on the event loop's next turn (Qt writes a socket's buffer
+        once the loop comes round to it): a proxy forwarding what a turn read, in one write, at once."""
+        sock = self._sock
+        if sock is None or self._finished:
+            return
+        self._write()
+        if sock.bytesToWrite() > 0:
+            sock.flush()
+
+    def send_at_once(self) -> None:
+        """From now on, small writes go out without waiting for the peer to acknowledge the last (TCP_NODELAY),
+        and, on a plain TCP connection with no proxy between, what the engine has to send goes to the socket
+        itself while Qt's buffer is empty (Qt's own write waits for the event loop's next turn and wakes it
+        twice more): a proxy's forwarded frames are not held back."""
+        sock = self._sock
+        if sock is None or self._finished:
+            return
+        sock.setSocketOption(QAbstractSocket.SocketOption.LowDelayOption, 1)
+        proxy = sock.proxy().type()
+        if proxy is QNetworkProxy.ProxyType.DefaultProxy:
+            proxy = QNetworkProxy.applicationProxy().type()
+        if _WRITEV and not isinstance(sock, QSslSocket) and proxy is QNetworkProxy.ProxyType.NoProxy:
+            self._fd = int(sock.socketDescriptor())
 
     def _require_open(self) -> WireEngine:
         if self._engine is None or self._state is not ConnectionState.OPEN or not self._engine.is_open:
@@ -134,7 +168,11 @@ class WirePump:
         engine, sock = self._engine, self._sock
         if engine is None or sock is None:
             return
-        for data in engine.data_to_send():
+        out = engine.data_to_send()
+        if (self._fd >= 0 and out and b"" not in out and not self._finished and sock.bytesToWrite() == 0
+                and sock.socketDescriptor() == self._fd):  # the descriptor is still this socket's (and open)
+            out = self._write_fd(out)
+        for data in out:
             if data:
                 sock.write(data)
             elif sock.state() is not QAbstractSocket.SocketState.UnconnectedState:
@@ -147,6 +185,24 @@ class WirePump:
             self._close_timer.start(max(0, (deadline - time.monotonic_ns()) // 1_000_000))
         if self._was_open and engine.is_closing:
             self._set_state(ConnectionState.CLOSING)
+
+    def _write_fd(self, out: list[bytes]) -> list[bytes]:
+        """Write ``out`` to the socket's descriptor in one gathering write (see :meth:`send_at_once`); what it
+        did not take, for Qt's buffer (all of it when the socket fails: Qt finds out why)."""
+        if len(out) > _GATHER:
+            out = [b"".join(out)]
+        try:
+            written = os.writev(self._fd, out)
+        except BlockingIOError:
+            return out
+        except OSError:
+            self._fd = -1
+            return out
+        for index, data in enumerate(out):
+            if written < len(data):
+                return [data[written:], *out[index + 1:]]
+            written -= len(data)
+        return []
 
     def _on_ready_read(self) -> None:
         if not self._pump_timer.isActive():

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import shiboken6
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QMetaMethod, QObject, Signal, Slot
 from PySide6.QtNetwork import (
     QAbstractSocket,
     QHostAddress,
@@ -34,6 +34,7 @@ from PySide6.QtNetwork import (
 from websockets.http11 import Request, Response
 
 from wsinspector.core.events import ConnectionState, Failure, FailureKind, OpenInfo
+from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.handshake import Handshake
 from wsinspector.core.wire.engine import HandshakeFailed, Opened, Rejected, Requested, WireEngine, WireEvent
 from wsinspector.core.wire.server import ServerSettings, received_handshake, server_engine
@@ -45,6 +46,8 @@ from wsinspector.net.pump import SOCKET_BUFFER, WirePump
 __all__ = ["DEFAULT_MAX_CLIENTS", "ClientRequest", "ServerClient", "ServerListenError", "ServerTls", "WireServer"]
 
 _SocketError = QAbstractSocket.SocketError
+_IN = Direction.IN
+_TEXT, _BINARY, _CONTINUATION, _PING = Opcode.TEXT, Opcode.BINARY, Opcode.CONTINUATION, Opcode.PING
 #: clients at once unless told otherwise; one more is answered 503
 DEFAULT_MAX_CLIENTS = 64
 #: what a client over the limit is told
@@ -110,10 +113,16 @@ class ServerClient(WirePump, EngineConnection):
         requested(ClientRequest): the opening request came; answer it in the slot, hold it, or leave it
             to be accepted
         received(): bytes from the client were read and every frame they completed reported (once per turn)
+        message_read(): an incoming frame that ends a message, or a ping, has just gone to the sink — emitted
+            from inside the read, before the engine parses the frame after it, so what a slot sends goes out
+            ahead of the engine's answer to that frame (the close frame failing a client that broke the
+            protocol in the same packet). Connect it before the client starts; it is not emitted once the
+            client broke the protocol, nor for what is read once it is gone.
     """
 
     requested = Signal(object)
     received = Signal()
+    message_read = Signal()
 
     #: the Wire engine reports every frame with its real header
     sees_every_frame = True
@@ -136,6 +145,8 @@ class ServerClient(WirePump, EngineConnection):
         self._init_pump()
         self._engine: WireEngine | None = None
         self._started = False
+        #: no more ``message_read``: the client broke the protocol, or its end is being read
+        self._hushed = False
 
     # -- set-up -----------------------------------------------------------------------------------
 
@@ -153,7 +164,10 @@ class ServerClient(WirePump, EngineConnection):
         self._started = True
         sock = self._sock
         assert sock is not None
-        self._engine = server_engine(self.settings, sink=self._sink, whole_in=self._whole_in,
+        sink, whole_in = self._sink, self._whole_in
+        if self.isSignalConnected(QMetaMethod.fromSignal(self.message_read)):  # only then a call more per frame
+            sink, whole_in = self._telling_sink(sink), self._telling_whole_in(whole_in)
+        self._engine = server_engine(self.settings, sink=sink, whole_in=whole_in,
                                      on_event=self._on_engine_event, host=_host_text(sock.peerAddress()),
                                      port=sock.peerPort())
         self._set_state(ConnectionState.CONNECTING)
@@ -164,6 +178,36 @@ class ServerClient(WirePump, EngineConnection):
         self._handshake_timer.start(int(self.settings.handshake_timeout_s * 1000))
         if sock.bytesAvailable() > 0:
             self._pump()
+
+    def _telling_sink(self, sink: FrameSink) -> FrameSink:
+        """``sink``, and ``message_read`` after each incoming frame that ends a message or is a ping."""
+        emit = self.message_read.emit
+
+        def telling(direction: Direction, opcode: Opcode, payload: bytes, ts_ns: int, fin: bool | None,
+                    rsv1: bool | None = None, rsv2: bool | None = None, rsv3: bool | None = None,
+                    masked: bool | None = None, payload_length: int | None = None, mask_key: bytes | None = None,
+                    note: str = "") -> None:
+            if self._finished:  # dropped in the middle of a read: the rest of it belongs to no connection
+                return
+            sink(direction, opcode, payload, ts_ns, fin, rsv1, rsv2, rsv3, masked, payload_length, mask_key, note)
+            if direction is _IN and not self._hushed and (
+                    opcode is _PING or (fin is not False and (opcode is _TEXT or opcode is _BINARY
+                                                              or opcode is _CONTINUATION))):
+                emit()
+
+        return telling
+
+    def _telling_whole_in(self, whole_in: WholeInSink) -> WholeInSink:
+        emit = self.message_read.emit
+
+        def telling(meta: int, payload: bytes, ts_ns: int) -> None:
+            if self._finished:
+                return
+            whole_in(meta, payload, ts_ns)
+            if not self._hushed:
+                emit()
+
+        return telling
 
     @property
     def url(self) -> str:
@@ -274,10 +318,17 @@ class ServerClient(WirePump, EngineConnection):
 
     abort = drop
 
+    def _write(self) -> None:
+        if not self._aborted:
+            WirePump._write(self)
+        elif self._engine is not None:
+            self._engine.data_to_send()  # dropped in the middle of a read: what the engine answers goes nowhere
+
     # -- events -----------------------------------------------------------------------------------
 
     def _on_engine_event(self, event: WireEvent) -> None:
         if isinstance(event, Rejected):
+            self._hushed = True
             self.rejected.emit(event.failure)
             return
         if isinstance(event, Requested):
@@ -331,7 +382,9 @@ class ServerClient(WirePump, EngineConnection):
     def _on_disconnected(self) -> None:
         if self._finished:
             return
-        self._drain(eof=True)
+        self._hushed = True  # what is still buffered is recorded, but the client is gone: nothing to answer
+        if not self._aborted:  # dropped by us (in the middle of a read, maybe): nothing more is read
+            self._drain(eof=True)
         if self._finished:
             return
         if self._was_open:

@@ -1,15 +1,16 @@
-"""The message composer: text, JSON, binary from hex/base64 with ``{{variables}}`` and dynamic values; saved
-messages (sent with one click or Alt+1..9), the history (Up/Down, History…); ping and pong with a payload of
-their own; close with code and reason; fragmented sends and the Wire engine's fault injection (unsolicited
-pong, no automatic pongs, bytes as a text frame, any close code). Periodic sends and auto-replies are asked for
-here (Automate) and run in ``app/composing.py``."""
+"""The message composer: text, JSON, binary from hex/base64 or a file's bytes (the editor, shared with the
+Server page and the proxy, is ``payload_editor.py``) with ``{{variables}}`` and dynamic values; saved messages
+(sent with one click or Alt+1..9), the history (Up/Down, History…); ping and pong with a payload of their own;
+close with code and reason; fragmented sends and the Wire engine's fault injection (unsolicited pong, no
+automatic pongs, bytes as a text frame, any close code). Periodic sends and auto-replies are asked for here
+(Automate) and run in ``app/composing.py``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 
-from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QFontDatabase, QKeyEvent, QKeySequence, QShortcut, QTextCursor
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,23 +27,15 @@ from PySide6.QtWidgets import (
 
 from wsinspector.core.dynamic import expanded_as_typed, templated
 from wsinspector.core.frames import is_sendable_close_code
-from wsinspector.core.payloads import PayloadError, PayloadMode, decode_text, encode, pretty_json
-from wsinspector.core.sending import HistoryWalk, kind_of, mode_of
-from wsinspector.ui import palette
-from wsinspector.ui.inline_message import ElidedLabel
-from wsinspector.ui.qtext import PlainEditor, set_plain_text
+from wsinspector.core.payloads import PayloadError, PayloadMode, decode_text, encode
+from wsinspector.core.sending import kind_of, mode_of
+from wsinspector.ui.payload_editor import EDIT_LIMIT, PayloadEditor, send_shortcut
+from wsinspector.ui.qtext import set_plain_text
+
+__all__ = ["EDIT_LIMIT", "SAVED_SHORTCUTS", "Composer"]
 
 #: saved messages that have a shortcut: Alt+1 .. Alt+9 (Ctrl+digits switch tabs)
 SAVED_SHORTCUTS = 9
-#: the longest message (in characters, as the editor shows it) loaded into the editor to be edited
-EDIT_LIMIT = 1024 * 1024
-
-_PLACEHOLDERS = {
-    PayloadMode.TEXT: "Message text. Ctrl+Enter sends.",
-    PayloadMode.JSON: '{"type": "hello"}  (validated before sending; Format pretty-prints)',
-    PayloadMode.HEX: "Hex bytes, e.g. 01 02 ff or 0x01,0x02",
-    PayloadMode.BASE64: "Base64, e.g. AQL/ (standard or URL-safe alphabet)",
-}
 
 
 class Composer(QWidget):
@@ -78,41 +71,30 @@ class Composer(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:  # noqa: PLR0915
         super().__init__(parent)
         self.setObjectName("composer")
-        self.mode = QComboBox()
-        self.mode.setObjectName("composerMode")
-        for mode in PayloadMode:
-            self.mode.addItem(mode.value, mode)
-        self.mode.currentIndexChanged.connect(self._on_mode_changed)
-        self.editor = PlainEditor()
-        self.editor.setObjectName("composerEditor")
-        self.editor.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.editor.setTabChangesFocus(True)
-        self.editor.textChanged.connect(self._on_text_changed)
-        self.error = ElidedLabel()  # one line that keeps its place: an error never moves Send
-        self.error.setObjectName("composerError")
-        palette.style(self.error, "color: {error};")
-        self.error.hide()
+        #: the mode, File…, Format, the editor and its one-line error (shared with the Server page and the proxy)
+        self.payload = PayloadEditor("composer")
+        self.payload.prepare = self._prepared
+        self.mode = self.payload.mode
+        self.editor = self.payload.editor
+        self.error = self.payload.error
+        self.format_button = self.payload.format_button
+        self.file_button = self.payload.file_button
         #: the variables a message's {{variables}} resolve to (the connection's, as connected)
         self.variables: Callable[[], Mapping[str, str]] = dict
         #: the names of the secret ones among them (a saved message made from a sent one keeps them as {{name}})
         self.secret_names: Callable[[], Collection[str]] = tuple
         #: a text template as the next send sends it: variables and dynamic values expanded (ValueError: why not)
         self.expand: Callable[[str], str] = lambda text: text
-        self.walk = HistoryWalk()
-        self._showing_history = False
-        self.editor.installEventFilter(self)
+        self.walk = self.payload.walk
         self.expand_variables = QCheckBox("{{variables}}")
         self.expand_variables.setObjectName("expandVariables")
         self.expand_variables.setChecked(True)
-        self.expand_variables.toggled.connect(lambda _checked: self._validate_live())
+        self.expand_variables.toggled.connect(lambda _checked: self.payload.validate_live())
         self.expand_variables.setToolTip("Replace {{name}} in text and JSON messages with the variable's value when "
                                          "sending (globals, the connection's, the active environment's), and the "
                                          "dynamic values {{$uuid}}, {{$timestamp}}, {{$isoTimestamp}}, "
                                          "{{$randomInt}} (0-1000) and {{$counter}} with new ones at each send. "
                                          "Off: sent as typed, for templates that keep {{name}}.")
-        self.format_button = QPushButton("Format")
-        self.format_button.setToolTip("Validate and pretty-print the JSON")
-        self.format_button.clicked.connect(self.format_json)
         self.send_button = QPushButton("Send")
         self.send_button.setObjectName("sendButton")
         self.send_button.setToolTip("Send the message (Ctrl+Enter)")
@@ -209,19 +191,14 @@ class Composer(QWidget):
         self.close_button.setObjectName("closeButton")
         self.close_button.clicked.connect(self.request_close)
 
-        for shortcut in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(shortcut), self.editor, self.send, context=Qt.ShortcutContext.WidgetShortcut,
-                      whatsThis="Send the message")
+        send_shortcut(self.editor, self.send)
 
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Payload"))
-        row.addWidget(self.mode)
-        row.addWidget(self.saved_button)
-        row.addWidget(self.history_button)
-        row.addWidget(self.automate_button)
-        row.addStretch(1)
-        row.addWidget(self.expand_variables)
-        row.addWidget(self.format_button)
+        row = self.payload.row  # mode, File…, stretch, Format
+        row.insertWidget(0, QLabel("Payload"))
+        row.insertWidget(3, self.saved_button)
+        row.insertWidget(4, self.history_button)
+        row.insertWidget(5, self.automate_button)
+        row.insertWidget(row.indexOf(self.format_button), self.expand_variables)
         row.addWidget(self.frame_size)
         row.addWidget(self.faults_button)
         row.addWidget(self.ping_button)
@@ -235,11 +212,8 @@ class Composer(QWidget):
         close_row.addWidget(self.close_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(row)
-        layout.addWidget(self.editor, 1)
-        layout.addWidget(self.error)
+        layout.addWidget(self.payload, 1)
         layout.addLayout(close_row)
-        self._on_mode_changed()
         self.set_connected(False)
 
     def set_saved_messages(self, messages: tuple[tuple[str, str, str], ...],
@@ -322,36 +296,13 @@ class Composer(QWidget):
     # -- the history ----------------------------------------------------------------------------------
 
     def set_history(self, entries: list[tuple[str, str]]) -> None:
-        self.walk.reset(entries)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Up on the editor's first line shows an older sent message, Down on its last line a newer one."""
-        if watched is self.editor and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) \
-                and event.modifiers() == Qt.KeyboardModifier.NoModifier:
-            cursor = self.editor.textCursor()
-            if event.key() == Qt.Key.Key_Up and cursor.blockNumber() == 0:
-                return self._show_history(self.walk.back((kind_of(self.current_mode()), self.editor.toPlainText())))
-            if event.key() == Qt.Key.Key_Down and cursor.blockNumber() == self.editor.blockCount() - 1:
-                return self._show_history(self.walk.forward())
-        return super().eventFilter(watched, event)
-
-    def _show_history(self, entry: tuple[str, str] | None) -> bool:
-        if entry is None:
-            return False
-        self._showing_history = True
-        self.set_mode(mode_of(entry[0]))
-        set_plain_text(self.editor, entry[1])
-        self._showing_history = False
-        self.editor.moveCursor(QTextCursor.MoveOperation.End)
-        return True
+        self.payload.set_history(entries)
 
     def current_mode(self) -> PayloadMode:
-        mode = self.mode.currentData()
-        assert isinstance(mode, PayloadMode)
-        return mode
+        return self.payload.current_mode()
 
     def set_mode(self, mode: PayloadMode) -> None:
-        self.mode.setCurrentIndex(self.mode.findData(mode))
+        self.payload.set_mode(mode)
 
     def set_connected(self, connected: bool) -> None:
         self._connected = connected
@@ -375,28 +326,17 @@ class Composer(QWidget):
         self.faults_button.setToolTip("Deliberate protocol faults, to see how the server copes." + hint)
 
     def show_error(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.setVisible(bool(message))
+        self.payload.show_error(message)
 
     @Slot()
     def send(self) -> None:
         if not self.send_button.isEnabled():
             self.show_error("Not connected: connect first, then send")
             return
-        typed = text = self.editor.toPlainText()
-        if self.expand_variables.isChecked() and not self.current_mode().is_binary:
-            try:
-                text = self.expand(text)
-            except ValueError as exc:
-                self.show_error(str(exc))
-                return
-        try:
-            encoded = encode(self.current_mode(), text)
-        except PayloadError as exc:
-            self.show_error(str(exc))
-            self._move_cursor_to(exc.line, exc.column)
+        typed = self.editor.toPlainText()
+        encoded = self.payload.encoded(self.expand if self.expand_variables.isChecked() else None)
+        if encoded is None:
             return
-        self.show_error("")
         size = self.frame_size.value() if self._faults else 0
         if size:
             self.fragmented_send_requested.emit(encoded.data, encoded.is_text, size)
@@ -470,50 +410,8 @@ class Composer(QWidget):
 
     @Slot()
     def format_json(self) -> None:
-        try:
-            pretty = pretty_json(self.editor.toPlainText())
-        except PayloadError as exc:
-            self.show_error(str(exc))
-            self._move_cursor_to(exc.line, exc.column)
-            return
-        self.set_mode(PayloadMode.JSON)
-        set_plain_text(self.editor, pretty)
-        self.show_error("")
+        self.payload.format_json()
 
-    def _on_mode_changed(self) -> None:
-        mode = self.current_mode()
-        self.editor.setPlaceholderText(_PLACEHOLDERS[mode])
-        self.format_button.setVisible(mode is PayloadMode.JSON)
-        self._validate_live()
-
-    def _on_text_changed(self) -> None:
-        if not self._showing_history:
-            self.walk.leave()
-        self._validate_live()
-
-    def _validate_live(self) -> None:
-        """JSON and binary input is checked as the user types; text never has an error."""
-        mode = self.current_mode()
-        source = self.editor.toPlainText()
-        if mode is PayloadMode.TEXT or not source.strip():
-            self.show_error("")
-            return
-        if self.expand_variables.isChecked() and not mode.is_binary:
-            source = expanded_as_typed(source, self.variables())
-        try:
-            encode(mode, source)
-        except PayloadError as exc:
-            self.show_error(str(exc))
-        else:
-            self.show_error("")
-
-    def _move_cursor_to(self, line: int | None, column: int | None) -> None:
-        if line is None:
-            return
-        block = self.editor.document().findBlockByLineNumber(line - 1)
-        if not block.isValid():
-            return
-        cursor = QTextCursor(block)
-        cursor.movePosition(QTextCursor.MoveOperation.Right, n=max(0, (column or 1) - 1))
-        self.editor.setTextCursor(cursor)
-
+    def _prepared(self, text: str) -> str:
+        """A text or JSON message as checked while it is typed: its {{variables}} as they stand now."""
+        return expanded_as_typed(text, self.variables()) if self.expand_variables.isChecked() else text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import os
 import sys
 import tempfile
 import traceback
@@ -33,9 +34,18 @@ EXIT_FAILED = 1
 SMOKE_DEADLINE_MS = 60_000
 
 
+def paint_on_one_thread() -> None:
+    """Qt's raster painting splits a fill of more than a few dozen lines (a gradient, a blend) into pieces for
+    a pool of threads and waits for them: the scroll bar's groove, repainted whenever the timeline scrolls,
+    is such a fill, and handing it out and waiting costs more than it saves (most of all when the cores are
+    busy). The window paints on its own thread; QT_NO_GUI_THREADPOOL set by the user is left as it is."""
+    os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
+
+
 def run_gui(data_dir: Path | None, files: Sequence[Path] = (), smoke_test: bool = False) -> int:
     """Open the main window (with ``files`` in it) and run until it closes. With ``smoke_test`` the window
     is shown, every page visited and checked, and the app quits on its own: 0 when all was well."""
+    paint_on_one_thread()
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)

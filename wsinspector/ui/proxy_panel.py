@@ -1,6 +1,8 @@
 """The Server page's Proxy tab: a recording reverse proxy started in the window (upstream URL, a saved
 connection's settings, where it listens), its breakpoints, the messages they paused with Edit / Forward / Drop,
-Inject a message either way, and a line for each thing that happened. Each client's session (both hops) is on
+Inject a message either way, and a line for each thing that happened. Edit and Inject compose as the inspector's
+composer does (``payload_editor.py``): text, JSON, binary as hex or base64, a file's bytes; a paused binary
+message is shown as hex and stays binary. Each client's session (both hops) is on
 the Sessions page once it ends. A client's two hops show in one timeline (the inspector's, each frame's hop
 beside its direction) with the detail pane."""
 
@@ -15,7 +17,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -33,6 +34,7 @@ from wsinspector.core.proxy.breakpoints import BreakpointError, BreakRule, Held
 from wsinspector.ui.breakpoints_view import BreakpointsEditor
 from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.inline_message import ElidedLabel
+from wsinspector.ui.payload_editor import PayloadEditor, send_shortcut
 from wsinspector.ui.server_clients import compact_columns, confirm_exposed, is_loopback
 from wsinspector.ui.timeline import TimelineModel, TimelineView
 
@@ -78,7 +80,7 @@ class ProxyPanel(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.status)
         layout.addWidget(split, 1)
-        layout.addLayout(inject_bar)
+        layout.addWidget(inject_bar)
         self.refresh_connections()
 
     def _build_bar(self) -> QHBoxLayout:
@@ -144,9 +146,13 @@ class ProxyPanel(QWidget):
         self.paused = QListWidget()
         self.paused.setObjectName("proxyPaused")
         self.paused.currentItemChanged.connect(self._on_paused_chosen)
-        self.editor = QPlainTextEdit()
-        self.editor.setObjectName("proxyEditor")
-        self.editor.setPlaceholderText("The paused message: edit it, then Forward")
+        #: the chosen paused message, to be edited: text as text, binary (or text that is not UTF-8) as hex
+        self.edit = PayloadEditor("proxyEdit", convert=True,
+                                  text_hint="The paused message: edit it, then Forward (Ctrl+Enter)")
+        self.editor = self.edit.editor
+        self.editor.setToolTip("The paused message: edit it, then Forward (Ctrl+Enter); it stays text or binary "
+                               "as it came, whichever way it is typed here")
+        send_shortcut(self.editor, self.forward, "Forward the paused message as edited")
         self.forward_button = QPushButton("Forward")
         self.forward_button.setObjectName("proxyForward")
         self.forward_button.clicked.connect(self.forward)
@@ -170,27 +176,30 @@ class ProxyPanel(QWidget):
         paused_layout.setContentsMargins(0, 0, 0, 0)
         paused_layout.addWidget(QLabel("Paused messages"))
         paused_layout.addWidget(self.paused, 2)
-        paused_layout.addWidget(self.editor, 3)
+        paused_layout.addWidget(self.edit, 3)
         paused_layout.addLayout(decide)
         return paused_side
 
-    def _build_inject(self) -> QHBoxLayout:
+    def _build_inject(self) -> PayloadEditor:
         self.inject_direction = QComboBox()
+        self.inject_direction.setObjectName("proxyInjectDirection")
         self.inject_direction.addItem("to the upstream (out)", Direction.OUT)
         self.inject_direction.addItem("to the client (in)", Direction.IN)
-        self.inject_text = QLineEdit()
-        self.inject_text.setObjectName("proxyInjectText")
-        self.inject_text.setPlaceholderText("A text message of your own (to the newest client's hops)")
-        self.inject_text.returnPressed.connect(self.inject)
+        self.inject_payload = PayloadEditor("proxyInject", convert=True,
+                                            text_hint="A message of your own. Ctrl+Enter injects it.")
+        self.inject_text = self.inject_payload.editor
+        self.inject_text.setToolTip("A message of your own, to the newest client's hops: Ctrl+Enter injects it")
+        self.inject_text.setFixedHeight(self.inject_text.fontMetrics().lineSpacing() * 3 + 12)
+        send_shortcut(self.inject_text, self.inject, "Inject the message")
         self.inject_button = QPushButton("Inject")
         self.inject_button.setObjectName("proxyInject")
+        self.inject_button.setToolTip("Send the message on the chosen side, ahead of any paused (Ctrl+Enter)")
         self.inject_button.clicked.connect(self.inject)
-        inject_bar = QHBoxLayout()
-        inject_bar.addWidget(QLabel("Inject"))
-        inject_bar.addWidget(self.inject_direction)
-        inject_bar.addWidget(self.inject_text, 1)
-        inject_bar.addWidget(self.inject_button)
-        return inject_bar
+        row = self.inject_payload.row  # mode, File…, stretch, Format
+        row.insertWidget(0, QLabel("Inject"))
+        row.insertWidget(1, self.inject_direction)
+        row.addWidget(self.inject_button)
+        return self.inject_payload
 
     def refresh_connections(self) -> None:
         """The saved connections to choose the upstream hop's settings from."""
@@ -353,12 +362,9 @@ class ProxyPanel(QWidget):
     def _on_paused_chosen(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
         held = self._held.get(int(item.data(Qt.ItemDataRole.UserRole))) if item is not None else None
         if held is None:
-            self.editor.setPlainText("")
+            self.edit.clear_payload()
         else:
-            message = held[1]
-            self.editor.setPlainText(message.payload.decode("utf-8", "replace") if message.opcode is Opcode.TEXT
-                                     else message.payload.hex(" "))
-            self.editor.setReadOnly(message.opcode is not Opcode.TEXT)
+            self.edit.set_payload(held[1].payload, held[1].opcode is Opcode.TEXT)
         self._update_buttons()
 
     @Slot()
@@ -398,9 +404,14 @@ class ProxyPanel(QWidget):
             return
         held = self._held[message_id][1]
         payload = None
-        if action == "forward" and held.opcode is Opcode.TEXT:
-            typed = self.editor.toPlainText().encode("utf-8", "surrogatepass")
-            payload = typed if typed != held.payload else None
+        if action == "forward" and not self.edit.is_unchanged():
+            edited = self.edit.encoded()
+            if edited is None:
+                return
+            if held.opcode is Opcode.TEXT and not _is_utf8(edited.data):
+                self.edit.show_error("A text message must be UTF-8: these bytes are not (it goes on as text)")
+                return
+            payload = edited.data if edited.data != held.payload else None
         try:
             self.controller.decide(message_id, action, payload)
         except (ValueError, BreakpointError) as exc:
@@ -410,13 +421,19 @@ class ProxyPanel(QWidget):
     @Slot()
     def inject(self) -> None:
         if self.controller is None:
+            self.inject_payload.show_error("Start the proxy first: a message is injected into a client's hops")
+            return
+        payload = self.inject_payload.encoded()
+        if payload is None:
             return
         direction = self.inject_direction.currentData()
+        opcode = Opcode.TEXT if payload.is_text else Opcode.BINARY
         try:
-            self.controller.inject(direction, Opcode.TEXT, self.inject_text.text().encode("utf-8", "surrogatepass"))
+            self.controller.inject(direction, opcode, payload.data)
         except (ValueError, BreakpointError) as exc:
             self.status.setText(str(exc))
             return
+        self.inject_payload.remember(self.inject_payload.text())
         self.inject_text.clear()
 
     # -- the rest ---------------------------------------------------------------------------------
@@ -430,6 +447,7 @@ class ProxyPanel(QWidget):
     def _update_buttons(self) -> None:
         chosen = self._current_id() is not None
         self.forward_button.setEnabled(chosen)
+        self.edit.setEnabled(chosen)
         self.drop_button.setEnabled(chosen)
         self.forward_all_button.setEnabled(self.paused.count() > 0)
         self.resume_button.setEnabled(self.controller is not None)
@@ -448,6 +466,15 @@ def _titled(title: str, widget: QWidget) -> QWidget:
 def _describe(client: ProxiedClient, held: Held) -> str:
     side = "client → upstream" if held.direction is Direction.OUT else "upstream → client"
     preview = (held.payload[:80].decode("utf-8", "replace") if held.opcode is Opcode.TEXT
-               else f"{len(held.payload)} bytes of binary")
+               else f"{len(held.payload)} bytes of binary: {held.payload[:16].hex(' ')}"
+               f"{' …' if len(held.payload) > 16 else ''}")
     rule = held.rule.describe() if held.rule is not None else ""
     return f"#{held.id} {side} ({client.peer}, {rule}): {preview}"
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -1,8 +1,9 @@
 """The Server page: start mock servers from a rules file (or a plain echo with none), as many as wanted, each on
 its address and port, with TLS from the user's certificate and key or one made for localhost, and a maximum of
 clients; see each server's clients (what their handshake asked for and got), each client's frames in the
-inspector's timeline and detail pane with its handshake, send to one client or to all of a server's, close one
-with any code and reason, drop one. Its Proxy tab is the recording reverse proxy (``proxy_panel.py``). Built the
+inspector's timeline and detail pane with its handshake, send to one client or to all of a server's (text, JSON,
+binary as hex or base64, a file's bytes: the composer's editor, ``payload_editor.py``), close one with any code
+and reason, drop one. Its Proxy tab is the recording reverse proxy (``proxy_panel.py``). Built the
 first time it is shown (``lazy.py``)."""
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from wsinspector.net.wire_server import ServerListenError, ServerTls
 from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.handshake_view import HandshakeView
 from wsinspector.ui.inline_message import ElidedLabel
+from wsinspector.ui.payload_editor import PayloadEditor, send_shortcut
 from wsinspector.ui.proxy_panel import ProxyPanel
 from wsinspector.ui.server_clients import (
     ServersTree,
@@ -87,7 +89,7 @@ class ServerPage(QWidget):
         layout.addLayout(tls_bar)
         layout.addWidget(self.status)
         layout.addWidget(split, 1)
-        layout.addLayout(commands)
+        layout.addWidget(commands)
         # the recording reverse proxy beside the server (ui/proxy_panel.py)
         self.proxy = ProxyPanel(self.context)
         self.proxy.session_recorded.connect(self.session_recorded)
@@ -194,13 +196,16 @@ class ServerPage(QWidget):
         split.setSizes([300, 800])
         return split
 
-    def _build_commands(self) -> QHBoxLayout:
-        self.message = QLineEdit()
-        self.message.setObjectName("serverMessage")
-        self.message.setPlaceholderText("A text message to send")
-        self.message.returnPressed.connect(self._send)
+    def _build_commands(self) -> PayloadEditor:
+        self.message = PayloadEditor("serverMessage", convert=True,
+                                     text_hint="Message text. Ctrl+Enter sends it to the chosen client.")
+        self.message.editor.setToolTip("The message to send: Ctrl+Enter sends it to the chosen client")
+        lines = self.message.editor.fontMetrics().lineSpacing()
+        self.message.editor.setFixedHeight(lines * 4 + 12)
+        send_shortcut(self.message.editor, self._send, "Send the message to the chosen client")
         self.send_button = QPushButton("Send")
-        self.send_button.setToolTip("Send to the chosen client")
+        self.send_button.setObjectName("serverSend")
+        self.send_button.setToolTip("Send to the chosen client (Ctrl+Enter)")
         self.send_button.clicked.connect(self._send)
         self.broadcast_button = QPushButton("Broadcast")
         self.broadcast_button.setToolTip("Send to every open client of the chosen server")
@@ -219,12 +224,11 @@ class ServerPage(QWidget):
         self.drop_button = QPushButton("Drop")
         self.drop_button.setToolTip("End the TCP connection at once, without a closing handshake")
         self.drop_button.clicked.connect(self._drop_client)
-        commands = QHBoxLayout()
-        for widget in (self.message, self.send_button, self.broadcast_button, self.close_button, self.close_code,
+        row = self.message.row  # mode, File…, stretch, Format
+        for widget in (self.send_button, self.broadcast_button, _gap(), self.close_button, self.close_code,
                        self.close_reason, self.drop_button):
-            commands.addWidget(widget)
-        commands.setStretch(0, 1)
-        return commands
+            row.addWidget(widget)
+        return self.message
 
     # -- starting and stopping --------------------------------------------------------------------
 
@@ -432,21 +436,30 @@ class ServerPage(QWidget):
     def _send(self) -> None:
         session = self._open_current()
         if session is None:
+            self.message.show_error("Choose an open client to send to (or Broadcast to every client)")
             return
-        session.client.send_text(self.message.text())
+        payload = self.message.encoded()
+        if payload is not None:
+            session.client.send(payload.data, payload.is_text)
+            self.message.remember(self.message.text())
 
     @Slot()
     def _broadcast(self) -> None:
         controller = self.controller
         if controller is None:
             return
+        payload = self.message.encoded()
+        if payload is None:
+            return
         sent = 0
         for session in controller.live:
             engine = session.client.engine
             if engine is not None and engine.is_open:
-                session.client.send_text(self.message.text())
+                session.client.send(payload.data, payload.is_text)
                 sent += 1
-        self.status.setText(f"Sent to {counted(sent, 'client')} of {self.clients.url_of(controller)}")
+        self.message.remember(self.message.text())
+        kind = "" if payload.is_text else f" ({counted(len(payload.data), 'byte')} of binary)"
+        self.status.setText(f"Sent to {counted(sent, 'client')} of {self.clients.url_of(controller)}{kind}")
 
     @Slot()
     def _close_client(self) -> None:
@@ -464,3 +477,10 @@ class ServerPage(QWidget):
         session = self._open_current()
         if session is not None:
             session.client.drop()
+
+
+def _gap() -> QWidget:
+    """A little room between the sending buttons and the closing ones."""
+    gap = QWidget()
+    gap.setFixedWidth(12)
+    return gap

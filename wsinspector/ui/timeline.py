@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar, NamedTuple
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QModelRoleDataSpan, QPoint, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QBrush, QFont, QKeyEvent, QMouseEvent, QResizeEvent
+from PySide6.QtGui import QAction, QBrush, QFont, QKeyEvent, QMouseEvent, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QPushButton, QTableView, QWidget
 
 from wsinspector.core.frames import (
@@ -25,6 +25,7 @@ from wsinspector.ui import palette
 from wsinspector.ui.decoding import TabDecoding, decoded_cell
 from wsinspector.ui.message_view import MessageRows, format_wall, message_display
 from wsinspector.ui.table_model import ColumnsModel, Index
+from wsinspector.ui.timeline_paint import RowPainter
 
 COLUMNS = ("#", "Time (s)", "Dir", "Opcode", "FIN", "Size", "Preview", "Time of day", "Gap (ms)", "Protocol",
            "Decoded")
@@ -32,6 +33,8 @@ COLUMNS = ("#", "Time (s)", "Dir", "Opcode", "FIN", "Size", "Preview", "Time of 
  COL_DECODED) = range(len(COLUMNS))
 #: the columns of the message decoded (ui/decoding.py): shown by themselves when a protocol decoder reads the tab
 DECODED_COLUMNS = (COL_PROTOCOL, COL_DECODED)
+#: columns whose texts many rows share
+REPEATING_COLUMNS = frozenset({COL_DIR, COL_OPCODE, COL_FIN, COL_PROTOCOL})
 #: columns hidden until the user shows them (the header's context menu)
 OPTIONAL_COLUMNS = (COL_WALL, COL_GAP, *DECODED_COLUMNS)
 #: what marks the size of a frame that was compressed on the wire (permessage-deflate)
@@ -79,6 +82,8 @@ def preview_of(opcode: Opcode, head: bytes, data_opcode: Opcode | None = None) -
 #: what a frame the live view let go of without recording it shows
 DROPPED_TEXT = "not kept (not recorded: a live view keeps only its newest frames)"
 PREVIEW_CHARS = 160
+#: the most rows whose painted texts the timeline keeps (a few screens)
+PAINTED_ROWS = 512
 _HEAD_BYTES = PREVIEW_CHARS * 4
 
 
@@ -170,8 +175,13 @@ class TimelineModel(ColumnsModel):
         self._style_of: tuple[Session | None, int, _RowStyle] = (None, -1, _RowStyle())
         #: the colours, font, background and alignment of a cell, by its row's look and its column
         self._looks: dict[tuple[_RowStyle, int], dict[int, Any]] = {}
+        #: the rows painted lately, by row: [look, seq, then each column's text once painted] (ui/timeline_paint.py);
+        #: forgotten whenever the rows or what they show may have changed
+        self._painted: dict[int, list[Any]] = {}
         self.on_scheme_changed()
         palette.watcher().changed.connect(self.on_scheme_changed)
+        for changed in (self.modelReset, self.rowsInserted, self.rowsRemoved, self.dataChanged, self.layoutChanged):
+            changed.connect(self.forget_painted)
 
     @property
     def source(self) -> Session | None:
@@ -264,6 +274,8 @@ class TimelineModel(ColumnsModel):
     def on_frames_appended(self, first: int, last: int) -> None:
         if self._source is None or last < self._count:
             return
+        # a message's row (its size, its decoded line) may say more now that more of its frames came
+        self._painted.clear()
         first = max(first, self._count)
         if self._rows is None:
             self.beginInsertRows(QModelIndex(), first - self._base, last - self._base)
@@ -353,10 +365,7 @@ class TimelineModel(ColumnsModel):
             seq = rows[row]
         else:
             return
-        style = self._row_style(source, seq)
-        looks = self._looks.get((style, col))
-        if looks is None:
-            looks = self._looks[(style, col)] = {wanted: self._styled(style, col, wanted) for wanted in _DECORATIONS}
+        looks = self.look(self._row_style(source, seq), col)
         for position in range(roles.size()):
             role = roles[position]
             wanted = role.role()
@@ -366,6 +375,38 @@ class TimelineModel(ColumnsModel):
                 role.setData(looks[wanted])
             elif wanted in _ROLES:
                 role.setData(self.data(index, wanted))
+
+    def look(self, style: _RowStyle, col: int) -> dict[int, Any]:
+        """The colours, font, background and alignment of a cell of a row of ``style``, by role."""
+        looks = self._looks.get((style, col))
+        if looks is None:
+            looks = self._looks[(style, col)] = {wanted: self._styled(style, col, wanted) for wanted in _DECORATIONS}
+        return looks
+
+    def painted_row(self, row: int) -> list[Any]:
+        """The row's look and seq, then its columns' texts as far as they were painted (None: not yet): kept until
+        the rows change, so painting a row again (a selection, the window shown again) formats and decodes
+        nothing."""
+        held = self._painted.get(row)
+        if held is None:
+            if len(self._painted) >= PAINTED_ROWS:
+                self._painted.clear()
+            seq = self.seq_at(row)
+            assert self._source is not None
+            held = self._painted[row] = [self._row_style(self._source, seq), seq, *[None] * len(COLUMNS)]
+        return held
+
+    def painted_text(self, held: list[Any], row: int, col: int) -> str:
+        """The text of a cell of a row from :meth:`painted_row`, made the first time it is painted."""
+        text: str | None = held[2 + col]
+        if text is None:
+            assert self._source is not None
+            text = held[2 + col] = self._cell(self._source, row, held[1], col)
+        return text
+
+    @Slot()
+    def forget_painted(self) -> None:
+        self._painted.clear()
 
     def _cell(self, source: Session, row: int, seq: int, col: int) -> str:
         if col == COL_GAP:
@@ -453,6 +494,7 @@ class TimelineModel(ColumnsModel):
         """The window turned light or dark: the rows' colours follow."""
         self._brushes = {key: QBrush(palette.qcolour(name)) for key, name in _BRUSHES.items()}
         self._looks.clear()
+        self._painted.clear()
         if self.rowCount():
             self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, len(COLUMNS) - 1),
                                   [Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.BackgroundRole])
@@ -531,6 +573,7 @@ class TimelineView(QTableView):
         self.setModel(model)
         self._model = model
         self.setObjectName("timeline")
+        self._painter = RowPainter(self, REPEATING_COLUMNS)
         self.setTabKeyNavigation(False)  # Tab leaves the timeline; the arrows move within it
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -698,6 +741,12 @@ class TimelineView(QTableView):
         viewport = self.viewport()
         size = self.new_frames.sizeHint()
         self.new_frames.move(viewport.width() - size.width() - 12, viewport.height() - size.height() - 8)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if self._painter.paints():
+            self._painter.paint(event, self._model)
+        else:
+            super().paintEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from websockets.frames import Frame as WsFrame
 from websockets.frames import Opcode as WsOpcode
 
 from tests.core.wire.wirebytes import NOW, Recorder, close_body, frame, sent, server
-from wsinspector.core.frames import Opcode
+from wsinspector.core.frames import Direction, Opcode
 
 KEY = b"\x0a\x0b\x0c\x0d"
 
@@ -114,3 +116,23 @@ def test_a_whole_message_sent_goes_out_framed_as_the_library_frames_it() -> None
     assert b"".join(engine.data_to_send()) == b"\x81\x02" + "é".encode()
     assert [(s.opcode, len(s.payload), s.masked, s.key) for s in rec.outgoing()][-2:] == [
         (Opcode.BINARY, 65_536, False, None), (Opcode.TEXT, 2, False, None)]
+
+
+def test_a_reply_sent_from_the_sink_is_reported_as_itself_after_the_pong_the_read_owes() -> None:
+    """A ping between a message's fragments is answered by the protocol as it is read; a reply to the message,
+    sent from the sink, goes out after that pong, and each is reported with its own payload."""
+    rec = Recorder()
+    engine = server(rec)
+    sink = rec.sink
+
+    def answering(direction: Direction, opcode: Opcode, payload: bytes, ts_ns: int, fin: bool | None,
+                  *fields: Any) -> None:
+        sink(direction, opcode, payload, ts_ns, fin, *fields)
+        if direction is Direction.IN and opcode is Opcode.CONTINUATION and fin:
+            engine.send(b"fragmented", True, ts_ns)
+
+    engine._sink = answering
+    engine.receive_data(frame(0x1, b"frag", fin=False, key=KEY) + frame(0x9, b"beat", key=KEY)
+                        + frame(0x0, b"mented", key=KEY), NOW)
+    assert sent(engine) == [(0x8A, b"beat"), (0x81, b"fragmented")]
+    assert [(s.opcode, s.payload) for s in rec.outgoing()] == [(Opcode.PONG, b"beat"), (Opcode.TEXT, b"fragmented")]

@@ -40,6 +40,7 @@ from websockets.protocol import CLOSED, CLOSING, CONNECTING, OPEN, SERVER
 from wsinspector.core.events import BODY_SHOWN, CloseInfo, Failure, FailureKind
 from wsinspector.core.frames import Direction, Opcode, close_payload
 from wsinspector.core.model import header as frame_header
+from wsinspector.core.wire import notes
 from wsinspector.core.wire.bytes_read import can_be_utf8, is_http_start, is_utf8, unmasked
 from wsinspector.core.wire.extensions import describe_extensions
 from wsinspector.core.wire.head import Head, head_at
@@ -61,16 +62,6 @@ _OPCODES = {int(op): op for op in Opcode}
 FAST_FRAME_MAX = 256 * 1024
 #: once both close frames have crossed, how long the peer has to drop the TCP connection before we do
 CLOSE_GRACE_S = 1.0
-
-_NO_PONG = "not answered: automatic pongs are off for this connection"
-_INVALID_TEXT_IN = "not valid UTF-8: the connection is failed with 1007"
-#: a text frame failed before the rest of it came: the bytes shown are the ones that had arrived
-_INVALID_TEXT_CUT = ("not valid UTF-8 in its first {got} of {length} bytes: the connection is failed with 1007 "
-                     "without waiting for the rest")
-#: notes on frames a user sent on purpose to test the peer (Faults menu)
-_INVALID_TEXT_OUT = "deliberately not valid UTF-8 (Faults ▸ Send the bytes as a text frame)"
-_UNSOLICITED_PONG_OUT = "sent by hand (Faults ▸ Send an unsolicited pong)"
-_FORBIDDEN_CLOSE_OUT = "deliberately a code RFC 6455 forbids on the wire (Faults ▸ Close with this code, unchecked)"
 
 #: how much of the server's answer to the upgrade is kept, to say what it was when it cannot be read
 ANSWER_KEPT = 4096
@@ -365,12 +356,12 @@ class WireEngine:
             data = bytes(event.data)
             head = event.head if isinstance(event, HeadedFrame) else None
             if event is proto.invalid_text:
-                note = _INVALID_TEXT_IN
+                note = notes.INVALID_TEXT_IN
                 if head is not None and len(data) < head[3]:
-                    note = _INVALID_TEXT_CUT.format(got=len(data), length=head[3])
+                    note = notes.INVALID_TEXT_CUT.format(got=len(data), length=head[3])
                 self._tell_rejected()
             elif op is WsOpcode.PING and not proto.auto_pong:
-                note = _NO_PONG
+                note = notes.NO_PONG
             if head is not None:
                 b0, masked, key, length, _ = head
                 sink(_IN, _OPCODES[b0 & 0x0F], data, now_ns, bool(b0 & 0x80), bool(b0 & 0x40), bool(b0 & 0x20),
@@ -547,15 +538,19 @@ class WireEngine:
             self._report_events(now_ns)
         self._collect(now_ns)
 
-    def _require_open(self) -> WireProtocol:
-        if self._proto.state is not OPEN:
+    def _require_open(self, now_ns: int) -> WireProtocol:
+        """The protocol, open, with its own frames (a pong a read answers) reported before the command's."""
+        proto = self._proto
+        if proto.state is not OPEN:
             raise RuntimeError("the connection is not open")
-        return self._proto
+        if proto.writes:
+            self._collect(now_ns)
+        return proto
 
     def send(self, data: bytes, is_text: bool, now_ns: int) -> None:
         """Send one message in one frame. Text goes out as the bytes given, valid UTF-8 or not."""
-        proto = self._require_open()
-        note = _INVALID_TEXT_OUT if is_text and not is_utf8(data) else ""
+        proto = self._require_open(now_ns)
+        note = notes.INVALID_TEXT_OUT if is_text and not is_utf8(data) else ""
         if self._send_whole(0x81 if is_text else 0x82, data, now_ns, note):
             return
         if is_text:
@@ -568,10 +563,10 @@ class WireEngine:
         """Send one message split into frames of ``frame_size`` payload bytes (the last may be shorter)."""
         if frame_size < 1:
             raise ValueError("frame size must be at least 1 byte")
-        proto = self._require_open()
+        proto = self._require_open(now_ns)
         parts = [data[i:i + frame_size] for i in range(0, len(data), frame_size)] or [b""]
         last = len(parts) - 1
-        note = _INVALID_TEXT_OUT if is_text and not is_utf8(data) else ""
+        note = notes.INVALID_TEXT_OUT if is_text and not is_utf8(data) else ""
         for index, part in enumerate(parts):
             if index == 0:
                 (proto.send_text if is_text else proto.send_binary)(part, fin=index == last)
@@ -582,7 +577,7 @@ class WireEngine:
     def send_parts(self, parts: list[bytes], is_text: bool, ping_between: bytes | None, now_ns: int) -> None:
         """Send one message in frames of these payloads, with a ping carrying ``ping_between`` after each frame
         but the last when given (control frames in the middle of a message, RFC 6455 §5.4)."""
-        proto = self._require_open()
+        proto = self._require_open(now_ns)
         parts = parts or [b""]
         last = len(parts) - 1
         for index, part in enumerate(parts):
@@ -598,7 +593,7 @@ class WireEngine:
     def send_frame(self, opcode: Opcode, data: bytes, fin: bool, now_ns: int) -> None:
         """Send one data frame of a message as it comes (a proxy forwarding fragments one by one): TEXT or
         BINARY starts a message, CONTINUATION goes on with it, ``fin`` ends it; compressed as negotiated."""
-        proto = self._require_open()
+        proto = self._require_open(now_ns)
         if fin and opcode is not Opcode.CONTINUATION and self._send_whole(0x80 | opcode, data, now_ns):
             return
         if opcode is Opcode.TEXT:
@@ -630,7 +625,10 @@ class WireEngine:
         key = None
         if masked:
             key = os.urandom(4)
-            self._out.append(head + key + apply_mask(data, key))
+            if length < 0x10000:
+                self._out.append(head + key + apply_mask(data, key))
+            else:  # the masked payload not copied again behind its header
+                self._out += (head + key, apply_mask(data, key))
         elif length < 0x10000:
             self._out.append(head + data)
         else:  # no copy of a large payload (never empty: b"" would end the stream)
@@ -640,20 +638,20 @@ class WireEngine:
         return True
 
     def ping(self, payload: bytes, now_ns: int) -> None:
-        self._require_open().send_ping(payload)
+        self._require_open(now_ns).send_ping(payload)
         self._collect(now_ns, payload)
 
     def send_pong(self, payload: bytes, now_ns: int, note: str | None = None) -> None:
         """An unsolicited pong (or a late answer to a ping when automatic pongs are off); ``note``: why, when
         not the Faults menu."""
-        self._require_open().send_pong(payload)
-        self._collect(now_ns, payload, _UNSOLICITED_PONG_OUT if note is None else note)
+        self._require_open(now_ns).send_pong(payload)
+        self._collect(now_ns, payload, notes.UNSOLICITED_PONG_OUT if note is None else note)
 
     def send_raw(self, data: bytes, now_ns: int, note: str = "") -> None:
         """Write frames built by hand (a fault: a masked frame from a server, a reserved opcode, a frame larger
         than the peer takes, a message never finished), each reported with its header and ``note``. The
         protocol does not know of them: they change none of its state."""
-        self._require_open()
+        self._require_open(now_ns)
         self._out.append(data)
         pos = 0
         while pos + 2 <= len(data):
@@ -673,9 +671,9 @@ class WireEngine:
     def close(self, code: int | None, reason: str, now_ns: int) -> bool:
         """Start the closing handshake with any code, valid or not (``None``: a close frame with no body).
         False when the connection is not open (nothing is sent)."""
-        proto = self._proto
-        if proto.state is not OPEN:
+        if self._proto.state is not OPEN:
             return False
+        proto = self._require_open(now_ns)
         self._we_closed = True
         self._sent_close = (code, reason)
         note = ""
@@ -684,7 +682,7 @@ class WireEngine:
         elif code in EXTERNAL_CLOSE_CODES or 3000 <= code < 5000:
             proto.send_close(code, reason)
         else:
-            note = _FORBIDDEN_CLOSE_OUT
+            note = notes.FORBIDDEN_CLOSE_OUT
             # a code RFC 6455 forbids on the wire: written as asked, to see what the peer does with it
             data = struct.pack("!H", code & 0xFFFF) + reason.encode("utf-8", "surrogatepass")
             proto.send_frame(WsFrame(WsOpcode.CLOSE, data))
