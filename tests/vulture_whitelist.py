@@ -27,6 +27,8 @@ qt_overrides = (
     _.mimeTypes,
     _.supportedDragActions,
     _.supportedDropActions,
+    _.insertFromMimeData,
+    _.createMimeDataFromSelection,
 )
 
 #: sqlite3 calls a connection's text_factory for every TEXT value it reads (core/store.py)

@@ -38,13 +38,12 @@ PLACEHOLDERS = {
 
 
 def exact_text(data: bytes) -> str | None:
-    """``data`` as text the editor gives back byte for byte, or None: not UTF-8, or holding a character the
-    editor would change or hide (a carriage return, a line or paragraph separator, a control character)."""
+    """``data`` as text the editor gives back byte for byte (it keeps every character, showing the invisible ones
+    as symbols), or None when it is not UTF-8."""
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    return text if all(char.isprintable() or char in "\n\t" for char in text) else None
 
 
 def shown_as(data: bytes, mode: PayloadMode) -> str | None:

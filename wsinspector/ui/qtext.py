@@ -1,15 +1,23 @@
-"""Text into Qt widgets, exactly.
+"""Text into and out of Qt widgets, exactly.
 
 PySide's conversion of a Python ``str`` into a ``QString`` takes a leading U+FEFF for a byte-order mark and
 drops it, and a leading U+FFFE for a byte-swapped one and swaps every character after it. Anywhere but at
 the start both characters go through unchanged, and the way back (``QString`` to ``str``) is exact. So text
 that starts with one of them is handed over behind a placeholder character, which is then deleted in Qt.
+
+A ``QTextDocument`` keeps lines as blocks: a CR, a CRLF, an LF, U+2029 and the non-characters U+FDD0 and U+FDD1
+all become the same block break, and ``toPlainText`` turns U+00A0 into a space and U+2028 into an LF.
+:class:`PlainEditor` reads its text from the document's raw characters and puts every character the document
+would change (and the other invisible controls, and U+FEFF/U+FFFE) in as a visible symbol that carries the
+character it stands for: what is pasted, typed or set is what :meth:`PlainEditor.toPlainText` gives back.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMimeData
-from PySide6.QtGui import QTextCursor
+import re
+
+from PySide6.QtCore import QMimeData, Qt
+from PySide6.QtGui import QColor, QKeyEvent, QPalette, QTextCharFormat, QTextCursor, QTextDocument, QTextFormat
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 #: what the conversion would change when a string starts with it
@@ -18,6 +26,21 @@ _PLACEHOLDER = "\u200b"
 #: a line longer than this is shown unwrapped: Qt lays out a wrapped line that has nowhere to break in time that
 #: grows with its square (300,000 characters: 12 s; unwrapped, 0.2 s)
 LONG_LINE = 10_000
+
+#: the characters :class:`PlainEditor` shows as a symbol, and the symbol: C0 controls (but tab and LF) and DEL as
+#: their control pictures (␀ ␍ ␛ …), U+2029 as ¶, the non-characters Qt uses itself, U+FFFE and U+FEFF as �
+SYMBOLS: dict[str, str] = {
+    **{chr(code): chr(0x2400 + code) for code in range(32) if chr(code) not in "\t\n"},
+    "\x7f": "\u2421",
+    "\u2029": "\u00b6",
+    "\ufdd0": "\ufffd",
+    "\ufdd1": "\ufffd",
+    "\ufeff": "\ufffd",
+    "\ufffe": "\ufffd",
+}
+_SPECIAL = re.compile("[" + re.escape("".join(SYMBOLS)) + "]")
+#: the character format property that holds the character a symbol stands for
+ORIGINAL = QTextFormat.Property.UserProperty + 0x5753
 
 
 def has_long_line(text: str) -> bool:
@@ -31,18 +54,131 @@ def fit_wrap(edit: QPlainTextEdit, text: str) -> None:
     edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap if long else QPlainTextEdit.LineWrapMode.WidgetWidth)
 
 
+def insert_exact(cursor: QTextCursor, text: str, symbol_color: QColor | None = None) -> None:
+    """Insert ``text`` at ``cursor`` (replacing its selection) so that :func:`document_text` gives it back: a
+    character the document would change goes in as its symbol, marked with the character (one undo step)."""
+    plain = QTextCharFormat()
+    cursor.beginEditBlock()
+    try:
+        cursor.removeSelectedText()
+        start = 0
+        for match in _SPECIAL.finditer(text):
+            if match.start() > start:
+                cursor.insertText(text[start:match.start()], plain)
+            char = match.group()
+            marked = QTextCharFormat()
+            marked.setProperty(ORIGINAL, ord(char))  # a number: a string "\ufeff" would lose it on the way in
+            if symbol_color is not None:
+                marked.setForeground(symbol_color)
+            cursor.insertText(SYMBOLS[char], marked)
+            start = match.end()
+        if start < len(text):
+            cursor.insertText(text[start:], plain)
+    finally:
+        cursor.endEditBlock()
+
+
+def document_text(document: QTextDocument, start: int = 0, end: int | None = None) -> str:
+    """The text of ``document`` (from position ``start`` to ``end``) as it was put in with :func:`insert_exact`:
+    the raw characters, a block break as LF, a marked symbol as the character it stands for."""
+    last = document.characterCount() - 1  # the final block break is not the text's
+    end = last if end is None else min(end, last)
+    parts: list[str] = []
+    block = document.findBlock(start)
+    while block.isValid() and block.position() < end:
+        fragments = block.begin()
+        while not fragments.atEnd():
+            fragment = fragments.fragment()
+            position, text = fragment.position(), fragment.text()
+            if position + len(text) > start and position < end:
+                text = text[max(0, start - position):end - position]
+                code = fragment.charFormat().property(ORIGINAL)
+                if isinstance(code, int) and chr(code) in SYMBOLS:
+                    text = text.replace(SYMBOLS[chr(code)], chr(code))
+                parts.append(text)
+            fragments += 1
+        separator = block.position() + block.length() - 1
+        if start <= separator < end:
+            parts.append("\n")
+        block = block.next()
+    return "".join(parts)
+
+
+def mime_text(source: QMimeData) -> str | None:
+    """The text of pasted or dropped data, exactly: its UTF-8 bytes decoded here (``QMimeData.text()`` drops a
+    leading byte-order mark), else as Qt gives it; None when it holds no text."""
+    for kind in ("text/plain;charset=utf-8", "text/plain"):
+        if source.hasFormat(kind):
+            try:
+                return bytes(source.data(kind).data()).decode("utf-8")
+            except UnicodeDecodeError:
+                break
+    return source.text() if source.hasText() else None
+
+
 class PlainEditor(QPlainTextEdit):
-    """A plain text editor that stops wrapping while it holds a line too long to wrap (pasted, typed or set with
-    :func:`set_plain_text`), and wraps again once the text is short."""
+    """A plain text editor whose text is exactly what was typed, pasted, dropped or set (see the module's note;
+    ``toPlainText``, ``setPlainText`` and ``insertPlainText`` are exact, and a copy out of it is too). It stops
+    wrapping while it holds a line too long to wrap, and wraps again once the text is short. Shift+Enter breaks the
+    line as Enter does."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.textChanged.connect(self._rewrap)
+        self.cursorPositionChanged.connect(self._plain_after_symbol)
+
+    def _symbol_color(self) -> QColor:
+        return self.palette().color(QPalette.ColorRole.PlaceholderText)
+
+    def toPlainText(self) -> str:
+        return document_text(self.document())
+
+    def setPlainText(self, text: str) -> None:
+        fit_wrap(self, text)
+        document = self.document()
+        blocked = self.blockSignals(True)  # one textChanged at the end, with the text as given
+        try:
+            super().setPlainText("")
+            insert_exact(QTextCursor(document), text, self._symbol_color())
+        finally:
+            self.blockSignals(blocked)
+        document.clearUndoRedoStacks()
+        document.setModified(False)
+        self.textChanged.emit()  # as setPlainText would have
+        self.moveCursor(QTextCursor.MoveOperation.Start)
+
+    def insertPlainText(self, text: str) -> None:
+        if has_long_line(text):
+            self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        cursor = self.textCursor()
+        insert_exact(cursor, text, self._symbol_color())
+        self.setTextCursor(cursor)
+        self.ensureCursorVisible()
 
     def insertFromMimeData(self, source: QMimeData) -> None:
-        if source.hasText() and has_long_line(source.text()):
-            self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        super().insertFromMimeData(source)
+        text = mime_text(source)
+        if text is not None:
+            self.insertPlainText(text)
+
+    def createMimeDataFromSelection(self) -> QMimeData:
+        cursor = self.textCursor()
+        text = document_text(self.document(), cursor.selectionStart(), cursor.selectionEnd())
+        data = QMimeData()
+        data.setData("text/plain;charset=utf-8", text.encode("utf-8"))
+        data.setData("text/plain", text.encode("utf-8"))
+        return data
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) \
+                and event.modifiers() == Qt.KeyboardModifier.ShiftModifier:
+            self.insertPlainText("\n")  # not U+2028, which Qt would put in
+            return
+        super().keyPressEvent(event)
+
+    def _plain_after_symbol(self) -> None:
+        """What is typed after a symbol is plain text, not another marked symbol."""
+        if self.currentCharFormat().hasProperty(ORIGINAL):
+            self.setCurrentCharFormat(QTextCharFormat())
 
     def _rewrap(self) -> None:
         if (self.lineWrapMode() is QPlainTextEdit.LineWrapMode.NoWrap
@@ -56,7 +192,11 @@ def starts_mangled(text: str) -> bool:
 
 
 def set_plain_text(edit: QPlainTextEdit, text: str) -> None:
-    """``edit.setPlainText(text)``, keeping a leading U+FEFF or U+FFFE; a line too long to wrap is not wrapped."""
+    """``edit.setPlainText(text)``, keeping a leading U+FEFF or U+FFFE; a line too long to wrap is not wrapped.
+    A :class:`PlainEditor` keeps every character."""
+    if isinstance(edit, PlainEditor):
+        edit.setPlainText(text)
+        return
     fit_wrap(edit, text)
     if not starts_mangled(text):
         edit.setPlainText(text)
