@@ -155,6 +155,11 @@ def test_invisible_characters_are_shown_and_copied_as_they_are(qtbot: Any, windo
     editor.undo()
     assert editor.toPlainText() == "kept"
 
+    # a symbol pasted as itself stays itself, beside the character it stands for
+    editor.setPlainText("")
+    paste(qtbot, editor, "\u240d\r\u00b6\u2029\ufffd\ufeff")
+    assert editor.toPlainText() == "\u240d\r\u00b6\u2029\ufffd\ufeff"
+
 
 def test_a_text_file_with_crlf_is_loaded_and_sent_as_the_same_text(qtbot: Any, window: MainWindow,
                                                                    echo_peer: WebsocketsPeer, tmp_path: Path) -> None:

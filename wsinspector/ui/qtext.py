@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import QMimeData, Qt
-from PySide6.QtGui import QColor, QKeyEvent, QPalette, QTextCharFormat, QTextCursor, QTextDocument, QTextFormat
+from PySide6.QtGui import QColor, QInputMethodEvent, QKeyEvent, QPalette, QTextCharFormat, QTextCursor, QTextDocument, QTextFormat
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 #: what the conversion would change when a string starts with it
@@ -39,6 +39,9 @@ SYMBOLS: dict[str, str] = {
     "\ufffe": "\ufffd",
 }
 _SPECIAL = re.compile("[" + re.escape("".join(SYMBOLS)) + "]")
+_SHOWN = re.compile("[" + re.escape("".join(sorted(set(SYMBOLS.values())))) + "]")
+#: the symbols that stand for one character only
+_STANDS_FOR = {symbol: char for char, symbol in SYMBOLS.items() if list(SYMBOLS.values()).count(symbol) == 1}
 #: the character format property that holds the character a symbol stands for
 ORIGINAL = QTextFormat.Property.UserProperty + 0x5753
 
@@ -78,29 +81,27 @@ def insert_exact(cursor: QTextCursor, text: str, symbol_color: QColor | None = N
         cursor.endEditBlock()
 
 
-def document_text(document: QTextDocument, start: int = 0, end: int | None = None) -> str:
+def document_text(document: QTextDocument, start: int = 0, end: int | None = None, *, literal: bool = True) -> str:
     """The text of ``document`` (from position ``start`` to ``end``) as it was put in with :func:`insert_exact`:
-    the raw characters, a block break as LF, a marked symbol as the character it stands for."""
-    last = document.characterCount() - 1  # the final block break is not the text's
-    end = last if end is None else min(end, last)
+    the raw characters, a block break as LF, a marked symbol as the character it stands for. ``literal`` False
+    says no symbol character was put in as itself: a control picture or ¶ is then a symbol without looking."""
+    raw = document.toRawText()
+    end = len(raw) if end is None else min(end, len(raw))
     parts: list[str] = []
-    block = document.findBlock(start)
-    while block.isValid() and block.position() < end:
-        fragments = block.begin()
-        while not fragments.atEnd():
-            fragment = fragments.fragment()
-            position, text = fragment.position(), fragment.text()
-            if position + len(text) > start and position < end:
-                text = text[max(0, start - position):end - position]
-                code = fragment.charFormat().property(ORIGINAL)
-                if isinstance(code, int) and chr(code) in SYMBOLS:
-                    text = text.replace(SYMBOLS[chr(code)], chr(code))
-                parts.append(text)
-            fragments += 1
-        separator = block.position() + block.length() - 1
-        if start <= separator < end:
-            parts.append("\n")
-        block = block.next()
+    done = start
+    cursor = QTextCursor(document)
+    for match in _SHOWN.finditer(raw, start, end):
+        original = None if literal else _STANDS_FOR.get(match.group())
+        if original is None:
+            cursor.setPosition(match.start() + 1)  # the format of the character before the position
+            code = cursor.charFormat().property(ORIGINAL)
+            if isinstance(code, int) and SYMBOLS.get(chr(code)) == match.group():
+                original = chr(code)
+        if original is not None:
+            parts.append(raw[done:match.start()].replace("\u2029", "\n"))
+            parts.append(original)
+            done = match.end()
+    parts.append(raw[done:end].replace("\u2029", "\n"))
     return "".join(parts)
 
 
@@ -126,15 +127,22 @@ class PlainEditor(QPlainTextEdit):
         super().__init__(parent)
         self.textChanged.connect(self._rewrap)
         self.cursorPositionChanged.connect(self._plain_after_symbol)
+        #: whether a character that is also a symbol (␍, ¶ …) was ever put in as itself
+        self._literal = False
 
     def _symbol_color(self) -> QColor:
         return self.palette().color(QPalette.ColorRole.PlaceholderText)
 
     def toPlainText(self) -> str:
-        return document_text(self.document())
+        return document_text(self.document(), literal=self._literal)
+
+    def _note_literal(self, text: str) -> None:
+        self._literal = self._literal or bool(_SHOWN.search(text))
 
     def setPlainText(self, text: str) -> None:
         fit_wrap(self, text)
+        self._literal = False
+        self._note_literal(text)
         document = self.document()
         blocked = self.blockSignals(True)  # one textChanged at the end, with the text as given
         try:
@@ -150,6 +158,7 @@ class PlainEditor(QPlainTextEdit):
     def insertPlainText(self, text: str) -> None:
         if has_long_line(text):
             self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self._note_literal(text)
         cursor = self.textCursor()
         insert_exact(cursor, text, self._symbol_color())
         self.setTextCursor(cursor)
@@ -162,7 +171,7 @@ class PlainEditor(QPlainTextEdit):
 
     def createMimeDataFromSelection(self) -> QMimeData:
         cursor = self.textCursor()
-        text = document_text(self.document(), cursor.selectionStart(), cursor.selectionEnd())
+        text = document_text(self.document(), cursor.selectionStart(), cursor.selectionEnd(), literal=self._literal)
         data = QMimeData()
         data.setData("text/plain;charset=utf-8", text.encode("utf-8"))
         data.setData("text/plain", text.encode("utf-8"))
@@ -173,7 +182,12 @@ class PlainEditor(QPlainTextEdit):
                 and event.modifiers() == Qt.KeyboardModifier.ShiftModifier:
             self.insertPlainText("\n")  # not U+2028, which Qt would put in
             return
+        self._note_literal(event.text())
         super().keyPressEvent(event)
+
+    def inputMethodEvent(self, event: QInputMethodEvent) -> None:
+        self._note_literal(event.commitString())
+        super().inputMethodEvent(event)
 
     def _plain_after_symbol(self) -> None:
         """What is typed after a symbol is plain text, not another marked symbol."""
