@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QMimeData, Qt
-from PySide6.QtGui import QGuiApplication, QTextCursor
+from PySide6.QtCore import QEvent, QMimeData, QPoint, Qt
+from PySide6.QtGui import QGuiApplication, QHelpEvent, QTextCursor
+from PySide6.QtWidgets import QToolTip
 from websockets.asyncio.client import connect as ws_connect
 
 from tests.peers import WebsocketsPeer
@@ -201,3 +202,20 @@ def test_a_saved_message_is_saved_sent_and_loaded_exactly(qtbot: Any, window: Ma
     load = next(a.menu() for a in composer.saved_button.menu().actions() if a.menu() is not None)
     next(a for a in load.actions() if a.text() == "Tricky").trigger()
     assert composer.editor.toPlainText() == text
+
+
+def test_a_symbol_says_what_it_stands_for(qtbot: Any, window: MainWindow) -> None:
+    editor = window.inspector.composer.editor
+    paste(qtbot, editor, "ab\rc")
+    cursor = editor.textCursor()
+    cursor.setPosition(2)
+    rect = editor.cursorRect(cursor)
+    at = QPoint(rect.right() + 3, rect.center().y())
+    assert editor.symbol_at(at) == "\r"
+    editor.viewportEvent(QHelpEvent(QEvent.Type.ToolTip, at, editor.viewport().mapToGlobal(at)))
+    qtbot.waitUntil(QToolTip.isVisible, timeout=WAIT_MS)
+    assert QToolTip.text() == "U+000D (carriage return): kept and sent as it is"
+    cursor.setPosition(1)
+    rect = editor.cursorRect(cursor)
+    assert editor.symbol_at(QPoint(rect.right() + 3, rect.center().y())) is None
+

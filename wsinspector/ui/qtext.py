@@ -15,10 +15,12 @@ character it stands for: what is pasted, typed or set is what :meth:`PlainEditor
 from __future__ import annotations
 
 import re
+import unicodedata
 
-from PySide6.QtCore import QMimeData, Qt
+from PySide6.QtCore import QEvent, QMimeData, QPoint, Qt
 from PySide6.QtGui import (
     QColor,
+    QHelpEvent,
     QInputMethodEvent,
     QKeyEvent,
     QPalette,
@@ -27,7 +29,7 @@ from PySide6.QtGui import (
     QTextDocument,
     QTextFormat,
 )
-from PySide6.QtWidgets import QPlainTextEdit, QWidget
+from PySide6.QtWidgets import QPlainTextEdit, QToolTip, QWidget
 
 #: what the conversion would change when a string starts with it
 _MANGLED_FIRST = ("\ufeff", "\ufffe")
@@ -51,6 +53,8 @@ _SPECIAL = re.compile("[" + re.escape("".join(SYMBOLS)) + "]")
 _SHOWN = re.compile("[" + re.escape("".join(sorted(set(SYMBOLS.values())))) + "]")
 #: the symbols that stand for one character only
 _STANDS_FOR = {symbol: char for char, symbol in SYMBOLS.items() if list(SYMBOLS.values()).count(symbol) == 1}
+_NAMES = {"\x00": "null", "\r": "carriage return", "\x1b": "escape", "\x7f": "delete", "\ufeff": "byte-order mark",
+          "\ufffe": "not a character", "\ufdd0": "not a character", "\ufdd1": "not a character"}
 #: the character format property that holds the character a symbol stands for
 ORIGINAL = QTextFormat.Property.UserProperty + 0x5753
 
@@ -66,7 +70,14 @@ def fit_wrap(edit: QPlainTextEdit, text: str) -> None:
     edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap if long else QPlainTextEdit.LineWrapMode.WidgetWidth)
 
 
-def insert_exact(cursor: QTextCursor, text: str, symbol_color: QColor | None = None) -> None:
+def symbol_tip(char: str) -> str:
+    """What the tooltip of a symbol says about the character it stands for."""
+    name = _NAMES.get(char) or unicodedata.name(char, "control character").lower()
+    return f"U+{ord(char):04X} ({name}): kept and sent as it is"
+
+
+def insert_exact(cursor: QTextCursor, text: str, symbol_color: QColor | None = None,
+                 symbol_background: QColor | None = None) -> None:
     """Insert ``text`` at ``cursor`` (replacing its selection) so that :func:`document_text` gives it back: a
     character the document would change goes in as its symbol, marked with the character (one undo step)."""
     plain = QTextCharFormat()
@@ -82,6 +93,8 @@ def insert_exact(cursor: QTextCursor, text: str, symbol_color: QColor | None = N
             marked.setProperty(ORIGINAL, ord(char))  # a number: a string "\ufeff" would lose it on the way in
             if symbol_color is not None:
                 marked.setForeground(symbol_color)
+            if symbol_background is not None:
+                marked.setBackground(symbol_background)
             cursor.insertText(SYMBOLS[char], marked)
             start = match.end()
         if start < len(text):
@@ -139,8 +152,31 @@ class PlainEditor(QPlainTextEdit):
         #: whether a character that is also a symbol (␍, ¶ …) was ever put in as itself
         self._literal = False
 
-    def _symbol_color(self) -> QColor:
-        return self.palette().color(QPalette.ColorRole.PlaceholderText)
+    def _symbol_colors(self) -> tuple[QColor, QColor]:
+        """A symbol's colour and background: set apart from the text, so that it reads as one character."""
+        palette = self.palette()
+        background = QColor(palette.color(QPalette.ColorRole.Highlight))
+        background.setAlpha(48)
+        return palette.color(QPalette.ColorRole.Text), background
+
+    def symbol_at(self, point: QPoint) -> str | None:
+        """The character the symbol at ``point`` (in the viewport) stands for, or None when there is none."""
+        cursor = self.cursorForPosition(point)
+        for position in (cursor.position() + 1, cursor.position()):
+            if 0 < position < self.document().characterCount():
+                cursor.setPosition(position)
+                code = cursor.charFormat().property(ORIGINAL)
+                if isinstance(code, int) and chr(code) in SYMBOLS:
+                    return chr(code)
+        return None
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            char = self.symbol_at(event.pos())
+            if char is not None:
+                QToolTip.showText(event.globalPos(), symbol_tip(char), self.viewport())
+                return True
+        return super().viewportEvent(event)
 
     def toPlainText(self) -> str:
         return document_text(self.document(), literal=self._literal)
@@ -156,7 +192,7 @@ class PlainEditor(QPlainTextEdit):
         blocked = self.blockSignals(True)  # one textChanged at the end, with the text as given
         try:
             super().setPlainText("")
-            insert_exact(QTextCursor(document), text, self._symbol_color())
+            insert_exact(QTextCursor(document), text, *self._symbol_colors())
         finally:
             self.blockSignals(blocked)
         document.clearUndoRedoStacks()
@@ -169,7 +205,7 @@ class PlainEditor(QPlainTextEdit):
             self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self._note_literal(text)
         cursor = self.textCursor()
-        insert_exact(cursor, text, self._symbol_color())
+        insert_exact(cursor, text, *self._symbol_colors())
         self.setTextCursor(cursor)
         self.ensureCursorVisible()
 
