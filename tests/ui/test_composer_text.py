@@ -8,7 +8,7 @@ byte-swaps what follows a leading U+FFFE; the editor keeps them all, showing the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from tests.ui.helpers import (
 )
 from tests.ui.helpers_sessions import select_peer
 from tests.ui.test_composing import _action, _choose, _save_dialog_answer
+from tests.ui.test_window_state import Restarts
 from wsinspector.core.frames import Opcode
 from wsinspector.core.payloads import PayloadMode
 from wsinspector.ui.main_window import MainWindow
@@ -66,6 +67,14 @@ def paste(qtbot: Any, editor: PlainEditor, text: str) -> None:
 def clear(qtbot: Any, editor: PlainEditor) -> None:
     replace_text(qtbot, editor, "")
     assert editor.toPlainText() == ""
+
+
+@pytest.fixture
+def restarts(qtbot: Any, data_dir: Path, tmp_path: Path) -> Iterator[Restarts]:
+    made = Restarts(qtbot, data_dir, tmp_path / "settings.ini")
+    yield made
+    for context in made.contexts:
+        context.shutdown()
 
 
 @pytest.fixture
@@ -218,4 +227,31 @@ def test_a_symbol_says_what_it_stands_for(qtbot: Any, window: MainWindow) -> Non
     cursor.setPosition(1)
     rect = editor.cursorRect(cursor)
     assert editor.symbol_at(QPoint(rect.right() + 3, rect.center().y())) is None
+
+
+def test_the_draft_and_the_history_come_back_exactly_after_a_restart(qtbot: Any, restarts: Restarts,
+                                                                     websockets_server: Any) -> None:
+    peer = websockets_server()
+    sent, draft = TRICKY["mix"], "\ufeffdraft\u00a0kept\r\n"
+    window = restarts.open()
+    select_peer(window, peer.url, "websockets echo")
+    connect(qtbot, window)
+    paste(qtbot, window.inspector.composer.editor, sent)
+    press_ctrl_enter(qtbot, window)
+    wait_rows(qtbot, window, 2)
+    clear(qtbot, window.inspector.composer.editor)
+    paste(qtbot, window.inspector.composer.editor, draft)
+    restarts.close(window)
+
+    window = restarts.open()
+    editor = window.inspector.composer.editor
+    assert editor.toPlainText() == draft
+    clear(qtbot, editor)
+    qtbot.keyClick(editor, Qt.Key.Key_Up)  # from the stored history
+    assert editor.toPlainText() == sent
+    connect(qtbot, window)
+    press_ctrl_enter(qtbot, window)
+    wait_rows(qtbot, window, 2)
+    assert peer.received == [sent, sent]
+    restarts.close(window)
 
