@@ -29,6 +29,7 @@ qt_overrides = (
     _.supportedDropActions,
     _.insertFromMimeData,
     _.createMimeDataFromSelection,
+    _.contextMenuEvent,
 )
 
 #: sqlite3 calls a connection's text_factory for every TEXT value it reads (core/store.py)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QEvent, QMimeData, QPoint, Qt
 from PySide6.QtGui import QGuiApplication, QHelpEvent, QTextCursor
-from PySide6.QtWidgets import QToolTip
+from PySide6.QtWidgets import QToolTip, QWidget
 from websockets.asyncio.client import connect as ws_connect
 
 from tests.peers import WebsocketsPeer
@@ -23,6 +23,7 @@ from tests.ui.helpers import (
     CTRL,
     WAIT_MS,
     ModalHandler,
+    click,
     connect,
     focus,
     press_ctrl_enter,
@@ -55,7 +56,7 @@ TRICKY = {
 }
 
 
-def paste(qtbot: Any, editor: PlainEditor, text: str) -> None:
+def paste(qtbot: Any, editor: QWidget, text: str) -> None:
     """Put ``text`` on the clipboard as another program offers it (UTF-8 bytes) and press Ctrl+V in ``editor``."""
     data = QMimeData()
     data.setData("text/plain", text.encode("utf-8"))
@@ -254,4 +255,33 @@ def test_the_draft_and_the_history_come_back_exactly_after_a_restart(qtbot: Any,
     wait_rows(qtbot, window, 2)
     assert peer.received == [sent, sent]
     restarts.close(window)
+
+
+def test_the_ping_payload_and_the_close_reason_keep_what_is_pasted(qtbot: Any, window: MainWindow,
+                                                                   websockets_server: Any) -> None:
+    reasons: list[str] = []
+
+    async def echo_then_note_the_close(ws: Any) -> None:
+        async for message in ws:
+            await ws.send(message)
+        reasons.append(ws.close_reason)
+
+    peer = websockets_server(echo_then_note_the_close)
+    select_peer(window, peer.url, "websockets echo")
+    connect(qtbot, window)
+    composer = window.inspector.composer
+    payload = "\ufeffping\u00a0\r"
+    paste(qtbot, composer.control_payload, payload)
+    assert composer.control_payload.text() == payload
+    click(qtbot, composer.ping_button)
+    wait_rows(qtbot, window, 2)
+    log = window.session.log
+    assert [log.payload(row) for row in range(2)] == [payload.encode("utf-8")] * 2  # the pong answers it
+
+    reason = "\ufeffbye\u00a0now\r\n"
+    paste(qtbot, composer.close_reason, reason)
+    assert composer.close_reason.text() == reason
+    with qtbot.waitSignal(window.session.closed, timeout=WAIT_MS):
+        click(qtbot, composer.close_button)
+    qtbot.waitUntil(lambda: reasons == [reason], timeout=WAIT_MS)
 

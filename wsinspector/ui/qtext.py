@@ -20,16 +20,19 @@ import unicodedata
 from PySide6.QtCore import QEvent, QMimeData, QPoint, Qt
 from PySide6.QtGui import (
     QColor,
+    QContextMenuEvent,
+    QGuiApplication,
     QHelpEvent,
     QInputMethodEvent,
     QKeyEvent,
+    QKeySequence,
     QPalette,
     QTextCharFormat,
     QTextCursor,
     QTextDocument,
     QTextFormat,
 )
-from PySide6.QtWidgets import QPlainTextEdit, QToolTip, QWidget
+from PySide6.QtWidgets import QLineEdit, QPlainTextEdit, QToolTip, QWidget
 
 #: what the conversion would change when a string starts with it
 _MANGLED_FIRST = ("\ufeff", "\ufffe")
@@ -272,3 +275,41 @@ def set_plain_text(edit: QPlainTextEdit, text: str) -> None:
     document.setModified(False)
     edit.textChanged.emit()  # as setPlainText would have
     edit.moveCursor(QTextCursor.MoveOperation.Start)
+
+
+class ExactLineEdit(QLineEdit):
+    """A line edit whose paste (Ctrl+V, or Paste in its menu) keeps every character of the clipboard's text:
+    Qt's own paste takes the clipboard's text without a leading U+FEFF. What a line edit holds is exact."""
+
+    def paste(self) -> None:
+        text = mime_text(QGuiApplication.clipboard().mimeData())
+        if text is not None and not self.isReadOnly():
+            self.insert_exact(text)
+
+    def insert_exact(self, text: str) -> None:
+        """Insert ``text`` at the cursor, replacing the selection (a leading U+FEFF or U+FFFE too)."""
+        if not starts_mangled(text):
+            self.insert(text)
+            return
+        self.insert(_PLACEHOLDER + text)
+        end = self.cursorPosition()
+        start = end - len(text.encode("utf-16-le")) // 2 - 1  # the position counts UTF-16 units
+        self.setSelection(start, 1)
+        self.del_()
+        self.setCursorPosition(end - 1)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.matches(QKeySequence.StandardKey.Paste):
+            self.paste()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        menu = self.createStandardContextMenu()
+        for action in menu.actions():
+            if action.objectName() == "edit-paste":
+                action.triggered.disconnect()
+                action.triggered.connect(self.paste)
+        menu.exec(event.globalPos())
+        menu.deleteLater()
