@@ -36,6 +36,7 @@ from tests.ui.test_composing import _action, _choose, _save_dialog_answer
 from tests.ui.test_window_state import Restarts
 from wsinspector.core.frames import Opcode
 from wsinspector.core.payloads import PayloadMode
+from wsinspector.core.scenario.model import ExpectStep, Scenario, SendStep, TextMatcher, TextPayload
 from wsinspector.ui.main_window import MainWindow
 from wsinspector.ui.qtext import PlainEditor
 from wsinspector.ui.server_page import ServerPage
@@ -56,12 +57,15 @@ TRICKY = {
 }
 
 
-def paste(qtbot: Any, editor: QWidget, text: str) -> None:
-    """Put ``text`` on the clipboard as another program offers it (UTF-8 bytes) and press Ctrl+V in ``editor``."""
+def paste(qtbot: Any, editor: QWidget, text: str, *, over: bool = False) -> None:
+    """Put ``text`` on the clipboard as another program offers it (UTF-8 bytes) and press Ctrl+V in ``editor``
+    (``over``: Ctrl+A first, pasting over what it holds)."""
     data = QMimeData()
     data.setData("text/plain", text.encode("utf-8"))
     QGuiApplication.clipboard().setMimeData(data)
     focus(qtbot, editor)
+    if over:
+        qtbot.keyClick(editor, Qt.Key.Key_A, CTRL)
     qtbot.keyClick(editor, Qt.Key.Key_V, CTRL)
 
 
@@ -284,4 +288,18 @@ def test_the_ping_payload_and_the_close_reason_keep_what_is_pasted(qtbot: Any, w
     with qtbot.waitSignal(window.session.closed, timeout=WAIT_MS):
         click(qtbot, composer.close_button)
     qtbot.waitUntil(lambda: reasons == [reason], timeout=WAIT_MS)
+
+
+def test_a_test_step_keeps_the_message_and_the_expected_text_as_pasted(qtbot: Any, window: MainWindow) -> None:
+    sent, expected = TRICKY["mix"], "\ufffe\u00a0ok\r\n"
+    editor = window.tests_view.editor
+    editor.set_test(Scenario("exact", "ws://127.0.0.1:9/", (SendStep(TextPayload("x")), ExpectStep(TextMatcher("y")))))
+    window.tabs.setCurrentWidget(window.tests_page)
+    step = editor.step_editor
+    editor.select_step(0)
+    paste(qtbot, step.payload, sent, over=True)
+    editor.select_step(1)
+    paste(qtbot, step.pattern, expected, over=True)
+    editor.select_step(0)
+    assert editor.build_test().steps == (SendStep(TextPayload(sent)), ExpectStep(TextMatcher(expected)))
 
