@@ -32,13 +32,14 @@ from tests.ui.helpers import (
     wait_rows,
 )
 from tests.ui.helpers_sessions import select_peer
-from tests.ui.test_composing import _action, _choose, _save_dialog_answer
+from tests.ui.test_composing import _action, _choose, _ok, _save_dialog_answer
 from tests.ui.test_window_state import Restarts
 from wsinspector.core.frames import Opcode
 from wsinspector.core.payloads import PayloadMode
 from wsinspector.core.scenario.model import ExpectStep, Scenario, SendStep, TextMatcher, TextPayload
 from wsinspector.ui.main_window import MainWindow
 from wsinspector.ui.qtext import PlainEditor
+from wsinspector.ui.saved_messages import SavedMessagesDialog
 from wsinspector.ui.server_page import ServerPage
 
 #: text Qt's widgets would change on the way in or out, each on its own and all together
@@ -302,4 +303,22 @@ def test_a_test_step_keeps_the_message_and_the_expected_text_as_pasted(qtbot: An
     paste(qtbot, step.pattern, expected, over=True)
     editor.select_step(0)
     assert editor.build_test().steps == (SendStep(TextPayload(sent)), ExpectStep(TextMatcher(expected)))
+
+
+def test_the_saved_messages_manager_keeps_a_pasted_message(qtbot: Any, window: MainWindow) -> None:
+    text = TRICKY["mix"]
+    composer = window.inspector.composer
+
+    def manage(dialog: QWidget) -> None:
+        assert isinstance(dialog, SavedMessagesDialog)
+        click(qtbot, dialog.new_button)
+        replace_text(qtbot, dialog.name_edit, "Pasted")
+        paste(qtbot, dialog.payload, text, over=True)
+        _ok(qtbot, dialog)
+
+    handler = ModalHandler(qtbot, manage)
+    _choose(qtbot, composer.saved_button, _action(composer.saved_button, "Manage saved messages"))
+    handler.wait()
+    echo = next(p for p in window.context.connections.profiles if p.builtin)
+    assert echo.messages == (("Pasted", "text", text),)
 
