@@ -2,7 +2,8 @@
 send and broadcast, the Proxy tab's Inject and its paused-message Edit. Text, JSON (checked as typed, Format
 pretty-prints it), binary typed as hex or base64, or a file's bytes (File…); a bad payload is one line under the
 editor, with the cursor where it went wrong, and nothing is sent. Up on the editor's first line shows an older
-sent message, Down on its last a newer one. A message shown to be edited (a paused one)
+sent message, Down on its last a newer one. What is typed, pasted, loaded or recalled is sent character for
+character (the editor is a ``qtext.PlainEditor``). A message shown to be edited (a paused one)
 comes back byte for byte while it is left as it was."""
 
 from __future__ import annotations
