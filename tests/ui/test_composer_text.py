@@ -147,7 +147,7 @@ def test_invisible_characters_are_shown_and_copied_as_they_are(qtbot: Any, windo
     editor = window.inspector.composer.editor
     paste(qtbot, editor, "a\rb\u2029c\x00d\ufeff\r\n")
     # each is a symbol the user can see (the CR of a CRLF too), not a line break or nothing
-    assert editor.document().toRawText() == "a\u240db\u00b6c\u2400d\ufffd\u240d\u2029"
+    assert editor.document().toRawText() == "a\u23ceb\u00b6c\u2400d\ufffd\u23ce\u2029"
     assert editor.blockCount() == 2
 
     # typed next to a symbol is plain text; Shift+Enter breaks the line as Enter does (no U+2028)
@@ -157,7 +157,7 @@ def test_invisible_characters_are_shown_and_copied_as_they_are(qtbot: Any, windo
     qtbot.keyClicks(editor, "x!")
     qtbot.keyClick(editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
     assert editor.toPlainText() == "a\rx!\nb\u2029c\x00d\ufeff\r\n"
-    assert editor.document().toRawText().startswith("a\u240dx!\u2029b")
+    assert editor.document().toRawText().startswith("a\u23cex!\u2029b")
 
     # a copy out of the editor is the text, not the symbols
     qtbot.keyClick(editor, Qt.Key.Key_A, CTRL)
@@ -171,10 +171,21 @@ def test_invisible_characters_are_shown_and_copied_as_they_are(qtbot: Any, windo
     editor.undo()
     assert editor.toPlainText() == "kept"
 
+    # selecting keeps the symbols what they are; a copy of part of the text, after a character beyond U+FFFF
+    editor.setPlainText("")
+    paste(qtbot, editor, "\U0001f600\ufeff\U0001f600\rz")
+    editor.moveCursor(QTextCursor.MoveOperation.Start)
+    for _ in range(4):
+        qtbot.keyClick(editor, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(editor, Qt.Key.Key_C, CTRL)
+    copied = QGuiApplication.clipboard().mimeData()
+    assert bytes(copied.data("text/plain").data()).decode("utf-8") == "\U0001f600\ufeff\U0001f600\r"
+    assert editor.toPlainText() == "\U0001f600\ufeff\U0001f600\rz"
+
     # a symbol pasted as itself stays itself, beside the character it stands for
     editor.setPlainText("")
-    paste(qtbot, editor, "\u240d\r\u00b6\u2029\ufffd\ufeff")
-    assert editor.toPlainText() == "\u240d\r\u00b6\u2029\ufffd\ufeff"
+    paste(qtbot, editor, "\U0001f600\u23ce\r\u240d\u00b6\u2029\ufffd\ufeff")
+    assert editor.toPlainText() == "\U0001f600\u23ce\r\u240d\u00b6\u2029\ufffd\ufeff"
 
 
 def test_a_text_file_with_crlf_is_loaded_and_sent_as_the_same_text(qtbot: Any, window: MainWindow,

@@ -93,7 +93,7 @@ def test_a_paused_binary_message_is_shown_as_hex_and_stays_binary(qtbot: Any, wi
     run(ws.send("line one\r\nline two"))
     qtbot.waitUntil(lambda: panel.paused.count() == 1, timeout=WAIT_MS)
     assert edit.current_mode() is PayloadMode.TEXT and edit.editor.toPlainText() == "line one\r\nline two"
-    assert edit.editor.document().toRawText() == "line one\u240d\u2029line two"
+    assert edit.editor.document().toRawText() == "line one\u23ce\u2029line two"
     panel.forward_button.click()
     assert run(ws.recv()) == "line one\r\nline two"
 

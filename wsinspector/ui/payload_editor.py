@@ -203,10 +203,11 @@ class PayloadEditor(QWidget):
             return False
         if text is not None:
             self.set_text(text, PayloadMode.TEXT)
-        if text is None or self.text() != text:  # the editor would not give the text back: its bytes, then
+        held = text is None or self.text() == text
+        if not held or text is None:  # not text, or text the editor would not give back: its bytes, then
             self.set_text(shown, PayloadMode.HEX)
         self._loaded = (self.current_mode(), self.text())
-        self.show_error("")
+        self.show_error("" if held else "This text holds characters the editor cannot keep: shown as its bytes")
         return True
 
     def clear_payload(self) -> None:

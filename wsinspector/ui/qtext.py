@@ -14,6 +14,7 @@ character it stands for: what is pasted, typed or set is what :meth:`PlainEditor
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 
@@ -41,10 +42,12 @@ _PLACEHOLDER = "\u200b"
 #: grows with its square (300,000 characters: 12 s; unwrapped, 0.2 s)
 LONG_LINE = 10_000
 
-#: the characters :class:`PlainEditor` shows as a symbol, and the symbol: C0 controls (but tab and LF) and DEL as
-#: their control pictures (␀ ␍ ␛ …), U+2029 as ¶, the non-characters Qt uses itself, U+FFFE and U+FEFF as �
+#: the characters :class:`PlainEditor` shows as a symbol, and the symbol: CR as ⏎ (in the common fonts, which lack
+#: the control pictures), the other C0 controls (but tab and LF) and DEL as their control pictures (␀ ␛ …), U+2029
+#: as ¶, the non-characters Qt uses itself, U+FFFE and U+FEFF as �
 SYMBOLS: dict[str, str] = {
     **{chr(code): chr(0x2400 + code) for code in range(32) if chr(code) not in "\t\n"},
+    "\r": "\u23ce",
     "\x7f": "\u2421",
     "\u2029": "\u00b6",
     "\ufdd0": "\ufffd",
@@ -54,6 +57,7 @@ SYMBOLS: dict[str, str] = {
 }
 _SPECIAL = re.compile("[" + re.escape("".join(SYMBOLS)) + "]")
 _SHOWN = re.compile("[" + re.escape("".join(sorted(set(SYMBOLS.values())))) + "]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 #: the symbols that stand for one character only
 _STANDS_FOR = {symbol: char for char, symbol in SYMBOLS.items() if list(SYMBOLS.values()).count(symbol) == 1}
 _NAMES = {"\x00": "null", "\r": "carriage return", "\x1b": "escape", "\x7f": "delete", "\ufeff": "byte-order mark",
@@ -107,18 +111,24 @@ def insert_exact(cursor: QTextCursor, text: str, symbol_color: QColor | None = N
 
 
 def document_text(document: QTextDocument, start: int = 0, end: int | None = None, *, literal: bool = True) -> str:
-    """The text of ``document`` (from position ``start`` to ``end``) as it was put in with :func:`insert_exact`:
-    the raw characters, a block break as LF, a marked symbol as the character it stands for. ``literal`` False
-    says no symbol character was put in as itself: a control picture or ¶ is then a symbol without looking."""
+    """The text of ``document`` (from position ``start`` to ``end``, Qt's positions) as it was put in with
+    :func:`insert_exact`: the raw characters, a block break as LF, a marked symbol as the character it stands
+    for. ``literal`` False says no symbol character was put in as itself: a control picture or ¶ is then a symbol
+    without looking."""
     raw = document.toRawText()
-    end = len(raw) if end is None else min(end, len(raw))
+    # Qt counts UTF-16 units, Python characters: a character beyond U+FFFF is two positions in Qt
+    astral = [match.start() for match in _ASTRAL.finditer(raw)]
+    in_qt = [index + count for count, index in enumerate(astral)]
+    start = start - bisect.bisect_left(in_qt, start)
+    end = len(raw) if end is None else min(len(raw), end - bisect.bisect_left(in_qt, end))
     parts: list[str] = []
     done = start
     cursor = QTextCursor(document)
     for match in _SHOWN.finditer(raw, start, end):
         original = None if literal else _STANDS_FOR.get(match.group())
         if original is None:
-            cursor.setPosition(match.start() + 1)  # the format of the character before the position
+            # the format of the character before the position
+            cursor.setPosition(match.start() + bisect.bisect_left(astral, match.start()) + 1)
             code = cursor.charFormat().property(ORIGINAL)
             if isinstance(code, int) and SYMBOLS.get(chr(code)) == match.group():
                 original = chr(code)
@@ -152,7 +162,7 @@ class PlainEditor(QPlainTextEdit):
         super().__init__(parent)
         self.textChanged.connect(self._rewrap)
         self.cursorPositionChanged.connect(self._plain_after_symbol)
-        #: whether a character that is also a symbol (␍, ¶ …) was ever put in as itself
+        #: whether a character that is also a symbol (⏎, ¶ …) was ever put in as itself
         self._literal = False
 
     def _symbol_colors(self) -> tuple[QColor, QColor]:
@@ -239,7 +249,8 @@ class PlainEditor(QPlainTextEdit):
 
     def _plain_after_symbol(self) -> None:
         """What is typed after a symbol is plain text, not another marked symbol."""
-        if self.currentCharFormat().hasProperty(ORIGINAL):
+        # (with a selection, setCurrentCharFormat would apply the format to the selected text, unmarking it)
+        if not self.textCursor().hasSelection() and self.currentCharFormat().hasProperty(ORIGINAL):
             self.setCurrentCharFormat(QTextCharFormat())
 
     def _rewrap(self) -> None:
