@@ -28,9 +28,11 @@ from tests.ui.helpers import (
     focus,
     press_ctrl_enter,
     replace_text,
+    select_row,
     set_mode,
     wait_rows,
 )
+from tests.ui.helpers_rows import row_menu
 from tests.ui.helpers_sessions import select_peer
 from tests.ui.test_composing import _action, _choose, _ok, _save_dialog_answer
 from tests.ui.test_window_state import Restarts
@@ -332,4 +334,22 @@ def test_the_saved_messages_manager_keeps_a_pasted_message(qtbot: Any, window: M
     handler.wait()
     echo = next(p for p in window.context.connections.profiles if p.builtin)
     assert echo.messages == (("Pasted", "text", text),)
+
+
+def test_edit_and_resend_loads_a_received_message_exactly(qtbot: Any, window: MainWindow,
+                                                          echo_peer: WebsocketsPeer) -> None:
+    text = TRICKY["mix"]
+    select_peer(window, echo_peer.url, "websockets echo")
+    connect(qtbot, window)
+    composer = window.inspector.composer
+    paste(qtbot, composer.editor, text)
+    press_ctrl_enter(qtbot, window)
+    wait_rows(qtbot, window, 2)
+    clear(qtbot, composer.editor)
+    select_row(qtbot, window, 1)  # the echo that came back
+    row_menu(qtbot, window, 1, "Edit and resend…")
+    qtbot.waitUntil(lambda: composer.editor.toPlainText() == text, timeout=WAIT_MS)
+    press_ctrl_enter(qtbot, window)
+    wait_rows(qtbot, window, 4)
+    assert echo_peer.received == [text, text]
 
