@@ -39,6 +39,7 @@ from tests.ui.test_window_state import Restarts
 from wsinspector.core.frames import Opcode
 from wsinspector.core.payloads import PayloadMode
 from wsinspector.core.scenario.model import ExpectStep, Scenario, SendStep, TextMatcher, TextPayload
+from wsinspector.ui.automation import AutoReplyDialog
 from wsinspector.ui.main_window import MainWindow
 from wsinspector.ui.qtext import PlainEditor
 from wsinspector.ui.saved_messages import SavedMessagesDialog
@@ -352,4 +353,34 @@ def test_edit_and_resend_loads_a_received_message_exactly(qtbot: Any, window: Ma
     press_ctrl_enter(qtbot, window)
     wait_rows(qtbot, window, 4)
     assert echo_peer.received == [text, text]
+
+
+def test_an_auto_reply_sends_its_pasted_reply_exactly(qtbot: Any, window: MainWindow, websockets_server: Any) -> None:
+    reply = TRICKY["mix"]
+    answers: list[str | bytes] = []
+
+    async def asks(ws: Any) -> None:
+        await ws.send("hello")
+        async for message in ws:
+            answers.append(message)
+
+    peer = websockets_server(asks)
+    select_peer(window, peer.url, "asks")
+    composer = window.inspector.composer
+
+    def rules(dialog: QWidget) -> None:
+        assert isinstance(dialog, AutoReplyDialog)
+        click(qtbot, dialog.new_button)
+        replace_text(qtbot, dialog.name_edit, "answer")
+        dialog.match.setCurrentIndex(dialog.match.findData("equals"))
+        replace_text(qtbot, dialog.pattern, "hello")
+        dialog.reply_kind.setCurrentText("text")
+        paste(qtbot, dialog.reply, reply, over=True)
+        _ok(qtbot, dialog)
+
+    handler = ModalHandler(qtbot, rules)
+    _choose(qtbot, composer.automate_button, composer.auto_replies_action)
+    handler.wait()
+    connect(qtbot, window)
+    qtbot.waitUntil(lambda: answers == [reply], timeout=WAIT_MS)
 
