@@ -27,6 +27,9 @@ qt_overrides = (
     _.mimeTypes,
     _.supportedDragActions,
     _.supportedDropActions,
+    _.insertFromMimeData,
+    _.createMimeDataFromSelection,
+    _.contextMenuEvent,
 )
 
 #: sqlite3 calls a connection's text_factory for every TEXT value it reads (core/store.py)

@@ -89,10 +89,11 @@ def test_a_paused_binary_message_is_shown_as_hex_and_stays_binary(qtbot: Any, wi
     assert run(ws.recv()) == PNG_HEAD
     assert upstream.received == [PNG_HEAD]
 
-    # a text message with a CRLF is shown as its bytes, and goes on as the same text
+    # a text message with a CRLF is shown as text, its CR as a symbol, and goes on as the same text
     run(ws.send("line one\r\nline two"))
     qtbot.waitUntil(lambda: panel.paused.count() == 1, timeout=WAIT_MS)
-    assert edit.current_mode() is PayloadMode.HEX
+    assert edit.current_mode() is PayloadMode.TEXT and edit.editor.toPlainText() == "line one\r\nline two"
+    assert edit.editor.document().toRawText() == "line one\u23ce\u2029line two"
     panel.forward_button.click()
     assert run(ws.recv()) == "line one\r\nline two"
 

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMenu,
-    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QToolButton,
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 from wsinspector.core.profiles import MESSAGE_KINDS
 from wsinspector.core.sending import MATCH_KINDS, AutoReplyRule, Schedule, SendingError, rule_from_tuple
 from wsinspector.ui import palette
+from wsinspector.ui.qtext import PlainEditor, set_plain_text
 
 _MATCH_LABELS = {"equals": "Text equals", "contains": "Text contains", "regex": "Regular expression",
                  "json": "JSON path value"}
@@ -111,7 +111,7 @@ class AutoReplyDialog(QDialog):
         self.pattern.setObjectName("autoReplyPattern")
         self.reply_kind = QComboBox()
         self.reply_kind.addItems(list(MESSAGE_KINDS))
-        self.reply = QPlainTextEdit()
+        self.reply = PlainEditor()
         self.reply.setObjectName("autoReplyReply")
         self.reply.setTabChangesFocus(True)
         self.reply.setPlaceholderText('{"type": "pong", "id": "{{$uuid}}"}')
@@ -210,7 +210,7 @@ class AutoReplyDialog(QDialog):
         self.path.setText(rule.path)
         self.pattern.setText(rule.pattern)
         self.reply_kind.setCurrentText(rule.reply_kind)
-        self.reply.setPlainText(rule.reply)
+        set_plain_text(self.reply, rule.reply)
         for widget in self._editors:
             widget.blockSignals(False)
         self.path.setEnabled(item is not None and rule.match == "json")

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMenu,
     QPushButton,
     QSpinBox,
@@ -30,7 +29,7 @@ from wsinspector.core.frames import is_sendable_close_code
 from wsinspector.core.payloads import PayloadError, PayloadMode, decode_text, encode
 from wsinspector.core.sending import kind_of, mode_of
 from wsinspector.ui.payload_editor import EDIT_LIMIT, PayloadEditor, send_shortcut
-from wsinspector.ui.qtext import set_plain_text
+from wsinspector.ui.qtext import ExactLineEdit, set_plain_text
 
 __all__ = ["EDIT_LIMIT", "SAVED_SHORTCUTS", "Composer"]
 
@@ -55,14 +54,15 @@ class Composer(QWidget):
 
     send_requested = Signal(bytes, bool)
     ping_requested = Signal(bytes)
-    close_requested = Signal(int, str)
+    close_requested = Signal(int, object)
     fragmented_send_requested = Signal(bytes, bool, int)
     pong_requested = Signal(bytes)
-    raw_close_requested = Signal(object, str)
+    raw_close_requested = Signal(object, object)
     auto_pong_toggled = Signal(bool)
-    sent_as_typed = Signal(str, str)
-    saved_send_requested = Signal(str, str)
-    save_message_requested = Signal(str, str, str, bool)
+    # the text is an object: PySide turns a str signal argument into a QString, which loses a leading U+FEFF
+    sent_as_typed = Signal(str, object)
+    saved_send_requested = Signal(str, object)
+    save_message_requested = Signal(str, str, object, bool)
     manage_saved_requested = Signal()
     history_requested = Signal()
     schedule_requested = Signal()
@@ -103,7 +103,7 @@ class Composer(QWidget):
         self.ping_button = QPushButton("Ping")
         self.ping_button.setToolTip("Send a ping frame with the ping/pong payload below (at most 125 bytes)")
         self.ping_button.clicked.connect(self.ping)
-        self.control_payload = QLineEdit()
+        self.control_payload = ExactLineEdit()
         self.control_payload.setObjectName("controlPayload")
         self.control_payload.setPlaceholderText("Ping/pong payload (empty: none)")
         self.control_payload.setToolTip("The payload of Ping and of Faults ▸ Send an unsolicited pong, at most "
@@ -184,7 +184,7 @@ class Composer(QWidget):
         self.close_code.setRange(0, 65535)
         self.close_code.setValue(1000)
         self.close_code.setToolTip("Close code: 1000 normal, 1001 going away, 3000-4999 application codes")
-        self.close_reason = QLineEdit()
+        self.close_reason = ExactLineEdit()
         self.close_reason.setObjectName("closeReason")
         self.close_reason.setPlaceholderText("Close reason (optional, up to 123 bytes)")
         self.close_button = QPushButton("Close connection")

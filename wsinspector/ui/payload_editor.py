@@ -2,7 +2,8 @@
 send and broadcast, the Proxy tab's Inject and its paused-message Edit. Text, JSON (checked as typed, Format
 pretty-prints it), binary typed as hex or base64, or a file's bytes (File…); a bad payload is one line under the
 editor, with the cursor where it went wrong, and nothing is sent. Up on the editor's first line shows an older
-sent message, Down on its last a newer one. A message shown to be edited (a paused one)
+sent message, Down on its last a newer one. What is typed, pasted, loaded or recalled is sent character for
+character (the editor is a ``qtext.PlainEditor``). A message shown to be edited (a paused one)
 comes back byte for byte while it is left as it was."""
 
 from __future__ import annotations
@@ -38,13 +39,12 @@ PLACEHOLDERS = {
 
 
 def exact_text(data: bytes) -> str | None:
-    """``data`` as text the editor gives back byte for byte, or None: not UTF-8, or holding a character the
-    editor would change or hide (a carriage return, a line or paragraph separator, a control character)."""
+    """``data`` as text the editor gives back byte for byte (it keeps every character, showing the invisible ones
+    as symbols), or None when it is not UTF-8."""
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    return text if all(char.isprintable() or char in "\n\t" for char in text) else None
 
 
 def shown_as(data: bytes, mode: PayloadMode) -> str | None:
@@ -203,10 +203,11 @@ class PayloadEditor(QWidget):
             return False
         if text is not None:
             self.set_text(text, PayloadMode.TEXT)
-        if text is None or self.text() != text:  # the editor would not give the text back: its bytes, then
+        held = text is None or self.text() == text
+        if not held or text is None:  # not text, or text the editor would not give back: its bytes, then
             self.set_text(shown, PayloadMode.HEX)
         self._loaded = (self.current_mode(), self.text())
-        self.show_error("")
+        self.show_error("" if held else "This text holds characters the editor cannot keep: shown as its bytes")
         return True
 
     def clear_payload(self) -> None:

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from wsinspector.core.protocols.base import Verb, VerbField
 from wsinspector.ui import palette
 from wsinspector.ui.inline_message import ElidedLabel
+from wsinspector.ui.qtext import ExactLineEdit
 
 #: fields side by side in one row of a verb's form
 _PER_ROW = 2
@@ -92,7 +93,7 @@ class VerbForm(QWidget):
                 combo.setCurrentText(str(item.default))
             combo.setToolTip(tip)
             return combo
-        edit = QLineEdit()
+        edit = ExactLineEdit()
         edit.setToolTip(tip)
         default = item.default
         if item.kind == "json" and default is not None:

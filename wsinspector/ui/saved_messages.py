@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from wsinspector.core.dynamic import DYNAMIC_NAMES
 from wsinspector.core.profiles import MESSAGE_KINDS
+from wsinspector.ui.qtext import PlainEditor, set_plain_text
 
 SavedMessage = tuple[str, str, str]
 _DYNAMIC_HINT = ("{{variables}} and dynamic values are expanded at each send: "
@@ -82,7 +82,7 @@ class SavedMessagesDialog(QDialog):
         self.kind.addItems(list(MESSAGE_KINDS))
         self.shared = QCheckBox("Shared: every connection has it")
         self.shared.setObjectName("savedMessageShared")
-        self.payload = QPlainTextEdit()
+        self.payload = PlainEditor()
         self.payload.setObjectName("savedMessagePayload")
         self.payload.setPlaceholderText(_DYNAMIC_HINT)
         self.payload.setTabChangesFocus(True)
@@ -162,7 +162,7 @@ class SavedMessagesDialog(QDialog):
         self.name_edit.setText(name)
         self.kind.setCurrentText(kind)
         self.shared.setChecked(shared)
-        self.payload.setPlainText(payload)
+        set_plain_text(self.payload, payload)
         for widget in (self.name_edit, self.kind, self.shared, self.payload):
             widget.blockSignals(False)
 

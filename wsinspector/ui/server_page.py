@@ -42,6 +42,7 @@ from wsinspector.ui.handshake_view import HandshakeView
 from wsinspector.ui.inline_message import ElidedLabel
 from wsinspector.ui.payload_editor import PayloadEditor, send_shortcut
 from wsinspector.ui.proxy_panel import ProxyPanel
+from wsinspector.ui.qtext import ExactLineEdit
 from wsinspector.ui.server_clients import (
     ServersTree,
     client_summary,
@@ -214,7 +215,7 @@ class ServerPage(QWidget):
         self.close_code.setObjectName("serverCloseCode")
         self.close_code.setRange(0, 65535)
         self.close_code.setValue(1000)
-        self.close_reason = QLineEdit()
+        self.close_reason = ExactLineEdit()
         self.close_reason.setObjectName("serverCloseReason")
         self.close_reason.setPlaceholderText("reason")
         self.close_reason.setMaxLength(123)  # a close frame's payload is at most 125 bytes, 2 of them the code

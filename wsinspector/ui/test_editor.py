@@ -44,7 +44,7 @@ from wsinspector.core.scenario.model import (
 from wsinspector.core.scenario.variables import expand
 from wsinspector.core.scenario.yaml_io import ScenarioFileError, dump, load
 from wsinspector.ui import palette
-from wsinspector.ui.qtext import set_plain_text
+from wsinspector.ui.qtext import PlainEditor, set_plain_text
 from wsinspector.ui.step_draft import (
     MATCH_KINDS,
     SEND_KINDS,
@@ -214,7 +214,7 @@ class StepEditor(QWidget):
         self.send_kind.setObjectName("sendKind")
         for value, text in SEND_KINDS:
             self.send_kind.addItem(text, value)
-        self.payload = QPlainTextEdit()
+        self.payload = PlainEditor()
         self.payload.setObjectName("sendPayload")
         self.payload.setFont(monospace())
         self.payload.setTabChangesFocus(True)
@@ -237,7 +237,7 @@ class StepEditor(QWidget):
         self.match_kind.setObjectName("matchKind")
         for value, text in MATCH_KINDS:
             self.match_kind.addItem(text, value)
-        self.pattern = QPlainTextEdit()
+        self.pattern = PlainEditor()
         self.pattern.setObjectName("matchPattern")
         self.pattern.setFont(monospace())
         self.pattern.setTabChangesFocus(True)

@@ -43,7 +43,7 @@ class TimelineMenu(QObject):
     """
 
     resend_requested = Signal(object)
-    edit_requested = Signal(str, str)
+    edit_requested = Signal(str, object)  # object: a str signal argument loses a leading U+FEFF
     filter_direction_requested = Signal(object)
     filter_opcode_requested = Signal(str)
     detail_requested = Signal()
