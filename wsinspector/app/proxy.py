@@ -145,6 +145,9 @@ class ProxiedClient(QObject, LogRecording):
     @Slot(object)
     def _on_requested(self, request: ClientRequest) -> None:
         """The client asked to upgrade: its answer waits while its upstream hop opens with its offer."""
+        if not self.downstream.acceptable:  # the library's refusal goes out: no upstream for a request no server takes
+            self.downstream.accept()
+            return
         self.downstream.hold()
         url = upstream_url(self.forward_to, request.path)
         profile = upstream_profile(self.profile, url, request.headers, request.subprotocols)

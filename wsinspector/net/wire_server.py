@@ -354,6 +354,13 @@ class ServerClient(WirePump, EngineConnection):
         self.opened.emit(OpenInfo(url=self.url, subprotocol=event.subprotocol, peer=self.peer,
                                   response_headers=answer, extensions=event.extensions, reason=event.reason))
 
+    @property
+    def acceptable(self) -> bool:
+        """Whether the request read is an upgrade a server could accept (False: :meth:`accept` answers it with
+        the library's refusal, 400, 405, 426 or 505); a proxy asks before opening its upstream hop, while a mock
+        route that refuses every request answers with its own status."""
+        return self._engine is not None and self._engine.can_accept()
+
     def _on_requested(self, request: Request) -> None:
         self._request = request
         headers = tuple((str(k), str(v)) for k, v in request.headers.raw_items())
@@ -361,9 +368,6 @@ class ServerClient(WirePump, EngineConnection):
         self.handshake = received_handshake(request, None, self.url)
         if self._busy:
             self.refuse(BUSY_STATUS, (("Retry-After", "1"),), b"Too many clients: this server takes no more now.\n")
-            return
-        if self._engine is not None and not self._engine.can_accept():
-            self.accept()  # the library's refusal goes out: no slot acts on (or proxies) a request no server takes
             return
         self.requested.emit(self.request)
         if not (self._answered or self._held_answer or self._finished):
