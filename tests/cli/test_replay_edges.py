@@ -12,13 +12,13 @@ from tests.cli.conftest import Cli
 
 NO_STEPS = "version: 1\nname: empty\nurl: ws://127.0.0.1:9/\nsteps: []\n"
 ONLY_PATTERNS = "version: 1\nname: patterns\nurl: ws://127.0.0.1:9/\nsteps:\n  - expect: {regex: \"^a.*\"}\n"
-DAMAGED = '{"format": "wsinspector-session"\nnot json\n'
+BROKEN_SESSION_FILE = '{"format": "wsinspector-session"\nnot json\n'
 
 
 @pytest.mark.parametrize(("name", "content", "says"), [
     ("empty.wstest.yaml", NO_STEPS, "nothing to play back"),
     ("patterns.wstest.yaml", ONLY_PATTERNS, "nothing to play back"),
-    ("damaged.wsession.jsonl", DAMAGED, "The session file is damaged"),
+    ("damaged.wsession.jsonl", BROKEN_SESSION_FILE, "The session file is damaged"),
     ("", "", "no sessions stored"),
 ], ids=["no-steps", "only-patterns", "damaged-session", "last-without-sessions"])
 def test_nothing_to_play_back_is_said_before_listening(cli: Cli, tmp_path: Path, name: str, content: str,
