@@ -21,7 +21,8 @@ DAMAGED = '{"format": "wsinspector-session"\nnot json\n'
     ("damaged.wsession.jsonl", DAMAGED, "The session file is damaged"),
     ("empty.wsession.jsonl", "", "empty.wsession.jsonl: an empty session file: nothing to play back"),
     ("blank.wssession.json", "\n  \n", "blank.wssession.json: an empty session file: nothing to play back"),
-    ("messages.jsonl", '{"seq": 0}\n{"seq": 1}\n', "messages.jsonl: not a session file (it is not valid JSON); JSON Lines"),
+    ("messages.jsonl", '{"seq": 0}\n{"seq": 1}\n',
+     "messages.jsonl: not a session file (it is not valid JSON); JSON Lines of messages"),
     ("", "", "no sessions stored"),
 ], ids=["no-steps", "only-patterns", "damaged-session", "empty-session", "blank-session", "json-lines",
         "last-without-sessions"])
