@@ -43,7 +43,7 @@ from wsinspector.core.redact import REDACTED, url_secrets
 from wsinspector.core.secrets import masked, secret_values
 from wsinspector.core.store import SessionStatus, Store, StoreError
 from wsinspector.core.wire.server import ServerSettings
-from wsinspector.core.words import counted
+from wsinspector.core.words import counted, shortened
 from wsinspector.net.wire import WireConnection
 from wsinspector.net.wire_server import ClientRequest, ServerClient, ServerListenError, WireServer
 
@@ -156,7 +156,8 @@ class ProxiedClient(QObject, LogRecording):
         # and said
         self._secrets = {value for value in secret_values(profile).values() if value} | url_secrets(url)
         self._start_recording(profile)
-        self._say(f"{self.peer}: client asks for {request.path}", "request", path=request.path)
+        shown = shortened(masked(request.path, self._secrets, REDACTED))
+        self._say(f"{self.peer}: client asks for {shown}", "request", path=request.path)
         self._event(PROXY_EVENT, f"client {self.peer} -> {masked(url, self._secrets, REDACTED)}")
         self._flush_timer.start()
         self._url = url
@@ -207,7 +208,7 @@ class ProxiedClient(QObject, LogRecording):
         if self._client_done:  # the client went first: nothing to answer
             self._end_if_both_done()
             return
-        self._refuse(refusal_for(failure, masked(self._url, self._secrets, REDACTED)))
+        self._refuse(refusal_for(failure, shortened(masked(self._url, self._secrets, REDACTED))))
 
     @Slot()
     def _on_upstream_cancelled(self) -> None:
