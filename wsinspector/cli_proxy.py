@@ -70,7 +70,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.add_argument("--json", action="store_true",
                         help="status lines as JSON, one object a line, each with its \"event\": listening (url, "
                              "upstream, recording), breakpoints (rules, on_break), and per client (peer, session) "
-                             "connected, request (path), open (subprotocol, extensions), refused (status, "
+                             "connected, request (path), open (path, subprotocol, extensions), refused (status, "
                              "message), closed (hop: client|upstream, code, reason, message), failed (hop, "
                              "message), paused (id, direction, rule, opcode, length), forwarded/dropped (id, "
                              "edited), problem (message), recorded; then stopped (clients, sessions); secrets "

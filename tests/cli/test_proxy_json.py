@@ -79,6 +79,7 @@ def test_every_status_line_is_a_json_event_without_the_secret(cli: Cli, qtbot: A
     session = recorded["session"]
     assert isinstance(session, int) and request["session"] == opened["session"] == session
     assert request["path"].startswith("/room?token=") and TOKEN not in request["path"]
+    assert opened["path"] == request["path"] and opened["subprotocol"] == ""
     assert (paused["direction"], paused["opcode"], paused["length"]) == ("out", "text", 8)
     assert forwarded["id"] == paused["id"] and forwarded["edited"] is False
     assert (client_closed["hop"], client_closed["code"], client_closed["reason"]) == ("client", 4001, "bye now")

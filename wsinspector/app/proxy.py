@@ -196,8 +196,9 @@ class ProxiedClient(QObject, LogRecording):
         self.upstream.send_at_once()
         self._keep_upstream_handshake(101, info.reason, info.response_headers)
         chosen = f" (subprotocol {info.subprotocol})" if info.subprotocol else ""
-        self._say(f"{self.peer}: upstream open{chosen}", "open", subprotocol=info.subprotocol,
-                  extensions=info.extensions)
+        request = self.downstream.request
+        self._say(f"{self.peer}: upstream open{chosen}", "open", path=request.path if request else "",
+                  subprotocol=info.subprotocol, extensions=info.extensions)
         self._accept_client(info.subprotocol)
 
     @Slot(object)
