@@ -23,8 +23,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                     "answer's status line and headers, and the start of a refused answer's body. Secret values "
                     "were never kept. Exit status: 0 printed, 1 no such session or it kept no handshake, 2 the data "
                     "folder cannot be used.")
-    parser.add_argument("session", type=int, nargs="?", metavar="SESSION",
-                        help="the session's id, as `wsinspector messages` lists them (default: the newest)")
+    parser.add_argument("session", nargs="?", default="last", metavar="SESSION",
+                        help="the session: its id (as `wsinspector sessions` lists them), its name (the newest of "
+                             "that name) or 'last' (the default: the newest)")
     form = parser.add_mutually_exclusive_group()
     form.add_argument("--json", action="store_true", help="print JSON")
     form.add_argument("--curl", action="store_true", help="print the request as a curl command")
@@ -35,6 +36,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def print_handshake(args: argparse.Namespace) -> int:
     # imported here: the window's start does not need them
+    from wsinspector.cli_sessions import find_session
     from wsinspector.cli_store import open_sessions_store
     from wsinspector.core.handshake import curl_command, last_handshake
 
@@ -42,19 +44,16 @@ def print_handshake(args: argparse.Namespace) -> int:
     if isinstance(store, int):
         return store
     try:
-        if args.session is None:
-            newest = max(store.sessions(), key=lambda r: r.id, default=None)
-            args.session = newest.id if newest is not None else 0
-        record = store.session(args.session)
-        events = store.events(args.session) if record is not None else []
+        record = find_session(store, args.session)
+        events = store.events(record.id) if not isinstance(record, str) else []
     finally:
         store.close()
-    if record is None:
-        print(f"{APP_NAME}: there is no session {args.session}", file=sys.stderr)
+    if isinstance(record, str):
+        print(f"{APP_NAME}: {record}", file=sys.stderr)
         return EXIT_NOT_FOUND
     handshake = last_handshake((ts, kind, text) for _seq, ts, kind, text in events)
     if handshake is None:
-        print(f"{APP_NAME}: session {args.session} kept no handshake (recorded by an older version, or its "
+        print(f"{APP_NAME}: session {record.id} kept no handshake (recorded by an older version, or its "
               "request never went out)", file=sys.stderr)
         return EXIT_NOT_FOUND
     if args.curl:

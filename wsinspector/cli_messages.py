@@ -23,12 +23,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                     "message, in the order the messages completed; control frames are lines of their own. "
                     "Without SESSION, list the stored sessions (id, start, frames, name, URL). Exit status: 0 "
                     "printed, 1 no such session (or none stored), 2 the data folder cannot be used.")
-    parser.add_argument("session", nargs="?", type=int, metavar="SESSION", help="the session's id (see the list)")
+    parser.add_argument("session", nargs="?", metavar="SESSION",
+                        help="the session: its id (see the list), its name (the newest of that name) or 'last'")
     parser.add_argument("--frames", action="store_true", help="one line per frame instead of per message")
 
 
 def run_messages(args: argparse.Namespace) -> int:
     # imported here: the window's start does not need them
+    from wsinspector.cli_sessions import find_session
     from wsinspector.cli_store import open_sessions_store
     from wsinspector.core.copying import session_lines
     from wsinspector.core.stored import StoredSession
@@ -43,10 +45,9 @@ def run_messages(args: argparse.Namespace) -> int:
                 started = datetime.fromtimestamp(record.started_wall, UTC).isoformat(timespec="seconds")
                 print(f"{record.id}\t{started}\t{record.frame_count}\t{record.name}\t{record.url}")
             return EXIT_OK if records else EXIT_NOT_FOUND
-        record = store.session(args.session)
-        if record is None:
-            print(f"{APP_NAME}: there is no session {args.session} (list them with `{APP_NAME} messages`)",
-                  file=sys.stderr)
+        record = find_session(store, args.session)
+        if isinstance(record, str):
+            print(f"{APP_NAME}: {record}", file=sys.stderr)
             return EXIT_NOT_FOUND
         out = sys.stdout
         for line in session_lines(StoredSession(store, record), whole_messages=not args.frames):

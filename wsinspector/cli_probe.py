@@ -155,6 +155,7 @@ def _run(args: argparse.Namespace, profile: ConnectionProfile, store: Store | No
     from wsinspector.core.probe.plan import PlanError, plan
     from wsinspector.core.probe.steps import CaseContext
     from wsinspector.core.profiles import ProfileError
+    from wsinspector.core.words import shortened
 
     try:
         checked_target(profile)
@@ -170,7 +171,7 @@ def _run(args: argparse.Namespace, profile: ConnectionProfile, store: Store | No
                                  profile_id=profile.id if saved else None)
     shape = _shape(args)
     if shape == "text":
-        print(f"Probing {controller.result.url}: {', '.join(names)}", flush=True)
+        print(f"Probing {shortened(controller.result.url)}: {', '.join(names)}", flush=True)
         controller.case_finished.connect(lambda name, seconds: print(f"  {name}: {seconds:.2f} s", flush=True))
     controller.finished.connect(lambda _result: app.quit())
     watcher = SignalWatcher()
@@ -194,8 +195,8 @@ def _run(args: argparse.Namespace, profile: ConnectionProfile, store: Store | No
         _err("probe: interrupted: the cases after the one running were not run")
         return EXIT_USAGE
     if not result.connected:
-        _err(f"probe: no WebSocket connection to {result.url} could be opened: "
-             f"{controller.first_failure or 'see the sessions'}")
+        _err(f"probe: no WebSocket connection to {shortened(result.url)} could be opened: "
+             f"{shortened(controller.first_failure or 'see the sessions')}")
         return EXIT_NO_CONNECTION
     return EXIT_OK
 

@@ -15,6 +15,7 @@ from wsinspector import APP_NAME
 
 if TYPE_CHECKING:
     from wsinspector.app.proxy import ProxiedClient, ProxyController
+    from wsinspector.cli_proxy_status import ProxyStatus
     from wsinspector.core.profiles import ConnectionProfile
     from wsinspector.core.proxy.breakpoints import BreakRule, Held
     from wsinspector.core.store import Store
@@ -66,6 +67,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                              "forward or drop (the default without a terminal: forward); each pause is printed")
     parser.add_argument("--max-clients", type=int, default=64, metavar="N",
                         help="clients at once; more are refused with HTTP 503 (default 64)")
+    parser.add_argument("--json", action="store_true",
+                        help="status lines as JSON, one object a line, each with its \"event\": listening (url, "
+                             "upstream, recording), breakpoints (rules, on_break), and per client (peer, session) "
+                             "connected, request (path), open (path, subprotocol, extensions), refused (status, "
+                             "message), closed (hop: client|upstream, code, reason, message), failed (hop, "
+                             "message), paused (id, direction, rule, opcode, length), forwarded/dropped (id, "
+                             "edited), problem (message), recorded; then stopped (clients, sessions); secrets "
+                             "redacted as in the text lines")
     # SUPPRESS: without the option here, the top-level --data-dir stays
     parser.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                         help="where sessions are recorded and connections kept (default: the platform's user data "
@@ -201,7 +210,7 @@ def run_proxy(args: argparse.Namespace) -> int:
     on_break = args.on_break or ("ask" if rules and sys.stdin.isatty() else "forward")
     store = None if args.no_record else _record_store(data_dir)
     try:
-        return _serve(host, port, url, profile, rules, store, on_break, args.max_clients, data_dir)
+        return _serve(host, port, url, profile, rules, store, on_break, args.max_clients, data_dir, args.json)
     finally:
         if store is not None:
             store.close()
@@ -223,7 +232,7 @@ def _record_store(data_dir: Path) -> Store | None:
 
 
 def _serve(host: str, port: int, url: str, profile: ConnectionProfile, rules: list[BreakRule], store: Store | None,
-           on_break: str, max_clients: int, data_dir: Path) -> int:
+           on_break: str, max_clients: int, data_dir: Path, as_json: bool = False) -> int:
     from PySide6.QtCore import QCoreApplication
 
     from wsinspector.app.proxy import ProxyController, ProxyError
@@ -241,23 +250,28 @@ def _serve(host: str, port: int, url: str, profile: ConnectionProfile, rules: li
         _err(f"warning: listening on {host}: any machine that reaches it can use the proxy")
     if url.lower().startswith("wss:") and not profile.tls.verify:
         _err("warning: the upstream's certificate is not verified; any certificate is accepted")
-    controller.said.connect(_say)
-    asker = _Asker(controller) if on_break == "ask" else None
+    from wsinspector.cli_proxy_status import ProxyStatus
+
+    status = ProxyStatus(controller, as_json, previews=on_break == "ask")
+    asker = _Asker(controller, status) if on_break == "ask" else None
     if on_break != "ask":
         controller.paused.connect(lambda client, held: _decide_at_once(client, held, on_break))
     watcher = SignalWatcher()
     watcher.received.connect(lambda _signum: controller.stop())
     controller.stopped.connect(app.quit)
-    _say(f"Proxy listening on {listening} -> {redact_url(url)}  (Ctrl+C to stop)")
-    if asker is not None:
-        _say(f"Breakpoints: {', '.join(rule.describe() for rule in rules)}; {_ASK_HELP}")
+    status.line("listening", f"Proxy listening on {listening} -> {redact_url(url)}  (Ctrl+C to stop)",
+                url=listening, upstream=redact_url(url), recording=store is not None)
+    if rules:
+        described = [rule.describe() for rule in rules]
+        status.line("breakpoints", f"Breakpoints: {', '.join(described)}; {_ASK_HELP}" if asker is not None else "",
+                    rules=described, on_break=on_break)
     app.exec()
     watcher.close()
     if asker is not None:
         asker.close()
     recorded = controller.sessions_recorded
     where = f"; {recorded} session{'s' if recorded != 1 else ''} recorded in {data_dir}" if store is not None else ""
-    _say(f"Proxy stopped{where}")
+    status.line("stopped", f"Proxy stopped{where}", clients=status.clients, sessions=recorded)
     return EXIT_OK
 
 
@@ -269,10 +283,11 @@ class _Asker:
     """Reads the user's decisions on paused messages from standard input, a line at a time, without blocking
     the event loop."""
 
-    def __init__(self, controller: ProxyController) -> None:
+    def __init__(self, controller: ProxyController, status: ProxyStatus) -> None:
         from PySide6.QtCore import QSocketNotifier
 
         self._controller = controller
+        self._status = status
         self._pending = b""
         self._notifier = QSocketNotifier(sys.stdin.fileno(), QSocketNotifier.Type.Read)
         self._notifier.activated.connect(self._read)
@@ -282,6 +297,8 @@ class _Asker:
         self._notifier.setEnabled(False)
 
     def _show(self, client: ProxiedClient, held: Held) -> None:
+        if self._status.as_json:  # the paused event says it
+            return
         preview = held.payload[:120].decode("utf-8", "replace") if held.opcode.name == "TEXT" else held.payload[
             :32].hex(" ")
         _say(f"  #{held.id} {held.direction.value} {client.peer}: {preview}")

@@ -44,16 +44,54 @@ def _rules(name: str, frames: list[Frame], client: Direction, speed: float) -> M
     return MockRules(name=f"Replay of {name}", routes=(route_from_messages(messages, speed),))
 
 
+#: names a session file goes by (an export is .wssession.json; JSON Lines of one are .jsonl or .ndjson)
+_SESSION_SUFFIXES = (".json", ".jsonl", ".ndjson")
+#: names a test file goes by
+_TEST_SUFFIXES = (".yaml", ".yml")
+
+
+def _session_problem(path: Path, problem: str) -> str:
+    """What is wrong with a file taken for a session file, saying what it is: not one at all, or a damaged one."""
+    from wsinspector.core.export import NOT_A_SESSION  # noqa: PLC0415
+
+    if problem.startswith(NOT_A_SESSION):
+        text = "not a session file" + problem[len(NOT_A_SESSION):]
+        if path.suffix.lower() in (".jsonl", ".ndjson") and problem.endswith("(it is not valid JSON)"):
+            text += ("; JSON Lines of messages (`messages`, `export --format ndjson`) are not played back: give "
+                     "the stored session, or its `export --format json` file")
+        return text
+    if problem.startswith("The session file"):
+        return problem
+    return f"a damaged session file: {problem}"
+
+
+def _is_empty(path: Path) -> bool:
+    """Whether ``path`` holds nothing but white space (a file that cannot be read is not: its error is said)."""
+    try:
+        with path.open("rb") as fp:
+            return not fp.read(65536).strip()
+    except OSError:
+        return False
+
+
 def _from_file(path: Path, speed: float) -> MockRules | int:
     from wsinspector.core.export import SessionFileError, is_session_file, read_session  # noqa: PLC0415
 
-    if is_session_file(path):
+    test_named = path.name.lower().endswith(_TEST_SUFFIXES)
+    if not test_named and _is_empty(path):
+        what = "an empty session file" if path.name.lower().endswith(_SESSION_SUFFIXES) else "an empty file"
+        _err(f"{path}: {what}: nothing to play back")
+        return EXIT_USAGE
+    if is_session_file(path) or (not test_named and path.name.lower().endswith(_SESSION_SUFFIXES)):
         try:
             with path.open(encoding="utf-8") as fp:
                 info, frames = read_session(fp)
                 listed = list(frames)
-        except (OSError, SessionFileError) as exc:
-            _err(f"{path}: {exc}")
+        except SessionFileError as exc:
+            _err(f"{path}: {_session_problem(path, str(exc))}")
+            return EXIT_USAGE
+        except OSError as exc:
+            _err(f"cannot read {path}: {exc.strerror or exc}")
             return EXIT_USAGE
         client = Direction.IN if SERVER_NAME_MARK in info.name else Direction.OUT
         return _rules(info.name or path.name, listed, client, speed)
@@ -79,6 +117,7 @@ def _from_file(path: Path, speed: float) -> MockRules | int:
 
 
 def _from_store(args: argparse.Namespace, source: str) -> MockRules | int:
+    from wsinspector.cli_sessions import find_session  # noqa: PLC0415
     from wsinspector.cli_store import open_sessions_store  # noqa: PLC0415
     from wsinspector.core.stored import StoredSession  # noqa: PLC0415
 
@@ -86,17 +125,9 @@ def _from_store(args: argparse.Namespace, source: str) -> MockRules | int:
     if isinstance(store, int):
         return EXIT_USAGE
     try:
-        records = sorted(store.sessions(), key=lambda r: r.id)
-        if source == "last":
-            record = records[-1] if records else None
-        elif source.isdigit():
-            record = store.session(int(source))
-        else:
-            named = [r for r in records if r.name == source]
-            record = named[-1] if named else None
-        if record is None:
-            _err(f"no stored session is {source!r} (an id, a name or 'last': see `{APP_NAME} messages`), and "
-                 "no file has that name")
+        record = find_session(store, source)
+        if isinstance(record, str):
+            _err(f"{record}, and no file is named {source!r}")
             return EXIT_USAGE
         stored = StoredSession(store, record)
         frames = list(stored.frames(0, len(stored) - 1)) if len(stored) else []

@@ -266,6 +266,7 @@ class _Status:
 
     def _client(self, session: ClientSession) -> None:
         from wsinspector.core.redact import redact_url  # noqa: PLC0415
+        from wsinspector.core.words import shortened  # noqa: PLC0415
 
         client = session.client
 
@@ -273,7 +274,7 @@ class _Status:
             return redact_url(client.request.path) if client.request else ""
 
         client.opened.connect(lambda info: self.line(
-            "open", f"{client.peer} {path()} open" + (f" ({info.subprotocol})" if info.subprotocol else ""),
+            "open", f"{client.peer} {shortened(path())} open" + (f" ({info.subprotocol})" if info.subprotocol else ""),
             peer=client.peer, path=path(), subprotocol=info.subprotocol,
             extensions=info.extensions, session=session.session_id))
         client.failed.connect(lambda failure: self.line(

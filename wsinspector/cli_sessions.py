@@ -89,8 +89,9 @@ def find_session(store: Store, text: str) -> SessionRecord | str:
     """The session ``text`` names (its id, "last": the newest, or its name: the newest of that name), or why
     there is none."""
     records = _visible(store)
+    said = text if text.isdigit() else repr(text)
     if not records:
-        return "no sessions are stored"
+        return f"there is no session {said}: no sessions are stored"
     if text == "last":
         return max(records, key=lambda r: (r.started_wall, r.id))
     if text.isdigit():
@@ -100,7 +101,7 @@ def find_session(store: Store, text: str) -> SessionRecord | str:
     named = [r for r in records if r.name == text]
     if named:
         return max(named, key=lambda r: (r.started_wall, r.id))
-    return f"there is no session {text!r} (list them with `{APP_NAME} sessions`)"
+    return f"there is no session {said} (list them with `{APP_NAME} sessions`)"
 
 
 # -- export --------------------------------------------------------------------------------------------------------

@@ -58,6 +58,7 @@ def test_prints_the_kept_handshake_as_text_json_and_curl(qtbot: Any, websockets_
     assert kept["response"]["body"] == "origin not allowed\n"
     assert TOKEN not in done.stdout
 
+    assert _cli(tmp_path, "last", "--json").stdout == _cli(tmp_path, "Guarded", "--json").stdout == done.stdout
     done = _cli(tmp_path)  # the newest session
     assert done.returncode == 0, done.stderr
     text = done.stdout.splitlines()
@@ -75,6 +76,9 @@ def test_no_such_session_is_exit_1_and_a_damaged_folder_exit_2(tmp_path: Path) -
     done = _cli(tmp_path, "42")
     assert (done.returncode, done.stdout) == (1, "")
     assert "there is no session 42" in done.stderr and "Traceback" not in done.stderr
+    done = _cli(tmp_path, "last")
+    assert (done.returncode, done.stderr.strip()) == (
+        1, "wsinspector: there is no session 'last': no sessions are stored")
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "wsinspector.sqlite3").write_bytes(b"not a database at all" * 100)
     done = _cli(tmp_path / "bad")

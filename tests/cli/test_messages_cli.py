@@ -64,6 +64,9 @@ def test_a_sessions_messages_as_json_lines(tmp_path: Path) -> None:
     assert lines[1]["time"] == 0.0 and lines[3]["time"] == 0.005
     assert base64.b64decode(lines[3]["base64"]) == b"\x00\xff"
 
+    for named in ("last", "chat"):  # the newest, and the newest of that name: as `export` and `serve --replay` take
+        assert _cli(tmp_path, named).stdout == done.stdout
+
     frames = _cli(tmp_path, str(session_id), "--frames")
     assert frames.returncode == 0, frames.stderr
     assert [json.loads(line)["opcode"] for line in frames.stdout.splitlines()] == [
@@ -75,6 +78,10 @@ def test_an_unknown_session_and_an_empty_folder(tmp_path: Path) -> None:
     missing = _cli(tmp_path, "999")
     assert missing.returncode == 1
     assert missing.stdout == ""
-    assert missing.stderr.strip() == "wsinspector: there is no session 999 (list them with `wsinspector messages`)"
+    assert missing.stderr.strip() == "wsinspector: there is no session 999 (list them with `wsinspector sessions`)"
+    unknown = _cli(tmp_path, "no such name")
+    assert (unknown.returncode, unknown.stdout) == (1, "")
+    assert unknown.stderr.strip() == (
+        "wsinspector: there is no session 'no such name' (list them with `wsinspector sessions`)")
     empty = _cli(tmp_path / "nothing")
     assert empty.returncode == 1 and "no sessions stored in" in empty.stderr and "Traceback" not in empty.stderr

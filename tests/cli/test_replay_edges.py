@@ -19,8 +19,13 @@ BROKEN_SESSION_FILE = '{"format": "wsinspector-session"\nnot json\n'
     ("empty.wstest.yaml", NO_STEPS, "nothing to play back"),
     ("patterns.wstest.yaml", ONLY_PATTERNS, "nothing to play back"),
     ("damaged.wsession.jsonl", BROKEN_SESSION_FILE, "The session file is damaged"),
+    ("empty.wsession.jsonl", "", "empty.wsession.jsonl: an empty session file: nothing to play back"),
+    ("blank.wssession.json", "\n  \n", "blank.wssession.json: an empty session file: nothing to play back"),
+    ("messages.jsonl", '{"seq": 0}\n{"seq": 1}\n',
+     "messages.jsonl: not a session file (it is not valid JSON); JSON Lines of messages"),
     ("", "", "no sessions stored"),
-], ids=["no-steps", "only-patterns", "damaged-session", "last-without-sessions"])
+], ids=["no-steps", "only-patterns", "damaged-session", "empty-session", "blank-session", "json-lines",
+        "last-without-sessions"])
 def test_nothing_to_play_back_is_said_before_listening(cli: Cli, tmp_path: Path, name: str, content: str,
                                                       says: str) -> None:
     source = "last"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wsinspector.core.words import counted, plural
+from wsinspector.core.words import counted, plural, shortened
 
 
 @pytest.mark.parametrize(("count", "noun", "text"), [
@@ -17,3 +17,8 @@ def test_counted(count: int, noun: str, text: str) -> None:
 
 def test_plural_alone() -> None:
     assert (plural(1, "byte"), plural(5, "byte")) == ("byte", "bytes")
+
+
+def test_a_long_value_is_cut_with_its_size_and_a_short_one_kept() -> None:
+    assert shortened("/short") == "/short"
+    assert shortened("é" * 300, limit=10) == "é" * 10 + "… (600 bytes)"

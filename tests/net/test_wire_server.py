@@ -217,22 +217,26 @@ def test_a_client_breaking_the_protocol_is_failed_with_1002_and_told(served: Ser
 
 def test_a_client_that_never_finishes_its_request_times_out(served: Served, run: Callable[..., Any],
                                                             qtbot: Any) -> None:
+    """It is answered 408 Request Timeout (Connection: close) before the connection ends, not just dropped."""
     served.start(ServerSettings(handshake_timeout_s=0.2))
     assert served.server is not None
     port = served.server.port
 
-    async def slow() -> bool:
+    async def slow() -> tuple[tuple[int, dict[str, str], bytes], bool]:
         raw = await RawClient.connect(port)
         await raw.send(b"GET / HTTP/1.1\r\nHost: x\r\n")  # never the blank line
+        answer = await raw.answer()
         ended = await raw.at_eof()
         raw.close()
-        return ended
+        return answer, ended
 
-    assert run(slow())
+    (status, headers, _body), ended = run(slow())
+    assert (status, headers.get("connection")) == (408, "close") and ended
     seen = served.wait_client()
     served.wait_ended(seen)
-    assert seen.failed[0].kind is FailureKind.HANDSHAKE_TIMEOUT
+    assert seen.failed[0].kind is FailureKind.HANDSHAKE_TIMEOUT and seen.failed[0].http_status == 408
     assert "no whole upgrade request from the client" in seen.failed[0].message
+    assert "answered 408 Request Timeout" in seen.failed[0].message
 
 
 def test_listening_errors_are_one_line(served: Served) -> None:

@@ -43,7 +43,7 @@ from wsinspector.core.redact import REDACTED, url_secrets
 from wsinspector.core.secrets import masked, secret_values
 from wsinspector.core.store import SessionStatus, Store, StoreError
 from wsinspector.core.wire.server import ServerSettings
-from wsinspector.core.words import counted
+from wsinspector.core.words import counted, shortened
 from wsinspector.net.wire import WireConnection
 from wsinspector.net.wire_server import ClientRequest, ServerClient, ServerListenError, WireServer
 
@@ -75,13 +75,16 @@ class ProxiedClient(QObject, LogRecording):
     """One client of the proxy and its upstream hop, recorded as one session.
 
     Signals: ``paused(Held)`` a message waits for a decision; ``said(str)`` a line about what happened (the
-    client came, the upstream opened or refused, a hop closed, a message paused, forwarded, dropped);
+    client came, the upstream opened or refused, a hop closed, a message paused, forwarded, dropped), and
+    ``told(str, dict)`` the same as an event name and its fields (``wsinspector proxy --json``; not for a
+    pause, which ``paused`` tells);
     ``finished()`` both hops are closed and the session is saved; ``frames_appended(first, last)`` the seqs
     added to :attr:`log` since the last flush (every 50 ms), for a view of it."""
 
     frames_appended = Signal(int, int)
     paused = Signal(object)
     said = Signal(str)
+    told = Signal(str, object)
     finished = Signal()
 
     def __init__(self, downstream: ServerClient, url: str, profile: ConnectionProfile, breakpoints: Breakpoints,
@@ -155,8 +158,9 @@ class ProxiedClient(QObject, LogRecording):
         # every secret value of the saved connection, and a token in either URL, stays out of what is recorded
         # and said
         self._secrets = {value for value in secret_values(profile).values() if value} | url_secrets(url)
-        self._say(f"{self.peer}: client asks for {request.path}")
         self._start_recording(profile)
+        shown = shortened(masked(request.path, self._secrets, REDACTED))
+        self._say(f"{self.peer}: client asks for {shown}", "request", path=request.path)
         self._event(PROXY_EVENT, f"client {self.peer} -> {masked(url, self._secrets, REDACTED)}")
         self._flush_timer.start()
         self._url = url
@@ -195,7 +199,9 @@ class ProxiedClient(QObject, LogRecording):
         self.upstream.send_at_once()
         self._keep_upstream_handshake(101, info.reason, info.response_headers)
         chosen = f" (subprotocol {info.subprotocol})" if info.subprotocol else ""
-        self._say(f"{self.peer}: upstream open{chosen}")
+        request = self.downstream.request
+        self._say(f"{self.peer}: upstream open{chosen}", "open", path=request.path if request else "",
+                  subprotocol=info.subprotocol, extensions=info.extensions)
         self._accept_client(info.subprotocol)
 
     @Slot(object)
@@ -206,7 +212,7 @@ class ProxiedClient(QObject, LogRecording):
         if self._client_done:  # the client went first: nothing to answer
             self._end_if_both_done()
             return
-        self._refuse(refusal_for(failure, masked(self._url, self._secrets, REDACTED)))
+        self._refuse(refusal_for(failure, shortened(masked(self._url, self._secrets, REDACTED))))
 
     @Slot()
     def _on_upstream_cancelled(self) -> None:
@@ -218,7 +224,8 @@ class ProxiedClient(QObject, LogRecording):
         self._upstream_open = False
         self._upstream_done = True
         self._forward_new()
-        self._say(f"{self.peer}: upstream closed: {info.message}")
+        self._say(f"{self.peer}: upstream closed: {info.message}", "closed", hop="upstream", code=info.code,
+                  reason=info.reason, message=info.message)
         if info.by_peer or not info.clean:
             self.breakpoints.discard(_OUT)
             self._close_client(info.code if info.clean else 1006, info.reason)
@@ -275,7 +282,8 @@ class ProxiedClient(QObject, LogRecording):
         self._client_open = False
         self._client_done = True
         self._forward_new()
-        self._say(f"{self.peer}: client closed: {info.message}")
+        self._say(f"{self.peer}: client closed: {info.message}", "closed", hop="client", code=info.code,
+                  reason=info.reason, message=info.message)
         if info.by_peer or not info.clean:  # the client closed, or its hop died: the upstream follows
             self.breakpoints.discard(_IN)
             self._close_upstream(info.code if info.clean else 1006, info.reason)
@@ -286,7 +294,8 @@ class ProxiedClient(QObject, LogRecording):
         if self._client_done:
             return
         self._client_done = True
-        self._say(f"{self.peer}: client gone before it opened: {failure.message}")
+        self._say(f"{self.peer}: client gone before it opened: {failure.message}", "failed", hop="client",
+                  message=failure.message)
         self._close_upstream(None, "")
         self._end_if_both_done()
 
@@ -297,7 +306,8 @@ class ProxiedClient(QObject, LogRecording):
         self._end_if_both_done()
 
     def _refuse(self, refusal: Refusal) -> None:
-        self._say(f"{self.peer}: refused with HTTP {refusal.status}: {refusal.body}")
+        self._say(f"{self.peer}: refused with HTTP {refusal.status}: {refusal.body}", "refused",
+                  status=refusal.status, message=refusal.body)
         self._event(PROXY_EVENT, f"answered the client HTTP {refusal.status} {refusal.reason}: {refusal.body}")
         done, self._client_done = self._client_done, True
         if not done:
@@ -404,7 +414,8 @@ class ProxiedClient(QObject, LogRecording):
         when it is not paused."""
         releases = (self.breakpoints.drop(message_id) if action == "drop"
                     else self.breakpoints.forward(message_id, payload))
-        self._say(f"{self.peer}: {'dropped' if action == 'drop' else 'forwarded'} #{message_id}")
+        done = "dropped" if action == "drop" else "forwarded"
+        self._say(f"{self.peer}: {done} #{message_id}", done, id=message_id, edited=payload is not None)
         for release in releases:
             self.send_release(release)
 
@@ -467,7 +478,8 @@ class ProxiedClient(QObject, LogRecording):
     def _recording_failed(self, error: str) -> None:
         self.recording_error = error
         self._say(f"{self.peer}: recording stopped: {error}; forwarding goes on "
-                  f"({counted(self._saved, 'frame')} saved)")
+                  f"({counted(self._saved, 'frame')} saved)", "problem", message=f"recording stopped: {error}",
+                  frames_saved=self._saved)
 
     @Slot()
     def _flush(self) -> None:
@@ -507,8 +519,14 @@ class ProxiedClient(QObject, LogRecording):
         return (new >= OPEN_FRAMES or time.monotonic() - self._saved_at >= SAVE_AT_LEAST_S
                 or self.log.payload_bytes_from(self._packed) >= OPEN_BYTES)
 
-    def _say(self, text: str) -> None:
+    def _say(self, text: str, event: str = "", **fields: object) -> None:
+        """A line about what happened, and as ``event`` with its ``fields`` (the peer and the session's id
+        added), without a secret in either."""
         self.said.emit(masked(text, self._secrets, REDACTED))
+        if event:
+            told = {name: masked(value, self._secrets, REDACTED) if isinstance(value, str) else value
+                    for name, value in fields.items()}
+            self.told.emit(event, {"peer": self.peer, **told, "session": self.recorded})
 
 
 class ProxyError(Exception):

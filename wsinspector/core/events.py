@@ -244,7 +244,8 @@ def describe_failure(f: Failure) -> str:  # noqa: C901, PLR0911, PLR0912
     if k is FailureKind.HANDSHAKE_TIMEOUT:
         secs = f"{f.timeout_s:g} s" if f.timeout_s is not None else "the time limit"
         if f.peer == "client":
-            return f"Handshake timed out: no whole upgrade request from the client{_where(f)} within {secs}"
+            answered = f" (answered {f.http_status} {f.http_reason})" if f.http_status else ""
+            return f"Handshake timed out: no whole upgrade request from the client{_where(f)} within {secs}{answered}"
         return f"Handshake timed out: no WebSocket upgrade from{_where(f) or ' the server'} within {secs}"
     if k is FailureKind.CONNECTION_LOST:
         return f"{f.peer.capitalize()} gone: the connection dropped without a close frame (1006 abnormal closure)"

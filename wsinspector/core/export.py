@@ -30,6 +30,7 @@ from wsinspector.core.redact import redact_url
 
 __all__ = [
     "FORMAT",
+    "NOT_A_SESSION",
     "SESSION_SUFFIX",
     "VERSION",
     "SessionFileError",
@@ -217,7 +218,8 @@ def write_session(fp: TextIO, info: SessionInfo, frames: Iterable[Frame], starte
 # -- reading ------------------------------------------------------------------------------------------
 
 _DECODER = json.JSONDecoder()
-_NOT_A_SESSION = "This is not a wsinspector session file"
+#: how the message of a file that is no session file at all starts
+NOT_A_SESSION = "This is not a wsinspector session file"
 #: about 292 years either side of the start: what a signed 64-bit nanosecond count holds
 _MAX_TS_NS = 2**63 - 1
 #: the largest length a frame header can state (RFC 6455 section 5.2)
@@ -317,7 +319,7 @@ def _optional(session: dict[str, Any], name: str, kinds: tuple[type, ...], defau
 
 def _parse_header(doc: object) -> SessionInfo:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise SessionFileError(f'{_NOT_A_SESSION}: it has no "format": "{FORMAT}" marker')
+        raise SessionFileError(f'{NOT_A_SESSION}: it has no "format": "{FORMAT}" marker')
     version = doc.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise SessionFileError("session file: field 'version' must be a positive integer")
@@ -455,7 +457,7 @@ def read_session(fp: TextIO) -> tuple[SessionInfo, SessionFrames]:  # noqa: C901
     try:
         first = fp.readline()
     except UnicodeDecodeError:
-        raise SessionFileError(f"{_NOT_A_SESSION} (it is not valid UTF-8 text)") from None
+        raise SessionFileError(f"{NOT_A_SESSION} (it is not valid UTF-8 text)") from None
     if first.startswith("\ufeff"):
         first = first[1:]
     stripped = first.strip()
@@ -480,15 +482,15 @@ def read_session(fp: TextIO) -> tuple[SessionInfo, SessionFrames]:  # noqa: C901
             first += "".join(pending)
     # Any other layout: the whole document at once.
     if stripped and not stripped.startswith("{"):
-        raise SessionFileError(f"{_NOT_A_SESSION} (it is not a JSON object)")
+        raise SessionFileError(f"{NOT_A_SESSION} (it is not a JSON object)")
     try:
         text = first + fp.read()
     except UnicodeDecodeError:
-        raise SessionFileError(f"{_NOT_A_SESSION} (it is not valid UTF-8 text)") from None
+        raise SessionFileError(f"{NOT_A_SESSION} (it is not valid UTF-8 text)") from None
     if not text.strip():
         raise SessionFileError("The file is empty")
     if not text.lstrip().startswith("{"):
-        raise SessionFileError(f"{_NOT_A_SESSION} (it is not a JSON object)")
+        raise SessionFileError(f"{NOT_A_SESSION} (it is not a JSON object)")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -499,9 +501,9 @@ def read_session(fp: TextIO) -> tuple[SessionInfo, SessionFrames]:  # noqa: C901
                     "program that wrote it was stopped before it finished. 0 frames could be read.", 0) from None
             raise SessionFileError(f"The session file is damaged: {exc.msg} at line {exc.lineno}, "
                                    f"column {exc.colno}") from None
-        raise SessionFileError(f"{_NOT_A_SESSION} (it is not valid JSON)") from None
+        raise SessionFileError(f"{NOT_A_SESSION} (it is not valid JSON)") from None
     except RecursionError:
-        raise SessionFileError(f"{_NOT_A_SESSION} (it is nested too deeply)") from None
+        raise SessionFileError(f"{NOT_A_SESSION} (it is nested too deeply)") from None
     info = _parse_header(doc)
     frames = doc.get("frames")
     if not isinstance(frames, list):

@@ -52,6 +52,11 @@ _TEXT, _BINARY, _CONTINUATION, _PING = Opcode.TEXT, Opcode.BINARY, Opcode.CONTIN
 DEFAULT_MAX_CLIENTS = 64
 #: what a client over the limit is told
 BUSY_STATUS = 503
+#: what a client whose request did not come whole within the handshake time limit is answered
+TIMEOUT_STATUS = 408
+_TIMEOUT_BODY = b"No whole upgrade request came within the time limit.\n"
+TIMEOUT_ANSWER = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                  b"Content-Length: %d\r\n\r\n%s" % (len(_TIMEOUT_BODY), _TIMEOUT_BODY))
 
 
 class ServerListenError(RuntimeError):
@@ -403,8 +408,23 @@ class ServerClient(WirePump, EngineConnection):
     def _on_handshake_timeout(self) -> None:
         if self._was_open or self._finished:
             return
+        answered = self._answer_timeout()
         self._finish_failed(Failure(FailureKind.HANDSHAKE_TIMEOUT, host=self.peer, peer="client",
-                                    timeout_s=self.settings.handshake_timeout_s))
+                                    timeout_s=self.settings.handshake_timeout_s,
+                                    http_status=TIMEOUT_STATUS if answered else None,
+                                    http_reason="Request Timeout" if answered else ""))
+
+    def _answer_timeout(self) -> bool:
+        """A client whose request did not come whole in time is told so (``408 Request Timeout``, then the
+        connection ends once the answer is out: ``_finish_failed`` lingers) rather than dropped without a word.
+        False when nothing could be written (the client is gone, or an answer went already)."""
+        sock = self._sock
+        if (sock is None or self._answered or self._aborted
+                or sock.state() is not QAbstractSocket.SocketState.ConnectedState):
+            return False
+        sock.write(TIMEOUT_ANSWER)
+        self._answered = True
+        return True
 
     def _ignore_ssl_errors(self) -> None:
         """A server asks no certificate of its clients: nothing to ignore."""

@@ -9,6 +9,8 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from wsinspector.core.words import shortened
+
 from .steps import Cell, unknown
 
 #: (key, heading) in the table's order
@@ -198,12 +200,12 @@ FORMATS = {"markdown": markdown, "csv": csv_text, "wikitable": wikitable}
 def text_report(result: ProbeResult) -> str:
     """The row for a terminal: a line per column (value, then the evidence), then each case's timing."""
     width = max(len(h) for h in HEADINGS.values())
-    lines = [f"{result.label}  ({result.seconds:.1f} s{', aggressive' if result.aggressive else ''})"]
+    lines = [f"{shortened(result.label)}  ({result.seconds:.1f} s{', aggressive' if result.aggressive else ''})"]
     for key, heading in COLUMNS:
         cell = result.cell(key)
-        lines.append(f"  {heading:<{width}}  {cell.value}")
+        lines.append(f"  {heading:<{width}}  {shortened(cell.value)}")
         if cell.detail and cell.detail != cell.value and cell.known:
-            lines.append(f"  {'':<{width}}    {cell.detail}")
+            lines.append(f"  {'':<{width}}    {shortened(cell.detail)}")
         if cell.sessions:
             lines.append(f"  {'':<{width}}    sessions " + ", ".join(map(str, cell.sessions)))
     lines.append("  cases: " + ", ".join(f"{t.name} {t.seconds:.2f} s" + (f" ({t.stopped})" if t.stopped else "")
