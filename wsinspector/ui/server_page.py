@@ -32,7 +32,7 @@ from wsinspector.app.mock import MockServer
 from wsinspector.app.server import ClientSession, ServerController
 from wsinspector.core.events import CloseInfo, OpenInfo
 from wsinspector.core.frames import Frame
-from wsinspector.core.mock.model import ECHO, Action, MockRules, Route, Rule
+from wsinspector.core.mock.model import ECHO_RULES, MockRules
 from wsinspector.core.mock.yaml_io import MockFileError, read_rules
 from wsinspector.core.wire.server import ServerSettings
 from wsinspector.core.words import counted
@@ -52,10 +52,10 @@ from wsinspector.ui.server_clients import (
 )
 from wsinspector.ui.timeline import TimelineModel, TimelineView
 
-#: with no rules file: every message back
-ECHO_RULES = MockRules(name="Echo", routes=(Route(path="*", rules=(Rule("echo", None, (Action(ECHO),)),)),))
 #: the TLS choices of the bar
 TLS_NONE, TLS_SELF_SIGNED, TLS_FILES = "none", "self-signed", "files"
+
+
 class ServerPage(QWidget):
     """The servers' bar (rules, address, port, maximum of clients, TLS, Start), why the last start failed or
     where a server listens, the servers and their clients, and the selected client's frames, handshake, what it
