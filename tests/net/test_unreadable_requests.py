@@ -73,3 +73,38 @@ def test_an_unreadable_request_is_answered_with_a_status_and_the_next_client_ser
     assert failure.kind is FailureKind.HANDSHAKE_INVALID
     assert failure.message.endswith(f"; answered {status} {reason})")
     assert "\n" not in failure.message
+
+
+def _secret_header_value(port: int) -> bytes:
+    return upgrade_request(port, extra="Authorization: Bearer s3cr3tTOKEN\x01\r\n")
+
+
+def _secret_in_a_bad_request_line(port: int) -> bytes:
+    return upgrade_request(port, "/chat?token=s3cr3tTOKEN HTTP/1.1 extra")
+
+
+@pytest.mark.parametrize("request_of", [_secret_header_value, _secret_in_a_bad_request_line],
+                         ids=["control-character-in-authorization", "token-in-a-bad-request-line"])
+def test_a_credential_in_an_unreadable_request_is_neither_answered_nor_told(
+        served: Served, run: Callable[..., Any], request_of: Callable[[int], bytes]) -> None:
+    """websockets' reason quotes the line or value it could not read: the answer and the failure give the reason
+    without it (the failure quotes the request itself, its credentials left out)."""
+    served.start()
+    assert served.server is not None
+    port = served.server.port
+
+    async def hostile() -> tuple[int, bytes]:
+        raw = await RawClient.connect(port)
+        raw.writer.write(request_of(port))
+        answered, _headers, body = await raw.answer()
+        raw.close()
+        return answered, body
+
+    answered, body = run(hostile())
+    assert answered == 400 and body.startswith(b"Failed to open a WebSocket connection: ")
+    assert b"s3cr3tTOKEN" not in body
+    client = served.wait_client()
+    served.wait_ended(client)
+    [failure] = client.failed
+    assert "not a whole upgrade request" in failure.message and "REDACTED" in failure.message
+    assert "s3cr3tTOKEN" not in failure.message

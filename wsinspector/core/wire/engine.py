@@ -516,7 +516,7 @@ class WireEngine:
         failure = self._unreadable_answer(exc)
         if proto.side is SERVER:  # answered in place of the library's answer (or its silence)
             proto.data_to_send()
-            self.answer_sent = answer = unreadable_request_answer(proto, exc)  # type: ignore[arg-type]
+            self.answer_sent = answer = unreadable_request_answer(proto, exc, bytes(self._answer))  # type: ignore[arg-type]
             self._out += [answer.serialize(), b""]  # the server writes it as it writes a refusal
             failure = replace(failure, detail=f"{failure.detail}; answered {answer.status_code} {answer.reason_phrase}")
         self._on_event(HandshakeFailed(failure))

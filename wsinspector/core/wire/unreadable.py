@@ -12,12 +12,38 @@ from websockets.server import ServerProtocol
 
 from wsinspector.core.events import Failure, FailureKind, printable_bytes
 from wsinspector.core.payloads import human_size
-from wsinspector.core.redact import without_secret_lines
+from wsinspector.core.redact import REDACTED, is_secret_header, url_secrets, without_secret_lines
 from wsinspector.core.wire.bytes_read import header_lines, status_line
 from wsinspector.core.words import counted
 
 #: how much of what came a failure quotes, and of the reason the answer's body
 ANSWER_QUOTED = 120
+
+
+def _reason(cause: BaseException, head: bytes) -> str:
+    """websockets' reason for not reading ``head``, without the line or value it quotes from it: the failure
+    quotes the head itself beside it, its credentials left out, and a bad header line's value may be one."""
+    text = str(cause) or type(cause).__name__
+    if isinstance(cause, (ValueError, ws_errors.SecurityError)):
+        text = text.split(": ", 1)[0]
+    for secret in _secrets(head):
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+def _secrets(head: bytes) -> set[str]:
+    """The credentials written in ``head``: its request target's secret query values, its credential headers'
+    values and each of their words."""
+    lines = head.decode("latin-1").split("\r\n")
+    words = lines[0].split(" ")
+    found = url_secrets(words[1]) if len(words) > 1 else set()
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        if colon and is_secret_header(name.strip()):
+            found.add(value.strip())
+            found.update(word for word in value.split() if len(word) > 3)
+    found.discard("")
+    return found
 
 
 def unreadable_failure(exc: Exception, answer: bytes, size: int, *, server: bool, host: str,
@@ -30,7 +56,7 @@ def unreadable_failure(exc: Exception, answer: bytes, size: int, *, server: bool
     if server:
         said = f"sent {sent}" if size else "sent nothing"
         return Failure(FailureKind.HANDSHAKE_INVALID, host=host, port=port, peer="client",
-                       detail=f"the client {said}, not a whole upgrade request: {cause}")
+                       detail=f"the client {said}, not a whole upgrade request: {_reason(cause, answer)}")
     if isinstance(cause, EOFError):
         said = f"after sending {sent}, before a whole HTTP response" if size else "without answering the upgrade"
         return Failure(FailureKind.HANDSHAKE_INVALID, host=host, port=port,
@@ -41,20 +67,21 @@ def unreadable_failure(exc: Exception, answer: bytes, size: int, *, server: bool
     elif isinstance(cause, ws_errors.TooManyHeaders):
         why = f"more than {MAX_NUM_HEADERS} header lines, websockets' limit"
     elif isinstance(cause, ws_errors.SecurityError) and status is not None and status[0] != 101:
-        why = f"{cause}, more than websockets' limit of {human_size(MAX_BODY_SIZE)} for a body"
+        why = f"{_reason(cause, answer)}, more than websockets' limit of {human_size(MAX_BODY_SIZE)} for a body"
         return Failure(FailureKind.HANDSHAKE_REJECTED, host=host, port=port, http_status=status[0],
                        http_reason=status[1], detail=f"we stopped reading the answer: {why}",
                        response_headers=header_lines(answer))
     elif status is None:
         why = "it does not start with an HTTP status line"
     else:
-        why = str(cause) or type(cause).__name__
+        why = _reason(cause, answer)
     return Failure(FailureKind.HANDSHAKE_INVALID, host=host, port=port,
                    detail=f"the server sent {sent}; we stopped reading: {why}")
 
 
-def unreadable_request_answer(proto: ServerProtocol, exc: Exception) -> Response:
-    """The answer to a request ``proto`` gave up reading with ``exc`` (its ``handshake_exc``)."""
+def unreadable_request_answer(proto: ServerProtocol, exc: Exception, head: bytes = b"") -> Response:
+    """The answer to a request ``proto`` gave up reading with ``exc`` (its ``handshake_exc``); ``head``: the start
+    of the request as read, whose credentials the reason leaves out."""
     if isinstance(exc, ws_errors.RequestLineTooLong):
         status = 414
     elif isinstance(exc, (ws_errors.HeaderLineTooLong, ws_errors.TooManyHeaders)):
@@ -62,5 +89,5 @@ def unreadable_request_answer(proto: ServerProtocol, exc: Exception) -> Response
     else:
         status = 400
     cause = exc.__cause__ if isinstance(exc, ws_errors.InvalidMessage) and exc.__cause__ is not None else exc
-    why = printable_bytes(str(cause).encode("utf-8", "replace"), ANSWER_QUOTED)
+    why = printable_bytes(_reason(cause, head).encode("utf-8", "replace"), ANSWER_QUOTED)
     return proto.reject(status, f"Failed to open a WebSocket connection: {why}.\n")
