@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QEvent, QMimeData, QPoint, Qt
-from PySide6.QtGui import QGuiApplication, QHelpEvent, QTextCursor
-from PySide6.QtWidgets import QToolTip, QWidget
+from PySide6.QtGui import QGuiApplication, QHelpEvent, QKeyEvent, QTextCursor
+from PySide6.QtWidgets import QApplication, QToolTip, QWidget
 from websockets.asyncio.client import connect as ws_connect
 
 from tests.peers import WebsocketsPeer
@@ -189,6 +189,28 @@ def test_invisible_characters_are_shown_and_copied_as_they_are(qtbot: Any, windo
     editor.setPlainText("")
     paste(qtbot, editor, "\U0001f600\u23ce\r\u240d\u00b6\u2029\ufffd\ufeff")
     assert editor.toPlainText() == "\U0001f600\u23ce\r\u240d\u00b6\u2029\ufffd\ufeff"
+
+
+def test_text_typed_over_a_selection_is_plain_whichever_way_it_was_selected(qtbot: Any, window: MainWindow) -> None:
+    """Selected backwards from just after a symbol, the selection is replaced by what is typed as plain text:
+    not drawn as a symbol, not taken for the character the symbol stands for."""
+    editor = window.inspector.composer.editor
+    for typed, expected in (("X", "a\rX"), ("\u23ce", "a\r\u23ce")):
+        editor.setPlainText("a\rbc")
+        cursor = editor.textCursor()
+        cursor.setPosition(4)
+        cursor.setPosition(2, QTextCursor.MoveMode.KeepAnchor)
+        editor.setTextCursor(cursor)
+        # a key that types the character (QTest's key clicks take ASCII only)
+        QApplication.sendEvent(editor, QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_unknown,
+                                                 Qt.KeyboardModifier.NoModifier, typed))
+        assert editor.toPlainText() == expected
+        assert not editor.textCursor().hasSelection() and editor.textCursor().position() == 3
+        qtbot.keyClicks(editor, "y")
+        assert editor.toPlainText() == expected + "y"
+        editor.undo()
+        editor.undo()
+        assert editor.toPlainText() == "a\rbc"
 
 
 def test_a_text_file_with_crlf_is_loaded_and_sent_as_the_same_text(qtbot: Any, window: MainWindow,

@@ -240,12 +240,28 @@ class PlainEditor(QPlainTextEdit):
                 and event.modifiers() == Qt.KeyboardModifier.ShiftModifier:
             self.insertPlainText("\n")  # not U+2028, which Qt would put in
             return
-        self._note_literal(event.text())
+        text = event.text()
+        self._note_literal(text)
+        if text and text.isprintable() and _types(event.modifiers()) and self.textCursor().hasSelection():
+            self._replace_selection(text)
+            return
         super().keyPressEvent(event)
 
     def inputMethodEvent(self, event: QInputMethodEvent) -> None:
-        self._note_literal(event.commitString())
+        text = event.commitString()
+        self._note_literal(text)
+        if text and not event.preeditString() and self.textCursor().hasSelection():
+            self._replace_selection(text)
+            return
         super().inputMethodEvent(event)
+
+    def _replace_selection(self, text: str) -> None:
+        """Typed text in place of the selection, as plain text: Qt would type it in the format of the character
+        before the cursor, a symbol's when the selection was made backwards from just after one."""
+        cursor = self.textCursor()
+        cursor.insertText(text, QTextCharFormat())
+        self.setTextCursor(cursor)
+        self.ensureCursorVisible()
 
     def _plain_after_symbol(self) -> None:
         """What is typed after a symbol is plain text, not another marked symbol."""
@@ -257,6 +273,14 @@ class PlainEditor(QPlainTextEdit):
         if (self.lineWrapMode() is QPlainTextEdit.LineWrapMode.NoWrap
                 and self.document().characterCount() <= LONG_LINE):
             self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+
+
+def _types(modifiers: Qt.KeyboardModifier) -> bool:
+    """Whether a key with these modifiers types its text rather than being a shortcut (Ctrl+V's text can be
+    "v"); Ctrl+Alt together is AltGr on some systems."""
+    control, alt = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.AltModifier
+    shortcut = control | alt | Qt.KeyboardModifier.MetaModifier
+    return not modifiers & shortcut or bool(modifiers & control and modifiers & alt)
 
 
 def starts_mangled(text: str) -> bool:
