@@ -62,6 +62,8 @@ def test_the_proxy_keeps_credentials_out_of_its_recording_and_output(
     upstreams = {
         "served": websockets_server().url,
         "refused": websockets_server(process_request=_refuse_404).url,
+        # an upstream that takes the token offered as a subprotocol for the one it speaks
+        "picks-the-token": websockets_server(select_subprotocol=lambda _connection, _offered: SUBPROTOCOL_SECRET).url,
         "unreachable": f"ws://127.0.0.1:{_free_port()}/",
     }
     answers = {}
@@ -81,7 +83,8 @@ def test_the_proxy_keeps_credentials_out_of_its_recording_and_output(
         assert result.returncode == 0 and "Traceback" not in result.stderr, result.output
         assert "1 session recorded" in result.stdout
         outputs.append(result.output)
-    assert answers["served"] == "hello"
+    assert answers["served"] == answers["picks-the-token"] == "hello"
+    assert "upstream open (subprotocol REDACTED)" in outputs[2], outputs[2]
     assert answers["refused"].startswith("HTTP 404: wsinspector proxy: the upstream ")
     assert answers["unreachable"].startswith("HTTP 502: wsinspector proxy: the upstream ")
     # the operator's key in the upstream URL is no client's business either

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from wsinspector.core.handshake import Handshake
-from wsinspector.core.redact import redact_subprotocols
+from wsinspector.core.redact import redact_subprotocols, subprotocol_secrets
+
+JWT_LIKE = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln"
 
 
 @pytest.mark.parametrize(("offered", "kept"), [
@@ -29,3 +31,9 @@ def test_a_kept_handshake_holds_no_subprotocol_token() -> None:
     kept = handshake.without_secrets(())
     assert "tok-5e1" not in kept.to_json()
     assert kept.request_headers == (("Sec-WebSocket-Protocol", "access_token, REDACTED"),)
+
+
+def test_the_credentials_among_offered_subprotocols_are_named_for_masking_one_quoted_alone() -> None:
+    offered = ("chat", "access_token", "tok-123", "base64url.bearer.authorization.k8s.io.k8s-tok", JWT_LIKE)
+    assert subprotocol_secrets(offered) == {"tok-123", "k8s-tok", JWT_LIKE}
+    assert subprotocol_secrets(("chat", "v2.json")) == set()

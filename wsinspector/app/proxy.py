@@ -39,7 +39,7 @@ from wsinspector.core.profiles import ConnectionProfile, ProfileError, ResolvedT
 from wsinspector.core.proxy import PROXY_EVENT
 from wsinspector.core.proxy.breakpoints import Breakpoints, BreakRule, Held, Release
 from wsinspector.core.proxy.forwarding import Refusal, close_for, refusal_for, upstream_profile, upstream_url
-from wsinspector.core.redact import REDACTED, url_secrets
+from wsinspector.core.redact import REDACTED, subprotocol_secrets, url_secrets
 from wsinspector.core.secrets import masked, secret_values
 from wsinspector.core.store import SessionStatus, Store, StoreError
 from wsinspector.core.wire.server import ServerSettings
@@ -157,7 +157,8 @@ class ProxiedClient(QObject, LogRecording):
         self._upstream_profile = profile
         # every secret value of the saved connection, and a token in either URL, stays out of what is recorded
         # and said
-        self._secrets = {value for value in secret_values(profile).values() if value} | url_secrets(url)
+        self._secrets = ({value for value in secret_values(profile).values() if value} | url_secrets(url)
+                         | subprotocol_secrets(request.subprotocols))
         self._start_recording(profile)
         shown = shortened(masked(request.path, self._secrets, REDACTED))
         self._say(f"{self.peer}: client asks for {shown}", "request", path=request.path)

@@ -7,7 +7,7 @@ password, signature or session) and, once known, by value.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from urllib.parse import unquote_plus
 
 __all__ = ["REDACTED", "is_secret_field", "is_secret_header", "is_secret_name", "redact_subprotocols", "redact_url",
@@ -97,6 +97,17 @@ def redact_subprotocols(value: str) -> str:
         after_secret_name = len(parts) == 1 and is_secret_name(parts[0]) and not after_secret_name
         out.append(name)
     return ", ".join(out)
+
+
+def subprotocol_secrets(offered: Sequence[str]) -> set[str]:
+    """The credentials among the subprotocols a client offers (what :func:`redact_subprotocols` takes out of the
+    list), for masking one wherever it is quoted alone: a server may pick it."""
+    shown = redact_subprotocols(", ".join(offered)).split(", ")
+    found: set[str] = set()
+    for item, redacted in zip(offered, shown, strict=False):
+        if redacted != item.strip():
+            found.add(item.strip().rsplit(".", 1)[-1] if redacted.endswith("." + REDACTED) else item.strip())
+    return found
 
 
 def url_secrets(url: str) -> set[str]:
