@@ -422,6 +422,8 @@ class ServerClient(WirePump, EngineConnection):
         if (sock is None or self._answered or self._aborted
                 or sock.state() is not QAbstractSocket.SocketState.ConnectedState):
             return False
+        if isinstance(sock, QSslSocket) and not sock.isEncrypted():  # still in the TLS handshake: no HTTP yet
+            return False
         sock.write(TIMEOUT_ANSWER)
         self._answered = True
         return True
