@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QMimeData, QPoint, Qt
 from PySide6.QtGui import (
@@ -202,16 +203,12 @@ class PlainEditor(QPlainTextEdit):
         self._literal = False
         self._note_literal(text)
         document = self.document()
-        blocked = self.blockSignals(True)  # one textChanged at the end, with the text as given
-        try:
-            super().setPlainText("")
+
+        def fill() -> None:
+            super(PlainEditor, self).setPlainText("")
             insert_exact(QTextCursor(document), text, *self._symbol_colors())
-        finally:
-            self.blockSignals(blocked)
-        document.clearUndoRedoStacks()
-        document.setModified(False)
-        self.textChanged.emit()  # as setPlainText would have
-        self.moveCursor(QTextCursor.MoveOperation.Start)
+
+        _filled_quietly(self, fill)
 
     def insertPlainText(self, text: str) -> None:
         if has_long_line(text):
@@ -298,14 +295,22 @@ def set_plain_text(edit: QPlainTextEdit, text: str) -> None:
     if not starts_mangled(text):
         edit.setPlainText(text)
         return
-    document = edit.document()
-    # the placeholder is nobody's business: one textChanged at the end, with the text as given
+    def fill() -> None:  # the placeholder is nobody's business
+        edit.setPlainText(_PLACEHOLDER + text)
+        QTextCursor(edit.document()).deleteChar()
+
+    _filled_quietly(edit, fill)
+
+
+def _filled_quietly(edit: QPlainTextEdit, fill: Callable[[], None]) -> None:
+    """``fill`` the editor's document as setPlainText would: one textChanged at the end, with the text as given,
+    nothing to undo, not modified, the cursor at the start."""
     blocked = edit.blockSignals(True)
     try:
-        edit.setPlainText(_PLACEHOLDER + text)
-        QTextCursor(document).deleteChar()
+        fill()
     finally:
         edit.blockSignals(blocked)
+    document = edit.document()
     document.clearUndoRedoStacks()
     document.setModified(False)
     edit.textChanged.emit()  # as setPlainText would have
