@@ -10,6 +10,8 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,29 @@ ENV = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONUNBUFFERED": "1"}
 def _listening(out_path: Path) -> str | None:
     match = re.search(r"Proxy listening on (ws://127\.0\.0\.1:\d+/)", out_path.read_text("utf-8"))
     return match.group(1) if match else None
+
+
+@contextmanager
+def _asking_proxy(qtbot: Any, upstream: str, rule: str, out_path: Path) -> Iterator[tuple[Any, str, Path]]:
+    """``proxy --break RULE --on-break ask`` to ``upstream``, listening; stopped with Ctrl+C after the block,
+    which it must end with status 0 and no traceback."""
+    with out_path.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "wsinspector", "proxy", "--upstream", upstream,
+                                 "--no-record", "--break", rule, "--on-break", "ask"],
+                                stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT, env=ENV)
+    try:
+        qtbot.waitUntil(lambda: _listening(out_path) is not None or proc.poll() is not None, timeout=30_000)
+        url = _listening(out_path)
+        assert url is not None, out_path.read_text("utf-8")
+        assert proc.stdin is not None
+        yield proc, url, out_path
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+        if proc.stdin is not None:
+            proc.stdin.close()
+    assert proc.returncode == 0
+    assert "Traceback" not in out_path.read_text("utf-8")
 
 
 def test_the_proxy_forwards_records_both_hops_and_stops_on_ctrl_c(
@@ -90,16 +115,7 @@ def test_usage_errors_are_one_line(qapp: Any, capsys: pytest.CaptureFixture[str]
 def test_asked_on_standard_input_a_paused_message_is_edited_and_an_injected_one_sent(
         qtbot: Any, run: Any, websockets_server: Any, tmp_path: Path) -> None:
     upstream = websockets_server()
-    out_path = tmp_path / "out.txt"
-    with out_path.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "wsinspector", "proxy", "--upstream", upstream.url,
-                                 "--no-record", "--break", "out:contains:secret", "--on-break", "ask"],
-                                stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT, env=ENV)
-    try:
-        qtbot.waitUntil(lambda: _listening(out_path) is not None or proc.poll() is not None, timeout=30_000)
-        url = _listening(out_path)
-        assert url is not None, out_path.read_text("utf-8")
-        assert proc.stdin is not None
+    with _asking_proxy(qtbot, upstream.url, "out:contains:secret", tmp_path / "out.txt") as (proc, url, out_path):
         ws = run(connect(url))
         run(ws.send("my secret"))
         qtbot.waitUntil(lambda: "#1 out" in out_path.read_text("utf-8"), timeout=10_000)
@@ -111,28 +127,12 @@ def test_asked_on_standard_input_a_paused_message_is_edited_and_an_injected_one_
         qtbot.waitUntil(lambda: "at a paused message type: f [ID] forward" in out_path.read_text("utf-8")
                         .split("#1 out", 1)[1], timeout=10_000)  # "z" is answered with what can be typed
         run(ws.close())
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
-        if proc.stdin is not None:
-            proc.stdin.close()
-    assert proc.returncode == 0
-    assert "Traceback" not in out_path.read_text("utf-8")
 
 
 def test_asked_on_standard_input_bytes_are_injected_and_edited_as_binary(
         qtbot: Any, run: Any, websockets_server: Any, tmp_path: Path) -> None:
     upstream = websockets_server()
-    out_path = tmp_path / "out.txt"
-    with out_path.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "wsinspector", "proxy", "--upstream", upstream.url,
-                                 "--no-record", "--break", "out:every", "--on-break", "ask"],
-                                stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT, env=ENV)
-    try:
-        qtbot.waitUntil(lambda: _listening(out_path) is not None or proc.poll() is not None, timeout=30_000)
-        url = _listening(out_path)
-        assert url is not None, out_path.read_text("utf-8")
-        assert proc.stdin is not None
+    with _asking_proxy(qtbot, upstream.url, "out:every", tmp_path / "out.txt") as (proc, url, out_path):
         ws = run(connect(url))
         run(ws.send(b"\x00\x01\x02"))
         qtbot.waitUntil(lambda: "#1 out" in out_path.read_text("utf-8"), timeout=10_000)
@@ -153,10 +153,3 @@ def test_asked_on_standard_input_bytes_are_injected_and_edited_as_binary(
         assert run(ws.recv()) == "hex:41"
         assert "#2 is a text message: its new bytes must be UTF-8" in out_path.read_text("utf-8")
         run(ws.close())
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
-        if proc.stdin is not None:
-            proc.stdin.close()
-    assert proc.returncode == 0
-    assert "Traceback" not in out_path.read_text("utf-8")
