@@ -83,6 +83,16 @@ def build_parser() -> argparse.ArgumentParser:
     cli_decode.add_parser(sub)
     cli_mcp.add_parser(sub)
     cli_probe.add_parser(sub)
+    runners: dict[str, Callable[[argparse.Namespace], int]] = {  # what runs each command
+        "serve": cli_serve.run_serve, "proxy": cli_proxy.run_proxy, "run": cli_run.run_test_file,
+        "connections": cli_connections.list_connections, "messages": cli_messages.run_messages,
+        "sessions": cli_sessions.list_sessions,
+        "mcp": cli_mcp.run_mcp, "import": cli_transfer.run_import,
+        "import-command": cli_transfer.run_import_command, "export": cli_transfer.run_export,
+        "decode": cli_decode.run_decode, "handshake": cli_handshake.print_handshake, "probe": cli_probe.run_probe,
+    }
+    for name, runner in runners.items():
+        sub.choices[name].set_defaults(runner=runner)
     opener = sub.add_parser("open", help="open files in the window (the same as giving them without a command)")
     opener.add_argument("files", nargs="+", type=Path, metavar="FILE")
     return parser
@@ -166,29 +176,8 @@ def run_command(args: argparse.Namespace) -> int:
         from wsinspector.cli_defaults import print_defaults
 
         return print_defaults(getattr(args, "data_dir", None), args.json)
-    from wsinspector import (
-        cli_connections,
-        cli_decode,
-        cli_handshake,
-        cli_mcp,
-        cli_messages,
-        cli_probe,
-        cli_proxy,
-        cli_run,
-        cli_serve,
-        cli_sessions,
-        cli_transfer,
-    )
-
-    runners: dict[str, Callable[[argparse.Namespace], int]] = {
-        "serve": cli_serve.run_serve, "proxy": cli_proxy.run_proxy, "run": cli_run.run_test_file,
-        "connections": cli_connections.list_connections, "messages": cli_messages.run_messages,
-        "sessions": cli_sessions.list_sessions,
-        "mcp": cli_mcp.run_mcp, "import": cli_transfer.run_import,
-        "import-command": cli_transfer.run_import_command, "export": cli_transfer.run_export,
-        "decode": cli_decode.run_decode, "handshake": cli_handshake.print_handshake, "probe": cli_probe.run_probe,
-    }
-    return runners[args.command](args)
+    runner: Callable[[argparse.Namespace], int] = args.runner
+    return runner(args)
 
 
 def open_window(data_dir: Path | None, smoke_test: bool, files: Sequence[Path]) -> int:
