@@ -25,6 +25,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from wsinspector.core.formats.har import is_websocket
 from wsinspector.core.formats.model import name_from_url
 from wsinspector.core.frames import Direction, Frame, Opcode
 from wsinspector.core.handshake import HANDSHAKE_EVENT, Handshake, request_target
@@ -184,7 +185,7 @@ def read_har(path: Path) -> HarFile:
         own: dict[str, list[tuple[Mapping[str, Any], str]]] = {}
         for index, entry in enumerate(entries):
             where = f"log.entries[{index}]"
-            if not isinstance(entry, dict) or not _is_websocket(entry):
+            if not isinstance(entry, dict) or not is_websocket(entry):
                 continue
             try:
                 private = entry.get(PRIVATE)
@@ -218,15 +219,6 @@ def read_har(path: Path) -> HarFile:
         raise NoWebSocketsError(f"{path.name}: the HAR file has no WebSocket entries ({others} other request"
                        f"{'' if others == 1 else 's'})")
     return HarFile(tuple(connections), creator_name, len(entries), tuple(f"{path.name}: {w}" for w in warnings))
-
-
-def _is_websocket(entry: Mapping[str, Any]) -> bool:
-    if entry.get("_resourceType") == "websocket" or "_webSocketMessages" in entry:
-        return True
-    request, response = entry.get("request"), entry.get("response")
-    url = str(request.get("url", "")) if isinstance(request, Mapping) else ""
-    status = response.get("status") if isinstance(response, Mapping) else None
-    return url.lower().startswith(("ws://", "wss://")) or status == 101
 
 
 # -- another tool's entry --------------------------------------------------------------------------------------

@@ -36,7 +36,9 @@ def detect(data: object) -> str:
     return ""
 
 
-def _is_websocket(entry: Mapping[str, Any]) -> bool:
+def is_websocket(entry: Mapping[str, Any]) -> bool:
+    """Whether a HAR entry is a WebSocket connection: marked as one (Chrome's ``_resourceType``, its messages), a
+    ws:// or wss:// URL, or a 101 answer."""
     if entry.get("_resourceType") == "websocket" or "_webSocketMessages" in entry:
         return True
     request, response = entry.get("request"), entry.get("response")
@@ -61,7 +63,7 @@ def read_steps(data: object) -> Steps:
         where = f"log.entries[{index}]"
         with one_item(gathered.errors, LABEL, where):
             entry = reader.mapping(item, where)
-            if _is_websocket(entry):
+            if is_websocket(entry):
                 gathered.add(_draft(entry, where, reader, names))
         yield index + 1, len(entries)
     if not gathered.connections and not gathered.errors:
