@@ -10,7 +10,7 @@ import time
 from array import array
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from PySide6.QtCore import QObject, Signal
 
@@ -158,25 +158,13 @@ class SessionsController(QObject):
             raise KeyError(session_id)
         stored = StoredSession(self._store, record)
         total = len(stored)
-        part = path.with_name(path.name + ".part")
         info = SessionInfo(name=record.name, url=record.url, started_wall=record.started_wall,
                            ended_wall=record.ended_wall, status=record.status, close_code=record.close_code,
                            close_reason=record.close_reason, note=record.note, subprotocol=record.subprotocol)
-
-        def steps() -> Iterator[tuple[int, int]]:
-            with part.open("w", encoding="utf-8", newline="\n") as fp:
-                for written in write_session(fp, info, stored.frames(0, total - 1, EXPORT_PAGE),
-                                             record.started_ns, decoded_json(stored, record, decoding)):
-                    yield written, total
-                fp.flush()
-                os.fsync(fp.fileno())
-            os.replace(part, path)
-
-        def cleanup() -> None:
-            with contextlib.suppress(OSError):
-                part.unlink()
-
-        return ChunkedTask(f"Exporting “{record.name}”", steps(), lambda: path, _describe, cleanup, parent)
+        steps, cleanup = _written_whole(path, total, lambda fp: write_session(
+            fp, info, stored.frames(0, total - 1, EXPORT_PAGE), record.started_ns,
+            decoded_json(stored, record, decoding)))
+        return ChunkedTask(f"Exporting “{record.name}”", steps, lambda: path, _describe, cleanup, parent)
 
     # -- import -----------------------------------------------------------------------------------
 
@@ -200,22 +188,9 @@ class SessionsController(QObject):
         """Write sessions (or a selection of one) as a HAR file at ``path``, via a temporary file renamed at the
         end; the result is the path."""
         total = sum(len(item.session) for item in items)
-        part = path.with_name(path.name + ".part")
-
-        def steps() -> Iterator[tuple[int, int]]:
-            with part.open("w", encoding="utf-8", newline="\n") as fp:
-                for written in write_har(fp, items):
-                    yield written, total
-                fp.flush()
-                os.fsync(fp.fileno())
-            os.replace(part, path)
-
-        def cleanup() -> None:
-            with contextlib.suppress(OSError):
-                part.unlink()
-
+        steps, cleanup = _written_whole(path, total, lambda fp: write_har(fp, items))
         title = f"Exporting “{items[0].name}” as HAR" if len(items) == 1 else "Exporting sessions as HAR"
-        return ChunkedTask(title, steps(), lambda: path, _describe, cleanup, parent)
+        return ChunkedTask(title, steps, lambda: path, _describe, cleanup, parent)
 
     def har_session(self, session_id: int, selection: Collection[int] | None = None) -> HarSession:
         """A stored session as a HAR export takes it (``selection``: the seqs to write)."""
@@ -258,3 +233,24 @@ def decoded_json(stored: StoredSession, record: SessionRecord,
         return decoded.as_json() if decoded is not None and decoded.protocol != "none" else None
 
     return of
+
+
+def _written_whole(path: Path, total: int,
+                   write: Callable[[TextIO], Iterator[int]]) -> tuple[Iterator[tuple[int, int]], Callable[[], None]]:
+    """The steps of writing a file at ``path`` through a temporary file renamed at the end (never half a file),
+    each (frames written, ``total``), and the cleanup that removes the temporary file if the writing stops."""
+    part = path.with_name(path.name + ".part")
+
+    def steps() -> Iterator[tuple[int, int]]:
+        with part.open("w", encoding="utf-8", newline="\n") as fp:
+            for written in write(fp):
+                yield written, total
+            fp.flush()
+            os.fsync(fp.fileno())
+        os.replace(part, path)
+
+    def cleanup() -> None:
+        with contextlib.suppress(OSError):
+            part.unlink()
+
+    return steps(), cleanup
