@@ -1,13 +1,19 @@
-"""What the app tests over a real data folder share: app contexts shut down after the test."""
+"""What the app tests over a real data folder share: app contexts shut down after the test, a store, and
+recording proxies stopped after it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from wsinspector.app.context import AppContext
+from wsinspector.app.proxy import ProxyController
+from wsinspector.core.profiles import ConnectionProfile
+from wsinspector.core.proxy.breakpoints import BreakRule
+from wsinspector.core.store import Store
 
 
 @pytest.fixture
@@ -18,3 +24,30 @@ def contexts(qtbot: Any) -> Iterator[list[AppContext]]:
     for context in made:
         context.shutdown()
         context.deleteLater()
+
+
+@pytest.fixture
+def store(data_dir: Path) -> Iterator[Store]:
+    opened = Store(data_dir / "wsinspector.sqlite3")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def proxies(qtbot: Any) -> Iterator[Callable[..., tuple[ProxyController, str]]]:
+    """``proxies(upstream_url, profile=None, rules=(), store=None)``: a listening proxy and its URL; each is
+    stopped (and its clients' sessions saved) after the test."""
+    made: list[ProxyController] = []
+
+    def start(url: str, profile: ConnectionProfile | None = None, rules: list[BreakRule] | None = None,
+              store: Store | None = None, **kwargs: Any) -> tuple[ProxyController, str]:
+        controller = ProxyController(url, profile or ConnectionProfile(name=""), rules or [], store, **kwargs)
+        made.append(controller)
+        return controller, controller.listen("127.0.0.1", 0)
+
+    yield start
+    for controller in made:
+        if controller.clients or controller.listening:
+            with qtbot.waitSignal(controller.stopped, timeout=5000):
+                controller.stop()
+        controller.deleteLater()

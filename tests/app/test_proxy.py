@@ -5,8 +5,7 @@ refuses or is not there, breakpoints, and the one stored session holding every f
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,33 +23,6 @@ from wsinspector.core.store import Store
 from wsinspector.core.stored import StoredSession
 
 IN, OUT = Direction.IN, Direction.OUT
-
-
-@pytest.fixture
-def store(data_dir: Path) -> Iterator[Store]:
-    opened = Store(data_dir / "wsinspector.sqlite3")
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def proxies(qtbot: Any) -> Iterator[Callable[..., tuple[ProxyController, str]]]:
-    """``proxies(upstream_url, profile=None, rules=(), store=None)``: a listening proxy and its URL; each is
-    stopped (and its clients' sessions saved) after the test."""
-    made: list[ProxyController] = []
-
-    def start(url: str, profile: ConnectionProfile | None = None, rules: list[BreakRule] | None = None,
-              store: Store | None = None, **kwargs: Any) -> tuple[ProxyController, str]:
-        controller = ProxyController(url, profile or ConnectionProfile(name=""), rules or [], store, **kwargs)
-        made.append(controller)
-        return controller, controller.listen("127.0.0.1", 0)
-
-    yield start
-    for controller in made:
-        if controller.clients or controller.listening:
-            with qtbot.waitSignal(controller.stopped, timeout=5000):
-                controller.stop()
-        controller.deleteLater()
 
 
 def ended(controller: ProxyController) -> Callable[[], bool]:

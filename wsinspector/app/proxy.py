@@ -44,6 +44,7 @@ from wsinspector.core.secrets import masked, secret_values
 from wsinspector.core.store import SessionStatus, Store, StoreError
 from wsinspector.core.wire.server import ServerSettings
 from wsinspector.core.words import counted, shortened
+from wsinspector.net.relay import Relay
 from wsinspector.net.wire import WireConnection
 from wsinspector.net.wire_server import ClientRequest, ServerClient, ServerListenError, WireServer
 
@@ -57,6 +58,7 @@ _IN, _OUT = Direction.IN, Direction.OUT
 #: a crash can lose beyond the writer's queue)
 SAVE_AT_LEAST_S = 0.5
 _TEXT, _CONTINUATION = Opcode.TEXT, Opcode.CONTINUATION
+_MID_MESSAGE = "a fragmented message is being forwarded that way: inject once it has ended"
 
 
 #: what the header bits of a frame say of forwarding it, by those bits: (opcode, fin) of a data frame read on
@@ -135,6 +137,8 @@ class ProxiedClient(QObject, LogRecording):
         #: the payloads of the data frames read since the last look, by seq, as the engine reported them: they
         #: are forwarded as they are, not copied back out of the log
         self._read: dict[int, bytes] = {}
+        #: both hops read on threads of their own, once both are open (None: through Qt's event loop)
+        self._relay: Relay | None = None
         downstream.attach(*self._reading(self.log.append_fields, self.log.append_whole_in))
         downstream.requested.connect(self._on_requested)
         downstream.opened.connect(self._on_client_opened)
@@ -277,6 +281,22 @@ class ProxiedClient(QObject, LogRecording):
     def _on_client_opened(self, _info: OpenInfo) -> None:
         self._client_open = True
         self.downstream.send_at_once()
+        if self.upstream is not None:  # once our 101 is written (this is called from inside the answer)
+            QTimer.singleShot(0, self, self._relay_on_threads)
+
+    @Slot()
+    def _relay_on_threads(self) -> None:
+        """Both hops open over plain TCP: each is read on a thread that forwards what it reads at once
+        (:mod:`wsinspector.net.relay`), rather than on the window's event loop, a turn of it per hop."""
+        upstream = self.upstream
+        if upstream is None or self._relay is not None or not (self._client_open and self._upstream_open):
+            return
+        self._forward_new()  # what Qt read before goes on first
+        sinks = (self.log.append_fields, self.log.append_whole_in)
+        self._relay = Relay.take(self.downstream, upstream, sinks, self.log.upstream_sinks(), self._offer)
+        if self._relay is not None:
+            self._gate()
+            self._relay.run()
 
     @Slot(object)
     def _on_client_closed(self, info: CloseInfo) -> None:
@@ -350,6 +370,8 @@ class ProxiedClient(QObject, LogRecording):
         """The data frames read on either hop since the last look, sent on to the other hop. Without
         breakpoints (and nothing held) each frame goes on as it comes, fragments kept as the sender cut them;
         else each whole message is offered to the breakpoints, and sent on or paused."""
+        if self._relay is not None:  # the threads forward
+            return
         log_, read = self.log, self._read
         first, end = self._scanned, len(log_)
         self._scanned = end
@@ -401,6 +423,35 @@ class ProxiedClient(QObject, LogRecording):
         except RuntimeError as exc:  # the hop is closing: what it cannot take is lost with it
             log.info("not forwarded: %s", exc)
 
+    def _offer(self, toward: Direction, opcode: Opcode, payload: bytes) -> None:
+        """A whole message a hop's thread handed to the breakpoints: sent on, or paused."""
+        relay = self._relay
+        assert relay is not None
+        with relay.lock(toward):
+            relay.offers[toward] -= 1
+            result = self.breakpoints.offer(toward, opcode, payload)
+            if isinstance(result, Release):
+                self.send_release(result)
+            self._gate()
+        if isinstance(result, Held) and result.rule is not None:
+            self._say(f"{self.peer}: paused {toward.value} #{result.id} ({result.rule.describe()})")
+            self.paused.emit(result)
+
+    def _gate(self) -> None:
+        """Tell the hops' threads which directions the breakpoints want whole (a rule, or a message held)."""
+        relay = self._relay
+        if relay is None:
+            return
+        for toward in (_IN, _OUT):
+            with relay.lock(toward):
+                relay.gated[toward] = bool(self.breakpoints.rules) or self.breakpoints.held(toward) > 0
+
+    def set_rules(self, rules: list[BreakRule]) -> None:
+        """The breakpoints' rules from now on (messages paused by a rule no longer given go on)."""
+        for release in self.breakpoints.set_rules(rules):
+            self.send_release(release)
+        self._gate()
+
     def send_release(self, release: Release) -> None:
         """Send a message the breakpoints let go: ``out`` to the upstream, ``in`` to the client (nothing once
         that hop is closed)."""
@@ -419,13 +470,21 @@ class ProxiedClient(QObject, LogRecording):
         self._say(f"{self.peer}: {done} #{message_id}", done, id=message_id, edited=payload is not None)
         for release in releases:
             self.send_release(release)
+        self._gate()
 
     def inject(self, direction: Direction, opcode: Opcode, payload: bytes) -> None:
         """A message of the user's own: ``out`` to the upstream server, ``in`` to the client. ValueError while a
         fragmented message is under way that way (it cannot be cut)."""
-        if self._mid[direction]:
-            raise ValueError("a fragmented message is being forwarded that way: inject once it has ended")
-        self.send_release(self.breakpoints.inject(direction, opcode, payload))
+        relay = self._relay
+        if relay is None:
+            if self._mid[direction]:
+                raise ValueError(_MID_MESSAGE)
+            self.send_release(self.breakpoints.inject(direction, opcode, payload))
+            return
+        with relay.lock(direction):
+            if relay.mid[direction]:
+                raise ValueError(_MID_MESSAGE)
+            self.send_release(self.breakpoints.inject(direction, opcode, payload))
 
     @property
     def held(self) -> list[Held]:
@@ -487,6 +546,8 @@ class ProxiedClient(QObject, LogRecording):
         """Every 50 ms: the new frames to the store (a couple of milliseconds' worth; a writer thread commits
         them when the store has one), the log's memory bounded; while the store is far behind, neither hop is
         read (TCP holds both peers back)."""
+        if self._relay is not None:
+            self._relay.drain()
         log_ = self.log
         last = len(log_) - 1
         if last >= 0:
@@ -604,8 +665,7 @@ class ProxyController(QObject):
         """Breakpoints from now on, for every client (messages paused by a rule no longer given go on)."""
         self.rules = list(rules)
         for client in self.clients:
-            for release in client.breakpoints.set_rules(self.rules):
-                client.send_release(release)
+            client.set_rules(self.rules)
 
     def paused_messages(self) -> list[tuple[ProxiedClient, Held]]:
         """Every paused message of every client, oldest first."""

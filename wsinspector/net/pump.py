@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections import deque
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer, Slot
@@ -22,6 +25,7 @@ from wsinspector.core.events import ConnectionState
 from wsinspector.core.frames import Opcode
 from wsinspector.core.wire.engine import WireEngine
 from wsinspector.net.client import byte_string
+from wsinspector.net.hop_thread import HopThread, can_take
 
 #: bytes read and parsed at a time, at most and at least (more when the engine waits for the rest of a large
 #: frame: it comes in one read, not piece by piece)
@@ -38,6 +42,8 @@ _GATHER = 512
 _WRITEV = hasattr(os, "writev")
 #: the socket's own read buffer: beyond it, TCP flow control holds the sender back
 SOCKET_BUFFER = 4 * 1024 * 1024
+#: the engine's guard while Qt reads the socket on the window's thread: none needed
+_UNGUARDED = nullcontext()
 
 
 class WirePump:
@@ -71,9 +77,77 @@ class WirePump:
         self._pump_timer.setSingleShot(True)
         self._pump_timer.setInterval(0)
         self._pump_timer.timeout.connect(self._pump)
+        #: the connection read on a thread of its own (see :meth:`run_on_thread`), and what guards its engine
+        self._hop: HopThread | None = None
+        self._guard: AbstractContextManager[Any] = _UNGUARDED
+        self._hop_events: deque[Any] = deque()
 
     if TYPE_CHECKING:
         def _set_state(self, state: ConnectionState) -> None: ...
+        def _on_engine_event(self, event: Any) -> None: ...
+
+    # -- read on a thread of its own --------------------------------------------------------------
+
+    def can_run_on_thread(self) -> bool:
+        """Whether :meth:`run_on_thread` would."""
+        sock = self._sock
+        return (self._hop is None and sock is not None and self._engine is not None and not self._finished
+                and self._state is ConnectionState.OPEN and can_take(sock))
+
+    def run_on_thread(self, wake: Callable[[], None]) -> HopThread | None:
+        """From now on, read this open connection on a thread of its own (:mod:`wsinspector.net.hop_thread`);
+        None when it cannot be (TLS, a proxy between, not open, Windows). The caller sets the hop's
+        ``on_read`` and the engine's sinks for that thread, then starts it; ``wake`` is called from the thread
+        when :meth:`after_thread` has something to do, and must get the window's thread to call it."""
+        if not self.can_run_on_thread():
+            return None
+        sock, engine = self._sock, self._engine
+        assert sock is not None and engine is not None
+        self._write()
+        self._pump_timer.stop()
+        self._fd = -1
+        hop = HopThread(sock, engine, wake)
+        hop.hold(self._held)
+        self._hop, self._guard = hop, hop.lock
+        return hop
+
+    def thread_events(self, event: Any) -> None:
+        """The engine's event, from the hop's thread: told on the window's thread (:meth:`after_thread`)."""
+        self._hop_events.append(event)
+
+    def after_thread(self) -> None:
+        """On the window's thread, once the hop's thread woke it: the engine's events, its close deadline, the
+        end of the connection."""
+        hop = self._hop
+        if hop is None:
+            return
+        events = self._hop_events
+        while events and not self._finished:
+            self._on_engine_event(events.popleft())
+        if not self._finished:
+            self._write()
+        if hop.ended:
+            if not self._finished:
+                if hop.lost and self._socket_error is None:
+                    self._socket_error = (QAbstractSocket.SocketError.RemoteHostClosedError, hop.lost)
+                self._finish_closed()
+            hop.close()
+            self._thread_done()
+
+    def _thread_done(self) -> None:
+        """The connection read on a thread is over and its descriptor released."""
+
+    def _drop_socket(self) -> None:
+        """End the TCP connection now (what Qt has yet to write goes out first); read on a thread: both ways."""
+        if self._hop is not None:
+            self._hop.shutdown()
+            return
+        sock = self._sock
+        if sock is not None:
+            if sock.bytesToWrite() > 0:
+                sock.disconnectFromHost()
+            else:
+                sock.abort()
 
     # -- what both roles do alike, once open ------------------------------------------------------
 
@@ -83,24 +157,27 @@ class WirePump:
 
     def send(self, data: bytes, is_text: bool) -> None:
         """Send one message in one frame. Text goes out as the bytes given, valid UTF-8 or not."""
-        self._require_open().send(data, is_text, time.monotonic_ns())
-        self._write()
+        with self._guard:
+            self._require_open().send(data, is_text, time.monotonic_ns())
+            self._write()
 
     def send_frame(self, opcode: Opcode, data: bytes, fin: bool, later: bool = False) -> None:
         """Send one data frame as it comes (TEXT or BINARY starts a message, CONTINUATION goes on, ``fin`` ends
         it): what a proxy forwards frame by frame. ValueError for a control opcode; RuntimeError when not open
         or when the frame does not follow the one before (a continuation with no message under way).
         ``later``: the frame waits for :meth:`flush` (frames forwarded in one turn go out in one write)."""
-        try:
-            self._require_open().send_frame(opcode, data, fin, time.monotonic_ns())
-        except ProtocolError as exc:
-            raise RuntimeError(str(exc)) from None
-        if not later:
-            self._write()
+        with self._guard:
+            try:
+                self._require_open().send_frame(opcode, data, fin, time.monotonic_ns())
+            except ProtocolError as exc:
+                raise RuntimeError(str(exc)) from None
+            if not later:
+                self._write()
 
     def ping(self, payload: bytes = b"") -> None:
-        self._require_open().ping(payload, time.monotonic_ns())
-        self._write()
+        with self._guard:
+            self._require_open().ping(payload, time.monotonic_ns())
+            self._write()
 
     def flush(self) -> None:
         """Write what waits to be written now, not on the event loop's next turn (Qt writes a socket's buffer
@@ -109,7 +186,7 @@ class WirePump:
         if sock is None or self._finished:
             return
         self._write()
-        if sock.bytesToWrite() > 0:
+        if self._hop is None and sock.bytesToWrite() > 0:
             sock.flush()
 
     def send_at_once(self) -> None:
@@ -118,7 +195,7 @@ class WirePump:
         itself while Qt's buffer is empty (Qt's own write waits for the event loop's next turn and wakes it
         twice more): a proxy's forwarded frames are not held back."""
         sock = self._sock
-        if sock is None or self._finished:
+        if sock is None or self._finished or self._hop is not None:
             return
         sock.setSocketOption(QAbstractSocket.SocketOption.LowDelayOption, 1)
         proxy = sock.proxy().type()
@@ -137,7 +214,10 @@ class WirePump:
         if self._finished or self._sock is None:
             return
         self._close_timed_out = True
-        self._sock.abort()
+        if self._hop is not None:
+            self._hop.shutdown()
+        else:
+            self._sock.abort()
         if not self._finished:
             self._finish_closed()
 
@@ -150,8 +230,9 @@ class WirePump:
     def _finish_closed(self) -> None:
         self._stop_timers()
         assert self._engine is not None
-        info = self._engine.close_info(aborted=self._aborted, timed_out=self._close_timed_out,
-                                       lost_detail=self._socket_error[1] if self._socket_error else "")
+        with self._guard:
+            info = self._engine.close_info(aborted=self._aborted, timed_out=self._close_timed_out,
+                                           lost_detail=self._socket_error[1] if self._socket_error else "")
         self._set_state(ConnectionState.CLOSED)
         self.closed.emit(info)
 
@@ -159,6 +240,9 @@ class WirePump:
         """Stop reading the socket for now (what arrives waits in its bounded buffer, then TCP holds the sender
         back), or go on reading. The end of the connection is read whole either way."""
         self._held = held
+        if self._hop is not None:
+            self._hop.hold(held)
+            return
         sock = self._sock
         if not held and sock is not None and not self._finished and sock.bytesAvailable() > 0:
             self._pump_timer.start()
@@ -168,7 +252,14 @@ class WirePump:
         engine, sock = self._engine, self._sock
         if engine is None or sock is None:
             return
-        out = engine.data_to_send()
+        hop = self._hop
+        if hop is not None:
+            with hop.lock:
+                hop.push()
+            hop.send_out()
+            out = []
+        else:
+            out = engine.data_to_send()
         if (self._fd >= 0 and out and b"" not in out and not self._finished and sock.bytesToWrite() == 0
                 and sock.socketDescriptor() == self._fd):  # the descriptor is still this socket's (and open)
             out = self._write_fd(out)

@@ -152,6 +152,8 @@ class WireConnection(WirePump, EngineConnection):
     @property
     def bytes_to_write(self) -> int:
         """Bytes written but not yet taken by the socket (the peer not reading holds them here)."""
+        if self._hop is not None:
+            return self._hop.waiting_bytes
         return int(self._sock.bytesToWrite()) if self._sock is not None else 0
 
     def send_pong(self, payload: bytes = b"") -> None:
@@ -169,9 +171,10 @@ class WireConnection(WirePump, EngineConnection):
             self._we_closed = True
             self._finish_failed(None)
             return
-        if engine.close(code, reason, time.monotonic_ns()):
-            self._we_closed = True
-            self._write()
+        with self._guard:
+            if engine.close(code, reason, time.monotonic_ns()):
+                self._we_closed = True
+                self._write()
 
     def abort(self) -> None:
         """Drop the connection without a closing handshake (e.g. the app is quitting)."""
@@ -182,7 +185,10 @@ class WireConnection(WirePump, EngineConnection):
             self._finish_failed(None)
             return
         self._aborted = True
-        self._sock.abort()
+        if self._hop is not None:
+            self._hop.shutdown()
+        else:
+            self._sock.abort()
         if not self._finished:
             self._finish_closed()
 

@@ -299,9 +299,10 @@ class ServerClient(WirePump, EngineConnection):
         if engine is None or self._state is ConnectionState.CONNECTING:
             self.drop()
             return
-        if engine.close(code, reason, time.monotonic_ns()):
-            self._we_closed = True
-            self._write()
+        with self._guard:
+            if engine.close(code, reason, time.monotonic_ns()):
+                self._we_closed = True
+                self._write()
 
     def drop(self) -> None:
         """End the TCP connection at once, without a closing handshake (what was written already still goes
@@ -314,14 +315,14 @@ class ServerClient(WirePump, EngineConnection):
             self._finish_failed(None)
             return
         self._aborted = True
-        if sock.bytesToWrite() > 0:
-            sock.disconnectFromHost()
-        else:
-            sock.abort()
+        self._drop_socket()
         if not self._finished:
             self._finish_closed()
 
     abort = drop
+
+    def _thread_done(self) -> None:
+        self.deleteLater()  # Qt's socket, taken from it, never says it disconnected
 
     def _write(self) -> None:
         if not self._aborted:

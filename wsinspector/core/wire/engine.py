@@ -116,6 +116,10 @@ class WireEngine:
         #: when to stop waiting for the peer (``time.monotonic_ns()`` scale), once the closing handshake began
         self.close_deadline_ns: int | None = None
 
+    def report_to(self, sink: FrameSink, whole_in: WholeInSink, on_event: Callable[[WireEvent], object]) -> None:
+        """Where frames and events are reported from now on (a connection moved to a thread of its own)."""
+        self._sink, self._whole_in, self._on_event = sink, whole_in, on_event
+
     # -- state ------------------------------------------------------------------------------------
 
     @property

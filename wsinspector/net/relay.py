@@ -1,0 +1,214 @@
+"""A recording proxy's two open hops, each read on a thread of its own (:mod:`wsinspector.net.hop_thread`):
+a data frame read on one hop is sent on the other by the thread that read it, before the window's thread hears
+of it.
+
+Every frame either engine reports, read or sent, goes to one queue in the order it happened; the window's
+thread moves the queue into the session's log (:meth:`Relay.drain`, at each flush and when woken). While the
+breakpoints have a rule, or hold a message, in a direction, the thread does not forward that direction's
+messages itself: it hands each whole message to the window's thread (``offer``), which sends it on or pauses
+it, in order. The window's thread is woken through a socket pair it watches, and only when something waits
+for it (a message to offer, an engine's event, a close deadline, the end of a hop), not for each frame.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import shiboken6
+from PySide6.QtCore import QObject, QSocketNotifier, Slot
+from websockets.exceptions import ProtocolError
+
+from wsinspector.core.frames import Direction, Opcode
+from wsinspector.core.model import header
+
+if TYPE_CHECKING:
+    from wsinspector.core.wire.sinks import FrameSink, WholeInSink
+    from wsinspector.net.hop_thread import HopThread
+    from wsinspector.net.pump import WirePump
+
+_IN, _OUT = Direction.IN, Direction.OUT
+_CONTINUATION = Opcode.CONTINUATION
+_DATA = frozenset((Opcode.TEXT, Opcode.BINARY, Opcode.CONTINUATION))
+
+#: ``offer(toward, opcode, payload)``: a whole message for the breakpoints, on the window's thread
+Offer = Callable[[Direction, Opcode, bytes], None]
+
+
+class Relay(QObject):
+    """The client hop and the upstream hop of one proxied client, on two threads. Build it with
+    :meth:`take` (None when either hop cannot run on a thread: it goes on through Qt), set :attr:`gated`, then
+    :meth:`run`. It lives until both hops' threads have ended, whatever becomes of the proxied client."""
+
+    _live: ClassVar[set[Relay]] = set()
+
+    def __init__(self, client: WirePump, upstream: WirePump, offer: Offer, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pumps = (client, upstream)
+        self._offer = offer
+        #: what the engines reported, in order: (the log's sink, its arguments)
+        self._items: deque[tuple[Callable[..., object], tuple[Any, ...]]] = deque()
+        #: per direction (toward the client: in; toward the upstream: out): the breakpoints want its messages
+        #: whole (a rule, or a message held); messages handed to them and not yet offered; a message forwarded
+        #: frame by frame has not had its last frame yet
+        self.gated = {_IN: False, _OUT: False}
+        self.offers = {_IN: 0, _OUT: 0}
+        self.mid = {_IN: False, _OUT: False}
+        self._streaming = {_IN: True, _OUT: True}
+        self._parts: dict[Direction, list[bytes]] = {_IN: [], _OUT: []}
+        self._first = {_IN: Opcode.TEXT, _OUT: Opcode.TEXT}
+        self._woken = False
+        self._wake_lock = threading.Lock()
+        self._closed = False
+        self._wake_in, self._wake_out = socket.socketpair()
+        self._wake_in.setblocking(False)
+        self._notifier = QSocketNotifier(self._wake_in.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(self._on_woken)
+        self.hops: tuple[HopThread, HopThread] | None = None
+
+    @classmethod
+    def take(cls, client: WirePump, upstream: WirePump, sinks: tuple[FrameSink, WholeInSink],
+              upstream_sinks: tuple[FrameSink, WholeInSink], offer: Offer,
+              parent: QObject | None = None) -> Relay | None:
+        """Both hops' sockets taken from Qt, for threads, their frames reported to ``sinks`` (the client hop's)
+        and ``upstream_sinks`` through :meth:`drain`; None when they stay with Qt."""
+        if not (client.can_run_on_thread() and upstream.can_run_on_thread()):
+            return None
+        relay = cls(client, upstream, offer, parent)
+        hop_client = client.run_on_thread(relay._wake)
+        hop_upstream = upstream.run_on_thread(relay._wake)
+        assert hop_client is not None and hop_upstream is not None
+        relay.hops = (hop_client, hop_upstream)
+        forwards = []
+        for hop, pump, (sink, whole_in) in ((hop_client, client, sinks), (hop_upstream, upstream, upstream_sinks)):
+            read: list[tuple[Opcode, bytes, bool]] = []
+            hop.engine.report_to(*relay._reporting(sink, whole_in, read), pump.thread_events)
+            forwards.append(read)
+        # read on the client hop: toward the upstream (out); on the upstream hop: toward the client (in)
+        hop_client.on_read = relay._forwarding(forwards[0], hop_upstream, _OUT)
+        hop_upstream.on_read = relay._forwarding(forwards[1], hop_client, _IN)
+        return relay
+
+    def run(self) -> None:
+        """Start reading both hops."""
+        assert self.hops is not None
+        Relay._live.add(self)
+        for hop in self.hops:
+            hop.start()
+
+    def _reporting(self, sink: FrameSink, whole_in: WholeInSink,
+                   read: list[tuple[Opcode, bytes, bool]]) -> tuple[FrameSink, WholeInSink]:
+        """An engine's sinks on its thread: each frame to the queue, each data frame read to ``read`` too."""
+        put, keep = self._items.append, read.append
+
+        def frame(direction: Direction, opcode: Opcode, payload: bytes, *fields: Any) -> None:
+            put((sink, (direction, opcode, payload, *fields)))
+            if direction is _IN and opcode in _DATA:
+                keep((opcode, payload if type(payload) is bytes else bytes(payload), fields[1] is not False))
+
+        def whole(meta: int, payload: bytes, ts_ns: int) -> None:
+            put((whole_in, (meta, payload, ts_ns)))
+            keep((header.opcode(meta), payload if type(payload) is bytes else bytes(payload), True))
+
+        return frame, whole  # type: ignore[return-value]
+
+    def _forwarding(self, read: list[tuple[Opcode, bytes, bool]], to: HopThread,
+                    toward: Direction) -> Callable[[], None]:
+        """What the thread of one hop does after each read: the data frames it read, sent on the other hop
+        (``to``) at once, or handed to the breakpoints whole."""
+        engine = to.engine
+        streaming, mid, gated, offers = self._streaming, self.mid, self.gated, self.offers
+        parts, first = self._parts[toward], self._first
+
+        def forward() -> None:
+            if not read:
+                return
+            handed = False
+            now_ns = time.monotonic_ns()
+            with to.lock:
+                for opcode, payload, fin in read:
+                    if opcode is not _CONTINUATION:
+                        streaming[toward] = not gated[toward] and not offers[toward]
+                        first[toward] = opcode
+                    if streaming[toward]:
+                        mid[toward] = not fin
+                        try:  # noqa: SIM105  (once per frame: no context manager)
+                            engine.send_frame(opcode, payload, fin, now_ns)
+                        except (RuntimeError, ProtocolError):  # that hop is closing: what it cannot take is lost
+                            pass
+                        continue
+                    parts.append(payload)
+                    if fin:
+                        self._items.append((self._offer, (toward, first[toward], b"".join(parts))))
+                        parts.clear()
+                        offers[toward] += 1
+                        handed = True
+                read.clear()
+                to.push()
+            if to.waiting_bytes:
+                to.send_out()
+            if handed:
+                self._wake()
+
+        return forward
+
+    # -- the window's thread ----------------------------------------------------------------------------
+
+    def _wake(self) -> None:
+        """From a hop's thread: the window's thread has something to look at."""
+        if self._woken:
+            return
+        with self._wake_lock:
+            if not self._closed:
+                self._woken = True
+                with contextlib.suppress(OSError):
+                    self._wake_out.send(b"\0")
+
+    @Slot()
+    def _on_woken(self) -> None:
+        try:
+            while self._wake_in.recv(4096):
+                pass
+        except OSError:
+            pass
+        self._woken = False
+        self.drain()
+        hops = self.hops
+        for index, pump in enumerate(self._pumps):
+            if shiboken6.isValid(pump):
+                pump.after_thread()
+            elif hops is not None and hops[index].ended:  # its connection was deleted with the proxied client
+                hops[index].close()
+        if hops is not None and all(hop.ended for hop in hops):
+            self.close()
+
+    def drain(self) -> None:
+        """What the engines reported since the last drain, into the log (and each message the breakpoints
+        want, offered to them), in order."""
+        items = self._items
+        pop = items.popleft
+        for _ in range(len(items)):
+            sink, arguments = pop()
+            sink(*arguments)
+
+    def lock(self, toward: Direction) -> threading.RLock:
+        """The lock of the hop messages ``toward`` go to (held while a message is sent that way from the
+        window's thread, so it goes in order with what the threads forward)."""
+        assert self.hops is not None
+        return self.hops[1 if toward is _OUT else 0].lock
+
+    def close(self) -> None:
+        """Both hops have ended: no more waking."""
+        with self._wake_lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._notifier.setEnabled(False)
+            self._wake_in.close()
+            self._wake_out.close()
+        Relay._live.discard(self)
