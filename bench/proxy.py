@@ -6,7 +6,9 @@ own process, twice: recording into a temporary data folder, as it does by defaul
 forwarding proxy) so all see the same machine load: round trips of one message at a time, and throughput as
 messages echoed per second with a window of messages in flight. 64-byte and 64 KiB messages. Prints, last, the
 ratios of the recording proxy: the RTT it adds at the median (goal < 100 µs on loopback) and proxied / direct
-throughput (goal >= 0.5); the forwarding proxy's ratios come just before them. On a loaded machine the
+throughput (goal >= 0.5); the forwarding proxy's ratios come just before them, and before those what a relay
+that only copies bytes adds (Python, two blocking threads per client, no WebSocket parsing): the floor any
+proxy process in the path sits on, on this machine, in this run. On a loaded machine the
 wall-clock figures wander; the CPU time each proxy and the echo server spend per message echoed during the
 throughput runs (Linux: /proc) does not, and says what the proxy costs.
 
@@ -51,8 +53,38 @@ asyncio.run(main())
 """
 
 
+#: a relay that copies bytes both ways and parses nothing: what any extra process in the path costs
+RELAY = """
+import socket, sys, threading
+upstream = int(sys.argv[1])
+listener = socket.create_server(("127.0.0.1", 0))
+print(listener.getsockname()[1], flush=True)
+def copy(source, target):
+    try:
+        while data := source.recv(1 << 20):
+            target.sendall(data)
+    except OSError:
+        pass
+    target.close()
+while True:
+    client, _ = listener.accept()
+    server = socket.create_connection(("127.0.0.1", upstream))
+    for end in (client, server):
+        end.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    for pair in ((client, server), (server, client)):
+        threading.Thread(target=copy, args=pair, daemon=True).start()
+"""
+
+
 def start_echo() -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen([sys.executable, "-c", ECHO], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    return proc, f"ws://127.0.0.1:{int(proc.stdout.readline())}/"
+
+
+def start_relay(upstream: str) -> tuple[subprocess.Popen[str], str]:
+    port = upstream.rstrip("/").rsplit(":", 1)[1]
+    proc = subprocess.Popen([sys.executable, "-c", RELAY, port], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     return proc, f"ws://127.0.0.1:{int(proc.stdout.readline())}/"
 
@@ -149,9 +181,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as data_dir:
         try:
             urls = {"direct": upstream}
+            proxies["bytes"], urls["bytes"] = start_relay(upstream)
             for kind in kinds:
                 proxies[kind], urls[kind] = start_proxy(upstream, os.path.join(data_dir, kind), kind == "recording")
-            pids = {"echo": echo.pid} | {kind: proc.pid for kind, proc in proxies.items()}
+            pids = {"echo": echo.pid} | {kind: proxies[kind].pid for kind in kinds}
             results = asyncio.run(measure(urls, args.rounds, pids))
         finally:
             for proc in proxies.values():
@@ -164,7 +197,7 @@ def main() -> int:
     ratios = []
     for size in SIZES:
         label = f"{size} B" if size < 1024 else f"{size // 1024} KiB"
-        for name in ("direct", *kinds):
+        for name in ("direct", "bytes", *kinds):
             got = results[(name, size)]
             print(f"  {label:>6} {name:>10}: rtt p50 {median(got['rtt']) / 1000:8.1f} µs, p95 "
                   f"{percentile(got['rtt'], 0.95) / 1000:8.1f} µs; {median(got['rate']):10,.0f} msg/s "
@@ -176,6 +209,12 @@ def main() -> int:
             added = (median(results[(kind, size)]["rtt"]) - median(results[("direct", size)]["rtt"])) / 1000
             rate = median(results[(kind, size)]["rate"]) / median(results[("direct", size)]["rate"])
             ratios.append((kind, label, added, rate))
+    for size in SIZES:
+        label = f"{size} B" if size < 1024 else f"{size // 1024} KiB"
+        added = (median(results[("bytes", size)]["rtt"]) - median(results[("direct", size)]["rtt"])) / 1000
+        rate = median(results[("bytes", size)]["rate"]) / median(results[("direct", size)]["rate"])
+        print(f"{label} (relay copying bytes, the floor): rtt added p50 {added:.1f} µs; throughput relay/direct "
+              f"{rate:.2f}")
     for kind in kinds:  # the recording proxy's, the default, last
         for name, label, added, rate in ratios:
             if name == kind:
