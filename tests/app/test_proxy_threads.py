@@ -144,3 +144,32 @@ def test_every_hop_thread_and_descriptor_is_released_once_the_hops_end(
         assert run(talk(index % 2 == 0)) == "ping"
     qtbot.waitUntil(lambda: ended(controller)() and not _hop_threads(), timeout=5000)
     qtbot.waitUntil(lambda: _descriptors() <= before, timeout=5000)
+
+
+def test_a_client_that_ends_its_side_without_reading_what_it_is_owed_ends_both_hops(
+        qtbot: Any, run: Callable[..., Any], websockets_server: Callable[..., Any], proxies: Any) -> None:
+    """The upstream floods a client that reads nothing, then the client ends its side of the TCP connection:
+    the proxy drops what that client was still owed and ends both hops, rather than waiting on it for good."""
+    flood = [bytes([index]) * (1024 * 1024) for index in range(32)]
+
+    async def handler(ws: Any) -> None:
+        await ws.recv()
+        for message in flood:
+            await ws.send(message)
+        await ws.wait_closed()
+
+    upstream = websockets_server(handler, max_size=None, compression=None)
+    controller, url = proxies(upstream.url)
+    with qtbot.waitSignal(controller.client_added) as added:
+        slow = run(connect(url, max_size=None, max_queue=1, compression=None))
+    client: ProxiedClient = added.args[0]
+    read_upstream = []
+    client.frames_appended.connect(lambda first, last: read_upstream.extend(range(first, last + 1)))
+    run(slow.send("flood me"))
+    qtbot.waitUntil(lambda: len(read_upstream) >= len(flood) + 2, timeout=30_000)  # the proxy holds the rest
+    said: list[str] = []
+    client.said.connect(said.append)
+    slow.transport.write_eof()
+    qtbot.waitUntil(ended(controller), timeout=10_000)
+    assert any("client closed" in line for line in said), said
+    slow.transport.abort()

@@ -249,7 +249,9 @@ class HopThread:
             self.sock.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
-        """Release the descriptor, once the thread has :attr:`ended`."""
+        """Release the descriptor, once the thread has :attr:`ended` (what a peer that no longer reads was still
+        owed is dropped: the writing thread, waiting on it, gives up)."""
+        self.shutdown()
         with self._writing:
             if not self._closed:
                 self._closed = True
