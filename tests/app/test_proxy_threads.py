@@ -146,30 +146,109 @@ def test_every_hop_thread_and_descriptor_is_released_once_the_hops_end(
     qtbot.waitUntil(lambda: _descriptors() <= before, timeout=5000)
 
 
-def test_a_client_that_ends_its_side_without_reading_what_it_is_owed_ends_both_hops(
-        qtbot: Any, run: Callable[..., Any], websockets_server: Callable[..., Any], proxies: Any) -> None:
-    """The upstream floods a client that reads nothing, then the client ends its side of the TCP connection:
-    the proxy drops what that client was still owed and ends both hops, rather than waiting on it for good."""
-    flood = [bytes([index]) * (1024 * 1024) for index in range(32)]
-
+def _flooding(flood: list[bytes], flooded: asyncio.Event) -> Callable[[Any], Any]:
     async def handler(ws: Any) -> None:
-        await ws.recv()
-        for message in flood:
-            await ws.send(message)
-        await ws.wait_closed()
+        async for message in ws:
+            if message == "flood me":
+                for data in flood:
+                    await ws.send(data)
+                flooded.set()
+            else:
+                await ws.send(message)
 
-    upstream = websockets_server(handler, max_size=None, compression=None)
+    return handler
+
+
+async def _raw_client(url: str, first: bytes) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A client over a bare stream: the upgrade, then ``first`` as one masked text frame; it reads nothing more
+    unless asked (its reader's buffer full, TCP holds the proxy back)."""
+    from tests.peers import mask_payload
+
+    port = int(url.rsplit(":", 1)[1].strip("/"))
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=4096)
+    writer.write(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    answer = await reader.readuntil(b"\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 101")
+    key = b"\x37\xfa\x21\x3d"
+    writer.write(bytes((0x81, 0x80 | len(first))) + key + mask_payload(first, key))
+    await writer.drain()
+    return reader, writer
+
+
+def test_a_client_that_ends_its_side_without_reading_a_flood_lets_the_window_go_on(
+        qtbot: Any, run: Callable[..., Any], websockets_server: Callable[..., Any], proxies: Any) -> None:
+    """The client asks for a flood, reads none of it and shuts its side of the connection: its hop ends while
+    the proxy still has megabytes it cannot write. The window's thread does not wait for a reader that will
+    never come: the hop is let go of, the upstream closed, and the next client is answered."""
+    flood = [bytes([index]) * (1024 * 1024) for index in range(32)]
+    flooded = asyncio.Event()
+    upstream = websockets_server(_flooding(flood, flooded), max_size=None, compression=None)
     controller, url = proxies(upstream.url)
     with qtbot.waitSignal(controller.client_added) as added:
-        slow = run(connect(url, max_size=None, max_queue=1, compression=None))
+        _reader, writer = run(_raw_client(url, b"flood me"))
     client: ProxiedClient = added.args[0]
-    read_upstream = []
-    client.frames_appended.connect(lambda first, last: read_upstream.extend(range(first, last + 1)))
-    run(slow.send("flood me"))
-    qtbot.waitUntil(lambda: len(read_upstream) >= len(flood) + 2, timeout=30_000)  # the proxy holds the rest
-    said: list[str] = []
-    client.said.connect(said.append)
-    slow.transport.write_eof()
+    read_upstream: list[int] = []
+    client.frames_appended.connect(lambda first, last: read_upstream.extend(
+        seq for seq in range(first, last + 1) if header.upstream(client.log.origin(seq))
+        and header.opcode(client.log.meta(seq)) is Opcode.BINARY and not header.is_out(client.log.meta(seq))))
+    qtbot.waitUntil(lambda: len(read_upstream) == len(flood), timeout=30_000)
+    relay = client._relay
+    assert relay is not None and relay.hops is not None
+    assert relay.hops[0].waiting_bytes > 0, "the proxy holds what the client has not read"
+    writer.write_eof()
     qtbot.waitUntil(ended(controller), timeout=10_000)
-    assert any("client closed" in line for line in said), said
-    slow.transport.abort()
+
+    async def other() -> object:
+        async with connect(url) as ws:
+            await ws.send("still answered")
+            return await ws.recv()
+
+    assert run(other()) == "still answered"
+    writer.close()
+
+
+def test_a_flood_to_a_client_that_does_not_read_waits_in_the_proxy_only_up_to_its_bound(
+        qtbot: Any, run: Callable[..., Any], websockets_server: Callable[..., Any], proxies: Any,
+        monkeypatch: Any) -> None:
+    """While the client does not read, what waits for it in the proxy stays under the outbox's bound (the
+    thread forwarding more waits, and TCP holds the upstream back), however much the upstream sends; once the
+    client reads, it gets every message in order."""
+    from wsinspector.net import hop_thread
+
+    monkeypatch.setattr(hop_thread, "OUTBOX_MOST", 1024 * 1024)
+    flood = [bytes([index]) * (1024 * 1024) for index in range(48)]
+    flooded = asyncio.Event()
+    upstream = websockets_server(_flooding(flood, flooded), max_size=None, compression=None)
+    controller, url = proxies(upstream.url)
+    with qtbot.waitSignal(controller.client_added) as added:
+        reader, writer = run(_raw_client(url, b"flood me"))
+    client: ProxiedClient = added.args[0]
+    most = 0
+    read_upstream: list[int] = []
+
+    def look(first: int, last: int) -> None:
+        nonlocal most
+        relay = client._relay
+        if relay is not None and relay.hops is not None:
+            most = max(most, relay.hops[0].waiting_bytes)
+        read_upstream.extend(seq for seq in range(first, last + 1) if header.upstream(client.log.origin(seq))
+                             and header.opcode(client.log.meta(seq)) is Opcode.BINARY
+                             and not header.is_out(client.log.meta(seq)))
+
+    client.frames_appended.connect(look)
+    qtbot.waitUntil(lambda: len(read_upstream) >= 4, timeout=30_000)
+
+    async def read_all() -> list[bytes]:
+        got = []
+        for data in flood:
+            head = await reader.readexactly(10)
+            assert head[:2] == b"\x82\x7f"
+            got.append(await reader.readexactly(len(data)))
+        return got
+
+    assert run(read_all(), timeout=60) == flood
+    # a forwarding thread stops at the first read past the bound: one read (a frame and the start of the next)
+    assert most <= 4 * 1024 * 1024, f"{most} bytes waited in the proxy for a client that did not read"
+    writer.close()
+    run(flooded.wait())

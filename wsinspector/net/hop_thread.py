@@ -153,12 +153,10 @@ class HopThread:
 
     def send_out(self) -> None:
         """Write what the socket takes now; the rest is left to the writing thread (from a hop's thread past
-        ``OUTBOX_MOST``: written before this returns)."""
-        if self.flush(False):
-            return
+        ``OUTBOX_MOST``: written before this returns, whichever thread is writing it now)."""
         if self._waiting > OUTBOX_MOST and threading.current_thread() is not threading.main_thread():
             self.flush(True)
-        else:
+        elif not self.flush(False):
             self._to_write.set()
 
     def _write_rest(self) -> None:
@@ -249,8 +247,9 @@ class HopThread:
             self.sock.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
-        """Release the descriptor, once the thread has :attr:`ended` (what a peer that no longer reads was still
-        owed is dropped: the writing thread, waiting on it, gives up)."""
+        """Release the descriptor, once the thread has :attr:`ended`. What the peer has not read by then is
+        dropped: the connection is shut down first, so a write waiting for the peer to read (a peer that ended
+        its side and reads no more) returns rather than keeping the caller waiting."""
         self.shutdown()
         with self._writing:
             if not self._closed:
