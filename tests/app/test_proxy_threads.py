@@ -17,6 +17,7 @@ from tests.app.test_proxy import ended, stored_session
 from wsinspector.app.proxy import ProxiedClient
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.model import header
+from wsinspector.core.proxy.breakpoints import parse_rule
 from wsinspector.core.store import Store
 
 IN, OUT = Direction.IN, Direction.OUT
@@ -252,3 +253,35 @@ def test_a_flood_to_a_client_that_does_not_read_waits_in_the_proxy_only_up_to_it
     assert most <= 4 * 1024 * 1024, f"{most} bytes waited in the proxy for a client that did not read"
     writer.close()
     run(flooded.wait())
+
+
+def test_with_a_breakpoint_set_a_client_that_does_not_read_holds_its_upstream_back(
+        qtbot: Any, run: Callable[..., Any], websockets_server: Callable[..., Any], proxies: Any,
+        monkeypatch: Any) -> None:
+    """With a rule on what the upstream sends, each message goes on from the window's thread, which never waits
+    for a peer to read: once more than the bound waits for the client, the upstream hop is no longer read (TCP
+    holds the upstream back) until the client has read it down; then every message arrives, in order."""
+    from wsinspector.app import proxy as proxy_module
+
+    monkeypatch.setattr(proxy_module, "OUTBOX_MOST", 1024 * 1024)
+    flood = [bytes([index]) * (1024 * 1024) for index in range(48)]
+    flooded = asyncio.Event()
+    upstream = websockets_server(_flooding(flood, flooded), max_size=None, compression=None)
+    controller, url = proxies(upstream.url, rules=[parse_rule("in:contains:never sent")])
+    with qtbot.waitSignal(controller.client_added) as added:
+        reader, writer = run(_raw_client(url, b"flood me"))
+    client: ProxiedClient = added.args[0]
+    qtbot.waitUntil(lambda: client._holding == (False, True), timeout=30_000)
+    assert not flooded.is_set(), "the upstream is held back before it has sent everything"
+
+    async def read_all() -> list[bytes]:
+        got = []
+        for data in flood:
+            head = await reader.readexactly(10)
+            assert head[:2] == b"\x82\x7f"
+            got.append(await reader.readexactly(len(data)))
+        return got
+
+    assert run(read_all(), timeout=60) == flood
+    run(flooded.wait())
+    writer.close()

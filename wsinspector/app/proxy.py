@@ -44,6 +44,7 @@ from wsinspector.core.secrets import masked, secret_values
 from wsinspector.core.store import SessionStatus, Store, StoreError
 from wsinspector.core.wire.server import ServerSettings
 from wsinspector.core.words import counted, shortened
+from wsinspector.net.hop_thread import OUTBOX_MOST
 from wsinspector.net.relay import Relay
 from wsinspector.net.wire import WireConnection
 from wsinspector.net.wire_server import ClientRequest, ServerClient, ServerListenError, WireServer
@@ -118,8 +119,11 @@ class ProxiedClient(QObject, LogRecording):
         self._client_done = False
         self._upstream_done = False
         self._done = False
-        #: neither hop is read while the store is far behind
-        self._holding = False
+        #: which hops are not read for now (client, upstream): neither while the store is far behind, and one
+        #: while the other has more than OUTBOX_MOST waiting for its peer to read
+        self._holding = (False, False)
+        #: both hops go on threads once Qt has written what it had for them (see _relay_on_threads)
+        self._relay_pending = False
         #: per direction: the message under way is forwarded frame by frame (it started with no breakpoint set)
         self._streaming = {_IN: False, _OUT: False}
         #: per direction: a message forwarded frame by frame has not had its last frame yet
@@ -289,6 +293,7 @@ class ProxiedClient(QObject, LogRecording):
         """Both hops open over plain TCP: each is read on a thread that forwards what it reads at once
         (:mod:`wsinspector.net.relay`), rather than on the window's event loop, a turn of it per hop."""
         upstream = self.upstream
+        self._relay_pending = False
         if upstream is None or self._relay is not None or not (self._client_open and self._upstream_open):
             return
         self._forward_new()  # what Qt read before goes on first
@@ -297,6 +302,8 @@ class ProxiedClient(QObject, LogRecording):
         if self._relay is not None:
             self._gate()
             self._relay.run()
+        elif self.downstream.can_run_on_thread(now=False) and upstream.can_run_on_thread(now=False):
+            self._relay_pending = True  # Qt still writes to one of them: again at the next flush
 
     @Slot(object)
     def _on_client_closed(self, info: CloseInfo) -> None:
@@ -481,6 +488,7 @@ class ProxiedClient(QObject, LogRecording):
                 raise ValueError(_MID_MESSAGE)
             self.send_release(self.breakpoints.inject(direction, opcode, payload))
             return
+        relay.drain()  # messages read before it are offered to the breakpoints first
         with relay.lock(direction):
             if relay.mid[direction]:
                 raise ValueError(_MID_MESSAGE)
@@ -548,6 +556,8 @@ class ProxiedClient(QObject, LogRecording):
         read (TCP holds both peers back)."""
         if self._relay is not None:
             self._relay.drain()
+            if self._done:
+                self._relay.detach()
         log_ = self.log
         last = len(log_) - 1
         if last >= 0:
@@ -564,11 +574,18 @@ class ProxiedClient(QObject, LogRecording):
         log_.keep_window(WINDOW_FRAMES, WINDOW_BYTES, self._releasable(last), self._saved)
         behind = self.is_recording and not self._done and (
             len(log_) - self._saved > SAVE_AHEAD_FRAMES or log_.payload_bytes_from(self._saved) > SAVE_AHEAD_BYTES)
-        if behind != self._holding:
-            self._holding = behind
-            self.downstream.hold_reading(behind)
+        relay = self._relay
+        # what the breakpoints let go is sent from this thread, which never waits for a peer to read: the hop
+        # it comes from is held instead
+        holding = (behind or (relay is not None and not self._done and relay.backlogged(_OUT, OUTBOX_MOST)),
+                   behind or (relay is not None and not self._done and relay.backlogged(_IN, OUTBOX_MOST)))
+        if holding != self._holding:
+            self._holding = holding
+            self.downstream.hold_reading(holding[0])
             if self.upstream is not None:
-                self.upstream.hold_reading(behind)
+                self.upstream.hold_reading(holding[1])
+        if self._relay_pending and not self._done:
+            self._relay_on_threads()
 
     def _worth_saving(self, last: int) -> bool:
         """Whether the frames not handed to the store yet, through ``last``, go now: enough of them for a chunk

@@ -43,6 +43,8 @@ OUTBOX_MOST = 64 * 1024 * 1024
 _GATHER = 512
 _END = b""
 _DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
+#: ``reading`` is set on a hop's reading thread: only such a thread waits for a peer to read (never Qt's)
+_ON_HOP = threading.local()
 
 
 def can_take(sock: QTcpSocket) -> bool:
@@ -60,10 +62,8 @@ def can_take(sock: QTcpSocket) -> bool:
 
 
 def _take(sock: QTcpSocket) -> tuple[socket.socket, bytes]:
-    """``sock``'s connection as a blocking Python socket, and what Qt had read but not handed on. What Qt still
-    had to write goes out first."""
-    while sock.bytesToWrite() > 0 and sock.waitForBytesWritten(100):
-        pass
+    """``sock``'s connection as a blocking Python socket, and what Qt had read but not handed on (Qt has nothing
+    left to write: see :func:`can_take`)."""
     pending = bytes(sock.readAll().data())
     fd = os.dup(int(sock.socketDescriptor()))
     sock.blockSignals(True)
@@ -154,7 +154,7 @@ class HopThread:
     def send_out(self) -> None:
         """Write what the socket takes now; the rest is left to the writing thread (from a hop's thread past
         ``OUTBOX_MOST``: written before this returns, whichever thread is writing it now)."""
-        if self._waiting > OUTBOX_MOST and threading.current_thread() is not threading.main_thread():
+        if self._waiting > OUTBOX_MOST and getattr(_ON_HOP, "reading", False):
             self.flush(True)
         elif not self.flush(False):
             self._to_write.set()
@@ -269,6 +269,7 @@ class HopThread:
     # -- the thread -------------------------------------------------------------------------------------
 
     def _run(self) -> None:
+        _ON_HOP.reading = True
         data, self._pending = self._pending, b""
         engine, recv, recv_into = self.engine, self.sock.recv, self.sock.recv_into
         buffer = bytearray(READ_SIZE)

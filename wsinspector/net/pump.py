@@ -88,22 +88,23 @@ class WirePump:
 
     # -- read on a thread of its own --------------------------------------------------------------
 
-    def can_run_on_thread(self) -> bool:
-        """Whether :meth:`run_on_thread` would."""
+    def can_run_on_thread(self, now: bool = True) -> bool:
+        """Whether :meth:`run_on_thread` would (``now=False``: once what Qt has yet to write is out)."""
         sock = self._sock
         return (self._hop is None and sock is not None and self._engine is not None and not self._finished
-                and self._state is ConnectionState.OPEN and can_take(sock))
+                and self._state is ConnectionState.OPEN and can_take(sock)
+                and (not now or sock.bytesToWrite() == 0))
 
     def run_on_thread(self, wake: Callable[[], None]) -> HopThread | None:
         """From now on, read this open connection on a thread of its own (:mod:`wsinspector.net.hop_thread`);
         None when it cannot be (TLS, a proxy between, not open, Windows). The caller sets the hop's
         ``on_read`` and the engine's sinks for that thread, then starts it; ``wake`` is called from the thread
         when :meth:`after_thread` has something to do, and must get the window's thread to call it."""
+        self._write()
         if not self.can_run_on_thread():
             return None
         sock, engine = self._sock, self._engine
         assert sock is not None and engine is not None
-        self._write()
         self._pump_timer.stop()
         self._fd = -1
         hop = HopThread(sock, engine, wake)

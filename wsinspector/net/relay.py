@@ -65,6 +65,7 @@ class Relay(QObject):
         self._woken = False
         self._wake_lock = threading.Lock()
         self._closed = False
+        self._detached = False
         self._wake_in, self._wake_out = socket.socketpair()
         self._wake_in.setblocking(False)
         self._notifier = QSocketNotifier(self._wake_in.fileno(), QSocketNotifier.Type.Read, self)
@@ -78,7 +79,7 @@ class Relay(QObject):
         """Both hops' sockets taken from Qt, for threads, their frames reported to ``sinks`` (the client hop's)
         and ``upstream_sinks`` through :meth:`drain`; None when they stay with Qt."""
         if not (client.can_run_on_thread() and upstream.can_run_on_thread()):
-            return None
+            return None  # not now (Qt has yet to write to one of them), or never
         relay = cls(client, upstream, offer, parent)
         hop_client = client.run_on_thread(relay._wake)
         hop_upstream = upstream.run_on_thread(relay._wake)
@@ -191,10 +192,24 @@ class Relay(QObject):
         """What the engines reported since the last drain, into the log (and each message the breakpoints
         want, offered to them), in order."""
         items = self._items
+        if self._detached:
+            items.clear()
+            return
         pop = items.popleft
         for _ in range(len(items)):
             sink, arguments = pop()
             sink(*arguments)
+
+    def detach(self) -> None:
+        """The proxied client is done with the hops (its session saved): what the threads still report is
+        dropped."""
+        self._detached = True
+        self._items.clear()
+
+    def backlogged(self, toward: Direction, most: int) -> bool:
+        """Whether more than ``most`` bytes wait to be written to the hop messages ``toward`` go to."""
+        assert self.hops is not None
+        return self.hops[1 if toward is _OUT else 0].waiting_bytes > most
 
     def lock(self, toward: Direction) -> threading.RLock:
         """The lock of the hop messages ``toward`` go to (held while a message is sent that way from the

@@ -83,7 +83,8 @@ class WireConnection(WirePump, EngineConnection):
 
     def set_auto_pong(self, on: bool) -> None:
         if self._engine is not None:
-            self._engine.auto_pong = on
+            with self._guard:
+                self._engine.auto_pong = on
 
     def open(self, target: ResolvedTarget) -> None:
         if self._sock is not None or self._finished:
@@ -135,19 +136,22 @@ class WireConnection(WirePump, EngineConnection):
         """Send one message split into frames of ``frame_size`` payload bytes (the last may be shorter)."""
         if frame_size < 1:
             raise ValueError("frame size must be at least 1 byte")
-        self._require_open().send_fragmented(data, is_text, frame_size, time.monotonic_ns())
-        self._write()
+        with self._guard:
+            self._require_open().send_fragmented(data, is_text, frame_size, time.monotonic_ns())
+            self._write()
 
     def send_parts(self, parts: list[bytes], is_text: bool, ping_between: bytes | None = None) -> None:
         """Send one message in frames of these payloads, a ping between each two when ``ping_between`` is given."""
-        self._require_open().send_parts(parts, is_text, ping_between, time.monotonic_ns())
-        self._write()
+        with self._guard:
+            self._require_open().send_parts(parts, is_text, ping_between, time.monotonic_ns())
+            self._write()
 
     def send_raw_frame(self, opcode: int, payload: bytes, rsv: int = 0) -> None:
         """One frame as given, reserved opcodes and bits included (what a conformance check sends)."""
         frame = raw_frame(opcode, payload, rsv=rsv, mask_key=os.urandom(4))
-        self._require_open().send_raw(frame, time.monotonic_ns(), "written as given, against RFC 6455 (probe)")
-        self._write()
+        with self._guard:
+            self._require_open().send_raw(frame, time.monotonic_ns(), "written as given, against RFC 6455 (probe)")
+            self._write()
 
     @property
     def bytes_to_write(self) -> int:
@@ -158,8 +162,9 @@ class WireConnection(WirePump, EngineConnection):
 
     def send_pong(self, payload: bytes = b"") -> None:
         """An unsolicited pong (or a late answer to a ping when automatic pongs are off)."""
-        self._require_open().send_pong(payload, time.monotonic_ns())
-        self._write()
+        with self._guard:
+            self._require_open().send_pong(payload, time.monotonic_ns())
+            self._write()
 
     def close(self, code: int | None = 1000, reason: str = "") -> None:
         """Start the closing handshake with any code, valid or not (``None``: a close frame with no body);

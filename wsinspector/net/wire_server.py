@@ -226,12 +226,14 @@ class ServerClient(WirePump, EngineConnection):
     def set_auto_pong(self, on: bool) -> None:
         """Answer the client's pings (off: a fault, pings left unanswered or answered by :meth:`send_pong`)."""
         if self._engine is not None:
-            self._engine.auto_pong = on
+            with self._guard:
+                self._engine.auto_pong = on
 
     def answer_close_with(self, code: int, reason: str = "") -> None:
         """Answer the client's close frame with ``code`` instead of echoing its own (a fault)."""
         if self._engine is not None:
-            self._engine.answer_close_with(code, reason)
+            with self._guard:
+                self._engine.answer_close_with(code, reason)
 
     # -- the opening handshake --------------------------------------------------------------------
 
@@ -276,19 +278,22 @@ class ServerClient(WirePump, EngineConnection):
 
     def send_fragmented(self, data: bytes, is_text: bool, frame_size: int) -> None:
         """Send one message split into frames of ``frame_size`` payload bytes (the last may be shorter)."""
-        self._require_open().send_fragmented(data, is_text, frame_size, time.monotonic_ns())
-        self._write()
+        with self._guard:
+            self._require_open().send_fragmented(data, is_text, frame_size, time.monotonic_ns())
+            self._write()
 
     def send_pong(self, payload: bytes = b"", note: str = "") -> None:
         """A pong: unsolicited, or a late answer to a ping while automatic pongs are off (``note``: why)."""
-        self._require_open().send_pong(payload, time.monotonic_ns(), note)
-        self._write()
+        with self._guard:
+            self._require_open().send_pong(payload, time.monotonic_ns(), note)
+            self._write()
 
     def send_raw(self, data: bytes, note: str = "") -> None:
         """Frames built by hand (:func:`~wsinspector.core.wire.raw.raw_frame`), written as they are: the faults
         the protocol object would refuse to send. Each is reported with its header and ``note``."""
-        self._require_open().send_raw(data, time.monotonic_ns(), note)
-        self._write()
+        with self._guard:
+            self._require_open().send_raw(data, time.monotonic_ns(), note)
+            self._write()
 
     def close(self, code: int | None = 1000, reason: str = "") -> None:
         """Start the closing handshake with any code, valid or not (``None``: a close frame with no body);
