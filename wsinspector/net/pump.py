@@ -99,8 +99,8 @@ class WirePump:
         """From now on, read this open connection on a thread of its own (:mod:`wsinspector.net.hop_thread`);
         None when it cannot be (TLS, a proxy between, not open, Windows). The caller sets the hop's
         ``on_read`` and the engine's sinks for that thread, then starts it; ``wake`` is called from the thread
-        when :meth:`after_thread` has something to do, and must get the window's thread to call it."""
-        self._write()
+        when :meth:`after_thread` has something to do, and must get the window's thread to call it. Call
+        :meth:`flush` first: what Qt has yet to write keeps the connection with Qt."""
         if not self.can_run_on_thread():
             return None
         sock, engine = self._sock, self._engine

@@ -78,6 +78,8 @@ class Relay(QObject):
               parent: QObject | None = None) -> Relay | None:
         """Both hops' sockets taken from Qt, for threads, their frames reported to ``sinks`` (the client hop's)
         and ``upstream_sinks`` through :meth:`drain`; None when they stay with Qt."""
+        client.flush()
+        upstream.flush()
         if not (client.can_run_on_thread() and upstream.can_run_on_thread()):
             return None  # not now (Qt has yet to write to one of them), or never
         relay = cls(client, upstream, offer, parent)
