@@ -26,13 +26,6 @@ PROBE_MS = 90_000
 
 
 @pytest.fixture
-def store(data_dir: Path) -> Iterator[Store]:
-    opened = Store(data_dir / "wsinspector.sqlite3")
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
 def probe(qtbot: Any, store: Store) -> Callable[..., ProbeResult]:
     """``probe(url, "a,b,…")``: the probe's result once it is over (on loopback: aggressive cases allowed)."""
 

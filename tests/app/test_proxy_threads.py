@@ -6,18 +6,27 @@ and every thread and descriptor released once the hops end."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
+import hashlib
+import io
 import os
+import re
+import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from websockets.asyncio.client import connect
 
 from tests.app.test_proxy import ended, stored_session
-from wsinspector.app.proxy import ProxiedClient
+from tests.peers import frame_header, mask_payload
+from wsinspector.app.proxy import ProxiedClient, ProxyController
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.model import header
-from wsinspector.core.proxy.breakpoints import parse_rule
+from wsinspector.core.proxy.breakpoints import BreakRule, parse_rule
 from wsinspector.core.store import Store
 
 IN, OUT = Direction.IN, Direction.OUT
@@ -29,6 +38,13 @@ def _hop_threads() -> list[threading.Thread]:
 
 def _descriptors() -> int:
     return len(os.listdir("/proc/self/fd"))
+
+
+def _binary_from_upstream(client: ProxiedClient, first: int, last: int) -> list[int]:
+    """The seqs from ``first`` to ``last`` of the binary frames the proxy read from the upstream."""
+    log = client.log
+    return [seq for seq in range(first, last + 1) if header.upstream(log.origin(seq))
+            and not header.is_out(log.meta(seq)) and header.opcode(log.meta(seq)) is Opcode.BINARY]
 
 
 def test_what_the_upstream_sends_as_it_opens_comes_whole_and_in_order_across_the_hand_over(
@@ -67,41 +83,21 @@ def test_what_the_upstream_sends_as_it_opens_comes_whole_and_in_order_across_the
 
 
 def test_a_client_that_stops_reading_holds_up_neither_the_window_nor_another_client(
-        qtbot: Any, run: Callable[..., Any], websockets_server: Callable[..., Any], proxies: Any) -> None:
+        qtbot: Any, run: Callable[..., Any], flood_server: Callable[..., Any], proxies: Any) -> None:
     """The upstream floods a client that reads nothing: what its socket cannot take waits in the proxy, in
     order, while the window's thread injects a message to that client without waiting, and a second client
     of the same proxy is answered. Once the first client reads, it gets the flood, then the injected message."""
     flood = [bytes([index]) * (1024 * 1024) for index in range(32)]  # more than the sockets between hold
-    flooded = asyncio.Event()
-
-    async def handler(ws: Any) -> None:
-        first = await ws.recv()
-        if first == "flood me":
-            for message in flood:
-                await ws.send(message)
-            flooded.set()
-        else:
-            await ws.send(first)
-        async for message in ws:
-            await ws.send(message)
-
-    upstream = websockets_server(handler, max_size=None, compression=None)
+    upstream = flood_server(flood)
     controller, url = proxies(upstream.url)
     with qtbot.waitSignal(controller.client_added) as added:
         slow = run(connect(url, max_size=None, max_queue=1, compression=None))
     client: ProxiedClient = added.args[0]
     read_upstream = []
 
-    def count(first: int, last: int) -> None:
-        for seq in range(first, last + 1):
-            meta = client.log.meta(seq)
-            if header.upstream(client.log.origin(seq)) and not header.is_out(meta) and \
-                    header.opcode(meta) is Opcode.BINARY:
-                read_upstream.append(seq)
-
-    client.frames_appended.connect(count)
+    client.frames_appended.connect(lambda first, last: read_upstream.extend(_binary_from_upstream(client, first, last)))
     run(slow.send("flood me"))
-    run(flooded.wait(), timeout=30)
+    qtbot.waitUntil(upstream.sent.is_set, timeout=30_000)
     # the proxy read the whole flood from the upstream; the slow client's socket holds a little of it
     qtbot.waitUntil(lambda: len(read_upstream) == len(flood), timeout=30_000)
     # the window's thread is not waiting on the slow client's socket: it injects, and serves another client
@@ -147,17 +143,85 @@ def test_every_hop_thread_and_descriptor_is_released_once_the_hops_end(
     qtbot.waitUntil(lambda: _descriptors() <= before, timeout=5000)
 
 
-def _flooding(flood: list[bytes], flooded: asyncio.Event) -> Callable[[Any], Any]:
-    async def handler(ws: Any) -> None:
-        async for message in ws:
-            if message == "flood me":
-                for data in flood:
-                    await ws.send(data)
-                flooded.set()
-            else:
-                await ws.send(message)
+class _FloodServer:
+    """An upstream on threads of its own over blocking sockets, away from the tests' event loop (so what it
+    writes waits only for the proxy): it upgrades each client, answers a text message "flood me" with
+    ``flood`` as binary messages (``sent`` once the system took all of them), echoes any other text, and
+    answers a close."""
 
-    return handler
+    def __init__(self, flood: list[bytes]) -> None:
+        self.flood = flood
+        self.sent = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"ws://127.0.0.1:{self._listener.getsockname()[1]}/"
+        threading.Thread(target=self._serve, name="flood-server", daemon=True).start()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):  # wakes the thread waiting in accept
+            self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._client, args=(conn,), name="flood-server", daemon=True).start()
+
+    def _client(self, conn: socket.socket) -> None:
+        with conn, contextlib.suppress(OSError):
+            request = b""
+            while b"\r\n\r\n" not in request:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                request += chunk
+            request, rest = request.split(b"\r\n\r\n", 1)
+            found = re.search(rb"(?im)^sec-websocket-key: *(\S+)", request)
+            assert found is not None
+            accept = base64.b64encode(hashlib.sha1(found.group(1) + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+            conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                         b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+            reader = conn.makefile("rb")
+            pending = io.BytesIO(rest)
+
+            def read(size: int) -> bytes:
+                data = pending.read(size)
+                return data + reader.read(size - len(data)) if len(data) < size else data
+
+            while True:
+                head = read(2)
+                if len(head) < 2:
+                    return
+                length = head[1] & 0x7F
+                if length >= 126:
+                    length = int.from_bytes(read(2 if length == 126 else 8), "big")
+                key = read(4)
+                payload = mask_payload(read(length), key)
+                opcode = head[0] & 0x0F
+                if opcode == 8:
+                    conn.sendall(frame_header(8, len(payload)) + payload)
+                    return
+                if payload == b"flood me":
+                    for data in self.flood:
+                        conn.sendall(frame_header(2, len(data)) + data)
+                    self.sent.set()
+                elif opcode == 1:
+                    conn.sendall(frame_header(1, len(payload)) + payload)
+
+
+@pytest.fixture
+def flood_server() -> Iterator[Callable[[list[bytes]], _FloodServer]]:
+    made: list[_FloodServer] = []
+
+    def start(flood: list[bytes]) -> _FloodServer:
+        made.append(_FloodServer(flood))
+        return made[-1]
+
+    yield start
+    for server in made:
+        server.close()
 
 
 async def _raw_client(url: str, first: bytes) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -177,22 +241,48 @@ async def _raw_client(url: str, first: bytes) -> tuple[asyncio.StreamReader, asy
     return reader, writer
 
 
+async def _read_binary(reader: asyncio.StreamReader, count: int) -> list[bytes]:
+    """``count`` unmasked binary messages of 1 MiB each, as a server frames them (a 64-bit length)."""
+    got = []
+    for _ in range(count):
+        head = await reader.readexactly(10)
+        assert head[:2] == b"\x82\x7f"
+        got.append(await reader.readexactly(int.from_bytes(head[2:], "big")))
+    return got
+
+
+@dataclass
+class _Flooded:
+    """A proxied raw client that asked its upstream for a flood of 1 MiB binary messages and reads nothing."""
+
+    flood: list[bytes]
+    upstream: _FloodServer
+    controller: ProxyController
+    url: str
+    client: ProxiedClient
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+
+
+def _flooded(qtbot: Any, run: Callable[..., Any], flood_server: Callable[..., _FloodServer], proxies: Any,
+             megabytes: int, rules: list[BreakRule] | None = None) -> _Flooded:
+    flood = [bytes([index]) * (1024 * 1024) for index in range(megabytes)]
+    upstream = flood_server(flood)
+    controller, url = proxies(upstream.url, rules=rules)
+    with qtbot.waitSignal(controller.client_added) as added:
+        reader, writer = run(_raw_client(url, b"flood me"))
+    return _Flooded(flood, upstream, controller, url, added.args[0], reader, writer)
+
+
 def test_a_client_that_ends_its_side_without_reading_a_flood_lets_the_window_go_on(
-        qtbot: Any, run: Callable[..., Any], websockets_server: Callable[..., Any], proxies: Any) -> None:
+        qtbot: Any, run: Callable[..., Any], flood_server: Callable[..., Any], proxies: Any) -> None:
     """The client asks for a flood, reads none of it and shuts its side of the connection: its hop ends while
     the proxy still has megabytes it cannot write. The window's thread does not wait for a reader that will
     never come: the hop is let go of, the upstream closed, and the next client is answered."""
-    flood = [bytes([index]) * (1024 * 1024) for index in range(32)]
-    flooded = asyncio.Event()
-    upstream = websockets_server(_flooding(flood, flooded), max_size=None, compression=None)
-    controller, url = proxies(upstream.url)
-    with qtbot.waitSignal(controller.client_added) as added:
-        _reader, writer = run(_raw_client(url, b"flood me"))
-    client: ProxiedClient = added.args[0]
+    flooded = _flooded(qtbot, run, flood_server, proxies, 32)
+    flood, controller, client, writer = flooded.flood, flooded.controller, flooded.client, flooded.writer
     read_upstream: list[int] = []
-    client.frames_appended.connect(lambda first, last: read_upstream.extend(
-        seq for seq in range(first, last + 1) if header.upstream(client.log.origin(seq))
-        and header.opcode(client.log.meta(seq)) is Opcode.BINARY and not header.is_out(client.log.meta(seq))))
+    client.frames_appended.connect(lambda first, last: read_upstream.extend(_binary_from_upstream(client, first, last)))
     qtbot.waitUntil(lambda: len(read_upstream) == len(flood), timeout=30_000)
     relay = client._relay
     assert relay is not None and relay.hops is not None
@@ -201,7 +291,7 @@ def test_a_client_that_ends_its_side_without_reading_a_flood_lets_the_window_go_
     qtbot.waitUntil(ended(controller), timeout=10_000)
 
     async def other() -> object:
-        async with connect(url) as ws:
+        async with connect(flooded.url) as ws:
             await ws.send("still answered")
             return await ws.recv()
 
@@ -210,7 +300,7 @@ def test_a_client_that_ends_its_side_without_reading_a_flood_lets_the_window_go_
 
 
 def test_a_flood_to_a_client_that_does_not_read_waits_in_the_proxy_only_up_to_its_bound(
-        qtbot: Any, run: Callable[..., Any], websockets_server: Callable[..., Any], proxies: Any,
+        qtbot: Any, run: Callable[..., Any], flood_server: Callable[..., Any], proxies: Any,
         monkeypatch: Any) -> None:
     """While the client does not read, what waits for it in the proxy stays under the outbox's bound (the
     thread forwarding more waits, and TCP holds the upstream back), however much the upstream sends; once the
@@ -218,13 +308,8 @@ def test_a_flood_to_a_client_that_does_not_read_waits_in_the_proxy_only_up_to_it
     from wsinspector.net import hop_thread
 
     monkeypatch.setattr(hop_thread, "OUTBOX_MOST", 1024 * 1024)
-    flood = [bytes([index]) * (1024 * 1024) for index in range(48)]
-    flooded = asyncio.Event()
-    upstream = websockets_server(_flooding(flood, flooded), max_size=None, compression=None)
-    controller, url = proxies(upstream.url)
-    with qtbot.waitSignal(controller.client_added) as added:
-        reader, writer = run(_raw_client(url, b"flood me"))
-    client: ProxiedClient = added.args[0]
+    flooded = _flooded(qtbot, run, flood_server, proxies, 48)
+    flood, client, writer = flooded.flood, flooded.client, flooded.writer
     most = 0
     read_upstream: list[int] = []
 
@@ -233,30 +318,20 @@ def test_a_flood_to_a_client_that_does_not_read_waits_in_the_proxy_only_up_to_it
         relay = client._relay
         if relay is not None and relay.hops is not None:
             most = max(most, relay.hops[0].waiting_bytes)
-        read_upstream.extend(seq for seq in range(first, last + 1) if header.upstream(client.log.origin(seq))
-                             and header.opcode(client.log.meta(seq)) is Opcode.BINARY
-                             and not header.is_out(client.log.meta(seq)))
+        read_upstream.extend(_binary_from_upstream(client, first, last))
 
     client.frames_appended.connect(look)
     qtbot.waitUntil(lambda: len(read_upstream) >= 4, timeout=30_000)
 
-    async def read_all() -> list[bytes]:
-        got = []
-        for data in flood:
-            head = await reader.readexactly(10)
-            assert head[:2] == b"\x82\x7f"
-            got.append(await reader.readexactly(len(data)))
-        return got
-
-    assert run(read_all(), timeout=60) == flood
+    assert run(_read_binary(flooded.reader, len(flood)), timeout=60) == flood
     # a forwarding thread stops at the first read past the bound: one read (a frame and the start of the next)
     assert most <= 4 * 1024 * 1024, f"{most} bytes waited in the proxy for a client that did not read"
     writer.close()
-    run(flooded.wait())
+    qtbot.waitUntil(flooded.upstream.sent.is_set, timeout=30_000)
 
 
 def test_with_a_breakpoint_set_a_client_that_does_not_read_holds_its_upstream_back(
-        qtbot: Any, run: Callable[..., Any], websockets_server: Callable[..., Any], proxies: Any,
+        qtbot: Any, run: Callable[..., Any], flood_server: Callable[..., Any], proxies: Any,
         monkeypatch: Any) -> None:
     """With a rule on what the upstream sends, each message goes on from the window's thread, which never waits
     for a peer to read: once more than the bound waits for the client, the upstream hop is no longer read (TCP
@@ -264,24 +339,11 @@ def test_with_a_breakpoint_set_a_client_that_does_not_read_holds_its_upstream_ba
     from wsinspector.app import proxy as proxy_module
 
     monkeypatch.setattr(proxy_module, "OUTBOX_MOST", 1024 * 1024)
-    flood = [bytes([index]) * (1024 * 1024) for index in range(48)]
-    flooded = asyncio.Event()
-    upstream = websockets_server(_flooding(flood, flooded), max_size=None, compression=None)
-    controller, url = proxies(upstream.url, rules=[parse_rule("in:contains:never sent")])
-    with qtbot.waitSignal(controller.client_added) as added:
-        reader, writer = run(_raw_client(url, b"flood me"))
-    client: ProxiedClient = added.args[0]
+    flooded = _flooded(qtbot, run, flood_server, proxies, 48, rules=[parse_rule("in:contains:never sent")])
+    flood, client, writer = flooded.flood, flooded.client, flooded.writer
     qtbot.waitUntil(lambda: client._holding == (False, True), timeout=30_000)
-    assert not flooded.is_set(), "the upstream is held back before it has sent everything"
+    assert not flooded.upstream.sent.is_set(), "the upstream is held back before it has sent everything"
 
-    async def read_all() -> list[bytes]:
-        got = []
-        for data in flood:
-            head = await reader.readexactly(10)
-            assert head[:2] == b"\x82\x7f"
-            got.append(await reader.readexactly(len(data)))
-        return got
-
-    assert run(read_all(), timeout=60) == flood
-    run(flooded.wait())
+    assert run(_read_binary(flooded.reader, len(flood)), timeout=60) == flood
+    qtbot.waitUntil(flooded.upstream.sent.is_set, timeout=30_000)
     writer.close()

@@ -18,13 +18,6 @@ FAST = Health(reconnect=True, reconnect_base_s=0.02, reconnect_max_s=0.05)
 
 
 @pytest.fixture
-def store(data_dir: Any) -> Iterator[Store]:
-    store = Store(data_dir / "wsinspector.sqlite3")
-    yield store
-    store.close()
-
-
-@pytest.fixture
 def controller(qtbot: Any, store: Store) -> Iterator[ConnectionController]:
     controller = ConnectionController(store)
     yield controller

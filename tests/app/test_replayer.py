@@ -3,8 +3,7 @@ messages it assembles from frames, the end of the connection, and the recording 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -34,13 +33,6 @@ from wsinspector.core.scenario.verdict import RunResult, StepResult, Verdict
 from wsinspector.core.store import SessionStatus, Store
 
 WAIT_MS = 20_000
-
-
-@pytest.fixture
-def store(data_dir: Path) -> Iterator[Store]:
-    opened = Store(data_dir / "wsinspector.sqlite3")
-    yield opened
-    opened.close()
 
 
 class Run:

@@ -3,9 +3,6 @@ the same test."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from tests.core.test_session_interface import KINDS, as_kind
@@ -14,13 +11,6 @@ from wsinspector.app.tests import SessionTooLongError, recorded_messages, scenar
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.scenario.model import BinaryPayload, BytesMatcher, ExpectStep, SendStep, TextMatcher, TextPayload
 from wsinspector.core.store import Store
-
-
-@pytest.fixture
-def store(data_dir: Path) -> Iterator[Store]:
-    opened = Store(data_dir / "wsinspector.sqlite3")
-    yield opened
-    opened.close()
 
 
 @pytest.mark.parametrize("kind", KINDS)
