@@ -11,6 +11,7 @@ import shiboken6
 
 from tests.peers import QtPeer
 from tests.ui.helpers import show_window
+from tests.ui.helpers_restarts import Restarts
 from wsinspector.app.context import AppContext
 from wsinspector.ui.main_window import MainWindow
 
@@ -62,3 +63,13 @@ def qt_peer() -> Iterator[Callable[..., QtPeer]]:
     yield make
     for peer in peers:
         peer.stop()
+
+
+@pytest.fixture
+def restarts(qtbot: Any, data_dir: Path, tmp_path: Path) -> Iterator[Restarts]:
+    """Opens and closes the window over the test's data folder and a settings file of its own; every context
+    it opened is shut down after the test."""
+    made = Restarts(qtbot, data_dir, tmp_path / "settings.ini")
+    yield made
+    for context in made.contexts:
+        context.shutdown()

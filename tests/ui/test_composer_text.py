@@ -8,7 +8,7 @@ byte-swaps what follows a leading U+FFFE; the editor keeps them all, showing the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +32,10 @@ from tests.ui.helpers import (
     set_mode,
     wait_rows,
 )
+from tests.ui.helpers_restarts import Restarts
 from tests.ui.helpers_rows import row_menu
 from tests.ui.helpers_sessions import select_peer
 from tests.ui.test_composing import _action, _choose, _ok, _save_dialog_answer
-from tests.ui.test_window_state import Restarts
 from wsinspector.core.frames import Opcode
 from wsinspector.core.payloads import PayloadMode
 from wsinspector.core.scenario.model import ExpectStep, Scenario, SendStep, TextMatcher, TextPayload
@@ -78,12 +78,13 @@ def clear(qtbot: Any, editor: PlainEditor) -> None:
     assert editor.toPlainText() == ""
 
 
-@pytest.fixture
-def restarts(qtbot: Any, data_dir: Path, tmp_path: Path) -> Iterator[Restarts]:
-    made = Restarts(qtbot, data_dir, tmp_path / "settings.ini")
-    yield made
-    for context in made.contexts:
-        context.shutdown()
+def _pasted_while_connected(qtbot: Any, window: MainWindow, echo_peer: WebsocketsPeer, text: str) -> Any:
+    """The window connected to ``echo_peer`` and ``text`` pasted into its composer; the composer."""
+    select_peer(window, echo_peer.url, "websockets echo")
+    connect(qtbot, window)
+    composer = window.inspector.composer
+    paste(qtbot, composer.editor, text)
+    return composer
 
 
 @pytest.fixture
@@ -233,10 +234,7 @@ def test_a_text_file_with_crlf_is_loaded_and_sent_as_the_same_text(qtbot: Any, w
 def test_a_saved_message_is_saved_sent_and_loaded_exactly(qtbot: Any, window: MainWindow,
                                                          echo_peer: WebsocketsPeer) -> None:
     text = TRICKY["mix"]
-    select_peer(window, echo_peer.url, "websockets echo")
-    connect(qtbot, window)
-    composer = window.inspector.composer
-    paste(qtbot, composer.editor, text)
+    composer = _pasted_while_connected(qtbot, window, echo_peer, text)
     handler = ModalHandler(qtbot, _save_dialog_answer(qtbot, "Tricky", shared=False))
     _choose(qtbot, composer.saved_button, _action(composer.saved_button, "Save this message"))
     handler.wait()
@@ -362,10 +360,7 @@ def test_the_saved_messages_manager_keeps_a_pasted_message(qtbot: Any, window: M
 def test_edit_and_resend_loads_a_received_message_exactly(qtbot: Any, window: MainWindow,
                                                           echo_peer: WebsocketsPeer) -> None:
     text = TRICKY["mix"]
-    select_peer(window, echo_peer.url, "websockets echo")
-    connect(qtbot, window)
-    composer = window.inspector.composer
-    paste(qtbot, composer.editor, text)
+    composer = _pasted_while_connected(qtbot, window, echo_peer, text)
     press_ctrl_enter(qtbot, window)
     wait_rows(qtbot, window, 2)
     clear(qtbot, composer.editor)

@@ -29,6 +29,12 @@ def _panel(window: MainWindow) -> ProxyPanel:
     return page.proxy
 
 
+def _send_and_pause(qtbot: Any, run: Any, panel: ProxyPanel, ws: Any, message: str | bytes) -> None:
+    """Send ``message`` through the proxy and wait until the breakpoint holds it (the only one paused)."""
+    run(ws.send(message))
+    qtbot.waitUntil(lambda: panel.paused.count() == 1, timeout=WAIT_MS)
+
+
 def _start(panel: ProxyPanel, upstream: Any, breakpoints: str = "") -> str:
     panel.upstream.setText(upstream.url)
     panel.breakpoints.set_text(breakpoints)
@@ -80,8 +86,7 @@ def test_a_paused_binary_message_is_shown_as_hex_and_stays_binary(qtbot: Any, wi
     edit = panel.edit
 
     # left alone: byte for byte, binary
-    run(ws.send(PNG_HEAD))
-    qtbot.waitUntil(lambda: panel.paused.count() == 1, timeout=WAIT_MS)
+    _send_and_pause(qtbot, run, panel, ws, PNG_HEAD)
     assert "10 bytes of binary: 89 50 4e 47 0d 0a 1a 0a 00 ff" in panel.paused.item(0).text()
     assert edit.current_mode() is PayloadMode.HEX
     assert edit.editor.toPlainText() == "89 50 4e 47 0d 0a 1a 0a 00 ff"
@@ -90,16 +95,14 @@ def test_a_paused_binary_message_is_shown_as_hex_and_stays_binary(qtbot: Any, wi
     assert upstream.received == [PNG_HEAD]
 
     # a text message with a CRLF is shown as text, its CR as a symbol, and goes on as the same text
-    run(ws.send("line one\r\nline two"))
-    qtbot.waitUntil(lambda: panel.paused.count() == 1, timeout=WAIT_MS)
+    _send_and_pause(qtbot, run, panel, ws, "line one\r\nline two")
     assert edit.current_mode() is PayloadMode.TEXT and edit.editor.toPlainText() == "line one\r\nline two"
     assert edit.editor.document().toRawText() == "line one\u23ce\u2029line two"
     panel.forward_button.click()
     assert run(ws.recv()) == "line one\r\nline two"
 
     # edited as base64: still binary
-    run(ws.send(b"\x00\x01\x02"))
-    qtbot.waitUntil(lambda: panel.paused.count() == 1, timeout=WAIT_MS)
+    _send_and_pause(qtbot, run, panel, ws, b"\x00\x01\x02")
     edit.set_mode(PayloadMode.BASE64)
     assert edit.editor.toPlainText() == "AAEC"
     edit.editor.setPlainText("AAEDBA==")
@@ -108,8 +111,7 @@ def test_a_paused_binary_message_is_shown_as_hex_and_stays_binary(qtbot: Any, wi
     assert got == b"\x00\x01\x03\x04" and isinstance(got, bytes)
 
     # bad hex: one line, the message stays paused until it is put right
-    run(ws.send(b"\x10"))
-    qtbot.waitUntil(lambda: panel.paused.count() == 1, timeout=WAIT_MS)
+    _send_and_pause(qtbot, run, panel, ws, b"\x10")
     edit.editor.setPlainText("10 2x")
     panel.forward_button.click()
     assert edit.error.text() == "Not a hex digit: 'x' at position 5"
@@ -119,8 +121,7 @@ def test_a_paused_binary_message_is_shown_as_hex_and_stays_binary(qtbot: Any, wi
     assert run(ws.recv()) == b"\x10\x20"
 
     # a text message stays text: bytes that are not UTF-8 are refused
-    run(ws.send("plain"))
-    qtbot.waitUntil(lambda: panel.paused.count() == 1, timeout=WAIT_MS)
+    _send_and_pause(qtbot, run, panel, ws, "plain")
     assert edit.current_mode() is PayloadMode.TEXT and edit.editor.toPlainText() == "plain"
     edit.set_mode(PayloadMode.HEX)
     assert edit.editor.toPlainText() == "70 6c 61 69 6e"
@@ -142,8 +143,7 @@ def test_a_paused_message_too_large_to_edit_goes_on_as_it_came(qtbot: Any, windo
     panel = _panel(window)
     ws = run(connect(_start(panel, upstream, "out:every")))
     big = bytes(range(256)) * 1600  # 409,600 bytes: well over a million characters of hex
-    run(ws.send(big))
-    qtbot.waitUntil(lambda: panel.paused.count() == 1, timeout=WAIT_MS)
+    _send_and_pause(qtbot, run, panel, ws, big)
     edit = panel.edit
     assert edit.error.text() == "This message is 409,600 bytes: too large to edit here; it goes on as it came"
     assert edit.editor.isReadOnly() and not edit.mode.isEnabled() and edit.editor.toPlainText() == ""
@@ -151,8 +151,7 @@ def test_a_paused_message_too_large_to_edit_goes_on_as_it_came(qtbot: Any, windo
     assert run(ws.recv()) == big
     assert upstream.received == [big]
     # the next message is editable again
-    run(ws.send(b"\x01"))
-    qtbot.waitUntil(lambda: panel.paused.count() == 1, timeout=WAIT_MS)
+    _send_and_pause(qtbot, run, panel, ws, b"\x01")
     assert edit.mode.isEnabled() and not edit.editor.isReadOnly() and edit.editor.toPlainText() == "01"
     assert not edit.error.isVisible()
     panel.drop_button.click()

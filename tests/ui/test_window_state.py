@@ -4,61 +4,17 @@ draft. A damaged or foreign settings file is ignored."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from PySide6.QtCore import QSettings
-
-from tests.ui.helpers import WAIT_MS, connect, show_window
-from wsinspector.app.context import AppContext
+from tests.ui.helpers import WAIT_MS, connect
+from tests.ui.helpers_restarts import Restarts
 from wsinspector.core.events import ConnectionState
 from wsinspector.core.payloads import PayloadMode
 from wsinspector.core.profiles import ConnectionProfile, Endpoint
 from wsinspector.ui import palette
-from wsinspector.ui.main_window import MainWindow
 from wsinspector.ui.timeline import COL_OPCODE, COL_SIZE
-from wsinspector.ui.window_state import WindowState, app_settings, restore_geometry
-
-
-class Restarts:
-    """Opens the window over ``data_dir`` as the app does (its state from ``settings``), and closes it."""
-
-    def __init__(self, qtbot: Any, data_dir: Path, settings_path: Path) -> None:
-        self.qtbot = qtbot
-        self.data_dir = data_dir
-        self.path = settings_path
-        self.contexts: list[AppContext] = []
-
-    def settings(self) -> QSettings:
-        return QSettings(str(self.path), QSettings.Format.IniFormat)
-
-    def open(self) -> MainWindow:
-        context = AppContext(self.data_dir)
-        self.contexts.append(context)
-        window = MainWindow()
-        settings = self.settings()
-        restore_geometry(window, settings)
-        show_window(self.qtbot, window)
-        window.populate(context)
-        self.qtbot.waitUntil(window.centralWidget().isVisible, timeout=WAIT_MS)  # the pages show in a turn
-        window.window_state = WindowState(window, settings)
-        window.window_state.restore()
-        return window
-
-    def close(self, window: MainWindow) -> None:
-        window.close()
-        context = self.contexts.pop()
-        context.shutdown()
-
-
-@pytest.fixture
-def restarts(qtbot: Any, data_dir: Path, tmp_path: Path) -> Iterator[Restarts]:
-    made = Restarts(qtbot, data_dir, tmp_path / "settings.ini")
-    yield made
-    for context in made.contexts:
-        context.shutdown()
+from wsinspector.ui.window_state import app_settings
 
 
 def test_the_window_comes_back_as_it_was_left(qtbot: Any, restarts: Restarts,
