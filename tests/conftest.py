@@ -29,6 +29,8 @@ os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="wsinspector-test-config
 
 import pytest
 
+from wsinspector.core.store import Store
+
 _SETTINGS_HOME = os.environ["XDG_CONFIG_HOME"]
 atexit.register(shutil.rmtree, _SETTINGS_HOME, True)
 
@@ -134,6 +136,14 @@ def data_dir(tmp_path: Path) -> Path:
     path = tmp_path / "data"
     path.mkdir()
     return path
+
+
+@pytest.fixture
+def store(data_dir: Path) -> Iterator[Store]:
+    """The store of the test's data folder, closed after the test."""
+    opened = Store(data_dir / "wsinspector.sqlite3")
+    yield opened
+    opened.close()
 
 
 def _live_qt_leftovers() -> list[str]:

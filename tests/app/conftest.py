@@ -4,7 +4,6 @@ recording proxies stopped after it."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,13 +23,6 @@ def contexts(qtbot: Any) -> Iterator[list[AppContext]]:
     for context in made:
         context.shutdown()
         context.deleteLater()
-
-
-@pytest.fixture
-def store(data_dir: Path) -> Iterator[Store]:
-    opened = Store(data_dir / "wsinspector.sqlite3")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

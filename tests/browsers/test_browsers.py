@@ -58,13 +58,6 @@ async def upstream_peer(ws: Any, received: list[str | bytes]) -> None:
 
 
 @pytest.fixture
-def store(data_dir: Path) -> Iterator[Store]:
-    opened = Store(data_dir / "wsinspector.sqlite3")
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
 def page() -> Iterator[PageServer]:
     server = PageServer()
     yield server

@@ -4,8 +4,6 @@ hop, each hop's fragments assembled apart, and `wsinspector messages`' lines say
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -39,13 +37,6 @@ def proxied_log() -> FrameLog:
 
 
 UPSTREAM_SEQS = {1, 3, 4, 6}
-
-
-@pytest.fixture
-def store(data_dir: Path) -> Iterator[Store]:
-    opened = Store(data_dir / "wsinspector.sqlite3")
-    yield opened
-    opened.close()
 
 
 def recorded(store: Store, log: FrameLog) -> StoredSession:

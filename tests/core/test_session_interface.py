@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 import pytest
 
@@ -25,13 +24,6 @@ KINDS = ["live", "stored", "windowed", "blocks", "windowed-blocks"]
 BLOCK = 4
 #: where the windowed kind's memory starts
 WINDOW_START = 13
-
-
-@pytest.fixture
-def store(data_dir: Path) -> Iterator[Store]:
-    opened = Store(data_dir / "wsinspector.sqlite3")
-    yield opened
-    opened.close()
 
 
 def as_kind(kind: str, log: FrameLog, store: Store, events: Sequence[tuple[int, int, str, str]] = ()) -> Session:

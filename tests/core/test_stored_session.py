@@ -4,7 +4,6 @@ that recorded the same frames (the timeline and detail views use either one)."""
 from __future__ import annotations
 
 import tracemalloc
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -47,13 +46,6 @@ class LogBuilder:
         if self._seal_every:
             assert not self.log.keep_window(1 << 30, 1 << 40, 0, 0)  # seals the tail, lets nothing go
         return seq
-
-
-@pytest.fixture
-def store(data_dir: Path) -> Iterator[Store]:
-    opened = Store(data_dir / "wsinspector.sqlite3")
-    yield opened
-    opened.close()
 
 
 def record(store: Store, log: FrameLog, batch: int = 37, cached_pages: int = 64) -> StoredSession:
