@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
+from contextlib import nullcontext
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -59,7 +60,6 @@ _IN, _OUT = Direction.IN, Direction.OUT
 #: a crash can lose beyond the writer's queue)
 SAVE_AT_LEAST_S = 0.5
 _TEXT, _CONTINUATION = Opcode.TEXT, Opcode.CONTINUATION
-_MID_MESSAGE = "a fragmented message is being forwarded that way: inject once it has ended"
 
 
 #: what the header bits of a frame say of forwarding it, by those bits: (opcode, fin) of a data frame read on
@@ -298,7 +298,8 @@ class ProxiedClient(QObject, LogRecording):
             return
         self._forward_new()  # what Qt read before goes on first
         sinks = (self.log.append_fields, self.log.append_whole_in)
-        self._relay = Relay.take(self.downstream, upstream, sinks, self.log.upstream_sinks(), self._offer)
+        self._relay = Relay.take(self.downstream, upstream, sinks, self.log.upstream_sinks(), self._offer,
+                                 self._streaming, self._mid)
         if self._relay is not None:
             self._gate()
             self._relay.run()
@@ -483,15 +484,11 @@ class ProxiedClient(QObject, LogRecording):
         """A message of the user's own: ``out`` to the upstream server, ``in`` to the client. ValueError while a
         fragmented message is under way that way (it cannot be cut)."""
         relay = self._relay
-        if relay is None:
+        if relay is not None:
+            relay.drain()  # messages read before it are offered to the breakpoints first
+        with relay.lock(direction) if relay is not None else nullcontext():
             if self._mid[direction]:
-                raise ValueError(_MID_MESSAGE)
-            self.send_release(self.breakpoints.inject(direction, opcode, payload))
-            return
-        relay.drain()  # messages read before it are offered to the breakpoints first
-        with relay.lock(direction):
-            if relay.mid[direction]:
-                raise ValueError(_MID_MESSAGE)
+                raise ValueError("a fragmented message is being forwarded that way: inject once it has ended")
             self.send_release(self.breakpoints.inject(direction, opcode, payload))
 
     @property

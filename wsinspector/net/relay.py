@@ -47,7 +47,8 @@ class Relay(QObject):
 
     _live: ClassVar[set[Relay]] = set()
 
-    def __init__(self, client: WirePump, upstream: WirePump, offer: Offer, parent: QObject | None = None) -> None:
+    def __init__(self, client: WirePump, upstream: WirePump, offer: Offer, streaming: dict[Direction, bool],
+                 mid: dict[Direction, bool], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._pumps = (client, upstream)
         self._offer = offer
@@ -55,11 +56,12 @@ class Relay(QObject):
         self._items: deque[tuple[Callable[..., object], tuple[Any, ...]]] = deque()
         #: per direction (toward the client: in; toward the upstream: out): the breakpoints want its messages
         #: whole (a rule, or a message held); messages handed to them and not yet offered; a message forwarded
-        #: frame by frame has not had its last frame yet
+        #: frame by frame has not had its last frame yet, and the message under way is forwarded frame by frame
+        #: (the proxied client's own, as the event loop left them)
         self.gated = {_IN: False, _OUT: False}
         self.offers = {_IN: 0, _OUT: 0}
-        self.mid = {_IN: False, _OUT: False}
-        self._streaming = {_IN: True, _OUT: True}
+        self.mid = mid
+        self._streaming = streaming
         self._parts: dict[Direction, list[bytes]] = {_IN: [], _OUT: []}
         self._first = {_IN: Opcode.TEXT, _OUT: Opcode.TEXT}
         self._woken = False
@@ -74,15 +76,16 @@ class Relay(QObject):
 
     @classmethod
     def take(cls, client: WirePump, upstream: WirePump, sinks: tuple[FrameSink, WholeInSink],
-              upstream_sinks: tuple[FrameSink, WholeInSink], offer: Offer,
-              parent: QObject | None = None) -> Relay | None:
+              upstream_sinks: tuple[FrameSink, WholeInSink], offer: Offer, streaming: dict[Direction, bool],
+              mid: dict[Direction, bool], parent: QObject | None = None) -> Relay | None:
         """Both hops' sockets taken from Qt, for threads, their frames reported to ``sinks`` (the client hop's)
-        and ``upstream_sinks`` through :meth:`drain`; None when they stay with Qt."""
+        and ``upstream_sinks`` through :meth:`drain`; None when they stay with Qt. ``streaming`` and ``mid``:
+        the proxied client's per-direction state of forwarding, which the threads go on keeping."""
         client.flush()
         upstream.flush()
         if not (client.can_run_on_thread() and upstream.can_run_on_thread()):
             return None  # not now (Qt has yet to write to one of them), or never
-        relay = cls(client, upstream, offer, parent)
+        relay = cls(client, upstream, offer, streaming, mid, parent)
         hop_client = client.run_on_thread(relay._wake)
         hop_upstream = upstream.run_on_thread(relay._wake)
         assert hop_client is not None and hop_upstream is not None

@@ -31,6 +31,7 @@ from wsinspector.core.connection_defaults import effective
 from wsinspector.core.frames import Direction, Frame, Opcode
 from wsinspector.core.profiles import ConnectionProfile, ProfileError, validate_url
 from wsinspector.core.proxy.breakpoints import BreakpointError, BreakRule, Held
+from wsinspector.core.wire.bytes_read import is_utf8
 from wsinspector.ui.breakpoints_view import BreakpointsEditor
 from wsinspector.ui.detail import DetailPane
 from wsinspector.ui.inline_message import ElidedLabel
@@ -408,7 +409,7 @@ class ProxyPanel(QWidget):
             edited = self.edit.encoded()
             if edited is None:
                 return
-            if held.opcode is Opcode.TEXT and not _is_utf8(edited.data):
+            if held.opcode is Opcode.TEXT and not is_utf8(edited.data):
                 self.edit.show_error("A text message must be UTF-8: these bytes are not (it goes on as text)")
                 return
             payload = edited.data if edited.data != held.payload else None
@@ -470,11 +471,3 @@ def _describe(client: ProxiedClient, held: Held) -> str:
                f"{' …' if len(held.payload) > 16 else ''}")
     rule = held.rule.describe() if held.rule is not None else ""
     return f"#{held.id} {side} ({client.peer}, {rule}): {preview}"
-
-
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True

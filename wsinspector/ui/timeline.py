@@ -494,7 +494,6 @@ class TimelineModel(ColumnsModel):
         """The window turned light or dark: the rows' colours follow."""
         self._brushes = {key: QBrush(palette.qcolour(name)) for key, name in _BRUSHES.items()}
         self._looks.clear()
-        self._painted.clear()
         if self.rowCount():
             self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, len(COLUMNS) - 1),
                                   [Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.BackgroundRole])

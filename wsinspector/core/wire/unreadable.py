@@ -13,6 +13,7 @@ from websockets.server import ServerProtocol
 from wsinspector.core.events import Failure, FailureKind, printable_bytes
 from wsinspector.core.payloads import human_size
 from wsinspector.core.redact import REDACTED, is_secret_header, url_secrets, without_secret_lines
+from wsinspector.core.secrets import masked
 from wsinspector.core.wire.bytes_read import header_lines, status_line
 from wsinspector.core.words import counted
 
@@ -26,9 +27,7 @@ def _reason(cause: BaseException, head: bytes) -> str:
     text = str(cause) or type(cause).__name__
     if isinstance(cause, (ValueError, ws_errors.SecurityError)):
         text = text.split(": ", 1)[0]
-    for secret in _secrets(head):
-        text = text.replace(secret, REDACTED)
-    return text
+    return masked(text, _secrets(head), REDACTED)
 
 
 def _secrets(head: bytes) -> set[str]:
