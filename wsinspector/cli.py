@@ -153,6 +153,9 @@ def window_arguments(argv: Sequence[str]) -> tuple[Path | None, bool, list[Path]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from wsinspector.core.allocator import keep_freed_memory
+
+    keep_freed_memory()  # payloads come and go in bursts: see the module
     arguments = sys.argv[1:] if argv is None else list(argv)
     window = window_arguments(arguments)
     if window is None:
