@@ -347,3 +347,37 @@ def test_with_a_breakpoint_set_a_client_that_does_not_read_holds_its_upstream_ba
     assert run(_read_binary(flooded.reader, len(flood)), timeout=60) == flood
     qtbot.waitUntil(flooded.upstream.sent.is_set, timeout=30_000)
     writer.close()
+
+
+@pytest.mark.parametrize("opcode", [Opcode.TEXT, Opcode.BINARY], ids=["text", "binary"])
+def test_a_message_paused_for_the_breakpoints_keeps_the_fragments_read_before_the_hand_over(
+        qtbot: Any, run: Callable[..., Any], websockets_server: Callable[..., Any], proxies: Any,
+        monkeypatch: Any, opcode: Opcode) -> None:
+    """With a rule on what the client sends, its message's first fragment is read through Qt, the hops then
+    move to their threads, and the last fragment comes: the message offered to the breakpoints is the whole
+    of it, with its own opcode, and once let go the upstream gets all of it."""
+    hand_over = ProxiedClient._relay_on_threads
+    monkeypatch.setattr(ProxiedClient, "_relay_on_threads", lambda self: None)  # hops kept on Qt for now
+    upstream = websockets_server()
+    controller, url = proxies(upstream.url, rules=[parse_rule("out:every")])
+    key = b"\x0b\xad\xf0\x0d"
+    with qtbot.waitSignal(controller.client_added) as added:
+        reader, writer = run(_raw_client(url, b""))  # an empty text message first: let go by nobody
+    client: ProxiedClient = added.args[0]
+    qtbot.waitUntil(lambda: len(client.held) == 1, timeout=5000)
+    controller.decide(client.held[0].id, "forward")
+    assert run(reader.readexactly(2)) == b"\x81\x00"
+
+    writer.write(bytes((opcode, 0x80 | 6)) + key + mask_payload(b"first ", key))
+    qtbot.waitUntil(lambda: client.log.incoming_so_far() is not None, timeout=5000)
+    hand_over(client)
+    assert client._relay is not None, "the hops are read on threads from here on"
+    writer.write(bytes((0x80, 0x80 | 6)) + key + mask_payload(b"second", key))
+    qtbot.waitUntil(lambda: len(client.held) == 1, timeout=5000)
+    held = client.held[0]
+    assert (held.opcode, held.payload) == (opcode, b"first second")
+
+    controller.decide(held.id, "forward")
+    assert run(reader.readexactly(14)) == bytes((0x80 | opcode, 12)) + b"first second"  # the upstream's echo
+    writer.close()
+    qtbot.waitUntil(ended(controller), timeout=5000)

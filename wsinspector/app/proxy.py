@@ -298,8 +298,10 @@ class ProxiedClient(QObject, LogRecording):
             return
         self._forward_new()  # what Qt read before goes on first
         sinks = (self.log.append_fields, self.log.append_whole_in)
+        # read on the client hop: toward the upstream (out); on the upstream hop: toward the client (in)
+        under_way = {_OUT: self.log.incoming_so_far(), _IN: self.log.incoming_so_far(upstream=True)}
         self._relay = Relay.take(self.downstream, upstream, sinks, self.log.upstream_sinks(), self._offer,
-                                 self._streaming, self._mid)
+                                 self._streaming, self._mid, under_way)
         if self._relay is not None:
             self._gate()
             self._relay.run()

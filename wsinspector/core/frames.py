@@ -203,6 +203,10 @@ class MessageAssembler:
         """The seq of the first frame of the message being received, None when none is."""
         return self._first_seq if self._opcode is not None else None
 
+    def so_far(self) -> tuple[Opcode, list[bytes]] | None:
+        """The opcode and the payloads of the fragments received of the message under way (None: none is)."""
+        return None if self._opcode is None else (self._opcode, list(self._parts))
+
     def feed(self, frame: Frame) -> Message | None:
         if frame.direction is not self.direction:
             raise ValueError("frame of the other direction")

@@ -626,6 +626,11 @@ class FrameLog:
 
     # -- messages ---------------------------------------------------------------------------------
 
+    def incoming_so_far(self, upstream: bool = False) -> tuple[Opcode, list[bytes]] | None:
+        """The fragments read so far of the incoming message under way on the client hop (or a recording
+        proxy's ``upstream`` hop), with its opcode; None when no message is under way."""
+        return self._messages.assembler(_IN, upstream).so_far()
+
     def message_for(self, seq: int) -> Message | None:
         """The complete message a data frame belongs to (None while it is still being received)."""
         if not 0 <= seq < len(self):

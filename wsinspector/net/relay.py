@@ -77,15 +77,21 @@ class Relay(QObject):
     @classmethod
     def take(cls, client: WirePump, upstream: WirePump, sinks: tuple[FrameSink, WholeInSink],
               upstream_sinks: tuple[FrameSink, WholeInSink], offer: Offer, streaming: dict[Direction, bool],
-              mid: dict[Direction, bool], parent: QObject | None = None) -> Relay | None:
+              mid: dict[Direction, bool], under_way: dict[Direction, tuple[Opcode, list[bytes]] | None],
+              parent: QObject | None = None) -> Relay | None:
         """Both hops' sockets taken from Qt, for threads, their frames reported to ``sinks`` (the client hop's)
         and ``upstream_sinks`` through :meth:`drain`; None when they stay with Qt. ``streaming`` and ``mid``:
-        the proxied client's per-direction state of forwarding, which the threads go on keeping."""
+        the proxied client's per-direction state of forwarding, which the threads go on keeping;
+        ``under_way``: per direction, the message Qt read the first fragments of and kept for the breakpoints
+        (its opcode and those fragments), which the threads go on with."""
         client.flush()
         upstream.flush()
         if not (client.can_run_on_thread() and upstream.can_run_on_thread()):
             return None  # not now (Qt has yet to write to one of them), or never
         relay = cls(client, upstream, offer, streaming, mid, parent)
+        for toward, kept in under_way.items():
+            if kept is not None and not streaming[toward]:  # the rest of it comes to the threads: whole, it is offered
+                relay._first[toward], relay._parts[toward][:] = kept
         hop_client = client.run_on_thread(relay._wake)
         hop_upstream = upstream.run_on_thread(relay._wake)
         assert hop_client is not None and hop_upstream is not None
