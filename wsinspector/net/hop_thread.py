@@ -40,11 +40,26 @@ READ_MOST = 4 * 1024 * 1024
 #: bytes waiting to be written to a peer that does not read, past which the thread forwarding more waits
 OUTBOX_MOST = 64 * 1024 * 1024
 #: most pieces written in one gathering write (the system's limit is 1,024)
-_GATHER = 512
+GATHER = 512
 _END = b""
 _DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
 #: ``reading`` is set on a hop's reading thread: only such a thread waits for a peer to read (never Qt's)
 _ON_HOP = threading.local()
+
+
+def gathering(out: list[bytes]) -> list[bytes]:
+    """``out`` as one gathering write takes it: its pieces, or joined when there are too many."""
+    return out if len(out) <= GATHER else [b"".join(out)]
+
+
+def unwritten(out: list[bytes], written: int) -> list[bytes | memoryview]:
+    """What a gathering write of ``out`` that took ``written`` bytes left to write (a piece begun, as a view of
+    its rest: not copied)."""
+    for index, data in enumerate(out):
+        if written < len(data):
+            return [memoryview(data)[written:], *out[index + 1:]]
+        written -= len(data)
+    return []
 
 
 def can_take(sock: QTcpSocket) -> bool:
@@ -133,19 +148,16 @@ class HopThread:
     def _write_now(self, out: list[bytes]) -> list[bytes]:
         """Write ``out`` as far as the socket takes it at once; what is left (all of it when the connection is
         gone: the reading thread finds its end)."""
+        out = gathering(out)
         try:
-            written = self.sock.sendmsg(out if len(out) <= _GATHER else [b"".join(out)], (), _DONTWAIT)
+            written = self.sock.sendmsg(out, (), _DONTWAIT)
         except (BlockingIOError, InterruptedError):
             return out
         except OSError as exc:
             self.lost = self.lost or exc.strerror or str(exc)
             self.shutdown()
             return []
-        for index, data in enumerate(out):
-            if written < len(data):
-                return [memoryview(data)[written:], *out[index + 1:]]  # type: ignore[list-item]
-            written -= len(data)
-        return []
+        return unwritten(out, written)  # type: ignore[return-value]
 
     @property
     def waiting_bytes(self) -> int:
@@ -197,7 +209,7 @@ class HopThread:
                 continue
             pieces: list[bytes | memoryview] = []
             for data in out:
-                if not data or len(pieces) == _GATHER:
+                if not data or len(pieces) == GATHER:
                     break
                 pieces.append(data)
             try:

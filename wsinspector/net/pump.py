@@ -25,7 +25,7 @@ from wsinspector.core.events import ConnectionState
 from wsinspector.core.frames import Opcode
 from wsinspector.core.wire.engine import WireEngine
 from wsinspector.net.client import byte_string
-from wsinspector.net.hop_thread import HopThread, can_take
+from wsinspector.net.hop_thread import HopThread, can_take, gathering, unwritten
 
 #: bytes read and parsed at a time, at most and at least (more when the engine waits for the rest of a large
 #: frame: it comes in one read, not piece by piece)
@@ -36,8 +36,6 @@ MIN_READ_CHUNK = 1024
 READ_SLICE_S = 0.0005
 #: reading goes on, chunk after chunk, for this long at most per turn of the event loop
 PUMP_BUDGET_S = 0.003
-#: most pieces written in one gathering write (the system's limit is 1,024)
-_GATHER = 512
 #: a socket's descriptor is a file descriptor that takes a gathering write (not on Windows)
 _WRITEV = hasattr(os, "writev")
 #: the socket's own read buffer: beyond it, TCP flow control holds the sender back
@@ -281,8 +279,7 @@ class WirePump:
     def _write_fd(self, out: list[bytes]) -> list[bytes]:
         """Write ``out`` to the socket's descriptor in one gathering write (see :meth:`send_at_once`); what it
         did not take, for Qt's buffer (all of it when the socket fails: Qt finds out why)."""
-        if len(out) > _GATHER:
-            out = [b"".join(out)]
+        out = gathering(out)
         try:
             written = os.writev(self._fd, out)
         except BlockingIOError:
@@ -290,11 +287,7 @@ class WirePump:
         except OSError:
             self._fd = -1
             return out
-        for index, data in enumerate(out):
-            if written < len(data):
-                return [data[written:], *out[index + 1:]]
-            written -= len(data)
-        return []
+        return [bytes(data) for data in unwritten(out, written)]
 
     def _on_ready_read(self) -> None:
         if not self._pump_timer.isActive():
