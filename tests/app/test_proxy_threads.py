@@ -381,3 +381,51 @@ def test_a_message_paused_for_the_breakpoints_keeps_the_fragments_read_before_th
     assert run(reader.readexactly(14)) == bytes((0x80 | opcode, 12)) + b"first second"  # the upstream's echo
     writer.close()
     qtbot.waitUntil(ended(controller), timeout=5000)
+
+
+_CUT = [(0x01, b"first "), (0x81, b"a new message: the first is cut")]
+
+
+@pytest.mark.parametrize(("on_threads", "rules", "frames", "code", "sent_on"), [
+    (True, [], _CUT, 1002, [b"hello", b"first "]),
+    (False, [], _CUT, 1002, [b"hello", b"first "]),
+    (True, ["out:contains:never"], _CUT, 1002, [b"hello"]),
+    (False, ["out:contains:never"], _CUT, 1002, [b"hello"]),
+    (True, ["out:every"], _CUT, 1002, [b"hello"]),
+    (True, [], [(0x81, b"\xff not UTF-8")], 1007, [b"hello"]),
+    (False, [], [(0x81, b"\xff not UTF-8")], 1007, [b"hello"]),
+], ids=["cut-streaming-threads", "cut-streaming-qt", "cut-held-back-threads", "cut-held-back-qt",
+        "cut-every-message-held-threads", "invalid-utf8-threads", "invalid-utf8-qt"])
+def test_what_the_proxy_refuses_from_a_client_never_goes_on_to_the_upstream(
+        qtbot: Any, run: Callable[..., Any], websockets_server: Callable[..., Any], proxies: Any,
+        monkeypatch: Any, on_threads: bool, rules: list[str], frames: list[tuple[int, bytes]], code: int,
+        sent_on: list[bytes]) -> None:
+    """A client breaks the protocol (a new message before its fragmented one ended; text that is not UTF-8): the
+    proxy fails the client's hop with the code that says so and sends the upstream nothing of it: not what the
+    refused frame carried, nor, where the breakpoints wait for whole messages, the fragments before it (sent on
+    as they came when nothing waits for them) — whether the hops are on threads or on Qt."""
+    if not on_threads:
+        monkeypatch.setattr(ProxiedClient, "_relay_on_threads", lambda self: None)
+    upstream = websockets_server()
+    controller, url = proxies(upstream.url, rules=[parse_rule(rule) for rule in rules])
+    key = b"\x0b\xad\xf0\x0d"
+    with qtbot.waitSignal(controller.client_added) as added:
+        reader, writer = run(_raw_client(url, b"hello"))
+    client: ProxiedClient = added.args[0]
+    if rules == ["out:every"]:  # the first message waits for the breakpoints: let it go
+        qtbot.waitUntil(lambda: len(client.held) == 1, timeout=5000)
+        controller.decide(client.held[0].id, "forward")
+    assert run(reader.readexactly(7)) == b"\x81\x05hello"  # the upstream's echo
+    assert (client._relay is not None) is on_threads
+    for b0, payload in frames:
+        writer.write(bytes((b0, 0x80 | len(payload))) + key + mask_payload(payload, key))
+    head = run(reader.readexactly(2))
+    assert head[0] == 0x88
+    assert int.from_bytes(run(reader.readexactly(head[1] & 0x7F))[:2], "big") == code
+    writer.close()
+    qtbot.waitUntil(ended(controller), timeout=5000)
+    log = client.log
+    upstream_out = [log.payload(seq) for seq in range(len(log)) if header.upstream(log.origin(seq))
+                    and header.is_out(log.meta(seq)) and not header.opcode(log.meta(seq)).is_control]
+    assert upstream_out == sent_on
+    assert client.held == []

@@ -393,6 +393,8 @@ class ProxiedClient(QObject, LogRecording):
                 kind = _KINDS[meta] = _kind(meta)
             if kind is None:
                 continue
+            if log_.note(seq):  # a frame the engine refused as it fails the connection: shown, never sent on
+                continue
             opcode, fin = kind
             # read on the upstream hop: on its way to the client (in); on the client hop: to the upstream (out)
             toward = _IN if header.upstream(log_.origin(seq)) else _OUT

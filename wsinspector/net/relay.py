@@ -120,7 +120,9 @@ class Relay(QObject):
 
         def frame(direction: Direction, opcode: Opcode, payload: bytes, *fields: Any) -> None:
             put((sink, (direction, opcode, payload, *fields)))
-            if direction is _IN and opcode in _DATA:
+            # a data frame read with a note (the last field) is one the engine refused as it fails the
+            # connection: shown, never sent on
+            if direction is _IN and opcode in _DATA and (len(fields) < 9 or not fields[8]):
                 keep((opcode, payload if type(payload) is bytes else bytes(payload), fields[1] is not False))
 
         def whole(meta: int, payload: bytes, ts_ns: int) -> None:
@@ -147,6 +149,7 @@ class Relay(QObject):
                     if opcode is not _CONTINUATION:
                         streaming[toward] = not gated[toward] and not offers[toward]
                         first[toward] = opcode
+                        parts.clear()  # what a message left unfinished is no message
                     if streaming[toward]:
                         mid[toward] = not fin
                         try:  # noqa: SIM105  (once per frame: no context manager)
