@@ -255,6 +255,8 @@ class _Status:
     def __init__(self, as_json: bool, controller: ServerController) -> None:
         self.as_json = as_json
         controller.client_added.connect(self._client)
+        controller.server.tls_refused.connect(lambda peer, detail: self.line(
+            "refused", f"{peer} {detail}", peer=peer, message=detail))
 
     def line(self, event: str, text: str, **fields: object) -> None:
         from wsinspector.cli import printable  # noqa: PLC0415

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
+import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -78,3 +80,39 @@ def test_serve_mock_bad_rules_and_arguments_exit_2(tmp_path: Path) -> None:
     assert _cli("serve", "--listen", "127.0.0.1:0").returncode == 2  # only with --mock or --replay
     missing = _cli("--data-dir", str(tmp_path), "serve", "--replay", "no such session")
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
+
+
+def test_serve_with_tls_names_a_client_that_spoke_plain_ws(tmp_path: Path) -> None:
+    """A ws:// client of a wss:// mock server: it is answered 400 saying to use wss://, and the server prints a
+    `refused` line naming it; a wss:// client is served as usual."""
+    rules = tmp_path / "greeter.yaml"
+    rules.write_text(RULES, encoding="utf-8")
+    proc = _start("serve", "--mock", str(rules), "--tls-self-signed", "--json", "--no-record")
+    try:
+        assert proc.stdout is not None
+        certificate = json.loads(proc.stdout.readline())
+        listening = json.loads(proc.stdout.readline())
+        assert (certificate["event"], listening["event"]) == ("certificate", "listening")
+        url = listening["url"]
+        assert url.startswith("wss://127.0.0.1:")
+        port = int(url.rsplit(":", 1)[1].strip("/"))
+        with socket.create_connection(("127.0.0.1", port)) as plain:
+            ours = "{}:{}".format(*plain.getsockname()[:2])
+            plain.sendall(b"GET /door HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+            answer = b""
+            while chunk := plain.recv(4096):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+        assert answer.endswith(b"This port speaks TLS: connect with wss:// (https://), not ws:// (http://).\n")
+        assert json.loads(proc.stdout.readline()) == {
+            "event": "refused", "peer": ours,
+            "message": "sent a plain HTTP request (a ws:// URL?) to this wss:// server: answered 400, use wss://"}
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        with connect(url + "door", ssl=context) as ws:
+            assert ws.recv(timeout=10) == "hi /door"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err

@@ -1,5 +1,6 @@
 """The ``net`` fixture: starts real peers on 127.0.0.1, opens recorded connections to them, and at the end
-aborts every connection and stops every peer, whatever the test did.
+aborts every connection and stops every peer, whatever the test did. ``served``: a WireServer under test
+(``tests/net/served.py``), stopped after the test.
 
 Every test that takes ``net`` runs once per engine ("qt": QtConnection, "wire": WireConnection), so both
 engines answer to the same suite; ``net.engine`` and ``net.sees_every_frame`` tell a test which one it has."""
@@ -12,6 +13,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from tests.net.served import Served
 from tests.peers import Behaviour, HostileServer, QtPeer, WebsocketsPeer
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, OpenInfo
 from wsinspector.core.frames import Direction, Frame, Opcode
@@ -21,6 +23,13 @@ from wsinspector.net.server import EchoServer
 from wsinspector.net.wire import WireConnection
 
 WAIT_MS = 5000
+
+
+@pytest.fixture
+def served(qtbot: Any) -> Iterator[Served]:
+    serving = Served(qtbot)
+    yield serving
+    serving.stop()
 
 
 @dataclass

@@ -5,20 +5,11 @@ them no longer ends the connection before the client has had its 101."""
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
-
-import pytest
 
 from tests.net.served import RawClient, Served, client_frame, upgrade_request
 from wsinspector.core.frames import Opcode
-
-
-@pytest.fixture
-def served(qtbot: Any) -> Iterator[Served]:
-    serving = Served(qtbot)
-    yield serving
-    serving.stop()
 
 
 def test_frames_sent_with_the_request_are_read_after_the_answer(served: Served, run: Callable[..., Any]) -> None:

@@ -4,20 +4,13 @@ connection ends, the failure is told with that answer, and the server goes on se
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from tests.net.served import RawClient, Served, upgrade_request
 from wsinspector.core.events import FailureKind
-
-
-@pytest.fixture
-def served(qtbot: Any) -> Iterator[Served]:
-    serving = Served(qtbot)
-    yield serving
-    serving.stop()
 
 
 def _garbage(_port: int) -> bytes:

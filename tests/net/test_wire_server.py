@@ -5,7 +5,7 @@ sent or read on the wire."""
 from __future__ import annotations
 
 import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +20,6 @@ from wsinspector.core.self_signed import self_signed_localhost
 from wsinspector.core.wire.server import ServerSettings
 from wsinspector.net.wire import WireConnection
 from wsinspector.net.wire_server import ServerListenError, ServerTls, WireServer
-
-
-@pytest.fixture
-def served(qtbot: Any) -> Iterator[Served]:
-    serving = Served(qtbot)
-    yield serving
-    serving.stop()
 
 
 def test_a_websockets_client_is_seen_frame_by_frame_with_its_handshake(served: Served,

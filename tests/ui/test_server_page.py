@@ -1,7 +1,7 @@
 """The Server page in the real window: start a mock from a rules file, real clients connect and show under their
 server with what their handshake asked for, their frames show in the page's timeline, the page sends to one,
 broadcasts to all, closes one with a code and reason and drops another; a bad rules file, a port in use, an
-address beyond this machine and TLS without its key are each one line."""
+address beyond this machine, TLS without its key and a ws:// client of a wss:// server are each one line."""
 
 from __future__ import annotations
 
@@ -200,3 +200,19 @@ def test_tls_from_the_users_files_serves_wss_and_a_missing_key_is_one_line(qtbot
     qtbot.waitUntil(task.done, timeout=WAIT_MS)
     assert task.result() == "over TLS"  # the echo with no rules file
     assert page.tls.findData(TLS_SELF_SIGNED) >= 0
+
+    async def plain() -> tuple[str, bytes]:  # the same server's address as ws://
+        reader, writer = await asyncio.open_connection("127.0.0.1", page.servers[0].server.port)
+        writer.write(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        answer = await reader.read()
+        writer.close()
+        return "{}:{}".format(*writer.get_extra_info("sockname")[:2]), answer
+
+    task = asyncio.ensure_future(plain(), loop=aloop)
+    qtbot.waitUntil(task.done, timeout=WAIT_MS)
+    peer, answer = task.result()
+    assert answer.startswith(b"HTTP/1.1 400 Bad Request")
+    qtbot.waitUntil(lambda: page.status.text().startswith(peer), timeout=WAIT_MS)
+    assert page.status.text() == (f"{peer} sent a plain HTTP request (a ws:// URL?) to this wss:// server: "
+                                  "answered 400, use wss://")

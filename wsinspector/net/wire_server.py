@@ -26,7 +26,6 @@ from PySide6.QtNetwork import (
     QSslCertificate,
     QSslConfiguration,
     QSslKey,
-    QSslServer,
     QSslSocket,
     QTcpServer,
     QTcpSocket,
@@ -42,6 +41,7 @@ from wsinspector.core.wire.sinks import FrameSink, WholeInSink
 from wsinspector.net.client import EngineConnection
 from wsinspector.net.linger import end_after_answer
 from wsinspector.net.pump import SOCKET_BUFFER, WirePump
+from wsinspector.net.tls_server import TlsServer
 
 __all__ = ["DEFAULT_MAX_CLIENTS", "ClientRequest", "ServerClient", "ServerListenError", "ServerTls", "WireServer"]
 
@@ -461,10 +461,14 @@ class WireServer(QObject):
     Signals:
         client_connected(ServerClient): a client's TCP (and TLS) connection is up; attach its sink in the slot
         client_count_changed(int): clients connected now (refused ones not counted)
+        tls_refused(str, str): a client ("host:port") whose TLS did not come up, and why in one line: it spoke
+            plain HTTP (answered 400: use wss://), broke the handshake off (a certificate it does not trust), or
+            did not finish it in time (:mod:`wsinspector.net.tls_server`)
     """
 
     client_connected = Signal(object)
     client_count_changed = Signal(int)
+    tls_refused = Signal(str, str)
 
     def __init__(self, settings: ServerSettings | None = None, *, max_clients: int = DEFAULT_MAX_CLIENTS,
                  tls: ServerTls | None = None, parent: QObject | None = None) -> None:
@@ -518,9 +522,9 @@ class WireServer(QObject):
             raise ServerListenError(f"{host!r} is not an IP address to listen on (e.g. 127.0.0.1, ::1, 0.0.0.0)")
         server: QTcpServer
         if self.tls is not None:
-            ssl_server = QSslServer(self)
-            ssl_server.setSslConfiguration(_tls_configuration(self.tls))
-            ssl_server.setHandshakeTimeout(int(self.settings.handshake_timeout_s * 1000))
+            ssl_server = TlsServer(_tls_configuration(self.tls), int(self.settings.handshake_timeout_s * 1000),
+                                   self)
+            ssl_server.refused.connect(self.tls_refused)
             server = ssl_server
         else:
             server = QTcpServer(self)

@@ -324,6 +324,7 @@ class ServerPage(QWidget):
         controller.client_added.connect(lambda s, c=controller: self._on_client_added(c, s))
         controller.client_ended.connect(lambda s, c=controller: self._on_client_ended(c, s))
         mock.problem.connect(self.status.setText)
+        controller.server.tls_refused.connect(lambda peer, detail: self.status.setText(f"{peer} {detail}"))
         recording = "recording every client" if self.context.store is not None else "not recording"
         warning = "" if is_loopback(controller.server.host) else " — reachable from other machines"
         self.status.setText(f"Listening on {url} ({recording}){warning}")
