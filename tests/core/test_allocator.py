@@ -3,8 +3,10 @@ mapping made for it and unmapped when it is freed. Checked in fresh processes th
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import platform
 import subprocess
 import sys
 
@@ -12,7 +14,24 @@ import pytest
 
 from wsinspector.core.allocator import MMAP_THRESHOLD, glibc
 
-pytestmark = pytest.mark.skipif(not glibc(), reason="glibc's allocator only: elsewhere nothing is changed")
+
+def _has_mallinfo2() -> bool:
+    try:
+        return hasattr(ctypes.CDLL(None), "mallinfo2")
+    except OSError:
+        return False
+
+
+ON_GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+pytestmark = [
+    pytest.mark.skipif(not ON_GLIBC, reason="glibc's allocator only: elsewhere nothing is changed"),
+    pytest.mark.skipif(ON_GLIBC and not _has_mallinfo2(),
+                       reason="this glibc is older than 2.33: no mallinfo2 to count its mapped blocks"),
+]
+
+
+def test_glibc_is_recognised() -> None:
+    assert glibc()
 
 #: prints the mapped blocks glibc counts while a payload of 8 MiB is alive, after the statement given runs
 _PROBE = """
@@ -53,6 +72,35 @@ def test_the_command_line_entry_sets_it_for_every_command_and_the_window() -> No
     assert probe(statement)["mapped"] == 0
 
 
-def test_a_users_own_setting_wins() -> None:
+@pytest.mark.parametrize("setting", [{"MALLOC_MMAP_THRESHOLD_": str(1 << 20)},
+                                     {"GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=1048576"}],
+                         ids=["variable", "tunable"])
+def test_a_users_own_setting_wins(setting: dict[str, str]) -> None:
     statement = "from wsinspector.core.allocator import keep_freed_memory; done = keep_freed_memory()"
-    assert probe(statement, MALLOC_MMAP_THRESHOLD_=str(1 << 20)) == {"mapped": 1, "set": False}
+    assert probe(statement, **setting) == {"mapped": 1, "set": False}
+
+
+def test_a_tunable_of_something_else_is_not_a_setting_of_the_allocator() -> None:
+    statement = "from wsinspector.core.allocator import keep_freed_memory; done = keep_freed_memory()"
+    assert probe(statement, GLIBC_TUNABLES="glibc.rtld.optional_static_tls=2048") == {"mapped": 0, "set": True}
+
+
+def test_once_a_burst_is_over_the_free_memory_goes_back_at_most_once_a_second() -> None:
+    """48 MiB of payloads allocated and freed stay with the process (under the trim threshold); give_back
+    returns them, and a second call within the second does nothing."""
+    statement = """
+import ctypes
+from wsinspector.core import allocator
+allocator.keep_freed_memory()
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096
+burst = [bytearray(1 << 20) for _ in range(48)]  # touched: zero-filled by calloc, written here
+for block in burst:
+    block[::4096] = b"x" * len(block[::4096])
+del burst
+held = rss()
+first, second = allocator.give_back(), allocator.give_back()
+done = [held - rss() > 24 << 20, first, second]
+"""
+    assert probe(statement)["set"] == [True, True, False]

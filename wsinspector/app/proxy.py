@@ -29,6 +29,7 @@ from wsinspector.app.connection import (
 )
 from wsinspector.app.preload import preload
 from wsinspector.app.recording import LogRecording
+from wsinspector.core.allocator import give_back
 from wsinspector.core.auth import checked_target, needs_requests, prepared_target
 from wsinspector.core.chunks import OPEN_BYTES, OPEN_FRAMES
 from wsinspector.core.events import CloseInfo, Failure, OpenInfo
@@ -391,9 +392,9 @@ class ProxiedClient(QObject, LogRecording):
                 kind = _KINDS[meta]
             except KeyError:
                 kind = _KINDS[meta] = _kind(meta)
-            if kind is None:
-                continue
-            if log_.note(seq):  # a frame the engine refused as it fails the connection: shown, never sent on
+            # not a data frame read; or one with a note, which the engine refused as it fails the connection:
+            # shown, never sent on
+            if kind is None or log_.note(seq):
                 continue
             opcode, fin = kind
             # read on the upstream hop: on its way to the client (in); on the client hop: to the upstream (out)
@@ -524,6 +525,7 @@ class ProxiedClient(QObject, LogRecording):
         self._flush()
         self._finish_recording()
         self.finished.emit()
+        give_back()  # what its traffic took and freed (the hops' threads, their queue)
 
     # -- recording ----------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import sqlite3
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from wsinspector.app.recording import LogRecording
+from wsinspector.core.allocator import give_back
 from wsinspector.core.events import CloseInfo, Failure, OpenInfo
 from wsinspector.core.handshake import HANDSHAKE_EVENT
 from wsinspector.core.log import FrameLog
@@ -229,3 +230,4 @@ class ServerController(QObject):
         if not self.keep_ended and session in self.sessions:
             self.sessions.remove(session)
             session.deleteLater()
+        give_back()  # what its traffic took and freed
