@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from wsinspector.app.auth import PreConnect
+from wsinspector.app.bursts import AfterBurst
 from wsinspector.app.connection import (
     FLUSH_INTERVAL_MS,
     SAVE_AHEAD_BYTES,
@@ -29,7 +30,6 @@ from wsinspector.app.connection import (
 )
 from wsinspector.app.preload import preload
 from wsinspector.app.recording import LogRecording
-from wsinspector.core.allocator import give_back
 from wsinspector.core.auth import checked_target, needs_requests, prepared_target
 from wsinspector.core.chunks import OPEN_BYTES, OPEN_FRAMES
 from wsinspector.core.events import CloseInfo, Failure, OpenInfo
@@ -525,7 +525,6 @@ class ProxiedClient(QObject, LogRecording):
         self._flush()
         self._finish_recording()
         self.finished.emit()
-        give_back()  # what its traffic took and freed (the hops' threads, their queue)
 
     # -- recording ----------------------------------------------------------------------------------
 
@@ -639,6 +638,7 @@ class ProxyController(QObject):
         self._ids = itertools.count(1)
         self._stopping = False
         self._server: WireServer | None = None
+        self._after_burst = AfterBurst(self)
 
     @property
     def listening(self) -> bool:
@@ -673,6 +673,7 @@ class ProxyController(QObject):
         return client
 
     def _on_finished(self, client: ProxiedClient) -> None:
+        self._after_burst.client_gone()
         if client in self.clients:
             self.clients.remove(client)
             if client.recorded:

@@ -14,8 +14,8 @@ import sqlite3
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from wsinspector.app.bursts import AfterBurst
 from wsinspector.app.recording import LogRecording
-from wsinspector.core.allocator import give_back
 from wsinspector.core.events import CloseInfo, Failure, OpenInfo
 from wsinspector.core.handshake import HANDSHAKE_EVENT
 from wsinspector.core.log import FrameLog
@@ -188,6 +188,7 @@ class ServerController(QObject):
         self.served = 0
         self.server = WireServer(settings, max_clients=max_clients, tls=tls, parent=self)
         self.server.client_connected.connect(self._on_client)
+        self._after_burst = AfterBurst(self)
         self.name = name
         self._store = store
         #: every client's session since the server started, oldest first
@@ -230,4 +231,4 @@ class ServerController(QObject):
         if not self.keep_ended and session in self.sessions:
             self.sessions.remove(session)
             session.deleteLater()
-        give_back()  # what its traffic took and freed
+        self._after_burst.client_gone()
