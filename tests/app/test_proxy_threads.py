@@ -429,3 +429,27 @@ def test_what_the_proxy_refuses_from_a_client_never_goes_on_to_the_upstream(
                     and header.is_out(log.meta(seq)) and not header.opcode(log.meta(seq)).is_control]
     assert upstream_out == sent_on
     assert client.held == []
+
+
+def test_clients_leaving_together_have_the_heaps_trimmed_once_after_the_last(
+        qtbot: Any, run: Callable[..., Any], websockets_server: Callable[..., Any], proxies: Any,
+        monkeypatch: Any) -> None:
+    """Three clients leave at once: what their traffic freed is given back once, a second after the last went
+    (trimming walks every heap), not once per client and not never."""
+    from wsinspector.app import bursts
+
+    trims: list[int] = []
+    monkeypatch.setattr(bursts, "give_back", lambda: trims.append(len(controller.clients)) or True)
+    controller, url = proxies(websockets_server().url)
+
+    async def three() -> None:
+        sockets = [await connect(url) for _ in range(3)]
+        for ws in sockets:
+            await ws.send("hello")
+            await ws.recv()
+        for ws in sockets:
+            await ws.close()
+
+    run(three())
+    qtbot.waitUntil(ended(controller), timeout=5000)
+    qtbot.waitUntil(lambda: trims == [0], timeout=3 * bursts.QUIET_MS)
