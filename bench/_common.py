@@ -56,8 +56,12 @@ def fmt_rate(per_s: float) -> str:
 
 
 def qt_app() -> Any:
-    """The QApplication, offscreen unless a platform was chosen; imports Qt only when called (the flood
-    server process stays free of it)."""
+    """The QApplication, offscreen unless a platform was chosen, in a process set up as ``wsinspector``'s entry
+    point sets up its own (the allocator: ``core/allocator.py``); imports Qt only when called (the flood server
+    process stays free of it)."""
+    from wsinspector.core.allocator import keep_freed_memory  # noqa: PLC0415
+
+    keep_freed_memory()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("WSINSPECTOR_KEYRING", "memory")  # no keyring prompt, no warning: nothing secret here
     from PySide6.QtCore import qInstallMessageHandler  # noqa: PLC0415

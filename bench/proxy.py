@@ -8,9 +8,14 @@ messages echoed per second with a window of messages in flight. 64-byte and 64 K
 ratios of the recording proxy: the RTT it adds at the median (goal < 100 µs on loopback) and proxied / direct
 throughput (goal >= 0.5); the forwarding proxy's ratios come just before them, and before those what a relay
 that only copies bytes adds (Python, two blocking threads per client, no WebSocket parsing): the floor any
-proxy process in the path sits on, on this machine, in this run. On a loaded machine the
-wall-clock figures wander; the CPU time each proxy and the echo server spend per message echoed during the
-throughput runs (Linux: /proc) does not, and says what the proxy costs.
+proxy process in the path sits on, on this machine, in this run. With the recording proxy: the rate the store
+alone commits a round trip's four frames at, and the rate the recording proxy sustained (until its store had
+committed what it echoed). Before each path's turn every process has gone idle (what a run left to do counts
+as the run's: its time in the sustained rate, its CPU in the proxy's), and the path is woken by as many round
+trips as are then measured. On a loaded machine the wall-clock figures wander; the CPU time each proxy and the
+echo server spend per message echoed (Linux: /proc) does not, and says what the proxy costs. Every process of
+the app's (the proxies, the bytes-only relay, the store measured here) runs on the allocator settings the
+app's entry point makes (``core/allocator.py``).
 
     .venv/bin/python bench/proxy.py [--rounds N] [--no-record]
 
@@ -34,6 +39,8 @@ from websockets.asyncio.client import connect
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import median, percentile
 
+from wsinspector.core.allocator import keep_freed_memory
+
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (64, 64 * 1024)
 #: messages in flight while measuring throughput
@@ -56,6 +63,8 @@ asyncio.run(main())
 #: a relay that copies bytes both ways and parses nothing: what any extra process in the path costs
 RELAY = """
 import socket, sys, threading
+from wsinspector.core.allocator import keep_freed_memory
+keep_freed_memory()  # as the proxy's process: the floor runs on the same allocator settings
 upstream = int(sys.argv[1])
 listener = socket.create_server(("127.0.0.1", 0))
 print(listener.getsockname()[1], flush=True)
@@ -141,10 +150,34 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def measure(urls: dict[str, str], rounds: int,
-                  pids: dict[str, int]) -> dict[tuple[str, int], dict[str, list[float]]]:
-    """Every path of ``urls`` (by name) in turn, each round; the CPU time of each process of ``pids`` (by name)
-    per message of each throughput run."""
+#: how long the processes may take to go idle before a measurement (a recording proxy commits its backlog)
+SETTLE_S = 20.0
+#: no CPU used for this long: idle
+IDLE_S = 0.1
+
+
+async def settled(pids: dict[str, int]) -> float:
+    """Wait until no process of ``pids`` used CPU for ``IDLE_S`` (a proxy still writing what the last
+    throughput run recorded would slow the path measured next, whichever it is); how long they were busy.
+    Says so if they were still busy after ``SETTLE_S``."""
+    start = time.monotonic()
+    before = {pid: cpu_s(pid) for pid in pids.values()}
+    while time.monotonic() - start < SETTLE_S:
+        await asyncio.sleep(IDLE_S)
+        now = {pid: cpu_s(pid) for pid in pids.values()}
+        if now == before:
+            return max(0.0, time.monotonic() - start - IDLE_S)
+        before = now
+    print(f"  (still busy after {SETTLE_S:g} s: measuring on)", file=sys.stderr)
+    return SETTLE_S
+
+
+async def measure(urls: dict[str, str], rounds: int, pids: dict[str, int],
+                  store_dir: str, record: bool) -> dict[tuple[str, int], dict[str, list[float]]]:
+    """Every path of ``urls`` (by name) in turn, each round, once what the path before it left to do is done:
+    round trips (after as many again to wake the path), then a throughput run; the CPU time of each process of ``pids``
+    (by name) per message of each throughput run; with ``record``, the store's own rate for large messages
+    (:func:`store_rate`, in ``store_dir``)."""
     results: dict[tuple[str, int], dict[str, list[float]]] = {}
     async with AsyncExitStack() as stack:
         paths = [(name, await stack.enter_async_context(connect(url, max_size=None, compression=None)))
@@ -157,13 +190,59 @@ async def measure(urls: dict[str, str], rounds: int,
                 per_round = 50 if size <= 1024 else 20
                 for name, ws in paths:
                     got = results.setdefault((name, size), {"rtt": [], "rate": []})
-                    got["rtt"].extend(await rtts(ws, os.urandom(size), per_round))
                     count = 2000 if size <= 1024 else 300
+                    await settled(pids)
+                    await rtts(ws, os.urandom(size), per_round)  # after the pause, every thread on the path awake
+                    got["rtt"].extend(await rtts(ws, os.urandom(size), per_round))
                     before = {name: cpu_s(pid) for name, pid in pids.items()}
-                    got["rate"].append(await throughput(ws, os.urandom(size), count))
+                    rate = await throughput(ws, os.urandom(size), count)
+                    got["rate"].append(rate)
+                    # what the run left to do (a recording proxy committing its backlog) is the run's: its time
+                    # and its CPU count for this path, as what it sustains
+                    got.setdefault("sustained", []).append(count / (count / rate + await settled(pids)))
                     for who, pid in pids.items():
                         got.setdefault(f"cpu {who}", []).append((cpu_s(pid) - before[who]) / count)
+                if record and size > 1024:
+                    results.setdefault(("store", size), {"rate": []})["rate"].append(
+                        store_rate(store_dir, size, 300))
     return results
+
+
+def store_rate(data_dir: str, size: int, count: int) -> float:
+    """Round trips per second the store alone keeps up with: each one's four frames of ``size`` bytes (the
+    client's message and the echo, on both hops) appended to a log as the recording proxy's engines report
+    them, handed to the store's writer thread as its flushes do, timed until all are committed: what a
+    recording proxy can sustain on this machine's disk (for a while it echoes faster, its backlog growing)."""
+    from wsinspector.app.connection import WINDOW_BYTES, WINDOW_FRAMES  # noqa: PLC0415  (with --record only)
+    from wsinspector.core.frames import Direction, Opcode  # noqa: PLC0415
+    from wsinspector.core.log import FrameLog  # noqa: PLC0415
+    from wsinspector.core.store import Store  # noqa: PLC0415
+
+    store = Store(Path(data_dir) / f"store-{time.monotonic_ns()}.sqlite3")
+    store.start_writer()
+    log = FrameLog()
+    upstream, _whole = log.upstream_sinks()
+    session_id = store.create_session("bench", "ws://127.0.0.1:1/", log.started_wall, log.started_ns)
+    payloads = [os.urandom(size) for _ in range(8)]
+    key = os.urandom(4)
+    flush_every = 64  # round trips a 50 ms flush takes at a few thousand a second
+    saved, open_chunk = 0, None
+    start = time.perf_counter()
+    for n in range(count):
+        payload, now = payloads[n % len(payloads)], time.monotonic_ns()
+        log.append_fields(Direction.IN, Opcode.BINARY, payload, now, True, False, False, False, True, size, key)
+        upstream(Direction.OUT, Opcode.BINARY, payload, now, True, False, False, False, True, size, key)
+        upstream(Direction.IN, Opcode.BINARY, payload, now, True, False, False, False, False, size)
+        log.append_fields(Direction.OUT, Opcode.BINARY, payload, now, True, False, False, False, False, size)
+        if n % flush_every == flush_every - 1 or n == count - 1:
+            last = len(log) - 1
+            open_chunk = store.append_live(session_id, log, saved, last, open_chunk)
+            saved = last + 1
+            log.keep_window(WINDOW_FRAMES, WINDOW_BYTES, saved, saved)
+    store.settle()
+    rate = count / (time.perf_counter() - start)
+    store.close()
+    return rate
 
 
 def _mean(values: list[float]) -> float:
@@ -176,6 +255,7 @@ def main() -> int:
     parser.add_argument("--no-record", action="store_true", help="only the proxy that forwards without recording")
     args = parser.parse_args()
     kinds = ("forwarding",) if args.no_record else ("forwarding", "recording")
+    keep_freed_memory()  # the store measured here runs on the allocator settings the proxy's process has
     echo, upstream = start_echo()
     proxies: dict[str, subprocess.Popen[str]] = {}
     with tempfile.TemporaryDirectory() as data_dir:
@@ -185,7 +265,7 @@ def main() -> int:
             for kind in kinds:
                 proxies[kind], urls[kind] = start_proxy(upstream, os.path.join(data_dir, kind), kind == "recording")
             pids = {"echo": echo.pid} | {kind: proxies[kind].pid for kind in kinds}
-            results = asyncio.run(measure(urls, args.rounds, pids))
+            results = asyncio.run(measure(urls, args.rounds, pids, data_dir, not args.no_record))
         finally:
             for proc in proxies.values():
                 proc.terminate()
@@ -215,6 +295,13 @@ def main() -> int:
         rate = median(results[("bytes", size)]["rate"]) / median(results[("direct", size)]["rate"])
         print(f"{label} (relay copying bytes, the floor): rtt added p50 {added:.1f} µs; throughput relay/direct "
               f"{rate:.2f}")
+        if ("store", size) in results:
+            stored = median(results[("store", size)]["rate"])
+            sustained = median(results[("recording", size)]["sustained"])
+            direct = median(results[("direct", size)]["rate"])
+            print(f"{label} (the store alone): {stored:,.0f} round trips/s committed ({stored * 4 * size / 1e6:.0f} "
+                  f"MB/s of frames), store/direct {stored / direct:.2f}; the recording proxy sustained "
+                  f"{sustained:,.0f}/s until its store was done, {sustained / direct:.2f} of direct")
     for kind in kinds:  # the recording proxy's, the default, last
         for name, label, added, rate in ratios:
             if name == kind:
