@@ -114,29 +114,20 @@ def test_a_client_that_does_not_trust_the_certificate_is_named_with_its_alert(
     assert len(refusals) == 2, "a client that came through TLS is not named"
 
 
-def test_a_client_that_speaks_something_else_is_let_go_and_named(
-        served: Served, run: Callable[..., Any], qtbot: Any, certificate: tuple[ServerTls, ssl.SSLContext]) -> None:
-    tls, context = certificate
-    url = served.start(tls=tls)
-    refusals = _refusals(served)
-    assert served.server is not None
-    answer, peer = run(_exchange(served.server.port, b"\x00\x01\x02\x03 hello"))
-    assert answer == b""
-    qtbot.waitUntil(lambda: bool(refusals), timeout=5000)
-    assert refusals == [(peer, "sent 00 01 02 03 20 68 65 6c where a TLS handshake begins: not TLS, let go")]
-    _still_serves_tls(url, context, run)
-    assert len(refusals) == 1
-
-
-def test_a_client_that_sends_nothing_is_let_go_after_the_handshake_time_limit(
-        served: Served, run: Callable[..., Any], qtbot: Any, certificate: tuple[ServerTls, ssl.SSLContext]) -> None:
+@pytest.mark.parametrize(("sent", "detail"), [
+    (b"\x00\x01\x02\x03 hello", "sent 00 01 02 03 20 68 65 6c where a TLS handshake begins: not TLS, let go"),
+    (b"", "sent nothing within 1 s: let go"),
+], ids=["something-else", "nothing"])
+def test_a_client_that_speaks_something_else_or_nothing_is_let_go_and_named(
+        served: Served, run: Callable[..., Any], qtbot: Any, certificate: tuple[ServerTls, ssl.SSLContext],
+        sent: bytes, detail: str) -> None:
     tls, context = certificate
     url = served.start(ServerSettings(handshake_timeout_s=1.0), tls=tls)
     refusals = _refusals(served)
     assert served.server is not None
-    answer, peer = run(_exchange(served.server.port, b""))
+    answer, peer = run(_exchange(served.server.port, sent))
     assert answer == b""
     qtbot.waitUntil(lambda: bool(refusals), timeout=5000)
-    assert refusals == [(peer, "sent nothing within 1 s: let go")]
+    assert refusals == [(peer, detail)]
     _still_serves_tls(url, context, run)
     assert len(refusals) == 1
