@@ -16,8 +16,8 @@ most its peak. Once a burst is over (a second after the last of a proxy's or a s
 :func:`give_back` returns what the heaps hold free to the system (``malloc_trim``) — all but the free top of
 each thread's heap, up to the trim threshold each, which only a later free in that heap gives back. The cost,
 measured: four clients sent 200 × 1 MiB each through the proxy and left; a second later it held 472 MiB,
-against 245 MiB with glibc's starting thresholds (a trim threshold of 32 MiB held 231 MiB, and saved half the
-CPU). glibc moves to these thresholds by itself once a process has freed a 32 MiB block.
+against 245 MiB with glibc's starting thresholds (a trim threshold of 32 MiB held 231 MiB, and saved about
+half as much CPU). glibc moves to these thresholds by itself once a process has freed a 32 MiB block.
 
 A user's own settings (``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``, ``MALLOC_TOP_PAD_`` or a
 ``glibc.malloc`` tunable) win.
