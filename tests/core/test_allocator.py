@@ -66,12 +66,6 @@ def test_a_large_payload_comes_from_the_heap() -> None:
     assert probe(statement) == {"mapped": 0, "set": True}
 
 
-def test_the_command_line_entry_sets_it_for_every_command_and_the_window() -> None:
-    statement = ("import contextlib, io\nfrom wsinspector.cli import main\n"
-                 "with contextlib.redirect_stdout(io.StringIO()): main(['--version'])")
-    assert probe(statement)["mapped"] == 0
-
-
 @pytest.mark.parametrize("setting", [{"MALLOC_MMAP_THRESHOLD_": str(1 << 20)},
                                      {"GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=1048576"}],
                          ids=["variable", "tunable"])
