@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -29,8 +31,10 @@ class Result:
 
 def _env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")}
-    # whatever a test forgets, nothing lands in the real user data folder
-    env.update(PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8", WSINSPECTOR_DATA_DIR=str(tmp_path / "default-data"))
+    # whatever a test forgets, nothing lands in the real user data folder; a process that does not end in time is
+    # stopped with SIGABRT, which makes it print where each of its threads was (faulthandler)
+    env.update(PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8", PYTHONFAULTHANDLER="1",
+               WSINSPECTOR_DATA_DIR=str(tmp_path / "default-data"))
     return env
 
 
@@ -59,7 +63,17 @@ class Cli:
         return proc, out_path, err_path
 
     def wait(self, proc: subprocess.Popen[bytes], out_path: Path, err_path: Path) -> Result:
-        self.qtbot.waitUntil(lambda: proc.poll() is not None, timeout=WAIT_MS)
+        try:
+            self.qtbot.waitUntil(lambda: proc.poll() is not None, timeout=WAIT_MS)
+        except self.qtbot.TimeoutError:
+            if os.name == "posix":  # where it was stuck, for the failure to say
+                proc.send_signal(signal.SIGABRT)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=10)
+            command = " ".join(map(str, proc.args)) if isinstance(proc.args, list) else str(proc.args)
+            raise AssertionError(f"{command} did not end within {WAIT_MS // 1000} s\n--- stdout:\n"
+                                 f"{out_path.read_text('utf-8', 'replace')}\n"
+                                 f"--- stderr:\n{err_path.read_text('utf-8', 'replace')}") from None
         return Result(proc.returncode, out_path.read_text("utf-8"), err_path.read_text("utf-8"))
 
     def __call__(self, *args: str, command: list[str] | None = None,
