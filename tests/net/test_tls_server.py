@@ -33,11 +33,14 @@ def certificate(tmp_path: Path) -> tuple[ServerTls, ssl.SSLContext]:
     return ServerTls(cert, key), ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
 
 
-def _refusals(served: Served) -> list[tuple[str, str]]:
+def _start(served: Served, tls: ServerTls, settings: ServerSettings | None = None) -> tuple[str, int,
+                                                                                        list[tuple[str, str]]]:
+    """A TLS server listening: its URL, its port, and the refusals it names as they come."""
+    url = served.start(settings, tls=tls)
     got: list[tuple[str, str]] = []
     assert served.server is not None
     served.server.tls_refused.connect(lambda peer, detail: got.append((peer, detail)))
-    return got
+    return url, served.server.port, got
 
 
 async def _exchange(port: int, data: bytes) -> tuple[bytes, str]:
@@ -62,10 +65,8 @@ def _still_serves_tls(url: str, context: ssl.SSLContext, run: Callable[..., Any]
 def test_a_plain_ws_request_to_a_wss_server_is_told_to_use_wss(
         served: Served, run: Callable[..., Any], qtbot: Any, certificate: tuple[ServerTls, ssl.SSLContext]) -> None:
     tls, context = certificate
-    url = served.start(tls=tls)
-    refusals = _refusals(served)
-    assert served.server is not None
-    answer, peer = run(_exchange(served.server.port, UPGRADE))
+    url, port, refusals = _start(served, tls)
+    answer, peer = run(_exchange(port, UPGRADE))
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400 Bad Request")
     assert body == b"This port speaks TLS: connect with wss:// (https://), not ws:// (http://).\n"
@@ -80,10 +81,7 @@ def test_a_client_that_does_not_trust_the_certificate_is_named_with_its_alert(
         served: Served, run: Callable[..., Any], qtbot: Any, certificate: tuple[ServerTls, ssl.SSLContext]) -> None:
     """A client that sends its alert (a blocking Python client) and one that closes without one (asyncio's)."""
     tls, context = certificate
-    url = served.start(tls=tls)
-    refusals = _refusals(served)
-    assert served.server is not None
-    port = served.server.port
+    url, port, refusals = _start(served, tls)
     failed: list[Exception] = []
 
     def alerting() -> None:
@@ -122,10 +120,8 @@ def test_a_client_that_speaks_something_else_or_nothing_is_let_go_and_named(
         served: Served, run: Callable[..., Any], qtbot: Any, certificate: tuple[ServerTls, ssl.SSLContext],
         sent: bytes, detail: str) -> None:
     tls, context = certificate
-    url = served.start(ServerSettings(handshake_timeout_s=1.0), tls=tls)
-    refusals = _refusals(served)
-    assert served.server is not None
-    answer, peer = run(_exchange(served.server.port, sent))
+    url, port, refusals = _start(served, tls, ServerSettings(handshake_timeout_s=1.0))
+    answer, peer = run(_exchange(port, sent))
     assert answer == b""
     qtbot.waitUntil(lambda: bool(refusals), timeout=5000)
     assert refusals == [(peer, detail)]
