@@ -36,21 +36,46 @@ _BUS_CONFIG = """\
 
 _SESSION = """\
 echo "$DBUS_SESSION_BUS_ADDRESS" > "$1.tmp" && mv "$1.tmp" "$1"
-gnome-keyring-daemon --foreground --unlock --components=secrets < "$2" > "$1.log" 2>&1 &
-daemon=$!
-echo "$daemon" > "$1.pid"
-cat > /dev/null  # until the test closes this end
-kill "$daemon"
-wait "$daemon"
+(
+    gnome-keyring-daemon --foreground --unlock --components=secrets < "$2" > "$1.log" 2>&1 &
+    echo $! > "$1.pid"
+    wait $!
+    echo $? > "$1.exit"  # however it ended: stopped, or by itself
+) &
+cat > /dev/null  # until the test closes this end: the bus stays up even when the daemon is gone
+kill "$(cat "$1.pid")" 2>/dev/null
+wait
 """
 
 
-def _stopper(pid_file: Path, qtbot: Any) -> Callable[[], None]:
-    def stop() -> None:
-        os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)  # the daemon this fixture started
-        qtbot.waitUntil(lambda: not _answers(), timeout=30_000)
+class _Daemon:
+    """The gnome-keyring-daemon of one test, by the files its session writes next to ``address``."""
 
-    return stop
+    def __init__(self, address: Path) -> None:
+        self.address = address
+        self.stopped = False
+
+    def _file(self, suffix: str) -> Path:
+        return self.address.with_name(self.address.name + suffix)
+
+    def log(self) -> str:
+        log = self._file(".log")
+        text = log.read_text(errors="replace").strip() if log.exists() else ""
+        return text or "it wrote nothing"
+
+    def ended_by_itself(self) -> str:
+        """How the daemon ended without being stopped ("" while it runs, or once stopped)."""
+        if self.stopped or not self._file(".exit").exists():
+            return ""
+        return f"exit status {self._file('.exit').read_text().strip()}"
+
+    def stopper(self, qtbot: Any) -> Callable[[], None]:
+        def stop() -> None:
+            self.stopped = True
+            os.kill(int(self._file(".pid").read_text().strip()), signal.SIGTERM)
+            qtbot.waitUntil(lambda: not _answers(), timeout=30_000)
+
+        return stop
 
 
 def _answers() -> bool:
@@ -77,7 +102,9 @@ def secret_service(qtbot: Any, tmp_path: Path,
         pytest.fail(f"{' and '.join(missing)} not found: the keyring tests need gnome-keyring and D-Bus "
                     f"(scripts/qt-system-packages.sh {PACKAGES} installs them; scripts/test runs it)")
     import keyring
-    from keyring.backends import SecretService, fail
+    from keyring.backends import fail
+
+    from wsinspector.app.secret_service import HeldSecretService
 
     home = tmp_path / "keyring-home"
     runtime = home / "run"
@@ -94,6 +121,8 @@ def secret_service(qtbot: Any, tmp_path: Path,
     command = ["dbus-run-session", f"--config-file={config}", "--", "sh", "-c", _SESSION, "session", str(address),
                str(password)]
     proc = subprocess.Popen(command, stdin=subprocess.PIPE, env=env, stderr=subprocess.DEVNULL)
+    daemon = _Daemon(address)
+    backend = HeldSecretService()
     try:
         qtbot.waitUntil(address.exists, timeout=30_000)
         monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address.read_text().strip())
@@ -102,11 +131,16 @@ def secret_service(qtbot: Any, tmp_path: Path,
         try:
             qtbot.waitUntil(_answers, timeout=30_000)
         except qtbot.TimeoutError:
-            log = address.with_name(address.name + ".log")
-            pytest.fail(f"the Secret Service did not answer: {log.read_text() if log.exists() else 'no log'}")
-        keyring.set_keyring(SecretService.Keyring())
-        yield _stopper(address.with_name(address.name + ".pid"), qtbot)
+            pytest.fail(f"the Secret Service did not answer: {daemon.log()}")
+        keyring.set_keyring(backend)  # as the app sets it: one held connection (wsinspector/app/secret_service.py)
+        yield daemon.stopper(qtbot)
+        ended = daemon.ended_by_itself()
+        if ended:
+            pytest.fail(f"gnome-keyring-daemon ended by itself during the test ({ended}): {daemon.log()}")
     finally:
+        for held in {backend, keyring.get_keyring()}:  # and one the app took over from keyring's own backend
+            if isinstance(held, HeldSecretService):
+                held.close()
         keyring.set_keyring(fail.Keyring())
         assert proc.stdin is not None
         proc.stdin.close()

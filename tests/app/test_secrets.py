@@ -82,6 +82,38 @@ def test_secrets_live_in_the_secret_service_and_come_back_after_a_restart(
     assert keyring.get_password(SERVICE, f"connection/{unmarked.id}/headers/X-Api-Key") is None
 
 
+def _connections_since(first: str) -> int:
+    """How many connections the session bus accepted since the one named ``first`` (its unique names count up:
+    ":1.7", ":1.8", ...), counting a probe of its own."""
+    from contextlib import closing
+
+    from jeepney.io.blocking import open_dbus_connection
+
+    with closing(open_dbus_connection("SESSION")) as probe:
+        return int(probe.unique_name.rsplit(".", 1)[1]) - int(first.rsplit(".", 1)[1])
+
+
+@pytest.mark.usefixtures("secret_service")
+def test_the_app_talks_to_the_secret_service_over_one_connection_as_gnome_keyring_dies_under_many(
+        contexts: list[AppContext], data_dir: Path) -> None:
+    from contextlib import closing
+
+    from jeepney.io.blocking import open_dbus_connection
+    from keyring.backends import SecretService
+
+    keyring.set_keyring(SecretService.Keyring())  # what keyring picks on a desktop: a connection per call
+    context = _start(contexts, data_dir)
+    assert context.secrets.persistent
+    with closing(open_dbus_connection("SESSION")) as mark:
+        first = mark.unique_name
+    for _ in range(3):
+        saved = context.connections.save(_profile())  # four secrets each
+        assert context.secrets.get(f"connection/{saved.id}/tls.passphrase") == PASSPHRASE
+        context.connections.delete(saved.id)
+    assert _connections_since(first) == 1  # the probe's own: the app opened none
+    assert keyring.get_password(SERVICE, f"connection/{saved.id}/tls.passphrase") is None
+
+
 @pytest.mark.usefixtures("secret_service")
 def test_plaintext_secrets_of_an_older_version_move_into_the_keyring_and_out_of_the_file(
         contexts: list[AppContext], data_dir: Path) -> None:

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Callable, Mapping
 
 import keyring
 import keyring.backend
 import keyring.errors
 
+if sys.platform == "linux":  # the Secret Service is Linux's
+    from wsinspector.app.secret_service import HeldSecretService
 from wsinspector.core.secrets import ENVIRONMENT_PREFIX, MemoryKeeper, SecretError, SecretKeeper, environment_name
 
 log = logging.getLogger(__name__)
@@ -168,12 +171,22 @@ def _usable(backend: keyring.backend.KeyringBackend) -> str:
     return ""
 
 
+def _held(backend: keyring.backend.KeyringBackend) -> keyring.backend.KeyringBackend:
+    """``keyring``'s Secret Service backend replaced, for this process, by one that holds its D-Bus connection
+    (:mod:`wsinspector.app.secret_service` says why); any other backend as it is."""
+    if sys.platform != "linux" or type(backend).__module__ != "keyring.backends.SecretService":
+        return backend
+    held = HeldSecretService.taking_over(backend)
+    keyring.set_keyring(held)  # every later keeper of this process shares its connection
+    return held
+
+
 def open_keeper(environ: Mapping[str, str] = os.environ) -> tuple[SecretKeeper, str]:
     """The keeper to use, and a warning for the user ("" when there is nothing to say)."""
     if environ.get(KEEPER_ENV, "").strip().lower() == "memory":
         return EnvironmentKeeper(MemoryKeeper(), environ), ""
     try:
-        backend = keyring.get_keyring()
+        backend = _held(keyring.get_keyring())
         reason = _usable(backend)
     except (keyring.errors.KeyringError, RuntimeError, OSError, ValueError) as exc:
         reason = keyring_failure(exc)
