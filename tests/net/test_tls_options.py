@@ -221,3 +221,28 @@ def test_connect_to_another_address_under_the_urls_name(net: Net, ca: Authority)
     rec = net.open(target, **settings)
     assert peer.request_headers["Host"] == f"api.wsinspector.invalid:{port}"
     assert rec.opened[0].peer.startswith("127.0.0.1:")
+
+
+def test_a_close_over_tls_ends_when_the_servers_tls_ends_not_when_we_give_up_on_it(
+        net: Net, ca: Authority, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server ends TLS (close_notify) and TCP once the close handshake is done. Qt then reads nothing more
+    and never says the socket disconnected: the connection must end on the close_notify itself, not when the
+    grace we give a server to drop TCP after the handshake runs out (here far longer than the test waits)."""
+    from wsinspector.core.wire import engine
+
+    monkeypatch.setattr(engine, "CLOSE_GRACE_S", 600.0)
+
+    async def closes_first(ws: Any) -> None:
+        await ws.close(1001, "going away")
+
+    context = ca.issue("server").server_context()
+    patient = {"ca_file": str(ca.cert)}
+    _peer, url = net.websockets_peer(ssl=context)
+    rec = net.open(_wss(url), tls=patient, protocol={"close_timeout_s": 600})
+    info = net.close(rec, 1000, "done")  # we close: the server answers, then ends TLS and TCP
+    assert (info.code, info.clean, info.failure) == (1000, True, None)
+
+    _peer, url = net.websockets_peer(closes_first, ssl=ca.issue("server").server_context())
+    rec = net.open_until("closed", _wss(url), tls=patient, protocol={"close_timeout_s": 600})
+    [info] = rec.closed  # the server closed: we answered, it ended TLS and TCP
+    assert (info.code, info.reason, info.by_peer, info.clean) == (1001, "going away", True, True)

@@ -127,3 +127,38 @@ def test_a_client_that_speaks_something_else_or_nothing_is_let_go_and_named(
     assert refusals == [(peer, detail)]
     _still_serves_tls(url, context, run)
     assert len(refusals) == 1
+
+
+def test_a_client_that_ends_its_tls_on_an_open_connection_is_gone_at_once(
+        served: Served, qtbot: Any, certificate: tuple[ServerTls, ssl.SSLContext]) -> None:
+    """The client sends TLS's close_notify without a close frame and keeps TCP open (a blocking Python client
+    waiting for the server's end). Qt then reads nothing more from it and never says it disconnected: the
+    server must see the client gone on the close_notify itself, not keep it open for good."""
+    tls, context = certificate
+    _url, port, _refusals = _start(served, tls)
+    ended: list[str] = []
+
+    def ending() -> None:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        with context.wrap_socket(sock, server_hostname="localhost") as wrapped:
+            wrapped.sendall(UPGRADE)
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                answer += wrapped.recv(4096)
+            ended.append(answer.split(b"\r\n", 1)[0].decode())
+            try:
+                wrapped.unwrap()  # close_notify, then wait for the server's end
+            except OSError as exc:  # the server dropped TCP without a close_notify of its own
+                ended.append(type(exc).__name__)
+            else:
+                ended.append("close_notify")
+
+    thread = threading.Thread(target=ending)
+    thread.start()
+    qtbot.waitUntil(lambda: len(served.clients) == 1 and served.clients[0].ended, timeout=5000)
+    thread.join()
+    [seen] = served.clients
+    assert ended[0] == "HTTP/1.1 101 Switching Protocols" and len(ended) == 2
+    [info] = seen.closed
+    assert (info.code, info.clean, info.peer) == (1006, False, "client")
+    assert info.failure is not None and info.failure.peer == "client"

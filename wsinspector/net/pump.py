@@ -136,6 +136,24 @@ class WirePump:
     def _thread_done(self) -> None:
         """The connection read on a thread is over and its descriptor released."""
 
+    def _peer_ended_stream(self, on_disconnected: Callable[[], None]) -> None:
+        """The peer ended its stream on an open connection (``RemoteHostClosedError``). Over TLS this may be its
+        close_notify, after which Qt reads nothing more and never emits ``disconnected``: waiting for it held
+        every close for its whole grace. On the next turn of the event loop (Qt first finishes its own
+        handling), a connection no ``disconnected`` ended is ended as one would, and its socket closed."""
+        sock = self._sock
+        if not isinstance(sock, QSslSocket):
+            return  # a plain socket's disconnected follows
+
+        def end() -> None:
+            if self._finished or self._sock is not sock:
+                return
+            on_disconnected()
+            if sock.state() is not QAbstractSocket.SocketState.UnconnectedState:
+                sock.disconnectFromHost()
+
+        QTimer.singleShot(0, end)
+
     def _drop_socket(self) -> None:
         """End the TCP connection now (what Qt has yet to write goes out first); read on a thread: both ways."""
         if self._hop is not None:

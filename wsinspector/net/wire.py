@@ -239,13 +239,16 @@ class WireConnection(WirePump, EngineConnection):
         self._socket_error = (error, sock.errorString())
         if self._finished:
             return
-        if not self._was_open:
-            if error == _SocketError.RemoteHostClosedError and self._engine is not None:
-                # closed during the handshake: whatever arrived may explain why (an HTTP error, say)
-                self._drain(eof=self._request_sent)
-                if self._finished:
-                    return
-            self._finish_failed(self._classify(error, sock))
+        if self._was_open:
+            if error == _SocketError.RemoteHostClosedError:
+                self._peer_ended_stream(self._on_disconnected)
+            return
+        if error == _SocketError.RemoteHostClosedError and self._engine is not None:
+            # closed during the handshake: whatever arrived may explain why (an HTTP error, say)
+            self._drain(eof=self._request_sent)
+            if self._finished:
+                return
+        self._finish_failed(self._classify(error, sock))
 
     def _classify(self, error: _SocketError, sock: QTcpSocket) -> Failure:
         secure = isinstance(sock, QSslSocket)
