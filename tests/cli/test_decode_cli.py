@@ -30,13 +30,14 @@ def decode(*args: str, lines: str | bytes, site: Path | None = None) -> tuple[in
 
 @pytest.fixture(scope="module")
 def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The two decoder packages, pip-installed (built from their pyproject.toml) into a folder put on the path
-    of the decode command: importlib.metadata reads their entry points from the .dist-info pip writes."""
+    """The two decoder packages, pip-installed (built from their pyproject.toml with the setuptools of the test
+    tools) into a folder put on the path of the decode command: importlib.metadata reads their entry points from
+    the .dist-info pip writes."""
     root = tmp_path_factory.mktemp("decoder-packages")
     site = root / "site"
     sources = [shutil.copytree(TESTS / name, root / name) for name in ("decoder_example", "decoder_broken")]
     result = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                             "--no-deps", "--target", str(site), *map(str, sources)],
+                             "--no-deps", "--no-build-isolation", "--target", str(site), *map(str, sources)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, f"pip could not install the example decoder packages:\n{result.stderr}"
     return site
