@@ -70,6 +70,8 @@ DEPENDENCY_MODULES = {
     "websockets": "websockets",
     "PyYAML": "yaml",
     "keyring": "keyring",
+    "SecretStorage": "secretstorage",
+    "jeepney": "jeepney.wrappers",
     "msgpack": "msgpack",
     "cbor2": "cbor2",
     "protobuf": "google.protobuf",

@@ -49,3 +49,6 @@ decoder_entry_points = (_.JsonDecoder, _.MsgpackDecoder, _.CborDecoder, _.GraphQ
 
 #: the fields of a style option a delegate paints from, which Qt reads (ui/timeline_paint.py)
 style_option_fields = (_.features,)
+
+#: keyring reads a backend class's viability when it looks for backends itself (app/secret_service.py)
+keyring_backend_attributes = (_.viable,)

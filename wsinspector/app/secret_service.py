@@ -8,10 +8,12 @@ application's secrets offline until it is started again. Measured on a loaded tw
 and forgetting passwords in a loop for 40 s: a connection per call killed the daemon in two runs out of three; one
 held connection, in none of three.
 
-:class:`HeldSecretService` is that backend with its connection opened on first use and kept. A connection that
-broke (the bus went away) is closed, and the next call opens a new one. Calls are serialised by a lock, one D-Bus
-exchange at a time. Items keep ``keyring``'s attributes (``service``, ``username``): what either backend stored,
-the other finds.
+:class:`HeldSecretService` is that backend with its connection opened on first use and kept, and one Secret
+Service session on it (the library opens a session for each secret read or written unless given one, and the
+service keeps each until its connection closes). A connection that broke (the bus went away) is opened again,
+and a session the service no longer knows (it restarted) is opened again, each once per call. Calls are
+serialised by a lock, one D-Bus exchange at a time. Items keep ``keyring``'s attributes (``service``,
+``username``): what either backend stored, the other finds.
 """
 
 from __future__ import annotations
@@ -27,19 +29,30 @@ import secretstorage.exceptions
 from jeepney.io.blocking import DBusConnection
 from jeepney.wrappers import DBusErrorResponse
 from keyring.backends import SecretService
+from keyring.credentials import SimpleCredential
+from secretstorage.dhcrypto import Session
+from secretstorage.util import open_session
 
 T = TypeVar("T")
 
-#: what a call to the Secret Service can fail with: the service's errors, a D-Bus error reply, a broken socket
-_FAILURES = (secretstorage.exceptions.SecretStorageException, DBusErrorResponse, OSError)
+#: failures after which a call is tried once more over a fresh session (the service restarted on the same bus:
+#: our session went with it); a prompt the user dismissed, or an item not found, is an answer, not tried again
+_STALE = (secretstorage.exceptions.SecretServiceNotAvailableException, DBusErrorResponse)
+#: what else a call to the Secret Service can fail with
+_FAILURES = (secretstorage.exceptions.SecretStorageException, DBusErrorResponse)
 
 
 class HeldSecretService(SecretService.Keyring):
-    """``keyring``'s Secret Service backend over one held D-Bus connection (see the module)."""
+    """``keyring``'s Secret Service backend over one held D-Bus connection and one session on it (see the
+    module). Never chosen by keyring's own detection (``viable``): :func:`wsinspector.app.secrets.open_keeper`
+    puts it in place of the backend keyring chose."""
+
+    viable = False  # two viable Secret Service backends would make keyring chain them, each call on both
 
     def __init__(self) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._connection: DBusConnection | None = None
+        self._session: Session | None = None
         self._lock = threading.RLock()
 
     @classmethod
@@ -48,22 +61,30 @@ class HeldSecretService(SecretService.Keyring):
         keyring's configuration)."""
         held = cls()
         for name, value in vars(backend).items():
-            if name not in ("_connection", "_lock"):
+            if name not in ("_connection", "_session", "_lock"):
                 setattr(held, name, value)
         return held
 
     def close(self) -> None:
         with self._lock:
+            self._session = None
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
 
-    def _collection(self, connection: DBusConnection) -> secretstorage.Collection:
+    def _collection(self) -> secretstorage.Collection:
+        if self._connection is None:
+            self._connection = secretstorage.dbus_init()
+        if self._session is None:  # one per connection: a session per call would stay open on the service
+            self._session = open_session(self._connection)
         preferred = getattr(self, "preferred_collection", None)
         if preferred:
-            collection = secretstorage.Collection(connection, preferred)
-        else:
-            collection = secretstorage.get_default_collection(connection)
+            collection = secretstorage.Collection(self._connection, preferred, session=self._session)
+        else:  # not get_default_collection: it drops the session given for a collection that exists
+            try:
+                collection = secretstorage.Collection(self._connection, session=self._session)
+            except secretstorage.exceptions.ItemNotFoundException:  # a new keyring: this creates it
+                collection = secretstorage.get_default_collection(self._connection, session=self._session)
         if collection.is_locked():
             collection.unlock()  # the service may ask the user
             if collection.is_locked():
@@ -72,24 +93,34 @@ class HeldSecretService(SecretService.Keyring):
 
     def _with_collection(self, use: Callable[[secretstorage.Collection], T]) -> T:
         with self._lock:
-            try:
-                if self._connection is None:
-                    self._connection = secretstorage.dbus_init()
-                return use(self._collection(self._connection))
-            except OSError as exc:  # the bus went away: the next call connects again
-                self.close()
-                raise keyring.errors.KeyringError(f"Lost the session bus: {exc}.") from exc
-            except _FAILURES as exc:
-                raise keyring.errors.KeyringError(f"The Secret Service failed: {exc}.") from exc
-
-    def get_preferred_collection(self) -> secretstorage.Collection:
-        return self._with_collection(lambda collection: collection)
+            for attempt in (1, 2):
+                try:
+                    return use(self._collection())
+                except OSError as exc:  # the bus went away: a new connection, once
+                    self.close()
+                    if attempt == 2:
+                        raise keyring.errors.KeyringError(f"Lost the session bus: {exc}.") from exc
+                except _STALE as exc:
+                    self._session = None
+                    if attempt == 2:
+                        raise keyring.errors.KeyringError(f"The Secret Service failed: {exc}.") from exc
+                except _FAILURES as exc:
+                    raise keyring.errors.KeyringError(f"The Secret Service failed: {exc}.") from exc
+        raise AssertionError("unreachable")
 
     def get_password(self, service: str, username: str) -> str | None:
-        def read(collection: secretstorage.Collection) -> str | None:
-            for item in collection.search_items(self._query(service, username)):
+        credential = self._find(self._query(service, username))
+        return None if credential is None else credential.password
+
+    def get_credential(self, service: str, username: str | None) -> SimpleCredential | None:
+        return self._find(self._query(service, username))
+
+    def _find(self, query: dict[str, str]) -> SimpleCredential | None:
+        def read(collection: secretstorage.Collection) -> SimpleCredential | None:
+            for item in collection.search_items(query):
                 self.unlock(item)  # type: ignore[no-untyped-call]
-                return item.get_secret().decode("utf-8")
+                username = item.get_attributes().get(self.schemes[self.scheme]["username"], "")
+                return SimpleCredential(username, item.get_secret().decode("utf-8"))
             return None
 
         return self._with_collection(read)
