@@ -8,7 +8,7 @@ import os
 import shutil
 import signal
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +37,15 @@ _BUS_CONFIG = """\
 _SESSION = """\
 echo "$DBUS_SESSION_BUS_ADDRESS" > "$1.tmp" && mv "$1.tmp" "$1"
 (
-    gnome-keyring-daemon --foreground --unlock --components=secrets < "$2" > "$1.log" 2>&1 &
-    echo $! > "$1.pid"
-    wait $!
-    echo $? > "$1.exit"  # however it ended: stopped, or by itself
+    while :; do
+        gnome-keyring-daemon --foreground --unlock --components=secrets < "$2" >> "$1.log" 2>&1 &
+        echo $! > "$1.pid.tmp" && mv "$1.pid.tmp" "$1.pid"
+        wait $!
+        status=$?
+        [ -e "$1.restart" ] || break  # stopped to be started again (the test's restart)
+        rm "$1.restart"
+    done
+    echo $status > "$1.exit"  # however it ended: stopped, or by itself
 ) &
 cat > /dev/null  # until the test closes this end: the bus stays up even when the daemon is gone
 kill "$(cat "$1.pid")" 2>/dev/null
@@ -49,14 +54,20 @@ wait
 
 
 class _Daemon:
-    """The gnome-keyring-daemon of one test, by the files its session writes next to ``address``."""
+    """The gnome-keyring-daemon of one test, by the files its session writes next to ``address``. Calling it
+    stops the daemon for good (the bus stays up); :meth:`restart` stops it and starts another on the same bus,
+    with the same keyrings."""
 
-    def __init__(self, address: Path) -> None:
+    def __init__(self, address: Path, qtbot: Any) -> None:
         self.address = address
+        self.qtbot = qtbot
         self.stopped = False
 
     def _file(self, suffix: str) -> Path:
         return self.address.with_name(self.address.name + suffix)
+
+    def _pid(self) -> int:
+        return int(self._file(".pid").read_text().strip())
 
     def log(self) -> str:
         log = self._file(".log")
@@ -69,13 +80,16 @@ class _Daemon:
             return ""
         return f"exit status {self._file('.exit').read_text().strip()}"
 
-    def stopper(self, qtbot: Any) -> Callable[[], None]:
-        def stop() -> None:
-            self.stopped = True
-            os.kill(int(self._file(".pid").read_text().strip()), signal.SIGTERM)
-            qtbot.waitUntil(lambda: not _answers(), timeout=30_000)
+    def __call__(self) -> None:
+        self.stopped = True
+        os.kill(self._pid(), signal.SIGTERM)
+        self.qtbot.waitUntil(lambda: not _answers(), timeout=30_000)
 
-        return stop
+    def restart(self) -> None:
+        old = self._pid()
+        self._file(".restart").touch()
+        os.kill(old, signal.SIGTERM)
+        self.qtbot.waitUntil(lambda: self._pid() != old and _answers(), timeout=30_000)
 
 
 def _answers() -> bool:
@@ -94,9 +108,10 @@ def _answers() -> bool:
 
 @pytest.fixture
 def secret_service(qtbot: Any, tmp_path: Path,
-                   monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
-    """A running, unlocked Secret Service that ``keyring`` (and so the app) uses for this test; the fixture's
-    value stops it (as when the keyring daemon dies while the app runs), the bus staying up."""
+                   monkeypatch: pytest.MonkeyPatch) -> Iterator[_Daemon]:
+    """A running, unlocked Secret Service that ``keyring`` (and so the app) uses for this test. Calling the
+    fixture's value stops it (as when the keyring daemon dies while the app runs), the bus staying up; its
+    ``restart()`` starts another in its place."""
     missing = [tool for tool in ("gnome-keyring-daemon", "dbus-run-session") if shutil.which(tool) is None]
     if missing:
         pytest.fail(f"{' and '.join(missing)} not found: the keyring tests need gnome-keyring and D-Bus "
@@ -121,7 +136,7 @@ def secret_service(qtbot: Any, tmp_path: Path,
     command = ["dbus-run-session", f"--config-file={config}", "--", "sh", "-c", _SESSION, "session", str(address),
                str(password)]
     proc = subprocess.Popen(command, stdin=subprocess.PIPE, env=env, stderr=subprocess.DEVNULL)
-    daemon = _Daemon(address)
+    daemon = _Daemon(address, qtbot)
     backend = HeldSecretService()
     try:
         qtbot.waitUntil(address.exists, timeout=30_000)
@@ -133,7 +148,7 @@ def secret_service(qtbot: Any, tmp_path: Path,
         except qtbot.TimeoutError:
             pytest.fail(f"the Secret Service did not answer: {daemon.log()}")
         keyring.set_keyring(backend)  # as the app sets it: one held connection (wsinspector/app/secret_service.py)
-        yield daemon.stopper(qtbot)
+        yield daemon
         ended = daemon.ended_by_itself()
         if ended:
             pytest.fail(f"gnome-keyring-daemon ended by itself during the test ({ended}): {daemon.log()}")

@@ -136,6 +136,22 @@ def test_the_app_talks_to_the_secret_service_over_one_connection_as_gnome_keyrin
     assert not context.secrets.lost
 
 
+def test_secrets_still_come_and_go_after_the_keyring_daemon_restarted(
+        contexts: list[AppContext], data_dir: Path, secret_service: Any) -> None:  # noqa: F811
+    """The keyring daemon restarts (crashed and started again) on the same bus while the app runs: the app's
+    held connection reaches the new one, and the session the old one had is opened again, unnoticed."""
+    context = _start(contexts, data_dir)
+    saved = context.connections.save(_profile())
+    assert context.secrets.get(f"connection/{saved.id}/tls.passphrase") == PASSPHRASE  # a session is open
+    secret_service.restart()
+    assert context.secrets.get(f"connection/{saved.id}/tls.passphrase") == PASSPHRASE
+    again = context.connections.save(_profile())
+    assert context.secrets.get(f"connection/{again.id}/proxy.password") == PROXY_PASSWORD
+    context.connections.delete(saved.id)
+    assert keyring.get_password(SERVICE, f"connection/{saved.id}/tls.passphrase") is None
+    assert not context.secrets.lost and context.secrets.persistent
+
+
 @pytest.mark.usefixtures("secret_service")
 def test_plaintext_secrets_of_an_older_version_move_into_the_keyring_and_out_of_the_file(
         contexts: list[AppContext], data_dir: Path) -> None:
