@@ -246,3 +246,23 @@ def test_a_close_over_tls_ends_when_the_servers_tls_ends_not_when_we_give_up_on_
     rec = net.open_until("closed", _wss(url), tls=patient, protocol={"close_timeout_s": 600})
     [info] = rec.closed  # the server closed: we answered, it ended TLS and TCP
     assert (info.code, info.reason, info.by_peer, info.clean) == (1001, "going away", True, True)
+
+
+def test_a_certificate_file_of_the_environment_changed_while_the_app_runs_is_read_again(
+        net: Net, ca: Authority, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The environment's certificates are read once, not for every connection, and again once the file they
+    come from changed."""
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(ca.cert.read_bytes())
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    _peer, url = net.websockets_peer(ssl=ca.issue("server").server_context())
+    assert net.open(_wss(url)).opened
+    (tmp_path / "other").mkdir()
+    other = Authority(tmp_path / "other", "another CA")
+    _peer, other_url = net.websockets_peer(ssl=other.issue("server").server_context())
+    [failure] = net.open_until("failed", _wss(other_url)).failed
+    assert failure.kind is FailureKind.TLS
+    bundle.write_bytes(ca.cert.read_bytes() + other.cert.read_bytes())  # the user adds their company's CA
+    assert net.open(_wss(other_url)).opened
+    assert net.open(_wss(url)).opened

@@ -7,6 +7,7 @@ those to count, so they are added here like a connection's own CA file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -81,15 +82,46 @@ def configuration(tls: Tls) -> QSslConfiguration:
 
 
 def _environment_cas() -> list[QSslCertificate]:
-    """The certificates ``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` name (a missing one is ignored, as OpenSSL does)."""
-    found: list[QSslCertificate] = []
+    """The certificates ``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` name (a missing one is ignored, as OpenSSL does).
+    Read again only when the variables or what they name changed: parsing Debian's 576 took 150 ms of the
+    calling thread (the window's, for every connection a proxy opens upstream) on each TLS connection."""
+    key = _environment_key()
+    found = _environment_read.get(key)
+    if found is None:
+        found = []
+        cert_file = os.environ.get("SSL_CERT_FILE", "")
+        if cert_file and Path(cert_file).is_file():
+            found += _pem_certificates(Path(cert_file).read_bytes())
+        for folder in filter(None, os.environ.get("SSL_CERT_DIR", "").split(os.pathsep)):
+            if Path(folder).is_dir():
+                found += _folder_certificates(Path(folder))
+        _environment_read.clear()
+        _environment_read[key] = found
+    return list(found)
+
+
+#: the environment's certificates as last read, by what they were read from (:func:`_environment_key`)
+_environment_read: dict[tuple[object, ...], list[QSslCertificate]] = {}
+
+
+def _environment_key() -> tuple[object, ...]:
+    """What the environment's certificates were read from: the variables, and the size and time of change of
+    each file they name (a folder's, file by file)."""
     cert_file = os.environ.get("SSL_CERT_FILE", "")
-    if cert_file and Path(cert_file).is_file():
-        found += _pem_certificates(Path(cert_file).read_bytes())
-    for folder in filter(None, os.environ.get("SSL_CERT_DIR", "").split(os.pathsep)):
-        if Path(folder).is_dir():
-            found += _folder_certificates(Path(folder))
-    return found
+    cert_dir = os.environ.get("SSL_CERT_DIR", "")
+    paths = [Path(cert_file)] if cert_file else []
+    for folder in filter(None, cert_dir.split(os.pathsep)):
+        with contextlib.suppress(OSError):
+            paths += sorted(Path(folder).iterdir())
+    stats: list[object] = [cert_file, cert_dir]
+    for path in paths:
+        try:
+            info = path.stat()
+        except OSError:
+            stats.append((str(path), None))
+        else:
+            stats.append((str(path), info.st_size, info.st_mtime_ns))
+    return tuple(stats)
 
 
 def _certificates(path: Path, what: str) -> list[QSslCertificate]:
