@@ -163,11 +163,13 @@ def test_no_module_grows_past_800_lines():
 def test_the_suite_collects_the_same_tests_whatever_the_hash_seed(request: pytest.FixtureRequest) -> None:
     """Each test worker (pytest-xdist) runs with its own hash seed and must collect the same ids in the same
     order: an id made from a set's repr differs between them and the whole run fails. A collection of the
-    suite under another hash seed, against this run's own (in its order, as far as this run selected)."""
+    suite under another hash seed, from the same arguments, against this run's own (in its order, as far as
+    this run selected)."""
     seed = "2" if os.environ.get("PYTHONHASHSEED") == "1" else "1"
     env = {**os.environ, "PYTHONHASHSEED": seed, "QT_QPA_PLATFORM": "offscreen"}
     result = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:xdist",
-                             str(ROOT / "tests")], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+                             *request.config.args], capture_output=True, text=True, env=env,
+                            cwd=request.config.invocation_params.dir, timeout=300)
     ours = [item.nodeid for item in request.session.items]
     theirs = {line for line in result.stdout.splitlines() if "::" in line}
     assert theirs, result.stderr
