@@ -5,7 +5,7 @@
     python packaging/smoke.py --prefix 'chroot /srv/debian' --root /srv/debian --trust-ca system
 
 Steps, each reported PASS or FAIL with the reason (exit status 1 if any failed):
-  version        wsinspector-cli --version prints `wsinspector X.Y.Z` first
+  version        wsinspector-cli --version prints `wsinspector X.Y.Z` first, and a keyring the build supports
   serve          wsinspector-cli serve --port P answers a websockets client, then stops on SIGTERM (Windows:
                  terminate) and exits
   run-ws         wsinspector-cli run FILE against a ws:// echo served here, with both engines
@@ -357,6 +357,9 @@ def step_version(app: App, report: Report, expect: str | None) -> None:
         report.failed("version", f"first line is {first!r}, not `wsinspector X.Y.Z`", out)
     elif expect and first.split()[1] != expect:
         report.failed("version", f"first line is {first!r}, expected version {expect}", out)
+    elif "Keyring: no " in out:  # the build left out what the OS keyring needs: secrets would not be kept
+        keyring_line = next(line for line in out.splitlines() if line.startswith("Keyring: "))
+        report.failed("version", keyring_line, out)
     else:
         report.passed("version", first)
 

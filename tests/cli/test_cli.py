@@ -37,6 +37,7 @@ def test_version_from_module_and_entry_points(tmp_path):
         assert fields["Qt"].startswith("6.11.2 (PySide6 6.11.2)")
         assert fields["Python"].startswith(".".join(map(str, sys.version_info[:2])))
         assert fields["Data folder"] == str(tmp_path)
+        assert fields["Keyring"] == "Secret Service (GNOME Keyring, KeePassXC, KWallet)"
         assert fields["Licence"] == "MIT"
         assert not (tmp_path / "wsinspector.sqlite3").exists()  # --version touches nothing
 

@@ -18,8 +18,6 @@ import keyring
 import keyring.backend
 import keyring.errors
 
-if sys.platform == "linux":  # the Secret Service is Linux's
-    from wsinspector.app.secret_service import HeldSecretService
 from wsinspector.core.secrets import ENVIRONMENT_PREFIX, MemoryKeeper, SecretError, SecretKeeper, environment_name
 
 log = logging.getLogger(__name__)
@@ -175,6 +173,11 @@ def _held(backend: keyring.backend.KeyringBackend) -> keyring.backend.KeyringBac
     """``keyring``'s Secret Service backend replaced, for this process, by one that holds its D-Bus connection
     (:mod:`wsinspector.app.secret_service` says why); any other backend as it is."""
     if sys.platform != "linux" or type(backend).__module__ != "keyring.backends.SecretService":
+        return backend
+    try:
+        from wsinspector.app.secret_service import HeldSecretService
+    except ImportError as exc:  # a build without it: keyring's own backend still works (about.keyring_support)
+        log.warning("the Secret Service over one connection is not available: %s", exc)
         return backend
     held = HeldSecretService.taking_over(backend)
     keyring.set_keyring(held)  # every later keeper of this process shares its connection
