@@ -1,4 +1,5 @@
-"""Shared bench helpers: statistics, a Qt application, and a loopback WebSocket flood server.
+"""Shared bench helpers: statistics, a Qt application, a loopback WebSocket flood server, and a relay that only
+copies bytes.
 
 The flood server runs in its own process (``python bench/_common.py flood ...``) so it never competes with
 the measured client for the interpreter. It completes the WebSocket handshake by hand and then writes a
@@ -33,6 +34,32 @@ WRITE_CHUNK = 1 << 20
 
 
 # -- statistics ---------------------------------------------------------------------------------------
+
+
+#: a relay that copies bytes both ways and parses nothing (``python -c BYTES_RELAY UPSTREAM_PORT`` prints its
+#: port): what any extra process in the path costs (bench/proxy.py, bench/relay_floor.py)
+BYTES_RELAY = """
+import socket, sys, threading
+from wsinspector.core.allocator import keep_freed_memory
+keep_freed_memory()  # as the proxy's process: the floor runs on the same allocator settings
+upstream = int(sys.argv[1])
+listener = socket.create_server(("127.0.0.1", 0))
+print(listener.getsockname()[1], flush=True)
+def copy(source, target):
+    try:
+        while data := source.recv(1 << 20):
+            target.sendall(data)
+    except OSError:
+        pass
+    target.close()
+while True:
+    client, _ = listener.accept()
+    server = socket.create_connection(("127.0.0.1", upstream))
+    for end in (client, server):
+        end.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    for pair in ((client, server), (server, client)):
+        threading.Thread(target=copy, args=pair, daemon=True).start()
+"""
 
 
 def median(values: Sequence[float]) -> float:

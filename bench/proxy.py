@@ -37,7 +37,7 @@ from pathlib import Path
 from websockets.asyncio.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import median, percentile
+from _common import BYTES_RELAY, median, percentile
 
 from wsinspector.core.allocator import keep_freed_memory
 
@@ -60,31 +60,6 @@ asyncio.run(main())
 """
 
 
-#: a relay that copies bytes both ways and parses nothing: what any extra process in the path costs
-RELAY = """
-import socket, sys, threading
-from wsinspector.core.allocator import keep_freed_memory
-keep_freed_memory()  # as the proxy's process: the floor runs on the same allocator settings
-upstream = int(sys.argv[1])
-listener = socket.create_server(("127.0.0.1", 0))
-print(listener.getsockname()[1], flush=True)
-def copy(source, target):
-    try:
-        while data := source.recv(1 << 20):
-            target.sendall(data)
-    except OSError:
-        pass
-    target.close()
-while True:
-    client, _ = listener.accept()
-    server = socket.create_connection(("127.0.0.1", upstream))
-    for end in (client, server):
-        end.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    for pair in ((client, server), (server, client)):
-        threading.Thread(target=copy, args=pair, daemon=True).start()
-"""
-
-
 def start_echo() -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen([sys.executable, "-c", ECHO], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
@@ -93,7 +68,7 @@ def start_echo() -> tuple[subprocess.Popen[str], str]:
 
 def start_relay(upstream: str) -> tuple[subprocess.Popen[str], str]:
     port = upstream.rstrip("/").rsplit(":", 1)[1]
-    proc = subprocess.Popen([sys.executable, "-c", RELAY, port], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", BYTES_RELAY, port], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     return proc, f"ws://127.0.0.1:{int(proc.stdout.readline())}/"
 

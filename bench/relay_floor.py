@@ -19,6 +19,8 @@ import subprocess
 import sys
 import time
 
+from _common import BYTES_RELAY
+
 #: an echo server: a blocking thread per connection
 ECHO = """
 import socket, threading
@@ -30,28 +32,6 @@ def serve(conn):
         conn.sendall(data)
 while True:
     threading.Thread(target=serve, args=(listener.accept()[0],), daemon=True).start()
-"""
-
-#: the relay of bench/proxy.py without the app's allocator settings (they change nothing at 64 bytes)
-RELAY = """
-import socket, sys, threading
-upstream = int(sys.argv[1])
-listener = socket.create_server(("127.0.0.1", 0))
-print(listener.getsockname()[1], flush=True)
-def copy(source, target):
-    try:
-        while data := source.recv(1 << 20):
-            target.sendall(data)
-    except OSError:
-        pass
-    target.close()
-while True:
-    client, _ = listener.accept()
-    server = socket.create_connection(("127.0.0.1", upstream))
-    for end in (client, server):
-        end.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    for pair in ((client, server), (server, client)):
-        threading.Thread(target=copy, args=pair, daemon=True).start()
 """
 
 SIZE = 64
@@ -82,7 +62,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     rounds = parser.parse_args().rounds
     echo, echo_port = start(ECHO)
-    relay, relay_port = start(RELAY, str(echo_port))
+    relay, relay_port = start(BYTES_RELAY, str(echo_port))
     try:
         paths = {name: socket.create_connection(("127.0.0.1", port))
                  for name, port in (("direct", echo_port), ("relay", relay_port))}
