@@ -136,19 +136,25 @@ class WirePump:
     def _thread_done(self) -> None:
         """The connection read on a thread is over and its descriptor released."""
 
-    def _peer_ended_stream(self, on_disconnected: Callable[[], None]) -> None:
-        """The peer ended its stream on an open connection (``RemoteHostClosedError``). Over TLS this may be its
+    def _on_disconnected(self) -> None:
+        """The socket's stream ended: each role ends the connection its own way."""
+        raise NotImplementedError
+
+    def _peer_ended_stream(self, error: QAbstractSocket.SocketError) -> None:
+        """A socket error on an open connection. ``RemoteHostClosedError`` over TLS may be the peer's
         close_notify, after which Qt reads nothing more and never emits ``disconnected``: waiting for it held
         every close for its whole grace. On the next turn of the event loop (Qt first finishes its own
-        handling), a connection no ``disconnected`` ended is ended as one would, and its socket closed."""
+        handling), a connection no ``disconnected`` ended is ended as one would, and its socket closed. A plain
+        socket's own ``disconnected`` follows its error."""
         sock = self._sock
-        if not isinstance(sock, QSslSocket):
-            return  # a plain socket's disconnected follows
+        if (not self._was_open or self._finished or error != QAbstractSocket.SocketError.RemoteHostClosedError
+                or not isinstance(sock, QSslSocket)):
+            return
 
         def end() -> None:
             if self._finished or self._sock is not sock:
                 return
-            on_disconnected()
+            self._on_disconnected()
             if sock.state() is not QAbstractSocket.SocketState.UnconnectedState:
                 sock.disconnectFromHost()
 

@@ -240,8 +240,7 @@ class WireConnection(WirePump, EngineConnection):
         if self._finished:
             return
         if self._was_open:
-            if error == _SocketError.RemoteHostClosedError:
-                self._peer_ended_stream(self._on_disconnected)
+            self._peer_ended_stream(error)
             return
         if error == _SocketError.RemoteHostClosedError and self._engine is not None:
             # closed during the handshake: whatever arrived may explain why (an HTTP error, say)

@@ -392,8 +392,7 @@ class ServerClient(WirePump, EngineConnection):
         if sock is None:
             return
         self._socket_error = (error, sock.errorString())
-        if self._was_open and not self._finished and error == _SocketError.RemoteHostClosedError:
-            self._peer_ended_stream(self._on_disconnected)
+        self._peer_ended_stream(error)
 
     @Slot()
     def _on_disconnected(self) -> None:
