@@ -171,7 +171,8 @@ def test_the_suite_collects_the_same_tests_whatever_the_hash_seed(request: pytes
                              *request.config.args], capture_output=True, text=True, env=env,
                             cwd=request.config.invocation_params.dir, timeout=300)
     ours = [item.nodeid for item in request.session.items]
-    theirs = {line for line in result.stdout.splitlines() if "::" in line}
+    theirs = [line for line in result.stdout.splitlines() if "::" in line]
     assert theirs, result.stderr
-    assert [nodeid for nodeid in ours if nodeid not in theirs] == []
-    assert [line for line in result.stdout.splitlines() if line in set(ours)] == ours
+    collected, selected = set(theirs), set(ours)
+    assert [nodeid for nodeid in ours if nodeid not in collected] == []
+    assert [nodeid for nodeid in theirs if nodeid in selected] == ours

@@ -82,15 +82,15 @@ def test_secrets_live_in_the_secret_service_and_come_back_after_a_restart(
     assert keyring.get_password(SERVICE, f"connection/{unmarked.id}/headers/X-Api-Key") is None
 
 
-def _connections_since(first: str) -> int:
-    """How many connections the session bus accepted since the one named ``first`` (its unique names count up:
-    ":1.7", ":1.8", ...), counting a probe of its own."""
+def _bus_connections() -> int:
+    """How many connections the session bus has accepted so far: the number of a new one's unique name
+    (":1.7", ":1.8", ... count up), the probe's own included."""
     from contextlib import closing
 
     from jeepney.io.blocking import open_dbus_connection
 
     with closing(open_dbus_connection("SESSION")) as probe:
-        return int(probe.unique_name.rsplit(".", 1)[1]) - int(first.rsplit(".", 1)[1])
+        return int(probe.unique_name.rsplit(".", 1)[1])
 
 
 def _open_sessions() -> int:
@@ -112,23 +112,18 @@ def test_the_app_talks_to_the_secret_service_over_one_connection_as_gnome_keyrin
     """With the keyring keyring finds on its own (nothing configured), the app reads, writes and forgets over
     one connection and one session: keyring's own backend opens a connection per call, each with a session for
     a secret, and GNOME Keyring aborts under that churn on a busy machine."""
-    from contextlib import closing
-
-    from jeepney.io.blocking import open_dbus_connection
-
     from wsinspector.app.secret_service import HeldSecretService
 
     monkeypatch.delenv("PYTHON_KEYRING_BACKEND")
     keyring.core.init_backend()  # what keyring finds on a desktop
     context = _start(contexts, data_dir)
     assert context.secrets.persistent and isinstance(keyring.get_keyring(), HeldSecretService)
-    with closing(open_dbus_connection("SESSION")) as mark:
-        first = mark.unique_name
+    first = _bus_connections()
     for _ in range(3):
         saved = context.connections.save(_profile())  # four secrets each
         assert context.secrets.get(f"connection/{saved.id}/tls.passphrase") == PASSPHRASE
         context.connections.delete(saved.id)
-    assert _connections_since(first) == 1  # the probe's own: the app opened none
+    assert _bus_connections() - first == 1  # the probe's own: the app opened none
     assert _open_sessions() == 1
     assert keyring.get_credential(SERVICE, None) is None  # all forgotten; and the connection stays the app's
     again = context.connections.save(_profile())
