@@ -60,9 +60,7 @@ class HeldSecretService(SecretService.Keyring):
         """This backend with ``backend``'s settings (its preferred collection, scheme, application id from
         keyring's configuration)."""
         held = cls()
-        for name, value in vars(backend).items():
-            if name not in ("_connection", "_session", "_lock"):
-                setattr(held, name, value)
+        vars(held).update(vars(backend))
         return held
 
     def close(self) -> None:
