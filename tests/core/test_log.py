@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import tracemalloc
 from array import array
 
 from wsinspector.core.filters import FrameFilter
 from wsinspector.core.frames import Direction, Frame, Opcode, close_payload
-from wsinspector.core.log import FrameLog
+from wsinspector.core.log import OWN_BLOCK, FrameLog
 from wsinspector.core.model import header
 from wsinspector.core.session.interface import Columns
 
@@ -434,3 +436,69 @@ def test_megabytes_appended_between_two_flushes_read_back_whole_by_every_way_of_
     assert log.counts(0, 23)[2:] == (sum(len(p) for i, p in enumerate(payloads) if i % 3 != 1),
                                      sum(len(p) for i, p in enumerate(payloads) if i % 3 == 1))
     assert log.payload_bytes == sum(map(len, payloads))
+
+
+def _large_and_small(log: FrameLog, payloads: list[bytes], copy: bool, start: int = 0) -> None:
+    """``payloads`` (from the ``start``-th on) by every way of appending, large ones among small ones and
+    fragments; ``copy``: each handed over as a bytearray, which the log copies whatever its size."""
+    sink, whole_in = log.upstream_sinks()
+    whole = header.whole_in(Opcode.BINARY, header_known=True, length_known=True)
+    for i, payload in enumerate(payloads, start):
+        data = bytearray(payload) if copy else payload
+        way = i % 5
+        if way == 0:
+            log.append_whole_in(whole, data, i)
+        elif way == 1:
+            log.append_fields(OUT, Opcode.BINARY, data, i, True, False, False, False, True, len(data), b"kkkk")
+        elif way == 2:
+            whole_in(whole, data, i)
+        elif way == 3:
+            sink(OUT, Opcode.BINARY, data, i, True, False, False, False, True, len(data), b"uuuu")
+        else:  # a fragment of a message that ends with the next small frame
+            log.append_fields(IN, Opcode.BINARY, data, i, False)
+            log.append_fields(IN, Opcode.CONTINUATION, b"end", i, True)
+        if i % 7 == 0:
+            add(log, OUT, Opcode.PING, b"p%d" % i, ts_ns=i)
+
+
+def test_large_payloads_kept_as_they_came_read_back_as_copied_ones_do() -> None:
+    """Payloads of ``OWN_BLOCK`` bytes or more are kept as they came, a block each, among small frames, fragments
+    and both hops' frames: a log that keeps a window of them reads back every frame, run for the store, count,
+    message start and message exactly as a log that copied every payload and kept everything."""
+    sizes = [OWN_BLOCK, 5, OWN_BLOCK - 1, 3 * OWN_BLOCK, 0, OWN_BLOCK + 7, 200] * 12
+    payloads = [os.urandom(size) for size in sizes]
+    kept, copied = FrameLog(started_ns=0), FrameLog(started_ns=0)
+    kept.seal_frames = 4
+    for start in range(0, len(payloads), 6):
+        _large_and_small(kept, payloads[start:start + 6], copy=False, start=start)
+        kept.keep_window(12, 6 * OWN_BLOCK, len(kept), 0)
+    _large_and_small(copied, payloads, copy=True)
+    total, held = len(kept), kept.first_held
+    assert total == len(copied) and 0 < held < total - 12
+    assert [kept.frame(seq) for seq in range(held, total)] == list(copied.frames(held, total - 1))
+    assert kept.payload_bytes == copied.payload_bytes_from(held)
+    for first, end in ((held, total), (held + 1, held + 9), (total - 5, total), (total - 1, total)):
+        assert _rebased(kept.columns(first, end)) == _rebased(copied.columns(first, end))
+        assert kept.counts(first, end - 1) == copied.counts(first, end - 1)
+        assert kept.message_starts(first, end - 1) == copied.message_starts(first, end - 1)
+    assert [(m.last_seq, m.payload) for m in kept.iter_messages()] == [
+        (m.last_seq, m.payload) for m in copied.iter_messages() if m.first_seq >= held]
+    assert (kept.frames_in, kept.bytes_in, kept.bytes_out) == (copied.frames_in, copied.bytes_in, copied.bytes_out)
+
+
+def test_a_large_payload_forwarded_by_a_proxy_is_held_once_for_both_hops() -> None:
+    """The message a recording proxy reads on one hop and sends on the other is one payload: the log keeps it
+    without a copy, so 4 MiB forwarded costs the log a few hundred bytes, not 8 MiB."""
+    log = FrameLog()
+    upstream, _whole = log.upstream_sinks()
+    payload = os.urandom(4 << 20)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        log.append_fields(IN, Opcode.BINARY, payload, 1, True, False, False, False, True, len(payload), b"kkkk")
+        upstream(OUT, Opcode.BINARY, payload, 2, True, False, False, False, True, len(payload), b"uuuu")
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 64 * 1024
+    assert log.payload(0) == log.payload(1) == payload and log.payload_bytes == 2 * len(payload)

@@ -44,6 +44,8 @@ _HEADER_BITS = header.HEADER_BITS
 _UPSTREAM = header.UPSTREAM
 _OUT_BIT = header.OUT_BIT
 _OPCODE_BITS = header.OPCODE_BITS
+#: a part of at most this many frames is counted or joined frame by frame, not through numpy
+_FEW = 8
 #: from this many frames on, a scan for the next message reads the packed columns with numpy
 _SCAN_COLUMNS = 64
 #: the first control opcode
@@ -59,6 +61,10 @@ _PING, _PONG = Opcode.PING, Opcode.PONG
 _TAIL_BYTES = 4 << 20
 #: a payload of this many bytes or more is copied out of the log through a memoryview: once, not twice
 _VIEW_COPY = 2048
+#: a ``bytes`` payload of this many bytes or more is kept as it came, a block of its own, not copied into the
+#: tail: the frame a recording proxy forwards is then held once for both hops, and the window's thread copies
+#: no large payload at all
+OWN_BLOCK = 32 * 1024
 #: a tail of this many frames, or of this many payload bytes, is sealed into a block when the window is kept
 SEAL_FRAMES = 4096
 SEAL_BYTES = 256 * 1024
@@ -145,7 +151,7 @@ class FrameLog:
 
     # -- the window in memory ---------------------------------------------------------------------
 
-    def _at(self, seq: int) -> tuple[int, array[int], array[int], array[int], bytearray]:
+    def _at(self, seq: int) -> tuple[int, array[int], array[int], array[int], bytes | bytearray]:
         """(index, time stamps, packed headers, payload offsets, payloads) of the part holding ``seq`` (held)."""
         index = seq - self._tail
         if index >= 0:
@@ -263,8 +269,9 @@ class FrameLog:
             self._firsts[0] = upto
             self._sealed_bytes += len(blocks[0][4])
         elif upto > self._tail:  # the rest of the tail
-            _first, self._ts, self._meta, self._offsets, self._data = cut(
+            _first, self._ts, self._meta, self._offsets, rest = cut(
                 (self._tail, self._ts, self._meta, self._offsets, self._data), upto)
+            self._data = rest if type(rest) is bytearray else bytearray(rest)  # it is: a cut bytearray's rest
             self._tail = upto
         self._base = upto
         self._release_side_tables(upto)
@@ -432,7 +439,10 @@ class FrameLog:
             ts_run.extend(ts[lo:hi])
             meta_run.extend(metas[lo:hi])
             shift = ends[-1] - offsets[lo]
-            ends.frombytes((np.frombuffer(offsets[lo + 1:hi + 1], dtype=np.int64) + shift).tobytes())
+            if hi - lo <= _FEW:
+                ends.extend(offset + shift for offset in offsets[lo + 1:hi + 1])
+            else:
+                ends.frombytes((np.frombuffer(offsets[lo + 1:hi + 1], dtype=np.int64) + shift).tobytes())
             payloads.append(memoryview(data)[offsets[lo]:offsets[hi]])
         payload = b"".join(payloads)
         for view in payloads:
@@ -446,6 +456,16 @@ class FrameLog:
 
         frames_in = frames_out = bytes_in = bytes_out = 0
         for _start, _ts, metas, offsets, _data, lo, hi in self._parts(first, last + 1):
+            if hi - lo <= _FEW:  # a large payload's block of its own: numpy would cost more than it spares
+                for index in range(lo, hi):
+                    size = offsets[index + 1] - offsets[index]
+                    if metas[index] & _OUT_BIT:
+                        frames_out += 1
+                        bytes_out += size
+                    else:
+                        frames_in += 1
+                        bytes_in += size
+                continue
             # copies of the slices: a buffer exported to numpy would stop the arrays from growing
             out = header.out_column(np.frombuffer(metas[lo:hi], dtype=np.uint32))
             sizes = np.diff(np.frombuffer(offsets[lo:hi + 1], dtype=np.int64))
@@ -534,6 +554,9 @@ class FrameLog:
                 meta |= self._assemble(assembler, direction, opcode, fin, seq, payload)
                 if direction is _IN and not hop:
                     self._in_open = assembler.current_opcode is not None
+        if len(payload) >= OWN_BLOCK and type(payload) is bytes:
+            self._own_block(ts_ns, meta, payload)
+            return seq
         if len(self._data) >= _TAIL_BYTES:
             self._seal()
         self._ts.append(ts_ns)
@@ -541,6 +564,15 @@ class FrameLog:
         self._data += payload
         self._offsets.append(len(self._data))
         return seq
+
+    def _own_block(self, ts_ns: int, meta: int, payload: bytes) -> None:
+        """Keep the next frame, whose payload is large, as a block of its own holding ``payload`` itself."""
+        self._seal()
+        first = self._tail
+        self._blocks.append((first, array("q", (ts_ns,)), array("I", (meta,)), array("q", (0, len(payload))), payload))
+        self._firsts.append(first)
+        self._sealed_bytes += len(payload)
+        self._tail = first + 1
 
     def _keep_rare(self, seq: int, payload_length: int | None, mask_key: bytes | None, note: str) -> None:
         """The rare fields of frame ``seq``: a wire length that is not the payload's, a mask key, a note."""
@@ -557,6 +589,9 @@ class FrameLog:
         :func:`~wsinspector.core.model.header.whole_in`: the engines' hottest path, a few appends."""
         if self._in_open:  # it interrupts a fragmented message: let the assembler say so
             self.append_fields(*header.whole_in_fields(meta, payload, ts_ns))  # type: ignore[arg-type]
+            return
+        if len(payload) >= OWN_BLOCK and type(payload) is bytes:
+            self._own_block(ts_ns, meta, payload)
             return
         self._ts.append(ts_ns)
         self._meta.append(meta)
@@ -578,6 +613,9 @@ class FrameLog:
             if self._upstream_assemblers[_IN].current_opcode is not None:  # it interrupts a fragmented message
                 return sink(*header.whole_in_fields(meta, payload, ts_ns))  # type: ignore[arg-type]
             seq = self._tail + len(self._ts)  # a whole message, as append_whole_in keeps one
+            if len(payload) >= OWN_BLOCK and type(payload) is bytes:
+                self._own_block(ts_ns, meta | _UPSTREAM, payload)
+                return seq
             if len(self._data) >= _TAIL_BYTES:
                 self._seal()
             self._ts.append(ts_ns)
@@ -667,7 +705,7 @@ class FrameLog:
                 return found, passed, last
         return end, passed, last
 
-    def _next_incoming_in(self, start: int, metas: array[int], offsets: array[int], data: bytearray, seq: int,
+    def _next_incoming_in(self, start: int, metas: array[int], offsets: array[int], data: bytes | bytearray, seq: int,
                           end: int, wanted: int, counted: int, length: int,
                           exact: bytes | None) -> tuple[int, int, int]:
         """:meth:`next_incoming` over seqs ``seq`` up to ``end`` of one part (its first frame ``start``)."""
@@ -701,7 +739,7 @@ class FrameLog:
         return any(first <= last < end for last in self._fragmented)
 
     def _next_incoming_columns(self, start: int, metas_part: array[int], offsets_part: array[int],
-                               data: bytearray, seq: int, end: int, wanted: int, counted: int, length: int,
+                               data: bytes | bytearray, seq: int, end: int, wanted: int, counted: int, length: int,
                                exact: bytes | None) -> tuple[int, int, int]:
         """:meth:`next_incoming` over many frames of one part with no fragmented message among them, on the
         columns."""

@@ -15,10 +15,10 @@ if TYPE_CHECKING:
     from wsinspector.core.log import FrameLog
 
 #: a sealed block of frames: (seq of its first frame, time stamps, packed headers, payload offsets from 0, payloads)
-Block = tuple[int, "array[int]", "array[int]", "array[int]", bytearray]
+Block = tuple[int, "array[int]", "array[int]", "array[int]", bytes | bytearray]
 #: a part of the frames held that a range covers: (seq of the part's first frame, time stamps, packed headers,
 #: payload offsets, payloads, first index in the range, index after the last)
-Part = tuple[int, "array[int]", "array[int]", "array[int]", bytearray, int, int]
+Part = tuple[int, "array[int]", "array[int]", "array[int]", bytes | bytearray, int, int]
 
 
 def cut(block: Block, upto: int) -> Block:
@@ -34,7 +34,7 @@ def cut(block: Block, upto: int) -> Block:
     return upto, ts[index:], metas[index:], rest, data[begin:]
 
 
-def exactly(asked: Any, data_op: Any, offsets: Any, data: bytearray, exact: bytes) -> Any:
+def exactly(asked: Any, data_op: Any, offsets: Any, data: bytes | bytearray, exact: bytes) -> Any:
     """``asked`` less the text and binary messages whose payload is not ``exact`` (of its length already):
     compared byte by byte on the candidates left, the last few whole."""
     import numpy as np  # noqa: PLC0415
