@@ -283,9 +283,7 @@ class HopThread:
     def _run(self) -> None:
         _ON_HOP.reading = True
         data, self._pending = self._pending, b""
-        engine, recv, recv_into = self.engine, self.sock.recv, self.sock.recv_into
-        buffer = bytearray(READ_SIZE)
-        view = memoryview(buffer)
+        engine, recv = self.engine, self.sock.recv
         try:
             while True:
                 if not data:
@@ -294,11 +292,9 @@ class HopThread:
                         data = b""
                     else:
                         try:
-                            wanted = engine.wanted
-                            if wanted > READ_SIZE:  # the rest of a large frame, in as few reads as it comes
-                                data = recv(min(wanted, READ_MOST))
-                            else:
-                                data = bytes(view[:recv_into(buffer)])
+                            # bytes of their own (the engine keeps them without a copy), the rest of a large
+                            # frame in as few reads as it comes
+                            data = recv(min(max(engine.wanted, READ_SIZE), READ_MOST))
                         except OSError as exc:
                             self.lost = exc.strerror or str(exc)
                             data = b""

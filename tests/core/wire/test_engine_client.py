@@ -290,6 +290,38 @@ def test_the_stream_ending_in_a_frame_is_a_lost_connection() -> None:
     assert info.code == 1006 and info.failure is not None and info.failure.kind is FailureKind.CONNECTION_LOST
 
 
+def test_a_binary_frame_read_in_pieces_is_whole_once_and_what_follows_it_is_read_on() -> None:
+    """A large binary frame cut over several reads: each read says how much of it is still wanted, nothing is
+    reported until its last byte, then it is reported whole, and the frames that came in the same read behind it
+    are read too."""
+    payload = bytes(range(256)) * 300
+    stream = frame(BINARY, payload) + frame(TEXT, b"next") + frame(PING, b"p")
+    rec = Recorder()
+    engine = client(rec)
+    size = len(frame(BINARY, payload))
+    engine.receive_data(stream[:3], NOW)  # not even its header
+    assert engine.wanted == 0
+    for lo, hi in ((3, 10), (10, 20_000), (20_000, 40_000)):
+        engine.receive_data(stream[lo:hi], NOW)
+        assert rec.seen == [] and engine.wanted == size - hi
+    engine.receive_data(stream[40_000:], NOW)
+    assert [(s.opcode, s.payload) for s in rec.incoming()] == [
+        (Opcode.BINARY, payload), (Opcode.TEXT, b"next"), (Opcode.PING, b"p")]
+    assert engine.wanted == 0
+
+
+def test_the_stream_ending_in_a_frame_read_in_pieces_is_a_lost_connection() -> None:
+    rec = Recorder()
+    engine = client(rec)
+    cut_short = frame(BINARY, b"x" * 50_000)[:30_000]
+    for lo in range(0, len(cut_short), 7_000):
+        engine.receive_data(cut_short[lo:lo + 7_000], NOW)
+    engine.receive_eof(NOW)
+    assert rec.seen == []
+    info = engine.close_info(aborted=False, timed_out=False, lost_detail="gone")
+    assert info.code == 1006 and info.failure is not None and info.failure.kind is FailureKind.CONNECTION_LOST
+
+
 def test_faults_go_out_as_asked_with_a_note() -> None:
     rec = Recorder()
     engine = client(rec)

@@ -92,9 +92,12 @@ class WireEngine:
         self._masked_in = proto.side is SERVER
         proto.parking = True
         self._fast_limit = min(FAST_FRAME_MAX, max_size if max_size is not None else FAST_FRAME_MAX)
-        #: the start of a frame the fast path is waiting to complete, and its header once read
+        #: the start of a frame the fast path is waiting to complete, and its header once read; a binary frame's
+        #: later pieces, and their bytes, kept apart until it is whole (joined once, not at every read)
         self._held = b""
         self._held_head: Head | None = None
+        self._pieces: list[bytes] = []
+        self._pieces_size = 0
         self._http_out = proto.state is CONNECTING  # the first write is the handshake's HTTP message
         self._out: list[bytes] = []
         self._handshake_failed = False
@@ -127,7 +130,7 @@ class WireEngine:
         """How many more bytes complete the frame the fast path waits for (0: none it knows of): the read
         that brings them all at once spares reading it piece by piece."""
         head = self._held_head
-        return head[4] + head[3] - len(self._held) if head is not None else 0
+        return head[4] + head[3] - len(self._held) - self._pieces_size if head is not None else 0
 
     @property
     def protocol(self) -> WireProtocol:
@@ -174,15 +177,16 @@ class WireEngine:
             if opening is None:
                 return
             data = opening
-        if self._held:
-            data, self._held = self._held + data, b""
-            if self._held_head is not None and not (proto.parked and proto.state is OPEN):
-                data = self._hand_off(self._held_head, data, 0)
-                self._held_head = None
         fast = self._fast
+        pos = 0
+        if self._held:
+            data, pos = self._after_held(data, now_ns)
+            if pos < 0:
+                return
         while True:
             if fast and proto.parked and proto.state is OPEN:
-                rest = self._take_fast(data, now_ns)
+                rest = self._take_fast(data, now_ns, pos)
+                pos = 0
                 if rest is None:
                     return
                 data = rest
@@ -201,7 +205,7 @@ class WireEngine:
         if self._handshake_failed:
             return
         if self._held and proto.state is not CLOSED:
-            held, self._held = self._held, b""
+            held, self._held = self._joined_held(b""), b""
             if self._held_head is not None:
                 held = self._hand_off(self._held_head, held, 0)
                 self._held_head = None
@@ -211,16 +215,59 @@ class WireEngine:
         proto.receive_eof()
         self._after_library(now_ns)
 
+    def _after_held(self, data: bytes, now_ns: int) -> tuple[bytes, int]:
+        """``data`` read after a held start: what to read on, and from where (-1: nothing, all of it kept)."""
+        proto = self._proto
+        head = self._held_head
+        fast = proto.parked and proto.state is OPEN
+        if head is not None and head[0] == 0x82 and fast:
+            return data, self._binary_piece(head, data, now_ns)
+        data, self._held = self._joined_held(data), b""
+        if head is not None and not fast:
+            data = self._hand_off(head, data, 0)
+            self._held_head = None
+        return data, 0
+
+    def _joined_held(self, data: bytes) -> bytes:
+        """What is held, then ``data``, as one."""
+        if not self._pieces:
+            return self._held + data if data else self._held
+        joined = b"".join((self._held, *self._pieces, data))
+        self._pieces.clear()
+        self._pieces_size = 0
+        return joined
+
+    def _binary_piece(self, head: Head, data: bytes, now_ns: int) -> int:
+        """``data`` read while a binary frame the fast path took waits for the rest (its start held, its header
+        ``head``): kept, or the frame reported whole, its payload joined once from the pieces. Where in ``data``
+        the next frame starts; -1 when it is all kept."""
+        held, pieces = self._held, self._pieces
+        before = len(held) + self._pieces_size
+        start, end = head[4], head[4] + head[3]
+        if before + len(data) < end:
+            pieces.append(data)
+            self._pieces_size += len(data)
+            return -1
+        cut = end - before  # the frame's last byte is data[cut - 1]
+        payload = b"".join((memoryview(held)[start:], *pieces, memoryview(data)[:cut]))
+        key = head[2]
+        if key is not None:
+            payload = apply_mask(payload, key)
+        self._held, self._held_head = b"", None
+        pieces.clear()
+        self._pieces_size = 0
+        self._whole(0x82, payload, key, now_ns)
+        return cut
+
     def _hand_off(self, head: Head, data: bytes, pos: int) -> bytes:
         """Give the library the frame at ``data[pos]``, whose header is read: it goes on from the payload."""
         self._proto.handoff = head
         return data[pos + head[4]:]
 
-    def _take_fast(self, data: bytes, now_ns: int) -> bytes | None:  # noqa: C901, PLR0911, PLR0912  (one loop: a frame costs one pass)
-        """Take the whole-message frames at the start of ``data``; returns what the library reads next (the
+    def _take_fast(self, data: bytes, now_ns: int, pos: int = 0) -> bytes | None:  # noqa: C901, PLR0911, PLR0912  (one loop: a frame costs one pass)
+        """Take the whole-message frames of ``data`` from ``pos`` on; returns what the library reads next (the
         payload of a frame handed to it, and all after), or None when nothing is left for it."""
         size = len(data)
-        pos = 0
         limit = self._fast_limit
         whole_in = self._whole_in
         masked_in = self._masked_in  # the server role: every frame the client sends is masked
@@ -234,7 +281,7 @@ class WireEngine:
                     return self._hand_off(held, data, 0)
                 self._held, self._held_head = data, held
                 return None
-            payload = data[start:end] if key is None else apply_mask(data[start:end], key)
+            payload = data[start:end] if key is None else apply_mask(memoryview(data)[start:end], key)
             if b0 == 0x81 and not is_utf8(payload):
                 return self._hand_off(held, data, 0)
             self._whole(b0, payload, key, now_ns)
@@ -268,21 +315,20 @@ class WireEngine:
                     return self._hand_off(head, data, pos)
                 self._held_head = head
                 break
-            payload = data[start:end]
-            if key is not None:
-                payload = apply_mask(payload, key)
+            if key is not None:  # unmasked straight from the bytes read, not from a copy of them
+                payload = apply_mask(memoryview(data)[start:end], key)
                 if b0 == 0x81 and not is_utf8(payload):
                     return self._hand_off((b0, True, key, length, start - pos), data, pos)
                 self._sink(_IN, _TEXT if b0 == 0x81 else _BINARY, payload, now_ns, True, False, False, False, True,
                            length, key)
-            elif b0 == 0x81:
-                try:
-                    payload.decode()
-                except UnicodeDecodeError:  # the library fails the connection, with the frame shown
-                    return self._hand_off((b0, False, None, length, start - pos), data, pos)
-                whole_in(_WHOLE_TEXT, payload, now_ns)
             else:
-                whole_in(_WHOLE_BINARY, payload, now_ns)
+                payload = data[start:end]
+                if b0 == 0x81:
+                    try:
+                        payload.decode()
+                    except UnicodeDecodeError:  # the library fails the connection, with the frame shown
+                        return self._hand_off((b0, False, None, length, start - pos), data, pos)
+                whole_in(_WHOLE_TEXT if b0 == 0x81 else _WHOLE_BINARY, payload, now_ns)
             pos = end
         if pos < size:
             self._held = data[pos:]
