@@ -3,7 +3,8 @@
 Frames are kept in columns, not as objects: a timestamp (8 bytes), a payload offset into a shared
 buffer (8 bytes) and the packed header bits (4 bytes) per frame. New frames go to the tail's columns; every
 flush seals a tail of some size into a block, so letting old frames go drops whole blocks and copies nothing,
-however large the window kept. Rare fields (a mask key, an engine note,
+however large the window kept. A large ``bytes`` payload is not copied into the tail's buffer: it becomes a
+block of its own, one frame whose payload buffer is that object. Rare fields (a mask key, an engine note,
 a wire length that differs from the payload) live in small side tables. ``log[seq]`` rebuilds a
 :class:`Frame` on demand; views read single columns through the accessors instead.
 """
