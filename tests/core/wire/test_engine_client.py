@@ -322,6 +322,19 @@ def test_the_stream_ending_in_a_frame_read_in_pieces_is_a_lost_connection() -> N
     assert info.code == 1006 and info.failure is not None and info.failure.kind is FailureKind.CONNECTION_LOST
 
 
+def test_every_frame_sent_has_a_mask_key_of_its_own_that_unmasks_it() -> None:
+    """Frames of every size the fast path frames (small ones whole, larger ones as header then payload), each
+    masked with a key no other frame had, which the frame reports and which unmasks what went on the wire."""
+    rec = Recorder()
+    engine = client(rec)
+    payloads = [bytes([n % 256]) * size for n, size in enumerate([0, 1, 125, 126, 2047, 2048, 40_000, 70_000] * 40)]
+    for payload in payloads:
+        engine.send(payload, False, NOW)
+    assert sent(engine) == [(0x82, payload) for payload in payloads]
+    keys = [s.key for s in rec.outgoing()]
+    assert all(key is not None and len(key) == 4 for key in keys) and len(set(keys)) == len(payloads)
+
+
 def test_faults_go_out_as_asked_with_a_note() -> None:
     rec = Recorder()
     engine = client(rec)

@@ -113,13 +113,22 @@ def deflate(payload: bytes) -> bytes:
 def sent(engine: WireEngine) -> list[tuple[int, bytes]]:
     """The frames written, as (first header byte, unmasked payload); b"" writes (end of stream) as (-1, b"")."""
     frames: list[tuple[int, bytes]] = []
+    stream = b""  # a frame may be written in pieces (its header, then its payload)
     for data in engine.data_to_send():
         if not data:
+            assert not stream, "a frame was cut short"
             frames.append((-1, b""))
             continue
-        b0, _, key, length, size = head_at(data, 0, data[1])  # type: ignore[misc]
-        body = data[size:size + length]
-        frames.append((b0, bytes(apply_mask(body, key)) if key else bytes(body)))
+        stream += data
+        while len(stream) >= 2:
+            head = head_at(stream, 0, stream[1])
+            if head is None or len(stream) < head[4] + head[3]:
+                break
+            b0, _, key, length, size = head
+            body = stream[size:size + length]
+            frames.append((b0, bytes(apply_mask(body, key)) if key else bytes(body)))
+            stream = stream[size + length:]
+    assert not stream, "a frame was cut short"
     return frames
 
 

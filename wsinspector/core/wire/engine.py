@@ -60,6 +60,11 @@ _OPCODES = {int(op): op for op in Opcode}
 #: the largest frame the fast path takes (a 64 KiB message is one of its own; larger frames are few, so the
 #: library's cost per frame hardly matters for them)
 FAST_FRAME_MAX = 256 * 1024
+#: a frame the fast path sends with a payload of this many bytes or more goes out as its header, then its payload
+#: (written together by a gathering write), not copied behind the header
+GATHER_FROM = 2048
+#: bytes of mask keys drawn from the system's randomness at once
+MASK_KEYS = 256
 #: once both close frames have crossed, how long the peer has to drop the TCP connection before we do
 CLOSE_GRACE_S = 1.0
 
@@ -98,6 +103,9 @@ class WireEngine:
         self._held_head: Head | None = None
         self._pieces: list[bytes] = []
         self._pieces_size = 0
+        #: mask keys drawn ahead for the frames the fast path sends, and where the next one starts
+        self._keys = b""
+        self._key_at = 0
         self._http_out = proto.state is CONNECTING  # the first write is the handshake's HTTP message
         self._out: list[bytes] = []
         self._handshake_failed = False
@@ -674,18 +682,27 @@ class WireEngine:
             head = struct.pack("!BBQ", b0, bit | 127, length)
         key = None
         if masked:
-            key = os.urandom(4)
-            if length < 0x10000:
+            key = self._mask_key()
+            if length < GATHER_FROM:
                 self._out.append(head + key + apply_mask(data, key))
             else:  # the masked payload not copied again behind its header
                 self._out += (head + key, apply_mask(data, key))
-        elif length < 0x10000:
+        elif length < GATHER_FROM:
             self._out.append(head + data)
         else:  # no copy of a large payload (never empty: b"" would end the stream)
             self._out += (head, data)
         self._sink(_OUT, _TEXT if b0 == 0x81 else _BINARY, data, now_ns, True, False, False, False, masked, length,
                    key, note)
         return True
+
+    def _mask_key(self) -> bytes:
+        """A fresh mask key: the next four of a batch drawn from the system's randomness (a system call per
+        ``MASK_KEYS`` bytes, not per frame)."""
+        at = self._key_at
+        if at >= len(self._keys):
+            self._keys, at = os.urandom(MASK_KEYS), 0
+        self._key_at = at + 4
+        return self._keys[at:at + 4]
 
     def ping(self, payload: bytes, now_ns: int) -> None:
         self._require_open(now_ns).send_ping(payload)
