@@ -336,6 +336,8 @@ class FrameLog:
             return self._before(seq).payload(seq)
         index, _ts, _metas, offsets, data = self._at(seq)
         start, end = offsets[index], offsets[index + 1]
+        if type(data) is bytes and end - start == len(data):  # a large payload kept as it came: no copy
+            return data
         if end - start < _VIEW_COPY:
             return bytes(data[start:end])
         with memoryview(data) as view:  # copied once (a slice of the bytearray, then bytes, would be twice)
