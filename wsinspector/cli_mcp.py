@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from wsinspector import APP_NAME
+from wsinspector.cli_output import err
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -48,7 +49,7 @@ def run_mcp(args: argparse.Namespace) -> int:
         from wsinspector.mcp_server import build_server
         from wsinspector.mcp_tools import AgentTools
     except ImportError as exc:  # an installation without the SDK
-        print(f"{APP_NAME}: mcp: {exc}", file=sys.stderr)
+        err(f"mcp: {exc}")
         return EXIT_USAGE
     # standard output is the protocol's: what the app logs goes to standard error, warnings and worse only
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format=f"{APP_NAME}: %(message)s")
@@ -57,7 +58,7 @@ def run_mcp(args: argparse.Namespace) -> int:
     asyncio.set_event_loop(loop)
     context = AppContext(getattr(args, "data_dir", None), start_echo=False)
     for warning in context.warnings:
-        print(f"{APP_NAME}: mcp: {warning}", file=sys.stderr, flush=True)
+        err(f"mcp: {warning}")
     tools = AgentTools(context)
     serving = asyncio.ensure_future(build_server(tools).run_stdio_async(), loop=loop)
 

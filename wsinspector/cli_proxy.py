@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wsinspector import APP_NAME
+from wsinspector.cli_output import err
 
 if TYPE_CHECKING:
     from wsinspector.app.proxy import ProxiedClient, ProxyController
@@ -95,12 +96,6 @@ def _edited(controller: ProxyController, message_id: int | None, data: bytes) ->
     return data
 
 
-def _err(message: str) -> None:
-    from wsinspector.cli import printable
-
-    print(printable(f"{APP_NAME}: {message}"), file=sys.stderr, flush=True)
-
-
 def _say(message: str) -> None:
     from wsinspector.cli import printable
 
@@ -164,7 +159,7 @@ def _profile(args: argparse.Namespace, data_dir: Path) -> ConnectionProfile:
         try:
             defaults = _stored(data_dir, with_secrets=True)[0]
         except (StoreError, OSError, ValueError) as exc:
-            _err(f"warning: the app-wide connection defaults cannot be read ({exc}); going without them")
+            err(f"warning: the app-wide connection defaults cannot be read ({exc}); going without them")
     return _with_tls_options(effective(profile, defaults), args)
 
 
@@ -204,7 +199,7 @@ def run_proxy(args: argparse.Namespace) -> int:
             raise ValueError("give the upstream URL (--upstream ws://host:port/path) or a saved --connection")
         url = validate_url(url)
     except (ValueError, BreakpointError, ProfileError) as exc:
-        _err(str(exc))
+        err(str(exc))
         return EXIT_USAGE
     hold_signals()  # Ctrl+C while it starts (the store opened, the port bound) stops it once it runs
     on_break = args.on_break or ("ask" if rules and sys.stdin.isatty() else "forward")
@@ -227,7 +222,7 @@ def _record_store(data_dir: Path) -> Store | None:
         return store
     except (StoreError, OSError) as exc:
         why = (exc.strerror or exc) if isinstance(exc, OSError) else exc  # "File exists", not "[Errno 17] …"
-        _err(f"warning: nothing is recorded in {data_dir}: {why}")
+        err(f"warning: nothing is recorded in {data_dir}: {why}")
         return None
 
 
@@ -244,12 +239,12 @@ def _serve(host: str, port: int, url: str, profile: ConnectionProfile, rules: li
     try:
         listening = controller.listen(host, port)
     except ProxyError as exc:
-        _err(str(exc))
+        err(str(exc))
         return EXIT_USAGE
     if host not in ("127.0.0.1", "::1", "localhost"):
-        _err(f"warning: listening on {host}: any machine that reaches it can use the proxy")
+        err(f"warning: listening on {host}: any machine that reaches it can use the proxy")
     if url.lower().startswith("wss:") and not profile.tls.verify:
-        _err("warning: the upstream's certificate is not verified; any certificate is accepted")
+        err("warning: the upstream's certificate is not verified; any certificate is accepted")
     from wsinspector.cli_proxy_status import ProxyStatus
 
     status = ProxyStatus(controller, as_json, previews=on_break == "ask")
@@ -315,7 +310,7 @@ class _Asker:
             try:
                 command(self._controller, line.decode("utf-8", "replace").strip())
             except ValueError as exc:
-                _err(str(exc))
+                err(str(exc))
 
 
 def command(controller: ProxyController, line: str) -> None:
