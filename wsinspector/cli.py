@@ -232,7 +232,7 @@ def list_environments(data_dir: Path | None, as_json: bool) -> int:
 def serve(port: int) -> int:
     """The echo server headless: every message back as it came, on the Wire engine in the server role (so a
     client that breaks the protocol is refused as ``serve --mock`` refuses it), nothing recorded."""
-    from wsinspector.cli_output import err
+    from wsinspector.cli_output import err, say, stopping_when_output_gone
 
     if not 0 <= port <= 65535:
         err("--port must be between 0 and 65535")
@@ -256,12 +256,13 @@ def serve(port: int) -> int:
         return EXIT_USAGE
     watcher = SignalWatcher()
     watcher.received.connect(lambda _signum: app.quit())
-    print(f"Echo server listening on {url}  (Ctrl+C to stop)", flush=True)
-    app.exec()
+    with stopping_when_output_gone(app.quit):
+        say(f"Echo server listening on {url}  (Ctrl+C to stop)")
+        app.exec()
     watcher.close()
     stop_clients(app, controller)
     echo.deleteLater()
-    print("Echo server stopped", flush=True)
+    say("Echo server stopped")
     return EXIT_OK
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wsinspector import APP_NAME
-from wsinspector.cli_output import err
+from wsinspector.cli_output import err, say, stopping_when_output_gone
 
 if TYPE_CHECKING:
     from wsinspector.core.probe.row import ProbeResult
@@ -29,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "compression, closing…) and print its row of the comparison table; list or compare kept probes",
         description="Runs bounded cases against the endpoint, each over connections of its own (recorded as "
         "sessions, the evidence), and prints the row. Exit status: 0 it ran, 1 no WebSocket connection could "
-        "be opened, 2 usage or interrupted (Ctrl+C; what ran is kept).")
+        "be opened, 2 usage or interrupted (Ctrl+C, or its output closed; what ran is kept).")
     parser.add_argument("target", nargs="?", metavar="URL|CONNECTION",
                         help="a ws:// or wss:// URL, or a saved connection's name or id (its TLS, proxy and auth)")
     shape = parser.add_mutually_exclusive_group()
@@ -167,26 +167,28 @@ def _run(args: argparse.Namespace, profile: ConnectionProfile, store: Store | No
                                  profile_id=profile.id if saved else None)
     shape = _shape(args)
     if shape == "text":
-        print(f"Probing {shortened(controller.result.url)}: {', '.join(names)}", flush=True)
-        controller.case_finished.connect(lambda name, seconds: print(f"  {name}: {seconds:.2f} s", flush=True))
+        controller.case_finished.connect(lambda name, seconds: say(f"  {name}: {seconds:.2f} s"))
     controller.finished.connect(lambda _result: app.quit())
     watcher = SignalWatcher()
     watcher.received.connect(lambda _signum: controller.cancel())
-    controller.start()
-    try:
-        if not controller.done:
-            app.exec()
-    finally:
-        watcher.close()
+    with stopping_when_output_gone(controller.cancel):
+        if shape == "text":
+            say(f"Probing {shortened(controller.result.url)}: {', '.join(names)}")
+        controller.start()
+        try:
+            if not controller.done:
+                app.exec()
+        finally:
+            watcher.close()
     result = controller.result
     if shape == "text":
-        print(row.text_report(result), end="", flush=True)
+        say(row.text_report(result), end="")
         if result.id:
-            print(f"Kept as probe {result.id}; its sessions are in {store.path if store else ''}", flush=True)
+            say(f"Kept as probe {result.id}; its sessions are in {store.path if store else ''}")
     elif shape == "json":
-        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False), flush=True)
+        say(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     else:
-        print(_table([result], shape), end="", flush=True)
+        say(_table([result], shape), end="")
     if controller.cancelled:
         err("probe: interrupted: the cases after the one running were not run")
         return EXIT_USAGE

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wsinspector import APP_NAME
-from wsinspector.cli_output import err
+from wsinspector.cli_output import err, say, stopping_when_output_gone
 
 if TYPE_CHECKING:
     from wsinspector.app.proxy import ProxiedClient, ProxyController
@@ -94,12 +94,6 @@ def _edited(controller: ProxyController, message_id: int | None, data: bytes) ->
         except UnicodeDecodeError:
             raise ValueError(f"#{waiting[0].id} is a text message: its new bytes must be UTF-8") from None
     return data
-
-
-def _say(message: str) -> None:
-    from wsinspector.cli import printable
-
-    print(printable(message), flush=True)
 
 
 def listen_address(text: str) -> tuple[str, int]:
@@ -254,13 +248,14 @@ def _serve(host: str, port: int, url: str, profile: ConnectionProfile, rules: li
     watcher = SignalWatcher()
     watcher.received.connect(lambda _signum: controller.stop())
     controller.stopped.connect(app.quit)
-    status.line("listening", f"Proxy listening on {listening} -> {redact_url(url)}  (Ctrl+C to stop)",
-                url=listening, upstream=redact_url(url), recording=store is not None)
-    if rules:
-        described = [rule.describe() for rule in rules]
-        status.line("breakpoints", f"Breakpoints: {', '.join(described)}; {_ASK_HELP}" if asker is not None else "",
-                    rules=described, on_break=on_break)
-    app.exec()
+    with stopping_when_output_gone(controller.stop):
+        status.line("listening", f"Proxy listening on {listening} -> {redact_url(url)}  (Ctrl+C to stop)",
+                    url=listening, upstream=redact_url(url), recording=store is not None)
+        if rules:
+            described = [rule.describe() for rule in rules]
+            status.line("breakpoints", f"Breakpoints: {', '.join(described)}; {_ASK_HELP}" if asker is not None
+                        else "", rules=described, on_break=on_break)
+        app.exec()
     watcher.close()
     if asker is not None:
         asker.close()
@@ -296,7 +291,9 @@ class _Asker:
             return
         preview = held.payload[:120].decode("utf-8", "replace") if held.opcode.name == "TEXT" else held.payload[
             :32].hex(" ")
-        _say(f"  #{held.id} {held.direction.value} {client.peer}: {preview}")
+        from wsinspector.cli import printable
+
+        say(printable(f"  #{held.id} {held.direction.value} {client.peer}: {preview}"))
 
     def _read(self) -> None:
         # the descriptor itself, not sys.stdin: its buffer would keep lines the notifier never tells of

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from wsinspector import APP_NAME
 from wsinspector.cli import EXIT_USAGE, printable
-from wsinspector.cli_output import err
+from wsinspector.cli_output import err, say, stopping_when_output_gone
 from wsinspector.core.defaults import DEFAULT_HANDSHAKE_TIMEOUT_S
 
 if TYPE_CHECKING:
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 _DETAIL_LINES = 40
 _INTERRUPTED = "interrupted (Ctrl+C)"
 _TERMINATED = "terminated (SIGTERM)"
+#: the run's error when the reader of its output went away (`| head`): it stops as Ctrl+C stops it
+_OUTPUT_CLOSED = "standard output closed"
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -282,9 +284,9 @@ def _print_run_errors(result: RunResult, said_error: list[str], shown: Callable[
     from wsinspector.core.scenario.verdict import Verdict
 
     if result.error and not result.count(Verdict.ERROR) and not said_error:
-        print(shown(f"  {_marks()[1]} connection: {result.error}"), flush=True)
+        say(shown(f"  {_marks()[1]} connection: {result.error}"))
     if result.closing:
-        print(shown(f"  {_marks()[1]} closing: {result.closing}"), flush=True)
+        say(shown(f"  {_marks()[1]} closing: {result.closing}"))
 
 
 class RunSetupError(Exception):
@@ -444,9 +446,6 @@ def run_test_file(args: argparse.Namespace) -> int:
     _warn_if_unverified(target, args.insecure)
     speed_text = "max" if prepared.speed == 0 else f"{prepared.speed:g}x"
     steps_text = f"{len(test.steps)} step{'s' if len(test.steps) != 1 else ''}"
-    print(shown(f"{name}: {steps_text} against {shown_url(profile)} ({target.protocol.engine} engine, "
-                f"speed {speed_text})"),
-          flush=True)
     said_error: list[str] = []
 
     def on_step(step: StepResult) -> None:
@@ -454,8 +453,8 @@ def run_test_file(args: argparse.Namespace) -> int:
             so_far = controller.replay.result()
             if so_far.error and not so_far.count(Verdict.ERROR):  # an error no step owns: the connection's
                 said_error.append(so_far.error)
-                print(shown(f"  {_marks()[1]} connection: {so_far.error}"), flush=True)
-        print(format_step(maskers[0].step(step)), flush=True)
+                say(shown(f"  {_marks()[1]} connection: {so_far.error}"))
+        say(format_step(maskers[0].step(step)))
 
     controller.step_finished.connect(on_step)
     # what the auth's requests gave (a token) is masked from then on
@@ -470,20 +469,23 @@ def run_test_file(args: argparse.Namespace) -> int:
 
     watcher = SignalWatcher()
     watcher.received.connect(on_signal)
-    controller.start()
-    try:
-        if not controller.done:
-            app.exec()
-    finally:
-        watcher.close()
+    with stopping_when_output_gone(lambda: controller.cancel(_OUTPUT_CLOSED)):
+        say(shown(f"{name}: {steps_text} against {shown_url(profile)} ({target.protocol.engine} engine, "
+                  f"speed {speed_text})"))
+        controller.start()
+        try:
+            if not controller.done:
+                app.exec()
+        finally:
+            watcher.close()
     result = maskers[0].result(controller.result or controller.replay.result())
     _print_run_errors(result, said_error, shown)
     if result.error in (_INTERRUPTED, _TERMINATED):
         err(f"{result.error}: the run was stopped")
     if controller.session_id is not None and store is not None:
-        print(f"Recorded as session {controller.session_id} in {store.path}", flush=True)
+        say(f"Recorded as session {controller.session_id} in {store.path}")
     code = _write_junit(args.junit, result, name)
-    print(format_summary(result), flush=True)
+    say(format_summary(result))
     if store is not None:
         store.close()
     return code

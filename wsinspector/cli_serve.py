@@ -4,8 +4,9 @@ client as a session in the data folder unless ``--no-record``; it binds 127.0.0.
 another address (with a warning), takes at most ``--max-clients`` at once, and speaks TLS with a certificate
 given (``--tls-cert``/``--tls-key``) or made for localhost (``--tls-self-signed``).
 
-Exit status of a mock or a replay: 0 stopped with Ctrl+C (or SIGTERM), 1 cannot listen (or record), 2 bad
-arguments or a bad rules file. Plain ``serve`` keeps its own: 0, or 2 when it cannot listen.
+Exit status of a mock or a replay: 0 stopped with Ctrl+C (or SIGTERM, or its standard output closed:
+``cli_output``), 1 cannot listen (or record), 2 bad arguments or a bad rules file. Plain ``serve`` keeps its own: 0,
+or 2 when it cannot listen.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wsinspector import APP_NAME
-from wsinspector.cli_output import err
+from wsinspector.cli_output import err, say, stopping_when_output_gone
 
 if TYPE_CHECKING:
     from wsinspector.app.server import ClientSession, ServerController
@@ -155,14 +156,15 @@ def _serve_rules(args: argparse.Namespace) -> int:
             f"{'recorded' if store is not None else 'served'}")
     watcher = SignalWatcher()
     watcher.received.connect(lambda _signum: app.quit())
-    if args.tls_self_signed and tls is not None:
-        fingerprint = _fingerprint(tls.certificate_pem)
-        status.line("certificate", f"self-signed certificate for localhost, SHA-256 {fingerprint}",
-                    sha256=fingerprint)
-    recording = "recording to the data folder" if store is not None else "not recording"
-    status.line("listening", f"{kind} server listening on {url}  ({recording}; Ctrl+C to stop)", url=url,
-                recording=store is not None)
-    app.exec()
+    with stopping_when_output_gone(app.quit):
+        if args.tls_self_signed and tls is not None:
+            fingerprint = _fingerprint(tls.certificate_pem)
+            status.line("certificate", f"self-signed certificate for localhost, SHA-256 {fingerprint}",
+                        sha256=fingerprint)
+        recording = "recording to the data folder" if store is not None else "not recording"
+        status.line("listening", f"{kind} server listening on {url}  ({recording}; Ctrl+C to stop)", url=url,
+                    recording=store is not None)
+        app.exec()
     watcher.close()
     stop_clients(app, controller)
     status.line("stopped", f"{kind} server stopped", clients=controller.served)
@@ -256,9 +258,9 @@ class _Status:
         from wsinspector.cli import printable  # noqa: PLC0415
 
         if self.as_json:
-            print(json.dumps({"event": event, **fields}, ensure_ascii=False), flush=True)
+            say(json.dumps({"event": event, **fields}, ensure_ascii=False))
         else:
-            print(printable(text), flush=True)
+            say(printable(text))
 
     def _client(self, session: ClientSession) -> None:
         from wsinspector.core.redact import redact_url  # noqa: PLC0415

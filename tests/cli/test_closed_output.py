@@ -1,30 +1,48 @@
-"""A command whose standard output goes away (``| head -1``: the reader exits, the pipe breaks) ends as
-docs say, with no traceback: a command that only prints stops quietly with status 0. Each runs as a user runs
-it: a real subprocess whose standard output is a pipe the test reads and then closes, or whose reader has
-already gone, buffered as a user's is (no PYTHONUNBUFFERED)."""
+"""A command whose standard output goes away (``| head -1``: the reader exits, the pipe breaks) ends as the
+docs say, with no traceback: a command that only prints stops quietly with status 0; one that runs until Ctrl+C
+(``serve``, ``proxy``) or runs a test (``run``) stops as Ctrl+C stops it, what it recorded saved, with the status
+Ctrl+C gives it. Each runs as a user runs it: a real subprocess whose standard output is a pipe the test reads and
+then closes (or whose reader has already gone), buffered as a user's is (no PYTHONUNBUFFERED)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
-from collections.abc import Iterator
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pytest
+from websockets.exceptions import ConnectionClosed, WebSocketException
+from websockets.sync.client import ClientConnection, connect
 
 from tests.cli.conftest import WAIT_MS
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.model import header
-from wsinspector.core.store import SessionStatus, Store
+from wsinspector.core.store import SessionRecord, SessionStatus, Store
 
 ENV = {**{k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}, "QT_QPA_PLATFORM": "offscreen",
        "PYTHONIOENCODING": "utf-8"}
 WAIT_S = WAIT_MS / 1000
 DB_NAME = "wsinspector.sqlite3"
+#: what the interpreter prints when its last flush of a closed standard output fails
+IGNORED = "Exception ignored"
+
+RULES = """\
+version: 1
+name: Greeter
+on_connect:
+  - text: "hi {{path}}"
+rules:
+  - match: {regex: "^name (?P<name>\\\\w+)$"}
+    do: {text: "hello {{name}}"}
+"""
 
 
 #: the commands the test started
@@ -54,6 +72,11 @@ def _start(*args: str, stdin: int | None = subprocess.DEVNULL, stdout: int | IO[
     return proc
 
 
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "wsinspector", *args], capture_output=True, text=True, env=ENV,
+                          timeout=WAIT_S)
+
+
 def _ended(proc: subprocess.Popen[bytes]) -> tuple[int, str]:
     """The exit status of a command once it has ended on its own, and what it wrote to standard error."""
     try:
@@ -71,6 +94,11 @@ def _ended(proc: subprocess.Popen[bytes]) -> tuple[int, str]:
         return proc.returncode, ""
     with proc.stderr:
         return proc.returncode, proc.stderr.read().decode("utf-8", "replace")
+
+
+def _quiet(err: str) -> None:
+    assert "Traceback" not in err, err
+    assert IGNORED not in err, err
 
 
 @contextlib.contextmanager
@@ -165,3 +193,161 @@ def test_a_command_whose_standard_error_is_gone_too_ends_with_its_own_status(tmp
     with _closed_pipe() as both:
         proc = _start("--data-dir", str(tmp_path / "empty"), *args, stdout=both, stderr=both)
     assert proc.wait(timeout=WAIT_S) == code
+
+
+# -- commands that run until Ctrl+C ---------------------------------------------------------------------------
+
+
+def _sessions(data: Path) -> list[SessionRecord]:
+    """The sessions stored in the data folder ``data``."""
+    store = Store(data / DB_NAME)
+    try:
+        return store.sessions()
+    finally:
+        store.close()
+
+
+def _frames_of(data: Path, session_id: int) -> list[tuple[str, str]]:
+    """(direction, text) of the text messages of a stored session, as ``messages`` prints them."""
+    result = _cli("--data-dir", str(data), "messages", str(session_id))
+    assert result.returncode == 0, result.stderr
+    return [(line["direction"], line["text"]) for line in map(json.loads, result.stdout.splitlines())
+            if line["opcode"] == "text"]
+
+
+def _stopped_with_1001(ws: ClientConnection) -> None:
+    """The connection of a client that stayed: closed by the command as Ctrl+C closes it (1001, going away)."""
+    with pytest.raises(ConnectionClosed) as closed:
+        ws.recv(timeout=WAIT_S)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
+
+
+def _another_client(url: str) -> None:
+    """A client whose arrival makes the command print a line; the command stops at it (as it would at Ctrl+C),
+    before or after the client's handshake."""
+    with contextlib.suppress(OSError, WebSocketException), connect(url, open_timeout=WAIT_S) as ws:
+        ws.recv(timeout=WAIT_S)
+
+
+@pytest.mark.parametrize("shape", ["text", "json"])
+def test_serve_stops_as_on_ctrl_c_when_its_reader_goes_away(tmp_path: Path, shape: str) -> None:
+    rules = tmp_path / "greeter.yaml"
+    rules.write_text(RULES, encoding="utf-8")
+    data = tmp_path / "data"
+    proc = _start("serve", "--mock", str(rules), "--data-dir", str(data), *(["--json"] if shape == "json" else []))
+    assert proc.stdout is not None
+    first = proc.stdout.readline().decode()
+    url = json.loads(first)["url"] if shape == "json" else re.search(r"listening on (\S+)", first)[1]  # type: ignore[index]
+    with connect(url + "stays") as ws:
+        assert ws.recv(timeout=WAIT_S) == "hi /stays"
+        ws.send("name Ada")
+        assert ws.recv(timeout=WAIT_S) == "hello Ada"
+        proc.stdout.close()  # the reader goes (head -1 has its line)
+        _another_client(url + "late")
+        _stopped_with_1001(ws)
+    code, err = _ended(proc)
+    assert code == 0, err  # as after Ctrl+C
+    _quiet(err)
+    assert "standard output closed" in err
+    stayed = [record for record in _sessions(data) if record.url.endswith("/stays")]
+    assert [(record.status, record.close_code) for record in stayed] == [("closed", 1001)]
+    assert _frames_of(data, stayed[0].id) == [("out", "hi /stays"), ("in", "name Ada"), ("out", "hello Ada")]
+
+
+def test_serve_with_both_streams_in_the_pipe_stops_all_the_same(tmp_path: Path) -> None:
+    """``serve ... 2>&1 | head -1``: standard error goes with standard output; the server stops, nothing lost."""
+    rules = tmp_path / "greeter.yaml"
+    rules.write_text(RULES, encoding="utf-8")
+    data = tmp_path / "data"
+    proc = _start("serve", "--mock", str(rules), "--data-dir", str(data), stderr=subprocess.STDOUT)
+    assert proc.stdout is not None
+    url = re.search(r"listening on (\S+)", proc.stdout.readline().decode())[1]  # type: ignore[index]
+    with connect(url + "stays") as ws:
+        assert ws.recv(timeout=WAIT_S) == "hi /stays"
+        proc.stdout.close()
+        _another_client(url + "late")
+        _stopped_with_1001(ws)
+    assert proc.wait(timeout=WAIT_S) == 0
+    assert any(record.url.endswith("/stays") and record.status == "closed"
+               for record in _sessions(data))
+
+
+@pytest.fixture
+def echo_server(tmp_path: Path) -> Iterator[str]:
+    """``wsinspector serve``: the echo server the proxy forwards to, its URL."""
+    proc = _start("serve")
+    assert proc.stdout is not None
+    line = proc.stdout.readline().decode()
+    try:
+        yield re.search(r"listening on (\S+)", line)[1]  # type: ignore[index]
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=WAIT_S)
+
+
+@pytest.mark.parametrize("shape", ["text", "json"])
+def test_proxy_stops_as_on_ctrl_c_when_its_reader_goes_away(tmp_path: Path, echo_server: str, shape: str) -> None:
+    data = tmp_path / "data"
+    proc = _start("proxy", "--listen", "127.0.0.1:0", "--upstream", echo_server, "--data-dir", str(data),
+                  *(["--json"] if shape == "json" else []))
+    assert proc.stdout is not None
+    first = proc.stdout.readline().decode()
+    url = json.loads(first)["url"] if shape == "json" else re.search(r"listening on (\S+)", first)[1]  # type: ignore[index]
+    with connect(url) as ws:
+        ws.send("kept")
+        assert ws.recv(timeout=WAIT_S) == "kept"
+        proc.stdout.close()  # the reader goes (head -1 has its line)
+        _another_client(url)
+        _stopped_with_1001(ws)
+    code, err = _ended(proc)
+    assert code == 0, err  # as after Ctrl+C
+    _quiet(err)
+    assert "standard output closed" in err
+    listed = json.loads(_cli("--data-dir", str(data), "sessions", "--json").stdout)
+    kept = min(listed, key=lambda session: session["id"])  # the first client's
+    assert kept["status"] == "closed"
+    assert [text for _direction, text in _frames_of(data, kept["id"])] == ["kept"] * 4  # both hops, both ways
+
+
+# -- a test run ---------------------------------------------------------------------------------------------------
+
+
+def test_run_stops_as_on_ctrl_c_when_its_reader_goes_away(qtbot: Any, peer: Callable[..., str],
+                                                           tmp_path: Path) -> None:
+    released = asyncio.Event()
+
+    async def answers_when_released(ws: Any) -> None:
+        await released.wait()
+        await ws.send("go")
+        async for _ in ws:
+            pass
+
+    test = tmp_path / "t.wstest.yaml"
+    test.write_text(f"""\
+version: 1
+url: {peer(answers_when_released)}
+steps:
+  - name: the go
+    expect:
+      text: go
+      timeout: 600
+  - name: a long pause
+    wait: 600
+""", encoding="utf-8")
+    data, report = tmp_path / "data", tmp_path / "report.xml"
+    proc = _start("run", str(test), "--data-dir", str(data), "--junit", str(report))
+    assert proc.stdout is not None
+    assert proc.stdout.readline().decode().startswith("t.wstest.yaml: 2 steps against ")
+    proc.stdout.close()  # the reader goes (head -1 has its line); the step's line comes after it
+    released.set()
+    qtbot.waitUntil(lambda: proc.poll() is not None, timeout=WAIT_MS)
+    code, err = _ended(proc)
+    assert code == 2, err  # as after Ctrl+C
+    _quiet(err)
+    assert "standard output closed" in err
+    cases = {case.get("name"): case for case in ET.parse(report).getroot().iter("testcase")}
+    assert cases["the go"].find("error") is None
+    pause_error = cases["a long pause"].find("error")
+    assert pause_error is not None and "standard output closed" in (pause_error.get("message") or "")
+    [record] = _sessions(data)
+    assert record.status == "closed"
