@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from wsinspector import APP_NAME
-from wsinspector.cli_output import err
+from wsinspector.cli_output import err, flush_before_exit
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -60,22 +60,25 @@ def run_mcp(args: argparse.Namespace) -> int:
     for warning in context.warnings:
         err(f"mcp: {warning}")
     tools = AgentTools(context)
-    serving = asyncio.ensure_future(build_server(tools).run_stdio_async(), loop=loop)
 
-    def on_signal(_signum: int) -> None:
-        """Ctrl+C or SIGTERM: each open connection closed, what was recorded saved, and out at once. The SDK
-        reads stdin on a thread that waits until the client closes it: an orderly end would wait for that."""
+    def stop_now(_signum: int = 0) -> None:
+        """Ctrl+C or SIGTERM, or a session that broke off (the client stopped reading our standard output): each
+        open connection closed, what was recorded saved, and out at once. The SDK reads stdin on a thread that
+        waits until the client closes it: an orderly end would wait for that."""
         tools.links.shutdown()
         context.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
+        flush_before_exit()
         os._exit(EXIT_OK)
 
+    serving = asyncio.ensure_future(build_server(tools, broken=stop_now).run_stdio_async(), loop=loop)
     watcher = SignalWatcher()
-    watcher.received.connect(on_signal)
+    watcher.received.connect(stop_now)
     try:
         with loop:
-            loop.run_until_complete(serving)
+            try:
+                loop.run_until_complete(serving)
+            except* OSError:  # the client went before the session's last answers were written: none can reach it
+                pass
             # the client ended the session: each open connection closed (going away), what it recorded saved
             loop.run_until_complete(tools.links.close_all(1001, "the agent's session ended", CLOSE_WAIT_S))
     finally:

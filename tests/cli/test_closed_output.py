@@ -1,8 +1,9 @@
 """A command whose standard output goes away (``| head -1``: the reader exits, the pipe breaks) ends as the
 docs say, with no traceback: a command that only prints stops quietly with status 0; one that runs until Ctrl+C
 (``serve``, ``proxy``) or runs a test (``run``) stops as Ctrl+C stops it, what it recorded saved, with the status
-Ctrl+C gives it. Each runs as a user runs it: a real subprocess whose standard output is a pipe the test reads and
-then closes (or whose reader has already gone), buffered as a user's is (no PYTHONUNBUFFERED)."""
+Ctrl+C gives it; ``mcp`` ends the session. Each runs as a user runs it: a real subprocess whose standard output is
+a pipe the test reads and then closes (or whose reader has already gone), buffered as a user's is (no
+PYTHONUNBUFFERED)."""
 
 from __future__ import annotations
 
@@ -351,3 +352,31 @@ steps:
     assert pause_error is not None and "standard output closed" in (pause_error.get("message") or "")
     [record] = _sessions(data)
     assert record.status == "closed"
+
+
+# -- the MCP server ---------------------------------------------------------------------------------------------
+
+
+def _request(proc: subprocess.Popen[bytes], message: dict[str, Any]) -> None:
+    assert proc.stdin is not None
+    proc.stdin.write(json.dumps({"jsonrpc": "2.0", **message}).encode() + b"\n")
+    proc.stdin.flush()
+
+
+@pytest.mark.parametrize("stdin", ["kept open", "closed too"])
+def test_mcp_ends_the_session_when_its_client_stops_reading(tmp_path: Path, stdin: str) -> None:
+    """A client that closes our standard output (it exited, or stopped reading) ends the session, whether or
+    not it closed our standard input: the server does not wait for it."""
+    proc = _start("mcp", "--data-dir", str(tmp_path / "data"), stdin=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    _request(proc, {"id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "1"}}})
+    assert json.loads(proc.stdout.readline())["id"] == 1
+    _request(proc, {"method": "notifications/initialized"})
+    proc.stdout.close()
+    _request(proc, {"id": 2, "method": "tools/list"})  # its answer has nowhere to go
+    if stdin == "closed too":
+        proc.stdin.close()
+    code, err = _ended(proc)
+    assert code == 0, err
+    _quiet(err)
