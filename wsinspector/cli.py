@@ -3,7 +3,8 @@
 Opening the window is the common start and the one timed: it imports nothing here but what reads its few
 arguments. The commands' parsers and modules (``cli_run``, ``cli_serve``, ``cli_connections``, ``cli_messages``,
 ``cli_sessions``, ``cli_transfer``, ``cli_handshake``, ``cli_decode``, ``cli_defaults``, ``cli_mcp``, ``cli_probe``,
-``cli_proxy``) are imported when a command is given, or help asked for.
+``cli_proxy``) are imported when a command is given, or help asked for; so is ``cli_output``, through which every
+command runs and writes.
 """
 
 from __future__ import annotations
@@ -159,10 +160,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else list(argv)
     window = window_arguments(arguments)
     if window is None:
-        args = build_parser().parse_args(_with_open_command(arguments))
+        from wsinspector.cli_output import flush_before_exit, to_the_end
+
+        try:
+            args = build_parser().parse_args(_with_open_command(arguments))
+        except SystemExit:  # the help, or a usage error: printed, whether or not anyone still reads it
+            flush_before_exit()
+            raise
         if args.version or args.command not in (None, "open"):
             try:
-                return run_command(args)
+                return to_the_end(lambda: run_command(args))
             except KeyboardInterrupt:  # Ctrl+C before the command handles it itself: no traceback
                 return EXIT_INTERRUPTED
         window = args.data_dir, args.smoke_test, getattr(args, "files", [])
@@ -204,12 +211,13 @@ def list_environments(data_dir: Path | None, as_json: bool) -> int:
 
     from wsinspector.app.context import default_data_dir
     from wsinspector.app.environments import describe_environments
+    from wsinspector.cli_output import err
     from wsinspector.core.environments import EnvironmentsError
 
     try:
         described = describe_environments(data_dir or default_data_dir())
     except EnvironmentsError as exc:
-        _err(f"envs: {exc}")
+        err(f"envs: {exc}")
         return EXIT_USAGE
     if as_json:
         print(json.dumps(described, ensure_ascii=False, indent=2))
@@ -224,8 +232,10 @@ def list_environments(data_dir: Path | None, as_json: bool) -> int:
 def serve(port: int) -> int:
     """The echo server headless: every message back as it came, on the Wire engine in the server role (so a
     client that breaks the protocol is refused as ``serve --mock`` refuses it), nothing recorded."""
+    from wsinspector.cli_output import err, say, stopping_when_output_gone
+
     if not 0 <= port <= 65535:
-        print(f"{APP_NAME}: --port must be between 0 and 65535", file=sys.stderr)
+        err("--port must be between 0 and 65535")
         return EXIT_USAGE
     from PySide6.QtCore import QCoreApplication
 
@@ -242,21 +252,18 @@ def serve(port: int) -> int:
     try:
         url = controller.listen("127.0.0.1", port)
     except ServerListenError as exc:
-        print(f"{APP_NAME}: {exc}", file=sys.stderr)
+        err(str(exc))
         return EXIT_USAGE
     watcher = SignalWatcher()
     watcher.received.connect(lambda _signum: app.quit())
-    print(f"Echo server listening on {url}  (Ctrl+C to stop)", flush=True)
-    app.exec()
+    with stopping_when_output_gone(app.quit):
+        say(f"Echo server listening on {url}  (Ctrl+C to stop)")
+        app.exec()
     watcher.close()
     stop_clients(app, controller)
     echo.deleteLater()
-    print("Echo server stopped", flush=True)
+    say("Echo server stopped")
     return EXIT_OK
-
-
-def _err(message: str) -> None:
-    print(printable(f"{APP_NAME}: {message}"), file=sys.stderr, flush=True)
 
 
 #: characters a terminal must not get raw from a server: C0 controls but tab and line feed, DEL, C1 controls

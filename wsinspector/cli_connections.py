@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wsinspector import APP_NAME
+from wsinspector.cli_output import err
 
 if TYPE_CHECKING:
     from wsinspector.core.profiles import ConnectionProfile
@@ -44,7 +43,7 @@ def list_connections(args: argparse.Namespace) -> int:
         try:
             store = Store(path)
         except StoreError as exc:
-            print(f"{APP_NAME}: {exc}", file=sys.stderr)
+            err(str(exc))
             return EXIT_USAGE
         try:
             listing = read_listing(store)
@@ -53,7 +52,7 @@ def list_connections(args: argparse.Namespace) -> int:
     try:
         folders, rows = listed(listing, args.folder, args.search, args.recent)
     except ValueError as exc:
-        print(f"{APP_NAME}: --folder: {exc}", file=sys.stderr)
+        err(f"--folder: {exc}")
         return EXIT_USAGE
     if args.json:
         print(json.dumps({"folders": folders, "connections": rows}, ensure_ascii=False, indent=2))

@@ -28,7 +28,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
-from wsinspector import APP_NAME
+from wsinspector.cli_output import err
 
 if TYPE_CHECKING:
     from wsinspector.core.decoders.base import Decoder
@@ -59,7 +59,7 @@ def add_parser(sub: Any) -> None:
 
 
 def _err(message: str) -> None:
-    print(f"{APP_NAME}: decode: {message}", file=sys.stderr, flush=True)
+    err(f"decode: {message}")
 
 
 def read_line(raw: bytes) -> tuple[bool, bytes, bool] | str:

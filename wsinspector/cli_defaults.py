@@ -14,12 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wsinspector import APP_NAME
+from wsinspector.cli_output import err
 
 if TYPE_CHECKING:
     from wsinspector.app.defaults import StoredDefaults
@@ -30,10 +29,6 @@ EXIT_USAGE = 2
 #: the environment variable each secret default can also be given in, and the run's option for it
 _SECRET_SOURCES = {"tls.passphrase": ("WSINSPECTOR_SECRET_TLS_PASSPHRASE", "--client-key-passphrase-env"),
                    "proxy.password": ("WSINSPECTOR_SECRET_PROXY_PASSWORD", "--proxy-password-env")}
-
-
-def _err(message: str) -> None:
-    print(f"{APP_NAME}: {message}", file=sys.stderr, flush=True)
 
 
 def _stored(data_dir: Path | None, with_secrets: bool) -> StoredDefaults:
@@ -55,7 +50,7 @@ def run_defaults(args: argparse.Namespace) -> ConnectionDefaults | None:
     try:
         defaults, _kept, missing, where = _stored(getattr(args, "data_dir", None), with_secrets=True)
     except (ProfileFormatError, StoreError, OSError) as exc:
-        _err(f"warning: the app-wide connection defaults cannot be read ({exc}); the run goes without them")
+        err(f"warning: the app-wide connection defaults cannot be read ({exc}); the run goes without them")
         return None
     if defaults.is_empty:
         return None
@@ -69,11 +64,11 @@ def run_defaults(args: argparse.Namespace) -> ConnectionDefaults | None:
         missing = [path for path in missing if path != "proxy.password"]
     said = applied(ConnectionProfile(name=""), defaults)
     if said:
-        _err(f"using the app-wide connection defaults from {where}: {'; '.join(said)} (--no-defaults: without them)")
+        err(f"using the app-wide connection defaults from {where}: {'; '.join(said)} (--no-defaults: without them)")
     for path in missing:
         variable, option = _SECRET_SOURCES[path]
-        _err(f"warning: the keyring here has no value for the connection defaults' {path}: give it with {option} "
-             f"or {variable}")
+        err(f"warning: the keyring here has no value for the connection defaults' {path}: give it with {option} "
+            f"or {variable}")
     return defaults
 
 
@@ -87,7 +82,7 @@ def print_defaults(data_dir: Path | None, as_json: bool) -> int:
     try:
         defaults, kept, _missing, where = _stored(data_dir, with_secrets=False)
     except (ProfileFormatError, StoreError, OSError) as exc:
-        _err(f"defaults: {exc}")
+        err(f"defaults: {exc}")
         return EXIT_USAGE
     described = describe(defaults, kept)
     if as_json:

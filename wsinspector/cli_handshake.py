@@ -6,10 +6,9 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import sys
 from pathlib import Path
 
-from wsinspector import APP_NAME
+from wsinspector.cli_output import err
 
 EXIT_OK = 0
 EXIT_NOT_FOUND = 1
@@ -49,12 +48,12 @@ def print_handshake(args: argparse.Namespace) -> int:
     finally:
         store.close()
     if isinstance(record, str):
-        print(f"{APP_NAME}: {record}", file=sys.stderr)
+        err(record)
         return EXIT_NOT_FOUND
     handshake = last_handshake((ts, kind, text) for _seq, ts, kind, text in events)
     if handshake is None:
-        print(f"{APP_NAME}: session {record.id} kept no handshake (recorded by an older version, or its "
-              "request never went out)", file=sys.stderr)
+        err(f"session {record.id} kept no handshake (recorded by an older version, or its request never went "
+            "out)")
         return EXIT_NOT_FOUND
     if args.curl:
         print(curl_command(handshake))

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wsinspector import APP_NAME
+from wsinspector.cli_output import err
 
 if TYPE_CHECKING:
     from wsinspector.core.loadtest import LoadPlan
@@ -38,12 +38,6 @@ def add_export_options(exporter: argparse.ArgumentParser) -> None:
                           help="k6 / artillery: the file to write (default: standard output)")
 
 
-def _err(message: str) -> None:
-    from wsinspector.cli import printable
-
-    print(printable(f"{APP_NAME}: {message}"), file=sys.stderr, flush=True)
-
-
 def export_load_test(args: argparse.Namespace) -> int:
     """Write the test file or stored session ``args.output`` (the positional argument) as ``args.format``: a
     file when it exists (or is named like a test file), else a session."""
@@ -62,7 +56,7 @@ def export_load_test(args: argparse.Namespace) -> int:
         duration = parse_duration(args.duration) if args.duration is not None else DEFAULT_DURATION_S
         options = LoadOptions(vus=args.vus if args.vus is not None else DEFAULT_VUS, duration_s=duration)
     except LoadTestError as exc:
-        _err(f"export: {exc}")
+        err(f"export: {exc}")
         return EXIT_USAGE
     is_file = source.exists() or source.suffix.lower() in _TEST_SUFFIXES
     plan = _file_plan(source) if is_file else _session_plan(args, str(source))
@@ -80,7 +74,7 @@ def export_load_test(args: argparse.Namespace) -> int:
         partial.write_text(text, encoding="utf-8")
         os.replace(partial, output)
     except OSError as exc:
-        _err(f"cannot write {output}: {exc.strerror or exc}")
+        err(f"cannot write {output}: {exc.strerror or exc}")
         return EXIT_USAGE
     secrets = ", ".join(env for _name, env in plan.from_env)
     print(f"Wrote {output} ({args.format}: {options.vus} virtual users, {options.duration_s} s)"
@@ -96,11 +90,11 @@ def _file_plan(source: Path) -> LoadPlan | int:
     try:
         return load_plan(read_test(source, check_url=False))
     except ScenarioFileError as exc:
-        _err(f"{source}: {exc}")
+        err(f"{source}: {exc}")
     except OSError as exc:
-        _err(f"cannot read {source}: {exc.strerror or exc}")
+        err(f"cannot read {source}: {exc.strerror or exc}")
     except UnicodeDecodeError:
-        _err(f"{source}: not a test file (not UTF-8 text)")
+        err(f"{source}: not a test file (not UTF-8 text)")
     return EXIT_USAGE
 
 
@@ -116,7 +110,7 @@ def _session_plan(args: argparse.Namespace, name: str) -> LoadPlan | int:
     from wsinspector.core.store import StoreError
 
     if args.connection or args.folder is not None or args.frames:
-        _err("export: --connection, --folder and --frames do not go with a load test")
+        err("export: --connection, --folder and --frames do not go with a load test")
         return EXIT_USAGE
     store = open_sessions_store(args)
     if isinstance(store, int):
@@ -124,16 +118,16 @@ def _session_plan(args: argparse.Namespace, name: str) -> LoadPlan | int:
     try:
         found = find_session(store, name)
         if isinstance(found, str):
-            _err(f"export: {found}; nor is there a test file {name}")
+            err(f"export: {found}; nor is there a test file {name}")
             return EXIT_NOT_FOUND
         # the saved connection's secrets are read only to know them for what they are: none is written out
         keeper, warning = open_keeper()
         if warning:
-            _err(f"warning: {warning}")
+            err(f"warning: {warning}")
         profiles = ConnectionsController(store, secrets=keeper).profiles
         return stored_session_plan(SessionsController(store), profiles, found.id)
     except (SessionTestError, StoreError) as exc:
-        _err(f"export: {exc}")
+        err(f"export: {exc}")
         return EXIT_USAGE
     finally:
         store.close()

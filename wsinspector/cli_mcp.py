@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from wsinspector import APP_NAME
+from wsinspector.cli_output import err, flush_before_exit
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -48,7 +49,7 @@ def run_mcp(args: argparse.Namespace) -> int:
         from wsinspector.mcp_server import build_server
         from wsinspector.mcp_tools import AgentTools
     except ImportError as exc:  # an installation without the SDK
-        print(f"{APP_NAME}: mcp: {exc}", file=sys.stderr)
+        err(f"mcp: {exc}")
         return EXIT_USAGE
     # standard output is the protocol's: what the app logs goes to standard error, warnings and worse only
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format=f"{APP_NAME}: %(message)s")
@@ -57,24 +58,27 @@ def run_mcp(args: argparse.Namespace) -> int:
     asyncio.set_event_loop(loop)
     context = AppContext(getattr(args, "data_dir", None), start_echo=False)
     for warning in context.warnings:
-        print(f"{APP_NAME}: mcp: {warning}", file=sys.stderr, flush=True)
+        err(f"mcp: {warning}")
     tools = AgentTools(context)
-    serving = asyncio.ensure_future(build_server(tools).run_stdio_async(), loop=loop)
 
-    def on_signal(_signum: int) -> None:
-        """Ctrl+C or SIGTERM: each open connection closed, what was recorded saved, and out at once. The SDK
-        reads stdin on a thread that waits until the client closes it: an orderly end would wait for that."""
+    def stop_now(_signum: int = 0) -> None:
+        """Ctrl+C or SIGTERM, or a session that broke off (the client stopped reading our standard output): each
+        open connection closed, what was recorded saved, and out at once. The SDK reads stdin on a thread that
+        waits until the client closes it: an orderly end would wait for that."""
         tools.links.shutdown()
         context.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
+        flush_before_exit()
         os._exit(EXIT_OK)
 
+    serving = asyncio.ensure_future(build_server(tools, broken=stop_now).run_stdio_async(), loop=loop)
     watcher = SignalWatcher()
-    watcher.received.connect(on_signal)
+    watcher.received.connect(stop_now)
     try:
         with loop:
-            loop.run_until_complete(serving)
+            try:
+                loop.run_until_complete(serving)
+            except* OSError:  # the client went before the session's last answers were written: none can reach it
+                pass
             # the client ended the session: each open connection closed (going away), what it recorded saved
             loop.run_until_complete(tools.links.close_all(1001, "the agent's session ended", CLOSE_WAIT_S))
     finally:

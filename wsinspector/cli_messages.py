@@ -7,7 +7,7 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
-from wsinspector import APP_NAME
+from wsinspector.cli_output import err
 
 EXIT_OK = 0
 EXIT_NOT_FOUND = 1
@@ -47,14 +47,11 @@ def run_messages(args: argparse.Namespace) -> int:
             return EXIT_OK if records else EXIT_NOT_FOUND
         record = find_session(store, args.session)
         if isinstance(record, str):
-            print(f"{APP_NAME}: {record}", file=sys.stderr)
+            err(record)
             return EXIT_NOT_FOUND
-        out = sys.stdout
+        out = sys.stdout  # a reader that goes away (`| head`) ends the command quietly: cli_output.to_the_end
         for line in session_lines(StoredSession(store, record), whole_messages=not args.frames):
             out.write(line + "\n")
-        return EXIT_OK
-    except BrokenPipeError:  # `| head`: the reader has what it wanted
-        sys.stderr.close()
         return EXIT_OK
     finally:
         store.close()

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wsinspector import APP_NAME
+from wsinspector.cli_output import err, say, stopping_when_output_gone
 
 if TYPE_CHECKING:
     from wsinspector.core.probe.row import ProbeResult
@@ -29,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "compression, closing…) and print its row of the comparison table; list or compare kept probes",
         description="Runs bounded cases against the endpoint, each over connections of its own (recorded as "
         "sessions, the evidence), and prints the row. Exit status: 0 it ran, 1 no WebSocket connection could "
-        "be opened, 2 usage or interrupted (Ctrl+C; what ran is kept).")
+        "be opened, 2 usage or interrupted (Ctrl+C, or its output closed; what ran is kept).")
     parser.add_argument("target", nargs="?", metavar="URL|CONNECTION",
                         help="a ws:// or wss:// URL, or a saved connection's name or id (its TLS, proxy and auth)")
     shape = parser.add_mutually_exclusive_group()
@@ -51,10 +51,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.add_argument("--no-record", action="store_true", help="keep neither the probe nor its sessions")
     parser.add_argument("--data-dir", type=Path, metavar="DIR", default=argparse.SUPPRESS,
                         help="where sessions, connections and probes are kept")
-
-
-def _err(message: str) -> None:
-    print(f"{APP_NAME}: {message}", file=sys.stderr, flush=True)
 
 
 def _shape(args: argparse.Namespace) -> str:
@@ -80,7 +76,7 @@ def run_probe(args: argparse.Namespace) -> int:
     if args.list or args.compare is not None:
         return _kept(args, data_dir / DB_NAME)
     if not args.target:
-        _err("probe: give a URL or a saved connection (or --list, --compare)")
+        err("probe: give a URL or a saved connection (or --list, --compare)")
         return EXIT_USAGE
     store: Store | None = None
     if not args.no_record or "://" not in args.target:
@@ -88,13 +84,13 @@ def run_probe(args: argparse.Namespace) -> int:
             store = Store(data_dir / DB_NAME)
         except (StoreError, OSError) as exc:
             if "://" not in args.target:
-                _err(f"probe: the saved connections cannot be read: {exc}")
+                err(f"probe: the saved connections cannot be read: {exc}")
                 return EXIT_USAGE
-            _err(f"warning: the probe is not kept: {exc}")
+            err(f"warning: the probe is not kept: {exc}")
     try:
         profile = _profile(args.target, store)
         if isinstance(profile, str):
-            _err(f"probe: {profile}")
+            err(f"probe: {profile}")
             return EXIT_USAGE
         return _run(args, _with_defaults(profile, data_dir), None if args.no_record else store)
     finally:
@@ -115,7 +111,7 @@ def _with_defaults(profile: ConnectionProfile, data_dir: Path) -> ConnectionProf
     try:
         defaults = _stored(data_dir, with_secrets=True)[0]
     except (ProfileFormatError, StoreError, OSError) as exc:
-        _err(f"warning: the app-wide connection defaults cannot be read ({exc}); the probe goes without them")
+        err(f"warning: the app-wide connection defaults cannot be read ({exc}); the probe goes without them")
         return profile
     return profile if defaults.is_empty else effective(profile, defaults)
 
@@ -132,7 +128,7 @@ def _profile(target: str, store: Store | None) -> ConnectionProfile | str:
 
     keeper, warning = open_keeper()
     if warning:
-        _err(f"warning: {warning}")
+        err(f"warning: {warning}")
     try:
         profiles = ConnectionsController(store, secrets=keeper).profiles
     except StoreError as exc:
@@ -161,7 +157,7 @@ def _run(args: argparse.Namespace, profile: ConnectionProfile, store: Store | No
         checked_target(profile)
         names = plan(args.cases.split(","), aggressive=args.aggressive, url=profile.url)
     except (PlanError, ProfileError) as exc:
-        _err(f"probe: {exc}")
+        err(f"probe: {exc}")
         return EXIT_USAGE
     app = QCoreApplication.instance() or QCoreApplication([APP_NAME])
     harsh = args.aggressive or any(name in ("utf8", "size", "flow", "violations") for name in names)
@@ -171,32 +167,34 @@ def _run(args: argparse.Namespace, profile: ConnectionProfile, store: Store | No
                                  profile_id=profile.id if saved else None)
     shape = _shape(args)
     if shape == "text":
-        print(f"Probing {shortened(controller.result.url)}: {', '.join(names)}", flush=True)
-        controller.case_finished.connect(lambda name, seconds: print(f"  {name}: {seconds:.2f} s", flush=True))
+        controller.case_finished.connect(lambda name, seconds: say(f"  {name}: {seconds:.2f} s"))
     controller.finished.connect(lambda _result: app.quit())
     watcher = SignalWatcher()
     watcher.received.connect(lambda _signum: controller.cancel())
-    controller.start()
-    try:
-        if not controller.done:
-            app.exec()
-    finally:
-        watcher.close()
+    with stopping_when_output_gone(controller.cancel):
+        if shape == "text":
+            say(f"Probing {shortened(controller.result.url)}: {', '.join(names)}")
+        controller.start()
+        try:
+            if not controller.done:
+                app.exec()
+        finally:
+            watcher.close()
     result = controller.result
     if shape == "text":
-        print(row.text_report(result), end="", flush=True)
+        say(row.text_report(result), end="")
         if result.id:
-            print(f"Kept as probe {result.id}; its sessions are in {store.path if store else ''}", flush=True)
+            say(f"Kept as probe {result.id}; its sessions are in {store.path if store else ''}")
     elif shape == "json":
-        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False), flush=True)
+        say(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     else:
-        print(_table([result], shape), end="", flush=True)
+        say(_table([result], shape), end="")
     if controller.cancelled:
-        _err("probe: interrupted: the cases after the one running were not run")
+        err("probe: interrupted: the cases after the one running were not run")
         return EXIT_USAGE
     if not result.connected:
-        _err(f"probe: no WebSocket connection to {shortened(result.url)} could be opened: "
-             f"{shortened(controller.first_failure or 'see the sessions')}")
+        err(f"probe: no WebSocket connection to {shortened(result.url)} could be opened: "
+            f"{shortened(controller.first_failure or 'see the sessions')}")
         return EXIT_NO_CONNECTION
     return EXIT_OK
 
@@ -208,12 +206,12 @@ def _kept(args: argparse.Namespace, path: Path) -> int:
     from wsinspector.core.store import Store, StoreError
 
     if not path.is_file():
-        _err(f"no probes kept in {path.parent}")
+        err(f"no probes kept in {path.parent}")
         return EXIT_NO_CONNECTION
     try:
         store = Store(path)
     except StoreError as exc:
-        _err(str(exc))
+        err(str(exc))
         return EXIT_USAGE
     try:
         probes = load_probes(store.setting(PROBES_SETTING))
@@ -234,7 +232,7 @@ def _kept(args: argparse.Namespace, path: Path) -> int:
     if args.compare:
         missing = [str(i) for i in args.compare if i not in by_id]
         if missing:
-            _err(f"probe: no kept probe {', '.join(missing)} (see --list)")
+            err(f"probe: no kept probe {', '.join(missing)} (see --list)")
             return EXIT_USAGE
         chosen = [by_id[i] for i in args.compare]
     else:

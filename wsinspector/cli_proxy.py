@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wsinspector import APP_NAME
+from wsinspector.cli_output import err, say, stopping_when_output_gone
 
 if TYPE_CHECKING:
     from wsinspector.app.proxy import ProxiedClient, ProxyController
@@ -95,18 +96,6 @@ def _edited(controller: ProxyController, message_id: int | None, data: bytes) ->
     return data
 
 
-def _err(message: str) -> None:
-    from wsinspector.cli import printable
-
-    print(printable(f"{APP_NAME}: {message}"), file=sys.stderr, flush=True)
-
-
-def _say(message: str) -> None:
-    from wsinspector.cli import printable
-
-    print(printable(message), flush=True)
-
-
 def listen_address(text: str) -> tuple[str, int]:
     """``HOST:PORT`` (``[::1]:PORT`` for IPv6; a bare port means 127.0.0.1); ValueError says what is wrong."""
     host, colon, port_text = text.rpartition(":")
@@ -164,7 +153,7 @@ def _profile(args: argparse.Namespace, data_dir: Path) -> ConnectionProfile:
         try:
             defaults = _stored(data_dir, with_secrets=True)[0]
         except (StoreError, OSError, ValueError) as exc:
-            _err(f"warning: the app-wide connection defaults cannot be read ({exc}); going without them")
+            err(f"warning: the app-wide connection defaults cannot be read ({exc}); going without them")
     return _with_tls_options(effective(profile, defaults), args)
 
 
@@ -204,7 +193,7 @@ def run_proxy(args: argparse.Namespace) -> int:
             raise ValueError("give the upstream URL (--upstream ws://host:port/path) or a saved --connection")
         url = validate_url(url)
     except (ValueError, BreakpointError, ProfileError) as exc:
-        _err(str(exc))
+        err(str(exc))
         return EXIT_USAGE
     hold_signals()  # Ctrl+C while it starts (the store opened, the port bound) stops it once it runs
     on_break = args.on_break or ("ask" if rules and sys.stdin.isatty() else "forward")
@@ -227,7 +216,7 @@ def _record_store(data_dir: Path) -> Store | None:
         return store
     except (StoreError, OSError) as exc:
         why = (exc.strerror or exc) if isinstance(exc, OSError) else exc  # "File exists", not "[Errno 17] …"
-        _err(f"warning: nothing is recorded in {data_dir}: {why}")
+        err(f"warning: nothing is recorded in {data_dir}: {why}")
         return None
 
 
@@ -244,12 +233,12 @@ def _serve(host: str, port: int, url: str, profile: ConnectionProfile, rules: li
     try:
         listening = controller.listen(host, port)
     except ProxyError as exc:
-        _err(str(exc))
+        err(str(exc))
         return EXIT_USAGE
     if host not in ("127.0.0.1", "::1", "localhost"):
-        _err(f"warning: listening on {host}: any machine that reaches it can use the proxy")
+        err(f"warning: listening on {host}: any machine that reaches it can use the proxy")
     if url.lower().startswith("wss:") and not profile.tls.verify:
-        _err("warning: the upstream's certificate is not verified; any certificate is accepted")
+        err("warning: the upstream's certificate is not verified; any certificate is accepted")
     from wsinspector.cli_proxy_status import ProxyStatus
 
     status = ProxyStatus(controller, as_json, previews=on_break == "ask")
@@ -259,13 +248,14 @@ def _serve(host: str, port: int, url: str, profile: ConnectionProfile, rules: li
     watcher = SignalWatcher()
     watcher.received.connect(lambda _signum: controller.stop())
     controller.stopped.connect(app.quit)
-    status.line("listening", f"Proxy listening on {listening} -> {redact_url(url)}  (Ctrl+C to stop)",
-                url=listening, upstream=redact_url(url), recording=store is not None)
-    if rules:
-        described = [rule.describe() for rule in rules]
-        status.line("breakpoints", f"Breakpoints: {', '.join(described)}; {_ASK_HELP}" if asker is not None else "",
-                    rules=described, on_break=on_break)
-    app.exec()
+    with stopping_when_output_gone(controller.stop):
+        status.line("listening", f"Proxy listening on {listening} -> {redact_url(url)}  (Ctrl+C to stop)",
+                    url=listening, upstream=redact_url(url), recording=store is not None)
+        if rules:
+            described = [rule.describe() for rule in rules]
+            status.line("breakpoints", f"Breakpoints: {', '.join(described)}; {_ASK_HELP}" if asker is not None
+                        else "", rules=described, on_break=on_break)
+        app.exec()
     watcher.close()
     if asker is not None:
         asker.close()
@@ -301,7 +291,9 @@ class _Asker:
             return
         preview = held.payload[:120].decode("utf-8", "replace") if held.opcode.name == "TEXT" else held.payload[
             :32].hex(" ")
-        _say(f"  #{held.id} {held.direction.value} {client.peer}: {preview}")
+        from wsinspector.cli import printable
+
+        say(printable(f"  #{held.id} {held.direction.value} {client.peer}: {preview}"))
 
     def _read(self) -> None:
         # the descriptor itself, not sys.stdin: its buffer would keep lines the notifier never tells of
@@ -315,7 +307,7 @@ class _Asker:
             try:
                 command(self._controller, line.decode("utf-8", "replace").strip())
             except ValueError as exc:
-                _err(str(exc))
+                err(str(exc))
 
 
 def command(controller: ProxyController, line: str) -> None:

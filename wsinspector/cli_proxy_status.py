@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from wsinspector.cli_output import say
+
 if TYPE_CHECKING:
     from wsinspector.app.proxy import ProxiedClient, ProxyController
     from wsinspector.core.proxy.breakpoints import Held
@@ -31,9 +33,9 @@ class ProxyStatus:
         from wsinspector.cli import printable  # noqa: PLC0415 (cli imports every command's module)
 
         if self.as_json:
-            print(json.dumps({"event": event, **fields}, ensure_ascii=False), flush=True)
+            say(json.dumps({"event": event, **fields}, ensure_ascii=False))
         elif text:
-            print(printable(text), flush=True)
+            say(printable(text))
 
     def _said(self, text: str) -> None:
         self.line("", text)

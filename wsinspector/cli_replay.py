@@ -4,10 +4,9 @@ an exported session file or a test file, made into mock rules (``core/mock/repla
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from wsinspector import APP_NAME
+from wsinspector.cli_output import err
 from wsinspector.core.frames import Direction, Frame
 from wsinspector.core.mock.model import SEND, MockRules
 from wsinspector.core.mock.replay import messages_of, route_from_messages, route_from_test
@@ -20,9 +19,7 @@ SERVER_NAME_MARK = " ← "
 
 
 def _err(message: str) -> None:
-    from wsinspector.cli import printable  # noqa: PLC0415
-
-    print(printable(f"{APP_NAME}: --replay: {message}"), file=sys.stderr, flush=True)
+    err(f"--replay: {message}")
 
 
 def replay_rules(args: argparse.Namespace) -> MockRules | int:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from wsinspector import APP_NAME
 from wsinspector.cli import EXIT_USAGE, printable
+from wsinspector.cli_output import err, say, stopping_when_output_gone
 from wsinspector.core.defaults import DEFAULT_HANDSHAKE_TIMEOUT_S
 
 if TYPE_CHECKING:
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 _DETAIL_LINES = 40
 _INTERRUPTED = "interrupted (Ctrl+C)"
 _TERMINATED = "terminated (SIGTERM)"
+#: the run's error when the reader of its output went away (`| head`): it stops as Ctrl+C stops it
+_OUTPUT_CLOSED = "standard output closed"
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -134,7 +137,7 @@ def _proxy_option(text: str) -> dict[str, object]:
 def _warn_if_unverified(target: ResolvedTarget, insecure: bool) -> None:
     if target.url.lower().startswith("wss:") and not target.tls.verify:
         why = "--insecure" if insecure else "the app-wide connection defaults"
-        _err(f"warning: {why}: the server's certificate is not verified; any certificate is accepted")
+        err(f"warning: {why}: the server's certificate is not verified; any certificate is accepted")
 
 
 def _environment_name(name: str) -> str:
@@ -169,10 +172,6 @@ def _seconds_option(text: str) -> float:
     if not 0 < value <= 3600:
         raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds above 0 and at most 3600")
     return value
-
-
-def _err(message: str) -> None:
-    print(printable(f"{APP_NAME}: {message}"), file=sys.stderr, flush=True)
 
 
 def _marks() -> tuple[str, str]:
@@ -259,7 +258,7 @@ def _with_environment(args: argparse.Namespace, test: Scenario,
     globals_, environment, secrets, warnings = command_line_layers(data_dir, args.env, args.env_file, MemoryKeeper(),
                                                                    overrides)
     for warning in warnings:
-        _err(f"warning: {warning}")
+        err(f"warning: {warning}")
     if globals_:
         test = dataclasses.replace(test, variables=tuple(
             merge_variables(globals_=globals_.items(), connection=test.variables).items()))
@@ -275,7 +274,7 @@ def _open_record_store(data_dir: Path | None) -> Store | None:
     try:
         return Store(path)
     except (StoreError, OSError) as exc:
-        _err(f"warning: the replay is not recorded: {exc}")
+        err(f"warning: the replay is not recorded: {exc}")
         return None
 
 
@@ -285,9 +284,9 @@ def _print_run_errors(result: RunResult, said_error: list[str], shown: Callable[
     from wsinspector.core.scenario.verdict import Verdict
 
     if result.error and not result.count(Verdict.ERROR) and not said_error:
-        print(shown(f"  {_marks()[1]} connection: {result.error}"), flush=True)
+        say(shown(f"  {_marks()[1]} connection: {result.error}"))
     if result.closing:
-        print(shown(f"  {_marks()[1]} closing: {result.closing}"), flush=True)
+        say(shown(f"  {_marks()[1]} closing: {result.closing}"))
 
 
 class RunSetupError(Exception):
@@ -429,7 +428,7 @@ def run_test_file(args: argparse.Namespace) -> int:
     try:
         prepared = prepare_run(args)
     except RunSetupError as exc:
-        _err(str(exc))
+        err(str(exc))
         return EXIT_USAGE
     test, profile, target = prepared.test, prepared.profile, prepared.target
 
@@ -447,9 +446,6 @@ def run_test_file(args: argparse.Namespace) -> int:
     _warn_if_unverified(target, args.insecure)
     speed_text = "max" if prepared.speed == 0 else f"{prepared.speed:g}x"
     steps_text = f"{len(test.steps)} step{'s' if len(test.steps) != 1 else ''}"
-    print(shown(f"{name}: {steps_text} against {shown_url(profile)} ({target.protocol.engine} engine, "
-                f"speed {speed_text})"),
-          flush=True)
     said_error: list[str] = []
 
     def on_step(step: StepResult) -> None:
@@ -457,13 +453,13 @@ def run_test_file(args: argparse.Namespace) -> int:
             so_far = controller.replay.result()
             if so_far.error and not so_far.count(Verdict.ERROR):  # an error no step owns: the connection's
                 said_error.append(so_far.error)
-                print(shown(f"  {_marks()[1]} connection: {so_far.error}"), flush=True)
-        print(format_step(maskers[0].step(step)), flush=True)
+                say(shown(f"  {_marks()[1]} connection: {so_far.error}"))
+        say(format_step(maskers[0].step(step)))
 
     controller.step_finished.connect(on_step)
     # what the auth's requests gave (a token) is masked from then on
     controller.authenticated.connect(lambda values: maskers.__setitem__(0, result_masker(prepared, values)))
-    controller.recording_failed.connect(lambda message: _err(f"warning: {message}"))
+    controller.recording_failed.connect(lambda message: err(f"warning: {message}"))
     controller.finished.connect(lambda _result: app.quit())
 
     from wsinspector.app.signals import SignalWatcher
@@ -473,20 +469,23 @@ def run_test_file(args: argparse.Namespace) -> int:
 
     watcher = SignalWatcher()
     watcher.received.connect(on_signal)
-    controller.start()
-    try:
-        if not controller.done:
-            app.exec()
-    finally:
-        watcher.close()
+    with stopping_when_output_gone(lambda: controller.cancel(_OUTPUT_CLOSED)):
+        say(shown(f"{name}: {steps_text} against {shown_url(profile)} ({target.protocol.engine} engine, "
+                  f"speed {speed_text})"))
+        controller.start()
+        try:
+            if not controller.done:
+                app.exec()
+        finally:
+            watcher.close()
     result = maskers[0].result(controller.result or controller.replay.result())
     _print_run_errors(result, said_error, shown)
     if result.error in (_INTERRUPTED, _TERMINATED):
-        _err(f"{result.error}: the run was stopped")
+        err(f"{result.error}: the run was stopped")
     if controller.session_id is not None and store is not None:
-        print(f"Recorded as session {controller.session_id} in {store.path}", flush=True)
+        say(f"Recorded as session {controller.session_id} in {store.path}")
     code = _write_junit(args.junit, result, name)
-    print(format_summary(result), flush=True)
+    say(format_summary(result))
     if store is not None:
         store.close()
     return code
@@ -501,6 +500,6 @@ def _write_junit(report: Path | None, result: RunResult, name: str) -> int:
             report.parent.mkdir(parents=True, exist_ok=True)
             report.write_text(junit_xml(result, name), encoding="utf-8")
         except OSError as exc:
-            _err(f"cannot write the JUnit report {report}: {exc.strerror or exc}")
+            err(f"cannot write the JUnit report {report}: {exc.strerror or exc}")
             return EXIT_USAGE
     return result.exit_code

@@ -4,19 +4,20 @@ client as a session in the data folder unless ``--no-record``; it binds 127.0.0.
 another address (with a warning), takes at most ``--max-clients`` at once, and speaks TLS with a certificate
 given (``--tls-cert``/``--tls-key``) or made for localhost (``--tls-self-signed``).
 
-Exit status of a mock or a replay: 0 stopped with Ctrl+C (or SIGTERM), 1 cannot listen (or record), 2 bad
-arguments or a bad rules file. Plain ``serve`` keeps its own: 0, or 2 when it cannot listen.
+Exit status of a mock or a replay: 0 stopped with Ctrl+C (or SIGTERM, or its standard output closed:
+``cli_output``), 1 cannot listen (or record), 2 bad arguments or a bad rules file. Plain ``serve`` keeps its own: 0,
+or 2 when it cannot listen.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wsinspector import APP_NAME
+from wsinspector.cli_output import err, say, stopping_when_output_gone
 
 if TYPE_CHECKING:
     from wsinspector.app.server import ClientSession, ServerController
@@ -63,12 +64,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                         help="the data folder (default: the platform's user data folder)")
 
 
-def _err(message: str) -> None:
-    from wsinspector.cli import printable  # noqa: PLC0415
-
-    print(printable(f"{APP_NAME}: {message}"), file=sys.stderr, flush=True)
-
-
 def parse_listen(text: str) -> tuple[str, int]:
     """``HOST:PORT``, ``[::1]:PORT``, ``:PORT`` or ``PORT`` (127.0.0.1); ValueError with a one-line message."""
     host, sep, port = text.rpartition(":")
@@ -90,7 +85,7 @@ def run_serve(args: argparse.Namespace) -> int:
                                           ("--tls-self-signed", args.tls_self_signed), ("--json", args.json))
                  if value]
         if given:
-            _err(f"{', '.join(given)}: only with --mock or --replay (plain serve is the echo server)")
+            err(f"{', '.join(given)}: only with --mock or --replay (plain serve is the echo server)")
             return EXIT_USAGE
         from wsinspector.cli import serve  # noqa: PLC0415
 
@@ -118,12 +113,12 @@ def _bad_arguments(args: argparse.Namespace) -> str:
 def _serve_rules(args: argparse.Namespace) -> int:
     problem = _bad_arguments(args)
     if problem:
-        _err(problem)
+        err(problem)
         return EXIT_USAGE
     try:
         host, port = parse_listen(args.listen) if args.listen is not None else ("127.0.0.1", args.port or 0)
     except ValueError as exc:
-        _err(str(exc))
+        err(str(exc))
         return EXIT_USAGE
     rules = _rules(args)
     if isinstance(rules, int):
@@ -152,23 +147,24 @@ def _serve_rules(args: argparse.Namespace) -> int:
     try:
         url = controller.listen(host, port)
     except ServerListenError as exc:
-        _err(str(exc))
+        err(str(exc))
         if store is not None:
             store.close()
         return EXIT_CANNOT_LISTEN
     if not is_loopback(controller.server.host):
-        _err(f"listening on {controller.server.host}: other machines can connect, and every client is "
-             f"{'recorded' if store is not None else 'served'}")
+        err(f"listening on {controller.server.host}: other machines can connect, and every client is "
+            f"{'recorded' if store is not None else 'served'}")
     watcher = SignalWatcher()
     watcher.received.connect(lambda _signum: app.quit())
-    if args.tls_self_signed and tls is not None:
-        fingerprint = _fingerprint(tls.certificate_pem)
-        status.line("certificate", f"self-signed certificate for localhost, SHA-256 {fingerprint}",
-                    sha256=fingerprint)
-    recording = "recording to the data folder" if store is not None else "not recording"
-    status.line("listening", f"{kind} server listening on {url}  ({recording}; Ctrl+C to stop)", url=url,
-                recording=store is not None)
-    app.exec()
+    with stopping_when_output_gone(app.quit):
+        if args.tls_self_signed and tls is not None:
+            fingerprint = _fingerprint(tls.certificate_pem)
+            status.line("certificate", f"self-signed certificate for localhost, SHA-256 {fingerprint}",
+                        sha256=fingerprint)
+        recording = "recording to the data folder" if store is not None else "not recording"
+        status.line("listening", f"{kind} server listening on {url}  ({recording}; Ctrl+C to stop)", url=url,
+                    recording=store is not None)
+        app.exec()
     watcher.close()
     stop_clients(app, controller)
     status.line("stopped", f"{kind} server stopped", clients=controller.served)
@@ -184,9 +180,9 @@ def _rules(args: argparse.Namespace) -> MockRules | int:
         try:
             return read_rules(args.mock)
         except MockFileError as exc:
-            _err(f"{args.mock}: {exc}")
+            err(f"{args.mock}: {exc}")
         except OSError as exc:
-            _err(f"cannot read {args.mock}: {exc.strerror or exc}")
+            err(f"cannot read {args.mock}: {exc.strerror or exc}")
         return EXIT_USAGE
     from wsinspector.cli_replay import replay_rules  # noqa: PLC0415
 
@@ -202,7 +198,7 @@ def _tls(args: argparse.Namespace) -> ServerTls | int | None:
         try:
             certificate, key = self_signed_localhost()
         except SelfSignedError as exc:
-            _err(str(exc))
+            err(str(exc))
             return EXIT_USAGE
         return ServerTls(certificate, key)
     if args.tls_cert is None:
@@ -210,7 +206,7 @@ def _tls(args: argparse.Namespace) -> ServerTls | int | None:
     try:
         return ServerTls(args.tls_cert.read_bytes(), args.tls_key.read_bytes())
     except OSError as exc:
-        _err(f"cannot read {exc.filename}: {exc.strerror or exc}")
+        err(f"cannot read {exc.filename}: {exc.strerror or exc}")
         return EXIT_USAGE
 
 
@@ -232,7 +228,7 @@ def _store(args: argparse.Namespace) -> Store | int:
         return Store(folder / DB_NAME)
     except (OSError, StoreError) as exc:
         why = (exc.strerror or exc) if isinstance(exc, OSError) else exc  # "File exists", not "[Errno 17] …"
-        _err(f"cannot record to {folder}: {why} (--no-record serves without recording)")
+        err(f"cannot record to {folder}: {why} (--no-record serves without recording)")
         return EXIT_CANNOT_LISTEN
 
 
@@ -262,9 +258,9 @@ class _Status:
         from wsinspector.cli import printable  # noqa: PLC0415
 
         if self.as_json:
-            print(json.dumps({"event": event, **fields}, ensure_ascii=False), flush=True)
+            say(json.dumps({"event": event, **fields}, ensure_ascii=False))
         else:
-            print(printable(text), flush=True)
+            say(printable(text))
 
     def _client(self, session: ClientSession) -> None:
         from wsinspector.core.redact import redact_url  # noqa: PLC0415

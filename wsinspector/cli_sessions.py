@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from wsinspector import APP_NAME
+from wsinspector.cli_output import err
 
 if TYPE_CHECKING:
     from wsinspector.core.store import SessionRecord, Store
@@ -41,12 +42,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.add_argument("--json", action="store_true", help="print them as JSON")
     parser.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                         help="the data folder (default: the platform's user data folder)")
-
-
-def _err(message: str) -> None:
-    from wsinspector.cli import printable
-
-    print(printable(f"{APP_NAME}: {message}"), file=sys.stderr, flush=True)
 
 
 def _record_json(record: SessionRecord) -> dict[str, Any]:
@@ -120,10 +115,10 @@ def run_export(args: argparse.Namespace) -> int:
 
     fmt = session_format(args)
     if fmt is None:
-        _err(f"export: say the format of SESSION's file with --format {'|'.join(SESSION_FORMATS)}")
+        err(f"export: say the format of SESSION's file with --format {'|'.join(SESSION_FORMATS)}")
         return EXIT_USAGE
     if args.connection or args.folder is not None:
-        _err("export: --connection and --folder choose connections to export, not a session")
+        err("export: --connection and --folder choose connections to export, not a session")
         return EXIT_USAGE
     store = open_sessions_store(args)
     if isinstance(store, int):
@@ -131,20 +126,17 @@ def run_export(args: argparse.Namespace) -> int:
     try:
         found = find_session(store, str(args.output))
         if isinstance(found, str):
-            _err(f"export: {found}")
+            err(f"export: {found}")
             return EXIT_FAILED
         out: Path | None = args.output_file
         try:
             with _output(out) as fp:
                 count = _write(store, found, fmt, args.frames, fp)
-        except BrokenPipeError:
+        except BrokenPipeError:  # standard output's reader has gone (`| head`): cli_output.to_the_end
             raise
         except OSError as exc:
-            _err(f"cannot write {out}: {exc.strerror or exc}")
+            err(f"cannot write {out}: {exc.strerror or exc}")
             return EXIT_USAGE
-    except BrokenPipeError:  # `| head`: the reader has what it wanted
-        sys.stderr.close()
-        return EXIT_OK
     finally:
         store.close()
     if out is not None:
@@ -256,7 +248,7 @@ def print_imported(report: list[dict[str, Any]], dry_run: bool) -> None:
     verb = "Would store" if dry_run else "Stored"
     for entry in report:
         if "error" in entry:
-            _err(entry["error"])
+            err(entry["error"])
             continue
         count = len(entry["sessions"])
         print(printable(f"{verb} {count} session{'s' if count != 1 else ''} from {entry['file']} ({entry['format']})"))

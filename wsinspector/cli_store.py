@@ -4,11 +4,10 @@ those commands import it, never the window's start."""
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from wsinspector import APP_NAME
 from wsinspector.app.context import DB_NAME, default_data_dir
+from wsinspector.cli_output import err
 from wsinspector.core.store import Store, StoreError
 
 EXIT_NOT_FOUND = 1
@@ -20,10 +19,10 @@ def open_sessions_store(args: argparse.Namespace) -> Store | int:
     be read is printed: 1 when it holds no sessions, 2 when it cannot be opened."""
     path = (getattr(args, "data_dir", None) or default_data_dir()) / DB_NAME
     if not Path(path).is_file():
-        print(f"{APP_NAME}: no sessions stored in {path.parent}", file=sys.stderr)
+        err(f"no sessions stored in {path.parent}")
         return EXIT_NOT_FOUND
     try:
         return Store(path)
     except StoreError as exc:
-        print(f"{APP_NAME}: {exc}", file=sys.stderr)
+        err(str(exc))
         return EXIT_USAGE

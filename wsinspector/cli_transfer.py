@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from wsinspector import APP_NAME
 from wsinspector.cli_loadtest import LOAD_TEST_FORMATS, add_export_options, export_load_test
+from wsinspector.cli_output import err
 
 if TYPE_CHECKING:
     from wsinspector.app.connections import ConnectionsController
@@ -107,12 +107,6 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="where the connections are kept (default: the platform's user data folder)")
 
 
-def _err(message: str) -> None:
-    from wsinspector.cli import printable
-
-    print(printable(f"{APP_NAME}: {message}"), file=sys.stderr, flush=True)
-
-
 def _open_store(args: argparse.Namespace) -> Store | None:
     from wsinspector.app.context import DB_NAME, default_data_dir
     from wsinspector.core.store import Store, StoreError
@@ -122,7 +116,7 @@ def _open_store(args: argparse.Namespace) -> Store | None:
         folder.mkdir(parents=True, exist_ok=True)
         return Store(folder / DB_NAME)
     except (StoreError, OSError) as exc:
-        _err(f"cannot use the data folder {folder}: {exc}")
+        err(f"cannot use the data folder {folder}: {exc}")
         return None
 
 
@@ -185,7 +179,7 @@ def _controller(store: Store) -> ConnectionsController:
 
     keeper, warning = open_keeper()
     if warning:
-        _err(f"warning: {warning}")
+        err(f"warning: {warning}")
     return ConnectionsController(store, secrets=keeper)
 
 
@@ -207,11 +201,11 @@ def _print_report(report: list[dict[str, Any]], dry_run: bool, as_json: bool,
         verb = "Would import" if dry_run else "Imported"
         for entry in report:
             if "error" in entry:
-                _err(entry["error"])
+                err(entry["error"])
                 continue
             # an item the file could not give is one line on stderr (named with the file), like a file that failed
             for error in entry["errors"]:
-                _err(error if entry["file"] == COMMAND_SOURCE else f"{entry['file']}: {error}")
+                err(error if entry["file"] == COMMAND_SOURCE else f"{entry['file']}: {error}")
             n = len(entry["connections"])
             if n == 0 and entry["errors"]:
                 continue
@@ -231,7 +225,7 @@ def run_import(args: argparse.Namespace) -> int:
     from wsinspector.core.formats import ImportFormatError, import_command, import_path
 
     if not args.files and not args.command_lines:
-        _err("import: give a FILE or --command 'websocat ...'")
+        err("import: give a FILE or --command 'websocat ...'")
         return EXIT_USAGE
     connection_files, session_files = _kinds(args)
     results: list[tuple[str, ImportResult | None, str]] = []
@@ -304,7 +298,7 @@ def _finish(args: argparse.Namespace, results: list[tuple[str, ImportResult | No
     try:
         report = _save(results, store)
     except (StoreError, SecretError) as exc:
-        _err(f"nothing was imported: {exc}")
+        err(f"nothing was imported: {exc}")
         return EXIT_USAGE
     finally:
         if store is not None:
@@ -319,19 +313,19 @@ def run_export(args: argparse.Namespace) -> int:
         return export_load_test(args)
     given = [option for option, value in (("--vus", args.vus), ("--duration", args.duration)) if value is not None]
     if given:
-        _err(f"export: {', '.join(given)}: only with --format k6 or artillery (a load test)")
+        err(f"export: {', '.join(given)}: only with --format k6 or artillery (a load test)")
         return EXIT_USAGE
     if args.format is not None or args.output_file is not None:
         from wsinspector import cli_sessions
 
         return cli_sessions.run_export(args)
     if args.frames:
-        _err("export: --frames is for a session's export (--format ndjson)")
+        err("export: --frames is for a session's export (--format ndjson)")
         return EXIT_USAGE
     name = str(args.output)
     if name == "last" or name.isdigit():  # a session named where a connections file was meant
-        _err(f"export: to export the session {name}, say its format: --format har|ndjson|csv|json "
-             "(connections are written to a file named like connections.json)")
+        err(f"export: to export the session {name}, say its format: --format har|ndjson|csv|json "
+            "(connections are written to a file named like connections.json)")
         return EXIT_USAGE
     return _export_connections(args)
 
@@ -353,18 +347,18 @@ def _export_connections(args: argparse.Namespace) -> int:
         folder = fo.normal_path(args.folder)
         known = fo.all_folders(profiles, ())
         if folder and folder not in known:
-            _err(f"export: --folder: there is no folder “{folder}” (the folders: {', '.join(known) or 'none yet'})")
+            err(f"export: --folder: there is no folder “{folder}” (the folders: {', '.join(known) or 'none yet'})")
             return EXIT_USAGE
         profiles = fo.profiles_in(profiles, folder)
     if args.connection:
         missing = [name for name in args.connection if name not in {p.name for p in profiles}]
         if missing:
-            _err(f"export: no saved connection named {', '.join(map(repr, missing))}")
+            err(f"export: no saved connection named {', '.join(map(repr, missing))}")
             return EXIT_USAGE
         profiles = [p for p in profiles if p.name in args.connection]
     newer = [p for p in profiles if p.read_only]
     for profile in newer:
-        _err(f"warning: {ReadOnlyProfileError(profile)}; it is left out")
+        err(f"warning: {ReadOnlyProfileError(profile)}; it is left out")
     profiles = [p for p in profiles if not p.read_only]
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     text, notes = export_connections(profiles, stamp)
@@ -375,7 +369,7 @@ def _export_connections(args: argparse.Namespace) -> int:
         partial.write_text(text, encoding="utf-8")
         os.replace(partial, output)
     except OSError as exc:
-        _err(f"cannot write {output}: {exc.strerror or exc}")
+        err(f"cannot write {output}: {exc.strerror or exc}")
         return EXIT_USAGE
     if args.json:
         print(json.dumps({"file": str(output), "exported": len(profiles),

@@ -9,9 +9,11 @@ No ``from __future__ import annotations`` here: the SDK reads the tools' paramet
 which must be objects, not strings naming what only this module's functions see.
 """
 
+import asyncio
 import inspect
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
 from mcp.server import MCPServer
@@ -71,6 +73,22 @@ class _Server(MCPServer[Any]):
             raise ToolError(f"Error executing tool {name}: {problems}") from cause
 
 
+def _session(broken: Callable[[], object]) -> Callable[[MCPServer[Any]], Any]:
+    """The server's lifespan: one session, over standard input and output. When the SDK's writer (or reader) of
+    the standard streams fails, it cancels the session and waits for its reader of standard input, a thread
+    that returns only when the client closes it: ``broken`` is called at the cancellation, not after that."""
+
+    @asynccontextmanager
+    async def session(_server: MCPServer[Any]) -> AsyncIterator[None]:
+        try:
+            yield None
+        except asyncio.CancelledError:
+            broken()
+            raise
+
+    return session
+
+
 class _Replies:
     """A tool's answer as JSON with the secrets the app knows masked, or its failure as one line."""
 
@@ -94,9 +112,12 @@ class _Replies:
         return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured)
 
 
-def build_server(tools: AgentTools) -> MCPServer[Any]:
-    """The server with every tool, over ``tools`` (one app context)."""
-    server = _Server("wsinspector", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING")
+def build_server(tools: AgentTools, *, broken: Callable[[], object]) -> MCPServer[Any]:
+    """The server with every tool, over ``tools`` (one app context). ``broken`` is called if the session breaks
+    off before the client ends it: a line to the client cannot be written (it stopped reading our standard
+    output, or exited), or standard input cannot be read."""
+    server = _Server("wsinspector", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING",
+                     lifespan=_session(broken))
     reply = _Replies(tools)
     _add_reading(server, tools, reply)
     _add_links(server, tools, reply)
