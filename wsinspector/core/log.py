@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from wsinspector.core.frames import Direction, Frame, Message, MessageAssembler, Opcode
 from wsinspector.core.latency import PongMatcher
-from wsinspector.core.log_parts import Block, Dropped, Part, cut, exactly
+from wsinspector.core.log_parts import Block, Dropped, Part, counted, cut, exactly, joined
 from wsinspector.core.model import header
 from wsinspector.core.session.interface import Columns
 from wsinspector.core.session.messages import MessageStream, starts_in
@@ -45,8 +45,6 @@ _HEADER_BITS = header.HEADER_BITS
 _UPSTREAM = header.UPSTREAM
 _OUT_BIT = header.OUT_BIT
 _OPCODE_BITS = header.OPCODE_BITS
-#: a part of at most this many frames is counted or joined frame by frame, not through numpy
-_FEW = 8
 #: from this many frames on, a scan for the next message reads the packed columns with numpy
 _SCAN_COLUMNS = 64
 #: the first control opcode
@@ -427,58 +425,12 @@ class FrameLog:
         for k in range(bisect_left(seqs, first), bisect_left(seqs, end)):
             seq = seqs[k]
             extras.append((seq - first, self._payload_length.get(seq), self._mask_key.get(seq), self._note.get(seq)))
-        parts = self._parts(first, end)
-        if len(parts) == 1:  # the payloads copied once (a slice of a bytearray, then bytes, would be twice)
-            _start, ts, metas, offsets, data, lo, hi = parts[0]
-            offsets = offsets[lo:hi + 1]
-            with memoryview(data) as view:
-                payload = bytes(view[offsets[0]:offsets[-1]])
-            return Columns(first, ts[lo:hi], metas[lo:hi], offsets, payload, extras)
-        import numpy as np  # noqa: PLC0415  (numpy on first use, not at start-up)
-
-        # a run across blocks: their columns end to end, the offsets counted from the run's first payload
-        ts_run, meta_run, ends, payloads = array("q"), array("I"), array("q", [0]), []
-        for _start, ts, metas, offsets, data, lo, hi in parts:
-            ts_run.extend(ts[lo:hi])
-            meta_run.extend(metas[lo:hi])
-            shift = ends[-1] - offsets[lo]
-            if hi - lo <= _FEW:
-                ends.extend(offset + shift for offset in offsets[lo + 1:hi + 1])
-            else:
-                ends.frombytes((np.frombuffer(offsets[lo + 1:hi + 1], dtype=np.int64) + shift).tobytes())
-            payloads.append(memoryview(data)[offsets[lo]:offsets[hi]])
-        payload = b"".join(payloads)
-        for view in payloads:
-            view.release()
-        return Columns(first, ts_run, meta_run, ends, payload, extras)
+        return joined(first, self._parts(first, end), extras)
 
     def counts(self, first: int, last: int) -> tuple[int, int, int, int]:
         """(frames in, frames out, payload bytes in, payload bytes out) of frames ``first``..``last``, all in
         memory."""
-        import numpy as np  # noqa: PLC0415  (numpy on first use, not at start-up)
-
-        frames_in = frames_out = bytes_in = bytes_out = 0
-        for _start, _ts, metas, offsets, _data, lo, hi in self._parts(first, last + 1):
-            if hi - lo <= _FEW:  # a large payload's block of its own: numpy would cost more than it spares
-                for index in range(lo, hi):
-                    size = offsets[index + 1] - offsets[index]
-                    if metas[index] & _OUT_BIT:
-                        frames_out += 1
-                        bytes_out += size
-                    else:
-                        frames_in += 1
-                        bytes_in += size
-                continue
-            # copies of the slices: a buffer exported to numpy would stop the arrays from growing
-            out = header.out_column(np.frombuffer(metas[lo:hi], dtype=np.uint32))
-            sizes = np.diff(np.frombuffer(offsets[lo:hi + 1], dtype=np.int64))
-            part_out = int(np.count_nonzero(out))
-            part_bytes_out = int(sizes[out].sum())
-            frames_in += hi - lo - part_out
-            frames_out += part_out
-            bytes_in += int(sizes.sum()) - part_bytes_out
-            bytes_out += part_bytes_out
-        return frames_in, frames_out, bytes_in, bytes_out
+        return counted(self._parts(first, last + 1))
 
     def _count_up(self) -> None:
         end = len(self)

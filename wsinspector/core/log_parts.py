@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from wsinspector.core.frames import Frame, Message, Opcode
 from wsinspector.core.model import header
+from wsinspector.core.session.interface import Columns
 
 if TYPE_CHECKING:
     from wsinspector.core.log import FrameLog
@@ -32,6 +33,68 @@ def cut(block: Block, upto: int) -> Block:
 
         rest = array("q", (np.frombuffer(rest, dtype=np.int64) - begin).tobytes())
     return upto, ts[index:], metas[index:], rest, data[begin:]
+
+
+#: a part of at most this many frames (a large payload's block of its own) is counted or joined frame by frame:
+#: numpy would cost more than it spares
+_FEW = 8
+_OUT_BIT = header.OUT_BIT
+
+
+def joined(first: int, parts: list[Part], extras: list[tuple[int, int | None, bytes | None, str | None]]) -> Columns:
+    """The frames of ``parts`` (seq ``first`` on) as one run of columns, what the store records; ``extras``: their
+    rare fields."""
+    if len(parts) == 1:  # the payloads copied once (a slice of a bytearray, then bytes, would be twice)
+        _start, ts, metas, offsets, data, lo, hi = parts[0]
+        offsets = offsets[lo:hi + 1]
+        with memoryview(data) as view:
+            payload = bytes(view[offsets[0]:offsets[-1]])
+        return Columns(first, ts[lo:hi], metas[lo:hi], offsets, payload, extras)
+    import numpy as np  # noqa: PLC0415  (numpy on first use, not at start-up)
+
+    # a run across blocks: their columns end to end, the offsets counted from the run's first payload
+    ts_run, meta_run, ends, payloads = array("q"), array("I"), array("q", [0]), []
+    for _start, ts, metas, offsets, data, lo, hi in parts:
+        ts_run.extend(ts[lo:hi])
+        meta_run.extend(metas[lo:hi])
+        shift = ends[-1] - offsets[lo]
+        if hi - lo <= _FEW:
+            ends.extend(offset + shift for offset in offsets[lo + 1:hi + 1])
+        else:
+            ends.frombytes((np.frombuffer(offsets[lo + 1:hi + 1], dtype=np.int64) + shift).tobytes())
+        payloads.append(memoryview(data)[offsets[lo]:offsets[hi]])
+    payload = b"".join(payloads)
+    for view in payloads:
+        view.release()
+    return Columns(first, ts_run, meta_run, ends, payload, extras)
+
+
+def counted(parts: list[Part]) -> tuple[int, int, int, int]:
+    """(frames in, frames out, payload bytes in, payload bytes out) of the frames of ``parts``."""
+    import numpy as np  # noqa: PLC0415  (numpy on first use, not at start-up)
+
+    frames_in = frames_out = bytes_in = bytes_out = 0
+    for _start, _ts, metas, offsets, _data, lo, hi in parts:
+        if hi - lo <= _FEW:
+            for index in range(lo, hi):
+                size = offsets[index + 1] - offsets[index]
+                if metas[index] & _OUT_BIT:
+                    frames_out += 1
+                    bytes_out += size
+                else:
+                    frames_in += 1
+                    bytes_in += size
+            continue
+        # copies of the slices: a buffer exported to numpy would stop the arrays from growing
+        out = header.out_column(np.frombuffer(metas[lo:hi], dtype=np.uint32))
+        sizes = np.diff(np.frombuffer(offsets[lo:hi + 1], dtype=np.int64))
+        part_out = int(np.count_nonzero(out))
+        part_bytes_out = int(sizes[out].sum())
+        frames_in += hi - lo - part_out
+        frames_out += part_out
+        bytes_in += int(sizes.sum()) - part_bytes_out
+        bytes_out += part_bytes_out
+    return frames_in, frames_out, bytes_in, bytes_out
 
 
 def exactly(asked: Any, data_op: Any, offsets: Any, data: bytes | bytearray, exact: bytes) -> Any:

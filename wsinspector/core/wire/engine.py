@@ -7,16 +7,12 @@ so a compressed frame shows both lengths. It owns no socket, timer or clock: the
 reads, writes what :meth:`WireEngine.data_to_send` returns, passes the time with every call, and reads
 :attr:`WireEngine.close_deadline_ns` to know when to give up on the peer.
 
-The bulk of a fast feed, a TEXT or BINARY frame of at most ``FAST_FRAME_MAX`` bytes with FIN set and RSV
-bits clear, masked as the role expects (a client's frames to the server role are, a server's are not),
-arriving while the connection is open and no fragmented message is under way, is taken off the stream before
-the library (the *fast path*): such a frame changes no protocol state, so the library need not see it. Its
-payload is sliced out (unmasked by ``websockets``' C ``apply_mask``), text is checked as UTF-8, and it goes to
-``whole_in`` (a masked one to the sink, with its key). The other way, a whole message in one frame, with no
-extension negotiated, is framed here too (``_send_whole``), as the library would frame it. Any other
-frame, and any frame the fast path has a doubt about (invalid text, a size limit), is handed to the library
-with its header already read; the library reads on until it is back at a frame boundary with nothing under
-way, and hands the bytes after it back (see the protocol module).
+The bulk of a fast feed, whole-message frames that change no protocol state, is taken off the stream before
+the library (the *fast path*, :mod:`~wsinspector.core.wire.fast_path`). The other way, a whole message in one
+frame, with no extension negotiated, is framed here too (``_send_whole``), as the library would frame it. Any
+other frame, and any frame the fast path has a doubt about (invalid text, a size limit), is handed to the
+library with its header already read; the library reads on until it is back at a frame boundary with nothing
+under way, and hands the bytes after it back (see the protocol module).
 
 Text is handled as bytes end to end: nothing is decoded to ``str`` and re-encoded, so a leading U+FEFF or
 U+FFFE survives both ways. Incoming text is checked as UTF-8 frame by frame; invalid text fails the
@@ -39,11 +35,11 @@ from websockets.protocol import CLOSED, CLOSING, CONNECTING, OPEN, SERVER
 
 from wsinspector.core.events import BODY_SHOWN, CloseInfo, Failure, FailureKind
 from wsinspector.core.frames import Direction, Opcode, close_payload
-from wsinspector.core.model import header as frame_header
 from wsinspector.core.wire import notes
-from wsinspector.core.wire.bytes_read import can_be_utf8, is_http_start, is_utf8, unmasked
+from wsinspector.core.wire.bytes_read import is_http_start, is_utf8
 from wsinspector.core.wire.extensions import describe_extensions
-from wsinspector.core.wire.head import Head, head_at
+from wsinspector.core.wire.fast_path import FastReader
+from wsinspector.core.wire.head import head_at
 from wsinspector.core.wire.protocol import HeadedFrame, WireProtocol
 from wsinspector.core.wire.sinks import FrameSink, WholeInSink
 from wsinspector.core.wire.unreadable import ANSWER_QUOTED, unreadable_failure, unreadable_request_answer
@@ -71,11 +67,9 @@ CLOSE_GRACE_S = 1.0
 #: how much of the server's answer to the upgrade is kept, to say what it was when it cannot be read
 ANSWER_KEPT = 4096
 
-_WHOLE_TEXT = frame_header.whole_in(Opcode.TEXT, header_known=True, length_known=True)
-_WHOLE_BINARY = frame_header.whole_in(Opcode.BINARY, header_known=True, length_known=True)
 
 
-class WireEngine:
+class WireEngine(FastReader):
     """One connection's protocol, either role, as a plain object (see the module's docstring).
 
     ``sink`` and ``whole_in`` receive the frames as they are read or written, in wire order; ``on_event``
@@ -97,12 +91,7 @@ class WireEngine:
         self._masked_in = proto.side is SERVER
         proto.parking = True
         self._fast_limit = min(FAST_FRAME_MAX, max_size if max_size is not None else FAST_FRAME_MAX)
-        #: the start of a frame the fast path is waiting to complete, and its header once read; a binary frame's
-        #: later pieces, and their bytes, kept apart until it is whole (joined once, not at every read)
-        self._held = b""
-        self._held_head: Head | None = None
-        self._pieces: list[bytes] = []
-        self._pieces_size = 0
+        self._start_fast_reader()
         #: mask keys drawn ahead for the frames the fast path sends, and where the next one starts
         self._keys = b""
         self._key_at = 0
@@ -132,13 +121,6 @@ class WireEngine:
         self._sink, self._whole_in, self._on_event = sink, whole_in, on_event
 
     # -- state ------------------------------------------------------------------------------------
-
-    @property
-    def wanted(self) -> int:
-        """How many more bytes complete the frame the fast path waits for (0: none it knows of): the read
-        that brings them all at once spares reading it piece by piece."""
-        head = self._held_head
-        return head[4] + head[3] - len(self._held) - self._pieces_size if head is not None else 0
 
     @property
     def protocol(self) -> WireProtocol:
@@ -223,125 +205,6 @@ class WireEngine:
         proto.receive_eof()
         self._after_library(now_ns)
 
-    def _after_held(self, data: bytes, now_ns: int) -> tuple[bytes, int]:
-        """``data`` read after a held start: what to read on, and from where (-1: nothing, all of it kept)."""
-        proto = self._proto
-        head = self._held_head
-        fast = proto.parked and proto.state is OPEN
-        if head is not None and head[0] == 0x82 and fast:
-            return data, self._binary_piece(head, data, now_ns)
-        data, self._held = self._joined_held(data), b""
-        if head is not None and not fast:
-            data = self._hand_off(head, data, 0)
-            self._held_head = None
-        return data, 0
-
-    def _joined_held(self, data: bytes) -> bytes:
-        """What is held, then ``data``, as one."""
-        if not self._pieces:
-            return self._held + data if data else self._held
-        joined = b"".join((self._held, *self._pieces, data))
-        self._pieces.clear()
-        self._pieces_size = 0
-        return joined
-
-    def _binary_piece(self, head: Head, data: bytes, now_ns: int) -> int:
-        """``data`` read while a binary frame the fast path took waits for the rest (its start held, its header
-        ``head``): kept, or the frame reported whole, its payload joined once from the pieces. Where in ``data``
-        the next frame starts; -1 when it is all kept."""
-        held, pieces = self._held, self._pieces
-        before = len(held) + self._pieces_size
-        start, end = head[4], head[4] + head[3]
-        if before + len(data) < end:
-            pieces.append(data)
-            self._pieces_size += len(data)
-            return -1
-        cut = end - before  # the frame's last byte is data[cut - 1]
-        payload = b"".join((memoryview(held)[start:], *pieces, memoryview(data)[:cut]))
-        key = head[2]
-        if key is not None:
-            payload = apply_mask(payload, key)
-        self._held, self._held_head = b"", None
-        pieces.clear()
-        self._pieces_size = 0
-        self._whole(0x82, payload, key, now_ns)
-        return cut
-
-    def _hand_off(self, head: Head, data: bytes, pos: int) -> bytes:
-        """Give the library the frame at ``data[pos]``, whose header is read: it goes on from the payload."""
-        self._proto.handoff = head
-        return data[pos + head[4]:]
-
-    def _take_fast(self, data: bytes, now_ns: int, pos: int = 0) -> bytes | None:  # noqa: C901, PLR0911, PLR0912  (one loop: a frame costs one pass)
-        """Take the whole-message frames of ``data`` from ``pos`` on; returns what the library reads next (the
-        payload of a frame handed to it, and all after), or None when nothing is left for it."""
-        size = len(data)
-        limit = self._fast_limit
-        whole_in = self._whole_in
-        masked_in = self._masked_in  # the server role: every frame the client sends is masked
-        held = self._held_head
-        if held is not None:  # a frame the fast path took, cut short by the last read: its header is read
-            self._held_head = None
-            b0, _, key, length, start = held
-            end = start + length
-            if end > size:
-                if b0 == 0x81 and not can_be_utf8(unmasked(data[start:], key)):  # broken already: fail it now
-                    return self._hand_off(held, data, 0)
-                self._held, self._held_head = data, held
-                return None
-            payload = data[start:end] if key is None else apply_mask(memoryview(data)[start:end], key)
-            if b0 == 0x81 and not is_utf8(payload):
-                return self._hand_off(held, data, 0)
-            self._whole(b0, payload, key, now_ns)
-            pos = end
-        while pos + 2 <= size:
-            b0 = data[pos]
-            b1 = data[pos + 1]
-            key = None
-            if b1 < 126 and not masked_in:  # unmasked (a set mask bit makes it 128 or more), 7-bit length
-                length = b1
-                start = pos + 2
-            elif b1 == 126 and not masked_in:
-                if pos + 4 > size:
-                    break
-                length = (data[pos + 2] << 8) | data[pos + 3]
-                start = pos + 4
-            else:  # masked, or a 64-bit length
-                head = head_at(data, pos, b1)
-                if head is None:
-                    break
-                if head[1] is not masked_in or b0 not in {129, 130} or head[3] > limit:
-                    return self._hand_off(head, data, pos)  # the library judges it
-                _, _, key, length, start = head
-                start += pos
-            if (b0 not in {129, 130}) or length > limit:  # FIN, no RSV bit, TEXT or BINARY, small
-                return self._hand_off((b0, False, None, length, start - pos), data, pos)
-            end = start + length
-            if end > size:
-                head = (b0, key is not None, key, length, start - pos)
-                if b0 == 0x81 and not can_be_utf8(unmasked(data[start:], key)):  # broken already: fail it now
-                    return self._hand_off(head, data, pos)
-                self._held_head = head
-                break
-            if key is not None:  # unmasked straight from the bytes read, not from a copy of them
-                payload = apply_mask(memoryview(data)[start:end], key)
-                if b0 == 0x81 and not is_utf8(payload):
-                    return self._hand_off((b0, True, key, length, start - pos), data, pos)
-                self._sink(_IN, _TEXT if b0 == 0x81 else _BINARY, payload, now_ns, True, False, False, False, True,
-                           length, key)
-            else:
-                payload = data[start:end]
-                if b0 == 0x81:
-                    try:
-                        payload.decode()
-                    except UnicodeDecodeError:  # the library fails the connection, with the frame shown
-                        return self._hand_off((b0, False, None, length, start - pos), data, pos)
-                whole_in(_WHOLE_TEXT if b0 == 0x81 else _WHOLE_BINARY, payload, now_ns)
-            pos = end
-        if pos < size:
-            self._held = data[pos:]
-        return None
-
     def _opening_bytes(self, data: bytes) -> bytes | None:
         """What of ``data``, read during the opening handshake, goes to the library now (None: nothing)."""
         self._keep_answer(data)
@@ -367,14 +230,6 @@ class WireEngine:
         cut = end + 4 - len(joined) + len(data)
         self._early = data[cut:]
         return data[:cut]
-
-    def _whole(self, b0: int, payload: bytes, key: bytes | None, now_ns: int) -> None:
-        """Report a whole-message frame the fast path read (``key``: its mask key, the payload unmasked)."""
-        if key is None:
-            self._whole_in(_WHOLE_TEXT if b0 == 0x81 else _WHOLE_BINARY, payload, now_ns)
-        else:
-            self._sink(_IN, _TEXT if b0 == 0x81 else _BINARY, payload, now_ns, True, False, False, False, True,
-                       len(payload), key)
 
     def _library(self, data: bytes, now_ns: int) -> None:
         try:
