@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 #: READ_MOST: a large frame comes in few reads, not piece by piece)
 READ_SIZE = 256 * 1024
 READ_MOST = 4 * 1024 * 1024
+#: a read that brought fewer bytes than this makes the next one read into the thread's buffer and copy them out;
+#: a larger one, into bytes of its own (allocating READ_SIZE costs more than copying a few bytes, less than
+#: copying many)
+COPY_BELOW = 16 * 1024
 #: bytes waiting to be written to a peer that does not read, past which the thread forwarding more waits
 OUTBOX_MOST = 64 * 1024 * 1024
 #: most pieces written in one gathering write (the system's limit is 1,024)
@@ -280,24 +284,41 @@ class HopThread:
 
     # -- the thread -------------------------------------------------------------------------------------
 
+    def _reader(self) -> Callable[[], bytes]:
+        """What the thread reads with: the next bytes the peer sent, b"" at the end of the stream (or a failure,
+        said in :attr:`lost`)."""
+        engine, recv, recv_into = self.engine, self.sock.recv, self.sock.recv_into
+        buffer = bytearray(READ_SIZE)
+        view = memoryview(buffer)
+        small = True  # what the last read brought: a small read is copied out of the buffer, a large one is not
+
+        def read() -> bytes:
+            nonlocal small
+            try:
+                wanted = engine.wanted
+                if wanted > READ_SIZE:  # the rest of a large frame, in as few reads as it comes
+                    data = recv(min(wanted, READ_MOST))
+                elif small:  # cheaper than a buffer of READ_SIZE for each few bytes
+                    data = bytes(view[:recv_into(buffer)])
+                else:  # bytes of their own: the engine keeps a payload of them without a copy
+                    data = recv(READ_SIZE)
+            except OSError as exc:
+                self.lost = exc.strerror or str(exc)
+                return b""
+            small = len(data) < COPY_BELOW
+            return data
+
+        return read
+
     def _run(self) -> None:
         _ON_HOP.reading = True
         data, self._pending = self._pending, b""
-        engine, recv = self.engine, self.sock.recv
+        engine, read = self.engine, self._reader()
         try:
             while True:
                 if not data:
                     self._readable.wait()
-                    if self._shut:
-                        data = b""
-                    else:
-                        try:
-                            # bytes of their own (the engine keeps them without a copy), the rest of a large
-                            # frame in as few reads as it comes
-                            data = recv(min(max(engine.wanted, READ_SIZE), READ_MOST))
-                        except OSError as exc:
-                            self.lost = exc.strerror or str(exc)
-                            data = b""
+                    data = b"" if self._shut else read()
                 now = time.monotonic_ns()
                 with self.lock:
                     if data:
