@@ -115,3 +115,6 @@ def test_columns_read_like_single_integers() -> None:
     assert header.out_column(column).tolist() == [header.is_out(m) for m in metas]
     assert header.stored_column(column).tolist() == [
         header.header_of(m) | (m & header.LENGTH_IS_PAYLOAD) for m in metas]
+    shown = [*metas, *(header.damaged_meta(m) for m in metas[:50])]  # a damaged frame is a row of its own
+    assert header.starts_row_column(np.array(shown, dtype=np.uint32)).tolist() == [header.starts_row(m) for m in shown]
+    assert any(header.starts_row(m) for m in shown) and not all(header.starts_row(m) for m in shown)

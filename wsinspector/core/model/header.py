@@ -328,6 +328,12 @@ def readable_column(stored: Column) -> Column:
     return out
 
 
+def starts_row(meta: int) -> bool:
+    """Whether one packed header starts a row of the message view (what :func:`starts_row_column` says of each
+    integer of a column)."""
+    return bool(meta & (OPCODE_BITS | DAMAGED))
+
+
 def starts_row_column(metas: Column) -> Column:
     """Whether each integer of a numpy column starts a row of the message view (booleans): every frame but a
     continuation (control frames and damaged frames have a row of their own)."""
