@@ -17,9 +17,12 @@ echo server spend per message echoed (Linux: /proc) does not, and says what the 
 the app's (the proxies, the bytes-only relay, the store measured here) runs on the allocator settings the
 app's entry point makes (``core/allocator.py``).
 
-    .venv/bin/python bench/proxy.py [--rounds N] [--no-record]
+    .venv/bin/python bench/proxy.py [--rounds N] [--no-record] [--against DIR]
 
-``--no-record``: only the forwarding proxy (its ratios last).
+``--no-record``: only the forwarding proxy (its ratios last). ``--against DIR``: the forwarding proxy of another
+checkout (e.g. a worktree of the code before a change) in the same interleaved rounds, and, printed last, this
+tree's forwarding proxy against it: its CPU per message echoed and its throughput as ratios of the other's (the
+CPU figure is the one that holds still on a noisy machine).
 """
 
 from __future__ import annotations
@@ -73,13 +76,13 @@ def start_relay(upstream: str) -> tuple[subprocess.Popen[str], str]:
     return proc, f"ws://127.0.0.1:{int(proc.stdout.readline())}/"
 
 
-def start_proxy(upstream: str, data_dir: str, record: bool) -> tuple[subprocess.Popen[str], str]:
+def start_proxy(upstream: str, data_dir: str, record: bool, tree: Path = ROOT) -> tuple[subprocess.Popen[str], str]:
     command = [sys.executable, "-m", "wsinspector", "proxy", "--listen", "127.0.0.1:0", "--upstream", upstream,
                "--data-dir", data_dir]
     if not record:
         command.append("--no-record")
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "WSINSPECTOR_KEYRING": "memory"}
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, cwd=tree)  # -m: the tree's package
     assert proc.stdout is not None
     line = proc.stdout.readline()  # "Proxy listening on ws://127.0.0.1:PORT/ -> ..."
     if not line.startswith("Proxy listening on "):
@@ -224,31 +227,9 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--no-record", action="store_true", help="only the proxy that forwards without recording")
-    args = parser.parse_args()
-    kinds = ("forwarding",) if args.no_record else ("forwarding", "recording")
-    keep_freed_memory()  # the store measured here runs on the allocator settings the proxy's process has
-    echo, upstream = start_echo()
-    proxies: dict[str, subprocess.Popen[str]] = {}
-    with tempfile.TemporaryDirectory() as data_dir:
-        try:
-            urls = {"direct": upstream}
-            proxies["bytes"], urls["bytes"] = start_relay(upstream)
-            for kind in kinds:
-                proxies[kind], urls[kind] = start_proxy(upstream, os.path.join(data_dir, kind), kind == "recording")
-            pids = {"echo": echo.pid} | {kind: proxies[kind].pid for kind in kinds}
-            results = asyncio.run(measure(urls, args.rounds, pids, data_dir, not args.no_record))
-        finally:
-            for proc in proxies.values():
-                proc.terminate()
-                proc.wait(timeout=10)
-            assert echo.stdin is not None
-            echo.stdin.close()
-            echo.wait(timeout=10)
-    print(f"{' and '.join(kinds)} proxy vs direct, {args.rounds} interleaved rounds, websockets echo server upstream")
+def report(results: dict[tuple[str, int], dict[str, list[float]]], kinds: tuple[str, ...], rounds: int) -> None:
+    """Each path's figures, the floor's ratios, then each proxy's against the goals (the recording one last)."""
+    print(f"{' and '.join(kinds)} proxy vs direct, {rounds} interleaved rounds, websockets echo server upstream")
     ratios = []
     for size in SIZES:
         label = f"{size} B" if size < 1024 else f"{size // 1024} KiB"
@@ -279,9 +260,56 @@ def main() -> int:
                   f"{sustained:,.0f}/s until its store was done, {sustained / direct:.2f} of direct")
     for kind in kinds:  # the recording proxy's, the default, last
         for name, label, added, rate in ratios:
-            if name == kind:
+            if name == kind and kind != "against":
                 print(f"{label} ({kind}): rtt added p50 {added:.1f} µs (goal < 100); throughput proxy/direct "
                       f"{rate:.2f} (goal >= 0.5)")
+
+
+def compare(results: dict[tuple[str, int], dict[str, list[float]]], against: Path) -> None:
+    """This tree's forwarding proxy against the other checkout's, measured in the same rounds."""
+    for size in SIZES:
+        label = f"{size} B" if size < 1024 else f"{size // 1024} KiB"
+        ours, theirs = results[("forwarding", size)], results[("against", size)]
+        cpu, cpu_against = _mean(ours["cpu forwarding"]), _mean(theirs["cpu against"])
+        print(f"{label} (forwarding, this tree / {against}): CPU per message echoed {cpu * 1e6:.1f} / "
+              f"{cpu_against * 1e6:.1f} µs = {cpu / cpu_against:.2f}; throughput "
+              f"{median(ours['rate']) / median(theirs['rate']):.2f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--no-record", action="store_true", help="only the proxy that forwards without recording")
+    parser.add_argument("--against", type=Path, help="another checkout whose forwarding proxy runs in the same rounds")
+    args = parser.parse_args()
+    kinds: tuple[str, ...] = ("forwarding",) if args.no_record else ("forwarding", "recording")
+    if args.against is not None:
+        if not (args.against / "wsinspector" / "__main__.py").is_file():
+            parser.error(f"--against: {args.against} is not a wsinspector checkout")
+        kinds = ("against", *kinds)
+    keep_freed_memory()  # the store measured here runs on the allocator settings the proxy's process has
+    echo, upstream = start_echo()
+    proxies: dict[str, subprocess.Popen[str]] = {}
+    with tempfile.TemporaryDirectory() as data_dir:
+        try:
+            urls = {"direct": upstream}
+            proxies["bytes"], urls["bytes"] = start_relay(upstream)
+            for kind in kinds:
+                tree = args.against if kind == "against" else ROOT
+                proxies[kind], urls[kind] = start_proxy(upstream, os.path.join(data_dir, kind), kind == "recording",
+                                                        tree)
+            pids = {"echo": echo.pid} | {kind: proxies[kind].pid for kind in kinds}
+            results = asyncio.run(measure(urls, args.rounds, pids, data_dir, not args.no_record))
+        finally:
+            for proc in proxies.values():
+                proc.terminate()
+                proc.wait(timeout=10)
+            assert echo.stdin is not None
+            echo.stdin.close()
+            echo.wait(timeout=10)
+    report(results, kinds, args.rounds)
+    if args.against is not None:
+        compare(results, args.against)
     return 0
 
 
