@@ -157,6 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from wsinspector.core.allocator import keep_freed_memory
 
     keep_freed_memory()  # payloads come and go in bursts: see the module
+    from wsinspector.cli_output import ensure_streams
+
+    ensure_streams()  # before anything opens a file: a closed standard stream's number stays its own
     arguments = sys.argv[1:] if argv is None else list(argv)
     window = window_arguments(arguments)
     if window is None:

@@ -12,7 +12,14 @@ ignored ... BrokenPipeError", exit status 120). One behaviour for every command 
   (:func:`stopping_when_output_gone`), every session it records saved, with the status Ctrl+C gives it;
 - a stream that cannot be written is pointed at the null device (the idiom Python's documentation gives for
   SIGPIPE: ``os.dup2``), so neither what is written later nor the interpreter's last flush fails again;
-- standard error going away takes nothing else with it: :func:`err` lets it go and the command goes on.
+- standard error going away takes nothing else with it: :func:`err` lets it go and the command goes on;
+- a stream that cannot be written for another reason (a full disk) is said on standard error and ends a
+  command that only prints with status 1; a long-running one stops as on Ctrl+C;
+- a line that blocks because nobody reads the pipe (or a terminal paused with Ctrl+S) does not hold up Ctrl+C:
+  the signal ends the write (``app.signals.interruptible_write``), the stream is let go and the command stops;
+- a stream closed before the command started (``>&-``, ``2>&-``) is the null device from the start
+  (:func:`ensure_streams`), so nothing meant for one lands in the other, and no file or socket the command
+  opens gets its number.
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ from typing import TextIO
 from wsinspector import APP_NAME
 
 EXIT_OK = 0
+#: a command that only prints could not write its output (other than its reader going away)
+EXIT_FAILED = 1
 
 
 class OutputWatch:
@@ -37,15 +46,15 @@ class OutputWatch:
         #: a line could not be written while the command ran: it was stopped for that
         self.gone = False
 
-    def tell(self) -> None:
-        """Standard output has gone: ``stop`` runs once the caller (a slot, perhaps, half-way through its work)
-        has returned to the event loop, as a signal's stop runs."""
+    def tell(self, why: str) -> None:
+        """Standard output has gone (``why``): ``stop`` runs once the caller (a slot, perhaps, half-way through
+        its work) has returned to the event loop, as a signal's stop runs."""
         if self.gone or not self._open:
             return
         self.gone = True
         from PySide6.QtCore import QTimer  # noqa: PLC0415 (only a command with an event loop watches)
 
-        err("standard output closed (its reader has gone): stopping as on Ctrl+C")
+        err(f"{why}: stopping as on Ctrl+C")
         QTimer.singleShot(0, self._stopping)
 
     def _stopping(self) -> None:
@@ -75,29 +84,52 @@ def stopping_when_output_gone(stop: Callable[[], object]) -> Iterator[OutputWatc
 
 def say(text: str = "", end: str = "\n") -> None:
     """Write ``text`` to standard output now (a reader sees each line as it happens). When it cannot be written,
-    standard output is let go and the running command told to stop; never an exception."""
+    standard output is let go and the running command told to stop; never an exception. A line that blocks
+    (nobody reads the pipe) ends when SIGINT or SIGTERM comes, which stops the command as it always does."""
+    from wsinspector.app.signals import WriteInterrupted, interruptible_write  # noqa: PLC0415 (with a loop only)
+
     try:
-        print(text, end=end, flush=True)
-    except (OSError, ValueError):  # BrokenPipeError (EINVAL on Windows); a closed file
+        with interruptible_write():
+            print(text, end=end, flush=True)
+    except WriteInterrupted:
+        if not _writable(sys.stdout):  # blocked: let it go, or stopping would block on the next line
+            _let_go(sys.stdout)
+    except BrokenPipeError:
         output_gone()
+    except (OSError, ValueError) as exc:  # EINVAL for a closed pipe on Windows; a full disk; a closed file
+        output_gone(f"cannot write to standard output ({getattr(exc, 'strerror', None) or exc})")
 
 
 def err(message: str) -> None:
     """One line on standard error, ``wsinspector:`` first, control characters escaped; never an exception."""
     from wsinspector.cli import printable  # noqa: PLC0415 (cli imports this module when a command runs)
 
+    if sys.stderr is None:  # a windowed build on Windows has none
+        return
+    line = printable(f"{APP_NAME}: {message}")
+    signals = sys.modules.get("wsinspector.app.signals")  # a command with an event loop watches the signals
+    if signals is None:  # Python's own handler: Ctrl+C ends a blocked write with KeyboardInterrupt already
+        with contextlib.suppress(OSError, ValueError):
+            print(line, file=sys.stderr, flush=True)
+            return
+        _let_go(sys.stderr)
+        return
     try:
-        print(printable(f"{APP_NAME}: {message}"), file=sys.stderr, flush=True)
+        with signals.interruptible_write():
+            print(line, file=sys.stderr, flush=True)
+    except signals.WriteInterrupted:
+        if not _writable(sys.stderr):
+            _let_go(sys.stderr)
     except (OSError, ValueError):
         _let_go(sys.stderr)
 
 
-def output_gone() -> None:
-    """Standard output cannot be written: from now on it goes to the null device, and the command running is
-    told to stop."""
+def output_gone(why: str = "standard output closed (its reader has gone)") -> None:
+    """Standard output cannot be written (``why``): from now on it goes to the null device, and the command
+    running is told to stop."""
     _let_go(sys.stdout)
     for watch in list(_watches):
-        watch.tell()
+        watch.tell(why)
 
 
 def to_the_end(command: Callable[[], int]) -> int:
@@ -110,7 +142,52 @@ def to_the_end(command: Callable[[], int]) -> int:
     except BrokenPipeError:
         output_gone()
         return EXIT_OK
+    except OSError as exc:
+        if not _failing(sys.stdout):
+            raise  # not standard output's: a fault of the command's own
+        _let_go(sys.stdout)
+        err(f"cannot write to standard output: {exc.strerror or exc}")
+        return EXIT_FAILED
     return code
+
+
+def ensure_streams() -> None:
+    """Standard output and standard error closed before the start (``>&-``) become the null device: what is
+    meant for one never lands in the other (``print(file=None)`` writes to standard output), and no file or
+    socket opened later takes their numbers."""
+    if os.name != "posix":  # a windowed build on Windows has neither, as it should
+        return
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        if getattr(sys, name) is not None:
+            continue
+        with contextlib.suppress(OSError):
+            opened = os.open(os.devnull, os.O_WRONLY)
+            if opened != fd:
+                os.dup2(opened, fd)
+                os.close(opened)
+            setattr(sys, name, open(fd, "w", encoding="utf-8", errors="backslashreplace",  # noqa: SIM115
+                                    closefd=False))
+
+
+def _failing(stream: TextIO | None) -> bool:
+    """Whether writing what ``stream`` holds fails now (a write that failed keeps its bytes for the next)."""
+    if stream is None:
+        return False
+    try:
+        stream.flush()
+    except (OSError, ValueError):
+        return True
+    return False
+
+
+def _writable(stream: TextIO | None) -> bool:
+    """Whether ``stream``'s descriptor takes a write now without blocking."""
+    import select  # noqa: PLC0415
+
+    try:
+        return bool(select.select([], [stream.fileno()], [], 0)[1]) if stream is not None else False
+    except (OSError, ValueError):
+        return False
 
 
 def flush_before_exit() -> None:

@@ -135,7 +135,7 @@ def run_export(args: argparse.Namespace) -> int:
         except BrokenPipeError:  # standard output's reader has gone (`| head`): cli_output.to_the_end
             raise
         except OSError as exc:
-            err(f"cannot write {out}: {exc.strerror or exc}")
+            err(f"cannot write {out or 'to standard output'}: {exc.strerror or exc}")
             return EXIT_USAGE
     finally:
         store.close()

@@ -380,3 +380,95 @@ def test_mcp_ends_the_session_when_its_client_stops_reading(tmp_path: Path, stdi
     code, err = _ended(proc)
     assert code == 0, err
     _quiet(err)
+
+
+# -- streams closed before the start, a full disk, a pipe nobody reads ----------------------------------------
+
+
+def _with_closed(redirection: str, *args: str) -> list[str]:
+    """The command as a shell starts it with ``redirection`` (``>&-``, ``2>&-``): that stream closed."""
+    return ["sh", "-c", f'exec "$@" {redirection}', "sh", sys.executable, "-m", "wsinspector", *args]
+
+
+@pytest.mark.parametrize("args", [["export", "1", "--format", "ndjson"], ["export", "1", "--format", "csv"],
+                                  ["messages", "1"], ["decode", "--list"], ["sessions", "--json"]], ids=" ".join)
+def test_a_command_started_with_its_standard_output_closed_ends_quietly(tmp_path: Path, args: list[str]) -> None:
+    """``wsinspector export 1 >&-``: what it prints goes nowhere, and it ends with its own status."""
+    data = tmp_path / "data"
+    _recorded(data)
+    done = subprocess.run(_with_closed(">&-", "--data-dir", str(data), *args), env=ENV, stderr=subprocess.PIPE,
+                          text=True, timeout=WAIT_S)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+
+
+def test_what_is_said_on_a_closed_standard_error_never_lands_in_standard_output(tmp_path: Path) -> None:
+    """``serve --json 2>&-``: the warning about listening on every address is lost, not mixed into the JSON."""
+    rules = tmp_path / "greeter.yaml"
+    rules.write_text(RULES, encoding="utf-8")
+    proc = subprocess.Popen(_with_closed("2>&-", "serve", "--mock", str(rules), "--json", "--listen", "0.0.0.0:0",
+                                         "--no-record", "--data-dir", str(tmp_path / "data")),
+                            stdout=subprocess.PIPE, env=ENV)
+    _started.append(proc)
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    proc.send_signal(2)
+    rest = proc.communicate(timeout=WAIT_S)[0]
+    assert proc.returncode == 0
+    events = [json.loads(line)["event"] for line in (first + rest).decode().splitlines()]  # every line JSON
+    assert events[:1] == ["listening"]
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system to fill a disk with")
+@pytest.mark.parametrize("args", [["--version"], ["sessions", "--json"], ["messages", "1"],
+                                  ["export", "1", "--format", "csv"]], ids=" ".join)
+def test_a_full_disk_is_said_without_a_traceback(tmp_path: Path, args: list[str]) -> None:
+    """``wsinspector sessions > /dev/full``: a failure, said in one line, not a reader gone."""
+    data = tmp_path / "data"
+    _recorded(data)
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run([sys.executable, "-m", "wsinspector", "--data-dir", str(data), *args], env=ENV,
+                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=WAIT_S)
+    _quiet(done.stderr)
+    assert done.returncode != 0
+    assert "standard output" in done.stderr and "No space left on device" in done.stderr, done.stderr
+    assert "None" not in done.stderr
+
+
+def _blocked_writing(pid: int, fd: int) -> bool:
+    """Whether the process's main thread waits in a write to ``fd`` (Linux: /proc/PID/syscall)."""
+    try:
+        fields = Path(f"/proc/{pid}/syscall").read_text().split()
+    except OSError:
+        return False
+    write = 1  # x86-64
+    return len(fields) > 1 and fields[0] == str(write) and int(fields[1], 16) == fd
+
+
+@pytest.mark.skipif(not (sys.platform == "linux" and os.uname().machine == "x86_64"),
+                    reason="tells a blocked write from /proc/PID/syscall's x86-64 numbers")
+def test_ctrl_c_stops_a_server_whose_output_nobody_reads(qtbot: Any, tmp_path: Path) -> None:
+    """``wsinspector serve --mock RULES | less`` with the pager stopped: the pipe is full and the server's line
+    waits to be written; Ctrl+C still stops it, with what it recorded saved."""
+    rules = tmp_path / "greeter.yaml"
+    rules.write_text(RULES, encoding="utf-8")
+    reader, writer = os.pipe()
+    try:
+        import fcntl
+
+        fcntl.fcntl(writer, 1031, 4096)  # F_SETPIPE_SZ: a small pipe, filled below through its own description
+        filler = os.open(f"/proc/self/fd/{writer}", os.O_WRONLY | os.O_NONBLOCK)
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                os.write(filler, b"x" * 4096)
+        os.close(filler)
+        proc = _start("serve", "--mock", str(rules), "--data-dir", str(tmp_path / "data"), stdout=writer)
+        qtbot.waitUntil(lambda: _blocked_writing(proc.pid, 1) or proc.poll() is not None, timeout=WAIT_MS)
+        assert proc.poll() is None, "the server ended before its first line"
+        proc.send_signal(2)
+        code, err = _ended(proc)
+    finally:
+        os.close(reader)
+        os.close(writer)
+    assert code == 0, err
+    _quiet(err)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import threading
+from collections.abc import Iterator
 from types import FrameType
 from typing import Protocol
 
@@ -13,6 +15,32 @@ from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal, Slot
 WATCHED = (signal.SIGINT, signal.SIGTERM)
 #: the signals that came after :func:`hold_signals` and before a watcher took them over
 _held: list[int] = []
+
+
+class _Writing:
+    """Whether the window's thread writes a line that can block (a command's standard output, which nobody may
+    be reading): a signal then ends the write rather than waiting behind it."""
+
+    out = False
+
+
+class WriteInterrupted(Exception):
+    """SIGINT or SIGTERM came while a line was being written to a stream that did not take it."""
+
+
+@contextlib.contextmanager
+def interruptible_write() -> Iterator[None]:
+    """A blocking write in the block ends with :class:`WriteInterrupted` when SIGINT or SIGTERM comes (the
+    signal still reaches :class:`SignalWatcher` through the wakeup pipe). Only on the main thread, where Python
+    runs signal handlers: anywhere else the exception would come out of whatever the main thread was doing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _Writing.out = True
+    try:
+        yield
+    finally:
+        _Writing.out = False
 
 
 def hold_signals() -> None:
@@ -56,7 +84,10 @@ class SignalWatcher(QObject):
 
     @staticmethod
     def _on_signal(_signum: int, _frame: FrameType | None) -> None:
-        """Nothing to do in Python: the wakeup byte carries the signal to the event loop."""
+        """Nothing to do in Python, the wakeup byte carries the signal to the event loop, unless a write holds
+        the loop up: that write ends (:func:`interruptible_write`)."""
+        if _Writing.out:
+            raise WriteInterrupted
 
     @Slot()
     def _on_readable(self) -> None:
