@@ -86,6 +86,38 @@ def test_masked_frames_read_in_any_pieces_are_reported_as_when_read_whole() -> N
         assert engine.data_to_send() == []
 
 
+def test_masked_text_trickling_in_is_checked_piece_by_piece_and_reported_once() -> None:
+    """A client's text frame a few bytes at a time (pieces that cut characters and the mask key's turn): reported
+    once, whole and unmasked, as when read in one go; the frames behind it are read on."""
+    text = ("héllo wörld ✓ " * 1500).encode()
+    stream = frame(0x1, text, key=KEY) + frame(0x2, b"next", key=KEY)
+    for step in (1, 3, 7, 4093):
+        rec = Recorder()
+        engine = server(rec)
+        for i in range(0, len(stream), step):
+            engine.receive_data(stream[i:i + step], NOW)
+        assert [(s.opcode, s.payload, s.key) for s in rec.seen] == [
+            (Opcode.TEXT, text, KEY), (Opcode.BINARY, b"next", KEY)], step
+        assert engine.data_to_send() == [] and engine.wanted == 0
+
+
+def test_masked_text_that_breaks_partway_fails_the_connection_before_the_rest_comes() -> None:
+    """The piece that makes a held text frame invalid UTF-8 fails the connection with 1007 at once, not when
+    the frame's last byte comes."""
+    text = "ok ✓ ".encode() * 4000 + b"\xff" + b"more" * 4000
+    stream = frame(0x1, text, key=KEY)
+    bad = len(stream) - len(text) + text.index(b"\xff")  # where the broken byte sits in the stream
+    rec = Recorder()
+    engine = server(rec)
+    for i in range(0, bad, 999):
+        engine.receive_data(stream[i:min(i + 999, bad)], NOW)
+    assert engine.data_to_send() == [] and rec.seen == []  # valid so far: held, nothing said
+    engine.receive_data(stream[bad:bad + 5], NOW)  # the broken byte, long before the frame's end
+    (close,) = [(b0, body) for b0, body in sent(engine) if b0 == 0x88]
+    assert close[1][:2] == (1007).to_bytes(2, "big")
+    assert "not valid UTF-8" in rec.incoming()[-1].note
+
+
 def test_the_rest_of_a_large_masked_frame_is_asked_for_in_one_read() -> None:
     rec = Recorder()
     engine = server(rec)

@@ -12,6 +12,7 @@ size limit, another kind of frame) is handed to the library with its header alre
 
 from __future__ import annotations
 
+import codecs
 from typing import TYPE_CHECKING
 
 from websockets.frames import apply_mask  # type: ignore[attr-defined]
@@ -27,6 +28,19 @@ if TYPE_CHECKING:
     from wsinspector.core.wire.sinks import FrameSink, WholeInSink
 
 _IN = Direction.IN
+
+
+def _decodes(decoder: codecs.IncrementalDecoder, piece: bytes | memoryview, key: bytes | None, at: int) -> bool:
+    """Whether ``piece`` (payload bytes from the ``at``-th on, masked with ``key``) goes on the text ``decoder``
+    has read as UTF-8, or the start of it."""
+    if key is not None:
+        turn = at % 4
+        piece = apply_mask(piece, key[turn:] + key[:turn])
+    try:
+        decoder.decode(piece)
+    except UnicodeDecodeError:
+        return False
+    return True
 _TEXT, _BINARY = Opcode.TEXT, Opcode.BINARY
 _WHOLE_TEXT = frame_header.whole_in(Opcode.TEXT, header_known=True, length_known=True)
 _WHOLE_BINARY = frame_header.whole_in(Opcode.BINARY, header_known=True, length_known=True)
@@ -46,12 +60,15 @@ class FastReader:
     _held_head: Head | None
     _pieces: list[bytes]
     _pieces_size: int
+    #: a text frame held in pieces: its header, the UTF-8 check so far, and how many payload bytes it has read
+    _text: tuple[Head, codecs.IncrementalDecoder, int] | None
 
     def _start_fast_reader(self) -> None:
         self._held = b""
         self._held_head = None
         self._pieces = []
         self._pieces_size = 0
+        self._text = None
 
     @property
     def wanted(self) -> int:
@@ -65,8 +82,12 @@ class FastReader:
         proto = self._proto
         head = self._held_head
         fast = proto.parked and proto.state is OPEN
-        if head is not None and head[0] == 0x82 and fast:
-            return data, self._binary_piece(head, data, now_ns)
+        if head is not None and fast:
+            if head[0] == 0x82:
+                return data, self._binary_piece(head, data, now_ns)
+            if self._text_piece_kept(head, data):
+                return data, -1
+        self._text = None
         data, self._held = self._joined_held(data), b""
         if head is not None and not fast:
             data = self._hand_off(head, data, 0)
@@ -81,6 +102,28 @@ class FastReader:
         self._pieces.clear()
         self._pieces_size = 0
         return joined
+
+    def _text_piece_kept(self, head: Head, data: bytes) -> bool:
+        """Keep ``data``, read while a text frame the fast path took waits for the rest, when the frame goes on
+        past it and its text so far is UTF-8 or the start of it (checked piece by piece: a frame trickling in
+        costs one pass, not one per read). False: read it with what is held, as one (the frame is whole, or
+        its text is broken, which the library then fails)."""
+        if len(self._held) + self._pieces_size + len(data) >= head[4] + head[3]:
+            return False
+        key = head[2]
+        if self._text is None or self._text[0] is not head:
+            decoder: codecs.IncrementalDecoder = codecs.getincrementaldecoder("utf-8")()
+            start = memoryview(self._held)[head[4]:]
+            self._text = (head, decoder, len(start))
+            if not _decodes(decoder, start, key, 0):
+                return False
+        _head, decoder, at = self._text
+        if not _decodes(decoder, data, key, at):
+            return False
+        self._text = (head, decoder, at + len(data))
+        self._pieces.append(data)
+        self._pieces_size += len(data)
+        return True
 
     def _binary_piece(self, head: Head, data: bytes, now_ns: int) -> int:
         """``data`` read while a binary frame the fast path took waits for the rest (its start held, its header
