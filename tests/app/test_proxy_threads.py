@@ -19,7 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QTimer
 from websockets.asyncio.client import connect
+from websockets.sync.client import connect as sync_connect
+from websockets.sync.server import serve
 
 from tests.app.test_proxy import ended, stored_session
 from tests.peers import frame_header, mask_payload
@@ -453,3 +456,109 @@ def test_clients_leaving_together_have_the_heaps_trimmed_once_after_the_last(
     run(three())
     qtbot.waitUntil(ended(controller), timeout=5000)
     qtbot.waitUntil(lambda: trims == [0], timeout=3 * bursts.QUIET_MS)
+
+
+class _Keeper:
+    """A `websockets` upstream on threads of its own (the sync server, away from the window's thread, so a
+    stall of that thread does not stall it): it keeps a digest of each message it receives, in order, and
+    answers nothing."""
+
+    def __init__(self) -> None:
+        self.got: list[bytes] = []
+        self.server = serve(self._keep, "127.0.0.1", 0, max_size=None, compression=None)
+        self.url = f"ws://127.0.0.1:{self.server.socket.getsockname()[1]}/"
+        threading.Thread(target=self.server.serve_forever, name="keeper-server", daemon=True).start()
+
+    def _keep(self, ws: Any) -> None:
+        for message in ws:
+            self.got.append(hashlib.sha1(message).digest())
+
+
+class _Flooder(threading.Thread):
+    """A `websockets` client on a thread of its own: it connects, waits for ``go``, then sends ``count`` binary
+    messages of ``size`` bytes as fast as its socket takes them (``sent``: how many writes completed), and
+    closes."""
+
+    def __init__(self, url: str, count: int, size: int) -> None:
+        super().__init__(name="flooder", daemon=True)
+        self.url, self.count, self.size = url, count, size
+        self.connected, self.go = threading.Event(), threading.Event()
+        self.sent = 0
+        self.failed: BaseException | None = None
+
+    def message(self, index: int) -> bytes:
+        return index.to_bytes(4, "big") * (self.size // 4)
+
+    def run(self) -> None:
+        sock = socket.create_connection(("127.0.0.1", int(self.url.rsplit(":", 1)[1].strip("/"))))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 256 * 1024)
+        try:
+            with sync_connect(self.url, sock=sock, max_size=None, compression=None) as ws:
+                self.connected.set()
+                self.go.wait()
+                for index in range(self.count):
+                    ws.send(self.message(index))
+                    self.sent += 1
+        except BaseException as exc:  # said by the test
+            self.failed = exc
+
+
+def test_a_stalled_window_holds_a_flooding_client_back_and_loses_no_frame(
+        qtbot: Any, proxies: Any, store: Store, monkeypatch: Any) -> None:
+    """The window's thread stalls (busy in a slot: it drains nothing the hops' threads report) while a client
+    floods the upstream with large messages: what waits for the window's thread stays within the bound and one
+    read's worth (one message, read from the client and sent on to the upstream), the client hop's thread
+    reads no more, the upstream gets nothing more and the client's writes stop completing, held back by TCP.
+    Once the window's thread goes on, every message arrives at the upstream, in order, and is recorded."""
+    from wsinspector.net import relay as relay_module
+
+    most, size, count = 4 * 1024 * 1024, 1024 * 1024, 64  # well past what the sockets between hold
+    monkeypatch.setattr(relay_module, "QUEUED_MOST", most)
+    upstream = _Keeper()
+    try:
+        controller, url = proxies(upstream.url, store=store)
+        flooder = _Flooder(url, count, size)
+        with qtbot.waitSignal(controller.client_added) as added:
+            flooder.start()
+        client: ProxiedClient = added.args[0]
+        qtbot.waitUntil(lambda: flooder.connected.is_set() and client._relay is not None, timeout=5000)
+        relay = client._relay
+        assert relay is not None
+        seen: dict[str, Any] = {}
+
+        def stall() -> None:
+            """Busy on the window's thread until the flood stopped moving (the client hop's thread waiting for a
+            drain, and neither the upstream nor the client getting further for 20 looks in a row), or the
+            client sent everything (the flood was not held back)."""
+            flooder.go.set()
+            largest, still, last = 0, 0, None
+            looked = threading.Event()
+            while still < 20 and flooder.sent < count and flooder.failed is None:
+                largest = max(largest, relay.queued_bytes)
+                now = (relay.held_back[0], len(upstream.got), flooder.sent)
+                still = still + 1 if now == last and now[0] else 0
+                last = now
+                looked.wait(0.02)
+            seen.update(largest=largest, queued=relay.queued_bytes, held_back=relay.held_back,
+                        sent=flooder.sent, got=len(upstream.got))
+
+        QTimer.singleShot(0, stall)
+        qtbot.waitUntil(lambda: bool(seen), timeout=120_000)
+        assert flooder.failed is None
+        one_read = 2 * (size + relay_module.FRAME_COST)
+        assert seen["largest"] <= most + one_read, f"{seen['largest']} bytes waited for the window's thread"
+        assert seen["queued"] > most and seen["held_back"] == (True, False), "the client hop's thread waits"
+        assert seen["sent"] < count, "the client's writes stopped completing"
+        assert seen["got"] < count
+
+        qtbot.waitUntil(lambda: flooder.sent == count and len(upstream.got) == count, timeout=120_000)
+        assert upstream.got == [hashlib.sha1(flooder.message(index)).digest() for index in range(count)]
+        flooder.join(30)
+        qtbot.waitUntil(ended(controller), timeout=30_000)
+    finally:
+        upstream.server.shutdown()
+    session = stored_session(store, client.recorded)
+    for upstream_hop, direction in ((False, IN), (True, OUT)):
+        digests = [hashlib.sha1(f.payload).digest() for f in session.frames(0, len(session) - 1)
+                   if f.opcode is Opcode.BINARY and f.upstream is upstream_hop and f.direction is direction]
+        assert digests == upstream.got

@@ -96,7 +96,8 @@ def _take(sock: QTcpSocket) -> tuple[socket.socket, bytes]:
 class HopThread:
     """One open connection: its socket, its engine's lock, the thread that reads it.
 
-    ``on_read()`` is called on the thread after each read (outside the lock: it may take another hop's);
+    ``on_read()`` is called on the thread after each read (outside the lock: it may take another hop's, or wait);
+    ``on_shutdown()`` once the connection is being ended (from any thread: a wait in ``on_read`` ends);
     ``wake()`` when the window's thread has something to look at (the engine's events, its close deadline, the
     end of the stream). :attr:`ended` once the thread has read the end and stopped; :attr:`lost` why the stream
     ended when it was not a clean end."""
@@ -106,6 +107,7 @@ class HopThread:
         self.sock, self._pending = _take(sock)
         self.lock = threading.RLock()
         self.on_read: Callable[[], None] | None = None
+        self.on_shutdown: Callable[[], None] | None = None
         self._wake = wake
         self._outbox: deque[bytes | memoryview] = deque()
         self._writing = threading.Lock()
@@ -261,6 +263,13 @@ class HopThread:
         self._readable.set()
         with contextlib.suppress(OSError):  # it ended already
             self.sock.shutdown(socket.SHUT_RDWR)
+        if self.on_shutdown is not None:
+            self.on_shutdown()
+
+    @property
+    def shut(self) -> bool:
+        """Whether the connection is being ended (:meth:`shutdown`): the thread reads no more of it."""
+        return self._shut
 
     def close(self) -> None:
         """Release the descriptor, once the thread has :attr:`ended`. What the peer has not read by then is

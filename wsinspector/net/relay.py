@@ -8,6 +8,11 @@ breakpoints have a rule, or hold a message, in a direction, the thread does not 
 messages itself: it hands each whole message to the window's thread (``offer``), which sends it on or pauses
 it, in order. The window's thread is woken through a socket pair it watches, and only when something waits
 for it (a message to offer, an engine's event, a close deadline, the end of a hop), not for each frame.
+
+The queue is bounded: past ``QUEUED_MOST`` bytes waiting in it for the window's thread (a stall of that thread:
+a long save, a blocked write of its own), a hop's thread stops reading after its read, holding no lock, until
+the window's thread has drained it, the hop is shut down or the relay detached; TCP holds its peer back, and
+no frame is lost.
 """
 
 from __future__ import annotations
@@ -39,6 +44,13 @@ _DATA = frozenset((Opcode.TEXT, Opcode.BINARY, Opcode.CONTINUATION))
 #: ``offer(toward, opcode, payload)``: a whole message for the breakpoints, on the window's thread
 Offer = Callable[[Direction, Opcode, bytes], None]
 
+#: bytes waiting in the queue for the window's thread past which a hop's thread stops reading until it is
+#: drained: each frame's payload, and FRAME_COST for what queueing it costs besides (so that empty frames are
+#: bounded too). A thread looks after each read: the queue goes past the bound by what one read of each hop
+#: reports at most (of large messages, one frame's rest: a read of one brings no more, read and sent on)
+QUEUED_MOST = 64 * 1024 * 1024
+FRAME_COST = 256
+
 
 class Relay(QObject):
     """The client hop and the upstream hop of one proxied client, on two threads. Build it with
@@ -52,8 +64,8 @@ class Relay(QObject):
         super().__init__(parent)
         self._pumps = (client, upstream)
         self._offer = offer
-        #: what the engines reported, in order: (the log's sink, its arguments)
-        self._items: deque[tuple[Callable[..., object], tuple[Any, ...]]] = deque()
+        #: what the engines reported, in order: (the log's sink, its arguments, the bytes it counts for)
+        self._items: deque[tuple[Callable[..., object], tuple[Any, ...], int]] = deque()
         #: per direction (toward the client: in; toward the upstream: out): the breakpoints want its messages
         #: whole (a rule, or a message held); messages handed to them and not yet offered; a message forwarded
         #: frame by frame has not had its last frame yet, and the message under way is forwarded frame by frame
@@ -73,6 +85,13 @@ class Relay(QObject):
         self._notifier = QSocketNotifier(self._wake_in.fileno(), QSocketNotifier.Type.Read, self)
         self._notifier.activated.connect(self._on_woken)
         self.hops: tuple[HopThread, HopThread] | None = None
+        #: bytes queued, per hop (added only under that hop's lock, by whichever thread reports its engine's
+        #: frames), and bytes drained (by the window's thread alone): no update is lost without a lock per frame
+        self._queued = [0, 0]
+        self._drained = 0
+        #: the hops' threads waiting for a drain; what wakes them (a drain, a hop shut down, the relay detached)
+        self._held_back = [False, False]
+        self._room = threading.Condition(threading.Lock())
 
     @classmethod
     def take(cls, client: WirePump, upstream: WirePump, sinks: tuple[FrameSink, WholeInSink],
@@ -97,13 +116,15 @@ class Relay(QObject):
         assert hop_client is not None and hop_upstream is not None
         relay.hops = (hop_client, hop_upstream)
         forwards = []
-        for hop, pump, (sink, whole_in) in ((hop_client, client, sinks), (hop_upstream, upstream, upstream_sinks)):
+        for index, (hop, pump, (sink, whole_in)) in enumerate(
+                ((hop_client, client, sinks), (hop_upstream, upstream, upstream_sinks))):
             read: list[tuple[Opcode, bytes, bool]] = []
-            hop.engine.report_to(*relay._reporting(sink, whole_in, read), pump.thread_events)
+            hop.engine.report_to(*relay._reporting(sink, whole_in, read, index), pump.thread_events)
+            hop.on_shutdown = relay._release
             forwards.append(read)
         # read on the client hop: toward the upstream (out); on the upstream hop: toward the client (in)
-        hop_client.on_read = relay._forwarding(forwards[0], hop_upstream, _OUT)
-        hop_upstream.on_read = relay._forwarding(forwards[1], hop_client, _IN)
+        hop_client.on_read = relay._forwarding(forwards[0], hop_client, hop_upstream, _OUT)
+        hop_upstream.on_read = relay._forwarding(forwards[1], hop_upstream, hop_client, _IN)
         return relay
 
     def run(self) -> None:
@@ -113,35 +134,47 @@ class Relay(QObject):
         for hop in self.hops:
             hop.start()
 
-    def _reporting(self, sink: FrameSink, whole_in: WholeInSink,
-                   read: list[tuple[Opcode, bytes, bool]]) -> tuple[FrameSink, WholeInSink]:
-        """An engine's sinks on its thread: each frame to the queue, each data frame read to ``read`` too."""
-        put, keep = self._items.append, read.append
+    def _reporting(self, sink: FrameSink, whole_in: WholeInSink, read: list[tuple[Opcode, bytes, bool]],
+                   index: int) -> tuple[FrameSink, WholeInSink]:
+        """An engine's sinks on its thread: each frame to the queue (counted as the hop's, ``index``: they are
+        called under its lock), each data frame read to ``read`` too."""
+        put, keep, queued, cost = self._items.append, read.append, self._queued, FRAME_COST
 
         def frame(direction: Direction, opcode: Opcode, payload: bytes, *fields: Any) -> None:
-            put((sink, (direction, opcode, payload, *fields)))
+            size = len(payload) + cost
+            put((sink, (direction, opcode, payload, *fields), size))
+            queued[index] += size
             # a data frame read with a note (the last field) is one the engine refused as it fails the
             # connection: shown, never sent on
             if direction is _IN and opcode in _DATA and (len(fields) < 9 or not fields[8]):
                 keep((opcode, payload if type(payload) is bytes else bytes(payload), fields[1] is not False))
 
         def whole(meta: int, payload: bytes, ts_ns: int) -> None:
-            put((whole_in, (meta, payload, ts_ns)))
+            size = len(payload) + cost
+            put((whole_in, (meta, payload, ts_ns), size))
+            queued[index] += size
             keep((header.opcode(meta), payload if type(payload) is bytes else bytes(payload), True))
 
         return frame, whole  # type: ignore[return-value]
 
-    def _forwarding(self, read: list[tuple[Opcode, bytes, bool]], to: HopThread,
+    def _forwarding(self, read: list[tuple[Opcode, bytes, bool]], hop: HopThread, to: HopThread,
                     toward: Direction) -> Callable[[], None]:
-        """What the thread of one hop does after each read: the data frames it read, sent on the other hop
-        (``to``) at once, or handed to the breakpoints whole."""
+        """What the thread of one hop (``hop``) does after each read: the data frames it read, sent on the other
+        hop (``to``) at once, or handed to the breakpoints whole; then, past ``QUEUED_MOST`` bytes queued for the
+        window's thread, it waits for a drain."""
         engine = to.engine
         streaming, mid, gated, offers = self._streaming, self.mid, self.gated, self.offers
         parts, first = self._parts[toward], self._first
+        queued, queued_to = self._queued, 1 if toward is _OUT else 0
+        reading = 0 if toward is _OUT else 1  # the index of the hop this thread reads
 
         def forward() -> None:
-            if not read:
-                return
+            if read:
+                send_on()
+            if queued[0] + queued[1] - self._drained > QUEUED_MOST:
+                self._hold_back(hop, reading)
+
+        def send_on() -> None:
             handed = False
             now_ns = time.monotonic_ns()
             with to.lock:
@@ -159,7 +192,10 @@ class Relay(QObject):
                         continue
                     parts.append(payload)
                     if fin:
-                        self._items.append((self._offer, (toward, first[toward], b"".join(parts))))
+                        whole = b"".join(parts)
+                        size = len(whole) + FRAME_COST
+                        self._items.append((self._offer, (toward, first[toward], whole), size))
+                        queued[queued_to] += size  # under the lock of the hop it goes to, as its frames are
                         parts.clear()
                         offers[toward] += 1
                         handed = True
@@ -204,21 +240,56 @@ class Relay(QObject):
 
     def drain(self) -> None:
         """What the engines reported since the last drain, into the log (and each message the breakpoints
-        want, offered to them), in order."""
+        want, offered to them), in order; a hop's thread waiting for it goes on."""
         items = self._items
         if self._detached:
             items.clear()
             return
         pop = items.popleft
+        drained = 0
         for _ in range(len(items)):
-            sink, arguments = pop()
+            sink, arguments, size = pop()
             sink(*arguments)
+            drained += size
+        if drained:
+            with self._room:
+                self._drained += drained
+                self._room.notify_all()
 
     def detach(self) -> None:
         """The proxied client is done with the hops (its session saved): what the threads still report is
-        dropped."""
+        dropped, and none of them waits for a drain any more."""
         self._detached = True
         self._items.clear()
+        self._release()
+
+    @property
+    def queued_bytes(self) -> int:
+        """Bytes waiting in the queue for the window's thread (payloads, and ``FRAME_COST`` a frame); 0 once
+        detached."""
+        return 0 if self._detached else self._queued[0] + self._queued[1] - self._drained
+
+    @property
+    def held_back(self) -> tuple[bool, bool]:
+        """Whether the client hop's thread, and the upstream hop's, wait for the window's thread to drain the
+        queue (they read nothing meanwhile)."""
+        return self._held_back[0], self._held_back[1]
+
+    def _hold_back(self, hop: HopThread, index: int) -> None:
+        """On ``hop``'s thread, holding no lock but the condition's: wait while more than ``QUEUED_MOST`` bytes
+        are queued, until a drain, ``hop`` is shut down (:meth:`_release`), or the relay is detached. The
+        window's thread is woken to drain now rather than at its next flush."""
+        self._wake()
+        with self._room:
+            while self.queued_bytes > QUEUED_MOST and not (hop.shut or self._detached):
+                self._held_back[index] = True
+                self._room.wait()
+            self._held_back[index] = False
+
+    def _release(self) -> None:
+        """A hop shut down, or the relay detached: a thread waiting for a drain looks again."""
+        with self._room:
+            self._room.notify_all()
 
     def backlogged(self, toward: Direction, most: int) -> bool:
         """Whether more than ``most`` bytes wait to be written to the hop messages ``toward`` go to."""
