@@ -6,8 +6,9 @@ and no fragmented message is under way, changes no protocol state: it is taken o
 library. Its payload is sliced out (unmasked by ``websockets``' C ``apply_mask`` straight from the bytes read),
 text is checked as UTF-8, and it goes to ``whole_in`` (a masked one to the sink, with its key). A frame cut
 short by the end of a read is held with its header read; its later pieces are kept apart (a text frame's
-checked as UTF-8 as each comes) and joined once, into its payload, when its last byte comes. Any frame the fast path has a doubt about (invalid text, a
-size limit, another kind of frame) is handed to the library with its header already read.
+checked as UTF-8 as each comes) and joined once, into its payload, when its last byte comes. Any frame the
+fast path has a doubt about (invalid text, a size limit, another kind of frame) is handed to the library with
+its header already read.
 """
 
 from __future__ import annotations
