@@ -158,7 +158,7 @@ def ensure_streams() -> None:
     if os.name != "posix":  # a windowed build on Windows has neither, as it should
         return
     for fd, name in ((1, "stdout"), (2, "stderr")):
-        if getattr(sys, name) is not None:
+        if getattr(sys, name) is not None or _is_open(fd):  # open, though not a Python stream: left as it is
             continue
         with contextlib.suppress(OSError):
             opened = os.open(os.devnull, os.O_WRONLY)
@@ -167,6 +167,14 @@ def ensure_streams() -> None:
                 os.close(opened)
             setattr(sys, name, open(fd, "w", encoding="utf-8", errors="backslashreplace",  # noqa: SIM115
                                     closefd=False))
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
 
 
 def _failing(stream: TextIO | None) -> bool:
