@@ -28,7 +28,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from wsinspector import APP_NAME
 
@@ -80,6 +80,31 @@ def stopping_when_output_gone(stop: Callable[[], object]) -> Iterator[OutputWatc
     finally:
         watch.close()
         _watches.remove(watch)
+
+
+class _Running(Protocol):
+    done: bool
+
+    def start(self) -> object: ...
+
+
+class _Loop(Protocol):
+    def exec(self) -> int: ...
+
+
+class _Watcher(Protocol):
+    def close(self) -> None: ...
+
+
+def run_until_done(app: _Loop, controller: _Running, watcher: _Watcher) -> None:
+    """Start ``controller`` (a run, a probe) and turn the event loop until it is done; the signals go back to
+    whoever had them before ``watcher`` either way."""
+    controller.start()
+    try:
+        if not controller.done:
+            app.exec()
+    finally:
+        watcher.close()
 
 
 def say(text: str = "", end: str = "\n") -> None:

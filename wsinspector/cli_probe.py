@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wsinspector import APP_NAME
-from wsinspector.cli_output import err, say, stopping_when_output_gone
+from wsinspector.cli_output import err, run_until_done, say, stopping_when_output_gone
 
 if TYPE_CHECKING:
     from wsinspector.core.probe.row import ProbeResult
@@ -174,12 +174,7 @@ def _run(args: argparse.Namespace, profile: ConnectionProfile, store: Store | No
     with stopping_when_output_gone(controller.cancel):
         if shape == "text":
             say(f"Probing {shortened(controller.result.url)}: {', '.join(names)}")
-        controller.start()
-        try:
-            if not controller.done:
-                app.exec()
-        finally:
-            watcher.close()
+        run_until_done(app, controller, watcher)
     result = controller.result
     if shape == "text":
         say(row.text_report(result), end="")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from wsinspector import APP_NAME
 from wsinspector.cli import EXIT_USAGE, printable
-from wsinspector.cli_output import err, say, stopping_when_output_gone
+from wsinspector.cli_output import err, run_until_done, say, stopping_when_output_gone
 from wsinspector.core.defaults import DEFAULT_HANDSHAKE_TIMEOUT_S
 
 if TYPE_CHECKING:
@@ -472,12 +472,7 @@ def run_test_file(args: argparse.Namespace) -> int:
     with stopping_when_output_gone(lambda: controller.cancel(_OUTPUT_CLOSED)):
         say(shown(f"{name}: {steps_text} against {shown_url(profile)} ({target.protocol.engine} engine, "
                   f"speed {speed_text})"))
-        controller.start()
-        try:
-            if not controller.done:
-                app.exec()
-        finally:
-            watcher.close()
+        run_until_done(app, controller, watcher)
     result = maskers[0].result(controller.result or controller.replay.result())
     _print_run_errors(result, said_error, shown)
     if result.error in (_INTERRUPTED, _TERMINATED):

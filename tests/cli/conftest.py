@@ -17,6 +17,17 @@ import pytest
 
 WAIT_MS = 60_000
 
+#: mock rules that greet a client with its path and answer "name X" with "hello X"
+GREETER_RULES = """\
+version: 1
+name: Greeter
+on_connect:
+  - text: "hi {{path}}"
+rules:
+  - match: {regex: "^name (?P<name>\\\\w+)$"}
+    do: {text: "hello {{name}}"}
+"""
+
 
 @dataclass
 class Result:

@@ -23,7 +23,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, WebSocketException
 from websockets.sync.client import ClientConnection, connect
 
-from tests.cli.conftest import WAIT_MS
+from tests.cli.conftest import GREETER_RULES, WAIT_MS
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.model import header
 from wsinspector.core.store import SessionRecord, SessionStatus, Store
@@ -35,15 +35,7 @@ DB_NAME = "wsinspector.sqlite3"
 #: what the interpreter prints when its last flush of a closed standard output fails
 IGNORED = "Exception ignored"
 
-RULES = """\
-version: 1
-name: Greeter
-on_connect:
-  - text: "hi {{path}}"
-rules:
-  - match: {regex: "^name (?P<name>\\\\w+)$"}
-    do: {text: "hello {{name}}"}
-"""
+RULES = GREETER_RULES
 
 
 #: the commands the test started

@@ -14,20 +14,13 @@ from pathlib import Path
 
 from websockets.sync.client import connect
 
+from tests.cli.conftest import GREETER_RULES
 from wsinspector.app.context import DB_NAME
 from wsinspector.core.store import Store
 
 ENV = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONUNBUFFERED": "1"}
 
-RULES = """\
-version: 1
-name: Greeter
-on_connect:
-  - text: "hi {{path}}"
-rules:
-  - match: {regex: "^name (?P<name>\\\\w+)$"}
-    do: {text: "hello {{name}}"}
-"""
+RULES = GREETER_RULES
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
