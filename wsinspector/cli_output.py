@@ -111,42 +111,38 @@ def say(text: str = "", end: str = "\n") -> None:
     """Write ``text`` to standard output now (a reader sees each line as it happens). When it cannot be written,
     standard output is let go and the running command told to stop; never an exception. A line that blocks
     (nobody reads the pipe) ends when SIGINT or SIGTERM comes, which stops the command as it always does."""
-    from wsinspector.app.signals import WriteInterrupted, interruptible_write  # noqa: PLC0415 (with a loop only)
-
-    try:
-        with interruptible_write():
-            print(text, end=end, flush=True)
-    except WriteInterrupted:
-        if not _writable(sys.stdout):  # blocked: let it go, or stopping would block on the next line
-            _let_go(sys.stdout)
-    except BrokenPipeError:
+    failed = _written(sys.stdout, text, end)
+    if isinstance(failed, BrokenPipeError):
         output_gone()
-    except (OSError, ValueError) as exc:  # EINVAL for a closed pipe on Windows; a full disk; a closed file
-        output_gone(f"cannot write to standard output ({getattr(exc, 'strerror', None) or exc})")
+    elif failed is not None:  # EINVAL for a closed pipe on Windows; a full disk; a closed file
+        output_gone(f"cannot write to standard output ({getattr(failed, 'strerror', None) or failed})")
 
 
 def err(message: str) -> None:
     """One line on standard error, ``wsinspector:`` first, control characters escaped; never an exception."""
     from wsinspector.cli import printable  # noqa: PLC0415 (cli imports this module when a command runs)
 
-    if sys.stderr is None:  # a windowed build on Windows has none
-        return
-    line = printable(f"{APP_NAME}: {message}")
-    signals = sys.modules.get("wsinspector.app.signals")  # a command with an event loop watches the signals
-    if signals is None:  # Python's own handler: Ctrl+C ends a blocked write with KeyboardInterrupt already
-        with contextlib.suppress(OSError, ValueError):
-            print(line, file=sys.stderr, flush=True)
-            return
-        _let_go(sys.stderr)
-        return
+    if sys.stderr is not None and _written(sys.stderr, printable(f"{APP_NAME}: {message}")) is not None:
+        _let_go(sys.stderr)  # a windowed build on Windows has no standard error at all
+
+
+def _written(stream: TextIO | None, text: str, end: str = "\n") -> OSError | ValueError | None:
+    """Write ``text`` to ``stream`` now; what kept it from being written (None: written, or blocked until a
+    signal ended the write, and then let go unless it takes writes again). A command with an event loop watches
+    the signals (``app.signals``); without one, Python's own handler ends a blocked write with Ctrl+C already."""
+    signals = sys.modules.get("wsinspector.app.signals")
+    guard = signals.interruptible_write() if signals is not None else contextlib.nullcontext()
     try:
-        with signals.interruptible_write():
-            print(line, file=sys.stderr, flush=True)
-    except signals.WriteInterrupted:
-        if not _writable(sys.stderr):
-            _let_go(sys.stderr)
-    except (OSError, ValueError):
-        _let_go(sys.stderr)
+        with guard:
+            print(text, end=end, file=stream, flush=True)
+    except (OSError, ValueError) as exc:
+        return exc
+    except Exception as exc:
+        if signals is None or not isinstance(exc, signals.WriteInterrupted):
+            raise
+        if not _writable(stream):  # blocked: let it go, or stopping would block on the next line
+            _let_go(stream)
+    return None
 
 
 def output_gone(why: str = "standard output closed (its reader has gone)") -> None:
