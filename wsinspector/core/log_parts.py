@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from wsinspector.core.frames import Frame, Message, Opcode
 from wsinspector.core.model import header
 from wsinspector.core.session.interface import Columns
+from wsinspector.core.session.messages import FEW_FRAMES
 
 if TYPE_CHECKING:
     from wsinspector.core.log import FrameLog
@@ -35,9 +36,6 @@ def cut(block: Block, upto: int) -> Block:
     return upto, ts[index:], metas[index:], rest, data[begin:]
 
 
-#: a part of at most this many frames (a large payload's block of its own) is counted or joined frame by frame:
-#: numpy would cost more than it spares
-_FEW = 8
 _OUT_BIT = header.OUT_BIT
 
 
@@ -58,7 +56,7 @@ def joined(first: int, parts: list[Part], extras: list[tuple[int, int | None, by
         ts_run.extend(ts[lo:hi])
         meta_run.extend(metas[lo:hi])
         shift = ends[-1] - offsets[lo]
-        if hi - lo <= _FEW:
+        if hi - lo <= FEW_FRAMES:
             ends.extend(offset + shift for offset in offsets[lo + 1:hi + 1])
         else:
             ends.frombytes((np.frombuffer(offsets[lo + 1:hi + 1], dtype=np.int64) + shift).tobytes())
@@ -75,7 +73,7 @@ def counted(parts: list[Part]) -> tuple[int, int, int, int]:
 
     frames_in = frames_out = bytes_in = bytes_out = 0
     for _start, _ts, metas, offsets, _data, lo, hi in parts:
-        if hi - lo <= _FEW:
+        if hi - lo <= FEW_FRAMES:
             for index in range(lo, hi):
                 size = offsets[index + 1] - offsets[index]
                 if metas[index] & _OUT_BIT:

@@ -13,8 +13,9 @@ from collections.abc import Container, Iterable, Iterator
 from wsinspector.core.frames import Direction, FragmentationError, Frame, Message, MessageAssembler, Opcode
 from wsinspector.core.model import header
 
-#: a run of at most this many headers is read one by one, not through numpy
-_FEW = 8
+#: a run of at most this many frames (a large payload's block of its own) is read frame by frame, here and by the
+#: live log's runs over its parts: numpy would cost more than it spares
+FEW_FRAMES = 8
 
 
 class MessageStream:
@@ -74,7 +75,7 @@ def starts_in(first: int, headers: array[int]) -> array[int]:
     every frame but a continuation, so a fragmented message is one row at its first frame."""
     import numpy as np  # noqa: PLC0415  (numpy on first use, not at start-up)
 
-    if len(headers) <= _FEW:  # a large payload's block of its own: numpy would cost more than it spares
+    if len(headers) <= FEW_FRAMES:  # a large payload's block of its own: numpy would cost more than it spares
         return array("q", [first + index for index, meta in enumerate(headers) if header.starts_row(meta)])
     column = np.frombuffer(headers, dtype=np.uint32)
     seqs = np.flatnonzero(header.starts_row_column(column)).astype(np.int64) + first
