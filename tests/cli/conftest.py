@@ -29,6 +29,13 @@ rules:
 """
 
 
+def whole_lines(path: Path) -> list[str]:
+    """The lines a running command has finished writing to ``path``: a line still being written (perhaps cut
+    inside a character) is left for the next read."""
+    data = path.read_bytes()
+    return data[:data.rfind(b"\n") + 1].decode("utf-8").splitlines()
+
+
 @dataclass
 class Result:
     returncode: int

@@ -10,7 +10,7 @@ from typing import Any
 
 from websockets.asyncio.client import connect
 
-from tests.cli.conftest import Cli
+from tests.cli.conftest import Cli, whole_lines
 
 LONG = "/" + "segment-" * 640  # 5,121 bytes
 SHOWN = LONG[:200] + "… (5,121 bytes)"
@@ -18,7 +18,7 @@ RULES = "version: 1\nname: Hello\non_connect:\n  - text: hi\n"
 
 
 def _lines(out_path: Path) -> list[str]:
-    return out_path.read_text("utf-8").splitlines()
+    return whole_lines(out_path)
 
 
 def _visit(run: Any, url: str) -> str:

@@ -13,13 +13,13 @@ from typing import Any
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from tests.cli.conftest import Cli
+from tests.cli.conftest import Cli, whole_lines
 
 TOKEN = "s3cret-t0ken-4b1d"
 
 
 def _events(out_path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in out_path.read_text("utf-8").splitlines() if line.strip()]
+    return [json.loads(line) for line in whole_lines(out_path) if line.strip()]
 
 
 def _kinds(out_path: Path) -> list[str]:
@@ -39,7 +39,8 @@ def test_every_status_line_is_a_json_event_without_the_secret(cli: Cli, qtbot: A
     proc, out_path, err_path = cli.start("proxy", "--upstream", f"{upstream.url}?token={TOKEN}", "--json",
                                          "--break", "out:regex:^pause", "--on-break", "forward",
                                          "--data-dir", str(data))
-    qtbot.waitUntil(lambda: "listening" in _kinds(out_path) or proc.poll() is not None, timeout=30_000)
+    # the breakpoints line follows the listening one: wait for both before reading either
+    qtbot.waitUntil(lambda: "breakpoints" in _kinds(out_path) or proc.poll() is not None, timeout=30_000)
     listening = next((e for e in _events(out_path) if e["event"] == "listening"), None)
     assert listening is not None, err_path.read_text("utf-8")
     assert listening["url"].startswith("ws://127.0.0.1:") and listening["recording"] is True
