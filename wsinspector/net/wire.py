@@ -205,6 +205,7 @@ class WireConnection(WirePump, EngineConnection):
         if engine is None or target is None or self._finished or self._request_sent:
             return
         self._request_sent = True
+        self._no_delay()
         request = send_request(engine, target, f"wsinspector/{__version__}", time.monotonic_ns())
         self._request = sent_handshake(request, target.url)
         self._write()

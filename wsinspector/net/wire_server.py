@@ -177,6 +177,7 @@ class ServerClient(WirePump, EngineConnection):
                                      port=sock.peerPort())
         self._set_state(ConnectionState.CONNECTING)
         sock.setReadBufferSize(SOCKET_BUFFER)
+        self._no_delay()
         sock.readyRead.connect(self._on_ready_read)
         sock.disconnected.connect(self._on_disconnected)
         sock.errorOccurred.connect(self._on_error)

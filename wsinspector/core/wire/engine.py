@@ -56,8 +56,8 @@ _OPCODES = {int(op): op for op in Opcode}
 #: the largest frame the fast path takes (a 64 KiB message is one of its own; larger frames are few, so the
 #: library's cost per frame hardly matters for them)
 FAST_FRAME_MAX = 256 * 1024
-#: a frame the fast path sends with a payload of this many bytes or more goes out as its header, then its payload
-#: (written together by a gathering write), not copied behind the header
+#: a frame the fast path sends with a payload of this many bytes or more goes out as its header, then its payload,
+#: not copied behind the header: whoever writes them writes them together (a gathering write, or one buffer)
 GATHER_FROM = 2048
 #: bytes of mask keys drawn from the system's randomness at once
 MASK_KEYS = 256
