@@ -43,6 +43,10 @@ class Direction(enum.Enum):
     IN = "in"
     OUT = "out"
 
+    #: each member is its only instance: hashed by identity in C, not by ``Enum.__hash__`` in Python (a key of
+    #: the log's per-frame cache and of every per-direction table on the hot path)
+    __hash__ = object.__hash__
+
     @property
     def arrow(self) -> str:
         return "↓ in" if self is Direction.IN else "↑ out"
