@@ -13,11 +13,12 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.conftest import free_port
+from tests.net.served import RawClient, client_frame
 from wsinspector.app.proxy import ProxiedClient, ProxyController, ProxyError
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.handshake import HANDSHAKE_EVENT, last_handshake
 from wsinspector.core.handshake import Handshake as Handshake_
-from wsinspector.core.profiles import ConnectionProfile, Handshake
+from wsinspector.core.profiles import ConnectionProfile, Handshake, Protocol
 from wsinspector.core.proxy.breakpoints import BreakRule, parse_rule
 from wsinspector.core.store import Store
 from wsinspector.core.stored import StoredSession
@@ -327,3 +328,32 @@ def test_a_live_session_s_frames_are_saved_while_both_hops_stay_open(
     finally:
         run(ws.close())
     qtbot.waitUntil(ended(controller), timeout=5000)
+
+
+def test_a_stop_is_bounded_when_a_client_never_answers_the_close_and_its_session_is_saved(
+        qtbot: Any, run: Callable[..., Any], websockets_server: Callable[..., Any], proxies: Any,
+        store: Store) -> None:
+    upstream = websockets_server()
+    # the hops would wait ten minutes for a close answer: the stop must not
+    controller, url = proxies(upstream.url, profile=ConnectionProfile(name="", protocol=Protocol(close_timeout_s=600)),
+                              store=store)
+    port = int(url.rstrip("/").rsplit(":", 1)[1])
+
+    async def open_and_echo() -> tuple[RawClient, bytes]:
+        raw = await RawClient.connect(port)
+        assert (await raw.upgrade(port))[0] == 101
+        await raw.send(client_frame(0x1, b"still here"))
+        return raw, (await raw.frame()).payload
+
+    with qtbot.waitSignal(controller.client_added) as added:
+        raw, echoed = run(open_and_echo())
+    assert echoed == b"still here"
+    client: ProxiedClient = added.args[0]
+    with qtbot.waitSignal(controller.stopped, timeout=15_000):
+        controller.stop()  # the raw client reads nothing more, answers nothing, keeps its TCP connection open
+    assert not controller.clients
+    frames = list(stored_session(store, client.recorded).frames(0, 100))
+    closes = [(f.direction, f.upstream) for f in frames if f.opcode is Opcode.CLOSE]
+    assert (OUT, False) in closes, "the client was sent its 1001 before it was dropped"
+    assert [f.payload for f in frames if f.opcode is Opcode.TEXT] == [b"still here"] * 4
+    raw.close()

@@ -60,6 +60,9 @@ _IN, _OUT = Direction.IN, Direction.OUT
 #: a proxy's new frames wait at most this long for the store while fewer than a chunk's worth have come (what
 #: a crash can lose beyond the writer's queue)
 SAVE_AT_LEAST_S = 0.5
+#: how long a stopping proxy waits for its clients' closing handshakes before it drops what is still open (as
+#: ``wsinspector serve`` does): a stop is bounded whatever the peers do
+STOP_WAIT_MS = 2000
 _TEXT, _CONTINUATION = Opcode.TEXT, Opcode.CONTINUATION
 
 
@@ -637,6 +640,7 @@ class ProxyController(QObject):
         self.sessions_recorded = 0
         self._ids = itertools.count(1)
         self._stopping = False
+        self._told_stopped = False
         self._server: WireServer | None = None
         self._after_burst = AfterBurst(self)
 
@@ -710,7 +714,9 @@ class ProxyController(QObject):
         self.clients[-1].inject(direction, opcode, payload)
 
     def stop(self) -> None:
-        """Stop listening and close every client (1001 going away) and its upstream; ``stopped`` follows."""
+        """Stop listening and close every client (1001 going away) and its upstream; ``stopped`` follows once
+        they have ended, or after ``STOP_WAIT_MS`` at the latest: the hops still open then (a peer that never
+        answers the close, whatever the close timeout) are dropped, every session saved."""
         if self._stopping:
             return
         self._stopping = True
@@ -719,6 +725,16 @@ class ProxyController(QObject):
         self._close_server()
         if not self.clients:
             QTimer.singleShot(0, self, self._stopped)
+        else:
+            QTimer.singleShot(STOP_WAIT_MS, self, self._stop_overdue)
+
+    @Slot()
+    def _stop_overdue(self) -> None:
+        if self.clients:
+            self.shutdown()
+        if self.clients:  # a client that could not end (it is told no more): stopped all the same
+            self.clients.clear()
+            self._stopped()
 
     def shutdown(self) -> None:
         """Quitting: stop listening, drop every client and its upstream at once, their sessions saved now."""
@@ -733,4 +749,6 @@ class ProxyController(QObject):
 
     @Slot()
     def _stopped(self) -> None:
-        self.stopped.emit()
+        if not self._told_stopped:
+            self._told_stopped = True
+            self.stopped.emit()
