@@ -117,6 +117,8 @@ class HopThread:
         self._to_write = threading.Event()
         self._readable = threading.Event()
         self._readable.set()
+        #: reading is held (:meth:`hold`): looked at before each read, the event waited on only then
+        self._held = False
         self._thread = threading.Thread(target=self._run, name="wsinspector-hop-read", daemon=True)
         self._writer = threading.Thread(target=self._write_rest, name="wsinspector-hop-write", daemon=True)
         self._deadline = engine.close_deadline_ns
@@ -251,6 +253,7 @@ class HopThread:
 
     def hold(self, held: bool) -> None:
         """Stop reading for now (TCP holds the peer back), or go on."""
+        self._held = held
         if held:
             self._readable.clear()
         else:
@@ -326,7 +329,8 @@ class HopThread:
         try:
             while True:
                 if not data:
-                    self._readable.wait()
+                    if self._held:
+                        self._readable.wait()
                     data = b"" if self._shut else read()
                 now = time.monotonic_ns()
                 with self.lock:

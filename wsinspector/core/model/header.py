@@ -133,6 +133,10 @@ _FIN_SHIFT, _RSV1_SHIFT, _RSV2_SHIFT, _RSV3_SHIFT, _MASKED_SHIFT = (shift for _,
 #: the lower bit of each two-bit field, and bit 0 of the opcode: where ``x & (x >> 1)`` finds both bits of a pair
 _BOTH_BITS_LOW = sum(1 << shift for _, shift in TRI_FIELDS) | 1
 _DIRECTIONS = (Direction.IN, Direction.OUT)
+#: each opcode's member by its value (None: no such opcode), looked up rather than made by ``Opcode(value)``, a
+#: call of Enum's in Python, per frame read back
+_OPCODES: tuple[Opcode | None, ...] = tuple({int(member): member for member in Opcode}.get(value)
+                                             for value in range(OPCODE_BITS + 1))
 
 
 # -- building ----------------------------------------------------------------------------------------
@@ -200,7 +204,8 @@ def is_out(meta: int) -> bool:
 
 
 def opcode(meta: int) -> Opcode:
-    return Opcode(meta & OPCODE_BITS)
+    found = _OPCODES[meta & OPCODE_BITS]
+    return found if found is not None else Opcode(meta & OPCODE_BITS)  # no such opcode: Opcode's ValueError
 
 
 def fin(meta: int) -> bool | None:
