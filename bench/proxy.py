@@ -8,7 +8,8 @@ messages echoed per second with a window of messages in flight. 64-byte and 64 K
 ratios of the recording proxy: the RTT it adds at the median (goal < 100 µs on loopback) and proxied / direct
 throughput (goal >= 0.5); the forwarding proxy's ratios come just before them, and before those what a relay
 that only copies bytes adds (Python, two blocking threads per client, no WebSocket parsing): the floor any
-proxy process in the path sits on, on this machine, in this run. With the recording proxy: the rate the store
+proxy process in Python sits on, on this machine, in this run; and, where socat is installed (apt), what socat
+adds relaying TCP in C: the floor of any process in the path at all. With the recording proxy: the rate the store
 alone commits a round trip's four frames at, and the rate the recording proxy sustained (until its store had
 committed what it echoed). Before each path's turn every process has gone idle (what a run left to do counts
 as the run's: its time in the sustained rate, its CPU in the proxy's), and the path is woken by as many round
@@ -30,6 +31,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -48,6 +51,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SIZES = (64, 64 * 1024)
 #: messages in flight while measuring throughput
 WINDOW = 32
+#: the relays that parse nothing, measured as floors: Python's (two blocking threads per client) and socat's
+FLOORS = {"bytes": "relay copying bytes in Python, the floor", "socat": "socat, a relay in C"}
 
 ECHO = """
 import asyncio, sys
@@ -74,6 +79,29 @@ def start_relay(upstream: str) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen([sys.executable, "-c", BYTES_RELAY, port], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     return proc, f"ws://127.0.0.1:{int(proc.stdout.readline())}/"
+
+
+def start_socat(upstream: str) -> tuple[subprocess.Popen[str], str] | None:
+    """socat relaying TCP both ways (a process of its own per client, in C, TCP_NODELAY both ways, reads of up
+    to 1 MiB as the Python relay's): the floor of an extra process in the path with no Python in it; None where
+    socat is not installed."""
+    socat = shutil.which("socat")
+    if socat is None:
+        return None
+    port = upstream.rstrip("/").rsplit(":", 1)[1]
+    with socket.socket() as probe:  # a free port for it (socat cannot print the one it was given)
+        probe.bind(("127.0.0.1", 0))
+        listen = probe.getsockname()[1]
+    proc = subprocess.Popen([socat, "-b", str(1 << 20), f"TCP-LISTEN:{listen},bind=127.0.0.1,reuseaddr,fork,nodelay",
+                             f"TCP:127.0.0.1:{port},nodelay"], stdout=subprocess.DEVNULL, text=True)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and proc.poll() is None:
+        with socket.socket() as attempt:
+            if attempt.connect_ex(("127.0.0.1", listen)) == 0:
+                return proc, f"ws://127.0.0.1:{listen}/"
+        time.sleep(0.01)
+    proc.kill()
+    raise RuntimeError("socat did not start listening")
 
 
 def start_proxy(upstream: str, data_dir: str, record: bool, tree: Path = ROOT) -> tuple[subprocess.Popen[str], str]:
@@ -233,7 +261,9 @@ def report(results: dict[tuple[str, int], dict[str, list[float]]], kinds: tuple[
     ratios = []
     for size in SIZES:
         label = f"{size} B" if size < 1024 else f"{size // 1024} KiB"
-        for name in ("direct", "bytes", *kinds):
+        for name in ("direct", *FLOORS, *kinds):
+            if (name, size) not in results:
+                continue
             got = results[(name, size)]
             print(f"  {label:>6} {name:>10}: rtt p50 {median(got['rtt']) / 1000:8.1f} µs, p95 "
                   f"{percentile(got['rtt'], 0.95) / 1000:8.1f} µs; {median(got['rate']):10,.0f} msg/s "
@@ -247,10 +277,13 @@ def report(results: dict[tuple[str, int], dict[str, list[float]]], kinds: tuple[
             ratios.append((kind, label, added, rate))
     for size in SIZES:
         label = f"{size} B" if size < 1024 else f"{size // 1024} KiB"
-        added = (median(results[("bytes", size)]["rtt"]) - median(results[("direct", size)]["rtt"])) / 1000
-        rate = median(results[("bytes", size)]["rate"]) / median(results[("direct", size)]["rate"])
-        print(f"{label} (relay copying bytes, the floor): rtt added p50 {added:.1f} µs; throughput relay/direct "
-              f"{rate:.2f}")
+        for floor, what in FLOORS.items():
+            if (floor, size) not in results:
+                print(f"{label} ({what}): not measured, socat is not installed")
+                continue
+            added = (median(results[(floor, size)]["rtt"]) - median(results[("direct", size)]["rtt"])) / 1000
+            rate = median(results[(floor, size)]["rate"]) / median(results[("direct", size)]["rate"])
+            print(f"{label} ({what}): rtt added p50 {added:.1f} µs; throughput relay/direct {rate:.2f}")
         if ("store", size) in results:
             stored = median(results[("store", size)]["rate"])
             sustained = median(results[("recording", size)]["sustained"])
@@ -294,6 +327,9 @@ def main() -> int:
         try:
             urls = {"direct": upstream}
             proxies["bytes"], urls["bytes"] = start_relay(upstream)
+            socat = start_socat(upstream)
+            if socat is not None:
+                proxies["socat"], urls["socat"] = socat
             for kind in kinds:
                 tree = args.against if kind == "against" else ROOT
                 proxies[kind], urls[kind] = start_proxy(upstream, os.path.join(data_dir, kind), kind == "recording",
