@@ -19,6 +19,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from wsinspector.app.auth import PreConnect
+from wsinspector.app.preload import preload
 from wsinspector.app.recording import LogRecording
 from wsinspector.core.auth import checked_target, needs_requests, prepared_target, shown_url
 from wsinspector.core.connection_defaults import ConnectionDefaults, effective, proxy_source
@@ -175,6 +176,7 @@ class ReplayController(QObject, LogRecording):
         if self._started:
             raise RuntimeError("a ReplayController runs once; make a new one to run again")
         self._started = True
+        preload()  # the log and the recording pack frames with numpy: imported on a thread, not at a save
         self._timer.start(0)  # the first drive begins the run
 
     def cancel(self, reason: str = "cancelled") -> None:

@@ -15,6 +15,7 @@ import sqlite3
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from wsinspector.app.bursts import AfterBurst
+from wsinspector.app.preload import preload
 from wsinspector.app.recording import LogRecording
 from wsinspector.core.events import CloseInfo, Failure, OpenInfo
 from wsinspector.core.handshake import HANDSHAKE_EVENT
@@ -202,6 +203,7 @@ class ServerController(QObject):
         """Listen (see :meth:`WireServer.listen`: raises ``ServerListenError`` with a one-line message)."""
         url = self.server.listen(host, port)
         self.name = f"{self.name} {self.server.host}:{self.server.port}"
+        preload()  # a client's log and its recording pack frames with numpy: imported on a thread, not at a save
         return url
 
     @property
