@@ -213,7 +213,7 @@ class AgentLinks:
                 if not changed.done():
                     changed.set_result(None)
 
-            with _connected(controller.frames_appended, wake), _connected(controller.state_changed, wake):
+            with _connected(controller.frames_arrived, wake), _connected(controller.state_changed, wake):
                 await asyncio.wait([changed], timeout=left)
 
 

@@ -72,7 +72,7 @@ class Composing(QObject):
         self._seen = 0
         controller.state_changed.connect(self._on_state_changed)
         controller.session_started.connect(self._on_session_started)
-        controller.frames_appended.connect(self._on_frames_appended)
+        controller.frames_arrived.connect(self._on_frames_arrived)
 
     # -- sending ------------------------------------------------------------------------------------
 
@@ -241,7 +241,7 @@ class Composing(QObject):
         self.auto_replies_changed.emit()
 
     @Slot(int, int)
-    def _on_frames_appended(self, first: int, last: int) -> None:
+    def _on_frames_arrived(self, first: int, last: int) -> None:
         start = max(first, self._seen)
         self._seen = last + 1
         rules = [rule for rule in self.rules if rule.enabled] if self.auto_reply_on else []

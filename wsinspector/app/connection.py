@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeGuard
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeGuard
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
@@ -23,6 +23,7 @@ from wsinspector.core.handshake import HANDSHAKE_EVENT, Handshake, placeholders_
 from wsinspector.core.latency import PingPayloads
 from wsinspector.core.log import FrameLog
 from wsinspector.core.profiles import (
+    ENGINE_WIRE,
     HEARTBEAT_CLOSE,
     HEARTBEAT_RECONNECT,
     ConnectionProfile,
@@ -89,6 +90,10 @@ class ConnectionController(QObject, LogRecording):
         state_changed(ConnectionState)
         session_started(): a new log replaced the previous one (views reset)
         frames_appended(int, int): first and last seq added since the previous flush
+        frames_arrived(int, int): first and last seq added to the log since the last time, as they come (each
+            turn of the Wire engine's reading; for the Qt engine, the turn of the event loop after its frames),
+            stored or not: what answers frames (auto-replies, the protocol mode, an agent waiting for a
+            message) reacts at once rather than at the next flush, after the store
         opened(OpenInfo)
         failed(Failure): the connection could not be opened
         closed(CloseInfo): an open connection ended
@@ -107,6 +112,7 @@ class ConnectionController(QObject, LogRecording):
     state_changed = Signal(object)
     session_started = Signal()
     frames_appended = Signal(int, int)
+    frames_arrived = Signal(int, int)
     opened = Signal(object)
     failed = Signal(object)
     closed = Signal(object)
@@ -129,8 +135,15 @@ class ConnectionController(QObject, LogRecording):
         self._connection: Connection | None = None
         self._state = ConnectionState.CLOSED
         self._flushed = 0
+        #: the frames of the log told through ``frames_arrived``
+        self._arrived = 0
         self._saved = 0
         self._packed = 0
+        #: for the Qt engine, whose frames come through its sinks one by one: one ``frames_arrived`` a turn
+        self._arrival = QTimer(self)
+        self._arrival.setSingleShot(True)
+        self._arrival.setInterval(0)
+        self._arrival.timeout.connect(self._announce_arrived)
         #: the Wire engine was told to stop reading until the store catches up
         self._holding = False
         self._flush_timer = QTimer(self)
@@ -226,7 +239,8 @@ class ConnectionController(QObject, LogRecording):
         self._finish_recording(SessionStatus.CLOSED, None, "")  # never leave a previous session 'live'
         self.profile = profile
         self.log = FrameLog()
-        self._flushed = self._saved = self._packed = 0
+        self._flushed = self._arrived = self._saved = self._packed = 0
+        self._arrival.stop()
         self._open_chunk = None
         self.recording_error = ""
         self.session_id = None
@@ -316,8 +330,12 @@ class ConnectionController(QObject, LogRecording):
         assert self._target is not None
         from wsinspector.net.engines import make_connection  # noqa: PLC0415  (websockets: at the first connect)
 
-        connection = make_connection(self._target.protocol.engine, self, sink=self.log.append_fields,
-                                     whole_in=self.log.append_whole_in)
+        log = self.log
+        if self._target.protocol.engine == ENGINE_WIRE:  # the hot path: straight into the log; each turn says
+            sink, whole_in = log.append_fields, log.append_whole_in
+        else:
+            sink, whole_in = self._arriving(log.append_fields), self._arriving(log.append_whole_in)
+        connection = make_connection(self._target.protocol.engine, self, sink=sink, whole_in=whole_in)
         connection.state_changed.connect(self._on_state_changed)
         connection.opened.connect(self._on_opened)
         connection.failed.connect(self._on_failed)
@@ -474,9 +492,29 @@ class ConnectionController(QObject, LogRecording):
 
     @Slot()
     def _on_received(self) -> None:
-        """A turn of the Wire engine's pump read frames: a turn of saving follows."""
+        """A turn of the Wire engine's pump read frames: they are told, then a turn of saving follows."""
+        self._announce_arrived()
         self._save_later()
         self._hold_while_behind()
+
+    def _arriving(self, append: Callable[..., Any]) -> Callable[..., Any]:
+        """A Qt engine's sink: ``append`` into the log, ``frames_arrived`` at the loop's next turn."""
+        arrival = self._arrival
+
+        def sink(*fields: Any) -> Any:
+            kept = append(*fields)
+            if not arrival.isActive():
+                arrival.start()
+            return kept
+
+        return sink
+
+    @Slot()
+    def _announce_arrived(self) -> None:
+        last = len(self.log) - 1
+        if last >= self._arrived:
+            first, self._arrived = self._arrived, last + 1
+            self.frames_arrived.emit(first, last)
 
     def _save_later(self) -> None:
         if not self.is_recording or self._saved >= len(self.log) or self._save_more.isActive():
@@ -499,6 +537,7 @@ class ConnectionController(QObject, LogRecording):
             connection.hold_reading(behind)
 
     def _flush(self, last: int, budget_s: float | None) -> None:
+        self._announce_arrived()  # what no turn of reading told (the frames sent)
         if budget_s is None:
             self._save_frames(last)
         elif budget_s > 0:

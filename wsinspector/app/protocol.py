@@ -58,7 +58,7 @@ class ProtocolDriver(QObject):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_deadline)
         controller.opened.connect(self._on_opened)
-        controller.frames_appended.connect(self._on_frames)
+        controller.frames_arrived.connect(self._on_frames)
         controller.closed.connect(self._stop)
         controller.failed.connect(self._stop)
         controller.session_started.connect(self._stop)
