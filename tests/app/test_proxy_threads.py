@@ -562,3 +562,66 @@ def test_a_stalled_window_holds_a_flooding_client_back_and_loses_no_frame(
         digests = [hashlib.sha1(f.payload).digest() for f in session.frames(0, len(session) - 1)
                    if f.opcode is Opcode.BINARY and f.upstream is upstream_hop and f.direction is direction]
         assert digests == upstream.got
+
+
+def test_a_hop_that_ends_while_the_other_hops_end_is_told_is_told_too(
+        qtbot: Any, proxies: Any, monkeypatch: Any) -> None:
+    """The upstream says "hi" and closes; the client closes once it has it. When the client hop's thread ends
+    while the window's thread is telling the upstream hop's end (the client hop looked at already, in the same
+    wake), the client hop's end is told all the same: the proxied client finishes, with the client's close, and
+    both hops' descriptors are released. (The relay stopped listening for wakes once it saw both ended, after
+    telling them: the client hop's end, and its thread's last wake, were lost, and no close timer was armed for
+    that hop, so the proxied client never finished and a stop waited for it for good.)"""
+    from wsinspector.net.wire import WireConnection
+
+    relayed, go = threading.Event(), threading.Event()
+
+    def hello(ws: Any) -> None:  # once both hops are on threads: "hi", then the close
+        relayed.wait(10)
+        ws.send("hi")
+
+    upstream = serve(hello, "127.0.0.1", 0)
+    threading.Thread(target=upstream.serve_forever, name="hello-server", daemon=True).start()
+    try:
+        controller, url = proxies(f"ws://127.0.0.1:{upstream.socket.getsockname()[1]}/")
+        got: list[object] = []
+
+        def visit() -> None:  # on a thread of its own: it closes while the window's thread is busy
+            with sync_connect(url) as ws:
+                got.append(ws.recv())
+                go.wait(10)
+
+        tell_upstream_end = WireConnection.after_thread
+
+        def after_thread(pump: WireConnection) -> None:
+            """The upstream hop's end about to be told: the client hop (looked at already) ends first."""
+            relay = pump.parent()._relay
+            if relay is not None and relay.hops is not None and not go.is_set():
+                client_hop, upstream_hop = relay.hops
+                if upstream_hop.ended and not client_hop.ended:
+                    go.set()
+                    client_hop._thread.join(10)
+                    assert client_hop.ended
+            tell_upstream_end(pump)
+
+        monkeypatch.setattr(WireConnection, "after_thread", after_thread)
+        visitor = threading.Thread(target=visit, name="visitor", daemon=True)
+        with qtbot.waitSignal(controller.client_added) as added:
+            visitor.start()
+        client: ProxiedClient = added.args[0]
+        told: list[tuple[str, Any]] = []
+        client.told.connect(lambda event, fields: told.append((event, fields)))
+        qtbot.waitUntil(lambda: client._relay is not None, timeout=5000)
+        relay = client._relay
+        assert relay is not None and relay.hops is not None
+        relayed.set()
+        qtbot.waitUntil(go.is_set, timeout=10_000)
+        qtbot.waitUntil(ended(controller), timeout=5000)
+        visitor.join(10)
+        assert got == ["hi"]
+        closes = {fields["hop"]: fields["code"] for event, fields in told if event == "closed"}
+        assert closes == {"upstream": 1000, "client": 1000}
+        qtbot.waitUntil(lambda: not _hop_threads(), timeout=5000)
+        assert [hop.sock.fileno() for hop in relay.hops] == [-1, -1], "both descriptors released"
+    finally:
+        upstream.shutdown()

@@ -230,12 +230,15 @@ class Relay(QObject):
         self._woken = False
         self.drain()
         hops = self.hops
+        # read before the pumps are told, not after: a hop that ends while they are told (its pump looked at
+        # already) must wake this thread again, which a closed relay no longer does (its end never told)
+        ended = hops is not None and all(hop.ended for hop in hops)
         for index, pump in enumerate(self._pumps):
             if shiboken6.isValid(pump):
                 pump.after_thread()
             elif hops is not None and hops[index].ended:  # its connection was deleted with the proxied client
                 hops[index].close()
-        if hops is not None and all(hop.ended for hop in hops):
+        if ended:
             self.close()
 
     def drain(self) -> None:
