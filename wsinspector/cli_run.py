@@ -272,10 +272,12 @@ def _open_record_store(data_dir: Path | None) -> Store | None:
 
     path = (data_dir or default_data_dir()) / DB_NAME
     try:
-        return Store(path)
+        store = Store(path)
     except (StoreError, OSError) as exc:
         err(f"warning: the replay is not recorded: {exc}")
         return None
+    store.start_writer()  # the frames are committed on a thread: a step never waits for the disk
+    return store
 
 
 def _print_run_errors(result: RunResult, said_error: list[str], shown: Callable[[str], str]) -> None:

@@ -225,11 +225,13 @@ def _store(args: argparse.Namespace) -> Store | int:
     folder = getattr(args, "data_dir", None) or default_data_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        return Store(folder / DB_NAME)
+        store = Store(folder / DB_NAME)
     except (OSError, StoreError) as exc:
         why = (exc.strerror or exc) if isinstance(exc, OSError) else exc  # "File exists", not "[Errno 17] …"
         err(f"cannot record to {folder}: {why} (--no-record serves without recording)")
         return EXIT_CANNOT_LISTEN
+    store.start_writer()  # the frames are committed on a thread: serving never waits for the disk
+    return store
 
 
 def stop_clients(app: Any, controller: ServerController) -> None:

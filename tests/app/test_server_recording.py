@@ -3,6 +3,7 @@ header, the handshake kept without the client's credentials, the end with its co
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -53,5 +54,45 @@ def test_each_client_is_a_stored_session(qtbot: Any, run: Callable[..., Any], tm
     assert handshake is not None and handshake.status == 101
     assert ("Authorization", "{{Authorization}}") in handshake.request_headers
     assert "s3cret" not in kept
+    controller.stop()
+    store.close()
+
+
+def test_a_client_is_answered_while_the_disk_is_busy_and_every_frame_is_saved_after(
+        qtbot: Any, run: Callable[..., Any], tmp_path: Path) -> None:
+    """The store's writer thread commits a server's frames; the periodic save hands them over and goes on
+    rather than waiting for the commit (which held the event loop: the client went unanswered meanwhile)."""
+    path = tmp_path / "sessions.db"
+    store = Store(path)
+    store.start_writer()
+    controller = ServerController(store, name="Busy disk")
+    url = controller.listen("127.0.0.1", 0)
+    controller.client_added.connect(lambda session: session.frames_appended.connect(lambda first, last: [
+        session.client.send(frame.payload, True) for frame in session.log.frames(first, last)
+        if frame.direction is Direction.IN and frame.opcode is Opcode.TEXT]))
+    locker = sqlite3.connect(path, isolation_level=None)
+
+    async def talk() -> list[str | bytes]:
+        async with connect(url) as ws:
+            await ws.send("warm")
+            answers = [await ws.recv()]  # the session and its first events are in the store
+            locker.execute("BEGIN IMMEDIATE")  # another writer holds the database: no commit can happen now
+            for n in range(5):
+                await ws.send(f"while busy {n}")
+                answers.append(await ws.recv())
+            locker.execute("ROLLBACK")
+            await ws.close()
+            return answers
+
+    assert run(talk()) == ["warm", *(f"while busy {n}" for n in range(5))]
+    locker.close()
+    qtbot.waitUntil(lambda: bool(controller.sessions) and controller.sessions[0].done, timeout=5000)
+    [session] = controller.sessions
+    record = store.session(session.session_id or -1)
+    assert record is not None and record.status == SessionStatus.CLOSED
+    stored = StoredSession(store, record)
+    texts = [(f.direction, f.payload) for f in stored.frames(0, len(stored) - 1) if f.opcode is Opcode.TEXT]
+    sent = [b"warm", *(f"while busy {n}".encode() for n in range(5))]
+    assert texts == [(direction, payload) for payload in sent for direction in (Direction.IN, Direction.OUT)]
     controller.stop()
     store.close()

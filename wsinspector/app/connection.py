@@ -14,7 +14,7 @@ from wsinspector.app.auth import PreConnect
 from wsinspector.app.composing import Composing
 from wsinspector.app.preload import preload
 from wsinspector.app.protocol import ProtocolDriver
-from wsinspector.app.recording import SAVE_SLICE_FRAMES, LogRecording
+from wsinspector.app.recording import SAVE_AHEAD_BYTES, SAVE_AHEAD_FRAMES, SAVE_BUDGET_S, LogRecording
 from wsinspector.core.auth import checked_target, needs_requests, prepared_target, shown_url
 from wsinspector.core.connection_defaults import ConnectionDefaults, applied, effective, proxy_source
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
@@ -46,8 +46,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL_MS = 50
-#: how long storing frames may take per turn of the event loop before it lets the window have its turn
-SAVE_BUDGET_S = 0.002
 #: how often, while the store's writer thread has frames to commit, the controller looks at what it committed
 WRITER_POLL_MS = 2
 RATES_INTERVAL_MS = 500
@@ -55,11 +53,6 @@ RATES_INTERVAL_MS = 500
 #: older ones once it holds twice as many (recorded ones are read back from the store, the others are dropped)
 WINDOW_FRAMES = 100_000
 WINDOW_BYTES = 16 << 20
-#: frames (or payload bytes) read but not stored yet beyond which the Wire engine stops reading until the store
-#: has caught up: a flood faster than the disk waits in the socket (TCP holds the server back), not in memory,
-#: and a crash loses only the frames of the last few turns
-SAVE_AHEAD_FRAMES = 4 * SAVE_SLICE_FRAMES
-SAVE_AHEAD_BYTES = 4 << 20
 
 _P = ParamSpec("_P")
 

@@ -20,16 +20,9 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from wsinspector.app.auth import PreConnect
 from wsinspector.app.bursts import AfterBurst
-from wsinspector.app.connection import (
-    FLUSH_INTERVAL_MS,
-    SAVE_AHEAD_BYTES,
-    SAVE_AHEAD_FRAMES,
-    SAVE_BUDGET_S,
-    WINDOW_BYTES,
-    WINDOW_FRAMES,
-)
+from wsinspector.app.connection import FLUSH_INTERVAL_MS, WINDOW_BYTES, WINDOW_FRAMES
 from wsinspector.app.preload import preload
-from wsinspector.app.recording import LogRecording
+from wsinspector.app.recording import SAVE_AHEAD_BYTES, SAVE_AHEAD_FRAMES, SAVE_BUDGET_S, LogRecording
 from wsinspector.core.auth import checked_target, needs_requests, prepared_target
 from wsinspector.core.chunks import OPEN_BYTES, OPEN_FRAMES
 from wsinspector.core.events import CloseInfo, Failure, OpenInfo

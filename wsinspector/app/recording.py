@@ -12,6 +12,15 @@ from wsinspector.core.store import SessionStatus, Store, StoreError
 
 #: new frames stored per transaction when a flush saves in slices: two whole chunks
 SAVE_SLICE_FRAMES = 2 * CHUNK_FRAMES
+#: how long storing frames may take per turn of the event loop before it lets the window have its turn (the
+#: store's writer thread commits meanwhile)
+SAVE_BUDGET_S = 0.002
+#: frames (or payload bytes) read but not stored yet beyond which the reading waits for the store: a live
+#: connection's Wire engine stops reading until it has caught up (a flood faster than the disk waits in the
+#: socket, TCP holding the server back, not in memory, and a crash loses only the frames of the last few turns);
+#: a periodic save of a server's client or a test run waits for the store's commits on the event loop
+SAVE_AHEAD_FRAMES = 4 * SAVE_SLICE_FRAMES
+SAVE_AHEAD_BYTES = 4 << 20
 
 
 log = logging.getLogger(__name__)
@@ -106,6 +115,19 @@ class LogRecording:
             if time.monotonic() >= deadline:
                 break
         self._take_stored()
+
+    def _save_slice(self, last: int) -> None:
+        """A periodic save: up to ``last``, for a couple of milliseconds, not waiting for the store's writer
+        thread (what it has not committed stays in memory, and is counted stored at a later save), unless the
+        frames not stored yet are more than ``SAVE_AHEAD_FRAMES`` (or ``SAVE_AHEAD_BYTES``): then all of them,
+        waited for."""
+        if not self.is_recording:
+            return
+        log = self.log
+        if len(log) - self._saved > SAVE_AHEAD_FRAMES or log.payload_bytes_from(self._saved) > SAVE_AHEAD_BYTES:
+            self._save_frames(last)
+        else:
+            self._save_frames_within(last, SAVE_BUDGET_S)
 
     def _event(self, kind: str, text: str) -> int:
         """A connection event (disconnect, reconnect, timeout…) into the log and the recorded session; its

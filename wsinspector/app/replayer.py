@@ -159,7 +159,7 @@ class ReplayController(QObject, LogRecording):
         self._flush_timer = QTimer(self)
         self._flush_timer.setObjectName("replayFlush")
         self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
-        self._flush_timer.timeout.connect(self._save)
+        self._flush_timer.timeout.connect(self._save_now)
 
     # -- commands ---------------------------------------------------------------------------------
 
@@ -480,10 +480,19 @@ class ReplayController(QObject, LogRecording):
             self._recording_failed(str(exc))
 
     @Slot()
-    def _save(self) -> None:
-        """Every 50 ms: record the new frames and tell the views about them, in one range."""
+    def _save_now(self) -> None:
+        """Every 50 ms: record what a couple of milliseconds take, without waiting for the store's writer thread
+        unless far behind (:meth:`LogRecording._save_slice`), and tell the views about the new frames."""
+        self._save(wait=False)
+
+    def _save(self, wait: bool = True) -> None:
+        """Record the new frames (``wait``: all of them, committed when this returns) and tell the views about
+        them, in one range."""
         last = len(self.log) - 1
-        self._save_frames(last)
+        if wait:
+            self._save_frames(last)
+        else:
+            self._save_slice(last)
         if last >= self._announced_frames:
             first, self._announced_frames = self._announced_frames, last + 1
             self.frames_appended.emit(first, last)

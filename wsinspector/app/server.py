@@ -75,7 +75,7 @@ class ClientSession(QObject, LogRecording):
         self._flush_timer = QTimer(self)
         self._flush_timer.setObjectName("serverClientFlush")
         self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
-        self._flush_timer.timeout.connect(self.flush)
+        self._flush_timer.timeout.connect(self._flush_slice)
         self._flush_timer.start()
         if store is not None:
             try:
@@ -87,9 +87,22 @@ class ClientSession(QObject, LogRecording):
 
     @Slot()
     def flush(self) -> None:
-        """Record the new frames and tell the views about them, in one range; keep the log's window bounded."""
+        """Record every new frame (committed when this returns) and tell the views about them, in one range;
+        keep the log's window bounded."""
+        self._flush(wait=True)
+
+    @Slot()
+    def _flush_slice(self) -> None:
+        """The flush timer's: record what a couple of milliseconds take, without waiting for the store's writer
+        thread unless far behind (:meth:`LogRecording._save_slice`)."""
+        self._flush(wait=False)
+
+    def _flush(self, wait: bool) -> None:
         last = len(self.log) - 1
-        self._save_frames(last)
+        if wait:
+            self._save_frames(last)
+        else:
+            self._save_slice(last)
         if last >= self._announced:
             first, self._announced = self._announced, last + 1
             self.frames_appended.emit(first, last)
