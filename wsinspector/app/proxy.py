@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from wsinspector.app.auth import PreConnect
 from wsinspector.app.bursts import AfterBurst
-from wsinspector.app.connection import FLUSH_INTERVAL_MS, WINDOW_BYTES, WINDOW_FRAMES
+from wsinspector.app.connection import FLUSH_INTERVAL_MS, WINDOW_BYTES, WINDOW_FRAMES, WRITER_POLL_MS
 from wsinspector.app.preload import preload
 from wsinspector.app.recording import SAVE_AHEAD_BYTES, SAVE_AHEAD_FRAMES, SAVE_BUDGET_S, LogRecording
 from wsinspector.core.auth import checked_target, needs_requests, prepared_target
@@ -135,6 +135,13 @@ class ProxiedClient(QObject, LogRecording):
         self._flush_timer.setObjectName("proxy-flush")
         self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
         self._flush_timer.timeout.connect(self._flush)
+        #: while the hops are held for the store, it is looked at every WRITER_POLL_MS: reading goes on as soon
+        #: as the writer thread has caught up, not at the next flush
+        self._store_poll = QTimer(self)
+        self._store_poll.setObjectName("proxy-store-poll")
+        self._store_poll.setSingleShot(True)
+        self._store_poll.setInterval(WRITER_POLL_MS)
+        self._store_poll.timeout.connect(self._flush)
         #: the payloads of the data frames read since the last look, by seq, as the engine reported them: they
         #: are forwarded as they are, not copied back out of the log
         self._read: dict[int, bytes] = {}
@@ -518,6 +525,7 @@ class ProxiedClient(QObject, LogRecording):
             return
         self._done = True
         self._flush_timer.stop()
+        self._store_poll.stop()
         self._flush()
         self._finish_recording()
         self.finished.emit()
@@ -582,6 +590,8 @@ class ProxiedClient(QObject, LogRecording):
             self.downstream.hold_reading(holding[0])
             if self.upstream is not None:
                 self.upstream.hold_reading(holding[1])
+        if behind:
+            self._store_poll.start()
         if self._relay_pending and not self._done:
             self._relay_on_threads()
 
