@@ -155,3 +155,22 @@ def test_writes_queued_behind_a_busy_thread_are_all_committed_and_a_failure_stop
     assert store.read_frames(kept, 0, len(log) - 1) == stored_rows(log, 0, len(log) - 1)
     saved = store.session(kept)
     assert saved is not None and saved.frame_count == len(log)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_frames_handed_to_a_writer_thread_that_died_fail_rather_than_wait_for_good(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fault of ours that ends the thread (not a failed write, which it reports): the next writes fill its
+    queue, and one more would have waited for room for good, holding the event loop."""
+    from wsinspector.core import writer
+
+    def dies(*_args: object) -> None:
+        raise RuntimeError("a fault in the writer")
+
+    monkeypatch.setattr(writer.FrameWriter, "_commit_batch", dies)
+    log = flood(writer.WRITE_DEPTH * 4 * OPEN_FRAMES)
+    session_id = new_session(store, log)
+    hand_over(store, log, session_id, batch=OPEN_FRAMES)  # more writes than the queue holds
+    store.settle()
+    last, error = store.stored_through(session_id)
+    assert last < len(log) - 1 and error == "Could not save: the writing thread stopped"

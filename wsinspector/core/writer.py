@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 #: writes (each a slice of frames) handed over and not committed yet, at most
 WRITE_DEPTH = 4
+#: how often a write waiting for room looks whether the thread is still there to make it
+PUT_LOOK_S = 0.5
 #: what a chunk's frames take in the store, as SQL over a chunks row
 CHUNK_BYTES_SQL = "length(ts) + length(meta) + length(ends) + length(payload) + coalesce(length(extras), 0)"
 
@@ -108,10 +110,19 @@ class FrameWriter:
         return self._queue.full()
 
     def put(self, write: Write) -> None:
-        """Hand a write over (waits for room when :attr:`full`)."""
+        """Hand a write over (waits for room when :attr:`full`; on a thread that has died, it fails at once, as
+        the thread would have failed it, rather than waiting for good)."""
         with self._idle:
             self._pending += 1
-        self._queue.put(write)
+        while self._thread.is_alive():
+            try:
+                self._queue.put(write, timeout=PUT_LOOK_S)
+                return
+            except queue.Full:
+                continue
+        self._done.append(Written(write.session_id, write.last, error="Could not save: the writing thread stopped"))
+        with self._idle:
+            self._pending -= 1
 
     def take(self) -> list[Written]:
         """What was committed (or failed) since the last call, in order."""
