@@ -96,3 +96,28 @@ def test_a_client_is_answered_while_the_disk_is_busy_and_every_frame_is_saved_af
     assert texts == [(direction, payload) for payload in sent for direction in (Direction.IN, Direction.OUT)]
     controller.stop()
     store.close()
+
+
+def test_a_client_is_saved_while_it_is_connected_even_when_the_writer_is_always_busy(
+        qtbot: Any, run: Callable[..., Any], tmp_path: Path, monkeypatch: Any) -> None:
+    """Clients sharing a busy writer thread: a save that finds its queue full waits for room for one slice
+    once this client's frames have waited long enough, rather than leaving them unsaved until it leaves."""
+    store = Store(tmp_path / "sessions.db")
+    store.start_writer()
+    monkeypatch.setattr(Store, "writer_full", property(lambda _store: True))  # other clients always got there first
+    controller = ServerController(store, name="Busy writer")
+    url = controller.listen("127.0.0.1", 0)
+
+    async def stay() -> Any:
+        ws = await connect(url)
+        await ws.send("keep me")
+        return ws
+
+    ws = run(stay())
+    qtbot.waitUntil(lambda: bool(controller.sessions) and controller.sessions[0].log.frames_in == 1, timeout=5000)
+    [session] = controller.sessions
+    qtbot.waitUntil(lambda: session._saved == len(session.log), timeout=10_000)
+    assert not session.done, "saved while the client is still connected"
+    run(ws.close())
+    controller.stop()
+    store.close()

@@ -21,6 +21,9 @@ SAVE_BUDGET_S = 0.002
 #: a periodic save of a server's client or a test run waits for the store's commits on the event loop
 SAVE_AHEAD_FRAMES = 4 * SAVE_SLICE_FRAMES
 SAVE_AHEAD_BYTES = 4 << 20
+#: a periodic save that found the writer thread's queue full this long after its last hand-over waits for room
+#: for one slice: sessions sharing a busy writer each get their turn
+HAND_OVER_WITHIN_S = 0.5
 
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,8 @@ class LogRecording:
     _packed: int = 0
     #: the first seq of the small chunk the last flush left open (see Store.append_live)
     _open_chunk: int | None = None
+    #: when frames were last handed to the store (monotonic seconds)
+    _handed_at: float = 0.0
 
     @property
     def is_recording(self) -> bool:
@@ -87,6 +92,7 @@ class LogRecording:
                 self._recording_failed(str(exc))
                 return
             self._packed = last + 1
+            self._handed_at = time.monotonic()
         self._take_stored(wait)
 
     def _take_stored(self, wait: bool = False) -> None:
@@ -120,12 +126,17 @@ class LogRecording:
         """A periodic save: up to ``last``, for a couple of milliseconds, not waiting for the store's writer
         thread (what it has not committed stays in memory, and is counted stored at a later save), unless the
         frames not stored yet are more than ``SAVE_AHEAD_FRAMES`` (or ``SAVE_AHEAD_BYTES``): then all of them,
-        waited for."""
+        waited for; and when the thread's queue is full and nothing was handed over for ``HAND_OVER_WITHIN_S``,
+        one slice, waiting for room (other sessions sharing the thread do not keep this one out)."""
         if not self.is_recording:
             return
-        log = self.log
+        log, store = self.log, self._store
+        assert store is not None
         if len(log) - self._saved > SAVE_AHEAD_FRAMES or log.payload_bytes_from(self._saved) > SAVE_AHEAD_BYTES:
             self._save_frames(last)
+        elif (store.writer_full and self._packed <= last
+              and time.monotonic() - self._handed_at >= HAND_OVER_WITHIN_S):
+            self._save_frames(min(last, self._packed + SAVE_SLICE_FRAMES - 1), wait=False)  # waits for room
         else:
             self._save_frames_within(last, SAVE_BUDGET_S)
 
