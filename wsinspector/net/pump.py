@@ -40,6 +40,8 @@ PUMP_BUDGET_S = 0.003
 _WRITEV = hasattr(os, "writev")
 #: the socket's own read buffer: beyond it, TCP flow control holds the sender back
 SOCKET_BUFFER = 4 * 1024 * 1024
+#: a piece the engine returns of this many bytes or more goes to Qt on its own, not joined with its neighbours
+WRITTEN_ALONE = 64 * 1024
 #: the engine's guard while Qt reads the socket on the window's thread: none needed
 _UNGUARDED = nullcontext()
 
@@ -293,18 +295,7 @@ class WirePump:
         if (self._fd >= 0 and out and b"" not in out and not self._finished and sock.bytesToWrite() == 0
                 and sock.socketDescriptor() == self._fd):  # the descriptor is still this socket's (and open)
             out = self._write_fd(out)
-        pieces: list[bytes] = []
-        for data in out:
-            if data:
-                pieces.append(data)
-                continue
-            if pieces:
-                sock.write(_one(pieces))
-                pieces = []
-            if sock.state() is not QAbstractSocket.SocketState.UnconnectedState:
-                sock.disconnectFromHost()  # end of stream: the peer has closed its side already
-        if pieces:
-            sock.write(_one(pieces))
+        _write_to_qt(sock, out)
         if self._finished:
             return
         deadline = engine.close_deadline_ns
@@ -371,9 +362,30 @@ class WirePump:
             self._write()
 
 
+def _write_to_qt(sock: QTcpSocket, out: list[bytes]) -> None:
+    """``out`` into Qt's buffer: the pieces under ``WRITTEN_ALONE`` bytes between two large ones joined
+    (:func:`_one`), ``b""`` ending the stream."""
+    pieces: list[bytes] = []
+    for data in out:
+        if data and len(data) < WRITTEN_ALONE:
+            pieces.append(data)
+            continue
+        if pieces:
+            sock.write(_one(pieces))
+            pieces = []
+        if data:
+            sock.write(data)
+        elif sock.state() is not QAbstractSocket.SocketState.UnconnectedState:
+            sock.disconnectFromHost()  # end of stream: the peer has closed its side already
+    if pieces:
+        sock.write(_one(pieces))
+
+
 def _one(pieces: list[bytes]) -> bytes:
     """The engine's pieces (a frame's header and its payload, frames) as one write: Qt writes each buffer of
-    4 KiB or more it is given in a system call of its own, on a turn of the event loop of its own."""
+    4 KiB or more it is given in a system call of its own, on a turn of the event loop of its own. (A piece of
+    ``WRITTEN_ALONE`` bytes or more is given to Qt as it is: joining it would copy it once more, and with
+    TCP_NODELAY the header written before it goes out at once.)"""
     return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
 
