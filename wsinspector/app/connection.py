@@ -134,6 +134,7 @@ class ConnectionController(QObject, LogRecording):
         self._packed = 0
         #: for the Qt engine, whose frames come through its sinks one by one: one ``frames_arrived`` a turn
         self._arrival = QTimer(self)
+        self._arrival.setObjectName("sessionArrival")
         self._arrival.setSingleShot(True)
         self._arrival.setInterval(0)
         self._arrival.timeout.connect(self._announce_arrived)
@@ -448,6 +449,7 @@ class ConnectionController(QObject, LogRecording):
         self.flush()
         self._finish_recording(SessionStatus.CLOSED, None, "")
         self._flush_timer.stop()
+        self._arrival.stop()
         self._save_more.stop()
         self._heartbeat.stop()
         self._rates_timer.stop()
