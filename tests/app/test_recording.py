@@ -572,7 +572,7 @@ def test_a_flood_faster_than_the_store_waits_in_the_socket_not_in_memory(
     a crash would lose stays bounded, and every frame is still recorded in the end."""
     monkeypatch.setattr(connection_module, "SAVE_BUDGET_S", 0.0)
     monkeypatch.setattr(recording_module, "SAVE_SLICE_FRAMES", 50)  # the store: 50 frames per turn
-    monkeypatch.setattr(connection_module, "SAVE_AHEAD_FRAMES", 200)
+    monkeypatch.setattr(recording_module, "SAVE_AHEAD_FRAMES", 200)
     monkeypatch.setattr(wire_module, "PUMP_BUDGET_S", 0.0)
     monkeypatch.setattr(wire_module, "READ_CHUNK", 1024)  # the engine: about 70 frames per turn
     _, url = websockets_peer(flood)

@@ -14,7 +14,7 @@ from wsinspector.app.auth import PreConnect
 from wsinspector.app.composing import Composing
 from wsinspector.app.preload import preload
 from wsinspector.app.protocol import ProtocolDriver
-from wsinspector.app.recording import SAVE_AHEAD_BYTES, SAVE_AHEAD_FRAMES, SAVE_BUDGET_S, LogRecording
+from wsinspector.app.recording import SAVE_BUDGET_S, LogRecording
 from wsinspector.core.auth import checked_target, needs_requests, prepared_target, shown_url
 from wsinspector.core.connection_defaults import ConnectionDefaults, applied, effective, proxy_source
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
@@ -524,9 +524,7 @@ class ConnectionController(QObject, LogRecording):
         connection = self._connection
         if not _is_wire(connection):
             return
-        log, saved = self.log, self._saved
-        behind = self.is_recording and (len(log) - saved > SAVE_AHEAD_FRAMES
-                                        or log.payload_bytes_from(saved) > SAVE_AHEAD_BYTES)
+        behind = self._behind_store
         if behind != self._holding:
             self._holding = behind
             connection.hold_reading(behind)

@@ -22,7 +22,7 @@ from wsinspector.app.auth import PreConnect
 from wsinspector.app.bursts import AfterBurst
 from wsinspector.app.connection import FLUSH_INTERVAL_MS, WINDOW_BYTES, WINDOW_FRAMES, WRITER_POLL_MS
 from wsinspector.app.preload import preload
-from wsinspector.app.recording import SAVE_AHEAD_BYTES, SAVE_AHEAD_FRAMES, SAVE_BUDGET_S, LogRecording
+from wsinspector.app.recording import SAVE_BUDGET_S, LogRecording
 from wsinspector.core.auth import checked_target, needs_requests, prepared_target
 from wsinspector.core.chunks import OPEN_BYTES, OPEN_FRAMES
 from wsinspector.core.events import CloseInfo, Failure, OpenInfo
@@ -578,8 +578,7 @@ class ProxiedClient(QObject, LogRecording):
             first, self._announced = self._announced, last + 1
             self.frames_appended.emit(first, last)
         log_.keep_window(WINDOW_FRAMES, WINDOW_BYTES, self._releasable(last), self._saved)
-        behind = self.is_recording and not self._done and (
-            len(log_) - self._saved > SAVE_AHEAD_FRAMES or log_.payload_bytes_from(self._saved) > SAVE_AHEAD_BYTES)
+        behind = not self._done and self._behind_store
         relay = self._relay
         # what the breakpoints let go is sent from this thread, which never waits for a peer to read: the hop
         # it comes from is held instead

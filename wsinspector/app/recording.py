@@ -122,17 +122,25 @@ class LogRecording:
                 break
         self._take_stored()
 
-    def _save_slice(self, last: int) -> None:
-        """A periodic save: up to ``last``, for a couple of milliseconds, not waiting for the store's writer
-        thread (what it has not committed stays in memory, and is counted stored at a later save), unless the
-        frames not stored yet are more than ``SAVE_AHEAD_FRAMES`` (or ``SAVE_AHEAD_BYTES``): then all of them,
-        waited for; and when the thread's queue is full and nothing was handed over for ``HAND_OVER_WITHIN_S``,
-        one slice, waiting for room (other sessions sharing the thread do not keep this one out)."""
+    @property
+    def _behind_store(self) -> bool:
+        """More than ``SAVE_AHEAD_FRAMES`` frames (or ``SAVE_AHEAD_BYTES`` of payload) are not stored yet."""
+        log, saved = self.log, self._saved
+        return self.is_recording and (len(log) - saved > SAVE_AHEAD_FRAMES
+                                      or log.payload_bytes_from(saved) > SAVE_AHEAD_BYTES)
+
+    def _save_new(self, last: int, wait: bool) -> None:
+        """Store the new frames up to ``last``: all of them, committed when this returns (``wait``), or as a
+        periodic save does, for a couple of milliseconds, not waiting for the store's writer thread (what it
+        has not committed stays in memory, and is counted stored at a later save), unless
+        :attr:`_behind_store`: then all of them, waited for; and when the thread's queue is full and nothing
+        was handed over for ``HAND_OVER_WITHIN_S``, one slice, waiting for room (other sessions sharing the
+        thread do not keep this one out)."""
         if not self.is_recording:
             return
-        log, store = self.log, self._store
+        store = self._store
         assert store is not None
-        if len(log) - self._saved > SAVE_AHEAD_FRAMES or log.payload_bytes_from(self._saved) > SAVE_AHEAD_BYTES:
+        if wait or self._behind_store:
             self._save_frames(last)
         elif (store.writer_full and self._packed <= last
               and time.monotonic() - self._handed_at >= HAND_OVER_WITHIN_S):

@@ -482,17 +482,14 @@ class ReplayController(QObject, LogRecording):
     @Slot()
     def _save_now(self) -> None:
         """Every 50 ms: record what a couple of milliseconds take, without waiting for the store's writer thread
-        unless far behind (:meth:`LogRecording._save_slice`), and tell the views about the new frames."""
+        unless far behind (:meth:`LogRecording._save_new`), and tell the views about the new frames."""
         self._save(wait=False)
 
     def _save(self, wait: bool = True) -> None:
         """Record the new frames (``wait``: all of them, committed when this returns) and tell the views about
         them, in one range."""
         last = len(self.log) - 1
-        if wait:
-            self._save_frames(last)
-        else:
-            self._save_slice(last)
+        self._save_new(last, wait)
         if last >= self._announced_frames:
             first, self._announced_frames = self._announced_frames, last + 1
             self.frames_appended.emit(first, last)

@@ -94,15 +94,12 @@ class ClientSession(QObject, LogRecording):
     @Slot()
     def _flush_slice(self) -> None:
         """The flush timer's: record what a couple of milliseconds take, without waiting for the store's writer
-        thread unless far behind (:meth:`LogRecording._save_slice`)."""
+        thread unless far behind (:meth:`LogRecording._save_new`)."""
         self._flush(wait=False)
 
     def _flush(self, wait: bool) -> None:
         last = len(self.log) - 1
-        if wait:
-            self._save_frames(last)
-        else:
-            self._save_slice(last)
+        self._save_new(last, wait)
         if last >= self._announced:
             first, self._announced = self._announced, last + 1
             self.frames_appended.emit(first, last)
