@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.core.scenario.helpers import docs_example, full_test
+from wsinspector.core.scenario import yaml_io
 from wsinspector.core.scenario.model import (
     DEFAULT_TIMEOUT_S,
     BinaryPayload,
@@ -21,6 +22,17 @@ from wsinspector.core.scenario.model import (
     step_kind,
 )
 from wsinspector.core.scenario.yaml_io import ScenarioFileError, dump, load, read_test, write_test
+
+
+@pytest.fixture(autouse=True, params=["libyaml", "python"])
+def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test here reads with both parsers: libyaml's, which files are read with where PyYAML has it, and
+    PyYAML's own, where it does not. They must read the same files the same way and refuse the same ones."""
+    if request.param == "python":
+        monkeypatch.setattr(yaml_io, "_Loader", yaml_io._PyLoader)
+    elif not yaml_io.LIBYAML:
+        pytest.skip("PyYAML was built without libyaml: only its own parser can be tested")
+    return str(request.param)
 
 
 def _load_error(text: str) -> ScenarioFileError:
@@ -244,7 +256,7 @@ _HEAD = "version: 1\nurl: ws://h/\nsteps:\n"
     (_HEAD + "  - wait: {seconds: 1, timeout: 2}\n", 4, 24, "steps[0].wait", "'timeout' does not go with 'seconds'"),
     (_HEAD + "  - wait: {}\n", 4, 11, "steps[0].wait", "say what to expect"),
     (_HEAD + "  - wait: [1]\n", 4, 11, "steps[0].wait", "a number of seconds, or a mapping"),
-    ("version: 1\nurl: ws://h/\n  bad: indent\n", 3, 6, "", "not valid YAML: mapping values are not allowed here"),
+    ("version: 1\nurl: ws://h/\n  bad: indent\n", 3, 6, "", "not valid YAML: mapping values are not allowed"),
     ("version: 1\nurl: 'ws://h/\n", 3, 1, "", "not valid YAML: found unexpected end of stream"),
     ("version: 1\nurl: ws://h/\n---\nversion: 1\n", 3, 1, "", "not valid YAML"),
     ("version: 1\nurl: &u ws://h/\n", 2, 6, "", "YAML anchors (&u) are not supported"),
