@@ -49,3 +49,18 @@ def test_the_connection_copies_as_a_python_snippet(qtbot: Any, window: MainWindo
     assert f"async with connect({page.url.text()!r}) as ws:" in snippet
     compile(snippet, "snippet.py", "exec")
     assert window.statusBar().currentMessage() == "Copied the connection as Python"
+
+
+def test_a_url_typed_in_the_bar_is_the_one_copied(qtbot: Any, window: MainWindow) -> None:
+    """The tab's URL as the user typed it, not yet saved, is what the command connects to; the saved
+    connection keeps its own."""
+    page = window.inspector
+    saved = page.url.text()
+    typed = "ws://127.0.0.1:1/typed?room=7"
+    page.url.setText(typed)
+    picker = PopupPicker(qtbot, "copyAsConnectionMenu", "wscat")
+    qtbot.mouseClick(page.copy_as.button, LEFT)
+    picker.wait()
+    assert clipboard().startswith(f"wscat -c '{typed}'")
+    assert window.statusBar().currentMessage() == "Copied the connection as wscat"
+    assert page.profile is not None and page.profile.url == saved

@@ -75,7 +75,7 @@ class CopyAsLink(QObject):
         if profile is None:
             profile = ConnectionProfile(name="session", endpoint=Endpoint(url=url))
         elif url and url != profile.url:
-            profile = profile.with_changes(endpoint=profile.endpoint.with_changes(url=url))
+            profile = profile.with_changes(endpoint={"url": url})
         controller = page.session
         variables = dict(controller.variables)
         if not variables and controller.variables_source is not None:
