@@ -86,6 +86,37 @@ def test_a_rejected_upgrade_says_the_status_and_what_the_server_said(
     assert ("Content-Type", "text/plain") in (failure.response_headers or ())
 
 
+@pytest.mark.parametrize(
+    ("raw", "status", "reason", "body"),
+    [
+        pytest.param(b"HTTP/1.0 404 File not found\r\nServer: SimpleHTTP/0.6 Python/3.11\r\nContent-Type: text/html\r\n"
+                     b"\r\n<p>Nothing matches the given URI</p>", 404, "File not found",
+                     "<p>Nothing matches the given URI</p>", id="http-1.0"),
+        pytest.param(b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     b"7\r\nno room\r\n9\r\n for you.\r\n0\r\n\r\n", 403, "Forbidden", "no room for you.",
+                     id="chunked-body"),
+        pytest.param(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\nContent-Length: 100\r\n\r\nlog in",
+                     401, "Unauthorized", "log in", id="cut-short-body"),
+    ],
+)
+def test_a_refusal_the_library_cannot_read_whole_still_says_its_status_and_body(
+    net: Net, raw: bytes, status: int, reason: str, body: str
+) -> None:
+    """python -m http.server answers HTTP/1.0; Express, Spring and others send a refusal's body chunked; a
+    server may hang up inside the body. Each is still the server's refusal, said with its status and body,
+    never an answer that could not be read."""
+    _peer, url = net.hostile(answers(raw))
+    rec = net.open_until("failed", url)
+
+    [failure] = rec.failed
+    _no_refusal(failure.message)
+    assert failure.kind is FailureKind.HANDSHAKE_REJECTED, failure.message
+    assert (failure.http_status, failure.http_reason) == (status, reason)
+    assert f"HTTP {status} {reason}" in failure.message
+    assert f'body: "{body}"' in failure.message, failure.message
+    assert "\\r\\n" not in failure.message, "no framing of the answer quoted"
+
+
 def test_a_long_body_is_cut_in_the_message(net: Net) -> None:
     body = "x" * 5000
     raw = (f"HTTP/1.1 500 Internal Server Error\r\nContent-Length: {len(body)}\r\n\r\n{body}").encode()

@@ -33,6 +33,7 @@ from wsinspector.core.handshake import Handshake, asked_of_qt
 from wsinspector.core.model import header as frame_header
 from wsinspector.core.profiles import ResolvedTarget
 from wsinspector.core.proxies import ProxyChoice
+from wsinspector.core.wire.bytes_read import body_data
 from wsinspector.core.wire.engine import ANSWER_QUOTED, is_http_start
 from wsinspector.core.wire.sinks import FrameSink, WholeInSink
 from wsinspector.core.words import plural
@@ -627,6 +628,7 @@ class QtConnection(EngineConnection):
         if kind is _INVALID:
             return Failure(kind, detail=detail, host=host, port=port, response_headers=headers)
         length = next((value for name, value in headers or () if name.lower() == "content-length"), "")
+        after = body_data(headers or (), after)
         return Failure(kind, detail=detail, host=host, port=port, http_status=code,
                        http_reason=reason or self._answer_reason,
                        response_headers=headers, response_body=after[:BODY_SHOWN],

@@ -7,7 +7,7 @@ import codecs
 
 from websockets.frames import apply_mask  # type: ignore[attr-defined]
 
-__all__ = ["can_be_utf8", "header_lines", "is_http_start", "is_utf8", "status_line", "unmasked"]
+__all__ = ["body_data", "can_be_utf8", "header_lines", "is_http_start", "is_utf8", "status_line", "unmasked"]
 
 
 def is_utf8(data: bytes) -> bool:
@@ -50,3 +50,24 @@ def header_lines(head: bytes) -> tuple[tuple[str, str], ...]:
     block = head.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]
     pairs = (line.decode("latin-1").partition(":") for line in block)
     return tuple((name.strip(), value.strip()) for name, sep, value in pairs if sep)
+
+
+def body_data(headers: tuple[tuple[str, str], ...], body: bytes) -> bytes:
+    """The data of an answer's body as far as it came: a chunked body's chunks without their framing, as far
+    as whole chunks came; any other body as it is."""
+    if not any(name.lower() == "transfer-encoding" and "chunked" in value.lower() for name, value in headers):
+        return body
+    data = bytearray()
+    while True:
+        line, sep, rest = body.partition(b"\r\n")
+        try:
+            size = int(line.split(b";", 1)[0].strip() or b"x", 16)
+        except ValueError:
+            break
+        if not sep or size <= 0:
+            break
+        data += rest[:size]
+        if len(rest) < size:
+            break
+        body = rest[size + 2:]
+    return bytes(data)

@@ -10,11 +10,11 @@ from websockets import exceptions as ws_errors
 from websockets.http11 import MAX_BODY_SIZE, MAX_LINE_LENGTH, MAX_NUM_HEADERS, Response
 from websockets.server import ServerProtocol
 
-from wsinspector.core.events import Failure, FailureKind, printable_bytes
+from wsinspector.core.events import BODY_SHOWN, Failure, FailureKind, printable_bytes
 from wsinspector.core.payloads import human_size
 from wsinspector.core.redact import REDACTED, is_secret_header, url_secrets, without_secret_lines
 from wsinspector.core.secrets import masked
-from wsinspector.core.wire.bytes_read import header_lines, status_line
+from wsinspector.core.wire.bytes_read import body_data, header_lines, status_line
 from wsinspector.core.words import counted
 
 #: how much of what came a failure quotes, and of the reason the answer's body
@@ -56,26 +56,49 @@ def unreadable_failure(exc: Exception, answer: bytes, size: int, *, server: bool
         said = f"sent {sent}" if size else "sent nothing"
         return Failure(FailureKind.HANDSHAKE_INVALID, host=host, port=port, peer="client",
                        detail=f"the client {said}, not a whole upgrade request: {_reason(cause, answer)}")
+    status = status_line(answer)
+    if status is not None and status[0] != 101:
+        return _refusal(cause, answer, status, host, port)
     if isinstance(cause, EOFError):
         said = f"after sending {sent}, before a whole HTTP response" if size else "without answering the upgrade"
         return Failure(FailureKind.HANDSHAKE_INVALID, host=host, port=port,
                        detail=f"the server closed the connection {said}")
-    status = status_line(answer)
     if isinstance(cause, (ws_errors.StatusLineTooLong, ws_errors.HeaderLineTooLong)):
         why = f"a line longer than {MAX_LINE_LENGTH} bytes, websockets' limit"
     elif isinstance(cause, ws_errors.TooManyHeaders):
         why = f"more than {MAX_NUM_HEADERS} header lines, websockets' limit"
-    elif isinstance(cause, ws_errors.SecurityError) and status is not None and status[0] != 101:
-        why = f"{_reason(cause, answer)}, more than websockets' limit of {human_size(MAX_BODY_SIZE)} for a body"
-        return Failure(FailureKind.HANDSHAKE_REJECTED, host=host, port=port, http_status=status[0],
-                       http_reason=status[1], detail=f"we stopped reading the answer: {why}",
-                       response_headers=header_lines(answer))
     elif status is None:
         why = "it does not start with an HTTP status line"
     else:
         why = _reason(cause, answer)
     return Failure(FailureKind.HANDSHAKE_INVALID, host=host, port=port,
                    detail=f"the server sent {sent}; we stopped reading: {why}")
+
+
+def _refusal(cause: BaseException, answer: bytes, status: tuple[int, str], host: str = "",
+             port: int | None = None) -> Failure:
+    """A server's refusal (a status other than 101) that websockets did not read whole: an HTTP/1.0 answer, a
+    chunked body, a header line it does not take, the connection closed inside the body. The status, the
+    headers and the body as far as they came are what the user needs."""
+    body = answer.partition(b"\r\n\r\n")[2]
+    headers = header_lines(answer)
+    body = body_data(headers, body)
+    version = answer.split(b" ", 1)[0].decode("latin-1")
+    if version != "HTTP/1.1":
+        detail = f"an {printable_bytes(version.encode(), 20)} answer"
+    elif isinstance(cause, EOFError):
+        detail = "the server closed the connection before the whole answer"
+    elif isinstance(cause, (ws_errors.StatusLineTooLong, ws_errors.HeaderLineTooLong)):
+        detail = f"we stopped reading the answer at a line longer than {MAX_LINE_LENGTH} bytes, websockets' limit"
+    elif isinstance(cause, ws_errors.TooManyHeaders):
+        detail = f"we stopped reading the answer after {MAX_NUM_HEADERS} header lines, websockets' limit"
+    elif isinstance(cause, ws_errors.SecurityError):
+        detail = (f"we stopped reading the answer: {_reason(cause, answer)}, more than websockets' limit of "
+                  f"{human_size(MAX_BODY_SIZE)} for a body")
+    else:
+        detail = f"we stopped reading the answer: {_reason(cause, answer)}"
+    return Failure(FailureKind.HANDSHAKE_REJECTED, host=host, port=port, http_status=status[0],
+                   http_reason=status[1], detail=detail, response_headers=headers, response_body=body[:BODY_SHOWN])
 
 
 def unreadable_request_answer(proto: ServerProtocol, exc: Exception, head: bytes = b"") -> Response:
