@@ -26,7 +26,8 @@ class Restarts:
         return QSettings(str(self.path), QSettings.Format.IniFormat)
 
     def open(self) -> MainWindow:
-        context = AppContext(self.data_dir)
+        """The window as the app opens it: its tabs put back before the echo server starts."""
+        context = AppContext(self.data_dir, start_echo=False)
         self.contexts.append(context)
         window = MainWindow()
         settings = self.settings()
@@ -36,6 +37,7 @@ class Restarts:
         self.qtbot.waitUntil(window.centralWidget().isVisible, timeout=WAIT_MS)  # the pages show in a turn
         window.window_state = WindowState(window, settings)
         window.window_state.restore()
+        context.start_echo_server()
         return window
 
     def close(self, window: MainWindow) -> None:

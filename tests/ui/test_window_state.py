@@ -138,3 +138,69 @@ def test_the_appearance_is_remembered(qtbot: Any, restarts: Restarts) -> None:
     finally:
         palette.watcher().set_appearance("system")
     assert not palette.is_dark()
+
+
+def test_the_local_echo_tab_follows_the_echo_server_to_its_new_port(qtbot: Any, restarts: Restarts) -> None:
+    """The built-in echo server listens on a new port at each start; the Local echo tab put back must point
+    at it, or its one click on Connect meets nothing."""
+    window = restarts.open()
+    first_url = window.context.echo_url
+    connect(qtbot, window)
+    assert window.inspector.url.text() == first_url
+    restarts.close(window)
+
+    window = restarts.open()
+    assert window.context.echo_url != first_url
+    [page] = window.connection_tabs.pages()
+    assert page.url.text() == window.context.echo_url
+    assert not page.url_modified_now
+    connect(qtbot, window)
+    restarts.close(window)
+
+
+def test_a_local_echo_tab_that_is_not_the_first_follows_the_echo_server_too(qtbot: Any, restarts: Restarts,
+                                                                            websockets_server: Any) -> None:
+    window = restarts.open()
+    echo = window.inspector.profile
+    feed = window.context.connections.save(ConnectionProfile(name="Feed", endpoint=Endpoint(
+        str(websockets_server().url))))
+    window.connections.select(feed.id)  # the first tab, idle, shows it
+    assert window.inspector.profile == feed
+    window.connection_tabs.open_live(echo)  # Local echo in a tab of its own, the current one
+    restarts.close(window)
+
+    window = restarts.open()
+    pages = window.connection_tabs.pages()
+    assert [page.profile.name for page in pages if page.profile] == ["Feed", "Local echo"]
+    assert window.inspector is pages[1]
+    assert window.connections.current_profile().name == "Local echo", "the list follows the current tab"
+    assert pages[1].url.text() == window.context.echo_url
+    connect(qtbot, window)
+    restarts.close(window)
+
+
+def test_each_tab_comes_back_with_its_own_url_and_draft(qtbot: Any, restarts: Restarts,
+                                                        websockets_server: Any) -> None:
+    """Tabs of one saved connection, each with a URL typed in its bar and a message begun, come back as
+    they were left: as many tabs, each with its own URL and its own draft, and the status says how many."""
+    window = restarts.open()
+    url = str(websockets_server().url)
+    feed = window.context.connections.save(ConnectionProfile(name="Feed", endpoint=Endpoint(url)))
+    typed = [url, url + "room/2", url + "room/3", url + "room/4?token=s3cret-value"]
+    for index, each in enumerate(typed):
+        window.connection_tabs.open_live(feed)
+        window.inspector.url.setText(each)
+        window.inspector.composer.editor.setPlainText(f"draft {index}")
+    restarts.close(window)
+
+    window = restarts.open()
+    pages = window.connection_tabs.pages()
+    assert [page.profile.name for page in pages if page.profile] == ["Local echo", "Feed", "Feed", "Feed", "Feed"]
+    # a URL with a credential in it is not written to the settings file: that tab has its connection's URL
+    assert [page.url.text() for page in pages[1:]] == [*typed[:3], url]
+    assert [page.url_modified_now for page in pages[1:]] == [False, True, True, False]
+    assert [page.composer.editor.toPlainText() for page in pages] == ["", "draft 0", "draft 1", "draft 2",
+                                                                      "draft 3"]
+    assert window.statusBar().currentMessage().startswith("5 tabs reopened, not connected")
+    assert "s3cret-value" not in restarts.path.read_text()
+    restarts.close(window)

@@ -126,9 +126,9 @@ class ConnectionTabs(QTabWidget):
         page = InspectorPage(controller or context.open_controller(), context.connections, context.sessions,
                              banner)  # type: ignore[arg-type]
         banner.page = page
-        self._add(page)
-        if profile is not None:
+        if profile is not None:  # before it is current: the list on the left follows the current tab's
             page.on_profile_selected(profile)
+        self._add(page)
         return page
 
     def open_stored(self, session_id: int) -> InspectorPage | None:

@@ -85,6 +85,8 @@ class WindowState:
     def save(self) -> None:
         import json  # noqa: PLC0415  (after the first paint)
 
+        from wsinspector.core.redact import url_secrets  # noqa: PLC0415
+
         window, settings = self.window, self.settings
         settings.setValue("version", VERSION)
         settings.setValue("window/geometry", window.saveGeometry())
@@ -97,23 +99,26 @@ class WindowState:
         settings.setValue("inspector/columns", page.timeline.horizontalHeader().saveState())
         settings.setValue("window/appearance", window.keys.appearance)
         tabs: list[dict[str, Any]] = []
-        drafts: dict[str, dict[str, str]] = {}
         current = 0
         for index, each in enumerate(window.connection_tabs.pages()):
             if each.stored_only and each.viewing is not None:
                 tabs.append({"session": each.viewing.session_id})
             elif each.profile is not None:
-                tabs.append({"profile": each.profile.id})
+                entry: dict[str, Any] = {"profile": each.profile.id}
+                typed = each.url.text().strip()
+                if each.url_modified_now and not url_secrets(typed):  # credentials only ever in the keyring
+                    entry["url"] = typed
                 text = each.composer.editor.toPlainText()
                 if text:
-                    drafts[each.profile.id] = {"text": text, "mode": each.composer.current_mode().value}
+                    entry["draft"] = {"text": text, "mode": each.composer.current_mode().value}
+                tabs.append(entry)
             else:
                 tabs.append({})
             if each is window.connection_tabs.current_page:
                 current = index
         group = f"data/{self._data_key}"
         settings.setValue(f"{group}/tabs", json.dumps({"tabs": tabs, "current": current}))
-        settings.setValue(f"{group}/drafts", json.dumps(drafts))
+        settings.remove(f"{group}/drafts")  # each tab's draft is in its entry now
         settings.sync()
         self.saved = True
 
@@ -139,30 +144,38 @@ class WindowState:
             window.tabs.setCurrentIndex(PAGES.index(page))
 
     def _restore_tabs(self) -> None:
+        """The tabs as they were left, each with its own typed URL and draft, back disconnected."""
         window, group = self.window, f"data/{self._data_key}"
         saved = _json(self.settings.value(f"{group}/tabs"), dict) or {}
-        drafts = _json(self.settings.value(f"{group}/drafts"), dict) or {}
+        drafts = _json(self.settings.value(f"{group}/drafts"), dict) or {}  # by connection, as kept before
         entries = saved.get("tabs")
         tabs = window.connection_tabs
         first = tabs.current_page
         pages: list[InspectorPage | None] = []
         for entry in entries if isinstance(entries, list) else []:
-            pages.append(self._reopen(entry, first if not pages else None))
-        for page in tabs.pages():
-            self._apply_layout(page)
-            profile = page.profile
-            draft = drafts.get(profile.id) if profile is not None and not page.stored_only else None
+            page = self._reopen(entry, first if first not in pages else None)
+            pages.append(page)
+            if page is None or page.stored_only or page.profile is None:
+                continue
+            url = entry.get("url")
+            if isinstance(url, str) and url.strip():
+                page.url.setText(url.strip())
+            draft = entry.get("draft", drafts.pop(page.profile.id, None))
             if isinstance(draft, dict):
                 _put_draft(page, draft)
+        for page in tabs.pages():
+            self._apply_layout(page)
         current = saved.get("current")
         if isinstance(current, int) and 0 <= current < len(pages) and pages[current] is not None:
             tabs.setCurrentWidget(pages[current])
-        reopened = sum(1 for page in pages if page is not None and not page.stored_only)
+        reopened = len({id(page) for page in pages if page is not None and not page.stored_only})
         if reopened > 1:
             window.statusBar().showMessage(
                 f"{reopened} tabs reopened, not connected: Connect (Ctrl+K) connects the current one", 10000)
 
     def _reopen(self, entry: Any, first: InspectorPage | None) -> InspectorPage | None:
+        """A tab for ``entry``: ``first`` (the tab the window opened with) for the first live one, a new tab
+        for each other; None for what cannot be put back (a connection deleted since)."""
         window = self.window
         if not isinstance(entry, dict):
             return None
@@ -175,7 +188,7 @@ class WindowState:
                 window.connections.select(profile.id)
                 first.on_profile_selected(profile)
                 return first
-            return window.connection_tabs.page_for_profile(profile.id) or window.connection_tabs.open_live(profile)
+            return window.connection_tabs.open_live(profile)
         if isinstance(session_id, int) and not isinstance(session_id, bool):
             return window.connection_tabs.open_stored(session_id)
         return None
