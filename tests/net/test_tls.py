@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import ipaddress
 import ssl
@@ -56,6 +57,25 @@ def test_self_signed_certificate_fails_with_the_reason(net: Net, tmp_path: Path)
     assert rec.opened == []
     assert peer.request_headers is None  # the WebSocket handshake never reached the server
     assert rec.conn.state is ConnectionState.CLOSED
+
+
+def test_wss_to_a_server_that_answers_plain_http_says_to_use_ws(net: Net) -> None:
+    """A plain HTTP server (nginx, a framework's dev server) answers the TLS hello with an HTTP error; OpenSSL
+    reads that as a record of a version it does not know. The user reads that the server did not speak TLS."""
+
+    async def answers_http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1)
+        writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        await reader.read()
+
+    _peer, url = net.hostile(answers_http)
+    rec = net.open_until("failed", url.replace("ws://", "wss://"))
+    [failure] = rec.failed
+    assert failure.kind is FailureKind.TLS, failure.message
+    assert "wrong version number" in failure.message, "OpenSSL's own words are kept"
+    assert ": the server did not answer in TLS (" in failure.message
+    assert failure.message.endswith("): if it is a plain ws:// endpoint, connect with ws://, not wss://")
 
 
 def test_wss_to_a_plain_ws_server_says_tls_did_not_complete(net: Net) -> None:

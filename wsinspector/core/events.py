@@ -204,11 +204,18 @@ def short_fingerprint(sha256: str) -> str:
     return sha256[:11] + "…" if len(sha256) > 11 else sha256
 
 
+#: what OpenSSL says when the answer to its hello is not TLS at all: most often plain HTTP, a ws:// server
+_NOT_TLS = ("wrong version number", "packet length too long", "unknown protocol", "record layer failure")
+
+
 def _tls_failure(f: Failure) -> str:
     checks = "; ".join(f.tls_errors) if f.tls_errors else (f.detail or "handshake failed")
     text = f"TLS failed for{_where(f) or ' the server'}: "
     shown = f.peer_certificate
     if shown is None or not f.tls_errors:
+        if any(words in checks.lower() for words in _NOT_TLS):
+            return (f"{text}the server did not answer in TLS ({checks}): if it is a plain ws:// endpoint, connect "
+                    "with ws://, not wss://")
         return text + checks
     if f.trusted and shown.sha256 not in f.trusted:
         trusted = " or ".join(short_fingerprint(sha256) for sha256 in f.trusted)
