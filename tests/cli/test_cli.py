@@ -38,6 +38,9 @@ def test_version_from_module_and_entry_points(tmp_path):
         assert fields["Python"].startswith(".".join(map(str, sys.version_info[:2])))
         assert fields["Data folder"] == str(tmp_path)
         assert fields["Keyring"] == "Secret Service (GNOME Keyring, KeePassXC, KWallet)"
+        # the suite keeps secrets in memory (WSINSPECTOR_KEYRING=memory): said, as no keyring is asked
+        assert fields["Secrets kept in"] == ("memory, only while wsinspector runs (WSINSPECTOR_KEYRING=memory: "
+                                             "no keyring is asked)")
         assert fields["Licence"] == "MIT"
         assert not (tmp_path / "wsinspector.sqlite3").exists()  # --version touches nothing
 

@@ -97,15 +97,20 @@ def test_files_the_system_sends_as_events_are_opened(qtbot: Any, window: MainWin
 
 
 def test_about_says_what_runs_and_copies_it(qtbot: Any, window: MainWindow, context: AppContext) -> None:
-    dialog = AboutDialog(context.data_dir, window)
-    qtbot.addWidget(dialog)
+    window.show_about()
+    qtbot.waitUntil(lambda: window.findChild(AboutDialog, "aboutDialog") is not None, timeout=WAIT_MS)
+    dialog = window.findChild(AboutDialog, "aboutDialog")
     text = dialog.label.text()
+    # where this run keeps secrets, not only what the build could use (the suite keeps them in memory)
+    assert "Secret Service" in text and "memory, only while wsinspector runs" in text
     assert f"wsinspector {wsinspector.__version__}" in text
     assert "6.11.2" in text and "MIT" in text and str(context.data_dir) in text
     dialog.copy_button.click()
     copied = QGuiApplication.clipboard().text()
     assert copied.splitlines()[0] == f"wsinspector {wsinspector.__version__}"
     assert f"Data folder: {context.data_dir}" in copied
+    assert f"Secrets kept in: {context.secrets.where}" in copied
+    dialog.close()
 
 
 def test_the_health_page_shows_what_came_before_it_was_first_opened(qtbot: Any, window: MainWindow) -> None:

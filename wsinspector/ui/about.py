@@ -15,12 +15,12 @@ from wsinspector.app.about import about_lines, version_text
 class AboutDialog(QDialog):
     """The About box: the icon, one line per fact, Copy (the same text as ``--version``) and Close."""
 
-    def __init__(self, data_dir: Path, parent: QWidget | None = None) -> None:
+    def __init__(self, data_dir: Path, parent: QWidget | None = None, secrets_where: str | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("aboutDialog")
         self.setWindowTitle("About wsinspector")
-        self._text = version_text(data_dir)
-        (name, version), *rest = about_lines(data_dir)
+        self._text = version_text(data_dir, secrets_where)
+        (name, version), *rest = about_lines(data_dir, secrets_where)
         rows = "".join(f"<tr><td style='padding-right:12px'><b>{html.escape(label)}</b></td>"
                        f"<td>{html.escape(value)}</td></tr>" for label, value in rest)
         self.label = QLabel(f"<h3>{html.escape(name)} {html.escape(version)}</h3>"
@@ -53,7 +53,7 @@ class AboutDialog(QDialog):
         QGuiApplication.clipboard().setText(self._text)
 
 
-def show_about(parent: QWidget, data_dir: Path) -> None:
-    dialog = AboutDialog(data_dir, parent)
+def show_about(parent: QWidget, data_dir: Path, secrets_where: str | None = None) -> None:
+    dialog = AboutDialog(data_dir, parent, secrets_where)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.open()

@@ -667,7 +667,7 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         from wsinspector.ui.about import show_about  # noqa: PLC0415  (when asked for)
 
-        show_about(self, self.context.data_dir)
+        show_about(self, self.context.data_dir, self.context.secrets.where)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.is_populated:
