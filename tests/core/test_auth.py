@@ -217,3 +217,29 @@ def test_settings_are_checked_before_anything_is_sent_with_stand_ins_for_what_th
     assert ready.url == "ws://h:1/?u=9" and header(ready, "Authorization") == "Bearer T"
     assert used_fields(profile.auth) == ("kind", "token", "cookies", "login_method", "login_url", "login_headers",
                                          "login_body", "login_captures")
+
+
+@pytest.mark.parametrize(("value", "says"), [
+    ("tok\x01-s3cret", "a control character (U+0001)"),
+    ("tok\x00-s3cret", "a control character (U+0000)"),
+    ("tok\x7f-s3cret", "a control character (U+007F)"),
+    ("tok☃-s3cret", "the character “☃” (U+2603)"),
+])
+def test_a_value_no_header_can_carry_stops_the_connect_without_showing_it(value: str, says: str):
+    """A token a login captured (or a variable gave) with a character HTTP cannot carry: the header is named,
+    and what is wrong with it; the value, a credential, is not shown."""
+    from wsinspector.core.auth import prepared_target
+
+    profile = ConnectionProfile(name="p", endpoint=Endpoint("ws://h:1/"),
+                                auth=AuthRecord(kind="bearer", token="{{token}}", login_url="http://h:2/login",
+                                                login_captures=(("token", "data.token"),)))
+    with pytest.raises(ProfileError) as info:
+        prepared_target(profile, {"token": value}, "")
+    assert "'Authorization'" in str(info.value) and says in str(info.value)
+    assert "s3cret" not in str(info.value)
+    typed = ConnectionProfile(name="p", endpoint=Endpoint("ws://h:1/"),
+                              handshake=Handshake(headers=(("X-Trace", "{{v}}"),)), variables=(("v", value),))
+    with pytest.raises(ProfileError, match=f"'X-Trace' has {says.split(' (', maxsplit=1)[0]}"):
+        typed.resolved()
+    assert prepared_target(profile, {"token": "tok\t-é-ok"}, "").handshake.headers == (
+        ("Authorization", "Bearer tok\t-é-ok"),), "a tab and Latin-1 are HTTP's"

@@ -36,6 +36,7 @@ from wsinspector.core.profiles import (
     ProfileError,
     ResolvedTarget,
     expand,
+    header_value_problem,
 )
 from wsinspector.core.redact import REDACTED, redact_url
 
@@ -476,6 +477,10 @@ def apply_auth(target: ResolvedTarget, access_token: str = "") -> ResolvedTarget
         merged = dict(parse_cookie_header("; ".join(typed))) if typed else {}
         merged.update(parse_cookie_header(auth.cookies))
         _put_header(headers, "Cookie", cookie_header(tuple(merged.items())))
+    for name, value in headers:  # what a captured value or a token put there too
+        if problem := header_value_problem(value):
+            raise AuthError(f"Header {name!r} has {problem}: its value came from the connection's auth or "
+                            "headers, or from a value captured before connecting")
     return replace(target, handshake=replace(target.handshake, headers=tuple(headers)),
                    endpoint=replace(target.endpoint, url=url))
 

@@ -52,6 +52,22 @@ BUILTIN_LOCAL_ECHO = "local-echo"
 _VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
 _HOST_PORT = re.compile(r"^[^/:]+:\d+(/|$)")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+#: a character an HTTP header's value cannot carry (RFC 9110 field-value: tab, visible ASCII, space, obs-text)
+_NOT_IN_HEADER = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
+
+
+def header_value_problem(value: str) -> str:
+    """What keeps ``value`` out of an HTTP header ("" when nothing does): a line break, a control character,
+    a character beyond Latin-1. Said without the value, which may be a credential."""
+    bad = _NOT_IN_HEADER.search(value)
+    if bad is None:
+        return ""
+    char = bad.group()
+    if char in "\r\n":
+        return "a line break in its value"
+    if ord(char) < 0x20 or char == "\x7f":
+        return f"a control character (U+{ord(char):04X}) in its value, which HTTP headers cannot carry"
+    return f"the character “{char}” (U+{ord(char):04X}) in its value, which HTTP headers cannot carry"
 #: Headers the WebSocket handshake itself owns; a user value would break or silently lose to it.
 RESERVED_HEADERS = frozenset(
     {"host", "upgrade", "connection", "sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions"}
@@ -174,8 +190,8 @@ class Handshake(Record):
             if name.lower() in RESERVED_HEADERS:
                 raise ProfileError(f"Header {name!r} is set by the WebSocket handshake itself")
             value = expand(value, variables)
-            if "\r" in value or "\n" in value:
-                raise ProfileError(f"Header {name!r} has a line break in its value")
+            if problem := header_value_problem(value):
+                raise ProfileError(f"Header {name!r} has {problem}")
             headers.append((name, value))
         subprotocols = tuple(expand(p, variables).strip() for p in self.subprotocols if p.strip())
         for proto in subprotocols:
