@@ -5,6 +5,7 @@ sent or read on the wire."""
 from __future__ import annotations
 
 import ssl
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from websockets.asyncio.client import connect
 from tests.net.served import WAIT_MS, RawClient, Served, client_frame, upgrade_request
 from wsinspector.core.events import ConnectionState, FailureKind
 from wsinspector.core.frames import Direction, Opcode
+from wsinspector.core.payloads import human_size
 from wsinspector.core.profiles import ConnectionProfile, Endpoint
 from wsinspector.core.self_signed import self_signed_localhost
 from wsinspector.core.wire.server import ServerSettings
@@ -206,6 +208,36 @@ def test_a_client_breaking_the_protocol_is_failed_with_1002_and_told(served: Ser
     assert seen.rejected and seen.rejected[0].message.startswith("Protocol error from the client")
     [refused] = seen.incoming()[:1]
     assert refused.note.startswith("rejected") and refused.masked is False
+
+
+def test_a_client_sending_a_deflate_bomb_is_named_as_the_sender(served: Served,
+                                                                  run: Callable[..., Any]) -> None:
+    """A compressed frame from the client that inflates past the limit: the server fails it with 1009 and says
+    the client sent it, not the server."""
+    mib = 1 << 20
+    served.start(ServerSettings(max_message_size=mib, max_frame_size=mib))
+    assert served.server is not None
+    port = served.server.port
+    compressor = zlib.compressobj(wbits=-15)
+    bomb = (compressor.compress(bytes(2 * mib)) + compressor.flush(zlib.Z_SYNC_FLUSH))[:-4]
+
+    async def bombs() -> Any:
+        raw = await RawClient.connect(port)
+        await raw.upgrade(port, extra="Sec-WebSocket-Extensions: permessage-deflate\r\n")
+        frame = bytearray(client_frame(0x2, bomb))
+        frame[0] |= 0x40  # RSV1: compressed
+        await raw.send(bytes(frame))
+        close = await raw.frame()
+        raw.close()
+        return close
+
+    close = run(bombs())
+    assert (close.opcode, close.payload[:2]) == (0x8, b"\x03\xf1")  # 1009
+    seen = served.wait_client()
+    served.wait_ended(seen)
+    message = seen.rejected[0].message
+    assert message.startswith(f"The client sent a compressed frame of {human_size(len(bomb))} that inflates "
+                              "past the 1.0 MiB limit"), message
 
 
 def test_a_client_that_never_finishes_its_request_times_out(served: Served, run: Callable[..., Any],
