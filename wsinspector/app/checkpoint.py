@@ -15,6 +15,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from wsinspector.core.threads import start_thread
+
 log = logging.getLogger(__name__)
 
 
@@ -31,7 +33,7 @@ class Checkpointer:
         #: checkpoints run so far
         self.done = 0
         self._thread = threading.Thread(target=self._run, name="wsinspector-checkpoint", daemon=True)
-        self._thread.start()
+        start_thread(self._thread)
 
     @property
     def alive(self) -> bool:

@@ -14,6 +14,8 @@ import logging
 import sys
 import threading
 
+from wsinspector.core.threads import start_thread
+
 log = logging.getLogger(__name__)
 
 #: what the recording path imports on first use
@@ -37,5 +39,5 @@ def preload() -> threading.Thread | None:
     with _started:
         if _thread is None and any(name not in sys.modules for name in MODULES):
             _thread = threading.Thread(target=_import_all, name="wsinspector-preload", daemon=True)
-            _thread.start()
+            start_thread(_thread)
         return _thread

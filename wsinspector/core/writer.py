@@ -27,6 +27,7 @@ from pathlib import Path
 
 from wsinspector.core.chunks import PackedChunk
 from wsinspector.core.schema import INSERT_CHUNK, chunk_values, frame_key
+from wsinspector.core.threads import start_thread
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ class FrameWriter:
         #: the end was taken from the queue behind a batch still to commit
         self._ending = False
         self._thread = threading.Thread(target=self._run, name="wsinspector-writer", daemon=True)
-        self._thread.start()
+        start_thread(self._thread)
 
     @property
     def full(self) -> bool:

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtNetwork import QAbstractSocket, QTcpSocket
 
+from wsinspector.core.threads import start_thread
+
 if TYPE_CHECKING:
     from wsinspector.core.wire.engine import WireEngine
 
@@ -128,8 +130,8 @@ class HopThread:
         self._closed = False
 
     def start(self) -> None:
-        self._thread.start()
-        self._writer.start()
+        start_thread(self._thread)
+        start_thread(self._writer)
 
     # -- writing ----------------------------------------------------------------------------------------
 
