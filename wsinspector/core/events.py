@@ -259,7 +259,7 @@ def describe_failure(f: Failure) -> str:  # noqa: C901, PLR0911, PLR0912
     if k is FailureKind.MESSAGE_TOO_BIG:
         limit = f" the {human_size(f.limit)} limit" if f.limit else " the size limit"
         if f.inflated_from is not None:
-            return (f"The server sent a compressed frame of {human_size(f.inflated_from)} that inflates past{limit} "
+            return (f"The {f.peer} sent a compressed frame of {human_size(f.inflated_from)} that inflates past{limit} "
                     "(a deflate bomb?); inflating stopped at the limit; closed with 1009 (message too big)")
         return f"The {f.peer} sent a message larger than{limit}; closed with 1009 (message too big)"
     if k is FailureKind.PROTOCOL:

@@ -294,11 +294,12 @@ class WireEngine(FastReader):
         if exc is None or isinstance(exc, EOFError) or proto.invalid_text is not None:
             return
         self._rejected_shown = True
+        if head is not None:  # before it is told: a frame that inflates past the limit is said by its size
+            self._rejected_length = head[3]
         self._tell_rejected()
         if head is None:
             return
         b0, masked, key, length, _ = head
-        self._rejected_length = length
         opcode = _OPCODES.get(b0 & 0x0F)
         label = "" if opcode is not None else f" (opcode 0x{b0 & 0x0F:x}, reserved)"
         note = f"rejected{label}: {exc}; payload not shown"
