@@ -148,6 +148,27 @@ def test_a_version_it_does_not_speak_is_answered_before_the_connection_ends(serv
     assert status == 400 and b"Sec-WebSocket-Version" in body and ended
 
 
+def test_a_path_that_is_not_ascii_is_refused_in_words(served: Served, run: Callable[..., Any]) -> None:
+    served.start()
+    assert served.server is not None
+    port = served.server.port
+
+    async def latin1_path() -> tuple[int, bytes]:
+        raw = await RawClient.connect(port)
+        raw.writer.write(upgrade_request(port, "/caf").replace(b"GET /caf ", b"GET /caf\xe9\xff "))
+        await raw.writer.drain()
+        status, _, body = await raw.answer()
+        raw.close()
+        return status, body
+
+    status, body = run(latin1_path())
+    said = "the path it asks for is not ASCII (byte 0xe9 at position 5)"
+    assert status == 400 and said.encode() in body, body
+    seen = served.wait_client()
+    served.wait_ended(seen)
+    assert said in seen.failed[0].message and "codec" not in seen.failed[0].message
+
+
 def test_requests_can_be_refused_held_or_accepted_with_a_chosen_subprotocol(served: Served,
                                                                            run: Callable[..., Any]) -> None:
     def answer(client: Any, request: Any) -> None:

@@ -24,6 +24,9 @@ ANSWER_QUOTED = 120
 def _reason(cause: BaseException, head: bytes) -> str:
     """websockets' reason for not reading ``head``, without the line or value it quotes from it: the failure
     quotes the head itself beside it, its credentials left out, and a bad header line's value may be one."""
+    if isinstance(cause, UnicodeDecodeError):  # websockets reads the request line as ASCII
+        byte = cause.object[cause.start]
+        return f"the path it asks for is not ASCII (byte 0x{byte:02x} at position {cause.start + 1})"
     text = str(cause) or type(cause).__name__
     if isinstance(cause, (ValueError, ws_errors.SecurityError)):
         text = text.split(": ", 1)[0]
