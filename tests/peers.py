@@ -33,6 +33,8 @@ class WebsocketsPeer:
         self.request_headers: Any = None
         self.response_headers: Any = None
         self.subprotocol: str | None = None
+        #: the close frame each connection got from the client once it ended (None: none came)
+        self.closes: list[Any] = []
 
     async def echo(self, ws: Any) -> None:
         async for message in ws:
@@ -46,6 +48,9 @@ class WebsocketsPeer:
         # a client going away in the middle of a handler is normal here
         with contextlib.suppress(Exception):
             await self.handler(ws)
+        with contextlib.suppress(Exception):
+            await ws.wait_closed()
+        self.closes.append(ws.protocol.close_rcvd)
 
     async def start(self) -> str:
         from websockets.asyncio.server import serve

@@ -62,7 +62,9 @@ def test_two_connections_at_once_each_with_its_own_session(qtbot: Any, context: 
     assert context.controllers == [first]
     record = context.store.session(second_id)
     assert record is not None
-    assert (record.name, record.frame_count, record.status) == ("second", 2, SessionStatus.CLOSED)
+    # the server was told: a close frame, 1001 "going away", the tab closed
+    assert (record.name, record.frame_count, record.status) == ("second", 3, SessionStatus.CLOSED)
+    assert (record.close_code, record.close_reason) == (1001, "tab closed in wsinspector")
     assert first.state is ConnectionState.OPEN
     with qtbot.waitSignal(first.frames_appended, timeout=WAIT_MS):
         first.send(b"still here", True)

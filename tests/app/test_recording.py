@@ -395,12 +395,13 @@ def test_fragmented_messages_read_back_like_the_live_view(
     assert sum(1 for m in messages if m is not None and m.payload == big) == 3 + 1  # 3 fragments out, 1 echo in
 
 
+@pytest.mark.parametrize("engine", [ENGINE_WIRE, ENGINE_QT])
 def test_quitting_while_connected_saves_every_frame_and_ends_the_session(
-    qtbot: Any, controller: ConnectionController, store: Store, websockets_peer: StartPeer
+    qtbot: Any, controller: ConnectionController, store: Store, websockets_peer: StartPeer, engine: str
 ) -> None:
     """The user quits the app in the middle of a session (the window shuts the controller down)."""
-    _, url = websockets_peer()
-    session_id = open_session(qtbot, controller, url)
+    peer, url = websockets_peer()
+    session_id = open_session(qtbot, controller, url, protocol={"engine": engine})
     controller.send(b"echoed", True)
     qtbot.waitUntil(lambda: controller.log.frames_in >= 1, timeout=WAIT_MS)
     controller.send(b"sent just before quitting", True)  # not flushed yet
@@ -408,13 +409,16 @@ def test_quitting_while_connected_saves_every_frame_and_ends_the_session(
         controller.shutdown()
 
     record = assert_stored_like_the_log(store, controller, session_id)
-    assert all_frames(store, session_id)[-1][6] == b"sent just before quitting"
+    assert all_frames(store, session_id)[-2][6] == b"sent just before quitting"
     assert record.status == SessionStatus.CLOSED
     assert record.ended_wall is not None
     assert store.recover_interrupted() == []  # nothing left to recover at the next start
-    # the socket was aborted: no close frame crossed the wire either way, so no close code may be claimed
-    assert not any(row[2] & 0xF == Opcode.CLOSE for row in all_frames(store, session_id))
-    assert record.close_code is None, f"saved as closed with {record.close_code} though no close frame was sent"
+    # the server is told the app is going, and the session says so: the close frame sent last, its code kept
+    last = all_frames(store, session_id)[-1]
+    assert (last[2] & 0xF, last[6]) == (Opcode.CLOSE, close_payload(1001, "wsinspector quit"))
+    assert (record.close_code, record.close_reason) == (1001, "wsinspector quit")
+    qtbot.waitUntil(lambda: len(peer.closes) == 1, timeout=WAIT_MS)
+    assert (peer.closes[0].code, peer.closes[0].reason) == (1001, "wsinspector quit")
 
 
 def test_deleting_the_session_being_recorded_does_not_break_the_next_recording(

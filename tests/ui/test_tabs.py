@@ -169,7 +169,8 @@ def test_closing_a_tab_disconnects_it_and_saves_its_session(
     assert window.windowTitle() == "Alpha — Open — wsinspector"
     record = context.sessions.get(session_id)
     assert record is not None and record.url == b.url and record.status != SessionStatus.LIVE
-    assert context.store.stored_frame_count(session_id) == 2
+    assert context.store.stored_frame_count(session_id) == 3  # a message, its echo, and 1001 "going away"
+    assert (record.close_code, record.close_reason) == (1001, "tab closed in wsinspector")
 
     # Ctrl+W closes the last one too: a new, unconnected tab takes its place
     focus(qtbot, window.inspector.composer.editor)

@@ -49,6 +49,11 @@ FLUSH_INTERVAL_MS = 50
 #: how often, while the store's writer thread has frames to commit, the controller looks at what it committed
 WRITER_POLL_MS = 2
 RATES_INTERVAL_MS = 500
+#: the close frame an open connection gets when the app quits or its tab is closed: 1001, "going away"
+#: (RFC 6455 7.4.1), with why
+GOING_AWAY = 1001
+QUIT_REASON = "wsinspector quit"
+TAB_CLOSED_REASON = "tab closed in wsinspector"
 #: the newest frames a live session keeps in memory, and at most this much of their payloads; it lets go of
 #: older ones once it holds twice as many (recorded ones are read back from the store, the others are dropped)
 WINDOW_FRAMES = 100_000
@@ -439,13 +444,14 @@ class ConnectionController(QObject, LogRecording):
             self._user_closed = True
             self._connection.close(code, reason)
 
-    def shutdown(self) -> None:
-        """Leave nothing running: abort the socket, save what is left, stop the flush timer."""
+    def shutdown(self, reason: str = QUIT_REASON) -> None:
+        """Leave nothing running: an open connection is told it is left (a close frame, 1001 and ``reason``,
+        recorded; its answer is not waited for), the socket dropped, what is left saved, the timers stopped."""
         self._user_closed = True
         self._reconnect_timer.stop()
         self.pre_connect.abort()
         if self._connection is not None:
-            self._connection.abort()
+            self._connection.going_away(GOING_AWAY, reason)
         self.flush()
         self._finish_recording(SessionStatus.CLOSED, None, "")
         self._flush_timer.stop()

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from wsinspector import APP_NAME
 from wsinspector.app.checkpoint import Checkpointer
-from wsinspector.app.connection import ConnectionController
+from wsinspector.app.connection import TAB_CLOSED_REASON, ConnectionController
 from wsinspector.app.connections import ConnectionsController
 from wsinspector.app.defaults import DefaultsController
 from wsinspector.app.environments import EnvironmentsController
@@ -193,8 +193,9 @@ class AppContext(QObject):
             log.info("retention deleted %d stored session%s", deleted, "s" if deleted != 1 else "")
 
     def close_controller(self, controller: ConnectionController) -> None:
-        """End a connection's controller: its link is aborted and what it recorded is saved."""
-        controller.shutdown()
+        """End a connection's controller (its tab is closed): an open link is told so and dropped, what it
+        recorded is saved."""
+        controller.shutdown(TAB_CLOSED_REASON)
         self.controllers.remove(controller)
         if self.session is controller and self.controllers:
             self.session = self.controllers[0]

@@ -194,6 +194,8 @@ class EngineConnection(QObject):
         self._was_open = False
         self._we_closed = False
         self._aborted = False
+        #: the close frame sent as the app quit, just before the drop (:meth:`going_away`)
+        self._going_away: tuple[int, str] | None = None
         self._finished = False
         self._close_timed_out = False
         self._ssl_errors: list[str] = []
@@ -432,6 +434,15 @@ class QtConnection(EngineConnection):
         self._close_timer.start(int(min(self._target.protocol.close_timeout_s, QT_CLOSE_WAIT_S) * 1000))
         ws.close(QWebSocketProtocol.CloseCode(code), reason)
         self._emit_out(Opcode.CLOSE, close_payload(code, reason), now)
+
+    def going_away(self, code: int, reason: str) -> None:
+        """The app is quitting: an open connection gets a close frame, handed to the system at once, and is
+        dropped without waiting for the answer; any other, as :meth:`abort`."""
+        if self._ws is not None and self._state is ConnectionState.OPEN and not self._qt_failed:
+            self.close(code, reason)
+            self._ws.flush()
+            self._going_away = (code, reason)
+        self.abort()
 
     def abort(self) -> None:
         """Drop the connection without a closing handshake (e.g. the app is quitting)."""
@@ -724,8 +735,10 @@ class QtConnection(EngineConnection):
                              failure=Failure(FailureKind.CLOSE_TIMEOUT, timeout_s=wait,
                                              detail=f"no close frame came back within {wait:g} s of ours"))
         elif self._aborted:
-            # no close frame crossed the wire: QWebSocket's closeCode() is only its default here
-            info = CloseInfo(code=None, reason="", by_peer=False, clean=False)
+            # QWebSocket's closeCode() is only its default here: the code is that of our close frame, when one
+            # went out before the drop (the app quitting), else none
+            ours, our_reason = self._going_away or (None, "")
+            info = CloseInfo(code=ours, reason=our_reason, by_peer=False, clean=False)
         elif self._we_closed:
             info = CloseInfo(code=code, reason=reason, by_peer=False, clean=True)
         elif code == 1006 or (error is not None and code == 1000 and not reason) or (

@@ -181,6 +181,14 @@ class WireConnection(WirePump, EngineConnection):
                 self._we_closed = True
                 self._write()
 
+    def going_away(self, code: int, reason: str) -> None:
+        """The app is quitting: an open connection gets a close frame, handed to the system at once, and is
+        dropped without waiting for the answer; any other, as :meth:`abort`."""
+        if self._state is ConnectionState.OPEN and self._sock is not None and self._hop is None:
+            self.close(code, reason)
+            self._sock.flush()
+        self.abort()
+
     def abort(self) -> None:
         """Drop the connection without a closing handshake (e.g. the app is quitting)."""
         if self._sock is None or self._finished:

@@ -666,8 +666,9 @@ class WireEngine(FastReader):
         proto = self._proto
         rcvd, sent = proto.close_rcvd, proto.close_sent
         exc = proto.parser_exc
-        if aborted:
-            return CloseInfo(code=None, reason="", by_peer=False, clean=False)
+        if aborted:  # our close frame, when one went out before the drop (the app quitting), is the end's code
+            ours, our_reason = self._sent_close or (None, "")
+            return CloseInfo(code=ours, reason=our_reason, by_peer=False, clean=False)
         if exc is not None and not isinstance(exc, EOFError):
             return CloseInfo(code=int(sent.code) if sent is not None else None,
                              reason=sent.reason if sent is not None else "", by_peer=False, clean=False,
