@@ -15,7 +15,8 @@ from wsinspector import APP_NAME
 from wsinspector.cli_output import err, say, stopping_when_output_gone
 
 if TYPE_CHECKING:
-    from wsinspector.app.proxy import ProxiedClient, ProxyController
+    from wsinspector.app.proxy import ProxiedClient
+    from wsinspector.app.proxy_server import ProxyController
     from wsinspector.cli_proxy_status import ProxyStatus
     from wsinspector.core.profiles import ConnectionProfile
     from wsinspector.core.proxy.breakpoints import BreakRule, Held
@@ -224,7 +225,7 @@ def _serve(host: str, port: int, url: str, profile: ConnectionProfile, rules: li
            on_break: str, max_clients: int, data_dir: Path, as_json: bool = False) -> int:
     from PySide6.QtCore import QCoreApplication
 
-    from wsinspector.app.proxy import ProxyController, ProxyError
+    from wsinspector.app.proxy_server import ProxyController, ProxyError
     from wsinspector.app.signals import SignalWatcher
     from wsinspector.core.redact import redact_url
 

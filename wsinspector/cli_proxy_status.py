@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 from wsinspector.cli_output import say
 
 if TYPE_CHECKING:
-    from wsinspector.app.proxy import ProxiedClient, ProxyController
+    from wsinspector.app.proxy import ProxiedClient
+    from wsinspector.app.proxy_server import ProxyController
     from wsinspector.core.proxy.breakpoints import Held
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from wsinspector.app.context import AppContext
-from wsinspector.app.proxy import ProxyController
+from wsinspector.app.proxy_server import ProxyController
 from wsinspector.core.profiles import ConnectionProfile
 from wsinspector.core.proxy.breakpoints import BreakRule
 from wsinspector.core.store import Store

@@ -14,7 +14,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.conftest import free_port
 from tests.net.served import RawClient, client_frame
-from wsinspector.app.proxy import ProxiedClient, ProxyController, ProxyError
+from wsinspector.app.proxy import ProxiedClient
+from wsinspector.app.proxy_server import ProxyController, ProxyError
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.handshake import HANDSHAKE_EVENT, last_handshake
 from wsinspector.core.handshake import Handshake as Handshake_

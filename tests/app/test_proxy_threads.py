@@ -26,7 +26,8 @@ from websockets.sync.server import serve
 
 from tests.app.test_proxy import ended, stored_session
 from tests.peers import frame_header, mask_payload
-from wsinspector.app.proxy import ProxiedClient, ProxyController
+from wsinspector.app.proxy import ProxiedClient
+from wsinspector.app.proxy_server import ProxyController
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.model import header
 from wsinspector.core.proxy.breakpoints import BreakRule, parse_rule

@@ -14,7 +14,7 @@ import pytest
 
 from tests.browsers.launch import BROWSERS, Browser, PageServer, Running
 from wsinspector.app.mock import MockServer
-from wsinspector.app.proxy import ProxyController
+from wsinspector.app.proxy_server import ProxyController
 from wsinspector.app.server import ServerController
 from wsinspector.core.frames import Direction, Frame, Opcode
 from wsinspector.core.handshake import Handshake, last_handshake

@@ -15,7 +15,7 @@ from tests.cli.conftest import Cli
 from tests.servlet import tomcat as tomcat_module
 from tests.servlet.tomcat import Tomcat
 from wsinspector.app.context import DB_NAME
-from wsinspector.app.proxy import ProxyController
+from wsinspector.app.proxy_server import ProxyController
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.profiles import ConnectionProfile
 from wsinspector.core.store import Store

@@ -26,7 +26,7 @@ from wsinspector.core.secrets import SecretError, SecretKeeper
 from wsinspector.core.store import WAL_LIMIT_BYTES, Store, StoreError
 
 if TYPE_CHECKING:
-    from wsinspector.app.proxy import ProxyController
+    from wsinspector.app.proxy_server import ProxyController
     from wsinspector.app.server import ServerController
     from wsinspector.net.server import EchoServer
 

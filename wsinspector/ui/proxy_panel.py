@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from wsinspector.app.context import AppContext
-from wsinspector.app.proxy import ProxiedClient, ProxyController, ProxyError
+from wsinspector.app.proxy import ProxiedClient
+from wsinspector.app.proxy_server import ProxyController, ProxyError
 from wsinspector.core.connection_defaults import effective
 from wsinspector.core.frames import Direction, Frame, Opcode
 from wsinspector.core.profiles import ConnectionProfile, ProfileError, validate_url
