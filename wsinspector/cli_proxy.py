@@ -75,8 +75,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                              "connected, request (path), open (path, subprotocol, extensions), refused (status, "
                              "message), closed (hop: client|upstream, code, reason, message), failed (hop, "
                              "message), paused (id, direction, rule, opcode, length), forwarded/dropped (id, "
-                             "edited), problem (message), recorded; then stopped (clients, sessions); secrets "
-                             "redacted as in the text lines")
+                             "edited; reason when its hop closed first), undelivered (direction, messages: sent "
+                             "toward a hop that had begun closing), problem (message), recorded; then stopped "
+                             "(clients, sessions); secrets redacted as in the text lines")
     # SUPPRESS: without the option here, the top-level --data-dir stays
     parser.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                         help="where sessions are recorded and connections kept (default: the platform's user data "

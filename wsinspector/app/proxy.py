@@ -4,8 +4,8 @@ both hops recorded as one session (``core/proxy``), messages forwarded both ways
 ``ProxiedClient`` is one client and its upstream hop: the client's upgrade waits until the upstream's answer
 (its choice of subprotocol goes back to the client; a refusal or failure is answered with an HTTP error naming
 it), then each whole message read on one hop is offered to the breakpoints and sent on the other, a close goes
-on with its code, and a hop that dies takes the other with it. ``ProxyController``
-(:mod:`wsinspector.app.proxy_server`) listens and keeps them.
+on with its code behind the messages held before it, and a hop that dies takes the other with it.
+``ProxyController`` (:mod:`wsinspector.app.proxy_server`) listens and keeps them.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from wsinspector.net.wire_server import ClientRequest, ServerClient
 
 if TYPE_CHECKING:
     from wsinspector.core.wire.sinks import FrameSink, WholeInSink
+    from wsinspector.net.pump import WirePump
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,11 @@ class ProxiedClient(QObject, LogRecording):
         self._mid = {_IN: False, _OUT: False}
         #: per direction: frames forwarded this turn wait with that hop's engine for its flush
         self._unwritten = {_IN: False, _OUT: False}
+        #: per direction: messages let go toward a hop that had begun closing, never sent (said at the end)
+        self._undelivered = {_IN: 0, _OUT: 0}
+        #: per direction: the close (code, reason) that goes to that hop once the messages held toward it are
+        #: sent or dropped (the other hop closed while the breakpoints held them: the close waits behind them)
+        self._close_after: dict[Direction, tuple[int | None, str] | None] = {_IN: None, _OUT: None}
         self._secrets: set[str] = set()
         self._url = ""
         self._upstream_profile: ConnectionProfile | None = None
@@ -230,12 +236,17 @@ class ProxiedClient(QObject, LogRecording):
     def _on_upstream_closed(self, info: CloseInfo) -> None:
         self._upstream_open = False
         self._upstream_done = True
-        self._forward_new()
+        self._close_after[_OUT] = None
+        self._read_all()
         self._say(f"{self.peer}: upstream closed: {info.message}", "closed", hop="upstream", code=info.code,
                   reason=info.reason, message=info.message)
+        self._drop_held(_OUT, "the upstream hop closed")
         if info.by_peer or not info.clean:
-            self.breakpoints.discard(_OUT)
-            self._close_client(info.code if info.clean else 1006, info.reason)
+            code, reason = (info.code, info.reason) if info.clean else (1006, info.reason)
+            if self._waits_for_release(_IN):
+                self._close_after[_IN] = (code, reason)
+            else:
+                self._close_client(code, reason)
         self._end_if_both_done()
 
     def _close_upstream(self, code: int | None, reason: str) -> None:
@@ -310,13 +321,54 @@ class ProxiedClient(QObject, LogRecording):
     def _on_client_closed(self, info: CloseInfo) -> None:
         self._client_open = False
         self._client_done = True
-        self._forward_new()
+        self._close_after[_IN] = None
+        self._read_all()
         self._say(f"{self.peer}: client closed: {info.message}", "closed", hop="client", code=info.code,
                   reason=info.reason, message=info.message)
+        self._drop_held(_IN, "the client's hop closed")
         if info.by_peer or not info.clean:  # the client closed, or its hop died: the upstream follows
-            self.breakpoints.discard(_IN)
-            self._close_upstream(info.code if info.clean else 1006, info.reason)
+            if info.clean and self._waits_for_release(_OUT):  # behind the messages it sent before its close
+                self._close_after[_OUT] = (info.code, info.reason)
+            else:
+                self._drop_held(_OUT, "the client's hop died")
+                self._close_upstream(info.code if info.clean else 1006, info.reason)
         self._end_if_both_done()
+
+    def _read_all(self) -> None:
+        """A hop has ended: every message read before its end goes to the breakpoints or on now, before the end
+        is carried to the other hop."""
+        if self._relay is not None:
+            self._relay.drain()
+        self._forward_new()
+
+    def _waits_for_release(self, toward: Direction) -> bool:
+        """Whether messages toward that hop are held, or handed to the breakpoints and not offered yet: a close
+        going that way waits behind them."""
+        relay = self._relay
+        return bool(self.breakpoints.held(toward) or (relay is not None and relay.offers[toward]))
+
+    def _close_when_released(self) -> None:
+        """The close that waited behind held messages goes once none is left that way."""
+        for toward in (_OUT, _IN):
+            pending = self._close_after[toward]
+            if pending is None or self._waits_for_release(toward):
+                continue
+            self._close_after[toward] = None
+            if toward is _OUT:
+                self._close_upstream(*pending)
+            else:
+                self._close_client(*pending)
+        self._end_if_both_done()
+
+    def _drop_held(self, toward: Direction, why: str) -> None:
+        """The hop messages ``toward`` go to is gone: what the breakpoints hold for it is dropped, each paused
+        message said, those behind them counted."""
+        for held in self.breakpoints.discard(toward):
+            if held.rule is None:
+                self._undelivered[toward] += 1
+            else:
+                self._say(f"{self.peer}: dropped #{held.id}: {why}", "dropped", id=held.id, edited=held.edited,
+                          reason=why)
 
     @Slot(object)
     def _on_client_failed(self, failure: Failure) -> None:
@@ -404,14 +456,8 @@ class ProxiedClient(QObject, LogRecording):
                 self._send_frame(toward, opcode, log_.payload(seq) if payload is None else payload, fin)
                 continue
             message = log_.message_for(seq)
-            if message is None or message.last_seq != seq:
-                continue
-            result = self.breakpoints.offer(toward, message.opcode, message.payload)
-            if isinstance(result, Release):
-                self.send_release(result)
-            elif result.rule is not None:
-                self._say(f"{self.peer}: paused {toward.value} #{result.id} ({result.rule.describe()})")
-                self.paused.emit(result)
+            if message is not None and message.last_seq == seq:
+                self._paused(self._offer_read(toward, message.opcode, message.payload))
         read.clear()
         # what this turn forwarded goes out now, in one write per hop, not once the event loop comes round
         if self._unwritten[_IN]:
@@ -420,6 +466,22 @@ class ProxiedClient(QObject, LogRecording):
         if self._unwritten[_OUT] and self.upstream is not None:
             self._unwritten[_OUT] = False
             self.upstream.flush()
+
+    def _offer_read(self, toward: Direction, opcode: Opcode, payload: bytes) -> Release | Held | None:
+        """A whole message read on one hop, to the breakpoints: sent on, or paused (said); None when the hop it
+        goes to has begun closing (nothing more pauses for it: counted as not sent)."""
+        if self._hop_toward(toward) is None:
+            self._undelivered[toward] += 1
+            return None
+        result = self.breakpoints.offer(toward, opcode, payload)
+        if isinstance(result, Release):
+            self.send_release(result)
+        return result
+
+    def _paused(self, result: Release | Held | None) -> None:
+        if isinstance(result, Held) and result.rule is not None:
+            self._say(f"{self.peer}: paused {result.direction.value} #{result.id} ({result.rule.describe()})")
+            self.paused.emit(result)
 
     def _send_frame(self, toward: Direction, opcode: Opcode, payload: bytes, fin: bool) -> None:
         try:
@@ -439,13 +501,11 @@ class ProxiedClient(QObject, LogRecording):
         assert relay is not None
         with relay.lock(toward):
             relay.offers[toward] -= 1
-            result = self.breakpoints.offer(toward, opcode, payload)
-            if isinstance(result, Release):
-                self.send_release(result)
+            result = self._offer_read(toward, opcode, payload)
             self._gate()
-        if isinstance(result, Held) and result.rule is not None:
-            self._say(f"{self.peer}: paused {toward.value} #{result.id} ({result.rule.describe()})")
-            self.paused.emit(result)
+        self._paused(result)
+        if self._close_after[toward] is not None:
+            self._close_when_released()
 
     def _gate(self) -> None:
         """Tell the hops' threads which directions the breakpoints want whole (a rule, or a message held)."""
@@ -461,15 +521,31 @@ class ProxiedClient(QObject, LogRecording):
         for release in self.breakpoints.set_rules(rules):
             self.send_release(release)
         self._gate()
+        self._close_when_released()
+
+    def _hop_toward(self, toward: Direction) -> WirePump | None:
+        """The hop messages ``toward`` go to (``out``: the upstream's), None once it has begun closing."""
+        pump: WirePump | None = ((self.upstream if self._upstream_open else None) if toward is _OUT
+                                 else (self.downstream if self._client_open else None))
+        return pump if pump is not None and pump.can_send else None
 
     def send_release(self, release: Release) -> None:
-        """Send a message the breakpoints let go: ``out`` to the upstream, ``in`` to the client (nothing once
-        that hop is closed)."""
-        if release.direction is _OUT:
-            if self.upstream is not None and self._upstream_open:
-                self.upstream.send(release.payload, release.opcode is _TEXT)
-        elif self._client_open:
-            self.downstream.send(release.payload, release.opcode is _TEXT)
+        """Send a message the breakpoints let go: ``out`` to the upstream, ``in`` to the client. Toward a hop
+        that has begun closing it cannot go: a paused one is said dropped, the others are counted (said when
+        the session ends)."""
+        pump = self._hop_toward(release.direction)
+        if pump is not None:
+            try:
+                pump.send(release.payload, release.opcode is _TEXT)
+                return
+            except RuntimeError:  # its thread read a close since: what it cannot take is lost with it
+                pass
+        if release.id and release.action in ("forwarded", "edited"):
+            hop = "upstream" if release.direction is _OUT else "client's"
+            self._say(f"{self.peer}: dropped #{release.id}: the {hop} hop has closed", "dropped", id=release.id,
+                      edited=release.action == "edited", reason=f"the {hop} hop has closed")
+        else:
+            self._undelivered[release.direction] += 1
 
     def decide(self, message_id: int, action: str, payload: bytes | None = None) -> None:
         """The user's decision on a paused message: "forward" (``payload``: edited), or "drop". BreakpointError
@@ -481,6 +557,7 @@ class ProxiedClient(QObject, LogRecording):
         for release in releases:
             self.send_release(release)
         self._gate()
+        self._close_when_released()
 
     def inject(self, direction: Direction, opcode: Opcode, payload: bytes) -> None:
         """A message of the user's own: ``out`` to the upstream server, ``in`` to the client. ValueError while a
@@ -491,6 +568,9 @@ class ProxiedClient(QObject, LogRecording):
         with relay.lock(direction) if relay is not None else nullcontext():
             if self._mid[direction]:
                 raise ValueError("a fragmented message is being forwarded that way: inject once it has ended")
+            if self._hop_toward(direction) is None:
+                hop = "upstream" if direction is _OUT else "client's"
+                raise ValueError(f"the {hop} hop is closed or closing: nothing more can be sent on it")
             self.send_release(self.breakpoints.inject(direction, opcode, payload))
 
     @property
@@ -500,7 +580,11 @@ class ProxiedClient(QObject, LogRecording):
     # -- the end ------------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop: both hops close (1001 going away; one not open yet is dropped), the session is saved."""
+        """Stop: both hops close (1001 going away; one not open yet is dropped), the session is saved; what the
+        breakpoints hold is dropped."""
+        self._close_after = {_IN: None, _OUT: None}
+        for toward in (_OUT, _IN):
+            self._drop_held(toward, "the proxy stopped")
         self._close_client(1001, "proxy stopped")
         self._close_upstream(1001, "proxy stopped")
 
@@ -520,7 +604,14 @@ class ProxiedClient(QObject, LogRecording):
         self._done = True
         self._flush_timer.stop()
         self._store_poll.stop()
+        for toward in (_OUT, _IN):
+            self._drop_held(toward, "both hops have closed")
         self._flush()
+        for toward, count in self._undelivered.items():
+            if count:
+                hop = "upstream" if toward is _OUT else "client"
+                self._say(f"{self.peer}: {counted(count, 'message')} to the {hop} not sent: its hop had begun "
+                          "closing", "undelivered", direction=toward.value, messages=count)
         self._finish_recording()
         self.finished.emit()
 

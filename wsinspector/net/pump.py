@@ -180,6 +180,13 @@ class WirePump:
     def auto_pong(self) -> bool:
         return self._engine.auto_pong if self._engine is not None else True
 
+    @property
+    def can_send(self) -> bool:
+        """Whether a message sent now goes out: the connection is open and no close frame has gone either way
+        (a connection read on a thread may begin closing at any moment: :meth:`send` may still refuse)."""
+        engine = self._engine
+        return engine is not None and self._state is ConnectionState.OPEN and engine.is_open
+
     def send(self, data: bytes, is_text: bool) -> None:
         """Send one message in one frame. Text goes out as the bytes given, valid UTF-8 or not."""
         with self._guard:

@@ -228,7 +228,12 @@ class Relay(QObject):
         except OSError:
             pass
         self._woken = False
-        self.drain()
+        try:
+            self.drain()
+        finally:  # the engines' events and the hops' ends are told whatever became of the drain
+            self._tell_pumps()
+
+    def _tell_pumps(self) -> None:
         hops = self.hops
         # read before the pumps are told, not after: a hop that ends while they are told (its pump looked at
         # already) must wake this thread again, which a closed relay no longer does (its end never told)
@@ -250,14 +255,16 @@ class Relay(QObject):
             return
         pop = items.popleft
         drained = 0
-        for _ in range(len(items)):
-            sink, arguments, size = pop()
-            sink(*arguments)
-            drained += size
-        if drained:
-            with self._room:
-                self._drained += drained
-                self._room.notify_all()
+        try:
+            for _ in range(len(items)):
+                sink, arguments, size = pop()
+                drained += size
+                sink(*arguments)
+        finally:  # counted even when a sink failed: the queue's bound never takes an item for one still waiting
+            if drained:
+                with self._room:
+                    self._drained += drained
+                    self._room.notify_all()
 
     def detach(self) -> None:
         """The proxied client is done with the hops (its session saved): what the threads still report is

@@ -125,6 +125,8 @@ class Release:
     #: what the user did to it: "" (nothing: it was not paused, or waited behind a paused one), "forwarded",
     #: "edited" (forwarded edited) or "injected"
     action: str = ""
+    #: the id it was held under (0: never held)
+    id: int = field(default=0, compare=False)
 
 
 @dataclass(slots=True)
@@ -206,10 +208,10 @@ class Breakpoints:
             raise BreakpointError("a message is text or binary")
         return Release(direction, opcode, payload, "injected")
 
-    def discard(self, direction: Direction) -> int:
-        """The hop a direction goes to has closed: what waited for it is lost. How many messages that was."""
+    def discard(self, direction: Direction) -> list[Held]:
+        """The hop a direction goes to has closed: what waited for it is lost (returned, oldest first)."""
         queue = self._queues[direction]
-        lost = len(queue)
+        lost = list(queue)
         queue.clear()
         return lost
 
@@ -220,6 +222,6 @@ class Breakpoints:
                 held = queue.popleft()
                 if held.decision != "drop":
                     action = "" if held.rule is None else ("edited" if held.edited else "forwarded")
-                    out.append(Release(held.direction, held.opcode, held.payload, action))
+                    out.append(Release(held.direction, held.opcode, held.payload, action, held.id))
         return out
 
