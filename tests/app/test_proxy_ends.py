@@ -5,14 +5,18 @@ other hop closes or the proxy stops. Real peers over loopback: a raw client, `we
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import struct
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from tests.app.test_proxy import ended, stored_session
 from tests.net.served import RawClient, client_frame
+from tests.peers import frame_header, masked_server_frame, sends_then_drops, sends_then_waits, server_frame
 from wsinspector.app.proxy import ProxiedClient
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.proxy.breakpoints import BreakRule, parse_rule
@@ -66,6 +70,50 @@ def test_messages_let_go_toward_a_client_that_is_closing_are_counted_not_sent_an
     assert f"{len(burst) - len(echoed)} messages to the client not sent" in undelivered
     closes = _closes(store, client)
     assert (False, IN, 1000, "") in closes and (True, OUT, 1000, "") in closes
+
+
+HOSTILE = {
+    "masked": (masked_server_frame(0x1, b"masked!"), "upstream protocol error: the server sent a masked"),
+    "opcode-3": (server_frame(0x3, b"x"), "upstream protocol error: the server sent a frame with the reserved"),
+    "rsv2": (server_frame(0x1, b"x", rsv=2), "upstream protocol error: the server sent a text frame with RSV2"),
+    "utf-8": (server_frame(0x1, b"\xce\x41"), "upstream protocol error: the server sent text that is not valid"),
+    "2^62": (frame_header(0x2, 1 << 62), "upstream message too big"),
+    "close-1005": (server_frame(0x8, struct.pack("!H", 1005)), "upstream protocol error: the server sent a close"),
+}
+
+
+@pytest.mark.parametrize(("sent", "says"), HOSTILE.values(), ids=HOSTILE.keys())
+def test_an_upstream_that_breaks_the_protocol_is_the_client_s_1014_close_saying_what_it_did(
+        qtbot: Any, run: Callable[..., Any], hostile: Callable[..., str], proxies: Any, store: Store, sent: bytes,
+        says: str) -> None:
+    controller, url = proxies(hostile(sends_then_waits(sent)), store=store)
+    with qtbot.waitSignal(controller.client_added) as added:
+
+        async def talk() -> tuple[int | None, str, bool]:
+            async with connect(url) as ws:
+                with contextlib.suppress(ConnectionClosed):
+                    await ws.recv()
+            return ws.close_code, ws.close_reason, ws.protocol.close_rcvd is not None
+
+        code, reason, with_frame = run(talk())
+    assert (code, with_frame) == (1014, True), "a close frame: 1014 bad gateway"
+    assert reason.startswith(says) and len(reason.encode()) <= 123
+    qtbot.waitUntil(ended(controller), timeout=5000)
+    assert (False, OUT, 1014, reason) in _closes(store, added.args[0]), "recorded on the client hop"
+
+
+def test_an_upstream_that_drops_mid_frame_is_the_client_s_1014_close(
+        qtbot: Any, run: Callable[..., Any], hostile: Callable[..., str], proxies: Any) -> None:
+    controller, url = proxies(hostile(sends_then_drops(server_frame(0x1, b"x" * 1000)[:200])))
+
+    async def talk() -> tuple[int | None, str, bool]:
+        async with connect(url) as ws:
+            with contextlib.suppress(ConnectionClosed):
+                await ws.recv()
+        return ws.close_code, ws.close_reason, ws.protocol.close_rcvd is not None
+
+    assert run(talk()) == (1014, "upstream connection lost", True)
+    qtbot.waitUntil(ended(controller), timeout=5000)
 
 
 def test_a_client_s_close_waits_behind_its_paused_messages_and_goes_upstream_after_them(

@@ -9,7 +9,7 @@ import pytest
 from wsinspector.core.auth import checked_target
 from wsinspector.core.events import Failure, FailureKind
 from wsinspector.core.profiles import Auth, ConnectionProfile, Handshake
-from wsinspector.core.proxy.forwarding import close_for, refusal_for, upstream_profile, upstream_url
+from wsinspector.core.proxy.forwarding import close_for, close_for_failed, refusal_for, upstream_profile, upstream_url
 
 CLIENT_HEADERS = (
     ("Host", "127.0.0.1:8080"), ("Upgrade", "websocket"), ("Connection", "Upgrade"),
@@ -81,3 +81,24 @@ def test_a_close_goes_on_with_its_code_unless_no_peer_may_send_it(code: int | No
 )
 def test_a_client_s_path_and_query_are_added_to_the_upstream_s(base: str, path: str, forwarded: str) -> None:
     assert upstream_url(base, path) == forwarded
+
+
+@pytest.mark.parametrize(
+    ("failure", "code", "reason"),
+    [
+        (Failure(FailureKind.PROTOCOL, detail="the server sent opcode 0x3; closed with 1002 (protocol error)"),
+         1014, "upstream protocol error: the server sent opcode 0x3"),
+        (Failure(FailureKind.CONNECTION_LOST), 1014, "upstream connection lost"),
+        (Failure(FailureKind.NETWORK, detail="wsinspector could not go on reading it"), 1011,
+         "proxy error: wsinspector could not go on reading it"),
+        (None, 1014, "upstream hop dropped"),
+    ],
+)
+def test_a_failed_upstream_hop_is_the_client_s_close_saying_what_the_upstream_did(
+        failure: Failure | None, code: int, reason: str) -> None:
+    assert close_for_failed(failure) == (code, reason)
+
+
+def test_a_failed_upstream_s_long_reason_is_cut_to_what_a_close_frame_holds_at_a_character() -> None:
+    code, reason = close_for_failed(Failure(FailureKind.PROTOCOL, detail="é" * 200))
+    assert code == 1014 and len(reason.encode()) <= 123 and reason.endswith("é")

@@ -4,8 +4,9 @@ both hops recorded as one session (``core/proxy``), messages forwarded both ways
 ``ProxiedClient`` is one client and its upstream hop: the client's upgrade waits until the upstream's answer
 (its choice of subprotocol goes back to the client; a refusal or failure is answered with an HTTP error naming
 it), then each whole message read on one hop is offered to the breakpoints and sent on the other, a close goes
-on with its code behind the messages held before it, and a hop that dies takes the other with it.
-``ProxyController`` (:mod:`wsinspector.app.proxy_server`) listens and keeps them.
+on with its code behind the messages held before it, a client hop that dies takes the upstream's with it, and an
+upstream hop that fails is the client's close 1014. ``ProxyController`` (:mod:`wsinspector.app.proxy_server`)
+listens and keeps them.
 """
 
 from __future__ import annotations
@@ -31,7 +32,14 @@ from wsinspector.core.model import header
 from wsinspector.core.profiles import ConnectionProfile, ProfileError, ResolvedTarget
 from wsinspector.core.proxy import PROXY_EVENT
 from wsinspector.core.proxy.breakpoints import Breakpoints, BreakRule, Held, Release
-from wsinspector.core.proxy.forwarding import Refusal, close_for, refusal_for, upstream_profile, upstream_url
+from wsinspector.core.proxy.forwarding import (
+    Refusal,
+    close_for,
+    close_for_failed,
+    refusal_for,
+    upstream_profile,
+    upstream_url,
+)
 from wsinspector.core.redact import REDACTED, subprotocol_secrets, url_secrets
 from wsinspector.core.secrets import masked, secret_values
 from wsinspector.core.store import SessionStatus, Store, StoreError
@@ -242,7 +250,8 @@ class ProxiedClient(QObject, LogRecording):
                   reason=info.reason, message=info.message)
         self._drop_held(_OUT, "the upstream hop closed")
         if info.by_peer or not info.clean:
-            code, reason = (info.code, info.reason) if info.clean else (1006, info.reason)
+            # a close from the upstream goes on with its code; a failed upstream hop is the client's 1014
+            code, reason = (info.code, info.reason) if info.clean else close_for_failed(info.failure)
             if self._waits_for_release(_IN):
                 self._close_after[_IN] = (code, reason)
             else:

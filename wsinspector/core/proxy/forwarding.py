@@ -102,3 +102,32 @@ def close_for(code: int | None) -> tuple[bool, int | None]:
     if code in _NOT_SENT:
         return False, None
     return True, code
+
+
+#: the code a client's hop is closed with when its upstream hop failed (RFC 6455's registry: 1014 Bad Gateway,
+#: a gateway or proxy that received an invalid response from the upstream server)
+BAD_GATEWAY = 1014
+#: the code when the upstream hop ended through a fault of ours (1011 internal error)
+INTERNAL_ERROR = 1011
+#: the most bytes of UTF-8 a close frame's reason holds (125 of payload, 2 of them the code)
+REASON_MOST = 123
+#: what an upstream's fault is, by the failure's kind: the upstream's doing (1014), else ours (1011)
+_UPSTREAM_FAULTS = {
+    FailureKind.PROTOCOL: "upstream protocol error",
+    FailureKind.MESSAGE_TOO_BIG: "upstream message too big",
+    FailureKind.CONNECTION_LOST: "upstream connection lost",
+    FailureKind.CLOSE_TIMEOUT: "upstream did not answer the close",
+}
+
+
+def close_for_failed(failure: Failure | None) -> tuple[int, str]:
+    """The close frame a client gets when its upstream hop failed rather than closed (a frame no server may
+    send, text that is not UTF-8, a frame over the limit, the connection dropped without a close): 1014 Bad
+    Gateway with what the upstream did in short as the reason (at most ``REASON_MOST`` bytes, cut at a
+    character); 1011 when the fault was ours."""
+    fault = _UPSTREAM_FAULTS.get(failure.kind) if failure is not None else "upstream hop dropped"
+    code = BAD_GATEWAY if fault is not None else INTERNAL_ERROR
+    detail = " ".join((failure.detail if failure is not None else "").split())
+    detail = detail.split("; closed with ")[0].split("; the connection was already closing")[0]
+    reason = f"{fault or 'proxy error'}: {detail}" if detail else (fault or "proxy error")
+    return code, reason.encode()[:REASON_MOST].decode("utf-8", "ignore")
