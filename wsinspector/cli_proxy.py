@@ -6,6 +6,7 @@ about on standard input."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -15,6 +16,8 @@ from wsinspector import APP_NAME
 from wsinspector.cli_output import err, say, stopping_when_output_gone
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from wsinspector.app.proxy import ProxiedClient
     from wsinspector.app.proxy_server import ProxyController
     from wsinspector.cli_proxy_status import ProxyStatus
@@ -66,7 +69,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                              "(repeatable)")
     parser.add_argument("--on-break", choices=ON_BREAK, default=None,
                         help="what a paused message gets: ask (the default on a terminal; " + _ASK_HELP + "), "
-                             "forward or drop (the default without a terminal: forward); each pause is printed")
+                             "forward or drop (the default without a terminal: forward); each pause is printed. "
+                             "When standard input ends, what is paused and every later pause is forwarded, said "
+                             "once")
     parser.add_argument("--max-clients", type=int, default=64, metavar="N",
                         help="clients at once; more are refused with HTTP 503 (default 64)")
     parser.add_argument("--json", action="store_true",
@@ -76,8 +81,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                              "message), closed (hop: client|upstream, code, reason, message), failed (hop, "
                              "message), paused (id, direction, rule, opcode, length), forwarded/dropped (id, "
                              "edited; reason when its hop closed first), undelivered (direction, messages: sent "
-                             "toward a hop that had begun closing), problem (message), recorded; then stopped "
-                             "(clients, sessions); secrets redacted as in the text lines")
+                             "toward a hop that had begun closing), problem (message), recorded; input_ended "
+                             "(paused) in ask mode; then stopped (clients, sessions); secrets redacted as in the "
+                             "text lines")
     # SUPPRESS: without the option here, the top-level --data-dir stays
     parser.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                         help="where sessions are recorded and connections kept (default: the platform's user data "
@@ -244,7 +250,8 @@ def _serve(host: str, port: int, url: str, profile: ConnectionProfile, rules: li
     from wsinspector.cli_proxy_status import ProxyStatus
 
     status = ProxyStatus(controller, as_json, previews=on_break == "ask")
-    asker = _Asker(controller, status) if on_break == "ask" else None
+    asker = _Asker(controller, status, lambda: controller.paused.connect(
+        lambda client, held: _decide_at_once(client, held, "forward"))) if on_break == "ask" else None
     if on_break != "ask":
         controller.paused.connect(lambda client, held: _decide_at_once(client, held, on_break))
     watcher = SignalWatcher()
@@ -275,11 +282,12 @@ class _Asker:
     """Reads the user's decisions on paused messages from standard input, a line at a time, without blocking
     the event loop."""
 
-    def __init__(self, controller: ProxyController, status: ProxyStatus) -> None:
+    def __init__(self, controller: ProxyController, status: ProxyStatus, forward_from_now: Callable[[], None]) -> None:
         from PySide6.QtCore import QSocketNotifier
 
         self._controller = controller
         self._status = status
+        self._forward_from_now = forward_from_now
         self._pending = b""
         self._notifier = QSocketNotifier(sys.stdin.fileno(), QSocketNotifier.Type.Read)
         self._notifier.activated.connect(self._read)
@@ -287,6 +295,21 @@ class _Asker:
 
     def close(self) -> None:
         self._notifier.setEnabled(False)
+
+    def _input_ended(self) -> None:
+        """Standard input ended: nobody can answer any more. Said once; what is paused is forwarded unchanged,
+        and so is every message paused from now on (as ``--on-break forward``): nothing waits for an answer that
+        cannot come."""
+        from wsinspector.core.words import counted
+
+        self.close()
+        waiting = self._controller.paused_messages()
+        self._status.line("input_ended", "Standard input ended: paused messages are forwarded unchanged from now on "
+                          f"({counted(len(waiting), 'message')} paused now)", paused=len(waiting))
+        self._forward_from_now()
+        for client, held in waiting:
+            with contextlib.suppress(ValueError):  # let go meanwhile with the one before it
+                client.decide(held.id, "forward")
 
     def _show(self, client: ProxiedClient, held: Held) -> None:
         if self._status.as_json:  # the paused event says it
@@ -301,7 +324,7 @@ class _Asker:
         # the descriptor itself, not sys.stdin: its buffer would keep lines the notifier never tells of
         data = os.read(sys.stdin.fileno(), 65536)
         if not data:
-            self.close()
+            self._input_ended()
             return
         self._pending += data
         *lines, self._pending = self._pending.split(b"\n")

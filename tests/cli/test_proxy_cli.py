@@ -153,3 +153,21 @@ def test_asked_on_standard_input_bytes_are_injected_and_edited_as_binary(
         assert run(ws.recv()) == "hex:41"
         assert "#2 is a text message: its new bytes must be UTF-8" in out_path.read_text("utf-8")
         run(ws.close())
+
+
+def test_when_standard_input_ends_it_is_said_once_and_paused_messages_are_forwarded_from_then_on(
+        qtbot: Any, run: Any, websockets_server: Any, tmp_path: Path) -> None:
+    upstream = websockets_server()
+    with _asking_proxy(qtbot, upstream.url, "out:every", tmp_path / "out.txt") as (proc, url, out_path):
+        ws = run(connect(url))
+        run(ws.send("before"))
+        qtbot.waitUntil(lambda: "#1 out" in out_path.read_text("utf-8"), timeout=10_000)
+        proc.stdin.close()  # nobody can answer any more
+        assert run(ws.recv()) == "before", "what was paused goes on unchanged"
+        run(ws.send("after"))
+        assert run(ws.recv()) == "after", "and so does what would have paused since"
+        assert upstream.received == ["before", "after"]
+        run(ws.close())
+    said = out_path.read_text("utf-8")
+    assert said.count("Standard input ended") == 1
+    assert "Standard input ended: paused messages are forwarded unchanged from now on (1 message paused now)" in said
