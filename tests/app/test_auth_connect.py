@@ -286,3 +286,51 @@ def test_the_recorded_url_redacts_a_login_captured_value(qtbot, websockets_serve
     finally:
         recording.shutdown()
         store.close()
+
+
+class Flood:
+    """A login endpoint, on its own thread, that answers 200 with a body far larger than the client reads (its
+    Content-Length, or chunks with no end in sight), counting what it wrote before the client stopped reading."""
+
+    CAP = 256 << 20  # the server stops here; a client that reads all of it did not stop at its limit
+
+    def __init__(self, chunked: bool) -> None:
+        import socket
+        import threading
+
+        self.chunked = chunked
+        self.written = 0
+        self.done = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/login"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        connection, _ = self._listener.accept()
+        self._listener.close()
+        framing = b"Transfer-Encoding: chunked" if self.chunked else b"Content-Length: 2000000000"
+        piece = b"x" * (64 << 10)
+        if self.chunked:
+            piece = f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+        with connection:
+            try:
+                connection.recv(65536)
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + framing + b"\r\n\r\n")
+                while self.written < self.CAP:
+                    connection.sendall(piece)
+                    self.written += len(piece)
+            except OSError:
+                pass
+            finally:
+                self.done.set()
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_login_answer_past_the_limit_is_stopped_while_it_arrives(qtbot, controller, websockets_server, chunked):
+    flood = Flood(chunked)
+    auth = Auth(login_url=flood.url, login_method="GET", login_captures=(("t", "t"),))
+    failure = fails(qtbot, controller, profile(str(websockets_server().url), "wire", auth))
+    assert failure.kind is FailureKind.AUTH and "the answer is larger than 1024 KiB" in failure.message
+    qtbot.waitUntil(flood.done.is_set, timeout=WAIT_MS)
+    # the read buffer and what the sockets hold: nowhere near the whole answer
+    assert flood.written < Flood.CAP // 2

@@ -11,7 +11,8 @@ from wsinspector.core.profiles import Proxy, Tls
 from wsinspector.net import proxy as proxies
 from wsinspector.net import tls as tls_setup
 
-#: an answer larger than this is not read (a login or token answer is a few hundred bytes)
+#: an answer larger than this is not read (a login or token answer is a few hundred bytes): the request is
+#: stopped as soon as more has arrived (or its Content-Length says more will), so memory stays bounded
 MAX_BODY = 1 << 20
 
 
@@ -56,9 +57,15 @@ class HttpExchange(QObject):
         network, _choice = proxies.network_proxy(("wss" if scheme.lower() == "https" else "ws") + ":" + rest, proxy)
         self._manager.setProxy(network)
         self._request, self._tls, self._timeout_s, self._timed_out = request, tls, timeout_s, False
-        reply = self._manager.sendCustomRequest(qrequest, QByteArray(request.method.encode("ascii")),
-                                                QByteArray(request.body))
+        verb = QByteArray(request.method.encode("ascii"))
+        reply = (self._manager.sendCustomRequest(qrequest, verb, QByteArray(request.body)) if request.body
+                 else self._manager.sendCustomRequest(qrequest, verb))
+        # past this much unread, Qt stops reading the socket (for a request without a body: with one, Qt reads on
+        # and only :meth:`_on_more` bounds it)
+        reply.setReadBufferSize(2 * MAX_BODY)
         reply.sslErrors.connect(self._on_ssl_errors)
+        reply.metaDataChanged.connect(self._on_more)
+        reply.readyRead.connect(self._on_more)
         reply.finished.connect(self._on_finished)
         self._reply = reply
         self._timer.start(int(timeout_s * 1000))
@@ -80,6 +87,23 @@ class HttpExchange(QObject):
             reply.ignoreSslErrors()
 
     @Slot()
+    def _on_more(self) -> None:
+        """Headers or body bytes arrived: an answer that is, or says it will be, larger than ``MAX_BODY`` is not
+        read any further."""
+        reply, request = self._reply, self._request
+        if reply is None or request is None:
+            return
+        length = reply.header(QNetworkRequest.KnownHeaders.ContentLengthHeader)
+        if reply.bytesAvailable() > MAX_BODY or (isinstance(length, int) and length > MAX_BODY):
+            self.abort()
+            self.failed.emit(self._too_large(request))
+            self._manager.clearConnectionCache()
+
+    @staticmethod
+    def _too_large(request: HttpRequest) -> str:
+        return f"{request.title}: the answer is larger than {MAX_BODY // 1024} KiB"
+
+    @Slot()
     def _on_timeout(self) -> None:
         self._timed_out = True
         if self._reply is not None:
@@ -99,7 +123,7 @@ class HttpExchange(QObject):
         elif not isinstance(status, int):
             self.failed.emit(f"{request.title} failed: {reply.errorString()}")
         elif reply.bytesAvailable() > MAX_BODY:
-            self.failed.emit(f"{request.title}: the answer is larger than {MAX_BODY // 1024} KiB")
+            self.failed.emit(self._too_large(request))
         else:
             reason = reply.attribute(QNetworkRequest.Attribute.HttpReasonPhraseAttribute)
             headers = tuple((bytes(name.data()).decode("latin-1"), bytes(value.data()).decode("latin-1"))
