@@ -325,10 +325,12 @@ class Flood:
                 self.done.set()
 
 
-@pytest.mark.parametrize("chunked", [False, True])
-def test_a_login_answer_past_the_limit_is_stopped_while_it_arrives(qtbot, controller, websockets_server, chunked):
+@pytest.mark.parametrize(("chunked", "method"), [(False, "GET"), (True, "GET"), (False, "POST"), (True, "POST")])
+def test_a_login_answer_past_the_limit_is_stopped_while_it_arrives(qtbot, controller, websockets_server, chunked,
+                                                                    method):
     flood = Flood(chunked)
-    auth = Auth(login_url=flood.url, login_method="GET", login_captures=(("t", "t"),))
+    auth = Auth(login_url=flood.url, login_method=method, login_body='{"user": "ann"}' if method == "POST" else "",
+                login_captures=(("t", "t"),))
     failure = fails(qtbot, controller, profile(str(websockets_server().url), "wire", auth))
     assert failure.kind is FailureKind.AUTH and "the answer is larger than 1024 KiB" in failure.message
     qtbot.waitUntil(flood.done.is_set, timeout=WAIT_MS)

@@ -14,6 +14,8 @@ from wsinspector.net import tls as tls_setup
 #: an answer larger than this is not read (a login or token answer is a few hundred bytes): the request is
 #: stopped as soon as more has arrived (or its Content-Length says more will), so memory stays bounded
 MAX_BODY = 1 << 20
+#: what the reply holds unread before Qt stops reading the socket (more than the limit: past it, the request stops)
+READ_BUFFER = 2 * MAX_BODY
 
 
 class HttpExchange(QObject):
@@ -60,9 +62,10 @@ class HttpExchange(QObject):
         verb = QByteArray(request.method.encode("ascii"))
         reply = (self._manager.sendCustomRequest(qrequest, verb, QByteArray(request.body)) if request.body
                  else self._manager.sendCustomRequest(qrequest, verb))
-        # past this much unread, Qt stops reading the socket (for a request without a body: with one, Qt reads on
-        # and only :meth:`_on_more` bounds it)
-        reply.setReadBufferSize(2 * MAX_BODY)
+        # past this much unread, Qt stops reading the socket. A request with a body starts on the event loop's
+        # next turn and does not take a size set before it starts: set again once it has
+        reply.setReadBufferSize(READ_BUFFER)
+        QTimer.singleShot(0, self, self._limit_reading)
         reply.sslErrors.connect(self._on_ssl_errors)
         reply.metaDataChanged.connect(self._on_more)
         reply.readyRead.connect(self._on_more)
@@ -85,6 +88,11 @@ class HttpExchange(QObject):
         if reply is not None and tls_setup.pinned_match(errors, reply.sslConfiguration().peerCertificate(),
                                                         self._tls):
             reply.ignoreSslErrors()
+
+    @Slot()
+    def _limit_reading(self) -> None:
+        if self._reply is not None:
+            self._reply.setReadBufferSize(READ_BUFFER)
 
     @Slot()
     def _on_more(self) -> None:
