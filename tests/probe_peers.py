@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.peers import Behaviour, HostileServer, WebsocketsPeer, accept_response, read_handshake
+from tests.peers import Behaviour, HostileServer, WebsocketsPeer, accept_response, frame_header, read_handshake
 
 NODE_PEERS = Path(__file__).resolve().parent / "node_peers"
 #: the websockets peer's keepalive: a ping every second, and the connection closed 1 s after one goes unanswered
@@ -137,6 +137,73 @@ def resets_past(limit: int) -> Behaviour:
                 writer.transport.abort()
                 return
             await reader.readexactly(4 + length)  # the mask key and the payload, unread
+
+    return behaviour
+
+
+def mirrors_frames() -> Behaviour:
+    """Accept any upgrade, then send every frame back as it came (its FIN, RSV bits and opcode, reserved ones
+    too), unmasked, with no check at all; a ping answered with a pong; a close frame sent back, then the
+    connection ended."""
+
+    async def behaviour(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        headers = await read_handshake(reader)
+        if headers is None:
+            return
+        writer.write(accept_response(headers))
+        await writer.drain()
+        while True:
+            head = await reader.readexactly(2)
+            length = head[1] & 0x7F
+            if length == 126:
+                length = int.from_bytes(await reader.readexactly(2), "big")
+            elif length == 127:
+                length = int.from_bytes(await reader.readexactly(8), "big")
+            key = await reader.readexactly(4) if head[1] & 0x80 else bytes(4)
+            payload = bytes(b ^ key[i % 4] for i, b in enumerate(await reader.readexactly(length)))
+            first = head[0] if head[0] & 0x0F != 0x9 else (head[0] & 0xF0) | 0xA
+            writer.write(bytes([first]) + frame_header(0, len(payload))[1:] + payload)
+            await writer.drain()
+            if head[0] & 0x0F == 0x8:
+                return
+
+    return behaviour
+
+
+async def answers_close_without_code(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Accept any upgrade, read frames answering nothing, and answer a close frame with an empty one (no code,
+    which RFC 6455 allows), then end the connection."""
+    headers = await read_handshake(reader)
+    if headers is None:
+        return
+    writer.write(accept_response(headers))
+    await writer.drain()
+    while True:
+        head = await reader.readexactly(2)
+        length = head[1] & 0x7F
+        if length == 126:
+            length = int.from_bytes(await reader.readexactly(2), "big")
+        elif length == 127:
+            length = int.from_bytes(await reader.readexactly(8), "big")
+        await reader.readexactly(4 + length)
+        if head[0] & 0x0F == 0x8:
+            writer.write(bytes([0x88, 0]))
+            await writer.drain()
+            return
+
+
+def sends_after_upgrade(data: bytes) -> Behaviour:
+    """Accept any upgrade, send ``data`` (frames RFC 6455 forbids a server to send, say), then read
+    everything and answer nothing."""
+
+    async def behaviour(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        headers = await read_handshake(reader)
+        if headers is None:
+            return
+        writer.write(accept_response(headers) + data)
+        await writer.drain()
+        while await reader.read(65536):
+            pass
 
     return behaviour
 

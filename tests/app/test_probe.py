@@ -13,6 +13,7 @@ import pytest
 from tests import probe_peers
 from tests.decoder_peers import node_peers_ready
 from tests.net.pki import Authority
+from tests.peers import masked_server_frame, server_frame
 from wsinspector.app.probe import ProbeController
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.probe.plan import PROBES_SETTING, load_probes, plan
@@ -207,6 +208,56 @@ def test_a_server_dropping_big_frames_shows_its_limit_and_how_it_refuses(probe, 
                                             "1005 → dropped the connection (no close frame)")
 
 
+def test_a_server_echoing_our_broken_frames_is_not_credited_with_refusing_them(probe, hostile, store):
+    url = hostile(probe_peers.mirrors_frames())
+    result = probe(url, "violations,closing")
+    checks = result.cell("conformance").data["checks"]
+    # each forbidden frame came back as it went: our side refused the echo, the server refused nothing
+    assert [checks[f"{name} refused"] for name in ("reserved bits", "reserved opcodes", "control frame size")] \
+        == [False, False, False]
+    assert "reserved opcodes refused: no (broke the protocol: sent a frame with the reserved opcode 0x3)" \
+        in result.cell("conformance").detail
+    # it echoed 4000, then 1005, which it may not send: not "closed without a code"
+    closing = result.cell("closing")
+    assert closing.value.startswith("echoes our code; 1005 → broke the protocol: sent a close frame with the code "
+                                    "1005")
+    assert closing.data["conforms"] is False
+    # the sessions say our side failed each connection the echo broke (the 1005 one was closing already)
+    refused = [store.session(i) for i in result.cell("conformance").sessions if i not in closing.sessions]
+    assert [(r.status, r.close_code) for r in refused if r is not None] == [("failed", 1002)] * 3
+    last = store.session(closing.sessions[-1])
+    assert last is not None and (last.status, last.close_code) == ("failed", 1005)
+
+
+@pytest.mark.parametrize(("sent", "broke"), [
+    (bytes([0x97, 5]) + b"abcde", "sent a frame with the reserved opcode 0x7"),
+    (masked_server_frame(0x1, b"two"), "sent a masked text frame"),
+    (bytes([0x82, 127]) + (1 << 63).to_bytes(8, "big") + b"xxxx", "sent a message larger than"),
+    (server_frame(0x9, b"p", rsv=4), "sent a ping frame with RSV1 set"),
+], ids=["reserved opcode", "masked", "2^63 bytes", "ping with RSV1"])
+def test_a_frame_our_side_refused_is_never_read_as_the_servers_answer(probe, hostile, store, sent, broke):
+    url = hostile(probe_peers.sends_after_upgrade(sent))
+    result = probe(url, "messages,heartbeat,size")
+    for key in ("text", "binary", "heartbeat"):
+        cell = result.cell(key)
+        assert cell.value.startswith(f"no — broke the protocol: {broke}"), (key, cell.value)
+    size = result.cell("size_limit")
+    assert not size.known and f"the endpoint broke the protocol: {broke}" in size.value
+    assert not result.cell("idle_timeout").known
+    records = [store.session(i) for i in result.cell("text").sessions]
+    assert {(r.status, r.close_code) for r in records if r is not None} == {("failed", 1002 if "larger" not in broke
+                                                                              else 1009)}
+
+
+def test_a_close_answered_without_a_code_and_a_ping_with_the_upgrade_read_as_they_are(probe, hostile):
+    closing = probe(hostile(probe_peers.answers_close_without_code), "closing").cell("closing")
+    assert closing.value == "answers without a code; 1005 → closed without a code"
+    # a ping read in the same packet as the upgrade's answer came at the start, never before it
+    heartbeat = probe(hostile(probe_peers.sends_after_upgrade(server_frame(0x9, b"hb"))), "heartbeat")
+    assert heartbeat.cell("heartbeat").value == "every 0.0 s; unanswered: kept open"
+    assert heartbeat.cell("heartbeat").data["interval_s"] == 0.0
+
+
 def test_a_wss_endpoint_with_its_connection_tls_settings_and_h2_told_by_alpn(probe, websockets_server, tmp_path):
     ca = Authority(tmp_path)
     context = ca.issue("server").server_context()
@@ -290,7 +341,10 @@ def test_libwebsockets_test_server_row(probe, lws):
                    handshake=Handshake(subprotocols=(probe_peers.LWS_MIRROR,)))
     # it takes any Sec-WebSocket-Version, 99 too ("Unknown client spec version" in its log)
     assert result.cell("versions").value == "13, 8, 7, 99; 99 → accepted, no list"
-    assert result.cell("text").value == result.cell("binary").value == "yes, echoed"
+    assert result.cell("text").value == "yes, echoed"
+    # it mirrors our binary message as a text frame, not UTF-8: our side refused it, no echo
+    assert result.cell("binary").value == ("no — broke the protocol: sent text that is not valid UTF-8 "
+                                           "(invalid start byte)")
     assert result.cell("utf8").value == "1007"
     assert result.cell("fragmentation").value == "yes, with pings between"
     assert result.cell("sends_fragmented").value == "no"

@@ -52,6 +52,15 @@ def _now() -> float:
     return time.monotonic_ns() / 1e9
 
 
+def broke_how(failure: Failure) -> str:
+    """What the endpoint did that our side refused, in words a cell reads after "broke the protocol: " ("sent
+    a frame with RSV2 set"): the failure's own sentence without who sent it and what we closed with."""
+    text = failure.detail if failure.kind is FailureKind.PROTOCOL and failure.detail else failure.message
+    for who in ("the server ", "The server "):
+        text = text.removeprefix(who)
+    return text.split("; ", 1)[0].removeprefix("broke the protocol: ")
+
+
 class ProbeLink(QObject, LogRecording):
     """One connection of a case and its recording as a session: it tells the controller what happens as
     :mod:`steps` events (``event``)."""
@@ -70,9 +79,13 @@ class ProbeLink(QObject, LogRecording):
         self._open_chunk = None
         self.done = False
         self.opened = False
+        #: how the endpoint broke the protocol, once our side failed the connection for it ("" not)
+        self.broke = ""
+        self._sent_code: int | None = None  # the code of our last close frame
         self.connection = WireConnection(self, sink=self._on_frame, whole_in=self._on_whole_in)
         self.connection.opened.connect(self._on_opened)
         self.connection.failed.connect(self._on_failed)
+        self.connection.rejected.connect(self._on_rejected)
         self.connection.cancelled.connect(self._on_cancelled)
         self.connection.closed.connect(self._on_closed)
         self._flush = QTimer(self)
@@ -101,17 +114,32 @@ class ProbeLink(QObject, LogRecording):
                   note: str = "") -> int:
         seq = self.log.append_fields(direction, opcode, payload, ts_ns, fin, rsv1, rsv2, rsv3, masked,
                                      payload_length, mask_key, note)
-        if direction is _IN:
+        if direction is not _IN:
+            if opcode is Opcode.CLOSE and len(payload) >= 2:
+                self._sent_code = int.from_bytes(payload[:2], "big")
+        elif not self.broke:  # the frame refused, and all after it, are no answer of the endpoint's
             self.happened.emit(self, steps.Received(ts_ns / 1e9, _OPCODE_NAMES.get(opcode, "binary"), payload,
-                                                 fin is not False, bool(rsv1),
-                                                 payload_length if payload_length is not None else len(payload)))
+                                                    fin is not False, bool(rsv1),
+                                                    payload_length if payload_length is not None else len(payload)))
         return seq
 
     def _on_whole_in(self, meta: int, payload: bytes, ts_ns: int) -> None:
         seq = len(self.log)
         self.log.append_whole_in(meta, payload, ts_ns)
-        self.happened.emit(self, steps.Received(ts_ns / 1e9, _OPCODE_NAMES.get(self.log.opcode(seq), "binary"),
-                                             payload, True, False, len(payload)))
+        if not self.broke:
+            opcode = _OPCODE_NAMES.get(self.log.opcode(seq), "binary")
+            self.happened.emit(self, steps.Received(ts_ns / 1e9, opcode, payload, True, False, len(payload)))
+
+    @Slot(object)
+    def _on_rejected(self, failure: Failure) -> None:
+        """Our side refused what the endpoint sent and fails the connection: the case hears it as the end now,
+        the endpoint having broken the protocol (the closing handshake goes on; its end is not told again)."""
+        if self.broke or self.done:
+            return
+        self.broke = broke_how(failure)
+        self._event("failed", failure.message)
+        self.happened.emit(self, steps.Closed(_now(), None, by_peer=False, clean=False, message=failure.message,
+                                              broke=self.broke))
 
     @Slot(object)
     def _on_opened(self, info: OpenInfo) -> None:
@@ -139,6 +167,10 @@ class ProbeLink(QObject, LogRecording):
     @Slot(object)
     def _on_closed(self, info: CloseInfo) -> None:
         self._event("disconnect", info.message)
+        if self.broke:  # failed by our side, with the code our close frame carried; the case knows already
+            self._end(SessionStatus.FAILED, self._sent_code if self._sent_code is not None else info.code,
+                      info.reason)
+            return
         failed = info.failure is not None and info.failure.kind is not FailureKind.CONNECTION_LOST
         self._end(SessionStatus.FAILED if failed else SessionStatus.CLOSED, info.code, info.reason)
         if info.by_peer:

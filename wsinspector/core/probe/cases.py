@@ -105,6 +105,8 @@ def goodbye(ctx: CaseContext) -> Generator[Step, object, None]:
 def ended(event: Event) -> str:
     """What an event that was not the answer says, in words."""
     if isinstance(event, Closed):
+        if event.broke:
+            return f"broke the protocol: {event.broke}"
         if event.code is not None:
             return f"closed with {event.code}"
         return "dropped the connection (no close frame)" if not event.clean else "closed without a code"
@@ -352,7 +354,7 @@ def heartbeat(ctx: CaseContext) -> Case:
         answer = yield from wait_for(ctx, lambda e: isinstance(e, Received) and e.opcode == "ping",
                                      max(0.0, start + window - ctx.now))
         if isinstance(answer, Received):
-            seen.append(answer.at - start)
+            seen.append(max(0.0, answer.at - start))  # a ping read with the upgrade's answer: at the start
             continue
         break
     waited = f"{window:g} s"
@@ -369,6 +371,11 @@ def heartbeat(ctx: CaseContext) -> Case:
                                   "stayed open", data={"interval_s": round(max(gaps), 2)}),
                 "idle_timeout": idle}
     after = ctx.now - start
+    if isinstance(answer, Closed) and answer.broke:
+        heard = f"{counted(len(seen), 'ping')}, then it" if seen else "it"
+        return {"heartbeat": Cell(f"no — {ended(answer)}", f"{heard} {ended(answer)} after {after:.1f} s",
+                                  data={"broke": answer.broke}),
+                "idle_timeout": unknown(f"the endpoint {ended(answer)}")}
     if seen:
         return {"heartbeat": Cell(f"every {max(gaps):.1f} s; unanswered: {ended(answer)} after {after:.1f} s",
                                   f"{counted(len(seen), 'ping')} unanswered, then it {ended(answer)}",
@@ -453,7 +460,8 @@ def closing(ctx: CaseContext) -> Case:
     yield Close(4000, "wsinspector probe")
     answer = yield from wait_for(ctx, lambda e: False, ctx.answer_s)
     if isinstance(answer, Closed) and answer.clean:
-        echo = "echoes our code" if answer.code == 4000 else f"answers {answer.code}"
+        echo = ("echoes our code" if answer.code == 4000 else f"answers {answer.code}" if answer.code is not None
+                else "answers without a code")
     else:
         echo = "does not answer" if isinstance(answer, TimedOut) else ended(answer)
     cells: Cells = {}
@@ -484,6 +492,8 @@ def _try_size(ctx: CaseContext, size: int) -> Generator[Step, object, tuple[str,
     if isinstance(answer, TimedOut):
         return "ok", "kept open"
     if isinstance(answer, Closed):
+        if answer.broke:
+            return "broke", answer.broke
         if answer.code is not None:
             return "refused", str(answer.code)
         if answer.clean:
@@ -508,6 +518,9 @@ def size_limit(ctx: CaseContext) -> Case:
             open_now = True
         result, how = yield from _try_size(ctx, size)
         sent_total += size
+        if result == "broke":
+            return {"size_limit": unknown(f"after a message of {mib(size)} the endpoint broke the protocol: {how}",
+                                          {"accepted": accepted})}
         if result == "ok":
             accepted, how_ok = size, how
         else:
@@ -522,17 +535,21 @@ def size_limit(ctx: CaseContext) -> Case:
             size = (accepted + refused) // 2
     if open_now:
         yield from goodbye(ctx)
+    return {"size_limit": _size_cell(accepted, how_ok, refused, how_refused, cap)}
+
+
+def _size_cell(accepted: int, how_ok: str, refused: int, how_refused: str, cap: int) -> Cell:
     if refused == 0 and accepted == 0:
-        return {"size_limit": unknown("no attempt got through")}
+        return unknown("no attempt got through")
     if refused == 0:
-        return {"size_limit": Cell(f"≥ {mib(accepted)}", f"a message of {mib(accepted)} was taken ({how_ok}); "
-                                   f"the search stops at {mib(cap)}", data={"accepted": accepted})}
+        return Cell(f"≥ {mib(accepted)}", f"a message of {mib(accepted)} was taken ({how_ok}); the search stops "
+                    f"at {mib(cap)}", data={"accepted": accepted})
     if accepted == 0:
-        return {"size_limit": Cell(f"< {mib(refused)} ({how_refused})", f"{mib(refused)} refused: {how_refused}",
-                                   data={"refused": refused, "how": how_refused})}
-    return {"size_limit": Cell(f"≈ {mib(accepted)} ({how_refused})",
-                               f"{accepted:,} bytes taken ({how_ok}), {refused:,} refused: {how_refused}",
-                               data={"accepted": accepted, "refused": refused, "how": how_refused})}
+        return Cell(f"< {mib(refused)} ({how_refused})", f"{mib(refused)} refused: {how_refused}",
+                    data={"refused": refused, "how": how_refused})
+    return Cell(f"≈ {mib(accepted)} ({how_refused})",
+                f"{accepted:,} bytes taken ({how_ok}), {refused:,} refused: {how_refused}",
+                data={"accepted": accepted, "refused": refused, "how": how_refused})
 
 
 def flow_control(ctx: CaseContext) -> Case:
@@ -573,6 +590,7 @@ def violations(ctx: CaseContext) -> Case:
     """Frames RFC 6455 forbids from a client: a reserved bit with no extension, a reserved opcode, a ping of
     126 bytes. Each must fail the connection (1002, or dropping it)."""
     checks: dict[str, bool | None] = {}
+    answers: dict[str, str] = {}
     for name, frame in (("reserved bits", SendFrame(0x1, b"probe", rsv=0x2)),
                         ("reserved opcodes", SendFrame(0x3, b"probe")),
                         ("control frame size", SendFrame(0x9, bytes(126)))):
@@ -584,11 +602,16 @@ def violations(ctx: CaseContext) -> Case:
         answer = yield from wait_for(ctx, lambda e: False, ctx.answer_s)
         if isinstance(answer, TimedOut):
             checks[name] = False
+            answers[name] = f"kept the connection open {ctx.answer_s:g} s"
             yield from goodbye(ctx)
         else:
-            checks[name] = isinstance(answer, Closed) and answer.code in (1002, None)
+            # what it sent back broke the protocol (our frame echoed, say): our side refused it, not the endpoint
+            checks[name] = isinstance(answer, Closed) and not answer.broke and answer.code in (1002, None)
+            answers[name] = ended(answer)
     return {"violations": Cell(", ".join(f"{k}: {'yes' if v else 'unknown' if v is None else 'no'}"
-                                         for k, v in checks.items()), data={"checks": checks})}
+                                         for k, v in checks.items()),
+                               "; ".join(f"after {k} it {a}" for k, a in answers.items()),
+                               data={"checks": checks, "answers": answers})}
 
 
 CASES: dict[str, Callable[[CaseContext], Case]] = {

@@ -124,6 +124,7 @@ def _number(value: object) -> float:
 def conformance(cells: Mapping[str, Cell]) -> Cell:
     """The conformance subset from the cells that measured it: each check yes, no or unknown, with evidence."""
     checks: list[tuple[str, bool | None]] = []
+    hows: dict[str, str] = {}  # what the endpoint did instead, for a check it failed
     sessions: list[int] = []
     for key, name in (("fragmentation", "framing (fragments, control frames between)"), ("pongs", "ping/pong"),
                       ("utf8", "UTF-8 (1007)"), ("closing", "close (echoes the code)"),
@@ -135,14 +136,19 @@ def conformance(cells: Mapping[str, Cell]) -> Cell:
             sessions.extend(cell.sessions)
     violations = cells.get("violations")
     raw = violations.data.get("checks") if violations is not None else None
+    answers = violations.data.get("answers") if violations is not None else None
     for name, verdict in (raw.items() if isinstance(raw, dict) else ()):
         checks.append((f"{name} refused", verdict if isinstance(verdict, bool) else None))
+        how = answers.get(name) if isinstance(answers, dict) else None
+        if verdict is False and isinstance(how, str):
+            hows[f"{name} refused"] = how
     if violations is not None:
         sessions.extend(violations.sessions)
     decided = [v for _, v in checks if v is not None]
     if not decided:
         return unknown("no check ran (run the aggressive cases for the protocol violations)")
-    detail = "; ".join(f"{name}: {'yes' if v else 'no' if v is False else 'unknown'}" for name, v in checks)
+    detail = "; ".join(f"{name}: " + ("yes" if v else "unknown" if v is None
+                                      else f"no ({hows[name]})" if name in hows else "no") for name, v in checks)
     return Cell(f"{sum(decided)}/{len(decided)} yes", detail, sessions=tuple(dict.fromkeys(sessions)),
                 data={"checks": {name: v for name, v in checks}})
 

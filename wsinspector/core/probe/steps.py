@@ -131,7 +131,8 @@ class Received:
 @dataclass(frozen=True, slots=True)
 class Closed:
     """The connection ended: the code the endpoint's close frame carried (None: none, or it ended without one),
-    ``clean`` False when the TCP connection ended without a closing handshake."""
+    ``clean`` False when the TCP connection ended without a closing handshake. ``broke``: the endpoint broke
+    the protocol and our side failed the connection (how, in words); what it sent then is no answer."""
 
     at: float
     code: int | None
@@ -140,6 +141,7 @@ class Closed:
     message: str
     #: written to the socket but not taken by the endpoint when it ended (flow control)
     unsent: int = 0
+    broke: str = ""
 
 
 @dataclass(frozen=True, slots=True)
