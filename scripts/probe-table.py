@@ -27,14 +27,16 @@ SUMMARY_BEGIN, SUMMARY_END = "<!-- probe-summary:begin -->", "<!-- probe-summary
 SUMMARY_COLUMNS = ("versions", "utf8", "pongs", "heartbeat", "size_limit", "compression", "closing", "conformance")
 
 
-async def probe(url: str, name: str, store: Any, cases: str = "", subprotocols: tuple[str, ...] = ()) -> Any:
+async def probe(url: str, name: str, store: Any, cases: str = "", subprotocols: tuple[str, ...] = (),
+                origin: str = "") -> Any:
     """``cases``: only these (comma-separated); all of them, aggressive ones included, when empty."""
     from wsinspector.app.probe import ProbeController
     from wsinspector.core.probe.plan import plan
     from wsinspector.core.probe.steps import CaseContext
     from wsinspector.core.profiles import ConnectionProfile, Endpoint, Handshake
 
-    profile = ConnectionProfile(name=name, endpoint=Endpoint(url), handshake=Handshake(subprotocols=subprotocols))
+    profile = ConnectionProfile(name=name, endpoint=Endpoint(url),
+                                handshake=Handshake(subprotocols=subprotocols, origin=origin))
     names = plan(cases.split(","), url=url) if cases else plan(aggressive=True, url=url)
     controller = ProbeController(profile, names, store=store, aggressive=True,
                                  ctx=CaseContext(aggressive=True), name=name)
@@ -131,7 +133,8 @@ async def main(check: bool) -> int:
         targeted.append(await probe(lws_url, f"{lws_name}, none of its subprotocols offered", store, "subprotocols"))
         for path, cases, what in probe_peers.MOCK_ROUTES:
             if path != "/echo":
-                targeted.append(await probe(f"{mock_url}{path}", f"mock {path}: {what}", store, cases))
+                targeted.append(await probe(f"{mock_url}{path}", f"mock {path}: {what}", store, cases,
+                                            origin=probe_peers.MOCK_ORIGINS.get(path, "")))
     finally:
         mock.stop()
         tomcat.stop()

@@ -366,6 +366,11 @@ MOCK_ROUTES = (
 )
 
 
+#: the Origin a route's saved connection sends: the one it allows, so that a refused foreign Origin is told
+#: from a route refusing every upgrade
+MOCK_ORIGINS = {"/origin-checked": "http://allowed.example"}
+
+
 def mock_server() -> tuple[Any, Any]:
     """The mock server with :data:`MOCK_RULES` on 127.0.0.1 and a free port, in this process: its controller
     (``controller.server.port``, ``controller.stop()``) and the mock answering through it."""

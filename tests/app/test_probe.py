@@ -258,6 +258,17 @@ def test_a_close_answered_without_a_code_and_a_ping_with_the_upgrade_read_as_the
     assert heartbeat.cell("heartbeat").data["interval_s"] == 0.0
 
 
+def test_a_server_refusing_every_upgrade_is_not_said_to_check_origin_or_refuse_subprotocols(probe, hostile):
+    from tests.peers import http_status
+
+    result = probe(hostile(http_status(404, "Not Found")), "origin,subprotocols")
+    assert not result.connected
+    for key, without in (("origin", "the foreign Origin"), ("subprotocols", "the subprotocols the probe adds")):
+        cell = result.cell(key)
+        assert not cell.known, cell.value
+        assert cell.value == f"unknown — no upgrade succeeded: without {without} it was refused too (404)"
+
+
 def test_a_wss_endpoint_with_its_connection_tls_settings_and_h2_told_by_alpn(probe, websockets_server, tmp_path):
     ca = Authority(tmp_path)
     context = ca.issue("server").server_context()
@@ -369,7 +380,8 @@ def mock_url(qtbot: Any) -> Iterator[Callable[[str], str]]:
 
 
 def test_mock_server_fault_rules_make_each_column_come_out_another_way(probe, mock_url):
-    rows = {path: probe(mock_url(path), cases) for path, cases, _ in probe_peers.MOCK_ROUTES}
+    rows = {path: probe(mock_url(path), cases, handshake=Handshake(origin=probe_peers.MOCK_ORIGINS.get(path, "")))
+            for path, cases, _ in probe_peers.MOCK_ROUTES}
 
     echo = rows["/echo"]
     assert echo.cell("text").value == echo.cell("binary").value == "yes, echoed"
@@ -407,7 +419,10 @@ def test_mock_server_fault_rules_make_each_column_come_out_another_way(probe, mo
     assert listed.value == "none; 99 → 426 listing 13" and listed.data["conforms"] is True
     unlisted = rows["/upgrade-426"].cell("versions")
     assert unlisted.value == "none; 99 → 426, no list" and unlisted.data["conforms"] is False
-    assert rows["/refuses"].cell("subprotocols").value == "refused the offer (400)"
+    # it refuses every upgrade, ours without the subprotocols too: that says nothing of the subprotocols
+    refuses = rows["/refuses"].cell("subprotocols")
+    assert refuses.value == ("unknown — no upgrade succeeded: without the subprotocols the probe adds it was "
+                             "refused too (400)")
     # a route that takes http://allowed.example only: the probe's foreign Origin is refused
     origin = rows["/origin-checked"].cell("origin")
     assert origin.value == "checked (403)" and origin.data["checked"] is True

@@ -420,6 +420,19 @@ def compression(ctx: CaseContext) -> Case:
 
 # -- handshake choices ------------------------------------------------------------------------------
 
+def refused_anyway(ctx: CaseContext, without: str, plain: Open) -> Generator[Step, object, str]:
+    """After an upgrade with a change was refused: the same upgrade without it (``plain``). "" when that one
+    opens (the change was refused), else why nothing can be told: an endpoint refusing every upgrade says
+    nothing of the change."""
+    event = yield from connect(ctx, plain)
+    if isinstance(event, Opened):
+        yield from goodbye(ctx)
+        return ""
+    answer = (str(event.status) if isinstance(event, Refused) and event.status is not None
+              else "no answer" if isinstance(event, TimedOut) else ended(event))
+    return f"no upgrade succeeded: without {without} it was refused too ({answer})"
+
+
 def subprotocols(ctx: CaseContext) -> Case:
     offered = (*ctx.subprotocols, "wsinspector.probe", "chat", "graphql-transport-ws", "mqtt", "v12.stomp")
     event = yield from connect(ctx, Open("subprotocols", subprotocols=offered))
@@ -431,6 +444,10 @@ def subprotocols(ctx: CaseContext) -> Case:
         return {"subprotocols": Cell("none picked", "offered " + ", ".join(offered) + "; none picked",
                                      data={"picked": None})}
     if isinstance(event, Refused) and event.status is not None:
+        why = yield from refused_anyway(ctx, "the subprotocols the probe adds", Open("the connection's own "
+                                                                                        "subprotocols"))
+        if why:
+            return {"subprotocols": unknown(why)}
         return {"subprotocols": Cell(f"refused the offer ({event.status})", event.message)}
     return not_opened(event, "subprotocols")
 
@@ -444,6 +461,9 @@ def origin(ctx: CaseContext) -> Case:
         yield from goodbye(ctx)
         return {"origin": Cell("not checked", f"Origin: {FOREIGN_ORIGIN} was accepted", data={"checked": False})}
     if isinstance(event, Refused) and event.status is not None:
+        why = yield from refused_anyway(ctx, "the foreign Origin", Open("the connection's own Origin"))
+        if why:
+            return {"origin": unknown(why)}
         return {"origin": Cell(f"checked ({event.status})", f"Origin: {FOREIGN_ORIGIN} was refused: "
                                f"{event.message}", data={"checked": True})}
     return not_opened(event, "origin")
