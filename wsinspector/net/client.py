@@ -19,7 +19,6 @@ from PySide6.QtNetwork import QAbstractSocket, QNetworkProxy, QNetworkRequest, Q
 from PySide6.QtWebSockets import QWebSocket, QWebSocketHandshakeOptions, QWebSocketProtocol
 
 from wsinspector.core.events import (
-    BODY_SHOWN,
     CertificateInfo,
     CloseInfo,
     ConnectionState,
@@ -33,12 +32,12 @@ from wsinspector.core.handshake import Handshake, asked_of_qt
 from wsinspector.core.model import header as frame_header
 from wsinspector.core.profiles import ResolvedTarget
 from wsinspector.core.proxies import ProxyChoice
-from wsinspector.core.wire.bytes_read import body_data
 from wsinspector.core.wire.engine import ANSWER_QUOTED, is_http_start
 from wsinspector.core.wire.sinks import FrameSink, WholeInSink
 from wsinspector.core.words import plural
 from wsinspector.net import proxy, tls
 from wsinspector.net.qt_feed import QtFrameFeed
+from wsinspector.net.qt_refusals import classify_socket_error, qt_refusal
 
 _SocketError = QAbstractSocket.SocketError
 _QtState = QAbstractSocket.SocketState
@@ -53,28 +52,6 @@ _STATE = {
     _QtState.ListeningState: ConnectionState.CLOSED,
 }
 
-_HTTP_STATUS = re.compile(r"status code:?\s*(\d{3})(?:\s*\(([^)]*)\))?", re.IGNORECASE)
-_REJECTED, _INVALID = FailureKind.HANDSHAKE_REJECTED, FailureKind.HANDSHAKE_INVALID
-#: what QWebSocket's words mean when it refuses the server's answer to the upgrade (it reports every refusal
-#: as ConnectionRefusedError): the failure, the HTTP status they imply, and the sentence for the user; words
-#: not listed here still reach the user, as a handshake failure
-_QT_REFUSALS: tuple[tuple[re.Pattern[str], FailureKind, int | None, str], ...] = (
-    (re.compile(r"WWW-Authenticate challenge"), _REJECTED, 401,
-     "the server asks for credentials in a scheme QWebSocket does not support"),
-    (re.compile(r"requires authentication"), _REJECTED, 401, "the server asks for credentials"),
-    (re.compile(r"version that we don't support"), _REJECTED, 400, "the server wants another WebSocket version"),
-    (re.compile(r"Unknown error condition"), _REJECTED, 400, ""),
-    (re.compile(r"Accept-Key received from server"), _INVALID, None,
-     "the server's Sec-WebSocket-Accept does not match the key we sent"),
-    (re.compile(r"Invalid parameter encountered during protocol upgrade"), _INVALID, None,
-     "the 101 answer lacks a Sec-WebSocket-Accept, Upgrade: websocket or Connection: Upgrade header, or is not "
-     "HTTP/1.1"),
-    (re.compile(r"has chosen protocol"), _INVALID, None, "the server chose a subprotocol we did not offer"),
-    (re.compile(r"Header is too large"), _INVALID, None,
-     "the server sent more header bytes than QWebSocket reads (8 KiB x 100 lines); we stopped reading"),
-    (re.compile(r"handshake request (status|header) failed|Parsing handshake"), _INVALID, None,
-     "the server's answer is not an HTTP response QWebSocket can read; we stopped reading"),
-)
 _TOO_BIG = re.compile(r"too big|too large|exceed", re.IGNORECASE)
 #: what QWebSocket makes of a server's close frame it cannot accept (too short, a code not allowed on the wire,
 #: a reason not UTF-8): it reports the close as received, with its own code and words in place of the server's
@@ -625,25 +602,8 @@ class QtConnection(EngineConnection):
         """QWebSocket refused the server's answer to the upgrade: its words, what they mean, the status, and the
         answer's headers and the start of its body, read again from the socket."""
         host, port = self._host_port()
-        status = _HTTP_STATUS.search(text)
-        kind, code, reason, meaning = _INVALID, None, "", ""
-        if status:
-            kind, code, reason = _REJECTED, int(status.group(1)), (status.group(2) or "").strip()
-        else:
-            for pattern, known_kind, known_code, sentence in _QT_REFUSALS:
-                if pattern.search(text):
-                    kind, code, meaning = known_kind, known_code, sentence
-                    break
-        detail = f'{meaning} (QWebSocket: "{text}")' if meaning else f'QWebSocket: "{text}"'
         headers, after = self._read_answer()
-        if kind is _INVALID:
-            return Failure(kind, detail=detail, host=host, port=port, response_headers=headers)
-        length = next((value for name, value in headers or () if name.lower() == "content-length"), "")
-        after = body_data(headers or (), after)
-        return Failure(kind, detail=detail, host=host, port=port, http_status=code,
-                       http_reason=reason or self._answer_reason,
-                       response_headers=headers, response_body=after[:BODY_SHOWN],
-                       body_size=int(length) if length.isdigit() else None)
+        return qt_refusal(text, host, port, headers, after, self._answer_reason)
 
     def _on_qt_error(self, code: object, reason: str) -> None:
         """QWebSocket found the server breaking the protocol and sent its close frame (it has, by now)."""
@@ -776,37 +736,3 @@ class QtConnection(EngineConnection):
     def _ignore_ssl_errors(self) -> None:
         if self._ws is not None:
             self._ws.ignoreSslErrors()
-
-
-def classify_socket_error(error: _SocketError, text: str, host: str, port: int | None,
-                          ssl_errors: list[str], *, secure: bool = False,
-                          encrypted: bool | None = None) -> Failure:
-    """A socket error before the connection opened, as a Failure; ``text`` is the engine's error string.
-    ``secure``: a wss:// URL; ``encrypted``: whether its TLS handshake completed (None: not known)."""
-    # QWebSocket reports a non-101 answer as ConnectionRefusedError: the status in the text decides.
-    status = _HTTP_STATUS.search(text)
-    if status:
-        return Failure(FailureKind.HANDSHAKE_REJECTED, detail=text, host=host, port=port,
-                       http_status=int(status.group(1)), http_reason=(status.group(2) or "").strip())
-    if error == _SocketError.HostNotFoundError:
-        return Failure(FailureKind.DNS, detail=text, host=host, port=port)
-    if error == _SocketError.ConnectionRefusedError:
-        return Failure(FailureKind.REFUSED, detail=text, host=host, port=port)
-    if error in (_SocketError.SslHandshakeFailedError, _SocketError.SslInternalError,
-                 _SocketError.SslInvalidUserDataError):
-        return Failure(FailureKind.TLS, detail=text, host=host, port=port, tls_errors=tuple(ssl_errors))
-    if error in (_SocketError.ProxyConnectionRefusedError, _SocketError.ProxyConnectionClosedError,
-                 _SocketError.ProxyConnectionTimeoutError, _SocketError.ProxyNotFoundError,
-                 _SocketError.ProxyProtocolError, _SocketError.ProxyAuthenticationRequiredError):
-        return Failure(FailureKind.PROXY, detail=text, host=host, port=port)
-    if error == _SocketError.RemoteHostClosedError:
-        if secure and encrypted is False:
-            return Failure(FailureKind.TLS, detail=tls.CLOSED_DURING_TLS, host=host, port=port)
-        detail = tls.CLOSED_DURING_TLS_OR_UPGRADE if secure and encrypted is None else (
-            "the server closed the connection during the handshake")
-        return Failure(FailureKind.HANDSHAKE_INVALID, detail=detail, host=host, port=port)
-    if "handshake" in text.lower() or "header" in text.lower():
-        return Failure(FailureKind.HANDSHAKE_INVALID, detail=text, host=host, port=port)
-    if ssl_errors:
-        return Failure(FailureKind.TLS, detail=text, host=host, port=port, tls_errors=tuple(ssl_errors))
-    return Failure(FailureKind.NETWORK, detail=text, host=host, port=port)

@@ -38,8 +38,9 @@ from wsinspector.core.wire.engine import (
 from wsinspector.core.wire.raw import raw_frame
 from wsinspector.core.wire.sinks import FrameSink, WholeInSink
 from wsinspector.net import tls
-from wsinspector.net.client import EngineConnection, classify_socket_error
+from wsinspector.net.client import EngineConnection
 from wsinspector.net.pump import SOCKET_BUFFER, WirePump
+from wsinspector.net.qt_refusals import classify_socket_error
 
 _SocketError = QAbstractSocket.SocketError
 
