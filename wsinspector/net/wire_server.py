@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import shiboken6
-from PySide6.QtCore import QMetaMethod, QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtNetwork import (
     QAbstractSocket,
     QHostAddress,
@@ -170,7 +170,7 @@ class ServerClient(WirePump, EngineConnection):
         sock = self._sock
         assert sock is not None
         sink, whole_in = self._sink, self._whole_in
-        if self.isSignalConnected(QMetaMethod.fromSignal(self.message_read)):  # only then a call more per frame
+        if self._is_connected("message_read()"):  # only then a call more per frame
             sink, whole_in = self._telling_sink(sink), self._telling_whole_in(whole_in)
         self._engine = server_engine(self.settings, sink=sink, whole_in=whole_in,
                                      on_event=self._on_engine_event, host=_host_text(sock.peerAddress()),
@@ -184,6 +184,12 @@ class ServerClient(WirePump, EngineConnection):
         self._handshake_timer.start(int(self.settings.handshake_timeout_s * 1000))
         if sock.bytesAvailable() > 0:
             self._pump()
+
+    def _is_connected(self, signature: str) -> bool:
+        """Whether a slot listens to this object's signal ``signature``. (Looked up by name: PySide's
+        ``QMetaMethod.fromSignal`` keeps a reference to the object for ever, and with it all it holds.)"""
+        meta = self.metaObject()
+        return self.isSignalConnected(meta.method(meta.indexOfSignal(signature)))
 
     def _telling_sink(self, sink: FrameSink) -> FrameSink:
         """``sink``, and ``message_read`` after each incoming frame that ends a message or is a ping."""
