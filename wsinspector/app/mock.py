@@ -19,7 +19,7 @@ import time
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from wsinspector.app.server import ClientSession, ServerController
+from wsinspector.app.server import UNWRITTEN_MOST, ClientSession, ServerController
 from wsinspector.core.events import ConnectionState
 from wsinspector.core.frames import Direction, Opcode
 from wsinspector.core.mock.model import (
@@ -66,6 +66,8 @@ class MockClient(QObject):
         self._parts: list[bytes] = []
         self._part_text = False
         self._stopped = False
+        #: periodic pushes left out while the client did not take what was written to it, by their cause
+        self._left_out: dict[str, int] = {}
         self._timer = QTimer(self)
         self._timer.setObjectName("mockClient")
         self._timer.setSingleShot(True)
@@ -163,6 +165,11 @@ class MockClient(QObject):
         action = act.action
         if self.session.client.state is not ConnectionState.OPEN and action.kind not in (CLOSE, DROP):
             return  # the client is closing or gone: nothing more reaches it, and no rule is at fault
+        if act.cause.startswith("every") and action.kind not in (CLOSE, DROP):
+            if self.session.client.backlogged:  # it does not read: a push would only pile up here
+                self._left_out[act.cause] = self._left_out.get(act.cause, 0) + 1
+                return
+            self._say_left_out()
         before = len(log)
         try:
             self._perform(action, act.data)
@@ -204,9 +211,22 @@ class MockClient(QObject):
                             "the start of a message never finished (mock fault: the connection is dropped)")
             client.drop()
 
+    def _say_left_out(self) -> None:
+        """Once the client reads again (or is gone): how many pushes were left out while it did not, once for
+        each time it stopped reading; a server event in its session, and a problem."""
+        if not self._left_out:
+            return
+        left_out, self._left_out = self._left_out, {}
+        for cause, count in left_out.items():
+            text = (f"{cause}: {count} {'message' if count == 1 else 'messages'} not sent while the client read "
+                    f"nothing (more than {UNWRITTEN_MOST >> 20} MiB waited for it)")
+            self.session.add_event("server", text)
+            self.problem.emit(text)
+
     def _stop(self, *_args: object) -> None:
         self._stopped = True
         self._timer.stop()
+        self._say_left_out()
 
 
 def _frames(data: bytes, is_text: bool, count: int, *, masked: bool) -> bytes:

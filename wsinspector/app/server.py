@@ -33,6 +33,9 @@ FLUSH_INTERVAL_MS = 50
 #: a client's frames kept in memory (the rest are read back from the store): as a connection's
 WINDOW_FRAMES = 100_000
 WINDOW_BYTES = 16 << 20
+#: bytes written to a client and not yet taken by it, past which it is not read until it takes half of them: a
+#: client that sends and does not read holds itself back through TCP, rather than the answers piling up here
+UNWRITTEN_MOST = 4 << 20
 
 
 class ClientSession(QObject, LogRecording):
@@ -67,6 +70,7 @@ class ClientSession(QObject, LogRecording):
         self.done = False
         self.name = f"{server_name} ← {client.peer}"
         client.attach(self.log.append_fields, self.log.append_whole_in)
+        client.hold_when_unwritten(UNWRITTEN_MOST)
         client.requested.connect(self._on_requested)
         client.opened.connect(self._on_opened)
         client.failed.connect(self._on_failed)
@@ -104,6 +108,10 @@ class ClientSession(QObject, LogRecording):
             first, self._announced = self._announced, last + 1
             self.frames_appended.emit(first, last)
         self.log.keep_window(WINDOW_FRAMES, WINDOW_BYTES, self._releasable(last), self._saved)
+
+    def add_event(self, kind: str, text: str) -> None:
+        """An event of this client's (what the server did about it) into its log and its recorded session."""
+        self._event(kind, text)
 
     def _update(self, **fields: object) -> None:
         if self.is_recording:

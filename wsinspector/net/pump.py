@@ -70,6 +70,9 @@ class WirePump:
         #: the socket's descriptor, written to directly (see send_at_once); -1: through Qt
         self._fd = -1
         self._held = False
+        #: not read because the peer does not take what was written to it (see :meth:`hold_when_unwritten`)
+        self._backlogged = False
+        self._unwritten_most: int | None = None
         #: the next read's size (see READ_SLICE_S)
         self._read_size = READ_CHUNK
         self._pump_timer = QTimer(self)  # type: ignore[arg-type]
@@ -275,6 +278,33 @@ class WirePump:
         self._set_state(ConnectionState.CLOSED)
         self.closed.emit(info)
 
+    @property
+    def bytes_to_write(self) -> int:
+        """Bytes written but not yet taken by the socket (the peer not reading holds them here)."""
+        if self._hop is not None:
+            return self._hop.waiting_bytes
+        return int(self._sock.bytesToWrite()) if self._sock is not None else 0
+
+    @property
+    def backlogged(self) -> bool:
+        """Whether the peer is not read now because more than :meth:`hold_when_unwritten`'s bound waits for it."""
+        return self._backlogged
+
+    def hold_when_unwritten(self, most: int) -> None:
+        """Before the connection starts: once more than ``most`` bytes written wait for the peer to take them
+        (it sends and does not read: what answers it piles up), stop reading it until they are down to half of
+        that; what it sends meanwhile waits in the bounded socket buffer, then TCP holds it back. What is already
+        read is answered, so the bound is passed by the answers to one read at most."""
+        self._unwritten_most = most
+
+    def _on_bytes_written(self, _count: int) -> None:
+        sock, most = self._sock, self._unwritten_most
+        if not self._backlogged or sock is None or most is None or _unwritten(sock) > most // 2:
+            return
+        self._backlogged = False
+        if not self._held and not self._finished and sock.bytesAvailable() > 0:
+            self._pump_timer.start()
+
     def hold_reading(self, held: bool) -> None:
         """Stop reading the socket for now (what arrives waits in its bounded buffer, then TCP holds the sender
         back), or go on reading. The end of the connection is read whole either way."""
@@ -305,6 +335,9 @@ class WirePump:
         _write_to_qt(sock, out)
         if self._finished:
             return
+        most = self._unwritten_most
+        if most is not None and hop is None and _unwritten(sock) > most:
+            self._backlogged = True
         deadline = engine.close_deadline_ns
         if deadline is not None and deadline != self._armed_deadline:
             self._armed_deadline = deadline
@@ -331,7 +364,7 @@ class WirePump:
 
     def _pump(self) -> None:
         sock, engine = self._sock, self._engine
-        if sock is None or engine is None or self._finished or self._held:
+        if sock is None or engine is None or self._finished or self._held or self._backlogged:
             return
         deadline = time.monotonic() + PUMP_BUDGET_S
         size = self._read_size
@@ -344,13 +377,13 @@ class WirePump:
             self._write()
             now = time.monotonic()
             size = _next_read_size(size, len(chunk), now - started)
-            if self._finished or sock.bytesAvailable() <= 0 or now >= deadline:
+            if self._finished or self._backlogged or sock.bytesAvailable() <= 0 or now >= deadline:
                 break
             chunk = byte_string(sock.read(max(size, engine.wanted)))
             if not chunk:
                 break
         self._read_size = size
-        if not self._finished and not self._held and sock.bytesAvailable() > 0:
+        if not self._finished and not self._held and not self._backlogged and sock.bytesAvailable() > 0:
             self._pump_timer.start()  # the rest on the next turn: timers and paints get theirs in between
         self.received.emit()
 
@@ -367,6 +400,14 @@ class WirePump:
         if not self._finished and eof:
             engine.receive_eof(time.monotonic_ns())
             self._write()
+
+
+def _unwritten(sock: QTcpSocket) -> int:
+    """Bytes written to ``sock`` that the peer has not taken yet (over TLS, encrypted ones too)."""
+    waiting = int(sock.bytesToWrite())
+    if isinstance(sock, QSslSocket):
+        waiting += int(sock.encryptedBytesToWrite())
+    return waiting
 
 
 def _write_to_qt(sock: QTcpSocket, out: list[bytes]) -> None:

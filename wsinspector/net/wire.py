@@ -154,13 +154,6 @@ class WireConnection(WirePump, EngineConnection):
             self._require_open().send_raw(frame, time.monotonic_ns(), "written as given, against RFC 6455 (probe)")
             self._write()
 
-    @property
-    def bytes_to_write(self) -> int:
-        """Bytes written but not yet taken by the socket (the peer not reading holds them here)."""
-        if self._hop is not None:
-            return self._hop.waiting_bytes
-        return int(self._sock.bytesToWrite()) if self._sock is not None else 0
-
     def send_pong(self, payload: bytes = b"") -> None:
         """An unsolicited pong (or a late answer to a ping when automatic pongs are off)."""
         with self._guard:

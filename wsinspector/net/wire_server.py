@@ -181,6 +181,10 @@ class ServerClient(WirePump, EngineConnection):
         sock.readyRead.connect(self._on_ready_read)
         sock.disconnected.connect(self._on_disconnected)
         sock.errorOccurred.connect(self._on_error)
+        if self._unwritten_most is not None:
+            sock.bytesWritten.connect(self._on_bytes_written)
+            if isinstance(sock, QSslSocket):
+                sock.encryptedBytesWritten.connect(self._on_bytes_written)
         self._handshake_timer.start(int(self.settings.handshake_timeout_s * 1000))
         if sock.bytesAvailable() > 0:
             self._pump()
