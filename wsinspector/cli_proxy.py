@@ -354,6 +354,8 @@ def command(controller: ProxyController, line: str) -> None:
     message_id = int(first) if first.isdigit() else None
     text = more if message_id is not None else rest
     if verb == "e":
+        if not text:  # "e" alone would forward the message emptied: most likely not what was meant
+            raise ValueError("edit with: e [ID] TEXT (the message goes on as TEXT; f [ID] forwards it as it is)")
         controller.decide(message_id, "forward", _edited(controller, message_id, parse_line(text).data))
     else:
         controller.decide(message_id, "forward" if verb == "f" else "drop")
