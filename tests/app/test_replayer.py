@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.net.hostile_extra import upgrades_with
-from tests.peers import QtPeer, sends_then_waits, server_frame
+from tests.peers import QtPeer, after_upgrade, sends_then_drops, sends_then_waits, server_frame
 from tests.rejected_frames import REJECTED
 from wsinspector.app.replayer import ReplayController
 from wsinspector.core.events import FailureKind
@@ -350,4 +350,50 @@ def test_a_closing_handshake_that_times_out_fails_the_run(qtbot: Any, hostile: C
     result = run.result
     assert [s.status for s in result.steps] == [Verdict.PASSED]
     assert result.closing.startswith("Closing handshake timed out"), result.closing
+    assert result.exit_code == 2 and not result.ok
+
+
+def _hangs_up_on_our_close(reset: bool) -> Any:
+    """Sends "one", then reads until the client's close frame comes and ends the TCP connection without
+    answering it (``reset``: with an RST)."""
+    from tests.net.hostile_extra import read_client_frame
+
+    async def then(reader: Any, writer: Any) -> None:
+        writer.write(server_frame(0x1, b"one"))
+        await writer.drain()
+        while (frame := await read_client_frame(reader)) is not None and frame.opcode != 0x8:
+            pass
+        if reset:
+            writer.transport.abort()
+        else:
+            writer.close()
+
+    return after_upgrade(then)
+
+
+@pytest.mark.parametrize("reset", [False, True], ids=["fin", "rst"])
+@pytest.mark.parametrize("engine", [ENGINE_WIRE, ENGINE_QT])
+def test_a_server_that_hangs_up_on_our_close_frame_fails_the_run(qtbot: Any, hostile: Callable[..., str],
+                                                                  store: Store, engine: str, reset: bool):
+    url = hostile(_hangs_up_on_our_close(reset))
+    steps = (SendStep(TextPayload("hello")), ExpectStep(TextMatcher("one")))
+    run = replay(qtbot, Scenario("hangs up", url, steps), engine=engine, store=store)
+    result = run.result
+    assert [s.status for s in result.steps] == [Verdict.PASSED, Verdict.PASSED]
+    assert "without answering our close frame" in result.closing, result.closing
+    assert result.exit_code == 2 and not result.ok
+    record = store.session(run.controller.session_id or -1)
+    assert record is not None and record.status == SessionStatus.FAILED
+
+
+@pytest.mark.parametrize("engine", [ENGINE_WIRE, ENGINE_QT])
+def test_a_server_that_drops_the_connection_after_the_last_step_fails_the_run(qtbot: Any,
+                                                                              hostile: Callable[..., str],
+                                                                              engine: str):
+    url = hostile(sends_then_drops(server_frame(0x1, b"one")))
+    run = replay(qtbot, Scenario("drops", url, (ExpectStep(TextMatcher("one")),)), engine=engine)
+    result = run.result
+    assert [s.status for s in result.steps] == [Verdict.PASSED]
+    assert result.closing.startswith("the server "), result.closing
+    assert "close frame" in result.closing, result.closing
     assert result.exit_code == 2 and not result.ok

@@ -134,6 +134,7 @@ class ReplayController(QObject, LogRecording):
         self._link_done = False  # the connection has ended (or never existed): no more signals from it
         self._end_told = False  # the Replay was told the connection ended
         self._close_seen = ""  # what the server's close frame said
+        self._close_sent = False  # the run is over and our close frame went out
         self._rejected = False  # the engine refused a frame from the server: nothing after it is a message
         self._kicked = False  # a drive is due on the next turn of the event loop
         self._announced_frames = 0  # frames told through frames_appended
@@ -348,10 +349,13 @@ class ReplayController(QObject, LogRecording):
         self._timer.stop()
         connection = self._connection
         if connection is None or self._link_done:
+            if not self._end_told:
+                self._closing_check()  # it ended after the last step, before our close frame
             self._complete()
             return
         state = connection.state
         if state is ConnectionState.OPEN:
+            self._close_sent = True
             connection.close(1000, "")
         elif state is ConnectionState.CONNECTING:
             connection.close()  # abandons the attempt: cancelled follows at once
@@ -454,11 +458,22 @@ class ReplayController(QObject, LogRecording):
         self.close_info = info
         self._link_done = True
         self._event("disconnect", info.message)
-        failure = info.failure
-        if (self.replay.done and failure is not None and not self._rejected
-                and failure.kind is not FailureKind.CONNECTION_LOST):
-            self.replay.on_closing_failed(info.message, _now())  # the closing handshake timed out
+        if self.replay.done:
+            self._closing_check()
         self._after_link_end()
+
+    def _closing_check(self) -> None:
+        """After the last step: an end of the connection that was not a closing handshake is the run's closing
+        error (a refused frame has said so already)."""
+        info = self.close_info
+        if info is None or info.failure is None or self._rejected:
+            return
+        if info.failure.kind is FailureKind.CONNECTION_LOST:
+            what = ("the server ended the connection without answering our close frame" if self._close_sent
+                    else "the server dropped the connection without a close frame")
+            self.replay.on_closing_failed(f"{what} ({info.message})", _now())
+        else:
+            self.replay.on_closing_failed(info.message, _now())  # the closing handshake timed out
 
     def _after_link_end(self) -> None:
         if self._winding:

@@ -699,7 +699,7 @@ class QtConnection(EngineConnection):
             # went out before the drop (the app quitting), else none
             ours, our_reason = self._going_away or (None, "")
             info = CloseInfo(code=ours, reason=our_reason, by_peer=False, clean=False)
-        elif self._we_closed:
+        elif self._we_closed and (self._close_frame_in or not self._hears_reader):  # else it hung up on ours
             info = CloseInfo(code=code, reason=reason, by_peer=False, clean=True)
         elif code == 1006 or (error is not None and code == 1000 and not reason) or (
                 self._hears_reader and not self._close_frame_in):
