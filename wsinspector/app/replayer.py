@@ -19,6 +19,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from wsinspector.app.auth import PreConnect
+from wsinspector.app.connection import WINDOW_BYTES, WINDOW_FRAMES
 from wsinspector.app.preload import preload
 from wsinspector.app.recording import LogRecording
 from wsinspector.core.auth import checked_target, needs_requests, prepared_target, shown_url
@@ -36,6 +37,7 @@ from wsinspector.core.scenario.variables import to_profile
 from wsinspector.core.scenario.verdict import RunResult, Verdict
 from wsinspector.core.secrets import masked
 from wsinspector.core.store import SessionStatus, Store, StoreError
+from wsinspector.core.stored import StoredSession
 from wsinspector.net.engines import Connection, make_connection
 from wsinspector.net.wire import WireConnection
 
@@ -491,8 +493,12 @@ class ReplayController(QObject, LogRecording):
             self.session_id = self._store.create_session(self._session_name, url, self.log.started_wall,
                                                          self.log.started_ns, None, SessionStatus.LIVE,
                                                          replay_of=self._replay_of or None)
+            record = self._store.session(self.session_id)
         except (StoreError, sqlite3.Error) as exc:
             self._recording_failed(str(exc))
+            return
+        if record is not None:
+            self.log.read_older_from(StoredSession(self._store, record))  # what left memory, for the views
 
     @Slot()
     def _save_now(self) -> None:
@@ -501,13 +507,25 @@ class ReplayController(QObject, LogRecording):
         self._save(wait=False)
 
     def _save(self, wait: bool = True) -> None:
-        """Record the new frames (``wait``: all of them, committed when this returns) and tell the views about
-        them, in one range."""
+        """Record the new frames (``wait``: all of them, committed when this returns), keep the log's window
+        bounded and tell the views about the new frames, in one range."""
         last = len(self.log) - 1
         self._save_new(last, wait)
+        self._keep_window(last)
         if last >= self._announced_frames:
             first, self._announced_frames = self._announced_frames, last + 1
             self.frames_appended.emit(first, last)
+
+    def _keep_window(self, last: int) -> None:
+        """Let the log hold only its newest frames, as a connection's does, but never a frame a step has yet to
+        read (the inbox reads the log in place), nor one not recorded yet. When no step to come reads
+        messages, what arrives is passed over and may go."""
+        inbox = self.inbox
+        if not self.replay.reads_more:
+            inbox.pass_over(last + 1)
+        releasable = min(self._releasable(last), inbox.unread)
+        self.log.keep_window(WINDOW_FRAMES, WINDOW_BYTES, releasable,
+                             self._saved if self.session_id is not None else 0)
 
     def _finish_recording(self) -> None:
         self._save()

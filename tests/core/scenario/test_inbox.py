@@ -93,3 +93,19 @@ def test_reading_the_columns_finds_what_reading_frame_by_frame_finds():
     for case in cases:
         for start in (0, 17, 1000):
             assert log.next_incoming(start, len(log), *case) == _scan_in_windows(log, start, len(log), *case), case
+
+
+def test_a_replay_says_whether_a_step_to_come_reads_messages_and_the_inbox_says_what_it_has_not_read():
+    log = _log(b"one", b"two", b"three")
+    inbox = LogInbox(log)
+    steps = (WaitStep(seconds=1), ExpectStep(TextMatcher("one")), WaitStep(seconds=1))
+    replay = Replay(Scenario("reads", "ws://x/", steps), inbox=inbox)
+    assert replay.reads_more and inbox.unread == 0
+    action = replay.poll(1.0)
+    assert isinstance(action, WaitAction) and replay.reads_more  # the expect to come reads "one"
+    action = replay.poll(action.until)
+    assert [s.status for s in replay.results] == [Verdict.PASSED, Verdict.PASSED]
+    assert inbox.unread == 1 and not replay.reads_more  # only the last fixed wait is left
+    inbox.pass_over(len(log))
+    assert inbox.unread == 3 and inbox.passed == 0
+    assert inbox.take(Want(ALL, ALL), 10.0) is None

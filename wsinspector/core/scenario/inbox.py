@@ -106,6 +106,16 @@ class LogInbox(Inbox):
     def push(self, opcode: Opcode, payload: bytes, at: float) -> None:
         raise TypeError("a LogInbox reads its messages from the log")
 
+    @property
+    def unread(self) -> int:
+        """The first frame not read yet: the log has to keep it, and every frame after it, for a step to come."""
+        return self._seq
+
+    def pass_over(self, seq: int) -> None:
+        """No step will read the frames before ``seq``: they are passed over, uncounted, and the log may let them
+        go."""
+        self._seq = max(self._seq, seq)
+
     def stop_at(self, seq: int) -> None:
         """Frames from ``seq`` on are no messages."""
         if self.end is None:
@@ -116,7 +126,7 @@ class LogInbox(Inbox):
         end = len(log) if self.end is None else min(self.end, len(log))
         if self._seq >= end:
             return None
-        if not math.isinf(deadline):
+        if not math.isinf(deadline) and log.ts_ns(end - 1) > deadline * 1e9:  # some came after the deadline
             end = min(end, log.seq_at_or_after(math.floor(deadline * 1e9) + 1))
         seq, passed, last = log.next_incoming(self._seq, end, want.mask(), want.counted_mask(), want.length,
                                               want.exact)

@@ -73,6 +73,11 @@ def scaled_delay(delay_s: float | None, speed: float) -> float:
     return delay_s / speed
 
 
+def _reads(step: Step) -> bool:
+    """Whether ``step`` reads the messages received."""
+    return isinstance(step, ExpectStep | EventStep) or (isinstance(step, WaitStep) and step.until is not None)
+
+
 def send_delays(steps: Sequence[Step], speed: float) -> list[tuple[int, float]]:
     """(step index, seconds to wait before it) for every send step (and protocol verb) at ``speed``. The wait
     counts from the end of the step before; fixed waits and timeouts are not scaled."""
@@ -157,6 +162,8 @@ class Replay:
         self._done = False
         #: the test's protocol, when it names one
         self._pump: ProtocolPump | None = ProtocolPump(test) if test.protocol else None
+        #: the index of the last step that reads the messages received (-1: none does)
+        self._last_reader = max((index for index, step in enumerate(test.steps) if _reads(step)), default=-1)
 
     @property
     def variables(self) -> dict[str, str]:
@@ -183,6 +190,14 @@ class Replay:
     @property
     def done(self) -> bool:
         return self._done
+
+    @property
+    def reads_more(self) -> bool:
+        """Whether a step still to finish, or the test's protocol, will read messages from the inbox: when not,
+        what arrives is for no step (a fixed wait that ends the test, the connection closing)."""
+        if self._done:
+            return False
+        return self._pump is not None or len(self._results) <= self._last_reader
 
     def result(self) -> RunResult:
         start = self._run_start or 0.0
