@@ -384,19 +384,13 @@ def _connection(args: argparse.Namespace, path: Path, test: Scenario, overrides:
 def _secret_values(args: argparse.Namespace, prepared: PreparedRun, from_environment: set[str]) -> list[str]:
     """The values never shown: those from the environment (the way to pass secrets), those named like secrets,
     and those the test uses where credentials go (a header like Cookie, a token in the URL, a password field)."""
-    from wsinspector.core.redact import is_secret_field, is_secret_name
-    from wsinspector.core.scenario.auth_io import secret_variables
-    from wsinspector.core.scenario.secrets import without_secrets
+    from wsinspector.core.scenario.secrets import run_secret_values
     from wsinspector.core.scenario.variables import initial_variables
 
     test, target = prepared.test, prepared.target
     variables = initial_variables(test, prepared.overrides)
-    auth_secrets = set(secret_variables(test.auth))
-    connected = dataclasses.replace(test, url=args.url or test.url, variables=tuple(variables.items()))
-    secrets = [value for _, value in without_secrets(connected).secrets]  # literal ones included
-    secrets += [value for name, value in variables.items()
-                if name in from_environment or is_secret_name(name) or is_secret_field(name)
-                or name in auth_secrets]
+    secrets = run_secret_values(test, variables, args.url)
+    secrets += [value for name, value in variables.items() if name in from_environment]
     secrets += [value for value in (target.tls.passphrase, target.proxy.password) if value]
     return secrets
 

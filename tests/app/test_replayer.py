@@ -397,3 +397,22 @@ def test_a_server_that_drops_the_connection_after_the_last_step_fails_the_run(qt
     assert result.closing.startswith("the server "), result.closing
     assert "close frame" in result.closing, result.closing
     assert result.exit_code == 2 and not result.ok
+
+
+def test_a_run_started_without_secrets_keeps_the_tests_own_out_of_its_handshake(qtbot: Any, peer: Callable[..., str],
+                                                                                 store: Store):
+    """The window's Tests page gives a run no secrets: those of the test file itself stay out all the same."""
+    from wsinspector.core.handshake import last_handshake
+
+    password, token = "pw-3f9a-secret", "tk-81c2-secret"
+    test = Scenario("secret", peer() + "?access_token={{token}}", ECHO[:2],
+                    headers=(("X-Password", "{{password}}"), ("X-Trace", "trace-7")),
+                    variables=(("password", password), ("token", token)))
+    run = replay(qtbot, test, store=store, replay_of="secret.wstest.yaml")
+    assert run.result.ok, run.result.steps
+    session_id = run.controller.session_id or -1
+    handshake = last_handshake((ts, kind, text) for _seq, ts, kind, text in store.events(session_id))
+    assert handshake is not None and handshake.status == 101
+    assert password not in handshake.to_json() and token not in handshake.to_json()
+    headers = dict(handshake.request_headers)
+    assert headers["X-Password"] == "{{password}}" and headers["X-Trace"] == "trace-7"

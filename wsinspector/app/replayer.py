@@ -26,6 +26,7 @@ from wsinspector.core.auth import checked_target, needs_requests, prepared_targe
 from wsinspector.core.connection_defaults import ConnectionDefaults, effective, proxy_source
 from wsinspector.core.events import CloseInfo, ConnectionState, Failure, FailureKind, OpenInfo
 from wsinspector.core.frames import Direction, Opcode
+from wsinspector.core.handshake import HANDSHAKE_EVENT, placeholders_for
 from wsinspector.core.log import FrameLog
 from wsinspector.core.profiles import ENGINE_WIRE, ConnectionProfile, ProfileError, ResolvedTarget
 from wsinspector.core.redact import REDACTED
@@ -33,9 +34,10 @@ from wsinspector.core.scenario.inbox import LogInbox
 from wsinspector.core.scenario.matching import describe_received
 from wsinspector.core.scenario.model import Scenario
 from wsinspector.core.scenario.run import Finished, Replay, SendAction, WaitAction
+from wsinspector.core.scenario.secrets import run_secret_values
 from wsinspector.core.scenario.variables import to_profile
 from wsinspector.core.scenario.verdict import RunResult, Verdict
-from wsinspector.core.secrets import masked
+from wsinspector.core.secrets import masked, secret_values
 from wsinspector.core.store import SessionStatus, Store, StoreError
 from wsinspector.core.stored import StoredSession
 from wsinspector.net.engines import Connection, make_connection
@@ -115,6 +117,8 @@ class ReplayController(QObject, LogRecording):
         given = "mode" in (changes or {}).get("proxy", {})
         self._proxy_source = proxy_source(self.profile, defaults) or (proxy_from if given else "")
         self.profile = effective(self.profile, defaults)
+        # the test's own secrets too: a run started from the window is given none
+        self._secrets += tuple(run_secret_values(test, dict(self.profile.variables), url))
         self.log = FrameLog()
         #: the run reads the server's messages from the log, as a step asks for them
         self.inbox = LogInbox(self.log)
@@ -274,6 +278,8 @@ class ReplayController(QObject, LogRecording):
             self._on_pre_connect_failed(str(exc))
             return
         self._target = target
+        # what a login captured and an OAuth token are secrets of this run: never recorded
+        self._secrets += tuple(value for value in (*captured.values(), access_token) if value)
         self.replay.use_variables(captured)
         self.authenticated.emit([*captured.values(), *([access_token] if access_token else [])])
         self._open(target)
@@ -433,6 +439,7 @@ class ReplayController(QObject, LogRecording):
     @Slot(object)
     def _on_opened(self, info: OpenInfo) -> None:
         self._opened = True
+        self._keep_handshake(101, info.reason or "Switching Protocols", info.response_headers)
         if self.is_recording and info.subprotocol:
             assert self._store is not None and self.session_id is not None
             try:
@@ -444,6 +451,8 @@ class ReplayController(QObject, LogRecording):
 
     @Slot(object)
     def _on_failed(self, failure: Failure) -> None:
+        self._keep_handshake(failure.http_status, failure.http_reason, failure.response_headers,
+                             failure.response_body, failure.body_size)
         self.failure = failure
         self._link_done = True
         self.replay.on_error(failure.message, _now())
@@ -546,6 +555,20 @@ class ReplayController(QObject, LogRecording):
         else:
             reason = ""
         self._finish_stored(self.session_id, status, code, reason)
+
+    def _keep_handshake(self, status: int | None, reason: str, headers: tuple[tuple[str, str], ...] | None,
+                        body: bytes = b"", body_size: int | None = None) -> None:
+        """The opening handshake, the request the engine sent and the answer, as a connection keeps it: an event
+        of the recording, without the run's secrets (a header that carries one keeps its template)."""
+        request = self._connection.request_sent if self._connection is not None else None
+        if request is None:
+            return  # the request never went out: nothing was said either way
+        secrets = {value for value in (*self._secrets, *secret_values(self.profile).values()) if value}
+        handshake = self.profile.handshake
+        secret_variables = [name for name, value in self.profile.variables if value in secrets]
+        placeholders = placeholders_for(handshake.headers, handshake.secret_headers, secret_variables)
+        kept = replace(request, placeholders=placeholders).answered(status, reason, headers, body, body_size)
+        self._event(HANDSHAKE_EVENT, kept.without_secrets(secrets).to_json())
 
     def _recording_failed(self, error: str) -> None:
         if self.recording_error:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import unquote_plus
@@ -249,6 +249,21 @@ def without_secrets(test: Scenario, *, secret_variables: Iterable[str] = (),
     variables = tuple((name, value) for name, value in test.variables if name not in secrets.values)
     redacted = replace(test, url=url, headers=headers, steps=tuple(steps), variables=variables)
     return Redacted(redacted, tuple(secrets.values.items()))
+
+
+def run_secret_values(test: Scenario, variables: Mapping[str, str], url: str | None = None) -> list[str]:
+    """The values of a test run with ``variables`` (its own and the run's) that are secrets wherever they go:
+    those the test uses where credentials go (a header like Cookie, a token in the URL — ``url`` when it
+    replaces the test's —, a password field), literal ones included, and those of the variables named like
+    secrets or that its auth uses where secrets go."""
+    from .auth_io import secret_variables  # noqa: PLC0415  (the auth's reading needs yaml: only when run)
+
+    auth_secrets = set(secret_variables(test.auth))
+    connected = replace(test, url=url or test.url, variables=tuple(variables.items()))
+    secrets = [value for _, value in without_secrets(connected).secrets]  # literal ones included
+    secrets += [value for name, value in variables.items()
+                if is_secret_name(name) or is_secret_field(name) or name in auth_secrets]
+    return secrets
 
 
 #: secret values shorter than this are not masked in output (they would garble it, and say little)
