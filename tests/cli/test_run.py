@@ -588,6 +588,27 @@ def test_a_closing_handshake_that_times_out_is_said_and_reported(cli: Cli, hosti
 
 
 @pytest.mark.parametrize("engine", ["wire", "qt"])
+def test_a_server_that_hangs_up_on_our_close_frame_is_said_and_reported(cli: Cli, hostile: Callable[..., str],
+                                                                        tmp_path: Path, data_dir: Path, engine: str):
+    from tests.net.hostile_extra import FrameRecorder
+    from tests.peers import server_frame
+
+    # "one", then, on our close frame, TCP closed without a close frame back
+    url = hostile(FrameRecorder(send_first=server_frame(0x1, b"one")).behaviour())
+    test = _hostile_test(tmp_path, url, "  - send:\n      text: hello\n  - expect:\n      text: one\n")
+    report = tmp_path / "report.xml"
+    result = cli("run", str(test), "--data-dir", str(data_dir), "--engine", engine, "--junit", str(report))
+    assert result.returncode == 2, result.output
+    assert "  ✓ steps[1] expect text" in result.stdout
+    assert "  ✗ closing: the server ended the connection without answering our close frame" in result.stdout
+    assert result.stdout.splitlines()[-1].startswith("ERROR: 2 passed, 0 failed of 2 steps in")
+    suite = ET.parse(report).getroot().find("testsuite")
+    assert suite is not None and suite.get("errors") == "1"
+    [(_name, _replay_of, _frames_in, _frames_out, status)] = replays(data_dir)
+    assert status == "failed"
+
+
+@pytest.mark.parametrize("engine", ["wire", "qt"])
 def test_a_rejected_upgrade_prints_what_the_server_said(cli: Cli, hostile: Callable[..., str], tmp_path: Path,
                                                         engine: str):
     from tests.net.test_handshake_answers import answers
