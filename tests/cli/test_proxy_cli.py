@@ -119,11 +119,13 @@ def test_asked_on_standard_input_a_paused_message_is_edited_and_an_injected_one_
         ws = run(connect(url))
         run(ws.send("my secret"))
         qtbot.waitUntil(lambda: "#1 out" in out_path.read_text("utf-8"), timeout=10_000)
-        proc.stdin.write(b"e 1 not so secret\ni in hello from the proxy\nz\n")
+        # "e 1" with no text is refused (it would forward the message emptied): #1 stays paused for the next
+        proc.stdin.write(b"e 1\ne 1 not so secret\ni in hello from the proxy\nz\n")
         proc.stdin.flush()
         # the injected one comes at once, the edited one once the upstream has echoed it
         assert {run(ws.recv()), run(ws.recv())} == {"not so secret", "hello from the proxy"}
         assert upstream.received == ["not so secret"]
+        assert "edit with: e [ID] TEXT" in out_path.read_text("utf-8")
         qtbot.waitUntil(lambda: "at a paused message type: f [ID] forward" in out_path.read_text("utf-8")
                         .split("#1 out", 1)[1], timeout=10_000)  # "z" is answered with what can be typed
         run(ws.close())
