@@ -116,6 +116,17 @@ async def silent_after_upgrade(reader: asyncio.StreamReader, writer: asyncio.Str
         pass
 
 
+async def _frame_head(reader: asyncio.StreamReader) -> tuple[bytes, int]:
+    """A frame's first two bytes and its payload length (the extended length read too)."""
+    head = await reader.readexactly(2)
+    length = head[1] & 0x7F
+    if length == 126:
+        length = int.from_bytes(await reader.readexactly(2), "big")
+    elif length == 127:
+        length = int.from_bytes(await reader.readexactly(8), "big")
+    return head, length
+
+
 def resets_past(limit: int) -> Behaviour:
     """Accept any upgrade, then read frames answering nothing; drop the connection (unread bytes waiting: a TCP
     reset) at a frame longer than ``limit`` bytes or a close frame."""
@@ -127,12 +138,7 @@ def resets_past(limit: int) -> Behaviour:
         writer.write(accept_response(headers))
         await writer.drain()
         while True:
-            head = await reader.readexactly(2)
-            length = head[1] & 0x7F
-            if length == 126:
-                length = int.from_bytes(await reader.readexactly(2), "big")
-            elif length == 127:
-                length = int.from_bytes(await reader.readexactly(8), "big")
+            head, length = await _frame_head(reader)
             if head[0] & 0x0F == 0x8 or length > limit:
                 writer.transport.abort()
                 return
@@ -153,12 +159,7 @@ def mirrors_frames() -> Behaviour:
         writer.write(accept_response(headers))
         await writer.drain()
         while True:
-            head = await reader.readexactly(2)
-            length = head[1] & 0x7F
-            if length == 126:
-                length = int.from_bytes(await reader.readexactly(2), "big")
-            elif length == 127:
-                length = int.from_bytes(await reader.readexactly(8), "big")
+            head, length = await _frame_head(reader)
             key = await reader.readexactly(4) if head[1] & 0x80 else bytes(4)
             payload = bytes(b ^ key[i % 4] for i, b in enumerate(await reader.readexactly(length)))
             first = head[0] if head[0] & 0x0F != 0x9 else (head[0] & 0xF0) | 0xA

@@ -12,18 +12,12 @@ from typing import Any
 import pytest
 
 from tests.cli.conftest import Cli
+from tests.cli.test_run_auth import STEPS
 from tests.peers import http_status
 from wsinspector.core.profiles import ENGINE_QT, ENGINE_WIRE
 
 API_KEY = "k-51d3-secret-77"
 PASSWORD = "pw-9c1e-secret-04"
-STEPS = """\
-steps:
-  - send:
-      text: hello
-  - expect:
-      text: hello
-"""
 
 
 def _test_file(tmp_path: Path, url: str) -> Path:
