@@ -19,7 +19,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "messages", help="print a stored session's messages as JSON Lines (no SESSION: list the sessions)",
         description="Print a stored session's messages as JSON Lines, one object a line: seq, direction, opcode, "
                     "time (s since the session began), time_of_day (UTC), length, the payload as text or base64 "
-                    "(and frames, wire_length when they say something). Fragments are folded into their "
+                    "(and frames, wire_length when they say something; note for a frame the client refused: its "
+                    "header kept, its payload not). Fragments are folded into their "
                     "message, in the order the messages completed; control frames are lines of their own. "
                     "Without SESSION, list the stored sessions (id, start, frames, name, URL). Exit status: 0 "
                     "printed, 1 no such session (or none stored), 2 the data folder cannot be used.")

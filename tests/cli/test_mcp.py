@@ -260,4 +260,6 @@ def test_sigterm_ends_the_server_with_what_the_open_connection_recorded_saved(
     code, stderr = run(scenario(), timeout=60)
     assert code == 0 and b"Traceback" not in stderr, stderr
     with contextlib.closing(sqlite3.connect(data_dir / DB_NAME)) as db:
-        assert db.execute("SELECT status, frames_in, frames_out FROM sessions").fetchall() == [("closed", 1, 1)]
+        # the message, its echo, and the close frame the server is told the app is going with (1001)
+        assert db.execute("SELECT status, frames_in, frames_out, close_code FROM sessions").fetchall() == [
+            ("closed", 1, 2, 1001)]

@@ -100,3 +100,15 @@ def test_a_growing_session_read_as_its_rows_complete() -> None:
     add(Direction.IN, Opcode.CONTINUATION, True, b"lo")
     assert [(item.seq, item.payload, item.frames) for item in reader.read()] == [(0, b"hello", 2)]
     assert list(reader.read()) == []
+
+
+def test_a_frame_the_client_refused_says_so_in_its_line() -> None:
+    """A frame the engine refused is kept with its header and a note, its payload not: the line says so, so
+    a reader (``wsinspector messages``, an agent) never takes it for an empty message the server sent."""
+    log = _log()
+    log.append(Frame(seq=4, ts_ns=20_000_000, direction=Direction.IN, opcode=Opcode.BINARY, payload=b"", fin=True,
+                     payload_length=9, note="rejected (opcode 0x7, reserved): invalid opcode; payload not shown"))
+    refused = json.loads(list(copying.session_lines(log))[-1])
+    assert refused["note"].startswith("rejected (opcode 0x7, reserved)")
+    assert (refused["length"], refused["wire_length"]) == (0, 9)
+    assert all("note" not in json.loads(line) for line in list(copying.session_lines(log))[:-1])

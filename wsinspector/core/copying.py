@@ -109,7 +109,8 @@ def row_record(session: Session, item: Item, payload: str = "auto", limit: int |
     """One row as a JSON object: seq, direction, opcode, times, length (``frames`` and ``wire_length`` when they
     say something), and the payload as ``text`` or ``base64`` in the form ``payload`` names (:data:`PAYLOAD_FORMS`).
     With ``limit`` at most that many bytes of the payload are given, cut on a character's boundary for text, and
-    ``truncated`` says that it was cut (``length`` is the whole payload's). With ``hops`` (a recording proxy's
+    ``truncated`` says that it was cut (``length`` is the whole payload's); ``note`` what the engine noted of
+    the frame (one it refused: "rejected: …", its payload not kept). With ``hops`` (a recording proxy's
     session), the hop after the seq: "client" (the client <-> wsinspector) or "upstream" (wsinspector <-> the
     upstream server)."""
     ts = session.ts_ns(item.seq)
@@ -140,6 +141,9 @@ def row_record(session: Session, item: Item, payload: str = "auto", limit: int |
         record["base64"] = base64.b64encode(data).decode("ascii")
     if len(data) < len(item.payload):
         record["truncated"] = True
+    note = session.note(item.seq)
+    if note:  # a frame refused ("rejected: …"), altered by the engine, or a gap: said beside its bytes
+        record["note"] = note
     return record
 
 
