@@ -197,7 +197,8 @@ def test_a_newer_format_is_read_as_far_as_understood_and_is_read_only() -> None:
     assert profile.url == "wss://{{host}}/socket?v=2"
     assert profile.health == every_setting_changed().health
     assert profile.handshake.timeout_s == Handshake().timeout_s  # not understood: the default, for this run only
-    with_secret_values(profile, secret_values(every_setting_changed())).resolved()  # usable to connect
+    usable = with_secret_values(profile, secret_values(every_setting_changed()))
+    usable.resolved({"host": "api.example.com", "token": "s3cr3t"})  # usable to connect (a token HTTP can carry)
     with pytest.raises(ReadOnlyProfileError, match=r"saved by a newer wsinspector \(profile format 3"):
         profile_to_json(profile)
     with pytest.raises(ReadOnlyProfileError):
