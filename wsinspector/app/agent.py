@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 MAX_WAIT_S = 300.0
 
 
+#: rows read between two looks at a wait's deadline: reading a flood's backlog does not hold the answer past it
+DEADLINE_EVERY = 1024
+
+
 class LinkError(Exception):
     """What an agent's request on a connection could not do, in one line for it."""
 
@@ -197,9 +201,11 @@ class AgentLinks:
         deadline = loop.time() + min(max(timeout_s, 0.0), MAX_WAIT_S)
         while True:
             found = None
-            for item in reader.read():  # read to the end, so the next read starts after it
+            for count, item in enumerate(reader.read(), 1):  # read to the end, so the next read starts after it
                 if found is None and wanted(item):
                     found = item
+                if found is None and count % DEADLINE_EVERY == 0 and loop.time() >= deadline:
+                    raise LinkError(f"{what} within {_seconds(timeout_s)}")  # a flood's backlog read no further
             if found is not None:
                 return found
             if controller.state is ConnectionState.CLOSED and not controller.is_reconnecting:
