@@ -33,8 +33,14 @@ class WebsocketsPeer:
         self.request_headers: Any = None
         self.response_headers: Any = None
         self.subprotocol: str | None = None
-        #: the close frame each connection got from the client once it ended (None: none came)
-        self.closes: list[Any] = []
+        self.connections: list[Any] = []
+
+    @property
+    def closes(self) -> list[Any]:
+        """The close frame each connection that has ended got from the client (None: none came)."""
+        from websockets.protocol import State
+
+        return [ws.protocol.close_rcvd for ws in self.connections if ws.protocol.state is State.CLOSED]
 
     async def echo(self, ws: Any) -> None:
         async for message in ws:
@@ -46,11 +52,9 @@ class WebsocketsPeer:
         self.response_headers = ws.response.headers
         self.subprotocol = ws.subprotocol
         # a client going away in the middle of a handler is normal here
+        self.connections.append(ws)
         with contextlib.suppress(Exception):
             await self.handler(ws)
-        with contextlib.suppress(Exception):
-            await ws.wait_closed()
-        self.closes.append(ws.protocol.close_rcvd)
 
     async def start(self) -> str:
         from websockets.asyncio.server import serve

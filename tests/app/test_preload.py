@@ -15,10 +15,24 @@ def test_opening_a_connection_imports_what_recording_needs_on_a_thread_of_its_ow
         from wsinspector.app.preload import preload
         assert "numpy" not in sys.modules
         thread = preload()
-        assert thread is not None and thread is not threading.current_thread() and thread.daemon
+        assert thread is not None and thread is not threading.current_thread()
         assert preload() is thread  # one import, however many connections open meanwhile
         thread.join()
         print("numpy" in sys.modules)
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True"]
+
+
+def test_a_command_that_ends_at_once_lets_the_import_finish_first() -> None:
+    """A ``run`` of a few milliseconds ends while numpy is still being imported on the thread: an interpreter
+    that went away under that import crashed (a bus error at exit). It waits for the import instead."""
+    code = textwrap.dedent("""
+        import atexit, sys
+        from wsinspector.app.preload import preload
+        atexit.register(lambda: print("numpy" in sys.modules, flush=True))  # after the threads it waits for
+        preload()
     """)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

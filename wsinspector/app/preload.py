@@ -34,10 +34,12 @@ def _import_all() -> None:
 
 
 def preload() -> threading.Thread | None:
-    """Start importing :data:`MODULES` on a daemon thread, once; the thread (None when all were imported)."""
+    """Start importing :data:`MODULES` on a thread, once; the thread (None when all were imported)."""
     global _thread  # noqa: PLW0603  (one thread per process)
     with _started:
         if _thread is None and any(name not in sys.modules for name in MODULES):
-            _thread = threading.Thread(target=_import_all, name="wsinspector-preload", daemon=True)
+            # not a daemon: an interpreter that ends while the thread is inside numpy's import crashes (a bus
+            # error at exit, seen after a short run); at exit it waits for the import to finish instead
+            _thread = threading.Thread(target=_import_all, name="wsinspector-preload", daemon=False)
             start_thread(_thread)
         return _thread
