@@ -107,13 +107,21 @@ class AiohttpPeer:
 
 async def silent_after_upgrade(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     """Accept any upgrade (any version, any Origin), then read everything and answer nothing, ever."""
-    headers = await read_handshake(reader)
-    if headers is None:
+    if not await _upgraded(reader, writer):
         return
-    writer.write(accept_response(headers))
-    await writer.drain()
     while await reader.read(65536):
         pass
+
+
+async def _upgraded(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, then: bytes = b"") -> bool:
+    """Read the client's upgrade request and accept it (``then``: bytes sent right behind the 101); False when
+    the client went away first."""
+    headers = await read_handshake(reader)
+    if headers is None:
+        return False
+    writer.write(accept_response(headers) + then)
+    await writer.drain()
+    return True
 
 
 async def _frame_head(reader: asyncio.StreamReader) -> tuple[bytes, int]:
@@ -132,11 +140,8 @@ def resets_past(limit: int) -> Behaviour:
     reset) at a frame longer than ``limit`` bytes or a close frame."""
 
     async def behaviour(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        headers = await read_handshake(reader)
-        if headers is None:
+        if not await _upgraded(reader, writer):
             return
-        writer.write(accept_response(headers))
-        await writer.drain()
         while True:
             head, length = await _frame_head(reader)
             if head[0] & 0x0F == 0x8 or length > limit:
@@ -153,11 +158,8 @@ def mirrors_frames() -> Behaviour:
     connection ended."""
 
     async def behaviour(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        headers = await read_handshake(reader)
-        if headers is None:
+        if not await _upgraded(reader, writer):
             return
-        writer.write(accept_response(headers))
-        await writer.drain()
         while True:
             head, length = await _frame_head(reader)
             key = await reader.readexactly(4) if head[1] & 0x80 else bytes(4)
@@ -174,11 +176,8 @@ def mirrors_frames() -> Behaviour:
 async def answers_close_without_code(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     """Accept any upgrade, read frames answering nothing, and answer a close frame with an empty one (no code,
     which RFC 6455 allows), then end the connection."""
-    headers = await read_handshake(reader)
-    if headers is None:
+    if not await _upgraded(reader, writer):
         return
-    writer.write(accept_response(headers))
-    await writer.drain()
     while True:
         head = await reader.readexactly(2)
         length = head[1] & 0x7F
@@ -198,11 +197,8 @@ def sends_after_upgrade(data: bytes) -> Behaviour:
     everything and answer nothing."""
 
     async def behaviour(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        headers = await read_handshake(reader)
-        if headers is None:
+        if not await _upgraded(reader, writer, data):
             return
-        writer.write(accept_response(headers) + data)
-        await writer.drain()
         while await reader.read(65536):
             pass
 
